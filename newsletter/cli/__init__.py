@@ -1,0 +1,42 @@
+"""The `newsletter` command line: thin commands that parse, call the library, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newsletter.cli import preview
+from newsletter.cli._app import CliState, new_app
+
+app = new_app(
+    "Weekly career-intelligence newsletter: job-posting snapshots -> market signals -> "
+    "email -> subscribers.\n\nExample: [bold]newsletter preview --out preview/issue.html[/]"
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="NEWSLETTER_CONFIG",
+            help="config.toml to use (default: ./config.toml, else built-in defaults).",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(config_path=config)
+
+
+app.command("preview")(preview.preview_cmd)
+app.command("signals")(preview.signals_cmd)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

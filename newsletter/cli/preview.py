@@ -1,0 +1,97 @@
+"""`newsletter preview` and `newsletter signals`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from newsletter.cli._app import config_of, console, week_option
+from newsletter.pipeline import build_signals, preview
+from newsletter.signals.models import Signals
+from newsletter.view import Formatter
+
+WeekOpt = Annotated[
+    str | None,
+    typer.Option("--week", help="Any day of the week to report on (default: latest snapshot)."),
+]
+SnapshotsOpt = Annotated[
+    Path | None,
+    typer.Option("--snapshots", help="Folder of weekly snapshots (default: \\[data] snapshots_dir)."),
+]
+
+
+def preview_cmd(
+    ctx: typer.Context,
+    week: WeekOpt = None,
+    snapshots: SnapshotsOpt = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="HTML file to write; a .txt twin is written beside it.")
+    ] = Path("preview/issue.html"),
+) -> None:
+    """Render this week's issue to an HTML file and a plain-text twin, and print the path.
+
+    Example: [bold]newsletter preview --week 2026-11-23 --out preview/issue.html[/]
+    """
+    config = config_of(ctx)
+    html_path, text_path, signals = preview(config, out, week_option(week), snapshots)
+    console.print(
+        f"Issue for week of {signals.week.isoformat()} "
+        f"(vs {signals.previous_week.isoformat() if signals.previous_week else 'no earlier week'})"
+    )
+    console.print(f"text: {text_path}", highlight=False)
+    typer.echo(str(html_path))
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    table = "table"
+
+
+def _signals_table(s: Signals, locale: str) -> Table:
+    f = Formatter(locale)
+    t = Table(title=f"Signals, week of {s.week.isoformat()}", show_lines=False)
+    t.add_column("signal")
+    t.add_column("value", justify="right")
+    t.add_column("previous", justify="right")
+    t.add_row("open roles", f.count(s.totals.open), f.count(s.totals.open_prev))
+    t.add_row("new", f.count(s.totals.new), "")
+    t.add_row("removed", f.count(s.totals.removed), "")
+    t.add_row("reposted", f.count(s.totals.reposted), "")
+    t.add_row("median pay", f.money(s.pay.median, s.pay.n), f.money(s.pay.median_prev))
+    t.add_row("pay P75", f.money(s.pay.p75, s.pay.n), "")
+    t.add_row("pay P90", f.money(s.pay.p90, s.pay.n), "")
+    t.add_row("pay disclosure", f.pct(s.pay.disclosure_rate), "")
+    t.add_row("remote share", f.pct(s.remote.share), f.pct(s.remote.share_prev))
+    for sk in s.skills.top:
+        t.add_row(f"skill: {sk.name}", f.pct(sk.share), f.pct(sk.share_prev))
+    for mv in s.skills.rising:
+        t.add_row(f"rising: {mv.name}", f.pct(mv.share), f"z={mv.z:.1f}")
+    for mv in s.skills.falling:
+        t.add_row(f"falling: {mv.name}", f.pct(mv.share), f"z={mv.z:.1f}")
+    for w in s.data_health.warnings:
+        t.add_row("[yellow]warning[/]", w.message, "")
+    return t
+
+
+def signals_cmd(
+    ctx: typer.Context,
+    week: WeekOpt = None,
+    snapshots: SnapshotsOpt = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="json for machines, table for people.")
+    ] = OutputFormat.table,
+) -> None:
+    """Compute the week's market signals and print them.
+
+    Example: [bold]newsletter signals --format json > signals.json[/]
+    """
+    config = config_of(ctx)
+    s = build_signals(config, week_option(week), snapshots)
+    if fmt is OutputFormat.json:
+        typer.echo(s.model_dump_json(indent=2))
+    else:
+        console.print(_signals_table(s, config.newsletter.locale))

@@ -1,0 +1,343 @@
+"""The one place that reads configuration.
+
+``load_config()`` reads ``config.toml`` (or ``--config PATH`` / ``$NEWSLETTER_CONFIG``),
+validates every key into frozen, typed models, resolves relative paths against the
+config file's folder, and raises one :class:`~newsletter.errors.ConfigError` that lists
+every problem with its dotted key. Secrets never live in the file: :func:`secret` reads
+them from environment variables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from newsletter.errors import ConfigError, SecretMissingError
+
+CONFIG_ENV = "NEWSLETTER_CONFIG"
+DEFAULT_CONFIG_NAME = "config.toml"
+
+#: Environment variables holding secrets, by purpose.
+SECRET_ENV = {
+    "secret_key": "NEWSLETTER_SECRET_KEY",
+    "smtp_password": "NEWSLETTER_SMTP_PASSWORD",
+    "postmark_token": "NEWSLETTER_POSTMARK_TOKEN",
+    "sendgrid_api_key": "NEWSLETTER_SENDGRID_API_KEY",
+    "mailgun_api_key": "NEWSLETTER_MAILGUN_API_KEY",
+    "resend_api_key": "NEWSLETTER_RESEND_API_KEY",
+    "webhook_secret": "NEWSLETTER_WEBHOOK_SECRET",
+}
+
+#: Clearly marked development signing key, accepted only when a caller allows it
+#: (``make demo`` and the tests). Never use it for a real list.
+DEV_SECRET_KEY = "INSECURE-DEVELOPMENT-KEY-do-not-use-for-real-subscribers"
+
+SECTION_NAMES = (
+    "summary",
+    "kpis",
+    "pay",
+    "skills",
+    "companies",
+    "metros",
+    "seniority",
+    "data_health",
+)
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NewsletterSettings(_Frozen):
+    title: str = "AI Jobs Weekly"
+    tagline: str = "The AI/ML job market, measured every Monday."
+    from_name: str = "AI Jobs Weekly"
+    from_address: str = "issues@example.com"
+    reply_to: str | None = None
+    postal_address: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    list_id: str | None = None
+    locale: str = "en_US"
+    subject_template: str = (
+        "AI jobs, week of {week_start}: {open_roles} open roles, median {median_pay}"
+    )
+
+    @field_validator("from_address", "reply_to")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None and not _EMAIL_RE.match(v):
+            raise ValueError(f"{v!r} is not an email address")
+        return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"{v!r} must start with http:// or https://")
+        return v.rstrip("/")
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(v)
+        except (ValueError, UnknownLocaleError) as exc:
+            raise ValueError(f"unknown locale {v!r}") from exc
+        return v
+
+    @property
+    def sending_domain(self) -> str:
+        return self.from_address.rsplit("@", 1)[1]
+
+    @property
+    def effective_list_id(self) -> str:
+        return self.list_id or f"{self.title} <weekly.{self.sending_domain}>"
+
+
+class DataSettings(_Frozen):
+    snapshots_dir: Path = Path("snapshots")
+    state_dir: Path = Path("state")
+    rules_dir: Path = Path("rules")
+    max_snapshot_age_days: int = Field(default=8, ge=0)
+
+
+class IngestSettings(_Frozen):
+    #: Maps a column name in a raw export to a canonical input column.
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class DatabaseSettings(_Frozen):
+    url: str = "sqlite:///state/newsletter.db"
+
+
+class EmailSettings(_Frozen):
+    sections: tuple[str, ...] = SECTION_NAMES
+    templates_dir: Path | None = None
+    top_n: int = Field(default=8, ge=1, le=50)
+    sparkline_weeks: int = Field(default=8, ge=0, le=52)
+    quiet_max_abs_change_pct: float = Field(default=2.0, ge=0)
+    quiet_max_movers: int = Field(default=0, ge=0)
+    max_html_bytes: int = Field(default=100_000, gt=0)
+
+    @field_validator("sections")
+    @classmethod
+    def _sections(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in v if s not in SECTION_NAMES]
+        if unknown:
+            raise ValueError(
+                f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTION_NAMES)}"
+            )
+        return v
+
+
+class SmtpSettings(_Frozen):
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "none"
+    username: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class HttpProviderSettings(_Frozen):
+    base_url: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Provider-specific: Postmark message stream, Mailgun sending domain.
+    message_stream: str | None = None
+    domain: str | None = None
+
+
+class DkimSettings(_Frozen):
+    selector: str | None = None
+    domain: str | None = None
+    key_file: Path | None = None
+
+
+class DeliverySettings(_Frozen):
+    provider: Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "resend"] = "file"
+    outbox_dir: Path = Path("state/outbox")
+    concurrency: int = Field(default=2, ge=1, le=64)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    smtp: SmtpSettings = SmtpSettings()
+    postmark: HttpProviderSettings = HttpProviderSettings()
+    sendgrid: HttpProviderSettings = HttpProviderSettings()
+    mailgun: HttpProviderSettings = HttpProviderSettings()
+    resend: HttpProviderSettings = HttpProviderSettings()
+    dkim: DkimSettings = DkimSettings()
+
+
+class ScheduleSettings(_Frozen):
+    day: str = "mon"
+    time: dt.time = dt.time(7, 30)
+    timezone: str = "UTC"
+    misfire_grace_hours: float = Field(default=6.0, gt=0)
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, v: str) -> str:
+        d = v.strip().lower()[:3]
+        if d not in _WEEKDAYS:
+            raise ValueError(f"{v!r} is not a weekday (mon..sun)")
+        return d
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class WebSettings(_Frozen):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    subscribe_rate_per_hour: int = Field(default=10, ge=1)
+
+
+class Config(_Frozen):
+    """Every setting of the tool, validated and immutable."""
+
+    path: Path | None = None
+    newsletter: NewsletterSettings = NewsletterSettings()
+    data: DataSettings = DataSettings()
+    ingest: IngestSettings = IngestSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    email: EmailSettings = EmailSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    web: WebSettings = WebSettings()
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+
+def _loc(err: Mapping[str, Any]) -> str:
+    return ".".join(str(p) for p in err["loc"]) or "(top level)"
+
+
+def _plain(err: Mapping[str, Any]) -> str:
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        return "unknown setting (check the spelling)"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Resolve relative paths (and sqlite file URLs) against the config file's folder."""
+
+    def fix(section: str, key: str) -> None:
+        sec = raw.get(section)
+        if isinstance(sec, dict) and isinstance(sec.get(key), str):
+            p = Path(sec[key]).expanduser()
+            sec[key] = str(p if p.is_absolute() else base / p)
+
+    for section, key in (
+        ("data", "snapshots_dir"),
+        ("data", "state_dir"),
+        ("data", "rules_dir"),
+        ("email", "templates_dir"),
+        ("delivery", "outbox_dir"),
+    ):
+        fix(section, key)
+    dkim = raw.get("delivery", {}).get("dkim") if isinstance(raw.get("delivery"), dict) else None
+    if isinstance(dkim, dict) and isinstance(dkim.get("key_file"), str):
+        p = Path(dkim["key_file"]).expanduser()
+        dkim["key_file"] = str(p if p.is_absolute() else base / p)
+    db = raw.get("database")
+    if isinstance(db, dict) and isinstance(db.get("url"), str):
+        url = db["url"]
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith("sqlite:////"):
+            rel = url[len(prefix) :]
+            if rel and rel != ":memory:" and not rel.startswith("file:"):
+                db["url"] = prefix + str(base / rel)
+    return raw
+
+
+def _apply_defaults_for_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make sure default relative paths also resolve against the config folder."""
+    raw.setdefault("data", {}).setdefault("snapshots_dir", "snapshots")
+    raw["data"].setdefault("state_dir", "state")
+    raw["data"].setdefault("rules_dir", "rules")
+    raw.setdefault("database", {}).setdefault("url", "sqlite:///state/newsletter.db")
+    raw.setdefault("delivery", {}).setdefault("outbox_dir", "state/outbox")
+    return _resolve_paths(raw, base)
+
+
+def parse_config(raw: Mapping[str, Any], *, path: Path | None = None) -> Config:
+    """Validate a parsed TOML mapping into a :class:`Config`; raise one ConfigError."""
+    base = path.parent if path else Path.cwd()
+    data = _apply_defaults_for_paths(_deepcopy(dict(raw)), base)
+    try:
+        return Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        problems = [f"{_loc(e)}: {_plain(e)}" for e in exc.errors()]
+        raise ConfigError(problems, source=str(path) if path else None) from None
+
+
+def _deepcopy(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deepcopy(v) if isinstance(v, dict) else v for k, v in d.items()}
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """Which config file to read: explicit, then $NEWSLETTER_CONFIG, then ./config.toml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    here = Path.cwd() / DEFAULT_CONFIG_NAME
+    return here if here.exists() else None
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    """Load and validate the configuration (defaults only if no file exists)."""
+    path = config_path(explicit)
+    if path is None:
+        return parse_config({})
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
+    return parse_config(raw, path=path.resolve())
+
+
+def secret(name: str, purpose: str, *, allow_dev: bool = False) -> str:
+    """Read a secret from its environment variable, or stop with a clear message.
+
+    ``allow_dev`` lets the signing key fall back to :data:`DEV_SECRET_KEY` (demo and tests).
+    """
+    var = SECRET_ENV[name]
+    value = os.environ.get(var, "").strip()
+    if value:
+        return value
+    if allow_dev and name == "secret_key":
+        return DEV_SECRET_KEY
+    raise SecretMissingError(var, purpose)

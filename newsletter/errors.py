@@ -1,0 +1,96 @@
+"""One error family for the whole project.
+
+Every error the tool raises on purpose derives from :class:`NewsletterError`, carries a
+plain-English one-line message, and (where a builtin fits) also derives from the
+semantically right builtin so callers can catch either::
+
+    NewsletterError
+    ├── ConfigError            (ValueError)   config.toml / environment problems, all listed at once
+    ├── SecretMissingError     (LookupError)  a secret environment variable is not set
+    ├── SnapshotError          (ValueError)   a snapshot is missing, unreadable or off-schema
+    │   └── SnapshotNotFoundError (LookupError)
+    ├── IngestError            (ValueError)   a raw export cannot be read / mapped
+    ├── RenderError            (RuntimeError) templates or MJML failed, or the output broke a budget
+    ├── SubscriberError        (ValueError)   bad address, unknown subscriber, bad transition
+    │   └── SubscriberNotFoundError (LookupError)
+    ├── TokenError             (ValueError)   forged, expired or cross-purpose signed token
+    ├── DeliveryError          (RuntimeError) provider failures (see newsletter.delivery)
+    ├── ComplianceError        (RuntimeError) a pre-send check failed; nothing was sent
+    └── GuardError             (RuntimeError) a send guard refused (stale or missing data)
+
+The CLI catches ``NewsletterError`` at the top and prints ``error: <message>`` on one line
+with a non-zero exit code; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class NewsletterError(Exception):
+    """Root of every error the tool raises deliberately."""
+
+    exit_code: int = 1
+
+
+class ConfigError(NewsletterError, ValueError):
+    """Configuration is missing or invalid. The message lists every problem found."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str] | str, *, source: str | None = None) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        where = f" in {source}" if source else ""
+        if len(self.problems) == 1:
+            msg = f"configuration problem{where}: {self.problems[0]}"
+        else:
+            msg = f"{len(self.problems)} configuration problems{where}: " + "; ".join(self.problems)
+        super().__init__(msg)
+
+
+class SecretMissingError(NewsletterError, LookupError):
+    """A secret that must come from the environment is not set."""
+
+    exit_code = 2
+
+    def __init__(self, variable: str, purpose: str) -> None:
+        self.variable = variable
+        super().__init__(f"environment variable {variable} is not set; it is needed {purpose}")
+
+
+class SnapshotError(NewsletterError, ValueError):
+    """A snapshot is unreadable or does not follow the canonical schema."""
+
+
+class SnapshotNotFoundError(SnapshotError, LookupError):
+    """No snapshot for the requested week (or no snapshots at all)."""
+
+
+class IngestError(NewsletterError, ValueError):
+    """A raw export could not be read or mapped to the canonical schema."""
+
+
+class RenderError(NewsletterError, RuntimeError):
+    """Rendering failed: template error, MJML error, unknown mj- tag, or size budget."""
+
+
+class SubscriberError(NewsletterError, ValueError):
+    """An invalid address, unknown status or forbidden subscriber state change."""
+
+
+class SubscriberNotFoundError(SubscriberError, LookupError):
+    """No subscriber with that address."""
+
+
+class TokenError(NewsletterError, ValueError):
+    """A signed token is forged, expired or meant for another purpose."""
+
+
+class DeliveryError(NewsletterError, RuntimeError):
+    """A delivery provider failed in a way the send loop cannot absorb."""
+
+
+class ComplianceError(NewsletterError, RuntimeError):
+    """A pre-send compliance check failed; nothing was sent."""
+
+
+class GuardError(NewsletterError, RuntimeError):
+    """A send guard refused to run (missing or stale snapshot, issue already sent...)."""

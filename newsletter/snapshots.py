@@ -1,0 +1,199 @@
+"""The canonical weekly snapshot: schema (declared once), file naming, read and write.
+
+A snapshot is the deduplicated stock of postings open in one week, stored as
+``<snapshots_dir>/YYYY-MM-DD.parquet`` named by the Monday of that week.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from newsletter.errors import SnapshotError, SnapshotNotFoundError
+
+SCHEMA_VERSION = "1"
+
+#: The canonical snapshot schema. One row per open posting. Documented in snapshots/README.md.
+SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
+    "posting_id": pl.String(),  # source:source_id, or source:sha1(company|title|location)
+    "source": pl.String(),  # where the posting came from (e.g. greenhouse, simplify, csv)
+    "fingerprint": pl.String(),  # sha1 of normalized company|title|metro-or-location (reposts)
+    "title": pl.String(),
+    "company": pl.String(),
+    "location": pl.String(),  # raw location text (may be null)
+    "metro": pl.String(),  # canonical metro name, null when unknown / remote-only
+    "country": pl.String(),  # ISO 3166-1 alpha-2 where known
+    "work_mode": pl.String(),  # remote | hybrid | onsite | unknown
+    "remote": pl.Boolean(),  # work_mode == "remote"
+    "category": pl.String(),  # role category (see rules/categories.yaml)
+    "seniority": pl.String(),  # entry | mid | senior | leadership
+    "salary_min": pl.Float64(),  # annualized, in `currency`
+    "salary_max": pl.Float64(),
+    "salary_mid": pl.Float64(),  # (min + max) / 2; statistics use this
+    "currency": pl.String(),  # ISO 4217, null when no pay
+    "skills": pl.List(pl.String()),  # canonical skill names, each once
+    "posted_at": pl.Date(),
+    "url": pl.String(),
+}
+
+SENIORITY_LEVELS = ("entry", "mid", "senior", "leadership")
+WORK_MODES = ("remote", "hybrid", "onsite", "unknown")
+_FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
+
+
+def monday_of(day: date) -> date:
+    """The Monday that starts ``day``'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def parse_week(text: str) -> date:
+    """Parse ``YYYY-MM-DD`` (any day; returns its week's Monday)."""
+    try:
+        return monday_of(date.fromisoformat(text))
+    except ValueError:
+        raise SnapshotError(f"week {text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def iso_week_key(week: date) -> str:
+    """The issue key of a week, e.g. ``2026-W48``."""
+    y, w, _ = week.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def snapshot_path(directory: Path, week: date) -> Path:
+    return directory / f"{monday_of(week).isoformat()}.parquet"
+
+
+def list_weeks(directory: Path) -> list[date]:
+    """Weeks with a snapshot in ``directory``, oldest first."""
+    if not directory.is_dir():
+        raise SnapshotNotFoundError(f"snapshot folder {directory} does not exist")
+    weeks = []
+    for p in directory.iterdir():
+        m = _FILE_RE.match(p.name)
+        if m:
+            try:
+                weeks.append(date.fromisoformat(m.group(1)))
+            except ValueError:
+                continue
+    return sorted(weeks)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekPair:
+    """The week to report on, the comparison week, and the older history (oldest first)."""
+
+    week: date
+    previous: date | None
+    history: tuple[date, ...]
+
+
+def resolve_weeks(directory: Path, week: date | None = None) -> WeekPair:
+    """Pick the report week (default: latest) and the latest earlier snapshot."""
+    weeks = list_weeks(directory)
+    if not weeks:
+        raise SnapshotNotFoundError(f"no snapshots (YYYY-MM-DD.parquet) in {directory}")
+    if week is None:
+        target = weeks[-1]
+    else:
+        target = monday_of(week)
+        if target not in weeks:
+            raise SnapshotNotFoundError(
+                f"no snapshot for week {target.isoformat()} in {directory} "
+                f"(have {weeks[0].isoformat()} .. {weeks[-1].isoformat()})"
+            )
+    earlier = [w for w in weeks if w < target]
+    return WeekPair(
+        week=target,
+        previous=earlier[-1] if earlier else None,
+        history=tuple(earlier[:-1]),
+    )
+
+
+def empty_snapshot() -> pl.DataFrame:
+    return pl.DataFrame(schema=dict(SNAPSHOT_SCHEMA))
+
+
+def conform(frame: pl.DataFrame) -> pl.DataFrame:
+    """Check a frame against the canonical schema and return it with columns in order.
+
+    Missing optional columns are added as nulls; missing required ones or wrong types raise.
+    """
+    required = ("posting_id", "title", "company")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SnapshotError(f"snapshot lacks required column(s): {', '.join(missing)}")
+    exprs: list[pl.Expr] = []
+    for name, dtype in SNAPSHOT_SCHEMA.items():
+        if name in frame.columns:
+            if frame.schema[name] != dtype:
+                try:
+                    exprs.append(pl.col(name).cast(dtype))
+                except Exception as exc:  # pragma: no cover - cast is lazy
+                    raise SnapshotError(f"column {name} has the wrong type") from exc
+            else:
+                exprs.append(pl.col(name))
+        else:
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+    try:
+        return frame.select(exprs)
+    except pl.exceptions.PolarsError as exc:
+        raise SnapshotError(f"snapshot does not fit the canonical schema: {exc}") from None
+
+
+def read_snapshot(directory: Path, week: date) -> pl.DataFrame:
+    """Read and validate one week's snapshot."""
+    path = snapshot_path(directory, week)
+    if not path.exists():
+        raise SnapshotNotFoundError(f"no snapshot for week {week.isoformat()} ({path})")
+    try:
+        frame = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
+    return conform(frame)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
+    """Write a parquet file atomically (temporary name, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        frame.write_parquet(tmp, compression="zstd", statistics=True)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_snapshot(frame: pl.DataFrame, directory: Path, week: date) -> Path:
+    """Validate and atomically write one week's snapshot; returns its path."""
+    path = snapshot_path(directory, week)
+    write_parquet_atomic(conform(frame), path)
+    return path

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import DEV_SECRET_KEY, load_config, secret
+from newsletter.errors import ConfigError, SecretMissingError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_bundled_config_loads_and_resolves_paths() -> None:
+    cfg = load_config(REPO / "config.toml")
+    assert cfg.data.snapshots_dir == REPO / "snapshots"
+    assert cfg.database.url == f"sqlite:///{REPO / 'state' / 'newsletter.db'}"
+    assert cfg.schedule.day == "mon"
+    assert cfg.schedule.zone.key == "America/New_York"
+    assert cfg.delivery.provider == "file"
+
+
+def test_relative_paths_resolve_against_config_folder(tmp_path: Path) -> None:
+    p = tmp_path / "sub" / "c.toml"
+    p.parent.mkdir()
+    p.write_text('[data]\nsnapshots_dir = "snaps"\n')
+    cfg = load_config(p)
+    assert cfg.data.snapshots_dir == p.parent / "snaps"
+    assert cfg.delivery.outbox_dir == p.parent / "state" / "outbox"
+
+
+def test_every_problem_named_by_key(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text(
+        '[newsletter]\nfrom_address = "nope"\n[delivery.smtp]\nport = "x"\nsecurity = "ssl"\n'
+        '[schedule]\ntimezone = "Nowhere/Land"\n[newsletter.typo]\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    msg = str(info.value)
+    for key in (
+        "newsletter.from_address",
+        "delivery.smtp.port",
+        "delivery.smtp.security",
+        "schedule.timezone",
+        "newsletter.typo",
+    ):
+        assert key in msg
+    assert "\n" not in msg
+
+
+def test_malformed_toml_is_one_clear_line(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text("[newsletter\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(p)
+
+
+def test_env_var_selects_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "other.toml"
+    p.write_text('[newsletter]\ntitle = "Other"\n')
+    monkeypatch.setenv("NEWSLETTER_CONFIG", str(p))
+    assert load_config().newsletter.title == "Other"
+
+
+def test_secrets_only_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
+    with pytest.raises(SecretMissingError, match="NEWSLETTER_SECRET_KEY"):
+        secret("secret_key", "to sign unsubscribe links")
+    assert secret("secret_key", "x", allow_dev=True) == DEV_SECRET_KEY
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "s3cret")
+    assert secret("secret_key", "x") == "s3cret"
+
+
+def test_secret_keys_in_file_are_rejected(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text('[delivery.smtp]\npassword = "hunter2"\n')
+    with pytest.raises(ConfigError, match=r"delivery\.smtp\.password: unknown setting"):
+        load_config(p)

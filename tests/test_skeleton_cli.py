@@ -1,0 +1,80 @@
+"""End to end through the CLI: snapshots -> signals -> preview files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from tests.conftest import REPO, posting
+
+W1, W2 = date(2026, 11, 16), date(2026, 11, 23)
+
+
+def test_signals_json_totals_match_independent_count(runner: CliRunner) -> None:
+    snaps = REPO / "snapshots"
+    result = runner.invoke(app, ["signals", "--snapshots", str(snaps), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    weeks = sorted(snaps.glob("*.parquet"))
+    cur = set(pl.read_parquet(weeks[-1])["posting_id"].to_list())
+    prev = set(pl.read_parquet(weeks[-2])["posting_id"].to_list())
+    assert data["week"] == weeks[-1].stem
+    assert data["previous_week"] == weeks[-2].stem
+    assert data["totals"]["open"] == len(cur)
+    assert data["totals"]["open_prev"] == len(prev)
+    assert data["totals"]["new"] == len(cur - prev)
+    assert data["totals"]["removed"] == len(prev - cur)
+
+
+def test_preview_writes_html_and_text(
+    runner: CliRunner,
+    make_snapshots: Callable[[dict[date, list[dict[str, Any]]]], Path],
+    tmp_path: Path,
+) -> None:
+    pay = {"salary_min": 150_000.0, "salary_max": 170_000.0, "salary_mid": 160_000.0}
+    old = [posting(str(i), currency="USD", **pay) for i in range(40)]
+    new = [*old[5:], *[posting(f"n{i}", skills=["PyTorch"]) for i in range(7)]]
+    snaps = make_snapshots({W1: old, W2: new})
+    out = tmp_path / "out" / "issue.html"
+    result = runner.invoke(app, ["preview", "--snapshots", str(snaps), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.stdout.strip().splitlines()[-1]
+    html = out.read_text()
+    text = out.with_suffix(".txt").read_text()
+    assert "<mj-" not in html and "{{" not in html
+    assert "42 open roles" in text  # 35 continuing + 7 new
+    assert "7 new and 5 removed" in text
+    assert "$160,000" in text  # median of 35 disclosed postings
+
+
+def test_bad_week_is_one_line_nonzero(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(REPO / "config.toml"),
+         "signals", "--week", "not-a-date"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+    assert "YYYY-MM-DD" in proc.stderr
+
+
+def test_missing_config_key_named(tmp_path: Path) -> None:
+    bad = tmp_path / "c.toml"
+    bad.write_text('[delivery.smtp]\nsecurity = "ssl"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(bad), "signals"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "delivery.smtp.security" in proc.stderr
+    assert "Traceback" not in proc.stderr
