@@ -71,6 +71,16 @@ def snapshot_path(directory: Path, week: date) -> Path:
     return directory / f"{monday_of(week).isoformat()}.parquet"
 
 
+def report_path(directory: Path, week: date) -> Path:
+    """Ingest report of a week: ``DIR/reports/YYYY-MM-DD.json``."""
+    return directory / "reports" / f"{monday_of(week).isoformat()}.json"
+
+
+def rejects_path(directory: Path, week: date) -> Path:
+    """Rows rejected by the ingest of a week: ``DIR/rejects/YYYY-MM-DD.parquet``."""
+    return directory / "rejects" / f"{monday_of(week).isoformat()}.parquet"
+
+
 def list_weeks(directory: Path) -> list[date]:
     """Weeks with a snapshot in ``directory``, oldest first."""
     if not directory.is_dir():

@@ -20,7 +20,9 @@ WeekOpt = Annotated[
 ]
 SnapshotsOpt = Annotated[
     Path | None,
-    typer.Option("--snapshots", help="Folder of weekly snapshots (default: \\[data] snapshots_dir)."),
+    typer.Option(
+        "--snapshots", help="Folder of weekly snapshots (default: \\[data] snapshots_dir)."
+    ),
 ]
 
 
