@@ -1,0 +1,124 @@
+"""The weekly trigger and the APScheduler wiring, on a real SQLite job store."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+
+from newsletter.config import Config, parse_config
+from newsletter.schedule import (
+    JOB_ID,
+    build_scheduler,
+    catch_up_time,
+    due_at,
+    issue_week,
+    weekly_trigger,
+)
+
+NY = ZoneInfo("America/New_York")
+JOB = "tests.sched_job:record"
+
+
+def _config(tmp_path: Path, **schedule: object) -> Config:
+    return parse_config(
+        {
+            "database": {"url": f"sqlite:///{tmp_path / 'jobs.db'}"},
+            "schedule": {"day": "mon", "time": "07:30:00", "timezone": "America/New_York"}
+            | schedule,
+        }
+    )
+
+
+def _runs(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def _wait_for(path: Path, n: int, timeout: float = 8.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _runs(path) < n:
+        time.sleep(0.05)
+    return _runs(path)
+
+
+def test_trigger_fires_monday_morning_local_time_across_dst(tmp_path: Path) -> None:
+    trig = weekly_trigger(_config(tmp_path).schedule)
+    wed = datetime(2026, 10, 28, 12, 0, tzinfo=NY)  # DST ends Sunday Nov 1
+    first = trig.get_next_fire_time(None, wed)
+    assert first is not None
+    assert (first.weekday(), first.hour, first.minute) == (0, 7, 30)
+    assert first.date().isoformat() == "2026-11-02"
+    assert first.utcoffset() == timedelta(hours=-5)  # EST after the change
+    second = trig.get_next_fire_time(first, first + timedelta(seconds=1))
+    assert second is not None and second - first == timedelta(days=7)
+
+
+def test_week_window_boundaries(tmp_path: Path) -> None:
+    s = _config(tmp_path).schedule
+    # Sunday 23:59 local is still the previous week; Monday 00:00 starts the new one.
+    sun = datetime(2026, 11, 29, 23, 59, tzinfo=NY)
+    mon = datetime(2026, 11, 30, 0, 0, tzinfo=NY)
+    assert issue_week(sun, s).isoformat() == "2026-11-23"
+    assert issue_week(mon, s).isoformat() == "2026-11-30"
+    # 04:30 UTC Monday is still Sunday evening in New York.
+    assert issue_week(datetime(2026, 11, 30, 4, 30, tzinfo=UTC), s).isoformat() == "2026-11-23"
+    assert due_at(mon, s) == datetime(2026, 11, 30, 7, 30, tzinfo=NY)
+    assert catch_up_time(datetime(2026, 11, 30, 7, 29, tzinfo=NY), s) is None
+    late = datetime(2026, 11, 30, 9, 0, tzinfo=NY)
+    assert catch_up_time(late, s) == late
+    assert catch_up_time(datetime(2026, 11, 30, 14, 0, tzinfo=NY), s) is None  # beyond 6 h grace
+
+
+def test_job_fires_with_short_trigger(tmp_path: Path) -> None:
+    out = tmp_path / "runs.txt"
+    cfg = _config(tmp_path)
+    sched = build_scheduler(
+        cfg,
+        func=JOB,
+        kwargs={"path": str(out)},
+        trigger=CronTrigger(second="*", timezone=NY),
+        blocking=False,
+        now=datetime(2026, 11, 30, 7, 0, tzinfo=NY),  # not yet due: no catch-up
+    )
+    sched.start()
+    try:
+        assert _wait_for(out, 1) >= 1
+    finally:
+        sched.shutdown(wait=True)
+
+
+def test_restart_keeps_one_job(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    before_due = datetime(2026, 11, 30, 7, 0, tzinfo=NY)
+    for _ in range(3):
+        sched = build_scheduler(cfg, func=JOB, kwargs={"path": "x"}, blocking=False, now=before_due)
+        sched.start(paused=True)
+        jobs = sched.get_jobs()
+        sched.shutdown(wait=False)
+        assert [j.id for j in jobs] == [JOB_ID]
+    assert jobs[0].next_run_time is not None
+    assert jobs[0].next_run_time.weekday() == 0
+
+
+@pytest.mark.parametrize("restarts", [1, 2])
+def test_missed_run_is_caught_up_once_per_start(tmp_path: Path, restarts: int) -> None:
+    """Started after this week's send time: the job runs once now, then waits a week."""
+    out = tmp_path / "runs.txt"
+    now = datetime.now(NY)
+    due = max(now - timedelta(minutes=5), now.replace(hour=0, minute=0, second=0, microsecond=0))
+    cfg = _config(tmp_path, day=due.strftime("%a").lower(), time=due.strftime("%H:%M:%S"))
+    for i in range(restarts):
+        sched = build_scheduler(cfg, func=JOB, kwargs={"path": str(out)}, blocking=False)
+        sched.start()
+        try:
+            assert _wait_for(out, i + 1) == i + 1
+            time.sleep(1.2)  # would a second (duplicate) run follow?
+            assert _runs(out) == i + 1
+            job = sched.get_job(JOB_ID)
+            assert job is not None and job.next_run_time > datetime.now(NY) + timedelta(days=6)
+        finally:
+            sched.shutdown(wait=True)
