@@ -49,6 +49,9 @@ _TRANSITIONS: dict[str, frozenset[str]] = {
     "complained": frozenset(),
 }
 
+RESUBSCRIBE_HINT = (
+    "; only `subscribers resubscribe EMAIL --consent TEXT` with a new consent can change that"
+)
 CLI_CONSENT_TEXT = "added by the list owner from the command line, with the person's permission"
 WEB_CONSENT_TEXT = (
     "Yes, send me {title} by email every week. I can unsubscribe with one click at any time."
@@ -263,7 +266,7 @@ class SubscriberStore:
     def count_by_status(self) -> dict[str, int]:
         q = sa.select(subscribers.c.status, sa.func.count()).group_by(subscribers.c.status)
         with self.db.read() as conn:
-            found = {str(s): int(n) for s, n in conn.execute(q).tuples()}
+            found = {str(s): int(n) for s, n in conn.execute(q)}
         return {
             s: found.get(s, 0)
             for s in ("pending", "active", "unsubscribed", "bounced", "complained")
@@ -338,12 +341,12 @@ class SubscriberStore:
             if existing is not None:
                 raise SubscriberError(
                     f"{existing.email} is already on the list ({existing.status})"
+                    + (RESUBSCRIBE_HINT if existing.status in STOPPED else "")
                 )
             sup = self._suppression(conn, email_hash(email))
             if sup is not None:
                 raise SubscriberError(
-                    f"{email} is on the suppression list ({sup.reason}); "
-                    "only `subscribers resubscribe --consent ...` with a new consent can lift it"
+                    f"{email} is on the suppression list ({sup.reason})" + RESUBSCRIBE_HINT
                 )
             try:
                 new_id = self._insert(
