@@ -72,6 +72,11 @@ class Rejected:
     line: int
     row: dict[str, str]
     reason: str
+    kind: str = ""
+
+    @property
+    def group(self) -> str:
+        return self.kind or self.reason
 
 
 @dataclass
@@ -99,7 +104,7 @@ class ImportReport:
         ]
         out += [f"  {reason}: {n}" for reason, n in sorted(self.skipped.items())]
         out.append(f"invalid: {len(self.invalid)}")
-        reasons = Counter(r.reason.split(":")[0] for r in self.invalid)
+        reasons = Counter(r.group for r in self.invalid)
         out += [f"  {reason}: {n}" for reason, n in sorted(reasons.items())]
         if self.ignored_columns:
             out.append(f"ignored columns: {', '.join(self.ignored_columns)}")
@@ -184,9 +189,13 @@ def validate_rows(
             continue
         try:
             email = normalize_email(row.get("email") or "")
+        except SubscriberError as exc:
+            invalid.append(Rejected(line, row, str(exc), "invalid email address"))
+            continue
+        try:
             consented = _consented_at(row["consented_at"]) if row.get("consented_at") else None
         except SubscriberError as exc:
-            invalid.append(Rejected(line, row, str(exc)))
+            invalid.append(Rejected(line, row, str(exc), "invalid consented_at"))
             continue
         key = email_key(email)
         if key in seen:

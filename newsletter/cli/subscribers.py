@@ -84,7 +84,7 @@ def add_cmd(  # noqa: PLR0917
     with _store(ctx) as store:
         kwargs = {"consent_text": consent} if consent else {}
         sub = store.add(email, name=name, preferences=prefs, **kwargs)
-    console.print(f"added {sub.email} (id {sub.id}, {sub.status})", highlight=False)
+    console.print(f"added {sub.email} (id {sub.id}, {sub.status})", highlight=False, soft_wrap=True)
 
 
 @app.command("remove")
@@ -104,7 +104,11 @@ def remove_cmd(
         held = store.remove(email)
     sub = held["subscriber"]
     what = f"subscriber {sub['email']}" if sub else "no subscriber row"
-    console.print(f"erased {what}; the address stays suppressed (digest only)", highlight=False)
+    console.print(
+        f"erased {what}; the address stays suppressed (digest only)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("unsubscribe")
@@ -115,7 +119,7 @@ def unsubscribe_cmd(ctx: typer.Context, email: EmailArg) -> None:
     """
     with _store(ctx) as store:
         sub = store.unsubscribe(email, "unsubscribed by the list owner")
-    console.print(f"{sub.email}: {sub.status}", highlight=False)
+    console.print(f"{sub.email}: {sub.status}", highlight=False, soft_wrap=True)
 
 
 @app.command("resubscribe")
@@ -135,7 +139,9 @@ def resubscribe_cmd(
     """
     with _store(ctx) as store:
         sub = store.resubscribe(email, consent)
-    console.print(f"{sub.email}: {sub.status} (new consent recorded)", highlight=False)
+    console.print(
+        f"{sub.email}: {sub.status} (new consent recorded)", highlight=False, soft_wrap=True
+    )
 
 
 @app.command("show")
@@ -243,10 +249,10 @@ def import_cmd(
     if dry_run:
         console.print("[bold]dry run:[/] nothing was written")
     for line in report.lines():
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, soft_wrap=True)
     if dry_run:
         for r in report.invalid[:10]:
-            console.print(f"  line {r.line}: {r.reason}", highlight=False)
+            console.print(f"  line {r.line}: {r.reason}", highlight=False, soft_wrap=True)
 
 
 @app.command("export")
@@ -272,7 +278,7 @@ def export_cmd(
     if out.is_dir():
         raise SubscriberError(f"{out} is a folder; give a file name")
     atomic_write_text(out, text)
-    console.print(f"exported {len(subs)} subscriber(s) to {out}", highlight=False)
+    console.print(f"exported {len(subs)} subscriber(s) to {out}", highlight=False, soft_wrap=True)
 
 
 def serve_cmd(
