@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -71,6 +72,37 @@ def normalize_email(raw: str) -> str:
         return str(validate_email(value, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise SubscriberError(f"{value!r} is not a valid email address: {exc}") from None
+
+
+# RFC 5322 dot-atom local part (the exact pattern email-validator accepts without changes).
+_ATEXT = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
+_ASCII_LOCAL = re.compile(f"[{_ATEXT}]+(?:\\.[{_ATEXT}]+)*")
+_MAX_LOCAL, _MAX_ADDRESS = 64, 254
+
+
+@dataclass
+class EmailNormalizer:
+    """:func:`normalize_email` for many addresses: the domain check runs once per domain.
+
+    Plain ASCII addresses whose domain already passed the full validator only need the
+    local-part and length rules, which email-validator applies unchanged to such addresses;
+    anything else goes through the full validator.
+    """
+
+    _domains: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, raw: str) -> str:
+        value = raw.strip()
+        local, at, domain = value.rpartition("@")
+        fast = bool(at) and len(local) <= _MAX_LOCAL and _ASCII_LOCAL.fullmatch(local) is not None
+        if fast and len(value) <= _MAX_ADDRESS:
+            known = self._domains.get(domain)
+            if known is not None:
+                return f"{local}@{known}"
+        email = normalize_email(value)
+        if fast:
+            self._domains[domain] = email.rpartition("@")[2]
+        return email
 
 
 def email_key(email: str) -> str:

@@ -30,13 +30,13 @@ from newsletter.snapshots import atomic_write_text
 from newsletter.store import subscribers, suppressions
 from newsletter.subscribers import (
     Consent,
+    EmailNormalizer,
     Subscriber,
     SubscriberStore,
     clean_values,
     email_hash,
     email_key,
     new_row,
-    normalize_email,
     preference_columns,
 )
 
@@ -156,7 +156,9 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def _split(value: str | None) -> list[str]:
-    return list(clean_values((value or "").split(LIST_SEP)))
+    if not value or not value.strip():
+        return []
+    return list(clean_values(value.split(LIST_SEP)))
 
 
 def _consented_at(value: str) -> dt.datetime:
@@ -175,6 +177,7 @@ def validate_rows(
     invalid: list[Rejected] = []
     duplicates: Counter[str] = Counter()
     seen: set[str] = set()
+    normalize = EmailNormalizer()
     has = {c: c in header for c in ("name", "categories", "metros", "seniority")}
     total = len(rows)
     for i, row in enumerate(rows):
@@ -188,7 +191,7 @@ def validate_rows(
             invalid.append(Rejected(line, row, "more values than header columns"))
             continue
         try:
-            email = normalize_email(row.get("email") or "")
+            email = normalize(row.get("email") or "")
         except SubscriberError as exc:
             invalid.append(Rejected(line, row, str(exc), "invalid email address"))
             continue
@@ -306,9 +309,11 @@ def _write(
 ) -> None:
     total = len(inserts) + len(updates)
     done = 0
+    insert = _BulkInsert(conn, subscribers, inserts[0]) if inserts else None
     for i in range(0, len(inserts), _CHUNK):
         chunk = inserts[i : i + _CHUNK]
-        conn.execute(sa.insert(subscribers), chunk)
+        assert insert is not None
+        insert.run(chunk)
         done += len(chunk)
         progress("writing", done, total)
     # executemany: the SET clause comes from the keys of the parameter dicts
@@ -319,6 +324,43 @@ def _write(
         done += len(chunk)
         progress("writing", done, total)
     progress("writing", total, total)
+
+
+class _BulkInsert:
+    """executemany of many similar rows, converting each distinct value only once.
+
+    New rows share timestamps and mostly-empty preference lists; running SQLAlchemy's type
+    processors (UTC datetimes, JSON) once per distinct value instead of once per row makes
+    a 100,000-row import several times faster. The statement and the processors are the
+    dialect's own, so SQLite and PostgreSQL get exactly what a normal insert would send.
+    """
+
+    def __init__(self, conn: sa.Connection, table: sa.Table, sample: dict[str, Any]) -> None:
+        self.conn = conn
+        self.keys = list(sample)
+        compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=self.keys)
+        self.sql = compiled.string
+        self.order = list(compiled.positiontup or []) if compiled.positional else None
+        self.procs = {k: table.c[k].type.bind_processor(conn.dialect) for k in self.keys}
+        self.memo: dict[str, dict[Any, Any]] = {k: {} for k in self.keys}
+
+    def _convert(self, key: str, value: Any) -> Any:
+        proc = self.procs[key]
+        if proc is None or value is None:
+            return value
+        memo_key = json.dumps(value) if isinstance(value, list) else value
+        memo = self.memo[key]
+        if memo_key not in memo:
+            memo[memo_key] = proc(value)
+        return memo[memo_key]
+
+    def run(self, rows: Sequence[dict[str, Any]]) -> None:
+        converted = [{k: self._convert(k, r[k]) for k in self.keys} for r in rows]
+        if self.order is not None:
+            params: Any = [tuple(r[k] for k in self.order) for r in converted]
+        else:
+            params = converted
+        self.conn.exec_driver_sql(self.sql, params)
 
 
 def write_rejects(path: Path, header: Sequence[str], rejected: Iterable[Rejected]) -> None:
