@@ -262,7 +262,6 @@ class WebApp:
             "preferences",
             saved=saved,
             email=mask_email(sub.email),
-            status=sub.status,
             paused=sub.paused,
             categories=_choices(self.options.categories, sub.preferences.categories),
             metros=_choices(self.options.metros, sub.preferences.metros),

@@ -74,3 +74,15 @@ def test_list_formats_and_bad_input(cli: Callable[..., str]) -> None:
     assert "a@example.com" in cli("list")
     assert "not a valid email address" in cli("add", "nope@", code=1)
     assert "no subscriber" in cli("unsubscribe", "ghost@example.com", code=1)
+
+
+def test_serve_without_secret_key_stops_with_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "db.sqlite"}"\n', encoding="utf-8")
+    res = runner.invoke(app, ["--config", str(cfg), "serve", "--port", "0"])
+    assert res.exit_code == 2
+    assert "NEWSLETTER_SECRET_KEY is not set" in res.stderr
+    assert not (tmp_path / "db.sqlite").exists()  # stopped before touching anything
