@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from newsletter.errors import SubscriberError
 from newsletter.models import Preferences
@@ -294,7 +295,13 @@ def import_csv(
             updates.append({"b_id": old.id, **current, **change, "updated_at": now})
         report.added, report.updated = len(inserts), len(updates)
         if not dry_run:
-            _write(conn, inserts, updates, progress)
+            try:
+                _write(conn, inserts, updates, progress)
+            except IntegrityError:
+                raise SubscriberError(
+                    "another process added some of these addresses during the import; "
+                    "nothing was written, run the import again"
+                ) from None
     if invalid and not dry_run:
         report.rejects_path = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
         write_rejects(report.rejects_path, header, invalid)

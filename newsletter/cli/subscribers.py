@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,8 +16,8 @@ from rich.table import Table
 from newsletter.cli._app import config_of, console, err_console, new_app
 from newsletter.errors import SubscriberError
 from newsletter.snapshots import atomic_write_text
-from newsletter.store import open_store
-from newsletter.subscribers import SubscriberStore, parse_preferences
+from newsletter.store import STATUSES, open_store
+from newsletter.subscribers import Status, SubscriberStore, parse_preferences
 from newsletter.subscribers_io import export_csv, export_json, import_csv
 
 app = new_app(
@@ -27,12 +27,20 @@ app = new_app(
 )
 
 
-class StatusOpt(StrEnum):
-    pending = "pending"
-    active = "active"
-    unsubscribed = "unsubscribed"
-    bounced = "bounced"
-    complained = "complained"
+def _status(value: str | None) -> Status | None:
+    """A --status value, or one clear error naming the valid ones."""
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v not in STATUSES:
+        raise SubscriberError(f"unknown status {value!r}; choose from {', '.join(STATUSES)}")
+    return cast(Status, v)
+
+
+StatusOpt = Annotated[
+    str | None,
+    typer.Option("--status", help=f"Only this status: {', '.join(STATUSES)}.", show_default=False),
+]
 
 
 class ListFormat(StrEnum):
@@ -157,9 +165,7 @@ def show_cmd(ctx: typer.Context, email: EmailArg) -> None:
 @app.command("list")
 def list_cmd(
     ctx: typer.Context,
-    status: Annotated[
-        StatusOpt | None, typer.Option("--status", help="Only subscribers with this status.")
-    ] = None,
+    status: StatusOpt = None,
     fmt: Annotated[ListFormat, typer.Option("--format", help="table, csv or json.")] = (
         ListFormat.table
     ),
@@ -168,8 +174,9 @@ def list_cmd(
 
     Example: [bold]newsletter subscribers list --status active --format json[/]
     """
+    wanted = _status(status)
     with _store(ctx) as store:
-        subs = store.list_all(status.value if status else None)
+        subs = store.list_all(wanted)
     if fmt is ListFormat.json:
         typer.echo(export_json(subs), nl=False)
     elif fmt is ListFormat.csv:
@@ -192,18 +199,17 @@ def list_cmd(
 @app.command("count")
 def count_cmd(
     ctx: typer.Context,
-    status: Annotated[
-        StatusOpt | None, typer.Option("--status", help="Print only this status's count.")
-    ] = None,
+    status: StatusOpt = None,
 ) -> None:
     """Count subscribers by status (or print one number with --status).
 
     Example: [bold]newsletter subscribers count --status active[/]
     """
+    wanted = _status(status)
     with _store(ctx) as store:
         counts = store.count_by_status()
-    if status is not None:
-        typer.echo(str(counts[status.value]))
+    if wanted is not None:
+        typer.echo(str(counts[wanted]))
         return
     for s, n in counts.items():
         typer.echo(f"{s}: {n}")
