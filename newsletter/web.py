@@ -11,6 +11,8 @@ Routes::
     POST /unsubscribe/{token}         unsubscribes: the RFC 8058 one-click target, idempotent, 200
     GET  /preferences/{token}         categories, metros, seniority, pause
     POST /preferences/{token}         saves them
+    GET  /preferences/{token}/data    GDPR self-service export: everything held, as JSON
+    POST /preferences/{token}/erase   GDPR self-service erasure (needs the confirm box ticked)
 
 Tokens are signed per purpose (``newsletter.tokens``) and carry only the subscriber id.
 """
@@ -21,13 +23,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from newsletter import synth
@@ -267,7 +270,46 @@ class WebApp:
             metros=_choices(self.options.metros, sub.preferences.metros),
             seniority=_choices(self.options.seniority, sub.preferences.seniority),
             unsubscribe_url=link_url(base, self.signer, "unsubscribe", sid),
+            token=request.path_params["token"],
         )
+
+
+async def _data(web: WebApp, request: Request) -> Response:
+    try:
+        sid = web.signer.verify("preferences", request.path_params["token"])
+    except TokenError as exc:
+        return web.bad_link(exc)
+    sub = await run_in_threadpool(web.store.get_by_id, sid)
+    if sub is None:
+        return web.message("No data", "We hold no data for this link.", 404)
+    held = await run_in_threadpool(web.store.show, sub.email)
+    return JSONResponse(
+        held,
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": 'attachment; filename="my-subscription-data.json"',
+        },
+    )
+
+
+async def _erase(web: WebApp, request: Request) -> Response:
+    try:
+        sid = web.signer.verify("preferences", request.path_params["token"])
+    except TokenError as exc:
+        return web.bad_link(exc)
+    form = await request.form()
+    if form.get("confirm") != "yes":
+        return web.message(
+            "Nothing was erased", "Tick the box to confirm that all your data should go.", 400
+        )
+    sub = await run_in_threadpool(web.store.get_by_id, sid)
+    if sub is not None:
+        await run_in_threadpool(web.store.remove, sub.email)
+    return web.message(
+        "Your data is erased",
+        f"We deleted everything we held about you and will not email you again. "
+        f"To read {web.config.newsletter.title} again, subscribe anew.",
+    )
 
 
 def create_app(
@@ -298,5 +340,7 @@ def create_app(
         Route("/confirm/{token}", web.confirm, methods=["GET", "POST"]),
         Route("/unsubscribe/{token}", web.unsubscribe, methods=["GET", "POST"]),
         Route("/preferences/{token}", web.preferences, methods=["GET", "POST"]),
+        Route("/preferences/{token}/data", partial(_data, web), methods=["GET"]),
+        Route("/preferences/{token}/erase", partial(_erase, web), methods=["POST"]),
     ]
     return Starlette(routes=routes)

@@ -226,3 +226,20 @@ def test_links_of_an_erased_person_answer_without_error(
     assert site.post(f"/unsubscribe/{SIGNER.sign('unsubscribe', sub.id)}").status_code == 200
     assert site.get(f"/unsubscribe/{SIGNER.sign('unsubscribe', sub.id)}").status_code == 200
     assert site.get(f"/preferences/{SIGNER.sign('preferences', sub.id)}").status_code == 404
+
+
+def test_self_service_gdpr_export_and_erasure(site: httpx.Client, store: SubscriberStore) -> None:
+    sub = store.add("self@example.com", name="Sam")
+    token = SIGNER.sign("preferences", sub.id)
+    data = site.get(f"/preferences/{token}/data")
+    assert data.status_code == 200
+    assert "attachment" in data.headers["content-disposition"]
+    assert data.json()["subscriber"]["email"] == "self@example.com"
+    assert site.get(f"/preferences/{SIGNER.sign('unsubscribe', sub.id)}/data").status_code == 400
+    assert site.post(f"/preferences/{token}/erase", data={}).status_code == 400
+    assert store.find("self@example.com") is not None
+    done = site.post(f"/preferences/{token}/erase", data={"confirm": "yes"})
+    assert done.status_code == 200 and "erased" in done.text
+    assert store.find("self@example.com") is None
+    assert store.is_suppressed("self@example.com")
+    assert site.get(f"/preferences/{token}/data").status_code == 404
