@@ -94,8 +94,8 @@ class RateLimiter:
         if len(q) >= self.limit:
             return False
         q.append(now)
-        if len(self._events) > 10_000:  # forget idle clients
-            for k in [k for k, v in self._events.items() if not v]:
+        if len(self._events) > 10_000:  # forget clients idle for a whole window
+            for k in [k for k, v in self._events.items() if v[-1] <= now - self.window]:
                 del self._events[k]
         return True
 

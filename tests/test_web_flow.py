@@ -243,3 +243,16 @@ def test_self_service_gdpr_export_and_erasure(site: httpx.Client, store: Subscri
     assert store.find("self@example.com") is None
     assert store.is_suppressed("self@example.com")
     assert site.get(f"/preferences/{token}/data").status_code == 404
+
+
+def test_rate_limiter_window_slides_and_forgets_idle_clients() -> None:
+    now = [0.0]
+    limiter = RateLimiter(limit=2, window=3600, clock=lambda: now[0])
+    assert [limiter.allow("a") for _ in range(3)] == [True, True, False]
+    now[0] = 3600.5
+    assert limiter.allow("a")
+    for i in range(10_001):
+        limiter.allow(f"ip{i}")
+    now[0] = 9000.0
+    limiter.allow("late")
+    assert len(limiter._events) == 1
