@@ -101,8 +101,10 @@ def remove_cmd(
     email: EmailArg,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Erase everything held about a person (GDPR); only a digest stays on the suppression list
-    so a later import cannot mail them again.
+    """Erase everything held about a person (GDPR erasure).
+
+    Only a digest of the address stays on the suppression list, so a later import cannot
+    mail them again.
 
     Example: [bold]newsletter subscribers remove jane@example.com --yes[/]
     """
@@ -228,9 +230,10 @@ def import_cmd(
         typer.Option("--rejects", help="Where to save invalid rows (default: FILE.rejects.csv)."),
     ] = None,
 ) -> None:
-    """Import subscribers from CSV (columns: email, name, categories, metros, seniority,
-    consented_at; lists separated by ';'). Idempotent; never resurrects unsubscribed, bounced,
-    complained or suppressed addresses.
+    """Import subscribers from a CSV file (idempotent, one transaction).
+
+    Columns: email, name, categories, metros, seniority, consented_at; lists separated by ';'.
+    Never resurrects unsubscribed, bounced, complained or suppressed addresses.
 
     Example: [bold]newsletter subscribers import list.csv --dry-run[/]
     """
@@ -292,8 +295,9 @@ def serve_cmd(
     host: Annotated[str | None, typer.Option("--host", help="Default: \\[web] host.")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Default: \\[web] port.")] = None,
 ) -> None:
-    """Serve the sign-up, confirm, unsubscribe and preferences pages (needs
-    NEWSLETTER_SECRET_KEY to sign links).
+    """Serve the sign-up, confirm, unsubscribe and preferences pages.
+
+    Links are signed with NEWSLETTER_SECRET_KEY, which must be set.
 
     Example: [bold]NEWSLETTER_SECRET_KEY=... newsletter serve --host 127.0.0.1 --port 8000[/]
     """
