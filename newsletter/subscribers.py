@@ -53,6 +53,8 @@ _TRANSITIONS: dict[str, frozenset[str]] = {
 RESUBSCRIBE_HINT = (
     "; only `subscribers resubscribe EMAIL --consent TEXT` with a new consent can change that"
 )
+#: A pending sign-up gets at most one confirmation email per this interval (anti mail-bombing).
+RESEND_AFTER = dt.timedelta(minutes=10)
 CLI_CONSENT_TEXT = "added by the list owner from the command line, with the person's permission"
 WEB_CONSENT_TEXT = (
     "Yes, send me {title} by email every week. I can unsubscribe with one click at any time."
@@ -256,7 +258,7 @@ class SignupResult:
     """What a web sign-up did; ``confirm_id`` is set when a confirmation must be sent."""
 
     confirm_id: int | None
-    outcome: Literal["new", "pending", "already-active", "blocked", "reconsent"]
+    outcome: Literal["new", "pending", "already-active", "blocked", "reconsent", "recently-sent"]
 
 
 @dataclass
@@ -421,6 +423,8 @@ class SubscriberStore:
                 return SignupResult(None, "blocked")
             if existing.status == "active":
                 return SignupResult(None, "already-active")
+            if existing.status == "pending" and now - existing.consent.at < RESEND_AFTER:
+                return SignupResult(None, "recently-sent")
             values: dict[str, Any] = {
                 "consent_at": now,
                 "consent_source": "web",

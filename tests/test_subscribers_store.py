@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -179,3 +180,23 @@ def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path) -> None:
         emails = {s.email for s in SubscriberStore(db).list_all()}
     expected = {f"{t}-{i}@example.com" for t in ("p1", "p2") for i in range(n)}
     assert emails == expected
+
+
+def test_web_signup_outcomes_follow_status_and_resend_interval(store: SubscriberStore) -> None:
+    t = [dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)]
+    timed = SubscriberStore(store.db, clock=lambda: t[0])
+    first = timed.signup("w@example.com", name=None, ip="10.0.0.1", wording="yes please")
+    assert first.outcome == "new" and first.confirm_id is not None
+    assert timed.signup("W@example.com", name=None, ip="10.0.0.2", wording="x").outcome == (
+        "recently-sent"
+    )
+    t[0] += dt.timedelta(minutes=11)
+    again = timed.signup("w@example.com", name="W", ip="10.0.0.3", wording="yes please")
+    assert (again.outcome, again.confirm_id) == ("pending", first.confirm_id)
+    sub = timed.get("w@example.com")
+    assert (sub.consent.ip, sub.consent.at, sub.name) == ("10.0.0.3", t[0], "W")
+    assert timed.confirm(first.confirm_id) is not None
+    assert timed.get("w@example.com").confirmed_at == t[0]
+    assert timed.signup("w@example.com", name=None, ip=None, wording="x").outcome == (
+        "already-active"
+    )

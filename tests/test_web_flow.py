@@ -256,3 +256,13 @@ def test_rate_limiter_window_slides_and_forgets_idle_clients() -> None:
     now[0] = 9000.0
     limiter.allow("late")
     assert len(limiter._events) == 1
+
+
+def test_repeated_signups_do_not_mail_bomb_an_address(
+    site: httpx.Client, store: SubscriberStore, config: Config
+) -> None:
+    for _ in range(3):
+        r = site.post("/subscribe", data={"email": "target@example.com", "consent": "yes"})
+        assert r.status_code == 200 and "Check your inbox" in r.text
+    assert len(_outbox(config)) == 1
+    assert store.get("target@example.com").status == "pending"
