@@ -13,6 +13,7 @@ semantically right builtin so callers can catch either::
     ├── RenderError            (RuntimeError) templates or MJML failed, or the output broke a budget
     ├── SubscriberError        (ValueError)   bad address, unknown subscriber, bad transition
     │   └── SubscriberNotFoundError (LookupError)
+    ├── StoreError             (RuntimeError) the database cannot be opened or migrated
     ├── TokenError             (ValueError)   forged, expired or cross-purpose signed token
     ├── DeliveryError          (RuntimeError) provider failures (see newsletter.delivery)
     ├── ComplianceError        (RuntimeError) a pre-send check failed; nothing was sent
@@ -78,6 +79,10 @@ class SubscriberError(NewsletterError, ValueError):
 
 class SubscriberNotFoundError(SubscriberError, LookupError):
     """No subscriber with that address."""
+
+
+class StoreError(NewsletterError, RuntimeError):
+    """The subscriber database cannot be opened, reached or migrated."""
 
 
 class TokenError(NewsletterError, ValueError):

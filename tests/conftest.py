@@ -85,3 +85,95 @@ def shared_real() -> Path:
     if not SHARED_REAL.is_dir():
         pytest.skip(f"real data not available at {SHARED_REAL}")
     return SHARED_REAL
+
+
+# ---- subscribers, store and web (issue 6) ------------------------------------------------
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[Any], str]]:
+    """Serve an ASGI app with uvicorn on a free loopback port; returns its base URL."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def _serve(asgi_app: Any) -> str:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(asgi_app, log_level="warning", lifespan="off", access_log=False)
+        )
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        for _ in range(500):
+            if server.started:
+                break
+            time.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        running.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield _serve
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _pg_run(cmd: list[str], as_postgres: bool) -> None:
+    if as_postgres:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL server on a Unix socket (no TCP port); skips where unavailable."""
+    import pwd
+    import shutil
+    import tempfile
+
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install '.[postgres]')")
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    as_postgres = os.geteuid() == 0
+    if as_postgres and (shutil.which("runuser") is None or not _has_user("postgres")):
+        pytest.skip("running as root without a 'postgres' user to start the server")
+    base = Path(tempfile.mkdtemp(prefix="nlpg-"))
+    if as_postgres:
+        pw = pwd.getpwnam("postgres")
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+    data = base / "data"
+    try:
+        _pg_run(
+            [initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"], as_postgres
+        )
+        opts = f"-k {base} -c listen_addresses='' -F"
+        _pg_run([pg_ctl, "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"],
+                as_postgres)  # fmt: skip
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.skip(f"could not start a PostgreSQL server: {exc}")
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={base}"
+    finally:
+        _pg_run([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], as_postgres)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _has_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli import preview
+from newsletter.cli import preview, subscribers
 from newsletter.cli._app import CliState, new_app
 
 app = new_app(
@@ -33,6 +33,8 @@ def _root(
 
 app.command("preview")(preview.preview_cmd)
 app.command("signals")(preview.signals_cmd)
+app.add_typer(subscribers.app, name="subscribers")
+app.command("serve")(subscribers.serve_cmd)
 
 
 def main() -> None:

@@ -1,0 +1,320 @@
+"""`newsletter subscribers ...` and `newsletter serve`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from newsletter.cli._app import config_of, console, err_console, new_app
+from newsletter.errors import SubscriberError
+from newsletter.snapshots import atomic_write_text
+from newsletter.store import STATUSES, open_store
+from newsletter.subscribers import Status, SubscriberStore, parse_preferences
+from newsletter.subscribers_io import export_csv, export_json, import_csv
+
+app = new_app(
+    "Manage the subscriber list: add, remove (GDPR erasure), unsubscribe, show (GDPR export), "
+    "list, count, import, export.\n\nExample: [bold]newsletter subscribers add jane@example.com "
+    "--name Jane --metro Seattle[/]"
+)
+
+
+def _status(value: str | None) -> Status | None:
+    """A --status value, or one clear error naming the valid ones."""
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v not in STATUSES:
+        raise SubscriberError(f"unknown status {value!r}; choose from {', '.join(STATUSES)}")
+    return cast(Status, v)
+
+
+StatusOpt = Annotated[
+    str | None,
+    typer.Option("--status", help=f"Only this status: {', '.join(STATUSES)}.", show_default=False),
+]
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+@contextmanager
+def _store(ctx: typer.Context) -> Iterator[SubscriberStore]:
+    with open_store(config_of(ctx)) as db:
+        yield SubscriberStore(db)
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+EmailArg = Annotated[str, typer.Argument(help="The person's email address (any case).")]
+
+
+@app.command("add")
+def add_cmd(  # noqa: PLR0917
+    ctx: typer.Context,
+    email: EmailArg,
+    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", help="Role category (repeatable).")
+    ] = None,
+    metro: Annotated[list[str] | None, typer.Option("--metro", help="Metro (repeatable).")] = None,
+    seniority: Annotated[
+        list[str] | None, typer.Option("--seniority", help="Seniority level (repeatable).")
+    ] = None,
+    consent: Annotated[
+        str | None,
+        typer.Option("--consent", help="How the person agreed (kept as the consent record)."),
+    ] = None,
+) -> None:
+    """Add an active subscriber (consent recorded as given to you, via the CLI).
+
+    Example: [bold]newsletter subscribers add jane@example.com --name Jane --metro Seattle[/]
+    """
+    prefs = parse_preferences(category or [], metro or [], seniority or [])
+    with _store(ctx) as store:
+        kwargs = {"consent_text": consent} if consent else {}
+        sub = store.add(email, name=name, preferences=prefs, **kwargs)
+    console.print(f"added {sub.email} (id {sub.id}, {sub.status})", highlight=False, soft_wrap=True)
+
+
+@app.command("remove")
+def remove_cmd(
+    ctx: typer.Context,
+    email: EmailArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase everything held about a person (GDPR erasure).
+
+    Only a digest of the address stays on the suppression list, so a later import cannot
+    mail them again.
+
+    Example: [bold]newsletter subscribers remove jane@example.com --yes[/]
+    """
+    if not yes and not typer.confirm(f"Erase all data held about {email}?"):
+        raise typer.Exit(1)
+    with _store(ctx) as store:
+        held = store.remove(email)
+    sub = held["subscriber"]
+    what = f"subscriber {sub['email']}" if sub else "no subscriber row"
+    console.print(
+        f"erased {what}; the address stays suppressed (digest only)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("unsubscribe")
+def unsubscribe_cmd(ctx: typer.Context, email: EmailArg) -> None:
+    """Unsubscribe a person (idempotent) and add them to the suppression list.
+
+    Example: [bold]newsletter subscribers unsubscribe jane@example.com[/]
+    """
+    with _store(ctx) as store:
+        sub = store.unsubscribe(email, "unsubscribed by the list owner")
+    console.print(f"{sub.email}: {sub.status}", highlight=False, soft_wrap=True)
+
+
+@app.command("resubscribe")
+def resubscribe_cmd(
+    ctx: typer.Context,
+    email: EmailArg,
+    consent: Annotated[
+        str,
+        typer.Option(
+            "--consent", help="The new consent: when and how the person asked to come back."
+        ),
+    ],
+) -> None:
+    """Re-activate an unsubscribed, bounced, complained or erased address. Needs a new consent.
+
+    Example: [bold]newsletter subscribers resubscribe jane@example.com --consent "asked by email"[/]
+    """
+    with _store(ctx) as store:
+        sub = store.resubscribe(email, consent)
+    console.print(
+        f"{sub.email}: {sub.status} (new consent recorded)", highlight=False, soft_wrap=True
+    )
+
+
+@app.command("show")
+def show_cmd(ctx: typer.Context, email: EmailArg) -> None:
+    """Print everything held about a person as JSON (GDPR export).
+
+    Example: [bold]newsletter subscribers show jane@example.com > jane.json[/]
+    """
+    with _store(ctx) as store:
+        _print_json(store.show(email))
+
+
+@app.command("list")
+def list_cmd(
+    ctx: typer.Context,
+    status: StatusOpt = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", help="table, csv or json.")] = (
+        ListFormat.table
+    ),
+) -> None:
+    """List subscribers.
+
+    Example: [bold]newsletter subscribers list --status active --format json[/]
+    """
+    wanted = _status(status)
+    with _store(ctx) as store:
+        subs = store.list_all(wanted)
+    if fmt is ListFormat.json:
+        typer.echo(export_json(subs), nl=False)
+    elif fmt is ListFormat.csv:
+        typer.echo(export_csv(subs), nl=False)
+    else:
+        t = Table(title=f"{len(subs)} subscriber(s)")
+        for col in ("id", "email", "name", "status", "preferences", "since"):
+            t.add_column(col)
+        for s in subs:
+            p = s.preferences
+            prefs = "; ".join(x for x in (*p.categories, *p.metros, *p.seniority)) or "all"
+            if s.paused:
+                prefs += " (paused)"
+            t.add_row(
+                str(s.id), s.email, s.name or "", s.status, prefs, s.created_at.date().isoformat()
+            )
+        console.print(t)
+
+
+@app.command("count")
+def count_cmd(
+    ctx: typer.Context,
+    status: StatusOpt = None,
+) -> None:
+    """Count subscribers by status (or print one number with --status).
+
+    Example: [bold]newsletter subscribers count --status active[/]
+    """
+    wanted = _status(status)
+    with _store(ctx) as store:
+        counts = store.count_by_status()
+    if wanted is not None:
+        typer.echo(str(counts[wanted]))
+        return
+    for s, n in counts.items():
+        typer.echo(f"{s}: {n}")
+    typer.echo(f"total: {sum(counts.values())}")
+
+
+@app.command("import")
+def import_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with an 'email' column.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="Where to save invalid rows (default: FILE.rejects.csv)."),
+    ] = None,
+) -> None:
+    """Import subscribers from a CSV file (idempotent, one transaction).
+
+    Columns: email, name, categories, metros, seniority, consented_at; lists separated by ';'.
+    Never resurrects unsubscribed, bounced, complained or suppressed addresses.
+
+    Example: [bold]newsletter subscribers import list.csv --dry-run[/]
+    """
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with (
+        _store(ctx) as store,
+        Progress(*columns, console=err_console, transient=True) as bar,
+    ):
+        tasks: dict[str, object] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)  # type: ignore[arg-type]
+
+        report = import_csv(store, file, dry_run=dry_run, rejects_path=rejects, progress=progress)
+    if dry_run:
+        console.print("[bold]dry run:[/] nothing was written")
+    for line in report.lines():
+        console.print(line, highlight=False, soft_wrap=True)
+    if dry_run:
+        for r in report.invalid[:10]:
+            console.print(f"  line {r.line}: {r.reason}", highlight=False, soft_wrap=True)
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = (
+        ExportFormat.csv
+    ),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Export every subscriber with status, preferences and consent record.
+
+    Example: [bold]newsletter subscribers export --format csv --out subscribers.csv[/]
+    """
+    with _store(ctx) as store:
+        subs = store.list_all()
+    text = export_json(subs) if fmt is ExportFormat.json else export_csv(subs)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.is_dir():
+        raise SubscriberError(f"{out} is a folder; give a file name")
+    atomic_write_text(out, text)
+    console.print(f"exported {len(subs)} subscriber(s) to {out}", highlight=False, soft_wrap=True)
+
+
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option("--host", help="Default: \\[web] host.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Default: \\[web] port.")] = None,
+) -> None:
+    """Serve the sign-up, confirm, unsubscribe and preferences pages.
+
+    Links are signed with NEWSLETTER_SECRET_KEY, which must be set.
+
+    Example: [bold]NEWSLETTER_SECRET_KEY=... newsletter serve --host 127.0.0.1 --port 8000[/]
+    """
+    import uvicorn
+
+    from newsletter.config import secret
+    from newsletter.confirmation import OutboxConfirmationSender
+    from newsletter.tokens import TokenSigner
+    from newsletter.web import create_app
+
+    config = config_of(ctx)
+    signer = TokenSigner(secret("secret_key", "to sign confirmation and unsubscribe links"))
+    with open_store(config) as db:
+        web_app = create_app(config, SubscriberStore(db), signer, OutboxConfirmationSender(config))
+        uvicorn.run(
+            web_app,
+            host=host or config.web.host,
+            port=port if port is not None else config.web.port,
+            log_level="info",
+        )

@@ -1,0 +1,155 @@
+"""Open the database: engine, SQLite pragmas, and migrations applied safely on start.
+
+``open_store(config)`` creates the engine from ``[database] url``. On SQLite it turns on WAL
+and a busy timeout, and write transactions start with ``BEGIN IMMEDIATE`` so two processes
+never deadlock upgrading a read lock. Migrations (packaged in ``newsletter/store/migrations``)
+are applied inside one transaction that first takes a lock (SQLite: the write lock;
+PostgreSQL: an advisory lock), so concurrent starts apply them exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from newsletter.config import Config
+from newsletter.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+#: Arbitrary constant naming the PostgreSQL advisory lock that serializes migrations.
+_PG_MIGRATION_LOCK = 7_402_026_001
+_IMMEDIATE = "newsletter_immediate"
+
+
+def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships 0001
+        raise StoreError("no database migrations are packaged")
+    return head
+
+
+def current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _sqlite_events(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _begin)
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for ``url`` with the project's SQLite settings; clear errors for bad URLs."""
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError:
+        raise StoreError(f"[database] url {url!r} is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:"):
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = sa.create_engine(parsed)
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise StoreError(f"cannot use database URL {parsed!r}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _sqlite_events(engine)
+    return engine
+
+
+@contextmanager
+def locked_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: BEGIN IMMEDIATE on SQLite, a plain transaction elsewhere."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_IMMEDIATE: True})
+        with conn.begin():
+            yield conn
+
+
+def migrate(engine: Engine) -> str:
+    """Bring the schema to the packaged head revision; safe to call from many processes."""
+    head = head_revision()
+    with engine.connect() as conn:
+        if current_revision(conn) == head:
+            return head
+    with locked_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        if current_revision(conn) != head:
+            command.upgrade(_alembic_config(conn), "head")
+    return head
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """An open, migrated database. Close it (or use ``with``) to release connections."""
+
+    engine: Engine
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with locked_transaction(self.engine) as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_database(url: str) -> Database:
+    engine = create_engine(url)
+    try:
+        migrate(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return Database(engine)
+
+
+def open_store(config: Config) -> Database:
+    """Open (and migrate) the database named by ``[database] url``."""
+    return open_database(config.database.url)

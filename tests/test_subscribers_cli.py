@@ -1,0 +1,90 @@
+"""`newsletter subscribers ...` end to end on a real SQLite file through the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.config import Config
+
+
+@pytest.fixture
+def cli(runner: CliRunner, config: Config, tmp_path: Path) -> Callable[..., str]:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+
+    def run(*args: str, code: int = 0) -> str:
+        res = runner.invoke(app, ["--config", str(cfg), "subscribers", *args])
+        assert res.exit_code == code, res.output
+        if code:
+            assert res.stderr.startswith("error:") and "Traceback" not in res.output
+            return res.stderr
+        return res.stdout
+
+    return run
+
+
+def test_add_show_unsubscribe_resubscribe_remove(cli: Callable[..., str]) -> None:
+    out = cli("add", "Jo@Example.com", "--name", "Jo", "--category", "Data Scientist",
+              "--metro", "Seattle", "--metro", "Boston", "--seniority", "senior")  # fmt: skip
+    assert "added Jo@example.com" in out
+    assert "already on the list" in cli("add", "jo@example.com", code=1)
+    shown = json.loads(cli("show", "JO@example.com"))
+    assert shown["subscriber"]["preferences"] == {
+        "categories": ["Data Scientist"],
+        "metros": ["Seattle", "Boston"],
+        "seniority": ["senior"],
+        "paused": False,
+    }
+    assert shown["subscriber"]["consent"]["source"] == "cli"
+    assert cli("count", "--status", "active").strip() == "1"
+    assert "unsubscribed" in cli("unsubscribe", "jo@example.com")
+    assert "resubscribe" in cli("add", "jo@example.com", code=1)
+    assert (
+        "Missing option '--consent'"
+        in CliRunner().invoke(app, ["subscribers", "resubscribe", "jo@example.com"]).output
+    )
+    assert "active" in cli("resubscribe", "jo@example.com", "--consent", "asked again by email")
+    assert json.loads(cli("show", "jo@example.com"))["subscriber"]["consent"]["text"] == (
+        "asked again by email"
+    )
+    assert "erased" in cli("remove", "jo@example.com", "--yes")
+    assert json.loads(cli("show", "jo@example.com"))["subscriber"] is None
+    assert "nothing is held" in cli("show", "other@example.com", code=1)
+    counts = cli("count")
+    assert "total: 0" in counts and "active: 0" in counts
+
+
+def test_list_formats_and_bad_input(cli: Callable[..., str]) -> None:
+    cli("add", "a@example.com", "--name", "Ann")
+    cli("add", "b@example.com")
+    cli("unsubscribe", "b@example.com")
+    active = json.loads(cli("list", "--status", "active", "--format", "json"))
+    assert [(d["email"], d["name"], d["status"]) for d in active] == [
+        ("a@example.com", "Ann", "active")
+    ]
+    csv_out = cli("list", "--format", "csv").splitlines()
+    assert csv_out[0].startswith("email,name,status")
+    assert len(csv_out) == 3
+    assert "a@example.com" in cli("list")
+    assert "not a valid email address" in cli("add", "nope@", code=1)
+    assert "no subscriber" in cli("unsubscribe", "ghost@example.com", code=1)
+    err = cli("list", "--status", "gone", code=1)
+    assert err.count("\n") == 1 and "unknown status 'gone'" in err
+
+
+def test_serve_without_secret_key_stops_with_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "db.sqlite"}"\n', encoding="utf-8")
+    res = runner.invoke(app, ["--config", str(cfg), "serve", "--port", "0"])
+    assert res.exit_code == 2
+    assert "NEWSLETTER_SECRET_KEY is not set" in res.stderr
+    assert not (tmp_path / "db.sqlite").exists()  # stopped before touching anything

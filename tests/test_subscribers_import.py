@@ -1,0 +1,195 @@
+"""CSV import/export on real SQLite files: idempotent, never resurrects, rejects are saved."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.config import Config
+from newsletter.errors import SubscriberError
+from newsletter.store import open_store
+from newsletter.subscribers import SubscriberStore
+from newsletter.subscribers_io import export_csv, import_csv
+
+ROWS = """email,name,categories,metros,seniority,source
+ada@example.com,Ada,Data Scientist;AI/ML Engineer,Seattle,senior,web
+BOB@Example.com,Bob,,,,fair
+not-an-address,Nope,,,,fair
+,Empty email,,,,fair
+bob@example.com,Bob again,,,,fair
+carol@example.com,Carol,,New York,,fair
+"""
+
+
+@pytest.fixture
+def store(config: Config) -> Iterator[SubscriberStore]:
+    with open_store(config) as db:
+        yield SubscriberStore(db)
+
+
+def _write(tmp_path: Path, text: str, name: str = "list.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_import_counts_every_row_and_saves_invalid_ones(
+    store: SubscriberStore, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, ROWS)
+    report = import_csv(store, path)
+    assert report.total == 6
+    assert report.added == 3
+    assert report.updated == 0
+    assert report.skipped == {"duplicate of an earlier row in the file": 1}
+    assert len(report.invalid) == 2
+    assert report.added + report.updated + report.skipped_total + len(report.invalid) == 6
+    assert report.ignored_columns == ("source",)
+    ada = store.get("ada@example.com")
+    assert ada.preferences.categories == ("Data Scientist", "AI/ML Engineer")
+    assert ada.preferences.metros == ("Seattle",)
+    assert ada.consent.source == "import"
+    assert ada.consent.text is not None and "list.csv" in ada.consent.text
+    assert store.get("bob@example.com").email == "BOB@example.com"
+    assert report.rejects_path == tmp_path / "list.rejects.csv"
+    text = report.rejects_path.read_text(encoding="utf-8")
+    rejects = list(csv.DictReader(text.splitlines()))
+    assert [r["line"] for r in rejects] == ["4", "5"]
+    assert rejects[0]["email"] == "not-an-address"
+    assert "not a valid email address" in rejects[0]["reason"]
+    assert rejects[1]["reason"] == "the email address is empty"
+
+
+def test_importing_the_same_file_twice_changes_nothing(
+    store: SubscriberStore, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, ROWS)
+    import_csv(store, path)
+    before = [s.to_json() for s in store.list_all()]
+    again = import_csv(store, path)
+    assert again.added == 0 and again.updated == 0
+    assert again.skipped["already on the list, unchanged"] == 3
+    assert [s.to_json() for s in store.list_all()] == before
+
+
+def test_changed_rows_update_names_and_preferences(store: SubscriberStore, tmp_path: Path) -> None:
+    import_csv(store, _write(tmp_path, ROWS))
+    changed = "email,name,metros\nada@example.com,Ada L.,Boston;Seattle\n"
+    report = import_csv(store, _write(tmp_path, changed, "changed.csv"))
+    assert (report.added, report.updated) == (0, 1)
+    ada = store.get("ada@example.com")
+    assert ada.name == "Ada L."
+    assert ada.preferences.metros == ("Boston", "Seattle")
+    assert ada.preferences.categories == ("Data Scientist", "AI/ML Engineer")  # column absent
+
+
+def test_import_never_resurrects_stopped_or_suppressed_addresses(
+    store: SubscriberStore, tmp_path: Path
+) -> None:
+    for e in ("u@example.com", "b@example.com", "c@example.com", "gone@example.com"):
+        store.add(e)
+    store.unsubscribe("u@example.com")
+    store.mark_bounced("b@example.com", "550")
+    store.mark_complained("c@example.com", "fbl")
+    store.remove("gone@example.com")
+    store.mark_bounced("never-seen@example.com", "550 from an earlier tool")
+    emails = ["U@example.com", "b@example.com", "c@example.com", "gone@example.com"]
+    text = "\n".join(["email", *emails, "never-seen@example.com", ""])
+    report = import_csv(store, _write(tmp_path, text))
+    assert report.added == 0 and report.updated == 0
+    assert report.skipped == {
+        "on the suppression list (unsubscribed)": 1,
+        "on the suppression list (bounced)": 2,
+        "on the suppression list (complained)": 1,
+        "on the suppression list (erased)": 1,
+    }
+    assert store.get("u@example.com").status == "unsubscribed"
+    assert store.find("gone@example.com") is None
+    assert store.find("never-seen@example.com") is None
+
+
+def test_dry_run_writes_nothing(store: SubscriberStore, tmp_path: Path) -> None:
+    path = _write(tmp_path, ROWS)
+    report = import_csv(store, path, dry_run=True)
+    assert report.added == 3 and len(report.invalid) == 2
+    assert store.list_all() == []
+    assert not (tmp_path / "list.rejects.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [("name\nAda\n", "no 'email' column"), ("email,email\na@b.co,x\n", "repeats")],
+)
+def test_unusable_files_are_refused_before_any_write(
+    store: SubscriberStore, tmp_path: Path, text: str, match: str
+) -> None:
+    with pytest.raises(SubscriberError, match=match):
+        import_csv(store, _write(tmp_path, text))
+    with pytest.raises(SubscriberError, match="does not exist"):
+        import_csv(store, tmp_path / "missing.csv")
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00email")
+    with pytest.raises(SubscriberError, match="not UTF-8"):
+        import_csv(store, tmp_path / "bin.csv")
+    assert store.list_all() == []
+
+
+def test_export_csv_round_trips_through_import(
+    store: SubscriberStore, tmp_path: Path, config: Config
+) -> None:
+    import_csv(store, _write(tmp_path, ROWS))
+    exported = _write(tmp_path, export_csv(store.list_all()), "export.csv")
+    with open_store(
+        config.model_copy(
+            update={"database": config.database.model_copy(
+                update={"url": f"sqlite:///{tmp_path / 'copy.db'}"})}
+        )
+    ) as db:  # fmt: skip
+        copy = SubscriberStore(db)
+        report = import_csv(copy, exported)
+        assert report.added == 3 and not report.invalid
+        by_email = {s.email: s for s in copy.list_all()}
+    for s in store.list_all():
+        c = by_email[s.email]
+        assert (c.name, c.preferences, c.consent.at) == (s.name, s.preferences, s.consent.at)
+
+
+def test_cli_import_export_and_list_json(runner: CliRunner, config: Config, tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[database]\nurl = "{config.database.url}"\n'
+        f'[delivery]\noutbox_dir = "{config.delivery.outbox_dir}"\n',
+        encoding="utf-8",
+    )
+    path = _write(tmp_path, ROWS)
+    dry = runner.invoke(
+        app, ["--config", str(cfg), "subscribers", "import", str(path), "--dry-run"]
+    )
+    assert dry.exit_code == 0, dry.output
+    assert "dry run" in dry.stdout and "would be added: 3" in dry.stdout
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "added: 3" in res.stdout and "invalid: 2" in res.stdout
+    assert "list.rejects.csv" in res.stdout
+    out = runner.invoke(app, ["--config", str(cfg), "subscribers", "list", "--format", "json"])
+    data = json.loads(out.stdout)
+    assert {d["email"] for d in data} == {"ada@example.com", "BOB@example.com", "carol@example.com"}
+    assert all({"email", "name", "status", "preferences"} <= d.keys() for d in data)
+    target = tmp_path / "out" / "subs.json"
+    exp = runner.invoke(
+        app,
+        ["--config", str(cfg), "subscribers", "export", "--format", "json", "--out", str(target)],
+    )
+    assert exp.exit_code == 0, exp.output
+    assert json.loads(target.read_text(encoding="utf-8")) == data
+    bad = runner.invoke(
+        app, ["--config", str(cfg), "subscribers", "import", str(tmp_path / "x.csv")]
+    )
+    assert bad.exit_code == 1
+    assert "error:" in bad.stderr and "does not exist" in bad.stderr
+    assert "Traceback" not in bad.output

@@ -1,0 +1,59 @@
+"""One real browser: headless Debian Chromium subscribes through the form."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsletter.config import DEV_SECRET_KEY, Config
+from newsletter.confirmation import OutboxConfirmationSender
+from newsletter.store import open_store
+from newsletter.subscribers import SubscriberStore
+from newsletter.tokens import TokenSigner
+from newsletter.web import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.mark.browser
+def test_subscribe_through_the_form_in_chromium(
+    config: Config, serve_app: Callable[[Any], str]
+) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    browser_path = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
+    if not browser_path:
+        pytest.skip("no Chromium at /usr/bin/chromium (Debian package 'chromium')")
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        app = create_app(
+            config, store, TokenSigner(DEV_SECRET_KEY), OutboxConfirmationSender(config)
+        )
+        base = serve_app(app)
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(browser_path), args=ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(f"{base}/subscribe")
+                page.get_by_label("Email address").fill("browser.user@example.com")
+                page.get_by_label("Name").fill("Bea")
+                page.get_by_role("checkbox").check()
+                page.get_by_role("button", name="Subscribe").click()
+                page.wait_for_load_state()
+                heading = page.get_by_role("heading", level=1).inner_text()
+            finally:
+                browser.close()
+        assert heading == "Check your inbox"
+        sub = store.get("browser.user@example.com")
+        assert sub.status == "pending" and sub.name == "Bea"
+        assert len(list(config.delivery.outbox_dir.glob("confirm-*.eml"))) == 1

@@ -1,0 +1,268 @@
+"""The web app served by uvicorn on a loopback port, driven over real HTTP with httpx."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from newsletter.config import DEV_SECRET_KEY, Config
+from newsletter.confirmation import OutboxConfirmationSender
+from newsletter.store import open_store
+from newsletter.subscribers import SubscriberStore
+from newsletter.tokens import TokenSigner
+from newsletter.web import RateLimiter, create_app
+
+SIGNER = TokenSigner(DEV_SECRET_KEY)
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+@pytest.fixture
+def store(config: Config) -> Iterator[SubscriberStore]:
+    with open_store(config) as db:
+        yield SubscriberStore(db)
+
+
+@pytest.fixture
+def site(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> Iterator[httpx.Client]:
+    app = create_app(
+        config, store, SIGNER, OutboxConfirmationSender(config), limiter=RateLimiter(limit=3)
+    )
+    with httpx.Client(base_url=serve_app(app), timeout=10) as client:
+        yield client
+
+
+def _outbox(config: Config) -> list[Path]:
+    return sorted(config.delivery.outbox_dir.glob("confirm-*.eml"))
+
+
+def _confirm_url(path: Path) -> str:
+    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    body = msg.get_body(("plain",))
+    assert body is not None
+    found = re.search(r"https?://\S+/confirm/\S+", body.get_content())
+    assert found, "no confirmation link in the email"
+    return found.group(0)
+
+
+def _token(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def test_signup_confirm_one_click_unsubscribe(
+    site: httpx.Client, store: SubscriberStore, config: Config
+) -> None:
+    form = site.get("/subscribe")
+    assert form.status_code == 200
+    assert 'name="email"' in form.text and 'name="consent"' in form.text
+    assert form.headers["referrer-policy"] == "no-referrer"
+
+    r = site.post(
+        "/subscribe", data={"email": "New.Reader@Example.com", "name": "Nia", "consent": "yes"}
+    )
+    assert r.status_code == 200
+    assert "Check your inbox" in r.text
+    sub = store.get("new.reader@example.com")
+    assert sub.status == "pending"
+    assert sub.consent.source == "web"
+    assert sub.consent.ip == "127.0.0.1"
+    assert sub.consent.text is not None and "unsubscribe" in sub.consent.text
+
+    [eml] = _outbox(config)
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert msg["To"] == "New.Reader@example.com"
+    url = _confirm_url(eml)
+    assert "new.reader" not in url.lower() and "example.com/confirm" not in url
+    path = httpx.URL(url).path
+
+    page = site.get(path)  # a link scanner's GET confirms nothing
+    assert page.status_code == 200 and "Confirm" in page.text
+    assert store.get("new.reader@example.com").status == "pending"
+    done = site.post(path)
+    assert done.status_code == 200 and "You are subscribed" in done.text
+    assert store.get("new.reader@example.com").status == "active"
+
+    [recipient] = store.active_recipients(SIGNER, str(site.base_url))
+    unsub_path = httpx.URL(recipient.unsubscribe_url).path
+    confirm_page = site.get(unsub_path)  # GET shows a page, never unsubscribes
+    assert confirm_page.status_code == 200 and "<form" in confirm_page.text
+    assert store.get("new.reader@example.com").status == "active"
+
+    # RFC 8058: POST with the one-click body, no cookies, no JS; 200; idempotent
+    for _ in range(2):
+        one = httpx.post(str(site.base_url.join(unsub_path)), data=ONE_CLICK, timeout=10)
+        assert one.status_code == 200
+        assert "unsubscribed" in one.text
+        assert not one.cookies
+    assert store.get("new.reader@example.com").status == "unsubscribed"
+    assert store.is_suppressed("new.reader@example.com")
+    assert store.active_recipients(SIGNER, str(site.base_url)) == []
+
+
+def test_forged_and_cross_purpose_tokens_are_refused(
+    site: httpx.Client, store: SubscriberStore
+) -> None:
+    sub = store.add("victim@example.com")
+    forged = TokenSigner("some-other-key").sign("unsubscribe", sub.id)
+    cross = SIGNER.sign("preferences", sub.id)
+    tampered = SIGNER.sign("unsubscribe", sub.id)[:-2] + "xx"
+    for token in (forged, cross, tampered, "garbage"):
+        r = site.post(f"/unsubscribe/{token}", data=ONE_CLICK)
+        assert r.status_code == 400, token
+        assert "not valid" in r.text
+    assert site.post(f"/confirm/{SIGNER.sign('unsubscribe', sub.id)}").status_code == 400
+    assert site.get(f"/preferences/{SIGNER.sign('confirm', sub.id)}").status_code == 400
+    assert store.get("victim@example.com").status == "active"
+
+
+@pytest.mark.parametrize("bad", ["not-an-email", "a@", "x y@example.com"])
+def test_bad_address_shows_the_form_with_an_error(
+    site: httpx.Client, store: SubscriberStore, config: Config, bad: str
+) -> None:
+    r = site.post("/subscribe", data={"email": bad, "consent": "yes"})
+    assert r.status_code == 400
+    assert 'role="alert"' in r.text and "not a valid email address" in r.text
+    assert 'name="email"' in r.text  # the form again, with the value kept
+    assert store.list_all() == [] and _outbox(config) == []
+
+
+def test_missing_consent_is_an_error_not_a_signup(
+    site: httpx.Client, store: SubscriberStore
+) -> None:
+    r = site.post("/subscribe", data={"email": "a@example.com"})
+    assert r.status_code == 400 and "consent" in r.text
+    assert store.list_all() == []
+
+
+def test_subscribe_is_rate_limited_per_ip(site: httpx.Client, config: Config) -> None:
+    codes = [
+        site.post("/subscribe", data={"email": f"r{i}@example.com", "consent": "yes"}).status_code
+        for i in range(5)
+    ]
+    assert codes == [200, 200, 200, 429, 429]
+    assert len(_outbox(config)) == 3
+
+
+def test_signup_does_not_reveal_or_mail_blocked_addresses(
+    site: httpx.Client, store: SubscriberStore, config: Config
+) -> None:
+    store.add("active@example.com")
+    store.add("bounced@example.com")
+    store.mark_bounced("bounced@example.com", "550")
+    pages = [
+        site.post("/subscribe", data={"email": e, "consent": "yes"}).text
+        for e in ("active@example.com", "bounced@example.com")
+    ]
+    assert all("Check your inbox" in p for p in pages)
+    assert _outbox(config) == []
+    assert store.get("bounced@example.com").status == "bounced"
+
+
+def test_unsubscribed_reader_can_come_back_only_by_confirming(
+    site: httpx.Client, store: SubscriberStore, config: Config
+) -> None:
+    store.add("back@example.com")
+    store.unsubscribe("back@example.com")
+    site.post("/subscribe", data={"email": "back@example.com", "consent": "yes"})
+    assert store.get("back@example.com").status == "pending"
+    assert store.is_suppressed("back@example.com")
+    [eml] = _outbox(config)
+    assert site.post(httpx.URL(_confirm_url(eml)).path).status_code == 200
+    assert store.get("back@example.com").status == "active"
+    assert not store.is_suppressed("back@example.com")
+
+
+def test_old_confirm_link_cannot_undo_an_unsubscribe(
+    site: httpx.Client, store: SubscriberStore
+) -> None:
+    sub = store.add("left@example.com")
+    store.unsubscribe("left@example.com")
+    r = site.post(f"/confirm/{SIGNER.sign('confirm', sub.id)}")
+    assert r.status_code == 409
+    assert store.get("left@example.com").status == "unsubscribed"
+
+
+def test_preferences_page_saves_choices_and_pause(
+    site: httpx.Client, store: SubscriberStore
+) -> None:
+    sub = store.add("prefs@example.com")
+    path = f"/preferences/{SIGNER.sign('preferences', sub.id)}"
+    page = site.get(path)
+    assert page.status_code == 200 and 'value="Data Scientist"' in page.text
+    r = site.post(
+        path,
+        data={
+            "category": ["Data Scientist", "Not A Category"],
+            "metro": ["Seattle"],
+            "seniority": ["senior"],
+            "paused": "yes",
+        },
+    )
+    assert r.status_code == 200 and "saved" in r.text
+    saved = store.get("prefs@example.com")
+    assert saved.preferences.categories == ("Data Scientist",)
+    assert saved.preferences.metros == ("Seattle",)
+    assert saved.preferences.seniority == ("senior",)
+    assert saved.paused
+    assert re.search(r'value="Seattle"\s+checked', r.text)
+    assert store.active_recipients(SIGNER, "http://x") == []
+    site.post(path, data={})
+    assert not store.get("prefs@example.com").paused
+
+
+def test_links_of_an_erased_person_answer_without_error(
+    site: httpx.Client, store: SubscriberStore
+) -> None:
+    sub = store.add("erased@example.com")
+    store.remove("erased@example.com")
+    assert site.post(f"/unsubscribe/{SIGNER.sign('unsubscribe', sub.id)}").status_code == 200
+    assert site.get(f"/unsubscribe/{SIGNER.sign('unsubscribe', sub.id)}").status_code == 200
+    assert site.get(f"/preferences/{SIGNER.sign('preferences', sub.id)}").status_code == 404
+
+
+def test_self_service_gdpr_export_and_erasure(site: httpx.Client, store: SubscriberStore) -> None:
+    sub = store.add("self@example.com", name="Sam")
+    token = SIGNER.sign("preferences", sub.id)
+    data = site.get(f"/preferences/{token}/data")
+    assert data.status_code == 200
+    assert "attachment" in data.headers["content-disposition"]
+    assert data.json()["subscriber"]["email"] == "self@example.com"
+    assert site.get(f"/preferences/{SIGNER.sign('unsubscribe', sub.id)}/data").status_code == 400
+    assert site.post(f"/preferences/{token}/erase", data={}).status_code == 400
+    assert store.find("self@example.com") is not None
+    done = site.post(f"/preferences/{token}/erase", data={"confirm": "yes"})
+    assert done.status_code == 200 and "erased" in done.text
+    assert store.find("self@example.com") is None
+    assert store.is_suppressed("self@example.com")
+    assert site.get(f"/preferences/{token}/data").status_code == 404
+
+
+def test_rate_limiter_window_slides_and_forgets_idle_clients() -> None:
+    now = [0.0]
+    limiter = RateLimiter(limit=2, window=3600, clock=lambda: now[0])
+    assert [limiter.allow("a") for _ in range(3)] == [True, True, False]
+    now[0] = 3600.5
+    assert limiter.allow("a")
+    for i in range(10_001):
+        limiter.allow(f"ip{i}")
+    now[0] = 9000.0
+    limiter.allow("late")
+    assert len(limiter._events) == 1
+
+
+def test_repeated_signups_do_not_mail_bomb_an_address(
+    site: httpx.Client, store: SubscriberStore, config: Config
+) -> None:
+    for _ in range(3):
+        r = site.post("/subscribe", data={"email": "target@example.com", "consent": "yes"})
+        assert r.status_code == 200 and "Check your inbox" in r.text
+    assert len(_outbox(config)) == 1
+    assert store.get("target@example.com").status == "pending"
