@@ -173,7 +173,8 @@ def compliance_report(
     limit = min(max_html_bytes, GMAIL_CLIP_BYTES)
     if size > limit:
         problems.append(f"HTML is {size:,} bytes, over {limit:,} (Gmail clips the rest)")
-    unsub_html = bool(unsubscribe_url) and html_lib.escape(unsubscribe_url) in html
+    plain = html_lib.unescape(html)
+    unsub_html = bool(unsubscribe_url) and unsubscribe_url in plain
     unsub_text = bool(unsubscribe_url) and unsubscribe_url in text
     if not unsubscribe_url:
         problems.append("no unsubscribe URL")
@@ -183,10 +184,10 @@ def compliance_report(
         if not unsub_text:
             problems.append("unsubscribe link missing from the text part")
     address = postal_address.strip()
-    has_address = bool(address) and html_lib.escape(address) in html and address in text
+    has_address = bool(address) and address in plain and address in text
     if not has_address:
         problems.append("postal address missing ([newsletter] postal_address)")
-    has_preheader = bool(preheader) and html_lib.escape(preheader) in html
+    has_preheader = bool(preheader) and preheader in plain
     if preheader and not has_preheader:
         problems.append("preheader missing from the HTML")
     if not text.strip():

@@ -12,7 +12,7 @@ picked for those who set preferences.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import quote
 
@@ -147,6 +147,9 @@ class Kpi:
     change: Change
     notes: tuple[str, ...] = ()
     spark: Spark | None = None
+    #: Blank lines / an empty sparkline row that keep the two tiles of a row equally tall.
+    pad_lines: int = 0
+    pad_spark: bool = False
 
     @property
     def direction(self) -> str:
@@ -344,7 +347,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
         else NO_CHANGE
     )
     weeks = f"last {len(hist)} weeks"
-    return (
+    return _even_tiles(
         Kpi(
             "Open roles",
             f.count(t.open),
@@ -366,6 +369,20 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
             spark=_spark([p.remote_share for p in hist], f"remote share, {weeks}"),
         ),
     )
+
+
+def _even_tiles(*kpis: Kpi) -> tuple[Kpi, ...]:
+    """Pad each pair of tiles to the same number of lines (tiles stay 2 x 2 and even)."""
+    out: list[Kpi] = []
+    for i in range(0, len(kpis), 2):
+        pair = kpis[i : i + 2]
+        lines = [max(1, bool(k.change.text) + len(k.notes)) for k in pair]
+        spark = any(k.spark for k in pair)
+        out.extend(
+            replace(k, pad_lines=max(lines) - n, pad_spark=spark and k.spark is None)
+            for k, n in zip(pair, lines, strict=True)
+        )
+    return tuple(out)
 
 
 def _pay_rows(rows: Sequence[GroupRow], f: Formatter, top_n: int) -> tuple[PayRow, ...]:
@@ -426,7 +443,7 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
         big = max(s.share for s in top)
         note = (
             "No skill moved beyond noise this week; these are the most requested."
-            if sk.tested or quiet
+            if sk.tested
             else "Share of open postings that ask for each skill."
         )
         lines = tuple(
@@ -506,8 +523,13 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         + f" ({f.count(pay.n)} with annual USD pay).",
         f"Medians need n ≥ {MEDIAN_MIN_N}, P75 n ≥ {P75_MIN_N}, P90 n ≥ {P90_MIN_N}; "
         f"“{DASH}” marks a figure held back, with its n. Percent changes need a base of at "
-        f"least {PCT_CHANGE_MIN_BASE}. Skill moves compare this week's new postings with the "
-        "previous four weeks', ranked by z; a change in pp is a change of percentage points.",
+        f"least {PCT_CHANGE_MIN_BASE}; a change in pp is a change of percentage points."
+        + (
+            " Skill moves compare this week's new postings with the previous four weeks', "
+            f"ranked by z ({f.count(signals.skills.tested)} skills tested)."
+            if signals.skills.tested
+            else ""
+        ),
     ]
     if t.new:
         lines.append(
@@ -565,7 +587,7 @@ def _summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...
                 Frag(
                     f" ({f.signed(t.net_change)}"
                     + (f", {f.change_pct(open_pct)}" if open_pct is not None else "")
-                    + "), and no skill moved beyond noise."
+                    + ("), and no skill moved beyond noise." if signals.skills.tested else ").")
                 ),
             )
         )
