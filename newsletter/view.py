@@ -38,7 +38,7 @@ DIM_CATEGORIES, DIM_METROS, DIM_SENIORITY = "categories", "metros", "seniority"
 
 def row_key(name: str) -> str:
     """The filter key of a row name (case-insensitive, safe inside a marker comment)."""
-    return quote(name.strip().casefold(), safe="")
+    return "k" + quote(name.strip().casefold(), safe="")  # never empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -602,7 +602,9 @@ def _summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...
             lead += [Frag(f"by {f.count(abs(t.net_change))} to ")]
         lead += [
             Frag(f.count(t.open), True),
-            Frag(f" ({f.count(t.new)} new and {f.count(t.removed)} removed)."),
+            Frag(f" ({f.count(t.new)} new and {f.count(t.removed)} removed)"),
+            *_led_by(signals, f),
+            Frag("."),
         ]
         out.append(tuple(lead))
         if signals.skills.rising:
@@ -624,6 +626,25 @@ def _summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...
         what = "One data-health warning" if n == 1 else f"{n} data-health warnings"
         out.append((Frag(f"{what} this week: see the note at the end."),))
     return tuple(out)
+
+
+def _led_by(signals: Signals, f: Formatter) -> list[Frag]:
+    """The role category that moved the most in the direction of the total, with its change."""
+    net = signals.totals.net_change or 0
+    moves = [
+        (c.open - c.open_prev, c)
+        for c in signals.categories
+        if c.open_prev is not None and c.open_prev >= PCT_CHANGE_MIN_BASE
+    ]
+    same_way = [(d, c) for d, c in moves if d * net > 0]
+    if not same_way:
+        return []
+    d, c = max(same_way, key=lambda m: abs(m[0]))
+    return [
+        Frag(", led by "),
+        Frag(c.name, True),
+        Frag(f" ({f.signed(d)}, {f.change_pct(d / (c.open_prev or 1))})"),
+    ]
 
 
 def _falling_clause(signals: Signals, f: Formatter, first: bool = False) -> list[Frag]:
