@@ -93,41 +93,41 @@ def _split_slots(text: str) -> list[Piece]:
 
 
 def _parse(text: str) -> tuple[Part, ...]:
+    """Split compiled output into literal text, slots and conditional blocks (no nesting)."""
     parts: list[Part] = []
-    open_block: tuple[Kind, list[str]] | None = None
-    buf: list[Piece] = []
+    opened: tuple[str, list[str]] | None = None
     pos = 0
     for m in _MARK_RE.finditer(text):
-        chunk = text[pos : m.start()]
-        pos = m.end()
+        chunk, pos = text[pos : m.start()], m.end()
         kind, args = m.group(1), m.group(2).split()
-        if open_block is None:
-            parts.extend(_split_slots(chunk))
+        if opened is None:
             if kind == "end":
                 raise RenderError("personalization marker <!--nl:end--> without a start")
-            open_block = (kind, args)  # type: ignore[assignment]
-            buf = []
-            continue
-        if kind != "end":
+            parts.extend(_split_slots(chunk))
+            opened = (kind, args)
+        elif kind != "end":
             raise RenderError("personalization markers cannot nest")
-        buf.extend(_split_slots(chunk))
-        parts.append(_block(open_block[0], open_block[1], tuple(buf)))
-        open_block = None
-    if open_block is not None:
-        raise RenderError(f"personalization marker {open_block[0]} is never closed")
+        else:
+            parts.append(_block(opened[0], opened[1], tuple(_split_slots(chunk))))
+            opened = None
+    if opened is not None:
+        raise RenderError(f"personalization marker {opened[0]} is never closed")
     parts.extend(_split_slots(text[pos:]))
     return tuple(parts)
 
 
-def _block(kind: Kind, args: list[str], pieces: tuple[Piece, ...]) -> _Block:
-    if kind == "row":
-        group, dim, top, key = args
-        return _Block(kind, group, dim, key, top == "1", pieces)
-    if kind == "empty":
-        group, dim = args
-        return _Block(kind, group, dim, "", False, pieces)
-    (dim,) = args
-    return _Block(kind, "", dim, "", False, pieces)
+def _block(kind: str, args: list[str], pieces: tuple[Piece, ...]) -> _Block:
+    try:
+        if kind == "row":
+            group, dim, top, key = args
+            return _Block("row", group, dim, key, top == "1", pieces)
+        if kind == "empty":
+            group, dim = args
+            return _Block("empty", group, dim, "", False, pieces)
+        (dim,) = args
+        return _Block("filtered", "", dim, "", False, pieces)
+    except ValueError:
+        raise RenderError(f"malformed personalization marker {kind} {' '.join(args)}") from None
 
 
 def _chosen(prefs: Preferences) -> dict[str, frozenset[str]]:

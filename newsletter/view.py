@@ -16,15 +16,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import quote
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
-
 from newsletter.config import Config
+from newsletter.formatting import DASH, Formatter
+
+__all__ = ["DASH", "Formatter", "IssueView", "archive_url", "build_view", "is_quiet", "row_key"]
+from newsletter.headline import Sentence, is_quiet, open_change, summary
 from newsletter.signals.gates import MEDIAN_MIN_N, P75_MIN_N, P90_MIN_N, PCT_CHANGE_MIN_BASE
 from newsletter.signals.models import GroupRow, Signals, SkillMove, TrendPoint
 
-DASH = "—"
-MINUS = "−"
 UP, DOWN, FLAT = "up", "down", "flat"
 ARROWS = {UP: "▲", DOWN: "▼", FLAT: "■", "none": ""}
 COLORS = {UP: "#047857", DOWN: "#b91c1c", FLAT: "#6b7280", "none": "#6b7280"}
@@ -41,78 +40,7 @@ def row_key(name: str) -> str:
     return "k" + quote(name.strip().casefold(), safe="")  # never empty
 
 
-@dataclass(frozen=True, slots=True)
-class Formatter:
-    """Locale-aware formatting of counts, money, shares and dates."""
-
-    locale: str = "en_US"
-
-    def count(self, n: int | None) -> str:
-        return DASH if n is None else format_decimal(n, locale=self.locale)
-
-    def money(self, v: float | None, n: int | None = None) -> str:
-        """$184,000 (rounded to the thousand); "— (n=22)" below the gate."""
-        if v is None:
-            return f"{DASH} (n={self.count(n)})" if n is not None else DASH
-        return "$" + format_decimal(round(v, -3), format="#,##0", locale=self.locale)
-
-    def money_k(self, v: float | None) -> str:
-        """Compact money for narrow tables: $171k."""
-        if v is None:
-            return DASH
-        return "$" + format_decimal(round(v / 1000), format="#,##0", locale=self.locale) + "k"
-
-    def pct(self, share: float | None, digits: int = 0) -> str:
-        """A share in [0, 1] as a percentage: 0.071 -> 7.1% (digits=1)."""
-        if share is None:
-            return DASH
-        return self._num(100 * share, digits) + "%"
-
-    def _num(self, v: float, digits: int) -> str:
-        fmt = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(v, format=fmt, locale=self.locale)
-
-    def _sign(self, v: float) -> str:
-        return "+" if v > 0 else (MINUS if v < 0 else "±")
-
-    def signed(self, n: int | None) -> str:
-        if n is None:
-            return DASH
-        return self._sign(n) + format_decimal(abs(n), locale=self.locale)
-
-    def change_pct(self, frac: float | None, digits: int = 1) -> str:
-        """A relative change given as a fraction: 0.016 -> +1.6%."""
-        if frac is None:
-            return DASH
-        shown = round(100 * frac, digits)
-        return self._sign(shown) + self._num(abs(shown), digits) + "%"
-
-    def pp(self, delta: float | None, digits: int = 1) -> str:
-        """A change of shares (fractions) in percentage points: 0.021 -> +2.1 pp."""
-        if delta is None:
-            return DASH
-        shown = round(100 * delta, digits)
-        return self._sign(shown) + self._num(abs(shown), digits) + "\u00a0pp"
-
-    def z(self, z: float) -> str:
-        return "z\u00a0=\u00a0" + (MINUS if z < 0 else "") + self._num(abs(z), 1)
-
-    def day(self, d: date, fmt: str = "MMM d, y") -> str:
-        return format_date(d, format=fmt, locale=self.locale)
-
-
 # --- presentation rows -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Frag:
-    """A piece of a generated sentence; ``strong`` pieces are the figures and names."""
-
-    text: str
-    strong: bool = False
-
-
-Sentence = tuple[Frag, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,8 +197,8 @@ def _direction(delta: float | None) -> str:
     return UP if delta > 0 else (DOWN if delta < 0 else FLAT)
 
 
-def _rel(cur: float | None, prev: float | None, base_ok: bool = True) -> float | None:
-    if cur is None or prev is None or not prev or not base_ok:
+def _rel(cur: float | None, prev: float | None) -> float | None:
+    if cur is None or prev is None or not prev:
         return None
     return cur / prev - 1
 
@@ -308,17 +236,11 @@ def _bar(value: float, biggest: float) -> int:
 # --- the sections ----------------------------------------------------------------------------
 
 
-def _open_change(signals: Signals) -> float | None:
-    t = signals.totals
-    base_ok = t.open_prev is not None and t.open_prev >= PCT_CHANGE_MIN_BASE
-    return _rel(t.open, t.open_prev, base_ok)
-
-
 def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
     t, pay, remote = signals.totals, signals.pay, signals.remote
     hist: list[TrendPoint] = list(signals.history)[-spark_weeks:] if spark_weeks else []
-    open_pct = _open_change(signals)
-    open_change = (
+    open_pct = open_change(signals)
+    open_kpi_change = (
         Change(
             f"{f.signed(t.net_change)}" + (f" ({f.change_pct(open_pct)})" if open_pct else ""),
             _direction(t.net_change),
@@ -351,7 +273,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
         Kpi(
             "Open roles",
             f.count(t.open),
-            open_change,
+            open_kpi_change,
             spark=_spark([float(p.open) for p in hist], f"open roles, {weeks}"),
         ),
         Kpi("New this week", f.count(genuinely_new), NO_CHANGE, tuple(new_notes)),
@@ -564,140 +486,7 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     return tuple(lines)
 
 
-# --- the headline summary --------------------------------------------------------------------
-
-
-def _summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]:
-    t = signals.totals
-    open_pct = _open_change(signals)
-    out: list[Sentence] = []
-    if t.net_change is None:
-        out.append(
-            (
-                Frag("This first issue counts "),
-                Frag(f.count(t.open), True),
-                Frag(" open roles; week-over-week changes start next week."),
-            )
-        )
-    elif quiet:
-        out.append(
-            (
-                Frag("A quiet week: open roles held at "),
-                Frag(f.count(t.open), True),
-                Frag(
-                    f" ({f.signed(t.net_change)}"
-                    + (f", {f.change_pct(open_pct)}" if open_pct is not None else "")
-                    + ("), and no skill moved beyond noise." if signals.skills.tested else ").")
-                ),
-            )
-        )
-    else:
-        verb = "rose" if t.net_change > 0 else ("fell" if t.net_change < 0 else "held")
-        lead: list[Frag] = [Frag(f"Open roles {verb} ")]
-        if open_pct is not None and t.net_change:
-            lead += [Frag(f.change_pct(open_pct).lstrip("+" + MINUS), True), Frag(" to ")]
-        elif not t.net_change:
-            lead += [Frag("at ")]
-        else:
-            lead += [Frag(f"by {f.count(abs(t.net_change))} to ")]
-        lead += [
-            Frag(f.count(t.open), True),
-            Frag(f" ({f.count(t.new)} new and {f.count(t.removed)} removed)"),
-            *_led_by(signals, f),
-            Frag("."),
-        ]
-        out.append(tuple(lead))
-        if signals.skills.rising:
-            m = signals.skills.rising[0]
-            out.append(
-                (
-                    Frag(m.name, True),
-                    Frag(" is the week's fastest-rising skill ("),
-                    Frag(f.pct(m.share, 1), True),
-                    Frag(f" of postings, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})"),
-                    *_falling_clause(signals, f),
-                )
-            )
-        elif signals.skills.falling:
-            out.append((*_falling_clause(signals, f, first=True),))
-    out.append(_pay_sentence(signals, f))
-    if signals.data_health.warnings:
-        n = len(signals.data_health.warnings)
-        what = "One data-health warning" if n == 1 else f"{n} data-health warnings"
-        out.append((Frag(f"{what} this week: see the note at the end."),))
-    return tuple(out)
-
-
-def _led_by(signals: Signals, f: Formatter) -> list[Frag]:
-    """The role category that moved the most in the direction of the total, with its change."""
-    net = signals.totals.net_change or 0
-    moves = [
-        (c.open - c.open_prev, c)
-        for c in signals.categories
-        if c.open_prev is not None and c.open_prev >= PCT_CHANGE_MIN_BASE
-    ]
-    same_way = [(d, c) for d, c in moves if d * net > 0]
-    if not same_way:
-        return []
-    d, c = max(same_way, key=lambda m: abs(m[0]))
-    return [
-        Frag(", led by "),
-        Frag(c.name, True),
-        Frag(f" ({f.signed(d)}, {f.change_pct(d / (c.open_prev or 1))})"),
-    ]
-
-
-def _falling_clause(signals: Signals, f: Formatter, first: bool = False) -> list[Frag]:
-    if not signals.skills.falling:
-        return [Frag(".")]
-    m = signals.skills.falling[0]
-    evidence = f" ({f.pct(m.share, 1)}, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})."
-    if first:
-        return [Frag(m.name, True), Frag(" fades the most" + evidence)]
-    return [Frag("; "), Frag(m.name, True), Frag(" fades the most" + evidence)]
-
-
-def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
-    pay = signals.pay
-    if pay.median is None:
-        return (
-            Frag("Median pay is held back this week: only "),
-            Frag(f.count(pay.n), True),
-            Frag(f" postings disclose annual USD pay (the gate is {MEDIAN_MIN_N})."),
-        )
-    base = [
-        Frag("Median posted pay is "),
-        Frag(f.money(pay.median), True),
-        Frag(f" (n = {f.count(pay.n)})"),
-    ]
-    if pay.significant and pay.change_pct is not None:
-        verb = "rose" if pay.change_pct > 0 else "fell"
-        ci = (
-            f" (95% CI {f.change_pct(pay.ci_low)} to {f.change_pct(pay.ci_high)})"
-            if pay.ci_low is not None and pay.ci_high is not None
-            else ""
-        )
-        return (
-            *base,
-            Frag(f"; in new postings it {verb} "),
-            Frag(f.change_pct(pay.change_pct).lstrip("+" + MINUS), True),
-            Frag(f" against the previous four weeks{ci}."),
-        )
-    return (*base, Frag(", with no pay shift beyond noise."))
-
-
 # --- entry point -----------------------------------------------------------------------------
-
-
-def is_quiet(signals: Signals, config: Config) -> bool:
-    """Little changed: open roles moved less than the threshold and no significant mover."""
-    if signals.previous_week is None or signals.totals.open_prev is None:
-        return False
-    pct = _open_change(signals)
-    if pct is None or abs(100 * pct) >= config.email.quiet_max_abs_change_pct:
-        return False
-    movers = len(signals.skills.rising) + len(signals.skills.falling)
-    return movers <= config.email.quiet_max_movers and not signals.pay.significant
 
 
 def archive_url(config: Config, week: date) -> str:
@@ -712,14 +501,14 @@ def build_view(signals: Signals, config: Config) -> IssueView:
     top_n = em.top_n
     quiet = is_quiet(signals, config)
     sections = tuple(s for s in em.sections if not quiet or s in QUIET_SECTIONS)
-    summary = _summary(signals, f, quiet)
+    sentences = summary(signals, f, quiet)
     t = signals.totals
     subject = nl.subject_template.format(
         week_start=f.day(signals.week, "MMM d"),
         open_roles=f.count(t.open),
         median_pay=f.money_k(signals.pay.median),
     )
-    preheader = " ".join("".join(fr.text for fr in s) for s in summary[:2])
+    preheader = " ".join("".join(fr.text for fr in s) for s in sentences[:2])
     if len(preheader) > 140:
         preheader = preheader[:139].rsplit(" ", 1)[0] + "…"
     return IssueView(
@@ -732,7 +521,7 @@ def build_view(signals: Signals, config: Config) -> IssueView:
         preheader=preheader,
         quiet=quiet,
         sections=sections,
-        summary=summary,
+        summary=sentences,
         kpis=_kpis(signals, f, em.sparkline_weeks),
         pay_tables=_pay_tables(signals, f, top_n),
         skill_lists=_skill_lists(signals, f, top_n, quiet),
