@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, format_decimal
 
 DASH = "—"
 MINUS = "−"
@@ -37,7 +40,8 @@ class Formatter:
         """A share in [0, 1] as a percentage: 0.071 -> 7.1% (digits=1)."""
         if share is None:
             return DASH
-        return self._num(100 * share, digits) + "%"
+        text: str = _percent(self.locale, digits).apply(share, Locale.parse(self.locale))
+        return text
 
     def _num(self, v: float, digits: int) -> str:
         fmt = "#,##0" + ("." + "0" * digits if digits else "")
@@ -56,7 +60,7 @@ class Formatter:
         if frac is None:
             return DASH
         shown = round(100 * frac, digits)
-        return self._sign(shown) + self._num(abs(shown), digits) + "%"
+        return self._sign(shown) + self.pct(abs(shown) / 100, digits)
 
     def pp(self, delta: float | None, digits: int = 1) -> str:
         """A change of shares (fractions) in percentage points: 0.021 -> +2.1 pp."""
@@ -70,3 +74,11 @@ class Formatter:
 
     def day(self, d: date, fmt: str = "MMM d, y") -> str:
         return format_date(d, format=fmt, locale=self.locale)
+
+
+@lru_cache(maxsize=32)
+def _percent(locale: str, digits: int) -> NumberPattern:
+    """The locale's percent pattern (7.1% in en_US, 7,1 % in de_DE) with fixed decimals."""
+    pattern: NumberPattern = copy.copy(Locale.parse(locale).percent_formats[None])
+    pattern.frac_prec = (digits, digits)
+    return pattern

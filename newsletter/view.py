@@ -177,6 +177,8 @@ class IssueView:
     mix: tuple[MixSegment, ...] = ()
     health: tuple[str, ...] = ()
     footer: Footer = field(default_factory=lambda: Footer("", "", "", ""))
+    #: Invisible filler after the preheader, so inbox previews don't run on into the body.
+    preheader_pad: int = 40
 
     @property
     def summary_text(self) -> tuple[str, ...]:

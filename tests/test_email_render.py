@@ -124,3 +124,24 @@ def test_compliance_report(rich_signals: Signals, email_config: Config) -> None:
     for part in ("over 1,000", "unsubscribe link missing from the HTML", "postal address",
                  "text part is empty", "<script>"):  # fmt: skip
         assert part in joined
+
+
+def test_rendered_sections_follow_config_order_and_locale(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    cfg = email_config.model_copy(
+        update={
+            "email": email_config.email.model_copy(
+                update={"sections": ("metros", "summary", "companies")}
+            ),
+            "newsletter": email_config.newsletter.model_copy(update={"locale": "de_DE"}),
+        }
+    )
+    issue = render_issue(rich_signals, cfg)
+    # the third summary sentence (the first two are also the preheader)
+    marks = {issue.html: ("Top metros", "Who is hiring"), issue.text: ("TOP METROS", "WHO IS")}
+    for body, (metros, hiring) in marks.items():
+        order = [body.index(metros), body.index("Median posted pay is"), body.index(hiring)]
+        assert order == sorted(order)
+    assert "Pay tiers" not in issue.html and "Rising skills" not in issue.html
+    assert "Open roles rose 1,6\u00a0% to 26.159" in issue.text  # German number formats

@@ -27,7 +27,7 @@ def test_formatter_en_us() -> None:
 def test_formatter_follows_locale() -> None:
     f = Formatter("de_DE")
     assert f.count(26159) == "26.159"
-    assert f.pct(0.071, 1) == "7,1%"
+    assert f.pct(0.071, 1) == "7,1\u00a0%"
     assert f.day(date(2026, 11, 23), "d. MMMM y") == "23. November 2026"
 
 
