@@ -8,6 +8,7 @@ subscriber's HTML and text cheaply. :func:`render_issue` is the one-shot preview
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from dataclasses import dataclass
 
@@ -166,8 +167,6 @@ def compliance_report(
 
     The delivery stage refuses to send when :attr:`ComplianceReport.ok` is false.
     """
-    import html as html_lib
-
     size = len(html.encode("utf-8"))
     problems: list[str] = []
     limit = min(max_html_bytes, GMAIL_CLIP_BYTES)
@@ -193,6 +192,11 @@ def compliance_report(
     if not text.strip():
         problems.append("text part is empty")
     problems.extend(f"HTML {why}" for needle, why in _FORBIDDEN if needle in html)
+    for img in re.findall(r"<img\b[^>]*>", html, flags=re.IGNORECASE):
+        if not all(re.search(rf"\s{a}=", img) for a in ("alt", "width")) or not re.search(
+            r'\ssrc="https://', img
+        ):
+            problems.append(f"HTML image without alt, width or an https src: {img[:80]}")
     return ComplianceReport(
         html_bytes=size,
         max_html_bytes=limit,

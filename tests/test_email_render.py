@@ -113,7 +113,7 @@ def test_compliance_report(rich_signals: Signals, email_config: Config) -> None:
     assert good.unsubscribe_in_html and good.unsubscribe_in_text and good.postal_address_present
     assert 10_000 < good.html_bytes < 100_000
     bad = compliance_report(
-        issue.html + "<script>x</script>",
+        issue.html + '<script>x</script><img src="http://x/a.png">',
         "",
         unsubscribe_url="https://elsewhere.example/u",
         postal_address="",
@@ -122,7 +122,7 @@ def test_compliance_report(rich_signals: Signals, email_config: Config) -> None:
     assert not bad.ok
     joined = " | ".join(bad.problems)
     for part in ("over 1,000", "unsubscribe link missing from the HTML", "postal address",
-                 "text part is empty", "<script>"):  # fmt: skip
+                 "text part is empty", "<script>", "image without alt"):  # fmt: skip
         assert part in joined
 
 
