@@ -146,7 +146,7 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
     base = [
         Frag("Median posted pay is "),
         Frag(f.money(pay.median), True),
-        Frag(f" (n = {f.count(pay.n)})"),
+        Frag(f" (n\u00a0=\u00a0{f.count(pay.n)})"),
     ]
     if pay.significant and pay.change_pct is not None:
         verb = "rose" if pay.change_pct > 0 else "fell"
