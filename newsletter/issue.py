@@ -84,13 +84,25 @@ def compile_issue(signals: Signals, config: Config) -> CompiledIssue:
     mjml_source = render_template("issue.mjml.j2", ctx, override)
     html = compile_mjml(mjml_source, keep_comments=True)
     text = render_template("issue.txt.j2", ctx, override)
-    return CompiledIssue(
+    issue = CompiledIssue(
         view=view,
         html_template=BodyTemplate.parse(html, escape=True),
         text_template=BodyTemplate.parse(_tidy_text(text), escape=False),
         base_url=config.newsletter.base_url,
         max_html_bytes=config.email.max_html_bytes,
     )
+    check_size(issue.public().html, config.email.max_html_bytes)  # fail before any send
+    return issue
+
+
+def check_size(html: str, max_bytes: int) -> None:
+    """Refuse HTML over the budget (Gmail clips at about 102 KB, hiding the footer)."""
+    size = len(html.encode("utf-8"))
+    if size > max_bytes:
+        raise RenderError(
+            f"rendered HTML is {size:,} bytes, over the {max_bytes:,}-byte budget "
+            "(Gmail clips at about 102 KB); lower [email] top_n or drop a section"
+        )
 
 
 def _tidy_text(text: str) -> str:
@@ -116,12 +128,7 @@ def render_issue(
 ) -> RenderedIssue:
     """One issue for one reader (default: the preview stand-in), size-checked."""
     issue = compile_issue(signals, config).personalize(recipient or preview_recipient(config))
-    size = len(issue.html.encode("utf-8"))
-    if size > config.email.max_html_bytes:
-        raise RenderError(
-            f"rendered HTML is {size:,} bytes, over the {config.email.max_html_bytes:,}-byte "
-            "budget (Gmail clips at about 102 KB)"
-        )
+    check_size(issue.html, config.email.max_html_bytes)
     return issue
 
 
