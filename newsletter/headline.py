@@ -1,5 +1,9 @@
 """The headline summary: two or three sentences written from the data, naming the week's
 biggest moves with their evidence (change, pp, z, confidence interval), and the quiet-week test.
+
+Units read from the signals: shares and ``Pay.change_pct`` / ``ci_low`` / ``ci_high`` are
+fractions (0.057 = 5.7%), like every share in the contract. The open-roles change is computed
+here from ``open`` / ``open_prev`` with the percent-change gate.
 """
 
 from __future__ import annotations
