@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench snapshots clean
+.PHONY: demo test lint typecheck pytest bench snapshots clean chromium screenshots archive
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,23 @@ bench: $(STAMP)
 
 snapshots: $(STAMP)
 	$(BIN)/python scripts/generate_snapshots.py
+
+# Fail-soft: installs Debian's chromium where missing and possible (root + apt-get); otherwise
+# says so, and screenshots / browser tests skip with a reason.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium fonts-dejavu-core) >/dev/null 2>&1; } || \
+	  echo "chromium is not installed (and could not be): screenshots will be skipped"
+
+screenshots: $(STAMP) chromium
+	$(BIN)/newsletter --config config.toml preview --out state/preview/issue.html --screenshot
+	@if [ -f state/preview/issue-375.png ]; then mkdir -p docs && \
+	  cp state/preview/issue-375.png state/preview/issue-600.png docs/ && echo "docs/issue-{375,600}.png updated"; fi
+
+archive: $(STAMP)
+	$(BIN)/newsletter --config config.toml archive --out state/archive
 
 clean:
 	rm -rf $(VENV) state .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from newsletter.config import Config
 from newsletter.issue import RenderedIssue, render_issue
+from newsletter.models import Recipient
 from newsletter.signals import Signals, compute_signals
 from newsletter.snapshots import atomic_write_text, read_snapshot, resolve_weeks
 
@@ -38,9 +39,14 @@ def write_preview(issue: RenderedIssue, out: Path) -> tuple[Path, Path]:
 
 
 def preview(
-    config: Config, out: Path, week: date | None = None, snapshots_dir: Path | None = None
+    config: Config,
+    out: Path,
+    week: date | None = None,
+    snapshots_dir: Path | None = None,
+    recipient: Recipient | None = None,
 ) -> tuple[Path, Path, Signals]:
+    """Render the week's issue (for ``recipient``, else a preview stand-in) to HTML + text."""
     signals = build_signals(config, week, snapshots_dir)
-    issue = render_issue(signals, config)
+    issue = render_issue(signals, config, recipient)
     html_path, text_path = write_preview(issue, out)
     return html_path, text_path, signals

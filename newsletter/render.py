@@ -77,11 +77,14 @@ def check_mjml_tags(source: str) -> None:
         raise RenderError(f"unknown MJML tag(s): {', '.join('<' + t + '>' for t in unknown)}")
 
 
-def compile_mjml(source: str) -> str:
-    """Compile MJML to HTML with no external fonts; verify nothing unresolved survives."""
+def compile_mjml(source: str, *, keep_comments: bool = False) -> str:
+    """Compile MJML to HTML with no external fonts; verify nothing unresolved survives.
+
+    ``keep_comments`` keeps HTML comments (the personalization markers need them).
+    """
     check_mjml_tags(source)
     try:
-        html: str = mjml2html(source, disable_comments=True, fonts={})
+        html: str = mjml2html(source, disable_comments=not keep_comments, fonts={})
     except ValueError as exc:
         raise RenderError(f"MJML could not be compiled: {exc}") from None
     if re.search(r"<mj-|</mj-", html):

@@ -177,3 +177,32 @@ def _has_user(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+# --- email (issue 5) -----------------------------------------------------------------------
+
+SIGNALS_FIXTURE = REPO / "tests" / "data" / "signals-2026-11-23.json"
+
+
+@pytest.fixture
+def rich_signals() -> Any:
+    """A hand-made, fully populated Signals (tests/data/make_signals_fixture.py)."""
+    from newsletter.signals.models import Signals
+
+    return Signals.model_validate_json(SIGNALS_FIXTURE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def email_config(tmp_path: Path) -> Config:
+    """A config for rendering tests: fixed sender, postal address and base URL."""
+    return parse_config(
+        {
+            "newsletter": {
+                "title": "AI Jobs Weekly",
+                "postal_address": "AI Jobs Weekly, 548 Market St #12345, San Francisco, CA 94104",
+                "base_url": "https://news.example.com",
+            },
+            "data": {"snapshots_dir": str(tmp_path / "snapshots"), "state_dir": str(tmp_path)},
+            "database": {"url": f"sqlite:///{tmp_path / 'newsletter.db'}"},
+        }
+    )

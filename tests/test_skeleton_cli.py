@@ -51,8 +51,7 @@ def test_preview_writes_html_and_text(
     html = out.read_text()
     text = out.with_suffix(".txt").read_text()
     assert "<mj-" not in html and "{{" not in html
-    assert "42 open roles" in text  # 35 continuing + 7 new
-    assert "7 new and 5 removed" in text
+    assert "to 42 (7 new and 5 removed)" in text  # 35 continuing + 7 new
     assert "$160,000" in text  # median of 35 disclosed postings
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli import preview, subscribers
+from newsletter.cli import archive, preview, subscribers
 from newsletter.cli._app import CliState, new_app
 
 app = new_app(
@@ -35,6 +35,7 @@ app.command("preview")(preview.preview_cmd)
 app.command("signals")(preview.signals_cmd)
 app.add_typer(subscribers.app, name="subscribers")
 app.command("serve")(subscribers.serve_cmd)
+app.command("archive")(archive.archive_cmd)
 
 
 def main() -> None:

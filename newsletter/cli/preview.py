@@ -9,9 +9,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from newsletter.cli._app import config_of, console, week_option
+from newsletter.cli._app import config_of, console, err_console, week_option
+from newsletter.config import Config, secret
+from newsletter.models import Preferences, Recipient
 from newsletter.pipeline import build_signals, preview
+from newsletter.screenshot import BrowserUnavailableError, screenshots
 from newsletter.signals.models import Signals
+from newsletter.tokens import TokenSigner
 from newsletter.view import Formatter
 
 WeekOpt = Annotated[
@@ -28,24 +32,95 @@ SnapshotsOpt = Annotated[
 
 def preview_cmd(
     ctx: typer.Context,
+    *,
     week: WeekOpt = None,
     snapshots: SnapshotsOpt = None,
     out: Annotated[
         Path, typer.Option("--out", help="HTML file to write; a .txt twin is written beside it.")
     ] = Path("preview/issue.html"),
+    subscriber: Annotated[
+        str | None,
+        typer.Option(
+            "--subscriber",
+            help="Render as this subscriber sees it (greeting, filtered rows, signed links).",
+        ),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Subscriber's name for the greeting.")
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", help="Preferred role category (repeat).")
+    ] = None,
+    metro: Annotated[
+        list[str] | None, typer.Option("--metro", help="Preferred metro (repeat).")
+    ] = None,
+    seniority: Annotated[
+        list[str] | None, typer.Option("--seniority", help="Preferred seniority (repeat).")
+    ] = None,
+    screenshot: Annotated[
+        bool,
+        typer.Option(
+            "--screenshot",
+            help="Also save PNGs at 375 and 600 px (headless Chromium; skipped if none).",
+        ),
+    ] = False,
 ) -> None:
     """Render this week's issue to an HTML file and a plain-text twin, and print the path.
 
-    Example: [bold]newsletter preview --week 2026-11-23 --out preview/issue.html[/]
+    With --subscriber the issue is personalized as that reader gets it: greeting, rows
+    filtered by --category/--metro/--seniority, and links with signed tokens.
+
+    Example: [bold]newsletter preview --week 2026-11-23 --subscriber dana@example.com
+    --name Dana --metro "New York" --screenshot --out preview/issue.html[/]
     """
     config = config_of(ctx)
-    html_path, text_path, signals = preview(config, out, week_option(week), snapshots)
+    recipient = (
+        _recipient(
+            config, subscriber, name=name, categories=category, metros=metro, seniority=seniority
+        )
+        if subscriber
+        else None
+    )
+    html_path, text_path, signals = preview(config, out, week_option(week), snapshots, recipient)
     console.print(
         f"Issue for week of {signals.week.isoformat()} "
         f"(vs {signals.previous_week.isoformat() if signals.previous_week else 'no earlier week'})"
+        + (f", as {subscriber}" if subscriber else "")
     )
     console.print(f"text: {text_path}", highlight=False)
+    if screenshot:
+        try:
+            for png in screenshots(html_path):
+                console.print(f"screenshot: {png}", highlight=False)
+        except BrowserUnavailableError as exc:
+            err_console.print(f"screenshots skipped: {exc}", highlight=False)
     typer.echo(str(html_path))
+
+
+def _recipient(
+    config: Config,
+    email: str,
+    *,
+    name: str | None,
+    categories: list[str] | None,
+    metros: list[str] | None,
+    seniority: list[str] | None,
+) -> Recipient:
+    """A preview recipient; its links carry real signed tokens (subscriber id 0)."""
+    signer = TokenSigner(secret("secret_key", "signing preview links", allow_dev=True))
+    base = config.newsletter.base_url
+    return Recipient(
+        subscriber_id=0,
+        email=email,
+        name=name,
+        preferences=Preferences(
+            categories=tuple(categories or ()),
+            metros=tuple(metros or ()),
+            seniority=tuple(seniority or ()),
+        ),
+        unsubscribe_url=f"{base}/unsubscribe/{signer.sign('unsubscribe', 0)}",
+        preferences_url=f"{base}/preferences/{signer.sign('preferences', 0)}",
+    )
 
 
 class OutputFormat(StrEnum):

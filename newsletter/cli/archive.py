@@ -1,0 +1,37 @@
+"""`newsletter archive`: the static web archive of every issue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newsletter.archive import build_archive
+from newsletter.cli._app import config_of, console
+
+
+def archive_cmd(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write (default: <state_dir>/archive)."),
+    ] = None,
+    snapshots: Annotated[
+        Path | None,
+        typer.Option(
+            "--snapshots", help="Folder of weekly snapshots (default: \\[data] snapshots_dir)."
+        ),
+    ] = None,
+) -> None:
+    """Write the web archive: one page per week with a snapshot, and an index.
+
+    These pages are the "view in browser" links of the emails; serve the folder at
+    <base_url>/archive/.
+
+    Example: [bold]newsletter archive --out state/archive[/]
+    """
+    config = config_of(ctx)
+    result = build_archive(config, out, snapshots)
+    console.print(f"{len(result.pages)} issue page(s) written", highlight=False)
+    typer.echo(str(result.index))

@@ -1,0 +1,84 @@
+"""Locale-aware formatting of counts, money, shares, changes and dates (Babel)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import NumberPattern, format_decimal
+
+DASH = "—"
+MINUS = "−"
+
+
+@dataclass(frozen=True, slots=True)
+class Formatter:
+    """Locale-aware formatting of counts, money, shares and dates."""
+
+    locale: str = "en_US"
+
+    def count(self, n: int | None) -> str:
+        return DASH if n is None else format_decimal(n, locale=self.locale)
+
+    def money(self, v: float | None, n: int | None = None) -> str:
+        """$184,000 (rounded to the thousand); "— (n=22)" below the gate."""
+        if v is None:
+            return f"{DASH} (n={self.count(n)})" if n is not None else DASH
+        return "$" + format_decimal(round(v, -3), format="#,##0", locale=self.locale)
+
+    def money_k(self, v: float | None) -> str:
+        """Compact money for narrow tables: $171k."""
+        if v is None:
+            return DASH
+        return "$" + format_decimal(round(v / 1000), format="#,##0", locale=self.locale) + "k"
+
+    def pct(self, share: float | None, digits: int = 0) -> str:
+        """A share in [0, 1] as a percentage: 0.071 -> 7.1% (digits=1)."""
+        if share is None:
+            return DASH
+        text: str = _percent(self.locale, digits).apply(share, Locale.parse(self.locale))
+        return text
+
+    def _num(self, v: float, digits: int) -> str:
+        fmt = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(v, format=fmt, locale=self.locale)
+
+    def _sign(self, v: float) -> str:
+        return "+" if v > 0 else (MINUS if v < 0 else "±")
+
+    def signed(self, n: int | None) -> str:
+        if n is None:
+            return DASH
+        return self._sign(n) + format_decimal(abs(n), locale=self.locale)
+
+    def change_pct(self, frac: float | None, digits: int = 1) -> str:
+        """A relative change given as a fraction: 0.016 -> +1.6%."""
+        if frac is None:
+            return DASH
+        shown = round(100 * frac, digits)
+        return self._sign(shown) + self.pct(abs(shown) / 100, digits)
+
+    def pp(self, delta: float | None, digits: int = 1) -> str:
+        """A change of shares (fractions) in percentage points: 0.021 -> +2.1 pp."""
+        if delta is None:
+            return DASH
+        shown = round(100 * delta, digits)
+        return self._sign(shown) + self._num(abs(shown), digits) + "\u00a0pp"
+
+    def z(self, z: float) -> str:
+        return "z\u00a0=\u00a0" + (MINUS if z < 0 else "") + self._num(abs(z), 1)
+
+    def day(self, d: date, fmt: str = "MMM d, y") -> str:
+        return format_date(d, format=fmt, locale=self.locale)
+
+
+@lru_cache(maxsize=32)
+def _percent(locale: str, digits: int) -> NumberPattern:
+    """The locale's percent pattern (7.1% in en_US, 7,1 % in de_DE) with fixed decimals."""
+    pattern: NumberPattern = copy.copy(Locale.parse(locale).percent_formats[None])
+    pattern.frac_prec = (digits, digits)
+    return pattern

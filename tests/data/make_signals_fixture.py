@@ -1,0 +1,218 @@
+"""Writes tests/data/signals-2026-11-23.json: a hand-made, fully populated Signals snapshot.
+
+The figures are illustrative (in the spirit of the design mock), chosen so every section and
+every edge shows: gated values, an empty P90, a warning, a suppressed figure, 8 weeks of
+history, a name that needs escaping. Run: python tests/data/make_signals_fixture.py
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from newsletter.signals.models import (
+    CompanyRow,
+    DataHealth,
+    GroupRow,
+    HealthWarning,
+    Pay,
+    Share,
+    Signals,
+    SkillMove,
+    SkillRow,
+    Skills,
+    Totals,
+    TrendPoint,
+)  # fmt: skip
+
+WEEK = date(2026, 11, 23)
+
+
+def fixture() -> Signals:
+    cats = [
+        GroupRow(
+            name="AI/ML Engineer",
+            open=23752,
+            open_prev=23410,
+            new=1710,
+            removed=1368,
+            share=0.908,
+            share_prev=0.906,
+            median_pay=171000,
+            median_pay_prev=169500,
+            p75_pay=226000,
+            p90_pay=289000,
+            n_pay=12950,
+        ),
+        GroupRow(
+            name="Research Scientist",
+            open=612,
+            open_prev=598,
+            new=61,
+            removed=47,
+            share=0.023,
+            median_pay=212000,
+            p75_pay=262000,
+            p90_pay=320000,
+            n_pay=402,
+        ),
+        GroupRow(
+            name="Data Scientist",
+            open=1290,
+            open_prev=1302,
+            new=88,
+            removed=100,
+            share=0.049,
+            median_pay=158000,
+            p75_pay=189000,
+            p90_pay=226000,
+            n_pay=610,
+        ),
+        GroupRow(
+            name="AI Architect",
+            open=108,
+            open_prev=101,
+            new=9,
+            removed=2,
+            share=0.004,
+            median_pay=292900,
+            p75_pay=None,
+            p90_pay=None,
+            n_pay=38,
+        ),
+        GroupRow(
+            name="AI Engineering Manager",
+            open=28,
+            open_prev=27,
+            new=3,
+            removed=2,
+            share=0.001,
+            median_pay=None,
+            n_pay=22,
+        ),
+        GroupRow(
+            name="MLOps Engineer",
+            open=369,
+            open_prev=311,
+            new=70,
+            removed=12,
+            share=0.014,
+            median_pay=198000,
+            p75_pay=231000,
+            p90_pay=268000,
+            n_pay=214,
+        ),
+    ]
+    seniority = [
+        GroupRow(
+            name="entry",
+            open=2354,
+            share=0.09,
+            share_prev=0.094,
+            median_pay=132000,
+            p75_pay=151000,
+            p90_pay=170000,
+            n_pay=1203,
+        ),
+        GroupRow(
+            name="mid",
+            open=16219,
+            share=0.62,
+            share_prev=0.618,
+            median_pay=176000,
+            p75_pay=214000,
+            p90_pay=251000,
+            n_pay=8490,
+        ),
+        GroupRow(
+            name="senior",
+            open=5232,
+            share=0.20,
+            share_prev=0.199,
+            median_pay=214000,
+            p75_pay=258000,
+            p90_pay=302000,
+            n_pay=3120,
+        ),
+        GroupRow(
+            name="leadership",
+            open=2354,
+            share=0.09,
+            share_prev=0.089,
+            median_pay=251000,
+            p75_pay=305000,
+            p90_pay=362000,
+            n_pay=968,
+        ),
+    ]
+    metros = [
+        GroupRow(name="Los Angeles", open=1695, open_prev=1650, median_pay=178000, n_pay=902),
+        GroupRow(name="New York", open=1670, open_prev=1702, median_pay=200000, n_pay=1011),
+        GroupRow(
+            name="San Francisco Bay Area", open=1059, open_prev=1001, median_pay=244000, n_pay=730
+        ),
+        GroupRow(name="Seattle", open=611, open_prev=598, median_pay=205000, n_pay=344),
+        GroupRow(name="Austin", open=402, open_prev=410, median_pay=None, n_pay=24),
+        GroupRow(name="Boston", open=388, open_prev=380, median_pay=190000, n_pay=201),
+    ]
+    companies = [
+        CompanyRow(name="Capital One", open=48, new=9, removed=3, open_prev=42, net=6),
+        CompanyRow(name="Anthropic", open=41, new=11, removed=2, open_prev=32, net=9),
+        CompanyRow(name="Databricks", open=37, new=2, removed=6, open_prev=41, net=-4),
+        CompanyRow(name="Smith & Wesson <AI>", open=12, new=1, removed=0, open_prev=11, net=1),
+    ]
+    skills = Skills(
+        top=[
+            SkillRow(name="Python", postings=19100, share=0.730, share_prev=0.728),
+            SkillRow(name="RAG", postings=16742, share=0.640, share_prev=0.617),
+        ],
+        rising=[
+            SkillMove(name="Rust", share=0.293, share_prev=0.272, z=4.8, postings=558, lift=1.08),
+            SkillMove(name="RAG", share=0.640, share_prev=0.617, z=3.9, postings=1218),
+            SkillMove(name="vLLM", share=0.062, share_prev=0.048, z=3.1, postings=118),
+        ],
+        falling=[
+            SkillMove(name="TensorFlow", share=0.110, share_prev=0.129, z=-3.4, postings=209),
+            SkillMove(name="Hadoop", share=0.021, share_prev=0.027, z=-2.7, postings=40),
+        ],
+        tested=212,
+    )
+    opens = [24810, 25102, 25390, 25211, 25530, 25802, 25747, 26159]
+    pays = [179000, 180500, 181000, 182000, 181500, 182500, 181800, 184000]
+    remote = [0.081, 0.079, 0.078, 0.077, 0.076, 0.075, 0.074, 0.071]
+    history = [
+        TrendPoint(week=WEEK - timedelta(weeks=7 - i), open=o, median_pay=p, remote_share=r)
+        for i, (o, p, r) in enumerate(zip(opens, pays, remote, strict=True))
+    ]
+    return Signals(
+        week=WEEK,
+        previous_week=WEEK - timedelta(weeks=1),
+        totals=Totals(open=26159, open_prev=25747, new=1904 + 211, removed=1703, reposted=211,
+                      net_change=412, change_pct=0.016, open_avg_4w=25809.5),
+        pay=Pay(n=13781, n_prev=13590, disclosure_rate=0.53, median=184000, p75=226000,
+                p90=289000, median_prev=181800, change_pct=0.057, ci_low=0.021, ci_high=0.093,
+                significant=True),
+        remote=Share(share=0.071, share_prev=0.074, n=26159, n_prev=25747),
+        seniority=seniority,
+        categories=cats,
+        metros=metros,
+        companies=companies,
+        skills=skills,
+        history=history,
+        data_health=DataHealth(
+            snapshot_rows=26159, snapshot_rows_prev=25747, ingest_rows_read=27311,
+            ingest_rejected=240, ingest_duplicates=912, share_other_category=0.031,
+            share_unknown_metro=0.12, share_without_pay=0.47,
+            warnings=[HealthWarning(kind="source_drop", name="greenhouse", before=3100,
+                                    after=1200, message="source greenhouse lost 61% of its "
+                                    "postings (3,100 to 1,200); held out of the removals.")],
+            suppressed=["median pay of AI Engineering Manager (n=22 < 30)",
+                        "median pay in Austin (n=24 < 30)"],
+        ),
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    out = Path(__file__).with_name("signals-2026-11-23.json")
+    out.write_text(fixture().model_dump_json(indent=2) + "\n", encoding="utf-8")
+    print(out)

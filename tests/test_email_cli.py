@@ -1,0 +1,67 @@
+"""`newsletter preview --subscriber` and `newsletter archive` through the CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.config import DEV_SECRET_KEY
+from newsletter.tokens import TokenSigner
+from tests.conftest import REPO
+
+SNAPS = str(REPO / "snapshots")
+
+
+def test_preview_as_subscriber_has_signed_links_and_filters(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
+    out = tmp_path / "issue.html"
+    args = ["preview", "--snapshots", SNAPS, "--out", str(out), "--subscriber", "d@example.com",
+            "--name", "Dana Scully", "--metro", "Nowhere"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    html, text = out.read_text(), out.with_suffix(".txt").read_text()
+    assert "Hi Dana," in html and "Hi Dana," in text
+    token = re.search(r"/unsubscribe/([^\s\"]+)", text)
+    assert token is not None
+    assert TokenSigner(DEV_SECRET_KEY).verify("unsubscribe", token.group(1)) == 0
+
+
+def test_screenshot_skips_cleanly_without_a_browser(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    out = tmp_path / "issue.html"
+    result = runner.invoke(
+        app, ["preview", "--snapshots", SNAPS, "--out", str(out), "--screenshot"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "screenshots skipped: no headless Chromium found" in result.output
+    assert out.exists() and not list(tmp_path.glob("*.png"))
+
+
+def test_archive_writes_a_page_per_week_and_an_index(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = runner.invoke(app, ["archive", "--snapshots", SNAPS, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    weeks = sorted(p.stem for p in (REPO / "snapshots").glob("*.parquet"))
+    assert sorted(p.stem for p in out.glob("2*.html")) == weeks
+    index = (out / "index.html").read_text()
+    links = re.findall(r'href="(\d{4}-\d{2}-\d{2}\.html)"', index)
+    assert links == [f"{w}.html" for w in reversed(weeks)]  # newest first, all linked
+    page = (out / f"{weeks[-1]}.html").read_text()
+    assert "/unsubscribe/" not in page and "Subscribe</a>" in page
+    first = (out / f"{weeks[0]}.txt").read_text()
+    assert "first issue" in first  # no earlier week to compare with
+    assert str(out / "index.html") in result.stdout
+
+
+def test_archive_without_snapshots_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["archive", "--snapshots", str(tmp_path / "none")])
+    assert result.exit_code != 0
+    assert "does not exist" in result.output and "Traceback" not in result.output

@@ -1,0 +1,111 @@
+"""Compile once, personalize per subscriber: greeting, filtered rows, links, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newsletter.config import Config
+from newsletter.errors import RenderError
+from newsletter.issue import CompiledIssue, compile_issue
+from newsletter.models import Preferences, Recipient
+from newsletter.personalize import BodyTemplate
+from newsletter.signals.models import Signals
+
+
+def _who(name: str | None = None, **prefs: tuple[str, ...]) -> Recipient:
+    return Recipient(
+        subscriber_id=1,
+        email="r@example.com",
+        name=name,
+        preferences=Preferences(**prefs),
+        unsubscribe_url="https://news.example.com/unsubscribe/abc?x=1&y=2",
+        preferences_url="https://news.example.com/preferences/def",
+    )
+
+
+@pytest.fixture
+def compiled(rich_signals: Signals, email_config: Config) -> CompiledIssue:
+    return compile_issue(rich_signals, email_config)
+
+
+def _metro_rows(html: str) -> list[str]:
+    names = ["Los Angeles", "New York", "San Francisco Bay Area", "Seattle", "Austin", "Boston"]
+    return [n for n in names if f">{n}</td>" in html]
+
+
+def test_default_reader_sees_top_rows(
+    compiled: CompiledIssue, rich_signals: Signals, email_config: Config
+) -> None:
+    assert _metro_rows(compiled.personalize(_who()).html) == [
+        "Los Angeles", "New York", "San Francisco Bay Area", "Seattle", "Austin", "Boston",
+    ]  # fmt: skip
+    small = email_config.model_copy(
+        update={"email": email_config.email.model_copy(update={"top_n": 3})}
+    )
+    issue = compile_issue(rich_signals, small).personalize(_who())
+    assert _metro_rows(issue.html) == ["Los Angeles", "New York", "San Francisco Bay Area"]
+    assert "Filtered to your picks" not in issue.html
+    # a pick outside the top 3 still shows for the reader who chose it
+    assert _metro_rows(compile_issue(rich_signals, small).personalize(
+        _who(metros=("Boston",))).html) == ["Boston"]  # fmt: skip
+
+
+def test_preferences_filter_rows_in_html_and_text(compiled: CompiledIssue) -> None:
+    issue = compiled.personalize(
+        _who(metros=("boston", "Atlantis"), categories=("MLOps Engineer",))
+    )
+    assert _metro_rows(issue.html) == ["Boston"]  # case-insensitive; unknown picks ignored
+    assert "- Boston: 388" in issue.text and "Los Angeles" not in issue.text
+    assert ">MLOps Engineer</td>" in issue.html and ">AI/ML Engineer</td>" not in issue.html
+    assert ">Mid</td>" in issue.html  # no seniority picks: every level stays
+    assert issue.html.count("Filtered to your picks") == 2
+    assert "None of your picks" not in issue.html
+
+
+def test_no_matching_pick_says_so(compiled: CompiledIssue) -> None:
+    issue = compiled.personalize(_who(metros=("Atlantis",)))
+    assert _metro_rows(issue.html) == []
+    assert "None of your picks has postings this week." in issue.html
+    assert "None of your picks has postings this week." in issue.text
+
+
+def test_greeting_and_links_are_escaped_in_html_only(compiled: CompiledIssue) -> None:
+    issue = compiled.personalize(_who(name="<Dana> & co"))
+    assert "Hi &lt;Dana&gt;," in issue.html and "Hi <Dana>," in issue.text
+    assert 'href="https://news.example.com/unsubscribe/abc?x=1&amp;y=2"' in issue.html
+    assert "Unsubscribe: https://news.example.com/unsubscribe/abc?x=1&y=2" in issue.text
+    assert compiled.personalize(_who()).text.count("Hello,") == 1
+    for body in (issue.html, issue.text):
+        assert "[[nl:" not in body and "<!--nl:" not in body
+
+
+def test_public_version_has_no_personal_links(compiled: CompiledIssue) -> None:
+    page = compiled.public()
+    assert "/unsubscribe/" not in page.html and "/preferences/" not in page.html
+    assert 'href="https://news.example.com/subscribe"' in page.html
+    assert 'href="https://news.example.com/archive/2026-11-23.html"' in page.html
+
+
+def test_same_preferences_share_one_filtered_body(compiled: CompiledIssue) -> None:
+    a = compiled.personalize(_who(name="Ann", metros=("Boston",)))
+    b = compiled.personalize(_who(name="Bob", metros=("Boston",)))
+    assert a.html.replace("Ann", "Bob") == b.html
+    assert len(compiled.html_template._cache) == 2  # the default (public) one, and Boston
+
+
+def test_broken_markers_are_refused() -> None:
+    with pytest.raises(RenderError, match="never closed"):
+        BodyTemplate.parse("a<!--nl:filtered metros-->b", escape=True)
+    with pytest.raises(RenderError, match="without a start"):
+        BodyTemplate.parse("a<!--nl:end-->", escape=True)
+    with pytest.raises(RenderError, match="unknown personalization slot"):
+        BodyTemplate.parse("[[nl:password]]", escape=True)
+
+
+def test_every_filtered_body_is_well_formed(compiled: CompiledIssue) -> None:
+    issue = compiled.personalize(_who(metros=("Austin",), seniority=("senior",)))
+    # Rows are removed whole: every table still closes what it opens.
+    assert issue.html.count("<tr") == len(re.findall(r"</tr>", issue.html))
+    assert issue.html.count("<table") == issue.html.count("</table>")

@@ -1,0 +1,125 @@
+"""The presentation model: formatting, gates, the generated headline, quiet weeks, order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from newsletter.config import Config, parse_config
+from newsletter.signals.models import DataHealth, Pay, Share, Signals, Totals
+from newsletter.view import DASH, Formatter, build_view, is_quiet
+
+
+def test_formatter_en_us() -> None:
+    f = Formatter("en_US")
+    assert f.count(26159) == "26,159"
+    assert f.money(184_000.0) == "$184,000"
+    assert f.money(171_400.0) == "$171,000"
+    assert f.money_k(171_400.0) == "$171k"
+    assert f.money(None, 22) == f"{DASH} (n=22)"
+    assert f.pct(0.071, 1) == "7.1%"
+    assert f.pp(0.021) == "+2.1\u00a0pp"
+    assert f.pp(-0.019) == "−1.9\u00a0pp"
+    assert f.change_pct(0.016) == "+1.6%"
+    assert f.signed(-4) == "−4"
+    assert f.day(date(2026, 11, 23)) == "Nov 23, 2026"
+
+
+def test_formatter_follows_locale() -> None:
+    f = Formatter("de_DE")
+    assert f.count(26159) == "26.159"
+    assert f.pct(0.071, 1) == "7,1\u00a0%"
+    assert f.day(date(2026, 11, 23), "d. MMMM y") == "23. November 2026"
+
+
+def _minimal(**totals: int | None) -> Signals:
+    t = {"open": 100, "open_prev": 99, "new": 5, "removed": 4, "net_change": 1, **totals}
+    return Signals(
+        week=date(2026, 11, 23),
+        previous_week=date(2026, 11, 16),
+        totals=Totals.model_validate(t),
+        pay=Pay(n=12, disclosure_rate=0.12),
+        remote=Share(),
+        data_health=DataHealth(snapshot_rows=100),
+    )
+
+
+def test_minimal_signals_render_dashes_with_n(email_config: Config) -> None:
+    view = build_view(_minimal(open=150, net_change=51), email_config)
+    pay = next(k for k in view.kpis if k.label == "Median pay")
+    assert pay.value == DASH and pay.notes == ("n=12",)
+    assert view.pay_tables == () and view.metros is None and view.companies == ()
+    text = " ".join(view.summary_text)
+    assert "Median pay is held back this week: only 12 postings" in text
+    assert "$" not in text  # no pay figure is published below the gate
+
+
+def test_headline_names_biggest_moves_with_evidence(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    view = build_view(rich_signals, email_config)
+    assert not view.quiet
+    text = " ".join(view.summary_text)
+    assert "Open roles rose 1.6% to 26,159" in text
+    assert (
+        "Rust is the week's fastest-rising skill "
+        "(29.3% of postings, +2.1\u00a0pp, z\u00a0=\u00a04.8)" in text
+    )
+    assert "TensorFlow fades the most" in text
+    assert "rose 5.7% against the previous four weeks (95% CI +2.1% to +9.3%)" in text
+    assert "data-health warning" in text
+    # figures and names are the strong parts of the sentences
+    strong = {fr.text for s in view.summary for fr in s if fr.strong}
+    assert {"1.6%", "26,159", "Rust", "TensorFlow", "$184,000", "5.7%"} <= strong
+
+
+def test_pay_tiers_gate_and_compact_money(rich_signals: Signals, email_config: Config) -> None:
+    view = build_view(rich_signals, email_config)
+    roles = {r.name: r for r in view.pay_tables[0].rows}
+    assert roles["AI/ML Engineer"].median == "$171k"
+    assert roles["AI Engineering Manager"].median == DASH
+    assert roles["AI Engineering Manager"].median_n == "n=22"
+    assert roles["AI Architect"].p90 == DASH
+    levels = [r.name for r in view.pay_tables[1].rows]
+    assert levels == ["Entry", "Mid", "Senior", "Leadership"]
+
+
+def test_kpis_and_mix(rich_signals: Signals, email_config: Config) -> None:
+    view = build_view(rich_signals, email_config)
+    kpi = {k.label: k for k in view.kpis}
+    assert kpi["Open roles"].value == "26,159"
+    assert kpi["Open roles"].change.text == "+412 (+1.6%)" and kpi["Open roles"].direction == "up"
+    assert kpi["New this week"].value == "1,904"  # 2,115 new less 211 reposts
+    assert "211 reposts excluded" in kpi["New this week"].notes
+    assert kpi["Remote share"].direction == "down"
+    spark = kpi["Open roles"].spark
+    assert spark is not None and len(spark.heights) == 8
+    assert spark.heights[-1] == max(spark.heights)  # the latest week is the highest
+    assert sum(s.width_pct for s in view.mix) == 100
+    assert len(view.kpi_rows) == 2 and all(len(r) == 2 for r in view.kpi_rows)
+
+
+def test_quiet_week_variant(rich_signals: Signals, email_config: Config) -> None:
+    calm = rich_signals.model_copy(
+        update={
+            "totals": rich_signals.totals.model_copy(
+                update={"open": 25_800, "net_change": 53, "open_prev": 25_747}
+            ),
+            "skills": rich_signals.skills.model_copy(update={"rising": [], "falling": []}),
+            "pay": rich_signals.pay.model_copy(update={"significant": False}),
+        }
+    )
+    assert is_quiet(calm, email_config)
+    view = build_view(calm, email_config)
+    assert view.quiet
+    assert view.sections == ("summary", "kpis", "pay", "skills", "data_health")
+    assert view.summary_text[0].startswith("A quiet week: open roles held at 25,800")
+    assert [b.title for b in view.skill_lists] == ["Most-requested skills"]
+    loud = email_config.model_copy(
+        update={"email": email_config.email.model_copy(update={"quiet_max_abs_change_pct": 0.1})}
+    )
+    assert not is_quiet(calm, loud)  # the threshold is the editor's
+
+
+def test_section_order_comes_from_config(rich_signals: Signals, tmp_path: object) -> None:
+    cfg = parse_config({"email": {"sections": ["metros", "summary", "kpis"]}})
+    assert build_view(rich_signals, cfg).sections == ("metros", "summary", "kpis")
