@@ -345,16 +345,7 @@ class SubscriberStore:
             blocked = set(conn.execute(sa.select(suppressions.c.email_hash)).scalars())
             rows = [subscriber_from_row(r) for r in conn.execute(q).mappings()]
         return [
-            Recipient(
-                subscriber_id=s.id,
-                email=s.email,
-                name=s.name,
-                preferences=s.preferences,
-                unsubscribe_url=link_url(base_url, signer, "unsubscribe", s.id),
-                preferences_url=link_url(base_url, signer, "preferences", s.id),
-            )
-            for s in rows
-            if email_hash(s.email) not in blocked
+            recipient_of(s, signer, base_url) for s in rows if email_hash(s.email) not in blocked
         ]
 
     # ---- adding ----------------------------------------------------------------------------
@@ -667,6 +658,18 @@ class SubscriberStore:
             .first()
         )
         return subscriber_from_row(row) if row else None
+
+
+def recipient_of(s: Subscriber, signer: TokenSigner, base_url: str) -> Recipient:
+    """The addressee form of a subscriber, with signed unsubscribe and preferences links."""
+    return Recipient(
+        subscriber_id=s.id,
+        email=s.email,
+        name=s.name,
+        preferences=s.preferences,
+        unsubscribe_url=link_url(base_url, signer, "unsubscribe", s.id),
+        preferences_url=link_url(base_url, signer, "preferences", s.id),
+    )
 
 
 def link_url(base_url: str, signer: TokenSigner, purpose: Purpose, subscriber_id: int) -> str:

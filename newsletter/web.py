@@ -31,9 +31,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from newsletter import synth
+from newsletter.archive import default_archive_dir
 from newsletter.config import Config
 from newsletter.confirmation import ConfirmationSender
 from newsletter.errors import SubscriberError, TokenError
@@ -331,6 +333,9 @@ def create_app(
         limiter=limiter or RateLimiter(config.web.subscribe_rate_per_hour),
     )
 
+    archive_dir = default_archive_dir(config)
+    archive_dir.mkdir(parents=True, exist_ok=True)  # served (empty) before the first build
+
     async def home(_request: Request) -> Response:
         return RedirectResponse("/subscribe", status_code=303)
 
@@ -342,5 +347,11 @@ def create_app(
         Route("/preferences/{token}", web.preferences, methods=["GET", "POST"]),
         Route("/preferences/{token}/data", partial(_data, web), methods=["GET"]),
         Route("/preferences/{token}/erase", partial(_erase, web), methods=["POST"]),
+        # The static web archive (`newsletter archive`): the emails' "view in browser" target.
+        Mount(
+            "/archive",
+            StaticFiles(directory=archive_dir, html=True),
+            name="archive",
+        ),
     ]
     return Starlette(routes=routes)

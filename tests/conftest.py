@@ -206,3 +206,17 @@ def email_config(tmp_path: Path) -> Config:
             "database": {"url": f"sqlite:///{tmp_path / 'newsletter.db'}"},
         }
     )
+
+
+# --- a config file for CLI tests: state under tmp_path, the bundled snapshots --------------
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A config.toml whose database, outbox and state live under tmp_path."""
+    p = tmp_path / "config.toml"
+    p.write_text(
+        f'[data]\nsnapshots_dir = "{REPO / "snapshots"}"\nstate_dir = "state"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "newsletter.db"}"\n'
+        f'[delivery]\noutbox_dir = "outbox"\n',
+        encoding="utf-8",
+    )
+    return p

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -17,11 +18,12 @@ SNAPS = str(REPO / "snapshots")
 
 
 def test_preview_as_subscriber_has_signed_links_and_filters(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_file: Path
 ) -> None:
     monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
     out = tmp_path / "issue.html"
-    args = ["preview", "--snapshots", SNAPS, "--out", str(out), "--subscriber", "d@example.com",
+    args = ["--config", str(config_file), "preview", "--snapshots", SNAPS, "--out", str(out),
+            "--subscriber", "d@example.com",
             "--name", "Dana Scully", "--metro", "Nowhere"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -30,6 +32,30 @@ def test_preview_as_subscriber_has_signed_links_and_filters(
     token = re.search(r"/unsubscribe/([^\s\"]+)", text)
     assert token is not None
     assert TokenSigner(DEV_SECRET_KEY).verify("unsubscribe", token.group(1)) == 0
+
+
+def test_preview_of_a_stored_subscriber_uses_their_name_picks_and_id(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_file: Path
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
+    cfg = ["--config", str(config_file)]
+    added = runner.invoke(
+        app, [*cfg, "subscribers", "add", "Fox@Example.com", "--name", "Fox Mulder",
+              "--seniority", "entry"],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    shown = runner.invoke(app, [*cfg, "subscribers", "show", "fox@example.com"])
+    sid = json.loads(shown.stdout)["subscriber"]["id"]
+    out = tmp_path / "fox.html"
+    result = runner.invoke(
+        app, [*cfg, "preview", "--out", str(out), "--subscriber", "FOX@example.com"]
+    )
+    assert result.exit_code == 0, result.output
+    text = out.with_suffix(".txt").read_text()
+    assert "Hi Fox," in text
+    token = re.search(r"/unsubscribe/([^\s\"]+)", text)
+    assert token is not None
+    assert TokenSigner(DEV_SECRET_KEY).verify("unsubscribe", token.group(1)) == sid
 
 
 def test_screenshot_skips_cleanly_without_a_browser(

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from newsletter.archive import default_archive_dir
 from newsletter.config import DEV_SECRET_KEY, Config
 from newsletter.confirmation import OutboxConfirmationSender
 from newsletter.store import open_store
@@ -266,3 +267,15 @@ def test_repeated_signups_do_not_mail_bomb_an_address(
         assert r.status_code == 200 and "Check your inbox" in r.text
     assert len(_outbox(config)) == 1
     assert store.get("target@example.com").status == "pending"
+
+
+def test_archive_is_served_as_the_view_in_browser_target(
+    site: httpx.Client, config: Config
+) -> None:
+    assert site.get("/archive/").status_code == 404  # nothing built yet: a 404, not a 500
+    folder = default_archive_dir(config)
+    (folder / "index.html").write_text("<h1>Archive</h1>", encoding="utf-8")
+    (folder / "2026-11-23.html").write_text("<p>issue</p>", encoding="utf-8")
+    assert site.get("/archive/").text == "<h1>Archive</h1>"
+    page = site.get("/archive/2026-11-23.html")
+    assert page.status_code == 200 and page.text == "<p>issue</p>"

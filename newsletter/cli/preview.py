@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,8 @@ from newsletter.models import Preferences, Recipient
 from newsletter.pipeline import build_signals, preview
 from newsletter.screenshot import BrowserUnavailableError, screenshots
 from newsletter.signals.models import Signals
+from newsletter.store import open_store
+from newsletter.subscribers import SubscriberStore, link_url, recipient_of
 from newsletter.tokens import TokenSigner
 from newsletter.view import Formatter
 
@@ -106,20 +109,33 @@ def _recipient(
     metros: list[str] | None,
     seniority: list[str] | None,
 ) -> Recipient:
-    """A preview recipient; its links carry real signed tokens (subscriber id 0)."""
+    """The issue as ``email`` gets it: a stored subscriber's name, picks and signed links.
+
+    An address not on the list previews as a new reader (subscriber id 0). Options given on
+    the command line override what is stored.
+    """
     signer = TokenSigner(secret("secret_key", "signing preview links", allow_dev=True))
     base = config.newsletter.base_url
-    return Recipient(
-        subscriber_id=0,
-        email=email,
-        name=name,
+    with open_store(config) as db:
+        stored = SubscriberStore(db).find(email)
+    if stored is not None:
+        found = recipient_of(stored, signer, base)
+    else:
+        found = Recipient(
+            subscriber_id=0,
+            email=email,
+            unsubscribe_url=link_url(base, signer, "unsubscribe", 0),
+            preferences_url=link_url(base, signer, "preferences", 0),
+        )
+    prefs = found.preferences
+    return replace(
+        found,
+        name=name if name is not None else found.name,
         preferences=Preferences(
-            categories=tuple(categories or ()),
-            metros=tuple(metros or ()),
-            seniority=tuple(seniority or ()),
+            categories=tuple(categories) if categories else prefs.categories,
+            metros=tuple(metros) if metros else prefs.metros,
+            seniority=tuple(seniority) if seniority else prefs.seniority,
         ),
-        unsubscribe_url=f"{base}/unsubscribe/{signer.sign('unsubscribe', 0)}",
-        preferences_url=f"{base}/preferences/{signer.sign('preferences', 0)}",
     )
 
 
