@@ -30,7 +30,7 @@ def test_repost_within_window_counts_and_older_does_not() -> None:
 
 
 def test_same_week_id_change_is_a_repost() -> None:
-    s = run([BASE + [posting("a", fingerprint="F")], BASE + [posting("b", fingerprint="F")]])
+    s = run([[*BASE, posting("a", fingerprint="F")], [*BASE, posting("b", fingerprint="F")]])
     assert (s.totals.new, s.totals.removed, s.totals.reposted) == (1, 1, 1)
 
 
