@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import polars as pl
@@ -43,8 +44,20 @@ from newsletter.snapshots import SENIORITY_LEVELS
 Frame = pl.DataFrame | pl.LazyFrame
 
 
-def _lazy(f: Frame) -> pl.LazyFrame:
-    return f.lazy() if isinstance(f, pl.DataFrame) else f
+ARRIVAL_COLUMNS = ("category", "skills", "salary_mid", "currency")
+
+
+def _clean(frame: Frame) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The frame in memory without null or repeated ids, and its id counts for data health."""
+    df = frame if isinstance(frame, pl.DataFrame) else frame.collect()
+    ids = hl.id_plan(df.lazy()).collect().row(0, named=True)
+    if ids["missing"] or ids["distinct"] != ids["rows"]:
+        df = diff.dedupe(df.lazy()).collect()
+    return df, {k: int(v) for k, v in ids.items()}
+
+
+def _index(key: str) -> int:
+    return int(key[3:])
 
 
 def _remote_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -107,26 +120,46 @@ def compute_signals(
     4-week averages, the repost window, the new-posting windows of pay shifts and skill trends.
     ``ingest_report`` is the week's ingest report (see ``snapshots.report_path``), if any.
     """
-    raw = _lazy(current)
-    cur = diff.dedupe(raw)
-    prev = diff.dedupe(_lazy(previous)) if previous is not None else None
+    cur_df, ids = _clean(current)
+    prev_df = _clean(previous)[0] if previous is not None else None
+    cur = cur_df.lazy()
+    prev = prev_df.lazy() if prev_df is not None else None
     weeks = [WeekFrame(h.week, diff.dedupe(h.frame)) for h in history]
     if prev is not None and previous_week is not None:
         weeks.append(WeekFrame(previous_week, prev))
     weeks.append(WeekFrame(week, cur))
 
-    new = diff.added(cur, prev) if prev is not None else cur.limit(0)
-    rem = diff.removed(cur, prev) if prev is not None else cur.limit(0)
-    # arrivals[0] is this week's new postings, arrivals[1] last week's, ...
-    arrivals = [a.frame for a in reversed(diff.arrivals(weeks))][:SKILL_BACKGROUND_WEEKS]
-    fps = diff.removed_fingerprints([w.frame for w in weeks[-(diff.REPOST_WINDOW_WEEKS + 1) :]])
+    # Stage 1: the joins (flows between consecutive weeks), each computed once.
     older = [w.frame.select(diff.ID) for w in weeks[:-2]]
+    flow = _Plans()
+    if prev is not None:
+        flow.add("new", diff.added(cur, prev))
+        flow.add("removed", diff.removed(cur, prev))
+    pairs = list(pairwise(weeks))
+    for i, (a, b) in enumerate(pairs[:-1] if prev is not None else []):
+        if len(pairs) - 1 - i <= SKILL_BACKGROUND_WEEKS:
+            flow.add(f"arr{i}", diff.added(b.frame, a.frame).select(ARRIVAL_COLUMNS))
+        if len(pairs) - 1 - i < diff.REPOST_WINDOW_WEEKS:
+            flow.add(f"fp{i}", diff.removed(b.frame, a.frame).select(diff.FP))
+    if older:
+        flow.add("older", pl.concat(older).unique())
+    f1 = flow.collect()
+    new = f1["new"].lazy() if prev is not None else cur.limit(0)
+    rem = f1["removed"].lazy() if prev is not None else cur.limit(0)
+    # arrivals[0] is this week's new postings, arrivals[1] last week's, ...
+    arrivals = [new] if prev is not None else []
+    arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)
+    arrivals += [f1[k].lazy() for k in arr_keys]
+    fps = (
+        pl.concat([rem.select(diff.FP)] + [f1[k].lazy() for k in f1 if k.startswith("fp")])
+        .drop_nulls()
+        .unique()
+    )
     flagged = diff.flag_reposts(
-        new.select(diff.ID, diff.FP), fps, pl.concat(older) if older else None
+        new.select(diff.ID, diff.FP), fps, f1["older"].lazy() if older else None
     )
 
     p = _Plans()
-    p.add("ids", hl.id_plan(raw))
     p.add("remote", _remote_plan(cur))
     p.add("level", py.levels_plan(cur))
     p.add("disclosure", py.disclosure_plan(cur))
@@ -300,7 +333,7 @@ def compute_signals(
     health = hl.build_health(
         rows=n_open,
         rows_prev=n_prev,
-        ids=_row(r["ids"]),
+        ids=ids,
         composition=_row(r["composition"]),
         flows={
             "new": n_new,

@@ -34,7 +34,7 @@ class WeekFrame:
 
 def dedupe(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Drop rows without an id and repeated ids (first kept); counted in data health."""
-    return frame.filter(pl.col(ID).is_not_null()).unique(subset=[ID], keep="first")
+    return frame.filter(pl.col(ID).is_not_null() & pl.col(ID).is_first_distinct())
 
 
 def added(current: pl.LazyFrame, previous: pl.LazyFrame) -> pl.LazyFrame:

@@ -46,8 +46,9 @@ def group_plan(
         return out if null_label is not None else out.filter(pl.col("name").is_not_null())
 
     if with_pay:
-        cur = keyed(current).group_by("name").agg(pl.len().alias("open"), *quantile_exprs())
-        cur = cur.rename({"n": "n_pay"}).drop("bp_lo", "bp_hi")
+        pay = quantile_exprs(order_stats=False)
+        cur = keyed(current).group_by("name").agg(pl.len().alias("open"), *pay)
+        cur = cur.rename({"n": "n_pay"})
     else:
         cur = keyed(current).group_by("name").agg(pl.len().alias("open"))
     flows = [

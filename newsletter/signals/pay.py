@@ -34,20 +34,25 @@ USD_PAY = (
 )
 
 
-def quantile_exprs(value: pl.Expr = USD_PAY) -> list[pl.Expr]:
+def quantile_exprs(value: pl.Expr = USD_PAY, *, order_stats: bool = True) -> list[pl.Expr]:
     """n, median, P75, P90 (linear interpolation) and the Bonett–Price order statistics.
 
     Works in ``select`` and in ``group_by().agg``; nulls are not counted.
     """
     n = value.count()
-    # 0-based rank of y_(c), c = max(1, round(n/2 - sqrt(n))) (round half to even, as R/Python)
-    rank = pl.max_horizontal(pl.lit(1), (n / 2 - n.sqrt()).round(0).cast(pl.Int64)) - 1
-    srt = value.drop_nulls().sort()
-    return [
+    levels = [
         n.alias("n"),
         value.quantile(0.5, interpolation="linear").alias("median"),
         value.quantile(0.75, interpolation="linear").alias("p75"),
         value.quantile(0.9, interpolation="linear").alias("p90"),
+    ]
+    if not order_stats:
+        return levels
+    # 0-based rank of y_(c), c = max(1, round(n/2 - sqrt(n))) (round half to even, as R/Python)
+    rank = pl.max_horizontal(pl.lit(1), (n / 2 - n.sqrt()).round(0).cast(pl.Int64)) - 1
+    srt = value.drop_nulls().sort()
+    return [
+        *levels,
         srt.get(rank, null_on_oob=True).alias("bp_lo"),
         srt.get(n - 1 - rank, null_on_oob=True).alias("bp_hi"),
     ]
