@@ -78,16 +78,15 @@ def test_mix_shift_without_within_role_change_is_not_listed() -> None:
         arrivals = []
         for w in range(n_weeks):
             mlops = 300 if w == n_weeks - 1 else 100
+            k8s = ["Kubernetes"]
             rows = [
-                posting(
-                    f"{w}-m{j}", category="MLOps Engineer", skills=["Kubernetes"] * _has(j, 1, 0.6)
-                )
+                posting(f"{w}-m{j}", category="MLOps Engineer", skills=k8s * _has(j, 1, 0.6))
                 for j in range(mlops)
             ]
             rows += [
-                posting(f"{w}-o{j}", category="Data Scientist", skills=["Kubernetes"] * _has(j, 2, 0.05))
+                posting(f"{w}-o{j}", category="Data Scientist", skills=k8s * _has(j, 2, 0.05))
                 for j in range(500)
-            ]  # fmt: skip
+            ]
             arrivals.append(rows)
         return [arrivals[w] + (arrivals[w - 1] if w else []) for w in range(n_weeks)]
 
