@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from itertools import pairwise
 from typing import Any
 
 import polars as pl
@@ -125,24 +124,29 @@ def compute_signals(
     cur = cur_df.lazy()
     prev = prev_df.lazy() if prev_df is not None else None
     weeks = [WeekFrame(h.week, diff.dedupe(h.frame)) for h in history]
+    # Stage 0: ids and fingerprints of older weeks, read once and joined in memory below.
+    keys = [k.lazy() for k in pl.collect_all([w.frame.select(diff.ID, diff.FP) for w in weeks])]
     if prev is not None and previous_week is not None:
         weeks.append(WeekFrame(previous_week, prev))
+        keys.append(prev.select(diff.ID, diff.FP))
     weeks.append(WeekFrame(week, cur))
+    keys.append(cur.select(diff.ID, diff.FP))
 
     # Stage 1: the joins (flows between consecutive weeks), each computed once.
-    older = [w.frame.select(diff.ID) for w in weeks[:-2]]
     flow = _Plans()
     if prev is not None:
         flow.add("new", diff.added(cur, prev))
         flow.add("removed", diff.removed(cur, prev))
-    pairs = list(pairwise(weeks))
-    for i, (a, b) in enumerate(pairs[:-1] if prev is not None else []):
-        if len(pairs) - 1 - i <= SKILL_BACKGROUND_WEEKS:
-            flow.add(f"arr{i}", diff.added(b.frame, a.frame).select(ARRIVAL_COLUMNS))
-        if len(pairs) - 1 - i < diff.REPOST_WINDOW_WEEKS:
-            flow.add(f"fp{i}", diff.removed(b.frame, a.frame).select(diff.FP))
-    if older:
-        flow.add("older", pl.concat(older).unique())
+    last = len(weeks) - 1  # index of this week; pairs (i - 1, i) for the older flows
+    for i in range(1, last if prev is not None else 0):
+        if last - i < SKILL_BACKGROUND_WEEKS:
+            arrived = diff.added(weeks[i].frame, keys[i - 1])
+            flow.add(f"arr{i}", arrived.select(ARRIVAL_COLUMNS))
+        if last - i < diff.REPOST_WINDOW_WEEKS:
+            flow.add(f"fp{i}", diff.removed(keys[i], keys[i - 1]).select(diff.FP))
+    if last >= 2:
+        flow.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
+    older = last >= 2
     f1 = flow.collect()
     new = f1["new"].lazy() if prev is not None else cur.limit(0)
     rem = f1["removed"].lazy() if prev is not None else cur.limit(0)
