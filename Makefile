@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench snapshots clean
+.PHONY: demo test lint typecheck pytest bench snapshots signals-schema clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench: $(STAMP)
 
 snapshots: $(STAMP)
 	$(BIN)/python scripts/generate_snapshots.py
+
+signals-schema: $(STAMP)
+	$(BIN)/python scripts/signals_schema.py
 
 clean:
 	rm -rf $(VENV) state .pytest_cache .mypy_cache .ruff_cache
