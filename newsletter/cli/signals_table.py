@@ -56,8 +56,13 @@ def _overview(s: Signals, f: Formatter) -> Table:
         shift = f"{_rel(f, p.change_pct)} [{_rel(f, p.ci_low)}, {_rel(f, p.ci_high)}] {mark}"
     else:
         shift = DASH
+    windows = (
+        f"{p.shift_window_weeks}w vs {p.shift_window_weeks_prev}w"
+        if p.shift_window_weeks_prev
+        else "4-week windows"
+    )
     tb.add_row(
-        f"pay shift (new, {p.shift_window_weeks}w vs {p.shift_window_weeks_prev}w)",
+        f"pay shift (new postings, {windows})",
         shift,
         "",
         f"{f.count(p.shift_n)} / {f.count(p.shift_n_prev)}",
@@ -94,6 +99,8 @@ def _moves(title: str, moves: Sequence[SkillMove], f: Formatter) -> Table:
             f"{m.z:+.2f}",
             f.count(m.postings),
         )
+    if not moves:
+        tb.add_row("[dim]none passed the gates[/]", "", "", "", "", "")
     return tb
 
 
@@ -126,6 +133,8 @@ def signals_tables(s: Signals, locale: str) -> Group:
     movers = _table("Company movers", "company", "open", "prev", "net")
     for c in s.company_detail.movers:
         movers.add_row(c.name, f.count(c.open), f.count(c.open_prev), f.signed(c.net))
+    if not s.company_detail.movers:
+        movers.add_row("[dim]none passed the gates[/]", "", "", "")
     parts.append(movers)
     h = s.data_health
     ht = _table("Data health", "check", "value")

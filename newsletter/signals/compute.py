@@ -256,8 +256,8 @@ def compute_signals(
         disclosure=disclosure,
         shift_now=_row(r["shift_now"]) if shift else None,
         shift_before=_row(r["shift_before"]) if shift else None,
-        weeks_now=len(now_w) if shift else 0,
-        weeks_before=len(before_w) if shift else 0,
+        weeks_now=len(now_w),
+        weeks_before=len(before_w),
         suppressed=suppressed,
     )
 
@@ -329,6 +329,7 @@ def compute_signals(
             week=w.week,
             open=int(h["open"]),
             median_pay=gated(h["median"], int(h["n_pay"]), MEDIAN_MIN_N),
+            n_pay=int(h["n_pay"]),
             remote_share=h["remote_share"],
         )
         for w, h in zip(weeks, hist, strict=True)

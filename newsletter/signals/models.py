@@ -226,6 +226,7 @@ class TrendPoint(_Model):
     open: int
     median_pay: float | None = None
     remote_share: float | None = None
+    n_pay: int = Field(default=0, description="Open postings with USD pay behind `median_pay`")
 
 
 class Signals(_Model):

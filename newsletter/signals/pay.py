@@ -126,8 +126,9 @@ def build_pay(
             )
     else:
         suppressed.append(
-            f"pay.change_pct: needs {2 * SHIFT_WINDOW_WEEKS} weeks of new postings "
-            f"(have {weeks_now + weeks_before})"
+            f"pay.change_pct: needs {SHIFT_WINDOW_WEEKS + 1} weeks of new postings "
+            f"({SHIFT_WINDOW_WEEKS} recent, 1 to {SHIFT_WINDOW_WEEKS} earlier; "
+            f"have {weeks_now + weeks_before})"
         )
     rows = disclosure["rows"]
     return Pay(
