@@ -35,6 +35,8 @@ HISTORY_COLUMNS = (
     "salary_mid",
     "currency",
     "remote",
+    "seniority",
+    "metro",
 )
 
 

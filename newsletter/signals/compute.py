@@ -43,7 +43,7 @@ from newsletter.snapshots import SENIORITY_LEVELS
 Frame = pl.DataFrame | pl.LazyFrame
 
 
-ARRIVAL_COLUMNS = ("category", "skills", "salary_mid", "currency")
+ARRIVAL_COLUMNS = ("skills", *py.WINDOW_COLUMNS)
 
 
 def _clean(frame: Frame) -> tuple[pl.DataFrame, dict[str, int]]:
@@ -78,10 +78,6 @@ def _history_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
         py.USD_PAY.quantile(0.5, interpolation="linear").alias("median"),
         pl.col("remote").fill_null(False).mean().alias("remote_share"),
     )
-
-
-def _pooled(frames: Sequence[pl.LazyFrame]) -> pl.LazyFrame | None:
-    return pl.concat([f.select("salary_mid", "currency") for f in frames]) if frames else None
 
 
 class _Plans:
@@ -196,10 +192,11 @@ def compute_signals(
     before_w = arrivals[SHIFT_WINDOW_WEEKS : 2 * SHIFT_WINDOW_WEEKS]
     shift = len(now_w) == SHIFT_WINDOW_WEEKS and bool(before_w)
     if shift:
-        for name, frames in (("shift_now", now_w), ("shift_before", before_w)):
-            pooled = _pooled(frames)
-            assert pooled is not None
-            p.add(name, py.levels_plan(pooled))
+        win_now, win_before = py.window(now_w), py.window(before_w)
+        p.add("shift_now", py.levels_plan(win_now))
+        p.add("shift_before", py.levels_plan(win_before))
+        for kind in py.CELLS:
+            p.add(f"cells:{kind}", py.like_for_like_plan(win_now, win_before, kind))
     r = p.collect()
 
     suppressed: list[str] = []
@@ -258,6 +255,7 @@ def compute_signals(
         shift_before=_row(r["shift_before"]) if shift else None,
         weeks_now=len(now_w),
         weeks_before=len(before_w),
+        cells={k: r[f"cells:{k}"] for k in py.CELLS} if shift else None,
         suppressed=suppressed,
     )
 

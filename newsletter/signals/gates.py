@@ -20,6 +20,10 @@ def gated(value: float | None, n: int, minimum: int) -> float | None:
 SHIFT_MIN_N = 100
 SHIFT_MIN_ABS_CHANGE = 0.02
 SHIFT_WINDOW_WEEKS = 4
+#: Like-for-like pay cells need this many paid new postings on both sides.
+LFL_MIN_CELL_N = 20
+#: ...and those cells must hold at least this share of the paid new postings of both windows.
+LFL_MIN_COVERAGE = 0.5
 #: Rising/falling skills (S9, guide 3.3).
 SKILL_FDR_Q = 0.05
 SKILL_MIN_SHARE_CHANGE = 0.005

@@ -90,6 +90,14 @@ class Pay(_Model):
     shift_n_prev: int = Field(default=0, description="New postings with USD pay, earlier window")
     shift_median: float | None = None
     shift_median_prev: float | None = None
+    like_for_like_pct: float | None = Field(
+        default=None,
+        description="Shift within category x seniority x metro cells (n-weighted median of "
+        "log ratios); differs from change_pct when the mix of new postings moved",
+    )
+    like_for_like_cells: int = Field(default=0, description="Cells with >= 20 per side")
+    like_for_like_n: int = Field(default=0, description="Paid new postings in those cells")
+    like_for_like_cell_kind: str = Field(default="", description="Cells used (finest that covers)")
 
 
 class Share(_Model):

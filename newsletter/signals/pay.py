@@ -9,9 +9,14 @@ Bonett–Price CI of the ratio of medians.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+
 import polars as pl
 
 from newsletter.signals.gates import (
+    LFL_MIN_CELL_N,
+    LFL_MIN_COVERAGE,
     MEDIAN_MIN_N,
     P75_MIN_N,
     P90_MIN_N,
@@ -69,6 +74,72 @@ def estimate(row: Row) -> MedianEstimate | None:
     return median_estimate(n, float(med), float(lo), float(hi))
 
 
+#: Columns a new-posting window needs for the shift and its like-for-like cells.
+WINDOW_COLUMNS = ("salary_mid", "currency", "category", "seniority", "metro", "remote")
+
+
+def window(frames: Sequence[pl.LazyFrame]) -> pl.LazyFrame:
+    """New postings of several weeks pooled into one window (only the pay-related columns)."""
+    return pl.concat([f.select(WINDOW_COLUMNS) for f in frames])
+
+
+#: Like-for-like cells, finest first: the guide's cells, then coarser ones when the fine cells
+#: with >= LFL_MIN_CELL_N per side cover too few paid new postings.
+CELLS: dict[str, list[pl.Expr]] = {
+    "category x seniority x metro-or-remote": [
+        pl.col("category").fill_null("Other"),
+        pl.col("seniority").fill_null("unknown"),
+        pl.when(pl.col("remote").fill_null(False))
+        .then(pl.lit("remote"))
+        .otherwise(pl.col("metro").fill_null("unknown")),
+    ],
+    "category x seniority": [
+        pl.col("category").fill_null("Other"),
+        pl.col("seniority").fill_null("unknown"),
+    ],
+}
+
+
+def like_for_like_plan(now: pl.LazyFrame, before: pl.LazyFrame, kind: str) -> pl.LazyFrame:
+    """Per cell of ``kind`` (a key of CELLS): USD-paid n and median in both windows."""
+    cell = CELLS[kind]
+    tagged = pl.concat(
+        [now.with_columns(pl.lit(1).alias("now")), before.with_columns(pl.lit(0).alias("now"))]
+    ).select(pl.concat_str(cell, separator=" | ").alias("cell"), "now", USD_PAY.alias("pay"))
+    pay_now, pay_before = (
+        pl.col("pay").filter(pl.col("now") == 1),
+        pl.col("pay").filter(pl.col("now") == 0),
+    )
+    return tagged.group_by("cell").agg(
+        pay_now.count().alias("n"),
+        pay_now.quantile(0.5, interpolation="linear").alias("median"),
+        pay_before.count().alias("n_prev"),
+        pay_before.quantile(0.5, interpolation="linear").alias("median_prev"),
+    )
+
+
+def like_for_like(cells: pl.DataFrame) -> tuple[float | None, int, int]:
+    """Wage-Tracker style shift: n-weighted median of ln(median_now/median_before) over cells
+    with >= LFL_MIN_CELL_N paid postings on both sides. Returns (relative change, cells, n
+    covered on both sides)."""
+    ok = cells.filter(
+        (pl.col("n") >= LFL_MIN_CELL_N)
+        & (pl.col("n_prev") >= LFL_MIN_CELL_N)
+        & (pl.col("median") > 0)
+        & (pl.col("median_prev") > 0)
+    )
+    if ok.is_empty():
+        return None, 0, 0
+    g = ok.select(
+        (pl.col("median") / pl.col("median_prev")).log().alias("g"),
+        (pl.col("n") + pl.col("n_prev")).alias("w"),
+    ).sort("g")
+    total = int(g["w"].sum())
+    cumulative = g["w"].cum_sum()
+    pick = int((cumulative >= total / 2).arg_max() or 0)
+    return math.exp(float(g["g"][pick])) - 1, ok.height, total
+
+
 def levels_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
     """One lazy row: n, median, p75, p90 and the Bonett–Price order statistics of USD pay."""
     return frame.select(quantile_exprs())
@@ -97,6 +168,7 @@ def build_pay(
     shift_before: Row | None,
     weeks_now: int,
     weeks_before: int,
+    cells: Mapping[str, pl.DataFrame] | None = None,
     suppressed: list[str],
 ) -> Pay:
     """Assemble :class:`Pay` from the collected level and window rows; note what is gated."""
@@ -130,8 +202,27 @@ def build_pay(
             f"({SHIFT_WINDOW_WEEKS} recent, 1 to {SHIFT_WINDOW_WEEKS} earlier; "
             f"have {weeks_now + weeks_before})"
         )
+    lfl: float | None = None
+    lfl_cells = lfl_n = 0
+    lfl_kind = ""
+    if change is not None and cells is not None:
+        for kind, table in cells.items():  # finest first
+            lfl, lfl_cells, lfl_n = like_for_like(table)
+            lfl_kind = kind
+            if lfl is not None and lfl_n >= LFL_MIN_COVERAGE * (s_now + s_before):
+                break
+        else:
+            suppressed.append(
+                f"pay.like_for_like_pct: cells with >= {LFL_MIN_CELL_N} per side cover "
+                f"{lfl_n} of {s_now + s_before} paid new postings (< {LFL_MIN_COVERAGE:.0%})"
+            )
+            lfl, lfl_kind = None, ""
     rows = disclosure["rows"]
     return Pay(
+        like_for_like_pct=lfl,
+        like_for_like_cells=lfl_cells,
+        like_for_like_n=lfl_n,
+        like_for_like_cell_kind=lfl_kind,
         n=n,
         n_prev=n_prev,
         disclosure_rate=disclosure["disclosed"] / rows if rows else None,
