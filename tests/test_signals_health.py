@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from newsletter.config import Config
+from newsletter.errors import SnapshotError
 from newsletter.pipeline import build_signals
 from newsletter.snapshots import report_path
 from tests.conftest import posting
@@ -96,5 +97,18 @@ def test_ingest_report_is_read_when_present(
     )
     assert h.ingest_rejected_by_reason == {"missing_title": 4, "bad_url": 1}
     path.write_text("{not json")
-    with pytest.raises(Exception, match="cannot read ingest report"):
+    with pytest.raises(SnapshotError, match="cannot read ingest report"):
+        build_signals(config, None, snaps)
+
+
+def test_older_snapshot_with_a_wrong_column_type_is_one_clear_error(
+    make_snapshots: Callable[[dict[date, list[dict[str, Any]]]], Path], config: Config
+) -> None:
+    import polars as pl
+
+    weeks = [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
+    snaps = make_snapshots({w: [posting("a")] for w in weeks})
+    bad = pl.read_parquet(snaps / "2026-11-02.parquet").with_columns(pl.lit(1).alias("skills"))
+    bad.write_parquet(snaps / "2026-11-02.parquet")
+    with pytest.raises(SnapshotError, match="column skills is"):
         build_signals(config, None, snaps)

@@ -31,43 +31,60 @@ def _rel(f: Formatter, change: float | None) -> str:
 def _overview(s: Signals, f: Formatter) -> Table:
     t, p, r = s.totals, s.pay, s.remote
     prev = s.previous_week.isoformat() if s.previous_week else "none"
-    tb = _table(f"Week of {s.week.isoformat()} (vs {prev})", "signal", "value", "previous", "n")
-    tb.add_row("open roles", f.count(t.open), f.count(t.open_prev), _rel(f, t.change_pct))
+    tb = _table(
+        f"Week of {s.week.isoformat()} (vs {prev})", "signal", "value", "previous", "change", "n"
+    )
+    tb.add_row("open roles", f.count(t.open), f.count(t.open_prev), _rel(f, t.change_pct), "")
     avg = DASH if t.open_avg_4w is None else f.count(round(t.open_avg_4w))
-    tb.add_row("  4-week average", avg, "", "")
+    tb.add_row("  4-week average", avg, "", "", "")
     rr = (
         f"×{t.new_rate_ratio:.2f} [{t.new_rr_ci_low:.2f}, {t.new_rr_ci_high:.2f}]"
         if t.new_rate_ratio is not None and t.new_rr_ci_low and t.new_rr_ci_high
-        else ""
+        else DASH
     )
-    tb.add_row("new", f.count(t.new), rr, "")
-    tb.add_row("  reposted (in new)", f.count(t.reposted), "", "")
-    tb.add_row("  genuinely new", f.count(t.new_excluding_reposts), "", "")
-    tb.add_row("removed", f.count(t.removed), "", "")
+    new_avg = DASH if t.new_avg_4w is None else f"avg {f.count(round(t.new_avg_4w))}"
+    tb.add_row("new", f.count(t.new), new_avg, rr, "")
+    tb.add_row("  reposted (in new)", f.count(t.reposted), "", "", "")
+    tb.add_row("  genuinely new", f.count(t.new_excluding_reposts), "", "", "")
+    tb.add_row("removed", f.count(t.removed), "", "", "")
     if t.removed_in_drops:
-        tb.add_row("  [yellow]in flagged drops[/]", f.count(t.removed_in_drops), "", "")
-    tb.add_row("net change", f.signed(t.net_change), "", "")
-    tb.add_row("pay disclosure", f.pct(p.disclosure_rate), "", f.count(r.n))
-    tb.add_row("median pay", f.money(p.median, p.n), f.money(p.median_prev), f.count(p.n))
-    tb.add_row("pay P75", f.money(p.p75, p.n), f.money(p.p75_prev), f.count(p.n))
-    tb.add_row("pay P90", f.money(p.p90, p.n), f.money(p.p90_prev), f.count(p.n))
+        tb.add_row("  [yellow]in flagged drops[/]", f.count(t.removed_in_drops), "", "", "")
+    tb.add_row("net change", f.signed(t.net_change), "", "", "")
+    tb.add_row("pay disclosure", f.pct(p.disclosure_rate), "", "", f.count(r.n))
+    for label, now, before in (
+        ("median pay", p.median, p.median_prev),
+        ("pay P75", p.p75, p.p75_prev),
+        ("pay P90", p.p90, p.p90_prev),
+    ):
+        tb.add_row(label, f.money(now, p.n), f.money(before), "", f.count(p.n))
     if p.change_pct is not None and p.ci_low is not None and p.ci_high is not None:
         mark = "[green]significant[/]" if p.significant else "not significant"
         shift = f"{_rel(f, p.change_pct)} [{_rel(f, p.ci_low)}, {_rel(f, p.ci_high)}] {mark}"
     else:
         shift = DASH
-    windows = (
-        f"{p.shift_window_weeks}w vs {p.shift_window_weeks_prev}w"
-        if p.shift_window_weeks_prev
-        else "4-week windows"
-    )
     tb.add_row(
-        f"pay shift (new postings, {windows})",
+        "pay shift, new postings",
+        f.money(p.shift_median),
+        f.money(p.shift_median_prev),
         shift,
-        "",
-        f"{f.count(p.shift_n)} / {f.count(p.shift_n_prev)}",
+        f"{f.count(p.shift_n)} / {f.count(p.shift_n_prev)} "
+        f"({p.shift_window_weeks}w / {p.shift_window_weeks_prev}w)",
     )
-    tb.add_row("remote share", f.pct(r.share, 1), f.pct(r.share_prev, 1), f.count(r.n))
+    if p.like_for_like_pct is not None:
+        tb.add_row(
+            f"  like-for-like ({p.like_for_like_cell_kind})",
+            "",
+            "",
+            _rel(f, p.like_for_like_pct),
+            f"{f.count(p.like_for_like_n)} in {p.like_for_like_cells} cells",
+        )
+    tb.add_row(
+        "remote share",
+        f.pct(r.share, 1),
+        f.pct(r.share_prev, 1),
+        _pp(f, r.share, r.share_prev),
+        f.count(r.n),
+    )
     return tb
 
 
