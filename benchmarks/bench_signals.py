@@ -43,7 +43,7 @@ def tile(frame: pl.DataFrame, rows: int) -> pl.DataFrame:
             for k in range(copies)
         ]
     )
-    return out.head(rows)
+    return out.head(rows).rechunk()
 
 
 def best_of(n: int, fn: Callable[[], object]) -> str:

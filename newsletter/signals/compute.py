@@ -120,8 +120,13 @@ def compute_signals(
     cur = cur_df.lazy()
     prev = prev_df.lazy() if prev_df is not None else None
     weeks = [WeekFrame(h.week, diff.dedupe(h.frame)) for h in history]
-    # Stage 0: ids and fingerprints of older weeks, read once and joined in memory below.
-    keys = [k.lazy() for k in pl.collect_all([w.frame.select(diff.ID, diff.FP) for w in weeks])]
+    # Stage 0: ids and fingerprints of older weeks (joined in memory below) and their trend
+    # points, from one read of each older snapshot.
+    stage0 = pl.collect_all(
+        [w.frame.select(diff.ID, diff.FP) for w in weeks] + [_history_plan(w.frame) for w in weeks]
+    )
+    keys = [k.lazy() for k in stage0[: len(weeks)]]
+    hist = [_row(h) for h in stage0[len(weeks) :]]
     if prev is not None and previous_week is not None:
         weeks.append(WeekFrame(previous_week, prev))
         keys.append(prev.select(diff.ID, diff.FP))
@@ -179,7 +184,8 @@ def compute_signals(
     p.add("sources", gr.group_plan(cur, prev, new, rem, "source", with_pay=False))
     p.add("skills", sk.stock_counts_plan(cur))
     for i, w in enumerate(weeks):
-        p.add(f"hist{i}", _history_plan(w.frame))
+        if i >= len(hist):  # previous and this week (older ones came with stage 0)
+            p.add(f"hist{i}", _history_plan(w.frame))
     if prev is not None:
         p.add("remote_prev", _remote_plan(prev))
         p.add("level_prev", py.levels_plan(prev))
@@ -200,7 +206,7 @@ def compute_signals(
     r = p.collect()
 
     suppressed: list[str] = []
-    hist = [_row(r[f"hist{i}"]) for i in range(len(weeks))]
+    hist += [_row(r[f"hist{i}"]) for i in range(len(hist), len(weeks))]
     n_open = int(hist[-1]["open"])
     n_prev = int(hist[-2]["open"]) if prev is not None else None
 
