@@ -112,3 +112,16 @@ def test_older_snapshot_with_a_wrong_column_type_is_one_clear_error(
     bad.write_parquet(snaps / "2026-11-02.parquet")
     with pytest.raises(SnapshotError, match="column skills is"):
         build_signals(config, None, snaps)
+
+
+def test_outage_then_return_is_flagged_both_weeks() -> None:
+    """A scrape gap: 60 of 100 postings vanish for a week, then come back."""
+    full = [posting(str(i), source="board", fingerprint=f"f{i}") for i in range(100)]
+    gap = full[:40]
+    dropped = run([full, gap])
+    assert [w.kind for w in dropped.data_health.warnings] == ["source_drop", "company_drop"]
+    assert dropped.totals.removed == dropped.totals.removed_in_drops == 60
+    back = run([full, gap, full])
+    assert (back.totals.new, back.totals.returned) == (60, 60)
+    warning = back.data_health.warnings[0]
+    assert warning.kind == "returned" and "not new roles" in warning.message

@@ -213,8 +213,10 @@ def compute_signals(
     # Totals
     flows = _row(r["flows"])
     n_new, n_rem = int(flows.get("new") or 0), len(r["removed"])
-    warnings = hl.drop_warnings(r["sources"], "source_drop", "Source") + hl.drop_warnings(
-        r["companies"], "company_drop", "Company"
+    warnings = (
+        hl.drop_warnings(r["sources"], "source_drop", "Source")
+        + hl.drop_warnings(r["companies"], "company_drop", "Company")
+        + hl.returned_warning(int(flows.get("returned") or 0), n_new)
     )
     arr_by_week: dict[int, int] = {}
     if arrivals:

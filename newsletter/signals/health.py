@@ -73,6 +73,26 @@ def drop_warnings(table: pl.DataFrame, kind: str, label: str) -> list[HealthWarn
     return out
 
 
+def returned_warning(returned: int, new: int) -> list[HealthWarning]:
+    """A warning when many new ids were open before: last week's drop was likely a gap."""
+    if returned < DROP_MIN_POSTINGS:
+        return []
+    return [
+        HealthWarning(
+            kind="returned",
+            name="all sources",
+            before=0,
+            after=returned,
+            new=new,
+            message=(
+                f"{returned:,} of this week's {new:,} new postings were open in an earlier "
+                "snapshot and came back: an earlier drop was likely a scrape gap, and these "
+                "are not new roles."
+            ),
+        )
+    ]
+
+
 def removed_in_drops(removed: pl.DataFrame, warnings: list[HealthWarning]) -> int:
     """Removed postings whose source or company carries a drop warning (each counted once)."""
     sources = [w.name for w in warnings if w.kind == "source_drop"]
