@@ -144,3 +144,19 @@ def test_cmh_matches_hand_computation() -> None:
     # no difference within strata -> OR 1 even when strata sizes differ (Simpson guard)
     same = cmh_log_or([Stratum(10, 90, 30, 270), Stratum(50, 50, 5, 5)])
     assert same is not None and same[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_log_odds_z_is_calibrated_under_the_null() -> None:
+    """Guide §3.3: n1 = 1,500, n2 = 6,000, a0 = 100, same rate -> z has SD close to 1."""
+    import random
+    import statistics
+
+    rng = random.Random(4)
+    p = 0.08
+    zs = []
+    for _ in range(300):
+        y1 = sum(rng.random() < p for _ in range(1500))
+        y2 = sum(rng.random() < p for _ in range(6000))
+        zs.append(log_odds_z(y1, 1500, y2, 6000, a0=100, pi=p).z)
+    assert abs(statistics.fmean(zs)) < 0.15
+    assert 0.85 < statistics.stdev(zs) < 1.1
