@@ -9,6 +9,7 @@ fill the typed contract (:mod:`newsletter.signals.models`). See docs/signals.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -99,6 +100,125 @@ def _row(frame: pl.DataFrame) -> dict[str, Any]:
     return frame.row(0, named=True) if frame.height else {}
 
 
+@dataclass(frozen=True, slots=True)
+class _Flows:
+    """Stage 0 and 1: the weeks, their trend points so far, and the flows between them."""
+
+    weeks: list[WeekFrame]  # older weeks, previous, this week (oldest first)
+    hist: list[dict[str, Any]]  # trend points of the older weeks
+    new: pl.LazyFrame  # this week's new postings (all columns)
+    removed: pl.LazyFrame  # this week's removed postings (all columns)
+    arrivals: list[pl.LazyFrame]  # new postings: [this week, last week, ...] (<= 12 weeks)
+    flagged: pl.LazyFrame  # id, fingerprint, reposted, returned of this week's new postings
+
+
+def _flows(
+    cur: pl.LazyFrame,
+    prev: pl.LazyFrame | None,
+    *,
+    week: date,
+    previous_week: date | None,
+    history: Sequence[WeekFrame],
+) -> _Flows:
+    weeks = [WeekFrame(h.week, diff.dedupe(h.frame)) for h in history]
+    # Stage 0: ids and fingerprints of older weeks (joined in memory below) and their trend
+    # points, from one read of each older snapshot.
+    stage0 = pl.collect_all(
+        [w.frame.select(diff.ID, diff.FP) for w in weeks] + [_history_plan(w.frame) for w in weeks]
+    )
+    keys = [k.lazy() for k in stage0[: len(weeks)]]
+    hist = [_row(h) for h in stage0[len(weeks) :]]
+    if prev is not None and previous_week is not None:
+        weeks.append(WeekFrame(previous_week, prev))
+        keys.append(prev.select(diff.ID, diff.FP))
+    weeks.append(WeekFrame(week, cur))
+    keys.append(cur.select(diff.ID, diff.FP))
+
+    # Stage 1: the joins (flows between consecutive weeks), each computed once.
+    plans = _Plans()
+    if prev is not None:
+        plans.add("new", diff.added(cur, prev))
+        plans.add("removed", diff.removed(cur, prev))
+    last = len(weeks) - 1  # index of this week; pairs (i - 1, i) for the older flows
+    for i in range(1, last if prev is not None else 0):
+        if last - i < SKILL_BACKGROUND_WEEKS:
+            arrived = diff.added(weeks[i].frame, keys[i - 1])
+            plans.add(f"arr{i}", arrived.select(ARRIVAL_COLUMNS))
+        if last - i < diff.REPOST_WINDOW_WEEKS:
+            plans.add(f"fp{i}", diff.removed(keys[i], keys[i - 1]).select(diff.FP))
+    if last >= 2:
+        plans.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
+    f1 = plans.collect()
+    new = f1["new"].lazy() if prev is not None else cur.limit(0)
+    rem = f1["removed"].lazy() if prev is not None else cur.limit(0)
+    arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)
+    arrivals = ([new] if prev is not None else []) + [f1[k].lazy() for k in arr_keys]
+    fps = (
+        pl.concat([rem.select(diff.FP)] + [f1[k].lazy() for k in f1 if k.startswith("fp")])
+        .drop_nulls()
+        .unique()
+    )
+    older = f1["older"].lazy() if "older" in f1 else None
+    flagged = diff.flag_reposts(new.select(diff.ID, diff.FP), fps, older)
+    return _Flows(weeks, hist, new, rem, arrivals, flagged)
+
+
+def _earlier_new(sizes: pl.DataFrame | None, n_weeks: int) -> list[int]:
+    """New postings of up to 4 weeks before this one (from the arrival sizes)."""
+    if sizes is None:
+        return []
+    by_week = dict(sizes.group_by("w").agg(pl.col("n").sum()).iter_rows())
+    return [int(by_week.get(i, 0)) for i in range(1, min(5, n_weeks))]
+
+
+def _totals(
+    *,
+    hist: Sequence[Mapping[str, Any]],
+    has_prev: bool,
+    flows: Mapping[str, Any],
+    n_removed: int,
+    earlier_new: list[int],
+    removed_in_drops: int,
+    suppressed: list[str],
+) -> Totals:
+    n_open = int(hist[-1]["open"])
+    n_prev = int(hist[-2]["open"]) if has_prev else None
+    n_new = int(flows.get("new") or 0)
+    reposted = int(flows.get("reposted") or 0)
+    rr = None
+    if earlier_new:
+        mean = sum(earlier_new) / len(earlier_new)
+        if min(n_new, mean) >= PCT_CHANGE_MIN_BASE:
+            rr = rate_ratio(n_new, sum(earlier_new), len(earlier_new))
+        else:
+            suppressed.append(
+                f"totals.new_rate_ratio: new={n_new}, earlier mean={mean:.0f} "
+                f"(both must be >= {PCT_CHANGE_MIN_BASE})"
+            )
+    last4 = [int(h["open"]) for h in hist[-4:]]
+    return Totals(
+        open=n_open,
+        open_prev=n_prev,
+        new=n_new,
+        removed=n_removed,
+        reposted=reposted,
+        returned=int(flows.get("returned") or 0),
+        continuing=n_open - n_new,
+        new_excluding_reposts=n_new - reposted,
+        removed_in_drops=removed_in_drops,
+        net_change=n_open - n_prev if n_prev is not None else None,
+        change_pct=(n_open / n_prev - 1)
+        if n_prev is not None and min(n_open, n_prev) >= PCT_CHANGE_MIN_BASE
+        else None,
+        open_avg_4w=sum(last4) / 4 if len(last4) == 4 else None,
+        new_avg_4w=sum(earlier_new) / len(earlier_new) if earlier_new else None,
+        new_avg_weeks=len(earlier_new),
+        new_rate_ratio=rr.estimate if rr else None,
+        new_rr_ci_low=rr.low if rr else None,
+        new_rr_ci_high=rr.high if rr else None,
+    )
+
+
 def compute_signals(
     current: Frame,
     previous: Frame | None,
@@ -119,50 +239,8 @@ def compute_signals(
     prev_df = _clean(previous)[0] if previous is not None else None
     cur = cur_df.lazy()
     prev = prev_df.lazy() if prev_df is not None else None
-    weeks = [WeekFrame(h.week, diff.dedupe(h.frame)) for h in history]
-    # Stage 0: ids and fingerprints of older weeks (joined in memory below) and their trend
-    # points, from one read of each older snapshot.
-    stage0 = pl.collect_all(
-        [w.frame.select(diff.ID, diff.FP) for w in weeks] + [_history_plan(w.frame) for w in weeks]
-    )
-    keys = [k.lazy() for k in stage0[: len(weeks)]]
-    hist = [_row(h) for h in stage0[len(weeks) :]]
-    if prev is not None and previous_week is not None:
-        weeks.append(WeekFrame(previous_week, prev))
-        keys.append(prev.select(diff.ID, diff.FP))
-    weeks.append(WeekFrame(week, cur))
-    keys.append(cur.select(diff.ID, diff.FP))
-
-    # Stage 1: the joins (flows between consecutive weeks), each computed once.
-    flow = _Plans()
-    if prev is not None:
-        flow.add("new", diff.added(cur, prev))
-        flow.add("removed", diff.removed(cur, prev))
-    last = len(weeks) - 1  # index of this week; pairs (i - 1, i) for the older flows
-    for i in range(1, last if prev is not None else 0):
-        if last - i < SKILL_BACKGROUND_WEEKS:
-            arrived = diff.added(weeks[i].frame, keys[i - 1])
-            flow.add(f"arr{i}", arrived.select(ARRIVAL_COLUMNS))
-        if last - i < diff.REPOST_WINDOW_WEEKS:
-            flow.add(f"fp{i}", diff.removed(keys[i], keys[i - 1]).select(diff.FP))
-    if last >= 2:
-        flow.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
-    older = last >= 2
-    f1 = flow.collect()
-    new = f1["new"].lazy() if prev is not None else cur.limit(0)
-    rem = f1["removed"].lazy() if prev is not None else cur.limit(0)
-    # arrivals[0] is this week's new postings, arrivals[1] last week's, ...
-    arrivals = [new] if prev is not None else []
-    arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)
-    arrivals += [f1[k].lazy() for k in arr_keys]
-    fps = (
-        pl.concat([rem.select(diff.FP)] + [f1[k].lazy() for k in f1 if k.startswith("fp")])
-        .drop_nulls()
-        .unique()
-    )
-    flagged = diff.flag_reposts(
-        new.select(diff.ID, diff.FP), fps, f1["older"].lazy() if older else None
-    )
+    fl = _flows(cur, prev, week=week, previous_week=previous_week, history=history)
+    weeks, hist, new, rem, arrivals = fl.weeks, fl.hist, fl.new, fl.removed, fl.arrivals
 
     p = _Plans()
     p.add("remote", _remote_plan(cur))
@@ -171,7 +249,7 @@ def compute_signals(
     p.add("composition", hl.composition_plan(cur))
     p.add(
         "flows",
-        flagged.select(
+        fl.flagged.select(
             pl.len().alias("new"),
             pl.col("reposted").sum().alias("reposted"),
             pl.col("returned").sum().alias("returned"),
@@ -218,39 +296,14 @@ def compute_signals(
         + hl.drop_warnings(r["companies"], "company_drop", "Company")
         + hl.returned_warning(int(flows.get("returned") or 0), n_new)
     )
-    arr_by_week: dict[int, int] = {}
-    if arrivals:
-        for w_, n_ in r["arr_sizes"].group_by("w").agg(pl.col("n").sum()).iter_rows():
-            arr_by_week[int(w_)] = int(n_)
-    earlier_new = [arr_by_week.get(i, 0) for i in range(1, min(5, len(arrivals)))]
-    rr = None
-    if earlier_new and n_new >= PCT_CHANGE_MIN_BASE:
-        if sum(earlier_new) / len(earlier_new) >= PCT_CHANGE_MIN_BASE:
-            rr = rate_ratio(n_new, sum(earlier_new), len(earlier_new))
-    elif earlier_new:
-        suppressed.append(f"totals.new_rate_ratio: new={n_new} < {PCT_CHANGE_MIN_BASE}")
-    reposted = int(flows.get("reposted") or 0)
-    last4 = [int(h["open"]) for h in hist[-4:]]
-    totals = Totals(
-        open=n_open,
-        open_prev=n_prev,
-        new=n_new,
-        removed=n_rem,
-        reposted=reposted,
-        returned=int(flows.get("returned") or 0),
-        continuing=n_open - n_new,
-        new_excluding_reposts=n_new - reposted,
+    totals = _totals(
+        hist=hist,
+        has_prev=prev is not None,
+        flows=flows,
+        n_removed=n_rem,
+        earlier_new=_earlier_new(r["arr_sizes"] if arrivals else None, len(arrivals)),
         removed_in_drops=hl.removed_in_drops(r["removed"], warnings),
-        net_change=n_open - n_prev if n_prev is not None else None,
-        change_pct=(n_open / n_prev - 1)
-        if n_prev is not None and min(n_open, n_prev) >= PCT_CHANGE_MIN_BASE
-        else None,
-        open_avg_4w=sum(last4) / 4 if len(last4) == 4 else None,
-        new_avg_4w=sum(earlier_new) / len(earlier_new) if earlier_new else None,
-        new_avg_weeks=len(earlier_new),
-        new_rate_ratio=rr.estimate if rr else None,
-        new_rr_ci_low=rr.low if rr else None,
-        new_rr_ci_high=rr.high if rr else None,
+        suppressed=suppressed,
     )
 
     # Pay
@@ -350,7 +403,7 @@ def compute_signals(
             "new": n_new,
             "removed": n_rem,
             "continuing": totals.continuing,
-            "reposted": reposted,
+            "reposted": totals.reposted,
         },
         non_usd=disclosure["non_usd"] / rows if rows else None,
         report=ingest_report,
