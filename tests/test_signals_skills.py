@@ -129,3 +129,9 @@ def test_bundled_snapshots_find_the_planted_trends() -> None:
     assert s.skills.baseline_weeks == 4 and s.skills.background_weeks == 7
     top = [r.name for r in s.skills.top]
     assert top[0] == "Python" and len(top) == parse_config({}).email.top_n
+
+
+def test_brand_new_skill_is_tested_and_found() -> None:
+    s = run(_weeks({"Brand new": (0.0, 0.05)}))  # absent for 5 weeks, then 30 of 600
+    assert _names(s) == (["Brand new"], [])
+    assert s.skills.rising[0].postings == 30 and s.skills.rising[0].share_prev == 0.0

@@ -144,6 +144,10 @@ def test_cmh_matches_hand_computation() -> None:
     # no difference within strata -> OR 1 even when strata sizes differ (Simpson guard)
     same = cmh_log_or([Stratum(10, 90, 30, 270), Stratum(50, 50, 5, 5)])
     assert same is not None and same[0] == pytest.approx(0.0, abs=1e-12)
+    # absent from the baseline: Haldane-Anscombe correction keeps it finite and positive
+    new = cmh_log_or([Stratum(15, 185, 0, 800), Stratum(15, 185, 0, 800)])
+    assert new is not None and new[0] > 0 and math.isfinite(new[1])
+    assert cmh_log_or([]) is None
 
 
 def test_log_odds_z_is_calibrated_under_the_null() -> None:

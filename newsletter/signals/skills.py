@@ -10,8 +10,8 @@ support, Benjamini–Hochberg at q = 0.05, share change, lift, and the within-ro
 
 Deviation from the guide: it accepts ``|z| >= 2.58`` *or* a BH pass. In a null simulation
 (50 skills, 500 new postings a week, tests/test_signals_skills.py) that rule listed a false
-riser or faller in 7 of 40 weeks; BH alone (family: skills whose expected count this week at
-their background rate is >= 10) in 1 of 40. Readers act on every listed skill, so we keep the
+riser or faller in 7 of 40 weeks; BH alone (family: skills that could reach the support gate)
+in 1 of 40. Readers act on every listed skill, so we keep the
 stricter rule and accept some lost power on weak trends (docs/signals.md).
 """
 
@@ -162,9 +162,11 @@ def build_moves(
         y1 = t.by_week.get(0, 0)
         y2 = sum(t.by_week.get(w, 0) for w in range(1, baseline_weeks + 1))
         pi = sum(t.by_week.values()) / n_bg
-        # The family tested (and corrected for multiplicity) is the skills with enough expected
-        # support this week at their background rate: independent of this week's own count.
-        if pi * n1 < SKILL_MIN_POSTINGS or not 0 < pi < 1 or n2 == 0:
+        # The family tested (and corrected for multiplicity): skills that could reach the
+        # support gate, by their background rate or by their count now or in the baseline (so
+        # a brand-new skill with 30 postings this week is tested).
+        eligible = max(pi * n1, y1, y2 / baseline_weeks) >= SKILL_MIN_POSTINGS
+        if not eligible or not 0 < pi < 1 or n2 == 0:
             continue
         a0 = SKILL_PRIOR_A0
         if empirical:

@@ -199,7 +199,19 @@ class Stratum:
 
 
 def cmh_log_or(strata: Sequence[Stratum]) -> tuple[float, float] | None:
-    """Mantel–Haenszel ln(OR) and its Robins–Breslow–Greenland SE (None when undefined)."""
+    """Mantel–Haenszel ln(OR) and its Robins–Breslow–Greenland SE (None when undefined).
+
+    When a sum of cross-products is zero (a skill absent from one side, e.g. brand new), every
+    non-empty stratum gets the Haldane–Anscombe 0.5 correction so the estimate stays finite.
+    """
+    used = [t for t in strata if t.a + t.b + t.c + t.d > 0]
+    res = _cmh(used)
+    if res is None and used:
+        res = _cmh([Stratum(t.a + 0.5, t.b + 0.5, t.c + 0.5, t.d + 0.5) for t in used])
+    return res
+
+
+def _cmh(strata: Sequence[Stratum]) -> tuple[float, float] | None:
     r_sum = s_sum = pr = ps_qr = qs = 0.0
     for t in strata:
         n = t.a + t.b + t.c + t.d
