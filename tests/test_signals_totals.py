@@ -149,3 +149,4 @@ def test_duplicate_and_missing_ids_are_counted_not_silently_kept() -> None:
     s = run([rows])
     assert s.totals.open == 2
     assert (s.data_health.ids_repeated, s.data_health.ids_missing) == (1, 1)
+    assert s.data_health.posting_intensity == 1.5

@@ -144,6 +144,7 @@ def build_health(
         snapshot_rows_prev=rows_prev,
         ids_missing=missing,
         ids_repeated=ids["rows"] - missing - distinct,
+        posting_intensity=(ids["rows"] - missing) / distinct if distinct else None,
         share_other_category=composition.get("share_other_category"),
         share_unknown_metro=composition.get("share_unknown_metro"),
         share_without_pay=composition.get("share_without_pay"),

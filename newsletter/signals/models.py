@@ -212,6 +212,9 @@ class DataHealth(_Model):
     ingest_salary_out_of_range: int | None = None
     ids_missing: int = Field(default=0, description="Rows without posting_id, left out")
     ids_repeated: int = Field(default=0, description="Repeated posting_id rows, left out")
+    posting_intensity: float | None = Field(
+        default=None, description="Snapshot rows with an id / distinct ids (1.0 = no repeats)"
+    )
     new: int = 0
     removed: int = 0
     continuing: int = 0
