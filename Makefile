@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench snapshots clean chromium screenshots archive
+.PHONY: demo test lint typecheck pytest bench snapshots signals-schema clean chromium screenshots archive
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,8 @@ screenshots: $(STAMP) chromium
 
 archive: $(STAMP)
 	$(BIN)/newsletter --config config.toml archive --out state/archive
+signals-schema: $(STAMP)
+	$(BIN)/python scripts/signals_schema.py
 
 clean:
 	rm -rf $(VENV) state .pytest_cache .mypy_cache .ruff_cache

@@ -8,18 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from newsletter.cli._app import config_of, console, err_console, week_option
+from newsletter.cli.signals_table import signals_tables
 from newsletter.config import Config, secret
 from newsletter.models import Preferences, Recipient
 from newsletter.pipeline import build_signals, preview
 from newsletter.screenshot import BrowserUnavailableError, screenshots
-from newsletter.signals.models import Signals
 from newsletter.store import open_store
 from newsletter.subscribers import SubscriberStore, link_url, recipient_of
 from newsletter.tokens import TokenSigner
-from newsletter.view import Formatter
 
 WeekOpt = Annotated[
     str | None,
@@ -144,32 +142,6 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
-def _signals_table(s: Signals, locale: str) -> Table:
-    f = Formatter(locale)
-    t = Table(title=f"Signals, week of {s.week.isoformat()}", show_lines=False)
-    t.add_column("signal")
-    t.add_column("value", justify="right")
-    t.add_column("previous", justify="right")
-    t.add_row("open roles", f.count(s.totals.open), f.count(s.totals.open_prev))
-    t.add_row("new", f.count(s.totals.new), "")
-    t.add_row("removed", f.count(s.totals.removed), "")
-    t.add_row("reposted", f.count(s.totals.reposted), "")
-    t.add_row("median pay", f.money(s.pay.median, s.pay.n), f.money(s.pay.median_prev))
-    t.add_row("pay P75", f.money(s.pay.p75, s.pay.n), "")
-    t.add_row("pay P90", f.money(s.pay.p90, s.pay.n), "")
-    t.add_row("pay disclosure", f.pct(s.pay.disclosure_rate), "")
-    t.add_row("remote share", f.pct(s.remote.share), f.pct(s.remote.share_prev))
-    for sk in s.skills.top:
-        t.add_row(f"skill: {sk.name}", f.pct(sk.share), f.pct(sk.share_prev))
-    for mv in s.skills.rising:
-        t.add_row(f"rising: {mv.name}", f.pct(mv.share), f"z={mv.z:.1f}")
-    for mv in s.skills.falling:
-        t.add_row(f"falling: {mv.name}", f.pct(mv.share), f"z={mv.z:.1f}")
-    for w in s.data_health.warnings:
-        t.add_row("[yellow]warning[/]", w.message, "")
-    return t
-
-
 def signals_cmd(
     ctx: typer.Context,
     week: WeekOpt = None,
@@ -187,4 +159,4 @@ def signals_cmd(
     if fmt is OutputFormat.json:
         typer.echo(s.model_dump_json(indent=2))
     else:
-        console.print(_signals_table(s, config.newsletter.locale))
+        console.print(signals_tables(s, config.newsletter.locale))

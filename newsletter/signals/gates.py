@@ -14,3 +14,29 @@ METRO_MIN_OPEN = 30
 def gated(value: float | None, n: int, minimum: int) -> float | None:
     """``value`` when its sample size reaches the gate, else ``None``."""
     return value if value is not None and n >= minimum else None
+
+
+#: Pay shift (S8): n per side, the minimum absolute relative change, the window length.
+SHIFT_MIN_N = 100
+SHIFT_MIN_ABS_CHANGE = 0.02
+SHIFT_WINDOW_WEEKS = 4
+#: Like-for-like pay cells need this many paid new postings on both sides.
+LFL_MIN_CELL_N = 20
+#: ...and those cells must hold at least this share of the paid new postings of both windows.
+LFL_MIN_COVERAGE = 0.5
+#: Rising/falling skills (S9, guide 3.3).
+SKILL_FDR_Q = 0.05
+SKILL_MIN_SHARE_CHANGE = 0.005
+SKILL_MIN_LIFT = 1.2
+SKILL_CMH_Z = 1.96
+SKILL_BASELINE_WEEKS = 4
+SKILL_BACKGROUND_WEEKS = 12
+SKILL_PRIOR_A0 = 100.0
+SKILL_EMPIRICAL_PRIOR_WEEKS = 8
+#: Data-health drop warning: a source or company with at least this many postings that
+#: loses more than this fraction of them in one week.
+DROP_MIN_POSTINGS = 20
+DROP_MIN_SHARE = 0.5
+#: Company movers (S12): abs(net) >= max(MOVER_MIN_NET, MOVER_MIN_SHARE * open).
+MOVER_MIN_NET = 5
+MOVER_MIN_SHARE = 0.2

@@ -34,6 +34,29 @@ class Totals(_Model):
     open_avg_4w: float | None = Field(
         default=None, description="Mean open roles over the last 4 snapshots (this week included)"
     )
+    continuing: int = Field(default=0, description="Posting ids open in both snapshots")
+    returned: int = Field(
+        default=0,
+        description="Part of `new` whose id was open in an older snapshot (vanished, came back)",
+    )
+    new_excluding_reposts: int = Field(
+        default=0, description="`new` minus `reposted`: genuinely new roles"
+    )
+    removed_in_drops: int = Field(
+        default=0,
+        description="Part of `removed` from a source or company flagged by a data-health drop "
+        "warning (likely a scrape failure or season rollover, not a market move)",
+    )
+    new_avg_4w: float | None = Field(
+        default=None, description="Mean weekly new postings over up to 4 earlier weeks"
+    )
+    new_avg_weeks: int = Field(default=0, description="Weeks behind `new_avg_4w`")
+    new_rate_ratio: float | None = Field(
+        default=None,
+        description="new / new_avg_4w; null unless both counts are >= 20 (Poisson log CI)",
+    )
+    new_rr_ci_low: float | None = None
+    new_rr_ci_high: float | None = None
 
 
 class Pay(_Model):
@@ -53,6 +76,28 @@ class Pay(_Model):
     ci_high: float | None = None
     significant: bool = False
     method: str = "bonett-price"
+    median_ci_low: float | None = Field(
+        default=None, description="95% Bonett–Price CI of this week's median (levels)"
+    )
+    median_ci_high: float | None = None
+    shift_window_weeks: int = Field(
+        default=0, description="Weeks of new postings in the recent window of the shift"
+    )
+    shift_window_weeks_prev: int = Field(
+        default=0, description="Weeks of new postings in the earlier window of the shift"
+    )
+    shift_n: int = Field(default=0, description="New postings with USD pay, recent window")
+    shift_n_prev: int = Field(default=0, description="New postings with USD pay, earlier window")
+    shift_median: float | None = None
+    shift_median_prev: float | None = None
+    like_for_like_pct: float | None = Field(
+        default=None,
+        description="Shift within category x seniority x metro cells (n-weighted median of "
+        "log ratios); differs from change_pct when the mix of new postings moved",
+    )
+    like_for_like_cells: int = Field(default=0, description="Cells with >= 20 per side")
+    like_for_like_n: int = Field(default=0, description="Paid new postings in those cells")
+    like_for_like_cell_kind: str = Field(default="", description="Cells used (finest that covers)")
 
 
 class Share(_Model):
@@ -60,6 +105,12 @@ class Share(_Model):
     share_prev: float | None = None
     n: int = 0
     n_prev: int | None = None
+    ci_low: float | None = Field(default=None, description="95% Wilson interval of `share`")
+    ci_high: float | None = None
+    share_of_known: float | None = Field(
+        default=None, description="Share among postings whose work mode is known"
+    )
+    unknown_share: float | None = Field(default=None, description="Share with unknown work mode")
 
 
 class GroupRow(_Model):
@@ -78,6 +129,11 @@ class GroupRow(_Model):
     p90_pay: float | None = None
     n_pay: int = 0
     n_pay_prev: int | None = None
+    share_ci_low: float | None = Field(default=None, description="95% Wilson interval of share")
+    share_ci_high: float | None = None
+    change_pct: float | None = Field(
+        default=None, description="Relative change of open vs open_prev; null when a base < 20"
+    )
 
 
 class CompanyRow(_Model):
@@ -94,6 +150,7 @@ class SkillRow(_Model):
     postings: int
     share: float
     share_prev: float | None = None
+    postings_prev: int | None = None
 
 
 class SkillMove(_Model):
@@ -103,6 +160,14 @@ class SkillMove(_Model):
     z: float
     postings: int = 0
     lift: float | None = None
+    postings_prev: int = Field(default=0, description="Baseline new postings with the skill")
+    n: int = Field(default=0, description="New postings this week")
+    n_prev: int = Field(default=0, description="New postings in the baseline window")
+    cmh_z: float | None = Field(
+        default=None, description="Within-role check: ln(OR_MH)/SE over category strata"
+    )
+    stock_share: float | None = Field(default=None, description="Share of open postings")
+    stock_share_prev: float | None = None
 
 
 class Skills(_Model):
@@ -111,6 +176,12 @@ class Skills(_Model):
     falling: list[SkillMove] = Field(default_factory=list)
     tested: int = 0
     method: str = "log-odds z with informative Dirichlet prior"
+    n_open: int = Field(default=0, description="Open postings behind `top` shares")
+    n_new: int = Field(default=0, description="New postings this week (rising/falling)")
+    n_baseline: int = Field(default=0, description="New postings in the baseline window")
+    baseline_weeks: int = Field(default=0, description="Weeks in the baseline window")
+    background_weeks: int = Field(default=0, description="Weeks of new postings behind the prior")
+    prior: str = Field(default="", description="Prior strength used (a0=100 or empirical)")
 
 
 class Companies(_Model):
@@ -125,6 +196,8 @@ class HealthWarning(_Model):
     before: int
     after: int
     message: str
+    removed: int = Field(default=0, description="Postings of this group removed this week")
+    new: int = Field(default=0, description="Postings of this group new this week")
 
 
 class DataHealth(_Model):
@@ -133,6 +206,23 @@ class DataHealth(_Model):
     ingest_rows_read: int | None = None
     ingest_rejected: int | None = None
     ingest_duplicates: int | None = None
+    ingest_kept: int | None = None
+    ingest_rejected_by_reason: dict[str, int] = Field(default_factory=dict)
+    ingest_salary_unparsed: int | None = None
+    ingest_salary_out_of_range: int | None = None
+    ids_missing: int = Field(default=0, description="Rows without posting_id, left out")
+    ids_repeated: int = Field(default=0, description="Repeated posting_id rows, left out")
+    posting_intensity: float | None = Field(
+        default=None, description="Snapshot rows with an id / distinct ids (1.0 = no repeats)"
+    )
+    new: int = 0
+    removed: int = 0
+    continuing: int = 0
+    reposted: int = 0
+    share_unknown_seniority: float | None = None
+    share_non_usd_pay: float | None = Field(
+        default=None, description="Share of open postings whose pay is not in USD"
+    )
     share_other_category: float | None = None
     share_unknown_metro: float | None = None
     share_without_pay: float | None = None
@@ -147,6 +237,7 @@ class TrendPoint(_Model):
     open: int
     median_pay: float | None = None
     remote_share: float | None = None
+    n_pay: int = Field(default=0, description="Open postings with USD pay behind `median_pay`")
 
 
 class Signals(_Model):

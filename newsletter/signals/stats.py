@@ -1,0 +1,232 @@
+"""Small, exact statistical methods the signals use (pure functions, stdlib only).
+
+References (see docs/signals.md and the signals guide, section 3):
+
+- Bonett & Price (2002), *Psychological Methods* 7(3): distribution-free CI of a median and of a
+  difference or ratio of two medians (statpsych ``ci.median2``).
+- Wilson (1927) score interval for a proportion.
+- Rate ratio of a count against the mean of earlier counts, Poisson log-scale CI.
+- Monroe, Colaresi & Quinn (2008), *Political Analysis* 16(4): log-odds ratio with an
+  informative prior ("Fightin' Words"), per posting (binomial with a Beta prior).
+- Benjamini & Hochberg (1995) false discovery rate.
+- Cochran–Mantel–Haenszel pooled odds ratio with the Robins–Breslow–Greenland variance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+Z95 = 1.959963984540054
+_NORMAL = NormalDist()
+#: Above this n the binomial tail of Bonett–Price uses the normal approximation (with
+#: continuity correction); below it the tail is summed exactly.
+EXACT_BINOM_MAX_N = 5000
+
+
+def binom_cdf_half(k: int, n: int) -> float:
+    """P(X <= k) for X ~ Binomial(n, 1/2)."""
+    if k < 0:
+        return 0.0
+    if k >= n:
+        return 1.0
+    if n > EXACT_BINOM_MAX_N:
+        return _NORMAL.cdf((k + 0.5 - n / 2) / (math.sqrt(n) / 2))
+    log_half_n = -n * math.log(2)
+    lg_n = math.lgamma(n + 1)
+    total = 0.0
+    for i in range(k + 1):
+        total += math.exp(lg_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + log_half_n)
+    return min(total, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class MedianEstimate:
+    """A sample median with its Bonett–Price standard errors."""
+
+    n: int
+    median: float
+    se: float  # SE of the median
+    se_log: float | None  # SE of ln(median); None when the order statistics are not > 0
+
+
+def _linear_median(values: Sequence[float]) -> float:
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def bp_rank(n: int) -> int:
+    """Rank ``c`` of the order statistics ``y_(c)``, ``y_(n-c+1)`` used by Bonett–Price."""
+    return max(1, round(n / 2 - math.sqrt(n)))
+
+
+def median_estimate(n: int, median: float, lower: float, upper: float) -> MedianEstimate:
+    """Bonett–Price SE from the median and the order statistics at :func:`bp_rank`."""
+    p = binom_cdf_half(bp_rank(n) - 1, n)
+    z0 = _NORMAL.inv_cdf(1 - p)
+    se = (upper - lower) / (2 * z0)
+    se_log = (math.log(upper) - math.log(lower)) / (2 * z0) if lower > 0 and upper > 0 else None
+    return MedianEstimate(n=n, median=median, se=se, se_log=se_log)
+
+
+def bonett_price(sorted_values: Sequence[float]) -> MedianEstimate | None:
+    """Median and Bonett–Price SE from values sorted ascending (None when n < 2)."""
+    n = len(sorted_values)
+    if n < 2:
+        return None
+    c = bp_rank(n)
+    return median_estimate(
+        n, _linear_median(sorted_values), sorted_values[c - 1], sorted_values[n - c]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    estimate: float
+    low: float
+    high: float
+    se: float
+
+    def excludes_value(self, value: float) -> bool:
+        return value < self.low or value > self.high
+
+
+def median_difference(a: MedianEstimate, b: MedianEstimate, z: float = Z95) -> Interval:
+    """CI of ``median(a) - median(b)`` (Bonett–Price)."""
+    d = a.median - b.median
+    se = math.hypot(a.se, b.se)
+    return Interval(d, d - z * se, d + z * se, se)
+
+
+def median_ratio(a: MedianEstimate, b: MedianEstimate, z: float = Z95) -> Interval | None:
+    """CI of ``median(a) / median(b)`` on the log scale (Bonett–Price); None if not positive."""
+    if a.se_log is None or b.se_log is None or a.median <= 0 or b.median <= 0:
+        return None
+    g = math.log(a.median) - math.log(b.median)
+    se = math.hypot(a.se_log, b.se_log)
+    return Interval(math.exp(g), math.exp(g - z * se), math.exp(g + z * se), se)
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion ``k/n`` (None when n == 0)."""
+    if n <= 0:
+        return None
+    p = k / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rate_ratio(x: int, x0: int, m: int, z: float = Z95) -> Interval | None:
+    """``x`` against the mean of ``m`` earlier periods totalling ``x0`` (None if undefined)."""
+    if x <= 0 or x0 <= 0 or m <= 0:
+        return None
+    rr = x / (x0 / m)
+    se = math.sqrt(1 / x + 1 / x0)
+    return Interval(rr, rr * math.exp(-z * se), rr * math.exp(z * se), se)
+
+
+@dataclass(frozen=True, slots=True)
+class LogOdds:
+    delta: float
+    z: float
+    lift: float
+
+
+def log_odds_z(y1: int, n1: int, y2: int, n2: int, *, a0: float, pi: float) -> LogOdds:
+    """Log-odds ratio of presence in group 1 vs group 2 with a Beta(a0·π, a0·(1−π)) prior."""
+    a = a0 * pi
+    b = a0 * (1 - pi)
+    s1, f1 = y1 + a, n1 - y1 + b
+    s2, f2 = y2 + a, n2 - y2 + b
+    delta = math.log(s1 / f1) - math.log(s2 / f2)
+    var = 1 / s1 + 1 / f1 + 1 / s2 + 1 / f2
+    lift = (s1 / (n1 + a0)) / (s2 / (n2 + a0))
+    return LogOdds(delta=delta, z=delta / math.sqrt(var), lift=lift)
+
+
+def prior_strength(
+    shares: Sequence[float], sizes: Sequence[int], pi: float, lo: float = 20, hi: float = 500
+) -> float:
+    """Empirical-Bayes prior strength ``a0`` of one skill from its weekly shares.
+
+    ``V_between = Var_w(p_w) − mean_w(p_w(1−p_w)/n_w)``; ``a0 = π(1−π)/V_between − 1`` clipped
+    to ``[lo, hi]``; ``hi`` when there is no excess variance.
+    """
+    k = len(shares)
+    if k < 2 or not 0 < pi < 1:
+        return hi
+    mean = sum(shares) / k
+    var = sum((p - mean) ** 2 for p in shares) / (k - 1)
+    noise = sum(p * (1 - p) / n for p, n in zip(shares, sizes, strict=True) if n > 0) / k
+    between = var - noise
+    if between <= 0:
+        return hi
+    return min(hi, max(lo, pi * (1 - pi) / between - 1))
+
+
+def two_sided_p(z: float) -> float:
+    return 2 * (1 - _NORMAL.cdf(abs(z)))
+
+
+def benjamini_hochberg(p_values: Sequence[float], q: float = 0.05) -> list[bool]:
+    """Which hypotheses pass the Benjamini–Hochberg step-up procedure at FDR ``q``."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    cutoff = -1
+    for rank, i in enumerate(order, start=1):
+        if p_values[i] <= q * rank / m:
+            cutoff = rank
+    passed = [False] * m
+    for rank, i in enumerate(order, start=1):
+        if rank <= cutoff:
+            passed[i] = True
+    return passed
+
+
+@dataclass(frozen=True, slots=True)
+class Stratum:
+    """2x2 table of one stratum: a/b = group 1 with/without, c/d = group 2 with/without."""
+
+    a: float
+    b: float
+    c: float
+    d: float
+
+
+def cmh_log_or(strata: Sequence[Stratum]) -> tuple[float, float] | None:
+    """Mantel–Haenszel ln(OR) and its Robins–Breslow–Greenland SE (None when undefined).
+
+    When a sum of cross-products is zero (a skill absent from one side, e.g. brand new), every
+    non-empty stratum gets the Haldane–Anscombe 0.5 correction so the estimate stays finite.
+    """
+    used = [t for t in strata if t.a + t.b + t.c + t.d > 0]
+    res = _cmh(used)
+    if res is None and used:
+        res = _cmh([Stratum(t.a + 0.5, t.b + 0.5, t.c + 0.5, t.d + 0.5) for t in used])
+    return res
+
+
+def _cmh(strata: Sequence[Stratum]) -> tuple[float, float] | None:
+    r_sum = s_sum = pr = ps_qr = qs = 0.0
+    for t in strata:
+        n = t.a + t.b + t.c + t.d
+        if n <= 0:
+            continue
+        r = t.a * t.d / n
+        s = t.b * t.c / n
+        p = (t.a + t.d) / n
+        qv = (t.b + t.c) / n
+        r_sum += r
+        s_sum += s
+        pr += p * r
+        ps_qr += p * s + qv * r
+        qs += qv * s
+    if r_sum <= 0 or s_sum <= 0:
+        return None
+    var = pr / (2 * r_sum**2) + ps_qr / (2 * r_sum * s_sum) + qs / (2 * s_sum**2)
+    return math.log(r_sum / s_sum), math.sqrt(var)

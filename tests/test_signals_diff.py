@@ -1,0 +1,62 @@
+"""Posting identity over weeks: reposts within 8 weeks, returned ids, averages, rate ratio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import posting
+from tests.signals_support import run
+
+BASE = [posting(f"base{i}", fingerprint=f"base{i}") for i in range(30)]
+
+
+def _weeks(n: int, extra: dict[int, list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    return [BASE + extra.get(i, []) for i in range(n)]
+
+
+def test_repost_within_window_counts_and_older_does_not() -> None:
+    # "x" (fingerprint X) is open in week 0 and removed in week 1's diff.
+    # A new id with fingerprint X appears in week 8 (removal 7 diffs back: inside the window)
+    # or in week 9 (8 diffs back: outside the 8-week window).
+    old = posting("x", fingerprint="X", company="Acme", title="ML Engineer")
+    again = posting("x2", fingerprint="X", company="Acme", title="ML Engineer")
+    inside = run(_weeks(9, {0: [old], 8: [again]}))
+    assert (inside.totals.new, inside.totals.reposted) == (1, 1)
+    assert inside.totals.new_excluding_reposts == 0
+    outside = run(_weeks(10, {0: [old], 9: [again]}))
+    assert (outside.totals.new, outside.totals.reposted) == (1, 0)
+
+
+def test_same_week_id_change_is_a_repost() -> None:
+    s = run([[*BASE, posting("a", fingerprint="F")], [*BASE, posting("b", fingerprint="F")]])
+    assert (s.totals.new, s.totals.removed, s.totals.reposted) == (1, 1, 1)
+
+
+def test_returned_id_is_new_but_shown_apart() -> None:
+    gone = posting("g", fingerprint="G")
+    s = run(_weeks(3, {0: [gone], 2: [gone]}))
+    assert (s.totals.new, s.totals.returned, s.totals.reposted) == (1, 1, 1)
+
+
+def test_four_week_average_and_rate_ratio() -> None:
+    weeks = []
+    for w in range(6):
+        weeks.append([posting(f"w{w}-{i}") for i in range(40 + 10 * w)])
+    s = run(weeks)
+    opens = [40 + 10 * w for w in range(6)]
+    assert s.totals.open_avg_4w == pytest.approx(sum(opens[-4:]) / 4)
+    # every posting lives one week: new = open; earlier new over 4 weeks = 60..90
+    assert s.totals.new == 90 and s.totals.new_avg_weeks == 4
+    assert s.totals.new_avg_4w == pytest.approx((50 + 60 + 70 + 80) / 4)
+    assert s.totals.new_rate_ratio == pytest.approx(90 / 65)
+    assert s.totals.new_rr_ci_low is not None and s.totals.new_rr_ci_low < 90 / 65
+    assert [p.open for p in s.history] == opens
+
+
+def test_rate_ratio_gated_on_small_counts() -> None:
+    weeks = [[posting(f"w{w}-{i}") for i in range(10)] for w in range(4)]
+    s = run(weeks)
+    assert s.totals.new == 10 and s.totals.new_rate_ratio is None
+    assert s.totals.change_pct is None  # base < 20

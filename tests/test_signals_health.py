@@ -1,0 +1,127 @@
+"""Data health: a SimplifyJobs-shaped season rollover, ingest reports, composition shares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsletter.config import Config
+from newsletter.errors import SnapshotError
+from newsletter.pipeline import build_signals
+from newsletter.snapshots import report_path
+from tests.conftest import posting
+from tests.signals_support import run
+
+
+def _rollover() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Shaped like SimplifyJobs 2024-08-25 -> 2024-09-01: 855 open, 810 removed, 102 new."""
+
+    def row(i: int) -> dict[str, Any]:
+        # one big company (35 postings) and many small ones, as on the real list
+        company = "BigCo" if i < 35 else f"Company {i % 400}"
+        return posting(f"s{i}", source="simplify", company=company, fingerprint=f"fp{i}")
+
+    before = [row(i) for i in range(855)]
+    after = before[810:] + [row(10_000 + i) for i in range(102)]
+    return before, after
+
+
+def test_mass_removal_counts_and_warning() -> None:
+    before, after = _rollover()
+    s = run([before, after])
+    t = s.totals
+    assert (t.open_prev, t.open, t.removed, t.new, t.continuing) == (855, 147, 810, 102, 45)
+    assert t.net_change == -708
+    assert t.removed_in_drops == 810  # each removal counted once, source and company overlap
+    kinds = {(w.kind, w.name): w for w in s.data_health.warnings}
+    src = kinds[("source_drop", "simplify")]
+    assert (src.before, src.after, src.removed, src.new) == (855, 147, 810, 102)
+    assert "810 of its 855" in src.message and "not a market move" in src.message
+    assert ("company_drop", "BigCo") in kinds  # 35 postings, all removed
+    assert all(w.before >= 20 for w in s.data_health.warnings)
+
+
+def test_no_warning_for_ordinary_churn_or_small_groups() -> None:
+    before = [posting(str(i), company="Big", source="big") for i in range(40)]
+    before += [posting(f"t{i}", company="Tiny", source="tiny") for i in range(10)]
+    # Big loses exactly half (20 of 40): not more than half; Tiny loses all 10 (< 20 postings)
+    after = before[20:40] + [posting(f"n{i}", company="Big", source="big") for i in range(5)]
+    s = run([before, after])
+    assert s.data_health.warnings == []
+    assert s.totals.removed_in_drops == 0
+
+
+def test_composition_shares() -> None:
+    rows = [
+        posting("1", category="Other", metro=None, remote=False),
+        posting("2", metro=None, remote=True, work_mode="remote"),
+        posting("3", currency="USD", salary_mid=100_000.0),
+        posting("4", seniority=None),
+    ]
+    h = run([rows]).data_health
+    assert h.share_other_category == 0.25
+    assert h.share_unknown_metro == 0.25  # remote postings have no metro by design
+    assert h.share_without_pay == 0.75
+    assert h.share_unknown_seniority == 0.25
+
+
+def test_ingest_report_is_read_when_present(
+    make_snapshots: Callable[[dict[date, list[dict[str, Any]]]], Path], config: Config
+) -> None:
+    w1, w2 = date(2026, 11, 16), date(2026, 11, 23)
+    snaps = make_snapshots({w1: [posting("a")], w2: [posting("a"), posting("b")]})
+    assert build_signals(config, None, snaps).data_health.ingest_rows_read is None
+    report = {
+        "rows_read": 10,
+        "kept": 2,
+        "rejected": 5,
+        "rejected_by_reason": {"missing_title": 4, "bad_url": 1},
+        "duplicates": 3,
+        "salary_unparsed": 1,
+        "salary_out_of_range": 0,
+    }
+    path = report_path(snaps, w2)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(report))
+    h = build_signals(config, None, snaps).data_health
+    assert (h.ingest_rows_read, h.ingest_kept, h.ingest_rejected, h.ingest_duplicates) == (
+        10,
+        2,
+        5,
+        3,
+    )
+    assert h.ingest_rejected_by_reason == {"missing_title": 4, "bad_url": 1}
+    path.write_text("{not json")
+    with pytest.raises(SnapshotError, match="cannot read ingest report"):
+        build_signals(config, None, snaps)
+
+
+def test_older_snapshot_with_a_wrong_column_type_is_one_clear_error(
+    make_snapshots: Callable[[dict[date, list[dict[str, Any]]]], Path], config: Config
+) -> None:
+    import polars as pl
+
+    weeks = [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
+    snaps = make_snapshots({w: [posting("a")] for w in weeks})
+    bad = pl.read_parquet(snaps / "2026-11-02.parquet").with_columns(pl.lit(1).alias("skills"))
+    bad.write_parquet(snaps / "2026-11-02.parquet")
+    with pytest.raises(SnapshotError, match="column skills is"):
+        build_signals(config, None, snaps)
+
+
+def test_outage_then_return_is_flagged_both_weeks() -> None:
+    """A scrape gap: 60 of 100 postings vanish for a week, then come back."""
+    full = [posting(str(i), source="board", fingerprint=f"f{i}") for i in range(100)]
+    gap = full[:40]
+    dropped = run([full, gap])
+    assert [w.kind for w in dropped.data_health.warnings] == ["source_drop", "company_drop"]
+    assert dropped.totals.removed == dropped.totals.removed_in_drops == 60
+    back = run([full, gap, full])
+    assert (back.totals.new, back.totals.returned) == (60, 60)
+    warning = back.data_health.warnings[0]
+    assert warning.kind == "returned" and "not new roles" in warning.message

@@ -1,0 +1,75 @@
+"""Pay shift on 4-week windows of new postings: planted shift, no-change control, mix shift."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from newsletter.signals.models import Signals
+from tests.conftest import posting
+from tests.signals_support import run
+
+
+def _weeks(pay_of: Callable[[int, int], tuple[float, str]], n_new: int = 60) -> Signals:
+    """9 weekly snapshots; each posting lives two weeks, so week w's new postings are its own.
+
+    ``pay_of(week, j)`` gives the pay and seniority of posting j arriving in week w.
+    """
+    arrivals: list[list[dict[str, Any]]] = []
+    for w in range(9):
+        rows = []
+        for j in range(n_new):
+            pay, level = pay_of(w, j)
+            rows.append(
+                posting(f"{w}-{j}", currency="USD", salary_mid=pay, seniority=level, skills=[])
+            )
+        arrivals.append(rows)
+    return run([arrivals[w] + (arrivals[w - 1] if w else []) for w in range(9)])
+
+
+def _spread(j: int) -> float:
+    return 120_000.0 + 1_000.0 * (j % 60)
+
+
+def test_no_change_control_is_not_significant() -> None:
+    p = _weeks(lambda w, j: (_spread(j), "mid")).pay
+    assert (p.shift_window_weeks, p.shift_window_weeks_prev) == (4, 4)
+    assert (p.shift_n, p.shift_n_prev) == (240, 240)
+    assert p.change_pct == pytest.approx(0.0)
+    assert p.ci_low is not None and p.ci_high is not None and p.ci_low < 0 < p.ci_high
+    assert p.significant is False
+    assert p.like_for_like_pct == pytest.approx(0.0)
+
+
+def test_planted_shift_is_significant() -> None:
+    p = _weeks(lambda w, j: (_spread(j) * (1.10 if w >= 5 else 1.0), "mid")).pay
+    assert p.change_pct == pytest.approx(0.10)
+    assert p.ci_low is not None and p.ci_low > 0.02
+    assert p.significant is True
+    assert p.shift_median == pytest.approx(1.1 * p.shift_median_prev)  # type: ignore[operator]
+    assert p.like_for_like_pct == pytest.approx(0.10)
+    assert p.like_for_like_cell_kind.startswith("category x seniority")
+
+
+def test_mix_shift_shows_in_raw_but_not_like_for_like() -> None:
+    """More senior arrivals lift the raw median while no cell's pay changes."""
+
+    def pay(w: int, j: int) -> tuple[float, str]:
+        senior_share = 0.7 if w >= 5 else 0.3
+        senior = (j % 10) < senior_share * 10
+        return (_spread(j) + 100_000.0 if senior else _spread(j)), ("senior" if senior else "mid")
+
+    p = _weeks(pay).pay
+    assert p.change_pct is not None and p.change_pct > 0.2 and p.significant
+    # cells keep their pay (up to which j fall in each cell): within 2%, against +20% raw
+    assert p.like_for_like_pct is not None and abs(p.like_for_like_pct) < 0.02
+    assert p.like_for_like_cells == 2
+
+
+def test_shift_gated_below_100_per_side() -> None:
+    s = _weeks(lambda w, j: (_spread(j), "mid"), n_new=20)  # 80 per window
+    assert s.pay.change_pct is None and s.pay.significant is False
+    assert (s.pay.shift_n, s.pay.shift_n_prev) == (80, 80)
+    assert any(x.startswith("pay.change_pct: new postings") for x in s.data_health.suppressed)

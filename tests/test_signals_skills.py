@@ -1,0 +1,137 @@
+"""Rising/falling skills: planted trends are found; no change and pure noise flag nothing."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from newsletter.config import parse_config
+from newsletter.pipeline import build_signals
+from newsletter.signals.models import Signals
+from newsletter.signals.stats import log_odds_z
+from tests.conftest import REPO, posting
+from tests.signals_support import run
+
+STABLE = {f"Stable{i}": (5 + 2 * i) / 100 for i in range(20)}
+CATS = ("AI/ML Engineer", "Data Scientist", "MLOps Engineer")
+
+
+def _has(j: int, salt: int, rate: float) -> bool:
+    """Deterministic, evenly spread membership: exactly ``rate`` of every 100 postings."""
+    return (j * 37 + salt * 11) % 100 < round(rate * 100)
+
+
+def _weeks(
+    drift: dict[str, tuple[float, float]], n_new: int = 600, n_weeks: int = 6
+) -> list[list[dict[str, Any]]]:
+    """Each posting lives two weeks, so the new postings of week w are exactly its arrivals.
+
+    ``drift`` maps a skill to (baseline share, share in the last week's new postings).
+    """
+    arrivals = []
+    for w in range(n_weeks):
+        rows = []
+        for j in range(n_new):
+            rates = dict(STABLE)
+            for name, (before, now) in drift.items():
+                rates[name] = now if w == n_weeks - 1 else before
+            skills = [s for k, (s, r) in enumerate(sorted(rates.items())) if _has(j, k, r)]
+            rows.append(posting(f"{w}-{j}", skills=skills, category=CATS[j % 3]))
+        arrivals.append(rows)
+    return [arrivals[w] + (arrivals[w - 1] if w else []) for w in range(n_weeks)]
+
+
+def _names(s: Signals) -> tuple[list[str], list[str]]:
+    return [m.name for m in s.skills.rising], [m.name for m in s.skills.falling]
+
+
+def test_planted_rising_and_falling_are_found() -> None:
+    s = run(_weeks({"Rising": (0.04, 0.12), "Falling": (0.12, 0.03)}))
+    assert _names(s) == (["Rising"], ["Falling"])
+    up, down = s.skills.rising[0], s.skills.falling[0]
+    assert up.share == 0.12 and up.share_prev == 0.04 and up.z > 2.58
+    assert up.postings == 72 and up.n == 600 and up.n_prev == 2400
+    assert up.lift is not None and up.lift > 1.2 and up.cmh_z is not None and up.cmh_z > 1.96
+    assert down.share == 0.03 and down.z < -2.58
+    assert s.skills.baseline_weeks == 4 and s.skills.tested >= 22
+    assert s.data_health.suppressed == [] or all(
+        "skills" not in x for x in s.data_health.suppressed
+    )
+
+
+def test_no_change_control_flags_nothing() -> None:
+    s = run(_weeks({"Flat": (0.08, 0.08)}))
+    assert _names(s) == ([], [])
+    assert s.skills.tested >= 21
+
+
+def test_small_moves_below_support_or_lift_are_not_listed() -> None:
+    # 1% -> 1.5% of 600: 9 postings this week (< 10) -> not listed however large z is
+    s = run(_weeks({"Tiny": (0.01, 0.015), "Nudge": (0.50, 0.53)}))
+    assert _names(s) == ([], [])
+
+
+def test_mix_shift_without_within_role_change_is_not_listed() -> None:
+    """Kubernetes is asked by MLOps roles; more MLOps arrivals lift it with no role changing."""
+
+    def weeks(n_weeks: int = 6) -> list[list[dict[str, Any]]]:
+        arrivals = []
+        for w in range(n_weeks):
+            mlops = 300 if w == n_weeks - 1 else 100
+            k8s = ["Kubernetes"]
+            rows = [
+                posting(f"{w}-m{j}", category="MLOps Engineer", skills=k8s * _has(j, 1, 0.6))
+                for j in range(mlops)
+            ]
+            rows += [
+                posting(f"{w}-o{j}", category="Data Scientist", skills=k8s * _has(j, 2, 0.05))
+                for j in range(500)
+            ]
+            arrivals.append(rows)
+        return [arrivals[w] + (arrivals[w - 1] if w else []) for w in range(n_weeks)]
+
+    s = run(weeks())
+    assert _names(s) == ([], [])
+    # ...although the pooled share jumps (60% x 300 + 5% x 500) / 800 vs (60 + 25) / 600:
+    pooled = log_odds_z(205, 800, 4 * 85, 4 * 600, a0=100, pi=0.17)
+    assert pooled.z > 5 and pooled.lift > 1.2
+
+
+def test_null_simulation_flags_no_noise() -> None:
+    """50 skills at fixed rates, binomial noise, 500 new postings a week, 20 seeded weeks."""
+    rates = [0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5] * 5
+    flagged = []
+    for seed in range(20):
+        rng = random.Random(seed)
+        arrivals = [
+            [
+                posting(
+                    f"{w}-{j}",
+                    category=rng.choice(CATS),
+                    skills=[f"S{i}" for i, r in enumerate(rates) if rng.random() < r],
+                )
+                for j in range(500)
+            ]
+            for w in range(6)
+        ]
+        weeks = [arrivals[w] + (arrivals[w - 1] if w else []) for w in range(6)]
+        rising, falling = _names(run(weeks))
+        flagged += rising + falling
+    assert flagged == []
+
+
+def test_bundled_snapshots_find_the_planted_trends() -> None:
+    s = build_signals(parse_config({}), None, REPO / "snapshots")
+    rising, falling = _names(s)
+    assert "MCP" in rising
+    assert set(rising) <= {"vLLM", "MCP", "Agents"}
+    assert set(falling) <= {"TensorFlow"}
+    assert s.skills.baseline_weeks == 4 and s.skills.background_weeks == 7
+    top = [r.name for r in s.skills.top]
+    assert top[0] == "Python" and len(top) == parse_config({}).email.top_n
+
+
+def test_brand_new_skill_is_tested_and_found() -> None:
+    s = run(_weeks({"Brand new": (0.0, 0.05)}))  # absent for 5 weeks, then 30 of 600
+    assert _names(s) == (["Brand new"], [])
+    assert s.skills.rising[0].postings == 30 and s.skills.rising[0].share_prev == 0.0

@@ -1,0 +1,152 @@
+"""Totals, pay levels and group tables agree exactly with independent hand computations."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from newsletter.signals.models import GroupRow
+from tests.conftest import posting
+from tests.signals_support import linear_quantile, run
+
+CATS = ("AI/ML Engineer", "Data Scientist", "Other")
+LEVELS = ("entry", "mid", "senior", "leadership")
+
+
+def _world(seed: int = 7) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Two weeks: 300 postings, 40 removed, 55 new; pay on most, some in EUR."""
+    rng = random.Random(seed)
+
+    def one(i: int) -> dict[str, Any]:
+        pay = rng.random() < 0.8
+        cur = "USD" if rng.random() < 0.9 else "EUR"
+        mid = float(rng.randrange(90, 300) * 1000) if pay else None
+        return posting(
+            str(i),
+            category=rng.choice(CATS),
+            seniority=rng.choice(LEVELS),
+            metro=rng.choice(["New York", "Seattle", None]),
+            remote=rng.random() < 0.25,
+            company=rng.choice(["A", "B", "C", "D"]),
+            salary_min=mid,
+            salary_max=mid,
+            salary_mid=mid,
+            currency=cur if pay else None,
+        )
+
+    prev = [one(i) for i in range(300)]
+    cur = prev[40:] + [one(1000 + i) for i in range(55)]
+    return prev, cur
+
+
+def _usd(rows: list[dict[str, Any]]) -> list[float]:
+    return [r["salary_mid"] for r in rows if r["currency"] == "USD" and r["salary_mid"]]
+
+
+def test_totals_match_set_arithmetic() -> None:
+    prev, cur = _world()
+    s = run([prev, cur])
+    a, b = {r["posting_id"] for r in cur}, {r["posting_id"] for r in prev}
+    t = s.totals
+    assert (t.open, t.open_prev, t.new, t.removed) == (len(a), len(b), len(a - b), len(b - a))
+    assert (t.open, t.new, t.removed) == (315, 55, 40)
+    assert t.net_change == 15 and t.continuing == 260
+    assert t.change_pct == pytest.approx(315 / 300 - 1)
+    assert t.open_avg_4w is None  # only two weeks of history
+
+
+def test_pay_levels_match_independent_quantiles() -> None:
+    prev, cur = _world()
+    s = run([prev, cur])
+    usd, usd_prev = _usd(cur), _usd(prev)
+    assert s.pay.n == len(usd) and s.pay.n_prev == len(usd_prev)
+    assert s.pay.median == statistics.median(usd)
+    assert s.pay.p75 == linear_quantile(usd, 0.75)
+    assert s.pay.p90 == linear_quantile(usd, 0.9)
+    assert s.pay.median_prev == statistics.median(usd_prev)
+    disclosed = sum(r["salary_mid"] is not None for r in cur)
+    assert s.pay.disclosure_rate == disclosed / len(cur)
+    assert s.pay.median_ci_low is not None and s.pay.median_ci_low < s.pay.median
+
+
+def test_pay_gates_null_values_but_keep_n() -> None:
+    usd = {"currency": "USD", "salary_mid": 100_000.0}
+    rows = [posting(str(i), **usd) for i in range(29)]
+    rows += [posting(f"e{i}", currency="EUR", salary_mid=90_000.0) for i in range(50)]
+    s = run([rows])
+    assert s.pay.n == 29 and s.pay.median is None and s.pay.p75 is None
+    assert any(x.startswith("pay.median: n=29 < 30") for x in s.data_health.suppressed)
+    assert s.data_health.share_non_usd_pay == pytest.approx(50 / 79)
+    rows.append(posting("x", **usd))
+    s = run([rows])
+    assert (s.pay.n, s.pay.median, s.pay.p75, s.pay.p90) == (30, 100_000.0, None, None)
+
+
+def _by_name(rows: list[GroupRow]) -> dict[str, GroupRow]:
+    return {g.name: g for g in rows}
+
+
+@pytest.mark.parametrize("key", ["category", "seniority"])
+def test_group_tables_match_counters(key: str) -> None:
+    prev, cur = _world()
+    s = run([prev, cur])
+    table = _by_name(s.categories if key == "category" else s.seniority)
+    ids_prev = {r["posting_id"] for r in prev}
+    ids_cur = {r["posting_id"] for r in cur}
+    open_, before = Counter(r[key] for r in cur), Counter(r[key] for r in prev)
+    new = Counter(r[key] for r in cur if r["posting_id"] not in ids_prev)
+    gone = Counter(r[key] for r in prev if r["posting_id"] not in ids_cur)
+    assert set(table) == set(open_)
+    for name, g in table.items():
+        assert (g.open, g.open_prev, g.new, g.removed) == (
+            open_[name],
+            before[name],
+            new[name],
+            gone[name],
+        )
+        assert g.share == open_[name] / len(cur)
+        pay = _usd([r for r in cur if r[key] == name])
+        assert g.n_pay == len(pay)
+        assert g.median_pay == (statistics.median(pay) if len(pay) >= 30 else None)
+    if key == "seniority":
+        assert [g.name for g in s.seniority] == list(LEVELS)
+
+
+def test_metros_exclude_unknown_and_small() -> None:
+    prev, cur = _world()
+    s = run([prev, cur])
+    counts = Counter(r["metro"] for r in cur if r["metro"] is not None)
+    assert {g.name: g.open for g in s.metros} == {k: v for k, v in counts.items() if v >= 30}
+    remote = sum(bool(r["remote"]) for r in cur)
+    assert s.remote.share == remote / len(cur) and s.remote.n == len(cur)
+
+
+def test_companies_top_new_and_movers() -> None:
+    prev = [posting(f"a{i}", company="Alpha") for i in range(30)]
+    prev += [posting(f"b{i}", company="Beta") for i in range(10)]
+    prev += [posting(f"c{i}", company="Gamma") for i in range(3)]
+    cur = prev[:20] + prev[30:] + [posting(f"n{i}", company="Beta") for i in range(12)]
+    s = run([prev, cur])
+    top = {c.name: (c.open, c.new, c.removed) for c in s.companies}
+    assert top == {"Alpha": (20, 0, 10), "Beta": (22, 12, 0)}  # Gamma < 5 open
+    assert [c.name for c in s.company_detail.top_new] == ["Beta"]
+    movers = {c.name: c.net for c in s.company_detail.movers}
+    assert movers == {"Beta": 12, "Alpha": -10}
+
+
+def test_no_previous_week_is_all_flows_zero() -> None:
+    s = run([[posting(str(i)) for i in range(5)]])
+    assert s.previous_week is None and s.totals.open_prev is None
+    assert (s.totals.new, s.totals.removed) == (0, 0)
+
+
+def test_duplicate_and_missing_ids_are_counted_not_silently_kept() -> None:
+    rows = [posting("1"), posting("1"), posting("2"), {**posting("3"), "posting_id": None}]
+    s = run([rows])
+    assert s.totals.open == 2
+    assert (s.data_health.ids_repeated, s.data_health.ids_missing) == (1, 1)
+    assert s.data_health.posting_intensity == 1.5
