@@ -89,9 +89,9 @@ def check_message(
         if not msg.get(header):
             problems.append(f"the {header} header is missing")
     lu = str(msg.get("List-Unsubscribe") or "")
-    https = re.findall(r"<(https://[^>]+)>", lu)
+    https = re.findall(r"<(https://[^>]+|http://(?:127\.0\.0\.1|localhost)[:/][^>]*)>", lu)
     if not https:
-        problems.append("List-Unsubscribe has no https link")
+        problems.append("List-Unsubscribe has no https link (RFC 8058 one-click needs one)")
     if str(msg.get("List-Unsubscribe-Post") or "") != "List-Unsubscribe=One-Click":
         problems.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click is missing")
     url = unsubscribe_url or (https[0] if https else None)

@@ -76,7 +76,7 @@ def test_fast_path_is_byte_identical_to_the_reference() -> None:
         message(1, c),
         message(2, c, name=None),
         message(3, c, name="Zoë O'Brien, PhD", email="zoe@example.org"),
-        message(4, c, merge={"preferences_url": 'https://x.example/p?q="<&>"\nnext line'}),
+        message(4, c, merge={"preferences_url": 'https://x.example/p?q="<&>" =20 é'}),
         message(5, c, unsubscribe_mailto=None, reply_to=None, list_id=None),
         message(6, c, headers=(("X-Issue", "2026-W48"),)),
         message(7, c, unsubscribe_url="https://news.example.com/u/" + "y" * 300),
@@ -148,3 +148,46 @@ def test_fold_header_matches_the_email_package(
         if re.search(r"[\r\n]", v):
             continue
         assert fold_header(h, v) == reference(h, v)
+
+
+line_text = st.lists(
+    st.sampled_from([*"abc =\t<>\"'&é—€%/.:", "x" * 40, "=" * 3, " \t"]), max_size=60
+).map(lambda parts: "".join(parts).replace("%%", "%"))
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    prefix=line_text,
+    suffix=line_text,
+    url_tail=st.text(alphabet=st.sampled_from(list("ab=&é \t-")), max_size=90),
+    pad=st.integers(min_value=0, max_value=3000),
+)
+def test_long_lines_with_tags_anywhere_encode_exactly_like_the_reference(
+    prefix: str, suffix: str, url_tail: str, pad: int
+) -> None:
+    """MJML output is one long line: the cached QP prefix must continue seamlessly."""
+    html_line = "y" * pad + prefix + "%%unsubscribe_url%%" + suffix + "%%preferences_url%%" + suffix
+    c = IssueContent(subject="S", html="<p>" + html_line, text=prefix + "%%unsubscribe_url%%")
+    m = message(
+        1,
+        c,
+        unsubscribe_url="https://n.example.com/u/" + "".join(url_tail.split()),
+        merge={"preferences_url": url_tail},
+    )
+    factory = MessageFactory()
+    date = format_date()
+    fast = factory.render(m, date=date)
+    assert fast == message_bytes(build_message(m, date=date, boundary=factory.boundary_for(m)))
+
+
+def test_outgoing_message_refuses_values_that_would_break_headers_or_lines() -> None:
+    import pytest
+
+    for bad in (
+        {"unsubscribe_url": "https://x.example/u/1\r\nBcc: victim@example.org"},
+        {"unsubscribe_url": "javascript:alert(1)"},
+        {"merge": {"preferences_url": "a\nb"}},
+        {"message_id": ""},
+    ):
+        with pytest.raises(ValueError):
+            message(1, **bad)

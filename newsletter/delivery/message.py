@@ -27,6 +27,7 @@ Two deliberate choices differ from the email package's defaults:
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -36,7 +37,7 @@ from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from newsletter.delivery.models import MERGE_TAG_RE, OutgoingMessage, fill_tags
+from newsletter.delivery.models import OutgoingMessage
 
 #: Policy for building parts: SMTP line endings, quoted-printable lines <= 76 (RFC 2045).
 BODY_POLICY = email_policy.SMTP.clone(max_line_length=76)
@@ -139,44 +140,88 @@ def _qp_line(line: bytes) -> str:
     return quoprimime.body_encode(line.decode("latin-1"), _QP_LINE, eol=_CRLF)
 
 
+_TAG_B = re.compile(rb"%%([a-z][a-z0-9_]*)%%")
+#: Byte -> its quoted-printable body form (as ``quoprimime.body_encode`` translates).
+_QP_MAP = [
+    quoprimime.quote(chr(i)) if quoprimime.body_check(i) and i not in (10, 13) else chr(i)
+    for i in range(256)
+]
+
+
+def _qp_prefix(raw: bytes) -> tuple[str, int]:
+    """Encoded soft-broken pieces of a long line's fixed ``raw`` prefix, and where to resume.
+
+    This is ``quoprimime.body_encode``'s wrapping loop run over the prefix alone. The loop
+    looks only at the text between ``start`` and ``start + 75`` and at the line length, so
+    the pieces it emits over the prefix are the same whatever follows, and encoding the
+    rest of the line from the returned raw offset as a fresh line continues it exactly.
+    """
+    line = raw.decode("latin-1").translate(_QP_MAP)
+    width = _QP_LINE - 1
+    laststart = len(line) - 1 - _QP_LINE
+    pieces: list[str] = []
+    start = 0
+    while start <= laststart:
+        stop = start + width
+        if line[stop - 2] == "=":
+            pieces.append(line[start : stop - 1])
+            start = stop - 2
+        elif line[stop - 1] == "=":
+            pieces.append(line[start:stop])
+            start = stop - 1
+        else:
+            pieces.append(line[start:stop] + "=")
+            start = stop
+    # map the encoded offset back to a raw byte offset (each byte encodes to 1 or 3 chars)
+    pos = offset = 0
+    while pos < start:
+        pos += len(_QP_MAP[raw[offset]])
+        offset += 1
+    return "".join(p + _CRLF for p in pieces), offset
+
+
+@dataclass(frozen=True, slots=True)
+class _Dynamic:
+    """A line holding merge tags: the encoded part before the first tag, the raw rest."""
+
+    head: str
+    rest: bytes
+
+
 @dataclass(frozen=True, slots=True)
 class _Part:
-    """A quoted-printable body: encoded static runs and raw lines holding merge tags."""
+    """A quoted-printable body: encoded static runs and the lines holding merge tags."""
 
-    pieces: tuple[str, ...]
-    dynamic: tuple[bool, ...]
+    pieces: tuple[str | _Dynamic, ...]
     escape: bool
 
     @classmethod
     def of(cls, text: str, *, escape: bool) -> _Part:
-        pieces: list[str] = []
-        dynamic: list[bool] = []
+        pieces: list[str | _Dynamic] = []
         run: list[str] = []
         for raw in text.encode("utf-8").splitlines() or [b""]:
-            line = raw.decode("utf-8")
-            if MERGE_TAG_RE.search(line):
-                if run:
-                    pieces.append(_CRLF.join(run) + _CRLF)
-                    dynamic.append(False)
-                    run = []
-                pieces.append(line)
-                dynamic.append(True)
-            else:
+            m = _TAG_B.search(raw)
+            if m is None:
                 run.append(_qp_line(raw))
+                continue
+            if run:
+                pieces.append(_CRLF.join(run) + _CRLF)
+                run = []
+            head, offset = _qp_prefix(raw[: m.start()])
+            pieces.append(_Dynamic(head, raw[offset:]))
         if run:
             pieces.append(_CRLF.join(run) + _CRLF)
-            dynamic.append(False)
-        return cls(tuple(pieces), tuple(dynamic), escape)
+        return cls(tuple(pieces), escape)
 
-    def render(self, values: dict[str, str]) -> Iterable[str]:
-        for piece, is_dynamic in zip(self.pieces, self.dynamic, strict=True):
-            if not is_dynamic:
+    def render(self, values: dict[str, bytes]) -> Iterable[str]:
+        for piece in self.pieces:
+            if isinstance(piece, str):
                 yield piece
                 continue
-            filled = fill_tags(piece, values, escape=self.escape).encode("utf-8")
-            # A value may hold a line break: encode each resulting line.
-            for raw in filled.splitlines() or [b""]:
-                yield _qp_line(raw) + _CRLF
+            rest = _TAG_B.sub(lambda m: values[m.group(1).decode("ascii")], piece.rest)
+            yield piece.head
+            # values are single-line (OutgoingMessage checks), so this stays one line
+            yield quoprimime.body_encode(rest.decode("latin-1"), _QP_LINE, eol=_CRLF) + _CRLF
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,11 +294,13 @@ class MessageFactory:
         out: list[bytes] = [
             h if isinstance(h, bytes) else fold_header(h, dynamic[h]) for h in sk.headers
         ]
-        values = msg.values
+        raw = msg.values
+        text_values = {k: v.encode("utf-8") for k, v in raw.items()}
+        html_values = {k: html.escape(v, quote=True).encode("utf-8") for k, v in raw.items()}
         out.append(sk.head_tail)
-        out.append("".join(sk.text.render(values)).encode("ascii"))
+        out.append("".join(sk.text.render(text_values)).encode("ascii"))
         out.append(sk.middle)
-        out.append("".join(sk.html.render(values)).encode("ascii"))
+        out.append("".join(sk.html.render(html_values)).encode("ascii"))
         out.append(sk.tail)
         return b"".join(out)
 

@@ -88,6 +88,17 @@ class OutgoingMessage:
     #: Extra headers, added after the standard ones.
     headers: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        for name in ("unsubscribe_url", "message_id"):
+            value = getattr(self, name)
+            if not value or any(c in value for c in " \t\r\n"):
+                raise ValueError(f"{name} must be non-empty and hold no whitespace: {value!r}")
+        for key, value in self.merge.items():
+            if "\n" in value or "\r" in value:
+                raise ValueError(f"merge value {key!r} must be one line: {value!r}")
+        if not self.unsubscribe_url.startswith(("https://", "http://")):
+            raise ValueError(f"unsubscribe_url must be an http(s) URL: {self.unsubscribe_url!r}")
+
     @property
     def subject(self) -> str:
         return self.content.subject
