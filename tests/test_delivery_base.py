@@ -112,3 +112,34 @@ def test_rate_limiter_spaces_calls() -> None:
     for _ in range(3):
         lim.wait()
     assert waits == [0.25, 0.5]
+
+
+def test_compose_takes_sender_and_list_headers_from_config() -> None:
+    from newsletter.delivery.compose import compose
+    from newsletter.models import Recipient
+
+    cfg = parse_config(
+        {
+            "newsletter": {
+                "from_address": "issues@news.example.com",
+                "from_name": "AI Jobs Weekly",
+                "reply_to": "editor@example.com",
+                "unsubscribe_mailto": "unsub@news.example.com",
+            }
+        }
+    )
+    r = Recipient(
+        subscriber_id=9,
+        email="ann@example.org",
+        name="Ann",
+        unsubscribe_url="https://news.example.com/u/tok",
+        preferences_url="https://news.example.com/p/tok",
+    )
+    m = compose(cfg, content(), r, issue_key="2026-W48")
+    assert m.message_id.endswith("@news.example.com>")
+    assert m.sender.formatted() == "AI Jobs Weekly <issues@news.example.com>"
+    assert m.list_unsubscribe == "<https://news.example.com/u/tok>, <mailto:unsub@news.example.com>"
+    assert m.list_id == "AI Jobs Weekly <weekly.news.example.com>"
+    assert "https://news.example.com/p/tok" in m.text
+    again = compose(cfg, content(), r, issue_key="2026-W48", message_id=m.message_id)
+    assert again.message_id == m.message_id  # a retry reuses the stored Message-ID

@@ -14,6 +14,7 @@ from typing import Any
 
 from newsletter.config import Config
 from newsletter.delivery.base import Backoff, CallFailed, RateLimiter, Sender
+from newsletter.delivery.compose import compose
 from newsletter.delivery.message import MessageFactory, build_message, render_naive
 from newsletter.delivery.models import (
     IssueContent,
@@ -71,6 +72,7 @@ __all__ = [
     "SendStatus",
     "Sender",
     "build_message",
+    "compose",
     "get_sender",
     "new_message_id",
     "render_naive",

@@ -80,6 +80,7 @@ class SmtpSender(MimeSender[SmtpReply]):
             username=s.username,
             password=password,
             timeout=s.timeout_seconds,
+            envelope_from=s.envelope_from,
             ssl_context=deps.get("ssl_context"),
             signer=DkimSigner.from_settings(config.delivery.dkim),
             **sender_kwargs(config, deps),
