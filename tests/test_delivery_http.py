@@ -113,6 +113,22 @@ def test_postmark_batches_500_with_token_and_full_payload() -> None:
     assert first["TrackOpens"] is False
 
 
+def test_postmark_and_resend_spliced_json_bodies_equal_the_filled_in_message() -> None:
+    tricky = [
+        message(1, merge={"preferences_url": 'https://x/p?a="1"&b=<2> é \\ \t'}),
+        message(2, name='Zoë "Z" O\'Brien'),
+    ]
+    fake = Fake(postmark_ok)
+    fake.sender("postmark").send_batch(tricky)
+    for m, item in zip(tricky, fake.body(0), strict=True):
+        assert item["HtmlBody"] == m.html and item["TextBody"] == m.text
+    fake = Fake(resend_ok)
+    fake.sender("resend").send_batch(tricky)
+    for m, item in zip(tricky, fake.body(0), strict=True):
+        assert item["html"] == m.html and item["text"] == m.text
+        assert fake.requests[0].headers["Content-Type"] == "application/json"
+
+
 def test_postmark_per_message_errors_in_a_200() -> None:
     def mixed(request: httpx.Request) -> httpx.Response:
         sent = json.loads(request.content)

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from newsletter.delivery.http._base import HttpCall, HttpSender, body_json
+from newsletter.delivery.http._base import HttpCall, HttpSender, JsonSplicer, body_json
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 
 #: Per-message ErrorCodes that are the recipient's problem (never retry, suppress).
@@ -28,10 +28,15 @@ class PostmarkSender(HttpSender):
     batch_size = 500
     rate_per_second = None  # not published; 429 is honoured
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.splicer = JsonSplicer()
+
     def auth_headers(self) -> dict[str, str]:
         return {"X-Postmark-Server-Token": self.api_key}
 
     def payload(self, m: OutgoingMessage) -> dict[str, Any]:
+        """Every field but the bodies (HtmlBody and TextBody are spliced in)."""
         headers = [
             {"Name": k, "Value": v}
             for k, v in m.list_headers() + list(m.headers)
@@ -41,8 +46,6 @@ class PostmarkSender(HttpSender):
             "From": m.sender.formatted(),
             "To": m.to.formatted(),
             "Subject": m.subject,
-            "HtmlBody": m.html,
-            "TextBody": m.text,
             "Headers": headers,
             "TrackOpens": False,
             "TrackLinks": "None",
@@ -61,7 +64,12 @@ class PostmarkSender(HttpSender):
     def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
         if not messages:
             return []
-        return [HttpCall(tuple(messages), "/email/batch", json=[self.payload(m) for m in messages])]
+        items = [
+            self.splicer.message(self.payload(m), m, html_key="HtmlBody", text_key="TextBody")
+            for m in messages
+        ]
+        body = ("[" + ",".join(items) + "]").encode("utf-8")
+        return [HttpCall(tuple(messages), "/email/batch", content=body)]
 
     def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
         body = body_json(response)

@@ -16,7 +16,13 @@ from typing import Any
 import httpx
 
 from newsletter.delivery.base import CallFailed
-from newsletter.delivery.http._base import HttpCall, HttpSender, body_json, short_body
+from newsletter.delivery.http._base import (
+    HttpCall,
+    HttpSender,
+    JsonSplicer,
+    body_json,
+    short_body,
+)
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 
 QUOTA_ERRORS = {"daily_quota_exceeded", "monthly_quota_exceeded"}
@@ -36,13 +42,16 @@ class ResendSender(HttpSender):
     rate_per_second = 2.0
     retry_unknown = True
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.splicer = JsonSplicer()
+
     def payload(self, m: OutgoingMessage) -> dict[str, Any]:
+        """Every field but the bodies (html and text are spliced in)."""
         out: dict[str, Any] = {
             "from": m.sender.formatted(),
             "to": [m.to.formatted()],
             "subject": m.subject,
-            "html": m.html,
-            "text": m.text,
             "headers": {k: v for k, v in m.list_headers() + list(m.headers) if k != "Reply-To"},
             "tags": [{"name": "issue", "value": m.issue_key}],
         }
@@ -57,7 +66,14 @@ class ResendSender(HttpSender):
             HttpCall(
                 tuple(messages),
                 "/emails/batch",
-                json=[self.payload(m) for m in messages],
+                content=(
+                    "["
+                    + ",".join(
+                        self.splicer.message(self.payload(m), m, html_key="html", text_key="text")
+                        for m in messages
+                    )
+                    + "]"
+                ).encode("utf-8"),
                 headers={
                     "Idempotency-Key": idempotency_key(messages),
                     "x-batch-validation": "permissive",
