@@ -21,6 +21,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsletter.delivery import IssueContent, OutgoingMessage, Sender
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 10_000
@@ -123,7 +127,7 @@ def child(mode: str) -> Iterator[int]:
 # ----------------------------------------------------------------------------- data
 
 
-def issue_and_messages() -> tuple[object, list[object]]:
+def issue_and_messages() -> tuple[IssueContent, list[OutgoingMessage]]:
     from newsletter.config import load_config
     from newsletter.delivery import IssueContent, compose
     from newsletter.issue import render_issue
@@ -157,7 +161,14 @@ def issue_and_messages() -> tuple[object, list[object]]:
         for i in range(N)
     ]
     msgs = [compose(cfg, content, r, issue_key="2026-W48") for r in recipients]
-    return content, list(msgs)
+    return content, msgs
+
+
+def timed_send(sender: Sender[Any, Any], msgs: list[OutgoingMessage]) -> tuple[int, float]:
+    """Send everything; return how many were accepted and the seconds it took."""
+    t = time.perf_counter()
+    sent = sum(1 for batch in sender.send(msgs) for r in batch if r.status == "sent")
+    return sent, time.perf_counter() - t
 
 
 def rate(n: int, seconds: float) -> str:
@@ -167,19 +178,19 @@ def rate(n: int, seconds: float) -> str:
 # ----------------------------------------------------------------------------- benches
 
 
-def bench_build(msgs: list[object]) -> list[bytes]:
+def bench_build(msgs: list[OutgoingMessage]) -> list[bytes]:
     from newsletter.delivery import MessageFactory, render_naive
     from newsletter.delivery.message import format_date
 
     sample = msgs[:NAIVE_SAMPLE]
     t = time.perf_counter()
     for m in sample:
-        render_naive(m)  # type: ignore[arg-type]
+        render_naive(m)
     naive = time.perf_counter() - t
     factory = MessageFactory()
     date = format_date()
     t = time.perf_counter()
-    built = [factory.render(m, date=date) for m in msgs]  # type: ignore[arg-type]
+    built = [factory.render(m, date=date) for m in msgs]
     fast = time.perf_counter() - t
     print(f"  build naive (EmailMessage per recipient): {rate(len(sample), naive)}")
     print(f"  build spliced (MessageFactory):           {rate(len(msgs), fast)}")
@@ -187,7 +198,7 @@ def bench_build(msgs: list[object]) -> list[bytes]:
     return built
 
 
-def bench_smtp(msgs: list[object], built: list[bytes]) -> None:
+def bench_smtp(msgs: list[OutgoingMessage], built: list[bytes]) -> None:
     from newsletter.delivery.base import Backoff
     from newsletter.delivery.smtp import SmtpSender
 
@@ -195,25 +206,17 @@ def bench_smtp(msgs: list[object], built: list[bytes]) -> None:
         conn = smtplib.SMTP("127.0.0.1", port, timeout=30)
         t = time.perf_counter()
         for m, data in zip(msgs, built, strict=True):
-            conn.sendmail("issues@example.com", [m.to.email], data)  # type: ignore[attr-defined]
+            conn.sendmail("issues@example.com", [m.to.email], data)
         bare = time.perf_counter() - t
         conn.quit()
-        sender = SmtpSender(host="127.0.0.1", port=port, timeout=30, backoff=Backoff())
-        t = time.perf_counter()
-        sent = sum(
-            1
-            for batch in sender.send(msgs)  # type: ignore[arg-type]
-            for r in batch
-            if r.status == "sent"
-        )
-        ours = time.perf_counter() - t
-        sender.close()
+        with SmtpSender(host="127.0.0.1", port=port, timeout=30, backoff=Backoff()) as sender:
+            sent, ours = timed_send(sender, msgs)
     print(f"  smtp bare smtplib loop (pre-built bytes): {rate(len(msgs), bare)}")
     print(f"  smtp SmtpSender (building included):      {rate(sent, ours)}")
     print(f"  SmtpSender / bare: {(sent / ours) / (len(msgs) / bare):.0%}  (goal >= 80%)")
 
 
-def bench_http(msgs: list[object]) -> None:
+def bench_http(msgs: list[OutgoingMessage]) -> None:
     import os
 
     import httpx
@@ -231,15 +234,7 @@ def bench_http(msgs: list[object]) -> None:
                 del settings["domain"]
             cfg = parse_config({"delivery": {"provider": provider, provider: settings}})
             with httpx.Client(timeout=120) as client:
-                sender = get_sender(cfg, client=client)
-                t = time.perf_counter()
-                sent = sum(
-                    1
-                    for batch in sender.send(msgs)  # type: ignore[arg-type]
-                    for r in batch
-                    if r.status == "sent"
-                )
-                took = time.perf_counter() - t
+                sent, took = timed_send(get_sender(cfg, client=client), msgs)
             note = "full HTML per message" if provider == "postmark" else "one body per batch"
             print(f"  http {provider:<9} ({note}): {rate(sent, took)}  (goal >= 3,000)")
 
@@ -247,7 +242,7 @@ def bench_http(msgs: list[object]) -> None:
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     content, msgs = issue_and_messages()
-    html_kb = len(content.html.encode()) / 1000  # type: ignore[attr-defined]
+    html_kb = len(content.html.encode()) / 1000
     print(f"delivery benchmark: {len(msgs):,} recipients, HTML {html_kb:.0f} KB")
     built = bench_build(msgs)
     print(f"  message size: {len(built[0]) / 1000:.0f} KB on the wire")
