@@ -4,7 +4,8 @@
 way a receiver would: required headers (``Message-ID``, ``Date``, the RFC 8058 one-click
 pair), both parts, the unsubscribe URL in the headers *and* both parts, the postal address
 (CAN-SPAM), the HTML size under the clip limit (Gmail clips at about 102 KB, hiding the
-footer), and no Google Fonts, leftover ``<mj-`` tags, ``<script>`` or ``<form>``.
+footer), no Google Fonts, leftover ``<mj-`` tags, ``<script>`` or ``<form>``, and every
+``<img>`` with ``alt``, ``width`` and an absolute https ``src`` (no inline base64).
 :func:`check_content` runs the content-only checks once per issue variant.
 """
 
@@ -43,10 +44,29 @@ def html_problems(html: str, *, postal_address: str, max_html_bytes: int) -> lis
             "(Gmail clips at about 102 KB and hides the unsubscribe link)"
         )
     out.extend(reason for pattern, reason in _FORBIDDEN if pattern.search(html))
+    out.extend(_image_problems(html))
     if not postal_address.strip():
         out.append("newsletter.postal_address is empty (CAN-SPAM needs a postal address)")
     elif _normal(postal_address) not in _normal(_unescape(html)):
         out.append("the HTML part does not show the postal address")
+    return out
+
+
+_IMG_RE = re.compile(r"<img\b[^>]*>", re.I)
+
+
+def _image_problems(html: str) -> list[str]:
+    """Every <img> needs alt and width and an absolute https src (no inline base64)."""
+    out: list[str] = []
+    for tag in _IMG_RE.findall(html):
+        src = re.search(r"""\bsrc\s*=\s*["']?([^"'\s>]+)""", tag, re.I)
+        if src and src.group(1).lower().startswith("data:"):
+            out.append("an <img> is inline base64 (it counts toward the clip size)")
+        elif not src or not src.group(1).lower().startswith("https://"):
+            out.append(f"an <img> has no absolute https src: {tag[:80]}")
+        for attr in ("alt", "width"):
+            if not re.search(rf"\b{attr}\s*=", tag, re.I):
+                out.append(f"an <img> has no {attr}: {tag[:80]}")
     return out
 
 

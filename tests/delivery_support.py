@@ -121,10 +121,10 @@ class Handler:
 
 
 @contextmanager
-def smtp_server(handler: Handler) -> Iterator[tuple[str, int]]:
+def smtp_server(handler: Handler, **options: Any) -> Iterator[tuple[str, int]]:
     """A real aiosmtpd server on 127.0.0.1 at a free port (see delivery-guide §9)."""
     port = free_port()
-    ctl = Controller(handler, hostname="127.0.0.1", port=port)
+    ctl = Controller(handler, hostname="127.0.0.1", port=port, **options)
     ctl.start()
     try:
         yield "127.0.0.1", port

@@ -77,3 +77,29 @@ def test_missing_headers_fail(cfg: Config) -> None:
         assert what in str(exc.value)
     with pytest.raises(ComplianceError, match="this recipient's unsubscribe URL"):
         check_message(build_message(m), cfg, unsubscribe_url="https://elsewhere.example/u/1")
+
+
+def test_images_need_alt_width_and_https_src(cfg: Config) -> None:
+    c = content()
+    good = '<img alt="" width="600" src="https://cdn.example.com/a.png">'
+    check_content(replace(c, html=c.html.replace("</body>", good + "</body>")), cfg)
+    bad = (
+        '<img src="data:image/png;base64,AAAA" alt="x" width="1">'
+        '<img src="http://cdn.example.com/b.png" width="10">'
+    )
+    with pytest.raises(ComplianceError) as exc:
+        check_content(replace(c, html=c.html.replace("</body>", bad + "</body>")), cfg)
+    for what in ("inline base64", "no absolute https src", "no alt"):
+        assert what in str(exc.value)
+
+
+def test_the_rendered_issue_passes_the_html_checks(cfg: Config) -> None:
+    from newsletter.compliance import html_problems
+    from newsletter.issue import render_issue
+    from newsletter.pipeline import build_signals
+    from tests.conftest import REPO
+
+    issue = render_issue(build_signals(cfg, snapshots_dir=REPO / "snapshots"), cfg)
+    footer = f"<p>{POSTAL}</p>"
+    html = issue.html.replace("</body>", footer + "</body>")
+    assert html_problems(html, postal_address=POSTAL, max_html_bytes=100_000) == []

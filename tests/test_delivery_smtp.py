@@ -183,3 +183,73 @@ def test_partial_dkim_settings_are_a_config_error() -> None:
     cfg = parse_config({"delivery": {"dkim": {"selector": "news"}}})
     with pytest.raises(ConfigError, match=r"dkim\.domain.*dkim\.key_file"):
         DkimSigner.from_settings(cfg.delivery.dkim)
+
+
+def test_starttls_and_login_with_password_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(
+        server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> AuthResult:
+        login = (data.login, data.password)  # type: ignore[attr-defined]
+        logins.append(login)
+        return AuthResult(success=login == (b"news", b"pw-from-env"))
+
+    handler = Handler()
+    monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "pw-from-env")
+    options = {
+        "tls_context": server_ctx,
+        "require_starttls": True,
+        "authenticator": authenticator,
+        "auth_require_tls": True,
+    }
+    with smtp_server(handler, **options) as (host, port):
+        cfg = parse_config(
+            {
+                "delivery": {
+                    "provider": "smtp",
+                    "smtp": {
+                        "host": host,
+                        "port": port,
+                        "security": "starttls",
+                        "username": "news",
+                    },
+                }
+            }
+        )
+        client_ctx = ssl.create_default_context(cafile=str(cert))
+        with get_sender(cfg, ssl_context=client_ctx, backoff=Backoff(sleep=no_sleep)) as s:
+            (r,) = s.send_batch([message(1)])
+        assert r.status is SendStatus.SENT and logins == [(b"news", b"pw-from-env")]
+    assert len(handler.received) == 1
