@@ -86,6 +86,8 @@ class Handler:
     drop_after: int | None = None  # drop the connection after every this many messages
     rcpt_calls: list[str] = field(default_factory=list)
     drops: int = 0
+    #: Close the connection without answering DATA for these addresses.
+    vanish_on_data: frozenset[str] = frozenset()
     _drop_next: bool = False
 
     async def handle_MAIL(  # noqa: N802 - aiosmtpd hook name
@@ -115,6 +117,9 @@ class Handler:
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
         )
+        if set(envelope.rcpt_tos) & self.vanish_on_data:
+            server.transport.close()  # accepted, but the reply never reaches the client
+            return "250 2.0.0 Ok"
         if self.drop_after is not None and len(self.received) % self.drop_after == 0:
             self._drop_next = True
         return f"250 2.0.0 Ok: queued as Q{len(self.received)}"

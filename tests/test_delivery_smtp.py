@@ -253,3 +253,14 @@ def test_starttls_and_login_with_password_from_the_environment(
             (r,) = s.send_batch([message(1)])
         assert r.status is SendStatus.SENT and logins == [(b"news", b"pw-from-env")]
     assert len(handler.received) == 1
+
+
+def test_connection_lost_during_data_is_unknown_and_not_resent() -> None:
+    handler = Handler(vanish_on_data=frozenset({"reader1@example.org"}))
+    msgs = [message(i) for i in range(3)]
+    with smtp_server(handler) as (host, port), sender(host, port) as s:
+        results = s.send_batch(msgs)
+    assert [r.status for r in results] == [SendStatus.SENT, SendStatus.UNKNOWN, SendStatus.SENT]
+    assert "outcome unknown" in results[1].reason
+    # delivered once: the unknown message was not sent a second time
+    assert sorted(r.rcpt_tos[0] for r in handler.received) == [m.to.email for m in msgs]

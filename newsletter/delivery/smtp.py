@@ -5,9 +5,10 @@ connection kept open across messages and batches. The reply to ``RCPT``/``DATA``
 the recipient's result: 2xx sent (the ``DATA`` reply, e.g. "queued as X", becomes the
 provider message id), 4xx retryable, 5xx permanent. A connection that turns out to be dead
 is reopened once at once; when a fresh connection fails too, the message is retryable and
-the base backs off. A refused login, or a 5xx to ``MAIL FROM``, stops the send
-(:class:`~newsletter.errors.ProviderError`): that is the sender's problem, not the
-recipient's.
+the base backs off. A connection lost while the message itself was being transmitted gives
+``unknown`` (it may have been delivered), which is not resent automatically. A refused
+login, or a 5xx to ``MAIL FROM``, stops the send (:class:`~newsletter.errors.ProviderError`):
+that is the sender's problem, not the recipient's.
 """
 
 from __future__ import annotations
@@ -160,9 +161,16 @@ class SmtpSender(MimeSender[SmtpReply]):
             return SmtpReply(code, _text(resp))
         try:
             code, resp = conn.data(call.data)
-        except smtplib.SMTPDataError as exc:
+        except smtplib.SMTPDataError as exc:  # DATA itself refused: nothing was accepted
             self._reset(conn, exc.smtp_code)
             return SmtpReply(exc.smtp_code, _text(exc.smtp_error))
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # The message may have been accepted before the reply was lost: never resend
+            # blindly; the ledger records it as unknown.
+            self._drop()
+            raise CallFailed(
+                SendStatus.UNKNOWN, f"connection lost during DATA, outcome unknown: {exc}"
+            ) from exc
         if code != 250:
             self._reset(conn, code)
         return SmtpReply(code, _text(resp))
