@@ -195,9 +195,8 @@ class Sender(ABC, Generic[CallT, RespT]):
         try:
             retrying(self._attempt, list(messages), progress)
         except ProviderError as err:
-            done = tuple(progress.results[i] for i in ids if i in progress.results)
-            sent = tuple(r for r in done if r.status is SendStatus.SENT)
-            err.results = sent + tuple(r for r in err.results if r not in sent)
+            # everything that has an outcome so far (record it), in input order
+            err.results = tuple(progress.results[i] for i in ids if i in progress.results)
             raise
         return [progress.results[i] for i in ids]
 
