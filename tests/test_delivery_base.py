@@ -143,3 +143,29 @@ def test_compose_takes_sender_and_list_headers_from_config() -> None:
     assert "https://news.example.com/p/tok" in m.text
     again = compose(cfg, content(), r, issue_key="2026-W48", message_id=m.message_id)
     assert again.message_id == m.message_id  # a retry reuses the stored Message-ID
+
+
+def test_public_surface_is_pinned() -> None:
+    import newsletter.delivery as d
+
+    assert d.__all__ == sorted(d.__all__, key=lambda n: (not n.isupper(), n))
+    assert set(d.__all__) == {
+        "SENDERS",
+        "Backoff",
+        "CallFailed",
+        "IssueContent",
+        "Mailbox",
+        "MessageFactory",
+        "OutgoingMessage",
+        "RateLimiter",
+        "SendResult",
+        "SendStatus",
+        "Sender",
+        "build_message",
+        "compose",
+        "get_sender",
+        "new_message_id",
+        "render_naive",
+        "sender_class",
+    }
+    assert all(hasattr(d, name) for name in d.__all__)

@@ -18,6 +18,9 @@ is retried inside one ``send_batch``: ``retryable`` results, and ``unknown`` one
 providers that dedupe by idempotency key (``retry_unknown``). Whatever is still not sent
 after the last attempt comes back as it is, for the send ledger to keep and report.
 
+A sender instance is not thread-safe (an SMTP sender owns one connection): for parallel
+sends, build one sender per worker; the rate limiter may be shared (it is thread-safe).
+
 Error taxonomy (what the providers map to):
 
 * retryable: HTTP 429 and 5xx, connect errors and connect timeouts (nothing was sent),
