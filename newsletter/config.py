@@ -68,12 +68,14 @@ class NewsletterSettings(_Frozen):
     postal_address: str = ""
     base_url: str = "http://127.0.0.1:8000"
     list_id: str | None = None
+    #: Address for mailto: unsubscribes in List-Unsubscribe (omitted when unset).
+    unsubscribe_mailto: str | None = None
     locale: str = "en_US"
     subject_template: str = (
         "AI jobs, week of {week_start}: {open_roles} open roles, median {median_pay}"
     )
 
-    @field_validator("from_address", "reply_to")
+    @field_validator("from_address", "reply_to", "unsubscribe_mailto")
     @classmethod
     def _address(cls, v: str | None) -> str | None:
         if v is not None and not _EMAIL_RE.match(v):
@@ -149,6 +151,8 @@ class SmtpSettings(_Frozen):
     security: Literal["none", "starttls", "tls"] = "none"
     username: str | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Envelope sender (MAIL FROM, where bounces go); the From address when unset.
+    envelope_from: str | None = None
 
 
 class HttpProviderSettings(_Frozen):

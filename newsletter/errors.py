@@ -16,6 +16,9 @@ semantically right builtin so callers can catch either::
     ├── StoreError             (RuntimeError) the database cannot be opened or migrated
     ├── TokenError             (ValueError)   forged, expired or cross-purpose signed token
     ├── DeliveryError          (RuntimeError) provider failures (see newsletter.delivery)
+    │   ├── UnknownProviderError (LookupError) no sender registered under that name
+    │   └── ProviderError       a provider refused the whole call (credentials, account, payload)
+    ├── WebhookError           (ValueError)   a provider webhook is unsigned, forged or malformed
     ├── ComplianceError        (RuntimeError) a pre-send check failed; nothing was sent
     └── GuardError             (RuntimeError) a send guard refused (stale or missing data)
 
@@ -24,6 +27,11 @@ with a non-zero exit code; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsletter.delivery.models import SendResult
 
 
 class NewsletterError(Exception):
@@ -91,6 +99,39 @@ class TokenError(NewsletterError, ValueError):
 
 class DeliveryError(NewsletterError, RuntimeError):
     """A delivery provider failed in a way the send loop cannot absorb."""
+
+
+class UnknownProviderError(DeliveryError, LookupError):
+    """``[delivery] provider`` names no registered sender."""
+
+
+class ProviderError(DeliveryError):
+    """A provider refused a whole call for a reason retrying cannot fix.
+
+    Bad credentials, an unverified sender, a suspended account or a malformed payload: the
+    send must stop rather than mark every recipient bounced. ``results`` holds the per-
+    recipient results already confirmed in the same batch (record them before stopping).
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str = "",
+        results: tuple[SendResult, ...] = (),
+    ) -> None:
+        self.provider = provider
+        self.status = status
+        self.body = body
+        self.results = results
+        code = f" (HTTP {status})" if status else ""
+        super().__init__(f"{provider}{code}: {message}")
+
+
+class WebhookError(NewsletterError, ValueError):
+    """A provider webhook failed its signature/secret check or is not the documented shape."""
 
 
 class ComplianceError(NewsletterError, RuntimeError):

@@ -1,0 +1,295 @@
+"""The sender contract and its fixed send algorithm.
+
+Every provider is a :class:`Sender`. The base owns the order of work, and providers fill
+in three steps only::
+
+    send_batch(messages)                         (fixed, here)
+      repeat with tenacity (exponential backoff + jitter, Retry-After honoured,
+                            at most ``max_attempts``) while some messages are retryable:
+        for call in build_calls(pending)         (provider: group into provider calls)
+            rate limiter waits
+            response = post(call)                (provider: I/O; raises CallFailed when the
+                                                  whole call failed, ProviderError when the
+                                                  provider refuses everything for good)
+            results += parse(call, response)     (provider: per-recipient SendResult)
+
+Results come from a closed set (:class:`~newsletter.delivery.models.SendStatus`). What
+is retried inside one ``send_batch``: ``retryable`` results, and ``unknown`` ones only for
+providers that dedupe by idempotency key (``retry_unknown``). Whatever is still not sent
+after the last attempt comes back as it is, for the send ledger to keep and report.
+
+A sender instance is not thread-safe (an SMTP sender owns one connection): for parallel
+sends, build one sender per worker; the rate limiter may be shared (it is thread-safe).
+
+Error taxonomy (what the providers map to):
+
+* retryable: HTTP 429 and 5xx, connect errors and connect timeouts (nothing was sent),
+  SMTP 4xx replies, a dropped SMTP connection;
+* unknown: read/write timeouts after the request went out;
+* permanent (per recipient): invalid address, inactive/suppressed recipient, SMTP 5xx;
+* :class:`~newsletter.errors.ProviderError` (stops the send): bad credentials, unverified
+  sender, account suspended or out of quota, a payload the provider calls malformed.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from itertools import islice
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
+
+from newsletter.config import Config
+from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
+from newsletter.errors import DeliveryError, ProviderError
+
+CallT = TypeVar("CallT")
+RespT = TypeVar("RespT")
+
+#: Longest wait honoured between attempts, even if a provider asks for more.
+MAX_WAIT_SECONDS = 15 * 60.0
+
+
+class CallFailed(Exception):  # noqa: N818 - a control-flow signal, not an error report
+    """A whole provider call failed; every message in it gets ``status``."""
+
+    def __init__(self, status: SendStatus, reason: str, *, retry_after: float | None = None):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Backoff:
+    """Exponential backoff with full jitter; ``sleep`` is injectable so tests don't wait."""
+
+    initial: float = 1.0
+    maximum: float = 60.0
+    jitter: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (never less than Retry-After)."""
+        exp = min(self.maximum, self.initial * 2.0 ** (attempt - 1))
+        wait = exp + random.uniform(0, self.jitter)
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        return min(wait, MAX_WAIT_SECONDS)
+
+
+class RateLimiter:
+    """At most ``per_second`` calls per second (spaced evenly); thread-safe."""
+
+    def __init__(
+        self,
+        per_second: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self._sleep(start - now)
+
+
+@dataclass(slots=True)
+class _Progress:
+    results: dict[str, SendResult] = field(default_factory=dict)
+    attempts: int = 0
+
+
+class Sender(ABC, Generic[CallT, RespT]):
+    """One delivery provider behind the fixed send algorithm (see the module docstring)."""
+
+    #: Registry name, as written in ``[delivery] provider``.
+    name: ClassVar[str]
+    #: Most messages one ``send_batch`` handles (one provider call for batch APIs).
+    batch_size: ClassVar[int] = 100
+    #: Provider calls per second (None: unlimited).
+    rate_per_second: ClassVar[float | None] = None
+    #: Retry ``unknown`` outcomes too (only safe with provider-side idempotency).
+    retry_unknown: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        max_attempts: int = 5,
+        backoff: Backoff | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.max_attempts = max_attempts
+        self.backoff = backoff or Backoff()
+        self.limiter = limiter or RateLimiter(self.rate_per_second, sleep=self.backoff.sleep)
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: Config, **deps: Any) -> Self:
+        """Build the sender from ``config`` (secrets via ``newsletter.config.secret``)."""
+
+    # -- the three provider steps -----------------------------------------------------
+    @abstractmethod
+    def build_calls(self, messages: Sequence[OutgoingMessage]) -> Sequence[CallT]:
+        """Group ``messages`` into provider calls (each call knows its messages)."""
+
+    @abstractmethod
+    def call_messages(self, call: CallT) -> Sequence[OutgoingMessage]:
+        """The messages a call carries."""
+
+    @abstractmethod
+    def post(self, call: CallT) -> RespT:
+        """Perform the call; raise CallFailed / ProviderError when it failed as a whole."""
+
+    @abstractmethod
+    def parse(self, call: CallT, response: RespT) -> list[SendResult]:
+        """Per-recipient results of a call, one per message it carries."""
+
+    def close(self) -> None:
+        """Release connections (default: nothing to release)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the fixed algorithm ----------------------------------------------------------
+    def send(self, messages: Iterable[OutgoingMessage]) -> Iterator[list[SendResult]]:
+        """Send in provider-sized batches, yielding each batch's results as it completes."""
+        for chunk in chunked(messages, self.batch_size):
+            yield self.send_batch(chunk)
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        """Send one batch with retries; one result per message, in input order."""
+        ids = [m.message_id for m in messages]
+        if len(set(ids)) != len(ids):
+            raise DeliveryError("a batch holds the same Message-ID twice")
+        progress = _Progress()
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_result(bool),
+            sleep=self.backoff.sleep,
+            retry_error_callback=lambda _state: [],
+            reraise=True,
+        )
+        try:
+            retrying(self._attempt, list(messages), progress)
+        except ProviderError as err:
+            # everything that has an outcome so far (record it), in input order
+            err.results = tuple(progress.results[i] for i in ids if i in progress.results)
+            raise
+        return [progress.results[i] for i in ids]
+
+    def _wait(self, state: RetryCallState) -> float:
+        pending: list[SendResult] = state.outcome.result() if state.outcome else []
+        hints = [r.retry_after for r in pending if r.retry_after is not None]
+        return self.backoff.delay(state.attempt_number, max(hints) if hints else None)
+
+    def _attempt(self, messages: list[OutgoingMessage], progress: _Progress) -> list[SendResult]:
+        """One pass over what is still pending; returns the results worth retrying."""
+        progress.attempts += 1
+        pending = [
+            m
+            for m in messages
+            if m.message_id not in progress.results
+            or self._should_retry(progress.results[m.message_id])
+        ]
+        valid: list[OutgoingMessage] = []
+        for m in pending:
+            problem = address_problem(m.to.email)
+            if problem is None:
+                valid.append(m)
+            else:
+                progress.results[m.message_id] = SendResult.of(
+                    m, SendStatus.PERMANENT, reason=f"invalid address: {problem}"
+                )
+        for call in self.build_calls(valid):
+            carried = self.call_messages(call)
+            self.limiter.wait()
+            try:
+                results = self.parse(call, self.post(call))
+            except CallFailed as failed:
+                results = [
+                    SendResult.of(
+                        m, failed.status, reason=failed.reason, retry_after=failed.retry_after
+                    )
+                    for m in carried
+                ]
+            except ProviderError as err:
+                for r in err.results:
+                    progress.results[r.message_id] = r
+                raise
+            for r in results:
+                progress.results[r.message_id] = _with_attempts(r, progress.attempts)
+        return [
+            progress.results[m.message_id]
+            for m in pending
+            if self._should_retry(progress.results[m.message_id])
+        ]
+
+    def _should_retry(self, r: SendResult) -> bool:
+        return r.status is SendStatus.RETRYABLE or (
+            self.retry_unknown and r.status is SendStatus.UNKNOWN
+        )
+
+
+def _with_attempts(r: SendResult, attempts: int) -> SendResult:
+    return replace(r, attempts=attempts)
+
+
+def chunked(items: Iterable[OutgoingMessage], size: int) -> Iterator[list[OutgoingMessage]]:
+    """Consecutive lists of at most ``size`` items."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+@lru_cache(maxsize=65536)
+def address_problem(address: str) -> str | None:
+    """Why ``address`` is not a valid recipient (syntax only, no DNS), or None."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
+def classify_smtp_code(code: int) -> SendStatus:
+    """SMTP reply class → status: 2xx sent, 4xx retryable, 5xx permanent."""
+    if 200 <= code < 300:
+        return SendStatus.SENT
+    if 400 <= code < 500:
+        return SendStatus.RETRYABLE
+    return SendStatus.PERMANENT
+
+
+def sender_kwargs(config: Config, deps: dict[str, Any]) -> dict[str, Any]:
+    """The common constructor arguments every sender takes, from config and injected deps."""
+    return {
+        "max_attempts": config.delivery.max_attempts,
+        "backoff": deps.get("backoff") or Backoff(),
+        "limiter": deps.get("limiter"),
+    }

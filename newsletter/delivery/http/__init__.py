@@ -1,0 +1,1 @@
+"""HTTP API providers, one module each, on an injected ``httpx.Client``."""

@@ -1,0 +1,250 @@
+"""Shared base of the HTTP API providers, on an injected :class:`httpx.Client`.
+
+Transport errors and HTTP statuses are mapped once, here:
+
+* connect errors and connect/pool timeouts → retryable (nothing reached the provider);
+* read/write timeouts and dropped connections → unknown (it may have been sent);
+* 429 and 5xx → retryable, with ``Retry-After`` (seconds or HTTP date) or
+  ``ratelimit-reset`` honoured by the backoff;
+* 401 and 403 → :class:`~newsletter.errors.ProviderError` (credentials or sender).
+
+Every other response goes to the provider's ``parse``, which knows its body shapes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Self
+
+import httpx
+
+from newsletter.config import Config, HttpProviderSettings
+from newsletter.delivery.base import CallFailed, Sender, sender_kwargs
+from newsletter.delivery.models import OutgoingMessage, SendStatus
+from newsletter.errors import ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCall:
+    """One provider request and the messages it carries."""
+
+    messages: tuple[OutgoingMessage, ...]
+    path: str
+    json: Any = None
+    data: Mapping[str, str | list[str]] | None = None
+    #: Pre-serialised JSON body (see :class:`JsonSplicer`); sent as application/json.
+    content: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def retry_after_seconds(headers: httpx.Headers, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from ``Retry-After`` (delta or HTTP date) or ``ratelimit-reset``."""
+    raw = headers.get("retry-after") or headers.get("ratelimit-reset")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def short_body(resp: httpx.Response, limit: int = 300) -> str:
+    text = resp.text.strip().replace("\n", " ")
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def body_json(resp: httpx.Response) -> Any:
+    try:
+        return resp.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+class HttpSender(Sender[HttpCall, httpx.Response]):
+    """The request/response handling every HTTP provider shares."""
+
+    #: Secret name in ``newsletter.config.SECRET_ENV``.
+    secret_name: ClassVar[str]
+    default_base_url: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        client: httpx.Client,
+        api_key: str,
+        base_url: str | None = None,
+        settings: HttpProviderSettings | None = None,
+        owns_client: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.client = client
+        self.api_key = api_key
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.settings = settings or HttpProviderSettings()
+        self._owns_client = owns_client
+
+    @classmethod
+    def settings_of(cls, config: Config) -> HttpProviderSettings:
+        settings: HttpProviderSettings = getattr(config.delivery, cls.name)
+        return settings
+
+    @classmethod
+    def from_config(cls, config: Config, **deps: Any) -> Self:
+        from newsletter.config import secret
+
+        settings = cls.settings_of(config)
+        client = deps.get("client")
+        return cls(
+            client=client or httpx.Client(timeout=settings.timeout_seconds),
+            owns_client=client is None,
+            api_key=secret(cls.secret_name, f"to send through {cls.name}"),
+            base_url=settings.base_url,
+            settings=settings,
+            **sender_kwargs(config, deps),
+        )
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+
+    def call_messages(self, call: HttpCall) -> Sequence[OutgoingMessage]:
+        return call.messages
+
+    def auth_headers(self) -> dict[str, str]:
+        """Authentication headers (default: bearer token)."""
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def refuse(self, resp: httpx.Response) -> None:
+        """Provider hook run before the generic status mapping (raise to override it)."""
+
+    def post(self, call: HttpCall) -> httpx.Response:
+        headers = {"Accept": "application/json", **self.auth_headers(), **call.headers}
+        if call.content is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            resp = self.client.post(
+                self.base_url + call.path,
+                json=call.json,
+                data=call.data,
+                content=call.content,
+                headers=headers,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise CallFailed(SendStatus.RETRYABLE, f"cannot connect: {exc}") from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise CallFailed(SendStatus.UNKNOWN, f"no answer after sending: {exc}") from exc
+        self.refuse(resp)
+        code = resp.status_code
+        if code == 429 or code >= 500:
+            raise CallFailed(
+                SendStatus.RETRYABLE,
+                f"HTTP {code}: {short_body(resp)}",
+                retry_after=retry_after_seconds(resp.headers),
+            )
+        if code in (401, 403):
+            raise ProviderError(
+                self.name, "credentials or sender refused", status=code, body=short_body(resp)
+            )
+        return resp
+
+    def fail(self, resp: httpx.Response, message: str) -> ProviderError:
+        return ProviderError(self.name, message, status=resp.status_code, body=short_body(resp))
+
+
+def group_by_content(
+    messages: Sequence[OutgoingMessage], limit: int
+) -> list[tuple[OutgoingMessage, ...]]:
+    """Messages that can share one request body (same content, sender, list headers),
+    each address at most once per group and at most ``limit`` per group."""
+    groups: list[tuple[tuple[object, ...], list[OutgoingMessage], set[str]]] = []
+    for m in messages:
+        key = (m.content, m.sender, m.reply_to, m.list_id, m.headers)
+        addr = m.to.email.lower()
+        for gkey, members, seen in groups:
+            if gkey == key and addr not in seen and len(members) < limit:
+                members.append(m)
+                seen.add(addr)
+                break
+        else:
+            groups.append((key, [m], {addr}))
+    return [tuple(members) for _, members, _ in groups]
+
+
+def tag_values(m: OutgoingMessage) -> dict[str, str]:
+    """Merge values for providers that substitute themselves: raw, and ``<name>__html``
+    HTML-escaped (the HTML part's tags are renamed to the escaped ones)."""
+    import html
+
+    values = m.values
+    out = dict(values)
+    out.update({f"{k}__html": html.escape(v, quote=True) for k, v in values.items()})
+    return out
+
+
+def rename_tags(text: str, template: str, *, suffix: str = "") -> str:
+    """Rewrite ``%%name%%`` tags with ``template.format(name=name + suffix)``."""
+    from newsletter.delivery.models import MERGE_TAG_RE
+
+    return MERGE_TAG_RE.sub(lambda mt: template.format(name=mt.group(1) + suffix), text)
+
+
+class JsonSplicer:
+    """JSON objects with a personalised HTML and text body, without re-encoding 50 KB each.
+
+    JSON string escaping works character by character, so the escaped form of a filled-in
+    template is the escaped static pieces joined with the escaped values. Each variant's
+    pieces are escaped once; per message only the values are.
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def _split(self, template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        from newsletter.delivery.models import MERGE_TAG_RE
+
+        hit = self._parts.get(template)
+        if hit is None:
+            pieces = MERGE_TAG_RE.split(template)  # static, tag, static, tag, ..., static
+            static = tuple(json.dumps(p)[1:-1] for p in pieces[0::2])
+            hit = self._parts[template] = (static, tuple(pieces[1::2]))
+        return hit
+
+    def string(self, template: str, values: Mapping[str, str]) -> str:
+        """The JSON string literal of ``template`` with its tags filled from ``values``."""
+        static, tags = self._split(template)
+        out = ['"', static[0]]
+        for tag, after in zip(tags, static[1:], strict=True):
+            out.append(json.dumps(values[tag])[1:-1])
+            out.append(after)
+        out.append('"')
+        return "".join(out)
+
+    def message(
+        self,
+        fields: Mapping[str, Any],
+        m: OutgoingMessage,
+        *,
+        html_key: str,
+        text_key: str,
+    ) -> str:
+        """``fields`` as a JSON object plus ``m``'s personalised HTML and text bodies."""
+        import html
+
+        raw = m.values
+        escaped = {k: html.escape(v, quote=True) for k, v in raw.items()}
+        head = json.dumps(fields, separators=(",", ":"))[:-1]
+        return (
+            f'{head},"{html_key}":{self.string(m.content.html, escaped)}'
+            f',"{text_key}":{self.string(m.content.text, raw)}}}'
+        )

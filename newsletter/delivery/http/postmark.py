@@ -1,0 +1,100 @@
+"""Postmark: ``POST /email/batch``, up to 500 messages, per-message results in a 200.
+
+Postmark answers 200 even when some messages failed; each entry of the response (in input
+order) has an ``ErrorCode``: 0 sent, 406 inactive recipient (suppressed by Postmark: we
+suppress too), 300 invalid address; account-level codes stop the send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from newsletter.delivery.http._base import HttpCall, HttpSender, JsonSplicer, body_json
+from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
+
+#: Per-message ErrorCodes that are the recipient's problem (never retry, suppress).
+PERMANENT_CODES = {300: "invalid address", 406: "inactive recipient (Postmark suppression)"}
+#: Account/sender problems: retrying or bouncing the recipient would be wrong.
+ACCOUNT_CODES = {10, 400, 401, 405, 412, 413}
+
+
+class PostmarkSender(HttpSender):
+    name = "postmark"
+    secret_name = "postmark_token"
+    default_base_url = "https://api.postmarkapp.com"
+    batch_size = 500
+    rate_per_second = None  # not published; 429 is honoured
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.splicer = JsonSplicer()
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"X-Postmark-Server-Token": self.api_key}
+
+    def payload(self, m: OutgoingMessage) -> dict[str, Any]:
+        """Every field but the bodies (HtmlBody and TextBody are spliced in)."""
+        headers = [
+            {"Name": k, "Value": v}
+            for k, v in m.list_headers() + list(m.headers)
+            if k != "Reply-To"
+        ]
+        out: dict[str, Any] = {
+            "From": m.sender.formatted(),
+            "To": m.to.formatted(),
+            "Subject": m.subject,
+            "Headers": headers,
+            "TrackOpens": False,
+            "TrackLinks": "None",
+            "Metadata": {
+                "issue_key": m.issue_key,
+                "subscriber_id": str(m.subscriber_id),
+                "message_id": m.message_id,
+            },
+        }
+        if m.reply_to:
+            out["ReplyTo"] = m.reply_to
+        if self.settings.message_stream:
+            out["MessageStream"] = self.settings.message_stream
+        return out
+
+    def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
+        if not messages:
+            return []
+        items = [
+            self.splicer.message(self.payload(m), m, html_key="HtmlBody", text_key="TextBody")
+            for m in messages
+        ]
+        body = ("[" + ",".join(items) + "]").encode("utf-8")
+        return [HttpCall(tuple(messages), "/email/batch", content=body)]
+
+    def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
+        body = body_json(response)
+        if response.status_code != 200 or not isinstance(body, list):
+            raise self.fail(response, "batch refused")
+        if len(body) != len(call.messages):
+            raise self.fail(response, f"{len(body)} results for {len(call.messages)} messages")
+        results: list[SendResult] = []
+        fatal: str | None = None
+        for m, entry in zip(call.messages, body, strict=True):
+            code = int(entry.get("ErrorCode", -1))
+            text = str(entry.get("Message", ""))
+            if code == 0:
+                pid = str(entry.get("MessageID", "")) or None
+                results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
+            elif code in PERMANENT_CODES:
+                reason = f"Postmark {code} {PERMANENT_CODES[code]}: {text}"
+                results.append(SendResult.of(m, SendStatus.PERMANENT, reason=reason))
+            elif code in ACCOUNT_CODES:
+                fatal = f"ErrorCode {code}: {text}"
+            else:
+                reason = f"Postmark {code}: {text}"
+                results.append(SendResult.of(m, SendStatus.RETRYABLE, reason=reason))
+        if fatal:
+            err = self.fail(response, fatal)
+            err.results = tuple(results)
+            raise err
+        return results

@@ -1,0 +1,110 @@
+"""Resend: ``POST /emails/batch``, up to 100 emails, 2 requests/s, ``Idempotency-Key``.
+
+Batches use permissive validation (``x-batch-validation: permissive``): valid emails are
+queued and invalid ones come back by index in ``errors``. The idempotency key is derived
+from the batch's Message-IDs, so a retry of the same batch (after a 5xx, a 409
+``concurrent_idempotent_requests`` or a timeout) reuses it and Resend never sends twice;
+that is why ``unknown`` outcomes are retried here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from newsletter.delivery.base import CallFailed
+from newsletter.delivery.http._base import (
+    HttpCall,
+    HttpSender,
+    JsonSplicer,
+    body_json,
+    short_body,
+)
+from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
+
+QUOTA_ERRORS = {"daily_quota_exceeded", "monthly_quota_exceeded"}
+
+
+def idempotency_key(messages: Sequence[OutgoingMessage]) -> str:
+    """Stable per batch content: issue key + hash of the Message-IDs (<= 256 chars)."""
+    digest = hashlib.sha256("\n".join(m.message_id for m in messages).encode()).hexdigest()
+    return f"{messages[0].issue_key}/{digest[:40]}"
+
+
+class ResendSender(HttpSender):
+    name = "resend"
+    secret_name = "resend_api_key"
+    default_base_url = "https://api.resend.com"
+    batch_size = 100
+    rate_per_second = 2.0
+    retry_unknown = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.splicer = JsonSplicer()
+
+    def payload(self, m: OutgoingMessage) -> dict[str, Any]:
+        """Every field but the bodies (html and text are spliced in)."""
+        out: dict[str, Any] = {
+            "from": m.sender.formatted(),
+            "to": [m.to.formatted()],
+            "subject": m.subject,
+            "headers": {k: v for k, v in m.list_headers() + list(m.headers) if k != "Reply-To"},
+            "tags": [{"name": "issue", "value": m.issue_key}],
+        }
+        if m.reply_to:
+            out["reply_to"] = [m.reply_to]
+        return out
+
+    def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
+        if not messages:
+            return []
+        return [
+            HttpCall(
+                tuple(messages),
+                "/emails/batch",
+                content=(
+                    "["
+                    + ",".join(
+                        self.splicer.message(self.payload(m), m, html_key="html", text_key="text")
+                        for m in messages
+                    )
+                    + "]"
+                ).encode("utf-8"),
+                headers={
+                    "Idempotency-Key": idempotency_key(messages),
+                    "x-batch-validation": "permissive",
+                },
+            )
+        ]
+
+    def refuse(self, resp: httpx.Response) -> None:
+        body = body_json(resp)
+        name = body.get("name") if isinstance(body, dict) else None
+        if resp.status_code == 429 and name in QUOTA_ERRORS:
+            raise self.fail(resp, f"{name}: stop for now and resume later")
+        if resp.status_code == 409:
+            if name == "concurrent_idempotent_requests":
+                raise CallFailed(SendStatus.RETRYABLE, f"HTTP 409 {name}", retry_after=1.0)
+            raise self.fail(resp, f"idempotency conflict: {short_body(resp)}")
+
+    def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
+        body = body_json(response)
+        if response.status_code != 200 or not isinstance(body, dict):
+            raise self.fail(response, "batch refused")
+        errors = {int(e["index"]): str(e.get("message", "")) for e in body.get("errors") or []}
+        ids = iter(str(d.get("id", "")) for d in body.get("data") or [])
+        results = []
+        for i, m in enumerate(call.messages):
+            if i in errors:
+                reason = f"Resend validation: {errors[i]}"
+                results.append(SendResult.of(m, SendStatus.PERMANENT, reason=reason))
+                continue
+            pid = next(ids, None)
+            if pid is None:
+                raise self.fail(response, "fewer ids than accepted emails")
+            results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
+        return results

@@ -1,0 +1,188 @@
+"""Typed values of the delivery layer: what goes out, and what came back.
+
+An :class:`IssueContent` is one rendered issue *variant* (subject, HTML and text), shared by
+every recipient who gets that variant. Per-recipient values are written into it as merge
+tags ``%%name%%`` (``%%unsubscribe_url%%`` at least, in both parts); an
+:class:`OutgoingMessage` pairs one content with one recipient and the values of its tags.
+Values are HTML-escaped where they land in the HTML part and inserted as they are in the
+text part. Keeping the variant and the per-recipient values apart is what lets the fast
+MIME path encode each variant once and splice, and what lets batch providers with native
+substitution (SendGrid, Mailgun) upload one body per batch.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import make_msgid
+from enum import StrEnum
+from functools import cached_property
+
+MERGE_TAG_RE = re.compile(r"%%([a-z][a-z0-9_]*)%%")
+
+
+def merge_tag(name: str) -> str:
+    """The merge tag for ``name`` as it appears in content: ``%%name%%``."""
+    return f"%%{name}%%"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mailbox:
+    """An address with an optional display name."""
+
+    email: str
+    name: str | None = None
+
+    def formatted(self) -> str:
+        """``Name <addr>`` with RFC 5322 quoting, or the bare address."""
+        if not self.name:
+            return self.email
+        return str(Address(display_name=self.name, addr_spec=self.email))
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueContent:
+    """One rendered issue variant; ``%%tag%%`` marks per-recipient values."""
+
+    subject: str
+    html: str
+    text: str
+    variant: str = "default"
+
+    @cached_property
+    def tags(self) -> frozenset[str]:
+        """Every merge tag used in either part."""
+        return frozenset(MERGE_TAG_RE.findall(self.html)) | frozenset(
+            MERGE_TAG_RE.findall(self.text)
+        )
+
+
+class SendStatus(StrEnum):
+    """The closed set of per-recipient outcomes."""
+
+    SENT = "sent"  # the provider accepted the message for this recipient
+    RETRYABLE = "retryable"  # not sent; trying again later may work (429, 5xx, SMTP 4xx)
+    PERMANENT = "permanent"  # never retry; suppress the address (invalid, inactive, SMTP 5xx)
+    UNKNOWN = "unknown"  # the request went out but no answer came back (timeout after send)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingMessage:
+    """One email to one recipient: the single message model every provider accepts."""
+
+    issue_key: str
+    subscriber_id: int
+    sender: Mailbox
+    to: Mailbox
+    content: IssueContent
+    message_id: str
+    unsubscribe_url: str
+    unsubscribe_mailto: str | None = None
+    list_id: str | None = None
+    reply_to: str | None = None
+    #: Values of further merge tags (``unsubscribe_url`` is always supplied).
+    merge: Mapping[str, str] = field(default_factory=dict)
+    #: Extra headers, added after the standard ones.
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("unsubscribe_url", "message_id"):
+            value = getattr(self, name)
+            if not value or any(c in value for c in " \t\r\n"):
+                raise ValueError(f"{name} must be non-empty and hold no whitespace: {value!r}")
+        for key, value in self.merge.items():
+            if "\n" in value or "\r" in value:
+                raise ValueError(f"merge value {key!r} must be one line: {value!r}")
+        if not self.unsubscribe_url.startswith(("https://", "http://")):
+            raise ValueError(f"unsubscribe_url must be an http(s) URL: {self.unsubscribe_url!r}")
+
+    @property
+    def subject(self) -> str:
+        return self.content.subject
+
+    @property
+    def values(self) -> dict[str, str]:
+        """Every merge value of this message, ``unsubscribe_url`` included."""
+        return {**self.merge, "unsubscribe_url": self.unsubscribe_url}
+
+    @property
+    def html(self) -> str:
+        """The HTML part with this recipient's values (HTML-escaped) filled in."""
+        return fill_tags(self.content.html, self.values, escape=True)
+
+    @property
+    def text(self) -> str:
+        """The text part with this recipient's values filled in."""
+        return fill_tags(self.content.text, self.values, escape=False)
+
+    @property
+    def list_unsubscribe(self) -> str:
+        """The RFC 2369 ``List-Unsubscribe`` value: https one-click link, then mailto."""
+        links = [f"<{self.unsubscribe_url}>"]
+        if self.unsubscribe_mailto:
+            links.append(f"<mailto:{self.unsubscribe_mailto}>")
+        return ", ".join(links)
+
+    def list_headers(self) -> list[tuple[str, str]]:
+        """Reply-To, List-Id and the one-click unsubscribe pair (RFC 2369 / RFC 8058)."""
+        out: list[tuple[str, str]] = []
+        if self.reply_to:
+            out.append(("Reply-To", self.reply_to))
+        if self.list_id:
+            out.append(("List-Id", self.list_id))
+        out.append(("List-Unsubscribe", self.list_unsubscribe))
+        out.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        return out
+
+
+def fill_tags(template: str, values: Mapping[str, str], *, escape: bool) -> str:
+    """Replace ``%%name%%`` by its value; an unknown tag is a bug and raises KeyError."""
+
+    def one(m: re.Match[str]) -> str:
+        v = values[m.group(1)]
+        return html.escape(v, quote=True) if escape else v
+
+    return MERGE_TAG_RE.sub(one, template)
+
+
+def new_message_id(domain: str) -> str:
+    """A fresh ``<...@domain>`` Message-ID on the sending domain (store it; reuse on retry)."""
+    return make_msgid(domain=domain)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendResult:
+    """What happened to one message: status, provider id, and a reason when not sent."""
+
+    message_id: str
+    subscriber_id: int
+    email: str
+    status: SendStatus
+    provider_message_id: str | None = None
+    reason: str = ""
+    #: Seconds the provider asked us to wait (Retry-After), when it said so.
+    retry_after: float | None = None
+    attempts: int = 1
+
+    @classmethod
+    def of(
+        cls,
+        msg: OutgoingMessage,
+        status: SendStatus,
+        *,
+        provider_message_id: str | None = None,
+        reason: str = "",
+        retry_after: float | None = None,
+    ) -> SendResult:
+        return cls(
+            message_id=msg.message_id,
+            subscriber_id=msg.subscriber_id,
+            email=msg.to.email,
+            status=status,
+            provider_message_id=provider_message_id,
+            reason=reason,
+            retry_after=retry_after,
+        )

@@ -1,0 +1,191 @@
+"""The ``smtp`` provider: smtplib over one reused connection, reconnecting on drops.
+
+Each message is one SMTP transaction (``MAIL FROM``, one ``RCPT TO``, ``DATA``) on a
+connection kept open across messages and batches. The reply to ``RCPT``/``DATA`` decides
+the recipient's result: 2xx sent (the ``DATA`` reply, e.g. "queued as X", becomes the
+provider message id), 4xx retryable, 5xx permanent. A connection that turns out to be dead
+is reopened once at once; when a fresh connection fails too, the message is retryable and
+the base backs off. A connection lost while the message itself was being transmitted gives
+``unknown`` (it may have been delivered), which is not resent automatically. A refused
+login, or a 5xx to ``MAIL FROM``, stops the send (:class:`~newsletter.errors.ProviderError`):
+that is the sender's problem, not the recipient's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from dataclasses import dataclass
+from typing import Any, Literal, Self
+
+from newsletter.config import Config, secret
+from newsletter.delivery._mime import MimeCall, MimeSender
+from newsletter.delivery.base import CallFailed, classify_smtp_code, sender_kwargs
+from newsletter.delivery.dkim import DkimSigner
+from newsletter.delivery.models import SendResult, SendStatus
+from newsletter.errors import ProviderError
+
+Security = Literal["none", "starttls", "tls"]
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpReply:
+    code: int
+    text: str
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
+class SmtpSender(MimeSender[SmtpReply]):
+    name = "smtp"
+    batch_size = 100
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        security: Security = "none",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        envelope_from: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.host, self.port, self.security = host, port, security
+        self.username, self.password = username, password
+        self.timeout = timeout
+        self.envelope_from = envelope_from
+        self.ssl_context = ssl_context
+        self._conn: smtplib.SMTP | None = None
+        #: Connections opened so far (reconnects included), for tests and reports.
+        self.connections_opened = 0
+
+    @classmethod
+    def from_config(cls, config: Config, **deps: Any) -> Self:
+        s = config.delivery.smtp
+        password = (
+            secret("smtp_password", f"to log in to {s.host} as {s.username}")
+            if s.username
+            else None
+        )
+        return cls(
+            host=s.host,
+            port=s.port,
+            security=s.security,
+            username=s.username,
+            password=password,
+            timeout=s.timeout_seconds,
+            envelope_from=s.envelope_from,
+            ssl_context=deps.get("ssl_context"),
+            signer=DkimSigner.from_settings(config.delivery.dkim),
+            **sender_kwargs(config, deps),
+        )
+
+    # -- connection ---------------------------------------------------------------------
+    def _open(self) -> smtplib.SMTP:
+        ctx = self.ssl_context or ssl.create_default_context()
+        try:
+            if self.security == "tls":
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ctx
+                )
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            conn.ehlo()
+            if self.security == "starttls":
+                conn.starttls(context=ctx)
+                conn.ehlo()
+            if self.username:
+                conn.login(self.username, self.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ProviderError(
+                self.name, f"login refused for {self.username}: {_text(exc.smtp_error)}"
+            ) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise ProviderError(self.name, f"server does not support {exc}") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise CallFailed(
+                SendStatus.RETRYABLE, f"cannot connect to {self.host}:{self.port}: {exc}"
+            ) from exc
+        self.connections_opened += 1
+        return conn
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (OSError, smtplib.SMTPException):
+            conn.close()
+
+    # -- one transaction ----------------------------------------------------------------
+    def post(self, call: MimeCall) -> SmtpReply:
+        for _ in range(2):
+            fresh = self._conn is None
+            if self._conn is None:
+                self._conn = self._open()
+            try:
+                return self._transaction(self._conn, call)
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                self._drop()
+                if fresh:
+                    raise CallFailed(SendStatus.RETRYABLE, f"connection lost: {exc}") from exc
+        raise CallFailed(SendStatus.RETRYABLE, "connection lost twice")
+
+    def _transaction(self, conn: smtplib.SMTP, call: MimeCall) -> SmtpReply:
+        env_from = self.envelope_from or call.message.sender.email
+        code, resp = conn.mail(env_from)
+        if code == 421:  # closing: treat like a dropped connection (reconnect at once)
+            raise smtplib.SMTPServerDisconnected(f"{code} {_text(resp)}")
+        if code != 250:
+            self._reset(conn, code)
+            if 400 <= code < 500:
+                raise CallFailed(SendStatus.RETRYABLE, f"MAIL FROM deferred: {code} {_text(resp)}")
+            raise ProviderError(self.name, f"MAIL FROM <{env_from}> refused: {code} {_text(resp)}")
+        code, resp = conn.rcpt(call.message.to.email)
+        if code not in (250, 251):
+            self._reset(conn, code)
+            return SmtpReply(code, _text(resp))
+        try:
+            code, resp = conn.data(call.data)
+        except smtplib.SMTPDataError as exc:  # DATA itself refused: nothing was accepted
+            self._reset(conn, exc.smtp_code)
+            return SmtpReply(exc.smtp_code, _text(exc.smtp_error))
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # The message may have been accepted before the reply was lost: never resend
+            # blindly; the ledger records it as unknown.
+            self._drop()
+            raise CallFailed(
+                SendStatus.UNKNOWN, f"connection lost during DATA, outcome unknown: {exc}"
+            ) from exc
+        if code != 250:
+            self._reset(conn, code)
+        return SmtpReply(code, _text(resp))
+
+    def _reset(self, conn: smtplib.SMTP, code: int) -> None:
+        if code == 421:  # the server is closing the connection
+            self._drop()
+            return
+        try:
+            conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def parse(self, call: MimeCall, response: SmtpReply) -> list[SendResult]:
+        status = classify_smtp_code(response.code)
+        if status is SendStatus.SENT:
+            return [SendResult.of(call.message, status, provider_message_id=response.text)]
+        return [SendResult.of(call.message, status, reason=f"SMTP {response.code} {response.text}")]

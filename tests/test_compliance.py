@@ -1,0 +1,105 @@
+"""Pre-send compliance checks fail closed and list every problem."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from newsletter.compliance import check_content, check_message
+from newsletter.config import Config, parse_config
+from newsletter.delivery.message import MessageFactory, build_message, message_bytes
+from newsletter.delivery.models import IssueContent
+from newsletter.errors import ComplianceError
+from tests.delivery_support import content, message
+
+POSTAL = "AI Jobs Weekly, 548 Market St #12345, San Francisco, CA 94104, USA"
+
+
+@pytest.fixture
+def cfg() -> Config:
+    return parse_config({"newsletter": {"postal_address": POSTAL}})
+
+
+def test_a_good_message_passes(cfg: Config) -> None:
+    m = message(1)
+    check_content(m.content, cfg)
+    check_message(MessageFactory().render(m), cfg, unsubscribe_url=m.unsubscribe_url)
+
+
+def test_missing_postal_address_and_oversize_html(cfg: Config) -> None:
+    big = content(rows=2000)
+    with pytest.raises(ComplianceError, match=r"over the 100,000-byte limit"):
+        check_content(big, cfg)
+    no_postal = parse_config({})
+    with pytest.raises(ComplianceError, match="postal_address is empty"):
+        check_content(content(), no_postal)
+
+
+def test_forbidden_html_is_listed_all_at_once(cfg: Config) -> None:
+    c = content()
+    bad = replace(
+        c,
+        html=c.html.replace(
+            "</body>",
+            '<link href="https://fonts.googleapis.com/css?family=Ubuntu"><mj-colum></mj-colum>'
+            "<script>x()</script><form action=/x></form></body>",
+        ),
+    )
+    with pytest.raises(ComplianceError) as exc:
+        check_content(bad, cfg)
+    msg = str(exc.value)
+    for what in ("Google Fonts", "<mj-", "<script>", "<form>"):
+        assert what in msg
+
+
+def test_unsubscribe_link_must_be_in_both_parts_and_headers(cfg: Config) -> None:
+    c = content()
+    no_text_link = IssueContent(
+        subject=c.subject, html=c.html, text=c.text.replace("%%unsubscribe_url%%", "(see web)")
+    )
+    with pytest.raises(ComplianceError, match="text part has no unsubscribe link"):
+        check_content(no_text_link, cfg)
+    m = message(1, no_text_link)
+    with pytest.raises(ComplianceError, match="text part has no unsubscribe link"):
+        check_message(message_bytes(build_message(m)), cfg)
+
+
+def test_missing_headers_fail(cfg: Config) -> None:
+    m = message(1)
+    em = build_message(m)
+    del em["Message-ID"]
+    del em["Date"]
+    del em["List-Unsubscribe-Post"]
+    with pytest.raises(ComplianceError) as exc:
+        check_message(em, cfg)
+    for what in ("Date header", "Message-ID header", "List-Unsubscribe-Post"):
+        assert what in str(exc.value)
+    with pytest.raises(ComplianceError, match="this recipient's unsubscribe URL"):
+        check_message(build_message(m), cfg, unsubscribe_url="https://elsewhere.example/u/1")
+
+
+def test_images_need_alt_width_and_https_src(cfg: Config) -> None:
+    c = content()
+    good = '<img alt="" width="600" src="https://cdn.example.com/a.png">'
+    check_content(replace(c, html=c.html.replace("</body>", good + "</body>")), cfg)
+    bad = (
+        '<img src="data:image/png;base64,AAAA" alt="x" width="1">'
+        '<img src="http://cdn.example.com/b.png" width="10">'
+    )
+    with pytest.raises(ComplianceError) as exc:
+        check_content(replace(c, html=c.html.replace("</body>", bad + "</body>")), cfg)
+    for what in ("inline base64", "no absolute https src", "no alt"):
+        assert what in str(exc.value)
+
+
+def test_the_rendered_issue_passes_the_html_checks(cfg: Config) -> None:
+    from newsletter.compliance import html_problems
+    from newsletter.issue import render_issue
+    from newsletter.pipeline import build_signals
+    from tests.conftest import REPO
+
+    issue = render_issue(build_signals(cfg, snapshots_dir=REPO / "snapshots"), cfg)
+    footer = f"<p>{POSTAL}</p>"
+    html = issue.html.replace("</body>", footer + "</body>")
+    assert html_problems(html, postal_address=POSTAL, max_html_bytes=100_000) == []

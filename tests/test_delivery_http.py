@@ -1,0 +1,444 @@
+"""Provider contracts: each HTTP provider against httpx.MockTransport speaking its API.
+
+Every fake asserts the documented request shape (path, auth, batch size, body fields) and
+answers with the documented response shapes: success, per-recipient errors in a 200,
+429 with Retry-After, 5xx, and account-level refusals.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from newsletter.config import parse_config
+from newsletter.delivery import SendStatus, get_sender
+from newsletter.delivery.base import Backoff, RateLimiter, Sender
+from newsletter.delivery.http._base import retry_after_seconds
+from newsletter.delivery.models import OutgoingMessage
+from newsletter.errors import ProviderError, SecretMissingError
+from tests.delivery_support import content, message
+
+Handler = Callable[[httpx.Request], httpx.Response]
+KEYS = {
+    "NEWSLETTER_POSTMARK_TOKEN": "pm-token",
+    "NEWSLETTER_SENDGRID_API_KEY": "sg-key",
+    "NEWSLETTER_MAILGUN_API_KEY": "mg-key",
+    "NEWSLETTER_RESEND_API_KEY": "re-key",
+}
+
+
+@pytest.fixture(autouse=True)
+def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in KEYS.items():
+        monkeypatch.setenv(k, v)
+
+
+class Fake:
+    """Records requests and answers with a scripted list of handlers (last one repeats)."""
+
+    def __init__(self, *handlers: Handler) -> None:
+        self.handlers = list(handlers)
+        self.requests: list[httpx.Request] = []
+        self.waits: list[float] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        h = self.handlers.pop(0) if len(self.handlers) > 1 else self.handlers[0]
+        return h(request)
+
+    def sender(self, provider: str, max_attempts: int = 4, **settings: Any) -> Sender[Any, Any]:
+        cfg = parse_config(
+            {"delivery": {"provider": provider, "max_attempts": max_attempts, provider: settings}}
+        )
+        return get_sender(
+            cfg,
+            client=httpx.Client(transport=httpx.MockTransport(self)),
+            backoff=Backoff(sleep=self.waits.append),
+            limiter=RateLimiter(None),
+        )
+
+    def body(self, i: int = -1) -> Any:
+        return json.loads(self.requests[i].content)
+
+
+def msgs(n: int, **kw: Any) -> list[OutgoingMessage]:
+    c = content(rows=5)
+    return [message(i, c, **kw) for i in range(n)]
+
+
+# ---------------------------------------------------------------- Postmark
+
+
+def postmark_ok(request: httpx.Request) -> httpx.Response:
+    sent = json.loads(request.content)
+    return httpx.Response(
+        200,
+        json=[
+            {
+                "ErrorCode": 0,
+                "Message": "OK",
+                "MessageID": f"pm-{i}",
+                "To": m["To"],
+                "SubmittedAt": "2026-11-23T07:30:00Z",
+            }
+            for i, m in enumerate(sent)
+        ],
+    )
+
+
+def test_postmark_batches_500_with_token_and_full_payload() -> None:
+    fake = Fake(postmark_ok)
+    s = fake.sender("postmark", message_stream="broadcast")
+    batches = list(s.send(msgs(1200)))
+    assert [len(b) for b in batches] == [500, 500, 200]
+    assert all(r.status is SendStatus.SENT for b in batches for r in b)
+    assert batches[0][3].provider_message_id == "pm-3"
+    req = fake.requests[0]
+    assert req.url == "https://api.postmarkapp.com/email/batch"
+    assert req.headers["X-Postmark-Server-Token"] == "pm-token"
+    first = fake.body(0)[0]
+    assert first["From"] == "AI Jobs Weekly <issues@example.com>"
+    assert first["To"] == "Reader One <reader0@example.org>"
+    assert first["MessageStream"] == "broadcast" and first["ReplyTo"] == "editor@example.com"
+    headers = {h["Name"]: h["Value"] for h in first["Headers"]}
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Unsubscribe"].startswith("<https://news.example.com/u/0.")
+    assert "https://news.example.com/u/0." in first["HtmlBody"]
+    assert "https://news.example.com/u/0." in first["TextBody"]
+    assert first["TrackOpens"] is False
+
+
+def test_postmark_and_resend_spliced_json_bodies_equal_the_filled_in_message() -> None:
+    tricky = [
+        message(1, merge={"preferences_url": 'https://x/p?a="1"&b=<2> é \\ \t'}),
+        message(2, name='Zoë "Z" O\'Brien'),
+    ]
+    fake = Fake(postmark_ok)
+    fake.sender("postmark").send_batch(tricky)
+    for m, item in zip(tricky, fake.body(0), strict=True):
+        assert item["HtmlBody"] == m.html and item["TextBody"] == m.text
+    fake = Fake(resend_ok)
+    fake.sender("resend").send_batch(tricky)
+    for m, item in zip(tricky, fake.body(0), strict=True):
+        assert item["html"] == m.html and item["text"] == m.text
+        assert fake.requests[0].headers["Content-Type"] == "application/json"
+
+
+def test_postmark_per_message_errors_in_a_200() -> None:
+    def mixed(request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)
+        out = []
+        for i, m in enumerate(sent):
+            if m["To"].endswith("<reader1@example.org>"):
+                out.append(
+                    {
+                        "ErrorCode": 406,
+                        "Message": "You tried to send to a recipient "
+                        "that has been marked as inactive.",
+                    }
+                )
+            elif m["To"].endswith("<reader2@example.org>"):
+                out.append({"ErrorCode": 300, "Message": "Invalid 'To' address"})
+            else:
+                out.append({"ErrorCode": 0, "Message": "OK", "MessageID": f"id-{i}"})
+        return httpx.Response(200, json=out)
+
+    fake = Fake(mixed)
+    r = fake.sender("postmark").send_batch(msgs(4))
+    assert [x.status for x in r] == [
+        SendStatus.SENT,
+        SendStatus.PERMANENT,
+        SendStatus.PERMANENT,
+        SendStatus.SENT,
+    ]
+    assert "inactive" in r[1].reason and "invalid address" in r[2].reason
+    assert len(fake.requests) == 1  # permanent errors are not retried
+
+
+def test_postmark_429_with_retry_after_then_success_and_5xx_retry() -> None:
+    fake = Fake(
+        lambda _r: httpx.Response(429, headers={"Retry-After": "7"}, json={"ErrorCode": 429}),
+        lambda _r: httpx.Response(503, text="unavailable"),
+        postmark_ok,
+    )
+    r = fake.sender("postmark").send_batch(msgs(3))
+    assert all(x.status is SendStatus.SENT and x.attempts == 3 for x in r)
+    assert len(fake.requests) == 3
+    assert fake.waits[0] >= 7  # Retry-After honoured
+    assert fake.waits[1] < 7
+
+
+def test_postmark_gives_up_after_max_attempts_and_account_errors_stop() -> None:
+    fake = Fake(lambda _r: httpx.Response(500, text="boom"))
+    r = fake.sender("postmark", max_attempts=3).send_batch(msgs(2))
+    assert all(x.status is SendStatus.RETRYABLE and "HTTP 500" in x.reason for x in r)
+    assert len(fake.requests) == 3
+
+    fake = Fake(lambda _r: httpx.Response(401, json={"ErrorCode": 10, "Message": "Bad token"}))
+    with pytest.raises(ProviderError, match="HTTP 401"):
+        fake.sender("postmark").send_batch(msgs(2))
+
+
+def test_postmark_account_code_in_batch_keeps_sent_results() -> None:
+    def partial(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json=[
+                {"ErrorCode": 0, "Message": "OK", "MessageID": "a"},
+                {"ErrorCode": 405, "Message": "Not allowed to send: out of credits"},
+            ],
+        )
+
+    fake = Fake(partial)
+    with pytest.raises(ProviderError, match="405") as exc:
+        fake.sender("postmark").send_batch(msgs(2))
+    assert [r.status for r in exc.value.results] == [SendStatus.SENT]
+
+
+def test_connect_error_is_retried_and_read_timeout_is_unknown() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    fake = Fake(refuse, postmark_ok)
+    assert all(x.status is SendStatus.SENT for x in fake.sender("postmark").send_batch(msgs(2)))
+
+    def timeout(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    fake = Fake(timeout)
+    r = fake.sender("postmark").send_batch(msgs(2))
+    assert {x.status for x in r} == {SendStatus.UNKNOWN}
+    assert len(fake.requests) == 1  # no idempotency key: never resent blindly
+
+
+# ---------------------------------------------------------------- SendGrid
+
+
+def sendgrid_ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(202, headers={"X-Message-Id": "sg-batch-1"})
+
+
+def test_sendgrid_one_body_with_personalizations_and_substitutions() -> None:
+    fake = Fake(sendgrid_ok)
+    batches = list(fake.sender("sendgrid").send(msgs(1500)))
+    assert [len(b) for b in batches] == [1000, 500]
+    assert all(r.provider_message_id == "sg-batch-1" for b in batches for r in b)
+    req = fake.requests[0]
+    assert req.url == "https://api.sendgrid.com/v3/mail/send"
+    assert req.headers["Authorization"] == "Bearer sg-key"
+    body = fake.body(0)
+    assert len(body["personalizations"]) == 1000
+    p = body["personalizations"][1]
+    assert p["to"] == [{"email": "reader1@example.org", "name": "Reader One"}]
+    assert p["headers"]["List-Unsubscribe"].startswith("<https://news.example.com/u/1.")
+    assert p["substitutions"]["%%preferences_url%%"].endswith("p/1?a=1&b=2")
+    assert p["substitutions"]["%%preferences_url__html%%"].endswith("p/1?a=1&amp;b=2")
+    assert body["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text, html = body["content"]
+    assert text["type"] == "text/plain" and "%%unsubscribe_url%%" in text["value"]
+    assert html["type"] == "text/html" and "%%unsubscribe_url__html%%" in html["value"]
+    assert body["tracking_settings"]["open_tracking"] == {"enable": False}
+
+
+def test_sendgrid_invalid_recipient_400_marks_it_and_resends_the_rest() -> None:
+    def bad_second(request: httpx.Request) -> httpx.Response:
+        ps = json.loads(request.content)["personalizations"]
+        for i, p in enumerate(ps):
+            if p["to"][0]["email"] == "reader1@example.org":
+                return httpx.Response(
+                    400,
+                    json={
+                        "errors": [
+                            {
+                                "message": "Does not contain a valid address.",
+                                "field": f"personalizations.{i}.to.0.email",
+                                "help": None,
+                            }
+                        ]
+                    },
+                )
+        return httpx.Response(202, headers={"X-Message-Id": "ok"})
+
+    fake = Fake(bad_second)
+    r = fake.sender("sendgrid").send_batch(msgs(3))
+    assert [x.status for x in r] == [SendStatus.SENT, SendStatus.PERMANENT, SendStatus.SENT]
+    assert "valid address" in r[1].reason
+    assert len(fake.body(-1)["personalizations"]) == 2
+
+
+def test_sendgrid_groups_variants_and_duplicate_addresses_into_separate_requests() -> None:
+    a, b = content(rows=2, subject="A"), content(rows=3, subject="B")
+    batch = [
+        message(1, a),
+        message(2, b),
+        message(3, a),
+        message(4, a, email="reader1@example.org"),
+    ]
+    fake = Fake(sendgrid_ok)
+    fake.sender("sendgrid").send_batch(batch)
+    sizes = sorted(len(json.loads(r.content)["personalizations"]) for r in fake.requests)
+    assert sizes == [1, 1, 2]
+
+
+def test_sendgrid_429_and_other_400() -> None:
+    fake = Fake(
+        lambda _r: httpx.Response(429, headers={"Retry-After": "3"}, json={"errors": []}),
+        sendgrid_ok,
+    )
+    assert all(x.status is SendStatus.SENT for x in fake.sender("sendgrid").send_batch(msgs(2)))
+    assert fake.waits[0] >= 3
+    fake = Fake(
+        lambda _r: httpx.Response(
+            400,
+            json={
+                "errors": [
+                    {
+                        "message": "The from address does not match a verified Sender Identity.",
+                        "field": "from",
+                    }
+                ]
+            },
+        )
+    )
+    with pytest.raises(ProviderError, match="400"):
+        fake.sender("sendgrid").send_batch(msgs(2))
+
+
+# ---------------------------------------------------------------- Mailgun
+
+
+def test_mailgun_form_with_recipient_variables_and_basic_auth() -> None:
+    fake = Fake(
+        lambda _r: httpx.Response(
+            200, json={"id": "<mg1@mg.example.com>", "message": "Queued. Thank you."}
+        )
+    )
+    s = fake.sender("mailgun", domain="mg.example.com")
+    r = s.send_batch(msgs(3))
+    assert all(
+        x.status is SendStatus.SENT and x.provider_message_id == "<mg1@mg.example.com>" for x in r
+    )
+    req = fake.requests[0]
+    assert req.url == "https://api.mailgun.net/v3/mg.example.com/messages"
+    assert req.headers["Authorization"] == "Basic " + base64.b64encode(b"api:mg-key").decode()
+    assert req.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
+    from urllib.parse import parse_qs
+
+    form = parse_qs(req.content.decode())
+    assert len(form["to"]) == 3 and form["to"][0] == "Reader One <reader0@example.org>"
+    rv = json.loads(form["recipient-variables"][0])
+    assert set(rv) == {"reader0@example.org", "reader1@example.org", "reader2@example.org"}
+    assert rv["reader1@example.org"]["list_unsubscribe"].startswith("<https://news.example.com")
+    assert form["h:List-Unsubscribe"] == ["%recipient.list_unsubscribe%"]
+    assert form["h:List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
+    assert "%recipient.unsubscribe_url__html%" in form["html"][0]
+    assert "%recipient.unsubscribe_url%" in form["text"][0]
+    assert form["o:tracking"] == ["no"]
+
+
+def test_mailgun_429_then_ok_and_400_stops() -> None:
+    fake = Fake(
+        lambda _r: httpx.Response(429, headers={"Retry-After": "2"}, json={"message": "slow"}),
+        lambda _r: httpx.Response(200, json={"id": "<x@y>", "message": "Queued. Thank you."}),
+    )
+    r = fake.sender("mailgun", domain="mg.example.com").send_batch(msgs(2))
+    assert all(x.status is SendStatus.SENT for x in r) and fake.waits[0] >= 2
+    fake = Fake(lambda _r: httpx.Response(400, json={"message": "from parameter is missing"}))
+    with pytest.raises(ProviderError, match="400"):
+        fake.sender("mailgun", domain="mg.example.com").send_batch(msgs(1))
+
+
+# ---------------------------------------------------------------- Resend
+
+
+def resend_ok(request: httpx.Request) -> httpx.Response:
+    n = len(json.loads(request.content))
+    return httpx.Response(200, json={"data": [{"id": f"re-{i}"} for i in range(n)]})
+
+
+def test_resend_batches_100_with_idempotency_key_and_rate_limit() -> None:
+    fake = Fake(resend_ok)
+    clock = [0.0]
+    cfg = parse_config({"delivery": {"provider": "resend"}})
+    s = get_sender(
+        cfg,
+        client=httpx.Client(transport=httpx.MockTransport(fake)),
+        backoff=Backoff(sleep=fake.waits.append),
+        limiter=RateLimiter(2.0, clock=lambda: clock[0], sleep=fake.waits.append),
+    )
+    batches = list(s.send(msgs(250)))
+    assert [len(b) for b in batches] == [100, 100, 50]
+    assert fake.waits == [0.5, 1.0]  # 2 requests/s, spaced evenly
+    keys = [r.headers["Idempotency-Key"] for r in fake.requests]
+    assert len(set(keys)) == 3 and all(k.startswith("2026-W48/") and len(k) <= 256 for k in keys)
+    req = fake.requests[0]
+    assert req.url == "https://api.resend.com/emails/batch"
+    assert req.headers["Authorization"] == "Bearer re-key"
+    assert req.headers["x-batch-validation"] == "permissive"
+    first = fake.body(0)[0]
+    assert first["to"] == ["Reader One <reader0@example.org>"]
+    assert first["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert first["reply_to"] == ["editor@example.com"]
+
+
+def test_resend_retries_timeouts_and_5xx_with_the_same_key() -> None:
+    def timeout(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    fake = Fake(
+        timeout,
+        lambda _r: httpx.Response(500, json={"name": "internal_server_error"}),
+        lambda _r: httpx.Response(409, json={"name": "concurrent_idempotent_requests"}),
+        resend_ok,
+    )
+    r = fake.sender("resend", max_attempts=5).send_batch(msgs(3))
+    assert all(x.status is SendStatus.SENT for x in r)
+    assert len({q.headers["Idempotency-Key"] for q in fake.requests}) == 1
+    assert len(fake.requests) == 4
+
+
+def test_resend_permissive_errors_by_index_and_quota_stop() -> None:
+    fake = Fake(
+        lambda _r: httpx.Response(
+            200,
+            json={
+                "data": [{"id": "re-a"}, {"id": "re-c"}],
+                "errors": [{"index": 1, "message": "Invalid `to` field."}],
+            },
+        )
+    )
+    r = fake.sender("resend").send_batch(msgs(3))
+    assert [x.status for x in r] == [SendStatus.SENT, SendStatus.PERMANENT, SendStatus.SENT]
+    assert [x.provider_message_id for x in r] == ["re-a", None, "re-c"]
+
+    fake = Fake(
+        lambda _r: httpx.Response(429, json={"name": "daily_quota_exceeded", "message": "quota"})
+    )
+    with pytest.raises(ProviderError, match="daily_quota_exceeded"):
+        fake.sender("resend").send_batch(msgs(1))
+    assert len(fake.requests) == 1
+
+
+# ---------------------------------------------------------------- shared
+
+
+def test_retry_after_parses_seconds_and_http_dates() -> None:
+    import datetime as dt
+
+    now = dt.datetime(2026, 11, 23, 7, 30, tzinfo=dt.UTC)
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "12"})) == 12.0
+    h = httpx.Headers({"Retry-After": "Mon, 23 Nov 2026 07:30:30 GMT"})
+    assert retry_after_seconds(h, now) == 30.0
+    assert retry_after_seconds(httpx.Headers({"ratelimit-reset": "1"})) == 1.0
+    assert retry_after_seconds(httpx.Headers({})) is None
+
+
+def test_missing_api_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSLETTER_RESEND_API_KEY")
+    with pytest.raises(SecretMissingError, match="NEWSLETTER_RESEND_API_KEY"):
+        Fake(resend_ok).sender("resend")

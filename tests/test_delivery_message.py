@@ -1,0 +1,193 @@
+"""Messages: every required header and both parts; the fast path equals the reference."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from email.message import EmailMessage
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsletter.delivery.message import (
+    WIRE_POLICY,
+    MessageFactory,
+    build_message,
+    fold_header,
+    format_date,
+    message_bytes,
+)
+from newsletter.delivery.models import IssueContent, Mailbox
+from tests.delivery_support import content, message
+
+
+def parse(raw: bytes) -> EmailMessage:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def meaning(raw: bytes) -> dict[str, object]:
+    """What a mail client sees: decoded headers and decoded parts."""
+    msg = parse(raw)
+    parts = [(p.get_content_type(), p.get_content()) for p in msg.iter_parts()]
+    headers = {k: str(v) for k, v in msg.items() if k != "Content-Type"}
+    return {"headers": headers, "type": msg.get_content_type(), "parts": parts}
+
+
+def test_reference_message_has_every_header_and_both_parts() -> None:
+    m = message(7)
+    raw = message_bytes(build_message(m))
+    msg = parse(raw)
+    assert msg["From"] == "AI Jobs Weekly <issues@example.com>"
+    assert msg["To"] == "Reader One <reader7@example.org>"
+    assert msg["Subject"] == m.subject
+    assert msg["Date"] and msg["Date"].datetime is not None
+    assert msg["Message-ID"] == m.message_id and m.message_id.endswith("@example.com>")
+    assert msg["Reply-To"] == "editor@example.com"
+    assert msg["List-Id"] == "AI Jobs Weekly <weekly.example.com>"
+    assert msg["List-Unsubscribe"] == (f"<{m.unsubscribe_url}>, <mailto:unsubscribe+7@example.com>")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg.get_content_type() == "multipart/alternative"
+    text, html = list(msg.iter_parts())
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    assert m.unsubscribe_url in text.get_content()
+    assert f'href="{m.unsubscribe_url}"' in html.get_content()
+    # values are HTML-escaped in the HTML part only
+    assert "p/7?a=1&amp;b=2" in html.get_content() and "p/7?a=1&b=2" in text.get_content()
+    assert "médian" in text.get_content()
+
+
+def test_wire_format_keeps_long_unsubscribe_url_intact_and_qp_lines_short() -> None:
+    m = message(1, unsubscribe_url="https://news.example.com/u/" + "t" * 150)
+    raw = message_bytes(build_message(m))
+    header_block = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert f"List-Unsubscribe: <{m.unsubscribe_url}>" in header_block  # no =?utf-8?q? words
+    assert "=?utf-8?" not in header_block.split("Subject")[0]
+    body = raw.split(b"\r\n\r\n", 1)[1]
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only
+
+
+def test_fast_path_is_byte_identical_to_the_reference() -> None:
+    c = content(rows=200)
+    tricky = [
+        message(1, c),
+        message(2, c, name=None),
+        message(3, c, name="Zoë O'Brien, PhD", email="zoe@example.org"),
+        message(4, c, merge={"preferences_url": 'https://x.example/p?q="<&>" =20 é'}),
+        message(5, c, unsubscribe_mailto=None, reply_to=None, list_id=None),
+        message(6, c, headers=(("X-Issue", "2026-W48"),)),
+        message(7, c, unsubscribe_url="https://news.example.com/u/" + "y" * 300),
+    ]
+    factory = MessageFactory()
+    date = format_date()
+    for m in tricky:
+        fast = factory.render(m, date=date)
+        naive = message_bytes(build_message(m, date=date, boundary=factory.boundary_for(m)))
+        assert fast == naive, m.subscriber_id
+        assert meaning(fast) == meaning(naive)
+
+
+def test_fast_path_with_its_own_boundary_means_the_same_as_a_fresh_message() -> None:
+    c = content(rows=50)
+    factory = MessageFactory()
+    for i in range(20):
+        m = message(i, c)
+        date = format_date()
+        assert meaning(factory.render(m, date=date)) == meaning(
+            message_bytes(build_message(m, date=date))
+        )
+
+
+def test_variants_get_their_own_skeleton() -> None:
+    a, b = content(rows=3, subject="A"), content(rows=4, subject="B")
+    factory = MessageFactory()
+    ra, rb = factory.render(message(1, a)), factory.render(message(1, b))
+    assert parse(ra)["Subject"] == "A" and parse(rb)["Subject"] == "B"
+    assert "#3" in parse(rb).get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def test_content_without_trailing_newline_or_empty_lines() -> None:
+    c = IssueContent(subject="S", html="<p>%%unsubscribe_url%%</p>", text="%%unsubscribe_url%%")
+    factory = MessageFactory()
+    m = message(1, c, merge={})
+    date = format_date()
+    fast = factory.render(m, date=date)
+    assert fast == message_bytes(build_message(m, date=date, boundary=factory.boundary_for(m)))
+
+
+names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30)
+atoms = st.from_regex(r"[A-Za-z0-9_+-]{1,10}(\.[A-Za-z0-9_+-]{1,10}){0,2}", fullmatch=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=names,
+    local=atoms,
+    value=st.text(max_size=120),
+    msgid=st.from_regex(r"<[A-Za-z0-9.]{1,30}@[a-z.-]{1,20}>", fullmatch=True),
+)
+def test_fold_header_matches_the_email_package(
+    name: str, local: str, value: str, msgid: str
+) -> None:
+    """The shortcut prints exactly what the email package prints, for any input."""
+
+    def reference(h: str, v: str) -> bytes:
+        return WIRE_POLICY.fold_binary(h, WIRE_POLICY.header_factory(h, v))
+
+    to = Mailbox(email=f"{local}@example.org", name=name or None).formatted()
+    cases = (
+        ("To", to),
+        ("List-Unsubscribe", value),
+        ("Date", format_date()),
+        ("Message-ID", msgid),
+    )
+    for h, v in cases:
+        if re.search(r"[\r\n]", v):
+            continue
+        assert fold_header(h, v) == reference(h, v)
+
+
+line_text = st.lists(
+    st.sampled_from([*"abc =\t<>\"'&é—€%/.:", "x" * 40, "=" * 3, " \t"]), max_size=60
+).map(lambda parts: "".join(parts).replace("%%", "%"))
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    prefix=line_text,
+    suffix=line_text,
+    url_tail=st.text(alphabet=st.sampled_from(list("ab=&é \t-")), max_size=90),
+    pad=st.integers(min_value=0, max_value=3000),
+)
+def test_long_lines_with_tags_anywhere_encode_exactly_like_the_reference(
+    prefix: str, suffix: str, url_tail: str, pad: int
+) -> None:
+    """MJML output is one long line: the cached QP prefix must continue seamlessly."""
+    html_line = "y" * pad + prefix + "%%unsubscribe_url%%" + suffix + "%%preferences_url%%" + suffix
+    c = IssueContent(subject="S", html="<p>" + html_line, text=prefix + "%%unsubscribe_url%%")
+    m = message(
+        1,
+        c,
+        unsubscribe_url="https://n.example.com/u/" + "".join(url_tail.split()),
+        merge={"preferences_url": url_tail},
+    )
+    factory = MessageFactory()
+    date = format_date()
+    fast = factory.render(m, date=date)
+    assert fast == message_bytes(build_message(m, date=date, boundary=factory.boundary_for(m)))
+
+
+def test_outgoing_message_refuses_values_that_would_break_headers_or_lines() -> None:
+    import pytest
+
+    for bad in (
+        {"unsubscribe_url": "https://x.example/u/1\r\nBcc: victim@example.org"},
+        {"unsubscribe_url": "javascript:alert(1)"},
+        {"merge": {"preferences_url": "a\nb"}},
+        {"message_id": ""},
+    ):
+        with pytest.raises(ValueError):
+            message(1, **bad)

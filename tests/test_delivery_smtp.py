@@ -1,0 +1,266 @@
+"""SMTP against a real aiosmtpd server on loopback: counts, headers, 4xx/5xx, reconnects."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import subprocess
+from pathlib import Path
+
+import dkim
+import pytest
+
+from newsletter.config import parse_config
+from newsletter.delivery import SendStatus, get_sender
+from newsletter.delivery.base import Backoff
+from newsletter.delivery.dkim import DkimSigner
+from newsletter.delivery.smtp import SmtpSender
+from newsletter.errors import ConfigError
+from tests.delivery_support import Handler, content, message, smtp_server
+
+WAITS: list[float] = []
+
+
+def no_sleep(seconds: float) -> None:
+    WAITS.append(seconds)
+
+
+def sender(host: str, port: int, **kw: object) -> SmtpSender:
+    return SmtpSender(host=host, port=port, timeout=5, backoff=Backoff(sleep=no_sleep), **kw)  # type: ignore[arg-type]
+
+
+def test_n_messages_arrive_exactly_once_with_every_header_and_both_parts() -> None:
+    handler = Handler()
+    c = content(rows=30)
+    msgs = [message(i, c) for i in range(25)]
+    with smtp_server(handler) as (host, port), sender(host, port) as s:
+        results = [r for batch in s.send(msgs) for r in batch]
+        assert s.connections_opened == 1  # one connection reused for every message
+    assert [r.status for r in results] == [SendStatus.SENT] * 25
+    assert all(r.provider_message_id and "queued as" in r.provider_message_id for r in results)
+    assert len(handler.received) == 25
+    by_rcpt = {rcv.rcpt_tos[0]: rcv for rcv in handler.received}
+    assert sorted(by_rcpt) == sorted(m.to.email for m in msgs)
+    for m in msgs:
+        rcv = by_rcpt[m.to.email]
+        assert rcv.mail_from == "issues@example.com"
+        got = email.message_from_bytes(rcv.content, policy=email.policy.default)
+        assert got["From"] == "AI Jobs Weekly <issues@example.com>"
+        assert got["To"] == f"Reader One <{m.to.email}>"
+        assert got["Subject"] == c.subject
+        assert got["Date"] is not None and got["Message-ID"] == m.message_id
+        assert got["Reply-To"] == "editor@example.com"
+        assert got["List-Id"] == "AI Jobs Weekly <weekly.example.com>"
+        assert got["List-Unsubscribe"] == m.list_unsubscribe
+        assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        text, html = list(got.iter_parts())
+        assert text.get_content_type() == "text/plain" and m.unsubscribe_url in text.get_content()
+        assert html.get_content_type() == "text/html" and m.unsubscribe_url in html.get_content()
+
+
+def test_rcpt_4xx_is_retried_then_left_retryable_and_5xx_is_permanent() -> None:
+    tries: dict[str, int] = {}
+
+    def rcpt(addr: str) -> str | None:
+        tries[addr] = tries.get(addr, 0) + 1
+        if addr == "soft@example.org" and tries[addr] < 3:
+            return "451 4.7.1 greylisted, try later"
+        if addr == "full@example.org":
+            return "452 4.2.2 mailbox full"
+        if addr == "gone@example.org":
+            return "550 5.1.1 no such user"
+        return None
+
+    handler = Handler(rcpt_reply=rcpt)
+    msgs = [
+        message(1, email="ok@example.org"),
+        message(2, email="soft@example.org"),
+        message(3, email="full@example.org"),
+        message(4, email="gone@example.org"),
+    ]
+    WAITS.clear()
+    with smtp_server(handler) as (host, port), sender(host, port, max_attempts=4) as s:
+        results = s.send_batch(msgs)
+    ok, soft, full, gone = results
+    assert ok.status is SendStatus.SENT and ok.attempts == 1
+    assert soft.status is SendStatus.SENT and soft.attempts == 3  # greylisting passed on try 3
+    assert full.status is SendStatus.RETRYABLE and full.attempts == 4
+    assert "452" in full.reason
+    assert gone.status is SendStatus.PERMANENT and "550 5.1.1" in gone.reason
+    assert tries == {
+        "ok@example.org": 1,
+        "soft@example.org": 3,
+        "full@example.org": 4,
+        "gone@example.org": 1,
+    }
+    assert len(WAITS) == 3  # backoff between the 4 attempts, injected (no real sleep)
+    assert WAITS[1] > WAITS[0] * 1.2 or WAITS[2] > WAITS[0]  # grows (with jitter)
+    assert sorted(r.rcpt_tos[0] for r in handler.received) == ["ok@example.org", "soft@example.org"]
+
+
+def test_reconnects_when_the_server_drops_the_connection() -> None:
+    handler = Handler(drop_after=3)
+    msgs = [message(i) for i in range(10)]
+    with smtp_server(handler) as (host, port), sender(host, port) as s:
+        results = s.send_batch(msgs)
+        assert s.connections_opened == 4  # dropped after messages 3, 6 and 9
+    assert handler.drops == 3
+    assert all(r.status is SendStatus.SENT and r.attempts == 1 for r in results)
+    assert sorted(r.rcpt_tos[0] for r in handler.received) == sorted(m.to.email for m in msgs)
+
+
+def test_server_down_leaves_messages_retryable_after_max_attempts() -> None:
+    from tests.delivery_support import free_port
+
+    s = sender("127.0.0.1", free_port(), max_attempts=2)
+    results = s.send_batch([message(1), message(2)])
+    assert {r.status for r in results} == {SendStatus.RETRYABLE}
+    assert all("cannot connect" in r.reason and r.attempts == 2 for r in results)
+
+
+def test_invalid_address_is_permanent_without_touching_the_server() -> None:
+    handler = Handler()
+    with smtp_server(handler) as (host, port), sender(host, port) as s:
+        (r,) = s.send_batch([message(1, email="not an address@@example")])
+    assert r.status is SendStatus.PERMANENT and r.reason.startswith("invalid address")
+    assert handler.rcpt_calls == []
+
+
+def test_registry_builds_smtp_sender_from_config(tmp_path: Path) -> None:
+    handler = Handler()
+    with smtp_server(handler) as (host, port):
+        cfg = parse_config({"delivery": {"provider": "smtp", "smtp": {"host": host, "port": port}}})
+        with get_sender(cfg) as s:
+            assert isinstance(s, SmtpSender)
+            (r,) = s.send_batch([message(1)])
+    assert r.status is SendStatus.SENT and len(handler.received) == 1
+
+
+@pytest.fixture(scope="module")
+def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    d = tmp_path_factory.mktemp("dkim")
+    key = d / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    pub = subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    import base64
+
+    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(pub)
+
+
+def test_dkim_signature_covers_one_click_headers_and_verifies(
+    dkim_key: tuple[Path, bytes],
+) -> None:
+    key, record = dkim_key
+    cfg = parse_config(
+        {"delivery": {"dkim": {"selector": "news", "domain": "example.com", "key_file": str(key)}}}
+    )
+    signer = DkimSigner.from_settings(cfg.delivery.dkim)
+    assert signer is not None
+    handler = Handler()
+    with smtp_server(handler) as (host, port), sender(host, port, signer=signer) as s:
+        assert s.send_batch([message(1)])[0].status is SendStatus.SENT
+    raw = handler.received[0].content
+    sig = email.message_from_bytes(raw)["DKIM-Signature"]
+    signed = {h.strip().lower() for h in sig.split("h=")[1].split(";")[0].split(":")}
+    assert {"list-unsubscribe", "list-unsubscribe-post", "from", "message-id"} <= signed
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"news._domainkey.example.com."
+        return record
+
+    assert dkim.verify(raw, dnsfunc=dns)
+    tampered = raw.replace(
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: x"
+    )
+    assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_partial_dkim_settings_are_a_config_error() -> None:
+    cfg = parse_config({"delivery": {"dkim": {"selector": "news"}}})
+    with pytest.raises(ConfigError, match=r"dkim\.domain.*dkim\.key_file"):
+        DkimSigner.from_settings(cfg.delivery.dkim)
+
+
+def test_starttls_and_login_with_password_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(
+        server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> AuthResult:
+        login = (data.login, data.password)  # type: ignore[attr-defined]
+        logins.append(login)
+        return AuthResult(success=login == (b"news", b"pw-from-env"))
+
+    handler = Handler()
+    monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "pw-from-env")
+    options = {
+        "tls_context": server_ctx,
+        "require_starttls": True,
+        "authenticator": authenticator,
+        "auth_require_tls": True,
+    }
+    with smtp_server(handler, **options) as (host, port):
+        cfg = parse_config(
+            {
+                "delivery": {
+                    "provider": "smtp",
+                    "smtp": {
+                        "host": host,
+                        "port": port,
+                        "security": "starttls",
+                        "username": "news",
+                    },
+                }
+            }
+        )
+        client_ctx = ssl.create_default_context(cafile=str(cert))
+        with get_sender(cfg, ssl_context=client_ctx, backoff=Backoff(sleep=no_sleep)) as s:
+            (r,) = s.send_batch([message(1)])
+        assert r.status is SendStatus.SENT and logins == [(b"news", b"pw-from-env")]
+    assert len(handler.received) == 1
+
+
+def test_connection_lost_during_data_is_unknown_and_not_resent() -> None:
+    handler = Handler(vanish_on_data=frozenset({"reader1@example.org"}))
+    msgs = [message(i) for i in range(3)]
+    with smtp_server(handler) as (host, port), sender(host, port) as s:
+        results = s.send_batch(msgs)
+    assert [r.status for r in results] == [SendStatus.SENT, SendStatus.UNKNOWN, SendStatus.SENT]
+    assert "outcome unknown" in results[1].reason
+    # delivered once: the unknown message was not sent a second time
+    assert sorted(r.rcpt_tos[0] for r in handler.received) == [m.to.email for m in msgs]
