@@ -27,6 +27,7 @@ _FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"<\s*/?\s*mj-", re.I), "HTML has leftover <mj-…> tags (MJML missed them)"),
     (re.compile(r"<\s*script\b", re.I), "HTML contains <script>"),
     (re.compile(r"<\s*form\b", re.I), "HTML contains <form>"),
+    (re.compile(r"<!--nl:|\[\[nl:"), "HTML has a leftover personalization marker or slot"),
 )
 
 
@@ -121,24 +122,47 @@ def check_message(
     html_part = msg.get_body(("html",))
     text = text_part.get_content() if isinstance(text_part, EmailMessage) else ""
     html = html_part.get_content() if isinstance(html_part, EmailMessage) else ""
+    problems += body_problems(
+        html,
+        text,
+        unsubscribe_url=url,
+        postal_address=config.newsletter.postal_address,
+        max_html_bytes=config.email.max_html_bytes,
+    )
+    _raise(problems, str(msg.get("To") or "message"))
+
+
+def body_problems(
+    html: str,
+    text: str,
+    *,
+    unsubscribe_url: str | None,
+    postal_address: str,
+    max_html_bytes: int,
+    preheader: str = "",
+) -> list[str]:
+    """Problems of one finished body (both parts); empty when it may be sent."""
+    problems: list[str] = []
     if not text.strip():
         problems.append("the text part is missing")
     if not html.strip():
         problems.append("the HTML part is missing")
     else:
         problems += html_problems(
-            html,
-            postal_address=config.newsletter.postal_address,
-            max_html_bytes=config.email.max_html_bytes,
+            html, postal_address=postal_address, max_html_bytes=max_html_bytes
         )
-    if url:
+    if unsubscribe_url:
         import html as html_mod
 
-        if url not in text:
+        if unsubscribe_url not in text:
             problems.append("the text part has no unsubscribe link")
-        if url not in html and html_mod.escape(url) not in html:
+        if unsubscribe_url not in html and html_mod.escape(unsubscribe_url) not in html:
             problems.append("the HTML part has no unsubscribe link")
-    _raise(problems, str(msg.get("To") or "message"))
+    else:
+        problems.append("there is no unsubscribe URL")
+    if preheader and _normal(preheader) not in _normal(_unescape(html)):
+        problems.append("the HTML part does not carry the preheader")
+    return problems
 
 
 def check_outgoing(

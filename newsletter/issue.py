@@ -3,12 +3,11 @@
 :func:`compile_issue` renders and compiles the issue once (per variant: normal or quiet week)
 into a :class:`CompiledIssue`; :meth:`CompiledIssue.personalize` then produces each
 subscriber's HTML and text cheaply. :func:`render_issue` is the one-shot preview path.
-:func:`compliance_report` is the pre-send self-check the delivery stage runs on each body.
+The pre-send self-check of each body lives in :mod:`newsletter.compliance`.
 """
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from dataclasses import dataclass
 
@@ -130,87 +129,3 @@ def render_issue(
     issue = compile_issue(signals, config).personalize(recipient or preview_recipient(config))
     check_size(issue.html, config.email.max_html_bytes)
     return issue
-
-
-@dataclass(frozen=True, slots=True)
-class ComplianceReport:
-    """What the pre-send self-check found in one message body (see the delivery guide §4)."""
-
-    html_bytes: int
-    max_html_bytes: int
-    has_text: bool
-    unsubscribe_in_html: bool
-    unsubscribe_in_text: bool
-    postal_address_present: bool
-    preheader_present: bool
-    problems: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-_FORBIDDEN = (
-    ("fonts.googleapis.com", "links Google Fonts"),
-    ("<mj-", "contains an uncompiled <mj- tag"),
-    ("<!--nl:", "contains a personalization marker"),
-    ("[[nl:", "contains an unfilled personalization slot"),
-    ("<script", "contains <script>"),
-    ("<form", "contains <form>"),
-    ('src="data:', "contains an inline base64 image"),
-)
-
-
-def compliance_report(
-    html: str,
-    text: str,
-    *,
-    unsubscribe_url: str,
-    postal_address: str,
-    preheader: str = "",
-    max_html_bytes: int = 100_000,
-) -> ComplianceReport:
-    """Check one body before sending: size, unsubscribe link in both parts, postal address.
-
-    The delivery stage refuses to send when :attr:`ComplianceReport.ok` is false.
-    """
-    size = len(html.encode("utf-8"))
-    problems: list[str] = []
-    limit = min(max_html_bytes, GMAIL_CLIP_BYTES)
-    if size > limit:
-        problems.append(f"HTML is {size:,} bytes, over {limit:,} (Gmail clips the rest)")
-    plain = html_lib.unescape(html)
-    unsub_html = bool(unsubscribe_url) and unsubscribe_url in plain
-    unsub_text = bool(unsubscribe_url) and unsubscribe_url in text
-    if not unsubscribe_url:
-        problems.append("no unsubscribe URL")
-    else:
-        if not unsub_html:
-            problems.append("unsubscribe link missing from the HTML part")
-        if not unsub_text:
-            problems.append("unsubscribe link missing from the text part")
-    address = postal_address.strip()
-    has_address = bool(address) and address in plain and address in text
-    if not has_address:
-        problems.append("postal address missing ([newsletter] postal_address)")
-    has_preheader = bool(preheader) and preheader in plain
-    if preheader and not has_preheader:
-        problems.append("preheader missing from the HTML")
-    if not text.strip():
-        problems.append("text part is empty")
-    problems.extend(f"HTML {why}" for needle, why in _FORBIDDEN if needle in html)
-    for img in re.findall(r"<img\b[^>]*>", html, flags=re.IGNORECASE):
-        if not all(re.search(rf"\s{a}=", img) for a in ("alt", "width")) or not re.search(
-            r'\ssrc="https://', img
-        ):
-            problems.append(f"HTML image without alt, width or an https src: {img[:80]}")
-    return ComplianceReport(
-        html_bytes=size,
-        max_html_bytes=limit,
-        has_text=bool(text.strip()),
-        unsubscribe_in_html=unsub_html,
-        unsubscribe_in_text=unsub_text,
-        postal_address_present=has_address,
-        preheader_present=has_preheader,
-        problems=tuple(problems),
-    )
