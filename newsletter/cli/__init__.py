@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli import preview
+from newsletter.cli import ingest, preview
 from newsletter.cli._app import CliState, new_app
 
 app = new_app(
@@ -33,6 +33,7 @@ def _root(
 
 app.command("preview")(preview.preview_cmd)
 app.command("signals")(preview.signals_cmd)
+app.command("ingest")(ingest.ingest_cmd)
 
 
 def main() -> None:

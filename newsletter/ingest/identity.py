@@ -1,0 +1,85 @@
+"""Posting identity: ``source``, ``posting_id`` and the repost ``fingerprint``.
+
+``posting_id`` = ``source:source_id`` where the export has an id, else
+``source:`` + the first 16 hex digits of sha1(company | title | location), all normalized, so
+the same posting gets the same id in every week's export. ``fingerprint`` =
+sha1(company | title | metro, or ``remote-<country>``, or the location). Hashes use
+:mod:`hashlib` (``Expr.hash`` is not stable across polars versions); it is the one
+step that runs Python per value, on a single column, in batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from newsletter.ingest.text import blank_to_null
+
+_LEGAL = (
+    r"\b(?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|gmbh|plc|sa|ag|"
+    r"bv|nv|pty|lp|llp|pbc|srl|sas|oy|ab|as|kk)\b"
+)
+_TITLE_NOISE = (
+    r"\((?:remote|hybrid|on-?site|m/w/d|w/m/d|f/m/d|m/f/d|h/f|f/h|all genders|contract)[^)]*\)"
+    r"|\b(?:req|requisition|job|jr|r)?\s*(?:id|#|no\.?)?\s*[#:-]?\s*\d{5,}\b"
+)
+
+
+def _key_words(expr: pl.Expr) -> pl.Expr:
+    return (
+        expr.str.normalize("NFKC")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+    )
+
+
+def norm_company(expr: pl.Expr) -> pl.Expr:
+    return (
+        _key_words(expr).str.replace_all(_LEGAL, " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    )
+
+
+def norm_title_key(expr: pl.Expr) -> pl.Expr:
+    return _key_words(expr.str.to_lowercase().str.replace_all(_TITLE_NOISE, " ")).str.replace_all(
+        r"\s+", " "
+    )
+
+
+def sha1_hex(values: pl.Series) -> pl.Series:
+    """sha1 hex digest of each UTF-8 string (null stays null)."""
+    return pl.Series(
+        values.name,
+        [None if v is None else hashlib.sha1(v.encode("utf-8")).hexdigest()
+         for v in values.to_list()],
+        dtype=pl.String,
+    )  # fmt: skip
+
+
+def _sha1(expr: pl.Expr) -> pl.Expr:
+    return expr.map_batches(sha1_hex, return_dtype=pl.String, is_elementwise=True)
+
+
+def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
+    location, metro, work_mode, country)."""
+    company, title = norm_company(pl.col("company")), norm_title_key(pl.col("title"))
+    place = pl.coalesce(
+        pl.col("metro").str.to_lowercase(),
+        pl.when(pl.col("work_mode") == "remote").then(
+            pl.lit("remote-") + pl.coalesce(pl.col("country"), pl.lit("any")).str.to_lowercase()
+        ),
+        _key_words(pl.col("location")),
+        pl.lit(""),
+    )
+    raw_key = pl.concat_str(
+        [company, title, _key_words(pl.coalesce(pl.col("location"), pl.lit("")))], separator="|"
+    )
+    sid = blank_to_null(pl.col("source_id"))
+    return lf.with_columns(
+        posting_id=pl.col("source")
+        + pl.lit(":")
+        + pl.when(sid.is_not_null()).then(sid).otherwise(_sha1(raw_key).str.slice(0, 16)),
+        fingerprint=_sha1(pl.concat_str([company, title, place], separator="|")),
+    )
