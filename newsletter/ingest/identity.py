@@ -61,6 +61,12 @@ def _sha1(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(sha1_hex, return_dtype=pl.String, is_elementwise=True)
 
 
+def _hashed(lf: pl.LazyFrame, key: str, out: str) -> pl.LazyFrame:
+    """Add ``out`` = sha1 of column ``key``, hashing each distinct key once."""
+    distinct = lf.select(key).unique().with_columns(_sha1(pl.col(key)).alias(out))
+    return lf.join(distinct, on=key, how="left", nulls_equal=True, maintain_order="left")
+
+
 def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
     location, metro, work_mode, country)."""
@@ -73,13 +79,34 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
         _key_words(pl.col("location")),
         pl.lit(""),
     )
-    raw_key = pl.concat_str(
-        [company, title, _key_words(pl.coalesce(pl.col("location"), pl.lit("")))], separator="|"
-    )
     sid = blank_to_null(pl.col("source_id"))
-    return lf.with_columns(
-        posting_id=pl.col("source")
-        + pl.lit(":")
-        + pl.when(sid.is_not_null()).then(sid).otherwise(_sha1(raw_key).str.slice(0, 16)),
-        fingerprint=_sha1(pl.concat_str([company, title, place], separator="|")),
+    names = lf.select("company", "title").unique().with_columns(_nc=company, _nt=title)
+    keyed = (
+        lf.join(names, on=["company", "title"], how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(
+            _sid=sid,
+            _fp_key=pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|"),
+        )
+        .with_columns(
+            _raw_key=pl.when(pl.col("_sid").is_null()).then(
+                pl.concat_str(
+                    [
+                        pl.col("_nc"),
+                        pl.col("_nt"),
+                        _key_words(pl.coalesce(pl.col("location"), pl.lit(""))),
+                    ],
+                    separator="|",
+                )
+            )
+        )
+    )
+    return (
+        keyed.pipe(_hashed, "_fp_key", "fingerprint")
+        .pipe(_hashed, "_raw_key", "_raw_hash")
+        .with_columns(
+            posting_id=pl.col("source")
+            + pl.lit(":")
+            + pl.coalesce(pl.col("_sid"), pl.col("_raw_hash").str.slice(0, 16))
+        )
+        .drop("_nc", "_nt", "_sid", "_fp_key", "_raw_key", "_raw_hash")
     )

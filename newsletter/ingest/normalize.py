@@ -94,20 +94,31 @@ def prepare(rules: Rules) -> Prepared:
     )
 
 
-def normalize(good: pl.LazyFrame, prepared: Prepared) -> pl.LazyFrame:
+def _stage(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Materialize a stage. The steps join a frame with its own distinct values (titles,
+    locations, pay texts, keys); collecting between steps keeps the optimizer from
+    re-running every upstream step once per join."""
+    return lf.collect().lazy()
+
+
+def normalize(good: pl.LazyFrame, prepared: Prepared) -> pl.DataFrame:
     """Cleaned, non-rejected raw rows -> snapshot columns + diagnostic columns."""
     rules = prepared.rules
     out = (
         good.pipe(parse_pay)
+        .pipe(_stage)
         .pipe(add_skills, prepared.matcher, prepared.ai_skills)
+        .pipe(_stage)
         .pipe(classify_titles, rules.categories, rules.seniority)
+        .pipe(_stage)
         .pipe(add_locations, prepared.places)
+        .pipe(_stage)
         .pipe(add_identity)
         .with_columns(posted_at=parse_posted_at(pl.col("posted_at")))
     )
     return out.select(
         [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()] + list(DIAGNOSTIC_COLUMNS)
-    )
+    ).collect()
 
 
 def dedupe(frame: pl.DataFrame) -> pl.DataFrame:

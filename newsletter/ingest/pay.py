@@ -109,58 +109,60 @@ def _first_match(text: pl.Expr, table: tuple[tuple[str, str], ...]) -> pl.Expr:
     return out
 
 
-def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Add ``salary_min``, ``salary_max``, ``salary_mid`` (annual), ``currency`` and
-    ``pay_status`` from the raw pay columns (replacing the raw ones)."""
-    desc_pay = pl.col("description").str.extract(DESCRIPTION_PAY_RE, 1)
-    text_src = pl.coalesce(pl.col("salary"), pl.when(
-        pl.col("salary_min").is_null() & pl.col("salary_max").is_null()
-        & pl.col("salary_yearly").is_null() & pl.col("salary_hourly").is_null()
-    ).then(desc_pay))  # fmt: skip
-    t = (
-        text_src.str.to_lowercase()
-        .str.replace_all(r"[–—−]", "-")
-        .str.replace_all(r"\d+(?:\.\d+)?\s*%", " ")
-        .str.replace_all(r"(\d),(\d{3})", "$1$2")
-        .str.replace_all(r"(\d),(\d{3})", "$1$2")
+#: Raw columns that decide the pay of a row; pay is parsed once per distinct combination.
+PAY_INPUTS = ("_pay_text", "salary_min", "salary_max", "salary_yearly", "salary_hourly",
+              "currency", "period")  # fmt: skip
+
+
+def _structured(first: str) -> pl.Expr:
+    return pl.coalesce(
+        _number(pl.col(first)), _number(pl.col("salary_yearly")), _number(pl.col("salary_hourly"))
     )
-    rng = t.str.extract_groups(_RANGE_RE)
-    one = t.str.extract_groups(_NUM)
+
+
+def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Pay inputs (one row per distinct combination) -> pay columns and ``pay_status``."""
+    t = pl.col("_t")
+    rng, one = pl.col("_rng"), pl.col("_one")
     a_sfx, b_sfx = rng.struct.field("2"), rng.struct.field("4")
-    a = rng.struct.field("1").cast(pl.Float64, strict=False)
-    b = rng.struct.field("3").cast(pl.Float64, strict=False) * _scale(b_sfx)
+    a_raw = rng.struct.field("1").cast(pl.Float64, strict=False)
     # "120-150k": the suffix of the second number applies to a small first number
-    a = pl.when(a_sfx.is_null() & b_sfx.is_not_null() & (a < 1000)).then(a * _scale(b_sfx))
-    a = a.otherwise(pl.col("_a_raw"))
+    a = (
+        pl.when(a_sfx.is_null() & b_sfx.is_not_null() & (a_raw < 1000))
+        .then(a_raw * _scale(b_sfx))
+        .otherwise(a_raw * _scale(a_sfx))
+    )
+    b = rng.struct.field("3").cast(pl.Float64, strict=False) * _scale(b_sfx)
     single = one.struct.field("1").cast(pl.Float64, strict=False) * _scale(one.struct.field("2"))
     up_to = t.str.contains(r"\b(?:up to|upto|max(?:imum)?|to)\s*[^\d\s]{0,4}\s*\d")
     from_ = t.str.contains(r"\b(?:from|starting at|starts at|min(?:imum)?|at least)\b|\d\s*k?\+")
-
-    structured_lo = pl.coalesce(
-        _number(pl.col("salary_min")), _number(pl.col("salary_yearly")),
-        _number(pl.col("salary_hourly")),
-    )  # fmt: skip
-    structured_hi = pl.coalesce(
-        _number(pl.col("salary_max")), _number(pl.col("salary_yearly")),
-        _number(pl.col("salary_hourly")),
-    )  # fmt: skip
+    structured_lo, structured_hi = _structured("salary_min"), _structured("salary_max")
     has_structured = structured_lo.is_not_null() | structured_hi.is_not_null()
-
-    period_col = pl.col("period").str.strip_chars().str.to_lowercase()
-    period_given = period_col.replace_strict(_PERIOD_WORDS, default=None, return_dtype=pl.String)
     period_given = pl.coalesce(
-        period_given,
+        pl.col("period")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(_PERIOD_WORDS, default=None, return_dtype=pl.String),
         pl.when(pl.col("salary_hourly").is_not_null() & pl.col("salary_yearly").is_null())
         .then(pl.lit("hour"))
         .when(pl.col("salary_yearly").is_not_null())
         .then(pl.lit("year")),
     )
-
-    currency_text = _first_match(text_src.str.to_lowercase(), _CURRENCY_PATTERNS)
     currency_col = pl.col("currency").str.strip_chars().str.to_uppercase()
-
+    lo, hi = pl.col("_lo"), pl.col("_hi")
+    in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
+        hi.is_null() | hi.is_between(MIN_ANNUAL, MAX_ANNUAL)
+    )
     return (
-        lf.with_columns(_a_raw=rng.struct.field("1").cast(pl.Float64, strict=False) * _scale(a_sfx))
+        lf.with_columns(
+            _t=pl.col("_pay_text")
+            .str.to_lowercase()
+            .str.replace_all(r"[–—−]", "-")
+            .str.replace_all(r"\d+(?:\.\d+)?\s*%", " ")
+            .str.replace_all(r"(\d),(\d{3})", "$1$2")
+            .str.replace_all(r"(\d),(\d{3})", "$1$2")
+        )
+        .with_columns(_rng=t.str.extract_groups(_RANGE_RE), _one=t.str.extract_groups(_NUM))
         .with_columns(
             _lo=pl.when(has_structured)
             .then(structured_lo)
@@ -179,25 +181,25 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
             _period=pl.coalesce(period_given, _first_match(t, _PERIOD_PATTERNS)),
             _cur=pl.coalesce(
                 pl.when(currency_col.str.len_bytes() > 0).then(currency_col),
-                currency_text,
+                _first_match(t, _CURRENCY_PATTERNS),
                 pl.lit("USD"),
             ),
-            _had_text=text_src.is_not_null()
+            _had_text=pl.col("_pay_text").is_not_null()
             | has_structured
             | pl.col("salary_min").is_not_null()
             | pl.col("salary_max").is_not_null(),
-        )
+        )  # fmt: skip
         .with_columns(
-            _lo=pl.when(pl.col("_lo") > pl.col("_hi")).then("_hi").otherwise("_lo"),
-            _hi=pl.when(pl.col("_lo") > pl.col("_hi")).then("_lo").otherwise("_hi"),
-            _parsed=pl.col("_lo").is_not_null() | pl.col("_hi").is_not_null(),
+            _lo=pl.when(lo > hi).then(hi).otherwise(lo),
+            _hi=pl.when(lo > hi).then(lo).otherwise(hi),
+            _parsed=lo.is_not_null() | hi.is_not_null(),
         )
         .with_columns(
             _period=pl.coalesce(
                 pl.col("_period"),
-                pl.when(pl.max_horizontal("_lo", "_hi") < 300)
+                pl.when(pl.max_horizontal(lo, hi) < 300)
                 .then(pl.lit("hour"))
-                .when(pl.max_horizontal("_lo", "_hi") >= MIN_ANNUAL)
+                .when(pl.max_horizontal(lo, hi) >= MIN_ANNUAL)
                 .then(pl.lit("year")),
             ),
         )
@@ -210,29 +212,20 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
                 )
             ),
         )
-        .with_columns(_lo=pl.col("_lo") * pl.col("_factor"), _hi=pl.col("_hi") * pl.col("_factor"))
+        .with_columns(_lo=lo * pl.col("_factor"), _hi=hi * pl.col("_factor"))
         .with_columns(
             _ok=pl.col("_parsed")
             & pl.col("_factor").is_not_null()
-            & (pl.col("_lo").is_null() | (pl.col("_lo") > 0))
-            & (
-                ~pl.col("_cur").is_in(RANGE_CHECKED)
-                | (
-                    (pl.col("_lo").is_null() | pl.col("_lo").is_between(MIN_ANNUAL, MAX_ANNUAL))
-                    & (pl.col("_hi").is_null() | pl.col("_hi").is_between(MIN_ANNUAL, MAX_ANNUAL))
-                )
-            )
-            & (
-                pl.col("_lo").is_null()
-                | pl.col("_hi").is_null()
-                | (pl.col("_hi") <= pl.col("_lo") * MAX_SPREAD)
-            )
+            & (lo.is_null() | (lo > 0))
+            & (~pl.col("_cur").is_in(RANGE_CHECKED) | in_range)
+            & (lo.is_null() | hi.is_null() | (hi <= lo * MAX_SPREAD))
         )
-        .with_columns(
-            salary_min=pl.when("_ok").then("_lo"),
-            salary_max=pl.when("_ok").then("_hi"),
-            salary_mid=pl.when("_ok").then(pl.mean_horizontal("_lo", "_hi")),
-            currency=pl.when("_ok").then("_cur"),
+        .select(
+            *PAY_INPUTS,
+            _salary_min=pl.when("_ok").then(lo),
+            _salary_max=pl.when("_ok").then(hi),
+            _salary_mid=pl.when("_ok").then(pl.mean_horizontal(lo, hi)),
+            _currency=pl.when("_ok").then("_cur"),
             pay_status=pl.when("_ok")
             .then(pl.lit("ok"))
             .when("_parsed")
@@ -240,20 +233,32 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
             .when("_had_text")
             .then(pl.lit("unparsed"))
             .otherwise(pl.lit("none")),
+        )  # fmt: skip
+    )
+
+
+def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``salary_min``, ``salary_max``, ``salary_mid`` (annual), ``currency`` and
+    ``pay_status`` from the raw pay columns (replacing the raw ones). Pay text is the
+    ``salary`` field, else (when no structured pay either) a $ range found in the
+    description; it is parsed once per distinct set of pay inputs and joined back."""
+    no_structured = (
+        pl.col("salary_min").is_null()
+        & pl.col("salary_max").is_null()
+        & pl.col("salary_yearly").is_null()
+        & pl.col("salary_hourly").is_null()
+    )
+    with_text = lf.with_columns(
+        _pay_text=pl.coalesce(
+            pl.col("salary"),
+            pl.when(no_structured).then(pl.col("description").str.extract(DESCRIPTION_PAY_RE, 1)),
         )
-        .drop(
-            "_a_raw",
-            "_lo",
-            "_hi",
-            "_period",
-            "_cur",
-            "_factor",
-            "_had_text",
-            "_parsed",
-            "_ok",
-            "salary",
-            "salary_yearly",
-            "salary_hourly",
-            "period",
+    )
+    distinct = _parse_distinct(with_text.select(PAY_INPUTS).unique())
+    return (
+        with_text.join(
+            distinct, on=list(PAY_INPUTS), how="left", nulls_equal=True, maintain_order="left"
         )
+        .drop(*PAY_INPUTS, "salary")
+        .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
     )

@@ -1,13 +1,14 @@
 """Skills: the explicit list where a posting has one, else matched in title + description.
 
-Matching is one Aho-Corasick pass (polars ``str.extract_many``) over a normalized copy of
-the text in which every run of characters other than letters, digits, ``+``, ``#`` and
-``.`` becomes two spaces, and sentence dots are dropped. Every alias is normalized the same
-way and padded with one space at each end, so ``" c++ "`` matches "C++," but never
-"C++11x", ``" sql "`` never hits "PostgreSQL", and ``" .net "`` keeps its dot; the double
-spaces let back-to-back matches share no character. Aliases marked case-sensitive (``RAG``,
-``Rust``, ``Spark``...) go through a second, exact-case pass. ``R`` and ``Go`` count only in
-a list of languages (another language within 60 characters) or in unambiguous spellings
+Matching is one Aho-Corasick pass (polars ``str.extract_many``, case-insensitive,
+overlapping) over a normalized copy of the text in which every character other than
+letters, digits, ``+``, ``#``, ``.``, ``&`` and space becomes a space, sentence dots are
+dropped and runs of spaces collapse. Every alias is normalized the same way and padded with
+one space at each end, so ``" c++ "`` matches "C++," but never "C++11x", ``" sql "`` never
+hits "PostgreSQL", ``" .net "`` keeps its dot and "R&D" is one token. Case-sensitive aliases
+(``RAG``, ``Rust``, ``Spark``...) are checked against the matched text's own capitalisation.
+The bare tokens ``R``, ``C`` and ``Go`` count only with another language within 60
+characters (a regex run only on rows that contain the token) or in unambiguous spellings
 (RStudio, Golang); ``R&D``, ``go-to-market`` and "go live" never count.
 """
 
@@ -25,9 +26,8 @@ from newsletter.ingest.text import strip_html
 
 def haystack(expr: pl.Expr) -> pl.Expr:
     """The normalized text that skill aliases are matched in (see the module docstring)."""
-    x = expr.str.replace_all(r"[^A-Za-z0-9+#.]+", "  ")
-    x = x.str.replace_all(r"\.+(\s|$)", "  ").str.replace_all(r"(^|\s)\.\.+", "  ")
-    return pl.lit("  ") + x + pl.lit("  ")
+    x = expr.str.replace_all(r"[^A-Za-z0-9+#.& ]|\.+(?:\s|$)", " ").str.replace_all(r"  +", " ")
+    return pl.lit(" ") + x + pl.lit(" ")
 
 
 def _keys(aliases: list[str]) -> list[str]:
@@ -38,16 +38,27 @@ def _keys(aliases: list[str]) -> list[str]:
     return [f" {k} " for k in s.to_series().to_list()]
 
 
+#: Prefix of the placeholder a bare ambiguous token ("R", "Go") maps to before its context
+#: is checked.
+MARK = "?"
+
+
 @dataclass(frozen=True)
 class Matcher:
     """Compiled skill rules: pattern lists and lookup tables."""
 
     insensitive: dict[str, str]  # lowercase padded key -> skill
-    sensitive: dict[str, str]  # exact padded key -> skill
-    context: dict[str, str]  # skill -> regex over the raw text
+    sensitive: dict[str, str]  # exact padded key -> skill (or MARK + skill for bare tokens)
+    context: dict[str, str]  # skill -> regex over the raw text that confirms a bare token
     explicit: dict[str, str]  # lowercase alias -> skill, for explicit skill lists
     parents: dict[str, str]  # skill -> implied broader skill
     version: str
+
+    @property
+    def patterns(self) -> list[str]:
+        """Every key, lowercased and unique (matching is case-insensitive; case is checked
+        afterwards against ``sensitive``)."""
+        return sorted({k.lower() for k in (*self.insensitive, *self.sensitive)})
 
     def groups_of(self, rules: SkillRules, groups: tuple[str, ...]) -> list[str]:
         return [s.name for s in rules.skills if s.group in groups]
@@ -62,27 +73,34 @@ def _add(table: dict[str, str], key: str, skill: str, where: str) -> None:
     table[key] = skill
 
 
+def _context_regex(token: str, languages: tuple[str, ...]) -> str:
+    # Only languages of 3+ characters: a one-letter alternative would defeat the regex
+    # engine's literal prefilter (and "R near C" proves nothing).
+    langs = "|".join(re.escape(w) for w in sorted(languages, key=len, reverse=True) if len(w) > 2)
+    tok = re.escape(token)
+    left, right = r"(?:^|[\s,/(])", r"(?:$|[\s,/).;])"
+    return (
+        rf"(?:{langs})[^\n]{{0,60}}?{left}{tok}{right}"
+        rf"|{left}{tok}[\s,/)][^\n]{{0,60}}?(?:{langs})"
+    )
+
+
 def compile_skills(rules: SkillRules) -> Matcher:
     insensitive: dict[str, str] = {}
     sensitive: dict[str, str] = {}
     context: dict[str, str] = {}
     explicit: dict[str, str] = {}
-    langs = "|".join(re.escape(w) for w in rules.context_languages)
     for skill in rules.skills:
         spellings = [skill.name, *skill.aliases] if skill.match_name else list(skill.aliases)
         for spelling in (skill.name, *skill.aliases, *skill.listed_as, *skill.exact):
             explicit.setdefault(spelling.casefold(), skill.name)
         if skill.needs_context:
-            token = re.escape(skill.name)
-            left, right = r"(?:^|[\s,/(])", r"(?:$|[\s,/).;])"
-            context[skill.name] = (
-                rf"(?:{langs})[^\n]{{0,60}}?{left}{token}{right}"
-                rf"|{left}{token}[\s,/)][^\n]{{0,60}}?(?:{langs})"
-            )
+            context[skill.name] = _context_regex(skill.name, rules.context_languages)
+            for key in _keys([skill.name]):
+                _add(sensitive, key, MARK + skill.name, "bare token")
             spellings = list(skill.aliases)
         target = sensitive if skill.case_sensitive else insensitive
-        keys = _keys(spellings)
-        for key in keys:
+        for key in _keys(spellings):
             _add(target, key if skill.case_sensitive else key.lower(), skill.name, "aliases")
         for key in _keys(list(skill.exact)):
             _add(sensitive, key, skill.name, "exact")
@@ -90,41 +108,43 @@ def compile_skills(rules: SkillRules) -> Matcher:
     return Matcher(insensitive, sensitive, context, explicit, parents, rules.version)
 
 
-def _by_length(keys: dict[str, str]) -> list[str]:
-    return sorted(keys, key=len, reverse=True)
-
-
 def extract_skills_expr(text: pl.Expr, matcher: Matcher) -> pl.Expr:
-    """Canonical skills mentioned in ``text`` (title + description), unsorted, unique."""
-    hay = haystack(text)
-    parts: list[pl.Expr] = []
-    if matcher.insensitive:
-        found = hay.str.extract_many(
-            _by_length(matcher.insensitive), ascii_case_insensitive=True, leftmost=True
-        )
-        parts.append(
-            found.list.eval(
+    """Canonical skills mentioned in ``text`` (title + description), unique, in one
+    Aho-Corasick pass; bare ambiguous tokens come out as ``MARK + name`` (see
+    :func:`confirm_context`)."""
+    found = haystack(text).str.extract_many(
+        matcher.patterns, ascii_case_insensitive=True, overlapping=True
+    )
+    return (
+        found.list.eval(
+            pl.coalesce(
+                pl.element().replace_strict(
+                    matcher.sensitive, default=None, return_dtype=pl.String
+                ),
                 pl.element()
                 .str.to_lowercase()
-                .replace_strict(matcher.insensitive, default=None, return_dtype=pl.String)
+                .replace_strict(matcher.insensitive, default=None, return_dtype=pl.String),
             )
         )
-    if matcher.sensitive:
-        found = hay.str.extract_many(_by_length(matcher.sensitive), leftmost=True)
-        parts.append(
-            found.list.eval(
-                pl.element().replace_strict(matcher.sensitive, default=None, return_dtype=pl.String)
-            )
-        )
+        .list.drop_nulls()
+        .list.unique()
+    )
+
+
+def confirm_context(skills: pl.Expr, text: pl.Expr, matcher: Matcher) -> pl.Expr:
+    """Replace each ``MARK + name`` placeholder by ``name`` where another language is near
+    the token in ``text``, else drop it. The regex runs only on rows with a placeholder."""
+    extra: list[pl.Expr] = []
     for skill, pattern in matcher.context.items():
-        parts.append(
-            pl.when(text.str.contains(pattern))
-            .then(pl.lit([skill]))
+        marked = skills.list.contains(MARK + skill)
+        confirmed = pl.when(marked).then(text).str.contains(pattern).fill_null(False)
+        extra.append(
+            pl.when(confirmed)
+            .then(pl.lit([skill], dtype=pl.List(pl.String)))
             .otherwise(pl.lit([], dtype=pl.List(pl.String)))
         )
-    if not parts:
-        return pl.lit([], dtype=pl.List(pl.String))
-    return pl.concat_list(parts).list.drop_nulls().list.unique()
+    kept = skills.list.eval(pl.element().filter(~pl.element().str.starts_with(MARK)))
+    return pl.concat_list([kept, *extra]) if extra else kept
 
 
 def explicit_skills_expr(skills: pl.Expr, matcher: Matcher) -> pl.Expr:
@@ -143,16 +163,7 @@ def explicit_skills_expr(skills: pl.Expr, matcher: Matcher) -> pl.Expr:
 def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.LazyFrame:
     """Replace the raw ``skills`` column by canonical names; add ``ai_skill_count`` and
     ``skills_source`` (explicit | text). ``description`` becomes plain text."""
-    lf = lf.with_columns(description=strip_html(pl.col("description")))
-    text = pl.concat_str(
-        [pl.col("title"), pl.col("description")], separator=" \n ", ignore_nulls=True
-    )
-    has_explicit = pl.col("skills").list.len() > 0
-    found = (
-        pl.when(has_explicit)
-        .then(explicit_skills_expr(pl.col("skills"), matcher))
-        .otherwise(extract_skills_expr(text, matcher))
-    )
+    has_explicit = pl.col("skills").list.len().fill_null(0) > 0
     with_parents = pl.concat_list(
         [
             pl.col("_sk"),
@@ -163,12 +174,26 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.L
     )
     return (
         lf.with_columns(
-            _sk=found,
+            description=strip_html(pl.col("description")),
             skills_source=pl.when(has_explicit).then(pl.lit("explicit")).otherwise(pl.lit("text")),
+        )
+        .with_columns(
+            _text=pl.when(~has_explicit).then(
+                pl.concat_str(
+                    [pl.col("title"), pl.col("description")], separator=" \n ", ignore_nulls=True
+                )
+            )
+        )
+        # Each stage is its own column so no expression is evaluated twice.
+        .with_columns(_found=extract_skills_expr(pl.col("_text"), matcher))
+        .with_columns(
+            _sk=pl.when(has_explicit)
+            .then(explicit_skills_expr(pl.col("skills"), matcher))
+            .otherwise(confirm_context(pl.col("_found"), pl.col("_text"), matcher))
         )
         .with_columns(skills=with_parents.list.drop_nulls().list.unique().list.sort())
         .with_columns(
             ai_skill_count=pl.col("skills").list.eval(pl.element().is_in(ai_skills)).list.sum()
         )
-        .drop("_sk")
+        .drop("_sk", "_found", "_text")
     )
