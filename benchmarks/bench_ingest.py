@@ -72,7 +72,8 @@ def main() -> int:
             f"rows_read {report['rows_read']:,}  kept {report['kept']:,}  "
             f"rejected {report['rejected']:,}  duplicates {report['duplicates']:,}  "
             f"pay {report['share_with_pay']:.0%}  metro {report['share_with_metro']:.0%}  "
-            f"category {report['share_with_category']:.0%}  skills {report['share_with_skills']:.0%}"
+            f"category {report['share_with_category']:.0%}  "
+            f"skills {report['share_with_skills']:.0%}"
         )
         ok = wall < 20 and peak_mb < 3072
         print(f"goal (< 20 s, < 3 GB): {'met' if ok else 'NOT met'}")

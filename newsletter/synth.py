@@ -323,11 +323,5 @@ def write_raw_csv(path: Path, n: int, *, seed: int = 20261123) -> Path:
     """Write :func:`raw_postings` as a CSV (gzip when the name ends in ``.gz``)."""
     frame = raw_postings(n, seed=seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".gz":
-        import gzip
-
-        with gzip.open(path, "wb", compresslevel=3) as fh:
-            frame.write_csv(fh)
-    else:
-        frame.write_csv(path)
+    frame.write_csv(path, compression="gzip" if path.suffix == ".gz" else "uncompressed")
     return path

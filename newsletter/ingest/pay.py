@@ -188,7 +188,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             | has_structured
             | pl.col("salary_min").is_not_null()
             | pl.col("salary_max").is_not_null(),
-        )  # fmt: skip
+        )
         .with_columns(
             _lo=pl.when(lo > hi).then(hi).otherwise(lo),
             _hi=pl.when(lo > hi).then(lo).otherwise(hi),
@@ -233,7 +233,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .when("_had_text")
             .then(pl.lit("unparsed"))
             .otherwise(pl.lit("none")),
-        )  # fmt: skip
+        )
     )
 
 
