@@ -85,3 +85,11 @@ def shared_real() -> Path:
     if not SHARED_REAL.is_dir():
         pytest.skip(f"real data not available at {SHARED_REAL}")
     return SHARED_REAL
+
+
+@pytest.fixture(scope="session")
+def ingest_rules() -> Any:
+    """The shipped rules (rules/*.yaml), loaded once per test session."""
+    from newsletter.ingest import load_rules
+
+    return load_rules(REPO / "rules")
