@@ -125,7 +125,7 @@ _FORMATS = (
 
 @settings(max_examples=60, deadline=None)
 @given(
-    lo_k=st.integers(min_value=20, max_value=900),
+    lo_k=st.integers(min_value=20, max_value=800),
     spread_pct=st.integers(min_value=0, max_value=150),
     fmt=st.sampled_from(range(len(_FORMATS))),
 )

@@ -128,6 +128,7 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         )
         .with_columns(
             _m=pl.coalesce(
+                _lookup(words(pl.col("_low")), places.aliases),
                 _lookup(pl.col("_whole"), places.aliases),
                 _lookup(pl.col("_city") + "|" + pl.col("_rcode"), places.city_metro),
                 pl.when(
