@@ -123,8 +123,8 @@ def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
     # "['sql', 'python']" (a Python/JSON literal) or "sql; python" or "sql, python"
     inner = text.str.strip_prefix("[").str.strip_suffix("]")
     parts = inner.str.replace_all(";", ",", literal=True).str.split(",")
-    cleaned = parts.list.eval(
-        pl.element().str.strip_chars(" \t\"'").filter(pl.element().str.len_chars() > 0)
+    cleaned = parts.list.eval(pl.element().str.strip_chars(" \t\"'")).list.set_difference(
+        pl.lit([""], dtype=pl.List(pl.String))
     )
     return pl.when(text.is_null() | (text == "")).then(None).otherwise(cleaned)
 

@@ -61,52 +61,48 @@ def _sha1(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(sha1_hex, return_dtype=pl.String, is_elementwise=True)
 
 
-def _hashed(lf: pl.LazyFrame, key: str, out: str) -> pl.LazyFrame:
-    """Add ``out`` = sha1 of column ``key``, hashing each distinct key once."""
-    distinct = lf.select(key).unique().with_columns(_sha1(pl.col(key)).alias(out))
-    return lf.join(distinct, on=key, how="left", nulls_equal=True, maintain_order="left")
+def _with_distinct(lf: pl.LazyFrame, keys: list[str], /, **exprs: pl.Expr) -> pl.LazyFrame:
+    """Add ``exprs`` computed once per distinct value of ``keys`` and joined back."""
+    distinct = lf.select(keys).unique().with_columns(**exprs)
+    return lf.join(distinct, on=keys, how="left", nulls_equal=True, maintain_order="left")
 
 
 def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
     location, metro, work_mode, country)."""
-    company, title = norm_company(pl.col("company")), norm_title_key(pl.col("title"))
     place = pl.coalesce(
         pl.col("metro").str.to_lowercase(),
         pl.when(pl.col("work_mode") == "remote").then(
             pl.lit("remote-") + pl.coalesce(pl.col("country"), pl.lit("any")).str.to_lowercase()
         ),
-        _key_words(pl.col("location")),
-        pl.lit(""),
+        pl.col("_nl"),
     )
     sid = blank_to_null(pl.col("source_id"))
-    names = lf.select("company", "title").unique().with_columns(_nc=company, _nt=title)
     keyed = (
-        lf.join(names, on=["company", "title"], how="left", nulls_equal=True, maintain_order="left")
+        lf.pipe(_with_distinct, ["company"], _nc=norm_company(pl.col("company")))
+        .pipe(_with_distinct, ["title"], _nt=norm_title_key(pl.col("title")))
+        .pipe(
+            _with_distinct,
+            ["location"],
+            _nl=pl.coalesce(_key_words(pl.col("location")), pl.lit("")),
+        )
         .with_columns(
             _sid=sid,
             _fp_key=pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|"),
         )
         .with_columns(
             _raw_key=pl.when(pl.col("_sid").is_null()).then(
-                pl.concat_str(
-                    [
-                        pl.col("_nc"),
-                        pl.col("_nt"),
-                        _key_words(pl.coalesce(pl.col("location"), pl.lit(""))),
-                    ],
-                    separator="|",
-                )
+                pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
             )
         )
     )
     return (
-        keyed.pipe(_hashed, "_fp_key", "fingerprint")
-        .pipe(_hashed, "_raw_key", "_raw_hash")
+        keyed.pipe(_with_distinct, ["_fp_key"], fingerprint=_sha1(pl.col("_fp_key")))
+        .pipe(_with_distinct, ["_raw_key"], _raw_hash=_sha1(pl.col("_raw_key")))
         .with_columns(
             posting_id=pl.col("source")
             + pl.lit(":")
             + pl.coalesce(pl.col("_sid"), pl.col("_raw_hash").str.slice(0, 16))
         )
-        .drop("_nc", "_nt", "_sid", "_fp_key", "_raw_key", "_raw_hash")
+        .drop("_nc", "_nt", "_nl", "_sid", "_fp_key", "_raw_key", "_raw_hash")
     )

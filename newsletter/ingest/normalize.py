@@ -17,7 +17,7 @@ from newsletter.ingest.identity import add_identity
 from newsletter.ingest.locations import Places, add_locations, compile_places
 from newsletter.ingest.pay import parse_pay
 from newsletter.ingest.rules import Rules
-from newsletter.ingest.skills import Matcher, add_skills, compile_skills
+from newsletter.ingest.skills import Matcher, add_skills, compile_skills, find_skills
 from newsletter.ingest.text import blank_to_null
 from newsletter.ingest.titles import classify_titles
 from newsletter.snapshots import SNAPSHOT_SCHEMA
@@ -29,13 +29,23 @@ REASON_MISSING_COMPANY = "missing company"
 NOT_OPEN_REASONS = ("closed", "hidden")
 
 
-def clean(lf: pl.LazyFrame) -> pl.LazyFrame:
+TEXT_COLUMNS = tuple(c for c in RAW_COLUMNS if c not in ("skills", "source_file"))
+
+
+def clean_columns(lf: pl.LazyFrame, columns: tuple[str, ...]) -> pl.LazyFrame:
     """Trim text, blanks to null; collapse inner whitespace of titles and companies."""
-    text_cols = [c for c in RAW_COLUMNS if c not in ("skills", "source_file", "source_open")]
-    return lf.with_columns([blank_to_null(pl.col(c)) for c in text_cols]).with_columns(
-        title=pl.col("title").str.replace_all(r"\s+", " "),
-        company=pl.col("company").str.replace_all(r"\s+", " "),
-    )
+    squeeze = ("title", "company")
+    exprs = [
+        blank_to_null(pl.col(c)).str.replace_all(r"\s+", " ") if c in squeeze
+        else blank_to_null(pl.col(c))
+        for c in columns
+    ]  # fmt: skip
+    return lf.with_columns(exprs)
+
+
+def clean(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`clean_columns` over every text column of a raw frame."""
+    return clean_columns(lf, TEXT_COLUMNS)
 
 
 def reject_reason() -> pl.Expr:
@@ -49,14 +59,22 @@ def reject_reason() -> pl.Expr:
     )
 
 
-def split_rejects(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows to normalize, rejected rows with the raw fields and a ``reason``)."""
-    marked = raw.lazy().pipe(clean).with_columns(reason=reject_reason()).collect()
-    rejects = raw.filter(marked["reason"].is_not_null()).with_columns(
-        reason=marked["reason"].filter(marked["reason"].is_not_null())
+def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """(mask of rows to normalize, rejected rows with the raw fields and a ``reason``).
+
+    Only the columns that decide are cleaned here; the big text columns are cleaned chunk
+    by chunk later, so the raw frame is never copied whole."""
+    reason = (
+        raw.lazy()
+        .select("title", "company", "source_open")
+        .pipe(clean_columns, ("title", "company", "source_open"))
+        .select(reject_reason().alias("reason"))
+        .collect()
+        .to_series()
     )
-    good = marked.filter(pl.col("reason").is_null()).drop("reason")
-    return good, rejects
+    keep = reason.is_null()
+    rejects = raw.filter(~keep).with_columns(reason=reason.filter(~keep))
+    return keep, rejects
 
 
 def parse_posted_at(expr: pl.Expr) -> pl.Expr:
@@ -106,6 +124,8 @@ def normalize(good: pl.LazyFrame, prepared: Prepared) -> pl.DataFrame:
     rules = prepared.rules
     out = (
         good.pipe(parse_pay)
+        .pipe(_stage)
+        .pipe(find_skills, prepared.matcher)
         .pipe(_stage)
         .pipe(add_skills, prepared.matcher, prepared.ai_skills)
         .pipe(_stage)

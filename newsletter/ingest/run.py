@@ -20,6 +20,7 @@ from newsletter.ingest.columns import RAW_COLUMNS
 from newsletter.ingest.formats import Format, read
 from newsletter.ingest.normalize import (
     DIAGNOSTIC_COLUMNS,
+    clean,
     dedupe,
     normalize,
     prepare,
@@ -74,14 +75,20 @@ def read_inputs(
     return pl.concat(frames, how="vertical"), files
 
 
-def _normalize_in_chunks(good: pl.DataFrame, rules: Rules, chunk_rows: int) -> pl.DataFrame:
+def _normalize_in_chunks(
+    raw: pl.DataFrame, keep: pl.Series, rules: Rules, chunk_rows: int
+) -> pl.DataFrame:
+    """Normalize the kept rows of ``raw`` chunk by chunk (slices are views, so the raw
+    frame is never copied whole; two chunks at a time keep both cores busy, as polars
+    releases the GIL)."""
     prepared = prepare(rules)
-    starts = range(0, max(good.height, 1), chunk_rows)
-    # Chunks bound peak memory; two at a time keep both cores busy (polars releases the GIL).
+
+    def one(start: int) -> pl.DataFrame:
+        chunk = raw.slice(start, chunk_rows).filter(keep.slice(start, chunk_rows))
+        return normalize(chunk.lazy().pipe(clean), prepared)
+
     with ThreadPoolExecutor(max_workers=PARALLEL_CHUNKS) as pool:
-        parts = list(
-            pool.map(lambda s: normalize(good.slice(s, chunk_rows).lazy(), prepared), starts)
-        )
+        parts = list(pool.map(one, range(0, max(raw.height, 1), chunk_rows)))
     return pl.concat(parts, how="vertical")
 
 
@@ -98,10 +105,9 @@ def ingest(
 ) -> IngestResult:
     """Read and normalize ``paths`` into one week's snapshot, rejects and report."""
     raw, files = read_inputs(paths, fmt, mapping or {}, source)
-    good, rejects = split_rejects(raw)
-    del raw
+    keep, rejects = split_rejects(raw)
     try:
-        normalized = _normalize_in_chunks(good, rules, chunk_rows)
+        normalized = _normalize_in_chunks(raw, keep, rules, chunk_rows)
     except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
         raise IngestError(f"could not normalize the input: {str(exc).splitlines()[0]}") from None
     kept = dedupe(normalized)

@@ -131,20 +131,41 @@ def extract_skills_expr(text: pl.Expr, matcher: Matcher) -> pl.Expr:
     )
 
 
-def confirm_context(skills: pl.Expr, text: pl.Expr, matcher: Matcher) -> pl.Expr:
-    """Replace each ``MARK + name`` placeholder by ``name`` where another language is near
-    the token in ``text``, else drop it. The regex runs only on rows with a placeholder."""
-    extra: list[pl.Expr] = []
-    for skill, pattern in matcher.context.items():
-        marked = skills.list.contains(MARK + skill)
-        confirmed = pl.when(marked).then(text).str.contains(pattern).fill_null(False)
-        extra.append(
-            pl.when(confirmed)
-            .then(pl.lit([skill], dtype=pl.List(pl.String)))
-            .otherwise(pl.lit([], dtype=pl.List(pl.String)))
+def confirm_context(lf: pl.LazyFrame, matcher: Matcher) -> pl.LazyFrame:
+    """Replace each ``MARK + name`` placeholder in ``_found`` by ``name`` where another
+    language is near the token in ``_text``, else drop it. The regexes run only on the rows
+    that hold a placeholder (a filtered copy joined back by row number)."""
+    marks = pl.lit([MARK + k for k in matcher.context], dtype=pl.List(pl.String))
+    if not matcher.context:
+        return lf
+    numbered = lf.with_row_index("_rid")
+    has_mark = pl.col("_found").list.set_intersection(marks).list.len() > 0
+    confirmed = numbered.filter(has_mark).select(
+        "_rid",
+        _ctx=pl.concat_list(
+            [
+                pl.when(
+                    pl.col("_found").list.contains(MARK + skill)
+                    & pl.col("_text").str.contains(pattern)
+                )
+                .then(pl.lit([skill], dtype=pl.List(pl.String)))
+                .otherwise(pl.lit([], dtype=pl.List(pl.String)))
+                for skill, pattern in matcher.context.items()
+            ]
+        ),
+    )
+    return (
+        numbered.join(confirmed, on="_rid", how="left", maintain_order="left")
+        .with_columns(
+            _found=pl.concat_list(
+                [
+                    pl.col("_found").list.set_difference(marks),
+                    pl.col("_ctx").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+                ]
+            )
         )
-    kept = skills.list.eval(pl.element().filter(~pl.element().str.starts_with(MARK)))
-    return pl.concat_list([kept, *extra]) if extra else kept
+        .drop("_rid", "_ctx")
+    )
 
 
 def explicit_skills_expr(skills: pl.Expr, matcher: Matcher) -> pl.Expr:
@@ -160,9 +181,27 @@ def explicit_skills_expr(skills: pl.Expr, matcher: Matcher) -> pl.Expr:
     ).list.unique()
 
 
+def find_skills(lf: pl.LazyFrame, matcher: Matcher) -> pl.LazyFrame:
+    """Step 1: plain-text ``description``; ``_text`` (title + description, only for rows
+    without an explicit list) and the raw matches ``_found``."""
+    has_explicit = pl.col("skills").list.len().fill_null(0) > 0
+    return (
+        lf.with_columns(description=strip_html(pl.col("description")))
+        .with_columns(
+            _text=pl.when(~has_explicit).then(
+                pl.concat_str(
+                    [pl.col("title"), pl.col("description")], separator=" \n ", ignore_nulls=True
+                )
+            )
+        )
+        .with_columns(_found=extract_skills_expr(pl.col("_text"), matcher))
+    )
+
+
 def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.LazyFrame:
-    """Replace the raw ``skills`` column by canonical names; add ``ai_skill_count`` and
-    ``skills_source`` (explicit | text). ``description`` becomes plain text."""
+    """Step 2 (after :func:`find_skills`): confirm ambiguous tokens, then replace the raw
+    ``skills`` column by canonical names (explicit list first), add parents,
+    ``ai_skill_count`` and ``skills_source`` (explicit | text)."""
     has_explicit = pl.col("skills").list.len().fill_null(0) > 0
     with_parents = pl.concat_list(
         [
@@ -173,23 +212,12 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.L
         ]
     )
     return (
-        lf.with_columns(
-            description=strip_html(pl.col("description")),
+        lf.pipe(confirm_context, matcher)
+        .with_columns(
             skills_source=pl.when(has_explicit).then(pl.lit("explicit")).otherwise(pl.lit("text")),
-        )
-        .with_columns(
-            _text=pl.when(~has_explicit).then(
-                pl.concat_str(
-                    [pl.col("title"), pl.col("description")], separator=" \n ", ignore_nulls=True
-                )
-            )
-        )
-        # Each stage is its own column so no expression is evaluated twice.
-        .with_columns(_found=extract_skills_expr(pl.col("_text"), matcher))
-        .with_columns(
             _sk=pl.when(has_explicit)
             .then(explicit_skills_expr(pl.col("skills"), matcher))
-            .otherwise(confirm_context(pl.col("_found"), pl.col("_text"), matcher))
+            .otherwise(pl.col("_found")),
         )
         .with_columns(skills=with_parents.list.drop_nulls().list.unique().list.sort())
         .with_columns(
