@@ -67,3 +67,15 @@ def test_all_simplify_snapshots(shared_real: Path, ingest_rules: Rules) -> None:
         assert snap["posting_id"].str.starts_with("simplify:").all()
         assert r.share_with_metro > 0.4
         assert (snap["seniority"] != "leadership").mean() > 0.95  # type: ignore[operator]
+
+
+def test_hacker_news_json_records(shared_real: Path, ingest_rules: Rules) -> None:
+    """A generic JSON array of records with list fields (titles, locations, tech stack)."""
+    path = shared_real / "hn-who-is-hiring" / "hn_who_is_hiring_2026-02.json"
+    result = ingest([path], date(2026, 2, 2), ingest_rules)
+    r = result.report
+    assert r.rows_read == 307 and r.balanced
+    assert set(r.rejected_by_reason) == {"missing title"}
+    assert r.with_pay > 50
+    assert set(r.currencies) >= {"USD"}
+    assert r.share_with_skills > 0.7

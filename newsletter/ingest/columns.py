@@ -22,7 +22,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "source_id": ("id", "source_id", "job_id", "job_key", "posting_id", "jobid", "external_id",
                   "req_id"),
     "title": ("title", "job_title", "jobtitle", "position", "position_title", "position_name",
-              "role", "role_title", "job_name", "job"),
+              "role", "role_title", "job_name", "job", "job_titles"),
     "company": ("company", "company_name", "employer", "employer_name", "organization",
                 "organisation", "hiring_company", "companyname"),
     "location": ("location", "job_location", "locations", "location_name", "work_location",
