@@ -278,7 +278,7 @@ _BLURBS = (
 )
 
 
-def _raw_row(g: _Generator, i: int) -> dict[str, Any]:
+def _raw_row(g: _Generator) -> dict[str, Any]:
     p = g.posting(0, g.p.end_week - timedelta(days=g.rng.randint(0, 6)))
     rng = g.rng
     salary = None
@@ -308,7 +308,7 @@ def raw_postings(n: int, *, seed: int = 20261123, pool: int = 20_000) -> pl.Data
     gets its own ``id``. About 1 in 500 rows has a blank title or company (to be rejected)
     and 1 in 200 repeats an id (a duplicate)."""
     g = _Generator(SynthParams(seed=seed))
-    base = pl.DataFrame([_raw_row(g, i) for i in range(min(pool, n))])
+    base = pl.DataFrame([_raw_row(g) for _ in range(min(pool, n))])
     rows = base.sample(n, with_replacement=n > base.height, seed=seed, shuffle=True)
     idx = pl.int_range(pl.len(), dtype=pl.Int64)
     return rows.with_columns(

@@ -10,6 +10,7 @@ import polars as pl
 
 from newsletter.errors import IngestError
 from newsletter.ingest import greenhouse, lever, simplify, tabular
+from newsletter.ingest.columns import to_raw
 from newsletter.ingest.tabular import read_bytes, records_frame
 
 
@@ -89,8 +90,7 @@ def read(path: Path, fmt: Format, mapping: Mapping[str, str]) -> tuple[pl.DataFr
 
 
 def _generic_json(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
-    from newsletter.ingest.columns import to_raw
-
+    """A JSON array of flat records (or an object holding exactly one such array)."""
     data = tabular.load_json(path)
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]

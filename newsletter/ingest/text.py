@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import polars as pl
@@ -42,7 +41,3 @@ def norm_title(expr: pl.Expr, abbreviations: Mapping[str, str]) -> pl.Expr:
         for _ in range(2):
             out = out.str.replace_many(pats, reps)
     return out
-
-
-def regex_or(alternatives: list[str]) -> str:
-    return "|".join(re.escape(a) for a in sorted(alternatives, key=len, reverse=True))
