@@ -61,15 +61,14 @@ def _sha1(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(sha1_hex, return_dtype=pl.String, is_elementwise=True)
 
 
-def _with_distinct(lf: pl.LazyFrame, keys: list[str], /, **exprs: pl.Expr) -> pl.LazyFrame:
-    """Add ``exprs`` computed once per distinct value of ``keys`` and joined back."""
-    distinct = lf.select(keys).unique().with_columns(**exprs)
-    return lf.join(distinct, on=keys, how="left", nulls_equal=True, maintain_order="left")
+#: The columns the fingerprint and the fallback id depend on.
+KEY_INPUTS = ["company", "title", "location", "metro", "work_mode", "country"]
 
 
 def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
-    location, metro, work_mode, country)."""
+    location, metro, work_mode, country). Keys are normalized and hashed once per distinct
+    combination of their inputs."""
     place = pl.coalesce(
         pl.col("metro").str.to_lowercase(),
         pl.when(pl.col("work_mode") == "remote").then(
@@ -77,32 +76,27 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
         ),
         pl.col("_nl"),
     )
-    sid = blank_to_null(pl.col("source_id"))
-    keyed = (
-        lf.pipe(_with_distinct, ["company"], _nc=norm_company(pl.col("company")))
-        .pipe(_with_distinct, ["title"], _nt=norm_title_key(pl.col("title")))
-        .pipe(
-            _with_distinct,
-            ["location"],
+    keys = (
+        lf.select(KEY_INPUTS)
+        .unique()
+        .with_columns(
+            _nc=norm_company(pl.col("company")),
+            _nt=norm_title_key(pl.col("title")),
             _nl=pl.coalesce(_key_words(pl.col("location")), pl.lit("")),
         )
         .with_columns(
-            _sid=sid,
-            _fp_key=pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|"),
-        )
-        .with_columns(
-            _raw_key=pl.when(pl.col("_sid").is_null()).then(
+            fingerprint=_sha1(pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|")),
+            _raw_hash=_sha1(
                 pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
-            )
+            ).str.slice(0, 16),
         )
+        .drop("_nc", "_nt", "_nl")
     )
+    sid = blank_to_null(pl.col("source_id"))
     return (
-        keyed.pipe(_with_distinct, ["_fp_key"], fingerprint=_sha1(pl.col("_fp_key")))
-        .pipe(_with_distinct, ["_raw_key"], _raw_hash=_sha1(pl.col("_raw_key")))
+        lf.join(keys, on=KEY_INPUTS, how="left", nulls_equal=True, maintain_order="left")
         .with_columns(
-            posting_id=pl.col("source")
-            + pl.lit(":")
-            + pl.coalesce(pl.col("_sid"), pl.col("_raw_hash").str.slice(0, 16))
+            posting_id=pl.col("source") + pl.lit(":") + pl.coalesce(sid, pl.col("_raw_hash"))
         )
-        .drop("_nc", "_nt", "_nl", "_sid", "_fp_key", "_raw_key", "_raw_hash")
+        .drop("_raw_hash")
     )
