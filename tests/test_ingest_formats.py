@@ -198,3 +198,12 @@ def test_bad_input_is_one_clear_error(
 def test_missing_file(tmp_path: Path, ingest_rules: Rules) -> None:
     with pytest.raises(IngestError, match="no such file"):
         ingest([tmp_path / "absent.csv"], WEEK, ingest_rules)
+
+
+def test_wrong_format_option_is_one_clear_error(tmp_path: Path, ingest_rules: Rules) -> None:
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps([{"name": "x", "employer": "y"}]))
+    with pytest.raises(IngestError, match="no record has a title; is this a Lever"):
+        ingest([path], WEEK, ingest_rules, fmt=Format.lever)
+    with pytest.raises(IngestError, match="not valid JSON"):
+        ingest([DATA / "golden_titles.csv"], WEEK, ingest_rules, fmt=Format.greenhouse)

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from newsletter.errors import IngestError
 from newsletter.ingest.columns import INPUT_COLUMNS, RAW_SCHEMA
 
 Record = dict[str, Any]
@@ -73,13 +74,18 @@ def build(
     fields: Callable[[Record], Record],
     *,
     source_file: str,
+    kind: str,
 ) -> pl.DataFrame:
-    """Columnar raw frame from records, each mapped by ``fields`` to input-column values."""
+    """Columnar raw frame from records, each mapped by ``fields`` to input-column values.
+
+    Raises IngestError when records exist but none has a title (the wrong ``--format``)."""
     columns: dict[str, list[Any]] = {c: [] for c in (*INPUT_COLUMNS, "source_open")}
     for rec in records:
         row = fields(rec) if isinstance(rec, dict) else {"source_open": "not an object"}
         for c, values in columns.items():
             values.append(row.get(c))
     n = len(columns["title"])
+    if n and all(t is None for t in columns["title"]):
+        raise IngestError(f"{source_file}: no record has a title; is this a {kind} export?")
     data: dict[str, Any] = {**columns, "source_file": [source_file] * n}
     return pl.DataFrame(data, schema=RAW_SCHEMA, strict=False)

@@ -64,4 +64,4 @@ def read(path: Path) -> pl.DataFrame:
     jobs = _jobs(load_json(path))
     if not isinstance(jobs, list):
         raise IngestError(f'{path}: not a Greenhouse jobs response (no "jobs" list)')
-    return build(jobs, _fields, source_file=str(path))
+    return build(jobs, _fields, source_file=str(path), kind="Greenhouse jobs API")

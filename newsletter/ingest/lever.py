@@ -74,4 +74,4 @@ def read(path: Path) -> pl.DataFrame:
     data = load_json(path)
     if not isinstance(data, list):
         raise IngestError(f"{path}: not a Lever postings response (expected a JSON array)")
-    return build(data, _fields, source_file=str(path))
+    return build(data, _fields, source_file=str(path), kind="Lever postings API")

@@ -49,4 +49,4 @@ def read(path: Path) -> pl.DataFrame:
     data = load_json(path)
     if not isinstance(data, list):
         raise IngestError(f"{path}: not a SimplifyJobs listings.json (expected a JSON array)")
-    return build(data, _fields, source_file=str(path))
+    return build(data, _fields, source_file=str(path), kind="SimplifyJobs listings.json")
