@@ -54,6 +54,10 @@ def test_taxonomy_size_and_groups(ingest_rules: Rules) -> None:
         ("Spring 2025 internship", set(), {"Spring"}),
         ("HTML5, CSS and Node.js", {"HTML", "CSS", "Node.js"}, set()),
         ("A/B testing and CI/CD", {"A/B testing", "CI/CD"}, set()),
+        ("Swift and Kotlin for mobile", {"Swift", "Kotlin"}, set()),
+        ("swift delivery of results", set(), {"Swift"}),
+        ("Embedded C, C++ and Python", {"C", "C++", "Python"}, set()),
+        ("Present to C-level stakeholders; Python a plus", {"Python"}, {"C"}),
     ],
 )
 def test_tokens(ingest_rules: Rules, text: str, present: set[str], absent: set[str]) -> None:
