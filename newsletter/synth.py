@@ -258,3 +258,70 @@ def generate(params: SynthParams = SynthParams()) -> dict[date, pl.DataFrame]:
 
 def write_samples(directory: Path, params: SynthParams = SynthParams()) -> list[Path]:
     return [write_snapshot(frame, directory, week) for week, frame in generate(params).items()]
+
+
+# --- raw exports (what `newsletter ingest` reads), for benchmarks and end-to-end tests -------
+
+_PAY_FORMATS = (
+    lambda lo, hi: f"${lo:,.0f} - ${hi:,.0f}",
+    lambda lo, hi: f"${lo / 1000:.0f}K-${hi / 1000:.0f}K",
+    lambda lo, hi: f"{lo / 1000:.0f}k–{hi / 1000:.0f}k",
+    lambda lo, hi: f"{lo:.0f}-{hi:.0f} USD per year",
+    lambda lo, hi: f"${lo / 2080:.0f} - ${hi / 2080:.0f} per hour",
+    lambda lo, hi: f"${(lo + hi) / 24:,.0f}/month",
+)
+_BLURBS = (
+    "You will design, build and ship production systems used by millions of people.",
+    "Join a small team that owns the full lifecycle from research to deployment.",
+    "We value clear writing, careful measurement and kind, direct feedback.",
+    "Help our customers turn messy data into reliable, well-tested products.",
+)
+
+
+def _raw_row(g: _Generator) -> dict[str, Any]:
+    p = g.posting(0, g.p.end_week - timedelta(days=g.rng.randint(0, 6)))
+    rng = g.rng
+    salary = None
+    if p["salary_min"] is not None:
+        salary = rng.choice(_PAY_FORMATS)(p["salary_min"], p["salary_max"])
+    skills = ", ".join(p["skills"]) or "Python"
+    description = (
+        f"{p['company']} is hiring a {p['title']}. {rng.choice(_BLURBS)} "
+        f"You bring {rng.randint(1, 9)}+ years of experience with {skills}. "
+        f"{rng.choice(_BLURBS)}"
+    )
+    return {
+        "job_title": p["title"],
+        "company_name": p["company"],
+        "location": p["location"] if p["work_mode"] != "hybrid" else f"{p['location']} (Hybrid)",
+        "salary": salary,
+        "description": description,
+        "remote": "true" if p["work_mode"] == "remote" else "false",
+        "posted_at": p["posted_at"].isoformat(),
+        "url": p["url"],
+    }
+
+
+def raw_postings(n: int, *, seed: int = 20261123, pool: int = 20_000) -> pl.DataFrame:
+    """``n`` raw postings as a job board would export them (text salaries, descriptions of
+    ~300 bytes, location spellings), drawn from a seeded pool of distinct postings; every row
+    gets its own ``id``. About 1 in 500 rows has a blank title or company (to be rejected)
+    and 1 in 200 repeats an id (a duplicate)."""
+    g = _Generator(SynthParams(seed=seed))
+    base = pl.DataFrame([_raw_row(g) for _ in range(min(pool, n))])
+    rows = base.sample(n, with_replacement=n > base.height, seed=seed, shuffle=True)
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    return rows.with_columns(
+        id=pl.when(idx % 200 == 199).then(idx - 1).otherwise(idx).cast(pl.String),
+        job_title=pl.when(idx % 1000 == 500).then(pl.lit(" ")).otherwise("job_title"),
+        company_name=pl.when(idx % 1000 == 750).then(None).otherwise("company_name"),
+        description=pl.col("description") + pl.lit(" Req ") + idx.cast(pl.String) + pl.lit("."),
+    ).select("id", pl.exclude("id"))
+
+
+def write_raw_csv(path: Path, n: int, *, seed: int = 20261123) -> Path:
+    """Write :func:`raw_postings` as a CSV (gzip when the name ends in ``.gz``)."""
+    frame = raw_postings(n, seed=seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(path, compression="gzip" if path.suffix == ".gz" else "uncompressed")
+    return path

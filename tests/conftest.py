@@ -220,3 +220,11 @@ def config_file(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return p
+
+
+@pytest.fixture(scope="session")
+def ingest_rules() -> Any:
+    """The shipped rules (rules/*.yaml), loaded once per test session."""
+    from newsletter.ingest import load_rules
+
+    return load_rules(REPO / "rules")

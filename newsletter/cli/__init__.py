@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli import archive, preview, subscribers
+from newsletter.cli import archive, ingest, preview, subscribers
 from newsletter.cli._app import CliState, new_app
 
 app = new_app(
@@ -31,6 +31,7 @@ def _root(
     ctx.obj = CliState(config_path=config)
 
 
+app.command("ingest")(ingest.ingest_cmd)
 app.command("preview")(preview.preview_cmd)
 app.command("signals")(preview.signals_cmd)
 app.add_typer(subscribers.app, name="subscribers")

@@ -1,0 +1,97 @@
+"""`newsletter ingest`: raw exports -> this week's canonical snapshot, rejects and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from newsletter.cli._app import config_of, console
+from newsletter.ingest import Format, IngestReport, Written, ingest, load_rules, write
+from newsletter.snapshots import parse_week
+from newsletter.view import Formatter
+
+
+def report_table(report: IngestReport, written: Written | None, locale: str) -> Table:
+    """The ingest report for people: every row accounted for, then coverage."""
+    f = Formatter(locale)
+    t = Table(title=f"Ingest, week of {report.week.isoformat()}")
+    t.add_column("")
+    t.add_column("rows", justify="right")
+    t.add_column("share", justify="right")
+
+    def row(label: str, n: int, total: int | None = None) -> None:
+        t.add_row(label, f.count(n), f.pct(n / total) if total else "")
+
+    row("rows read", report.rows_read)
+    row("kept", report.kept, report.rows_read)
+    row("rejected", report.rejected, report.rows_read)
+    for reason, n in report.rejected_by_reason.items():
+        row(f"  {reason}", n, report.rows_read)
+    row("duplicates collapsed", report.duplicates, report.rows_read)
+    t.add_section()
+    row("with pay", report.with_pay, report.kept)
+    row("  pay text not understood", report.salary_unparsed, report.kept)
+    row("  pay implausible, dropped", report.salary_out_of_range, report.kept)
+    row("with a metro", report.with_metro, report.kept)
+    row("with a category (not Other)", report.with_category, report.kept)
+    row("with at least one skill", report.with_skills, report.kept)
+    for mode, n in report.work_mode.items():
+        row(f"work mode: {mode}", n, report.kept)
+    t.add_section()
+    for fs in report.files:
+        t.add_row(f"{fs.path} ({fs.format}, source {fs.source})", f.count(fs.rows), "")
+    if written is not None:
+        t.caption = (
+            f"snapshot {written.snapshot} · rejects {written.rejects} · report {written.report}"
+        )
+    return t
+
+
+def ingest_cmd(
+    ctx: typer.Context,
+    *,
+    files: Annotated[
+        list[Path], typer.Argument(help="Raw exports (CSV, TSV, JSONL, JSON, Parquet; .gz ok).")
+    ],
+    week: Annotated[
+        str, typer.Option("--week", help="Any day of the week the snapshot is for (YYYY-MM-DD).")
+    ],
+    fmt: Annotated[
+        Format, typer.Option("--format", help="Input format; auto detects from name and content.")
+    ] = Format.auto,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Source name for posting ids when the file has no source column "
+            "(default: the format name).",
+        ),
+    ] = None,
+    snapshots: Annotated[
+        Path | None,
+        typer.Option("--snapshots", help="Snapshot folder (default: \\[data] snapshots_dir)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """Read raw job-posting exports and write the week's canonical snapshot.
+
+    Writes DIR/YYYY-MM-DD.parquet (replacing it atomically), DIR/rejects/YYYY-MM-DD.parquet
+    (rows without title or company, with a reason) and DIR/reports/YYYY-MM-DD.json.
+    Unknown columns are mapped with \\[ingest.columns] in config.toml.
+
+    Example: [bold]newsletter ingest postings.csv.gz listings.json --week 2026-11-23[/]
+    """
+    config = config_of(ctx)
+    the_week = parse_week(week)
+    rules = load_rules(config.data.rules_dir)
+    result = ingest(files, the_week, rules, fmt=fmt, source=source, mapping=config.ingest.columns)
+    written = write(result, snapshots or config.data.snapshots_dir, the_week)
+    if as_json:
+        typer.echo(result.report.model_dump_json(indent=2))
+    else:
+        console.print(report_table(result.report, written, config.newsletter.locale))

@@ -1,0 +1,162 @@
+"""Canonical input columns of a raw export, and how raw column names map onto them.
+
+Every adapter returns a *raw frame*: the columns below (all ``String`` except ``skills``,
+a ``List(String)``), plus ``source_file`` (which file the row came from) and ``source_open``
+(null, or the reason a source marks the row as not open, e.g. ``closed``). Names are matched
+after folding case and turning spaces, dots and hyphens into ``_``; an explicit
+``[ingest.columns]`` mapping in config.toml wins over the built-in aliases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import polars as pl
+
+from newsletter.errors import ConfigError, IngestError
+
+#: Canonical input column -> recognised raw names (first one is the canonical name itself).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "source": ("source", "site", "source_name"),
+    "source_id": ("id", "source_id", "job_id", "job_key", "posting_id", "jobid", "external_id",
+                  "req_id"),
+    "title": ("title", "job_title", "jobtitle", "position", "position_title", "position_name",
+              "role", "role_title", "job_name", "job", "job_titles"),
+    "company": ("company", "company_name", "employer", "employer_name", "organization",
+                "organisation", "hiring_company", "companyname"),
+    "location": ("location", "job_location", "locations", "location_name", "work_location",
+                 "office", "city"),
+    "description": ("description", "job_description", "description_text", "descriptionplain",
+                    "content", "body", "details", "job_details"),
+    "salary": ("salary", "salary_text", "compensation", "pay", "pay_range", "salary_range",
+               "job_salary", "comp", "salary_string"),
+    "salary_min": ("salary_min", "min_salary", "salary_from", "min_amount", "pay_min",
+                   "salary_low", "salary_minimum"),
+    "salary_max": ("salary_max", "max_salary", "salary_to", "max_amount", "pay_max",
+                   "salary_high", "salary_maximum"),
+    "salary_yearly": ("salary_yearly", "salary_year_avg", "yearly_salary", "annual_salary",
+                      "salary_annual", "salary_year"),
+    "salary_hourly": ("salary_hourly", "salary_hour_avg", "hourly_salary", "hourly_rate",
+                      "hourly_wage", "salary_hour"),
+    "currency": ("currency", "salary_currency", "currency_code", "pay_currency"),
+    "period": ("period", "interval", "salary_rate", "salary_period", "pay_period",
+               "salary_interval", "salary_unit"),
+    "posted_at": ("posted_at", "date_posted", "job_posted_date", "posted", "posted_date",
+                  "created_at", "published_at", "first_published", "publication_date", "date"),
+    "url": ("url", "job_url", "link", "apply_url", "absolute_url", "hosted_url", "hostedurl",
+            "posting_url", "job_link"),
+    "remote": ("remote", "is_remote", "job_work_from_home", "work_from_home", "remote_flag",
+               "remote_ok"),
+    "work_mode": ("work_mode", "workplace_type", "workplacetype", "remote_policy",
+                  "work_arrangement", "workplace"),
+    "skills": ("skills", "job_skills", "tech_stack", "skill_list", "skills_list"),
+    "country": ("country", "job_country", "country_code"),
+    "seniority": ("seniority", "job_level", "experience_level", "seniority_level",
+                  "career_level", "level"),
+}  # fmt: skip
+
+INPUT_COLUMNS: tuple[str, ...] = tuple(ALIASES)
+#: Bookkeeping columns every raw frame carries besides the input columns.
+META_COLUMNS: tuple[str, ...] = ("source_file", "source_open")
+RAW_SCHEMA: dict[str, pl.DataType] = {
+    **{c: pl.String() for c in INPUT_COLUMNS if c != "skills"},
+    "skills": pl.List(pl.String()),
+    "source_file": pl.String(),
+    "source_open": pl.String(),
+}
+RAW_COLUMNS: tuple[str, ...] = tuple(RAW_SCHEMA)
+
+_FOLD_RE = re.compile(r"[\s.\-/]+")
+
+
+def fold(name: str) -> str:
+    """``"Job Title"`` -> ``"job_title"``: the form column names are compared in."""
+    return _FOLD_RE.sub("_", name.strip().casefold()).strip("_")
+
+
+def check_mapping(mapping: Mapping[str, str]) -> None:
+    """Refuse an ``[ingest.columns]`` entry that targets an unknown input column."""
+    bad = [f"ingest.columns.{k}: unknown target {v!r}" for k, v in mapping.items()
+           if v not in INPUT_COLUMNS]  # fmt: skip
+    if bad:
+        raise ConfigError([*bad[:-1], bad[-1] + f" (choose from {', '.join(INPUT_COLUMNS)})"])
+
+
+def resolve_columns(names: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
+    """Raw column name -> canonical input column, for the columns that map to one."""
+    check_mapping(mapping)
+    by_fold: dict[str, str] = {}
+    for raw in names:
+        by_fold.setdefault(fold(raw), raw)
+    chosen: dict[str, str] = {}
+    explicit = {fold(k): v for k, v in mapping.items()}
+    for raw in names:
+        target = explicit.get(fold(raw))
+        if target and target not in chosen.values():
+            chosen[raw] = target
+    for target, aliases in ALIASES.items():
+        if target in chosen.values():
+            continue
+        for alias in aliases:
+            raw_name = by_fold.get(alias)
+            if raw_name is not None and raw_name not in chosen:
+                chosen[raw_name] = target
+                break
+    return chosen
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if isinstance(dtype, pl.List | pl.Array):
+        return col.cast(pl.List(pl.String())).list.join("; ")
+    if isinstance(dtype, pl.Struct):
+        return col.struct.json_encode()
+    return col.cast(pl.String())
+
+
+def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if isinstance(dtype, pl.List | pl.Array):
+        return col.cast(pl.List(pl.String()))
+    text = col.cast(pl.String()).str.strip_chars()
+    # "['sql', 'python']" (a Python/JSON literal) or "sql; python" or "sql, python"
+    inner = text.str.strip_prefix("[").str.strip_suffix("]")
+    parts = inner.str.replace_all(";", ",", literal=True).str.split(",")
+    cleaned = parts.list.eval(pl.element().str.strip_chars(" \t\"'")).list.set_difference(
+        pl.lit([""], dtype=pl.List(pl.String))
+    )
+    return pl.when(text.is_null() | (text == "")).then(None).otherwise(cleaned)
+
+
+def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str) -> pl.DataFrame:
+    """Rename and cast a tabular export into the canonical raw frame.
+
+    Raises IngestError when no column can serve as the title.
+    """
+    chosen = resolve_columns(frame.columns, mapping)
+    if "title" not in chosen.values():
+        raise IngestError(
+            f"{source_file}: no title column (looked for {', '.join(ALIASES['title'])}; "
+            "map yours in [ingest.columns] of config.toml)"
+        )
+    schema = frame.schema
+    exprs: list[pl.Expr] = []
+    by_target = {t: r for r, t in chosen.items()}
+    for target in INPUT_COLUMNS:
+        raw = by_target.get(target)
+        if raw is None:
+            exprs.append(pl.lit(None, dtype=RAW_SCHEMA[target]).alias(target))
+        elif target == "skills":
+            exprs.append(_as_list(raw, schema[raw]).alias(target))
+        else:
+            exprs.append(_as_text(raw, schema[raw]).alias(target))
+    exprs += [
+        pl.lit(source_file).alias("source_file"),
+        pl.lit(None, pl.String).alias("source_open"),
+    ]
+    return frame.select(exprs)
+
+
+def empty_raw() -> pl.DataFrame:
+    return pl.DataFrame(schema=RAW_SCHEMA)

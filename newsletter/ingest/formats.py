@@ -1,0 +1,98 @@
+"""Which adapter reads a file: ``--format`` or detection from the name and the content."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from pathlib import Path
+
+import polars as pl
+
+from newsletter.errors import IngestError
+from newsletter.ingest import greenhouse, lever, simplify, tabular
+from newsletter.ingest.columns import to_raw
+from newsletter.ingest.tabular import read_bytes, records_frame
+
+
+class Format(StrEnum):
+    auto = "auto"
+    csv = "csv"
+    tsv = "tsv"
+    jsonl = "jsonl"
+    json = "json"
+    parquet = "parquet"
+    simplify = "simplify"
+    greenhouse = "greenhouse"
+    lever = "lever"
+
+
+_SUFFIXES = {
+    ".csv": Format.csv,
+    ".tsv": Format.tsv,
+    ".jsonl": Format.jsonl,
+    ".ndjson": Format.jsonl,
+    ".parquet": Format.parquet,
+    ".pq": Format.parquet,
+    ".json": Format.json,
+}
+
+
+def _json_kind(path: Path) -> Format:
+    data = tabular.load_json(path)
+    for fmt, test in (
+        (Format.simplify, simplify.looks_like),
+        (Format.greenhouse, greenhouse.looks_like),
+        (Format.lever, lever.looks_like),
+    ):
+        if test(data):
+            return fmt
+    return Format.json
+
+
+def detect(path: Path) -> Format:
+    """The format of ``path`` from its suffix (``.gz`` ignored), else from its first bytes."""
+    name = path.name.lower()
+    name = name.removesuffix(".gz").removesuffix(".gzip")
+    fmt = _SUFFIXES.get(Path(name).suffix)
+    if fmt is Format.json:
+        return _json_kind(path)
+    if fmt is not None:
+        return fmt
+    head = read_bytes(path)[:4096].lstrip()
+    if head.startswith(tabular.PARQUET_MAGIC):
+        return Format.parquet
+    if head.startswith(b"{") and b"\n{" in head:
+        return Format.jsonl
+    if head.startswith((b"[", b"{")):
+        return _json_kind(path)
+    raise IngestError(
+        f"{path}: unknown format (name it .csv, .tsv, .jsonl, .json or .parquet, or pass --format)"
+    )
+
+
+def read(path: Path, fmt: Format, mapping: Mapping[str, str]) -> tuple[pl.DataFrame, Format]:
+    """Read one file into a raw frame with its adapter; returns the frame and the format used."""
+    if not path.is_file():
+        raise IngestError(f"cannot read {path}: no such file")
+    if fmt is Format.auto:
+        fmt = detect(path)
+    readers: dict[Format, Callable[[], pl.DataFrame]] = {
+        Format.csv: lambda: tabular.read_csv(path, mapping),
+        Format.tsv: lambda: tabular.read_csv(path, mapping, separator="\t"),
+        Format.jsonl: lambda: tabular.read_jsonl(path, mapping),
+        Format.json: lambda: _generic_json(path, mapping),
+        Format.parquet: lambda: tabular.read_parquet(path, mapping),
+        Format.simplify: lambda: simplify.read(path),
+        Format.greenhouse: lambda: greenhouse.read(path),
+        Format.lever: lambda: lever.read(path),
+    }
+    return readers[fmt](), fmt
+
+
+def _generic_json(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
+    """A JSON array of flat records (or an object holding exactly one such array)."""
+    data = tabular.load_json(path)
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        data = lists[0] if len(lists) == 1 else data
+    return to_raw(records_frame(data, path), mapping, source_file=str(path))

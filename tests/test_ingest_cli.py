@@ -1,0 +1,115 @@
+"""`newsletter ingest` end to end: files written, report shown, errors, atomic re-ingest."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.snapshots import read_snapshot, rejects_path, report_path, snapshot_path
+from newsletter.synth import write_raw_csv
+from tests.conftest import REPO
+
+WEEK = date(2026, 11, 23)
+
+
+def write_config(tmp_path: Path, extra: str = "") -> Path:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[data]\nsnapshots_dir = "snaps"\nrules_dir = "{REPO / "rules"}"\n{extra}',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_ingest_writes_snapshot_rejects_and_report(tmp_path: Path, runner: CliRunner) -> None:
+    raw = write_raw_csv(tmp_path / "raw.csv.gz", 3000)
+    cfg = write_config(tmp_path)
+    res = runner.invoke(app, ["--config", str(cfg), "ingest", str(raw), "--week", "2026-11-25"])
+    assert res.exit_code == 0, res.output
+    assert "rows read" in res.output and "3,000" in res.output
+    snaps = tmp_path / "snaps"
+    snap = read_snapshot(snaps, WEEK)
+    report = json.loads(report_path(snaps, WEEK).read_text())
+    rejects = pl.read_parquet(rejects_path(snaps, WEEK))
+    assert report["kept"] == snap.height
+    assert report["rows_read"] == 3000
+    assert report["kept"] + report["rejected"] + report["duplicates"] == report["rows_read"]
+    assert report["rejected"] == rejects.height == 6
+    assert set(rejects["reason"]) == {"missing title", "missing company"}
+    assert {"title", "company", "source_file", "reason"} <= set(rejects.columns)
+    assert report["duplicates"] == 15
+    keys = ("rejected_by_reason", "salary_unparsed", "salary_out_of_range", "share_with_pay",
+            "share_with_metro", "share_with_category", "share_with_skills")  # fmt: skip
+    assert all(k in report for k in keys)
+    assert 0.5 < report["share_with_pay"] < 0.7
+    assert snap["posting_id"].n_unique() == snap.height
+
+
+def test_reingest_replaces_the_week(tmp_path: Path, runner: CliRunner) -> None:
+    cfg = write_config(tmp_path)
+    first = write_raw_csv(tmp_path / "a.csv", 500, seed=1)
+    second = write_raw_csv(tmp_path / "b.csv", 200, seed=2)
+    for raw in (first, second):
+        res = runner.invoke(app, ["--config", str(cfg), "ingest", str(raw), "--week", "2026-11-23"])
+        assert res.exit_code == 0, res.output
+    snaps = tmp_path / "snaps"
+    report = json.loads(report_path(snaps, WEEK).read_text())
+    assert report["rows_read"] == 200
+    assert read_snapshot(snaps, WEEK).height == report["kept"]
+    assert not [p for p in snaps.rglob("*.tmp")]
+
+
+def test_bad_input_exits_nonzero_and_writes_nothing(tmp_path: Path, runner: CliRunner) -> None:
+    cfg = write_config(tmp_path)
+    good = write_raw_csv(tmp_path / "good.csv", 50)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("colour,size\nred,1\n")
+    res = runner.invoke(
+        app, ["--config", str(cfg), "ingest", str(good), str(bad), "--week", "2026-11-23"]
+    )
+    assert res.exit_code != 0
+    assert "no title column" in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "snaps").exists()
+
+
+def test_unknown_format_and_missing_file(tmp_path: Path, runner: CliRunner) -> None:
+    cfg = write_config(tmp_path)
+    odd = tmp_path / "data.bin"
+    odd.write_bytes(b"\x00\x01binary")
+    for target, message in ((odd, "unknown format"), (tmp_path / "nope.csv", "no such file")):
+        res = runner.invoke(
+            app, ["--config", str(cfg), "ingest", str(target), "--week", "2026-11-23"]
+        )
+        assert res.exit_code != 0
+        assert message in res.output
+    assert not snapshot_path(tmp_path / "snaps", WEEK).exists()
+
+
+def test_config_columns_and_json_output(tmp_path: Path, runner: CliRunner) -> None:
+    cfg = write_config(tmp_path, '[ingest.columns]\n"Job Name" = "title"\n"Employer" = "company"\n')
+    raw = tmp_path / "odd.csv"
+    pl.DataFrame({"Job Name": ["Data Engineer", ""], "Employer": ["Acme", "Beta"]}).write_csv(raw)
+    res = runner.invoke(
+        app,
+        [
+            "--config",
+            str(cfg),
+            "ingest",
+            str(raw),
+            "--week",
+            "2026-11-23",
+            "--json",
+            "--source",
+            "acme-board",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert (report["kept"], report["rejected"]) == (1, 1)
+    assert report["sources"] == {"acme-board": 1}

@@ -1,0 +1,177 @@
+"""Salary parsing: documented formats, period and currency handling, properties."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsletter.ingest.columns import RAW_SCHEMA
+from newsletter.ingest.pay import MAX_ANNUAL, MIN_ANNUAL, parse_pay
+from tests.ingest_support import raw
+
+
+def pay(**fields: Any) -> dict[str, Any]:
+    out = parse_pay(raw([fields]).lazy()).collect()
+    return out.select("salary_min", "salary_max", "salary_mid", "currency", "pay_status").row(
+        0, named=True
+    )
+
+
+def pay_many(texts: list[str | None]) -> pl.DataFrame:
+    frame = pl.DataFrame({c: [None] * len(texts) for c in RAW_SCHEMA}, schema=RAW_SCHEMA)
+    frame = frame.with_columns(salary=pl.Series(texts, dtype=pl.String))
+    return parse_pay(frame.lazy()).collect()
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi", "currency"),
+    [
+        ("$120,000 - $150,000", 120_000, 150_000, "USD"),
+        ("$120K-$150K", 120_000, 150_000, "USD"),
+        ("120k–150k", 120_000, 150_000, "USD"),
+        ("150000-180000 USD per year", 150_000, 180_000, "USD"),
+        ("$55/hr", 55 * 2080, 55 * 2080, "USD"),
+        ("$55 - $65 per hour", 55 * 2080, 65 * 2080, "USD"),
+        ("$12,500/month", 150_000, 150_000, "USD"),
+        ("$150,000", 150_000, 150_000, "USD"),
+        ("100-150k", 100_000, 150_000, "USD"),
+        ("$45.50 an hour", 45.5 * 2080, 45.5 * 2080, "USD"),
+        ("between $100,000 and $120,000 a year", 100_000, 120_000, "USD"),
+        ("$135,000 - $185,000 + equity", 135_000, 185_000, "USD"),
+        ("$20K/month + up to 20% equity", 240_000, 240_000, "USD"),
+        ("€55-72k", 55_000, 72_000, "EUR"),
+        ("CA$90,000 - CA$110,000", 90_000, 110_000, "CAD"),
+        ("£40 per hour", 40 * 1950, 40 * 1950, "GBP"),
+        ("$2,000 per week", 104_000, 104_000, "USD"),
+        ("$400/day", 104_000, 104_000, "USD"),
+        ("$150,000 - $120,000", 120_000, 150_000, "USD"),
+    ],
+)
+def test_documented_formats(text: str, lo: float, hi: float, currency: str) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "ok"
+    assert got["salary_min"] == pytest.approx(lo)
+    assert got["salary_max"] == pytest.approx(hi)
+    assert got["salary_mid"] == pytest.approx((lo + hi) / 2)
+    assert got["currency"] == currency
+
+
+def test_open_ended_ranges_keep_one_bound() -> None:
+    up_to = pay(salary="up to $150k")
+    assert (up_to["salary_min"], up_to["salary_max"], up_to["salary_mid"]) == (
+        None,
+        150_000,
+        150_000,
+    )
+    from_ = pay(salary="from $90k")
+    assert (from_["salary_min"], from_["salary_max"]) == (90_000, None)
+    plus = pay(salary="$140k+")
+    assert (plus["salary_min"], plus["salary_max"]) == (140_000, None)
+
+
+@pytest.mark.parametrize("text", ["Competitive", "DOE", "Salary based on experience", "TBD"])
+def test_unparseable_text_keeps_no_pay_and_is_counted(text: str) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "unparsed"
+    assert got["salary_mid"] is None and got["currency"] is None
+
+
+@pytest.mark.parametrize("text", ["$1", "$5,000", "$3,000,000 - $4,000,000", "$50k - $900k"])
+def test_implausible_values_are_dropped_and_counted(text: str) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "out_of_range"
+    assert got["salary_mid"] is None
+
+
+def test_structured_fields_win_over_text() -> None:
+    got = pay(salary="see posting", salary_min="100000", salary_max="$140,000", currency="usd")
+    assert (got["salary_min"], got["salary_max"], got["currency"]) == (100_000, 140_000, "USD")
+    hourly = pay(salary_min="50", salary_max="60", period="hourly")
+    assert hourly["salary_max"] == 60 * 2080
+    assert pay(salary_hourly="52.5", period="hour")["salary_mid"] == 52.5 * 2080
+    assert pay(salary_yearly="128050")["salary_mid"] == 128_050
+
+
+def test_no_pay_at_all_is_none_not_unparsed() -> None:
+    assert pay()["pay_status"] == "none"
+
+
+def test_pay_range_found_in_description_when_no_salary_field() -> None:
+    got = pay(description="Great team. The base pay range is $150,000 - $190,000 per year.")
+    assert (got["salary_min"], got["salary_max"]) == (150_000, 190_000)
+    assert pay(description="We raised $5 - $10 million last year.")["pay_status"] == "none"
+
+
+def test_other_currencies_keep_their_currency() -> None:
+    got = pay(salary="₹25 LPA")
+    assert got["currency"] == "INR" and got["salary_mid"] == 2_500_000
+    assert pay(salary="SEK 600,000 per year")["currency"] == "SEK"
+
+
+_FORMATS = (
+    lambda lo, hi: f"${lo:,} - ${hi:,}",
+    lambda lo, hi: f"${lo // 1000}K-${hi // 1000}K",
+    lambda lo, hi: f"{lo // 1000}k–{hi // 1000}k",
+    lambda lo, hi: f"{lo}-{hi} USD per year",
+    lambda lo, hi: f"{lo:,} to {hi:,} a year",
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lo_k=st.integers(min_value=20, max_value=800),
+    spread_pct=st.integers(min_value=0, max_value=150),
+    fmt=st.sampled_from(range(len(_FORMATS))),
+)
+def test_annual_ranges_round_trip(lo_k: int, spread_pct: int, fmt: int) -> None:
+    lo, hi = lo_k * 1000, lo_k * (100 + spread_pct) // 100 * 1000
+    got = pay(salary=_FORMATS[fmt](lo, hi))
+    assert got["pay_status"] == "ok"
+    assert (got["salary_min"], got["salary_max"]) == (lo, hi)
+    assert got["salary_min"] <= got["salary_mid"] <= got["salary_max"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(rate=st.integers(min_value=8, max_value=299), hi_add=st.integers(min_value=0, max_value=50))
+def test_hourly_ranges_annualise_by_2080(rate: int, hi_add: int) -> None:
+    got = pay(salary=f"${rate} - ${rate + hi_add} per hour")
+    if rate * 2080 < MIN_ANNUAL:
+        assert got["pay_status"] == "out_of_range"
+    else:
+        assert (got["salary_min"], got["salary_max"]) == (rate * 2080, (rate + hi_add) * 2080)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=40)), min_size=1, max_size=8))
+def test_any_text_gives_valid_pay_or_none(texts: list[str | None]) -> None:
+    out = pay_many(texts)
+    assert out.height == len(texts)
+    assert set(out["pay_status"].to_list()) <= {"none", "ok", "unparsed", "out_of_range"}
+    ok = out.filter(pl.col("pay_status") == "ok")
+    usd = ok.filter(pl.col("currency") == "USD")
+    assert usd["salary_mid"].is_between(MIN_ANNUAL, MAX_ANNUAL).all()
+    both = ok.filter(pl.col("salary_min").is_not_null() & pl.col("salary_max").is_not_null())
+    assert (both["salary_min"] <= both["salary_max"]).all()
+    bad = out.filter(pl.col("pay_status") != "ok")
+    assert bad["salary_mid"].null_count() == bad.height
+
+
+def test_real_hacker_news_compensation_strings(shared_real: Path) -> None:
+    """105 real free-text compensation strings: none crash; the clear ones parse right."""
+    data = json.loads(
+        (shared_real / "hn-who-is-hiring" / "hn_who_is_hiring_2026-02.json").read_text()
+    )
+    texts = [d["compensation"] for d in data if d.get("compensation")]
+    out = pay_many(texts).with_columns(text=pl.Series(texts))
+    assert out.height == len(texts) >= 100
+    parsed = out.filter(pl.col("pay_status") == "ok")
+    assert parsed.height / out.height > 0.6
+    by_text = {r["text"]: r for r in out.iter_rows(named=True)}
+    if "$135,000 - $185,000 + equity" in by_text:
+        assert by_text["$135,000 - $185,000 + equity"]["salary_mid"] == 160_000

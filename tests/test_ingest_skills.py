@@ -1,0 +1,113 @@
+"""Skill matching: ambiguous tokens, symbols, aliases, parents, explicit lists, taxonomy."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsletter.ingest.rules import Rules
+from tests.ingest_support import normalized
+
+
+def skills_of(rules: Rules, description: str, title: str = "Engineer") -> list[str]:
+    out = normalized(rules, [{"title": title, "description": description}])
+    return list(out["skills"][0])
+
+
+def test_taxonomy_size_and_groups(ingest_rules: Rules) -> None:
+    skills = ingest_rules.skills.skills
+    assert len(skills) >= 300
+    groups = {s.group for s in skills}
+    assert {"languages", "ml", "llm", "mlops", "data", "cloud", "databases"} <= groups
+    for name in ("RAG", "Vector databases", "LangChain", "vLLM", "PyTorch", "Kubernetes"):
+        assert any(s.name == name for s in skills), name
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        ("We use Python, R and SQL daily.", {"Python", "R", "SQL"}, set()),
+        ("Our R&D team ships fast.", set(), {"R"}),
+        ("Brand® products, R&D, and more. Python not required", {"Python"}, {"R"}),
+        ("Experience with R programming or RStudio.", {"R"}, set()),
+        ("Backend in Go, Python and Rust.", {"Go", "Python", "Rust"}, set()),
+        ("Own our go-to-market motion and go live fast.", set(), {"Go"}),
+        ("Go-To-Market lead. Python is a plus.", {"Python"}, {"Go"}),
+        ("Golang microservices", {"Go"}, set()),
+        ("Modern C++ and C# on .NET; some ASP.NET.", {"C++", "C#", ".NET", "ASP.NET"}, set()),
+        ("Links against libc++abi", set(), {"C++"}),
+        ("Build RAG pipelines with LangChain", {"RAG", "LangChain"}, set()),
+        ("retrieval-augmented generation on a vector database", {"RAG", "Vector databases"}, set()),
+        ("He dragged the rag across the floor.", set(), {"RAG"}),
+        ("Trust & Safety and rust-proofing", set(), {"Rust"}),
+        ("PostgreSQL and NoSQL stores", {"PostgreSQL", "NoSQL"}, {"SQL"}),
+        ("Apache Spark and Snowflake", {"Spark", "Snowflake"}, set()),
+        ("spark joy on a snowflake day", set(), {"Spark", "Snowflake"}),
+        ("TF models and TF state", set(), {"TensorFlow", "Terraform"}),
+        ("Serving with Ray Serve and vLLM", {"Ray", "vLLM"}, set()),
+        ("Sting Ray aquarium", set(), {"Ray"}),
+        ("k8s, EKS and docker", {"Kubernetes", "Docker"}, set()),
+        ("large language models and GenAI", {"LLMs", "Generative AI"}, set()),
+        ("sklearn and LoRA fine-tuning", {"scikit-learn", "Fine-tuning"}, set()),
+        ("You will excel in a fast-paced team", set(), {"Excel"}),
+        ("Advanced Excel and Power BI", {"Excel", "Power BI"}, set()),
+        ("Spring boot microservices", {"Spring", "Microservices"}, set()),
+        ("Spring 2025 internship", set(), {"Spring"}),
+        ("HTML5, CSS and Node.js", {"HTML", "CSS", "Node.js"}, set()),
+        ("A/B testing and CI/CD", {"A/B testing", "CI/CD"}, set()),
+        ("Swift and Kotlin for mobile", {"Swift", "Kotlin"}, set()),
+        ("swift delivery of results", set(), {"Swift"}),
+        ("Embedded C, C++ and Python", {"C", "C++", "Python"}, set()),
+        ("Present to C-level stakeholders; Python a plus", {"Python"}, {"C"}),
+    ],
+)
+def test_tokens(ingest_rules: Rules, text: str, present: set[str], absent: set[str]) -> None:
+    found = set(skills_of(ingest_rules, text))
+    assert present <= found, f"missing {present - found} in {found}"
+    assert not (absent & found), f"false hits {absent & found}"
+
+
+def test_parents_are_added(ingest_rules: Rules) -> None:
+    found = set(
+        skills_of(ingest_rules, "Deploy on SageMaker, Vertex AI and Azure OpenAI; Pinecone")
+    )
+    assert {"SageMaker", "AWS", "Vertex AI", "GCP", "Azure OpenAI", "Azure"} <= found
+    assert {"Pinecone", "Vector databases"} <= found
+
+
+def test_each_skill_once_sorted(ingest_rules: Rules) -> None:
+    found = skills_of(
+        ingest_rules, "Python, python, PYTHON 3 and Python3", title="Python Developer"
+    )
+    assert found == ["Python"]
+
+
+def test_title_counts_too(ingest_rules: Rules) -> None:
+    assert "PyTorch" in skills_of(ingest_rules, "", title="PyTorch Engineer")
+
+
+def test_explicit_list_wins_and_is_canonicalized(ingest_rules: Rules) -> None:
+    out = normalized(
+        ingest_rules,
+        [
+            {
+                "title": "Data Analyst",
+                "description": "Python",
+                "skills": ["sql", "go", "r", "power bi"],
+            },
+            {"title": "Data Analyst", "skills": ["ms access", "mystery-tool"]},
+            {"title": "Data Analyst", "description": "We use Tableau", "skills": []},
+        ],
+    )
+    assert out["skills"].to_list() == [
+        ["Go", "Power BI", "R", "SQL"],
+        ["Microsoft Access", "mystery-tool"],
+        ["Tableau"],
+    ]
+    assert out["skills_source"].to_list() == ["explicit", "explicit", "text"]
+
+
+def test_html_descriptions_are_stripped(ingest_rules: Rules) -> None:
+    found = skills_of(
+        ingest_rules, "&lt;li&gt;Python&lt;/li&gt;&lt;li&gt;C&amp;#43;&amp;#43;&lt;/li&gt;"
+    )
+    assert "Python" in found

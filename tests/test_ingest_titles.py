@@ -1,0 +1,129 @@
+"""Title rules: the golden set of labelled titles, the documented traps, properties."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsletter.ingest.rules import Rules
+from newsletter.snapshots import SENIORITY_LEVELS
+from tests.ingest_support import normalized
+
+GOLDEN = Path(__file__).parent / "data" / "golden_titles.csv"
+
+
+def classify(rules: Rules, titles: list[str]) -> pl.DataFrame:
+    out = normalized(rules, [{"title": t} for t in titles])
+    return out.select("title", "category", "seniority", "seniority_source")
+
+
+def test_golden_titles(ingest_rules: Rules) -> None:
+    with GOLDEN.open(encoding="utf-8") as fh:
+        golden = list(csv.DictReader(fh))
+    assert len(golden) >= 300
+    got = classify(ingest_rules, [g["title"] for g in golden])
+    wrong = [
+        f"{g['title']!r}: want {g['category']}/{g['seniority']}, got {c}/{s}"
+        for g, c, s in zip(golden, got["category"], got["seniority"], strict=True)
+        if (c, s) != (g["category"], g["seniority"])
+    ]
+    assert not wrong, f"{len(wrong)} of {len(golden)} wrong:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("title", "seniority"),
+    [
+        ("Director of Machine Learning", "leadership"),  # "dire-cto-r" is not a CTO trap
+        ("Internal Tools Engineer", "mid"),  # "intern-al"
+        ("International Data Analyst", "mid"),
+        ("Senior Product Manager", "senior"),  # managers of products are not leadership
+        ("Program Manager, AI", "mid"),
+        ("Sr.Data Scientist", "senior"),
+        ("SR DATA SCIENTIST", "senior"),
+        ("VP Engineering", "leadership"),
+    ],
+)
+def test_seniority_traps(ingest_rules: Rules, title: str, seniority: str) -> None:
+    assert classify(ingest_rules, [title])["seniority"][0] == seniority
+
+
+@pytest.mark.parametrize(
+    ("title", "category"),
+    [
+        ("HTML Developer", "Other"),  # "ML" inside HTML
+        ("XML Engineer", "Other"),
+        ("Email Marketing Manager", "Other"),  # "ai" inside Email
+        ("Mail Clerk", "Other"),
+        ("AI Engineer", "AI/ML Engineer"),  # replacing "i" never breaks "ai engineer"
+    ],
+)
+def test_category_traps(ingest_rules: Rules, title: str, category: str) -> None:
+    assert classify(ingest_rules, [title])["category"][0] == category
+
+
+def test_seniority_falls_back_to_years_of_experience(ingest_rules: Rules) -> None:
+    out = normalized(
+        ingest_rules,
+        [
+            {"title": "Data Scientist", "description": "You have 7+ years of experience."},
+            {"title": "Data Scientist", "description": "1-2 years of relevant experience"},
+            {"title": "Senior Data Scientist", "description": "1 year of experience"},
+            {"title": "Data Scientist", "description": "Great benefits."},
+        ],
+    )
+    assert out["seniority"].to_list() == ["senior", "entry", "senior", "mid"]
+    assert out["seniority_source"].to_list() == ["experience", "experience", "title", "default"]
+
+
+def test_seniority_field_of_the_export_is_used_when_title_says_nothing(
+    ingest_rules: Rules,
+) -> None:
+    out = normalized(
+        ingest_rules,
+        [
+            {"title": "Software Engineer", "seniority": "Entry level"},
+            {"title": "Staff Engineer", "seniority": "Entry level"},
+        ],
+    )
+    assert out["seniority"].to_list() == ["entry", "senior"]
+
+
+_ROLES = st.sampled_from(
+    ["Machine Learning Engineer", "Data Scientist", "Data Engineer", "Research Scientist",
+     "MLOps Engineer", "AI Engineer", "Software Engineer, AI", "Prompt Engineer"]
+)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(role=_ROLES, prefix=st.sampled_from(["Senior ", "Sr. ", "Staff ", "Principal ", "Lead "]))
+def test_senior_prefix_makes_senior_and_keeps_category(
+    ingest_rules: Rules, role: str, prefix: str
+) -> None:
+    got = classify(ingest_rules, [role, prefix + role])
+    assert got["seniority"][1] == "senior"
+    assert got["category"][1] == got["category"][0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(role=_ROLES, case=st.sampled_from([str.upper, str.lower, str.title]))
+def test_case_and_punctuation_do_not_matter(ingest_rules: Rules, role: str, case: object) -> None:
+    assert callable(case)
+    variants = [role, case(role), f"  {role} (Remote) ", role.replace(" ", "-")]
+    got = classify(ingest_rules, variants)
+    assert got["category"].n_unique() == 1
+    assert got["seniority"].n_unique() == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=60), min_size=1, max_size=6))
+def test_any_title_gets_a_valid_category_and_level(ingest_rules: Rules, titles: list[str]) -> None:
+    titles = [t for t in titles if t.strip()] or ["x"]
+    got = classify(ingest_rules, titles)
+    names = {c.name for c in ingest_rules.categories.categories} | {"Other"}
+    assert set(got["category"].to_list()) <= names
+    assert set(got["seniority"].to_list()) <= set(SENIORITY_LEVELS)
