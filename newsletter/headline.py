@@ -85,7 +85,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
         lead += [
             Frag(f.count(t.open), True),
             Frag(f" ({f.count(t.new)} new and {f.count(t.removed)} removed)"),
-            *_led_by(signals, f),
+            *(_drop_clause(signals, f) or _led_by(signals, f)),
             Frag("."),
         ]
         out.append(tuple(lead))
@@ -108,6 +108,24 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
         what = "One data-health warning" if n == 1 else f"{n} data-health warnings"
         out.append((Frag(f"{what} this week: see the note at the end."),))
     return tuple(out)
+
+
+def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
+    """When most removals came from sources that lost over half their postings at once, say
+    so: that is a rollover or a scrape failure, not a market move (signals guide, S2 and §4)."""
+    t = signals.totals
+    drops = [w for w in signals.data_health.warnings if w.kind == "source_drop"]
+    if not drops or not t.removed or 2 * t.removed_in_drops < t.removed:
+        return []
+    w = max(drops, key=lambda d: d.removed)
+    return [
+        Frag("; "),
+        Frag(f"{f.count(w.removed)} of the removals came at once from source {w.name}", True),
+        Frag(
+            f" ({f.pct(w.removed / w.before)} of its {f.count(w.before)} postings), "
+            "which points to a season rollover or a scrape failure rather than a market move"
+        ),
+    ]
 
 
 def _led_by(signals: Signals, f: Formatter) -> list[Frag]:
@@ -141,6 +159,10 @@ def _falling_clause(signals: Signals, f: Formatter, first: bool = False) -> list
 
 def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
     pay = signals.pay
+    if pay.median is None and pay.n == 0:
+        return (
+            Frag("No posting discloses annual USD pay this week, so pay figures are held back."),
+        )
     if pay.median is None:
         return (
             Frag("Median pay is held back this week: only "),

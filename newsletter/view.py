@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from newsletter.config import Config
 from newsletter.formatting import DASH, Formatter
+from newsletter.ingest.normalize import NOT_OPEN_REASONS
 
 __all__ = ["DASH", "Formatter", "IssueView", "archive_url", "build_view", "is_quiet", "row_key"]
 from newsletter.headline import Sentence, is_quiet, open_change, summary
@@ -327,11 +328,14 @@ def _pay_rows(rows: Sequence[GroupRow], f: Formatter, top_n: int) -> tuple[PayRo
 
 def _pay_tables(signals: Signals, f: Formatter, top_n: int) -> tuple[PayTable, ...]:
     tables = []
-    if signals.categories:
-        rows = _pay_rows(signals.categories, f, top_n)
+    # Roles with no open posting this week have nothing to price: leave them out.
+    categories = [r for r in signals.categories if r.open > 0]
+    levels = [r for r in signals.seniority if r.open > 0]
+    if categories:
+        rows = _pay_rows(categories, f, top_n)
         tables.append(PayTable("Pay tiers by role", "Role", DIM_CATEGORIES, "pay-role", rows))
-    if signals.seniority:
-        rows = _pay_rows(signals.seniority, f, top_n)
+    if levels:
+        rows = _pay_rows(levels, f, top_n)
         tables.append(PayTable("Pay tiers by seniority", "Level", DIM_SENIORITY, "pay-level", rows))
     return tuple(tables)
 
@@ -469,7 +473,10 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     if dh.ingest_rows_read is not None:
         ingest.append(f"{f.count(dh.ingest_rows_read)} rows read")
     if dh.ingest_rejected is not None:
-        ingest.append(f"{f.count(dh.ingest_rejected)} rejected")
+        not_open = sum(dh.ingest_rejected_by_reason.get(r, 0) for r in NOT_OPEN_REASONS)
+        if not_open:
+            ingest.append(f"{f.count(not_open)} closed or hidden listings skipped")
+        ingest.append(f"{f.count(dh.ingest_rejected - not_open)} rejected as invalid")
     if dh.ingest_duplicates is not None:
         ingest.append(f"{f.count(dh.ingest_duplicates)} duplicates removed")
     if ingest:

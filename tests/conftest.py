@@ -79,7 +79,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_real() -> Path:
     """The real job-posting data beside the repo; skips cleanly where it is absent."""
     if not SHARED_REAL.is_dir():
