@@ -34,12 +34,13 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from newsletter import synth
 from newsletter.archive import default_archive_dir
 from newsletter.config import Config
 from newsletter.confirmation import ConfirmationSender
 from newsletter.errors import SubscriberError, TokenError
+from newsletter.ingest.rules import Rules, load_rules
 from newsletter.render import render_template
+from newsletter.snapshots import SENIORITY_LEVELS
 from newsletter.subscribers import (
     WEB_CONSENT_TEXT,
     Subscriber,
@@ -70,12 +71,15 @@ class PreferenceOptions:
     seniority: tuple[str, ...]
 
     @classmethod
-    def default(cls) -> PreferenceOptions:
-        """The taxonomy of the bundled market model (categories, metros, seniority levels)."""
+    def from_rules(cls, rules: Rules) -> PreferenceOptions:
+        """The taxonomy the ingest classifies into: role categories (the catch-all last),
+        metros in the order of the rules file (largest first), seniority levels."""
+        default = rules.categories.default
+        names = [c.name for c in rules.categories.categories if c.name != default]
         return cls(
-            categories=tuple(synth.CATEGORIES),
-            metros=tuple(synth.METROS),
-            seniority=tuple(synth.SENIORITY),
+            categories=(*sorted(names), default),
+            metros=tuple(m.name for m in rules.metros.metros),
+            seniority=SENIORITY_LEVELS,
         )
 
 
@@ -329,7 +333,7 @@ def create_app(
         store=store,
         signer=signer,
         sender=sender,
-        options=options or PreferenceOptions.default(),
+        options=options or PreferenceOptions.from_rules(load_rules(config.data.rules_dir)),
         limiter=limiter or RateLimiter(config.web.subscribe_rate_per_hour),
     )
 
