@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.delivery import MessageFactory
+from newsletter.delivery import MessageFactory, build_message
+from newsletter.delivery.message import message_bytes
 from newsletter.delivery.variants import IssueVariants
 from newsletter.errors import RenderError
 from newsletter.models import Preferences, Recipient
@@ -69,3 +70,25 @@ def test_stray_merge_tag_in_issue_text_fails_closed(tmp_path: Path) -> None:
     )
     with pytest.raises(RenderError, match="oops"):
         broken.content(Preferences())
+
+
+def test_spliced_bytes_equal_the_reference_on_the_real_issue(tmp_path: Path) -> None:
+    """The compiled HTML is one ~56 KB line holding the tags: the phase-cached splice must
+    give the email package's exact bytes whatever the values' lengths (every QP phase)."""
+    prepared = prepare_issue(send_config(tmp_path), WEEK)
+    factory = MessageFactory()
+    date = "Mon, 23 Nov 2026 07:30:00 +0000"
+    for i in range(80):
+        name = "Zoë " + "x" * i + (" =" if i % 7 == 0 else "")
+        r = _recipient(i, name, Preferences(metros=("Seattle",)) if i % 2 else Preferences())
+        r = Recipient(
+            subscriber_id=r.subscriber_id,
+            email=r.email,
+            name=name,
+            preferences=r.preferences,
+            unsubscribe_url=r.unsubscribe_url + "a" * i + "=" * (i % 5),
+            preferences_url=r.preferences_url + "é" * (i % 3),
+        )
+        msg = prepared.variants.message(r, issue_key=prepared.issue_key)
+        reference = build_message(msg, date=date, boundary=factory.boundary_for(msg))
+        assert factory.render(msg, date=date) == message_bytes(reference)
