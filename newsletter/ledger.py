@@ -276,25 +276,27 @@ class SendLedger:
             return
         now = self.clock()
         params = [_row_update(issue_key, provider, r, now) for r in results]
-        stmt = (
-            sa.update(sends)
-            .where(
-                sends.c.issue_key == sa.bindparam("k_issue"),
-                sends.c.subscriber_id == sa.bindparam("k_sid"),
-            )
-            .values(
-                status=sa.bindparam("v_status"),
-                retryable=sa.bindparam("v_retryable"),
-                provider=sa.bindparam("v_provider"),
-                provider_message_id=sa.bindparam("v_pid"),
-                attempts=sends.c.attempts + sa.bindparam("v_attempts"),
-                last_error=sa.bindparam("v_error"),
-                updated_at=sa.bindparam("v_now"),
-            )
-        )
         with self._lock, self.db.write() as conn:
-            conn.execute(stmt, params)
+            conn.execute(_RECORD, params)
 
+
+#: One outcome per row (built once: statement construction is costly at one commit per call).
+_RECORD = (
+    sa.update(sends)
+    .where(
+        sends.c.issue_key == sa.bindparam("k_issue"),
+        sends.c.subscriber_id == sa.bindparam("k_sid"),
+    )
+    .values(
+        status=sa.bindparam("v_status"),
+        retryable=sa.bindparam("v_retryable"),
+        provider=sa.bindparam("v_provider"),
+        provider_message_id=sa.bindparam("v_pid"),
+        attempts=sends.c.attempts + sa.bindparam("v_attempts"),
+        last_error=sa.bindparam("v_error"),
+        updated_at=sa.bindparam("v_now"),
+    )
+)
 
 _LEDGER_STATUS = {
     SendStatus.SENT: "sent",
