@@ -1,0 +1,39 @@
+"""The file outbox is exactly-once even across the kill window: one file per (issue,
+subscriber), named by the ledger's Message-ID and written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from newsletter.sending import prepare_issue, send_issue, send_signer
+from newsletter.store import open_store
+from newsletter.store.tables import sends
+from newsletter.subscribers import SubscriberStore
+from tests.send_support import WEEK, add_subscribers, send_config
+
+
+def test_resend_after_the_kill_window_rewrites_the_same_file(tmp_path: Path) -> None:
+    config = send_config(tmp_path)
+    add_subscribers(config, 6)
+    prepared = prepare_issue(config, WEEK)
+    outbox = config.delivery.outbox_dir / prepared.issue_key
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        signer, dev = send_signer(config)
+        assert dev  # the file provider may use the development key (demo)
+        recipients = store.active_recipients(signer, config.newsletter.base_url)
+        assert send_issue(config, prepared, store, recipients).sent == 6
+        files = sorted(outbox.iterdir())
+        before = {p.name: p.read_bytes() for p in files}
+        # as if a kill landed after two files were written but before their commits
+        with db.write() as conn:
+            conn.execute(sa.update(sends).where(sends.c.subscriber_id <= 2).values(status="queued"))
+            conn.execute(sa.text("UPDATE issues SET status = 'sending'"))
+        again = send_issue(config, prepared, store, recipients)
+        assert (again.sent, again.complete) == (2, True)
+    after = sorted(outbox.iterdir())
+    assert [p.name for p in after] == [p.name for p in files]  # no second file for anyone
+    assert len(after) == 6 and all(p.suffix == ".eml" for p in after)
+    assert before.keys() == {p.name for p in after}
