@@ -113,3 +113,17 @@ def test_send_refuses_when_the_postal_address_is_missing(tmp_path: Path) -> None
     r = CliRunner().invoke(app, ["--config", str(cfg), "send", "--week", "2026-11-16"])
     assert r.exit_code != 0 and "postal address" in r.output and "nothing was sent" in r.output
     assert _outbox(tmp_path) == []
+
+
+def test_send_catch_up_is_run_week_and_exits_at_once_when_sent(tmp_path: Path) -> None:
+    cfg = _setup(tmp_path, datetime.now(UTC))
+    runner = CliRunner()
+    r = runner.invoke(app, ["--config", str(cfg), "send", "--catch-up"])
+    assert r.exit_code == 0, r.output
+    assert "complete" in r.output and "development key" in r.output
+    assert len(_outbox(tmp_path)) == 3
+    r = runner.invoke(app, ["--config", str(cfg), "run-week"])
+    assert r.exit_code == 0 and "already sent (3 sent): nothing to do" in r.output
+    r = runner.invoke(app, ["--config", str(cfg), "send", "--catch-up", "--limit", "1"])
+    assert r.exit_code != 0 and "takes no other option" in r.output
+    assert len(_outbox(tmp_path)) == 3

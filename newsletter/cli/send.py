@@ -24,6 +24,7 @@ from rich.table import Table
 
 from newsletter.cli._app import config_of, console, err_console, week_option
 from newsletter.config import Config
+from newsletter.errors import GuardError
 from newsletter.guards import explicit_week_warning
 from newsletter.ledger import SendLedger
 from newsletter.schedule import issue_week
@@ -148,6 +149,7 @@ def _finish(report: SendReport) -> None:
 
 def send_cmd(
     ctx: typer.Context,
+    *,
     week: Annotated[
         str | None,
         typer.Option("--week", help="Week to send (YYYY-MM-DD). Default: this week's issue."),
@@ -162,6 +164,10 @@ def send_cmd(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Send at most N messages this run.")
     ] = None,
+    catch_up: Annotated[
+        bool,
+        typer.Option("--catch-up", help="Same as `newsletter run-week` (for cron backstops)."),
+    ] = False,
 ) -> None:
     """Send an issue to every active subscriber, through the send ledger.
 
@@ -172,6 +178,11 @@ def send_cmd(
 
     Example: [bold]newsletter send --week 2026-11-23 --dry-run[/]
     """
+    if catch_up:
+        if week or dry or to or limit:
+            raise GuardError("--catch-up runs this week's whole job; it takes no other option")
+        run_week_cmd(ctx)
+        return
     config = config_of(ctx)
     now = datetime.now(config.schedule.zone)
     chosen = week_option(week)
