@@ -31,7 +31,7 @@ from newsletter.delivery._mime import MimeSender
 from newsletter.delivery.base import Sender, chunked
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.delivery.variants import IssueVariants
-from newsletter.errors import NewsletterError, ProviderError
+from newsletter.errors import DeliveryError, NewsletterError, ProviderError
 from newsletter.guards import check_scheduled_snapshot
 from newsletter.issue import compile_issue, preview_recipient
 from newsletter.ledger import LedgerCounts, SendLedger, SendRow
@@ -220,25 +220,38 @@ def send_issue(
         progress=progress or (lambda _n: None),
     )
     work: queue.SimpleQueue[list[SendRow]] = queue.SimpleQueue()
-    for batch in _batches(rows, BATCH_ROWS):
+    size = _batch_rows(sender_class(provider))
+    for batch in _batches(rows, size):
         work.put(batch)
     workers = [
         threading.Thread(target=_worker, args=(run, work, sender_factory), name=f"send-{i}")
-        for i in range(min(config.delivery.concurrency, max(1, len(rows) // BATCH_ROWS + 1)))
+        for i in range(min(config.delivery.concurrency, max(1, -(-len(rows) // size))))
     ]
     for t in workers:
         t.start()
-    for t in workers:
-        t.join()
+    try:
+        for t in workers:
+            t.join()
+    except KeyboardInterrupt:  # Ctrl-C: like SIGTERM, finish the calls in flight
+        run.stop.set()
+        for t in workers:
+            t.join()
     report.duration = time.monotonic() - started
     if run.error is not None:
         ledger.fail(key, str(run.error))
         report.ledger = ledger.counts(key)
-        raise run.error
+        if isinstance(run.error, NewsletterError):
+            raise run.error
+        raise DeliveryError(f"the send stopped: {run.error!r}") from run.error
     report.ledger = ledger.finish(key)
     if run.stop.is_set() and report.ledger.remaining:
         report.stopped = "stopped before the end"
     return report
+
+
+def _batch_rows(cls: type[Sender[Any, Any]]) -> int:
+    """Rows per worker batch: BATCH_ROWS, or a whole provider call for batch APIs."""
+    return BATCH_ROWS if issubclass(cls, MimeSender) else max(BATCH_ROWS, cls.batch_size)
 
 
 def _batches(rows: Sequence[SendRow], size: int) -> list[list[SendRow]]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from newsletter.errors import DeliveryError
+from newsletter.ledger import SendLedger
 from newsletter.sending import prepare_issue, send_issue, send_signer
 from newsletter.store import open_store
 from newsletter.store.tables import sends
@@ -37,3 +40,21 @@ def test_resend_after_the_kill_window_rewrites_the_same_file(tmp_path: Path) -> 
     assert [p.name for p in after] == [p.name for p in files]  # no second file for anyone
     assert len(after) == 6 and all(p.suffix == ".eml" for p in after)
     assert before.keys() == {p.name for p in after}
+
+
+def test_an_unwritable_outbox_stops_with_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    config = send_config(tmp_path, outbox_dir=str(blocker))
+    add_subscribers(config, 2)
+    prepared = prepare_issue(config, WEEK)
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        signer, _dev = send_signer(config)
+        recipients = store.active_recipients(signer, config.newsletter.base_url)
+        with pytest.raises(DeliveryError, match="the send stopped"):
+            send_issue(config, prepared, store, recipients)
+        ledger = SendLedger(db)
+        issue = ledger.issue(prepared.issue_key)
+        assert issue is not None and issue.status == "failed"
+        assert ledger.counts(prepared.issue_key).queued == 2  # nothing marked sent
