@@ -127,3 +127,43 @@ def test_send_catch_up_is_run_week_and_exits_at_once_when_sent(tmp_path: Path) -
     r = runner.invoke(app, ["--config", str(cfg), "send", "--catch-up", "--limit", "1"])
     assert r.exit_code != 0 and "takes no other option" in r.output
     assert len(_outbox(tmp_path)) == 3
+
+
+def test_schedule_command_catches_up_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    now = datetime.now(UTC)
+    if now.hour == 0 and now.minute < 6:
+        now += timedelta(minutes=6)
+    cfg = _setup(tmp_path, now)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "--config", str(cfg), "schedule"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != "NEWSLETTER_SECRET_KEY"},
+    )
+    try:
+        config = load_config(cfg)
+        key = iso_week_key(issue_week(now, config.schedule))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[1].decode()
+            with open_store(config) as db:
+                issue = SendLedger(db).issue(key)
+            if issue is not None and issue.status == "sent":
+                break
+            time.sleep(0.1)
+        assert len(_outbox(tmp_path)) == 3
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert b"scheduling the weekly issue" in out
+    assert issue is not None and issue.status == "sent" and issue.sent == 3
