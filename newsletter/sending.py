@@ -63,7 +63,7 @@ class PreparedIssue:
 
 
 def prepare_issue(config: Config, week: date) -> PreparedIssue:
-    """Signals → compiled email → variants, with the default variant compliance-checked."""
+    """Signals → compiled email → delivery variants (each checked by :func:`check_variants`)."""
     signals = build_signals(config, week)
     variants = IssueVariants(compile_issue(signals, config), config)
     return PreparedIssue(signals.week, iso_week_key(signals.week), signals, variants)
@@ -71,19 +71,21 @@ def prepare_issue(config: Config, week: date) -> PreparedIssue:
 
 def check_variants(prepared: PreparedIssue, recipients: Sequence[Recipient]) -> int:
     """Compliance-check every variant these recipients get (content, then one full message
-    per variant); raises ComplianceError before anything is sent. Returns the variant count.
+    per variant); raises ComplianceError before anything is sent. Returns how many variants
+    the recipients get.
     """
     config = prepared.variants.config
     factory = MessageFactory()
     seen: set[object] = set()
-    for r in recipients:
+    # the default version first, even with no recipients: compliance never depends on the list
+    for r in [preview_recipient(config), *recipients]:
         if r.preferences in seen:
             continue
         seen.add(r.preferences)
         check_content(prepared.variants.content(r.preferences), config)
         msg = prepared.variants.message(r, issue_key=prepared.issue_key)
         check_outgoing(msg, config, factory.render)
-    return len(seen)
+    return len({r.preferences for r in recipients})
 
 
 def scheduled_week(config: Config, now: datetime) -> date:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from newsletter.errors import DeliveryError
+from newsletter.errors import ComplianceError, DeliveryError
 from newsletter.ledger import SendLedger
 from newsletter.sending import prepare_issue, send_issue, send_signer
 from newsletter.store import open_store
@@ -58,3 +58,13 @@ def test_an_unwritable_outbox_stops_with_one_clear_error(tmp_path: Path) -> None
         issue = ledger.issue(prepared.issue_key)
         assert issue is not None and issue.status == "failed"
         assert ledger.counts(prepared.issue_key).queued == 2  # nothing marked sent
+
+
+def test_compliance_is_checked_even_with_no_subscribers(tmp_path: Path) -> None:
+    config = send_config(tmp_path, outbox_dir=str(tmp_path / "outbox"))
+    bad = config.model_copy(
+        update={"newsletter": config.newsletter.model_copy(update={"postal_address": ""})}
+    )
+    prepared = prepare_issue(bad, WEEK)
+    with open_store(bad) as db, pytest.raises(ComplianceError, match="postal address"):
+        send_issue(bad, prepared, SubscriberStore(db), [])
