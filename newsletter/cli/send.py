@@ -262,7 +262,7 @@ def run_week_cmd(ctx: typer.Context) -> None:
 def schedule_cmd(ctx: typer.Context) -> None:
     """Run the weekly schedule in the foreground (APScheduler, persistent job store).
 
-    Fires `run-week` at [schedule] day/time in [schedule] timezone, catches up at start
+    Fires `run-week` at \\[schedule] day/time in \\[schedule] timezone, catches up at start
     when this week's issue was due within the grace window, stops cleanly on SIGTERM.
     Run exactly one scheduler per database.
 
