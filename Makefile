@@ -12,7 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	@touch $(STAMP)
 
+# With active subscribers, the demo also "sends" the latest bundled week to the file outbox
+# (state/outbox; idempotent through the send ledger), then renders the preview.
 demo: $(STAMP)
+	@n=$$($(BIN)/newsletter --config config.toml subscribers count --status active) || exit 1; \
+	  if [ "$$n" -gt 0 ]; then \
+	    week=$$(basename $$(ls snapshots/*.parquet | tail -n 1) .parquet); \
+	    $(BIN)/newsletter --config config.toml send --week $$week || exit 1; fi
 	$(BIN)/newsletter --config config.toml preview --out state/preview/issue.html
 
 lint: $(STAMP)

@@ -13,6 +13,7 @@ Routes::
     POST /preferences/{token}         saves them
     GET  /preferences/{token}/data    GDPR self-service export: everything held, as JSON
     POST /preferences/{token}/erase   GDPR self-service erasure (needs the confirm box ticked)
+    POST /webhooks/{provider}         provider bounce/complaint events → suppression list
 
 Tokens are signed per purpose (``newsletter.tokens``) and carry only the subscriber id.
 """
@@ -37,7 +38,8 @@ from starlette.staticfiles import StaticFiles
 from newsletter.archive import default_archive_dir
 from newsletter.config import Config
 from newsletter.confirmation import ConfirmationSender
-from newsletter.errors import SubscriberError, TokenError
+from newsletter.delivery.webhooks import read_webhook
+from newsletter.errors import SubscriberError, TokenError, WebhookError
 from newsletter.ingest.rules import Rules, load_rules
 from newsletter.render import render_template
 from newsletter.snapshots import SENIORITY_LEVELS
@@ -318,6 +320,28 @@ async def _erase(web: WebApp, request: Request) -> Response:
     )
 
 
+async def _webhook(store: SubscriberStore, secret: str | None, request: Request) -> Response:
+    """Provider bounce/complaint webhook: authenticate, parse, suppress; 200 when handled."""
+    if not secret:
+        return JSONResponse({"error": "webhooks are not configured"}, status_code=404)
+    body = await request.body()
+    try:
+        events = read_webhook(
+            request.path_params["provider"],
+            body,
+            headers=dict(request.headers),
+            secret=secret,
+            token=request.query_params.get("token"),
+        )
+    except WebhookError as exc:
+        status = 401 if "secret" in str(exc) else 400
+        return JSONResponse({"error": str(exc)}, status_code=status)
+    for e in events:
+        mark = store.mark_complained if e.kind == "complaint" else store.mark_bounced
+        await run_in_threadpool(mark, e.email, f"{e.provider} webhook: {e.reason}")
+    return JSONResponse({"suppressed": len(events)})
+
+
 def create_app(
     config: Config,
     store: SubscriberStore,
@@ -326,8 +350,12 @@ def create_app(
     *,
     options: PreferenceOptions | None = None,
     limiter: RateLimiter | None = None,
+    webhook_secret: str | None = None,
 ) -> Starlette:
-    """The ASGI app; the caller owns the store (open and close it around serving)."""
+    """The ASGI app; the caller owns the store (open and close it around serving).
+
+    ``webhook_secret`` (NEWSLETTER_WEBHOOK_SECRET) turns on ``POST /webhooks/{provider}``.
+    """
     web = WebApp(
         config=config,
         store=store,
@@ -351,6 +379,11 @@ def create_app(
         Route("/preferences/{token}", web.preferences, methods=["GET", "POST"]),
         Route("/preferences/{token}/data", partial(_data, web), methods=["GET"]),
         Route("/preferences/{token}/erase", partial(_erase, web), methods=["POST"]),
+        Route(
+            "/webhooks/{provider}",
+            partial(_webhook, web.store, webhook_secret),
+            methods=["POST"],
+        ),
         # The static web archive (`newsletter archive`): the emails' "view in browser" target.
         Mount(
             "/archive",

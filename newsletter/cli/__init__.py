@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli import archive, ingest, preview, subscribers
+from newsletter.cli import archive, ingest, preview, send, subscribers
 from newsletter.cli._app import CliState, new_app
 
 app = new_app(
@@ -37,6 +37,9 @@ app.command("signals")(preview.signals_cmd)
 app.add_typer(subscribers.app, name="subscribers")
 app.command("serve")(subscribers.serve_cmd)
 app.command("archive")(archive.archive_cmd)
+app.command("send")(send.send_cmd)
+app.command("run-week")(send.run_week_cmd)
+app.command("schedule")(send.schedule_cmd)
 
 
 def main() -> None:

@@ -311,10 +311,27 @@ def serve_cmd(
     config = config_of(ctx)
     signer = TokenSigner(secret("secret_key", "to sign confirmation and unsubscribe links"))
     with open_store(config) as db:
-        web_app = create_app(config, SubscriberStore(db), signer, OutboxConfirmationSender(config))
+        web_app = create_app(
+            config,
+            SubscriberStore(db),
+            signer,
+            OutboxConfirmationSender(config),
+            webhook_secret=_optional_webhook_secret(),
+        )
         uvicorn.run(
             web_app,
             host=host or config.web.host,
             port=port if port is not None else config.web.port,
             log_level="info",
         )
+
+
+def _optional_webhook_secret() -> str | None:
+    """NEWSLETTER_WEBHOOK_SECRET when set (turns on /webhooks/{provider}), else None."""
+    from newsletter.config import secret
+    from newsletter.errors import SecretMissingError
+
+    try:
+        return secret("webhook_secret", "to authenticate provider webhooks")
+    except SecretMissingError:
+        return None

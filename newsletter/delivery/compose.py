@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from newsletter.config import Config
 from newsletter.delivery.models import IssueContent, Mailbox, OutgoingMessage, new_message_id
 from newsletter.models import Recipient
@@ -14,14 +16,17 @@ def compose(
     *,
     issue_key: str,
     message_id: str | None = None,
+    merge: Mapping[str, str] | None = None,
 ) -> OutgoingMessage:
     """The message for ``recipient`` (pass the ledger's stored ``message_id`` on a retry).
 
     Sender, Reply-To, List-Id and the mailto unsubscribe come from ``[newsletter]``; the
-    recipient brings the one-click URL and the preferences URL (``%%preferences_url%%``).
+    recipient brings the one-click URL and the preferences URL (``%%preferences_url%%``);
+    ``merge`` adds further per-recipient values (e.g. ``greeting``).
     """
     n = config.newsletter
-    merge = {"preferences_url": recipient.preferences_url} if recipient.preferences_url else {}
+    values = {"preferences_url": recipient.preferences_url} if recipient.preferences_url else {}
+    values.update(merge or {})
     return OutgoingMessage(
         issue_key=issue_key,
         subscriber_id=recipient.subscriber_id,
@@ -33,5 +38,5 @@ def compose(
         unsubscribe_mailto=n.unsubscribe_mailto,
         list_id=n.effective_list_id,
         reply_to=n.reply_to,
-        merge=merge,
+        merge=values,
     )

@@ -180,12 +180,108 @@ def _qp_prefix(raw: bytes) -> tuple[str, int]:
     return "".join(p + _CRLF for p in pieces), offset
 
 
+def _wrap_step(line: str, start: int) -> tuple[str, int]:
+    """One step of ``quoprimime.body_encode``'s soft-break loop: the piece and the next start."""
+    stop = start + _QP_LINE - 1
+    if line[stop - 2] == "=":
+        return line[start : stop - 1], stop - 2
+    if line[stop - 1] == "=":
+        return line[start:stop], stop - 1
+    return line[start:stop] + "=", stop
+
+
+class _Segment:
+    """The static text after a merge tag, QP-translated once, with its wrap runs cached.
+
+    The soft-break loop looks only at ``line[start:start + 75]``, so once it enters a static
+    segment at offset ``d`` the pieces it emits while that window stays inside the segment
+    depend on ``d`` alone: computed once per entry offset (at most 75), then reused.
+    ``last`` marks the line's final segment, whose run ends at the loop's own end.
+    """
+
+    __slots__ = ("_runs", "last", "text")
+
+    def __init__(self, text: str, *, last: bool) -> None:
+        self.text = text
+        self.last = last
+        self._runs: dict[int, tuple[tuple[str, ...], int]] = {}
+
+    def run(self, d: int) -> tuple[tuple[str, ...], int]:
+        found = self._runs.get(d)
+        if found is None:
+            n = len(self.text)
+            bound = n - _QP_LINE - 1 if self.last else n - _QP_LINE + 1
+            pieces: list[str] = []
+            start = d
+            while start <= bound:
+                piece, start = _wrap_step(self.text, start)
+                pieces.append(piece)
+            found = self._runs[d] = (tuple(pieces), start)
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class _Dynamic:
-    """A line holding merge tags: the encoded part before the first tag, the raw rest."""
+    """A line holding merge tags: the encoded part before the first tag, the raw rest.
+
+    ``segments`` is the fast form of ``rest``: the static text before the first tag, then
+    (tag, static text after it) pairs, or None when the line needs the general encoder.
+    """
 
     head: str
     rest: bytes
+    lead: str = ""
+    segments: tuple[tuple[str, _Segment], ...] | None = None
+
+    @classmethod
+    def of(cls, head: str, rest: bytes) -> _Dynamic:
+        pieces = _TAG_B.split(rest)  # static, tag, static, tag, ..., static
+        statics = [p.decode("latin-1").translate(_QP_MAP) for p in pieces[0::2]]
+        tags = [t.decode("ascii") for t in pieces[1::2]]
+        # Each non-final segment must be followed by >= 2 static characters, so the loop's
+        # end test never triggers inside it; a line ending in whitespace has a special case.
+        after = [sum(len(x) for x in statics[i + 1 :]) for i in range(len(statics))]
+        if not statics[-1] or statics[-1][-1] in " \t" or min(after[1:-1], default=2) < 2:
+            return cls(head, rest)
+        segs = tuple(
+            (tag, _Segment(text, last=i == len(tags) - 1))
+            for i, (tag, text) in enumerate(zip(tags, statics[1:], strict=True))
+        )
+        return cls(head, rest, statics[0], segs)
+
+    def encode(self, values: dict[str, bytes]) -> str:
+        """The encoded rest of the line (without the final line break)."""
+        if self.segments is None:
+            rest = _TAG_B.sub(lambda m: values[m.group(1).decode("ascii")], self.rest)
+            return quoprimime.body_encode(rest.decode("latin-1"), _QP_LINE, eol=_CRLF)
+        texts = [self.lead]
+        begins = []
+        pos = len(self.lead)
+        for tag, seg in self.segments:
+            value = values[tag].decode("latin-1").translate(_QP_MAP)
+            texts.append(value)
+            pos += len(value)
+            begins.append(pos)
+            texts.append(seg.text)
+            pos += len(seg.text)
+        line = "".join(texts)
+        laststart = len(line) - 1 - _QP_LINE
+        out: list[str] = []
+        start = 0
+        for (_tag, seg), begin in zip(self.segments, begins, strict=True):
+            while start < begin and start <= laststart:
+                piece, start = _wrap_step(line, start)
+                out.append(piece)
+            if start > laststart:
+                break
+            run, offset = seg.run(start - begin)
+            out.extend(run)
+            start = begin + offset
+        while start <= laststart:
+            piece, start = _wrap_step(line, start)
+            out.append(piece)
+        out.append(line[start:])
+        return _CRLF.join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +304,7 @@ class _Part:
                 pieces.append(_CRLF.join(run) + _CRLF)
                 run = []
             head, offset = _qp_prefix(raw[: m.start()])
-            pieces.append(_Dynamic(head, raw[offset:]))
+            pieces.append(_Dynamic.of(head, raw[offset:]))
         if run:
             pieces.append(_CRLF.join(run) + _CRLF)
         return cls(tuple(pieces), escape)
@@ -218,10 +314,9 @@ class _Part:
             if isinstance(piece, str):
                 yield piece
                 continue
-            rest = _TAG_B.sub(lambda m: values[m.group(1).decode("ascii")], piece.rest)
             yield piece.head
             # values are single-line (OutgoingMessage checks), so this stays one line
-            yield quoprimime.body_encode(rest.decode("latin-1"), _QP_LINE, eol=_CRLF) + _CRLF
+            yield piece.encode(values) + _CRLF
 
 
 @dataclass(frozen=True, slots=True)

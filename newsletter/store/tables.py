@@ -91,3 +91,49 @@ suppressions = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.CheckConstraint(_in("reason", SUPPRESSION_REASONS), name="reason"),
 )
+
+# ---- the send ledger (migration 0002) ------------------------------------------------------
+ISSUE_STATUSES = ("building", "sending", "sent", "failed")
+SEND_STATUSES = ("queued", "sent", "failed", "unknown", "skipped")
+
+#: One row per issue (ISO week key, e.g. ``2026-W48``) and its counts.
+issues = sa.Table(
+    "issues",
+    metadata,
+    sa.Column("issue_key", sa.String(16), primary_key=True),
+    sa.Column("week", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("recipients", sa.Integer, nullable=False, default=0),
+    sa.Column("sent", sa.Integer, nullable=False, default=0),
+    sa.Column("failed", sa.Integer, nullable=False, default=0),
+    sa.Column("unknown", sa.Integer, nullable=False, default=0),
+    sa.Column("skipped", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("frozen_at", UtcDateTime(), nullable=True),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint(_in("status", ISSUE_STATUSES), name="status"),
+)
+
+#: One row per (issue, subscriber): the Message-ID is stored before the first provider call.
+sends = sa.Table(
+    "sends",
+    metadata,
+    sa.Column("issue_key", sa.String(16), nullable=False),
+    sa.Column("subscriber_id", sa.Integer, nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    #: For ``failed`` rows: True when a later run may try again (retries exhausted).
+    sa.Column("retryable", sa.Boolean, nullable=False, default=False),
+    sa.Column("provider", sa.String(32), nullable=True),
+    sa.Column("provider_message_id", sa.Text, nullable=True),
+    sa.Column("message_id", sa.String(255), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("issue_key", "subscriber_id"),
+    sa.CheckConstraint(_in("status", SEND_STATUSES), name="status"),
+)
+sa.Index(None, sends.c.issue_key, sends.c.status)

@@ -1,0 +1,282 @@
+"""`newsletter send`, `newsletter run-week` and `newsletter schedule`."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from newsletter.cli._app import config_of, console, err_console, week_option
+from newsletter.config import Config
+from newsletter.errors import GuardError
+from newsletter.guards import explicit_week_warning
+from newsletter.ledger import SendLedger
+from newsletter.schedule import issue_week
+from newsletter.sending import (
+    DEV_KEY_NOTE,
+    DryRunReport,
+    SendReport,
+    dry_run,
+    prepare_issue,
+    scheduled_week,
+    send_issue,
+    send_signer,
+    send_test_copy,
+)
+from newsletter.snapshots import iso_week_key
+from newsletter.store import open_store
+from newsletter.subscribers import SubscriberStore
+
+#: Exit code of a run that left messages to send (retryable, unknown or stopped).
+INCOMPLETE_EXIT = 3
+
+
+def _warn(text: str) -> None:
+    err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _graceful_sigterm() -> Iterator[threading.Event]:
+    """SIGTERM sets the returned event: the send finishes the calls in flight and stops."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """A Rich progress bar (rate and ETA) on stderr, fed by the send callbacks."""
+    bar = Progress(
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+    )
+    task = bar.add_task("send", total=None, rate="")
+    done = [0]
+    started = [0.0]
+    lock = threading.Lock()
+
+    def planned(n: int) -> None:
+        bar.start()
+        bar.update(task, total=n)
+        started[0] = bar.get_time()
+
+    def advance(n: int) -> None:
+        with lock:
+            done[0] += n
+            elapsed = max(bar.get_time() - started[0], 1e-6)
+            bar.update(task, advance=n, rate=f"{done[0] / elapsed:,.0f} msg/s")
+
+    try:
+        yield advance, planned
+    finally:
+        bar.stop()
+
+
+def _summary(report: SendReport) -> Table:
+    t = Table(title=f"{report.issue_key} via {report.provider}: {report.subject}")
+    t.add_column("outcome")
+    t.add_column("this run", justify="right")
+    t.add_column("issue total", justify="right")
+    led = report.ledger
+    t.add_row("sent", f"{report.sent:,}", f"{led.sent:,}")
+    failed = sum(report.failed.values())
+    t.add_row("failed", f"{failed:,}", f"{led.failed + led.retryable:,}")
+    for reason, n in report.failed.most_common(8):
+        t.add_row(f"  {reason}", f"{n:,}", "")
+    t.add_row(
+        "unknown (resent next run, same Message-ID)", f"{report.unknown:,}", f"{led.unknown:,}"
+    )
+    t.add_row("skipped (unsubscribed meanwhile)", f"{report.skipped:,}", f"{led.skipped:,}")
+    t.add_row("left to send", "", f"{led.remaining:,}")
+    t.add_row("duration", f"{report.duration:.1f} s ({report.rate:,.0f} msg/s)", "")
+    return t
+
+
+def _finish(report: SendReport) -> None:
+    if report.already_sent:
+        console.print(
+            f"issue {report.issue_key} was already sent ({report.ledger.sent:,} sent): "
+            "nothing to do",
+            highlight=False,
+        )
+        return
+    console.print(_summary(report))
+    if report.stopped or not report.complete:
+        why = report.stopped or f"{report.ledger.remaining:,} message(s) left to send"
+        err_console.print(
+            f"[bold yellow]incomplete:[/] {why}; run the same command again to finish "
+            "(messages already sent are never sent again)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(INCOMPLETE_EXIT)
+    console.print(f"issue {report.issue_key} is complete", highlight=False)
+
+
+def send_cmd(
+    ctx: typer.Context,
+    *,
+    week: Annotated[
+        str | None,
+        typer.Option("--week", help="Week to send (YYYY-MM-DD). Default: this week's issue."),
+    ] = None,
+    dry: Annotated[
+        bool, typer.Option("--dry-run", help="Build and check every message; send nothing.")
+    ] = False,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Send one [TEST] copy to this address (ledger untouched)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Send at most N messages this run.")
+    ] = None,
+    catch_up: Annotated[
+        bool,
+        typer.Option("--catch-up", help="Same as `newsletter run-week` (for cron backstops)."),
+    ] = False,
+) -> None:
+    """Send an issue to every active subscriber, through the send ledger.
+
+    Without --week, sends this week's issue and refuses a missing or stale snapshot; an
+    explicit earlier --week is sent with a warning. A re-run sends only what is not sent
+    yet (after a crash, a kill, or retryable failures). SIGTERM stops after the messages in
+    flight are recorded.
+
+    Example: [bold]newsletter send --week 2026-11-23 --dry-run[/]
+    """
+    if catch_up:
+        if week or dry or to or limit:
+            raise GuardError("--catch-up runs this week's whole job; it takes no other option")
+        run_week_cmd(ctx)
+        return
+    config = config_of(ctx)
+    now = datetime.now(config.schedule.zone)
+    chosen = week_option(week)
+    if chosen is None:
+        chosen = scheduled_week(config, now)
+    else:
+        note = explicit_week_warning(chosen, issue_week(now, config.schedule))
+        if note:
+            _warn(note)
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        done = SendLedger(db).issue(iso_week_key(chosen))
+        if done is not None and done.status == "sent" and not (dry or to):
+            report = SendReport(done.issue_key, done.subject, done.status, already_sent=True)
+            report.ledger = SendLedger(db).counts(done.issue_key)
+            _finish(report)
+            return
+        signer, dev = send_signer(config, dry_run=dry)
+        if dev and not dry:
+            _warn(DEV_KEY_NOTE)
+        prepared = prepare_issue(config, chosen)
+        if to:
+            result = send_test_copy(config, prepared, store, signer, to)
+            console.print(
+                f"test copy of {prepared.issue_key} to {result.email}: {result.status.value}"
+                + (f" ({result.reason})" if result.reason else ""),
+                highlight=False,
+            )
+            if result.status.value != "sent":
+                raise typer.Exit(1)
+            return
+        recipients = store.active_recipients(signer, config.newsletter.base_url)
+        if dry:
+            _print_dry_run(dry_run(prepared, store, recipients))
+            return
+        with _graceful_sigterm() as stop, _progress() as (advance, planned):
+            report = send_issue(
+                config,
+                prepared,
+                store,
+                recipients,
+                limit=limit,
+                stop=stop,
+                progress=advance,
+                on_planned=planned,
+            )
+    _finish(report)
+
+
+def _print_dry_run(d: DryRunReport) -> None:
+    status = d.issue_status or "not started"
+    console.print(
+        f"dry run of {d.issue_key} ({status}): {d.would_send:,} message(s) would be sent, "
+        f"{d.variants} variant(s), {d.total_bytes / 1e6:,.1f} MB; subject: {d.subject}\n"
+        "nothing was sent or recorded",
+        highlight=False,
+    )
+
+
+def run_week_cmd(ctx: typer.Context) -> None:
+    """Do this week's whole job once: guards, signals, render, compliance, send.
+
+    Idempotent, for cron, systemd timers or Kubernetes CronJobs: exits at once when this
+    week's issue is already sent, resumes a half-done send, refuses a missing or stale
+    snapshot. Exit code 3 means messages are left to retry (run it again later).
+
+    Example: [bold]newsletter --config /etc/newsletter/config.toml run-week[/]
+    """
+    from newsletter.jobs import run_week_once
+
+    config = config_of(ctx)
+    with _graceful_sigterm() as stop, _progress() as (advance, planned):
+        report = run_week_once(config, warn=_warn, stop=stop, progress=advance, on_planned=planned)
+    _finish(report)
+
+
+def schedule_cmd(ctx: typer.Context) -> None:
+    """Run the weekly schedule in the foreground (APScheduler, persistent job store).
+
+    Fires `run-week` at \\[schedule] day/time in \\[schedule] timezone, catches up at start
+    when this week's issue was due within the grace window, stops cleanly on SIGTERM.
+    Run exactly one scheduler per database.
+
+    Example: [bold]newsletter --config config.toml schedule[/]
+    """
+    import logging
+
+    from newsletter.schedule import run_forever
+
+    config: Config = config_of(ctx)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    s = config.schedule
+    console.print(
+        f"scheduling the weekly issue every {s.day} at {s.time} ({s.timezone}); Ctrl-C to stop",
+        highlight=False,
+    )
+    run_forever(config, kwargs={"config_path": str(config.path) if config.path else None})

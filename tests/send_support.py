@@ -1,0 +1,71 @@
+"""Shared builders for the send tests: a config on the bundled snapshots, subscribers."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from newsletter.config import Config, parse_config
+from newsletter.models import Preferences
+from newsletter.store import open_store
+from newsletter.subscribers import SubscriberStore
+from tests.conftest import REPO
+
+WEEK = date(2026, 11, 23)
+POSTAL = "AI Jobs Weekly, 548 Market St #12345, San Francisco, CA 94104"
+
+
+def send_config(tmp_path: Path, **delivery: Any) -> Config:
+    return parse_config(
+        {
+            "newsletter": {
+                "postal_address": POSTAL,
+                "base_url": "https://news.example.com",
+                "from_address": "issues@news.example.com",
+                "reply_to": "editor@news.example.com",
+                "unsubscribe_mailto": "unsubscribe@news.example.com",
+            },
+            "data": {"snapshots_dir": str(REPO / "snapshots"), "state_dir": str(tmp_path)},
+            "database": {"url": f"sqlite:///{tmp_path / 'newsletter.db'}"},
+            "delivery": {"outbox_dir": str(tmp_path / "outbox"), "max_attempts": 3} | delivery,
+        }
+    )
+
+
+PEOPLE = [
+    ("ann@example.org", "Ann O'Neil <&>", Preferences()),
+    ("bo@example.org", None, Preferences(metros=("Seattle",))),
+    ("cy@example.org", "Cy Young", Preferences(seniority=("senior",))),
+]
+
+
+def add_subscribers(config: Config, n: int) -> None:
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        for i in range(n):
+            mail, name, prefs = PEOPLE[i % len(PEOPLE)]
+            local, domain = mail.split("@")
+            store.add(f"{local}{i}@{domain}", name=name, preferences=prefs)
+
+
+def parse(raw: bytes) -> EmailMessage:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def parts(msg: EmailMessage) -> tuple[str, str]:
+    """(text, html) of a multipart/alternative message, checking their order."""
+    assert msg.get_content_type() == "multipart/alternative"
+    text_part, html_part = msg.iter_parts()
+    assert text_part.get_content_type() == "text/plain"
+    assert html_part.get_content_type() == "text/html"
+    assert isinstance(text_part, EmailMessage) and isinstance(html_part, EmailMessage)
+    return (
+        text_part.get_content().replace("\r\n", "\n"),
+        html_part.get_content().replace("\r\n", "\n"),
+    )

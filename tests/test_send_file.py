@@ -1,0 +1,70 @@
+"""The file outbox is exactly-once even across the kill window: one file per (issue,
+subscriber), named by the ledger's Message-ID and written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from newsletter.errors import ComplianceError, DeliveryError
+from newsletter.ledger import SendLedger
+from newsletter.sending import prepare_issue, send_issue, send_signer
+from newsletter.store import open_store
+from newsletter.store.tables import sends
+from newsletter.subscribers import SubscriberStore
+from tests.send_support import WEEK, add_subscribers, send_config
+
+
+def test_resend_after_the_kill_window_rewrites_the_same_file(tmp_path: Path) -> None:
+    config = send_config(tmp_path)
+    add_subscribers(config, 6)
+    prepared = prepare_issue(config, WEEK)
+    outbox = config.delivery.outbox_dir / prepared.issue_key
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        signer, dev = send_signer(config)
+        assert dev  # the file provider may use the development key (demo)
+        recipients = store.active_recipients(signer, config.newsletter.base_url)
+        assert send_issue(config, prepared, store, recipients).sent == 6
+        files = sorted(outbox.iterdir())
+        before = {p.name: p.read_bytes() for p in files}
+        # as if a kill landed after two files were written but before their commits
+        with db.write() as conn:
+            conn.execute(sa.update(sends).where(sends.c.subscriber_id <= 2).values(status="queued"))
+            conn.execute(sa.text("UPDATE issues SET status = 'sending'"))
+        again = send_issue(config, prepared, store, recipients)
+        assert (again.sent, again.complete) == (2, True)
+    after = sorted(outbox.iterdir())
+    assert [p.name for p in after] == [p.name for p in files]  # no second file for anyone
+    assert len(after) == 6 and all(p.suffix == ".eml" for p in after)
+    assert before.keys() == {p.name for p in after}
+
+
+def test_an_unwritable_outbox_stops_with_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    config = send_config(tmp_path, outbox_dir=str(blocker))
+    add_subscribers(config, 2)
+    prepared = prepare_issue(config, WEEK)
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        signer, _dev = send_signer(config)
+        recipients = store.active_recipients(signer, config.newsletter.base_url)
+        with pytest.raises(DeliveryError, match="the send stopped"):
+            send_issue(config, prepared, store, recipients)
+        ledger = SendLedger(db)
+        issue = ledger.issue(prepared.issue_key)
+        assert issue is not None and issue.status == "failed"
+        assert ledger.counts(prepared.issue_key).queued == 2  # nothing marked sent
+
+
+def test_compliance_is_checked_even_with_no_subscribers(tmp_path: Path) -> None:
+    config = send_config(tmp_path, outbox_dir=str(tmp_path / "outbox"))
+    bad = config.model_copy(
+        update={"newsletter": config.newsletter.model_copy(update={"postal_address": ""})}
+    )
+    prepared = prepare_issue(bad, WEEK)
+    with open_store(bad) as db, pytest.raises(ComplianceError, match="postal address"):
+        send_issue(bad, prepared, SubscriberStore(db), [])

@@ -1,0 +1,119 @@
+"""Kill a real `newsletter send` mid-run (SIGKILL, SIGTERM), re-run: no one skipped, no one
+mailed two different messages. Raw duplicates (the same Message-ID delivered twice because the
+kill landed between the server's 250 and the ledger commit) are counted: at most one per kill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsletter.config import load_config
+from newsletter.ledger import SendLedger
+from newsletter.store import open_store
+from tests.conftest import REPO
+from tests.delivery_support import Handler, Received, smtp_server
+from tests.send_support import POSTAL, add_subscribers, parse
+
+N = 90
+
+
+@dataclass
+class Slow(Handler):
+    """Takes a little time per message (before accepting), so kills land mid-run."""
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any
+    ) -> str:
+        await asyncio.sleep(0.015)
+        self.received.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
+        )
+        return f"250 2.0.0 Ok: queued as Q{len(self.received)}"
+
+
+def _config_file(tmp_path: Path, port: int) -> Path:
+    p = tmp_path / "config.toml"
+    p.write_text(
+        f'[newsletter]\npostal_address = "{POSTAL}"\nbase_url = "https://news.example.com"\n'
+        f'[data]\nsnapshots_dir = "{REPO / "snapshots"}"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "newsletter.db"}"\n'
+        f'[delivery]\nprovider = "smtp"\nconcurrency = 1\n'
+        f'[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\n',
+        encoding="utf-8",
+    )
+    return p
+
+
+def _start(cfg: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NEWSLETTER_SECRET_KEY": "kill-test-secret"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "--config", str(cfg), "send", "--week", "2026-11-23"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=cfg.parent,
+    )
+
+
+def _interrupt(proc: subprocess.Popen[bytes], handler: Slow, at: int, sig: int) -> None:
+    deadline = time.monotonic() + 20
+    while len(handler.received) < at:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "the send did not progress"
+        time.sleep(0.002)
+    proc.send_signal(sig)
+    proc.communicate(timeout=20)  # waits and closes the pipe
+
+
+def _check(cfg: Path, handler: Slow) -> int:
+    """Everyone got the issue, each under one Message-ID; returns the raw duplicate count."""
+    ids: dict[str, list[str]] = defaultdict(list)
+    for r in handler.received:
+        ids[r.rcpt_tos[0]].append(parse(r.content)["Message-ID"])
+    config = load_config(cfg)
+    with open_store(config) as db:
+        rows = SendLedger(db).rows("2026-W48")
+    assert len(rows) == N and {r["status"] for r in rows} == {"sent"}
+    assert set(ids) == {str(r["email"]) for r in rows}
+    for r in rows:
+        assert set(ids[str(r["email"])]) == {r["message_id"]}, "two different messages"
+    return sum(len(v) - 1 for v in ids.values())
+
+
+def _run(tmp_path: Path, sig: int, kills: int) -> tuple[int, list[int]]:
+    handler = Slow()
+    with smtp_server(handler) as (_host, port):
+        cfg = _config_file(tmp_path, port)
+        add_subscribers(load_config(cfg), N)
+        codes = []
+        for k in range(kills):
+            proc = _start(cfg)
+            _interrupt(proc, handler, len(handler.received) + 15 + 5 * k, sig)
+            codes.append(proc.returncode)
+        final = _start(cfg)
+        _out, err = final.communicate(timeout=60)
+        assert final.returncode == 0, err.decode()
+        return _check(cfg, handler), codes
+
+
+def test_sigkill_mid_run_then_rerun_completes_without_skips(tmp_path: Path) -> None:
+    kills = 3
+    duplicates, codes = _run(tmp_path, signal.SIGKILL, kills)
+    assert codes == [-signal.SIGKILL] * kills
+    print(f"raw duplicates after {kills} SIGKILLs: {duplicates}")
+    assert duplicates <= kills
+
+
+def test_sigterm_stops_gracefully_and_is_exactly_once(tmp_path: Path) -> None:
+    duplicates, codes = _run(tmp_path, signal.SIGTERM, 2)
+    assert codes == [3, 3]  # incomplete: run again
+    assert duplicates == 0

@@ -1,0 +1,166 @@
+"""The real weekly job (newsletter.jobs:run_scheduled) under the scheduler, and the CLI."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.config import load_config
+from newsletter.ledger import SendLedger
+from newsletter.schedule import build_scheduler, issue_week
+from newsletter.snapshots import iso_week_key, snapshot_path
+from newsletter.store import open_store
+from tests.conftest import REPO
+from tests.send_support import POSTAL, add_subscribers
+
+
+def _setup(tmp_path: Path, now: datetime, *, fresh: bool = True) -> Path:
+    """A config whose snapshots hold this week's (and last week's) data; 3 subscribers."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    due = max(now - timedelta(minutes=5), midnight)  # due today, already past
+    snaps = tmp_path / "snapshots"
+    snaps.mkdir()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[newsletter]\npostal_address = "{POSTAL}"\nbase_url = "https://news.example.com"\n'
+        f'[data]\nsnapshots_dir = "snapshots"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "newsletter.db"}"\n'
+        f'[delivery]\noutbox_dir = "outbox"\n'
+        f'[schedule]\nday = "{due.strftime("%a").lower()}"\ntime = {due.strftime("%H:%M:%S")}\n'
+        f'timezone = "UTC"\n',
+        encoding="utf-8",
+    )
+    config = load_config(cfg)
+    week = issue_week(now, config.schedule)
+    if fresh:
+        shutil.copy(REPO / "snapshots" / "2026-11-23.parquet", snapshot_path(snaps, week))
+    shutil.copy(
+        REPO / "snapshots" / "2026-11-16.parquet", snapshot_path(snaps, week - timedelta(7))
+    )
+    add_subscribers(config, 3)
+    return cfg
+
+
+def _outbox(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "outbox").rglob("*.eml"))
+
+
+def test_scheduled_job_catches_up_once_then_is_a_no_op(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    cfg = _setup(tmp_path, now)
+    config = load_config(cfg)
+    key = iso_week_key(issue_week(now, config.schedule))
+    finished = []
+    for _start in range(2):
+        done = threading.Event()
+        events: list[JobExecutionEvent] = []
+
+        def seen(
+            event: JobExecutionEvent,
+            events: list[JobExecutionEvent] = events,
+            done: threading.Event = done,
+        ) -> None:
+            events.append(event)
+            done.set()
+
+        sched = build_scheduler(config, kwargs={"config_path": str(cfg)}, blocking=False)
+        sched.add_listener(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        sched.start()
+        try:
+            assert done.wait(30), "the catch-up run did not happen"
+        finally:
+            sched.shutdown(wait=True)
+        assert [e.exception for e in events] == [None]
+        assert len(_outbox(tmp_path)) == 3  # the second start sent nothing more
+        with open_store(config) as db:
+            issue = SendLedger(db).issue(key)
+        assert issue is not None and issue.status == "sent" and issue.sent == 3
+        finished.append(issue.finished_at)
+    assert finished[0] == finished[1]
+
+
+def test_run_week_refuses_a_missing_snapshot_and_send_dry_run_sends_nothing(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    cfg = _setup(tmp_path, now, fresh=False)
+    runner = CliRunner()
+    r = runner.invoke(app, ["--config", str(cfg), "run-week"])
+    assert r.exit_code != 0 and "refusing to send: no snapshot for this week" in r.output
+    week = issue_week(now, load_config(cfg).schedule) - timedelta(7)
+    r = runner.invoke(app, ["--config", str(cfg), "send", "--week", week.isoformat(), "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert "3 message(s) would be sent" in r.output and "an earlier week" in r.output
+    assert _outbox(tmp_path) == []
+    r = runner.invoke(
+        app, ["--config", str(cfg), "send", "--week", week.isoformat(), "--to", "me@example.net"]
+    )
+    assert r.exit_code == 0, r.output
+    (copy,) = _outbox(tmp_path)
+    assert "[TEST]" in copy.read_text() and "me@example.net" in copy.read_text()
+    with open_store(load_config(cfg)) as db:
+        assert SendLedger(db).issue(iso_week_key(week)) is None  # --to never touches the ledger
+
+
+def test_send_refuses_when_the_postal_address_is_missing(tmp_path: Path) -> None:
+    cfg = _setup(tmp_path, datetime.now(UTC))
+    cfg.write_text(cfg.read_text().replace(POSTAL, ""), encoding="utf-8")
+    r = CliRunner().invoke(app, ["--config", str(cfg), "send", "--week", "2026-11-16"])
+    assert r.exit_code != 0 and "postal address" in r.output and "nothing was sent" in r.output
+    assert _outbox(tmp_path) == []
+
+
+def test_send_catch_up_is_run_week_and_exits_at_once_when_sent(tmp_path: Path) -> None:
+    cfg = _setup(tmp_path, datetime.now(UTC))
+    runner = CliRunner()
+    r = runner.invoke(app, ["--config", str(cfg), "send", "--catch-up"])
+    assert r.exit_code == 0, r.output
+    assert "complete" in r.output and "development key" in r.output
+    assert len(_outbox(tmp_path)) == 3
+    r = runner.invoke(app, ["--config", str(cfg), "run-week"])
+    assert r.exit_code == 0 and "already sent (3 sent): nothing to do" in r.output
+    r = runner.invoke(app, ["--config", str(cfg), "send", "--catch-up", "--limit", "1"])
+    assert r.exit_code != 0 and "takes no other option" in r.output
+    assert len(_outbox(tmp_path)) == 3
+
+
+def test_schedule_command_catches_up_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    now = datetime.now(UTC)
+    cfg = _setup(tmp_path, now)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "--config", str(cfg), "schedule"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != "NEWSLETTER_SECRET_KEY"},
+    )
+    try:
+        config = load_config(cfg)
+        key = iso_week_key(issue_week(now, config.schedule))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[1].decode()
+            with open_store(config) as db:
+                issue = SendLedger(db).issue(key)
+            if issue is not None and issue.status == "sent":
+                break
+            time.sleep(0.1)
+        assert len(_outbox(tmp_path)) == 3
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert b"scheduling the weekly issue" in out
+    assert issue is not None and issue.status == "sent" and issue.sent == 3

@@ -1,0 +1,222 @@
+"""The whole send path over a real loopback SMTP server (aiosmtpd) and a real SQLite ledger."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsletter.config import Config
+from newsletter.delivery import Backoff, get_sender
+from newsletter.delivery.base import Sender
+from newsletter.errors import ProviderError
+from newsletter.ledger import SendLedger
+from newsletter.sending import PreparedIssue, SendReport, prepare_issue, send_issue, send_signer
+from newsletter.store import open_store
+from newsletter.subscribers import SubscriberStore
+from tests.delivery_support import Handler, smtp_server
+from tests.send_support import POSTAL, WEEK, add_subscribers, parse, parts, send_config
+
+KEY = "2026-W48"
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "test-secret-key-for-real-sends")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> PreparedIssue:
+    return prepare_issue(send_config(tmp_path_factory.mktemp("prep")), WEEK)
+
+
+def _config(tmp_path: Path, port: int, **delivery: Any) -> Config:
+    smtp = {"host": "127.0.0.1", "port": port}
+    return send_config(tmp_path, provider="smtp", smtp=smtp, **delivery)
+
+
+def _send(config: Config, prepared: PreparedIssue, **kw: Any) -> SendReport:
+    def factory() -> Sender[Any, Any]:
+        return get_sender(config, backoff=Backoff(initial=0.01, maximum=0.02, jitter=0))
+
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        signer, dev = send_signer(config)
+        assert not dev
+        recipients = store.active_recipients(signer, config.newsletter.base_url)
+        return send_issue(config, prepared, store, recipients, sender_factory=factory, **kw)
+
+
+def _rows(config: Config) -> dict[str, dict[str, Any]]:
+    with open_store(config) as db:
+        return {str(r["email"]): r for r in SendLedger(db).rows(KEY)}
+
+
+def test_n_subscribers_n_messages_every_header_and_part(
+    tmp_path: Path, prepared: PreparedIssue
+) -> None:
+    handler = Handler()
+    with smtp_server(handler) as (_host, port):
+        config = _config(tmp_path, port, concurrency=2)
+        add_subscribers(config, 12)
+        report = _send(config, prepared)
+        assert (report.sent, report.complete) == (12, True)
+        assert len(handler.received) == 12
+        rows = _rows(config)
+        for got in handler.received:
+            (rcpt,) = got.rcpt_tos
+            msg = parse(got.content)
+            row = rows[rcpt]
+            assert row["status"] == "sent" and row["provider"] == "smtp"
+            assert str(row["provider_message_id"]).startswith("2.0.0 Ok: queued as")
+            assert msg["Message-ID"] == row["message_id"]
+            assert re.fullmatch(r"<[^@>]+@news\.example\.com>", msg["Message-ID"])
+            assert msg["From"] == "AI Jobs Weekly <issues@news.example.com>"
+            assert parseaddr(msg["To"])[1] == rcpt
+            assert msg["Subject"] == prepared.subject
+            assert msg["Date"] and msg["Reply-To"] == "editor@news.example.com"
+            assert msg["List-Id"] == "AI Jobs Weekly <weekly.news.example.com>"
+            unsub, mailto = re.findall(r"<([^>]+)>", msg["List-Unsubscribe"])
+            assert unsub.startswith("https://news.example.com/unsubscribe/")
+            assert mailto == "mailto:unsubscribe@news.example.com"
+            assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            text, html = parts(msg)
+            assert unsub in text and unsub in html.replace("&amp;", "&")
+            assert POSTAL in text
+        assert report.ledger.sent == 12
+        # a re-run sends nothing more
+        again = _send(config, prepared)
+        assert again.already_sent and len(handler.received) == 12
+
+
+@dataclass
+class Flaky(Handler):
+    """4xx once for 'bo' addresses, 5xx always for 'cy', 4xx always for 'ann1@'."""
+
+    seen: Counter[str] = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        self.seen = Counter()
+
+        def reply(addr: str) -> str | None:
+            self.seen[addr] += 1
+            if addr.startswith("cy"):
+                return "550 5.1.1 no such user"
+            if addr.startswith("bo") and self.seen[addr] == 1:
+                return "451 4.7.1 greylisted, try again"
+            if addr == "ann3@example.org" and self.blocking:
+                return "452 4.2.2 mailbox full"
+            return None
+
+        self.rcpt_reply = reply
+
+    blocking: bool = True
+
+
+def test_4xx_retried_5xx_bounced_and_suppressed_rerun_finishes(
+    tmp_path: Path, prepared: PreparedIssue
+) -> None:
+    handler = Flaky()
+    with smtp_server(handler) as (_host, port):
+        config = _config(tmp_path, port)
+        add_subscribers(config, 6)  # ann0 bo1 cy2 ann3 bo4 cy5
+        report = _send(config, prepared)
+        rows = _rows(config)
+        delivered = sorted(r.rcpt_tos[0] for r in handler.received)
+        assert delivered == ["ann0@example.org", "bo1@example.org", "bo4@example.org"]
+        assert rows["bo1@example.org"]["attempts"] == 2  # 451 once, then accepted
+        for cy in ("cy2@example.org", "cy5@example.org"):
+            assert rows[cy]["status"] == "failed" and not rows[cy]["retryable"]
+            assert "550" in str(rows[cy]["last_error"])
+        full = rows["ann3@example.org"]
+        assert (full["status"], full["retryable"], full["attempts"]) == ("failed", True, 3)
+        assert report.retryable == 1 and not report.complete
+        assert sum(n for k, n in report.failed.items() if k.startswith("permanent")) == 2
+        with open_store(config) as db:
+            store = SubscriberStore(db)
+            assert store.get("cy2@example.org").status == "bounced"
+            assert store.is_suppressed("cy5@example.org")
+        # next run: the mailbox has room again; only the retryable row is sent
+        handler.blocking = False
+        again = _send(config, prepared)
+        assert (again.sent, again.complete) == (1, True)
+        assert len(handler.received) == 4
+        assert _rows(config)["ann3@example.org"]["message_id"] == full["message_id"]
+        assert _send(config, prepared).already_sent
+        assert len(handler.received) == 4
+
+
+def test_unknown_outcome_is_resent_next_run_with_the_same_message_id(
+    tmp_path: Path, prepared: PreparedIssue
+) -> None:
+    handler = Handler(vanish_on_data=frozenset({"bo1@example.org"}))
+    with smtp_server(handler) as (_host, port):
+        config = _config(tmp_path, port)
+        add_subscribers(config, 3)
+        report = _send(config, prepared)
+        assert (report.sent, report.unknown, report.complete) == (2, 1, False)
+        row = _rows(config)["bo1@example.org"]
+        assert row["status"] == "unknown" and "unknown" in str(row["last_error"])
+        handler.vanish_on_data = frozenset()
+        assert _send(config, prepared).complete
+        ids = [
+            parse(r.content)["Message-ID"]
+            for r in handler.received
+            if r.rcpt_tos == ["bo1@example.org"]
+        ]
+        assert len(ids) == 2 and ids[0] == ids[1] == row["message_id"]
+
+
+def test_unsubscribed_after_freeze_is_skipped_not_mailed(
+    tmp_path: Path, prepared: PreparedIssue
+) -> None:
+    handler = Handler()
+    with smtp_server(handler) as (_host, port):
+        config = _config(tmp_path, port)
+        add_subscribers(config, 5)
+        first = _send(config, prepared, limit=2)
+        assert (first.sent, first.ledger.queued) == (2, 3)
+        with open_store(config) as db:
+            SubscriberStore(db).unsubscribe("ann3@example.org")
+        rest = _send(config, prepared)
+        assert (rest.sent, rest.skipped, rest.complete) == (2, 1, True)
+        assert "ann3@example.org" not in [r.rcpt_tos[0] for r in handler.received]
+        assert _rows(config)["ann3@example.org"]["status"] == "skipped"
+
+
+@dataclass
+class RefusesSender(Handler):
+    """Accepts two messages, then refuses the envelope sender (an account-level failure)."""
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        if len(self.received) >= 2:
+            return "550 5.7.1 sender not allowed"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+def test_provider_error_stops_the_run_after_recording_outcomes(
+    tmp_path: Path, prepared: PreparedIssue
+) -> None:
+    handler = RefusesSender()
+    with smtp_server(handler) as (_host, port):
+        config = _config(tmp_path, port)
+        add_subscribers(config, 5)
+        with pytest.raises(ProviderError, match="refused"):
+            _send(config, prepared)
+        rows = _rows(config)
+        assert sorted(r["status"] for r in rows.values()) == ["queued"] * 3 + ["sent"] * 2
+        with open_store(config) as db:
+            issue = SendLedger(db).issue(KEY)
+            assert (
+                issue is not None
+                and issue.status == "failed"
+                and "refused" in str(issue.last_error)
+            )

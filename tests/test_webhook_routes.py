@@ -1,0 +1,74 @@
+"""Provider bounce/complaint webhooks over real HTTP feed the suppression list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from newsletter.config import DEV_SECRET_KEY, Config
+from newsletter.confirmation import OutboxConfirmationSender
+from newsletter.store import open_store
+from newsletter.subscribers import SubscriberStore
+from newsletter.tokens import TokenSigner
+from newsletter.web import create_app
+
+SECRET = "hook-secret-123"
+
+
+@pytest.fixture
+def store(config: Config) -> Iterator[SubscriberStore]:
+    with open_store(config) as db:
+        yield SubscriberStore(db)
+
+
+def _client(
+    config: Config, store: SubscriberStore, serve: Callable[[Any], str], secret: str | None
+) -> httpx.Client:
+    app = create_app(
+        config,
+        store,
+        TokenSigner(DEV_SECRET_KEY),
+        OutboxConfirmationSender(config),
+        webhook_secret=secret,
+    )
+    return httpx.Client(base_url=serve(app), timeout=10)
+
+
+def test_bounce_and_complaint_webhooks_suppress(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    store.add("gone@example.org")
+    store.add("angry@example.org")
+    with _client(config, store, serve_app, SECRET) as site:
+        bounce = {"RecordType": "Bounce", "Type": "HardBounce", "Email": "gone@example.org",
+                  "Description": "mailbox does not exist"}  # fmt: skip
+        r = site.post("/webhooks/postmark", params={"token": SECRET}, json=bounce)
+        assert r.status_code == 200 and r.json() == {"suppressed": 1}
+        events = [{"email": "angry@example.org", "event": "spamreport"},
+                  {"email": "x@example.org", "event": "delivered"}]  # fmt: skip
+        r = site.post("/webhooks/sendgrid", auth=("hooks", SECRET), json=events)
+        assert r.status_code == 200 and r.json() == {"suppressed": 1}
+        # wrong secret: refused, nothing changes
+        r = site.post(
+            "/webhooks/postmark", params={"token": "nope"}, json=bounce | {"Email": "z@example.org"}
+        )
+        assert r.status_code == 401
+        assert (
+            site.post("/webhooks/postmark", params={"token": SECRET}, content=b"{").status_code
+            == 400
+        )
+    assert store.get("gone@example.org").status == "bounced"
+    assert store.get("angry@example.org").status == "complained"
+    assert store.is_suppressed("gone@example.org") and store.is_suppressed("angry@example.org")
+    assert not store.is_suppressed("z@example.org")
+
+
+def test_webhooks_off_without_a_secret(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    with _client(config, store, serve_app, None) as site:
+        r = site.post("/webhooks/postmark", json={"RecordType": "Bounce"})
+        assert r.status_code == 404
