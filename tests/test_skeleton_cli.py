@@ -77,3 +77,17 @@ def test_missing_config_key_named(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "delivery.smtp.security" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_error_text_with_brackets_is_printed_verbatim(tmp_path: Path) -> None:
+    """Rich markup must not eat parts of an error message such as `[ingest.columns]`."""
+    raw = tmp_path / "no-title.csv"
+    raw.write_text("a,b\n1,2\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "ingest", str(raw), "--week", "2026-11-23",
+         "--snapshots", str(tmp_path / "snaps")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "[ingest.columns]" in proc.stderr
+    assert not (tmp_path / "snaps").exists()

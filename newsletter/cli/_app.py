@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from newsletter.config import Config, load_config
@@ -26,7 +27,9 @@ class ErrorHandlingGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except NewsletterError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(exc.exit_code) from None
 
 

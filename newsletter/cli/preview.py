@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from newsletter.cli._app import config_of, console, err_console, week_option
 from newsletter.cli.signals_table import signals_tables
@@ -88,13 +89,13 @@ def preview_cmd(
         f"(vs {signals.previous_week.isoformat() if signals.previous_week else 'no earlier week'})"
         + (f", as {subscriber}" if subscriber else "")
     )
-    console.print(f"text: {text_path}", highlight=False)
+    console.print(f"text: {escape(str(text_path))}", highlight=False)
     if screenshot:
         try:
             for png in screenshots(html_path):
                 console.print(f"screenshot: {png}", highlight=False)
         except BrowserUnavailableError as exc:
-            err_console.print(f"screenshots skipped: {exc}", highlight=False)
+            err_console.print(f"screenshots skipped: {escape(str(exc))}", highlight=False)
     typer.echo(str(html_path))
 
 

@@ -138,7 +138,7 @@ def _finish(report: SendReport) -> None:
     if report.stopped or not report.complete:
         why = report.stopped or f"{report.ledger.remaining:,} message(s) left to send"
         err_console.print(
-            f"[bold yellow]incomplete:[/] {why}; run the same command again to finish "
+            f"[bold yellow]incomplete:[/] {escape(why)}; run the same command again to finish "
             "(messages already sent are never sent again)",
             highlight=False,
             soft_wrap=True,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, cast
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -261,7 +262,7 @@ def import_cmd(
         console.print(line, highlight=False, soft_wrap=True)
     if dry_run:
         for r in report.invalid[:10]:
-            console.print(f"  line {r.line}: {r.reason}", highlight=False, soft_wrap=True)
+            console.print(f"  line {r.line}: {escape(r.reason)}", highlight=False, soft_wrap=True)
 
 
 @app.command("export")
