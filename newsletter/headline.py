@@ -160,9 +160,7 @@ def _falling_clause(signals: Signals, f: Formatter, first: bool = False) -> list
 def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
     pay = signals.pay
     if pay.median is None and pay.n == 0:
-        return (
-            Frag("No posting discloses annual USD pay this week, so pay figures are held back."),
-        )
+        return (Frag("No posting discloses annual USD pay this week: pay figures are held back."),)
     if pay.median is None:
         return (
             Frag("Median pay is held back this week: only "),

@@ -23,7 +23,7 @@ from newsletter.ingest.normalize import NOT_OPEN_REASONS
 __all__ = ["DASH", "Formatter", "IssueView", "archive_url", "build_view", "is_quiet", "row_key"]
 from newsletter.headline import Sentence, is_quiet, open_change, summary
 from newsletter.signals.gates import MEDIAN_MIN_N, P75_MIN_N, P90_MIN_N, PCT_CHANGE_MIN_BASE
-from newsletter.signals.models import GroupRow, Signals, SkillMove, TrendPoint
+from newsletter.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
 
 UP, DOWN, FLAT = "up", "down", "flat"
 ARROWS = {UP: "▲", DOWN: "▼", FLAT: "■", "none": ""}
@@ -489,10 +489,30 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     known = [f"{f.pct(v)} {label}" for v, label in shares if v is not None]
     if known:
         lines.append("Coverage: " + ", ".join(known) + ".")
-    lines.extend(f"Data health: {w.message}" for w in dh.warnings)
+    lines.extend(_warning_lines(dh.warnings, f))
     if dh.suppressed:
         lines.append("Held back this week: " + "; ".join(dh.suppressed) + ".")
     return tuple(lines)
+
+
+#: Company-level drop warnings shown in the email; the rest are summed up in one line (the
+#: signals JSON keeps every one). A source outage can empty dozens of companies at once.
+MAX_COMPANY_WARNINGS = 3
+
+
+def _warning_lines(warnings: Sequence[HealthWarning], f: Formatter) -> list[str]:
+    companies = [w for w in warnings if w.kind == "company_drop"]
+    shown = {id(w) for w in companies[:MAX_COMPANY_WARNINGS]}
+    lines = [
+        f"Data health: {w.message}" for w in warnings if w.kind != "company_drop" or id(w) in shown
+    ]
+    rest = companies[MAX_COMPANY_WARNINGS:]
+    if rest:
+        lines.append(
+            f"Data health: {f.count(len(rest))} more companies lost over half their postings "
+            f"at once ({f.count(sum(w.removed for w in rest))} postings in all)."
+        )
+    return lines
 
 
 # --- entry point -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from newsletter.config import Config, parse_config
-from newsletter.signals.models import DataHealth, Pay, Share, Signals, Totals
+from newsletter.signals.models import DataHealth, HealthWarning, Pay, Share, Signals, Totals
 from newsletter.view import DASH, Formatter, build_view, is_quiet
 
 
@@ -123,3 +123,25 @@ def test_quiet_week_variant(rich_signals: Signals, email_config: Config) -> None
 def test_section_order_comes_from_config(rich_signals: Signals, tmp_path: object) -> None:
     cfg = parse_config({"email": {"sections": ["metros", "summary", "kpis"]}})
     assert build_view(rich_signals, cfg).sections == ("metros", "summary", "kpis")
+
+
+def test_company_drop_warnings_are_capped_in_the_email(email_config: Config) -> None:
+    warnings = [
+        HealthWarning(kind="source_drop", name="src", before=400, after=0, message="Source src.")
+    ] + [
+        HealthWarning(kind="company_drop", name=f"C{i}", before=40, after=0, removed=40,
+                      message=f"Company C{i}.")
+        for i in range(6)
+    ]  # fmt: skip
+    s = _minimal().model_copy(
+        update={"data_health": DataHealth(snapshot_rows=100, warnings=warnings)}
+    )
+    lines = [x for x in build_view(s, email_config).health if x.startswith("Data health:")]
+    assert lines == [
+        "Data health: Source src.",
+        "Data health: Company C0.",
+        "Data health: Company C1.",
+        "Data health: Company C2.",
+        "Data health: 3 more companies lost over half their postings at once"
+        " (120 postings in all).",
+    ]
