@@ -70,8 +70,9 @@ CATEGORIES: dict[str, tuple[float, int, tuple[str, ...], dict[str, float]]] = {
         {"SQL": 0.40, "Python": 0.30, "Excel": 0.25, "Tableau": 0.15, "AWS": 0.15}),
 }  # fmt: skip
 
-# Skills whose arrival rate drifts week over week (per-week multiplicative factor).
-TRENDS: dict[str, float] = {"vLLM": 1.25, "MCP": 1.35, "Agents": 1.12, "TensorFlow": 0.88}
+# Skills whose arrival rate drifts week over week (per-week multiplicative factor; for
+# TensorFlow the factor of a one-time step down in the last two weeks).
+TRENDS: dict[str, float] = {"vLLM": 1.25, "MCP": 1.35, "Agents": 1.12, "TensorFlow": 0.35}
 TREND_BASE: dict[str, float] = {"vLLM": 0.03, "MCP": 0.02, "Agents": 0.10, "TensorFlow": 0.0}
 
 SENIORITY: dict[str, tuple[float, float, tuple[str, ...]]] = {
@@ -176,8 +177,9 @@ class _Generator:
         skills = {s for s, pr in skills_p.items() if rng.random() < pr}
         for s, factor in TRENDS.items():
             prob = TREND_BASE[s] * factor**week_idx if TREND_BASE[s] else 0.20 * factor**week_idx
-            if s == "TensorFlow":
-                prob = skills_p.get("TensorFlow", 0.0) * factor**week_idx
+            if s == "TensorFlow":  # a step down in the last two weeks: a clear fading skill
+                step = 1.0 if week_idx < self.p.weeks - 2 else factor
+                prob = (skills_p.get("TensorFlow", 0.0) + 0.08) * step
                 skills.discard("TensorFlow")
             if rng.random() < min(prob, 0.9):
                 skills.add(s)
