@@ -96,7 +96,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
                     Frag(m.name, True),
                     Frag(" is the week's fastest-rising skill ("),
                     Frag(f.pct(m.share, 1), True),
-                    Frag(f" of postings, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})"),
+                    Frag(f" of new postings, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})"),
                     *_falling_clause(signals, f),
                 )
             )
@@ -151,7 +151,9 @@ def _falling_clause(signals: Signals, f: Formatter, first: bool = False) -> list
     if not signals.skills.falling:
         return [Frag(".")]
     m = signals.skills.falling[0]
-    evidence = f" ({f.pct(m.share, 1)}, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})."
+    evidence = (
+        f" ({f.pct(m.share, 1)} of new postings, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})."
+    )
     if first:
         return [Frag(m.name, True), Frag(" fades the most" + evidence)]
     return [Frag("; "), Frag(m.name, True), Frag(" fades the most" + evidence)]

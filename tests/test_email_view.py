@@ -62,7 +62,7 @@ def test_headline_names_biggest_moves_with_evidence(
     assert "Open roles rose 1.6% to 26,159" in text
     assert (
         "Rust is the week's fastest-rising skill "
-        "(29.3% of postings, +2.1\u00a0pp, z\u00a0=\u00a04.8)" in text
+        "(29.3% of new postings, +2.1\u00a0pp, z\u00a0=\u00a04.8)" in text
     )
     assert "TensorFlow fades the most" in text
     assert "rose 5.7% against the previous four weeks (95% CI +2.1% to +9.3%)" in text
