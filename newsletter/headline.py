@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from newsletter.config import Config
 from newsletter.formatting import MINUS, Formatter
-from newsletter.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE
+from newsletter.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, pct_change
 from newsletter.signals.models import Signals
 
 
@@ -28,11 +28,8 @@ Sentence = tuple[Frag, ...]
 
 
 def open_change(signals: Signals) -> float | None:
-    """Relative change of open roles, or None when the base is below its gate."""
-    t = signals.totals
-    if t.open_prev is None or t.open_prev < PCT_CHANGE_MIN_BASE:
-        return None
-    return t.open / t.open_prev - 1
+    """Relative change of open roles, or None when either count is below its gate."""
+    return pct_change(signals.totals.open, signals.totals.open_prev)
 
 
 def is_quiet(signals: Signals, config: Config) -> bool:
@@ -140,10 +137,11 @@ def _led_by(signals: Signals, f: Formatter) -> list[Frag]:
     if not same_way:
         return []
     d, c = max(same_way, key=lambda m: abs(m[0]))
+    pct = pct_change(c.open, c.open_prev)
     return [
         Frag(", led by "),
         Frag(c.name, True),
-        Frag(f" ({f.signed(d)}, {f.change_pct(d / (c.open_prev or 1))})"),
+        Frag(f" ({f.signed(d)}" + (f", {f.change_pct(pct)})" if pct is not None else ")")),
     ]
 
 

@@ -145,3 +145,22 @@ def test_company_drop_warnings_are_capped_in_the_email(email_config: Config) -> 
         "Data health: 3 more companies lost over half their postings at once"
         " (120 postings in all).",
     ]
+
+
+def test_percent_changes_below_their_base_are_not_printed(email_config: Config) -> None:
+    """The signals gate a % change on both counts (>= 20); the email must not print one
+    the signals withheld (10 open roles against 40: "−30", never "−75.0%")."""
+    from newsletter.signals.models import GroupRow
+
+    shrunk = GroupRow(name="AI Architect", open=2, open_prev=30, new=0, removed=28)
+    s = _minimal(open=10, open_prev=40, net_change=-30, new=0, removed=30).model_copy(
+        update={"categories": [shrunk]}
+    )
+    assert s.totals.change_pct is None and shrunk.change_pct is None
+    view = build_view(s, email_config)
+    kpi = next(k for k in view.kpis if k.label == "Open roles")
+    assert kpi.change.text == "−30"
+    headline = view.summary_text[0]
+    assert headline.startswith("Open roles fell by 30 to 10")
+    assert "%" not in headline
+    assert "led by AI Architect (−28)" in headline

@@ -30,6 +30,7 @@ from newsletter.signals.gates import (
     SKILL_BACKGROUND_WEEKS,
     SKILL_BASELINE_WEEKS,
     gated,
+    pct_change,
 )
 from newsletter.signals.models import (
     Share,
@@ -207,9 +208,7 @@ def _totals(
         new_excluding_reposts=n_new - reposted,
         removed_in_drops=removed_in_drops,
         net_change=n_open - n_prev if n_prev is not None else None,
-        change_pct=(n_open / n_prev - 1)
-        if n_prev is not None and min(n_open, n_prev) >= PCT_CHANGE_MIN_BASE
-        else None,
+        change_pct=pct_change(n_open, n_prev),
         open_avg_4w=sum(last4) / 4 if len(last4) == 4 else None,
         new_avg_4w=sum(earlier_new) / len(earlier_new) if earlier_new else None,
         new_avg_weeks=len(earlier_new),

@@ -16,6 +16,13 @@ def gated(value: float | None, n: int, minimum: int) -> float | None:
     return value if value is not None and n >= minimum else None
 
 
+def pct_change(now: int, before: int | None) -> float | None:
+    """``now / before - 1``, or ``None`` unless both counts reach PCT_CHANGE_MIN_BASE."""
+    if before is None or min(now, before) < PCT_CHANGE_MIN_BASE:
+        return None
+    return now / before - 1
+
+
 #: Pay shift (S8): n per side, the minimum absolute relative change, the window length.
 SHIFT_MIN_N = 100
 SHIFT_MIN_ABS_CHANGE = 0.02

@@ -10,8 +10,8 @@ from newsletter.signals.gates import (
     MEDIAN_MIN_N,
     P75_MIN_N,
     P90_MIN_N,
-    PCT_CHANGE_MIN_BASE,
     gated,
+    pct_change,
 )
 from newsletter.signals.models import GroupRow
 from newsletter.signals.pay import USD_PAY, quantile_exprs
@@ -72,12 +72,6 @@ def group_plan(
     return out.with_columns(pl.col(counts).fill_null(0).cast(pl.Int64))
 
 
-def _pct_change(now: int, before: int | None) -> float | None:
-    if before is None or before < PCT_CHANGE_MIN_BASE or now < PCT_CHANGE_MIN_BASE:
-        return None
-    return now / before - 1
-
-
 def group_rows(
     table: pl.DataFrame,
     total: int,
@@ -111,7 +105,7 @@ def group_rows(
                 else None,
                 share_ci_low=ci[0] if ci else None,
                 share_ci_high=ci[1] if ci else None,
-                change_pct=_pct_change(open_, open_prev),
+                change_pct=pct_change(open_, open_prev),
                 median_pay=gated(r["median"], n_pay, MEDIAN_MIN_N),
                 median_pay_prev=gated(r.get("median_prev"), n_pay_prev or 0, MEDIAN_MIN_N),
                 p75_pay=gated(r["p75"], n_pay, P75_MIN_N),
