@@ -13,11 +13,12 @@ from datetime import date
 from pathlib import Path
 
 from newsletter.config import Config
+from newsletter.formatting import Formatter
 from newsletter.issue import compile_issue
 from newsletter.pipeline import build_signals
 from newsletter.render import render_template
 from newsletter.snapshots import atomic_write_text, list_weeks
-from newsletter.view import Formatter, archive_url
+from newsletter.view import archive_url
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,8 @@ from urllib.parse import quote
 
 from newsletter.config import Config
 from newsletter.formatting import DASH, Formatter
-from newsletter.ingest.normalize import NOT_OPEN_REASONS
-
-__all__ = ["DASH", "Formatter", "IssueView", "archive_url", "build_view", "is_quiet", "row_key"]
 from newsletter.headline import Sentence, is_quiet, open_change, summary
+from newsletter.ingest.normalize import NOT_OPEN_REASONS
 from newsletter.signals.gates import MEDIAN_MIN_N, P75_MIN_N, P90_MIN_N, PCT_CHANGE_MIN_BASE
 from newsletter.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
 

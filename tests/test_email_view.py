@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from newsletter.config import Config, parse_config
+from newsletter.formatting import DASH, Formatter
+from newsletter.headline import is_quiet
 from newsletter.signals.models import DataHealth, HealthWarning, Pay, Share, Signals, Totals
-from newsletter.view import DASH, Formatter, build_view, is_quiet
+from newsletter.view import build_view
 
 
 def test_formatter_en_us() -> None:

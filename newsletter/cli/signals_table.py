@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.table import Table
 
+from newsletter.formatting import DASH, Formatter
 from newsletter.signals.models import GroupRow, Signals, SkillMove
-from newsletter.view import DASH, Formatter
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -19,13 +19,7 @@ def _table(title: str, *columns: str) -> Table:
 
 
 def _pp(f: Formatter, now: float | None, before: float | None) -> str:
-    if now is None or before is None:
-        return DASH
-    return f"{(now - before) * 100:+.1f} pp"
-
-
-def _rel(f: Formatter, change: float | None) -> str:
-    return DASH if change is None else f"{change * 100:+.1f}%"
+    return DASH if now is None or before is None else f.pp(now - before)
 
 
 def _overview(s: Signals, f: Formatter) -> Table:
@@ -34,7 +28,7 @@ def _overview(s: Signals, f: Formatter) -> Table:
     tb = _table(
         f"Week of {s.week.isoformat()} (vs {prev})", "signal", "value", "previous", "change", "n"
     )
-    tb.add_row("open roles", f.count(t.open), f.count(t.open_prev), _rel(f, t.change_pct), "")
+    tb.add_row("open roles", f.count(t.open), f.count(t.open_prev), f.change_pct(t.change_pct), "")
     avg = DASH if t.open_avg_4w is None else f.count(round(t.open_avg_4w))
     tb.add_row("  4-week average", avg, "", "", "")
     rr = (
@@ -59,7 +53,8 @@ def _overview(s: Signals, f: Formatter) -> Table:
         tb.add_row(label, f.money(now, p.n), f.money(before), "", f.count(p.n))
     if p.change_pct is not None and p.ci_low is not None and p.ci_high is not None:
         mark = "[green]significant[/]" if p.significant else "not significant"
-        shift = f"{_rel(f, p.change_pct)} [{_rel(f, p.ci_low)}, {_rel(f, p.ci_high)}] {mark}"
+        ci = f"[{f.change_pct(p.ci_low)}, {f.change_pct(p.ci_high)}]"
+        shift = f"{f.change_pct(p.change_pct)} {ci} {mark}"
     else:
         shift = DASH
     tb.add_row(
@@ -75,7 +70,7 @@ def _overview(s: Signals, f: Formatter) -> Table:
             f"  like-for-like ({p.like_for_like_cell_kind})",
             "",
             "",
-            _rel(f, p.like_for_like_pct),
+            f.change_pct(p.like_for_like_pct),
             f"{f.count(p.like_for_like_n)} in {p.like_for_like_cells} cells",
         )
     tb.add_row(
