@@ -1,7 +1,7 @@
 """Week-over-week diff of posting stocks: new, removed, continuing, reposted (pure, lazy).
 
 ``S_t`` is a week's deduplicated stock. ``new = S_t \\ S_{t-1}`` and ``removed = S_{t-1} \\ S_t``
-by ``posting_id`` (anti-joins both ways); ``continuing`` is the semi-join. A new posting is
+by ``posting_id`` (anti-joins both ways); ``continuing`` is open minus new. A new posting is
 **reposted** when its ``fingerprint`` (company + title + metro) matches a posting removed within
 the last 8 weeks (this week's removals included), and **returned** when its very id was open
 in an older snapshot (it vanished for a week or more and came back, e.g. a scrape gap).
@@ -9,10 +9,8 @@ in an older snapshot (it vanished for a week or more and came back, e.g. a scrap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import pairwise
 
 import polars as pl
 
@@ -47,22 +45,6 @@ def removed(current: pl.LazyFrame, previous: pl.LazyFrame) -> pl.LazyFrame:
     return previous.join(current.select(ID), on=ID, how="anti")
 
 
-def continuing(current: pl.LazyFrame, previous: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows of ``current`` already open in ``previous``."""
-    return current.join(previous.select(ID), on=ID, how="semi")
-
-
-def removed_fingerprints(weeks: Sequence[pl.LazyFrame]) -> pl.LazyFrame:
-    """Distinct fingerprints removed in the diffs of consecutive ``weeks`` (oldest first).
-
-    Pass the last ``REPOST_WINDOW_WEEKS + 1`` snapshots, the current one last.
-    """
-    parts = [removed(cur, prev).select(FP) for prev, cur in pairwise(weeks)]
-    if not parts:
-        return pl.LazyFrame(schema={FP: pl.String()})
-    return pl.concat(parts).drop_nulls().unique()
-
-
 def flag_reposts(
     new: pl.LazyFrame, removed_fps: pl.LazyFrame, older_ids: pl.LazyFrame | None = None
 ) -> pl.LazyFrame:
@@ -77,8 +59,3 @@ def flag_reposts(
         on=ID,
         how="left",
     ).with_columns(pl.col("returned").fill_null(False))
-
-
-def arrivals(weeks: Sequence[WeekFrame]) -> list[WeekFrame]:
-    """New postings ``A_w = S_w \\ S_{w-1}`` of every week that has a predecessor."""
-    return [WeekFrame(cur.week, added(cur.frame, prev.frame)) for prev, cur in pairwise(weeks)]

@@ -79,7 +79,6 @@ def group_rows(
     *,
     order: Sequence[str] = (),
     min_open: int = 0,
-    limit: int | None = None,
 ) -> list[GroupRow]:
     """Rows sorted by ``order`` (known names first) then by open roles; gated values nulled."""
     rows: list[GroupRow] = []
@@ -116,4 +115,4 @@ def group_rows(
         )
     rank = {name: i for i, name in enumerate(order)}
     rows.sort(key=lambda g: (rank.get(g.name, len(rank)), -g.open, -(g.open_prev or 0), g.name))
-    return rows[:limit] if limit is not None else rows
+    return rows
