@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import random
 
+import polars as pl
 import pytest
 
+from newsletter.signals.pay import estimate, quantile_exprs
 from newsletter.signals.stats import (
     Stratum,
     benjamini_hochberg,
@@ -164,3 +167,20 @@ def test_log_odds_z_is_calibrated_under_the_null() -> None:
         zs.append(log_odds_z(y1, 1500, y2, 6000, a0=100, pi=p).z)
     assert abs(statistics.fmean(zs)) < 0.15
     assert 0.85 < statistics.stdev(zs) < 1.1
+
+
+@pytest.mark.parametrize("n", [2, 3, 9, 25, 30, 49, 100, 121, 1001, 5001])
+def test_polars_order_statistics_match_bonett_price(n: int) -> None:
+    """The lazy path the signals use (quantile_exprs -> estimate) equals the reference on the
+    same USD pay, nulls and non-positive values left out (odd squares hit round-half ties)."""
+    rng = random.Random(n)
+    values = [float(rng.randrange(50, 400) * 1000) for _ in range(n)]
+    df = pl.DataFrame(
+        {"salary_mid": [*values, None, -5.0, 9e5], "currency": ["USD"] * (n + 2) + ["EUR"]}
+    )
+    got = estimate(df.select(quantile_exprs()).row(0, named=True))
+    want = bonett_price(sorted(values))
+    assert got is not None and want is not None
+    assert (got.n, got.median) == (want.n, want.median)
+    assert got.se == pytest.approx(want.se, rel=1e-12)
+    assert got.se_log == pytest.approx(want.se_log, rel=1e-12)
