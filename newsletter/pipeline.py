@@ -81,7 +81,8 @@ def build_signals(
     """Signals for ``week`` (default: the latest snapshot) against the latest earlier one.
 
     Reads the week and the previous snapshot in full, and only the needed columns of up to
-    ``HISTORY_WEEKS`` older ones (lazily; polars reads them once, inside the signals plan).
+    ``HISTORY_WEEKS`` older ones, lazily: their ids, fingerprints and trend points in one pass,
+    their new postings in a second (docs/signals.md, Performance).
     """
     directory = snapshots_dir or config.data.snapshots_dir
     pair = resolve_weeks(directory, week)
