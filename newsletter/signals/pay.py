@@ -178,7 +178,7 @@ def build_pay(
         if n < gate:
             suppressed.append(f"pay.{label}: n={n} < {gate}")
     est = estimate(level) if n >= MEDIAN_MIN_N else None
-    ci = (est.median - 1.96 * est.se, est.median + 1.96 * est.se) if est else (None, None)
+    ci = est.interval() if est else None
 
     change = low = high = None
     significant = False
@@ -238,8 +238,8 @@ def build_pay(
         ci_low=low,
         ci_high=high,
         significant=significant,
-        median_ci_low=ci[0],
-        median_ci_high=ci[1],
+        median_ci_low=ci.low if ci else None,
+        median_ci_high=ci.high if ci else None,
         shift_window_weeks=weeks_now,
         shift_window_weeks_prev=weeks_before,
         shift_n=s_now,

@@ -51,6 +51,10 @@ class MedianEstimate:
     se: float  # SE of the median
     se_log: float | None  # SE of ln(median); None when the order statistics are not > 0
 
+    def interval(self, z: float = Z95) -> Interval:
+        """CI of the median: ``median ± z·SE``."""
+        return Interval(self.median, self.median - z * self.se, self.median + z * self.se, self.se)
+
 
 def _linear_median(values: Sequence[float]) -> float:
     n = len(values)
