@@ -132,7 +132,8 @@ def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
 def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str) -> pl.DataFrame:
     """Rename and cast a tabular export into the canonical raw frame.
 
-    Raises IngestError when no column can serve as the title.
+    Raises IngestError when no column can serve as the title, or when a recognised column
+    holds values that cannot become text.
     """
     chosen = resolve_columns(frame.columns, mapping)
     if "title" not in chosen.values():
@@ -155,7 +156,13 @@ def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str)
         pl.lit(source_file).alias("source_file"),
         pl.lit(None, pl.String).alias("source_open"),
     ]
-    return frame.select(exprs)
+    try:
+        return frame.select(exprs)
+    except pl.exceptions.PolarsError as exc:  # e.g. bad UTF-8 bytes, a duration, nested numbers
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise IngestError(
+            f"{source_file}: a column cannot be read as text ({first[:160]})"
+        ) from None
 
 
 def empty_raw() -> pl.DataFrame:
