@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from newsletter.errors import ConfigError, IngestError
+from newsletter.errors import ConfigError, IngestError, first_line
 
 #: Canonical input column -> recognised raw names (first one is the canonical name itself).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -159,9 +159,8 @@ def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str)
     try:
         return frame.select(exprs)
     except pl.exceptions.PolarsError as exc:  # e.g. bad UTF-8 bytes, a duration, nested numbers
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise IngestError(
-            f"{source_file}: a column cannot be read as text ({first[:160]})"
+            f"{source_file}: a column cannot be read as text ({first_line(exc)[:160]})"
         ) from None
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.errors import IngestError
+from newsletter.errors import IngestError, first_line
 from newsletter.ingest.columns import RAW_COLUMNS
 from newsletter.ingest.formats import Format, read
 from newsletter.ingest.normalize import (
@@ -109,7 +109,7 @@ def ingest(
     try:
         normalized = _normalize_in_chunks(raw, keep, rules, chunk_rows)
     except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
-        raise IngestError(f"could not normalize the input: {str(exc).splitlines()[0]}") from None
+        raise IngestError(f"could not normalize the input: {first_line(exc)}") from None
     kept = dedupe(normalized)
     report = build_report(
         week=week,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.errors import IngestError
+from newsletter.errors import IngestError, first_line
 from newsletter.ingest.columns import to_raw
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -45,8 +45,7 @@ def is_gzip(path: Path) -> bool:
 
 
 def _polars_error(path: Path, what: str, exc: Exception) -> IngestError:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return IngestError(f"{path}: not a readable {what} file ({first[:160]})")
+    return IngestError(f"{path}: not a readable {what} file ({first_line(exc)[:160]})")
 
 
 def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
