@@ -14,7 +14,7 @@ import hashlib
 
 import polars as pl
 
-from newsletter.ingest.text import blank_to_null
+from newsletter.ingest.text import blank_to_null, words
 
 _LEGAL = (
     r"\b(?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|gmbh|plc|sa|ag|"
@@ -27,12 +27,7 @@ _TITLE_NOISE = (
 
 
 def _key_words(expr: pl.Expr) -> pl.Expr:
-    return (
-        expr.str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.strip_chars()
-    )
+    return words(expr.str.normalize("NFKC"))
 
 
 def norm_company(expr: pl.Expr) -> pl.Expr:
