@@ -18,8 +18,6 @@ import polars as pl
 
 from newsletter.errors import SnapshotError, SnapshotNotFoundError
 
-SCHEMA_VERSION = "1"
-
 #: The canonical snapshot schema. One row per open posting. Documented in snapshots/README.md.
 SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
     "posting_id": pl.String(),  # source:source_id, or source:sha1(company|title|location)
@@ -44,7 +42,6 @@ SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
 }
 
 SENIORITY_LEVELS = ("entry", "mid", "senior", "leadership")
-WORK_MODES = ("remote", "hybrid", "onsite", "unknown")
 _FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 
 
@@ -125,10 +122,6 @@ def resolve_weeks(directory: Path, week: date | None = None) -> WeekPair:
         previous=earlier[-1] if earlier else None,
         history=tuple(earlier[:-1]),
     )
-
-
-def empty_snapshot() -> pl.DataFrame:
-    return pl.DataFrame(schema=dict(SNAPSHOT_SCHEMA))
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:

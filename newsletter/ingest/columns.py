@@ -57,8 +57,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 INPUT_COLUMNS: tuple[str, ...] = tuple(ALIASES)
-#: Bookkeeping columns every raw frame carries besides the input columns.
-META_COLUMNS: tuple[str, ...] = ("source_file", "source_open")
 RAW_SCHEMA: dict[str, pl.DataType] = {
     **{c: pl.String() for c in INPUT_COLUMNS if c != "skills"},
     "skills": pl.List(pl.String()),
@@ -162,7 +160,3 @@ def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str)
         raise IngestError(
             f"{source_file}: a column cannot be read as text ({first_line(exc)[:160]})"
         ) from None
-
-
-def empty_raw() -> pl.DataFrame:
-    return pl.DataFrame(schema=RAW_SCHEMA)
