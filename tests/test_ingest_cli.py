@@ -7,10 +7,18 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from newsletter.cli import app
-from newsletter.snapshots import read_snapshot, rejects_path, report_path, snapshot_path
+from newsletter.snapshots import (
+    atomic_write_bytes,
+    read_snapshot,
+    rejects_path,
+    report_path,
+    snapshot_path,
+    write_parquet_atomic,
+)
 from newsletter.synth import write_raw_csv
 from tests.conftest import REPO
 
@@ -113,3 +121,19 @@ def test_config_columns_and_json_output(tmp_path: Path, runner: CliRunner) -> No
     report = json.loads(res.output)
     assert (report["kept"], report["rejected"]) == (1, 1)
     assert report["sources"] == {"acme-board": 1}
+
+
+def test_failed_atomic_write_keeps_the_old_file(tmp_path: Path) -> None:
+    """A write that fails half-way leaves the previous file as it was and no temporary."""
+    target = tmp_path / "out" / "x.parquet"
+    write_parquet_atomic(pl.DataFrame({"a": [1]}), target)
+    unwritable = pl.DataFrame({"a": [object()]}, schema={"a": pl.Object})
+    with pytest.raises(pl.exceptions.PolarsError):
+        write_parquet_atomic(unwritable, target)
+    assert pl.read_parquet(target)["a"].to_list() == [1]
+    text = tmp_path / "out" / "x.json"
+    atomic_write_bytes(text, b"old")
+    with pytest.raises(TypeError):
+        atomic_write_bytes(text, "not bytes")  # type: ignore[arg-type]
+    assert text.read_bytes() == b"old"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.json", "x.parquet"]
