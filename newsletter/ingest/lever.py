@@ -15,7 +15,6 @@ import polars as pl
 
 from newsletter.errors import IngestError
 from newsletter.ingest._records import Record, board_token, build, dig, epoch_date, text, text_list
-from newsletter.ingest.tabular import load_json
 
 
 def looks_like(data: object) -> bool:
@@ -62,8 +61,8 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path) -> pl.DataFrame:
-    data = load_json(path)
+def read(path: Path, data: object) -> pl.DataFrame:
+    """The raw frame of ``data``, the parsed JSON of ``path``."""
     if not isinstance(data, list):
         raise IngestError(f"{path}: not a Lever postings response (expected a JSON array)")
     return build(data, _fields, source_file=str(path), kind="Lever postings API")
