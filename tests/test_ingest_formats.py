@@ -200,6 +200,11 @@ def test_missing_file(tmp_path: Path, ingest_rules: Rules) -> None:
         ingest([tmp_path / "absent.csv"], WEEK, ingest_rules)
 
 
+def test_a_folder_is_not_a_file(tmp_path: Path, ingest_rules: Rules) -> None:
+    with pytest.raises(IngestError, match="is a folder, not a file"):
+        ingest([tmp_path], WEEK, ingest_rules)
+
+
 def test_wrong_format_option_is_one_clear_error(tmp_path: Path, ingest_rules: Rules) -> None:
     path = tmp_path / "records.json"
     path.write_text(json.dumps([{"name": "x", "employer": "y"}]))

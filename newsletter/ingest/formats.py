@@ -83,7 +83,8 @@ def detect(path: Path) -> Format:
 def read(path: Path, fmt: Format, mapping: Mapping[str, str]) -> tuple[pl.DataFrame, Format]:
     """Read one file into a raw frame with its adapter; returns the frame and the format used."""
     if not path.is_file():
-        raise IngestError(f"cannot read {path}: no such file")
+        why = "is a folder, not a file" if path.is_dir() else "no such file"
+        raise IngestError(f"cannot read {path}: {why}")
     data: object = None
     if fmt is Format.auto:
         fmt, data = _detect(path)
