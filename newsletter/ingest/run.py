@@ -134,10 +134,15 @@ def ingest(
 def write(result: IngestResult, directory: Path, week: date) -> Written:
     """Rejects, snapshot, then report; each atomically (re-ingesting replaces them)."""
     rejects = rejects_path(directory, week)
-    write_parquet_atomic(result.rejects, rejects)
-    snap = write_snapshot(result.snapshot, directory, week)
     report = report_path(directory, week)
-    atomic_write_text(report, result.report.model_dump_json(indent=2) + "\n")
+    try:
+        write_parquet_atomic(result.rejects, rejects)
+        snap = write_snapshot(result.snapshot, directory, week)
+        atomic_write_text(report, result.report.model_dump_json(indent=2) + "\n")
+    except OSError as exc:  # a folder that is a file, read-only, full disk
+        raise IngestError(
+            f"cannot write the ingest output to {directory}: {exc.strerror or first_line(exc)}"
+        ) from None
     return Written(snapshot=snap, rejects=rejects, report=report)
 
 
