@@ -140,3 +140,10 @@ class ComplianceError(NewsletterError, RuntimeError):
 
 class GuardError(NewsletterError, RuntimeError):
     """A send guard refused to run (missing or stale snapshot, issue already sent...)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when the message is empty),
+    for wrapping a library error into one of ours on a single line."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,8 +18,6 @@ from pathlib import Path
 import polars as pl
 
 from newsletter.errors import SnapshotError, SnapshotNotFoundError
-
-SCHEMA_VERSION = "1"
 
 #: The canonical snapshot schema. One row per open posting. Documented in snapshots/README.md.
 SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
@@ -44,7 +43,6 @@ SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
 }
 
 SENIORITY_LEVELS = ("entry", "mid", "senior", "leadership")
-WORK_MODES = ("remote", "hybrid", "onsite", "unknown")
 _FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 
 
@@ -127,10 +125,6 @@ def resolve_weeks(directory: Path, week: date | None = None) -> WeekPair:
     )
 
 
-def empty_snapshot() -> pl.DataFrame:
-    return pl.DataFrame(schema=dict(SNAPSHOT_SCHEMA))
-
-
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Check a frame against the canonical schema and return it with columns in order.
 
@@ -170,18 +164,27 @@ def read_snapshot(directory: Path, week: date) -> pl.DataFrame:
     return conform(frame)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write; renamed over ``path`` when the block ends
+    without an error, removed otherwise (a reader never sees a half-written file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
+        yield tmp
+        tmp.chmod(0o644)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
+    with _replacing(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -190,16 +193,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
     """Write a parquet file atomically (temporary name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with _replacing(path) as tmp:
         frame.write_parquet(tmp, compression="zstd", statistics=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_snapshot(frame: pl.DataFrame, directory: Path, week: date) -> Path:

@@ -7,10 +7,18 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from typer.testing import CliRunner
+import pytest
+from typer.testing import CliRunner, Result
 
 from newsletter.cli import app
-from newsletter.snapshots import read_snapshot, rejects_path, report_path, snapshot_path
+from newsletter.snapshots import (
+    atomic_write_bytes,
+    read_snapshot,
+    rejects_path,
+    report_path,
+    snapshot_path,
+    write_parquet_atomic,
+)
 from newsletter.synth import write_raw_csv
 from tests.conftest import REPO
 
@@ -24,6 +32,12 @@ def write_config(tmp_path: Path, extra: str = "") -> Path:
         encoding="utf-8",
     )
     return cfg
+
+
+def ingest_cli(runner: CliRunner, cfg: Path, *args: str | Path) -> Result:
+    """``newsletter --config CFG ingest ARGS... --week 2026-11-23``."""
+    argv = ["--config", str(cfg), "ingest", *map(str, args), "--week", "2026-11-23"]
+    return runner.invoke(app, argv)
 
 
 def test_ingest_writes_snapshot_rejects_and_report(tmp_path: Path, runner: CliRunner) -> None:
@@ -69,9 +83,7 @@ def test_bad_input_exits_nonzero_and_writes_nothing(tmp_path: Path, runner: CliR
     good = write_raw_csv(tmp_path / "good.csv", 50)
     bad = tmp_path / "bad.csv"
     bad.write_text("colour,size\nred,1\n")
-    res = runner.invoke(
-        app, ["--config", str(cfg), "ingest", str(good), str(bad), "--week", "2026-11-23"]
-    )
+    res = ingest_cli(runner, cfg, good, bad)
     assert res.exit_code != 0
     assert "no title column" in res.output
     assert "Traceback" not in res.output
@@ -113,3 +125,30 @@ def test_config_columns_and_json_output(tmp_path: Path, runner: CliRunner) -> No
     report = json.loads(res.output)
     assert (report["kept"], report["rejected"]) == (1, 1)
     assert report["sources"] == {"acme-board": 1}
+
+
+def test_failed_atomic_write_keeps_the_old_file(tmp_path: Path) -> None:
+    """A write that fails half-way leaves the previous file as it was and no temporary."""
+    target = tmp_path / "out" / "x.parquet"
+    write_parquet_atomic(pl.DataFrame({"a": [1]}), target)
+    unwritable = pl.DataFrame({"a": [object()]}, schema={"a": pl.Object})
+    with pytest.raises(pl.exceptions.PolarsError):
+        write_parquet_atomic(unwritable, target)
+    assert pl.read_parquet(target)["a"].to_list() == [1]
+    text = tmp_path / "out" / "x.json"
+    atomic_write_bytes(text, b"old")
+    with pytest.raises(TypeError):
+        atomic_write_bytes(text, "not bytes")  # type: ignore[arg-type]
+    assert text.read_bytes() == b"old"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.json", "x.parquet"]
+
+
+def test_unwritable_snapshot_folder_is_one_clear_error(tmp_path: Path, runner: CliRunner) -> None:
+    cfg = write_config(tmp_path)
+    raw = write_raw_csv(tmp_path / "raw.csv", 50)
+    not_a_folder = tmp_path / "taken"
+    not_a_folder.write_text("a file where the snapshot folder should be")
+    res = ingest_cli(runner, cfg, raw, "--snapshots", not_a_folder)
+    assert res.exit_code != 0
+    assert res.output.startswith(f"error: cannot write the ingest output to {not_a_folder}")
+    assert isinstance(res.exception, SystemExit)  # handled, not a crash

@@ -200,6 +200,11 @@ def test_missing_file(tmp_path: Path, ingest_rules: Rules) -> None:
         ingest([tmp_path / "absent.csv"], WEEK, ingest_rules)
 
 
+def test_a_folder_is_not_a_file(tmp_path: Path, ingest_rules: Rules) -> None:
+    with pytest.raises(IngestError, match="is a folder, not a file"):
+        ingest([tmp_path], WEEK, ingest_rules)
+
+
 def test_wrong_format_option_is_one_clear_error(tmp_path: Path, ingest_rules: Rules) -> None:
     path = tmp_path / "records.json"
     path.write_text(json.dumps([{"name": "x", "employer": "y"}]))
@@ -207,3 +212,29 @@ def test_wrong_format_option_is_one_clear_error(tmp_path: Path, ingest_rules: Ru
         ingest([path], WEEK, ingest_rules, fmt=Format.lever)
     with pytest.raises(IngestError, match="not valid JSON"):
         ingest([DATA / "golden_titles.csv"], WEEK, ingest_rules, fmt=Format.greenhouse)
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pl.DataFrame({"title": [b"\xff\xfe"], "company": ["a"]}), "invalid utf8"),
+        (
+            pl.DataFrame({"title": ["x"], "company": ["a"], "posted_at": [1]}).with_columns(
+                pl.col("posted_at").cast(pl.Duration("us"))
+            ),
+            "Duration",
+        ),
+        (pl.DataFrame({"title": ["x"], "company": ["a"], "skills": [[[1, 2]]]}), "cast"),
+    ],
+)
+def test_uncastable_column_is_one_clear_error(
+    tmp_path: Path, ingest_rules: Rules, frame: pl.DataFrame, message: str
+) -> None:
+    """A Parquet column whose values cannot become text (bad UTF-8, a duration, nested
+    numbers) stops the ingest with one IngestError line naming the file, not a traceback."""
+    path = tmp_path / "odd.parquet"
+    frame.write_parquet(path)
+    with pytest.raises(IngestError, match=message) as err:
+        ingest([path], WEEK, ingest_rules)
+    assert str(err.value).startswith(f"{path}: ")
+    assert "\n" not in str(err.value)

@@ -173,5 +173,4 @@ def test_real_hacker_news_compensation_strings(shared_real: Path) -> None:
     parsed = out.filter(pl.col("pay_status") == "ok")
     assert parsed.height / out.height > 0.6
     by_text = {r["text"]: r for r in out.iter_rows(named=True)}
-    if "$135,000 - $185,000 + equity" in by_text:
-        assert by_text["$135,000 - $185,000 + equity"]["salary_mid"] == 160_000
+    assert by_text["$135,000 - $185,000 + equity"]["salary_mid"] == 160_000

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from newsletter.errors import ConfigError, IngestError
+from newsletter.errors import ConfigError, IngestError, first_line
 
 #: Canonical input column -> recognised raw names (first one is the canonical name itself).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -57,8 +57,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 INPUT_COLUMNS: tuple[str, ...] = tuple(ALIASES)
-#: Bookkeeping columns every raw frame carries besides the input columns.
-META_COLUMNS: tuple[str, ...] = ("source_file", "source_open")
 RAW_SCHEMA: dict[str, pl.DataType] = {
     **{c: pl.String() for c in INPUT_COLUMNS if c != "skills"},
     "skills": pl.List(pl.String()),
@@ -132,7 +130,8 @@ def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
 def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str) -> pl.DataFrame:
     """Rename and cast a tabular export into the canonical raw frame.
 
-    Raises IngestError when no column can serve as the title.
+    Raises IngestError when no column can serve as the title, or when a recognised column
+    holds values that cannot become text.
     """
     chosen = resolve_columns(frame.columns, mapping)
     if "title" not in chosen.values():
@@ -155,8 +154,9 @@ def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str)
         pl.lit(source_file).alias("source_file"),
         pl.lit(None, pl.String).alias("source_open"),
     ]
-    return frame.select(exprs)
-
-
-def empty_raw() -> pl.DataFrame:
-    return pl.DataFrame(schema=RAW_SCHEMA)
+    try:
+        return frame.select(exprs)
+    except pl.exceptions.PolarsError as exc:  # e.g. bad UTF-8 bytes, a duration, nested numbers
+        raise IngestError(
+            f"{source_file}: a column cannot be read as text ({first_line(exc)[:160]})"
+        ) from None

@@ -14,7 +14,6 @@ import polars as pl
 
 from newsletter.errors import IngestError
 from newsletter.ingest._records import Record, board_token, build, dig, text
-from newsletter.ingest.tabular import load_json
 
 
 def _jobs(data: object) -> object:
@@ -60,8 +59,9 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path) -> pl.DataFrame:
-    jobs = _jobs(load_json(path))
+def read(path: Path, data: object) -> pl.DataFrame:
+    """The raw frame of ``data``, the parsed JSON of ``path``."""
+    jobs = _jobs(data)
     if not isinstance(jobs, list):
         raise IngestError(f'{path}: not a Greenhouse jobs response (no "jobs" list)')
     return build(jobs, _fields, source_file=str(path), kind="Greenhouse jobs API")

@@ -14,7 +14,7 @@ import hashlib
 
 import polars as pl
 
-from newsletter.ingest.text import blank_to_null
+from newsletter.ingest.text import blank_to_null, words
 
 _LEGAL = (
     r"\b(?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|gmbh|plc|sa|ag|"
@@ -27,12 +27,7 @@ _TITLE_NOISE = (
 
 
 def _key_words(expr: pl.Expr) -> pl.Expr:
-    return (
-        expr.str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.strip_chars()
-    )
+    return words(expr.str.normalize("NFKC"))
 
 
 def norm_company(expr: pl.Expr) -> pl.Expr:
@@ -68,7 +63,7 @@ KEY_INPUTS = ["company", "title", "location", "metro", "work_mode", "country"]
 def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
     location, metro, work_mode, country). Keys are normalized and hashed once per distinct
-    combination of their inputs."""
+    combination of their inputs; the fallback id is hashed only where there is no source id."""
     place = pl.coalesce(
         pl.col("metro").str.to_lowercase(),
         pl.when(pl.col("work_mode") == "remote").then(
@@ -76,8 +71,11 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
         ),
         pl.col("_nl"),
     )
+    sid = blank_to_null(pl.col("source_id"))
+    keyed = lf.with_columns(_no_id=sid.is_null())
+    on = [*KEY_INPUTS, "_no_id"]
     keys = (
-        lf.select(KEY_INPUTS)
+        keyed.select(on)
         .unique()
         .with_columns(
             _nc=norm_company(pl.col("company")),
@@ -87,16 +85,17 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(
             fingerprint=_sha1(pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|")),
             _raw_hash=_sha1(
-                pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
+                pl.when("_no_id").then(
+                    pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
+                )
             ).str.slice(0, 16),
         )
         .drop("_nc", "_nt", "_nl")
     )
-    sid = blank_to_null(pl.col("source_id"))
     return (
-        lf.join(keys, on=KEY_INPUTS, how="left", nulls_equal=True, maintain_order="left")
+        keyed.join(keys, on=on, how="left", nulls_equal=True, maintain_order="left")
         .with_columns(
             posting_id=pl.col("source") + pl.lit(":") + pl.coalesce(sid, pl.col("_raw_hash"))
         )
-        .drop("_raw_hash")
+        .drop("_raw_hash", "_no_id")
     )

@@ -2,7 +2,8 @@
 
 A JSON array of postings: ``text`` is the title, ``categories.location`` /
 ``categories.allLocations`` the places, ``workplaceType`` remote/hybrid/onsite,
-``createdAt`` milliseconds, ``salaryRange`` structured pay. The company is the token of
+``createdAt`` milliseconds, ``salaryRange`` structured pay (its ``interval`` words, such as
+``per-hour-wage``, are read by :mod:`~newsletter.ingest.pay`). The company is the token of
 ``hostedUrl`` (``jobs.lever.co/<company>/<id>``).
 """
 
@@ -14,15 +15,6 @@ import polars as pl
 
 from newsletter.errors import IngestError
 from newsletter.ingest._records import Record, board_token, build, dig, epoch_date, text, text_list
-from newsletter.ingest.tabular import load_json
-
-_PERIODS = {
-    "per-year-salary": "year",
-    "per-month-salary": "month",
-    "per-week-salary": "week",
-    "per-day-wage": "day",
-    "per-hour-wage": "hour",
-}
 
 
 def looks_like(data: object) -> bool:
@@ -51,7 +43,6 @@ def _fields(rec: Record) -> Record:
     places = text_list(dig(rec, "categories", "allLocations"))
     found = rec.get("salaryRange")
     salary: Record = found if isinstance(found, dict) else {}
-    interval = text(salary.get("interval"))
     return {
         "source_id": text(rec.get("id")),
         "title": text(rec.get("text")),
@@ -62,7 +53,7 @@ def _fields(rec: Record) -> Record:
         "salary_min": text(salary.get("min")),
         "salary_max": text(salary.get("max")),
         "currency": text(salary.get("currency")),
-        "period": _PERIODS.get(interval or "", interval),
+        "period": text(salary.get("interval")),  # "per-year-salary": pay knows these words
         "posted_at": epoch_date(rec.get("createdAt"), millis=True),
         "url": url,
         "work_mode": text(rec.get("workplaceType")),
@@ -70,8 +61,8 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path) -> pl.DataFrame:
-    data = load_json(path)
+def read(path: Path, data: object) -> pl.DataFrame:
+    """The raw frame of ``data``, the parsed JSON of ``path``."""
     if not isinstance(data, list):
         raise IngestError(f"{path}: not a Lever postings response (expected a JSON array)")
     return build(data, _fields, source_file=str(path), kind="Lever postings API")

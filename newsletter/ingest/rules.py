@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from newsletter.errors import IngestError
+from newsletter.errors import IngestError, first_line
 
 Level = Literal["entry", "mid", "senior", "leadership"]
 
@@ -170,7 +170,7 @@ def _load(path: Path, model: type[BaseModel]) -> Any:
             f"rules file {path} not found (set data.rules_dir in config.toml)"
         ) from None
     except (OSError, yaml.YAMLError) as exc:
-        raise IngestError(f"cannot read rules file {path}: {str(exc).splitlines()[0]}") from None
+        raise IngestError(f"cannot read rules file {path}: {first_line(exc)}") from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.errors import IngestError
+from newsletter.errors import IngestError, first_line
 from newsletter.ingest.columns import RAW_COLUMNS
 from newsletter.ingest.formats import Format, read
 from newsletter.ingest.normalize import (
@@ -109,7 +109,7 @@ def ingest(
     try:
         normalized = _normalize_in_chunks(raw, keep, rules, chunk_rows)
     except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
-        raise IngestError(f"could not normalize the input: {str(exc).splitlines()[0]}") from None
+        raise IngestError(f"could not normalize the input: {first_line(exc)}") from None
     kept = dedupe(normalized)
     report = build_report(
         week=week,
@@ -134,10 +134,15 @@ def ingest(
 def write(result: IngestResult, directory: Path, week: date) -> Written:
     """Rejects, snapshot, then report; each atomically (re-ingesting replaces them)."""
     rejects = rejects_path(directory, week)
-    write_parquet_atomic(result.rejects, rejects)
-    snap = write_snapshot(result.snapshot, directory, week)
     report = report_path(directory, week)
-    atomic_write_text(report, result.report.model_dump_json(indent=2) + "\n")
+    try:
+        write_parquet_atomic(result.rejects, rejects)
+        snap = write_snapshot(result.snapshot, directory, week)
+        atomic_write_text(report, result.report.model_dump_json(indent=2) + "\n")
+    except OSError as exc:  # a folder that is a file, read-only, full disk
+        raise IngestError(
+            f"cannot write the ingest output to {directory}: {exc.strerror or first_line(exc)}"
+        ) from None
     return Written(snapshot=snap, rejects=rejects, report=report)
 
 

@@ -15,7 +15,6 @@ import polars as pl
 
 from newsletter.errors import IngestError
 from newsletter.ingest._records import Record, build, epoch_date, text, text_list
-from newsletter.ingest.tabular import load_json
 
 
 def looks_like(data: object) -> bool:
@@ -45,8 +44,8 @@ def _fields(rec: Record) -> Record:
     }  # fmt: skip
 
 
-def read(path: Path) -> pl.DataFrame:
-    data = load_json(path)
+def read(path: Path, data: object) -> pl.DataFrame:
+    """The raw frame of ``data``, the parsed JSON of ``path``."""
     if not isinstance(data, list):
         raise IngestError(f"{path}: not a SimplifyJobs listings.json (expected a JSON array)")
     return build(data, _fields, source_file=str(path), kind="SimplifyJobs listings.json")

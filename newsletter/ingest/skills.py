@@ -52,7 +52,6 @@ class Matcher:
     context: dict[str, str]  # skill -> regex over the raw text that confirms a bare token
     explicit: dict[str, str]  # lowercase alias -> skill, for explicit skill lists
     parents: dict[str, str]  # skill -> implied broader skill
-    version: str
 
     @property
     def patterns(self) -> list[str]:
@@ -105,7 +104,7 @@ def compile_skills(rules: SkillRules) -> Matcher:
         for key in _keys(list(skill.exact)):
             _add(sensitive, key, skill.name, "exact")
     parents = {s.name: s.parent for s in rules.skills if s.parent}
-    return Matcher(insensitive, sensitive, context, explicit, parents, rules.version)
+    return Matcher(insensitive, sensitive, context, explicit, parents)
 
 
 def extract_skills_expr(text: pl.Expr, matcher: Matcher) -> pl.Expr:

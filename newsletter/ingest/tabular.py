@@ -7,7 +7,6 @@ as text first, so a stray value never fails the whole file.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import zlib
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.errors import IngestError
+from newsletter.errors import IngestError, first_line
 from newsletter.ingest.columns import to_raw
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -44,13 +43,18 @@ def is_gzip(path: Path) -> bool:
         raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def _source(path: Path) -> Path | bytes:
+    """What polars reads: the gunzipped bytes of a gzip file, else the path itself (polars
+    reads it without a copy in Python's memory)."""
+    return read_bytes(path) if is_gzip(path) else path
+
+
 def _polars_error(path: Path, what: str, exc: Exception) -> IngestError:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return IngestError(f"{path}: not a readable {what} file ({first[:160]})")
+    return IngestError(f"{path}: not a readable {what} file ({first_line(exc)[:160]})")
 
 
 def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
-    source: Path | bytes = read_bytes(path) if is_gzip(path) else path
+    source = _source(path)
     try:
         frame = pl.read_csv(
             source,
@@ -66,9 +70,9 @@ def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
 
 
 def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
-    data = read_bytes(path)
+    source = _source(path)
     try:
-        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+        frame = pl.read_ndjson(source, infer_schema_length=None)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "JSON Lines", exc) from None
     return to_raw(frame, mapping, source_file=str(path))
@@ -95,9 +99,9 @@ def load_json(path: Path) -> object:
 
 
 def read_parquet(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
-    data = read_bytes(path)
+    source = _source(path)
     try:
-        frame = pl.read_parquet(io.BytesIO(data))
+        frame = pl.read_parquet(source)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "Parquet", exc) from None
     return to_raw(frame, mapping, source_file=str(path))

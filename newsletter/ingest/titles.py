@@ -12,7 +12,6 @@ import polars as pl
 from newsletter.ingest.rules import CategoryRules, SeniorityRules, TitleRule
 from newsletter.ingest.text import norm_title
 
-SENIORITY_SOURCES = ("title", "field", "experience", "default")
 _EXPERIENCE_RE = (
     r"(\d{1,2})\s*\+?\s*(?:-|–|to)?\s*(?:\d{1,2}\s*\+?\s*)?(?:years?|yrs?)\b"
     r"(?:\s+of)?(?:\s+[a-z/-]+){0,3}?\s+experience"
