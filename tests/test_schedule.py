@@ -38,7 +38,7 @@ def _runs(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def _wait_for(path: Path, n: int, timeout: float = 8.0) -> int:
+def _wait_for(path: Path, n: int, timeout: float = 30.0) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _runs(path) < n:
         time.sleep(0.05)

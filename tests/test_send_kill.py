@@ -65,7 +65,7 @@ def _start(cfg: Path) -> subprocess.Popen[bytes]:
 
 
 def _interrupt(proc: subprocess.Popen[bytes], handler: Slow, at: int, sig: int) -> None:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 90  # a hang guard, not a timing assertion (slow CI machines)
     while len(handler.received) < at:
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
         assert time.monotonic() < deadline, "the send did not progress"
