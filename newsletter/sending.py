@@ -183,72 +183,80 @@ def send_issue(
     """Send ``prepared`` to the frozen list (freezing it from ``recipients`` the first time).
 
     Raises ProviderError (after recording every outcome so far) when the provider refuses
-    the account. ``stop`` ends the run after the calls in flight (graceful SIGTERM).
+    the account. ``stop`` ends the run after the calls in flight (graceful SIGTERM). One
+    send at a time per database: a second one raises DeliveryError at once, as it would
+    read the same queued rows and mail them again.
     """
     started = time.monotonic()
     ledger = ledger or SendLedger(store.db, clock=store.clock)
-    key = prepared.issue_key
-    provider = config.delivery.provider
-    report = SendReport(key, prepared.subject, provider)
-    record = ledger.issue(key)
-    if record is not None and record.status == "sent":
-        report.already_sent = True
-        report.ledger = ledger.counts(key)
+    with ledger.db.exclusive("send") as held:
+        if not held:
+            raise DeliveryError(
+                "another send is running on this database; this run stops so that no one "
+                "gets the issue twice (run it again once that one has finished)"
+            )
+        key = prepared.issue_key
+        provider = config.delivery.provider
+        report = SendReport(key, prepared.subject, provider)
+        record = ledger.issue(key)
+        if record is not None and record.status == "sent":
+            report.already_sent = True
+            report.ledger = ledger.counts(key)
+            return report
+        ledger.begin(key, prepared.week)
+        try:
+            check_variants(prepared, recipients)
+        except NewsletterError as err:
+            ledger.fail(key, str(err))
+            raise
+        ledger.freeze(key, prepared.subject, recipients, config.newsletter.sending_domain)
+        rows = ledger.to_send(key, limit)
+        report.planned = len(rows)
+        if on_planned:
+            on_planned(len(rows))
+        if sender_factory is None:
+            limiter = RateLimiter(sender_class(provider).rate_per_second)
+
+            def sender_factory() -> Sender[Any, Any]:
+                return get_sender(config, limiter=limiter)
+
+        run = _Run(
+            prepared=prepared,
+            ledger=ledger,
+            store=store,
+            recipients={r.subscriber_id: r for r in recipients},
+            report=report,
+            stop=stop or threading.Event(),
+            progress=progress or (lambda _n: None),
+        )
+        work: queue.SimpleQueue[list[SendRow]] = queue.SimpleQueue()
+        size = _batch_rows(sender_class(provider))
+        for batch in _batches(rows, size):
+            work.put(batch)
+        workers = [
+            threading.Thread(target=_worker, args=(run, work, sender_factory), name=f"send-{i}")
+            for i in range(min(config.delivery.concurrency, max(1, -(-len(rows) // size))))
+        ]
+        for t in workers:
+            t.start()
+        try:
+            for t in workers:
+                t.join()
+        except KeyboardInterrupt:  # Ctrl-C: like SIGTERM, finish the calls in flight
+            run.stop.set()
+            for t in workers:
+                t.join()
+        report.duration = time.monotonic() - started
+        if run.error is not None:
+            ledger.fail(key, str(run.error))
+            report.ledger = ledger.counts(key)
+            if isinstance(run.error, NewsletterError):
+                raise run.error
+            raise DeliveryError(f"the send stopped: {run.error!r}") from run.error
+        report.ledger = ledger.finish(key)
+        if run.stop.is_set() and report.ledger.remaining:
+            report.stopped = "stopped before the end"
         return report
-    ledger.begin(key, prepared.week)
-    try:
-        check_variants(prepared, recipients)
-    except NewsletterError as err:
-        ledger.fail(key, str(err))
-        raise
-    ledger.freeze(key, prepared.subject, recipients, config.newsletter.sending_domain)
-    rows = ledger.to_send(key, limit)
-    report.planned = len(rows)
-    if on_planned:
-        on_planned(len(rows))
-    if sender_factory is None:
-        limiter = RateLimiter(sender_class(provider).rate_per_second)
-
-        def sender_factory() -> Sender[Any, Any]:
-            return get_sender(config, limiter=limiter)
-
-    run = _Run(
-        prepared=prepared,
-        ledger=ledger,
-        store=store,
-        recipients={r.subscriber_id: r for r in recipients},
-        report=report,
-        stop=stop or threading.Event(),
-        progress=progress or (lambda _n: None),
-    )
-    work: queue.SimpleQueue[list[SendRow]] = queue.SimpleQueue()
-    size = _batch_rows(sender_class(provider))
-    for batch in _batches(rows, size):
-        work.put(batch)
-    workers = [
-        threading.Thread(target=_worker, args=(run, work, sender_factory), name=f"send-{i}")
-        for i in range(min(config.delivery.concurrency, max(1, -(-len(rows) // size))))
-    ]
-    for t in workers:
-        t.start()
-    try:
-        for t in workers:
-            t.join()
-    except KeyboardInterrupt:  # Ctrl-C: like SIGTERM, finish the calls in flight
-        run.stop.set()
-        for t in workers:
-            t.join()
-    report.duration = time.monotonic() - started
-    if run.error is not None:
-        ledger.fail(key, str(run.error))
-        report.ledger = ledger.counts(key)
-        if isinstance(run.error, NewsletterError):
-            raise run.error
-        raise DeliveryError(f"the send stopped: {run.error!r}") from run.error
-    report.ledger = ledger.finish(key)
-    if run.stop.is_set() and report.ledger.remaining:
-        report.stopped = "stopped before the end"
-    return report
 
 
 def _batch_rows(cls: type[Sender[Any, Any]]) -> int:
