@@ -229,10 +229,6 @@ class Config(_Frozen):
     schedule: ScheduleSettings = ScheduleSettings()
     web: WebSettings = WebSettings()
 
-    @property
-    def base_dir(self) -> Path:
-        return self.path.parent if self.path else Path.cwd()
-
 
 def _loc(err: Mapping[str, Any]) -> str:
     return ".".join(str(p) for p in err["loc"]) or "(top level)"
