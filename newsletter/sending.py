@@ -285,7 +285,7 @@ def _worker(run: _Run, work: queue.SimpleQueue[list[SendRow]], factory: SenderFa
 
 def _send_rows(run: _Run, sender: Sender[Any, Any], batch: list[SendRow]) -> None:
     key = run.prepared.issue_key
-    eligible = run.ledger.still_eligible(r.subscriber_id for r in batch)
+    eligible = run.store.mailable_ids(r.subscriber_id for r in batch)
     gone = {
         r.subscriber_id
         for r in batch
