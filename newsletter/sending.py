@@ -197,12 +197,9 @@ def send_issue(
             )
         key = prepared.issue_key
         provider = config.delivery.provider
+        if done := already_sent(config, ledger, key):
+            return done
         report = SendReport(key, prepared.subject, provider)
-        record = ledger.issue(key)
-        if record is not None and record.status == "sent":
-            report.already_sent = True
-            report.ledger = ledger.counts(key)
-            return report
         ledger.begin(key, prepared.week)
         try:
             check_variants(prepared, recipients)
@@ -257,6 +254,16 @@ def send_issue(
         if run.stop.is_set() and report.ledger.remaining:
             report.stopped = "stopped before the end"
         return report
+
+
+def already_sent(config: Config, ledger: SendLedger, issue_key: str) -> SendReport | None:
+    """The report of a run with nothing to do because the issue is sent, else None."""
+    record = ledger.issue(issue_key)
+    if record is None or record.status != "sent":
+        return None
+    report = SendReport(issue_key, record.subject, config.delivery.provider, already_sent=True)
+    report.ledger = ledger.counts(issue_key)
+    return report
 
 
 def _batch_rows(cls: type[Sender[Any, Any]]) -> int:
@@ -340,12 +347,8 @@ def run_week(
     """
     week = issue_week(now, config.schedule)
     ledger = SendLedger(store.db, clock=store.clock)
-    key = iso_week_key(week)
-    record = ledger.issue(key)
-    if record is not None and record.status == "sent":
-        report = SendReport(key, record.subject, config.delivery.provider, already_sent=True)
-        report.ledger = ledger.counts(key)
-        return report
+    if done := already_sent(config, ledger, iso_week_key(week)):
+        return done
     scheduled_week(config, now)
     prepared = prepare_issue(config, week)
     return send_issue(config, prepared, store, recipients(), ledger=ledger, **send_options)
