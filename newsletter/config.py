@@ -52,7 +52,8 @@ SECTION_NAMES = (
 )
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Weekday names as ``[schedule] day`` takes them, Monday first (``date.weekday()`` order).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class _Frozen(BaseModel):
@@ -192,7 +193,7 @@ class ScheduleSettings(_Frozen):
     @classmethod
     def _day(cls, v: str) -> str:
         d = v.strip().lower()[:3]
-        if d not in _WEEKDAYS:
+        if d not in WEEKDAYS:
             raise ValueError(f"{v!r} is not a weekday (mon..sun)")
         return d
 
@@ -228,10 +229,6 @@ class Config(_Frozen):
     delivery: DeliverySettings = DeliverySettings()
     schedule: ScheduleSettings = ScheduleSettings()
     web: WebSettings = WebSettings()
-
-    @property
-    def base_dir(self) -> Path:
-        return self.path.parent if self.path else Path.cwd()
 
 
 def _loc(err: Mapping[str, Any]) -> str:

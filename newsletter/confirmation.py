@@ -46,6 +46,22 @@ def confirmation_message(config: Config, email: str, confirm_url: str) -> EmailM
     return msg
 
 
+def outbox_warning(config: Config) -> str | None:
+    """Why confirmations would not reach anyone under ``config``, or None.
+
+    :class:`OutboxConfirmationSender` only writes files: fine for the ``file`` provider
+    (the demo outbox), but with a real provider configured the sign-ups would wait forever
+    for a confirmation nobody sends, so ``newsletter serve`` says so at start.
+    """
+    provider = config.delivery.provider
+    if provider == "file":
+        return None
+    return (
+        f"confirmation emails are written as .eml files to {config.delivery.outbox_dir}, "
+        f"not sent through [delivery] provider = {provider!r}: deliver them from there"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxConfirmationSender:
     """Writes each confirmation as an ``.eml`` file into the outbox folder (atomically)."""

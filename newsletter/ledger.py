@@ -31,8 +31,8 @@ import sqlalchemy as sa
 from newsletter.delivery.models import SendResult, SendStatus, new_message_id
 from newsletter.models import Recipient
 from newsletter.store import Database
-from newsletter.store.tables import issues, sends, subscribers, suppressions
-from newsletter.subscribers import email_hash, utcnow
+from newsletter.store.tables import issues, sends
+from newsletter.subscribers import utcnow
 
 #: Rows a run (re)sends: queued, unknown, and failed ones that may be retried.
 _TO_SEND = sa.or_(
@@ -235,29 +235,6 @@ class SendLedger:
         q = sa.select(sends).where(sends.c.issue_key == issue_key).order_by(sends.c.subscriber_id)
         with self.db.read() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
-
-    def still_eligible(self, subscriber_ids: Iterable[int]) -> set[int]:
-        """Which of these subscribers may be mailed right now (active, unpaused, unsuppressed)."""
-        ids = list(subscriber_ids)
-        if not ids:
-            return set()
-        with self.db.read() as conn:
-            found = conn.execute(
-                sa.select(subscribers.c.id, subscribers.c.email).where(
-                    subscribers.c.id.in_(ids),
-                    subscribers.c.status == "active",
-                    subscribers.c.paused.is_(False),
-                )
-            ).all()
-            digests = {email_hash(e): int(i) for i, e in found}
-            blocked = set(
-                conn.execute(
-                    sa.select(suppressions.c.email_hash).where(
-                        suppressions.c.email_hash.in_(list(digests))
-                    )
-                ).scalars()
-            )
-        return {i for d, i in digests.items() if d not in blocked}
 
     def skip(self, issue_key: str, subscriber_ids: Iterable[int], reason: str) -> None:
         ids = list(subscriber_ids)

@@ -23,14 +23,13 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from newsletter.config import Config, ScheduleSettings
+from newsletter.config import WEEKDAYS, Config, ScheduleSettings
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "weekly-issue"
 JOB_FUNC = "newsletter.jobs:run_scheduled"
 JOBS_TABLE = "apscheduler_jobs"
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def weekly_trigger(settings: ScheduleSettings) -> CronTrigger:
@@ -53,7 +52,7 @@ def issue_week(now: datetime, settings: ScheduleSettings) -> date:
 def due_at(now: datetime, settings: ScheduleSettings) -> datetime:
     """When this week's issue is (or was) due, as an aware datetime in the configured zone."""
     monday = issue_week(now, settings)
-    day = monday + timedelta(days=_WEEKDAYS.index(settings.day))
+    day = monday + timedelta(days=WEEKDAYS.index(settings.day))
     return datetime.combine(day, settings.time, tzinfo=settings.zone)
 
 

@@ -183,71 +183,86 @@ def send_issue(
     """Send ``prepared`` to the frozen list (freezing it from ``recipients`` the first time).
 
     Raises ProviderError (after recording every outcome so far) when the provider refuses
-    the account. ``stop`` ends the run after the calls in flight (graceful SIGTERM).
+    the account. ``stop`` ends the run after the calls in flight (graceful SIGTERM). One
+    send at a time per database: a second one raises DeliveryError at once, as it would
+    read the same queued rows and mail them again.
     """
     started = time.monotonic()
     ledger = ledger or SendLedger(store.db, clock=store.clock)
-    key = prepared.issue_key
-    provider = config.delivery.provider
-    report = SendReport(key, prepared.subject, provider)
-    record = ledger.issue(key)
-    if record is not None and record.status == "sent":
-        report.already_sent = True
-        report.ledger = ledger.counts(key)
+    with ledger.db.exclusive("send") as held:
+        if not held:
+            raise DeliveryError(
+                "another send is running on this database; this run stops so that no one "
+                "gets the issue twice (run it again once that one has finished)"
+            )
+        key = prepared.issue_key
+        provider = config.delivery.provider
+        if done := already_sent(config, ledger, key):
+            return done
+        report = SendReport(key, prepared.subject, provider)
+        ledger.begin(key, prepared.week)
+        try:
+            check_variants(prepared, recipients)
+        except NewsletterError as err:
+            ledger.fail(key, str(err))
+            raise
+        ledger.freeze(key, prepared.subject, recipients, config.newsletter.sending_domain)
+        rows = ledger.to_send(key, limit)
+        report.planned = len(rows)
+        if on_planned:
+            on_planned(len(rows))
+        if sender_factory is None:
+            limiter = RateLimiter(sender_class(provider).rate_per_second)
+
+            def sender_factory() -> Sender[Any, Any]:
+                return get_sender(config, limiter=limiter)
+
+        run = _Run(
+            prepared=prepared,
+            ledger=ledger,
+            store=store,
+            recipients={r.subscriber_id: r for r in recipients},
+            report=report,
+            stop=stop or threading.Event(),
+            progress=progress or (lambda _n: None),
+        )
+        work: queue.SimpleQueue[list[SendRow]] = queue.SimpleQueue()
+        size = _batch_rows(sender_class(provider))
+        for batch in _batches(rows, size):
+            work.put(batch)
+        workers = [
+            threading.Thread(target=_worker, args=(run, work, sender_factory), name=f"send-{i}")
+            for i in range(min(config.delivery.concurrency, max(1, -(-len(rows) // size))))
+        ]
+        for t in workers:
+            t.start()
+        try:
+            for t in workers:
+                t.join()
+        except KeyboardInterrupt:  # Ctrl-C: like SIGTERM, finish the calls in flight
+            run.stop.set()
+            for t in workers:
+                t.join()
+        report.duration = time.monotonic() - started
+        if run.error is not None:
+            ledger.fail(key, str(run.error))
+            report.ledger = ledger.counts(key)
+            if isinstance(run.error, NewsletterError):
+                raise run.error
+            raise DeliveryError(f"the send stopped: {run.error!r}") from run.error
+        report.ledger = ledger.finish(key)
+        if run.stop.is_set() and report.ledger.remaining:
+            report.stopped = "stopped before the end"
         return report
-    ledger.begin(key, prepared.week)
-    try:
-        check_variants(prepared, recipients)
-    except NewsletterError as err:
-        ledger.fail(key, str(err))
-        raise
-    ledger.freeze(key, prepared.subject, recipients, config.newsletter.sending_domain)
-    rows = ledger.to_send(key, limit)
-    report.planned = len(rows)
-    if on_planned:
-        on_planned(len(rows))
-    if sender_factory is None:
-        limiter = RateLimiter(sender_class(provider).rate_per_second)
 
-        def sender_factory() -> Sender[Any, Any]:
-            return get_sender(config, limiter=limiter)
 
-    run = _Run(
-        prepared=prepared,
-        ledger=ledger,
-        store=store,
-        recipients={r.subscriber_id: r for r in recipients},
-        report=report,
-        stop=stop or threading.Event(),
-        progress=progress or (lambda _n: None),
-    )
-    work: queue.SimpleQueue[list[SendRow]] = queue.SimpleQueue()
-    size = _batch_rows(sender_class(provider))
-    for batch in _batches(rows, size):
-        work.put(batch)
-    workers = [
-        threading.Thread(target=_worker, args=(run, work, sender_factory), name=f"send-{i}")
-        for i in range(min(config.delivery.concurrency, max(1, -(-len(rows) // size))))
-    ]
-    for t in workers:
-        t.start()
-    try:
-        for t in workers:
-            t.join()
-    except KeyboardInterrupt:  # Ctrl-C: like SIGTERM, finish the calls in flight
-        run.stop.set()
-        for t in workers:
-            t.join()
-    report.duration = time.monotonic() - started
-    if run.error is not None:
-        ledger.fail(key, str(run.error))
-        report.ledger = ledger.counts(key)
-        if isinstance(run.error, NewsletterError):
-            raise run.error
-        raise DeliveryError(f"the send stopped: {run.error!r}") from run.error
-    report.ledger = ledger.finish(key)
-    if run.stop.is_set() and report.ledger.remaining:
-        report.stopped = "stopped before the end"
+def already_sent(config: Config, ledger: SendLedger, issue_key: str) -> SendReport | None:
+    """The report of a run with nothing to do because the issue is sent, else None."""
+    record = ledger.issue(issue_key)
+    if record is None or record.status != "sent":
+        return None
+    report = SendReport(issue_key, record.subject, config.delivery.provider, already_sent=True)
+    report.ledger = ledger.counts(issue_key)
     return report
 
 
@@ -277,7 +292,7 @@ def _worker(run: _Run, work: queue.SimpleQueue[list[SendRow]], factory: SenderFa
 
 def _send_rows(run: _Run, sender: Sender[Any, Any], batch: list[SendRow]) -> None:
     key = run.prepared.issue_key
-    eligible = run.ledger.still_eligible(r.subscriber_id for r in batch)
+    eligible = run.store.mailable_ids(r.subscriber_id for r in batch)
     gone = {
         r.subscriber_id
         for r in batch
@@ -332,12 +347,8 @@ def run_week(
     """
     week = issue_week(now, config.schedule)
     ledger = SendLedger(store.db, clock=store.clock)
-    key = iso_week_key(week)
-    record = ledger.issue(key)
-    if record is not None and record.status == "sent":
-        report = SendReport(key, record.subject, config.delivery.provider, already_sent=True)
-        report.ledger = ledger.counts(key)
-        return report
+    if done := already_sent(config, ledger, iso_week_key(week)):
+        return done
     scheduled_week(config, now)
     prepared = prepare_issue(config, week)
     return send_issue(config, prepared, store, recipients(), ledger=ledger, **send_options)

@@ -61,6 +61,10 @@ WEB_CONSENT_TEXT = (
 )
 
 
+#: Who may be mailed (besides not being suppressed): active and not paused.
+_MAILABLE = sa.and_(subscribers.c.status == "active", subscribers.c.paused.is_(False))
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -336,17 +340,35 @@ class SubscriberStore:
 
     def active_recipients(self, signer: TokenSigner, base_url: str) -> list[Recipient]:
         """Everyone to mail now: active, not paused, not suppressed; with signed links."""
-        q = (
-            sa.select(subscribers)
-            .where(subscribers.c.status == "active", subscribers.c.paused.is_(False))
-            .order_by(subscribers.c.id)
-        )
+        q = sa.select(subscribers).where(_MAILABLE).order_by(subscribers.c.id)
         with self.db.read() as conn:
             blocked = set(conn.execute(sa.select(suppressions.c.email_hash)).scalars())
             rows = [subscriber_from_row(r) for r in conn.execute(q).mappings()]
         return [
             recipient_of(s, signer, base_url) for s in rows if email_hash(s.email) not in blocked
         ]
+
+    def mailable_ids(self, subscriber_ids: Iterable[int]) -> set[int]:
+        """Which of these may be mailed right now, by the rule of :meth:`active_recipients`
+        (the send re-checks each batch with it just before it goes out)."""
+        ids = list(subscriber_ids)
+        if not ids:
+            return set()
+        with self.db.read() as conn:
+            found = conn.execute(
+                sa.select(subscribers.c.id, subscribers.c.email).where(
+                    subscribers.c.id.in_(ids), _MAILABLE
+                )
+            ).all()
+            digests = {email_hash(e): int(i) for i, e in found}
+            blocked = set(
+                conn.execute(
+                    sa.select(suppressions.c.email_hash).where(
+                        suppressions.c.email_hash.in_(list(digests))
+                    )
+                ).scalars()
+            )
+        return {i for d, i in digests.items() if d not in blocked}
 
     # ---- adding ----------------------------------------------------------------------------
     def add(

@@ -15,7 +15,7 @@ from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff
 from newsletter.delivery.dkim import DkimSigner
 from newsletter.delivery.smtp import SmtpSender
-from newsletter.errors import ConfigError
+from newsletter.errors import ConfigError, ProviderError
 from tests.delivery_support import Handler, content, message, smtp_server
 
 WAITS: list[float] = []
@@ -96,6 +96,28 @@ def test_rcpt_4xx_is_retried_then_left_retryable_and_5xx_is_permanent() -> None:
     assert len(WAITS) == 3  # backoff between the 4 attempts, injected (no real sleep)
     assert WAITS[1] > WAITS[0] * 1.2 or WAITS[2] > WAITS[0]  # grows (with jitter)
     assert sorted(r.rcpt_tos[0] for r in handler.received) == ["ok@example.org", "soft@example.org"]
+
+
+def test_policy_refusal_of_the_sender_stops_the_send_instead_of_bouncing_readers() -> None:
+    # 5.7.x is security/policy (relay denied, unauthenticated, DMARC): the sender's problem.
+    # Marking the reader bounced would suppress them for good; the send must stop instead.
+    def rcpt(addr: str) -> str | None:
+        if addr == "reader@gmail.example":
+            return "550 5.7.26 unauthenticated email from example.com is not accepted"
+        return None
+
+    handler = Handler(rcpt_reply=rcpt)
+    msgs = [message(1, email="ok@example.org"), message(2, email="reader@gmail.example")]
+    with (
+        smtp_server(handler) as (host, port),
+        sender(host, port) as s,
+        pytest.raises(ProviderError, match=r"550 5\.7\.26") as info,
+    ):
+        s.send_batch(msgs)
+    assert [(r.email, r.status) for r in info.value.results] == [
+        ("ok@example.org", SendStatus.SENT)
+    ]
+    assert [r.rcpt_tos[0] for r in handler.received] == ["ok@example.org"]
 
 
 def test_reconnects_when_the_server_drops_the_connection() -> None:

@@ -3,14 +3,18 @@ subscriber), named by the ledger's Message-ID and written atomically."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from newsletter.delivery._mime import MimeCall
+from newsletter.delivery.memory import MemorySender
+from newsletter.delivery.models import SendStatus
 from newsletter.errors import ComplianceError, DeliveryError
 from newsletter.ledger import SendLedger
-from newsletter.sending import prepare_issue, send_issue, send_signer
+from newsletter.sending import SendReport, prepare_issue, send_issue, send_signer
 from newsletter.store import open_store
 from newsletter.store.tables import sends
 from newsletter.subscribers import SubscriberStore
@@ -68,3 +72,57 @@ def test_compliance_is_checked_even_with_no_subscribers(tmp_path: Path) -> None:
     prepared = prepare_issue(bad, WEEK)
     with open_store(bad) as db, pytest.raises(ComplianceError, match="postal address"):
         send_issue(bad, prepared, SubscriberStore(db), [])
+
+
+def test_a_second_send_while_one_is_running_stops_instead_of_sending_twice(
+    tmp_path: Path,
+) -> None:
+    # e.g. cron's 09:30 backstop starting while the 07:30 run is still sending: the second
+    # run would freeze nothing new, read the same queued rows and mail everyone again.
+    config = send_config(tmp_path)
+    add_subscribers(config, 4)
+    prepared = prepare_issue(config, WEEK)
+    in_flight, release = threading.Event(), threading.Event()
+
+    class Slow(MemorySender):
+        def post(self, call: MimeCall) -> SendStatus:
+            in_flight.set()
+            release.wait(10)
+            return super().post(call)
+
+    first = Slow()
+    outcome: dict[str, object] = {}
+
+    def run_first() -> None:
+        with open_store(config) as db:
+            store = SubscriberStore(db)
+            signer, _dev = send_signer(config)
+            recipients = store.active_recipients(signer, config.newsletter.base_url)
+            outcome["report"] = send_issue(
+                config, prepared, store, recipients, sender_factory=lambda: first
+            )
+
+    thread = threading.Thread(target=run_first)
+    thread.start()
+    try:
+        assert in_flight.wait(10)
+        second = MemorySender()
+        with open_store(config) as db:  # its own connections, as another process has
+            store = SubscriberStore(db)
+            signer, _dev = send_signer(config)
+            recipients = store.active_recipients(signer, config.newsletter.base_url)
+            with pytest.raises(DeliveryError, match="another send is running"):
+                send_issue(config, prepared, store, recipients, sender_factory=lambda: second)
+        assert second.calls == []
+    finally:
+        release.set()
+        thread.join(20)
+    report = outcome["report"]
+    assert isinstance(report, SendReport) and (report.sent, report.complete) == (4, True)
+    assert sorted(m.to.email for m, _ in first.outbox) == sorted(
+        r.email for r in recipients
+    )  # each reader exactly once
+    with open_store(config) as db:  # the lock is released: a re-run is a quick no-op
+        store = SubscriberStore(db)
+        again = send_issue(config, prepared, store, recipients)
+        assert again.already_sent and again.sent == 0

@@ -72,3 +72,16 @@ def test_migrations_and_subscriber_flow_on_postgres(postgres_url: str, tmp_path:
         ]
         store.remove("pat@example.com")
         assert store.find("pat@example.com") is None and store.is_suppressed("pat@example.com")
+
+
+def test_exclusive_lock_holds_across_connections_on_postgres(postgres_url: str) -> None:
+    url = _fresh(postgres_url, "lock")
+    with open_database(url) as first, open_database(url) as second:
+        with first.exclusive("send") as held:
+            assert held
+            with second.exclusive("send") as other:
+                assert not other  # as a second process would see it
+            with second.exclusive("another") as other:
+                assert other
+        with second.exclusive("send") as held:
+            assert held  # released with the block

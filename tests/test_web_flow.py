@@ -14,7 +14,7 @@ import pytest
 
 from newsletter.archive import default_archive_dir
 from newsletter.config import DEV_SECRET_KEY, Config
-from newsletter.confirmation import OutboxConfirmationSender
+from newsletter.confirmation import OutboxConfirmationSender, outbox_warning
 from newsletter.store import open_store
 from newsletter.subscribers import SubscriberStore
 from newsletter.tokens import TokenSigner
@@ -279,3 +279,15 @@ def test_archive_is_served_as_the_view_in_browser_target(
     assert site.get("/archive/").text == "<h1>Archive</h1>"
     page = site.get("/archive/2026-11-23.html")
     assert page.status_code == 200 and page.text == "<p>issue</p>"
+
+
+def test_serve_warns_when_confirmations_only_land_in_the_outbox(config: Config) -> None:
+    # The outbox sender writes files; with a real provider configured nobody would ever
+    # receive the confirmation, so `newsletter serve` must say so rather than stay silent.
+    assert outbox_warning(config) is None  # the file provider: the outbox is the delivery
+    smtp = config.model_copy(
+        update={"delivery": config.delivery.model_copy(update={"provider": "smtp"})}
+    )
+    note = outbox_warning(smtp)
+    assert note is not None
+    assert str(config.delivery.outbox_dir) in note and "'smtp'" in note

@@ -32,6 +32,7 @@ from newsletter.sending import (
     DEV_KEY_NOTE,
     DryRunReport,
     SendReport,
+    already_sent,
     dry_run,
     prepare_issue,
     scheduled_week,
@@ -194,11 +195,8 @@ def send_cmd(
             _warn(note)
     with open_store(config) as db:
         store = SubscriberStore(db)
-        done = SendLedger(db).issue(iso_week_key(chosen))
-        if done is not None and done.status == "sent" and not (dry or to):
-            report = SendReport(done.issue_key, done.subject, done.status, already_sent=True)
-            report.ledger = SendLedger(db).counts(done.issue_key)
-            _finish(report)
+        if not (dry or to) and (done := already_sent(config, SendLedger(db), iso_week_key(chosen))):
+            _finish(done)
             return
         signer, dev = send_signer(config, dry_run=dry)
         if dev and not dry:

@@ -28,7 +28,8 @@ Error taxonomy (what the providers map to):
 * unknown: read/write timeouts after the request went out;
 * permanent (per recipient): invalid address, inactive/suppressed recipient, SMTP 5xx;
 * :class:`~newsletter.errors.ProviderError` (stops the send): bad credentials, unverified
-  sender, account suspended or out of quota, a payload the provider calls malformed.
+  sender, account suspended or out of quota, a payload the provider calls malformed, an
+  SMTP ``5.7.x`` policy refusal (relay denied, unauthenticated sender).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ import datetime as dt
 import html
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email import policy as email_policy
 from email import quoprimime
@@ -398,7 +398,3 @@ class MessageFactory:
         out.append("".join(sk.html.render(html_values)).encode("ascii"))
         out.append(sk.tail)
         return b"".join(out)
-
-    def render_all(self, messages: Sequence[OutgoingMessage]) -> list[bytes]:
-        date = format_date()
-        return [self.render(m, date=date) for m in messages]

@@ -7,13 +7,16 @@ provider message id), 4xx retryable, 5xx permanent. A connection that turns out 
 is reopened once at once; when a fresh connection fails too, the message is retryable and
 the base backs off. A connection lost while the message itself was being transmitted gives
 ``unknown`` (it may have been delivered), which is not resent automatically. A refused
-login, or a 5xx to ``MAIL FROM``, stops the send (:class:`~newsletter.errors.ProviderError`):
-that is the sender's problem, not the recipient's.
+login, a 5xx to ``MAIL FROM``, or a 5xx with an enhanced status ``5.7.x`` (security or
+policy: relay denied, unauthenticated, DMARC) to ``RCPT``/``DATA`` stops the send
+(:class:`~newsletter.errors.ProviderError`): that is the sender's problem, not the
+recipient's, and bouncing the reader would suppress them for good.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -27,6 +30,9 @@ from newsletter.delivery.models import SendResult, SendStatus
 from newsletter.errors import ProviderError
 
 Security = Literal["none", "starttls", "tls"]
+
+#: RFC 3463 enhanced status 5.7.x: a security or policy refusal of the sender.
+_POLICY_REFUSAL = re.compile(r"5\.7\.\d{1,3}\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,4 +194,8 @@ class SmtpSender(MimeSender[SmtpReply]):
         status = classify_smtp_code(response.code)
         if status is SendStatus.SENT:
             return [SendResult.of(call.message, status, provider_message_id=response.text)]
+        if status is SendStatus.PERMANENT and _POLICY_REFUSAL.match(response.text):
+            raise ProviderError(
+                self.name, f"the server refused the sender: SMTP {response.code} {response.text}"
+            )
         return [SendResult.of(call.message, status, reason=f"SMTP {response.code} {response.text}")]

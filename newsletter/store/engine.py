@@ -9,6 +9,9 @@ PostgreSQL: an advisory lock), so concurrent starts apply them exactly once.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +34,8 @@ BUSY_TIMEOUT_MS = 30_000
 #: Arbitrary constant naming the PostgreSQL advisory lock that serializes migrations.
 _PG_MIGRATION_LOCK = 7_402_026_001
 _IMMEDIATE = "newsletter_immediate"
+#: :meth:`Database.exclusive` locks of in-memory databases, by (URL, name).
+_PROCESS_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 
 
 def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
@@ -126,6 +131,46 @@ class Database:
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Try to hold the cross-process lock ``name`` for the block; yields whether it is held.
+
+        SQLite: ``flock`` on ``<database file>.<name>.lock``; PostgreSQL: a session advisory
+        lock; an in-memory database: a lock in this process. The kernel or the server drops
+        them when the process dies, so a killed run never blocks the next one.
+        """
+        url = self.engine.url
+        if url.get_backend_name() == "postgresql":
+            digest = hashlib.sha256(name.encode()).digest()
+            key = int.from_bytes(digest[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                held = bool(conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+                conn.commit()
+                try:
+                    yield held
+                finally:
+                    if held:
+                        conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.commit()
+            return
+        db = url.database
+        if not db or db == ":memory:" or db.startswith("file:"):
+            lock = _PROCESS_LOCKS.setdefault((str(url), name), threading.Lock())
+            held = lock.acquire(blocking=False)
+            try:
+                yield held
+            finally:
+                if held:
+                    lock.release()
+            return
+        with open(f"{db}.{name}.lock", "a+b") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+            else:
+                yield True  # released when the file is closed
 
     def close(self) -> None:
         self.engine.dispose()
