@@ -1,28 +1,54 @@
 """Sending double opt-in confirmation emails through a small sender interface.
 
-The web app depends only on :class:`ConfirmationSender`. The default,
-:class:`OutboxConfirmationSender`, writes each message as an ``.eml`` file into
-``[delivery] outbox_dir``; the delivery layer can plug a real provider in later by
-implementing the same one-method protocol.
+The web app depends only on :class:`ConfirmationSender`. :func:`confirmation_sender` picks
+the implementation for the configured ``[delivery] provider``:
+:class:`OutboxConfirmationSender` writes each message as an ``.eml`` file into
+``[delivery] outbox_dir`` (the ``file`` provider: the demo outbox), and
+:class:`ProviderConfirmationSender` sends it through the real provider (SMTP or an HTTP
+API), with a "not you?" link that unsubscribes and suppresses the address.
 """
 
 from __future__ import annotations
 
+import html
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from newsletter.config import Config
+from newsletter.delivery import get_sender
+from newsletter.delivery.base import Sender
+from newsletter.delivery.compose import compose
+from newsletter.delivery.models import IssueContent, SendStatus, merge_tag
+from newsletter.errors import DeliveryError
+from newsletter.models import Recipient
 from newsletter.render import render_template
 from newsletter.snapshots import atomic_write_bytes
+from newsletter.subscribers import link_url
+from newsletter.tokens import TokenSigner
 
 
 class ConfirmationSender(Protocol):
     def send_confirmation(self, email: str, confirm_url: str) -> None:
         """Send one confirmation message with the signed ``confirm_url`` to ``email``."""
+
+
+def confirmation_text(config: Config, confirm_url: str, decline_url: str | None = None) -> str:
+    """The body of the confirmation email."""
+    n = config.newsletter
+    return render_template(
+        "web/confirmation_email.txt.j2",
+        {"title": n.title, "tagline": n.tagline, "confirm_url": confirm_url,
+         "decline_url": decline_url, "postal_address": n.postal_address},
+    )  # fmt: skip
+
+
+def confirmation_subject(config: Config) -> str:
+    return f"Please confirm your subscription to {config.newsletter.title}"
 
 
 def confirmation_message(config: Config, email: str, confirm_url: str) -> EmailMessage:
@@ -31,35 +57,14 @@ def confirmation_message(config: Config, email: str, confirm_url: str) -> EmailM
     msg = EmailMessage()
     msg["From"] = formataddr((n.from_name, n.from_address))
     msg["To"] = email
-    msg["Subject"] = f"Please confirm your subscription to {n.title}"
+    msg["Subject"] = confirmation_subject(config)
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=n.sending_domain)
     if n.reply_to:
         msg["Reply-To"] = n.reply_to
     msg["Auto-Submitted"] = "auto-generated"
-    body = render_template(
-        "web/confirmation_email.txt.j2",
-        {"title": n.title, "tagline": n.tagline, "confirm_url": confirm_url,
-         "postal_address": n.postal_address},
-    )  # fmt: skip
-    msg.set_content(body)
+    msg.set_content(confirmation_text(config, confirm_url))
     return msg
-
-
-def outbox_warning(config: Config) -> str | None:
-    """Why confirmations would not reach anyone under ``config``, or None.
-
-    :class:`OutboxConfirmationSender` only writes files: fine for the ``file`` provider
-    (the demo outbox), but with a real provider configured the sign-ups would wait forever
-    for a confirmation nobody sends, so ``newsletter serve`` says so at start.
-    """
-    provider = config.delivery.provider
-    if provider == "file":
-        return None
-    return (
-        f"confirmation emails are written as .eml files to {config.delivery.outbox_dir}, "
-        f"not sent through [delivery] provider = {provider!r}: deliver them from there"
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +80,53 @@ class OutboxConfirmationSender:
     def send_confirmation(self, email: str, confirm_url: str) -> None:
         msg = confirmation_message(self.config, email, confirm_url)
         atomic_write_bytes(self.outbox_dir / f"confirm-{uuid.uuid4().hex}.eml", msg.as_bytes())
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfirmationSender:
+    """Sends each confirmation through the configured ``[delivery]`` provider.
+
+    The message carries the one-click unsubscribe pair like every list message; its target
+    is the pending subscriber's unsubscribe link, offered in the body as "not you?".
+    A refusal or a failure is a :class:`~newsletter.errors.DeliveryError` (the web page then
+    says the email could not be sent; the sign-up stays pending).
+    """
+
+    config: Config
+    signer: TokenSigner
+    make_sender: Callable[[], Sender[Any, Any]] | None = None
+
+    def send_confirmation(self, email: str, confirm_url: str) -> None:
+        token = confirm_url.rstrip("/").rsplit("/", 1)[-1]
+        sid = self.signer.verify("confirm", token)
+        base = self.config.newsletter.base_url
+        text = confirmation_text(self.config, confirm_url, decline_url=merge_tag("unsubscribe_url"))
+        content = IssueContent(
+            subject=confirmation_subject(self.config),
+            html=(
+                '<pre style="font-family:inherit;white-space:pre-wrap">'
+                f"{html.escape(text, quote=False)}</pre>"
+            ),
+            text=text,
+            variant="confirmation",
+        )
+        recipient = Recipient(
+            subscriber_id=sid,
+            email=email,
+            unsubscribe_url=link_url(base, self.signer, "unsubscribe", sid),
+        )
+        message = compose(self.config, content, recipient, issue_key=f"confirm-{sid}")
+        sender = self.make_sender() if self.make_sender else get_sender(self.config)
+        with sender:
+            result = sender.send_batch([message])[0]
+        if result.status is not SendStatus.SENT:
+            raise DeliveryError(
+                f"the confirmation email to {email} was not sent ({result.status}): {result.reason}"
+            )
+
+
+def confirmation_sender(config: Config, signer: TokenSigner) -> ConfirmationSender:
+    """The outbox for the ``file`` provider, else the configured provider."""
+    if config.delivery.provider == "file":
+        return OutboxConfirmationSender(config)
+    return ProviderConfirmationSender(config, signer)

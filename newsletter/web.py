@@ -20,6 +20,7 @@ Tokens are signed per purpose (``newsletter.tokens``) and carry only the subscri
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -39,7 +40,7 @@ from newsletter.archive import default_archive_dir
 from newsletter.config import Config
 from newsletter.confirmation import ConfirmationSender
 from newsletter.delivery.webhooks import read_webhook
-from newsletter.errors import SubscriberError, TokenError, WebhookError
+from newsletter.errors import DeliveryError, SubscriberError, TokenError, WebhookError
 from newsletter.ingest.rules import Rules, load_rules
 from newsletter.render import render_template
 from newsletter.snapshots import SENIORITY_LEVELS
@@ -62,6 +63,9 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +191,16 @@ class WebApp:
             sub = await run_in_threadpool(self.store.get_by_id, result.confirm_id)
             if sub is not None:
                 url = link_url(self.config.newsletter.base_url, self.signer, "confirm", sub.id)
-                await run_in_threadpool(self.sender.send_confirmation, sub.email, url)
+                try:
+                    await run_in_threadpool(self.sender.send_confirmation, sub.email, url)
+                except DeliveryError as exc:
+                    log.error("confirmation email not sent: %s", exc)
+                    return self.message(
+                        "We could not send the confirmation email",
+                        "Our mail service did not take the message just now. "
+                        "Please try again in a few minutes.",
+                        503,
+                    )
         # The same answer whatever the outcome: the page never reveals who is on the list.
         return self.page("subscribe_sent", email=str(form.get("email", "")).strip())
 

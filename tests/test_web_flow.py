@@ -14,11 +14,16 @@ import pytest
 
 from newsletter.archive import default_archive_dir
 from newsletter.config import DEV_SECRET_KEY, Config
-from newsletter.confirmation import OutboxConfirmationSender, outbox_warning
+from newsletter.confirmation import (
+    OutboxConfirmationSender,
+    ProviderConfirmationSender,
+    confirmation_sender,
+)
 from newsletter.store import open_store
 from newsletter.subscribers import SubscriberStore
 from newsletter.tokens import TokenSigner
 from newsletter.web import RateLimiter, create_app
+from tests.delivery_support import Handler, smtp_server
 
 SIGNER = TokenSigner(DEV_SECRET_KEY)
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
@@ -281,13 +286,54 @@ def test_archive_is_served_as_the_view_in_browser_target(
     assert page.status_code == 200 and page.text == "<p>issue</p>"
 
 
-def test_serve_warns_when_confirmations_only_land_in_the_outbox(config: Config) -> None:
-    # The outbox sender writes files; with a real provider configured nobody would ever
-    # receive the confirmation, so `newsletter serve` must say so rather than stay silent.
-    assert outbox_warning(config) is None  # the file provider: the outbox is the delivery
+def _smtp_site(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str], port: int
+) -> httpx.Client:
     smtp = config.model_copy(
-        update={"delivery": config.delivery.model_copy(update={"provider": "smtp"})}
+        update={
+            "delivery": config.delivery.model_copy(
+                update={
+                    "provider": "smtp",
+                    "max_attempts": 1,
+                    "smtp": config.delivery.smtp.model_copy(update={"port": port}),
+                }
+            )
+        }
     )
-    note = outbox_warning(smtp)
-    assert note is not None
-    assert str(config.delivery.outbox_dir) in note and "'smtp'" in note
+    sender = confirmation_sender(smtp, SIGNER)
+    assert isinstance(sender, ProviderConfirmationSender)
+    assert isinstance(confirmation_sender(config, SIGNER), OutboxConfirmationSender)
+    return httpx.Client(base_url=serve_app(create_app(smtp, store, SIGNER, sender)), timeout=10)
+
+
+def test_confirmation_goes_through_the_configured_smtp_provider(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    handler = Handler()
+    with smtp_server(handler) as (_host, port), _smtp_site(config, store, serve_app, port) as c:
+        r = c.post("/subscribe", data={"email": "Smtp.Reader@Example.com", "consent": "yes"})
+        assert r.status_code == 200
+        assert [m.rcpt_tos for m in handler.received] == [["Smtp.Reader@example.com"]]
+        msg = email.message_from_bytes(handler.received[0].content, policy=email.policy.default)
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        body = msg.get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        confirm = re.search(r"https?://\S+/confirm/\S+", text)
+        decline = re.search(r"https?://\S+/unsubscribe/\S+", text)
+        assert confirm and decline and decline.group(0) in msg["List-Unsubscribe"]
+        assert not _outbox(config)  # sent, not parked in the outbox
+        page = c.post(f"/confirm/{_token(confirm.group(0))}")
+        assert page.status_code == 200
+    assert store.get("smtp.reader@example.com").status == "active"
+
+
+def test_a_refused_confirmation_says_so_and_stays_pending(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    handler = Handler(rcpt_reply=lambda _a: "450 4.2.1 mailbox busy, try later")
+    with smtp_server(handler) as (_host, port), _smtp_site(config, store, serve_app, port) as c:
+        r = c.post("/subscribe", data={"email": "later@example.com", "consent": "yes"})
+    assert r.status_code == 503
+    assert "could not send the confirmation email" in r.text
+    assert store.get("later@example.com").status == "pending"

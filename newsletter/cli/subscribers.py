@@ -305,20 +305,18 @@ def serve_cmd(
     import uvicorn
 
     from newsletter.config import secret
-    from newsletter.confirmation import OutboxConfirmationSender, outbox_warning
+    from newsletter.confirmation import confirmation_sender
     from newsletter.tokens import TokenSigner
     from newsletter.web import create_app
 
     config = config_of(ctx)
     signer = TokenSigner(secret("secret_key", "to sign confirmation and unsubscribe links"))
-    if note := outbox_warning(config):
-        err_console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False, soft_wrap=True)
     with open_store(config) as db:
         web_app = create_app(
             config,
             SubscriberStore(db),
             signer,
-            OutboxConfirmationSender(config),
+            confirmation_sender(config, signer),
             webhook_secret=_optional_webhook_secret(),
         )
         uvicorn.run(
