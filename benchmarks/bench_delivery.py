@@ -81,18 +81,18 @@ def serve_http(port: int) -> None:
                 self.end_headers()
                 self.wfile.write(out)
                 return
-            body = json.loads(raw)
             if self.path == "/email/batch":  # Postmark
+                # Count the messages without parsing ~30 MB of JSON per call: the stand-in
+                # server shares the 2 cores with the client being measured. (A key in a
+                # JSON string value is escaped, so each raw match is one message.)
+                n = raw.count(b'"HtmlBody":')
                 out = json.dumps(
-                    [
-                        {"ErrorCode": 0, "Message": "OK", "MessageID": f"pm-{i}", "To": m["To"]}
-                        for i, m in enumerate(body)
-                    ]
+                    [{"ErrorCode": 0, "Message": "OK", "MessageID": f"pm-{i}"} for i in range(n)]
                 ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
             else:  # SendGrid /v3/mail/send
-                assert body["personalizations"]
+                assert json.loads(raw)["personalizations"]
                 out = b""
                 self.send_response(202)
                 self.send_header("X-Message-Id", "sg-bench")

@@ -12,7 +12,13 @@ from typing import Any
 
 import httpx
 
-from newsletter.delivery.http._base import HttpCall, HttpSender, JsonSplicer, body_json
+from newsletter.delivery.http._base import (
+    HttpCall,
+    HttpSender,
+    JsonSplicer,
+    body_json,
+    json_array,
+)
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 
 #: Per-message ErrorCodes that are the recipient's problem (never retry, suppress).
@@ -64,11 +70,10 @@ class PostmarkSender(HttpSender):
     def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
         if not messages:
             return []
-        items = [
+        body = json_array(
             self.splicer.message(self.payload(m), m, html_key="HtmlBody", text_key="TextBody")
             for m in messages
-        ]
-        body = ("[" + ",".join(items) + "]").encode("utf-8")
+        )
         return [HttpCall(tuple(messages), "/email/batch", content=body)]
 
     def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:

@@ -21,6 +21,7 @@ from newsletter.delivery.http._base import (
     HttpSender,
     JsonSplicer,
     body_json,
+    json_array,
     short_body,
 )
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
@@ -66,14 +67,10 @@ class ResendSender(HttpSender):
             HttpCall(
                 tuple(messages),
                 "/emails/batch",
-                content=(
-                    "["
-                    + ",".join(
-                        self.splicer.message(self.payload(m), m, html_key="html", text_key="text")
-                        for m in messages
-                    )
-                    + "]"
-                ).encode("utf-8"),
+                content=json_array(
+                    self.splicer.message(self.payload(m), m, html_key="html", text_key="text")
+                    for m in messages
+                ),
                 headers={
                     "Idempotency-Key": idempotency_key(messages),
                     "x-batch-validation": "permissive",
