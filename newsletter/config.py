@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from newsletter.errors import ConfigError, SecretMissingError
@@ -51,7 +52,6 @@ SECTION_NAMES = (
     "data_health",
 )
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: Weekday names as ``[schedule] day`` takes them, Monday first (``date.weekday()`` order).
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -79,8 +79,12 @@ class NewsletterSettings(_Frozen):
     @field_validator("from_address", "reply_to", "unsubscribe_mailto")
     @classmethod
     def _address(cls, v: str | None) -> str | None:
-        if v is not None and not _EMAIL_RE.match(v):
-            raise ValueError(f"{v!r} is not an email address")
+        if v is not None:
+            # The same validator as subscriber addresses (syntax only, no DNS look-up).
+            try:
+                validate_email(v, check_deliverability=False)
+            except EmailNotValidError as exc:
+                raise ValueError(f"{v!r} is not an email address: {exc}") from None
         return v
 
     @field_validator("base_url")
