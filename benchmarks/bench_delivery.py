@@ -129,10 +129,10 @@ def child(mode: str) -> Iterator[int]:
 
 def issue_and_messages() -> tuple[IssueContent, list[OutgoingMessage]]:
     from newsletter.config import load_config
+    from newsletter.data.pipeline import build_signals
     from newsletter.delivery import IssueContent, compose
-    from newsletter.issue import render_issue
+    from newsletter.edition.issue import render_issue
     from newsletter.models import Recipient
-    from newsletter.pipeline import build_signals
 
     cfg = load_config(ROOT / "config.toml")
     issue = render_issue(build_signals(cfg), cfg)

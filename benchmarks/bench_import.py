@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.audience.transfer import export_csv, import_csv
 from newsletter.store import open_database
-from newsletter.subscribers import SubscriberStore
-from newsletter.subscribers_io import export_csv, import_csv
 
 CATEGORIES = ["AI/ML Engineer", "Data Scientist", "Data Engineer", "MLOps Engineer", ""]
 METROS = ["Seattle", "New York", "Boston", "Austin", ""]

@@ -1,6 +1,6 @@
 """Benchmark `newsletter ingest` on a generated raw CSV (default 1,000,000 postings).
 
-The CSV comes from the seeded generator (``newsletter.synth.write_raw_csv``): ~300-byte
+The CSV comes from the seeded generator (``newsletter.data.synth.write_raw_csv``): ~300-byte
 descriptions, text salaries in six formats, city spellings, a few blank titles and repeated
 ids. Only the ingest is timed; it runs as a child process, so the peak RSS reported is the
 ingest's own.
@@ -11,8 +11,8 @@ ingest's own.
 
 For the kernel's own figures, time the command itself with GNU time:
 
-    .venv/bin/python -c "from pathlib import Path; from newsletter.synth import write_raw_csv; \
-        write_raw_csv(Path('/tmp/raw.csv'), 1_000_000)"
+    .venv/bin/python -c "from pathlib import Path; from newsletter.data.synth import \
+        write_raw_csv; write_raw_csv(Path('/tmp/raw.csv'), 1_000_000)"
     /usr/bin/time -v .venv/bin/newsletter ingest /tmp/raw.csv --week 2026-11-23 \
         --snapshots /tmp/bench-snapshots
     # read "Elapsed (wall clock) time" and "Maximum resident set size (kbytes)"
@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from newsletter.synth import write_raw_csv
+from newsletter.data.synth import write_raw_csv
 
 BIN = Path(sys.executable).parent
 

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 from newsletter.config import parse_config
-from newsletter.issue import compile_issue
+from newsletter.data.signals.models import Signals
+from newsletter.edition.issue import compile_issue
 from newsletter.models import Preferences, Recipient
-from newsletter.signals.models import Signals
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "data" / "signals-2026-11-23.json"

@@ -39,9 +39,9 @@ def _config(tmp: Path, **delivery: Any) -> Any:
 def _subscribers(config: Any) -> None:
     import sqlalchemy as sa
 
+    from newsletter.audience.subscribers import Consent, new_row
     from newsletter.models import Preferences
     from newsletter.store import open_store, subscribers
-    from newsletter.subscribers import Consent, new_row
 
     now = dt.datetime.now(dt.UTC)
     consent = Consent(at=now, source="import", text="benchmark")
@@ -62,9 +62,9 @@ def _subscribers(config: Any) -> None:
 
 
 def run(label: str, config: Any) -> None:
-    from newsletter.sending import prepare_issue, send_issue, send_signer
+    from newsletter.audience.subscribers import SubscriberStore
+    from newsletter.send.service import prepare_issue, send_issue, send_signer
     from newsletter.store import open_store
-    from newsletter.subscribers import SubscriberStore
 
     _subscribers(config)
     prepared = prepare_issue(config, dt.date(2026, 11, 23))

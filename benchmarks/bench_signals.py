@@ -1,6 +1,6 @@
 """Benchmark: signals for two 1,000,000-posting snapshots (goal: under 5 s on 2 cores).
 
-Snapshots come from the project's own generator (``newsletter.synth``): a few seeded weeks of
+Snapshots come from the project's own generator (``newsletter.data.synth``): a few seeded weeks of
 ~4,300 postings are tiled (vectorised, ids and fingerprints suffixed per copy) up to 1,000,000
 rows a week, which keeps the weekly churn (~11%), skills, pay and categories realistic.
 
@@ -23,10 +23,10 @@ from pathlib import Path
 import polars as pl
 
 from newsletter.config import parse_config
-from newsletter.pipeline import build_signals
-from newsletter.signals import compute_signals
-from newsletter.snapshots import write_snapshot
-from newsletter.synth import SynthParams, generate
+from newsletter.data.pipeline import build_signals
+from newsletter.data.signals import compute_signals
+from newsletter.data.snapshots import write_snapshot
+from newsletter.data.synth import SynthParams, generate
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from newsletter.synth import write_samples
+from newsletter.data.synth import write_samples
 
 if __name__ == "__main__":
     out = (

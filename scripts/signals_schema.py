@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from newsletter.signals.schema import schema_text
-from newsletter.snapshots import atomic_write_text
+from newsletter.data.signals.schema import schema_text
+from newsletter.data.snapshots import atomic_write_text
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "signals.schema.json"
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newsletter.config import Config, parse_config
-from newsletter.snapshots import SNAPSHOT_SCHEMA, write_snapshot
+from newsletter.data.snapshots import SNAPSHOT_SCHEMA, write_snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_REAL = REPO.parent / "shared" / "data" / "real"
@@ -187,7 +187,7 @@ SIGNALS_FIXTURE = REPO / "tests" / "data" / "signals-2026-11-23.json"
 @pytest.fixture
 def rich_signals() -> Any:
     """A hand-made, fully populated Signals (tests/data/make_signals_fixture.py)."""
-    from newsletter.signals.models import Signals
+    from newsletter.data.signals.models import Signals
 
     return Signals.model_validate_json(SIGNALS_FIXTURE.read_text(encoding="utf-8"))
 
@@ -225,6 +225,6 @@ def config_file(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def ingest_rules() -> Any:
     """The shipped rules (rules/*.yaml), loaded once per test session."""
-    from newsletter.ingest import load_rules
+    from newsletter.data.ingest import load_rules
 
     return load_rules(REPO / "rules")

@@ -6,9 +6,9 @@ from typing import Any
 
 import polars as pl
 
-from newsletter.ingest.columns import RAW_SCHEMA
-from newsletter.ingest.normalize import Prepared, clean, normalize, prepare
-from newsletter.ingest.rules import Rules
+from newsletter.data.ingest.columns import RAW_SCHEMA
+from newsletter.data.ingest.normalize import Prepared, clean, normalize, prepare
+from newsletter.data.ingest.rules import Rules
 
 _PREPARED: dict[int, Prepared] = {}
 

@@ -9,10 +9,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from newsletter.audience.subscribers import SubscriberStore
 from newsletter.config import Config, parse_config
 from newsletter.models import Preferences
 from newsletter.store import open_store
-from newsletter.subscribers import SubscriberStore
 from tests.conftest import REPO
 
 WEEK = date(2026, 11, 23)

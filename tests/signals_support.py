@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from newsletter.signals import Signals, compute_signals
-from newsletter.signals.diff import WeekFrame
+from newsletter.data.signals import Signals, compute_signals
+from newsletter.data.signals.diff import WeekFrame
 from tests.conftest import frame
 
 START = date(2026, 1, 5)

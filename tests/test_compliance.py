@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from newsletter.compliance import check_content, check_message
 from newsletter.config import Config, parse_config
 from newsletter.delivery.message import MessageFactory, build_message, message_bytes
 from newsletter.delivery.models import IssueContent
+from newsletter.edition.compliance import check_content, check_message
 from newsletter.errors import ComplianceError
 from tests.delivery_support import content, message
 
@@ -94,9 +94,9 @@ def test_images_need_alt_width_and_https_src(cfg: Config) -> None:
 
 
 def test_the_rendered_issue_passes_the_html_checks(cfg: Config) -> None:
-    from newsletter.compliance import html_problems
-    from newsletter.issue import render_issue
-    from newsletter.pipeline import build_signals
+    from newsletter.data.pipeline import build_signals
+    from newsletter.edition.compliance import html_problems
+    from newsletter.edition.issue import render_issue
     from tests.conftest import REPO
 
     issue = render_issue(build_signals(cfg, snapshots_dir=REPO / "snapshots"), cfg)

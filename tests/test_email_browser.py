@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from newsletter.cli import app
 from newsletter.config import Config
-from newsletter.issue import render_issue
-from newsletter.screenshot import CHROMIUM_ARGS, BrowserUnavailableError, find_chromium
-from newsletter.signals.models import Signals
+from newsletter.data.signals.models import Signals
+from newsletter.edition.issue import render_issue
+from newsletter.edition.screenshot import CHROMIUM_ARGS, BrowserUnavailableError, find_chromium
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from newsletter.audience.tokens import TokenSigner
 from newsletter.cli import app
 from newsletter.config import DEV_SECRET_KEY
-from newsletter.tokens import TokenSigner
 from tests.conftest import REPO
 
 SNAPS = str(REPO / "snapshots")

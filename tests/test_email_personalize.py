@@ -7,11 +7,11 @@ import re
 import pytest
 
 from newsletter.config import Config
+from newsletter.data.signals.models import Signals
+from newsletter.edition.issue import CompiledIssue, compile_issue
+from newsletter.edition.personalize import BodyTemplate
 from newsletter.errors import RenderError
-from newsletter.issue import CompiledIssue, compile_issue
 from newsletter.models import Preferences, Recipient
-from newsletter.personalize import BodyTemplate
-from newsletter.signals.models import Signals
 
 
 def _who(name: str | None = None, **prefs: tuple[str, ...]) -> Recipient:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.compliance import body_problems
 from newsletter.config import Config
+from newsletter.data.signals.models import CompanyRow, Signals
+from newsletter.edition.compliance import body_problems
+from newsletter.edition.issue import compile_issue, render_issue
+from newsletter.edition.render import compile_mjml, jinja_env, render_template
 from newsletter.errors import RenderError
-from newsletter.issue import compile_issue, render_issue
 from newsletter.models import Preferences, Recipient
-from newsletter.render import compile_mjml, jinja_env, render_template
-from newsletter.signals.models import CompanyRow, Signals
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("NEWSLETTER_UPDATE_GOLDEN") == "1"

@@ -8,11 +8,11 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsletter.compliance import body_problems
 from newsletter.config import parse_config
-from newsletter.issue import compile_issue
+from newsletter.data.signals import models as m
+from newsletter.edition.compliance import body_problems
+from newsletter.edition.issue import compile_issue
 from newsletter.models import Preferences, Recipient
-from newsletter.signals import models as m
 
 CONFIG = parse_config(
     {"newsletter": {"postal_address": "1 Example St, Springfield", "base_url": "https://n.example"}}

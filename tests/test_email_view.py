@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from newsletter.config import Config, parse_config
-from newsletter.formatting import DASH, Formatter
-from newsletter.headline import is_quiet
-from newsletter.signals.models import DataHealth, HealthWarning, Pay, Share, Signals, Totals
-from newsletter.view import build_view
+from newsletter.data.signals.models import DataHealth, HealthWarning, Pay, Share, Signals, Totals
+from newsletter.edition.formatting import DASH, Formatter
+from newsletter.edition.headline import is_quiet
+from newsletter.edition.view import build_view
 
 
 def test_formatter_en_us() -> None:
@@ -152,7 +152,7 @@ def test_company_drop_warnings_are_capped_in_the_email(email_config: Config) -> 
 def test_percent_changes_below_their_base_are_not_printed(email_config: Config) -> None:
     """The signals gate a % change on both counts (>= 20); the email must not print one
     the signals withheld (10 open roles against 40: "−30", never "−75.0%")."""
-    from newsletter.signals.models import GroupRow
+    from newsletter.data.signals.models import GroupRow
 
     shrunk = GroupRow(name="AI Architect", open=2, open_prev=30, new=0, removed=28)
     s = _minimal(open=10, open_prev=40, net_change=-30, new=0, removed=30).model_copy(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.data.snapshots import write_snapshot
 from newsletter.errors import GuardError
-from newsletter.guards import check_scheduled_snapshot, explicit_week_warning
-from newsletter.snapshots import write_snapshot
+from newsletter.send.guards import check_scheduled_snapshot, explicit_week_warning
 from tests.conftest import frame, posting
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

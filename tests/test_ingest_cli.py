@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from newsletter.cli import app
-from newsletter.snapshots import (
+from newsletter.data.snapshots import (
     atomic_write_bytes,
     read_snapshot,
     rejects_path,
@@ -19,7 +19,7 @@ from newsletter.snapshots import (
     snapshot_path,
     write_parquet_atomic,
 )
-from newsletter.synth import write_raw_csv
+from newsletter.data.synth import write_raw_csv
 from tests.conftest import REPO
 
 WEEK = date(2026, 11, 23)

@@ -12,10 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from newsletter.data.ingest import Format, ingest
+from newsletter.data.ingest.formats import detect
+from newsletter.data.ingest.rules import Rules
 from newsletter.errors import ConfigError, IngestError
-from newsletter.ingest import Format, ingest
-from newsletter.ingest.formats import detect
-from newsletter.ingest.rules import Rules
 
 DATA = Path(__file__).parent / "data"
 WEEK = date(2026, 11, 23)

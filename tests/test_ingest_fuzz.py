@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from newsletter.data.ingest import ingest
+from newsletter.data.ingest.rules import Rules
 from newsletter.errors import IngestError
-from newsletter.ingest import ingest
-from newsletter.ingest.rules import Rules
 
 SUFFIXES = [".csv", ".tsv", ".json", ".jsonl", ".parquet", ".csv.gz", ".txt"]
 PREFIXES = [b"", b"title,company,location,salary\n", b"[{", b'{"jobs": [', b"PAR1", b"\x1f\x8b"]

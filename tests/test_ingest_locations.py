@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.ingest.rules import Rules
+from newsletter.data.ingest.rules import Rules
 from tests.ingest_support import normalized
 
 

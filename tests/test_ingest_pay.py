@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.ingest.columns import RAW_SCHEMA
-from newsletter.ingest.pay import MAX_ANNUAL, MIN_ANNUAL, parse_pay
+from newsletter.data.ingest.columns import RAW_SCHEMA
+from newsletter.data.ingest.pay import MAX_ANNUAL, MIN_ANNUAL, parse_pay
 from tests.ingest_support import raw
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from newsletter.ingest import ingest
-from newsletter.ingest.rules import Rules
+from newsletter.data.ingest import ingest
+from newsletter.data.ingest.rules import Rules
 
 
 def test_all_lukebarousse_weeks(shared_real: Path, ingest_rules: Rules) -> None:

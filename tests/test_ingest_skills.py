@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.ingest.rules import Rules
+from newsletter.data.ingest.rules import Rules
 from tests.ingest_support import normalized
 
 

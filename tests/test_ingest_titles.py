@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.ingest.rules import Rules
-from newsletter.snapshots import SENIORITY_LEVELS
+from newsletter.data.ingest.rules import Rules
+from newsletter.data.snapshots import SENIORITY_LEVELS
 from tests.ingest_support import normalized
 
 GOLDEN = Path(__file__).parent / "data" / "golden_titles.csv"

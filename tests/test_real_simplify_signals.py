@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import Config
-from newsletter.ingest import ingest
-from newsletter.ingest.rules import Rules
-from newsletter.ingest.run import write
-from newsletter.issue import compile_issue
-from newsletter.pipeline import build_signals
-from newsletter.signals.models import Signals
+from newsletter.data.ingest import ingest
+from newsletter.data.ingest.rules import Rules
+from newsletter.data.ingest.run import write
+from newsletter.data.pipeline import build_signals
+from newsletter.data.signals.models import Signals
+from newsletter.edition.issue import compile_issue
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from newsletter.config import Config, parse_config
-from newsletter.schedule import (
+from newsletter.send.schedule import (
     JOB_ID,
     build_scheduler,
     catch_up_time,

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from newsletter.audience.subscribers import SubscriberStore
 from newsletter.delivery._mime import MimeCall
 from newsletter.delivery.memory import MemorySender
 from newsletter.delivery.models import SendStatus
 from newsletter.errors import ComplianceError, DeliveryError
-from newsletter.ledger import SendLedger
-from newsletter.sending import SendReport, prepare_issue, send_issue, send_signer
+from newsletter.send.ledger import SendLedger
+from newsletter.send.service import SendReport, prepare_issue, send_issue, send_signer
 from newsletter.store import open_store
 from newsletter.store.tables import sends
-from newsletter.subscribers import SubscriberStore
 from tests.send_support import WEEK, add_subscribers, send_config
 
 

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
+from newsletter.audience.subscribers import SubscriberStore
 from newsletter.delivery import Backoff, RateLimiter, get_sender
 from newsletter.delivery.base import Sender
-from newsletter.ledger import SendLedger
-from newsletter.sending import prepare_issue, send_issue, send_signer
+from newsletter.send.ledger import SendLedger
+from newsletter.send.service import prepare_issue, send_issue, send_signer
 from newsletter.store import open_store
-from newsletter.subscribers import SubscriberStore
 from tests.send_support import WEEK, add_subscribers, send_config
 
 

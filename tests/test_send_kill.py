@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.config import load_config
-from newsletter.ledger import SendLedger
+from newsletter.send.ledger import SendLedger
 from newsletter.store import open_store
 from tests.conftest import REPO
 from tests.delivery_support import Handler, Received, smtp_server

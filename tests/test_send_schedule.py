@@ -1,4 +1,4 @@
-"""The real weekly job (newsletter.jobs:run_scheduled) under the scheduler, and the CLI."""
+"""The real weekly job (newsletter.send.jobs:run_scheduled) under the scheduler, and the CLI."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from newsletter.cli import app
 from newsletter.config import load_config
-from newsletter.ledger import SendLedger
-from newsletter.schedule import build_scheduler, issue_week
-from newsletter.snapshots import iso_week_key, snapshot_path
+from newsletter.data.snapshots import iso_week_key, snapshot_path
+from newsletter.send.ledger import SendLedger
+from newsletter.send.schedule import build_scheduler, issue_week
 from newsletter.store import open_store
 from tests.conftest import REPO
 from tests.send_support import POSTAL, add_subscribers

@@ -11,14 +11,20 @@ from typing import Any
 
 import pytest
 
+from newsletter.audience.subscribers import SubscriberStore
 from newsletter.config import Config
 from newsletter.delivery import Backoff, get_sender
 from newsletter.delivery.base import Sender
 from newsletter.errors import ProviderError
-from newsletter.ledger import SendLedger
-from newsletter.sending import PreparedIssue, SendReport, prepare_issue, send_issue, send_signer
+from newsletter.send.ledger import SendLedger
+from newsletter.send.service import (
+    PreparedIssue,
+    SendReport,
+    prepare_issue,
+    send_issue,
+    send_signer,
+)
 from newsletter.store import open_store
-from newsletter.subscribers import SubscriberStore
 from tests.delivery_support import Handler, smtp_server
 from tests.send_support import POSTAL, WEEK, add_subscribers, parse, parts, send_config
 

@@ -8,10 +8,10 @@ import pytest
 
 from newsletter.delivery import MessageFactory, build_message
 from newsletter.delivery.message import message_bytes
-from newsletter.delivery.variants import IssueVariants
 from newsletter.errors import RenderError
 from newsletter.models import Preferences, Recipient
-from newsletter.sending import prepare_issue
+from newsletter.send.service import prepare_issue
+from newsletter.send.variants import IssueVariants
 from tests.send_support import WEEK, parse, parts, send_config
 
 

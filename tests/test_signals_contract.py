@@ -9,7 +9,7 @@ import sys
 from typer.testing import CliRunner
 
 from newsletter.cli import app
-from newsletter.signals.schema import schema_text
+from newsletter.data.signals.schema import schema_text
 from tests.conftest import REPO
 
 ISSUE_KEYS = {

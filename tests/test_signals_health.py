@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from newsletter.config import Config
+from newsletter.data.pipeline import build_signals
+from newsletter.data.snapshots import report_path
 from newsletter.errors import SnapshotError
-from newsletter.pipeline import build_signals
-from newsletter.snapshots import report_path
 from tests.conftest import posting
 from tests.signals_support import run
 

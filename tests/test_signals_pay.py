@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.signals.models import Signals
+from newsletter.data.signals.models import Signals
 from tests.conftest import posting
 from tests.signals_support import run
 

@@ -6,9 +6,9 @@ import random
 from typing import Any
 
 from newsletter.config import parse_config
-from newsletter.pipeline import build_signals
-from newsletter.signals.models import Signals
-from newsletter.signals.stats import log_odds_z
+from newsletter.data.pipeline import build_signals
+from newsletter.data.signals.models import Signals
+from newsletter.data.signals.stats import log_odds_z
 from tests.conftest import REPO, posting
 from tests.signals_support import run
 

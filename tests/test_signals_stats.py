@@ -8,8 +8,8 @@ import random
 import polars as pl
 import pytest
 
-from newsletter.signals.pay import estimate, quantile_exprs
-from newsletter.signals.stats import (
+from newsletter.data.signals.pay import estimate, quantile_exprs
+from newsletter.data.signals.stats import (
     Stratum,
     benjamini_hochberg,
     binom_cdf_half,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.signals.models import GroupRow
+from newsletter.data.signals.models import GroupRow
 from tests.conftest import posting
 from tests.signals_support import linear_quantile, run
 

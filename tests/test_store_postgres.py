@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.audience.tokens import TokenSigner
+from newsletter.audience.transfer import import_csv
 from newsletter.config import DEV_SECRET_KEY
 from newsletter.errors import SubscriberError
 from newsletter.models import Preferences
 from newsletter.store import metadata, open_database
-from newsletter.subscribers import SubscriberStore
-from newsletter.subscribers_io import import_csv
-from newsletter.tokens import TokenSigner
 
 pytestmark = pytest.mark.postgres
 

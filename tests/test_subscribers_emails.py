@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsletter.audience.subscribers import EmailNormalizer, normalize_email
 from newsletter.errors import SubscriberError
-from newsletter.subscribers import EmailNormalizer, normalize_email
 
 TRICKY = [
     "Jane.Doe@Example.COM",

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.audience.transfer import export_csv, import_csv
 from newsletter.cli import app
 from newsletter.config import Config
 from newsletter.errors import SubscriberError
 from newsletter.store import open_store
-from newsletter.subscribers import SubscriberStore
-from newsletter.subscribers_io import export_csv, import_csv
 
 ROWS = """email,name,categories,metros,seniority,source
 ada@example.com,Ada,Data Scientist;AI/ML Engineer,Seattle,senior,web

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from newsletter.audience.subscribers import SubscriberStore, email_hash
+from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config
 from newsletter.errors import SubscriberError, SubscriberNotFoundError
 from newsletter.models import Preferences
 from newsletter.store import open_database, open_store, subscribers
-from newsletter.subscribers import SubscriberStore, email_hash
-from newsletter.tokens import TokenSigner
 
 ADD_SCRIPT = """
 import sys, time
 from pathlib import Path
 from newsletter.store import open_database
-from newsletter.subscribers import SubscriberStore
+from newsletter.audience.subscribers import SubscriberStore
 url, go, tag, n = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 while not go.exists():
     time.sleep(0.005)

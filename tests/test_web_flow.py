@@ -12,17 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
-from newsletter.archive import default_archive_dir
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config
-from newsletter.confirmation import (
+from newsletter.edition.archive import default_archive_dir
+from newsletter.send.confirmation import (
     OutboxConfirmationSender,
     ProviderConfirmationSender,
     confirmation_sender,
 )
 from newsletter.store import open_store
-from newsletter.subscribers import SubscriberStore
-from newsletter.tokens import TokenSigner
-from newsletter.web import RateLimiter, create_app
+from newsletter.web.app import RateLimiter, create_app
 from tests.delivery_support import Handler, smtp_server
 
 SIGNER = TokenSigner(DEV_SECRET_KEY)

@@ -8,12 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config
-from newsletter.confirmation import OutboxConfirmationSender
+from newsletter.send.confirmation import OutboxConfirmationSender
 from newsletter.store import open_store
-from newsletter.subscribers import SubscriberStore
-from newsletter.tokens import TokenSigner
-from newsletter.web import create_app
+from newsletter.web.app import create_app
 
 SECRET = "hook-secret-123"
 

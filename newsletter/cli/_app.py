@@ -13,8 +13,8 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from newsletter.config import Config, load_config
+from newsletter.data.snapshots import parse_week
 from newsletter.errors import NewsletterError
-from newsletter.snapshots import parse_week
 
 console = Console()
 err_console = Console(stderr=True)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from newsletter.archive import build_archive
 from newsletter.cli._app import config_of, console
+from newsletter.edition.archive import build_archive
 
 
 def archive_cmd(

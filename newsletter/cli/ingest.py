@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from newsletter.cli._app import config_of, console
-from newsletter.formatting import Formatter
-from newsletter.ingest import Format, IngestReport, Written, ingest, load_rules, write
-from newsletter.snapshots import parse_week
+from newsletter.data.ingest import Format, IngestReport, Written, ingest, load_rules, write
+from newsletter.data.snapshots import parse_week
+from newsletter.edition.formatting import Formatter
 
 
 def report_table(report: IngestReport, written: Written | None, locale: str) -> Table:

@@ -10,15 +10,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from newsletter.audience.subscribers import SubscriberStore, link_url, recipient_of
+from newsletter.audience.tokens import TokenSigner
 from newsletter.cli._app import config_of, console, err_console, week_option
 from newsletter.cli.signals_table import signals_tables
 from newsletter.config import Config, secret
+from newsletter.data.pipeline import build_signals, preview
+from newsletter.edition.screenshot import BrowserUnavailableError, screenshots
 from newsletter.models import Preferences, Recipient
-from newsletter.pipeline import build_signals, preview
-from newsletter.screenshot import BrowserUnavailableError, screenshots
 from newsletter.store import open_store
-from newsletter.subscribers import SubscriberStore, link_url, recipient_of
-from newsletter.tokens import TokenSigner
 
 WeekOpt = Annotated[
     str | None,

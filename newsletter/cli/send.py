@@ -22,13 +22,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from newsletter.audience.subscribers import SubscriberStore
 from newsletter.cli._app import config_of, console, err_console, week_option
 from newsletter.config import Config
+from newsletter.data.snapshots import iso_week_key
 from newsletter.errors import GuardError
-from newsletter.guards import explicit_week_warning
-from newsletter.ledger import SendLedger
-from newsletter.schedule import issue_week
-from newsletter.sending import (
+from newsletter.send.guards import explicit_week_warning
+from newsletter.send.ledger import SendLedger
+from newsletter.send.schedule import issue_week
+from newsletter.send.service import (
     DEV_KEY_NOTE,
     DryRunReport,
     SendReport,
@@ -40,9 +42,7 @@ from newsletter.sending import (
     send_signer,
     send_test_copy,
 )
-from newsletter.snapshots import iso_week_key
 from newsletter.store import open_store
-from newsletter.subscribers import SubscriberStore
 
 #: Exit code of a run that left messages to send (retryable, unknown or stopped).
 INCOMPLETE_EXIT = 3
@@ -249,7 +249,7 @@ def run_week_cmd(ctx: typer.Context) -> None:
 
     Example: [bold]newsletter --config /etc/newsletter/config.toml run-week[/]
     """
-    from newsletter.jobs import run_week_once
+    from newsletter.send.jobs import run_week_once
 
     config = config_of(ctx)
     with _graceful_sigterm() as stop, _progress() as (advance, planned):
@@ -268,7 +268,7 @@ def schedule_cmd(ctx: typer.Context) -> None:
     """
     import logging
 
-    from newsletter.schedule import run_forever
+    from newsletter.send.schedule import run_forever
 
     config: Config = config_of(ctx)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.table import Table
 
-from newsletter.formatting import DASH, Formatter
-from newsletter.signals.models import GroupRow, Signals, SkillMove
+from newsletter.data.signals.models import GroupRow, Signals, SkillMove
+from newsletter.edition.formatting import DASH, Formatter
 
 
 def _table(title: str, *columns: str) -> Table:

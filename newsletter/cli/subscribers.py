@@ -14,12 +14,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from newsletter.audience.subscribers import Status, SubscriberStore, parse_preferences
+from newsletter.audience.transfer import export_csv, export_json, import_csv
 from newsletter.cli._app import config_of, console, err_console, new_app
+from newsletter.data.snapshots import atomic_write_text
 from newsletter.errors import SubscriberError
-from newsletter.snapshots import atomic_write_text
 from newsletter.store import STATUSES, open_store
-from newsletter.subscribers import Status, SubscriberStore, parse_preferences
-from newsletter.subscribers_io import export_csv, export_json, import_csv
 
 app = new_app(
     "Manage the subscriber list: add, remove (GDPR erasure), unsubscribe, show (GDPR export), "
@@ -304,10 +304,10 @@ def serve_cmd(
     """
     import uvicorn
 
+    from newsletter.audience.tokens import TokenSigner
     from newsletter.config import secret
-    from newsletter.confirmation import confirmation_sender
-    from newsletter.tokens import TokenSigner
-    from newsletter.web import create_app
+    from newsletter.send.confirmation import confirmation_sender
+    from newsletter.web.app import create_app
 
     config = config_of(ctx)
     signer = TokenSigner(secret("secret_key", "to sign confirmation and unsubscribe links"))

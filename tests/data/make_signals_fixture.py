@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from newsletter.signals.models import (
+from newsletter.data.signals.models import (
     CompanyRow,
     DataHealth,
     GroupRow,

@@ -1,0 +1,1 @@
+"""The audience layer: subscribers, consent, suppression, tokens, list import/export."""

@@ -1,0 +1,1 @@
+"""The data layer: snapshots, ingest (raw exports -> snapshot) and signals."""

@@ -1,0 +1,91 @@
+"""Helpers shared by the JSON adapters (SimplifyJobs, Greenhouse, Lever).
+
+These exports are small (an ATS board or a curated list: thousands of rows at most), so the
+adapters pick fields from parsed JSON in Python and hand a columnar frame to polars.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from newsletter.data.ingest.columns import INPUT_COLUMNS, RAW_SCHEMA
+from newsletter.errors import IngestError
+
+Record = dict[str, Any]
+
+_BOARD_RE = re.compile(
+    r"^https?://(?:boards|job-boards)(?:\.eu)?\.greenhouse\.io/(?:embed/job_app\?for=)?([A-Za-z0-9_-]+)"
+    r"|^https?://jobs(?:\.eu)?\.lever\.co/([A-Za-z0-9_.-]+)"
+)
+
+
+def text(value: object) -> str | None:
+    """A scalar as stripped text; None for null, empty, lists and objects."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    s = str(value).strip()
+    return s or None
+
+
+def dig(record: object, *keys: str) -> object:
+    cur = record
+    for k in keys:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(k)
+    return cur
+
+
+def epoch_date(value: object, *, millis: bool = False) -> str | None:
+    """Unix seconds (or milliseconds) -> ``YYYY-MM-DD``; None when not a plausible time."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return text(value)
+    seconds = value / 1000 if millis else value
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def board_token(url: str | None) -> str | None:
+    """The company token of a Greenhouse or Lever board URL (``jobs.lever.co/acme/...``)."""
+    if not url:
+        return None
+    m = _BOARD_RE.match(url)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def text_list(value: object) -> list[str] | None:
+    if not isinstance(value, list):
+        return None
+    out = [t for t in (text(v) for v in value) if t]
+    return out or None
+
+
+def build(
+    records: Iterable[Record],
+    fields: Callable[[Record], Record],
+    *,
+    source_file: str,
+    kind: str,
+) -> pl.DataFrame:
+    """Columnar raw frame from records, each mapped by ``fields`` to input-column values.
+
+    Raises IngestError when records exist but none has a title (the wrong ``--format``)."""
+    columns: dict[str, list[Any]] = {c: [] for c in (*INPUT_COLUMNS, "source_open")}
+    for rec in records:
+        row = fields(rec) if isinstance(rec, dict) else {"source_open": "not an object"}
+        for c, values in columns.items():
+            values.append(row.get(c))
+    n = len(columns["title"])
+    if n and all(t is None for t in columns["title"]):
+        raise IngestError(f"{source_file}: no record has a title; is this a {kind} export?")
+    data: dict[str, Any] = {**columns, "source_file": [source_file] * n}
+    return pl.DataFrame(data, schema=RAW_SCHEMA, strict=False)

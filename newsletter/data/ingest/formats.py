@@ -1,0 +1,111 @@
+"""Which adapter reads a file: ``--format`` or detection from the name and the content."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from pathlib import Path
+
+import polars as pl
+
+from newsletter.data.ingest import greenhouse, lever, simplify, tabular
+from newsletter.data.ingest.columns import to_raw
+from newsletter.data.ingest.tabular import read_bytes, records_frame
+from newsletter.errors import IngestError
+
+
+class Format(StrEnum):
+    auto = "auto"
+    csv = "csv"
+    tsv = "tsv"
+    jsonl = "jsonl"
+    json = "json"
+    parquet = "parquet"
+    simplify = "simplify"
+    greenhouse = "greenhouse"
+    lever = "lever"
+
+
+_SUFFIXES = {
+    ".csv": Format.csv,
+    ".tsv": Format.tsv,
+    ".jsonl": Format.jsonl,
+    ".ndjson": Format.jsonl,
+    ".parquet": Format.parquet,
+    ".pq": Format.parquet,
+    ".json": Format.json,
+}
+
+
+#: Formats read from one parsed JSON document.
+_JSON_FORMATS = (Format.json, Format.simplify, Format.greenhouse, Format.lever)
+
+
+def _json_kind(data: object) -> Format:
+    for fmt, test in (
+        (Format.simplify, simplify.looks_like),
+        (Format.greenhouse, greenhouse.looks_like),
+        (Format.lever, lever.looks_like),
+    ):
+        if test(data):
+            return fmt
+    return Format.json
+
+
+def _detect(path: Path) -> tuple[Format, object]:
+    """:func:`detect`, plus the parsed JSON when detecting needed it (None otherwise), so a
+    JSON file is parsed once."""
+    name = path.name.lower()
+    name = name.removesuffix(".gz").removesuffix(".gzip")
+    fmt = _SUFFIXES.get(Path(name).suffix)
+    if fmt is not None and fmt is not Format.json:
+        return fmt, None
+    if fmt is None:
+        head = read_bytes(path)[:4096].lstrip()
+        if head.startswith(tabular.PARQUET_MAGIC):
+            return Format.parquet, None
+        if head.startswith(b"{") and b"\n{" in head:
+            return Format.jsonl, None
+        if not head.startswith((b"[", b"{")):
+            raise IngestError(
+                f"{path}: unknown format (name it .csv, .tsv, .jsonl, .json or .parquet, "
+                "or pass --format)"
+            )
+    data = tabular.load_json(path)
+    return _json_kind(data), data
+
+
+def detect(path: Path) -> Format:
+    """The format of ``path`` from its suffix (``.gz`` ignored), else from its first bytes."""
+    return _detect(path)[0]
+
+
+def read(path: Path, fmt: Format, mapping: Mapping[str, str]) -> tuple[pl.DataFrame, Format]:
+    """Read one file into a raw frame with its adapter; returns the frame and the format used."""
+    if not path.is_file():
+        why = "is a folder, not a file" if path.is_dir() else "no such file"
+        raise IngestError(f"cannot read {path}: {why}")
+    data: object = None
+    if fmt is Format.auto:
+        fmt, data = _detect(path)
+    if fmt in _JSON_FORMATS and data is None:
+        data = tabular.load_json(path)
+    readers: dict[Format, Callable[[], pl.DataFrame]] = {
+        Format.csv: lambda: tabular.read_csv(path, mapping),
+        Format.tsv: lambda: tabular.read_csv(path, mapping, separator="\t"),
+        Format.jsonl: lambda: tabular.read_jsonl(path, mapping),
+        Format.json: lambda: _generic_json(path, data, mapping),
+        Format.parquet: lambda: tabular.read_parquet(path, mapping),
+        Format.simplify: lambda: simplify.read(path, data),
+        Format.greenhouse: lambda: greenhouse.read(path, data),
+        Format.lever: lambda: lever.read(path, data),
+    }
+    return readers[fmt](), fmt
+
+
+def _generic_json(path: Path, data: object, mapping: Mapping[str, str]) -> pl.DataFrame:
+    """A JSON array of flat records (or an object holding exactly one such array)."""
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        data = lists[0] if len(lists) == 1 else data
+    return to_raw(records_frame(data, path), mapping, source_file=str(path))

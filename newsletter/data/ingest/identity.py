@@ -1,0 +1,101 @@
+"""Posting identity: ``source``, ``posting_id`` and the repost ``fingerprint``.
+
+``posting_id`` = ``source:source_id`` where the export has an id, else
+``source:`` + the first 16 hex digits of sha1(company | title | location), all normalized, so
+the same posting gets the same id in every week's export. ``fingerprint`` =
+sha1(company | title | metro, or ``remote-<country>``, or the location). Hashes use
+:mod:`hashlib` (``Expr.hash`` is not stable across polars versions); it is the one
+step that runs Python per value, on a single column, in batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from newsletter.data.ingest.text import blank_to_null, words
+
+_LEGAL = (
+    r"\b(?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|gmbh|plc|sa|ag|"
+    r"bv|nv|pty|lp|llp|pbc|srl|sas|oy|ab|as|kk)\b"
+)
+_TITLE_NOISE = (
+    r"\((?:remote|hybrid|on-?site|m/w/d|w/m/d|f/m/d|m/f/d|h/f|f/h|all genders|contract)[^)]*\)"
+    r"|\b(?:req|requisition|job|jr|r)?\s*(?:id|#|no\.?)?\s*[#:-]?\s*\d{5,}\b"
+)
+
+
+def _key_words(expr: pl.Expr) -> pl.Expr:
+    return words(expr.str.normalize("NFKC"))
+
+
+def norm_company(expr: pl.Expr) -> pl.Expr:
+    return (
+        _key_words(expr).str.replace_all(_LEGAL, " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    )
+
+
+def norm_title_key(expr: pl.Expr) -> pl.Expr:
+    return _key_words(expr.str.to_lowercase().str.replace_all(_TITLE_NOISE, " ")).str.replace_all(
+        r"\s+", " "
+    )
+
+
+def sha1_hex(values: pl.Series) -> pl.Series:
+    """sha1 hex digest of each UTF-8 string (null stays null)."""
+    return pl.Series(
+        values.name,
+        [None if v is None else hashlib.sha1(v.encode("utf-8")).hexdigest()
+         for v in values.to_list()],
+        dtype=pl.String,
+    )  # fmt: skip
+
+
+def _sha1(expr: pl.Expr) -> pl.Expr:
+    return expr.map_batches(sha1_hex, return_dtype=pl.String, is_elementwise=True)
+
+
+#: The columns the fingerprint and the fallback id depend on.
+KEY_INPUTS = ["company", "title", "location", "metro", "work_mode", "country"]
+
+
+def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
+    location, metro, work_mode, country). Keys are normalized and hashed once per distinct
+    combination of their inputs; the fallback id is hashed only where there is no source id."""
+    place = pl.coalesce(
+        pl.col("metro").str.to_lowercase(),
+        pl.when(pl.col("work_mode") == "remote").then(
+            pl.lit("remote-") + pl.coalesce(pl.col("country"), pl.lit("any")).str.to_lowercase()
+        ),
+        pl.col("_nl"),
+    )
+    sid = blank_to_null(pl.col("source_id"))
+    keyed = lf.with_columns(_no_id=sid.is_null())
+    on = [*KEY_INPUTS, "_no_id"]
+    keys = (
+        keyed.select(on)
+        .unique()
+        .with_columns(
+            _nc=norm_company(pl.col("company")),
+            _nt=norm_title_key(pl.col("title")),
+            _nl=pl.coalesce(_key_words(pl.col("location")), pl.lit("")),
+        )
+        .with_columns(
+            fingerprint=_sha1(pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|")),
+            _raw_hash=_sha1(
+                pl.when("_no_id").then(
+                    pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
+                )
+            ).str.slice(0, 16),
+        )
+        .drop("_nc", "_nt", "_nl")
+    )
+    return (
+        keyed.join(keys, on=on, how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(
+            posting_id=pl.col("source") + pl.lit(":") + pl.coalesce(sid, pl.col("_raw_hash"))
+        )
+        .drop("_raw_hash", "_no_id")
+    )

@@ -1,0 +1,224 @@
+"""Location text -> ``metro``, ``country``, ``work_mode`` and ``remote``.
+
+A location may list several places (``"Seattle, WA; SF; Remote in USA"``: ``;``, ``|``,
+`` / `` or `` or `` separate them). Each place is looked up, in order, as a whole alias
+(``SF``, ``NYC``, ``Bay Area``), as ``city, state`` in the metro table, and as a city alone
+when its region (if any) is in the metro's country. The posting's metro is the first place
+that resolves; remote / hybrid come from a structured field, else from the places and the
+title. Parsing runs once per distinct location text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from newsletter.data.ingest.rules import CountryRules, MetroRules
+from newsletter.data.ingest.text import words
+
+_SPLIT_RE = r"\s*(?:;|\||\n|\s/\s|\sor\s)\s*"
+_REMOTE_RE = r"\b(?:remote|anywhere|work from home|wfh|telecommute|virtual|distributed|worldwide)\b"
+_HYBRID_RE = r"\bhybrid\b"
+_ONSITE_RE = r"\b(?:on-?site|in[- ]office|in[- ]person)\b"
+_NOISE_RE = (
+    r"\b(?:remote|hybrid|on-?site|in[- ]office|in[- ]person|anywhere|work from home|wfh|"
+    r"telecommute|fully|only|based|in|within|first|friendly|ok|locations?|multiple|flexible|"
+    r"options?|or|and|greater|metropolitan|metro|area|region|hq|headquarters|office|from)\b"
+)
+_TRUE = ("true", "1", "yes", "y", "t", "remote")
+
+
+@dataclass(frozen=True)
+class Places:
+    aliases: dict[str, str]  # normalized alias -> metro
+    city_metro: dict[str, str]  # "city|REGION" -> metro
+    city_only: dict[str, str]  # unambiguous city -> metro (used when no conflicting region)
+    metro_country: dict[str, str]
+    region_country: dict[str, str]  # normalized region code or name -> country code
+    region_code: dict[str, str]  # normalized region name or code -> code
+    country: dict[str, str]  # normalized country name -> code
+
+
+def _n(s: str) -> str:
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in s.casefold()).split())
+
+
+def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
+    aliases: dict[str, str] = {}
+    city_metro: dict[str, str] = {}
+    city_only: dict[str, str] = {}
+    seen_city: dict[str, set[str]] = {}
+    for m in metros.metros:
+        aliases[_n(m.name)] = m.name
+        for a in m.aliases:
+            aliases[_n(a)] = m.name
+        for region, cities in m.cities.items():
+            for c in cities:
+                city_metro[f"{_n(c)}|{region.upper()}"] = m.name
+                seen_city.setdefault(_n(c), set()).add(m.name)
+    for city, ms in seen_city.items():
+        if len(ms) == 1:
+            city_only[city] = next(iter(ms))
+    region_country: dict[str, str] = {}
+    region_code: dict[str, str] = {}
+    for cc, regions in countries.regions.items():
+        for r in regions:
+            for key in (_n(r.code), _n(r.name)):
+                region_country.setdefault(key, cc)
+                region_code.setdefault(key, r.code.upper())
+    country = {_n(n): c.code for c in countries.countries for n in (*c.names, c.code)}
+    return Places(
+        aliases=aliases,
+        city_metro=city_metro,
+        city_only=city_only,
+        metro_country={m.name: m.country for m in metros.metros},
+        region_country=region_country,
+        region_code=region_code,
+        country=country,
+    )
+
+
+def _lookup(expr: pl.Expr, table: dict[str, str]) -> pl.Expr:
+    return expr.replace_strict(table, default=None, return_dtype=pl.String)
+
+
+def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
+    """Distinct ``location`` values -> ``_metro``, ``_country``, ``_loc_mode`` (or null)."""
+    parts = (
+        locations.with_columns(
+            _part=pl.col("location").str.replace_all(_SPLIT_RE, ";").str.split(";")
+        )
+        .explode("_part")
+        .with_columns(_i=pl.int_range(pl.len()).over("location"))
+        .with_columns(
+            _low=pl.col("_part").str.to_lowercase(),
+        )
+        .with_columns(
+            _remote=pl.col("_low").str.contains(_REMOTE_RE),
+            _hybrid=pl.col("_low").str.contains(_HYBRID_RE),
+            _onsite=pl.col("_low").str.contains(_ONSITE_RE),
+            _clean=pl.col("_low")
+            .str.replace_all(r"\(|\)|\[|\]", ",")
+            .str.replace_all(_NOISE_RE, " ")
+            .str.replace_all(r"\s+-\s+|\s*:\s*", ","),
+        )
+        .with_columns(
+            _pieces=pl.col("_clean")
+            .str.split(",")
+            .list.eval(words(pl.element()))
+            .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
+        )
+        .with_columns(
+            _whole=pl.col("_pieces").list.join(" "),
+            _city=pl.col("_pieces").list.first(),
+            _region=pl.col("_pieces").list.get(1, null_on_oob=True),
+            _last=pl.col("_pieces").list.last(),
+        )
+        .with_columns(
+            _rcode=_lookup(pl.col("_region"), places.region_code),
+            _rcountry=pl.coalesce(
+                _lookup(pl.col("_region"), places.region_country),
+                _lookup(pl.col("_region"), places.country),
+            ),
+        )
+        .with_columns(
+            _city_alone=_lookup(pl.col("_city"), places.city_only),
+            _city_alias=_lookup(pl.col("_city"), places.aliases),
+        )
+        .with_columns(
+            _m=pl.coalesce(
+                _lookup(words(pl.col("_low")), places.aliases),
+                _lookup(pl.col("_whole"), places.aliases),
+                _lookup(pl.col("_city") + "|" + pl.col("_rcode"), places.city_metro),
+                pl.when(
+                    pl.col("_rcode").is_null()
+                    & _lookup(pl.col("_whole"), places.country).is_null()
+                    & _lookup(pl.col("_whole"), places.region_country).is_null()
+                ).then(
+                    pl.when(
+                        pl.col("_rcountry").is_null()
+                        | (
+                            pl.col("_rcountry")
+                            == _lookup(
+                                pl.coalesce("_city_alone", "_city_alias"), places.metro_country
+                            )
+                        )
+                    ).then(pl.coalesce("_city_alone", "_city_alias"))
+                ),
+            )
+        )
+        .with_columns(
+            _c=pl.coalesce(
+                pl.col("_rcountry"),
+                _lookup(pl.col("_last"), places.country),
+                _lookup(pl.col("_last"), places.region_country),
+                _lookup(pl.col("_whole"), places.country),
+                _lookup(pl.col("_m"), places.metro_country),
+            )
+        )
+    )
+    return parts.group_by("location").agg(
+        _metro=pl.col("_m").sort_by("_i").drop_nulls().first(),
+        _country=pl.col("_c").sort_by("_i").drop_nulls().first(),
+        _loc_mode=pl.when(pl.col("_hybrid").any())
+        .then(pl.lit("hybrid"))
+        .when(pl.col("_remote").any())
+        .then(pl.lit("remote"))
+        .when(
+            pl.col("_onsite").any()
+            | pl.col("_m").is_not_null().any()
+            | (pl.col("_city").is_not_null() & pl.col("_rcountry").is_not_null()).any()
+        )
+        .then(pl.lit("onsite")),
+    )
+
+
+def _mode_of(text: pl.Expr) -> pl.Expr:
+    t = text.str.strip_chars().str.to_lowercase()
+    return (
+        pl.when(t.is_in(_TRUE) | t.str.contains(r"\bremote\b|fully|anywhere"))
+        .then(pl.lit("remote"))
+        .when(t.str.contains(_HYBRID_RE))
+        .then(pl.lit("hybrid"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
+    """Add ``metro``, ``country`` (ISO-2), ``work_mode`` and ``remote``."""
+    parsed = parse_locations(
+        lf.select("location").filter(pl.col("location").is_not_null()).unique(), places
+    )
+    wm = pl.col("work_mode").str.strip_chars().str.to_lowercase()
+    structured = (
+        pl.when(wm.str.contains(_HYBRID_RE))
+        .then(pl.lit("hybrid"))
+        .when(wm.str.contains(r"remote"))
+        .then(pl.lit("remote"))
+        .when(wm.str.contains(r"on-?site|office|in[- ]person"))
+        .then(pl.lit("onsite"))
+        .otherwise(_mode_of(pl.col("remote")))
+    )
+    title = pl.col("title").str.to_lowercase()
+    from_title = (
+        pl.when(title.str.contains(_HYBRID_RE))
+        .then(pl.lit("hybrid"))
+        .when(title.str.contains(r"\bremote\b"))
+        .then(pl.lit("remote"))
+    )
+    country_col = pl.col("country").str.strip_chars()
+    country_in = pl.coalesce(
+        _lookup(words(country_col), places.country),
+        pl.when(country_col.str.len_chars() == 2).then(country_col.str.to_uppercase()),
+    )
+    return (
+        lf.join(parsed, on="location", how="left", maintain_order="left")
+        .with_columns(
+            metro=pl.col("_metro"),
+            country=pl.coalesce("_country", country_in),
+            work_mode=pl.coalesce(structured, from_title, "_loc_mode", pl.lit("unknown")),
+        )
+        .with_columns(remote=pl.col("work_mode") == "remote")
+        .drop("_metro", "_country", "_loc_mode")
+    )

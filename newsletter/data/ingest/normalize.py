@@ -1,0 +1,146 @@
+"""Raw frame -> canonical postings: pure LazyFrame -> LazyFrame steps composed with ``.pipe``.
+
+:func:`split_rejects` separates rows that cannot be postings (no title, no company, closed at
+the source); :func:`normalize` turns the rest into the snapshot schema plus three
+diagnostic columns the report counts (``pay_status``, ``skills_source``,
+``seniority_source``); :func:`dedupe` collapses duplicate ``posting_id`` rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from newsletter.data.ingest.columns import RAW_COLUMNS
+from newsletter.data.ingest.identity import add_identity
+from newsletter.data.ingest.locations import Places, add_locations, compile_places
+from newsletter.data.ingest.pay import parse_pay
+from newsletter.data.ingest.rules import Rules
+from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills, find_skills
+from newsletter.data.ingest.text import blank_to_null
+from newsletter.data.ingest.titles import classify_titles
+from newsletter.data.snapshots import SNAPSHOT_SCHEMA
+
+DIAGNOSTIC_COLUMNS = ("pay_status", "skills_source", "seniority_source")
+REASON_MISSING_TITLE = "missing title"
+REASON_MISSING_COMPANY = "missing company"
+#: Reasons that mean "the source says this listing is not open", not bad data.
+NOT_OPEN_REASONS = ("closed", "hidden")
+
+
+TEXT_COLUMNS = tuple(c for c in RAW_COLUMNS if c not in ("skills", "source_file"))
+
+
+def clean_columns(lf: pl.LazyFrame, columns: tuple[str, ...]) -> pl.LazyFrame:
+    """Trim text, blanks to null; collapse inner whitespace of titles and companies."""
+    squeeze = ("title", "company")
+    exprs = [
+        blank_to_null(pl.col(c)).str.replace_all(r"\s+", " ") if c in squeeze
+        else blank_to_null(pl.col(c))
+        for c in columns
+    ]  # fmt: skip
+    return lf.with_columns(exprs)
+
+
+def clean(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`clean_columns` over every text column of a raw frame."""
+    return clean_columns(lf, TEXT_COLUMNS)
+
+
+def reject_reason() -> pl.Expr:
+    return (
+        pl.when(pl.col("source_open").is_not_null())
+        .then(pl.col("source_open"))
+        .when(pl.col("title").is_null())
+        .then(pl.lit(REASON_MISSING_TITLE))
+        .when(pl.col("company").is_null())
+        .then(pl.lit(REASON_MISSING_COMPANY))
+    )
+
+
+def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """(mask of rows to normalize, rejected rows with the raw fields and a ``reason``).
+
+    Only the columns that decide are cleaned here; the big text columns are cleaned chunk
+    by chunk later, so the raw frame is never copied whole."""
+    reason = (
+        raw.lazy()
+        .select("title", "company", "source_open")
+        .pipe(clean_columns, ("title", "company", "source_open"))
+        .select(reject_reason().alias("reason"))
+        .collect()
+        .to_series()
+    )
+    keep = reason.is_null()
+    rejects = raw.filter(~keep).with_columns(reason=reason.filter(~keep))
+    return keep, rejects
+
+
+def parse_posted_at(expr: pl.Expr) -> pl.Expr:
+    t = expr.str.strip_chars()
+    digits = t.str.contains(r"^\d{9,13}$")
+    epoch = t.cast(pl.Int64, strict=False)
+    return pl.coalesce(
+        t.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
+        t.str.to_date("%m/%d/%Y", strict=False),
+        t.str.to_date("%d.%m.%Y", strict=False),
+        pl.when(digits & (t.str.len_chars() >= 12))
+        .then((epoch * 1000).cast(pl.Datetime("us")).dt.date()),
+        pl.when(digits & (t.str.len_chars() < 12))
+        .then((epoch * 1_000_000).cast(pl.Datetime("us")).dt.date()),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Rules compiled once per run: skill matcher, place tables, AI-skill names."""
+
+    rules: Rules
+    matcher: Matcher
+    places: Places
+    ai_skills: list[str]
+
+
+def prepare(rules: Rules) -> Prepared:
+    matcher = compile_skills(rules.skills)
+    return Prepared(
+        rules=rules,
+        matcher=matcher,
+        places=compile_places(rules.metros, rules.countries),
+        ai_skills=matcher.groups_of(rules.skills, rules.categories.ai_skill_groups),
+    )
+
+
+def _stage(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Materialize a stage. The steps join a frame with its own distinct values (titles,
+    locations, pay texts, keys); collecting between steps keeps the optimizer from
+    re-running every upstream step once per join."""
+    return lf.collect().lazy()
+
+
+def normalize(good: pl.LazyFrame, prepared: Prepared) -> pl.DataFrame:
+    """Cleaned, non-rejected raw rows -> snapshot columns + diagnostic columns."""
+    rules = prepared.rules
+    out = (
+        good.pipe(parse_pay)
+        .pipe(_stage)
+        .pipe(find_skills, prepared.matcher)
+        .pipe(_stage)
+        .pipe(add_skills, prepared.matcher, prepared.ai_skills)
+        .pipe(_stage)
+        .pipe(classify_titles, rules.categories, rules.seniority)
+        .pipe(_stage)
+        .pipe(add_locations, prepared.places)
+        .pipe(_stage)
+        .pipe(add_identity)
+        .with_columns(posted_at=parse_posted_at(pl.col("posted_at")))
+    )
+    return out.select(
+        [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()] + list(DIAGNOSTIC_COLUMNS)
+    ).collect()
+
+
+def dedupe(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per ``posting_id``: the first one in file order wins."""
+    return frame.unique(subset="posting_id", keep="first", maintain_order=True)

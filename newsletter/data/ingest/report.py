@@ -1,0 +1,125 @@
+"""The ingest report: every input row accounted for, plus coverage shares.
+
+Written to ``DIR/reports/YYYY-MM-DD.json``; the signals' data-health line reads
+``rows_read``, ``kept``, ``rejected``, ``rejected_by_reason``, ``duplicates``,
+``salary_unparsed`` and ``salary_out_of_range``. Invariant:
+``kept + rejected + duplicates == rows_read``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
+
+
+class FileSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    format: str
+    source: str
+    rows: int
+
+
+class IngestReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    week: date
+    generated_at: datetime
+    rules_version: str
+    files: tuple[FileSummary, ...]
+    rows_read: int
+    kept: int
+    rejected: int
+    rejected_by_reason: dict[str, int]
+    #: rejected rows the source itself marks as not open (closed / hidden listings)
+    rejected_not_open: int
+    duplicates: int
+    salary_unparsed: int
+    salary_out_of_range: int
+    with_pay: int
+    with_pay_usd: int
+    with_metro: int
+    with_category: int  # category other than the default ("Other")
+    with_skills: int
+    share_with_pay: float
+    share_with_metro: float
+    share_with_category: float
+    share_with_skills: float
+    sources: dict[str, int]
+    work_mode: dict[str, int]
+    seniority: dict[str, int]
+    seniority_source: dict[str, int]
+    skills_source: dict[str, int]
+    categories: dict[str, int]
+    currencies: dict[str, int]
+
+    @property
+    def balanced(self) -> bool:
+        return self.kept + self.rejected + self.duplicates == self.rows_read
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    if frame.is_empty():
+        return {}
+    vc = frame.get_column(column).fill_null("(none)").value_counts(sort=True)
+    return {str(k): int(v) for k, v in vc.iter_rows()}
+
+
+def _share(n: int, total: int) -> float:
+    return round(n / total, 4) if total else 0.0
+
+
+def build_report(
+    *,
+    week: date,
+    generated_at: datetime,
+    rules_version: str,
+    default_category: str,
+    files: list[FileSummary],
+    rows_read: int,
+    kept: pl.DataFrame,
+    rejects: pl.DataFrame,
+    duplicates: int,
+) -> IngestReport:
+    n = kept.height
+    by_reason = _counts(rejects, "reason")
+    with_pay = int(kept["salary_mid"].is_not_null().sum())
+    with_metro = int(kept["metro"].is_not_null().sum())
+    with_cat = int((kept["category"] != default_category).sum())
+    with_skills = int((kept["skills"].list.len() > 0).sum())
+    pay_status = _counts(kept, "pay_status")
+    return IngestReport(
+        week=week,
+        generated_at=generated_at,
+        rules_version=rules_version,
+        files=tuple(files),
+        rows_read=rows_read,
+        kept=n,
+        rejected=rejects.height,
+        rejected_by_reason=by_reason,
+        rejected_not_open=sum(v for k, v in by_reason.items() if k in NOT_OPEN_REASONS),
+        duplicates=duplicates,
+        salary_unparsed=pay_status.get("unparsed", 0),
+        salary_out_of_range=pay_status.get("out_of_range", 0),
+        with_pay=with_pay,
+        with_pay_usd=int((kept["currency"] == "USD").sum()),
+        with_metro=with_metro,
+        with_category=with_cat,
+        with_skills=with_skills,
+        share_with_pay=_share(with_pay, n),
+        share_with_metro=_share(with_metro, n),
+        share_with_category=_share(with_cat, n),
+        share_with_skills=_share(with_skills, n),
+        sources=_counts(kept, "source"),
+        work_mode=_counts(kept, "work_mode"),
+        seniority=_counts(kept, "seniority"),
+        seniority_source=_counts(kept, "seniority_source"),
+        skills_source=_counts(kept, "skills_source"),
+        categories=_counts(kept, "category"),
+        currencies=_counts(kept.filter(pl.col("currency").is_not_null()), "currency"),
+    )

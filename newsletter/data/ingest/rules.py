@@ -1,0 +1,201 @@
+"""Rules as data: load and validate ``rules/*.yaml`` (categories, seniority, skills, metros,
+countries) into frozen models. Patterns are Rust-regex syntax (no look-around) matched
+against the *normalized* title (see :func:`newsletter.data.ingest.text.norm_title`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from newsletter.errors import IngestError, first_line
+
+Level = Literal["entry", "mid", "senior", "leadership"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_regex(v: str | None) -> str | None:
+    if v is not None:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"bad regex {v!r}: {exc}") from exc
+    return v
+
+
+class TitleRule(_Frozen):
+    pattern: str
+    guard: str | None = None  # a match here vetoes the rule
+    requires_ai: bool = False  # the title must carry an AI token...
+    min_ai_skills: int | None = None  # ...or the posting this many AI-engineering skills
+
+    _re = field_validator("pattern", "guard")(_check_regex)
+
+
+class Category(_Frozen):
+    name: str
+    rules: tuple[TitleRule, ...]
+
+
+class CategoryRules(_Frozen):
+    version: str
+    ai_token: str
+    ai_skill_groups: tuple[str, ...] = ()
+    default: str = "Other"
+    categories: tuple[Category, ...]
+
+    _re = field_validator("ai_token")(_check_regex)
+
+
+class SeniorityRule(_Frozen):
+    level: Level
+    pattern: str
+    guard: str | None = None
+
+    _re = field_validator("pattern", "guard")(_check_regex)
+
+
+class SeniorityRules(_Frozen):
+    version: str
+    default: Level = "mid"
+    abbreviations: dict[str, str] = Field(default_factory=dict)
+    rules: tuple[SeniorityRule, ...]
+    #: "N+ years of experience" in the description, used when no title rule matched.
+    experience: dict[Level, tuple[int, int]] = Field(default_factory=dict)
+
+
+class Skill(_Frozen):
+    name: str
+    group: str
+    aliases: tuple[str, ...] = ()
+    case_sensitive: bool = False  # aliases match only with this exact capitalisation
+    #: Extra case-sensitive spellings (e.g. "RAG" while "retrieval augmented generation" is not).
+    exact: tuple[str, ...] = ()
+    #: Only in a list of languages (another language within 60 characters).
+    needs_context: bool = False
+    #: False: the bare name is too ambiguous in prose ("Spring", "Word"); only aliases match
+    #: in text, the name itself only in an explicit skills list.
+    match_name: bool = True
+    #: Spellings accepted only in explicit skills lists (e.g. "node" for Node.js).
+    listed_as: tuple[str, ...] = ()
+    #: A broader skill implied by this one (SageMaker -> AWS).
+    parent: str | None = None
+
+
+class SkillRules(_Frozen):
+    version: str
+    #: Languages whose nearness makes an ambiguous token ("R", "Go") a skill.
+    context_languages: tuple[str, ...] = ()
+    skills: tuple[Skill, ...]
+
+    @field_validator("skills")
+    @classmethod
+    def _unique(cls, v: tuple[Skill, ...]) -> tuple[Skill, ...]:
+        seen: set[str] = set()
+        dup = [s.name for s in v if s.name in seen or seen.add(s.name)]  # type: ignore[func-returns-value]
+        if dup:
+            raise ValueError(f"duplicate skill name(s): {', '.join(dup)}")
+        names = {s.name for s in v}
+        bad = [s.parent for s in v if s.parent and s.parent not in names]
+        if bad:
+            raise ValueError(f"unknown parent skill(s): {', '.join(bad)}")
+        return v
+
+
+class Metro(_Frozen):
+    name: str
+    country: str = "US"
+    aliases: tuple[str, ...] = ()
+    #: state/province code -> cities in that state belonging to the metro
+    cities: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class MetroRules(_Frozen):
+    version: str
+    metros: tuple[Metro, ...]
+
+
+class Country(_Frozen):
+    code: str
+    names: tuple[str, ...]
+
+
+class Region(_Frozen):
+    code: str
+    name: str
+
+
+class CountryRules(_Frozen):
+    version: str
+    countries: tuple[Country, ...]
+    #: country code -> its first-level regions (states, provinces)
+    regions: dict[str, tuple[Region, ...]] = Field(default_factory=dict)
+
+
+class Rules(_Frozen):
+    categories: CategoryRules
+    seniority: SeniorityRules
+    skills: SkillRules
+    metros: MetroRules
+    countries: CountryRules
+
+    @property
+    def version(self) -> str:
+        parts = (self.categories, self.seniority, self.skills, self.metros, self.countries)
+        return "+".join(p.version for p in parts)
+
+
+_FILES: dict[str, type[BaseModel]] = {
+    "categories": CategoryRules,
+    "seniority": SeniorityRules,
+    "skills": SkillRules,
+    "metros": MetroRules,
+    "countries": CountryRules,
+}
+
+
+def _load(path: Path, model: type[BaseModel]) -> Any:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IngestError(
+            f"rules file {path} not found (set data.rules_dir in config.toml)"
+        ) from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise IngestError(f"cannot read rules file {path}: {first_line(exc)}") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise IngestError(
+            f"rules file {path}: {where}: {err['msg']} ({exc.error_count()} problem(s))"
+        ) from None
+
+
+#: The rules shipped with the project (used when the configured folder does not exist).
+BUNDLED_RULES_DIR = Path(__file__).resolve().parents[3] / "rules"
+
+
+def rules_dir(configured: Path) -> Path:
+    """``configured`` if it exists, else the bundled rules folder if present."""
+    if configured.is_dir() or not BUNDLED_RULES_DIR.is_dir():
+        return configured
+    return BUNDLED_RULES_DIR
+
+
+@cache
+def load_rules(directory: Path) -> Rules:
+    """Read and validate every rules file in ``directory`` (cached per folder; falls back to
+    the bundled rules when ``directory`` does not exist)."""
+    directory = rules_dir(directory)
+    loaded = {name: _load(directory / f"{name}.yaml", model) for name, model in _FILES.items()}
+    return Rules(**loaded)

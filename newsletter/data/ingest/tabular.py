@@ -1,0 +1,107 @@
+"""Generic tabular exports: CSV/TSV, JSON Lines, a JSON array of records, Parquet (gzip ok).
+
+Columns are recognised by name (see :mod:`newsletter.data.ingest.columns`); every value is read
+as text first, so a stray value never fails the whole file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+from newsletter.data.ingest.columns import to_raw
+from newsletter.errors import IngestError, first_line
+
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when they are gzip; IngestError when unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise IngestError(f"{path}: broken gzip data ({exc})") from None
+    return data
+
+
+def is_gzip(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(2) == GZIP_MAGIC
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _source(path: Path) -> Path | bytes:
+    """What polars reads: the gunzipped bytes of a gzip file, else the path itself (polars
+    reads it without a copy in Python's memory)."""
+    return read_bytes(path) if is_gzip(path) else path
+
+
+def _polars_error(path: Path, what: str, exc: Exception) -> IngestError:
+    return IngestError(f"{path}: not a readable {what} file ({first_line(exc)[:160]})")
+
+
+def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
+    source = _source(path)
+    try:
+        frame = pl.read_csv(
+            source,
+            separator=separator,
+            infer_schema=False,
+            encoding="utf8-lossy",
+            truncate_ragged_lines=True,
+            raise_if_empty=True,
+        )
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _polars_error(path, "CSV", exc) from None
+    return to_raw(frame, mapping, source_file=str(path))
+
+
+def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
+    source = _source(path)
+    try:
+        frame = pl.read_ndjson(source, infer_schema_length=None)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _polars_error(path, "JSON Lines", exc) from None
+    return to_raw(frame, mapping, source_file=str(path))
+
+
+def records_frame(records: object, path: Path) -> pl.DataFrame:
+    """A frame from a list of flat JSON objects (other shapes are refused)."""
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise IngestError(f"{path}: JSON is not a list of job records")
+    if not records:
+        raise IngestError(f"{path}: no job records in the file")
+    try:
+        return pl.from_dicts(records, infer_schema_length=None, strict=False)
+    except (pl.exceptions.PolarsError, ValueError, TypeError) as exc:
+        raise _polars_error(path, "JSON records", exc) from None
+
+
+def load_json(path: Path) -> object:
+    data = read_bytes(path)
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise IngestError(f"{path}: not valid JSON ({str(exc)[:120]})") from None
+
+
+def read_parquet(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
+    source = _source(path)
+    try:
+        frame = pl.read_parquet(source)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _polars_error(path, "Parquet", exc) from None
+    return to_raw(frame, mapping, source_file=str(path))

@@ -1,0 +1,122 @@
+"""Title -> role category and seniority, with the word-bounded rules of ``rules/*.yaml``.
+
+Rules are tried in file order; the first that matches wins. Both are computed once per
+distinct title (and AI-skill count) and joined back, so a million postings cost only as
+many regex passes as there are different titles.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from newsletter.data.ingest.rules import CategoryRules, SeniorityRules, TitleRule
+from newsletter.data.ingest.text import norm_title
+
+_EXPERIENCE_RE = (
+    r"(\d{1,2})\s*\+?\s*(?:-|–|to)?\s*(?:\d{1,2}\s*\+?\s*)?(?:years?|yrs?)\b"
+    r"(?:\s+of)?(?:\s+[a-z/-]+){0,3}?\s+experience"
+)
+
+
+def _matches(t: pl.Expr, pattern: str, guard: str | None) -> pl.Expr:
+    hit = t.str.contains(pattern)
+    return hit & ~t.str.contains(guard) if guard else hit
+
+
+def _rule_expr(t: pl.Expr, rule: TitleRule, ai_title: pl.Expr, ai_skills: pl.Expr) -> pl.Expr:
+    hit = _matches(t, rule.pattern, rule.guard)
+    if rule.requires_ai or rule.min_ai_skills is not None:
+        enough = ai_skills >= rule.min_ai_skills if rule.min_ai_skills is not None else False
+        hit = hit & (ai_title | enough) if rule.requires_ai else hit & enough
+    return hit
+
+
+def category_expr(t: pl.Expr, ai_skills: pl.Expr, rules: CategoryRules) -> pl.Expr:
+    """Category of a normalized title ``t`` given the posting's AI-skill count."""
+    ai_title = t.str.contains(rules.ai_token)
+    out: pl.Expr = pl.lit(rules.default)
+    for cat in reversed(rules.categories):
+        for rule in reversed(cat.rules):
+            out = (
+                pl.when(_rule_expr(t, rule, ai_title, ai_skills))
+                .then(pl.lit(cat.name))
+                .otherwise(out)
+            )
+    return out
+
+
+def title_level_expr(t: pl.Expr, rules: SeniorityRules) -> pl.Expr:
+    """Seniority from a normalized title, null when no rule matches."""
+    out: pl.Expr = pl.lit(None, dtype=pl.String)
+    for rule in reversed(rules.rules):
+        out = pl.when(_matches(t, rule.pattern, rule.guard)).then(pl.lit(rule.level)).otherwise(out)
+    return out
+
+
+def experience_level_expr(description: pl.Expr, rules: SeniorityRules) -> pl.Expr:
+    """Seniority from the smallest "N+ years of experience" in the description, or null."""
+    years = (
+        description.str.to_lowercase()
+        .str.extract_all(_EXPERIENCE_RE)
+        .list.eval(pl.element().str.extract(r"^(\d{1,2})").cast(pl.Int32, strict=False))
+        .list.min()
+    )
+    out: pl.Expr = pl.lit(None, dtype=pl.String)
+    for level, (lo, hi) in rules.experience.items():
+        out = pl.when(years.is_between(lo, hi)).then(pl.lit(level)).otherwise(out)
+    return out
+
+
+def classify_titles(
+    lf: pl.LazyFrame, categories: CategoryRules, seniority: SeniorityRules
+) -> pl.LazyFrame:
+    """Add ``category``, ``seniority`` and ``seniority_source`` (needs ``title``, the raw
+    ``seniority`` hint, ``description`` and ``ai_skill_count``). The title decides first,
+    then a seniority field of the export, then "N years of experience", then the default."""
+    cap = max(
+        (r.min_ai_skills for c in categories.categories for r in c.rules if r.min_ai_skills),
+        default=0,
+    )
+    keyed = lf.with_columns(_ai=pl.col("ai_skill_count").clip(upper_bound=cap))
+    distinct = (
+        keyed.select("title", "_ai", "seniority")
+        .unique()
+        .with_columns(
+            _t=norm_title(pl.col("title"), seniority.abbreviations),
+            _h=norm_title(pl.col("seniority"), seniority.abbreviations),
+        )
+        .with_columns(
+            category=category_expr(pl.col("_t"), pl.col("_ai"), categories),
+            _title_level=title_level_expr(pl.col("_t"), seniority),
+            _field_level=title_level_expr(pl.col("_h"), seniority),
+        )
+        .drop("_t", "_h")
+    )
+    exp = experience_level_expr(pl.col("description"), seniority)
+    return (
+        keyed.join(
+            distinct,
+            on=["title", "_ai", "seniority"],
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
+        .with_columns(
+            _exp=pl.when(pl.col("_title_level").is_null() & pl.col("_field_level").is_null()).then(
+                exp
+            )
+        )
+        .with_columns(
+            seniority=pl.coalesce(
+                "_title_level", "_field_level", "_exp", pl.lit(seniority.default)
+            ),
+            seniority_source=pl.when(pl.col("_title_level").is_not_null())
+            .then(pl.lit("title"))
+            .when(pl.col("_field_level").is_not_null())
+            .then(pl.lit("field"))
+            .when(pl.col("_exp").is_not_null())
+            .then(pl.lit("experience"))
+            .otherwise(pl.lit("default")),
+        )
+        .drop("_ai", "_title_level", "_field_level", "_exp")
+    )

@@ -1,0 +1,426 @@
+"""Compute the signals of one week (pure): plan every figure lazily, collect once, assemble.
+
+Inputs are the week's snapshot, the previous one and up to ~12 older ones (only the columns
+the methods need). Every figure is a lazy polars plan; ``pl.collect_all`` runs them together
+so shared scans and joins are computed once, then small Python builders gate the values and
+fill the typed contract (:mod:`newsletter.data.signals.models`). See docs/signals.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from newsletter.data.signals import companies as co
+from newsletter.data.signals import diff
+from newsletter.data.signals import groups as gr
+from newsletter.data.signals import health as hl
+from newsletter.data.signals import pay as py
+from newsletter.data.signals import skills as sk
+from newsletter.data.signals.diff import WeekFrame
+from newsletter.data.signals.gates import (
+    MEDIAN_MIN_N,
+    METRO_MIN_OPEN,
+    PCT_CHANGE_MIN_BASE,
+    SHIFT_WINDOW_WEEKS,
+    SKILL_BACKGROUND_WEEKS,
+    SKILL_BASELINE_WEEKS,
+    gated,
+    pct_change,
+)
+from newsletter.data.signals.models import (
+    Share,
+    Signals,
+    Skills,
+    Totals,
+    TrendPoint,
+)
+from newsletter.data.signals.stats import rate_ratio, wilson
+from newsletter.data.snapshots import SENIORITY_LEVELS
+
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+ARRIVAL_COLUMNS = ("skills", *py.WINDOW_COLUMNS)
+
+
+def _clean(frame: Frame) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The frame in memory without null or repeated ids, and its id counts for data health."""
+    df = frame if isinstance(frame, pl.DataFrame) else frame.collect()
+    ids = hl.id_plan(df.lazy()).collect().row(0, named=True)
+    if ids["missing"] or ids["distinct"] != ids["rows"]:
+        df = diff.dedupe(df.lazy()).collect()
+    return df, {k: int(v) for k, v in ids.items()}
+
+
+def _index(key: str) -> int:
+    return int(key[3:])
+
+
+def _remote_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
+    mode = pl.col("work_mode")
+    known = mode.is_not_null() & (mode != "unknown")
+    remote = pl.col("remote").fill_null(False)
+    return frame.select(
+        pl.len().alias("n"),
+        remote.sum().alias("remote"),
+        known.sum().alias("known"),
+        (remote & known).sum().alias("remote_known"),
+    )
+
+
+def _history_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame.select(
+        pl.len().alias("open"),
+        py.USD_PAY.count().alias("n_pay"),
+        py.USD_PAY.quantile(0.5, interpolation="linear").alias("median"),
+        pl.col("remote").fill_null(False).mean().alias("remote_share"),
+    )
+
+
+class _Plans:
+    """Named lazy plans, collected together with ``pl.collect_all``."""
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+        self._plans: list[pl.LazyFrame] = []
+
+    def add(self, name: str, plan: pl.LazyFrame) -> None:
+        self._names.append(name)
+        self._plans.append(plan)
+
+    def collect(self) -> dict[str, pl.DataFrame]:
+        return dict(zip(self._names, pl.collect_all(self._plans), strict=True))
+
+
+def _row(frame: pl.DataFrame) -> dict[str, Any]:
+    return frame.row(0, named=True) if frame.height else {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Flows:
+    """Stage 0 and 1: the weeks, their trend points so far, and the flows between them."""
+
+    weeks: list[WeekFrame]  # older weeks, previous, this week (oldest first)
+    hist: list[dict[str, Any]]  # trend points of the older weeks
+    new: pl.LazyFrame  # this week's new postings (all columns)
+    removed: pl.LazyFrame  # this week's removed postings (all columns)
+    arrivals: list[pl.LazyFrame]  # new postings: [this week, last week, ...] (<= 12 weeks)
+    flagged: pl.LazyFrame  # id, fingerprint, reposted, returned of this week's new postings
+
+
+def _flows(
+    cur: pl.LazyFrame,
+    prev: pl.LazyFrame | None,
+    *,
+    week: date,
+    previous_week: date | None,
+    history: Sequence[WeekFrame],
+) -> _Flows:
+    weeks = [WeekFrame(h.week, diff.dedupe(h.frame)) for h in history]
+    # Stage 0: ids and fingerprints of older weeks (joined in memory below) and their trend
+    # points, from one read of each older snapshot.
+    stage0 = pl.collect_all(
+        [w.frame.select(diff.ID, diff.FP) for w in weeks] + [_history_plan(w.frame) for w in weeks]
+    )
+    keys = [k.lazy() for k in stage0[: len(weeks)]]
+    hist = [_row(h) for h in stage0[len(weeks) :]]
+    if prev is not None and previous_week is not None:
+        weeks.append(WeekFrame(previous_week, prev))
+        keys.append(prev.select(diff.ID, diff.FP))
+    weeks.append(WeekFrame(week, cur))
+    keys.append(cur.select(diff.ID, diff.FP))
+
+    # Stage 1: the joins (flows between consecutive weeks), each computed once.
+    plans = _Plans()
+    if prev is not None:
+        plans.add("new", diff.added(cur, prev))
+        plans.add("removed", diff.removed(cur, prev))
+    last = len(weeks) - 1  # index of this week; pairs (i - 1, i) for the older flows
+    for i in range(1, last if prev is not None else 0):
+        if last - i < SKILL_BACKGROUND_WEEKS:
+            arrived = diff.added(weeks[i].frame, keys[i - 1])
+            plans.add(f"arr{i}", arrived.select(ARRIVAL_COLUMNS))
+        if last - i < diff.REPOST_WINDOW_WEEKS:
+            plans.add(f"fp{i}", diff.removed(keys[i], keys[i - 1]).select(diff.FP))
+    if last >= 2:
+        plans.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
+    f1 = plans.collect()
+    new = f1["new"].lazy() if prev is not None else cur.limit(0)
+    rem = f1["removed"].lazy() if prev is not None else cur.limit(0)
+    arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)
+    arrivals = ([new] if prev is not None else []) + [f1[k].lazy() for k in arr_keys]
+    fps = (
+        pl.concat([rem.select(diff.FP)] + [f1[k].lazy() for k in f1 if k.startswith("fp")])
+        .drop_nulls()
+        .unique()
+    )
+    older = f1["older"].lazy() if "older" in f1 else None
+    flagged = diff.flag_reposts(new.select(diff.ID, diff.FP), fps, older)
+    return _Flows(weeks, hist, new, rem, arrivals, flagged)
+
+
+def _earlier_new(sizes: pl.DataFrame | None, n_weeks: int) -> list[int]:
+    """New postings of up to 4 weeks before this one (from the arrival sizes)."""
+    if sizes is None:
+        return []
+    by_week = dict(sizes.group_by("w").agg(pl.col("n").sum()).iter_rows())
+    return [int(by_week.get(i, 0)) for i in range(1, min(5, n_weeks))]
+
+
+def _totals(
+    *,
+    hist: Sequence[Mapping[str, Any]],
+    has_prev: bool,
+    flows: Mapping[str, Any],
+    n_removed: int,
+    earlier_new: list[int],
+    removed_in_drops: int,
+    suppressed: list[str],
+) -> Totals:
+    n_open = int(hist[-1]["open"])
+    n_prev = int(hist[-2]["open"]) if has_prev else None
+    n_new = int(flows.get("new") or 0)
+    reposted = int(flows.get("reposted") or 0)
+    rr = None
+    if earlier_new:
+        mean = sum(earlier_new) / len(earlier_new)
+        if min(n_new, mean) >= PCT_CHANGE_MIN_BASE:
+            rr = rate_ratio(n_new, sum(earlier_new), len(earlier_new))
+        else:
+            suppressed.append(
+                f"totals.new_rate_ratio: new={n_new}, earlier mean={mean:.0f} "
+                f"(both must be >= {PCT_CHANGE_MIN_BASE})"
+            )
+    last4 = [int(h["open"]) for h in hist[-4:]]
+    return Totals(
+        open=n_open,
+        open_prev=n_prev,
+        new=n_new,
+        removed=n_removed,
+        reposted=reposted,
+        returned=int(flows.get("returned") or 0),
+        continuing=n_open - n_new,
+        new_excluding_reposts=n_new - reposted,
+        removed_in_drops=removed_in_drops,
+        net_change=n_open - n_prev if n_prev is not None else None,
+        change_pct=pct_change(n_open, n_prev),
+        open_avg_4w=sum(last4) / 4 if len(last4) == 4 else None,
+        new_avg_4w=sum(earlier_new) / len(earlier_new) if earlier_new else None,
+        new_avg_weeks=len(earlier_new),
+        new_rate_ratio=rr.estimate if rr else None,
+        new_rr_ci_low=rr.low if rr else None,
+        new_rr_ci_high=rr.high if rr else None,
+    )
+
+
+def compute_signals(
+    current: Frame,
+    previous: Frame | None,
+    *,
+    week: date,
+    previous_week: date | None,
+    top_n: int = 10,
+    history: Sequence[WeekFrame] = (),
+    ingest_report: Mapping[str, Any] | None = None,
+) -> Signals:
+    """All signals for ``week`` compared with ``previous_week``.
+
+    ``history`` holds older snapshots (oldest first, before ``previous_week``); it feeds the
+    4-week averages, the repost window, the new-posting windows of pay shifts and skill trends.
+    ``ingest_report`` is the week's ingest report (see ``snapshots.report_path``), if any.
+    """
+    cur_df, ids = _clean(current)
+    prev_df = _clean(previous)[0] if previous is not None else None
+    cur = cur_df.lazy()
+    prev = prev_df.lazy() if prev_df is not None else None
+    fl = _flows(cur, prev, week=week, previous_week=previous_week, history=history)
+    weeks, hist, new, rem, arrivals = fl.weeks, fl.hist, fl.new, fl.removed, fl.arrivals
+
+    p = _Plans()
+    p.add("remote", _remote_plan(cur))
+    p.add("level", py.levels_plan(cur))
+    p.add("disclosure", py.disclosure_plan(cur))
+    p.add("composition", hl.composition_plan(cur))
+    p.add(
+        "flows",
+        fl.flagged.select(
+            pl.len().alias("new"),
+            pl.col("reposted").sum().alias("reposted"),
+            pl.col("returned").sum().alias("returned"),
+        ),
+    )
+    p.add("removed", rem.select("source", "company"))
+    for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN), ("metro", None)):
+        p.add(key, gr.group_plan(cur, prev, new, rem, key, null_label=null_label))
+    p.add("companies", co.company_plan(cur, prev, new, rem))
+    p.add("sources", gr.group_plan(cur, prev, new, rem, "source", with_pay=False))
+    p.add("skills", sk.stock_counts_plan(cur))
+    for i, w in enumerate(weeks):
+        if i >= len(hist):  # previous and this week (older ones came with stage 0)
+            p.add(f"hist{i}", _history_plan(w.frame))
+    if prev is not None:
+        p.add("remote_prev", _remote_plan(prev))
+        p.add("level_prev", py.levels_plan(prev))
+        p.add("skills_prev", sk.stock_counts_plan(prev))
+    if arrivals:
+        counts, sizes = sk.arrival_plans(arrivals)
+        p.add("arr_counts", counts)
+        p.add("arr_sizes", sizes)
+    now_w = arrivals[:SHIFT_WINDOW_WEEKS]
+    before_w = arrivals[SHIFT_WINDOW_WEEKS : 2 * SHIFT_WINDOW_WEEKS]
+    shift = len(now_w) == SHIFT_WINDOW_WEEKS and bool(before_w)
+    if shift:
+        win_now, win_before = py.window(now_w), py.window(before_w)
+        p.add("shift_now", py.levels_plan(win_now))
+        p.add("shift_before", py.levels_plan(win_before))
+        for kind in py.CELLS:
+            p.add(f"cells:{kind}", py.like_for_like_plan(win_now, win_before, kind))
+    r = p.collect()
+
+    suppressed: list[str] = []
+    hist += [_row(r[f"hist{i}"]) for i in range(len(hist), len(weeks))]
+    n_open = int(hist[-1]["open"])
+    n_prev = int(hist[-2]["open"]) if prev is not None else None
+
+    # Totals
+    flows = _row(r["flows"])
+    n_new, n_rem = int(flows.get("new") or 0), len(r["removed"])
+    warnings = (
+        hl.drop_warnings(r["sources"], "source_drop", "Source")
+        + hl.drop_warnings(r["companies"], "company_drop", "Company")
+        + hl.returned_warning(int(flows.get("returned") or 0), n_new)
+    )
+    totals = _totals(
+        hist=hist,
+        has_prev=prev is not None,
+        flows=flows,
+        n_removed=n_rem,
+        earlier_new=_earlier_new(r["arr_sizes"] if arrivals else None, len(arrivals)),
+        removed_in_drops=hl.removed_in_drops(r["removed"], warnings),
+        suppressed=suppressed,
+    )
+
+    # Pay
+    disclosure = {k: int(v) for k, v in _row(r["disclosure"]).items()}
+    pay = py.build_pay(
+        _row(r["level"]),
+        _row(r["level_prev"]) if prev is not None else None,
+        disclosure=disclosure,
+        shift_now=_row(r["shift_now"]) if shift else None,
+        shift_before=_row(r["shift_before"]) if shift else None,
+        weeks_now=len(now_w),
+        weeks_before=len(before_w),
+        cells={k: r[f"cells:{k}"] for k in py.CELLS} if shift else None,
+        suppressed=suppressed,
+    )
+
+    # Remote
+    rm = _row(r["remote"])
+    rm_prev = _row(r["remote_prev"]) if prev is not None else None
+    ci = wilson(int(rm["remote"]), int(rm["n"]))
+    remote = Share(
+        share=rm["remote"] / rm["n"] if rm["n"] else None,
+        share_prev=rm_prev["remote"] / rm_prev["n"] if rm_prev and rm_prev["n"] else None,
+        n=int(rm["n"]),
+        n_prev=int(rm_prev["n"]) if rm_prev else None,
+        ci_low=ci[0] if ci else None,
+        ci_high=ci[1] if ci else None,
+        share_of_known=rm["remote_known"] / rm["known"] if rm["known"] else None,
+        unknown_share=1 - rm["known"] / rm["n"] if rm["n"] else None,
+    )
+
+    # Groups and companies
+    seniority = gr.group_rows(r["seniority"], n_open, n_prev, order=SENIORITY_LEVELS)
+    categories = gr.group_rows(r["category"], n_open, n_prev)
+    metros = gr.group_rows(r["metro"], n_open, n_prev, min_open=METRO_MIN_OPEN)
+    hidden = r["metro"].filter(pl.col("open") < METRO_MIN_OPEN).height
+    if hidden:
+        suppressed.append(f"metros: {hidden} metro(s) with fewer than {METRO_MIN_OPEN} open")
+    companies = co.build_companies(r["companies"], top_n)
+
+    # Skills
+    counts_prev = r["skills_prev"] if prev is not None else None
+    top = sk.build_top(r["skills"], counts_prev, n_open, n_prev, top_n)
+    baseline = min(SKILL_BASELINE_WEEKS, len(arrivals) - 1)
+    skills = Skills(top=top, n_open=n_open)
+    if baseline >= 1:
+        stock = {s: k / n_open for s, k in r["skills"].iter_rows()} if n_open else {}
+        stock_prev = (
+            {s: k / n_prev for s, k in counts_prev.iter_rows()}
+            if counts_prev is not None and n_prev
+            else {}
+        )
+        mv = sk.build_moves(
+            r["arr_counts"],
+            r["arr_sizes"],
+            baseline_weeks=baseline,
+            stock_share=stock,
+            stock_share_prev=stock_prev,
+            top_n=top_n,
+        )
+        skills = Skills(
+            top=top,
+            rising=mv.rising,
+            falling=mv.falling,
+            tested=mv.tested,
+            n_open=n_open,
+            n_new=mv.n_new,
+            n_baseline=mv.n_baseline,
+            baseline_weeks=baseline,
+            background_weeks=len(arrivals),
+            prior=mv.prior,
+        )
+    else:
+        suppressed.append(
+            "skills.rising/falling: needs new postings of at least one earlier week "
+            "(three snapshots)"
+        )
+
+    # History and health
+    points = [
+        TrendPoint(
+            week=w.week,
+            open=int(h["open"]),
+            median_pay=gated(h["median"], int(h["n_pay"]), MEDIAN_MIN_N),
+            n_pay=int(h["n_pay"]),
+            remote_share=h["remote_share"],
+        )
+        for w, h in zip(weeks, hist, strict=True)
+    ]
+    rows = disclosure["rows"]
+    health = hl.build_health(
+        rows=n_open,
+        rows_prev=n_prev,
+        ids=ids,
+        composition=_row(r["composition"]),
+        flows={
+            "new": n_new,
+            "removed": n_rem,
+            "continuing": totals.continuing,
+            "reposted": totals.reposted,
+        },
+        non_usd=disclosure["non_usd"] / rows if rows else None,
+        report=ingest_report,
+        warnings=warnings,
+        suppressed=suppressed,
+    )
+    return Signals(
+        week=week,
+        previous_week=previous_week,
+        totals=totals,
+        pay=pay,
+        remote=remote,
+        seniority=seniority,
+        categories=categories,
+        metros=metros,
+        companies=companies.top,
+        company_detail=companies,
+        skills=skills,
+        history=points,
+        data_health=health,
+    )

@@ -1,0 +1,118 @@
+"""By-group tables (role category, seniority, metro): counts, flows, shares and gated pay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from newsletter.data.signals.gates import (
+    MEDIAN_MIN_N,
+    P75_MIN_N,
+    P90_MIN_N,
+    gated,
+    pct_change,
+)
+from newsletter.data.signals.models import GroupRow
+from newsletter.data.signals.pay import USD_PAY, quantile_exprs
+from newsletter.data.signals.stats import wilson
+
+UNKNOWN = "unknown"
+
+
+def _name(key: str, null_label: str | None) -> pl.Expr:
+    col = pl.col(key)
+    return (col.fill_null(null_label) if null_label is not None else col).alias("name")
+
+
+def group_plan(
+    current: pl.LazyFrame,
+    previous: pl.LazyFrame | None,
+    new: pl.LazyFrame,
+    removed: pl.LazyFrame,
+    key: str,
+    *,
+    null_label: str | None = UNKNOWN,
+    with_pay: bool = True,
+) -> pl.LazyFrame:
+    """One lazy row per group value: open, open_prev, new, removed and pay statistics.
+
+    With ``null_label=None`` postings whose ``key`` is null are left out (e.g. remote postings
+    have no metro).
+    """
+
+    def keyed(f: pl.LazyFrame) -> pl.LazyFrame:
+        out = f.with_columns(_name(key, null_label))
+        return out if null_label is not None else out.filter(pl.col("name").is_not_null())
+
+    if with_pay:
+        pay = quantile_exprs(order_stats=False)
+        cur = keyed(current).group_by("name").agg(pl.len().alias("open"), *pay)
+        cur = cur.rename({"n": "n_pay"})
+    else:
+        cur = keyed(current).group_by("name").agg(pl.len().alias("open"))
+    flows = [
+        keyed(new).group_by("name").agg(pl.len().alias("new")),
+        keyed(removed).group_by("name").agg(pl.len().alias("removed")),
+    ]
+    if previous is not None:
+        pay_prev = (
+            [
+                USD_PAY.count().alias("n_pay_prev"),
+                USD_PAY.quantile(0.5, interpolation="linear").alias("median_prev"),
+            ]
+            if with_pay
+            else []
+        )
+        flows.append(keyed(previous).group_by("name").agg(pl.len().alias("open_prev"), *pay_prev))
+    out = cur
+    for f in flows:
+        out = out.join(f, on="name", how="full", coalesce=True)
+    counts = ["open", "new", "removed"] + (["open_prev"] if previous is not None else [])
+    return out.with_columns(pl.col(counts).fill_null(0).cast(pl.Int64))
+
+
+def group_rows(
+    table: pl.DataFrame,
+    total: int,
+    total_prev: int | None,
+    *,
+    order: Sequence[str] = (),
+    min_open: int = 0,
+) -> list[GroupRow]:
+    """Rows sorted by ``order`` (known names first) then by open roles; gated values nulled."""
+    rows: list[GroupRow] = []
+    has_prev = "open_prev" in table.columns
+    for r in table.iter_rows(named=True):
+        open_ = int(r["open"])
+        if open_ < min_open:
+            continue
+        open_prev = int(r.get("open_prev") or 0) if has_prev else None
+        n_pay = int(r["n_pay"] or 0)
+        n_pay_prev = int(r.get("n_pay_prev") or 0) if has_prev else None
+        ci = wilson(open_, total)
+        rows.append(
+            GroupRow(
+                name=str(r["name"]),
+                open=open_,
+                open_prev=open_prev,
+                new=int(r["new"]),
+                removed=int(r["removed"]),
+                share=open_ / total if total else None,
+                share_prev=(open_prev / total_prev)
+                if open_prev is not None and total_prev
+                else None,
+                share_ci_low=ci[0] if ci else None,
+                share_ci_high=ci[1] if ci else None,
+                change_pct=pct_change(open_, open_prev),
+                median_pay=gated(r["median"], n_pay, MEDIAN_MIN_N),
+                median_pay_prev=gated(r.get("median_prev"), n_pay_prev or 0, MEDIAN_MIN_N),
+                p75_pay=gated(r["p75"], n_pay, P75_MIN_N),
+                p90_pay=gated(r["p90"], n_pay, P90_MIN_N),
+                n_pay=n_pay,
+                n_pay_prev=n_pay_prev,
+            )
+        )
+    rank = {name: i for i, name in enumerate(order)}
+    rows.sort(key=lambda g: (rank.get(g.name, len(rank)), -g.open, -(g.open_prev or 0), g.name))
+    return rows

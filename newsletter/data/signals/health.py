@@ -1,0 +1,157 @@
+"""Data health (S14): sizes, ingest counts, composition shares, and drop warnings.
+
+A **drop warning** fires when a source or a company with at least ``DROP_MIN_POSTINGS``
+postings in the previous snapshot has more than ``DROP_MIN_SHARE`` of them removed at once.
+That is far more often a scrape failure, an id change or a season rollover than a market
+move. Its removals stay in ``totals.removed`` (the snapshot is what was open) and are also
+counted in ``totals.removed_in_drops`` so that the issue can word them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from newsletter.data.signals.gates import DROP_MIN_POSTINGS, DROP_MIN_SHARE
+from newsletter.data.signals.models import DataHealth, HealthWarning
+
+
+def composition_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Shares of the week's open postings: category Other, unknown metro, no pay, ..."""
+    n = pl.len()
+    unknown_metro = pl.col("metro").is_null() & ~pl.col("remote").fill_null(False)
+    return frame.select(
+        n.alias("rows"),
+        ((pl.col("category").is_null() | (pl.col("category") == "Other")).sum() / n).alias(
+            "share_other_category"
+        ),
+        (unknown_metro.sum() / n).alias("share_unknown_metro"),
+        (pl.col("salary_mid").is_null().sum() / n).alias("share_without_pay"),
+        ((pl.col("seniority").is_null() | (pl.col("seniority") == "unknown")).sum() / n).alias(
+            "share_unknown_seniority"
+        ),
+    )
+
+
+def id_plan(raw: pl.LazyFrame) -> pl.LazyFrame:
+    """Rows, rows without id and distinct ids of a raw (not deduplicated) snapshot."""
+    return raw.select(
+        pl.len().alias("rows"),
+        pl.col("posting_id").null_count().alias("missing"),
+        pl.col("posting_id").drop_nulls().n_unique().alias("distinct"),
+    )
+
+
+def drop_warnings(table: pl.DataFrame, kind: str, label: str) -> list[HealthWarning]:
+    """Warnings for groups (rows of a ``group_plan`` table) that lost more than half at once."""
+    if "open_prev" not in table.columns:
+        return []
+    hits = table.filter(
+        (pl.col("open_prev") >= DROP_MIN_POSTINGS)
+        & (pl.col("removed") > DROP_MIN_SHARE * pl.col("open_prev"))
+    ).sort(["removed", "name"], descending=[True, False])
+    out = []
+    for r in hits.iter_rows(named=True):
+        before, after, removed, new = r["open_prev"], r["open"], r["removed"], r["new"]
+        out.append(
+            HealthWarning(
+                kind=kind,
+                name=str(r["name"]),
+                before=before,
+                after=after,
+                removed=removed,
+                new=new,
+                message=(
+                    f"{label} {r['name']}: {removed:,} of its {before:,} postings were removed "
+                    f"at once ({removed / before:.0%}; {new:,} new, {after:,} open now). "
+                    "Likely a scrape failure, id change or season rollover, not a market move."
+                ),
+            )
+        )
+    return out
+
+
+def returned_warning(returned: int, new: int) -> list[HealthWarning]:
+    """A warning when many new ids were open before: last week's drop was likely a gap."""
+    if returned < DROP_MIN_POSTINGS:
+        return []
+    return [
+        HealthWarning(
+            kind="returned",
+            name="all sources",
+            before=0,
+            after=returned,
+            new=new,
+            message=(
+                f"{returned:,} of this week's {new:,} new postings were open in an earlier "
+                "snapshot and came back: an earlier drop was likely a scrape gap, and these "
+                "are not new roles."
+            ),
+        )
+    ]
+
+
+def removed_in_drops(removed: pl.DataFrame, warnings: list[HealthWarning]) -> int:
+    """Removed postings whose source or company carries a drop warning (each counted once)."""
+    sources = [w.name for w in warnings if w.kind == "source_drop"]
+    companies = [w.name for w in warnings if w.kind == "company_drop"]
+    if (not sources and not companies) or removed.is_empty():
+        return 0
+    hit = pl.col("source").fill_null("unknown").is_in(sources) | pl.col("company").is_in(companies)
+    return removed.filter(hit).height
+
+
+def _int(report: Mapping[str, Any], key: str) -> int | None:
+    v = report.get(key)
+    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def ingest_fields(report: Mapping[str, Any] | None) -> dict[str, Any]:
+    """DataHealth fields from an ingest report (absent report: all None)."""
+    if not report:
+        return {}
+    reasons = report.get("rejected_by_reason")
+    return {
+        "ingest_rows_read": _int(report, "rows_read"),
+        "ingest_kept": _int(report, "kept"),
+        "ingest_rejected": _int(report, "rejected"),
+        "ingest_duplicates": _int(report, "duplicates"),
+        "ingest_salary_unparsed": _int(report, "salary_unparsed"),
+        "ingest_salary_out_of_range": _int(report, "salary_out_of_range"),
+        "ingest_rejected_by_reason": {str(k): int(v) for k, v in reasons.items()}
+        if isinstance(reasons, Mapping)
+        else {},
+    }
+
+
+def build_health(
+    *,
+    rows: int,
+    rows_prev: int | None,
+    ids: Mapping[str, int],
+    composition: Mapping[str, Any],
+    flows: Mapping[str, int],
+    non_usd: float | None,
+    report: Mapping[str, Any] | None,
+    warnings: list[HealthWarning],
+    suppressed: list[str],
+) -> DataHealth:
+    distinct, missing = ids["distinct"], ids["missing"]
+    return DataHealth(
+        snapshot_rows=rows,
+        snapshot_rows_prev=rows_prev,
+        ids_missing=missing,
+        ids_repeated=ids["rows"] - missing - distinct,
+        posting_intensity=(ids["rows"] - missing) / distinct if distinct else None,
+        share_other_category=composition.get("share_other_category"),
+        share_unknown_metro=composition.get("share_unknown_metro"),
+        share_without_pay=composition.get("share_without_pay"),
+        share_unknown_seniority=composition.get("share_unknown_seniority"),
+        share_non_usd_pay=non_usd,
+        warnings=warnings,
+        suppressed=suppressed,
+        **flows,
+        **ingest_fields(report),
+    )

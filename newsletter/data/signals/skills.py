@@ -1,0 +1,231 @@
+"""Skills: top skills by share of open postings, and rising/falling skills (S9, S10).
+
+Rising and falling compare **new postings this week** (``A_t``) with **new postings of the
+previous up to 4 weeks** (``A_{t-4..t-1}``): disjoint, independent samples (two stocks share
+~90% of their postings, so a test between stocks is degenerate; signals guide §1). The
+statistic is the Monroe–Colaresi–Quinn log-odds z with a Beta prior at the skill's
+background rate over up to 12 weeks of new postings (``a0 = 100``; per skill empirical-Bayes
+``a0`` once 8 weeks exist). A skill is listed only when it passes every gate of guide §3.3:
+support, Benjamini–Hochberg at q = 0.05, share change, lift, and the within-role CMH check.
+
+Deviation from the guide: it accepts ``|z| >= 2.58`` *or* a BH pass. In a null simulation
+(50 skills, 500 new postings a week, tests/test_signals_skills.py) that rule listed a false
+riser or faller in 7 of 40 weeks; BH alone (family: skills that could reach the support gate)
+in 1 of 40. Readers act on every listed skill, so we keep the
+stricter rule and accept some lost power on weak trends (docs/signals.md).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from newsletter.data.signals.gates import (
+    SKILL_CMH_Z,
+    SKILL_EMPIRICAL_PRIOR_WEEKS,
+    SKILL_FDR_Q,
+    SKILL_MIN_LIFT,
+    SKILL_MIN_POSTINGS,
+    SKILL_MIN_SHARE_CHANGE,
+    SKILL_PRIOR_A0,
+)
+from newsletter.data.signals.groups import UNKNOWN
+from newsletter.data.signals.models import SkillMove, SkillRow
+from newsletter.data.signals.stats import (
+    Stratum,
+    benjamini_hochberg,
+    cmh_log_or,
+    log_odds_z,
+    prior_strength,
+    two_sided_p,
+)
+
+SKILL = "skill"
+
+
+def _exploded(frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
+    """One row per (posting, distinct skill), with the ``keep`` columns."""
+    return (
+        frame.select(pl.col("skills").list.unique().alias(SKILL), *keep)
+        .explode(SKILL)
+        .drop_nulls(SKILL)
+    )
+
+
+def stock_counts_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Open postings per skill: ``skill``, ``postings``."""
+    return _exploded(frame).group_by(SKILL).agg(pl.len().alias("postings"))
+
+
+def build_top(
+    counts: pl.DataFrame,
+    counts_prev: pl.DataFrame | None,
+    n_open: int,
+    n_prev: int | None,
+    top_n: int,
+) -> list[SkillRow]:
+    """Top skills by share of open postings (at least SKILL_MIN_POSTINGS postings)."""
+    if not n_open:
+        return []
+    prev = dict(counts_prev.iter_rows()) if counts_prev is not None else {}
+    top = counts.filter(pl.col("postings") >= SKILL_MIN_POSTINGS).sort(
+        ["postings", SKILL], descending=[True, False]
+    )
+    return [
+        SkillRow(
+            name=name,
+            postings=k,
+            share=k / n_open,
+            postings_prev=prev.get(name, 0) if counts_prev is not None else None,
+            share_prev=prev.get(name, 0) / n_prev if counts_prev is not None and n_prev else None,
+        )
+        for name, k in top.head(top_n).iter_rows()
+    ]
+
+
+def arrival_plans(arrivals: Sequence[pl.LazyFrame]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Per (weeks back ``w``, category, skill) counts and per (w, category) sizes.
+
+    ``arrivals[0]`` is this week's new postings, ``arrivals[1]`` last week's, and so on.
+    """
+    tagged = pl.concat(
+        [
+            a.select(
+                pl.lit(i, dtype=pl.Int32).alias("w"),
+                pl.col("category").fill_null(UNKNOWN),
+                pl.col("skills"),
+            )
+            for i, a in enumerate(arrivals)
+        ]
+    )
+    counts = (
+        _exploded(tagged, ("w", "category"))
+        .group_by("w", "category", SKILL)
+        .agg(pl.len().alias("y"))
+    )
+    sizes = tagged.group_by("w", "category").agg(pl.len().alias("n"))
+    return counts, sizes
+
+
+@dataclass(slots=True)
+class _Tally:
+    by_week: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    by_cat_now: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    by_cat_base: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass(frozen=True, slots=True)
+class Moves:
+    rising: list[SkillMove]
+    falling: list[SkillMove]
+    tested: int
+    n_new: int
+    n_baseline: int
+    prior: str
+
+
+def _add(t: _Tally, w: int, cat: str, k: int, baseline_weeks: int) -> None:
+    t.by_week[w] += k
+    if w == 0:
+        t.by_cat_now[cat] += k
+    elif w <= baseline_weeks:
+        t.by_cat_base[cat] += k
+
+
+def build_moves(
+    counts: pl.DataFrame,
+    sizes: pl.DataFrame,
+    *,
+    baseline_weeks: int,
+    stock_share: dict[str, float],
+    stock_share_prev: dict[str, float],
+    top_n: int,
+) -> Moves:
+    """Rising and falling skills of this week's new postings against the baseline window."""
+    size_tally = _Tally()
+    for w, cat, n in sizes.select("w", "category", "n").iter_rows():
+        _add(size_tally, w, cat, n, baseline_weeks)
+    per_skill: dict[str, _Tally] = defaultdict(_Tally)
+    for w, cat, skill, y in counts.select("w", "category", SKILL, "y").iter_rows():
+        _add(per_skill[skill], w, cat, y, baseline_weeks)
+    weeks = sorted(size_tally.by_week)
+    n1 = size_tally.by_week.get(0, 0)
+    n2 = sum(size_tally.by_week[w] for w in weeks if 1 <= w <= baseline_weeks)
+    n_bg = sum(size_tally.by_week.values())
+    empirical = len(weeks) >= SKILL_EMPIRICAL_PRIOR_WEEKS
+
+    tested: list[tuple[str, int, int, float, float, float]] = []
+    for skill, t in per_skill.items():
+        y1 = t.by_week.get(0, 0)
+        y2 = sum(t.by_week.get(w, 0) for w in range(1, baseline_weeks + 1))
+        pi = sum(t.by_week.values()) / n_bg
+        # The family tested (and corrected for multiplicity): skills that could reach the
+        # support gate, by their background rate or by their count now or in the baseline (so
+        # a brand-new skill with 30 postings this week is tested).
+        eligible = max(pi * n1, y1, y2 / baseline_weeks) >= SKILL_MIN_POSTINGS
+        if not eligible or not 0 < pi < 1 or n2 == 0:
+            continue
+        a0 = SKILL_PRIOR_A0
+        if empirical:
+            shares = [t.by_week.get(w, 0) / size_tally.by_week[w] for w in weeks]
+            a0 = prior_strength(shares, [size_tally.by_week[w] for w in weeks], pi)
+        lo = log_odds_z(y1, n1, y2, n2, a0=a0, pi=pi)
+        tested.append((skill, y1, y2, lo.z, lo.lift, two_sided_p(lo.z)))
+    bh = benjamini_hochberg([p for *_, p in tested], SKILL_FDR_Q)
+
+    rising: list[SkillMove] = []
+    falling: list[SkillMove] = []
+    for (skill, y1, y2, z, lift, _), fdr_pass in zip(tested, bh, strict=True):
+        change = y1 / n1 - y2 / n2
+        strong = fdr_pass
+        up = z > 0 and y1 >= SKILL_MIN_POSTINGS and change >= SKILL_MIN_SHARE_CHANGE
+        up = up and lift >= SKILL_MIN_LIFT
+        down = z < 0 and y2 / baseline_weeks >= SKILL_MIN_POSTINGS
+        down = down and change <= -SKILL_MIN_SHARE_CHANGE and lift <= 1 / SKILL_MIN_LIFT
+        if not strong or not (up or down):
+            continue
+        t = per_skill[skill]
+        cats = set(size_tally.by_cat_now) | set(size_tally.by_cat_base)
+        strata = [
+            Stratum(
+                a=t.by_cat_now.get(c, 0),
+                b=size_tally.by_cat_now.get(c, 0) - t.by_cat_now.get(c, 0),
+                c=t.by_cat_base.get(c, 0),
+                d=size_tally.by_cat_base.get(c, 0) - t.by_cat_base.get(c, 0),
+            )
+            for c in sorted(cats)
+        ]
+        cmh = cmh_log_or(strata)
+        cmh_z = cmh[0] / cmh[1] if cmh is not None and cmh[1] > 0 else None
+        if cmh_z is None or (up and cmh_z < SKILL_CMH_Z) or (down and cmh_z > -SKILL_CMH_Z):
+            continue
+        move = SkillMove(
+            name=skill,
+            share=y1 / n1,
+            share_prev=y2 / n2,
+            z=z,
+            postings=y1,
+            postings_prev=y2,
+            lift=lift,
+            n=n1,
+            n_prev=n2,
+            cmh_z=cmh_z,
+            stock_share=stock_share.get(skill, 0.0),
+            stock_share_prev=stock_share_prev.get(skill) if stock_share_prev else None,
+        )
+        (rising if up else falling).append(move)
+    rising.sort(key=lambda m: (-m.z, m.name))
+    falling.sort(key=lambda m: (m.z, m.name))
+    return Moves(
+        rising=rising[:top_n],
+        falling=falling[:top_n],
+        tested=len(tested),
+        n_new=n1,
+        n_baseline=n2,
+        prior=f"empirical-Bayes a0 per skill over {len(weeks)} weeks"
+        if empirical
+        else f"a0={SKILL_PRIOR_A0:g} at the background rate over {len(weeks)} weeks",
+    )

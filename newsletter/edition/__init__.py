@@ -1,0 +1,1 @@
+"""The edition layer: view model, templates, MJML, personalization, compliance, archive."""

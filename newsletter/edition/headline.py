@@ -1,0 +1,188 @@
+"""The headline summary: two or three sentences written from the data, naming the week's
+biggest moves with their evidence (change, pp, z, confidence interval), and the quiet-week test.
+
+Units read from the signals: shares and ``Pay.change_pct`` / ``ci_low`` / ``ci_high`` are
+fractions (0.057 = 5.7%), like every share in the contract. The open-roles change is computed
+here from ``open`` / ``open_prev`` with the percent-change gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newsletter.config import Config
+from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, pct_change
+from newsletter.data.signals.models import Signals
+from newsletter.edition.formatting import MINUS, Formatter
+
+
+@dataclass(frozen=True, slots=True)
+class Frag:
+    """A piece of a generated sentence; ``strong`` pieces are the figures and names."""
+
+    text: str
+    strong: bool = False
+
+
+Sentence = tuple[Frag, ...]
+
+
+def open_change(signals: Signals) -> float | None:
+    """Relative change of open roles, or None when either count is below its gate."""
+    return pct_change(signals.totals.open, signals.totals.open_prev)
+
+
+def is_quiet(signals: Signals, config: Config) -> bool:
+    """Little changed: open roles moved less than the threshold and no significant mover."""
+    if signals.previous_week is None or signals.totals.open_prev is None:
+        return False
+    pct = open_change(signals)
+    if pct is None or abs(100 * pct) >= config.email.quiet_max_abs_change_pct:
+        return False
+    movers = len(signals.skills.rising) + len(signals.skills.falling)
+    return movers <= config.email.quiet_max_movers and not signals.pay.significant
+
+
+# --- the headline summary --------------------------------------------------------------------
+
+
+def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]:
+    t = signals.totals
+    open_pct = open_change(signals)
+    out: list[Sentence] = []
+    if t.net_change is None:
+        out.append(
+            (
+                Frag("This first issue counts "),
+                Frag(f.count(t.open), True),
+                Frag(" open roles; week-over-week changes start next week."),
+            )
+        )
+    elif quiet:
+        out.append(
+            (
+                Frag("A quiet week: open roles held at "),
+                Frag(f.count(t.open), True),
+                Frag(
+                    f" ({f.signed(t.net_change)}"
+                    + (f", {f.change_pct(open_pct)}" if open_pct is not None else "")
+                    + ("), and no skill moved beyond noise." if signals.skills.tested else ").")
+                ),
+            )
+        )
+    else:
+        verb = "rose" if t.net_change > 0 else ("fell" if t.net_change < 0 else "held")
+        lead: list[Frag] = [Frag(f"Open roles {verb} ")]
+        if open_pct is not None and t.net_change:
+            lead += [Frag(f.change_pct(open_pct).lstrip("+" + MINUS), True), Frag(" to ")]
+        elif not t.net_change:
+            lead += [Frag("at ")]
+        else:
+            lead += [Frag(f"by {f.count(abs(t.net_change))} to ")]
+        lead += [
+            Frag(f.count(t.open), True),
+            Frag(f" ({f.count(t.new)} new and {f.count(t.removed)} removed)"),
+            *(_drop_clause(signals, f) or _led_by(signals, f)),
+            Frag("."),
+        ]
+        out.append(tuple(lead))
+        if signals.skills.rising:
+            m = signals.skills.rising[0]
+            out.append(
+                (
+                    Frag(m.name, True),
+                    Frag(" is the week's fastest-rising skill ("),
+                    Frag(f.pct(m.share, 1), True),
+                    Frag(f" of new postings, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})"),
+                    *_falling_clause(signals, f),
+                )
+            )
+        elif signals.skills.falling:
+            out.append((*_falling_clause(signals, f, first=True),))
+    out.append(_pay_sentence(signals, f))
+    if signals.data_health.warnings:
+        n = len(signals.data_health.warnings)
+        what = "One data-health warning" if n == 1 else f"{n} data-health warnings"
+        out.append((Frag(f"{what} this week: see the note at the end."),))
+    return tuple(out)
+
+
+def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
+    """When most removals came from sources that lost over half their postings at once, say
+    so: that is a rollover or a scrape failure, not a market move (signals guide, S2 and §4)."""
+    t = signals.totals
+    drops = [w for w in signals.data_health.warnings if w.kind == "source_drop"]
+    if not drops or not t.removed or 2 * t.removed_in_drops < t.removed:
+        return []
+    w = max(drops, key=lambda d: d.removed)
+    return [
+        Frag("; "),
+        Frag(f"{f.count(w.removed)} of the removals came at once from source {w.name}", True),
+        Frag(
+            f" ({f.pct(w.removed / w.before)} of its {f.count(w.before)} postings), "
+            "which points to a season rollover or a scrape failure rather than a market move"
+        ),
+    ]
+
+
+def _led_by(signals: Signals, f: Formatter) -> list[Frag]:
+    """The role category that moved the most in the direction of the total, with its change."""
+    net = signals.totals.net_change or 0
+    moves = [
+        (c.open - c.open_prev, c)
+        for c in signals.categories
+        if c.open_prev is not None and c.open_prev >= PCT_CHANGE_MIN_BASE
+    ]
+    same_way = [(d, c) for d, c in moves if d * net > 0]
+    if not same_way:
+        return []
+    d, c = max(same_way, key=lambda m: abs(m[0]))
+    pct = pct_change(c.open, c.open_prev)
+    return [
+        Frag(", led by "),
+        Frag(c.name, True),
+        Frag(f" ({f.signed(d)}" + (f", {f.change_pct(pct)})" if pct is not None else ")")),
+    ]
+
+
+def _falling_clause(signals: Signals, f: Formatter, first: bool = False) -> list[Frag]:
+    if not signals.skills.falling:
+        return [Frag(".")]
+    m = signals.skills.falling[0]
+    evidence = (
+        f" ({f.pct(m.share, 1)} of new postings, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})."
+    )
+    if first:
+        return [Frag(m.name, True), Frag(" fades the most" + evidence)]
+    return [Frag("; "), Frag(m.name, True), Frag(" fades the most" + evidence)]
+
+
+def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
+    pay = signals.pay
+    if pay.median is None and pay.n == 0:
+        return (Frag("No posting discloses annual USD pay this week: pay figures are held back."),)
+    if pay.median is None:
+        return (
+            Frag("Median pay is held back this week: only "),
+            Frag(f.count(pay.n), True),
+            Frag(f" postings disclose annual USD pay (the gate is {MEDIAN_MIN_N})."),
+        )
+    base = [
+        Frag("Median posted pay is "),
+        Frag(f.money(pay.median), True),
+        Frag(f" (n\u00a0=\u00a0{f.count(pay.n)})"),
+    ]
+    if pay.significant and pay.change_pct is not None:
+        verb = "rose" if pay.change_pct > 0 else "fell"
+        ci = (
+            f" (95% CI {f.change_pct(pay.ci_low)} to {f.change_pct(pay.ci_high)})"
+            if pay.ci_low is not None and pay.ci_high is not None
+            else ""
+        )
+        return (
+            *base,
+            Frag(f"; in new postings it {verb} "),
+            Frag(f.change_pct(pay.change_pct).lstrip("+" + MINUS), True),
+            Frag(f" against the previous four weeks{ci}."),
+        )
+    return (*base, Frag(", with no pay shift beyond noise."))

@@ -1,0 +1,94 @@
+"""The only Jinja environment, and Jinja -> MJML -> HTML compilation.
+
+Templates live in ``templates/`` (an optional override folder from ``[email] templates_dir``
+is searched first). MJML templates (``*.mjml.j2``) and HTML templates (``*.html.j2``) are
+autoescaped; text templates (``*.txt.j2``) are not. Templates only print values computed
+in Python (see ``newsletter.edition.view``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from mjml import mjml2html
+
+from newsletter.errors import RenderError
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+#: Every tag of the MJML 4 component list (mjml.io/documentation); anything else is a typo.
+MJML_TAGS = frozenset(
+    {
+        "mjml", "mj-head", "mj-body", "mj-include", "mj-attributes", "mj-all", "mj-class",
+        "mj-breakpoint", "mj-font", "mj-html-attributes", "mj-preview", "mj-style", "mj-title",
+        "mj-accordion", "mj-accordion-element", "mj-accordion-title", "mj-accordion-text",
+        "mj-button", "mj-carousel", "mj-carousel-image", "mj-column", "mj-divider", "mj-group",
+        "mj-hero", "mj-image", "mj-navbar", "mj-navbar-link", "mj-raw", "mj-section",
+        "mj-social", "mj-social-element", "mj-spacer", "mj-table", "mj-text", "mj-wrapper",
+    }
+)  # fmt: skip
+_MJ_TAG_RE = re.compile(r"</?\s*(mj(?:ml|-[a-z0-9-]+))\b", re.IGNORECASE)
+_LEFTOVER_RE = re.compile(r"\{\{|\{%|\{#")
+
+
+def _autoescape(name: str | None) -> bool:
+    if name is None:
+        return False
+    return name.endswith((".mjml.j2", ".html.j2", ".mjml", ".html"))
+
+
+@lru_cache(maxsize=8)
+def jinja_env(override_dir: Path | None = None) -> jinja2.Environment:
+    """Build (once per override folder) the project's Jinja environment."""
+    search = [str(override_dir)] if override_dir else []
+    search.append(str(TEMPLATES_DIR))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        undefined=jinja2.StrictUndefined,
+        autoescape=_autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def render_template(name: str, context: dict[str, Any], override_dir: Path | None = None) -> str:
+    """Render one template; errors become a RenderError naming the template."""
+    env = jinja_env(override_dir)
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"template {exc.name} not found") from None
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"template {name}: {exc.message}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"template {exc.name}:{exc.lineno}: {exc.message}") from None
+
+
+def check_mjml_tags(source: str) -> None:
+    """Fail on any ``mj-`` tag not in the MJML component list (MRML accepts them silently)."""
+    unknown = sorted({t.lower() for t in _MJ_TAG_RE.findall(source)} - MJML_TAGS)
+    if unknown:
+        raise RenderError(f"unknown MJML tag(s): {', '.join('<' + t + '>' for t in unknown)}")
+
+
+def compile_mjml(source: str, *, keep_comments: bool = False) -> str:
+    """Compile MJML to HTML with no external fonts; verify nothing unresolved survives.
+
+    ``keep_comments`` keeps HTML comments (the personalization markers need them).
+    """
+    check_mjml_tags(source)
+    try:
+        html: str = mjml2html(source, disable_comments=not keep_comments, fonts={})
+    except ValueError as exc:
+        raise RenderError(f"MJML could not be compiled: {exc}") from None
+    if re.search(r"<mj-|</mj-", html):
+        raise RenderError("MJML output still contains <mj- tags")
+    if _LEFTOVER_RE.search(html):
+        raise RenderError("rendered HTML still contains Jinja syntax")
+    return html

@@ -1,0 +1,566 @@
+"""Turn Signals into the presentation model the templates print (all formatting in Python).
+
+Numbers and dates are formatted with Babel for the configured locale. A value below its
+publication gate is ``None`` in the signals and prints as "—" with its sample size. Templates
+never compute: every string, width and colour they show is decided here.
+
+Rows that a subscriber may filter (categories, metros, seniority) carry a ``key`` and a ``top``
+flag; :mod:`newsletter.edition.personalize` keeps the top rows for everyone and the rows a
+subscriber picked for those who set preferences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from urllib.parse import quote
+
+from newsletter.config import Config
+from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
+from newsletter.data.signals.gates import MEDIAN_MIN_N, P75_MIN_N, P90_MIN_N, PCT_CHANGE_MIN_BASE
+from newsletter.data.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
+from newsletter.edition.formatting import DASH, Formatter
+from newsletter.edition.headline import Sentence, is_quiet, open_change, summary
+
+UP, DOWN, FLAT = "up", "down", "flat"
+ARROWS = {UP: "▲", DOWN: "▼", FLAT: "■", "none": ""}
+COLORS = {UP: "#047857", DOWN: "#b91c1c", FLAT: "#6b7280", "none": "#6b7280"}
+#: Sections kept in the quiet-week variant (in the configured order).
+QUIET_SECTIONS = frozenset({"summary", "kpis", "pay", "skills", "data_health"})
+#: Colours of the seniority stacked bar, lightest (entry) to darkest (leadership).
+MIX_COLORS = ("#c7d2fe", "#818cf8", "#4f46e5", "#312e81", "#1e1b4b", "#a5b4fc")
+#: Preference dimensions, as named on :class:`newsletter.models.Preferences`.
+DIM_CATEGORIES, DIM_METROS, DIM_SENIORITY = "categories", "metros", "seniority"
+
+
+def row_key(name: str) -> str:
+    """The filter key of a row name (case-insensitive, safe inside a marker comment)."""
+    return "k" + quote(name.strip().casefold(), safe="")  # never empty
+
+
+# --- presentation rows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    text: str
+    direction: str = "none"
+
+    @property
+    def arrow(self) -> str:
+        return ARROWS[self.direction]
+
+    @property
+    def color(self) -> str:
+        return COLORS[self.direction]
+
+
+NO_CHANGE = Change("")
+
+
+@dataclass(frozen=True, slots=True)
+class Spark:
+    """A sparkline: bar heights in px (oldest first), drawn with table cells."""
+
+    heights: tuple[int, ...]
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    label: str
+    value: str
+    change: Change
+    notes: tuple[str, ...] = ()
+    spark: Spark | None = None
+    #: Blank lines / an empty sparkline row that keep the two tiles of a row equally tall.
+    pad_lines: int = 0
+    pad_spark: bool = False
+
+    @property
+    def direction(self) -> str:
+        return self.change.direction
+
+    @property
+    def detail(self) -> str:
+        """Change and notes on one line, for the text part."""
+        head = [f"{self.change.arrow} {self.change.text}"] if self.change.text else []
+        return " · ".join([*head, *self.notes])
+
+
+@dataclass(frozen=True, slots=True)
+class PayRow:
+    name: str
+    open: str
+    median: str
+    median_n: str  # "n=22" when the median is held back, else ""
+    p75: str
+    p90: str
+    key: str
+    top: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PayTable:
+    title: str
+    label: str
+    dim: str
+    group: str
+    rows: tuple[PayRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BarLine:
+    """A named bar with its figure and change (skills, metros)."""
+
+    name: str
+    bar_pct: int
+    value: str
+    change: Change
+    extra: str = ""
+    key: str = ""
+    top: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BarList:
+    title: str
+    note: str
+    color: str
+    lines: tuple[BarLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyLine:
+    name: str
+    open: str
+    net: Change
+
+
+@dataclass(frozen=True, slots=True)
+class MixSegment:
+    name: str
+    share: str
+    width_pct: int
+    color: str
+    change: str
+
+
+@dataclass(frozen=True, slots=True)
+class Footer:
+    reason: str
+    browser_url: str
+    postal_address: str
+    home_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueView:
+    title: str
+    tagline: str
+    kicker: str
+    week: date
+    week_label: str
+    subject: str
+    preheader: str
+    quiet: bool
+    sections: tuple[str, ...]
+    summary: tuple[Sentence, ...]
+    kpis: tuple[Kpi, ...]
+    pay_tables: tuple[PayTable, ...] = ()
+    skill_lists: tuple[BarList, ...] = ()
+    companies: tuple[CompanyLine, ...] = ()
+    companies_note: str = ""
+    metros: BarList | None = None
+    mix: tuple[MixSegment, ...] = ()
+    health: tuple[str, ...] = ()
+    footer: Footer = field(default_factory=lambda: Footer("", "", "", ""))
+    #: Invisible filler after the preheader, so inbox previews don't run on into the body.
+    preheader_pad: int = 40
+
+    @property
+    def summary_text(self) -> tuple[str, ...]:
+        return tuple("".join(f.text for f in s) for s in self.summary)
+
+    @property
+    def kpi_rows(self) -> tuple[tuple[Kpi, ...], ...]:
+        """KPI tiles two by two (they stay 2x2 on a phone)."""
+        return tuple(self.kpis[i : i + 2] for i in range(0, len(self.kpis), 2))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _direction(delta: float | None) -> str:
+    if delta is None:
+        return "none"
+    return UP if delta > 0 else (DOWN if delta < 0 else FLAT)
+
+
+def _rel(cur: float | None, prev: float | None) -> float | None:
+    if cur is None or prev is None or not prev:
+        return None
+    return cur / prev - 1
+
+
+def _spark(values: Sequence[float | None], label: str, height: int = 18) -> Spark | None:
+    vals = [v for v in values if v is not None]
+    if len(vals) < 3 or len(vals) != len(values):
+        return None
+    lo, hi = min(vals), max(vals)
+    span = hi - lo
+    # Bars start at 25% so the lowest week still shows; flat series draw mid-height bars.
+    heights = tuple(
+        round(height * (0.25 + 0.75 * ((v - lo) / span if span else 0.5))) for v in vals
+    )
+    return Spark(heights, label)
+
+
+def _widths(shares: Sequence[float]) -> list[int]:
+    """Integer widths summing to 100 (largest remainder), for a stacked bar."""
+    total = sum(shares)
+    if total <= 0:
+        return [0 for _ in shares]
+    raw = [100 * s / total for s in shares]
+    out = [int(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
+    for i in order[: 100 - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def _bar(value: float, biggest: float) -> int:
+    return max(2, round(100 * value / biggest)) if biggest > 0 else 0
+
+
+# --- the sections ----------------------------------------------------------------------------
+
+
+def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
+    t, pay, remote = signals.totals, signals.pay, signals.remote
+    hist: list[TrendPoint] = list(signals.history)[-spark_weeks:] if spark_weeks else []
+    open_pct = open_change(signals)
+    open_kpi_change = (
+        Change(
+            f"{f.signed(t.net_change)}" + (f" ({f.change_pct(open_pct)})" if open_pct else ""),
+            _direction(t.net_change),
+        )
+        if t.net_change is not None
+        else Change("first week")
+    )
+    genuinely_new = max(t.new - t.reposted, 0)
+    new_notes = [f"{f.count(t.removed)} removed"]
+    if t.reposted:
+        new_notes.append(f"{f.count(t.reposted)} reposts excluded")
+    pay_rel = _rel(pay.median, pay.median_prev)
+    pay_change = (
+        Change(f.change_pct(pay_rel), _direction(round(pay_rel, 3)))
+        if pay_rel is not None
+        else NO_CHANGE
+    )
+    remote_delta = (
+        remote.share - remote.share_prev
+        if remote.share is not None and remote.share_prev is not None
+        else None
+    )
+    remote_change = (
+        Change(f.pp(remote_delta), _direction(round(remote_delta, 3)))
+        if remote_delta is not None
+        else NO_CHANGE
+    )
+    weeks = f"last {len(hist)} weeks"
+    return _even_tiles(
+        Kpi(
+            "Open roles",
+            f.count(t.open),
+            open_kpi_change,
+            spark=_spark([float(p.open) for p in hist], f"open roles, {weeks}"),
+        ),
+        Kpi("New this week", f.count(genuinely_new), NO_CHANGE, tuple(new_notes)),
+        Kpi(
+            "Median pay",
+            f.money(pay.median) if pay.median is not None else DASH,
+            pay_change,
+            (f"n={f.count(pay.n)}",),
+            spark=_spark([p.median_pay for p in hist], f"median pay, {weeks}"),
+        ),
+        Kpi(
+            "Remote share",
+            f.pct(remote.share, 1),
+            remote_change,
+            spark=_spark([p.remote_share for p in hist], f"remote share, {weeks}"),
+        ),
+    )
+
+
+def _even_tiles(*kpis: Kpi) -> tuple[Kpi, ...]:
+    """Pad each pair of tiles to the same number of lines (tiles stay 2 x 2 and even)."""
+    out: list[Kpi] = []
+    for i in range(0, len(kpis), 2):
+        pair = kpis[i : i + 2]
+        lines = [max(1, bool(k.change.text) + len(k.notes)) for k in pair]
+        spark = any(k.spark for k in pair)
+        out.extend(
+            replace(k, pad_lines=max(lines) - n, pad_spark=spark and k.spark is None)
+            for k, n in zip(pair, lines, strict=True)
+        )
+    return tuple(out)
+
+
+def _pay_rows(rows: Sequence[GroupRow], f: Formatter, top_n: int) -> tuple[PayRow, ...]:
+    return tuple(
+        PayRow(
+            name=r.name.capitalize() if r.name.islower() else r.name,
+            open=f.count(r.open),
+            median=f.money_k(r.median_pay),
+            median_n="" if r.median_pay is not None else f"n={f.count(r.n_pay)}",
+            p75=f.money_k(r.p75_pay),
+            p90=f.money_k(r.p90_pay),
+            key=row_key(r.name),
+            top=i < top_n,
+        )
+        for i, r in enumerate(rows)
+    )
+
+
+def _pay_tables(signals: Signals, f: Formatter, top_n: int) -> tuple[PayTable, ...]:
+    tables = []
+    # Roles with no open posting this week have nothing to price: leave them out.
+    categories = [r for r in signals.categories if r.open > 0]
+    levels = [r for r in signals.seniority if r.open > 0]
+    if categories:
+        rows = _pay_rows(categories, f, top_n)
+        tables.append(PayTable("Pay tiers by role", "Role", DIM_CATEGORIES, "pay-role", rows))
+    if levels:
+        rows = _pay_rows(levels, f, top_n)
+        tables.append(PayTable("Pay tiers by seniority", "Level", DIM_SENIORITY, "pay-level", rows))
+    return tuple(tables)
+
+
+def _move_lines(moves: Sequence[SkillMove], f: Formatter, biggest: float) -> tuple[BarLine, ...]:
+    return tuple(
+        BarLine(
+            name=m.name,
+            bar_pct=_bar(m.share, biggest),
+            value=f.pct(m.share, 1),
+            change=Change(f.pp(m.share - m.share_prev), _direction(m.share - m.share_prev)),
+            extra=f.z(m.z),
+        )
+        for m in moves
+    )
+
+
+def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tuple[BarList, ...]:
+    sk = signals.skills
+    rising, falling = list(sk.rising[:top_n]), list(sk.falling[:top_n])
+    biggest = max((m.share for m in [*rising, *falling]), default=0.0)
+    method = (
+        "Ranked by z of the log-odds change (new postings against the previous four weeks'); "
+        "only moves beyond noise are listed."
+    )
+    lists = []
+    if rising and not quiet:
+        lists.append(BarList("Rising skills", method, "#047857", _move_lines(rising, f, biggest)))
+    if falling and not quiet:
+        lists.append(BarList("Fading skills", "", "#b91c1c", _move_lines(falling, f, biggest)))
+    if not lists and sk.top:
+        top = sk.top[:top_n]
+        big = max(s.share for s in top)
+        note = (
+            "No skill moved beyond noise this week; these are the most requested."
+            if sk.tested
+            else "Share of open postings that ask for each skill."
+        )
+        lines = tuple(
+            BarLine(
+                s.name,
+                _bar(s.share, big),
+                f.pct(s.share, 1),
+                Change(f.pp(s.share - s.share_prev), FLAT)
+                if s.share_prev is not None
+                else NO_CHANGE,
+            )
+            for s in top
+        )
+        lists.append(BarList("Most-requested skills", note, "#4f46e5", lines))
+    return tuple(lists)
+
+
+def _companies(signals: Signals, f: Formatter, top_n: int) -> tuple[CompanyLine, ...]:
+    out = []
+    for c in signals.companies[:top_n]:
+        net = c.net or (c.open - c.open_prev if c.open_prev is not None else 0)
+        out.append(
+            CompanyLine(
+                c.name,
+                f"{f.count(c.open)} open",
+                Change(f.signed(net), _direction(net))
+                if c.open_prev is not None or c.net
+                else NO_CHANGE,
+            )
+        )
+    return tuple(out)
+
+
+def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList | None:
+    if not signals.metros:
+        return None
+    biggest = max(m.open for m in signals.metros)
+    lines = tuple(
+        BarLine(
+            name=m.name,
+            bar_pct=_bar(m.open, biggest),
+            value=f.count(m.open),
+            change=Change(f.signed(m.open - m.open_prev), _direction(m.open - m.open_prev))
+            if m.open_prev is not None
+            else NO_CHANGE,
+            extra=f.money_k(m.median_pay) if m.median_pay is not None else f"{DASH} n={m.n_pay}",
+            key=row_key(m.name),
+            top=i < top_n,
+        )
+        for i, m in enumerate(signals.metros)
+    )
+    note = f"Open roles and median pay (pay shown where n ≥ {MEDIAN_MIN_N}); remote roles excluded."
+    return BarList("Top metros", note, "#4f46e5", lines)
+
+
+def _mix(signals: Signals, f: Formatter) -> tuple[MixSegment, ...]:
+    rows = [r for r in signals.seniority if r.share is not None and r.share > 0]
+    widths = _widths([r.share or 0.0 for r in rows])
+    return tuple(
+        MixSegment(
+            name=r.name.capitalize() if r.name.islower() else r.name,
+            share=f.pct(r.share),
+            width_pct=w,
+            color=MIX_COLORS[i % len(MIX_COLORS)],
+            change=f.pp((r.share or 0) - r.share_prev) if r.share_prev is not None else "",
+        )
+        for i, (r, w) in enumerate(zip(rows, widths, strict=True))
+    )
+
+
+def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
+    t, pay, dh = signals.totals, signals.pay, signals.data_health
+    lines = [
+        f"How to read this: {f.count(t.open)} deduplicated open postings"
+        + (f", compared with {f.count(t.open_prev)} a week earlier" if t.open_prev else "")
+        + (f"; pay disclosed in {f.pct(pay.disclosure_rate)}" if pay.disclosure_rate else "")
+        + f" ({f.count(pay.n)} with annual USD pay).",
+        f"Medians need n ≥ {MEDIAN_MIN_N}, P75 n ≥ {P75_MIN_N}, P90 n ≥ {P90_MIN_N}; "
+        f"“{DASH}” marks a figure held back, with its n. Percent changes need a base of at "
+        f"least {PCT_CHANGE_MIN_BASE}; a change in pp is a change of percentage points."
+        + (
+            " Skill moves compare this week's new postings with the previous four weeks', "
+            f"ranked by z ({f.count(signals.skills.tested)} skills tested)."
+            if signals.skills.tested
+            else ""
+        ),
+    ]
+    if t.new:
+        lines.append(
+            f"New this week counts {f.count(t.new)} postings not in last week's snapshot"
+            + (
+                f", less {f.count(t.reposted)} reposts of recently removed roles"
+                if t.reposted
+                else ""
+            )
+            + "."
+        )
+    ingest = []
+    if dh.ingest_rows_read is not None:
+        ingest.append(f"{f.count(dh.ingest_rows_read)} rows read")
+    if dh.ingest_rejected is not None:
+        not_open = sum(dh.ingest_rejected_by_reason.get(r, 0) for r in NOT_OPEN_REASONS)
+        if not_open:
+            ingest.append(f"{f.count(not_open)} closed or hidden listings skipped")
+        ingest.append(f"{f.count(dh.ingest_rejected - not_open)} rejected as invalid")
+    if dh.ingest_duplicates is not None:
+        ingest.append(f"{f.count(dh.ingest_duplicates)} duplicates removed")
+    if ingest:
+        lines.append("Ingest: " + ", ".join(ingest) + ".")
+    shares = [
+        (dh.share_other_category, "in category Other"),
+        (dh.share_unknown_metro, "with an unknown metro"),
+        (dh.share_without_pay, "without pay"),
+    ]
+    known = [f"{f.pct(v)} {label}" for v, label in shares if v is not None]
+    if known:
+        lines.append("Coverage: " + ", ".join(known) + ".")
+    lines.extend(_warning_lines(dh.warnings, f))
+    if dh.suppressed:
+        lines.append("Held back this week: " + "; ".join(dh.suppressed) + ".")
+    return tuple(lines)
+
+
+#: Company-level drop warnings shown in the email; the rest are summed up in one line (the
+#: signals JSON keeps every one). A source outage can empty dozens of companies at once.
+MAX_COMPANY_WARNINGS = 3
+
+
+def _warning_lines(warnings: Sequence[HealthWarning], f: Formatter) -> list[str]:
+    companies = [w for w in warnings if w.kind == "company_drop"]
+    shown = {id(w) for w in companies[:MAX_COMPANY_WARNINGS]}
+    lines = [
+        f"Data health: {w.message}" for w in warnings if w.kind != "company_drop" or id(w) in shown
+    ]
+    rest = companies[MAX_COMPANY_WARNINGS:]
+    if rest:
+        lines.append(
+            f"Data health: {f.count(len(rest))} more companies lost over half their postings "
+            f"at once ({f.count(sum(w.removed for w in rest))} postings in all)."
+        )
+    return lines
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def archive_url(config: Config, week: date) -> str:
+    """The "view in browser" address of an issue (see :mod:`newsletter.edition.archive`)."""
+    return f"{config.newsletter.base_url}/archive/{week.isoformat()}.html"
+
+
+def build_view(signals: Signals, config: Config) -> IssueView:
+    """The complete presentation model of one issue (not yet personalized)."""
+    nl, em = config.newsletter, config.email
+    f = Formatter(nl.locale)
+    top_n = em.top_n
+    quiet = is_quiet(signals, config)
+    sections = tuple(s for s in em.sections if not quiet or s in QUIET_SECTIONS)
+    sentences = summary(signals, f, quiet)
+    t = signals.totals
+    subject = nl.subject_template.format(
+        week_start=f.day(signals.week, "MMM d"),
+        open_roles=f.count(t.open),
+        median_pay=f.money_k(signals.pay.median),
+    )
+    preheader = " ".join("".join(fr.text for fr in s) for s in sentences[:2])
+    if len(preheader) > 140:
+        preheader = preheader[:139].rsplit(" ", 1)[0] + "…"
+    return IssueView(
+        title=nl.title,
+        tagline=f"{nl.tagline} This week: {f.count(t.open)} open postings.",
+        kicker=f"Weekly · {f.day(signals.week, 'EEEE MMM d, y')}",
+        week=signals.week,
+        week_label=f.day(signals.week),
+        subject=subject,
+        preheader=preheader,
+        quiet=quiet,
+        sections=sections,
+        summary=sentences,
+        kpis=_kpis(signals, f, em.sparkline_weeks),
+        pay_tables=_pay_tables(signals, f, top_n),
+        skill_lists=_skill_lists(signals, f, top_n, quiet),
+        companies=_companies(signals, f, top_n),
+        companies_note="Open roles and the net change on last week",
+        metros=_metros(signals, f, top_n),
+        mix=_mix(signals, f),
+        health=_health(signals, f),
+        footer=Footer(
+            reason=f"You get this because you subscribed to {nl.title}.",
+            browser_url=archive_url(config, signals.week),
+            postal_address=nl.postal_address,
+            home_url=nl.base_url,
+        ),
+    )

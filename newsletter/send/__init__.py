@@ -1,0 +1,1 @@
+"""The send layer: the one send facade, the ledger, guards, schedule and jobs."""

@@ -1,0 +1,45 @@
+"""Send guards: never send stale data on a scheduled run.
+
+A scheduled or ``run-week`` send needs this week's snapshot, written recently. An explicit
+``send --week`` of an earlier week is the operator's choice: it goes ahead with a warning.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from newsletter.data.snapshots import list_weeks, snapshot_path
+from newsletter.errors import GuardError
+
+
+def check_scheduled_snapshot(
+    snapshots_dir: Path, week: date, now: datetime, max_age_days: int
+) -> Path:
+    """The snapshot for ``week``, or GuardError saying why a scheduled send must not run."""
+    path = snapshot_path(snapshots_dir, week)
+    if not path.exists():
+        weeks = list_weeks(snapshots_dir) if snapshots_dir.is_dir() else []
+        latest = f"the latest is {weeks[-1].isoformat()}" if weeks else "there are none"
+        raise GuardError(
+            f"refusing to send: no snapshot for this week ({week.isoformat()}) in "
+            f"{snapshots_dir}; {latest}. Ingest this week's postings first"
+        )
+    written = datetime.fromtimestamp(path.stat().st_mtime, tz=now.tzinfo)
+    age = now - written
+    if age.total_seconds() > max_age_days * 86400:
+        raise GuardError(
+            f"refusing to send: the snapshot {path.name} was written {age.days} days ago, "
+            f"more than [data] max_snapshot_age_days = {max_age_days}"
+        )
+    return path
+
+
+def explicit_week_warning(week: date, current_week: date) -> str | None:
+    """A warning for an explicit send of an earlier week (it still goes ahead)."""
+    if week < current_week:
+        return (
+            f"sending the issue of {week.isoformat()}, an earlier week than the current one "
+            f"({current_week.isoformat()}), as requested"
+        )
+    return None

@@ -1,0 +1,70 @@
+"""Jobs the scheduler (and ``newsletter run-week``) run: importable by text reference.
+
+The persistent job store pickles ``"newsletter.send.jobs:run_scheduled"`` with its arguments
+(a config path string), so this module and function name are part of the stored schedule:
+do not rename them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.config import Config, load_config
+from newsletter.errors import DeliveryError
+from newsletter.send.service import DEV_KEY_NOTE, SendReport, run_week, send_signer
+from newsletter.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def run_week_once(
+    config: Config,
+    *,
+    now: datetime | None = None,
+    warn: Callable[[str], None] = log.warning,
+    stop: threading.Event | None = None,
+    **send_options: Any,
+) -> SendReport:
+    """This week's issue, once: no-op if sent, else guards → render → send (resuming)."""
+    when = now or datetime.now(config.schedule.zone)
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+
+        def recipients() -> list[Any]:
+            signer, dev = send_signer(config)
+            if dev:
+                warn(DEV_KEY_NOTE)
+            return store.active_recipients(signer, config.newsletter.base_url)
+
+        return run_week(config, store, recipients, now=when, stop=stop, **send_options)
+
+
+def run_scheduled(config_path: str | None = None) -> None:
+    """The scheduler's weekly job: run-week with the config at ``config_path``.
+
+    Raises when the issue is left incomplete, so the scheduler's listener logs a failure.
+    """
+    config = load_config(config_path)
+    report = run_week_once(config)
+    if report.already_sent:
+        log.info("issue %s was already sent: nothing to do", report.issue_key)
+        return
+    log.info(
+        "issue %s: sent %d, failed %d, unknown %d, skipped %d in %.1f s",
+        report.issue_key,
+        report.sent,
+        sum(report.failed.values()),
+        report.unknown,
+        report.skipped,
+        report.duration,
+    )
+    if not report.complete:
+        raise DeliveryError(
+            f"issue {report.issue_key} is incomplete: {report.ledger.remaining} message(s) "
+            "left to send (retryable or unknown); the next run resends them"
+        )

@@ -1,0 +1,145 @@
+"""The Monday trigger: APScheduler 3.x wiring and the definition of "this week's issue".
+
+The scheduler only triggers; the send ledger decides what is sent, so every run is the same
+idempotent ``run-week`` job. Pitfalls handled (see the delivery guide §7): an explicit time
+zone, ``day_of_week="mon"`` by name, a generous ``misfire_grace_time``, ``coalesce``, one
+instance, an importable text reference for the persistent job store, an explicit job id with
+``replace_existing=True``, listeners that log missed and failed runs, a catch-up run at start
+when this week's issue was due, and a clean shutdown on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from newsletter.config import WEEKDAYS, Config, ScheduleSettings
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "weekly-issue"
+JOB_FUNC = "newsletter.send.jobs:run_scheduled"
+JOBS_TABLE = "apscheduler_jobs"
+
+
+def weekly_trigger(settings: ScheduleSettings) -> CronTrigger:
+    """The weekly cron trigger in the configured zone (weekday by name, never by number)."""
+    return CronTrigger(
+        day_of_week=settings.day,
+        hour=settings.time.hour,
+        minute=settings.time.minute,
+        second=settings.time.second,
+        timezone=settings.zone,
+    )
+
+
+def issue_week(now: datetime, settings: ScheduleSettings) -> date:
+    """The Monday of the week that contains ``now`` in the configured zone."""
+    local = now.astimezone(settings.zone).date()
+    return local - timedelta(days=local.weekday())
+
+
+def due_at(now: datetime, settings: ScheduleSettings) -> datetime:
+    """When this week's issue is (or was) due, as an aware datetime in the configured zone."""
+    monday = issue_week(now, settings)
+    day = monday + timedelta(days=WEEKDAYS.index(settings.day))
+    return datetime.combine(day, settings.time, tzinfo=settings.zone)
+
+
+def catch_up_time(now: datetime, settings: ScheduleSettings) -> datetime | None:
+    """``now`` when this week's send time has passed within the misfire grace, else None.
+
+    Beyond the grace window the scheduler does not send on its own (stale content): it logs
+    an error and the operator decides (``newsletter run-week``).
+    """
+    due = due_at(now, settings)
+    if now < due:
+        return None
+    if now - due > timedelta(hours=settings.misfire_grace_hours):
+        log.error(
+            "this week's issue was due at %s, more than %s h ago: not catching up automatically; "
+            "run `newsletter run-week` if it should still go out",
+            due,
+            settings.misfire_grace_hours,
+        )
+        return None
+    return now
+
+
+def _log_problem(event: JobExecutionEvent) -> None:
+    if event.code == EVENT_JOB_MISSED:
+        log.error("weekly job %s missed its run at %s", event.job_id, event.scheduled_run_time)
+    else:
+        log.error("weekly job %s failed: %s", event.job_id, event.exception)
+
+
+def build_scheduler(
+    config: Config,
+    *,
+    func: str = JOB_FUNC,
+    kwargs: dict[str, Any] | None = None,
+    trigger: BaseTrigger | None = None,
+    blocking: bool = True,
+    now: datetime | None = None,
+) -> BaseScheduler:
+    """A scheduler with a persistent SQLAlchemy job store and the one weekly job.
+
+    When this week's send time has already passed (within the grace window), the job's first
+    run is set to ``now``: a catch-up. The job is idempotent (the ledger skips an issue already
+    sent), so a catch-up after a completed send is a quick no-op.
+    """
+    settings = config.schedule
+    cls: type[BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = cls(
+        jobstores={"default": SQLAlchemyJobStore(url=config.database.url, tablename=JOBS_TABLE)},
+        timezone=settings.zone,
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": int(settings.misfire_grace_hours * 3600),
+        },
+    )
+    options: dict[str, Any] = {}
+    first = catch_up_time(now or datetime.now(settings.zone), settings)
+    if first is not None:
+        log.info("this week's issue was due: catch-up run now")
+        options["next_run_time"] = first
+    scheduler.add_job(
+        func,
+        trigger or weekly_trigger(settings),
+        id=JOB_ID,
+        name="weekly issue",
+        replace_existing=True,
+        kwargs=kwargs or {},
+        **options,
+    )
+    scheduler.add_listener(_log_problem, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+    return scheduler
+
+
+def run_forever(
+    config: Config, *, func: str = JOB_FUNC, kwargs: dict[str, Any] | None = None
+) -> None:
+    """Run the blocking scheduler in the foreground until SIGTERM or Ctrl-C."""
+    scheduler = build_scheduler(config, func=func, kwargs=kwargs, blocking=True)
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("signal %d received: shutting down the scheduler", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        if scheduler.running:
+            scheduler.shutdown(wait=False)

@@ -1,6 +1,0 @@
-"""Market signals: week-over-week diff and statistically honest figures."""
-
-from newsletter.signals.compute import compute_signals
-from newsletter.signals.models import Signals
-
-__all__ = ["Signals", "compute_signals"]

@@ -1,0 +1,1 @@
+"""The web layer: the Starlette app for sign-up, confirm, unsubscribe, preferences, webhooks."""
