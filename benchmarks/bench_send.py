@@ -42,8 +42,9 @@ def _subscribers(config: Any) -> None:
     from newsletter.audience.subscribers import Consent, new_row
     from newsletter.models import Preferences
     from newsletter.store import open_store, subscribers
+    from newsletter.util.clock import SYSTEM_CLOCK
 
-    now = dt.datetime.now(dt.UTC)
+    now = SYSTEM_CLOCK.now()
     consent = Consent(at=now, source="import", text="benchmark")
     prefs = [Preferences(), Preferences(metros=("Seattle",)), Preferences(seniority=("senior",))]
     rows = [

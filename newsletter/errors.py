@@ -20,7 +20,8 @@ semantically right builtin so callers can catch either::
     │   └── ProviderError       a provider refused the whole call (credentials, account, payload)
     ├── WebhookError           (ValueError)   a provider webhook is unsigned, forged or malformed
     ├── ComplianceError        (RuntimeError) a pre-send check failed; nothing was sent
-    └── GuardError             (RuntimeError) a send guard refused (stale or missing data)
+    ├── GuardError             (RuntimeError) a send guard refused (stale or missing data)
+    └── UsageError             (ValueError)   a command-line value is malformed (a week, a date)
 
 The CLI catches ``NewsletterError`` at the top and prints ``error: <message>`` on one line
 with a non-zero exit code; anything else is a bug and keeps its traceback.
@@ -140,6 +141,12 @@ class ComplianceError(NewsletterError, RuntimeError):
 
 class GuardError(NewsletterError, RuntimeError):
     """A send guard refused to run (missing or stale snapshot, issue already sent...)."""
+
+
+class UsageError(NewsletterError, ValueError):
+    """A value given on the command line (or to the library) is malformed."""
+
+    exit_code = 2
 
 
 def first_line(exc: BaseException) -> str:

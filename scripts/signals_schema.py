@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from newsletter.data.signals.schema import schema_text
-from newsletter.data.snapshots import atomic_write_text
+from newsletter.util.files import atomic_write_text
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "signals.schema.json"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,14 @@ from typer.testing import CliRunner
 
 from newsletter.config import Config, parse_config
 from newsletter.data.snapshots import SNAPSHOT_SCHEMA, write_snapshot
+from newsletter.util.clock import FixedClock
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_REAL = REPO.parent / "shared" / "data" / "real"
+
+#: The instant tests run "at": Monday 2026-11-23 09:00 UTC, the week of the latest bundled
+#: snapshot. Tests never read the wall clock; they pass this (or a FixedClock of it).
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def posting(pid: str, **over: Any) -> dict[str, Any]:
@@ -77,6 +82,12 @@ def config(tmp_path: Path) -> Config:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing at NOW; move it with ``clock.advance(...)``."""
+    return FixedClock(NOW)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,12 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from newsletter.delivery.message import format_date
 from newsletter.delivery.models import IssueContent, Mailbox, OutgoingMessage, new_message_id
+from tests.conftest import NOW
+
+#: The Date header of test messages (the fixed test instant).
+DATE = format_date(NOW)
 
 HTML = """<!doctype html>
 <html lang="en"><body>

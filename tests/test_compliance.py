@@ -11,7 +11,7 @@ from newsletter.delivery.message import MessageFactory, build_message, message_b
 from newsletter.delivery.models import IssueContent
 from newsletter.edition.compliance import check_content, check_message
 from newsletter.errors import ComplianceError
-from tests.delivery_support import content, message
+from tests.delivery_support import DATE, content, message
 
 POSTAL = "AI Jobs Weekly, 548 Market St #12345, San Francisco, CA 94104, USA"
 
@@ -24,7 +24,7 @@ def cfg() -> Config:
 def test_a_good_message_passes(cfg: Config) -> None:
     m = message(1)
     check_content(m.content, cfg)
-    check_message(MessageFactory().render(m), cfg, unsubscribe_url=m.unsubscribe_url)
+    check_message(MessageFactory().render(m, date=DATE), cfg, unsubscribe_url=m.unsubscribe_url)
 
 
 def test_missing_postal_address_and_oversize_html(cfg: Config) -> None:
@@ -62,12 +62,12 @@ def test_unsubscribe_link_must_be_in_both_parts_and_headers(cfg: Config) -> None
         check_content(no_text_link, cfg)
     m = message(1, no_text_link)
     with pytest.raises(ComplianceError, match="text part has no unsubscribe link"):
-        check_message(message_bytes(build_message(m)), cfg)
+        check_message(message_bytes(build_message(m, date=DATE)), cfg)
 
 
 def test_missing_headers_fail(cfg: Config) -> None:
     m = message(1)
-    em = build_message(m)
+    em = build_message(m, date=DATE)
     del em["Message-ID"]
     del em["Date"]
     del em["List-Unsubscribe-Post"]
@@ -76,7 +76,9 @@ def test_missing_headers_fail(cfg: Config) -> None:
     for what in ("Date header", "Message-ID header", "List-Unsubscribe-Post"):
         assert what in str(exc.value)
     with pytest.raises(ComplianceError, match="this recipient's unsubscribe URL"):
-        check_message(build_message(m), cfg, unsubscribe_url="https://elsewhere.example/u/1")
+        check_message(
+            build_message(m, date=DATE), cfg, unsubscribe_url="https://elsewhere.example/u/1"
+        )
 
 
 def test_images_need_alt_width_and_https_src(cfg: Config) -> None:

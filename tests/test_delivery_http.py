@@ -431,11 +431,11 @@ def test_retry_after_parses_seconds_and_http_dates() -> None:
     import datetime as dt
 
     now = dt.datetime(2026, 11, 23, 7, 30, tzinfo=dt.UTC)
-    assert retry_after_seconds(httpx.Headers({"Retry-After": "12"})) == 12.0
+    assert retry_after_seconds(httpx.Headers({"Retry-After": "12"}), now) == 12.0
     h = httpx.Headers({"Retry-After": "Mon, 23 Nov 2026 07:30:30 GMT"})
     assert retry_after_seconds(h, now) == 30.0
-    assert retry_after_seconds(httpx.Headers({"ratelimit-reset": "1"})) == 1.0
-    assert retry_after_seconds(httpx.Headers({})) is None
+    assert retry_after_seconds(httpx.Headers({"ratelimit-reset": "1"}), now) == 1.0
+    assert retry_after_seconds(httpx.Headers({}), now) is None
 
 
 def test_missing_api_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,8 @@ from newsletter.delivery.message import (
     message_bytes,
 )
 from newsletter.delivery.models import IssueContent, Mailbox
-from tests.delivery_support import content, message
+from tests.conftest import NOW
+from tests.delivery_support import DATE, content, message
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -38,7 +39,7 @@ def meaning(raw: bytes) -> dict[str, object]:
 
 def test_reference_message_has_every_header_and_both_parts() -> None:
     m = message(7)
-    raw = message_bytes(build_message(m))
+    raw = message_bytes(build_message(m, date=DATE))
     msg = parse(raw)
     assert msg["From"] == "AI Jobs Weekly <issues@example.com>"
     assert msg["To"] == "Reader One <reader7@example.org>"
@@ -61,7 +62,7 @@ def test_reference_message_has_every_header_and_both_parts() -> None:
 
 def test_wire_format_keeps_long_unsubscribe_url_intact_and_qp_lines_short() -> None:
     m = message(1, unsubscribe_url="https://news.example.com/u/" + "t" * 150)
-    raw = message_bytes(build_message(m))
+    raw = message_bytes(build_message(m, date=DATE))
     header_block = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
     assert f"List-Unsubscribe: <{m.unsubscribe_url}>" in header_block  # no =?utf-8?q? words
     assert "=?utf-8?" not in header_block.split("Subject")[0]
@@ -82,7 +83,7 @@ def test_fast_path_is_byte_identical_to_the_reference() -> None:
         message(7, c, unsubscribe_url="https://news.example.com/u/" + "y" * 300),
     ]
     factory = MessageFactory()
-    date = format_date()
+    date = format_date(NOW)
     for m in tricky:
         fast = factory.render(m, date=date)
         naive = message_bytes(build_message(m, date=date, boundary=factory.boundary_for(m)))
@@ -95,7 +96,7 @@ def test_fast_path_with_its_own_boundary_means_the_same_as_a_fresh_message() -> 
     factory = MessageFactory()
     for i in range(20):
         m = message(i, c)
-        date = format_date()
+        date = format_date(NOW)
         assert meaning(factory.render(m, date=date)) == meaning(
             message_bytes(build_message(m, date=date))
         )
@@ -104,7 +105,7 @@ def test_fast_path_with_its_own_boundary_means_the_same_as_a_fresh_message() -> 
 def test_variants_get_their_own_skeleton() -> None:
     a, b = content(rows=3, subject="A"), content(rows=4, subject="B")
     factory = MessageFactory()
-    ra, rb = factory.render(message(1, a)), factory.render(message(1, b))
+    ra, rb = factory.render(message(1, a), date=DATE), factory.render(message(1, b), date=DATE)
     assert parse(ra)["Subject"] == "A" and parse(rb)["Subject"] == "B"
     assert "#3" in parse(rb).get_body(("html",)).get_content()  # type: ignore[union-attr]
 
@@ -113,7 +114,7 @@ def test_content_without_trailing_newline_or_empty_lines() -> None:
     c = IssueContent(subject="S", html="<p>%%unsubscribe_url%%</p>", text="%%unsubscribe_url%%")
     factory = MessageFactory()
     m = message(1, c, merge={})
-    date = format_date()
+    date = format_date(NOW)
     fast = factory.render(m, date=date)
     assert fast == message_bytes(build_message(m, date=date, boundary=factory.boundary_for(m)))
 
@@ -141,7 +142,7 @@ def test_fold_header_matches_the_email_package(
     cases = (
         ("To", to),
         ("List-Unsubscribe", value),
-        ("Date", format_date()),
+        ("Date", format_date(NOW)),
         ("Message-ID", msgid),
     )
     for h, v in cases:
@@ -175,7 +176,7 @@ def test_long_lines_with_tags_anywhere_encode_exactly_like_the_reference(
         merge={"preferences_url": url_tail},
     )
     factory = MessageFactory()
-    date = format_date()
+    date = format_date(NOW)
     fast = factory.render(m, date=date)
     assert fast == message_bytes(build_message(m, date=date, boundary=factory.boundary_for(m)))
 

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
-import time
+from datetime import timedelta
 
 import pytest
 
@@ -19,6 +19,7 @@ from newsletter.delivery.webhooks import (
     read_webhook,
 )
 from newsletter.errors import WebhookError
+from tests.conftest import NOW
 
 SECRET = "s3cret-webhook"
 
@@ -105,41 +106,49 @@ def test_mailgun_and_resend_events() -> None:
 
 def test_shared_secret_is_required_and_compared() -> None:
     body = json.dumps({"RecordType": "SpamComplaint", "Email": "c@x.org"}).encode()
-    assert read_webhook("postmark", body, headers={}, secret=SECRET, token=SECRET)
+    assert read_webhook("postmark", body, headers={}, secret=SECRET, now=NOW, token=SECRET)
     basic = "Basic " + base64.b64encode(f"hook:{SECRET}".encode()).decode()
-    assert read_webhook("postmark", body, headers={"Authorization": basic}, secret=SECRET)
+    assert read_webhook("postmark", body, headers={"Authorization": basic}, secret=SECRET, now=NOW)
     for token in (None, "", "wrong"):
         with pytest.raises(WebhookError, match="wrong secret"):
-            read_webhook("postmark", body, headers={}, secret=SECRET, token=token)
+            read_webhook("postmark", body, headers={}, secret=SECRET, now=NOW, token=token)
     with pytest.raises(WebhookError, match="not JSON"):
-        read_webhook("postmark", b"<xml/>", headers={}, secret=SECRET, token=SECRET)
+        read_webhook("postmark", b"<xml/>", headers={}, secret=SECRET, now=NOW, token=SECRET)
     with pytest.raises(WebhookError, match="no webhook parser"):
-        read_webhook("pigeon", body, headers={}, secret=SECRET, token=SECRET)
+        read_webhook("pigeon", body, headers={}, secret=SECRET, now=NOW, token=SECRET)
 
 
 def test_mailgun_native_signature() -> None:
-    ts, token = str(int(time.time())), "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0"
+    ts, token = str(int(NOW.timestamp())), "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0"
     sig = hmac.new(SECRET.encode(), (ts + token).encode(), hashlib.sha256).hexdigest()
     payload = {
         "signature": {"timestamp": ts, "token": token, "signature": sig},
         "event-data": {"event": "complained", "recipient": "c@x.org"},
     }
-    assert read_webhook("mailgun", json.dumps(payload).encode(), headers={}, secret=SECRET)
+    assert read_webhook("mailgun", json.dumps(payload).encode(), headers={}, secret=SECRET, now=NOW)
+    late = NOW + timedelta(minutes=16)  # Mailgun signatures are fresh for 15 minutes
+    with pytest.raises(WebhookError):
+        read_webhook("mailgun", json.dumps(payload).encode(), headers={}, secret=SECRET, now=late)
     payload["signature"]["signature"] = "0" * 64  # type: ignore[index]
     with pytest.raises(WebhookError):
-        read_webhook("mailgun", json.dumps(payload).encode(), headers={}, secret=SECRET)
+        read_webhook("mailgun", json.dumps(payload).encode(), headers={}, secret=SECRET, now=NOW)
 
 
 def test_resend_svix_signature() -> None:
     secret = "whsec_" + base64.b64encode(b"resend-signing-key-0123456789").decode()
     body = json.dumps({"type": "email.complained", "data": {"to": ["f@x.org"]}}).encode()
-    ts = str(int(time.time()))
+    ts = str(int(NOW.timestamp()))
     mac = hmac.new(b"resend-signing-key-0123456789", f"msg_1.{ts}.".encode() + body, hashlib.sha256)
     headers = {
         "svix-id": "msg_1",
         "svix-timestamp": ts,
         "svix-signature": "v1,bogus v1," + base64.b64encode(mac.digest()).decode(),
     }
-    assert read_webhook("resend", body, headers=headers, secret=secret)[0].email == "f@x.org"
+    assert (
+        read_webhook("resend", body, headers=headers, secret=secret, now=NOW)[0].email == "f@x.org"
+    )
     with pytest.raises(WebhookError):
-        read_webhook("resend", body + b" ", headers=headers, secret=secret)
+        read_webhook("resend", body + b" ", headers=headers, secret=secret, now=NOW)
+    late = NOW + timedelta(minutes=6)  # Svix timestamps are fresh for 5 minutes
+    with pytest.raises(WebhookError):
+        read_webhook("resend", body, headers=headers, secret=secret, now=late)

@@ -12,7 +12,6 @@ from typer.testing import CliRunner, Result
 
 from newsletter.cli import app
 from newsletter.data.snapshots import (
-    atomic_write_bytes,
     read_snapshot,
     rejects_path,
     report_path,
@@ -20,6 +19,7 @@ from newsletter.data.snapshots import (
     write_parquet_atomic,
 )
 from newsletter.data.synth import write_raw_csv
+from newsletter.util.files import atomic_write_bytes
 from tests.conftest import REPO
 
 WEEK = date(2026, 11, 23)

@@ -16,6 +16,7 @@ from newsletter.data.ingest import Format, ingest
 from newsletter.data.ingest.formats import detect
 from newsletter.data.ingest.rules import Rules
 from newsletter.errors import ConfigError, IngestError
+from tests.conftest import NOW
 
 DATA = Path(__file__).parent / "data"
 WEEK = date(2026, 11, 23)
@@ -29,7 +30,7 @@ ROWS = [
 
 
 def run(paths: list[Path], rules: Rules, **kw: object) -> pl.DataFrame:
-    return ingest(paths, WEEK, rules, **kw).snapshot  # type: ignore[arg-type]
+    return ingest(paths, WEEK, rules, **kw, now=NOW).snapshot  # type: ignore[arg-type]
 
 
 def check_rows(snap: pl.DataFrame) -> None:
@@ -110,7 +111,7 @@ def test_simplify_adapter(tmp_path: Path, ingest_rules: Rules) -> None:
     path = tmp_path / "listings.json"
     path.write_text(json.dumps(listings))
     assert detect(path) is Format.simplify
-    result = ingest([path], WEEK, ingest_rules)
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
     snap = result.snapshot
     assert snap["posting_id"].to_list() == ["simplify:u1"]
     row = snap.row(0, named=True)
@@ -127,7 +128,7 @@ def test_simplify_adapter(tmp_path: Path, ingest_rules: Rules) -> None:
 def test_greenhouse_adapter(ingest_rules: Rules) -> None:
     path = DATA / "greenhouse_jobs.json"
     assert detect(path) is Format.greenhouse
-    result = ingest([path], WEEK, ingest_rules)
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
     snap = result.snapshot
     assert snap["posting_id"].to_list() == ["greenhouse:4012345", "greenhouse:4012346"]
     first, second = snap.row(0, named=True), snap.row(1, named=True)
@@ -143,7 +144,7 @@ def test_greenhouse_adapter(ingest_rules: Rules) -> None:
 def test_lever_adapter(ingest_rules: Rules) -> None:
     path = DATA / "lever_postings.json"
     assert detect(path) is Format.lever
-    snap = ingest([path], WEEK, ingest_rules).snapshot
+    snap = ingest([path], WEEK, ingest_rules, now=NOW).snapshot
     first, second = snap.row(0, named=True), snap.row(1, named=True)
     assert first["company"] == "widgetco"
     assert first["posting_id"] == "lever:5a1b2c3d-0000-4000-8000-000000000001"
@@ -166,7 +167,7 @@ def test_lever_adapter(ingest_rules: Rules) -> None:
 def test_several_files_stack_and_dedupe(tmp_path: Path, ingest_rules: Rules) -> None:
     path = tmp_path / "a.csv"
     pl.DataFrame(ROWS).write_csv(path)
-    result = ingest([path, path, DATA / "lever_postings.json"], WEEK, ingest_rules)
+    result = ingest([path, path, DATA / "lever_postings.json"], WEEK, ingest_rules, now=NOW)
     r = result.report
     assert (r.rows_read, r.kept, r.duplicates) == (6, 4, 2)
     assert r.sources == {"csv": 2, "lever": 2}
@@ -191,27 +192,27 @@ def test_bad_input_is_one_clear_error(
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(IngestError, match=message) as err:
-        ingest([path], WEEK, ingest_rules)
+        ingest([path], WEEK, ingest_rules, now=NOW)
     assert "\n" not in str(err.value)
 
 
 def test_missing_file(tmp_path: Path, ingest_rules: Rules) -> None:
     with pytest.raises(IngestError, match="no such file"):
-        ingest([tmp_path / "absent.csv"], WEEK, ingest_rules)
+        ingest([tmp_path / "absent.csv"], WEEK, ingest_rules, now=NOW)
 
 
 def test_a_folder_is_not_a_file(tmp_path: Path, ingest_rules: Rules) -> None:
     with pytest.raises(IngestError, match="is a folder, not a file"):
-        ingest([tmp_path], WEEK, ingest_rules)
+        ingest([tmp_path], WEEK, ingest_rules, now=NOW)
 
 
 def test_wrong_format_option_is_one_clear_error(tmp_path: Path, ingest_rules: Rules) -> None:
     path = tmp_path / "records.json"
     path.write_text(json.dumps([{"name": "x", "employer": "y"}]))
     with pytest.raises(IngestError, match="no record has a title; is this a Lever"):
-        ingest([path], WEEK, ingest_rules, fmt=Format.lever)
+        ingest([path], WEEK, ingest_rules, fmt=Format.lever, now=NOW)
     with pytest.raises(IngestError, match="not valid JSON"):
-        ingest([DATA / "golden_titles.csv"], WEEK, ingest_rules, fmt=Format.greenhouse)
+        ingest([DATA / "golden_titles.csv"], WEEK, ingest_rules, fmt=Format.greenhouse, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -235,6 +236,6 @@ def test_uncastable_column_is_one_clear_error(
     path = tmp_path / "odd.parquet"
     frame.write_parquet(path)
     with pytest.raises(IngestError, match=message) as err:
-        ingest([path], WEEK, ingest_rules)
+        ingest([path], WEEK, ingest_rules, now=NOW)
     assert str(err.value).startswith(f"{path}: ")
     assert "\n" not in str(err.value)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from newsletter.data.ingest import ingest
 from newsletter.data.ingest.rules import Rules
 from newsletter.errors import IngestError
+from tests.conftest import NOW
 
 SUFFIXES = [".csv", ".tsv", ".json", ".jsonl", ".parquet", ".csv.gz", ".txt"]
 PREFIXES = [b"", b"title,company,location,salary\n", b"[{", b'{"jobs": [', b"PAR1", b"\x1f\x8b"]
@@ -31,7 +32,7 @@ def test_random_bytes_never_crash(
     path = tmp_path / f"fuzz{suffix}"
     path.write_bytes(prefix + body)
     try:
-        result = ingest([path], date(2026, 11, 23), ingest_rules)
+        result = ingest([path], date(2026, 11, 23), ingest_rules, now=NOW)
     except IngestError as exc:
         assert str(exc) and "\n" not in str(exc)
         return
@@ -53,7 +54,7 @@ def test_malformed_csv(tmp_path: Path, ingest_rules: Rules, text: str) -> None:
     path = tmp_path / "m.csv"
     path.write_text(text)
     try:
-        result = ingest([path], date(2026, 11, 23), ingest_rules)
+        result = ingest([path], date(2026, 11, 23), ingest_rules, now=NOW)
     except IngestError:
         return
     assert result.report.balanced

@@ -11,6 +11,7 @@ import pytest
 
 from newsletter.data.ingest import ingest
 from newsletter.data.ingest.rules import Rules
+from tests.conftest import NOW
 
 
 def test_all_lukebarousse_weeks(shared_real: Path, ingest_rules: Rules) -> None:
@@ -18,7 +19,7 @@ def test_all_lukebarousse_weeks(shared_real: Path, ingest_rules: Rules) -> None:
         (shared_real / "lukebarousse-data-jobs" / "2023-salaried").glob("postings_*.csv")
     )
     assert len(files) == 53
-    result = ingest(files, date(2023, 12, 25), ingest_rules)
+    result = ingest(files, date(2023, 12, 25), ingest_rules, now=NOW)
     r = result.report
     assert r.rows_read == 32_672
     assert r.kept + r.rejected + r.duplicates == r.rows_read
@@ -41,7 +42,7 @@ def test_all_lukebarousse_weeks(shared_real: Path, ingest_rules: Rules) -> None:
 def test_one_lukebarousse_week(shared_real: Path, ingest_rules: Rules, name: str) -> None:
     path = shared_real / "lukebarousse-data-jobs" / "2023-salaried" / name
     week = date.fromisoformat(name[9:19]) - timedelta(days=6)
-    result = ingest([path], week, ingest_rules)
+    result = ingest([path], week, ingest_rules, now=NOW)
     expected = pl.read_csv(path, infer_schema=False).height
     assert result.report.rows_read == expected
     assert result.report.balanced
@@ -56,7 +57,7 @@ def test_all_simplify_snapshots(shared_real: Path, ingest_rules: Rules) -> None:
     expected_open = {"2024-08-18": 852, "2024-09-01": 147, "2024-10-20": 136}
     for path in files:
         week_end = path.stem.removeprefix("listings_")
-        result = ingest([path], date.fromisoformat(week_end), ingest_rules)
+        result = ingest([path], date.fromisoformat(week_end), ingest_rules, now=NOW)
         r = result.report
         assert r.balanced, path
         assert r.kept + r.duplicates == r.rows_read - r.rejected_not_open
@@ -72,7 +73,7 @@ def test_all_simplify_snapshots(shared_real: Path, ingest_rules: Rules) -> None:
 def test_hacker_news_json_records(shared_real: Path, ingest_rules: Rules) -> None:
     """A generic JSON array of records with list fields (titles, locations, tech stack)."""
     path = shared_real / "hn-who-is-hiring" / "hn_who_is_hiring_2026-02.json"
-    result = ingest([path], date(2026, 2, 2), ingest_rules)
+    result = ingest([path], date(2026, 2, 2), ingest_rules, now=NOW)
     r = result.report
     assert r.rows_read == 307 and r.balanced
     assert set(r.rejected_by_reason) == {"missing title"}

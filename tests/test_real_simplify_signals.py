@@ -16,6 +16,7 @@ from newsletter.data.ingest.run import write
 from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
 from newsletter.edition.issue import compile_issue
+from tests.conftest import NOW
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def rollover(shared_real: Path, ingest_rules: Rules, tmp_path_factory: pytest.Te
     snaps = tmp_path_factory.mktemp("simplify") / "snapshots"
     for path in sorted((shared_real / "simplifyjobs-new-grad").glob("listings_*.json")):
         week = date.fromisoformat(path.stem.removeprefix("listings_"))
-        write(ingest([path], week, ingest_rules), snaps, week)
+        write(ingest([path], week, ingest_rules, now=NOW), snaps, week)
     return snaps, build_signals(Config(), date(2024, 9, 1), snaps)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from apscheduler.triggers.cron import CronTrigger
 
 from newsletter.config import Config, parse_config
@@ -19,6 +20,7 @@ from newsletter.send.schedule import (
     issue_week,
     weekly_trigger,
 )
+from newsletter.util.clock import FixedClock
 
 NY = ZoneInfo("America/New_York")
 JOB = "tests.sched_job:record"
@@ -82,7 +84,7 @@ def test_job_fires_with_short_trigger(tmp_path: Path) -> None:
         kwargs={"path": str(out)},
         trigger=CronTrigger(second="*", timezone=NY),
         blocking=False,
-        now=datetime(2026, 11, 30, 7, 0, tzinfo=NY),  # not yet due: no catch-up
+        clock=FixedClock(datetime(2026, 11, 30, 7, 0, tzinfo=NY)),  # not yet due: no catch-up
     )
     sched.start()
     try:
@@ -93,9 +95,11 @@ def test_job_fires_with_short_trigger(tmp_path: Path) -> None:
 
 def test_restart_keeps_one_job(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
-    before_due = datetime(2026, 11, 30, 7, 0, tzinfo=NY)
+    before_due = FixedClock(datetime(2026, 11, 30, 7, 0, tzinfo=NY))
     for _ in range(3):
-        sched = build_scheduler(cfg, func=JOB, kwargs={"path": "x"}, blocking=False, now=before_due)
+        sched = build_scheduler(
+            cfg, func=JOB, kwargs={"path": "x"}, blocking=False, clock=before_due
+        )
         sched.start(paused=True)
         jobs = sched.get_jobs()
         sched.shutdown(wait=False)
@@ -106,19 +110,25 @@ def test_restart_keeps_one_job(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("restarts", [1, 2])
 def test_missed_run_is_caught_up_once_per_start(tmp_path: Path, restarts: int) -> None:
-    """Started after this week's send time: the job runs once now, then waits a week."""
+    """Started after this week's send time: the job runs once now, then waits a week.
+
+    Runs at Monday 2026-11-30 07:35 New York (due 07:30) under time-machine, so the
+    scheduler's own clock agrees with ours whatever the date of the test run.
+    """
     out = tmp_path / "runs.txt"
-    now = datetime.now(NY)
-    due = max(now - timedelta(minutes=5), now.replace(hour=0, minute=0, second=0, microsecond=0))
-    cfg = _config(tmp_path, day=due.strftime("%a").lower(), time=due.strftime("%H:%M:%S"))
-    for i in range(restarts):
-        sched = build_scheduler(cfg, func=JOB, kwargs={"path": str(out)}, blocking=False)
-        sched.start()
-        try:
-            assert _wait_for(out, i + 1) == i + 1
-            time.sleep(1.2)  # would a second (duplicate) run follow?
+    late = datetime(2026, 11, 30, 7, 35, tzinfo=NY)
+    cfg = _config(tmp_path)
+    with time_machine.travel(late, tick=True):
+        for i in range(restarts):
+            sched = build_scheduler(cfg, func=JOB, kwargs={"path": str(out)}, blocking=False)
+            sched.start()
+            try:
+                assert _wait_for(out, i + 1) == i + 1
+                job = sched.get_job(JOB_ID)
+                # the next run is next Monday: the catch-up is not repeated by this start
+                assert job is not None and job.next_run_time == datetime(
+                    2026, 12, 7, 7, 30, tzinfo=NY
+                )
+            finally:
+                sched.shutdown(wait=True)
             assert _runs(out) == i + 1
-            job = sched.get_job(JOB_ID)
-            assert job is not None and job.next_run_time > datetime.now(NY) + timedelta(days=6)
-        finally:
-            sched.shutdown(wait=True)

@@ -1,29 +1,40 @@
-"""The real weekly job (newsletter.send.jobs:run_scheduled) under the scheduler, and the CLI."""
+"""The real weekly job (newsletter.send.jobs:run_scheduled) under the scheduler, and the CLI.
+
+Every test runs at a fixed instant (Monday 2026-11-23 09:00 UTC, the week of the latest
+bundled snapshot): the CLI gets a FixedClock, the scheduler runs under time-machine.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
+import time_machine
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from newsletter.cli import app
+from newsletter.cli._app import CliState
 from newsletter.config import load_config
-from newsletter.data.snapshots import iso_week_key, snapshot_path
+from newsletter.data.snapshots import snapshot_path
 from newsletter.send.ledger import SendLedger
 from newsletter.send.schedule import build_scheduler, issue_week
 from newsletter.store import open_store
-from tests.conftest import REPO
+from newsletter.util.clock import FixedClock
+from newsletter.util.weeks import iso_week_key
+from tests.conftest import NOW, REPO
 from tests.send_support import POSTAL, add_subscribers
 
 
-def _setup(tmp_path: Path, now: datetime, *, fresh: bool = True) -> Path:
-    """A config whose snapshots hold this week's (and last week's) data; 3 subscribers."""
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    due = max(now - timedelta(minutes=5), midnight)  # due today, already past
+def _setup(tmp_path: Path, *, fresh: bool = True) -> Path:
+    """A config due 5 minutes before NOW, snapshots of NOW's week (and the week before),
+    written at NOW; 3 subscribers."""
+    due = NOW - timedelta(minutes=5)
     snaps = tmp_path / "snapshots"
     snaps.mkdir()
     cfg = tmp_path / "config.toml"
@@ -37,25 +48,38 @@ def _setup(tmp_path: Path, now: datetime, *, fresh: bool = True) -> Path:
         encoding="utf-8",
     )
     config = load_config(cfg)
-    week = issue_week(now, config.schedule)
+    week = issue_week(NOW, config.schedule)
+    copies = [(REPO / "snapshots" / "2026-11-16.parquet", week - timedelta(7))]
     if fresh:
-        shutil.copy(REPO / "snapshots" / "2026-11-23.parquet", snapshot_path(snaps, week))
-    shutil.copy(
-        REPO / "snapshots" / "2026-11-16.parquet", snapshot_path(snaps, week - timedelta(7))
-    )
+        copies.append((REPO / "snapshots" / "2026-11-23.parquet", week))
+    for source, when in copies:
+        target = snapshot_path(snaps, when)
+        shutil.copy(source, target)
+        os.utime(target, (NOW.timestamp(), NOW.timestamp()))  # written "now"
     add_subscribers(config, 3)
     return cfg
+
+
+def _invoke(args: list[str]) -> Result:
+    """The CLI at NOW."""
+    return CliRunner().invoke(app, args, obj=CliState(clock=FixedClock(NOW)))
+
+
+@pytest.fixture
+def at_now() -> Iterator[None]:
+    """Every clock of this process (APScheduler's too) at NOW, ticking."""
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 def _outbox(tmp_path: Path) -> list[Path]:
     return sorted((tmp_path / "outbox").rglob("*.eml"))
 
 
-def test_scheduled_job_catches_up_once_then_is_a_no_op(tmp_path: Path) -> None:
-    now = datetime.now(UTC)
-    cfg = _setup(tmp_path, now)
+def test_scheduled_job_catches_up_once_then_is_a_no_op(tmp_path: Path, at_now: None) -> None:
+    cfg = _setup(tmp_path)
     config = load_config(cfg)
-    key = iso_week_key(issue_week(now, config.schedule))
+    key = iso_week_key(issue_week(NOW, config.schedule))
     finished = []
     for _start in range(2):
         done = threading.Event()
@@ -86,18 +110,16 @@ def test_scheduled_job_catches_up_once_then_is_a_no_op(tmp_path: Path) -> None:
 
 
 def test_run_week_refuses_a_missing_snapshot_and_send_dry_run_sends_nothing(tmp_path: Path) -> None:
-    now = datetime.now(UTC)
-    cfg = _setup(tmp_path, now, fresh=False)
-    runner = CliRunner()
-    r = runner.invoke(app, ["--config", str(cfg), "run-week"])
+    cfg = _setup(tmp_path, fresh=False)
+    r = _invoke(["--config", str(cfg), "run-week"])
     assert r.exit_code != 0 and "refusing to send: no snapshot for this week" in r.output
-    week = issue_week(now, load_config(cfg).schedule) - timedelta(7)
-    r = runner.invoke(app, ["--config", str(cfg), "send", "--week", week.isoformat(), "--dry-run"])
+    week = issue_week(NOW, load_config(cfg).schedule) - timedelta(7)
+    r = _invoke(["--config", str(cfg), "send", "--week", week.isoformat(), "--dry-run"])
     assert r.exit_code == 0, r.output
     assert "3 message(s) would be sent" in r.output and "an earlier week" in r.output
     assert _outbox(tmp_path) == []
-    r = runner.invoke(
-        app, ["--config", str(cfg), "send", "--week", week.isoformat(), "--to", "me@example.net"]
+    r = _invoke(
+        ["--config", str(cfg), "send", "--week", week.isoformat(), "--to", "me@example.net"]
     )
     assert r.exit_code == 0, r.output
     (copy,) = _outbox(tmp_path)
@@ -107,45 +129,43 @@ def test_run_week_refuses_a_missing_snapshot_and_send_dry_run_sends_nothing(tmp_
 
 
 def test_send_refuses_when_the_postal_address_is_missing(tmp_path: Path) -> None:
-    cfg = _setup(tmp_path, datetime.now(UTC))
+    cfg = _setup(tmp_path)
     cfg.write_text(cfg.read_text().replace(POSTAL, ""), encoding="utf-8")
-    r = CliRunner().invoke(app, ["--config", str(cfg), "send", "--week", "2026-11-16"])
+    r = _invoke(["--config", str(cfg), "send", "--week", "2026-11-16"])
     assert r.exit_code != 0 and "postal address" in r.output and "nothing was sent" in r.output
     assert _outbox(tmp_path) == []
 
 
 def test_send_catch_up_is_run_week_and_exits_at_once_when_sent(tmp_path: Path) -> None:
-    cfg = _setup(tmp_path, datetime.now(UTC))
-    runner = CliRunner()
-    r = runner.invoke(app, ["--config", str(cfg), "send", "--catch-up"])
+    cfg = _setup(tmp_path)
+    r = _invoke(["--config", str(cfg), "send", "--catch-up"])
     assert r.exit_code == 0, r.output
     assert "complete" in r.output and "development key" in r.output
     assert len(_outbox(tmp_path)) == 3
-    r = runner.invoke(app, ["--config", str(cfg), "run-week"])
+    r = _invoke(["--config", str(cfg), "run-week"])
     assert r.exit_code == 0 and "already sent (3 sent): nothing to do" in r.output
-    r = runner.invoke(app, ["--config", str(cfg), "send", "--catch-up", "--limit", "1"])
+    r = _invoke(["--config", str(cfg), "send", "--catch-up", "--limit", "1"])
     assert r.exit_code != 0 and "takes no other option" in r.output
     assert len(_outbox(tmp_path)) == 3
 
 
 def test_schedule_command_catches_up_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    import os
     import signal
     import subprocess
     import sys
     import time
 
-    now = datetime.now(UTC)
-    cfg = _setup(tmp_path, now)
+    cfg = _setup(tmp_path)
+    clockrun = REPO / "tests" / "clockrun.py"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "--config", str(cfg), "schedule"],
+        [sys.executable, str(clockrun), NOW.isoformat(), "--config", str(cfg), "schedule"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={k: v for k, v in os.environ.items() if k != "NEWSLETTER_SECRET_KEY"},
     )
     try:
         config = load_config(cfg)
-        key = iso_week_key(issue_week(now, config.schedule))
+        key = iso_week_key(issue_week(NOW, config.schedule))
         deadline = time.monotonic() + 90  # hang guard only
         while time.monotonic() < deadline:
             assert proc.poll() is None, proc.communicate()[1].decode()

@@ -17,6 +17,7 @@ from newsletter.config import DEV_SECRET_KEY, Config
 from newsletter.errors import SubscriberError, SubscriberNotFoundError
 from newsletter.models import Preferences
 from newsletter.store import open_database, open_store, subscribers
+from newsletter.util.clock import FixedClock
 
 ADD_SCRIPT = """
 import sys, time
@@ -183,20 +184,20 @@ def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path) -> None:
 
 
 def test_web_signup_outcomes_follow_status_and_resend_interval(store: SubscriberStore) -> None:
-    t = [dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)]
-    timed = SubscriberStore(store.db, clock=lambda: t[0])
+    clock = FixedClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC))
+    timed = SubscriberStore(store.db, clock=clock)
     first = timed.signup("w@example.com", name=None, ip="10.0.0.1", wording="yes please")
     assert first.outcome == "new" and first.confirm_id is not None
     assert timed.signup("W@example.com", name=None, ip="10.0.0.2", wording="x").outcome == (
         "recently-sent"
     )
-    t[0] += dt.timedelta(minutes=11)
+    clock.advance(dt.timedelta(minutes=11))
     again = timed.signup("w@example.com", name="W", ip="10.0.0.3", wording="yes please")
     assert (again.outcome, again.confirm_id) == ("pending", first.confirm_id)
     sub = timed.get("w@example.com")
-    assert (sub.consent.ip, sub.consent.at, sub.name) == ("10.0.0.3", t[0], "W")
+    assert (sub.consent.ip, sub.consent.at, sub.name) == ("10.0.0.3", clock.now(), "W")
     assert timed.confirm(first.confirm_id) is not None
-    assert timed.get("w@example.com").confirmed_at == t[0]
+    assert timed.get("w@example.com").confirmed_at == clock.now()
     assert timed.signup("w@example.com", name=None, ip=None, wording="x").outcome == (
         "already-active"
     )

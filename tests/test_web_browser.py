@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,18 +10,10 @@ import pytest
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config
+from newsletter.edition.screenshot import CHROMIUM_ARGS, BrowserUnavailableError, find_chromium
 from newsletter.send.confirmation import OutboxConfirmationSender
 from newsletter.store import open_store
 from newsletter.web.app import create_app
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.mark.browser
@@ -31,9 +21,10 @@ def test_subscribe_through_the_form_in_chromium(
     config: Config, serve_app: Callable[[Any], str]
 ) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    browser_path = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
-    if not browser_path:
-        pytest.skip("no Chromium at /usr/bin/chromium (Debian package 'chromium')")
+    try:
+        browser_path = find_chromium()
+    except BrowserUnavailableError as exc:
+        pytest.skip(str(exc))
     with open_store(config) as db:
         store = SubscriberStore(db)
         app = create_app(
@@ -41,7 +32,7 @@ def test_subscribe_through_the_form_in_chromium(
         )
         base = serve_app(app)
         with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(browser_path), args=ARGS)
+            browser = pw.chromium.launch(executable_path=browser_path, args=list(CHROMIUM_ARGS))
             try:
                 page = browser.new_page()
                 page.goto(f"{base}/subscribe")

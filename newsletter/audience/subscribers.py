@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -32,11 +32,11 @@ from newsletter.audience.tokens import Purpose, TokenSigner
 from newsletter.errors import SubscriberError, SubscriberNotFoundError
 from newsletter.models import Preferences, Recipient
 from newsletter.store import Database, subscribers, suppressions
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 Status = Literal["pending", "active", "unsubscribed", "bounced", "complained"]
 ConsentSource = Literal["cli", "import", "web"]
 SuppressionReason = Literal["unsubscribed", "bounced", "complained", "erased", "manual"]
-Clock = Callable[[], dt.datetime]
 
 #: Statuses that a plain import or ``add`` must never change (nor lift their suppression).
 STOPPED: frozenset[str] = frozenset({"unsubscribed", "bounced", "complained"})
@@ -63,10 +63,6 @@ WEB_CONSENT_TEXT = (
 
 #: Who may be mailed (besides not being suppressed): active and not paused.
 _MAILABLE = sa.and_(subscribers.c.status == "active", subscribers.c.paused.is_(False))
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def normalize_email(raw: str) -> str:
@@ -270,7 +266,7 @@ class SubscriberStore:
     """Subscriber operations on an open :class:`~newsletter.store.Database`."""
 
     db: Database
-    clock: Clock = field(default=utcnow)
+    clock: Clock = field(default=SYSTEM_CLOCK)
 
     # ---- reading -------------------------------------------------------------------------
     def find(self, email: str) -> Subscriber | None:
@@ -381,7 +377,7 @@ class SubscriberStore:
     ) -> Subscriber:
         """Add an active subscriber (consent given to the list owner, recorded as ``cli``)."""
         email = normalize_email(raw_email)
-        now = self.clock()
+        now = self.clock.now()
         consent = Consent(at=now, source="cli", text=consent_text)
         with self.db.write() as conn:
             existing = self._find(conn, email)
@@ -414,7 +410,7 @@ class SubscriberStore:
     ) -> SignupResult:
         """A web sign-up: record the consent request; the caller sends the confirmation."""
         email = normalize_email(raw_email)
-        now = self.clock()
+        now = self.clock.now()
         consent = Consent(at=now, source="web", ip=ip, text=wording)
         with self.db.write() as conn:
             existing = self._find(conn, email)
@@ -458,7 +454,7 @@ class SubscriberStore:
 
     def confirm(self, subscriber_id: int) -> Subscriber | None:
         """Activate a pending subscriber (double opt-in); lifts an unsubscribe/erasure block."""
-        now = self.clock()
+        now = self.clock.now()
         with self.db.write() as conn:
             row = self._row(conn, subscriber_id)
             if row is None:
@@ -498,7 +494,7 @@ class SubscriberStore:
         if not consent_text.strip():
             raise SubscriberError("resubscribing needs a new consent: describe it with --consent")
         email = normalize_email(raw_email)
-        now = self.clock()
+        now = self.clock.now()
         consent = Consent(at=now, source="cli", text=consent_text.strip())
         with self.db.write() as conn:
             conn.execute(
@@ -539,7 +535,7 @@ class SubscriberStore:
         """
         held = self.show(raw_email)
         key = email_key(normalize_email(raw_email))
-        now = self.clock()
+        now = self.clock.now()
         with self.db.write() as conn:
             conn.execute(sa.delete(subscribers).where(subscribers.c.email_key == key))
             if self._suppression(conn, email_hash(key)) is None:
@@ -550,7 +546,7 @@ class SubscriberStore:
     def set_preferences(
         self, subscriber_id: int, preferences: Preferences, *, paused: bool
     ) -> Subscriber | None:
-        now = self.clock()
+        now = self.clock.now()
         with self.db.write() as conn:
             if self._row(conn, subscriber_id) is None:
                 return None
@@ -569,11 +565,13 @@ class SubscriberStore:
             return self._stop(sub.id, status, reason)
         with self.db.write() as conn:
             if self._suppression(conn, email_hash(email)) is None:
-                self._suppress(conn, email, cast(SuppressionReason, status), reason, self.clock())
+                self._suppress(
+                    conn, email, cast(SuppressionReason, status), reason, self.clock.now()
+                )
         return None
 
     def _stop(self, subscriber_id: int, status: Status, reason: str | None) -> Subscriber | None:
-        now = self.clock()
+        now = self.clock.now()
         with self.db.write() as conn:
             row = self._row(conn, subscriber_id)
             if row is None:

@@ -7,12 +7,13 @@ salt: an unsubscribe token is refused as a preferences token and vice versa.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from newsletter.errors import TokenError
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 Purpose = Literal["confirm", "unsubscribe", "preferences"]
 PURPOSES: tuple[Purpose, ...] = ("confirm", "unsubscribe", "preferences")
@@ -26,12 +27,32 @@ MAX_AGE: dict[Purpose, int | None] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+class _ClockSigner(TimestampSigner):
+    """itsdangerous' timestamp signer, reading "now" from the injected clock."""
+
+    clock: Clock = SYSTEM_CLOCK
+
+    def get_timestamp(self) -> int:
+        return int(self.clock.now().timestamp())
+
+
+@dataclass(frozen=True)
 class TokenSigner:
     secret_key: str
+    #: "Now" for the signing time and the expiry check of confirm links.
+    clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
+    _serializers: dict[str, URLSafeTimedSerializer] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self.secret_key, salt=f"newsletter.{purpose}.v1")
+        found = self._serializers.get(purpose)
+        if found is None:
+            signer = type("Signer", (_ClockSigner,), {"clock": self.clock})
+            found = self._serializers[purpose] = URLSafeTimedSerializer(
+                self.secret_key, salt=f"newsletter.{purpose}.v1", signer=signer
+            )
+        return found
 
     def sign(self, purpose: Purpose, subscriber_id: int) -> str:
         return str(self._serializer(purpose).dumps({"s": subscriber_id}))

@@ -36,10 +36,10 @@ from newsletter.audience.subscribers import (
     new_row,
     preference_columns,
 )
-from newsletter.data.snapshots import atomic_write_text
 from newsletter.errors import SubscriberError
 from newsletter.models import Preferences
 from newsletter.store import subscribers, suppressions
+from newsletter.util.files import atomic_write_text
 
 KNOWN_COLUMNS = ("email", "name", "categories", "metros", "seniority", "consented_at")
 LIST_SEP = ";"
@@ -231,7 +231,7 @@ def import_csv(
         ignored_columns=tuple(h for h in header if h not in KNOWN_COLUMNS),
         dry_run=dry_run,
     )
-    now = store.clock()
+    now = store.clock.now()
     consent_text = f"imported by the list owner from {path.name}"
     with store.db.write() as conn:
         blocked = {

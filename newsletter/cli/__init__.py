@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from newsletter.cli import archive, ingest, preview, send, subscribers
-from newsletter.cli._app import CliState, new_app
+from newsletter.cli._app import new_app, state
 
 app = new_app(
     "Weekly career-intelligence newsletter: job-posting snapshots -> market signals -> "
@@ -28,7 +28,7 @@ def _root(
         ),
     ] = None,
 ) -> None:
-    ctx.obj = CliState(config_path=config)
+    state(ctx).config_path = config
 
 
 app.command("ingest")(ingest.ingest_cmd)

@@ -13,8 +13,9 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from newsletter.config import Config, load_config
-from newsletter.data.snapshots import parse_week
 from newsletter.errors import NewsletterError
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
+from newsletter.util.weeks import parse_week
 
 console = Console()
 err_console = Console(stderr=True)
@@ -35,7 +36,14 @@ class ErrorHandlingGroup(TyperGroup):
 
 @dataclass
 class CliState:
+    """What every command shares: the config (loaded once, on first use) and the clock.
+
+    The clock is the command line's one source of "now"; tests invoke the app with
+    ``obj=CliState(clock=FixedClock(...))``.
+    """
+
     config_path: Path | None = None
+    clock: Clock = SYSTEM_CLOCK
     _config: Config | None = field(default=None, repr=False)
 
     @property
@@ -55,6 +63,10 @@ def state(ctx: typer.Context) -> CliState:
 
 def config_of(ctx: typer.Context) -> Config:
     return state(ctx).config
+
+
+def clock_of(ctx: typer.Context) -> Clock:
+    return state(ctx).clock
 
 
 def week_option(value: str | None) -> date | None:

@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from newsletter.cli._app import config_of, console
+from newsletter.cli._app import clock_of, config_of, console
 from newsletter.data.ingest import Format, IngestReport, Written, ingest, load_rules, write
-from newsletter.data.snapshots import parse_week
 from newsletter.edition.formatting import Formatter
+from newsletter.util.weeks import parse_week
 
 
 def report_table(report: IngestReport, written: Written | None, locale: str) -> Table:
@@ -89,7 +89,15 @@ def ingest_cmd(
     config = config_of(ctx)
     the_week = parse_week(week)
     rules = load_rules(config.data.rules_dir)
-    result = ingest(files, the_week, rules, fmt=fmt, source=source, mapping=config.ingest.columns)
+    result = ingest(
+        files,
+        the_week,
+        rules,
+        fmt=fmt,
+        source=source,
+        mapping=config.ingest.columns,
+        now=clock_of(ctx).now(),
+    )
     written = write(result, snapshots or config.data.snapshots_dir, the_week)
     if as_json:
         typer.echo(result.report.model_dump_json(indent=2))

@@ -6,7 +6,6 @@ import contextlib
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -23,9 +22,8 @@ from rich.progress import (
 from rich.table import Table
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.cli._app import config_of, console, err_console, week_option
+from newsletter.cli._app import clock_of, config_of, console, err_console, week_option
 from newsletter.config import Config
-from newsletter.data.snapshots import iso_week_key
 from newsletter.errors import GuardError
 from newsletter.send.guards import explicit_week_warning
 from newsletter.send.ledger import SendLedger
@@ -43,6 +41,7 @@ from newsletter.send.service import (
     send_test_copy,
 )
 from newsletter.store import open_store
+from newsletter.util.weeks import iso_week_key
 
 #: Exit code of a run that left messages to send (retryable, unknown or stopped).
 INCOMPLETE_EXIT = 3
@@ -185,7 +184,8 @@ def send_cmd(
         run_week_cmd(ctx)
         return
     config = config_of(ctx)
-    now = datetime.now(config.schedule.zone)
+    clock = clock_of(ctx)
+    now = clock.now()
     chosen = week_option(week)
     if chosen is None:
         chosen = scheduled_week(config, now)
@@ -194,8 +194,9 @@ def send_cmd(
         if note:
             _warn(note)
     with open_store(config) as db:
-        store = SubscriberStore(db)
-        if not (dry or to) and (done := already_sent(config, SendLedger(db), iso_week_key(chosen))):
+        store = SubscriberStore(db, clock=clock)
+        ledger = SendLedger(db, clock=clock)
+        if not (dry or to) and (done := already_sent(config, ledger, iso_week_key(chosen))):
             _finish(done)
             return
         signer, dev = send_signer(config, dry_run=dry)
@@ -253,7 +254,14 @@ def run_week_cmd(ctx: typer.Context) -> None:
 
     config = config_of(ctx)
     with _graceful_sigterm() as stop, _progress() as (advance, planned):
-        report = run_week_once(config, warn=_warn, stop=stop, progress=advance, on_planned=planned)
+        report = run_week_once(
+            config,
+            clock=clock_of(ctx),
+            warn=_warn,
+            stop=stop,
+            progress=advance,
+            on_planned=planned,
+        )
     _finish(report)
 
 

@@ -16,10 +16,10 @@ from rich.table import Table
 
 from newsletter.audience.subscribers import Status, SubscriberStore, parse_preferences
 from newsletter.audience.transfer import export_csv, export_json, import_csv
-from newsletter.cli._app import config_of, console, err_console, new_app
-from newsletter.data.snapshots import atomic_write_text
+from newsletter.cli._app import clock_of, config_of, console, err_console, new_app
 from newsletter.errors import SubscriberError
 from newsletter.store import STATUSES, open_store
+from newsletter.util.files import atomic_write_text
 
 app = new_app(
     "Manage the subscriber list: add, remove (GDPR erasure), unsubscribe, show (GDPR export), "
@@ -58,7 +58,7 @@ class ExportFormat(StrEnum):
 @contextmanager
 def _store(ctx: typer.Context) -> Iterator[SubscriberStore]:
     with open_store(config_of(ctx)) as db:
-        yield SubscriberStore(db)
+        yield SubscriberStore(db, clock=clock_of(ctx))
 
 
 def _print_json(data: object) -> None:
@@ -314,7 +314,7 @@ def serve_cmd(
     with open_store(config) as db:
         web_app = create_app(
             config,
-            SubscriberStore(db),
+            SubscriberStore(db, clock=clock_of(ctx)),
             signer,
             confirmation_sender(config, signer),
             webhook_secret=_optional_webhook_secret(),

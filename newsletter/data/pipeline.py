@@ -14,7 +14,6 @@ from newsletter.data.signals import Signals, compute_signals
 from newsletter.data.signals.diff import WeekFrame
 from newsletter.data.snapshots import (
     SNAPSHOT_SCHEMA,
-    atomic_write_text,
     read_snapshot,
     report_path,
     resolve_weeks,
@@ -23,6 +22,7 @@ from newsletter.data.snapshots import (
 from newsletter.edition.issue import RenderedIssue, render_issue
 from newsletter.errors import SnapshotError
 from newsletter.models import Recipient
+from newsletter.util.files import atomic_write_text
 
 #: Older snapshots (before the previous one) the signals read: 4-week averages, the 8-week
 #: repost window, 4+4-week pay windows and the 12-week skill background.

@@ -6,18 +6,17 @@ A snapshot is the deduplicated stock of postings open in one week, stored as
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from newsletter.errors import SnapshotError, SnapshotNotFoundError
+from newsletter.util.files import replacing
+from newsletter.util.weeks import monday_of
 
 #: The canonical snapshot schema. One row per open posting. Documented in snapshots/README.md.
 SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
@@ -44,25 +43,6 @@ SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
 
 SENIORITY_LEVELS = ("entry", "mid", "senior", "leadership")
 _FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
-
-
-def monday_of(day: date) -> date:
-    """The Monday that starts ``day``'s ISO week."""
-    return day - timedelta(days=day.weekday())
-
-
-def parse_week(text: str) -> date:
-    """Parse ``YYYY-MM-DD`` (any day; returns its week's Monday)."""
-    try:
-        return monday_of(date.fromisoformat(text))
-    except ValueError:
-        raise SnapshotError(f"week {text!r} is not a date in the form YYYY-MM-DD") from None
-
-
-def iso_week_key(week: date) -> str:
-    """The issue key of a week, e.g. ``2026-W48``."""
-    y, w, _ = week.isocalendar()
-    return f"{y}-W{w:02d}"
 
 
 def snapshot_path(directory: Path, week: date) -> Path:
@@ -164,36 +144,9 @@ def read_snapshot(directory: Path, week: date) -> pl.DataFrame:
     return conform(frame)
 
 
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` to write; renamed over ``path`` when the block ends
-    without an error, removed otherwise (a reader never sees a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        tmp.chmod(0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    with _replacing(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
     """Write a parquet file atomically (temporary name, then rename)."""
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         frame.write_parquet(tmp, compression="zstd", statistics=True)
 
 

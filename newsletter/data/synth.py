@@ -18,7 +18,8 @@ from typing import Any
 
 import polars as pl
 
-from newsletter.data.snapshots import SNAPSHOT_SCHEMA, monday_of, write_snapshot
+from newsletter.data.snapshots import SNAPSHOT_SCHEMA, write_snapshot
+from newsletter.util.weeks import monday_of
 
 # category -> (weight, base median pay, title stems, core skills with probabilities)
 CATEGORIES: dict[str, tuple[float, int, tuple[str, ...], dict[str, float]]] = {

@@ -37,7 +37,7 @@ class MimeSender(Sender[MimeCall, RespT]):
         self.signer = signer
 
     def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[MimeCall]:
-        date = format_date()
+        date = format_date(self.clock.now())
         calls = []
         for m in messages:
             data = self.factory.render(m, date=date)

@@ -50,6 +50,7 @@ from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attem
 from newsletter.config import Config
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.errors import DeliveryError, ProviderError
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 CallT = TypeVar("CallT")
 RespT = TypeVar("RespT")
@@ -93,7 +94,7 @@ class RateLimiter:
         self,
         per_second: float | None,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = SYSTEM_CLOCK.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.interval = 1.0 / per_second if per_second else 0.0
@@ -137,10 +138,13 @@ class Sender(ABC, Generic[CallT, RespT]):
         max_attempts: int = 5,
         backoff: Backoff | None = None,
         limiter: RateLimiter | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.max_attempts = max_attempts
+        #: The one source of "now" (the Date header, HTTP-date Retry-After).
+        self.clock = clock
         self.backoff = backoff or Backoff()
         self.limiter = limiter or RateLimiter(self.rate_per_second, sleep=self.backoff.sleep)
 
@@ -293,4 +297,5 @@ def sender_kwargs(config: Config, deps: dict[str, Any]) -> dict[str, Any]:
         "max_attempts": config.delivery.max_attempts,
         "backoff": deps.get("backoff") or Backoff(),
         "limiter": deps.get("limiter"),
+        "clock": deps.get("clock") or SYSTEM_CLOCK,
     }

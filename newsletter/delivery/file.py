@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, Self
 
 from newsletter.config import Config
-from newsletter.data.snapshots import atomic_write_bytes
 from newsletter.delivery._mime import MimeCall, MimeSender
 from newsletter.delivery.base import sender_kwargs
 from newsletter.delivery.dkim import DkimSigner
 from newsletter.delivery.models import SendResult, SendStatus
+from newsletter.util.files import atomic_write_bytes
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

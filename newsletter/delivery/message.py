@@ -50,9 +50,8 @@ _CRLF = "\r\n"
 _PER_RECIPIENT = ("To", "Date", "Message-ID", "List-Unsubscribe")
 
 
-def format_date(when: dt.datetime | None = None) -> str:
+def format_date(when: dt.datetime) -> str:
     """RFC 5322 date in UTC, exactly as the email package prints a parsed ``Date``."""
-    when = when or dt.datetime.now(dt.UTC)
     return format_datetime(when.astimezone(dt.UTC).replace(microsecond=0))
 
 
@@ -72,12 +71,10 @@ def _headers_of(msg: OutgoingMessage, date: str) -> list[tuple[str, str]]:
     return head + msg.list_headers() + list(msg.headers)
 
 
-def build_message(
-    msg: OutgoingMessage, *, date: str | None = None, boundary: str | None = None
-) -> EmailMessage:
+def build_message(msg: OutgoingMessage, *, date: str, boundary: str | None = None) -> EmailMessage:
     """The reference message for one recipient (see the module docstring)."""
     em = EmailMessage(policy=BODY_POLICY)
-    for name, value in _headers_of(msg, date or format_date()):
+    for name, value in _headers_of(msg, date):
         em[name] = value
     em.set_content(msg.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     em.add_alternative(msg.html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -91,7 +88,7 @@ def message_bytes(em: EmailMessage) -> bytes:
     return em.as_bytes(policy=WIRE_POLICY)
 
 
-def render_naive(msg: OutgoingMessage, *, date: str | None = None) -> bytes:
+def render_naive(msg: OutgoingMessage, *, date: str) -> bytes:
     """Reference bytes of one message: build a fresh EmailMessage and serialise it."""
     return message_bytes(build_message(msg, date=date))
 
@@ -336,11 +333,13 @@ def _variant_key(msg: OutgoingMessage) -> tuple[object, ...]:
 
 
 _MARK_TEXT = "@@NEWSLETTER-TEXT-PART@@"
+#: A stand-in for the per-recipient Date while the shared skeleton is built.
+_SKELETON_DATE = "Thu, 01 Jan 1970 00:00:00 +0000"
 _MARK_HTML = "@@NEWSLETTER-HTML-PART@@"
 
 
 def _skeleton(msg: OutgoingMessage, boundary: str) -> _Skeleton:
-    em = build_message(msg, date=format_date(), boundary=boundary)
+    em = build_message(msg, date=_SKELETON_DATE, boundary=boundary)
     headers: list[bytes | str] = [
         name if name in _PER_RECIPIENT else WIRE_POLICY.fold_binary(name, value)
         for name, value in em.raw_items()
@@ -374,7 +373,7 @@ class MessageFactory:
         key = _variant_key(msg)
         return self._boundaries.setdefault(key, new_boundary())
 
-    def render(self, msg: OutgoingMessage, *, date: str | None = None) -> bytes:
+    def render(self, msg: OutgoingMessage, *, date: str) -> bytes:
         """The wire bytes of ``msg`` (same bytes as the reference with the same boundary)."""
         key = _variant_key(msg)
         sk = self._skeletons.get(key)
@@ -382,7 +381,7 @@ class MessageFactory:
             sk = self._skeletons[key] = _skeleton(msg, self.boundary_for(msg))
         dynamic = {
             "To": msg.to.formatted(),
-            "Date": date or format_date(),
+            "Date": date,
             "Message-ID": msg.message_id,
             "List-Unsubscribe": msg.list_unsubscribe,
         }

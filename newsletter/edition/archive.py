@@ -14,11 +14,12 @@ from pathlib import Path
 
 from newsletter.config import Config
 from newsletter.data.pipeline import build_signals
-from newsletter.data.snapshots import atomic_write_text, list_weeks
+from newsletter.data.snapshots import list_weeks
 from newsletter.edition.formatting import Formatter
 from newsletter.edition.issue import compile_issue
 from newsletter.edition.render import render_template
 from newsletter.edition.view import archive_url
+from newsletter.util.files import atomic_write_text
 
 
 @dataclass(frozen=True, slots=True)

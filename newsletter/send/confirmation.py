@@ -22,7 +22,6 @@ from typing import Any, Protocol
 from newsletter.audience.subscribers import link_url
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Config
-from newsletter.data.snapshots import atomic_write_bytes
 from newsletter.delivery import get_sender
 from newsletter.delivery.base import Sender
 from newsletter.delivery.compose import compose
@@ -30,6 +29,7 @@ from newsletter.delivery.models import IssueContent, SendStatus, merge_tag
 from newsletter.edition.render import render_template
 from newsletter.errors import DeliveryError
 from newsletter.models import Recipient
+from newsletter.util.files import atomic_write_bytes
 
 
 class ConfirmationSender(Protocol):

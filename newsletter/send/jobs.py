@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from newsletter.audience.subscribers import SubscriberStore
@@ -18,6 +17,7 @@ from newsletter.config import Config, load_config
 from newsletter.errors import DeliveryError
 from newsletter.send.service import DEV_KEY_NOTE, SendReport, run_week, send_signer
 from newsletter.store import open_store
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +25,17 @@ log = logging.getLogger(__name__)
 def run_week_once(
     config: Config,
     *,
-    now: datetime | None = None,
+    clock: Clock = SYSTEM_CLOCK,
     warn: Callable[[str], None] = log.warning,
     stop: threading.Event | None = None,
     **send_options: Any,
 ) -> SendReport:
-    """This week's issue, once: no-op if sent, else guards → render → send (resuming)."""
-    when = now or datetime.now(config.schedule.zone)
+    """This week's issue, once: no-op if sent, else guards → render → send (resuming).
+
+    ``clock`` says what "this week" is; the scheduler's job uses the system clock.
+    """
     with open_store(config) as db:
-        store = SubscriberStore(db)
+        store = SubscriberStore(db, clock=clock)
 
         def recipients() -> list[Any]:
             signer, dev = send_signer(config)
@@ -41,7 +43,7 @@ def run_week_once(
                 warn(DEV_KEY_NOTE)
             return store.active_recipients(signer, config.newsletter.base_url)
 
-        return run_week(config, store, recipients, now=when, stop=stop, **send_options)
+        return run_week(config, store, recipients, stop=stop, **send_options)
 
 
 def run_scheduled(config_path: str | None = None) -> None:

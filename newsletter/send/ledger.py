@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from newsletter.audience.subscribers import utcnow
 from newsletter.delivery.models import SendResult, SendStatus, new_message_id
 from newsletter.models import Recipient
 from newsletter.store import Database
 from newsletter.store.tables import issues, sends
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 #: Rows a run (re)sends: queued, unknown, and failed ones that may be retried.
 _TO_SEND = sa.or_(
@@ -92,7 +92,7 @@ class SendLedger:
     """Ledger operations on an open :class:`~newsletter.store.Database` (thread-safe)."""
 
     db: Database
-    clock: Callable[[], dt.datetime] = field(default=utcnow)
+    clock: Clock = field(default=SYSTEM_CLOCK)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ---- issues ---------------------------------------------------------------------------
@@ -109,7 +109,7 @@ class SendLedger:
 
     def begin(self, issue_key: str, week: dt.date) -> None:
         """Create the issue row (``building``) unless it exists; a failed one builds again."""
-        now = self.clock()
+        now = self.clock.now()
         with self._lock, self.db.write() as conn:
             status = conn.execute(
                 sa.select(issues.c.status).where(issues.c.issue_key == issue_key)
@@ -137,14 +137,14 @@ class SendLedger:
             conn.execute(
                 sa.update(issues)
                 .where(issues.c.issue_key == issue_key, issues.c.status != "sent")
-                .values(status="failed", last_error=error, updated_at=self.clock())
+                .values(status="failed", last_error=error, updated_at=self.clock.now())
             )
 
     def freeze(
         self, issue_key: str, subject: str, recipients: Sequence[Recipient], domain: str
     ) -> int:
         """Queue one row per recipient with its Message-ID, once per issue; rows added."""
-        now = self.clock()
+        now = self.clock.now()
         with self._lock, self.db.write() as conn:
             frozen = conn.execute(
                 sa.select(issues.c.frozen_at).where(issues.c.issue_key == issue_key)
@@ -180,7 +180,7 @@ class SendLedger:
     def finish(self, issue_key: str) -> LedgerCounts:
         """Store the counts; the issue is ``sent`` when nothing is left to send."""
         counts = self.counts(issue_key)
-        now = self.clock()
+        now = self.clock.now()
         done = counts.remaining == 0
         with self._lock, self.db.write() as conn:
             conn.execute(
@@ -244,14 +244,14 @@ class SendLedger:
             conn.execute(
                 sa.update(sends)
                 .where(sends.c.issue_key == issue_key, sends.c.subscriber_id.in_(ids))
-                .values(status="skipped", last_error=reason, updated_at=self.clock())
+                .values(status="skipped", last_error=reason, updated_at=self.clock.now())
             )
 
     def record(self, issue_key: str, provider: str, results: Sequence[SendResult]) -> None:
         """Store provider outcomes in one transaction (``sent`` only for accepted ones)."""
         if not results:
             return
-        now = self.clock()
+        now = self.clock.now()
         params = [_row_update(issue_key, provider, r, now) for r in results]
         with self._lock, self.db.write() as conn:
             conn.execute(_RECORD, params)

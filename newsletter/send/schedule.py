@@ -24,6 +24,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from newsletter.config import WEEKDAYS, Config, ScheduleSettings
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
+from newsletter.util.weeks import week_of
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,7 @@ def weekly_trigger(settings: ScheduleSettings) -> CronTrigger:
 
 def issue_week(now: datetime, settings: ScheduleSettings) -> date:
     """The Monday of the week that contains ``now`` in the configured zone."""
-    local = now.astimezone(settings.zone).date()
-    return local - timedelta(days=local.weekday())
+    return week_of(now, settings.zone)
 
 
 def due_at(now: datetime, settings: ScheduleSettings) -> datetime:
@@ -90,7 +91,7 @@ def build_scheduler(
     kwargs: dict[str, Any] | None = None,
     trigger: BaseTrigger | None = None,
     blocking: bool = True,
-    now: datetime | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> BaseScheduler:
     """A scheduler with a persistent SQLAlchemy job store and the one weekly job.
 
@@ -110,7 +111,7 @@ def build_scheduler(
         },
     )
     options: dict[str, Any] = {}
-    first = catch_up_time(now or datetime.now(settings.zone), settings)
+    first = catch_up_time(clock.now(), settings)
     if first is not None:
         log.info("this week's issue was due: catch-up run now")
         options["next_run_time"] = first

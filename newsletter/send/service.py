@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from newsletter.audience.subscribers import SubscriberStore, recipient_of
@@ -29,10 +29,10 @@ from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config, secret
 from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
-from newsletter.data.snapshots import iso_week_key
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
 from newsletter.delivery._mime import MimeSender
 from newsletter.delivery.base import Sender, chunked
+from newsletter.delivery.message import format_date
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.edition.compliance import check_content, check_outgoing
 from newsletter.edition.issue import compile_issue, preview_recipient
@@ -42,6 +42,8 @@ from newsletter.send.guards import check_scheduled_snapshot
 from newsletter.send.ledger import LedgerCounts, SendLedger, SendRow
 from newsletter.send.schedule import issue_week
 from newsletter.send.variants import IssueVariants
+from newsletter.util.clock import Clock
+from newsletter.util.weeks import iso_week_key
 
 #: Rows handed to a worker at a time; suppression is re-checked once per batch.
 BATCH_ROWS = 100
@@ -69,13 +71,14 @@ def prepare_issue(config: Config, week: date) -> PreparedIssue:
     return PreparedIssue(signals.week, iso_week_key(signals.week), signals, variants)
 
 
-def check_variants(prepared: PreparedIssue, recipients: Sequence[Recipient]) -> int:
+def check_variants(prepared: PreparedIssue, recipients: Sequence[Recipient], clock: Clock) -> int:
     """Compliance-check every variant these recipients get (content, then one full message
     per variant); raises ComplianceError before anything is sent. Returns how many variants
     the recipients get.
     """
     config = prepared.variants.config
     factory = MessageFactory()
+    render = partial(factory.render, date=format_date(clock.now()))
     seen: set[object] = set()
     # the default version first, even with no recipients: compliance never depends on the list
     for r in [preview_recipient(config), *recipients]:
@@ -84,7 +87,7 @@ def check_variants(prepared: PreparedIssue, recipients: Sequence[Recipient]) -> 
         seen.add(r.preferences)
         check_content(prepared.variants.content(r.preferences), config)
         msg = prepared.variants.message(r, issue_key=prepared.issue_key)
-        check_outgoing(msg, config, factory.render)
+        check_outgoing(msg, config, render)
     return len({r.preferences for r in recipients})
 
 
@@ -187,8 +190,9 @@ def send_issue(
     send at a time per database: a second one raises DeliveryError at once, as it would
     read the same queued rows and mail them again.
     """
-    started = time.monotonic()
-    ledger = ledger or SendLedger(store.db, clock=store.clock)
+    clock = store.clock
+    started = clock.monotonic()
+    ledger = ledger or SendLedger(store.db, clock=clock)
     with ledger.db.exclusive("send") as held:
         if not held:
             raise DeliveryError(
@@ -202,7 +206,7 @@ def send_issue(
         report = SendReport(key, prepared.subject, provider)
         ledger.begin(key, prepared.week)
         try:
-            check_variants(prepared, recipients)
+            check_variants(prepared, recipients, clock)
         except NewsletterError as err:
             ledger.fail(key, str(err))
             raise
@@ -243,7 +247,7 @@ def send_issue(
             run.stop.set()
             for t in workers:
                 t.join()
-        report.duration = time.monotonic() - started
+        report.duration = clock.monotonic() - started
         if run.error is not None:
             ledger.fail(key, str(run.error))
             report.ledger = ledger.counts(key)
@@ -338,13 +342,13 @@ def run_week(
     config: Config,
     store: SubscriberStore,
     recipients: Callable[[], Sequence[Recipient]],
-    *,
-    now: datetime,
     **send_options: Any,
 ) -> SendReport:
     """The whole weekly job once: a quick no-op if this week's issue is already sent,
     else guards → signals → render → compliance → send (resuming a half-done send).
+    "Now" is the store's clock.
     """
+    now = store.clock.now()
     week = issue_week(now, config.schedule)
     ledger = SendLedger(store.db, clock=store.clock)
     if done := already_sent(config, ledger, iso_week_key(week)):
@@ -389,8 +393,8 @@ def dry_run(
     prepared: PreparedIssue, store: SubscriberStore, recipients: Sequence[Recipient]
 ) -> DryRunReport:
     """Build and check every message a real run would send now; send and record nothing."""
-    variants = check_variants(prepared, recipients)
-    ledger = SendLedger(store.db)
+    variants = check_variants(prepared, recipients, store.clock)
+    ledger = SendLedger(store.db, clock=store.clock)
     record = ledger.issue(prepared.issue_key)
     if record is not None and record.frozen_at is not None:
         by_id = {r.subscriber_id: r for r in recipients}
@@ -402,10 +406,11 @@ def dry_run(
     else:
         todo = [(r, None) for r in recipients]
     factory = MessageFactory()
+    date = format_date(store.clock.now())
     size = 0
     for r, mid in todo:
         msg = prepared.variants.message(r, issue_key=prepared.issue_key, message_id=mid)
-        size += len(factory.render(msg))
+        size += len(factory.render(msg, date=date))
     return DryRunReport(
         prepared.issue_key,
         prepared.subject,

@@ -21,7 +21,6 @@ Tokens are signed per purpose (``newsletter.audience.tokens``) and carry only th
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from newsletter.edition.archive import default_archive_dir
 from newsletter.edition.render import render_template
 from newsletter.errors import DeliveryError, SubscriberError, TokenError, WebhookError
 from newsletter.send.confirmation import ConfirmationSender
+from newsletter.util.clock import SYSTEM_CLOCK
 
 SECURITY_HEADERS = {
     # Tokens live in URLs: never leak them through the Referer header.
@@ -95,7 +95,7 @@ class RateLimiter:
 
     limit: int
     window: float = 3600.0
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float] = SYSTEM_CLOCK.monotonic
     _events: dict[str, deque[float]] = field(default_factory=dict)
 
     def allow(self, key: str) -> bool:
@@ -344,6 +344,7 @@ async def _webhook(store: SubscriberStore, secret: str | None, request: Request)
             body,
             headers=dict(request.headers),
             secret=secret,
+            now=store.clock.now(),
             token=request.query_params.get("token"),
         )
     except WebhookError as exc:
@@ -375,7 +376,8 @@ def create_app(
         signer=signer,
         sender=sender,
         options=options or PreferenceOptions.from_rules(load_rules(config.data.rules_dir)),
-        limiter=limiter or RateLimiter(config.web.subscribe_rate_per_hour),
+        limiter=limiter
+        or RateLimiter(config.web.subscribe_rate_per_hour, clock=store.clock.monotonic),
     )
 
     archive_dir = default_archive_dir(config)

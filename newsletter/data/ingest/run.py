@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -29,13 +29,13 @@ from newsletter.data.ingest.report import FileSummary, IngestReport, build_repor
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.snapshots import (
     SNAPSHOT_SCHEMA,
-    atomic_write_text,
     rejects_path,
     report_path,
     write_parquet_atomic,
     write_snapshot,
 )
 from newsletter.errors import IngestError, first_line
+from newsletter.util.files import atomic_write_text
 
 #: Rows normalized per batch: bounds peak memory on large exports.
 CHUNK_ROWS = 125_000
@@ -101,9 +101,11 @@ def ingest(
     source: str | None = None,
     mapping: Mapping[str, str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
-    now: datetime | None = None,
+    now: datetime,
 ) -> IngestResult:
-    """Read and normalize ``paths`` into one week's snapshot, rejects and report."""
+    """Read and normalize ``paths`` into one week's snapshot, rejects and report.
+
+    ``now`` is the report's ``generated_at`` (the caller's clock)."""
     raw, files = read_inputs(paths, fmt, mapping or {}, source)
     keep, rejects = split_rejects(raw)
     try:
@@ -113,7 +115,7 @@ def ingest(
     kept = dedupe(normalized)
     report = build_report(
         week=week,
-        generated_at=now or datetime.now(UTC),
+        generated_at=now,
         rules_version=rules.version,
         default_category=rules.categories.default,
         files=files,

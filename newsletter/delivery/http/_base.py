@@ -41,7 +41,7 @@ class HttpCall:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def retry_after_seconds(headers: httpx.Headers, now: dt.datetime | None = None) -> float | None:
+def retry_after_seconds(headers: httpx.Headers, now: dt.datetime) -> float | None:
     """Seconds to wait from ``Retry-After`` (delta or HTTP date) or ``ratelimit-reset``."""
     raw = headers.get("retry-after") or headers.get("ratelimit-reset")
     if not raw:
@@ -54,7 +54,6 @@ def retry_after_seconds(headers: httpx.Headers, now: dt.datetime | None = None) 
         when = parsedate_to_datetime(raw)
     except (TypeError, ValueError):
         return None
-    now = now or dt.datetime.now(dt.UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -150,7 +149,7 @@ class HttpSender(Sender[HttpCall, httpx.Response]):
             raise CallFailed(
                 SendStatus.RETRYABLE,
                 f"HTTP {code}: {short_body(resp)}",
-                retry_after=retry_after_seconds(resp.headers),
+                retry_after=retry_after_seconds(resp.headers, self.clock.now()),
             )
         if code in (401, 403):
             raise ProviderError(

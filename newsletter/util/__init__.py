@@ -1,0 +1,1 @@
+"""Foundation helpers shared by every layer: the clock, atomic files, weeks."""

@@ -1,0 +1,36 @@
+"""Weeks: the one definition of "the Monday of a week" and of an issue's key.
+
+Every week in the project (snapshot names, issue keys, the scheduled week) is the ISO week,
+named by its Monday.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from newsletter.errors import UsageError
+
+
+def monday_of(day: date) -> date:
+    """The Monday that starts ``day``'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_of(instant: datetime, zone: ZoneInfo) -> date:
+    """The Monday of the week that contains ``instant`` in ``zone`` (an aware datetime)."""
+    return monday_of(instant.astimezone(zone).date())
+
+
+def parse_week(text: str) -> date:
+    """Parse ``YYYY-MM-DD`` (any day; returns its week's Monday)."""
+    try:
+        return monday_of(date.fromisoformat(text.strip()))
+    except ValueError:
+        raise UsageError(f"week {text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def iso_week_key(week: date) -> str:
+    """The issue key of a week, e.g. ``2026-W48``."""
+    y, w, _ = week.isocalendar()
+    return f"{y}-W{w:02d}"
