@@ -113,8 +113,8 @@ def source(tmp_path: Path) -> Path:
     cli, cfg = _cli(tmp_path, "source")
     with open_store(load_config(cfg)) as db:
         store = SubscriberStore(db, clock=FixedClock(NOW))
-        a = store.add("active@example.com", name="Ann", preferences=Preferences(
-            categories=("Data Scientist",), metros=("Seattle", "Austin"), seniority=("senior",)))  # fmt: skip
+        picks = Preferences(("Data Scientist",), ("Seattle", "Austin"), ("senior",))
+        a = store.add("active@example.com", name="Ann", preferences=picks)
         p = store.add("paused@example.com", name="Pau")
         store.set_preferences(p.id, Preferences(metros=("Boston",)), paused=True)
         for who in ("left", "bounced", "complained", "pending", "web"):
@@ -132,7 +132,9 @@ def source(tmp_path: Path) -> Path:
                 )
             )
             conn.execute(
-                sa.text("UPDATE subscribers SET status = 'active' WHERE email_key = 'web@example.com'")
+                sa.text(
+                    "UPDATE subscribers SET status = 'active' WHERE email_key = 'web@example.com'"
+                )
             )
         assert a.status == "active"
     export = tmp_path / "list.csv"

@@ -87,12 +87,12 @@ def test_an_active_reader_gets_a_notice_and_a_new_one_a_confirmation(
         for a in ("new@example.com", "active@example.com", "bounced@example.com"):
             assert c.post("/subscribe", data={"email": a, "consent": "yes"}).status_code == 200
         c.get("/subscribe")
-    [confirm] = mail_to(config, "new@example.com")
-    [notice] = mail_to(config, "active@example.com")
+    [confirm] = mail_to(c, "new@example.com")
+    [notice] = mail_to(c, "active@example.com")
     assert "/confirm/" in confirm.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "already" in str(notice["Subject"]).lower()
     assert "/confirm/" not in notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert mail_to(config, "bounced@example.com") == []
+    assert mail_to(c, "bounced@example.com") == []
     for msg in (confirm, notice):
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert "/unsubscribe/" in str(msg["List-Unsubscribe"])
@@ -105,7 +105,9 @@ HEADERS = ("referrer-policy", "x-content-type-options", "content-security-policy
 
 def _secure(r: httpx.Response) -> None:
     for h in HEADERS:
-        assert h in r.headers, f"{r.request.method} {r.request.url.path} ({r.status_code}) lacks {h}"
+        assert h in r.headers, (
+            f"{r.request.method} {r.request.url.path} ({r.status_code}) lacks {h}"
+        )
     assert r.headers["referrer-policy"] == "no-referrer"
     assert r.headers["x-content-type-options"] == "nosniff"
     csp = r.headers["content-security-policy"]
@@ -131,7 +133,7 @@ def test_every_page_carries_the_security_headers(
     # a server error page too (a database that cannot be opened)
     broken = SubscriberStore(Database(sa.create_engine(f"sqlite:///{tmp_path}/no/such/dir.db")))
     with site(config, broken, serve_app) as c:
-        err = c.get(f"/preferences/{SIGNER.sign('preferences', 1)}")
+        err = c.get(f"/preferences/{SIGNER.sign('preferences', 1, 'key')}")
         responses.append(err)
     assert err.status_code == 500
     for r in responses:
@@ -144,7 +146,9 @@ def test_invalid_utf8_in_a_form_is_refused_not_replaced(
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     with site(config, store, serve_app) as c:
         bad_name = c.post(
-            "/subscribe", content=b"email=u8%40example.com&name=Ren%C3%28e&consent=yes", headers=form
+            "/subscribe",
+            content=b"email=u8%40example.com&name=Ren%C3%28e&consent=yes",
+            headers=form,
         )
         raw_bytes = c.post(
             "/subscribe", content=b"email=u9@example.com&name=Ren\xe9e&consent=yes", headers=form

@@ -69,7 +69,7 @@ def test_list_formats_and_bad_input(cli: Callable[..., str]) -> None:
         ("a@example.com", "Ann", "active")
     ]
     csv_out = cli("list", "--format", "csv").splitlines()
-    assert csv_out[0].startswith("email,name,status")
+    assert csv_out[0].startswith('"email","name","status"')
     assert len(csv_out) == 3
     assert "a@example.com" in cli("list")
     assert "not a valid email address" in cli("add", "nope@", code=1)

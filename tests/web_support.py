@@ -15,10 +15,20 @@ import httpx
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config
-from newsletter.send.confirmation import confirmation_sender
+from newsletter.delivery import get_sender
+from newsletter.send.confirmation import SignupMailer
 from newsletter.web.app import RateLimiter, create_app
 
 SIGNER = TokenSigner(DEV_SECRET_KEY)
+
+
+class Site(httpx.Client):
+    """A client of the served app, with the app's sign-up mailer (to wait for its emails)."""
+
+    def __init__(self, base_url: str, config: Config, mailer: SignupMailer) -> None:
+        super().__init__(base_url=base_url, timeout=30)
+        self.config = config
+        self.mailer = mailer
 
 
 def site(
@@ -28,23 +38,27 @@ def site(
     *,
     webhook_secret: str | None = None,
     limit: int = 1000,
-) -> httpx.Client:
-    """An httpx client on the app served by uvicorn, mailing through the configured provider."""
+) -> Site:
+    """A client of the app served by uvicorn, mailing through the configured provider."""
+    mailer = SignupMailer(config, SIGNER, get_sender(config))
     app = create_app(
         config,
         store,
         SIGNER,
-        confirmation_sender(config, SIGNER),
+        mailer,
         limiter=RateLimiter(limit=limit),
         webhook_secret=webhook_secret,
     )
-    return httpx.Client(base_url=serve_app(app), timeout=30)
+    return Site(serve_app(app), config, mailer)
 
 
-def mail_to(config: Config, address: str) -> list[EmailMessage]:
-    """Every message in the outbox addressed to ``address`` (oldest first)."""
+def mail_to(site: Site, address: str) -> list[EmailMessage]:
+    """Every message in the outbox addressed to ``address`` (oldest first), once the
+    site's mailer has handled everything queued so far."""
+    site.mailer.join()
     found = []
-    for path in sorted(config.delivery.outbox_dir.rglob("*.eml"), key=lambda p: p.stat().st_mtime):
+    outbox = site.config.delivery.outbox_dir
+    for path in sorted(outbox.rglob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         if address.lower() in str(msg["To"]).lower():

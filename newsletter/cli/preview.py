@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from newsletter.audience.subscribers import SubscriberStore, link_url, recipient_of
+from newsletter.audience.subscribers import SubscriberStore, recipient_of, signed_url
 from newsletter.audience.tokens import TokenSigner
 from newsletter.cli._app import config_of, console, err_console, week_option
 from newsletter.cli.signals_table import signals_tables
@@ -123,8 +123,8 @@ def _recipient(
         found = Recipient(
             subscriber_id=0,
             email=email,
-            unsubscribe_url=link_url(base, signer, "unsubscribe", 0),
-            preferences_url=link_url(base, signer, "preferences", 0),
+            unsubscribe_url=signed_url(base, signer, "unsubscribe", 0, "preview"),
+            preferences_url=signed_url(base, signer, "preferences", 0, "preview"),
         )
     prefs = found.preferences
     return replace(

@@ -298,7 +298,9 @@ def serve_cmd(
 ) -> None:
     """Serve the sign-up, confirm, unsubscribe and preferences pages.
 
-    Links are signed with NEWSLETTER_SECRET_KEY, which must be set.
+    Links are signed with NEWSLETTER_SECRET_KEY, which must be set; NEWSLETTER_WEBHOOK_SECRET
+    turns on the provider webhooks. Every secret (the provider's too) is read once, here,
+    before the server listens. Put TLS and a reverse proxy in front (see the README).
 
     Example: [bold]NEWSLETTER_SECRET_KEY=... newsletter serve --host 127.0.0.1 --port 8000[/]
     """
@@ -306,25 +308,37 @@ def serve_cmd(
 
     from newsletter.audience.tokens import TokenSigner
     from newsletter.config import secret
-    from newsletter.send.confirmation import confirmation_sender
+    from newsletter.delivery import get_sender
+    from newsletter.send.confirmation import SignupMailer
     from newsletter.web.app import create_app
+    from newsletter.web.logs import uvicorn_log_config
 
     config = config_of(ctx)
-    signer = TokenSigner(secret("secret_key", "to sign confirmation and unsubscribe links"))
+    clock = clock_of(ctx)
+    signer = TokenSigner(
+        secret("secret_key", "to sign confirmation and unsubscribe links"), clock=clock
+    )
+    webhook_secret = _optional_webhook_secret()
+    sender = get_sender(config, clock=clock)  # the provider's credentials are read now
     with open_store(config) as db:
-        web_app = create_app(
-            config,
-            SubscriberStore(db, clock=clock_of(ctx)),
-            signer,
-            confirmation_sender(config, signer),
-            webhook_secret=_optional_webhook_secret(),
-        )
-        uvicorn.run(
-            web_app,
-            host=host or config.web.host,
-            port=port if port is not None else config.web.port,
-            log_level="info",
-        )
+        mailer = SignupMailer(config, signer, sender)
+        try:
+            web_app = create_app(
+                config,
+                SubscriberStore(db, clock=clock),
+                signer,
+                mailer,
+                webhook_secret=webhook_secret,
+            )
+            uvicorn.run(
+                web_app,
+                host=host or config.web.host,
+                port=port if port is not None else config.web.port,
+                log_level="info",
+                log_config=uvicorn_log_config(),
+            )
+        finally:
+            mailer.close()
 
 
 def _optional_webhook_secret() -> str | None:

@@ -10,6 +10,9 @@ just before each batch, and records every provider call's outcome in the ledger 
 the call returns (one message per call for SMTP and the file outbox), so a kill loses at
 most the outcome of the calls in flight. A :class:`~newsletter.errors.ProviderError`
 (bad credentials, suspended account) stops the run after recording what happened so far.
+One recipient whose message cannot be built (an address or name that would break a header,
+stored before the sanitiser existed) is recorded as failed with the reason, never retried,
+and the send goes on for everyone else.
 :func:`run_week` is the whole weekly job, idempotent: a quick no-op once the issue is sent.
 """
 
@@ -19,7 +22,7 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -36,7 +39,7 @@ from newsletter.delivery.message import format_date
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.edition.compliance import check_content, check_outgoing
 from newsletter.edition.issue import compile_issue, preview_recipient
-from newsletter.errors import DeliveryError, NewsletterError, ProviderError
+from newsletter.errors import DeliveryError, NewsletterError, ProviderError, first_line
 from newsletter.models import Recipient
 from newsletter.send.guards import check_scheduled_snapshot
 from newsletter.send.ledger import LedgerCounts, SendLedger, SendRow
@@ -84,10 +87,19 @@ def check_variants(prepared: PreparedIssue, recipients: Sequence[Recipient], clo
     for r in [preview_recipient(config), *recipients]:
         if r.preferences in seen:
             continue
+        try:  # one recipient's bad data must not stop everyone: try the next of this variant
+            msg = prepared.variants.message(r, issue_key=prepared.issue_key)
+        except ValueError:
+            continue
         seen.add(r.preferences)
         check_content(prepared.variants.content(r.preferences), config)
-        msg = prepared.variants.message(r, issue_key=prepared.issue_key)
         check_outgoing(msg, config, render)
+    for prefs in {r.preferences for r in recipients} - seen:  # nobody of it could be built
+        stand_in = replace(preview_recipient(config), preferences=prefs)
+        check_content(prepared.variants.content(prefs), config)
+        check_outgoing(
+            prepared.variants.message(stand_in, issue_key=prepared.issue_key), config, render
+        )
     return len({r.preferences for r in recipients})
 
 
@@ -166,8 +178,27 @@ class _Run:
 
 def _short(reason: str) -> str:
     """A reason grouped for the summary (per-address details dropped)."""
+    if reason.startswith(UNBUILT):
+        return ": ".join(reason.split(": ")[:2])[:70]
     head = reason.split(":", 1)[0] if reason.startswith("invalid address") else reason
     return head[:70]
+
+
+#: The reason of a recipient whose message could not be built.
+UNBUILT = "message not built"
+
+
+def recipient_message(
+    prepared: PreparedIssue, recipient: Recipient, message_id: str | None = None
+) -> OutgoingMessage | str:
+    """The recipient's message, or the reason it cannot be built (a value that would break
+    a header): a per-recipient failure, never one that stops the send."""
+    try:
+        return prepared.variants.message(
+            recipient, issue_key=prepared.issue_key, message_id=message_id
+        )
+    except ValueError as exc:
+        return f"{UNBUILT}: {first_line(exc)}"
 
 
 def send_issue(
@@ -305,13 +336,27 @@ def _send_rows(run: _Run, sender: Sender[Any, Any], batch: list[SendRow]) -> Non
     run.ledger.skip(key, gone, "no longer subscribed when its batch went out")
     run.skipped(len(gone))
     run.progress(len(gone))
-    messages: list[OutgoingMessage] = [
-        run.prepared.variants.message(
-            run.recipients[r.subscriber_id], issue_key=key, message_id=r.message_id
-        )
-        for r in batch
-        if r.subscriber_id not in gone
-    ]
+    messages: list[OutgoingMessage] = []
+    unbuilt: list[SendResult] = []
+    for r in batch:
+        if r.subscriber_id in gone:
+            continue
+        built = recipient_message(run.prepared, run.recipients[r.subscriber_id], r.message_id)
+        if isinstance(built, str):
+            unbuilt.append(
+                SendResult(
+                    message_id=r.message_id,
+                    subscriber_id=r.subscriber_id,
+                    email=r.email,
+                    status=SendStatus.PERMANENT,
+                    reason=built,
+                    attempts=0,
+                )
+            )
+        else:
+            messages.append(built)
+    if unbuilt:  # recorded failed with the reason; not a bounce, so the address stays listed
+        _record(run, sender, unbuilt, bounce=False)
     # One provider call at a time, recorded as soon as it returns (smallest kill window).
     per_call = 1 if isinstance(sender, MimeSender) else sender.batch_size
     for chunk in chunked(messages, per_call):
@@ -325,12 +370,14 @@ def _send_rows(run: _Run, sender: Sender[Any, Any], batch: list[SendRow]) -> Non
         _record(run, sender, results)
 
 
-def _record(run: _Run, sender: Sender[Any, Any], results: list[SendResult]) -> None:
+def _record(
+    run: _Run, sender: Sender[Any, Any], results: list[SendResult], *, bounce: bool = True
+) -> None:
     run.ledger.record(run.prepared.issue_key, sender.name, results)
     run.tally(results)
     run.progress(len(results))
     for r in results:
-        if r.status is SendStatus.PERMANENT:
+        if bounce and r.status is SendStatus.PERMANENT:
             run.store.mark_bounced(r.email, f"{run.prepared.issue_key}: {r.reason}")
 
 
@@ -387,6 +434,8 @@ class DryRunReport:
     variants: int
     total_bytes: int
     issue_status: str | None
+    #: Recipients whose message could not be built, by reason (a real run records them failed).
+    unbuilt: Counter[str] = field(default_factory=Counter)
 
 
 def dry_run(
@@ -408,16 +457,21 @@ def dry_run(
     factory = MessageFactory()
     date = format_date(store.clock.now())
     size = 0
+    unbuilt: Counter[str] = Counter()
     for r, mid in todo:
-        msg = prepared.variants.message(r, issue_key=prepared.issue_key, message_id=mid)
+        msg = recipient_message(prepared, r, mid)
+        if isinstance(msg, str):
+            unbuilt[_short(msg)] += 1
+            continue
         size += len(factory.render(msg, date=date))
     return DryRunReport(
         prepared.issue_key,
         prepared.subject,
-        len(todo),
+        len(todo) - sum(unbuilt.values()),
         variants,
         size,
         record.status if record else None,
+        unbuilt,
     )
 
 
