@@ -116,7 +116,9 @@ def serve_app() -> Iterator[Callable[[Any], str]]:
     running: list[tuple[uvicorn.Server, threading.Thread]] = []
 
     def _serve(asgi_app: Any) -> str:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP: asyncio turns Nagle off only on sockets that say TCP; without it
+        # every response body waits ~40 ms for the delayed ACK of its headers
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         server = uvicorn.Server(
