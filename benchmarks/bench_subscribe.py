@@ -39,7 +39,7 @@ from newsletter.delivery import get_sender
 from newsletter.send.confirmation import SignupMailer
 from newsletter.store import open_database
 from newsletter.util.clock import SYSTEM_CLOCK, FixedClock
-from newsletter.web.app import create_app
+from newsletter.web.app import SUBSCRIBE_ANSWER_SECONDS, create_app
 from tests.delivery_support import Handler, free_port, smtp_server
 
 STATES = ("new", "pending-recent", "pending-old", "active", "unsubscribed", "bounced",
@@ -116,7 +116,7 @@ def _run(label: str, config: Config, n: int) -> None:
     random.Random(11).shuffle(order)
     with open_database(config.database.url) as db:
         signer = TokenSigner(DEV_SECRET_KEY)
-        mailer = SignupMailer(config, signer, get_sender(config))
+        mailer = SignupMailer(config, signer, get_sender(config), hold=SUBSCRIBE_ANSWER_SECONDS)
         app = create_app(config, SubscriberStore(db), signer, mailer)
         server, thread, base = _serve(app)
         # the client runs in its own process, so its timings do not include the server's

@@ -310,7 +310,7 @@ def serve_cmd(
     from newsletter.config import secret
     from newsletter.delivery import get_sender
     from newsletter.send.confirmation import SignupMailer
-    from newsletter.web.app import create_app
+    from newsletter.web.app import SUBSCRIBE_ANSWER_SECONDS, create_app
     from newsletter.web.logs import uvicorn_log_config
 
     config = config_of(ctx)
@@ -321,7 +321,7 @@ def serve_cmd(
     webhook_secret = _optional_webhook_secret()
     sender = get_sender(config, clock=clock)  # the provider's credentials are read now
     with open_store(config) as db:
-        mailer = SignupMailer(config, signer, sender)
+        mailer = SignupMailer(config, signer, sender, hold=SUBSCRIBE_ANSWER_SECONDS, clock=clock)
         try:
             web_app = create_app(
                 config,

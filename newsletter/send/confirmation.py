@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from newsletter.delivery.compose import compose
 from newsletter.delivery.models import IssueContent, OutgoingMessage, SendStatus, merge_tag
 from newsletter.edition.render import render_template
 from newsletter.models import Recipient
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +93,16 @@ def signup_message(
 class _Job:
     kind: SignupMailKind
     subscriber: Subscriber
+    #: The mailer's monotonic time before which the job is not started.
+    not_before: float = 0.0
 
 
 class SignupMailer:
     """A queue of sign-up emails and the one thread that sends them (lazily started).
 
-    ``sender`` is used only from that thread and closed by :meth:`close`.
+    ``sender`` is used only from that thread and closed by :meth:`close`. ``hold`` delays
+    each job that long after it was queued, so building and sending an email never
+    overlaps the answer of the request that queued it (and cannot time-mark that answer).
     """
 
     def __init__(
@@ -106,10 +112,14 @@ class SignupMailer:
         sender: Sender[Any, Any],
         *,
         max_queued: int = MAX_QUEUED,
+        hold: float = 0.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.config = config
         self.signer = signer
         self.sender = sender
+        self.hold = hold
+        self.clock = clock
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max_queued)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -120,7 +130,7 @@ class SignupMailer:
         """Queue one email; never blocks. False (and logged) when the queue is full."""
         self._start()
         try:
-            self._queue.put_nowait(_Job(kind, subscriber))
+            self._queue.put_nowait(_Job(kind, subscriber, self.clock.monotonic() + self.hold))
         except queue.Full:
             self.counts["dropped"] += 1
             log.error("sign-up email for subscriber %d dropped: the queue is full", subscriber.id)
@@ -152,6 +162,9 @@ class SignupMailer:
             try:
                 if job is None:
                     return
+                wait = job.not_before - self.clock.monotonic()
+                if wait > 0:
+                    time.sleep(min(wait, self.hold))
                 self._send(job)
             finally:
                 self._queue.task_done()
