@@ -22,6 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from newsletter.errors import ConfigError, SecretMissingError
+from newsletter.models import SourceKind
 
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -119,6 +120,10 @@ class DataSettings(_Frozen):
     state_dir: Path = Path("state")
     rules_dir: Path = Path("rules")
     max_snapshot_age_days: int = Field(default=8, ge=0)
+    #: A ``new`` feed's posting counts as open this many days after the week it was seen in.
+    open_window_days: int = Field(default=30, ge=1, le=366)
+    #: Kind of each source by name (``stock`` when not listed); see newsletter.models.SourceKind.
+    source_kinds: dict[str, SourceKind] = Field(default_factory=dict)
 
 
 class IngestSettings(_Frozen):

@@ -14,6 +14,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
+from newsletter.models import SourceKind
 
 
 class FileSummary(BaseModel):
@@ -57,6 +58,9 @@ class IngestReport(BaseModel):
     skills_source: dict[str, int]
     categories: dict[str, int]
     currencies: dict[str, int]
+    #: Kinds declared for this run's sources (``--kind`` or ``[data.source_kinds]``); the
+    #: signals read them (newsletter.data.pipeline.source_kinds). Empty: nothing declared.
+    source_kinds: dict[str, SourceKind] = {}
 
     @property
     def balanced(self) -> bool:

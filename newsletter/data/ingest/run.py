@@ -35,6 +35,7 @@ from newsletter.data.snapshots import (
     write_snapshot,
 )
 from newsletter.errors import IngestError, first_line
+from newsletter.models import SourceKind
 from newsletter.util.files import atomic_write_text
 
 #: Rows normalized per batch: bounds peak memory on large exports.
@@ -102,10 +103,14 @@ def ingest(
     mapping: Mapping[str, str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
     now: datetime,
+    kind: SourceKind | None = None,
+    declared_kinds: Mapping[str, SourceKind] | None = None,
 ) -> IngestResult:
     """Read and normalize ``paths`` into one week's snapshot, rejects and report.
 
-    ``now`` is the report's ``generated_at`` (the caller's clock)."""
+    ``now`` is the report's ``generated_at`` (the caller's clock). ``kind`` declares every
+    source of this run a ``stock`` or a ``new`` feed; otherwise ``declared_kinds`` (the
+    config's) are recorded for the sources they name."""
     raw, files = read_inputs(paths, fmt, mapping or {}, source)
     keep, rejects = split_rejects(raw)
     try:
@@ -126,6 +131,11 @@ def ingest(
     )
     if not report.balanced:  # pragma: no cover - a bug, never bad input
         raise AssertionError(f"ingest lost rows: {report.model_dump_json()}")
+    declared = declared_kinds or {}
+    names = sorted({f.source for f in files} | set(report.sources))
+    kinds = {s: kind or declared[s] for s in names if kind or s in declared}
+    if kinds:
+        report = report.model_copy(update={"source_kinds": kinds})
     return IngestResult(
         snapshot=kept.select(list(SNAPSHOT_SCHEMA)),
         rejects=rejects,
