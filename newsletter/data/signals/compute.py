@@ -50,13 +50,7 @@ from newsletter.data.signals.models import (
     Totals,
     TrendPoint,
 )
-from newsletter.data.signals.stats import (
-    Z95,
-    quasi_poisson_dispersion,
-    rate_ratio,
-    t_quantile,
-    wilson,
-)
+from newsletter.data.signals.stats import new_rate_ratio, wilson
 from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.models import SourceKind
 
@@ -191,12 +185,8 @@ def _earlier_new(sizes: pl.DataFrame | None, n_weeks: int) -> list[int]:
 
 
 def _new_rate_ratio(n_new: int, earlier_all: list[int], suppressed: list[str]) -> dict[str, Any]:
-    """``new`` against the mean of up to 4 earlier weeks, with a quasi-Poisson CI.
-
-    The dispersion comes from every loaded earlier week (up to 11); the CI uses the t quantile
-    with K - 1 degrees of freedom, since φ is estimated from K weeks (docs/signals.md).
-    """
-    earlier = earlier_all[:4]
+    """Totals fields of the new-postings rate ratio (:func:`stats.new_rate_ratio`)."""
+    earlier = earlier_all[:SKILL_BASELINE_WEEKS]
     out: dict[str, Any] = {
         "new_avg_4w": sum(earlier) / len(earlier) if earlier else None,
         "new_avg_weeks": len(earlier),
@@ -210,31 +200,27 @@ def _new_rate_ratio(n_new: int, earlier_all: list[int], suppressed: list[str]) -
             f"(both must be >= {PCT_CHANGE_MIN_BASE})"
         )
         return out
-    k = len(earlier_all)
-    dispersion = quasi_poisson_dispersion(earlier_all) if k >= RR_MIN_DISPERSION_WEEKS else None
-    rr = rate_ratio(
+    call = new_rate_ratio(
         n_new,
-        sum(earlier),
-        len(earlier),
-        z=t_quantile(0.975, k - 1) if dispersion is not None else Z95,
-        dispersion=dispersion or 1.0,
+        earlier_all,
+        baseline_weeks=SKILL_BASELINE_WEEKS,
+        min_weeks=RR_MIN_DISPERSION_WEEKS,
     )
-    if rr is None:  # pragma: no cover - counts are >= 20 here
+    if call is None:  # pragma: no cover - counts are >= 20 here
         return out
-    out["new_rate_ratio"] = rr.estimate
-    if dispersion is None:
+    out["new_rate_ratio"] = call.estimate
+    if call.interval is None:
         suppressed.append(
             f"totals.new_rr_ci_low/high: needs new postings of {RR_MIN_DISPERSION_WEEKS} "
-            f"earlier weeks to estimate their week-to-week variation (have {k})"
+            f"earlier weeks to estimate their week-to-week variation (have {call.weeks})"
         )
-    else:
-        out |= {
-            "new_rr_ci_low": rr.low,
-            "new_rr_ci_high": rr.high,
-            "new_rr_dispersion": dispersion,
-            "new_rr_dispersion_weeks": k,
-        }
-    return out
+        return out
+    return out | {
+        "new_rr_ci_low": call.interval.low,
+        "new_rr_ci_high": call.interval.high,
+        "new_rr_dispersion": call.dispersion,
+        "new_rr_dispersion_weeks": call.weeks,
+    }
 
 
 def _totals(
