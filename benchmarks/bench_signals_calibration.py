@@ -64,7 +64,7 @@ rows: list[tuple[str, str, str]] = []
 
 def record(what: str, sizes: str, figure: str) -> None:
     rows.append((what, sizes, figure))
-    print(f"  {what:<62} {figure:>22}   ({sizes})", flush=True)
+    print(f"  {what:<90} {figure:>22}   ({sizes})", flush=True)
 
 
 def pct(x: float, digits: int = 1) -> str:
@@ -77,11 +77,12 @@ def part_a() -> None:
     for n in (50, 200, 1000):
         before = median_ci_coverage(n, reps, seed=n, corrected=False)
         now = median_ci_coverage(n, reps, seed=n)
-        record(f"$5k-rounded, n = {n:,}: raw -> tie-corrected", f"{reps:,} samples",
+        record(f"median CI coverage, $5k-rounded, n = {n:,}: raw -> tie-corrected", f"{reps:,} samples",
                f"{before:.3f} -> {now:.3f}")  # fmt: skip
     for unit, label in ((10_000.0, "$10k-rounded"), (0.0, "unrounded")):
         now = median_ci_coverage(1000, reps // 2, seed=7, unit=unit)
-        record(f"{label}, n = 1,000: tie-corrected", f"{reps // 2:,} samples", f"{now:.3f}")
+        record(f"median CI coverage, {label}, n = 1,000: tie-corrected", f"{reps // 2:,} samples",
+               f"{now:.3f}")  # fmt: skip
 
 
 def part_b() -> None:
@@ -90,7 +91,7 @@ def part_b() -> None:
     for n in (200, 1000):
         before = pay_shift_false_flags(n, reps, seed=n + 1, corrected=False)
         now = pay_shift_false_flags(n, reps, seed=n + 1)
-        record(f"n = {n:,} per side: raw -> tie-corrected", f"{reps:,} pairs",
+        record(f"false pay-shift flags, n = {n:,} per side: raw -> tie-corrected", f"{reps:,} pairs",
                f"{pct(before)} -> {pct(now)}")  # fmt: skip
 
 
@@ -99,15 +100,18 @@ def part_c() -> None:
     reps = 5000 if QUICK else 20000
     for mean in (500, 3000):
         poisson = rate_ratio_false_calls(mean, 4, reps, seed=mean, quasi=False)
-        record(f"{mean:,}/week, 5% volume CV, Poisson CI (before)", f"{reps:,} weeks",
+        record(f"rate ratio false up/down, {mean:,}/week, 5% volume CV, Poisson CI (before)",
+               f"{reps:,} weeks",
                pct(poisson))  # fmt: skip
         for k in (3, 4, 8, 11):
             quasi = rate_ratio_false_calls(mean, k, reps, seed=mean + k)
-            record(f"{mean:,}/week, 5% volume CV, quasi-Poisson, {k} earlier weeks",
+            record(f"rate ratio false up/down, {mean:,}/week, 5% volume CV, quasi-Poisson, "
+                   f"{k} earlier weeks",
                    f"{reps:,} weeks", pct(quasi))  # fmt: skip
     for cv in (0.0, 0.10):
         quasi = rate_ratio_false_calls(3000, 11, reps, seed=11, cv=cv)
-        record(f"3,000/week, {cv:.0%} volume CV, quasi-Poisson, 11 earlier weeks",
+        record(f"rate ratio false up/down, 3,000/week, {cv:.0%} volume CV, quasi-Poisson, "
+               "11 earlier weeks",
                f"{reps:,} weeks", pct(quasi))  # fmt: skip
 
 
