@@ -77,8 +77,8 @@ def part_a() -> None:
     for n in (50, 200, 1000):
         before = median_ci_coverage(n, reps, seed=n, corrected=False)
         now = median_ci_coverage(n, reps, seed=n)
-        record(f"median CI coverage, $5k-rounded, n = {n:,}: raw -> tie-corrected", f"{reps:,} samples",
-               f"{before:.3f} -> {now:.3f}")  # fmt: skip
+        record(f"median CI coverage, $5k-rounded, n = {n:,}: raw -> tie-corrected",
+               f"{reps:,} samples", f"{before:.3f} -> {now:.3f}")  # fmt: skip
     for unit, label in ((10_000.0, "$10k-rounded"), (0.0, "unrounded")):
         now = median_ci_coverage(1000, reps // 2, seed=7, unit=unit)
         record(f"median CI coverage, {label}, n = 1,000: tie-corrected", f"{reps // 2:,} samples",
@@ -91,8 +91,8 @@ def part_b() -> None:
     for n in (200, 1000):
         before = pay_shift_false_flags(n, reps, seed=n + 1, corrected=False)
         now = pay_shift_false_flags(n, reps, seed=n + 1)
-        record(f"false pay-shift flags, n = {n:,} per side: raw -> tie-corrected", f"{reps:,} pairs",
-               f"{pct(before)} -> {pct(now)}")  # fmt: skip
+        record(f"false pay-shift flags, n = {n:,} per side: raw -> tie-corrected",
+               f"{reps:,} pairs", f"{pct(before)} -> {pct(now)}")  # fmt: skip
 
 
 def part_c() -> None:
