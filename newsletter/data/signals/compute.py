@@ -277,7 +277,6 @@ class _Sides:
     before: pl.LazyFrame
     weeks_now: int
     weeks_before: int
-    excluded: int = 0
 
 
 def _flow_stage(
@@ -440,7 +439,8 @@ def compute_signals(
     p.add(
         "sources", gr.group_plan(stock[0], stock_prev, stock[1], stock[2], "source", with_pay=False)
     )
-    p.add("drop_companies", co.company_plan(stock[0], stock_prev, stock[1], stock[2]))
+    if feeds:  # else the companies table serves the warnings too
+        p.add("drop_companies", co.company_plan(stock[0], stock_prev, stock[1], stock[2]))
     both = [cur, prev] if prev is not None else [cur]
     p.add("source_names", pl.concat([f.select("source") for f in both]).unique())
     p.add("skills", sk.stock_counts_plan(cur))
@@ -467,7 +467,7 @@ def compute_signals(
     n_new, n_rem = int(flows.get("new") or 0), len(r["removed"])
     warnings = (
         hl.drop_warnings(r["sources"], "source_drop", "Source")
-        + hl.drop_warnings(r["drop_companies"], "company_drop", "Company")
+        + hl.drop_warnings(r.get("drop_companies", r["companies"]), "company_drop", "Company")
         + hl.returned_warning(int(flows.get("returned") or 0), n_new, n_rem, n_open, n_prev)
     )
     totals = _totals(

@@ -92,12 +92,12 @@ def untied(frame: pl.LazyFrame, by: Sequence[str] = ()) -> pl.LazyFrame:
     """USD pay as column ``pay`` (with the ``by`` columns), repeated values spread out.
 
     Pay posted in round numbers ties at the median and at the Bonett–Price order statistics,
-    which makes the interval too short and the median move in steps ($5k-rounded pay: CI
-    coverage 0.82 at n = 200). A value that occurs f >= 2 times in a group stands for f
-    postings whose pay lies in its rounding step; the step reaches halfway to the nearest other
-    repeated value on each side (the grid the rounding used), at most TIE_MAX_HALF_STEP of the
-    value, and the f copies are placed at the midpoints of f equal parts of it (deterministic,
-    no jitter). Values that occur once are kept, so pay without ties is unchanged.
+    which makes the interval too short and the median move in steps (docs/signals.md,
+    Calibration). A value that occurs f >= 2 times in a group stands for f postings whose pay
+    lies in its rounding step; the step reaches halfway to the nearest other repeated value on
+    each side (the grid the rounding used), at most TIE_MAX_HALF_STEP of the value, and the f
+    copies are placed at the midpoints of f equal parts of it (deterministic, no jitter).
+    Values that occur once are kept, so pay without ties is unchanged.
     """
     keys = list(by)
     v, f = pl.col(UNTIED), pl.col("f")
