@@ -77,6 +77,21 @@ def test_a_shorter_window_ages_postings_out_sooner(tmp_path: Path, make_snapshot
     assert s.totals.removed_aged_out == 80
 
 
+def test_a_feed_posting_seen_again_after_ageing_out_raises_no_returned_warning(
+    tmp_path: Path, make_snapshots: Make
+) -> None:
+    weeks = _weeks()
+    first = [r for r in weeks[MONDAYS[0]] if r["source"] == "feed"]
+    weeks[MONDAYS[7]] = weeks[MONDAYS[7]] + first[:25]  # delivered again, 7 weeks later
+    snaps = make_snapshots(weeks)
+    s = build_signals(_config(tmp_path, source_kinds={"feed": "new"}), None, snaps)
+    assert s.totals.returned == 25
+    assert s.data_health.warnings == []
+    # the same as a stock source: a gap that came back, flagged
+    stock = build_signals(_config(tmp_path), None, snaps)
+    assert "returned" in [w.kind for w in stock.data_health.warnings]
+
+
 def test_the_same_files_as_stock_warn_as_today(tmp_path: Path, make_snapshots: Make) -> None:
     snaps = make_snapshots(_weeks())
     s = build_signals(_config(tmp_path), None, snaps)

@@ -172,7 +172,7 @@ def _flows(
         .unique()
     )
     older = f1["older"].lazy() if "older" in f1 else None
-    flagged = diff.flag_reposts(new.select(diff.ID, diff.FP), fps, older)
+    flagged = diff.flag_reposts(new.select(diff.ID, diff.FP, "source"), fps, older)
     return _Flows(weeks, hist, new, rem, arrivals, flagged)
 
 
@@ -428,6 +428,9 @@ def compute_signals(
             pl.col("returned").sum().alias("returned"),
         ),
     )
+    # A feed's posting seen again after ageing out is no sign of a scrape gap: no warning.
+    returned_stock = hl.of_kind(fl.flagged, feeds, feed=False).select(pl.col("returned").sum())
+    p.add("returned_stock", returned_stock)
     p.add("removed", rem.select("source", "company"))
     p.add("aged_out", hl.of_kind(rem, feeds, feed=True).select(pl.len()))
     for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN), ("metro", None)):
@@ -468,7 +471,7 @@ def compute_signals(
     warnings = (
         hl.drop_warnings(r["sources"], "source_drop", "Source")
         + hl.drop_warnings(r.get("drop_companies", r["companies"]), "company_drop", "Company")
-        + hl.returned_warning(int(flows.get("returned") or 0), n_new, n_rem, n_open, n_prev)
+        + hl.returned_warning(int(r["returned_stock"].item() or 0), n_new, n_rem, n_open, n_prev)
     )
     totals = _totals(
         hist=hist,
