@@ -19,6 +19,7 @@ from newsletter.data.ingest.columns import RAW_COLUMNS
 from newsletter.data.ingest.formats import Format, read
 from newsletter.data.ingest.normalize import (
     DIAGNOSTIC_COLUMNS,
+    Prepared,
     clean,
     dedupe,
     normalize,
@@ -40,6 +41,8 @@ from newsletter.util.files import atomic_write_text
 #: Rows normalized per batch: bounds peak memory on large exports.
 CHUNK_ROWS = 125_000
 PARALLEL_CHUNKS = 2
+#: Raw files (bytes on disk, often gzip) read and normalized together.
+GROUP_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,32 +59,65 @@ class Written:
     report: Path
 
 
+@dataclass(frozen=True)
+class Input:
+    """One raw file and how to read it. ``newsletter ingest`` gives every file the same
+    options; ``newsletter collect`` gives each board's responses their own."""
+
+    path: Path
+    format: Format = Format.auto
+    #: The source of its postings (the prefix of their ids); default the format's name.
+    source: str | None = None
+    #: A display name that replaces the company of every row (a board's employer).
+    company: str | None = None
+    #: The job board's name, for adapters whose response does not carry it.
+    board: str | None = None
+
+
 def read_inputs(
-    paths: Sequence[Path], fmt: Format, mapping: Mapping[str, str], source: str | None
+    inputs: Sequence[Input], mapping: Mapping[str, str]
 ) -> tuple[pl.DataFrame, list[FileSummary]]:
     """Every file through its adapter, stacked into one raw frame with ``source`` filled."""
-    if not paths:
-        raise IngestError("no input files given")
     frames: list[pl.DataFrame] = []
     files: list[FileSummary] = []
-    for path in paths:
-        frame, used = read(path, fmt, mapping)
-        name = source or used.value
+    for one in inputs:
+        frame, used = read(one.path, one.format, mapping, board=one.board)
+        name = one.source or used.value
         frame = frame.with_columns(
             source=pl.coalesce(pl.col("source").str.strip_chars().replace("", None), pl.lit(name))
         )
+        if one.company:
+            frame = frame.with_columns(company=pl.lit(one.company, dtype=pl.String))
         frames.append(frame.select(RAW_COLUMNS))
-        files.append(FileSummary(path=str(path), format=used.value, source=name, rows=frame.height))
+        files.append(
+            FileSummary(path=str(one.path), format=used.value, source=name, rows=frame.height)
+        )
     return pl.concat(frames, how="vertical"), files
 
 
+def _groups(inputs: Sequence[Input], group_bytes: int) -> list[list[Input]]:
+    """Consecutive inputs of at most ``group_bytes`` on disk together (at least one each)."""
+    groups: list[list[Input]] = []
+    size = 0
+    for one in inputs:
+        try:
+            n = one.path.stat().st_size
+        except OSError:  # read() says why, in one line
+            n = 0
+        if not groups or size + n > group_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append(one)
+        size += n
+    return groups
+
+
 def _normalize_in_chunks(
-    raw: pl.DataFrame, keep: pl.Series, rules: Rules, chunk_rows: int
+    raw: pl.DataFrame, keep: pl.Series, prepared: Prepared, chunk_rows: int
 ) -> pl.DataFrame:
     """Normalize the kept rows of ``raw`` chunk by chunk (slices are views, so the raw
     frame is never copied whole; two chunks at a time keep both cores busy, as polars
     releases the GIL)."""
-    prepared = prepare(rules)
 
     def one(start: int) -> pl.DataFrame:
         chunk = raw.slice(start, chunk_rows).filter(keep.slice(start, chunk_rows))
@@ -93,7 +129,7 @@ def _normalize_in_chunks(
 
 
 def ingest(
-    paths: Sequence[Path],
+    paths: Sequence[Path | Input],
     week: date,
     rules: Rules,
     *,
@@ -101,17 +137,34 @@ def ingest(
     source: str | None = None,
     mapping: Mapping[str, str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    group_bytes: int = GROUP_BYTES,
     now: datetime,
 ) -> IngestResult:
     """Read and normalize ``paths`` into one week's snapshot, rejects and report.
 
-    ``now`` is the report's ``generated_at`` (the caller's clock)."""
-    raw, files = read_inputs(paths, fmt, mapping or {}, source)
-    keep, rejects = split_rejects(raw)
-    try:
-        normalized = _normalize_in_chunks(raw, keep, rules, chunk_rows)
-    except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
-        raise IngestError(f"could not normalize the input: {first_line(exc)}") from None
+    Plain paths are read with ``fmt`` and ``source``; an :class:`Input` carries its own.
+    Files are read and normalized in groups of about ``group_bytes`` on disk, so only one
+    group's raw text (descriptions) is in memory at a time; the result is the same as one
+    pass. ``now`` is the report's ``generated_at`` (the caller's clock)."""
+    inputs = [p if isinstance(p, Input) else Input(p, fmt, source) for p in paths]
+    if not inputs:
+        raise IngestError("no input files given")
+    prepared = prepare(rules)
+    parts: list[pl.DataFrame] = []
+    rejected: list[pl.DataFrame] = []
+    files: list[FileSummary] = []
+    for group in _groups(inputs, group_bytes):
+        raw, read_files = read_inputs(group, mapping or {})
+        keep, rejects = split_rejects(raw)
+        try:
+            parts.append(_normalize_in_chunks(raw, keep, prepared, chunk_rows))
+        except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
+            raise IngestError(f"could not normalize the input: {first_line(exc)}") from None
+        rejected.append(rejects)
+        files += read_files
+        del raw, keep
+    normalized = pl.concat(parts, how="vertical")
+    rejects = pl.concat(rejected, how="vertical")
     kept = dedupe(normalized)
     report = build_report(
         week=week,
@@ -148,4 +201,12 @@ def write(result: IngestResult, directory: Path, week: date) -> Written:
     return Written(snapshot=snap, rejects=rejects, report=report)
 
 
-__all__ = ["CHUNK_ROWS", "DIAGNOSTIC_COLUMNS", "IngestResult", "Written", "ingest", "write"]
+__all__ = [
+    "CHUNK_ROWS",
+    "DIAGNOSTIC_COLUMNS",
+    "IngestResult",
+    "Input",
+    "Written",
+    "ingest",
+    "write",
+]
