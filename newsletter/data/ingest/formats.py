@@ -107,15 +107,20 @@ def detect(path: Path) -> Format:
 
 
 def read(
-    path: Path, fmt: Format, mapping: Mapping[str, str], *, board: str | None = None
+    path: Path,
+    fmt: Format,
+    mapping: Mapping[str, str],
+    *,
+    board: str | None = None,
+    data: object = None,
 ) -> tuple[pl.DataFrame, Format]:
     """Read one file into a raw frame with its adapter; returns the frame and the format used.
 
-    ``board`` is the job board's name where the response does not carry it (Workable)."""
+    ``board`` is the job board's name where the response does not carry it (Workable);
+    ``data`` is the file's JSON when the caller has parsed it already (a JSON format)."""
     if not path.is_file():
         why = "is a folder, not a file" if path.is_dir() else "no such file"
         raise IngestError(f"cannot read {path}: {why}")
-    data: object = None
     if fmt is Format.auto:
         fmt, data = _detect(path)
     if fmt in _JSON_FORMATS and data is None:
