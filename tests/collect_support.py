@@ -204,7 +204,7 @@ class FakeBoards:
         self.boards[(kind, board)] = jobs
         self.faults[(kind, board)] = list(faults)
 
-    async def _fault(self, kind: str, board: str) -> Response | None:
+    async def _fault(self, kind: str, board: str, request: Request) -> Response | None:
         queue = self.faults.get((kind, board))
         if not queue:
             return None
@@ -216,8 +216,11 @@ class FakeBoards:
             return Response("unavailable", 503)
         if name == "garbage":
             return Response("<html>maintenance</html>", 200, media_type="application/json")
-        if name == "slow":
-            await asyncio.sleep(float(arg or "1"))
+        if name == "slow":  # answers after the wait, unless the client hung up first
+            for _ in range(int(float(arg or "1") / 0.05)):
+                await asyncio.sleep(0.05)
+                if await request.is_disconnected():
+                    return Response("", 499)
             return None
         if name == "truncate":
             return _Truncated()
@@ -228,7 +231,7 @@ class FakeBoards:
         self.log.append(
             (kind, board, dict(request.query_params), request.headers.get("user-agent", ""))
         )
-        fault = await self._fault(kind, board)
+        fault = await self._fault(kind, board, request)
         if fault is not None:
             return fault
         jobs = self.boards.get((kind, board))
