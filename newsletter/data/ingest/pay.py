@@ -80,12 +80,13 @@ _RANGE_RE = _NUM + r"[^\d%]{0,14}?(?:-|to|and)\s*[^\d\s%]{0,4}\s*" + _NUM
 #: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
 _CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR)"
 _SYM = r"(?:[$£€]|[A-Z]{1,2}\$)"
-#: An amount worth reading in running text: thousands separators, or a k.
-_AMT = r"\d{2,3}(?:,\d{3})+(?:\.\d{2})?|\d{2,3}(?:\.\d)?\s?[kK]\b"
-_RATE = r"\d{2,3}(?:\.\d{2})?"
+#: An amount worth reading in running text: thousands separators, or a k. (ASCII digits and
+#: word boundaries keep the pattern on the regex engine's fast path.)
+_AMT = r"[0-9]{2,3}(?:,[0-9]{3})+(?:\.[0-9]{2})?|[0-9]{2,3}(?:\.[0-9])?\s?[kK](?-u:\b)"
+_RATE = r"[0-9]{2,3}(?:\.[0-9]{2})?"
 _DASH = r"\s*(?:-|–|—|to)\s*"
 _PER = r"\s*(?:/|per|an|a)\s*"
-_PERIOD_SUFFIX = r"(?:" + _PER + r"(?:year|yr|annum|annually|month|mo|week|day|hour|hr)\b)?"
+_PERIOD_SUFFIX = r"(?:" + _PER + r"(?:year|yr|annum|annually|month|mo|week|day|hour|hr)(?-u:\b))?"
 #: A pay range stated in running text (a description, or several in one salary field):
 #: ``$150,000 - $190,000``, ``$196,000 — $278,100 USD``, ``150k-180k USD``,
 #: ``USD 150,000 - 180,000``, ``$90/hr - $120/hr``, ``$45-$70 USD per hour``.
@@ -93,17 +94,16 @@ DESCRIPTION_PAY_RE = (
     r"("
     + _SYM + r"\s?(?:" + _AMT + r")" + _DASH + r"(?:" + _CODE + r"\s*)?" + _SYM + r"?\s?(?:"
     + _AMT + r")(?:\s*" + _CODE + r")?" + _PERIOD_SUFFIX
-    + r"|(?:" + _AMT + r")" + _DASH + r"(?:" + _AMT + r")\s*" + _CODE + r"\b" + _PERIOD_SUFFIX
+    + r"|(?:" + _AMT + r")" + _DASH + r"(?:" + _AMT + r")\s*" + _CODE + r"(?-u:\b)" + _PERIOD_SUFFIX
     + r"|" + _CODE + r"\s?(?:" + _AMT + r")" + _DASH + r"(?:" + _CODE + r"\s?)?(?:" + _AMT + r")"
     + _PERIOD_SUFFIX
-    + r"|" + _SYM + r"\s?" + _RATE + r"(?:\s*" + _CODE + r")?(?:" + _PER + r"(?:hour|hr)\b)?"
-    + _DASH + _SYM + r"?\s?" + _RATE + r"(?:\s*" + _CODE + r")?" + _PER + r"(?:hour|hr)\b"
-    + r"|" + _RATE + _DASH + _RATE + r"\s*" + _CODE + _PER + r"(?:hour|hr)\b"
+    + r"|" + _SYM + r"\s?" + _RATE + r"(?:\s*" + _CODE + r")?(?:" + _PER + r"(?:hour|hr)(?-u:\b))?"
+    + _DASH + _SYM + r"?\s?" + _RATE + r"(?:\s*" + _CODE + r")?" + _PER + r"(?:hour|hr)(?-u:\b)"
+    + r"|" + _RATE + _DASH + _RATE + r"\s*" + _CODE + _PER + r"(?:hour|hr)(?-u:\b)"
     + r")"
 )  # fmt: skip
-#: A stated range with up to 60 characters before it on its line: its label (a place, a
-#: role, "OTE"), read by the per-location rule.
-LABELLED_PAY_RE = r"([^\n]{0,60}?)" + DESCRIPTION_PAY_RE
+#: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
+LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
 _OTE_RE = r"\bote\b|on[- ]target"
 
@@ -283,6 +283,14 @@ def _city(location: pl.Expr) -> pl.Expr:
     return pl.when(city.str.len_chars() >= 3).then(city)
 
 
+_SCRATCH = ("salary", "_ranges", "_row", "_m_min", "_m_max", "_m_mid", "_m_currency")
+
+
+def _range_source() -> pl.Expr:
+    """Where stated ranges are looked for: the salary text, else the description."""
+    return pl.coalesce(pl.col("salary"), pl.col("description"))
+
+
 def _per_location(with_text: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
     """Pay of rows that state several ranges (``_ranges``), by the per-location rule:
 
@@ -294,14 +302,14 @@ def _per_location(with_text: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame
 
     Returns ``_row`` with the chosen pay columns; rows with fewer than two ranges are absent.
     """
+    before = pl.col("_text").str.split(pl.col("_pay_text")).list.first()
     pieces = (
         with_text.filter(pl.col("_ranges").list.len() >= 2)
-        .select("_row", "location", "_ranges")
+        .select("_row", "location", "_ranges", _text=_range_source())
         .explode("_ranges")
-        .with_columns(_parts=pl.col("_ranges").str.extract_groups(LABELLED_PAY_RE))
+        .rename({"_ranges": "_pay_text"})
         .with_columns(
-            _label=pl.col("_parts").struct.field("1").str.to_lowercase(),
-            _pay_text=pl.col("_parts").struct.field("2"),
+            _label=before.str.split("\n").list.last().str.tail(LABEL_CHARS).str.to_lowercase(),
             _city=_city(pl.col("location")),
         )
         .with_columns(
@@ -362,19 +370,12 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
     with_text = (
         lf.with_columns(salary=salary)
         .with_columns(
-            _ranges=pl.when(no_structured).then(
-                pl.coalesce(pl.col("salary"), pl.col("description")).str.extract_all(
-                    LABELLED_PAY_RE
-                )
-            )
+            _ranges=pl.when(no_structured).then(_range_source().str.extract_all(DESCRIPTION_PAY_RE))
         )
-        .with_columns(
-            _pay_text=pl.coalesce(
-                pl.col("salary"),
-                pl.col("_ranges").list.first().str.extract(DESCRIPTION_PAY_RE, 1),
-            )
-        )
+        .with_columns(_pay_text=pl.coalesce(pl.col("salary"), pl.col("_ranges").list.first()))
         .with_row_index("_row")
+        .collect()  # read three times below: extract the ranges once
+        .lazy()
     )
     distinct = _parse_distinct(with_text.select(PAY_INPUTS).unique())
     several = _per_location(with_text, distinct)
@@ -391,6 +392,6 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
             _currency=pl.when(pick).then("_m_currency").otherwise("_currency"),
             pay_status=pl.when(pick).then(pl.lit("ok")).otherwise("pay_status"),
         )
-        .drop(*PAY_INPUTS, "salary", "_ranges", "_row", "_m_min", "_m_max", "_m_mid", "_m_currency")
+        .drop(*PAY_INPUTS, *_SCRATCH)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
     )

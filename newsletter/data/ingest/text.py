@@ -22,6 +22,9 @@ _DROPPED = ["script", "style", "noscript", "template", "iframe", "object", "svg"
 #: Greenhouse escapes its HTML (``&lt;p&gt;``), sometimes twice: parse until nothing changes,
 #: at most this many times.
 MAX_HTML_ROUNDS = 4
+#: Characters that UTF-8 read as Windows-1252 starts with (``â€™``, ``Ã©``, ``Â ``): only
+#: text holding one goes through ftfy (a gate, not a repair).
+_MOJIBAKE_RE = re.compile("[\u00c2\u00c3\u00e2]")
 
 
 def _parse_text(markup: str) -> str:
@@ -57,7 +60,9 @@ def html_to_text(markup: str) -> str:
         if parsed == text:
             break
         text = parsed
-    return _tidy(ftfy.fix_encoding(text))
+    if _MOJIBAKE_RE.search(text):
+        text = ftfy.fix_encoding(text)
+    return _tidy(text)
 
 
 def _plain_batch(values: pl.Series) -> pl.Series:
