@@ -13,9 +13,33 @@ from selectolax.lexbor import LexborHTMLParser
 MARKUP_PATTERN = r"<[A-Za-z/!]|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
 _MARKUP_RE = re.compile(MARKUP_PATTERN)
 #: Elements that end a line of text.
-_BLOCKS = (
-    "p,div,br,li,ul,ol,h1,h2,h3,h4,h5,h6,tr,table,section,article,header,footer,"
-    "blockquote,pre,hr,dt,dd,dl"
+_BLOCKS = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "hr",
+        "dt",
+        "dd",
+        "dl",
+    ]
 )
 #: Elements whose content is never text for a reader (and is never run: nothing is).
 _DROPPED = ["script", "style", "noscript", "template", "iframe", "object", "svg", "head"]
@@ -30,9 +54,12 @@ _MOJIBAKE_RE = re.compile("[\u00c2\u00c3\u00e2]")
 def _parse_text(markup: str) -> str:
     tree = LexborHTMLParser(markup)
     tree.strip_tags(_DROPPED)
-    for node in tree.css(_BLOCKS):
-        node.insert_after("\n")
-    return tree.text(separator="") if tree.root is not None else ""
+    if tree.root is None:
+        return ""
+    for node in tree.root.traverse():  # one walk (a CSS selector list is several)
+        if node.tag in _BLOCKS:
+            node.insert_after("\n")
+    return tree.text(separator="")
 
 
 def _tidy(text: str) -> str:
