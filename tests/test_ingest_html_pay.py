@@ -131,3 +131,18 @@ def test_real_hacker_news_pay_strings(shared_real: Path, ingest_rules: Rules) ->
     assert pay["json:46860563"] == (150_000, 250_000, "USD")
     assert pay["json:46859670"] == (125_000, 225_000, "USD")  # "$125-225k USD"
     assert pay["json:46857494"] == (115_000, 272_000, "USD")  # "$115k-$272k USD"
+
+
+def test_reading_in_groups_changes_nothing(ingest_rules: Rules) -> None:
+    """Files are read and normalized in groups (bounded memory); one group or one file per
+    group give the same snapshot, rejects and counts."""
+    data = Path(__file__).parent / "data"
+    files = [
+        data / "greenhouse_jobs.json",
+        data / "lever_postings.json",
+        data / "golden_titles.csv",
+    ]
+    one = ingest(files, date(2026, 11, 23), ingest_rules, now=NOW)
+    each = ingest(files, date(2026, 11, 23), ingest_rules, now=NOW, group_bytes=1)
+    assert each.snapshot.equals(one.snapshot) and each.rejects.equals(one.rejects)
+    assert each.report == one.report

@@ -14,33 +14,9 @@ MARKUP_PATTERN = r"<[A-Za-z/!]|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-
 _MARKUP_RE = re.compile(MARKUP_PATTERN)
 #: Elements that end a line of text.
 _BLOCKS = frozenset(
-    [
-        "p",
-        "div",
-        "br",
-        "li",
-        "ul",
-        "ol",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "tr",
-        "table",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "blockquote",
-        "pre",
-        "hr",
-        "dt",
-        "dd",
-        "dl",
-    ]
-)
+    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+     "section", "article", "header", "footer", "blockquote", "pre", "hr", "dt", "dd", "dl"}
+)  # fmt: skip
 #: Elements whose content is never text for a reader (and is never run: nothing is).
 _DROPPED = ["script", "style", "noscript", "template", "iframe", "object", "svg", "head"]
 #: Greenhouse escapes its HTML (``&lt;p&gt;``), sometimes twice: parse until nothing changes,
