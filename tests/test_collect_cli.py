@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,17 @@ ats = "lever"
 board = "widget"
 company = "Widget Co"
 """
+
+
+@pytest.fixture(autouse=True)
+def wide_console() -> Iterator[None]:
+    """Tables on one line each, whatever the terminal (or none, under xdist)."""
+    from newsletter.cli._app import console
+
+    old = console._width
+    console.width = 200
+    yield
+    console._width = old
 
 
 @pytest.fixture
