@@ -74,6 +74,12 @@ def board_token(url: str | None) -> str | None:
     return next((g for g in m.groups() if g), None) if m else None
 
 
+def places(values: Iterable[str | None]) -> str | None:
+    """Several locations as one text: distinct non-empty ones joined by ``"; "``."""
+    kept = [v for v in values if v]
+    return "; ".join(dict.fromkeys(kept)) if kept else None
+
+
 def text_list(value: object) -> list[str] | None:
     if not isinstance(value, list):
         return None

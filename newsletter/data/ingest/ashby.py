@@ -15,7 +15,15 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.data.ingest._records import Record, board_token, build, dig, number, text
+from newsletter.data.ingest._records import (
+    Record,
+    board_token,
+    build,
+    dig,
+    number,
+    places,
+    text,
+)
 from newsletter.data.ingest.pay import pay_lines
 from newsletter.errors import IngestError
 
@@ -72,12 +80,9 @@ def _pay(rec: Record) -> Record:
 
 
 def _location(rec: Record) -> str | None:
-    places = [text(rec.get("location"))]
     extra = rec.get("secondaryLocations")
-    for loc in extra if isinstance(extra, list) else []:
-        places.append(text(dig(loc, "location")))
-    kept = [p for p in places if p]
-    return "; ".join(dict.fromkeys(kept)) if kept else None
+    more = [text(dig(loc, "location")) for loc in extra] if isinstance(extra, list) else []
+    return places([text(rec.get("location")), *more])
 
 
 def _work_mode(rec: Record) -> str | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.data.ingest._records import Record, build, dig, text
+from newsletter.data.ingest._records import Record, build, dig, places, text
 from newsletter.errors import IngestError
 
 JOB_URL = "https://apply.workable.com/{account}/j/{shortcode}/"
@@ -36,12 +36,9 @@ def _place(loc: object) -> str | None:
 
 
 def _location(rec: Record) -> str | None:
-    places = [_place(rec.get("location"))]
-    more = rec.get("locations")
-    for loc in more if isinstance(more, list) else []:
-        places.append(_place(loc))
-    kept = [p for p in places if p]
-    return "; ".join(dict.fromkeys(kept)) if kept else None
+    extra = rec.get("locations")
+    more = [_place(loc) for loc in extra] if isinstance(extra, list) else []
+    return places([_place(rec.get("location")), *more])
 
 
 def _work_mode(rec: Record) -> str | None:
