@@ -21,6 +21,7 @@ from newsletter.data.collect import Source, check_sources, collect, replay
 from newsletter.data.collect.manifest import read_manifest
 from newsletter.data.pipeline import build_signals
 from newsletter.data.snapshots import raw_path, read_snapshot, snapshot_path
+from newsletter.edition.issue import render_issue
 from newsletter.errors import CollectError
 from newsletter.util.clock import FixedClock
 from tests.collect_support import (
@@ -295,6 +296,8 @@ def test_a_failed_board_is_carried_then_expires(cfg: Config, boards: FakeBoards)
     assert signals.totals.removed == 0 and signals.totals.new == 0  # not a market move
     (warning,) = [w for w in signals.data_health.warnings if w.kind == "source_stale"]
     assert warning.name == "lever:widget" and "Widget Co" in warning.message
+    note = " ".join(render_issue(signals, cfg).text.split())  # the email's data-health note
+    assert "Source lever:widget (Widget Co) could not be fetched this week (HTTP 503)" in note
     # a third week still failing: beyond carry_forward_weeks = 1, no longer carried
     boards.faults[("lever", "widget")] = ["503"] * 3
     sleep = FakeSleep(FixedClock(NOW + timedelta(14)))
