@@ -169,23 +169,26 @@ class Fetcher:
     async def _once(self, request: Request, dest: Path) -> bytes:
         assert self._client is not None, "use the Fetcher as an async context manager"
         host = self._hosts[urlsplit(request.url).netloc]
-        s = self.settings
-        async with host.slots, self._all:
-            await self._turn(host)
-            try:
-                async with asyncio.timeout(s.total_timeout_seconds):
-                    return await self._stream(request, dest)
-            except TimeoutError:
-                raise FetchFailed(
-                    f"no complete answer within {s.total_timeout_seconds:g} s", retryable=True
-                ) from None
-            except httpx.TimeoutException as exc:
-                raise FetchFailed(f"timed out ({type(exc).__name__})", retryable=True) from None
-            except httpx.TransportError as exc:
-                raise FetchFailed(
-                    f"connection failed ({type(exc).__name__}: {first_line(exc)[:120]})",
-                    retryable=True,
-                ) from None
+        async with host.slots:
+            await self._turn(host)  # before taking a slot of the whole crawl: waiting for
+            async with self._all:  # one host's rate never holds up the other hosts
+                return await self._attempt(request, dest)
+
+    async def _attempt(self, request: Request, dest: Path) -> bytes:
+        """One request, its transport failures mapped to FetchFailed."""
+        limit = self.settings.total_timeout_seconds
+        try:
+            async with asyncio.timeout(limit):
+                return await self._stream(request, dest)
+        except TimeoutError:
+            raise FetchFailed(f"no complete answer within {limit:g} s", retryable=True) from None
+        except httpx.TimeoutException as exc:
+            raise FetchFailed(f"timed out ({type(exc).__name__})", retryable=True) from None
+        except httpx.TransportError as exc:
+            raise FetchFailed(
+                f"connection failed ({type(exc).__name__}: {first_line(exc)[:120]})",
+                retryable=True,
+            ) from None
 
     async def _stream(self, request: Request, dest: Path) -> bytes:
         assert self._client is not None

@@ -142,8 +142,8 @@ async def _fetch_board(
                 _rows, source, api, folder / name, body, config.ingest.columns
             )
             pages, jobs, size = pages + 1, jobs + n, size + len(body)
-            del body
             request = api.next(source.board, base, request, data, n) if api.json_pages else None
+            del body, data  # nothing of a page is held while the next one waits its turn
     except Exception as exc:  # one bad board never stops the others
         for name in files:
             (folder / name).unlink(missing_ok=True)
