@@ -472,6 +472,7 @@ def compute_signals(
         hl.drop_warnings(r["sources"], "source_drop", "Source")
         + hl.drop_warnings(r.get("drop_companies", r["companies"]), "company_drop", "Company")
         + hl.returned_warning(int(r["returned_stock"].item() or 0), n_new, n_rem, n_open, n_prev)
+        + hl.collect_warnings(ingest_report)
     )
     totals = _totals(
         hist=hist,
