@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+#: How a source delivers postings: ``stock`` (each snapshot is its whole open stock; the
+#: default) or ``new`` (a feed of the postings first seen that week, such as search-engine
+#: exports or monthly hiring threads; its open stock is what was seen within
+#: ``[data] open_window_days``). Declared in ``[data.source_kinds]`` or by ``ingest --kind``.
+SourceKind = Literal["stock", "new"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("stock", "new")
 
 
 @dataclass(frozen=True, slots=True)

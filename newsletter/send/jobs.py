@@ -46,6 +46,32 @@ def run_week_once(
         return run_week(config, store, recipients, stop=stop, **send_options)
 
 
+def collect_scheduled(config_path: str | None = None) -> None:
+    """The scheduler's collection job: the coming issue's week from every configured board.
+
+    Raises (the listener logs it) when no board answered; failed boards are logged."""
+    from newsletter.data.collect import collect, sources_configured
+    from newsletter.send.schedule import collect_week
+
+    config = load_config(config_path)
+    if not sources_configured(config):
+        log.info("no sources in %s: nothing to collect", config.collect.sources)
+        return
+    week = collect_week(SYSTEM_CLOCK.now(), config.schedule)
+    done = collect(config, week, clock=SYSTEM_CLOCK)
+    r = done.report
+    log.info(
+        "collected %s: %d postings kept, %d carried, %d rejected, from %d boards",
+        week,
+        r.kept,
+        r.carried,
+        r.rejected,
+        len(done.boards),
+    )
+    for w in r.source_warnings:
+        log.warning("%s", w.message)
+
+
 def run_scheduled(config_path: str | None = None) -> None:
     """The scheduler's weekly job: run-week with the config at ``config_path``.
 

@@ -30,8 +30,10 @@ from typing import Any
 from newsletter.audience.subscribers import SubscriberStore, recipient_of
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config, secret
+from newsletter.data.collect import Collected, collect, sources_configured
 from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
+from newsletter.data.snapshots import snapshot_path
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
 from newsletter.delivery._mime import MimeSender
 from newsletter.delivery.base import Sender, chunked
@@ -385,6 +387,14 @@ def _record(
 # The weekly job
 
 
+def collect_if_missing(config: Config, week: date, clock: Clock) -> Collected | None:
+    """Collect ``week`` first when its snapshot is missing and the sources file lists boards
+    (collect -> ingest -> signals -> render -> send); None when there was nothing to do."""
+    if snapshot_path(config.data.snapshots_dir, week).exists() or not sources_configured(config):
+        return None
+    return collect(config, week, clock=clock)
+
+
 def run_week(
     config: Config,
     store: SubscriberStore,
@@ -392,7 +402,8 @@ def run_week(
     **send_options: Any,
 ) -> SendReport:
     """The whole weekly job once: a quick no-op if this week's issue is already sent,
-    else guards → signals → render → compliance → send (resuming a half-done send).
+    else collect (when the week's snapshot is missing and sources are configured) → guards →
+    signals → render → compliance → send (resuming a half-done send).
     "Now" is the store's clock.
     """
     now = store.clock.now()
@@ -400,6 +411,7 @@ def run_week(
     ledger = SendLedger(store.db, clock=store.clock)
     if done := already_sent(config, ledger, iso_week_key(week)):
         return done
+    collect_if_missing(config, week, store.clock)
     scheduled_week(config, now)
     prepared = prepare_issue(config, week)
     return send_issue(config, prepared, store, recipients(), ledger=ledger, **send_options)

@@ -13,12 +13,13 @@ it with rules kept as data (:mod:`~newsletter.data.ingest.rules`);
 from newsletter.data.ingest.formats import Format
 from newsletter.data.ingest.report import IngestReport
 from newsletter.data.ingest.rules import Rules, load_rules
-from newsletter.data.ingest.run import IngestResult, Written, ingest, write
+from newsletter.data.ingest.run import IngestResult, Input, Written, ingest, write
 
 __all__ = [
     "Format",
     "IngestReport",
     "IngestResult",
+    "Input",
     "Rules",
     "Written",
     "ingest",
