@@ -19,18 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import random
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import httpx
-import uvicorn
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.audience.tokens import TokenSigner
@@ -41,6 +37,7 @@ from newsletter.store import open_database
 from newsletter.util.clock import SYSTEM_CLOCK, FixedClock
 from newsletter.web.app import SUBSCRIBE_ANSWER_SECONDS, create_app
 from tests.delivery_support import Handler, free_port, smtp_server
+from tests.http_support import start_uvicorn
 
 STATES = ("new", "pending-recent", "pending-old", "active", "unsubscribed", "bounced",
           "suppressed-only")  # fmt: skip
@@ -80,22 +77,6 @@ def _seed(url: str, n: int) -> dict[str, list[str]]:
     return out
 
 
-def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
-    # IPPROTO_TCP, as uvicorn's own sockets: asyncio turns Nagle off only on sockets that
-    # say TCP, and without that every body waits ~40 ms for the delayed ACK of its headers
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="error", lifespan="off", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:  # the server starting, not a timing
-        time.sleep(0.01)
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 def _client(base: str, order: list[tuple[str, str]]) -> list[tuple[str, float, tuple[int, int]]]:
     """POST each (state, address) in turn; (state, milliseconds, (status, body length))."""
     out = []
@@ -118,7 +99,7 @@ def _run(label: str, config: Config, n: int) -> None:
         signer = TokenSigner(DEV_SECRET_KEY)
         mailer = SignupMailer(config, signer, get_sender(config), hold=SUBSCRIBE_ANSWER_SECONDS)
         app = create_app(config, SubscriberStore(db), signer, mailer)
-        server, thread, base = _serve(app)
+        server, thread, base = start_uvicorn(app, log_level="error")
         # the client runs in its own process, so its timings do not include the server's
         # threads (the background mailer) holding this process's GIL
         with multiprocessing.get_context("spawn").Pool(1) as pool:

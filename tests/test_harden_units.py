@@ -8,7 +8,6 @@ import base64
 import email
 import email.policy
 import re
-import subprocess
 import unicodedata
 from pathlib import Path
 
@@ -172,19 +171,6 @@ def test_each_record_is_parsed_on_its_own() -> None:
 
 
 # ---- sign-up emails ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    d = tmp_path_factory.mktemp("dkim")
-    key = d / "dkim.pem"
-    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
-    pub = subprocess.run(
-        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(pub)
 
 
 def test_signup_emails_are_built_like_every_message_and_dkim_signed(
