@@ -176,7 +176,8 @@ class SignupMailer:
             [result] = self.sender.send_batch([msg])
         except Exception as exc:  # a background thread must outlive any one email
             self.counts["failed"] += 1
-            log.error("%s email for subscriber %d not sent: %s", job.kind, sid, _plain(exc))
+            reason = _plain(exc).replace(job.subscriber.email, "<address>")
+            log.error("%s email for subscriber %d not sent: %s", job.kind, sid, reason)
             return
         if result.status is SendStatus.SENT:
             self.counts["sent"] += 1
