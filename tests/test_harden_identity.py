@@ -92,7 +92,9 @@ def _seed_0002(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "0002")
-        t = "2026-11-01 10:00:00"
+        # UTC, as the store writes it (SQLite: naive text; PostgreSQL: an explicit offset,
+        # not the server's time zone)
+        t = "2026-11-01 10:00:00" + ("" if conn.dialect.name == "sqlite" else "+00:00")
         for i, (mail, status, name) in enumerate(
             [("a@example.com", "active", "Ann"), ("b@example.com", "unsubscribed", "Bo"),
              ("c@example.com", "pending", None), ("d@example.com", "active", "Di")], start=1

@@ -477,9 +477,9 @@ class SubscriberStore:
             conn.execute(
                 sa.update(subscribers).where(subscribers.c.id == existing.id).values(values)
             )
-            mail: Literal["confirm", "notice"] = (
-                "notice" if outcome == "already-active" else ("confirm")
-            )
+            mail: Literal["confirm", "notice"] = "confirm"
+            if outcome == "already-active":
+                mail = "notice"
             return SignupResult(outcome, mail, self._by_id(conn, existing.id))
 
     def open_signup(self, claim: TokenClaim) -> Subscriber | None:
