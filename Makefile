@@ -38,11 +38,15 @@ test: lint typecheck pytest
 # The suite once more on a shifted wall clock (Debian's faketime: SHIFT ahead, in TZ), which
 # proves that no test depends on today's date or the machine's time zone. The monotonic
 # clock stays real; .ci/faketime/ works around libfaketime's sleep bug and keeps Chromium
-# off the preload. `.ci/run` runs it after `make test`.
+# off the preload. `.ci/run` runs it after `make test`. The same run also has NEWSLETTER_*
+# variables exported as a user's shell might (a config path, a secret key): the suite must not
+# see them (tests/conftest.py clears them for every test).
 SHIFT ?= +3 years
 SHIFT_TZ ?= Pacific/Auckland
 pytest-shifted: $(STAMP)
 	PATH="$(CURDIR)/.ci/faketime/bin:$$PATH" PYTHONPATH="$(CURDIR)/.ci/faketime" TZ=$(SHIFT_TZ) \
+	  NEWSLETTER_CONFIG=/nonexistent/config.toml NEWSLETTER_SECRET_KEY=from-the-shell \
+	  NEWSLETTER_SMTP_PASSWORD=from-the-shell NEWSLETTER_WEBHOOK_SECRET=from-the-shell \
 	  FAKETIME_DONT_FAKE_MONOTONIC=1 faketime '$(SHIFT)' $(BIN)/pytest -n auto -q
 
 bench: $(STAMP)
