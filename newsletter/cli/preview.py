@@ -15,7 +15,8 @@ from newsletter.audience.tokens import TokenSigner
 from newsletter.cli._app import config_of, console, err_console, week_option
 from newsletter.cli.signals_table import signals_tables
 from newsletter.config import Config, secret
-from newsletter.data.pipeline import build_signals, preview
+from newsletter.data.pipeline import build_signals
+from newsletter.edition.preview import preview
 from newsletter.edition.screenshot import BrowserUnavailableError, screenshots
 from newsletter.models import Preferences, Recipient
 from newsletter.store import open_store

@@ -148,6 +148,12 @@ class Sender(ABC, Generic[CallT, RespT]):
         self.backoff = backoff or Backoff()
         self.limiter = limiter or RateLimiter(self.rate_per_second, sleep=self.backoff.sleep)
 
+    @classmethod
+    def per_call(cls) -> int:
+        """Messages one provider call carries at most: ``batch_size`` for batch APIs, 1 for
+        the senders that transmit whole MIME messages (SMTP, file, memory)."""
+        return cls.batch_size
+
     # -- construction -----------------------------------------------------------------
     @classmethod
     @abstractmethod

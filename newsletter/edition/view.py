@@ -17,7 +17,7 @@ from datetime import date
 from urllib.parse import quote
 
 from newsletter.config import Config
-from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
+from newsletter.data.ingest import NOT_OPEN_REASONS
 from newsletter.data.signals.gates import MEDIAN_MIN_N, P75_MIN_N, P90_MIN_N, PCT_CHANGE_MIN_BASE
 from newsletter.data.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
 from newsletter.edition.formatting import DASH, Formatter

@@ -30,7 +30,6 @@ from newsletter.config import DEV_SECRET_KEY, Config, secret
 from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
-from newsletter.delivery._mime import MimeSender
 from newsletter.delivery.base import Sender, chunked
 from newsletter.delivery.message import format_date
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
@@ -272,7 +271,7 @@ def already_sent(config: Config, ledger: SendLedger, issue_key: str) -> SendRepo
 
 def _batch_rows(cls: type[Sender[Any, Any]]) -> int:
     """Rows per worker batch: BATCH_ROWS, or a whole provider call for batch APIs."""
-    return BATCH_ROWS if issubclass(cls, MimeSender) else max(BATCH_ROWS, cls.batch_size)
+    return BATCH_ROWS if cls.per_call() == 1 else max(BATCH_ROWS, cls.per_call())
 
 
 def _batches(rows: Sequence[SendRow], size: int) -> list[list[SendRow]]:
@@ -313,8 +312,7 @@ def _send_rows(run: _Run, sender: Sender[Any, Any], batch: list[SendRow]) -> Non
         if r.subscriber_id not in gone
     ]
     # One provider call at a time, recorded as soon as it returns (smallest kill window).
-    per_call = 1 if isinstance(sender, MimeSender) else sender.batch_size
-    for chunk in chunked(messages, per_call):
+    for chunk in chunked(messages, sender.per_call()):
         if run.stop.is_set():
             return
         try:

@@ -11,11 +11,13 @@ it with rules kept as data (:mod:`~newsletter.data.ingest.rules`);
 """
 
 from newsletter.data.ingest.formats import Format
+from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
 from newsletter.data.ingest.report import IngestReport
 from newsletter.data.ingest.rules import Rules, load_rules
 from newsletter.data.ingest.run import IngestResult, Written, ingest, write
 
 __all__ = [
+    "NOT_OPEN_REASONS",
     "Format",
     "IngestReport",
     "IngestResult",
