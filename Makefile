@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest pytest-shifted bench snapshots signals-schema clean chromium screenshots archive
+.PHONY: demo test lint typecheck pytest pytest-shifted wheel-check bench snapshots signals-schema clean chromium screenshots archive
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ pytest-shifted: $(STAMP)
 	  NEWSLETTER_CONFIG=/nonexistent/config.toml NEWSLETTER_SECRET_KEY=from-the-shell \
 	  NEWSLETTER_SMTP_PASSWORD=from-the-shell NEWSLETTER_WEBHOOK_SECRET=from-the-shell \
 	  FAKETIME_DONT_FAKE_MONOTONIC=1 faketime '$(SHIFT)' $(BIN)/pytest -n auto -q
+
+# The wheel on its own: built, installed into a fresh venv outside the checkout, then
+# `newsletter preview` and `newsletter send` (file provider) from a folder with only a
+# config.toml. `.ci/run` runs it after the test runs.
+wheel-check:
+	scripts/check_wheel.sh $(PYTHON)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

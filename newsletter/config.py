@@ -117,7 +117,8 @@ class NewsletterSettings(_Frozen):
 class DataSettings(_Frozen):
     snapshots_dir: Path = Path("snapshots")
     state_dir: Path = Path("state")
-    rules_dir: Path = Path("rules")
+    #: A folder of rules files replacing the shipped ones (None: the rules in the package).
+    rules_dir: Path | None = None
     max_snapshot_age_days: int = Field(default=8, ge=0)
 
 
@@ -132,6 +133,7 @@ class DatabaseSettings(_Frozen):
 
 class EmailSettings(_Frozen):
     sections: tuple[str, ...] = SECTION_NAMES
+    #: A folder of templates searched before the shipped ones (None: only the package's).
     templates_dir: Path | None = None
     top_n: int = Field(default=8, ge=1, le=50)
     sparkline_weeks: int = Field(default=8, ge=0, le=52)
@@ -284,7 +286,6 @@ def _apply_defaults_for_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]
     """Make sure default relative paths also resolve against the config folder."""
     raw.setdefault("data", {}).setdefault("snapshots_dir", "snapshots")
     raw["data"].setdefault("state_dir", "state")
-    raw["data"].setdefault("rules_dir", "rules")
     raw.setdefault("database", {}).setdefault("url", "sqlite:///state/newsletter.db")
     raw.setdefault("delivery", {}).setdefault("outbox_dir", "state/outbox")
     return _resolve_paths(raw, base)

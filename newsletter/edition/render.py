@@ -1,9 +1,10 @@
 """The only Jinja environment, and Jinja -> MJML -> HTML compilation.
 
-Templates live in ``templates/`` (an optional override folder from ``[email] templates_dir``
-is searched first). MJML templates (``*.mjml.j2``) and HTML templates (``*.html.j2``) are
-autoescaped; text templates (``*.txt.j2``) are not. Templates only print values computed
-in Python (see ``newsletter.edition.view``).
+Templates are the package's bundled ``templates/`` (read through Jinja's package loader, so
+an installed wheel finds them: :mod:`newsletter.util.resources`); an override folder from
+``[email] templates_dir`` is searched first. MJML templates (``*.mjml.j2``) and HTML
+templates (``*.html.j2``) are autoescaped; text templates (``*.txt.j2``) are not. Templates
+only print values computed in Python (see ``newsletter.edition.view``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import jinja2
 from mjml import mjml2html
 
 from newsletter.errors import RenderError
-
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+from newsletter.util.resources import PACKAGE, RESOURCES
 
 #: Every tag of the MJML 4 component list (mjml.io/documentation); anything else is a typo.
 MJML_TAGS = frozenset(
@@ -44,10 +44,18 @@ def _autoescape(name: str | None) -> bool:
 @lru_cache(maxsize=8)
 def jinja_env(override_dir: Path | None = None) -> jinja2.Environment:
     """Build (once per override folder) the project's Jinja environment."""
-    search = [str(override_dir)] if override_dir else []
-    search.append(str(TEMPLATES_DIR))
+    try:
+        bundled = jinja2.PackageLoader(PACKAGE, f"{RESOURCES}/templates")
+    except ValueError:  # a broken install or build: the package lacks its templates
+        raise RenderError(
+            f"the templates are missing from the installed package ({PACKAGE}/{RESOURCES}/"
+            "templates); reinstall it"
+        ) from None
+    loader: jinja2.BaseLoader = bundled
+    if override_dir:
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(override_dir)), bundled])
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,
         trim_blocks=True,
