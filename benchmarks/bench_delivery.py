@@ -160,7 +160,7 @@ def issue_and_messages() -> tuple[IssueContent, list[OutgoingMessage]]:
         )
         for i in range(N)
     ]
-    msgs = [compose(cfg, content, r, issue_key="2026-W48") for r in recipients]
+    msgs = [compose(cfg.newsletter, content, r, issue_key="2026-W48") for r in recipients]
     return content, msgs
 
 

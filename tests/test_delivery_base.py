@@ -135,13 +135,13 @@ def test_compose_takes_sender_and_list_headers_from_config() -> None:
         unsubscribe_url="https://news.example.com/u/tok",
         preferences_url="https://news.example.com/p/tok",
     )
-    m = compose(cfg, content(), r, issue_key="2026-W48")
+    m = compose(cfg.newsletter, content(), r, issue_key="2026-W48")
     assert m.message_id.endswith("@news.example.com>")
     assert m.sender.formatted() == "AI Jobs Weekly <issues@news.example.com>"
     assert m.list_unsubscribe == "<https://news.example.com/u/tok>, <mailto:unsub@news.example.com>"
     assert m.list_id == "AI Jobs Weekly <weekly.news.example.com>"
     assert "https://news.example.com/p/tok" in m.text
-    again = compose(cfg, content(), r, issue_key="2026-W48", message_id=m.message_id)
+    again = compose(cfg.newsletter, content(), r, issue_key="2026-W48", message_id=m.message_id)
     assert again.message_id == m.message_id  # a retry reuses the stored Message-ID
 
 

@@ -215,7 +215,7 @@ def send_cmd(
             return
         recipients = store.active_recipients(signer, config.newsletter.base_url)
         if dry:
-            _print_dry_run(dry_run(prepared, store, recipients))
+            _print_dry_run(dry_run(config, prepared, store, recipients))
             return
         with _graceful_sigterm() as stop, _progress() as (advance, planned):
             report = send_issue(

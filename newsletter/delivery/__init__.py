@@ -17,7 +17,6 @@ from newsletter.delivery.base import Backoff, CallFailed, RateLimiter, Sender
 from newsletter.delivery.compose import compose
 from newsletter.delivery.message import MessageFactory, build_message, render_naive
 from newsletter.delivery.models import (
-    IssueContent,
     Mailbox,
     OutgoingMessage,
     SendResult,
@@ -25,6 +24,7 @@ from newsletter.delivery.models import (
     new_message_id,
 )
 from newsletter.errors import UnknownProviderError
+from newsletter.models import IssueContent
 
 #: Every provider, by the name used in ``[delivery] provider``.
 SENDERS: dict[str, str] = {

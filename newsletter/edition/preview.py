@@ -8,12 +8,12 @@ from pathlib import Path
 from newsletter.config import Config
 from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import RenderedIssue, render_issue
-from newsletter.models import Recipient
+from newsletter.edition.issue import render_issue
+from newsletter.models import IssueContent, Recipient
 from newsletter.util.files import atomic_write_text
 
 
-def write_preview(issue: RenderedIssue, out: Path) -> tuple[Path, Path]:
+def write_preview(issue: IssueContent, out: Path) -> tuple[Path, Path]:
     """Write the HTML and its plain-text twin (same name, ``.txt``) atomically."""
     html_path = out if out.suffix.lower() in {".html", ".htm"} else out.with_suffix(".html")
     text_path = html_path.with_suffix(".txt")

@@ -153,6 +153,9 @@ class Footer:
     browser_url: str
     postal_address: str
     home_url: str
+    #: The public page's links, in place of a subscriber's own (preferences, unsubscribe).
+    subscribe_url: str = ""
+    archive_index_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,5 +565,7 @@ def build_view(signals: Signals, config: Config) -> IssueView:
             browser_url=archive_url(config, signals.week),
             postal_address=nl.postal_address,
             home_url=nl.base_url,
+            subscribe_url=f"{nl.base_url}/subscribe",
+            archive_index_url=f"{nl.base_url}/archive/",
         ),
     )

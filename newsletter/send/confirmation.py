@@ -25,10 +25,10 @@ from newsletter.config import Config
 from newsletter.delivery import get_sender
 from newsletter.delivery.base import Sender
 from newsletter.delivery.compose import compose
-from newsletter.delivery.models import IssueContent, SendStatus, merge_tag
+from newsletter.delivery.models import SendStatus
 from newsletter.edition.render import render_template
 from newsletter.errors import DeliveryError
-from newsletter.models import Recipient
+from newsletter.models import IssueContent, Recipient, merge_tag
 from newsletter.util.files import atomic_write_bytes
 
 
@@ -115,7 +115,7 @@ class ProviderConfirmationSender:
             email=email,
             unsubscribe_url=link_url(base, self.signer, "unsubscribe", sid),
         )
-        message = compose(self.config, content, recipient, issue_key=f"confirm-{sid}")
+        message = compose(self.config.newsletter, content, recipient, issue_key=f"confirm-{sid}")
         sender = self.make_sender() if self.make_sender else get_sender(self.config)
         with sender:
             result = sender.send_batch([message])[0]

@@ -66,16 +66,17 @@ class PreparedIssue:
 def prepare_issue(config: Config, week: date) -> PreparedIssue:
     """Signals → compiled email → delivery variants (each checked by :func:`check_variants`)."""
     signals = build_signals(config, week)
-    variants = IssueVariants(compile_issue(signals, config), config)
+    variants = IssueVariants(compile_issue(signals, config), config.newsletter)
     return PreparedIssue(signals.week, iso_week_key(signals.week), signals, variants)
 
 
-def check_variants(prepared: PreparedIssue, recipients: Sequence[Recipient], clock: Clock) -> int:
+def check_variants(
+    config: Config, prepared: PreparedIssue, recipients: Sequence[Recipient], clock: Clock
+) -> int:
     """Compliance-check every variant these recipients get (content, then one full message
     per variant); raises ComplianceError before anything is sent. Returns how many variants
     the recipients get.
     """
-    config = prepared.variants.config
     factory = MessageFactory()
     render = partial(factory.render, date=format_date(clock.now()))
     seen: set[object] = set()
@@ -205,7 +206,7 @@ def send_issue(
         report = SendReport(key, prepared.subject, provider)
         ledger.begin(key, prepared.week)
         try:
-            check_variants(prepared, recipients, clock)
+            check_variants(config, prepared, recipients, clock)
         except NewsletterError as err:
             ledger.fail(key, str(err))
             raise
@@ -388,10 +389,13 @@ class DryRunReport:
 
 
 def dry_run(
-    prepared: PreparedIssue, store: SubscriberStore, recipients: Sequence[Recipient]
+    config: Config,
+    prepared: PreparedIssue,
+    store: SubscriberStore,
+    recipients: Sequence[Recipient],
 ) -> DryRunReport:
     """Build and check every message a real run would send now; send and record nothing."""
-    variants = check_variants(prepared, recipients, store.clock)
+    variants = check_variants(config, prepared, recipients, store.clock)
     ledger = SendLedger(store.db, clock=store.clock)
     record = ledger.issue(prepared.issue_key)
     if record is not None and record.frozen_at is not None:
@@ -444,7 +448,9 @@ def send_test_copy(
             unsubscribe_url=stand_in.unsubscribe_url,
             preferences_url=stand_in.preferences_url,
         )
-    test = IssueVariants(prepared.variants.compiled, config, subject=f"[TEST] {prepared.subject}")
+    test = IssueVariants(
+        prepared.variants.compiled, config.newsletter, subject=f"[TEST] {prepared.subject}"
+    )
     msg = test.message(recipient, issue_key=f"test-{prepared.issue_key}")
     check_content(msg.content, config)
     factory = sender_factory or (lambda: get_sender(config))

@@ -193,7 +193,7 @@ def tag_values(m: OutgoingMessage) -> dict[str, str]:
 
 def rename_tags(text: str, template: str, *, suffix: str = "") -> str:
     """Rewrite ``%%name%%`` tags with ``template.format(name=name + suffix)``."""
-    from newsletter.delivery.models import MERGE_TAG_RE
+    from newsletter.models import MERGE_TAG_RE
 
     return MERGE_TAG_RE.sub(lambda mt: template.format(name=mt.group(1) + suffix), text)
 
@@ -215,7 +215,7 @@ class JsonSplicer:
         self._parts: dict[str, tuple[tuple[bytes, ...], tuple[str, ...]]] = {}
 
     def _split(self, template: str) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
-        from newsletter.delivery.models import MERGE_TAG_RE
+        from newsletter.models import MERGE_TAG_RE
 
         hit = self._parts.get(template)
         if hit is None:
