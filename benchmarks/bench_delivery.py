@@ -221,7 +221,7 @@ def bench_http(msgs: list[OutgoingMessage]) -> None:
 
     import httpx
 
-    from newsletter.config import parse_config
+    from newsletter.config import Secrets, parse_config
     from newsletter.delivery import get_sender
 
     os.environ.setdefault("NEWSLETTER_SENDGRID_API_KEY", "bench")
@@ -234,7 +234,9 @@ def bench_http(msgs: list[OutgoingMessage]) -> None:
                 del settings["domain"]
             cfg = parse_config({"delivery": {"provider": provider, provider: settings}})
             with httpx.Client(timeout=120) as client:
-                sent, took = timed_send(get_sender(cfg, client=client), msgs)
+                sent, took = timed_send(
+                    get_sender(cfg.delivery, Secrets.from_env(), client=client), msgs
+                )
             note = "full HTML per message" if provider == "postmark" else "one body per batch"
             print(f"  http {provider:<9} ({note}): {rate(sent, took)}  (goal >= 3,000)")
 

@@ -1,6 +1,7 @@
 """Typed values that cross stage boundaries (beyond the signals contract).
 
-Besides the reader (:class:`Recipient` with their :class:`Preferences`), this module owns
+Besides the reader (:class:`Recipient` with their :class:`Preferences`) and the subscribers'
+vocabulary (statuses, consent sources, suppression reasons), this module owns
 the one way per-reader values are marked in a body, from template to message: *merge tags*
 ``%%name%%`` (:data:`MERGE_TAGS`), and the one body type, :class:`IssueContent`. The
 edition writes the tags into its templates and fills them for previews; the send path keeps
@@ -14,7 +15,9 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
+from typing import Literal, get_args
 
 #: Per-reader values a body may carry as merge tags. ``unsubscribe_url`` is required in
 #: both parts of every list message.
@@ -59,6 +62,36 @@ class IssueContent:
         return frozenset(MERGE_TAG_RE.findall(self.html)) | frozenset(
             MERGE_TAG_RE.findall(self.text)
         )
+
+
+class Format(StrEnum):
+    """The raw export formats ingest reads (``newsletter ingest --format``; the adapters:
+    :mod:`newsletter.data.ingest.formats`). Here so that the command line can offer them
+    without loading the data stack."""
+
+    auto = "auto"
+    csv = "csv"
+    tsv = "tsv"
+    jsonl = "jsonl"
+    json = "json"
+    parquet = "parquet"
+    simplify = "simplify"
+    greenhouse = "greenhouse"
+    lever = "lever"
+
+
+# --- the subscribers' vocabulary: one owner for the store's constraints, the audience
+# layer's state machine and the command line's choices ----------------------------------
+
+#: A subscriber's state (transitions: :mod:`newsletter.audience.subscribers`).
+SubscriberStatus = Literal["pending", "active", "unsubscribed", "bounced", "complained"]
+SUBSCRIBER_STATUSES: tuple[SubscriberStatus, ...] = get_args(SubscriberStatus)
+#: How a consent was given.
+ConsentSource = Literal["cli", "import", "web"]
+CONSENT_SOURCES: tuple[ConsentSource, ...] = get_args(ConsentSource)
+#: Why an address is on the suppression list.
+SuppressionReason = Literal["unsubscribed", "bounced", "complained", "erased", "manual"]
+SUPPRESSION_REASONS: tuple[SuppressionReason, ...] = get_args(SuppressionReason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from newsletter.config import parse_config
+from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff, RateLimiter, Sender
 from tests.delivery_support import Handler, content, message, smtp_server
@@ -54,7 +54,9 @@ def any_sender(
         handler = Handler()
         with smtp_server(handler) as (host, port):
             raw["smtp"] = {"host": host, "port": port}
-            with get_sender(parse_config({"delivery": raw}), **deps) as s:
+            with get_sender(
+                parse_config({"delivery": raw}).delivery, Secrets.from_env(), **deps
+            ) as s:
                 yield s, handler.received
         return
     if name in ("postmark", "sendgrid", "mailgun", "resend"):
@@ -64,7 +66,9 @@ def any_sender(
             return http_ok(req)
 
         deps["client"] = httpx.Client(transport=httpx.MockTransport(record))
-    with get_sender(parse_config({"delivery": raw}), provider=name, **deps) as s:
+    with get_sender(
+        parse_config({"delivery": raw}).delivery, Secrets.from_env(), provider=name, **deps
+    ) as s:
         if name == "memory":
             seen = s.calls  # type: ignore[attr-defined]
         yield s, seen

@@ -149,3 +149,22 @@ def test_the_layer_check_catches_what_it_is_for(tmp_path: Path) -> None:
     assert "newsletter.send.w:1 imports newsletter.delivery._mime, a private module" in got
     assert "newsletter.delivery.v:3 (L2 delivery) imports newsletter.cli, a layer above" in got
     assert "newsletter.cli.ok" not in got
+
+
+# --- secrets and the environment are read at the edges only -------------------------------
+#: Where Secrets.from_env() may be called: the command line (every command reads the secrets
+#: through its CliState) and the scheduler's job.
+SECRET_EDGES = {"newsletter.cli._app", "newsletter.send.jobs"}
+
+
+def test_the_environment_is_read_in_config_py_only_and_secrets_at_the_edges() -> None:
+    environ, from_env = set(), set()
+    for path in (REPO / "newsletter").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        me = _module_name(path, REPO)
+        if "os.environ" in text or "getenv(" in text:
+            environ.add(me)
+        if "Secrets.from_env(" in text and me != "newsletter.config":
+            from_env.add(me)
+    assert environ == {"newsletter.config"}
+    assert from_env == SECRET_EDGES

@@ -14,7 +14,7 @@ import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.audience.tokens import TokenSigner
-from newsletter.config import DEV_SECRET_KEY, Config
+from newsletter.config import DEV_SECRET_KEY, Config, Secrets
 from newsletter.edition.archive import default_archive_dir
 from newsletter.send.confirmation import (
     OutboxConfirmationSender,
@@ -300,9 +300,9 @@ def _smtp_site(
             )
         }
     )
-    sender = confirmation_sender(smtp, SIGNER)
+    sender = confirmation_sender(smtp, SIGNER, Secrets())
     assert isinstance(sender, ProviderConfirmationSender)
-    assert isinstance(confirmation_sender(config, SIGNER), OutboxConfirmationSender)
+    assert isinstance(confirmation_sender(config, SIGNER, Secrets()), OutboxConfirmationSender)
     return httpx.Client(base_url=serve_app(create_app(smtp, store, SIGNER, sender)), timeout=10)
 
 

@@ -12,7 +12,8 @@ password; Mailgun's own HMAC signature (signing key = the secret) and Resend's S
 signature (``whsec_…`` secret) are accepted too. Comparisons are constant-time.
 
 Routes (mounted by the web app) call ``read_webhook(name, body, headers=…, token=…,
-secret=secret("webhook_secret", …))`` and answer 200 even for events they ignore.
+secret=…)`` with the secret read at the web app's start-up, and answer 200 even for events
+they ignore.
 """
 
 from __future__ import annotations

@@ -519,9 +519,9 @@ def _warning_lines(warnings: Sequence[HealthWarning], f: Formatter) -> list[str]
 # --- entry point -----------------------------------------------------------------------------
 
 
-def archive_url(config: Config, week: date) -> str:
+def archive_url(base_url: str, week: date) -> str:
     """The "view in browser" address of an issue (see :mod:`newsletter.edition.archive`)."""
-    return f"{config.newsletter.base_url}/archive/{week.isoformat()}.html"
+    return f"{base_url}/archive/{week.isoformat()}.html"
 
 
 def build_view(signals: Signals, config: Config) -> IssueView:
@@ -562,7 +562,7 @@ def build_view(signals: Signals, config: Config) -> IssueView:
         health=_health(signals, f),
         footer=Footer(
             reason=f"You get this because you subscribed to {nl.title}.",
-            browser_url=archive_url(config, signals.week),
+            browser_url=archive_url(nl.base_url, signals.week),
             postal_address=nl.postal_address,
             home_url=nl.base_url,
             subscribe_url=f"{nl.base_url}/subscribe",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from newsletter.audience.subscribers import link_url
 from newsletter.audience.tokens import TokenSigner
-from newsletter.config import Config
+from newsletter.config import Config, Secrets
 from newsletter.delivery import get_sender
 from newsletter.delivery.base import Sender
 from newsletter.delivery.compose import compose
@@ -95,6 +95,8 @@ class ProviderConfirmationSender:
     config: Config
     signer: TokenSigner
     make_sender: Callable[[], Sender[Any, Any]] | None = None
+    #: The provider's secrets, read at the web app's start-up.
+    secrets: Secrets = field(default_factory=Secrets)
 
     def send_confirmation(self, email: str, confirm_url: str) -> None:
         token = confirm_url.rstrip("/").rsplit("/", 1)[-1]
@@ -116,7 +118,11 @@ class ProviderConfirmationSender:
             unsubscribe_url=link_url(base, self.signer, "unsubscribe", sid),
         )
         message = compose(self.config.newsletter, content, recipient, issue_key=f"confirm-{sid}")
-        sender = self.make_sender() if self.make_sender else get_sender(self.config)
+        sender = (
+            self.make_sender()
+            if self.make_sender
+            else get_sender(self.config.delivery, self.secrets)
+        )
         with sender:
             result = sender.send_batch([message])[0]
         if result.status is not SendStatus.SENT:
@@ -125,8 +131,10 @@ class ProviderConfirmationSender:
             )
 
 
-def confirmation_sender(config: Config, signer: TokenSigner) -> ConfirmationSender:
+def confirmation_sender(
+    config: Config, signer: TokenSigner, secrets: Secrets
+) -> ConfirmationSender:
     """The outbox for the ``file`` provider, else the configured provider."""
     if config.delivery.provider == "file":
         return OutboxConfirmationSender(config)
-    return ProviderConfirmationSender(config, signer)
+    return ProviderConfirmationSender(config, signer, secrets=secrets)
