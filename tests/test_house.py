@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import ast
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -160,11 +165,96 @@ SECRET_EDGES = {"newsletter.cli._app", "newsletter.send.jobs"}
 def test_the_environment_is_read_in_config_py_only_and_secrets_at_the_edges() -> None:
     environ, from_env = set(), set()
     for path in (REPO / "newsletter").rglob("*.py"):
-        text = path.read_text(encoding="utf-8")
         me = _module_name(path, REPO)
-        if "os.environ" in text or "getenv(" in text:
-            environ.add(me)
-        if "Secrets.from_env(" in text and me != "newsletter.config":
-            from_env.add(me)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "from_env"):
+                (from_env if node.attr == "from_env" else environ).add(me)
+    from_env.discard("newsletter.config")  # where it is defined (and used by tests)
     assert environ == {"newsletter.config"}
     assert from_env == SECRET_EDGES
+
+
+# --- the public API and a cheap start ------------------------------------------------------
+PUBLIC_API = [
+    "SYSTEM_CLOCK",
+    "Clock",
+    "CompiledIssue",
+    "Config",
+    "FixedClock",
+    "IssueContent",
+    "NewsletterError",
+    "OutgoingMessage",
+    "Preferences",
+    "Recipient",
+    "Secrets",
+    "SendReport",
+    "SendResult",
+    "SendStatus",
+    "Signals",
+    "SubscriberStore",
+    "build_archive",
+    "build_signals",
+    "compile_issue",
+    "copy_week",
+    "dry_run_week",
+    "get_sender",
+    "ingest",
+    "link_signer",
+    "load_config",
+    "load_rules",
+    "open_store",
+    "parse_config",
+    "prepare_issue",
+    "preview",
+    "preview_reader",
+    "render_issue",
+    "send_issue",
+    "send_week",
+]
+
+
+def test_the_public_api_is_what_the_package_root_names() -> None:
+    import newsletter
+
+    # sorted as ruff sorts __all__: CONSTANTS, then Classes, then functions
+    def kind(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    assert newsletter.__all__ == sorted(newsletter.__all__, key=kind) == PUBLIC_API
+    for name in newsletter.__all__:
+        value = getattr(newsletter, name)
+        assert getattr(value, "__name__", name) == name or name == "SYSTEM_CLOCK"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = newsletter.nope  # type: ignore[attr-defined]
+
+
+#: What `newsletter --help` must not load (each costs 0.1 to 1 s of start-up).
+HEAVY = ("polars", "sqlalchemy", "alembic", "starlette", "mjml")
+
+
+def _loaded_by(code: str) -> set[str]:
+    """Top-level packages a fresh interpreter imports to run ``code`` (python -X importtime)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s+(\S+)$", done.stderr, re.M)
+    assert names, done.stderr[-500:]  # the report was read (a check that sees nothing passes)
+    return {n.split(".")[0] for n in names}
+
+
+def test_newsletter_help_imports_none_of_the_heavy_dependencies() -> None:
+    help_run = (
+        "import sys; sys.argv = ['newsletter', '--help']\n"
+        "from newsletter.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+    )
+    loaded = _loaded_by(help_run)
+    assert "typer" in loaded and "newsletter" in loaded
+    assert sorted(loaded & set(HEAVY)) == []
+    assert sorted(_loaded_by("import newsletter") & set(HEAVY)) == []
+    # and the check sees them where they are imported: a command's own dependencies
+    assert {"polars", "sqlalchemy"} <= _loaded_by("import newsletter.send.service")
