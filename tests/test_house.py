@@ -221,6 +221,7 @@ def test_the_public_api_is_what_the_package_root_names() -> None:
         return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
 
     assert newsletter.__all__ == sorted(newsletter.__all__, key=kind) == PUBLIC_API
+    assert set(newsletter._HOMES) == set(PUBLIC_API)  # every name has one home
     for name in newsletter.__all__:
         value = getattr(newsletter, name)
         assert getattr(value, "__name__", name) == name or name == "SYSTEM_CLOCK"
