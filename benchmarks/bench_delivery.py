@@ -181,14 +181,15 @@ def rate(n: int, seconds: float) -> str:
 def bench_build(msgs: list[OutgoingMessage]) -> list[bytes]:
     from newsletter.delivery import MessageFactory, render_naive
     from newsletter.delivery.message import format_date
+    from newsletter.util.clock import SYSTEM_CLOCK
 
+    date = format_date(SYSTEM_CLOCK.now())  # a benchmark is an edge: the system clock
     sample = msgs[:NAIVE_SAMPLE]
     t = time.perf_counter()
     for m in sample:
-        render_naive(m)
+        render_naive(m, date=date)
     naive = time.perf_counter() - t
     factory = MessageFactory()
-    date = format_date()
     t = time.perf_counter()
     built = [factory.render(m, date=date) for m in msgs]
     fast = time.perf_counter() - t
