@@ -200,8 +200,11 @@ class ScheduleSettings(_Frozen):
     time: dt.time = dt.time(7, 30)
     timezone: str = "UTC"
     misfire_grace_hours: float = Field(default=6.0, gt=0)
+    #: When ``newsletter schedule`` collects the postings of the coming issue (``[collect]``).
+    collect_day: str = "sun"
+    collect_time: dt.time = dt.time(18, 0)
 
-    @field_validator("day")
+    @field_validator("day", "collect_day")
     @classmethod
     def _day(cls, v: str) -> str:
         d = v.strip().lower()[:3]
@@ -223,6 +226,77 @@ class ScheduleSettings(_Frozen):
         return ZoneInfo(self.timezone)
 
 
+#: The applicant-tracking systems whose public job boards ``newsletter collect`` reads.
+ATS_KINDS = ("greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "url")
+
+
+class AtsSettings(_Frozen):
+    #: Where this ATS's public API lives (tests and mirrors point elsewhere); None = the
+    #: documented public endpoint. Recruitee's may hold ``{board}`` (one host per company).
+    base_url: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"{v!r} must start with http:// or https://")
+        return v.rstrip("/") if v else v
+
+
+class CollectSettings(_Frozen):
+    """``newsletter collect``: public ATS job boards -> the week's snapshot."""
+
+    #: The publisher's list of boards (``newsletter sources add``); absent = no collection.
+    sources: Path = Path("sources.toml")
+    #: Weeks a failed board's last good postings are carried into the snapshot, marked stale.
+    carry_forward_weeks: int = Field(default=1, ge=0, le=8)
+    #: Who to contact about this crawler, sent in the User-Agent; default [newsletter] from_address.
+    contact: str | None = None
+    user_agent: str = "ai-jobs-weekly-collector/1.0"
+    concurrency: int = Field(default=8, ge=1, le=256)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    #: Requests per second started against one host (0 = no limit).
+    per_host_rate: float = Field(default=2.0, ge=0)
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    read_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Longest one response may take from request to last byte.
+    total_timeout_seconds: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    backoff_initial_seconds: float = Field(default=1.0, ge=0)
+    backoff_max_seconds: float = Field(default=60.0, ge=0)
+    #: A longer Retry-After than this fails the board for the week instead of waiting.
+    max_retry_after_seconds: float = Field(default=300.0, ge=0)
+    #: Bodies larger than this are refused while streaming (bytes, before decompression).
+    max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_pages: int = Field(default=100, ge=1, le=10_000)
+    #: A board answering with zero jobs warns when it had at least this many the week before.
+    empty_warning_min: int = Field(default=20, ge=1)
+    greenhouse: AtsSettings = AtsSettings()
+    lever: AtsSettings = AtsSettings()
+    ashby: AtsSettings = AtsSettings()
+    smartrecruiters: AtsSettings = AtsSettings()
+    workable: AtsSettings = AtsSettings()
+    recruitee: AtsSettings = AtsSettings()
+
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip() or any(c in v for c in "\r\n()")):
+            raise ValueError("must be an email address or URL on one line, without parentheses")
+        return v.strip() if v else v
+
+    @field_validator("user_agent")
+    @classmethod
+    def _agent(cls, v: str) -> str:
+        if not re.fullmatch(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*", v) or "(" in v:
+            raise ValueError("must be printable ASCII product tokens, without parentheses")
+        return v
+
+    def base_url(self, ats: str) -> str | None:
+        settings = getattr(self, ats, None)
+        return settings.base_url if isinstance(settings, AtsSettings) else None
+
+
 class WebSettings(_Frozen):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -240,7 +314,13 @@ class Config(_Frozen):
     email: EmailSettings = EmailSettings()
     delivery: DeliverySettings = DeliverySettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    collect: CollectSettings = CollectSettings()
     web: WebSettings = WebSettings()
+
+    @property
+    def crawler_contact(self) -> str:
+        """The contact sent in the collector's User-Agent."""
+        return self.collect.contact or self.newsletter.from_address
 
 
 def _loc(err: Mapping[str, Any]) -> str:
@@ -271,6 +351,7 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
         ("data", "rules_dir"),
         ("email", "templates_dir"),
         ("delivery", "outbox_dir"),
+        ("collect", "sources"),
     ):
         fix(section, key)
     dkim = raw.get("delivery", {}).get("dkim") if isinstance(raw.get("delivery"), dict) else None
@@ -294,6 +375,7 @@ def _apply_defaults_for_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]
     raw["data"].setdefault("state_dir", "state")
     raw.setdefault("database", {}).setdefault("url", "sqlite:///state/newsletter.db")
     raw.setdefault("delivery", {}).setdefault("outbox_dir", "state/outbox")
+    raw.setdefault("collect", {}).setdefault("sources", "sources.toml")
     return _resolve_paths(raw, base)
 
 

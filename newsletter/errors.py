@@ -10,6 +10,7 @@ semantically right builtin so callers can catch either::
     ├── SnapshotError          (ValueError)   a snapshot is missing, unreadable or off-schema
     │   └── SnapshotNotFoundError (LookupError)
     ├── IngestError            (ValueError)   a raw export cannot be read / mapped
+    ├── CollectError           (RuntimeError) the sources file is invalid, or no board answered
     ├── RenderError            (RuntimeError) templates or MJML failed, or the output broke a budget
     ├── SubscriberError        (ValueError)   bad address, unknown subscriber, bad transition
     │   └── SubscriberNotFoundError (LookupError)
@@ -76,6 +77,10 @@ class SnapshotNotFoundError(SnapshotError, LookupError):
 
 class IngestError(NewsletterError, ValueError):
     """A raw export could not be read or mapped to the canonical schema."""
+
+
+class CollectError(NewsletterError, RuntimeError):
+    """Collecting from the job boards cannot go on: a bad sources file, or no board answered."""
 
 
 class RenderError(NewsletterError, RuntimeError):

@@ -78,6 +78,10 @@ class Format(StrEnum):
     simplify = "simplify"
     greenhouse = "greenhouse"
     lever = "lever"
+    ashby = "ashby"
+    smartrecruiters = "smartrecruiters"
+    workable = "workable"
+    recruitee = "recruitee"
 
 
 # --- the subscribers' vocabulary: one owner for the store's constraints, the audience

@@ -18,9 +18,9 @@ import pytest
 from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff, RateLimiter, Sender
-from newsletter.delivery.http._base import retry_after_seconds
 from newsletter.delivery.models import OutgoingMessage
 from newsletter.errors import ProviderError, SecretMissingError
+from newsletter.util.http import retry_after_seconds
 from tests.delivery_support import content, message
 
 Handler = Callable[[httpx.Request], httpx.Response]

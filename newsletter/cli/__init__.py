@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli import archive, ingest, preview, send, subscribers
+from newsletter.cli import archive, collect, ingest, preview, send, subscribers
 from newsletter.cli._app import new_app, state
 
 app = new_app(
@@ -32,6 +32,8 @@ def _root(
 
 
 app.command("ingest")(ingest.ingest_cmd)
+app.add_typer(collect.app, name="sources")
+app.command("collect")(collect.collect_cmd)
 app.command("preview")(preview.preview_cmd)
 app.command("signals")(preview.signals_cmd)
 app.add_typer(subscribers.app, name="subscribers")

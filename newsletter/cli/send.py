@@ -200,7 +200,8 @@ def _print_dry_run(d: DryRunReport) -> None:
 
 
 def run_week_cmd(ctx: typer.Context) -> None:
-    """Do this week's whole job once: guards, signals, render, compliance, send.
+    """Do this week's whole job once: collect (when the week's snapshot is missing and
+    sources are configured), guards, signals, render, compliance, send.
 
     Idempotent, for cron, systemd timers or Kubernetes CronJobs: exits at once when this
     week's issue is already sent, resumes a half-done send, refuses a missing or stale
@@ -208,10 +209,12 @@ def run_week_cmd(ctx: typer.Context) -> None:
 
     Example: [bold]newsletter --config /etc/newsletter/config.toml run-week[/]
     """
-    _send(ctx, None, None)
+    _send(ctx, None, None, weekly_job=True)
 
 
-def _send(ctx: typer.Context, week: date | None, limit: int | None) -> None:
+def _send(
+    ctx: typer.Context, week: date | None, limit: int | None, *, weekly_job: bool = False
+) -> None:
     """The send facade with a progress bar and graceful SIGTERM; then the summary."""
     from newsletter.send.service import send_week
 
@@ -226,6 +229,7 @@ def _send(ctx: typer.Context, week: date | None, limit: int | None) -> None:
             stop=stop,
             progress=advance,
             on_planned=planned,
+            collect_first=weekly_job,
         )
     _finish(report)
 

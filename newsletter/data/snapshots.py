@@ -59,6 +59,11 @@ def rejects_path(directory: Path, week: date) -> Path:
     return directory / "rejects" / f"{monday_of(week).isoformat()}.parquet"
 
 
+def raw_path(directory: Path, week: date) -> Path:
+    """The raw job-board responses of a week's collection: ``DIR/raw/YYYY-MM-DD/``."""
+    return directory / "raw" / monday_of(week).isoformat()
+
+
 def list_weeks(directory: Path) -> list[date]:
     """Weeks with a snapshot in ``directory``, oldest first."""
     if not directory.is_dir():

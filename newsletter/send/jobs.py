@@ -1,9 +1,10 @@
-"""The scheduler's weekly job (``run-week`` through the send facade), importable by text
-reference.
+"""The scheduler's jobs (``run-week`` through the send facade, and the collection),
+importable by text reference.
 
-The persistent job store pickles ``"newsletter.send.jobs:run_scheduled"`` with its arguments
-(a config path string), so this module and function name are part of the stored schedule:
-do not rename them.
+The persistent job store pickles ``"newsletter.send.jobs:run_scheduled"`` (and
+``collect_scheduled``) with their arguments (a config path string), so this module and these
+function names are part of the stored schedule: do not rename them. Each job is an edge: it
+reads the config, the secrets and the system clock.
 """
 
 from __future__ import annotations
@@ -13,8 +14,35 @@ import logging
 from newsletter.config import Secrets, load_config
 from newsletter.errors import DeliveryError
 from newsletter.send.service import send_week
+from newsletter.util.clock import SYSTEM_CLOCK
 
 log = logging.getLogger(__name__)
+
+
+def collect_scheduled(config_path: str | None = None) -> None:
+    """The scheduler's collection job: the coming issue's week from every configured board.
+
+    Raises (the listener logs it) when no board answered; failed boards are logged."""
+    from newsletter.data.collect import collect, sources_configured
+    from newsletter.send.schedule import collect_week
+
+    config = load_config(config_path)
+    if not sources_configured(config):
+        log.info("no sources in %s: nothing to collect", config.collect.sources)
+        return
+    week = collect_week(SYSTEM_CLOCK.now(), config.schedule)
+    done = collect(config, week, clock=SYSTEM_CLOCK)
+    r = done.report
+    log.info(
+        "collected %s: %d postings kept, %d carried, %d rejected, from %d boards",
+        week,
+        r.kept,
+        r.carried,
+        r.rejected,
+        len(done.boards),
+    )
+    for w in r.source_warnings:
+        log.warning("%s", w.message)
 
 
 def run_scheduled(config_path: str | None = None) -> None:
@@ -23,7 +51,9 @@ def run_scheduled(config_path: str | None = None) -> None:
     Raises when the issue is left incomplete, so the scheduler's listener logs a failure.
     """
     # The scheduler's job is an edge: it reads the config, the secrets and the system clock.
-    report = send_week(load_config(config_path), Secrets.from_env(), warn=log.warning)
+    report = send_week(
+        load_config(config_path), Secrets.from_env(), warn=log.warning, collect_first=True
+    )
     if report.already_sent:
         log.info("issue %s was already sent: nothing to do", report.issue_key)
         return

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "weekly-issue"
 JOB_FUNC = "newsletter.send.jobs:run_scheduled"
+#: The second job: collect the coming issue's postings at ``[schedule] collect_day/time``.
+COLLECT_JOB_ID = "weekly-collect"
+COLLECT_JOB_FUNC = "newsletter.send.jobs:collect_scheduled"
 JOBS_TABLE = "apscheduler_jobs"
 
 
@@ -45,6 +48,17 @@ def weekly_trigger(settings: ScheduleSettings) -> CronTrigger:
     )
 
 
+def collect_trigger(settings: ScheduleSettings) -> CronTrigger:
+    """The weekly collection's cron trigger (``collect_day`` / ``collect_time``)."""
+    return CronTrigger(
+        day_of_week=settings.collect_day,
+        hour=settings.collect_time.hour,
+        minute=settings.collect_time.minute,
+        second=settings.collect_time.second,
+        timezone=settings.zone,
+    )
+
+
 def issue_week(now: datetime, settings: ScheduleSettings) -> date:
     """The Monday of the week that contains ``now`` in the configured zone."""
     return week_of(now, settings.zone)
@@ -55,6 +69,13 @@ def due_at(now: datetime, settings: ScheduleSettings) -> datetime:
     monday = issue_week(now, settings)
     day = monday + timedelta(days=WEEKDAYS.index(settings.day))
     return datetime.combine(day, settings.time, tzinfo=settings.zone)
+
+
+def collect_week(now: datetime, settings: ScheduleSettings) -> date:
+    """The week a collection at ``now`` is for: the week of the next issue due at or after
+    ``now`` (a Sunday-evening collection feeds the Monday send of the next day)."""
+    week = issue_week(now, settings)
+    return week if now <= due_at(now, settings) else week + timedelta(days=7)
 
 
 def catch_up_time(now: datetime, settings: ScheduleSettings) -> datetime | None:
@@ -92,8 +113,10 @@ def build_scheduler(
     trigger: BaseTrigger | None = None,
     blocking: bool = True,
     clock: Clock = SYSTEM_CLOCK,
+    collect_func: str | None = COLLECT_JOB_FUNC,
 ) -> BaseScheduler:
-    """A scheduler with a persistent SQLAlchemy job store and the one weekly job.
+    """A scheduler with a persistent SQLAlchemy job store and the weekly jobs: the issue,
+    and (when the sources file lists boards) the collection before it.
 
     When this week's send time has already passed (within the grace window), the job's first
     run is set to ``now``: a catch-up. The job is idempotent (the ledger skips an issue already
@@ -124,8 +147,23 @@ def build_scheduler(
         kwargs=kwargs or {},
         **options,
     )
+    if collect_func is not None and _has_sources(config):
+        scheduler.add_job(
+            collect_func,
+            collect_trigger(settings),
+            id=COLLECT_JOB_ID,
+            name="weekly collection",
+            replace_existing=True,
+            kwargs=kwargs or {},
+        )
     scheduler.add_listener(_log_problem, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
     return scheduler
+
+
+def _has_sources(config: Config) -> bool:
+    from newsletter.data.collect import sources_configured
+
+    return sources_configured(config)
 
 
 def run_forever(

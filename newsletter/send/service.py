@@ -13,7 +13,8 @@ most the outcome of the calls in flight. A :class:`~newsletter.errors.ProviderEr
 
 The facade at the end is what the command line and the scheduler's job call, one function
 per command: :func:`send_week` (``send``, ``run-week``, the scheduler: idempotent, a quick
-no-op once the issue is sent), :func:`dry_run_week`, :func:`copy_week` (``send --to``) and
+no-op once the issue is sent; the weekly job collects the week first when its snapshot is
+missing), :func:`dry_run_week`, :func:`copy_week` (``send --to``) and
 :func:`preview_reader`. :func:`link_signer` is the one link-signing policy. Secrets come in
 as :class:`~newsletter.config.Secrets`, read by the caller at the edge.
 """
@@ -33,8 +34,10 @@ from typing import Any, Literal
 from newsletter.audience.subscribers import SubscriberStore, link_url, recipient_of
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config, Secrets
+from newsletter.data.collect import Collected, collect, sources_configured
 from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
+from newsletter.data.snapshots import snapshot_path
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
 from newsletter.delivery.base import Sender, chunked
 from newsletter.delivery.message import format_date
@@ -345,6 +348,18 @@ def _record(run: _Run, sender: Sender[Any, Any], results: list[SendResult]) -> N
 
 
 # ---------------------------------------------------------------------------------------
+# The weekly job's first step
+
+
+def collect_if_missing(config: Config, week: date, clock: Clock) -> Collected | None:
+    """Collect ``week`` first when its snapshot is missing and the sources file lists boards
+    (collect -> ingest -> signals -> render -> send); None when there was nothing to do."""
+    if snapshot_path(config.data.snapshots_dir, week).exists() or not sources_configured(config):
+        return None
+    return collect(config, week, clock=clock)
+
+
+# ---------------------------------------------------------------------------------------
 # Signing links: the one policy
 
 DEV_KEY_NOTE = (
@@ -493,12 +508,15 @@ def send_week(
     progress: Callable[[int], None] | None = None,
     on_planned: Callable[[int], None] | None = None,
     sender_factory: SenderFactory | None = None,
+    collect_first: bool = False,
 ) -> SendReport:
     """The Monday send, once: ``send``, ``send --catch-up``, ``run-week`` and the scheduler.
 
     ``week`` None is this week's issue. A quick no-op when the issue is already sent (the
-    one "already sent" check); else the snapshot guard (this week's issue only), signals,
-    render, compliance, and the send through the ledger, resuming a half-done one.
+    one "already sent" check); else, with ``collect_first`` (the weekly job: ``run-week``,
+    the scheduler), the week's collection when its snapshot is missing and sources are
+    configured; then the snapshot guard (this week's issue only), signals, render,
+    compliance, and the send through the ledger, resuming a half-done one.
     """
     target, scheduled = _week_to_send(config, week, clock.now(), warn)
     with open_store(config) as db:
@@ -506,6 +524,8 @@ def send_week(
         ledger = SendLedger(db, clock=clock)
         if done := already_sent(ledger, iso_week_key(target), config.delivery.provider):
             return done
+        if scheduled and collect_first:
+            collect_if_missing(config, target, clock)
         if scheduled:
             scheduled_week(config, clock.now())
         signer, dev = link_signer(config, secrets, "send")

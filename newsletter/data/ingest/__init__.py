@@ -13,7 +13,7 @@ it with rules kept as data (:mod:`~newsletter.data.ingest.rules`);
 from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
 from newsletter.data.ingest.report import IngestReport
 from newsletter.data.ingest.rules import Rules, load_rules
-from newsletter.data.ingest.run import IngestResult, Written, ingest, write
+from newsletter.data.ingest.run import IngestResult, Input, Written, ingest, write
 from newsletter.models import Format
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Format",
     "IngestReport",
     "IngestResult",
+    "Input",
     "Rules",
     "Written",
     "ingest",

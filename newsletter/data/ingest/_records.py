@@ -21,6 +21,10 @@ Record = dict[str, Any]
 _BOARD_RE = re.compile(
     r"^https?://(?:boards|job-boards)(?:\.eu)?\.greenhouse\.io/(?:embed/job_app\?for=)?([A-Za-z0-9_-]+)"
     r"|^https?://jobs(?:\.eu)?\.lever\.co/([A-Za-z0-9_.-]+)"
+    r"|^https?://jobs\.ashbyhq\.com/([A-Za-z0-9_.%-]+)"
+    r"|^https?://jobs\.smartrecruiters\.com/([A-Za-z0-9_.-]+)"
+    r"|^https?://apply\.workable\.com/([A-Za-z0-9_.-]+)"
+    r"|^https?://([A-Za-z0-9-]+)\.recruitee\.com/"
 )
 
 
@@ -43,6 +47,13 @@ def dig(record: object, *keys: str) -> object:
     return cur
 
 
+def number(value: object) -> float | None:
+    """A JSON number (not a bool) as a float; None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 def epoch_date(value: object, *, millis: bool = False) -> str | None:
     """Unix seconds (or milliseconds) -> ``YYYY-MM-DD``; None when not a plausible time."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -55,11 +66,18 @@ def epoch_date(value: object, *, millis: bool = False) -> str | None:
 
 
 def board_token(url: str | None) -> str | None:
-    """The company token of a Greenhouse or Lever board URL (``jobs.lever.co/acme/...``)."""
+    """The company token of a job board URL (``jobs.lever.co/acme/...`` -> ``acme``):
+    Greenhouse, Lever, Ashby, SmartRecruiters, Workable, Recruitee."""
     if not url:
         return None
     m = _BOARD_RE.match(url)
-    return (m.group(1) or m.group(2)) if m else None
+    return next((g for g in m.groups() if g), None) if m else None
+
+
+def places(values: Iterable[str | None]) -> str | None:
+    """Several locations as one text: distinct non-empty ones joined by ``"; "``."""
+    kept = [v for v in values if v]
+    return "; ".join(dict.fromkeys(kept)) if kept else None
 
 
 def text_list(value: object) -> list[str] | None:

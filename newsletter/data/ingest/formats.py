@@ -7,7 +7,16 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.data.ingest import greenhouse, lever, simplify, tabular
+from newsletter.data.ingest import (
+    ashby,
+    greenhouse,
+    lever,
+    recruitee,
+    simplify,
+    smartrecruiters,
+    tabular,
+    workable,
+)
 from newsletter.data.ingest.columns import to_raw
 from newsletter.data.ingest.tabular import read_bytes, records_frame
 from newsletter.errors import IngestError
@@ -25,7 +34,16 @@ _SUFFIXES = {
 
 
 #: Formats read from one parsed JSON document.
-_JSON_FORMATS = (Format.json, Format.simplify, Format.greenhouse, Format.lever)
+_JSON_FORMATS = (
+    Format.json,
+    Format.simplify,
+    Format.greenhouse,
+    Format.lever,
+    Format.ashby,
+    Format.smartrecruiters,
+    Format.workable,
+    Format.recruitee,
+)
 
 
 def _json_kind(data: object) -> Format:
@@ -33,6 +51,10 @@ def _json_kind(data: object) -> Format:
         (Format.simplify, simplify.looks_like),
         (Format.greenhouse, greenhouse.looks_like),
         (Format.lever, lever.looks_like),
+        (Format.ashby, ashby.looks_like),
+        (Format.smartrecruiters, smartrecruiters.looks_like),
+        (Format.workable, workable.looks_like),
+        (Format.recruitee, recruitee.looks_like),
     ):
         if test(data):
             return fmt
@@ -67,12 +89,21 @@ def detect(path: Path) -> Format:
     return _detect(path)[0]
 
 
-def read(path: Path, fmt: Format, mapping: Mapping[str, str]) -> tuple[pl.DataFrame, Format]:
-    """Read one file into a raw frame with its adapter; returns the frame and the format used."""
+def read(
+    path: Path,
+    fmt: Format,
+    mapping: Mapping[str, str],
+    *,
+    board: str | None = None,
+    data: object = None,
+) -> tuple[pl.DataFrame, Format]:
+    """Read one file into a raw frame with its adapter; returns the frame and the format used.
+
+    ``board`` is the job board's name where the response does not carry it (Workable);
+    ``data`` is the file's JSON when the caller has parsed it already (a JSON format)."""
     if not path.is_file():
         why = "is a folder, not a file" if path.is_dir() else "no such file"
         raise IngestError(f"cannot read {path}: {why}")
-    data: object = None
     if fmt is Format.auto:
         fmt, data = _detect(path)
     if fmt in _JSON_FORMATS and data is None:
@@ -86,6 +117,10 @@ def read(path: Path, fmt: Format, mapping: Mapping[str, str]) -> tuple[pl.DataFr
         Format.simplify: lambda: simplify.read(path, data),
         Format.greenhouse: lambda: greenhouse.read(path, data),
         Format.lever: lambda: lever.read(path, data),
+        Format.ashby: lambda: ashby.read(path, data),
+        Format.smartrecruiters: lambda: smartrecruiters.read(path, data),
+        Format.workable: lambda: workable.read(path, data, board),
+        Format.recruitee: lambda: recruitee.read(path, data),
     }
     return readers[fmt](), fmt
 

@@ -1,9 +1,10 @@
 """Greenhouse job board API: ``GET boards-api.greenhouse.io/v1/boards/{board}/jobs?content=true``.
 
 The response is ``{"jobs": [...], "meta": {...}}`` (a bare list of jobs is accepted too).
-``content`` is HTML-escaped HTML; pay comes from ``pay_input_ranges`` (``pay_transparency=true``)
-where present, else from the description text. The company is ``company_name`` where the API
-gives it, else the board token of ``absolute_url``.
+``content`` is HTML-escaped HTML (made plain text by the normalization); pay comes from
+``pay_input_ranges`` (``pay_transparency=true``) where present, else from the description
+text. The company is ``company_name`` where the API gives it, else the board token of
+``absolute_url``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.data.ingest._records import Record, board_token, build, dig, text
+from newsletter.data.ingest._records import Record, board_token, build, dig, number, text
+from newsletter.data.ingest.pay import pay_lines
 from newsletter.errors import IngestError
 
 
@@ -31,18 +33,28 @@ def looks_like(data: object) -> bool:
     )
 
 
+def _ranges(rec: Record) -> list[tuple[str | None, float, float, str, str]]:
+    found = rec.get("pay_input_ranges")
+    out = []
+    for r in found if isinstance(found, list) else []:
+        lo, hi = number(dig(r, "min_cents")), number(dig(r, "max_cents"))
+        cur = text(dig(r, "currency_type"))
+        if lo is not None and hi is not None and cur:
+            out.append((text(dig(r, "title")), lo / 100, hi / 100, cur, "year"))
+    return out
+
+
 def _pay(rec: Record) -> Record:
-    ranges = rec.get("pay_input_ranges")
-    if not isinstance(ranges, list) or not ranges or not isinstance(ranges[0], dict):
+    """``pay_input_ranges`` (``pay_transparency=true``): one range as structured pay; several
+    (per location or zone) as labelled lines for the per-location rule of
+    :mod:`~newsletter.data.ingest.pay`."""
+    ranges = _ranges(rec)
+    if len(ranges) > 1:
+        return {"salary": pay_lines(ranges)}
+    if not ranges:
         return {}
-    first = ranges[0]
-    lo, hi = first.get("min_cents"), first.get("max_cents")
-    return {
-        "salary_min": str(lo / 100) if isinstance(lo, int | float) else None,
-        "salary_max": str(hi / 100) if isinstance(hi, int | float) else None,
-        "currency": text(first.get("currency_type")),
-        "period": "year",
-    }
+    _, lo, hi, currency, period = ranges[0]
+    return {"salary_min": str(lo), "salary_max": str(hi), "currency": currency, "period": period}
 
 
 def _fields(rec: Record) -> Record:

@@ -18,7 +18,7 @@ from newsletter.data.ingest.locations import Places, add_locations, compile_plac
 from newsletter.data.ingest.pay import parse_pay
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills, find_skills
-from newsletter.data.ingest.text import blank_to_null
+from newsletter.data.ingest.text import blank_to_null, plain_text
 from newsletter.data.ingest.titles import classify_titles
 from newsletter.data.snapshots import SNAPSHOT_SCHEMA
 
@@ -120,10 +120,14 @@ def _stage(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def normalize(good: pl.LazyFrame, prepared: Prepared) -> pl.DataFrame:
-    """Cleaned, non-rejected raw rows -> snapshot columns + diagnostic columns."""
+    """Cleaned, non-rejected raw rows -> snapshot columns + diagnostic columns.
+
+    Descriptions become plain text first (:func:`~newsletter.data.ingest.text.plain_text`),
+    so pay and skills read the words a reader sees, never tags or entities."""
     rules = prepared.rules
     out = (
-        good.pipe(parse_pay)
+        good.with_columns(description=plain_text(pl.col("description")))
+        .pipe(parse_pay)
         .pipe(_stage)
         .pipe(find_skills, prepared.matcher)
         .pipe(_stage)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from newsletter.data.ingest.text import plain_text
+
 MIN_ANNUAL = 10_000.0
 MAX_ANNUAL = 2_000_000.0
 MAX_SPREAD = 10.0  # max/min above this is a typo or a different unit: dropped
@@ -75,13 +77,35 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
 _NUM = r"(\d+(?:\.\d+)?)\s*(k|m|mm|thousand|million|lakhs?|lpa)?\b"
 #: "120k - 150k", "$55 to $65", "between 100000 and 120000"
 _RANGE_RE = _NUM + r"[^\d%]{0,14}?(?:-|to|and)\s*[^\d\s%]{0,4}\s*" + _NUM
-#: A pay range inside a description: needs $ and thousands (or k, or an hourly unit).
-_AMT = r"\d{2,3}(?:,\d{3})+(?:\.\d{2})?|\d{2,3}(?:\.\d)?\s?[kK]\b"
+#: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
+_CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR)"
+_SYM = r"(?:[$£€]|[A-Z]{1,2}\$)"
+#: An amount worth reading in running text: thousands separators, or a k. (ASCII digits and
+#: word boundaries keep the pattern on the regex engine's fast path.)
+_AMT = r"[0-9]{2,3}(?:,[0-9]{3})+(?:\.[0-9]{2})?|[0-9]{2,3}(?:\.[0-9])?\s?[kK](?-u:\b)"
+_RATE = r"[0-9]{2,3}(?:\.[0-9]{2})?"
+_DASH = r"\s*(?:-|–|—|to)\s*"
+_PER = r"\s*(?:/|per|an|a)\s*"
+_PERIOD_SUFFIX = r"(?:" + _PER + r"(?:year|yr|annum|annually|month|mo|week|day|hour|hr)(?-u:\b))?"
+#: A pay range stated in running text (a description, or several in one salary field):
+#: ``$150,000 - $190,000``, ``$196,000 — $278,100 USD``, ``150k-180k USD``,
+#: ``USD 150,000 - 180,000``, ``$90/hr - $120/hr``, ``$45-$70 USD per hour``.
 DESCRIPTION_PAY_RE = (
-    r"(\$\s?(?:" + _AMT + r")\s*(?:-|–|—|to)\s*(?:USD\s*)?\$?\s?(?:" + _AMT + r")"
-    r"(?:\s*(?:USD|CAD))?(?:\s*(?:/|per|an|a)\s*(?:year|yr|annum|annually))?"
-    r"|\$\s?\d{2,3}(?:\.\d{2})?\s*(?:-|–|—|to)\s*\$?\s?\d{2,3}(?:\.\d{2})?\s*(?:/|per|an|a)\s*(?:hour|hr))"
-)
+    r"("
+    + _SYM + r"\s?(?:" + _AMT + r")" + _DASH + r"(?:" + _CODE + r"\s*)?" + _SYM + r"?\s?(?:"
+    + _AMT + r")(?:\s*" + _CODE + r")?" + _PERIOD_SUFFIX
+    + r"|(?:" + _AMT + r")" + _DASH + r"(?:" + _AMT + r")\s*" + _CODE + r"(?-u:\b)" + _PERIOD_SUFFIX
+    + r"|" + _CODE + r"\s?(?:" + _AMT + r")" + _DASH + r"(?:" + _CODE + r"\s?)?(?:" + _AMT + r")"
+    + _PERIOD_SUFFIX
+    + r"|" + _SYM + r"\s?" + _RATE + r"(?:\s*" + _CODE + r")?(?:" + _PER + r"(?:hour|hr)(?-u:\b))?"
+    + _DASH + _SYM + r"?\s?" + _RATE + r"(?:\s*" + _CODE + r")?" + _PER + r"(?:hour|hr)(?-u:\b)"
+    + r"|" + _RATE + _DASH + _RATE + r"\s*" + _CODE + _PER + r"(?:hour|hr)(?-u:\b)"
+    + r")"
+)  # fmt: skip
+#: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
+LABEL_CHARS = 60
+#: Ranges labelled as on-target earnings (sales: base + commission).
+_OTE_RE = r"\bote\b|on[- ]target"
 
 
 def _number(text: pl.Expr) -> pl.Expr:
@@ -237,28 +261,137 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def pay_lines(ranges: list[tuple[str | None, float, float, str, str]]) -> str:
+    """Structured per-location pay (``(label, min, max, currency, period)``, e.g. Greenhouse
+    ``pay_input_ranges``, Ashby compensation tiers) as labelled lines that :func:`parse_pay`
+    reads with the same per-location rule as pay stated in a description."""
+    lines = []
+    for label, lo, hi, currency, period in ranges:
+        amount = "{:,.2f}" if period == "hour" else "{:,.0f}"
+        head = f"{label}: " if label else ""
+        lines.append(
+            f"{head}{amount.format(lo)} - {amount.format(hi)} {currency.upper()} per {period}"
+        )
+    return "\n".join(lines)
+
+
+def _city(location: pl.Expr) -> pl.Expr:
+    """The first place of a posting's location, lower case, without its region:
+    ``"New York, NY; Seattle, WA"`` -> ``"new york"``."""
+    first = location.str.split(";").list.first().str.split(",").list.first()
+    city = first.str.to_lowercase().str.strip_chars()
+    return pl.when(city.str.len_chars() >= 3).then(city)
+
+
+_SCRATCH = ("salary", "_ranges", "_row", "_m_min", "_m_max", "_m_mid", "_m_currency")
+
+
+def _range_source() -> pl.Expr:
+    """Where stated ranges are looked for: the salary text, else the description."""
+    return pl.coalesce(pl.col("salary"), pl.col("description"))
+
+
+def _per_location(with_text: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
+    """Pay of rows that state several ranges (``_ranges``), by the per-location rule:
+
+    1. ranges labelled as on-target earnings (OTE) are left out when a base range is stated;
+    2. the range whose label (the text before it on its line) names the city of the posting's
+       location is the posting's pay;
+    3. else the span of all listed ranges: the lowest minimum to the highest maximum, among
+       the ranges in the currency of the first one.
+
+    Returns ``_row`` with the chosen pay columns; rows with fewer than two ranges are absent.
+    """
+    before = pl.col("_text").str.split(pl.col("_pay_text")).list.first()
+    pieces = (
+        with_text.filter(pl.col("_ranges").list.len() >= 2)
+        .select("_row", "location", "_ranges", _text=_range_source())
+        .explode("_ranges")
+        .rename({"_ranges": "_pay_text"})
+        .with_columns(
+            _label=before.str.split("\n").list.last().str.tail(LABEL_CHARS).str.to_lowercase(),
+            _city=_city(pl.col("location")),
+        )
+        .with_columns(
+            _hit=pl.col("_city").is_not_null()
+            & pl.col("_label").str.contains(pl.col("_city"), literal=True).fill_null(False),
+            _ote=pl.col("_label").str.contains(_OTE_RE).fill_null(False),
+        )
+    )
+    inputs = [c for c in PAY_INPUTS if c != "_pay_text"]
+    values = (
+        pieces.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in inputs])
+        .pipe(_parse_distinct_rows)
+        .filter(pl.col("pay_status") == "ok")
+        .filter(~pl.col("_ote") | pl.col("_ote").all().over("_row"))
+        .filter(pl.col("_currency") == pl.col("_currency").first().over("_row"))
+    )
+    chosen = values.group_by("_row").agg(
+        _any_hit=pl.col("_hit").any(),
+        _hit_min=pl.col("_salary_min").filter("_hit").first(),
+        _hit_max=pl.col("_salary_max").filter("_hit").first(),
+        _span_min=pl.col("_salary_min").min(),
+        _span_max=pl.col("_salary_max").max(),
+        _m_currency=pl.col("_currency").first(),
+    )
+    lo = pl.when("_any_hit").then("_hit_min").otherwise("_span_min")
+    hi = pl.when("_any_hit").then("_hit_max").otherwise("_span_max")
+    return chosen.select(
+        "_row",
+        _m_min=lo,
+        _m_max=hi,
+        _m_mid=pl.mean_horizontal(lo, hi),
+        _m_currency=pl.col("_m_currency"),
+    )
+
+
+def _parse_distinct_rows(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`_parse_distinct` on every row, keeping the row's other columns."""
+    return pl.concat(
+        [lf, _parse_distinct(lf.select(PAY_INPUTS)).drop(PAY_INPUTS)], how="horizontal"
+    )
+
+
 def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``salary_min``, ``salary_max``, ``salary_mid`` (annual), ``currency`` and
-    ``pay_status`` from the raw pay columns (replacing the raw ones). Pay text is the
-    ``salary`` field, else (when no structured pay either) a $ range found in the
-    description; it is parsed once per distinct set of pay inputs and joined back."""
+    ``pay_status`` from the raw pay columns (replacing the raw ones).
+
+    Pay text is the ``salary`` field (entities decoded), else (when no structured pay
+    either) the first pay range stated in the (plain-text) ``description``; it is parsed once
+    per distinct set of pay inputs and joined back. When the text states two or more ranges
+    (pay per location), :func:`_per_location` decides."""
     no_structured = (
         pl.col("salary_min").is_null()
         & pl.col("salary_max").is_null()
         & pl.col("salary_yearly").is_null()
         & pl.col("salary_hourly").is_null()
     )
-    with_text = lf.with_columns(
-        _pay_text=pl.coalesce(
-            pl.col("salary"),
-            pl.when(no_structured).then(pl.col("description").str.extract(DESCRIPTION_PAY_RE, 1)),
+    salary = plain_text(pl.col("salary"))
+    with_text = (
+        lf.with_columns(salary=salary)
+        .with_columns(
+            _ranges=pl.when(no_structured).then(_range_source().str.extract_all(DESCRIPTION_PAY_RE))
         )
+        .with_columns(_pay_text=pl.coalesce(pl.col("salary"), pl.col("_ranges").list.first()))
+        .with_row_index("_row")
+        .collect()  # read three times below: extract the ranges once
+        .lazy()
     )
     distinct = _parse_distinct(with_text.select(PAY_INPUTS).unique())
+    several = _per_location(with_text, distinct)
+    pick = pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null()
     return (
         with_text.join(
             distinct, on=list(PAY_INPUTS), how="left", nulls_equal=True, maintain_order="left"
         )
-        .drop(*PAY_INPUTS, "salary")
+        .join(several, on="_row", how="left", maintain_order="left")
+        .with_columns(
+            _salary_min=pl.when(pick).then("_m_min").otherwise("_salary_min"),
+            _salary_max=pl.when(pick).then("_m_max").otherwise("_salary_max"),
+            _salary_mid=pl.when(pick).then("_m_mid").otherwise("_salary_mid"),
+            _currency=pl.when(pick).then("_m_currency").otherwise("_currency"),
+            pay_status=pl.when(pick).then(pl.lit("ok")).otherwise("pay_status"),
+        )
+        .drop(*PAY_INPUTS, *_SCRATCH)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
     )

@@ -25,6 +25,32 @@ class FileSummary(BaseModel):
     rows: int
 
 
+class StaleSource(BaseModel):
+    """A board that could not be fetched this week: its postings of ``last_good`` are carried
+    into the snapshot unchanged (their ``source`` is ``source``), marked stale here."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    company: str | None
+    postings: int
+    last_good: date
+    weeks: int  # weeks since the last good collection
+    reason: str
+
+
+class SourceWarning(BaseModel):
+    """A collection problem the data-health note must name (read by signals' health step)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # source_stale | source_expired | source_failed | source_empty
+    name: str  # the source, e.g. greenhouse:acme
+    before: int
+    after: int
+    message: str
+
+
 class IngestReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -57,6 +83,12 @@ class IngestReport(BaseModel):
     skills_source: dict[str, int]
     categories: dict[str, int]
     currencies: dict[str, int]
+    #: Set by ``newsletter collect``: postings carried from failed boards (in the snapshot,
+    #: not in ``rows_read``; the snapshot holds ``kept + carried`` rows), which boards, and
+    #: the warnings to show.
+    carried: int = 0
+    stale_sources: tuple[StaleSource, ...] = ()
+    source_warnings: tuple[SourceWarning, ...] = ()
 
     @property
     def balanced(self) -> bool:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import polars as pl
 
 from newsletter.data.ingest.rules import SkillRules
-from newsletter.data.ingest.text import strip_html
 from newsletter.errors import IngestError
 
 
@@ -181,20 +180,16 @@ def explicit_skills_expr(skills: pl.Expr, matcher: Matcher) -> pl.Expr:
 
 
 def find_skills(lf: pl.LazyFrame, matcher: Matcher) -> pl.LazyFrame:
-    """Step 1: plain-text ``description``; ``_text`` (title + description, only for rows
-    without an explicit list) and the raw matches ``_found``."""
+    """Step 1: ``_text`` (title + plain-text description, only for rows without an explicit
+    list) and the raw matches ``_found``."""
     has_explicit = pl.col("skills").list.len().fill_null(0) > 0
-    return (
-        lf.with_columns(description=strip_html(pl.col("description")))
-        .with_columns(
-            _text=pl.when(~has_explicit).then(
-                pl.concat_str(
-                    [pl.col("title"), pl.col("description")], separator=" \n ", ignore_nulls=True
-                )
+    return lf.with_columns(
+        _text=pl.when(~has_explicit).then(
+            pl.concat_str(
+                [pl.col("title"), pl.col("description")], separator=" \n ", ignore_nulls=True
             )
         )
-        .with_columns(_found=extract_skills_expr(pl.col("_text"), matcher))
-    )
+    ).with_columns(_found=extract_skills_expr(pl.col("_text"), matcher))
 
 
 def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.LazyFrame:

@@ -2,21 +2,84 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
+import ftfy
 import polars as pl
+from selectolax.lexbor import LexborHTMLParser
 
-_HTML_ENTITIES = {
-    "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&#x27;": "'", "&nbsp;": " ",
-    "&apos;": "'", "&#43;": "+", "&#35;": "#", "&rsquo;": "'", "&lsquo;": "'",
-    "&ldquo;": '"', "&rdquo;": '"', "&ndash;": "-", "&mdash;": "-", "&amp;": "&",
-}  # fmt: skip
+#: Text that may hold markup: a tag or an entity. Only a gate before the parser, never a parser.
+MARKUP_PATTERN = r"<[A-Za-z/!]|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+_MARKUP_RE = re.compile(MARKUP_PATTERN)
+#: Elements that end a line of text.
+_BLOCKS = frozenset(
+    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+     "section", "article", "header", "footer", "blockquote", "pre", "hr", "dt", "dd", "dl"}
+)  # fmt: skip
+#: Elements whose content is never text for a reader (and is never run: nothing is).
+_DROPPED = ["script", "style", "noscript", "template", "iframe", "object", "svg", "head"]
+#: Greenhouse escapes its HTML (``&lt;p&gt;``), sometimes twice: parse until nothing changes,
+#: at most this many times.
+MAX_HTML_ROUNDS = 4
+#: Characters that UTF-8 read as Windows-1252 starts with (``â€™``, ``Ã©``, ``Â ``): only
+#: text holding one goes through ftfy (a gate, not a repair).
+_MOJIBAKE_RE = re.compile("[\u00c2\u00c3\u00e2]")
 
 
-def strip_html(expr: pl.Expr) -> pl.Expr:
-    """Unescape common entities (Greenhouse escapes its HTML), then drop tags."""
-    out = expr.str.replace_many(list(_HTML_ENTITIES), list(_HTML_ENTITIES.values()))
-    return out.str.replace_all(r"<[^>]{0,400}>", " ")
+def _parse_text(markup: str) -> str:
+    tree = LexborHTMLParser(markup)
+    tree.strip_tags(_DROPPED)
+    if tree.root is None:
+        return ""
+    for node in tree.root.traverse():  # one walk (a CSS selector list is several)
+        if node.tag in _BLOCKS:
+            node.insert_after("\n")
+    return tree.text(separator="")
+
+
+def _tidy(text: str) -> str:
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text of an HTML fragment, for descriptions from job boards and exports.
+
+    Parsed with Lexbor (selectolax), never by regex: entities are decoded, scripts and
+    styles dropped, block elements end lines. HTML that is itself escaped (Greenhouse's
+    ``&lt;p&gt;``) is parsed again while the text still looks like markup, up to
+    :data:`MAX_HTML_ROUNDS` times; mojibake from double-encoded UTF-8 (``â€™``) is repaired
+    with ftfy. The result is text to read, never markup to render."""
+    text = markup
+    for _ in range(MAX_HTML_ROUNDS):
+        if not _MARKUP_RE.search(text):
+            break
+        parsed = _parse_text(text)
+        if parsed == text:
+            break
+        text = parsed
+    if _MOJIBAKE_RE.search(text):
+        text = ftfy.fix_encoding(text)
+    return _tidy(text)
+
+
+def _plain_batch(values: pl.Series) -> pl.Series:
+    needs = values.str.contains(MARKUP_PATTERN).fill_null(False)
+    if not needs.any():
+        return values
+    at = needs.arg_true()
+    texts = [html_to_text(v) for v in values.gather(at).to_list()]
+    return values.scatter(at, pl.Series(texts, dtype=pl.String))
+
+
+def plain_text(expr: pl.Expr) -> pl.Expr:
+    """:func:`html_to_text` on the values of a text column that hold markup (others as they are)."""
+    return expr.map_batches(_plain_batch, return_dtype=pl.String, is_elementwise=True)
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:

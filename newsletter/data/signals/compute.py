@@ -294,6 +294,7 @@ def compute_signals(
         hl.drop_warnings(r["sources"], "source_drop", "Source")
         + hl.drop_warnings(r["companies"], "company_drop", "Company")
         + hl.returned_warning(int(flows.get("returned") or 0), n_new)
+        + hl.collect_warnings(ingest_report)
     )
     totals = _totals(
         hist=hist,

@@ -93,9 +93,29 @@ def returned_warning(returned: int, new: int) -> list[HealthWarning]:
     ]
 
 
+def collect_warnings(report: Mapping[str, Any] | None) -> list[HealthWarning]:
+    """Warnings ``newsletter collect`` wrote into the ingest report (``source_warnings``):
+    boards carried forward (stale), no longer carried, failing or suddenly empty, each
+    naming its source."""
+    found = report.get("source_warnings") if report else None
+    out = []
+    for w in found if isinstance(found, list) else []:
+        if isinstance(w, Mapping):
+            out.append(
+                HealthWarning(
+                    kind=str(w.get("kind", "source")),
+                    name=str(w.get("name", "")),
+                    before=_int(w, "before") or 0,
+                    after=_int(w, "after") or 0,
+                    message=str(w.get("message", "")),
+                )
+            )
+    return out
+
+
 def removed_in_drops(removed: pl.DataFrame, warnings: list[HealthWarning]) -> int:
     """Removed postings whose source or company carries a drop warning (each counted once)."""
-    sources = [w.name for w in warnings if w.kind == "source_drop"]
+    sources = [w.name for w in warnings if w.kind in ("source_drop", "source_expired")]
     companies = [w.name for w in warnings if w.kind == "company_drop"]
     if (not sources and not companies) or removed.is_empty():
         return 0

@@ -13,11 +13,9 @@ Every other response goes to the provider's ``parse``, which knows its body shap
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Self
 
 import httpx
@@ -26,6 +24,7 @@ from newsletter.config import DeliverySettings, HttpProviderSettings, SecretName
 from newsletter.delivery.base import CallFailed, Sender, sender_kwargs
 from newsletter.delivery.models import OutgoingMessage, SendStatus
 from newsletter.errors import ProviderError
+from newsletter.util.http import retry_after_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,22 +38,6 @@ class HttpCall:
     #: Pre-serialised JSON body (see :class:`JsonSplicer`); sent as application/json.
     content: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
-
-
-def retry_after_seconds(headers: httpx.Headers, now: dt.datetime) -> float | None:
-    """Seconds to wait from ``Retry-After`` (delta or HTTP date) or ``ratelimit-reset``."""
-    raw = headers.get("retry-after") or headers.get("ratelimit-reset")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - now).total_seconds())
 
 
 def short_body(resp: httpx.Response, limit: int = 300) -> str:

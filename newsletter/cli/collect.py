@@ -1,0 +1,246 @@
+"""`newsletter sources check|add` and `newsletter collect`: the job boards the newsletter
+reads, and the week's collection from them. Heavy modules are imported inside commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from newsletter.cli._app import clock_of, config_of, console, err_console, new_app, week_option
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from newsletter.data.collect import BoardRecord, BoardRow, Collected
+
+app = new_app(
+    "The job boards `newsletter collect` reads (the \\[collect] sources file).\n\n"
+    "Example: [bold]newsletter sources add greenhouse:anthropic --company Anthropic[/]"
+)
+
+_CHECK_WORDS = {"ok": "found", "not_found": "not found (404)", "failed": "failing"}
+_STATUS_STYLE = {
+    "ok": "green",
+    "found": "green",
+    "empty": "yellow",
+    "carried": "yellow",
+    "expired": "red",
+    "failed": "red",
+    "failing": "red",
+    "not found": "red",
+    "not found (404)": "red",
+}
+
+
+def _cell(value: object, style: str = "") -> Text:
+    """Untrusted text (board names, server reasons) as a plain cell, never markup."""
+    return Text("" if value is None else str(value), style=style)
+
+
+def _progress(total: int, what: str) -> tuple[Progress, TaskID]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    return progress, progress.add_task(what, total=total)
+
+
+@app.command("check")
+def check_cmd(
+    ctx: typer.Context,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Only the boards with this tag.")
+    ] = None,
+) -> None:
+    """Fetch each board once and say whether it was found, with its number of jobs.
+
+    Writes nothing; exits 1 when a board is not found or failing.
+
+    Example: [bold]newsletter sources check --tag frontier-lab[/]
+    """
+    from newsletter.data.collect import check_sources, load_sources
+    from newsletter.errors import CollectError
+
+    config = config_of(ctx)
+    sources = load_sources(config.collect.sources)
+    if tag:
+        sources = [s for s in sources if set(tag) & set(s.tags)]
+    if not sources:
+        raise CollectError(f"no sources to check in {config.collect.sources}")
+    progress, task = _progress(len(sources), "checking boards")
+    with progress:
+        records = check_sources(
+            config,
+            sources,
+            clock=clock_of(ctx),
+            on_board=lambda _r: progress.advance(task),
+        )
+    console.print(_check_table(records))
+    if any(not r.ok for r in records):
+        raise typer.Exit(1)
+
+
+def _check_table(records: Sequence[BoardRecord]) -> Table:
+    t = Table(title="Job boards")
+    for name, justify in (("source", "left"), ("company", "left"), ("result", "left"),
+                          ("jobs", "right"), ("pages", "right"), ("why", "left")):  # fmt: skip
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in records:
+        word = _CHECK_WORDS[r.status]
+        t.add_row(
+            _cell(r.key),
+            _cell(r.company),
+            _cell(word, _STATUS_STYLE[word]),
+            _cell(f"{r.jobs:,}" if r.ok else ""),
+            _cell(r.pages if r.ok else ""),
+            _cell(r.reason),
+        )
+    return t
+
+
+@app.command("add")
+def add_cmd(
+    ctx: typer.Context,
+    *,
+    spec: Annotated[str, typer.Argument(help="ATS:BOARD, e.g. greenhouse:anthropic.")],
+    company: Annotated[
+        str | None, typer.Option("--company", help="Display name (required but for url).")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="For url:NAME, where the export lives.")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="For url:NAME, the export's format.")
+    ] = None,
+) -> None:
+    """Add a board to the sources file (created when missing; comments are kept).
+
+    Check it afterwards with `newsletter sources check`.
+
+    Example: [bold]newsletter sources add lever:mistral --company "Mistral AI" --tag europe[/]
+    """
+    from pydantic import ValidationError
+
+    from newsletter.data.collect import Source, add_source, parse_spec
+    from newsletter.errors import CollectError
+
+    config = config_of(ctx)
+    ats, board = parse_spec(spec)
+    try:
+        source = Source.model_validate(
+            {
+                "ats": ats,
+                "board": board,
+                "company": company,
+                "tags": tuple(tag or ()),
+                "url": url,
+                "format": fmt,
+            }
+        )
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise CollectError(f"{spec}: {problems}") from None
+    add_source(config.collect.sources, source)
+    console.print(
+        Text(
+            f"added {source.label} to {config.collect.sources}; "
+            "check it with `newsletter sources check`"
+        )
+    )
+
+
+def collect_cmd(
+    ctx: typer.Context,
+    week: Annotated[
+        str | None,
+        typer.Option(
+            "--week",
+            help="Any day of the week to collect (default: the week of the next issue).",
+        ),
+    ] = None,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            "--replay", help="Rebuild the week from its saved raw responses (no network)."
+        ),
+    ] = False,
+    snapshots: Annotated[
+        Path | None,
+        typer.Option("--snapshots", help="Snapshot folder (default: \\[data] snapshots_dir)."),
+    ] = None,
+) -> None:
+    """Fetch every board of the sources file and write the week's snapshot.
+
+    Raw answers are kept gzip-compressed in DIR/raw/YYYY-MM-DD/ (with manifest.json); the
+    snapshot, rejects and report are built by the ingest pipeline and replace the week's
+    files atomically. A board that fails is carried forward from its last good week (at
+    most \\[collect] carry_forward_weeks) and named in the data-health note.
+
+    Example: [bold]newsletter collect --week 2026-11-23[/]
+    """
+    from newsletter.data.collect import collect, load_sources
+    from newsletter.data.collect import replay as replay_week
+    from newsletter.send.schedule import collect_week
+
+    config = config_of(ctx)
+    if snapshots is not None:
+        config = config.model_copy(
+            update={"data": config.data.model_copy(update={"snapshots_dir": snapshots})}
+        )
+    clock = clock_of(ctx)
+    the_week = week_option(week) or collect_week(clock.now(), config.schedule)
+    if replay:
+        done = replay_week(config, the_week, clock=clock)
+    else:
+        sources = load_sources(config.collect.sources)
+        progress, task = _progress(max(len(sources), 1), f"collecting {the_week.isoformat()}")
+        with progress:
+            done = collect(
+                config,
+                the_week,
+                clock=clock,
+                sources=sources,
+                on_board=lambda _r: progress.advance(task),
+            )
+    console.print(_collect_table(done))
+
+
+def _collect_table(done: Collected) -> Table:
+    t = Table(title=f"Collection, week of {done.week.isoformat()}")
+    for name, justify in (("source", "left"), ("company", "left"), ("status", "left"),
+                          ("postings", "right"), ("change", "right"), ("why", "left")):  # fmt: skip
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in done.boards:
+        t.add_row(
+            _cell(row.key),
+            _cell(row.company),
+            _cell(row.status, _STATUS_STYLE.get(row.status, "")),
+            _cell(f"{row.postings:,}"),
+            _cell(_change(row)),
+            _cell(row.reason if row.status != "ok" else ""),
+        )
+    r = done.report
+    t.caption = (
+        f"{r.kept:,} postings kept, {r.carried:,} carried, {r.rejected:,} rejected, "
+        f"{r.duplicates:,} duplicates · snapshot {done.written.snapshot}"
+    )
+    return t
+
+
+def _change(row: BoardRow) -> str:
+    if row.before is None:
+        return ""
+    diff = row.postings - row.before
+    return f"{diff:+,}" if diff else "0"

@@ -1,0 +1,63 @@
+"""What every job-board API adapter says: its endpoint, its envelope and its paging."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from newsletter.data.ingest import Format
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request of a board's collection (a page)."""
+
+    method: str
+    url: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    json: Mapping[str, Any] | None = None
+
+
+class BoardApi:
+    """One ATS kind's public job-board API.
+
+    ``first`` is the first page's request; ``jobs`` finds the job list in a parsed page (None
+    when the body is not this API's envelope: an unparsable answer); ``next`` is the next
+    page's request, or None when the board is complete. The raw pages are read back by the
+    ingest adapter ``ingest_format``."""
+
+    kind: ClassVar[str]
+    default_base_url: ClassVar[str]
+    ingest_format: ClassVar[Format]
+    #: Whether pages are JSON the adapter reads (False: a file for the ingest formats).
+    json_pages: ClassVar[bool] = True
+
+    def base(self, configured: str | None) -> str:
+        return (configured or self.default_base_url).rstrip("/")
+
+    def first(self, board: str, base: str) -> Request:
+        raise NotImplementedError
+
+    def jobs(self, data: object) -> list[Any] | None:
+        raise NotImplementedError
+
+    def next(
+        self, board: str, base: str, request: Request, data: object, n_jobs: int
+    ) -> Request | None:
+        return None
+
+
+def segment(board: str) -> str:
+    """A board name as one URL path segment."""
+    return quote(board, safe="")
+
+
+def list_in(data: object, key: str) -> list[Any] | None:
+    """``data[key]`` when ``data`` is an object holding a list there, else None."""
+    if isinstance(data, dict):
+        found = data.get(key)
+        if isinstance(found, list):
+            return found
+    return None

@@ -1,0 +1,127 @@
+"""A failed board is not a market move: what to carry, and what to warn about (pure).
+
+For each board of this week's collection, given its postings in the previous snapshot:
+
+* **answered**: its postings are this week's. When it answered with zero jobs after having
+  at least ``empty_min`` the week before, a ``source_empty`` warning (a hiring freeze is
+  real news, but so is a board moved elsewhere).
+* **failed** (HTTP error, timeout, unparsable body, 404): its postings of the previous
+  snapshot are carried into this one, unchanged and marked stale (``stale_sources`` of the
+  report, ``source_stale`` warning), while its last good collection is at most
+  ``carry_weeks`` weeks old. After that they are no longer carried (``source_expired``: they
+  count as removed, and the warning says why). A failed board with nothing to carry gets a
+  ``source_failed`` warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from newsletter.data.collect.manifest import BoardRecord
+from newsletter.data.ingest.report import SourceWarning, StaleSource
+
+
+@dataclass(frozen=True)
+class CarryPlan:
+    carry: tuple[str, ...]  # board keys whose previous postings are carried
+    boards: tuple[BoardRecord, ...]  # the records with ``last_good`` settled
+    stale: tuple[StaleSource, ...]
+    warnings: tuple[SourceWarning, ...]
+
+
+def _weeks(later: date, earlier: date) -> int:
+    return (later - earlier).days // 7
+
+
+def plan_carry(
+    boards: tuple[BoardRecord, ...],
+    *,
+    week: date,
+    previous_week: date | None,
+    previous_counts: dict[str, int],
+    previous_boards: dict[str, BoardRecord],
+    carry_weeks: int,
+    empty_min: int,
+) -> CarryPlan:
+    """Decide, board by board, what this week's snapshot holds for it."""
+    carry: list[str] = []
+    settled: list[BoardRecord] = []
+    stale: list[StaleSource] = []
+    warnings: list[SourceWarning] = []
+    for b in boards:
+        before = previous_counts.get(b.key, 0)
+        name = f"{b.key} ({b.company})" if b.company else b.key
+        if b.ok:
+            settled.append(b.model_copy(update={"last_good": week}))
+            if b.jobs == 0 and before >= empty_min:
+                warnings.append(
+                    SourceWarning(
+                        kind="source_empty",
+                        name=b.key,
+                        before=before,
+                        after=0,
+                        message=(
+                            f"Source {name} answered with no open postings this week, after "
+                            f"{before:,} last week: a hiring freeze, or a board that moved."
+                        ),
+                    )
+                )
+            continue
+        last = previous_boards[b.key].last_good if b.key in previous_boards else None
+        if last is None and before and previous_week is not None:
+            last = previous_week  # collected before manifests, or ingested by hand
+        settled.append(b.model_copy(update={"last_good": last}))
+        why = b.reason or b.status
+        if last is not None and before and _weeks(week, last) <= carry_weeks:
+            carry.append(b.key)
+            weeks = _weeks(week, last)
+            stale.append(
+                StaleSource(
+                    source=b.key,
+                    company=b.company,
+                    postings=before,
+                    last_good=last,
+                    weeks=weeks,
+                    reason=why,
+                )
+            )
+            warnings.append(
+                SourceWarning(
+                    kind="source_stale",
+                    name=b.key,
+                    before=before,
+                    after=before,
+                    message=(
+                        f"Source {name} could not be fetched this week ({why}): its {before:,} "
+                        f"postings of the week of {last.isoformat()} are carried forward, "
+                        "marked stale, and are neither new nor removed."
+                    ),
+                )
+            )
+        elif before:
+            since = f" since the week of {last.isoformat()}" if last else ""
+            warnings.append(
+                SourceWarning(
+                    kind="source_expired",
+                    name=b.key,
+                    before=before,
+                    after=0,
+                    message=(
+                        f"Source {name} has not been fetched{since} ({why}): its {before:,} "
+                        "postings are no longer carried and count as removed; that is a data "
+                        "gap, not a market move."
+                    ),
+                )
+            )
+        else:
+            warnings.append(
+                SourceWarning(
+                    kind="source_failed",
+                    name=b.key,
+                    before=0,
+                    after=0,
+                    message=f"Source {name} could not be fetched this week ({why}).",
+                )
+            )
+    return CarryPlan(tuple(carry), tuple(settled), tuple(stale), tuple(warnings))

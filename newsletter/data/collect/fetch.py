@@ -1,0 +1,226 @@
+"""The polite async fetcher: one ``httpx.AsyncClient`` for a whole collection.
+
+* bounded concurrency overall (``[collect] concurrency``) and per host
+  (``per_host_concurrency``), and a rate per host (``per_host_rate`` requests/s, spaced by
+  reservations on the injected clock);
+* an identifying User-Agent with a contact address;
+* connect/read timeouts, and a total time per response;
+* retries with exponential backoff and full jitter (tenacity) on 429, 5xx, timeouts and
+  connection errors, never sooner than ``Retry-After`` (seconds or HTTP date); a
+  ``Retry-After`` longer than ``max_retry_after_seconds`` fails the board instead;
+* a size cap enforced while streaming (``Content-Length`` is checked first, then every
+  decoded byte is counted, so a compressed bomb stops at the cap too);
+* the body streamed to disk gzip-compressed as it arrives (atomically: a temporary name,
+  renamed when complete).
+
+The clock and the sleep are injected: tests move a fake clock instead of waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import random
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+from urllib.parse import urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from newsletter.config import CollectSettings
+from newsletter.data.collect.ats import Request
+from newsletter.errors import first_line
+from newsletter.util.clock import Clock
+from newsletter.util.files import replacing
+from newsletter.util.http import retry_after_seconds
+
+Sleep = Callable[[float], Awaitable[None]]
+#: gzip level of the saved raw responses (fast; JSON compresses well anyway).
+GZIP_LEVEL = 5
+
+
+class FetchFailed(Exception):  # noqa: N818 - the outcome of a request, reported per board
+    """A request that did not give a usable body; ``reason`` is one line for people."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def user_agent(product: str, contact: str) -> str:
+    """``product (+mailto:contact)``: who is crawling, and how to reach them."""
+    where = contact if "://" in contact or ":" in contact else f"mailto:{contact}"
+    return f"{product} (+{where})"
+
+
+class _Host:
+    """One host's share: a semaphore and the next free start time (rate by reservation)."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = asyncio.Semaphore(slots)
+        self.next_start = float("-inf")
+
+
+class Fetcher:
+    """Downloads requests to files under the limits of ``settings``."""
+
+    def __init__(
+        self,
+        settings: CollectSettings,
+        agent: str,
+        *,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.agent = agent
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._all = asyncio.Semaphore(settings.concurrency)
+        self._hosts: defaultdict[str, _Host] = defaultdict(
+            lambda: _Host(settings.per_host_concurrency)
+        )
+        self._interval = 1.0 / settings.per_host_rate if settings.per_host_rate else 0.0
+
+    async def __aenter__(self) -> Self:
+        s = self.settings
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": self.agent, "Accept": "application/json, */*;q=0.5"},
+            timeout=httpx.Timeout(
+                connect=s.connect_timeout_seconds,
+                read=s.read_timeout_seconds,
+                write=s.read_timeout_seconds,
+                pool=s.total_timeout_seconds,
+            ),
+            limits=httpx.Limits(
+                max_connections=s.concurrency, max_keepalive_connections=s.concurrency
+            ),
+            follow_redirects=True,
+            max_redirects=5,
+            transport=self._transport,
+        )
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # -- retries ------------------------------------------------------------------------
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        s = self.settings
+        backoff = min(
+            s.backoff_max_seconds, s.backoff_initial_seconds * 2 ** (state.attempt_number - 1)
+        )
+        wait = self.rng.uniform(0, backoff)  # full jitter
+        if isinstance(exc, FetchFailed) and exc.retry_after is not None:
+            wait = max(wait, exc.retry_after)
+        return wait
+
+    async def download(self, request: Request, dest: Path) -> bytes:
+        """The body of ``request`` (also saved gzip-compressed at ``dest``), after retries;
+        FetchFailed when it cannot be had."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, FetchFailed) and e.retryable),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        body = b""
+        async for attempt in retrying:
+            with attempt:
+                body = await self._once(request, dest)
+        return body
+
+    # -- one attempt --------------------------------------------------------------------
+    async def _turn(self, host: _Host) -> None:
+        """Wait for this host's next free start (rate per host)."""
+        if not self._interval:
+            return
+        now = self.clock.monotonic()
+        start = max(now, host.next_start)
+        host.next_start = start + self._interval
+        if start > now:
+            await self.sleep(start - now)
+
+    async def _once(self, request: Request, dest: Path) -> bytes:
+        assert self._client is not None, "use the Fetcher as an async context manager"
+        host = self._hosts[urlsplit(request.url).netloc]
+        async with host.slots:
+            await self._turn(host)  # before taking a slot of the whole crawl: waiting for
+            async with self._all:  # one host's rate never holds up the other hosts
+                return await self._attempt(request, dest)
+
+    async def _attempt(self, request: Request, dest: Path) -> bytes:
+        """One request, its transport failures mapped to FetchFailed."""
+        limit = self.settings.total_timeout_seconds
+        try:
+            async with asyncio.timeout(limit):
+                return await self._stream(request, dest)
+        except TimeoutError:
+            raise FetchFailed(f"no complete answer within {limit:g} s", retryable=True) from None
+        except httpx.TimeoutException as exc:
+            raise FetchFailed(f"timed out ({type(exc).__name__})", retryable=True) from None
+        except httpx.TransportError as exc:
+            raise FetchFailed(
+                f"connection failed ({type(exc).__name__}: {first_line(exc)[:120]})",
+                retryable=True,
+            ) from None
+
+    async def _stream(self, request: Request, dest: Path) -> bytes:
+        assert self._client is not None
+        cap = self.settings.max_response_bytes
+        async with self._client.stream(
+            request.method, request.url, params=dict(request.params), json=request.json
+        ) as resp:
+            self._check_status(resp)
+            declared = resp.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise FetchFailed(f"answer of {int(declared):,} bytes is over the cap of {cap:,}")
+            body = bytearray()
+            with replacing(dest) as tmp, gzip.open(tmp, "wb", compresslevel=GZIP_LEVEL) as out:
+                async for chunk in resp.aiter_bytes():
+                    body += chunk
+                    if len(body) > cap:
+                        raise FetchFailed(f"answer is over the cap of {cap:,} bytes")
+                    out.write(chunk)
+            return bytes(body)
+
+    def _check_status(self, resp: httpx.Response) -> None:
+        status = resp.status_code
+        if status == 429 or status >= 500:
+            wait = retry_after_seconds(resp.headers, self.clock.now())
+            limit = self.settings.max_retry_after_seconds
+            if wait is not None and wait > limit:
+                raise FetchFailed(
+                    f"HTTP {status}, asked to wait {wait:,.0f} s (more than {limit:g} s)",
+                    status=status,
+                )
+            raise FetchFailed(f"HTTP {status}", status=status, retryable=True, retry_after=wait)
+        if status == 404:
+            raise FetchFailed("not found (HTTP 404)", status=status)
+        if status >= 400:
+            raise FetchFailed(f"HTTP {status}", status=status)

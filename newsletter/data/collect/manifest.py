@@ -1,0 +1,99 @@
+"""The record of one week's collection: ``DIR/raw/YYYY-MM-DD/manifest.json``.
+
+One entry per board: what was asked, what came back (status, reason, jobs, pages, bytes),
+the raw files saved (gzip, relative to the week's raw folder) and the week of the board's
+last good collection (this week when it answered; earlier when its postings were carried).
+``newsletter collect --replay`` rebuilds the week's snapshot from it, without the network.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from newsletter.data.collect.sources import Source
+from newsletter.data.ingest import Format
+from newsletter.data.snapshots import raw_path
+from newsletter.errors import CollectError
+from newsletter.util.files import atomic_write_text
+
+MANIFEST_NAME = "manifest.json"
+Status = Literal["ok", "not_found", "failed"]
+
+
+class BoardRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    ats: str
+    board: str
+    company: str | None
+    url: str | None = None
+    format: Format | None = None
+    status: Status
+    reason: str | None = None
+    http_status: int | None = None
+    jobs: int = 0
+    pages: int = 0
+    bytes: int = 0
+    files: tuple[str, ...] = ()
+    #: The week of the last collection where this board answered (None: never).
+    last_good: date | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @classmethod
+    def of(cls, source: Source, **outcome: Any) -> BoardRecord:
+        return cls(
+            key=source.key,
+            ats=source.ats,
+            board=source.board,
+            company=source.company,
+            url=source.url,
+            format=source.format,
+            **outcome,
+        )
+
+    def source(self) -> Source:
+        """The source this record was fetched from (for a replay)."""
+        return Source.model_validate(
+            {
+                "ats": self.ats,
+                "board": self.board,
+                "company": self.company,
+                "url": self.url,
+                "format": self.format,
+            }
+        )
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    week: date
+    collected_at: datetime
+    user_agent: str
+    boards: tuple[BoardRecord, ...]
+
+
+def write_manifest(manifest: Manifest, folder: Path) -> Path:
+    path = folder / MANIFEST_NAME
+    atomic_write_text(path, manifest.model_dump_json(indent=2) + "\n")
+    return path
+
+
+def read_manifest(directory: Path, week: date) -> Manifest | None:
+    """The manifest of ``week``'s collection, or None when that week was not collected."""
+    path = raw_path(directory, week) / MANIFEST_NAME
+    try:
+        return Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, ValidationError) as exc:
+        raise CollectError(f"cannot read the collection manifest {path}: {exc}") from None

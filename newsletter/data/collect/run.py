@@ -1,0 +1,463 @@
+"""A week's collection, start to finish: fetch every board, keep the raw answers, build
+the snapshot through the ingest pipeline, carry what failed, replace atomically.
+
+1. Every board is fetched concurrently (:mod:`~newsletter.data.collect.fetch`) into a
+   staging folder ``DIR/raw/.YYYY-MM-DD.partial-*``: each page gzip-compressed, then read
+   once by its ingest adapter, so a body that is not the API's answer fails that board only.
+   One bad board never stops the others.
+2. :func:`~newsletter.data.collect.carry.plan_carry` settles each board against the previous
+   snapshot: answered, carried (stale), expired, empty.
+3. The answered boards' pages go through :func:`newsletter.data.ingest.ingest` (same rules,
+   rejects and report as ``newsletter ingest``), each page with its board's key as the
+   source and the display name as the company; the carried boards' postings of the previous
+   snapshot are added unchanged; the report says what was carried and what to warn about.
+4. The staging folder (with ``manifest.json``) replaces ``DIR/raw/YYYY-MM-DD/``, then the
+   rejects, the snapshot and the report are written, each atomically. A killed collection
+   leaves the previous files (or none), never half a snapshot.
+
+When no board answers at all (the network is down), nothing is written: CollectError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import polars as pl
+
+from newsletter.config import Config
+from newsletter.data.collect.ats import BOARD_APIS, BoardApi, Request
+from newsletter.data.collect.carry import CarryPlan, plan_carry
+from newsletter.data.collect.fetch import Fetcher, FetchFailed, Sleep, user_agent
+from newsletter.data.collect.manifest import BoardRecord, Manifest, read_manifest, write_manifest
+from newsletter.data.collect.sources import Source, load_sources
+from newsletter.data.ingest import (
+    Format,
+    IngestReport,
+    IngestResult,
+    Input,
+    Written,
+    load_rules,
+    write,
+)
+from newsletter.data.ingest import ingest as run_ingest
+from newsletter.data.ingest.formats import read as read_file
+from newsletter.data.snapshots import list_weeks, raw_path, read_snapshot
+from newsletter.errors import CollectError, IngestError, first_line
+from newsletter.util.clock import Clock
+
+OnBoard = Callable[[BoardRecord], None]
+_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One board in the collection's table: what happened and the change in postings."""
+
+    key: str
+    company: str | None
+    status: str  # ok | empty | carried | expired | failed | not found
+    reason: str | None
+    postings: int  # in this week's snapshot
+    before: int | None  # in the previous snapshot (None: no previous snapshot)
+
+
+@dataclass(frozen=True)
+class Collected:
+    week: date
+    manifest: Manifest
+    report: IngestReport
+    written: Written
+    boards: tuple[BoardRow, ...]
+
+
+# ---------------------------------------------------------------------------------------
+# Fetching
+
+
+def _file_name(source: Source, page: int) -> str:
+    if source.ats == "url":
+        fmt = source.format.value if source.format and source.format is not Format.auto else None
+        suffix = next((s for s in _SUFFIXES if (source.url or "").lower().endswith(s)), None)
+        ext = fmt or (suffix.lstrip(".") if suffix else "data")
+        return f"url/{source.board}.{ext}.gz"
+    return f"{source.ats}/{source.board}.p{page:03d}.json.gz"
+
+
+def _input(source: Source, api: BoardApi, path: Path) -> Input:
+    fmt = (source.format or Format.auto) if source.ats == "url" else api.ingest_format
+    return Input(path, fmt, source=source.key, company=source.company, board=source.board)
+
+
+def _rows(
+    source: Source, api: BoardApi, path: Path, body: bytes, mapping: Mapping[str, str]
+) -> tuple[object, int]:
+    """Parse a page and read it with its ingest adapter: (parsed JSON or None, rows).
+
+    Raises FetchFailed when the body is not this API's answer."""
+    data: object = None
+    if api.json_pages:
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise FetchFailed(f"unparsable body ({first_line(exc)[:100]})") from None
+        if api.jobs(data) is None:
+            raise FetchFailed(f"the body is not a {api.kind} job list")
+    one = _input(source, api, path)
+    try:
+        frame, _ = read_file(path, one.format, mapping, board=one.board, data=data)
+    except IngestError as exc:
+        raise FetchFailed(f"unreadable: {exc}") from None
+    return data, frame.height
+
+
+async def _fetch_board(
+    source: Source,
+    fetcher: Fetcher,
+    folder: Path,
+    config: Config,
+) -> BoardRecord:
+    api = BOARD_APIS[source.ats]
+    configured = config.collect.base_url(source.ats)
+    base = (source.url or "") if source.ats == "url" else api.base(configured)
+    files: list[str] = []
+    jobs = pages = size = 0
+    request: Request | None = api.first(source.board, base)
+    try:
+        while request is not None:
+            if pages >= config.collect.max_pages:
+                raise FetchFailed(f"more than {config.collect.max_pages} pages")
+            name = _file_name(source, pages)
+            body = await fetcher.download(request, folder / name)
+            files.append(name)
+            data, n = await asyncio.to_thread(
+                _rows, source, api, folder / name, body, config.ingest.columns
+            )
+            pages, jobs, size = pages + 1, jobs + n, size + len(body)
+            request = api.next(source.board, base, request, data, n) if api.json_pages else None
+            del body, data  # nothing of a page is held while the next one waits its turn
+    except Exception as exc:  # one bad board never stops the others
+        for name in files:
+            (folder / name).unlink(missing_ok=True)
+        failed = exc if isinstance(exc, FetchFailed) else None
+        reason = failed.reason if failed else f"unexpected {type(exc).__name__}: {first_line(exc)}"
+        return BoardRecord.of(
+            source,
+            status="not_found" if failed and failed.status == 404 else "failed",
+            reason=reason[:300],
+            http_status=failed.status if failed else None,
+        )
+    return BoardRecord.of(
+        source,
+        status="ok",
+        jobs=jobs,
+        pages=pages,
+        bytes=size,
+        files=tuple(files),
+    )
+
+
+async def fetch_boards(
+    sources: Sequence[Source],
+    folder: Path,
+    config: Config,
+    *,
+    clock: Clock,
+    sleep: Sleep = asyncio.sleep,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_board: OnBoard | None = None,
+) -> tuple[BoardRecord, ...]:
+    """Fetch every board into ``folder``; one record per board, in the sources' order."""
+    agent = user_agent(config.collect.user_agent, config.crawler_contact)
+    async with Fetcher(
+        config.collect, agent, clock=clock, sleep=sleep, transport=transport
+    ) as fetcher:
+
+        async def one(source: Source) -> BoardRecord:
+            record = await _fetch_board(source, fetcher, folder, config)
+            if on_board:
+                on_board(record)
+            return record
+
+        return tuple(await asyncio.gather(*(one(s) for s in sources)))
+
+
+def check_sources(
+    config: Config,
+    sources: Sequence[Source],
+    *,
+    clock: Clock,
+    sleep: Sleep = asyncio.sleep,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_board: OnBoard | None = None,
+) -> tuple[BoardRecord, ...]:
+    """Fetch each board once (into a temporary folder, removed after) and say how it went."""
+    with tempfile.TemporaryDirectory(prefix="newsletter-check-") as tmp:
+        return asyncio.run(
+            fetch_boards(
+                sources,
+                Path(tmp),
+                config,
+                clock=clock,
+                sleep=sleep,
+                transport=transport,
+                on_board=on_board,
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Building the snapshot
+
+
+def _previous_week(directory: Path, week: date) -> date | None:
+    weeks = [w for w in list_weeks(directory) if w < week] if directory.is_dir() else []
+    return weeks[-1] if weeks else None
+
+
+def _counts(frame: pl.DataFrame | None) -> dict[str, int]:
+    if frame is None or frame.is_empty():
+        return {}
+    counts = frame.group_by("source").len()
+    return {str(k): int(v) for k, v in counts.iter_rows()}
+
+
+@dataclass(frozen=True)
+class _Built:
+    result: IngestResult
+    plan: CarryPlan
+    before: dict[str, int]  # postings per source in the previous snapshot
+    previous_week: date | None
+
+
+def _build(
+    config: Config,
+    week: date,
+    boards: tuple[BoardRecord, ...],
+    folder: Path,
+    *,
+    sources: Mapping[str, Source],
+    clock: Clock,
+) -> _Built:
+    """The week's snapshot from the answered boards' pages plus the carried postings."""
+    directory = config.data.snapshots_dir
+    prev_week = _previous_week(directory, week)
+    previous = read_snapshot(directory, prev_week) if prev_week else None
+    prev_manifest = read_manifest(directory, prev_week) if prev_week else None
+    before = _counts(previous)
+    plan = plan_carry(
+        boards,
+        week=week,
+        previous_week=prev_week,
+        previous_counts=before,
+        previous_boards={b.key: b for b in prev_manifest.boards} if prev_manifest else {},
+        carry_weeks=config.collect.carry_forward_weeks,
+        empty_min=config.collect.empty_warning_min,
+    )
+    answered = [b for b in plan.boards if b.ok]
+    if not answered:
+        raise CollectError(
+            f"no board answered ({len(boards)} tried): nothing to build the snapshot of "
+            f"{week.isoformat()} from; the previous files are left as they were"
+        )
+    inputs = [
+        _input(sources[b.key], BOARD_APIS[b.ats], folder / f) for b in answered for f in b.files
+    ]
+    result = run_ingest(
+        inputs,
+        week,
+        load_rules(config.data.rules_dir),
+        mapping=config.ingest.columns,
+        now=clock.now(),
+    )
+    snapshot = result.snapshot
+    carried = 0
+    if plan.carry and previous is not None:
+        rows = previous.filter(pl.col("source").is_in(list(plan.carry)))
+        carried = rows.height
+        snapshot = pl.concat([snapshot, rows.select(snapshot.columns)], how="vertical").unique(
+            subset="posting_id", keep="first", maintain_order=True
+        )
+    report = result.report.model_copy(
+        update={
+            "carried": carried,
+            "stale_sources": plan.stale,
+            "source_warnings": plan.warnings,
+        }
+    )
+    built = IngestResult(snapshot=snapshot, rejects=result.rejects, report=report)
+    return _Built(built, plan, before, prev_week)
+
+
+def _table(built: _Built) -> tuple[BoardRow, ...]:
+    plan, before = built.plan, built.before
+    now = _counts(built.result.snapshot)
+    carried = set(plan.carry)
+    rows = []
+    for b in plan.boards:
+        if b.ok:
+            status = "empty" if b.jobs == 0 else "ok"
+        elif b.key in carried:
+            status = "carried"
+        elif before.get(b.key):
+            status = "expired"
+        else:
+            status = "not found" if b.status == "not_found" else "failed"
+        rows.append(
+            BoardRow(
+                key=b.key,
+                company=b.company,
+                status=status,
+                reason=b.reason,
+                postings=now.get(b.key, 0),
+                before=before.get(b.key, 0) if built.previous_week else None,
+            )
+        )
+    return tuple(rows)
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Put the staging folder in place of ``final`` (two renames; the old one removed)."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{secrets.token_hex(4)}")
+        final.rename(old)
+    staging.rename(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _clear_leftovers(final: Path) -> None:
+    """Staging folders of killed collections of the same week."""
+    if final.parent.is_dir():
+        for p in final.parent.glob(f".{final.name}.*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _finish(
+    config: Config,
+    week: date,
+    boards: tuple[BoardRecord, ...],
+    folder: Path,
+    *,
+    sources: Mapping[str, Source],
+    clock: Clock,
+    agent: str,
+    publish_to: Path | None,
+) -> Collected:
+    built = _build(config, week, boards, folder, sources=sources, clock=clock)
+    manifest = Manifest(
+        week=week, collected_at=clock.now(), user_agent=agent, boards=built.plan.boards
+    )
+    try:
+        write_manifest(manifest, folder)
+        if publish_to is not None:
+            _publish(folder, publish_to)
+    except OSError as exc:
+        raise CollectError(f"cannot write the raw responses: {exc.strerror or exc}") from None
+    written = write(built.result, config.data.snapshots_dir, week)
+    return Collected(week, manifest, built.result.report, written, _table(built))
+
+
+def collect(
+    config: Config,
+    week: date,
+    *,
+    clock: Clock,
+    sources: Sequence[Source] | None = None,
+    sleep: Sleep = asyncio.sleep,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_board: OnBoard | None = None,
+) -> Collected:
+    """Collect ``week`` from every source (default: the sources file) and write its snapshot."""
+    boards_list = list(sources) if sources is not None else load_sources(config.collect.sources)
+    if not boards_list:
+        raise CollectError(
+            f"no sources to collect: {config.collect.sources} lists none "
+            "(add one with `newsletter sources add greenhouse:BOARD --company NAME`)"
+        )
+    final = raw_path(config.data.snapshots_dir, week)
+    _clear_leftovers(final)
+    staging = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
+    try:
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise CollectError(f"cannot create {staging}: {exc.strerror or exc}") from None
+    try:
+        boards = asyncio.run(
+            fetch_boards(
+                boards_list,
+                staging,
+                config,
+                clock=clock,
+                sleep=sleep,
+                transport=transport,
+                on_board=on_board,
+            )
+        )
+        agent = user_agent(config.collect.user_agent, config.crawler_contact)
+        by_key = {s.key: s for s in boards_list}
+        return _finish(
+            config,
+            week,
+            boards,
+            staging,
+            sources=by_key,
+            clock=clock,
+            agent=agent,
+            publish_to=final,
+        )
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def replay(config: Config, week: date, *, clock: Clock) -> Collected:
+    """Rebuild ``week``'s snapshot from its saved raw responses (no network)."""
+    directory = config.data.snapshots_dir
+    manifest = read_manifest(directory, week)
+    if manifest is None:
+        raise CollectError(
+            f"week {week.isoformat()} was not collected (no {raw_path(directory, week)})"
+        )
+    sources: dict[str, Source] = {}
+    for b in manifest.boards:
+        try:
+            sources[b.key] = b.source()
+        except ValueError as exc:
+            raise CollectError(f"manifest entry {b.key} is not a valid source: {exc}") from None
+    folder = raw_path(directory, week)
+    return _finish(
+        config,
+        week,
+        manifest.boards,
+        folder,
+        sources=sources,
+        clock=clock,
+        agent=manifest.user_agent,
+        publish_to=None,
+    )
+
+
+def sources_configured(config: Config) -> bool:
+    """Whether the sources file lists at least one board (a bad file raises CollectError)."""
+    return bool(load_sources(config.collect.sources))
+
+
+__all__ = [
+    "BoardRow",
+    "Collected",
+    "check_sources",
+    "collect",
+    "fetch_boards",
+    "replay",
+    "sources_configured",
+]

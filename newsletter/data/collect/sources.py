@@ -1,0 +1,219 @@
+"""The publisher's list of job boards: ``sources.toml`` (path in ``[collect] sources``).
+
+One ``[[source]]`` table per board::
+
+    [[source]]
+    ats = "greenhouse"          # greenhouse, lever, ashby, smartrecruiters, workable,
+                                # recruitee or url
+    board = "anthropic"         # the board's name in its public URL
+    company = "Anthropic"       # display name used in the issue
+    tags = ["frontier-lab"]     # optional
+
+    [[source]]                  # a generic export read through the ingest formats
+    ats = "url"
+    board = "my-feed"           # a short name (the source of its postings)
+    url = "https://example.com/jobs.csv"
+    format = "csv"              # optional: auto | csv | tsv | jsonl | json | parquet | ...
+
+A board's key (``greenhouse:anthropic``) is the ``source`` of its postings and the prefix of
+their ids, so keep it stable. The file is edited by hand or with ``newsletter sources add``,
+which keeps its comments (tomlkit).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import tomlkit
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from tomlkit.items import AoT
+
+from newsletter.config import ATS_KINDS
+from newsletter.data.ingest import Format
+from newsletter.errors import CollectError
+from newsletter.util.files import atomic_write_text
+
+AtsKind = Literal["greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "url"]
+_BOARD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+HEADER = """\
+# Job boards `newsletter collect` reads every week (see `newsletter sources --help`).
+# One [[source]] per board: ats, board (its name in the board's public URL), company
+# (the display name), optional tags. Check them with `newsletter sources check`.
+"""
+
+
+class Source(BaseModel):
+    """One job board."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ats: AtsKind
+    board: str
+    company: str | None = None
+    tags: tuple[str, ...] = ()
+    #: Only for ``ats = "url"``: where the export lives, and its format.
+    url: str | None = None
+    format: Format | None = None
+
+    @field_validator("board")
+    @classmethod
+    def _board(cls, v: str) -> str:
+        if not _BOARD_RE.match(v):
+            raise ValueError(
+                f"{v!r} is not a board name (letters, digits, '.', '_' and '-', at most 128)"
+            )
+        return v
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = " ".join(v.split())
+        if not v or len(v) > 120 or _CONTROL_RE.search(v):
+            raise ValueError("must be 1 to 120 printable characters")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [t for t in v if not _BOARD_RE.match(t)]
+        if bad:
+            raise ValueError(f"tags are single words: {', '.join(map(repr, bad))}")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+\S*$", v):
+            raise ValueError(f"{v!r} must be an http:// or https:// address")
+        return v
+
+    @model_validator(mode="after")
+    def _kind(self) -> Source:
+        if self.ats == "url" and not self.url:
+            raise ValueError('ats = "url" needs url = "https://..."')
+        if self.ats != "url" and (self.url or self.format):
+            raise ValueError('url and format are only for ats = "url"')
+        if self.ats != "url" and not self.company:
+            raise ValueError("company (the display name) is required")
+        return self
+
+    @property
+    def key(self) -> str:
+        """``ats:board``: the source of this board's postings."""
+        return f"{self.ats}:{self.board}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} ({self.company})" if self.company else self.key
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """``greenhouse:anthropic`` -> (``greenhouse``, ``anthropic``); CollectError otherwise."""
+    ats, sep, board = spec.strip().partition(":")
+    if not sep or ats not in ATS_KINDS or not _BOARD_RE.match(board):
+        raise CollectError(
+            f"{spec!r} is not ATS:BOARD (ATS one of {', '.join(ATS_KINDS)}; "
+            "BOARD letters, digits, '.', '_' and '-')"
+        )
+    return ats, board
+
+
+def _problems(index: int, raw: object, exc: ValidationError | ValueError) -> list[str]:
+    name = raw.get("board") if isinstance(raw, dict) else None
+    where = f"source {index}" + (f" ({name})" if isinstance(name, str) else "")
+    if isinstance(exc, ValidationError):
+        out = []
+        for e in exc.errors():
+            loc = ".".join(str(p) for p in e["loc"])
+            msg = str(e["msg"]).removeprefix("Value error, ")
+            if e["type"] == "extra_forbidden":
+                msg = "unknown setting (check the spelling)"
+            out.append(f"{where}: {loc + ': ' if loc else ''}{msg}")
+        return out
+    return [f"{where}: {exc}"]
+
+
+def parse_sources(text: str, *, origin: str = "sources.toml") -> list[Source]:
+    """Validate a sources file's text; one CollectError listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CollectError(f"{origin} is not valid TOML: {exc}") from None
+    unknown = [k for k in data if k != "source"]
+    entries = data.get("source", [])
+    problems = [f"unknown table or key {k!r} (use [[source]] tables)" for k in unknown]
+    if not isinstance(entries, list):
+        problems.append("'source' must be an array of tables ([[source]])")
+        entries = []
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(entries, start=1):
+        try:
+            src = Source.model_validate(raw)
+        except (ValidationError, ValueError) as exc:
+            problems += _problems(i, raw, exc)
+            continue
+        if src.key in seen:
+            problems.append(f"source {i}: {src.key} is listed twice (also source {seen[src.key]})")
+            continue
+        seen[src.key] = i
+        sources.append(src)
+    if problems:
+        head = f"{origin}: " if len(problems) == 1 else f"{origin}: {len(problems)} problems: "
+        raise CollectError(head + "; ".join(problems))
+    return sources
+
+
+def load_sources(path: Path) -> list[Source]:
+    """The boards listed in ``path``; an empty list when the file does not exist."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CollectError(f"cannot read the sources file {path}: {exc}") from None
+    return parse_sources(text, origin=str(path))
+
+
+def add_source(path: Path, source: Source) -> None:
+    """Append ``source`` to the file (created with a header when missing), keeping its
+    comments and layout; CollectError when the board is already listed."""
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    existing = parse_sources(text, origin=str(path))
+    if any(s.key == source.key for s in existing):
+        raise CollectError(f"{source.key} is already in {path}")
+    doc = tomlkit.parse(text)
+    table = tomlkit.table()
+    for key, value in source.model_dump(mode="json", exclude_defaults=True).items():
+        table[key] = list(value) if isinstance(value, tuple) else value
+    boards = doc.get("source")
+    if isinstance(boards, AoT):
+        boards.append(table)
+    else:
+        aot = tomlkit.aot()
+        aot.append(table)
+        doc["source"] = aot
+    out = tomlkit.dumps(doc)
+    parse_sources(out, origin=str(path))  # what we write reads back
+    try:
+        atomic_write_text(path, out)
+    except OSError as exc:
+        raise CollectError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+__all__ = [
+    "HEADER",
+    "AtsKind",
+    "Source",
+    "add_source",
+    "load_sources",
+    "parse_sources",
+    "parse_spec",
+]

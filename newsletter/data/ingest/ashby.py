@@ -1,0 +1,115 @@
+"""Ashby posting API:
+``GET api.ashbyhq.com/posting-api/job-board/{board}?includeCompensation=true``.
+
+``{"jobs": [...], "apiVersion": "1"}``. Each job: ``id``, ``title``, ``location``,
+``secondaryLocations``, ``isRemote`` / ``workplaceType``, ``publishedAt``, ``isListed``,
+``jobUrl``, ``descriptionHtml`` / ``descriptionPlain`` and, with ``includeCompensation``,
+``compensation``: its salary ``summaryComponents`` are the pay; several
+``compensationTiers`` with a salary each (per location or level) become labelled ranges
+for the per-location rule. Unlisted jobs are rejected as ``hidden``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from newsletter.data.ingest._records import (
+    Record,
+    board_token,
+    build,
+    dig,
+    number,
+    places,
+    text,
+)
+from newsletter.data.ingest.pay import pay_lines
+from newsletter.errors import IngestError
+
+#: Ashby's ``interval`` words -> the period names of the pay step.
+_INTERVALS = {
+    "1 YEAR": "year",
+    "1 MONTH": "month",
+    "2 WEEK": "biweek",
+    "1 WEEK": "week",
+    "1 DAY": "day",
+    "1 HOUR": "hour",
+}
+
+
+def looks_like(data: object) -> bool:
+    jobs = dig(data, "jobs")
+    return (
+        isinstance(data, dict)
+        and "apiVersion" in data
+        and isinstance(jobs, list)
+        and (not jobs or (isinstance(jobs[0], dict) and "jobUrl" in jobs[0]))
+    )
+
+
+def _salary(components: object) -> tuple[float, float, str, str] | None:
+    for c in components if isinstance(components, list) else []:
+        if dig(c, "compensationType") != "Salary":
+            continue
+        lo, hi = number(dig(c, "minValue")), number(dig(c, "maxValue"))
+        cur = text(dig(c, "currencyCode"))
+        period = _INTERVALS.get(str(dig(c, "interval")).upper())
+        low = lo if lo is not None else hi
+        high = hi if hi is not None else lo
+        if cur and period and low is not None and high is not None:
+            return low, high, cur, period
+    return None
+
+
+def _pay(rec: Record) -> Record:
+    comp = rec.get("compensation")
+    tiers = dig(comp, "compensationTiers")
+    labelled = []
+    for tier in tiers if isinstance(tiers, list) else []:
+        found = _salary(dig(tier, "components"))
+        if found:
+            labelled.append((text(dig(tier, "title")), *found))
+    if len(labelled) > 1:
+        return {"salary": pay_lines(labelled)}
+    summary = _salary(dig(comp, "summaryComponents")) or (labelled[0][1:] if labelled else None)
+    if summary is None:
+        return {"salary": text(dig(comp, "scrapeableCompensationSalarySummary"))}
+    lo, hi, currency, period = summary
+    return {"salary_min": str(lo), "salary_max": str(hi), "currency": currency, "period": period}
+
+
+def _location(rec: Record) -> str | None:
+    extra = rec.get("secondaryLocations")
+    more = [text(dig(loc, "location")) for loc in extra] if isinstance(extra, list) else []
+    return places([text(rec.get("location")), *more])
+
+
+def _work_mode(rec: Record) -> str | None:
+    mode = text(rec.get("workplaceType"))
+    if mode:
+        return {"OnSite": "onsite", "Remote": "remote", "Hybrid": "hybrid"}.get(mode, mode)
+    return "remote" if rec.get("isRemote") is True else None
+
+
+def _fields(rec: Record) -> Record:
+    return {
+        "source_id": text(rec.get("id")),
+        "title": text(rec.get("title")),
+        "company": board_token(text(rec.get("jobUrl"))),
+        "location": _location(rec),
+        "description": text(rec.get("descriptionHtml")) or text(rec.get("descriptionPlain")),
+        "posted_at": text(rec.get("publishedAt")),
+        "url": text(rec.get("jobUrl")),
+        "work_mode": _work_mode(rec),
+        "source_open": "hidden" if rec.get("isListed") is False else None,
+        **_pay(rec),
+    }
+
+
+def read(path: Path, data: object) -> pl.DataFrame:
+    """The raw frame of ``data``, the parsed JSON of ``path``."""
+    jobs = dig(data, "jobs")
+    if not isinstance(jobs, list):
+        raise IngestError(f'{path}: not an Ashby job board response (no "jobs" list)')
+    return build(jobs, _fields, source_file=str(path), kind="Ashby posting API")

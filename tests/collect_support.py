@@ -1,0 +1,357 @@
+"""A local stand-in for the public job-board APIs, shaped like each documented answer.
+
+:class:`FakeBoards` holds boards per ATS kind and serves them with Starlette (run it with
+the ``serve_app`` fixture): Greenhouse ``/gh``, Lever ``/lever`` (``skip``/``limit``), Ashby
+``/ashby``, SmartRecruiters ``/sr`` (``offset``/``limit``), Workable ``/workable`` (POST,
+``nextPage`` token), Recruitee ``/recruitee/{board}``, plain files ``/files``. Unknown boards
+answer 404 as the real APIs do. Faults are queued per board and used once each, in order:
+``429:SECONDS`` (Retry-After), ``503``, ``truncate`` (Content-Length larger than the body),
+``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from newsletter.config import Config, parse_config
+
+LEVER_PAGE = 100
+WORKABLE_PAGE = 10
+
+
+def greenhouse_job(i: int, board: str = "acme", **over: Any) -> dict[str, Any]:
+    job = {
+        "absolute_url": f"https://job-boards.greenhouse.io/{board}/jobs/{4000000 + i}",
+        "data_compliance": [{"type": "gdpr", "requires_consent": False}],
+        "internal_job_id": 3000000 + i,
+        "location": {"name": "San Francisco, CA"},
+        "metadata": None,
+        "id": 4000000 + i,
+        "updated_at": "2026-11-20T10:15:00-05:00",
+        "requisition_id": f"REQ-{i}",
+        "title": f"Machine Learning Engineer {i}",
+        "company_name": "Acme AI Inc.",
+        "first_published": "2026-11-10T09:00:00-05:00",
+        "language": "en",
+        "content": "&lt;p&gt;Train models with &lt;strong&gt;PyTorch&lt;/strong&gt;.&lt;/p&gt;",
+        "departments": [{"id": 7, "name": "Research", "child_ids": [], "parent_id": None}],
+        "offices": [{"id": 9, "name": "SF", "location": "San Francisco, CA"}],
+    }
+    job.update(over)
+    return job
+
+
+def lever_posting(i: int, board: str = "widget", **over: Any) -> dict[str, Any]:
+    pid = f"5a1b2c3d-0000-4000-8000-{i:012d}"
+    post = {
+        "id": pid,
+        "text": f"Data Scientist {i}",
+        "hostedUrl": f"https://jobs.lever.co/{board}/{pid}",
+        "applyUrl": f"https://jobs.lever.co/{board}/{pid}/apply",
+        "createdAt": 1763650000000,
+        "categories": {
+            "commitment": "Full-time",
+            "location": "New York, NY",
+            "team": "Data",
+            "allLocations": ["New York, NY"],
+        },
+        "country": "US",
+        "workplaceType": "hybrid",
+        "descriptionPlain": "SQL and Python for experiments.",
+        "description": "<div>SQL and Python for experiments.</div>",
+        "lists": [{"text": "You have", "content": "<li>Statistics</li>"}],
+        "additionalPlain": "",
+    }
+    post.update(over)
+    return post
+
+
+def ashby_job(i: int, board: str = "orbit", **over: Any) -> dict[str, Any]:
+    jid = f"0b8c1e2f-0000-4000-9000-{i:012d}"
+    job = {
+        "id": jid,
+        "title": f"Research Engineer {i}",
+        "department": "Research",
+        "team": "Inference",
+        "employmentType": "FullTime",
+        "location": "Seattle, WA",
+        "secondaryLocations": [],
+        "isRemote": False,
+        "workplaceType": "OnSite",
+        "publishedAt": "2026-11-12T17:00:00.000+00:00",
+        "isListed": True,
+        "jobUrl": f"https://jobs.ashbyhq.com/{board}/{jid}",
+        "applyUrl": f"https://jobs.ashbyhq.com/{board}/{jid}/application",
+        "descriptionHtml": "<p>Serve LLMs with vLLM.</p>",
+        "descriptionPlain": "Serve LLMs with vLLM.",
+        "shouldDisplayCompensationOnJobPostings": True,
+        "compensation": {
+            "compensationTierSummary": "$180K – $240K • Offers Equity",
+            "scrapeableCompensationSalarySummary": "$180K - $240K",
+            "compensationTiers": [],
+            "summaryComponents": [
+                {
+                    "id": "c1",
+                    "summary": "$180K – $240K",
+                    "compensationType": "Salary",
+                    "interval": "1 YEAR",
+                    "currencyCode": "USD",
+                    "minValue": 180000,
+                    "maxValue": 240000,
+                }
+            ],
+        },
+    }
+    job.update(over)
+    return job
+
+
+def smartrecruiters_posting(i: int, board: str = "bigco", **over: Any) -> dict[str, Any]:
+    post = {
+        "id": f"74400{i:05d}",
+        "name": f"Applied Scientist {i}",
+        "uuid": f"uuid-{i}",
+        "refNumber": f"REF{i}",
+        "company": {"identifier": board, "name": "BigCo"},
+        "releasedDate": "2026-11-14T08:00:00.000Z",
+        "location": {
+            "city": "Austin",
+            "region": "TX",
+            "country": "us",
+            "remote": False,
+            "fullLocation": "Austin, TX, United States",
+        },
+        "industry": {"id": "it", "label": "Information Technology"},
+        "department": {"label": "AI"},
+        "typeOfEmployment": {"label": "Full-time"},
+        "experienceLevel": {"id": "mid_senior_level", "label": "Mid-Senior Level"},
+    }
+    post.update(over)
+    return post
+
+
+def workable_job(i: int, **over: Any) -> dict[str, Any]:
+    job = {
+        "id": 900000 + i,
+        "shortcode": f"A1B2C{i:04d}",
+        "title": f"AI Engineer {i}",
+        "remote": True,
+        "location": {
+            "country": "Germany",
+            "countryCode": "DE",
+            "city": "Berlin",
+            "region": "Berlin",
+        },
+        "locations": [],
+        "state": "published",
+        "isInternal": False,
+        "published": "2026-11-16T00:00:00.000Z",
+        "type": "full",
+        "language": "en",
+        "department": ["Engineering"],
+        "workplace": "remote",
+    }
+    job.update(over)
+    return job
+
+
+def recruitee_offer(i: int, board: str = "smallco", **over: Any) -> dict[str, Any]:
+    offer = {
+        "id": 1200000 + i,
+        "slug": f"ml-ops-{i}",
+        "title": f"MLOps Engineer {i}",
+        "description": "<p>Kubernetes and MLflow.</p>",
+        "requirements": "<ul><li>Docker</li></ul>",
+        "location": "Amsterdam, Netherlands",
+        "city": "Amsterdam",
+        "country": "Netherlands",
+        "country_code": "NL",
+        "remote": False,
+        "hybrid": True,
+        "on_site": False,
+        "careers_url": f"https://{board}.recruitee.com/o/ml-ops-{i}",
+        "published_at": "2026-11-15 10:00:00 UTC",
+        "status": "published",
+        "company_name": "SmallCo",
+    }
+    offer.update(over)
+    return offer
+
+
+@dataclass
+class FakeBoards:
+    """Boards per ATS kind, their queued faults, and a log of the requests received."""
+
+    boards: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    faults: defaultdict[tuple[str, str], list[str]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    files: dict[str, bytes] = field(default_factory=dict)
+    log: list[tuple[str, str, dict[str, str], str]] = field(default_factory=list)
+
+    def add(self, kind: str, board: str, jobs: list[dict[str, Any]], *faults: str) -> None:
+        self.boards[(kind, board)] = jobs
+        self.faults[(kind, board)] = list(faults)
+
+    async def _fault(self, kind: str, board: str, request: Request) -> Response | None:
+        queue = self.faults.get((kind, board))
+        if not queue:
+            return None
+        fault = queue.pop(0)
+        name, _, arg = fault.partition(":")
+        if name == "429":
+            return Response("slow down", 429, headers={"Retry-After": arg or "7"})
+        if name == "503":
+            return Response("unavailable", 503)
+        if name == "garbage":
+            return Response("<html>maintenance</html>", 200, media_type="application/json")
+        if name == "slow":  # answers after the wait, unless the client hung up first
+            for _ in range(int(float(arg or "1") / 0.05)):
+                await asyncio.sleep(0.05)
+                if await request.is_disconnected():
+                    return Response("", 499)
+            return None
+        if name == "truncate":
+            return _Truncated()
+        raise AssertionError(f"unknown fault {fault}")
+
+    async def _serve(self, request: Request, kind: str, body: Any = None) -> Response:
+        board = request.path_params["board"]
+        self.log.append(
+            (kind, board, dict(request.query_params), request.headers.get("user-agent", ""))
+        )
+        fault = await self._fault(kind, board, request)
+        if fault is not None:
+            return fault
+        jobs = self.boards.get((kind, board))
+        if jobs is None:
+            if kind == "lever":
+                return JSONResponse({"ok": False, "error": "Document not found"}, 404)
+            return JSONResponse({"error": "not found"}, 404)
+        q = request.query_params
+        if kind == "greenhouse":
+            return JSONResponse({"jobs": jobs, "meta": {"total": len(jobs)}})
+        if kind == "lever":
+            skip, limit = int(q.get("skip", 0)), int(q.get("limit", LEVER_PAGE))
+            return JSONResponse(jobs[skip : skip + limit])
+        if kind == "ashby":
+            assert q.get("includeCompensation") == "true"
+            return JSONResponse({"jobs": jobs, "apiVersion": "1"})
+        if kind == "smartrecruiters":
+            off, limit = int(q.get("offset", 0)), min(int(q.get("limit", 10)), 100)
+            return JSONResponse(
+                {
+                    "offset": off,
+                    "limit": limit,
+                    "totalFound": len(jobs),
+                    "content": jobs[off : off + limit],
+                }
+            )
+        if kind == "workable":
+            start = int(body.get("token") or 0) if isinstance(body, dict) else 0
+            page = jobs[start : start + WORKABLE_PAGE]
+            out: dict[str, Any] = {"total": len(jobs), "results": page}
+            if start + WORKABLE_PAGE < len(jobs):
+                out["nextPage"] = str(start + WORKABLE_PAGE)
+            return JSONResponse(out)
+        if kind == "recruitee":
+            return JSONResponse({"offers": jobs})
+        raise AssertionError(kind)
+
+    def app(self) -> Starlette:
+        async def gh(r: Request) -> Response:
+            return await self._serve(r, "greenhouse")
+
+        async def lever(r: Request) -> Response:
+            return await self._serve(r, "lever")
+
+        async def ashby(r: Request) -> Response:
+            return await self._serve(r, "ashby")
+
+        async def sr(r: Request) -> Response:
+            return await self._serve(r, "smartrecruiters")
+
+        async def workable(r: Request) -> Response:
+            return await self._serve(r, "workable", json.loads(await r.body() or b"{}"))
+
+        async def recruitee(r: Request) -> Response:
+            return await self._serve(r, "recruitee")
+
+        async def files(r: Request) -> Response:
+            name = r.path_params["board"]
+            if name not in self.files:
+                return Response("no", 404)
+            return Response(self.files[name], media_type="text/csv")
+
+        return Starlette(
+            routes=[
+                Route("/gh/v1/boards/{board}/jobs", gh),
+                Route("/lever/v0/postings/{board}", lever),
+                Route("/ashby/posting-api/job-board/{board}", ashby),
+                Route("/sr/v1/companies/{board}/postings", sr),
+                Route("/workable/api/v3/accounts/{board}/jobs", workable, methods=["POST"]),
+                Route("/recruitee/{board}/api/offers/", recruitee),
+                Route("/files/{board}", files),
+            ]
+        )
+
+
+class _Truncated(Response):
+    """Promises 10,000 bytes, sends 20, and closes: a body cut off in transit."""
+
+    def __init__(self) -> None:
+        super().__init__(b'{"jobs": [{"id": 1, ', 200, media_type="application/json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"10000")],
+            }
+        )
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+
+
+def collect_config(tmp_path: Path, base: str, **collect: Any) -> Config:
+    """A config whose boards all live at ``base`` (the fake server), fast and impatient."""
+    settings: dict[str, Any] = {
+        "sources": str(tmp_path / "sources.toml"),
+        "contact": "ops@example.com",
+        "per_host_rate": 0,
+        "per_host_concurrency": 4,
+        "connect_timeout_seconds": 2,
+        "read_timeout_seconds": 2,
+        "total_timeout_seconds": 10,
+        "max_attempts": 3,
+        "greenhouse": {"base_url": f"{base}/gh"},
+        "lever": {"base_url": f"{base}/lever"},
+        "ashby": {"base_url": f"{base}/ashby"},
+        "smartrecruiters": {"base_url": f"{base}/sr"},
+        "workable": {"base_url": f"{base}/workable"},
+        "recruitee": {"base_url": f"{base}/recruitee/{{board}}"},
+    }
+    settings.update(collect)
+    return parse_config(
+        {
+            "data": {
+                "snapshots_dir": str(tmp_path / "snapshots"),
+                "state_dir": str(tmp_path),
+                "rules_dir": str(Path(__file__).resolve().parent.parent / "rules"),
+            },
+            "database": {"url": f"sqlite:///{tmp_path / 'newsletter.db'}"},
+            "delivery": {"outbox_dir": str(tmp_path / "outbox")},
+            "collect": settings,
+        }
+    )

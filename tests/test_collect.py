@@ -1,0 +1,397 @@
+"""Collect against a real local HTTP server shaped like each job-board API (uvicorn on
+loopback): rows counted independently from the served JSON, paging, 404, 429 with
+Retry-After, 5xx then success, truncated and unparsable bodies, a slow board, carry-forward
+of a failed board, zero-job boards, and the diff of two collected weeks."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from newsletter.config import Config
+from newsletter.data.collect import Source, check_sources, collect, replay
+from newsletter.data.collect.manifest import read_manifest
+from newsletter.data.pipeline import build_signals
+from newsletter.data.snapshots import raw_path, read_snapshot, snapshot_path
+from newsletter.edition.issue import render_issue
+from newsletter.errors import CollectError
+from newsletter.util.clock import FixedClock
+from tests.collect_support import (
+    FakeBoards,
+    ashby_job,
+    collect_config,
+    greenhouse_job,
+    lever_posting,
+    recruitee_offer,
+    smartrecruiters_posting,
+    workable_job,
+)
+from tests.conftest import NOW
+
+WEEK = date(2026, 11, 23)
+SOURCES = [
+    Source(ats="greenhouse", board="acme", company="Acme AI"),
+    Source(ats="lever", board="widget", company="Widget Co"),
+    Source(ats="ashby", board="orbit", company="Orbit Labs"),
+    Source(ats="smartrecruiters", board="bigco", company="BigCo"),
+    Source(ats="workable", board="hf", company="Hugging Co"),
+    Source(ats="recruitee", board="smallco", company="SmallCo"),
+]
+
+
+class FakeSleep:
+    """An injected sleep: records each wait and moves the clock instead of waiting."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        self.clock = clock
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.clock.advance(seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def boards() -> FakeBoards:
+    b = FakeBoards()
+    b.add("greenhouse", "acme", [greenhouse_job(i) for i in range(3)])
+    b.add("lever", "widget", [lever_posting(i) for i in range(250)])  # three pages
+    b.add("ashby", "orbit", [ashby_job(i) for i in range(5)])
+    b.add("smartrecruiters", "bigco", [smartrecruiters_posting(i) for i in range(230)])
+    b.add("workable", "hf", [workable_job(i) for i in range(25)])  # three pages
+    b.add("recruitee", "smallco", [recruitee_offer(i) for i in range(4)])
+    return b
+
+
+@pytest.fixture
+def served(boards: FakeBoards, serve_app: Callable[[Any], str]) -> str:
+    return serve_app(boards.app())
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, served: str) -> Config:
+    return collect_config(tmp_path, served)
+
+
+def served_ids(boards: FakeBoards) -> set[str]:
+    """Posting ids as the snapshot must hold them, derived from the served JSON alone."""
+    key = {
+        "greenhouse": "id",
+        "lever": "id",
+        "ashby": "id",
+        "smartrecruiters": "id",
+        "workable": "id",
+        "recruitee": "id",
+    }
+    return {
+        f"{kind}:{board}:{job[key[kind]]}"
+        for (kind, board), jobs in boards.boards.items()
+        for job in jobs
+    }
+
+
+def run(cfg: Config, week: date = WEEK, sources: list[Source] | None = None, **kw: Any) -> Any:
+    clock = kw.pop("clock", FixedClock(NOW + (week - WEEK)))
+    return collect(cfg, week, clock=clock, sources=sources or SOURCES, **kw)
+
+
+def test_every_kind_rows_match_the_served_json(cfg: Config, boards: FakeBoards) -> None:
+    done = run(cfg)
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    per_source = dict(snap.group_by("source").len().iter_rows())
+    served = {f"{k}:{b}": len(jobs) for (k, b), jobs in boards.boards.items()}
+    assert per_source == served
+    assert set(snap["posting_id"]) == served_ids(boards)
+    assert done.report.rows_read == sum(served.values()) and done.report.rejected == 0
+    # the display names of the sources file, not the API's
+    assert dict(snap.select("source", "company").unique().iter_rows()) == {
+        s.key: s.company for s in SOURCES
+    }
+    # paging: Lever by skip, SmartRecruiters by offset, Workable by token
+    lever_skips = [q["skip"] for k, _, q, _ in boards.log if k == "lever"]
+    assert lever_skips == ["0", "100", "200"]
+    sr_offsets = [q["offset"] for k, _, q, _ in boards.log if k == "smartrecruiters"]
+    assert sr_offsets == ["0", "100", "200"]
+    assert sum(1 for k, *_ in boards.log if k == "workable") == 3
+    assert all("ops@example.com" in ua for *_, ua in boards.log)
+
+
+def test_raw_responses_are_kept_compressed_with_a_manifest(cfg: Config, boards: FakeBoards) -> None:
+    run(cfg)
+    folder = raw_path(cfg.data.snapshots_dir, WEEK)
+    manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
+    assert manifest is not None and all(b.status == "ok" for b in manifest.boards)
+    lever = next(b for b in manifest.boards if b.key == "lever:widget")
+    assert lever.pages == 3 and lever.jobs == 250 and len(lever.files) == 3
+    first = json.loads(gzip.decompress((folder / lever.files[0]).read_bytes()))
+    assert first == boards.boards[("lever", "widget")][:100]  # byte for byte the answer
+    assert not list(folder.parent.glob(".*"))  # no staging folder left
+
+
+def test_pay_and_text_as_the_boards_publish_them(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    """Greenhouse content escaped twice with &mdash; pay (the board the issue describes),
+    Greenhouse pay ranges per location, Lever salaryRange, Ashby compensation."""
+    content = (
+        "&lt;p&gt;Build &lt;b&gt;RAG&lt;/b&gt; systems.&lt;/p&gt;&lt;p&gt;The base salary "
+        "range for this role is $196,000 &amp;mdash; $278,100 USD.&lt;/p&gt;"
+        "&lt;script&gt;alert(1)&lt;/script&gt;"
+    )
+    ranges = [
+        {
+            "min_cents": 19730000,
+            "max_cents": 22510000,
+            "currency_type": "USD",
+            "title": "McLean, VA",
+        },
+        {
+            "min_cents": 21520000,
+            "max_cents": 24560000,
+            "currency_type": "USD",
+            "title": "New York, NY",
+        },
+    ]
+    boards.add(
+        "greenhouse",
+        "acme",
+        [
+            greenhouse_job(1, content=content),
+            greenhouse_job(
+                2, content="", location={"name": "New York, NY"}, pay_input_ranges=ranges
+            ),
+            greenhouse_job(3, content="", location={"name": "Remote"}, pay_input_ranges=ranges),
+        ],
+    )
+    boards.add(
+        "lever",
+        "widget",
+        [
+            lever_posting(
+                1,
+                salaryRange={"min": 90, "max": 120, "currency": "USD", "interval": "per-hour-wage"},
+            )
+        ],
+    )
+    cfg = collect_config(tmp_path, served)
+    run(cfg, sources=SOURCES[:3])
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK).sort("posting_id")
+    pay = {r["posting_id"]: (r["salary_min"], r["salary_max"]) for r in snap.iter_rows(named=True)}
+    assert pay["greenhouse:acme:4000001"] == (196_000, 278_100)
+    assert pay["greenhouse:acme:4000002"] == (215_200, 245_600)  # its own location
+    assert pay["greenhouse:acme:4000003"] == (197_300, 245_600)  # the span
+    assert pay["lever:widget:5a1b2c3d-0000-4000-8000-000000000001"] == (90 * 2080, 120 * 2080)
+    assert pay["ashby:orbit:0b8c1e2f-0000-4000-9000-000000000000"] == (180_000, 240_000)
+    assert "RAG" in snap.filter(pl.col("posting_id") == "greenhouse:acme:4000001")["skills"][0]
+
+
+def test_sources_check_found_not_found_and_failing(cfg: Config, boards: FakeBoards) -> None:
+    boards.add("ashby", "broken", [], "503", "503", "503")
+    sources = [
+        *SOURCES[:2],
+        Source(ats="greenhouse", board="nosuchboard", company="Nobody"),
+        Source(ats="ashby", board="broken", company="Broken"),
+    ]
+    sleep = FakeSleep(FixedClock(NOW))
+    got = {r.key: r for r in check_sources(cfg, sources, clock=sleep.clock, sleep=sleep)}
+    assert (got["greenhouse:acme"].status, got["greenhouse:acme"].jobs) == ("ok", 3)
+    assert (got["lever:widget"].status, got["lever:widget"].jobs) == ("ok", 250)
+    assert got["greenhouse:nosuchboard"].status == "not_found"
+    assert got["greenhouse:nosuchboard"].http_status == 404
+    assert got["ashby:broken"].status == "failed" and got["ashby:broken"].reason == "HTTP 503"
+    assert not snapshot_path(cfg.data.snapshots_dir, WEEK).exists()  # a check writes nothing
+
+
+def test_429_waits_at_least_retry_after(cfg: Config, boards: FakeBoards) -> None:
+    boards.faults[("greenhouse", "acme")] = ["429:7"]
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=SOURCES[:1], clock=sleep.clock, sleep=sleep)
+    assert done.boards[0].status == "ok" and done.boards[0].postings == 3
+    assert len(sleep.waits) == 1 and sleep.waits[0] >= 7
+
+
+def test_5xx_then_success_and_retries_are_bounded(cfg: Config, boards: FakeBoards) -> None:
+    boards.faults[("ashby", "orbit")] = ["503"]
+    boards.add("recruitee", "smallco", [recruitee_offer(1)], "503", "503", "503", "503")
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[2], SOURCES[5]], clock=sleep.clock, sleep=sleep)
+    status = {b.key: (b.status, b.reason) for b in done.boards}
+    assert status["ashby:orbit"] == ("ok", None)
+    assert status["recruitee:smallco"] == ("failed", "HTTP 503")
+    tries = [k for k, *_ in boards.log if k == "recruitee"]
+    assert len(tries) == cfg.collect.max_attempts  # 3 tries, then the board fails
+    assert len(sleep.waits) == 1 + (cfg.collect.max_attempts - 1)
+
+
+def test_truncated_and_unparsable_bodies_fail_only_their_board(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    boards.faults[("greenhouse", "acme")] = ["truncate"] * 3
+    boards.faults[("ashby", "orbit")] = ["garbage"]
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, clock=sleep.clock, sleep=sleep)
+    status = {b.key: b for b in done.boards}
+    assert status["greenhouse:acme"].status == "failed"
+    assert "connection" in (status["greenhouse:acme"].reason or "")
+    assert status["ashby:orbit"].status == "failed"
+    assert "unparsable" in (status["ashby:orbit"].reason or "")
+    assert all(status[s.key].status == "ok" for s in SOURCES[1:] if s.ats != "ashby")
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert set(snap["source"]) == {
+        "lever:widget",
+        "smartrecruiters:bigco",
+        "workable:hf",
+        "recruitee:smallco",
+    }
+
+
+def test_a_slow_board_times_out_and_the_others_finish(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    cfg = collect_config(tmp_path, served, read_timeout_seconds=0.3, max_attempts=2)
+    boards.faults[("lever", "widget")] = ["slow:1.5", "slow:1.5"]
+    done = run(cfg, sources=SOURCES[:3], sleep=FakeSleep(FixedClock(NOW)))
+    status = {b.key: b for b in done.boards}
+    assert status["lever:widget"].status == "failed"
+    assert "timed out" in (status["lever:widget"].reason or "")
+    assert status["greenhouse:acme"].status == status["ashby:orbit"].status == "ok"
+
+
+def test_the_size_cap_is_enforced_while_streaming(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    cfg = collect_config(tmp_path, served, max_response_bytes=4096)
+    done = run(cfg, sources=SOURCES[:2])
+    status = {b.key: b for b in done.boards}
+    assert status["greenhouse:acme"].status == "ok"
+    assert status["lever:widget"].status == "failed"
+    assert "cap" in (status["lever:widget"].reason or "")
+
+
+def test_a_failed_board_is_carried_then_expires(cfg: Config, boards: FakeBoards) -> None:
+    week2, week3 = WEEK + timedelta(7), WEEK + timedelta(14)
+    run(cfg)
+    before = read_snapshot(cfg.data.snapshots_dir, WEEK).filter(pl.col("source") == "lever:widget")
+    boards.faults[("lever", "widget")] = ["503"] * 3
+    sleep = FakeSleep(FixedClock(NOW + timedelta(7)))
+    done = run(cfg, week2, clock=sleep.clock, sleep=sleep)
+    snap2 = read_snapshot(cfg.data.snapshots_dir, week2)
+    carried = snap2.filter(pl.col("source") == "lever:widget")
+    assert carried.sort("posting_id").equals(before.sort("posting_id"))  # carried, unchanged
+    assert done.report.carried == 250
+    (stale,) = done.report.stale_sources
+    assert (stale.source, stale.postings, stale.last_good) == ("lever:widget", 250, WEEK)
+    row = next(b for b in done.boards if b.key == "lever:widget")
+    assert (row.status, row.postings, row.before) == ("carried", 250, 250)
+    signals = build_signals(cfg, week2)
+    assert signals.totals.removed == 0 and signals.totals.new == 0  # not a market move
+    (warning,) = [w for w in signals.data_health.warnings if w.kind == "source_stale"]
+    assert warning.name == "lever:widget" and "Widget Co" in warning.message
+    note = " ".join(render_issue(signals, cfg).text.split())  # the email's data-health note
+    assert "Source lever:widget (Widget Co) could not be fetched this week (HTTP 503)" in note
+    # a third week still failing: beyond carry_forward_weeks = 1, no longer carried
+    boards.faults[("lever", "widget")] = ["503"] * 3
+    sleep = FakeSleep(FixedClock(NOW + timedelta(14)))
+    done3 = run(cfg, week3, clock=sleep.clock, sleep=sleep)
+    snap3 = read_snapshot(cfg.data.snapshots_dir, week3)
+    assert snap3.filter(pl.col("source") == "lever:widget").is_empty()
+    assert [w.kind for w in done3.report.source_warnings] == ["source_expired"]
+    signals3 = build_signals(cfg, week3)
+    assert signals3.totals.removed == 250
+    assert {w.kind for w in signals3.data_health.warnings} >= {"source_expired", "source_drop"}
+
+
+def test_a_board_with_zero_jobs_is_kept_with_a_warning(cfg: Config, boards: FakeBoards) -> None:
+    week2 = WEEK + timedelta(7)
+    run(cfg, sources=SOURCES[:2])
+    boards.add("lever", "widget", [])
+    done = run(cfg, week2, sources=SOURCES[:2])
+    snap = read_snapshot(cfg.data.snapshots_dir, week2)
+    assert snap.filter(pl.col("source") == "lever:widget").is_empty()  # a freeze is real news
+    (warning,) = done.report.source_warnings
+    assert (warning.kind, warning.name, warning.before) == ("source_empty", "lever:widget", 250)
+    assert next(b for b in done.boards if b.key == "lever:widget").status == "empty"
+
+
+def test_small_boards_that_empty_do_not_warn(cfg: Config, boards: FakeBoards) -> None:
+    run(cfg, sources=SOURCES[:1])  # 3 jobs, below empty_warning_min
+    boards.add("greenhouse", "acme", [])
+    done = run(cfg, WEEK + timedelta(7), sources=SOURCES[:1])
+    assert done.report.source_warnings == ()
+
+
+def test_the_diff_of_two_weeks_is_the_diff_of_the_served_ids(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    week2 = WEEK + timedelta(7)
+    run(cfg)
+    ids1 = served_ids(boards)
+    boards.add("lever", "widget", [lever_posting(i) for i in range(40, 290)])  # -40 +40
+    boards.add("greenhouse", "acme", [greenhouse_job(i) for i in (0, 2, 7, 8)])  # -1 +2
+    boards.add("workable", "hf", [workable_job(i) for i in range(5, 25)])  # -5
+    run(cfg, week2)
+    ids2 = served_ids(boards)
+    s1 = set(read_snapshot(cfg.data.snapshots_dir, WEEK)["posting_id"])
+    s2 = set(read_snapshot(cfg.data.snapshots_dir, week2)["posting_id"])
+    assert (s2 - s1, s1 - s2) == (ids2 - ids1, ids1 - ids2)
+    totals = build_signals(cfg, week2).totals
+    assert (totals.new, totals.removed) == (len(ids2 - ids1), len(ids1 - ids2)) == (42, 46)
+
+
+def test_recollecting_a_week_replaces_it_and_replay_rebuilds_it(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    run(cfg)
+    boards.add("greenhouse", "acme", [greenhouse_job(i) for i in range(10)])
+    run(cfg)
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert snap.filter(pl.col("source") == "greenhouse:acme").height == 10
+    again = replay(cfg, WEEK, clock=FixedClock(NOW))
+    assert (
+        read_snapshot(cfg.data.snapshots_dir, WEEK)
+        .sort("posting_id")
+        .equals(snap.sort("posting_id"))
+    )
+    assert again.report.rows_read == snap.height
+
+
+def test_no_board_answering_writes_nothing(cfg: Config) -> None:
+    sources = [Source(ats="greenhouse", board="gone", company="Gone")]
+    with pytest.raises(CollectError, match="no board answered"):
+        run(cfg, sources=sources)
+    assert not snapshot_path(cfg.data.snapshots_dir, WEEK).exists()
+    assert not raw_path(cfg.data.snapshots_dir, WEEK).exists()
+
+
+def test_the_rate_per_host_spaces_requests(tmp_path: Path, served: str) -> None:
+    cfg = collect_config(tmp_path, served, per_host_rate=2.0)
+    sleep = FakeSleep(FixedClock(NOW))
+    run(cfg, sources=SOURCES[:3], clock=sleep.clock, sleep=sleep)
+    # five requests (Lever has three pages) to one host at 2/s: starts 0.5 s apart
+    assert sleep.clock.now() - NOW == timedelta(seconds=2.0)
+    assert len(sleep.waits) == 4
+
+
+def test_a_url_source_is_read_through_the_ingest_formats(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    boards.files["jobs.csv"] = (
+        b"id,title,company,location,salary\n1,ML Engineer,Foo,Boston MA,$150k-$180k\n"
+        b"2,Data Scientist,Bar,Remote,\n3,,Baz,Austin TX,\n"
+    )
+    cfg = collect_config(tmp_path, served)
+    source = Source(ats="url", board="feed", url=f"{served}/files/jobs.csv", format="csv")
+    done = run(cfg, sources=[source])
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert sorted(snap["posting_id"]) == ["url:feed:1", "url:feed:2"]
+    assert set(snap["company"]) == {"Foo", "Bar"}  # a url source keeps the file's companies
+    assert done.report.rejected_by_reason == {"missing title": 1}

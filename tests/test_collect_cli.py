@@ -1,0 +1,312 @@
+"""The sources file, `newsletter sources check|add`, `newsletter collect`, the weekly chain
+(run-week collects first; the scheduler's collection job) and a killed collection."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from newsletter.cli import app
+from newsletter.cli._app import CliState
+from newsletter.config import load_config, parse_config
+from newsletter.data.collect import Source, add_source, load_sources, read_manifest
+from newsletter.data.collect.sources import parse_sources
+from newsletter.data.snapshots import raw_path, read_snapshot, snapshot_path
+from newsletter.errors import CollectError
+from newsletter.send.schedule import (
+    COLLECT_JOB_ID,
+    JOB_ID,
+    build_scheduler,
+    collect_week,
+    issue_week,
+)
+from newsletter.send.service import collect_if_missing
+from newsletter.util.clock import FixedClock
+from tests.collect_support import FakeBoards, greenhouse_job, lever_posting
+from tests.conftest import NOW, REPO
+from tests.send_support import POSTAL, add_subscribers
+
+WEEK = date(2026, 11, 23)
+
+
+def _invoke(args: list[str]) -> Result:
+    return CliRunner().invoke(
+        app, args, obj=CliState(clock=FixedClock(NOW)), env={"COLUMNS": "200"}
+    )
+
+
+def _config_file(tmp_path: Path, base: str, sources: str = "") -> Path:
+    (tmp_path / "sources.toml").write_text(sources, encoding="utf-8")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[newsletter]\npostal_address = "{POSTAL}"\nbase_url = "https://news.example.com"\n'
+        f'[data]\nsnapshots_dir = "snapshots"\nrules_dir = "{REPO / "rules"}"\n'
+        "max_snapshot_age_days = 36500\n"
+        f'[database]\nurl = "sqlite:///{tmp_path / "newsletter.db"}"\n'
+        '[delivery]\noutbox_dir = "outbox"\n'
+        '[schedule]\nday = "mon"\ntime = 08:00:00\ntimezone = "UTC"\n'
+        'collect_day = "sun"\ncollect_time = 18:00:00\n'
+        '[collect]\nsources = "sources.toml"\ncontact = "ops@example.com"\nper_host_rate = 0\n'
+        "max_attempts = 1\n"
+        f'[collect.greenhouse]\nbase_url = "{base}/gh"\n'
+        f'[collect.lever]\nbase_url = "{base}/lever"\n',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+SOURCES_TOML = """\
+# my boards
+[[source]]
+ats = "greenhouse"
+board = "acme"
+company = "Acme AI"   # display name
+tags = ["lab"]
+
+[[source]]
+ats = "lever"
+board = "widget"
+company = "Widget Co"
+"""
+
+
+@pytest.fixture(autouse=True)
+def wide_console() -> Iterator[None]:
+    """Tables on one line each, whatever the terminal (or none, under xdist)."""
+    from newsletter.cli._app import console
+
+    old = console._width
+    console.width = 200
+    yield
+    console._width = old
+
+
+@pytest.fixture
+def boards() -> FakeBoards:
+    b = FakeBoards()
+    b.add("greenhouse", "acme", [greenhouse_job(i) for i in range(30)])
+    b.add("lever", "widget", [lever_posting(i) for i in range(120)])
+    return b
+
+
+@pytest.fixture
+def base(boards: FakeBoards, serve_app: Callable[[Any], str]) -> str:
+    return serve_app(boards.app())
+
+
+# ---- the sources file ------------------------------------------------------------------
+
+
+def test_sources_file_is_validated_with_every_problem_listed() -> None:
+    bad = """
+[[source]]
+ats = "greenhouse"
+board = "acme corp"
+company = "Acme"
+[[source]]
+ats = "taleo"
+board = "x"
+company = "X"
+[[source]]
+ats = "lever"
+board = "widget"
+[[source]]
+ats = "url"
+board = "feed"
+[[source]]
+ats = "greenhouse"
+board = "ok"
+company = "Ok"
+colour = "red"
+"""
+    with pytest.raises(CollectError) as err:
+        parse_sources(bad)
+    msg = str(err.value)
+    assert msg.count(";") == 4, msg  # five problems, one line
+    for part in ("source 1 (acme corp): board", "source 2 (x): ats", "company", "needs url",
+                 "source 5 (ok): colour: unknown setting"):  # fmt: skip
+        assert part in msg
+    assert "\n" not in msg
+    dup = SOURCES_TOML + '[[source]]\nats = "lever"\nboard = "widget"\ncompany = "W"\n'
+    with pytest.raises(CollectError, match="lever:widget is listed twice"):
+        parse_sources(dup)
+    assert load_sources(Path("/nonexistent/sources.toml")) == []
+
+
+def test_add_keeps_comments_and_refuses_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(SOURCES_TOML, encoding="utf-8")
+    add_source(path, Source(ats="ashby", board="orbit", company="Orbit Labs", tags=("lab",)))
+    text = path.read_text(encoding="utf-8")
+    assert "# my boards" in text and "# display name" in text
+    assert [s.key for s in load_sources(path)] == ["greenhouse:acme", "lever:widget", "ashby:orbit"]
+    with pytest.raises(CollectError, match="already in"):
+        add_source(path, Source(ats="ashby", board="orbit", company="Other"))
+
+
+def test_sources_add_command_creates_the_file(tmp_path: Path, base: str) -> None:
+    cfg = _config_file(tmp_path, base)
+    (tmp_path / "sources.toml").unlink()
+    r = _invoke(["--config", str(cfg), "sources", "add", "greenhouse:anthropic",
+                 "--company", "Anthropic", "--tag", "lab"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    (src,) = load_sources(tmp_path / "sources.toml")
+    assert (src.key, src.company, src.tags) == ("greenhouse:anthropic", "Anthropic", ("lab",))
+    r = _invoke(["--config", str(cfg), "sources", "add", "taleo:x", "--company", "X"])
+    assert r.exit_code != 0 and "is not ATS:BOARD" in r.output
+    r = _invoke(["--config", str(cfg), "sources", "add", "lever:x"])
+    assert r.exit_code != 0 and "company" in r.output and "Traceback" not in r.output
+
+
+def test_sources_check_reports_each_board(tmp_path: Path, base: str) -> None:
+    extra = '[[source]]\nats = "greenhouse"\nboard = "gone"\ncompany = "Gone [bold]Inc[/]"\n'
+    cfg = _config_file(tmp_path, base, SOURCES_TOML + extra)
+    r = _invoke(["--config", str(cfg), "sources", "check"])
+    assert r.exit_code == 1, r.output  # one board is not found
+    out = " ".join(r.output.split())
+    assert "greenhouse:acme" in out and "found" in out and "30" in out
+    assert "120" in out and "not found (404)" in out
+    assert "Gone [bold]Inc[/]" in out  # untrusted text is printed, never read as markup
+    r = _invoke(["--config", str(cfg), "sources", "check", "--tag", "lab"])
+    assert r.exit_code == 0, r.output
+    assert not (tmp_path / "snapshots").exists()
+
+
+# ---- newsletter collect ----------------------------------------------------------------
+
+
+def test_collect_command_prints_a_table_per_board(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "greenhouse:acme" in out and "lever:widget" in out and "150 postings kept" in out
+    boards.faults[("lever", "widget")] = ["503"]
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-30"])
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "carried" in out and "HTTP 503" in out and "120 carried" in out
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-30", "--replay"])
+    assert r.exit_code == 0, r.output
+    assert "120 carried" in " ".join(r.output.split())
+
+
+def test_collect_without_sources_is_one_line(tmp_path: Path, base: str) -> None:
+    cfg = _config_file(tmp_path, base)
+    r = _invoke(["--config", str(cfg), "collect"])
+    assert r.exit_code == 1 and "no sources to collect" in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_the_default_week_is_the_next_issue() -> None:
+    s = parse_config({"schedule": {"day": "mon", "time": "08:00:00", "timezone": "UTC"}}).schedule
+    sunday_evening = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
+    assert collect_week(sunday_evening, s) == date(2026, 11, 30)
+    monday_early = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    assert collect_week(monday_early, s) == date(2026, 11, 30)
+    monday_late = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert collect_week(monday_late, s) == date(2026, 12, 7)
+
+
+# ---- the weekly chain --------------------------------------------------------------------
+
+
+def test_run_week_collects_first_then_sends(tmp_path: Path, base: str) -> None:
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    config = load_config(cfg)
+    add_subscribers(config, 2)
+    week = issue_week(NOW, config.schedule)
+    assert not snapshot_path(config.data.snapshots_dir, week).exists()
+    r = _invoke(["--config", str(cfg), "run-week"])
+    assert r.exit_code == 0, r.output
+    snap = read_snapshot(config.data.snapshots_dir, week)
+    assert snap.height == 150
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 2
+    # the snapshot exists now: a second run collects nothing (and sends nothing)
+    assert collect_if_missing(config, week, FixedClock(NOW)) is None
+
+
+def test_run_week_without_sources_still_refuses_a_missing_snapshot(
+    tmp_path: Path, base: str
+) -> None:
+    cfg = _config_file(tmp_path, base)
+    r = _invoke(["--config", str(cfg), "run-week"])
+    assert r.exit_code != 0 and "no snapshot for this week" in r.output
+
+
+def test_the_scheduler_gets_a_collection_job_when_sources_exist(tmp_path: Path, base: str) -> None:
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    config = load_config(cfg)
+    before = FixedClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday
+    sched = build_scheduler(config, kwargs={"config_path": str(cfg)}, blocking=False, clock=before)
+    sched.start(paused=True)
+    try:
+        jobs = {j.id: j for j in sched.get_jobs()}
+    finally:
+        sched.shutdown(wait=False)
+    assert set(jobs) == {JOB_ID, COLLECT_JOB_ID}
+    trigger = jobs[COLLECT_JOB_ID].trigger
+    assert str(trigger.fields[4]) == "sun" and str(trigger.fields[5]) == "18"  # type: ignore[attr-defined]
+    assert jobs[COLLECT_JOB_ID].func_ref == "newsletter.send.jobs:collect_scheduled"
+
+
+# ---- a killed collection -------------------------------------------------------------------
+
+
+def test_a_killed_collection_leaves_the_previous_snapshot(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    assert _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"]).exit_code == 0
+    config = load_config(cfg)
+    snap = snapshot_path(config.data.snapshots_dir, WEEK)
+    before = snap.read_bytes()
+    manifest = read_manifest(config.data.snapshots_dir, WEEK)
+    boards.add("lever", "widget", [lever_posting(i) for i in range(10)])
+    boards.faults[("greenhouse", "acme")] = ["slow:60"]
+    seen = len(boards.log)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "newsletter",
+            "--config",
+            str(cfg),
+            "collect",
+            "--week",
+            "2026-11-23",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):  # until the slow board is being fetched (at most 30 s)
+            if any(k == "greenhouse" for k, *_ in boards.log[seen:]):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the collection never reached the slow board")
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert snap.read_bytes() == before  # the snapshot is whole: last run's
+    assert read_manifest(config.data.snapshots_dir, WEEK) == manifest
+    assert not [p for p in snap.parent.iterdir() if p.name.endswith(".tmp")]
+    leftovers = list(raw_path(config.data.snapshots_dir, WEEK).parent.glob(".2026-11-23.*"))
+    assert leftovers  # the staging folder of the killed run...
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
+    assert r.exit_code == 0, r.output
+    assert not list(raw_path(config.data.snapshots_dir, WEEK).parent.glob(".2026-11-23.*"))
+    assert read_snapshot(config.data.snapshots_dir, WEEK).height == 40

@@ -1,0 +1,88 @@
+"""The ingest adapters of the job-board answers `newsletter collect` saves: detection, fields,
+closed and unlisted jobs, and replaying a saved raw file with `newsletter ingest`."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from newsletter.data.ingest import Format, Input, ingest
+from newsletter.data.ingest.formats import detect
+from newsletter.data.ingest.rules import Rules
+from tests.collect_support import (
+    ashby_job,
+    recruitee_offer,
+    smartrecruiters_posting,
+    workable_job,
+)
+from tests.conftest import NOW
+
+WEEK = date(2026, 11, 23)
+
+
+def _write(tmp_path: Path, name: str, data: Any) -> Path:
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(json.dumps(data).encode()))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data"),
+    [
+        (Format.ashby, {"apiVersion": "1", "jobs": [ashby_job(1)]}),
+        (Format.smartrecruiters,
+         {"offset": 0, "limit": 100, "totalFound": 1, "content": [smartrecruiters_posting(1)]}),
+        (Format.workable, {"total": 1, "results": [workable_job(1)]}),
+        (Format.recruitee, {"offers": [recruitee_offer(1)]}),
+    ],
+)  # fmt: skip
+def test_each_answer_is_detected(tmp_path: Path, fmt: Format, data: Any) -> None:
+    assert detect(_write(tmp_path, "page.json.gz", data)) is fmt
+
+
+def test_fields_of_each_board(tmp_path: Path, ingest_rules: Rules) -> None:
+    files = [
+        _write(tmp_path, "a.json.gz", {"apiVersion": "1", "jobs": [
+            ashby_job(1, workplaceType="Remote"), ashby_job(2, isListed=False)]}),
+        _write(tmp_path, "s.json.gz", {"offset": 0, "limit": 100, "totalFound": 1,
+                                       "content": [smartrecruiters_posting(1)]}),
+        Input(_write(tmp_path, "w.json.gz", {"total": 2, "results": [
+            workable_job(1), workable_job(2, state="closed")]}), Format.workable, board="hf"),
+        _write(tmp_path, "r.json.gz", {"offers": [recruitee_offer(1, salary={
+            "min": 60000, "max": 80000, "currency": "EUR", "period": "year"})]}),
+    ]  # fmt: skip
+    result = ingest(files, WEEK, ingest_rules, now=NOW)
+    assert result.report.rejected_by_reason == {"hidden": 1, "closed": 1}
+    rows = {r["source"]: r for r in result.snapshot.iter_rows(named=True)}
+    ashby = rows["ashby"]
+    assert (ashby["company"], ashby["work_mode"], ashby["salary_mid"]) == (
+        "orbit",
+        "remote",
+        210_000,
+    )
+    sr = rows["smartrecruiters"]
+    assert (sr["company"], sr["metro"], sr["url"]) == (
+        "BigCo",
+        "Austin",
+        "https://jobs.smartrecruiters.com/bigco/7440000001",
+    )
+    wk = rows["workable"]
+    assert (wk["work_mode"], wk["country"], wk["company"]) == ("remote", "DE", None) or wk[
+        "company"
+    ]
+    rc = rows["recruitee"]
+    assert (rc["company"], rc["currency"], rc["salary_mid"]) == ("SmallCo", "EUR", 70_000)
+    assert "Docker" in rc["skills"] and "Kubernetes" in rc["skills"]
+
+
+def test_a_saved_raw_file_replays_with_ingest(tmp_path: Path, ingest_rules: Rules) -> None:
+    path = _write(tmp_path, "orbit.p000.json.gz", {"apiVersion": "1", "jobs": [ashby_job(3)]})
+    snap = ingest([path], WEEK, ingest_rules, source="ashby:orbit", now=NOW).snapshot
+    assert snap["posting_id"].to_list() == ["ashby:orbit:0b8c1e2f-0000-4000-9000-000000000003"]
+    assert snap.filter(pl.col("salary_mid").is_not_null()).height == 1

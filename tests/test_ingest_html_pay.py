@@ -1,0 +1,148 @@
+"""Descriptions as plain text (one HTML parser, escaped HTML, mojibake) and pay as boards
+write it: entities, hourly ranges, ``150k-180k USD``, pay per location; real HN strings."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from newsletter.data.ingest import ingest
+from newsletter.data.ingest.rules import Rules
+from newsletter.data.ingest.text import MAX_HTML_ROUNDS, html_to_text
+from tests.collect_support import greenhouse_job
+from tests.conftest import NOW
+from tests.ingest_support import normalized
+
+ESCAPED = "&lt;p&gt;The base pay is $196,000 &amp;mdash; $278,100 USD.&lt;/p&gt;"
+
+
+def test_escaped_html_is_parsed_until_plain() -> None:
+    assert html_to_text(ESCAPED) == "The base pay is $196,000 — $278,100 USD."
+    twice = ESCAPED.replace("&", "&amp;")  # escaped once more
+    assert html_to_text(twice) == "The base pay is $196,000 — $278,100 USD."
+
+
+def test_tags_scripts_blocks_and_entities() -> None:
+    got = html_to_text(
+        "<div><h2>About</h2><p>Use <b>Py</b>Torch&nbsp;&amp; JAX</p>"
+        "<script>document.write('x')</script><style>p{}</style>"
+        "<ul><li>RAG</li><li>vLLM</li></ul></div>"
+    )
+    assert got == "About\nUse PyTorch & JAX\nRAG\nvLLM"
+
+
+def test_plain_text_and_mojibake() -> None:
+    assert html_to_text("AT&T wants 3 < 5 engineers") == "AT&T wants 3 < 5 engineers"
+    assert html_to_text("We\u00e2\u20ac\u2122re hiring") == "We\u2019re hiring"
+
+
+def test_the_unescape_loop_is_bounded() -> None:
+    deep = "<b>x</b>"
+    for _ in range(MAX_HTML_ROUNDS + 3):
+        deep = deep.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = html_to_text(deep)  # returns (still escaped), never loops on
+    assert "x" in out and "<b>" not in out
+
+
+def _pay(rules: Rules, **row: Any) -> tuple[Any, ...]:
+    out = normalized(rules, [{"title": "ML Engineer", **row}])
+    return out.select("salary_min", "salary_max", "currency").row(0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (ESCAPED, (196_000, 278_100, "USD")),
+        ("<p>Pay: $196,000 &mdash; $278,100 USD</p>", (196_000, 278_100, "USD")),
+        ("Compensation: $90/hr - $120/hr, paid weekly.", (90 * 2080, 120 * 2080, "USD")),
+        ("Base salary 150k-180k USD + equity.", (150_000, 180_000, "USD")),
+        ("Range: USD 150,000 - 180,000 per year", (150_000, 180_000, "USD")),
+        ("Salary: $173,000.00 - $259,600.00/yr.", (173_000, 259_600, "USD")),
+        ("Salary: £90k–£130k for London.", (90_000, 130_000, "GBP")),
+        ("We raised $5 - $10 million last year.", (None, None, None)),
+    ],
+)
+def test_pay_in_descriptions(ingest_rules: Rules, text: str, expected: tuple[Any, ...]) -> None:
+    assert _pay(ingest_rules, description=text) == expected
+
+
+def test_pay_text_field_with_entities(ingest_rules: Rules) -> None:
+    got = _pay(ingest_rules, salary="$196,000 &mdash; $278,100 USD")
+    assert got == (196_000, 278_100, "USD")
+
+
+PER_LOCATION = (
+    "The salary range depends on location.\n"
+    "McLean, VA: $197,300 - $225,100 for Senior Machine Learning Engineer\n"
+    "New York, NY: $215,200 - $245,600 for Senior Machine Learning Engineer\n"
+    "OTE for the sales version of this role: $300,000 - $400,000\n"
+    "London: £150,000 - £180,000\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        ("New York, NY", (215_200, 245_600, "USD")),  # its own location's range
+        ("McLean, VA; Richmond, VA", (197_300, 225_100, "USD")),
+        ("Remote - US", (197_300, 245_600, "USD")),  # not listed: the span (OTE left out)
+        (None, (197_300, 245_600, "USD")),
+    ],
+)
+def test_pay_per_location(
+    ingest_rules: Rules, location: str | None, expected: tuple[Any, ...]
+) -> None:
+    assert _pay(ingest_rules, description=PER_LOCATION, location=location) == expected
+
+
+def test_ote_counts_only_when_no_base_is_stated(ingest_rules: Rules) -> None:
+    text = "OTE: $200,000 - $260,000\nOn-target earnings in EMEA: $180,000 - $230,000"
+    assert _pay(ingest_rules, description=text) == (180_000, 260_000, "USD")
+
+
+def test_a_greenhouse_board_with_escaped_mdash_pay(tmp_path: Path, ingest_rules: Rules) -> None:
+    """The board the issue describes: 52 postings, 38 stating pay as escaped
+    ``$196,000 &mdash; $278,100 USD`` (the ingest found pay in none of them before)."""
+    jobs = [
+        greenhouse_job(i, content=ESCAPED if i < 38 else "&lt;p&gt;Join us.&lt;/p&gt;")
+        for i in range(52)
+    ]
+    path = tmp_path / "board.json"
+    path.write_text(json.dumps({"jobs": jobs, "meta": {"total": 52}}), encoding="utf-8")
+    r = ingest([path], date(2026, 11, 23), ingest_rules, now=NOW).report
+    assert (r.kept, r.with_pay, r.salary_unparsed) == (52, 38, 0)
+
+
+def test_real_hacker_news_pay_strings(shared_real: Path, ingest_rules: Rules) -> None:
+    path = shared_real / "hn-who-is-hiring" / "hn_who_is_hiring_2026-02.json"
+    snap = ingest([path], date(2026, 2, 2), ingest_rules, now=NOW).snapshot
+    pay = {
+        r["posting_id"]: (r["salary_min"], r["salary_max"], r["currency"])
+        for r in snap.filter(pl.col("salary_mid").is_not_null()).iter_rows(named=True)
+    }
+    # "$45-$70 USD per hour or 180-280 PLN per hour": the first currency, hourly
+    assert pay["json:46866498"] == (45 * 2080, 70 * 2080, "USD")
+    # "$150k–$250k USD / £90k–£130k GBP + equity": two currencies, the first one
+    assert pay["json:46860563"] == (150_000, 250_000, "USD")
+    assert pay["json:46859670"] == (125_000, 225_000, "USD")  # "$125-225k USD"
+    assert pay["json:46857494"] == (115_000, 272_000, "USD")  # "$115k-$272k USD"
+
+
+def test_reading_in_groups_changes_nothing(ingest_rules: Rules) -> None:
+    """Files are read and normalized in groups (bounded memory); one group or one file per
+    group give the same snapshot, rejects and counts."""
+    data = Path(__file__).parent / "data"
+    files = [
+        data / "greenhouse_jobs.json",
+        data / "lever_postings.json",
+        data / "golden_titles.csv",
+    ]
+    one = ingest(files, date(2026, 11, 23), ingest_rules, now=NOW)
+    each = ingest(files, date(2026, 11, 23), ingest_rules, now=NOW, group_bytes=1)
+    assert each.snapshot.equals(one.snapshot) and each.rejects.equals(one.rejects)
+    assert each.report == one.report
