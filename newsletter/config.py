@@ -23,6 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from newsletter.errors import ConfigError, SecretMissingError
+from newsletter.models import SourceKind
 
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -126,6 +127,10 @@ class DataSettings(_Frozen):
     #: A folder of rules files replacing the shipped ones (None: the rules in the package).
     rules_dir: Path | None = None
     max_snapshot_age_days: int = Field(default=8, ge=0)
+    #: A ``new`` feed's posting counts as open this many days after the week it was seen in.
+    open_window_days: int = Field(default=30, ge=1, le=366)
+    #: Kind of each source by name (``stock`` when not listed); see newsletter.models.SourceKind.
+    source_kinds: dict[str, SourceKind] = Field(default_factory=dict)
 
 
 class IngestSettings(_Frozen):

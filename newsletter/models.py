@@ -84,6 +84,14 @@ class Format(StrEnum):
     recruitee = "recruitee"
 
 
+#: How a source delivers postings: ``stock`` (each snapshot is its whole open stock; the
+#: default) or ``new`` (a feed of the postings first seen that week, such as search-engine
+#: exports or monthly hiring threads; its open stock is what was seen within
+#: ``[data] open_window_days``). Declared in ``[data.source_kinds]`` or by ``ingest --kind``.
+SourceKind = Literal["stock", "new"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("stock", "new")
+
+
 # --- the subscribers' vocabulary: one owner for the store's constraints, the audience
 # layer's state machine and the command line's choices ----------------------------------
 

@@ -67,7 +67,10 @@ def test_headline_names_biggest_moves_with_evidence(
         "(29.3% of new postings, +2.1\u00a0pp, z\u00a0=\u00a04.8)" in text
     )
     assert "TensorFlow fades the most" in text
-    assert "rose 5.7% against the previous four weeks (95% CI +2.1% to +9.3%)" in text
+    assert (
+        "in new postings of the last 4 weeks it rose 5.7% against the 4 weeks before "
+        "(95% CI +2.1% to +9.3%)" in text
+    )
     assert "data-health warning" in text
     # figures and names are the strong parts of the sentences
     strong = {fr.text for s in view.summary for fr in s if fr.strong}

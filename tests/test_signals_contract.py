@@ -94,3 +94,14 @@ def test_cli_table_shows_every_section(runner: CliRunner) -> None:
     ):
         assert title in result.stdout, title
     assert "MCP" in result.stdout
+
+
+def test_figures_quoted_from_the_bundled_weeks_are_generated() -> None:
+    """docs/signals.md quotes the bundled weeks' moves only inside a generated block."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "signals_doc.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr + " (run: python scripts/signals_doc.py)"

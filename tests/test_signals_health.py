@@ -125,3 +125,5 @@ def test_outage_then_return_is_flagged_both_weeks() -> None:
     assert (back.totals.new, back.totals.returned) == (60, 60)
     warning = back.data_health.warnings[0]
     assert warning.kind == "returned" and "not new roles" in warning.message
+    # before/after mean what they mean for every warning: open postings last and this week
+    assert (warning.before, warning.after, warning.new, warning.removed) == (40, 100, 60, 0)

@@ -72,4 +72,6 @@ def test_shift_gated_below_100_per_side() -> None:
     s = _weeks(lambda w, j: (_spread(j), "mid"), n_new=20)  # 80 per window
     assert s.pay.change_pct is None and s.pay.significant is False
     assert (s.pay.shift_n, s.pay.shift_n_prev) == (80, 80)
-    assert any(x.startswith("pay.change_pct: new postings") for x in s.data_health.suppressed)
+    assert "pay.change_pct: USD-paid postings n=80 vs 80 < 100 per side (new-vs-earlier-new)" in (
+        s.data_health.suppressed
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +15,13 @@ from newsletter.util.weeks import parse_week
 
 if TYPE_CHECKING:
     from newsletter.data.ingest import IngestReport, Written
+
+
+class SourceKindOption(StrEnum):
+    """``--kind``: newsletter.models.SourceKind as a command-line choice."""
+
+    stock = "stock"
+    new = "new"
 
 
 def report_table(report: IngestReport, written: Written | None, locale: str) -> Table:
@@ -81,6 +89,15 @@ def ingest_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON instead of a table.")
     ] = False,
+    kind: Annotated[
+        SourceKindOption | None,
+        typer.Option(
+            "--kind",
+            help="stock: the files hold the source's whole open stock (default). new: only the "
+            "postings first seen this week (a feed); they stay open \\[data] open_window_days. "
+            "Default: \\[data.source_kinds] of config.toml.",
+        ),
+    ] = None,
 ) -> None:
     """Read raw job-posting exports and write the week's canonical snapshot.
 
@@ -89,6 +106,7 @@ def ingest_cmd(
     Unknown columns are mapped with \\[ingest.columns] in config.toml.
 
     Example: [bold]newsletter ingest postings.csv.gz listings.json --week 2026-11-23[/]
+    A feed of new postings: [bold]newsletter ingest week.csv --week 2023-03-06 --kind new[/]
     """
     config = config_of(ctx)
     the_week = parse_week(week)
@@ -103,6 +121,8 @@ def ingest_cmd(
         source=source,
         mapping=config.ingest.columns,
         now=clock_of(ctx).now(),
+        kind=kind.value if kind else None,
+        declared_kinds=config.data.source_kinds,
     )
     written = write(result, snapshots or config.data.snapshots_dir, the_week)
     if as_json:

@@ -58,7 +58,7 @@ def _overview(s: Signals, f: Formatter) -> Table:
     else:
         shift = DASH
     tb.add_row(
-        "pay shift, new postings",
+        f"pay shift ({p.method})",
         f.money(p.shift_median),
         f.money(p.shift_median_prev),
         shift,
@@ -129,8 +129,13 @@ def signals_tables(s: Signals, locale: str) -> Group:
     for row in sk.top:
         top.add_row(row.name, f.pct(row.share, 1), f.pct(row.share_prev, 1), f.count(row.postings))
     parts.append(top)
+    baseline = (
+        "removed this week"
+        if sk.method == "new-vs-removed"
+        else f"{sk.baseline_weeks}-week baseline"
+    )
     note = (
-        f"new this week n={f.count(sk.n_new)} vs {sk.baseline_weeks}-week baseline "
+        f"{sk.method}: new this week n={f.count(sk.n_new)} vs {baseline} "
         f"n={f.count(sk.n_baseline)}; {sk.tested} skills tested"
     )
     parts.append(_moves(f"Rising skills ({note})", sk.rising, f))

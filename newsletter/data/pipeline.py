@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import polars as pl
 
 from newsletter.config import Config
 from newsletter.data.signals import Signals, compute_signals
-from newsletter.data.signals.diff import WeekFrame
+from newsletter.data.signals.diff import ID, WeekFrame
 from newsletter.data.snapshots import (
     SNAPSHOT_SCHEMA,
     read_snapshot,
@@ -20,11 +21,13 @@ from newsletter.data.snapshots import (
     snapshot_path,
 )
 from newsletter.errors import SnapshotError
+from newsletter.models import SOURCE_KINDS, SourceKind
 
 #: Older snapshots (before the previous one) the signals read: 4-week averages, the 8-week
 #: repost window, 4+4-week pay windows and the 12-week skill background.
 HISTORY_WEEKS = 12
-#: Columns of older snapshots the methods need (the rest is never read from disk).
+#: Columns of older snapshots the methods need (the rest is never read from disk); ``source``
+#: tells the postings of ``new`` feeds apart.
 HISTORY_COLUMNS = (
     "posting_id",
     "fingerprint",
@@ -35,6 +38,7 @@ HISTORY_COLUMNS = (
     "remote",
     "seniority",
     "metro",
+    "source",
 )
 
 
@@ -72,6 +76,51 @@ def read_ingest_report(directory: Path, week: date) -> dict[str, Any] | None:
     return data
 
 
+def source_kinds(config: Config, directory: Path, weeks: Sequence[date]) -> dict[str, SourceKind]:
+    """The kind of every declared source: ``[data.source_kinds]``, else the kind the latest
+    ingest report of ``weeks`` (oldest first) recorded for it (``ingest --kind``)."""
+    kinds: dict[str, SourceKind] = {}
+    for w in weeks:
+        report = read_ingest_report(directory, w)
+        recorded = report.get("source_kinds") if report else None
+        if isinstance(recorded, Mapping):
+            for name, kind in recorded.items():
+                if kind not in SOURCE_KINDS:
+                    raise SnapshotError(
+                        f"ingest report {report_path(directory, w)}: source {name!r} has kind "
+                        f"{kind!r}, expected one of {', '.join(SOURCE_KINDS)}"
+                    )
+                kinds[str(name)] = kind
+    return kinds | dict(config.data.source_kinds)
+
+
+def open_stock(
+    directory: Path,
+    week: date,
+    seen: Sequence[date],
+    feeds: frozenset[str],
+    columns: tuple[str, ...] | None = None,
+) -> pl.LazyFrame:
+    """A week's open postings when some sources are ``new`` feeds.
+
+    Stock sources come from the week's own snapshot; a feed's postings from every snapshot of
+    ``seen`` (the weeks within ``[data] open_window_days`` up to this one), each id once, from
+    its latest delivery. ``columns`` None reads every column.
+    """
+
+    def load(w: date) -> pl.LazyFrame:
+        if columns is None:
+            return read_snapshot(directory, w).lazy()
+        return scan_columns(directory, w, columns)
+
+    is_feed = pl.col("source").is_in(sorted(feeds)).fill_null(False)
+    fed = pl.concat(
+        [load(w).filter(is_feed).with_columns(pl.lit((week - w).days).alias("_age")) for w in seen]
+    )
+    latest = pl.col(ID).is_null() | (pl.col("_age") == pl.col("_age").min().over(ID))
+    return pl.concat([load(week).filter(~is_feed), fed.filter(latest).drop("_age")])
+
+
 def build_signals(
     config: Config, week: date | None = None, snapshots_dir: Path | None = None
 ) -> Signals:
@@ -79,16 +128,31 @@ def build_signals(
 
     Reads the week and the previous snapshot in full, and only the needed columns of up to
     ``HISTORY_WEEKS`` older ones, lazily: their ids, fingerprints and trend points in one pass,
-    their new postings in a second (docs/signals.md, Performance).
+    their new postings in a second (docs/signals.md, Performance). When a source is a ``new``
+    feed (:func:`source_kinds`), every week's open stock holds its postings seen within
+    ``[data] open_window_days`` (:func:`open_stock`).
     """
     directory = snapshots_dir or config.data.snapshots_dir
     pair = resolve_weeks(directory, week)
-    current = read_snapshot(directory, pair.week)
-    previous = read_snapshot(directory, pair.previous) if pair.previous else None
-    history = [
-        WeekFrame(w, scan_columns(directory, w, HISTORY_COLUMNS))
-        for w in pair.history[-HISTORY_WEEKS:]
-    ]
+    older = pair.history[-HISTORY_WEEKS:]
+    every = [*pair.history, *([pair.previous] if pair.previous else []), pair.week]
+    kinds = source_kinds(config, directory, every)
+    feeds = frozenset(s for s, k in kinds.items() if k == "new")
+    window = config.data.open_window_days
+
+    def frame(w: date, columns: tuple[str, ...] | None) -> pl.LazyFrame | pl.DataFrame:
+        if not feeds:
+            return (
+                read_snapshot(directory, w)
+                if columns is None
+                else scan_columns(directory, w, columns)
+            )
+        seen = [v for v in every if 0 <= (w - v).days < window]
+        return open_stock(directory, w, seen, feeds, columns)
+
+    current = frame(pair.week, None)
+    previous = frame(pair.previous, None) if pair.previous else None
+    history = [WeekFrame(w, frame(w, HISTORY_COLUMNS).lazy()) for w in older]
     return compute_signals(
         current,
         previous,
@@ -97,4 +161,6 @@ def build_signals(
         top_n=config.email.top_n,
         history=history,
         ingest_report=read_ingest_report(directory, pair.week),
+        source_kinds=kinds,
+        open_window_days=window,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from newsletter.config import Config
 from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, pct_change
-from newsletter.data.signals.models import Signals
+from newsletter.data.signals.models import Pay, Signals
 from newsletter.edition.formatting import MINUS, Formatter
 
 
@@ -172,6 +172,7 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
         Frag(f.money(pay.median), True),
         Frag(f" (n\u00a0=\u00a0{f.count(pay.n)})"),
     ]
+    roles = _category_pay_clause(pay, f)
     if pay.significant and pay.change_pct is not None:
         verb = "rose" if pay.change_pct > 0 else "fell"
         ci = (
@@ -179,10 +180,45 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
             if pay.ci_low is not None and pay.ci_high is not None
             else ""
         )
+        if pay.method == "new-vs-removed":
+            where, against = "this week's new postings", "the postings that closed this week"
+        else:
+            where = f"new postings of the last {_weeks(pay.shift_window_weeks)}"
+            against = f"the {_weeks(pay.shift_window_weeks_prev)} before"
         return (
             *base,
-            Frag(f"; in new postings it {verb} "),
+            Frag(f"; in {where} it {verb} "),
             Frag(f.change_pct(pay.change_pct).lstrip("+" + MINUS), True),
-            Frag(f" against the previous four weeks{ci}."),
+            Frag(f" against {against}{ci}"),
+            *(roles or [Frag(".")]),
         )
+    if roles:
+        return (*base, Frag(", with no overall pay shift beyond noise"), *roles)
     return (*base, Frag(", with no pay shift beyond noise."))
+
+
+def _weeks(n: int) -> str:
+    return "week" if n == 1 else f"{n} weeks"
+
+
+#: Role categories named in the pay sentence at most (biggest significant shifts first).
+MAX_CATEGORY_SHIFTS = 2
+
+
+def _category_pay_clause(pay: Pay, f: Formatter) -> list[Frag]:
+    """ "; by role, X pay rose 6.1% (95% CI ...)." for categories whose shift passed BH."""
+    hits = sorted(
+        (c for c in pay.category_shifts if c.significant and c.change_pct is not None),
+        key=lambda c: -abs(c.change_pct or 0),
+    )[:MAX_CATEGORY_SHIFTS]
+    out: list[Frag] = []
+    for i, c in enumerate(hits):
+        change = c.change_pct or 0
+        out += [
+            Frag("; by role, " if i == 0 else " and "),
+            Frag(c.name, True),
+            Frag(f" pay {'rose' if change > 0 else 'fell'} "),
+            Frag(f.change_pct(change).lstrip("+" + MINUS), True),
+            Frag(f" (95% CI {f.change_pct(c.ci_low)} to {f.change_pct(c.ci_high)})"),
+        ]
+    return [*out, Frag(".")] if out else []

@@ -253,7 +253,10 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
         else Change("first week")
     )
     genuinely_new = max(t.new - t.reposted, 0)
-    new_notes = [f"{f.count(t.removed)} removed"]
+    new_notes = [
+        f"{f.count(t.removed)} removed"
+        + (f" ({f.count(t.removed_aged_out)} aged out)" if t.removed_aged_out else "")
+    ]
     if t.reposted:
         new_notes.append(f"{f.count(t.reposted)} reposts excluded")
     pay_rel = _rel(pay.median, pay.median_prev)
@@ -359,8 +362,11 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
     rising, falling = list(sk.rising[:top_n]), list(sk.falling[:top_n])
     biggest = max((m.share for m in [*rising, *falling]), default=0.0)
     method = (
-        "Ranked by z of the log-odds change (new postings against the previous four weeks'); "
-        "only moves beyond noise are listed."
+        "Ranked by z of the log-odds change (this week's new postings against the postings "
+        "that closed this week); only moves beyond noise are listed."
+        if sk.method == "new-vs-removed"
+        else "Ranked by z of the log-odds change (new postings against the previous "
+        f"{_weeks(sk.baseline_weeks)}'); only moves beyond noise are listed."
     )
     lists = []
     if rising and not quiet:
@@ -453,13 +459,9 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         f"Medians need n ≥ {MEDIAN_MIN_N}, P75 n ≥ {P75_MIN_N}, P90 n ≥ {P90_MIN_N}; "
         f"“{DASH}” marks a figure held back, with its n. Percent changes need a base of at "
         f"least {PCT_CHANGE_MIN_BASE}; a change in pp is a change of percentage points."
-        + (
-            " Skill moves compare this week's new postings with the previous four weeks', "
-            f"ranked by z ({f.count(signals.skills.tested)} skills tested)."
-            if signals.skills.tested
-            else ""
-        ),
+        + _methods_note(signals, f),
     ]
+    lines.extend(_feed_notes(signals, f))
     if t.new:
         lines.append(
             f"New this week counts {f.count(t.new)} postings not in last week's snapshot"
@@ -494,6 +496,54 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     if dh.suppressed:
         lines.append("Held back this week: " + "; ".join(dh.suppressed) + ".")
     return tuple(lines)
+
+
+def _weeks(n: int) -> str:
+    return "week" if n == 1 else f"{n} weeks"
+
+
+def _methods_note(signals: Signals, f: Formatter) -> str:
+    """Which comparison produced the skill and pay moves, in words (docs/signals.md)."""
+    sk, pay = signals.skills, signals.pay
+    out = ""
+    if sk.method == "new-vs-removed" and sk.tested:
+        out += (
+            f" With only two snapshots so far, skill moves compare this week's "
+            f"{f.count(sk.n_new)} new postings with the {f.count(sk.n_baseline)} that closed "
+            f"this week, ranked by z ({f.count(sk.tested)} skills tested)."
+        )
+    elif sk.tested:
+        out += (
+            " Skill moves compare this week's new postings with those of the previous "
+            f"{_weeks(sk.baseline_weeks)}, ranked by z ({f.count(sk.tested)} skills tested)."
+        )
+    if pay.method == "new-vs-removed":
+        out += (
+            " The pay shift compares the median of this week's new postings with that of the "
+            "postings that closed this week (Bonett–Price intervals), overall and by role."
+        )
+    elif pay.method == "new-vs-earlier-new":
+        out += (
+            " The pay shift compares the median of new postings of the last "
+            f"{_weeks(pay.shift_window_weeks)} with the {_weeks(pay.shift_window_weeks_prev)} "
+            "before (Bonett–Price intervals), overall and by role."
+        )
+    return out
+
+
+def _feed_notes(signals: Signals, f: Formatter) -> list[str]:
+    """A line for each source that is a feed of new postings (its open stock is a window)."""
+    dh, t = signals.data_health, signals.totals
+    feeds = [name for name, kind in dh.source_kinds.items() if kind == "new"]
+    if not feeds or dh.open_window_days is None:
+        return []
+    names = ", ".join(feeds)
+    return [
+        f"Source{'s' if len(feeds) > 1 else ''} {names} deliver{'' if len(feeds) > 1 else 's'} "
+        f"only new postings: each counts as open for {dh.open_window_days} days after it was "
+        f"first seen, so {f.count(t.removed_aged_out)} of this week's removals aged out of "
+        "that window rather than closed."
+    ]
 
 
 #: Company-level drop warnings shown in the email; the rest are summed up in one line (the

@@ -176,6 +176,8 @@ def fixture() -> Signals:
             SkillMove(name="Hadoop", share=0.021, share_prev=0.027, z=-2.7, postings=40),
         ],
         tested=212,
+        method="new-vs-earlier-new",
+        baseline_weeks=4,
     )
     opens = [24810, 25102, 25390, 25211, 25530, 25802, 25747, 26159]
     pays = [179000, 180500, 181000, 182000, 181500, 182500, 181800, 184000]
@@ -191,7 +193,8 @@ def fixture() -> Signals:
                       net_change=412, change_pct=0.016, open_avg_4w=25809.5),
         pay=Pay(n=13781, n_prev=13590, disclosure_rate=0.53, median=184000, p75=226000,
                 p90=289000, median_prev=181800, change_pct=0.057, ci_low=0.021, ci_high=0.093,
-                significant=True),
+                significant=True, method="new-vs-earlier-new", shift_window_weeks=4,
+                shift_window_weeks_prev=4),
         remote=Share(share=0.071, share_prev=0.074, n=26159, n_prev=25747),
         seniority=seniority,
         categories=cats,

@@ -14,6 +14,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
+from newsletter.models import SourceKind
 
 
 class FileSummary(BaseModel):
@@ -89,6 +90,9 @@ class IngestReport(BaseModel):
     carried: int = 0
     stale_sources: tuple[StaleSource, ...] = ()
     source_warnings: tuple[SourceWarning, ...] = ()
+    #: Kinds declared for this run's sources (``--kind`` or ``[data.source_kinds]``); the
+    #: signals read them (newsletter.data.pipeline.source_kinds). Empty: nothing declared.
+    source_kinds: dict[str, SourceKind] = {}
 
     @property
     def balanced(self) -> bool:

@@ -38,7 +38,7 @@ from newsletter.data.snapshots import (
     write_snapshot,
 )
 from newsletter.errors import IngestError, first_line
-from newsletter.models import Format
+from newsletter.models import Format, SourceKind
 from newsletter.util.files import atomic_write_text
 
 #: Rows normalized per batch: bounds peak memory on large exports.
@@ -152,13 +152,17 @@ def ingest(
     chunk_rows: int = CHUNK_ROWS,
     group_bytes: int = GROUP_BYTES,
     now: datetime,
+    kind: SourceKind | None = None,
+    declared_kinds: Mapping[str, SourceKind] | None = None,
 ) -> IngestResult:
     """Read and normalize ``paths`` into one week's snapshot, rejects and report.
 
     Plain paths are read with ``fmt`` and ``source``; an :class:`Input` carries its own.
     Files are read and normalized in groups of about ``group_bytes`` of data, so only one
     group's raw text (descriptions) is in memory at a time; the result is the same as one
-    pass. ``now`` is the report's ``generated_at`` (the caller's clock)."""
+    pass. ``now`` is the report's ``generated_at`` (the caller's clock). ``kind`` declares
+    every source of this run a ``stock`` or a ``new`` feed; otherwise ``declared_kinds`` (the
+    config's) are recorded for the sources they name."""
     inputs = [p if isinstance(p, Input) else Input(p, fmt, source) for p in paths]
     if not inputs:
         raise IngestError("no input files given")
@@ -192,6 +196,11 @@ def ingest(
     )
     if not report.balanced:  # pragma: no cover - a bug, never bad input
         raise AssertionError(f"ingest lost rows: {report.model_dump_json()}")
+    declared = declared_kinds or {}
+    names = sorted({f.source for f in files} | set(report.sources))
+    kinds = {s: kind or declared[s] for s in names if kind or s in declared}
+    if kinds:
+        report = report.model_copy(update={"source_kinds": kinds})
     return IngestResult(
         snapshot=kept.select(list(SNAPSHOT_SCHEMA)),
         rejects=rejects,

@@ -4,6 +4,13 @@ Inputs are the week's snapshot, the previous one and up to ~12 older ones (only 
 the methods need). Every figure is a lazy polars plan; ``pl.collect_all`` runs them together
 so shared scans and joins are computed once, then small Python builders gate the values and
 fill the typed contract (:mod:`newsletter.data.signals.models`). See docs/signals.md.
+
+Which comparison the moves use depends on the history loaded: rising/falling skills compare
+this week's new postings with those of up to 4 earlier weeks once 3 snapshots exist, else
+with this week's removed postings (two snapshots); the pay shift compares 4-week windows of
+new postings once 5 weeks of them exist, else this week's new with this week's removed. The
+flow comparisons run after the drop warnings are known, so that postings of a source or
+company that lost over half of them at once are left out of both sides.
 """
 
 from __future__ import annotations
@@ -26,21 +33,26 @@ from newsletter.data.signals.gates import (
     MEDIAN_MIN_N,
     METRO_MIN_OPEN,
     PCT_CHANGE_MIN_BASE,
+    RR_MIN_DISPERSION_WEEKS,
     SHIFT_WINDOW_WEEKS,
     SKILL_BACKGROUND_WEEKS,
     SKILL_BASELINE_WEEKS,
+    SKILL_PRIOR_A0,
     gated,
     pct_change,
 )
 from newsletter.data.signals.models import (
+    HealthWarning,
+    Method,
     Share,
     Signals,
     Skills,
     Totals,
     TrendPoint,
 )
-from newsletter.data.signals.stats import rate_ratio, wilson
+from newsletter.data.signals.stats import new_rate_ratio, wilson
 from newsletter.data.snapshots import SENIORITY_LEVELS
+from newsletter.models import SourceKind
 
 Frame = pl.DataFrame | pl.LazyFrame
 
@@ -160,16 +172,55 @@ def _flows(
         .unique()
     )
     older = f1["older"].lazy() if "older" in f1 else None
-    flagged = diff.flag_reposts(new.select(diff.ID, diff.FP), fps, older)
+    flagged = diff.flag_reposts(new.select(diff.ID, diff.FP, "source"), fps, older)
     return _Flows(weeks, hist, new, rem, arrivals, flagged)
 
 
 def _earlier_new(sizes: pl.DataFrame | None, n_weeks: int) -> list[int]:
-    """New postings of up to 4 weeks before this one (from the arrival sizes)."""
+    """New postings of every loaded week before this one, latest first (arrival sizes)."""
     if sizes is None:
         return []
     by_week = dict(sizes.group_by("w").agg(pl.col("n").sum()).iter_rows())
-    return [int(by_week.get(i, 0)) for i in range(1, min(5, n_weeks))]
+    return [int(by_week.get(i, 0)) for i in range(1, n_weeks)]
+
+
+def _new_rate_ratio(n_new: int, earlier_all: list[int], suppressed: list[str]) -> dict[str, Any]:
+    """Totals fields of the new-postings rate ratio (:func:`stats.new_rate_ratio`)."""
+    earlier = earlier_all[:SKILL_BASELINE_WEEKS]
+    out: dict[str, Any] = {
+        "new_avg_4w": sum(earlier) / len(earlier) if earlier else None,
+        "new_avg_weeks": len(earlier),
+    }
+    if not earlier:
+        return out
+    mean = sum(earlier) / len(earlier)
+    if min(n_new, mean) < PCT_CHANGE_MIN_BASE:
+        suppressed.append(
+            f"totals.new_rate_ratio: new={n_new}, earlier mean={mean:.0f} "
+            f"(both must be >= {PCT_CHANGE_MIN_BASE})"
+        )
+        return out
+    call = new_rate_ratio(
+        n_new,
+        earlier_all,
+        baseline_weeks=SKILL_BASELINE_WEEKS,
+        min_weeks=RR_MIN_DISPERSION_WEEKS,
+    )
+    if call is None:  # pragma: no cover - counts are >= 20 here
+        return out
+    out["new_rate_ratio"] = call.estimate
+    if call.interval is None:
+        suppressed.append(
+            f"totals.new_rr_ci_low/high: needs new postings of {RR_MIN_DISPERSION_WEEKS} "
+            f"earlier weeks to estimate their week-to-week variation (have {call.weeks})"
+        )
+        return out
+    return out | {
+        "new_rr_ci_low": call.interval.low,
+        "new_rr_ci_high": call.interval.high,
+        "new_rr_dispersion": call.dispersion,
+        "new_rr_dispersion_weeks": call.weeks,
+    }
 
 
 def _totals(
@@ -178,6 +229,7 @@ def _totals(
     has_prev: bool,
     flows: Mapping[str, Any],
     n_removed: int,
+    n_aged_out: int,
     earlier_new: list[int],
     removed_in_drops: int,
     suppressed: list[str],
@@ -186,35 +238,150 @@ def _totals(
     n_prev = int(hist[-2]["open"]) if has_prev else None
     n_new = int(flows.get("new") or 0)
     reposted = int(flows.get("reposted") or 0)
-    rr = None
-    if earlier_new:
-        mean = sum(earlier_new) / len(earlier_new)
-        if min(n_new, mean) >= PCT_CHANGE_MIN_BASE:
-            rr = rate_ratio(n_new, sum(earlier_new), len(earlier_new))
-        else:
-            suppressed.append(
-                f"totals.new_rate_ratio: new={n_new}, earlier mean={mean:.0f} "
-                f"(both must be >= {PCT_CHANGE_MIN_BASE})"
-            )
+    change = pct_change(n_open, n_prev)
+    if n_prev is not None and change is None:
+        suppressed.append(
+            f"totals.change_pct: open={n_open}, open_prev={n_prev} "
+            f"(both must be >= {PCT_CHANGE_MIN_BASE})"
+        )
     last4 = [int(h["open"]) for h in hist[-4:]]
     return Totals(
         open=n_open,
         open_prev=n_prev,
         new=n_new,
         removed=n_removed,
+        removed_aged_out=n_aged_out,
         reposted=reposted,
         returned=int(flows.get("returned") or 0),
         continuing=n_open - n_new,
         new_excluding_reposts=n_new - reposted,
         removed_in_drops=removed_in_drops,
         net_change=n_open - n_prev if n_prev is not None else None,
-        change_pct=pct_change(n_open, n_prev),
+        change_pct=change,
         open_avg_4w=sum(last4) / 4 if len(last4) == 4 else None,
-        new_avg_4w=sum(earlier_new) / len(earlier_new) if earlier_new else None,
-        new_avg_weeks=len(earlier_new),
-        new_rate_ratio=rr.estimate if rr else None,
-        new_rr_ci_low=rr.low if rr else None,
-        new_rr_ci_high=rr.high if rr else None,
+        **_new_rate_ratio(n_new, earlier_new, suppressed),
+    )
+
+
+def _outside_drops(frame: pl.LazyFrame, warnings: list[HealthWarning]) -> pl.LazyFrame:
+    hit = hl.in_drops(warnings)
+    return frame if hit is None else frame.filter(~hit)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sides:
+    """The two samples a short- or long-history comparison uses, and how it is named."""
+
+    method: Method
+    now: pl.LazyFrame
+    before: pl.LazyFrame
+    weeks_now: int
+    weeks_before: int
+
+
+def _flow_stage(
+    fl: _Flows,
+    *,
+    has_prev: bool,
+    warnings: list[HealthWarning],
+    skills_short: bool,
+) -> tuple[_Sides | None, dict[str, pl.DataFrame]]:
+    """Stage 3: the pay-shift samples and, with two snapshots, the new-vs-removed skill
+    counts; collected together once the drop warnings are known."""
+    now_w = fl.arrivals[:SHIFT_WINDOW_WEEKS]
+    before_w = fl.arrivals[SHIFT_WINDOW_WEEKS : 2 * SHIFT_WINDOW_WEEKS]
+    plans = _Plans()
+    sides: _Sides | None = None
+    if len(now_w) == SHIFT_WINDOW_WEEKS and before_w:
+        sides = _Sides(
+            "new-vs-earlier-new", py.window(now_w), py.window(before_w), len(now_w), len(before_w)
+        )
+    elif has_prev:
+        new, rem = _outside_drops(fl.new, warnings), _outside_drops(fl.removed, warnings)
+        sides = _Sides(
+            "new-vs-removed",
+            new.select(py.WINDOW_COLUMNS),
+            rem.select(py.WINDOW_COLUMNS),
+            1,
+            1,
+        )
+        plans.add("kept", pl.concat([new.select(pl.len()), rem.select(pl.len())]))
+        if skills_short:
+            counts, sizes = sk.arrival_plans([new, rem])
+            plans.add("ar_counts", counts)
+            plans.add("ar_sizes", sizes)
+    if sides is not None:
+        cat = pl.col("category").fill_null("Other")
+        plans.add("shift_now", py.untied_plan(sides.now))
+        plans.add("shift_before", py.untied_plan(sides.before))
+        plans.add("cat_now", py.untied_plan(sides.now.with_columns(cat), ["category"]))
+        plans.add("cat_before", py.untied_plan(sides.before.with_columns(cat), ["category"]))
+        for kind in py.CELLS:
+            plans.add(f"cells:{kind}", py.like_for_like_plan(sides.now, sides.before, kind))
+    return sides, plans.collect()
+
+
+def _skills(
+    r: Mapping[str, pl.DataFrame],
+    r3: Mapping[str, pl.DataFrame],
+    *,
+    weeks: Sequence[WeekFrame],
+    n_arrivals: int,
+    n_open: int,
+    n_prev: int | None,
+    top_n: int,
+    excluded: int,
+    suppressed: list[str],
+) -> Skills:
+    """Top skills, and rising/falling by the comparison the loaded history allows."""
+    counts_prev = r.get("skills_prev")
+    top = sk.build_top(r["skills"], counts_prev, n_open, n_prev, top_n)
+    stock = {s: k / n_open for s, k in r["skills"].iter_rows()} if n_open else {}
+    stock_prev = (
+        {s: k / n_prev for s, k in counts_prev.iter_rows()}
+        if counts_prev is not None and n_prev
+        else {}
+    )
+    baseline = min(SKILL_BASELINE_WEEKS, n_arrivals - 1)
+    if baseline >= 1:
+        method: Method = "new-vs-earlier-new"
+        counts, sizes = r["arr_counts"], r["arr_sizes"]
+        used = [w.week for w in weeks[-1 - baseline :]]
+    elif "ar_counts" in r3:
+        method, baseline = "new-vs-removed", 1
+        counts, sizes = r3["ar_counts"], r3["ar_sizes"]
+        used = [w.week for w in weeks[-2:]]
+    else:
+        suppressed.append("skills.rising/falling: needs two snapshots")
+        return Skills(top=top, n_open=n_open)
+    mv = sk.build_moves(
+        counts,
+        sizes,
+        baseline_weeks=baseline,
+        stock_share=stock,
+        stock_share_prev=stock_prev,
+        top_n=top_n,
+    )
+    if method == "new-vs-removed" and not mv.n_baseline:
+        suppressed.append(
+            "skills.rising/falling: no removed postings to compare this week's new ones with"
+        )
+    return Skills(
+        top=top,
+        rising=mv.rising,
+        falling=mv.falling,
+        tested=mv.tested,
+        method=method,
+        weeks=used,
+        excluded_in_drops=excluded if method == "new-vs-removed" else 0,
+        n_open=n_open,
+        n_new=mv.n_new,
+        n_baseline=mv.n_baseline,
+        baseline_weeks=baseline,
+        background_weeks=n_arrivals if method == "new-vs-earlier-new" else 1,
+        prior=mv.prior
+        if method == "new-vs-earlier-new"
+        else f"a0={SKILL_PRIOR_A0:g} at the rate of this week's new and removed postings pooled",
     )
 
 
@@ -227,13 +394,19 @@ def compute_signals(
     top_n: int = 10,
     history: Sequence[WeekFrame] = (),
     ingest_report: Mapping[str, Any] | None = None,
+    source_kinds: Mapping[str, SourceKind] | None = None,
+    open_window_days: int | None = None,
 ) -> Signals:
     """All signals for ``week`` compared with ``previous_week``.
 
     ``history`` holds older snapshots (oldest first, before ``previous_week``); it feeds the
     4-week averages, the repost window, the new-posting windows of pay shifts and skill trends.
     ``ingest_report`` is the week's ingest report (see ``snapshots.report_path``), if any.
+    ``source_kinds`` names the kind of each source (default ``stock``); the frames of a ``new``
+    feed must already hold its open stock (the pipeline builds it from ``open_window_days``).
     """
+    kinds: dict[str, SourceKind] = dict(source_kinds or {})
+    feeds = frozenset(s for s, k in kinds.items() if k == "new")
     cur_df, ids = _clean(current)
     prev_df = _clean(previous)[0] if previous is not None else None
     cur = cur_df.lazy()
@@ -244,6 +417,7 @@ def compute_signals(
     p = _Plans()
     p.add("remote", _remote_plan(cur))
     p.add("level", py.levels_plan(cur))
+    p.add("level_untied", py.untied_plan(cur))
     p.add("disclosure", py.disclosure_plan(cur))
     p.add("composition", hl.composition_plan(cur))
     p.add(
@@ -254,11 +428,24 @@ def compute_signals(
             pl.col("returned").sum().alias("returned"),
         ),
     )
+    # A feed's posting seen again after ageing out is no sign of a scrape gap: no warning.
+    returned_stock = hl.of_kind(fl.flagged, feeds, feed=False).select(pl.col("returned").sum())
+    p.add("returned_stock", returned_stock)
     p.add("removed", rem.select("source", "company"))
+    p.add("aged_out", hl.of_kind(rem, feeds, feed=True).select(pl.len()))
     for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN), ("metro", None)):
         p.add(key, gr.group_plan(cur, prev, new, rem, key, null_label=null_label))
     p.add("companies", co.company_plan(cur, prev, new, rem))
-    p.add("sources", gr.group_plan(cur, prev, new, rem, "source", with_pay=False))
+    # Drop warnings look at stock sources only: a feed's removals are postings ageing out.
+    stock = [hl.of_kind(f, feeds, feed=False) for f in (cur, new, rem)]
+    stock_prev = hl.of_kind(prev, feeds, feed=False) if prev is not None else None
+    p.add(
+        "sources", gr.group_plan(stock[0], stock_prev, stock[1], stock[2], "source", with_pay=False)
+    )
+    if feeds:  # else the companies table serves the warnings too
+        p.add("drop_companies", co.company_plan(stock[0], stock_prev, stock[1], stock[2]))
+    both = [cur, prev] if prev is not None else [cur]
+    p.add("source_names", pl.concat([f.select("source") for f in both]).unique())
     p.add("skills", sk.stock_counts_plan(cur))
     for i, w in enumerate(weeks):
         if i >= len(hist):  # previous and this week (older ones came with stage 0)
@@ -271,15 +458,6 @@ def compute_signals(
         counts, sizes = sk.arrival_plans(arrivals)
         p.add("arr_counts", counts)
         p.add("arr_sizes", sizes)
-    now_w = arrivals[:SHIFT_WINDOW_WEEKS]
-    before_w = arrivals[SHIFT_WINDOW_WEEKS : 2 * SHIFT_WINDOW_WEEKS]
-    shift = len(now_w) == SHIFT_WINDOW_WEEKS and bool(before_w)
-    if shift:
-        win_now, win_before = py.window(now_w), py.window(before_w)
-        p.add("shift_now", py.levels_plan(win_now))
-        p.add("shift_before", py.levels_plan(win_before))
-        for kind in py.CELLS:
-            p.add(f"cells:{kind}", py.like_for_like_plan(win_now, win_before, kind))
     r = p.collect()
 
     suppressed: list[str] = []
@@ -292,8 +470,8 @@ def compute_signals(
     n_new, n_rem = int(flows.get("new") or 0), len(r["removed"])
     warnings = (
         hl.drop_warnings(r["sources"], "source_drop", "Source")
-        + hl.drop_warnings(r["companies"], "company_drop", "Company")
-        + hl.returned_warning(int(flows.get("returned") or 0), n_new)
+        + hl.drop_warnings(r.get("drop_companies", r["companies"]), "company_drop", "Company")
+        + hl.returned_warning(int(r["returned_stock"].item() or 0), n_new, n_rem, n_open, n_prev)
         + hl.collect_warnings(ingest_report)
     )
     totals = _totals(
@@ -301,22 +479,43 @@ def compute_signals(
         has_prev=prev is not None,
         flows=flows,
         n_removed=n_rem,
+        n_aged_out=int(r["aged_out"].item()),
         earlier_new=_earlier_new(r["arr_sizes"] if arrivals else None, len(arrivals)),
         removed_in_drops=hl.removed_in_drops(r["removed"], warnings),
         suppressed=suppressed,
     )
 
+    # Stage 3: the flow comparisons (pay shift; skills from two snapshots)
+    baseline = min(SKILL_BASELINE_WEEKS, len(arrivals) - 1)
+    sides, r3 = _flow_stage(
+        fl, has_prev=prev is not None, warnings=warnings, skills_short=baseline < 1
+    )
+    excluded = n_new + n_rem - int(r3["kept"]["len"].sum()) if "kept" in r3 else 0
+
     # Pay
     disclosure = {k: int(v) for k, v in _row(r["disclosure"]).items()}
+    shift = (
+        py.ShiftRows(
+            method=sides.method,
+            now=_row(r3["shift_now"]),
+            before=_row(r3["shift_before"]),
+            weeks_now=sides.weeks_now,
+            weeks_before=sides.weeks_before,
+            categories_now=r3["cat_now"],
+            categories_before=r3["cat_before"],
+            cells={k: r3[f"cells:{k}"] for k in py.CELLS},
+            excluded=excluded,
+        )
+        if sides is not None
+        else None
+    )
     pay = py.build_pay(
         _row(r["level"]),
         _row(r["level_prev"]) if prev is not None else None,
+        level_untied=_row(r["level_untied"]),
         disclosure=disclosure,
-        shift_now=_row(r["shift_now"]) if shift else None,
-        shift_before=_row(r["shift_before"]) if shift else None,
-        weeks_now=len(now_w),
-        weeks_before=len(before_w),
-        cells={k: r[f"cells:{k}"] for k in py.CELLS} if shift else None,
+        shift=shift,
+        unavailable="needs two snapshots",
         suppressed=suppressed,
     )
 
@@ -342,45 +541,25 @@ def compute_signals(
     hidden = r["metro"].filter(pl.col("open") < METRO_MIN_OPEN).height
     if hidden:
         suppressed.append(f"metros: {hidden} metro(s) with fewer than {METRO_MIN_OPEN} open")
+    for label, table in (
+        ("seniority", seniority),
+        ("categories", categories),
+        ("metros", metros),
+    ):
+        suppressed.extend(gr.withheld(label, table))
     companies = co.build_companies(r["companies"], top_n)
 
-    # Skills
-    counts_prev = r["skills_prev"] if prev is not None else None
-    top = sk.build_top(r["skills"], counts_prev, n_open, n_prev, top_n)
-    baseline = min(SKILL_BASELINE_WEEKS, len(arrivals) - 1)
-    skills = Skills(top=top, n_open=n_open)
-    if baseline >= 1:
-        stock = {s: k / n_open for s, k in r["skills"].iter_rows()} if n_open else {}
-        stock_prev = (
-            {s: k / n_prev for s, k in counts_prev.iter_rows()}
-            if counts_prev is not None and n_prev
-            else {}
-        )
-        mv = sk.build_moves(
-            r["arr_counts"],
-            r["arr_sizes"],
-            baseline_weeks=baseline,
-            stock_share=stock,
-            stock_share_prev=stock_prev,
-            top_n=top_n,
-        )
-        skills = Skills(
-            top=top,
-            rising=mv.rising,
-            falling=mv.falling,
-            tested=mv.tested,
-            n_open=n_open,
-            n_new=mv.n_new,
-            n_baseline=mv.n_baseline,
-            baseline_weeks=baseline,
-            background_weeks=len(arrivals),
-            prior=mv.prior,
-        )
-    else:
-        suppressed.append(
-            "skills.rising/falling: needs new postings of at least one earlier week "
-            "(three snapshots)"
-        )
+    skills = _skills(
+        r,
+        r3,
+        weeks=weeks,
+        n_arrivals=len(arrivals),
+        n_open=n_open,
+        n_prev=n_prev,
+        top_n=top_n,
+        excluded=excluded,
+        suppressed=suppressed,
+    )
 
     # History and health
     points = [
@@ -393,6 +572,12 @@ def compute_signals(
         )
         for w, h in zip(weeks, hist, strict=True)
     ]
+    thin = [p.week.isoformat() for p in points if p.median_pay is None]
+    if thin:
+        suppressed.append(
+            f"history.median_pay: {len(thin)} week(s) with n < {MEDIAN_MIN_N} ({', '.join(thin)})"
+        )
+    present = {str(s or gr.UNKNOWN) for s in r["source_names"]["source"]}
     rows = disclosure["rows"]
     health = hl.build_health(
         rows=n_open,
@@ -409,6 +594,8 @@ def compute_signals(
         report=ingest_report,
         warnings=warnings,
         suppressed=suppressed,
+        source_kinds={s: kinds.get(s, "stock") for s in sorted(present)},
+        open_window_days=open_window_days if feeds & present else None,
     )
     return Signals(
         week=week,

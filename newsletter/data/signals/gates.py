@@ -47,3 +47,9 @@ DROP_MIN_SHARE = 0.5
 #: Company movers (S12): abs(net) >= max(MOVER_MIN_NET, MOVER_MIN_SHARE * open).
 MOVER_MIN_NET = 5
 MOVER_MIN_SHARE = 0.2
+#: New-postings rate ratio (S2): the quasi-Poisson dispersion needs the new postings of at
+#: least this many earlier weeks (it uses all loaded ones, up to SKILL_BACKGROUND_WEEKS - 1);
+#: with fewer, the ratio is published without a CI and no up/down is called.
+RR_MIN_DISPERSION_WEEKS = 3
+#: Pay shifts by role category: BH false discovery rate across the categories tested.
+PAY_CATEGORY_FDR_Q = 0.05

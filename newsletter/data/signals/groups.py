@@ -10,6 +10,7 @@ from newsletter.data.signals.gates import (
     MEDIAN_MIN_N,
     P75_MIN_N,
     P90_MIN_N,
+    PCT_CHANGE_MIN_BASE,
     gated,
     pct_change,
 )
@@ -116,3 +117,28 @@ def group_rows(
     rank = {name: i for i, name in enumerate(order)}
     rows.sort(key=lambda g: (rank.get(g.name, len(rank)), -g.open, -(g.open_prev or 0), g.name))
     return rows
+
+
+#: Gated values of a GroupRow, with the sample size field and the gate behind each.
+GATED_FIELDS = (
+    ("median_pay", "n_pay", MEDIAN_MIN_N),
+    ("median_pay_prev", "n_pay_prev", MEDIAN_MIN_N),
+    ("p75_pay", "n_pay", P75_MIN_N),
+    ("p90_pay", "n_pay", P90_MIN_N),
+)
+
+
+def withheld(label: str, rows: Sequence[GroupRow]) -> list[str]:
+    """One ``data_health.suppressed`` line per gated field that is null in some rows."""
+    out = []
+    for name, n_field, gate in GATED_FIELDS:
+        held = [r for r in rows if getattr(r, name) is None and getattr(r, n_field) is not None]
+        if held:
+            out.append(f"{label}.{name}: {len(held)} of {len(rows)} rows with {n_field} < {gate}")
+    base = [r for r in rows if r.open_prev is not None and r.change_pct is None]
+    if base:
+        out.append(
+            f"{label}.change_pct: {len(base)} of {len(rows)} rows with open or open_prev "
+            f"< {PCT_CHANGE_MIN_BASE}"
+        )
+    return out

@@ -4,7 +4,9 @@ A **drop warning** fires when a source or a company with at least ``DROP_MIN_POS
 postings in the previous snapshot has more than ``DROP_MIN_SHARE`` of them removed at once.
 That is far more often a scrape failure, an id change or a season rollover than a market
 move. Its removals stay in ``totals.removed`` (the snapshot is what was open) and are also
-counted in ``totals.removed_in_drops`` so that the issue can word them apart.
+counted in ``totals.removed_in_drops`` so that the issue can word them apart. Postings of
+``new`` feeds are left out of the drop tables: their removals are postings ageing out of the
+open window, by construction, never a scrape failure.
 """
 
 from __future__ import annotations
@@ -73,16 +75,23 @@ def drop_warnings(table: pl.DataFrame, kind: str, label: str) -> list[HealthWarn
     return out
 
 
-def returned_warning(returned: int, new: int) -> list[HealthWarning]:
-    """A warning when many new ids were open before: last week's drop was likely a gap."""
+def returned_warning(
+    returned: int, new: int, removed: int, open_now: int, open_prev: int | None
+) -> list[HealthWarning]:
+    """A warning when many new ids were open before: last week's drop was likely a gap.
+
+    Like every warning, ``before``/``after`` are the group's (here: all sources') open postings
+    last week and this week; the returned count is in the message and ``totals.returned``.
+    """
     if returned < DROP_MIN_POSTINGS:
         return []
     return [
         HealthWarning(
             kind="returned",
             name="all sources",
-            before=0,
-            after=returned,
+            before=open_prev or 0,
+            after=open_now,
+            removed=removed,
             new=new,
             message=(
                 f"{returned:,} of this week's {new:,} new postings were open in an earlier "
@@ -113,14 +122,31 @@ def collect_warnings(report: Mapping[str, Any] | None) -> list[HealthWarning]:
     return out
 
 
-def removed_in_drops(removed: pl.DataFrame, warnings: list[HealthWarning]) -> int:
-    """Removed postings whose source or company carries a drop warning (each counted once)."""
+def in_drops(warnings: list[HealthWarning]) -> pl.Expr | None:
+    """True for postings whose source or company carries a drop warning (None: no warning)."""
     sources = [w.name for w in warnings if w.kind in ("source_drop", "source_expired")]
     companies = [w.name for w in warnings if w.kind == "company_drop"]
-    if (not sources and not companies) or removed.is_empty():
+    if not sources and not companies:
+        return None
+    return pl.col("source").fill_null("unknown").is_in(sources) | pl.col("company").is_in(
+        companies
+    ).fill_null(False)
+
+
+def removed_in_drops(removed: pl.DataFrame, warnings: list[HealthWarning]) -> int:
+    """Removed postings whose source or company carries a drop warning (each counted once)."""
+    hit = in_drops(warnings)
+    if hit is None or removed.is_empty():
         return 0
-    hit = pl.col("source").fill_null("unknown").is_in(sources) | pl.col("company").is_in(companies)
     return removed.filter(hit).height
+
+
+def of_kind(frame: pl.LazyFrame, feeds: frozenset[str], feed: bool) -> pl.LazyFrame:
+    """Postings of ``new`` feeds (``feed=True``) or of stock sources (``feed=False``)."""
+    if not feeds:
+        return frame if not feed else frame.limit(0)
+    is_feed = pl.col("source").is_in(sorted(feeds)).fill_null(False)
+    return frame.filter(is_feed if feed else ~is_feed)
 
 
 def _int(report: Mapping[str, Any], key: str) -> int | None:
@@ -157,6 +183,8 @@ def build_health(
     report: Mapping[str, Any] | None,
     warnings: list[HealthWarning],
     suppressed: list[str],
+    source_kinds: Mapping[str, str],
+    open_window_days: int | None,
 ) -> DataHealth:
     distinct, missing = ids["distinct"], ids["missing"]
     return DataHealth(
@@ -172,6 +200,8 @@ def build_health(
         share_non_usd_pay=non_usd,
         warnings=warnings,
         suppressed=suppressed,
+        source_kinds=dict(source_kinds),
+        open_window_days=open_window_days,
         **flows,
         **ingest_fields(report),
     )

@@ -8,10 +8,21 @@ The JSON Schema in ``docs/signals.schema.json`` is generated from these models.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFINITION_VERSION = "1"
+from newsletter.models import SourceKind
+
+#: "2": short-history methods (skills and pay shifts from two snapshots), `new` feeds, the
+#: quasi-Poisson rate ratio, tie-corrected pay intervals, category pay shifts.
+DEFINITION_VERSION = "2"
+
+#: Which comparison produced a list of moves or a pay shift (docs/signals.md):
+#: ``new-vs-earlier-new``: this week's (or the last 4 weeks') new postings against new postings
+#: of earlier weeks; ``new-vs-removed``: this week's new postings against the postings removed
+#: this week (two snapshots suffice); ``none``: not enough data.
+Method = Literal["new-vs-earlier-new", "new-vs-removed", "none"]
 
 
 class _Model(BaseModel):
@@ -23,6 +34,11 @@ class Totals(_Model):
     open_prev: int | None = Field(description="Open postings in the previous snapshot")
     new: int = Field(description="Posting ids not in the previous snapshot")
     removed: int = Field(description="Posting ids of the previous snapshot no longer present")
+    removed_aged_out: int = Field(
+        default=0,
+        description="Part of `removed` from `new` feeds: postings that aged out of the open "
+        "window (not closures)",
+    )
     reposted: int = Field(
         default=0,
         description="Part of `new` matching a posting removed within the last 8 weeks",
@@ -53,10 +69,41 @@ class Totals(_Model):
     new_avg_weeks: int = Field(default=0, description="Weeks behind `new_avg_4w`")
     new_rate_ratio: float | None = Field(
         default=None,
-        description="new / new_avg_4w; null unless both counts are >= 20 (Poisson log CI)",
+        description="new / new_avg_4w; null unless both counts are >= 20",
     )
-    new_rr_ci_low: float | None = None
+    new_rr_ci_low: float | None = Field(
+        default=None,
+        description="95% CI of new_rate_ratio, widened by the quasi-Poisson dispersion "
+        "(t quantile); null with fewer than 3 earlier weeks of new postings",
+    )
     new_rr_ci_high: float | None = None
+    new_rr_dispersion: float | None = Field(
+        default=None,
+        description="Quasi-Poisson dispersion of earlier weeks' new postings (>= 1; 1 = Poisson)",
+    )
+    new_rr_dispersion_weeks: int = Field(
+        default=0, description="Earlier weeks behind `new_rr_dispersion`"
+    )
+
+
+class PayShift(_Model):
+    """The median pay shift of one role category (same comparison as `Pay.method`)."""
+
+    name: str
+    n: int = Field(description="USD-paid postings on the recent side")
+    n_prev: int = Field(description="USD-paid postings on the earlier side")
+    median: float | None = Field(default=None, description="Tie-corrected median, recent side")
+    median_prev: float | None = None
+    change_pct: float | None = Field(
+        default=None, description="median / median_prev - 1; null below 100 per side"
+    )
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = Field(default=None, description="Two-sided, ln(ratio)/SE")
+    significant: bool = Field(
+        default=False,
+        description="Passes Benjamini-Hochberg across the categories tested and abs change >= 2%",
+    )
 
 
 class Pay(_Model):
@@ -75,19 +122,34 @@ class Pay(_Model):
     ci_low: float | None = None
     ci_high: float | None = None
     significant: bool = False
-    method: str = "bonett-price"
+    method: Method = Field(
+        default="none", description="Which postings the shift compares (docs/signals.md)"
+    )
+    ci_method: str = Field(
+        default="bonett-price, tie-corrected",
+        description="Intervals: Bonett-Price on order statistics of tie-corrected pay",
+    )
+    excluded_in_drops: int = Field(
+        default=0,
+        description="new-vs-removed only: postings of sources or companies with a drop warning, "
+        "left out of both sides",
+    )
+    category_shifts: list[PayShift] = Field(
+        default_factory=list, description="The shift per role category (BH across categories)"
+    )
     median_ci_low: float | None = Field(
-        default=None, description="95% Bonett–Price CI of this week's median (levels)"
+        default=None,
+        description="95% Bonett–Price CI of this week's median (levels), tie-corrected",
     )
     median_ci_high: float | None = None
     shift_window_weeks: int = Field(
         default=0, description="Weeks of new postings in the recent window of the shift"
     )
     shift_window_weeks_prev: int = Field(
-        default=0, description="Weeks of new postings in the earlier window of the shift"
+        default=0, description="Weeks of new (or removed) postings on the earlier side"
     )
     shift_n: int = Field(default=0, description="New postings with USD pay, recent window")
-    shift_n_prev: int = Field(default=0, description="New postings with USD pay, earlier window")
+    shift_n_prev: int = Field(default=0, description="USD-paid postings on the earlier side")
     shift_median: float | None = None
     shift_median_prev: float | None = None
     like_for_like_pct: float | None = Field(
@@ -175,10 +237,23 @@ class Skills(_Model):
     rising: list[SkillMove] = Field(default_factory=list)
     falling: list[SkillMove] = Field(default_factory=list)
     tested: int = 0
-    method: str = "log-odds z with informative Dirichlet prior"
+    method: Method = Field(
+        default="none", description="Which postings rising/falling compare (docs/signals.md)"
+    )
+    statistic: str = "log-odds z with informative Beta prior"
+    weeks: list[date] = Field(
+        default_factory=list, description="Weeks whose snapshots fed rising/falling"
+    )
+    excluded_in_drops: int = Field(
+        default=0,
+        description="new-vs-removed only: postings of sources or companies with a drop warning, "
+        "left out of both sides",
+    )
     n_open: int = Field(default=0, description="Open postings behind `top` shares")
     n_new: int = Field(default=0, description="New postings this week (rising/falling)")
-    n_baseline: int = Field(default=0, description="New postings in the baseline window")
+    n_baseline: int = Field(
+        default=0, description="Postings on the baseline side (earlier new, or removed)"
+    )
     baseline_weeks: int = Field(default=0, description="Weeks in the baseline window")
     background_weeks: int = Field(default=0, description="Weeks of new postings behind the prior")
     prior: str = Field(default="", description="Prior strength used (a0=100 or empirical)")
@@ -226,6 +301,12 @@ class DataHealth(_Model):
     share_other_category: float | None = None
     share_unknown_metro: float | None = None
     share_without_pay: float | None = None
+    source_kinds: dict[str, SourceKind] = Field(
+        default_factory=dict, description="Kind of each source of this or last week's stock"
+    )
+    open_window_days: int | None = Field(
+        default=None, description="Days a `new` feed's postings stay open (when a feed is used)"
+    )
     warnings: list[HealthWarning] = Field(default_factory=list)
     suppressed: list[str] = Field(
         default_factory=list, description="Figures withheld below their gate, and why"

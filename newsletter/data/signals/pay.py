@@ -1,16 +1,26 @@
 """Pay signals: disclosure, levels (median, P75, P90) and the median shift.
 
 Only ``currency == "USD"`` pay enters USD statistics; quantiles interpolate linearly.
-Levels are over the week's open postings (stock). The **shift** compares new postings of the
-last 4 weeks with new postings of the 4 weeks before (disjoint, independent samples; a stock
-comparison would be dominated by continuing postings whose pay does not change), with a
-Bonett–Price CI of the ratio of medians.
+Levels are over the week's open postings (stock). The **shift** compares disjoint,
+independent samples of *flows*, never two stocks (continuing postings keep their pay, so a
+stock comparison hides any move and its test is degenerate; guide §1):
+
+- ``new-vs-earlier-new``: new postings of the last 4 weeks against new postings of the up to
+  4 weeks before (once 5 weeks of new postings exist);
+- ``new-vs-removed``: with shorter history, this week's new postings against the postings
+  removed this week. In a steady market the postings that leave have the pay mix of those that
+  arrive whatever their time-to-fill, while last week's stock over-represents slow-to-fill pay
+  levels; so removed, not the stock, is the baseline (docs/signals.md, Calibration).
+
+Intervals are Bonett–Price on **tie-corrected** pay (:func:`untied`), and category shifts are
+tested with Benjamini–Hochberg across categories.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -20,15 +30,27 @@ from newsletter.data.signals.gates import (
     MEDIAN_MIN_N,
     P75_MIN_N,
     P90_MIN_N,
+    PAY_CATEGORY_FDR_Q,
     SHIFT_MIN_ABS_CHANGE,
     SHIFT_MIN_N,
-    SHIFT_WINDOW_WEEKS,
     gated,
 )
-from newsletter.data.signals.models import Pay
-from newsletter.data.signals.stats import MedianEstimate, median_estimate, median_ratio
+from newsletter.data.signals.models import Method, Pay, PayShift
+from newsletter.data.signals.stats import (
+    Interval,
+    MedianEstimate,
+    benjamini_hochberg,
+    median_estimate,
+    median_ratio,
+    two_sided_p,
+)
 
 PAY = "salary_mid"
+#: Column of :func:`untied` pay.
+UNTIED = "pay"
+#: Rounded pay: a repeated value is spread over its rounding step, which reaches halfway to the
+#: nearest other repeated value on each side but at most this fraction of the value.
+TIE_MAX_HALF_STEP = 0.05
 
 
 #: Pay that enters USD statistics: finite, positive ``salary_mid`` in USD; null otherwise.
@@ -64,6 +86,54 @@ def quantile_exprs(value: pl.Expr = USD_PAY, *, order_stats: bool = True) -> lis
 
 
 Row = dict[str, float | int | None]
+
+
+def untied(frame: pl.LazyFrame, by: Sequence[str] = ()) -> pl.LazyFrame:
+    """USD pay as column ``pay`` (with the ``by`` columns), repeated values spread out.
+
+    Pay posted in round numbers ties at the median and at the Bonett–Price order statistics,
+    which makes the interval too short and the median move in steps (docs/signals.md,
+    Calibration). A value that occurs f >= 2 times in a group stands for f postings whose pay
+    lies in its rounding step; the step reaches halfway to the nearest other repeated value on
+    each side (the grid the rounding used), at most TIE_MAX_HALF_STEP of the value, and the f
+    copies are placed at the midpoints of f equal parts of it (deterministic, no jitter).
+    Values that occur once are kept, so pay without ties is unchanged.
+    """
+    keys = list(by)
+    v, f = pl.col(UNTIED), pl.col("f")
+
+    def within(e: pl.Expr) -> pl.Expr:
+        return e.over(keys) if keys else e
+
+    tied = pl.when(f >= 2).then(v)
+    below = (v - within(tied.shift(1).forward_fill())) / 2
+    above = (within(tied.shift(-1).backward_fill()) - v) / 2
+    cap = TIE_MAX_HALF_STEP * v
+    counts = (
+        frame.select(*keys, USD_PAY.alias(UNTIED))
+        .drop_nulls(UNTIED)
+        .group_by(*keys, UNTIED)
+        .agg(pl.len().alias("f"))
+        .sort(*keys, UNTIED)
+        .with_columns(
+            pl.min_horizontal(pl.coalesce(below, above, cap), cap).alias("lo"),
+            pl.min_horizontal(pl.coalesce(above, below, cap), cap).alias("hi"),
+        )
+    )
+    step = pl.col("lo") + pl.col("hi")
+    spread = pl.when(f >= 2).then(v - pl.col("lo") + (pl.col("j") + 0.5) / f * step).otherwise(v)
+    return (
+        counts.with_columns(pl.int_ranges(0, f).alias("j"))
+        .explode("j")
+        .select(*keys, spread.alias(UNTIED))
+    )
+
+
+def untied_plan(frame: pl.LazyFrame, by: Sequence[str] = ()) -> pl.LazyFrame:
+    """n, median, P75, P90 and the Bonett–Price order statistics of :func:`untied` pay."""
+    exprs = quantile_exprs(pl.col(UNTIED))
+    pay = untied(frame, by)
+    return pay.group_by(*by).agg(exprs) if by else pay.select(exprs)
 
 
 def estimate(row: Row) -> MedianEstimate | None:
@@ -159,70 +229,148 @@ def _f(row: Row | None, key: str) -> float | None:
     return None if v is None else float(v)
 
 
+@dataclass(frozen=True, slots=True)
+class ShiftRows:
+    """The collected rows of one pay-shift comparison (see the module docstring)."""
+
+    method: Method
+    now: Row  # untied_plan of the recent side
+    before: Row  # ... of the earlier side
+    weeks_now: int
+    weeks_before: int
+    categories_now: pl.DataFrame  # untied_plan by category
+    categories_before: pl.DataFrame
+    cells: Mapping[str, pl.DataFrame]  # like_for_like_plan per kind of CELLS, finest first
+    excluded: int = 0  # postings of groups with a drop warning, left out (new-vs-removed)
+
+
+def _ratio(now: Row, before: Row) -> Interval | None:
+    a, b = estimate(now), estimate(before)
+    return median_ratio(a, b) if a is not None and b is not None else None
+
+
+def _significant(ratio: Interval) -> bool:
+    return ratio.excludes_value(1.0) and abs(ratio.estimate - 1) >= SHIFT_MIN_ABS_CHANGE
+
+
+def category_shifts(
+    now: pl.DataFrame, before: pl.DataFrame, suppressed: list[str]
+) -> list[PayShift]:
+    """Per role category: the median shift, gated at SHIFT_MIN_N per side, BH across those
+    tested, significant when BH passes and abs change >= SHIFT_MIN_ABS_CHANGE."""
+    key = "category"
+    rows_b = {r[key]: r for r in before.iter_rows(named=True)}
+    rows_n = {r[key]: r for r in now.iter_rows(named=True)}
+    names = sorted(
+        set(rows_n) | set(rows_b),
+        key=lambda c: (-int(rows_n.get(c, {}).get("n") or 0), str(c)),
+    )
+    tested: list[tuple[str, Interval]] = []
+    for name in names:
+        rn, rb = rows_n.get(name, {}), rows_b.get(name, {})
+        if min(int(rn.get("n") or 0), int(rb.get("n") or 0)) >= SHIFT_MIN_N:
+            ratio = _ratio(rn, rb)
+            if ratio is not None:
+                tested.append((name, ratio))
+    p_values = {name: two_sided_p(math.log(r.estimate) / r.se) for name, r in tested if r.se > 0}
+    passed = dict(
+        zip(p_values, benjamini_hochberg(list(p_values.values()), PAY_CATEGORY_FDR_Q), strict=True)
+    )
+    ratios = dict(tested)
+    out = []
+    for name in names:
+        rn, rb = rows_n.get(name, {}), rows_b.get(name, {})
+        n, n_prev = int(rn.get("n") or 0), int(rb.get("n") or 0)
+        r = ratios.get(name)
+        out.append(
+            PayShift(
+                name=str(name),
+                n=n,
+                n_prev=n_prev,
+                median=gated(_f(rn, "median"), n, MEDIAN_MIN_N),
+                median_prev=gated(_f(rb, "median"), n_prev, MEDIAN_MIN_N),
+                change_pct=r.estimate - 1 if r else None,
+                ci_low=r.low - 1 if r else None,
+                ci_high=r.high - 1 if r else None,
+                p_value=p_values.get(name),
+                significant=bool(r and passed.get(name) and _significant(r)),
+            )
+        )
+    held = len(names) - len(tested)
+    if held:
+        suppressed.append(
+            f"pay.category_shifts: {held} of {len(names)} categories with fewer than "
+            f"{SHIFT_MIN_N} USD-paid postings on a side"
+        )
+    return out
+
+
+def _like_for_like(
+    cells: Mapping[str, pl.DataFrame], paid: int, suppressed: list[str]
+) -> tuple[float | None, int, int, str]:
+    lfl: float | None = None
+    lfl_cells = lfl_n = 0
+    for kind, table in cells.items():  # finest first
+        lfl, lfl_cells, lfl_n = like_for_like(table)
+        if lfl is not None and lfl_n >= LFL_MIN_COVERAGE * paid:
+            return lfl, lfl_cells, lfl_n, kind
+    suppressed.append(
+        f"pay.like_for_like_pct: cells with >= {LFL_MIN_CELL_N} per side cover "
+        f"{lfl_n} of {paid} paid new postings (< {LFL_MIN_COVERAGE:.0%})"
+    )
+    return None, lfl_cells, lfl_n, ""
+
+
 def build_pay(
     level: Row,
     level_prev: Row | None,
     *,
+    level_untied: Row,
     disclosure: dict[str, int],
-    shift_now: Row | None,
-    shift_before: Row | None,
-    weeks_now: int,
-    weeks_before: int,
-    cells: Mapping[str, pl.DataFrame] | None = None,
+    shift: ShiftRows | None,
+    unavailable: str,
     suppressed: list[str],
 ) -> Pay:
-    """Assemble :class:`Pay` from the collected level and window rows; note what is gated."""
+    """Assemble :class:`Pay` from the collected rows; note what is gated.
+
+    ``shift`` is None when no comparison is possible; ``unavailable`` then says why.
+    """
     n = int(level.get("n") or 0)
     n_prev = int(level_prev.get("n") or 0) if level_prev is not None else None
     for label, gate in (("median", MEDIAN_MIN_N), ("p75", P75_MIN_N), ("p90", P90_MIN_N)):
         if n < gate:
             suppressed.append(f"pay.{label}: n={n} < {gate}")
-    est = estimate(level) if n >= MEDIAN_MIN_N else None
+        if level_prev is not None and (n_prev or 0) < gate:
+            suppressed.append(f"pay.{label}_prev: n={n_prev} < {gate}")
+    est = estimate(level_untied) if n >= MEDIAN_MIN_N else None
     ci = est.interval() if est else None
 
-    change = low = high = None
-    significant = False
-    s_now = int(shift_now.get("n") or 0) if shift_now else 0
-    s_before = int(shift_before.get("n") or 0) if shift_before else 0
-    if shift_now is not None and shift_before is not None:
-        if min(s_now, s_before) >= SHIFT_MIN_N:
-            a, b = estimate(shift_now), estimate(shift_before)
-            ratio = median_ratio(a, b) if a is not None and b is not None else None
-            if ratio is not None:
-                change, low, high = ratio.estimate - 1, ratio.low - 1, ratio.high - 1
-                significant = ratio.excludes_value(1.0) and abs(change) >= SHIFT_MIN_ABS_CHANGE
-        else:
-            suppressed.append(
-                f"pay.change_pct: new postings with pay n={s_now} vs {s_before} "
-                f"< {SHIFT_MIN_N} per side"
-            )
-    else:
+    ratio: Interval | None = None
+    s_now = int(shift.now.get("n") or 0) if shift else 0
+    s_before = int(shift.before.get("n") or 0) if shift else 0
+    lfl: tuple[float | None, int, int, str] = (None, 0, 0, "")
+    shifts: list[PayShift] = []
+    if shift is None:
+        suppressed.append(f"pay.change_pct: {unavailable}")
+    elif min(s_now, s_before) < SHIFT_MIN_N:
         suppressed.append(
-            f"pay.change_pct: needs {SHIFT_WINDOW_WEEKS + 1} weeks of new postings "
-            f"({SHIFT_WINDOW_WEEKS} recent, 1 to {SHIFT_WINDOW_WEEKS} earlier; "
-            f"have {weeks_now + weeks_before})"
+            f"pay.change_pct: USD-paid postings n={s_now} vs {s_before} "
+            f"< {SHIFT_MIN_N} per side ({shift.method})"
         )
-    lfl: float | None = None
-    lfl_cells = lfl_n = 0
-    lfl_kind = ""
-    if change is not None and cells is not None:
-        for kind, table in cells.items():  # finest first
-            lfl, lfl_cells, lfl_n = like_for_like(table)
-            lfl_kind = kind
-            if lfl is not None and lfl_n >= LFL_MIN_COVERAGE * (s_now + s_before):
-                break
-        else:
-            suppressed.append(
-                f"pay.like_for_like_pct: cells with >= {LFL_MIN_CELL_N} per side cover "
-                f"{lfl_n} of {s_now + s_before} paid new postings (< {LFL_MIN_COVERAGE:.0%})"
-            )
-            lfl, lfl_kind = None, ""
+    else:
+        ratio = _ratio(shift.now, shift.before)
+        lfl = _like_for_like(shift.cells, s_now + s_before, suppressed)
+    if shift is not None:
+        shifts = category_shifts(shift.categories_now, shift.categories_before, suppressed)
+        for label, k in (("shift_median", s_now), ("shift_median_prev", s_before)):
+            if k < MEDIAN_MIN_N:
+                suppressed.append(f"pay.{label}: n={k} < {MEDIAN_MIN_N}")
     rows = disclosure["rows"]
     return Pay(
-        like_for_like_pct=lfl,
-        like_for_like_cells=lfl_cells,
-        like_for_like_n=lfl_n,
-        like_for_like_cell_kind=lfl_kind,
+        like_for_like_pct=lfl[0],
+        like_for_like_cells=lfl[1],
+        like_for_like_n=lfl[2],
+        like_for_like_cell_kind=lfl[3],
         n=n,
         n_prev=n_prev,
         disclosure_rate=disclosure["disclosed"] / rows if rows else None,
@@ -234,18 +382,21 @@ def build_pay(
         else None,
         p75_prev=gated(_f(level_prev, "p75"), n_prev or 0, P75_MIN_N) if level_prev else None,
         p90_prev=gated(_f(level_prev, "p90"), n_prev or 0, P90_MIN_N) if level_prev else None,
-        change_pct=change,
-        ci_low=low,
-        ci_high=high,
-        significant=significant,
+        change_pct=ratio.estimate - 1 if ratio else None,
+        ci_low=ratio.low - 1 if ratio else None,
+        ci_high=ratio.high - 1 if ratio else None,
+        significant=bool(ratio and _significant(ratio)),
+        method=shift.method if shift else "none",
+        excluded_in_drops=shift.excluded if shift else 0,
+        category_shifts=shifts,
         median_ci_low=ci.low if ci else None,
         median_ci_high=ci.high if ci else None,
-        shift_window_weeks=weeks_now,
-        shift_window_weeks_prev=weeks_before,
+        shift_window_weeks=shift.weeks_now if shift else 0,
+        shift_window_weeks_prev=shift.weeks_before if shift else 0,
         shift_n=s_now,
         shift_n_prev=s_before,
-        shift_median=gated(_f(shift_now, "median"), s_now, MEDIAN_MIN_N) if shift_now else None,
-        shift_median_prev=gated(_f(shift_before, "median"), s_before, MEDIAN_MIN_N)
-        if shift_before
+        shift_median=gated(_f(shift.now, "median"), s_now, MEDIAN_MIN_N) if shift else None,
+        shift_median_prev=gated(_f(shift.before, "median"), s_before, MEDIAN_MIN_N)
+        if shift
         else None,
     )

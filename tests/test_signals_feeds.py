@@ -1,0 +1,181 @@
+"""Feeds of new postings (source kind ``new``): the open stock is what was seen within
+``[data] open_window_days``, removals age out, and no drop warning fires for aging out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.config import Config, parse_config
+from newsletter.data.ingest import ingest
+from newsletter.data.ingest.rules import Rules
+from newsletter.data.ingest.run import write
+from newsletter.data.pipeline import build_signals
+from newsletter.data.snapshots import report_path
+from newsletter.edition.issue import compile_issue
+from newsletter.errors import ConfigError
+from tests.conftest import NOW, REPO, posting
+
+MONDAYS = [date(2026, 9, 7) + timedelta(weeks=i) for i in range(8)]
+Make = Callable[[dict[date, list[dict[str, Any]]]], Path]
+
+
+def _weeks() -> dict[date, list[dict[str, Any]]]:
+    """A stock board (the same 50 postings every week) and a feed delivering 30 + 10·i new
+    postings in week i, each posting once."""
+    board = [posting(f"b{j}", source="board", company="Board Co") for j in range(50)]
+    return {
+        w: board
+        + [
+            posting(f"f{i}-{j}", source="feed", company=f"Co {j % 4}", fingerprint=f"f{i}-{j}")
+            for j in range(30 + 10 * i)
+        ]
+        for i, w in enumerate(MONDAYS)
+    }
+
+
+def _config(tmp_path: Path, **data: Any) -> Config:
+    return parse_config({"data": {"snapshots_dir": str(tmp_path / "snapshots"), **data}})
+
+
+def test_a_feed_declared_in_config_is_open_for_the_window(
+    tmp_path: Path, make_snapshots: Make
+) -> None:
+    snaps = make_snapshots(_weeks())
+    config = _config(tmp_path, source_kinds={"feed": "new"})
+    s = build_signals(config, None, snaps)
+    delivered = [30 + 10 * i for i in range(8)]
+    # 30 days: the deliveries of this week and the 4 before (0, 7, 14, 21, 28 days old)
+    assert s.totals.open == 50 + sum(delivered[3:])
+    assert s.totals.open_prev == 50 + sum(delivered[2:7])
+    assert s.totals.new == delivered[7]
+    assert s.totals.removed == s.totals.removed_aged_out == delivered[2]
+    assert [p.open for p in s.history] == [
+        50 + sum(delivered[max(0, i - 4) : i + 1]) for i in range(8)
+    ]
+    assert s.data_health.warnings == []
+    assert s.data_health.source_kinds == {"board": "stock", "feed": "new"}
+    assert s.data_health.open_window_days == 30
+    text = compile_issue(s, config).public().text
+    assert f"{delivered[2]} removed ({delivered[2]} aged out)" in text
+    assert "Source feed delivers only new postings: each counts as open for 30 days" in text
+
+
+def test_a_shorter_window_ages_postings_out_sooner(tmp_path: Path, make_snapshots: Make) -> None:
+    snaps = make_snapshots(_weeks())
+    s = build_signals(
+        _config(tmp_path, source_kinds={"feed": "new"}, open_window_days=8), None, snaps
+    )
+    assert s.totals.open == 50 + 100 + 90  # this week's and last week's deliveries
+    assert s.totals.removed_aged_out == 80
+
+
+def test_a_feed_posting_seen_again_after_ageing_out_raises_no_returned_warning(
+    tmp_path: Path, make_snapshots: Make
+) -> None:
+    weeks = _weeks()
+    first = [r for r in weeks[MONDAYS[0]] if r["source"] == "feed"]
+    weeks[MONDAYS[7]] = weeks[MONDAYS[7]] + first[:25]  # delivered again, 7 weeks later
+    snaps = make_snapshots(weeks)
+    s = build_signals(_config(tmp_path, source_kinds={"feed": "new"}), None, snaps)
+    assert s.totals.returned == 25
+    assert s.data_health.warnings == []
+    # the same as a stock source: a gap that came back, flagged
+    stock = build_signals(_config(tmp_path), None, snaps)
+    assert "returned" in [w.kind for w in stock.data_health.warnings]
+
+
+def test_the_same_files_as_stock_warn_as_today(tmp_path: Path, make_snapshots: Make) -> None:
+    snaps = make_snapshots(_weeks())
+    s = build_signals(_config(tmp_path), None, snaps)
+    assert s.totals.open == 150 and s.totals.removed == 90 and s.totals.removed_aged_out == 0
+    assert [w.kind for w in s.data_health.warnings][:1] == ["source_drop"]
+    assert s.data_health.source_kinds == {"board": "stock", "feed": "stock"}
+    assert s.data_health.open_window_days is None
+
+
+def test_kind_recorded_by_ingest_is_used_and_config_overrides_it(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[data]\nsnapshots_dir = "snaps"\nrules_dir = "{REPO / "rules"}"\n', encoding="utf-8"
+    )
+    raw = tmp_path / "raw.csv"
+    for i, week in enumerate(MONDAYS[:3]):
+        raw.write_text(
+            "id,title,company\n" + "".join(f"{i}-{j},ML Engineer,Co {j}\n" for j in range(25)),
+            encoding="utf-8",
+        )
+        argv = ["--config", str(cfg), "ingest", str(raw), "--week", str(week), "--kind", "new"]
+        res = runner.invoke(app, argv)
+        assert res.exit_code == 0, res.output
+    report = json.loads(report_path(tmp_path / "snaps", MONDAYS[2]).read_text())
+    assert report["source_kinds"] == {"csv": "new"}
+    config = parse_config({"data": {"snapshots_dir": str(tmp_path / "snaps")}})
+    s = build_signals(config, None, None)
+    assert (s.totals.open, s.totals.removed) == (75, 0)
+    assert s.data_health.source_kinds == {"csv": "new"}
+    stock = parse_config(
+        {"data": {"snapshots_dir": str(tmp_path / "snaps"), "source_kinds": {"csv": "stock"}}}
+    )
+    assert build_signals(stock, None, None).totals.open == 25
+    bad = runner.invoke(app, ["ingest", str(raw), "--week", "2026-11-23", "--kind", "flow"])
+    assert bad.exit_code != 0 and "flow" in bad.output
+
+
+def test_a_bad_kind_in_config_is_named() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config({"data": {"source_kinds": {"csv": "flow"}, "open_window_days": 0}})
+    assert "data.source_kinds.csv" in str(err.value) and "data.open_window_days" in str(err.value)
+
+
+LUKE = [date(2023, 1, 2) + timedelta(weeks=i) for i in range(8)]
+
+
+@pytest.fixture(scope="module")
+def luke(
+    shared_real: Path, ingest_rules: Rules, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path, list[int]]:
+    """Eight lukebarousse weekly files (postings by posting date), ingested as a feed and as
+    stock; returns both folders and the rows kept each week."""
+    folder = shared_real / "lukebarousse-data-jobs" / "2023-salaried"
+    root = tmp_path_factory.mktemp("luke")
+    kept = []
+    for monday in LUKE:
+        path = folder / f"postings_{(monday + timedelta(days=6)).isoformat()}.csv"
+        fed = ingest([path], monday, ingest_rules, now=NOW, kind="new")
+        write(fed, root / "new", monday)
+        write(ingest([path], monday, ingest_rules, now=NOW), root / "stock", monday)
+        kept.append(fed.report.kept)
+    return root / "new", root / "stock", kept
+
+
+def test_lukebarousse_as_a_feed_follows_the_window(luke: tuple[Path, Path, list[int]]) -> None:
+    new, _, kept = luke
+    s = build_signals(Config(), None, new)
+    assert [p.open for p in s.history] == [sum(kept[max(0, i - 4) : i + 1]) for i in range(8)]
+    assert s.totals.new == kept[7] and s.totals.removed == s.totals.removed_aged_out == kept[2]
+    assert not [w for w in s.data_health.warnings if w.kind in ("source_drop", "company_drop")]
+    assert s.data_health.source_kinds == {"csv": "new"}
+    assert s.skills.method == s.pay.method == "new-vs-earlier-new"
+    text = compile_issue(s, Config()).public().text
+    assert "came at once from source csv" not in text
+
+
+def test_lukebarousse_as_stock_behaves_as_before(luke: tuple[Path, Path, list[int]]) -> None:
+    _, stock, kept = luke
+    s = build_signals(Config(), None, stock)
+    assert [p.open for p in s.history] == kept
+    assert s.totals.removed == kept[6] and s.totals.removed_aged_out == 0
+    drop = [w for w in s.data_health.warnings if w.kind == "source_drop"]
+    assert [(w.name, w.before, w.removed) for w in drop] == [("csv", kept[6], kept[6])]
+    text = compile_issue(s, Config()).public().text
+    assert f"{kept[6]:,} of the removals came at once from source csv" in text
