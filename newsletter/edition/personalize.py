@@ -30,8 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from markupsafe import Markup
-
+from newsletter.edition.render import Token
 from newsletter.edition.view import row_key
 from newsletter.errors import RenderError
 from newsletter.models import MERGE_TAG_RE, MERGE_TAGS, Preferences, Recipient, merge_tag
@@ -47,28 +46,28 @@ Audience = Preferences | None
 class Markers:
     """What templates call to emit markers; each returns safe markup (never escaped)."""
 
-    def row(self, group: str, dim: str, key: str, top: bool) -> Markup:
-        return Markup(f"<!--nl:row {group} {dim} {int(top)} {key}-->")
+    def row(self, group: str, dim: str, key: str, top: bool) -> Token:
+        return Token(f"<!--nl:row {group} {dim} {int(top)} {key}-->")
 
-    def empty(self, group: str, dim: str) -> Markup:
-        return Markup(f"<!--nl:empty {group} {dim}-->")
+    def empty(self, group: str, dim: str) -> Token:
+        return Token(f"<!--nl:empty {group} {dim}-->")
 
-    def filtered(self, dim: str) -> Markup:
-        return Markup(f"<!--nl:filtered {dim}-->")
+    def filtered(self, dim: str) -> Token:
+        return Token(f"<!--nl:filtered {dim}-->")
 
-    def personal(self) -> Markup:
-        return Markup("<!--nl:personal-->")
+    def personal(self) -> Token:
+        return Token("<!--nl:personal-->")
 
-    def public(self) -> Markup:
-        return Markup("<!--nl:public-->")
+    def public(self) -> Token:
+        return Token("<!--nl:public-->")
 
-    def end(self) -> Markup:
-        return Markup("<!--nl:end-->")
+    def end(self) -> Token:
+        return Token("<!--nl:end-->")
 
 
-def tag_context() -> dict[str, str]:
+def tag_context() -> dict[str, Token]:
     """The merge tag of every per-reader value, for the template context (``tags.greeting``)."""
-    return {name: merge_tag(name) for name in MERGE_TAGS}
+    return {name: Token(merge_tag(name)) for name in MERGE_TAGS}
 
 
 Piece = str | tuple[str]  # literal text, or (merge tag name,)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from mjml import mjml2html
 
 from newsletter.errors import RenderError
@@ -33,6 +34,29 @@ MJML_TAGS = frozenset(
 )  # fmt: skip
 _MJ_TAG_RE = re.compile(r"</?\s*(mj(?:ml|-[a-z0-9-]+))\b", re.IGNORECASE)
 _LEFTOVER_RE = re.compile(r"\{\{|\{%|\{#")
+
+
+class Token(Markup):
+    """Template syntax the project itself prints: merge tags (``%%name%%``) and the
+    personalization markers (``<!--nl:...-->``). Only these reach the output as written."""
+
+    __slots__ = ()
+
+
+#: A word joiner: invisible, and breaks the two-character sequences below.
+_JOINER = "\u2060"
+
+
+def neutralize(value: Any) -> Any:
+    """Jinja's ``finalize``: every printed value that is not a :class:`Token` loses the power
+    to look like a merge tag or a marker (a posting titled ``%%unsubscribe_url%%`` or
+    ``<!--nl:end-->`` is data, and prints as text with a word joiner inside)."""
+    if isinstance(value, Token) or not isinstance(value, str):
+        return value
+    if "%%" not in value and "<!--nl:" not in value:
+        return value
+    safe = value.replace("%%", f"%{_JOINER}%").replace("<!--nl:", f"<!-{_JOINER}-nl:")
+    return Markup(safe) if isinstance(value, Markup) else safe
 
 
 def _autoescape(name: str | None) -> bool:
@@ -61,6 +85,7 @@ def jinja_env(override_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=neutralize,
     )
     return env
 
