@@ -26,7 +26,7 @@ from newsletter.delivery import get_sender
 from newsletter.delivery.base import Sender
 from newsletter.delivery.compose import compose
 from newsletter.delivery.models import SendStatus
-from newsletter.edition.render import render_template
+from newsletter.edition.render import Token, render_template
 from newsletter.errors import DeliveryError
 from newsletter.models import IssueContent, Recipient, merge_tag
 from newsletter.util.files import atomic_write_bytes
@@ -102,7 +102,9 @@ class ProviderConfirmationSender:
         token = confirm_url.rstrip("/").rsplit("/", 1)[-1]
         sid = self.signer.verify("confirm", token)
         base = self.config.newsletter.base_url
-        text = confirmation_text(self.config, confirm_url, decline_url=merge_tag("unsubscribe_url"))
+        text = confirmation_text(
+            self.config, confirm_url, decline_url=Token(merge_tag("unsubscribe_url"))
+        )
         content = IssueContent(
             subject=confirmation_subject(self.config),
             html=(
