@@ -30,7 +30,7 @@ import httpx
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.audience.tokens import TokenSigner
-from newsletter.config import DEV_SECRET_KEY, Config, parse_config
+from newsletter.config import DEV_SECRET_KEY, Config, Secrets, parse_config
 from newsletter.delivery import get_sender
 from newsletter.send.confirmation import SignupMailer
 from newsletter.store import open_database
@@ -97,7 +97,9 @@ def _run(label: str, config: Config, n: int) -> None:
     random.Random(11).shuffle(order)
     with open_database(config.database.url) as db:
         signer = TokenSigner(DEV_SECRET_KEY)
-        mailer = SignupMailer(config, signer, get_sender(config), hold=SUBSCRIBE_ANSWER_SECONDS)
+        mailer = SignupMailer(
+            config, signer, get_sender(config.delivery, Secrets()), hold=SUBSCRIBE_ANSWER_SECONDS
+        )
         app = create_app(config, SubscriberStore(db), signer, mailer)
         server, thread, base = start_uvicorn(app, log_level="error")
         # the client runs in its own process, so its timings do not include the server's

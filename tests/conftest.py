@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -54,6 +55,17 @@ def frame(rows: Iterable[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=dict(SNAPSHOT_SCHEMA))
 
 
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the shell's NEWSLETTER_* variables (a config path, a secret key...).
+
+    A test that needs one sets it with ``monkeypatch.setenv``; subprocesses started by a
+    test inherit the cleaned environment.
+    """
+    for name in [k for k in os.environ if k.startswith("NEWSLETTER_")]:
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def make_snapshots(tmp_path: Path) -> Callable[[dict[date, list[dict[str, Any]]]], Path]:
     """Write {week: rows} as canonical snapshots into a temp folder; returns the folder."""
@@ -99,7 +111,6 @@ def shared_real() -> Path:
 
 
 # ---- subscribers, store and web (issue 6) ------------------------------------------------
-import os  # noqa: E402
 import subprocess  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import dkim
 import pytest
 
-from newsletter.config import parse_config
+from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff
 from newsletter.delivery.dkim import DkimSigner
@@ -152,7 +152,7 @@ def test_registry_builds_smtp_sender_from_config(tmp_path: Path) -> None:
     handler = Handler()
     with smtp_server(handler) as (host, port):
         cfg = parse_config({"delivery": {"provider": "smtp", "smtp": {"host": host, "port": port}}})
-        with get_sender(cfg) as s:
+        with get_sender(cfg.delivery, Secrets.from_env()) as s:
             assert isinstance(s, SmtpSender)
             (r,) = s.send_batch([message(1)])
     assert r.status is SendStatus.SENT and len(handler.received) == 1
@@ -256,7 +256,12 @@ def test_starttls_and_login_with_password_from_the_environment(
             }
         )
         client_ctx = ssl.create_default_context(cafile=str(cert))
-        with get_sender(cfg, ssl_context=client_ctx, backoff=Backoff(sleep=no_sleep)) as s:
+        with get_sender(
+            cfg.delivery,
+            Secrets.from_env(),
+            ssl_context=client_ctx,
+            backoff=Backoff(sleep=no_sleep),
+        ) as s:
             (r,) = s.send_batch([message(1)])
         assert r.status is SendStatus.SENT and logins == [(b"news", b"pw-from-env")]
     assert len(handler.received) == 1

@@ -27,7 +27,7 @@ from newsletter.audience.sanitize import (
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.audience.tokens import TokenSigner
 from newsletter.audience.transfer import FORMULA_STARTS, neutralise, restore
-from newsletter.config import DEV_SECRET_KEY, Config, parse_config
+from newsletter.config import DEV_SECRET_KEY, Config, Secrets, parse_config
 from newsletter.delivery import get_sender
 from newsletter.delivery.webhooks import MAX_DEPTH, check_head, load_json, parse_events
 from newsletter.errors import SubscriberError, WebhookAuthError, WebhookError
@@ -194,7 +194,7 @@ def test_signup_emails_are_built_like_every_message_and_dkim_signed(
         store.add("old@example.org")
         notice = store.signup("old@example.org", name=None, ip="10.0.0.2", wording="yes")
         assert new.subscriber and notice.subscriber and notice.mail == "notice"
-        mailer = SignupMailer(signed, signer, get_sender(signed))
+        mailer = SignupMailer(signed, signer, get_sender(signed.delivery, Secrets()))
         mailer.submit("confirm", new.subscriber)
         mailer.submit("notice", notice.subscriber)
         mailer.join()

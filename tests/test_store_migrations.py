@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from newsletter.config import Config
 from newsletter.errors import StoreError
 from newsletter.store import metadata, open_database, open_store
-from newsletter.store.engine import MIGRATIONS_DIR, head_revision
+from newsletter.store.engine import MIGRATIONS, head_revision
 
 OPEN_SCRIPT = """
 import sys, time
@@ -30,9 +30,15 @@ with open_database(sys.argv[1]) as db:
 
 
 def test_head_revision_is_0003_and_ships_inside_the_package() -> None:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
     assert head_revision() == "0003"
-    assert (MIGRATIONS_DIR / "env.py").is_file()
-    assert MIGRATIONS_DIR.is_relative_to(Path(__file__).resolve().parent.parent / "newsletter")
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", MIGRATIONS)  # a package resource, as shipped
+    where = Path(ScriptDirectory.from_config(cfg).dir)
+    assert (where / "env.py").is_file()
+    assert where.is_relative_to(Path(__file__).resolve().parent.parent / "newsletter")
 
 
 def test_open_store_migrates_a_new_file_with_wal_and_busy_timeout(config: Config) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.audience.tokens import TokenSigner
-from newsletter.config import DEV_SECRET_KEY, Config
+from newsletter.config import DEV_SECRET_KEY, Config, Secrets
 from newsletter.delivery import get_sender
 from newsletter.edition.screenshot import CHROMIUM_ARGS, BrowserUnavailableError, find_chromium
 from newsletter.send.confirmation import SignupMailer
@@ -29,7 +29,7 @@ def test_subscribe_through_the_form_in_chromium(
     with open_store(config) as db:
         store = SubscriberStore(db)
         signer = TokenSigner(DEV_SECRET_KEY)
-        mailer = SignupMailer(config, signer, get_sender(config))
+        mailer = SignupMailer(config, signer, get_sender(config.delivery, Secrets()))
         app = create_app(config, store, signer, mailer)
         base = serve_app(app)
         with sync_api.sync_playwright() as pw:

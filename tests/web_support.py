@@ -14,7 +14,7 @@ import httpx
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.audience.tokens import TokenSigner
-from newsletter.config import DEV_SECRET_KEY, Config
+from newsletter.config import DEV_SECRET_KEY, Config, Secrets
 from newsletter.delivery import get_sender
 from newsletter.send.confirmation import SignupMailer
 from newsletter.web.app import RateLimiter, create_app
@@ -40,7 +40,7 @@ def site(
     limit: int = 1000,
 ) -> Site:
     """A client of the app served by uvicorn, mailing through the configured provider."""
-    mailer = SignupMailer(config, SIGNER, get_sender(config))
+    mailer = SignupMailer(config, SIGNER, get_sender(config.delivery, Secrets()))
     app = create_app(
         config,
         store,

@@ -42,13 +42,17 @@ from newsletter.audience.sanitize import (
 )
 from newsletter.audience.tokens import Purpose, TokenClaim, TokenSigner
 from newsletter.errors import SubscriberError, SubscriberNotFoundError
-from newsletter.models import Preferences, Recipient
+from newsletter.models import (
+    ConsentSource,
+    Preferences,
+    Recipient,
+    SubscriberStatus,
+    SuppressionReason,
+)
 from newsletter.store import Database, subscribers, suppressions
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
-Status = Literal["pending", "active", "unsubscribed", "bounced", "complained"]
-ConsentSource = Literal["cli", "import", "web"]
-SuppressionReason = Literal["unsubscribed", "bounced", "complained", "erased", "manual"]
+Status = SubscriberStatus
 
 #: Statuses that a plain import or ``add`` must never change (nor lift their suppression).
 STOPPED: frozenset[str] = frozenset({"unsubscribed", "bounced", "complained"})

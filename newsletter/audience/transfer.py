@@ -47,7 +47,6 @@ from newsletter.audience.sanitize import (
 from newsletter.audience.subscribers import (
     STOPPED,
     Consent,
-    ConsentSource,
     Status,
     Subscriber,
     SubscriberStore,
@@ -57,9 +56,8 @@ from newsletter.audience.subscribers import (
     preference_columns,
 )
 from newsletter.errors import SubscriberError
-from newsletter.models import Preferences
-from newsletter.store import STATUSES, subscribers, suppressions
-from newsletter.store.tables import CONSENT_SOURCES
+from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSource, Preferences
+from newsletter.store import subscribers, suppressions
 from newsletter.util.files import atomic_write_text
 
 LIST_SEP = ";"
@@ -240,7 +238,7 @@ def _record(row: dict[str, str]) -> dict[str, Any]:
         if row.get(column, "").strip():
             out[column] = _date(column, row[column])
     status = (row.get("status") or "").strip().lower() or "active"
-    if status not in STATUSES:
+    if status not in SUBSCRIBER_STATUSES:
         raise SubscriberError(f"unknown status {clean_line(status, 40)!r}")
     out["status"] = status
     paused = (row.get("paused") or "").strip().lower()

@@ -7,19 +7,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from newsletter.audience.subscribers import Status, SubscriberStore, parse_preferences
-from newsletter.audience.transfer import export_csv, export_json, import_csv
-from newsletter.cli._app import clock_of, config_of, console, err_console, new_app
+from newsletter.cli._app import clock_of, config_of, console, err_console, new_app, secrets_of
 from newsletter.errors import SubscriberError
-from newsletter.store import STATUSES, open_store
+from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
+from newsletter.models import SubscriberStatus as Status
 from newsletter.util.files import atomic_write_text
+
+if TYPE_CHECKING:
+    from newsletter.audience.subscribers import SubscriberStore
 
 app = new_app(
     "Manage the subscriber list: add, remove (GDPR erasure), unsubscribe, show (GDPR export), "
@@ -35,7 +37,7 @@ def _status(value: str | None) -> Status | None:
     v = value.strip().lower()
     if v not in STATUSES:
         raise SubscriberError(f"unknown status {value!r}; choose from {', '.join(STATUSES)}")
-    return cast(Status, v)
+    return v
 
 
 StatusOpt = Annotated[
@@ -57,6 +59,9 @@ class ExportFormat(StrEnum):
 
 @contextmanager
 def _store(ctx: typer.Context) -> Iterator[SubscriberStore]:
+    from newsletter.audience.subscribers import SubscriberStore
+    from newsletter.store import open_store
+
     with open_store(config_of(ctx)) as db:
         yield SubscriberStore(db, clock=clock_of(ctx))
 
@@ -89,6 +94,8 @@ def add_cmd(  # noqa: PLR0917
 
     Example: [bold]newsletter subscribers add jane@example.com --name Jane --metro Seattle[/]
     """
+    from newsletter.audience.subscribers import parse_preferences
+
     prefs = parse_preferences(category or [], metro or [], seniority or [])
     with _store(ctx) as store:
         kwargs = {"consent_text": consent} if consent else {}
@@ -177,6 +184,8 @@ def list_cmd(
 
     Example: [bold]newsletter subscribers list --status active --format json[/]
     """
+    from newsletter.audience.transfer import export_csv, export_json
+
     wanted = _status(status)
     with _store(ctx) as store:
         subs = store.list_all(wanted)
@@ -238,6 +247,8 @@ def import_cmd(
 
     Example: [bold]newsletter subscribers import list.csv --dry-run[/]
     """
+    from newsletter.audience.transfer import import_csv
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -279,6 +290,8 @@ def export_cmd(
 
     Example: [bold]newsletter subscribers export --format csv --out subscribers.csv[/]
     """
+    from newsletter.audience.transfer import export_csv, export_json
+
     with _store(ctx) as store:
         subs = store.list_all()
     text = export_json(subs) if fmt is ExportFormat.json else export_csv(subs)
@@ -306,20 +319,18 @@ def serve_cmd(
     """
     import uvicorn
 
-    from newsletter.audience.tokens import TokenSigner
-    from newsletter.config import secret
+    from newsletter.audience.subscribers import SubscriberStore
     from newsletter.delivery import get_sender
     from newsletter.send.confirmation import SignupMailer
+    from newsletter.send.service import link_signer
+    from newsletter.store import open_store
     from newsletter.web.app import SUBSCRIBE_ANSWER_SECONDS, create_app
     from newsletter.web.logs import uvicorn_log_config
 
-    config = config_of(ctx)
-    clock = clock_of(ctx)
-    signer = TokenSigner(
-        secret("secret_key", "to sign confirmation and unsubscribe links"), clock=clock
-    )
-    webhook_secret = _optional_webhook_secret()
-    sender = get_sender(config, clock=clock)  # the provider's credentials are read now
+    config, secrets, clock = config_of(ctx), secrets_of(ctx), clock_of(ctx)
+    signer, _dev = link_signer(config, secrets, "serve")
+    # the provider's credentials are needed now: a missing one stops here, before listening
+    sender = get_sender(config.delivery, secrets, clock=clock)
     with open_store(config) as db:
         mailer = SignupMailer(config, signer, sender, hold=SUBSCRIBE_ANSWER_SECONDS, clock=clock)
         try:
@@ -328,7 +339,8 @@ def serve_cmd(
                 SubscriberStore(db, clock=clock),
                 signer,
                 mailer,
-                webhook_secret=webhook_secret,
+                # NEWSLETTER_WEBHOOK_SECRET, when set, turns on /webhooks/{provider}
+                webhook_secret=secrets.get("webhook_secret"),
             )
             uvicorn.run(
                 web_app,
@@ -339,14 +351,3 @@ def serve_cmd(
             )
         finally:
             mailer.close()
-
-
-def _optional_webhook_secret() -> str | None:
-    """NEWSLETTER_WEBHOOK_SECRET when set (turns on /webhooks/{provider}), else None."""
-    from newsletter.config import secret
-    from newsletter.errors import SecretMissingError
-
-    try:
-        return secret("webhook_secret", "to authenticate provider webhooks")
-    except SecretMissingError:
-        return None

@@ -1,8 +1,8 @@
 """Typed values of the delivery layer: what goes out, and what came back.
 
-An :class:`IssueContent` is one rendered issue *variant* (subject, HTML and text), shared by
-every recipient who gets that variant. Per-recipient values are written into it as merge
-tags ``%%name%%`` (``%%unsubscribe_url%%`` at least, in both parts); an
+An :class:`~newsletter.models.IssueContent` (the one body type, with its ``%%name%%`` merge
+tags: :mod:`newsletter.models`) is one rendered issue *variant*, shared by every recipient
+who gets that variant (``%%unsubscribe_url%%`` at least, in both parts); an
 :class:`OutgoingMessage` pairs one content with one recipient and the values of its tags.
 Values are HTML-escaped where they land in the HTML part and inserted as they are in the
 text part. Keeping the variant and the per-recipient values apart is what lets the fast
@@ -12,22 +12,14 @@ substitution (SendGrid, Mailgun) upload one body per batch.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import make_msgid
 from enum import StrEnum
-from functools import cached_property
 
-MERGE_TAG_RE = re.compile(r"%%([a-z][a-z0-9_]*)%%")
-
-
-def merge_tag(name: str) -> str:
-    """The merge tag for ``name`` as it appears in content: ``%%name%%``."""
-    return f"%%{name}%%"
-
+from newsletter.models import IssueContent, fill_tags
 
 #: Characters that never belong in an address or a display name: they would end a header
 #: line (CR, LF) or hide in it (other C0 controls, DEL).
@@ -57,23 +49,6 @@ class Mailbox:
         if not self.name:
             return self.email
         return str(Address(display_name=self.name, addr_spec=self.email))
-
-
-@dataclass(frozen=True, kw_only=True)
-class IssueContent:
-    """One rendered issue variant; ``%%tag%%`` marks per-recipient values."""
-
-    subject: str
-    html: str
-    text: str
-    variant: str = "default"
-
-    @cached_property
-    def tags(self) -> frozenset[str]:
-        """Every merge tag used in either part."""
-        return frozenset(MERGE_TAG_RE.findall(self.html)) | frozenset(
-            MERGE_TAG_RE.findall(self.text)
-        )
 
 
 class SendStatus(StrEnum):
@@ -152,16 +127,6 @@ class OutgoingMessage:
         out.append(("List-Unsubscribe", self.list_unsubscribe))
         out.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
         return out
-
-
-def fill_tags(template: str, values: Mapping[str, str], *, escape: bool) -> str:
-    """Replace ``%%name%%`` by its value; an unknown tag is a bug and raises KeyError."""
-
-    def one(m: re.Match[str]) -> str:
-        v = values[m.group(1)]
-        return html.escape(v, quote=True) if escape else v
-
-    return MERGE_TAG_RE.sub(one, template)
 
 
 def new_message_id(domain: str) -> str:

@@ -30,9 +30,9 @@ from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Config
 from newsletter.delivery.base import Sender
 from newsletter.delivery.compose import compose
-from newsletter.delivery.models import IssueContent, OutgoingMessage, SendStatus, merge_tag
-from newsletter.edition.render import render_template
-from newsletter.models import Recipient
+from newsletter.delivery.models import OutgoingMessage, SendStatus
+from newsletter.edition.render import Token, render_template
+from newsletter.models import IssueContent, Recipient, merge_tag
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,10 @@ def signup_content(config: Config, kind: SignupMailKind) -> IssueContent:
         "tagline": n.tagline,
         "postal_address": n.postal_address,
         "subject": signup_subject(config, kind),
-        "confirm_url": merge_tag("confirm_url"),
-        "decline_url": merge_tag("unsubscribe_url"),
-        "unsubscribe_url": merge_tag("unsubscribe_url"),
-        "preferences_url": merge_tag("preferences_url"),
+        "confirm_url": Token(merge_tag("confirm_url")),
+        "decline_url": Token(merge_tag("unsubscribe_url")),
+        "unsubscribe_url": Token(merge_tag("unsubscribe_url")),
+        "preferences_url": Token(merge_tag("preferences_url")),
     }
     name = _TEMPLATES[kind]
     return IssueContent(
@@ -85,7 +85,11 @@ def signup_message(
     )
     merge = {"confirm_url": link_url(base, signer, "confirm", sub)} if kind == "confirm" else {}
     return compose(
-        config, signup_content(config, kind), recipient, issue_key=f"signup-{kind}", merge=merge
+        config.newsletter,
+        signup_content(config, kind),
+        recipient,
+        issue_key=f"signup-{kind}",
+        merge=merge,
     )
 
 

@@ -18,9 +18,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
-CONSENT_SOURCES = ("cli", "import", "web")
-SUPPRESSION_REASONS = ("unsubscribed", "bounced", "complained", "erased", "manual")
+from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, SUPPRESSION_REASONS
+
+#: The subscribers' vocabulary is owned by newsletter.models (CHECK constraints below).
+STATUSES = SUBSCRIBER_STATUSES
 
 metadata = sa.MetaData(
     naming_convention={
