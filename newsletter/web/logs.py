@@ -3,10 +3,12 @@
 Confirm, unsubscribe and preferences links carry signed tokens in their path, and provider
 webhooks may carry the shared secret as ``?token=``. Whoever reads the access log must not
 be able to unsubscribe, erase or export a reader, so :class:`RedactSecrets` rewrites every
-log record of the ``uvicorn.access`` and ``uvicorn.error`` loggers: ``/preferences/<token>``
+log record of the ``uvicorn.access``, ``uvicorn.error`` and ``newsletter`` loggers:
+``/preferences/<token>``
 becomes ``/preferences/[redacted]`` and ``token=…`` (also ``key``, ``secret``,
 ``signature``) becomes ``token=[redacted]``. :func:`uvicorn_log_config` is uvicorn's own
-logging configuration with that filter installed; ``newsletter serve`` passes it to uvicorn.
+logging configuration with that filter installed (and the app's own log lines sent to the
+same stream); ``newsletter serve`` passes it to uvicorn.
 """
 
 from __future__ import annotations
@@ -49,4 +51,11 @@ def uvicorn_log_config() -> dict[str, Any]:
     config.setdefault("filters", {})["redact"] = {"()": f"{__name__}.RedactSecrets"}
     for name in ("uvicorn.access", "uvicorn.error"):
         config["loggers"].setdefault(name, {}).setdefault("filters", []).append("redact")
+    # the app's own lines (failed sign-up emails, rejected webhook events) beside uvicorn's
+    config["loggers"]["newsletter"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+        "filters": ["redact"],
+    }
     return config
