@@ -45,6 +45,15 @@ _INVISIBLE = re.compile(
 
 def clean_line(raw: str, limit: int) -> str:
     """``raw`` as one trimmed line of at most ``limit`` characters (see the module doc)."""
+    if (  # the common case, already clean: printable ASCII, single spaces, no edge spaces
+        len(raw) <= limit
+        and raw.isascii()
+        and raw.isprintable()
+        and raw[:1] != " "
+        and raw[-1:] != " "
+        and "  " not in raw
+    ):
+        return raw
     text = raw[: limit * 4 + 64] if len(raw) > limit * 4 + 64 else raw  # bound the work
     text = " ".join(_INVISIBLE.sub("", text).split())
     return text[:limit].rstrip() if len(text) > limit else text

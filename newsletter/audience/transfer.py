@@ -80,6 +80,8 @@ EXPORT_COLUMNS = (
 )
 KNOWN_COLUMNS = EXPORT_COLUMNS
 _DATES = ("consented_at", "created_at", "confirmed_at", "status_changed_at")
+#: The columns :func:`_record` reads (status, pause, dates, consent).
+_RECORD_COLUMNS = frozenset(EXPORT_COLUMNS) - {"email", "name", "categories", "metros", "seniority"}
 _YES, _NO = frozenset({"yes", "true", "1", "y"}), frozenset({"no", "false", "0", "n", ""})
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection), with
@@ -207,7 +209,8 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             if not any(v.strip() for v in values):
                 rows.append({})
                 continue
-            row = dict(zip(header, (restore(v) for v in values), strict=False))
+            cells = (restore(v) if v[:1] == "'" else v for v in values)
+            row = dict(zip(header, cells, strict=False))
             if len(values) > len(header):
                 row["__extra__"] = LIST_SEP.join(values[len(header) :])
             rows.append(row)
@@ -266,6 +269,8 @@ def validate_rows(
     seen: set[str] = set()
     normalize = EmailNormalizer()
     has = {c: c in header for c in ("name", "categories", "metros", "seniority")}
+    # a plain list (no status, pause, date or consent column) gets the defaults unparsed
+    plain = None if _RECORD_COLUMNS & set(header) else _record({})
     total = len(rows)
     for i, row in enumerate(rows):
         line = i + 2
@@ -283,7 +288,7 @@ def validate_rows(
             invalid.append(Rejected(line, row, str(exc), "invalid email address"))
             continue
         try:
-            record = _record(row)
+            record = dict(plain) if plain is not None else _record(row)
         except SubscriberError as exc:
             column = str(exc).partition(" ")[0]
             group = f"invalid {column}" if column in _DATES else "invalid status, pause or source"
