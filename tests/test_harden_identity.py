@@ -141,7 +141,8 @@ def _check_upgrade_keeps_data_and_never_reuses_ids(url: str) -> None:
         new = store.add("new@example.com")
         assert new.id > 7
         store.remove("new@example.com")
-        assert store.add("newer@example.com").id > new.id
+        newer = store.add("newer@example.com")
+        assert newer.id > new.id
         # links sent before the upgrade (no key inside) keep working for the people they
         # were sent to, and never for a row created after the link was signed
         for signed_at, holder in ((NOW, "d@example.com"), (NOW.replace(month=10), None)):
@@ -149,6 +150,9 @@ def _check_upgrade_keeps_data_and_never_reuses_ids(url: str) -> None:
             legacy = old._serializer("unsubscribe").dumps({"s": 4})
             found = store.holder("unsubscribe", SIGNER.verify("unsubscribe", legacy))
             assert (found.email if found else None) == holder
+            # a keyless link never reaches a row made after the upgrade, whatever its dates
+            younger = old._serializer("unsubscribe").dumps({"s": newer.id})
+            assert store.holder("unsubscribe", SIGNER.verify("unsubscribe", younger)) is None
 
 
 def test_upgrade_on_sqlite_keeps_data_and_never_reuses_ids(tmp_path: Path) -> None:

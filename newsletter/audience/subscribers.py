@@ -133,6 +133,8 @@ class Subscriber:
     status_changed_at: dt.datetime
     #: The key every unsubscribe and preferences link of this row carries.
     link_key: str = field(default="", repr=False)
+    #: The row predates link keys: a link signed without a key may reach it.
+    legacy_links: bool = field(default=False, repr=False)
     #: The open web sign-up request, if any.
     signup: SignupRequest | None = None
 
@@ -202,6 +204,7 @@ def subscriber_from_row(row: RowMapping) -> Subscriber:
         confirmed_at=row["confirmed_at"],
         status_changed_at=row["status_changed_at"],
         link_key=row["link_key"],
+        legacy_links=bool(row["legacy_links"]),
         signup=(
             SignupRequest(
                 key, row["signup_at"], row["signup_ip"], row["signup_name"], row["signup_text"]
@@ -248,6 +251,7 @@ def new_row(
         "confirmed_at": now if status == "active" else None,
         "status_changed_at": now,
         "link_key": new_key(),
+        "legacy_links": False,
         "signup_key": None,
         "signup_at": None,
         "signup_ip": None,
@@ -539,8 +543,9 @@ class SubscriberStore:
         """The subscriber an unsubscribe or preferences link belongs to, or None.
 
         The link's key must be the row's ``link_key``: an erased row, and any row that
-        reuses its id, has another. Links signed before keys existed (no key) are honoured
-        for rows that already existed when they were signed, never for a younger row.
+        reuses its id, has another. A link signed before keys existed (no key) reaches only
+        a row that also predates keys (``legacy_links``, set by migration 0003) and already
+        existed when the link was signed: never a row made later, imported or not.
         """
         if purpose == "confirm":
             raise ValueError("confirm links are checked by confirm() and open_signup()")
@@ -548,7 +553,8 @@ class SubscriberStore:
         if sub is None:
             return None
         if claim.key is None:
-            return sub if claim.signed_at >= sub.created_at.replace(microsecond=0) else None
+            signed_after = claim.signed_at >= sub.created_at.replace(microsecond=0)
+            return sub if sub.legacy_links and signed_after else None
         return sub if hmac.compare_digest(sub.link_key, claim.key) else None
 
     # ---- leaving -----------------------------------------------------------------------------

@@ -84,6 +84,8 @@ subscribers = sa.Table(
     sa.Column("confirmed_at", UtcDateTime(), nullable=True),
     sa.Column("status_changed_at", UtcDateTime(), nullable=False),
     sa.Column("link_key", sa.String(32), nullable=False),
+    #: The row existed before link keys (0003): links signed without a key may reach it.
+    sa.Column("legacy_links", sa.Boolean, nullable=False, default=False),
     sa.Column("signup_key", sa.String(32), nullable=True),
     sa.Column("signup_at", UtcDateTime(), nullable=True),
     sa.Column("signup_ip", sa.String(64), nullable=True),
