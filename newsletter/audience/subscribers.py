@@ -49,7 +49,7 @@ from newsletter.models import (
     SubscriberStatus,
     SuppressionReason,
 )
-from newsletter.store import Database, subscribers, suppressions
+from newsletter.store import Database, subscriber_events, subscribers, suppressions
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 Status = SubscriberStatus
@@ -724,6 +724,12 @@ class SubscriberStore:
         if confirmed:
             values["confirmed_at"] = now
         conn.execute(sa.update(subscribers).where(subscribers.c.id == sub.id).values(values))
+        if sub.status != status:  # the list's history: bounces, complaints per issue (send)
+            conn.execute(
+                sa.insert(subscriber_events).values(
+                    subscriber_id=sub.id, from_status=sub.status, to_status=status, at=now
+                )
+            )
 
     @staticmethod
     def _suppress(

@@ -22,7 +22,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from newsletter.cli._app import clock_of, config_of, console, err_console, secrets_of, week_option
+from newsletter.cli._app import (
+    clock_of,
+    config_of,
+    console,
+    err_console,
+    secrets_of,
+    warn,
+    week_option,
+)
 from newsletter.errors import GuardError
 
 if TYPE_CHECKING:
@@ -32,8 +40,7 @@ if TYPE_CHECKING:
 INCOMPLETE_EXIT = 3
 
 
-def _warn(text: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+_warn = warn
 
 
 @contextlib.contextmanager
@@ -117,6 +124,22 @@ def _finish(report: SendReport) -> None:
             f"issue {report.issue_key} was already sent ({report.ledger.sent:,} sent): "
             "nothing to do",
             highlight=False,
+        )
+        return
+    if report.waiting is not None:
+        w = report.waiting
+        sent = (
+            f"[PREVIEW] copy sent to {w.previews_sent} of {w.editors} editor(s)"
+            if w.previews_sent
+            else "the [PREVIEW] copy went out on an earlier run"
+        )
+        console.print(
+            f"issue {report.issue_key} waits for an editor's approval until "
+            f"{w.deadline.isoformat()}: {sent}; nothing was sent to subscribers. Approve with "
+            "the link in the preview or `newsletter approve WEEK`; the next `run-week` (or "
+            "the scheduler's check) then sends it",
+            highlight=False,
+            soft_wrap=True,
         )
         return
     console.print(_summary(report))
@@ -236,6 +259,7 @@ def _send(
             progress=advance,
             on_planned=planned,
             collect_first=weekly_job,
+            trigger="run-week" if weekly_job else "cli",
         )
     _finish(report)
 
