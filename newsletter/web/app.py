@@ -14,6 +14,9 @@ Routes::
     GET  /preferences/{token}/data    GDPR self-service export: everything held, as JSON
     POST /preferences/{token}/erase   GDPR self-service erasure (needs the confirm box ticked)
     POST /webhooks/{provider}         provider bounce/complaint events → suppression list
+    GET  /approve/{token}             an editor's approve link: the issue and a button
+    POST /approve/{token}             approves the issue (once, before its deadline)
+    GET  /admin, /admin/preview, /admin/status.json   behind basic auth (newsletter.web.admin)
     GET  /archive/...                 the static web archive
 
 Tokens are signed per purpose and bound to the subscriber's row (``newsletter.audience.tokens``);
@@ -49,14 +52,16 @@ from newsletter.audience.subscribers import (
     parse_preferences,
 )
 from newsletter.audience.tokens import Purpose, TokenClaim, TokenSigner
-from newsletter.config import Config
+from newsletter.config import Config, Secrets
 from newsletter.data.ingest.rules import Rules, load_rules
 from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.edition.archive import default_archive_dir
 from newsletter.edition.render import render_template
 from newsletter.errors import SubscriberError, TokenError
+from newsletter.send.approval import ApprovalSigner
 from newsletter.send.confirmation import SignupMailKind
 from newsletter.util.clock import SYSTEM_CLOCK
+from newsletter.web.admin import FAILURE_WINDOW, AdminAuth, AdminPages, FailureLimiter, check_hash
 from newsletter.web.forms import RequestRefusedError, read_form
 from newsletter.web.hooks import WebhookRoute
 from newsletter.web.security import SecurityHeaders
@@ -360,11 +365,16 @@ def create_app(
     options: PreferenceOptions | None = None,
     limiter: RateLimiter | None = None,
     webhook_secret: str | None = None,
+    admin_password_hash: str | None = None,
+    secrets: Secrets | None = None,
 ) -> ASGIApp:
     """The ASGI app; the caller owns the store and the mailer (open and close them around
     serving) and resolves the secrets.
 
-    ``webhook_secret`` (NEWSLETTER_WEBHOOK_SECRET) turns on ``POST /webhooks/{provider}``.
+    ``webhook_secret`` (NEWSLETTER_WEBHOOK_SECRET) turns on ``POST /webhooks/{provider}``;
+    ``admin_password_hash`` (NEWSLETTER_ADMIN_PASSWORD_HASH, an Argon2 hash) turns on
+    ``/admin`` (``secrets`` only tells the status page which channels are set). The approve
+    links (``/approve/{token}``) are signed with the ``signer``'s key under their own salt.
     """
     web = WebApp(
         config=config,
@@ -376,6 +386,7 @@ def create_app(
         or RateLimiter(config.web.subscribe_rate_per_hour, clock=store.clock.monotonic),
     )
 
+    approve = ApprovePage(web, ApprovalSigner(signer.secret_key, store.clock))
     archive_dir = default_archive_dir(config)
     archive_dir.mkdir(parents=True, exist_ok=True)  # served (empty) before the first build
 
@@ -395,7 +406,71 @@ def create_app(
             WebhookRoute(store, webhook_secret, config.web.webhook_max_bytes).handle,
             methods=["POST"],
         ),
+        Route("/approve/{token}", approve.handle, methods=["GET", "POST"]),
         # The static web archive (`newsletter archive`): the emails' "view in browser" target.
         Mount("/archive", StaticFiles(directory=archive_dir, html=True), name="archive"),
     ]
+    if admin_password_hash:
+        auth = AdminAuth(
+            config.web.admin_user,
+            check_hash(admin_password_hash),
+            FailureLimiter(
+                config.web.admin_failures_per_15min, FAILURE_WINDOW, store.clock.monotonic
+            ),
+        )
+        admin = AdminPages(config, store.db, store.clock, auth, secrets or Secrets())
+        routes[-1:-1] = admin.routes()
     return SecurityHeaders(Starlette(routes=routes))
+
+
+@dataclass(frozen=True)
+class ApprovePage:
+    """``/approve/{token}``: GET shows the issue and a button (mail scanners only GET);
+    POST approves it, once, before its deadline."""
+
+    web: WebApp
+    signer: ApprovalSigner
+
+    async def handle(self, request: Request) -> Response:
+        from newsletter.send.operations import approve_link, link_approval
+
+        token = request.path_params["token"]
+        db, clock = self.web.store.db, self.web.store.clock
+        try:
+            record = await run_in_threadpool(link_approval, db, self.signer, token, clock)
+        except TokenError as exc:
+            return self.web.message("This link does not work", f"{str(exc).capitalize()}.", 400)
+        if request.method == "GET":
+            if record.approved_at is not None:
+                return self.web.message(
+                    f"Issue {record.issue_key} is approved",
+                    "It was approved already; the weekly job sends it (or has sent it).",
+                )
+            deadline = record.deadline.astimezone(self.web.config.schedule.zone)
+            return self.web.page(
+                "approve",
+                issue_key=record.issue_key,
+                deadline=deadline.strftime("%a %Y-%m-%d %H:%M %Z"),
+            )
+        try:
+            done = await run_in_threadpool(approve_link, db, self.signer, token, clock)
+        except TokenError as exc:
+            return self.web.message("This link does not work", f"{str(exc).capitalize()}.", 400)
+        if done.outcome in ("approved", "already"):
+            return self.web.message(
+                f"Issue {done.issue_key} is approved",
+                "Thank you. The weekly job sends it on its next run (the scheduler checks "
+                f"every {self.web.config.alerts.check_minutes} minutes).",
+            )
+        if done.outcome == "expired":
+            return self.web.message(
+                "Too late to approve with this link",
+                "The deadline has passed and nothing was sent. An operator can still approve "
+                "it with `newsletter approve`.",
+                410,
+            )
+        return self.web.message(
+            "This link does not work",
+            "It was replaced by a newer preview: use the link in the latest [PREVIEW] email.",
+            400,
+        )
