@@ -51,9 +51,7 @@ def sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Config, Fixed
 
 
 @pytest.fixture
-def admin(
-    sent: tuple[Config, FixedClock], serve_app: Callable[[Any], str]
-) -> Iterator[str]:
+def admin(sent: tuple[Config, FixedClock], serve_app: Callable[[Any], str]) -> Iterator[str]:
     config, clock = sent
     with open_store(config) as db:
         signer = TokenSigner(SECRET)

@@ -53,8 +53,8 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
 def _setup(tmp_path: Path, port: int, hook: str | None, clock: FixedClock) -> Path:
     cfg = write_config(tmp_path, smtp_port=port, hook=hook)
     text = cfg.read_text(encoding="utf-8").replace(
-        '[schedule]\nday = "mon"', '[schedule]\napproval = "required"\n'
-        'approval_deadline_hours = 3\nday = "mon"'
+        '[schedule]\nday = "mon"',
+        '[schedule]\napproval = "required"\napproval_deadline_hours = 3\nday = "mon"',
     )
     cfg.write_text(text, encoding="utf-8")
     last_week(tmp_path)
@@ -99,7 +99,7 @@ def test_without_approval_nothing_is_sent_and_the_alert_fires_then_approve_sends
         assert "3 subscriber(s) get it once an editor approves it" in text_of(preview)
         with open_store(load_config(cfg)) as db:
             runs = RunHistory(db, clock).recent(10)
-        assert [(r.kind, r.outcome) for r in runs[:2]] == [("send", "waiting")] * 2
+        assert [r.outcome for r in runs if r.kind == "send"] == ["waiting"] * 2
 
         # the deadline (08:55 + 3 h) passes: nothing is sent, one alert says so
         clock.advance(timedelta(hours=3))
@@ -120,8 +120,11 @@ def test_without_approval_nothing_is_sent_and_the_alert_fires_then_approve_sends
                 load_config(cfg),
                 SubscriberStore(db, clock=clock),
                 TokenSigner(SECRET),
-                SignupMailer(load_config(cfg), TokenSigner(SECRET), get_sender(
-                    load_config(cfg).delivery, Secrets.of(secret_key=SECRET))),
+                SignupMailer(
+                    load_config(cfg),
+                    TokenSigner(SECRET),
+                    get_sender(load_config(cfg).delivery, Secrets.of(secret_key=SECRET)),
+                ),
             )
             base = serve_app(app)
             r_get = httpx.get(f"{base}/approve/{token}")

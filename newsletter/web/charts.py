@@ -87,6 +87,7 @@ def _num(x: float) -> str:
 def _draw(
     kind: Literal["line", "bar"],
     caption_id: str,
+    *,
     labels: Sequence[str],
     series: Sequence[Series],
     fmt: Format,
@@ -192,7 +193,7 @@ def _chart(
     whole: bool,
 ) -> Chart:
     cid = f"chart-{next(_ids)}"
-    svg = _draw(kind, f"{cid}-caption", labels, series, fmt, whole)
+    svg = _draw(kind, f"{cid}-caption", labels=labels, series=series, fmt=fmt, whole=whole)
     headers = ("", *(s.name for s in series if not s.limit))
     rows = tuple(
         (label, *(fmt(s.values[i]) for s in series if not s.limit))
