@@ -9,7 +9,9 @@ States and the only ways between them::
     pending / unsubscribed ──web sign-up confirmed through the emailed link──▶ active
 
 Every move out of the mailable states adds the address to the suppression list (a SHA-256
-digest, no clear text). Imports and ``add`` never lift a suppression; only a new consent does
+digest, no clear text). Every change of status is also logged with its time, and nothing
+personal, in ``subscriber_events``: the send layer reads bounces, complaints and
+unsubscribes per issue from it (``newsletter.send.stats``). Imports and ``add`` never lift a suppression; only a new consent does
 (``resubscribe`` or a confirmed web sign-up). ``remove`` erases a person's data (GDPR) and keeps
 only the digest, so the address is not mailed again after a re-import.
 
