@@ -149,12 +149,25 @@ class Approvals:
         assert found is not None
         return found
 
+    def claim_preview(self, issue_key: str) -> bool:
+        """True for the one run that should mail the previews of this version now (two
+        runs at once never both do); :meth:`previewed` records how many went out."""
+        with self.db.write() as conn:
+            done = conn.execute(
+                sa.update(approvals)
+                .where(approvals.c.issue_key == issue_key, approvals.c.previews == 0)
+                .values(previews=-1, updated_at=self.clock.now())
+            )
+        return done.rowcount == 1
+
     def previewed(self, issue_key: str, copies: int) -> None:
+        """The previews of this version went out (``copies``; 0 gives the claim back, so
+        the next run tries again)."""
         with self.db.write() as conn:
             conn.execute(
                 sa.update(approvals)
                 .where(approvals.c.issue_key == issue_key)
-                .values(previews=approvals.c.previews + copies, updated_at=self.clock.now())
+                .values(previews=copies, updated_at=self.clock.now())
             )
 
     def approve(

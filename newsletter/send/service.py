@@ -675,6 +675,8 @@ def send_week(
                     warn(DEV_KEY_NOTE)
                 recipients = store.active_recipients(signer, config.newsletter.base_url)
                 if config.schedule.approval == "required":
+                    # the editors see (and approve) only an issue that may be sent
+                    check_variants(config, prepared, recipients, clock)
                     waiting = await_approval(
                         config,
                         secrets,
@@ -745,17 +747,19 @@ def await_approval(
     if record.approved_at is not None:
         return None
     sent = 0
-    if record.previews == 0:
-        sent = send_previews(
-            config,
-            secrets,
-            prepared,
-            record,
-            recipients=recipients,
-            clock=clock,
-            sender_factory=sender_factory,
-        )
-        approvals.previewed(prepared.issue_key, sent)
+    if approvals.claim_preview(prepared.issue_key):
+        try:
+            sent = send_previews(
+                config,
+                secrets,
+                prepared,
+                record,
+                recipients=recipients,
+                clock=clock,
+                sender_factory=sender_factory,
+            )
+        finally:
+            approvals.previewed(prepared.issue_key, sent)
     return ApprovalWait(record.deadline, sent, len(config.alerts.email))
 
 

@@ -220,7 +220,7 @@ def status_report(
                 {
                     "state": approval.state(now),
                     "deadline": local(approval.deadline, config),
-                    "previews_sent": approval.previews,
+                    "previews_sent": max(approval.previews, 0),
                     "approved_at": utc(approval.approved_at),
                     "approved_via": approval.approved_via,
                 }
