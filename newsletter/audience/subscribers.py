@@ -11,9 +11,10 @@ States and the only ways between them::
 Every move out of the mailable states adds the address to the suppression list (a SHA-256
 digest, no clear text). Every change of status is also logged with its time, and nothing
 personal, in ``subscriber_events``: the send layer reads bounces, complaints and
-unsubscribes per issue from it (``newsletter.send.stats``). Imports and ``add`` never lift a suppression; only a new consent does
-(``resubscribe`` or a confirmed web sign-up). ``remove`` erases a person's data (GDPR) and keeps
-only the digest, so the address is not mailed again after a re-import.
+unsubscribes per issue from it (``newsletter.send.stats``). Imports and ``add`` never lift
+a suppression; only a new consent does (``resubscribe`` or a confirmed web sign-up).
+``remove`` erases a person's data (GDPR) and keeps only the digest, so the address is not
+mailed again after a re-import.
 
 A web sign-up for an address already on the list changes nothing in its record: the request
 (name, IP, wording, time) waits in the row's ``signup_*`` columns with a single-use key, and

@@ -25,7 +25,7 @@ import hmac
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -49,9 +49,8 @@ from newsletter.util.weeks import iso_week_key
 from newsletter.web.charts import (
     Chart,
     Series,
-    bar_chart,
+    chart,
     count_fmt,
-    line_chart,
     pct_fmt,
     usd_fmt,
 )
@@ -186,66 +185,42 @@ def charts(config: Config, db: Database, clock: Clock) -> list[Chart]:
     opened = [_num(r.counts.get("open")) for r in signals]
     pay = [_num(r.counts.get("median_pay")) for r in signals]
     a = config.alerts
+    bounce_limit = Series(
+        f"Alert above {a.bounce_rate * 100:g} %", [a.bounce_rate * 100] * len(keys), limit=True
+    )
     return [
-        line_chart(
-            "Active subscribers, end of each week",
-            _trend("active subscribers", active, count_fmt),
-            [k for k, _t in ends],
-            [Series("Active subscribers", active)],
-            count_fmt,
-        ),
-        bar_chart(
-            "Messages accepted per issue",
-            _trend("messages accepted", [s.accepted for s in stats], count_fmt),
-            keys,
-            [
-                Series("Accepted", [s.accepted for s in stats]),
-                Series("Bounced", [s.bounced for s in stats]),
-            ],
-            count_fmt,
-        ),
-        line_chart(
-            "Bounce rate per issue (%)",
-            _trend("bounce rate", bounce, pct_fmt)
-            + f" The alert fires above {a.bounce_rate * 100:g} %.",
-            keys,
-            [
-                Series("Bounce rate", bounce),
-                Series(
-                    f"Alert above {a.bounce_rate * 100:g} %",
-                    [a.bounce_rate * 100] * len(keys),
-                    True,
-                ),
-            ],
-            pct_fmt,
-        ),
-        line_chart(
-            "Complaint rate per issue (%)",
-            _trend("complaint rate", complaint, pct_fmt)
-            + " Gmail: stay under 0.1 %, never reach 0.3 %.",
-            keys,
-            [
-                Series("Complaint rate", complaint),
-                Series("Gmail target 0.1 %", [0.1] * len(keys), True),
-                Series("Never reach 0.3 %", [0.3] * len(keys), True),
-            ],
-            pct_fmt,
-        ),
-        line_chart(
-            "Open roles per week",
-            _trend("open roles", opened, count_fmt),
-            weeks,
-            [Series("Open roles", opened)],
-            count_fmt,
-        ),
-        line_chart(
-            "Median pay per week (USD, annual)",
-            _trend("median pay", pay, usd_fmt),
-            weeks,
-            [Series("Median pay", pay)],
-            usd_fmt,
-        ),
-    ]
+        _drawn("line", "Active subscribers, end of each week", [k for k, _t in ends],
+               [Series("Active subscribers", active)], count_fmt),
+        _drawn("bar", "Messages accepted per issue", keys,
+               [Series("Accepted", [s.accepted for s in stats]),
+                Series("Bounced", [s.bounced for s in stats])], count_fmt),
+        _drawn("line", "Bounce rate per issue (%)", keys,
+               [Series("Bounce rate", bounce), bounce_limit], pct_fmt,
+               note=f" The alert fires above {a.bounce_rate * 100:g} %."),
+        _drawn("line", "Complaint rate per issue (%)", keys,
+               [Series("Complaint rate", complaint),
+                Series("Gmail target 0.1 %", [0.1] * len(keys), limit=True),
+                Series("Never reach 0.3 %", [0.3] * len(keys), limit=True)], pct_fmt,
+               note=" Gmail: stay under 0.1 %, never reach 0.3 %."),
+        _drawn("line", "Open roles per week", weeks, [Series("Open roles", opened)], count_fmt),
+        _drawn("line", "Median pay per week (USD, annual)", weeks,
+               [Series("Median pay", pay)], usd_fmt),
+    ]  # fmt: skip
+
+
+def _drawn(
+    kind: Literal["line", "bar"],
+    title: str,
+    labels: list[str],
+    series: list[Series],
+    fmt: Callable[[float | None], str],
+    *,
+    note: str = "",
+) -> Chart:
+    """A chart whose summary says how its first series moved (and ``note``)."""
+    first = series[0]
+    summary = _trend(first.name.lower(), list(first.values), fmt) + note
+    return chart(kind, title, summary, labels=labels, series=series, fmt=fmt)
 
 
 def _num(v: Any) -> float | None:

@@ -182,18 +182,27 @@ def _limit_line(s: Series, color: str, ys: list[float | None]) -> str:
     )
 
 
-def _chart(
+def chart(
     kind: Literal["line", "bar"],
-    *,
     title: str,
     summary: str,
+    *,
     labels: Sequence[str],
     series: Sequence[Series],
     fmt: Format,
-    whole: bool,
 ) -> Chart:
+    """One chart of ``kind``: ``labels`` along x, each series' values (None: no value) as a
+    line or grouped bars, ``fmt`` for the axis and the table (whole-number ticks for
+    :func:`count_fmt`)."""
     cid = f"chart-{next(_ids)}"
-    svg = _draw(kind, f"{cid}-caption", labels=labels, series=series, fmt=fmt, whole=whole)
+    svg = _draw(
+        kind,
+        f"{cid}-caption",
+        labels=labels,
+        series=series,
+        fmt=fmt,
+        whole=fmt is count_fmt,
+    )
     headers = ("", *(s.name for s in series if not s.limit))
     rows = tuple(
         (label, *(fmt(s.values[i]) for s in series if not s.limit))
@@ -201,34 +210,6 @@ def _chart(
     )
     legend = tuple((s.name, SERIES[i % len(SERIES)], s.limit) for i, s in enumerate(series))
     return Chart(cid, title, summary, svg, headers, rows, legend)
-
-
-def line_chart(
-    title: str, summary: str, labels: Sequence[str], series: Sequence[Series], fmt: Format
-) -> Chart:
-    return _chart(
-        "line",
-        title=title,
-        summary=summary,
-        labels=labels,
-        series=series,
-        fmt=fmt,
-        whole=fmt is count_fmt,
-    )
-
-
-def bar_chart(
-    title: str, summary: str, labels: Sequence[str], series: Sequence[Series], fmt: Format
-) -> Chart:
-    return _chart(
-        "bar",
-        title=title,
-        summary=summary,
-        labels=labels,
-        series=series,
-        fmt=fmt,
-        whole=fmt is count_fmt,
-    )
 
 
 def count_fmt(x: float | None) -> str:
