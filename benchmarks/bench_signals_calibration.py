@@ -23,7 +23,8 @@ G. designs of the joint test of moves on the same runs: each kind on its own at 
 ``python benchmarks/bench_signals_calibration.py [--quick] [--write-doc]``: ``--quick`` runs
 fewer replications; ``--write-doc`` puts the table into docs/signals.md (between the
 ``calibration`` markers), else the run says whether the table there is up to date.
-Takes ~12 minutes on 2 cores (``--quick``: ~1).
+Takes ~10 minutes of CPU (29 minutes wall on the shared 2-core machine under load; ``--quick``:
+~1 minute of CPU).
 """
 
 from __future__ import annotations

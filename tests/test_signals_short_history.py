@@ -39,7 +39,7 @@ def test_two_snapshot_null_pairs_list_nothing() -> None:
     """20 null pairs (unbiased churn, nothing planted): nothing at all (no skill, no overall or
     category pay shift) is listed in at least 19, as the joint test of moves intends (at most
     5% of null weeks report anything). Each kind tested on its own at 5% (definition 2) fails
-    that: it listed something in 13 of 100 null pairs (benchmark)."""
+    that (benchmarks/bench_signals_calibration.py, part G)."""
     runs = [signals_of(market(1000 + i, weeks=2, n_open=10_000)) for i in range(20)]
     # the whole family is tested: every skill, the overall and (mostly) all 4 category shifts
     assert all(s.moves.tested_by_kind.get("skill", 0) >= 27 for s in runs)

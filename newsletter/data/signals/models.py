@@ -8,7 +8,7 @@ The JSON Schema in ``docs/signals.schema.json`` is generated from these models.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,16 @@ MoveKind = Literal["skill", "pay", "pay_category"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+#: A pay shift's two-sided p-value: from z = ln(ratio)/SE, the SE of its 95% interval.
+ShiftP = Annotated[
+    float | None, Field(description="Two-sided, from z = ln(ratio)/SE (the SE of the CI)")
+]
+#: Adjusted p-value of a candidate move in the joint test of the week's moves.
+AdjustedP = Annotated[
+    float | None, Field(description="Adjusted p-value of the joint test of the week's moves")
+]
 
 
 class Totals(_Model):
@@ -106,12 +116,8 @@ class PayShift(_Model):
     )
     ci_low: float | None = None
     ci_high: float | None = None
-    p_value: float | None = Field(
-        default=None, description="Two-sided, from z = ln(ratio)/SE (the SE of the CI)"
-    )
-    p_adjusted: float | None = Field(
-        default=None, description="Adjusted p-value of the joint test of the week's moves"
-    )
+    p_value: ShiftP = None
+    p_adjusted: AdjustedP = None
     significant: bool = Field(
         default=False,
         description="Passes the joint test of the week's moves (p_adjusted <= 0.05) and abs "
@@ -134,12 +140,8 @@ class Pay(_Model):
     )
     ci_low: float | None = None
     ci_high: float | None = None
-    p_value: float | None = Field(
-        default=None, description="Two-sided, from z = ln(ratio)/SE (the SE of the CI)"
-    )
-    p_adjusted: float | None = Field(
-        default=None, description="Adjusted p-value of the joint test of the week's moves"
-    )
+    p_value: ShiftP = None
+    p_adjusted: AdjustedP = None
     significant: bool = Field(
         default=False,
         description="Passes the joint test of the week's moves (p_adjusted <= 0.05) and abs "
@@ -254,9 +256,7 @@ class SkillMove(_Model):
     stock_share: float | None = Field(default=None, description="Share of open postings")
     stock_share_prev: float | None = None
     p_value: float | None = Field(default=None, description="Two-sided p-value of `z`")
-    p_adjusted: float | None = Field(
-        default=None, description="Adjusted p-value of the joint test of the week's moves"
-    )
+    p_adjusted: AdjustedP = None
 
 
 class Skills(_Model):
