@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from newsletter.data.ingest.columns import RAW_COLUMNS
-from newsletter.data.ingest.formats import Format, read
+from newsletter.data.ingest.formats import read
 from newsletter.data.ingest.normalize import (
     DIAGNOSTIC_COLUMNS,
     Prepared,
@@ -38,7 +38,7 @@ from newsletter.data.snapshots import (
     write_snapshot,
 )
 from newsletter.errors import IngestError, first_line
-from newsletter.models import SourceKind
+from newsletter.models import Format, SourceKind
 from newsletter.util.files import atomic_write_text
 
 #: Rows normalized per batch: bounds peak memory on large exports.
