@@ -268,7 +268,9 @@ def schedule_cmd(ctx: typer.Context) -> None:
     """Run the weekly schedule in the foreground (APScheduler, persistent job store).
 
     Fires `run-week` at \\[schedule] day/time in \\[schedule] timezone, catches up at start
-    when this week's issue was due within the grace window, stops cleanly on SIGTERM.
+    when this week's issue was due within the grace window, stops cleanly on SIGTERM. With
+    \\[alerts] channels or \\[schedule] approval = "required" it also checks the alert
+    conditions (and sends an issue approved meanwhile) every \\[alerts] check_minutes.
     Run exactly one scheduler per database.
 
     Example: [bold]newsletter --config config.toml schedule[/]
@@ -279,9 +281,15 @@ def schedule_cmd(ctx: typer.Context) -> None:
 
     config = config_of(ctx)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from newsletter.send.schedule import watching
+
     s = config.schedule
+    checks = (
+        f"; alert checks every {config.alerts.check_minutes} min" if watching(config) else ""
+    )
     console.print(
-        f"scheduling the weekly issue every {s.day} at {s.time} ({s.timezone}); Ctrl-C to stop",
+        f"scheduling the weekly issue every {s.day} at {s.time} ({s.timezone}){checks}; "
+        "Ctrl-C to stop",
         highlight=False,
     )
     run_forever(config, kwargs={"config_path": str(config.path) if config.path else None})
