@@ -136,8 +136,8 @@ def main() -> None:
                     "counts_at(-7 d)": _best(
                         lambda db=db: counts_at(db, NOW - dt.timedelta(days=7))
                     ),
-                    "status_report": _best(lambda db=db: status_report(config, db, clock)),
-                    "admin charts": _best(lambda db=db: charts(config, db, clock)),
+                    "status_report": _best(lambda db=db, c=config: status_report(c, db, clock)),
+                    "admin charts": _best(lambda db=db, c=config: charts(c, db, clock)),
                 }
         print(f"{n:,} subscribers x {ISSUES} issues (built in {built:.1f} s):")
         for name, secs in figures.items():
