@@ -20,7 +20,7 @@ from newsletter.send.ledger import SendLedger
 from newsletter.send.runs import RunHistory
 from newsletter.send.schedule import JOB_ID, WATCH_JOB_ID, build_scheduler
 from newsletter.send.stats import counts_at, issue_stats, list_change
-from newsletter.store import open_store
+from newsletter.store import Database, open_store
 from newsletter.store.tables import runs
 from newsletter.util.clock import FixedClock
 from tests.conftest import NOW
@@ -66,30 +66,39 @@ def _send(ledger: SendLedger, key: str, week: dt.date, ids: list[int], clock: Fi
     ledger.finish(key)
 
 
-def test_reactions_go_to_the_latest_issue_within_seven_days(tmp_path: Path) -> None:
+def reactions_scenario(db: Database) -> None:
+    """Two issues a week apart and reactions around them, checked against the 7-day rule
+    (run on SQLite here and on PostgreSQL in test_ops_postgres.py)."""
     clock = FixedClock(NOW - 30 * DAY)
-    config = _config(tmp_path)
-    with open_store(config) as db:
-        store = SubscriberStore(db, clock=clock)
-        ids = [store.add(f"r{i}@example.org").id for i in range(4)]
-        ledger = SendLedger(db, clock=clock)
-        clock.advance(16 * DAY)  # NOW - 14 days
-        _send(ledger, "2026-W46", dt.date(2026, 11, 9), ids, clock)
-        clock.advance(2 * DAY)
-        store.unsubscribe("r0@example.org")  # 2 days after W46
-        clock.advance(5 * DAY)  # NOW - 7 days
-        _send(ledger, "2026-W47", dt.date(2026, 11, 16), ids[1:], clock)
-        clock.advance(DAY)
-        store.mark_complained("r1@example.org", "spam")  # 1 day after W47 (8 after W46)
-        clock.advance(5 * DAY + dt.timedelta(hours=23))
-        store.mark_bounced("r2@example.org", "gone")  # 6 d 23 h after W47: still W47's
-        clock.advance(dt.timedelta(hours=2))
-        store.mark_bounced("r3@example.org", "gone")  # 7 d 1 h after W47: nobody's
-        w47, w46 = issue_stats(db)
+    store = SubscriberStore(db, clock=clock)
+    ids = [store.add(f"r{i}@example.org").id for i in range(4)]
+    ledger = SendLedger(db, clock=clock)
+    clock.advance(16 * DAY)  # NOW - 14 days
+    _send(ledger, "2026-W46", dt.date(2026, 11, 9), ids, clock)
+    clock.advance(2 * DAY)
+    store.unsubscribe("r0@example.org")  # 2 days after W46
+    clock.advance(5 * DAY)  # NOW - 7 days
+    _send(ledger, "2026-W47", dt.date(2026, 11, 16), ids[1:], clock)
+    clock.advance(DAY)
+    store.mark_complained("r1@example.org", "spam")  # 1 day after W47 (8 after W46)
+    clock.advance(5 * DAY + dt.timedelta(hours=23))
+    store.mark_bounced("r2@example.org", "gone")  # 6 d 23 h after W47: still W47's
+    clock.advance(dt.timedelta(hours=2))
+    store.mark_bounced("r3@example.org", "gone")  # 7 d 1 h after W47: nobody's
+    w47, w46 = issue_stats(db)
     assert (w46.issue_key, w46.unsubscribed, w46.complained, w46.bounced) == ("2026-W46", 1, 0, 0)
     assert (w47.accepted, w47.complained, w47.bounced_later, w47.delivered) == (3, 1, 1, 2)
     assert w47.bounce_rate == pytest.approx(1 / 3) and w47.complaint_rate == 0.5
     assert w46.unsubscribe_rate == 0.25
+    # the list a week before the end: r0 unsubscribed, the rest active
+    before = counts_at(db, clock.now() - 7 * DAY - dt.timedelta(hours=2))
+    assert (before["active"], before["unsubscribed"]) == (3, 1)
+    assert counts_at(db, clock.now())["bounced"] == 2
+
+
+def test_reactions_go_to_the_latest_issue_within_seven_days(tmp_path: Path) -> None:
+    with open_store(_config(tmp_path)) as db:
+        reactions_scenario(db)
 
 
 def test_the_list_at_a_past_instant(tmp_path: Path) -> None:

@@ -139,33 +139,29 @@ def issue_stats(db: Database, limit: int = 8) -> list[IssueStats]:
 
 
 def _tally_sends(conn: sa.Connection, keys: Sequence[str], tallies: dict[str, _Tally]) -> None:
+    unbuilt = sa.func.sum(sa.case((sends.c.last_error.like(f"{_UNBUILT_PREFIX}%"), 1), else_=0))
     q = (
         sa.select(
             sends.c.issue_key,
             sends.c.status,
             sends.c.retryable,
-            sa.func.coalesce(sa.func.substr(sends.c.last_error, 1, len(_UNBUILT_PREFIX)), ""),
             sa.func.count(),
+            unbuilt,
             sa.func.min(sends.c.updated_at),
             sa.func.max(sends.c.updated_at),
         )
         .where(sends.c.issue_key.in_(keys))
-        .group_by(
-            sends.c.issue_key,
-            sends.c.status,
-            sends.c.retryable,
-            sa.func.coalesce(sa.func.substr(sends.c.last_error, 1, len(_UNBUILT_PREFIX)), ""),
-        )
+        .group_by(sends.c.issue_key, sends.c.status, sends.c.retryable)
     )
-    for key, status, retryable, head, n, first_raw, last_raw in conn.execute(q):
+    for key, status, retryable, n, not_built, first_raw, last_raw in conn.execute(q):
         t = tallies[key]
         if status == "sent":
             t.accepted += n
             first, last = _utc(first_raw), _utc(last_raw)
             t.first = first if t.first is None or (first and first < t.first) else t.first
             t.last = last if t.last is None or (last and last > t.last) else t.last
-        elif status == "failed" and not retryable and head != _UNBUILT_PREFIX:
-            t.bounced_at_send += n
+        elif status == "failed" and not retryable:
+            t.bounced_at_send += n - int(not_built or 0)
         elif status in ("queued", "unknown") or (status == "failed" and retryable):
             t.left += n
         elif status == "skipped":
