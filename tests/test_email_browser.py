@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,30 +13,9 @@ from newsletter.cli import app
 from newsletter.config import Config
 from newsletter.data.signals.models import Signals
 from newsletter.edition.issue import render_issue
-from newsletter.edition.screenshot import CHROMIUM_ARGS, BrowserUnavailableError, find_chromium
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    try:
-        return find_chromium()
-    except BrowserUnavailableError as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture
-def browser(chromium: str) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
-        except sync_api.Error as exc:
-            pytest.skip(f"headless Chromium does not start here: {str(exc).splitlines()[0]}")
-        yield b
-        b.close()
 
 
 MONEY_CELLS = """() => [...document.querySelectorAll('td, span, strong')]
@@ -79,8 +57,9 @@ def test_preview_screenshot_writes_pngs_at_both_widths(
     )
     assert result.exit_code == 0, result.output
     assert "screenshots skipped" not in result.output
-    for width in (375, 600):
-        png = out.with_name(f"issue-{width}.png").read_bytes()
+    for name, width in [(f"issue-{w}{s}", w) for w in (375, 600) for s in ("", "-dark")]:
+        assert f"screenshot: {out.with_name(name + '.png')}" in result.output
+        png = out.with_name(f"{name}.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         w, h = struct.unpack(">II", png[16:24])
         assert w == width and h > 1000

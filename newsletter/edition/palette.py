@@ -289,3 +289,7 @@ def hex_colours() -> frozenset[str]:
             elif f.name != "name":
                 out.add(v)
     return frozenset(c.lower() for c in out)
+
+
+if __name__ == "__main__":  # python -m newsletter.edition.palette: the table for the docs
+    print(contrast_table(), end="")
