@@ -265,6 +265,8 @@ def chromium() -> str:
 
 @pytest.fixture
 def browser(chromium: str) -> Iterator[Any]:
+    """A browser per test: Playwright's sync API allows one running instance per thread,
+    and some tests start their own (the screenshot command)."""
     from newsletter.edition.screenshot import CHROMIUM_ARGS
 
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
