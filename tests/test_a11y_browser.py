@@ -15,15 +15,14 @@ from typing import Any
 import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.audience.tokens import TokenSigner
-from newsletter.config import DEV_SECRET_KEY, Config
+from newsletter.config import Config
 from newsletter.data.signals.models import Signals
 from newsletter.edition.archive import build_archive
 from newsletter.edition.issue import render_issue
-from newsletter.send.confirmation import OutboxConfirmationSender
 from newsletter.store import open_store
-from newsletter.web.app import RateLimiter, create_app
 from tests.conftest import REPO
+from tests.web_support import SIGNER, Site, link, mail_to
+from tests.web_support import site as make_site
 
 pytestmark = pytest.mark.browser
 
@@ -102,13 +101,11 @@ def test_axe_sees_a_contrast_failure(browser: Any, axe: Any, tmp_path: Path) -> 
 
 # --- the web pages ------------------------------------------------------------------------
 
-SIGNER = TokenSigner(DEV_SECRET_KEY)
-
 
 @pytest.fixture
 def site(
     config: Config, serve_app: Callable[[Any], str], tmp_path: Path
-) -> Iterator[tuple[str, SubscriberStore]]:
+) -> Iterator[tuple[Site, SubscriberStore]]:
     """The web app on loopback with a built archive of the last two bundled weeks."""
     snaps = tmp_path / "two-weeks"
     snaps.mkdir()
@@ -117,10 +114,8 @@ def site(
     build_archive(config, snapshots_dir=snaps)
     with open_store(config) as db:
         store = SubscriberStore(db)
-        app = create_app(
-            config, store, SIGNER, OutboxConfirmationSender(config), limiter=RateLimiter(100)
-        )
-        yield serve_app(app), store
+        with make_site(config, store, serve_app) as client:
+            yield client, store
 
 
 def _submit_unvalidated(page: Any) -> None:
@@ -132,9 +127,10 @@ def _submit_unvalidated(page: Any) -> None:
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_every_web_page_has_no_axe_violations(
-    browser: Any, axe: Any, site: tuple[str, SubscriberStore], scheme: str
+    browser: Any, axe: Any, site: tuple[Site, SubscriberStore], scheme: str
 ) -> None:
-    base, store = site
+    client, store = site
+    base = str(client.base_url).rstrip("/")
     page = browser.new_page(color_scheme=scheme)
     seen: dict[str, list[str]] = {}
 
@@ -156,23 +152,23 @@ def test_every_web_page_has_no_axe_violations(
     page.get_by_role("checkbox").check()
     _submit_unvalidated(page)
     check("check your inbox")
-    sid = store.get("reader@example.com").id
-    page.goto(f"{base}/confirm/{SIGNER.sign('confirm', sid)}")
+    page.goto(base + link(mail_to(client, "reader@example.com")[-1], "confirm"))
     check("confirm")
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_load_state()
     check("confirmed")
-    page.goto(f"{base}/preferences/{SIGNER.sign('preferences', sid)}")
+    sub = store.get("reader@example.com")
+    page.goto(f"{base}/preferences/{SIGNER.sign('preferences', sub.id, sub.link_key)}")
     check("preferences")
     page.get_by_role("button", name="Save preferences").click()
     page.wait_for_load_state()
     check("preferences saved")
-    page.goto(f"{base}/unsubscribe/{SIGNER.sign('unsubscribe', sid)}")
+    page.goto(f"{base}/unsubscribe/{SIGNER.sign('unsubscribe', sub.id, sub.link_key)}")
     check("unsubscribe")
     page.get_by_role("button", name="Unsubscribe").click()
     page.wait_for_load_state()
     check("unsubscribed")
-    page.goto(f"{base}/unsubscribe/{SIGNER.sign('unsubscribe', sid)}")
+    page.goto(f"{base}/unsubscribe/{SIGNER.sign('unsubscribe', sub.id, sub.link_key)}")
     check("unsubscribe: not subscribed")
     page.goto(f"{base}/confirm/not-a-token")
     check("message: bad link")
