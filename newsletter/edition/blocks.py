@@ -63,6 +63,8 @@ class Cell:
     tone: str = "text"
     note: str = ""
     bold: bool = False
+    #: Long text that may wrap (names, lists), printed left-aligned; figures never wrap.
+    wrap: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,8 @@ class DataTable:
     """A titled data table; ``columns`` label the value columns (right-aligned figures)."""
 
     title: str
-    head: str  # the label of the row-header column ("Role")
+    head: str  # the label of the row-header column ("Role"); "" for a table of facts with
+    # no column headers (each row: its header and one value)
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
     note: str = ""

@@ -116,7 +116,7 @@ SCHEMES = (LIGHT, DARK)
 TEXT_ROLES = ("text", "strong", "muted", "link", "up", "down", "on_header", "on_header_muted",
               "kicker")  # fmt: skip
 SURFACE_ROLES = ("page", "card", "tile", "header")
-BORDER_ROLES = ("card", "rule")
+BORDER_ROLES = ("card", "rule", "field")
 
 Kind = Literal["text", "large", "mark", "focus"]
 MINIMUM: dict[Kind, float] = {"text": TEXT, "large": LARGE, "mark": MARK, "focus": MARK}
@@ -249,7 +249,10 @@ def _dark_rules(text_attr: str = "", bg_attr: str = "") -> list[str]:
         f"{b}.bg-{r},{b}.bg-{r}>table{{background-color:{getattr(d, r)}!important}}"
         for r in SURFACE_ROLES
     ]
-    rules += [f"{b}.bd-{r}{{border-color:{getattr(d, r)}!important}}" for r in BORDER_ROLES]
+    rules += [
+        f"{b}.bd-{r},{b}.bd-{r}>table{{border-color:{getattr(d, r)}!important}}"
+        for r in BORDER_ROLES
+    ]
     return rules
 
 
