@@ -239,18 +239,20 @@ def contrast_table() -> str:
 
 def _dark_rules(text_attr: str = "", bg_attr: str = "") -> list[str]:
     """CSS rules giving every role class its dark value. MJML puts an element's inline
-    colour on a ``div`` inside the cell that carries the class, and a section's background
-    on a ``table`` inside the ``div`` that carries it: both are covered."""
+    colour on a ``div`` inside the cell that carries the class, a section's background on a
+    ``table`` inside the ``div`` that carries it, and a column's background or border on the
+    cell of that table: all are covered."""
     d = DARK
     t = f"{text_attr} " if text_attr else ""
     b = f"{bg_attr} " if bg_attr else ""
     rules = [f"{t}.c-{r},{t}.c-{r}>div{{color:{getattr(d, r)}!important}}" for r in TEXT_ROLES]
+    cell = ">table>tbody>tr>td"  # an mj-column's background or border sits on this cell
     rules += [
-        f"{b}.bg-{r},{b}.bg-{r}>table{{background-color:{getattr(d, r)}!important}}"
+        f"{b}.bg-{r},{b}.bg-{r}>table,{b}.bg-{r}{cell}{{background-color:{getattr(d, r)}!important}}"
         for r in SURFACE_ROLES
     ]
     rules += [
-        f"{b}.bd-{r},{b}.bd-{r}>table{{border-color:{getattr(d, r)}!important}}"
+        f"{b}.bd-{r},{b}.bd-{r}{cell}{{border-color:{getattr(d, r)}!important}}"
         for r in BORDER_ROLES
     ]
     return rules
