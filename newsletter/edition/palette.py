@@ -248,7 +248,8 @@ def _dark_rules(text_attr: str = "", bg_attr: str = "") -> list[str]:
     rules = [f"{t}.c-{r},{t}.c-{r}>div{{color:{getattr(d, r)}!important}}" for r in TEXT_ROLES]
     cell = ">table>tbody>tr>td"  # an mj-column's background or border sits on this cell
     rules += [
-        f"{b}.bg-{r},{b}.bg-{r}>table,{b}.bg-{r}{cell}{{background-color:{getattr(d, r)}!important}}"
+        f"{b}.bg-{r},{b}.bg-{r}>table,{b}.bg-{r}{cell}"
+        f"{{background-color:{getattr(d, r)}!important}}"
         for r in SURFACE_ROLES
     ]
     rules += [
