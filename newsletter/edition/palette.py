@@ -136,8 +136,8 @@ def _pairs() -> tuple[Pair, ...]:
     out: list[Pair] = []
     for fg in ("text", "strong", "muted", "link", "up", "down"):
         out.append(Pair(fg, "card", "text", "section text, notes, changes, links"))
-    for fg in ("text", "strong", "muted", "up", "down"):
-        out.append(Pair(fg, "tile", "text", "KPI tiles: label, figure, change, notes"))
+    for fg in ("text", "strong", "muted", "link", "up", "down"):
+        out.append(Pair(fg, "tile", "text", "KPI tiles; the editor's note (a tile)"))
     for fg in ("text", "muted", "link"):
         out.append(Pair(fg, "page", "text", "footer; web page text outside the card"))
     for fg in ("on_header", "on_header_muted", "kicker"):
@@ -262,8 +262,11 @@ def _dark_rules(text_attr: str = "", bg_attr: str = "") -> list[str]:
 def email_css() -> str:
     """The issue's colour-scheme rules: dark values under ``prefers-color-scheme: dark`` (Apple
     Mail, iOS Mail, Outlook for Mac, ...) and Outlook.com's dark mode attributes."""
-    dark = "".join(_dark_rules())
-    ogs = "".join(_dark_rules(text_attr="[data-ogsc]", bg_attr="[data-ogsb]"))
+    # every link (a note's Markdown links carry no class) takes the dark link colour
+    dark = f"a{{color:{DARK.link}!important}}" + "".join(_dark_rules())
+    ogs = f"[data-ogsc] a{{color:{DARK.link}!important}}" + "".join(
+        _dark_rules(text_attr="[data-ogsc]", bg_attr="[data-ogsb]")
+    )
     return (
         ":root{color-scheme:light dark;supported-color-schemes:light dark}"
         f"@media (prefers-color-scheme:dark){{body{{background-color:{DARK.page}!important}}"
