@@ -284,9 +284,7 @@ def schedule_cmd(ctx: typer.Context) -> None:
     from newsletter.send.schedule import watching
 
     s = config.schedule
-    checks = (
-        f"; alert checks every {config.alerts.check_minutes} min" if watching(config) else ""
-    )
+    checks = f"; alert checks every {config.alerts.check_minutes} min" if watching(config) else ""
     console.print(
         f"scheduling the weekly issue every {s.day} at {s.time} ({s.timezone}){checks}; "
         "Ctrl-C to stop",
