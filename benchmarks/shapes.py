@@ -131,6 +131,9 @@ def _us_place(idx: pl.Expr, salt: int) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return city, state, zipc
 
 
+REGIONS = ["USA", "Canada", "EMEA", "Europe"]
+
+
 def _location_short(idx: pl.Expr) -> pl.Expr:
     city, state, zipc = _us_place(idx, 31)
     form = _rand(idx, 32) % 12
@@ -145,7 +148,7 @@ def _location_short(idx: pl.Expr) -> pl.Expr:
         .when(form == 5).then(other)
         .when(form == 6).then(other + " or Remote")
         .when(form == 7).then(city + ", " + state + ", United States")
-        .when(form == 8).then(pl.lit("Remote - ") + _pick(idx, ["USA", "Canada", "EMEA", "Europe"], 35))
+        .when(form == 8).then("Remote - " + _pick(idx, REGIONS, 35))
         .when(form == 9).then(city + ", " + state + "; " + _pick(idx, ABROAD, 36))
         .when(form == 10).then(pl.lit("Multiple Locations"))
         .otherwise(city.str.to_uppercase() + ", " + state)
@@ -157,7 +160,8 @@ def _money(x: pl.Expr) -> pl.Expr:
     s = x.cast(pl.Int64).cast(pl.String)
     n = s.str.len_chars()
     return (
-        pl.when(n > 6).then(s.str.slice(0, n - 6) + "," + s.str.slice(n - 6, 3) + "," + s.str.tail(3))
+        pl.when(n > 6)
+        .then(s.str.slice(0, n - 6) + "," + s.str.slice(n - 6, 3) + "," + s.str.tail(3))
         .when(n > 3).then(s.str.slice(0, n - 3) + "," + s.str.tail(3))
         .otherwise(s)
     )  # fmt: skip
@@ -174,11 +178,15 @@ def _pay_text(idx: pl.Expr) -> pl.Expr:
         lo.cast(pl.String) + "-" + hi.cast(pl.String) + " USD per year",
         "$" + hr_lo + " - $" + hr_hi + " per hour", "$" + hr_lo + "/hr",
         "$" + _money(lo // 12) + "/month", "USD " + _money(lo) + " - " + _money(hi),
-        "Up to $" + hk + "K", "From $" + _money(lo), "$" + lk + "k+", "£" + _money(lo) + " per annum",
+        "Up to $" + hk + "K", "From $" + _money(lo), "$" + lk + "k+",
+        "£" + _money(lo) + " per annum",
         "€" + lk + "k - €" + hk + "k", "CAD " + _money(lo) + " - " + _money(hi),
-        "₹" + (lo // 5000).cast(pl.String) + " LPA", "$" + _money(lo) + ".00 - $" + _money(hi) + ".00/yr",
-        pl.lit("Competitive"), pl.lit("DOE"), "$" + lk + "-" + hk + "k", lk + ",000 to " + hk + ",000",
-        "$" + _money(lo) + " &mdash; $" + _money(hi) + " USD", "Between $" + lk + "k and $" + hk + "k",
+        "₹" + (lo // 5000).cast(pl.String) + " LPA",
+        "$" + _money(lo) + ".00 - $" + _money(hi) + ".00/yr",
+        pl.lit("Competitive"), pl.lit("DOE"), "$" + lk + "-" + hk + "k",
+        lk + ",000 to " + hk + ",000",
+        "$" + _money(lo) + " &mdash; $" + _money(hi) + " USD",
+        "Between $" + lk + "k and $" + hk + "k",
         "$" + _money(lo), "$" + hr_lo + "-" + hr_hi + "/h", "€" + _money(lo) + " brutto/Jahr",
         "$" + _money(lo) + " - $" + _money(hi) + " + equity",
     ]  # fmt: skip
@@ -213,10 +221,14 @@ def short_frame(start: int, n: int) -> pl.DataFrame:
         salary_max=pl.when(structured).then((lo + 30_000).cast(pl.String)),
         currency=pl.when(structured).then(pl.lit("USD")),
         description=pl.concat_str(
-            _pick(idx, BLURBS, 54), pl.lit(" Stack: "), sk, pl.lit(". "),
-            (1 + _rand(idx, 55) % 9).cast(pl.String), pl.lit("+ years of experience. "),
+            _pick(idx, BLURBS, 54),
+            pl.lit(" Stack: "),
+            sk,
+            pl.lit(". "),
+            (1 + _rand(idx, 55) % 9).cast(pl.String),
+            pl.lit("+ years of experience. "),
             _pick(idx, BLURBS, 56),
-        ),  # fmt: skip
+        ),
         posted_at=pl.lit("2026-11-") + (16 + _rand(idx, 57) % 7).cast(pl.String),
         url=pl.lit("https://jobs.example.org/p/") + idx.cast(pl.String),
     )
@@ -256,11 +268,11 @@ HTML_REQS = [
 HTML_BENEFITS = (
     "<h3>Benefits</h3><ul><li>Medical, dental &amp; vision</li><li>401(k) with a 4% "
     "match</li><li>Flexible PTO&nbsp;&ndash; take what you need</li><li>$2,000 yearly "
-    "learning budget</li></ul><div class=\"content-conclusion\"><p><em>We are an equal "
+    'learning budget</li></ul><div class="content-conclusion"><p><em>We are an equal '
     "opportunity employer. All qualified applicants will receive consideration for "
     "employment without regard to race, color, religion, sex, sexual orientation, gender "
     "identity, national origin, disability or veteran status.</em></p><p>Please read our "
-    "<a href=\"https://example.com/privacy\">privacy notice</a> &copy; 2026.</p></div>"
+    '<a href="https://example.com/privacy">privacy notice</a> &copy; 2026.</p></div>'
 )
 #: Markup the fast path leaves to the parser (1 in 50 rows).
 HTML_ODD = [
@@ -275,7 +287,10 @@ def _html_pay(idx: pl.Expr, city: pl.Expr, state: pl.Expr) -> pl.Expr:
     lo = (120 + _rand(idx, 71) % 120) * 1000
     hi = lo + (30 + _rand(idx, 72) % 60) * 1000
     form = _rand(idx, 73) % 6
-    one = "<p>The base salary range for this role is $" + _money(lo) + " &mdash; $" + _money(hi) + " USD.</p>"
+    one = (
+        "<p>The base salary range for this role is $" + _money(lo) + " &mdash; $"
+        + _money(hi) + " USD.</p>"
+    )  # fmt: skip
     per_loc = (
         "<p>The salary range depends on location:</p><p>" + city + ", " + state + ": $"
         + _money(lo) + " - $" + _money(hi) + "</p><p>New York, NY: $" + _money(lo + 15_000)
@@ -304,8 +319,8 @@ def html_frame(start: int, n: int) -> pl.DataFrame:
         _html_pay(idx, city, state), pl.lit(HTML_BENEFITS),
         pl.when(_chance(idx, 87, 400)).then(pl.lit(HTML_BENEFITS)).otherwise(pl.lit("")),
     )  # fmt: skip
-    body = pl.when(_chance(idx, 88, 5)).then(body.str.replace("We&rsquo;re", "We\u00e2\u20ac\u2122re",
-                                                              literal=True)).otherwise(body)  # fmt: skip
+    mojibake = body.str.replace("We&rsquo;re", "We\u00e2\u20ac\u2122re", literal=True)
+    body = pl.when(_chance(idx, 88, 5)).then(mojibake).otherwise(body)
     escaped = (
         body.str.replace_all("&", "&amp;", literal=True)
         .str.replace_all("<", "&lt;", literal=True)

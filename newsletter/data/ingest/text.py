@@ -73,7 +73,7 @@ def html_to_text(markup: str) -> str:
 #: Horizontal whitespace and line breaks as Python's ``str.split`` and ``str.splitlines``
 #: know them, as a space or a line feed (what :func:`_tidy` does per value, :func:`tidy`
 #: does on a column).
-_SPACES = "\t\x1f\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_SPACES = "\t\x1f\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
 _BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _AS_SPACE_OR_LF = {"\r\n": "\n"} | dict.fromkeys(_SPACES, " ") | dict.fromkeys(_BREAKS, "\n")
 
