@@ -52,8 +52,19 @@ def sha1_hex(values: pl.Series) -> pl.Series:
     )  # fmt: skip
 
 
-def _sha1(expr: pl.Expr) -> pl.Expr:
-    return expr.map_batches(sha1_hex, return_dtype=pl.String, is_elementwise=True)
+def _normalized(lf: pl.LazyFrame, column: str, name: str, norm: pl.Expr) -> pl.LazyFrame:
+    """Add ``name`` = ``norm`` (an expression of ``column``), computed once per distinct
+    value of ``column`` and joined back."""
+    distinct = lf.select(column).unique().with_columns(norm.alias(name))
+    return lf.join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _hashed(lf: pl.LazyFrame, column: str, name: str) -> pl.LazyFrame:
+    """Add ``name`` = the sha1 hex of ``column`` (null stays null), hashed once per distinct
+    value (in Python: :mod:`hashlib`, the one step that is)."""
+    distinct = lf.select(column).unique().collect().to_series()
+    hashes = pl.DataFrame([distinct, sha1_hex(distinct).alias(name)])
+    return lf.join(hashes.lazy(), on=column, how="left", nulls_equal=True, maintain_order="left")
 
 
 #: The columns the fingerprint and the fallback id depend on.
@@ -62,8 +73,9 @@ KEY_INPUTS = ["company", "title", "location", "metro", "work_mode", "country"]
 
 def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
-    location, metro, work_mode, country). Keys are normalized and hashed once per distinct
-    combination of their inputs; the fallback id is hashed only where there is no source id."""
+    location, metro, work_mode, country). Company, title and location are normalized once per
+    distinct value, keys hashed once per distinct key; the fallback id is hashed only where
+    there is no source id."""
     place = pl.coalesce(
         pl.col("metro").str.to_lowercase(),
         pl.when(pl.col("work_mode") == "remote").then(
@@ -72,30 +84,29 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("_nl"),
     )
     sid = blank_to_null(pl.col("source_id"))
-    keyed = lf.with_columns(_no_id=sid.is_null())
-    on = [*KEY_INPUTS, "_no_id"]
-    keys = (
-        keyed.select(on)
-        .unique()
-        .with_columns(
-            _nc=norm_company(pl.col("company")),
-            _nt=norm_title_key(pl.col("title")),
-            _nl=pl.coalesce(_key_words(pl.col("location")), pl.lit("")),
+    keyed = (
+        lf.with_columns(_no_id=sid.is_null())
+        .pipe(_normalized, "company", "_nc", norm_company(pl.col("company")))
+        .pipe(_normalized, "title", "_nt", norm_title_key(pl.col("title")))
+        .pipe(
+            _normalized, "location", "_nl", pl.coalesce(_key_words(pl.col("location")), pl.lit(""))
         )
         .with_columns(
-            fingerprint=_sha1(pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|")),
-            _raw_hash=_sha1(
-                pl.when("_no_id").then(
-                    pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
-                )
-            ).str.slice(0, 16),
+            _fp=pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|"),
+            _raw=pl.when("_no_id").then(
+                pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
+            ),
         )
-        .drop("_nc", "_nt", "_nl")
+        .collect()
+        .lazy()
     )
     return (
-        keyed.join(keys, on=on, how="left", nulls_equal=True, maintain_order="left")
+        keyed.pipe(_hashed, "_fp", "fingerprint")
+        .pipe(_hashed, "_raw", "_raw_hash")
         .with_columns(
-            posting_id=pl.col("source") + pl.lit(":") + pl.coalesce(sid, pl.col("_raw_hash"))
+            posting_id=pl.col("source")
+            + pl.lit(":")
+            + pl.coalesce(sid, pl.col("_raw_hash").str.slice(0, 16))
         )
-        .drop("_raw_hash", "_no_id")
+        .drop("_nc", "_nt", "_nl", "_fp", "_raw", "_raw_hash", "_no_id")
     )

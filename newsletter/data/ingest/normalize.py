@@ -18,8 +18,8 @@ from newsletter.data.ingest.identity import add_identity
 from newsletter.data.ingest.locations import Places, add_locations, compile_places
 from newsletter.data.ingest.pay import parse_pay
 from newsletter.data.ingest.rules import Rules
-from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills, find_skills
-from newsletter.data.ingest.text import blank_to_null, plain_text
+from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
+from newsletter.data.ingest.text import blank_to_null, plain_text, squeeze_spaces
 from newsletter.data.ingest.timing import UNTIMED, Stages
 from newsletter.data.ingest.titles import classify_titles
 from newsletter.data.snapshots import SNAPSHOT_SCHEMA
@@ -40,10 +40,9 @@ def clean_columns(lf: pl.LazyFrame, columns: tuple[str, ...]) -> pl.LazyFrame:
     """Trim text, blanks to null; collapse inner whitespace of titles and companies."""
     squeeze = ("title", "company")
     exprs = [
-        blank_to_null(pl.col(c)).str.replace_all(r"\s+", " ") if c in squeeze
-        else blank_to_null(pl.col(c))
+        squeeze_spaces(blank_to_null(pl.col(c))) if c in squeeze else blank_to_null(pl.col(c))
         for c in columns
-    ]  # fmt: skip
+    ]
     return lf.with_columns(exprs)
 
 
@@ -68,10 +67,10 @@ def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
 
     Only the columns that decide are cleaned here; the big text columns are cleaned chunk
     by chunk later, so the raw frame is never copied whole."""
+    decide = ("title", "company", "source_open")  # blank or not: squeezing changes nothing
     reason = (
         raw.lazy()
-        .select("title", "company", "source_open")
-        .pipe(clean_columns, ("title", "company", "source_open"))
+        .select(blank_to_null(pl.col(c)) for c in decide)
         .select(reject_reason().alias("reason"))
         .collect()
         .to_series()
@@ -131,8 +130,7 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     with stages.stage("pay"):
         frame = frame.pipe(parse_pay).collect().lazy()
     with stages.stage("skills"):
-        frame = frame.pipe(find_skills, prepared.matcher).collect().lazy()
-        frame = frame.pipe(add_skills, prepared.matcher, prepared.ai_skills).collect().lazy()
+        frame = add_skills(frame, prepared.matcher, prepared.ai_skills).lazy()
     with stages.stage("titles"):
         frame = frame.pipe(classify_titles, rules.categories, rules.seniority).collect().lazy()
     with stages.stage("places"):

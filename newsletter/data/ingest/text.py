@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import ftfy
 import polars as pl
@@ -128,7 +128,28 @@ def _plain_batch(values: pl.Series) -> pl.Series:
 
 def plain_text(expr: pl.Expr) -> pl.Expr:
     """:func:`html_to_text` on the values of a text column that hold markup (others as they are)."""
-    return expr.map_batches(_plain_batch, return_dtype=pl.String, is_elementwise=True)
+    return expr.map_batches(_plain_batch, return_dtype=pl.String)
+
+
+#: What the regex ``\s+`` may replace: two spaces, or any whitespace but a space (the
+#: Unicode White_Space characters of the regex engine).
+_SQUEEZABLE = [
+    "  ", "\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\xa0", "\u1680",
+    *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
+]  # fmt: skip
+
+
+def only_where(expr: pl.Expr, needed: pl.Expr, step: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """``step(expr)`` where ``needed``, ``expr`` elsewhere: the step runs on the needed values
+    only (the others are null to it), where ``when/then`` would run it on every value."""
+    return pl.coalesce(step(pl.when(needed).then(expr)), expr)
+
+
+def squeeze_spaces(expr: pl.Expr) -> pl.Expr:
+    r"""``expr.str.replace_all(r"\s+", " ")``, the regex run only on values that need it."""
+    return only_where(
+        expr, expr.str.contains_any(_SQUEEZABLE), lambda e: e.str.replace_all(r"\s+", " ")
+    )
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
