@@ -18,7 +18,7 @@ expressions (no Python loop per row), so 10,000,000 rows take seconds, chunk by 
   to", "from", "DOE"), with structured min/max on some rows.
 - ``synth``: the project's own raw generator (:func:`newsletter.data.synth.write_raw_csv`).
 
-    python benchmarks/shapes.py html /tmp/html.csv 1000000
+    python benchmarks/shapes.py html /tmp/html.csv 1000000 [START]
 """
 
 from __future__ import annotations
@@ -343,17 +343,24 @@ def html_frame(start: int, n: int) -> pl.DataFrame:
 SHAPES: dict[str, Callable[[int, int], pl.DataFrame]] = {"html": html_frame, "short": short_frame}
 
 
-def write_shape(shape: str, path: Path, rows: int) -> Path:
-    """Write ``rows`` postings of ``shape`` (``html``, ``short`` or ``synth``) as CSV."""
+def write_shape(shape: str, path: Path, rows: int, *, start: int = 0) -> Path:
+    """Write ``rows`` postings of ``shape`` (``html``, ``short`` or ``synth``) as CSV: the
+    postings numbered ``start`` .. ``start + rows`` (two weeks that overlap share postings,
+    so the later one has new and removed ones; ``synth`` ignores ``start``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if shape == "synth":
         return write_raw_csv(path, rows)
     make = SHAPES[shape]
     with path.open("wb") as fh:
-        for start in range(0, rows, CHUNK):
-            make(start, min(CHUNK, rows - start)).write_csv(fh, include_header=start == 0)
+        for at in range(start, start + rows, CHUNK):
+            make(at, min(CHUNK, start + rows - at)).write_csv(fh, include_header=at == start)
     return path
 
 
 if __name__ == "__main__":
-    write_shape(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]))
+    write_shape(
+        sys.argv[1],
+        Path(sys.argv[2]),
+        int(sys.argv[3]),
+        start=int((sys.argv[4:5] and sys.argv[4]) or 0),
+    )

@@ -24,6 +24,8 @@ from newsletter.errors import IngestError, first_line
 
 #: Rows sampled from a large export to size its slices.
 _SAMPLE_ROWS = 1_000
+#: Rows of a slice however long its rows (a batch has a fixed cost of ~0.1 s of CPU).
+_MIN_SLICE_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,12 @@ def _finish(frame: pl.DataFrame, one: Input, name: str) -> pl.DataFrame:
 
 
 def _slices(lf: pl.LazyFrame, path: Path, rows: int, size: int) -> Iterator[pl.DataFrame]:
-    """A lazily scanned export, a slice of at most ``rows`` rows and about ``size`` bytes at a
-    time (the slice length from the size of its first rows)."""
+    """A lazily scanned export, a slice of at most ``rows`` rows and about ``size`` bytes (but
+    at least :data:`_MIN_SLICE_ROWS` rows) at a time; the length from its first rows' size."""
     try:
         head = lf.head(_SAMPLE_ROWS).collect()
         per_row = max(head.estimated_size() / max(head.height, 1), 1.0)
-        chunk = max(min(rows, int(size / per_row)), 1)
+        chunk = max(min(rows, max(int(size / per_row), _MIN_SLICE_ROWS)), 1)
         yield from lf.collect_batches(chunk_size=chunk)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)[:160]})") from None
