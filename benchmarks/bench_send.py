@@ -64,14 +64,15 @@ def _subscribers(config: Any) -> None:
 
 def run(label: str, config: Any) -> None:
     from newsletter.audience.subscribers import SubscriberStore
-    from newsletter.send.service import prepare_issue, send_issue, send_signer
+    from newsletter.config import Secrets
+    from newsletter.send.service import link_signer, prepare_issue, send_issue
     from newsletter.store import open_store
 
     _subscribers(config)
     prepared = prepare_issue(config, dt.date(2026, 11, 23))
     with open_store(config) as db:
         store = SubscriberStore(db)
-        signer, _dev = send_signer(config, dry_run=True)
+        signer, _dev = link_signer(config, Secrets(), "dry-run")
         t0 = time.perf_counter()
         recipients = store.active_recipients(signer, config.newsletter.base_url)
         report = send_issue(config, prepared, store, recipients)

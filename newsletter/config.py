@@ -3,8 +3,8 @@
 ``load_config()`` reads ``config.toml`` (or ``--config PATH`` / ``$NEWSLETTER_CONFIG``),
 validates every key into frozen, typed models, resolves relative paths against the
 config file's folder, and raises one :class:`~newsletter.errors.ConfigError` that lists
-every problem with its dotted key. Secrets never live in the file: :func:`secret` reads
-them from environment variables.
+every problem with its dotted key. Secrets never live in the file: they come from
+environment variables, read once at the edge (:meth:`Secrets.from_env`) and passed in.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -52,6 +53,11 @@ SECTION_NAMES = (
     "seniority",
     "data_health",
 )
+
+#: The delivery providers ``[delivery] provider`` takes: the one list of their names
+#: (``newsletter.delivery.SENDERS`` registers a sender for each, plus ``memory`` for tests).
+Provider = Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "resend"]
+PROVIDERS: tuple[Provider, ...] = get_args(Provider)
 
 #: Weekday names as ``[schedule] day`` takes them, Monday first (``date.weekday()`` order).
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -118,7 +124,8 @@ class NewsletterSettings(_Frozen):
 class DataSettings(_Frozen):
     snapshots_dir: Path = Path("snapshots")
     state_dir: Path = Path("state")
-    rules_dir: Path = Path("rules")
+    #: A folder of rules files replacing the shipped ones (None: the rules in the package).
+    rules_dir: Path | None = None
     max_snapshot_age_days: int = Field(default=8, ge=0)
     #: A ``new`` feed's posting counts as open this many days after the week it was seen in.
     open_window_days: int = Field(default=30, ge=1, le=366)
@@ -137,6 +144,7 @@ class DatabaseSettings(_Frozen):
 
 class EmailSettings(_Frozen):
     sections: tuple[str, ...] = SECTION_NAMES
+    #: A folder of templates searched before the shipped ones (None: only the package's).
     templates_dir: Path | None = None
     top_n: int = Field(default=8, ge=1, le=50)
     sparkline_weeks: int = Field(default=8, ge=0, le=52)
@@ -180,7 +188,7 @@ class DkimSettings(_Frozen):
 
 
 class DeliverySettings(_Frozen):
-    provider: Literal["file", "smtp", "postmark", "sendgrid", "mailgun", "resend"] = "file"
+    provider: Provider = "file"
     outbox_dir: Path = Path("state/outbox")
     concurrency: int = Field(default=2, ge=1, le=64)
     max_attempts: int = Field(default=5, ge=1, le=20)
@@ -298,6 +306,8 @@ class WebSettings(_Frozen):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     subscribe_rate_per_hour: int = Field(default=10, ge=1)
+    #: Largest webhook body read (bytes), counted while it streams.
+    webhook_max_bytes: int = Field(default=1_000_000, ge=1_024, le=100_000_000)
 
 
 class Config(_Frozen):
@@ -370,7 +380,6 @@ def _apply_defaults_for_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]
     """Make sure default relative paths also resolve against the config folder."""
     raw.setdefault("data", {}).setdefault("snapshots_dir", "snapshots")
     raw["data"].setdefault("state_dir", "state")
-    raw["data"].setdefault("rules_dir", "rules")
     raw.setdefault("database", {}).setdefault("url", "sqlite:///state/newsletter.db")
     raw.setdefault("delivery", {}).setdefault("outbox_dir", "state/outbox")
     raw.setdefault("collect", {}).setdefault("sources", "sources.toml")
@@ -421,15 +430,60 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     return parse_config(raw, path=path.resolve())
 
 
-def secret(name: str, purpose: str, *, allow_dev: bool = False) -> str:
-    """Read a secret from its environment variable, or stop with a clear message.
+SecretName = Literal[
+    "secret_key",
+    "smtp_password",
+    "postmark_token",
+    "sendgrid_api_key",
+    "mailgun_api_key",
+    "resend_api_key",
+    "webhook_secret",
+]
 
-    ``allow_dev`` lets the signing key fall back to :data:`DEV_SECRET_KEY` (demo and tests).
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    """The secrets of one run, read once at the edge and passed in.
+
+    The edges are the CLI commands, the web app's start-up and the scheduler's job: each
+    calls :meth:`from_env` and hands the result down; nothing below them reads the
+    environment. A missing secret is only an error where it is needed (:meth:`require`),
+    naming its variable. The values never appear in a repr.
     """
-    var = SECRET_ENV[name]
-    value = os.environ.get(var, "").strip()
-    if value:
-        return value
-    if allow_dev and name == "secret_key":
-        return DEV_SECRET_KEY
-    raise SecretMissingError(var, purpose)
+
+    values: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Secrets:
+        """Every secret that is set (non-blank) in ``environ`` (default: ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        found = {name: env.get(var, "").strip() for name, var in SECRET_ENV.items()}
+        return cls({name: value for name, value in found.items() if value})
+
+    @classmethod
+    def of(cls, **values: str) -> Secrets:
+        """Secrets given by name (tests, embedding): ``Secrets.of(smtp_password="...")``."""
+        unknown = sorted(set(values) - SECRET_ENV.keys())
+        if unknown:
+            raise ValueError(f"unknown secret(s) {', '.join(unknown)}")
+        return cls(dict(values))
+
+    def get(self, name: SecretName) -> str | None:
+        """The secret, or None when it is not set."""
+        return self.values.get(name)
+
+    def require(self, name: SecretName, purpose: str, *, allow_dev: bool = False) -> str:
+        """The secret, or SecretMissingError naming its environment variable.
+
+        ``allow_dev`` lets the signing key fall back to :data:`DEV_SECRET_KEY` (the demo
+        outbox, dry runs and previews: see ``newsletter.send.service.link_signer``).
+        """
+        value = self.values.get(name)
+        if value:
+            return value
+        if allow_dev and name == "secret_key":
+            return DEV_SECRET_KEY
+        raise SecretMissingError(SECRET_ENV[name], purpose)
+
+    def __repr__(self) -> str:
+        return f"Secrets(set={sorted(self.values)})"

@@ -101,7 +101,12 @@ def test_the_rendered_issue_passes_the_html_checks(cfg: Config) -> None:
     from newsletter.edition.issue import render_issue
     from tests.conftest import REPO
 
-    issue = render_issue(build_signals(cfg, snapshots_dir=REPO / "snapshots"), cfg)
-    footer = f"<p>{POSTAL}</p>"
-    html = issue.html.replace("</body>", footer + "</body>")
-    assert html_problems(html, postal_address=POSTAL, max_html_bytes=100_000) == []
+    signals = build_signals(cfg, snapshots_dir=REPO / "snapshots")
+    issue = render_issue(signals, cfg)
+    # the postal address is the one the config gave the renderer, not one the test adds
+    assert html_problems(issue.html, postal_address=POSTAL, max_html_bytes=100_000) == []
+    elsewhere = parse_config({"newsletter": {"postal_address": "1 Other Road, Springfield"}})
+    other = render_issue(signals, elsewhere)
+    assert html_problems(other.html, postal_address=POSTAL, max_html_bytes=100_000) == [
+        "the HTML part does not show the postal address"
+    ]

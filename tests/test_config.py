@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import DEV_SECRET_KEY, load_config, secret
+from newsletter.config import DEV_SECRET_KEY, Secrets, load_config
 from newsletter.errors import ConfigError, SecretMissingError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,10 +65,20 @@ def test_env_var_selects_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_secrets_only_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NEWSLETTER_SECRET_KEY", raising=False)
     with pytest.raises(SecretMissingError, match="NEWSLETTER_SECRET_KEY"):
-        secret("secret_key", "to sign unsubscribe links")
-    assert secret("secret_key", "x", allow_dev=True) == DEV_SECRET_KEY
+        Secrets.from_env().require("secret_key", "to sign unsubscribe links")
+    assert Secrets.from_env().require("secret_key", "x", allow_dev=True) == DEV_SECRET_KEY
     monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "s3cret")
-    assert secret("secret_key", "x") == "s3cret"
+    monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "   ")  # blank counts as not set
+    read = Secrets.from_env()
+    assert read.require("secret_key", "x") == "s3cret"
+    assert read.get("smtp_password") is None
+    # read once, at the edge: a later change of the environment does not leak in
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "changed")
+    assert read.require("secret_key", "x") == "s3cret"
+    assert "s3cret" not in repr(read) and "secret_key" in repr(read)
+    assert Secrets.from_env({"NEWSLETTER_SMTP_PASSWORD": "pw"}).get("smtp_password") == "pw"
+    with pytest.raises(ValueError, match="unknown secret"):
+        Secrets.of(password="x")
 
 
 def test_secret_keys_in_file_are_rejected(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import Config, parse_config
+from newsletter.config import Config, Secrets, parse_config
 from newsletter.delivery import SENDERS, SendStatus, get_sender, sender_class
 from newsletter.delivery.base import Backoff, RateLimiter
 from newsletter.delivery.file import FileSender
@@ -20,22 +20,26 @@ from tests.delivery_support import content, message
 def test_registry_knows_every_configurable_provider_and_refuses_others(config: Config) -> None:
     from typing import get_args
 
-    from newsletter.config import DeliverySettings
+    from newsletter.config import PROVIDERS, DeliverySettings
+    from newsletter.delivery import CONFIGURABLE
 
     configurable = get_args(DeliverySettings.model_fields["provider"].annotation)
     assert set(configurable) <= set(SENDERS)
+    # one list of names (config.PROVIDERS): one sender for each, plus memory for tests
+    assert set(configurable) == set(PROVIDERS) == set(CONFIGURABLE)
+    assert set(SENDERS) == {*PROVIDERS, "memory"}
     for name in SENDERS:
         assert sender_class(name).name == name
     with pytest.raises(UnknownProviderError, match="unknown delivery provider 'pigeon'"):
         sender_class("pigeon")
     with pytest.raises(LookupError):  # also the builtin it means
-        get_sender(config, provider="pigeon")
+        get_sender(config.delivery, Secrets(), provider="pigeon")
 
 
 def test_file_sender_writes_one_parseable_eml_per_message_atomically(config: Config) -> None:
     c = content()
     msgs = [message(i, c) for i in range(5)]
-    s = get_sender(config)
+    s = get_sender(config.delivery, Secrets())
     assert isinstance(s, FileSender)
     results = s.send_batch(msgs)
     files = sorted((config.delivery.outbox_dir / "2026-W48").glob("*.eml"))
@@ -58,7 +62,13 @@ def test_memory_sender_retries_only_what_failed_with_injected_backoff(config: Co
         "reader2@example.org": [SendStatus.PERMANENT],
         "reader3@example.org": [SendStatus.RETRYABLE] * 10,
     }
-    s = get_sender(config, provider="memory", script=script, backoff=Backoff(sleep=waits.append))
+    s = get_sender(
+        config.delivery,
+        Secrets(),
+        provider="memory",
+        script=script,
+        backoff=Backoff(sleep=waits.append),
+    )
     assert isinstance(s, MemorySender)
     msgs = [message(i) for i in range(4)]
     r = s.send_batch(msgs)
@@ -79,7 +89,8 @@ def test_memory_sender_retries_only_what_failed_with_injected_backoff(config: Co
 def test_max_attempts_comes_from_config(tmp_path: Path) -> None:
     cfg = parse_config({"delivery": {"max_attempts": 2}})
     s = get_sender(
-        cfg,
+        cfg.delivery,
+        Secrets(),
         provider="memory",
         script={"reader0@example.org": [SendStatus.RETRYABLE] * 5},
         backoff=Backoff(sleep=lambda _s: None),
@@ -91,7 +102,7 @@ def test_max_attempts_comes_from_config(tmp_path: Path) -> None:
 def test_send_yields_provider_sized_batches_and_refuses_duplicate_message_ids(
     config: Config,
 ) -> None:
-    s = get_sender(config, provider="memory")
+    s = get_sender(config.delivery, Secrets(), provider="memory")
     msgs = [message(i) for i in range(1200)]
     assert [len(b) for b in s.send(msgs)] == [500, 500, 200]
     with pytest.raises(DeliveryError, match="Message-ID twice"):
@@ -135,13 +146,13 @@ def test_compose_takes_sender_and_list_headers_from_config() -> None:
         unsubscribe_url="https://news.example.com/u/tok",
         preferences_url="https://news.example.com/p/tok",
     )
-    m = compose(cfg, content(), r, issue_key="2026-W48")
+    m = compose(cfg.newsletter, content(), r, issue_key="2026-W48")
     assert m.message_id.endswith("@news.example.com>")
     assert m.sender.formatted() == "AI Jobs Weekly <issues@news.example.com>"
     assert m.list_unsubscribe == "<https://news.example.com/u/tok>, <mailto:unsub@news.example.com>"
     assert m.list_id == "AI Jobs Weekly <weekly.news.example.com>"
     assert "https://news.example.com/p/tok" in m.text
-    again = compose(cfg, content(), r, issue_key="2026-W48", message_id=m.message_id)
+    again = compose(cfg.newsletter, content(), r, issue_key="2026-W48", message_id=m.message_id)
     assert again.message_id == m.message_id  # a retry reuses the stored Message-ID
 
 

@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
-from newsletter.config import parse_config
+from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff, RateLimiter, Sender
+from newsletter.delivery.memory import MemorySender
 from tests.delivery_support import Handler, content, message, smtp_server
+from tests.send_support import parse
 
 
 def http_ok(request: httpx.Request) -> httpx.Response:
@@ -33,47 +37,78 @@ def http_ok(request: httpx.Request) -> httpx.Response:
 
 
 PROVIDERS = ["memory", "file", "smtp", "postmark", "sendgrid", "mailgun", "resend"]
+Received = Callable[[], list[str]]
+
+
+def _addresses(request: httpx.Request) -> list[str]:
+    """The recipient addresses one provider request carries, as the provider reads them."""
+    path = request.url.path
+    if path in ("/email/batch", "/emails/batch"):  # Postmark, Resend: one entry per message
+        key = "To" if path == "/email/batch" else "to"
+        entries = [m[key] for m in json.loads(request.content)]
+        return [e if isinstance(e, str) else e[0] for e in entries]
+    if path == "/v3/mail/send":  # SendGrid: one personalization per recipient
+        ps = json.loads(request.content)["personalizations"]
+        return [p["to"][0]["email"] for p in ps]
+    return parse_qs(request.content.decode())["to"]  # Mailgun: a form with many "to"
+
+
+def _bare(address: str) -> str:
+    return parseaddr(address)[1]
 
 
 @pytest.fixture(params=PROVIDERS)
 def any_sender(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Sender[Any, Any], list[Any]]]:
-    """A sender of each kind plus a list where its backend records what it got."""
+) -> Iterator[tuple[Sender[Any, Any], Received]]:
+    """A sender of each kind, and a function listing the recipient addresses its backend
+    has received so far (read from the backend itself: the outbox folder, the SMTP server,
+    the HTTP requests, the memory outbox)."""
     name: str = request.param
     for var in ("POSTMARK_TOKEN", "SENDGRID_API_KEY", "MAILGUN_API_KEY", "RESEND_API_KEY"):
         monkeypatch.setenv(f"NEWSLETTER_{var}", "k")
-    seen: list[Any] = []
+    requests: list[httpx.Request] = []
     deps: dict[str, Any] = {"backoff": Backoff(sleep=lambda _s: None), "limiter": RateLimiter(None)}
+    outbox = tmp_path / "out"
     raw: dict[str, Any] = {
         "provider": "file" if name == "memory" else name,
-        "outbox_dir": str(tmp_path / "out"),
+        "outbox_dir": str(outbox),
         "mailgun": {"domain": "mg.example.com"},
     }
     if name == "smtp":
         handler = Handler()
         with smtp_server(handler) as (host, port):
             raw["smtp"] = {"host": host, "port": port}
-            with get_sender(parse_config({"delivery": raw}), **deps) as s:
-                yield s, handler.received
+            settings = parse_config({"delivery": raw}).delivery
+            with get_sender(settings, Secrets.from_env(), **deps) as s:
+                yield s, lambda: [a for m in handler.received for a in m.rcpt_tos]
         return
     if name in ("postmark", "sendgrid", "mailgun", "resend"):
 
         def record(req: httpx.Request) -> httpx.Response:
-            seen.append(req)
+            requests.append(req)
             return http_ok(req)
 
         deps["client"] = httpx.Client(transport=httpx.MockTransport(record))
-    with get_sender(parse_config({"delivery": raw}), provider=name, **deps) as s:
-        if name == "memory":
-            seen = s.calls  # type: ignore[attr-defined]
-        yield s, seen
+    settings = parse_config({"delivery": raw}).delivery
+    with get_sender(settings, Secrets.from_env(), provider=name, **deps) as s:
+        if isinstance(s, MemorySender):
+            yield s, lambda: [m.to.email for m, _data in s.outbox]
+        elif name == "file":
+            yield (
+                s,
+                lambda: [
+                    _bare(str(parse(p.read_bytes())["To"])) for p in sorted(outbox.rglob("*.eml"))
+                ],
+            )
+        else:
+            yield s, lambda: [_bare(a) for r in requests for a in _addresses(r)]
 
 
 def test_every_message_gets_one_result_in_order(
-    any_sender: tuple[Sender[Any, Any], list[Any]],
+    any_sender: tuple[Sender[Any, Any], Received],
 ) -> None:
-    s, seen = any_sender
+    s, received = any_sender
     c = content(rows=3)
     msgs = [message(i, c) for i in range(7)]
     results = s.send_batch(msgs)
@@ -81,23 +116,32 @@ def test_every_message_gets_one_result_in_order(
     assert [r.subscriber_id for r in results] == list(range(7))
     assert all(r.status is SendStatus.SENT and r.provider_message_id for r in results)
     assert all(r.attempts == 1 for r in results)
-    if s.name == "smtp":
-        assert len(seen) == 7
+    # the backend got each message exactly once
+    assert sorted(received()) == sorted(m.to.email for m in msgs)
 
 
 def test_invalid_address_is_permanent_and_never_reaches_the_provider(
-    any_sender: tuple[Sender[Any, Any], list[Any]],
+    any_sender: tuple[Sender[Any, Any], Received],
 ) -> None:
-    s, seen = any_sender
-    results = s.send_batch([message(1, email="no-at-sign.example.org")])
+    s, received = any_sender
+    results = s.send_batch([message(1, email="no-at-sign.example.org"), message(2)])
     assert results[0].status is SendStatus.PERMANENT
-    assert seen == []
+    assert results[1].status is SendStatus.SENT
+    assert received() == [message(2).to.email]  # the valid one arrived, the invalid never did
 
 
-def test_sender_declares_batch_size_and_rate(
-    any_sender: tuple[Sender[Any, Any], list[Any]],
-) -> None:
+#: What each sender declares: messages per send_batch, provider calls per second.
+DECLARED = {
+    "memory": (500, None),
+    "file": (500, None),
+    "smtp": (100, None),
+    "postmark": (500, None),
+    "sendgrid": (1000, None),
+    "mailgun": (1000, None),
+    "resend": (100, 2.0),
+}
+
+
+def test_sender_declares_batch_size_and_rate(any_sender: tuple[Sender[Any, Any], Received]) -> None:
     s, _ = any_sender
-    limits = {"postmark": 500, "sendgrid": 1000, "mailgun": 1000, "resend": 100}
-    assert s.batch_size == limits.get(s.name, s.batch_size) and s.batch_size >= 1
-    assert s.rate_per_second == (2.0 if s.name == "resend" else None)
+    assert (s.batch_size, s.rate_per_second) == DECLARED[s.name]

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from newsletter.config import parse_config
+from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff, RateLimiter, Sender
 from newsletter.delivery.models import OutgoingMessage
@@ -56,7 +56,8 @@ class Fake:
             {"delivery": {"provider": provider, "max_attempts": max_attempts, provider: settings}}
         )
         return get_sender(
-            cfg,
+            cfg.delivery,
+            Secrets.from_env(),
             client=httpx.Client(transport=httpx.MockTransport(self)),
             backoff=Backoff(sleep=self.waits.append),
             limiter=RateLimiter(None),
@@ -366,7 +367,8 @@ def test_resend_batches_100_with_idempotency_key_and_rate_limit() -> None:
     clock = [0.0]
     cfg = parse_config({"delivery": {"provider": "resend"}})
     s = get_sender(
-        cfg,
+        cfg.delivery,
+        Secrets.from_env(),
         client=httpx.Client(transport=httpx.MockTransport(fake)),
         backoff=Backoff(sleep=fake.waits.append),
         limiter=RateLimiter(2.0, clock=lambda: clock[0], sleep=fake.waits.append),

@@ -10,7 +10,7 @@ from pathlib import Path
 import dkim
 import pytest
 
-from newsletter.config import parse_config
+from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff
 from newsletter.delivery.dkim import DkimSigner
@@ -152,25 +152,10 @@ def test_registry_builds_smtp_sender_from_config(tmp_path: Path) -> None:
     handler = Handler()
     with smtp_server(handler) as (host, port):
         cfg = parse_config({"delivery": {"provider": "smtp", "smtp": {"host": host, "port": port}}})
-        with get_sender(cfg) as s:
+        with get_sender(cfg.delivery, Secrets.from_env()) as s:
             assert isinstance(s, SmtpSender)
             (r,) = s.send_batch([message(1)])
     assert r.status is SendStatus.SENT and len(handler.received) == 1
-
-
-@pytest.fixture(scope="module")
-def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    d = tmp_path_factory.mktemp("dkim")
-    key = d / "dkim.pem"
-    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
-    pub = subprocess.run(
-        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    import base64
-
-    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(pub)
 
 
 def test_dkim_signature_covers_one_click_headers_and_verifies(
@@ -271,7 +256,12 @@ def test_starttls_and_login_with_password_from_the_environment(
             }
         )
         client_ctx = ssl.create_default_context(cafile=str(cert))
-        with get_sender(cfg, ssl_context=client_ctx, backoff=Backoff(sleep=no_sleep)) as s:
+        with get_sender(
+            cfg.delivery,
+            Secrets.from_env(),
+            ssl_context=client_ctx,
+            backoff=Backoff(sleep=no_sleep),
+        ) as s:
             (r,) = s.send_batch([message(1)])
         assert r.status is SendStatus.SENT and logins == [(b"news", b"pw-from-env")]
     assert len(handler.received) == 1

@@ -78,7 +78,7 @@ def test_greeting_and_links_are_escaped_in_html_only(compiled: CompiledIssue) ->
     assert "Unsubscribe: https://news.example.com/unsubscribe/abc?x=1&y=2" in issue.text
     assert compiled.personalize(_who()).text.count("Hello,") == 1
     for body in (issue.html, issue.text):
-        assert "[[nl:" not in body and "<!--nl:" not in body
+        assert "%%" not in body and "<!--nl:" not in body
 
 
 def test_public_version_has_no_personal_links(compiled: CompiledIssue) -> None:
@@ -86,6 +86,22 @@ def test_public_version_has_no_personal_links(compiled: CompiledIssue) -> None:
     assert "/unsubscribe/" not in page.html and "/preferences/" not in page.html
     assert 'href="https://news.example.com/subscribe"' in page.html
     assert 'href="https://news.example.com/archive/2026-11-23.html"' in page.html
+    assert "Subscribe: https://news.example.com/subscribe\n" in page.text
+    assert "All issues: https://news.example.com/archive/\n" in page.text
+    assert "Unsubscribe" not in page.text and "%%" not in page.html + page.text
+
+
+def test_a_variant_keeps_its_merge_tags_for_the_message_builder(compiled: CompiledIssue) -> None:
+    variant = compiled.content(Preferences(metros=("Boston",)))
+    assert variant.tags == {"greeting", "preferences_url", "unsubscribe_url"}
+    assert variant is compiled.content(Preferences(metros=("Boston",)))  # cached
+    filled = compiled.personalize(_who(metros=("Boston",)))
+    assert (
+        variant.html.replace("%%greeting%%", "Hello,")
+        .replace("%%unsubscribe_url%%", "https://news.example.com/unsubscribe/abc?x=1&amp;y=2")
+        .replace("%%preferences_url%%", "https://news.example.com/preferences/def")
+        == filled.html
+    )
 
 
 def test_same_preferences_share_one_filtered_body(compiled: CompiledIssue) -> None:
@@ -100,8 +116,10 @@ def test_broken_markers_are_refused() -> None:
         BodyTemplate.parse("a<!--nl:filtered metros-->b", escape=True)
     with pytest.raises(RenderError, match="without a start"):
         BodyTemplate.parse("a<!--nl:end-->", escape=True)
-    with pytest.raises(RenderError, match="unknown personalization slot"):
-        BodyTemplate.parse("[[nl:password]]", escape=True)
+    with pytest.raises(RenderError, match="%%password%%, which looks like a merge tag"):
+        BodyTemplate.parse("%%password%%", escape=True)
+    with pytest.raises(RenderError, match="malformed personalization marker personal"):
+        BodyTemplate.parse("<!--nl:personal x-->a<!--nl:end-->", escape=True)
 
 
 def test_every_filtered_body_is_well_formed(compiled: CompiledIssue) -> None:

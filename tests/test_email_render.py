@@ -57,7 +57,7 @@ def test_nothing_unresolved_survives(rich_signals: Signals, email_config: Config
     issue = render_issue(rich_signals, email_config, DANA)
     for body in (issue.html, issue.text):
         assert not re.search(r"\{\{|\{%|\{#|#\}|%\}", body)
-        assert "[[nl:" not in body and "<!--nl:" not in body
+        assert "%%" not in body and "<!--nl:" not in body
     assert not re.search(r"</?mj-|<mjml", issue.html)
     assert '<html lang="en"' in issue.html
     assert "fonts.googleapis.com" not in issue.html and "<script" not in issue.html
@@ -77,7 +77,7 @@ def test_size_under_gmail_clip(rich_signals: Signals, email_config: Config) -> N
     tight = email_config.model_copy(
         update={"email": email_config.email.model_copy(update={"max_html_bytes": 20_000})}
     )
-    with pytest.raises(RenderError, match="over the 20,000-byte budget"):
+    with pytest.raises(RenderError, match="over the 20,000-byte limit"):
         render_issue(rich_signals, tight)
 
 

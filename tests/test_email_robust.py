@@ -116,3 +116,31 @@ def test_any_signals_render_cleanly(s: m.Signals, metros: list[str]) -> None:
         max_html_bytes=CONFIG.email.max_html_bytes,
     )
     assert all("bytes" in p for p in problems), problems
+
+
+def test_posting_text_that_looks_like_a_merge_tag_or_marker_stays_text(
+    rich_signals: m.Signals,
+) -> None:
+    """A company named like a merge tag must not become the reader's link (nor stop the
+    render), and one named like a marker must not cut the issue."""
+    hostile = ["%%unsubscribe_url%%", "%%nope%%", "<!--nl:end-->", "Acme <!--nl:personal-->"]
+    rows = [
+        c.model_copy(update={"name": name})
+        for c, name in zip(rich_signals.companies, hostile, strict=False)
+    ]
+    assert len(rows) == len(hostile)
+    s = rich_signals.model_copy(update={"companies": rows + rich_signals.companies[len(rows) :]})
+    compiled = compile_issue(s, CONFIG)
+    reader = Recipient(
+        subscriber_id=7,
+        email="r@example.org",
+        unsubscribe_url="https://n.example/unsubscribe/SECRET-TOKEN",
+        preferences_url="https://n.example/preferences/SECRET-TOKEN",
+    )
+    body = compiled.personalize(reader)
+    for part in (body.html, body.text):
+        assert part.count("SECRET-TOKEN") == 2  # the footer's two links, nowhere else
+        assert "<!--nl:" not in part
+        shown = part.replace("\u2060", "")
+        assert "%%unsubscribe_url%%" in shown and "%%nope%%" in shown  # still printed as text
+    assert "Acme" in body.html and "Acme" in body.text

@@ -10,12 +10,13 @@ import pytest
 import sqlalchemy as sa
 
 from newsletter.audience.subscribers import SubscriberStore
+from newsletter.config import Secrets
 from newsletter.delivery._mime import MimeCall
 from newsletter.delivery.memory import MemorySender
 from newsletter.delivery.models import SendStatus
 from newsletter.errors import ComplianceError, DeliveryError
 from newsletter.send.ledger import SendLedger
-from newsletter.send.service import SendReport, prepare_issue, send_issue, send_signer
+from newsletter.send.service import SendReport, link_signer, prepare_issue, send_issue
 from newsletter.store import open_store
 from newsletter.store.tables import sends
 from tests.send_support import WEEK, add_subscribers, send_config
@@ -28,7 +29,7 @@ def test_resend_after_the_kill_window_rewrites_the_same_file(tmp_path: Path) -> 
     outbox = config.delivery.outbox_dir / prepared.issue_key
     with open_store(config) as db:
         store = SubscriberStore(db)
-        signer, dev = send_signer(config)
+        signer, dev = link_signer(config, Secrets.from_env(), "send")
         assert dev  # the file provider may use the development key (demo)
         recipients = store.active_recipients(signer, config.newsletter.base_url)
         assert send_issue(config, prepared, store, recipients).sent == 6
@@ -54,7 +55,7 @@ def test_an_unwritable_outbox_stops_with_one_clear_error(tmp_path: Path) -> None
     prepared = prepare_issue(config, WEEK)
     with open_store(config) as db:
         store = SubscriberStore(db)
-        signer, _dev = send_signer(config)
+        signer, _dev = link_signer(config, Secrets.from_env(), "send")
         recipients = store.active_recipients(signer, config.newsletter.base_url)
         with pytest.raises(DeliveryError, match="the send stopped"):
             send_issue(config, prepared, store, recipients)
@@ -96,7 +97,7 @@ def test_a_second_send_while_one_is_running_stops_instead_of_sending_twice(
     def run_first() -> None:
         with open_store(config) as db:
             store = SubscriberStore(db)
-            signer, _dev = send_signer(config)
+            signer, _dev = link_signer(config, Secrets.from_env(), "send")
             recipients = store.active_recipients(signer, config.newsletter.base_url)
             outcome["report"] = send_issue(
                 config, prepared, store, recipients, sender_factory=lambda: first
@@ -109,7 +110,7 @@ def test_a_second_send_while_one_is_running_stops_instead_of_sending_twice(
         second = MemorySender()
         with open_store(config) as db:  # its own connections, as another process has
             store = SubscriberStore(db)
-            signer, _dev = send_signer(config)
+            signer, _dev = link_signer(config, Secrets.from_env(), "send")
             recipients = store.active_recipients(signer, config.newsletter.base_url)
             with pytest.raises(DeliveryError, match="another send is running"):
                 send_issue(config, prepared, store, recipients, sender_factory=lambda: second)

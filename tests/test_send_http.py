@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
+from newsletter.config import Secrets
 from newsletter.delivery import Backoff, RateLimiter, get_sender
 from newsletter.delivery.base import Sender
 from newsletter.send.ledger import SendLedger
-from newsletter.send.service import prepare_issue, send_issue, send_signer
+from newsletter.send.service import link_signer, prepare_issue, send_issue
 from newsletter.store import open_store
 from tests.send_support import WEEK, add_subscribers, send_config
 
@@ -45,7 +46,8 @@ def test_postmark_batch_send_records_each_recipient(tmp_path: Path) -> None:
 
     def factory() -> Sender[Any, Any]:
         return get_sender(
-            config,
+            config.delivery,
+            Secrets.from_env(),
             client=httpx.Client(transport=httpx.MockTransport(postmark)),
             backoff=Backoff(sleep=lambda _s: None),
             limiter=RateLimiter(None),
@@ -53,7 +55,7 @@ def test_postmark_batch_send_records_each_recipient(tmp_path: Path) -> None:
 
     with open_store(config) as db:
         store = SubscriberStore(db)
-        signer, _dev = send_signer(config)
+        signer, _dev = link_signer(config, Secrets.from_env(), "send")
         recipients = store.active_recipients(signer, config.newsletter.base_url)
         report = send_issue(config, prepared, store, recipients, sender_factory=factory)
         assert (report.sent, report.complete) == (5, True)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.config import Config
+from newsletter.config import Config, Secrets
 from newsletter.delivery import Backoff, get_sender
 from newsletter.delivery.base import Sender
 from newsletter.errors import ProviderError
@@ -20,9 +20,9 @@ from newsletter.send.ledger import SendLedger
 from newsletter.send.service import (
     PreparedIssue,
     SendReport,
+    link_signer,
     prepare_issue,
     send_issue,
-    send_signer,
 )
 from newsletter.store import open_store
 from tests.delivery_support import Handler, smtp_server
@@ -48,11 +48,15 @@ def _config(tmp_path: Path, port: int, **delivery: Any) -> Config:
 
 def _send(config: Config, prepared: PreparedIssue, **kw: Any) -> SendReport:
     def factory() -> Sender[Any, Any]:
-        return get_sender(config, backoff=Backoff(initial=0.01, maximum=0.02, jitter=0))
+        return get_sender(
+            config.delivery,
+            Secrets.from_env(),
+            backoff=Backoff(initial=0.01, maximum=0.02, jitter=0),
+        )
 
     with open_store(config) as db:
         store = SubscriberStore(db)
-        signer, dev = send_signer(config)
+        signer, dev = link_signer(config, Secrets.from_env(), "send")
         assert not dev
         recipients = store.active_recipients(signer, config.newsletter.base_url)
         return send_issue(config, prepared, store, recipients, sender_factory=factory, **kw)

@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from newsletter.config import Config, load_config
 from newsletter.errors import NewsletterError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.weeks import parse_week
+
+if TYPE_CHECKING:
+    from newsletter.config import Config, Secrets
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,7 +38,8 @@ class ErrorHandlingGroup(TyperGroup):
 
 @dataclass
 class CliState:
-    """What every command shares: the config (loaded once, on first use) and the clock.
+    """What every command shares: the config and the secrets (each read once, on first use)
+    and the clock.
 
     The clock is the command line's one source of "now"; tests invoke the app with
     ``obj=CliState(clock=FixedClock(...))``.
@@ -45,12 +48,24 @@ class CliState:
     config_path: Path | None = None
     clock: Clock = SYSTEM_CLOCK
     _config: Config | None = field(default=None, repr=False)
+    _secrets: Secrets | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
         if self._config is None:
+            from newsletter.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
+
+    @property
+    def secrets(self) -> Secrets:
+        """The secrets from the environment, read once: the command line is an edge."""
+        if self._secrets is None:
+            from newsletter.config import Secrets
+
+            self._secrets = Secrets.from_env()
+        return self._secrets
 
 
 def state(ctx: typer.Context) -> CliState:
@@ -67,6 +82,10 @@ def config_of(ctx: typer.Context) -> Config:
 
 def clock_of(ctx: typer.Context) -> Clock:
     return state(ctx).clock
+
+
+def secrets_of(ctx: typer.Context) -> Secrets:
+    return state(ctx).secrets
 
 
 def week_option(value: str | None) -> date | None:

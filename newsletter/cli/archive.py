@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from newsletter.cli._app import config_of, console
-from newsletter.edition.archive import build_archive
 
 
 def archive_cmd(
@@ -31,6 +30,8 @@ def archive_cmd(
 
     Example: [bold]newsletter archive --out state/archive[/]
     """
+    from newsletter.edition.archive import build_archive
+
     config = config_of(ctx)
     result = build_archive(config, out, snapshots)
     console.print(f"{len(result.pages)} issue page(s) written", highlight=False)

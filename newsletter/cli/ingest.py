@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from newsletter.cli._app import clock_of, config_of, console, err_console
-from newsletter.data.ingest import Format, IngestReport, Written, ingest_into, load_rules
-from newsletter.edition.formatting import Formatter
+from newsletter.models import Format
 from newsletter.util.weeks import parse_week
+
+if TYPE_CHECKING:
+    from newsletter.data.ingest import IngestReport, Written
 
 
 class SourceKindOption(StrEnum):
@@ -24,6 +26,8 @@ class SourceKindOption(StrEnum):
 
 def report_table(report: IngestReport, written: Written | None, locale: str) -> Table:
     """The ingest report for people: every row accounted for, then coverage."""
+    from newsletter.edition.formatting import Formatter
+
     f = Formatter(locale)
     t = Table(title=f"Ingest, week of {report.week.isoformat()}")
     t.add_column("")
@@ -129,6 +133,8 @@ def ingest_cmd(
     """
     config = config_of(ctx)
     the_week = parse_week(week)
+    from newsletter.data.ingest import ingest_into, load_rules
+
     rules = load_rules(config.data.rules_dir)
     report, written = ingest_into(
         files,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,15 +9,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from newsletter.audience.subscribers import SubscriberStore, link_url, recipient_of
-from newsletter.audience.tokens import TokenSigner
-from newsletter.cli._app import config_of, console, err_console, week_option
-from newsletter.cli.signals_table import signals_tables
-from newsletter.config import Config, secret
-from newsletter.data.pipeline import build_signals, preview
-from newsletter.edition.screenshot import BrowserUnavailableError, screenshots
-from newsletter.models import Preferences, Recipient
-from newsletter.store import open_store
+from newsletter.cli._app import (
+    clock_of,
+    config_of,
+    console,
+    err_console,
+    secrets_of,
+    week_option,
+)
 
 WeekOpt = Annotated[
     str | None,
@@ -75,10 +73,23 @@ def preview_cmd(
     Example: [bold]newsletter preview --week 2026-11-23 --subscriber dana@example.com
     --name Dana --metro "New York" --screenshot --out preview/issue.html[/]
     """
+    from newsletter.edition.preview import preview
+    from newsletter.models import Preferences
+    from newsletter.send.service import preview_reader
+
     config = config_of(ctx)
     recipient = (
-        _recipient(
-            config, subscriber, name=name, categories=category, metros=metro, seniority=seniority
+        preview_reader(
+            config,
+            secrets_of(ctx),
+            subscriber,
+            name=name,
+            preferences=Preferences(
+                categories=tuple(category or ()),
+                metros=tuple(metro or ()),
+                seniority=tuple(seniority or ()),
+            ),
+            clock=clock_of(ctx),
         )
         if subscriber
         else None
@@ -91,51 +102,14 @@ def preview_cmd(
     )
     console.print(f"text: {escape(str(text_path))}", highlight=False)
     if screenshot:
+        from newsletter.edition.screenshot import BrowserUnavailableError, screenshots
+
         try:
             for png in screenshots(html_path):
                 console.print(f"screenshot: {png}", highlight=False)
         except BrowserUnavailableError as exc:
             err_console.print(f"screenshots skipped: {escape(str(exc))}", highlight=False)
     typer.echo(str(html_path))
-
-
-def _recipient(
-    config: Config,
-    email: str,
-    *,
-    name: str | None,
-    categories: list[str] | None,
-    metros: list[str] | None,
-    seniority: list[str] | None,
-) -> Recipient:
-    """The issue as ``email`` gets it: a stored subscriber's name, picks and signed links.
-
-    An address not on the list previews as a new reader (subscriber id 0). Options given on
-    the command line override what is stored.
-    """
-    signer = TokenSigner(secret("secret_key", "signing preview links", allow_dev=True))
-    base = config.newsletter.base_url
-    with open_store(config) as db:
-        stored = SubscriberStore(db).find(email)
-    if stored is not None:
-        found = recipient_of(stored, signer, base)
-    else:
-        found = Recipient(
-            subscriber_id=0,
-            email=email,
-            unsubscribe_url=link_url(base, signer, "unsubscribe", 0),
-            preferences_url=link_url(base, signer, "preferences", 0),
-        )
-    prefs = found.preferences
-    return replace(
-        found,
-        name=name if name is not None else found.name,
-        preferences=Preferences(
-            categories=tuple(categories) if categories else prefs.categories,
-            metros=tuple(metros) if metros else prefs.metros,
-            seniority=tuple(seniority) if seniority else prefs.seniority,
-        ),
-    )
 
 
 class OutputFormat(StrEnum):
@@ -155,6 +129,9 @@ def signals_cmd(
 
     Example: [bold]newsletter signals --format json > signals.json[/]
     """
+    from newsletter.cli.signals_table import signals_tables
+    from newsletter.data.pipeline import build_signals
+
     config = config_of(ctx)
     s = build_signals(config, week_option(week), snapshots)
     if fmt is OutputFormat.json:

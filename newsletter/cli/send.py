@@ -6,7 +6,8 @@ import contextlib
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -21,27 +22,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from newsletter.audience.subscribers import SubscriberStore
-from newsletter.cli._app import clock_of, config_of, console, err_console, week_option
-from newsletter.config import Config
+from newsletter.cli._app import clock_of, config_of, console, err_console, secrets_of, week_option
 from newsletter.errors import GuardError
-from newsletter.send.guards import explicit_week_warning
-from newsletter.send.ledger import SendLedger
-from newsletter.send.schedule import issue_week
-from newsletter.send.service import (
-    DEV_KEY_NOTE,
-    DryRunReport,
-    SendReport,
-    already_sent,
-    dry_run,
-    prepare_issue,
-    scheduled_week,
-    send_issue,
-    send_signer,
-    send_test_copy,
-)
-from newsletter.store import open_store
-from newsletter.util.weeks import iso_week_key
+
+if TYPE_CHECKING:
+    from newsletter.send.service import DryRunReport, SendReport
 
 #: Exit code of a run that left messages to send (retryable, unknown or stopped).
 INCOMPLETE_EXIT = 3
@@ -183,52 +168,25 @@ def send_cmd(
             raise GuardError("--catch-up runs this week's whole job; it takes no other option")
         run_week_cmd(ctx)
         return
-    config = config_of(ctx)
-    clock = clock_of(ctx)
-    now = clock.now()
+    from newsletter.send import service
+
+    config, secrets, clock = config_of(ctx), secrets_of(ctx), clock_of(ctx)
     chosen = week_option(week)
-    if chosen is None:
-        chosen = scheduled_week(config, now)
-    else:
-        note = explicit_week_warning(chosen, issue_week(now, config.schedule))
-        if note:
-            _warn(note)
-    with open_store(config) as db:
-        store = SubscriberStore(db, clock=clock)
-        ledger = SendLedger(db, clock=clock)
-        if not (dry or to) and (done := already_sent(config, ledger, iso_week_key(chosen))):
-            _finish(done)
-            return
-        signer, dev = send_signer(config, dry_run=dry)
-        if dev and not dry:
-            _warn(DEV_KEY_NOTE)
-        prepared = prepare_issue(config, chosen)
-        if to:
-            result = send_test_copy(config, prepared, store, signer, to)
-            console.print(
-                f"test copy of {prepared.issue_key} to {result.email}: {result.status.value}"
-                + (f" ({result.reason})" if result.reason else ""),
-                highlight=False,
-            )
-            if result.status.value != "sent":
-                raise typer.Exit(1)
-            return
-        recipients = store.active_recipients(signer, config.newsletter.base_url)
-        if dry:
-            _print_dry_run(dry_run(prepared, store, recipients))
-            return
-        with _graceful_sigterm() as stop, _progress() as (advance, planned):
-            report = send_issue(
-                config,
-                prepared,
-                store,
-                recipients,
-                limit=limit,
-                stop=stop,
-                progress=advance,
-                on_planned=planned,
-            )
-    _finish(report)
+    if to:
+        copy = service.copy_week(config, secrets, to, week=chosen, clock=clock, warn=_warn)
+        result = copy.result
+        console.print(
+            f"test copy of {copy.issue_key} to {result.email}: {result.status.value}"
+            + (f" ({result.reason})" if result.reason else ""),
+            highlight=False,
+        )
+        if result.status.value != "sent":
+            raise typer.Exit(1)
+        return
+    if dry:
+        _print_dry_run(service.dry_run_week(config, secrets, week=chosen, clock=clock, warn=_warn))
+        return
+    _send(ctx, chosen, limit)
 
 
 def _print_dry_run(d: DryRunReport) -> None:
@@ -239,10 +197,17 @@ def _print_dry_run(d: DryRunReport) -> None:
         "nothing was sent or recorded",
         highlight=False,
     )
+    if d.unbuilt:
+        _warn(
+            f"{sum(d.unbuilt.values()):,} message(s) could not be built (a real run records "
+            "them as failed and sends the rest): "
+            + "; ".join(f"{reason} ({n:,})" for reason, n in d.unbuilt.most_common(5))
+        )
 
 
 def run_week_cmd(ctx: typer.Context) -> None:
-    """Do this week's whole job once: guards, signals, render, compliance, send.
+    """Do this week's whole job once: collect (when the week's snapshot is missing and
+    sources are configured), guards, signals, render, compliance, send.
 
     Idempotent, for cron, systemd timers or Kubernetes CronJobs: exits at once when this
     week's issue is already sent, resumes a half-done send, refuses a missing or stale
@@ -250,17 +215,27 @@ def run_week_cmd(ctx: typer.Context) -> None:
 
     Example: [bold]newsletter --config /etc/newsletter/config.toml run-week[/]
     """
-    from newsletter.send.jobs import run_week_once
+    _send(ctx, None, None, weekly_job=True)
 
-    config = config_of(ctx)
+
+def _send(
+    ctx: typer.Context, week: date | None, limit: int | None, *, weekly_job: bool = False
+) -> None:
+    """The send facade with a progress bar and graceful SIGTERM; then the summary."""
+    from newsletter.send.service import send_week
+
     with _graceful_sigterm() as stop, _progress() as (advance, planned):
-        report = run_week_once(
-            config,
+        report = send_week(
+            config_of(ctx),
+            secrets_of(ctx),
+            week=week,
+            limit=limit,
             clock=clock_of(ctx),
             warn=_warn,
             stop=stop,
             progress=advance,
             on_planned=planned,
+            collect_first=weekly_job,
         )
     _finish(report)
 
@@ -278,7 +253,7 @@ def schedule_cmd(ctx: typer.Context) -> None:
 
     from newsletter.send.schedule import run_forever
 
-    config: Config = config_of(ctx)
+    config = config_of(ctx)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     s = config.schedule
     console.print(

@@ -7,19 +7,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from newsletter.audience.subscribers import Status, SubscriberStore, parse_preferences
-from newsletter.audience.transfer import export_csv, export_json, import_csv
-from newsletter.cli._app import clock_of, config_of, console, err_console, new_app
+from newsletter.cli._app import clock_of, config_of, console, err_console, new_app, secrets_of
 from newsletter.errors import SubscriberError
-from newsletter.store import STATUSES, open_store
+from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
+from newsletter.models import SubscriberStatus as Status
 from newsletter.util.files import atomic_write_text
+
+if TYPE_CHECKING:
+    from newsletter.audience.subscribers import SubscriberStore
 
 app = new_app(
     "Manage the subscriber list: add, remove (GDPR erasure), unsubscribe, show (GDPR export), "
@@ -35,7 +37,7 @@ def _status(value: str | None) -> Status | None:
     v = value.strip().lower()
     if v not in STATUSES:
         raise SubscriberError(f"unknown status {value!r}; choose from {', '.join(STATUSES)}")
-    return cast(Status, v)
+    return v
 
 
 StatusOpt = Annotated[
@@ -57,6 +59,9 @@ class ExportFormat(StrEnum):
 
 @contextmanager
 def _store(ctx: typer.Context) -> Iterator[SubscriberStore]:
+    from newsletter.audience.subscribers import SubscriberStore
+    from newsletter.store import open_store
+
     with open_store(config_of(ctx)) as db:
         yield SubscriberStore(db, clock=clock_of(ctx))
 
@@ -89,6 +94,8 @@ def add_cmd(  # noqa: PLR0917
 
     Example: [bold]newsletter subscribers add jane@example.com --name Jane --metro Seattle[/]
     """
+    from newsletter.audience.subscribers import parse_preferences
+
     prefs = parse_preferences(category or [], metro or [], seniority or [])
     with _store(ctx) as store:
         kwargs = {"consent_text": consent} if consent else {}
@@ -177,6 +184,8 @@ def list_cmd(
 
     Example: [bold]newsletter subscribers list --status active --format json[/]
     """
+    from newsletter.audience.transfer import export_csv, export_json
+
     wanted = _status(status)
     with _store(ctx) as store:
         subs = store.list_all(wanted)
@@ -238,6 +247,8 @@ def import_cmd(
 
     Example: [bold]newsletter subscribers import list.csv --dry-run[/]
     """
+    from newsletter.audience.transfer import import_csv
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -279,6 +290,8 @@ def export_cmd(
 
     Example: [bold]newsletter subscribers export --format csv --out subscribers.csv[/]
     """
+    from newsletter.audience.transfer import export_csv, export_json
+
     with _store(ctx) as store:
         subs = store.list_all()
     text = export_json(subs) if fmt is ExportFormat.json else export_csv(subs)
@@ -298,41 +311,43 @@ def serve_cmd(
 ) -> None:
     """Serve the sign-up, confirm, unsubscribe and preferences pages.
 
-    Links are signed with NEWSLETTER_SECRET_KEY, which must be set.
+    Links are signed with NEWSLETTER_SECRET_KEY, which must be set; NEWSLETTER_WEBHOOK_SECRET
+    turns on the provider webhooks. Every secret (the provider's too) is read once, here,
+    before the server listens. Put TLS and a reverse proxy in front (see the README).
 
     Example: [bold]NEWSLETTER_SECRET_KEY=... newsletter serve --host 127.0.0.1 --port 8000[/]
     """
     import uvicorn
 
-    from newsletter.audience.tokens import TokenSigner
-    from newsletter.config import secret
-    from newsletter.send.confirmation import confirmation_sender
-    from newsletter.web.app import create_app
+    from newsletter.audience.subscribers import SubscriberStore
+    from newsletter.delivery import get_sender
+    from newsletter.send.confirmation import SignupMailer
+    from newsletter.send.service import link_signer
+    from newsletter.store import open_store
+    from newsletter.web.app import SUBSCRIBE_ANSWER_SECONDS, create_app
+    from newsletter.web.logs import uvicorn_log_config
 
-    config = config_of(ctx)
-    signer = TokenSigner(secret("secret_key", "to sign confirmation and unsubscribe links"))
+    config, secrets, clock = config_of(ctx), secrets_of(ctx), clock_of(ctx)
+    signer, _dev = link_signer(config, secrets, "serve")
+    # the provider's credentials are needed now: a missing one stops here, before listening
+    sender = get_sender(config.delivery, secrets, clock=clock)
     with open_store(config) as db:
-        web_app = create_app(
-            config,
-            SubscriberStore(db, clock=clock_of(ctx)),
-            signer,
-            confirmation_sender(config, signer),
-            webhook_secret=_optional_webhook_secret(),
-        )
-        uvicorn.run(
-            web_app,
-            host=host or config.web.host,
-            port=port if port is not None else config.web.port,
-            log_level="info",
-        )
-
-
-def _optional_webhook_secret() -> str | None:
-    """NEWSLETTER_WEBHOOK_SECRET when set (turns on /webhooks/{provider}), else None."""
-    from newsletter.config import secret
-    from newsletter.errors import SecretMissingError
-
-    try:
-        return secret("webhook_secret", "to authenticate provider webhooks")
-    except SecretMissingError:
-        return None
+        mailer = SignupMailer(config, signer, sender, hold=SUBSCRIBE_ANSWER_SECONDS, clock=clock)
+        try:
+            web_app = create_app(
+                config,
+                SubscriberStore(db, clock=clock),
+                signer,
+                mailer,
+                # NEWSLETTER_WEBHOOK_SECRET, when set, turns on /webhooks/{provider}
+                webhook_secret=secrets.get("webhook_secret"),
+            )
+            uvicorn.run(
+                web_app,
+                host=host or config.web.host,
+                port=port if port is not None else config.web.port,
+                log_level="info",
+                log_config=uvicorn_log_config(),
+            )
+        finally:
+            mailer.close()

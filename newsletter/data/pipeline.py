@@ -1,4 +1,4 @@
-"""The weekly pipeline, reading like a table of contents: snapshots -> signals -> issue."""
+"""The data pipeline of a week, reading like a table of contents: snapshots -> signals."""
 
 from __future__ import annotations
 
@@ -20,10 +20,8 @@ from newsletter.data.snapshots import (
     resolve_weeks,
     snapshot_path,
 )
-from newsletter.edition.issue import RenderedIssue, render_issue
 from newsletter.errors import SnapshotError
-from newsletter.models import SOURCE_KINDS, Recipient, SourceKind
-from newsletter.util.files import atomic_write_text
+from newsletter.models import SOURCE_KINDS, SourceKind
 
 #: Older snapshots (before the previous one) the signals read: 4-week averages, the 8-week
 #: repost window, 4+4-week pay windows and the 12-week skill background.
@@ -166,26 +164,3 @@ def build_signals(
         source_kinds=kinds,
         open_window_days=window,
     )
-
-
-def write_preview(issue: RenderedIssue, out: Path) -> tuple[Path, Path]:
-    """Write the HTML and its plain-text twin (same name, ``.txt``) atomically."""
-    html_path = out if out.suffix.lower() in {".html", ".htm"} else out.with_suffix(".html")
-    text_path = html_path.with_suffix(".txt")
-    atomic_write_text(html_path, issue.html)
-    atomic_write_text(text_path, issue.text)
-    return html_path, text_path
-
-
-def preview(
-    config: Config,
-    out: Path,
-    week: date | None = None,
-    snapshots_dir: Path | None = None,
-    recipient: Recipient | None = None,
-) -> tuple[Path, Path, Signals]:
-    """Render the week's issue (for ``recipient``, else a preview stand-in) to HTML + text."""
-    signals = build_signals(config, week, snapshots_dir)
-    issue = render_issue(signals, config, recipient)
-    html_path, text_path = write_preview(issue, out)
-    return html_path, text_path, signals

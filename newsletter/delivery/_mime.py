@@ -25,6 +25,10 @@ class MimeCall:
 class MimeSender(Sender[MimeCall, RespT]):
     """Builds wire bytes with the fast :class:`MessageFactory`, one call per message."""
 
+    @classmethod
+    def per_call(cls) -> int:
+        return 1
+
     def __init__(
         self,
         *,

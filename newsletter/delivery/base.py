@@ -47,7 +47,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 from email_validator import EmailNotValidError, validate_email
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 
-from newsletter.config import Config
+from newsletter.config import DeliverySettings, Secrets
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.errors import DeliveryError, ProviderError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
@@ -148,11 +148,17 @@ class Sender(ABC, Generic[CallT, RespT]):
         self.backoff = backoff or Backoff()
         self.limiter = limiter or RateLimiter(self.rate_per_second, sleep=self.backoff.sleep)
 
+    @classmethod
+    def per_call(cls) -> int:
+        """Messages one provider call carries at most: ``batch_size`` for batch APIs, 1 for
+        the senders that transmit whole MIME messages (SMTP, file, memory)."""
+        return cls.batch_size
+
     # -- construction -----------------------------------------------------------------
     @classmethod
     @abstractmethod
-    def from_config(cls, config: Config, **deps: Any) -> Self:
-        """Build the sender from ``config`` (secrets via ``newsletter.config.secret``)."""
+    def from_settings(cls, settings: DeliverySettings, secrets: Secrets, **deps: Any) -> Self:
+        """Build the sender from ``[delivery]`` and the secrets the caller read at the edge."""
 
     # -- the three provider steps -----------------------------------------------------
     @abstractmethod
@@ -291,10 +297,10 @@ def classify_smtp_code(code: int) -> SendStatus:
     return SendStatus.PERMANENT
 
 
-def sender_kwargs(config: Config, deps: dict[str, Any]) -> dict[str, Any]:
+def sender_kwargs(settings: DeliverySettings, deps: dict[str, Any]) -> dict[str, Any]:
     """The common constructor arguments every sender takes, from config and injected deps."""
     return {
-        "max_attempts": config.delivery.max_attempts,
+        "max_attempts": settings.max_attempts,
         "backoff": deps.get("backoff") or Backoff(),
         "limiter": deps.get("limiter"),
         "clock": deps.get("clock") or SYSTEM_CLOCK,

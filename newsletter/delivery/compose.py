@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from newsletter.config import Config
-from newsletter.delivery.models import IssueContent, Mailbox, OutgoingMessage, new_message_id
-from newsletter.models import Recipient
+from newsletter.config import NewsletterSettings
+from newsletter.delivery.models import Mailbox, OutgoingMessage, new_message_id
+from newsletter.models import IssueContent, Recipient
 
 
 def compose(
-    config: Config,
+    settings: NewsletterSettings,
     content: IssueContent,
     recipient: Recipient,
     *,
@@ -24,7 +24,7 @@ def compose(
     recipient brings the one-click URL and the preferences URL (``%%preferences_url%%``);
     ``merge`` adds further per-recipient values (e.g. ``greeting``).
     """
-    n = config.newsletter
+    n = settings
     values = {"preferences_url": recipient.preferences_url} if recipient.preferences_url else {}
     values.update(merge or {})
     return OutgoingMessage(

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Self
 
-from newsletter.config import Config
+from newsletter.config import DeliverySettings, Secrets
 from newsletter.delivery._mime import MimeCall, MimeSender
 from newsletter.delivery.base import sender_kwargs
 from newsletter.delivery.dkim import DkimSigner
@@ -30,11 +30,11 @@ class FileSender(MimeSender[Path]):
         self.outbox_dir = outbox_dir
 
     @classmethod
-    def from_config(cls, config: Config, **deps: Any) -> Self:
+    def from_settings(cls, settings: DeliverySettings, secrets: Secrets, **deps: Any) -> Self:
         return cls(
-            config.delivery.outbox_dir,
-            signer=DkimSigner.from_settings(config.delivery.dkim),
-            **sender_kwargs(config, deps),
+            settings.outbox_dir,
+            signer=DkimSigner.from_settings(settings.dkim),
+            **sender_kwargs(settings, deps),
         )
 
     def path_for(self, call: MimeCall) -> Path:

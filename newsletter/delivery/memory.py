@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
-from newsletter.config import Config
+from newsletter.config import DeliverySettings, Secrets
 from newsletter.delivery._mime import MimeCall, MimeSender
 from newsletter.delivery.base import sender_kwargs
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
@@ -32,8 +32,8 @@ class MemorySender(MimeSender[SendStatus]):
         self.calls: list[OutgoingMessage] = []
 
     @classmethod
-    def from_config(cls, config: Config, **deps: Any) -> Self:
-        return cls(script=deps.get("script"), **sender_kwargs(config, deps))
+    def from_settings(cls, settings: DeliverySettings, secrets: Secrets, **deps: Any) -> Self:
+        return cls(script=deps.get("script"), **sender_kwargs(settings, deps))
 
     def post(self, call: MimeCall) -> SendStatus:
         self.calls.append(call.message)

@@ -1,8 +1,8 @@
 """Typed values of the delivery layer: what goes out, and what came back.
 
-An :class:`IssueContent` is one rendered issue *variant* (subject, HTML and text), shared by
-every recipient who gets that variant. Per-recipient values are written into it as merge
-tags ``%%name%%`` (``%%unsubscribe_url%%`` at least, in both parts); an
+An :class:`~newsletter.models.IssueContent` (the one body type, with its ``%%name%%`` merge
+tags: :mod:`newsletter.models`) is one rendered issue *variant*, shared by every recipient
+who gets that variant (``%%unsubscribe_url%%`` at least, in both parts); an
 :class:`OutgoingMessage` pairs one content with one recipient and the values of its tags.
 Values are HTML-escaped where they land in the HTML part and inserted as they are in the
 text part. Keeping the variant and the per-recipient values apart is what lets the fast
@@ -12,52 +12,43 @@ substitution (SendGrid, Mailgun) upload one body per batch.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import make_msgid
 from enum import StrEnum
-from functools import cached_property
 
-MERGE_TAG_RE = re.compile(r"%%([a-z][a-z0-9_]*)%%")
+from newsletter.models import IssueContent, fill_tags
 
-
-def merge_tag(name: str) -> str:
-    """The merge tag for ``name`` as it appears in content: ``%%name%%``."""
-    return f"%%{name}%%"
+#: Characters that never belong in an address or a display name: they would end a header
+#: line (CR, LF) or hide in it (other C0 controls, DEL).
+_HEADER_BREAKING = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Mailbox:
-    """An address with an optional display name."""
+    """An address with an optional display name; refuses (ValueError) a value holding a
+    line break or another control character, which no header may carry."""
 
     email: str
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        if _HEADER_BREAKING.search(self.email):
+            raise ValueError(
+                f"the address {self.email!r} holds a line break or a control character"
+            )
+        if self.name and _HEADER_BREAKING.search(self.name):
+            raise ValueError(
+                f"the display name {self.name!r} holds a line break or control character"
+            )
 
     def formatted(self) -> str:
         """``Name <addr>`` with RFC 5322 quoting, or the bare address."""
         if not self.name:
             return self.email
         return str(Address(display_name=self.name, addr_spec=self.email))
-
-
-@dataclass(frozen=True, kw_only=True)
-class IssueContent:
-    """One rendered issue variant; ``%%tag%%`` marks per-recipient values."""
-
-    subject: str
-    html: str
-    text: str
-    variant: str = "default"
-
-    @cached_property
-    def tags(self) -> frozenset[str]:
-        """Every merge tag used in either part."""
-        return frozenset(MERGE_TAG_RE.findall(self.html)) | frozenset(
-            MERGE_TAG_RE.findall(self.text)
-        )
 
 
 class SendStatus(StrEnum):
@@ -136,16 +127,6 @@ class OutgoingMessage:
         out.append(("List-Unsubscribe", self.list_unsubscribe))
         out.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
         return out
-
-
-def fill_tags(template: str, values: Mapping[str, str], *, escape: bool) -> str:
-    """Replace ``%%name%%`` by its value; an unknown tag is a bug and raises KeyError."""
-
-    def one(m: re.Match[str]) -> str:
-        v = values[m.group(1)]
-        return html.escape(v, quote=True) if escape else v
-
-    return MERGE_TAG_RE.sub(one, template)
 
 
 def new_message_id(domain: str) -> str:

@@ -22,7 +22,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Any, Literal, Self
 
-from newsletter.config import Config, secret
+from newsletter.config import DeliverySettings, Secrets
 from newsletter.delivery._mime import MimeCall, MimeSender
 from newsletter.delivery.base import CallFailed, classify_smtp_code, sender_kwargs
 from newsletter.delivery.dkim import DkimSigner
@@ -73,10 +73,10 @@ class SmtpSender(MimeSender[SmtpReply]):
         self.connections_opened = 0
 
     @classmethod
-    def from_config(cls, config: Config, **deps: Any) -> Self:
-        s = config.delivery.smtp
+    def from_settings(cls, settings: DeliverySettings, secrets: Secrets, **deps: Any) -> Self:
+        s = settings.smtp
         password = (
-            secret("smtp_password", f"to log in to {s.host} as {s.username}")
+            secrets.require("smtp_password", f"to log in to {s.host} as {s.username}")
             if s.username
             else None
         )
@@ -89,8 +89,8 @@ class SmtpSender(MimeSender[SmtpReply]):
             timeout=s.timeout_seconds,
             envelope_from=s.envelope_from,
             ssl_context=deps.get("ssl_context"),
-            signer=DkimSigner.from_settings(config.delivery.dkim),
-            **sender_kwargs(config, deps),
+            signer=DkimSigner.from_settings(settings.dkim),
+            **sender_kwargs(settings, deps),
         )
 
     # -- connection ---------------------------------------------------------------------

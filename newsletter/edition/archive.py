@@ -69,7 +69,7 @@ def build_archive(
                 subject=issue.subject,
                 summary=" ".join(issue.view.summary_text[:2]),
                 file=name,
-                url=archive_url(config, week),
+                url=archive_url(config.newsletter.base_url, week),
                 quiet=issue.view.quiet,
             )
         )

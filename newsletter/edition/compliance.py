@@ -3,8 +3,9 @@
 :func:`check_message` inspects a finished message (wire bytes or an ``EmailMessage``) the
 way a receiver would: required headers (``Message-ID``, ``Date``, the RFC 8058 one-click
 pair), both parts, the unsubscribe URL in the headers *and* both parts, the postal address
-(CAN-SPAM), the HTML size under the clip limit (Gmail clips at about 102 KB, hiding the
-footer), no Google Fonts, leftover ``<mj-`` tags, ``<script>`` or ``<form>``, and every
+(CAN-SPAM), the HTML size under ``[email] max_html_bytes`` (:func:`html_size_problem`, the
+one owner of that rule: Gmail clips at about 102 KB, hiding the footer), no merge tag left
+unfilled, no Google Fonts, leftover ``<mj-`` tags, ``<script>`` or ``<form>``, and every
 ``<img>`` with ``alt``, ``width`` and an absolute https ``src`` (no inline base64).
 :func:`check_content` runs the content-only checks once per issue variant.
 """
@@ -18,8 +19,9 @@ from collections.abc import Callable
 from email.message import EmailMessage
 
 from newsletter.config import Config
-from newsletter.delivery.models import IssueContent, OutgoingMessage
+from newsletter.delivery.models import OutgoingMessage
 from newsletter.errors import ComplianceError
+from newsletter.models import MERGE_TAG_RE, IssueContent
 
 _GOOGLE_FONTS = "HTML loads Google Fonts (GDPR: LG München I, 3 O 17493/20)"
 _FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -27,7 +29,7 @@ _FORBIDDEN: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"<\s*/?\s*mj-", re.I), "HTML has leftover <mj-…> tags (MJML missed them)"),
     (re.compile(r"<\s*script\b", re.I), "HTML contains <script>"),
     (re.compile(r"<\s*form\b", re.I), "HTML contains <form>"),
-    (re.compile(r"<!--nl:|\[\[nl:"), "HTML has a leftover personalization marker or slot"),
+    (re.compile(r"<!--nl:"), "HTML has a leftover personalization marker"),
 )
 
 
@@ -35,15 +37,27 @@ def _normal(s: str) -> str:
     return " ".join(s.split()).casefold()
 
 
+def html_size_problem(html: str, max_html_bytes: int) -> str | None:
+    """The HTML size rule (``[email] max_html_bytes``): why ``html`` is too big, or None.
+
+    Gmail clips HTML above about 102 KB, hiding the footer and its unsubscribe link. The one
+    owner of this rule: compile_issue refuses an oversized issue with it, and every variant
+    and message is checked with it before a send.
+    """
+    size = len(html.encode("utf-8"))
+    if size <= max_html_bytes:
+        return None
+    return (
+        f"HTML is {size:,} bytes, over the {max_html_bytes:,}-byte limit "
+        "(Gmail clips at about 102 KB and hides the unsubscribe link)"
+    )
+
+
 def html_problems(html: str, *, postal_address: str, max_html_bytes: int) -> list[str]:
     """Problems of an HTML part on its own (size, postal address, forbidden content)."""
     out: list[str] = []
-    size = len(html.encode("utf-8"))
-    if size > max_html_bytes:
-        out.append(
-            f"HTML is {size:,} bytes, over the {max_html_bytes:,}-byte limit "
-            "(Gmail clips at about 102 KB and hides the unsubscribe link)"
-        )
+    if too_big := html_size_problem(html, max_html_bytes):
+        out.append(too_big)
     out.extend(reason for pattern, reason in _FORBIDDEN if pattern.search(html))
     out.extend(_image_problems(html))
     if not postal_address.strip():
@@ -160,6 +174,9 @@ def body_problems(
             problems.append("the HTML part has no unsubscribe link")
     else:
         problems.append("there is no unsubscribe URL")
+    leftover = sorted(set(MERGE_TAG_RE.findall(html)) | set(MERGE_TAG_RE.findall(text)))
+    if leftover:
+        problems.append(f"merge tags left unfilled: {', '.join(leftover)}")
     if preheader and _normal(preheader) not in _normal(_unescape(html)):
         problems.append("the HTML part does not carry the preheader")
     return problems

@@ -1,78 +1,88 @@
 """Render one issue: Signals -> view -> Jinja (MJML + text) -> HTML, compiled once.
 
 :func:`compile_issue` renders and compiles the issue once (per variant: normal or quiet week)
-into a :class:`CompiledIssue`; :meth:`CompiledIssue.personalize` then produces each
-subscriber's HTML and text cheaply. :func:`render_issue` is the one-shot preview path.
+into a :class:`CompiledIssue`; :meth:`CompiledIssue.content` gives the variant of a preference
+set (merge tags unfilled, for the send path) and :meth:`CompiledIssue.personalize` one
+subscriber's HTML and text, cheaply. :func:`render_issue` is the one-shot preview path.
 The pre-send self-check of each body lives in :mod:`newsletter.edition.compliance`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from newsletter.config import Config
 from newsletter.data.signals.models import Signals
-from newsletter.edition.personalize import BodyTemplate, Markers, slot_tokens, slot_values
+from newsletter.edition.compliance import html_size_problem
+from newsletter.edition.personalize import (
+    Audience,
+    BodyTemplate,
+    Markers,
+    merge_values,
+    tag_context,
+    variant_name,
+)
 from newsletter.edition.render import compile_mjml, render_template
 from newsletter.edition.view import IssueView, build_view
 from newsletter.errors import RenderError
-from newsletter.models import Preferences, Recipient
+from newsletter.models import IssueContent, Preferences, Recipient
 
-#: Gmail clips HTML above about 102 KB (hiding the footer and its unsubscribe link).
-GMAIL_CLIP_BYTES = 102_000
 PREVIEW_RECIPIENT_EMAIL = "preview@example.com"
-_DEFAULT_PREFS = Preferences()
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedIssue:
-    subject: str
-    html: str
-    text: str
-    preheader: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledIssue:
-    """An issue compiled once; personalize it per subscriber with :meth:`personalize`."""
+    """An issue compiled once; its variants, previews and public page are cheap from here."""
 
     view: IssueView
     html_template: BodyTemplate
     text_template: BodyTemplate
-    base_url: str
-    max_html_bytes: int
+    _variants: dict[Preferences, IssueContent] = field(default_factory=dict)
 
     @property
     def subject(self) -> str:
         return self.view.subject
 
-    @property
-    def subscribe_url(self) -> str:
-        return f"{self.base_url}/subscribe"
+    def content(self, prefs: Preferences) -> IssueContent:
+        """The variant every reader with ``prefs`` gets: their rows, merge tags unfilled
+        (the send path fills them per recipient). Cached per preference set."""
+        cached = self._variants.get(prefs)
+        if cached is None:
+            cached = self._variants[prefs] = IssueContent(
+                subject=self.view.subject,
+                html=self.html_template.tagged(prefs),
+                text=self.text_template.tagged(prefs),
+                variant=variant_name(prefs),
+                preheader=self.view.preheader,
+            )
+        return cached
 
     @property
-    def archive_index_url(self) -> str:
-        return f"{self.base_url}/archive/"
+    def variant_count(self) -> int:
+        """Variants built so far."""
+        return len(self._variants)
 
-    def personalize(self, recipient: Recipient) -> RenderedIssue:
-        """This subscriber's HTML and text: greeting, filtered rows, signed links."""
-        return self._fill(recipient)
+    def personalize(self, recipient: Recipient) -> IssueContent:
+        """This subscriber's HTML and text: greeting, filtered rows, their links."""
+        return self._fill(recipient.preferences, merge_values(recipient), "personal")
 
-    def public(self) -> RenderedIssue:
+    def public(self) -> IssueContent:
         """The archive ("view in browser") version: no personal links, default rows."""
-        return self._fill(None)
+        return self._fill(None, merge_values(None), "public")
 
-    def _fill(self, recipient: Recipient | None) -> RenderedIssue:
-        prefs = recipient.preferences if recipient is not None else _DEFAULT_PREFS
-        urls = {"subscribe_url": self.subscribe_url, "archive_index_url": self.archive_index_url}
-        html = self.html_template.fill(prefs, slot_values(recipient, html_body=True, **urls))
-        text = self.text_template.fill(prefs, slot_values(recipient, html_body=False, **urls))
-        return RenderedIssue(self.view.subject, html, text, self.view.preheader)
+    def _fill(self, audience: Audience, values: dict[str, str], variant: str) -> IssueContent:
+        return IssueContent(
+            subject=self.view.subject,
+            html=self.html_template.fill(audience, values),
+            text=self.text_template.fill(audience, values),
+            variant=variant,
+            preheader=self.view.preheader,
+        )
 
 
 def _context(view: IssueView) -> dict[str, object]:
-    return {"view": view, "slots": slot_tokens(), "nl": Markers()}
+    return {"view": view, "tags": tag_context(), "nl": Markers()}
 
 
 def compile_issue(signals: Signals, config: Config) -> CompiledIssue:
@@ -87,21 +97,16 @@ def compile_issue(signals: Signals, config: Config) -> CompiledIssue:
         view=view,
         html_template=BodyTemplate.parse(html, escape=True),
         text_template=BodyTemplate.parse(_tidy_text(text), escape=False),
-        base_url=config.newsletter.base_url,
-        max_html_bytes=config.email.max_html_bytes,
     )
     check_size(issue.public().html, config.email.max_html_bytes)  # fail before any send
     return issue
 
 
 def check_size(html: str, max_bytes: int) -> None:
-    """Refuse HTML over the budget (Gmail clips at about 102 KB, hiding the footer)."""
-    size = len(html.encode("utf-8"))
-    if size > max_bytes:
-        raise RenderError(
-            f"rendered HTML is {size:,} bytes, over the {max_bytes:,}-byte budget "
-            "(Gmail clips at about 102 KB); lower [email] top_n or drop a section"
-        )
+    """Refuse a rendered body over ``[email] max_html_bytes`` (the rule: compliance.py)."""
+    problem = html_size_problem(html, max_bytes)
+    if problem:
+        raise RenderError(f"rendered {problem}; lower [email] top_n or drop a section")
 
 
 def _tidy_text(text: str) -> str:
@@ -124,7 +129,7 @@ def preview_recipient(config: Config) -> Recipient:
 
 def render_issue(
     signals: Signals, config: Config, recipient: Recipient | None = None
-) -> RenderedIssue:
+) -> IssueContent:
     """One issue for one reader (default: the preview stand-in), size-checked."""
     issue = compile_issue(signals, config).personalize(recipient or preview_recipient(config))
     check_size(issue.html, config.email.max_html_bytes)

@@ -1,10 +1,13 @@
 """Per-subscriber personalization of a compiled issue, without re-rendering.
 
-The issue is rendered and compiled once with *markers* around the rows a subscriber can filter
-and *slots* where per-subscriber values go. :class:`BodyTemplate` parses that output once into
-pieces; for each set of :class:`~newsletter.models.Preferences` it keeps the matching rows (and
-caches the result), then only the slots are filled per subscriber: greeting, preferences and
-unsubscribe links. That is a string join per subscriber, not a Jinja or MJML run.
+The issue is rendered and compiled once with *markers* around the parts that depend on who
+reads it, and *merge tags* (``%%name%%``, :data:`newsletter.models.MERGE_TAGS`) where
+per-reader values go: greeting, preferences and unsubscribe links. :class:`BodyTemplate`
+parses that output once into pieces. For each set of :class:`~newsletter.models.Preferences`
+it keeps the matching parts (and caches the result): that is an issue *variant*, still
+carrying its merge tags (:meth:`BodyTemplate.tagged`), which the send path hands to the
+message builder. A preview fills the tags itself (:meth:`BodyTemplate.fill`): a string join
+per subscriber, not a Jinja or MJML run.
 
 Markers (HTML comments, in the text part too, removed here):
 
@@ -14,54 +17,60 @@ Markers (HTML comments, in the text part too, removed here):
 - ``<!--nl:empty GROUP DIM-->...<!--nl:end-->``: kept when the subscriber picked values for DIM
   and no row of GROUP is kept (says "none of your picks has postings this week").
 - ``<!--nl:filtered DIM-->...<!--nl:end-->``: kept when the subscriber picked values for DIM.
-
-Slots are ``[[nl:NAME]]`` tokens; see :data:`SLOT_NAMES`.
+- ``<!--nl:personal-->...<!--nl:end-->``: kept in a subscriber's copy (their own links);
+  ``<!--nl:public-->...<!--nl:end-->``: kept on the public archive page instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from markupsafe import Markup
-
+from newsletter.edition.render import Token
 from newsletter.edition.view import row_key
 from newsletter.errors import RenderError
-from newsletter.models import Preferences, Recipient
+from newsletter.models import MERGE_TAG_RE, MERGE_TAGS, Preferences, Recipient, merge_tag
 
-SLOT_NAMES = ("greeting", "preferences_url", "unsubscribe_url", "footer_links")
-_SLOT_RE = re.compile(r"\[\[nl:([a-z_]+)\]\]")
-_MARK_RE = re.compile(r"<!--nl:(row|empty|filtered|end)([^>]*?)-->\n?")
+_MARK_RE = re.compile(r"<!--nl:(row|empty|filtered|personal|public|end)([^>]*?)-->\n?")
 DIMS = ("categories", "metros", "seniority")
 
-Kind = Literal["row", "empty", "filtered"]
+Kind = Literal["row", "empty", "filtered", "personal", "public"]
+#: Who a body is for: a reader's preferences, or None for the public archive page.
+Audience = Preferences | None
 
 
 class Markers:
     """What templates call to emit markers; each returns safe markup (never escaped)."""
 
-    def row(self, group: str, dim: str, key: str, top: bool) -> Markup:
-        return Markup(f"<!--nl:row {group} {dim} {int(top)} {key}-->")
+    def row(self, group: str, dim: str, key: str, top: bool) -> Token:
+        return Token(f"<!--nl:row {group} {dim} {int(top)} {key}-->")
 
-    def empty(self, group: str, dim: str) -> Markup:
-        return Markup(f"<!--nl:empty {group} {dim}-->")
+    def empty(self, group: str, dim: str) -> Token:
+        return Token(f"<!--nl:empty {group} {dim}-->")
 
-    def filtered(self, dim: str) -> Markup:
-        return Markup(f"<!--nl:filtered {dim}-->")
+    def filtered(self, dim: str) -> Token:
+        return Token(f"<!--nl:filtered {dim}-->")
 
-    def end(self) -> Markup:
-        return Markup("<!--nl:end-->")
+    def personal(self) -> Token:
+        return Token("<!--nl:personal-->")
+
+    def public(self) -> Token:
+        return Token("<!--nl:public-->")
+
+    def end(self) -> Token:
+        return Token("<!--nl:end-->")
 
 
-def slot_tokens() -> dict[str, str]:
-    """The placeholder of every slot, for the template context."""
-    return {name: f"[[nl:{name}]]" for name in SLOT_NAMES}
+def tag_context() -> dict[str, Token]:
+    """The merge tag of every per-reader value, for the template context (``tags.greeting``)."""
+    return {name: Token(merge_tag(name)) for name in MERGE_TAGS}
 
 
-Piece = str | tuple[str]  # literal text, or (slot name,)
+Piece = str | tuple[str]  # literal text, or (merge tag name,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +86,15 @@ class _Block:
 Part = Piece | _Block
 
 
-def _split_slots(text: str) -> list[Piece]:
+def _split_tags(text: str) -> list[Piece]:
     out: list[Piece] = []
     pos = 0
-    for m in _SLOT_RE.finditer(text):
-        if m.group(1) not in SLOT_NAMES:
-            raise RenderError(f"unknown personalization slot [[nl:{m.group(1)}]]")
+    for m in MERGE_TAG_RE.finditer(text):
+        if m.group(1) not in MERGE_TAGS:
+            raise RenderError(
+                f"the issue contains {m.group(0)}, which looks like a merge tag but is none "
+                f"of {', '.join(MERGE_TAGS)}"
+            )
         if m.start() > pos:
             out.append(text[pos : m.start()])
         out.append((m.group(1),))
@@ -93,7 +105,7 @@ def _split_slots(text: str) -> list[Piece]:
 
 
 def _parse(text: str) -> tuple[Part, ...]:
-    """Split compiled output into literal text, slots and conditional blocks (no nesting)."""
+    """Split compiled output into literal text, tags and conditional blocks (no nesting)."""
     parts: list[Part] = []
     opened: tuple[str, list[str]] | None = None
     pos = 0
@@ -103,16 +115,16 @@ def _parse(text: str) -> tuple[Part, ...]:
         if opened is None:
             if kind == "end":
                 raise RenderError("personalization marker <!--nl:end--> without a start")
-            parts.extend(_split_slots(chunk))
+            parts.extend(_split_tags(chunk))
             opened = (kind, args)
         elif kind != "end":
             raise RenderError("personalization markers cannot nest")
         else:
-            parts.append(_block(opened[0], opened[1], tuple(_split_slots(chunk))))
+            parts.append(_block(opened[0], opened[1], tuple(_split_tags(chunk))))
             opened = None
     if opened is not None:
         raise RenderError(f"personalization marker {opened[0]} is never closed")
-    parts.extend(_split_slots(text[pos:]))
+    parts.extend(_split_tags(text[pos:]))
     return tuple(parts)
 
 
@@ -124,6 +136,10 @@ def _block(kind: str, args: list[str], pieces: tuple[Piece, ...]) -> _Block:
         if kind == "empty":
             group, dim = args
             return _Block("empty", group, dim, "", False, pieces)
+        if kind in ("personal", "public"):
+            if args:
+                raise ValueError
+            return _Block("personal" if kind == "personal" else "public", "", "", "", False, pieces)
         (dim,) = args
         return _Block("filtered", "", dim, "", False, pieces)
     except ValueError:
@@ -134,23 +150,28 @@ def _chosen(prefs: Preferences) -> dict[str, frozenset[str]]:
     return {d: frozenset(row_key(v) for v in getattr(prefs, d)) for d in DIMS}
 
 
+_NO_PICKS = Preferences()
+
+
 @dataclass(slots=True)
 class BodyTemplate:
-    """One compiled body (HTML or text) ready for cheap per-subscriber filling."""
+    """One compiled body (HTML or text) ready for cheap per-audience filtering and filling."""
 
     parts: tuple[Part, ...]
     escape: bool
-    _cache: dict[Preferences, tuple[Piece, ...]] = field(default_factory=dict)
+    _cache: dict[Audience, tuple[Piece, ...]] = field(default_factory=dict)
+    _tagged: dict[Audience, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, text: str, *, escape: bool) -> BodyTemplate:
         return cls(_parse(text), escape)
 
-    def _filtered(self, prefs: Preferences) -> tuple[Piece, ...]:
-        cached = self._cache.get(prefs)
+    def _filtered(self, audience: Audience) -> tuple[Piece, ...]:
+        cached = self._cache.get(audience)
         if cached is not None:
             return cached
-        chosen = _chosen(prefs)
+        public = audience is None
+        chosen = _chosen(audience or _NO_PICKS)
         kept_groups = {
             p.group
             for p in self.parts
@@ -164,23 +185,36 @@ class BodyTemplate:
                 (p.kind == "row" and _keep_row(p, chosen))
                 or (p.kind == "empty" and chosen.get(p.dim) and p.group not in kept_groups)
                 or (p.kind == "filtered" and chosen.get(p.dim))
+                or (p.kind == "personal" and not public)
+                or (p.kind == "public" and public)
             ):
                 pieces.extend(p.pieces)
         merged = tuple(_merge(pieces))
         if len(self._cache) < 4096:
-            self._cache[prefs] = merged
+            self._cache[audience] = merged
         return merged
 
-    def fill(self, prefs: Preferences, values: Mapping[str, str]) -> str:
-        """The body for these preferences with every slot filled (values are plain text).
+    def tagged(self, audience: Audience) -> str:
+        """The body for this audience with its merge tags left in (an issue variant)."""
+        cached = self._tagged.get(audience)
+        if cached is None:
+            cached = "".join(
+                p if isinstance(p, str) else merge_tag(p[0]) for p in self._filtered(audience)
+            )
+            if len(self._tagged) < 4096:
+                self._tagged[audience] = cached
+        return cached
 
-        ``footer_links`` is markup built by :func:`slot_values` and is inserted as is.
-        """
-        vals = {
-            k: v if k == "footer_links" or not self.escape else html.escape(v)
-            for k, v in values.items()
-        }
-        return "".join(p if isinstance(p, str) else vals[p[0]] for p in self._filtered(prefs))
+    def fill(self, audience: Audience, values: Mapping[str, str]) -> str:
+        """The body for this audience with every merge tag filled (values are plain text,
+        HTML-escaped in an HTML body); a tag without a value is a RenderError."""
+        vals = {k: html.escape(v) for k, v in values.items()} if self.escape else values
+        try:
+            return "".join(
+                p if isinstance(p, str) else vals[p[0]] for p in self._filtered(audience)
+            )
+        except KeyError as exc:
+            raise RenderError(f"no value for the merge tag %%{exc.args[0]}%%") from None
 
 
 def _keep_row(p: _Block, chosen: Mapping[str, frozenset[str]]) -> bool:
@@ -209,31 +243,21 @@ def greeting(recipient: Recipient | None) -> str:
     return f"Hi {name.split()[0]}," if name else "Hello,"
 
 
-def slot_values(
-    recipient: Recipient | None,
-    *,
-    html_body: bool,
-    subscribe_url: str,
-    archive_index_url: str,
-) -> dict[str, str]:
-    """Slot values for a subscriber, or for the public archive page when ``recipient`` is None."""
+def merge_values(recipient: Recipient | None) -> dict[str, str]:
+    """The merge values of a reader (None: the public page, which only greets): greeting,
+    and the links the reader has. The one source of these values, for previews and sends."""
     values = {"greeting": greeting(recipient)}
     if recipient is not None:
-        values["preferences_url"] = recipient.preferences_url
-        values["unsubscribe_url"] = recipient.unsubscribe_url
-        links = [
-            ("Preferences", recipient.preferences_url),
-            ("Unsubscribe", recipient.unsubscribe_url),
-        ]
-    else:
-        values["preferences_url"] = subscribe_url
-        values["unsubscribe_url"] = subscribe_url
-        links = [("Subscribe", subscribe_url), ("All issues", archive_index_url)]
-    if html_body:
-        values["footer_links"] = " · ".join(
-            f'<a href="{html.escape(url)}" style="color:#4338ca">{label}</a>'
-            for label, url in links
-        )
-    else:
-        values["footer_links"] = "\n".join(f"{label}: {url}" for label, url in links)
+        if recipient.preferences_url:
+            values["preferences_url"] = recipient.preferences_url
+        if recipient.unsubscribe_url:
+            values["unsubscribe_url"] = recipient.unsubscribe_url
     return values
+
+
+def variant_name(prefs: Preferences) -> str:
+    """A short stable name of a preference set (``default`` for no picks)."""
+    if prefs.is_default:
+        return "default"
+    raw = repr((prefs.categories, prefs.metros, prefs.seniority)).encode("utf-8")
+    return "prefs-" + hashlib.sha256(raw).hexdigest()[:12]

@@ -1,9 +1,10 @@
 """The only Jinja environment, and Jinja -> MJML -> HTML compilation.
 
-Templates live in ``templates/`` (an optional override folder from ``[email] templates_dir``
-is searched first). MJML templates (``*.mjml.j2``) and HTML templates (``*.html.j2``) are
-autoescaped; text templates (``*.txt.j2``) are not. Templates only print values computed
-in Python (see ``newsletter.edition.view``).
+Templates are the package's bundled ``templates/`` (read through Jinja's package loader, so
+an installed wheel finds them: :mod:`newsletter.util.resources`); an override folder from
+``[email] templates_dir`` is searched first. MJML templates (``*.mjml.j2``) and HTML
+templates (``*.html.j2``) are autoescaped; text templates (``*.txt.j2``) are not. Templates
+only print values computed in Python (see ``newsletter.edition.view``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from mjml import mjml2html
 
 from newsletter.errors import RenderError
-
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+from newsletter.util.resources import PACKAGE, RESOURCES
 
 #: Every tag of the MJML 4 component list (mjml.io/documentation); anything else is a typo.
 MJML_TAGS = frozenset(
@@ -35,6 +36,29 @@ _MJ_TAG_RE = re.compile(r"</?\s*(mj(?:ml|-[a-z0-9-]+))\b", re.IGNORECASE)
 _LEFTOVER_RE = re.compile(r"\{\{|\{%|\{#")
 
 
+class Token(Markup):
+    """Template syntax the project itself prints: merge tags (``%%name%%``) and the
+    personalization markers (``<!--nl:...-->``). Only these reach the output as written."""
+
+    __slots__ = ()
+
+
+#: A word joiner: invisible, and breaks the two-character sequences below.
+_JOINER = "\u2060"
+
+
+def neutralize(value: Any) -> Any:
+    """Jinja's ``finalize``: every printed value that is not a :class:`Token` loses the power
+    to look like a merge tag or a marker (a posting titled ``%%unsubscribe_url%%`` or
+    ``<!--nl:end-->`` is data, and prints as text with a word joiner inside)."""
+    if isinstance(value, Token) or not isinstance(value, str):
+        return value
+    if "%%" not in value and "<!--nl:" not in value:
+        return value
+    safe = value.replace("%%", f"%{_JOINER}%").replace("<!--nl:", f"<!-{_JOINER}-nl:")
+    return Markup(safe) if isinstance(value, Markup) else safe
+
+
 def _autoescape(name: str | None) -> bool:
     if name is None:
         return False
@@ -44,15 +68,24 @@ def _autoescape(name: str | None) -> bool:
 @lru_cache(maxsize=8)
 def jinja_env(override_dir: Path | None = None) -> jinja2.Environment:
     """Build (once per override folder) the project's Jinja environment."""
-    search = [str(override_dir)] if override_dir else []
-    search.append(str(TEMPLATES_DIR))
+    try:
+        bundled = jinja2.PackageLoader(PACKAGE, f"{RESOURCES}/templates")
+    except ValueError:  # a broken install or build: the package lacks its templates
+        raise RenderError(
+            f"the templates are missing from the installed package ({PACKAGE}/{RESOURCES}/"
+            "templates); reinstall it"
+        ) from None
+    loader: jinja2.BaseLoader = bundled
+    if override_dir:
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(override_dir)), bundled])
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=neutralize,
     )
     return env
 

@@ -17,7 +17,7 @@ from datetime import date
 from urllib.parse import quote
 
 from newsletter.config import Config
-from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
+from newsletter.data.ingest import NOT_OPEN_REASONS
 from newsletter.data.signals.gates import MEDIAN_MIN_N, P75_MIN_N, P90_MIN_N, PCT_CHANGE_MIN_BASE
 from newsletter.data.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
 from newsletter.edition.formatting import DASH, Formatter
@@ -153,6 +153,9 @@ class Footer:
     browser_url: str
     postal_address: str
     home_url: str
+    #: The public page's links, in place of a subscriber's own (preferences, unsubscribe).
+    subscribe_url: str = ""
+    archive_index_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,9 +569,9 @@ def _warning_lines(warnings: Sequence[HealthWarning], f: Formatter) -> list[str]
 # --- entry point -----------------------------------------------------------------------------
 
 
-def archive_url(config: Config, week: date) -> str:
+def archive_url(base_url: str, week: date) -> str:
     """The "view in browser" address of an issue (see :mod:`newsletter.edition.archive`)."""
-    return f"{config.newsletter.base_url}/archive/{week.isoformat()}.html"
+    return f"{base_url}/archive/{week.isoformat()}.html"
 
 
 def build_view(signals: Signals, config: Config) -> IssueView:
@@ -609,8 +612,10 @@ def build_view(signals: Signals, config: Config) -> IssueView:
         health=_health(signals, f),
         footer=Footer(
             reason=f"You get this because you subscribed to {nl.title}.",
-            browser_url=archive_url(config, signals.week),
+            browser_url=archive_url(nl.base_url, signals.week),
             postal_address=nl.postal_address,
             home_url=nl.base_url,
+            subscribe_url=f"{nl.base_url}/subscribe",
+            archive_index_url=f"{nl.base_url}/archive/",
         ),
     )

@@ -1,49 +1,22 @@
-"""Jobs the scheduler (and ``newsletter run-week``) run: importable by text reference.
+"""The scheduler's jobs (``run-week`` through the send facade, and the collection),
+importable by text reference.
 
-The persistent job store pickles ``"newsletter.send.jobs:run_scheduled"`` with its arguments
-(a config path string), so this module and function name are part of the stored schedule:
-do not rename them.
+The persistent job store pickles ``"newsletter.send.jobs:run_scheduled"`` (and
+``collect_scheduled``) with their arguments (a config path string), so this module and these
+function names are part of the stored schedule: do not rename them. Each job is an edge: it
+reads the config, the secrets and the system clock.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
-from typing import Any
 
-from newsletter.audience.subscribers import SubscriberStore
-from newsletter.config import Config, load_config
+from newsletter.config import Secrets, load_config
 from newsletter.errors import DeliveryError
-from newsletter.send.service import DEV_KEY_NOTE, SendReport, run_week, send_signer
-from newsletter.store import open_store
-from newsletter.util.clock import SYSTEM_CLOCK, Clock
+from newsletter.send.service import send_week
+from newsletter.util.clock import SYSTEM_CLOCK
 
 log = logging.getLogger(__name__)
-
-
-def run_week_once(
-    config: Config,
-    *,
-    clock: Clock = SYSTEM_CLOCK,
-    warn: Callable[[str], None] = log.warning,
-    stop: threading.Event | None = None,
-    **send_options: Any,
-) -> SendReport:
-    """This week's issue, once: no-op if sent, else guards → render → send (resuming).
-
-    ``clock`` says what "this week" is; the scheduler's job uses the system clock.
-    """
-    with open_store(config) as db:
-        store = SubscriberStore(db, clock=clock)
-
-        def recipients() -> list[Any]:
-            signer, dev = send_signer(config)
-            if dev:
-                warn(DEV_KEY_NOTE)
-            return store.active_recipients(signer, config.newsletter.base_url)
-
-        return run_week(config, store, recipients, stop=stop, **send_options)
 
 
 def collect_scheduled(config_path: str | None = None) -> None:
@@ -77,8 +50,10 @@ def run_scheduled(config_path: str | None = None) -> None:
 
     Raises when the issue is left incomplete, so the scheduler's listener logs a failure.
     """
-    config = load_config(config_path)
-    report = run_week_once(config)
+    # The scheduler's job is an edge: it reads the config, the secrets and the system clock.
+    report = send_week(
+        load_config(config_path), Secrets.from_env(), warn=log.warning, collect_first=True
+    )
     if report.already_sent:
         log.info("issue %s was already sent: nothing to do", report.issue_key)
         return

@@ -1,101 +1,56 @@
-"""The bridge from a compiled issue to delivery variants: one IssueContent per preference set.
+"""From a compiled issue to outgoing messages: one content per preference set, one message
+per recipient.
 
-A :class:`~newsletter.edition.issue.CompiledIssue` personalizes in two steps: rows are filtered per
-:class:`~newsletter.models.Preferences`, then per-subscriber slots are filled (greeting,
-preferences and unsubscribe links). :class:`IssueVariants` does the first step once per
-distinct preference set and turns every slot into a ``%%merge%%`` tag, so the fast
-:class:`~newsletter.delivery.message.MessageFactory` encodes each variant once and splices
-only the per-recipient values. :meth:`IssueVariants.message` fills in those values for one
-recipient; the result reads exactly like ``compiled.personalize(recipient)`` (the tests parse
-both and compare).
+A :class:`~newsletter.edition.issue.CompiledIssue` gives the variant of each preference set
+with its ``%%merge%%`` tags unfilled (:meth:`~newsletter.edition.issue.CompiledIssue.content`);
+:meth:`IssueVariants.message` pairs it with one recipient and that recipient's merge values
+(:func:`~newsletter.edition.personalize.merge_values`, the same values a preview fills in), so
+the fast :class:`~newsletter.delivery.message.MessageFactory` encodes each variant once and
+splices only the per-recipient values. A message reads exactly like
+``compiled.personalize(recipient)`` (the tests parse both and compare).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
-from newsletter.config import Config
+from newsletter.config import NewsletterSettings
 from newsletter.delivery.compose import compose
-from newsletter.delivery.models import IssueContent, OutgoingMessage, merge_tag
+from newsletter.delivery.models import OutgoingMessage
 from newsletter.edition.issue import CompiledIssue
-from newsletter.edition.personalize import greeting, slot_values
-from newsletter.errors import RenderError
-from newsletter.models import Preferences, Recipient
-
-#: Merge tags a variant may carry; anything else in the content is a bug (fail closed).
-MERGE_TAGS = frozenset({"greeting", "preferences_url", "unsubscribe_url"})
+from newsletter.edition.personalize import merge_values
+from newsletter.models import IssueContent, Preferences, Recipient
 
 
-def _tag_recipient() -> Recipient:
-    """A stand-in whose links are merge tags, so slot values become tags too."""
-    return Recipient(
-        subscriber_id=0,
-        email="merge@example.invalid",
-        unsubscribe_url=merge_tag("unsubscribe_url"),
-        preferences_url=merge_tag("preferences_url"),
-    )
-
-
-def variant_name(prefs: Preferences) -> str:
-    """A short stable name of a preference set (``default`` for no picks)."""
-    if prefs.is_default:
-        return "default"
-    raw = repr((prefs.categories, prefs.metros, prefs.seniority)).encode("utf-8")
-    return "prefs-" + hashlib.sha256(raw).hexdigest()[:12]
-
-
-@dataclass
+@dataclass(frozen=True)
 class IssueVariants:
-    """Delivery content of one issue, one variant per preference set (cached)."""
+    """Delivery content of one issue (one variant per preference set, cached by the issue)."""
 
     compiled: CompiledIssue
-    config: Config
+    settings: NewsletterSettings
     subject: str | None = None
-    _cache: dict[Preferences, IssueContent] = field(default_factory=dict)
 
     def content(self, prefs: Preferences) -> IssueContent:
-        """The variant for ``prefs``: rows filtered once, slots as ``%%merge%%`` tags."""
-        cached = self._cache.get(prefs)
-        if cached is not None:
-            return cached
-        c = self.compiled
-        urls = {"subscribe_url": c.subscribe_url, "archive_index_url": c.archive_index_url}
-        stand_in = _tag_recipient()
-        values = {}
-        for html_body, template in ((True, c.html_template), (False, c.text_template)):
-            slots = slot_values(stand_in, html_body=html_body, **urls)
-            slots["greeting"] = merge_tag("greeting")
-            values[html_body] = template.fill(prefs, slots)
-        content = IssueContent(
-            subject=self.subject or c.subject,
-            html=values[True],
-            text=values[False],
-            variant=variant_name(prefs),
-        )
-        unknown = content.tags - MERGE_TAGS
-        if unknown:
-            raise RenderError(
-                f"the issue text contains %%…%% sequences that look like merge tags: "
-                f"{', '.join(sorted(unknown))}"
-            )
-        self._cache[prefs] = content
-        return content
+        """The variant for ``prefs``: rows filtered once, per-reader values as merge tags."""
+        content = self.compiled.content(prefs)
+        return replace(content, subject=self.subject) if self.subject else content
 
     @property
     def count(self) -> int:
         """Variants built so far."""
-        return len(self._cache)
+        return self.compiled.variant_count
 
     def message(
         self, recipient: Recipient, *, issue_key: str, message_id: str | None = None
     ) -> OutgoingMessage:
         """The outgoing message for ``recipient`` (reuse the ledger's ``message_id``)."""
+        values = merge_values(recipient)
+        values.pop("unsubscribe_url", None)  # the message carries it (headers and both parts)
         return compose(
-            self.config,
+            self.settings,
             self.content(recipient.preferences),
             recipient,
             issue_key=issue_key,
             message_id=message_id,
-            merge={"greeting": greeting(recipient)},
+            merge=values,
         )

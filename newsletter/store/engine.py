@@ -29,7 +29,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from newsletter.config import Config
 from newsletter.errors import StoreError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The packaged Alembic scripts, as a package resource (Alembic reads it with
+#: importlib.resources, so an installed wheel finds them).
+MIGRATIONS = "newsletter.store:migrations"
 BUSY_TIMEOUT_MS = 30_000
 #: Arbitrary constant naming the PostgreSQL advisory lock that serializes migrations.
 _PG_MIGRATION_LOCK = 7_402_026_001
@@ -40,7 +42,7 @@ _PROCESS_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 
 def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", MIGRATIONS)
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg

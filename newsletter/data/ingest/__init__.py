@@ -10,12 +10,14 @@ it with rules kept as data (:mod:`~newsletter.data.ingest.rules`);
 :mod:`~newsletter.data.ingest.run` accounts for every row and writes atomically.
 """
 
-from newsletter.data.ingest.formats import Format
+from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
 from newsletter.data.ingest.report import IngestReport
 from newsletter.data.ingest.rules import Rules, load_rules
 from newsletter.data.ingest.run import IngestResult, Input, Written, ingest, ingest_into, write
+from newsletter.models import Format
 
 __all__ = [
+    "NOT_OPEN_REASONS",
     "Format",
     "IngestReport",
     "IngestResult",

@@ -16,11 +16,12 @@ from pathlib import Path
 import polars as pl
 
 from newsletter.data.ingest.columns import RAW_COLUMNS, RAW_SCHEMA
-from newsletter.data.ingest.formats import Format, read, resolve_format
+from newsletter.data.ingest.formats import read, resolve_format
 from newsletter.data.ingest.report import FileSummary
 from newsletter.data.ingest.tabular import scan_csv
 from newsletter.data.ingest.timing import Stages
 from newsletter.errors import IngestError, first_line
+from newsletter.models import Format
 
 #: Rows sampled from a large export to size its slices.
 _SAMPLE_ROWS = 1_000

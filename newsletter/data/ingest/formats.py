@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from pathlib import Path
 
 import polars as pl
@@ -21,23 +20,7 @@ from newsletter.data.ingest import (
 from newsletter.data.ingest.columns import to_raw
 from newsletter.data.ingest.tabular import read_bytes, records_frame
 from newsletter.errors import IngestError
-
-
-class Format(StrEnum):
-    auto = "auto"
-    csv = "csv"
-    tsv = "tsv"
-    jsonl = "jsonl"
-    json = "json"
-    parquet = "parquet"
-    simplify = "simplify"
-    greenhouse = "greenhouse"
-    lever = "lever"
-    ashby = "ashby"
-    smartrecruiters = "smartrecruiters"
-    workable = "workable"
-    recruitee = "recruitee"
-
+from newsletter.models import Format
 
 _SUFFIXES = {
     ".csv": Format.csv,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from newsletter.errors import IngestError, first_line
+from newsletter.util.resources import bundled
 
 Level = Literal["entry", "mid", "senior", "leadership"]
 
@@ -162,13 +164,11 @@ _FILES: dict[str, type[BaseModel]] = {
 }
 
 
-def _load(path: Path, model: type[BaseModel]) -> Any:
+def _load(path: Traversable, model: type[BaseModel]) -> Any:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IngestError(
-            f"rules file {path} not found (set data.rules_dir in config.toml)"
-        ) from None
+        raise IngestError(f"rules file {path} not found") from None
     except (OSError, yaml.YAMLError) as exc:
         raise IngestError(f"cannot read rules file {path}: {first_line(exc)}") from None
     try:
@@ -181,21 +181,12 @@ def _load(path: Path, model: type[BaseModel]) -> Any:
         ) from None
 
 
-#: The rules shipped with the project (used when the configured folder does not exist).
-BUNDLED_RULES_DIR = Path(__file__).resolve().parents[3] / "rules"
-
-
-def rules_dir(configured: Path) -> Path:
-    """``configured`` if it exists, else the bundled rules folder if present."""
-    if configured.is_dir() or not BUNDLED_RULES_DIR.is_dir():
-        return configured
-    return BUNDLED_RULES_DIR
-
-
 @cache
-def load_rules(directory: Path) -> Rules:
-    """Read and validate every rules file in ``directory`` (cached per folder; falls back to
-    the bundled rules when ``directory`` does not exist)."""
-    directory = rules_dir(directory)
-    loaded = {name: _load(directory / f"{name}.yaml", model) for name, model in _FILES.items()}
+def load_rules(directory: Path | None = None) -> Rules:
+    """Read and validate every rules file in ``directory`` (``[data] rules_dir``), or the
+    rules shipped in the package when it is None; cached per folder."""
+    folder: Traversable = bundled("rules") if directory is None else directory
+    if directory is not None and not directory.is_dir():
+        raise IngestError(f"rules folder {directory} does not exist (see [data] rules_dir)")
+    loaded = {name: _load(folder / f"{name}.yaml", model) for name, model in _FILES.items()}
     return Rules(**loaded)

@@ -27,7 +27,6 @@ from pathlib import Path
 import polars as pl
 
 from newsletter.data.ingest.batches import Batches, Input
-from newsletter.data.ingest.formats import Format
 from newsletter.data.ingest.normalize import (
     DIAGNOSTIC_COLUMNS,
     Prepared,
@@ -50,7 +49,7 @@ from newsletter.data.snapshots import (
     write_snapshot,
 )
 from newsletter.errors import IngestError, first_line
-from newsletter.models import SourceKind
+from newsletter.models import Format, SourceKind
 from newsletter.util.clock import Clock
 from newsletter.util.files import atomic_write_text, replacing
 

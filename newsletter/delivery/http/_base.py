@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
-from newsletter.config import Config, HttpProviderSettings
+from newsletter.config import DeliverySettings, HttpProviderSettings, SecretName, Secrets
 from newsletter.delivery.base import CallFailed, Sender, sender_kwargs
 from newsletter.delivery.models import OutgoingMessage, SendStatus
 from newsletter.errors import ProviderError
@@ -56,7 +56,7 @@ class HttpSender(Sender[HttpCall, httpx.Response]):
     """The request/response handling every HTTP provider shares."""
 
     #: Secret name in ``newsletter.config.SECRET_ENV``.
-    secret_name: ClassVar[str]
+    secret_name: ClassVar[SecretName]
     default_base_url: ClassVar[str]
 
     def __init__(
@@ -77,23 +77,22 @@ class HttpSender(Sender[HttpCall, httpx.Response]):
         self._owns_client = owns_client
 
     @classmethod
-    def settings_of(cls, config: Config) -> HttpProviderSettings:
-        settings: HttpProviderSettings = getattr(config.delivery, cls.name)
-        return settings
+    def settings_of(cls, settings: DeliverySettings) -> HttpProviderSettings:
+        own: HttpProviderSettings = getattr(settings, cls.name)
+        return own
 
     @classmethod
-    def from_config(cls, config: Config, **deps: Any) -> Self:
-        from newsletter.config import secret
-
-        settings = cls.settings_of(config)
+    def from_settings(cls, settings: DeliverySettings, secrets: Secrets, **deps: Any) -> Self:
+        own = cls.settings_of(settings)
+        api_key = secrets.require(cls.secret_name, f"to send through {cls.name}")
         client = deps.get("client")
         return cls(
-            client=client or httpx.Client(timeout=settings.timeout_seconds),
+            client=client or httpx.Client(timeout=own.timeout_seconds),
             owns_client=client is None,
-            api_key=secret(cls.secret_name, f"to send through {cls.name}"),
-            base_url=settings.base_url,
-            settings=settings,
-            **sender_kwargs(config, deps),
+            api_key=api_key,
+            base_url=own.base_url,
+            settings=own,
+            **sender_kwargs(settings, deps),
         )
 
     def close(self) -> None:
@@ -176,7 +175,7 @@ def tag_values(m: OutgoingMessage) -> dict[str, str]:
 
 def rename_tags(text: str, template: str, *, suffix: str = "") -> str:
     """Rewrite ``%%name%%`` tags with ``template.format(name=name + suffix)``."""
-    from newsletter.delivery.models import MERGE_TAG_RE
+    from newsletter.models import MERGE_TAG_RE
 
     return MERGE_TAG_RE.sub(lambda mt: template.format(name=mt.group(1) + suffix), text)
 
@@ -198,7 +197,7 @@ class JsonSplicer:
         self._parts: dict[str, tuple[tuple[bytes, ...], tuple[str, ...]]] = {}
 
     def _split(self, template: str) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
-        from newsletter.delivery.models import MERGE_TAG_RE
+        from newsletter.models import MERGE_TAG_RE
 
         hit = self._parts.get(template)
         if hit is None:

@@ -24,7 +24,8 @@ from newsletter.delivery.http._base import (
     rename_tags,
     tag_values,
 )
-from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus, merge_tag
+from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
+from newsletter.models import merge_tag
 
 _FIELD_RE = re.compile(r"^personalizations\.(\d+)\.to\b")
 

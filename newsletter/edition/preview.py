@@ -1,0 +1,36 @@
+"""The preview: one week's issue for one reader, written to an HTML file and a text twin."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from newsletter.config import Config
+from newsletter.data.pipeline import build_signals
+from newsletter.data.signals.models import Signals
+from newsletter.edition.issue import render_issue
+from newsletter.models import IssueContent, Recipient
+from newsletter.util.files import atomic_write_text
+
+
+def write_preview(issue: IssueContent, out: Path) -> tuple[Path, Path]:
+    """Write the HTML and its plain-text twin (same name, ``.txt``) atomically."""
+    html_path = out if out.suffix.lower() in {".html", ".htm"} else out.with_suffix(".html")
+    text_path = html_path.with_suffix(".txt")
+    atomic_write_text(html_path, issue.html)
+    atomic_write_text(text_path, issue.text)
+    return html_path, text_path
+
+
+def preview(
+    config: Config,
+    out: Path,
+    week: date | None = None,
+    snapshots_dir: Path | None = None,
+    recipient: Recipient | None = None,
+) -> tuple[Path, Path, Signals]:
+    """Render the week's issue (for ``recipient``, else a preview stand-in) to HTML + text."""
+    signals = build_signals(config, week, snapshots_dir)
+    issue = render_issue(signals, config, recipient)
+    html_path, text_path = write_preview(issue, out)
+    return html_path, text_path, signals
