@@ -52,19 +52,41 @@ def sha1_hex(values: pl.Series) -> pl.Series:
     )  # fmt: skip
 
 
-def _normalized(lf: pl.LazyFrame, column: str, name: str, norm: pl.Expr) -> pl.LazyFrame:
-    """Add ``name`` = ``norm`` (an expression of ``column``), computed once per distinct
-    value of ``column`` and joined back."""
-    distinct = lf.select(column).unique().with_columns(norm.alias(name))
-    return lf.join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
+#: Above this share of distinct values, a step runs on every value (no distinct + join).
+_MOSTLY_DISTINCT = 0.5
 
 
-def _hashed(lf: pl.LazyFrame, column: str, name: str) -> pl.LazyFrame:
+def _mostly_distinct(frame: pl.DataFrame, column: str) -> bool:
+    return frame.height > 0 and frame[column].n_unique() > _MOSTLY_DISTINCT * frame.height
+
+
+def _normalized(frame: pl.DataFrame, column: str, name: str, norm: pl.Expr) -> pl.DataFrame:
+    """Add ``name`` = ``norm`` (an expression of ``column``): once per distinct value of
+    ``column``, joined back, unless most values are distinct."""
+    if _mostly_distinct(frame, column):
+        return frame.with_columns(norm.alias(name))
+    distinct = frame.lazy().select(column).unique().with_columns(norm.alias(name))
+    return (
+        frame.lazy()
+        .join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
+        .collect()
+    )
+
+
+def _hashed(frame: pl.DataFrame, column: str, name: str) -> pl.DataFrame:
     """Add ``name`` = the sha1 hex of ``column`` (null stays null), hashed once per distinct
-    value (in Python: :mod:`hashlib`, the one step that is)."""
-    distinct = lf.select(column).unique().collect().to_series()
+    value unless most are distinct (in Python: :mod:`hashlib`, the one step that is)."""
+    if frame[column].null_count() == frame.height:
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    if _mostly_distinct(frame, column):
+        return frame.with_columns(sha1_hex(frame[column]).alias(name))
+    distinct = frame[column].unique()
     hashes = pl.DataFrame([distinct, sha1_hex(distinct).alias(name)])
-    return lf.join(hashes.lazy(), on=column, how="left", nulls_equal=True, maintain_order="left")
+    return (
+        frame.lazy()
+        .join(hashes.lazy(), on=column, how="left", nulls_equal=True, maintain_order="left")
+        .collect()
+    )
 
 
 #: The columns the fingerprint and the fallback id depend on.
@@ -74,8 +96,8 @@ KEY_INPUTS = ["company", "title", "location", "metro", "work_mode", "country"]
 def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
     location, metro, work_mode, country). Company, title and location are normalized once per
-    distinct value, keys hashed once per distinct key; the fallback id is hashed only where
-    there is no source id."""
+    distinct value, keys hashed once per distinct key (or per value, where most are distinct);
+    the fallback id is hashed only where there is no source id."""
     place = pl.coalesce(
         pl.col("metro").str.to_lowercase(),
         pl.when(pl.col("work_mode") == "remote").then(
@@ -84,25 +106,19 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("_nl"),
     )
     sid = blank_to_null(pl.col("source_id"))
-    keyed = (
-        lf.with_columns(_no_id=sid.is_null())
-        .pipe(_normalized, "company", "_nc", norm_company(pl.col("company")))
-        .pipe(_normalized, "title", "_nt", norm_title_key(pl.col("title")))
-        .pipe(
-            _normalized, "location", "_nl", pl.coalesce(_key_words(pl.col("location")), pl.lit(""))
-        )
-        .with_columns(
-            _fp=pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|"),
-            _raw=pl.when("_no_id").then(
-                pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
-            ),
-        )
-        .collect()
-        .lazy()
+    frame = lf.with_columns(_no_id=sid.is_null()).collect()
+    frame = _normalized(frame, "company", "_nc", norm_company(pl.col("company")))
+    frame = _normalized(frame, "title", "_nt", norm_title_key(pl.col("title")))
+    nl = pl.coalesce(_key_words(pl.col("location")), pl.lit(""))
+    frame = _normalized(frame, "location", "_nl", nl).with_columns(
+        _fp=pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|"),
+        _raw=pl.when("_no_id").then(
+            pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
+        ),
     )
+    frame = _hashed(_hashed(frame, "_fp", "fingerprint"), "_raw", "_raw_hash")
     return (
-        keyed.pipe(_hashed, "_fp", "fingerprint")
-        .pipe(_hashed, "_raw", "_raw_hash")
+        frame.lazy()
         .with_columns(
             posting_id=pl.col("source")
             + pl.lit(":")
