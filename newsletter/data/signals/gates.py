@@ -53,3 +53,15 @@ MOVER_MIN_SHARE = 0.2
 RR_MIN_DISPERSION_WEEKS = 3
 #: Pay shifts by role category: BH false discovery rate across the categories tested.
 PAY_CATEGORY_FDR_Q = 0.05
+#: Remote share of a seniority level or role category: published (with its 95% Wilson
+#: interval) from this many open postings; called above or below the market only when the
+#: Wilson interval excludes the market-wide share.
+REMOTE_SHARE_MIN_N = 30
+#: Company spotlight: the company with the largest move that passes the mover gate, with at
+#: least this many open postings this week, and none of its removals in a drop warning.
+SPOTLIGHT_MIN_OPEN = 20
+#: ...its disclosed pay range (P10 of USD minimums to P90 of USD maximums) needs this many
+#: USD-paid open postings; its median needs MEDIAN_MIN_N.
+PAY_RANGE_MIN_N = 10
+#: ...and its top role categories and places (metros, Remote) listed.
+SPOTLIGHT_TOP = 3
