@@ -22,9 +22,7 @@ from newsletter.data.signals.gates import (
 from newsletter.data.signals.groups import group_plan
 from newsletter.data.signals.models import Companies, CompanyRow, NamedCount, Spotlight
 from newsletter.data.signals.pay import USD_PAY
-
-#: The place of a posting in a company's profile: its metro, or ``Remote``.
-REMOTE_PLACE = "Remote"
+from newsletter.models import REMOTE_PLACE
 
 
 def company_plan(

@@ -417,6 +417,16 @@ def _spotlight_withheld(spot: Spotlight | None, *, has_prev: bool) -> list[str]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class WeekResult:
+    """The signals of a week, and its new postings for the readers' picks."""
+
+    signals: Signals
+    #: This week's new postings (every snapshot column) with the flags ``reposted`` (a role
+    #: removed within the repost window) and ``returned`` (an id open in an older snapshot).
+    arrivals: pl.LazyFrame
+
+
 def compute_signals(
     current: Frame,
     previous: Frame | None,
@@ -429,7 +439,33 @@ def compute_signals(
     source_kinds: Mapping[str, SourceKind] | None = None,
     open_window_days: int | None = None,
 ) -> Signals:
-    """All signals for ``week`` compared with ``previous_week``.
+    """All signals for ``week`` compared with ``previous_week`` (see :func:`compute_week`)."""
+    return compute_week(
+        current,
+        previous,
+        week=week,
+        previous_week=previous_week,
+        top_n=top_n,
+        history=history,
+        ingest_report=ingest_report,
+        source_kinds=source_kinds,
+        open_window_days=open_window_days,
+    ).signals
+
+
+def compute_week(
+    current: Frame,
+    previous: Frame | None,
+    *,
+    week: date,
+    previous_week: date | None,
+    top_n: int = 10,
+    history: Sequence[WeekFrame] = (),
+    ingest_report: Mapping[str, Any] | None = None,
+    source_kinds: Mapping[str, SourceKind] | None = None,
+    open_window_days: int | None = None,
+) -> WeekResult:
+    """All signals for ``week`` compared with ``previous_week``, and the week's new postings.
 
     ``history`` holds older snapshots (oldest first, before ``previous_week``); it feeds the
     4-week averages, the repost window, the new-posting windows of pay shifts and skill trends.
@@ -653,7 +689,7 @@ def compute_signals(
         source_kinds={s: kinds.get(s, "stock") for s in sorted(present)},
         open_window_days=open_window_days if feeds & present else None,
     )
-    return Signals(
+    signals = Signals(
         week=week,
         previous_week=previous_week,
         totals=totals,
@@ -668,3 +704,5 @@ def compute_signals(
         history=points,
         data_health=health,
     )
+    flags = fl.flagged.select(diff.ID, "reposted", "returned")
+    return WeekResult(signals, new.join(flags, on=diff.ID, how="left"))
