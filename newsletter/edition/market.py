@@ -1,0 +1,244 @@
+"""The market page's full picture, as the issue prints it: highest-paying roles, remote share
+by seniority and by role, the company spotlight, and the sponsor block.
+
+Every string is decided here (templates print only), from the gated figures of the signals
+(docs/signals.md, definition 3). Tables are :class:`Grid`: a caption (the section title), a
+row-header column and value columns; the templates draw them as real data tables (``<th
+scope="col">`` / ``<th scope="row">``) with every value as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from newsletter.config import SponsorSettings
+from newsletter.data.signals.gates import MEDIAN_MIN_N, REMOTE_SHARE_MIN_N, SPOTLIGHT_MIN_OPEN
+from newsletter.data.signals.models import RemoteRow, Signals
+from newsletter.edition.formatting import DASH, Formatter
+from newsletter.edition.headline import Sentence, spotlight_paragraph
+
+#: Text colours of a value's tone (contrast >= 4.5:1 on white).
+TONES = {"": "", "up": "#047857", "down": "#b91c1c", "muted": "#4b5563"}
+#: The filter key of a row name (``newsletter.edition.view.row_key``, its one owner).
+KeyOf = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class GridCell:
+    text: str
+    note: str = ""
+    bold: bool = False
+    tone: str = ""
+
+    @property
+    def color(self) -> str:
+        return TONES[self.tone]
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    head: str
+    cells: tuple[GridCell, ...]
+    #: Filtering per reader (see newsletter.edition.personalize); "" = always shown.
+    key: str = ""
+    top: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    title: str
+    head: str
+    columns: tuple[str, ...]
+    rows: tuple[GridRow, ...]
+    note: str = ""
+    group: str = ""
+    dim: str = ""
+
+
+# --- highest-paying roles --------------------------------------------------------------------
+
+
+def pay_ranks(signals: Signals, f: Formatter) -> Grid | None:
+    ranks = signals.pay.top_categories
+    if not ranks:
+        return None
+    rows = tuple(
+        GridRow(
+            head=r.name,
+            cells=(
+                GridCell(f.money_k(r.median), note=f"n={f.count(r.n)}", bold=True),
+                GridCell(
+                    f"{f.money_k(r.ci_low)}–{f.money_k(r.ci_high)}"
+                    if r.ci_low is not None and r.ci_high is not None
+                    else DASH,
+                    tone="muted",
+                ),
+            ),
+        )
+        for r in ranks
+    )
+    return Grid(
+        title="Highest-paying roles",
+        head="Role",
+        columns=("Median", "95% CI"),
+        rows=rows,
+        note=(
+            f"Median posted pay of open roles, where at least {MEDIAN_MIN_N} disclose annual USD "
+            "pay; roles whose intervals overlap are not clearly apart."
+        ),
+    )
+
+
+# --- remote share by seniority and by role ---------------------------------------------------
+
+
+def _remote_rows(
+    rows: Sequence[RemoteRow], f: Formatter, top_n: int, key: KeyOf, *, capital: bool
+) -> tuple[GridRow, ...]:
+    out = []
+    for i, r in enumerate(rows):
+        name = r.name.capitalize() if capital and r.name.islower() else r.name
+        if r.share is None:
+            cells = (
+                GridCell(DASH, note=f"n={f.count(r.n)}", tone="muted"),
+                GridCell(DASH, tone="muted"),
+            )
+        else:
+            call = {"above": ("above", "up"), "below": ("below", "down")}.get(
+                r.vs_market or "", ("", "")
+            )
+            cells = (
+                GridCell(f.pct(r.share, 1), note=call[0], bold=True, tone=call[1]),
+                GridCell(f"{f.pct(r.ci_low, 1)}–{f.pct(r.ci_high, 1)}", tone="muted"),
+            )
+        out.append(GridRow(name, cells, key=key(r.name), top=i < top_n))
+    return tuple(out)
+
+
+def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tuple[Grid, ...]:
+    rm = signals.remote
+    market = f.pct(rm.share, 1)
+    note = (
+        f"Share of open roles that are remote (all roles: {market}), with its 95% Wilson "
+        f"interval, from n ≥ {REMOTE_SHARE_MIN_N}; “above” or “below” only when the interval "
+        "leaves out the market share."
+    )
+    tables = []
+    levels = [r for r in rm.by_seniority if r.n > 0]
+    if levels:
+        tables.append(
+            Grid(
+                "Remote share by seniority",
+                "Level",
+                ("Remote", "95% CI"),
+                _remote_rows(levels, f, len(levels), key, capital=True),
+                note=note,
+                group="remote-level",
+                dim="seniority",
+            )
+        )
+    cats = [r for r in rm.by_category if r.n > 0]
+    if cats:
+        tables.append(
+            Grid(
+                "Remote share by role",
+                "Role",
+                ("Remote", "95% CI"),
+                _remote_rows(cats, f, top_n, key, capital=False),
+                note="" if levels else note,
+                group="remote-role",
+                dim="categories",
+            )
+        )
+    return tuple(tables)
+
+
+# --- the company spotlight -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SpotlightView:
+    title: str
+    paragraph: Sentence
+    grid: Grid
+
+    @property
+    def text(self) -> str:
+        return "".join(fr.text for fr in self.paragraph)
+
+
+def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
+    spot = signals.company_detail.spotlight
+    if spot is None:
+        return None
+    change = f.signed(spot.net) + (
+        f" ({f.change_pct(spot.change_pct)})" if spot.change_pct is not None else ""
+    )
+    rows = [
+        GridRow(
+            "Open roles",
+            (
+                GridCell(
+                    f"{f.count(spot.open)}",
+                    note=change,
+                    bold=True,
+                    tone="up" if spot.net > 0 else "down",
+                ),
+            ),
+        ),
+        GridRow(
+            "This week", (GridCell(f"{f.count(spot.new)} new, {f.count(spot.removed)} removed"),)
+        ),
+        GridRow(
+            "Hires for",
+            (GridCell(", ".join(f"{c.name} {f.count(c.open)}" for c in spot.categories) or DASH),),
+        ),
+        GridRow(
+            "Where",
+            (GridCell(", ".join(f"{p.name} {f.count(p.open)}" for p in spot.places) or DASH),),
+        ),
+        GridRow(
+            "Pay range",
+            (
+                GridCell(
+                    f"{f.money_k(spot.pay_low)}–{f.money_k(spot.pay_high)}",
+                    note=f"n={f.count(spot.n_pay)}",
+                )
+                if spot.pay_low is not None and spot.pay_high is not None
+                else GridCell(DASH, note=f"n={f.count(spot.n_pay)}", tone="muted"),
+            ),
+        ),
+    ]
+    if spot.median_pay is not None:
+        rows.append(GridRow("Median pay", (GridCell(f.money_k(spot.median_pay), bold=True),)))
+    grid = Grid(
+        title=f"Spotlight: {spot.name}",
+        head="",
+        columns=("",),
+        rows=tuple(rows),
+        note=(
+            f"The company with the week's largest move past the mover gate, among those with at "
+            f"least {SPOTLIGHT_MIN_OPEN} open roles; a drop flagged as a data problem never "
+            "counts. Pay range: the 10th percentile of disclosed minimums to the 90th of "
+            "disclosed maximums."
+        ),
+    )
+    return SpotlightView(grid.title, spotlight_paragraph(spot, f), grid)
+
+
+# --- the sponsor -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SponsorView:
+    label: str
+    name: str
+    text: str
+    url: str | None
+
+
+def sponsor(settings: SponsorSettings) -> SponsorView | None:
+    if not settings.shown:
+        return None
+    return SponsorView("Sponsored", settings.name, settings.text, settings.url)
