@@ -60,7 +60,10 @@ def test_preferences_filter_rows_in_html_and_text(compiled: CompiledIssue) -> No
     assert "- Boston: 388" in issue.text and "Los Angeles" not in issue.text
     assert ">MLOps Engineer</td>" in issue.html and ">AI/ML Engineer</td>" not in issue.html
     assert ">Mid</td>" in issue.html  # no seniority picks: every level stays
-    assert issue.html.count("Filtered to your picks") == 2
+    # the two pay tables and the remote share by role (filtered by category)
+    assert issue.html.count("Filtered to your picks") == 3
+    remote = issue.html.split("Remote share by role")[1]
+    assert ">MLOps Engineer</th>" in remote and ">Data Scientist</th>" not in remote
     assert "None of your picks" not in issue.html
 
 

@@ -13,10 +13,9 @@ from datetime import date
 from pathlib import Path
 
 from newsletter.config import Config
-from newsletter.data.pipeline import build_signals
 from newsletter.data.snapshots import list_weeks
 from newsletter.edition.formatting import Formatter
-from newsletter.edition.issue import compile_issue
+from newsletter.edition.issue import compile_week
 from newsletter.edition.render import render_template
 from newsletter.edition.view import archive_url
 from newsletter.util.files import atomic_write_text
@@ -54,8 +53,7 @@ def build_archive(
     entries: list[ArchiveEntry] = []
     pages: list[Path] = []
     for week in list_weeks(directory):
-        signals = build_signals(config, week, directory)
-        issue = compile_issue(signals, config)
+        issue = compile_week(config, week, directory)
         body = issue.public()
         name = f"{week.isoformat()}.html"
         page = out / name

@@ -13,11 +13,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from newsletter.config import SponsorSettings
-from newsletter.data.signals.gates import MEDIAN_MIN_N, REMOTE_SHARE_MIN_N, SPOTLIGHT_MIN_OPEN
+from newsletter.data.signals.gates import (
+    MEDIAN_MIN_N,
+    REMOTE_SHARE_MIN_N,
+    SKILL_MIN_POSTINGS,
+    SPOTLIGHT_MIN_OPEN,
+)
 from newsletter.data.signals.models import RemoteRow, Signals
 from newsletter.edition.formatting import DASH, Formatter
 from newsletter.edition.headline import Sentence, spotlight_paragraph
 
+#: Rows of the market tables everyone sees (a reader's own picks may add rows).
+MARKET_ROWS = 5
 #: Text colours of a value's tone (contrast >= 4.5:1 on white).
 TONES = {"": "", "up": "#047857", "down": "#b91c1c", "muted": "#4b5563"}
 #: The filter key of a row name (``newsletter.edition.view.row_key``, its one owner).
@@ -30,6 +37,8 @@ class GridCell:
     note: str = ""
     bold: bool = False
     tone: str = ""
+    #: Long text that may wrap (names, lists); figures never wrap.
+    wrap: bool = False
 
     @property
     def color(self) -> str:
@@ -56,11 +65,47 @@ class Grid:
     dim: str = ""
 
 
+# --- most-requested skills, every week ------------------------------------------------------
+
+
+def top_skills(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> Grid | None:
+    sk = signals.skills
+    if not sk.top:
+        return None
+    moved = bool(sk.rising or sk.falling) and not quiet
+    rows = []
+    for s in sk.top[:top_n]:
+        delta = s.share - s.share_prev if s.share_prev is not None else None
+        rows.append(
+            GridRow(
+                s.name,
+                (
+                    GridCell(f.pct(s.share, 1), bold=True),
+                    GridCell(f.pp(delta) if delta is not None else DASH, tone="muted"),
+                    GridCell(f.count(s.postings)),
+                ),
+            )
+        )
+    what = (
+        f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS}), "
+        "with its change in pp on last week's share."
+    )
+    if sk.tested and not moved:
+        what = "No skill moved beyond noise this week; these are the most requested. " + what
+    return Grid(
+        title="Most-requested skills",
+        head="Skill",
+        columns=("Share", "Change", "Postings"),
+        rows=tuple(rows),
+        note=what,
+    )
+
+
 # --- highest-paying roles --------------------------------------------------------------------
 
 
 def pay_ranks(signals: Signals, f: Formatter) -> Grid | None:
-    ranks = signals.pay.top_categories
+    ranks = signals.pay.top_categories[:MARKET_ROWS]
     if not ranks:
         return None
     rows = tuple(
@@ -145,7 +190,7 @@ def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tup
                 "Remote share by role",
                 "Role",
                 ("Remote", "95% CI"),
-                _remote_rows(cats, f, top_n, key, capital=False),
+                _remote_rows(cats, f, min(top_n, MARKET_ROWS), key, capital=False),
                 note="" if levels else note,
                 group="remote-role",
                 dim="categories",
@@ -173,7 +218,7 @@ def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
     if spot is None:
         return None
     change = f.signed(spot.net) + (
-        f" ({f.change_pct(spot.change_pct)})" if spot.change_pct is not None else ""
+        f", {f.change_pct(spot.change_pct)}" if spot.change_pct is not None else ""
     )
     rows = [
         GridRow(
@@ -192,11 +237,21 @@ def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
         ),
         GridRow(
             "Hires for",
-            (GridCell(", ".join(f"{c.name} {f.count(c.open)}" for c in spot.categories) or DASH),),
+            (
+                GridCell(
+                    ", ".join(f"{c.name} {f.count(c.open)}" for c in spot.categories) or DASH,
+                    wrap=True,
+                ),
+            ),
         ),
         GridRow(
             "Where",
-            (GridCell(", ".join(f"{p.name} {f.count(p.open)}" for p in spot.places) or DASH),),
+            (
+                GridCell(
+                    ", ".join(f"{p.name} {f.count(p.open)}" for p in spot.places) or DASH,
+                    wrap=True,
+                ),
+            ),
         ),
         GridRow(
             "Pay range",

@@ -37,7 +37,8 @@ class RoleSlots:
     def __call__(self, name: str, audience: Audience) -> str:
         personal = audience is not None and not audience.is_default
         if name == SLOT_TITLE:
-            return TITLE_PICKED if personal else TITLE_BEST
+            title = TITLE_PICKED if personal else TITLE_BEST
+            return title if self.html else title.upper() + "\n"  # the marker ate its newline
         if name == SLOT_ROWS:
             picked = self.roles.pick(audience)
             return "".join(self._row(r) for r in picked) if picked else self._none(personal)

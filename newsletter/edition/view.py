@@ -31,6 +31,7 @@ from newsletter.edition.market import (
     remote_tables,
     sponsor,
     spotlight,
+    top_skills,
 )
 from newsletter.edition.notes import Note
 from newsletter.edition.picks import NewRolesView, new_roles_view
@@ -197,6 +198,7 @@ class IssueView:
     note: Note | None = None
     new_roles: NewRolesView | None = None
     pay_ranks: Grid | None = None
+    top_skills: Grid | None = None
     remote_tables: tuple[Grid, ...] = ()
     spotlight: SpotlightView | None = None
     sponsor: SponsorView | None = None
@@ -395,27 +397,6 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
         lists.append(BarList("Rising skills", method, "#047857", _move_lines(rising, f, biggest)))
     if falling and not quiet:
         lists.append(BarList("Fading skills", "", "#b91c1c", _move_lines(falling, f, biggest)))
-    if sk.top:  # every week, beside the moves
-        top = sk.top[:top_n]
-        big = max(s.share for s in top)
-        note = (
-            "No skill moved beyond noise this week; these are the most requested"
-            if sk.tested and not lists
-            else "Share of open postings that ask for each skill"
-        ) + ", with the change in pp on last week's share."
-        lines = tuple(
-            BarLine(
-                s.name,
-                _bar(s.share, big),
-                f.pct(s.share, 1),
-                Change(f.pp(s.share - s.share_prev), FLAT)
-                if s.share_prev is not None
-                else NO_CHANGE,
-                extra=f"{f.count(s.postings)} postings",
-            )
-            for s in top
-        )
-        lists.append(BarList("Most-requested skills", note, "#4f46e5", lines))
     return tuple(lists)
 
 
@@ -648,6 +629,7 @@ def build_view(
         note=note,
         new_roles=new_roles_view(new_roles, f) if new_roles is not None else None,
         pay_ranks=pay_ranks(signals, f),
+        top_skills=top_skills(signals, f, top_n, quiet),
         remote_tables=remote_tables(signals, f, top_n, row_key),
         spotlight=spotlight(signals, f),
         sponsor=sponsor(em.sponsor),
