@@ -24,8 +24,13 @@ How we measure: [the methodology](https://news.example.com/archive/methodology.h
 
 
 def _new(pid: str, title: str, company: str, **over: Any) -> dict[str, Any]:
-    row = {"title": title, "company": company, "fingerprint": f"fp-{pid}",
-           "posted_at": WEEK + timedelta(days=1), "url": f"https://jobs.example.com/{pid}"}  # fmt: skip
+    row = {
+        "title": title,
+        "company": company,
+        "fingerprint": f"fp-{pid}",
+        "posted_at": WEEK + timedelta(days=1),
+        "url": f"https://jobs.example.com/{pid}",
+    }
     return posting(pid, **(row | over))
 
 

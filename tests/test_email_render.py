@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import Config
+from newsletter.data.newroles import NewRoles
 from newsletter.data.signals.models import CompanyRow, Signals
 from newsletter.edition.compliance import body_problems
-from newsletter.data.newroles import NewRoles
 from newsletter.edition.issue import compile_issue, preview_recipient, render_issue
 from newsletter.edition.render import compile_mjml, jinja_env, render_template
 from newsletter.errors import RenderError
