@@ -128,6 +128,9 @@ class NewRoles:
     best_paid: tuple[int, ...] = ()
     _cells: dict[Cell, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _by_dim: tuple[dict[str, frozenset[Cell]], ...] = field(default=(), repr=False)
+    _picked: dict[Preferences | None, tuple[NewRole, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def of(cls, week: date, count: int, rows: Iterable[NewRole], best: Iterable[int]) -> NewRoles:
@@ -148,8 +151,17 @@ class NewRoles:
             _by_dim=tuple({v: frozenset(cs) for v, cs in d.items()} for d in by_dim),
         )
 
-    def pick(self, prefs: Preferences | None, limit: int = PICKS) -> tuple[NewRole, ...]:
-        """The roles of a reader with ``prefs`` (None or no picks: the best-paid roles)."""
+    def pick(self, prefs: Preferences | None) -> tuple[NewRole, ...]:
+        """The roles of a reader with ``prefs`` (None or no picks: the best-paid roles),
+        picked once per preference set."""
+        cached = self._picked.get(prefs)
+        if cached is None:
+            cached = self._pick(prefs, PICKS)
+            if len(self._picked) < 65_536:
+                self._picked[prefs] = cached
+        return cached
+
+    def _pick(self, prefs: Preferences | None, limit: int) -> tuple[NewRole, ...]:
         if prefs is None or prefs.is_default:
             return tuple(self.rows[i] for i in self.best_paid[:limit])
         wanted = (prefs.categories, prefs.metros, prefs.seniority)

@@ -31,6 +31,7 @@ import html
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from newsletter.edition.render import Token
@@ -170,6 +171,7 @@ def _block(kind: str, args: list[str], pieces: tuple[Piece, ...]) -> _Block:
         raise RenderError(f"malformed personalization marker {kind} {' '.join(args)}") from None
 
 
+@lru_cache(maxsize=8192)
 def _chosen(prefs: Preferences) -> dict[str, frozenset[str]]:
     return {d: frozenset(row_key(v) for v in getattr(prefs, d)) for d in DIMS}
 
