@@ -12,10 +12,12 @@ from typer.testing import CliRunner
 
 from newsletter.cli import app
 from newsletter.config import Config
+from newsletter.data.newroles import NewRoles
 from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import render_issue
+from newsletter.edition.issue import compile_issue, preview_recipient
 from newsletter.edition.screenshot import CHROMIUM_ARGS, BrowserUnavailableError, find_chromium
 from tests.conftest import REPO
+from tests.readers_support import sample_note
 
 pytestmark = pytest.mark.browser
 
@@ -41,19 +43,36 @@ def browser(chromium: str) -> Iterator[Any]:
 
 
 MONEY_CELLS = """() => [...document.querySelectorAll('td, span, strong')]
-  .filter(e => /^\\$[0-9][0-9,]*k?$/.test(e.textContent.trim()))
-  .map(e => [e.textContent.trim(), e.getClientRects().length, e.getBoundingClientRect().height])"""
+  .filter(e => /^(· )?\\$[0-9][0-9,]*k?(–\\$[0-9][0-9,]*k?)?$/.test(e.textContent.trim()))
+  .map(e => { const r = document.createRange(); r.selectNodeContents(e);
+    const line = Math.max(...[...r.getClientRects()].map(x => x.height));
+    const lines = Math.round(r.getBoundingClientRect().height / line);
+    return [e.textContent.trim(), lines, r.getBoundingClientRect().height]; })"""
 TILE_TOPS = """() => ['OPEN ROLES', 'NEW THIS WEEK', 'MEDIAN PAY', 'REMOTE SHARE'].map(t =>
   [...document.querySelectorAll('div')].find(d => d.textContent.trim() === t)
     .getBoundingClientRect().top)"""
 
 
+SECTIONS = ("From the editor", "Best-paid new roles this week", "Highest-paying roles",
+            "Most-requested skills", "Spotlight: Anthropic", "Remote share by seniority",
+            "Remote share by role", "SPONSORED")  # fmt: skip
+
+
+@pytest.fixture
+def full_html(rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles) -> str:
+    """The issue with every section on (note, new roles, sponsor...)."""
+    issue = compile_issue(rich_signals, full_config, new_roles=rich_new_roles, note=sample_note())
+    return issue.personalize(preview_recipient(full_config)).html
+
+
 @pytest.mark.parametrize("width", [375, 600])
 def test_reads_well_at_phone_and_desktop_width(
-    browser: Any, rich_signals: Signals, email_config: Config, tmp_path: Path, width: int
+    browser: Any, full_html: str, tmp_path: Path, width: int
 ) -> None:
+    html = full_html
+    assert all(title in html for title in SECTIONS)  # every section is on the page
     page_file = tmp_path / "issue.html"
-    page_file.write_text(render_issue(rich_signals, email_config).html, encoding="utf-8")
+    page_file.write_text(html, encoding="utf-8")
     page = browser.new_page(viewport={"width": width, "height": 800})
     page.goto(page_file.as_uri())
     scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -62,6 +81,8 @@ def test_reads_well_at_phone_and_desktop_width(
     assert len(money) > 20
     wrapped = [m for m in money if m[1] > 1 or m[2] > 40]
     assert not wrapped, f"money wraps at {width}px: {wrapped}"
+    ranges = [m[0] for m in money if "–" in m[0]]
+    assert len(ranges) >= 10  # pay ranges: new roles, CIs, the spotlight
     tops = page.evaluate(TILE_TOPS)
     assert tops[0] == tops[1] and tops[2] == tops[3] and tops[2] > tops[0]  # 2 x 2
     page.close()
