@@ -169,31 +169,27 @@ def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tup
         f"interval, from n ≥ {REMOTE_SHARE_MIN_N}; “above” or “below” only when the interval "
         "leaves out the market share."
     )
-    tables = []
-    levels = [r for r in rm.by_seniority if r.n > 0]
-    if levels:
+    specs = (
+        ("Remote share by seniority", "Level", rm.by_seniority, "remote-level", "seniority"),
+        ("Remote share by role", "Role", rm.by_category, "remote-role", "categories"),
+    )
+    tables: list[Grid] = []
+    for title, head, rows, group, dim in specs:
+        shown = [r for r in rows if r.n > 0]
+        if not shown:
+            continue
+        levels = dim == "seniority"  # every level is shown; roles: the largest few
+        top = len(shown) if levels else min(top_n, MARKET_ROWS)
+        grid_rows = _remote_rows(shown, f, top, key, capital=levels)
         tables.append(
             Grid(
-                "Remote share by seniority",
-                "Level",
+                title,
+                head,
                 ("Remote", "95% CI"),
-                _remote_rows(levels, f, len(levels), key, capital=True),
-                note=note,
-                group="remote-level",
-                dim="seniority",
-            )
-        )
-    cats = [r for r in rm.by_category if r.n > 0]
-    if cats:
-        tables.append(
-            Grid(
-                "Remote share by role",
-                "Role",
-                ("Remote", "95% CI"),
-                _remote_rows(cats, f, min(top_n, MARKET_ROWS), key, capital=False),
-                note="" if levels else note,
-                group="remote-role",
-                dim="categories",
+                grid_rows,
+                note="" if tables else note,
+                group=group,
+                dim=dim,
             )
         )
     return tuple(tables)

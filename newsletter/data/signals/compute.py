@@ -15,10 +15,11 @@ company that lost over half of them at once are left out of both sides.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec
 
 import polars as pl
 
@@ -58,6 +59,7 @@ from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.models import SourceKind
 
 Frame = pl.DataFrame | pl.LazyFrame
+P = ParamSpec("P")
 
 
 ARRIVAL_COLUMNS = ("skills", *py.WINDOW_COLUMNS)
@@ -427,32 +429,6 @@ class WeekResult:
     arrivals: pl.LazyFrame
 
 
-def compute_signals(
-    current: Frame,
-    previous: Frame | None,
-    *,
-    week: date,
-    previous_week: date | None,
-    top_n: int = 10,
-    history: Sequence[WeekFrame] = (),
-    ingest_report: Mapping[str, Any] | None = None,
-    source_kinds: Mapping[str, SourceKind] | None = None,
-    open_window_days: int | None = None,
-) -> Signals:
-    """All signals for ``week`` compared with ``previous_week`` (see :func:`compute_week`)."""
-    return compute_week(
-        current,
-        previous,
-        week=week,
-        previous_week=previous_week,
-        top_n=top_n,
-        history=history,
-        ingest_report=ingest_report,
-        source_kinds=source_kinds,
-        open_window_days=open_window_days,
-    ).signals
-
-
 def compute_week(
     current: Frame,
     previous: Frame | None,
@@ -706,3 +682,16 @@ def compute_week(
     )
     flags = fl.flagged.select(diff.ID, "reposted", "returned")
     return WeekResult(signals, new.join(flags, on=diff.ID, how="left"))
+
+
+def _signals_only(compute: Callable[P, WeekResult]) -> Callable[P, Signals]:
+    @wraps(compute)
+    def signals_of(*args: P.args, **kwargs: P.kwargs) -> Signals:
+        return compute(*args, **kwargs).signals
+
+    return signals_of
+
+
+#: All signals for ``week`` compared with ``previous_week``: :func:`compute_week` without the
+#: new postings (same arguments).
+compute_signals = _signals_only(compute_week)
