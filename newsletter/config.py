@@ -341,6 +341,8 @@ class WebSettings(_Frozen):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     subscribe_rate_per_hour: int = Field(default=10, ge=1)
+    #: Largest webhook body read (bytes), counted while it streams.
+    webhook_max_bytes: int = Field(default=1_000_000, ge=1_024, le=100_000_000)
 
 
 class Config(_Frozen):

@@ -20,6 +20,7 @@ semantically right builtin so callers can catch either::
     │   ├── UnknownProviderError (LookupError) no sender registered under that name
     │   └── ProviderError       a provider refused the whole call (credentials, account, payload)
     ├── WebhookError           (ValueError)   a provider webhook is unsigned, forged or malformed
+    │   └── WebhookAuthError    its secret or signature is missing or wrong
     ├── ComplianceError        (RuntimeError) a pre-send check failed; nothing was sent
     ├── GuardError             (RuntimeError) a send guard refused (stale or missing data)
     └── UsageError             (ValueError)   a command-line value is malformed (a week, a date)
@@ -138,6 +139,10 @@ class ProviderError(DeliveryError):
 
 class WebhookError(NewsletterError, ValueError):
     """A provider webhook failed its signature/secret check or is not the documented shape."""
+
+
+class WebhookAuthError(WebhookError):
+    """A provider webhook carries no valid secret or signature."""
 
 
 class ComplianceError(NewsletterError, RuntimeError):

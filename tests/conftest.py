@@ -112,41 +112,41 @@ def shared_real() -> Path:
 
 # ---- subscribers, store and web (issue 6) ------------------------------------------------
 import subprocess  # noqa: E402
-import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 
 
 @pytest.fixture
 def serve_app() -> Iterator[Callable[[Any], str]]:
     """Serve an ASGI app with uvicorn on a free loopback port; returns its base URL."""
-    import socket
-    import threading
+    from tests.http_support import start_uvicorn
 
-    import uvicorn
-
-    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+    running: list[tuple[Any, Any]] = []
 
     def _serve(asgi_app: Any) -> str:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        server = uvicorn.Server(
-            uvicorn.Config(asgi_app, log_level="warning", lifespan="off", access_log=False)
-        )
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        for _ in range(500):
-            if server.started:
-                break
-            time.sleep(0.01)
-        assert server.started, "uvicorn did not start"
+        server, thread, url = start_uvicorn(asgi_app)
         running.append((server, thread))
-        return f"http://127.0.0.1:{port}"
+        return url
 
     yield _serve
     for server, thread in running:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """An RSA key file for DKIM signing and its DNS TXT record."""
+    import base64
+
+    d = tmp_path_factory.mktemp("dkim")
+    key = d / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    pub = subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(pub)
 
 
 def _pg_run(cmd: list[str], as_postgres: bool) -> None:

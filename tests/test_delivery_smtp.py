@@ -158,21 +158,6 @@ def test_registry_builds_smtp_sender_from_config(tmp_path: Path) -> None:
     assert r.status is SendStatus.SENT and len(handler.received) == 1
 
 
-@pytest.fixture(scope="module")
-def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    d = tmp_path_factory.mktemp("dkim")
-    key = d / "dkim.pem"
-    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
-    pub = subprocess.run(
-        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    import base64
-
-    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(pub)
-
-
 def test_dkim_signature_covers_one_click_headers_and_verifies(
     dkim_key: tuple[Path, bytes],
 ) -> None:

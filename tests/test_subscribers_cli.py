@@ -69,7 +69,7 @@ def test_list_formats_and_bad_input(cli: Callable[..., str]) -> None:
         ("a@example.com", "Ann", "active")
     ]
     csv_out = cli("list", "--format", "csv").splitlines()
-    assert csv_out[0].startswith("email,name,status")
+    assert csv_out[0].startswith('"email","name","status"')
     assert len(csv_out) == 3
     assert "a@example.com" in cli("list")
     assert "not a valid email address" in cli("add", "nope@", code=1)
@@ -88,3 +88,26 @@ def test_serve_without_secret_key_stops_with_one_line(
     assert res.exit_code == 2
     assert "NEWSLETTER_SECRET_KEY is not set" in res.stderr
     assert not (tmp_path / "db.sqlite").exists()  # stopped before touching anything
+
+
+def test_serve_resolves_every_secret_at_start(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The provider's credentials are read when the server starts (the web app and the
+    sign-up mailer only receive them), so a missing one stops it before it listens."""
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "k" * 40)
+    monkeypatch.delenv("NEWSLETTER_SMTP_PASSWORD", raising=False)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "db.sqlite"}"\n'
+        '[delivery]\nprovider = "smtp"\n[delivery.smtp]\nusername = "mailer"\n',
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["--config", str(cfg), "serve", "--port", "0"])
+    assert res.exit_code == 2
+    assert "NEWSLETTER_SMTP_PASSWORD is not set" in res.stderr
+    assert not (tmp_path / "db.sqlite").exists()
+    web = Path(__file__).resolve().parent.parent / "newsletter"
+    for module in [*(web / "web").glob("*.py"), web / "send" / "confirmation.py"]:
+        code = module.read_text(encoding="utf-8")
+        assert "os.environ" not in code and "secret(" not in code, module

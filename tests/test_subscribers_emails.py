@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.audience.subscribers import EmailNormalizer, normalize_email
+from newsletter.audience.sanitize import EmailNormalizer, normalize_email
 from newsletter.errors import SubscriberError
 
 TRICKY = [

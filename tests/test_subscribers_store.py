@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from newsletter.audience.subscribers import SubscriberStore, email_hash
+from newsletter.audience.subscribers import SubscriberStore, email_hash, link_url
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config
 from newsletter.errors import SubscriberError, SubscriberNotFoundError
@@ -157,8 +157,8 @@ def test_recipients_are_active_unpaused_unsuppressed_with_signed_links(
     assert "example.com/unsubscribe/" in r.unsubscribe_url
     token = r.unsubscribe_url.rsplit("/", 1)[1]
     assert "a@example" not in token
-    assert signer.verify("unsubscribe", token) == a.id
-    assert signer.verify("preferences", r.preferences_url.rsplit("/", 1)[1]) == a.id
+    assert signer.verify("unsubscribe", token).subscriber_id == a.id
+    assert signer.verify("preferences", r.preferences_url.rsplit("/", 1)[1]).key == a.link_key
 
 
 def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path) -> None:
@@ -186,18 +186,32 @@ def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path) -> None:
 def test_web_signup_outcomes_follow_status_and_resend_interval(store: SubscriberStore) -> None:
     clock = FixedClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC))
     timed = SubscriberStore(store.db, clock=clock)
+    signer = TokenSigner(DEV_SECRET_KEY, clock=clock)
     first = timed.signup("w@example.com", name=None, ip="10.0.0.1", wording="yes please")
-    assert first.outcome == "new" and first.confirm_id is not None
+    assert (first.outcome, first.mail) == ("new", "confirm") and first.subscriber is not None
     assert timed.signup("W@example.com", name=None, ip="10.0.0.2", wording="x").outcome == (
         "recently-sent"
     )
     clock.advance(dt.timedelta(minutes=11))
     again = timed.signup("w@example.com", name="W", ip="10.0.0.3", wording="yes please")
-    assert (again.outcome, again.confirm_id) == ("pending", first.confirm_id)
+    assert (again.outcome, again.mail) == ("pending", "confirm")
+    assert again.subscriber is not None and again.subscriber.id == first.subscriber.id
     sub = timed.get("w@example.com")
-    assert (sub.consent.ip, sub.consent.at, sub.name) == ("10.0.0.3", clock.now(), "W")
-    assert timed.confirm(first.confirm_id) is not None
-    assert timed.get("w@example.com").confirmed_at == clock.now()
-    assert timed.signup("w@example.com", name=None, ip=None, wording="x").outcome == (
-        "already-active"
+    # the record keeps the first request until a link is confirmed
+    assert (sub.consent.ip, sub.name) == ("10.0.0.1", None)
+    old = link_url("http://x", signer, "confirm", first.subscriber)
+    new = link_url("http://x", signer, "confirm", again.subscriber)
+    claim = signer.verify("confirm", old.rsplit("/", 1)[1])
+    assert timed.confirm(claim).outcome == "stale"  # replaced by the newer request
+    done = timed.confirm(signer.verify("confirm", new.rsplit("/", 1)[1]))
+    assert done.outcome == "confirmed" and done.subscriber is not None
+    assert (done.subscriber.consent.ip, done.subscriber.consent.at, done.subscriber.name) == (
+        "10.0.0.3",
+        clock.now(),
+        "W",
     )
+    assert done.subscriber.confirmed_at == clock.now()
+    assert timed.confirm(signer.verify("confirm", new.rsplit("/", 1)[1])).outcome == "stale"
+    clock.advance(dt.timedelta(minutes=11))
+    active = timed.signup("w@example.com", name=None, ip=None, wording="x")
+    assert (active.outcome, active.mail) == ("already-active", "notice")

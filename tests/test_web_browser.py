@@ -9,9 +9,10 @@ import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.audience.tokens import TokenSigner
-from newsletter.config import DEV_SECRET_KEY, Config
+from newsletter.config import DEV_SECRET_KEY, Config, Secrets
+from newsletter.delivery import get_sender
 from newsletter.edition.screenshot import CHROMIUM_ARGS, BrowserUnavailableError, find_chromium
-from newsletter.send.confirmation import OutboxConfirmationSender
+from newsletter.send.confirmation import SignupMailer
 from newsletter.store import open_store
 from newsletter.web.app import create_app
 
@@ -27,9 +28,9 @@ def test_subscribe_through_the_form_in_chromium(
         pytest.skip(str(exc))
     with open_store(config) as db:
         store = SubscriberStore(db)
-        app = create_app(
-            config, store, TokenSigner(DEV_SECRET_KEY), OutboxConfirmationSender(config)
-        )
+        signer = TokenSigner(DEV_SECRET_KEY)
+        mailer = SignupMailer(config, signer, get_sender(config.delivery, Secrets()))
+        app = create_app(config, store, signer, mailer)
         base = serve_app(app)
         with sync_api.sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=browser_path, args=list(CHROMIUM_ARGS))
@@ -47,4 +48,5 @@ def test_subscribe_through_the_form_in_chromium(
         assert heading == "Check your inbox"
         sub = store.get("browser.user@example.com")
         assert sub.status == "pending" and sub.name == "Bea"
-        assert len(list(config.delivery.outbox_dir.glob("confirm-*.eml"))) == 1
+        mailer.join()
+        assert len(list(config.delivery.outbox_dir.rglob("*.eml"))) == 1

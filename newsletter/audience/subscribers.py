@@ -6,29 +6,41 @@ States and the only ways between them::
        │                  │  └──bounce / complaint──▶ bounced / complained
        └──unsubscribe / bounce / complaint──▶ (same)
     unsubscribed / bounced / complained ──resubscribe (new consent)──▶ active
-    unsubscribed ──web sign-up──▶ pending (mailed nothing until confirmed)
+    pending / unsubscribed ──web sign-up confirmed through the emailed link──▶ active
 
 Every move out of the mailable states adds the address to the suppression list (a SHA-256
 digest, no clear text). Imports and ``add`` never lift a suppression; only a new consent does
 (``resubscribe`` or a confirmed web sign-up). ``remove`` erases a person's data (GDPR) and keeps
 only the digest, so the address is not mailed again after a re-import.
+
+A web sign-up for an address already on the list changes nothing in its record: the request
+(name, IP, wording, time) waits in the row's ``signup_*`` columns with a single-use key, and
+only the emailed confirm link applies it (:meth:`SubscriberStore.confirm`). Every name,
+preference value, note and address goes through :mod:`newsletter.audience.sanitize` here,
+whichever path (web, CLI, import, webhook) it came from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
+import hmac
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from newsletter.audience.tokens import Purpose, TokenSigner
+from newsletter.audience.sanitize import (
+    clean_name,
+    clean_note,
+    clean_values,
+    normalize_email,
+)
+from newsletter.audience.tokens import Purpose, TokenClaim, TokenSigner
 from newsletter.errors import SubscriberError, SubscriberNotFoundError
 from newsletter.models import (
     ConsentSource,
@@ -69,48 +81,6 @@ WEB_CONSENT_TEXT = (
 _MAILABLE = sa.and_(subscribers.c.status == "active", subscribers.c.paused.is_(False))
 
 
-def normalize_email(raw: str) -> str:
-    """The normalized address, or SubscriberError with the validator's reason (no DNS)."""
-    value = raw.strip()
-    if not value:
-        raise SubscriberError("the email address is empty")
-    try:
-        return str(validate_email(value, check_deliverability=False).normalized)
-    except EmailNotValidError as exc:
-        raise SubscriberError(f"{value!r} is not a valid email address: {exc}") from None
-
-
-# RFC 5322 dot-atom local part (the exact pattern email-validator accepts without changes).
-_ATEXT = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
-_ASCII_LOCAL = re.compile(f"[{_ATEXT}]+(?:\\.[{_ATEXT}]+)*")
-_MAX_LOCAL, _MAX_ADDRESS = 64, 254
-
-
-@dataclass
-class EmailNormalizer:
-    """:func:`normalize_email` for many addresses: the domain check runs once per domain.
-
-    Plain ASCII addresses whose domain already passed the full validator only need the
-    local-part and length rules, which email-validator applies unchanged to such addresses;
-    anything else goes through the full validator.
-    """
-
-    _domains: dict[str, str] = field(default_factory=dict)
-
-    def __call__(self, raw: str) -> str:
-        value = raw.strip()
-        local, at, domain = value.rpartition("@")
-        fast = bool(at) and len(local) <= _MAX_LOCAL and _ASCII_LOCAL.fullmatch(local) is not None
-        if fast and len(value) <= _MAX_ADDRESS:
-            known = self._domains.get(domain)
-            if known is not None:
-                return f"{local}@{known}"
-        email = normalize_email(value)
-        if fast:
-            self._domains[domain] = email.rpartition("@")[2]
-        return email
-
-
 def email_key(email: str) -> str:
     """The case-insensitive identity of an address (unique in the store)."""
     return email.strip().lower()
@@ -121,14 +91,9 @@ def email_hash(email: str) -> str:
     return hashlib.sha256(email_key(email).encode("utf-8")).hexdigest()
 
 
-def clean_values(values: Iterable[str]) -> tuple[str, ...]:
-    """Stripped, de-duplicated, order-kept preference values (empty ones dropped)."""
-    seen: dict[str, None] = {}
-    for v in values:
-        s = " ".join(v.split())
-        if s:
-            seen.setdefault(s, None)
-    return tuple(seen)
+def new_key() -> str:
+    """A random row key (link keys, sign-up keys): 128 bits, URL-safe."""
+    return secrets.token_urlsafe(16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +104,17 @@ class Consent:
     source: ConsentSource
     ip: str | None = None
     text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignupRequest:
+    """An open web sign-up request, applied only when its emailed link is confirmed."""
+
+    key: str
+    at: dt.datetime
+    ip: str | None
+    name: str | None
+    text: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +131,15 @@ class Subscriber:
     updated_at: dt.datetime
     confirmed_at: dt.datetime | None
     status_changed_at: dt.datetime
+    #: The key every unsubscribe and preferences link of this row carries.
+    link_key: str = field(default="", repr=False)
+    #: The row predates link keys: a link signed without a key may reach it.
+    legacy_links: bool = field(default=False, repr=False)
+    #: The open web sign-up request, if any.
+    signup: SignupRequest | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """Everything held about the person, as JSON-ready values."""
+        """Everything held about the person, as JSON-ready values (link keys left out)."""
 
         def iso(t: dt.datetime | None) -> str | None:
             return t.isoformat() if t else None
@@ -184,10 +166,21 @@ class Subscriber:
             "updated_at": iso(self.updated_at),
             "confirmed_at": iso(self.confirmed_at),
             "status_changed_at": iso(self.status_changed_at),
+            "pending_signup": (
+                {
+                    "at": iso(self.signup.at),
+                    "ip": self.signup.ip,
+                    "name": self.signup.name,
+                    "text": self.signup.text,
+                }
+                if self.signup
+                else None
+            ),
         }
 
 
 def subscriber_from_row(row: RowMapping) -> Subscriber:
+    key = row["signup_key"]
     return Subscriber(
         id=row["id"],
         email=row["email"],
@@ -210,6 +203,15 @@ def subscriber_from_row(row: RowMapping) -> Subscriber:
         updated_at=row["updated_at"],
         confirmed_at=row["confirmed_at"],
         status_changed_at=row["status_changed_at"],
+        link_key=row["link_key"],
+        legacy_links=bool(row["legacy_links"]),
+        signup=(
+            SignupRequest(
+                key, row["signup_at"], row["signup_ip"], row["signup_name"], row["signup_text"]
+            )
+            if key
+            else None
+        ),
     )
 
 
@@ -230,7 +232,8 @@ def new_row(
     consent: Consent,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    """Column values of a new subscriber (``email`` already normalized)."""
+    """Column values of a new subscriber (``email`` already normalized; name, preferences and
+    consent already cleaned)."""
     return {
         "email": email,
         "email_key": email_key(email),
@@ -247,6 +250,13 @@ def new_row(
         "updated_at": now,
         "confirmed_at": now if status == "active" else None,
         "status_changed_at": now,
+        "link_key": new_key(),
+        "legacy_links": False,
+        "signup_key": None,
+        "signup_at": None,
+        "signup_ip": None,
+        "signup_name": None,
+        "signup_text": None,
     }
 
 
@@ -257,12 +267,28 @@ class Suppression:
     created_at: dt.datetime
 
 
+SignupOutcome = Literal["new", "pending", "already-active", "blocked", "reconsent", "recently-sent"]
+
+
 @dataclass(frozen=True, slots=True)
 class SignupResult:
-    """What a web sign-up did; ``confirm_id`` is set when a confirmation must be sent."""
+    """What a web sign-up did, and which email (if any) the address should get now:
+    ``confirm`` (a link that applies the request) or ``notice`` ("you are already
+    subscribed"). ``subscriber`` is the row as it stands, for the links of that email."""
 
-    confirm_id: int | None
-    outcome: Literal["new", "pending", "already-active", "blocked", "reconsent", "recently-sent"]
+    outcome: SignupOutcome
+    mail: Literal["confirm", "notice"] | None = None
+    subscriber: Subscriber | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmResult:
+    """What following a confirm link did: ``confirmed`` (now active), ``stale`` (no open
+    request with this key: used, replaced by a newer one, or erased) or ``left`` (the
+    address bounced or complained since)."""
+
+    outcome: Literal["confirmed", "stale", "left"]
+    subscriber: Subscriber | None = None
 
 
 @dataclass
@@ -381,8 +407,9 @@ class SubscriberStore:
     ) -> Subscriber:
         """Add an active subscriber (consent given to the list owner, recorded as ``cli``)."""
         email = normalize_email(raw_email)
+        name, preferences = clean_name(name), clean_preferences(preferences)
         now = self.clock.now()
-        consent = Consent(at=now, source="cli", text=consent_text)
+        consent = Consent(at=now, source="cli", text=clean_note(consent_text) or CLI_CONSENT_TEXT)
         with self.db.write() as conn:
             existing = self._find(conn, email)
             if existing is not None:
@@ -412,67 +439,123 @@ class SubscriberStore:
     def signup(
         self, raw_email: str, *, name: str | None, ip: str | None, wording: str
     ) -> SignupResult:
-        """A web sign-up: record the consent request; the caller sends the confirmation."""
+        """A web sign-up request; says which email (if any) the address should get now.
+
+        A new address gets a pending row holding the request. For an address already on
+        the list nothing in its record changes: the request waits in the row (replacing an
+        older open one) until its emailed link is confirmed. Active readers get a notice,
+        bounced, complained and blocked addresses nothing; at most one email per address
+        goes out per :data:`RESEND_AFTER`.
+        """
         email = normalize_email(raw_email)
+        name, text = clean_name(name), clean_note(wording)
         now = self.clock.now()
-        consent = Consent(at=now, source="web", ip=ip, text=wording)
         with self.db.write() as conn:
             existing = self._find(conn, email)
             sup = self._suppression(conn, email_hash(email))
             if sup is not None and sup.reason in ("bounced", "complained", "manual"):
-                return SignupResult(None, "blocked")
+                return SignupResult("blocked")
             if existing is None:
-                new_id = self._insert(
-                    conn,
+                key = new_key()
+                row = new_row(
                     email,
                     name=name,
                     status="pending",
                     preferences=Preferences(),
-                    consent=consent,
+                    consent=Consent(at=now, source="web", ip=ip, text=text),
                     now=now,
                 )
-                return SignupResult(new_id, "new")
+                row |= {"signup_key": key, "signup_at": now, "signup_ip": ip,
+                        "signup_name": name, "signup_text": text}  # fmt: skip
+                new_id = conn.execute(sa.insert(subscribers).values(row)).inserted_primary_key
+                assert new_id is not None
+                return SignupResult("new", "confirm", self._by_id(conn, int(new_id[0])))
             if existing.status in ("bounced", "complained"):
-                return SignupResult(None, "blocked")
-            if existing.status == "active":
-                return SignupResult(None, "already-active")
-            if existing.status == "pending" and now - existing.consent.at < RESEND_AFTER:
-                return SignupResult(None, "recently-sent")
-            values: dict[str, Any] = {
-                "consent_at": now,
-                "consent_source": "web",
-                "consent_ip": ip,
-                "consent_text": wording,
-                "updated_at": now,
-            }
-            if name:
-                values["name"] = name
-            outcome: Literal["pending", "reconsent"] = "pending"
-            if existing.status == "unsubscribed":
-                values |= {"status": "pending", "status_changed_at": now, "status_reason": None}
-                outcome = "reconsent"
+                return SignupResult("blocked")
+            last = self._row(conn, existing.id)
+            assert last is not None
+            if last["signup_at"] is not None and now - last["signup_at"] < RESEND_AFTER:
+                return SignupResult("recently-sent")
+            values: dict[str, Any] = {"signup_at": now}
+            outcome: SignupOutcome = "already-active"
+            if existing.status != "active":
+                values |= {"signup_key": new_key(), "signup_ip": ip, "signup_name": name,
+                           "signup_text": text}  # fmt: skip
+                outcome = "reconsent" if existing.status == "unsubscribed" else "pending"
             conn.execute(
                 sa.update(subscribers).where(subscribers.c.id == existing.id).values(values)
             )
-            return SignupResult(existing.id, outcome)
+            mail: Literal["confirm", "notice"] = "confirm"
+            if outcome == "already-active":
+                mail = "notice"
+            return SignupResult(outcome, mail, self._by_id(conn, existing.id))
 
-    def confirm(self, subscriber_id: int) -> Subscriber | None:
-        """Activate a pending subscriber (double opt-in); lifts an unsubscribe/erasure block."""
+    def open_signup(self, claim: TokenClaim) -> Subscriber | None:
+        """The subscriber whose open sign-up request this confirm link is for, else None."""
+        sub = self.get_by_id(claim.subscriber_id)
+        if sub is None or sub.signup is None or claim.key is None:
+            return None
+        return sub if hmac.compare_digest(sub.signup.key, claim.key) else None
+
+    def confirm(self, claim: TokenClaim) -> ConfirmResult:
+        """Apply the open sign-up request of a confirm link (once): the name given with it,
+        its consent record, and the move to ``active``, lifting an unsubscribe or erasure
+        block. Any other link (used, replaced by a newer request, erased) is ``stale``."""
         now = self.clock.now()
         with self.db.write() as conn:
-            row = self._row(conn, subscriber_id)
-            if row is None:
-                return None
-            sub = subscriber_from_row(row)
-            if sub.status == "pending":
+            row = self._row(conn, claim.subscriber_id)
+            sub = subscriber_from_row(row) if row is not None else None
+            request = sub.signup if sub is not None else None
+            if (
+                sub is None
+                or request is None
+                or claim.key is None
+                or not hmac.compare_digest(request.key, claim.key)
+            ):
+                return ConfirmResult("stale")
+            closed = {"signup_key": None, "signup_ip": None, "signup_name": None,
+                      "signup_text": None}  # fmt: skip
+            if sub.status not in ("pending", "unsubscribed"):
                 conn.execute(
-                    sa.delete(suppressions).where(
-                        suppressions.c.email_hash == email_hash(sub.email),
-                        suppressions.c.reason.in_(("unsubscribed", "erased")),
-                    )
+                    sa.update(subscribers).where(subscribers.c.id == sub.id).values(closed)
                 )
-                self._set_status(conn, sub, "active", None, now, confirmed=True)
-            return self._by_id(conn, subscriber_id)
+                return ConfirmResult("left", sub)
+            conn.execute(
+                sa.delete(suppressions).where(
+                    suppressions.c.email_hash == email_hash(sub.email),
+                    suppressions.c.reason.in_(("unsubscribed", "erased")),
+                )
+            )
+            values = closed | {
+                "consent_at": request.at,
+                "consent_source": "web",
+                "consent_ip": request.ip,
+                "consent_text": request.text,
+                "paused": False,
+            }
+            if request.name:
+                values["name"] = request.name
+            conn.execute(sa.update(subscribers).where(subscribers.c.id == sub.id).values(values))
+            self._set_status(conn, sub, "active", None, now, confirmed=True)
+            return ConfirmResult("confirmed", self._by_id(conn, sub.id))
+
+    def holder(self, purpose: Purpose, claim: TokenClaim) -> Subscriber | None:
+        """The subscriber an unsubscribe or preferences link belongs to, or None.
+
+        The link's key must be the row's ``link_key``: an erased row, and any row that
+        reuses its id, has another. A link signed before keys existed (no key) reaches only
+        a row that also predates keys (``legacy_links``, set by migration 0003) and already
+        existed when the link was signed: never a row made later, imported or not.
+        """
+        if purpose == "confirm":
+            raise ValueError("confirm links are checked by confirm() and open_signup()")
+        sub = self.get_by_id(claim.subscriber_id)
+        if sub is None:
+            return None
+        if claim.key is None:
+            signed_after = claim.signed_at >= sub.created_at.replace(microsecond=0)
+            return sub if sub.legacy_links and signed_after else None
+        return sub if hmac.compare_digest(sub.link_key, claim.key) else None
 
     # ---- leaving -----------------------------------------------------------------------------
     def unsubscribe(self, raw_email: str, reason: str | None = None) -> Subscriber:
@@ -495,11 +578,12 @@ class SubscriberStore:
 
     def resubscribe(self, raw_email: str, consent_text: str) -> Subscriber:
         """Re-activate with a new consent (recorded as ``cli``); lifts the suppression."""
-        if not consent_text.strip():
+        text = clean_note(consent_text)
+        if not text:
             raise SubscriberError("resubscribing needs a new consent: describe it with --consent")
         email = normalize_email(raw_email)
         now = self.clock.now()
-        consent = Consent(at=now, source="cli", text=consent_text.strip())
+        consent = Consent(at=now, source="cli", text=text)
         with self.db.write() as conn:
             conn.execute(
                 sa.delete(suppressions).where(suppressions.c.email_hash == email_hash(email))
@@ -550,6 +634,7 @@ class SubscriberStore:
     def set_preferences(
         self, subscriber_id: int, preferences: Preferences, *, paused: bool
     ) -> Subscriber | None:
+        preferences = clean_preferences(preferences)
         now = self.clock.now()
         with self.db.write() as conn:
             if self._row(conn, subscriber_id) is None:
@@ -564,6 +649,7 @@ class SubscriberStore:
     # ---- internals ---------------------------------------------------------------------------
     def _stop_email(self, raw_email: str, status: Status, reason: str) -> Subscriber | None:
         email = normalize_email(raw_email)
+        reason = clean_note(reason) or status
         sub = self.find(email)
         if sub is not None:
             return self._stop(sub.id, status, reason)
@@ -575,6 +661,7 @@ class SubscriberStore:
         return None
 
     def _stop(self, subscriber_id: int, status: Status, reason: str | None) -> Subscriber | None:
+        reason = clean_note(reason)
         now = self.clock.now()
         with self.db.write() as conn:
             row = self._row(conn, subscriber_id)
@@ -583,6 +670,12 @@ class SubscriberStore:
             sub = subscriber_from_row(row)
             if sub.status != status and status in _TRANSITIONS[sub.status]:
                 self._set_status(conn, sub, status, reason, now)
+            if sub.signup is not None:  # "not you?", a bounce: the open request dies too
+                conn.execute(
+                    sa.update(subscribers)
+                    .where(subscribers.c.id == sub.id)
+                    .values(signup_key=None, signup_ip=None, signup_name=None, signup_text=None)
+                )
             sup = self._suppression(conn, email_hash(sub.email))
             if sup is None:
                 self._suppress(conn, sub.email, cast(SuppressionReason, status), reason, now)
@@ -685,20 +778,42 @@ class SubscriberStore:
 
 
 def recipient_of(s: Subscriber, signer: TokenSigner, base_url: str) -> Recipient:
-    """The addressee form of a subscriber, with signed unsubscribe and preferences links."""
+    """The addressee form of a subscriber, with signed unsubscribe and preferences links.
+
+    The name is cleaned again here, so a row stored before the sanitiser existed (or
+    edited by hand) never puts a line break or a control character into a header."""
     return Recipient(
         subscriber_id=s.id,
         email=s.email,
-        name=s.name,
+        name=clean_name(s.name),
         preferences=s.preferences,
-        unsubscribe_url=link_url(base_url, signer, "unsubscribe", s.id),
-        preferences_url=link_url(base_url, signer, "preferences", s.id),
+        unsubscribe_url=link_url(base_url, signer, "unsubscribe", s),
+        preferences_url=link_url(base_url, signer, "preferences", s),
     )
 
 
-def link_url(base_url: str, signer: TokenSigner, purpose: Purpose, subscriber_id: int) -> str:
-    """An absolute signed link, e.g. ``https://news.example.com/unsubscribe/<token>``."""
-    return f"{base_url.rstrip('/')}/{purpose}/{signer.sign(purpose, subscriber_id)}"
+def link_url(base_url: str, signer: TokenSigner, purpose: Purpose, s: Subscriber) -> str:
+    """An absolute signed link, e.g. ``https://news.example.com/unsubscribe/<token>``: a
+    confirm link for the open sign-up request, else one bound to the row's link key."""
+    if purpose == "confirm":
+        if s.signup is None:
+            raise ValueError(f"subscriber {s.id} has no open sign-up request to confirm")
+        key = s.signup.key
+    else:
+        key = s.link_key
+    return signed_url(base_url, signer, purpose, s.id, key)
+
+
+def signed_url(
+    base_url: str, signer: TokenSigner, purpose: Purpose, subscriber_id: int, key: str
+) -> str:
+    """``<base_url>/<purpose>/<token>`` for any id and key (previews use id 0)."""
+    return f"{base_url.rstrip('/')}/{purpose}/{signer.sign(purpose, subscriber_id, key)}"
+
+
+def clean_preferences(p: Preferences) -> Preferences:
+    """Preferences with every value through the sanitiser."""
+    return parse_preferences(p.categories, p.metros, p.seniority)
 
 
 def parse_preferences(

@@ -1,12 +1,22 @@
 """Signed tokens for confirm, unsubscribe and preferences links.
 
-Tokens are HMAC-signed with ``NEWSLETTER_SECRET_KEY`` (itsdangerous), carry the subscriber's
-numeric id and nothing else (never the address), and are bound to one purpose through the
-salt: an unsubscribe token is refused as a preferences token and vice versa.
+Tokens are HMAC-signed with ``NEWSLETTER_SECRET_KEY`` (itsdangerous) and bound to one purpose
+through the salt: an unsubscribe token is refused as a preferences token and vice versa.
+A token carries the subscriber's numeric id and a key stored with that subscriber's row
+(never the address): the row's ``link_key`` for unsubscribe and preferences links, the open
+sign-up request's ``signup_key`` for a confirm link. The signature proves the token was
+issued by this site; the key ties it to one incarnation of one row, so an erasure (which
+deletes the row) or a used confirmation (which clears the request) kills every link signed
+for it, whatever happens to the id later. :meth:`SubscriberStore.holder
+<newsletter.audience.subscribers.SubscriberStore.holder>` does that second check.
+
+Tokens signed before keys existed (schema revision 0002) carry only the id; see
+:attr:`TokenClaim.key`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -25,6 +35,16 @@ MAX_AGE: dict[Purpose, int | None] = {
     "unsubscribe": None,
     "preferences": None,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaim:
+    """What a genuine token says: whose link it is, its key, and when it was signed."""
+
+    subscriber_id: int
+    #: The row key the link was signed with; None for a link signed before keys existed.
+    key: str | None
+    signed_at: dt.datetime
 
 
 class _ClockSigner(TimestampSigner):
@@ -54,18 +74,28 @@ class TokenSigner:
             )
         return found
 
-    def sign(self, purpose: Purpose, subscriber_id: int) -> str:
-        return str(self._serializer(purpose).dumps({"s": subscriber_id}))
+    def sign(self, purpose: Purpose, subscriber_id: int, key: str) -> str:
+        """A token for ``purpose`` bound to the subscriber's id and row key."""
+        if not key:
+            raise ValueError("a link key is required")
+        return str(self._serializer(purpose).dumps({"s": subscriber_id, "k": key}))
 
-    def verify(self, purpose: Purpose, token: str) -> int:
-        """The subscriber id in ``token``; raises TokenError if forged, expired or misused."""
+    def verify(self, purpose: Purpose, token: str) -> TokenClaim:
+        """What ``token`` claims; raises TokenError if forged, expired or misused.
+
+        The claim still has to match a stored row (``SubscriberStore.holder``)."""
+        if len(token) > 512:
+            raise TokenError(f"this {purpose} link is not valid")
         try:
-            data = self._serializer(purpose).loads(token, max_age=MAX_AGE[purpose])
+            data, signed_at = self._serializer(purpose).loads(
+                token, max_age=MAX_AGE[purpose], return_timestamp=True
+            )
         except SignatureExpired:
             raise TokenError(f"this {purpose} link has expired") from None
         except BadSignature:
             raise TokenError(f"this {purpose} link is not valid") from None
         sid = data.get("s") if isinstance(data, dict) else None
-        if not isinstance(sid, int):
+        key = data.get("k") if isinstance(data, dict) else None
+        if not isinstance(sid, int) or not (key is None or isinstance(key, str)):
             raise TokenError(f"this {purpose} link is not valid")
-        return sid
+        return TokenClaim(sid, key, signed_at)

@@ -2,12 +2,24 @@
 
 Import columns (header names, any case): ``email`` (required), ``name``, ``categories``,
 ``metros``, ``seniority`` (several values separated by ``;``) and ``consented_at`` (ISO date or
-datetime; default: the time of the import). Other columns are reported and ignored.
+datetime; default: the time of the import). The columns of an export are read back too:
+``status`` (default ``active``), ``status_reason``, ``paused`` (yes/no), ``consent_source``,
+``consent_ip``, ``consent_text``, ``created_at``, ``confirmed_at``, ``status_changed_at``; so
+an export imported into another database keeps every status, preference and consent record.
+A new row with status unsubscribed, bounced or complained is added with its suppression.
+Other columns are reported and ignored. Names, values and notes pass the audience sanitiser.
 
-The import is idempotent: a row equal to what is stored changes nothing. It never touches
-unsubscribed, bounced, complained, pending or suppressed addresses; each such row is skipped
-with a reason. Invalid rows are kept with their line number and reason in a rejects file.
-The whole write happens in one transaction: all of it or nothing.
+The import is idempotent: a row equal to what is stored changes nothing. It never changes
+the status of an address already on the list, and never adds an active or pending row for a
+suppressed address; each such row is skipped with a reason. Invalid rows are kept with
+their line number and reason in a rejects file. The whole write happens in one transaction:
+all of it or nothing.
+
+CSV files written here (exports, rejects) are meant to be opened in spreadsheets, so every
+cell is quoted and a cell that a spreadsheet would run as a formula (starting with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return, or their full-width forms) gets a leading
+``'``, as OWASP's CSV injection guidance says (:func:`neutralise`). The import removes that
+quote again (:func:`restore`), so a file reads back to exactly the values it was made from.
 """
 
 from __future__ import annotations
@@ -25,28 +37,35 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from newsletter.audience.subscribers import (
-    Consent,
+from newsletter.audience.sanitize import (
     EmailNormalizer,
+    clean_line,
+    clean_name,
+    clean_note,
+    clean_values,
+)
+from newsletter.audience.subscribers import (
+    STOPPED,
+    Consent,
+    Status,
     Subscriber,
     SubscriberStore,
-    clean_values,
     email_hash,
     email_key,
     new_row,
     preference_columns,
 )
 from newsletter.errors import SubscriberError
-from newsletter.models import Preferences
+from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSource, Preferences
 from newsletter.store import subscribers, suppressions
 from newsletter.util.files import atomic_write_text
 
-KNOWN_COLUMNS = ("email", "name", "categories", "metros", "seniority", "consented_at")
 LIST_SEP = ";"
 EXPORT_COLUMNS = (
     "email",
     "name",
     "status",
+    "status_reason",
     "categories",
     "metros",
     "seniority",
@@ -57,7 +76,39 @@ EXPORT_COLUMNS = (
     "consent_text",
     "created_at",
     "confirmed_at",
+    "status_changed_at",
 )
+KNOWN_COLUMNS = EXPORT_COLUMNS
+_DATES = ("consented_at", "created_at", "confirmed_at", "status_changed_at")
+#: The columns :func:`_record` reads (status, pause, dates, consent).
+_RECORD_COLUMNS = frozenset(EXPORT_COLUMNS) - {"email", "name", "categories", "metros", "seniority"}
+_YES, _NO = frozenset({"yes", "true", "1", "y"}), frozenset({"no", "false", "0", "n", ""})
+
+#: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection), with
+#: their full-width forms, which some spreadsheets treat alike.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise(cell: str) -> str:
+    """``cell`` made inert for spreadsheets: a leading ``'`` when it starts like a formula
+    (or with a ``'`` that :func:`restore` would otherwise take away)."""
+    if cell.startswith(FORMULA_STARTS) or cell != restore(cell):
+        return "'" + cell
+    return cell
+
+
+def restore(cell: str) -> str:
+    """The value :func:`neutralise` was given (cells from elsewhere pass unchanged unless
+    they start with ``'`` followed by a formula character or another ``'``)."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1:2].startswith((*FORMULA_STARTS, "'")):
+        return cell[1:]
+    return cell
+
+
+def _csv_writer(buf: io.StringIO) -> Any:
+    return csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+
 _CHUNK = 5_000
 
 #: progress(phase, done, total)
@@ -121,6 +172,17 @@ class _Valid:
     name: str | None
     preferences: dict[str, list[str]]
     consented_at: dt.datetime | None
+    status: Status = "active"
+    status_reason: str | None = None
+    paused: bool | None = None
+    consent_source: ConsentSource = "import"
+    consent_ip: str | None = None
+    consent_text: str | None = None
+    created_at: dt.datetime | None = None
+    confirmed_at: dt.datetime | None = None
+    status_changed_at: dt.datetime | None = None
+    #: Whether the file has a confirmed_at column (then even an empty one is kept).
+    confirmed_given: bool = False
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -147,7 +209,8 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             if not any(v.strip() for v in values):
                 rows.append({})
                 continue
-            row = dict(zip(header, values, strict=False))
+            cells = (restore(v) if v[:1] == "'" else v for v in values)
+            row = dict(zip(header, cells, strict=False))
             if len(values) > len(header):
                 row["__extra__"] = LIST_SEP.join(values[len(header) :])
             rows.append(row)
@@ -162,12 +225,38 @@ def _split(value: str | None) -> list[str]:
     return list(clean_values(value.split(LIST_SEP)))
 
 
-def _consented_at(value: str) -> dt.datetime:
+def _date(column: str, value: str) -> dt.datetime:
     try:
         t = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise SubscriberError(f"consented_at {value!r} is not an ISO date") from None
+        shown = clean_line(value, 40)
+        raise SubscriberError(f"{column} {shown!r} is not an ISO date") from None
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
+
+def _record(row: dict[str, str]) -> dict[str, Any]:
+    """The status, pause and consent columns of one row (SubscriberError when invalid)."""
+    out: dict[str, Any] = {}
+    for column in _DATES:
+        if row.get(column, "").strip():
+            out[column] = _date(column, row[column])
+    status = (row.get("status") or "").strip().lower() or "active"
+    if status not in SUBSCRIBER_STATUSES:
+        raise SubscriberError(f"unknown status {clean_line(status, 40)!r}")
+    out["status"] = status
+    paused = (row.get("paused") or "").strip().lower()
+    if paused not in _YES | _NO:
+        raise SubscriberError(f"paused must be yes or no, not {clean_line(paused, 40)!r}")
+    out["paused"] = paused in _YES if "paused" in row else None
+    source = (row.get("consent_source") or "").strip().lower() or "import"
+    if source not in CONSENT_SOURCES:
+        raise SubscriberError(f"unknown consent_source {clean_line(source, 40)!r}")
+    out["consent_source"] = source
+    out["consent_ip"] = clean_line(row.get("consent_ip") or "", 64) or None
+    out["consent_text"] = clean_note(row.get("consent_text"))
+    out["status_reason"] = clean_note(row.get("status_reason"))
+    out["confirmed_given"] = "confirmed_at" in row
+    return out
 
 
 def validate_rows(
@@ -180,6 +269,8 @@ def validate_rows(
     seen: set[str] = set()
     normalize = EmailNormalizer()
     has = {c: c in header for c in ("name", "categories", "metros", "seniority")}
+    # a plain list (no status, pause, date or consent column) gets the defaults unparsed
+    plain = None if _RECORD_COLUMNS & set(header) else _record({})
     total = len(rows)
     for i, row in enumerate(rows):
         line = i + 2
@@ -197,9 +288,11 @@ def validate_rows(
             invalid.append(Rejected(line, row, str(exc), "invalid email address"))
             continue
         try:
-            consented = _consented_at(row["consented_at"]) if row.get("consented_at") else None
+            record = dict(plain) if plain is not None else _record(row)
         except SubscriberError as exc:
-            invalid.append(Rejected(line, row, str(exc), "invalid consented_at"))
+            column = str(exc).partition(" ")[0]
+            group = f"invalid {column}" if column in _DATES else "invalid status, pause or source"
+            invalid.append(Rejected(line, row, str(exc), group))
             continue
         key = email_key(email)
         if key in seen:
@@ -207,8 +300,9 @@ def validate_rows(
             continue
         seen.add(key)
         prefs = {c: _split(row.get(c)) for c in ("categories", "metros", "seniority") if has[c]}
-        name = " ".join((row.get("name") or "").split()) or None
-        valid.append(_Valid(line, email, name if has["name"] else None, prefs, consented))
+        name = clean_name(row.get("name"))
+        consented = record.pop("consented_at", None)
+        valid.append(_Valid(line, email, name if has["name"] else None, prefs, consented, **record))
     progress("validating", total, total)
     return valid, invalid, duplicates
 
@@ -249,33 +343,32 @@ def import_csv(
                     subscribers.c.categories,
                     subscribers.c.metros,
                     subscribers.c.seniority,
+                    subscribers.c.paused,
                 )
             )
         }
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        suppress: list[dict[str, Any]] = []
         for v in valid:
-            reason = blocked.get(email_hash(v.email))
-            if reason is not None:
+            digest = email_hash(v.email)
+            reason = blocked.get(digest)
+            if reason is not None and v.status not in STOPPED:
                 report.skipped[f"on the suppression list ({reason})"] += 1
                 continue
             old = existing.get(email_key(v.email))
             if old is None:
-                consent = Consent(at=v.consented_at or now, source="import", text=consent_text)
-                prefs = Preferences(**{k: tuple(x) for k, x in v.preferences.items()})
-                inserts.append(
-                    new_row(
-                        v.email,
-                        name=v.name,
-                        status="active",
-                        preferences=prefs,
-                        consent=consent,
-                        now=now,
-                    )
-                )
+                inserts.append(_new(v, now, consent_text))
+                if v.status in STOPPED and reason is None:
+                    detail = v.status_reason or f"imported as {v.status}"
+                    suppress.append({"email_hash": digest, "reason": v.status,
+                                     "detail": detail, "created_at": now})  # fmt: skip
                 continue
             if old.status != "active":
                 report.skipped[f"status is {old.status}"] += 1
+                continue
+            if v.status != "active":
+                report.skipped[f"already active; the file's status {v.status} is not applied"] += 1
                 continue
             change: dict[str, Any] = {}
             if v.name is not None and v.name != old.name:
@@ -283,11 +376,14 @@ def import_csv(
             for col, values in v.preferences.items():
                 if values != list(getattr(old, col)):
                     change[col] = values
+            if v.paused is not None and v.paused != bool(old.paused):
+                change["paused"] = v.paused
             if not change:
                 report.skipped["already on the list, unchanged"] += 1
                 continue
             current = {
                 "name": old.name,
+                "paused": bool(old.paused),
                 **preference_columns(
                     Preferences(tuple(old.categories), tuple(old.metros), tuple(old.seniority))
                 ),
@@ -297,6 +393,8 @@ def import_csv(
         if not dry_run:
             try:
                 _write(conn, inserts, updates, progress)
+                if suppress:
+                    conn.execute(sa.insert(suppressions), suppress)
             except IntegrityError:
                 raise SubscriberError(
                     "another process added some of these addresses during the import; "
@@ -306,6 +404,27 @@ def import_csv(
         report.rejects_path = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
         write_rejects(report.rejects_path, header, invalid)
     return report
+
+
+def _new(v: _Valid, now: dt.datetime, consent_text: str) -> dict[str, Any]:
+    """The columns of a new row from a valid import row (its own record where it has one)."""
+    consent = Consent(
+        at=v.consented_at or now,
+        source=v.consent_source,
+        ip=v.consent_ip,
+        text=v.consent_text or consent_text,
+    )
+    prefs = Preferences(**{k: tuple(x) for k, x in v.preferences.items()})
+    row = new_row(
+        v.email, name=v.name, status=v.status, preferences=prefs, consent=consent, now=now
+    )
+    row["paused"] = bool(v.paused)
+    row["status_reason"] = v.status_reason
+    row["created_at"] = v.created_at or now
+    row["status_changed_at"] = v.status_changed_at or now
+    if v.confirmed_given or v.status != "active":
+        row["confirmed_at"] = v.confirmed_at
+    return row
 
 
 def _write(
@@ -373,10 +492,11 @@ class _BulkInsert:
 def write_rejects(path: Path, header: Sequence[str], rejected: Iterable[Rejected]) -> None:
     """The invalid rows with their line number and reason (atomic write)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["line", "reason", *header])
+    w = _csv_writer(buf)
+    w.writerow([neutralise(h) for h in ("line", "reason", *header)])
     for r in rejected:
-        w.writerow([r.line, r.reason, *(r.row.get(h, "") for h in header)])
+        cells = (str(r.line), r.reason, *(r.row.get(h, "") for h in header))
+        w.writerow([neutralise(c) for c in cells])
     atomic_write_text(path, buf.getvalue())
 
 
@@ -385,28 +505,30 @@ def _iso(t: dt.datetime | None) -> str:
 
 
 def export_csv(subs: Iterable[Subscriber]) -> str:
-    """A CSV the import reads back (lists joined with ``;``)."""
+    """A CSV the import reads back (lists joined with ``;``), safe to open in a spreadsheet
+    (every cell quoted, formulas neutralised: see :func:`neutralise`)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _csv_writer(buf)
     w.writerow(EXPORT_COLUMNS)
     for s in subs:
-        w.writerow(
-            [
-                s.email,
-                s.name or "",
-                s.status,
-                LIST_SEP.join(s.preferences.categories),
-                LIST_SEP.join(s.preferences.metros),
-                LIST_SEP.join(s.preferences.seniority),
-                "yes" if s.paused else "no",
-                _iso(s.consent.at),
-                s.consent.source,
-                s.consent.ip or "",
-                s.consent.text or "",
-                _iso(s.created_at),
-                _iso(s.confirmed_at),
-            ]
+        cells = (
+            s.email,
+            s.name or "",
+            s.status,
+            s.status_reason or "",
+            LIST_SEP.join(s.preferences.categories),
+            LIST_SEP.join(s.preferences.metros),
+            LIST_SEP.join(s.preferences.seniority),
+            "yes" if s.paused else "no",
+            _iso(s.consent.at),
+            s.consent.source,
+            s.consent.ip or "",
+            s.consent.text or "",
+            _iso(s.created_at),
+            _iso(s.confirmed_at),
+            _iso(s.status_changed_at),
         )
+        w.writerow([neutralise(c) for c in cells])
     return buf.getvalue()
 
 

@@ -197,6 +197,12 @@ def _print_dry_run(d: DryRunReport) -> None:
         "nothing was sent or recorded",
         highlight=False,
     )
+    if d.unbuilt:
+        _warn(
+            f"{sum(d.unbuilt.values()):,} message(s) could not be built (a real run records "
+            "them as failed and sends the rest): "
+            + "; ".join(f"{reason} ({n:,})" for reason, n in d.unbuilt.most_common(5))
+        )
 
 
 def run_week_cmd(ctx: typer.Context) -> None:

@@ -311,32 +311,43 @@ def serve_cmd(
 ) -> None:
     """Serve the sign-up, confirm, unsubscribe and preferences pages.
 
-    Links are signed with NEWSLETTER_SECRET_KEY, which must be set.
+    Links are signed with NEWSLETTER_SECRET_KEY, which must be set; NEWSLETTER_WEBHOOK_SECRET
+    turns on the provider webhooks. Every secret (the provider's too) is read once, here,
+    before the server listens. Put TLS and a reverse proxy in front (see the README).
 
     Example: [bold]NEWSLETTER_SECRET_KEY=... newsletter serve --host 127.0.0.1 --port 8000[/]
     """
     import uvicorn
 
     from newsletter.audience.subscribers import SubscriberStore
-    from newsletter.send.confirmation import confirmation_sender
+    from newsletter.delivery import get_sender
+    from newsletter.send.confirmation import SignupMailer
     from newsletter.send.service import link_signer
     from newsletter.store import open_store
-    from newsletter.web.app import create_app
+    from newsletter.web.app import SUBSCRIBE_ANSWER_SECONDS, create_app
+    from newsletter.web.logs import uvicorn_log_config
 
-    config, secrets = config_of(ctx), secrets_of(ctx)
+    config, secrets, clock = config_of(ctx), secrets_of(ctx), clock_of(ctx)
     signer, _dev = link_signer(config, secrets, "serve")
+    # the provider's credentials are needed now: a missing one stops here, before listening
+    sender = get_sender(config.delivery, secrets, clock=clock)
     with open_store(config) as db:
-        web_app = create_app(
-            config,
-            SubscriberStore(db, clock=clock_of(ctx)),
-            signer,
-            confirmation_sender(config, signer, secrets),
-            # NEWSLETTER_WEBHOOK_SECRET, when set, turns on /webhooks/{provider}
-            webhook_secret=secrets.get("webhook_secret"),
-        )
-        uvicorn.run(
-            web_app,
-            host=host or config.web.host,
-            port=port if port is not None else config.web.port,
-            log_level="info",
-        )
+        mailer = SignupMailer(config, signer, sender, hold=SUBSCRIBE_ANSWER_SECONDS, clock=clock)
+        try:
+            web_app = create_app(
+                config,
+                SubscriberStore(db, clock=clock),
+                signer,
+                mailer,
+                # NEWSLETTER_WEBHOOK_SECRET, when set, turns on /webhooks/{provider}
+                webhook_secret=secrets.get("webhook_secret"),
+            )
+            uvicorn.run(
+                web_app,
+                host=host or config.web.host,
+                port=port if port is not None else config.web.port,
+                log_level="info",
+                log_config=uvicorn_log_config(),
+            )
+        finally:
+            mailer.close()

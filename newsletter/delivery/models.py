@@ -12,6 +12,7 @@ substitution (SendGrid, Mailgun) upload one body per batch.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -20,13 +21,28 @@ from enum import StrEnum
 
 from newsletter.models import IssueContent, fill_tags
 
+#: Characters that never belong in an address or a display name: they would end a header
+#: line (CR, LF) or hide in it (other C0 controls, DEL).
+_HEADER_BREAKING = re.compile(r"[\x00-\x1f\x7f]")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Mailbox:
-    """An address with an optional display name."""
+    """An address with an optional display name; refuses (ValueError) a value holding a
+    line break or another control character, which no header may carry."""
 
     email: str
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        if _HEADER_BREAKING.search(self.email):
+            raise ValueError(
+                f"the address {self.email!r} holds a line break or a control character"
+            )
+        if self.name and _HEADER_BREAKING.search(self.name):
+            raise ValueError(
+                f"the display name {self.name!r} holds a line break or control character"
+            )
 
     def formatted(self) -> str:
         """``Name <addr>`` with RFC 5322 quoting, or the bare address."""

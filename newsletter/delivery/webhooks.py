@@ -1,19 +1,21 @@
-"""Bounce and complaint webhooks of the HTTP providers: authenticate, then parse.
+"""Bounce and complaint webhooks of the HTTP providers: authenticate, then parse, event by event.
 
-Each parser is a pure function from the provider's documented webhook JSON to a list of
-:class:`WebhookEvent` (address, ``bounce`` | ``complaint``, reason). Only events that must
-suppress the address are returned: hard/permanent bounces, provider deactivations and spam
-complaints. Soft bounces, deliveries, opens and clicks are ignored on purpose (soft bounces
-are retried by the provider).
+Authentication comes first and, wherever the provider allows it, before the body is read:
+:func:`check_head` looks only at the query string and the headers. Every provider may use
+the shared secret ``NEWSLETTER_WEBHOOK_SECRET`` as ``?token=…`` or as the basic-auth
+password; Resend's Svix signature needs its three headers (with a fresh timestamp) before
+the body is read and is verified over the body afterwards (:func:`check_body`); Mailgun's
+HMAC signature travels inside the JSON body, so such a request is read (up to the caller's
+size cap) and then checked. Comparisons are constant-time.
 
-Authentication (:func:`read_webhook`): every provider may use the shared secret
-``NEWSLETTER_WEBHOOK_SECRET`` in the webhook URL (``?token=…``) or as the basic-auth
-password; Mailgun's own HMAC signature (signing key = the secret) and Resend's Svix
-signature (``whsec_…`` secret) are accepted too. Comparisons are constant-time.
-
-Routes (mounted by the web app) call ``read_webhook(name, body, headers=…, token=…,
-secret=…)`` with the secret read at the web app's start-up, and answer 200 even for events
-they ignore.
+The body is JSON nested at most :data:`MAX_DEPTH` deep (:func:`load_json`). Each provider's
+payload is split into records (:data:`RECORDS`: one for Postmark, Mailgun and Resend, an
+array for SendGrid) and each record is parsed on its own (:data:`PARSERS`), so a malformed
+record is rejected with its reason while the others are applied (:func:`parse_events`).
+Only events that must suppress the address are returned: hard/permanent bounces, provider
+deactivations and spam complaints. Soft bounces, deliveries, opens and clicks are ignored
+on purpose (soft bounces are retried by the provider). Required fields of the wrong type
+reject the record; descriptive fields of the wrong type are left out of the reason.
 """
 
 from __future__ import annotations
@@ -24,13 +26,17 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from newsletter.errors import WebhookError
+from newsletter.errors import WebhookAuthError, WebhookError
 
 Kind = Literal["bounce", "complaint"]
+#: Deepest JSON nesting accepted (provider payloads nest 4 levels at most).
+MAX_DEPTH = 32
+#: Most records handled from one request.
+MAX_RECORDS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +47,37 @@ class WebhookEvent:
     provider: str
 
 
+@dataclass
+class WebhookBatch:
+    """The suppressing events of one request, and what was left out: records that carry
+    no suppressing event (``ignored``) and malformed ones with their reasons (``rejected``)."""
+
+    events: list[WebhookEvent] = field(default_factory=list)
+    ignored: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+
 def _obj(payload: Any, what: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise WebhookError(f"{what} webhook: expected a JSON object")
+        raise WebhookError(f"{what}: expected a JSON object")
     return payload
+
+
+def _address(value: Any, what: str) -> str:
+    """A required address field: a non-empty string ('' when absent)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise WebhookError(f"{what} is not a string")
+    return value.strip()
+
+
+def _text(*values: Any) -> str:
+    """The first descriptive value that is text or a number ('' when none is)."""
+    for v in values:
+        if isinstance(v, str | int | float) and not isinstance(v, bool) and str(v).strip():
+            return str(v).strip()
+    return ""
 
 
 # ------------------------------------------------------------------------- parsers
@@ -55,76 +88,151 @@ POSTMARK_HARD = {"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "SpamNo
 
 def parse_postmark(payload: Any) -> list[WebhookEvent]:
     """Postmark bounce / spam-complaint webhook (one record per call)."""
-    p = _obj(payload, "Postmark")
-    record, addr = p.get("RecordType"), str(p.get("Email") or "")
+    p = _obj(payload, "Postmark webhook")
+    record, addr = p.get("RecordType"), _address(p.get("Email"), "Email")
     if record == "SpamComplaint" and addr:
         return [WebhookEvent(addr, "complaint", "spam complaint", "postmark")]
-    if record == "Bounce" and addr and (p.get("Type") in POSTMARK_HARD or p.get("Inactive")):
-        reason = f"{p.get('Type')}: {p.get('Description') or p.get('Details') or ''}".strip()
+    if (
+        record == "Bounce"
+        and addr
+        and (p.get("Type") in POSTMARK_HARD or p.get("Inactive") is True)
+    ):
+        detail = _text(p.get("Description"), p.get("Details"))
+        reason = f"{_text(p.get('Type')) or 'Bounce'}: {detail}".strip(": ")
         return [WebhookEvent(addr, "bounce", reason, "postmark")]
     return []
 
 
-def parse_sendgrid(payload: Any) -> list[WebhookEvent]:
-    """SendGrid Event Webhook (a JSON array of events)."""
+def sendgrid_records(payload: Any) -> list[Any]:
     if not isinstance(payload, list):
         raise WebhookError("SendGrid webhook: expected a JSON array of events")
-    out: list[WebhookEvent] = []
-    for e in payload:
-        if not isinstance(e, dict) or not e.get("email"):
-            continue
-        addr, event = str(e["email"]), e.get("event")
-        reason = str(e.get("reason") or e.get("status") or event)
-        if event == "bounce" and e.get("type", "bounce") == "bounce":
-            out.append(WebhookEvent(addr, "bounce", reason, "sendgrid"))
-        elif event == "spamreport":
-            out.append(WebhookEvent(addr, "complaint", "spam report", "sendgrid"))
-        elif event == "dropped" and reason in ("Bounced Address", "Invalid"):
-            out.append(WebhookEvent(addr, "bounce", reason, "sendgrid"))
-        elif event == "dropped" and reason == "Spam Reporting Address":
-            out.append(WebhookEvent(addr, "complaint", reason, "sendgrid"))
-    return out
+    return payload
+
+
+def parse_sendgrid_event(e: Any) -> list[WebhookEvent]:
+    """One event of a SendGrid Event Webhook batch."""
+    e = _obj(e, "SendGrid event")
+    addr, event = _address(e.get("email"), "email"), e.get("event")
+    if not addr:
+        return []
+    reason = _text(e.get("reason"), e.get("status"), event) or "bounce"
+    if event == "bounce" and e.get("type", "bounce") == "bounce":
+        return [WebhookEvent(addr, "bounce", reason, "sendgrid")]
+    if event == "spamreport":
+        return [WebhookEvent(addr, "complaint", "spam report", "sendgrid")]
+    if event == "dropped" and reason in ("Bounced Address", "Invalid"):
+        return [WebhookEvent(addr, "bounce", reason, "sendgrid")]
+    if event == "dropped" and reason == "Spam Reporting Address":
+        return [WebhookEvent(addr, "complaint", reason, "sendgrid")]
+    return []
+
+
+def parse_sendgrid(payload: Any) -> list[WebhookEvent]:
+    """SendGrid Event Webhook (a JSON array of events); non-object entries are skipped."""
+    return [
+        ev
+        for e in sendgrid_records(payload)
+        if isinstance(e, dict)
+        for ev in parse_sendgrid_event(e)
+    ]
 
 
 def parse_mailgun(payload: Any) -> list[WebhookEvent]:
     """Mailgun webhook (``event-data``: ``failed`` with severity permanent, ``complained``)."""
-    data = _obj(_obj(payload, "Mailgun").get("event-data"), "Mailgun event-data")
-    addr, event = str(data.get("recipient") or ""), data.get("event")
+    data = _obj(_obj(payload, "Mailgun webhook").get("event-data"), "Mailgun event-data")
+    addr, event = _address(data.get("recipient"), "recipient"), data.get("event")
     if not addr:
         return []
     if event == "complained":
         return [WebhookEvent(addr, "complaint", "spam complaint", "mailgun")]
     if event == "failed" and data.get("severity") == "permanent":
-        status = data.get("delivery-status") or {}
-        text = status.get("description") or status.get("message") or data.get("reason", "")
-        reason = f"{status.get('code', '')} {text}"
-        return [WebhookEvent(addr, "bounce", reason.strip(), "mailgun")]
+        status = data.get("delivery-status")
+        status = status if isinstance(status, dict) else {}
+        text = _text(status.get("description"), status.get("message"), data.get("reason"))
+        reason = f"{_text(status.get('code'))} {text}".strip() or "permanent failure"
+        return [WebhookEvent(addr, "bounce", reason, "mailgun")]
     return []
 
 
 def parse_resend(payload: Any) -> list[WebhookEvent]:
     """Resend webhook (``email.bounced`` permanent bounces, ``email.complained``)."""
-    p = _obj(payload, "Resend")
+    p = _obj(payload, "Resend webhook")
+    kind = p.get("type")
+    if kind not in ("email.bounced", "email.complained"):
+        return []
     data = _obj(p.get("data"), "Resend data")
     to = data.get("to") or []
-    addrs = [str(a) for a in (to if isinstance(to, list) else [to]) if a]
-    if p.get("type") == "email.complained":
+    if not isinstance(to, list | str):
+        raise WebhookError("Resend data.to is not an address or a list of addresses")
+    addrs = [
+        a for a in (_address(x, "data.to") for x in (to if isinstance(to, list) else [to])) if a
+    ]
+    if kind == "email.complained":
         return [WebhookEvent(a, "complaint", "spam complaint", "resend") for a in addrs]
-    if p.get("type") == "email.bounced":
-        bounce = data.get("bounce") or {}
-        if str(bounce.get("type", "Permanent")).lower() != "permanent":
-            return []
-        reason = str(bounce.get("message") or "bounced")
-        return [WebhookEvent(a, "bounce", reason, "resend") for a in addrs]
-    return []
+    bounce = data.get("bounce", {})
+    if not isinstance(bounce, dict):
+        raise WebhookError("Resend data.bounce is not an object")
+    if _text(bounce.get("type")).lower() not in ("", "permanent"):
+        return []
+    reason = _text(bounce.get("message")) or "bounced"
+    return [WebhookEvent(a, "bounce", reason, "resend") for a in addrs]
 
 
+#: A provider's payload as its list of records.
+RECORDS: dict[str, Callable[[Any], list[Any]]] = {
+    "postmark": lambda p: [p],
+    "sendgrid": sendgrid_records,
+    "mailgun": lambda p: [p],
+    "resend": lambda p: [p],
+}
+#: One record of a provider's payload as its suppressing events (WebhookError if malformed).
 PARSERS: dict[str, Callable[[Any], list[WebhookEvent]]] = {
     "postmark": parse_postmark,
-    "sendgrid": parse_sendgrid,
+    "sendgrid": parse_sendgrid_event,
     "mailgun": parse_mailgun,
     "resend": parse_resend,
 }
+
+
+def parse_events(provider: str, payload: Any) -> WebhookBatch:
+    """Every record of ``payload`` parsed on its own: a malformed one is rejected with its
+    reason, the others are kept. WebhookError only when the payload as a whole is not the
+    provider's shape (e.g. SendGrid's array is an object)."""
+    records = RECORDS[provider](payload)
+    if len(records) > MAX_RECORDS:
+        raise WebhookError(f"{provider} webhook: more than {MAX_RECORDS} events in one request")
+    batch = WebhookBatch()
+    for i, record in enumerate(records, start=1):
+        try:
+            events = PARSERS[provider](record)
+        except WebhookError as exc:
+            batch.rejected.append(f"event {i}: {exc}")
+            continue
+        if events:
+            batch.events.extend(events)
+        else:
+            batch.ignored += 1
+    return batch
+
+
+def load_json(body: bytes, provider: str) -> Any:
+    """The JSON body, nested at most :data:`MAX_DEPTH` deep; WebhookError otherwise."""
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise WebhookError(f"{provider} webhook: body is not JSON") from None
+    except RecursionError:
+        raise WebhookError(f"{provider} webhook: JSON nested more than {MAX_DEPTH} deep") from None
+    stack: list[tuple[Any, int]] = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise WebhookError(f"{provider} webhook: JSON nested more than {MAX_DEPTH} deep")
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return payload
+
 
 # ------------------------------------------------------------------ authentication
 
@@ -157,7 +265,7 @@ def mailgun_signature_ok(
         str(sig.get("token", "")),
         sig.get("signature"),
     )
-    if not (ts.isdigit() and token and isinstance(given, str)):
+    if not (ts.isdigit() and len(ts) < 16 and token and isinstance(given, str)):
         return False
     if abs(now.timestamp() - int(ts)) > max_age:
         return False
@@ -165,25 +273,81 @@ def mailgun_signature_ok(
     return hmac.compare_digest(want, given)
 
 
+def _svix_fresh(h: Mapping[str, str], now: datetime, max_age: float) -> bool:
+    ts = h.get("svix-timestamp", "")
+    return (
+        bool(h.get("svix-id") and h.get("svix-signature"))
+        and ts.isdigit()
+        and len(ts) < 16
+        and abs(now.timestamp() - int(ts)) <= max_age
+    )
+
+
 def svix_signature_ok(
     headers: Mapping[str, str], body: bytes, secret: str, *, now: datetime, max_age: float = 300
 ) -> bool:
     """Resend (Svix): base64 HMAC-SHA256 over ``id.timestamp.body`` with the whsec_ key."""
     h = {k.lower(): v for k, v in headers.items()}
-    msg_id, ts, sigs = h.get("svix-id"), h.get("svix-timestamp"), h.get("svix-signature")
-    if not (msg_id and ts and sigs and ts.isdigit()):
-        return False
-    if abs(now.timestamp() - int(ts)) > max_age:
+    if not _svix_fresh(h, now, max_age):
         return False
     try:
         key = base64.b64decode(secret.removeprefix("whsec_"))
     except binascii.Error:
         return False
-    mac = hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()
-    want = base64.b64encode(mac).decode()
+    msg = f"{h['svix-id']}.{h['svix-timestamp']}.".encode() + body
+    want = base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
     return any(
-        hmac.compare_digest(want, s.partition(",")[2]) for s in sigs.split() if s.startswith("v1,")
+        hmac.compare_digest(want, s.partition(",")[2])
+        for s in h["svix-signature"].split()
+        if s.startswith("v1,")
     )
+
+
+Head = Literal["authenticated", "check-body"]
+
+
+def check_head(
+    provider: str,
+    headers: Mapping[str, str],
+    *,
+    secret: str,
+    now: datetime,
+    token: str | None = None,
+) -> Head:
+    """Authenticate a request from its query token and headers alone, before its body.
+
+    ``authenticated``: the shared secret was given. ``check-body``: a provider signature
+    that covers the body may still authenticate it (Mailgun's in-body HMAC; Resend's Svix
+    headers, present and fresh): read the body under the size cap, then :func:`check_body`.
+    Raises WebhookAuthError when nothing can authenticate the request.
+    """
+    if provider not in PARSERS:
+        raise WebhookError(f"no webhook parser for provider {provider!r}")
+    lower = {k.lower(): v for k, v in headers.items()}
+    if shared_secret_ok(token, secret) or shared_secret_ok(
+        basic_auth_password(lower.get("authorization")), secret
+    ):
+        return "authenticated"
+    if provider == "mailgun" or (provider == "resend" and _svix_fresh(lower, now, 300)):
+        return "check-body"
+    raise WebhookAuthError(f"{provider} webhook: missing or wrong secret/signature")
+
+
+def check_body(
+    provider: str,
+    payload: Any,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    secret: str,
+    now: datetime,
+) -> None:
+    """The second half of a ``check-body`` authentication; WebhookAuthError when it fails."""
+    ok = (provider == "mailgun" and mailgun_signature_ok(payload, secret, now=now)) or (
+        provider == "resend" and svix_signature_ok(headers, body, secret, now=now)
+    )
+    if not ok:
+        raise WebhookAuthError(f"{provider} webhook: missing or wrong secret/signature")
 
 
 def read_webhook(
@@ -195,23 +359,17 @@ def read_webhook(
     now: datetime,
     token: str | None = None,
 ) -> list[WebhookEvent]:
-    """Authenticate one webhook request, then parse it; WebhookError when either fails.
+    """Authenticate one webhook request whose body is at hand, then parse it strictly:
+    WebhookError when authentication, the JSON or any record fails. (The web route
+    authenticates before reading and keeps the good records of a batch: see
+    :func:`check_head` and :func:`parse_events`.)
 
     ``now`` judges the freshness of signed timestamps (Mailgun, Svix)."""
-    if provider not in PARSERS:
-        raise WebhookError(f"no webhook parser for provider {provider!r}")
-    try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise WebhookError(f"{provider} webhook: body is not JSON") from None
-    lower = {k.lower(): v for k, v in headers.items()}
-    ok = shared_secret_ok(token, secret) or shared_secret_ok(
-        basic_auth_password(lower.get("authorization")), secret
-    )
-    if not ok and provider == "mailgun":
-        ok = mailgun_signature_ok(payload, secret, now=now)
-    if not ok and provider == "resend":
-        ok = svix_signature_ok(lower, body, secret, now=now)
-    if not ok:
-        raise WebhookError(f"{provider} webhook: missing or wrong secret/signature")
-    return PARSERS[provider](payload)
+    head = check_head(provider, headers, secret=secret, now=now, token=token)
+    payload = load_json(body, provider)
+    if head == "check-body":
+        check_body(provider, payload, body, headers, secret=secret, now=now)
+    batch = parse_events(provider, payload)
+    if batch.rejected:
+        raise WebhookError(f"{provider} webhook: {batch.rejected[0]}")
+    return batch.events

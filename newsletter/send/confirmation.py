@@ -1,142 +1,200 @@
-"""Sending double opt-in confirmation emails through a small sender interface.
+"""Sign-up emails (double opt-in confirmations and "you are already subscribed" notices),
+built by the same message builder as the issues and sent in the background.
 
-The web app depends only on :class:`ConfirmationSender`. :func:`confirmation_sender` picks
-the implementation for the configured ``[delivery] provider``:
-:class:`OutboxConfirmationSender` writes each message as an ``.eml`` file into
-``[delivery] outbox_dir`` (the ``file`` provider: the demo outbox), and
-:class:`ProviderConfirmationSender` sends it through the real provider (SMTP or an HTTP
-API), with a "not you?" link that unsubscribes and suppresses the address.
+:func:`signup_message` composes one with :func:`newsletter.delivery.compose.compose`, so it
+carries what every message of the list carries: ``From``, ``Message-ID`` on the sending
+domain, ``List-Id``, the RFC 8058 one-click pair ``List-Unsubscribe`` +
+``List-Unsubscribe-Post`` (the reader's own unsubscribe link, also offered in the body as
+"not you?"), and a DKIM signature where the provider signs (SMTP, file). The subject and
+body are fixed per kind; the per-reader links are merge tags, so the sender's message
+factory keeps one skeleton per kind however many sign-ups arrive.
+
+:class:`SignupMailer` queues them and sends them from one background thread through a
+sender built once at start-up by the caller (the ``serve`` command resolves the provider's
+secrets there). The web page never waits for a mail server, so ``/subscribe`` answers alike
+and in about the same time whatever the address's state; a failure is logged with the
+subscriber id and reason (never the address or a token), and the person may sign up again.
 """
 
 from __future__ import annotations
 
-import html
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
-from pathlib import Path
-from typing import Any, Protocol
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from newsletter.audience.subscribers import link_url
+from newsletter.audience.subscribers import Subscriber, link_url
 from newsletter.audience.tokens import TokenSigner
-from newsletter.config import Config, Secrets
-from newsletter.delivery import get_sender
+from newsletter.config import Config
 from newsletter.delivery.base import Sender
 from newsletter.delivery.compose import compose
-from newsletter.delivery.models import SendStatus
+from newsletter.delivery.models import OutgoingMessage, SendStatus
 from newsletter.edition.render import Token, render_template
-from newsletter.errors import DeliveryError
 from newsletter.models import IssueContent, Recipient, merge_tag
-from newsletter.util.files import atomic_write_bytes
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
+
+log = logging.getLogger(__name__)
+
+SignupMailKind = Literal["confirm", "notice"]
+#: Sign-up emails waiting to be sent at most; more are dropped (and logged).
+MAX_QUEUED = 1000
+_TEMPLATES = {"confirm": "web/confirmation_email", "notice": "web/notice_email"}
 
 
-class ConfirmationSender(Protocol):
-    def send_confirmation(self, email: str, confirm_url: str) -> None:
-        """Send one confirmation message with the signed ``confirm_url`` to ``email``."""
+def signup_subject(config: Config, kind: SignupMailKind) -> str:
+    title = config.newsletter.title
+    if kind == "confirm":
+        return f"Please confirm your subscription to {title}"
+    return f"You are already subscribed to {title}"
 
 
-def confirmation_text(config: Config, confirm_url: str, decline_url: str | None = None) -> str:
-    """The body of the confirmation email."""
+def signup_content(config: Config, kind: SignupMailKind) -> IssueContent:
+    """The subject and both parts of a sign-up email, links left as merge tags."""
     n = config.newsletter
-    return render_template(
-        "web/confirmation_email.txt.j2",
-        {"title": n.title, "tagline": n.tagline, "confirm_url": confirm_url,
-         "decline_url": decline_url, "postal_address": n.postal_address},
-    )  # fmt: skip
+    context = {
+        "title": n.title,
+        "tagline": n.tagline,
+        "postal_address": n.postal_address,
+        "subject": signup_subject(config, kind),
+        "confirm_url": Token(merge_tag("confirm_url")),
+        "decline_url": Token(merge_tag("unsubscribe_url")),
+        "unsubscribe_url": Token(merge_tag("unsubscribe_url")),
+        "preferences_url": Token(merge_tag("preferences_url")),
+    }
+    name = _TEMPLATES[kind]
+    return IssueContent(
+        subject=signup_subject(config, kind),
+        html=render_template(f"{name}.html.j2", context),
+        text=render_template(f"{name}.txt.j2", context),
+        variant=f"signup-{kind}",
+    )
 
 
-def confirmation_subject(config: Config) -> str:
-    return f"Please confirm your subscription to {config.newsletter.title}"
-
-
-def confirmation_message(config: Config, email: str, confirm_url: str) -> EmailMessage:
-    """The confirmation email (plain text) for one address."""
-    n = config.newsletter
-    msg = EmailMessage()
-    msg["From"] = formataddr((n.from_name, n.from_address))
-    msg["To"] = email
-    msg["Subject"] = confirmation_subject(config)
-    msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=n.sending_domain)
-    if n.reply_to:
-        msg["Reply-To"] = n.reply_to
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(confirmation_text(config, confirm_url))
-    return msg
+def signup_message(
+    config: Config, signer: TokenSigner, kind: SignupMailKind, sub: Subscriber
+) -> OutgoingMessage:
+    """The sign-up email of ``kind`` for ``sub`` (a confirm email needs an open request)."""
+    base = config.newsletter.base_url
+    recipient = Recipient(
+        subscriber_id=sub.id,
+        email=sub.email,
+        unsubscribe_url=link_url(base, signer, "unsubscribe", sub),
+        preferences_url=link_url(base, signer, "preferences", sub),
+    )
+    merge = {"confirm_url": link_url(base, signer, "confirm", sub)} if kind == "confirm" else {}
+    return compose(
+        config.newsletter,
+        signup_content(config, kind),
+        recipient,
+        issue_key=f"signup-{kind}",
+        merge=merge,
+    )
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxConfirmationSender:
-    """Writes each confirmation as an ``.eml`` file into the outbox folder (atomically)."""
-
-    config: Config
-
-    @property
-    def outbox_dir(self) -> Path:
-        return self.config.delivery.outbox_dir
-
-    def send_confirmation(self, email: str, confirm_url: str) -> None:
-        msg = confirmation_message(self.config, email, confirm_url)
-        atomic_write_bytes(self.outbox_dir / f"confirm-{uuid.uuid4().hex}.eml", msg.as_bytes())
+class _Job:
+    kind: SignupMailKind
+    subscriber: Subscriber
+    #: The mailer's monotonic time before which the job is not started.
+    not_before: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderConfirmationSender:
-    """Sends each confirmation through the configured ``[delivery]`` provider.
+class SignupMailer:
+    """A queue of sign-up emails and the one thread that sends them (lazily started).
 
-    The message carries the one-click unsubscribe pair like every list message; its target
-    is the pending subscriber's unsubscribe link, offered in the body as "not you?".
-    A refusal or a failure is a :class:`~newsletter.errors.DeliveryError` (the web page then
-    says the email could not be sent; the sign-up stays pending).
+    ``sender`` is used only from that thread and closed by :meth:`close`. ``hold`` delays
+    each job that long after it was queued, so building and sending an email never
+    overlaps the answer of the request that queued it (and cannot time-mark that answer).
     """
 
-    config: Config
-    signer: TokenSigner
-    make_sender: Callable[[], Sender[Any, Any]] | None = None
-    #: The provider's secrets, read at the web app's start-up.
-    secrets: Secrets = field(default_factory=Secrets)
+    def __init__(
+        self,
+        config: Config,
+        signer: TokenSigner,
+        sender: Sender[Any, Any],
+        *,
+        max_queued: int = MAX_QUEUED,
+        hold: float = 0.0,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.config = config
+        self.signer = signer
+        self.sender = sender
+        self.hold = hold
+        self.clock = clock
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max_queued)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        #: Outcomes so far, by ``sent`` / ``failed`` / ``dropped`` (for logs and tests).
+        self.counts: dict[str, int] = {"sent": 0, "failed": 0, "dropped": 0}
 
-    def send_confirmation(self, email: str, confirm_url: str) -> None:
-        token = confirm_url.rstrip("/").rsplit("/", 1)[-1]
-        sid = self.signer.verify("confirm", token)
-        base = self.config.newsletter.base_url
-        text = confirmation_text(
-            self.config, confirm_url, decline_url=Token(merge_tag("unsubscribe_url"))
+    def submit(self, kind: SignupMailKind, subscriber: Subscriber) -> bool:
+        """Queue one email; never blocks. False (and logged) when the queue is full."""
+        self._start()
+        try:
+            self._queue.put_nowait(_Job(kind, subscriber, self.clock.monotonic() + self.hold))
+        except queue.Full:
+            self.counts["dropped"] += 1
+            log.error("sign-up email for subscriber %d dropped: the queue is full", subscriber.id)
+            return False
+        return True
+
+    def join(self) -> None:
+        """Wait until every email queued so far has been handled."""
+        self._queue.join()
+
+    def close(self) -> None:
+        """Send what is queued, stop the thread, close the sender."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+        self.sender.close()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="signup-mailer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                wait = job.not_before - self.clock.monotonic()
+                if wait > 0:
+                    time.sleep(min(wait, self.hold))
+                self._send(job)
+            finally:
+                self._queue.task_done()
+
+    def _send(self, job: _Job) -> None:
+        sid = job.subscriber.id
+        try:
+            msg = signup_message(self.config, self.signer, job.kind, job.subscriber)
+            [result] = self.sender.send_batch([msg])
+        except Exception as exc:  # a background thread must outlive any one email
+            self.counts["failed"] += 1
+            reason = _plain(exc).replace(job.subscriber.email, "<address>")
+            log.error("%s email for subscriber %d not sent: %s", job.kind, sid, reason)
+            return
+        if result.status is SendStatus.SENT:
+            self.counts["sent"] += 1
+            return
+        self.counts["failed"] += 1
+        log.error(
+            "%s email for subscriber %d not sent (%s): %s",
+            job.kind,
+            sid,
+            result.status,
+            result.reason.replace(job.subscriber.email, "<address>"),
         )
-        content = IssueContent(
-            subject=confirmation_subject(self.config),
-            html=(
-                '<pre style="font-family:inherit;white-space:pre-wrap">'
-                f"{html.escape(text, quote=False)}</pre>"
-            ),
-            text=text,
-            variant="confirmation",
-        )
-        recipient = Recipient(
-            subscriber_id=sid,
-            email=email,
-            unsubscribe_url=link_url(base, self.signer, "unsubscribe", sid),
-        )
-        message = compose(self.config.newsletter, content, recipient, issue_key=f"confirm-{sid}")
-        sender = (
-            self.make_sender()
-            if self.make_sender
-            else get_sender(self.config.delivery, self.secrets)
-        )
-        with sender:
-            result = sender.send_batch([message])[0]
-        if result.status is not SendStatus.SENT:
-            raise DeliveryError(
-                f"the confirmation email to {email} was not sent ({result.status}): {result.reason}"
-            )
 
 
-def confirmation_sender(
-    config: Config, signer: TokenSigner, secrets: Secrets
-) -> ConfirmationSender:
-    """The outbox for the ``file`` provider, else the configured provider."""
-    if config.delivery.provider == "file":
-        return OutboxConfirmationSender(config)
-    return ProviderConfirmationSender(config, signer, secrets=secrets)
+def _plain(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]

@@ -10,6 +10,9 @@ just before each batch, and records every provider call's outcome in the ledger 
 the call returns (one message per call for SMTP and the file outbox), so a kill loses at
 most the outcome of the calls in flight. A :class:`~newsletter.errors.ProviderError`
 (bad credentials, suspended account) stops the run after recording what happened so far.
+One recipient whose message cannot be built (an address or name that would break a header,
+stored before the sanitiser existed) is recorded as failed with the reason, never retried,
+and the send goes on for everyone else.
 
 The facade at the end is what the command line and the scheduler's job call, one function
 per command: :func:`send_week` (``send``, ``run-week``, the scheduler: idempotent, a quick
@@ -31,7 +34,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any, Literal
 
-from newsletter.audience.subscribers import SubscriberStore, link_url, recipient_of
+from newsletter.audience.subscribers import SubscriberStore, recipient_of, signed_url
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config, Secrets
 from newsletter.data.collect import Collected, collect, sources_configured
@@ -43,7 +46,7 @@ from newsletter.delivery.message import format_date
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.edition.compliance import check_content, check_outgoing
 from newsletter.edition.issue import compile_week, preview_recipient
-from newsletter.errors import DeliveryError, NewsletterError, ProviderError
+from newsletter.errors import DeliveryError, NewsletterError, ProviderError, first_line
 from newsletter.models import Preferences, Recipient
 from newsletter.send.guards import check_scheduled_snapshot, explicit_week_warning
 from newsletter.send.ledger import LedgerCounts, SendLedger, SendRow
@@ -97,10 +100,19 @@ def check_variants(
     for r in [preview_recipient(config), *recipients]:
         if r.preferences in seen:
             continue
+        try:  # one recipient's bad data must not stop everyone: try the next of this variant
+            msg = prepared.variants.message(r, issue_key=prepared.issue_key)
+        except ValueError:
+            continue
         seen.add(r.preferences)
         check_content(prepared.variants.content(r.preferences), config)
-        msg = prepared.variants.message(r, issue_key=prepared.issue_key)
         check_outgoing(msg, config, render)
+    for prefs in {r.preferences for r in recipients} - seen:  # nobody of it could be built
+        stand_in = replace(preview_recipient(config), preferences=prefs)
+        check_content(prepared.variants.content(prefs), config)
+        check_outgoing(
+            prepared.variants.message(stand_in, issue_key=prepared.issue_key), config, render
+        )
     return len({r.preferences for r in recipients})
 
 
@@ -179,8 +191,27 @@ class _Run:
 
 def _short(reason: str) -> str:
     """A reason grouped for the summary (per-address details dropped)."""
+    if reason.startswith(UNBUILT):
+        return ": ".join(reason.split(": ")[:2])[:70]
     head = reason.split(":", 1)[0] if reason.startswith("invalid address") else reason
     return head[:70]
+
+
+#: The reason of a recipient whose message could not be built.
+UNBUILT = "message not built"
+
+
+def recipient_message(
+    prepared: PreparedIssue, recipient: Recipient, message_id: str | None = None
+) -> OutgoingMessage | str:
+    """The recipient's message, or the reason it cannot be built (a value that would break
+    a header): a per-recipient failure, never one that stops the send."""
+    try:
+        return prepared.variants.message(
+            recipient, issue_key=prepared.issue_key, message_id=message_id
+        )
+    except ValueError as exc:
+        return f"{UNBUILT}: {first_line(exc)}"
 
 
 def send_issue(
@@ -320,13 +351,27 @@ def _send_rows(run: _Run, sender: Sender[Any, Any], batch: list[SendRow]) -> Non
     run.ledger.skip(key, gone, "no longer subscribed when its batch went out")
     run.skipped(len(gone))
     run.progress(len(gone))
-    messages: list[OutgoingMessage] = [
-        run.prepared.variants.message(
-            run.recipients[r.subscriber_id], issue_key=key, message_id=r.message_id
-        )
-        for r in batch
-        if r.subscriber_id not in gone
-    ]
+    messages: list[OutgoingMessage] = []
+    unbuilt: list[SendResult] = []
+    for r in batch:
+        if r.subscriber_id in gone:
+            continue
+        built = recipient_message(run.prepared, run.recipients[r.subscriber_id], r.message_id)
+        if isinstance(built, str):
+            unbuilt.append(
+                SendResult(
+                    message_id=r.message_id,
+                    subscriber_id=r.subscriber_id,
+                    email=r.email,
+                    status=SendStatus.PERMANENT,
+                    reason=built,
+                    attempts=0,
+                )
+            )
+        else:
+            messages.append(built)
+    if unbuilt:  # recorded failed with the reason; not a bounce, so the address stays listed
+        _record(run, sender, unbuilt, bounce=False)
     # One provider call at a time, recorded as soon as it returns (smallest kill window).
     for chunk in chunked(messages, sender.per_call()):
         if run.stop.is_set():
@@ -339,12 +384,14 @@ def _send_rows(run: _Run, sender: Sender[Any, Any], batch: list[SendRow]) -> Non
         _record(run, sender, results)
 
 
-def _record(run: _Run, sender: Sender[Any, Any], results: list[SendResult]) -> None:
+def _record(
+    run: _Run, sender: Sender[Any, Any], results: list[SendResult], *, bounce: bool = True
+) -> None:
     run.ledger.record(run.prepared.issue_key, sender.name, results)
     run.tally(results)
     run.progress(len(results))
     for r in results:
-        if r.status is SendStatus.PERMANENT:
+        if bounce and r.status is SendStatus.PERMANENT:
             run.store.mark_bounced(r.email, f"{run.prepared.issue_key}: {r.reason}")
 
 
@@ -401,6 +448,8 @@ class DryRunReport:
     variants: int
     total_bytes: int
     issue_status: str | None
+    #: Recipients whose message could not be built, by reason (a real run records them failed).
+    unbuilt: Counter[str] = field(default_factory=Counter)
 
 
 def dry_run(
@@ -425,16 +474,21 @@ def dry_run(
     factory = MessageFactory()
     date = format_date(store.clock.now())
     size = 0
+    unbuilt: Counter[str] = Counter()
     for r, mid in todo:
-        msg = prepared.variants.message(r, issue_key=prepared.issue_key, message_id=mid)
+        msg = recipient_message(prepared, r, mid)
+        if isinstance(msg, str):
+            unbuilt[_short(msg)] += 1
+            continue
         size += len(factory.render(msg, date=date))
     return DryRunReport(
         prepared.issue_key,
         prepared.subject,
-        len(todo),
+        len(todo) - sum(unbuilt.values()),
         variants,
         size,
         record.status if record else None,
+        unbuilt,
     )
 
 
@@ -648,8 +702,8 @@ def preview_reader(
         found = Recipient(
             subscriber_id=0,
             email=email,
-            unsubscribe_url=link_url(base, signer, "unsubscribe", 0),
-            preferences_url=link_url(base, signer, "preferences", 0),
+            unsubscribe_url=signed_url(base, signer, "unsubscribe", 0, "preview"),
+            preferences_url=signed_url(base, signer, "preferences", 0, "preview"),
         )
     prefs = found.preferences
     return replace(

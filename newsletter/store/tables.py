@@ -1,10 +1,15 @@
-"""The database schema, declared once with SQLAlchemy Core (migration 0001 creates it).
+"""The database schema, declared once with SQLAlchemy Core (the migrations create it).
 
 ``subscribers`` holds one row per person: the normalized address, a lower-cased key that makes
 addresses unique case-insensitively, the status, preferences, pause flag and the consent record
-(when, how, from which IP, and the wording shown). ``suppressions`` holds SHA-256 digests of
-addresses that must never be mailed again; it keeps no address in clear, so it survives a GDPR
-erasure without holding personal data.
+(when, how, from which IP, and the wording shown). Its id is never reused (AUTOINCREMENT on
+SQLite, an identity column on PostgreSQL; migration 0003). ``link_key`` is a random value made
+with the row: every unsubscribe and preferences link carries it, so the links die with the row.
+The ``signup_*`` columns hold an open web sign-up request (its single-use confirm key, when,
+from which IP, the name and the wording), applied to the record only when the emailed link is
+confirmed; ``signup_at`` also dates the last sign-up email, to throttle them.
+``suppressions`` holds SHA-256 digests of addresses that must never be mailed again; it keeps
+no address in clear, so it survives a GDPR erasure without holding personal data.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 subscribers = sa.Table(
     "subscribers",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("email_key", sa.String(320), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=True),
@@ -78,8 +83,17 @@ subscribers = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("confirmed_at", UtcDateTime(), nullable=True),
     sa.Column("status_changed_at", UtcDateTime(), nullable=False),
+    sa.Column("link_key", sa.String(32), nullable=False),
+    #: The row existed before link keys (0003): links signed without a key may reach it.
+    sa.Column("legacy_links", sa.Boolean, nullable=False, default=False),
+    sa.Column("signup_key", sa.String(32), nullable=True),
+    sa.Column("signup_at", UtcDateTime(), nullable=True),
+    sa.Column("signup_ip", sa.String(64), nullable=True),
+    sa.Column("signup_name", sa.String(200), nullable=True),
+    sa.Column("signup_text", sa.Text, nullable=True),
     sa.CheckConstraint(_in("status", STATUSES), name="status"),
     sa.CheckConstraint(_in("consent_source", CONSENT_SOURCES), name="consent_source"),
+    sqlite_autoincrement=True,
 )
 sa.Index(None, subscribers.c.status)
 

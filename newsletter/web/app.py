@@ -4,9 +4,9 @@ preferences. Plain HTML pages from ``templates/web/``; no cookies, no JavaScript
 Routes::
 
     GET  /subscribe                   sign-up form
-    POST /subscribe                   double opt-in: record the consent, email a signed link
+    POST /subscribe                   double opt-in: record the request, queue the email
     GET  /confirm/{token}             page with a "Confirm" button (link scanners only GET)
-    POST /confirm/{token}             activates the subscription
+    POST /confirm/{token}             applies the sign-up request (once)
     GET  /unsubscribe/{token}         confirmation page (GET never unsubscribes)
     POST /unsubscribe/{token}         unsubscribes: the RFC 8058 one-click target, idempotent, 200
     GET  /preferences/{token}         categories, metros, seniority, pause
@@ -14,19 +14,24 @@ Routes::
     GET  /preferences/{token}/data    GDPR self-service export: everything held, as JSON
     POST /preferences/{token}/erase   GDPR self-service erasure (needs the confirm box ticked)
     POST /webhooks/{provider}         provider bounce/complaint events → suppression list
+    GET  /archive/...                 the static web archive
 
-Tokens are signed per purpose (``newsletter.audience.tokens``) and carry only the subscriber id.
+Tokens are signed per purpose and bound to the subscriber's row (``newsletter.audience.tokens``);
+``SubscriberStore.holder`` and ``SubscriberStore.confirm`` check them against the row. Every
+response carries the security headers (``newsletter.web.security``); forms are read with a
+size cap and strict UTF-8 (``newsletter.web.forms``). Secrets (the signing key, the webhook
+secret, the provider's credentials inside the mailer's sender) are resolved by the caller
+(``newsletter serve``) and passed in; nothing here reads the environment.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -41,6 +46,7 @@ from starlette.responses import (
 )
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from newsletter.audience.subscribers import (
     WEB_CONSENT_TEXT,
@@ -49,32 +55,31 @@ from newsletter.audience.subscribers import (
     link_url,
     parse_preferences,
 )
-from newsletter.audience.tokens import Purpose, TokenSigner
+from newsletter.audience.tokens import Purpose, TokenClaim, TokenSigner
 from newsletter.config import Config
 from newsletter.data.ingest.rules import Rules, load_rules
 from newsletter.data.snapshots import SENIORITY_LEVELS
-from newsletter.delivery.webhooks import read_webhook
 from newsletter.edition.archive import default_archive_dir
 from newsletter.edition.feed import FEED_FILE, FEED_MEDIA_TYPE
 from newsletter.edition.render import render_template
-from newsletter.errors import DeliveryError, SubscriberError, TokenError, WebhookError
+from newsletter.errors import SubscriberError, TokenError
 from newsletter.models import REMOTE_PLACE
-from newsletter.send.confirmation import ConfirmationSender
+from newsletter.send.confirmation import SignupMailKind
 from newsletter.util.clock import SYSTEM_CLOCK
+from newsletter.web.forms import RequestRefusedError, read_form
+from newsletter.web.hooks import WebhookRoute
+from newsletter.web.security import SecurityHeaders
 
-SECURITY_HEADERS = {
-    # Tokens live in URLs: never leak them through the Referer header.
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
+#: A sign-up is answered no sooner than this after its request arrived (whatever the state
+#: of the address, the answer takes the same time).
+SUBSCRIBE_ANSWER_SECONDS = 0.05
 
 
-log = logging.getLogger(__name__)
+class SignupMailbox(Protocol):
+    """Where sign-up emails are queued (``newsletter.send.confirmation.SignupMailer``)."""
+
+    def submit(self, kind: SignupMailKind, subscriber: Subscriber) -> bool:
+        """Queue one email without waiting for it to be sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +143,7 @@ class WebApp:
     config: Config
     store: SubscriberStore
     signer: TokenSigner
-    sender: ConfirmationSender
+    mailer: SignupMailbox
     options: PreferenceOptions
     limiter: RateLimiter
 
@@ -147,13 +152,26 @@ class WebApp:
         n = self.config.newsletter
         site = {"title": n.title, "tagline": n.tagline, "postal_address": n.postal_address}
         html = render_template(f"web/{template}.html.j2", {"site": site, **context})
-        return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+        return HTMLResponse(html, status_code=status_code)
 
     def message(self, heading: str, text: str, status_code: int = 200) -> HTMLResponse:
         return self.page("message", status_code, heading=heading, text=text)
 
     def bad_link(self, exc: TokenError) -> HTMLResponse:
         return self.message("This link does not work", f"{str(exc).capitalize()}.", 400)
+
+    def refused(self, exc: RequestRefusedError) -> HTMLResponse:
+        return self.message(
+            "This form could not be read", f"{exc.reason.capitalize()}.", exc.status
+        )
+
+    def stale_confirm(self) -> HTMLResponse:
+        return self.message(
+            "This confirmation link has already been used",
+            "Each confirmation link works once, and a newer sign-up replaces an older link. "
+            "If you do not receive the newsletter yet, please sign up again.",
+            410,
+        )
 
     def consent_wording(self) -> str:
         return WEB_CONSENT_TEXT.format(title=self.config.newsletter.title)
@@ -170,6 +188,12 @@ class WebApp:
             consent_text=self.consent_wording(),
         )
 
+    def claim(self, purpose: Purpose, request: Request) -> TokenClaim:
+        return self.signer.verify(purpose, request.path_params["token"])
+
+    async def holder(self, purpose: Purpose, claim: TokenClaim) -> Subscriber | None:
+        return await run_in_threadpool(self.store.holder, purpose, claim)
+
     # ---- endpoints -------------------------------------------------------------------------
     async def subscribe(self, request: Request) -> Response:
         if request.method == "GET":
@@ -183,110 +207,108 @@ class WebApp:
             )
             resp.headers["Retry-After"] = str(int(self.limiter.window))
             return resp
-        form = await request.form()
+        started = self.store.clock.monotonic()
+        try:
+            form = await read_form(request)
+        except RequestRefusedError as exc:
+            return self.refused(exc)
         if form.get("consent") != "yes":
             return self.subscribe_form(400, error="Please tick the consent box.", form=form)
-        name = " ".join(str(form.get("name", "")).split())[:200] or None
         try:
             result = await run_in_threadpool(
                 self.store.signup,
                 str(form.get("email", "")),
-                name=name,
+                name=str(form.get("name", "")),
                 ip=ip,
                 wording=self.consent_wording(),
             )
         except SubscriberError as exc:
             return self.subscribe_form(400, error=str(exc), form=form)
-        if result.confirm_id is not None:
-            sub = await run_in_threadpool(self.store.get_by_id, result.confirm_id)
-            if sub is not None:
-                url = link_url(self.config.newsletter.base_url, self.signer, "confirm", sub.id)
-                try:
-                    await run_in_threadpool(self.sender.send_confirmation, sub.email, url)
-                except DeliveryError as exc:
-                    log.error("confirmation email not sent: %s", exc)
-                    return self.message(
-                        "We could not send the confirmation email",
-                        "Our mail service did not take the message just now. "
-                        "Please try again in a few minutes.",
-                        503,
-                    )
-        # The same answer whatever the outcome: the page never reveals who is on the list.
-        return self.page("subscribe_sent", email=str(form.get("email", "")).strip())
-
-    def _verify(self, purpose: Purpose, token: str) -> int:
-        return self.signer.verify(purpose, token)
+        # The email is only queued: the page never waits for a mail server. The answer is
+        # the same whatever the outcome, and it goes out no sooner than a fixed time after
+        # the request came in, which hides the millisecond or two between paths with and
+        # without a database write (and lets the mailer build the email meanwhile).
+        if result.mail is not None and result.subscriber is not None:
+            self.mailer.submit(result.mail, result.subscriber)
+        page = self.page("subscribe_sent", email=str(form.get("email", "")).strip())
+        spent = self.store.clock.monotonic() - started
+        if spent < SUBSCRIBE_ANSWER_SECONDS:
+            await anyio.sleep(SUBSCRIBE_ANSWER_SECONDS - spent)
+        return page
 
     async def confirm(self, request: Request) -> Response:
         try:
-            sid = self._verify("confirm", request.path_params["token"])
+            claim = self.claim("confirm", request)
         except TokenError as exc:
             return self.bad_link(exc)
         if request.method == "GET":
-            sub = await run_in_threadpool(self.store.get_by_id, sid)
-            if sub is None:
-                return self.message("Nothing to confirm", "We hold no sign-up for this link.", 404)
-            if sub.status == "active":
-                return self.confirmed(sub)
-            return self.page("confirm", email=mask_email(sub.email))
-        result = await run_in_threadpool(self.store.confirm, sid)
-        if result is None:
-            return self.message("Nothing to confirm", "We hold no sign-up for this link.", 404)
-        if result.status != "active":
+            sub = await run_in_threadpool(self.store.open_signup, claim)
+            if sub is None or sub.signup is None:
+                return self.stale_confirm()
+            return self.page("confirm", email=mask_email(sub.email), name=sub.signup.name)
+        result = await run_in_threadpool(self.store.confirm, claim)
+        if result.outcome == "stale" or result.subscriber is None:
+            return self.stale_confirm()
+        if result.outcome == "left":
             return self.message(
                 "This sign-up cannot be confirmed",
                 "This address has left the list since the link was sent. "
                 "Please sign up again to receive the newsletter.",
                 409,
             )
-        return self.confirmed(result)
+        return self.confirmed(result.subscriber)
 
     def confirmed(self, sub: Subscriber) -> HTMLResponse:
         base = self.config.newsletter.base_url
         return self.page(
             "confirmed",
             email=mask_email(sub.email),
-            preferences_url=link_url(base, self.signer, "preferences", sub.id),
+            preferences_url=link_url(base, self.signer, "preferences", sub),
         )
 
     async def unsubscribe(self, request: Request) -> Response:
-        token = request.path_params["token"]
         try:
-            sid = self._verify("unsubscribe", token)
+            claim = self.claim("unsubscribe", request)
         except TokenError as exc:
             return self.bad_link(exc)
-        base = self.config.newsletter.base_url
+        sub = await self.holder("unsubscribe", claim)
         if request.method == "GET":
-            sub = await run_in_threadpool(self.store.get_by_id, sid)
+            base = self.config.newsletter.base_url
             return self.page(
                 "unsubscribe",
                 email=mask_email(sub.email) if sub else None,
                 already=sub is None or sub.status in ("unsubscribed", "bounced", "complained"),
-                preferences_url=link_url(base, self.signer, "preferences", sid) if sub else None,
+                preferences_url=link_url(base, self.signer, "preferences", sub) if sub else None,
             )
         # RFC 8058 one-click (body "List-Unsubscribe=One-Click") or the page's own form: the
-        # body is not needed; the signed token is the authority. Idempotent; always 200.
-        await run_in_threadpool(self.store.unsubscribe_id, sid, "unsubscribed through the link")
+        # body is not needed; the signed, row-bound token is the authority. Idempotent; 200.
+        if sub is not None:
+            await run_in_threadpool(
+                self.store.unsubscribe_id, sub.id, "unsubscribed through the link"
+            )
         return self.page("unsubscribed")
 
     async def preferences(self, request: Request) -> Response:
         try:
-            sid = self._verify("preferences", request.path_params["token"])
+            claim = self.claim("preferences", request)
         except TokenError as exc:
             return self.bad_link(exc)
-        sub = await run_in_threadpool(self.store.get_by_id, sid)
+        sub = await self.holder("preferences", claim)
         if sub is None:
             return self.message("No preferences", "We hold no data for this link.", 404)
         saved = False
         if request.method == "POST":
-            form = await request.form()
+            try:
+                form = await read_form(request)
+            except RequestRefusedError as exc:
+                return self.refused(exc)
             prefs = parse_preferences(
                 [str(v) for v in form.getlist("category") if v in self.options.categories],
                 [str(v) for v in form.getlist("metro") if v in self.options.metros],
                 [str(v) for v in form.getlist("seniority") if v in self.options.seniority],
             )
             updated = await run_in_threadpool(
-                self.store.set_preferences, sid, prefs, paused=form.get("paused") == "yes"
+                self.store.set_preferences, sub.id, prefs, paused=form.get("paused") == "yes"
             )
             if updated is None:
                 return self.message("No preferences", "We hold no data for this link.", 404)
@@ -300,83 +322,57 @@ class WebApp:
             categories=_choices(self.options.categories, sub.preferences.categories),
             metros=_choices(self.options.metros, sub.preferences.metros),
             seniority=_choices(self.options.seniority, sub.preferences.seniority),
-            unsubscribe_url=link_url(base, self.signer, "unsubscribe", sid),
+            unsubscribe_url=link_url(base, self.signer, "unsubscribe", sub),
             token=request.path_params["token"],
         )
 
-
-async def _data(web: WebApp, request: Request) -> Response:
-    try:
-        sid = web.signer.verify("preferences", request.path_params["token"])
-    except TokenError as exc:
-        return web.bad_link(exc)
-    sub = await run_in_threadpool(web.store.get_by_id, sid)
-    if sub is None:
-        return web.message("No data", "We hold no data for this link.", 404)
-    held = await run_in_threadpool(web.store.show, sub.email)
-    return JSONResponse(
-        held,
-        headers={
-            **SECURITY_HEADERS,
-            "Content-Disposition": 'attachment; filename="my-subscription-data.json"',
-        },
-    )
-
-
-async def _erase(web: WebApp, request: Request) -> Response:
-    try:
-        sid = web.signer.verify("preferences", request.path_params["token"])
-    except TokenError as exc:
-        return web.bad_link(exc)
-    form = await request.form()
-    if form.get("confirm") != "yes":
-        return web.message(
-            "Nothing was erased", "Tick the box to confirm that all your data should go.", 400
+    async def data(self, request: Request) -> Response:
+        try:
+            sub = await self.holder("preferences", self.claim("preferences", request))
+        except TokenError as exc:
+            return self.bad_link(exc)
+        if sub is None:
+            return self.message("No data", "We hold no data for this link.", 404)
+        held = await run_in_threadpool(self.store.show, sub.email)
+        return JSONResponse(
+            held,
+            headers={"Content-Disposition": 'attachment; filename="my-subscription-data.json"'},
         )
-    sub = await run_in_threadpool(web.store.get_by_id, sid)
-    if sub is not None:
-        await run_in_threadpool(web.store.remove, sub.email)
-    return web.message(
-        "Your data is erased",
-        f"We deleted everything we held about you and will not email you again. "
-        f"To read {web.config.newsletter.title} again, subscribe anew.",
-    )
 
-
-async def _webhook(store: SubscriberStore, secret: str | None, request: Request) -> Response:
-    """Provider bounce/complaint webhook: authenticate, parse, suppress; 200 when handled."""
-    if not secret:
-        return JSONResponse({"error": "webhooks are not configured"}, status_code=404)
-    body = await request.body()
-    try:
-        events = read_webhook(
-            request.path_params["provider"],
-            body,
-            headers=dict(request.headers),
-            secret=secret,
-            now=store.clock.now(),
-            token=request.query_params.get("token"),
+    async def erase(self, request: Request) -> Response:
+        try:
+            sub = await self.holder("preferences", self.claim("preferences", request))
+        except TokenError as exc:
+            return self.bad_link(exc)
+        try:
+            form = await read_form(request)
+        except RequestRefusedError as exc:
+            return self.refused(exc)
+        if form.get("confirm") != "yes":
+            return self.message(
+                "Nothing was erased", "Tick the box to confirm that all your data should go.", 400
+            )
+        if sub is not None:
+            await run_in_threadpool(self.store.remove, sub.email)
+        return self.message(
+            "Your data is erased",
+            f"We deleted everything we held about you and will not email you again. "
+            f"To read {self.config.newsletter.title} again, subscribe anew.",
         )
-    except WebhookError as exc:
-        status = 401 if "secret" in str(exc) else 400
-        return JSONResponse({"error": str(exc)}, status_code=status)
-    for e in events:
-        mark = store.mark_complained if e.kind == "complaint" else store.mark_bounced
-        await run_in_threadpool(mark, e.email, f"{e.provider} webhook: {e.reason}")
-    return JSONResponse({"suppressed": len(events)})
 
 
 def create_app(
     config: Config,
     store: SubscriberStore,
     signer: TokenSigner,
-    sender: ConfirmationSender,
+    mailer: SignupMailbox,
     *,
     options: PreferenceOptions | None = None,
     limiter: RateLimiter | None = None,
     webhook_secret: str | None = None,
-) -> Starlette:
-    """The ASGI app; the caller owns the store (open and close it around serving).
+) -> ASGIApp:
+    """The ASGI app; the caller owns the store and the mailer (open and close them around
+    serving) and resolves the secrets.
 
     ``webhook_secret`` (NEWSLETTER_WEBHOOK_SECRET) turns on ``POST /webhooks/{provider}``.
     """
@@ -384,7 +380,7 @@ def create_app(
         config=config,
         store=store,
         signer=signer,
-        sender=sender,
+        mailer=mailer,
         options=options or PreferenceOptions.from_rules(load_rules(config.data.rules_dir)),
         limiter=limiter
         or RateLimiter(config.web.subscribe_rate_per_hour, clock=store.clock.monotonic),
@@ -408,20 +404,16 @@ def create_app(
         Route("/confirm/{token}", web.confirm, methods=["GET", "POST"]),
         Route("/unsubscribe/{token}", web.unsubscribe, methods=["GET", "POST"]),
         Route("/preferences/{token}", web.preferences, methods=["GET", "POST"]),
-        Route("/preferences/{token}/data", partial(_data, web), methods=["GET"]),
-        Route("/preferences/{token}/erase", partial(_erase, web), methods=["POST"]),
+        Route("/preferences/{token}/data", web.data, methods=["GET"]),
+        Route("/preferences/{token}/erase", web.erase, methods=["POST"]),
         Route(
             "/webhooks/{provider}",
-            partial(_webhook, web.store, webhook_secret),
+            WebhookRoute(store, webhook_secret, config.web.webhook_max_bytes).handle,
             methods=["POST"],
         ),
         # The static web archive (`newsletter archive`): the emails' "view in browser" target,
         # its Atom feed (served as Atom), each week's signals JSON and the methodology page.
         Route(f"/archive/{FEED_FILE}", feed, methods=["GET", "HEAD"]),
-        Mount(
-            "/archive",
-            StaticFiles(directory=archive_dir, html=True),
-            name="archive",
-        ),
+        Mount("/archive", StaticFiles(directory=archive_dir, html=True), name="archive"),
     ]
-    return Starlette(routes=routes)
+    return SecurityHeaders(Starlette(routes=routes))

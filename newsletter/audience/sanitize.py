@@ -1,0 +1,131 @@
+"""The one sanitiser for every untrusted value about a person, one function per kind of value.
+
+Web forms, the command line, imported files and provider webhooks all pass names, preference
+values, notes and addresses through these functions before anything is stored, so a value
+looks the same whichever way it came in, and nothing in it can break a header, a log line or
+a layout:
+
+* :func:`clean_name`, :func:`clean_value` / :func:`clean_values` and :func:`clean_note`
+  remove control and invisible formatting characters (C0/C1 controls, bidi overrides,
+  zero-width spaces, lone surrogates), turn every kind of whitespace, CR and LF included,
+  into one space, trim, and cap the length.
+* :func:`normalize_email` (and :class:`EmailNormalizer`, its bulk form for imports) validate
+  an address with email-validator (no DNS), after a length check made before any parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+
+from newsletter.errors import SubscriberError
+
+#: Longest stored display name (longer ones are cut): a greeting, a ``To:`` header.
+NAME_MAX = 100
+#: Longest preference value (a role category, a metro, a seniority level).
+VALUE_MAX = 100
+#: Most values of one preference kind.
+VALUES_MAX = 50
+#: Longest free-text note (consent wording, a bounce or unsubscribe reason).
+NOTE_MAX = 500
+#: Longest address text looked at; RFC 5321 allows 254 characters in a usable address.
+EMAIL_INPUT_MAX = 320
+
+# Control and invisible formatting characters, except the whitespace ones (tab, CR, LF, FF,
+# VT, FS..US, NEL), which ``str.split`` turns into separators. ZWJ/ZWNJ (U+200C/D) stay:
+# several scripts and emoji need them.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+
+
+def clean_line(raw: str, limit: int) -> str:
+    """``raw`` as one trimmed line of at most ``limit`` characters (see the module doc)."""
+    if (  # the common case, already clean: printable ASCII, single spaces, no edge spaces
+        len(raw) <= limit
+        and raw.isascii()
+        and raw.isprintable()
+        and raw[:1] != " "
+        and raw[-1:] != " "
+        and "  " not in raw
+    ):
+        return raw
+    text = raw[: limit * 4 + 64] if len(raw) > limit * 4 + 64 else raw  # bound the work
+    text = " ".join(_INVISIBLE.sub("", text).split())
+    return text[:limit].rstrip() if len(text) > limit else text
+
+
+def clean_name(raw: str | None) -> str | None:
+    """A display name, or None when nothing is left."""
+    return clean_line(raw, NAME_MAX) or None if raw else None
+
+
+def clean_value(raw: str) -> str:
+    """One preference value ('' when nothing is left)."""
+    return clean_line(raw, VALUE_MAX)
+
+
+def clean_values(values: Iterable[str]) -> tuple[str, ...]:
+    """Cleaned, de-duplicated, order-kept preference values (empty ones dropped, at most
+    :data:`VALUES_MAX`)."""
+    seen: dict[str, None] = {}
+    for v in values:
+        s = clean_value(v)
+        if s:
+            seen.setdefault(s, None)
+            if len(seen) == VALUES_MAX:
+                break
+    return tuple(seen)
+
+
+def clean_note(raw: str | None, limit: int = NOTE_MAX) -> str | None:
+    """A free-text note (consent wording, a reason), or None when nothing is left."""
+    return clean_line(raw, limit) or None if raw else None
+
+
+def normalize_email(raw: str) -> str:
+    """The normalized address, or SubscriberError with the validator's reason (no DNS)."""
+    if len(raw) > EMAIL_INPUT_MAX:
+        raise SubscriberError(f"the email address is longer than {EMAIL_INPUT_MAX} characters")
+    value = raw.strip()
+    if not value:
+        raise SubscriberError("the email address is empty")
+    try:
+        return str(validate_email(value, check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise SubscriberError(f"{value!r} is not a valid email address: {exc}") from None
+
+
+# RFC 5322 dot-atom local part (the exact pattern email-validator accepts without changes).
+_ATEXT = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
+_ASCII_LOCAL = re.compile(f"[{_ATEXT}]+(?:\\.[{_ATEXT}]+)*")
+_MAX_LOCAL, _MAX_ADDRESS = 64, 254
+
+
+@dataclass
+class EmailNormalizer:
+    """:func:`normalize_email` for many addresses: the domain check runs once per domain.
+
+    Plain ASCII addresses whose domain already passed the full validator only need the
+    local-part and length rules, which email-validator applies unchanged to such addresses;
+    anything else goes through the full validator.
+    """
+
+    _domains: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, raw: str) -> str:
+        value = raw.strip()
+        local, at, domain = value.rpartition("@")
+        fast = bool(at) and len(local) <= _MAX_LOCAL and _ASCII_LOCAL.fullmatch(local) is not None
+        if fast and len(value) <= _MAX_ADDRESS:
+            known = self._domains.get(domain)
+            if known is not None:
+                return f"{local}@{known}"
+        email = normalize_email(raw)
+        if fast:
+            self._domains[domain] = email.rpartition("@")[2]
+        return email

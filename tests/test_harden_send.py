@@ -1,0 +1,132 @@
+"""Issue 11, item 5: untrusted names and values from the CLI and imports are cleaned by one
+sanitiser before they are stored, and one bad recipient never stops a send (it is recorded as
+failed with its reason; the others are sent). Real SQLite files, the real CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner, Result
+
+from newsletter.cli import app
+from newsletter.cli._app import CliState
+from newsletter.config import load_config
+from newsletter.send.ledger import SendLedger
+from newsletter.store import open_store
+from newsletter.util.clock import FixedClock
+from tests.conftest import NOW, REPO
+from tests.send_support import POSTAL
+
+WEEK = "2026-11-23"
+ISSUE = "2026-W48"
+EVIL = "Eve\r\nBcc: everyone@example.net\x00\x1b[31m"
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Callable[..., Result]:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[newsletter]\npostal_address = "{POSTAL}"\nbase_url = "https://news.example.com"\n'
+        f'[data]\nsnapshots_dir = "{REPO / "snapshots"}"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "newsletter.db"}"\n'
+        f'[delivery]\noutbox_dir = "outbox"\n',
+        encoding="utf-8",
+    )
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(
+            app, ["--config", str(cfg), *args], obj=CliState(clock=FixedClock(NOW))
+        )
+
+    return run
+
+
+def _shown(cli: Callable[..., Result], address: str) -> dict[str, object]:
+    r = cli("subscribers", "show", address)
+    assert r.exit_code == 0, r.output
+    sub: dict[str, object] = json.loads(r.stdout)["subscriber"]
+    return sub
+
+
+def test_names_and_values_from_cli_and_import_are_cleaned(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    r = cli("subscribers", "add", "eve@example.com", "--name", EVIL,
+            "--metro", "  Seattle\r\n", "--category", "Data\x07 Scientist")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    csv = tmp_path / "list.csv"
+    long_name = "Z" * 100_000
+    csv.write_text(
+        "email,name,metros\n"
+        f'first@example.com,"{EVIL}",Austin\n'
+        f"long@example.com,{long_name},\n"
+        "last@example.com,Last One,\n",
+        encoding="utf-8",
+    )
+    r = cli("subscribers", "import", str(csv))
+    assert r.exit_code == 0, r.output
+    eve = _shown(cli, "eve@example.com")
+    assert eve["name"] == "Eve Bcc: everyone@example.net[31m"
+    assert eve["preferences"] == {
+        "categories": ["Data Scientist"],
+        "metros": ["Seattle"],
+        "seniority": [],
+        "paused": False,
+    }
+    assert _shown(cli, "first@example.com")["name"] == eve["name"]
+    long = _shown(cli, "long@example.com")["name"]
+    assert isinstance(long, str) and 0 < len(long) <= 100
+
+    r = cli("send", "--week", WEEK)
+    assert r.exit_code == 0, r.output
+    assert "Traceback" not in r.output
+    outbox = sorted((tmp_path / "outbox" / ISSUE).glob("*.eml"))
+    assert len(outbox) == 4
+    for path in outbox:
+        head = path.read_bytes().split(b"\r\n\r\n", 1)[0]
+        names = [line.split(b":", 1)[0] for line in head.split(b"\r\n") if line[:1] != b" "]
+        assert b"Bcc" not in names  # at most text inside a quoted display name
+        assert b"\x1b" not in head and b"\x00" not in head
+
+
+def test_a_bad_stored_recipient_is_recorded_failed_and_the_send_goes_on(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    for i in range(4):
+        assert cli("subscribers", "add", f"r{i}@example.com", "--name", f"R {i}").exit_code == 0
+    # data written before the sanitiser existed (or by hand): a header injection in the address
+    config = load_config(tmp_path / "config.toml")
+    with open_store(config) as db, db.write() as conn:
+        conn.execute(
+            sa.text("UPDATE subscribers SET email = :e WHERE email_key = 'r1@example.com'"),
+            {"e": "r1@example.com\r\nBcc: all@example.net"},
+        )
+        conn.execute(
+            sa.text("UPDATE subscribers SET name = :n WHERE email_key = 'r2@example.com'"),
+            {"n": "R\r\nBcc: all@example.net " + "W" * 100_000},
+        )
+
+    dry = cli("send", "--week", WEEK, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "Traceback" not in dry.output
+    assert "1 message(s) could not be built" in dry.output
+
+    r = cli("send", "--week", WEEK)
+    assert "Traceback" not in r.output
+    assert r.exit_code == 0, r.output
+    with open_store(config) as db:
+        rows = {row["email"]: row for row in SendLedger(db).rows(ISSUE)}
+    bad = rows["r1@example.com\r\nBcc: all@example.net"]
+    assert bad["status"] == "failed" and not bad["retryable"]
+    assert "address" in str(bad["last_error"])
+    assert sorted(str(e) for e, row in rows.items() if row["status"] == "sent") == [
+        "r0@example.com",
+        "r2@example.com",
+        "r3@example.com",
+    ]
+    again = cli("send", "--week", WEEK)  # a re-run sends nothing twice and does not stop
+    assert again.exit_code == 0 and "already sent" in again.output

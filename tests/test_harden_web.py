@@ -1,0 +1,209 @@
+"""Issue 11, items 4 and 9: /subscribe gives nothing away; tokens stay out of the access log;
+every page carries the security headers; invalid UTF-8 in a form is refused. Real uvicorn
+servers (and the real `newsletter serve` command for the access log)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.config import Config
+from newsletter.store import Database, open_store
+from tests.delivery_support import free_port
+from tests.web_support import SIGNER, mail_to, site
+
+
+@pytest.fixture
+def store(config: Config) -> Iterator[SubscriberStore]:
+    with open_store(config) as db:
+        yield SubscriberStore(db)
+
+
+# ---- item 4 -----------------------------------------------------------------------------
+
+
+def _states(store: SubscriberStore) -> dict[str, str]:
+    """One address in each state the list knows."""
+    store.add("active@example.com")
+    store.add("left@example.com")
+    store.unsubscribe("left@example.com")
+    store.add("bounced@example.com")
+    store.mark_bounced("bounced@example.com", "550")
+    store.mark_complained("digest-only@example.com", "complaint before sign-up")
+    return {
+        "new": "new@example.com",
+        "active": "active@example.com",
+        "unsubscribed": "left@example.com",
+        "bounced": "bounced@example.com",
+        "suppressed": "digest-only@example.com",
+    }
+
+
+def _answer(r: httpx.Response, address: str) -> tuple[int, str]:
+    return r.status_code, r.text.replace(address, "ADDRESS")
+
+
+def test_subscribe_answers_alike_whatever_the_state_even_with_smtp_down(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    down = config.model_copy(
+        update={
+            "delivery": config.delivery.model_copy(
+                update={
+                    "provider": "smtp",
+                    "max_attempts": 1,
+                    "smtp": config.delivery.smtp.model_copy(update={"port": free_port()}),
+                }
+            )
+        }
+    )
+    states = _states(store)
+    with site(down, store, serve_app) as c:
+        answers = {
+            state: _answer(c.post("/subscribe", data={"email": a, "consent": "yes"}), a)
+            for state, a in states.items()
+        }
+    assert len(set(answers.values())) == 1, {s: a[0] for s, a in answers.items()}
+    assert answers["new"][0] == 200
+
+
+def test_an_active_reader_gets_a_notice_and_a_new_one_a_confirmation(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    _states(store)
+    with site(config, store, serve_app) as c:
+        for a in ("new@example.com", "active@example.com", "bounced@example.com"):
+            assert c.post("/subscribe", data={"email": a, "consent": "yes"}).status_code == 200
+        c.get("/subscribe")
+    [confirm] = mail_to(c, "new@example.com")
+    [notice] = mail_to(c, "active@example.com")
+    assert "/confirm/" in confirm.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "already" in str(notice["Subject"]).lower()
+    assert "/confirm/" not in notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert mail_to(c, "bounced@example.com") == []
+    for msg in (confirm, notice):
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "/unsubscribe/" in str(msg["List-Unsubscribe"])
+
+
+# ---- item 9 -----------------------------------------------------------------------------
+
+HEADERS = ("referrer-policy", "x-content-type-options", "content-security-policy")
+
+
+def _secure(r: httpx.Response) -> None:
+    for h in HEADERS:
+        assert h in r.headers, (
+            f"{r.request.method} {r.request.url.path} ({r.status_code}) lacks {h}"
+        )
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_every_page_carries_the_security_headers(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str], tmp_path: Path
+) -> None:
+    with site(config, store, serve_app) as c:
+        responses = [
+            c.get("/"),
+            c.get("/archive/"),
+            c.get("/no/such/page"),
+            c.get("/webhooks/postmark"),  # 405
+            c.get("/subscribe"),
+        ]
+        from newsletter.edition.archive import default_archive_dir
+
+        (default_archive_dir(config) / "index.html").write_text("<h1>Archive</h1>", "utf-8")
+        responses.append(c.get("/archive/"))
+    assert [r.status_code for r in responses] == [303, 404, 404, 405, 200, 200]
+    # a server error page too (a database that cannot be opened)
+    broken = SubscriberStore(Database(sa.create_engine(f"sqlite:///{tmp_path}/no/such/dir.db")))
+    with site(config, broken, serve_app) as c:
+        err = c.get(f"/preferences/{SIGNER.sign('preferences', 1, 'key')}")
+        responses.append(err)
+    assert err.status_code == 500
+    for r in responses:
+        _secure(r)
+
+
+def test_invalid_utf8_in_a_form_is_refused_not_replaced(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with site(config, store, serve_app) as c:
+        bad_name = c.post(
+            "/subscribe",
+            content=b"email=u8%40example.com&name=Ren%C3%28e&consent=yes",
+            headers=form,
+        )
+        raw_bytes = c.post(
+            "/subscribe", content=b"email=u9@example.com&name=Ren\xe9e&consent=yes", headers=form
+        )
+    assert (bad_name.status_code, raw_bytes.status_code) == (400, 400)
+    assert store.list_all() == []
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):  # a hang guard while the process starts, not a timing assertion
+        if proc.poll() is not None:
+            raise AssertionError(proc.communicate()[1].decode())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("newsletter serve did not start")
+
+
+def test_tokens_and_secrets_stay_out_of_the_access_log(tmp_path: Path) -> None:
+    port = free_port()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "db.sqlite"}"\n'
+        f'[delivery]\noutbox_dir = "{tmp_path / "outbox"}"\n'
+        f'[data]\nstate_dir = "{tmp_path}"\n',
+        encoding="utf-8",
+    )
+    env = os.environ | {
+        "NEWSLETTER_SECRET_KEY": "k" * 40,
+        "NEWSLETTER_WEBHOOK_SECRET": "HOOKSECRET0123",
+        "PYTHONUNBUFFERED": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "--config", str(cfg), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        _wait_for_port(port, proc)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30) as c:
+            c.get("/preferences/TOKENAAA.bbb.ccc")
+            c.get("/preferences/TOKENDDD.eee/data")
+            c.post("/unsubscribe/TOKENFFF.ggg", data={"List-Unsubscribe": "One-Click"})
+            c.get("/confirm/TOKENHHH.iii")
+            c.post("/webhooks/postmark?token=HOOKSECRET0123", json={})
+            c.post("/webhooks/postmark?x=1&token=HOOKSECRET0123&y=2", json={})
+            c.get("/subscribe?token=TOKENJJJ")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    log = (out + err).decode()
+    assert "GET /preferences/" in log, log  # the access log is on
+    for leaked in ("TOKEN", "HOOKSECRET"):
+        assert leaked not in log, log
