@@ -6,26 +6,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import feedparser
-import httpx
 import pytest
 from lxml import etree
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.audience.tokens import TokenSigner
-from newsletter.config import DEV_SECRET_KEY, Config, parse_config
+from newsletter.config import Config, parse_config
 from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
 from newsletter.edition.archive import ArchiveResult, build_archive, default_archive_dir
 from newsletter.edition.feed import FeedItem, atom_feed
 from newsletter.edition.methodology import render_methodology, slug
-from newsletter.send.confirmation import OutboxConfirmationSender
 from newsletter.store import open_store
-from newsletter.web.app import create_app
 from tests.conftest import REPO
+from tests.web_support import site as make_site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 WEEKS = sorted(date.fromisoformat(p.stem) for p in (REPO / "snapshots").glob("*.parquet"))
@@ -139,19 +135,17 @@ def test_methodology_rendering_keeps_raw_html_out() -> None:
 
 
 def test_serve_gives_the_feed_as_atom_and_the_json_and_methodology(
-    built: tuple[Config, ArchiveResult], serve_app: Callable[[Any], str], tmp_path: Path
+    built: tuple[Config, ArchiveResult], serve_app: Callable[[Any], str]
 ) -> None:
     config, _ = built
-    with open_store(config) as db:
-        app = create_app(config, SubscriberStore(db), TokenSigner(DEV_SECRET_KEY),
-                         OutboxConfirmationSender(config))  # fmt: skip
+    with open_store(config) as db, make_site(config, SubscriberStore(db), serve_app) as site:
         assert default_archive_dir(config).is_dir()
-        with httpx.Client(base_url=serve_app(app), timeout=10) as site:
-            feed = site.get("/archive/feed.xml")
-            assert feed.status_code == 200
-            assert feed.headers["content-type"] == "application/atom+xml"
-            assert feedparser.parse(feed.content).version == "atom10"
-            data = site.get(f"/archive/{WEEKS[-1].isoformat()}.json")
-            assert data.status_code == 200 and data.headers["content-type"] == "application/json"
-            assert data.json()["week"] == WEEKS[-1].isoformat()
-            assert site.get("/archive/methodology.html").status_code == 200
+        feed = site.get("/archive/feed.xml")
+        assert feed.status_code == 200
+        assert feed.headers["content-type"] == "application/atom+xml"
+        assert feedparser.parse(feed.content).version == "atom10"
+        data = site.get(f"/archive/{WEEKS[-1].isoformat()}.json")
+        assert data.status_code == 200 and data.headers["content-type"] == "application/json"
+        assert data.json()["week"] == WEEKS[-1].isoformat()
+        assert site.get("/archive/methodology.html").status_code == 200
+        site.mailer.close()
