@@ -117,7 +117,7 @@ def test_the_note_sits_after_the_summary_in_both_parts(issue: CompiledIssue) -> 
         < html.index("OPEN ROLES")
     )
     assert "<strong>Rust</strong> keeps climbing" in html
-    assert '<a href="mailto:editor@example.com">tell us what you think</a>' in html
+    assert '<a href="mailto:editor@example.com" class="c-link">tell us what you think</a>' in html
     assert (
         text.index("Median posted pay is")
         < text.index("FROM THE EDITOR")
@@ -143,7 +143,7 @@ def test_raw_html_and_script_links_in_a_note_are_neutralised() -> None:
         "&lt;javascript:alert(1)&gt;", ""
     )
     assert 'href="javascript' not in html and 'href="data' not in html and 'href="/x"' not in html
-    assert '<a href="https://ok.example/a?b=1&amp;c=2">ok</a>' in html
+    assert '<a href="https://ok.example/a?b=1&amp;c=2" class="c-link">ok</a>' in html
     assert "<h1" not in html and "<pre" not in html and "<code" not in html
     assert "<blockquote" not in html
     assert "ok (https://ok.example/a?b=1&c=2)" in note.text

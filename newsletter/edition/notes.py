@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token as MdToken
 from markupsafe import Markup
 
@@ -71,7 +72,16 @@ def _parser() -> MarkdownIt:
         ignoreInvalid=True,
     )
     md.validateLink = _safe_link  # type: ignore[method-assign]
+    md.core.ruler.push("link_class", _link_class)
     return md
+
+
+def _link_class(state: StateCore) -> None:
+    """Links carry the palette's link class, so dark mode recolours them like every link."""
+    for block in state.tokens:
+        for t in block.children or []:
+            if t.type == "link_open":
+                t.attrSet("class", "c-link")
 
 
 def render_note(markdown: str) -> Note | None:
