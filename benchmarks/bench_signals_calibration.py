@@ -9,16 +9,22 @@ B. false pay-shift flags between two samples of the same rounded distribution;
 C. false "up/down" calls of the new-postings rate ratio with 5% week-to-week volume variation:
    Poisson CI (before) and quasi-Poisson (now), 500 and 3,000 new postings a week;
 D. two snapshots (20,000 open, 10% weekly churn): null pairs and planted riser, faller and
-   category pay shift, through ``compute_signals``;
+   category pay shift, through ``compute_signals``; the family-wise rate (any move listed in a
+   null pair) with its Wilson interval, and the first 100 pairs apart (the issue's check);
 E. the same for six-week histories (the new-vs-earlier-new methods);
 F. why flows, not stocks: with skill-dependent time-to-fill and a 30% surge of new postings,
    the stock-share test (guide §1 method 3) against new vs removed (method 2, used); with
-   pay-dependent time-to-fill, new vs last week's stock against new vs removed.
+   pay-dependent time-to-fill, new vs last week's stock against new vs removed;
+G. designs of the joint test of moves on the same runs: each kind on its own at 5%
+   (definition 2), one plain BH over all candidates, one BH weighted a third per kind, and the
+   one used (80% skills, 10% overall pay, 10% categories): the null pairs of part D, and the
+   power for a moderate overall pay shift and a moderate riser with 30 and 150 skills tested.
 
 ``python benchmarks/bench_signals_calibration.py [--quick] [--write-doc]``: ``--quick`` runs
 fewer replications; ``--write-doc`` puts the table into docs/signals.md (between the
 ``calibration`` markers), else the run says whether the table there is up to date.
-Takes ~4 minutes on 2 cores (``--quick``: ~1).
+Takes ~10 minutes of CPU (29 minutes wall on the shared 2-core machine under load; ``--quick``:
+~1 minute of CPU).
 """
 
 from __future__ import annotations
@@ -34,25 +40,30 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from newsletter.data.signals import Signals  # noqa: E402
 from newsletter.data.signals.diff import added, removed  # noqa: E402
 from newsletter.data.signals.pay import estimate, untied_plan  # noqa: E402
 from newsletter.data.signals.stats import (  # noqa: E402
     benjamini_hochberg,
     median_ratio,
     two_sided_p,
+    wilson,
 )
 from newsletter.util.files import atomic_write_text  # noqa: E402
 from tests.signals_sim import (  # noqa: E402
     CATEGORY_PAY,
+    DESIGNS,
     SKILL_RATES,
     Listed,
     Plant,
     listed,
+    listed_under,
     market,
     median_ci_coverage,
     pay_shift_false_flags,
     rate_ratio_false_calls,
     signals_of,
+    skill_rates,
 )
 
 DOC = ROOT / "docs" / "signals.md"
@@ -115,50 +126,123 @@ def part_c() -> None:
                f"{reps:,} weeks", pct(quasi))  # fmt: skip
 
 
-def _runs(label: str, count: int, make: Callable[[int], Sequence[pl.DataFrame]]) -> list[Listed]:
+def _signals(
+    label: str, count: int, make: Callable[[int], Sequence[pl.DataFrame]]
+) -> list[Signals]:
     t0 = time.perf_counter()
-    out = [listed(signals_of(make(seed))) for seed in range(count)]
+    out = [signals_of(make(seed)) for seed in range(count)]
     print(f"  ({label}: {count} runs in {time.perf_counter() - t0:.0f} s)", flush=True)
     return out
 
 
-def _report(kind: str, nulls: list[Listed], planted: list[Listed]) -> None:
-    n, p = len(nulls), len(planted)
+def _share(k: int, n: int) -> str:
+    ci = wilson(k, n)
+    assert ci is not None
+    return f"{k} of {n} ({pct(k / n)}; 95% CI {pct(ci[0])}-{pct(ci[1])})"
+
+
+def _report_null(kind: str, runs: list[Signals], first: int | None = None) -> None:
+    nulls = [listed(s) for s in runs]
+    n = len(nulls)
     record(f"{kind}, null: skill lists empty", f"{n} runs",
            f"{sum(not r.skills for r in nulls)} of {n}")  # fmt: skip
     record(f"{kind}, null: overall pay shift flagged", f"{n} runs",
            f"{sum(r.pay for r in nulls)} of {n}")  # fmt: skip
     record(f"{kind}, null: a category pay shift flagged", f"{n} runs",
            f"{sum(bool(r.categories) for r in nulls)} of {n}")  # fmt: skip
-    record(f"{kind}, null: nothing at all listed or flagged", f"{n} runs",
-           f"{sum(not r.anything for r in nulls)} of {n}")  # fmt: skip
+    if first is not None:
+        quiet = sum(not r.anything for r in nulls[:first])
+        record(f"{kind}, null: nothing at all listed or flagged, first {first} runs",
+               f"{first} runs", f"{quiet} of {first}")  # fmt: skip
+    record(f"{kind}, null: something listed or flagged (family-wise rate)", f"{n} runs",
+           _share(sum(r.anything for r in nulls), n))  # fmt: skip
+    for move in ("skill", "pay", "pay_category"):
+        p = [t.p_value for s in runs for t in s.moves.tests if t.kind == move]
+        if p:
+            tails = " / ".join(f"{sum(x < a for x in p)}" for a in TAILS)
+            expected = " / ".join(f"{len(p) * a:g}" for a in TAILS)
+            record(f"{kind}, null: {move} tests with p < {' / '.join(map(str, TAILS))}",
+                   f"{len(p):,} tests in {n} runs", f"{tails} (expected {expected})")  # fmt: skip
+
+
+def _report_planted(kind: str, runs: list[Signals]) -> None:
+    planted = [listed(s) for s in runs]
+    p = len(planted)
     record(f"{kind}, planted: riser S03 (5% -> 10%) listed", f"{p} runs",
            f"{sum('S03' in r.rising for r in planted)} of {p}")  # fmt: skip
     record(f"{kind}, planted: faller S07 (20% -> 12%) listed", f"{p} runs",
            f"{sum('S07' in r.falling for r in planted)} of {p}")  # fmt: skip
     record(f"{kind}, planted: Data Scientist pay +20% flagged", f"{p} runs",
            f"{sum('Data Scientist' in r.categories for r in planted)} of {p}")  # fmt: skip
+    record(f"{kind}, planted: overall pay shift (+5% by the mix) flagged", f"{p} runs",
+           f"{sum(r.pay for r in planted)} of {p}")  # fmt: skip
     false = sum(len(set(r.rising + r.falling) - {"S03", "S07"}) for r in planted)
     false_cat = sum(len(set(r.categories) - {"Data Scientist"}) for r in planted)
     record(f"{kind}, planted: other skills / categories listed (false)", f"{p} runs",
            f"{false} / {false_cat}")  # fmt: skip
 
 
+#: Tail levels at which the null p-values of each kind of move are counted.
+TAILS = (0.05, 0.01, 0.001)
+#: Kept from part D for part G (the same null pairs under the other designs).
+_NULL_PAIRS: list[Signals] = []
+
+
 def part_d() -> None:
     print("D. two snapshots, 20,000 open, 10% churn (new-vs-removed)")
-    n, p = (20, 10) if QUICK else (100, 30)
-    nulls = _runs("null", n, lambda s: market(1000 + s, weeks=2, n_open=20_000))
-    planted = _runs("planted", p, lambda s: market(2000 + s, weeks=2, n_open=20_000, plant=PLANT))
-    _report("two snapshots", nulls, planted)
+    n, p = (40, 10) if QUICK else (400, 30)
+    nulls = _signals("null", n, lambda s: market(1000 + s, weeks=2, n_open=20_000))
+    _NULL_PAIRS[:] = nulls
+    planted = _signals(
+        "planted", p, lambda s: market(2000 + s, weeks=2, n_open=20_000, plant=PLANT)
+    )
+    _report_null("two snapshots", nulls, first=min(n, 100))
+    _report_planted("two snapshots", planted)
 
 
 def part_e() -> None:
     print("E. six-week histories, 20,000 open, 10% churn (new-vs-earlier-new)")
-    n, p = (10, 5) if QUICK else (50, 20)
+    n, p = (10, 5) if QUICK else (100, 20)
     six = Plant(PLANT.rates, PLANT.pay, pay_weeks=4)
-    nulls = _runs("null", n, lambda s: market(3000 + s, weeks=6, n_open=20_000))
-    planted = _runs("planted", p, lambda s: market(4000 + s, weeks=6, n_open=20_000, plant=six))
-    _report("six weeks", nulls, planted)
+    nulls = _signals("null", n, lambda s: market(3000 + s, weeks=6, n_open=20_000))
+    planted = _signals("planted", p, lambda s: market(4000 + s, weeks=6, n_open=20_000, plant=six))
+    _report_null("six weeks", nulls, first=min(n, 50))
+    _report_planted("six weeks", planted)
+
+
+def _moderate(label: str, n: int, seed: int, plant: Plant, copies: int) -> list[Signals]:
+    """n two-snapshot markets (20,000 open) with ``plant`` and ``10 x copies`` skills."""
+    rates = skill_rates(copies)
+    return _signals(
+        label,
+        n,
+        lambda s: market(seed + s, weeks=2, n_open=20_000, plant=plant, skill_rates=rates),
+    )
+
+
+def _by_design(what: str, runs: list[Signals], hit: Callable[[Listed], bool]) -> None:
+    counts = " / ".join(str(sum(hit(listed_under(s, d)) for s in runs)) for d in DESIGNS)
+    record(f"{what}: {' / '.join(DESIGNS)}", f"{len(runs)} runs",
+           f"{counts} of {len(runs)}")  # fmt: skip
+
+
+def part_g() -> None:
+    """The designs of the test on the same runs (tests/signals_sim.py, DESIGNS): each kind on its
+    own (definition 2), one plain BH, one BH weighted a third per kind, the one used; on the
+    null pairs of part D and on moderate moves."""
+    print("G. designs of the joint test: separate / plain / thirds / used")
+    n = 10 if QUICK else 60
+    _by_design("two snapshots, null: something listed", _NULL_PAIRS, lambda r: r.anything)
+    pay = Plant(pay=dict.fromkeys(CATEGORY_PAY, 1.04))
+    riser = Plant(rates={"S03": 0.075})
+    for copies in (3, 15):
+        skills = 10 * copies
+        runs = _moderate(f"pay +4%, {skills} skills", n, 7000, pay, copies)
+        _by_design(f"two snapshots, {skills} skills, pay +4% in every role: overall flagged",
+                   runs, lambda r: r.pay)  # fmt: skip
+        runs = _moderate(f"riser, {skills} skills", n, 8000, riser, copies)
+        _by_design(f"two snapshots, {skills} skills, riser S03 5% -> 7.5%: listed",
+                   runs, lambda r: "S03" in r.rising)  # fmt: skip
 
 
 def _stock_z_discoveries(prev: pl.DataFrame, cur: pl.DataFrame) -> int:
@@ -240,7 +324,7 @@ def table() -> str:
 def main() -> None:
     t0 = time.perf_counter()
     print(f"signals calibration ({'quick' if QUICK else 'full'}; seeded, deterministic)")
-    for part in (part_a, part_b, part_c, part_d, part_e, part_f):
+    for part in (part_a, part_b, part_c, part_d, part_e, part_f, part_g):
         part()
     print(f"total {time.perf_counter() - t0:.0f} s")
     doc = DOC.read_text(encoding="utf-8")

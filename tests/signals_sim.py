@@ -19,13 +19,16 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Literal
 
 import polars as pl
 
 from newsletter.data.signals import Signals, compute_signals
 from newsletter.data.signals.diff import WeekFrame
+from newsletter.data.signals.gates import MOVES_BUDGET, MOVES_FDR_Q
+from newsletter.data.signals.moves import Budget, Candidate, joint_test
 from newsletter.data.signals.pay import estimate, quantile_exprs, untied_plan
-from newsletter.data.signals.stats import median_ratio, new_rate_ratio, rate_ratio
+from newsletter.data.signals.stats import bh_adjusted, median_ratio, new_rate_ratio, rate_ratio
 from newsletter.data.snapshots import conform
 
 START = date(2026, 1, 5)
@@ -83,6 +86,7 @@ def _positions(rng: random.Random, n: int, rate: float) -> list[int]:
 @dataclass
 class _Gen:
     rng: random.Random
+    skill_rates: Mapping[str, float] = field(default_factory=lambda: SKILL_RATES)
     next_id: int = 0
 
     def batch(self, n: int, plant: Plant | None) -> pl.DataFrame:
@@ -91,7 +95,7 @@ class _Gen:
         ids = [f"sim:{self.next_id + j}" for j in range(n)]
         self.next_id += n
         cats = [rng.choice(list(CATEGORY_PAY)) for _ in range(n)]
-        rates = {**SKILL_RATES, **(plant.rates if plant else {})}
+        rates = {**self.skill_rates, **(plant.rates if plant else {})}
         skills: list[list[str]] = [[] for _ in range(n)]
         for name, rate in rates.items():
             for j in _positions(rng, n, rate):
@@ -130,14 +134,15 @@ def market(
     plant: Plant | None = None,
     hazard: Callable[[pl.DataFrame], Sequence[float]] | None = None,
     arrivals: Sequence[int] | None = None,
+    skill_rates: Mapping[str, float] = SKILL_RATES,
 ) -> list[pl.DataFrame]:
     """``weeks`` weekly snapshots (oldest first) of an evolving stock of open postings.
 
     Each week ``churn × n_open`` postings close (chosen at random, or with weights
     ``hazard(stock)``) and as many arrive (or ``arrivals[w]``); ``plant`` changes the arrivals
-    of the last weeks (:meth:`Plant.at`).
+    of the last weeks (:meth:`Plant.at`); ``skill_rates`` the skills and their rates.
     """
-    gen = _Gen(random.Random(seed))
+    gen = _Gen(random.Random(seed), skill_rates)
     stock = gen.batch(n_open, None)
     frames = [stock]
     for w in range(1, weeks):
@@ -301,3 +306,48 @@ def rate_ratio_false_calls(
             ci = rate_ratio(x, sum(earlier[:4]), len(earlier[:4]))
         calls += bool(ci and ci.excludes_value(1.0))
     return calls / reps
+
+
+# --- designs of the joint test of moves ----------------------------------------------------
+
+#: Designs of the test of the week's moves: ``separate``, each kind tested on its own at 0.05
+#: (definition 2: BH across skills, the overall shift's 95% CI, BH across categories); one BH
+#: over all the candidates, ``plain`` (unweighted) or weighted by kind with each kind's share of
+#: the budget: ``thirds`` (a third each), ``used`` (the product's, gates.MOVES_BUDGET).
+DESIGNS: dict[str, Budget | Literal["separate"]] = {
+    "separate": "separate",
+    "plain": None,
+    "thirds": {"skill": 1 / 3, "pay": 1 / 3, "pay_category": 1 / 3},
+    "used": MOVES_BUDGET,
+}
+
+
+def listed_under(s: Signals, design: str) -> Listed:
+    """What the issue would report under a design of the test (a key of DESIGNS), from the
+    candidates recorded in ``s.moves`` (same z and practical gates); ``used`` gives
+    ``listed(s)`` again."""
+    tests = s.moves.tests
+    verdict: dict[tuple[str, str], bool] = {}
+    budget = DESIGNS[design]
+    if budget == "separate":
+        for kind in {t.kind for t in tests}:
+            of_kind = [t for t in tests if t.kind == kind]
+            adjusted = bh_adjusted([t.p_value for t in of_kind])
+            for t, adj in zip(of_kind, adjusted, strict=True):
+                verdict[(t.kind, t.name)] = adj <= MOVES_FDR_Q and t.gates
+    else:
+        again = joint_test([Candidate(t.kind, t.name, t.z, t.gates) for t in tests], budget)
+        verdict = {(t.kind, t.name): t.listed for t in again.tests}
+    hits = [t for t in tests if verdict[(t.kind, t.name)]]
+    return Listed(
+        rising=tuple(t.name for t in hits if t.kind == "skill" and t.z > 0),
+        falling=tuple(t.name for t in hits if t.kind == "skill" and t.z < 0),
+        pay=any(t.kind == "pay" for t in hits),
+        categories=tuple(t.name for t in hits if t.kind == "pay_category"),
+    )
+
+
+def skill_rates(copies: int) -> dict[str, float]:
+    """``copies`` x 10 skills at the rates of SKILL_RATES (3 copies: SKILL_RATES itself)."""
+    rates = list(SKILL_RATES.values())[:10]
+    return {f"S{i:02d}": r for i, r in enumerate(rates * copies)}

@@ -61,5 +61,18 @@ def test_a_real_two_snapshot_market_reads_end_to_end(email_config: Config) -> No
     s = signals_of(market(2000, weeks=2, n_open=20_000, plant=plant))
     view = build_view(s, email_config)
     assert [line.name for line in view.skill_lists[0].lines] == ["S03"]
-    assert "With only two snapshots so far" in " ".join(view.health)
+    note = " ".join(view.health)
+    assert "With only two snapshots so far" in note
     assert "by role, Data Scientist pay rose" in " ".join(view.summary_text)
+    # the joint test of the week's moves, in words, with the number of candidates it tested
+    assert s.moves.tested == 35
+    assert (
+        "A skill or pay move is reported only if it stands out among all 35 candidate moves "
+        "tested together this week (Benjamini–Hochberg at 5%), so a week in which nothing "
+        "really changed reports none at least 19 times in 20." in note
+    )
+
+
+def test_no_joint_test_no_sentence(rich_signals: Signals, email_config: Config) -> None:
+    assert rich_signals.moves.tested == 0
+    assert "candidate moves" not in " ".join(build_view(rich_signals, email_config).health)

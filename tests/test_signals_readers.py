@@ -1,4 +1,4 @@
-"""Definition 3: highest-paying categories, remote share by group, the company spotlight."""
+"""Definition 4: highest-paying categories, remote share by group, the company spotlight."""
 
 from __future__ import annotations
 

@@ -36,11 +36,15 @@ def test_two_snapshots_list_the_planted_riser_faller_and_category_pay_shift() ->
 
 
 def test_two_snapshot_null_pairs_list_nothing() -> None:
-    """20 null pairs (unbiased churn, nothing planted): no skill listed in at least 19."""
-    found = [listed(signals_of(market(1000 + i, weeks=2, n_open=6_000))) for i in range(20)]
-    assert sum(f.skills for f in found) <= 1
-    assert sum(f.pay for f in found) <= 2  # a 95% CI: about 1 in 20
-    assert sum(bool(f.categories) for f in found) <= 1
+    """20 null pairs (unbiased churn, nothing planted): nothing at all (no skill, no overall or
+    category pay shift) is listed in at least 19, as the joint test of moves intends (at most
+    5% of null weeks report anything). Each kind tested on its own at 5% (definition 2) fails
+    that (benchmarks/bench_signals_calibration.py, part G)."""
+    runs = [signals_of(market(1000 + i, weeks=2, n_open=10_000)) for i in range(20)]
+    # the whole family is tested: every skill, the overall and (mostly) all 4 category shifts
+    assert all(s.moves.tested_by_kind.get("skill", 0) >= 27 for s in runs)
+    assert sum(s.moves.tested_by_kind.get("pay_category", 0) for s in runs) >= 70
+    assert sum(listed(s).anything for s in runs) <= 1
 
 
 def test_six_week_histories_keep_the_earlier_methods_and_find_the_plant() -> None:
@@ -55,10 +59,9 @@ def test_six_week_histories_keep_the_earlier_methods_and_find_the_plant() -> Non
 
 
 def test_six_week_null_histories_list_nothing() -> None:
-    found = [listed(signals_of(market(3000 + i, weeks=6, n_open=4_000))) for i in range(20)]
-    assert sum(f.skills for f in found) <= 1
-    assert sum(f.pay for f in found) <= 2
-    assert sum(bool(f.categories) for f in found) <= 1
+    runs = [signals_of(market(3000 + i, weeks=6, n_open=8_000)) for i in range(20)]
+    assert sum(s.moves.tested_by_kind.get("pay_category", 0) for s in runs) >= 70
+    assert sum(listed(s).anything for s in runs) <= 1
 
 
 def test_three_snapshots_use_new_vs_earlier_new_for_skills_and_removed_for_pay() -> None:

@@ -2,7 +2,7 @@
 by seniority and by role, the company spotlight, and the sponsor block.
 
 Every string is decided here (templates print only), from the gated figures of the signals
-(docs/signals.md, definition 3). Tables are :class:`Grid`: a caption (the section title), a
+(docs/signals.md, definition 4). Tables are :class:`Grid`: a caption (the section title), a
 row-header column and value columns; the templates draw them as real data tables (``<th
 scope="col">`` / ``<th scope="row">``) with every value as text.
 """

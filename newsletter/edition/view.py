@@ -532,6 +532,13 @@ def _methods_note(signals: Signals, f: Formatter) -> str:
             f"{_weeks(pay.shift_window_weeks)} with the {_weeks(pay.shift_window_weeks_prev)} "
             "before (Bonett–Price intervals), overall and by role."
         )
+    if signals.moves.tested:
+        out += (
+            f" A skill or pay move is reported only if it stands out among all "
+            f"{f.count(signals.moves.tested)} candidate moves tested together this week "
+            "(Benjamini–Hochberg at 5%), so a week in which nothing really changed reports "
+            "none at least 19 times in 20."
+        )
     return out
 
 

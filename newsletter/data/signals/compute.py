@@ -47,6 +47,7 @@ from newsletter.data.signals.gates import (
 from newsletter.data.signals.models import (
     HealthWarning,
     Method,
+    MovesTest,
     Share,
     Signals,
     Skills,
@@ -54,6 +55,7 @@ from newsletter.data.signals.models import (
     Totals,
     TrendPoint,
 )
+from newsletter.data.signals.moves import joint_test, verdicts
 from newsletter.data.signals.stats import new_rate_ratio, wilson
 from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.models import SourceKind
@@ -330,11 +332,41 @@ def _flow_stage(
     return sides, plans.collect()
 
 
-def _skills(
+@dataclass(frozen=True, slots=True)
+class _SkillSides:
+    """Which comparison rising/falling use this week, and its tests (None: no comparison)."""
+
+    method: Method
+    weeks: list[date]
+    baseline_weeks: int
+    tests: sk.SkillTests | None
+
+
+def _skill_tests(
     r: Mapping[str, pl.DataFrame],
     r3: Mapping[str, pl.DataFrame],
     *,
     weeks: Sequence[WeekFrame],
+    n_arrivals: int,
+) -> _SkillSides:
+    """The skill tests by the comparison the loaded history allows."""
+    baseline = min(SKILL_BASELINE_WEEKS, n_arrivals - 1)
+    if baseline >= 1:
+        counts, sizes = r["arr_counts"], r["arr_sizes"]
+        used = [w.week for w in weeks[-1 - baseline :]]
+        tests = sk.skill_tests(counts, sizes, baseline_weeks=baseline)
+        return _SkillSides("new-vs-earlier-new", used, baseline, tests)
+    if "ar_counts" in r3:
+        tests = sk.skill_tests(r3["ar_counts"], r3["ar_sizes"], baseline_weeks=1)
+        return _SkillSides("new-vs-removed", [w.week for w in weeks[-2:]], 1, tests)
+    return _SkillSides("none", [], 0, None)
+
+
+def _skills(
+    r: Mapping[str, pl.DataFrame],
+    sides: _SkillSides,
+    moves: MovesTest,
+    *,
     n_arrivals: int,
     n_open: int,
     n_prev: int | None,
@@ -342,7 +374,7 @@ def _skills(
     excluded: int,
     suppressed: list[str],
 ) -> Skills:
-    """Top skills, and rising/falling by the comparison the loaded history allows."""
+    """Top skills, and the rising/falling ones the joint test of the week's moves lists."""
     counts_prev = r.get("skills_prev")
     top = sk.build_top(r["skills"], counts_prev, n_open, n_prev, top_n)
     stock = {s: k / n_open for s, k in r["skills"].iter_rows()} if n_open else {}
@@ -351,27 +383,18 @@ def _skills(
         if counts_prev is not None and n_prev
         else {}
     )
-    baseline = min(SKILL_BASELINE_WEEKS, n_arrivals - 1)
-    if baseline >= 1:
-        method: Method = "new-vs-earlier-new"
-        counts, sizes = r["arr_counts"], r["arr_sizes"]
-        used = [w.week for w in weeks[-1 - baseline :]]
-    elif "ar_counts" in r3:
-        method, baseline = "new-vs-removed", 1
-        counts, sizes = r3["ar_counts"], r3["ar_sizes"]
-        used = [w.week for w in weeks[-2:]]
-    else:
+    tests, method = sides.tests, sides.method
+    if tests is None:
         suppressed.append("skills.rising/falling: needs two snapshots")
         return Skills(top=top, n_open=n_open)
     mv = sk.build_moves(
-        counts,
-        sizes,
-        baseline_weeks=baseline,
+        tests,
+        verdicts(moves, "skill"),
         stock_share=stock,
         stock_share_prev=stock_prev,
         top_n=top_n,
     )
-    if method == "new-vs-removed" and not mv.n_baseline:
+    if method == "new-vs-removed" and not tests.n_baseline:
         suppressed.append(
             "skills.rising/falling: no removed postings to compare this week's new ones with"
         )
@@ -379,16 +402,16 @@ def _skills(
         top=top,
         rising=mv.rising,
         falling=mv.falling,
-        tested=mv.tested,
+        tested=len(tests.tests),
         method=method,
-        weeks=used,
+        weeks=sides.weeks,
         excluded_in_drops=excluded if method == "new-vs-removed" else 0,
         n_open=n_open,
-        n_new=mv.n_new,
-        n_baseline=mv.n_baseline,
-        baseline_weeks=baseline,
+        n_new=tests.n_new,
+        n_baseline=tests.n_baseline,
+        baseline_weeks=sides.baseline_weeks,
         background_weeks=n_arrivals if method == "new-vs-earlier-new" else 1,
-        prior=mv.prior
+        prior=tests.prior
         if method == "new-vs-earlier-new"
         else f"a0={SKILL_PRIOR_A0:g} at the rate of this week's new and removed postings pooled",
     )
@@ -567,12 +590,20 @@ def compute_week(
         if sides is not None
         else None
     )
+    # The week's candidate moves (skills, overall and category pay shifts), tested together
+    skill_sides = _skill_tests(r, r3, weeks=weeks, n_arrivals=len(arrivals))
+    shift_tests = py.shift_tests(shift)
+    moves = joint_test(
+        (sk.candidates(skill_sides.tests) if skill_sides.tests else []) + py.candidates(shift_tests)
+    )
     pay = py.build_pay(
         _row(r["level"]),
         _row(r["level_prev"]) if prev is not None else None,
         level_untied=_row(r["level_untied"]),
         disclosure=disclosure,
         shift=shift,
+        tests=shift_tests,
+        moves=moves,
         unavailable="needs two snapshots",
         suppressed=suppressed,
     )
@@ -619,8 +650,8 @@ def compute_week(
 
     skills = _skills(
         r,
-        r3,
-        weeks=weeks,
+        skill_sides,
+        moves,
         n_arrivals=len(arrivals),
         n_open=n_open,
         n_prev=n_prev,
@@ -677,6 +708,7 @@ def compute_week(
         companies=companies.top,
         company_detail=companies,
         skills=skills,
+        moves=moves,
         history=points,
         data_health=health,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from newsletter.data.signals.models import MoveKind
+
 MEDIAN_MIN_N = 30
 P75_MIN_N = 40
 P90_MIN_N = 100
@@ -31,8 +33,7 @@ SHIFT_WINDOW_WEEKS = 4
 LFL_MIN_CELL_N = 20
 #: ...and those cells must hold at least this share of the paid new postings of both windows.
 LFL_MIN_COVERAGE = 0.5
-#: Rising/falling skills (S9, guide 3.3).
-SKILL_FDR_Q = 0.05
+#: Rising/falling skills (S9, guide 3.3; tested by the joint test of moves, below).
 SKILL_MIN_SHARE_CHANGE = 0.005
 SKILL_MIN_LIFT = 1.2
 SKILL_CMH_Z = 1.96
@@ -51,8 +52,15 @@ MOVER_MIN_SHARE = 0.2
 #: least this many earlier weeks (it uses all loaded ones, up to SKILL_BACKGROUND_WEEKS - 1);
 #: with fewer, the ratio is published without a CI and no up/down is called.
 RR_MIN_DISPERSION_WEEKS = 3
-#: Pay shifts by role category: BH false discovery rate across the categories tested.
-PAY_CATEGORY_FDR_Q = 0.05
+#: The joint test of the week's candidate moves (newsletter/data/signals/moves.py): one
+#: Benjamini-Hochberg step-up at this q over every skill tested, the overall pay shift and
+#: the category pay shifts...
+MOVES_FDR_Q = 0.05
+#: ...weighted so that each kind of move tested gets this share of the error budget (shares
+#: renormalised over the kinds present), split equally among its candidates: the overall pay
+#: shift and the category shifts keep a fixed tenth each however many skills are tested
+#: (docs/signals.md, Calibration part G). None: plain BH (every candidate the same weight).
+MOVES_BUDGET: dict[MoveKind, float] | None = {"skill": 0.8, "pay": 0.1, "pay_category": 0.1}
 #: Remote share of a seniority level or role category: published (with its 95% Wilson
 #: interval) from this many open postings; called above or below the market only when the
 #: Wilson interval excludes the market-wide share.

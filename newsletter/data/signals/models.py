@@ -8,7 +8,7 @@ The JSON Schema in ``docs/signals.schema.json`` is generated from these models.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,10 +16,13 @@ from newsletter.models import SourceKind
 
 #: "2": short-history methods (skills and pay shifts from two snapshots), `new` feeds, the
 #: quasi-Poisson rate ratio, tie-corrected pay intervals, category pay shifts.
-#: "3": highest-paying categories (`pay.top_categories`), remote share by seniority and by
+#: "3": one joint test of every candidate move of the week (rising/falling skills, the overall
+#: pay shift, category pay shifts): `significant` and the rising/falling lists mean "passes the
+#: joint Benjamini-Hochberg test and the kind's gates" (`moves`, `p_value`, `p_adjusted`).
+#: "4": highest-paying categories (`pay.top_categories`), remote share by seniority and by
 #: category (`remote.by_seniority`, `remote.by_category`), the company spotlight
 #: (`company_detail.spotlight`).
-DEFINITION_VERSION = "3"
+DEFINITION_VERSION = "4"
 
 #: Which comparison produced a list of moves or a pay shift (docs/signals.md):
 #: ``new-vs-earlier-new``: this week's (or the last 4 weeks') new postings against new postings
@@ -27,9 +30,23 @@ DEFINITION_VERSION = "3"
 #: this week (two snapshots suffice); ``none``: not enough data.
 Method = Literal["new-vs-earlier-new", "new-vs-removed", "none"]
 
+#: The kinds of candidate move of the joint test: a skill rising or falling, the overall pay
+#: shift, a role category's pay shift.
+MoveKind = Literal["skill", "pay", "pay_category"]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+#: A pay shift's two-sided p-value: from z = ln(ratio)/SE, the SE of its 95% interval.
+ShiftP = Annotated[
+    float | None, Field(description="Two-sided, from z = ln(ratio)/SE (the SE of the CI)")
+]
+#: Adjusted p-value of a candidate move in the joint test of the week's moves.
+AdjustedP = Annotated[
+    float | None, Field(description="Adjusted p-value of the joint test of the week's moves")
+]
 
 
 class Totals(_Model):
@@ -102,10 +119,12 @@ class PayShift(_Model):
     )
     ci_low: float | None = None
     ci_high: float | None = None
-    p_value: float | None = Field(default=None, description="Two-sided, ln(ratio)/SE")
+    p_value: ShiftP = None
+    p_adjusted: AdjustedP = None
     significant: bool = Field(
         default=False,
-        description="Passes Benjamini-Hochberg across the categories tested and abs change >= 2%",
+        description="Passes the joint test of the week's moves (p_adjusted <= 0.05) and abs "
+        "change >= 2%",
     )
 
 
@@ -137,7 +156,13 @@ class Pay(_Model):
     )
     ci_low: float | None = None
     ci_high: float | None = None
-    significant: bool = False
+    p_value: ShiftP = None
+    p_adjusted: AdjustedP = None
+    significant: bool = Field(
+        default=False,
+        description="Passes the joint test of the week's moves (p_adjusted <= 0.05) and abs "
+        "change >= 2%, with >= 100 per side",
+    )
     method: Method = Field(
         default="none", description="Which postings the shift compares (docs/signals.md)"
     )
@@ -273,6 +298,8 @@ class SkillMove(_Model):
     )
     stock_share: float | None = Field(default=None, description="Share of open postings")
     stock_share_prev: float | None = None
+    p_value: float | None = Field(default=None, description="Two-sided p-value of `z`")
+    p_adjusted: AdjustedP = None
 
 
 class Skills(_Model):
@@ -337,6 +364,41 @@ class Spotlight(_Model):
         default=None, description="P90 of the USD maximums it discloses; null when n_pay < 10"
     )
     median_pay: float | None = Field(default=None, description="Median USD pay; n_pay >= 30")
+
+
+class MoveTest(_Model):
+    """One candidate move of the week in the joint test."""
+
+    kind: MoveKind
+    name: str = Field(description="Skill, role category, or `all` for the overall pay shift")
+    z: float = Field(description="Signed z: log-odds z (skills), ln(ratio)/SE (pay)")
+    p_value: float = Field(description="Two-sided p-value of z")
+    weight: float = Field(description="Weight in the weighted Benjamini-Hochberg step-up")
+    p_adjusted: float = Field(description="Weighted Benjamini-Hochberg adjusted p-value")
+    gates: bool = Field(description="Passes the practical gates of its kind")
+    listed: bool = Field(
+        description="Reported: p_adjusted <= q, p_value < q and the gates (rising/falling list, "
+        "`significant`)"
+    )
+
+
+class MovesTest(_Model):
+    """The joint test of every candidate move of the week (docs/signals.md)."""
+
+    procedure: str = Field(
+        default="none", description="The multiple-testing procedure over the candidates"
+    )
+    q: float = Field(default=0.05, description="False discovery rate of the procedure")
+    tested: int = Field(default=0, description="Candidate moves tested together")
+    tested_by_kind: dict[MoveKind, int] = Field(default_factory=dict)
+    budget: dict[MoveKind, float] = Field(
+        default_factory=dict, description="Share of the error budget of each kind tested"
+    )
+    passed: int = Field(default=0, description="Candidates with p_adjusted <= q")
+    listed: int = Field(default=0, description="Candidates reported (test and gates)")
+    tests: list[MoveTest] = Field(
+        default_factory=list, description="Every candidate, smallest p-value first"
+    )
 
 
 class Companies(_Model):
@@ -421,5 +483,6 @@ class Signals(_Model):
     companies: list[CompanyRow] = Field(default_factory=list)
     company_detail: Companies = Field(default_factory=Companies)
     skills: Skills = Field(default_factory=Skills)
+    moves: MovesTest = Field(default_factory=MovesTest)
     history: list[TrendPoint] = Field(default_factory=list)
     data_health: DataHealth

@@ -12,15 +12,16 @@ stock comparison hides any move and its test is degenerate; guide §1):
   arrive whatever their time-to-fill, while last week's stock over-represents slow-to-fill pay
   levels; so removed, not the stock, is the baseline (docs/signals.md, Calibration).
 
-Intervals are Bonett–Price on **tie-corrected** pay (:func:`untied`), and category shifts are
-tested with Benjamini–Hochberg across categories.
+Intervals are Bonett–Price on **tie-corrected** pay (:func:`untied`). Whether a shift
+(overall or a role category's) is significant is decided by the joint test of the week's moves
+(:mod:`newsletter.data.signals.moves`), on ``z = ln(ratio) / SE`` with the SE of its interval.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -30,19 +31,26 @@ from newsletter.data.signals.gates import (
     MEDIAN_MIN_N,
     P75_MIN_N,
     P90_MIN_N,
-    PAY_CATEGORY_FDR_Q,
     SHIFT_MIN_ABS_CHANGE,
     SHIFT_MIN_N,
     gated,
 )
-from newsletter.data.signals.models import GroupRow, Method, Pay, PayRank, PayShift
+from newsletter.data.signals.models import (
+    GroupRow,
+    Method,
+    MoveKind,
+    MovesTest,
+    MoveTest,
+    Pay,
+    PayRank,
+    PayShift,
+)
+from newsletter.data.signals.moves import Candidate, verdicts
 from newsletter.data.signals.stats import (
     Interval,
     MedianEstimate,
-    benjamini_hochberg,
     median_estimate,
     median_ratio,
-    two_sided_p,
 )
 
 PAY = "salary_mid"
@@ -249,42 +257,90 @@ def _ratio(now: Row, before: Row) -> Interval | None:
     return median_ratio(a, b) if a is not None and b is not None else None
 
 
-def _significant(ratio: Interval) -> bool:
-    return ratio.excludes_value(1.0) and abs(ratio.estimate - 1) >= SHIFT_MIN_ABS_CHANGE
+def _n(row: Mapping[str, object] | None) -> int:
+    v = None if row is None else row.get("n")
+    return int(v) if isinstance(v, int) else 0
+
+
+#: Name of the overall pay shift among the candidate moves.
+OVERALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftTests:
+    """The ratios of the medians tested this week: overall and per role category, each only
+    with >= SHIFT_MIN_N USD-paid postings per side."""
+
+    overall: Interval | None = None
+    categories: Mapping[str, Interval] = field(default_factory=dict)
+
+
+def _by_category(frame: pl.DataFrame) -> dict[str, Row]:
+    return {str(r["category"]): r for r in frame.iter_rows(named=True)}
+
+
+def shift_tests(shift: ShiftRows | None) -> ShiftTests:
+    """Ratio of the medians (Bonett–Price, tie-corrected), overall and per role category."""
+    if shift is None:
+        return ShiftTests()
+    overall = (
+        _ratio(shift.now, shift.before)
+        if min(_n(shift.now), _n(shift.before)) >= SHIFT_MIN_N
+        else None
+    )
+    now, before = _by_category(shift.categories_now), _by_category(shift.categories_before)
+    categories = {}
+    for name in sorted(set(now) & set(before)):
+        if min(_n(now[name]), _n(before[name])) >= SHIFT_MIN_N:
+            ratio = _ratio(now[name], before[name])
+            if ratio is not None:
+                categories[name] = ratio
+    return ShiftTests(overall, categories)
+
+
+def _z(ratio: Interval) -> float | None:
+    """``ln(ratio) / SE``: the SE of the ratio's 95% interval ``exp(ln r ± Z95·SE)``."""
+    return math.log(ratio.estimate) / ratio.se if ratio.se > 0 else None
+
+
+def _practical(ratio: Interval) -> bool:
+    return abs(ratio.estimate - 1) >= SHIFT_MIN_ABS_CHANGE
+
+
+def candidates(tests: ShiftTests) -> list[Candidate]:
+    """The pay shifts tested, as candidates of the joint test of the week's moves."""
+    out = []
+    tested: list[tuple[MoveKind, str, Interval]] = [
+        ("pay_category", name, r) for name, r in tests.categories.items()
+    ]
+    if tests.overall is not None:
+        tested.insert(0, ("pay", OVERALL, tests.overall))
+    for kind, name, ratio in tested:
+        z = _z(ratio)
+        if z is not None:
+            out.append(Candidate(kind, name, z, _practical(ratio)))
+    return out
 
 
 def category_shifts(
-    now: pl.DataFrame, before: pl.DataFrame, suppressed: list[str]
+    now: pl.DataFrame,
+    before: pl.DataFrame,
+    tests: ShiftTests,
+    verdict: Mapping[str, MoveTest],
+    suppressed: list[str],
 ) -> list[PayShift]:
-    """Per role category: the median shift, gated at SHIFT_MIN_N per side, BH across those
-    tested, significant when BH passes and abs change >= SHIFT_MIN_ABS_CHANGE."""
-    key = "category"
-    rows_b = {r[key]: r for r in before.iter_rows(named=True)}
-    rows_n = {r[key]: r for r in now.iter_rows(named=True)}
-    names = sorted(
-        set(rows_n) | set(rows_b),
-        key=lambda c: (-int(rows_n.get(c, {}).get("n") or 0), str(c)),
-    )
-    tested: list[tuple[str, Interval]] = []
-    for name in names:
-        rn, rb = rows_n.get(name, {}), rows_b.get(name, {})
-        if min(int(rn.get("n") or 0), int(rb.get("n") or 0)) >= SHIFT_MIN_N:
-            ratio = _ratio(rn, rb)
-            if ratio is not None:
-                tested.append((name, ratio))
-    p_values = {name: two_sided_p(math.log(r.estimate) / r.se) for name, r in tested if r.se > 0}
-    passed = dict(
-        zip(p_values, benjamini_hochberg(list(p_values.values()), PAY_CATEGORY_FDR_Q), strict=True)
-    )
-    ratios = dict(tested)
+    """Per role category: the median shift (gated at SHIFT_MIN_N per side), significant when
+    the joint test of the week's moves lists it (``verdict``)."""
+    rows_n, rows_b = _by_category(now), _by_category(before)
+    names = sorted(set(rows_n) | set(rows_b), key=lambda c: (-_n(rows_n.get(c)), c))
     out = []
     for name in names:
         rn, rb = rows_n.get(name, {}), rows_b.get(name, {})
-        n, n_prev = int(rn.get("n") or 0), int(rb.get("n") or 0)
-        r = ratios.get(name)
+        n, n_prev = _n(rn), _n(rb)
+        r, v = tests.categories.get(name), verdict.get(name)
         out.append(
             PayShift(
-                name=str(name),
+                name=name,
                 n=n,
                 n_prev=n_prev,
                 median=gated(_f(rn, "median"), n, MEDIAN_MIN_N),
@@ -292,11 +348,12 @@ def category_shifts(
                 change_pct=r.estimate - 1 if r else None,
                 ci_low=r.low - 1 if r else None,
                 ci_high=r.high - 1 if r else None,
-                p_value=p_values.get(name),
-                significant=bool(r and passed.get(name) and _significant(r)),
+                p_value=v.p_value if v else None,
+                p_adjusted=v.p_adjusted if v else None,
+                significant=bool(v and v.listed),
             )
         )
-    held = len(names) - len(tested)
+    held = len(names) - len(tests.categories)
     if held:
         suppressed.append(
             f"pay.category_shifts: {held} of {len(names)} categories with fewer than "
@@ -328,12 +385,16 @@ def build_pay(
     level_untied: Row,
     disclosure: dict[str, int],
     shift: ShiftRows | None,
+    tests: ShiftTests,
+    moves: MovesTest,
     unavailable: str,
     suppressed: list[str],
 ) -> Pay:
     """Assemble :class:`Pay` from the collected rows; note what is gated.
 
     ``shift`` is None when no comparison is possible; ``unavailable`` then says why.
+    ``tests`` are its ratios (:func:`shift_tests`), ``moves`` the joint test of the week's
+    moves, which says which shifts are significant.
     """
     n = int(level.get("n") or 0)
     n_prev = int(level_prev.get("n") or 0) if level_prev is not None else None
@@ -345,9 +406,9 @@ def build_pay(
     est = estimate(level_untied) if n >= MEDIAN_MIN_N else None
     ci = est.interval() if est else None
 
-    ratio: Interval | None = None
-    s_now = int(shift.now.get("n") or 0) if shift else 0
-    s_before = int(shift.before.get("n") or 0) if shift else 0
+    ratio = tests.overall
+    s_now = _n(shift.now) if shift else 0
+    s_before = _n(shift.before) if shift else 0
     lfl: tuple[float | None, int, int, str] = (None, 0, 0, "")
     shifts: list[PayShift] = []
     if shift is None:
@@ -358,14 +419,20 @@ def build_pay(
             f"< {SHIFT_MIN_N} per side ({shift.method})"
         )
     else:
-        ratio = _ratio(shift.now, shift.before)
         lfl = _like_for_like(shift.cells, s_now + s_before, suppressed)
     if shift is not None:
-        shifts = category_shifts(shift.categories_now, shift.categories_before, suppressed)
+        shifts = category_shifts(
+            shift.categories_now,
+            shift.categories_before,
+            tests,
+            verdicts(moves, "pay_category"),
+            suppressed,
+        )
         for label, k in (("shift_median", s_now), ("shift_median_prev", s_before)):
             if k < MEDIAN_MIN_N:
                 suppressed.append(f"pay.{label}: n={k} < {MEDIAN_MIN_N}")
     rows = disclosure["rows"]
+    overall = verdicts(moves, "pay").get(OVERALL)
     return Pay(
         like_for_like_pct=lfl[0],
         like_for_like_cells=lfl[1],
@@ -385,7 +452,9 @@ def build_pay(
         change_pct=ratio.estimate - 1 if ratio else None,
         ci_low=ratio.low - 1 if ratio else None,
         ci_high=ratio.high - 1 if ratio else None,
-        significant=bool(ratio and _significant(ratio)),
+        p_value=overall.p_value if overall else None,
+        p_adjusted=overall.p_adjusted if overall else None,
+        significant=bool(overall and overall.listed),
         method=shift.method if shift else "none",
         excluded_in_drops=shift.excluded if shift else 0,
         category_shifts=shifts,

@@ -5,8 +5,11 @@ previous up to 4 weeks** (``A_{t-4..t-1}``): disjoint, independent samples (two 
 ~90% of their postings, so a test between stocks is degenerate; signals guide §1). The
 statistic is the Monroe–Colaresi–Quinn log-odds z with a Beta prior at the skill's
 background rate over up to 12 weeks of new postings (``a0 = 100``; per skill empirical-Bayes
-``a0`` once 8 weeks exist). A skill is listed only when it passes every gate of guide §3.3:
-support, Benjamini–Hochberg at q = 0.05, share change, lift, and the within-role CMH check.
+``a0`` once 8 weeks exist). With two snapshots only, the baseline is this week's removed
+postings (docs/signals.md). A skill is listed only when it passes every gate of guide §3.3:
+support, share change, lift and the within-role CMH check, and the joint test of the week's
+moves (:mod:`newsletter.data.signals.moves`: Benjamini–Hochberg at q = 0.05 over every skill
+tested and the pay shifts).
 
 Deviation from the guide: it accepts ``|z| >= 2.58`` *or* a BH pass. In a null simulation
 (50 skills, 500 new postings a week, tests/test_signals_skills.py) that rule listed a false
@@ -18,7 +21,7 @@ stricter rule and accept some lost power on weak trends (docs/signals.md).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -26,21 +29,19 @@ import polars as pl
 from newsletter.data.signals.gates import (
     SKILL_CMH_Z,
     SKILL_EMPIRICAL_PRIOR_WEEKS,
-    SKILL_FDR_Q,
     SKILL_MIN_LIFT,
     SKILL_MIN_POSTINGS,
     SKILL_MIN_SHARE_CHANGE,
     SKILL_PRIOR_A0,
 )
 from newsletter.data.signals.groups import UNKNOWN
-from newsletter.data.signals.models import SkillMove, SkillRow
+from newsletter.data.signals.models import MoveTest, SkillMove, SkillRow
+from newsletter.data.signals.moves import Candidate
 from newsletter.data.signals.stats import (
     Stratum,
-    benjamini_hochberg,
     cmh_log_or,
     log_odds_z,
     prior_strength,
-    two_sided_p,
 )
 
 SKILL = "skill"
@@ -118,13 +119,33 @@ class _Tally:
 
 
 @dataclass(frozen=True, slots=True)
-class Moves:
-    rising: list[SkillMove]
-    falling: list[SkillMove]
-    tested: int
+class SkillTest:
+    """One skill's comparison of this week's new postings against the baseline window."""
+
+    name: str
+    y1: int  # new postings with the skill this week
+    y2: int  # ... in the baseline window
+    z: float
+    lift: float
+    cmh_z: float | None  # within-role check (CMH over category strata)
+    up: bool  # passes every practical gate of a riser
+    down: bool  # ... of a faller
+
+
+@dataclass(frozen=True, slots=True)
+class SkillTests:
+    """Every skill tested this week (the skill candidates of the joint test of moves)."""
+
+    tests: list[SkillTest]
     n_new: int
     n_baseline: int
     prior: str
+
+
+@dataclass(frozen=True, slots=True)
+class Moves:
+    rising: list[SkillMove]
+    falling: list[SkillMove]
 
 
 def _add(t: _Tally, w: int, cat: str, k: int, baseline_weeks: int) -> None:
@@ -135,16 +156,25 @@ def _add(t: _Tally, w: int, cat: str, k: int, baseline_weeks: int) -> None:
         t.by_cat_base[cat] += k
 
 
-def build_moves(
-    counts: pl.DataFrame,
-    sizes: pl.DataFrame,
-    *,
-    baseline_weeks: int,
-    stock_share: dict[str, float],
-    stock_share_prev: dict[str, float],
-    top_n: int,
-) -> Moves:
-    """Rising and falling skills of this week's new postings against the baseline window."""
+def _cmh_z(t: _Tally, sizes: _Tally) -> float | None:
+    cats = set(sizes.by_cat_now) | set(sizes.by_cat_base)
+    strata = [
+        Stratum(
+            a=t.by_cat_now.get(c, 0),
+            b=sizes.by_cat_now.get(c, 0) - t.by_cat_now.get(c, 0),
+            c=t.by_cat_base.get(c, 0),
+            d=sizes.by_cat_base.get(c, 0) - t.by_cat_base.get(c, 0),
+        )
+        for c in sorted(cats)
+    ]
+    cmh = cmh_log_or(strata)
+    return cmh[0] / cmh[1] if cmh is not None and cmh[1] > 0 else None
+
+
+def skill_tests(counts: pl.DataFrame, sizes: pl.DataFrame, *, baseline_weeks: int) -> SkillTests:
+    """This week's new postings against the baseline window, for every skill that could reach
+    the support gate: the log-odds z and the practical gates (guide §3.3). Which of them are
+    beyond noise is decided by the joint test of the week's moves (:mod:`.moves`)."""
     size_tally = _Tally()
     for w, cat, n in sizes.select("w", "category", "n").iter_rows():
         _add(size_tally, w, cat, n, baseline_weeks)
@@ -157,8 +187,8 @@ def build_moves(
     n_bg = sum(size_tally.by_week.values())
     empirical = len(weeks) >= SKILL_EMPIRICAL_PRIOR_WEEKS
 
-    tested: list[tuple[str, int, int, float, float, float]] = []
-    for skill, t in per_skill.items():
+    tested: list[SkillTest] = []
+    for skill, t in sorted(per_skill.items()):
         y1 = t.by_week.get(0, 0)
         y2 = sum(t.by_week.get(w, 0) for w in range(1, baseline_weeks + 1))
         pi = sum(t.by_week.values()) / n_bg
@@ -173,59 +203,63 @@ def build_moves(
             shares = [t.by_week.get(w, 0) / size_tally.by_week[w] for w in weeks]
             a0 = prior_strength(shares, [size_tally.by_week[w] for w in weeks], pi)
         lo = log_odds_z(y1, n1, y2, n2, a0=a0, pi=pi)
-        tested.append((skill, y1, y2, lo.z, lo.lift, two_sided_p(lo.z)))
-    bh = benjamini_hochberg([p for *_, p in tested], SKILL_FDR_Q)
-
-    rising: list[SkillMove] = []
-    falling: list[SkillMove] = []
-    for (skill, y1, y2, z, lift, _), fdr_pass in zip(tested, bh, strict=True):
         change = y1 / n1 - y2 / n2
-        strong = fdr_pass
-        up = z > 0 and y1 >= SKILL_MIN_POSTINGS and change >= SKILL_MIN_SHARE_CHANGE
-        up = up and lift >= SKILL_MIN_LIFT
-        down = z < 0 and y2 / baseline_weeks >= SKILL_MIN_POSTINGS
-        down = down and change <= -SKILL_MIN_SHARE_CHANGE and lift <= 1 / SKILL_MIN_LIFT
-        if not strong or not (up or down):
-            continue
-        t = per_skill[skill]
-        cats = set(size_tally.by_cat_now) | set(size_tally.by_cat_base)
-        strata = [
-            Stratum(
-                a=t.by_cat_now.get(c, 0),
-                b=size_tally.by_cat_now.get(c, 0) - t.by_cat_now.get(c, 0),
-                c=t.by_cat_base.get(c, 0),
-                d=size_tally.by_cat_base.get(c, 0) - t.by_cat_base.get(c, 0),
-            )
-            for c in sorted(cats)
-        ]
-        cmh = cmh_log_or(strata)
-        cmh_z = cmh[0] / cmh[1] if cmh is not None and cmh[1] > 0 else None
-        if cmh_z is None or (up and cmh_z < SKILL_CMH_Z) or (down and cmh_z > -SKILL_CMH_Z):
-            continue
-        move = SkillMove(
-            name=skill,
-            share=y1 / n1,
-            share_prev=y2 / n2,
-            z=z,
-            postings=y1,
-            postings_prev=y2,
-            lift=lift,
-            n=n1,
-            n_prev=n2,
-            cmh_z=cmh_z,
-            stock_share=stock_share.get(skill, 0.0),
-            stock_share_prev=stock_share_prev.get(skill) if stock_share_prev else None,
-        )
-        (rising if up else falling).append(move)
-    rising.sort(key=lambda m: (-m.z, m.name))
-    falling.sort(key=lambda m: (m.z, m.name))
-    return Moves(
-        rising=rising[:top_n],
-        falling=falling[:top_n],
-        tested=len(tested),
+        up = lo.z > 0 and y1 >= SKILL_MIN_POSTINGS and change >= SKILL_MIN_SHARE_CHANGE
+        up = up and lo.lift >= SKILL_MIN_LIFT
+        down = lo.z < 0 and y2 / baseline_weeks >= SKILL_MIN_POSTINGS
+        down = down and change <= -SKILL_MIN_SHARE_CHANGE and lo.lift <= 1 / SKILL_MIN_LIFT
+        cmh_z = _cmh_z(t, size_tally) if up or down else None
+        up = up and cmh_z is not None and cmh_z >= SKILL_CMH_Z
+        down = down and cmh_z is not None and cmh_z <= -SKILL_CMH_Z
+        tested.append(SkillTest(skill, y1, y2, lo.z, lo.lift, cmh_z, up, down))
+    return SkillTests(
+        tests=tested,
         n_new=n1,
         n_baseline=n2,
         prior=f"empirical-Bayes a0 per skill over {len(weeks)} weeks"
         if empirical
         else f"a0={SKILL_PRIOR_A0:g} at the background rate over {len(weeks)} weeks",
     )
+
+
+def candidates(tests: SkillTests) -> list[Candidate]:
+    """The skills tested, as candidates of the joint test of the week's moves."""
+    return [Candidate("skill", t.name, t.z, t.up or t.down) for t in tests.tests]
+
+
+def build_moves(
+    tests: SkillTests,
+    verdict: Mapping[str, MoveTest],
+    *,
+    stock_share: dict[str, float],
+    stock_share_prev: dict[str, float],
+    top_n: int,
+) -> Moves:
+    """Rising and falling skills: those the joint test of moves lists (``verdict``)."""
+    rising: list[SkillMove] = []
+    falling: list[SkillMove] = []
+    n1, n2 = tests.n_new, tests.n_baseline
+    for t in tests.tests:
+        v = verdict.get(t.name)
+        if v is None or not v.listed:
+            continue
+        move = SkillMove(
+            name=t.name,
+            share=t.y1 / n1,
+            share_prev=t.y2 / n2,
+            z=t.z,
+            postings=t.y1,
+            postings_prev=t.y2,
+            lift=t.lift,
+            n=n1,
+            n_prev=n2,
+            cmh_z=t.cmh_z,
+            stock_share=stock_share.get(t.name, 0.0),
+            stock_share_prev=stock_share_prev.get(t.name) if stock_share_prev else None,
+            p_value=v.p_value,
+            p_adjusted=v.p_adjusted,
+        )
+        (rising if t.up else falling).append(move)
+    rising.sort(key=lambda m: (-m.z, m.name))
+    falling.sort(key=lambda m: (m.z, m.name))
+    return Moves(rising=rising[:top_n], falling=falling[:top_n])

@@ -10,7 +10,9 @@ References (see docs/signals.md and the signals guide, section 3):
   Student t quantile (integer degrees of freedom; Abramowitz & Stegun 26.7.3-4).
 - Monroe, Colaresi & Quinn (2008), *Political Analysis* 16(4): log-odds ratio with an
   informative prior ("Fightin' Words"), per posting (binomial with a Beta prior).
-- Benjamini & Hochberg (1995) false discovery rate.
+- Benjamini & Hochberg (1995) false discovery rate; its weighted form (Genovese, Roeder &
+  Wasserman 2006, *Biometrika* 93(3); valid under positive dependence: Blanchard & Roquain 2008,
+  *Electronic Journal of Statistics* 2) with adjusted p-values.
 - Cochran–Mantel–Haenszel pooled odds ratio with the Robins–Breslow–Greenland variance.
 """
 
@@ -264,7 +266,12 @@ def prior_strength(
 
 
 def two_sided_p(z: float) -> float:
-    return 2 * (1 - _NORMAL.cdf(abs(z)))
+    """Two-sided normal p-value of ``z``: ``2·(1 − Φ(|z|))`` (as ``erfc``, exact in the tails).
+
+    With the 95% interval ``estimate ± Z95·SE`` of the same ``z = estimate/SE``, "the interval
+    excludes 0" and "p < 0.05" are the same statement.
+    """
+    return math.erfc(abs(z) / math.sqrt(2))
 
 
 def benjamini_hochberg(p_values: Sequence[float], q: float = 0.05) -> list[bool]:
@@ -280,6 +287,31 @@ def benjamini_hochberg(p_values: Sequence[float], q: float = 0.05) -> list[bool]
         if rank <= cutoff:
             passed[i] = True
     return passed
+
+
+def bh_adjusted(p_values: Sequence[float], weights: Sequence[float] | None = None) -> list[float]:
+    """Benjamini–Hochberg adjusted p-values, weighted when ``weights`` are given.
+
+    Hypothesis i passes BH at FDR ``q`` exactly when its adjusted p-value is ``<= q``. Weighted
+    (Genovese, Roeder & Wasserman 2006): with weights ``w_i >= 0`` averaging 1, the step-up runs
+    on ``p_i / w_i``; ``adj_(j) = min over k >= j of min(1, m·Q_(k)/k)`` for ``Q = p/w`` sorted
+    ascending (``w_i = 0``: ``Q_i = inf``, never passes). Equal weights give plain BH
+    (R's ``p.adjust(p, "BH")``).
+    """
+    m = len(p_values)
+    if weights is None:
+        weights = [1.0] * m
+    if len(weights) != m:
+        raise ValueError(f"bh_adjusted: {m} p-values but {len(weights)} weights")
+    ratio = [p / w if w > 0 else math.inf for p, w in zip(p_values, weights, strict=True)]
+    order = sorted(range(m), key=lambda i: ratio[i])
+    adjusted = [1.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, m * ratio[i] / rank)
+        adjusted[i] = min(1.0, running)
+    return adjusted
 
 
 @dataclass(frozen=True, slots=True)
