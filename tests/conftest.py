@@ -249,6 +249,16 @@ def full_config(email_config: Config) -> Config:
     return email_config.model_copy(update={"email": email})
 
 
+@pytest.fixture
+def full_issue(rich_signals: Any, full_config: Config, rich_new_roles: Any) -> Any:
+    """The preview of the issue with every section on (note, new roles, sponsor...)."""
+    from newsletter.edition.issue import compile_issue, preview_recipient
+    from tests.readers_support import sample_note
+
+    issue = compile_issue(rich_signals, full_config, new_roles=rich_new_roles, note=sample_note())
+    return issue.personalize(preview_recipient(full_config))
+
+
 # --- a config file for CLI tests: state under tmp_path, the bundled snapshots --------------
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
@@ -269,3 +279,30 @@ def ingest_rules() -> Any:
     from newsletter.data.ingest import load_rules
 
     return load_rules(REPO / "rules")
+
+
+# --- a headless Chromium (Debian's chromium, driven by Playwright); skips where none runs ----
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    from newsletter.edition.screenshot import BrowserUnavailableError, find_chromium
+
+    try:
+        return find_chromium()
+    except BrowserUnavailableError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Any]:
+    """A browser per test: Playwright's sync API allows one running instance per thread,
+    and some tests start their own (the screenshot command)."""
+    from newsletter.edition.screenshot import CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        except sync_api.Error as exc:
+            pytest.skip(f"headless Chromium does not start here: {str(exc).splitlines()[0]}")
+        yield b
+        b.close()

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from markupsafe import Markup
+
 from newsletter.config import Config
 from newsletter.data.snapshots import list_weeks
 from newsletter.edition.feed import FEED_FILE, FeedItem, atom_feed, feed_url
@@ -30,6 +32,7 @@ from newsletter.edition.methodology import (
     render_methodology,
     schema_source,
 )
+from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.edition.view import archive_url, methodology_url
 from newsletter.util.files import atomic_write_bytes, atomic_write_text
@@ -94,7 +97,8 @@ def build_archive(
     nl = config.newsletter
     common = {"title": nl.title, "tagline": nl.tagline, "subscribe_url": f"{nl.base_url}/subscribe",
               "postal_address": nl.postal_address, "feed_url": feed_url(config),
-              "methodology_url": methodology_url(nl.base_url)}  # fmt: skip
+              "methodology_url": methodology_url(nl.base_url),
+              "palette": Markup(web_css())}  # fmt: skip
     index = out / "index.html"
     html = render_template(
         "archive/index.html.j2", {**common, "entries": entries}, config.email.templates_dir

@@ -9,18 +9,22 @@ The pre-send self-check of each body lives in :mod:`newsletter.edition.complianc
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+from markupsafe import Markup
 
 from newsletter.config import Config
 from newsletter.data.newroles import NewRoles
 from newsletter.data.pipeline import build_week
 from newsletter.data.signals.models import Signals
+from newsletter.edition import plaintext
 from newsletter.edition.compliance import html_size_problem
 from newsletter.edition.formatting import Formatter
 from newsletter.edition.notes import Note, read_note
+from newsletter.edition.palette import LIGHT, email_css
+from newsletter.edition.palette import roles as palette_roles
 from newsletter.edition.personalize import (
     Audience,
     BodyTemplate,
@@ -89,8 +93,14 @@ class CompiledIssue:
         )
 
 
-def _context(view: IssueView) -> dict[str, object]:
-    return {"view": view, "tags": tag_context(), "nl": Markers()}
+def template_context(view: IssueView) -> dict[str, object]:
+    return {
+        "view": view,
+        "tags": tag_context(),
+        "nl": Markers(),
+        "pal": palette_roles(LIGHT),
+        "css": Markup(email_css()),
+    }
 
 
 def compile_issue(
@@ -107,7 +117,7 @@ def compile_issue(
     """
     view = build_view(signals, config, new_roles=new_roles, note=note)
     override = config.email.templates_dir
-    ctx = _context(view)
+    ctx = template_context(view)
     mjml_source = render_template("issue.mjml.j2", ctx, override)
     html = compile_mjml(mjml_source, keep_comments=True)
     text = render_template("issue.txt.j2", ctx, override)
@@ -119,7 +129,7 @@ def compile_issue(
             html, escape=True, slots=RoleSlots(roles, f, html=True, templates_dir=override)
         ),
         text_template=BodyTemplate.parse(
-            _tidy_text(text),
+            plaintext.tidy(text),
             escape=False,
             slots=RoleSlots(roles, f, html=False, templates_dir=override),
         ),
@@ -144,12 +154,6 @@ def check_size(html: str, max_bytes: int) -> None:
     problem = html_size_problem(html, max_bytes)
     if problem:
         raise RenderError(f"rendered {problem}; lower [email] top_n or drop a section")
-
-
-def _tidy_text(text: str) -> str:
-    """At most one blank line in a row, no trailing spaces."""
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def preview_recipient(config: Config) -> Recipient:

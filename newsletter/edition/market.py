@@ -2,9 +2,9 @@
 by seniority and by role, the company spotlight, and the sponsor block.
 
 Every string is decided here (templates print only), from the gated figures of the signals
-(docs/signals.md, definition 4). Tables are :class:`Grid`: a caption (the section title), a
-row-header column and value columns; the templates draw them as real data tables (``<th
-scope="col">`` / ``<th scope="row">``) with every value as text.
+(docs/signals.md, definition 4). Tables are :class:`~newsletter.edition.blocks.DataTable`s,
+printed by ``sections/_table`` as real data tables (``<th scope="col">`` / ``<th
+scope="row">``) with every value as text; a table with nothing to show says why in one line.
 """
 
 from __future__ import annotations
@@ -20,55 +20,20 @@ from newsletter.data.signals.gates import (
     SPOTLIGHT_MIN_OPEN,
 )
 from newsletter.data.signals.models import RemoteRow, Signals
+from newsletter.edition.blocks import Cell, DataTable, Row
 from newsletter.edition.formatting import DASH, Formatter
 from newsletter.edition.headline import Sentence, spotlight_paragraph
 
 #: Rows of the market tables everyone sees (a reader's own picks may add rows).
 MARKET_ROWS = 5
-#: Text colours of a value's tone (contrast >= 4.5:1 on white).
-TONES = {"": "", "up": "#047857", "down": "#b91c1c", "muted": "#4b5563"}
 #: The filter key of a row name (``newsletter.edition.view.row_key``, its one owner).
 KeyOf = Callable[[str], str]
-
-
-@dataclass(frozen=True, slots=True)
-class GridCell:
-    text: str
-    note: str = ""
-    bold: bool = False
-    tone: str = ""
-    #: Long text that may wrap (names, lists); figures never wrap.
-    wrap: bool = False
-
-    @property
-    def color(self) -> str:
-        return TONES[self.tone]
-
-
-@dataclass(frozen=True, slots=True)
-class GridRow:
-    head: str
-    cells: tuple[GridCell, ...]
-    #: Filtering per reader (see newsletter.edition.personalize); "" = always shown.
-    key: str = ""
-    top: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Grid:
-    title: str
-    head: str
-    columns: tuple[str, ...]
-    rows: tuple[GridRow, ...]
-    note: str = ""
-    group: str = ""
-    dim: str = ""
 
 
 # --- most-requested skills, every week ------------------------------------------------------
 
 
-def top_skills(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> Grid | None:
+def top_skills(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> DataTable | None:
     sk = signals.skills
     if not sk.top:
         return None
@@ -77,12 +42,12 @@ def top_skills(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> Grid 
     for s in sk.top[:top_n]:
         delta = s.share - s.share_prev if s.share_prev is not None else None
         rows.append(
-            GridRow(
+            Row(
                 s.name,
                 (
-                    GridCell(f.pct(s.share, 1), bold=True),
-                    GridCell(f.pp(delta) if delta is not None else DASH, tone="muted"),
-                    GridCell(f.count(s.postings)),
+                    Cell(f.pct(s.share, 1), bold=True),
+                    Cell(f.pp(delta) if delta is not None else DASH, tone="muted"),
+                    Cell(f.count(s.postings)),
                 ),
             )
         )
@@ -92,7 +57,7 @@ def top_skills(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> Grid 
     )
     if sk.tested and not moved:
         what = "No skill moved beyond noise this week; these are the most requested. " + what
-    return Grid(
+    return DataTable(
         title="Most-requested skills",
         head="Skill",
         columns=("Share", "Change", "Postings"),
@@ -104,16 +69,14 @@ def top_skills(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> Grid 
 # --- highest-paying roles --------------------------------------------------------------------
 
 
-def pay_ranks(signals: Signals, f: Formatter) -> Grid | None:
+def pay_ranks(signals: Signals, f: Formatter) -> DataTable:
     ranks = signals.pay.top_categories[:MARKET_ROWS]
-    if not ranks:
-        return None
     rows = tuple(
-        GridRow(
+        Row(
             head=r.name,
             cells=(
-                GridCell(f.money_k(r.median), note=f"n={f.count(r.n)}", bold=True),
-                GridCell(
+                Cell(f.money_k(r.median), note=f"n={f.count(r.n)}", bold=True),
+                Cell(
                     f"{f.money_k(r.ci_low)}–{f.money_k(r.ci_high)}"
                     if r.ci_low is not None and r.ci_high is not None
                     else DASH,
@@ -123,7 +86,7 @@ def pay_ranks(signals: Signals, f: Formatter) -> Grid | None:
         )
         for r in ranks
     )
-    return Grid(
+    return DataTable(
         title="Highest-paying roles",
         head="Role",
         columns=("Median", "95% CI"),
@@ -132,6 +95,9 @@ def pay_ranks(signals: Signals, f: Formatter) -> Grid | None:
             f"Median posted pay of open roles, where at least {MEDIAN_MIN_N} disclose annual USD "
             "pay; roles whose intervals overlap are not clearly apart."
         ),
+        empty=""
+        if rows
+        else f"no role has {MEDIAN_MIN_N} or more open postings with annual USD pay this week.",
     )
 
 
@@ -140,28 +106,28 @@ def pay_ranks(signals: Signals, f: Formatter) -> Grid | None:
 
 def _remote_rows(
     rows: Sequence[RemoteRow], f: Formatter, top_n: int, key: KeyOf, *, capital: bool
-) -> tuple[GridRow, ...]:
+) -> tuple[Row, ...]:
     out = []
     for i, r in enumerate(rows):
         name = r.name.capitalize() if capital and r.name.islower() else r.name
         if r.share is None:
             cells = (
-                GridCell(DASH, note=f"n={f.count(r.n)}", tone="muted"),
-                GridCell(DASH, tone="muted"),
+                Cell(DASH, note=f"n={f.count(r.n)}", tone="muted"),
+                Cell(DASH, tone="muted"),
             )
         else:
             call = {"above": ("above", "up"), "below": ("below", "down")}.get(
-                r.vs_market or "", ("", "")
+                r.vs_market or "", ("", "text")
             )
             cells = (
-                GridCell(f.pct(r.share, 1), note=call[0], bold=True, tone=call[1]),
-                GridCell(f"{f.pct(r.ci_low, 1)}–{f.pct(r.ci_high, 1)}", tone="muted"),
+                Cell(f.pct(r.share, 1), note=call[0], bold=True, tone=call[1]),
+                Cell(f"{f.pct(r.ci_low, 1)}–{f.pct(r.ci_high, 1)}", tone="muted"),
             )
-        out.append(GridRow(name, cells, key=key(r.name), top=i < top_n))
+        out.append(Row(name, cells, key=key(r.name), top=i < top_n))
     return tuple(out)
 
 
-def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tuple[Grid, ...]:
+def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tuple[DataTable, ...]:
     rm = signals.remote
     market = f.pct(rm.share, 1)
     note = (
@@ -173,7 +139,7 @@ def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tup
         ("Remote share by seniority", "Level", rm.by_seniority, "remote-level", "seniority"),
         ("Remote share by role", "Role", rm.by_category, "remote-role", "categories"),
     )
-    tables: list[Grid] = []
+    tables: list[DataTable] = []
     for title, head, rows, group, dim in specs:
         shown = [r for r in rows if r.n > 0]
         if not shown:
@@ -182,7 +148,7 @@ def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tup
         top = len(shown) if levels else min(top_n, MARKET_ROWS)
         grid_rows = _remote_rows(shown, f, top, key, capital=levels)
         tables.append(
-            Grid(
+            DataTable(
                 title,
                 head,
                 ("Remote", "95% CI"),
@@ -202,7 +168,7 @@ def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tup
 class SpotlightView:
     title: str
     paragraph: Sentence
-    grid: Grid
+    grid: DataTable
 
     @property
     def text(self) -> str:
@@ -217,10 +183,10 @@ def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
         f", {f.change_pct(spot.change_pct)}" if spot.change_pct is not None else ""
     )
     rows = [
-        GridRow(
+        Row(
             "Open roles",
             (
-                GridCell(
+                Cell(
                     f"{f.count(spot.open)}",
                     note=change,
                     bold=True,
@@ -228,44 +194,42 @@ def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
                 ),
             ),
         ),
-        GridRow(
-            "This week", (GridCell(f"{f.count(spot.new)} new, {f.count(spot.removed)} removed"),)
-        ),
-        GridRow(
+        Row("This week", (Cell(f"{f.count(spot.new)} new, {f.count(spot.removed)} removed"),)),
+        Row(
             "Hires for",
             (
-                GridCell(
+                Cell(
                     ", ".join(f"{c.name} {f.count(c.open)}" for c in spot.categories) or DASH,
                     wrap=True,
                 ),
             ),
         ),
-        GridRow(
+        Row(
             "Where",
             (
-                GridCell(
+                Cell(
                     ", ".join(f"{p.name} {f.count(p.open)}" for p in spot.places) or DASH,
                     wrap=True,
                 ),
             ),
         ),
-        GridRow(
+        Row(
             "Pay range",
             (
-                GridCell(
+                Cell(
                     f"{f.money_k(spot.pay_low)}–{f.money_k(spot.pay_high)}",
                     note=f"n={f.count(spot.n_pay)}",
                 )
                 if spot.pay_low is not None and spot.pay_high is not None
-                else GridCell(DASH, note=f"n={f.count(spot.n_pay)}", tone="muted"),
+                else Cell(DASH, note=f"n={f.count(spot.n_pay)}", tone="muted"),
             ),
         ),
     ]
     if spot.median_pay is not None:
-        rows.append(GridRow("Median pay", (GridCell(f.money_k(spot.median_pay), bold=True),)))
-    grid = Grid(
-        title=f"Spotlight: {spot.name}",
-        head="",
+        rows.append(Row("Median pay", (Cell(f.money_k(spot.median_pay), bold=True),)))
+    grid = DataTable(
+        title="",  # the section prints the title above the paragraph
+        head="",  # a table of facts: a row header and its value, no column headers
         columns=("",),
         rows=tuple(rows),
         note=(
@@ -275,7 +239,7 @@ def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
             "disclosed maximums."
         ),
     )
-    return SpotlightView(grid.title, spotlight_paragraph(spot, f), grid)
+    return SpotlightView(f"Spotlight: {spot.name}", spotlight_paragraph(spot, f), grid)
 
 
 # --- the sponsor -----------------------------------------------------------------------------

@@ -39,7 +39,9 @@ from newsletter.edition.view import row_key
 from newsletter.errors import RenderError
 from newsletter.models import MERGE_TAG_RE, MERGE_TAGS, Preferences, Recipient, merge_tag
 
-_MARK_RE = re.compile(r"<!--nl:(row|empty|filtered|personal|public|slot|end)([^>]*?)-->\n?")
+#: A personalization marker (the plain-text layout measures lines without them).
+MARKER = r"<!--nl:(row|empty|filtered|personal|public|slot|end)([^>]*?)-->"
+_MARK_RE = re.compile(MARKER + r"\n?")
 _SLOT_RE = re.compile(r"[a-z][a-z0-9_]*")
 DIMS = ("categories", "metros", "seniority")
 

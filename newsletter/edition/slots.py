@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.data.newroles import NewRole, NewRoles
+from newsletter.edition import palette
 from newsletter.edition.formatting import Formatter
 from newsletter.edition.personalize import Audience, tag_context
 from newsletter.edition.picks import TITLE_BEST, TITLE_PICKED, role_line
+from newsletter.edition.plaintext import wrap_line
 from newsletter.edition.render import render_template
 
 SLOT_TITLE, SLOT_ROWS = "new_roles_title", "new_roles_rows"
@@ -46,13 +48,17 @@ class RoleSlots:
 
     def _render(self, name: str, ctx: dict[str, object]) -> str:
         suffix = "html.j2" if self.html else "txt.j2"
+        ctx = {**ctx, "pal": palette.roles(palette.LIGHT)}
         return render_template(f"sections/{name}.{suffix}", ctx, self.templates_dir)
 
     def _row(self, role: NewRole) -> str:
         cached = self._rows.get(role.posting_id)
         if cached is None:
             line = role_line(role, self.formatter)
-            cached = self._rows[role.posting_id] = self._render("new_roles_row", {"role": line})
+            row = self._render("new_roles_row", {"role": line})
+            if not self.html:  # the text part's rows are wrapped like the rest of it
+                row = "\n".join(w for part in row.split("\n") for w in wrap_line(part))
+            cached = self._rows[role.posting_id] = row
         return cached
 
     def _none(self, personal: bool) -> str:

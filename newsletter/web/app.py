@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -61,6 +62,7 @@ from newsletter.data.ingest.rules import Rules, load_rules
 from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.edition.archive import default_archive_dir
 from newsletter.edition.feed import FEED_FILE, FEED_MEDIA_TYPE
+from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.errors import SubscriberError, TokenError
 from newsletter.models import REMOTE_PLACE
@@ -151,7 +153,8 @@ class WebApp:
     def page(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         n = self.config.newsletter
         site = {"title": n.title, "tagline": n.tagline, "postal_address": n.postal_address}
-        html = render_template(f"web/{template}.html.j2", {"site": site, **context})
+        ctx = {"site": site, "palette": Markup(web_css()), **context}
+        html = render_template(f"web/{template}.html.j2", ctx)
         return HTMLResponse(html, status_code=status_code)
 
     def message(self, heading: str, text: str, status_code: int = 200) -> HTMLResponse:
@@ -177,12 +180,20 @@ class WebApp:
         return WEB_CONSENT_TEXT.format(title=self.config.newsletter.title)
 
     def subscribe_form(
-        self, status_code: int = 200, *, error: str | None = None, form: FormData | None = None
+        self,
+        status_code: int = 200,
+        *,
+        error: str | None = None,
+        invalid: str | None = None,
+        form: FormData | None = None,
     ) -> HTMLResponse:
+        """The sign-up form; with an error, ``invalid`` names the field it is about
+        ("email" or "consent"), which is marked invalid and described by the error."""
         return self.page(
             "subscribe",
             status_code,
             error=error,
+            invalid=invalid,
             email=str(form.get("email", "")) if form else "",
             name=str(form.get("name", "")) if form else "",
             consent_text=self.consent_wording(),
@@ -213,7 +224,9 @@ class WebApp:
         except RequestRefusedError as exc:
             return self.refused(exc)
         if form.get("consent") != "yes":
-            return self.subscribe_form(400, error="Please tick the consent box.", form=form)
+            return self.subscribe_form(
+                400, error="Please tick the consent box.", invalid="consent", form=form
+            )
         try:
             result = await run_in_threadpool(
                 self.store.signup,
@@ -223,7 +236,7 @@ class WebApp:
                 wording=self.consent_wording(),
             )
         except SubscriberError as exc:
-            return self.subscribe_form(400, error=str(exc), form=form)
+            return self.subscribe_form(400, error=str(exc), invalid="email", form=form)
         # The email is only queued: the page never waits for a mail server. The answer is
         # the same whatever the outcome, and it goes out no sooner than a fixed time after
         # the request came in, which hides the millisecond or two between paths with and
