@@ -188,6 +188,12 @@ def test_every_web_page_has_no_axe_violations(
     page.wait_for_load_state()
     assert page.url.endswith("/archive/2026-11-23.html")
     check("archive: an issue")
+    page.goto(f"{base}/archive/methodology.html")  # the issue links it at the base URL
+    assert page.get_by_role("heading", name="Market signals: the JSON contract").count() == 1
+    check("archive: methodology")
+    page.set_viewport_size({"width": 375, "height": 800})  # wide tables scroll on their own
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    check("archive: methodology at 375 px")
     page.close()
-    assert len(seen) == 14
+    assert len(seen) == 16
     assert {name: found for name, found in seen.items() if found} == {}

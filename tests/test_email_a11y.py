@@ -14,18 +14,18 @@ from selectolax.lexbor import LexborHTMLParser
 from newsletter.config import Config
 from newsletter.data.newroles import NewRoles
 from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import compile_issue, preview_recipient, render_issue
+from newsletter.edition.issue import compile_issue, render_issue
 from newsletter.edition.plaintext import tidy, wrap_line
 from newsletter.edition.view import build_view
+from newsletter.models import IssueContent
 from tests.readers_support import sample_note
 from tests.test_email_render import DANA
 
 
 @pytest.fixture
-def html(rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles) -> str:
+def html(full_issue: IssueContent) -> str:
     """The issue with every section on (the editor's note, new roles, the sponsor...)."""
-    issue = compile_issue(rich_signals, full_config, new_roles=rich_new_roles, note=sample_note())
-    return issue.personalize(preview_recipient(full_config)).html
+    return full_issue.html
 
 
 def test_no_presentation_table_carries_a_label(html: str) -> None:
@@ -121,9 +121,14 @@ def test_a_section_without_data_is_one_line_that_says_why(
 
 
 def test_plain_text_is_wrapped_at_78_and_urls_are_whole(
-    rich_signals: Signals, email_config: Config
+    rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles
 ) -> None:
-    issue = render_issue(rich_signals, email_config, DANA)
+    """Every section on (the editor's note, new roles picked for Dana, the sponsor...)."""
+    compiled = compile_issue(
+        rich_signals, full_config, new_roles=rich_new_roles, note=sample_note()
+    )
+    issue = compiled.personalize(DANA)
+    assert all(t in issue.text for t in ("FROM THE EDITOR", "SPONSORED", "NEW ROLES FOR YOU"))
     lines = issue.text.splitlines()
     assert max(len(line) for line in lines if "http" not in line) <= 78
     urls = re.findall(r"https?://\S+", issue.text)

@@ -10,12 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from newsletter.cli import app
-from newsletter.config import Config
-from newsletter.data.newroles import NewRoles
-from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import compile_issue, preview_recipient
+from newsletter.models import IssueContent
 from tests.conftest import REPO
-from tests.readers_support import sample_note
 
 pytestmark = pytest.mark.browser
 
@@ -37,10 +33,9 @@ SECTIONS = ("From the editor", "Best-paid new roles this week", "Highest-paying 
 
 
 @pytest.fixture
-def full_html(rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles) -> str:
+def full_html(full_issue: IssueContent) -> str:
     """The issue with every section on (note, new roles, sponsor...)."""
-    issue = compile_issue(rich_signals, full_config, new_roles=rich_new_roles, note=sample_note())
-    return issue.personalize(preview_recipient(full_config)).html
+    return full_issue.html
 
 
 @pytest.mark.parametrize("width", [375, 600])

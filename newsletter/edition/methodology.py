@@ -45,10 +45,22 @@ def _heading_open(
     return self.renderToken(tokens, idx, options, env)
 
 
+def _scroller(label: str) -> str:
+    """A wide table or code block scrolls on its own (a phone's page never does); the
+    scrolling box takes the keyboard focus, so it can be scrolled without a mouse."""
+    return f'<div class="scroll" tabindex="0" role="region" aria-label="{label}">'
+
+
 def render_methodology(markdown: str) -> Markup:
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.add_render_rule("heading_open", _heading_open)
-    return Markup(md.render(_MARKER.sub("", markdown)))
+    html = md.render(_MARKER.sub("", markdown))
+    # Raw HTML is off, so these tags in the output are markdown-it's own.
+    html = html.replace("<table>", _scroller("Table") + "<table>").replace(
+        "</table>", "</table></div>"
+    )
+    html = html.replace("<pre>", _scroller("Code") + "<pre>").replace("</pre>", "</pre></div>")
+    return Markup(html)
 
 
 def methodology_source() -> str:
