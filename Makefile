@@ -74,6 +74,8 @@ screenshots: $(STAMP) chromium
 	$(BIN)/newsletter --config config.toml preview --out state/preview/issue.html --screenshot
 	@if [ -f state/preview/issue-375.png ]; then mkdir -p docs && \
 	  cp state/preview/issue-375.png state/preview/issue-600.png docs/ && echo "docs/issue-{375,600}.png updated"; fi
+	@if [ -f state/preview/issue-375-dark.png ]; then \
+	  cp state/preview/issue-375-dark.png state/preview/issue-600-dark.png docs/ && echo "docs/issue-{375,600}-dark.png updated"; fi
 
 archive: $(STAMP)
 	$(BIN)/newsletter --config config.toml archive --out state/archive

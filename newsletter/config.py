@@ -20,7 +20,14 @@ from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from newsletter.errors import ConfigError, SecretMissingError
 from newsletter.models import SourceKind
@@ -37,6 +44,12 @@ SECRET_ENV = {
     "mailgun_api_key": "NEWSLETTER_MAILGUN_API_KEY",
     "resend_api_key": "NEWSLETTER_RESEND_API_KEY",
     "webhook_secret": "NEWSLETTER_WEBHOOK_SECRET",
+    #: An Argon2 hash of the /admin password (``newsletter admin hash-password``); /admin is
+    #: off while it is unset.
+    "admin_password_hash": "NEWSLETTER_ADMIN_PASSWORD_HASH",
+    #: The alert webhook URL (a Slack incoming-webhook URL is a credential); it overrides
+    #: ``[alerts] webhook_url``.
+    "alert_webhook_url": "NEWSLETTER_ALERT_WEBHOOK_URL",
 }
 
 #: Clearly marked development signing key, accepted only when a caller allows it
@@ -210,6 +223,13 @@ class ScheduleSettings(_Frozen):
     time: dt.time = dt.time(7, 30)
     timezone: str = "UTC"
     misfire_grace_hours: float = Field(default=6.0, gt=0)
+    #: ``required``: the weekly job sends a ``[PREVIEW]`` copy to the editors (``[alerts]
+    #: email``) with a signed approve link, and the send waits for an approval; ``auto``
+    #: (the default) sends without one.
+    approval: Literal["auto", "required"] = "auto"
+    #: Hours after the send time by which an approval must come; after that the approve
+    #: link has expired, nothing is sent on its own, and an alert says so.
+    approval_deadline_hours: float = Field(default=4.0, gt=0, le=168)
     #: When ``newsletter schedule`` collects the postings of the coming issue (``[collect]``).
     collect_day: str = "sun"
     collect_time: dt.time = dt.time(18, 0)
@@ -313,6 +333,53 @@ class WebSettings(_Frozen):
     subscribe_rate_per_hour: int = Field(default=10, ge=1)
     #: Largest webhook body read (bytes), counted while it streams.
     webhook_max_bytes: int = Field(default=1_000_000, ge=1_024, le=100_000_000)
+    #: The user name of ``/admin`` (its password hash: NEWSLETTER_ADMIN_PASSWORD_HASH).
+    admin_user: str = Field(default="admin", min_length=1, max_length=64, pattern=r"^[^:\s]+$")
+    #: Failed ``/admin`` logins allowed per client address in 15 minutes (then 429).
+    admin_failures_per_15min: int = Field(default=10, ge=1, le=1000)
+
+
+class AlertsSettings(_Frozen):
+    """Alerts to the editors: a step failed, the send is late, sources failed, bounce or
+    complaint rates above the mailbox providers' limits, a stale snapshot, an approval
+    that did not come. Each condition alerts once per week."""
+
+    #: The editors: alerts and ``[PREVIEW]`` copies go to them through ``[delivery] provider``.
+    email: tuple[str, ...] = ()
+    #: Slack-compatible incoming webhook (``{"text": ...}`` is posted); NEWSLETTER_ALERT_
+    #: WEBHOOK_URL overrides it (such a URL is a credential: prefer the environment).
+    webhook_url: str | None = None
+    #: Alert when this week's send is not complete this many hours after it was due.
+    send_deadline_hours: float = Field(default=4.0, gt=0, le=168)
+    #: Alert when an issue's bounce rate goes above this (Gmail and Yahoo: keep it under 2 %).
+    bounce_rate: float = Field(default=0.02, gt=0, le=1)
+    #: Alert when an issue's complaint rate goes above this (Gmail: under 0.1 %, never 0.3 %).
+    complaint_rate: float = Field(default=0.001, gt=0, le=1)
+    #: ``newsletter schedule`` checks the conditions this often (minutes).
+    check_minutes: int = Field(default=15, ge=1, le=1440)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("email")
+    @classmethod
+    def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for address in v:
+            try:
+                out.append(str(validate_email(address, check_deliverability=False).normalized))
+            except EmailNotValidError as exc:
+                raise ValueError(f"{address!r} is not an email address: {exc}") from None
+        return tuple(dict.fromkeys(out))
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+\S*$", v):
+            raise ValueError(f"{v!r} must be an http(s) URL")
+        return v
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.email or self.webhook_url)
 
 
 class Config(_Frozen):
@@ -328,6 +395,16 @@ class Config(_Frozen):
     schedule: ScheduleSettings = ScheduleSettings()
     collect: CollectSettings = CollectSettings()
     web: WebSettings = WebSettings()
+    alerts: AlertsSettings = AlertsSettings()
+
+    @model_validator(mode="after")
+    def _approval_needs_editors(self) -> Config:
+        if self.schedule.approval == "required" and not self.alerts.email:
+            raise ValueError(
+                "[schedule] approval = 'required' needs [alerts] email: the editors who get "
+                "the [PREVIEW] copy with the approve link"
+            )
+        return self
 
     @property
     def crawler_contact(self) -> str:
@@ -443,6 +520,8 @@ SecretName = Literal[
     "mailgun_api_key",
     "resend_api_key",
     "webhook_secret",
+    "admin_password_hash",
+    "alert_webhook_url",
 ]
 
 

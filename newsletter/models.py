@@ -105,6 +105,19 @@ CONSENT_SOURCES: tuple[ConsentSource, ...] = get_args(ConsentSource)
 SuppressionReason = Literal["unsubscribed", "bounced", "complained", "erased", "manual"]
 SUPPRESSION_REASONS: tuple[SuppressionReason, ...] = get_args(SuppressionReason)
 
+# --- the run history's vocabulary: the store's constraints, the send facade's recorder, the
+# status report --------------------------------------------------------------------------
+
+#: The weekly steps a run records (collect -> ingest -> signals -> render -> send).
+RunKind = Literal["collect", "ingest", "signals", "render", "send"]
+RUN_KINDS: tuple[RunKind, ...] = get_args(RunKind)
+#: How a step ended: ``incomplete`` (messages left to retry), ``waiting`` (for an approval).
+RunOutcome = Literal["running", "ok", "failed", "incomplete", "waiting"]
+RUN_OUTCOMES: tuple[RunOutcome, ...] = get_args(RunOutcome)
+#: What started a step: a command, ``run-week`` (or ``send --catch-up``), the scheduler.
+RunTrigger = Literal["cli", "run-week", "schedule"]
+RUN_TRIGGERS: tuple[RunTrigger, ...] = get_args(RunTrigger)
+
 
 @dataclass(frozen=True, slots=True)
 class Preferences:

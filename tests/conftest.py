@@ -250,3 +250,30 @@ def ingest_rules() -> Any:
     from newsletter.data.ingest import load_rules
 
     return load_rules(REPO / "rules")
+
+
+# --- a headless Chromium (Debian's chromium, driven by Playwright); skips where none runs ----
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    from newsletter.edition.screenshot import BrowserUnavailableError, find_chromium
+
+    try:
+        return find_chromium()
+    except BrowserUnavailableError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Any]:
+    """A browser per test: Playwright's sync API allows one running instance per thread,
+    and some tests start their own (the screenshot command)."""
+    from newsletter.edition.screenshot import CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        except sync_api.Error as exc:
+            pytest.skip(f"headless Chromium does not start here: {str(exc).splitlines()[0]}")
+        yield b
+        b.close()

@@ -58,8 +58,8 @@ def test_preferences_filter_rows_in_html_and_text(compiled: CompiledIssue) -> No
     )
     assert _metro_rows(issue.html) == ["Boston"]  # case-insensitive; unknown picks ignored
     assert "- Boston: 388" in issue.text and "Los Angeles" not in issue.text
-    assert ">MLOps Engineer</td>" in issue.html and ">AI/ML Engineer</td>" not in issue.html
-    assert ">Mid</td>" in issue.html  # no seniority picks: every level stays
+    assert ">MLOps Engineer</th>" in issue.html and ">AI/ML Engineer</th>" not in issue.html
+    assert ">Mid</th>" in issue.html  # no seniority picks: every level stays
     assert issue.html.count("Filtered to your picks") == 2
     assert "None of your picks" not in issue.html
 

@@ -49,7 +49,16 @@ def test_minimal_signals_render_dashes_with_n(email_config: Config) -> None:
     view = build_view(_minimal(open=150, net_change=51), email_config)
     pay = next(k for k in view.kpis if k.label == "Median pay")
     assert pay.value == DASH and pay.notes == ("n=12",)
-    assert view.pay_tables == () and view.metros is None and view.companies == ()
+    # Sections with no data collapse into one line that says why.
+    assert [t.empty for t in view.pay_tables] == [
+        "no open posting has a role category this week.",
+        "no open posting has a seniority level this week.",
+    ]
+    assert all(t.rows == () for t in view.pay_tables)
+    assert view.metros is not None and view.metros.lines == () and "metro" in view.metros.empty
+    assert view.companies is not None and view.companies.rows == ()
+    assert view.companies.empty == "no company had open roles this week."
+    assert view.mix is not None and view.mix.empty
     text = " ".join(view.summary_text)
     assert "Median pay is held back this week: only 12 postings" in text
     assert "$" not in text  # no pay figure is published below the gate
@@ -79,12 +88,14 @@ def test_headline_names_biggest_moves_with_evidence(
 
 def test_pay_tiers_gate_and_compact_money(rich_signals: Signals, email_config: Config) -> None:
     view = build_view(rich_signals, email_config)
-    roles = {r.name: r for r in view.pay_tables[0].rows}
-    assert roles["AI/ML Engineer"].median == "$171k"
-    assert roles["AI Engineering Manager"].median == DASH
-    assert roles["AI Engineering Manager"].median_n == "n=22"
-    assert roles["AI Architect"].p90 == DASH
-    levels = [r.name for r in view.pay_tables[1].rows]
+    roles = view.pay_tables[0]
+    assert roles.columns == ("Open", "Median", "P75", "P90") and not roles.empty
+    assert roles.value("AI/ML Engineer", "Median").text == "$171k"
+    assert roles.value("AI/ML Engineer", "Open").text == "23,752"
+    assert roles.value("AI Engineering Manager", "Median").text == DASH
+    assert roles.value("AI Engineering Manager", "Median").note == "n=22"
+    assert roles.value("AI Architect", "P90").text == DASH
+    levels = [r.head for r in view.pay_tables[1].rows]
     assert levels == ["Entry", "Mid", "Senior", "Leadership"]
 
 
@@ -99,7 +110,9 @@ def test_kpis_and_mix(rich_signals: Signals, email_config: Config) -> None:
     spark = kpi["Open roles"].spark
     assert spark is not None and len(spark.heights) == 8
     assert spark.heights[-1] == max(spark.heights)  # the latest week is the highest
-    assert sum(s.width_pct for s in view.mix) == 100
+    assert view.mix is not None and sum(s.width_pct for s in view.mix.segments) == 100
+    assert spark.values[-1] == "26,159" and len(spark.values) == 8  # the values as text
+    assert view.trend_label == "Last 8 weeks, Oct 5 to Nov 23, oldest first"
     assert len(view.kpi_rows) == 2 and all(len(r) == 2 for r in view.kpi_rows)
 
 

@@ -47,11 +47,17 @@ def test_the_email_calls_it_a_rollover_not_a_market_move(
     rollover: tuple[Path, Signals],
 ) -> None:
     _, s = rollover
-    text = compile_issue(s, Config()).public().text
+    body = compile_issue(s, Config()).public().text
+    assert max(len(line) for line in body.splitlines()) <= 78  # wrapped; no URL is that long
+    text = " ".join(body.split())  # the phrases below may span a wrapped line
     assert "810 of the removals came at once from source simplify" in text
     assert "rather than a market move" in text
     assert "969 closed or hidden listings skipped, 0 rejected as invalid" in text
     assert "No posting discloses annual USD pay" in text
+    # No disclosed pay: each pay table is one line that says why, not rows of dashes.
+    assert "PAY TIERS BY ROLE: no posting disclosed annual USD pay this week." in text
+    assert "PAY TIERS BY SENIORITY: no posting disclosed annual USD pay this week." in text
+    assert "$" not in body.split("PAY TIERS BY ROLE")[1].split("RISING SKILLS")[0]
 
 
 def test_quiet_weeks_after_the_rollover_do_not_warn(rollover: tuple[Path, Signals]) -> None:

@@ -29,11 +29,11 @@ with open_database(sys.argv[1]) as db:
 """
 
 
-def test_head_revision_is_0004_and_ships_inside_the_package() -> None:
+def test_head_revision_is_0005_and_ships_inside_the_package() -> None:
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", MIGRATIONS)  # a package resource, as shipped
     where = Path(ScriptDirectory.from_config(cfg).dir)
@@ -43,7 +43,7 @@ def test_head_revision_is_0004_and_ships_inside_the_package() -> None:
 
 def test_open_store_migrates_a_new_file_with_wal_and_busy_timeout(config: Config) -> None:
     with open_store(config) as db, db.read() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
@@ -76,7 +76,7 @@ def test_concurrent_starts_apply_migrations_exactly_once(tmp_path: Path) -> None
         _out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
     with open_database(url) as db, db.read() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0004",)]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0005",)]
 
 
 def test_bad_database_url_is_one_clear_error(tmp_path: Path) -> None:

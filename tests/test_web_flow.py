@@ -122,6 +122,10 @@ def test_bad_address_shows_the_form_with_an_error(
     assert r.status_code == 400
     assert 'role="alert"' in r.text and "not a valid email address" in r.text
     assert 'name="email"' in r.text  # the form again, with the value kept
+    email_input = re.search(r'<input[^>]*\bid="email"[^>]*>', r.text)
+    consent_input = re.search(r'<input[^>]*\bid="consent"[^>]*>', r.text)
+    assert email_input and 'aria-invalid="true"' in email_input.group(0)
+    assert consent_input and "aria-invalid" not in consent_input.group(0)
     assert store.list_all() == [] and _outbox(site) == []
 
 
@@ -131,6 +135,11 @@ def test_missing_consent_is_an_error_not_a_signup(
     r = site.post("/subscribe", data={"email": "a@example.com"})
     assert r.status_code == 400 and "consent" in r.text
     assert store.list_all() == []
+    # The consent box is what is invalid, not the (valid) address.
+    inputs = {m.group(1): m.group(0) for m in re.finditer(r'<input[^>]*\bid="(\w+)"[^>]*>', r.text)}
+    assert 'aria-invalid="true"' in inputs["consent"]
+    assert 'aria-describedby="form-error"' in inputs["consent"]
+    assert "aria-invalid" not in inputs["email"] and 'value="a@example.com"' in inputs["email"]
 
 
 def test_subscribe_is_rate_limited_per_ip(site: Site) -> None:

@@ -9,9 +9,12 @@ States and the only ways between them::
     pending / unsubscribed ──web sign-up confirmed through the emailed link──▶ active
 
 Every move out of the mailable states adds the address to the suppression list (a SHA-256
-digest, no clear text). Imports and ``add`` never lift a suppression; only a new consent does
-(``resubscribe`` or a confirmed web sign-up). ``remove`` erases a person's data (GDPR) and keeps
-only the digest, so the address is not mailed again after a re-import.
+digest, no clear text). Every change of status is also logged with its time, and nothing
+personal, in ``subscriber_events``: the send layer reads bounces, complaints and
+unsubscribes per issue from it (``newsletter.send.stats``). Imports and ``add`` never lift
+a suppression; only a new consent does (``resubscribe`` or a confirmed web sign-up).
+``remove`` erases a person's data (GDPR) and keeps only the digest, so the address is not
+mailed again after a re-import.
 
 A web sign-up for an address already on the list changes nothing in its record: the request
 (name, IP, wording, time) waits in the row's ``signup_*`` columns with a single-use key, and
@@ -49,7 +52,7 @@ from newsletter.models import (
     SubscriberStatus,
     SuppressionReason,
 )
-from newsletter.store import Database, subscribers, suppressions
+from newsletter.store import Database, subscriber_events, subscribers, suppressions
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 Status = SubscriberStatus
@@ -735,6 +738,12 @@ class SubscriberStore:
         if confirmed:
             values["confirmed_at"] = now
         conn.execute(sa.update(subscribers).where(subscribers.c.id == sub.id).values(values))
+        if sub.status != status:  # the list's history: bounces, complaints per issue (send)
+            conn.execute(
+                sa.insert(subscriber_events).values(
+                    subscriber_id=sub.id, from_status=sub.status, to_status=status, at=now
+                )
+            )
 
     @staticmethod
     def _suppress(

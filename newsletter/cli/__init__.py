@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli import archive, collect, ingest, preview, send, subscribers
+from newsletter.cli import archive, collect, ingest, ops, preview, send, subscribers
 from newsletter.cli._app import new_app, state
 
 app = new_app(
@@ -42,6 +42,10 @@ app.command("archive")(archive.archive_cmd)
 app.command("send")(send.send_cmd)
 app.command("run-week")(send.run_week_cmd)
 app.command("schedule")(send.schedule_cmd)
+app.command("status")(ops.status_cmd)
+app.command("approve")(ops.approve_cmd)
+app.add_typer(ops.alerts_app, name="alerts")
+app.add_typer(ops.admin_app, name="admin")
 
 
 def main() -> None:

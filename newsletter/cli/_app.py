@@ -36,6 +36,11 @@ class ErrorHandlingGroup(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
 
 
+def warn(text: str) -> None:
+    """One warning line on stderr (library notes passed as ``warn=``)."""
+    err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
 @dataclass
 class CliState:
     """What every command shares: the config and the secrets (each read once, on first use)

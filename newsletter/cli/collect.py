@@ -11,7 +11,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from newsletter.cli._app import clock_of, config_of, console, err_console, new_app, week_option
+from newsletter.cli._app import (
+    clock_of,
+    config_of,
+    console,
+    err_console,
+    new_app,
+    secrets_of,
+    warn,
+    week_option,
+)
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -190,27 +199,29 @@ def collect_cmd(
 
     Example: [bold]newsletter collect --week 2026-11-23[/]
     """
-    from newsletter.data.collect import collect, load_sources
-    from newsletter.data.collect import replay as replay_week
-    from newsletter.send.schedule import collect_week
+    from newsletter.data.collect import load_sources
+    from newsletter.send.operations import collect_week
+    from newsletter.send.schedule import collect_week as week_to_collect
 
     config = config_of(ctx)
     if snapshots is not None:
         config = config.model_copy(
             update={"data": config.data.model_copy(update={"snapshots_dir": snapshots})}
         )
-    clock = clock_of(ctx)
-    the_week = week_option(week) or collect_week(clock.now(), config.schedule)
+    clock, secrets = clock_of(ctx), secrets_of(ctx)
+    the_week = week_option(week) or week_to_collect(clock.now(), config.schedule)
     if replay:
-        done = replay_week(config, the_week, clock=clock)
+        done = collect_week(config, secrets, the_week, clock=clock, warn=warn, replay=True)
     else:
         sources = load_sources(config.collect.sources)
         progress, task = _progress(max(len(sources), 1), f"collecting {the_week.isoformat()}")
         with progress:
-            done = collect(
+            done = collect_week(
                 config,
+                secrets,
                 the_week,
                 clock=clock,
+                warn=warn,
                 sources=sources,
                 on_board=lambda _r: progress.advance(task),
             )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from newsletter.cli._app import clock_of, config_of, console
+from newsletter.cli._app import clock_of, config_of, console, secrets_of, warn
 from newsletter.models import Format
 from newsletter.util.weeks import parse_week
 
@@ -110,21 +110,20 @@ def ingest_cmd(
     """
     config = config_of(ctx)
     the_week = parse_week(week)
-    from newsletter.data.ingest import ingest, load_rules, write
+    from newsletter.send.operations import ingest_week
 
-    rules = load_rules(config.data.rules_dir)
-    result = ingest(
+    result, written = ingest_week(
+        config,
+        secrets_of(ctx),
         files,
         the_week,
-        rules,
         fmt=fmt,
         source=source,
-        mapping=config.ingest.columns,
-        now=clock_of(ctx).now(),
         kind=kind.value if kind else None,
-        declared_kinds=config.data.source_kinds,
+        snapshots_dir=snapshots,
+        clock=clock_of(ctx),
+        warn=warn,
     )
-    written = write(result, snapshots or config.data.snapshots_dir, the_week)
     if as_json:
         typer.echo(result.report.model_dump_json(indent=2))
     else:

@@ -22,7 +22,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from newsletter.cli._app import clock_of, config_of, console, err_console, secrets_of, week_option
+from newsletter.cli._app import (
+    clock_of,
+    config_of,
+    console,
+    err_console,
+    secrets_of,
+    warn,
+    week_option,
+)
 from newsletter.errors import GuardError
 
 if TYPE_CHECKING:
@@ -32,8 +40,7 @@ if TYPE_CHECKING:
 INCOMPLETE_EXIT = 3
 
 
-def _warn(text: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+_warn = warn
 
 
 @contextlib.contextmanager
@@ -117,6 +124,22 @@ def _finish(report: SendReport) -> None:
             f"issue {report.issue_key} was already sent ({report.ledger.sent:,} sent): "
             "nothing to do",
             highlight=False,
+        )
+        return
+    if report.waiting is not None:
+        w = report.waiting
+        sent = (
+            f"[PREVIEW] copy sent to {w.previews_sent} of {w.editors} editor(s)"
+            if w.previews_sent
+            else "the [PREVIEW] copy went out on an earlier run"
+        )
+        console.print(
+            f"issue {report.issue_key} waits for an editor's approval until "
+            f"{w.deadline.isoformat()}: {sent}; nothing was sent to subscribers. Approve with "
+            "the link in the preview or `newsletter approve WEEK`; the next `run-week` (or "
+            "the scheduler's check) then sends it",
+            highlight=False,
+            soft_wrap=True,
         )
         return
     console.print(_summary(report))
@@ -236,6 +259,7 @@ def _send(
             progress=advance,
             on_planned=planned,
             collect_first=weekly_job,
+            trigger="run-week" if weekly_job else "cli",
         )
     _finish(report)
 
@@ -244,7 +268,9 @@ def schedule_cmd(ctx: typer.Context) -> None:
     """Run the weekly schedule in the foreground (APScheduler, persistent job store).
 
     Fires `run-week` at \\[schedule] day/time in \\[schedule] timezone, catches up at start
-    when this week's issue was due within the grace window, stops cleanly on SIGTERM.
+    when this week's issue was due within the grace window, stops cleanly on SIGTERM. With
+    \\[alerts] channels or \\[schedule] approval = "required" it also checks the alert
+    conditions (and sends an issue approved meanwhile) every \\[alerts] check_minutes.
     Run exactly one scheduler per database.
 
     Example: [bold]newsletter --config config.toml schedule[/]
@@ -255,9 +281,15 @@ def schedule_cmd(ctx: typer.Context) -> None:
 
     config = config_of(ctx)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from newsletter.send.schedule import watching
+
     s = config.schedule
+    checks = (
+        f"; alert checks every {config.alerts.check_minutes} min" if watching(config) else ""
+    )
     console.print(
-        f"scheduling the weekly issue every {s.day} at {s.time} ({s.timezone}); Ctrl-C to stop",
+        f"scheduling the weekly issue every {s.day} at {s.time} ({s.timezone}){checks}; "
+        "Ctrl-C to stop",
         highlight=False,
     )
     run_forever(config, kwargs={"config_path": str(config.path) if config.path else None})

@@ -309,11 +309,14 @@ def serve_cmd(
     host: Annotated[str | None, typer.Option("--host", help="Default: \\[web] host.")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Default: \\[web] port.")] = None,
 ) -> None:
-    """Serve the sign-up, confirm, unsubscribe and preferences pages.
+    """Serve the sign-up, confirm, unsubscribe and preferences pages (and the editors'
+    approve links).
 
     Links are signed with NEWSLETTER_SECRET_KEY, which must be set; NEWSLETTER_WEBHOOK_SECRET
-    turns on the provider webhooks. Every secret (the provider's too) is read once, here,
-    before the server listens. Put TLS and a reverse proxy in front (see the README).
+    turns on the provider webhooks; NEWSLETTER_ADMIN_PASSWORD_HASH (an Argon2 hash from
+    `newsletter admin hash-password`) turns on /admin. Every secret (the provider's too) is
+    read once, here, before the server listens. Put TLS and a reverse proxy in front (see
+    the README).
 
     Example: [bold]NEWSLETTER_SECRET_KEY=... newsletter serve --host 127.0.0.1 --port 8000[/]
     """
@@ -341,6 +344,9 @@ def serve_cmd(
                 mailer,
                 # NEWSLETTER_WEBHOOK_SECRET, when set, turns on /webhooks/{provider}
                 webhook_secret=secrets.get("webhook_secret"),
+                # NEWSLETTER_ADMIN_PASSWORD_HASH (Argon2), when set, turns on /admin
+                admin_password_hash=secrets.get("admin_password_hash"),
+                secrets=secrets,
             )
             uvicorn.run(
                 web_app,

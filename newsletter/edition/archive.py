@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from markupsafe import Markup
+
 from newsletter.config import Config
 from newsletter.data.pipeline import build_signals
 from newsletter.data.snapshots import list_weeks
 from newsletter.edition.formatting import Formatter
 from newsletter.edition.issue import compile_issue
+from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.edition.view import archive_url
 from newsletter.util.files import atomic_write_text
@@ -79,7 +82,7 @@ def build_archive(
         "archive/index.html.j2",
         {"title": config.newsletter.title, "tagline": config.newsletter.tagline,
          "entries": entries, "subscribe_url": f"{config.newsletter.base_url}/subscribe",
-         "postal_address": config.newsletter.postal_address},
+         "postal_address": config.newsletter.postal_address, "palette": Markup(web_css())},
         config.email.templates_dir,
     )  # fmt: skip
     atomic_write_text(index, html)

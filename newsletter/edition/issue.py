@@ -9,12 +9,15 @@ The pre-send self-check of each body lives in :mod:`newsletter.edition.complianc
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from markupsafe import Markup
 
 from newsletter.config import Config
 from newsletter.data.signals.models import Signals
+from newsletter.edition import plaintext
 from newsletter.edition.compliance import html_size_problem
+from newsletter.edition.palette import LIGHT, email_css, roles
 from newsletter.edition.personalize import (
     Audience,
     BodyTemplate,
@@ -81,22 +84,28 @@ class CompiledIssue:
         )
 
 
-def _context(view: IssueView) -> dict[str, object]:
-    return {"view": view, "tags": tag_context(), "nl": Markers()}
+def template_context(view: IssueView) -> dict[str, object]:
+    return {
+        "view": view,
+        "tags": tag_context(),
+        "nl": Markers(),
+        "pal": roles(LIGHT),
+        "css": Markup(email_css()),
+    }
 
 
 def compile_issue(signals: Signals, config: Config) -> CompiledIssue:
     """Render the templates and compile the MJML once for this week's issue."""
     view = build_view(signals, config)
     override = config.email.templates_dir
-    ctx = _context(view)
+    ctx = template_context(view)
     mjml_source = render_template("issue.mjml.j2", ctx, override)
     html = compile_mjml(mjml_source, keep_comments=True)
     text = render_template("issue.txt.j2", ctx, override)
     issue = CompiledIssue(
         view=view,
         html_template=BodyTemplate.parse(html, escape=True),
-        text_template=BodyTemplate.parse(_tidy_text(text), escape=False),
+        text_template=BodyTemplate.parse(plaintext.tidy(text), escape=False),
     )
     check_size(issue.public().html, config.email.max_html_bytes)  # fail before any send
     return issue
@@ -107,12 +116,6 @@ def check_size(html: str, max_bytes: int) -> None:
     problem = html_size_problem(html, max_bytes)
     if problem:
         raise RenderError(f"rendered {problem}; lower [email] top_n or drop a section")
-
-
-def _tidy_text(text: str) -> str:
-    """At most one blank line in a row, no trailing spaces."""
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def preview_recipient(config: Config) -> Recipient:

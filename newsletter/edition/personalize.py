@@ -35,7 +35,9 @@ from newsletter.edition.view import row_key
 from newsletter.errors import RenderError
 from newsletter.models import MERGE_TAG_RE, MERGE_TAGS, Preferences, Recipient, merge_tag
 
-_MARK_RE = re.compile(r"<!--nl:(row|empty|filtered|personal|public|end)([^>]*?)-->\n?")
+#: A personalization marker (the plain-text layout measures lines without them).
+MARKER = r"<!--nl:(row|empty|filtered|personal|public|end)([^>]*?)-->"
+_MARK_RE = re.compile(MARKER + r"\n?")
 DIMS = ("categories", "metros", "seniority")
 
 Kind = Literal["row", "empty", "filtered", "personal", "public"]

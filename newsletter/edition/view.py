@@ -11,7 +11,7 @@ subscriber picked for those who set preferences.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import quote
@@ -20,16 +20,28 @@ from newsletter.config import Config
 from newsletter.data.ingest import NOT_OPEN_REASONS
 from newsletter.data.signals.gates import MEDIAN_MIN_N, P75_MIN_N, P90_MIN_N, PCT_CHANGE_MIN_BASE
 from newsletter.data.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
+from newsletter.edition.blocks import (
+    DOWN,
+    FLAT,
+    NO_CHANGE,
+    NONE,
+    UP,
+    BarLine,
+    BarList,
+    Cell,
+    Change,
+    DataTable,
+    Row,
+    Segment,
+    Spark,
+    Stack,
+)
 from newsletter.edition.formatting import DASH, Formatter
 from newsletter.edition.headline import Sentence, is_quiet, open_change, summary
+from newsletter.edition.palette import LIGHT
 
-UP, DOWN, FLAT = "up", "down", "flat"
-ARROWS = {UP: "▲", DOWN: "▼", FLAT: "■", "none": ""}
-COLORS = {UP: "#047857", DOWN: "#b91c1c", FLAT: "#6b7280", "none": "#6b7280"}
 #: Sections kept in the quiet-week variant (in the configured order).
 QUIET_SECTIONS = frozenset({"summary", "kpis", "pay", "skills", "data_health"})
-#: Colours of the seniority stacked bar, lightest (entry) to darkest (leadership).
-MIX_COLORS = ("#c7d2fe", "#818cf8", "#4f46e5", "#312e81", "#1e1b4b", "#a5b4fc")
 #: Preference dimensions, as named on :class:`newsletter.models.Preferences`.
 DIM_CATEGORIES, DIM_METROS, DIM_SENIORITY = "categories", "metros", "seniority"
 
@@ -40,31 +52,6 @@ def row_key(name: str) -> str:
 
 
 # --- presentation rows -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    text: str
-    direction: str = "none"
-
-    @property
-    def arrow(self) -> str:
-        return ARROWS[self.direction]
-
-    @property
-    def color(self) -> str:
-        return COLORS[self.direction]
-
-
-NO_CHANGE = Change("")
-
-
-@dataclass(frozen=True, slots=True)
-class Spark:
-    """A sparkline: bar heights in px (oldest first), drawn with table cells."""
-
-    heights: tuple[int, ...]
-    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,67 +71,9 @@ class Kpi:
 
     @property
     def detail(self) -> str:
-        """Change and notes on one line, for the text part."""
-        head = [f"{self.change.arrow} {self.change.text}"] if self.change.text else []
+        """Change (its direction in words) and notes on one line, for the text part."""
+        head = [f"{self.change.words} {self.change.text}"] if self.change.text else []
         return " · ".join([*head, *self.notes])
-
-
-@dataclass(frozen=True, slots=True)
-class PayRow:
-    name: str
-    open: str
-    median: str
-    median_n: str  # "n=22" when the median is held back, else ""
-    p75: str
-    p90: str
-    key: str
-    top: bool
-
-
-@dataclass(frozen=True, slots=True)
-class PayTable:
-    title: str
-    label: str
-    dim: str
-    group: str
-    rows: tuple[PayRow, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class BarLine:
-    """A named bar with its figure and change (skills, metros)."""
-
-    name: str
-    bar_pct: int
-    value: str
-    change: Change
-    extra: str = ""
-    key: str = ""
-    top: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class BarList:
-    title: str
-    note: str
-    color: str
-    lines: tuple[BarLine, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CompanyLine:
-    name: str
-    open: str
-    net: Change
-
-
-@dataclass(frozen=True, slots=True)
-class MixSegment:
-    name: str
-    share: str
-    width_pct: int
-    color: str
-    change: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +100,11 @@ class IssueView:
     sections: tuple[str, ...]
     summary: tuple[Sentence, ...]
     kpis: tuple[Kpi, ...]
-    pay_tables: tuple[PayTable, ...] = ()
+    pay_tables: tuple[DataTable, ...] = ()
     skill_lists: tuple[BarList, ...] = ()
-    companies: tuple[CompanyLine, ...] = ()
-    companies_note: str = ""
+    companies: DataTable | None = None
     metros: BarList | None = None
-    mix: tuple[MixSegment, ...] = ()
+    mix: Stack | None = None
     health: tuple[str, ...] = ()
     footer: Footer = field(default_factory=lambda: Footer("", "", "", ""))
     #: Invisible filler after the preheader, so inbox previews don't run on into the body.
@@ -191,13 +119,21 @@ class IssueView:
         """KPI tiles two by two (they stay 2x2 on a phone)."""
         return tuple(self.kpis[i : i + 2] for i in range(0, len(self.kpis), 2))
 
+    #: What the sparklines cover ("Last 8 weeks, Oct 5 to Nov 23, oldest first").
+    trend_label: str = ""
+
+    @property
+    def sparks(self) -> tuple[Spark, ...]:
+        """The KPI sparklines, whose values print as text under the tiles."""
+        return tuple(k.spark for k in self.kpis if k.spark)
+
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
 def _direction(delta: float | None) -> str:
     if delta is None:
-        return "none"
+        return NONE
     return UP if delta > 0 else (DOWN if delta < 0 else FLAT)
 
 
@@ -207,7 +143,9 @@ def _rel(cur: float | None, prev: float | None) -> float | None:
     return cur / prev - 1
 
 
-def _spark(values: Sequence[float | None], label: str, height: int = 18) -> Spark | None:
+def _spark(
+    values: Sequence[float | None], label: str, fmt: Callable[[float], str], height: int = 18
+) -> Spark | None:
     vals = [v for v in values if v is not None]
     if len(vals) < 3 or len(vals) != len(values):
         return None
@@ -217,7 +155,7 @@ def _spark(values: Sequence[float | None], label: str, height: int = 18) -> Spar
     heights = tuple(
         round(height * (0.25 + 0.75 * ((v - lo) / span if span else 0.5))) for v in vals
     )
-    return Spark(heights, label)
+    return Spark(heights, tuple(fmt(v) for v in vals), label)
 
 
 def _widths(shares: Sequence[float]) -> list[int]:
@@ -235,6 +173,10 @@ def _widths(shares: Sequence[float]) -> list[int]:
 
 def _bar(value: float, biggest: float) -> int:
     return max(2, round(100 * value / biggest)) if biggest > 0 else 0
+
+
+def _label(name: str) -> str:
+    return name.capitalize() if name.islower() else name
 
 
 # --- the sections ----------------------------------------------------------------------------
@@ -275,13 +217,12 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
         if remote_delta is not None
         else NO_CHANGE
     )
-    weeks = f"last {len(hist)} weeks"
     return _even_tiles(
         Kpi(
             "Open roles",
             f.count(t.open),
             open_kpi_change,
-            spark=_spark([float(p.open) for p in hist], f"open roles, {weeks}"),
+            spark=_spark([float(p.open) for p in hist], "Open roles", lambda v: f.count(int(v))),
         ),
         Kpi("New this week", f.count(genuinely_new), NO_CHANGE, tuple(new_notes)),
         Kpi(
@@ -289,15 +230,23 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
             f.money(pay.median) if pay.median is not None else DASH,
             pay_change,
             (f"n={f.count(pay.n)}",),
-            spark=_spark([p.median_pay for p in hist], f"median pay, {weeks}"),
+            spark=_spark([p.median_pay for p in hist], "Median pay", f.money_k),
         ),
         Kpi(
             "Remote share",
             f.pct(remote.share, 1),
             remote_change,
-            spark=_spark([p.remote_share for p in hist], f"remote share, {weeks}"),
+            spark=_spark([p.remote_share for p in hist], "Remote share", lambda v: f.pct(v, 1)),
         ),
     )
+
+
+def _trend_label(signals: Signals, f: Formatter, spark_weeks: int) -> str:
+    hist = list(signals.history)[-spark_weeks:] if spark_weeks else []
+    if not hist:
+        return ""
+    first, last = f.day(hist[0].week, "MMM d"), f.day(hist[-1].week, "MMM d")
+    return f"Last {len(hist)} weeks, {first} to {last}, oldest first"
 
 
 def _even_tiles(*kpis: Kpi) -> tuple[Kpi, ...]:
@@ -314,33 +263,58 @@ def _even_tiles(*kpis: Kpi) -> tuple[Kpi, ...]:
     return tuple(out)
 
 
-def _pay_rows(rows: Sequence[GroupRow], f: Formatter, top_n: int) -> tuple[PayRow, ...]:
-    return tuple(
-        PayRow(
-            name=r.name.capitalize() if r.name.islower() else r.name,
-            open=f.count(r.open),
-            median=f.money_k(r.median_pay),
-            median_n="" if r.median_pay is not None else f"n={f.count(r.n_pay)}",
-            p75=f.money_k(r.p75_pay),
-            p90=f.money_k(r.p90_pay),
-            key=row_key(r.name),
-            top=i < top_n,
-        )
-        for i, r in enumerate(rows)
+PAY_COLUMNS = ("Open", "Median", "P75", "P90")
+
+
+def _pay_row(r: GroupRow, f: Formatter, top: bool) -> Row:
+    held = r.median_pay is None
+    return Row(
+        head=_label(r.name),
+        cells=(
+            Cell(f.count(r.open)),
+            Cell(f.money_k(r.median_pay), bold=True, note=f"n={f.count(r.n_pay)}" if held else ""),
+            Cell(f.money_k(r.p75_pay), tone="muted"),
+            Cell(f.money_k(r.p90_pay), tone="muted"),
+        ),
+        key=row_key(r.name),
+        top=top,
     )
 
 
-def _pay_tables(signals: Signals, f: Formatter, top_n: int) -> tuple[PayTable, ...]:
-    tables = []
+def _no_pay_reason(rows: Sequence[GroupRow], f: Formatter, kind: str) -> str:
+    """Why a pay table has nothing to show, or "" when one figure or more is published."""
+    if not rows:
+        return f"no open posting has a {kind} this week."
+    if any(r.median_pay is not None or r.p75_pay is not None for r in rows):
+        return ""
+    largest = max(r.n_pay for r in rows)
+    if largest == 0:
+        return "no posting disclosed annual USD pay this week."
+    return (
+        f"too few postings disclosed pay to publish a median (n ≥ {MEDIAN_MIN_N} needed; "
+        f"the largest group has n={f.count(largest)})."
+    )
+
+
+#: The two pay tables: title, row-header label, preference dimension, marker group, and what a
+#: posting needs to have to count in it.
+PAY_TABLES = (
+    ("Pay tiers by role", "Role", DIM_CATEGORIES, "pay-role", "role category"),
+    ("Pay tiers by seniority", "Level", DIM_SENIORITY, "pay-level", "seniority level"),
+)
+
+
+def _pay_tables(signals: Signals, f: Formatter, top_n: int) -> tuple[DataTable, ...]:
     # Roles with no open posting this week have nothing to price: leave them out.
-    categories = [r for r in signals.categories if r.open > 0]
-    levels = [r for r in signals.seniority if r.open > 0]
-    if categories:
-        rows = _pay_rows(categories, f, top_n)
-        tables.append(PayTable("Pay tiers by role", "Role", DIM_CATEGORIES, "pay-role", rows))
-    if levels:
-        rows = _pay_rows(levels, f, top_n)
-        tables.append(PayTable("Pay tiers by seniority", "Level", DIM_SENIORITY, "pay-level", rows))
+    groups = (
+        [r for r in signals.categories if r.open > 0],
+        [r for r in signals.seniority if r.open > 0],
+    )
+    tables = []
+    for (title, head, dim, group, kind), rows in zip(PAY_TABLES, groups, strict=True):
+        empty = _no_pay_reason(rows, f, kind)
+        body = () if empty else tuple(_pay_row(r, f, i < top_n) for i, r in enumerate(rows))
+        tables.append(DataTable(title, head, PAY_COLUMNS, body, group=group, dim=dim, empty=empty))
     return tuple(tables)
 
 
@@ -370,9 +344,9 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
     )
     lists = []
     if rising and not quiet:
-        lists.append(BarList("Rising skills", method, "#047857", _move_lines(rising, f, biggest)))
+        lists.append(BarList("Rising skills", method, "mark_up", _move_lines(rising, f, biggest)))
     if falling and not quiet:
-        lists.append(BarList("Fading skills", "", "#b91c1c", _move_lines(falling, f, biggest)))
+        lists.append(BarList("Fading skills", "", "mark_down", _move_lines(falling, f, biggest)))
     if not lists and sk.top:
         top = sk.top[:top_n]
         big = max(s.share for s in top)
@@ -392,29 +366,44 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
             )
             for s in top
         )
-        lists.append(BarList("Most-requested skills", note, "#4f46e5", lines))
+        lists.append(BarList("Most-requested skills", note, "mark", lines))
+    if not lists:
+        empty = "no posting named a skill we track this week."
+        lists.append(BarList("Skills", "", "mark", (), empty=empty))
     return tuple(lists)
 
 
-def _companies(signals: Signals, f: Formatter, top_n: int) -> tuple[CompanyLine, ...]:
-    out = []
+def _companies(signals: Signals, f: Formatter, top_n: int) -> DataTable:
+    rows = []
     for c in signals.companies[:top_n]:
         net = c.net or (c.open - c.open_prev if c.open_prev is not None else 0)
-        out.append(
-            CompanyLine(
+        change = (
+            Change(f.signed(net), _direction(net)) if c.open_prev is not None or c.net else None
+        )
+        rows.append(
+            Row(
                 c.name,
-                f"{f.count(c.open)} open",
-                Change(f.signed(net), _direction(net))
-                if c.open_prev is not None or c.net
-                else NO_CHANGE,
+                (
+                    Cell(f.count(c.open)),
+                    Cell(change.text, tone=change.tone, bold=True) if change else Cell(DASH),
+                ),
             )
         )
-    return tuple(out)
+    return DataTable(
+        "Who is hiring",
+        "Company",
+        ("Open roles", "Net change"),
+        tuple(rows),
+        note="Open roles and the net change on last week.",
+        empty="" if rows else "no company had open roles this week.",
+    )
 
 
-def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList | None:
+def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
+    note = f"Open roles and median pay (pay shown where n ≥ {MEDIAN_MIN_N}); remote roles excluded."
     if not signals.metros:
-        return None
+        empty = "no posting named a metro we track this week (remote roles are excluded)."
+        return BarList("Top metros", "", "mark", (), DIM_METROS, DIM_METROS, empty)
     biggest = max(m.open for m in signals.metros)
     lines = tuple(
         BarLine(
@@ -430,23 +419,24 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList | None:
         )
         for i, m in enumerate(signals.metros)
     )
-    note = f"Open roles and median pay (pay shown where n ≥ {MEDIAN_MIN_N}); remote roles excluded."
-    return BarList("Top metros", note, "#4f46e5", lines)
+    return BarList("Top metros", note, "mark", lines, DIM_METROS, DIM_METROS)
 
 
-def _mix(signals: Signals, f: Formatter) -> tuple[MixSegment, ...]:
+def _mix(signals: Signals, f: Formatter) -> Stack:
     rows = [r for r in signals.seniority if r.share is not None and r.share > 0]
     widths = _widths([r.share or 0.0 for r in rows])
-    return tuple(
-        MixSegment(
-            name=r.name.capitalize() if r.name.islower() else r.name,
+    segments = tuple(
+        Segment(
+            name=_label(r.name),
             share=f.pct(r.share),
             width_pct=w,
-            color=MIX_COLORS[i % len(MIX_COLORS)],
+            mark=f"mix{i % len(LIGHT.mix)}",
             change=f.pp((r.share or 0) - r.share_prev) if r.share_prev is not None else "",
         )
         for i, (r, w) in enumerate(zip(rows, widths, strict=True))
     )
+    empty = "" if segments else "no posting gave a seniority level this week."
+    return Stack("Seniority mix", segments, empty)
 
 
 def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
@@ -610,10 +600,10 @@ def build_view(signals: Signals, config: Config) -> IssueView:
         sections=sections,
         summary=sentences,
         kpis=_kpis(signals, f, em.sparkline_weeks),
+        trend_label=_trend_label(signals, f, em.sparkline_weeks),
         pay_tables=_pay_tables(signals, f, top_n),
         skill_lists=_skill_lists(signals, f, top_n, quiet),
         companies=_companies(signals, f, top_n),
-        companies_note="Open roles and the net change on last week",
         metros=_metros(signals, f, top_n),
         mix=_mix(signals, f),
         health=_health(signals, f),

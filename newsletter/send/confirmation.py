@@ -31,6 +31,7 @@ from newsletter.config import Config
 from newsletter.delivery.base import Sender
 from newsletter.delivery.compose import compose
 from newsletter.delivery.models import OutgoingMessage, SendStatus
+from newsletter.edition.palette import LIGHT, roles
 from newsletter.edition.render import Token, render_template
 from newsletter.models import IssueContent, Recipient, merge_tag
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
@@ -62,6 +63,7 @@ def signup_content(config: Config, kind: SignupMailKind) -> IssueContent:
         "decline_url": Token(merge_tag("unsubscribe_url")),
         "unsubscribe_url": Token(merge_tag("unsubscribe_url")),
         "preferences_url": Token(merge_tag("preferences_url")),
+        "pal": roles(LIGHT),
     }
     name = _TEMPLATES[kind]
     return IssueContent(

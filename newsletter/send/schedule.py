@@ -22,6 +22,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from newsletter.config import WEEKDAYS, Config, ScheduleSettings
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
@@ -34,6 +35,10 @@ JOB_FUNC = "newsletter.send.jobs:run_scheduled"
 #: The second job: collect the coming issue's postings at ``[schedule] collect_day/time``.
 COLLECT_JOB_ID = "weekly-collect"
 COLLECT_JOB_FUNC = "newsletter.send.jobs:collect_scheduled"
+#: The third, when ``[alerts]`` names a channel or ``[schedule] approval = "required"``:
+#: check the alert conditions (and send an issue approved meanwhile) every few minutes.
+WATCH_JOB_ID = "watch"
+WATCH_JOB_FUNC = "newsletter.send.jobs:watch_scheduled"
 JOBS_TABLE = "apscheduler_jobs"
 
 
@@ -59,6 +64,16 @@ def collect_trigger(settings: ScheduleSettings) -> CronTrigger:
     )
 
 
+def watch_trigger(config: Config) -> IntervalTrigger:
+    """Every ``[alerts] check_minutes``, in the configured zone."""
+    return IntervalTrigger(minutes=config.alerts.check_minutes, timezone=config.schedule.zone)
+
+
+def watching(config: Config) -> bool:
+    """Whether the periodic check has anything to do."""
+    return config.alerts.configured or config.schedule.approval == "required"
+
+
 def issue_week(now: datetime, settings: ScheduleSettings) -> date:
     """The Monday of the week that contains ``now`` in the configured zone."""
     return week_of(now, settings.zone)
@@ -66,8 +81,12 @@ def issue_week(now: datetime, settings: ScheduleSettings) -> date:
 
 def due_at(now: datetime, settings: ScheduleSettings) -> datetime:
     """When this week's issue is (or was) due, as an aware datetime in the configured zone."""
-    monday = issue_week(now, settings)
-    day = monday + timedelta(days=WEEKDAYS.index(settings.day))
+    return due_for(issue_week(now, settings), settings)
+
+
+def due_for(week: date, settings: ScheduleSettings) -> datetime:
+    """When the issue of ``week`` (its Monday) is due, in the configured zone."""
+    day = week + timedelta(days=WEEKDAYS.index(settings.day))
     return datetime.combine(day, settings.time, tzinfo=settings.zone)
 
 
@@ -114,9 +133,11 @@ def build_scheduler(
     blocking: bool = True,
     clock: Clock = SYSTEM_CLOCK,
     collect_func: str | None = COLLECT_JOB_FUNC,
+    watch_func: str | None = WATCH_JOB_FUNC,
 ) -> BaseScheduler:
     """A scheduler with a persistent SQLAlchemy job store and the weekly jobs: the issue,
-    and (when the sources file lists boards) the collection before it.
+    (when the sources file lists boards) the collection before it, and (when alerts or
+    approvals are configured) the periodic check.
 
     When this week's send time has already passed (within the grace window), the job's first
     run is set to ``now``: a catch-up. The job is idempotent (the ledger skips an issue already
@@ -153,6 +174,15 @@ def build_scheduler(
             collect_trigger(settings),
             id=COLLECT_JOB_ID,
             name="weekly collection",
+            replace_existing=True,
+            kwargs=kwargs or {},
+        )
+    if watch_func is not None and watching(config):
+        scheduler.add_job(
+            watch_func,
+            watch_trigger(config),
+            id=WATCH_JOB_ID,
+            name="alert checks",
             replace_existing=True,
             kwargs=kwargs or {},
         )

@@ -31,33 +31,44 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any, Literal
 
 from newsletter.audience.subscribers import SubscriberStore, recipient_of, signed_url
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config, Secrets
-from newsletter.data.collect import Collected, collect, sources_configured
+from newsletter.data.collect import Collected, Source, collect, sources_configured
+from newsletter.data.collect import replay as replay_collection
+from newsletter.data.collect.run import OnBoard
 from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
 from newsletter.data.snapshots import snapshot_path
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
 from newsletter.delivery.base import Sender
 from newsletter.delivery.message import format_date
-from newsletter.delivery.models import OutgoingMessage, SendResult
+from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.edition.compliance import check_content, check_outgoing
 from newsletter.edition.issue import compile_issue, preview_recipient
+from newsletter.edition.render import render_template
 from newsletter.errors import DeliveryError, NewsletterError, UsageError, first_line
-from newsletter.models import Preferences, Recipient
+from newsletter.models import Preferences, Recipient, RunTrigger
+from newsletter.send.approval import (
+    ApprovalRecord,
+    Approvals,
+    ApprovalSigner,
+    issue_digest,
+    with_banner,
+)
 from newsletter.send.claims import POLL_SECONDS, Claims, new_token
 from newsletter.send.guards import check_scheduled_snapshot, explicit_week_warning
 from newsletter.send.ledger import IssueRecord, LedgerCounts, Outcome, SendLedger
-from newsletter.send.schedule import issue_week
+from newsletter.send.monitor import FAILED_BOARDS, Monitor
+from newsletter.send.schedule import due_for, issue_week
 from newsletter.send.sending import UNBUILT, Loop, SenderFactory, Tally, run_threads
 from newsletter.send.sending import short_reason as _short
 from newsletter.send.variants import IssueVariants
-from newsletter.store import open_store
+from newsletter.store import Database, open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.weeks import iso_week_key
 
@@ -90,9 +101,26 @@ class PreparedIssue:
 
 def prepare_issue(config: Config, week: date) -> PreparedIssue:
     """Signals → compiled email → delivery variants (each checked by :func:`check_variants`)."""
-    signals = build_signals(config, week)
+    return render_signals(config, build_signals(config, week))
+
+
+def render_signals(config: Config, signals: Signals) -> PreparedIssue:
+    """The compiled email and its delivery variants for computed ``signals``."""
     variants = IssueVariants(compile_issue(signals, config), config.newsletter)
     return PreparedIssue(signals.week, iso_week_key(signals.week), signals, variants)
+
+
+def signal_counts(signals: Signals) -> dict[str, Any]:
+    """What the run history keeps of a week's signals (the admin page charts them)."""
+    t = signals.totals
+    return {
+        "open": t.open,
+        "new": t.new,
+        "removed": t.removed,
+        "median_pay": signals.pay.median,
+        "pay_n": signals.pay.n,
+        "warnings": len(signals.data_health.warnings),
+    }
 
 
 def check_variants(
@@ -156,10 +184,13 @@ class SendReport:
     stopped: str | None = None
     duration: float = 0.0
     ledger: LedgerCounts = field(default_factory=LedgerCounts)
+    #: Set when ``[schedule] approval = "required"`` and no editor has approved yet: nothing
+    #: was sent, the ``[PREVIEW]`` copies went out (now or on an earlier run).
+    waiting: ApprovalWait | None = None
 
     @property
     def complete(self) -> bool:
-        return self.ledger.remaining == 0 and self.stopped is None
+        return self.ledger.remaining == 0 and self.stopped is None and self.waiting is None
 
     @property
     def rate(self) -> float:
@@ -178,6 +209,15 @@ class SendReport:
                 kind = "retryable" if o.retryable else "permanent"
                 self.failed[f"{kind}: {_short(o.reason or '')}"] += o.count
                 self.retryable += o.count if o.retryable else 0
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalWait:
+    """A send waiting for the editors: the deadline, and previews sent by this run."""
+
+    deadline: datetime
+    previews_sent: int
+    editors: int
 
 
 def recipient_message(
@@ -530,12 +570,45 @@ def _differs(
 # The weekly job's first step
 
 
+def needs_collect(config: Config, week: date) -> bool:
+    """The weekly job collects ``week`` first when its snapshot is missing and the sources
+    file lists boards (collect -> ingest -> signals -> render -> send)."""
+    return not snapshot_path(config.data.snapshots_dir, week).exists() and sources_configured(
+        config
+    )
+
+
 def collect_if_missing(config: Config, week: date, clock: Clock) -> Collected | None:
-    """Collect ``week`` first when its snapshot is missing and the sources file lists boards
-    (collect -> ingest -> signals -> render -> send); None when there was nothing to do."""
-    if snapshot_path(config.data.snapshots_dir, week).exists() or not sources_configured(config):
-        return None
-    return collect(config, week, clock=clock)
+    """Collect ``week`` when :func:`needs_collect`; None when there was nothing to do."""
+    return collect(config, week, clock=clock) if needs_collect(config, week) else None
+
+
+def collect_recorded(
+    monitor: Monitor,
+    config: Config,
+    week: date,
+    *,
+    replay: bool = False,
+    sources: Sequence[Source] | None = None,
+    on_board: OnBoard | None = None,
+) -> Collected:
+    """One collection, recorded as a ``collect`` step; failed boards alert the editors."""
+    with monitor.step("collect", week) as step:
+        if replay:
+            done = replay_collection(config, week, clock=monitor.clock)
+        else:
+            done = collect(config, week, clock=monitor.clock, sources=sources, on_board=on_board)
+        r = done.report
+        step.counts.update(
+            boards=len(done.boards),
+            ok=sum(1 for b in done.boards if b.status in ("ok", "empty")),
+            failed=sum(1 for b in done.boards if b.status in FAILED_BOARDS),
+            kept=r.kept,
+            carried=r.carried,
+            rejected=r.rejected,
+        )
+    monitor.sources(week, [(b.key, b.status, b.reason) for b in done.boards])
+    return done
 
 
 # ---------------------------------------------------------------------------------------
@@ -695,43 +768,181 @@ def send_week(
     on_planned: Callable[[int], None] | None = None,
     sender_factory: SenderFactory | None = None,
     collect_first: bool = False,
+    trigger: RunTrigger = "cli",
 ) -> SendReport:
     """The Monday send, once: ``send``, ``send --catch-up``, ``run-week`` and the scheduler.
 
     ``week`` None is this week's issue. A quick no-op when the issue is already sent (the
     one "already sent" check); else, with ``collect_first`` (the weekly job: ``run-week``,
     the scheduler), the week's collection when its snapshot is missing and sources are
-    configured; then the snapshot guard (this week's issue only), signals, render,
-    compliance, and the send through the ledger, resuming a half-done one.
+    configured; then the snapshot guard (this week's issue only) and signals, render, and
+    the send through the ledger (compliance first), resuming a half-done one. With
+    ``[schedule] approval = "required"`` the send waits for an editor's approval (the
+    ``[PREVIEW]`` copies go out on the first run). Each step is recorded in the run history
+    (started by ``trigger``); a failed step, failed sources and the time-dependent
+    conditions alert the editors, once per week each (never blocking the send).
     """
     target, scheduled = _week_to_send(config, week, clock.now(), warn)
     with open_store(config) as db:
-        store = SubscriberStore(db, clock=clock)
-        ledger = SendLedger(db, clock=clock)
-        if done := already_sent(ledger, iso_week_key(target), config.delivery.provider):
-            return done
-        if scheduled and collect_first:
-            collect_if_missing(config, target, clock)
-        if scheduled:
-            scheduled_week(config, clock.now())
-        signer, dev = link_signer(config, secrets, "send")
-        if dev:
-            warn(DEV_KEY_NOTE)
-        prepared = prepare_issue(config, target)
-        recipients = store.active_recipients(signer, config.newsletter.base_url)
-        return send_issue(
-            config,
-            prepared,
-            store,
-            recipients,
-            sender_factory=sender_factory,
-            limit=limit,
-            stop=stop,
-            progress=progress,
-            on_planned=on_planned,
-            ledger=ledger,
-            secrets=secrets,
+        monitor = Monitor(config, secrets, db, clock, trigger, warn, sender_factory)
+        try:
+            store = SubscriberStore(db, clock=clock)
+            ledger = SendLedger(db, clock=clock)
+            if done := already_sent(ledger, iso_week_key(target), config.delivery.provider):
+                return done
+            if scheduled and collect_first and needs_collect(config, target):
+                collect_recorded(monitor, config, target)
+            with monitor.step("signals", target) as step:
+                if scheduled:
+                    scheduled_week(config, clock.now())
+                signals = build_signals(config, target)
+                step.counts.update(signal_counts(signals))
+            with monitor.step("render", target) as step:
+                prepared = render_signals(config, signals)
+                default = prepared.variants.content(Preferences())
+                step.counts.update(html_bytes=len(default.html.encode()), subject=default.subject)
+            with monitor.step("send", target) as step:
+                signer, dev = link_signer(config, secrets, "send")
+                if dev:
+                    warn(DEV_KEY_NOTE)
+                recipients = store.active_recipients(signer, config.newsletter.base_url)
+                if config.schedule.approval == "required":
+                    # the editors see (and approve) only an issue that may be sent
+                    check_variants(config, prepared, recipients, clock)
+                    waiting = await_approval(
+                        config,
+                        secrets,
+                        db,
+                        prepared,
+                        recipients=len(recipients),
+                        clock=clock,
+                        sender_factory=sender_factory,
+                    )
+                    if waiting is not None:
+                        step.outcome = "waiting"
+                        step.counts.update(
+                            recipients=len(recipients), previews=waiting.previews_sent
+                        )
+                        return SendReport(
+                            prepared.issue_key,
+                            prepared.subject,
+                            config.delivery.provider,
+                            waiting=waiting,
+                        )
+                report = send_issue(
+                    config,
+                    prepared,
+                    store,
+                    recipients,
+                    sender_factory=sender_factory,
+                    limit=limit,
+                    stop=stop,
+                    progress=progress,
+                    on_planned=on_planned,
+                    ledger=ledger,
+                    secrets=secrets,
+                )
+                led = report.ledger
+                step.counts.update(
+                    sent=report.sent,
+                    failed=sum(report.failed.values()),
+                    unknown=report.unknown,
+                    skipped=report.skipped,
+                    recipients=led.total,
+                    sent_total=led.sent,
+                    left=led.remaining,
+                )
+                step.outcome = "ok" if report.complete or report.already_sent else "incomplete"
+                return report
+        finally:
+            monitor.check()
+
+
+def await_approval(
+    config: Config,
+    secrets: Secrets,
+    db: Database,
+    prepared: PreparedIssue,
+    *,
+    recipients: int,
+    clock: Clock,
+    sender_factory: SenderFactory | None = None,
+) -> ApprovalWait | None:
+    """None when the editors approved this issue (as it is now); else the wait, after the
+    ``[PREVIEW]`` copies went out to the editors (once per version of the issue)."""
+    s = config.schedule
+    deadline = due_for(prepared.week, s) + timedelta(hours=s.approval_deadline_hours)
+    approvals = Approvals(db, clock)
+    record = approvals.request(
+        prepared.issue_key, prepared.week, issue_digest(prepared.variants), deadline
+    )
+    if record.approved_at is not None:
+        return None
+    sent = 0
+    if approvals.claim_preview(prepared.issue_key):
+        try:
+            sent = send_previews(
+                config,
+                secrets,
+                prepared,
+                record,
+                recipients=recipients,
+                clock=clock,
+                sender_factory=sender_factory,
+            )
+        finally:
+            approvals.previewed(prepared.issue_key, sent)
+    return ApprovalWait(record.deadline, sent, len(config.alerts.email))
+
+
+def send_previews(
+    config: Config,
+    secrets: Secrets,
+    prepared: PreparedIssue,
+    record: ApprovalRecord,
+    *,
+    recipients: int,
+    clock: Clock,
+    sender_factory: SenderFactory | None = None,
+) -> int:
+    """One ``[PREVIEW]`` copy per editor, with the approve link at the top; how many the
+    provider accepted. DeliveryError when none was."""
+    key = secrets.require(
+        "secret_key",
+        "to sign the approve link",
+        allow_dev=config.delivery.provider == "file",
+    )
+    url = f"{config.newsletter.base_url}/approve/{ApprovalSigner(key, clock).sign(record)}"
+    local = record.deadline.astimezone(config.schedule.zone)
+    context = {
+        "issue_key": prepared.issue_key,
+        "week": prepared.week.isoformat(),
+        "recipients": f"{recipients:,}",
+        "deadline": local.strftime("%a %Y-%m-%d %H:%M %Z"),
+        "approve_url": url,
+    }
+    banner = (
+        render_template("ops/approval_banner.html.j2", context),
+        render_template("ops/approval_banner.txt.j2", context),
+    )
+    preview = IssueVariants(
+        prepared.variants.compiled, config.newsletter, subject=f"[PREVIEW] {prepared.subject}"
+    )
+    stand_in = preview_recipient(config)
+    messages = []
+    for editor in config.alerts.email:
+        msg = preview.message(
+            replace(stand_in, email=editor), issue_key=f"preview-{prepared.issue_key}"
         )
+        messages.append(replace(msg, content=with_banner(msg.content, *banner)))
+    factory = sender_factory or (lambda: get_sender(config.delivery, secrets, clock=clock))
+    with factory() as sender:
+        results = sender.send_batch(messages)
+    accepted = sum(1 for r in results if r.status is SendStatus.SENT)
+    if not accepted:
+        why = "; ".join(sorted({_short(r.reason) for r in results})) or "no answer"
+        raise DeliveryError(f"the [PREVIEW] copy reached no editor: {why}")
+    return accepted
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,13 @@
 """The subscriber store: SQLAlchemy tables, engine setup and packaged Alembic migrations."""
 
 from newsletter.store.engine import Database, create_engine, migrate, open_database, open_store
-from newsletter.store.tables import STATUSES, metadata, subscribers, suppressions
+from newsletter.store.tables import (
+    STATUSES,
+    metadata,
+    subscriber_events,
+    subscribers,
+    suppressions,
+)
 
 __all__ = [
     "STATUSES",
@@ -11,6 +17,7 @@ __all__ = [
     "migrate",
     "open_database",
     "open_store",
+    "subscriber_events",
     "subscribers",
     "suppressions",
 ]

@@ -18,7 +18,14 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, SUPPRESSION_REASONS
+from newsletter.models import (
+    CONSENT_SOURCES,
+    RUN_KINDS,
+    RUN_OUTCOMES,
+    RUN_TRIGGERS,
+    SUBSCRIBER_STATUSES,
+    SUPPRESSION_REASONS,
+)
 
 #: The subscribers' vocabulary is owned by newsletter.models (CHECK constraints below).
 STATUSES = SUBSCRIBER_STATUSES
@@ -107,7 +114,7 @@ suppressions = sa.Table(
     sa.CheckConstraint(_in("reason", SUPPRESSION_REASONS), name="reason"),
 )
 
-# ---- the send ledger (migrations 0002, 0004) ------------------------------------------------
+# ---- the send ledger (migrations 0002, 0005) ----------------------------------------------
 ISSUE_STATUSES = ("building", "sending", "sent", "failed")
 SEND_STATUSES = ("queued", "sent", "failed", "unknown", "skipped")
 
@@ -129,7 +136,7 @@ issues = sa.Table(
     sa.Column("frozen_at", UtcDateTime(), nullable=True),
     sa.Column("finished_at", UtcDateTime(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
-    #: The coordinator's current run (migration 0004): rows it attempted are not claimed
+    #: The coordinator's current run (migration 0005): rows it attempted are not claimed
     #: again before the next run, and workers see when a new run starts.
     sa.Column("run_id", sa.String(32), nullable=True),
     #: SHA-256 of the issue being sent and a check value of the link-signing key: a worker
@@ -155,7 +162,7 @@ sends = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
-    #: The worker holding the row (migration 0004): its token, and until when its lease runs
+    #: The worker holding the row (migration 0005): its token, and until when its lease runs
     #: (renewed by its heartbeat). Cleared when the row's outcome is recorded.
     sa.Column("claimed_by", sa.String(64), nullable=True),
     sa.Column("claimed_until", UtcDateTime(), nullable=True),
@@ -184,3 +191,83 @@ sa.Index(
     sqlite_where=sa.text("claimed_by IS NOT NULL"),
     postgresql_where=sa.text("claimed_by IS NOT NULL"),
 )
+
+# ---- operations (migration 0004) -------------------------------------------------------------
+#: Every weekly step (collect, ingest, signals, render, send) as it ran: when, how it ended,
+#: its counts and the first line of its error. A row is written when the step starts
+#: (``running``) and completed when it ends, so a killed step stays ``running``.
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("week", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.CheckConstraint(_in("kind", RUN_KINDS), name="kind"),
+    sa.CheckConstraint(_in("outcome", RUN_OUTCOMES), name="outcome"),
+    sa.CheckConstraint(_in("trigger", RUN_TRIGGERS), name="trigger"),
+)
+sa.Index("ix_runs_week_kind", runs.c.week, runs.c.kind)
+sa.Index("ix_runs_started_at", runs.c.started_at)
+
+ALERT_STATUSES = ("sending", "sent", "failed")
+
+#: One row per (condition of a week, channel: ``webhook`` or ``email:<editor>``): the
+#: persisted dedupe key. A condition is claimed (``sending``) before it is delivered, so it
+#: goes out once per week per channel; a failed delivery may be tried again.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("key", sa.String(120), nullable=False),
+    sa.Column("channel", sa.String(340), nullable=False),
+    sa.Column("week", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("key", "channel"),
+    sa.CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
+)
+sa.Index("ix_alerts_week", alerts.c.week)
+
+#: The editors' approval of an issue (``[schedule] approval = "required"``): the digest of
+#: the issue they were shown, the single-use key of the approve link, its deadline.
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("issue_key", sa.String(16), primary_key=True),
+    sa.Column("week", sa.Date, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("link_key", sa.String(32), nullable=True),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("deadline", UtcDateTime(), nullable=False),
+    sa.Column("previews", sa.Integer, nullable=False, default=0),
+    sa.Column("approved_at", UtcDateTime(), nullable=True),
+    sa.Column("approved_via", sa.String(16), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+#: Every change of a subscriber's status, with the time it happened (the clock's) and no
+#: personal data: the source of bounces, complaints and unsubscribes per issue (attributed
+#: to the latest issue sent to the subscriber within 7 days) and of the list's history.
+subscriber_events = sa.Table(
+    "subscriber_events",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("subscriber_id", sa.Integer, nullable=False),
+    sa.Column("from_status", sa.String(16), nullable=True),
+    sa.Column("to_status", sa.String(16), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+)
+sa.Index(
+    "ix_subscriber_events_subscriber_id", subscriber_events.c.subscriber_id, subscriber_events.c.at
+)
+sa.Index("ix_subscriber_events_at", subscriber_events.c.at)

@@ -14,6 +14,9 @@ Routes::
     GET  /preferences/{token}/data    GDPR self-service export: everything held, as JSON
     POST /preferences/{token}/erase   GDPR self-service erasure (needs the confirm box ticked)
     POST /webhooks/{provider}         provider bounce/complaint events → suppression list
+    GET  /approve/{token}             an editor's approve link: the issue and a button
+    POST /approve/{token}             approves the issue (once, before its deadline)
+    GET  /admin, /admin/preview, /admin/status.json   behind basic auth (newsletter.web.admin)
     GET  /archive/...                 the static web archive
 
 Tokens are signed per purpose and bound to the subscriber's row (``newsletter.audience.tokens``);
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -49,14 +53,17 @@ from newsletter.audience.subscribers import (
     parse_preferences,
 )
 from newsletter.audience.tokens import Purpose, TokenClaim, TokenSigner
-from newsletter.config import Config
+from newsletter.config import Config, Secrets
 from newsletter.data.ingest.rules import Rules, load_rules
 from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.edition.archive import default_archive_dir
+from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.errors import SubscriberError, TokenError
+from newsletter.send.approval import ApprovalSigner
 from newsletter.send.confirmation import SignupMailKind
 from newsletter.util.clock import SYSTEM_CLOCK
+from newsletter.web.admin import FAILURE_WINDOW, AdminAuth, AdminPages, FailureLimiter, check_hash
 from newsletter.web.forms import RequestRefusedError, read_form
 from newsletter.web.hooks import WebhookRoute
 from newsletter.web.security import SecurityHeaders
@@ -141,7 +148,8 @@ class WebApp:
     def page(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         n = self.config.newsletter
         site = {"title": n.title, "tagline": n.tagline, "postal_address": n.postal_address}
-        html = render_template(f"web/{template}.html.j2", {"site": site, **context})
+        ctx = {"site": site, "palette": Markup(web_css()), **context}
+        html = render_template(f"web/{template}.html.j2", ctx)
         return HTMLResponse(html, status_code=status_code)
 
     def message(self, heading: str, text: str, status_code: int = 200) -> HTMLResponse:
@@ -167,12 +175,20 @@ class WebApp:
         return WEB_CONSENT_TEXT.format(title=self.config.newsletter.title)
 
     def subscribe_form(
-        self, status_code: int = 200, *, error: str | None = None, form: FormData | None = None
+        self,
+        status_code: int = 200,
+        *,
+        error: str | None = None,
+        invalid: str | None = None,
+        form: FormData | None = None,
     ) -> HTMLResponse:
+        """The sign-up form; with an error, ``invalid`` names the field it is about
+        ("email" or "consent"), which is marked invalid and described by the error."""
         return self.page(
             "subscribe",
             status_code,
             error=error,
+            invalid=invalid,
             email=str(form.get("email", "")) if form else "",
             name=str(form.get("name", "")) if form else "",
             consent_text=self.consent_wording(),
@@ -203,7 +219,9 @@ class WebApp:
         except RequestRefusedError as exc:
             return self.refused(exc)
         if form.get("consent") != "yes":
-            return self.subscribe_form(400, error="Please tick the consent box.", form=form)
+            return self.subscribe_form(
+                400, error="Please tick the consent box.", invalid="consent", form=form
+            )
         try:
             result = await run_in_threadpool(
                 self.store.signup,
@@ -213,7 +231,7 @@ class WebApp:
                 wording=self.consent_wording(),
             )
         except SubscriberError as exc:
-            return self.subscribe_form(400, error=str(exc), form=form)
+            return self.subscribe_form(400, error=str(exc), invalid="email", form=form)
         # The email is only queued: the page never waits for a mail server. The answer is
         # the same whatever the outcome, and it goes out no sooner than a fixed time after
         # the request came in, which hides the millisecond or two between paths with and
@@ -360,11 +378,16 @@ def create_app(
     options: PreferenceOptions | None = None,
     limiter: RateLimiter | None = None,
     webhook_secret: str | None = None,
+    admin_password_hash: str | None = None,
+    secrets: Secrets | None = None,
 ) -> ASGIApp:
     """The ASGI app; the caller owns the store and the mailer (open and close them around
     serving) and resolves the secrets.
 
-    ``webhook_secret`` (NEWSLETTER_WEBHOOK_SECRET) turns on ``POST /webhooks/{provider}``.
+    ``webhook_secret`` (NEWSLETTER_WEBHOOK_SECRET) turns on ``POST /webhooks/{provider}``;
+    ``admin_password_hash`` (NEWSLETTER_ADMIN_PASSWORD_HASH, an Argon2 hash) turns on
+    ``/admin`` (``secrets`` only tells the status page which channels are set). The approve
+    links (``/approve/{token}``) are signed with the ``signer``'s key under their own salt.
     """
     web = WebApp(
         config=config,
@@ -376,6 +399,7 @@ def create_app(
         or RateLimiter(config.web.subscribe_rate_per_hour, clock=store.clock.monotonic),
     )
 
+    approve = ApprovePage(web, ApprovalSigner(signer.secret_key, store.clock))
     archive_dir = default_archive_dir(config)
     archive_dir.mkdir(parents=True, exist_ok=True)  # served (empty) before the first build
 
@@ -395,7 +419,71 @@ def create_app(
             WebhookRoute(store, webhook_secret, config.web.webhook_max_bytes).handle,
             methods=["POST"],
         ),
+        Route("/approve/{token}", approve.handle, methods=["GET", "POST"]),
         # The static web archive (`newsletter archive`): the emails' "view in browser" target.
         Mount("/archive", StaticFiles(directory=archive_dir, html=True), name="archive"),
     ]
+    if admin_password_hash:
+        auth = AdminAuth(
+            config.web.admin_user,
+            check_hash(admin_password_hash),
+            FailureLimiter(
+                config.web.admin_failures_per_15min, FAILURE_WINDOW, store.clock.monotonic
+            ),
+        )
+        admin = AdminPages(config, store.db, store.clock, auth, secrets or Secrets())
+        routes[-1:-1] = admin.routes()
     return SecurityHeaders(Starlette(routes=routes))
+
+
+@dataclass(frozen=True)
+class ApprovePage:
+    """``/approve/{token}``: GET shows the issue and a button (mail scanners only GET);
+    POST approves it, once, before its deadline."""
+
+    web: WebApp
+    signer: ApprovalSigner
+
+    async def handle(self, request: Request) -> Response:
+        from newsletter.send.operations import approve_link, link_approval
+
+        token = request.path_params["token"]
+        db, clock = self.web.store.db, self.web.store.clock
+        try:
+            record = await run_in_threadpool(link_approval, db, self.signer, token, clock)
+        except TokenError as exc:
+            return self.web.message("This link does not work", f"{str(exc).capitalize()}.", 400)
+        if request.method == "GET":
+            if record.approved_at is not None:
+                return self.web.message(
+                    f"Issue {record.issue_key} is approved",
+                    "It was approved already; the weekly job sends it (or has sent it).",
+                )
+            deadline = record.deadline.astimezone(self.web.config.schedule.zone)
+            return self.web.page(
+                "approve",
+                issue_key=record.issue_key,
+                deadline=deadline.strftime("%a %Y-%m-%d %H:%M %Z"),
+            )
+        try:
+            done = await run_in_threadpool(approve_link, db, self.signer, token, clock)
+        except TokenError as exc:
+            return self.web.message("This link does not work", f"{str(exc).capitalize()}.", 400)
+        if done.outcome in ("approved", "already"):
+            return self.web.message(
+                f"Issue {done.issue_key} is approved",
+                "Thank you. The weekly job sends it on its next run (the scheduler checks "
+                f"every {self.web.config.alerts.check_minutes} minutes).",
+            )
+        if done.outcome == "expired":
+            return self.web.message(
+                "Too late to approve with this link",
+                "The deadline has passed and nothing was sent. An operator can still approve "
+                "it with `newsletter approve`.",
+                410,
+            )
+        return self.web.message(
+            "This link does not work",
+            "It was replaced by a newer preview: use the link in the latest [PREVIEW] email.",
+            400,
+        )

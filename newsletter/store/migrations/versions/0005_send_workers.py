@@ -7,8 +7,8 @@
 * ``ix_sends_to_send``: the rows still to send, in subscriber order (partial);
   ``ix_sends_claimed``: the rows held by a worker (partial, few at a time).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,183 @@
+"""axe-core (WCAG 2.1 A and AA rules) in a real headless Chromium: the issue at 375 and 600 px
+in light and dark mode, and every web page, with 0 violations.
+
+axe-core's script ships inside the ``axe-playwright-python`` package (no network at test time);
+skipped, like the other browser tests, where Chromium, Playwright or that package is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.config import Config
+from newsletter.data.signals.models import Signals
+from newsletter.edition.archive import build_archive
+from newsletter.edition.issue import render_issue
+from newsletter.store import open_store
+from tests.conftest import REPO
+from tests.web_support import SIGNER, Site, link, mail_to
+from tests.web_support import site as make_site
+
+pytestmark = pytest.mark.browser
+
+#: The rules of WCAG 2.1 levels A and AA (axe's tags).
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+SCHEMES = ("light", "dark")
+
+
+@pytest.fixture(scope="module")
+def axe() -> Any:
+    module = pytest.importorskip(
+        "axe_playwright_python.sync_playwright", reason="axe-playwright-python is not installed"
+    )
+    return module.Axe()
+
+
+def violations(axe: Any, page: Any) -> list[str]:
+    """axe's WCAG 2.1 AA violations on the loaded page, one readable line each."""
+    result = axe.run(page, options={**WCAG_AA, "resultTypes": ["violations"]})
+    return [
+        f"{v['id']} ({v['impact']}): {n['html'][:160]} {n.get('failureSummary', '')[:200]}"
+        for v in result.response["violations"]
+        for n in v["nodes"]
+    ]
+
+
+def _empty_week(s: Signals) -> Signals:
+    """A week where the tables and charts have nothing to show (sections collapse)."""
+    skills = s.skills.model_copy(update={"rising": [], "falling": [], "top": []})
+    return s.model_copy(
+        update={"categories": [], "seniority": [], "metros": [], "companies": [], "skills": skills}
+    )
+
+
+CASES = [(w, px, s) for w in ("full", "empty") for px in (375, 600) for s in SCHEMES]
+
+
+@pytest.mark.parametrize("case", CASES, ids=["-".join(map(str, c)) for c in CASES])
+def test_the_issue_has_no_axe_violations(
+    browser: Any,
+    axe: Any,
+    *,
+    rich_signals: Signals,
+    email_config: Config,
+    tmp_path: Path,
+    case: tuple[str, int, str],
+) -> None:
+    week, width, scheme = case
+    signals = rich_signals if week == "full" else _empty_week(rich_signals)
+    page_file = tmp_path / "issue.html"
+    page_file.write_text(render_issue(signals, email_config).html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": width, "height": 800}, color_scheme=scheme)
+    page.goto(page_file.as_uri())
+    # The scheme really applies: the card is dark in dark mode.
+    card = page.evaluate("getComputedStyle(document.querySelector('.bg-card')).backgroundColor")
+    assert card == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(17, 24, 39)")
+    assert violations(axe, page) == []
+    page.close()
+
+
+def test_axe_sees_a_contrast_failure(browser: Any, axe: Any, tmp_path: Path) -> None:
+    """The check can fail: the old grey on the old KPI tile (4.47:1) is reported."""
+    page_file = tmp_path / "bad.html"
+    page_file.write_text(
+        '<!doctype html><html lang="en"><head><title>t</title></head><body><main>'
+        '<div style="background:#f5f6f8"><p style="color:#6b7280">removed</p></div>'
+        "</main></body></html>",
+        encoding="utf-8",
+    )
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    found = violations(axe, page)
+    assert len(found) == 1 and found[0].startswith("color-contrast")
+    page.close()
+
+
+# --- the web pages ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def site(
+    config: Config, serve_app: Callable[[Any], str], tmp_path: Path
+) -> Iterator[tuple[Site, SubscriberStore]]:
+    """The web app on loopback with a built archive of the last two bundled weeks."""
+    snaps = tmp_path / "two-weeks"
+    snaps.mkdir()
+    for path in sorted((REPO / "snapshots").glob("*.parquet"))[-2:]:
+        shutil.copy(path, snaps / path.name)
+    build_archive(config, snapshots_dir=snaps)
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        with make_site(config, store, serve_app) as client:
+            yield client, store
+
+
+def _submit_unvalidated(page: Any) -> None:
+    """Submit the form as a client without HTML validation would (the server checks)."""
+    page.evaluate("document.querySelector('form').noValidate = true")
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_every_web_page_has_no_axe_violations(
+    browser: Any, axe: Any, site: tuple[Site, SubscriberStore], scheme: str
+) -> None:
+    client, store = site
+    base = str(client.base_url).rstrip("/")
+    page = browser.new_page(color_scheme=scheme)
+    seen: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        seen[name] = violations(axe, page)
+
+    page.goto(f"{base}/subscribe")
+    check("subscribe")
+    page.get_by_label("Email address").fill("reader@example.com")
+    _submit_unvalidated(page)
+    assert page.get_by_role("checkbox").get_attribute("aria-invalid") == "true"
+    check("subscribe: consent missing")
+    page.get_by_label("Email address").fill("not-an-email")
+    page.get_by_role("checkbox").check()
+    _submit_unvalidated(page)
+    assert page.get_by_label("Email address").get_attribute("aria-invalid") == "true"
+    check("subscribe: bad address")
+    page.get_by_label("Email address").fill("reader@example.com")
+    page.get_by_role("checkbox").check()
+    _submit_unvalidated(page)
+    check("check your inbox")
+    page.goto(base + link(mail_to(client, "reader@example.com")[-1], "confirm"))
+    check("confirm")
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_load_state()
+    check("confirmed")
+    sub = store.get("reader@example.com")
+    page.goto(f"{base}/preferences/{SIGNER.sign('preferences', sub.id, sub.link_key)}")
+    check("preferences")
+    page.get_by_role("button", name="Save preferences").click()
+    page.wait_for_load_state()
+    check("preferences saved")
+    page.goto(f"{base}/unsubscribe/{SIGNER.sign('unsubscribe', sub.id, sub.link_key)}")
+    check("unsubscribe")
+    page.get_by_role("button", name="Unsubscribe").click()
+    page.wait_for_load_state()
+    check("unsubscribed")
+    page.goto(f"{base}/unsubscribe/{SIGNER.sign('unsubscribe', sub.id, sub.link_key)}")
+    check("unsubscribe: not subscribed")
+    page.goto(f"{base}/confirm/not-a-token")
+    check("message: bad link")
+    page.goto(f"{base}/archive/")
+    check("archive index")
+    page.get_by_role("link").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/archive/2026-11-23.html")
+    check("archive: an issue")
+    page.close()
+    assert len(seen) == 14
+    assert {name: found for name, found in seen.items() if found} == {}

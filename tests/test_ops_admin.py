@@ -1,0 +1,174 @@
+"""`/admin`: basic auth against an Argon2 hash (off when unset; rate-limited failures), the
+status and server-drawn SVG charts with their values as text; one real browser."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.audience.tokens import TokenSigner
+from newsletter.config import Config, Secrets, load_config
+from newsletter.delivery import get_sender
+from newsletter.edition.screenshot import CHROMIUM_ARGS, BrowserUnavailableError, find_chromium
+from newsletter.errors import ConfigError
+from newsletter.send.confirmation import SignupMailer
+from newsletter.store import open_store
+from newsletter.util.clock import FixedClock
+from newsletter.web.app import create_app
+from newsletter.web.charts import BACKGROUND, GUIDE, SERIES, TEXT
+from tests.conftest import NOW
+from tests.ops_support import WEEK, add_snapshot, invoke, last_week, write_config
+
+SECRET = "test-secret-key-0123456789abcdef"
+PASSWORD = "correct horse battery staple"
+#: A cheap hash for tests (the default parameters cost ~50 ms per check).
+HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture
+def sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Config, FixedClock]:
+    """A week sent to three readers through the file outbox, by the real run-week."""
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", SECRET)
+    clock = FixedClock(NOW)
+    cfg = write_config(tmp_path, smtp_port=None, hook=None)
+    last_week(tmp_path)
+    add_snapshot(tmp_path, WEEK)
+    config = load_config(cfg)
+    with open_store(config) as db:
+        store = SubscriberStore(db, clock=clock)
+        for a in ("ann@example.org", "bo@example.org", "cy@example.org"):
+            store.add(a)
+    assert invoke(clock, "--config", str(cfg), "run-week").exit_code == 0
+    return config, clock
+
+
+@pytest.fixture
+def admin(sent: tuple[Config, FixedClock], serve_app: Callable[[Any], str]) -> Iterator[str]:
+    config, clock = sent
+    with open_store(config) as db:
+        signer = TokenSigner(SECRET)
+        mailer = SignupMailer(config, signer, get_sender(config.delivery, Secrets()))
+        app = create_app(
+            config,
+            SubscriberStore(db, clock=clock),
+            signer,
+            mailer,
+            admin_password_hash=HASHER.hash(PASSWORD),
+        )
+        yield serve_app(app)
+
+
+def _auth(user: str, password: str) -> dict[str, str]:
+    raw = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+def test_admin_refuses_without_the_right_credentials_and_limits_failures(admin: str) -> None:
+    r = httpx.get(f"{admin}/admin")
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert httpx.get(f"{admin}/admin/status.json").status_code == 401
+    assert httpx.get(f"{admin}/admin/preview").status_code == 401
+    assert httpx.get(f"{admin}/admin", headers=_auth("root", PASSWORD)).status_code == 401
+    ok = httpx.get(f"{admin}/admin", headers=_auth("admin", PASSWORD))
+    assert ok.status_code == 200 and ok.headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in ok.headers["Content-Security-Policy"]
+    for _ in range(9):  # ten failures in all (the wrong user name above counted)
+        assert httpx.get(f"{admin}/admin", headers=_auth("admin", "nope")).status_code == 401
+    r = httpx.get(f"{admin}/admin", headers=_auth("admin", PASSWORD))
+    assert r.status_code == 429 and "Retry-After" in r.headers  # even the right password now
+
+
+def test_admin_shows_status_charts_and_the_preview(admin: str) -> None:
+    page = httpx.get(f"{admin}/admin", headers=_auth("admin", PASSWORD)).text
+    assert "<script" not in page and not re.search(r"(?:src|href)=\"(?:https?:)?//", page)
+    assert page.count('<svg role="img" aria-labelledby="chart-') == 6
+    assert "This week: 2026-W48" in page and "sent: sent 3 of 3, 0 left to retry" in page
+    assert "Values of “Messages accepted per issue”" in page
+    assert '<th scope="row">2026-W48</th><td class="n">3</td>' in page  # accepted, as text
+    status = httpx.get(f"{admin}/admin/status.json", headers=_auth("admin", PASSWORD)).json()
+    assert status["this_week"]["issue"]["sent"] == 3
+    preview = httpx.get(f"{admin}/admin/preview", headers=_auth("admin", PASSWORD))
+    assert preview.status_code == 200 and "4,335" in preview.text
+
+
+def test_admin_is_off_without_a_hash_and_a_bad_hash_stops_the_start(
+    sent: tuple[Config, FixedClock], serve_app: Callable[[Any], str]
+) -> None:
+    config, clock = sent
+    with open_store(config) as db:
+        signer = TokenSigner(SECRET)
+        mailer = SignupMailer(config, signer, get_sender(config.delivery, Secrets()))
+        store = SubscriberStore(db, clock=clock)
+        base = serve_app(create_app(config, store, signer, mailer))
+        assert httpx.get(f"{base}/admin", headers=_auth("admin", PASSWORD)).status_code == 404
+        with pytest.raises(ConfigError, match="not an Argon2 hash"):
+            create_app(config, store, signer, mailer, admin_password_hash="plain-text")
+
+
+def _luminance(hex_color: str) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_chart_colours_meet_wcag_contrast() -> None:
+    assert contrast(TEXT, BACKGROUND) >= 4.5  # text (1.4.3)
+    assert all(contrast(c, BACKGROUND) >= 3.0 for c in (*SERIES, GUIDE))  # marks (1.4.11)
+    assert contrast("#777777", BACKGROUND) < 4.5  # the check can fail
+
+
+@pytest.mark.browser
+def test_admin_in_chromium_refuses_then_renders_the_charts(admin: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    try:
+        browser_path = find_chromium()
+    except BrowserUnavailableError as exc:
+        pytest.skip(str(exc))
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=browser_path, args=list(CHROMIUM_ARGS))
+        try:
+            anonymous = browser.new_page()
+            try:  # headless Chromium cannot ask for a password: it gives up on the 401
+                refused = anonymous.goto(f"{admin}/admin")
+                assert refused is not None and refused.status == 401
+            except sync_api.Error as exc:
+                assert "ERR_INVALID_AUTH_CREDENTIALS" in str(exc)
+            assert anonymous.get_by_role("img").count() == 0
+            context = browser.new_context(
+                http_credentials={"username": "admin", "password": PASSWORD}
+            )
+            page = context.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            bad: list[str] = []
+            page.on("response", lambda r: bad.append(r.url) if r.status >= 400 else None)
+            shown = page.goto(f"{admin}/admin")
+            assert shown is not None and shown.status == 200
+            charts = page.get_by_role("img")
+            assert charts.count() == 6
+            assert page.get_by_role("img", name="Messages accepted per issue").is_visible()
+            box = page.locator("figure svg").first.bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 100
+            page.get_by_text("Values of “Messages accepted per issue”").click()
+            assert page.get_by_role("rowheader", name="2026-W48").first.is_visible()
+            # no CSP violation; nothing failed to load but the favicon the browser guessed
+            assert [u for u in bad if not u.endswith("/favicon.ico")] == []
+            assert [m for m in problems if "Failed to load resource" not in m] == []
+        finally:
+            browser.close()
