@@ -209,6 +209,9 @@ class DeliverySettings(_Frozen):
     #: Seconds a worker's claim on a batch lasts without a heartbeat (a dead host's rows
     #: come back after this; a killed process's at once).
     lease_seconds: float = Field(default=60.0, ge=5.0, le=3600.0)
+    #: Rows a worker claims at a time (suppression is re-checked per batch); batch APIs take
+    #: at least one whole provider call.
+    batch: int = Field(default=100, ge=1, le=10000)
     max_attempts: int = Field(default=5, ge=1, le=20)
     smtp: SmtpSettings = SmtpSettings()
     postmark: HttpProviderSettings = HttpProviderSettings()

@@ -87,3 +87,58 @@ def test_bad_database_url_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreError, match="cannot open database"):
         open_database(f"sqlite:///{tmp_path / 'dir.db'}")
+
+
+def _round_trip_0005(url: str) -> None:
+    """0004 -> 0005 keeps a half-sent issue's rows (new columns empty, partial indexes in
+    place); 0005 -> 0004 drops the columns and keeps the rows."""
+    from alembic import command
+
+    from newsletter.store.engine import _alembic_config
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0004")
+            conn.execute(
+                sa.text(
+                    "INSERT INTO issues (issue_key, week, status, subject, recipients, sent, "
+                    "failed, unknown, skipped, created_at, updated_at) VALUES ('2026-W48', "
+                    "'2026-11-23', 'sending', 's', 1, 0, 0, 0, 0, :t, :t)"
+                ),
+                {"t": "2026-11-23 07:00:00+00:00"},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sends (issue_key, subscriber_id, email, message_id, status, "
+                    "retryable, attempts, updated_at) VALUES ('2026-W48', 1, 'a@example.org', "
+                    "'<m@x>', 'queued', false, 0, :t)"
+                ),
+                {"t": "2026-11-23 07:00:00+00:00"},
+            )
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0005")
+            row = conn.execute(sa.text("SELECT status, claimed_by, attempt_run FROM sends")).one()
+            assert tuple(row) == ("queued", None, None)
+            assert conn.execute(sa.text("SELECT run_id FROM issues")).scalar() is None
+            names = {i["name"] for i in sa.inspect(conn).get_indexes("sends")}
+            assert {"ix_sends_to_send", "ix_sends_claimed"} <= names
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0004")
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("sends")}
+            assert "claimed_by" not in columns and "attempt_run" not in columns
+            assert conn.execute(sa.text("SELECT count(*) FROM sends")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_migration_0005_round_trip_on_sqlite(tmp_path: Path) -> None:
+    _round_trip_0005(f"sqlite:///{tmp_path / 'n.db'}")
+
+
+@pytest.mark.postgres
+def test_migration_0005_round_trip_on_postgres(postgres_url: str) -> None:
+    from tests.test_store_postgres import _fresh
+
+    _round_trip_0005(_fresh(postgres_url, "migrate_0005"))

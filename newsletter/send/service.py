@@ -62,6 +62,7 @@ from newsletter.send.approval import (
 )
 from newsletter.send.claims import POLL_SECONDS, Claims, new_token
 from newsletter.send.guards import check_scheduled_snapshot, explicit_week_warning
+from newsletter.send.helpers import helpers
 from newsletter.send.ledger import IssueRecord, LedgerCounts, Outcome, SendLedger
 from newsletter.send.monitor import FAILED_BOARDS, Monitor
 from newsletter.send.schedule import due_for, issue_week
@@ -74,8 +75,6 @@ from newsletter.util.weeks import iso_week_key
 
 #: No secrets: enough for the ``file`` and ``memory`` providers.
 NO_SECRETS = Secrets()
-#: Rows a worker claims at a time; suppression is re-checked once per batch.
-BATCH_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -315,7 +314,7 @@ def send_issue(
             store=store,
             lookup=lookup,
             build=partial(recipient_message, prepared),
-            batch_rows=_batch_rows(sender_class(provider)),
+            batch_rows=_batch_rows(config),
             stop=stop or threading.Event(),
             limit=limit,
         )
@@ -423,9 +422,12 @@ def already_sent(ledger: SendLedger, issue_key: str, provider: str) -> SendRepor
     return report
 
 
-def _batch_rows(cls: type[Sender[Any, Any]]) -> int:
-    """Rows per claimed batch: BATCH_ROWS, or a whole provider call for batch APIs."""
-    return BATCH_ROWS if cls.per_call() == 1 else max(BATCH_ROWS, cls.per_call())
+def _batch_rows(config: Config) -> int:
+    """Rows per claimed batch: ``[delivery] batch``, or a whole provider call for batch APIs."""
+    cls = sender_class(config.delivery.provider)
+    return (
+        config.delivery.batch if cls.per_call() == 1 else max(config.delivery.batch, cls.per_call())
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -488,7 +490,7 @@ def work_issue(
             store=store,
             lookup=lambda ids: store.mailable_recipients(ids, signer, base),
             build=partial(recipient_message, prepared),
-            batch_rows=_batch_rows(sender_class(config.delivery.provider)),
+            batch_rows=_batch_rows(config),
             stop=stop,
         )
         started = clock.monotonic()
@@ -769,6 +771,7 @@ def send_week(
     sender_factory: SenderFactory | None = None,
     collect_first: bool = False,
     trigger: RunTrigger = "cli",
+    workers: int | None = None,
 ) -> SendReport:
     """The Monday send, once: ``send``, ``send --catch-up``, ``run-week`` and the scheduler.
 
@@ -781,9 +784,18 @@ def send_week(
     ``[PREVIEW]`` copies go out on the first run). Each step is recorded in the run history
     (started by ``trigger``); a failed step, failed sources and the time-dependent
     conditions alert the editors, once per week each (never blocking the send).
+
+    ``workers`` (default ``[delivery] workers``) processes send, this one included: the
+    others are ``send-worker`` processes it starts on this host (PostgreSQL only; SQLite
+    refuses more than one with a one-line UsageError).
     """
-    target, scheduled = _week_to_send(config, week, clock.now(), warn)
+    processes = config.delivery.workers if workers is None else workers
     with open_store(config) as db:
+        if processes > 1 and not db.shared:
+            raise UsageError(ONE_PROCESS_ON_SQLITE)
+        if processes > 1 and limit is not None:
+            raise UsageError("--limit counts one process's messages: send with --workers 1")
+        target, scheduled = _week_to_send(config, week, clock.now(), warn)
         monitor = Monitor(config, secrets, db, clock, trigger, warn, sender_factory)
         try:
             store = SubscriberStore(db, clock=clock)
@@ -829,19 +841,24 @@ def send_week(
                             config.delivery.provider,
                             waiting=waiting,
                         )
-                report = send_issue(
-                    config,
-                    prepared,
-                    store,
-                    recipients,
-                    sender_factory=sender_factory,
-                    limit=limit,
-                    stop=stop,
-                    progress=progress,
-                    on_planned=on_planned,
-                    ledger=ledger,
-                    secrets=secrets,
-                )
+                stop = stop or threading.Event()
+                run = new_run_id()
+                with helpers(config, secrets, week=target, run_id=run, count=processes - 1):
+                    report = send_issue(
+                        config,
+                        prepared,
+                        store,
+                        recipients,
+                        sender_factory=sender_factory,
+                        limit=limit,
+                        stop=stop,
+                        progress=progress,
+                        on_planned=on_planned,
+                        ledger=ledger,
+                        secrets=secrets,
+                        signer=signer,
+                        run_id=run,
+                    )
                 led = report.ledger
                 step.counts.update(
                     sent=report.sent,
@@ -851,6 +868,7 @@ def send_week(
                     recipients=led.total,
                     sent_total=led.sent,
                     left=led.remaining,
+                    workers=processes,
                 )
                 step.outcome = "ok" if report.complete or report.already_sent else "incomplete"
                 return report
