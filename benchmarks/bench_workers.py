@@ -235,6 +235,7 @@ def run(url_template: str, port: int, workers: int) -> None:
         }
         cmd = [sys.executable, "-m", "newsletter", "--config", str(cfg), "send", "--week", WEEK,
                "--workers", str(workers)]  # fmt: skip
+        load0 = os.getloadavg()[0]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         done = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, cwd=tmp)
@@ -256,7 +257,8 @@ def run(url_template: str, port: int, workers: int) -> None:
         )
         print(
             f"  --workers {workers}: {N:,} msgs in {wall:6.1f} s wall = {N / wall:6,.0f} msg/s; "
-            f"CPU {cpu:6.1f} s (send processes); load {load:4.2f}; {seen['calls']} calls; "
+            f"CPU {cpu:6.1f} s (send processes); load {load0:4.1f}->{load:4.1f}; "
+            f"{seen['calls']} calls; "
             f"exactly once per address (server count by Message-ID and address): "
             f"{'yes' if once else 'NO'}"
         )

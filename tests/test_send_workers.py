@@ -162,6 +162,32 @@ def test_three_workers_sigterm_stop_gracefully_and_exactly_once(
         assert _check(cfg, handler) == 0
 
 
+@pytest.mark.postgres
+def test_an_account_refusal_in_one_worker_stops_them_all(postgres_url: str, tmp_path: Path) -> None:
+    url = _fresh(postgres_url, "workers_refused")
+    refused = "bo130@example.org"  # a row in the middle of the list
+    handler = Slow(rcpt_reply=lambda a: "550 5.7.1 sender refused" if a == refused else None)
+    with smtp_server(handler) as (_host, port):
+        cfg = _config_file(tmp_path, port, url)
+        add_subscribers(load_config(cfg), N)
+        procs = _three(cfg)
+        errors = []
+        for p in procs:
+            _out, err = p.communicate(timeout=180)
+            assert p.returncode != 0
+            errors.append(err.decode())
+    assert any("refused the sender" in e for e in errors), errors
+    with open_store(load_config(cfg)) as db:
+        ledger = SendLedger(db)
+        record = ledger.issue("2026-W48")
+        counts = ledger.counts("2026-W48")
+    assert record is not None and record.status == "failed"
+    assert record.last_error is not None and "refused the sender" in record.last_error
+    # every process stopped: the rows after the refusal are left for the next run
+    assert counts.remaining > 0 and len(handler.received) == counts.sent < N
+    assert len({r.rcpt_tos[0] for r in handler.received}) == len(handler.received)
+
+
 def test_sqlite_refuses_more_than_one_sending_process(tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
     cfg.write_text(

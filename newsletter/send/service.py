@@ -533,6 +533,13 @@ def _issue_to_work(
         mismatch = None
         if record is not None and record.status == "sent":
             return f"issue {record.issue_key} is already sent"
+        if (
+            run_id is not None
+            and record is not None
+            and record.run_id == run_id
+            and record.status != "sending"
+        ):
+            return f"the coordinator's run of {record.issue_key} ended ({record.status})"
         if record is None or record.status != "sending" or record.run_id is None:
             why = "no issue is being sent"
         elif run_id is not None and record.run_id != run_id:
