@@ -7,6 +7,7 @@ skipped, like the other browser tests, where Chromium, Playwright or that packag
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
+from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Config
 from newsletter.data.signals.models import Signals
 from newsletter.edition.archive import build_archive
@@ -181,3 +183,101 @@ def test_every_web_page_has_no_axe_violations(
     page.close()
     assert len(seen) == 14
     assert {name: found for name, found in seen.items() if found} == {}
+
+
+# --- the operator pages: /admin and /approve ----------------------------------------------
+
+ADMIN_SECRET = "test-secret-key-0123456789abcdef"
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+def _approve_path(outbox: Path) -> str:
+    """The approve link's path in the [PREVIEW] email to the editors."""
+    from tests.ops_support import EDITOR, parse, text_of
+
+    for path in sorted(outbox.rglob("*.eml")):
+        msg = parse(path.read_bytes())
+        if EDITOR in str(msg["To"]):
+            found = re.search(r"https://news\.example\.com(/approve/\S+)", text_of(msg))
+            assert found is not None
+            return found.group(1)
+    raise AssertionError("no [PREVIEW] email to the editors")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_operator_pages_have_no_axe_violations(
+    browser: Any,
+    axe: Any,
+    *,
+    serve_app: Callable[[Any], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    scheme: str,
+) -> None:
+    """/admin while the issue waits for approval and after it went out (charts with data),
+    the approve page and its answer, in the given scheme."""
+    from argon2 import PasswordHasher
+
+    from newsletter.config import Secrets, load_config
+    from newsletter.delivery import get_sender
+    from newsletter.edition.palette import DARK, LIGHT
+    from newsletter.send.confirmation import SignupMailer
+    from newsletter.util.clock import FixedClock
+    from newsletter.web.app import create_app
+    from tests.conftest import NOW
+    from tests.ops_support import WEEK, add_snapshot, invoke, last_week, write_config
+
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", ADMIN_SECRET)
+    clock = FixedClock(NOW)
+    cfg = write_config(tmp_path, smtp_port=None, hook=None)
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(text.replace("[schedule]\n", '[schedule]\napproval = "required"\n'))
+    last_week(tmp_path)
+    add_snapshot(tmp_path, WEEK)
+    config = load_config(cfg)
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with open_store(config) as db:
+        store = SubscriberStore(db, clock=clock)
+        for a in ("ann@example.org", "bo@example.org"):
+            store.add(a)
+        run = invoke(clock, "--config", str(cfg), "run-week")
+        assert "waits for an editor's approval" in run.output, run.output
+        signer = TokenSigner(ADMIN_SECRET)
+        mailer = SignupMailer(config, signer, get_sender(config.delivery, Secrets()))
+        app = create_app(
+            config, store, signer, mailer, admin_password_hash=hasher.hash(ADMIN_PASSWORD)
+        )
+        base = serve_app(app).rstrip("/")
+        page = browser.new_page(
+            color_scheme=scheme,
+            http_credentials={"username": "admin", "password": ADMIN_PASSWORD},
+        )
+        seen: dict[str, list[str]] = {}
+        page.goto(f"{base}/admin")
+        assert "waiting" in page.inner_text("#this-week + dl")
+        seen["admin: waiting"] = violations(axe, page)
+        # the page and its charts follow the scheme
+        want = LIGHT if scheme == "light" else DARK
+        rgb = page.evaluate(
+            "[getComputedStyle(document.querySelector('section')).backgroundColor,"
+            " getComputedStyle(document.querySelector('figure svg')).color]"
+        )
+        assert rgb == [_rgb(want.card), _rgb(want.text)]
+        page.goto(base + _approve_path(config.delivery.outbox_dir))
+        seen["approve"] = violations(axe, page)
+        page.get_by_role("button", name="Approve and send").click()
+        page.wait_for_load_state()
+        assert "is approved" in page.inner_text("h1")
+        seen["approve: done"] = violations(axe, page)
+        run = invoke(clock, "--config", str(cfg), "run-week")
+        assert run.exit_code == 0, run.output
+        page.goto(f"{base}/admin")
+        assert "sent 2 of 2" in page.inner_text("#this-week + dl")
+        seen["admin: sent"] = violations(axe, page)
+        page.close()
+    assert {name: found for name, found in seen.items() if found} == {}
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"

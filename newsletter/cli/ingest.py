@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from newsletter.cli._app import clock_of, config_of, console, secrets_of, warn
+from newsletter.cli._app import clock_of, config_of, console, err_console, secrets_of, warn
 from newsletter.models import Format
 from newsletter.util.weeks import parse_week
 
@@ -62,6 +62,21 @@ def report_table(report: IngestReport, written: Written | None, locale: str) -> 
     return t
 
 
+def profile_table(report: IngestReport) -> Table:
+    """Seconds per stage (summed over the worker threads) and the run's wall time."""
+    t = Table(title="Ingest stages (seconds; batches run on two threads at once)")
+    t.add_column("stage")
+    t.add_column("seconds", justify="right")
+    t.add_column("share", justify="right")
+    stages = {k: v for k, v in report.timings.items() if k != "total"}
+    busy = sum(stages.values()) or 1.0
+    for name, seconds in stages.items():
+        t.add_row(name, f"{seconds:.2f}", f"{seconds / busy:.0%}")
+    t.add_section()
+    t.add_row("wall time", f"{report.timings.get('total', 0.0):.2f}", "")
+    return t
+
+
 def ingest_cmd(
     ctx: typer.Context,
     *,
@@ -98,6 +113,14 @@ def ingest_cmd(
             "Default: \\[data.source_kinds] of config.toml.",
         ),
     ] = None,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="Also print the seconds each stage took (read, split, text, pay, skills, "
+            "titles, places, identity, dedup, report, write); the report JSON always has them.",
+        ),
+    ] = False,
 ) -> None:
     """Read raw job-posting exports and write the week's canonical snapshot.
 
@@ -112,7 +135,7 @@ def ingest_cmd(
     the_week = parse_week(week)
     from newsletter.send.operations import ingest_week
 
-    result, written = ingest_week(
+    report, written = ingest_week(
         config,
         secrets_of(ctx),
         files,
@@ -125,6 +148,8 @@ def ingest_cmd(
         warn=warn,
     )
     if as_json:
-        typer.echo(result.report.model_dump_json(indent=2))
+        typer.echo(report.model_dump_json(indent=2))
     else:
-        console.print(report_table(result.report, written, config.newsletter.locale))
+        console.print(report_table(report, written, config.newsletter.locale))
+    if profile:
+        (err_console if as_json else console).print(profile_table(report))

@@ -39,7 +39,7 @@ from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.weeks import iso_week_key
 
 if TYPE_CHECKING:
-    from newsletter.data.ingest import IngestResult, Written
+    from newsletter.data.ingest import IngestReport, Written
     from newsletter.models import Format, SourceKind
 
 log = logging.getLogger(__name__)
@@ -103,34 +103,38 @@ def ingest_week(
     clock: Clock = SYSTEM_CLOCK,
     trigger: RunTrigger = "cli",
     warn: Callable[[str], None] = _ignore,
-) -> tuple[IngestResult, Written]:
-    """``newsletter ingest``: raw exports -> the week's snapshot, one recorded step."""
-    from newsletter.data.ingest import ingest, load_rules, write
+) -> tuple[IngestReport, Written]:
+    """``newsletter ingest``: raw exports -> the week's snapshot (in bounded memory), one
+    recorded step."""
+    from newsletter.data.ingest import ingest_into, load_rules
 
-    def run() -> tuple[IngestResult, Written]:
-        result = ingest(
+    def run() -> tuple[IngestReport, Written]:
+        return ingest_into(
             list(files),
             week,
             load_rules(config.data.rules_dir),
+            snapshots_dir or config.data.snapshots_dir,
             fmt=fmt,
             source=source,
             mapping=config.ingest.columns,
             now=clock.now(),
             kind=kind,
             declared_kinds=config.data.source_kinds,
+            clock=clock,
         )
-        return result, write(result, snapshots_dir or config.data.snapshots_dir, week)
 
     with _monitor(config, secrets, clock, trigger, warn) as monitor:
         if monitor is None:
             return run()
         with monitor.step("ingest", week) as step:
-            result, written = run()
-            r = result.report
+            report, written = run()
             step.counts.update(
-                rows_read=r.rows_read, kept=r.kept, rejected=r.rejected, duplicates=r.duplicates
+                rows_read=report.rows_read,
+                kept=report.kept,
+                rejected=report.rejected,
+                duplicates=report.duplicates,
             )
-        return result, written
+        return report, written
 
 
 def check_alerts(

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -37,6 +38,7 @@ from starlette.routing import Route
 from newsletter.config import Config, Secrets
 from newsletter.data.collect import sources_configured
 from newsletter.edition.issue import render_issue
+from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.send.runs import RunHistory
@@ -102,14 +104,28 @@ class FailureLimiter:
                 del self._events[k]
 
 
+#: Renders a message page (heading, text, status code): the web app's, on the palette.
+MessagePage = Callable[[str, str, int], HTMLResponse]
+
+
+def _plain_message(heading: str, text: str, status: int) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><html lang=en><title>{escape(heading)}</title>"
+        f"<p>{escape(text)}</p></html>",
+        status_code=status,
+    )
+
+
 @dataclass
 class AdminAuth:
-    """HTTP basic auth against one user name and an Argon2 hash."""
+    """HTTP basic auth against one user name and an Argon2 hash; refusals are shown with
+    ``message`` (the web app passes its own message page)."""
 
     user: str
     password_hash: str
     limiter: FailureLimiter
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
+    message: MessagePage = _plain_message
 
     def _verify(self, user: str, password: str) -> bool:
         user_ok = hmac.compare_digest(user.encode("utf-8"), self.user.encode("utf-8"))
@@ -123,18 +139,23 @@ class AdminAuth:
         """None when the request carries the right credentials; else the 401 or 429."""
         ip = request.client.host if request.client else "unknown"
         if self.limiter.blocked(ip):
-            return _answer(
+            return self._answer(
                 429,
                 "Too many failed logins from your address; try again later.",
                 {"Retry-After": str(int(FAILURE_WINDOW))},
             )
         given = _basic(request.headers.get("authorization", ""))
         if given is None:
-            return _answer(401, "Log in to see the admin page.", {"WWW-Authenticate": REALM})
+            return self._answer(401, "Log in to see the admin page.", {"WWW-Authenticate": REALM})
         if await run_in_threadpool(self._verify, *given):
             return None
         self.limiter.failed(ip)
-        return _answer(401, "Wrong user name or password.", {"WWW-Authenticate": REALM})
+        return self._answer(401, "Wrong user name or password.", {"WWW-Authenticate": REALM})
+
+    def _answer(self, status: int, text: str, headers: dict[str, str]) -> Response:
+        response = self.message("Admin", text, status)
+        response.headers.update(headers)
+        return response
 
 
 def _basic(header: str) -> tuple[str, str] | None:
@@ -147,14 +168,6 @@ def _basic(header: str) -> tuple[str, str] | None:
         return None
     user, sep, password = decoded.partition(":")
     return (user, password) if sep else None
-
-
-def _answer(status: int, text: str, headers: dict[str, str]) -> Response:
-    return HTMLResponse(
-        f"<!doctype html><html lang=en><title>Admin</title><p>{text}</p></html>",
-        status_code=status,
-        headers=headers,
-    )
 
 
 def _week_ends(now: dt.datetime, config: Config, weeks: int) -> list[tuple[str, dt.datetime]]:
@@ -271,7 +284,12 @@ class AdminPages:
         n = self.config.newsletter
         html = render_template(
             "web/admin.html.j2",
-            {"site": {"title": n.title}, "status": doc, "charts": drawn},
+            {
+                "site": {"title": n.title},
+                "palette": Markup(web_css()),
+                "status": doc,
+                "charts": drawn,
+            },
         )
         return HTMLResponse(html)
 
@@ -286,11 +304,7 @@ class AdminPages:
         try:
             html = await run_in_threadpool(self._render_preview)
         except NewsletterError as exc:
-            return HTMLResponse(
-                "<!doctype html><html lang=en><title>No preview</title>"
-                f"<p>No preview: {_escape(str(exc))}</p></html>",
-                status_code=404,
-            )
+            return self.auth.message("No preview", f"No preview: {exc}", 404)
         return HTMLResponse(html)
 
     def _render_preview(self) -> str:
@@ -308,9 +322,3 @@ class AdminPages:
             self._preview.clear()
             self._preview[key] = render_issue(build_signals(self.config, week), self.config).html
         return self._preview[key]
-
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))

@@ -430,6 +430,7 @@ def create_app(
             FailureLimiter(
                 config.web.admin_failures_per_15min, FAILURE_WINDOW, store.clock.monotonic
             ),
+            message=web.message,
         )
         admin = AdminPages(config, store.db, store.clock, auth, secrets or Secrets())
         routes[-1:-1] = admin.routes()

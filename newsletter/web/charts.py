@@ -3,9 +3,13 @@
 Every chart is a :class:`Chart`: the SVG (``role="img"``, named by its caption, every point
 carrying its value in a ``<title>``), a one-sentence summary, a legend in HTML, and a table
 of every value shown, so the figures are there for screen readers, keyboards and
-copy-paste. No script: the page keeps its strict Content-Security-Policy. Colours are
-chosen for contrast on white: text at least 4.5:1, lines, bars and dots at least 3:1 (WCAG
-2.1, 1.4.3 and 1.4.11), drawn fully opaque; a test checks the ratios.
+copy-paste. No script: the page keeps its strict Content-Security-Policy. Colours come
+from the palette (``newsletter.edition.palette``), so the charts follow the page's light or
+dark scheme: text, axes and grid lines are ``currentColor`` (the page sets the palette's
+``--text``, 4.5:1 or more on the card in both schemes) and the SVG has no background of
+its own (the card shows through); lines, bars and dots are the palette's chart marks, which
+keep one value in both schemes and hold 3:1 against the light and the dark card (WCAG 2.1,
+1.4.3 and 1.4.11), drawn fully opaque. tests/test_ops_admin.py checks every colour drawn.
 
 Drawn here rather than with a charting library: the two small shapes needed (lines with
 optional dashed limits, grouped bars) take less code than adapting one. pygal was tried: it
@@ -24,13 +28,12 @@ from typing import Literal
 
 from markupsafe import Markup
 
-BACKGROUND = "#ffffff"
-#: Axis labels and axes (on white: 14.7:1).
-TEXT = "#1f2937"
-#: Grid lines (decorative: the values are also in the tables; 4.8:1 all the same).
-GUIDE = "#6b7280"
-#: Series colours, in order (on white: 6.7, 6.5, 7.4, 7.1 : 1).
-SERIES = ("#1d4ed8", "#b91c1c", "#065f46", "#92400e")
+from newsletter.edition.palette import LIGHT
+
+#: Axis labels, axes and grid lines: the text colour the page sets (its ``--text``).
+INK = "currentColor"
+#: Series colours, in order: the palette's chart marks (one value in both schemes).
+SERIES = (LIGHT.mark, LIGHT.mark_down, LIGHT.mark_up, LIGHT.mix[2])
 
 WIDTH, HEIGHT = 760, 320
 _LEFT, _RIGHT, _TOP, _BOTTOM = 84, 16, 16, 72
@@ -109,19 +112,18 @@ def _draw(
         f'<svg role="img" aria-labelledby="{caption_id}" focusable="false" '
         f'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'font-family="{_FONT}" font-size="15">',
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="{BACKGROUND}"/>',
     ]
     for t in ticks:
         out.append(
             f'<line x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{_num(y(t))}" y2="{_num(y(t))}" '
-            f'stroke="{GUIDE}" stroke-width="1" stroke-dasharray="2 4"/>'
-            f'<text x="{_LEFT - 8}" y="{_num(y(t) + 5)}" text-anchor="end" fill="{TEXT}">'
+            f'stroke="{INK}" stroke-width="1" stroke-dasharray="2 4"/>'
+            f'<text x="{_LEFT - 8}" y="{_num(y(t) + 5)}" text-anchor="end" fill="{INK}">'
             f"{escape(fmt(t))}</text>"
         )
     for i, label in enumerate(labels):
         lx, ly = _num(x(i)), _num(_TOP + plot_h + 18)
         out.append(
-            f'<text x="{lx}" y="{ly}" text-anchor="end" fill="{TEXT}" '
+            f'<text x="{lx}" y="{ly}" text-anchor="end" fill="{INK}" '
             f'transform="rotate(-30 {lx} {ly})">{escape(label)}</text>'
         )
     data = [s for s in series if not s.limit]
@@ -163,9 +165,9 @@ def _draw(
                     f"<title>{escape(f'{s.name}, {labels[i]}: {fmt(v)}')}</title></circle>"
                 )
     out.append(
-        f'<line x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{_TOP + plot_h}" stroke="{TEXT}"/>'
+        f'<line x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{_TOP + plot_h}" stroke="{INK}"/>'
         f'<line x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{_num(y(max(lo, 0)))}" '
-        f'y2="{_num(y(max(lo, 0)))}" stroke="{TEXT}"/>'
+        f'y2="{_num(y(max(lo, 0)))}" stroke="{INK}"/>'
     )
     out.append("</svg>")
     return Markup("".join(out))

@@ -13,7 +13,7 @@ it with rules kept as data (:mod:`~newsletter.data.ingest.rules`);
 from newsletter.data.ingest.normalize import NOT_OPEN_REASONS
 from newsletter.data.ingest.report import IngestReport
 from newsletter.data.ingest.rules import Rules, load_rules
-from newsletter.data.ingest.run import IngestResult, Input, Written, ingest, write
+from newsletter.data.ingest.run import IngestResult, Input, Written, ingest, ingest_into, write
 from newsletter.models import Format
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Rules",
     "Written",
     "ingest",
+    "ingest_into",
     "load_rules",
     "write",
 ]

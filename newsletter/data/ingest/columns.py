@@ -127,19 +127,15 @@ def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
     return pl.when(text.is_null() | (text == "")).then(None).otherwise(cleaned)
 
 
-def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str) -> pl.DataFrame:
-    """Rename and cast a tabular export into the canonical raw frame.
-
-    Raises IngestError when no column can serve as the title, or when a recognised column
-    holds values that cannot become text.
-    """
-    chosen = resolve_columns(frame.columns, mapping)
+def raw_exprs(schema: pl.Schema, mapping: Mapping[str, str], *, source_file: str) -> list[pl.Expr]:
+    """The expressions that turn a tabular export (of ``schema``) into the canonical raw
+    frame. Raises IngestError when no column can serve as the title."""
+    chosen = resolve_columns(list(schema.names()), mapping)
     if "title" not in chosen.values():
         raise IngestError(
             f"{source_file}: no title column (looked for {', '.join(ALIASES['title'])}; "
             "map yours in [ingest.columns] of config.toml)"
         )
-    schema = frame.schema
     exprs: list[pl.Expr] = []
     by_target = {t: r for r, t in chosen.items()}
     for target in INPUT_COLUMNS:
@@ -150,10 +146,20 @@ def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str)
             exprs.append(_as_list(raw, schema[raw]).alias(target))
         else:
             exprs.append(_as_text(raw, schema[raw]).alias(target))
-    exprs += [
+    return [
+        *exprs,
         pl.lit(source_file).alias("source_file"),
         pl.lit(None, pl.String).alias("source_open"),
     ]
+
+
+def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str) -> pl.DataFrame:
+    """Rename and cast a tabular export into the canonical raw frame.
+
+    Raises IngestError when no column can serve as the title, or when a recognised column
+    holds values that cannot become text.
+    """
+    exprs = raw_exprs(frame.schema, mapping, source_file=source_file)
     try:
         return frame.select(exprs)
     except pl.exceptions.PolarsError as exc:  # e.g. bad UTF-8 bytes, a duration, nested numbers

@@ -89,6 +89,15 @@ def detect(path: Path) -> Format:
     return _detect(path)[0]
 
 
+def resolve_format(path: Path, fmt: Format) -> tuple[Format, object]:
+    """The format to read ``path`` with (``fmt``, or detected for auto), and its parsed JSON
+    when detecting needed it (None otherwise); IngestError when it is not a readable file."""
+    if not path.is_file():
+        why = "is a folder, not a file" if path.is_dir() else "no such file"
+        raise IngestError(f"cannot read {path}: {why}")
+    return _detect(path) if fmt is Format.auto else (fmt, None)
+
+
 def read(
     path: Path,
     fmt: Format,
@@ -101,11 +110,8 @@ def read(
 
     ``board`` is the job board's name where the response does not carry it (Workable);
     ``data`` is the file's JSON when the caller has parsed it already (a JSON format)."""
-    if not path.is_file():
-        why = "is a folder, not a file" if path.is_dir() else "no such file"
-        raise IngestError(f"cannot read {path}: {why}")
-    if fmt is Format.auto:
-        fmt, data = _detect(path)
+    if fmt is Format.auto or not path.is_file():
+        fmt, data = resolve_format(path, fmt)
     if fmt in _JSON_FORMATS and data is None:
         data = tabular.load_json(path)
     readers: dict[Format, Callable[[], pl.DataFrame]] = {

@@ -52,8 +52,41 @@ def sha1_hex(values: pl.Series) -> pl.Series:
     )  # fmt: skip
 
 
-def _sha1(expr: pl.Expr) -> pl.Expr:
-    return expr.map_batches(sha1_hex, return_dtype=pl.String, is_elementwise=True)
+#: Above this share of distinct values, a step runs on every value (no distinct + join).
+_MOSTLY_DISTINCT = 0.5
+
+
+def _mostly_distinct(frame: pl.DataFrame, column: str) -> bool:
+    return frame.height > 0 and frame[column].n_unique() > _MOSTLY_DISTINCT * frame.height
+
+
+def _normalized(frame: pl.DataFrame, column: str, name: str, norm: pl.Expr) -> pl.DataFrame:
+    """Add ``name`` = ``norm`` (an expression of ``column``): once per distinct value of
+    ``column``, joined back, unless most values are distinct."""
+    if _mostly_distinct(frame, column):
+        return frame.with_columns(norm.alias(name))
+    distinct = frame.lazy().select(column).unique().with_columns(norm.alias(name))
+    return (
+        frame.lazy()
+        .join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
+        .collect()
+    )
+
+
+def _hashed(frame: pl.DataFrame, column: str, name: str) -> pl.DataFrame:
+    """Add ``name`` = the sha1 hex of ``column`` (null stays null), hashed once per distinct
+    value unless most are distinct (in Python: :mod:`hashlib`, the one step that is)."""
+    if frame[column].null_count() == frame.height:
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    if _mostly_distinct(frame, column):
+        return frame.with_columns(sha1_hex(frame[column]).alias(name))
+    distinct = frame[column].unique()
+    hashes = pl.DataFrame([distinct, sha1_hex(distinct).alias(name)])
+    return (
+        frame.lazy()
+        .join(hashes.lazy(), on=column, how="left", nulls_equal=True, maintain_order="left")
+        .collect()
+    )
 
 
 #: The columns the fingerprint and the fallback id depend on.
@@ -62,8 +95,9 @@ KEY_INPUTS = ["company", "title", "location", "metro", "work_mode", "country"]
 
 def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
-    location, metro, work_mode, country). Keys are normalized and hashed once per distinct
-    combination of their inputs; the fallback id is hashed only where there is no source id."""
+    location, metro, work_mode, country). Company, title and location are normalized once per
+    distinct value, keys hashed once per distinct key (or per value, where most are distinct);
+    the fallback id is hashed only where there is no source id."""
     place = pl.coalesce(
         pl.col("metro").str.to_lowercase(),
         pl.when(pl.col("work_mode") == "remote").then(
@@ -72,30 +106,23 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("_nl"),
     )
     sid = blank_to_null(pl.col("source_id"))
-    keyed = lf.with_columns(_no_id=sid.is_null())
-    on = [*KEY_INPUTS, "_no_id"]
-    keys = (
-        keyed.select(on)
-        .unique()
-        .with_columns(
-            _nc=norm_company(pl.col("company")),
-            _nt=norm_title_key(pl.col("title")),
-            _nl=pl.coalesce(_key_words(pl.col("location")), pl.lit("")),
-        )
-        .with_columns(
-            fingerprint=_sha1(pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|")),
-            _raw_hash=_sha1(
-                pl.when("_no_id").then(
-                    pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
-                )
-            ).str.slice(0, 16),
-        )
-        .drop("_nc", "_nt", "_nl")
+    frame = lf.with_columns(_no_id=sid.is_null()).collect()
+    frame = _normalized(frame, "company", "_nc", norm_company(pl.col("company")))
+    frame = _normalized(frame, "title", "_nt", norm_title_key(pl.col("title")))
+    nl = pl.coalesce(_key_words(pl.col("location")), pl.lit(""))
+    frame = _normalized(frame, "location", "_nl", nl).with_columns(
+        _fp=pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|"),
+        _raw=pl.when("_no_id").then(
+            pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
+        ),
     )
+    frame = _hashed(_hashed(frame, "_fp", "fingerprint"), "_raw", "_raw_hash")
     return (
-        keyed.join(keys, on=on, how="left", nulls_equal=True, maintain_order="left")
+        frame.lazy()
         .with_columns(
-            posting_id=pl.col("source") + pl.lit(":") + pl.coalesce(sid, pl.col("_raw_hash"))
+            posting_id=pl.col("source")
+            + pl.lit(":")
+            + pl.coalesce(sid, pl.col("_raw_hash").str.slice(0, 16))
         )
-        .drop("_raw_hash", "_no_id")
+        .drop("_nc", "_nt", "_nl", "_fp", "_raw", "_raw_hash", "_no_id")
     )

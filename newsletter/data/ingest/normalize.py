@@ -9,6 +9,7 @@ diagnostic columns the report counts (``pay_status``, ``skills_source``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
@@ -17,10 +18,13 @@ from newsletter.data.ingest.identity import add_identity
 from newsletter.data.ingest.locations import Places, add_locations, compile_places
 from newsletter.data.ingest.pay import parse_pay
 from newsletter.data.ingest.rules import Rules
-from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills, find_skills
-from newsletter.data.ingest.text import blank_to_null, plain_text
+from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
+from newsletter.data.ingest.text import blank_to_null, plain_text, squeeze_spaces
+from newsletter.data.ingest.timing import UNTIMED, Stages
 from newsletter.data.ingest.titles import classify_titles
 from newsletter.data.snapshots import SNAPSHOT_SCHEMA
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 DIAGNOSTIC_COLUMNS = ("pay_status", "skills_source", "seniority_source")
 REASON_MISSING_TITLE = "missing title"
@@ -36,10 +40,9 @@ def clean_columns(lf: pl.LazyFrame, columns: tuple[str, ...]) -> pl.LazyFrame:
     """Trim text, blanks to null; collapse inner whitespace of titles and companies."""
     squeeze = ("title", "company")
     exprs = [
-        blank_to_null(pl.col(c)).str.replace_all(r"\s+", " ") if c in squeeze
-        else blank_to_null(pl.col(c))
+        squeeze_spaces(blank_to_null(pl.col(c))) if c in squeeze else blank_to_null(pl.col(c))
         for c in columns
-    ]  # fmt: skip
+    ]
     return lf.with_columns(exprs)
 
 
@@ -64,10 +67,10 @@ def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
 
     Only the columns that decide are cleaned here; the big text columns are cleaned chunk
     by chunk later, so the raw frame is never copied whole."""
+    decide = ("title", "company", "source_open")  # blank or not: squeezing changes nothing
     reason = (
         raw.lazy()
-        .select("title", "company", "source_open")
-        .pipe(clean_columns, ("title", "company", "source_open"))
+        .select(blank_to_null(pl.col(c)) for c in decide)
         .select(reject_reason().alias("reason"))
         .collect()
         .to_series()
@@ -112,39 +115,33 @@ def prepare(rules: Rules) -> Prepared:
     )
 
 
-def _stage(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Materialize a stage. The steps join a frame with its own distinct values (titles,
-    locations, pay texts, keys); collecting between steps keeps the optimizer from
-    re-running every upstream step once per join."""
-    return lf.collect().lazy()
-
-
-def normalize(good: pl.LazyFrame, prepared: Prepared) -> pl.DataFrame:
-    """Cleaned, non-rejected raw rows -> snapshot columns + diagnostic columns.
+def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) -> pl.DataFrame:
+    """Cleaned (:func:`clean`), non-rejected raw rows -> snapshot columns + diagnostic columns.
 
     Descriptions become plain text first (:func:`~newsletter.data.ingest.text.plain_text`),
-    so pay and skills read the words a reader sees, never tags or entities."""
+    so pay and skills read the words a reader sees, never tags or entities. Each step is
+    collected on its own (the steps join a frame with its own distinct values: titles,
+    locations, pay texts, keys; collecting between them keeps the optimizer from running
+    the upstream steps once per join), and timed as a stage."""
     rules = prepared.rules
-    out = (
-        good.with_columns(description=plain_text(pl.col("description")))
-        .pipe(parse_pay)
-        .pipe(_stage)
-        .pipe(find_skills, prepared.matcher)
-        .pipe(_stage)
-        .pipe(add_skills, prepared.matcher, prepared.ai_skills)
-        .pipe(_stage)
-        .pipe(classify_titles, rules.categories, rules.seniority)
-        .pipe(_stage)
-        .pipe(add_locations, prepared.places)
-        .pipe(_stage)
-        .pipe(add_identity)
-        .with_columns(posted_at=parse_posted_at(pl.col("posted_at")))
-    )
-    return out.select(
-        [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()] + list(DIAGNOSTIC_COLUMNS)
-    ).collect()
+    with stages.stage("text"):
+        frame = good.with_columns(description=plain_text(pl.col("description")))
+        frame = frame.collect().lazy()
+    with stages.stage("pay"):
+        frame = frame.pipe(parse_pay).collect().lazy()
+    with stages.stage("skills"):
+        frame = add_skills(frame, prepared.matcher, prepared.ai_skills).lazy()
+    with stages.stage("titles"):
+        frame = frame.pipe(classify_titles, rules.categories, rules.seniority).collect().lazy()
+    with stages.stage("places"):
+        frame = frame.pipe(add_locations, prepared.places).collect().lazy()
+    with stages.stage("identity"):
+        out = frame.pipe(add_identity).with_columns(posted_at=parse_posted_at(pl.col("posted_at")))
+        return out.select(
+            [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()] + list(DIAGNOSTIC_COLUMNS)
+        ).collect()
 
 
-def dedupe(frame: pl.DataFrame) -> pl.DataFrame:
+def dedupe(frame: FrameT) -> FrameT:
     """One row per ``posting_id``: the first one in file order wins."""
     return frame.unique(subset="posting_id", keep="first", maintain_order=True)

@@ -9,6 +9,7 @@ Written to ``DIR/reports/YYYY-MM-DD.json``; the signals' data-health line reads
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
@@ -93,17 +94,28 @@ class IngestReport(BaseModel):
     #: Kinds declared for this run's sources (``--kind`` or ``[data.source_kinds]``); the
     #: signals read them (newsletter.data.pipeline.source_kinds). Empty: nothing declared.
     source_kinds: dict[str, SourceKind] = {}
+    #: Seconds per stage of the run (newsletter.data.ingest.timing; ``total`` is the wall
+    #: time), measured on the injected clock; empty when the run was not timed.
+    timings: dict[str, float] = {}
 
     @property
     def balanced(self) -> bool:
         return self.kept + self.rejected + self.duplicates == self.rows_read
 
 
-def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
-    if frame.is_empty():
-        return {}
-    vc = frame.get_column(column).fill_null("(none)").value_counts(sort=True)
-    return {str(k): int(v) for k, v in vc.iter_rows()}
+#: Columns of the kept rows the report counts by value.
+_COUNTED = ("source", "work_mode", "seniority", "seniority_source", "skills_source", "category",
+            "pay_status")  # fmt: skip
+
+
+def _counts(frame: pl.DataFrame) -> dict[str, int]:
+    """``value -> rows`` from a ``group_by(...).len()`` frame, most rows first (then by
+    value), null as ``(none)``."""
+    key = frame.columns[0]
+    rows = frame.with_columns(pl.col(key).cast(pl.String).fill_null("(none)")).sort(
+        ["len", key], descending=[True, False]
+    )
+    return {str(k): int(v) for k, v in rows.iter_rows()}
 
 
 def _share(n: int, total: int) -> float:
@@ -118,17 +130,34 @@ def build_report(
     default_category: str,
     files: list[FileSummary],
     rows_read: int,
-    kept: pl.DataFrame,
-    rejects: pl.DataFrame,
+    kept: pl.LazyFrame,
+    rejects: pl.LazyFrame,
     duplicates: int,
+    engine: Literal["in-memory", "streaming"] = "in-memory",
 ) -> IngestReport:
-    n = kept.height
-    by_reason = _counts(rejects, "reason")
-    with_pay = int(kept["salary_mid"].is_not_null().sum())
-    with_metro = int(kept["metro"].is_not_null().sum())
-    with_cat = int((kept["category"] != default_category).sum())
-    with_skills = int((kept["skills"].list.len() > 0).sum())
-    pay_status = _counts(kept, "pay_status")
+    """The report of a run from its kept rows (snapshot columns + diagnostics) and rejects,
+    aggregated lazily (``engine="streaming"`` for a week of any size)."""
+    totals = kept.select(
+        n=pl.len(),
+        with_pay=pl.col("salary_mid").is_not_null().sum(),
+        with_pay_usd=(pl.col("currency") == "USD").sum(),
+        with_metro=pl.col("metro").is_not_null().sum(),
+        with_cat=(pl.col("category") != default_category).sum(),
+        with_skills=(pl.col("skills").list.len() > 0).sum(),
+    )
+    queries = [
+        totals,
+        rejects.group_by("reason").len(),
+        kept.filter(pl.col("currency").is_not_null()).group_by("currency").len(),
+        *(kept.group_by(c).len() for c in _COUNTED),
+    ]
+    done = pl.collect_all(queries, engine=engine)
+    t = done[0].row(0, named=True)
+    by_reason, currencies = _counts(done[1]), _counts(done[2])
+    counted = dict(zip(_COUNTED, (_counts(f) for f in done[3:]), strict=True))
+    n, pay_status = int(t["n"]), counted["pay_status"]
+    with_pay, with_metro = int(t["with_pay"]), int(t["with_metro"])
+    with_cat, with_skills = int(t["with_cat"]), int(t["with_skills"])
     return IngestReport(
         week=week,
         generated_at=generated_at,
@@ -136,14 +165,14 @@ def build_report(
         files=tuple(files),
         rows_read=rows_read,
         kept=n,
-        rejected=rejects.height,
+        rejected=sum(by_reason.values()),
         rejected_by_reason=by_reason,
         rejected_not_open=sum(v for k, v in by_reason.items() if k in NOT_OPEN_REASONS),
         duplicates=duplicates,
         salary_unparsed=pay_status.get("unparsed", 0),
         salary_out_of_range=pay_status.get("out_of_range", 0),
         with_pay=with_pay,
-        with_pay_usd=int((kept["currency"] == "USD").sum()),
+        with_pay_usd=int(t["with_pay_usd"]),
         with_metro=with_metro,
         with_category=with_cat,
         with_skills=with_skills,
@@ -151,11 +180,11 @@ def build_report(
         share_with_metro=_share(with_metro, n),
         share_with_category=_share(with_cat, n),
         share_with_skills=_share(with_skills, n),
-        sources=_counts(kept, "source"),
-        work_mode=_counts(kept, "work_mode"),
-        seniority=_counts(kept, "seniority"),
-        seniority_source=_counts(kept, "seniority_source"),
-        skills_source=_counts(kept, "skills_source"),
-        categories=_counts(kept, "category"),
-        currencies=_counts(kept.filter(pl.col("currency").is_not_null()), "currency"),
+        sources=counted["source"],
+        work_mode=counted["work_mode"],
+        seniority=counted["seniority"],
+        seniority_source=counted["seniority_source"],
+        skills_source=counted["skills_source"],
+        categories=counted["category"],
+        currencies=currencies,
     )

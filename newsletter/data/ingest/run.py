@@ -1,23 +1,32 @@
-"""Ingest, start to finish: read every file, normalize, account, then write atomically.
+"""Ingest, start to finish: read in batches, split rejects, normalize, dedupe, account, write.
 
-:func:`ingest` is pure (returns frames and the report, writes nothing); :func:`write` puts
-the rejects, the snapshot and the report in place, each via a temporary file and a rename,
-so a failed run leaves the previous week's files untouched.
+Raw input is read in batches (:mod:`~newsletter.data.ingest.batches`); two worker threads
+split and normalize batches at once (polars releases the GIL), and the results are kept in
+input order (:mod:`~newsletter.data.ingest.spool`). Then duplicates collapse (first in file
+order wins) and the report counts every row.
+
+:func:`ingest` keeps everything in memory and returns frames (``newsletter collect``, tests);
+:func:`write` then puts the rejects, the snapshot and the report in place. :func:`ingest_into`
+(``newsletter ingest``) spools the batches to a scratch folder and deduplicates and writes
+with polars' streaming engine, so a week of any size runs in bounded memory. Every file is
+written to a temporary name and renamed, so a failed run leaves the previous week's files.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import shutil
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
-from newsletter.data.ingest.columns import RAW_COLUMNS
-from newsletter.data.ingest.formats import read
+from newsletter.data.ingest.batches import Batches, Input
 from newsletter.data.ingest.normalize import (
     DIAGNOSTIC_COLUMNS,
     Prepared,
@@ -27,25 +36,29 @@ from newsletter.data.ingest.normalize import (
     prepare,
     split_rejects,
 )
-from newsletter.data.ingest.report import FileSummary, IngestReport, build_report
+from newsletter.data.ingest.report import IngestReport, build_report
 from newsletter.data.ingest.rules import Rules
-from newsletter.data.ingest.tabular import GZIP_MAGIC
+from newsletter.data.ingest.spool import Spool
+from newsletter.data.ingest.timing import Stages
 from newsletter.data.snapshots import (
     SNAPSHOT_SCHEMA,
     rejects_path,
     report_path,
+    snapshot_path,
     write_parquet_atomic,
     write_snapshot,
 )
 from newsletter.errors import IngestError, first_line
 from newsletter.models import Format, SourceKind
-from newsletter.util.files import atomic_write_text
+from newsletter.util.clock import Clock
+from newsletter.util.files import atomic_write_text, replacing
 
-#: Rows normalized per batch: bounds peak memory on large exports.
-CHUNK_ROWS = 125_000
-PARALLEL_CHUNKS = 2
-#: Raw files (bytes of data, gzip uncompressed) read and normalized together.
+#: Rows normalized per batch (at most): bounds peak memory on large exports.
+CHUNK_ROWS = 200_000
+#: Raw data (bytes, as read into memory) per batch: long descriptions make smaller batches.
 GROUP_BYTES = 64 * 1024 * 1024
+#: Batches normalized at once (two cores; polars releases the GIL).
+PARALLEL_CHUNKS = 2
 
 
 @dataclass(frozen=True)
@@ -63,82 +76,118 @@ class Written:
 
 
 @dataclass(frozen=True)
-class Input:
-    """One raw file and how to read it. ``newsletter ingest`` gives every file the same
-    options; ``newsletter collect`` gives each board's responses their own."""
+class _Options:
+    """What every ingest run is told, besides its inputs."""
 
-    path: Path
-    format: Format = Format.auto
-    #: The source of its postings (the prefix of their ids); default the format's name.
-    source: str | None = None
-    #: A display name that replaces the company of every row (a board's employer).
-    company: str | None = None
-    #: The job board's name, for adapters whose response does not carry it.
-    board: str | None = None
-
-
-def read_inputs(
-    inputs: Sequence[Input], mapping: Mapping[str, str]
-) -> tuple[pl.DataFrame, list[FileSummary]]:
-    """Every file through its adapter, stacked into one raw frame with ``source`` filled."""
-    frames: list[pl.DataFrame] = []
-    files: list[FileSummary] = []
-    for one in inputs:
-        frame, used = read(one.path, one.format, mapping, board=one.board)
-        name = one.source or used.value
-        frame = frame.with_columns(
-            source=pl.coalesce(pl.col("source").str.strip_chars().replace("", None), pl.lit(name))
-        )
-        if one.company:
-            frame = frame.with_columns(company=pl.lit(one.company, dtype=pl.String))
-        frames.append(frame.select(RAW_COLUMNS))
-        files.append(
-            FileSummary(path=str(one.path), format=used.value, source=name, rows=frame.height)
-        )
-    return pl.concat(frames, how="vertical"), files
+    week: date
+    rules: Rules
+    mapping: Mapping[str, str]
+    chunk_rows: int
+    group_bytes: int
+    now: datetime
+    kind: SourceKind | None
+    declared_kinds: Mapping[str, SourceKind]
 
 
-def _data_size(path: Path) -> int:
-    """Bytes of data in a file: a gzip file's uncompressed size (its trailer, mod 4 GiB),
-    else its size on disk; 0 when unreadable (read() then says why, in one line)."""
+def _inputs(paths: Sequence[Path | Input], fmt: Format, source: str | None) -> list[Input]:
+    inputs = [p if isinstance(p, Input) else Input(p, fmt, source) for p in paths]
+    if not inputs:
+        raise IngestError("no input files given")
+    return inputs
+
+
+def _one_batch(
+    raw: pl.DataFrame, prepared: Prepared, stages: Stages
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(normalized kept rows, rejects) of one raw batch."""
+    with stages.stage("split"):
+        keep, rejects = split_rejects(raw)
+        good = raw.filter(keep)
     try:
-        with path.open("rb") as fh:
-            if fh.read(2) != GZIP_MAGIC:
-                return path.stat().st_size
-            fh.seek(-4, os.SEEK_END)
-            return int.from_bytes(fh.read(4), "little")
-    except OSError:
-        return 0
+        return normalize(good.lazy().pipe(clean), prepared, stages), rejects
+    except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
+        raise IngestError(f"could not normalize the input: {first_line(exc)}") from None
 
 
-def _groups(inputs: Sequence[Input], group_bytes: int) -> list[list[Input]]:
-    """Consecutive inputs of at most ``group_bytes`` of data together (at least one each)."""
-    groups: list[list[Input]] = []
-    size = 0
-    for one in inputs:
-        n = _data_size(one.path)
-        if not groups or size + n > group_bytes:
-            groups.append([])
-            size = 0
-        groups[-1].append(one)
-        size += n
-    return groups
+def _normalize_all(
+    batches: Iterable[pl.DataFrame], prepared: Prepared, spool: Spool, stages: Stages
+) -> int:
+    """Every batch through :func:`_one_batch`, :data:`PARALLEL_CHUNKS` at a time, into the
+    spool in input order (reading the next batch meanwhile); returns the normalized rows."""
+    rows = 0
+    pending: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
 
-
-def _normalize_in_chunks(
-    raw: pl.DataFrame, keep: pl.Series, prepared: Prepared, chunk_rows: int
-) -> pl.DataFrame:
-    """Normalize the kept rows of ``raw`` chunk by chunk (slices are views, so the raw
-    frame is never copied whole; two chunks at a time keep both cores busy, as polars
-    releases the GIL)."""
-
-    def one(start: int) -> pl.DataFrame:
-        chunk = raw.slice(start, chunk_rows).filter(keep.slice(start, chunk_rows))
-        return normalize(chunk.lazy().pipe(clean), prepared)
+    def drain(until: int) -> None:
+        nonlocal rows
+        while len(pending) > until:
+            normalized, rejects = pending.popleft().result()
+            rows += normalized.height
+            spool.add(normalized, rejects)
 
     with ThreadPoolExecutor(max_workers=PARALLEL_CHUNKS) as pool:
-        parts = list(pool.map(one, range(0, max(raw.height, 1), chunk_rows)))
-    return pl.concat(parts, how="vertical")
+        for raw in batches:
+            pending.append(pool.submit(_one_batch, raw, prepared, stages))
+            drain(PARALLEL_CHUNKS)
+        drain(0)
+    return rows
+
+
+def _run(
+    inputs: Sequence[Input], opts: _Options, spool: Spool, stages: Stages
+) -> tuple[Batches, int]:
+    """Read, split and normalize every input into ``spool``: (the batches read, with the
+    file summaries, and the number of normalized rows)."""
+    batches = Batches(inputs, opts.mapping, opts.chunk_rows, opts.group_bytes, stages)
+    return batches, _normalize_all(batches, prepare(opts.rules), spool, stages)
+
+
+def _report(
+    opts: _Options,
+    batches: Batches,
+    kept: pl.LazyFrame,
+    rejects: pl.LazyFrame,
+    *,
+    normalized_rows: int,
+    kept_rows: int,
+    engine: str,
+) -> IngestReport:
+    report = build_report(
+        week=opts.week,
+        generated_at=opts.now,
+        rules_version=opts.rules.version,
+        default_category=opts.rules.categories.default,
+        files=batches.files,
+        rows_read=sum(f.rows for f in batches.files),
+        kept=kept,
+        rejects=rejects,
+        duplicates=normalized_rows - kept_rows,
+        engine="streaming" if engine == "streaming" else "in-memory",
+    )
+    if not report.balanced:  # pragma: no cover - a bug, never bad input
+        raise AssertionError(f"ingest lost rows: {report.model_dump_json()}")
+    names = sorted({f.source for f in batches.files} | set(report.sources))
+    kinds = {
+        s: opts.kind or opts.declared_kinds[s]
+        for s in names
+        if opts.kind or s in opts.declared_kinds
+    }
+    return report.model_copy(update={"source_kinds": kinds}) if kinds else report
+
+
+def _options(
+    week: date,
+    rules: Rules,
+    *,
+    mapping: Mapping[str, str] | None,
+    chunk_rows: int,
+    group_bytes: int,
+    now: datetime,
+    kind: SourceKind | None,
+    declared_kinds: Mapping[str, SourceKind] | None,
+) -> _Options:
+    return _Options(
+        week, rules, mapping or {}, chunk_rows, group_bytes, now, kind, declared_kinds or {}
+    )
 
 
 def ingest(
@@ -154,57 +203,41 @@ def ingest(
     now: datetime,
     kind: SourceKind | None = None,
     declared_kinds: Mapping[str, SourceKind] | None = None,
+    clock: Clock | None = None,
 ) -> IngestResult:
-    """Read and normalize ``paths`` into one week's snapshot, rejects and report.
+    """Read and normalize ``paths`` into one week's snapshot, rejects and report, in memory.
 
     Plain paths are read with ``fmt`` and ``source``; an :class:`Input` carries its own.
-    Files are read and normalized in groups of about ``group_bytes`` of data, so only one
-    group's raw text (descriptions) is in memory at a time; the result is the same as one
-    pass. ``now`` is the report's ``generated_at`` (the caller's clock). ``kind`` declares
-    every source of this run a ``stock`` or a ``new`` feed; otherwise ``declared_kinds`` (the
-    config's) are recorded for the sources they name."""
-    inputs = [p if isinstance(p, Input) else Input(p, fmt, source) for p in paths]
-    if not inputs:
-        raise IngestError("no input files given")
-    prepared = prepare(rules)
-    parts: list[pl.DataFrame] = []
-    rejected: list[pl.DataFrame] = []
-    files: list[FileSummary] = []
-    for group in _groups(inputs, group_bytes):
-        raw, read_files = read_inputs(group, mapping or {})
-        keep, rejects = split_rejects(raw)
-        try:
-            parts.append(_normalize_in_chunks(raw, keep, prepared, chunk_rows))
-        except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
-            raise IngestError(f"could not normalize the input: {first_line(exc)}") from None
-        rejected.append(rejects)
-        files += read_files
-        del raw, keep
-    normalized = pl.concat(parts, how="vertical")
-    rejects = pl.concat(rejected, how="vertical")
-    kept = dedupe(normalized)
-    report = build_report(
-        week=week,
-        generated_at=now,
-        rules_version=rules.version,
-        default_category=rules.categories.default,
-        files=files,
-        rows_read=sum(f.rows for f in files),
-        kept=kept,
-        rejects=rejects,
-        duplicates=normalized.height - kept.height,
-    )
-    if not report.balanced:  # pragma: no cover - a bug, never bad input
-        raise AssertionError(f"ingest lost rows: {report.model_dump_json()}")
-    declared = declared_kinds or {}
-    names = sorted({f.source for f in files} | set(report.sources))
-    kinds = {s: kind or declared[s] for s in names if kind or s in declared}
-    if kinds:
-        report = report.model_copy(update={"source_kinds": kinds})
+    Files are read and normalized in batches of at most ``chunk_rows`` rows and about
+    ``group_bytes`` of data; the result is the same as one pass. ``now`` is the report's
+    ``generated_at`` (the caller's clock); ``clock`` (optional) times the stages
+    (``report.timings``). ``kind`` declares every source of this run a ``stock`` or a ``new``
+    feed; otherwise ``declared_kinds`` (the config's) are recorded for the sources they name."""
+    opts = _options(
+        week, rules, mapping=mapping, chunk_rows=chunk_rows, group_bytes=group_bytes,
+        now=now, kind=kind, declared_kinds=declared_kinds,
+    )  # fmt: skip
+    stages = Stages(clock)
+    spool = Spool()
+    batches, rows = _run(_inputs(paths, fmt, source), opts, spool, stages)
+    with stages.stage("dedup"):
+        kept = dedupe(spool.normalized()).collect()
+        rejects = spool.rejects().collect()
+    with stages.stage("report"):
+        report = _report(
+            opts, batches, kept.lazy(), rejects.lazy(),
+            normalized_rows=rows, kept_rows=kept.height, engine="in-memory",
+        )  # fmt: skip
     return IngestResult(
         snapshot=kept.select(list(SNAPSHOT_SCHEMA)),
         rejects=rejects,
-        report=report,
+        report=report.model_copy(update={"timings": stages.seconds()}),
+    )
+
+
+def _output_error(directory: Path, exc: OSError) -> IngestError:
+    return IngestError(
+        f"cannot write the ingest output to {directory}: {exc.strerror or first_line(exc)}"
     )
 
 
@@ -217,10 +250,92 @@ def write(result: IngestResult, directory: Path, week: date) -> Written:
         snap = write_snapshot(result.snapshot, directory, week)
         atomic_write_text(report, result.report.model_dump_json(indent=2) + "\n")
     except OSError as exc:  # a folder that is a file, read-only, full disk
-        raise IngestError(
-            f"cannot write the ingest output to {directory}: {exc.strerror or first_line(exc)}"
-        ) from None
+        raise _output_error(directory, exc) from None
     return Written(snapshot=snap, rejects=rejects, report=report)
+
+
+@contextmanager
+def _scratch(directory: Path) -> Iterator[Path]:
+    """A scratch folder beside the snapshots (same disk), removed when the run ends; on a
+    failure, folders this run created are removed too (bad input writes nothing)."""
+    created = next((p for p in reversed([directory, *directory.parents]) if not p.exists()), None)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".ingest-", dir=directory) as tmp:
+            yield Path(tmp)
+    except OSError as exc:
+        _remove(created)
+        raise _output_error(directory, exc) from None
+    except BaseException:
+        _remove(created)
+        raise
+
+
+def _remove(created: Path | None) -> None:
+    if created is not None:
+        shutil.rmtree(created, ignore_errors=True)
+
+
+def ingest_into(
+    paths: Sequence[Path | Input],
+    week: date,
+    rules: Rules,
+    directory: Path,
+    *,
+    fmt: Format = Format.auto,
+    source: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    group_bytes: int = GROUP_BYTES,
+    now: datetime,
+    kind: SourceKind | None = None,
+    declared_kinds: Mapping[str, SourceKind] | None = None,
+    clock: Clock | None = None,
+) -> tuple[IngestReport, Written]:
+    """:func:`ingest` then :func:`write`, in bounded memory: batches are spooled to a scratch
+    folder in ``directory`` and deduplicated, counted and written with polars' streaming
+    engine (sink_parquet), never held whole. Same files as :func:`ingest` + :func:`write`."""
+    opts = _options(
+        week, rules, mapping=mapping, chunk_rows=chunk_rows, group_bytes=group_bytes,
+        now=now, kind=kind, declared_kinds=declared_kinds,
+    )  # fmt: skip
+    stages = Stages(clock)
+    inputs = _inputs(paths, fmt, source)
+    with _scratch(directory) as scratch:
+        spool = Spool(scratch)
+        batches, rows = _run(inputs, opts, spool, stages)
+        deduped = scratch / "deduped.arrow"
+        with stages.stage("dedup"):
+            dedupe(spool.normalized()).sink_ipc(deduped, compression="lz4")
+        kept = pl.scan_ipc(deduped)
+        with stages.stage("report"):
+            n_kept = kept.select(pl.len()).collect().item()
+            report = _report(
+                opts, batches, kept, spool.rejects(),
+                normalized_rows=rows, kept_rows=n_kept, engine="streaming",
+            )  # fmt: skip
+        with stages.stage("write"):
+            written = _sink(spool.rejects(), kept, directory, week)
+    report = report.model_copy(update={"timings": stages.seconds()})
+    try:
+        atomic_write_text(written.report, report.model_dump_json(indent=2) + "\n")
+    except OSError as exc:
+        raise _output_error(directory, exc) from None
+    return report, written
+
+
+def _sink(rejects: pl.LazyFrame, kept: pl.LazyFrame, directory: Path, week: date) -> Written:
+    """Rejects, then the snapshot, each streamed to a temporary name and renamed."""
+    rejects_file = rejects_path(directory, week)
+    snapshot_file = snapshot_path(directory, week)
+    with replacing(rejects_file) as tmp:
+        rejects.sink_parquet(tmp, compression="zstd", statistics=True)
+    snapshot = kept.select([pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()])
+    with replacing(snapshot_file) as tmp:
+        snapshot.sink_parquet(tmp, compression="zstd", statistics=True)
+    return Written(
+        snapshot=snapshot_file, rejects=rejects_file, report=report_path(directory, week)
+    )
 
 
 __all__ = [
@@ -230,5 +345,6 @@ __all__ = [
     "Input",
     "Written",
     "ingest",
+    "ingest_into",
     "write",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.data.ingest.columns import to_raw
+from newsletter.data.ingest.columns import raw_exprs, to_raw
 from newsletter.errors import IngestError, first_line
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -67,6 +67,25 @@ def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
     return to_raw(frame, mapping, source_file=str(path))
+
+
+def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.LazyFrame:
+    """:func:`read_csv` as a lazy scan (the same options and raw columns), for reading a
+    large export in batches; its columns are checked here, its rows as they are read."""
+    source = _source(path)
+    try:
+        lf = pl.scan_csv(
+            source,
+            separator=separator,
+            infer_schema=False,
+            encoding="utf8-lossy",
+            truncate_ragged_lines=True,
+            raise_if_empty=True,
+        )
+        schema = lf.collect_schema()
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _polars_error(path, "CSV", exc) from None
+    return lf.select(raw_exprs(schema, mapping, source_file=str(path)))
 
 
 def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import ftfy
 import polars as pl
 from selectolax.lexbor import LexborHTMLParser
+
+from newsletter.data.ingest.markup import fast_round
 
 #: Text that may hold markup: a tag or an entity. Only a gate before the parser, never a parser.
 MARKUP_PATTERN = r"<[A-Za-z/!]|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
@@ -68,18 +70,86 @@ def html_to_text(markup: str) -> str:
     return _tidy(text)
 
 
+#: Horizontal whitespace and line breaks as Python's ``str.split`` and ``str.splitlines``
+#: know them, as a space or a line feed (what :func:`_tidy` does per value, :func:`tidy`
+#: does on a column).
+_SPACES = "\t\x1f\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f\u3000"
+_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_AS_SPACE_OR_LF = {"\r\n": "\n"} | dict.fromkeys(_SPACES, " ") | dict.fromkeys(_BREAKS, "\n")
+
+
+def tidy(values: pl.Series) -> pl.Series:
+    """:func:`_tidy` on a column: inner whitespace collapsed per line, at most one blank
+    line in a row, no blank lines or spaces at either end."""
+    return (
+        values.str.replace_many(_AS_SPACE_OR_LF, leftmost=True)
+        .str.replace_all(" *\n *\n[ \n]*", "\n\n")
+        .str.replace_all(" *\n *", "\n")
+        .str.replace_all("  +", " ")
+        .str.strip_chars(" \n")
+    )
+
+
+def _parse_round(values: pl.Series) -> pl.Series:
+    """One parse of each value: the polars fast path where the markup is simple
+    (:func:`newsletter.data.ingest.markup.fast_round`), the parser elsewhere."""
+    simple, text = fast_round(values)
+    if simple.all():
+        return text
+    at = (~simple).arg_true()
+    parsed = [_parse_text(v) for v in values.gather(at).to_list()]
+    return text.scatter(at, pl.Series(parsed, dtype=pl.String))
+
+
 def _plain_batch(values: pl.Series) -> pl.Series:
+    """:func:`html_to_text` on the values holding markup, a round at a time for all."""
     needs = values.str.contains(MARKUP_PATTERN).fill_null(False)
     if not needs.any():
         return values
     at = needs.arg_true()
-    texts = [html_to_text(v) for v in values.gather(at).to_list()]
-    return values.scatter(at, pl.Series(texts, dtype=pl.String))
+    text = values.gather(at)
+    active = pl.Series(values=[True] * len(text), dtype=pl.Boolean)
+    for _ in range(MAX_HTML_ROUNDS):
+        live = active & text.str.contains(MARKUP_PATTERN)
+        if not live.any():
+            break
+        rows = live.arg_true()
+        before = text.gather(rows)
+        after = _parse_round(before)
+        text = text.scatter(rows, after)
+        active = live.scatter(rows, after != before)
+    mojibake = text.str.contains(_MOJIBAKE_RE.pattern)
+    if mojibake.any():
+        fix = mojibake.arg_true()
+        fixed = [ftfy.fix_encoding(v) for v in text.gather(fix).to_list()]
+        text = text.scatter(fix, pl.Series(fixed, dtype=pl.String))
+    return values.clone().scatter(at, tidy(text))
 
 
 def plain_text(expr: pl.Expr) -> pl.Expr:
     """:func:`html_to_text` on the values of a text column that hold markup (others as they are)."""
-    return expr.map_batches(_plain_batch, return_dtype=pl.String, is_elementwise=True)
+    return expr.map_batches(_plain_batch, return_dtype=pl.String)
+
+
+#: What the regex ``\s+`` may replace: two spaces, or any whitespace but a space (the
+#: Unicode White_Space characters of the regex engine).
+_SQUEEZABLE = [
+    "  ", "\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\xa0", "\u1680",
+    *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
+]  # fmt: skip
+
+
+def only_where(expr: pl.Expr, needed: pl.Expr, step: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """``step(expr)`` where ``needed``, ``expr`` elsewhere: the step runs on the needed values
+    only (the others are null to it), where ``when/then`` would run it on every value."""
+    return pl.coalesce(step(pl.when(needed).then(expr)), expr)
+
+
+def squeeze_spaces(expr: pl.Expr) -> pl.Expr:
+    r"""``expr.str.replace_all(r"\s+", " ")``, the regex run only on values that need it."""
+    return only_where(
+        expr, expr.str.contains_any(_SQUEEZABLE), lambda e: e.str.replace_all(r"\s+", " ")
+    )
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:

@@ -12,8 +12,10 @@ import polars as pl
 from newsletter.data.ingest.rules import CategoryRules, SeniorityRules, TitleRule
 from newsletter.data.ingest.text import norm_title
 
+#: "N years of experience". (A word boundary after "years" would be redundant, since
+#: whitespace always follows it here, and would keep the regex engine off its fast path.)
 _EXPERIENCE_RE = (
-    r"(\d{1,2})\s*\+?\s*(?:-|–|to)?\s*(?:\d{1,2}\s*\+?\s*)?(?:years?|yrs?)\b"
+    r"(\d{1,2})\s*\+?\s*(?:-|–|to)?\s*(?:\d{1,2}\s*\+?\s*)?(?:years?|yrs?)"
     r"(?:\s+of)?(?:\s+[a-z/-]+){0,3}?\s+experience"
 )
 
@@ -53,18 +55,27 @@ def title_level_expr(t: pl.Expr, rules: SeniorityRules) -> pl.Expr:
     return out
 
 
-def experience_level_expr(description: pl.Expr, rules: SeniorityRules) -> pl.Expr:
-    """Seniority from the smallest "N+ years of experience" in the description, or null."""
-    years = (
+def experience_years(description: pl.Expr) -> pl.Expr:
+    """The smallest N of "N+ years of experience" in the description, or null."""
+    return (
         description.str.to_lowercase()
         .str.extract_all(_EXPERIENCE_RE)
         .list.eval(pl.element().str.extract(r"^(\d{1,2})").cast(pl.Int32, strict=False))
         .list.min()
     )
+
+
+def level_of_years(years: pl.Expr, rules: SeniorityRules) -> pl.Expr:
+    """Seniority for years of experience (``rules.experience``), or null."""
     out: pl.Expr = pl.lit(None, dtype=pl.String)
     for level, (lo, hi) in rules.experience.items():
         out = pl.when(years.is_between(lo, hi)).then(pl.lit(level)).otherwise(out)
     return out
+
+
+def experience_level_expr(description: pl.Expr, rules: SeniorityRules) -> pl.Expr:
+    """Seniority from the smallest "N+ years of experience" in the description, or null."""
+    return level_of_years(experience_years(description), rules)
 
 
 def classify_titles(
@@ -92,7 +103,9 @@ def classify_titles(
         )
         .drop("_t", "_h")
     )
-    exp = experience_level_expr(pl.col("description"), seniority)
+    # The description is read only where the title and the seniority field say nothing
+    # (null elsewhere), and once: the years are a column before they become a level.
+    unknown = pl.col("_title_level").is_null() & pl.col("_field_level").is_null()
     return (
         keyed.join(
             distinct,
@@ -101,11 +114,8 @@ def classify_titles(
             nulls_equal=True,
             maintain_order="left",
         )
-        .with_columns(
-            _exp=pl.when(pl.col("_title_level").is_null() & pl.col("_field_level").is_null()).then(
-                exp
-            )
-        )
+        .with_columns(_years=experience_years(pl.when(unknown).then(pl.col("description"))))
+        .with_columns(_exp=level_of_years(pl.col("_years"), seniority))
         .with_columns(
             seniority=pl.coalesce(
                 "_title_level", "_field_level", "_exp", pl.lit(seniority.default)
@@ -118,5 +128,5 @@ def classify_titles(
             .then(pl.lit("experience"))
             .otherwise(pl.lit("default")),
         )
-        .drop("_ai", "_title_level", "_field_level", "_exp")
+        .drop("_ai", "_title_level", "_field_level", "_years", "_exp")
     )

@@ -1,0 +1,114 @@
+"""Raw input in batches: every file through its adapter, in file order, as raw frames of at
+most about ``rows`` rows and ``size`` bytes.
+
+Small files (a collection's board pages) are stacked into one batch; a large CSV or TSV
+export is scanned lazily and read a slice at a time, so only a batch of its raw text
+(descriptions) is in memory, whatever the file's size. The result of an ingest does not
+depend on where batches begin or end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from newsletter.data.ingest.columns import RAW_COLUMNS, RAW_SCHEMA
+from newsletter.data.ingest.formats import read, resolve_format
+from newsletter.data.ingest.report import FileSummary
+from newsletter.data.ingest.tabular import scan_csv
+from newsletter.data.ingest.timing import Stages
+from newsletter.errors import IngestError, first_line
+from newsletter.models import Format
+
+#: Rows sampled from a large export to size its slices.
+_SAMPLE_ROWS = 1_000
+#: Rows of a slice however long its rows (a batch has a fixed cost of ~0.1 s of CPU).
+_MIN_SLICE_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class Input:
+    """One raw file and how to read it. ``newsletter ingest`` gives every file the same
+    options; ``newsletter collect`` gives each board's responses their own."""
+
+    path: Path
+    format: Format = Format.auto
+    #: The source of its postings (the prefix of their ids); default the format's name.
+    source: str | None = None
+    #: A display name that replaces the company of every row (a board's employer).
+    company: str | None = None
+    #: The job board's name, for adapters whose response does not carry it.
+    board: str | None = None
+
+
+def _finish(frame: pl.DataFrame, one: Input, name: str) -> pl.DataFrame:
+    """``source`` filled (the file's, else ``name``) and the company replaced if asked."""
+    frame = frame.with_columns(
+        source=pl.coalesce(pl.col("source").str.strip_chars().replace("", None), pl.lit(name))
+    )
+    if one.company:
+        frame = frame.with_columns(company=pl.lit(one.company, dtype=pl.String))
+    return frame.select(RAW_COLUMNS)
+
+
+def _slices(lf: pl.LazyFrame, path: Path, rows: int, size: int) -> Iterator[pl.DataFrame]:
+    """A lazily scanned export, a slice of at most ``rows`` rows and about ``size`` bytes (but
+    at least :data:`_MIN_SLICE_ROWS` rows) at a time; the length from its first rows' size."""
+    try:
+        head = lf.head(_SAMPLE_ROWS).collect()
+        per_row = max(head.estimated_size() / max(head.height, 1), 1.0)
+        chunk = max(min(rows, max(int(size / per_row), _MIN_SLICE_ROWS)), 1)
+        yield from lf.collect_batches(chunk_size=chunk)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)[:160]})") from None
+
+
+@dataclass
+class Batches:
+    """Iterating gives the raw batches; ``files`` describes every file once all are read."""
+
+    inputs: Sequence[Input]
+    mapping: Mapping[str, str]
+    rows: int
+    size: int
+    stages: Stages
+    files: list[FileSummary] = field(default_factory=list)
+
+    def _frames(self, one: Input) -> Iterator[pl.DataFrame]:
+        """The file's raw frames: slices of a CSV/TSV export, else the whole file."""
+        fmt, data = resolve_format(one.path, one.format)
+        name = one.source or fmt.value
+        if fmt in (Format.csv, Format.tsv):
+            lf = scan_csv(one.path, self.mapping, separator="," if fmt is Format.csv else "\t")
+            frames: Iterator[pl.DataFrame] = _slices(lf, one.path, self.rows, self.size)
+        else:
+            frames = iter([read(one.path, fmt, self.mapping, board=one.board, data=data)[0]])
+        n = 0
+        while True:
+            with self.stages.stage("read"):
+                frame = next(frames, None)
+                if frame is None:
+                    break
+                frame = _finish(frame, one, name)
+            n += frame.height
+            yield frame
+        self.files.append(FileSummary(path=str(one.path), format=fmt.value, source=name, rows=n))
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        pending: list[pl.DataFrame] = []
+        rows, size = 0, 0.0
+        given = False
+        for one in self.inputs:
+            for frame in self._frames(one):
+                pending.append(frame)
+                rows += frame.height
+                size += frame.estimated_size()
+                if rows >= self.rows or size >= self.size:
+                    yield pl.concat(pending, how="vertical")
+                    given = True
+                    pending, rows, size = [], 0, 0
+        if pending or not given:
+            yield pl.concat(pending, how="vertical") if pending else pl.DataFrame(schema=RAW_SCHEMA)

@@ -1,0 +1,93 @@
+"""The streamed ingest (``newsletter ingest``: batches spooled to disk, deduplicated and
+written with polars' streaming engine) writes what the in-memory one does, and both say
+where their time went (``--profile``, ``report.timings``, on the injected clock)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.cli._app import CliState
+from newsletter.data.ingest import ingest, ingest_into, write
+from newsletter.data.ingest.rules import Rules
+from newsletter.data.ingest.timing import STAGES
+from newsletter.data.snapshots import rejects_path, report_path, snapshot_path
+from newsletter.data.synth import write_raw_csv
+from newsletter.util.clock import FixedClock
+from tests.conftest import NOW, REPO
+
+WEEK = date(2026, 11, 23)
+DATA = Path(__file__).parent / "data"
+
+
+def _files(tmp_path: Path) -> list[Path]:
+    raw = write_raw_csv(tmp_path / "raw.csv", 2500)
+    return [DATA / "greenhouse_jobs.json", raw, DATA / "lever_postings.json", raw]
+
+
+def _report(path: Path) -> dict[str, object]:
+    report = json.loads(path.read_text())
+    report.pop("timings")
+    return report
+
+
+def test_streamed_ingest_writes_what_the_in_memory_one_does(
+    tmp_path: Path, ingest_rules: Rules
+) -> None:
+    files = _files(tmp_path)
+    one = write(ingest(files, WEEK, ingest_rules, now=NOW), tmp_path / "one", WEEK)
+    # small batches: the CSV is read in slices, batches stack files, the spool has many parts
+    _, many = ingest_into(
+        files, WEEK, ingest_rules, tmp_path / "many", now=NOW, chunk_rows=300, group_bytes=50_000
+    )
+    for a, b in ((one.snapshot, many.snapshot), (one.rejects, many.rejects)):
+        assert_frame_equal(pl.read_parquet(a), pl.read_parquet(b), check_exact=True)
+    assert _report(one.report) == _report(many.report)
+    assert pl.read_parquet(many.snapshot)["posting_id"].is_duplicated().sum() == 0
+    assert not list((tmp_path / "many").glob(".ingest-*"))  # the scratch folder is gone
+
+
+def test_batch_boundaries_change_nothing(tmp_path: Path, ingest_rules: Rules) -> None:
+    files = _files(tmp_path)
+    one = ingest(files, WEEK, ingest_rules, now=NOW)
+    each = ingest(files, WEEK, ingest_rules, now=NOW, chunk_rows=97, group_bytes=1)
+    assert_frame_equal(one.snapshot, each.snapshot, check_exact=True)
+    assert_frame_equal(one.rejects, each.rejects, check_exact=True)
+    assert one.report == each.report
+
+
+def test_profile_prints_every_stage_timed_on_the_injected_clock(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    raw = write_raw_csv(tmp_path / "raw.csv", 800)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[data]\nsnapshots_dir = "snaps"\nrules_dir = "{REPO / "rules"}"\n')
+    argv = ["--config", str(cfg), "ingest", str(raw), "--week", "2026-11-23", "--profile"]
+    res = runner.invoke(app, argv, obj=CliState(clock=FixedClock(NOW)))
+    assert res.exit_code == 0, res.output
+    assert "Ingest stages" in res.output and "wall time" in res.output
+    report = json.loads(report_path(tmp_path / "snaps", WEEK).read_text())
+    timings = report["timings"]
+    # every stage a run goes through, in order, then the total; a fixed clock: all zero
+    assert list(timings) == [*STAGES, "total"]
+    assert set(timings.values()) == {0.0}
+    for stage in STAGES:
+        assert stage in res.output
+    assert snapshot_path(tmp_path / "snaps", WEEK).exists()
+    assert rejects_path(tmp_path / "snaps", WEEK).exists()
+
+
+def test_the_in_memory_ingest_is_untimed_unless_given_a_clock(
+    tmp_path: Path, ingest_rules: Rules
+) -> None:
+    files = _files(tmp_path)[:1]
+    assert ingest(files, WEEK, ingest_rules, now=NOW).report.timings == {}
+    clock = FixedClock(NOW)
+    timed = ingest(files, WEEK, ingest_rules, now=NOW, clock=clock).report.timings
+    assert set(timed) >= {"read", "split", "text", "pay", "dedup", "total"}
