@@ -16,7 +16,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,13 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 N = int(os.environ.get("BENCH_WORKERS_N", "100000"))
 WEEK = "2026-11-23"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 # ----------------------------------------------------------------------------- provider
@@ -96,6 +88,8 @@ def serve(port: int) -> None:
 
 @contextmanager
 def provider() -> Iterator[int]:
+    from bench_delivery import free_port
+
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(port)], stdout=subprocess.PIPE, text=True
@@ -184,32 +178,11 @@ def config_file(tmp: Path, url: str, port: int) -> Path:
 
 
 def subscribers(config_path: Path) -> None:
-    import sqlalchemy as sa
+    from bench_send import _subscribers
 
-    from newsletter.audience.subscribers import Consent, new_row
     from newsletter.config import load_config
-    from newsletter.models import Preferences
-    from newsletter.store import open_store
-    from newsletter.store import subscribers as table
-    from newsletter.util.clock import SYSTEM_CLOCK
 
-    now = SYSTEM_CLOCK.now()
-    consent = Consent(at=now, source="import", text="benchmark")
-    prefs = [Preferences(), Preferences(metros=("Seattle",)), Preferences(seniority=("senior",))]
-    rows = [
-        new_row(
-            f"reader{i}@example.org",
-            name=f"Reader {i}",
-            status="active",
-            preferences=prefs[i % 3],
-            consent=consent,
-            now=now,
-        )
-        for i in range(N)
-    ]
-    with open_store(load_config(config_path)) as db, db.write() as conn:
-        for i in range(0, N, 10_000):
-            conn.execute(sa.insert(table), rows[i : i + 10_000])
+    _subscribers(load_config(config_path), N)
 
 
 def ledger_ids(config_path: Path) -> dict[str, str]:
@@ -268,6 +241,7 @@ def run(url_template: str, port: int, workers: int) -> None:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     print(
         f"send across processes: {N:,} subscribers, PostgreSQL ledger, SendGrid-like API on "
         "loopback (1,000 per call), concurrency 2 per process; wall includes start-up, "
