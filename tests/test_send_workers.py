@@ -8,13 +8,16 @@ there are none. SQLite refuses more than one sending process with one line.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -30,8 +33,19 @@ from tests.send_support import POSTAL, add_subscribers, parse
 from tests.test_send_kill import Slow
 from tests.test_store_postgres import _fresh
 
-N = 240
+N = 300
 WEEK = "2026-11-23"
+
+
+@dataclass
+class Slower(Slow):
+    """30 ms per message: one process alone would need ~9 s, so all three join in."""
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any
+    ) -> str:
+        await asyncio.sleep(0.015)
+        return await super().handle_DATA(server, session, envelope)
 
 
 def _config_file(tmp_path: Path, port: int, url: str) -> Path:
@@ -71,7 +85,7 @@ def _holders(url: str) -> int:
         engine.dispose()
 
 
-def _when_all_send(procs: list[subprocess.Popen[bytes]], handler: Slow, url: str) -> None:
+def _when_all_send(procs: list[subprocess.Popen[bytes]], handler: Slower, url: str) -> None:
     """Wait until all three processes hold claims and some mail went out."""
     deadline = time.monotonic() + 120  # a hang guard, not a timing assertion
     while len(handler.received) < 20 or _holders(url) < len(procs):
@@ -81,7 +95,7 @@ def _when_all_send(procs: list[subprocess.Popen[bytes]], handler: Slow, url: str
         time.sleep(0.005)
 
 
-def _check(cfg: Path, handler: Slow) -> int:
+def _check(cfg: Path, handler: Slower) -> int:
     """Everyone got the issue, each under one Message-ID; returns the raw duplicate count."""
     ids: dict[str, list[str]] = defaultdict(list)
     for r in handler.received:
@@ -114,7 +128,7 @@ def test_three_workers_sigkill_two_then_rerun_is_exactly_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
     url = _fresh(postgres_url, "workers_kill")
-    handler = Slow()
+    handler = Slower()
     with smtp_server(handler) as (_host, port):
         cfg = _config_file(tmp_path, port, url)
         add_subscribers(load_config(cfg), N)
@@ -144,7 +158,7 @@ def test_three_workers_sigterm_stop_gracefully_and_exactly_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
     url = _fresh(postgres_url, "workers_term")
-    handler = Slow()
+    handler = Slower()
     with smtp_server(handler) as (_host, port):
         cfg = _config_file(tmp_path, port, url)
         add_subscribers(load_config(cfg), N)
@@ -166,7 +180,7 @@ def test_three_workers_sigterm_stop_gracefully_and_exactly_once(
 def test_an_account_refusal_in_one_worker_stops_them_all(postgres_url: str, tmp_path: Path) -> None:
     url = _fresh(postgres_url, "workers_refused")
     refused = "bo130@example.org"  # a row in the middle of the list
-    handler = Slow(rcpt_reply=lambda a: "550 5.7.1 sender refused" if a == refused else None)
+    handler = Slower(rcpt_reply=lambda a: "550 5.7.1 sender refused" if a == refused else None)
     with smtp_server(handler) as (_host, port):
         cfg = _config_file(tmp_path, port, url)
         add_subscribers(load_config(cfg), N)

@@ -69,7 +69,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from newsletter.errors import DeliveryError
-from newsletter.send.ledger import SendLedger, SendRow
+from newsletter.send.ledger import SEND_ROW, SendLedger, SendRow
 from newsletter.store import Database
 from newsletter.store.engine import lock_is_free
 from newsletter.store.tables import TO_SEND, issues, sends
@@ -169,13 +169,7 @@ class Claims:
             if dead:
                 free = sa.or_(free, sends.c.claimed_by.in_(dead))
             rows = conn.execute(
-                sa.select(
-                    sends.c.subscriber_id,
-                    sends.c.email,
-                    sends.c.status,
-                    sends.c.message_id,
-                    sends.c.attempts,
-                )
+                sa.select(*SEND_ROW)
                 .where(
                     sends.c.issue_key == self.issue_key,
                     sa.text(TO_SEND),

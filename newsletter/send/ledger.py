@@ -110,6 +110,16 @@ class Recorded:
         return not self.lost and self.issue_status == "sending"
 
 
+#: The columns of a :class:`SendRow`, in its order.
+SEND_ROW = (
+    sends.c.subscriber_id,
+    sends.c.email,
+    sends.c.status,
+    sends.c.message_id,
+    sends.c.attempts,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """Rows one run attempted, by status, retryable flag and reason."""
@@ -283,13 +293,7 @@ class SendLedger:
     def to_send(self, issue_key: str, limit: int | None = None) -> list[SendRow]:
         """Rows still to send (queued, unknown, failed-retryable), by subscriber id."""
         q = (
-            sa.select(
-                sends.c.subscriber_id,
-                sends.c.email,
-                sends.c.status,
-                sends.c.message_id,
-                sends.c.attempts,
-            )
+            sa.select(*SEND_ROW)
             .where(sends.c.issue_key == issue_key, _TO_SEND)
             .order_by(sends.c.subscriber_id)
             .limit(limit)

@@ -527,7 +527,8 @@ def _issue_to_work(
 ) -> tuple[IssueRecord, PreparedIssue] | str:
     """The issue to help with and its rendering here; or why there is nothing to do."""
     deadline = clock.monotonic() + wait
-    prepared: PreparedIssue | None = None
+    # told the week (a helper of `send --workers`), render while the coordinator freezes
+    prepared = prepare_issue(config, week) if week is not None else None
     while True:
         record = ledger.issue(iso_week_key(week)) if week else ledger.sending_issue()
         mismatch = None
