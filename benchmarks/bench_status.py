@@ -8,7 +8,8 @@ each week, then times:
 1. ``issue_stats`` for the 8 latest issues (the attribution join);
 2. ``counts_at`` a week ago (the list's change);
 3. the whole status document (``status_report``);
-4. the admin page's charts (12 weekly points of the list, the issues, the signals runs).
+4. the admin page's charts (12 weekly points of the list, the issues, the signals runs);
+5. the whole admin page (the status and the charts, the issues' figures read once).
 
 Two shapes: 10,000 and 100,000 subscribers. Prints seconds per call (best of 3). Figures
 are noisy on a shared machine.
@@ -117,6 +118,17 @@ def _best(fn: Callable[[], object]) -> float:
     return min(times)
 
 
+def _admin_page(config: Any, db: Any, clock: Any) -> object:
+    """What ``GET /admin`` computes: the status and the charts, the issues' figures read
+    once for both (``AdminPages._dashboard``)."""
+    from newsletter.send.stats import issue_stats
+    from newsletter.send.status import status_report
+    from newsletter.web.admin import CHART_WEEKS, charts
+
+    recent = issue_stats(db, CHART_WEEKS)
+    return status_report(config, db, clock, stats=recent), charts(config, db, clock, recent)
+
+
 def main() -> None:
     from newsletter.send.stats import counts_at, issue_stats
     from newsletter.send.status import status_report
@@ -138,6 +150,7 @@ def main() -> None:
                     ),
                     "status_report": _best(lambda db=db, c=config: status_report(c, db, clock)),
                     "admin charts": _best(lambda db=db, c=config: charts(c, db, clock)),
+                    "admin page": _best(lambda db=db, c=config: _admin_page(c, db, clock)),
                 }
         print(f"{n:,} subscribers x {ISSUES} issues (built in {built:.1f} s):")
         for name, secs in figures.items():

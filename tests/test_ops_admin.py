@@ -95,6 +95,8 @@ def test_admin_shows_status_charts_and_the_preview(admin: str) -> None:
     assert "This week: 2026-W48" in page and "sent: sent 3 of 3, 0 left to retry" in page
     assert "Values of “Messages accepted per issue”" in page
     assert '<th scope="row">2026-W48</th><td class="n">3</td>' in page  # accepted, as text
+    # the recent issues' table (figures read once for the status and the charts)
+    assert '<tr><th scope="row">2026-W48</th><td>sent</td><td class="n">3</td>' in page
     status = httpx.get(f"{admin}/admin/status.json", headers=_auth("admin", PASSWORD)).json()
     assert status["this_week"]["issue"]["sent"] == 3
     preview = httpx.get(f"{admin}/admin/preview", headers=_auth("admin", PASSWORD))

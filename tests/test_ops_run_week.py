@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.config import load_config
+from newsletter.config import Secrets, load_config
+from newsletter.send.operations import collect_week
 from newsletter.send.runs import RunHistory
 from newsletter.store import open_store
 from newsletter.util.clock import FixedClock
@@ -225,6 +226,12 @@ def test_failed_sources_alert_once_from_the_weekly_job(
     assert "1 of 2 sources failed" in post["text"] and "lever:widget (failed" in post["text"]
     r = invoke(clock, "--config", str(cfg), "run-week")  # already sent: nothing new
     assert r.exit_code == 0 and len(hook.posts) == 1
+    # the scheduler collects the week again an hour later, the board still failing: the
+    # condition holds, the editors already know
+    clock.advance(timedelta(hours=1))
+    again = collect_week(load_config(cfg), Secrets(), WEEK, clock=clock, trigger="schedule")
+    assert [b.status for b in again.boards if b.key.startswith("lever")] == ["failed"]
+    assert _runs(cfg)[-1] == ("collect", "ok", "schedule") and len(hook.posts) == 1
     # a manual collection records its step too (as `cli`), and alerts no one
     r = invoke(clock, "--config", str(cfg), "collect", "--week", "2026-11-30")
     assert r.exit_code == 0, r.output

@@ -12,6 +12,7 @@ its change over 7 days; the alerts sent recently. Times are ISO 8601: instants i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from newsletter.config import Config, Secrets
@@ -177,8 +178,11 @@ def status_report(
     runs: int = 20,
     issues: int = 8,
     has_sources: bool = False,
+    stats: Sequence[IssueStats] | None = None,
 ) -> dict[str, Any]:
-    """The status document (see the module doc and docs/status.md)."""
+    """The status document (see the module doc and docs/status.md); ``stats``: the recent
+    issues' figures when the caller has them already (newest first; ``issues`` of them are
+    shown)."""
     now = clock.now()
     s = config.schedule
     week = issue_week(now, s)
@@ -228,7 +232,10 @@ def status_report(
                 else None
             ),
         },
-        "issues": [issue_json(st, config, now) for st in issue_stats(db, issues)],
+        "issues": [
+            issue_json(st, config, now)
+            for st in (issue_stats(db, issues) if stats is None else stats[:issues])
+        ],
         "thresholds": {
             "bounce_rate_max": BOUNCE_MAX,
             "complaint_rate_target": COMPLAINT_TARGET,

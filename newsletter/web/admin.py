@@ -23,7 +23,7 @@ import contextlib
 import datetime as dt
 import hmac
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,7 +43,7 @@ from newsletter.edition.render import render_template
 from newsletter.errors import ConfigError, NewsletterError
 from newsletter.send.runs import RunHistory
 from newsletter.send.schedule import issue_week
-from newsletter.send.stats import active_series, issue_stats
+from newsletter.send.stats import IssueStats, active_series, issue_stats
 from newsletter.send.status import status_report
 from newsletter.store import Database
 from newsletter.util.clock import Clock
@@ -184,12 +184,15 @@ def _week_ends(now: dt.datetime, config: Config, weeks: int) -> list[tuple[str, 
     return out
 
 
-def charts(config: Config, db: Database, clock: Clock) -> list[Chart]:
-    """The admin page's charts, from the list's history, the ledger and the run history."""
+def charts(
+    config: Config, db: Database, clock: Clock, recent: Sequence[IssueStats] | None = None
+) -> list[Chart]:
+    """The admin page's charts, from the list's history, the ledger and the run history
+    (``recent``: the latest issues' figures, newest first, when the caller has them)."""
     now = clock.now()
     ends = _week_ends(now, config, CHART_WEEKS)
     active = active_series(db, [t for _k, t in ends])
-    stats = list(reversed(issue_stats(db, CHART_WEEKS)))
+    stats = list(reversed(issue_stats(db, CHART_WEEKS) if recent is None else recent))
     keys = [s.issue_key for s in stats]
     bounce = [None if s.bounce_rate is None else s.bounce_rate * 100 for s in stats]
     complaint = [None if s.complaint_rate is None else s.complaint_rate * 100 for s in stats]
@@ -266,21 +269,25 @@ class AdminPages:
             Route("/admin/status.json", self.status_json, methods=["GET"]),
         ]
 
-    def _status(self) -> dict[str, Any]:
+    def _status(self, stats: Sequence[IssueStats] | None = None) -> dict[str, Any]:
         return status_report(
             self.config,
             self.db,
             self.clock,
             secrets=self.secrets,
             has_sources=sources_configured(self.config),
+            stats=stats,
         )
+
+    def _dashboard(self) -> tuple[dict[str, Any], list[Chart]]:
+        """The status and the charts, reading the issues' figures once for both."""
+        recent = issue_stats(self.db, CHART_WEEKS)
+        return self._status(recent), charts(self.config, self.db, self.clock, recent)
 
     async def dashboard(self, request: Request) -> Response:
         if refused := await self.auth.refuse(request):
             return refused
-        doc, drawn = await run_in_threadpool(
-            lambda: (self._status(), charts(self.config, self.db, self.clock))
-        )
+        doc, drawn = await run_in_threadpool(self._dashboard)
         n = self.config.newsletter
         html = render_template(
             "web/admin.html.j2",
