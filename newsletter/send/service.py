@@ -41,7 +41,7 @@ from newsletter.config import DEV_SECRET_KEY, Config, Secrets
 from newsletter.data.collect import Collected, Source, collect, sources_configured
 from newsletter.data.collect import replay as replay_collection
 from newsletter.data.collect.run import OnBoard
-from newsletter.data.pipeline import build_signals
+from newsletter.data.pipeline import WeekData, build_week
 from newsletter.data.signals.models import Signals
 from newsletter.data.snapshots import snapshot_path
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
@@ -49,7 +49,7 @@ from newsletter.delivery.base import Sender
 from newsletter.delivery.message import format_date
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.edition.compliance import check_content, check_outgoing
-from newsletter.edition.issue import compile_issue, preview_recipient
+from newsletter.edition.issue import compile_data, preview_recipient
 from newsletter.edition.render import render_template
 from newsletter.errors import DeliveryError, NewsletterError, UsageError, first_line
 from newsletter.models import Preferences, Recipient, RunTrigger
@@ -99,13 +99,17 @@ class PreparedIssue:
 
 
 def prepare_issue(config: Config, week: date) -> PreparedIssue:
-    """Signals → compiled email → delivery variants (each checked by :func:`check_variants`)."""
-    return render_signals(config, build_signals(config, week))
+    """Signals (with the week's new roles and the editor's note) → compiled email → delivery
+    variants (each checked by :func:`check_variants`)."""
+    return render_week(config, build_week(config, week))
 
 
-def render_signals(config: Config, signals: Signals) -> PreparedIssue:
-    """The compiled email and its delivery variants for computed ``signals``."""
-    variants = IssueVariants(compile_issue(signals, config), config.newsletter)
+def render_week(config: Config, data: WeekData) -> PreparedIssue:
+    """The compiled email (with the editor's note) and its delivery variants for a week's
+    computed data."""
+    compiled = compile_data(config, data)
+    signals = compiled.signals
+    variants = IssueVariants(compiled, config.newsletter)
     return PreparedIssue(signals.week, iso_week_key(signals.week), signals, variants)
 
 
@@ -815,10 +819,10 @@ def send_week(
             with monitor.step("signals", target) as step:
                 if scheduled:
                     scheduled_week(config, clock.now())
-                signals = build_signals(config, target)
-                step.counts.update(signal_counts(signals))
+                data = build_week(config, target)
+                step.counts.update(signal_counts(data.signals))
             with monitor.step("render", target) as step:
-                prepared = render_signals(config, signals)
+                prepared = render_week(config, data)
                 default = prepared.variants.content(Preferences())
                 step.counts.update(html_bytes=len(default.html.encode()), subject=default.subject)
             with monitor.step("send", target) as step:

@@ -37,7 +37,6 @@ from starlette.routing import Route
 
 from newsletter.config import Config, Secrets
 from newsletter.data.collect import sources_configured
-from newsletter.edition.issue import render_issue
 from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.errors import ConfigError, NewsletterError
@@ -260,7 +259,7 @@ class AdminPages:
     auth: AdminAuth
     secrets: Secrets = field(default_factory=Secrets)
     #: The rendered preview of a snapshot, by (week, its modification time).
-    _preview: dict[tuple[str, int], str] = field(default_factory=dict)
+    _preview: dict[tuple[str, int, int], str] = field(default_factory=dict)
 
     def routes(self) -> list[Route]:
         return [
@@ -315,8 +314,11 @@ class AdminPages:
         return HTMLResponse(html)
 
     def _render_preview(self) -> str:
-        from newsletter.data.pipeline import build_signals
+        """The latest week's issue up to now, as ``send`` builds it (new roles, the editor's
+        note), for the preview stand-in; cached until the snapshot or the note changes."""
         from newsletter.data.snapshots import list_weeks, snapshot_path
+        from newsletter.edition.issue import check_size, compile_week, preview_recipient
+        from newsletter.edition.notes import note_path
 
         directory = self.config.data.snapshots_dir
         this = issue_week(self.clock.now(), self.config.schedule)
@@ -324,8 +326,15 @@ class AdminPages:
         if not weeks:
             raise NewsletterError(f"no snapshot up to this week in {directory}")
         week = weeks[-1]
-        key = (week.isoformat(), snapshot_path(directory, week).stat().st_mtime_ns)
+        note = note_path(self.config, week)
+        key = (
+            week.isoformat(),
+            snapshot_path(directory, week).stat().st_mtime_ns,
+            note.stat().st_mtime_ns if note.is_file() else 0,
+        )
         if key not in self._preview:
             self._preview.clear()
-            self._preview[key] = render_issue(build_signals(self.config, week), self.config).html
+            issue = compile_week(self.config, week).personalize(preview_recipient(self.config))
+            check_size(issue.html, self.config.email.max_html_bytes)
+            self._preview[key] = issue.html
         return self._preview[key]
