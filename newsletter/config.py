@@ -190,7 +190,7 @@ class EmailSettings(_Frozen):
     #: The editor's notes: ``<notes_dir>/YYYY-MM-DD.md`` (Markdown), shown after the summary.
     notes_dir: Path = Path("notes")
     #: A note larger than this stops the render with one line (checked before reading).
-    max_note_bytes: int = Field(default=20_000, ge=100, le=1_000_000)
+    max_note_bytes: int = Field(default=4_000, ge=100, le=1_000_000)
     sponsor: SponsorSettings = SponsorSettings()
     #: A folder of templates searched before the shipped ones (None: only the package's).
     templates_dir: Path | None = None

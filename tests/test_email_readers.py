@@ -239,3 +239,47 @@ def test_market_tables_print_gates_and_calls(issue: CompiledIssue) -> None:
     # a remote share below its gate prints "—" with its n (for a reader who picked it)
     mgr = issue.personalize(_reader(categories=("AI Engineering Manager",))).text
     assert "- AI Engineering Manager: Remote — (n=28) · 95% CI —" in mgr
+
+
+def _every_pick(issue: CompiledIssue) -> Preferences:
+    """The preference set that keeps every filterable row of the issue."""
+    from urllib.parse import unquote
+
+    from newsletter.edition.personalize import DIMS
+
+    keys: dict[str, set[str]] = {d: set() for d in DIMS}
+    for part in issue.html_template.parts:
+        dim, key = getattr(part, "dim", ""), getattr(part, "key", "")
+        if getattr(part, "kind", "") == "row" and dim in keys:
+            keys[dim].add(unquote(key[1:]))
+    return Preferences(**{d: tuple(sorted(v))[:50] for d, v in keys.items()})
+
+
+def test_a_reader_whose_picks_would_pass_the_size_cap_gets_the_default_rows(
+    rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles
+) -> None:
+    from newsletter.edition.compliance import check_content
+    from newsletter.edition.issue import filled_size_bound
+
+    roomy = compile_issue(rich_signals, full_config, new_roles=rich_new_roles)
+    every = _every_pick(roomy)
+    default = filled_size_bound(roomy.content(Preferences()).html)
+    big = filled_size_bound(roomy.content(every).html)
+    assert big > default + 1_000  # picking everything makes a longer issue
+    one = Preferences(categories=every.categories[:1])
+
+    cap = (default + big) // 2
+    email = full_config.email.model_copy(update={"max_html_bytes": cap})
+    cfg = full_config.model_copy(update={"email": email})
+    issue = compile_issue(rich_signals, cfg, new_roles=rich_new_roles)
+
+    assert issue.content(every).html == issue.content(Preferences()).html
+    assert issue.oversize == {every}
+    check_content(issue.content(every), cfg)  # the send's pre-check passes: nothing stops
+    everything = issue.personalize(_reader(**{d: getattr(every, d) for d in ("categories",
+                                   "metros", "seniority")}))  # fmt: skip
+    assert everything.html == issue.personalize(_reader()).html
+    assert len(everything.html.encode()) <= cap
+    # a reader with a few picks keeps their own rows
+    assert issue.content(one).html != issue.content(Preferences()).html
+    assert one not in issue.oversize

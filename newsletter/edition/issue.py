@@ -4,11 +4,19 @@
 into a :class:`CompiledIssue`; :meth:`CompiledIssue.content` gives the variant of a preference
 set (merge tags unfilled, for the send path) and :meth:`CompiledIssue.personalize` one
 subscriber's HTML and text, cheaply. :func:`render_issue` is the one-shot preview path.
+
+A reader's rows follow their picks, so a reader who picks many categories and metros gets a
+longer issue than the public page. When that reader's variant would be over
+``[email] max_html_bytes`` once its merge tags are filled, the reader gets the default
+variant (the rows everyone gets) instead: one reader's picks never stop the send, and no
+message is clipped by Gmail. :attr:`CompiledIssue.oversize` names the preference sets it
+happened to (the send logs them).
 The pre-send self-check of each body lives in :mod:`newsletter.edition.compliance`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -37,9 +45,10 @@ from newsletter.edition.render import compile_mjml, render_template
 from newsletter.edition.slots import RoleSlots
 from newsletter.edition.view import IssueView, build_view
 from newsletter.errors import RenderError
-from newsletter.models import IssueContent, Preferences, Recipient
+from newsletter.models import MERGE_TAG_RE, IssueContent, Preferences, Recipient
 
 PREVIEW_RECIPIENT_EMAIL = "preview@example.com"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +59,10 @@ class CompiledIssue:
     html_template: BodyTemplate
     text_template: BodyTemplate
     signals: Signals
+    max_html_bytes: int | None = None
     _variants: dict[Preferences, IssueContent] = field(default_factory=dict)
+    _audiences: dict[Preferences, Preferences] = field(default_factory=dict)
+    oversize: set[Preferences] = field(default_factory=set)
 
     @property
     def subject(self) -> str:
@@ -61,14 +73,37 @@ class CompiledIssue:
         (the send path fills them per recipient). Cached per preference set."""
         cached = self._variants.get(prefs)
         if cached is None:
+            audience = self.audience(prefs)
             cached = self._variants[prefs] = IssueContent(
                 subject=self.view.subject,
-                html=self.html_template.tagged(prefs),
-                text=self.text_template.tagged(prefs),
-                variant=variant_name(prefs),
+                html=self.html_template.tagged(audience),
+                text=self.text_template.tagged(audience),
+                variant=variant_name(audience),
                 preheader=self.view.preheader,
             )
         return cached
+
+    def audience(self, prefs: Preferences) -> Preferences:
+        """The preference set whose rows a reader with ``prefs`` gets: ``prefs`` itself, or
+        the default when that variant would be over the size cap (see the module doc)."""
+        chosen = self._audiences.get(prefs)
+        if chosen is None:
+            chosen = prefs
+            if self.max_html_bytes is not None and not prefs.is_default:
+                size = filled_size_bound(self.html_template.tagged(prefs))
+                if size > self.max_html_bytes:
+                    chosen = _NO_PICKS
+                    self.oversize.add(prefs)
+                    log.warning(
+                        "preference set %s: the issue would be up to %s bytes, over [email] "
+                        "max_html_bytes (%s); those readers get the default rows",
+                        variant_name(prefs),
+                        f"{size:,}",
+                        f"{self.max_html_bytes:,}",
+                    )
+            if len(self._audiences) < 65536:
+                self._audiences[prefs] = chosen
+        return chosen
 
     @property
     def variant_count(self) -> int:
@@ -77,7 +112,8 @@ class CompiledIssue:
 
     def personalize(self, recipient: Recipient) -> IssueContent:
         """This subscriber's HTML and text: greeting, filtered rows, their links."""
-        return self._fill(recipient.preferences, merge_values(recipient), "personal")
+        audience = self.audience(recipient.preferences)
+        return self._fill(audience, merge_values(recipient), "personal")
 
     def public(self) -> IssueContent:
         """The archive ("view in browser") version: no personal links, default rows."""
@@ -91,6 +127,18 @@ class CompiledIssue:
             variant=variant,
             preheader=self.view.preheader,
         )
+
+
+_NO_PICKS = Preferences()
+# What a filled merge tag may add to a body, at most: a greeting with a 100-character name,
+# or a signed link (base URL, route, id, key and signature) HTML-escaped.
+MERGE_VALUE_ALLOWANCE = 400
+
+
+def filled_size_bound(tagged_html: str) -> int:
+    """An upper bound of the UTF-8 size of ``tagged_html`` once its merge tags are filled."""
+    tags = MERGE_TAG_RE.findall(tagged_html)
+    return len(tagged_html.encode("utf-8")) + len(tags) * MERGE_VALUE_ALLOWANCE
 
 
 def template_context(view: IssueView) -> dict[str, object]:
@@ -134,6 +182,7 @@ def compile_issue(
             slots=RoleSlots(roles, f, html=False, templates_dir=override),
         ),
         signals=signals,
+        max_html_bytes=config.email.max_html_bytes,
     )
     check_size(issue.public().html, config.email.max_html_bytes)  # fail before any send
     return issue
