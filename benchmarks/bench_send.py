@@ -36,7 +36,7 @@ def _config(tmp: Path, **delivery: Any) -> Any:
     )
 
 
-def _subscribers(config: Any) -> None:
+def _subscribers(config: Any, n: int = N) -> None:
     import sqlalchemy as sa
 
     from newsletter.audience.subscribers import Consent, new_row
@@ -56,7 +56,7 @@ def _subscribers(config: Any) -> None:
             consent=consent,
             now=now,
         )
-        for i in range(N)
+        for i in range(n)
     ]
     with open_store(config) as db, db.write() as conn:
         conn.execute(sa.insert(subscribers), rows)

@@ -239,6 +239,14 @@ class DeliverySettings(_Frozen):
     provider: Provider = "file"
     outbox_dir: Path = Path("state/outbox")
     concurrency: int = Field(default=2, ge=1, le=64)
+    #: Sending processes a send runs on this machine (PostgreSQL only; SQLite sends from one).
+    workers: int = Field(default=1, ge=1, le=64)
+    #: Seconds a worker's claim on a batch lasts without a heartbeat (a dead host's rows
+    #: come back after this; a killed process's at once).
+    lease_seconds: float = Field(default=60.0, ge=5.0, le=3600.0)
+    #: Rows a worker claims at a time (suppression is re-checked per batch); batch APIs take
+    #: at least one whole provider call.
+    batch: int = Field(default=100, ge=1, le=10000)
     max_attempts: int = Field(default=5, ge=1, le=20)
     smtp: SmtpSettings = SmtpSettings()
     postmark: HttpProviderSettings = HttpProviderSettings()
@@ -584,6 +592,11 @@ class Secrets:
         if unknown:
             raise ValueError(f"unknown secret(s) {', '.join(unknown)}")
         return cls(dict(values))
+
+    def environment(self) -> dict[str, str]:
+        """The environment of a child process running with these secrets (send workers):
+        this process's, with each secret set under its variable."""
+        return {**os.environ, **{SECRET_ENV[name]: v for name, v in self.values.items()}}
 
     def get(self, name: SecretName) -> str | None:
         """The secret, or None when it is not set."""

@@ -41,6 +41,7 @@ def _config(tmp_path: Path, **alerts: object) -> Config:
 def _send(ledger: SendLedger, key: str, week: dt.date, ids: list[int], clock: FixedClock) -> None:
     """An issue whose rows were all accepted at the clock's time."""
     from newsletter.delivery.models import SendResult, SendStatus
+    from newsletter.send.claims import Claims
 
     ledger.begin(key, week)
     ledger.freeze(
@@ -48,8 +49,11 @@ def _send(ledger: SendLedger, key: str, week: dt.date, ids: list[int], clock: Fi
         "subject",
         [Recipient(subscriber_id=i, email=f"r{i}@example.org") for i in ids],
         "example.com",
+        run_id="run-1",
     )
-    rows = ledger.to_send(key)
+    claims = Claims(ledger, key, clock)
+    claim = claims.claim(len(ids))
+    assert claim is not None
     ledger.record(
         key,
         "file",
@@ -60,8 +64,10 @@ def _send(ledger: SendLedger, key: str, week: dt.date, ids: list[int], clock: Fi
                 email=r.email,
                 status=SendStatus.SENT,
             )
-            for r in rows
+            for r in claim.rows
         ],
+        owner=claims.token,
+        run=claim.run,
     )
     ledger.finish(key)
 

@@ -29,11 +29,11 @@ with open_database(sys.argv[1]) as db:
 """
 
 
-def test_head_revision_is_0004_and_ships_inside_the_package() -> None:
+def test_head_revision_is_0005_and_ships_inside_the_package() -> None:
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", MIGRATIONS)  # a package resource, as shipped
     where = Path(ScriptDirectory.from_config(cfg).dir)
@@ -43,7 +43,7 @@ def test_head_revision_is_0004_and_ships_inside_the_package() -> None:
 
 def test_open_store_migrates_a_new_file_with_wal_and_busy_timeout(config: Config) -> None:
     with open_store(config) as db, db.read() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
@@ -76,7 +76,7 @@ def test_concurrent_starts_apply_migrations_exactly_once(tmp_path: Path) -> None
         _out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
     with open_database(url) as db, db.read() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0004",)]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0005",)]
 
 
 def test_bad_database_url_is_one_clear_error(tmp_path: Path) -> None:
@@ -87,3 +87,58 @@ def test_bad_database_url_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreError, match="cannot open database"):
         open_database(f"sqlite:///{tmp_path / 'dir.db'}")
+
+
+def _round_trip_0005(url: str) -> None:
+    """0004 -> 0005 keeps a half-sent issue's rows (new columns empty, partial indexes in
+    place); 0005 -> 0004 drops the columns and keeps the rows."""
+    from alembic import command
+
+    from newsletter.store.engine import _alembic_config
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0004")
+            conn.execute(
+                sa.text(
+                    "INSERT INTO issues (issue_key, week, status, subject, recipients, sent, "
+                    "failed, unknown, skipped, created_at, updated_at) VALUES ('2026-W48', "
+                    "'2026-11-23', 'sending', 's', 1, 0, 0, 0, 0, :t, :t)"
+                ),
+                {"t": "2026-11-23 07:00:00+00:00"},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sends (issue_key, subscriber_id, email, message_id, status, "
+                    "retryable, attempts, updated_at) VALUES ('2026-W48', 1, 'a@example.org', "
+                    "'<m@x>', 'queued', false, 0, :t)"
+                ),
+                {"t": "2026-11-23 07:00:00+00:00"},
+            )
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0005")
+            row = conn.execute(sa.text("SELECT status, claimed_by, attempt_run FROM sends")).one()
+            assert tuple(row) == ("queued", None, None)
+            assert conn.execute(sa.text("SELECT run_id FROM issues")).scalar() is None
+            names = {i["name"] for i in sa.inspect(conn).get_indexes("sends")}
+            assert {"ix_sends_to_send", "ix_sends_claimed"} <= names
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0004")
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("sends")}
+            assert "claimed_by" not in columns and "attempt_run" not in columns
+            assert conn.execute(sa.text("SELECT count(*) FROM sends")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_migration_0005_round_trip_on_sqlite(tmp_path: Path) -> None:
+    _round_trip_0005(f"sqlite:///{tmp_path / 'n.db'}")
+
+
+@pytest.mark.postgres
+def test_migration_0005_round_trip_on_postgres(postgres_url: str) -> None:
+    from tests.test_store_postgres import _fresh
+
+    _round_trip_0005(_fresh(postgres_url, "migrate_0005"))

@@ -50,7 +50,7 @@ def test_migrations_and_subscriber_flow_on_postgres(postgres_url: str, tmp_path:
     with open_database(url) as db:
         with db.read() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [
-                ("0004",)
+                ("0005",)
             ]
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         store = SubscriberStore(db)

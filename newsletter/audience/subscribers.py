@@ -380,16 +380,27 @@ class SubscriberStore:
     def mailable_ids(self, subscriber_ids: Iterable[int]) -> set[int]:
         """Which of these may be mailed right now, by the rule of :meth:`active_recipients`
         (the send re-checks each batch with it just before it goes out)."""
+        return {s.id for s in self._mailable(subscriber_ids)}
+
+    def mailable_recipients(
+        self, subscriber_ids: Iterable[int], signer: TokenSigner, base_url: str
+    ) -> dict[int, Recipient]:
+        """The recipients among these who may be mailed right now, as they are now (name,
+        picks, signed links): a send worker's batch, looked up just before it goes out."""
+        return {s.id: recipient_of(s, signer, base_url) for s in self._mailable(subscriber_ids)}
+
+    def _mailable(self, subscriber_ids: Iterable[int]) -> list[Subscriber]:
         ids = list(subscriber_ids)
         if not ids:
-            return set()
+            return []
         with self.db.read() as conn:
-            found = conn.execute(
-                sa.select(subscribers.c.id, subscribers.c.email).where(
-                    subscribers.c.id.in_(ids), _MAILABLE
-                )
-            ).all()
-            digests = {email_hash(e): int(i) for i, e in found}
+            found = [
+                subscriber_from_row(r)
+                for r in conn.execute(
+                    sa.select(subscribers).where(subscribers.c.id.in_(ids), _MAILABLE)
+                ).mappings()
+            ]
+            digests = {email_hash(s.email) for s in found}
             blocked = set(
                 conn.execute(
                     sa.select(suppressions.c.email_hash).where(
@@ -397,7 +408,7 @@ class SubscriberStore:
                     )
                 ).scalars()
             )
-        return {i for d, i in digests.items() if d not in blocked}
+        return [s for s in found if email_hash(s.email) not in blocked]
 
     # ---- adding ----------------------------------------------------------------------------
     def add(

@@ -17,6 +17,8 @@ Tokens signed before keys existed (schema revision 0002) carry only the id; see
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -79,6 +81,12 @@ class TokenSigner:
         if not key:
             raise ValueError("a link key is required")
         return str(self._serializer(purpose).dumps({"s": subscriber_id, "k": key}))
+
+    def key_check(self) -> str:
+        """A value that tells whether two processes sign with the same key (send workers on
+        other hosts compare it), without revealing the key: an HMAC of a fixed text."""
+        mac = hmac.new(self.secret_key.encode(), b"newsletter.key-check.v1", hashlib.sha256)
+        return mac.hexdigest()
 
     def verify(self, purpose: Purpose, token: str) -> TokenClaim:
         """What ``token`` claims; raises TokenError if forged, expired or misused.

@@ -176,6 +176,16 @@ def send_cmd(
         bool,
         typer.Option("--catch-up", help="Same as `newsletter run-week` (for cron backstops)."),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Sending processes on this host, this one included (PostgreSQL only). "
+            "Default: [delivery] workers.",
+        ),
+    ] = None,
 ) -> None:
     """Send an issue to every active subscriber, through the send ledger.
 
@@ -187,7 +197,7 @@ def send_cmd(
     Example: [bold]newsletter send --week 2026-11-23 --dry-run[/]
     """
     if catch_up:
-        if week or dry or to or limit:
+        if week or dry or to or limit or workers:
             raise GuardError("--catch-up runs this week's whole job; it takes no other option")
         run_week_cmd(ctx)
         return
@@ -209,7 +219,7 @@ def send_cmd(
     if dry:
         _print_dry_run(service.dry_run_week(config, secrets, week=chosen, clock=clock, warn=_warn))
         return
-    _send(ctx, chosen, limit)
+    _send(ctx, chosen, limit, workers=workers)
 
 
 def _print_dry_run(d: DryRunReport) -> None:
@@ -242,7 +252,12 @@ def run_week_cmd(ctx: typer.Context) -> None:
 
 
 def _send(
-    ctx: typer.Context, week: date | None, limit: int | None, *, weekly_job: bool = False
+    ctx: typer.Context,
+    week: date | None,
+    limit: int | None,
+    *,
+    weekly_job: bool = False,
+    workers: int | None = None,
 ) -> None:
     """The send facade with a progress bar and graceful SIGTERM; then the summary."""
     from newsletter.send.service import send_week
@@ -260,8 +275,67 @@ def _send(
             on_planned=planned,
             collect_first=weekly_job,
             trigger="run-week" if weekly_job else "cli",
+            workers=workers,
         )
     _finish(report)
+
+
+def send_worker_cmd(
+    ctx: typer.Context,
+    *,
+    week: Annotated[
+        str | None,
+        typer.Option("--week", help="Week to help with (YYYY-MM-DD). Default: the one sending."),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", min=0, max=86400, help="Seconds to wait for a send to start (default 0)."
+        ),
+    ] = 0.0,
+    run_id: Annotated[str | None, typer.Option("--run-id", hidden=True)] = None,
+) -> None:
+    """Help a running send from this host (PostgreSQL): claim batches of its recipients
+    and send them, until none is left.
+
+    Start it on any machine with the same config.toml, snapshots, templates, version and
+    NEWSLETTER_* secrets as the `newsletter send` that coordinates the send; it refuses to
+    send when its rendering or its link key differ. Exit 0 when done (or nothing to do),
+    3 when stopped by SIGTERM with messages left. A killed worker's recipients go back to
+    the others at once; those of a host that vanished, after [delivery] lease_seconds.
+
+    Example: [bold]newsletter --config /etc/newsletter/config.toml send-worker --wait 600[/]
+    """
+    from newsletter.send.service import work_issue
+
+    with _graceful_sigterm() as stop:
+        report = work_issue(
+            config_of(ctx),
+            secrets_of(ctx),
+            week=week_option(week),
+            wait=wait,
+            run_id=run_id,
+            clock=clock_of(ctx),
+            stop=stop,
+        )
+    if report.idle:
+        console.print(f"nothing to do: {report.idle}", highlight=False)
+        return
+    t = report.tally
+    console.print(
+        f"worker {report.token} on {report.issue_key}: {t.sent:,} sent, "
+        f"{sum(t.failed.values()):,} failed, {t.unknown:,} unknown, {t.skipped:,} skipped "
+        f"in {report.duration:.1f} s",
+        highlight=False,
+    )
+    if stop.is_set() and report.left:
+        err_console.print(
+            f"[bold yellow]stopped:[/] {report.left:,} message(s) left in this run; the other "
+            "workers or the next `newsletter send` send them",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(INCOMPLETE_EXIT)
 
 
 def schedule_cmd(ctx: typer.Context) -> None:

@@ -17,6 +17,15 @@ One ``issues`` row per ISO week (``2026-W48``: building → sending → sent, or
   or was suppressed before their batch went out (re-checked just before each batch).
 
 An issue is ``sent`` once no row is left to send (queued, unknown or retryable).
+
+Several processes may send one issue (PostgreSQL): each row is **claimed** by one worker at a
+time (:mod:`newsletter.send.claims`), and every write of an outcome is fenced by that claim
+(:meth:`SendLedger.record`, :meth:`SendLedger.skip`): a worker that lost its claim (it
+stalled past its lease, or lost the database session that marks it alive, and another
+worker took the row) never overwrites what the new holder records, except that an
+accepted message is always recorded ``sent`` (it was). Each coordinator run has an id
+(``issues.run_id``); the rows it attempted carry it (``sends.attempt_run``), so a run tries
+each row once and leaves retryable and unknown ones to the next run, as one process does.
 """
 
 from __future__ import annotations
@@ -31,14 +40,11 @@ import sqlalchemy as sa
 from newsletter.delivery.models import SendResult, SendStatus, new_message_id
 from newsletter.models import Recipient
 from newsletter.store import Database
-from newsletter.store.tables import issues, sends
+from newsletter.store.tables import TO_SEND, issues, sends
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 #: Rows a run (re)sends: queued, unknown, and failed ones that may be retried.
-_TO_SEND = sa.or_(
-    sends.c.status.in_(("queued", "unknown")),
-    sa.and_(sends.c.status == "failed", sends.c.retryable.is_(True)),
-)
+_TO_SEND = sa.text(TO_SEND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,9 @@ class IssueRecord:
     last_error: str | None
     frozen_at: dt.datetime | None
     finished_at: dt.datetime | None
+    run_id: str | None = None
+    digest: str | None = None
+    key_check: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,40 @@ class LedgerCounts:
         return self.queued + self.sent + self.failed + self.retryable + self.unknown + self.skipped
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What :meth:`SendLedger.record` found: the rows of the call this worker no longer
+    held (another worker took them), and the issue's status (``sending`` unless the send
+    was stopped meanwhile, e.g. by another worker's account refusal)."""
+
+    lost: frozenset[int]
+    issue_status: str | None
+
+    @property
+    def go_on(self) -> bool:
+        return not self.lost and self.issue_status == "sending"
+
+
+#: The columns of a :class:`SendRow`, in its order.
+SEND_ROW = (
+    sends.c.subscriber_id,
+    sends.c.email,
+    sends.c.status,
+    sends.c.message_id,
+    sends.c.attempts,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Rows one run attempted, by status, retryable flag and reason."""
+
+    status: str
+    retryable: bool
+    reason: str | None
+    count: int
+
+
 @dataclass
 class SendLedger:
     """Ledger operations on an open :class:`~newsletter.store.Database` (thread-safe)."""
@@ -94,6 +137,11 @@ class SendLedger:
     db: Database
     clock: Clock = field(default=SYSTEM_CLOCK)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Serializes this process's ledger writes (SQLite takes one writer at a time)."""
+        return self._lock
 
     # ---- issues ---------------------------------------------------------------------------
     def issue(self, issue_key: str) -> IssueRecord | None:
@@ -106,6 +154,17 @@ class SendLedger:
         if row is None:
             return None
         return IssueRecord(**{k: row[k] for k in IssueRecord.__slots__})
+
+    def sending_issue(self) -> IssueRecord | None:
+        """The newest issue being sent (``sending``), for a worker given no week."""
+        with self.db.read() as conn:
+            key = conn.execute(
+                sa.select(issues.c.issue_key)
+                .where(issues.c.status == "sending")
+                .order_by(issues.c.week.desc())
+                .limit(1)
+            ).scalar()
+        return None if key is None else self.issue(key)
 
     def begin(self, issue_key: str, week: dt.date) -> None:
         """Create the issue row (``building``) unless it exists; a failed one builds again."""
@@ -141,15 +200,33 @@ class SendLedger:
             )
 
     def freeze(
-        self, issue_key: str, subject: str, recipients: Sequence[Recipient], domain: str
+        self,
+        issue_key: str,
+        subject: str,
+        recipients: Sequence[Recipient],
+        domain: str,
+        *,
+        run_id: str | None = None,
+        digest: str | None = None,
+        key_check: str | None = None,
     ) -> int:
-        """Queue one row per recipient with its Message-ID, once per issue; rows added."""
+        """Queue one row per recipient with its Message-ID, once per issue; rows added.
+
+        Every call starts a coordinator run: the issue is ``sending`` under ``run_id``, with
+        the digest of what is sent and the signing key's check value (workers compare)."""
         now = self.clock.now()
         with self._lock, self.db.write() as conn:
             frozen = conn.execute(
                 sa.select(issues.c.frozen_at).where(issues.c.issue_key == issue_key)
             ).scalar()
-            values = {"status": "sending", "subject": subject, "updated_at": now}
+            values = {
+                "status": "sending",
+                "subject": subject,
+                "updated_at": now,
+                "run_id": run_id,
+                "digest": digest,
+                "key_check": key_check,
+            }
             if frozen is not None:
                 conn.execute(
                     sa.update(issues).where(issues.c.issue_key == issue_key).values(values)
@@ -216,13 +293,7 @@ class SendLedger:
     def to_send(self, issue_key: str, limit: int | None = None) -> list[SendRow]:
         """Rows still to send (queued, unknown, failed-retryable), by subscriber id."""
         q = (
-            sa.select(
-                sends.c.subscriber_id,
-                sends.c.email,
-                sends.c.status,
-                sends.c.message_id,
-                sends.c.attempts,
-            )
+            sa.select(*SEND_ROW)
             .where(sends.c.issue_key == issue_key, _TO_SEND)
             .order_by(sends.c.subscriber_id)
             .limit(limit)
@@ -236,44 +307,142 @@ class SendLedger:
         with self.db.read() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
-    def skip(self, issue_key: str, subscriber_ids: Iterable[int], reason: str) -> None:
+    def pending(self, issue_key: str, run_id: str | None, *, besides: str | None = None) -> int:
+        """Rows run ``run_id`` has still to attempt (held by a worker or not), leaving out
+        those held by ``besides`` (the asking worker's own, in flight)."""
+        q = sa.select(sa.func.count()).where(
+            sends.c.issue_key == issue_key,
+            _TO_SEND,
+            sends.c.attempt_run.is_distinct_from(run_id),
+        )
+        if besides is not None:
+            q = q.where(sa.or_(sends.c.claimed_by.is_(None), sends.c.claimed_by != besides))
+        with self.db.read() as conn:
+            return int(conn.execute(q).scalar() or 0)
+
+    def outcomes(self, issue_key: str, run_id: str) -> list[Outcome]:
+        """What run ``run_id`` did, whichever worker did it (the coordinator's report)."""
+        q = (
+            sa.select(sends.c.status, sends.c.retryable, sends.c.last_error, sa.func.count())
+            .where(sends.c.issue_key == issue_key, sends.c.attempt_run == run_id)
+            .group_by(sends.c.status, sends.c.retryable, sends.c.last_error)
+        )
+        with self.db.read() as conn:
+            return [Outcome(str(s), bool(r), e, int(n)) for s, r, e, n in conn.execute(q)]
+
+    def skip(
+        self, issue_key: str, subscriber_ids: Iterable[int], reason: str, *, owner: str, run: str
+    ) -> int:
+        """Mark the rows ``owner`` holds ``skipped``; how many it still held."""
         ids = list(subscriber_ids)
         if not ids:
-            return
+            return 0
         with self._lock, self.db.write() as conn:
-            conn.execute(
+            done = conn.execute(
                 sa.update(sends)
-                .where(sends.c.issue_key == issue_key, sends.c.subscriber_id.in_(ids))
-                .values(status="skipped", last_error=reason, updated_at=self.clock.now())
+                .where(
+                    sends.c.issue_key == issue_key,
+                    sends.c.subscriber_id.in_(ids),
+                    sends.c.claimed_by == owner,
+                )
+                .values(
+                    status="skipped",
+                    last_error=reason,
+                    updated_at=self.clock.now(),
+                    claimed_by=None,
+                    claimed_until=None,
+                    attempt_run=run,
+                )
             )
+            return int(done.rowcount)
 
-    def record(self, issue_key: str, provider: str, results: Sequence[SendResult]) -> None:
-        """Store provider outcomes in one transaction (``sent`` only for accepted ones)."""
+    def record(
+        self,
+        issue_key: str,
+        provider: str,
+        results: Sequence[SendResult],
+        *,
+        owner: str,
+        run: str,
+    ) -> Recorded:
+        """Store provider outcomes in one transaction (``sent`` only for accepted ones).
+
+        Fenced by the claim: an outcome is written to a row ``owner`` still holds (locked
+        first, so no other worker takes it meanwhile); an accepted message is recorded
+        ``sent`` even on a row another worker took (it was sent; their later outcome is then
+        not written, as they no longer hold it). Other outcomes of lost rows are dropped."""
         if not results:
-            return
+            return Recorded(frozenset(), self.status(issue_key))
         now = self.clock.now()
-        params = [_row_update(issue_key, provider, r, now) for r in results]
+        ids = [r.subscriber_id for r in results]
         with self._lock, self.db.write() as conn:
-            conn.execute(_RECORD, params)
+            held = set(
+                conn.execute(
+                    sa.select(sends.c.subscriber_id)
+                    .where(
+                        sends.c.issue_key == issue_key,
+                        sends.c.subscriber_id.in_(ids),
+                        sends.c.claimed_by == owner,
+                    )
+                    .order_by(sends.c.subscriber_id)
+                    .with_for_update()
+                ).scalars()
+            )
+            mine = [
+                _row_update(issue_key, provider, r, now, run)
+                for r in results
+                if r.subscriber_id in held
+            ]
+            if mine:
+                conn.execute(_RECORD, mine)
+            taken = [
+                _row_update(issue_key, provider, r, now, run)
+                for r in results
+                if r.subscriber_id not in held and r.status is SendStatus.SENT
+            ]
+            if taken:
+                conn.execute(_RECORD_TAKEN, taken)
+            status = conn.execute(
+                sa.select(issues.c.status).where(issues.c.issue_key == issue_key)
+            ).scalar()
+        return Recorded(frozenset(ids) - held, status)
+
+    def status(self, issue_key: str) -> str | None:
+        with self.db.read() as conn:
+            found = conn.execute(
+                sa.select(issues.c.status).where(issues.c.issue_key == issue_key)
+            ).scalar()
+        return None if found is None else str(found)
 
 
-#: One outcome per row (built once: statement construction is costly at one commit per call).
-_RECORD = (
-    sa.update(sends)
-    .where(
-        sends.c.issue_key == sa.bindparam("k_issue"),
-        sends.c.subscriber_id == sa.bindparam("k_sid"),
+def _record_statement(*where: sa.ColumnElement[bool]) -> sa.Update:
+    """One outcome per row (built once: statement construction is costly at one commit per
+    call); the claim is cleared and the run noted."""
+    return (
+        sa.update(sends)
+        .where(
+            sends.c.issue_key == sa.bindparam("k_issue"),
+            sends.c.subscriber_id == sa.bindparam("k_sid"),
+            *where,
+        )
+        .values(
+            status=sa.bindparam("v_status"),
+            retryable=sa.bindparam("v_retryable"),
+            provider=sa.bindparam("v_provider"),
+            provider_message_id=sa.bindparam("v_pid"),
+            attempts=sends.c.attempts + sa.bindparam("v_attempts"),
+            last_error=sa.bindparam("v_error"),
+            updated_at=sa.bindparam("v_now"),
+            claimed_by=None,
+            claimed_until=None,
+            attempt_run=sa.bindparam("v_run"),
+        )
     )
-    .values(
-        status=sa.bindparam("v_status"),
-        retryable=sa.bindparam("v_retryable"),
-        provider=sa.bindparam("v_provider"),
-        provider_message_id=sa.bindparam("v_pid"),
-        attempts=sends.c.attempts + sa.bindparam("v_attempts"),
-        last_error=sa.bindparam("v_error"),
-        updated_at=sa.bindparam("v_now"),
-    )
-)
+
+
+#: A row the worker holds; an accepted message on a row another worker took (once).
+_RECORD = _record_statement()
+_RECORD_TAKEN = _record_statement(sends.c.status != "sent")
 
 _LEDGER_STATUS = {
     SendStatus.SENT: "sent",
@@ -284,7 +453,7 @@ _LEDGER_STATUS = {
 
 
 def _row_update(
-    issue_key: str, provider: str, r: SendResult, now: dt.datetime
+    issue_key: str, provider: str, r: SendResult, now: dt.datetime, run: str
 ) -> dict[str, object]:
     return {
         "k_issue": issue_key,
@@ -296,4 +465,5 @@ def _row_update(
         "v_attempts": r.attempts,
         "v_error": r.reason or None,
         "v_now": now,
+        "v_run": run,
     }

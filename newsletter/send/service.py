@@ -24,8 +24,9 @@ as :class:`~newsletter.config.Secrets`, read by the caller at the edge.
 
 from __future__ import annotations
 
-import queue
+import hashlib
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -44,13 +45,13 @@ from newsletter.data.pipeline import WeekData, build_week
 from newsletter.data.signals.models import Signals
 from newsletter.data.snapshots import snapshot_path
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
-from newsletter.delivery.base import Sender, chunked
+from newsletter.delivery.base import Sender
 from newsletter.delivery.message import format_date
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.edition.compliance import check_content, check_outgoing
 from newsletter.edition.issue import compile_data, preview_recipient
 from newsletter.edition.render import render_template
-from newsletter.errors import DeliveryError, NewsletterError, ProviderError, first_line
+from newsletter.errors import DeliveryError, NewsletterError, UsageError, first_line
 from newsletter.models import Preferences, Recipient, RunTrigger
 from newsletter.send.approval import (
     ApprovalRecord,
@@ -59,10 +60,14 @@ from newsletter.send.approval import (
     issue_digest,
     with_banner,
 )
+from newsletter.send.claims import POLL_SECONDS, Claims, new_token
 from newsletter.send.guards import check_scheduled_snapshot, explicit_week_warning
-from newsletter.send.ledger import LedgerCounts, SendLedger, SendRow
+from newsletter.send.helpers import helpers
+from newsletter.send.ledger import IssueRecord, LedgerCounts, Outcome, SendLedger
 from newsletter.send.monitor import FAILED_BOARDS, Monitor
 from newsletter.send.schedule import due_for, issue_week
+from newsletter.send.sending import UNBUILT, Loop, SenderFactory, Tally, run_threads
+from newsletter.send.sending import short_reason as _short
 from newsletter.send.variants import IssueVariants
 from newsletter.store import Database, open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
@@ -70,9 +75,6 @@ from newsletter.util.weeks import iso_week_key
 
 #: No secrets: enough for the ``file`` and ``memory`` providers.
 NO_SECRETS = Secrets()
-#: Rows handed to a worker at a time; suppression is re-checked once per batch.
-BATCH_ROWS = 100
-SenderFactory = Callable[[], Sender[Any, Any]]
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,13 @@ class PreparedIssue:
     @property
     def subject(self) -> str:
         return self.variants.subject or self.variants.compiled.subject
+
+    def digest(self, provider: str) -> str:
+        """What every worker must render alike: a SHA-256 of the default version's subject
+        and both parts (merge tags unfilled) and the provider it goes through."""
+        c = self.variants.content(Preferences())
+        raw = "\0".join((self.issue_key, provider, c.subject, c.html, c.text))
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def prepare_issue(config: Config, week: date) -> PreparedIssue:
@@ -162,7 +171,7 @@ def scheduled_week(config: Config, now: datetime) -> date:
 
 @dataclass
 class SendReport:
-    """What one run did (this run's outcomes) and where the issue stands."""
+    """What one run did (this run's outcomes, by every worker) and where the issue stands."""
 
     issue_key: str
     subject: str
@@ -190,6 +199,20 @@ class SendReport:
     def rate(self) -> float:
         return self.sent / self.duration if self.duration > 0 else 0.0
 
+    def add(self, outcomes: Sequence[Outcome]) -> None:
+        """This run's outcomes as the ledger has them (whichever worker recorded them)."""
+        for o in outcomes:
+            if o.status == "sent":
+                self.sent += o.count
+            elif o.status == "skipped":
+                self.skipped += o.count
+            elif o.status == "unknown":
+                self.unknown += o.count
+            elif o.status == "failed":
+                kind = "retryable" if o.retryable else "permanent"
+                self.failed[f"{kind}: {_short(o.reason or '')}"] += o.count
+                self.retryable += o.count if o.retryable else 0
+
 
 @dataclass(frozen=True, slots=True)
 class ApprovalWait:
@@ -198,50 +221,6 @@ class ApprovalWait:
     deadline: datetime
     previews_sent: int
     editors: int
-
-
-@dataclass
-class _Run:
-    """Shared state of the workers of one send."""
-
-    prepared: PreparedIssue
-    ledger: SendLedger
-    store: SubscriberStore
-    recipients: dict[int, Recipient]
-    report: SendReport
-    stop: threading.Event
-    progress: Callable[[int], None]
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    error: BaseException | None = None
-
-    def tally(self, results: Sequence[SendResult]) -> None:
-        with self.lock:
-            for r in results:
-                if r.status is SendStatus.SENT:
-                    self.report.sent += 1
-                elif r.status is SendStatus.RETRYABLE:
-                    self.report.retryable += 1
-                    self.report.failed[f"retryable: {_short(r.reason)}"] += 1
-                elif r.status is SendStatus.PERMANENT:
-                    self.report.failed[f"permanent: {_short(r.reason)}"] += 1
-                else:
-                    self.report.unknown += 1
-
-    def skipped(self, n: int) -> None:
-        with self.lock:
-            self.report.skipped += n
-
-
-def _short(reason: str) -> str:
-    """A reason grouped for the summary (per-address details dropped)."""
-    if reason.startswith(UNBUILT):
-        return ": ".join(reason.split(": ")[:2])[:70]
-    head = reason.split(":", 1)[0] if reason.startswith("invalid address") else reason
-    return head[:70]
-
-
-#: The reason of a recipient whose message could not be built.
-UNBUILT = "message not built"
 
 
 def recipient_message(
@@ -257,6 +236,17 @@ def recipient_message(
         return f"{UNBUILT}: {first_line(exc)}"
 
 
+#: Why ``--workers`` and ``send-worker`` need PostgreSQL.
+ONE_PROCESS_ON_SQLITE = (
+    "sending from several processes needs PostgreSQL ([database] url = "
+    "'postgresql+psycopg://...'); on SQLite one process sends (--workers 1)"
+)
+LOST_SESSION = (
+    "this worker lost the database session that marks it alive, so other workers may take "
+    "its rows; it stops before another call so that no one is mailed twice"
+)
+
+
 def send_issue(
     config: Config,
     prepared: PreparedIssue,
@@ -270,13 +260,19 @@ def send_issue(
     on_planned: Callable[[int], None] | None = None,
     ledger: SendLedger | None = None,
     secrets: Secrets = NO_SECRETS,
+    signer: TokenSigner | None = None,
+    run_id: str | None = None,
 ) -> SendReport:
-    """Send ``prepared`` to the frozen list (freezing it from ``recipients`` the first time).
+    """Coordinate one run of the send of ``prepared`` to the frozen list (freezing it from
+    ``recipients`` the first time) and send with this process's threads.
 
-    Raises ProviderError (after recording every outcome so far) when the provider refuses
-    the account. ``stop`` ends the run after the calls in flight (graceful SIGTERM). One
-    send at a time per database: a second one raises DeliveryError at once, as it would
-    read the same queued rows and mail them again.
+    One coordinator at a time per database: a second one raises DeliveryError at once, as
+    it would start another run over the same rows. Workers (``send-worker``, or the
+    processes ``--workers`` starts) may help on PostgreSQL: they claim batches of the same
+    rows. The run ends when none of its rows is left to attempt (or on ``stop``, SIGTERM:
+    after the calls in flight). Raises ProviderError (after recording every outcome so far)
+    when the provider refuses the account, here or in another worker. ``signer`` (the link
+    signer) lets workers check that they sign with the same key.
     """
     clock = store.clock
     started = clock.monotonic()
@@ -291,61 +287,132 @@ def send_issue(
         provider = config.delivery.provider
         if done := already_sent(ledger, key, provider):
             return done
-        report = SendReport(key, prepared.subject, provider)
         ledger.begin(key, prepared.week)
         try:
             check_variants(config, prepared, recipients, clock)
         except NewsletterError as err:
             ledger.fail(key, str(err))
             raise
-        ledger.freeze(key, prepared.subject, recipients, config.newsletter.sending_domain)
-        rows = ledger.to_send(key, limit)
-        report.planned = len(rows)
-        if on_planned:
-            on_planned(len(rows))
-        if sender_factory is None:
-            limiter = RateLimiter(sender_class(provider).rate_per_second)
-
-            def sender_factory() -> Sender[Any, Any]:
-                return get_sender(config.delivery, secrets, limiter=limiter)
-
-        run = _Run(
-            prepared=prepared,
-            ledger=ledger,
-            store=store,
-            recipients={r.subscriber_id: r for r in recipients},
-            report=report,
-            stop=stop or threading.Event(),
-            progress=progress or (lambda _n: None),
+        run = run_id or new_run_id()
+        digest = prepared.digest(provider)
+        ledger.freeze(
+            key,
+            prepared.subject,
+            recipients,
+            config.newsletter.sending_domain,
+            run_id=run,
+            digest=digest,
+            key_check=signer.key_check() if signer else None,
         )
-        work: queue.SimpleQueue[list[SendRow]] = queue.SimpleQueue()
-        size = _batch_rows(sender_class(provider))
-        for batch in _batches(rows, size):
-            work.put(batch)
-        workers = [
-            threading.Thread(target=_worker, args=(run, work, sender_factory), name=f"send-{i}")
-            for i in range(min(config.delivery.concurrency, max(1, -(-len(rows) // size))))
-        ]
-        for t in workers:
-            t.start()
-        try:
-            for t in workers:
-                t.join()
-        except KeyboardInterrupt:  # Ctrl-C: like SIGTERM, finish the calls in flight
-            run.stop.set()
-            for t in workers:
-                t.join()
+        planned = ledger.pending(key, run)
+        report = SendReport(key, prepared.subject, provider, planned=min(planned, limit or planned))
+        if on_planned:
+            on_planned(report.planned)
+        by_id = {r.subscriber_id: r for r in recipients}
+
+        def lookup(ids: Sequence[int]) -> dict[int, Recipient]:
+            return {i: by_id[i] for i in store.mailable_ids(ids) if i in by_id}
+
+        loop = Loop(
+            claims=Claims(ledger, key, clock, config.delivery.lease_seconds, digest=digest),
+            store=store,
+            lookup=lookup,
+            build=partial(recipient_message, prepared),
+            batch_rows=_batch_rows(config),
+            stop=stop or threading.Event(),
+            limit=limit,
+        )
+        tick = progress or _no_progress
+        with (
+            loop.claims.hold(),
+            _watch(
+                ledger, key, run, pending=planned, planned=report.planned, progress=tick
+            ) as ticks,
+        ):
+            if not ticks:  # one process sends (SQLite): count each outcome as it comes
+                loop.progress = tick
+            run_threads(
+                loop, config.delivery.concurrency, sender_factory or _senders(config, secrets)
+            )
         report.duration = clock.monotonic() - started
-        if run.error is not None:
-            ledger.fail(key, str(run.error))
-            report.ledger = ledger.counts(key)
-            if isinstance(run.error, NewsletterError):
-                raise run.error
-            raise DeliveryError(f"the send stopped: {run.error!r}") from run.error
-        report.ledger = ledger.finish(key)
-        if run.stop.is_set() and report.ledger.remaining:
-            report.stopped = "stopped before the end"
-        return report
+        report.add(ledger.outcomes(key, run))
+        return _conclude(ledger, loop, report)
+
+
+def _conclude(ledger: SendLedger, loop: Loop, report: SendReport) -> SendReport:
+    """The coordinator's end of a run: the issue's counts, and why it stopped if it did."""
+    key = report.issue_key
+    error = loop.error or (DeliveryError(LOST_SESSION) if loop.claims.lost.is_set() else None)
+    if error is not None:
+        ledger.fail(key, str(error))
+        report.ledger = ledger.counts(key)
+        if isinstance(error, NewsletterError):
+            raise error
+        raise DeliveryError(f"the send stopped: {error!r}") from error
+    record = ledger.issue(key)
+    if record is not None and record.status == "failed":  # another worker's refusal
+        report.ledger = ledger.counts(key)
+        raise DeliveryError(f"a worker stopped the send: {record.last_error}")
+    report.ledger = ledger.finish(key)
+    if loop.stop.is_set() and report.ledger.remaining:
+        report.stopped = "stopped before the end"
+    return report
+
+
+def _no_progress(_n: int) -> None:
+    pass
+
+
+@contextmanager
+def _watch(
+    ledger: SendLedger,
+    key: str,
+    run: str,
+    *,
+    pending: int,
+    planned: int,
+    progress: Callable[[int], None],
+) -> Iterator[bool]:
+    """With several processes (PostgreSQL), report the run's progress whoever sends: the
+    rows that left the run's to-do list, looked at every second; yields whether it does."""
+    if not ledger.db.shared:
+        yield False
+        return
+    done = threading.Event()
+    told = [0]
+
+    def tell() -> None:
+        now = min(planned, max(0, pending - ledger.pending(key, run)))
+        if now > told[0]:
+            progress(now - told[0])
+            told[0] = now
+
+    def watch() -> None:
+        while not done.wait(1.0):
+            tell()
+
+    t = threading.Thread(target=watch, name="send-progress", daemon=True)
+    t.start()
+    try:
+        yield True
+    finally:
+        done.set()
+        t.join()
+        tell()
+
+
+def _senders(config: Config, secrets: Secrets) -> SenderFactory:
+    """One sender per thread, sharing one rate limiter (per process)."""
+    limiter = RateLimiter(sender_class(config.delivery.provider).rate_per_second)
+
+    def factory() -> Sender[Any, Any]:
+        return get_sender(config.delivery, secrets, limiter=limiter)
+
+    return factory
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
 
 
 def already_sent(ledger: SendLedger, issue_key: str, provider: str) -> SendReport | None:
@@ -359,83 +426,158 @@ def already_sent(ledger: SendLedger, issue_key: str, provider: str) -> SendRepor
     return report
 
 
-def _batch_rows(cls: type[Sender[Any, Any]]) -> int:
-    """Rows per worker batch: BATCH_ROWS, or a whole provider call for batch APIs."""
-    return BATCH_ROWS if cls.per_call() == 1 else max(BATCH_ROWS, cls.per_call())
+def _batch_rows(config: Config) -> int:
+    """Rows per claimed batch: ``[delivery] batch``, or a whole provider call for batch APIs."""
+    cls = sender_class(config.delivery.provider)
+    return (
+        config.delivery.batch if cls.per_call() == 1 else max(config.delivery.batch, cls.per_call())
+    )
 
 
-def _batches(rows: Sequence[SendRow], size: int) -> list[list[SendRow]]:
-    return [list(rows[i : i + size]) for i in range(0, len(rows), size)]
+# ---------------------------------------------------------------------------------------
+# A worker: `newsletter send-worker`, on any host with the same config and database
 
 
-def _worker(run: _Run, work: queue.SimpleQueue[list[SendRow]], factory: SenderFactory) -> None:
-    try:
-        with factory() as sender:
-            while not run.stop.is_set():
-                try:
-                    batch = work.get_nowait()
-                except queue.Empty:
-                    return
-                _send_rows(run, sender, batch)
-    except BaseException as exc:
-        with run.lock:
-            run.error = run.error or exc
-        run.stop.set()
+@dataclass
+class WorkerReport:
+    """What one worker process did."""
+
+    token: str
+    issue_key: str | None = None
+    #: Why there was nothing to do (no issue being sent, already sent).
+    idle: str | None = None
+    tally: Tally = field(default_factory=Tally)
+    duration: float = 0.0
+    #: Rows the run still had to attempt when this worker stopped on SIGTERM.
+    left: int = 0
 
 
-def _send_rows(run: _Run, sender: Sender[Any, Any], batch: list[SendRow]) -> None:
-    key = run.prepared.issue_key
-    eligible = run.store.mailable_ids(r.subscriber_id for r in batch)
-    gone = {
-        r.subscriber_id
-        for r in batch
-        if r.subscriber_id not in eligible or r.subscriber_id not in run.recipients
-    }
-    run.ledger.skip(key, gone, "no longer subscribed when its batch went out")
-    run.skipped(len(gone))
-    run.progress(len(gone))
-    messages: list[OutgoingMessage] = []
-    unbuilt: list[SendResult] = []
-    for r in batch:
-        if r.subscriber_id in gone:
-            continue
-        built = recipient_message(run.prepared, run.recipients[r.subscriber_id], r.message_id)
-        if isinstance(built, str):
-            unbuilt.append(
-                SendResult(
-                    message_id=r.message_id,
-                    subscriber_id=r.subscriber_id,
-                    email=r.email,
-                    status=SendStatus.PERMANENT,
-                    reason=built,
-                    attempts=0,
-                )
+def work_issue(
+    config: Config,
+    secrets: Secrets,
+    *,
+    week: date | None = None,
+    wait: float = 0.0,
+    run_id: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    stop: threading.Event | None = None,
+    sender_factory: SenderFactory | None = None,
+) -> WorkerReport:
+    """Help send the issue being sent (``week``'s, else the newest one ``sending``).
+
+    Waits up to ``wait`` seconds for a coordinator to start it (and, with ``run_id``, that
+    coordinator run). Renders the issue itself and sends only when its rendering and its
+    link-signing key match the coordinator's (same snapshots, templates, settings and
+    NEWSLETTER_SECRET_KEY); then claims batches until the run has none left. PostgreSQL
+    only. Raises ProviderError on an account refusal (which stops every worker) and
+    DeliveryError when another worker's refusal stopped the send.
+    """
+    stop = stop or threading.Event()
+    with open_store(config) as db:
+        if not db.shared:
+            raise UsageError(ONE_PROCESS_ON_SQLITE)
+        ledger = SendLedger(db, clock=clock)
+        signer, _dev = link_signer(config, secrets, "send")
+        token = new_token()
+        found = _issue_to_work(
+            config, ledger, signer, week=week, run_id=run_id, wait=wait, clock=clock, stop=stop
+        )
+        if isinstance(found, str):
+            return WorkerReport(token, idle=found)
+        record, prepared = found
+        lease = config.delivery.lease_seconds
+        claims = Claims(ledger, record.issue_key, clock, lease, digest=record.digest, token=token)
+        store = SubscriberStore(db, clock=clock)
+        base = config.newsletter.base_url
+        loop = Loop(
+            claims=claims,
+            store=store,
+            lookup=lambda ids: store.mailable_recipients(ids, signer, base),
+            build=partial(recipient_message, prepared),
+            batch_rows=_batch_rows(config),
+            stop=stop,
+        )
+        started = clock.monotonic()
+        with claims.hold():
+            run_threads(
+                loop, config.delivery.concurrency, sender_factory or _senders(config, secrets)
             )
+        report = WorkerReport(claims.token, record.issue_key, tally=loop.tally)
+        report.duration = clock.monotonic() - started
+        if loop.error is not None:
+            if isinstance(loop.error, NewsletterError):
+                raise loop.error
+            raise DeliveryError(f"the worker stopped: {loop.error!r}") from loop.error
+        if claims.lost.is_set():
+            raise DeliveryError(LOST_SESSION)
+        now = ledger.issue(record.issue_key)
+        if now is not None and now.status == "failed":
+            raise DeliveryError(f"the send of {record.issue_key} was stopped: {now.last_error}")
+        if stop.is_set():
+            report.left = ledger.pending(record.issue_key, claims.run)
+        return report
+
+
+def _issue_to_work(
+    config: Config,
+    ledger: SendLedger,
+    signer: TokenSigner,
+    *,
+    week: date | None,
+    run_id: str | None,
+    wait: float,
+    clock: Clock,
+    stop: threading.Event,
+) -> tuple[IssueRecord, PreparedIssue] | str:
+    """The issue to help with and its rendering here; or why there is nothing to do."""
+    deadline = clock.monotonic() + wait
+    # told the week (a helper of `send --workers`), render while the coordinator freezes
+    prepared = prepare_issue(config, week) if week is not None else None
+    while True:
+        record = ledger.issue(iso_week_key(week)) if week else ledger.sending_issue()
+        mismatch = None
+        if record is not None and record.status == "sent":
+            return f"issue {record.issue_key} is already sent"
+        if (
+            run_id is not None
+            and record is not None
+            and record.run_id == run_id
+            and record.status != "sending"
+        ):
+            return f"the coordinator's run of {record.issue_key} ended ({record.status})"
+        if record is None or record.status != "sending" or record.run_id is None:
+            why = "no issue is being sent"
+        elif run_id is not None and record.run_id != run_id:
+            why = "the coordinator's run has not started"
         else:
-            messages.append(built)
-    if unbuilt:  # recorded failed with the reason; not a bounce, so the address stays listed
-        _record(run, sender, unbuilt, bounce=False)
-    # One provider call at a time, recorded as soon as it returns (smallest kill window).
-    for chunk in chunked(messages, sender.per_call()):
-        if run.stop.is_set():
-            return
-        try:
-            results = sender.send_batch(chunk)
-        except ProviderError as err:
-            _record(run, sender, list(err.results))
-            raise
-        _record(run, sender, results)
+            if prepared is None or prepared.week != record.week:
+                prepared = prepare_issue(config, record.week)
+            mismatch = _differs(record, prepared, config.delivery.provider, signer)
+            if mismatch is None:
+                return record, prepared
+            why = mismatch
+        if stop.is_set() or clock.monotonic() >= deadline:
+            if mismatch is not None:
+                raise DeliveryError(mismatch)
+            return why
+        stop.wait(POLL_SECONDS)
 
 
-def _record(
-    run: _Run, sender: Sender[Any, Any], results: list[SendResult], *, bounce: bool = True
-) -> None:
-    run.ledger.record(run.prepared.issue_key, sender.name, results)
-    run.tally(results)
-    run.progress(len(results))
-    for r in results:
-        if bounce and r.status is SendStatus.PERMANENT:
-            run.store.mark_bounced(r.email, f"{run.prepared.issue_key}: {r.reason}")
+def _differs(
+    record: IssueRecord, prepared: PreparedIssue, provider: str, signer: TokenSigner
+) -> str | None:
+    """Why this host must not send ``record``'s issue, or None when it may."""
+    if record.digest != prepared.digest(provider):
+        return (
+            f"issue {record.issue_key} renders differently here than on its coordinator: use "
+            "the same snapshots, templates, config.toml and version on every host"
+        )
+    if record.key_check is not None and record.key_check != signer.key_check():
+        return (
+            "NEWSLETTER_SECRET_KEY differs from the coordinator's: this worker's unsubscribe "
+            "links would not work, so it sends nothing"
+        )
+    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -641,6 +783,7 @@ def send_week(
     sender_factory: SenderFactory | None = None,
     collect_first: bool = False,
     trigger: RunTrigger = "cli",
+    workers: int | None = None,
 ) -> SendReport:
     """The Monday send, once: ``send``, ``send --catch-up``, ``run-week`` and the scheduler.
 
@@ -653,9 +796,18 @@ def send_week(
     ``[PREVIEW]`` copies go out on the first run). Each step is recorded in the run history
     (started by ``trigger``); a failed step, failed sources and the time-dependent
     conditions alert the editors, once per week each (never blocking the send).
+
+    ``workers`` (default ``[delivery] workers``) processes send, this one included: the
+    others are ``send-worker`` processes it starts on this host (PostgreSQL only; SQLite
+    refuses more than one with a one-line UsageError).
     """
-    target, scheduled = _week_to_send(config, week, clock.now(), warn)
+    processes = config.delivery.workers if workers is None else workers
     with open_store(config) as db:
+        if processes > 1 and not db.shared:
+            raise UsageError(ONE_PROCESS_ON_SQLITE)
+        if processes > 1 and limit is not None:
+            raise UsageError("--limit counts one process's messages: send with --workers 1")
+        target, scheduled = _week_to_send(config, week, clock.now(), warn)
         monitor = Monitor(config, secrets, db, clock, trigger, warn, sender_factory)
         try:
             store = SubscriberStore(db, clock=clock)
@@ -701,19 +853,24 @@ def send_week(
                             config.delivery.provider,
                             waiting=waiting,
                         )
-                report = send_issue(
-                    config,
-                    prepared,
-                    store,
-                    recipients,
-                    sender_factory=sender_factory,
-                    limit=limit,
-                    stop=stop,
-                    progress=progress,
-                    on_planned=on_planned,
-                    ledger=ledger,
-                    secrets=secrets,
-                )
+                stop = stop or threading.Event()
+                run = new_run_id()
+                with helpers(config, secrets, week=target, run_id=run, count=processes - 1):
+                    report = send_issue(
+                        config,
+                        prepared,
+                        store,
+                        recipients,
+                        sender_factory=sender_factory,
+                        limit=limit,
+                        stop=stop,
+                        progress=progress,
+                        on_planned=on_planned,
+                        ledger=ledger,
+                        secrets=secrets,
+                        signer=signer,
+                        run_id=run,
+                    )
                 led = report.ledger
                 step.counts.update(
                     sent=report.sent,
@@ -723,6 +880,7 @@ def send_week(
                     recipients=led.total,
                     sent_total=led.sent,
                     left=led.remaining,
+                    workers=processes,
                 )
                 step.outcome = "ok" if report.complete or report.already_sent else "incomplete"
                 return report

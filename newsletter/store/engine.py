@@ -143,9 +143,8 @@ class Database:
         them when the process dies, so a killed run never blocks the next one.
         """
         url = self.engine.url
-        if url.get_backend_name() == "postgresql":
-            digest = hashlib.sha256(name.encode()).digest()
-            key = int.from_bytes(digest[:8], "big", signed=True)
+        if self.shared:
+            key = lock_key(name)
             with self.engine.connect() as conn:
                 held = bool(conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
                 conn.commit()
@@ -174,6 +173,32 @@ class Database:
             else:
                 yield True  # released when the file is closed
 
+    @property
+    def shared(self) -> bool:
+        """Whether processes on several hosts may work on this database at once (PostgreSQL:
+        row locks with SKIP LOCKED, advisory locks); SQLite is one machine's file."""
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session_lock(self, name: str) -> Iterator[Connection]:
+        """Hold the PostgreSQL session advisory lock ``name`` on a connection of its own for
+        the block, waiting for it if needed; yields that connection (use it only from one
+        thread at a time). The server drops the lock when the session ends, so other
+        sessions see a dead holder at once with :func:`lock_is_free`."""
+        if not self.shared:
+            raise StoreError("session locks need PostgreSQL")
+        key = lock_key(name)
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            conn.commit()
+            try:
+                yield conn
+            finally:
+                if not conn.invalidated:
+                    conn.rollback()
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -182,6 +207,18 @@ class Database:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of ``name`` (64 bits of its SHA-256)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def lock_is_free(conn: Connection, name: str) -> bool:
+    """Whether no session holds the advisory lock ``name`` (PostgreSQL; inside the caller's
+    transaction: the probe takes it for that transaction only)."""
+    key = lock_key(name)
+    return bool(conn.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
 
 
 def open_database(url: str) -> Database:

@@ -114,7 +114,7 @@ suppressions = sa.Table(
     sa.CheckConstraint(_in("reason", SUPPRESSION_REASONS), name="reason"),
 )
 
-# ---- the send ledger (migration 0002) ------------------------------------------------------
+# ---- the send ledger (migrations 0002, 0005) ----------------------------------------------
 ISSUE_STATUSES = ("building", "sending", "sent", "failed")
 SEND_STATUSES = ("queued", "sent", "failed", "unknown", "skipped")
 
@@ -136,6 +136,13 @@ issues = sa.Table(
     sa.Column("frozen_at", UtcDateTime(), nullable=True),
     sa.Column("finished_at", UtcDateTime(), nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    #: The coordinator's current run (migration 0005): rows it attempted are not claimed
+    #: again before the next run, and workers see when a new run starts.
+    sa.Column("run_id", sa.String(32), nullable=True),
+    #: SHA-256 of the issue being sent and a check value of the link-signing key: a worker
+    #: on another host sends only when its own rendering and key give the same values.
+    sa.Column("digest", sa.String(64), nullable=True),
+    sa.Column("key_check", sa.String(64), nullable=True),
     sa.CheckConstraint(_in("status", ISSUE_STATUSES), name="status"),
 )
 
@@ -155,10 +162,35 @@ sends = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    #: The worker holding the row (migration 0005): its token, and until when its lease runs
+    #: (renewed by its heartbeat). Cleared when the row's outcome is recorded.
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("claimed_until", UtcDateTime(), nullable=True),
+    #: The coordinator run that last attempted the row (``issues.run_id``).
+    sa.Column("attempt_run", sa.String(32), nullable=True),
     sa.PrimaryKeyConstraint("issue_key", "subscriber_id"),
     sa.CheckConstraint(_in("status", SEND_STATUSES), name="status"),
 )
 sa.Index(None, sends.c.issue_key, sends.c.status)
+
+#: The rows a run (re)sends: queued, unknown, and failed ones that may be retried. Literal
+#: SQL (no bound values), so PostgreSQL matches it with the partial index below.
+TO_SEND = "(status IN ('queued', 'unknown') OR (status = 'failed' AND retryable))"
+#: Workers claim the rows to send in subscriber order; the claimed rows are few at a time.
+sa.Index(
+    "ix_sends_to_send",
+    sends.c.issue_key,
+    sends.c.subscriber_id,
+    sqlite_where=sa.text(TO_SEND),
+    postgresql_where=sa.text(TO_SEND),
+)
+sa.Index(
+    "ix_sends_claimed",
+    sends.c.issue_key,
+    sends.c.claimed_by,
+    sqlite_where=sa.text("claimed_by IS NOT NULL"),
+    postgresql_where=sa.text("claimed_by IS NOT NULL"),
+)
 
 # ---- operations (migration 0004) -------------------------------------------------------------
 #: Every weekly step (collect, ingest, signals, render, send) as it ran: when, how it ended,

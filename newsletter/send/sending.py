@@ -1,0 +1,267 @@
+"""The send loop of one process: claim a batch, re-check it, send it call by call.
+
+Each of ``[delivery] concurrency`` threads, with its own sender (senders are not
+thread-safe; the rate limiter is shared), repeats: claim a batch of rows
+(:class:`~newsletter.send.claims.Claims`), look its subscribers up again just before it goes
+out (those who unsubscribed, bounced, complained, paused or were suppressed meanwhile are
+``skipped``; the others get their current name, picks and links), build each message (one
+whose stored values cannot be built is ``failed`` with the reason, never retried, and the
+batch goes on), then send it one provider call at a time, recording each call's outcome as
+soon as it returns. When every row left is held by other workers, it looks again every
+half second (a dead worker's rows come back), and ends once the run has none left.
+
+A thread stops before its next call on SIGTERM (``stop``), when its worker lost its claims
+(:attr:`Claims.lost`), when an outcome write finds rows taken by another worker (it drops
+the rest of the batch), or when the issue stops being sent (another worker's account
+refusal). A :class:`~newsletter.errors.ProviderError` (bad credentials, suspended account)
+is recorded with the outcomes so far and marks the issue ``failed``, which stops every
+worker on every host at its next write or claim.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.delivery.base import Sender, chunked
+from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
+from newsletter.errors import ProviderError
+from newsletter.models import Recipient
+from newsletter.send.claims import POLL_SECONDS, Claim, Claims
+from newsletter.send.ledger import SendLedger
+
+SenderFactory = Callable[[], Sender[Any, Any]]
+#: Recipients of these subscriber ids who may be mailed right now (the per-batch re-check).
+Lookup = Callable[[Sequence[int]], dict[int, Recipient]]
+#: A recipient's message with the ledger's Message-ID, or the reason it cannot be built.
+Build = Callable[[Recipient, str], OutgoingMessage | str]
+
+#: The reason of a recipient whose message could not be built.
+UNBUILT = "message not built"
+SKIPPED = "no longer subscribed when its batch went out"
+
+
+def short_reason(reason: str) -> str:
+    """A reason grouped for the summary (per-address details dropped)."""
+    if reason.startswith(UNBUILT):
+        return ": ".join(reason.split(": ")[:2])[:70]
+    head = reason.split(":", 1)[0] if reason.startswith("invalid address") else reason
+    return head[:70]
+
+
+@dataclass
+class Tally:
+    """What one process's threads did."""
+
+    sent: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+    retryable: int = 0
+    unknown: int = 0
+    skipped: int = 0
+
+    def add(self, results: Sequence[SendResult]) -> None:
+        for r in results:
+            if r.status is SendStatus.SENT:
+                self.sent += 1
+            elif r.status is SendStatus.RETRYABLE:
+                self.retryable += 1
+                self.failed[f"retryable: {short_reason(r.reason)}"] += 1
+            elif r.status is SendStatus.PERMANENT:
+                self.failed[f"permanent: {short_reason(r.reason)}"] += 1
+            else:
+                self.unknown += 1
+
+
+def _ignore(_n: int) -> None:
+    pass
+
+
+@dataclass
+class Loop:
+    """Shared state of one process's sending threads."""
+
+    claims: Claims
+    store: SubscriberStore
+    lookup: Lookup
+    build: Build
+    batch_rows: int
+    stop: threading.Event
+    progress: Callable[[int], None] = _ignore
+    #: At most this many rows claimed by this process (``send --limit``).
+    limit: int | None = None
+    tally: Tally = field(default_factory=Tally)
+    error: BaseException | None = None
+    #: The issue stopped being sent under this process (another worker's refusal).
+    halted: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def ledger(self) -> SendLedger:
+        return self.claims.ledger
+
+    @property
+    def issue_key(self) -> str:
+        return self.claims.issue_key
+
+    def stopping(self) -> bool:
+        return self.stop.is_set() or self.halted or self.claims.lost.is_set()
+
+    def take(self) -> int:
+        """Rows the next claim may take (the batch size, or what ``limit`` leaves)."""
+        with self.lock:
+            if self.limit is None:
+                return self.batch_rows
+            n = min(self.batch_rows, self.limit)
+            self.limit -= n
+            return n
+
+    def give_back(self, n: int) -> None:
+        if self.limit is not None and n > 0:
+            with self.lock:
+                self.limit += n
+
+    def fail(self, exc: BaseException) -> None:
+        with self.lock:
+            self.error = self.error or exc
+        self.stop.set()
+
+    def counted(self, results: Sequence[SendResult], skipped: int = 0) -> None:
+        with self.lock:
+            self.tally.add(results)
+            self.tally.skipped += skipped
+        self.progress(len(results) + skipped)
+
+
+def run_threads(loop: Loop, threads: int, factory: SenderFactory) -> None:
+    """Send with ``threads`` threads (and the lease heartbeat) until the run has no row left
+    for this process, or it stops; Ctrl-C finishes the calls in flight, like SIGTERM."""
+    done = threading.Event()
+    beat = threading.Thread(target=loop.claims.heartbeat, args=(done,), daemon=True)
+    beat.start()
+    workers = [
+        threading.Thread(target=_thread, args=(loop, factory), name=f"send-{i}")
+        for i in range(threads)
+    ]
+    for t in workers:
+        t.start()
+    try:
+        for t in workers:
+            t.join()
+    except KeyboardInterrupt:
+        loop.stop.set()
+        for t in workers:
+            t.join()
+    finally:
+        done.set()
+        beat.join()
+
+
+def _thread(loop: Loop, factory: SenderFactory) -> None:
+    try:
+        with ExitStack() as stack:
+            sender: Sender[Any, Any] | None = None
+            while not loop.stopping():
+                want = loop.take()
+                claim = loop.claims.claim(want)
+                if claim is None:  # stopped by another worker (or finished)
+                    loop.give_back(want)
+                    loop.halted = True
+                    return
+                loop.give_back(want - len(claim.rows))
+                if not claim.rows:
+                    if want == 0 or loop.claims.pending() == 0:
+                        return
+                    loop.stop.wait(POLL_SECONDS)  # others hold the rest: a dead one's return
+                    continue
+                if sender is None:
+                    sender = stack.enter_context(factory())
+                _send_claimed(loop, sender, claim)
+    except ProviderError as exc:  # the account is refused: every worker stops
+        loop.ledger.fail(loop.issue_key, str(exc))
+        loop.fail(exc)
+    except BaseException as exc:
+        loop.fail(exc)
+
+
+def _send_claimed(loop: Loop, sender: Sender[Any, Any], claim: Claim) -> None:
+    """Send one claimed batch; rows not done when it stops early go back to the pool."""
+    try:
+        finished = _send_rows(loop, sender, claim)
+    except BaseException:
+        with suppress(sa.exc.SQLAlchemyError):  # else the lease or the lock's end returns them
+            loop.claims.release(claim.ids)
+        raise
+    if not finished:
+        loop.claims.release(claim.ids)
+
+
+def _send_rows(loop: Loop, sender: Sender[Any, Any], claim: Claim) -> bool:
+    """Whether the whole batch was done (False: stopped, or rows taken by another)."""
+    key, token = loop.issue_key, loop.claims.token
+    eligible = loop.lookup(claim.ids)
+    gone = [i for i in claim.ids if i not in eligible]
+    skipped = loop.ledger.skip(key, gone, SKIPPED, owner=token, run=claim.run)
+    loop.counted([], skipped)
+    if skipped < len(gone):
+        return False
+    messages: list[OutgoingMessage] = []
+    unbuilt: list[SendResult] = []
+    for r in claim.rows:
+        if r.subscriber_id not in eligible:
+            continue
+        built = loop.build(eligible[r.subscriber_id], r.message_id)
+        if isinstance(built, str):
+            unbuilt.append(
+                SendResult(
+                    message_id=r.message_id,
+                    subscriber_id=r.subscriber_id,
+                    email=r.email,
+                    status=SendStatus.PERMANENT,
+                    reason=built,
+                    attempts=0,
+                )
+            )
+        else:
+            messages.append(built)
+    # recorded failed with the reason; not a bounce, so the address stays listed
+    if unbuilt and not _record(loop, sender, unbuilt, claim.run, bounce=False):
+        return False
+    # One provider call at a time, recorded as soon as it returns (smallest kill window).
+    for chunk in chunked(messages, sender.per_call()):
+        if loop.stopping():
+            return False
+        try:
+            results = sender.send_batch(chunk)
+        except ProviderError as err:
+            _record(loop, sender, list(err.results), claim.run)
+            raise
+        if not _record(loop, sender, results, claim.run):
+            return False
+    return True
+
+
+def _record(
+    loop: Loop,
+    sender: Sender[Any, Any],
+    results: list[SendResult],
+    run: str,
+    *,
+    bounce: bool = True,
+) -> bool:
+    """Record a call's outcomes; whether the batch goes on."""
+    got = loop.ledger.record(loop.issue_key, sender.name, results, owner=loop.claims.token, run=run)
+    kept = [r for r in results if r.subscriber_id not in got.lost or r.status is SendStatus.SENT]
+    loop.counted(kept)
+    for r in kept:
+        if bounce and r.status is SendStatus.PERMANENT:
+            loop.store.mark_bounced(r.email, f"{loop.issue_key}: {r.reason}")
+    if got.issue_status != "sending":
+        loop.halted = True  # stopped by another worker: this process ends too
+    return got.go_on
