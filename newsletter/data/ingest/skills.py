@@ -196,22 +196,46 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.D
     parents = named.select(
         "_r", _s=pl.col("_s").replace_strict(matcher.parents, default=None, return_dtype=pl.String)
     )
-    per_row = (
-        pl.concat([named, parents])
-        .drop_nulls("_s")
-        .unique()
-        .sort("_r", "_s")
-        .group_by("_r", maintain_order=True)
-        .agg(_sk=pl.col("_s"), ai_skill_count=pl.col("_s").is_in(ai_skills).sum().cast(pl.UInt32))
-    )
+    per_row = _per_row(pl.concat([named, parents]).drop_nulls("_s").collect(), ai_skills)
     return (
         rows.lazy()
         .drop("skills", "_text", "_found")
-        .join(per_row, on="_r", how="left", maintain_order="left")
+        .join(per_row.lazy(), on="_r", how="left", maintain_order="left")
         .select(
             pl.exclude("_r", "_sk", "ai_skill_count"),
             skills=pl.col("_sk").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             ai_skill_count=pl.col("ai_skill_count").fill_null(0),
+        )
+        .collect()
+    )
+
+
+def _per_row(pairs: pl.DataFrame, ai_skills: list[str]) -> pl.DataFrame:
+    """``(_r, _s)`` pairs -> one row per ``_r``: its skills unique and sorted (``_sk``) and
+    how many are AI skills. Each skill is coded by its rank in the batch's sorted vocabulary
+    and each pair becomes one integer (row x vocabulary size + code), so dropping repeats and
+    sorting run on integers, never on strings."""
+    if pairs.is_empty():
+        return pl.DataFrame(
+            schema={"_r": pl.UInt32, "_sk": pl.List(pl.String), "ai_skill_count": pl.UInt32}
+        )
+    vocab = pairs["_s"].unique().sort().to_list()
+    size = max(len(vocab), 1)
+    codes = list(range(len(vocab)))
+    ai = set(ai_skills)
+    ai_codes = [i for i, name in enumerate(vocab) if name in ai]
+    code = pl.col("_s").replace_strict(vocab, codes, return_dtype=pl.UInt64)
+    key = pl.col("_k")
+    return (
+        pairs.lazy()
+        .select(_k=pl.col("_r").cast(pl.UInt64) * size + code)
+        .unique()
+        .sort("_k")
+        .select(_r=(key // size).cast(pl.UInt32), _c=key % size)
+        .group_by("_r", maintain_order=True)
+        .agg(
+            _sk=pl.col("_c").replace_strict(codes, vocab, return_dtype=pl.String),
+            ai_skill_count=pl.col("_c").is_in(ai_codes).sum().cast(pl.UInt32),
         )
         .collect()
     )
