@@ -124,6 +124,16 @@ def _canonical(key: pl.Expr, matcher: Matcher) -> pl.Expr:
     )
 
 
+def _canonical_of_distinct(keys: pl.Series, matcher: Matcher) -> pl.Expr:
+    """:func:`_canonical` of a column of matched keys, worked out once per distinct key (a
+    few thousand spellings at most, however many matches) and looked up."""
+    distinct = keys.drop_nulls().unique()
+    canonical = pl.select(_canonical(pl.lit(distinct), matcher)).to_series()
+    return pl.col(keys.name).replace_strict(
+        distinct, canonical, default=None, return_dtype=pl.String
+    )
+
+
 def extract_skills_expr(text: pl.Expr, matcher: Matcher) -> pl.Expr:
     """Canonical skills mentioned in ``text`` (title + description), unique, in one
     Aho-Corasick pass; bare ambiguous tokens come out as ``MARK + name``."""
@@ -178,12 +188,9 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.D
         .with_row_index("_r")
         .collect()
     )
+    flat = rows.select("_r", _s="_found").explode("_s")
     found = (
-        rows.lazy()
-        .select("_r", _s="_found")
-        .explode("_s")
-        .select("_r", _s=_canonical(pl.col("_s"), matcher))
-        .drop_nulls("_s")
+        flat.lazy().select("_r", _s=_canonical_of_distinct(flat["_s"], matcher)).drop_nulls("_s")
     )
     listed = (
         rows.lazy()
