@@ -25,8 +25,10 @@ from pathlib import Path
 import polars as pl
 
 from newsletter.config import parse_config
-from newsletter.data.pipeline import build_signals
+from newsletter.data.newroles import NewRoles, new_roles
+from newsletter.data.pipeline import build_signals, build_week
 from newsletter.data.signals import compute_signals
+from newsletter.data.signals.compute import compute_week
 from newsletter.data.snapshots import write_snapshot
 from newsletter.data.synth import SynthParams, generate
 from newsletter.util.clock import SYSTEM_CLOCK
@@ -81,6 +83,15 @@ def main() -> None:
           f"removed {t.removed:,}, reposted {t.reposted:,}")  # fmt: skip
     print(f"compute_signals, 2 x {ROWS:,} in memory:      {best_of(3, pure)} (best of 3)")
 
+    def roles() -> object:  # the issue's new-role candidate table (data/newroles.py)
+        week = compute_week(cur, prev, week=days[-1], previous_week=days[-2])
+        return new_roles(week.arrivals, week=days[-1], previous_week=days[-2])
+
+    table = roles()
+    assert isinstance(table, NewRoles)
+    print(f"compute_week + new-role table, in memory:       {best_of(2, roles)} (best of 2; "
+          f"{table.count:,} candidates -> {len(table.rows):,} rows)")  # fmt: skip
+
     config = parse_config({})
     with tempfile.TemporaryDirectory() as tmp:
         two = Path(tmp) / "two"
@@ -92,6 +103,9 @@ def main() -> None:
 
         def end_to_end(d: Path) -> Callable[[], object]:
             return lambda: build_signals(config, None, d)
+
+        issue_data = best_of(2, lambda: build_week(config, None, two))
+        print(f"build_week (+ new roles), 2 x {ROWS:,}:       {issue_data} (best of 2)")
 
         e2 = best_of(2, end_to_end(two))
         print(f"build_signals, 2 x {ROWS:,} from Parquet:    {e2} (best of 2)")

@@ -45,12 +45,18 @@ DEV_SECRET_KEY = "INSECURE-DEVELOPMENT-KEY-do-not-use-for-real-subscribers"
 
 SECTION_NAMES = (
     "summary",
+    "note",
     "kpis",
+    "new_roles",
     "pay",
+    "pay_ranks",
     "skills",
+    "spotlight",
     "companies",
     "metros",
     "seniority",
+    "remote",
+    "sponsor",
     "data_health",
 )
 
@@ -142,8 +148,37 @@ class DatabaseSettings(_Frozen):
     url: str = "sqlite:///state/newsletter.db"
 
 
+class SponsorSettings(_Frozen):
+    """An optional sponsor block, marked "Sponsored" in the issue (both parts)."""
+
+    name: str = Field(default="", max_length=80)
+    text: str = Field(default="", max_length=300)
+    url: str | None = None
+
+    @field_validator("name", "text")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        return " ".join(v.split())
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"https?://[^/\s]+\S*", v):
+            raise ValueError(f"{v!r} must be an http:// or https:// address without spaces")
+        return v
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.name and self.text)
+
+
 class EmailSettings(_Frozen):
     sections: tuple[str, ...] = SECTION_NAMES
+    #: The editor's notes: ``<notes_dir>/YYYY-MM-DD.md`` (Markdown), shown after the summary.
+    notes_dir: Path = Path("notes")
+    #: A note larger than this stops the render with one line (checked before reading).
+    max_note_bytes: int = Field(default=20_000, ge=100, le=1_000_000)
+    sponsor: SponsorSettings = SponsorSettings()
     #: A folder of templates searched before the shipped ones (None: only the package's).
     templates_dir: Path | None = None
     top_n: int = Field(default=8, ge=1, le=50)
@@ -357,6 +392,7 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
         ("data", "state_dir"),
         ("data", "rules_dir"),
         ("email", "templates_dir"),
+        ("email", "notes_dir"),
         ("delivery", "outbox_dir"),
         ("collect", "sources"),
     ):
@@ -383,6 +419,8 @@ def _apply_defaults_for_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]
     raw.setdefault("database", {}).setdefault("url", "sqlite:///state/newsletter.db")
     raw.setdefault("delivery", {}).setdefault("outbox_dir", "state/outbox")
     raw.setdefault("collect", {}).setdefault("sources", "sources.toml")
+    if isinstance(raw.get("email", {}), dict):
+        raw.setdefault("email", {}).setdefault("notes_dir", "notes")
     return _resolve_paths(raw, base)
 
 

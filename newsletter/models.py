@@ -106,9 +106,16 @@ SuppressionReason = Literal["unsubscribed", "bounced", "complained", "erased", "
 SUPPRESSION_REASONS: tuple[SuppressionReason, ...] = get_args(SuppressionReason)
 
 
+#: The place of a remote posting, where places are metros: a reader picks it among the metros
+#: of their preferences to be shown remote roles (the issue's "New roles for you", the
+#: spotlight's places).
+REMOTE_PLACE = "Remote"
+
+
 @dataclass(frozen=True, slots=True)
 class Preferences:
-    """What a subscriber wants to see; empty tuples mean "everything"."""
+    """What a subscriber wants to see; empty tuples mean "everything". ``metros`` may hold
+    :data:`REMOTE_PLACE` for remote roles."""
 
     categories: tuple[str, ...] = ()
     metros: tuple[str, ...] = ()

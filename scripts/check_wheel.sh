@@ -25,7 +25,8 @@ took "$t"
 echo "wheel-check:   $(basename "$wheel"): $(du -k "$wheel" | cut -f1) KB," \
   "$("$python" -m zipfile -l "$wheel" | grep -c '_resources/templates/') templates," \
   "$("$python" -m zipfile -l "$wheel" | grep -c '_resources/rules/.*\.yaml') rules files," \
-  "$("$python" -m zipfile -l "$wheel" | grep -c 'store/migrations/versions/.*\.py') migrations"
+  "$("$python" -m zipfile -l "$wheel" | grep -c 'store/migrations/versions/.*\.py') migrations," \
+  "$("$python" -m zipfile -l "$wheel" | grep -c '_resources/docs/signals') signals docs"
 
 step "install it into a fresh virtual environment outside the checkout ($work/venv)"
 t=$(now)
@@ -71,6 +72,15 @@ took "$t"
 test -s preview/issue.html && test -s preview/issue.txt
 grep -q "548 Market St" preview/issue.html
 echo "wheel-check:   preview/issue.html $(wc -c <preview/issue.html) bytes, issue.txt $(wc -c <preview/issue.txt) bytes"
+
+step "newsletter archive --out archive (pages, signals JSON, Atom feed, methodology from the shipped docs)"
+t=$(now)
+"$nl" archive --out archive >/dev/null
+took "$t"
+test -s archive/index.html && test -s archive/feed.xml && test -s "archive/$latest.json"
+grep -q "Market signals: the JSON contract" archive/methodology.html
+grep -q '<feed xmlns="http://www.w3.org/2005/Atom"' archive/feed.xml
+echo "wheel-check:   archive: $(ls archive | wc -l) files, methodology.html $(wc -c <archive/methodology.html) bytes"
 
 step "newsletter subscribers add (two readers)"
 "$nl" subscribers add dana@example.com --name Dana --metro Seattle

@@ -230,6 +230,35 @@ def email_config(tmp_path: Path) -> Config:
     )
 
 
+@pytest.fixture
+def rich_new_roles() -> Any:
+    """New-role candidates from hand-made postings, built by the real pipeline."""
+    from tests.readers_support import sample_new_roles
+
+    return sample_new_roles()
+
+
+@pytest.fixture
+def full_config(email_config: Config) -> Config:
+    """The rendering config with every optional block on (a sponsor)."""
+    sponsor = {"name": "Acme Compute", "text": "GPU clusters by the hour.",
+               "url": "https://acme.example/gpus?utm=nl&x=1"}  # fmt: skip
+    email = email_config.email.model_copy(
+        update={"sponsor": email_config.email.sponsor.model_validate(sponsor)}
+    )
+    return email_config.model_copy(update={"email": email})
+
+
+@pytest.fixture
+def full_issue(rich_signals: Any, full_config: Config, rich_new_roles: Any) -> Any:
+    """The preview of the issue with every section on (note, new roles, sponsor...)."""
+    from newsletter.edition.issue import compile_issue, preview_recipient
+    from tests.readers_support import sample_note
+
+    issue = compile_issue(rich_signals, full_config, new_roles=rich_new_roles, note=sample_note())
+    return issue.personalize(preview_recipient(full_config))
+
+
 # --- a config file for CLI tests: state under tmp_path, the bundled snapshots --------------
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:

@@ -16,11 +16,13 @@ import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.config import Config
+from newsletter.data.newroles import NewRoles
 from newsletter.data.signals.models import Signals
 from newsletter.edition.archive import build_archive
-from newsletter.edition.issue import render_issue
+from newsletter.edition.issue import compile_issue, preview_recipient
 from newsletter.store import open_store
 from tests.conftest import REPO
+from tests.readers_support import sample_note
 from tests.web_support import SIGNER, Site, link, mail_to
 from tests.web_support import site as make_site
 
@@ -66,14 +68,22 @@ def test_the_issue_has_no_axe_violations(
     axe: Any,
     *,
     rich_signals: Signals,
-    email_config: Config,
+    full_config: Config,
+    rich_new_roles: NewRoles,
     tmp_path: Path,
     case: tuple[str, int, str],
 ) -> None:
+    """Every section on (the editor's note, new roles, the sponsor...), or every table
+    and chart empty."""
     week, width, scheme = case
     signals = rich_signals if week == "full" else _empty_week(rich_signals)
+    issue = compile_issue(signals, full_config, new_roles=rich_new_roles, note=sample_note())
     page_file = tmp_path / "issue.html"
-    page_file.write_text(render_issue(signals, email_config).html, encoding="utf-8")
+    html = issue.personalize(preview_recipient(full_config)).html
+    assert week == "empty" or all(
+        title in html for title in ("From the editor", "Spotlight: ", "SPONSORED", "Remote share")
+    )
+    page_file.write_text(html, encoding="utf-8")
     page = browser.new_page(viewport={"width": width, "height": 800}, color_scheme=scheme)
     page.goto(page_file.as_uri())
     # The scheme really applies: the card is dark in dark mode.
@@ -178,6 +188,12 @@ def test_every_web_page_has_no_axe_violations(
     page.wait_for_load_state()
     assert page.url.endswith("/archive/2026-11-23.html")
     check("archive: an issue")
+    page.goto(f"{base}/archive/methodology.html")  # the issue links it at the base URL
+    assert page.get_by_role("heading", name="Market signals: the JSON contract").count() == 1
+    check("archive: methodology")
+    page.set_viewport_size({"width": 375, "height": 800})  # wide tables scroll on their own
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    check("archive: methodology at 375 px")
     page.close()
-    assert len(seen) == 14
+    assert len(seen) == 16
     assert {name: found for name, found in seen.items() if found} == {}

@@ -98,13 +98,26 @@ def test_images_need_alt_width_and_https_src(cfg: Config) -> None:
 def test_the_rendered_issue_passes_the_html_checks(cfg: Config) -> None:
     from newsletter.data.pipeline import build_signals
     from newsletter.edition.compliance import html_problems
-    from newsletter.edition.issue import render_issue
+    from newsletter.edition.issue import compile_week, preview_recipient, render_issue
     from tests.conftest import REPO
 
     signals = build_signals(cfg, snapshots_dir=REPO / "snapshots")
     issue = render_issue(signals, cfg)
     # the postal address is the one the config gave the renderer, not one the test adds
     assert html_problems(issue.html, postal_address=POSTAL, max_html_bytes=100_000) == []
+    # every section on (the bundled week's new roles, the demo's note, a sponsor): the
+    # public page and a reader's copy stay under the size cap
+    full = parse_config({
+        "newsletter": {"postal_address": POSTAL},
+        "data": {"snapshots_dir": str(REPO / "snapshots")},
+        "email": {"notes_dir": str(REPO / "notes"),
+                  "sponsor": {"name": "Acme", "text": "GPUs by the hour.", "url": "https://a.example/"}},
+    })  # fmt: skip
+    compiled = compile_week(full)
+    assert compiled.view.note is not None and compiled.view.sponsor is not None
+    assert compiled.view.new_roles is not None and compiled.view.spotlight is not None
+    for body in (compiled.public(), compiled.personalize(preview_recipient(full))):
+        assert html_problems(body.html, postal_address=POSTAL, max_html_bytes=100_000) == []
     elsewhere = parse_config({"newsletter": {"postal_address": "1 Other Road, Springfield"}})
     other = render_issue(signals, elsewhere)
     assert html_problems(other.html, postal_address=POSTAL, max_html_bytes=100_000) == [

@@ -12,16 +12,20 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from newsletter.config import Config
+from newsletter.data.newroles import NewRoles
 from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import render_issue
+from newsletter.edition.issue import compile_issue, render_issue
 from newsletter.edition.plaintext import tidy, wrap_line
 from newsletter.edition.view import build_view
+from newsletter.models import IssueContent
+from tests.readers_support import sample_note
 from tests.test_email_render import DANA
 
 
 @pytest.fixture
-def html(rich_signals: Signals, email_config: Config) -> str:
-    return render_issue(rich_signals, email_config).html
+def html(full_issue: IssueContent) -> str:
+    """The issue with every section on (the editor's note, new roles, the sponsor...)."""
+    return full_issue.html
 
 
 def test_no_presentation_table_carries_a_label(html: str) -> None:
@@ -33,15 +37,19 @@ def test_no_presentation_table_carries_a_label(html: str) -> None:
 def test_data_tables_have_header_cells_with_scope(html: str) -> None:
     tree = LexborHTMLParser(html)
     data = [t for t in tree.css("table") if "role" not in t.attributes]
-    # two pay tables and who is hiring (MJML's own tables are all presentational)
-    assert len(data) == 3
+    # pay by role and by seniority, highest-paying roles, most-requested skills, who is
+    # hiring, remote share by seniority and by role, the spotlight's facts (MJML's own
+    # tables are all presentational)
+    assert len(data) == 8
     for table in data:
         heads = table.css("th")
         assert heads and all(th.attributes.get("scope") in ("col", "row") for th in heads)
-        first_row = table.css_first("tr")
-        assert first_row is not None
-        assert all(c.tag == "th" and c.attributes["scope"] == "col" for c in first_row.iter())
-        body_rows = [r for r in table.css("tr")[1:] if r.css_first("td")]
+        rows = table.css("tr")
+        first = [c for c in rows[0].iter()]
+        if all(c.tag == "th" for c in first):  # column headers, then rows with a row header
+            assert all(c.attributes["scope"] == "col" for c in first)
+            rows = rows[1:]
+        body_rows = [r for r in rows if r.css_first("td")]
         assert body_rows and all(r.css_first("th[scope=row]") for r in body_rows)
     assert all(th.attributes.get("scope") for th in tree.css("th"))
 
@@ -113,9 +121,14 @@ def test_a_section_without_data_is_one_line_that_says_why(
 
 
 def test_plain_text_is_wrapped_at_78_and_urls_are_whole(
-    rich_signals: Signals, email_config: Config
+    rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles
 ) -> None:
-    issue = render_issue(rich_signals, email_config, DANA)
+    """Every section on (the editor's note, new roles picked for Dana, the sponsor...)."""
+    compiled = compile_issue(
+        rich_signals, full_config, new_roles=rich_new_roles, note=sample_note()
+    )
+    issue = compiled.personalize(DANA)
+    assert all(t in issue.text for t in ("FROM THE EDITOR", "SPONSORED", "NEW ROLES FOR YOU"))
     lines = issue.text.splitlines()
     assert max(len(line) for line in lines if "http" not in line) <= 78
     urls = re.findall(r"https?://\S+", issue.text)

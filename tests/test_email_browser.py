@@ -10,30 +10,42 @@ import pytest
 from typer.testing import CliRunner
 
 from newsletter.cli import app
-from newsletter.config import Config
-from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import render_issue
+from newsletter.models import IssueContent
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
 
 
 MONEY_CELLS = """() => [...document.querySelectorAll('td, span, strong')]
-  .filter(e => /^\\$[0-9][0-9,]*k?$/.test(e.textContent.trim()))
+  .filter(e => /^(· )?\\$[0-9][0-9,]*k?(–\\$[0-9][0-9,]*k?)?$/.test(e.textContent.trim()))
   .map(e => { const r = document.createRange(); r.selectNodeContents(e);
-    const text = e.textContent.trim();
-    return [text, e.getClientRects().length, r.getBoundingClientRect().height]; })"""
+    const line = Math.max(...[...r.getClientRects()].map(x => x.height));
+    const lines = Math.round(r.getBoundingClientRect().height / line);
+    return [e.textContent.trim(), lines, r.getBoundingClientRect().height]; })"""
 TILE_TOPS = """() => ['Open roles', 'New this week', 'Median pay', 'Remote share'].map(t =>
   [...document.querySelectorAll('div')].find(d => d.textContent.trim() === t)
     .getBoundingClientRect().top)"""
 
 
+SECTIONS = ("From the editor", "Best-paid new roles this week", "Highest-paying roles",
+            "Most-requested skills", "Spotlight: Anthropic", "Remote share by seniority",
+            "Remote share by role", "SPONSORED")  # fmt: skip
+
+
+@pytest.fixture
+def full_html(full_issue: IssueContent) -> str:
+    """The issue with every section on (note, new roles, sponsor...)."""
+    return full_issue.html
+
+
 @pytest.mark.parametrize("width", [375, 600])
 def test_reads_well_at_phone_and_desktop_width(
-    browser: Any, rich_signals: Signals, email_config: Config, tmp_path: Path, width: int
+    browser: Any, full_html: str, tmp_path: Path, width: int
 ) -> None:
+    html = full_html
+    assert all(title in html for title in SECTIONS)  # every section is on the page
     page_file = tmp_path / "issue.html"
-    page_file.write_text(render_issue(rich_signals, email_config).html, encoding="utf-8")
+    page_file.write_text(html, encoding="utf-8")
     page = browser.new_page(viewport={"width": width, "height": 800})
     page.goto(page_file.as_uri())
     scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -42,6 +54,8 @@ def test_reads_well_at_phone_and_desktop_width(
     assert len(money) > 20
     wrapped = [m for m in money if m[1] > 1 or m[2] > 30]  # one line of text
     assert not wrapped, f"money wraps at {width}px: {wrapped}"
+    ranges = [m[0] for m in money if "–" in m[0]]
+    assert len(ranges) >= 10  # pay ranges: new roles, CIs, the spotlight
     tops = page.evaluate(TILE_TOPS)
     assert tops[0] == tops[1] and tops[2] == tops[3] and tops[2] > tops[0]  # 2 x 2
     page.close()

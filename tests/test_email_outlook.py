@@ -10,19 +10,20 @@ import pytest
 
 from newsletter.config import Config
 from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import render_issue, template_context
+from newsletter.edition.issue import template_context
 from newsletter.edition.render import compile_mjml, render_template
 from newsletter.edition.view import build_view
+from newsletter.models import IssueContent
 from tests.outlook_view import outlook_html, side_padding, width_problems
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def test_outlook_widths_fit_their_containers(rich_signals: Signals, email_config: Config) -> None:
+def test_outlook_widths_fit_their_containers(full_issue: IssueContent) -> None:
     for who in ("preview", "dana"):
         html = (GOLDEN / f"issue-{who}.html").read_text(encoding="utf-8")
         assert width_problems(html) == [], who
-    assert width_problems(render_issue(rich_signals, email_config).html) == []
+    assert width_problems(full_issue.html) == []  # every section on
 
 
 def test_the_width_check_catches_mjmls_padding_shorthand_bug() -> None:
@@ -61,10 +62,8 @@ def test_no_unitless_zero_leads_a_padding_shorthand(
     assert bad == []
 
 
-def test_bars_are_table_cells_with_width_and_bgcolor(
-    rich_signals: Signals, email_config: Config
-) -> None:
-    outlook = outlook_html(render_issue(rich_signals, email_config).html)
+def test_bars_are_table_cells_with_width_and_bgcolor(full_issue: IssueContent) -> None:
+    outlook = outlook_html(full_issue.html)
     # No div draws anything: Outlook 2007-2019 ignore a div's width and height.
     for div in re.findall(r"<div\b[^>]*>", outlook):
         style = re.search(r'style="([^"]*)"', div)

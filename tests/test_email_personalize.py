@@ -58,9 +58,13 @@ def test_preferences_filter_rows_in_html_and_text(compiled: CompiledIssue) -> No
     )
     assert _metro_rows(issue.html) == ["Boston"]  # case-insensitive; unknown picks ignored
     assert "- Boston: 388" in issue.text and "Los Angeles" not in issue.text
-    assert ">MLOps Engineer</th>" in issue.html and ">AI/ML Engineer</th>" not in issue.html
+    pay = issue.html.split("Pay tiers by role")[1].split("Pay tiers by seniority")[0]
+    assert ">MLOps Engineer</th>" in pay and ">AI/ML Engineer</th>" not in pay
     assert ">Mid</th>" in issue.html  # no seniority picks: every level stays
-    assert issue.html.count("Filtered to your picks") == 2
+    # the two pay tables and the remote share by role (filtered by category)
+    assert issue.html.count("Filtered to your picks") == 3
+    remote = issue.html.split("Remote share by role")[1]
+    assert ">MLOps Engineer</th>" in remote and ">Data Scientist</th>" not in remote
     assert "None of your picks" not in issue.html
 
 

@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 
 from newsletter.config import Config
+from newsletter.data.newroles import NewRoles
 from newsletter.data.signals.models import CompanyRow, Signals
 from newsletter.edition.compliance import body_problems
-from newsletter.edition.issue import compile_issue, render_issue
+from newsletter.edition.issue import compile_issue, preview_recipient, render_issue
 from newsletter.edition.render import compile_mjml, jinja_env, render_template
 from newsletter.errors import RenderError
-from newsletter.models import Preferences, Recipient
+from newsletter.models import IssueContent, Preferences, Recipient
+from tests.readers_support import sample_note
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("NEWSLETTER_UPDATE_GOLDEN") == "1"
@@ -46,9 +48,19 @@ def _golden(name: str, actual: str) -> None:
     )
 
 
+def full_issue(
+    signals: Signals, config: Config, roles: NewRoles, who: Recipient | None = None
+) -> IssueContent:
+    """The issue with every section on: new roles, the editor's note, the sponsor."""
+    issue = compile_issue(signals, config, new_roles=roles, note=sample_note())
+    return issue.personalize(who or preview_recipient(config))
+
+
 @pytest.mark.parametrize("who", ["preview", "dana"])
-def test_golden_html_and_text(rich_signals: Signals, email_config: Config, who: str) -> None:
-    issue = render_issue(rich_signals, email_config, DANA if who == "dana" else None)
+def test_golden_html_and_text(
+    rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles, who: str
+) -> None:
+    issue = full_issue(rich_signals, full_config, rich_new_roles, DANA if who == "dana" else None)
     _golden(f"issue-{who}.html", issue.html)
     _golden(f"issue-{who}.txt", issue.text)
 
@@ -71,9 +83,15 @@ def test_unknown_mj_tag_fails_the_build() -> None:
         compile_mjml(src + "</mj-section></mj-body></mjml>")
 
 
-def test_size_under_gmail_clip(rich_signals: Signals, email_config: Config) -> None:
-    issue = render_issue(rich_signals, email_config)
-    assert len(issue.html.encode()) < 102_000
+def test_size_under_gmail_clip(
+    rich_signals: Signals, email_config: Config, full_config: Config, rich_new_roles: NewRoles
+) -> None:
+    issue = full_issue(rich_signals, full_config, rich_new_roles)
+    for title in ("From the editor", "Best-paid new roles", "Highest-paying roles",
+                  "Most-requested skills", "Spotlight: Anthropic", "Remote share by role",
+                  "SPONSORED"):  # fmt: skip
+        assert title in issue.html, title
+    assert len(issue.html.encode()) < 100_000
     tight = email_config.model_copy(
         update={"email": email_config.email.model_copy(update={"max_html_bytes": 20_000})}
     )
@@ -101,9 +119,11 @@ def test_template_errors_are_one_line(tmp_path: Path) -> None:
         render_template("broken.txt.j2", {"view": object()}, tmp_path)
 
 
-def test_compliance_of_a_personalized_body(rich_signals: Signals, email_config: Config) -> None:
-    issue = compile_issue(rich_signals, email_config).personalize(DANA)
-    postal = email_config.newsletter.postal_address
+def test_compliance_of_a_personalized_body(
+    rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles
+) -> None:
+    issue = full_issue(rich_signals, full_config, rich_new_roles, DANA)
+    postal = full_config.newsletter.postal_address
     good = body_problems(
         issue.html,
         issue.text,

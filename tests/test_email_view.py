@@ -129,9 +129,11 @@ def test_quiet_week_variant(rich_signals: Signals, email_config: Config) -> None
     assert is_quiet(calm, email_config)
     view = build_view(calm, email_config)
     assert view.quiet
-    assert view.sections == ("summary", "kpis", "pay", "skills", "data_health")
+    assert view.sections == ("summary", "note", "kpis", "new_roles", "pay", "pay_ranks",
+                             "skills", "sponsor", "data_health")  # fmt: skip
     assert view.summary_text[0].startswith("A quiet week: open roles held at 25,800")
-    assert [b.title for b in view.skill_lists] == ["Most-requested skills"]
+    assert view.skill_lists == ()
+    assert view.top_skills is not None and view.top_skills.note.startswith("No skill moved")
     loud = email_config.model_copy(
         update={"email": email_config.email.model_copy(update={"quiet_max_abs_change_pct": 0.1})}
     )

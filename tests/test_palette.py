@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import Config
-from newsletter.data.signals.models import Signals
 from newsletter.edition import palette
-from newsletter.edition.issue import render_issue
 from newsletter.edition.palette import DARK, LIGHT, PAIRS, contrast, contrast_table, ratios
+from newsletter.models import IssueContent
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "accessibility.md"
 
@@ -62,16 +60,16 @@ def test_the_documented_table_is_current() -> None:
     assert contrast_table() in DOC.read_text(encoding="utf-8")
 
 
-def test_the_issue_uses_only_palette_colours(rich_signals: Signals, email_config: Config) -> None:
-    html = render_issue(rich_signals, email_config).html
+def test_the_issue_uses_only_palette_colours(full_issue: IssueContent) -> None:
+    html = full_issue.html
     used = {c.lower() for c in re.findall(r"#[0-9a-fA-F]{6}\b", html)}
     assert used and used <= palette.hex_colours(), used - palette.hex_colours()
     assert not re.search(r"(?<!&)#[0-9a-fA-F]{3}\b", html)  # no short forms
     assert not re.search(r"rgba?\(", html)
 
 
-def test_every_colour_class_has_its_dark_rule(rich_signals: Signals, email_config: Config) -> None:
-    html = render_issue(rich_signals, email_config).html
+def test_every_colour_class_has_its_dark_rule(full_issue: IssueContent) -> None:
+    html = full_issue.html
     css = palette.email_css()
     classes = {c for attr in re.findall(r'class="([^"]*)"', html) for c in attr.split()}
     # (MJML's "-outlook" twins are for Outlook for Windows, which has no dark rules to read)

@@ -24,6 +24,9 @@ def test_the_wheel_maps_the_top_level_folders_into_the_package() -> None:
     assert wheel["force-include"] == {
         "templates": "newsletter/_resources/templates",
         "rules": "newsletter/_resources/rules",
+        # the methodology page of the web archive is rendered from these at run time
+        "docs/signals.md": "newsletter/_resources/docs/signals.md",
+        "docs/signals.schema.json": "newsletter/_resources/docs/signals.schema.json",
     }
     # the checkout's symlinks are left out of the walk, so each file is packed once
     assert "newsletter/_resources" in wheel["exclude"]
@@ -37,6 +40,10 @@ def test_the_bundled_folders_are_the_repositorys() -> None:
     assert sorted(p.name for p in rules.iterdir() if p.name.endswith(".yaml")) == sorted(
         p.name for p in (REPO / "rules").glob("*.yaml")
     )
+    for doc in ("signals.md", "signals.schema.json"):
+        assert (bundled("docs") / doc).read_text(encoding="utf-8") == (
+            REPO / "docs" / doc
+        ).read_text(encoding="utf-8")
 
 
 def test_rules_come_from_the_package_unless_rules_dir_is_set(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import math
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newsletter.config import parse_config
@@ -52,6 +52,7 @@ def test_weighted_bh_by_hand() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40), st.floats(0.001, 0.2))
+@example([0.0, 0.0, 0.11682851528273916], 0.11682851528273916)  # q·3/3 < q in floats
 def test_adjusted_p_values_pass_exactly_where_bh_passes(p: list[float], q: float) -> None:
     assert [a <= q for a in bh_adjusted(p)] == benjamini_hochberg(p, q)
 

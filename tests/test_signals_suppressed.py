@@ -49,6 +49,18 @@ def missing_lines(s: Signals) -> list[str]:
             expected.append(f"{label}.change_pct:")
     if any(h.median_pay is None for h in s.history):
         expected.append("history.median_pay:")
+    for label, remote_rows in (("remote.by_seniority", s.remote.by_seniority),
+                               ("remote.by_category", s.remote.by_category)):  # fmt: skip
+        if any(r.share is None for r in remote_rows):
+            expected.append(f"{label}.share:")
+    spot = s.company_detail.spotlight
+    if spot is None:
+        expected.append("company_detail.spotlight:")
+    else:
+        if spot.pay_low is None:
+            expected.append("company_detail.spotlight.pay_low/high:")
+        if spot.median_pay is None:
+            expected.append("company_detail.spotlight.median_pay:")
     return [e for e in expected if not any(line.startswith(e) for line in lines)]
 
 

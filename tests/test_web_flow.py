@@ -214,6 +214,10 @@ def test_preferences_page_saves_choices_and_pause(site: Site, store: SubscriberS
     assert store.active_recipients(SIGNER, "http://x") == []
     site.post(path, data={})
     assert not store.get("prefs@example.com").paused
+    # remote roles are a place among the metros (the new-role picks)
+    assert 'value="Remote"' in site.get(path).text
+    site.post(path, data={"metro": ["Remote", "Seattle"]})
+    assert store.get("prefs@example.com").preferences.metros == ("Remote", "Seattle")
 
 
 def test_links_of_an_erased_person_answer_without_error(site: Site, store: SubscriberStore) -> None:

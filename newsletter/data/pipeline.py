@@ -1,9 +1,11 @@
-"""The data pipeline of a week, reading like a table of contents: snapshots -> signals."""
+"""The data pipeline of a week, reading like a table of contents: snapshots -> signals (and
+the week's new roles for the readers' picks)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,9 @@ from typing import Any
 import polars as pl
 
 from newsletter.config import Config
-from newsletter.data.signals import Signals, compute_signals
+from newsletter.data.newroles import NewRoles, new_roles
+from newsletter.data.signals import Signals
+from newsletter.data.signals.compute import compute_week
 from newsletter.data.signals.diff import ID, WeekFrame
 from newsletter.data.snapshots import (
     SNAPSHOT_SCHEMA,
@@ -121,10 +125,30 @@ def open_stock(
     return pl.concat([load(week).filter(~is_feed), fed.filter(latest).drop("_age")])
 
 
+@dataclass(frozen=True, slots=True)
+class WeekData:
+    """What an issue is made from: the week's signals and its new roles (candidates)."""
+
+    signals: Signals
+    new_roles: NewRoles
+
+
 def build_signals(
     config: Config, week: date | None = None, snapshots_dir: Path | None = None
 ) -> Signals:
-    """Signals for ``week`` (default: the latest snapshot) against the latest earlier one.
+    """Signals for ``week`` (default: the latest snapshot) against the latest earlier one."""
+    return build_week(config, week, snapshots_dir, with_roles=False).signals
+
+
+def build_week(
+    config: Config,
+    week: date | None = None,
+    snapshots_dir: Path | None = None,
+    *,
+    with_roles: bool = True,
+) -> WeekData:
+    """Signals for ``week`` (default: the latest snapshot) against the latest earlier one,
+    and (``with_roles``) the week's new-role candidates (:mod:`newsletter.data.newroles`).
 
     Reads the week and the previous snapshot in full, and only the needed columns of up to
     ``HISTORY_WEEKS`` older ones, lazily: their ids, fingerprints and trend points in one pass,
@@ -153,7 +177,7 @@ def build_signals(
     current = frame(pair.week, None)
     previous = frame(pair.previous, None) if pair.previous else None
     history = [WeekFrame(w, frame(w, HISTORY_COLUMNS).lazy()) for w in older]
-    return compute_signals(
+    result = compute_week(
         current,
         previous,
         week=pair.week,
@@ -164,3 +188,9 @@ def build_signals(
         source_kinds=kinds,
         open_window_days=window,
     )
+    roles = (
+        new_roles(result.arrivals, week=pair.week, previous_week=pair.previous)
+        if with_roles
+        else NewRoles(week=pair.week)
+    )
+    return WeekData(result.signals, roles)

@@ -1,9 +1,15 @@
-"""The static web archive: one page per past week plus an index ("view in browser" target).
+"""The static web archive: one page per past week plus an index ("view in browser" target),
+the Atom feed, each week's signals and the methodology.
 
-Pages are the public version of each issue (no personal links, default rows), written to
-``<out>/<YYYY-MM-DD>.html`` with a ``.txt`` twin; ``<out>/index.html`` lists every issue,
-newest first. The URLs are ``{base_url}/archive/<YYYY-MM-DD>.html`` and ``{base_url}/archive/``
-(see :func:`newsletter.edition.view.archive_url`); serve the folder there.
+Pages are the public version of each issue (no personal links, default rows, the best-paid
+new roles), written to ``<out>/<YYYY-MM-DD>.html`` with a ``.txt`` twin and the week's
+signals JSON beside it (``<YYYY-MM-DD>.json``, the contract of docs/signals.md);
+``<out>/index.html`` lists every issue, newest first; ``<out>/feed.xml`` is their Atom feed
+(:mod:`newsletter.edition.feed`); ``<out>/methodology.html`` is docs/signals.md rendered
+(:mod:`newsletter.edition.methodology`), with ``signals.schema.json`` beside it, and every
+issue's footer links to it. The URLs are ``{base_url}/archive/<file>`` (see
+:func:`newsletter.edition.view.archive_url`); serve the folder there (``newsletter serve``
+does).
 """
 
 from __future__ import annotations
@@ -15,14 +21,21 @@ from pathlib import Path
 from markupsafe import Markup
 
 from newsletter.config import Config
-from newsletter.data.pipeline import build_signals
 from newsletter.data.snapshots import list_weeks
+from newsletter.edition.feed import FEED_FILE, FeedItem, atom_feed, feed_url
 from newsletter.edition.formatting import Formatter
-from newsletter.edition.issue import compile_issue
+from newsletter.edition.issue import compile_week
+from newsletter.edition.methodology import (
+    METHODOLOGY_FILE,
+    SCHEMA,
+    methodology_source,
+    render_methodology,
+    schema_source,
+)
 from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
-from newsletter.edition.view import archive_url
-from newsletter.util.files import atomic_write_text
+from newsletter.edition.view import archive_url, methodology_url
+from newsletter.util.files import atomic_write_bytes, atomic_write_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +47,7 @@ class ArchiveEntry:
     file: str
     url: str
     quiet: bool
+    signals_file: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +55,8 @@ class ArchiveResult:
     index: Path
     pages: tuple[Path, ...]
     entries: tuple[ArchiveEntry, ...]
+    feed: Path | None = None
+    methodology: Path | None = None
 
 
 def default_archive_dir(config: Config) -> Path:
@@ -57,13 +73,13 @@ def build_archive(
     entries: list[ArchiveEntry] = []
     pages: list[Path] = []
     for week in list_weeks(directory):
-        signals = build_signals(config, week, directory)
-        issue = compile_issue(signals, config)
+        issue = compile_week(config, week, directory)
         body = issue.public()
         name = f"{week.isoformat()}.html"
         page = out / name
         atomic_write_text(page, body.html)
         atomic_write_text(page.with_suffix(".txt"), body.text)
+        atomic_write_text(page.with_suffix(".json"), issue.signals.model_dump_json(indent=2))
         pages.append(page)
         entries.append(
             ArchiveEntry(
@@ -74,16 +90,34 @@ def build_archive(
                 file=name,
                 url=archive_url(config.newsletter.base_url, week),
                 quiet=issue.view.quiet,
+                signals_file=f"{week.isoformat()}.json",
             )
         )
     entries.reverse()
+    nl = config.newsletter
+    common = {"title": nl.title, "tagline": nl.tagline, "subscribe_url": f"{nl.base_url}/subscribe",
+              "postal_address": nl.postal_address, "feed_url": feed_url(config),
+              "methodology_url": methodology_url(nl.base_url),
+              "palette": Markup(web_css())}  # fmt: skip
     index = out / "index.html"
     html = render_template(
-        "archive/index.html.j2",
-        {"title": config.newsletter.title, "tagline": config.newsletter.tagline,
-         "entries": entries, "subscribe_url": f"{config.newsletter.base_url}/subscribe",
-         "postal_address": config.newsletter.postal_address, "palette": Markup(web_css())},
-        config.email.templates_dir,
-    )  # fmt: skip
+        "archive/index.html.j2", {**common, "entries": entries}, config.email.templates_dir
+    )
     atomic_write_text(index, html)
-    return ArchiveResult(index=index, pages=tuple(pages), entries=tuple(entries))
+    feed = out / FEED_FILE
+    items = [FeedItem(e.week, e.subject, e.summary, e.url) for e in entries]
+    atomic_write_bytes(feed, atom_feed(config, items))
+    methodology = out / METHODOLOGY_FILE
+    method = render_methodology(methodology_source())
+    page_html = render_template(
+        "archive/methodology.html.j2", {**common, "body": method}, config.email.templates_dir
+    )
+    atomic_write_text(methodology, page_html)
+    atomic_write_text(out / SCHEMA, schema_source())
+    return ArchiveResult(
+        index=index,
+        pages=tuple(pages),
+        entries=tuple(entries),
+        feed=feed,
+        methodology=methodology,
+    )

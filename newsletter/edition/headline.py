@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from newsletter.config import Config
 from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, pct_change
-from newsletter.data.signals.models import Pay, Signals
+from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight
 from newsletter.edition.formatting import MINUS, Formatter
 
 
@@ -222,3 +222,49 @@ def _category_pay_clause(pay: Pay, f: Formatter) -> list[Frag]:
             Frag(f" (95% CI {f.change_pct(c.ci_low)} to {f.change_pct(c.ci_high)})"),
         ]
     return [*out, Frag(".")] if out else []
+
+
+# --- the company spotlight -------------------------------------------------------------------
+
+
+def _listing(items: list[NamedCount], f: Formatter) -> str:
+    named = [f"{c.name} ({f.count(c.open)})" for c in items]
+    if len(named) <= 1:
+        return "".join(named)
+    return ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def spotlight_paragraph(spot: Spotlight, f: Formatter) -> Sentence:
+    """One short paragraph about the spotlight company, from its gated figures."""
+    grew = spot.net > 0
+    change = f" ({f.change_pct(spot.change_pct)})" if spot.change_pct is not None else ""
+    out: list[Frag] = [
+        Frag(spot.name, True),
+        Frag(" made the week's largest hiring move: " if grew else " pulled back the most: "),
+        Frag(f.count(spot.open), True),
+        Frag(" open roles, "),
+        Frag(f.signed(spot.net), True),
+        Frag(f"{change} on last week ({f.count(spot.new)} new, {f.count(spot.removed)} removed)."),
+    ]
+    if spot.categories:
+        out.append(Frag(f" It hires most for {_listing(spot.categories, f)}"))
+        metros = [p for p in spot.places if p.name != "Remote"]
+        if metros:
+            out.append(Frag(f", in {_listing(metros, f)}"))
+        if spot.remote:
+            out.append(Frag(f", with {f.count(spot.remote)} remote"))
+        out.append(Frag("."))
+    if spot.pay_low is not None and spot.pay_high is not None:
+        out += [
+            Frag(" Its postings disclose "),
+            Frag(f"{f.money_k(spot.pay_low)}–{f.money_k(spot.pay_high)}", True),
+        ]
+        if spot.median_pay is not None:
+            out.append(
+                Frag(
+                    f" (median {f.money_k(spot.median_pay)}, n\u00a0=\u00a0{f.count(spot.n_pay)})."
+                )
+            )
+        else:
+            out.append(Frag(f" (n\u00a0=\u00a0{f.count(spot.n_pay)} with pay)."))
+    return tuple(out)

@@ -10,14 +10,21 @@ The pre-send self-check of each body lives in :mod:`newsletter.edition.complianc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 
 from markupsafe import Markup
 
 from newsletter.config import Config
+from newsletter.data.newroles import NewRoles
+from newsletter.data.pipeline import build_week
 from newsletter.data.signals.models import Signals
 from newsletter.edition import plaintext
 from newsletter.edition.compliance import html_size_problem
-from newsletter.edition.palette import LIGHT, email_css, roles
+from newsletter.edition.formatting import Formatter
+from newsletter.edition.notes import Note, read_note
+from newsletter.edition.palette import LIGHT, email_css
+from newsletter.edition.palette import roles as palette_roles
 from newsletter.edition.personalize import (
     Audience,
     BodyTemplate,
@@ -27,6 +34,7 @@ from newsletter.edition.personalize import (
     variant_name,
 )
 from newsletter.edition.render import compile_mjml, render_template
+from newsletter.edition.slots import RoleSlots
 from newsletter.edition.view import IssueView, build_view
 from newsletter.errors import RenderError
 from newsletter.models import IssueContent, Preferences, Recipient
@@ -41,6 +49,7 @@ class CompiledIssue:
     view: IssueView
     html_template: BodyTemplate
     text_template: BodyTemplate
+    signals: Signals
     _variants: dict[Preferences, IssueContent] = field(default_factory=dict)
 
     @property
@@ -89,26 +98,55 @@ def template_context(view: IssueView) -> dict[str, object]:
         "view": view,
         "tags": tag_context(),
         "nl": Markers(),
-        "pal": roles(LIGHT),
+        "pal": palette_roles(LIGHT),
         "css": Markup(email_css()),
     }
 
 
-def compile_issue(signals: Signals, config: Config) -> CompiledIssue:
-    """Render the templates and compile the MJML once for this week's issue."""
-    view = build_view(signals, config)
+def compile_issue(
+    signals: Signals,
+    config: Config,
+    *,
+    new_roles: NewRoles | None = None,
+    note: Note | None = None,
+) -> CompiledIssue:
+    """Render the templates and compile the MJML once for this week's issue.
+
+    ``new_roles`` (the week's candidates) adds the "New roles for you" section, whose rows
+    are picked per audience through slots; ``note`` is the editor's note.
+    """
+    view = build_view(signals, config, new_roles=new_roles, note=note)
     override = config.email.templates_dir
     ctx = template_context(view)
     mjml_source = render_template("issue.mjml.j2", ctx, override)
     html = compile_mjml(mjml_source, keep_comments=True)
     text = render_template("issue.txt.j2", ctx, override)
+    f = Formatter(config.newsletter.locale)
+    roles = new_roles or NewRoles(week=signals.week)
     issue = CompiledIssue(
         view=view,
-        html_template=BodyTemplate.parse(html, escape=True),
-        text_template=BodyTemplate.parse(plaintext.tidy(text), escape=False),
+        html_template=BodyTemplate.parse(
+            html, escape=True, slots=RoleSlots(roles, f, html=True, templates_dir=override)
+        ),
+        text_template=BodyTemplate.parse(
+            plaintext.tidy(text),
+            escape=False,
+            slots=RoleSlots(roles, f, html=False, templates_dir=override),
+        ),
+        signals=signals,
     )
     check_size(issue.public().html, config.email.max_html_bytes)  # fail before any send
     return issue
+
+
+def compile_week(
+    config: Config, week: date | None = None, snapshots_dir: Path | None = None
+) -> CompiledIssue:
+    """The week's issue from the snapshots: signals, new-role candidates and the editor's
+    note (``[email] notes_dir``), compiled once."""
+    data = build_week(config, week, snapshots_dir)
+    note = read_note(config, data.signals.week)
+    return compile_issue(data.signals, config, new_roles=data.new_roles, note=note)
 
 
 def check_size(html: str, max_bytes: int) -> None:

@@ -19,6 +19,9 @@ Markers (HTML comments, in the text part too, removed here):
 - ``<!--nl:filtered DIM-->...<!--nl:end-->``: kept when the subscriber picked values for DIM.
 - ``<!--nl:personal-->...<!--nl:end-->``: kept in a subscriber's copy (their own links);
   ``<!--nl:public-->...<!--nl:end-->``: kept on the public archive page instead.
+- ``<!--nl:slot NAME-->`` (no end): replaced by what the body's *slot filler* gives for the
+  audience (the "New roles for you" rows: :mod:`newsletter.edition.picks`), computed once per
+  audience and cached with the rest of its variant. A filler's output may carry merge tags.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from newsletter.edition.render import Token
@@ -36,13 +40,16 @@ from newsletter.errors import RenderError
 from newsletter.models import MERGE_TAG_RE, MERGE_TAGS, Preferences, Recipient, merge_tag
 
 #: A personalization marker (the plain-text layout measures lines without them).
-MARKER = r"<!--nl:(row|empty|filtered|personal|public|end)([^>]*?)-->"
+MARKER = r"<!--nl:(row|empty|filtered|personal|public|slot|end)([^>]*?)-->"
 _MARK_RE = re.compile(MARKER + r"\n?")
+_SLOT_RE = re.compile(r"[a-z][a-z0-9_]*")
 DIMS = ("categories", "metros", "seniority")
 
 Kind = Literal["row", "empty", "filtered", "personal", "public"]
 #: Who a body is for: a reader's preferences, or None for the public archive page.
 Audience = Preferences | None
+#: What fills a slot: (slot name, audience) -> body text (HTML or plain, as the body).
+SlotFiller = Callable[[str, Audience], str]
 
 
 class Markers:
@@ -62,6 +69,11 @@ class Markers:
 
     def public(self) -> Token:
         return Token("<!--nl:public-->")
+
+    def slot(self, name: str) -> Token:
+        if not _SLOT_RE.fullmatch(name):
+            raise RenderError(f"bad slot name {name!r}")
+        return Token(f"<!--nl:slot {name}-->")
 
     def end(self) -> Token:
         return Token("<!--nl:end-->")
@@ -85,7 +97,12 @@ class _Block:
     pieces: tuple[Piece, ...]
 
 
-Part = Piece | _Block
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    name: str
+
+
+Part = Piece | _Block | _Slot
 
 
 def _split_tags(text: str) -> list[Piece]:
@@ -114,6 +131,14 @@ def _parse(text: str) -> tuple[Part, ...]:
     for m in _MARK_RE.finditer(text):
         chunk, pos = text[pos : m.start()], m.end()
         kind, args = m.group(1), m.group(2).split()
+        if kind == "slot":
+            if opened is not None:
+                raise RenderError("a slot cannot sit inside a personalization block")
+            if len(args) != 1:
+                raise RenderError(f"malformed slot marker {' '.join(args)}")
+            parts.extend(_split_tags(chunk))
+            parts.append(_Slot(args[0]))
+            continue
         if opened is None:
             if kind == "end":
                 raise RenderError("personalization marker <!--nl:end--> without a start")
@@ -148,6 +173,7 @@ def _block(kind: str, args: list[str], pieces: tuple[Piece, ...]) -> _Block:
         raise RenderError(f"malformed personalization marker {kind} {' '.join(args)}") from None
 
 
+@lru_cache(maxsize=8192)
 def _chosen(prefs: Preferences) -> dict[str, frozenset[str]]:
     return {d: frozenset(row_key(v) for v in getattr(prefs, d)) for d in DIMS}
 
@@ -161,12 +187,16 @@ class BodyTemplate:
 
     parts: tuple[Part, ...]
     escape: bool
+    slots: SlotFiller | None = None
     _cache: dict[Audience, tuple[Piece, ...]] = field(default_factory=dict)
     _tagged: dict[Audience, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, text: str, *, escape: bool) -> BodyTemplate:
-        return cls(_parse(text), escape)
+    def parse(cls, text: str, *, escape: bool, slots: SlotFiller | None = None) -> BodyTemplate:
+        parts = _parse(text)
+        if slots is None and any(isinstance(p, _Slot) for p in parts):
+            raise RenderError("the issue has a slot but nothing to fill it with")
+        return cls(parts, escape, slots)
 
     def _filtered(self, audience: Audience) -> tuple[Piece, ...]:
         cached = self._cache.get(audience)
@@ -181,7 +211,10 @@ class BodyTemplate:
         }
         pieces: list[Piece] = []
         for p in self.parts:
-            if not isinstance(p, _Block):
+            if isinstance(p, _Slot):
+                if self.slots is not None:
+                    pieces.extend(_split_tags(self.slots(p.name, audience)))
+            elif not isinstance(p, _Block):
                 pieces.append(p)
             elif (
                 (p.kind == "row" and _keep_row(p, chosen))

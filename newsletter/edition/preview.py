@@ -6,9 +6,8 @@ from datetime import date
 from pathlib import Path
 
 from newsletter.config import Config
-from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import render_issue
+from newsletter.edition.issue import check_size, compile_week, preview_recipient
 from newsletter.models import IssueContent, Recipient
 from newsletter.util.files import atomic_write_text
 
@@ -29,8 +28,10 @@ def preview(
     snapshots_dir: Path | None = None,
     recipient: Recipient | None = None,
 ) -> tuple[Path, Path, Signals]:
-    """Render the week's issue (for ``recipient``, else a preview stand-in) to HTML + text."""
-    signals = build_signals(config, week, snapshots_dir)
-    issue = render_issue(signals, config, recipient)
+    """Render the week's issue (for ``recipient``, else a preview stand-in) to HTML + text:
+    every section, the reader's new roles and the editor's note included."""
+    compiled = compile_week(config, week, snapshots_dir)
+    issue = compiled.personalize(recipient or preview_recipient(config))
+    check_size(issue.html, config.email.max_html_bytes)
     html_path, text_path = write_preview(issue, out)
-    return html_path, text_path, signals
+    return html_path, text_path, compiled.signals

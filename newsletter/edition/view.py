@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from newsletter.config import Config
 from newsletter.data.ingest import NOT_OPEN_REASONS
+from newsletter.data.newroles import NewRoles
 from newsletter.data.signals.gates import MEDIAN_MIN_N, P75_MIN_N, P90_MIN_N, PCT_CHANGE_MIN_BASE
 from newsletter.data.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
 from newsletter.edition.blocks import (
@@ -38,10 +39,23 @@ from newsletter.edition.blocks import (
 )
 from newsletter.edition.formatting import DASH, Formatter
 from newsletter.edition.headline import Sentence, is_quiet, open_change, summary
+from newsletter.edition.market import (
+    SponsorView,
+    SpotlightView,
+    pay_ranks,
+    remote_tables,
+    sponsor,
+    spotlight,
+    top_skills,
+)
+from newsletter.edition.notes import Note
 from newsletter.edition.palette import LIGHT
+from newsletter.edition.picks import NewRolesView, new_roles_view
 
 #: Sections kept in the quiet-week variant (in the configured order).
-QUIET_SECTIONS = frozenset({"summary", "kpis", "pay", "skills", "data_health"})
+QUIET_SECTIONS = frozenset(
+    {"summary", "note", "kpis", "new_roles", "pay", "pay_ranks", "skills", "sponsor", "data_health"}
+)
 #: Preference dimensions, as named on :class:`newsletter.models.Preferences`.
 DIM_CATEGORIES, DIM_METROS, DIM_SENIORITY = "categories", "metros", "seniority"
 
@@ -85,6 +99,8 @@ class Footer:
     #: The public page's links, in place of a subscriber's own (preferences, unsubscribe).
     subscribe_url: str = ""
     archive_index_url: str = ""
+    #: How the figures are made (docs/signals.md on the web archive).
+    methodology_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +122,13 @@ class IssueView:
     metros: BarList | None = None
     mix: Stack | None = None
     health: tuple[str, ...] = ()
+    note: Note | None = None
+    new_roles: NewRolesView | None = None
+    pay_ranks: DataTable | None = None  # (always set by build_view; may be empty)
+    top_skills: DataTable | None = None
+    remote_tables: tuple[DataTable, ...] = ()
+    spotlight: SpotlightView | None = None
+    sponsor: SponsorView | None = None
     footer: Footer = field(default_factory=lambda: Footer("", "", "", ""))
     #: Invisible filler after the preheader, so inbox previews don't run on into the body.
     preheader_pad: int = 40
@@ -347,27 +370,7 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
         lists.append(BarList("Rising skills", method, "mark_up", _move_lines(rising, f, biggest)))
     if falling and not quiet:
         lists.append(BarList("Fading skills", "", "mark_down", _move_lines(falling, f, biggest)))
-    if not lists and sk.top:
-        top = sk.top[:top_n]
-        big = max(s.share for s in top)
-        note = (
-            "No skill moved beyond noise this week; these are the most requested."
-            if sk.tested
-            else "Share of open postings that ask for each skill."
-        )
-        lines = tuple(
-            BarLine(
-                s.name,
-                _bar(s.share, big),
-                f.pct(s.share, 1),
-                Change(f.pp(s.share - s.share_prev), FLAT)
-                if s.share_prev is not None
-                else NO_CHANGE,
-            )
-            for s in top
-        )
-        lists.append(BarList("Most-requested skills", note, "mark", lines))
-    if not lists:
+    if not lists and not sk.top:  # (the most-requested skills are a table every week)
         empty = "no posting named a skill we track this week."
         lists.append(BarList("Skills", "", "mark", (), empty=empty))
     return tuple(lists)
@@ -571,8 +574,20 @@ def archive_url(base_url: str, week: date) -> str:
     return f"{base_url}/archive/{week.isoformat()}.html"
 
 
-def build_view(signals: Signals, config: Config) -> IssueView:
-    """The complete presentation model of one issue (not yet personalized)."""
+def methodology_url(base_url: str) -> str:
+    """The methodology page of the web archive (docs/signals.md, rendered)."""
+    return f"{base_url}/archive/methodology.html"
+
+
+def build_view(
+    signals: Signals,
+    config: Config,
+    *,
+    new_roles: NewRoles | None = None,
+    note: Note | None = None,
+) -> IssueView:
+    """The complete presentation model of one issue (not yet personalized): the signals,
+    the week's new-role candidates (the picks are per reader) and the editor's note."""
     nl, em = config.newsletter, config.email
     f = Formatter(nl.locale)
     top_n = em.top_n
@@ -607,6 +622,13 @@ def build_view(signals: Signals, config: Config) -> IssueView:
         metros=_metros(signals, f, top_n),
         mix=_mix(signals, f),
         health=_health(signals, f),
+        note=note,
+        new_roles=new_roles_view(new_roles, f) if new_roles is not None else None,
+        pay_ranks=pay_ranks(signals, f),
+        top_skills=top_skills(signals, f, top_n, quiet),
+        remote_tables=remote_tables(signals, f, top_n, row_key),
+        spotlight=spotlight(signals, f),
+        sponsor=sponsor(em.sponsor),
         footer=Footer(
             reason=f"You get this because you subscribed to {nl.title}.",
             browser_url=archive_url(nl.base_url, signals.week),
@@ -614,5 +636,6 @@ def build_view(signals: Signals, config: Config) -> IssueView:
             home_url=nl.base_url,
             subscribe_url=f"{nl.base_url}/subscribe",
             archive_index_url=f"{nl.base_url}/archive/",
+            methodology_url=methodology_url(nl.base_url),
         ),
     )

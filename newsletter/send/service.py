@@ -38,7 +38,6 @@ from newsletter.audience.subscribers import SubscriberStore, recipient_of, signe
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config, Secrets
 from newsletter.data.collect import Collected, collect, sources_configured
-from newsletter.data.pipeline import build_signals
 from newsletter.data.signals.models import Signals
 from newsletter.data.snapshots import snapshot_path
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
@@ -46,7 +45,7 @@ from newsletter.delivery.base import Sender, chunked
 from newsletter.delivery.message import format_date
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.edition.compliance import check_content, check_outgoing
-from newsletter.edition.issue import compile_issue, preview_recipient
+from newsletter.edition.issue import compile_week, preview_recipient
 from newsletter.errors import DeliveryError, NewsletterError, ProviderError, first_line
 from newsletter.models import Preferences, Recipient
 from newsletter.send.guards import check_scheduled_snapshot, explicit_week_warning
@@ -79,9 +78,11 @@ class PreparedIssue:
 
 
 def prepare_issue(config: Config, week: date) -> PreparedIssue:
-    """Signals → compiled email → delivery variants (each checked by :func:`check_variants`)."""
-    signals = build_signals(config, week)
-    variants = IssueVariants(compile_issue(signals, config), config.newsletter)
+    """Signals (with the week's new roles and the editor's note) → compiled email → delivery
+    variants (each checked by :func:`check_variants`)."""
+    compiled = compile_week(config, week)
+    signals = compiled.signals
+    variants = IssueVariants(compiled, config.newsletter)
     return PreparedIssue(signals.week, iso_week_key(signals.week), signals, variants)
 
 

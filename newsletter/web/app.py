@@ -37,7 +37,14 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
@@ -54,9 +61,11 @@ from newsletter.config import Config
 from newsletter.data.ingest.rules import Rules, load_rules
 from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.edition.archive import default_archive_dir
+from newsletter.edition.feed import FEED_FILE, FEED_MEDIA_TYPE
 from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.errors import SubscriberError, TokenError
+from newsletter.models import REMOTE_PLACE
 from newsletter.send.confirmation import SignupMailKind
 from newsletter.util.clock import SYSTEM_CLOCK
 from newsletter.web.forms import RequestRefusedError, read_form
@@ -86,12 +95,13 @@ class PreferenceOptions:
     @classmethod
     def from_rules(cls, rules: Rules) -> PreferenceOptions:
         """The taxonomy the ingest classifies into: role categories (the catch-all last),
-        metros in the order of the rules file (largest first), seniority levels."""
+        metros in the order of the rules file (largest first) after ``Remote`` (remote roles
+        in the issue's new-role picks), seniority levels."""
         default = rules.categories.default
         names = [c.name for c in rules.categories.categories if c.name != default]
         return cls(
             categories=(*sorted(names), default),
-            metros=tuple(m.name for m in rules.metros.metros),
+            metros=(REMOTE_PLACE, *(m.name for m in rules.metros.metros)),
             seniority=SENIORITY_LEVELS,
         )
 
@@ -395,6 +405,12 @@ def create_app(
     async def home(_request: Request) -> Response:
         return RedirectResponse("/subscribe", status_code=303)
 
+    async def feed(_request: Request) -> Response:
+        path = archive_dir / FEED_FILE
+        if not path.is_file():
+            return PlainTextResponse("No issues yet.", status_code=404)
+        return FileResponse(path, media_type=FEED_MEDIA_TYPE)
+
     routes = [
         Route("/", home, methods=["GET"]),
         Route("/subscribe", web.subscribe, methods=["GET", "POST"]),
@@ -408,7 +424,9 @@ def create_app(
             WebhookRoute(store, webhook_secret, config.web.webhook_max_bytes).handle,
             methods=["POST"],
         ),
-        # The static web archive (`newsletter archive`): the emails' "view in browser" target.
+        # The static web archive (`newsletter archive`): the emails' "view in browser" target,
+        # its Atom feed (served as Atom), each week's signals JSON and the methodology page.
+        Route(f"/archive/{FEED_FILE}", feed, methods=["GET", "HEAD"]),
         Mount("/archive", StaticFiles(directory=archive_dir, html=True), name="archive"),
     ]
     return SecurityHeaders(Starlette(routes=routes))

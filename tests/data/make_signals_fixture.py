@@ -11,16 +11,21 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from newsletter.data.signals.models import (
+    Companies,
     CompanyRow,
     DataHealth,
     GroupRow,
     HealthWarning,
+    NamedCount,
     Pay,
+    PayRank,
+    RemoteRow,
     Share,
     Signals,
     SkillMove,
     SkillRow,
     Skills,
+    Spotlight,
     Totals,
     TrendPoint,
 )  # fmt: skip
@@ -165,6 +170,12 @@ def fixture() -> Signals:
         top=[
             SkillRow(name="Python", postings=19100, share=0.730, share_prev=0.728),
             SkillRow(name="RAG", postings=16742, share=0.640, share_prev=0.617),
+            SkillRow(name="PyTorch", postings=9940, share=0.380, share_prev=0.382),
+            SkillRow(name="LLMs", postings=8371, share=0.320, share_prev=0.301),
+            SkillRow(name="Rust", postings=7665, share=0.293, share_prev=0.281),
+            SkillRow(name="Kubernetes", postings=4709, share=0.180, share_prev=0.183),
+            SkillRow(name="TensorFlow", postings=2878, share=0.110, share_prev=0.121),
+            SkillRow(name="vLLM", postings=1622, share=0.062, share_prev=0.051),
         ],
         rising=[
             SkillMove(name="Rust", share=0.293, share_prev=0.272, z=4.8, postings=558, lift=1.08),
@@ -179,6 +190,131 @@ def fixture() -> Signals:
         method="new-vs-earlier-new",
         baseline_weeks=4,
     )
+    spotlight = Spotlight(
+        name="Anthropic",
+        open=41,
+        open_prev=32,
+        new=11,
+        removed=2,
+        net=9,
+        change_pct=0.281,
+        categories=[
+            NamedCount(name="AI/ML Engineer", open=19),
+            NamedCount(name="Research Scientist", open=12),
+            NamedCount(name="AI Safety", open=6),
+        ],
+        places=[
+            NamedCount(name="San Francisco Bay Area", open=22),
+            NamedCount(name="New York", open=9),
+            NamedCount(name="Remote", open=6),
+        ],
+        remote=6,
+        n_pay=38,
+        pay_low=240000,
+        pay_high=560000,
+        median_pay=355000,
+    )
+    top_categories = [
+        PayRank(name="AI Architect", median=292900, n=38, open=108, ci_low=271000, ci_high=318000),
+        PayRank(
+            name="Research Scientist", median=212000, n=402, open=612, ci_low=207500, ci_high=217000
+        ),
+        PayRank(
+            name="MLOps Engineer", median=198000, n=214, open=369, ci_low=191000, ci_high=204500
+        ),
+        PayRank(
+            name="AI/ML Engineer", median=171000, n=12950, open=23752, ci_low=170000, ci_high=172000
+        ),
+        PayRank(
+            name="Data Scientist", median=158000, n=610, open=1290, ci_low=154000, ci_high=161500
+        ),
+    ]
+    by_seniority = [
+        RemoteRow(
+            name="entry",
+            n=2354,
+            remote=94,
+            share=0.040,
+            ci_low=0.033,
+            ci_high=0.049,
+            vs_market="below",
+        ),
+        RemoteRow(
+            name="mid",
+            n=16219,
+            remote=1135,
+            share=0.070,
+            ci_low=0.066,
+            ci_high=0.074,
+            vs_market="level",
+        ),
+        RemoteRow(
+            name="senior",
+            n=5232,
+            remote=523,
+            share=0.100,
+            ci_low=0.092,
+            ci_high=0.108,
+            vs_market="above",
+        ),
+        RemoteRow(
+            name="leadership",
+            n=2354,
+            remote=106,
+            share=0.045,
+            ci_low=0.037,
+            ci_high=0.054,
+            vs_market="below",
+        ),
+    ]
+    by_category = [
+        RemoteRow(
+            name="AI/ML Engineer",
+            n=23752,
+            remote=1663,
+            share=0.070,
+            ci_low=0.067,
+            ci_high=0.073,
+            vs_market="level",
+        ),
+        RemoteRow(
+            name="Data Scientist",
+            n=1290,
+            remote=142,
+            share=0.110,
+            ci_low=0.094,
+            ci_high=0.128,
+            vs_market="above",
+        ),
+        RemoteRow(
+            name="Research Scientist",
+            n=612,
+            remote=18,
+            share=0.029,
+            ci_low=0.019,
+            ci_high=0.046,
+            vs_market="below",
+        ),
+        RemoteRow(
+            name="MLOps Engineer",
+            n=369,
+            remote=37,
+            share=0.100,
+            ci_low=0.073,
+            ci_high=0.135,
+            vs_market="level",
+        ),
+        RemoteRow(
+            name="AI Architect",
+            n=108,
+            remote=9,
+            share=0.083,
+            ci_low=0.045,
+            ci_high=0.151,
+            vs_market="level",
+        ),
+        RemoteRow(name="AI Engineering Manager", n=28, remote=1),
+    ]
     opens = [24810, 25102, 25390, 25211, 25530, 25802, 25747, 26159]
     pays = [179000, 180500, 181000, 182000, 181500, 182500, 181800, 184000]
     remote = [0.081, 0.079, 0.078, 0.077, 0.076, 0.075, 0.074, 0.071]
@@ -194,12 +330,14 @@ def fixture() -> Signals:
         pay=Pay(n=13781, n_prev=13590, disclosure_rate=0.53, median=184000, p75=226000,
                 p90=289000, median_prev=181800, change_pct=0.057, ci_low=0.021, ci_high=0.093,
                 significant=True, method="new-vs-earlier-new", shift_window_weeks=4,
-                shift_window_weeks_prev=4),
-        remote=Share(share=0.071, share_prev=0.074, n=26159, n_prev=25747),
+                shift_window_weeks_prev=4, top_categories=top_categories),
+        remote=Share(share=0.071, share_prev=0.074, n=26159, n_prev=25747,
+                     by_seniority=by_seniority, by_category=by_category),
         seniority=seniority,
         categories=cats,
         metros=metros,
         companies=companies,
+        company_detail=Companies(top=companies, spotlight=spotlight),
         skills=skills,
         history=history,
         data_health=DataHealth(
@@ -210,7 +348,8 @@ def fixture() -> Signals:
                                     after=1200, message="source greenhouse lost 61% of its "
                                     "postings (3,100 to 1,200); held out of the removals.")],
             suppressed=["median pay of AI Engineering Manager (n=22 < 30)",
-                        "median pay in Austin (n=24 < 30)"],
+                        "median pay in Austin (n=24 < 30)",
+                        "remote.by_category.share: 1 of 6 rows with n < 30"],
         ),
     )  # fmt: skip
 

@@ -1,12 +1,28 @@
-"""Top hiring companies by open and by new roles, and the biggest movers (S12)."""
+"""Top hiring companies by open and by new roles, the biggest movers (S12), and the
+company spotlight: the largest gated move with its hiring profile."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from typing import Any
+
 import polars as pl
 
-from newsletter.data.signals.gates import COMPANY_MIN_OPEN, MOVER_MIN_NET, MOVER_MIN_SHARE
+from newsletter.data.signals.gates import (
+    COMPANY_MIN_OPEN,
+    MEDIAN_MIN_N,
+    MOVER_MIN_NET,
+    MOVER_MIN_SHARE,
+    PAY_RANGE_MIN_N,
+    SPOTLIGHT_MIN_OPEN,
+    SPOTLIGHT_TOP,
+    gated,
+    pct_change,
+)
 from newsletter.data.signals.groups import group_plan
-from newsletter.data.signals.models import Companies, CompanyRow
+from newsletter.data.signals.models import Companies, CompanyRow, NamedCount, Spotlight
+from newsletter.data.signals.pay import USD_PAY
+from newsletter.models import REMOTE_PLACE
 
 
 def company_plan(
@@ -19,7 +35,13 @@ def company_plan(
     return group_plan(current, previous, new, removed, "company", null_label=None, with_pay=False)
 
 
-def build_companies(table: pl.DataFrame, top_n: int) -> Companies:
+def _mover(net: pl.Expr) -> pl.Expr:
+    return net.abs() >= pl.max_horizontal(pl.lit(MOVER_MIN_NET), MOVER_MIN_SHARE * pl.col("open"))
+
+
+def build_companies(
+    table: pl.DataFrame, top_n: int, spotlight: Spotlight | None = None
+) -> Companies:
     """Top by open (>= COMPANY_MIN_OPEN), top by new, and movers by net change.
 
     A mover has ``abs(net) >= max(MOVER_MIN_NET, MOVER_MIN_SHARE * open)``; with no previous
@@ -52,10 +74,9 @@ def build_companies(table: pl.DataFrame, top_n: int) -> Companies:
         ["new", "open", "name"], descending=[True, True, False]
     )
     movers = (
-        t.filter(
-            pl.col("net").abs()
-            >= pl.max_horizontal(pl.lit(MOVER_MIN_NET), MOVER_MIN_SHARE * pl.col("open"))
-        ).sort([pl.col("net").abs(), "name"], descending=[True, False])
+        t.filter(_mover(pl.col("net"))).sort(
+            [pl.col("net").abs(), "name"], descending=[True, False]
+        )
         if has_prev
         else t.clear()
     )
@@ -63,4 +84,88 @@ def build_companies(table: pl.DataFrame, top_n: int) -> Companies:
         top=rows(top.head(top_n)),
         top_new=rows(top_new.head(top_n)),
         movers=rows(movers.head(top_n)),
+        spotlight=spotlight,
+    )
+
+
+def spotlight_company(table: pl.DataFrame, excluded: Collection[str]) -> dict[str, Any] | None:
+    """The row of the company with the largest move (abs net, then name) that passes the mover
+    gate, has at least SPOTLIGHT_MIN_OPEN open postings this week and is not ``excluded``
+    (companies with removals in a drop warning: a scrape failure is no hiring move)."""
+    if "open_prev" not in table.columns:
+        return None
+    net = pl.col("open") - pl.col("open_prev")
+    hits = (
+        table.with_columns(net.alias("net"))
+        .filter(
+            (pl.col("open") >= SPOTLIGHT_MIN_OPEN)
+            & _mover(pl.col("net"))
+            & ~pl.col("name").is_in(sorted(excluded))
+        )
+        .sort([pl.col("net").abs(), "name"], descending=[True, False])
+    )
+    return hits.row(0, named=True) if hits.height else None
+
+
+def spotlight_plans(current: pl.LazyFrame, name: str) -> dict[str, pl.LazyFrame]:
+    """Lazy plans of one company's profile: role categories, places and pay."""
+    mine = current.filter(pl.col("company") == name)
+    place = (
+        pl.when(pl.col("remote").fill_null(False))
+        .then(pl.lit(REMOTE_PLACE))
+        .otherwise(pl.col("metro"))
+        .alias("name")
+    )
+    usd = (pl.col("currency") == "USD") & pl.col("salary_mid").is_finite()
+
+    def top(expr: pl.Expr) -> pl.LazyFrame:
+        return (
+            mine.select(expr)
+            .drop_nulls("name")
+            .group_by("name")
+            .agg(pl.len().alias("open"))
+            .sort(["open", "name"], descending=[True, False])
+        )
+
+    return {
+        "spot_categories": top(pl.col("category").fill_null("Other").alias("name")),
+        "spot_places": top(place),
+        "spot_pay": mine.select(
+            USD_PAY.count().alias("n"),
+            USD_PAY.quantile(0.5, interpolation="linear").alias("median"),
+            pl.col("salary_min").filter(usd).quantile(0.1, interpolation="linear").alias("low"),
+            pl.col("salary_max").filter(usd).quantile(0.9, interpolation="linear").alias("high"),
+            pl.col("remote").fill_null(False).sum().alias("remote"),
+        ),
+    }
+
+
+def build_spotlight(row: Mapping[str, Any], profile: Mapping[str, pl.DataFrame]) -> Spotlight:
+    """The spotlight from its companies-table row and its collected profile plans."""
+    pay = profile["spot_pay"].row(0, named=True)
+    n_pay = int(pay["n"] or 0)
+
+    def named(frame: pl.DataFrame) -> list[NamedCount]:
+        return [
+            NamedCount(name=str(n), open=int(k)) for n, k in frame.head(SPOTLIGHT_TOP).iter_rows()
+        ]
+
+    low, high = pay["low"], pay["high"]
+    ranged = n_pay >= PAY_RANGE_MIN_N and low is not None and high is not None
+    open_, open_prev = int(row["open"]), int(row["open_prev"])
+    return Spotlight(
+        name=str(row["name"]),
+        open=open_,
+        open_prev=open_prev,
+        new=int(row["new"]),
+        removed=int(row["removed"]),
+        net=open_ - open_prev,
+        change_pct=pct_change(open_, open_prev),
+        categories=named(profile["spot_categories"]),
+        places=named(profile["spot_places"]),
+        remote=int(pay["remote"] or 0),
+        n_pay=n_pay,
+        pay_low=float(low) if ranged else None,
+        pay_high=float(high) if ranged else None,
+        median_pay=gated(pay["median"], n_pay, MEDIAN_MIN_N),
     )

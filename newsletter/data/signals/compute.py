@@ -15,10 +15,11 @@ company that lost over half of them at once are left out of both sides.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec
 
 import polars as pl
 
@@ -32,12 +33,14 @@ from newsletter.data.signals.diff import WeekFrame
 from newsletter.data.signals.gates import (
     MEDIAN_MIN_N,
     METRO_MIN_OPEN,
+    PAY_RANGE_MIN_N,
     PCT_CHANGE_MIN_BASE,
     RR_MIN_DISPERSION_WEEKS,
     SHIFT_WINDOW_WEEKS,
     SKILL_BACKGROUND_WEEKS,
     SKILL_BASELINE_WEEKS,
     SKILL_PRIOR_A0,
+    SPOTLIGHT_MIN_OPEN,
     gated,
     pct_change,
 )
@@ -48,6 +51,7 @@ from newsletter.data.signals.models import (
     Share,
     Signals,
     Skills,
+    Spotlight,
     Totals,
     TrendPoint,
 )
@@ -57,6 +61,7 @@ from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.models import SourceKind
 
 Frame = pl.DataFrame | pl.LazyFrame
+P = ParamSpec("P")
 
 
 ARRIVAL_COLUMNS = ("skills", *py.WINDOW_COLUMNS)
@@ -287,12 +292,16 @@ def _flow_stage(
     has_prev: bool,
     warnings: list[HealthWarning],
     skills_short: bool,
+    extra: Mapping[str, pl.LazyFrame],
 ) -> tuple[_Sides | None, dict[str, pl.DataFrame]]:
     """Stage 3: the pay-shift samples and, with two snapshots, the new-vs-removed skill
-    counts; collected together once the drop warnings are known."""
+    counts; collected together once the drop warnings are known (with the ``extra`` plans:
+    the spotlight company's profile)."""
     now_w = fl.arrivals[:SHIFT_WINDOW_WEEKS]
     before_w = fl.arrivals[SHIFT_WINDOW_WEEKS : 2 * SHIFT_WINDOW_WEEKS]
     plans = _Plans()
+    for name, plan in extra.items():
+        plans.add(name, plan)
     sides: _Sides | None = None
     if len(now_w) == SHIFT_WINDOW_WEEKS and before_w:
         sides = _Sides(
@@ -408,7 +417,42 @@ def _skills(
     )
 
 
-def compute_signals(
+def _companies_in_drops(removed: pl.DataFrame, warnings: list[HealthWarning]) -> set[str]:
+    """Companies with a removed posting covered by a drop warning (never the spotlight)."""
+    hit = hl.in_drops(warnings)
+    if hit is None or removed.is_empty():
+        return set()
+    return {str(c) for c in removed.filter(hit)["company"].drop_nulls().unique()}
+
+
+def _spotlight_withheld(spot: Spotlight | None, *, has_prev: bool) -> list[str]:
+    """``data_health.suppressed`` lines of the company spotlight."""
+    if spot is None:
+        why = (
+            f"no company with >= {SPOTLIGHT_MIN_OPEN} open postings moved past the mover gate"
+            if has_prev
+            else "needs two snapshots"
+        )
+        return [f"company_detail.spotlight: {why}"]
+    out = []
+    if spot.pay_low is None:
+        out.append(f"company_detail.spotlight.pay_low/high: n_pay={spot.n_pay} < {PAY_RANGE_MIN_N}")
+    if spot.median_pay is None:
+        out.append(f"company_detail.spotlight.median_pay: n_pay={spot.n_pay} < {MEDIAN_MIN_N}")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class WeekResult:
+    """The signals of a week, and its new postings for the readers' picks."""
+
+    signals: Signals
+    #: This week's new postings (every snapshot column) with the flags ``reposted`` (a role
+    #: removed within the repost window) and ``returned`` (an id open in an older snapshot).
+    arrivals: pl.LazyFrame
+
+
+def compute_week(
     current: Frame,
     previous: Frame | None,
     *,
@@ -419,8 +463,8 @@ def compute_signals(
     ingest_report: Mapping[str, Any] | None = None,
     source_kinds: Mapping[str, SourceKind] | None = None,
     open_window_days: int | None = None,
-) -> Signals:
-    """All signals for ``week`` compared with ``previous_week``.
+) -> WeekResult:
+    """All signals for ``week`` compared with ``previous_week``, and the week's new postings.
 
     ``history`` holds older snapshots (oldest first, before ``previous_week``); it feeds the
     4-week averages, the repost window, the new-posting windows of pay shifts and skill trends.
@@ -441,6 +485,10 @@ def compute_signals(
     p.add("remote", _remote_plan(cur))
     p.add("level", py.levels_plan(cur))
     p.add("level_untied", py.untied_plan(cur))
+    other = pl.col("category").fill_null("Other")
+    p.add("level_categories", py.untied_plan(cur.with_columns(other), ["category"]))
+    p.add("remote_seniority", gr.remote_plan(cur, "seniority", gr.UNKNOWN))
+    p.add("remote_category", gr.remote_plan(cur, "category", "Other"))
     p.add("disclosure", py.disclosure_plan(cur))
     p.add("composition", hl.composition_plan(cur))
     p.add(
@@ -508,10 +556,20 @@ def compute_signals(
         suppressed=suppressed,
     )
 
-    # Stage 3: the flow comparisons (pay shift; skills from two snapshots)
+    # Stage 3: the flow comparisons (pay shift; skills from two snapshots), and the profile
+    # of the spotlight company (chosen now that the drop warnings are known)
+    spot_row = (
+        co.spotlight_company(r["companies"], _companies_in_drops(r["removed"], warnings))
+        if prev is not None
+        else None
+    )
     baseline = min(SKILL_BASELINE_WEEKS, len(arrivals) - 1)
     sides, r3 = _flow_stage(
-        fl, has_prev=prev is not None, warnings=warnings, skills_short=baseline < 1
+        fl,
+        has_prev=prev is not None,
+        warnings=warnings,
+        skills_short=baseline < 1,
+        extra=co.spotlight_plans(cur, str(spot_row["name"])) if spot_row else {},
     )
     excluded = n_new + n_rem - int(r3["kept"]["len"].sum()) if "kept" in r3 else 0
 
@@ -554,8 +612,9 @@ def compute_signals(
     rm = _row(r["remote"])
     rm_prev = _row(r["remote_prev"]) if prev is not None else None
     ci = wilson(int(rm["remote"]), int(rm["n"]))
+    share = rm["remote"] / rm["n"] if rm["n"] else None
     remote = Share(
-        share=rm["remote"] / rm["n"] if rm["n"] else None,
+        share=share,
         share_prev=rm_prev["remote"] / rm_prev["n"] if rm_prev and rm_prev["n"] else None,
         n=int(rm["n"]),
         n_prev=int(rm_prev["n"]) if rm_prev else None,
@@ -563,7 +622,11 @@ def compute_signals(
         ci_high=ci[1] if ci else None,
         share_of_known=rm["remote_known"] / rm["known"] if rm["known"] else None,
         unknown_share=1 - rm["known"] / rm["n"] if rm["n"] else None,
+        by_seniority=gr.remote_rows(r["remote_seniority"], share, order=SENIORITY_LEVELS),
+        by_category=gr.remote_rows(r["remote_category"], share),
     )
+    suppressed.extend(gr.remote_withheld("remote.by_seniority", remote.by_seniority))
+    suppressed.extend(gr.remote_withheld("remote.by_category", remote.by_category))
 
     # Groups and companies
     seniority = gr.group_rows(r["seniority"], n_open, n_prev, order=SENIORITY_LEVELS)
@@ -578,7 +641,12 @@ def compute_signals(
         ("metros", metros),
     ):
         suppressed.extend(gr.withheld(label, table))
-    companies = co.build_companies(r["companies"], top_n)
+    pay = pay.model_copy(
+        update={"top_categories": py.top_categories(categories, r["level_categories"], top_n)}
+    )
+    spotlight = co.build_spotlight(spot_row, r3) if spot_row else None
+    suppressed.extend(_spotlight_withheld(spotlight, has_prev=prev is not None))
+    companies = co.build_companies(r["companies"], top_n, spotlight)
 
     skills = _skills(
         r,
@@ -628,7 +696,7 @@ def compute_signals(
         source_kinds={s: kinds.get(s, "stock") for s in sorted(present)},
         open_window_days=open_window_days if feeds & present else None,
     )
-    return Signals(
+    signals = Signals(
         week=week,
         previous_week=previous_week,
         totals=totals,
@@ -644,3 +712,18 @@ def compute_signals(
         history=points,
         data_health=health,
     )
+    flags = fl.flagged.select(diff.ID, "reposted", "returned")
+    return WeekResult(signals, new.join(flags, on=diff.ID, how="left"))
+
+
+def _signals_only(compute: Callable[P, WeekResult]) -> Callable[P, Signals]:
+    @wraps(compute)
+    def signals_of(*args: P.args, **kwargs: P.kwargs) -> Signals:
+        return compute(*args, **kwargs).signals
+
+    return signals_of
+
+
+#: All signals for ``week`` compared with ``previous_week``: :func:`compute_week` without the
+#: new postings (same arguments).
+compute_signals = _signals_only(compute_week)

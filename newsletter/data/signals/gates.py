@@ -61,3 +61,15 @@ MOVES_FDR_Q = 0.05
 #: shift and the category shifts keep a fixed tenth each however many skills are tested
 #: (docs/signals.md, Calibration part G). None: plain BH (every candidate the same weight).
 MOVES_BUDGET: dict[MoveKind, float] | None = {"skill": 0.8, "pay": 0.1, "pay_category": 0.1}
+#: Remote share of a seniority level or role category: published (with its 95% Wilson
+#: interval) from this many open postings; called above or below the market only when the
+#: Wilson interval excludes the market-wide share.
+REMOTE_SHARE_MIN_N = 30
+#: Company spotlight: the company with the largest move that passes the mover gate, with at
+#: least this many open postings this week, and none of its removals in a drop warning.
+SPOTLIGHT_MIN_OPEN = 20
+#: ...its disclosed pay range (P10 of USD minimums to P90 of USD maximums) needs this many
+#: USD-paid open postings; its median needs MEDIAN_MIN_N.
+PAY_RANGE_MIN_N = 10
+#: ...and its top role categories and places (metros, Remote) listed.
+SPOTLIGHT_TOP = 3

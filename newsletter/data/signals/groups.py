@@ -11,10 +11,11 @@ from newsletter.data.signals.gates import (
     P75_MIN_N,
     P90_MIN_N,
     PCT_CHANGE_MIN_BASE,
+    REMOTE_SHARE_MIN_N,
     gated,
     pct_change,
 )
-from newsletter.data.signals.models import GroupRow
+from newsletter.data.signals.models import GroupRow, RemoteRow
 from newsletter.data.signals.pay import USD_PAY, quantile_exprs
 from newsletter.data.signals.stats import wilson
 
@@ -142,3 +143,48 @@ def withheld(label: str, rows: Sequence[GroupRow]) -> list[str]:
             f"< {PCT_CHANGE_MIN_BASE}"
         )
     return out
+
+
+def remote_plan(frame: pl.LazyFrame, key: str, null_label: str) -> pl.LazyFrame:
+    """Per group value: open postings (``n``) and how many are remote."""
+    return (
+        frame.with_columns(_name(key, null_label))
+        .group_by("name")
+        .agg(pl.len().alias("n"), pl.col("remote").fill_null(False).sum().alias("remote"))
+    )
+
+
+def remote_rows(
+    table: pl.DataFrame, market: float | None, *, order: Sequence[str] = ()
+) -> list[RemoteRow]:
+    """Remote share per group with its Wilson interval, gated at REMOTE_SHARE_MIN_N; a group
+    is ``above``/``below`` the market only when its interval excludes the ``market`` share."""
+    rows = []
+    for r in table.iter_rows(named=True):
+        n, k = int(r["n"]), int(r["remote"])
+        ci = wilson(k, n) if n >= REMOTE_SHARE_MIN_N else None
+        vs = None
+        if ci is not None and market is not None:
+            vs = "above" if ci[0] > market else ("below" if ci[1] < market else "level")
+        rows.append(
+            RemoteRow(
+                name=str(r["name"]),
+                n=n,
+                remote=k,
+                share=k / n if ci else None,
+                ci_low=ci[0] if ci else None,
+                ci_high=ci[1] if ci else None,
+                vs_market=vs,
+            )
+        )
+    rank = {name: i for i, name in enumerate(order)}
+    rows.sort(key=lambda g: (rank.get(g.name, len(rank)), -g.n, g.name))
+    return rows
+
+
+def remote_withheld(label: str, rows: Sequence[RemoteRow]) -> list[str]:
+    """The ``data_health.suppressed`` line of remote shares held back (n below the gate)."""
+    held = [r for r in rows if r.share is None]
+    if not held:
+        return []
+    return [f"{label}.share: {len(held)} of {len(rows)} rows with n < {REMOTE_SHARE_MIN_N}"]

@@ -19,7 +19,10 @@ from newsletter.models import SourceKind
 #: "3": one joint test of every candidate move of the week (rising/falling skills, the overall
 #: pay shift, category pay shifts): `significant` and the rising/falling lists mean "passes the
 #: joint Benjamini-Hochberg test and the kind's gates" (`moves`, `p_value`, `p_adjusted`).
-DEFINITION_VERSION = "3"
+#: "4": highest-paying categories (`pay.top_categories`), remote share by seniority and by
+#: category (`remote.by_seniority`, `remote.by_category`), the company spotlight
+#: (`company_detail.spotlight`).
+DEFINITION_VERSION = "4"
 
 #: Which comparison produced a list of moves or a pay shift (docs/signals.md):
 #: ``new-vs-earlier-new``: this week's (or the last 4 weeks') new postings against new postings
@@ -125,6 +128,19 @@ class PayShift(_Model):
     )
 
 
+class PayRank(_Model):
+    """A role category ranked by the median USD pay of its open postings."""
+
+    name: str
+    median: float = Field(description="Median USD pay of the open postings (n >= 30)")
+    n: int = Field(description="USD-paid open postings of the category")
+    open: int = Field(description="Open postings of the category")
+    ci_low: float | None = Field(
+        default=None, description="95% Bonett–Price CI of the median, tie-corrected"
+    )
+    ci_high: float | None = None
+
+
 class Pay(_Model):
     n: int = Field(description="Open postings with annual USD pay (salary_mid)")
     n_prev: int | None = None
@@ -185,6 +201,27 @@ class Pay(_Model):
     like_for_like_cells: int = Field(default=0, description="Cells with >= 20 per side")
     like_for_like_n: int = Field(default=0, description="Paid new postings in those cells")
     like_for_like_cell_kind: str = Field(default="", description="Cells used (finest that covers)")
+    top_categories: list[PayRank] = Field(
+        default_factory=list,
+        description="Highest-paying role categories: those with a published median (n >= 30), "
+        "by median, highest first (up to top_n)",
+    )
+
+
+class RemoteRow(_Model):
+    """The remote share of one seniority level or role category."""
+
+    name: str
+    n: int = Field(description="Open postings of the group")
+    remote: int = Field(description="Of which remote")
+    share: float | None = Field(default=None, description="remote / n; null when n < 30")
+    ci_low: float | None = Field(default=None, description="95% Wilson interval of `share`")
+    ci_high: float | None = None
+    vs_market: Literal["above", "below", "level"] | None = Field(
+        default=None,
+        description="`above`/`below` when the Wilson interval excludes the market-wide share, "
+        "else `level`; null with the share",
+    )
 
 
 class Share(_Model):
@@ -198,6 +235,12 @@ class Share(_Model):
         default=None, description="Share among postings whose work mode is known"
     )
     unknown_share: float | None = Field(default=None, description="Share with unknown work mode")
+    by_seniority: list[RemoteRow] = Field(
+        default_factory=list, description="Remote share per seniority level (ladder order)"
+    )
+    by_category: list[RemoteRow] = Field(
+        default_factory=list, description="Remote share per role category (by open postings)"
+    )
 
 
 class GroupRow(_Model):
@@ -286,6 +329,43 @@ class Skills(_Model):
     prior: str = Field(default="", description="Prior strength used (a0=100 or empirical)")
 
 
+class NamedCount(_Model):
+    name: str
+    open: int
+
+
+class Spotlight(_Model):
+    """The company with the week's largest gated move, and its hiring profile."""
+
+    name: str
+    open: int
+    open_prev: int
+    new: int
+    removed: int
+    net: int = Field(description="open - open_prev")
+    change_pct: float | None = Field(
+        default=None, description="open / open_prev - 1; null when a base is < 20"
+    )
+    categories: list[NamedCount] = Field(
+        default_factory=list, description="Its top role categories by open postings (up to 3)"
+    )
+    places: list[NamedCount] = Field(
+        default_factory=list,
+        description="Its top places by open postings (up to 3): metros, and `Remote` for its "
+        "remote postings",
+    )
+    remote: int = Field(default=0, description="Its remote open postings")
+    n_pay: int = Field(default=0, description="Its open postings with USD pay")
+    pay_low: float | None = Field(
+        default=None,
+        description="P10 of the USD minimums it discloses (annual); null when n_pay < 10",
+    )
+    pay_high: float | None = Field(
+        default=None, description="P90 of the USD maximums it discloses; null when n_pay < 10"
+    )
+    median_pay: float | None = Field(default=None, description="Median USD pay; n_pay >= 30")
+
+
 class MoveTest(_Model):
     """One candidate move of the week in the joint test."""
 
@@ -325,6 +405,11 @@ class Companies(_Model):
     top: list[CompanyRow] = Field(default_factory=list)
     top_new: list[CompanyRow] = Field(default_factory=list)
     movers: list[CompanyRow] = Field(default_factory=list)
+    spotlight: Spotlight | None = Field(
+        default=None,
+        description="The company with the largest move passing the mover gate (>= 20 open, "
+        "none of its removals in a drop warning); null when none qualifies",
+    )
 
 
 class HealthWarning(_Model):

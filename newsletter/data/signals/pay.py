@@ -35,7 +35,16 @@ from newsletter.data.signals.gates import (
     SHIFT_MIN_N,
     gated,
 )
-from newsletter.data.signals.models import Method, MoveKind, MovesTest, MoveTest, Pay, PayShift
+from newsletter.data.signals.models import (
+    GroupRow,
+    Method,
+    MoveKind,
+    MovesTest,
+    MoveTest,
+    Pay,
+    PayRank,
+    PayShift,
+)
 from newsletter.data.signals.moves import Candidate, verdicts
 from newsletter.data.signals.stats import (
     Interval,
@@ -460,3 +469,31 @@ def build_pay(
         if shift
         else None,
     )
+
+
+def top_categories(
+    categories: Sequence[GroupRow], untied_by_category: pl.DataFrame, top_n: int
+) -> list[PayRank]:
+    """Highest-paying role categories: those whose median is published (the group table's
+    gate, n >= MEDIAN_MIN_N), by that median, highest first; each with the Bonett–Price CI of
+    its median on tie-corrected pay (``untied_plan`` by category, null category ``Other``)."""
+    est = {str(r["category"]): r for r in untied_by_category.iter_rows(named=True)}
+    ranked = sorted(
+        (c for c in categories if c.median_pay is not None),
+        key=lambda c: (-(c.median_pay or 0), -c.n_pay, c.name),
+    )
+    out = []
+    for c in ranked[:top_n]:
+        e = estimate(est.get(c.name, {}))
+        ci = e.interval() if e else None
+        out.append(
+            PayRank(
+                name=c.name,
+                median=float(c.median_pay or 0),
+                n=c.n_pay,
+                open=c.open,
+                ci_low=ci.low if ci else None,
+                ci_high=ci.high if ci else None,
+            )
+        )
+    return out

@@ -280,7 +280,7 @@ def benjamini_hochberg(p_values: Sequence[float], q: float = 0.05) -> list[bool]
     order = sorted(range(m), key=lambda i: p_values[i])
     cutoff = -1
     for rank, i in enumerate(order, start=1):
-        if p_values[i] <= q * rank / m:
+        if m * p_values[i] / rank <= q:  # bh_adjusted's expression: the two agree to the bit
             cutoff = rank
     passed = [False] * m
     for rank, i in enumerate(order, start=1):

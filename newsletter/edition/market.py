@@ -1,0 +1,259 @@
+"""The market page's full picture, as the issue prints it: highest-paying roles, remote share
+by seniority and by role, the company spotlight, and the sponsor block.
+
+Every string is decided here (templates print only), from the gated figures of the signals
+(docs/signals.md, definition 4). Tables are :class:`~newsletter.edition.blocks.DataTable`s,
+printed by ``sections/_table`` as real data tables (``<th scope="col">`` / ``<th
+scope="row">``) with every value as text; a table with nothing to show says why in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from newsletter.config import SponsorSettings
+from newsletter.data.signals.gates import (
+    MEDIAN_MIN_N,
+    REMOTE_SHARE_MIN_N,
+    SKILL_MIN_POSTINGS,
+    SPOTLIGHT_MIN_OPEN,
+)
+from newsletter.data.signals.models import RemoteRow, Signals
+from newsletter.edition.blocks import Cell, DataTable, Row
+from newsletter.edition.formatting import DASH, Formatter
+from newsletter.edition.headline import Sentence, spotlight_paragraph
+
+#: Rows of the market tables everyone sees (a reader's own picks may add rows).
+MARKET_ROWS = 5
+#: The filter key of a row name (``newsletter.edition.view.row_key``, its one owner).
+KeyOf = Callable[[str], str]
+
+
+# --- most-requested skills, every week ------------------------------------------------------
+
+
+def top_skills(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> DataTable | None:
+    sk = signals.skills
+    if not sk.top:
+        return None
+    moved = bool(sk.rising or sk.falling) and not quiet
+    rows = []
+    for s in sk.top[:top_n]:
+        delta = s.share - s.share_prev if s.share_prev is not None else None
+        rows.append(
+            Row(
+                s.name,
+                (
+                    Cell(f.pct(s.share, 1), bold=True),
+                    Cell(f.pp(delta) if delta is not None else DASH, tone="muted"),
+                    Cell(f.count(s.postings)),
+                ),
+            )
+        )
+    what = (
+        f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS}), "
+        "with its change in pp on last week's share."
+    )
+    if sk.tested and not moved:
+        what = "No skill moved beyond noise this week; these are the most requested. " + what
+    return DataTable(
+        title="Most-requested skills",
+        head="Skill",
+        columns=("Share", "Change", "Postings"),
+        rows=tuple(rows),
+        note=what,
+    )
+
+
+# --- highest-paying roles --------------------------------------------------------------------
+
+
+def pay_ranks(signals: Signals, f: Formatter) -> DataTable:
+    ranks = signals.pay.top_categories[:MARKET_ROWS]
+    rows = tuple(
+        Row(
+            head=r.name,
+            cells=(
+                Cell(f.money_k(r.median), note=f"n={f.count(r.n)}", bold=True),
+                Cell(
+                    f"{f.money_k(r.ci_low)}–{f.money_k(r.ci_high)}"
+                    if r.ci_low is not None and r.ci_high is not None
+                    else DASH,
+                    tone="muted",
+                ),
+            ),
+        )
+        for r in ranks
+    )
+    return DataTable(
+        title="Highest-paying roles",
+        head="Role",
+        columns=("Median", "95% CI"),
+        rows=rows,
+        note=(
+            f"Median posted pay of open roles, where at least {MEDIAN_MIN_N} disclose annual USD "
+            "pay; roles whose intervals overlap are not clearly apart."
+        ),
+        empty=""
+        if rows
+        else f"no role has {MEDIAN_MIN_N} or more open postings with annual USD pay this week.",
+    )
+
+
+# --- remote share by seniority and by role ---------------------------------------------------
+
+
+def _remote_rows(
+    rows: Sequence[RemoteRow], f: Formatter, top_n: int, key: KeyOf, *, capital: bool
+) -> tuple[Row, ...]:
+    out = []
+    for i, r in enumerate(rows):
+        name = r.name.capitalize() if capital and r.name.islower() else r.name
+        if r.share is None:
+            cells = (
+                Cell(DASH, note=f"n={f.count(r.n)}", tone="muted"),
+                Cell(DASH, tone="muted"),
+            )
+        else:
+            call = {"above": ("above", "up"), "below": ("below", "down")}.get(
+                r.vs_market or "", ("", "text")
+            )
+            cells = (
+                Cell(f.pct(r.share, 1), note=call[0], bold=True, tone=call[1]),
+                Cell(f"{f.pct(r.ci_low, 1)}–{f.pct(r.ci_high, 1)}", tone="muted"),
+            )
+        out.append(Row(name, cells, key=key(r.name), top=i < top_n))
+    return tuple(out)
+
+
+def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tuple[DataTable, ...]:
+    rm = signals.remote
+    market = f.pct(rm.share, 1)
+    note = (
+        f"Share of open roles that are remote (all roles: {market}), with its 95% Wilson "
+        f"interval, from n ≥ {REMOTE_SHARE_MIN_N}; “above” or “below” only when the interval "
+        "leaves out the market share."
+    )
+    specs = (
+        ("Remote share by seniority", "Level", rm.by_seniority, "remote-level", "seniority"),
+        ("Remote share by role", "Role", rm.by_category, "remote-role", "categories"),
+    )
+    tables: list[DataTable] = []
+    for title, head, rows, group, dim in specs:
+        shown = [r for r in rows if r.n > 0]
+        if not shown:
+            continue
+        levels = dim == "seniority"  # every level is shown; roles: the largest few
+        top = len(shown) if levels else min(top_n, MARKET_ROWS)
+        grid_rows = _remote_rows(shown, f, top, key, capital=levels)
+        tables.append(
+            DataTable(
+                title,
+                head,
+                ("Remote", "95% CI"),
+                grid_rows,
+                note="" if tables else note,
+                group=group,
+                dim=dim,
+            )
+        )
+    return tuple(tables)
+
+
+# --- the company spotlight -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SpotlightView:
+    title: str
+    paragraph: Sentence
+    grid: DataTable
+
+    @property
+    def text(self) -> str:
+        return "".join(fr.text for fr in self.paragraph)
+
+
+def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
+    spot = signals.company_detail.spotlight
+    if spot is None:
+        return None
+    change = f.signed(spot.net) + (
+        f", {f.change_pct(spot.change_pct)}" if spot.change_pct is not None else ""
+    )
+    rows = [
+        Row(
+            "Open roles",
+            (
+                Cell(
+                    f"{f.count(spot.open)}",
+                    note=change,
+                    bold=True,
+                    tone="up" if spot.net > 0 else "down",
+                ),
+            ),
+        ),
+        Row("This week", (Cell(f"{f.count(spot.new)} new, {f.count(spot.removed)} removed"),)),
+        Row(
+            "Hires for",
+            (
+                Cell(
+                    ", ".join(f"{c.name} {f.count(c.open)}" for c in spot.categories) or DASH,
+                    wrap=True,
+                ),
+            ),
+        ),
+        Row(
+            "Where",
+            (
+                Cell(
+                    ", ".join(f"{p.name} {f.count(p.open)}" for p in spot.places) or DASH,
+                    wrap=True,
+                ),
+            ),
+        ),
+        Row(
+            "Pay range",
+            (
+                Cell(
+                    f"{f.money_k(spot.pay_low)}–{f.money_k(spot.pay_high)}",
+                    note=f"n={f.count(spot.n_pay)}",
+                )
+                if spot.pay_low is not None and spot.pay_high is not None
+                else Cell(DASH, note=f"n={f.count(spot.n_pay)}", tone="muted"),
+            ),
+        ),
+    ]
+    if spot.median_pay is not None:
+        rows.append(Row("Median pay", (Cell(f.money_k(spot.median_pay), bold=True),)))
+    grid = DataTable(
+        title="",  # the section prints the title above the paragraph
+        head="",  # a table of facts: a row header and its value, no column headers
+        columns=("",),
+        rows=tuple(rows),
+        note=(
+            f"The company with the week's largest move past the mover gate, among those with at "
+            f"least {SPOTLIGHT_MIN_OPEN} open roles; a drop flagged as a data problem never "
+            "counts. Pay range: the 10th percentile of disclosed minimums to the 90th of "
+            "disclosed maximums."
+        ),
+    )
+    return SpotlightView(f"Spotlight: {spot.name}", spotlight_paragraph(spot, f), grid)
+
+
+# --- the sponsor -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SponsorView:
+    label: str
+    name: str
+    text: str
+    url: str | None
+
+
+def sponsor(settings: SponsorSettings) -> SponsorView | None:
+    if not settings.shown:
+        return None
+    return SponsorView("Sponsored", settings.name, settings.text, settings.url)

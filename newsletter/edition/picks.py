@@ -1,0 +1,67 @@
+"""The "New roles for you" section as the issue prints it: the section's fixed parts and
+each picked posting's line (the picks themselves are per reader: :mod:`newsletter.edition.slots`
+fills them in; the rules live in :mod:`newsletter.data.newroles`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newsletter.data.newroles import PICKS, NewRole, NewRoles
+from newsletter.edition.formatting import Formatter
+
+TITLE_PICKED = "New roles for you"
+TITLE_BEST = "Best-paid new roles this week"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleLine:
+    """One picked posting as the issue prints it."""
+
+    title: str
+    company: str
+    place: str
+    pay: str
+    url: str | None
+
+    @property
+    def where(self) -> str:
+        return " · ".join(x for x in (self.company, self.place) if x)
+
+
+def pay_text(role: NewRole, f: Formatter) -> str:
+    """Disclosed pay in compact money: ``$180k–$220k``; another currency by its code."""
+    lo, hi = role.pay_min, role.pay_max
+    if lo is None and hi is None:
+        return ""
+    if role.currency == "USD":
+        a, b = f.money_k(lo) if lo else "", f.money_k(hi) if hi else ""
+    else:
+        a = f.count(round(lo / 1000)) + "k" if lo else ""
+        b = f.count(round(hi / 1000)) + "k" if hi else ""
+    span = a if not b or a == b else (b if not a else f"{a}–{b}")
+    return span if role.currency == "USD" else f"{span} {role.currency or ''}".strip()
+
+
+def role_line(role: NewRole, f: Formatter) -> RoleLine:
+    return RoleLine(role.title, role.company, role.place, pay_text(role, f), role.url)
+
+
+@dataclass(frozen=True, slots=True)
+class NewRolesView:
+    """The section's fixed parts (the rows and the title are per audience)."""
+
+    candidates: int
+    note: str
+
+
+def new_roles_view(roles: NewRoles, f: Formatter) -> NewRolesView | None:
+    """None when there is nothing to pick from (one snapshot, or no posting first seen)."""
+    if not roles.count:
+        return None
+    return NewRolesView(
+        candidates=roles.count,
+        note=(
+            f"Picked from {f.count(roles.count)} postings first seen this week: disclosed pay "
+            f"first, then the newest, one per company, {PICKS} at most."
+        ),
+    )
