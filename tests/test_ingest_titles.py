@@ -127,3 +127,61 @@ def test_any_title_gets_a_valid_category_and_level(ingest_rules: Rules, titles: 
     names = {c.name for c in ingest_rules.categories.categories} | {"Other"}
     assert set(got["category"].to_list()) <= names
     assert set(got["seniority"].to_list()) <= set(SENIORITY_LEVELS)
+
+
+#: The years-of-experience pattern as it was, for lowercased text: the reading without a
+#: lowercased copy must find the same years.
+_LOWERCASE_EXPERIENCE_RE = (
+    r"(\d{1,2})\s*\+?\s*(?:-|–|to)?\s*(?:\d{1,2}\s*\+?\s*)?(?:years?|yrs?)"
+    r"(?:\s+of)?(?:\s+[a-z/-]+){0,3}?\s+experience"
+)
+
+
+def _lowercase_reading(text: str) -> list[int | None]:
+    return (
+        pl.Series([text])
+        .str.to_lowercase()
+        .str.extract_all(_LOWERCASE_EXPERIENCE_RE)
+        .list.eval(pl.element().str.extract(r"^(\d{1,2})").cast(pl.Int32, strict=False))
+        .list.min()
+        .to_list()
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("5 YEARS OF Python EXPERIENCE", 5),
+        ("3+ Yrs \u212aotlin experience", 3),  # the Kelvin sign lowercases to k
+        ("2 years of \u017fwift experience", None),  # a long s stays itself
+        ("4 years of EXPER\u0130ENCE", None),  # İ lowercases to i and a combining dot
+        ("7 years \u0130 experience", None),
+        ("10 TO 12 Years experience", 10),
+        ("8 years of ML/AI Experience", 8),
+    ],
+)
+def test_years_of_experience_in_any_case(text: str, years: int | None) -> None:
+    assert experience_years_of(text) == years
+    assert _lowercase_reading(text) == [years]
+
+
+_PARTS = ["5", "12", "+", " ", "-", "–", "to", "TO", "Years", "YRS", "yr", "of", "OF",
+          "Python", "\u212aotlin", "\u0130", "\u017fwift", "ML/AI", "EXPERIENCE",
+          "Experience", "experience", "\u00a0", "\n", "É"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PARTS), max_size=14))
+def test_years_of_experience_read_in_any_case(parts: list[str]) -> None:
+    from newsletter.data.ingest.titles import experience_years
+
+    text = " ".join(parts)
+    got = pl.select(experience_years(pl.lit(text))).to_series()
+    assert got.to_list() == _lowercase_reading(text)
+
+
+def experience_years_of(text: str) -> int | None:
+    from newsletter.data.ingest.titles import experience_years
+
+    value = pl.select(experience_years(pl.lit(text))).item()
+    return None if value is None else int(value)

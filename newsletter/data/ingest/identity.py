@@ -14,7 +14,7 @@ import hashlib
 
 import polars as pl
 
-from newsletter.data.ingest.text import blank_to_null, words
+from newsletter.data.ingest.text import blank_to_null, only_where, words
 
 _LEGAL = (
     r"\b(?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|gmbh|plc|sa|ag|"
@@ -27,7 +27,9 @@ _TITLE_NOISE = (
 
 
 def _key_words(expr: pl.Expr) -> pl.Expr:
-    return words(expr.str.normalize("NFKC"))
+    # NFKC leaves ASCII text as it is: only values with another character are normalized.
+    nfkc = only_where(expr, expr.str.contains(r"[^\x00-\x7F]"), lambda e: e.str.normalize("NFKC"))
+    return words(nfkc)
 
 
 def norm_company(expr: pl.Expr) -> pl.Expr:

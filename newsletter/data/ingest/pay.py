@@ -309,7 +309,8 @@ def _per_location(with_text: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame
         .explode("_ranges")
         .rename({"_ranges": "_pay_text"})
         .with_columns(
-            _label=before.str.split("\n").list.last().str.tail(LABEL_CHARS).str.to_lowercase(),
+            # the last LABEL_CHARS characters of the last line (tail first: a short split)
+            _label=before.str.tail(LABEL_CHARS).str.split("\n").list.last().str.to_lowercase(),
             _city=_city(pl.col("location")),
         )
         .with_columns(

@@ -124,6 +124,16 @@ def _canonical(key: pl.Expr, matcher: Matcher) -> pl.Expr:
     )
 
 
+def _canonical_of_distinct(keys: pl.Series, matcher: Matcher) -> pl.Expr:
+    """:func:`_canonical` of a column of matched keys, worked out once per distinct key (a
+    few thousand spellings at most, however many matches) and looked up."""
+    distinct = keys.drop_nulls().unique()
+    canonical = pl.select(_canonical(pl.lit(distinct), matcher)).to_series()
+    return pl.col(keys.name).replace_strict(
+        distinct, canonical, default=None, return_dtype=pl.String
+    )
+
+
 def extract_skills_expr(text: pl.Expr, matcher: Matcher) -> pl.Expr:
     """Canonical skills mentioned in ``text`` (title + description), unique, in one
     Aho-Corasick pass; bare ambiguous tokens come out as ``MARK + name``."""
@@ -178,12 +188,9 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.D
         .with_row_index("_r")
         .collect()
     )
+    flat = rows.select("_r", _s="_found").explode("_s")
     found = (
-        rows.lazy()
-        .select("_r", _s="_found")
-        .explode("_s")
-        .select("_r", _s=_canonical(pl.col("_s"), matcher))
-        .drop_nulls("_s")
+        flat.lazy().select("_r", _s=_canonical_of_distinct(flat["_s"], matcher)).drop_nulls("_s")
     )
     listed = (
         rows.lazy()
@@ -196,22 +203,46 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.D
     parents = named.select(
         "_r", _s=pl.col("_s").replace_strict(matcher.parents, default=None, return_dtype=pl.String)
     )
-    per_row = (
-        pl.concat([named, parents])
-        .drop_nulls("_s")
-        .unique()
-        .sort("_r", "_s")
-        .group_by("_r", maintain_order=True)
-        .agg(_sk=pl.col("_s"), ai_skill_count=pl.col("_s").is_in(ai_skills).sum().cast(pl.UInt32))
-    )
+    per_row = _per_row(pl.concat([named, parents]).drop_nulls("_s").collect(), ai_skills)
     return (
         rows.lazy()
         .drop("skills", "_text", "_found")
-        .join(per_row, on="_r", how="left", maintain_order="left")
+        .join(per_row.lazy(), on="_r", how="left", maintain_order="left")
         .select(
             pl.exclude("_r", "_sk", "ai_skill_count"),
             skills=pl.col("_sk").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             ai_skill_count=pl.col("ai_skill_count").fill_null(0),
+        )
+        .collect()
+    )
+
+
+def _per_row(pairs: pl.DataFrame, ai_skills: list[str]) -> pl.DataFrame:
+    """``(_r, _s)`` pairs -> one row per ``_r``: its skills unique and sorted (``_sk``) and
+    how many are AI skills. Each skill is coded by its rank in the batch's sorted vocabulary
+    and each pair becomes one integer (row x vocabulary size + code), so dropping repeats and
+    sorting run on integers, never on strings."""
+    if pairs.is_empty():
+        return pl.DataFrame(
+            schema={"_r": pl.UInt32, "_sk": pl.List(pl.String), "ai_skill_count": pl.UInt32}
+        )
+    vocab = pairs["_s"].unique().sort().to_list()
+    size = max(len(vocab), 1)
+    codes = list(range(len(vocab)))
+    ai = set(ai_skills)
+    ai_codes = [i for i, name in enumerate(vocab) if name in ai]
+    code = pl.col("_s").replace_strict(vocab, codes, return_dtype=pl.UInt64)
+    key = pl.col("_k")
+    return (
+        pairs.lazy()
+        .select(_k=pl.col("_r").cast(pl.UInt64) * size + code)
+        .unique()
+        .sort("_k")
+        .select(_r=(key // size).cast(pl.UInt32), _c=key % size)
+        .group_by("_r", maintain_order=True)
+        .agg(
+            _sk=pl.col("_c").replace_strict(codes, vocab, return_dtype=pl.String),
+            ai_skill_count=pl.col("_c").is_in(ai_codes).sum().cast(pl.UInt32),
         )
         .collect()
     )

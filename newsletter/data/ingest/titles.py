@@ -12,11 +12,16 @@ import polars as pl
 from newsletter.data.ingest.rules import CategoryRules, SeniorityRules, TitleRule
 from newsletter.data.ingest.text import norm_title
 
-#: "N years of experience". (A word boundary after "years" would be redundant, since
-#: whitespace always follows it here, and would keep the regex engine off its fast path.)
+#: "N years of experience", in any case. (A word boundary after "years" would be redundant,
+#: since whitespace always follows it here, and would keep the regex engine off its fast
+#: path.) It reads the text as it is, with no lowercased copy: the words are ASCII
+#: case-insensitive (``(?i-u:...)``) and a word's letters are ``A-Z``, ``a-z`` and the Kelvin
+#: sign, the only characters that lowercase to ``a-z`` besides ``A-Z`` (``İ`` lowercases to
+#: ``i`` and a combining dot, which no match can hold), so it finds what the same pattern in
+#: lower case finds in the lowercased text.
 _EXPERIENCE_RE = (
-    r"(\d{1,2})\s*\+?\s*(?:-|–|to)?\s*(?:\d{1,2}\s*\+?\s*)?(?:years?|yrs?)"
-    r"(?:\s+of)?(?:\s+[a-z/-]+){0,3}?\s+experience"
+    r"(\d{1,2})\s*\+?\s*(?:-|–|(?i-u:to))?\s*(?:\d{1,2}\s*\+?\s*)?(?i-u:years?|yrs?)"
+    r"(?:\s+(?i-u:of))?(?:\s+[a-zA-Z\x{212A}/-]+){0,3}?\s+(?i-u:experience)"
 )
 
 
@@ -58,8 +63,7 @@ def title_level_expr(t: pl.Expr, rules: SeniorityRules) -> pl.Expr:
 def experience_years(description: pl.Expr) -> pl.Expr:
     """The smallest N of "N+ years of experience" in the description, or null."""
     return (
-        description.str.to_lowercase()
-        .str.extract_all(_EXPERIENCE_RE)
+        description.str.extract_all(_EXPERIENCE_RE)
         .list.eval(pl.element().str.extract(r"^(\d{1,2})").cast(pl.Int32, strict=False))
         .list.min()
     )
