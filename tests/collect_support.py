@@ -325,15 +325,19 @@ class _Truncated(Response):
 
 
 def collect_config(tmp_path: Path, base: str, **collect: Any) -> Config:
-    """A config whose boards all live at ``base`` (the fake server), fast and impatient."""
+    """A config whose boards all live at ``base`` (the fake server), with no rate limit.
+
+    The timeouts are generous: on a loaded machine a loopback answer can take seconds, and a
+    timed-out page is retried, which would show as a second request in the paging checks.
+    Tests of timeouts set their own."""
     settings: dict[str, Any] = {
         "sources": str(tmp_path / "sources.toml"),
         "contact": "ops@example.com",
         "per_host_rate": 0,
         "per_host_concurrency": 4,
-        "connect_timeout_seconds": 2,
-        "read_timeout_seconds": 2,
-        "total_timeout_seconds": 10,
+        "connect_timeout_seconds": 20,
+        "read_timeout_seconds": 30,
+        "total_timeout_seconds": 120,
         "max_attempts": 3,
         "greenhouse": {"base_url": f"{base}/gh"},
         "lever": {"base_url": f"{base}/lever"},
