@@ -259,12 +259,18 @@ def test_a_reader_whose_picks_would_pass_the_size_cap_gets_the_default_rows(
     rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles
 ) -> None:
     from newsletter.edition.compliance import check_content
-    from newsletter.edition.issue import filled_size_bound
+    from newsletter.edition.issue import MERGE_VALUE_ALLOWANCE
 
     roomy = compile_issue(rich_signals, full_config, new_roles=rich_new_roles)
     every = _every_pick(roomy)
-    default = filled_size_bound(roomy.content(Preferences()).html)
-    big = filled_size_bound(roomy.content(every).html)
+
+    def bound(prefs: Preferences) -> int:
+        return roomy.html_template.size_bound(prefs, MERGE_VALUE_ALLOWANCE)
+
+    default, big = bound(Preferences()), bound(every)
+    # the bound is one: the body filled with the longest values a tag may take fits it
+    longest = {"greeting": "x" * 400, "preferences_url": "y" * 400, "unsubscribe_url": "z" * 400}
+    assert len(roomy.html_template.fill(every, longest).encode()) == big
     assert big > default + 1_000  # picking everything makes a longer issue
     one = Preferences(categories=every.categories[:1])
 

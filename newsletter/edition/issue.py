@@ -45,7 +45,7 @@ from newsletter.edition.render import compile_mjml, render_template
 from newsletter.edition.slots import RoleSlots
 from newsletter.edition.view import IssueView, build_view
 from newsletter.errors import RenderError
-from newsletter.models import MERGE_TAG_RE, IssueContent, Preferences, Recipient
+from newsletter.models import IssueContent, Preferences, Recipient
 
 PREVIEW_RECIPIENT_EMAIL = "preview@example.com"
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class CompiledIssue:
         if chosen is None:
             chosen = prefs
             if self.max_html_bytes is not None and not prefs.is_default:
-                size = filled_size_bound(self.html_template.tagged(prefs))
+                size = self.html_template.size_bound(prefs, MERGE_VALUE_ALLOWANCE)
                 if size > self.max_html_bytes:
                     chosen = _NO_PICKS
                     self.oversize.add(prefs)
@@ -133,12 +133,6 @@ _NO_PICKS = Preferences()
 # What a filled merge tag may add to a body, at most: a greeting with a 100-character name,
 # or a signed link (base URL, route, id, key and signature) HTML-escaped.
 MERGE_VALUE_ALLOWANCE = 400
-
-
-def filled_size_bound(tagged_html: str) -> int:
-    """An upper bound of the UTF-8 size of ``tagged_html`` once its merge tags are filled."""
-    tags = MERGE_TAG_RE.findall(tagged_html)
-    return len(tagged_html.encode("utf-8")) + len(tags) * MERGE_VALUE_ALLOWANCE
 
 
 def template_context(view: IssueView) -> dict[str, object]:

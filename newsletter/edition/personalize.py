@@ -190,6 +190,8 @@ class BodyTemplate:
     slots: SlotFiller | None = None
     _cache: dict[Audience, tuple[Piece, ...]] = field(default_factory=dict)
     _tagged: dict[Audience, str] = field(default_factory=dict)
+    _sizes: dict[Audience, tuple[int, int]] = field(default_factory=dict)
+    _part_sizes: list[tuple[int, int]] = field(default_factory=list)
 
     @classmethod
     def parse(cls, text: str, *, escape: bool, slots: SlotFiller | None = None) -> BodyTemplate:
@@ -209,12 +211,18 @@ class BodyTemplate:
             for p in self.parts
             if isinstance(p, _Block) and p.kind == "row" and _keep_row(p, chosen)
         }
+        part_sizes = self._part_sizes or self._measure_parts()
         pieces: list[Piece] = []
-        for p in self.parts:
+        size, tags = 0, 0
+        for i, p in enumerate(self.parts):
             if isinstance(p, _Slot):
                 if self.slots is not None:
-                    pieces.extend(_split_tags(self.slots(p.name, audience)))
-            elif not isinstance(p, _Block):
+                    filled = _split_tags(self.slots(p.name, audience))
+                    pieces.extend(filled)
+                    b, t = _pieces_size(filled)
+                    size, tags = size + b, tags + t
+                continue
+            if not isinstance(p, _Block):
                 pieces.append(p)
             elif (
                 (p.kind == "row" and _keep_row(p, chosen))
@@ -224,10 +232,31 @@ class BodyTemplate:
                 or (p.kind == "public" and public)
             ):
                 pieces.extend(p.pieces)
+            else:
+                continue
+            size, tags = size + part_sizes[i][0], tags + part_sizes[i][1]
         merged = tuple(_merge(pieces))
         if len(self._cache) < 4096:
             self._cache[audience] = merged
+            self._sizes[audience] = (size, tags)
         return merged
+
+    def _measure_parts(self) -> list[tuple[int, int]]:
+        for p in self.parts:
+            if isinstance(p, _Slot):
+                self._part_sizes.append((0, 0))
+            else:
+                self._part_sizes.append(_pieces_size(p.pieces if isinstance(p, _Block) else (p,)))
+        return self._part_sizes
+
+    def size_bound(self, audience: Audience, per_tag: int) -> int:
+        """An upper bound of this audience's body in UTF-8 bytes once its merge tags are
+        filled, a filled tag adding at most ``per_tag`` bytes (counted while filtering)."""
+        sized = self._sizes.get(audience)
+        if sized is None:
+            pieces = self._filtered(audience)
+            sized = self._sizes.get(audience) or _pieces_size(pieces)
+        return sized[0] + sized[1] * per_tag
 
     def tagged(self, audience: Audience) -> str:
         """The body for this audience with its merge tags left in (an issue variant)."""
@@ -250,6 +279,17 @@ class BodyTemplate:
             )
         except KeyError as exc:
             raise RenderError(f"no value for the merge tag %%{exc.args[0]}%%") from None
+
+
+def _pieces_size(pieces: Iterable[Piece]) -> tuple[int, int]:
+    """(UTF-8 bytes of the literal text, number of merge tags) of ``pieces``."""
+    size, tags = 0, 0
+    for piece in pieces:
+        if isinstance(piece, str):
+            size += len(piece.encode("utf-8"))
+        else:
+            tags += 1
+    return size, tags
 
 
 def _keep_row(p: _Block, chosen: Mapping[str, frozenset[str]]) -> bool:
