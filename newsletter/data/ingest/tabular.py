@@ -11,6 +11,7 @@ import json
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal, TypedDict
 
 import polars as pl
 
@@ -49,6 +50,20 @@ def _source(path: Path) -> Path | bytes:
     return read_bytes(path) if is_gzip(path) else path
 
 
+#: How every CSV/TSV export is read, eagerly or as a lazy scan: every column as text (the
+#: normalizer parses), broken UTF-8 replaced, ragged lines cut, an empty file refused.
+class _CsvOptions(TypedDict):
+    infer_schema: bool
+    encoding: Literal["utf8-lossy"]
+    truncate_ragged_lines: bool
+    raise_if_empty: bool
+
+
+_CSV_OPTIONS = _CsvOptions(
+    infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True, raise_if_empty=True
+)
+
+
 def _polars_error(path: Path, what: str, exc: Exception) -> IngestError:
     return IngestError(f"{path}: not a readable {what} file ({first_line(exc)[:160]})")
 
@@ -56,14 +71,7 @@ def _polars_error(path: Path, what: str, exc: Exception) -> IngestError:
 def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
     source = _source(path)
     try:
-        frame = pl.read_csv(
-            source,
-            separator=separator,
-            infer_schema=False,
-            encoding="utf8-lossy",
-            truncate_ragged_lines=True,
-            raise_if_empty=True,
-        )
+        frame = pl.read_csv(source, separator=separator, **_CSV_OPTIONS)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
     return to_raw(frame, mapping, source_file=str(path))
@@ -74,14 +82,7 @@ def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
     large export in batches; its columns are checked here, its rows as they are read."""
     source = _source(path)
     try:
-        lf = pl.scan_csv(
-            source,
-            separator=separator,
-            infer_schema=False,
-            encoding="utf8-lossy",
-            truncate_ragged_lines=True,
-            raise_if_empty=True,
-        )
+        lf = pl.scan_csv(source, separator=separator, **_CSV_OPTIONS)
         schema = lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
