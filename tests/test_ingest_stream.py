@@ -4,6 +4,7 @@ where their time went (``--profile``, ``report.timings``, on the injected clock)
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,7 @@ from newsletter.data.snapshots import rejects_path, report_path, snapshot_path
 from newsletter.data.synth import write_raw_csv
 from newsletter.util.clock import FixedClock
 from tests.conftest import NOW, REPO
+from tests.ingest_support import normalized
 
 WEEK = date(2026, 11, 23)
 DATA = Path(__file__).parent / "data"
@@ -91,3 +93,29 @@ def test_the_in_memory_ingest_is_untimed_unless_given_a_clock(
     clock = FixedClock(NOW)
     timed = ingest(files, WEEK, ingest_rules, now=NOW, clock=clock).report.timings
     assert set(timed) >= {"read", "split", "text", "pay", "dedup", "total"}
+
+
+def test_ids_and_fingerprints_are_sha1_of_the_documented_keys(ingest_rules: Rules) -> None:
+    """The id of a posting without a source id and every fingerprint are the sha1 hex of the
+    normalized keys (identity.py), the same digests :mod:`hashlib` gives, so ids computed by
+    any version match every earlier week's snapshot."""
+    rows = [
+        {"title": "Senior Data Scientist (Remote)", "company": "Acme, Inc.",
+         "location": "Berlin, Germany"},
+        {"title": "ML Engineer", "company": "Zeta GmbH", "location": "Nowhere Town",
+         "source_id": "42"},
+        {"title": "Ingénieur ML", "company": "Café Labs", "location": "Paris",
+         "work_mode": "remote", "country": "FR"},
+    ]  # fmt: skip
+    got = normalized(ingest_rules, rows).select("posting_id", "fingerprint", "metro").rows()
+
+    def sha1(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    berlin = got[0][2].lower()
+    assert got[0][0] == "t:" + sha1("acme|senior data scientist|berlin germany")[:16]
+    assert got[0][1] == sha1(f"acme|senior data scientist|{berlin}")
+    assert got[1][0] == "t:42"
+    assert got[1][1] == sha1("zeta|ml engineer|nowhere town")
+    paris = got[2][2]
+    assert got[2][1] == sha1(f"café labs|ingénieur ml|{paris.lower() if paris else 'remote-fr'}")

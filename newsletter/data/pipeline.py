@@ -45,6 +45,12 @@ HISTORY_COLUMNS = (
     "source",
 )
 
+#: Columns the signals read from this week's and the previous snapshot (the rest, titles,
+#: locations, URLs, posting dates and countries, only the new roles of an issue need).
+SIGNAL_COLUMNS = tuple(
+    c for c in SNAPSHOT_SCHEMA if c not in ("title", "location", "url", "posted_at", "country")
+)
+
 
 def scan_columns(directory: Path, week: date, columns: tuple[str, ...]) -> pl.LazyFrame:
     """A lazy scan of some canonical columns of one snapshot (types checked, missing -> null)."""
@@ -150,7 +156,8 @@ def build_week(
     """Signals for ``week`` (default: the latest snapshot) against the latest earlier one,
     and (``with_roles``) the week's new-role candidates (:mod:`newsletter.data.newroles`).
 
-    Reads the week and the previous snapshot in full, and only the needed columns of up to
+    Reads the week and the previous snapshot in full (without ``with_roles``, only
+    :data:`SIGNAL_COLUMNS`), and only the needed columns of up to
     ``HISTORY_WEEKS`` older ones, lazily: their ids, fingerprints and trend points in one pass,
     their new postings in a second (docs/signals.md, Performance). When a source is a ``new``
     feed (:func:`source_kinds`), every week's open stock holds its postings seen within
@@ -174,8 +181,9 @@ def build_week(
         seen = [v for v in every if 0 <= (w - v).days < window]
         return open_stock(directory, w, seen, feeds, columns)
 
-    current = frame(pair.week, None)
-    previous = frame(pair.previous, None) if pair.previous else None
+    columns = None if with_roles else SIGNAL_COLUMNS
+    current = frame(pair.week, columns)
+    previous = frame(pair.previous, columns) if pair.previous else None
     history = [WeekFrame(w, frame(w, HISTORY_COLUMNS).lazy()) for w in older]
     result = compute_week(
         current,

@@ -3,16 +3,15 @@
 ``posting_id`` = ``source:source_id`` where the export has an id, else
 ``source:`` + the first 16 hex digits of sha1(company | title | location), all normalized, so
 the same posting gets the same id in every week's export. ``fingerprint`` =
-sha1(company | title | metro, or ``remote-<country>``, or the location). Hashes use
-:mod:`hashlib` (``Expr.hash`` is not stable across polars versions); it is the one
-step that runs Python per value, on a single column, in batches.
+sha1(company | title | metro, or ``remote-<country>``, or the location). Hashes are sha1
+hex digests of the UTF-8 text, vectorised by the ``polars-hash`` plugin (the same digests
+as :mod:`hashlib`; ``Expr.hash`` is not stable across polars versions).
 """
 
 from __future__ import annotations
 
-import hashlib
-
 import polars as pl
+import polars_hash as plh
 
 from newsletter.data.ingest.text import blank_to_null, only_where, words
 
@@ -44,14 +43,9 @@ def norm_title_key(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def sha1_hex(values: pl.Series) -> pl.Series:
-    """sha1 hex digest of each UTF-8 string (null stays null)."""
-    return pl.Series(
-        values.name,
-        [None if v is None else hashlib.sha1(v.encode("utf-8")).hexdigest()
-         for v in values.to_list()],
-        dtype=pl.String,
-    )  # fmt: skip
+def sha1_hex(expr: pl.Expr) -> pl.Expr:
+    """sha1 hex digest of each UTF-8 string (null stays null), vectorised."""
+    return plh.NonCryptographicHashingNameSpace(expr).sha1()
 
 
 #: Above this share of distinct values, a step runs on every value (no distinct + join).
@@ -75,22 +69,6 @@ def _normalized(frame: pl.DataFrame, column: str, name: str, norm: pl.Expr) -> p
     )
 
 
-def _hashed(frame: pl.DataFrame, column: str, name: str) -> pl.DataFrame:
-    """Add ``name`` = the sha1 hex of ``column`` (null stays null), hashed once per distinct
-    value unless most are distinct (in Python: :mod:`hashlib`, the one step that is)."""
-    if frame[column].null_count() == frame.height:
-        return frame.with_columns(pl.lit(None, dtype=pl.String).alias(name))
-    if _mostly_distinct(frame, column):
-        return frame.with_columns(sha1_hex(frame[column]).alias(name))
-    distinct = frame[column].unique()
-    hashes = pl.DataFrame([distinct, sha1_hex(distinct).alias(name)])
-    return (
-        frame.lazy()
-        .join(hashes.lazy(), on=column, how="left", nulls_equal=True, maintain_order="left")
-        .collect()
-    )
-
-
 #: The columns the fingerprint and the fallback id depend on.
 KEY_INPUTS = ["company", "title", "location", "metro", "work_mode", "country"]
 
@@ -98,8 +76,8 @@ KEY_INPUTS = ["company", "title", "location", "metro", "work_mode", "country"]
 def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Add ``posting_id`` and ``fingerprint`` (needs source, source_id, company, title,
     location, metro, work_mode, country). Company, title and location are normalized once per
-    distinct value, keys hashed once per distinct key (or per value, where most are distinct);
-    the fallback id is hashed only where there is no source id."""
+    distinct value (or per value, where most are distinct); keys are hashed in one vectorised
+    pass; the fallback id only where there is no source id."""
     place = pl.coalesce(
         pl.col("metro").str.to_lowercase(),
         pl.when(pl.col("work_mode") == "remote").then(
@@ -112,19 +90,20 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     frame = _normalized(frame, "company", "_nc", norm_company(pl.col("company")))
     frame = _normalized(frame, "title", "_nt", norm_title_key(pl.col("title")))
     nl = pl.coalesce(_key_words(pl.col("location")), pl.lit(""))
-    frame = _normalized(frame, "location", "_nl", nl).with_columns(
-        _fp=pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|"),
-        _raw=pl.when("_no_id").then(
-            pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
-        ),
-    )
-    frame = _hashed(_hashed(frame, "_fp", "fingerprint"), "_raw", "_raw_hash")
+    raw = pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
     return (
-        frame.lazy()
+        _normalized(frame, "location", "_nl", nl)
+        .lazy()
+        .with_columns(
+            fingerprint=sha1_hex(
+                pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|")
+            ),
+            _raw_hash=pl.when("_no_id").then(sha1_hex(raw)),
+        )
         .with_columns(
             posting_id=pl.col("source")
             + pl.lit(":")
             + pl.coalesce(sid, pl.col("_raw_hash").str.slice(0, 16))
         )
-        .drop("_nc", "_nt", "_nl", "_fp", "_raw", "_raw_hash", "_no_id")
+        .drop("_nc", "_nt", "_nl", "_raw_hash", "_no_id")
     )

@@ -164,9 +164,14 @@ _FILES: dict[str, type[BaseModel]] = {
 }
 
 
+#: libyaml's safe loader where PyYAML was built with it (ten times faster on the rules
+#: files, which are read at every ingest), else the pure-Python one; both load the same.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load(path: Traversable, model: type[BaseModel]) -> Any:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except FileNotFoundError:
         raise IngestError(f"rules file {path} not found") from None
     except (OSError, yaml.YAMLError) as exc:
