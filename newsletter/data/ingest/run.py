@@ -36,7 +36,7 @@ from newsletter.data.ingest.normalize import (
     prepare,
     split_rejects,
 )
-from newsletter.data.ingest.report import IngestReport, build_report
+from newsletter.data.ingest.report import IngestReport, build_report, report_inputs
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.spool import Spool
 from newsletter.data.ingest.timing import Stages
@@ -144,7 +144,7 @@ def _run(
 def _report(
     opts: _Options,
     batches: Batches,
-    kept: pl.LazyFrame,
+    counted: pl.LazyFrame,
     rejects: pl.LazyFrame,
     *,
     normalized_rows: int,
@@ -158,7 +158,7 @@ def _report(
         default_category=opts.rules.categories.default,
         files=batches.files,
         rows_read=sum(f.rows for f in batches.files),
-        kept=kept,
+        kept=counted,
         rejects=rejects,
         duplicates=normalized_rows - kept_rows,
         engine="streaming" if engine == "streaming" else "in-memory",
@@ -225,7 +225,7 @@ def ingest(
         rejects = spool.rejects().collect()
     with stages.stage("report"):
         report = _report(
-            opts, batches, kept.lazy(), rejects.lazy(),
+            opts, batches, kept.lazy().pipe(report_inputs), rejects.lazy(),
             normalized_rows=rows, kept_rows=kept.height, engine="in-memory",
         )  # fmt: skip
     return IngestResult(
@@ -304,18 +304,18 @@ def ingest_into(
     with _scratch(directory) as scratch:
         spool = Spool(scratch)
         batches, rows = _run(inputs, opts, spool, stages)
-        deduped = scratch / "deduped.arrow"
+        snapshot, counts = scratch / "snapshot.parquet", scratch / "counted.arrow"
         with stages.stage("dedup"):
-            dedupe(spool.normalized()).sink_ipc(deduped, compression="lz4")
-        kept = pl.scan_ipc(deduped)
+            _dedupe_into(spool.normalized(), snapshot, counts)
+        counted = pl.scan_ipc(counts)
         with stages.stage("report"):
-            n_kept = kept.select(pl.len()).collect().item()
+            n_kept = counted.select(pl.len()).collect().item()
             report = _report(
-                opts, batches, kept, spool.rejects(),
+                opts, batches, counted, spool.rejects(),
                 normalized_rows=rows, kept_rows=n_kept, engine="streaming",
             )  # fmt: skip
         with stages.stage("write"):
-            written = _sink(spool.rejects(), kept, directory, week)
+            written = _put(spool.rejects(), snapshot, directory, week)
     report = report.model_copy(update={"timings": stages.seconds()})
     try:
         atomic_write_text(written.report, report.model_dump_json(indent=2) + "\n")
@@ -324,15 +324,31 @@ def ingest_into(
     return report, written
 
 
-def _sink(rejects: pl.LazyFrame, kept: pl.LazyFrame, directory: Path, week: date) -> Written:
-    """Rejects, then the snapshot, each streamed to a temporary name and renamed."""
+def _dedupe_into(normalized: pl.LazyFrame, snapshot: Path, counts: Path) -> None:
+    """Deduplicate ``normalized`` once, streaming it to two files in one pass: the snapshot
+    (canonical columns) and what the report counts (:func:`report_inputs`)."""
+    kept = dedupe(normalized)
+    columns = [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()]
+    pl.collect_all(
+        [
+            kept.select(columns).sink_parquet(
+                snapshot, compression="zstd", statistics=True, lazy=True
+            ),
+            kept.pipe(report_inputs).sink_ipc(counts, compression="lz4", lazy=True),
+        ],
+        engine="streaming",
+    )
+
+
+def _put(rejects: pl.LazyFrame, snapshot: Path, directory: Path, week: date) -> Written:
+    """Rejects streamed to a temporary name and renamed, then the snapshot (written in the
+    scratch folder, on the same disk) renamed into place."""
     rejects_file = rejects_path(directory, week)
     snapshot_file = snapshot_path(directory, week)
     with replacing(rejects_file) as tmp:
         rejects.sink_parquet(tmp, compression="zstd", statistics=True)
-    snapshot = kept.select([pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()])
     with replacing(snapshot_file) as tmp:
-        snapshot.sink_parquet(tmp, compression="zstd", statistics=True)
+        snapshot.replace(tmp)
     return Written(
         snapshot=snapshot_file, rejects=rejects_file, report=report_path(directory, week)
     )
