@@ -36,7 +36,9 @@ def test_head_revision_is_0005_and_ships_inside_the_package() -> None:
     assert head_revision() == "0005"
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", MIGRATIONS)  # a package resource, as shipped
-    where = Path(ScriptDirectory.from_config(cfg).dir)
+    scripts = ScriptDirectory.from_config(cfg)
+    assert scripts.get_current_head() == head_revision()  # the file names tell the head
+    where = Path(scripts.dir)
     assert (where / "env.py").is_file()
     assert where.is_relative_to(Path(__file__).resolve().parent.parent / "newsletter")
 

@@ -133,7 +133,7 @@ def ingest_cmd(
     """
     config = config_of(ctx)
     the_week = parse_week(week)
-    from newsletter.send.operations import ingest_week
+    from newsletter.send.steps import ingest_week
 
     report, written = ingest_week(
         config,

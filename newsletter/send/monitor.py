@@ -17,16 +17,19 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from newsletter.config import Config, Secrets
 from newsletter.errors import GuardError, first_line
 from newsletter.models import RunKind, RunTrigger
-from newsletter.send.alerts import Alert, Alerter, Delivery, SenderFactory, make_alert
 from newsletter.send.runs import RunHistory, Step
-from newsletter.send.watch import conditions
 from newsletter.store import Database
 from newsletter.util.clock import Clock
 from newsletter.util.weeks import iso_week_key
+
+if TYPE_CHECKING:  # imported when first needed: a step that succeeds never alerts
+    from newsletter.send.alerts import Alert, Alerter, Delivery, SenderFactory
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +52,19 @@ class Monitor:
     warn: Callable[[str], None] = _ignore
     sender_factory: SenderFactory | None = None
     history: RunHistory = field(init=False)
-    alerter: Alerter = field(init=False)
 
     def __post_init__(self) -> None:
         self.history = RunHistory(
             self.db, self.clock, self.trigger, self.warn, on_failure=self._failed
         )
-        self.alerter = Alerter(
+
+    @cached_property
+    def alerter(self) -> Alerter:
+        # The alert channels (and the renderer of alert emails) are loaded only when an
+        # alert is due, so the data commands start quickly.
+        from newsletter.send.alerts import Alerter
+
+        return Alerter(
             self.config, self.secrets, self.db, self.clock, sender_factory=self.sender_factory
         )
 
@@ -80,6 +89,8 @@ class Monitor:
         """Evaluate the time-dependent conditions now and deliver what is due; never raises."""
         if not self.config.alerts.configured:
             return []
+        from newsletter.send.watch import conditions
+
         try:
             found = conditions(self.config, self.db, self.clock)
         except Exception as exc:  # a check must never stop the caller
@@ -92,6 +103,8 @@ class Monitor:
         failed = [(k, st, why) for k, st, why in boards if st in FAILED_BOARDS]
         if not failed or not self.unattended:
             return
+        from newsletter.send.alerts import make_alert
+
         named = "; ".join(f"{k} ({st}{': ' + why if why else ''})" for k, st, why in failed[:10])
         more = f"; and {len(failed) - 10} more" if len(failed) > 10 else ""
         self.fire(
@@ -110,6 +123,8 @@ class Monitor:
     def _failed(self, step: Step, exc: BaseException) -> None:
         if not self.unattended:
             return
+        from newsletter.send.alerts import make_alert
+
         key = iso_week_key(step.week)
         if isinstance(exc, GuardError) and step.kind == "signals":
             alert = make_alert(

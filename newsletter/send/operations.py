@@ -2,8 +2,9 @@
 operator's commands around them.
 
 One call per command, like :mod:`newsletter.send.service`: :func:`collect_week` (``collect``
-and the scheduler's collection job) and :func:`ingest_week` (``ingest``) record their step
-in the run history through the same :class:`~newsletter.send.monitor.Monitor` as
+and the scheduler's collection job) and :func:`~newsletter.send.steps.ingest_week`
+(``ingest``, kept in the lighter :mod:`newsletter.send.steps`) record their step in the run
+history through the same :class:`~newsletter.send.monitor.Monitor` as
 :func:`~newsletter.send.service.send_week`; :func:`check_alerts` (``alerts check``, the
 scheduler's check), :func:`test_alert`, :func:`approve_week` and :func:`approve_link`,
 :func:`watch` (the scheduler's periodic job) and :func:`status` (``status``, ``/admin``).
@@ -15,17 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from newsletter.config import Config, Secrets
 from newsletter.data.collect import Collected, Source, collect, sources_configured
 from newsletter.data.collect import replay as replay_collection
 from newsletter.data.collect.run import OnBoard
-from newsletter.errors import StoreError, TokenError
+from newsletter.errors import TokenError
 from newsletter.models import RunTrigger
 from newsletter.send.alerts import Delivery, SenderFactory, make_alert
 from newsletter.send.approval import ApprovalRecord, Approvals, ApprovalSigner, ApproveOutcome
@@ -34,37 +33,16 @@ from newsletter.send.monitor import Monitor
 from newsletter.send.schedule import due_for, issue_week
 from newsletter.send.service import SendReport, collect_recorded, send_week
 from newsletter.send.status import status_report
+from newsletter.send.steps import monitored
 from newsletter.store import Database, open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.weeks import iso_week_key
-
-if TYPE_CHECKING:
-    from newsletter.data.ingest import IngestReport, Written
-    from newsletter.models import Format, SourceKind
 
 log = logging.getLogger(__name__)
 
 
 def _ignore(_note: str) -> None:
     pass
-
-
-@contextmanager
-def _monitor(
-    config: Config,
-    secrets: Secrets,
-    clock: Clock,
-    trigger: RunTrigger,
-    warn: Callable[[str], None],
-) -> Iterator[Monitor | None]:
-    try:
-        db = open_store(config)
-    except StoreError as exc:
-        warn(f"this step is not recorded in the run history: {exc}")
-        yield None
-        return
-    with db:
-        yield Monitor(config, secrets, db, clock, trigger, warn)
 
 
 def collect_week(
@@ -80,7 +58,7 @@ def collect_week(
     on_board: OnBoard | None = None,
 ) -> Collected:
     """``newsletter collect`` and the scheduler's collection: one recorded ``collect`` step."""
-    with _monitor(config, secrets, clock, trigger, warn) as monitor:
+    with monitored(config, secrets, clock, trigger, warn) as monitor:
         if monitor is None:
             if replay:
                 return replay_collection(config, week, clock=clock)
@@ -88,53 +66,6 @@ def collect_week(
         return collect_recorded(
             monitor, config, week, replay=replay, sources=sources, on_board=on_board
         )
-
-
-def ingest_week(
-    config: Config,
-    secrets: Secrets,
-    files: Sequence[Path],
-    week: dt.date,
-    *,
-    fmt: Format,
-    source: str | None = None,
-    kind: SourceKind | None = None,
-    snapshots_dir: Path | None = None,
-    clock: Clock = SYSTEM_CLOCK,
-    trigger: RunTrigger = "cli",
-    warn: Callable[[str], None] = _ignore,
-) -> tuple[IngestReport, Written]:
-    """``newsletter ingest``: raw exports -> the week's snapshot (in bounded memory), one
-    recorded step."""
-    from newsletter.data.ingest import ingest_into, load_rules
-
-    def run() -> tuple[IngestReport, Written]:
-        return ingest_into(
-            list(files),
-            week,
-            load_rules(config.data.rules_dir),
-            snapshots_dir or config.data.snapshots_dir,
-            fmt=fmt,
-            source=source,
-            mapping=config.ingest.columns,
-            now=clock.now(),
-            kind=kind,
-            declared_kinds=config.data.source_kinds,
-            clock=clock,
-        )
-
-    with _monitor(config, secrets, clock, trigger, warn) as monitor:
-        if monitor is None:
-            return run()
-        with monitor.step("ingest", week) as step:
-            report, written = run()
-            step.counts.update(
-                rows_read=report.rows_read,
-                kept=report.kept,
-                rejected=report.rejected,
-                duplicates=report.duplicates,
-            )
-        return report, written
 
 
 def check_alerts(
