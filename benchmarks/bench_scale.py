@@ -7,8 +7,8 @@ included); then ``benchmarks/bare_polars.py`` does a smaller version of the same
 same files in the same run. Printed: each step's wall time, CPU time (user + sys) and peak
 RSS, the load average, and the ratio project / bare (goal: within 3x).
 
-The 10,000,000-posting week is opt-in (~2.7 GB of CSV per week, generated once into the
-data folder and reused; it takes minutes): ``NEWSLETTER_BENCH_10M=1 make bench`` or
+The 10,000,000-posting week ends ``make bench`` (~2.8 GB of CSV per week, generated once
+into ``.bench-data/`` and reused; ``BENCH_10M=0 make bench`` leaves it out), or alone:
 
     .venv/bin/python benchmarks/bench_scale.py --rows 10000000 --data /tmp/bench-10m
 
