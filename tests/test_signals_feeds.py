@@ -181,16 +181,41 @@ def test_lukebarousse_as_stock_behaves_as_before(luke: tuple[Path, Path, list[in
     assert f"{kept[6]:,} of the removals came at once from source csv" in text
 
 
-def test_signals_alone_read_compact_frames_and_compute_the_same_figures(
-    config: Config, ingest_rules: Rules
-) -> None:
-    """``build_signals`` reads only the columns the signals use, low-cardinality ones as
-    categoricals (``compact``); ``build_week`` (an issue's data) reads every column as
-    stored. Same figures, to the byte, on the bundled weeks (their history included)."""
-    from newsletter.data.pipeline import build_week
+def test_compact_frames_give_the_same_figures_as_the_stored_types(config: Config) -> None:
+    """The pipeline computes on :func:`~newsletter.data.pipeline.compact` frames (categoricals);
+    the signals are the same, to the byte, as from the snapshots' own string types, on the
+    bundled weeks (their 12-week history included), and the new-role candidates alike."""
+    from newsletter.data.newroles import new_roles
+    from newsletter.data.pipeline import (
+        HISTORY_COLUMNS,
+        build_week,
+        read_ingest_report,
+        scan_columns,
+    )
+    from newsletter.data.signals.compute import compute_week
+    from newsletter.data.signals.diff import WeekFrame
+    from newsletter.data.snapshots import read_snapshot, resolve_weeks
 
     bundled = REPO / "snapshots"
-    alone = build_signals(config, None, bundled).model_dump_json()
-    with_roles = build_week(config, None, bundled).signals.model_dump_json()
-    assert alone == with_roles
-    assert json.loads(alone)["totals"]["open"] > 0
+    pair = resolve_weeks(bundled, None)
+    assert pair.previous is not None
+    stored = compute_week(
+        read_snapshot(bundled, pair.week),
+        read_snapshot(bundled, pair.previous),
+        week=pair.week,
+        previous_week=pair.previous,
+        top_n=config.email.top_n,
+        history=[WeekFrame(w, scan_columns(bundled, w, HISTORY_COLUMNS)) for w in pair.history],
+        ingest_report=read_ingest_report(bundled, pair.week),
+        source_kinds={},
+        open_window_days=config.data.open_window_days,
+    )
+    compacted = build_week(config, None, bundled)
+    assert build_signals(config, None, bundled).model_dump_json() == (
+        stored.signals.model_dump_json()
+    )
+    assert compacted.signals.model_dump_json() == stored.signals.model_dump_json()
+    roles = new_roles(stored.arrivals, week=pair.week, previous_week=pair.previous)
+    assert compacted.new_roles == roles
+    assert roles.rows
+    assert stored.signals.totals.open > 0

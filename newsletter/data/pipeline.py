@@ -52,7 +52,8 @@ SIGNAL_COLUMNS = tuple(
 )
 
 #: Columns with few distinct values, held as categoricals while the signals are computed: four
-#: bytes a row instead of a sixteen-byte string view (a 10M-posting week: ~1 GB less).
+#: bytes a row instead of a sixteen-byte string view (a 10M-posting week: ~1 GB less). The
+#: new roles get the week's new postings back as strings (:func:`expand`).
 COMPACT_COLUMNS = ("source", "metro", "work_mode", "category", "seniority", "currency")
 
 
@@ -64,6 +65,14 @@ def compact(frame: pl.LazyFrame) -> pl.LazyFrame:
     if "skills" in have:
         exprs.append(pl.col("skills").cast(pl.List(pl.Categorical)))
     return frame.with_columns(exprs)
+
+
+def expand(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The inverse of :func:`compact`: the snapshot's own string types back."""
+    have = frame.collect_schema()
+    return frame.with_columns(
+        pl.col(c).cast(SNAPSHOT_SCHEMA[c]) for c in (*COMPACT_COLUMNS, "skills") if c in have
+    )
 
 
 def scan_columns(directory: Path, week: date, columns: tuple[str, ...]) -> pl.LazyFrame:
@@ -171,7 +180,7 @@ def build_week(
     and (``with_roles``) the week's new-role candidates (:mod:`newsletter.data.newroles`).
 
     Reads the week and the previous snapshot in full (without ``with_roles``, only
-    :data:`SIGNAL_COLUMNS`, :func:`compact`), and only the needed columns of up to
+    :data:`SIGNAL_COLUMNS`), every week :func:`compact`, and only the needed columns of up to
     ``HISTORY_WEEKS`` older ones, lazily: their ids, fingerprints and trend points in one pass,
     their new postings in a second (docs/signals.md, Performance). When a source is a ``new``
     feed (:func:`source_kinds`), every week's open stock holds its postings seen within
@@ -196,8 +205,8 @@ def build_week(
         return open_stock(directory, w, seen, feeds, columns)
 
     def weekly(w: date, columns: tuple[str, ...] | None) -> pl.LazyFrame | pl.DataFrame:
-        # Signals alone: compact categoricals (every week alike, as the methods concat them).
-        return frame(w, columns) if with_roles else frame(w, columns).lazy().pipe(compact)
+        # Compact categoricals, every week alike (the methods concat them).
+        return frame(w, columns).lazy().pipe(compact)
 
     wanted = None if with_roles else SIGNAL_COLUMNS
     current = weekly(pair.week, wanted)
@@ -215,7 +224,7 @@ def build_week(
         open_window_days=window,
     )
     roles = (
-        new_roles(result.arrivals, week=pair.week, previous_week=pair.previous)
+        new_roles(result.arrivals.pipe(expand), week=pair.week, previous_week=pair.previous)
         if with_roles
         else NewRoles(week=pair.week)
     )
