@@ -42,6 +42,7 @@ from newsletter.data.ingest.spool import Spool
 from newsletter.data.ingest.timing import Stages
 from newsletter.data.snapshots import (
     SNAPSHOT_SCHEMA,
+    ZSTD_LEVEL,
     rejects_path,
     report_path,
     snapshot_path,
@@ -332,7 +333,11 @@ def _dedupe_into(normalized: pl.LazyFrame, snapshot: Path, counts: Path) -> None
     pl.collect_all(
         [
             kept.select(columns).sink_parquet(
-                snapshot, compression="zstd", statistics=True, lazy=True
+                snapshot,
+                compression="zstd",
+                compression_level=ZSTD_LEVEL,
+                statistics=True,
+                lazy=True,
             ),
             kept.pipe(report_inputs).sink_ipc(counts, compression="lz4", lazy=True),
         ],
@@ -346,7 +351,7 @@ def _put(rejects: pl.LazyFrame, snapshot: Path, directory: Path, week: date) -> 
     rejects_file = rejects_path(directory, week)
     snapshot_file = snapshot_path(directory, week)
     with replacing(rejects_file) as tmp:
-        rejects.sink_parquet(tmp, compression="zstd", statistics=True)
+        rejects.sink_parquet(tmp, compression="zstd", compression_level=ZSTD_LEVEL, statistics=True)
     with replacing(snapshot_file) as tmp:
         snapshot.replace(tmp)
     return Written(
