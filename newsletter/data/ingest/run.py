@@ -103,7 +103,7 @@ def _one_batch(
     """(normalized kept rows, rejects) of one raw batch."""
     with stages.stage("split"):
         keep, rejects = split_rejects(raw)
-        good = raw.filter(keep)
+        good = raw if rejects.is_empty() else raw.filter(keep)  # no copy when all are kept
     try:
         return normalize(good.lazy().pipe(clean), prepared, stages), rejects
     except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
