@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
@@ -119,3 +121,26 @@ def test_ids_and_fingerprints_are_sha1_of_the_documented_keys(ingest_rules: Rule
     assert got[1][1] == sha1("zeta|ml engineer|nowhere town")
     paris = got[2][2]
     assert got[2][1] == sha1(f"café labs|ingénieur ml|{paris.lower() if paris else 'remote-fr'}")
+
+
+def test_ids_are_the_same_when_the_hash_plugin_cannot_load(
+    ingest_rules: Rules, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """polars-hash is a compiled plugin: where it cannot load (a polars upgrade ahead of it),
+    the same digests come from hashlib, with a warning, and ingest goes on."""
+    from newsletter.data.ingest import identity
+
+    rows = [
+        {"title": f"Data Scientist {i}", "company": "Acme", "location": "Berlin"} for i in range(50)
+    ]
+    with_plugin = normalized(ingest_rules, rows).select("posting_id", "fingerprint")
+    assert identity.vectorised_sha1()
+    monkeypatch.setitem(sys.modules, "polars_hash", None)  # import fails, as a broken plugin
+    identity.vectorised_sha1.cache_clear()
+    try:
+        without = normalized(ingest_rules, rows).select("posting_id", "fingerprint")
+        assert not identity.vectorised_sha1()
+    finally:
+        identity.vectorised_sha1.cache_clear()
+    assert_frame_equal(without, with_plugin)
+    assert "ids are hashed with hashlib" in caplog.text

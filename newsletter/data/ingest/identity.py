@@ -5,13 +5,18 @@
 the same posting gets the same id in every week's export. ``fingerprint`` =
 sha1(company | title | metro, or ``remote-<country>``, or the location). Hashes are sha1
 hex digests of the UTF-8 text, vectorised by the ``polars-hash`` plugin (the same digests
-as :mod:`hashlib`; ``Expr.hash`` is not stable across polars versions).
+as :mod:`hashlib`; ``Expr.hash`` is not stable across polars versions). Should the compiled
+plugin not load or not run with the installed polars (an upgrade ahead of the plugin), the
+same digests come from :mod:`hashlib`, value by value, with a warning: slower, never wrong.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from functools import cache
+
 import polars as pl
-import polars_hash as plh
 
 from newsletter.data.ingest.text import blank_to_null, only_where, words
 
@@ -43,9 +48,43 @@ def norm_title_key(expr: pl.Expr) -> pl.Expr:
     )
 
 
+log = logging.getLogger(__name__)
+
+
+def sha1_hex_python(values: pl.Series) -> pl.Series:
+    """sha1 hex digest of each UTF-8 string (null stays null), with :mod:`hashlib`."""
+    return pl.Series(
+        values.name,
+        [None if v is None else hashlib.sha1(v.encode("utf-8")).hexdigest()
+         for v in values.to_list()],
+        dtype=pl.String,
+    )  # fmt: skip
+
+
+@cache
+def vectorised_sha1() -> bool:
+    """Whether the ``polars-hash`` plugin loads and gives hashlib's digest (checked once)."""
+    try:
+        import polars_hash as plh
+
+        probe = pl.select(plh.NonCryptographicHashingNameSpace(pl.lit("abc")).sha1()).item()
+    except Exception as exc:  # an ABI or import failure of a compiled plugin, whatever its type
+        log.warning("polars-hash unavailable (%s): ids are hashed with hashlib", exc)
+        return False
+    if probe != hashlib.sha1(b"abc").hexdigest():
+        log.warning("polars-hash gives another sha1 digest: ids are hashed with hashlib")
+        return False
+    return True
+
+
 def sha1_hex(expr: pl.Expr) -> pl.Expr:
-    """sha1 hex digest of each UTF-8 string (null stays null), vectorised."""
-    return plh.NonCryptographicHashingNameSpace(expr).sha1()
+    """sha1 hex digest of each UTF-8 string (null stays null): vectorised by polars-hash,
+    or :func:`sha1_hex_python` where the plugin cannot run."""
+    if vectorised_sha1():
+        import polars_hash as plh
+
+        return plh.NonCryptographicHashingNameSpace(expr).sha1()
+    return expr.map_batches(sha1_hex_python, return_dtype=pl.String)
 
 
 #: Above this share of distinct values, a step runs on every value (no distinct + join).
