@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +119,19 @@ def _three(cfg: Path) -> list[subprocess.Popen[bytes]]:
     return [_start(cfg, "send", "--week", WEEK), _start(cfg, *worker), _start(cfg, *worker)]
 
 
+@contextmanager
+def _three_started(
+    postgres_url: str, tmp_path: Path, name: str, handler: Slower
+) -> Iterator[tuple[Path, str, list[subprocess.Popen[bytes]]]]:
+    """A fresh database ``name`` with N subscribers, an SMTP server answering with ``handler``
+    and the three processes of one send started: (config file, database URL, processes)."""
+    url = _fresh(postgres_url, name)
+    with smtp_server(handler) as (_host, port):
+        cfg = _config_file(tmp_path, port, url)
+        add_subscribers(load_config(cfg), N)
+        yield cfg, url, _three(cfg)
+
+
 def _rerun(cfg: Path) -> None:
     final = _start(cfg, "send", "--week", WEEK, "--workers", "3")
     _out, err = final.communicate(timeout=180)
@@ -127,12 +142,9 @@ def _rerun(cfg: Path) -> None:
 def test_three_workers_sigkill_two_then_rerun_is_exactly_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    url = _fresh(postgres_url, "workers_kill")
     handler = Slower()
-    with smtp_server(handler) as (_host, port):
-        cfg = _config_file(tmp_path, port, url)
-        add_subscribers(load_config(cfg), N)
-        coordinator, first, second = procs = _three(cfg)
+    with _three_started(postgres_url, tmp_path, "workers_kill", handler) as (cfg, url, procs):
+        coordinator, first, second = procs
         _when_all_send(procs, handler, url)
         for p in (coordinator, first):
             p.send_signal(signal.SIGKILL)
@@ -157,12 +169,8 @@ def test_three_workers_sigkill_two_then_rerun_is_exactly_once(
 def test_three_workers_sigterm_stop_gracefully_and_exactly_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    url = _fresh(postgres_url, "workers_term")
     handler = Slower()
-    with smtp_server(handler) as (_host, port):
-        cfg = _config_file(tmp_path, port, url)
-        add_subscribers(load_config(cfg), N)
-        procs = _three(cfg)
+    with _three_started(postgres_url, tmp_path, "workers_term", handler) as (cfg, url, procs):
         _when_all_send(procs, handler, url)
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -178,13 +186,9 @@ def test_three_workers_sigterm_stop_gracefully_and_exactly_once(
 
 @pytest.mark.postgres
 def test_an_account_refusal_in_one_worker_stops_them_all(postgres_url: str, tmp_path: Path) -> None:
-    url = _fresh(postgres_url, "workers_refused")
     refused = "bo130@example.org"  # a row in the middle of the list
     handler = Slower(rcpt_reply=lambda a: "550 5.7.1 sender refused" if a == refused else None)
-    with smtp_server(handler) as (_host, port):
-        cfg = _config_file(tmp_path, port, url)
-        add_subscribers(load_config(cfg), N)
-        procs = _three(cfg)
+    with _three_started(postgres_url, tmp_path, "workers_refused", handler) as (cfg, _url, procs):
         errors = []
         for p in procs:
             _out, err = p.communicate(timeout=180)

@@ -204,14 +204,14 @@ def build_week(
         seen = [v for v in every if 0 <= (w - v).days < window]
         return open_stock(directory, w, seen, feeds, columns)
 
-    def weekly(w: date, columns: tuple[str, ...] | None) -> pl.LazyFrame | pl.DataFrame:
+    def weekly(w: date, columns: tuple[str, ...] | None) -> pl.LazyFrame:
         # Compact categoricals, every week alike (the methods concat them).
         return frame(w, columns).lazy().pipe(compact)
 
     wanted = None if with_roles else SIGNAL_COLUMNS
     current = weekly(pair.week, wanted)
     previous = weekly(pair.previous, wanted) if pair.previous else None
-    history = [WeekFrame(w, weekly(w, HISTORY_COLUMNS).lazy()) for w in older]
+    history = [WeekFrame(w, weekly(w, HISTORY_COLUMNS)) for w in older]
     result = compute_week(
         current,
         previous,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -42,9 +43,14 @@ SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
 }
 
 SENIORITY_LEVELS = ("entry", "mid", "senior", "leadership")
-#: zstd at level 1: snapshots of the same size as the default level (dictionary encoding does
-#: most of the work) for two thirds of the CPU.
-ZSTD_LEVEL = 1
+#: How every Parquet file of a week is written (snapshots, rejects): zstd at level 1 gives
+#: files of the same size as the default level (dictionary encoding does most of the work)
+#: for two thirds of the CPU.
+PARQUET_OPTIONS: Mapping[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 1,
+    "statistics": True,
+}
 _FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.parquet$")
 
 
@@ -155,7 +161,7 @@ def read_snapshot(directory: Path, week: date) -> pl.DataFrame:
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
     """Write a parquet file atomically (temporary name, then rename)."""
     with replacing(path) as tmp:
-        frame.write_parquet(tmp, compression="zstd", compression_level=ZSTD_LEVEL, statistics=True)
+        frame.write_parquet(tmp, **PARQUET_OPTIONS)
 
 
 def write_snapshot(frame: pl.DataFrame, directory: Path, week: date) -> Path:

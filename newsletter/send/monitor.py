@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from newsletter.config import Config, Secrets
 from newsletter.errors import GuardError, first_line
 from newsletter.models import RunKind, RunTrigger
-from newsletter.send.runs import RunHistory, Step
+from newsletter.send.runs import RunHistory, Step, ignore_warning
 from newsletter.store import Database
 from newsletter.util.clock import Clock
 from newsletter.util.weeks import iso_week_key
@@ -38,10 +38,6 @@ log = logging.getLogger(__name__)
 FAILED_BOARDS = frozenset({"failed", "not found", "carried", "expired"})
 
 
-def _ignore(_note: str) -> None:
-    pass
-
-
 @dataclass
 class Monitor:
     config: Config
@@ -49,7 +45,7 @@ class Monitor:
     db: Database
     clock: Clock
     trigger: RunTrigger = "cli"
-    warn: Callable[[str], None] = _ignore
+    warn: Callable[[str], None] = ignore_warning
     sender_factory: SenderFactory | None = None
     history: RunHistory = field(init=False)
 

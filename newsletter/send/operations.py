@@ -30,6 +30,7 @@ from newsletter.send.alerts import Delivery, SenderFactory, make_alert
 from newsletter.send.approval import ApprovalRecord, Approvals, ApprovalSigner, ApproveOutcome
 from newsletter.send.ledger import SendLedger
 from newsletter.send.monitor import Monitor
+from newsletter.send.runs import ignore_warning
 from newsletter.send.schedule import due_for, issue_week
 from newsletter.send.service import SendReport, collect_recorded, send_week
 from newsletter.send.status import status_report
@@ -41,10 +42,6 @@ from newsletter.util.weeks import iso_week_key
 log = logging.getLogger(__name__)
 
 
-def _ignore(_note: str) -> None:
-    pass
-
-
 def collect_week(
     config: Config,
     secrets: Secrets,
@@ -52,7 +49,7 @@ def collect_week(
     *,
     clock: Clock = SYSTEM_CLOCK,
     trigger: RunTrigger = "cli",
-    warn: Callable[[str], None] = _ignore,
+    warn: Callable[[str], None] = ignore_warning,
     replay: bool = False,
     sources: Sequence[Source] | None = None,
     on_board: OnBoard | None = None,
@@ -161,7 +158,7 @@ def watch(
     *,
     clock: Clock = SYSTEM_CLOCK,
     sender_factory: SenderFactory | None = None,
-    warn: Callable[[str], None] = _ignore,
+    warn: Callable[[str], None] = ignore_warning,
 ) -> Watched:
     """The scheduler's periodic job: the alert conditions, and an approved issue that is
     due and not sent yet goes out (the editors approved after the weekly job ran)."""

@@ -82,8 +82,8 @@ class NoHistory:
         yield Step(kind, week)
 
 
-def _ignore(_note: str) -> None:
-    pass
+def ignore_warning(_note: str) -> None:
+    """The default ``warn`` of the weekly steps: say nothing (the CLI passes its printer)."""
 
 
 @dataclass
@@ -93,7 +93,7 @@ class RunHistory:
     db: Database
     clock: Clock
     trigger: RunTrigger = "cli"
-    warn: Callable[[str], None] = _ignore
+    warn: Callable[[str], None] = ignore_warning
     #: Called with each step that failed, and its error (alerts); must not raise.
     on_failure: Callable[[Step, BaseException], None] | None = None
     _warned: bool = field(default=False, repr=False)

@@ -65,6 +65,7 @@ from newsletter.send.guards import check_scheduled_snapshot, explicit_week_warni
 from newsletter.send.helpers import helpers
 from newsletter.send.ledger import IssueRecord, LedgerCounts, Outcome, SendLedger
 from newsletter.send.monitor import FAILED_BOARDS, Monitor
+from newsletter.send.runs import ignore_warning
 from newsletter.send.schedule import due_for, issue_week
 from newsletter.send.sending import UNBUILT, Loop, SenderFactory, Tally, run_threads
 from newsletter.send.sending import short_reason as _short
@@ -752,10 +753,6 @@ def send_test_copy(
 # scheduler's job calls send_week. Each reads "now" from ``clock`` and warns through ``warn``.
 
 
-def _ignore(_note: str) -> None:
-    pass
-
-
 def _week_to_send(
     config: Config, week: date | None, now: datetime, warn: Callable[[str], None]
 ) -> tuple[date, bool]:
@@ -776,7 +773,7 @@ def send_week(
     week: date | None = None,
     limit: int | None = None,
     clock: Clock = SYSTEM_CLOCK,
-    warn: Callable[[str], None] = _ignore,
+    warn: Callable[[str], None] = ignore_warning,
     stop: threading.Event | None = None,
     progress: Callable[[int], None] | None = None,
     on_planned: Callable[[int], None] | None = None,
@@ -1012,7 +1009,7 @@ def dry_run_week(
     *,
     week: date | None = None,
     clock: Clock = SYSTEM_CLOCK,
-    warn: Callable[[str], None] = _ignore,
+    warn: Callable[[str], None] = ignore_warning,
 ) -> DryRunReport:
     """``send --dry-run``: build and check every message a real run would send now."""
     with _prepared(config, secrets, week, clock=clock, warn=warn, use="dry-run") as ready:
@@ -1034,7 +1031,7 @@ def copy_week(
     *,
     week: date | None = None,
     clock: Clock = SYSTEM_CLOCK,
-    warn: Callable[[str], None] = _ignore,
+    warn: Callable[[str], None] = ignore_warning,
     sender_factory: SenderFactory | None = None,
 ) -> CopyReport:
     """``send --to``: one ``[TEST]`` copy of the week's issue to ``to``; the ledger is

@@ -19,16 +19,13 @@ from newsletter.config import Config, Secrets
 from newsletter.errors import StoreError
 from newsletter.models import RunTrigger
 from newsletter.send.monitor import Monitor
+from newsletter.send.runs import ignore_warning
 from newsletter.store import open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from newsletter.data.ingest import IngestReport, Written
     from newsletter.models import Format, SourceKind
-
-
-def _ignore(_note: str) -> None:
-    pass
 
 
 @contextmanager
@@ -63,7 +60,7 @@ def ingest_week(
     snapshots_dir: Path | None = None,
     clock: Clock = SYSTEM_CLOCK,
     trigger: RunTrigger = "cli",
-    warn: Callable[[str], None] = _ignore,
+    warn: Callable[[str], None] = ignore_warning,
 ) -> tuple[IngestReport, Written]:
     """``newsletter ingest``: raw exports -> the week's snapshot (in bounded memory), one
     recorded step."""

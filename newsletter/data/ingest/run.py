@@ -41,8 +41,8 @@ from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.spool import Spool
 from newsletter.data.ingest.timing import Stages
 from newsletter.data.snapshots import (
+    PARQUET_OPTIONS,
     SNAPSHOT_SCHEMA,
-    ZSTD_LEVEL,
     rejects_path,
     report_path,
     snapshot_path,
@@ -332,13 +332,7 @@ def _dedupe_into(normalized: pl.LazyFrame, snapshot: Path, counts: Path) -> None
     columns = [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()]
     pl.collect_all(
         [
-            kept.select(columns).sink_parquet(
-                snapshot,
-                compression="zstd",
-                compression_level=ZSTD_LEVEL,
-                statistics=True,
-                lazy=True,
-            ),
+            kept.select(columns).sink_parquet(snapshot, **PARQUET_OPTIONS, lazy=True),
             kept.pipe(report_inputs).sink_ipc(counts, compression="lz4", lazy=True),
         ],
         engine="streaming",
@@ -351,7 +345,7 @@ def _put(rejects: pl.LazyFrame, snapshot: Path, directory: Path, week: date) -> 
     rejects_file = rejects_path(directory, week)
     snapshot_file = snapshot_path(directory, week)
     with replacing(rejects_file) as tmp:
-        rejects.sink_parquet(tmp, compression="zstd", compression_level=ZSTD_LEVEL, statistics=True)
+        rejects.sink_parquet(tmp, **PARQUET_OPTIONS)
     with replacing(snapshot_file) as tmp:
         snapshot.replace(tmp)
     return Written(
