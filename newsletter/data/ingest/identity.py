@@ -18,6 +18,7 @@ from functools import cache
 
 import polars as pl
 
+from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.text import blank_to_null, only_where, words
 
 _LEGAL = (
@@ -101,11 +102,7 @@ def _normalized(frame: pl.DataFrame, column: str, name: str, norm: pl.Expr) -> p
     if _mostly_distinct(frame, column):
         return frame.with_columns(norm.alias(name))
     distinct = frame.lazy().select(column).unique().with_columns(norm.alias(name))
-    return (
-        frame.lazy()
-        .join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
-        .collect()
-    )
+    return looked_up(frame.lazy(), distinct, column, nulls_equal=True).collect()
 
 
 #: The columns the fingerprint and the fallback id depend on.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.rules import CountryRules, MetroRules
 from newsletter.data.ingest.text import words
 
@@ -213,7 +214,7 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         pl.when(country_col.str.len_chars() == 2).then(country_col.str.to_uppercase()),
     )
     return (
-        lf.join(parsed, on="location", how="left", maintain_order="left")
+        looked_up(lf, parsed, "location")
         .with_columns(
             metro=pl.col("_metro"),
             country=pl.coalesce("_country", country_in),

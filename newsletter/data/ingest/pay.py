@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.text import plain_text
 
 MIN_ANNUAL = 10_000.0
@@ -382,10 +383,8 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
     several = _per_location(with_text, distinct)
     pick = pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null()
     return (
-        with_text.join(
-            distinct, on=list(PAY_INPUTS), how="left", nulls_equal=True, maintain_order="left"
-        )
-        .join(several, on="_row", how="left", maintain_order="left")
+        looked_up(with_text, distinct, PAY_INPUTS, nulls_equal=True)
+        .pipe(looked_up, several, "_row")
         .with_columns(
             _salary_min=pl.when(pick).then("_m_min").otherwise("_salary_min"),
             _salary_max=pl.when(pick).then("_m_max").otherwise("_salary_max"),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.rules import SkillRules
 from newsletter.errors import IngestError
 
@@ -205,9 +206,7 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.D
     )
     per_row = _per_row(pl.concat([named, parents]).drop_nulls("_s").collect(), ai_skills)
     return (
-        rows.lazy()
-        .drop("skills", "_text", "_found")
-        .join(per_row.lazy(), on="_r", how="left", maintain_order="left")
+        looked_up(rows.lazy().drop("skills", "_text", "_found"), per_row.lazy(), "_r")
         .select(
             pl.exclude("_r", "_sk", "ai_skill_count"),
             skills=pl.col("_sk").fill_null(pl.lit([], dtype=pl.List(pl.String))),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.rules import CategoryRules, SeniorityRules, TitleRule
 from newsletter.data.ingest.text import norm_title
 
@@ -111,13 +112,7 @@ def classify_titles(
     # (null elsewhere), and once: the years are a column before they become a level.
     unknown = pl.col("_title_level").is_null() & pl.col("_field_level").is_null()
     return (
-        keyed.join(
-            distinct,
-            on=["title", "_ai", "seniority"],
-            how="left",
-            nulls_equal=True,
-            maintain_order="left",
-        )
+        looked_up(keyed, distinct, ["title", "_ai", "seniority"], nulls_equal=True)
         .with_columns(_years=experience_years(pl.when(unknown).then(pl.col("description"))))
         .with_columns(_exp=level_of_years(pl.col("_years"), seniority))
         .with_columns(
