@@ -67,13 +67,17 @@ P = ParamSpec("P")
 ARRIVAL_COLUMNS = ("skills", *py.WINDOW_COLUMNS)
 
 
-def _clean(frame: Frame) -> tuple[pl.DataFrame, dict[str, int]]:
-    """The frame in memory without null or repeated ids, and its id counts for data health."""
-    df = frame if isinstance(frame, pl.DataFrame) else frame.collect()
-    ids = hl.id_plan(df.lazy()).collect().row(0, named=True)
-    if ids["missing"] or ids["distinct"] != ids["rows"]:
-        df = diff.dedupe(df.lazy()).collect()
-    return df, {k: int(v) for k, v in ids.items()}
+def _clean(frames: Sequence[Frame]) -> list[tuple[pl.DataFrame, dict[str, int]]]:
+    """Each frame in memory without null or repeated ids, and its id counts for data health.
+    The frames are read at once (this week's and the previous snapshot: two files, two cores)."""
+    dfs = pl.collect_all([f.lazy() for f in frames])
+    counts = pl.collect_all([hl.id_plan(df.lazy()) for df in dfs])
+    out = []
+    for df, count in zip(dfs, counts, strict=True):
+        ids = {k: int(v) for k, v in count.row(0, named=True).items()}
+        clean = ids["missing"] == 0 and ids["distinct"] == ids["rows"]
+        out.append((df if clean else diff.dedupe(df.lazy()).collect(), ids))
+    return out
 
 
 def _index(key: str) -> int:
@@ -474,8 +478,9 @@ def compute_week(
     """
     kinds: dict[str, SourceKind] = dict(source_kinds or {})
     feeds = frozenset(s for s, k in kinds.items() if k == "new")
-    cur_df, ids = _clean(current)
-    prev_df = _clean(previous)[0] if previous is not None else None
+    cleaned = _clean([current] if previous is None else [current, previous])
+    cur_df, ids = cleaned[0]
+    prev_df = cleaned[1][0] if previous is not None else None
     cur = cur_df.lazy()
     prev = prev_df.lazy() if prev_df is not None else None
     fl = _flows(cur, prev, week=week, previous_week=previous_week, history=history)
