@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -50,7 +51,14 @@ app.add_typer(ops.admin_app, name="admin")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # On the way out the interpreter's last garbage collections walk every object of the
+        # ~800 modules a data command imports (0.2-0.3 s a run, more than `signals` spends
+        # reading a week). Everything the command wrote is closed by now: what is still alive
+        # is left to the module teardown and the OS, unwalked. Exit handlers still run.
+        gc.freeze()
 
 
 __all__ = ["app", "main"]
