@@ -19,6 +19,7 @@ from newsletter.cli import app
 from newsletter.cli._app import CliState
 from newsletter.data.ingest import ingest, ingest_into, write
 from newsletter.data.ingest.rules import Rules
+from newsletter.data.ingest.spool import HELD_BYTES, Spool
 from newsletter.data.ingest.timing import STAGES
 from newsletter.data.snapshots import rejects_path, report_path, snapshot_path
 from newsletter.data.synth import write_raw_csv
@@ -41,15 +42,20 @@ def _report(path: Path) -> dict[str, object]:
     return report
 
 
+@pytest.mark.parametrize(
+    "held_bytes", [0, 400_000, HELD_BYTES], ids=["all-spilled", "some-held", "all-held"]
+)
 def test_streamed_ingest_writes_what_the_in_memory_one_does(
-    tmp_path: Path, ingest_rules: Rules
+    tmp_path: Path, ingest_rules: Rules, held_bytes: int
 ) -> None:
     files = _files(tmp_path)
     one = write(ingest(files, WEEK, ingest_rules, now=NOW), tmp_path / "one", WEEK)
     # small batches: the CSV is read in slices, batches stack files, the spool has many parts
+    # (on disk, in memory, or the first ones in memory and the rest on disk)
     _, many = ingest_into(
-        files, WEEK, ingest_rules, tmp_path / "many", now=NOW, chunk_rows=300, group_bytes=50_000
-    )
+        files, WEEK, ingest_rules, tmp_path / "many", now=NOW, chunk_rows=300,
+        group_bytes=50_000, held_bytes=held_bytes,
+    )  # fmt: skip
     for a, b in ((one.snapshot, many.snapshot), (one.rejects, many.rejects)):
         assert_frame_equal(pl.read_parquet(a), pl.read_parquet(b), check_exact=True)
     assert _report(one.report) == _report(many.report)
@@ -144,3 +150,24 @@ def test_ids_are_the_same_when_the_hash_plugin_cannot_load(
         identity.vectorised_sha1.cache_clear()
     assert_frame_equal(without, with_plugin)
     assert "ids are hashed with hashlib" in caplog.text
+
+
+def test_the_spool_holds_batches_up_to_its_budget_then_spills_them_in_order(
+    tmp_path: Path,
+) -> None:
+    batches = [pl.DataFrame({"i": list(range(k * 1000, (k + 1) * 1000))}) for k in range(5)]
+    size = batches[0].estimated_size()
+    spool = Spool(tmp_path, held_bytes=2 * size)
+    for b in batches:
+        spool.add(b, b.head(0))
+    assert spool.spilled == 3  # two batches held; the empty rejects take no room
+    assert len(list(tmp_path.glob("kept-*.arrow"))) == 3
+    assert spool.normalized().collect()["i"].to_list() == list(range(5000))
+    # a batch made from raw text several times its size (long descriptions) is not held:
+    # it would keep that text alive
+    roomy = Spool(tmp_path / "roomy", held_bytes=100 * size)
+    (tmp_path / "roomy").mkdir()
+    roomy.add(batches[0], batches[0].head(0), raw_bytes=size)
+    roomy.add(batches[1], batches[1].head(0), raw_bytes=5 * size)
+    assert roomy.spilled == 2  # the second batch's kept and rejected rows
+    assert roomy.normalized().collect()["i"].to_list() == list(range(2000))

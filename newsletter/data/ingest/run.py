@@ -38,7 +38,7 @@ from newsletter.data.ingest.normalize import (
 )
 from newsletter.data.ingest.report import IngestReport, build_report, report_inputs
 from newsletter.data.ingest.rules import Rules
-from newsletter.data.ingest.spool import Spool
+from newsletter.data.ingest.spool import HELD_BYTES, Spool
 from newsletter.data.ingest.timing import Stages
 from newsletter.data.snapshots import (
     PARQUET_OPTIONS,
@@ -116,18 +116,20 @@ def _normalize_all(
     """Every batch through :func:`_one_batch`, :data:`PARALLEL_CHUNKS` at a time, into the
     spool in input order (reading the next batch meanwhile); returns the normalized rows."""
     rows = 0
-    pending: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
+    pending: deque[tuple[Future[tuple[pl.DataFrame, pl.DataFrame]], int]] = deque()
 
     def drain(until: int) -> None:
         nonlocal rows
         while len(pending) > until:
-            normalized, rejects = pending.popleft().result()
+            future, raw_bytes = pending.popleft()
+            normalized, rejects = future.result()
             rows += normalized.height
-            spool.add(normalized, rejects)
+            spool.add(normalized, rejects, raw_bytes)
 
     with ThreadPoolExecutor(max_workers=PARALLEL_CHUNKS) as pool:
         for raw in batches:
-            pending.append(pool.submit(_one_batch, raw, prepared, stages))
+            future = pool.submit(_one_batch, raw, prepared, stages)
+            pending.append((future, int(raw.estimated_size())))
             drain(PARALLEL_CHUNKS)
         drain(0)
     return rows
@@ -292,10 +294,12 @@ def ingest_into(
     kind: SourceKind | None = None,
     declared_kinds: Mapping[str, SourceKind] | None = None,
     clock: Clock | None = None,
+    held_bytes: int = HELD_BYTES,
 ) -> tuple[IngestReport, Written]:
-    """:func:`ingest` then :func:`write`, in bounded memory: batches are spooled to a scratch
-    folder in ``directory`` and deduplicated, counted and written with polars' streaming
-    engine (sink_parquet), never held whole. Same files as :func:`ingest` + :func:`write`."""
+    """:func:`ingest` then :func:`write`, in bounded memory: normalized batches beyond
+    ``held_bytes`` are spooled to a scratch folder in ``directory``, and all are deduplicated,
+    counted and written with polars' streaming engine (sink_parquet), never held whole. Same
+    files as :func:`ingest` + :func:`write`."""
     opts = _options(
         week, rules, mapping=mapping, chunk_rows=chunk_rows, group_bytes=group_bytes,
         now=now, kind=kind, declared_kinds=declared_kinds,
@@ -303,7 +307,7 @@ def ingest_into(
     stages = Stages(clock)
     inputs = _inputs(paths, fmt, source)
     with _scratch(directory) as scratch:
-        spool = Spool(scratch)
+        spool = Spool(scratch, held_bytes)
         batches, rows = _run(inputs, opts, spool, stages)
         snapshot, counts = scratch / "snapshot.parquet", scratch / "counted.arrow"
         with stages.stage("dedup"):
