@@ -5,7 +5,9 @@ postings with the first, so 10% are new and 10% removed) go through ``newsletter
 twice and ``newsletter signals`` once, each a child process as a user runs it (start-up
 included); then ``benchmarks/bare_polars.py`` does a smaller version of the same work on the
 same files in the same run. Printed: each step's wall time, CPU time (user + sys) and peak
-RSS, the load average, and the ratio project / bare (goal: within 3x).
+RSS, the load average, and the ratio project / bare (goal: within 3x). Each step runs
+``--repeat`` times (3 at 1M, once at 10M), project and bare in turns, and the medians count:
+on a shared 2-core machine one run of the same step varies by a third.
 
 The 10,000,000-posting week ends ``make bench`` (~2.8 GB of CSV per week, generated once
 into ``.bench-data/`` and reused; ``BENCH_10M=0 make bench`` leaves it out), or alone:
@@ -29,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from measure import Run, run
+from measure import Run, median_run, run, spread
 from shapes import write_shape
 
 BIN = Path(sys.executable).parent
@@ -76,6 +78,17 @@ def bare(raws: list[Path], out: Path) -> list[tuple[str, Run]]:
     return steps
 
 
+def _medians(rounds: list[list[tuple[str, Run]]]) -> list[tuple[str, Run]]:
+    """Each step's median over the rounds (the steps in the same order every round)."""
+    return [(name, median_run([r[i][1] for r in rounds])) for i, (name, _) in enumerate(rounds[0])]
+
+
+def _runs(rounds: list[tuple[list[tuple[str, Run]], list[tuple[str, Run]]]]) -> list[list[Run]]:
+    """Every step's runs (project steps, then bare ones)."""
+    steps = [ours + theirs for ours, theirs in rounds]
+    return [[s[i][1] for s in steps] for i in range(len(steps[0]))]
+
+
 def _total(steps: list[tuple[str, Run]]) -> tuple[float, float, float]:
     return (
         sum(r.wall for _, r in steps),
@@ -89,13 +102,23 @@ def main() -> int:
     default = 10_000_000 if os.environ.get("NEWSLETTER_BENCH_10M") else 1_000_000
     parser.add_argument("--rows", type=int, default=default)
     parser.add_argument("--data", type=Path, help="folder for the CSVs (kept and reused)")
+    parser.add_argument("--repeat", type=int, help="runs of each step (default 3, 1 at 10M)")
     args = parser.parse_args()
+    repeat = args.repeat or (1 if args.rows >= 10_000_000 else 3)
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=args.data))
     try:
         raws = _weeks(args.data or tmp, args.rows)
-        ours, theirs = project(raws, tmp / "snapshots"), bare(raws, tmp / "bare")
-        for name, r in ours + theirs:
-            print(f"{name:48s} {r.line()}")
+        rounds = []
+        for i in range(repeat):
+            rounds.append((project(raws, tmp / f"snapshots-{i}"), bare(raws, tmp / f"bare-{i}")))
+            shutil.rmtree(tmp / f"snapshots-{i}", ignore_errors=True)
+            shutil.rmtree(tmp / f"bare-{i}", ignore_errors=True)
+        ours = _medians([r[0] for r in rounds])
+        theirs = _medians([r[1] for r in rounds])
+        if repeat > 1:
+            print(f"medians of {repeat} runs of each step (project and bare in turns)")
+        for (name, r), runs in zip(ours + theirs, _runs(rounds), strict=True):
+            print(f"{name:40s} {r.line()} {spread(runs)}")
         (pw, pc, pm), (bw, bc, bm) = _total(ours), _total(theirs)
         print(
             f"project, ingest x 2 + signals: {pw:6.1f} s wall, {pc:6.1f} s CPU, peak {pm:,.0f} MB"
