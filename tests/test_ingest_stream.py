@@ -4,6 +4,7 @@ where their time went (``--profile``, ``report.timings``, on the injected clock)
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import sys
@@ -18,8 +19,10 @@ from typer.testing import CliRunner
 from newsletter.cli import app
 from newsletter.cli._app import CliState
 from newsletter.data.ingest import ingest, ingest_into, write
+from newsletter.data.ingest.batches import Input
 from newsletter.data.ingest.rules import Rules
-from newsletter.data.ingest.spool import HELD_BYTES, Spool
+from newsletter.data.ingest.run import HELD_BYTES, _small
+from newsletter.data.ingest.spool import Spool
 from newsletter.data.ingest.timing import STAGES
 from newsletter.data.snapshots import rejects_path, report_path, snapshot_path
 from newsletter.data.synth import write_raw_csv
@@ -42,16 +45,14 @@ def _report(path: Path) -> dict[str, object]:
     return report
 
 
-@pytest.mark.parametrize(
-    "held_bytes", [0, 400_000, HELD_BYTES], ids=["all-spilled", "some-held", "all-held"]
-)
+@pytest.mark.parametrize("held_bytes", [0, HELD_BYTES], ids=["spooled", "held"])
 def test_streamed_ingest_writes_what_the_in_memory_one_does(
     tmp_path: Path, ingest_rules: Rules, held_bytes: int
 ) -> None:
     files = _files(tmp_path)
     one = write(ingest(files, WEEK, ingest_rules, now=NOW), tmp_path / "one", WEEK)
     # small batches: the CSV is read in slices, batches stack files, the spool has many parts
-    # (on disk, in memory, or the first ones in memory and the rest on disk)
+    # (on disk, or held in memory: the files are small)
     _, many = ingest_into(
         files, WEEK, ingest_rules, tmp_path / "many", now=NOW, chunk_rows=300,
         group_bytes=50_000, held_bytes=held_bytes,
@@ -152,22 +153,37 @@ def test_ids_are_the_same_when_the_hash_plugin_cannot_load(
     assert "ids are hashed with hashlib" in caplog.text
 
 
-def test_the_spool_holds_batches_up_to_its_budget_then_spills_them_in_order(
+def test_the_spool_holds_a_week_that_fits_else_sends_it_all_to_disk_in_order(
     tmp_path: Path,
 ) -> None:
     batches = [pl.DataFrame({"i": list(range(k * 1000, (k + 1) * 1000))}) for k in range(5)]
-    size = batches[0].estimated_size()
-    spool = Spool(tmp_path, held_bytes=2 * size)
+    size = int(batches[0].estimated_size())
+    fits = Spool(tmp_path / "fits", held_bytes=5 * size)
     for b in batches:
-        spool.add(b, b.head(0))
-    assert spool.spilled == 3  # two batches held; the empty rejects take no room
-    assert len(list(tmp_path.glob("kept-*.arrow"))) == 3
-    assert spool.normalized().collect()["i"].to_list() == list(range(5000))
-    # a batch made from raw text several times its size (long descriptions) is not held:
-    # it would keep that text alive
-    roomy = Spool(tmp_path / "roomy", held_bytes=100 * size)
-    (tmp_path / "roomy").mkdir()
-    roomy.add(batches[0], batches[0].head(0), raw_bytes=size)
-    roomy.add(batches[1], batches[1].head(0), raw_bytes=5 * size)
-    assert roomy.spilled == 2  # the second batch's kept and rejected rows
-    assert roomy.normalized().collect()["i"].to_list() == list(range(2000))
+        fits.add(b, b.head(0))
+    assert fits.spilled == 0
+    # the third batch does not fit: the two held ones go to disk with it, and all later ones
+    (tmp_path / "big").mkdir()
+    big = Spool(tmp_path / "big", held_bytes=2 * size)
+    for b in batches[:2]:
+        big.add(b, b.head(0))
+    assert big.spilled == 0
+    for b in batches[2:]:
+        big.add(b, b.head(0))
+    assert big.spilled == 10  # kept and rejected rows of five batches
+    assert len(list((tmp_path / "big").glob("kept-*.arrow"))) == 5
+    assert big.normalized().collect()["i"].to_list() == list(range(5000))
+    assert Spool(None).spilled == 0
+
+
+def test_only_a_small_uncompressed_input_is_held(tmp_path: Path) -> None:
+    raw = write_raw_csv(tmp_path / "raw.csv", 200)
+    size = raw.stat().st_size
+    assert _small([Input(raw)], size) and not _small([Input(raw)], size - 1)
+    assert not _small([Input(raw), Input(raw)], 2 * size - 1)
+    packed = tmp_path / "raw.csv.gz"
+    packed.write_bytes(gzip.compress(raw.read_bytes()))
+    assert not _small([Input(packed)], HELD_BYTES)  # its size says little about its rows
+    parquet = tmp_path / "raw.parquet"
+    pl.read_csv(raw).write_parquet(parquet)
+    assert not _small([Input(parquet)], HELD_BYTES)

@@ -38,7 +38,8 @@ from newsletter.data.ingest.normalize import (
 )
 from newsletter.data.ingest.report import IngestReport, build_report, report_inputs
 from newsletter.data.ingest.rules import Rules
-from newsletter.data.ingest.spool import HELD_BYTES, Spool
+from newsletter.data.ingest.spool import Spool
+from newsletter.data.ingest.tabular import is_gzip
 from newsletter.data.ingest.timing import Stages
 from newsletter.data.snapshots import (
     PARQUET_OPTIONS,
@@ -60,6 +61,9 @@ CHUNK_ROWS = 200_000
 GROUP_BYTES = 64 * 1024 * 1024
 #: Batches normalized at once (two cores; polars releases the GIL).
 PARALLEL_CHUNKS = 2
+#: Raw input (uncompressed text files, bytes) of a week whose batches ``ingest_into`` holds in
+#: memory (about a million short postings: 1.4 GB peak); larger weeks are spooled to disk.
+HELD_BYTES = 320 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -116,20 +120,18 @@ def _normalize_all(
     """Every batch through :func:`_one_batch`, :data:`PARALLEL_CHUNKS` at a time, into the
     spool in input order (reading the next batch meanwhile); returns the normalized rows."""
     rows = 0
-    pending: deque[tuple[Future[tuple[pl.DataFrame, pl.DataFrame]], int]] = deque()
+    pending: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
 
     def drain(until: int) -> None:
         nonlocal rows
         while len(pending) > until:
-            future, raw_bytes = pending.popleft()
-            normalized, rejects = future.result()
+            normalized, rejects = pending.popleft().result()
             rows += normalized.height
-            spool.add(normalized, rejects, raw_bytes)
+            spool.add(normalized, rejects)
 
     with ThreadPoolExecutor(max_workers=PARALLEL_CHUNKS) as pool:
         for raw in batches:
-            future = pool.submit(_one_batch, raw, prepared, stages)
-            pending.append((future, int(raw.estimated_size())))
+            pending.append(pool.submit(_one_batch, raw, prepared, stages))
             drain(PARALLEL_CHUNKS)
         drain(0)
     return rows
@@ -296,10 +298,10 @@ def ingest_into(
     clock: Clock | None = None,
     held_bytes: int = HELD_BYTES,
 ) -> tuple[IngestReport, Written]:
-    """:func:`ingest` then :func:`write`, in bounded memory: normalized batches beyond
-    ``held_bytes`` are spooled to a scratch folder in ``directory``, and all are deduplicated,
-    counted and written with polars' streaming engine (sink_parquet), never held whole. Same
-    files as :func:`ingest` + :func:`write`."""
+    """:func:`ingest` then :func:`write`, in bounded memory: unless the input is uncompressed
+    text of at most ``held_bytes``, the normalized batches are spooled to a scratch folder in
+    ``directory``; then they are deduplicated, counted and written with polars' streaming
+    engine (sink_parquet). Same files as :func:`ingest` + :func:`write`."""
     opts = _options(
         week, rules, mapping=mapping, chunk_rows=chunk_rows, group_bytes=group_bytes,
         now=now, kind=kind, declared_kinds=declared_kinds,
@@ -307,7 +309,7 @@ def ingest_into(
     stages = Stages(clock)
     inputs = _inputs(paths, fmt, source)
     with _scratch(directory) as scratch:
-        spool = Spool(scratch, held_bytes)
+        spool = Spool(scratch, held_bytes if _small(inputs, held_bytes) else 0)
         batches, rows = _run(inputs, opts, spool, stages)
         snapshot, counts = scratch / "snapshot.parquet", scratch / "counted.arrow"
         with stages.stage("dedup"):
@@ -327,6 +329,20 @@ def ingest_into(
     except OSError as exc:
         raise _output_error(directory, exc) from None
     return report, written
+
+
+def _small(inputs: Sequence[Input], limit: int) -> bool:
+    """Whether the inputs are uncompressed files of at most ``limit`` bytes in all (the size
+    of a gzip or Parquet file says little about its rows)."""
+    total = 0
+    try:
+        for one in inputs:
+            if one.path.suffix.lower() in (".parquet", ".gz") or is_gzip(one.path):
+                return False
+            total += one.path.stat().st_size
+    except (OSError, IngestError):  # a missing file: the reader says so, in its words
+        return False
+    return total <= limit
 
 
 def _dedupe_into(normalized: pl.LazyFrame, snapshot: Path, counts: Path) -> None:
