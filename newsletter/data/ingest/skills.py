@@ -37,12 +37,13 @@ def haystack(expr: pl.Expr) -> pl.Expr:
     return pl.lit(" ") + x + pl.lit(" ")
 
 
-def _keys(aliases: list[str]) -> list[str]:
-    """Each alias in the haystack's form, padded with one space at each end."""
-    if not aliases:
-        return []
-    s = pl.DataFrame({"a": aliases}).select(haystack(pl.col("a")).str.strip_chars())
-    return [f" {k} " for k in s.to_series().to_list()]
+def _key_table(aliases: set[str]) -> dict[str, str]:
+    """Each alias -> its haystack form, padded with one space at each end (all in one pass:
+    a rule set has about a thousand spellings)."""
+    spellings = sorted(aliases)
+    s = pl.DataFrame({"a": spellings}, schema={"a": pl.String})
+    keys = s.select(haystack(pl.col("a")).str.strip_chars()).to_series().to_list()
+    return {a: f" {k} " for a, k in zip(spellings, keys, strict=True)}
 
 
 #: Prefix of the placeholder a bare ambiguous token ("R", "Go") maps to before its context
@@ -96,6 +97,11 @@ def compile_skills(rules: SkillRules) -> Matcher:
     sensitive: dict[str, str] = {}
     context: dict[str, str] = {}
     explicit: dict[str, str] = {}
+    table = _key_table({a for s in rules.skills for a in (s.name, *s.aliases, *s.exact)})
+
+    def _keys(aliases: list[str]) -> list[str]:
+        return [table[a] for a in aliases]
+
     for skill in rules.skills:
         spellings = [skill.name, *skill.aliases] if skill.match_name else list(skill.aliases)
         for spelling in (skill.name, *skill.aliases, *skill.listed_as, *skill.exact):
