@@ -37,16 +37,16 @@ def _key_words(expr: pl.Expr) -> pl.Expr:
     return words(nfkc)
 
 
+# words() leaves letters, digits and single spaces: the only runs of whitespace left to
+# collapse are the spaces around a removed legal form.
 def norm_company(expr: pl.Expr) -> pl.Expr:
     return (
-        _key_words(expr).str.replace_all(_LEGAL, " ").str.replace_all(r"\s+", " ").str.strip_chars()
+        _key_words(expr).str.replace_all(_LEGAL, " ").str.replace_all("  +", " ").str.strip_chars()
     )
 
 
 def norm_title_key(expr: pl.Expr) -> pl.Expr:
-    return _key_words(expr.str.to_lowercase().str.replace_all(_TITLE_NOISE, " ")).str.replace_all(
-        r"\s+", " "
-    )
+    return _key_words(expr.str.to_lowercase().str.replace_all(_TITLE_NOISE, " "))
 
 
 log = logging.getLogger(__name__)
