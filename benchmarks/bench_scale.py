@@ -78,15 +78,9 @@ def bare(raws: list[Path], out: Path) -> list[tuple[str, Run]]:
     return steps
 
 
-def _medians(rounds: list[list[tuple[str, Run]]]) -> list[tuple[str, Run]]:
-    """Each step's median over the rounds (the steps in the same order every round)."""
-    return [(name, median_run([r[i][1] for r in rounds])) for i, (name, _) in enumerate(rounds[0])]
-
-
-def _runs(rounds: list[tuple[list[tuple[str, Run]], list[tuple[str, Run]]]]) -> list[list[Run]]:
-    """Every step's runs (project steps, then bare ones)."""
-    steps = [ours + theirs for ours, theirs in rounds]
-    return [[s[i][1] for s in steps] for i in range(len(steps[0]))]
+def _by_step(rounds: list[list[tuple[str, Run]]]) -> list[tuple[str, list[Run]]]:
+    """Each step's name and its runs over the rounds (the steps in the same order each round)."""
+    return [(name, [r[i][1] for r in rounds]) for i, (name, _) in enumerate(rounds[0])]
 
 
 def _total(steps: list[tuple[str, Run]]) -> tuple[float, float, float]:
@@ -113,11 +107,11 @@ def main() -> int:
             rounds.append((project(raws, tmp / f"snapshots-{i}"), bare(raws, tmp / f"bare-{i}")))
             shutil.rmtree(tmp / f"snapshots-{i}", ignore_errors=True)
             shutil.rmtree(tmp / f"bare-{i}", ignore_errors=True)
-        ours = _medians([r[0] for r in rounds])
-        theirs = _medians([r[1] for r in rounds])
+        steps = _by_step([r[0] for r in rounds]), _by_step([r[1] for r in rounds])
+        ours, theirs = ([(name, median_run(runs)) for name, runs in side] for side in steps)
         if repeat > 1:
             print(f"medians of {repeat} runs of each step (project and bare in turns)")
-        for (name, r), runs in zip(ours + theirs, _runs(rounds), strict=True):
+        for (name, runs), (_, r) in zip(steps[0] + steps[1], ours + theirs, strict=True):
             print(f"{name:40s} {r.line()} {spread(runs)}")
         (pw, pc, pm), (bw, bc, bm) = _total(ours), _total(theirs)
         print(

@@ -4,7 +4,8 @@
 (or None, with a warning, when the database cannot be opened: the step still runs, unrecorded);
 :func:`ingest_week` is ``newsletter ingest``. It imports no more than the ingest and the run
 history need (no renderer, no delivery, no collection), so the command starts quickly; the
-rest of the operations facade (:mod:`newsletter.send.operations`) re-exports it.
+operations facade (:mod:`newsletter.send.operations`) records its own steps with
+:func:`monitored` too.
 """
 
 from __future__ import annotations

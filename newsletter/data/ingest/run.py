@@ -337,7 +337,8 @@ def _small(inputs: Sequence[Input], limit: int) -> bool:
     total = 0
     try:
         for one in inputs:
-            if one.path.suffix.lower() in (".parquet", ".gz") or is_gzip(one.path):
+            parquet = one.format is Format.parquet or one.path.suffix.lower() == ".parquet"
+            if parquet or is_gzip(one.path):
                 return False
             total += one.path.stat().st_size
     except (OSError, IngestError):  # a missing file: the reader says so, in its words
