@@ -78,3 +78,26 @@ def test_templates_dir_overrides_one_template(tmp_path: Path, rich_signals: Any)
     )
     assert "OUR OWN SUMMARY" in custom.text and "OUR OWN SUMMARY" not in plain.text
     assert custom.html == plain.html  # every other template is still the shipped one
+
+
+def _own_rules(tmp_path: Path, pattern: str) -> Path:
+    """A copy of the shipped rules whose seniority rule for "head of" uses ``pattern``."""
+    own = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", own)
+    seniority = own / "seniority.yaml"
+    text = seniority.read_text(encoding="utf-8")
+    old = "    pattern: ' associate director | assistant director '"
+    assert old in text
+    seniority.write_text(text.replace(old, f"    pattern: '{pattern}'"), encoding="utf-8")
+    return own
+
+
+def test_rule_patterns_are_checked_by_the_engine_that_runs_them(tmp_path: Path) -> None:
+    # Look-ahead compiles in Python's re but not in polars' (Rust) regex: refused when the
+    # rules load, with the engine's reason, not at the first batch of an ingest.
+    with pytest.raises(IngestError, match=r"seniority\.yaml: .*pattern.*look-around") as exc:
+        load_rules(_own_rules(tmp_path / "a", " associate(?= director) "))
+    assert "\n" not in str(exc.value)
+    # \p{L} is refused by Python's re and runs in polars: accepted.
+    rules = load_rules(_own_rules(tmp_path / "b", r" associate \p{L}+ "))
+    assert any(r.pattern == r" associate \p{L}+ " for r in rules.seniority.rules)

@@ -5,12 +5,12 @@ against the *normalized* title (see :func:`newsletter.data.ingest.text.norm_titl
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
+import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -24,12 +24,24 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def regex_problem(pattern: str) -> str | None:
+    """Why the regex engine that runs the rules (polars', Rust syntax: no look-around, no
+    backreferences) cannot compile ``pattern``, in one line; None when it can. Python's
+    ``re`` would accept patterns the ingest then fails on (``(?=x)``) and refuse ones it
+    runs (``\\p{L}``)."""
+    try:
+        pl.select(pl.lit("").str.contains(pattern))
+    except pl.exceptions.PolarsError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines()]
+        why = next((ln for ln in lines if ln.startswith("error:")), lines[0] if lines else "")
+        return why.removeprefix("error:").strip() or "invalid pattern"
+    return None
+
+
 def _check_regex(v: str | None) -> str | None:
-    if v is not None:
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"bad regex {v!r}: {exc}") from exc
+    problem = None if v is None else regex_problem(v)
+    if problem is not None:
+        raise ValueError(f"bad regex {v!r}: {problem}")
     return v
 
 
