@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from newsletter.data.ingest.rules import Rules
+from newsletter.data.ingest.skills import compile_skills
+from newsletter.errors import IngestError
 from tests.ingest_support import normalized
 
 
@@ -111,3 +113,20 @@ def test_html_descriptions_are_stripped(ingest_rules: Rules) -> None:
         ingest_rules, "&lt;li&gt;Python&lt;/li&gt;&lt;li&gt;C&amp;#43;&amp;#43;&lt;/li&gt;"
     )
     assert "Python" in found
+
+
+def test_a_spelling_with_nothing_left_to_match_is_refused(ingest_rules: Rules) -> None:
+    # "--" would become an empty key that never matches: a rule that silently does nothing.
+    skills = ingest_rules.skills
+    python = next(s for s in skills.skills if s.name == "Python")
+    broken = skills.model_copy(
+        update={
+            "skills": tuple(
+                s.model_copy(update={"aliases": (*s.aliases, "--", "...")}) if s is python else s
+                for s in skills.skills
+            )
+        }
+    )
+    with pytest.raises(IngestError, match=r"skills\.yaml: '--', '\.\.\.' can never match"):
+        compile_skills(broken)
+    compile_skills(skills)  # the shipped rules have none

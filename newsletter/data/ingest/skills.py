@@ -98,6 +98,12 @@ def compile_skills(rules: SkillRules) -> Matcher:
     context: dict[str, str] = {}
     explicit: dict[str, str] = {}
     table = _key_table({a for s in rules.skills for a in (s.name, *s.aliases, *s.exact)})
+    blank = sorted(a for a, key in table.items() if not key.strip())
+    if blank:
+        raise IngestError(
+            f"skills.yaml: {', '.join(repr(a) for a in blank)} can never match: nothing is left "
+            "of it once its punctuation is removed"
+        )
 
     def _keys(aliases: list[str]) -> list[str]:
         return [table[a] for a in aliases]
