@@ -123,7 +123,12 @@ def test_posting_text_that_looks_like_a_merge_tag_or_marker_stays_text(
 ) -> None:
     """A company named like a merge tag must not become the reader's link (nor stop the
     render), and one named like a marker must not cut the issue."""
-    hostile = ["%%unsubscribe_url%%", "%%nope%%", "<!--nl:end-->", "Acme <!--nl:personal-->"]
+    hostile = [
+        "%%unsubscribe_url%%",
+        "%%nope%%",
+        "<!--nl:end-->",
+        "Acme <!--nl:personal--> {{ x }} {% if %} {# c #} {{{ Co",
+    ]
     rows = [
         c.model_copy(update={"name": name})
         for c, name in zip(rich_signals.companies, hostile, strict=False)
@@ -144,3 +149,7 @@ def test_posting_text_that_looks_like_a_merge_tag_or_marker_stays_text(
         shown = part.replace("\u2060", "")
         assert "%%unsubscribe_url%%" in shown and "%%nope%%" in shown  # still printed as text
     assert "Acme" in body.html and "Acme" in body.text
+    # Template syntax in data renders as text (the check for a template's own leftovers is
+    # not set off by it).
+    for part in (body.html, body.text):
+        assert "{{ x }} {% if %} {# c #} {{{ Co" in part.replace("\u2060", "")

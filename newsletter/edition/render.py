@@ -47,15 +47,22 @@ class Token(Markup):
 _JOINER = "\u2060"
 
 
+#: The opening of Jinja syntax (``{{``, ``{%``, ``{#``): the joiner goes after its brace.
+_JINJA_OPENING = re.compile(r"\{(?=[{%#])")
+
+
 def neutralize(value: Any) -> Any:
     """Jinja's ``finalize``: every printed value that is not a :class:`Token` loses the power
-    to look like a merge tag or a marker (a posting titled ``%%unsubscribe_url%%`` or
-    ``<!--nl:end-->`` is data, and prints as text with a word joiner inside)."""
+    to look like a merge tag, a marker or template syntax (a posting titled
+    ``%%unsubscribe_url%%``, ``<!--nl:end-->`` or a company named ``Acme {{ x }}`` is data,
+    and prints as text with a word joiner inside; so the check for template syntax left in
+    an issue's HTML (:func:`compile_mjml`) only ever finds a template's own)."""
     if isinstance(value, Token) or not isinstance(value, str):
         return value
-    if "%%" not in value and "<!--nl:" not in value:
+    if "%%" not in value and "<!--nl:" not in value and not _JINJA_OPENING.search(value):
         return value
     safe = value.replace("%%", f"%{_JOINER}%").replace("<!--nl:", f"<!-{_JOINER}-nl:")
+    safe = _JINJA_OPENING.sub("{" + _JOINER, safe)
     return Markup(safe) if isinstance(value, Markup) else safe
 
 
