@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 from typer.core import TyperGroup
 
 from newsletter.errors import NewsletterError
@@ -34,6 +35,13 @@ class ErrorHandlingGroup(TyperGroup):
                 f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
             )
             raise typer.Exit(exc.exit_code) from None
+
+
+def cell(value: object, style: str = "") -> Text:
+    """Untrusted text (names from postings, files, boards; server reasons) as a plain table
+    cell or caption: printed as it is, never read as Rich markup (``[/]`` in a company name
+    would stop the command, ``[bold]`` restyle it)."""
+    return Text("" if value is None else str(value), style=style)
 
 
 def warn(text: str) -> None:

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from newsletter.cli._app import (
+    cell,
     clock_of,
     config_of,
     console,
@@ -44,11 +45,6 @@ _STATUS_STYLE = {
     "not found": "red",
     "not found (404)": "red",
 }
-
-
-def _cell(value: object, style: str = "") -> Text:
-    """Untrusted text (board names, server reasons) as a plain cell, never markup."""
-    return Text("" if value is None else str(value), style=style)
 
 
 def _progress(total: int, what: str) -> tuple[Progress, TaskID]:
@@ -108,12 +104,12 @@ def _check_table(records: Sequence[BoardRecord]) -> Table:
     for r in records:
         word = _CHECK_WORDS[r.status]
         t.add_row(
-            _cell(r.key),
-            _cell(r.company),
-            _cell(word, _STATUS_STYLE[word]),
-            _cell(f"{r.jobs:,}" if r.ok else ""),
-            _cell(r.pages if r.ok else ""),
-            _cell(r.reason),
+            cell(r.key),
+            cell(r.company),
+            cell(word, _STATUS_STYLE[word]),
+            cell(f"{r.jobs:,}" if r.ok else ""),
+            cell(r.pages if r.ok else ""),
+            cell(r.reason),
         )
     return t
 
@@ -235,12 +231,12 @@ def _collect_table(done: Collected) -> Table:
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in done.boards:
         t.add_row(
-            _cell(row.key),
-            _cell(row.company),
-            _cell(row.status, _STATUS_STYLE.get(row.status, "")),
-            _cell(f"{row.postings:,}"),
-            _cell(_change(row)),
-            _cell(row.reason if row.status != "ok" else ""),
+            cell(row.key),
+            cell(row.company),
+            cell(row.status, _STATUS_STYLE.get(row.status, "")),
+            cell(f"{row.postings:,}"),
+            cell(_change(row)),
+            cell(row.reason if row.status != "ok" else ""),
         )
     r = done.report
     t.caption = (

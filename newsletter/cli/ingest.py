@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from newsletter.cli._app import clock_of, config_of, console, err_console, secrets_of, warn
+from newsletter.cli._app import cell, clock_of, config_of, console, err_console, secrets_of, warn
 from newsletter.models import Format
 from newsletter.util.weeks import parse_week
 
@@ -35,7 +35,7 @@ def report_table(report: IngestReport, written: Written | None, locale: str) -> 
     t.add_column("share", justify="right")
 
     def row(label: str, n: int, total: int | None = None) -> None:
-        t.add_row(label, f.count(n), f.pct(n / total) if total else "")
+        t.add_row(cell(label), f.count(n), f.pct(n / total) if total else "")
 
     row("rows read", report.rows_read)
     row("kept", report.kept, report.rows_read)
@@ -54,9 +54,9 @@ def report_table(report: IngestReport, written: Written | None, locale: str) -> 
         row(f"work mode: {mode}", n, report.kept)
     t.add_section()
     for fs in report.files:
-        t.add_row(f"{fs.path} ({fs.format}, source {fs.source})", f.count(fs.rows), "")
+        t.add_row(cell(f"{fs.path} ({fs.format}, source {fs.source})"), f.count(fs.rows), "")
     if written is not None:
-        t.caption = (
+        t.caption = cell(
             f"snapshot {written.snapshot} · rejects {written.rejects} · report {written.report}"
         )
     return t

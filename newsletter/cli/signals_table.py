@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.table import Table
 
+from newsletter.cli._app import cell
 from newsletter.data.signals.models import GroupRow, Signals, SkillMove
 from newsletter.edition.formatting import DASH, Formatter
 
@@ -87,7 +88,7 @@ def _groups(title: str, rows: Sequence[GroupRow], f: Formatter) -> Table:
     tb = _table(title, "name", "open", "prev", "new", "removed", "share", "Δ share", "median pay")
     for g in rows:
         tb.add_row(
-            g.name,
+            cell(g.name),
             f.count(g.open),
             f.count(g.open_prev),
             f.count(g.new),
@@ -104,7 +105,7 @@ def _moves(title: str, moves: Sequence[SkillMove], f: Formatter) -> Table:
     for m in moves:
         lift = DASH if m.lift is None else f"×{m.lift:.2f}"
         tb.add_row(
-            m.name,
+            cell(m.name),
             f.pct(m.share, 1),
             f.pct(m.share_prev, 1),
             lift,
@@ -127,7 +128,8 @@ def signals_tables(s: Signals, locale: str) -> Group:
     sk = s.skills
     top = _table("Top skills (share of open postings)", "skill", "share", "previous", "postings")
     for row in sk.top:
-        top.add_row(row.name, f.pct(row.share, 1), f.pct(row.share_prev, 1), f.count(row.postings))
+        shares = f.pct(row.share, 1), f.pct(row.share_prev, 1)
+        top.add_row(cell(row.name), *shares, f.count(row.postings))
     parts.append(top)
     baseline = (
         "removed this week"
@@ -143,13 +145,13 @@ def signals_tables(s: Signals, locale: str) -> Group:
     cos = _table("Top companies", "company", "open", "prev", "new", "removed", "net")
     for c in s.company_detail.top:
         cos.add_row(
-            c.name, f.count(c.open), f.count(c.open_prev), f.count(c.new), f.count(c.removed),
+            cell(c.name), f.count(c.open), f.count(c.open_prev), f.count(c.new), f.count(c.removed),
             f.signed(c.net) if c.open_prev is not None else DASH,
         )  # fmt: skip
     parts.append(cos)
     movers = _table("Company movers", "company", "open", "prev", "net")
     for c in s.company_detail.movers:
-        movers.add_row(c.name, f.count(c.open), f.count(c.open_prev), f.signed(c.net))
+        movers.add_row(cell(c.name), f.count(c.open), f.count(c.open_prev), f.signed(c.net))
     if not s.company_detail.movers:
         movers.add_row("[dim]none passed the gates[/]", "", "", "")
     parts.append(movers)
@@ -168,8 +170,8 @@ def signals_tables(s: Signals, locale: str) -> Group:
     ht.add_row("unknown metro", f.pct(h.share_unknown_metro, 1))
     ht.add_row("without pay", f.pct(h.share_without_pay, 1))
     for w in h.warnings:
-        ht.add_row("[yellow]warning[/]", w.message)
+        ht.add_row("[yellow]warning[/]", cell(w.message))
     for reason in h.suppressed:
-        ht.add_row("withheld", reason)
+        ht.add_row("withheld", cell(reason))
     parts.append(ht)
     return Group(*parts)

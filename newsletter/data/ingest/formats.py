@@ -18,7 +18,7 @@ from newsletter.data.ingest import (
     workable,
 )
 from newsletter.data.ingest.columns import to_raw
-from newsletter.data.ingest.tabular import read_bytes, records_frame
+from newsletter.data.ingest.tabular import head_bytes, records_frame
 from newsletter.errors import IngestError
 from newsletter.models import Format
 
@@ -70,7 +70,7 @@ def _detect(path: Path) -> tuple[Format, object]:
     if fmt is not None and fmt is not Format.json:
         return fmt, None
     if fmt is None:
-        head = read_bytes(path)[:4096].lstrip()
+        head = head_bytes(path, 4096).lstrip()
         if head.startswith(tabular.PARQUET_MAGIC):
             return Format.parquet, None
         if head.startswith(b"{") and b"\n{" in head:
@@ -92,10 +92,21 @@ def detect(path: Path) -> Format:
 def resolve_format(path: Path, fmt: Format) -> tuple[Format, object]:
     """The format to read ``path`` with (``fmt``, or detected for auto), and its parsed JSON
     when detecting needed it (None otherwise); IngestError when it is not a readable file."""
-    if not path.is_file():
-        why = "is a folder, not a file" if path.is_dir() else "no such file"
-        raise IngestError(f"cannot read {path}: {why}")
+    require_file(path)
     return _detect(path) if fmt is Format.auto else (fmt, None)
+
+
+def require_file(path: Path) -> None:
+    """IngestError unless ``path`` is a regular file (a named pipe would block its reader)."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        why = "is a folder, not a file"
+    elif path.exists():
+        why = "is not a regular file (a pipe, socket or device)"
+    else:
+        why = "no such file"
+    raise IngestError(f"cannot read {path}: {why}")
 
 
 def read(

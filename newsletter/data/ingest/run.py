@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from newsletter.data.ingest.batches import Batches, Input
+from newsletter.data.ingest.formats import require_file
 from newsletter.data.ingest.normalize import (
     DIAGNOSTIC_COLUMNS,
     Prepared,
@@ -98,6 +99,8 @@ def _inputs(paths: Sequence[Path | Input], fmt: Format, source: str | None) -> l
     inputs = [p if isinstance(p, Input) else Input(p, fmt, source) for p in paths]
     if not inputs:
         raise IngestError("no input files given")
+    for one in inputs:  # before anything opens them
+        require_file(one.path)
     return inputs
 
 

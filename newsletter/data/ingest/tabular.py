@@ -22,18 +22,71 @@ GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 
 
+#: A gzip export is expanded in memory before it is read: at most this many bytes...
+GUNZIP_MAX_BYTES = 4 * 2**30
+#: ...and at most this many times the file's size (text exports expand 3 to 20 times, a
+#: decompression bomb a thousand), checked as the data expands, once 64 MB are out.
+GUNZIP_MAX_RATIO = 100
+_GUNZIP_RATIO_FROM = 64 * 2**20
+_GUNZIP_STEP = 16 * 2**20
+
+
+def gunzip(path: Path, data: bytes, *, limit: int = GUNZIP_MAX_BYTES) -> bytes:
+    """The decompressed bytes of gzip ``data`` (every member), or IngestError when they are
+    broken or would pass ``limit`` bytes or :data:`GUNZIP_MAX_RATIO` times the file's size
+    (refused as they expand, before they are all in memory)."""
+    cap = min(limit, max(_GUNZIP_RATIO_FROM, GUNZIP_MAX_RATIO * len(data)))
+    parts: list[bytes] = []
+    out = 0
+    rest = data
+    try:
+        while rest:
+            member = zlib.decompressobj(wbits=31)  # one gzip member, header and trailer
+            pending = rest
+            while not member.eof:
+                chunk = member.decompress(pending, _GUNZIP_STEP)
+                pending = member.unconsumed_tail
+                if not chunk and not pending:
+                    raise EOFError("the file ends before the end of its compressed data")
+                out += len(chunk)
+                if out > cap:
+                    raise IngestError(
+                        f"{path}: refused: its gzip data expands to more than "
+                        f"{cap / 2**20:,.0f} MB (at most {limit / 2**30:g} GB and "
+                        f"{GUNZIP_MAX_RATIO} times the file's size); decompress it first"
+                    )
+                parts.append(chunk)
+            rest = member.unused_data.lstrip(b"\0")  # padding after a member is allowed
+            if rest and rest[:2] != GZIP_MAGIC:
+                raise EOFError("data after the end of the gzip stream")
+    except (EOFError, zlib.error) as exc:
+        raise IngestError(f"{path}: broken gzip data ({exc})") from None
+    return b"".join(parts)
+
+
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped when they are gzip; IngestError when unreadable."""
+    """The file's bytes, gunzipped when they are gzip (:func:`gunzip`); IngestError when
+    unreadable."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if data[:2] == GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise IngestError(f"{path}: broken gzip data ({exc})") from None
-    return data
+    return gunzip(path, data) if data[:2] == GZIP_MAGIC else data
+
+
+def head_bytes(path: Path, n: int) -> bytes:
+    """The first ``n`` bytes of the file's content (gunzipped as they are read, never the
+    whole file); IngestError when unreadable."""
+    try:
+        if not is_gzip(path):
+            with path.open("rb") as fh:
+                return fh.read(n)
+        with gzip.open(path, "rb") as gz:
+            return gz.read(n)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise IngestError(f"{path}: broken gzip data ({exc})") from None
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def is_gzip(path: Path) -> bool:
@@ -46,7 +99,8 @@ def is_gzip(path: Path) -> bool:
 
 def _source(path: Path) -> Path | bytes:
     """What polars reads: the gunzipped bytes of a gzip file, else the path itself (polars
-    reads it without a copy in Python's memory)."""
+    reads it without a copy in Python's memory; never as a glob pattern: ``jobs[1].csv``
+    and ``jobs?.csv`` name one file)."""
     return read_bytes(path) if is_gzip(path) else path
 
 
@@ -71,7 +125,7 @@ def _polars_error(path: Path, what: str, exc: Exception) -> IngestError:
 def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
     source = _source(path)
     try:
-        frame = pl.read_csv(source, separator=separator, **_CSV_OPTIONS)
+        frame = pl.read_csv(source, separator=separator, glob=False, **_CSV_OPTIONS)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
     return to_raw(frame, mapping, source_file=str(path))
@@ -82,7 +136,7 @@ def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
     large export in batches; its columns are checked here, its rows as they are read."""
     source = _source(path)
     try:
-        lf = pl.scan_csv(source, separator=separator, **_CSV_OPTIONS)
+        lf = pl.scan_csv(source, separator=separator, glob=False, **_CSV_OPTIONS)
         schema = lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
@@ -92,7 +146,11 @@ def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
 def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
     source = _source(path)
     try:
-        frame = pl.read_ndjson(source, infer_schema_length=None)
+        if isinstance(source, bytes):
+            frame = pl.read_ndjson(source, infer_schema_length=None)
+        else:  # a file object: read_ndjson has no way to turn its glob patterns off
+            with source.open("rb") as fh:
+                frame = pl.read_ndjson(fh, infer_schema_length=None)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "JSON Lines", exc) from None
     return to_raw(frame, mapping, source_file=str(path))
@@ -121,7 +179,7 @@ def load_json(path: Path) -> object:
 def read_parquet(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
     source = _source(path)
     try:
-        frame = pl.read_parquet(source)
+        frame = pl.read_parquet(source, glob=False)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "Parquet", exc) from None
     return to_raw(frame, mapping, source_file=str(path))

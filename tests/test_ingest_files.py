@@ -1,0 +1,115 @@
+"""Input files as they come: names that look like glob patterns or Rich markup, gzip that
+expands without end, named pipes. Each is read as exactly the named file or refused in one
+line, before anything is written."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from newsletter.data.ingest.formats import detect
+from newsletter.data.ingest.tabular import GUNZIP_MAX_RATIO, gunzip
+from newsletter.errors import IngestError
+from tests.test_ingest_cli import WEEK, ingest_cli, write_config
+
+HEADER = "id,title,company,location\n"
+
+
+def _csv(path: Path, *ids: int) -> Path:
+    rows = "".join(f'{i},Data Scientist,Acme {i},"Austin, TX"\n' for i in ids)
+    path.write_text(HEADER + rows, encoding="utf-8")
+    return path
+
+
+def _report(tmp_path: Path) -> dict[str, object]:
+    loaded: dict[str, object] = json.loads(
+        (tmp_path / "snaps" / "reports" / f"{WEEK.isoformat()}.json").read_text()
+    )
+    return loaded
+
+
+@pytest.mark.parametrize("name", ["jobs?.csv", "jobs*.csv", "jobs[1].csv", "[x] jobs.csv"])
+def test_a_file_name_is_never_a_glob_pattern(tmp_path: Path, runner: CliRunner, name: str) -> None:
+    named = _csv(tmp_path / name, 1)
+    _csv(tmp_path / "jobs1.csv", 2, 3)  # what the name would match as a pattern
+    _csv(tmp_path / "jobs2.csv", 4)
+    res = ingest_cli(runner, write_config(tmp_path), named)
+    assert res.exit_code == 0, res.output
+    report = _report(tmp_path)
+    assert report["rows_read"] == 1
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_other_formats_read_the_named_file_too(
+    tmp_path: Path, runner: CliRunner, suffix: str
+) -> None:
+    for name, ids in ((f"t[1]{suffix}", (1, 2)), (f"t1{suffix}", (3, 4, 5))):
+        frame = pl.read_csv(_csv(tmp_path / "rows.csv", *ids))
+        (frame.write_ndjson if suffix == ".jsonl" else frame.write_parquet)(tmp_path / name)
+    named = tmp_path / f"t[1]{suffix}"
+    res = ingest_cli(runner, write_config(tmp_path), named)
+    assert res.exit_code == 0, res.output
+    assert _report(tmp_path)["rows_read"] == 2
+
+
+def test_markup_in_file_and_source_names_prints_as_text(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a short name: the table row does not wrap
+    _csv(tmp_path / "[red]x[red].csv", 1)
+    cfg = write_config(tmp_path)
+    res = ingest_cli(runner, cfg, Path("[red]x[red].csv"), "--source", "[/s]")
+    assert res.exit_code == 0, res.output
+    assert "[red]x[red].csv (csv, source [/s])" in res.output
+
+
+def test_a_gzip_bomb_is_refused_as_it_expands(tmp_path: Path, runner: CliRunner) -> None:
+    expanded = 80 * 2**20  # 80 MB of one field, about 80 KB compressed
+    data = zlib.compressobj(1, zlib.DEFLATED, 31)
+    bomb = data.compress(HEADER.encode() + b"1,") + data.compress(b"a" * expanded)
+    bomb += data.compress(b",Acme,Austin\n") + data.flush()
+    assert len(bomb) * GUNZIP_MAX_RATIO < expanded
+    path = tmp_path / "bomb.csv.gz"
+    path.write_bytes(bomb)
+    res = ingest_cli(runner, write_config(tmp_path), path)
+    assert res.exit_code != 0
+    assert "refused: its gzip data expands to more than 64 MB" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "snaps").exists()
+
+
+def test_gunzip_reads_every_member_and_refuses_broken_or_oversized_data(tmp_path: Path) -> None:
+    path = tmp_path / "x.gz"
+    two = gzip.compress(b"first,") + gzip.compress(b"second\n")
+    assert gunzip(path, two) == gzip.decompress(two) == b"first,second\n"
+    assert gunzip(path, two + b"\0\0\0") == b"first,second\n"  # padding after the members
+    with pytest.raises(IngestError, match="broken gzip data"):
+        gunzip(path, two[:-6])  # the trailer cut short
+    with pytest.raises(IngestError, match="broken gzip data"):
+        gunzip(path, two + b"trailing text")
+    big = gzip.compress(os.urandom(2**20))  # does not compress: the ratio is ~1
+    assert len(gunzip(path, big)) == 2**20
+    with pytest.raises(IngestError, match="refused"):
+        gunzip(path, big, limit=2**19)
+
+
+def test_detecting_a_gzip_file_reads_only_its_head(tmp_path: Path) -> None:
+    lines = "".join(json.dumps({"id": i, "title": "x", "company": "y"}) + "\n" for i in range(5000))
+    good = tmp_path / "export.gz"
+    good.write_bytes(gzip.compress(lines.encode()) + b"broken tail that detection never reads")
+    assert detect(good).value == "jsonl"
+
+
+def test_a_named_pipe_is_refused_before_it_is_opened(tmp_path: Path, runner: CliRunner) -> None:
+    fifo = tmp_path / "jobs.csv"
+    os.mkfifo(fifo)
+    res = ingest_cli(runner, write_config(tmp_path), fifo)  # opening it would block forever
+    assert res.exit_code != 0
+    assert "is not a regular file" in res.output
+    assert not (tmp_path / "snaps").exists()

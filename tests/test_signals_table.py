@@ -1,0 +1,40 @@
+"""`newsletter signals --format table` on postings whose names hold Rich markup: printed as
+they are, never read as markup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from tests.test_ingest_cli import write_config
+
+HEADER = "id,title,company,location\n"
+COMPANIES = ("Acme [/] Labs", "[bold red]Evil[/bold red] Inc")
+
+
+def _week(path: Path, first_id: int, per_company: int) -> Path:
+    rows = [
+        f'{first_id + i * 10 + k},Data Scientist,{name},"Austin, TX"\n'
+        for i, name in enumerate(COMPANIES)
+        for k in range(per_company)
+    ]
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    return path
+
+
+def test_markup_in_company_names_prints_as_text(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    cfg = write_config(tmp_path)
+    for week, raw in (("2026-11-16", _week(tmp_path / "a.csv", 100, 5)),
+                      ("2026-11-23", _week(tmp_path / "b.csv", 200, 6))):  # fmt: skip
+        res = runner.invoke(app, ["--config", str(cfg), "ingest", str(raw), "--week", week])
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["--config", str(cfg), "signals", "--format", "table"])
+    assert res.exit_code == 0, res.output
+    for name in COMPANIES:
+        assert name in res.output
