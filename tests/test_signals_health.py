@@ -70,6 +70,20 @@ def test_composition_shares() -> None:
     assert h.share_unknown_seniority == 0.25
 
 
+def test_a_week_without_postings_has_no_shares_and_no_nan_in_the_issue() -> None:
+    from newsletter.config import parse_config
+    from newsletter.edition.issue import render_issue
+
+    s = run([[posting(str(i)) for i in range(40)], []])
+    h = s.data_health
+    assert (s.totals.open, s.totals.removed) == (0, 40)
+    shares = (h.share_other_category, h.share_unknown_metro, h.share_without_pay)
+    assert shares == (None, None, None) and h.share_unknown_seniority is None
+    issue = render_issue(s, parse_config({"newsletter": {"postal_address": "1 Main St"}}))
+    assert "NaN" not in issue.html and "NaN" not in issue.text
+    assert "Coverage:" not in issue.text
+
+
 def test_ingest_report_is_read_when_present(
     make_snapshots: Callable[[dict[date, list[dict[str, Any]]]], Path], config: Config
 ) -> None:

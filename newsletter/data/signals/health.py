@@ -21,17 +21,22 @@ from newsletter.data.signals.models import DataHealth, HealthWarning
 
 
 def composition_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Shares of the week's open postings: category Other, unknown metro, no pay, ..."""
+    """Shares of the week's open postings: category Other, unknown metro, no pay, ... (null
+    for a week without postings, never NaN)."""
     n = pl.len()
+
+    def share(hits: pl.Expr) -> pl.Expr:
+        return pl.when(n > 0).then(hits.sum() / n)
+
     unknown_metro = pl.col("metro").is_null() & ~pl.col("remote").fill_null(False)
     return frame.select(
         n.alias("rows"),
-        ((pl.col("category").is_null() | (pl.col("category") == "Other")).sum() / n).alias(
+        share(pl.col("category").is_null() | (pl.col("category") == "Other")).alias(
             "share_other_category"
         ),
-        (unknown_metro.sum() / n).alias("share_unknown_metro"),
-        (pl.col("salary_mid").is_null().sum() / n).alias("share_without_pay"),
-        ((pl.col("seniority").is_null() | (pl.col("seniority") == "unknown")).sum() / n).alias(
+        share(unknown_metro).alias("share_unknown_metro"),
+        share(pl.col("salary_mid").is_null()).alias("share_without_pay"),
+        share(pl.col("seniority").is_null() | (pl.col("seniority") == "unknown")).alias(
             "share_unknown_seniority"
         ),
     )
