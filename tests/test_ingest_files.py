@@ -113,3 +113,21 @@ def test_a_named_pipe_is_refused_before_it_is_opened(tmp_path: Path, runner: Cli
     assert res.exit_code != 0
     assert "is not a regular file" in res.output
     assert not (tmp_path / "snaps").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_export_without_rows_leaves_the_week_as_it_was(
+    tmp_path: Path, runner: CliRunner, suffix: str
+) -> None:
+    cfg = write_config(tmp_path)
+    assert ingest_cli(runner, cfg, _csv(tmp_path / "jobs.csv", 1, 2)).exit_code == 0
+    snapshot = tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet"
+    before = snapshot.read_bytes()
+    empty = _csv(tmp_path / f"empty{suffix}")
+    if suffix == ".parquet":
+        pl.read_csv(empty).write_parquet(empty)
+    res = ingest_cli(runner, cfg, empty)
+    assert res.exit_code != 0
+    assert "no postings in" in res.output and "Traceback" not in res.output
+    assert snapshot.read_bytes() == before
+    assert _report(tmp_path)["rows_read"] == 2

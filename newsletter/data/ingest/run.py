@@ -304,7 +304,9 @@ def ingest_into(
     """:func:`ingest` then :func:`write`, in bounded memory: unless the input is uncompressed
     text of at most ``held_bytes``, the normalized batches are spooled to a scratch folder in
     ``directory``; then they are deduplicated, counted and written with polars' streaming
-    engine (sink_parquet). Same files as :func:`ingest` + :func:`write`."""
+    engine (sink_parquet). Same files as :func:`ingest` + :func:`write`; exports without a
+    single row are refused (a week of people's files is never emptied by a header alone; a
+    collection, which may find every board empty, goes through :func:`ingest`)."""
     opts = _options(
         week, rules, mapping=mapping, chunk_rows=chunk_rows, group_bytes=group_bytes,
         now=now, kind=kind, declared_kinds=declared_kinds,
@@ -314,6 +316,9 @@ def ingest_into(
     with _scratch(directory) as scratch:
         spool = Spool(scratch, held_bytes if _small(inputs, held_bytes) else 0)
         batches, rows = _run(inputs, opts, spool, stages)
+        if not any(f.rows for f in batches.files):  # exports with a header and no rows
+            names = ", ".join(str(one.path) for one in inputs)
+            raise IngestError(f"no postings in {names}: nothing written, the week is as it was")
         snapshot, counts = scratch / "snapshot.parquet", scratch / "counted.arrow"
         with stages.stage("dedup"):
             _dedupe_into(spool.normalized(), snapshot, counts)
