@@ -77,3 +77,31 @@ def test_preview_screenshot_writes_pngs_at_both_widths(
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         w, h = struct.unpack(">II", png[16:24])
         assert w == width and h > 1000
+
+
+def test_a_long_company_name_wraps_instead_of_widening_the_phone_layout(
+    browser: Any, rich_signals: Any, full_config: Any, tmp_path: Path
+) -> None:
+    from newsletter.edition.issue import compile_issue, preview_recipient
+    from newsletter.util.text import SHOWN_MAX
+
+    long = "Mega" * 29 + "Co"  # one unbroken word of the longest length shown
+    assert len(long) == SHOWN_MAX - 2
+    rows = [rich_signals.companies[0].model_copy(update={"name": long})]
+    detail = rich_signals.company_detail
+    spot = detail.spotlight.model_copy(update={"name": long})
+    s = rich_signals.model_copy(
+        update={
+            "companies": rows + rich_signals.companies[1:],
+            "company_detail": detail.model_copy(update={"spotlight": spot}),
+        }
+    )
+    html = compile_issue(s, full_config).personalize(preview_recipient(full_config)).html
+    assert html.count(long) >= 3  # the table, the spotlight's title and its paragraph
+    page_file = tmp_path / "issue.html"
+    page_file.write_text(html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto(page_file.as_uri())
+    scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner, f"horizontal scroll at 375px: {scroll_width} > {inner}"
+    page.close()

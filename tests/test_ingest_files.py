@@ -131,3 +131,31 @@ def test_an_export_without_rows_leaves_the_week_as_it_was(
     assert "no postings in" in res.output and "Traceback" not in res.output
     assert snapshot.read_bytes() == before
     assert _report(tmp_path)["rows_read"] == 2
+
+
+def test_invisible_characters_and_nameless_titles_or_companies(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    rows = [
+        ("1", "\u202eData Scientist", "Acme\u200b Labs", "Austin,\u2066 TX"),  # kept, cleaned
+        ("2", "\x00", "Acme", "Austin, TX"),  # only a control character
+        ("3", "\u200b\u200b", "Acme", "Austin, TX"),  # only zero-width spaces
+        ("4", "---", "Acme", "Austin, TX"),  # no letter or digit
+        ("5", "ML Engineer", "\U0001f680", "Austin, TX"),  # a company that is one emoji
+        ("6", "Café Manager", "Zürich AG", "Zürich"),  # letters beyond ASCII are letters
+    ]
+    frame = pl.DataFrame(rows, schema=["id", "title", "company", "location"], orient="row")
+    raw = tmp_path / "jobs.parquet"
+    frame.write_parquet(raw)
+    res = ingest_cli(runner, write_config(tmp_path), raw)
+    assert res.exit_code == 0, res.output
+    report = _report(tmp_path)
+    assert report["rejected_by_reason"] == {"missing title": 3, "missing company": 1}
+    snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
+    first = snap.row(0, named=True)
+    assert (first["title"], first["company"], first["location"]) == (
+        "Data Scientist",
+        "Acme Labs",
+        "Austin, TX",
+    )
+    assert snap.height == 2

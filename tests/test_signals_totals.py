@@ -150,3 +150,19 @@ def test_duplicate_and_missing_ids_are_counted_not_silently_kept() -> None:
     assert s.totals.open == 2
     assert (s.data_health.ids_repeated, s.data_health.ids_missing) == (1, 1)
     assert s.data_health.posting_intensity == 1.5
+
+
+def test_company_names_from_an_older_snapshot_are_shown_clean_and_capped() -> None:
+    # Snapshots written before ingest dropped invisible characters may still hold them.
+    from newsletter.util.text import SHOWN_MAX
+
+    long = "Mega" * 60 + " Corporation"
+    before = [posting(f"a{i}", company="\u202eevilCo") for i in range(6)]
+    after = before + [posting(f"b{i}", company=long) for i in range(30)]
+    s = run([before, after])
+    names = [c.name for c in s.company_detail.top]
+    assert "evilCo" in names and not any("\u202e" in n for n in names)
+    shown = next(n for n in names if n.startswith("Mega"))
+    assert len(shown) == SHOWN_MAX and shown.endswith("…")
+    assert s.company_detail.spotlight is not None
+    assert s.company_detail.spotlight.name == shown  # the spotlight: the same name

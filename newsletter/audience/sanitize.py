@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 
 from newsletter.errors import SubscriberError
+from newsletter.util.text import clean_line
 
 #: Longest stored display name (longer ones are cut): a greeting, a ``To:`` header.
 NAME_MAX = 100
@@ -33,30 +34,6 @@ VALUES_MAX = 50
 NOTE_MAX = 500
 #: Longest address text looked at; RFC 5321 allows 254 characters in a usable address.
 EMAIL_INPUT_MAX = 320
-
-# Control and invisible formatting characters, except the whitespace ones (tab, CR, LF, FF,
-# VT, FS..US, NEL), which ``str.split`` turns into separators. ZWJ/ZWNJ (U+200C/D) stay:
-# several scripts and emoji need them.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
-)
-
-
-def clean_line(raw: str, limit: int) -> str:
-    """``raw`` as one trimmed line of at most ``limit`` characters (see the module doc)."""
-    if (  # the common case, already clean: printable ASCII, single spaces, no edge spaces
-        len(raw) <= limit
-        and raw.isascii()
-        and raw.isprintable()
-        and raw[:1] != " "
-        and raw[-1:] != " "
-        and "  " not in raw
-    ):
-        return raw
-    text = raw[: limit * 4 + 64] if len(raw) > limit * 4 + 64 else raw  # bound the work
-    text = " ".join(_INVISIBLE.sub("", text).split())
-    return text[:limit].rstrip() if len(text) > limit else text
 
 
 def clean_name(raw: str | None) -> str | None:

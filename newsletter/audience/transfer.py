@@ -37,13 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from newsletter.audience.sanitize import (
-    EmailNormalizer,
-    clean_line,
-    clean_name,
-    clean_note,
-    clean_values,
-)
+from newsletter.audience.sanitize import EmailNormalizer, clean_name, clean_note, clean_values
 from newsletter.audience.subscribers import (
     STOPPED,
     Consent,
@@ -59,6 +53,7 @@ from newsletter.errors import SubscriberError
 from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSource, Preferences
 from newsletter.store import subscribers, suppressions
 from newsletter.util.files import atomic_write_text
+from newsletter.util.text import clean_line
 
 LIST_SEP = ";"
 EXPORT_COLUMNS = (

@@ -27,7 +27,7 @@ A preference set then merges the lists of its matching cells, a few hundred rows
 once; readers who share preferences share the result (:mod:`newsletter.edition.personalize`).
 
 Posting text is untrusted: titles, companies and places are made one plain line of at most
-:data:`MAX_TEXT` characters, and a URL is kept only when it is an absolute ``http(s)`` URL
+:data:`SHOWN_MAX` characters, and a URL is kept only when it is an absolute ``http(s)`` URL
 without spaces or control characters (:func:`safe_url`). The templates escape the rest.
 """
 
@@ -45,22 +45,14 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from newsletter.models import REMOTE_PLACE, Preferences
+from newsletter.util.text import SHOWN_MAX, one_line
 
 #: Roles shown to a reader at most.
 PICKS = 5
-#: Longest title, company or place shown (longer text is cut with an ellipsis).
-MAX_TEXT = 120
 MAX_URL = 2000
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 Cell = tuple[str, str, str]  # (category, place, seniority), case-folded
-
-
-def one_line(value: object, limit: int = MAX_TEXT) -> str:
-    """Untrusted text as one plain line: control and bidi characters dropped, whitespace
-    collapsed, at most ``limit`` characters."""
-    text = " ".join(_CONTROL_RE.sub(" ", str(value or "")).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def safe_url(value: object) -> str | None:
@@ -105,7 +97,8 @@ class NewRole:
 
 
 def _place(location: str | None, metro: str | None, remote: bool) -> str:
-    place = one_line(location) or one_line(metro) or (REMOTE_PLACE if remote else "")
+    place = one_line(location, SHOWN_MAX) or one_line(metro, SHOWN_MAX)
+    place = place or (REMOTE_PLACE if remote else "")
     if remote and "remote" not in place.casefold():
         place = f"{place} (remote)" if place else REMOTE_PLACE
     return place
@@ -250,8 +243,8 @@ def _role(r: Mapping[str, object]) -> NewRole:
     currency = r["currency"]
     return NewRole(
         posting_id=str(r["posting_id"]),
-        title=one_line(r["title"]),
-        company=one_line(r["company"]),
+        title=one_line(r["title"], SHOWN_MAX),
+        company=one_line(r["company"], SHOWN_MAX),
         place=_place(
             r["location"] if isinstance(r["location"], str) else None,
             r["metro"] if isinstance(r["metro"], str) else None,

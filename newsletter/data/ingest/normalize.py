@@ -23,6 +23,7 @@ from newsletter.data.ingest.text import blank_to_null, plain_text, squeeze_space
 from newsletter.data.ingest.timing import UNTIMED, Stages
 from newsletter.data.ingest.titles import classify_titles
 from newsletter.data.snapshots import SNAPSHOT_SCHEMA
+from newsletter.util.text import INVISIBLE_RUST
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -36,14 +37,28 @@ NOT_OPEN_REASONS = ("closed", "hidden")
 TEXT_COLUMNS = tuple(c for c in RAW_COLUMNS if c not in ("skills", "source_file"))
 
 
+#: One-line text a reader sees (the issue, the archive): invisible characters (controls,
+#: bidi overrides, zero-width spaces: ``newsletter.util.text``) are dropped first.
+VISIBLE_COLUMNS = ("title", "company", "location")
+#: Columns that name a posting: blank, invisible or without a letter or digit ("---", "🚀")
+#: they are missing, and the row is rejected.
+NAMING_COLUMNS = ("title", "company")
+
+
+def _cleaned(column: str) -> pl.Expr:
+    expr = pl.col(column)
+    if column in VISIBLE_COLUMNS:
+        expr = expr.str.replace_all(INVISIBLE_RUST, "")
+    expr = blank_to_null(expr)
+    if column in NAMING_COLUMNS:
+        expr = squeeze_spaces(pl.when(expr.str.contains(r"[\p{L}\p{N}]")).then(expr))
+    return expr
+
+
 def clean_columns(lf: pl.LazyFrame, columns: tuple[str, ...]) -> pl.LazyFrame:
-    """Trim text, blanks to null; collapse inner whitespace of titles and companies."""
-    squeeze = ("title", "company")
-    exprs = [
-        squeeze_spaces(blank_to_null(pl.col(c))) if c in squeeze else blank_to_null(pl.col(c))
-        for c in columns
-    ]
-    return lf.with_columns(exprs)
+    """Trim text, blanks to null; invisible characters out of the one-line columns; collapse
+    inner whitespace of titles and companies (null without a letter or digit)."""
+    return lf.with_columns(_cleaned(c) for c in columns)
 
 
 def clean(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -70,7 +85,7 @@ def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     decide = ("title", "company", "source_open")  # blank or not: squeezing changes nothing
     reason = (
         raw.lazy()
-        .select(blank_to_null(pl.col(c)) for c in decide)
+        .select(_cleaned(c) for c in decide)
         .select(reject_reason().alias("reason"))
         .collect()
         .to_series()
