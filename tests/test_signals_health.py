@@ -141,3 +141,43 @@ def test_outage_then_return_is_flagged_both_weeks() -> None:
     assert warning.kind == "returned" and "not new roles" in warning.message
     # before/after mean what they mean for every warning: open postings last and this week
     assert (warning.before, warning.after, warning.new, warning.removed) == (40, 100, 60, 0)
+
+
+def test_a_missing_week_is_said_and_no_weekly_rate_is_claimed() -> None:
+    """Snapshots of weeks 0-4, then week 6 (week 5 never collected): 30 new postings a week,
+    then 60 over two weeks. That is no rise, and the issue must not read as one week."""
+    from datetime import timedelta
+
+    from newsletter.config import parse_config
+    from newsletter.data.signals import compute_signals
+    from newsletter.data.signals.diff import WeekFrame
+    from newsletter.edition.issue import render_issue
+    from tests.conftest import frame
+    from tests.signals_support import week
+
+    def stock(n_weeks: int) -> list[dict[str, Any]]:  # 300 open, 30 replaced a week
+        first = 30 * n_weeks
+        return [posting(str(i)) for i in range(first, first + 300)]
+
+    weeks = [0, 1, 2, 3, 4, 6]
+    frames = [frame(stock(w)) for w in weeks]
+    history = [WeekFrame(week(w), f.lazy()) for w, f in zip(weeks[:-2], frames[:-2], strict=True)]
+    s = compute_signals(
+        frames[-1], frames[-2], week=week(6), previous_week=week(4), history=history
+    )
+    assert (s.totals.new, s.totals.removed) == (60, 60)
+    gaps = [w for w in s.data_health.warnings if w.kind == "snapshot_gap"]
+    assert len(gaps) == 1 and "2 weeks earlier (1 week without a snapshot)" in gaps[0].message
+    assert s.totals.new_rate_ratio is None
+    assert any(line.startswith("totals.new_rate_ratio: the previous snapshot is 2 weeks old")
+               for line in s.data_health.suppressed)  # fmt: skip
+    text = " ".join(render_issue(s, parse_config({})).text.split())
+    assert "Every change below compares with the snapshot of" in text
+    assert "2 weeks earlier" in text and "a week earlier" not in text
+    # consecutive weeks: no such warning, and the rate ratio is computed
+    s = compute_signals(
+        frames[-2], frames[-3], week=week(4), previous_week=week(4) - timedelta(7),
+        history=history[:-1],
+    )  # fmt: skip
+    assert not [w for w in s.data_health.warnings if w.kind == "snapshot_gap"]
+    assert s.totals.new_rate_ratio is not None

@@ -50,6 +50,16 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
     t = signals.totals
     open_pct = open_change(signals)
     out: list[Sentence] = []
+    gap = next((w for w in signals.data_health.warnings if w.kind == "snapshot_gap"), None)
+    if gap is not None and signals.previous_week is not None:
+        weeks = (signals.week - signals.previous_week).days // 7
+        out.append(
+            (
+                Frag("Every change below compares with the snapshot of "),
+                Frag(f.day(signals.previous_week), True),
+                Frag(f", {weeks} weeks earlier: no snapshot was taken in between."),
+            )
+        )
     if t.net_change is None:
         out.append(
             (

@@ -444,9 +444,11 @@ def _mix(signals: Signals, f: Formatter) -> Stack:
 
 def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     t, pay, dh = signals.totals, signals.pay, signals.data_health
+    gap = (signals.week - signals.previous_week).days // 7 if signals.previous_week else 1
+    earlier = "a week earlier" if gap <= 1 else f"{gap} weeks earlier"
     lines = [
         f"How to read this: {f.count(t.open)} deduplicated open postings"
-        + (f", compared with {f.count(t.open_prev)} a week earlier" if t.open_prev else "")
+        + (f", compared with {f.count(t.open_prev)} {earlier}" if t.open_prev else "")
         + (f"; pay disclosed in {f.pct(pay.disclosure_rate)}" if pay.disclosure_rate else "")
         + f" ({f.count(pay.n)} with annual USD pay).",
         f"Medians need n ≥ {MEDIAN_MIN_N}, P75 n ≥ {P75_MIN_N}, P90 n ≥ {P90_MIN_N}; "
@@ -457,7 +459,8 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     lines.extend(_feed_notes(signals, f))
     if t.new:
         lines.append(
-            f"New this week counts {f.count(t.new)} postings not in last week's snapshot"
+            f"New this week counts {f.count(t.new)} postings not in "
+            + ("last week's snapshot" if gap <= 1 else f"the snapshot of {gap} weeks earlier")
             + (
                 f", less {f.count(t.reposted)} reposts of recently removed roles"
                 if t.reposted

@@ -195,14 +195,24 @@ def _earlier_new(sizes: pl.DataFrame | None, n_weeks: int) -> list[int]:
     return [int(by_week.get(i, 0)) for i in range(1, n_weeks)]
 
 
-def _new_rate_ratio(n_new: int, earlier_all: list[int], suppressed: list[str]) -> dict[str, Any]:
-    """Totals fields of the new-postings rate ratio (:func:`stats.new_rate_ratio`)."""
+def _new_rate_ratio(
+    n_new: int, earlier_all: list[int], suppressed: list[str], gap: int = 1
+) -> dict[str, Any]:
+    """Totals fields of the new-postings rate ratio (:func:`stats.new_rate_ratio`); none
+    when the previous snapshot is ``gap`` > 1 weeks old (this "week's" new postings are then
+    several weeks' worth)."""
     earlier = earlier_all[:SKILL_BASELINE_WEEKS]
     out: dict[str, Any] = {
         "new_avg_4w": sum(earlier) / len(earlier) if earlier else None,
         "new_avg_weeks": len(earlier),
     }
     if not earlier:
+        return out
+    if gap > 1:
+        suppressed.append(
+            f"totals.new_rate_ratio: the previous snapshot is {gap} weeks old, so the new "
+            "postings are not one week's"
+        )
         return out
     mean = sum(earlier) / len(earlier)
     if min(n_new, mean) < PCT_CHANGE_MIN_BASE:
@@ -243,6 +253,7 @@ def _totals(
     n_aged_out: int,
     earlier_new: list[int],
     removed_in_drops: int,
+    gap: int,
     suppressed: list[str],
 ) -> Totals:
     n_open = int(hist[-1]["open"])
@@ -270,7 +281,7 @@ def _totals(
         net_change=n_open - n_prev if n_prev is not None else None,
         change_pct=change,
         open_avg_4w=sum(last4) / 4 if len(last4) == 4 else None,
-        **_new_rate_ratio(n_new, earlier_new, suppressed),
+        **_new_rate_ratio(n_new, earlier_new, suppressed, gap),
     )
 
 
@@ -549,6 +560,7 @@ def compute_week(
         + hl.drop_warnings(r.get("drop_companies", r["companies"]), "company_drop", "Company")
         + hl.returned_warning(int(r["returned_stock"].item() or 0), n_new, n_rem, n_open, n_prev)
         + hl.collect_warnings(ingest_report)
+        + hl.gap_warning(week, previous_week if prev is not None else None, n_open, n_prev)
     )
     totals = _totals(
         hist=hist,
@@ -557,6 +569,7 @@ def compute_week(
         n_removed=n_rem,
         n_aged_out=int(r["aged_out"].item()),
         earlier_new=_earlier_new(r["arr_sizes"] if arrivals else None, len(arrivals)),
+        gap=hl.gap_weeks(week, previous_week if prev is not None else None),
         removed_in_drops=hl.removed_in_drops(r["removed"], warnings),
         suppressed=suppressed,
     )

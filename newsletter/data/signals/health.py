@@ -12,6 +12,7 @@ open window, by construction, never a scrape failure.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -102,6 +103,37 @@ def returned_warning(
                 f"{returned:,} of this week's {new:,} new postings were open in an earlier "
                 "snapshot and came back: an earlier drop was likely a scrape gap, and these "
                 "are not new roles."
+            ),
+        )
+    ]
+
+
+def gap_weeks(week: date, previous_week: date | None) -> int:
+    """Weeks between this snapshot and the previous one (1 for consecutive weeks, 0 without
+    a previous snapshot)."""
+    return (week - previous_week).days // 7 if previous_week is not None else 0
+
+
+def gap_warning(
+    week: date, previous_week: date | None, open_now: int, open_prev: int | None
+) -> list[HealthWarning]:
+    """A warning when the previous snapshot is not last week's: every "this week" flow and
+    change then spans several weeks (weeks without a snapshot: a collection that did not
+    run)."""
+    gap = gap_weeks(week, previous_week)
+    if gap <= 1 or previous_week is None:
+        return []
+    missing = gap - 1
+    return [
+        HealthWarning(
+            kind="snapshot_gap",
+            name=previous_week.isoformat(),
+            before=open_prev or 0,
+            after=open_now,
+            message=(
+                f"the previous snapshot is from {previous_week.isoformat()}, {gap} weeks "
+                f"earlier ({missing} week{'s' if missing > 1 else ''} without a snapshot): new, "
+                f"removed and every change here span {gap} weeks, not one"
             ),
         )
     ]
