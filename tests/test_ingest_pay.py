@@ -51,6 +51,11 @@ def pay_many(texts: list[str | None]) -> pl.DataFrame:
         ("$2,000 per week", 104_000, 104_000, "USD"),
         ("$400/day", 104_000, 104_000, "USD"),
         ("$150,000 - $120,000", 120_000, 150_000, "USD"),
+        ("€150.000 - €180.000", 150_000, 180_000, "EUR"),  # dots between thousands
+        ("£55.000 per year", 55_000, 55_000, "GBP"),
+        ("$12.500/month", 150_000, 150_000, "USD"),
+        ("₹1.500.000", 1_500_000, 1_500_000, "INR"),
+        ("$55.50/hr", 55.5 * 2080, 55.5 * 2080, "USD"),  # two decimals stay decimals
     ],
 )
 def test_documented_formats(text: str, lo: float, hi: float, currency: str) -> None:
@@ -174,3 +179,15 @@ def test_real_hacker_news_compensation_strings(shared_real: Path) -> None:
     assert parsed.height / out.height > 0.6
     by_text = {r["text"]: r for r in out.iter_rows(named=True)}
     assert by_text["$135,000 - $185,000 + equity"]["salary_mid"] == 160_000
+
+
+@pytest.mark.parametrize("text", ["-5", "$-50,000", "USD -120000", "-$80k"])
+def test_a_negative_amount_is_no_pay(text: str) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "unparsed"
+    assert got["salary_min"] is None and got["salary_max"] is None
+
+
+def test_a_dash_before_an_amount_is_no_minus_sign() -> None:
+    got = pay(salary="DOE - $120k")
+    assert (got["pay_status"], got["salary_min"]) == ("ok", 120_000)

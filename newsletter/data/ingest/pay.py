@@ -159,6 +159,9 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
     b = rng.struct.field("3").cast(pl.Float64, strict=False) * _scale(b_sfx)
     single = one.struct.field("1").cast(pl.Float64, strict=False) * _scale(one.struct.field("2"))
+    # a minus sign on the first number ("-5", "$-50,000", "usd -120000"; not the dash of
+    # "doe - 120k"): a negative amount is no pay
+    negative = t.str.contains(r"^(?:[^0-9]*[^a-z0-9])?-[$£€¥₹]?[0-9]")
     up_to = t.str.contains(r"\b(?:up to|upto|max(?:imum)?|to)\s*[^\d\s]{0,4}\s*\d")
     from_ = t.str.contains(r"\b(?:from|starting at|starts at|min(?:imum)?|at least)\b|\d\s*k?\+")
     structured_lo, structured_hi = _structured("salary_min"), _structured("salary_max")
@@ -186,11 +189,17 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .str.replace_all(r"\d+(?:\.\d+)?\s*%", " ")
             .str.replace_all(r"(\d),(\d{3})", "$1$2")
             .str.replace_all(r"(\d),(\d{3})", "$1$2")
+            # dots between groups of three digits are thousands separators ("€150.000"),
+            # never decimals (no pay has three decimals)
+            .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
+            .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
         )
         .with_columns(_rng=t.str.extract_groups(_RANGE_RE), _one=t.str.extract_groups(_NUM))
         .with_columns(
             _lo=pl.when(has_structured)
             .then(structured_lo)
+            .when(negative)
+            .then(None)
             .when(a.is_not_null())
             .then(a)
             .when(up_to & ~from_)
@@ -198,6 +207,8 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(single),
             _hi=pl.when(has_structured)
             .then(structured_hi)
+            .when(negative)
+            .then(None)
             .when(a.is_not_null())
             .then(b)
             .when(from_ & ~up_to)
