@@ -159,3 +159,38 @@ def test_invisible_characters_and_nameless_titles_or_companies(
         "Austin, TX",
     )
     assert snap.height == 2
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_json_ids_read_as_written_and_one_odd_record_fails_nothing(
+    tmp_path: Path, runner: CliRunner, suffix: str
+) -> None:
+    records = [
+        {"id": 1, "title": "Data Scientist", "company": "A"},
+        {"id": 2.0, "title": "ML Engineer", "company": "B"},  # the same number as 2
+        {"id": [3], "title": "Analyst", "company": "C", "skills": ["SQL"]},  # a stray list
+        {"id": "x", "title": {"text": "Researcher"}, "company": "D"},  # an object for a title
+    ]
+    path = tmp_path / f"jobs{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(records), encoding="utf-8")
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    res = ingest_cli(runner, write_config(tmp_path), path)
+    assert res.exit_code == 0, res.output
+    snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
+    kind = suffix[1:]
+    assert snap["posting_id"].to_list() == [f"{kind}:1", f"{kind}:2", f"{kind}:[3]", f"{kind}:x"]
+    assert snap["skills"][2].to_list() == ["SQL"]
+
+
+def test_a_whole_float_id_in_parquet_is_written_as_an_integer(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    path = tmp_path / "jobs.parquet"
+    pl.DataFrame(
+        {"id": [1.0, 2.5], "title": ["Data Scientist", "ML Engineer"], "company": ["A", "B"]}
+    ).write_parquet(path)
+    assert ingest_cli(runner, write_config(tmp_path), path).exit_code == 0
+    snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
+    assert snap["posting_id"].to_list() == ["parquet:1", "parquet:2.5"]

@@ -110,6 +110,15 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
         return col.cast(pl.List(pl.String())).list.join("; ")
     if isinstance(dtype, pl.Struct):
         return col.struct.json_encode()
+    if dtype.is_float():
+        # a whole number is written as one ("2", not "2.0"): an id read as a float in one
+        # week and as an integer in another is the same id
+        whole = col.is_finite() & (col == col.round(0)) & (col.abs() < 2**53)
+        return (
+            pl.when(whole)
+            .then(col.cast(pl.Int64).cast(pl.String()))
+            .otherwise(col.cast(pl.String()))
+        )
     return col.cast(pl.String())
 
 

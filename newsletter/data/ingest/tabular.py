@@ -152,18 +152,63 @@ def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
             with source.open("rb") as fh:
                 frame = pl.read_ndjson(fh, infer_schema_length=None)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise _polars_error(path, "JSON Lines", exc) from None
+        # values of several types in one field (a list for one record's id): record by
+        # record, every value as text
+        frame = records_frame(_json_lines(path, source, exc), path)
     return to_raw(frame, mapping, source_file=str(path))
 
 
+def _json_lines(path: Path, source: Path | bytes, error: Exception) -> list[object]:
+    """The records of a JSON Lines file, parsed line by line; the reader's ``error`` when a
+    line is not JSON."""
+    data = source if isinstance(source, bytes) else read_bytes(source)
+    try:
+        return [json.loads(line) for line in data.splitlines() if line.strip()]
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _polars_error(path, "JSON Lines", error) from None
+
+
+def _text(value: object) -> str | None:
+    """A JSON value as text: a string as it is, a whole number as one (``2.0`` -> ``"2"``),
+    true/false, an object or a list as its JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        whole = value.is_integer() and abs(value) < 2**53
+        return str(int(value)) if whole else repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
 def records_frame(records: object, path: Path) -> pl.DataFrame:
-    """A frame from a list of flat JSON objects (other shapes are refused)."""
+    """A frame from a list of flat JSON objects (other shapes are refused), every value as
+    text (:func:`_text`), so one record's odd value (a list for an id, an object for a title)
+    never fails the file; a field that is a list in every record that has it stays a list
+    (an explicit skill list)."""
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise IngestError(f"{path}: JSON is not a list of job records")
     if not records:
         raise IngestError(f"{path}: no job records in the file")
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    listed = {
+        k
+        for k in keys
+        if all(isinstance(r.get(k), list | None) for r in records)
+        and any(isinstance(r.get(k), list) for r in records)
+    }
+    rows = [
+        {
+            str(k): [_text(x) for x in v] if k in listed and isinstance(v, list) else _text(v)
+            for k, v in r.items()
+        }
+        for r in records
+    ]
+    schema = {str(k): pl.List(pl.String) if k in listed else pl.String for k in keys}
     try:
-        return pl.from_dicts(records, infer_schema_length=None, strict=False)
+        return pl.from_dicts(rows, schema=schema)
     except (pl.exceptions.PolarsError, ValueError, TypeError) as exc:
         raise _polars_error(path, "JSON records", exc) from None
 
