@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from newsletter.cli import app
 from newsletter.data.ingest.formats import detect
 from newsletter.data.ingest.tabular import GUNZIP_MAX_RATIO, gunzip
 from newsletter.errors import IngestError
@@ -194,3 +195,15 @@ def test_a_whole_float_id_in_parquet_is_written_as_an_integer(
     assert ingest_cli(runner, write_config(tmp_path), path).exit_code == 0
     snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
     assert snap["posting_id"].to_list() == ["parquet:1", "parquet:2.5"]
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "1999-06-01", "2100-01-04"])
+def test_a_week_outside_the_years_of_job_postings_is_refused(
+    tmp_path: Path, runner: CliRunner, week: str
+) -> None:
+    cfg = write_config(tmp_path)
+    argv = ["--config", str(cfg), "ingest", str(_csv(tmp_path / "jobs.csv", 1)), "--week", week]
+    res = runner.invoke(app, argv)
+    assert res.exit_code != 0
+    assert f"week '{week}' is not in the years 2000-2099" in res.output
+    assert not (tmp_path / "snaps").exists()

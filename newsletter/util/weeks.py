@@ -22,12 +22,22 @@ def week_of(instant: datetime, zone: ZoneInfo) -> date:
     return monday_of(instant.astimezone(zone).date())
 
 
+#: The years a week may be in: job postings before 2000 or after 2099 are a typo (9999-12-31
+#: would become the "latest" snapshot for good).
+WEEK_YEARS = (2000, 2099)
+
+
 def parse_week(text: str) -> date:
-    """Parse ``YYYY-MM-DD`` (any day; returns its week's Monday)."""
+    """Parse ``YYYY-MM-DD`` (any day of a year of :data:`WEEK_YEARS`; returns its week's
+    Monday)."""
     try:
-        return monday_of(date.fromisoformat(text.strip()))
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"week {text!r} is not a date in the form YYYY-MM-DD") from None
+    first, last = WEEK_YEARS
+    if not first <= day.year <= last:
+        raise UsageError(f"week {text.strip()!r} is not in the years {first}-{last}")
+    return monday_of(day)
 
 
 def iso_week_key(week: date) -> str:
