@@ -207,3 +207,24 @@ def test_a_week_outside_the_years_of_job_postings_is_refused(
     assert res.exit_code != 0
     assert f"week '{week}' is not in the years 2000-2099" in res.output
     assert not (tmp_path / "snaps").exists()
+
+
+@pytest.mark.parametrize("blocked", ["reports", "rejects"])
+def test_a_file_that_cannot_land_leaves_the_whole_week_as_it_was(
+    tmp_path: Path, runner: CliRunner, blocked: str
+) -> None:
+    cfg = write_config(tmp_path)
+    assert ingest_cli(runner, cfg, _csv(tmp_path / "a.csv", 1, 2)).exit_code == 0
+    snaps = tmp_path / "snaps"
+    before = {p: p.read_bytes() for p in snaps.rglob("*") if p.is_file()}
+    assert len(before) == 3
+    # the report (or the rejects) cannot be renamed into place: a folder holds its name
+    target = snaps / blocked / f"{WEEK.isoformat()}.{'json' if blocked == 'reports' else 'parquet'}"
+    target.unlink()
+    target.mkdir()
+    (target / "keep").write_text("x")
+    res = ingest_cli(runner, cfg, _csv(tmp_path / "b.csv", 3, 4, 5))
+    assert res.exit_code != 0
+    assert "cannot write the ingest output" in res.output and "Traceback" not in res.output
+    after = {p: p.read_bytes() for p in snaps.rglob("*") if p.is_file()}
+    assert after == {**{p: b for p, b in before.items() if p != target}, target / "keep": b"x"}

@@ -6,10 +6,11 @@ A reader never sees a half-written file, and a failed or killed write leaves the
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 
@@ -28,6 +29,19 @@ def replacing(path: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def replacing_all(*paths: Path) -> Iterator[tuple[Path, ...]]:
+    """:func:`replacing` for files that belong together: a temporary file beside each of
+    ``paths``, all renamed into place (the last first) when the block ends without an error,
+    none otherwise. A target that is a folder is refused before the block runs, so the
+    renames do not stop half-way for that reason."""
+    for path in paths:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, f"{path} is a folder", str(path))
+    with ExitStack() as stack:
+        yield tuple(stack.enter_context(replacing(path)) for path in paths)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -45,16 +45,15 @@ from newsletter.data.ingest.timing import Stages
 from newsletter.data.snapshots import (
     PARQUET_OPTIONS,
     SNAPSHOT_SCHEMA,
+    conform,
     rejects_path,
     report_path,
     snapshot_path,
-    write_parquet_atomic,
-    write_snapshot,
 )
 from newsletter.errors import IngestError, first_line
 from newsletter.models import Format, SourceKind
 from newsletter.util.clock import Clock
-from newsletter.util.files import atomic_write_text, replacing
+from newsletter.util.files import replacing_all
 
 #: Rows normalized per batch (at most): bounds peak memory on large exports.
 CHUNK_ROWS = 200_000
@@ -250,16 +249,26 @@ def _output_error(directory: Path, exc: OSError) -> IngestError:
 
 
 def write(result: IngestResult, directory: Path, week: date) -> Written:
-    """Rejects, snapshot, then report; each atomically (re-ingesting replaces them)."""
-    rejects = rejects_path(directory, week)
-    report = report_path(directory, week)
+    """Rejects, snapshot and report under temporary names, then renamed into place one after
+    the other (re-ingesting replaces them; a failure before the renames changes nothing)."""
+    written = Written(
+        snapshot=snapshot_path(directory, week),
+        rejects=rejects_path(directory, week),
+        report=report_path(directory, week),
+    )
+    snapshot = conform(result.snapshot)
     try:
-        write_parquet_atomic(result.rejects, rejects)
-        snap = write_snapshot(result.snapshot, directory, week)
-        atomic_write_text(report, result.report.model_dump_json(indent=2) + "\n")
+        with replacing_all(written.rejects, written.snapshot, written.report) as (
+            rejects_tmp,
+            snapshot_tmp,
+            report_tmp,
+        ):
+            result.rejects.write_parquet(rejects_tmp, **PARQUET_OPTIONS)
+            snapshot.write_parquet(snapshot_tmp, **PARQUET_OPTIONS)
+            report_tmp.write_text(result.report.model_dump_json(indent=2) + "\n", "utf-8")
     except OSError as exc:  # a folder that is a file, read-only, full disk
         raise _output_error(directory, exc) from None
-    return Written(snapshot=snap, rejects=rejects, report=report)
+    return written
 
 
 @contextmanager
@@ -329,14 +338,12 @@ def ingest_into(
                 opts, batches, counted, spool.rejects(),
                 normalized_rows=rows, kept_rows=n_kept, engine="streaming",
             )  # fmt: skip
-        with stages.stage("write"):
-            written = _put(spool.rejects(), snapshot, directory, week)
-    report = report.model_copy(update={"timings": stages.seconds()})
-    try:
-        atomic_write_text(written.report, report.model_dump_json(indent=2) + "\n")
-    except OSError as exc:
-        raise _output_error(directory, exc) from None
-    return report, written
+        try:
+            return _put(
+                spool.rejects(), snapshot, report, directory=directory, week=week, stages=stages
+            )
+        except OSError as exc:
+            raise _output_error(directory, exc) from None
 
 
 def _small(inputs: Sequence[Input], limit: int) -> bool:
@@ -368,18 +375,35 @@ def _dedupe_into(normalized: pl.LazyFrame, snapshot: Path, counts: Path) -> None
     )
 
 
-def _put(rejects: pl.LazyFrame, snapshot: Path, directory: Path, week: date) -> Written:
-    """Rejects streamed to a temporary name and renamed, then the snapshot (written in the
-    scratch folder, on the same disk) renamed into place."""
-    rejects_file = rejects_path(directory, week)
-    snapshot_file = snapshot_path(directory, week)
-    with replacing(rejects_file) as tmp:
-        rejects.sink_parquet(tmp, **PARQUET_OPTIONS)
-    with replacing(snapshot_file) as tmp:
-        snapshot.replace(tmp)
-    return Written(
-        snapshot=snapshot_file, rejects=rejects_file, report=report_path(directory, week)
+def _put(
+    rejects: pl.LazyFrame,
+    snapshot: Path,
+    report: IngestReport,
+    *,
+    directory: Path,
+    week: date,
+    stages: Stages,
+) -> tuple[IngestReport, Written]:
+    """The week's three files under temporary names first (the rejects streamed, the
+    snapshot moved from the scratch folder on the same disk, the report with every stage's
+    time), then renamed into place one after the other: a failure before the renames leaves
+    the week as it was, never a new snapshot without its report."""
+    written = Written(
+        snapshot=snapshot_path(directory, week),
+        rejects=rejects_path(directory, week),
+        report=report_path(directory, week),
     )
+    with replacing_all(written.rejects, written.snapshot, written.report) as (
+        rejects_tmp,
+        snapshot_tmp,
+        report_tmp,
+    ):
+        with stages.stage("write"):
+            rejects.sink_parquet(rejects_tmp, **PARQUET_OPTIONS)
+            snapshot.replace(snapshot_tmp)
+        report = report.model_copy(update={"timings": stages.seconds()})
+        report_tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return report, written
 
 
 __all__ = [
