@@ -115,7 +115,7 @@ def test_a_section_without_data_is_one_line_that_says_why(
     issue = render_issue(no_pay, email_config)
     text = LexborHTMLParser(issue.html).body.text()  # type: ignore[union-attr]
     assert "Pay tiers by role: no posting disclosed annual USD pay this week." in text
-    assert "Top metros: no posting named a metro we track this week" in text
+    assert "Top metros: no metro we track had 30 or more open roles this week" in text
     assert "— (n=0)" not in issue.text and "PAY TIERS BY ROLE: no posting disclosed" in issue.text
     assert "Pay tiers by seniority" in text and "$132k" in text  # the other table stays
 

@@ -57,7 +57,7 @@ def test_minimal_signals_render_dashes_with_n(email_config: Config) -> None:
     assert all(t.rows == () for t in view.pay_tables)
     assert view.metros is not None and view.metros.lines == () and "metro" in view.metros.empty
     assert view.companies is not None and view.companies.rows == ()
-    assert view.companies.empty == "no company had open roles this week."
+    assert view.companies.empty == "no company had 5 or more open roles this week."
     assert view.mix is not None and view.mix.empty
     text = " ".join(view.summary_text)
     assert "Median pay is held back this week: only 12 postings" in text

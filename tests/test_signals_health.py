@@ -181,3 +181,19 @@ def test_a_missing_week_is_said_and_no_weekly_rate_is_claimed() -> None:
     )  # fmt: skip
     assert not [w for w in s.data_health.warnings if w.kind == "snapshot_gap"]
     assert s.totals.new_rate_ratio is not None
+
+
+def test_below_the_gates_the_issue_says_so_and_counts_only_this_week() -> None:
+    from newsletter.config import parse_config
+    from newsletter.edition.issue import render_issue
+
+    before = [posting(f"a{i}", metro="Austin, TX") for i in range(3)] + [
+        posting(f"b{i}", metro="Boston, MA") for i in range(2)
+    ]
+    s = run([before, [posting("c0", metro="Austin, TX", salary_mid=None, currency=None)]])
+    assert "metros: 1 metro(s) with fewer than 30 open" in s.data_health.suppressed  # not Boston
+    text = " ".join(render_issue(s, parse_config({})).text.split())
+    assert "This week: 1 open posting." in text
+    assert "1 deduplicated open posting," in text
+    assert "no company had 5 or more open roles this week" in text
+    assert "no metro we track had 30 or more open roles this week" in text

@@ -24,6 +24,10 @@ class Formatter:
     def count(self, n: int | None) -> str:
         return DASH if n is None else format_decimal(n, locale=self.locale)
 
+    def counted(self, n: int, noun: str, plural: str | None = None) -> str:
+        """``"1 posting"``, ``"2,400 postings"``: the count and its noun, singular for one."""
+        return f"{self.count(n)} {noun if n == 1 else plural or noun + 's'}"
+
     def money(self, v: float | None, n: int | None = None) -> str:
         """$184,000 (rounded to the thousand); "— (n=22)" below the gate."""
         if v is None:

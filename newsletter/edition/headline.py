@@ -175,7 +175,10 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
         return (
             Frag("Median pay is held back this week: only "),
             Frag(f.count(pay.n), True),
-            Frag(f" postings disclose annual USD pay (the gate is {MEDIAN_MIN_N})."),
+            Frag(
+                f" posting{' discloses' if pay.n == 1 else 's disclose'} annual USD pay (the gate "
+                f"is {MEDIAN_MIN_N})."
+            ),
         )
     base = [
         Frag("Median posted pay is "),

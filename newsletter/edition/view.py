@@ -19,7 +19,15 @@ from urllib.parse import quote
 from newsletter.config import Config
 from newsletter.data.ingest import NOT_OPEN_REASONS
 from newsletter.data.newroles import NewRoles
-from newsletter.data.signals.gates import MEDIAN_MIN_N, P75_MIN_N, P90_MIN_N, PCT_CHANGE_MIN_BASE
+from newsletter.data.signals.gates import (
+    COMPANY_MIN_OPEN,
+    MEDIAN_MIN_N,
+    METRO_MIN_OPEN,
+    P75_MIN_N,
+    P90_MIN_N,
+    PCT_CHANGE_MIN_BASE,
+    SKILL_MIN_POSTINGS,
+)
 from newsletter.data.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
 from newsletter.edition.blocks import (
     DOWN,
@@ -371,7 +379,7 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
     if falling and not quiet:
         lists.append(BarList("Fading skills", "", "mark_down", _move_lines(falling, f, biggest)))
     if not lists and not sk.top:  # (the most-requested skills are a table every week)
-        empty = "no posting named a skill we track this week."
+        empty = f"no skill we track was named by {SKILL_MIN_POSTINGS} or more postings this week."
         lists.append(BarList("Skills", "", "mark", (), empty=empty))
     return tuple(lists)
 
@@ -398,14 +406,17 @@ def _companies(signals: Signals, f: Formatter, top_n: int) -> DataTable:
         ("Open roles", "Net change"),
         tuple(rows),
         note="Open roles and the net change on last week.",
-        empty="" if rows else "no company had open roles this week.",
+        empty="" if rows else f"no company had {COMPANY_MIN_OPEN} or more open roles this week.",
     )
 
 
 def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
     note = f"Open roles and median pay (pay shown where n ≥ {MEDIAN_MIN_N}); remote roles excluded."
     if not signals.metros:
-        empty = "no posting named a metro we track this week (remote roles are excluded)."
+        empty = (
+            f"no metro we track had {METRO_MIN_OPEN} or more open roles this week (remote roles "
+            "are excluded)."
+        )
         return BarList("Top metros", "", "mark", (), DIM_METROS, DIM_METROS, empty)
     biggest = max(m.open for m in signals.metros)
     lines = tuple(
@@ -447,7 +458,7 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     gap = (signals.week - signals.previous_week).days // 7 if signals.previous_week else 1
     earlier = "a week earlier" if gap <= 1 else f"{gap} weeks earlier"
     lines = [
-        f"How to read this: {f.count(t.open)} deduplicated open postings"
+        f"How to read this: {f.counted(t.open, 'deduplicated open posting')}"
         + (f", compared with {f.count(t.open_prev)} {earlier}" if t.open_prev else "")
         + (f"; pay disclosed in {f.pct(pay.disclosure_rate)}" if pay.disclosure_rate else "")
         + f" ({f.count(pay.n)} with annual USD pay).",
@@ -608,7 +619,7 @@ def build_view(
         preheader = preheader[:139].rsplit(" ", 1)[0] + "…"
     return IssueView(
         title=nl.title,
-        tagline=f"{nl.tagline} This week: {f.count(t.open)} open postings.",
+        tagline=f"{nl.tagline} This week: {f.counted(t.open, 'open posting')}.",
         kicker=f"Weekly · {f.day(signals.week, 'EEEE MMM d, y')}",
         week=signals.week,
         week_label=f.day(signals.week),

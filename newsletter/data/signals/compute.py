@@ -650,7 +650,8 @@ def compute_week(
     seniority = gr.group_rows(r["seniority"], n_open, n_prev, order=SENIORITY_LEVELS)
     categories = gr.group_rows(r["category"], n_open, n_prev)
     metros = gr.group_rows(r["metro"], n_open, n_prev, min_open=METRO_MIN_OPEN)
-    hidden = r["metro"].filter(pl.col("open") < METRO_MIN_OPEN).height
+    # metros open this week but under the gate (not last week's, now at 0)
+    hidden = r["metro"].filter((pl.col("open") > 0) & (pl.col("open") < METRO_MIN_OPEN)).height
     if hidden:
         suppressed.append(f"metros: {hidden} metro(s) with fewer than {METRO_MIN_OPEN} open")
     for label, table in (
