@@ -228,3 +228,27 @@ def test_a_file_that_cannot_land_leaves_the_whole_week_as_it_was(
     assert "cannot write the ingest output" in res.output and "Traceback" not in res.output
     after = {p: p.read_bytes() for p in snaps.rglob("*") if p.is_file()}
     assert after == {**{p: b for p, b in before.items() if p != target}, target / "keep": b"x"}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "suffix"),
+    [("cp1252", ".csv"), ("utf-16", ".csv"), ("utf-8-sig", ".csv"), ("cp1252", ".json"),
+     ("utf-8-sig", ".json"), ("utf-16", ".jsonl")],
+)  # fmt: skip
+def test_exports_in_other_encodings_keep_their_letters(
+    tmp_path: Path, runner: CliRunner, encoding: str, suffix: str
+) -> None:
+    rows = [{"id": "1", "title": "Ingénieur données", "company": "Société Générale",
+             "location": "Zürich"}]  # fmt: skip
+    if suffix == ".csv":
+        text = "id,title,company,location\n1,Ingénieur données,Société Générale,Zürich\n"
+    elif suffix == ".json":
+        text = json.dumps(rows, ensure_ascii=False)
+    else:
+        text = json.dumps(rows[0], ensure_ascii=False) + "\n"
+    path = tmp_path / f"jobs{suffix}"
+    path.write_bytes(text.encode(encoding))
+    res = ingest_cli(runner, write_config(tmp_path), path)
+    assert res.exit_code == 0, res.output
+    snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
+    assert snap.select("title", "company").row(0) == ("Ingénieur données", "Société Générale")

@@ -104,6 +104,42 @@ def _source(path: Path) -> Path | bytes:
     return read_bytes(path) if is_gzip(path) else path
 
 
+#: Bytes read from the start of a text export to tell its encoding.
+_SNIFF_BYTES = 64 * 1024
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _foreign(head: bytes) -> bool:
+    """Whether text starting with ``head`` is UTF-16 (by its byte-order mark) or not UTF-8
+    (a character cut at the end of ``head`` does not count)."""
+    if head[:2] in _UTF16_BOMS:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 3
+    return False
+
+
+def as_utf8(data: bytes) -> bytes:
+    """Text bytes as UTF-8: UTF-16 with a byte-order mark, and text that does not start as
+    UTF-8 (Excel's Windows-1252 export: ``Acm\xe9``), are decoded and encoded again; UTF-8
+    is left as it is (a stray invalid byte later on becomes U+FFFD when read)."""
+    if data[:2] in _UTF16_BOMS:
+        return data.decode("utf-16", errors="replace").encode("utf-8")
+    if _foreign(data[:_SNIFF_BYTES]):
+        return data.decode("cp1252", errors="replace").encode("utf-8")
+    return data
+
+
+def _text_source(path: Path) -> Path | bytes:
+    """:func:`_source` for a text export, as UTF-8 (:func:`as_utf8`): the path itself when
+    its start is UTF-8, else its converted bytes."""
+    if is_gzip(path):
+        return as_utf8(read_bytes(path))
+    return as_utf8(read_bytes(path)) if _foreign(head_bytes(path, _SNIFF_BYTES)) else path
+
+
 #: How every CSV/TSV export is read, eagerly or as a lazy scan: every column as text (the
 #: normalizer parses), broken UTF-8 replaced, ragged lines cut, an empty file refused.
 class _CsvOptions(TypedDict):
@@ -123,7 +159,7 @@ def _polars_error(path: Path, what: str, exc: Exception) -> IngestError:
 
 
 def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
-    source = _source(path)
+    source = _text_source(path)
     try:
         frame = pl.read_csv(source, separator=separator, glob=False, **_CSV_OPTIONS)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
@@ -134,7 +170,7 @@ def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
 def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.LazyFrame:
     """:func:`read_csv` as a lazy scan (the same options and raw columns), for reading a
     large export in batches; its columns are checked here, its rows as they are read."""
-    source = _source(path)
+    source = _text_source(path)
     try:
         lf = pl.scan_csv(source, separator=separator, glob=False, **_CSV_OPTIONS)
         schema = lf.collect_schema()
@@ -144,7 +180,7 @@ def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
 
 
 def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
-    source = _source(path)
+    source = _text_source(path)
     try:
         if isinstance(source, bytes):
             frame = pl.read_ndjson(source, infer_schema_length=None)
@@ -214,7 +250,7 @@ def records_frame(records: object, path: Path) -> pl.DataFrame:
 
 
 def load_json(path: Path) -> object:
-    data = read_bytes(path)
+    data = as_utf8(read_bytes(path)).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
     try:
         return json.loads(data)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
