@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from newsletter.cli import app
 from newsletter.data.ingest.formats import detect
@@ -27,6 +27,21 @@ def _csv(path: Path, *ids: int) -> Path:
     rows = "".join(f'{i},Data Scientist,Acme {i},"Austin, TX"\n' for i in ids)
     path.write_text(HEADER + rows, encoding="utf-8")
     return path
+
+
+def _refused(res: Result, why: str, tmp_path: Path) -> None:
+    """The command failed in one line naming ``why``, and wrote nothing."""
+    assert res.exit_code != 0
+    assert why in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "snaps").exists()
+
+
+@pytest.fixture
+def ingested(tmp_path: Path, runner: CliRunner) -> Path:
+    """The config of a folder whose week holds two postings already."""
+    cfg = write_config(tmp_path)
+    assert ingest_cli(runner, cfg, _csv(tmp_path / "a.csv", 1, 2)).exit_code == 0
+    return cfg
 
 
 def _report(tmp_path: Path) -> dict[str, object]:
@@ -80,9 +95,7 @@ def test_a_gzip_bomb_is_refused_as_it_expands(tmp_path: Path, runner: CliRunner)
     path = tmp_path / "bomb.csv.gz"
     path.write_bytes(bomb)
     res = ingest_cli(runner, write_config(tmp_path), path)
-    assert res.exit_code != 0
-    assert "refused: its gzip data expands to more than 64 MB" in res.output
-    assert "Traceback" not in res.output and not (tmp_path / "snaps").exists()
+    _refused(res, "refused: its gzip data expands to more than 64 MB", tmp_path)
 
 
 def test_gunzip_reads_every_member_and_refuses_broken_or_oversized_data(tmp_path: Path) -> None:
@@ -111,17 +124,14 @@ def test_a_named_pipe_is_refused_before_it_is_opened(tmp_path: Path, runner: Cli
     fifo = tmp_path / "jobs.csv"
     os.mkfifo(fifo)
     res = ingest_cli(runner, write_config(tmp_path), fifo)  # opening it would block forever
-    assert res.exit_code != 0
-    assert "is not a regular file" in res.output
-    assert not (tmp_path / "snaps").exists()
+    _refused(res, "is not a regular file", tmp_path)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_an_export_without_rows_leaves_the_week_as_it_was(
-    tmp_path: Path, runner: CliRunner, suffix: str
+    tmp_path: Path, runner: CliRunner, ingested: Path, suffix: str
 ) -> None:
-    cfg = write_config(tmp_path)
-    assert ingest_cli(runner, cfg, _csv(tmp_path / "jobs.csv", 1, 2)).exit_code == 0
+    cfg = ingested
     snapshot = tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet"
     before = snapshot.read_bytes()
     empty = _csv(tmp_path / f"empty{suffix}")
@@ -203,18 +213,14 @@ def test_a_week_outside_the_years_of_job_postings_is_refused(
 ) -> None:
     cfg = write_config(tmp_path)
     argv = ["--config", str(cfg), "ingest", str(_csv(tmp_path / "jobs.csv", 1)), "--week", week]
-    res = runner.invoke(app, argv)
-    assert res.exit_code != 0
-    assert f"week '{week}' is not in the years 2000-2099" in res.output
-    assert not (tmp_path / "snaps").exists()
+    _refused(runner.invoke(app, argv), f"week '{week}' is not in the years 2000-2099", tmp_path)
 
 
 @pytest.mark.parametrize("blocked", ["reports", "rejects"])
 def test_a_file_that_cannot_land_leaves_the_whole_week_as_it_was(
-    tmp_path: Path, runner: CliRunner, blocked: str
+    tmp_path: Path, runner: CliRunner, ingested: Path, blocked: str
 ) -> None:
-    cfg = write_config(tmp_path)
-    assert ingest_cli(runner, cfg, _csv(tmp_path / "a.csv", 1, 2)).exit_code == 0
+    cfg = ingested
     snaps = tmp_path / "snaps"
     before = {p: p.read_bytes() for p in snaps.rglob("*") if p.is_file()}
     assert len(before) == 3
