@@ -19,7 +19,7 @@ from newsletter.data.ingest.locations import Places, add_locations, compile_plac
 from newsletter.data.ingest.pay import parse_pay
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
-from newsletter.data.ingest.text import blank_to_null, plain_text, squeeze_spaces
+from newsletter.data.ingest.text import blank_to_null, only_where, plain_text, squeeze_spaces
 from newsletter.data.ingest.timing import UNTIMED, Stages
 from newsletter.data.ingest.titles import classify_titles
 from newsletter.data.snapshots import SNAPSHOT_SCHEMA
@@ -43,22 +43,31 @@ VISIBLE_COLUMNS = ("title", "company", "location")
 #: Columns that name a posting: blank, invisible or without a letter or digit ("---", "🚀")
 #: they are missing, and the row is rejected.
 NAMING_COLUMNS = ("title", "company")
+#: A character other than printable ASCII and whitespace: only values holding one can hold
+#: an invisible character (the replacement runs on those alone).
+_NOT_PLAIN = r"[^\x09-\x0d\x1c-\x7e]"
 
 
-def _cleaned(column: str) -> pl.Expr:
-    expr = pl.col(column)
-    if column in VISIBLE_COLUMNS:
-        expr = expr.str.replace_all(INVISIBLE_RUST, "")
-    expr = blank_to_null(expr)
-    if column in NAMING_COLUMNS:
-        expr = squeeze_spaces(pl.when(expr.str.contains(r"[\p{L}\p{N}]")).then(expr))
-    return expr
+def visible(expr: pl.Expr) -> pl.Expr:
+    """``expr`` without invisible characters (:data:`newsletter.util.text.INVISIBLE_RUST`)."""
+    return only_where(
+        expr, expr.str.contains(_NOT_PLAIN), lambda e: e.str.replace_all(INVISIBLE_RUST, "")
+    )
 
 
-def clean_columns(lf: pl.LazyFrame, columns: tuple[str, ...]) -> pl.LazyFrame:
-    """Trim text, blanks to null; invisible characters out of the one-line columns; collapse
-    inner whitespace of titles and companies (null without a letter or digit)."""
-    return lf.with_columns(_cleaned(c) for c in columns)
+def clean_columns(
+    lf: pl.LazyFrame, columns: tuple[str, ...], *, squeeze: bool = True
+) -> pl.LazyFrame:
+    """Invisible characters out of the one-line columns; trim text, blanks to null; titles
+    and companies without a letter or digit to null, their inner whitespace collapsed (unless
+    ``squeeze`` is False). One step after the other: each expression reads a plain column."""
+    naming = [c for c in NAMING_COLUMNS if c in columns]
+    named = [pl.when(pl.col(c).str.contains(r"[\p{L}\p{N}]")).then(pl.col(c)) for c in naming]
+    return (
+        lf.with_columns(visible(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
+        .with_columns(blank_to_null(pl.col(c)) for c in columns)
+        .with_columns(squeeze_spaces(e) if squeeze else e for e in named)
+    )
 
 
 def clean(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -85,7 +94,8 @@ def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     decide = ("title", "company", "source_open")  # blank or not: squeezing changes nothing
     reason = (
         raw.lazy()
-        .select(_cleaned(c) for c in decide)
+        .select(decide)
+        .pipe(clean_columns, decide, squeeze=False)
         .select(reject_reason().alias("reason"))
         .collect()
         .to_series()
