@@ -157,6 +157,7 @@ def test_the_link_approves_once_and_the_scheduler_check_sends_exactly_once(
             # a GET (a mail scanner) shows the page and approves nothing
             page = httpx.get(f"{base}/approve/{token}")
             assert page.status_code == 200 and "Approve issue 2026-W48?" in page.text
+            assert httpx.head(f"{base}/approve/{token}").status_code == 200  # nor a HEAD
             assert Approvals(db, clock).get(KEY).approved_at is None  # type: ignore[union-attr]
             # a subscriber's link is no approve link, nor a forged one
             sub_token = TokenSigner(SECRET).sign("unsubscribe", 1, "k" * 22)

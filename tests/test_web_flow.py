@@ -72,6 +72,7 @@ def test_signup_confirm_one_click_unsubscribe(
 
     page = site.get(path)  # a link scanner's GET confirms nothing
     assert page.status_code == 200 and "Confirm" in page.text
+    assert site.head(path).status_code == 200  # nor a HEAD (Starlette answers it)
     assert store.get("new.reader@example.com").status == "pending"
     done = site.post(path)
     assert done.status_code == 200 and "You are subscribed" in done.text
@@ -81,6 +82,9 @@ def test_signup_confirm_one_click_unsubscribe(
     unsub_path = httpx.URL(recipient.unsubscribe_url).path
     confirm_page = site.get(unsub_path)  # GET shows a page, never unsubscribes
     assert confirm_page.status_code == 200 and "<form" in confirm_page.text
+    assert site.head(unsub_path).status_code == 200  # nor does HEAD
+    head = site.request("HEAD", "/subscribe", data={"email": "h@example.com", "consent": "yes"})
+    assert head.status_code == 200 and store.find("h@example.com") is None  # no sign-up
     assert store.get("new.reader@example.com").status == "active"
 
     # RFC 8058: POST with the one-click body, no cookies, no JS; 200; idempotent

@@ -82,6 +82,16 @@ from newsletter.web.security import SecurityHeaders
 SUBSCRIBE_ANSWER_SECONDS = 0.05
 
 
+#: Methods that read a page: Starlette answers HEAD on every GET route, and a HEAD (a link
+#: checker, a mail scanner) must never confirm, unsubscribe, sign up or approve.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def only_reads(request: Request) -> bool:
+    """Whether ``request`` only reads (GET or HEAD): anything that acts is a POST."""
+    return request.method in READ_METHODS
+
+
 class SignupMailbox(Protocol):
     """Where sign-up emails are queued (``newsletter.send.confirmation.SignupMailer``)."""
 
@@ -212,7 +222,7 @@ class WebApp:
 
     # ---- endpoints -------------------------------------------------------------------------
     async def subscribe(self, request: Request) -> Response:
-        if request.method == "GET":
+        if only_reads(request):
             return self.subscribe_form()
         ip = request.client.host if request.client else "unknown"
         if not self.limiter.allow(ip):
@@ -259,7 +269,7 @@ class WebApp:
             claim = self.claim("confirm", request)
         except TokenError as exc:
             return self.bad_link(exc)
-        if request.method == "GET":
+        if only_reads(request):
             sub = await run_in_threadpool(self.store.open_signup, claim)
             if sub is None or sub.signup is None:
                 return self.stale_confirm()
@@ -290,7 +300,7 @@ class WebApp:
         except TokenError as exc:
             return self.bad_link(exc)
         sub = await self.holder("unsubscribe", claim)
-        if request.method == "GET":
+        if only_reads(request):
             base = self.config.newsletter.base_url
             return self.page(
                 "unsubscribe",
@@ -472,7 +482,7 @@ class ApprovePage:
             record = await run_in_threadpool(link_approval, db, self.signer, token, clock)
         except TokenError as exc:
             return self.web.message("This link does not work", f"{str(exc).capitalize()}.", 400)
-        if request.method == "GET":
+        if only_reads(request):
             if record.approved_at is not None:
                 return self.web.message(
                     f"Issue {record.issue_key} is approved",
