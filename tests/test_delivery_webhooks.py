@@ -152,3 +152,17 @@ def test_resend_svix_signature() -> None:
     late = NOW + timedelta(minutes=6)  # Svix timestamps are fresh for 5 minutes
     with pytest.raises(WebhookError):
         read_webhook("resend", body, headers=headers, secret=secret, now=late)
+
+
+def test_odd_bodies_and_timestamps_are_refused_never_a_crash() -> None:
+    from newsletter.delivery.webhooks import load_json, mailgun_signature_ok, svix_signature_ok
+
+    with pytest.raises(WebhookError, match="body is not JSON"):
+        load_json(b'{"a": ' + b"1" * 5000 + b"}", "mailgun")  # past Python's digit limit
+    sig = {"signature": {"timestamp": "\u00b2", "token": "x", "signature": "y"}}
+    assert mailgun_signature_ok(sig, "key", now=NOW) is False  # "²".isdigit() is True
+    headers = {"svix-id": "m1", "svix-timestamp": "\u00b2", "svix-signature": "v1,x"}
+    assert svix_signature_ok(headers, b"{}", "whsec_a2V5", now=NOW) is False
+    # an event whose Type is a list is no hard bounce (and no TypeError)
+    odd = {"RecordType": "Bounce", "Email": "a@example.com", "Type": ["HardBounce"]}
+    assert parse_postmark(odd) == []

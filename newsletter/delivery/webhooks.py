@@ -95,7 +95,7 @@ def parse_postmark(payload: Any) -> list[WebhookEvent]:
     if (
         record == "Bounce"
         and addr
-        and (p.get("Type") in POSTMARK_HARD or p.get("Inactive") is True)
+        and (_text(p.get("Type")) in POSTMARK_HARD or p.get("Inactive") is True)
     ):
         detail = _text(p.get("Description"), p.get("Details"))
         reason = f"{_text(p.get('Type')) or 'Bounce'}: {detail}".strip(": ")
@@ -215,11 +215,17 @@ def parse_events(provider: str, payload: Any) -> WebhookBatch:
     return batch
 
 
+def _seconds(ts: str) -> bool:
+    """Whether ``ts`` is a Unix time in ASCII digits (``"²"`` is a digit to ``isdigit`` and
+    no number to ``int``)."""
+    return ts.isascii() and ts.isdigit() and len(ts) < 16
+
+
 def load_json(body: bytes, provider: str) -> Any:
     """The JSON body, nested at most :data:`MAX_DEPTH` deep; WebhookError otherwise."""
     try:
         payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # not JSON, not UTF-8, or a number past Python's digit limit
         raise WebhookError(f"{provider} webhook: body is not JSON") from None
     except RecursionError:
         raise WebhookError(f"{provider} webhook: JSON nested more than {MAX_DEPTH} deep") from None
@@ -265,7 +271,7 @@ def mailgun_signature_ok(
         str(sig.get("token", "")),
         sig.get("signature"),
     )
-    if not (ts.isdigit() and len(ts) < 16 and token and isinstance(given, str)):
+    if not (_seconds(ts) and token and isinstance(given, str)):
         return False
     if abs(now.timestamp() - int(ts)) > max_age:
         return False
@@ -277,8 +283,7 @@ def _svix_fresh(h: Mapping[str, str], now: datetime, max_age: float) -> bool:
     ts = h.get("svix-timestamp", "")
     return (
         bool(h.get("svix-id") and h.get("svix-signature"))
-        and ts.isdigit()
-        and len(ts) < 16
+        and _seconds(ts)
         and abs(now.timestamp() - int(ts)) <= max_age
     )
 
