@@ -111,3 +111,27 @@ def test_serve_resolves_every_secret_at_start(
     for module in [*(web / "web").glob("*.py"), web / "send" / "confirmation.py"]:
         code = module.read_text(encoding="utf-8")
         assert "os.environ" not in code and "secret(" not in code, module
+
+
+def test_names_print_as_text_and_import_and_export_paths_fail_in_one_line(
+    cli: Callable[..., str], tmp_path: Path
+) -> None:
+    cli("add", "m@example.com", "--name", "[/] [b]A[/b]")
+    assert "[/] [b]A[/b]" in cli("list")  # no markup, no MarkupError
+    mixed = tmp_path / "mix.csv"
+    mixed.write_text(
+        "email,consented_at\nok@example.com,\nd2@example.com,9999-12-31T23:59:59-05:00\n"
+        "notanaddress,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "afile").write_text("a file, not a folder")
+    err = cli("import", str(mixed), "--rejects", str(tmp_path / "afile" / "r.csv"), code=1)
+    assert "cannot write the rejected rows" in err and "nothing was imported" in err
+    assert "ok@example.com" not in cli("list")  # the import was rolled back
+    out = cli("import", str(mixed))
+    assert "ok@example.com" in cli("list")
+    rejects = (tmp_path / "mix.rejects.csv").read_text(encoding="utf-8")
+    assert "consented_at '9999-12-31T23:59:59-05:00' is not an ISO date" in rejects, out
+    assert "notanaddress" in rejects
+    err = cli("export", "--format", "csv", "--out", str(tmp_path / "afile" / "x.csv"), code=1)
+    assert err.startswith(f"error: cannot write {tmp_path / 'afile' / 'x.csv'}")

@@ -223,10 +223,10 @@ def _split(value: str | None) -> list[str]:
 def _date(column: str, value: str) -> dt.datetime:
     try:
         t = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
+        return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31 in a zone west of UTC
         shown = clean_line(value, 40)
         raise SubscriberError(f"{column} {shown!r} is not an ISO date") from None
-    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
 def _record(row: dict[str, str]) -> dict[str, Any]:
@@ -395,9 +395,9 @@ def import_csv(
                     "another process added some of these addresses during the import; "
                     "nothing was written, run the import again"
                 ) from None
-    if invalid and not dry_run:
-        report.rejects_path = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
-        write_rejects(report.rejects_path, header, invalid)
+            if invalid:  # before the commit: rows are never imported without their rejects
+                report.rejects_path = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
+                write_rejects(report.rejects_path, header, invalid)
     return report
 
 
@@ -492,7 +492,12 @@ def write_rejects(path: Path, header: Sequence[str], rejected: Iterable[Rejected
     for r in rejected:
         cells = (str(r.line), r.reason, *(r.row.get(h, "") for h in header))
         w.writerow([neutralise(c) for c in cells])
-    atomic_write_text(path, buf.getvalue())
+    try:
+        atomic_write_text(path, buf.getvalue())
+    except OSError as exc:
+        raise SubscriberError(
+            f"cannot write the rejected rows to {path}: {exc.strerror or exc}; nothing was imported"
+        ) from None
 
 
 def _iso(t: dt.datetime | None) -> str:

@@ -14,7 +14,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from newsletter.cli._app import clock_of, config_of, console, err_console, new_app, secrets_of
+from newsletter.cli._app import (
+    cell,
+    clock_of,
+    config_of,
+    console,
+    err_console,
+    new_app,
+    secrets_of,
+)
 from newsletter.errors import SubscriberError
 from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
 from newsletter.models import SubscriberStatus as Status
@@ -203,8 +211,9 @@ def list_cmd(
             if s.paused:
                 prefs += " (paused)"
             t.add_row(
-                str(s.id), s.email, s.name or "", s.status, prefs, s.created_at.date().isoformat()
-            )
+                str(s.id), cell(s.email), cell(s.name), s.status, cell(prefs),
+                s.created_at.date().isoformat(),
+            )  # fmt: skip
         console.print(t)
 
 
@@ -257,7 +266,9 @@ def import_cmd(
     )
     with (
         _store(ctx) as store,
-        Progress(*columns, console=err_console, transient=True) as bar,
+        Progress(
+            *columns, console=err_console, transient=True, disable=not err_console.is_terminal
+        ) as bar,
     ):
         tasks: dict[str, object] = {}
 
@@ -300,7 +311,10 @@ def export_cmd(
         return
     if out.is_dir():
         raise SubscriberError(f"{out} is a folder; give a file name")
-    atomic_write_text(out, text)
+    try:
+        atomic_write_text(out, text)
+    except OSError as exc:
+        raise SubscriberError(f"cannot write {out}: {exc.strerror or exc}") from None
     console.print(f"exported {len(subs)} subscriber(s) to {out}", highlight=False, soft_wrap=True)
 
 
