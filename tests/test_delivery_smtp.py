@@ -148,6 +148,30 @@ def test_invalid_address_is_permanent_without_touching_the_server() -> None:
     assert handler.rcpt_calls == []
 
 
+def test_an_international_address_fails_alone_or_goes_out_in_ascii() -> None:
+    """A local part that needs SMTPUTF8 is one permanent failure (it stopped the whole send);
+    an internationalized domain goes out in its IDNA form, in RCPT and in To."""
+    handler = Handler()
+    msgs = [
+        message(1),
+        message(2, email="\u00fctf8@example.com"),
+        message(3, email="x@ex\u00e4mple.com"),
+        message(4),
+    ]
+    with smtp_server(handler) as (host, port), sender(host, port) as s:
+        results = s.send_batch(msgs)
+    status = {r.message_id: r for r in results}
+    assert [status[m.message_id].status for m in msgs] == [
+        SendStatus.SENT, SendStatus.PERMANENT, SendStatus.SENT, SendStatus.SENT,
+    ]  # fmt: skip
+    assert "before the @-sign are not supported" in status[msgs[1].message_id].reason
+    rcpts = sorted(r.rcpt_tos[0] for r in handler.received)
+    assert rcpts == ["reader1@example.org", "reader4@example.org", "x@xn--exmple-cua.com"]
+    idn = next(r for r in handler.received if r.rcpt_tos[0].startswith("x@"))
+    head = idn.content.split(b"\r\n\r\n")[0]
+    assert b"<x@xn--exmple-cua.com>" in head and b"=?utf-8?q?ex" not in head
+
+
 def test_registry_builds_smtp_sender_from_config(tmp_path: Path) -> None:
     handler = Handler()
     with smtp_server(handler) as (host, port):

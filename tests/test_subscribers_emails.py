@@ -60,3 +60,9 @@ def test_bulk_normalizer_matches_the_validator_on_generated_addresses(
     _outcome(normalize, f"warm@{domain}")
     value = f"{local}@{domain}"
     assert _outcome(normalize, value) == _outcome(normalize_email, value)
+
+
+def test_an_address_that_could_never_be_mailed_is_refused_at_the_door() -> None:
+    with pytest.raises(SubscriberError, match="before the @-sign are not supported"):
+        normalize_email("\u00fctf8@example.com")  # needs SMTPUTF8, which no sender speaks
+    assert normalize_email("x@ex\u00e4mple.com") == "x@ex\u00e4mple.com"  # sent as IDNA

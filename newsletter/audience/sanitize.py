@@ -72,7 +72,10 @@ def normalize_email(raw: str) -> str:
     if not value:
         raise SubscriberError("the email address is empty")
     try:
-        return str(validate_email(value, check_deliverability=False).normalized)
+        # no SMTPUTF8: a local part beyond ASCII could never be mailed (the senders speak
+        # ASCII; an internationalized domain goes out in its IDNA form)
+        found = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+        return str(found.normalized)
     except EmailNotValidError as exc:
         raise SubscriberError(f"{value!r} is not a valid email address: {exc}") from None
 

@@ -230,14 +230,16 @@ class Sender(ABC, Generic[CallT, RespT]):
         ]
         valid: list[OutgoingMessage] = []
         for m in pending:
-            problem = address_problem(m.to.email)
-            if problem is None:
-                valid.append(m)
-            else:
+            try:
+                address = wire_address(m.to.email)
+            except EmailNotValidError as exc:
                 progress.results[m.message_id] = SendResult.of(
-                    m, SendStatus.PERMANENT, reason=f"invalid address: {problem}"
+                    m, SendStatus.PERMANENT, reason=f"invalid address: {exc}"
                 )
-        for call in self.build_calls(valid):
+                continue
+            to = m.to if address == m.to.email else replace(m.to, email=address)
+            valid.append(m if to is m.to else replace(m, to=to))
+        for call in self._calls(valid, progress):
             carried = self.call_messages(call)
             self.limiter.wait()
             try:
@@ -261,6 +263,25 @@ class Sender(ABC, Generic[CallT, RespT]):
             if self._should_retry(progress.results[m.message_id])
         ]
 
+    def _calls(self, messages: list[OutgoingMessage], progress: _Progress) -> Sequence[CallT]:
+        """The calls of ``messages``; a message that cannot be built (a header no policy
+        accepts) is recorded as failed and left out, the others are built as usual."""
+        try:
+            return self.build_calls(messages)
+        except ValueError:  # find the culprits one by one (email's defects are ValueErrors)
+            pass
+        built: list[OutgoingMessage] = []
+        for m in messages:
+            try:
+                self.build_calls([m])
+            except ValueError as exc:
+                progress.results[m.message_id] = SendResult.of(
+                    m, SendStatus.PERMANENT, reason=f"the message cannot be built: {exc!r}"
+                )
+            else:
+                built.append(m)
+        return self.build_calls(built)
+
     def _should_retry(self, r: SendResult) -> bool:
         return r.status is SendStatus.RETRYABLE or (
             self.retry_unknown and r.status is SendStatus.UNKNOWN
@@ -279,13 +300,13 @@ def chunked(items: Iterable[OutgoingMessage], size: int) -> Iterator[list[Outgoi
 
 
 @lru_cache(maxsize=65536)
-def address_problem(address: str) -> str | None:
-    """Why ``address`` is not a valid recipient (syntax only, no DNS), or None."""
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError as exc:
-        return str(exc)
-    return None
+def wire_address(address: str) -> str:
+    """``address`` as it goes on the wire: ASCII, an internationalized domain in its IDNA
+    form (``x@exämple.com`` -> ``x@xn--exmple-cua.com``); EmailNotValidError when it is not
+    a valid address (syntax only, no DNS) or its local part needs SMTPUTF8, which the
+    senders do not speak."""
+    found = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    return str(found.ascii_email or found.normalized)
 
 
 def classify_smtp_code(code: int) -> SendStatus:
