@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from newsletter.config import load_config
 from newsletter.send.ledger import SendLedger
 from newsletter.store import open_store
@@ -113,7 +115,8 @@ def test_sigkill_mid_run_then_rerun_completes_without_skips(tmp_path: Path) -> N
     assert duplicates <= kills
 
 
-def test_sigterm_stops_gracefully_and_is_exactly_once(tmp_path: Path) -> None:
-    duplicates, codes = _run(tmp_path, signal.SIGTERM, 2)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])  # SIGINT: Ctrl-C
+def test_sigterm_stops_gracefully_and_is_exactly_once(tmp_path: Path, sig: int) -> None:
+    duplicates, codes = _run(tmp_path, sig, 2)
     assert codes == [3, 3]  # incomplete: run again
     assert duplicates == 0

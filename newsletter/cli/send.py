@@ -45,20 +45,25 @@ _warn = warn
 
 @contextlib.contextmanager
 def _graceful_sigterm() -> Iterator[threading.Event]:
-    """SIGTERM sets the returned event: the send finishes the calls in flight and stops."""
+    """SIGTERM and Ctrl-C (SIGINT) set the returned event: the send finishes the calls in
+    flight and stops; a second Ctrl-C stops at once. (A KeyboardInterrupt alone may never
+    reach the main thread while it waits for the sending threads.)"""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
 
-    def handler(_signum: int, _frame: object) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @contextlib.contextmanager
