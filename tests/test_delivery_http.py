@@ -161,6 +161,19 @@ def test_postmark_per_message_errors_in_a_200() -> None:
     assert len(fake.requests) == 1  # permanent errors are not retried
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [b"<html>OK</html>", b"[]", b'[{"ErrorCode": "x"}, {}, {"ErrorCode": [1]}]'],
+)
+def test_postmark_200_without_readable_results_is_unknown_never_a_stop(answer: bytes) -> None:
+    """The provider took the batch (a 200) but its answer does not say what went out: each
+    message is unknown (like a timeout after the request), and the send goes on."""
+    fake = Fake(lambda _request: httpx.Response(200, content=answer))
+    r = fake.sender("postmark").send_batch(msgs(3))
+    assert [x.status for x in r] == [SendStatus.UNKNOWN] * 3
+    assert all("Postmark answered 200" in x.reason for x in r)
+
+
 def test_postmark_429_with_retry_after_then_success_and_5xx_retry() -> None:
     fake = Fake(
         lambda _r: httpx.Response(429, headers={"Retry-After": "7"}, json={"ErrorCode": 429}),

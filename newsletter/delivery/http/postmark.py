@@ -78,16 +78,21 @@ class PostmarkSender(HttpSender):
 
     def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
         body = body_json(response)
-        if response.status_code != 200 or not isinstance(body, list):
+        if response.status_code != 200:
             raise self.fail(response, "batch refused")
-        if len(body) != len(call.messages):
-            raise self.fail(response, f"{len(body)} results for {len(call.messages)} messages")
+        readable = isinstance(body, list) and len(body) == len(call.messages)
+        if not readable:  # accepted, but which message went out is unknown: like a timeout
+            why = "Postmark answered 200 without one result per message"
+            return [SendResult.of(m, SendStatus.UNKNOWN, reason=why) for m in call.messages]
         results: list[SendResult] = []
         fatal: str | None = None
         for m, entry in zip(call.messages, body, strict=True):
-            code = int(entry.get("ErrorCode", -1))
-            text = str(entry.get("Message", ""))
-            if code == 0:
+            code = _error_code(entry)
+            text = str(entry.get("Message", "")) if isinstance(entry, dict) else ""
+            if code is None:
+                why = f"Postmark answered 200 with an unreadable result: {str(entry)[:80]}"
+                results.append(SendResult.of(m, SendStatus.UNKNOWN, reason=why))
+            elif code == 0:
                 pid = str(entry.get("MessageID", "")) or None
                 results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
             elif code in PERMANENT_CODES:
@@ -103,3 +108,14 @@ class PostmarkSender(HttpSender):
             err.results = tuple(results)
             raise err
         return results
+
+
+def _error_code(entry: object) -> int | None:
+    """The ErrorCode of one result of a batch, or None when it has none that is a number."""
+    code = entry.get("ErrorCode") if isinstance(entry, dict) else None
+    if isinstance(code, bool) or not isinstance(code, int | str):
+        return None
+    try:
+        return int(code)
+    except ValueError:
+        return None
