@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from newsletter.config import Config
 from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, pct_change
+from newsletter.data.signals.health import gap_weeks
 from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight
 from newsletter.edition.formatting import MINUS, Formatter
 
@@ -52,7 +53,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
     out: list[Sentence] = []
     gap = next((w for w in signals.data_health.warnings if w.kind == "snapshot_gap"), None)
     if gap is not None and signals.previous_week is not None:
-        weeks = (signals.week - signals.previous_week).days // 7
+        weeks = gap_weeks(signals.week, signals.previous_week)
         out.append(
             (
                 Frag("Every change below compares with the snapshot of "),

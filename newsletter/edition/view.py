@@ -28,6 +28,7 @@ from newsletter.data.signals.gates import (
     PCT_CHANGE_MIN_BASE,
     SKILL_MIN_POSTINGS,
 )
+from newsletter.data.signals.health import gap_weeks
 from newsletter.data.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
 from newsletter.edition.blocks import (
     DOWN,
@@ -455,7 +456,7 @@ def _mix(signals: Signals, f: Formatter) -> Stack:
 
 def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     t, pay, dh = signals.totals, signals.pay, signals.data_health
-    gap = (signals.week - signals.previous_week).days // 7 if signals.previous_week else 1
+    gap = max(gap_weeks(signals.week, signals.previous_week), 1)
     earlier = "a week earlier" if gap <= 1 else f"{gap} weeks earlier"
     lines = [
         f"How to read this: {f.counted(t.open, 'deduplicated open posting')}"

@@ -17,6 +17,11 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def weeks_between(later: date, earlier: date) -> int:
+    """Whole weeks from ``earlier`` to ``later`` (1 for consecutive Mondays)."""
+    return (later - earlier).days // 7
+
+
 def week_of(instant: datetime, zone: ZoneInfo) -> date:
     """The Monday of the week that contains ``instant`` in ``zone`` (an aware datetime)."""
     return monday_of(instant.astimezone(zone).date())

@@ -20,6 +20,7 @@ from datetime import date
 
 from newsletter.data.collect.manifest import BoardRecord
 from newsletter.data.ingest.report import SourceWarning, StaleSource
+from newsletter.util.weeks import weeks_between
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,6 @@ class CarryPlan:
     boards: tuple[BoardRecord, ...]  # the records with ``last_good`` settled
     stale: tuple[StaleSource, ...]
     warnings: tuple[SourceWarning, ...]
-
-
-def _weeks(later: date, earlier: date) -> int:
-    return (later - earlier).days // 7
 
 
 def plan_carry(
@@ -73,9 +70,9 @@ def plan_carry(
             last = previous_week  # collected before manifests, or ingested by hand
         settled.append(b.model_copy(update={"last_good": last}))
         why = b.reason or b.status
-        if last is not None and before and _weeks(week, last) <= carry_weeks:
+        if last is not None and before and weeks_between(week, last) <= carry_weeks:
             carry.append(b.key)
-            weeks = _weeks(week, last)
+            weeks = weeks_between(week, last)
             stale.append(
                 StaleSource(
                     source=b.key,

@@ -19,6 +19,7 @@ import polars as pl
 
 from newsletter.data.signals.gates import DROP_MIN_POSTINGS, DROP_MIN_SHARE
 from newsletter.data.signals.models import DataHealth, HealthWarning
+from newsletter.util.weeks import weeks_between
 
 
 def composition_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -111,7 +112,7 @@ def returned_warning(
 def gap_weeks(week: date, previous_week: date | None) -> int:
     """Weeks between this snapshot and the previous one (1 for consecutive weeks, 0 without
     a previous snapshot)."""
-    return (week - previous_week).days // 7 if previous_week is not None else 0
+    return weeks_between(week, previous_week) if previous_week is not None else 0
 
 
 def gap_warning(
