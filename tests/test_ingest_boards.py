@@ -17,6 +17,7 @@ from newsletter.data.ingest.formats import detect
 from newsletter.data.ingest.rules import Rules
 from tests.collect_support import (
     ashby_job,
+    greenhouse_job,
     recruitee_offer,
     smartrecruiters_posting,
     workable_job,
@@ -86,3 +87,43 @@ def test_a_saved_raw_file_replays_with_ingest(tmp_path: Path, ingest_rules: Rule
     snap = ingest([path], WEEK, ingest_rules, source="ashby:orbit", now=NOW).snapshot
     assert snap["posting_id"].to_list() == ["ashby:orbit:0b8c1e2f-0000-4000-9000-000000000003"]
     assert snap.filter(pl.col("salary_mid").is_not_null()).height == 1
+
+
+def test_a_cut_emoji_spoils_one_title_not_the_board(tmp_path: Path, ingest_rules: Rules) -> None:
+    """A board that truncates text may send half of a surrogate pair ("\\ud83d"): JSON
+    accepts it, UTF-8 cannot hold it. That character becomes U+FFFD; every job is kept."""
+    page = tmp_path / "gh.json"
+    jobs = [greenhouse_job(1), greenhouse_job(2)]
+    text = json.dumps({"jobs": jobs}).replace(
+        '"Machine Learning Engineer 1"', '"Machine Learning Engineer \\ud83d"'
+    )
+    assert "\\ud83d" in text
+    page.write_text(text, encoding="utf-8")
+    snap = ingest([page], WEEK, ingest_rules, now=NOW).snapshot
+    assert sorted(snap["title"].to_list()) == [
+        "Machine Learning Engineer 2",
+        "Machine Learning Engineer \ufffd",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ranges", "lo", "hi"),
+    [
+        ([{"min_cents": 4500, "max_cents": 6000, "currency_type": "USD", "title": "Hourly"}],
+         45 * 2080, 60 * 2080),
+        ([{"min_cents": 4500, "max_cents": 6000, "currency_type": "USD", "title": "Zone A"}],
+         45 * 2080, 60 * 2080),  # under 300 a unit: hourly, as in pay text
+        ([{"min_cents": 15_000_000, "max_cents": 18_000_000, "currency_type": "USD",
+           "title": "Base"}], 150_000, 180_000),
+        ([{"min_cents": 4500, "max_cents": 6000, "currency_type": "USD", "title": "NYC hourly"},
+          {"min_cents": 5000, "max_cents": 7000, "currency_type": "USD", "title": "SF hourly"}],
+         45 * 2080, 70 * 2080),  # several ranges: the span of all (no city matches)
+    ],
+)  # fmt: skip
+def test_greenhouse_hourly_ranges_are_hourly(
+    tmp_path: Path, ingest_rules: Rules, ranges: list[dict[str, Any]], lo: float, hi: float
+) -> None:
+    page = tmp_path / "gh.json"
+    page.write_text(json.dumps({"jobs": [greenhouse_job(1, pay_input_ranges=ranges)]}))
+    row = ingest([page], WEEK, ingest_rules, now=NOW).snapshot.row(0, named=True)
+    assert (row["salary_min"], row["salary_max"], row["currency"]) == (lo, hi, "USD")

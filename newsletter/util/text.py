@@ -24,6 +24,19 @@ INVISIBLE_RUST = "[" + re.sub(r"\\u([0-9a-f]{4})", r"\\x{\1}", INVISIBLE_CLASS) 
 SHOWN_MAX = 120
 
 
+def well_formed(text: str) -> str:
+    """``text`` with every lone surrogate (a JSON ``"\\ud83d"`` cut from its pair, as boards
+    that truncate emit) replaced by U+FFFD: such a string cannot be encoded as UTF-8, and one
+    of them would fail the whole file or board it came in."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def clean_line(raw: str, limit: int) -> str:
     """``raw`` as one trimmed line of at most ``limit`` characters: invisible characters
     dropped, every run of whitespace one space."""

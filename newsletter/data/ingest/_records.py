@@ -15,6 +15,7 @@ import polars as pl
 
 from newsletter.data.ingest.columns import INPUT_COLUMNS, RAW_SCHEMA
 from newsletter.errors import IngestError
+from newsletter.util.text import well_formed
 
 Record = dict[str, Any]
 
@@ -34,7 +35,7 @@ def text(value: object) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    s = str(value).strip()
+    s = well_formed(str(value)).strip()
     return s or None
 
 

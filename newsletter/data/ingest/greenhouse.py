@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from newsletter.data.ingest._records import Record, board_token, build, dig, number, text
-from newsletter.data.ingest.pay import pay_lines
+from newsletter.data.ingest.pay import pay_lines, period_of
 from newsletter.errors import IngestError
 
 
@@ -40,7 +40,8 @@ def _ranges(rec: Record) -> list[tuple[str | None, float, float, str, str]]:
         lo, hi = number(dig(r, "min_cents")), number(dig(r, "max_cents"))
         cur = text(dig(r, "currency_type"))
         if lo is not None and hi is not None and cur:
-            out.append((text(dig(r, "title")), lo / 100, hi / 100, cur, "year"))
+            label = text(dig(r, "title"))
+            out.append((label, lo / 100, hi / 100, cur, period_of(label, max(lo, hi) / 100)))
     return out
 
 

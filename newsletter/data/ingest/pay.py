@@ -19,6 +19,8 @@ from newsletter.data.ingest.text import plain_text
 MIN_ANNUAL = 10_000.0
 MAX_ANNUAL = 2_000_000.0
 MAX_SPREAD = 10.0  # max/min above this is a typo or a different unit: dropped
+#: Without a stated period, amounts under this are hourly (and of MIN_ANNUAL or more, annual).
+HOURLY_BELOW = 300.0
 HOURS_PER_YEAR = 2080.0
 UK_HOURS_PER_YEAR = 1950.0
 #: Currencies of similar magnitude, where the annual plausibility range applies.
@@ -233,7 +235,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(
             _period=pl.coalesce(
                 pl.col("_period"),
-                pl.when(pl.max_horizontal(lo, hi) < 300)
+                pl.when(pl.max_horizontal(lo, hi) < HOURLY_BELOW)
                 .then(pl.lit("hour"))
                 .when(pl.max_horizontal(lo, hi) >= MIN_ANNUAL)
                 .then(pl.lit("year")),
@@ -271,6 +273,13 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(pl.lit("none")),
         )
     )
+
+
+def period_of(label: str | None, high: float) -> str:
+    """The period of a structured range that states none (Greenhouse's ``pay_input_ranges``):
+    hourly when its label says so or its top is under :data:`HOURLY_BELOW`, else yearly."""
+    hourly = high < HOURLY_BELOW or "hour" in (label or "").lower()
+    return "hour" if hourly else "year"
 
 
 def pay_lines(ranges: list[tuple[str | None, float, float, str, str]]) -> str:

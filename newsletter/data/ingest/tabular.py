@@ -17,6 +17,7 @@ import polars as pl
 
 from newsletter.data.ingest.columns import raw_exprs, to_raw
 from newsletter.errors import IngestError, first_line
+from newsletter.util.text import well_formed
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -207,8 +208,10 @@ def _json_lines(path: Path, source: Path | bytes, error: Exception) -> list[obje
 def _text(value: object) -> str | None:
     """A JSON value as text: a string as it is, a whole number as one (``2.0`` -> ``"2"``),
     true/false, an object or a list as its JSON."""
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
+    if isinstance(value, str):
+        return well_formed(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
