@@ -415,10 +415,6 @@ class AlertsSettings(_Frozen):
             raise ValueError(f"{v!r} must be an http(s) URL")
         return v
 
-    @property
-    def configured(self) -> bool:
-        return bool(self.email or self.webhook_url)
-
 
 class Config(_Frozen):
     """Every setting of the tool, validated and immutable."""
@@ -617,3 +613,10 @@ class Secrets:
 
     def __repr__(self) -> str:
         return f"Secrets(set={sorted(self.values)})"
+
+
+def alerts_configured(config: Config, secrets: Secrets | None = None) -> bool:
+    """Whether any alert channel is set: ``[alerts] email`` or ``webhook_url``, or
+    NEWSLETTER_ALERT_WEBHOOK_URL (read through ``secrets``, as the alerter reads it)."""
+    from_env = secrets.get("alert_webhook_url") if secrets is not None else None
+    return bool(config.alerts.email or config.alerts.webhook_url or from_env)

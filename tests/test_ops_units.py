@@ -4,7 +4,9 @@ instant, alert text and dedupe, the approve link, the scheduler's check job."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -180,6 +182,27 @@ def test_the_env_webhook_url_wins_and_delivers_once(tmp_path: Path) -> None:
         alert = make_alert("send_late", dt.date(2026, 11, 23), "late")
         assert [d.status for d in alerter.fire([alert, alert])] == ["sent", "skipped"]
     assert seen == ["https://hooks.example.com/env"]
+
+
+def test_a_webhook_set_only_in_the_environment_is_a_channel(
+    tmp_path: Path, serve_app: Callable[[Any], str]
+) -> None:
+    """NEWSLETTER_ALERT_WEBHOOK_URL alone (as config.toml advises for a credential) makes
+    alerts fire and the scheduler's periodic check run; it did neither."""
+    from newsletter.send.monitor import Monitor
+    from newsletter.send.schedule import watching
+    from tests.ops_support import Hook
+
+    hook = Hook()
+    url = serve_app(hook.app()) + "/hook"
+    config = _config(tmp_path)  # no [alerts] email or webhook_url
+    secrets = Secrets.of(alert_webhook_url=url)
+    assert not watching(config) and watching(config, secrets)
+    with open_store(config) as db:
+        monitor = Monitor(config, secrets, db, FixedClock(NOW), trigger="schedule")
+        alert = make_alert("send_late", dt.date(2026, 11, 23), "the issue is late")
+        assert [d.status for d in monitor.fire([alert])] == ["sent"]
+    assert hook.texts() and "the issue is late" in hook.texts()[0]
 
 
 def test_the_approve_link_is_purpose_bound_single_use_and_expires(tmp_path: Path) -> None:

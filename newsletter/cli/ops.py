@@ -230,13 +230,17 @@ def alerts_check_cmd(ctx: typer.Context) -> None:
 
     Example: [bold]newsletter alerts check[/]
     """
+    from newsletter.config import alerts_configured
     from newsletter.send.operations import check_alerts
 
-    config = config_of(ctx)
-    if not config.alerts.configured:
-        console.print("no alert channel is configured (\\[alerts] email, webhook_url)")
+    config, secrets = config_of(ctx), secrets_of(ctx)
+    if not alerts_configured(config, secrets):
+        console.print(
+            "no alert channel is configured (\\[alerts] email, webhook_url, "
+            "NEWSLETTER_ALERT_WEBHOOK_URL)"
+        )
         return
-    found = check_alerts(config, secrets_of(ctx), clock=clock_of(ctx))
+    found = check_alerts(config, secrets, clock=clock_of(ctx))
     _print_deliveries(found)
     if any(d.status == "failed" for d in found):
         raise typer.Exit(1)
@@ -248,12 +252,13 @@ def alerts_test_cmd(ctx: typer.Context) -> None:
 
     Example: [bold]newsletter alerts test[/]
     """
+    from newsletter.config import alerts_configured
     from newsletter.errors import ConfigError
     from newsletter.send.operations import test_alert
 
     config = config_of(ctx)
     secrets = secrets_of(ctx)
-    if not (config.alerts.configured or secrets.get("alert_webhook_url")):
+    if not alerts_configured(config, secrets):
         raise ConfigError("no alert channel is configured: set [alerts] email or webhook_url")
     found = test_alert(config, secrets, clock=clock_of(ctx))
     _print_deliveries(found)

@@ -363,10 +363,16 @@ def schedule_cmd(ctx: typer.Context) -> None:
     from newsletter.send.schedule import watching
 
     s = config.schedule
-    checks = f"; alert checks every {config.alerts.check_minutes} min" if watching(config) else ""
+    secrets = secrets_of(ctx)
+    every = f"; alert checks every {config.alerts.check_minutes} min"
+    checks = every if watching(config, secrets) else ""
     console.print(
         f"scheduling the weekly issue every {s.day} at {s.time} ({s.timezone}){checks}; "
         "Ctrl-C to stop",
         highlight=False,
     )
-    run_forever(config, kwargs={"config_path": str(config.path) if config.path else None})
+    run_forever(
+        config,
+        kwargs={"config_path": str(config.path) if config.path else None},
+        secrets=secrets,
+    )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from newsletter.config import Config, Secrets
+from newsletter.config import Config, Secrets, alerts_configured
 from newsletter.errors import GuardError, first_line
 from newsletter.models import RunKind, RunTrigger
 from newsletter.send.runs import RunHistory, Step, ignore_warning
@@ -77,13 +77,13 @@ class Monitor:
 
     def fire(self, found: Sequence[Alert]) -> list[Delivery]:
         """Deliver these alerts (each once per week); nothing when no channel is set."""
-        if not found or not self.config.alerts.configured:
+        if not found or not alerts_configured(self.config, self.secrets):
             return []
         return self.alerter.fire(found)
 
     def check(self) -> list[Delivery]:
         """Evaluate the time-dependent conditions now and deliver what is due; never raises."""
-        if not self.config.alerts.configured:
+        if not alerts_configured(self.config, self.secrets):
             return []
         from newsletter.send.watch import conditions
 

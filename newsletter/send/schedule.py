@@ -24,7 +24,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter.config import WEEKDAYS, Config, ScheduleSettings
+from newsletter.config import WEEKDAYS, Config, ScheduleSettings, Secrets, alerts_configured
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.weeks import week_of
 
@@ -69,9 +69,9 @@ def watch_trigger(config: Config) -> IntervalTrigger:
     return IntervalTrigger(minutes=config.alerts.check_minutes, timezone=config.schedule.zone)
 
 
-def watching(config: Config) -> bool:
+def watching(config: Config, secrets: Secrets | None = None) -> bool:
     """Whether the periodic check has anything to do."""
-    return config.alerts.configured or config.schedule.approval == "required"
+    return alerts_configured(config, secrets) or config.schedule.approval == "required"
 
 
 def issue_week(now: datetime, settings: ScheduleSettings) -> date:
@@ -134,6 +134,7 @@ def build_scheduler(
     clock: Clock = SYSTEM_CLOCK,
     collect_func: str | None = COLLECT_JOB_FUNC,
     watch_func: str | None = WATCH_JOB_FUNC,
+    secrets: Secrets | None = None,
 ) -> BaseScheduler:
     """A scheduler with a persistent SQLAlchemy job store and the weekly jobs: the issue,
     (when the sources file lists boards) the collection before it, and (when alerts or
@@ -177,7 +178,7 @@ def build_scheduler(
             replace_existing=True,
             kwargs=kwargs or {},
         )
-    if watch_func is not None and watching(config):
+    if watch_func is not None and watching(config, secrets):
         scheduler.add_job(
             watch_func,
             watch_trigger(config),
@@ -197,10 +198,14 @@ def _has_sources(config: Config) -> bool:
 
 
 def run_forever(
-    config: Config, *, func: str = JOB_FUNC, kwargs: dict[str, Any] | None = None
+    config: Config,
+    *,
+    func: str = JOB_FUNC,
+    kwargs: dict[str, Any] | None = None,
+    secrets: Secrets | None = None,
 ) -> None:
     """Run the blocking scheduler in the foreground until SIGTERM or Ctrl-C."""
-    scheduler = build_scheduler(config, func=func, kwargs=kwargs, blocking=True)
+    scheduler = build_scheduler(config, func=func, kwargs=kwargs, blocking=True, secrets=secrets)
 
     def stop(signum: int, _frame: object) -> None:
         log.info("signal %d received: shutting down the scheduler", signum)

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from newsletter.config import Config, Secrets
+from newsletter.config import Config, Secrets, alerts_configured
 from newsletter.data.snapshots import snapshot_path
 from newsletter.errors import GuardError
 from newsletter.send.alerts import recent_alerts
@@ -149,9 +149,11 @@ def _next(trigger: Any, now: dt.datetime) -> dt.datetime | None:
     return found if isinstance(found, dt.datetime) else None
 
 
-def _schedule(config: Config, now: dt.datetime, has_sources: bool) -> dict[str, Any]:
+def _schedule(
+    config: Config, now: dt.datetime, has_sources: bool, secrets: Secrets
+) -> dict[str, Any]:
     s = config.schedule
-    watching = config.alerts.configured or s.approval == "required"
+    watching = alerts_configured(config, secrets) or s.approval == "required"
     return {
         "timezone": s.timezone,
         "send": {
@@ -197,7 +199,7 @@ def status_report(
         "status_version": STATUS_VERSION,
         "generated_at": utc(now),
         "newsletter": config.newsletter.title,
-        "schedule": _schedule(config, now, has_sources),
+        "schedule": _schedule(config, now, has_sources, secrets),
         "runs": [run_json(r) for r in history.recent(runs)],
         "this_week": {
             "week": week.isoformat(),
