@@ -80,6 +80,14 @@ PROVIDERS: tuple[Provider, ...] = get_args(Provider)
 
 #: Weekday names as ``[schedule] day`` takes them, Monday first (``date.weekday()`` order).
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: The weekdays' full names, also accepted in ``[schedule] day`` and ``collect_day``.
+_DAY_NAMES = dict(
+    zip(
+        WEEKDAYS,
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        strict=True,
+    )
+)
 
 
 class _Frozen(BaseModel):
@@ -200,6 +208,14 @@ class EmailSettings(_Frozen):
     quiet_max_movers: int = Field(default=0, ge=0)
     max_html_bytes: int = Field(default=100_000, gt=0)
 
+    @field_validator("templates_dir")
+    @classmethod
+    def _templates(cls, v: Path | None) -> Path | None:
+        # a folder that is not there would be passed over, and the shipped templates used
+        if v is not None and not v.is_dir():
+            raise ValueError(f"{v} is not a folder (it holds your own templates)")
+        return v
+
     @field_validator("sections")
     @classmethod
     def _sections(cls, v: tuple[str, ...]) -> tuple[str, ...]:
@@ -260,7 +276,7 @@ class ScheduleSettings(_Frozen):
     day: str = "mon"
     time: dt.time = dt.time(7, 30)
     timezone: str = "UTC"
-    misfire_grace_hours: float = Field(default=6.0, gt=0)
+    misfire_grace_hours: float = Field(default=6.0, ge=1 / 60, le=168)
     #: ``required``: the weekly job sends a ``[PREVIEW]`` copy to the editors (``[alerts]
     #: email``) with a signed approve link, and the send waits for an approval; ``auto``
     #: (the default) sends without one.
@@ -275,14 +291,26 @@ class ScheduleSettings(_Frozen):
     @field_validator("day", "collect_day")
     @classmethod
     def _day(cls, v: str) -> str:
-        d = v.strip().lower()[:3]
-        if d not in WEEKDAYS:
-            raise ValueError(f"{v!r} is not a weekday (mon..sun)")
-        return d
+        d = v.strip().lower()
+        names = {day: day for day in WEEKDAYS} | {_DAY_NAMES[day]: day for day in WEEKDAYS}
+        if d not in names:
+            raise ValueError(f"{v!r} is not a weekday (mon..sun, or monday..sunday)")
+        return names[d]
+
+    @field_validator("time", "collect_time")
+    @classmethod
+    def _local_time(cls, v: dt.time) -> dt.time:
+        if v.tzinfo is not None:
+            raise ValueError(
+                f"{v.isoformat()} carries an offset: give the time in [schedule] timezone"
+            )
+        return v
 
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
+        if v.strip().lower() == "localtime":  # the host's own zone, which moves with the host
+            raise ValueError("'localtime' is the host's zone: name one, e.g. 'Europe/Berlin'")
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -542,6 +570,8 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"config file {path} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -86,3 +86,34 @@ def test_secret_keys_in_file_are_rejected(tmp_path: Path) -> None:
     p.write_text('[delivery.smtp]\npassword = "hunter2"\n')
     with pytest.raises(ConfigError, match=r"delivery\.smtp\.password: unknown setting"):
         load_config(p)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "key", "why"),
+    [
+        ("[schedule]\nmisfire_grace_hours = inf\n", "schedule.misfire_grace_hours", "less than"),
+        ("[schedule]\nmisfire_grace_hours = 0.0001\n", "schedule.misfire_grace_hours", "greater"),
+        ('[schedule]\nday = "monkey"\n', "schedule.day", "not a weekday"),
+        ('[schedule]\ntimezone = "localtime"\n', "schedule.timezone", "the host's zone"),
+        ('[schedule]\ntime = "07:30:00+05:00"\n', "schedule.time", "carries an offset"),
+        ('[email]\ntemplates_dir = "nowhere"\n', "email.templates_dir", "is not a folder"),
+    ],
+)
+def test_values_that_would_be_taken_wrongly_are_refused(
+    tmp_path: Path, snippet: str, key: str, why: str
+) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text(snippet, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    assert key in str(info.value) and why in str(info.value), str(info.value)
+
+
+def test_full_day_names_and_a_non_utf8_config(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text('[schedule]\nday = "Friday"\ncollect_day = "thu"\n', encoding="utf-8")
+    s = load_config(p).schedule
+    assert (s.day, s.collect_day) == ("fri", "thu")
+    p.write_bytes(b"\xff\xfe[newsletter]\n")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_config(p)

@@ -151,9 +151,11 @@ def test_fold_header_matches_the_email_package(
         assert fold_header(h, v) == reference(h, v)
 
 
+#: Static text around the tags: never "%%", nor a "%" at either end, which beside a tag's
+#: own "%%" would spell one more tag ("url%%" + "%%a" + "%%pref..." holds "%%a%%").
 line_text = st.lists(
     st.sampled_from([*"abc =\t<>\"'&é—€%/.:", "x" * 40, "=" * 3, " \t"]), max_size=60
-).map(lambda parts: "".join(parts).replace("%%", "%"))
+).map(lambda parts: re.sub("%+", "%", "".join(parts)).strip("%"))
 
 
 @settings(max_examples=120, deadline=None)

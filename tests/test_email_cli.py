@@ -91,3 +91,22 @@ def test_archive_without_snapshots_is_one_line(runner: CliRunner, tmp_path: Path
     result = runner.invoke(app, ["archive", "--snapshots", str(tmp_path / "none")])
     assert result.exit_code != 0
     assert "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_paths_and_databases_that_cannot_be_used_are_one_line(
+    runner: CliRunner, tmp_path: Path, config_file: Path
+) -> None:
+    """A file where a folder should be, or a file that is no database: one line, exit 1."""
+    (tmp_path / "afile").write_text("a file, not a folder")
+    res = runner.invoke(app, ["--config", str(config_file), "preview", "--out",
+                              str(tmp_path / "afile" / "issue.html")])  # fmt: skip
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
+    assert res.stderr.startswith("error:") and res.stderr.count("\n") == 1
+    assert str(tmp_path / "afile") in res.stderr
+    not_db = tmp_path / "notdb.txt"
+    not_db.write_text("hello, not SQLite\n" * 100)
+    cfg = tmp_path / "bad-db.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{not_db}"\n', encoding="utf-8")
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "count"])
+    assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
+    assert "cannot open database" in res.stderr and "file is not a database" in res.stderr

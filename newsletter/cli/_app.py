@@ -25,7 +25,8 @@ err_console = Console(stderr=True)
 
 
 class ErrorHandlingGroup(TyperGroup):
-    """Turns any NewsletterError raised by a command into one line and a non-zero exit."""
+    """Turns any NewsletterError raised by a command into one line and a non-zero exit, and
+    an OSError too (a path that is a file or a folder, missing, not writable)."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -35,6 +36,13 @@ class ErrorHandlingGroup(TyperGroup):
                 f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
             )
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:  # a path that is a file, a folder, missing or not writable
+            where = f": {exc.filename}" if exc.filename else ""
+            why = exc.strerror or str(exc)
+            err_console.print(
+                f"[bold red]error:[/] {escape(why + where)}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(1) from None
 
 
 def cell(value: object, style: str = "") -> Text:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
 from newsletter.config import Config
 from newsletter.errors import StoreError
@@ -95,12 +95,17 @@ def create_engine(url: str) -> Engine:
     """An engine for ``url`` with the project's SQLite settings; clear errors for bad URLs."""
     try:
         parsed = sa.make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a malformed host ("[::1/db")
         raise StoreError(f"[database] url {url!r} is not a database URL") from None
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot make the folder of database {db}: {exc.strerror or exc}"
+                ) from None
     try:
         engine = sa.create_engine(parsed)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
@@ -242,7 +247,7 @@ def open_database(url: str) -> Database:
     engine = create_engine(url)
     try:
         migrate(engine)
-    except OperationalError as exc:
+    except (OperationalError, DatabaseError) as exc:  # DatabaseError: "file is not a database"
         engine.dispose()
         raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from None
     except BaseException:
