@@ -252,7 +252,7 @@ def test_a_history_that_cannot_be_written_never_stops_the_step(tmp_path: Path) -
 
 
 def test_the_scheduler_checks_only_when_there_is_something_to_check(tmp_path: Path) -> None:
-    quiet = _config(tmp_path)
+    quiet = _config(tmp_path / "new" / "state")  # a first start: the folder is not there yet
     loud = _config(tmp_path, email=["ed@example.com"], check_minutes=5)
     before = FixedClock(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
     found = []

@@ -25,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from newsletter.config import WEEKDAYS, Config, ScheduleSettings, Secrets, alerts_configured
+from newsletter.store.engine import create_engine
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.weeks import week_of
 
@@ -147,7 +148,12 @@ def build_scheduler(
     settings = config.schedule
     cls: type[BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(
-        jobstores={"default": SQLAlchemyJobStore(url=config.database.url, tablename=JOBS_TABLE)},
+        # the project's engine: the database's folder is made, a bad URL is one line
+        jobstores={
+            "default": SQLAlchemyJobStore(
+                engine=create_engine(config.database.url), tablename=JOBS_TABLE
+            )
+        },
         timezone=settings.zone,
         job_defaults={
             "coalesce": True,
