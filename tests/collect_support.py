@@ -224,6 +224,12 @@ class FakeBoards:
             return None
         if name == "truncate":
             return _Truncated()
+        if name == "cycle":  # Workable paging whose tokens go a -> b -> a -> ...
+            token = json.loads(await request.body() or b"{}").get("token")
+            job = workable_job(1)
+            return JSONResponse(
+                {"total": 9, "results": [job], "nextPage": "b" if token == "a" else "a"}
+            )
         raise AssertionError(f"unknown fault {fault}")
 
     async def _serve(self, request: Request, kind: str, body: Any = None) -> Response:

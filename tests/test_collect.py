@@ -232,6 +232,19 @@ def test_5xx_then_success_and_retries_are_bounded(cfg: Config, boards: FakeBoard
     assert len(sleep.waits) == 1 + (cfg.collect.max_attempts - 1)
 
 
+def test_paging_that_cycles_fails_its_board_at_the_first_repeat(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    boards.faults[("workable", "hf")] = ["cycle"] * 50  # tokens a -> b -> a -> ...
+    done = run(cfg, sources=[SOURCES[0], SOURCES[4]])
+    status = {b.key: (b.status, b.reason) for b in done.boards}
+    assert status["greenhouse:acme"][0] == "ok"
+    assert status["workable:hf"] == (
+        "failed", "its pages repeat (page 4 asks for one already read)"
+    )  # fmt: skip
+    assert len([k for k, *_ in boards.log if k == "workable"]) == 3  # not max_pages
+
+
 def test_truncated_and_unparsable_bodies_fail_only_their_board(
     cfg: Config, boards: FakeBoards
 ) -> None:

@@ -191,3 +191,11 @@ def test_a_negative_amount_is_no_pay(text: str) -> None:
 def test_a_dash_before_an_amount_is_no_minus_sign() -> None:
     got = pay(salary="DOE - $120k")
     assert (got["pay_status"], got["salary_min"]) == ("ok", 120_000)
+
+
+def test_a_one_time_payment_is_no_salary() -> None:
+    # Lever's salaryRange interval "one-time" (a bonus, a stipend): never read as a year's pay
+    got = pay(salary_min="60000", salary_max="80000", currency="GBP", period="one-time")
+    assert got["salary_min"] is None and got["pay_status"] != "ok"
+    yearly = pay(salary_min="60000", salary_max="80000", currency="GBP", period="per-year-salary")
+    assert (yearly["salary_min"], yearly["pay_status"]) == (60_000, "ok")

@@ -131,10 +131,16 @@ async def _fetch_board(
     files: list[str] = []
     jobs = pages = size = 0
     request: Request | None = api.first(source.board, base)
+    asked: set[str] = set()  # every page requested: a board whose paging cycles is refused
     try:
         while request is not None:
             if pages >= config.collect.max_pages:
                 raise FetchFailed(f"more than {config.collect.max_pages} pages")
+            key = repr((request.method, request.url, sorted(request.params.items()),
+                        sorted((request.json or {}).items())))  # fmt: skip
+            if key in asked:
+                raise FetchFailed(f"its pages repeat (page {pages + 1} asks for one already read)")
+            asked.add(key)
             name = _file_name(source, pages)
             body = await fetcher.download(request, folder / name)
             files.append(name)

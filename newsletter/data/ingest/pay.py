@@ -50,6 +50,8 @@ _PERIOD_WORDS: dict[str, str] = {
     "biweekly": "biweek", "bi-weekly": "biweek", "semimonthly": "semimonth",
     "semi-monthly": "semimonth", "day": "day", "daily": "day", "per-day-wage": "day",
     "hour": "hour", "hourly": "hour", "hr": "hour", "h": "hour", "per-hour-wage": "hour",
+    # a one-time payment (Lever's "one-time") is no salary: no factor, so never pay
+    "one-time": "once", "one time": "once", "onetime": "once",
 }  # fmt: skip
 
 # Ordered: first match wins (C$ before $).
