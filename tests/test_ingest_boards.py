@@ -127,3 +127,15 @@ def test_greenhouse_hourly_ranges_are_hourly(
     page.write_text(json.dumps({"jobs": [greenhouse_job(1, pay_input_ranges=ranges)]}))
     row = ingest([page], WEEK, ingest_rules, now=NOW).snapshot.row(0, named=True)
     assert (row["salary_min"], row["salary_max"], row["currency"]) == (lo, hi, "USD")
+
+
+def test_locations_given_as_lists_or_objects_are_kept(tmp_path: Path, ingest_rules: Rules) -> None:
+    files = [
+        _write(tmp_path, "r.json.gz", {"offers": [
+            recruitee_offer(1, location=["Amsterdam", "Rotterdam"], city=None)]}),
+        _write(tmp_path, "a.json.gz", {"apiVersion": "1", "jobs": [
+            ashby_job(1, location={"city": "Austin", "region": "TX", "country": "US"})]}),
+    ]  # fmt: skip
+    snap = ingest(files, WEEK, ingest_rules, now=NOW).snapshot
+    by_source = dict(zip(snap["source"], snap["location"], strict=True))
+    assert by_source == {"recruitee": "Amsterdam; Rotterdam", "ashby": "Austin, TX, US"}

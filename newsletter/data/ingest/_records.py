@@ -81,6 +81,18 @@ def places(values: Iterable[str | None]) -> str | None:
     return "; ".join(dict.fromkeys(kept)) if kept else None
 
 
+def place(value: object) -> str | None:
+    """A location as text, however a board gives it: a string as it is, a list of places
+    joined by ``places``, an object by its name or by its city, region and country."""
+    if isinstance(value, list):
+        return places(place(v) for v in value)
+    if isinstance(value, dict):
+        named = text(value.get("name")) or text(value.get("location"))
+        parts = (text(value.get(k)) for k in ("city", "region", "state", "country"))
+        return named or ", ".join(p for p in parts if p) or None
+    return text(value)
+
+
 def text_list(value: object) -> list[str] | None:
     if not isinstance(value, list):
         return None

@@ -21,6 +21,7 @@ from newsletter.data.ingest._records import (
     build,
     dig,
     number,
+    place,
     places,
     text,
 )
@@ -82,7 +83,7 @@ def _pay(rec: Record) -> Record:
 def _location(rec: Record) -> str | None:
     extra = rec.get("secondaryLocations")
     more = [text(dig(loc, "location")) for loc in extra] if isinstance(extra, list) else []
-    return places([text(rec.get("location")), *more])
+    return places([place(rec.get("location")), *more])
 
 
 def _work_mode(rec: Record) -> str | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.data.ingest._records import Record, board_token, build, dig, text
+from newsletter.data.ingest._records import Record, board_token, build, dig, place, text
 from newsletter.errors import IngestError
 
 
@@ -41,7 +41,7 @@ def _fields(rec: Record) -> Record:
         "source_id": text(rec.get("id")),
         "title": text(rec.get("title")),
         "company": text(rec.get("company_name")) or board_token(url),
-        "location": text(rec.get("location")) or text(rec.get("city")),
+        "location": place(rec.get("location")) or text(rec.get("city")),
         "country": text(rec.get("country_code")),
         "work_mode": _work_mode(rec),
         "description": "\n".join(p for p in parts if p) or None,
