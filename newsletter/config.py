@@ -150,6 +150,8 @@ class NewsletterSettings(_Frozen):
 
 class DataSettings(_Frozen):
     snapshots_dir: Path = Path("snapshots")
+    #: Where the web archive goes by default (``<state_dir>/archive``); the database, the
+    #: outbox and the previews name their own paths.
     state_dir: Path = Path("state")
     #: A folder of rules files replacing the shipped ones (None: the rules in the package).
     rules_dir: Path | None = None
