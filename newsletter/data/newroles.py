@@ -45,12 +45,13 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from newsletter.models import REMOTE_PLACE, Preferences
-from newsletter.util.text import SHOWN_MAX, one_line
+from newsletter.util.text import INVISIBLE, SHOWN_MAX, one_line
 
 #: Roles shown to a reader at most.
 PICKS = 5
 MAX_URL = 2000
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+#: Whitespace (and the joiners INVISIBLE keeps for words): never in a URL.
+_SPACE_RE = re.compile(r"[\s\u200c\u200d]")
 
 Cell = tuple[str, str, str]  # (category, place, seniority), case-folded
 
@@ -60,7 +61,7 @@ def safe_url(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     url = value.strip()
-    if not url or len(url) > MAX_URL or _CONTROL_RE.search(url) or re.search(r"\s", url):
+    if not url or len(url) > MAX_URL or INVISIBLE.search(url) or _SPACE_RE.search(url):
         return None
     try:
         parts = urlsplit(url)

@@ -9,9 +9,9 @@ import re
 
 #: Control and invisible formatting characters, except the whitespace ones (tab, CR, LF, FF,
 #: VT, FS..US, NEL), which ``str.split`` turns into separators. ZWJ/ZWNJ (U+200C/D) stay:
-#: several scripts and emoji need them. The body of a character class, for Python's ``re`` and
-#: polars' (Rust) regex alike; surrogates are added for Python only (text in polars is valid
-#: UTF-8, where they cannot occur).
+#: several scripts and emoji need them. The body of a character class in Python's syntax;
+#: :data:`INVISIBLE_RUST` is the same class for polars, without the surrogates (text in polars
+#: is valid UTF-8, where they cannot occur).
 INVISIBLE_CLASS = (
     "\\x00-\\x08\\x0e-\\x1b\\x7f-\\x84\\x86-\\x9f\\u00ad\\u061c\\u180e\\u200b\\u200e\\u200f"
     "\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb"

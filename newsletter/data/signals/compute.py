@@ -555,12 +555,13 @@ def compute_week(
     # Totals
     flows = _row(r["flows"])
     n_new, n_rem = int(flows.get("new") or 0), len(r["removed"])
+    since = previous_week if prev is not None else None  # the snapshot compared with
     warnings = (
         hl.drop_warnings(r["sources"], "source_drop", "Source")
         + hl.drop_warnings(r.get("drop_companies", r["companies"]), "company_drop", "Company")
         + hl.returned_warning(int(r["returned_stock"].item() or 0), n_new, n_rem, n_open, n_prev)
         + hl.collect_warnings(ingest_report)
-        + hl.gap_warning(week, previous_week if prev is not None else None, n_open, n_prev)
+        + hl.gap_warning(week, since, n_open, n_prev)
     )
     totals = _totals(
         hist=hist,
@@ -569,7 +570,7 @@ def compute_week(
         n_removed=n_rem,
         n_aged_out=int(r["aged_out"].item()),
         earlier_new=_earlier_new(r["arr_sizes"] if arrivals else None, len(arrivals)),
-        gap=hl.gap_weeks(week, previous_week if prev is not None else None),
+        gap=hl.gap_weeks(week, since),
         removed_in_drops=hl.removed_in_drops(r["removed"], warnings),
         suppressed=suppressed,
     )
