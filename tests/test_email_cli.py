@@ -71,6 +71,17 @@ def test_screenshot_skips_cleanly_without_a_browser(
     assert out.exists() and not list(tmp_path.glob("*.png"))
 
 
+def test_preview_into_a_folder_writes_issue_html_inside_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = tmp_path / "previews"
+    folder.mkdir()
+    result = runner.invoke(app, ["preview", "--snapshots", SNAPS, "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["issue.html", "issue.txt"]
+    assert not list(tmp_path.glob("previews.*"))  # nothing beside the folder
+
+
 def test_archive_writes_a_page_per_week_and_an_index(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "site"
     result = runner.invoke(app, ["archive", "--snapshots", SNAPS, "--out", str(out)])

@@ -36,7 +36,11 @@ def preview_cmd(
     week: WeekOpt = None,
     snapshots: SnapshotsOpt = None,
     out: Annotated[
-        Path, typer.Option("--out", help="HTML file to write; a .txt twin is written beside it.")
+        Path,
+        typer.Option(
+            "--out",
+            help="HTML file to write (a folder: issue.html in it); a .txt twin beside it.",
+        ),
     ] = Path("preview/issue.html"),
     subscriber: Annotated[
         str | None,

@@ -13,7 +13,10 @@ from newsletter.util.files import atomic_write_text
 
 
 def write_preview(issue: IssueContent, out: Path) -> tuple[Path, Path]:
-    """Write the HTML and its plain-text twin (same name, ``.txt``) atomically."""
+    """Write the HTML and its plain-text twin (same name, ``.txt``) atomically; ``out`` an
+    existing folder gets ``issue.html`` and ``issue.txt`` inside it."""
+    if out.is_dir():
+        out = out / "issue.html"
     html_path = out if out.suffix.lower() in {".html", ".htm"} else out.with_suffix(".html")
     text_path = html_path.with_suffix(".txt")
     atomic_write_text(html_path, issue.html)
