@@ -116,7 +116,8 @@ def source(tmp_path: Path) -> Path:
         picks = Preferences(("Data Scientist",), ("Seattle", "Austin"), ("senior",))
         a = store.add("active@example.com", name="Ann", preferences=picks)
         p = store.add("paused@example.com", name="Pau")
-        store.set_preferences(p.id, Preferences(metros=("Boston",)), paused=True)
+        # a value holding the list separator of the export reads back as one value
+        store.set_preferences(p.id, Preferences(metros=("Boston", "Paris; France")), paused=True)
         for who in ("left", "bounced", "complained", "pending", "web"):
             store.add(f"{who}@example.com", name=who.title())
         store.unsubscribe("left@example.com", "asked by email")
@@ -152,6 +153,7 @@ def test_export_then_import_keeps_every_status_preference_and_consent(
     assert r.exit_code == 0, r.output
     after = {e: _comparable(json.loads(cli_dst("show", e).stdout)) for e in PEOPLE}
     assert after == before
+    assert before["paused@example.com"]["preferences"]["metros"] == ["Boston", "Paris, France"]
     assert cli_dst("count", "--status", "active").stdout.strip() == "3"
     again = cli_dst("import", str(source))
     assert "added: 0" in again.stdout and "updated: 0" in again.stdout

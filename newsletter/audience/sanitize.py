@@ -8,7 +8,8 @@ a layout:
 * :func:`clean_name`, :func:`clean_value` / :func:`clean_values` and :func:`clean_note`
   remove control and invisible formatting characters (C0/C1 controls, bidi overrides,
   zero-width spaces, lone surrogates), turn every kind of whitespace, CR and LF included,
-  into one space, trim, and cap the length.
+  into one space, trim, and cap the length; a preference value never holds the ``;`` that
+  joins the values of an exported CSV cell.
 * :func:`normalize_email` (and :class:`EmailNormalizer`, its bulk form for imports) validate
   an address with email-validator (no DNS), after a length check made before any parsing.
 """
@@ -41,9 +42,14 @@ def clean_name(raw: str | None) -> str | None:
     return clean_line(raw, NAME_MAX) or None if raw else None
 
 
+#: Separates the values of one preference in an exported CSV cell: never part of a value, so
+#: an export reads back as it was written.
+LIST_SEP = ";"
+
+
 def clean_value(raw: str) -> str:
-    """One preference value ('' when nothing is left)."""
-    return clean_line(raw, VALUE_MAX)
+    """One preference value ('' when nothing is left); :data:`LIST_SEP` becomes a comma."""
+    return clean_line(raw.replace(LIST_SEP, ","), VALUE_MAX)
 
 
 def clean_values(values: Iterable[str]) -> tuple[str, ...]:

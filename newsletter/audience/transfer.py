@@ -37,7 +37,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from newsletter.audience.sanitize import EmailNormalizer, clean_name, clean_note, clean_values
+from newsletter.audience.sanitize import (
+    LIST_SEP,
+    EmailNormalizer,
+    clean_name,
+    clean_note,
+    clean_values,
+)
 from newsletter.audience.subscribers import (
     STOPPED,
     Consent,
@@ -55,7 +61,6 @@ from newsletter.store import subscribers, suppressions
 from newsletter.util.files import atomic_write_text
 from newsletter.util.text import clean_line
 
-LIST_SEP = ";"
 EXPORT_COLUMNS = (
     "email",
     "name",
