@@ -108,6 +108,15 @@ def test_explicit_list_wins_and_is_canonicalized(ingest_rules: Rules) -> None:
     assert out["skills_source"].to_list() == ["explicit", "explicit", "text"]
 
 
+def test_unknown_listed_names_are_one_line_of_visible_text(ingest_rules: Rules) -> None:
+    """An export's skill list is untrusted text like a title: an escape sequence, a line
+    break or a bidi override in a name would reach the terminal, the plain-text email and
+    the MJML source (whose parser an ESC stops)."""
+    listed = ["\x1b[31mRED", "Line1\nLine2", "\u202etxt.exe", "Foo\u200bBar", "  ", "x" * 61]
+    out = normalized(ingest_rules, [{"title": "Data Analyst", "skills": listed}])
+    assert out["skills"].to_list() == [["FooBar", "Line1 Line2", "[31mRED", "txt.exe"]]
+
+
 def test_html_descriptions_are_stripped(ingest_rules: Rules) -> None:
     found = skills_of(
         ingest_rules, "&lt;li&gt;Python&lt;/li&gt;&lt;li&gt;C&amp;#43;&amp;#43;&lt;/li&gt;"

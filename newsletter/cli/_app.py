@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from newsletter.errors import NewsletterError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
+from newsletter.util.text import clean_line
 from newsletter.util.weeks import parse_week
 
 if TYPE_CHECKING:
@@ -45,11 +46,16 @@ class ErrorHandlingGroup(TyperGroup):
             raise typer.Exit(1) from None
 
 
+#: Longest text one table cell prints.
+CELL_MAX = 1000
+
+
 def cell(value: object, style: str = "") -> Text:
     """Untrusted text (names from postings, files, boards; server reasons) as a plain table
-    cell or caption: printed as it is, never read as Rich markup (``[/]`` in a company name
-    would stop the command, ``[bold]`` restyle it)."""
-    return Text("" if value is None else str(value), style=style)
+    cell or caption: one line without control characters (an escape sequence in a skill
+    name would clear or recolour the terminal), never read as Rich markup (``[/]`` in a
+    company name would stop the command, ``[bold]`` restyle it)."""
+    return Text("" if value is None else clean_line(str(value), CELL_MAX), style=style)
 
 
 def warn(text: str) -> None:

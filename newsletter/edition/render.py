@@ -51,14 +51,26 @@ _JOINER = "\u2060"
 _JINJA_OPENING = re.compile(r"\{(?=[{%#])")
 
 
+#: Control characters (C0 but tab, LF and CR; DEL; C1): no text shows them, and one of them
+#: in an XML document (the MJML source) stops its parser.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def neutralize(value: Any) -> Any:
-    """Jinja's ``finalize``: every printed value that is not a :class:`Token` loses the power
-    to look like a merge tag, a marker or template syntax (a posting titled
-    ``%%unsubscribe_url%%``, ``<!--nl:end-->`` or a company named ``Acme {{ x }}`` is data,
-    and prints as text with a word joiner inside; so the check for template syntax left in
-    an issue's HTML (:func:`compile_mjml`) only ever finds a template's own)."""
+    """Jinja's ``finalize``: every printed value that is not a :class:`Token` loses its
+    control characters, and the power to look like a merge tag, a marker or template syntax
+    (a posting titled ``%%unsubscribe_url%%``, ``<!--nl:end-->`` or a company named
+    ``Acme {{ x }}`` is data, and prints as text with a word joiner inside; so the check for
+    template syntax left in an issue's HTML (:func:`compile_mjml`) only ever finds a
+    template's own)."""
     if isinstance(value, Token) or not isinstance(value, str):
         return value
+    if not (value.isascii() and value.isprintable()) and _CONTROL.search(value):
+        value = (
+            Markup(_CONTROL.sub("", value))
+            if isinstance(value, Markup)
+            else _CONTROL.sub("", value)
+        )
     if "%%" not in value and "<!--nl:" not in value and not _JINJA_OPENING.search(value):
         return value
     safe = value.replace("%%", f"%{_JOINER}%").replace("<!--nl:", f"<!-{_JOINER}-nl:")

@@ -19,11 +19,10 @@ from newsletter.data.ingest.locations import Places, add_locations, compile_plac
 from newsletter.data.ingest.pay import parse_pay
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
-from newsletter.data.ingest.text import blank_to_null, only_where, plain_text, squeeze_spaces
+from newsletter.data.ingest.text import blank_to_null, plain_text, squeeze_spaces, visible
 from newsletter.data.ingest.timing import UNTIMED, Stages
 from newsletter.data.ingest.titles import classify_titles
 from newsletter.data.snapshots import SNAPSHOT_SCHEMA
-from newsletter.util.text import INVISIBLE_RUST
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -43,16 +42,6 @@ VISIBLE_COLUMNS = ("title", "company", "location")
 #: Columns that name a posting: blank, invisible or without a letter or digit ("---", "🚀")
 #: they are missing, and the row is rejected.
 NAMING_COLUMNS = ("title", "company")
-#: A character other than printable ASCII and whitespace: only values holding one can hold
-#: an invisible character (the replacement runs on those alone).
-_NOT_PLAIN = r"[^\x09-\x0d\x1c-\x7e]"
-
-
-def visible(expr: pl.Expr) -> pl.Expr:
-    """``expr`` without invisible characters (:data:`newsletter.util.text.INVISIBLE_RUST`)."""
-    return only_where(
-        expr, expr.str.contains(_NOT_PLAIN), lambda e: e.str.replace_all(INVISIBLE_RUST, "")
-    )
 
 
 def clean_columns(

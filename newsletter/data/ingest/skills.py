@@ -21,6 +21,7 @@ import polars as pl
 
 from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.rules import SkillRules
+from newsletter.data.ingest.text import squeeze_spaces, visible
 from newsletter.errors import IngestError
 
 
@@ -262,11 +263,19 @@ def _per_row(pairs: pl.DataFrame, ai_skills: list[str]) -> pl.DataFrame:
     )
 
 
+#: Longest name of an explicit skill list kept as a skill (longer is a sentence, not a skill).
+LISTED_MAX = 60
+
+
 def _explicit(name: pl.Expr, matcher: Matcher) -> pl.Expr:
-    """A name of an explicit skill list -> its canonical skill (unknown names as given)."""
+    """A name of an explicit skill list -> its canonical skill; an unknown name is kept as
+    given, but as one line of visible text like every other name of a posting (invisible
+    and control characters dropped, whitespace runs one space), and only up to
+    :data:`LISTED_MAX` characters (null: blank, or longer)."""
+    shown = squeeze_spaces(visible(name)).str.strip_chars()
     return pl.coalesce(
-        name.str.strip_chars()
-        .str.to_lowercase()
-        .replace_strict(matcher.explicit, default=None, return_dtype=pl.String),
-        name.str.strip_chars(),
+        shown.str.to_lowercase().replace_strict(
+            matcher.explicit, default=None, return_dtype=pl.String
+        ),
+        pl.when(shown.str.len_chars().is_between(1, LISTED_MAX)).then(shown),
     )

@@ -10,6 +10,7 @@ import polars as pl
 from selectolax.lexbor import LexborHTMLParser
 
 from newsletter.data.ingest.markup import fast_round
+from newsletter.util.text import INVISIBLE_RUST
 
 #: Text that may hold markup: a tag or an entity. Only a gate before the parser, never a parser.
 MARKUP_PATTERN = r"<[A-Za-z/!]|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
@@ -143,6 +144,18 @@ def only_where(expr: pl.Expr, needed: pl.Expr, step: Callable[[pl.Expr], pl.Expr
     """``step(expr)`` where ``needed``, ``expr`` elsewhere: the step runs on the needed values
     only (the others are null to it), where ``when/then`` would run it on every value."""
     return pl.coalesce(step(pl.when(needed).then(expr)), expr)
+
+
+#: A character other than printable ASCII and whitespace: only values holding one can hold
+#: an invisible character (the replacement runs on those alone).
+_NOT_PLAIN = r"[^\x09-\x0d\x1c-\x7e]"
+
+
+def visible(expr: pl.Expr) -> pl.Expr:
+    """``expr`` without invisible characters (:data:`newsletter.util.text.INVISIBLE_RUST`)."""
+    return only_where(
+        expr, expr.str.contains(_NOT_PLAIN), lambda e: e.str.replace_all(INVISIBLE_RUST, "")
+    )
 
 
 def squeeze_spaces(expr: pl.Expr) -> pl.Expr:

@@ -23,7 +23,6 @@ from newsletter.data.signals.groups import group_plan
 from newsletter.data.signals.models import Companies, CompanyRow, NamedCount, Spotlight
 from newsletter.data.signals.pay import USD_PAY
 from newsletter.models import REMOTE_PLACE
-from newsletter.util.text import SHOWN_MAX, one_line
 
 
 def company_plan(
@@ -58,7 +57,7 @@ def build_companies(
     def rows(f: pl.DataFrame) -> list[CompanyRow]:
         return [
             CompanyRow(
-                name=one_line(r["name"], SHOWN_MAX),
+                name=r["name"],
                 open=r["open"],
                 new=r["new"],
                 removed=r["removed"],
@@ -155,7 +154,7 @@ def build_spotlight(row: Mapping[str, Any], profile: Mapping[str, pl.DataFrame])
     ranged = n_pay >= PAY_RANGE_MIN_N and low is not None and high is not None
     open_, open_prev = int(row["open"]), int(row["open_prev"])
     return Spotlight(
-        name=one_line(row["name"], SHOWN_MAX),
+        name=row["name"],
         open=open_,
         open_prev=open_prev,
         new=int(row["new"]),

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from newsletter.models import SourceKind
+from newsletter.util.text import SHOWN_MAX, one_line
 
 #: "2": short-history methods (skills and pay shifts from two snapshots), `new` feeds, the
 #: quasi-Poisson rate ratio, tie-corrected pay intervals, category pay shifts.
@@ -33,6 +34,17 @@ Method = Literal["new-vs-earlier-new", "new-vs-removed", "none"]
 #: The kinds of candidate move of the joint test: a skill rising or falling, the overall pay
 #: shift, a role category's pay shift.
 MoveKind = Literal["skill", "pay", "pay_category"]
+
+
+def _shown(value: str) -> str:
+    return one_line(value, SHOWN_MAX)
+
+
+#: A name that comes from the data (a skill, a company, a group, a source), as every reader
+#: of the signals gets it: one line, no control or invisible characters, at most
+#: :data:`~newsletter.util.text.SHOWN_MAX` characters. Snapshots are files: whatever wrote
+#: one, nothing in a name can break the issue's markup, a terminal or a plain-text line.
+Shown = Annotated[str, AfterValidator(_shown)]
 
 
 class _Model(BaseModel):
@@ -109,7 +121,7 @@ class Totals(_Model):
 class PayShift(_Model):
     """The median pay shift of one role category (same comparison as `Pay.method`)."""
 
-    name: str
+    name: Shown
     n: int = Field(description="USD-paid postings on the recent side")
     n_prev: int = Field(description="USD-paid postings on the earlier side")
     median: float | None = Field(default=None, description="Tie-corrected median, recent side")
@@ -131,7 +143,7 @@ class PayShift(_Model):
 class PayRank(_Model):
     """A role category ranked by the median USD pay of its open postings."""
 
-    name: str
+    name: Shown
     median: float = Field(description="Median USD pay of the open postings (n >= 30)")
     n: int = Field(description="USD-paid open postings of the category")
     open: int = Field(description="Open postings of the category")
@@ -211,7 +223,7 @@ class Pay(_Model):
 class RemoteRow(_Model):
     """The remote share of one seniority level or role category."""
 
-    name: str
+    name: Shown
     n: int = Field(description="Open postings of the group")
     remote: int = Field(description="Of which remote")
     share: float | None = Field(default=None, description="remote / n; null when n < 30")
@@ -246,7 +258,7 @@ class Share(_Model):
 class GroupRow(_Model):
     """A row of the by-seniority, by-category and by-metro tables."""
 
-    name: str
+    name: Shown
     open: int
     open_prev: int | None = None
     new: int = 0
@@ -267,7 +279,7 @@ class GroupRow(_Model):
 
 
 class CompanyRow(_Model):
-    name: str
+    name: Shown
     open: int
     new: int = 0
     removed: int = 0
@@ -276,7 +288,7 @@ class CompanyRow(_Model):
 
 
 class SkillRow(_Model):
-    name: str
+    name: Shown
     postings: int
     share: float
     share_prev: float | None = None
@@ -284,7 +296,7 @@ class SkillRow(_Model):
 
 
 class SkillMove(_Model):
-    name: str
+    name: Shown
     share: float
     share_prev: float
     z: float
@@ -330,14 +342,14 @@ class Skills(_Model):
 
 
 class NamedCount(_Model):
-    name: str
+    name: Shown
     open: int
 
 
 class Spotlight(_Model):
     """The company with the week's largest gated move, and its hiring profile."""
 
-    name: str
+    name: Shown
     open: int
     open_prev: int
     new: int
@@ -370,7 +382,7 @@ class MoveTest(_Model):
     """One candidate move of the week in the joint test."""
 
     kind: MoveKind
-    name: str = Field(description="Skill, role category, or `all` for the overall pay shift")
+    name: Shown = Field(description="Skill, role category, or `all` for the overall pay shift")
     z: float = Field(description="Signed z: log-odds z (skills), ln(ratio)/SE (pay)")
     p_value: float = Field(description="Two-sided p-value of z")
     weight: float = Field(description="Weight in the weighted Benjamini-Hochberg step-up")
@@ -414,7 +426,7 @@ class Companies(_Model):
 
 class HealthWarning(_Model):
     kind: str = Field(description="e.g. source_drop, company_drop")
-    name: str
+    name: Shown
     before: int
     after: int
     message: str
