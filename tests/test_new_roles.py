@@ -224,6 +224,21 @@ def test_posting_text_is_made_safe() -> None:
         ("https://a.example/\u202ex", False),
         ("mailto:x@example.com", False),
         (None, False),
+        # only public hosts, named as they are
+        ("http://93.184.216.34/job", True),
+        ("https://boards.example.io:8443/j?who=@me", True),
+        ("https://www.bank.example@evil.example/phish", False),
+        ("https://user:pw@jobs.example.com/1", False),
+        ("http://localhost/admin", False),
+        ("http://127.0.0.1:8765/admin", False),
+        ("http://169.254.169.254/latest/meta-data/", False),
+        ("http://10.0.0.5/", False),
+        ("http://[::1]/x", False),
+        ("http://0x7f.0.0.1/", False),
+        ("http://2130706433/", False),
+        ("http://intranet/jobs", False),
+        ("http://printer.local/", False),
+        ("https://jobs.example.com:99999/", False),
     ],
 )
 def test_safe_url_keeps_only_absolute_http_links(url: str | None, kept: bool) -> None:
