@@ -166,3 +166,32 @@ def test_company_names_from_an_older_snapshot_are_shown_clean_and_capped() -> No
     assert len(shown) == SHOWN_MAX and shown.endswith("…")
     assert s.company_detail.spotlight is not None
     assert s.company_detail.spotlight.name == shown  # the spotlight: the same name
+
+
+def _modes(remote: int, onsite: int, unknown: int, start: int = 0) -> list[dict[str, Any]]:
+    modes = ["remote"] * remote + ["onsite"] * onsite + ["unknown"] * unknown
+    return [posting(str(start + i), work_mode=m, remote=m == "remote") for i, m in enumerate(modes)]
+
+
+def test_remote_share_is_of_known_work_modes_with_the_unknown_share_beside_it() -> None:
+    """Guide S5: the share of known postings, with the unknown share; a board that stops
+    sending work modes is no fall in remote work (the change is not compared)."""
+    from newsletter.config import parse_config
+    from newsletter.edition.view import build_view
+
+    prev = _modes(400, 500, 100)
+    lost = [dict(r, work_mode="unknown", remote=False) if i % 2 else r for i, r in enumerate(prev)]
+    s = run([prev, lost])
+    assert s.remote.share_of_known_prev == pytest.approx(400 / 900)
+    assert s.remote.share_of_known == pytest.approx(200 / 450)
+    assert s.remote.unknown_share == pytest.approx(0.55)
+    assert s.remote.share == pytest.approx(0.2)  # of all postings: would read as a halving
+    assert s.remote.known_change is None
+    kpi = {k.label: k for k in build_view(s, parse_config({})).kpis}["Remote share"]
+    assert kpi.value == "44.4%" and kpi.direction == "none"
+    assert kpi.change.text == "not compared: unknown work mode moved"
+    assert kpi.notes == ("of known work mode; 55% unknown",)
+
+    steady = run([prev, _modes(380, 520, 100)])
+    assert steady.remote.known_change == pytest.approx(380 / 900 - 400 / 900)
+    assert {g.name: g.n for g in steady.remote.by_seniority} == {"mid": 900}  # known only

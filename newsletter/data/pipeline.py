@@ -40,6 +40,7 @@ HISTORY_COLUMNS = (
     "salary_mid",
     "currency",
     "remote",
+    "work_mode",
     "seniority",
     "metro",
     "source",

@@ -129,9 +129,10 @@ def _remote_rows(
 
 def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tuple[DataTable, ...]:
     rm = signals.remote
-    market = f.pct(rm.share, 1)
+    market = f.pct(rm.share_of_known, 1)
     note = (
-        f"Share of open roles that are remote (all roles: {market}), with its 95% Wilson "
+        "Share of open roles with a known work mode that are remote "
+        f"(all roles: {market}), with its 95% Wilson "
         f"interval, from n ≥ {REMOTE_SHARE_MIN_N}; “above” or “below” only when the interval "
         "leaves out the market share."
     )

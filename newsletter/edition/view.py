@@ -239,15 +239,17 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
         if pay_rel is not None
         else NO_CHANGE
     )
-    remote_delta = (
-        remote.share - remote.share_prev
-        if remote.share is not None and remote.share_prev is not None
-        else None
-    )
     remote_change = (
-        Change(f.pp(remote_delta), _direction(round(remote_delta, 3)))
-        if remote_delta is not None
+        Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
+        if remote.known_change is not None
+        else Change("not compared: unknown work mode moved")
+        if remote.share_of_known_prev is not None and remote.share_of_known is not None
         else NO_CHANGE
+    )
+    remote_notes = (
+        (f"of known work mode; {f.pct(remote.unknown_share, 0)} unknown",)
+        if remote.unknown_share
+        else ()
     )
     return _even_tiles(
         Kpi(
@@ -266,8 +268,9 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
         ),
         Kpi(
             "Remote share",
-            f.pct(remote.share, 1),
+            f.pct(remote.share_of_known, 1),
             remote_change,
+            remote_notes,
             spark=_spark([p.remote_share for p in hist], "Remote share", lambda v: f.pct(v, 1)),
         ),
     )

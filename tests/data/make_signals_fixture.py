@@ -332,6 +332,8 @@ def fixture() -> Signals:
                 significant=True, method="new-vs-earlier-new", shift_window_weeks=4,
                 shift_window_weeks_prev=4, top_categories=top_categories),
         remote=Share(share=0.071, share_prev=0.074, n=26159, n_prev=25747,
+                     share_of_known=0.071, share_of_known_prev=0.074, unknown_share=0.0,
+                     unknown_share_prev=0.0, known_change=0.071 - 0.074,
                      by_seniority=by_seniority, by_category=by_category),
         seniority=seniority,
         categories=cats,

@@ -35,6 +35,7 @@ from newsletter.data.signals.gates import (
     METRO_MIN_OPEN,
     PAY_RANGE_MIN_N,
     PCT_CHANGE_MIN_BASE,
+    REMOTE_UNKNOWN_MAX_MOVE,
     RR_MIN_DISPERSION_WEEKS,
     SHIFT_WINDOW_WEEKS,
     SKILL_BACKGROUND_WEEKS,
@@ -85,8 +86,7 @@ def _index(key: str) -> int:
 
 
 def _remote_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
-    mode = pl.col("work_mode")
-    known = mode.is_not_null() & (mode != "unknown")
+    known = _known_mode()
     remote = pl.col("remote").fill_null(False)
     return frame.select(
         pl.len().alias("n"),
@@ -96,12 +96,24 @@ def _remote_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _known_mode() -> pl.Expr:
+    mode = pl.col("work_mode")
+    return mode.is_not_null() & (mode != "unknown")
+
+
+def _remote_of_known() -> pl.Expr:
+    """Remote postings / postings whose work mode is known (null when none is known)."""
+    known = _known_mode()
+    remote = pl.col("remote").fill_null(False) & known
+    return pl.when(known.any()).then(remote.sum() / known.sum())
+
+
 def _history_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.select(
         pl.len().alias("open"),
         py.USD_PAY.count().alias("n_pay"),
         py.USD_PAY.quantile(0.5, interpolation="linear").alias("median"),
-        pl.col("remote").fill_null(False).mean().alias("remote_share"),
+        _remote_of_known().alias("remote_share"),
     )
 
 
@@ -118,6 +130,26 @@ class _Plans:
 
     def collect(self) -> dict[str, pl.DataFrame]:
         return dict(zip(self._names, pl.collect_all(self._plans), strict=True))
+
+
+def _of_known(counts: Mapping[str, Any] | None) -> float | None:
+    """Remote share of the postings with a known work mode (counts of :func:`_remote_plan`)."""
+    return counts["remote_known"] / counts["known"] if counts and counts["known"] else None
+
+
+def _unknown(counts: Mapping[str, Any] | None) -> float | None:
+    """Share of the postings whose work mode is unknown."""
+    return 1 - counts["known"] / counts["n"] if counts and counts["n"] else None
+
+
+def _known_change(now: Mapping[str, Any], before: Mapping[str, Any] | None) -> float | None:
+    """The week's change in the remote share of known postings, unless the unknown share
+    moved by more than REMOTE_UNKNOWN_MAX_MOVE (or either side has no known posting)."""
+    share, share_prev = _of_known(now), _of_known(before)
+    gone, gone_prev = _unknown(now), _unknown(before)
+    if share is None or share_prev is None or gone is None or gone_prev is None:
+        return None
+    return share - share_prev if abs(gone - gone_prev) <= REMOTE_UNKNOWN_MAX_MOVE else None
 
 
 def _row(frame: pl.DataFrame) -> dict[str, Any]:
@@ -632,6 +664,7 @@ def compute_week(
     rm_prev = _row(r["remote_prev"]) if prev is not None else None
     ci = wilson(int(rm["remote"]), int(rm["n"]))
     share = rm["remote"] / rm["n"] if rm["n"] else None
+    known = _of_known(rm)
     remote = Share(
         share=share,
         share_prev=rm_prev["remote"] / rm_prev["n"] if rm_prev and rm_prev["n"] else None,
@@ -639,10 +672,13 @@ def compute_week(
         n_prev=int(rm_prev["n"]) if rm_prev else None,
         ci_low=ci[0] if ci else None,
         ci_high=ci[1] if ci else None,
-        share_of_known=rm["remote_known"] / rm["known"] if rm["known"] else None,
-        unknown_share=1 - rm["known"] / rm["n"] if rm["n"] else None,
-        by_seniority=gr.remote_rows(r["remote_seniority"], share, order=SENIORITY_LEVELS),
-        by_category=gr.remote_rows(r["remote_category"], share),
+        share_of_known=known,
+        unknown_share=_unknown(rm),
+        share_of_known_prev=_of_known(rm_prev),
+        unknown_share_prev=_unknown(rm_prev),
+        known_change=_known_change(rm, rm_prev),
+        by_seniority=gr.remote_rows(r["remote_seniority"], known, order=SENIORITY_LEVELS),
+        by_category=gr.remote_rows(r["remote_category"], known),
     )
     suppressed.extend(gr.remote_withheld("remote.by_seniority", remote.by_seniority))
     suppressed.extend(gr.remote_withheld("remote.by_category", remote.by_category))

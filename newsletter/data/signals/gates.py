@@ -65,6 +65,10 @@ MOVES_BUDGET: dict[MoveKind, float] | None = {"skill": 0.8, "pay": 0.1, "pay_cat
 #: interval) from this many open postings; called above or below the market only when the
 #: Wilson interval excludes the market-wide share.
 REMOTE_SHARE_MIN_N = 30
+#: The week's change in the remote share (of postings with a known work mode) is published
+#: only if the share with an unknown work mode moved by at most this much: else the change
+#: is a change in what the sources say, not in remote work (signals guide, S5).
+REMOTE_UNKNOWN_MAX_MOVE = 0.05
 #: Company spotlight: the company with the largest move that passes the mover gate, with at
 #: least this many open postings this week, and none of its removals in a drop warning.
 SPOTLIGHT_MIN_OPEN = 20

@@ -166,9 +166,12 @@ def withheld(label: str, rows: Sequence[GroupRow]) -> list[str]:
 
 
 def remote_plan(frame: pl.LazyFrame, key: str, null_label: str) -> pl.LazyFrame:
-    """Per group value: open postings (``n``) and how many are remote."""
+    """Per group value: open postings whose work mode is known (``n``: the share's
+    denominator, as the market-wide one) and how many are remote."""
+    mode = pl.col("work_mode")
     return (
-        frame.with_columns(_name(key, null_label))
+        frame.filter(mode.is_not_null() & (mode != "unknown"))
+        .with_columns(_name(key, null_label))
         .group_by("name")
         .agg(pl.len().alias("n"), pl.col("remote").fill_null(False).sum().alias("remote"))
     )

@@ -224,7 +224,7 @@ class RemoteRow(_Model):
     """The remote share of one seniority level or role category."""
 
     name: Shown
-    n: int = Field(description="Open postings of the group")
+    n: int = Field(description="Open postings of the group with a known work mode")
     remote: int = Field(description="Of which remote")
     share: float | None = Field(default=None, description="remote / n; null when n < 30")
     ci_low: float | None = Field(default=None, description="95% Wilson interval of `share`")
@@ -247,6 +247,17 @@ class Share(_Model):
         default=None, description="Share among postings whose work mode is known"
     )
     unknown_share: float | None = Field(default=None, description="Share with unknown work mode")
+    share_of_known_prev: float | None = Field(
+        default=None, description="`share_of_known` of the previous snapshot"
+    )
+    unknown_share_prev: float | None = Field(
+        default=None, description="`unknown_share` of the previous snapshot"
+    )
+    known_change: float | None = Field(
+        default=None,
+        description="share_of_known - share_of_known_prev; null without a previous snapshot, or "
+        "when the unknown share moved by more than 5 pp (the change would be coverage)",
+    )
     by_seniority: list[RemoteRow] = Field(
         default_factory=list, description="Remote share per seniority level (ladder order)"
     )
@@ -476,7 +487,9 @@ class TrendPoint(_Model):
     week: date
     open: int
     median_pay: float | None = None
-    remote_share: float | None = None
+    remote_share: float | None = Field(
+        default=None, description="Remote share of the postings whose work mode is known"
+    )
     n_pay: int = Field(default=0, description="Open postings with USD pay behind `median_pay`")
 
 
