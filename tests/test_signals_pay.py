@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from newsletter.config import parse_config
 from newsletter.data.signals.models import Signals
+from newsletter.edition.view import build_view
 from tests.conftest import posting
 from tests.signals_support import run
 
@@ -66,6 +68,24 @@ def test_mix_shift_shows_in_raw_but_not_like_for_like() -> None:
     # cells keep their pay (up to which j fall in each cell): within 2%, against +20% raw
     assert p.like_for_like_pct is not None and abs(p.like_for_like_pct) < 0.02
     assert p.like_for_like_cells == 2
+    # the issue says so (guide: "if they disagree, the story is mix, not pay"), no pay arrow
+    assert p.mix_driven
+    view = build_view(_weeks(pay), parse_config({}))
+    text = " ".join(fr.text for fr in view.summary[-1])
+    assert "like for like (same role, level and place): the mix of roles moved, not pay" in text
+    kpi = {k.label: k for k in view.kpis}["Median pay"]
+    assert kpi.direction == "none" and kpi.change.text.endswith(", mix of roles")
+
+
+def test_a_planted_shift_is_told_with_its_like_for_like_and_an_arrow() -> None:
+    view = build_view(
+        _weeks(lambda w, j: (_spread(j) * 1.1, "mid") if w >= 5 else (_spread(j), "mid")),
+        parse_config({}),
+    )
+    text = " ".join(fr.text for fr in view.summary[-1])
+    assert "(+10.0% like for like)" in text and "mix" not in text
+    # passed and borne out: the KPI keeps its direction (the stock medians are level here)
+    assert {k.label: k for k in view.kpis}["Median pay"].direction == "flat"
 
 
 def test_shift_gated_below_100_per_side() -> None:
@@ -75,3 +95,12 @@ def test_shift_gated_below_100_per_side() -> None:
     assert "pay.change_pct: USD-paid postings n=80 vs 80 < 100 per side (new-vs-earlier-new)" in (
         s.data_health.suppressed
     )
+    # an untested shift is not "no shift beyond noise"
+    view = build_view(s, parse_config({}))
+    text = " ".join(fr.text for fr in view.summary[-1])
+    assert (
+        "too few postings with pay to test a shift (80 and 80; the test needs 100 a side)" in text
+    )
+    assert "noise" not in text
+    kpi = {k.label: k for k in view.kpis}["Median pay"]
+    assert kpi.direction == "none" and kpi.change.text.endswith(", too few to test")

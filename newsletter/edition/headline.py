@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsletter.config import Config
-from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, pct_change
+from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, SHIFT_MIN_N, pct_change
 from newsletter.data.signals.health import gap_weeks
 from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight
 from newsletter.edition.formatting import MINUS, Formatter
@@ -204,11 +204,35 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
             Frag(f"; in {where} it {verb} "),
             Frag(f.change_pct(pay.change_pct).lstrip("+" + MINUS), True),
             Frag(f" against {against}{ci}"),
+            *_like_for_like_clause(pay, f),
             *(roles or [Frag(".")]),
         )
+    if pay.change_pct is None:
+        why = (
+            ", with no earlier postings to test a pay shift against"
+            if pay.method == "none"
+            else f", with too few postings with pay to test a shift ({f.count(pay.shift_n)} "
+            f"and {f.count(pay.shift_n_prev)}; the test needs {SHIFT_MIN_N} a side)"
+        )
+        return (*base, Frag(why), *(roles or [Frag(".")]))
     if roles:
         return (*base, Frag(", with no overall pay shift beyond noise"), *roles)
     return (*base, Frag(", with no pay shift beyond noise."))
+
+
+def _like_for_like_clause(pay: Pay, f: Formatter) -> list[Frag]:
+    """The like-for-like shift beside the raw one (guide: print both); when they disagree
+    (``pay.mix_driven``) the clause says the mix of roles moved, not pay."""
+    lfl = pay.like_for_like_pct
+    if lfl is None:
+        return []
+    if pay.mix_driven:
+        return [
+            Frag(", but "),
+            Frag(f.change_pct(lfl), True),
+            Frag(" like for like (same role, level and place): the mix of roles moved, not pay"),
+        ]
+    return [Frag(f" ({f.change_pct(lfl)} like for like)")]
 
 
 def _weeks(n: int) -> str:

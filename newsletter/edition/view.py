@@ -29,7 +29,14 @@ from newsletter.data.signals.gates import (
     SKILL_MIN_POSTINGS,
 )
 from newsletter.data.signals.health import gap_weeks
-from newsletter.data.signals.models import GroupRow, HealthWarning, Signals, SkillMove, TrendPoint
+from newsletter.data.signals.models import (
+    GroupRow,
+    HealthWarning,
+    Pay,
+    Signals,
+    SkillMove,
+    TrendPoint,
+)
 from newsletter.edition.blocks import (
     DOWN,
     FLAT,
@@ -233,12 +240,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
     ]
     if t.reposted:
         new_notes.append(f"{f.count(t.reposted)} reposts excluded")
-    pay_rel = _rel(pay.median, pay.median_prev)
-    pay_change = (
-        Change(f.change_pct(pay_rel), _direction(round(pay_rel, 3)))
-        if pay_rel is not None
-        else NO_CHANGE
-    )
+    pay_change = _pay_change(pay, f)
     remote_change = (
         Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
         if remote.known_change is not None
@@ -274,6 +276,20 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
             spark=_spark([p.remote_share for p in hist], "Remote share", lambda v: f.pct(v, 1)),
         ),
     )
+
+
+def _pay_change(pay: Pay, f: Formatter) -> Change:
+    """The median's change on last week: with its arrow only when the week's pay shift passed
+    the test and like-for-like bears it out; else the figure says why it is no move."""
+    rel = _rel(pay.median, pay.median_prev)
+    if rel is None:
+        return NO_CHANGE
+    text = f.change_pct(rel)
+    if pay.significant and not pay.mix_driven:
+        return Change(text, _direction(round(rel, 3)))
+    if pay.mix_driven:
+        return Change(f"{text}, mix of roles")
+    return Change(f"{text}, {'within noise' if pay.change_pct is not None else 'too few to test'}")
 
 
 def _trend_label(signals: Signals, f: Formatter, spark_weeks: int) -> str:

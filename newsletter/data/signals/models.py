@@ -210,6 +210,11 @@ class Pay(_Model):
         description="Shift within category x seniority x metro cells (n-weighted median of "
         "log ratios); differs from change_pct when the mix of new postings moved",
     )
+    mix_driven: bool = Field(
+        default=False,
+        description="A significant shift that like-for-like does not bear out (like_for_like_pct "
+        "outside the shift's 95% CI, or under 2% in size): the mix of roles moved, not pay",
+    )
     like_for_like_cells: int = Field(default=0, description="Cells with >= 20 per side")
     like_for_like_n: int = Field(default=0, description="Paid new postings in those cells")
     like_for_like_cell_kind: str = Field(default="", description="Cells used (finest that covers)")

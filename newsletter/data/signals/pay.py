@@ -362,6 +362,16 @@ def category_shifts(
     return out
 
 
+def _mix_driven(ratio: Interval, like_for_like: float | None) -> bool:
+    """Whether the like-for-like shift disagrees with the raw one (guide, like-for-like: "if
+    they disagree, the story is mix, not pay"): outside the raw shift's 95% interval, or too
+    small to count (under SHIFT_MIN_ABS_CHANGE)."""
+    if like_for_like is None:
+        return False
+    outside = not ratio.low - 1 <= like_for_like <= ratio.high - 1
+    return outside or abs(like_for_like) < SHIFT_MIN_ABS_CHANGE
+
+
 def _like_for_like(
     cells: Mapping[str, pl.DataFrame], paid: int, suppressed: list[str]
 ) -> tuple[float | None, int, int, str]:
@@ -433,8 +443,10 @@ def build_pay(
                 suppressed.append(f"pay.{label}: n={k} < {MEDIAN_MIN_N}")
     rows = disclosure["rows"]
     overall = verdicts(moves, "pay").get(OVERALL)
+    significant = bool(overall and overall.listed)
     return Pay(
         like_for_like_pct=lfl[0],
+        mix_driven=significant and ratio is not None and _mix_driven(ratio, lfl[0]),
         like_for_like_cells=lfl[1],
         like_for_like_n=lfl[2],
         like_for_like_cell_kind=lfl[3],
@@ -454,7 +466,7 @@ def build_pay(
         ci_high=ratio.high - 1 if ratio else None,
         p_value=overall.p_value if overall else None,
         p_adjusted=overall.p_adjusted if overall else None,
-        significant=bool(overall and overall.listed),
+        significant=significant,
         method=shift.method if shift else "none",
         excluded_in_drops=shift.excluded if shift else 0,
         category_shifts=shifts,
