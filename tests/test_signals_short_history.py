@@ -5,10 +5,15 @@ Seeded, smaller versions of benchmarks/bench_signals_calibration.py (parts D and
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
+from newsletter.cli import app
 from newsletter.data.signals.models import Signals
-from tests.conftest import posting
+from tests.conftest import REPO, posting
 from tests.signals_sim import START, Plant, listed, market, signals_of
 from tests.signals_support import run, week
 
@@ -92,3 +97,17 @@ def test_postings_of_a_dropping_source_are_left_out_of_new_vs_removed() -> None:
     assert s.skills.method == "new-vs-removed" and s.skills.falling == []
     assert s.skills.excluded_in_drops == s.pay.excluded_in_drops == 200
     assert s.skills.n_baseline == 60  # the removals of the other sources only
+
+
+def test_a_week_without_new_postings_is_a_quiet_issue(runner: CliRunner, tmp_path: Path) -> None:
+    """The same export two weeks running: no new postings. The skill tests divided by this
+    week's new postings (ZeroDivisionError: preview, archive, send and run-week all failed)."""
+    snaps = tmp_path / "snaps"
+    shutil.copytree(REPO / "snapshots", snaps)
+    shutil.copy(snaps / "2026-11-23.parquet", snaps / "2026-11-30.parquet")
+    out = tmp_path / "issue.html"
+    args = ["preview", "--snapshots", str(snaps), "--week", "2026-11-30", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = out.with_suffix(".txt").read_text()
+    assert "New this week:  0 · 0 removed" in text and "A quiet week" in text

@@ -102,7 +102,8 @@ class Kpi:
     @property
     def detail(self) -> str:
         """Change (its direction in words) and notes on one line, for the text part."""
-        head = [f"{self.change.words} {self.change.text}"] if self.change.text else []
+        said = " ".join(w for w in (self.change.words, self.change.text) if w)
+        head = [said] if said else []
         return " · ".join([*head, *self.notes])
 
 
@@ -285,7 +286,7 @@ def _pay_change(pay: Pay, f: Formatter) -> Change:
     if rel is None:
         return NO_CHANGE
     text = f.change_pct(rel)
-    if pay.significant and not pay.mix_driven:
+    if (pay.significant and not pay.mix_driven) or round(rel, 3) == 0:  # a move, or none at all
         return Change(text, _direction(round(rel, 3)))
     if pay.mix_driven:
         return Change(f"{text}, mix of roles")
