@@ -484,6 +484,8 @@ def _plain(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"])
     if err["type"] == "extra_forbidden":
         return "unknown setting (check the spelling)"
+    if err["type"] == "model_type":  # a section given as a plain value: data = "snaps"
+        return f"should be a table: a [{'.'.join(map(str, err['loc']))}] section of settings"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     return msg[0].lower() + msg[1:] if msg else msg
@@ -524,14 +526,20 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
 
 
 def _apply_defaults_for_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make sure default relative paths also resolve against the config folder."""
-    raw.setdefault("data", {}).setdefault("snapshots_dir", "snapshots")
-    raw["data"].setdefault("state_dir", "state")
-    raw.setdefault("database", {}).setdefault("url", "sqlite:///state/newsletter.db")
-    raw.setdefault("delivery", {}).setdefault("outbox_dir", "state/outbox")
-    raw.setdefault("collect", {}).setdefault("sources", "sources.toml")
-    if isinstance(raw.get("email", {}), dict):
-        raw.setdefault("email", {}).setdefault("notes_dir", "notes")
+    """Make sure default relative paths also resolve against the config folder. A section
+    written as a plain value (``data = "snaps"``) is left for validation to name."""
+    defaults = {
+        "data": {"snapshots_dir": "snapshots", "state_dir": "state"},
+        "database": {"url": "sqlite:///state/newsletter.db"},
+        "delivery": {"outbox_dir": "state/outbox"},
+        "collect": {"sources": "sources.toml"},
+        "email": {"notes_dir": "notes"},
+    }
+    for section, paths in defaults.items():
+        table = raw.setdefault(section, {})
+        if isinstance(table, dict):
+            for key, value in paths.items():
+                table.setdefault(key, value)
     return _resolve_paths(raw, base)
 
 

@@ -97,6 +97,10 @@ def test_secret_keys_in_file_are_rejected(tmp_path: Path) -> None:
         ('[schedule]\ntimezone = "localtime"\n', "schedule.timezone", "the host's zone"),
         ('[schedule]\ntime = "07:30:00+05:00"\n', "schedule.time", "carries an offset"),
         ('[email]\ntemplates_dir = "nowhere"\n', "email.templates_dir", "is not a folder"),
+        # a section written as a value (an AttributeError traceback for the path sections)
+        ('database = "sqlite:///x.db"\n', "database", "should be a table: a [database]"),
+        ('data = "snaps"\n', "data", "should be a table: a [data] section"),
+        ("collect = 1\n", "collect", "should be a table"),
     ],
 )
 def test_values_that_would_be_taken_wrongly_are_refused(
