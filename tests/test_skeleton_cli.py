@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from newsletter.cli import app
@@ -91,3 +92,38 @@ def test_error_text_with_brackets_is_printed_verbatim(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "[ingest.columns]" in proc.stderr
     assert not (tmp_path / "snaps").exists()
+
+
+def test_config_sections_named_in_help_are_printed_not_eaten_as_markup() -> None:
+    """Rich reads an unescaped ``[delivery]`` in a help text as a style tag and drops it
+    ("Default:  workers."): every config section a help names is escaped."""
+    import re
+
+    import typer.main
+
+    from newsletter.config import Config
+
+    sections = "|".join(n for n in Config.model_fields if n != "path")
+    bare = re.compile(rf"(?<!\\)\[(?:{sections})\]")
+    found = []
+
+    def walk(cmd: Any, name: str) -> None:  # typer's own click: no click.Group to test
+        texts = [cmd.help or "", *(getattr(p, "help", None) or "" for p in cmd.params)]
+        found.extend(f"{name}: {m.group(0)}" for t in texts for m in bare.finditer(t))
+        for sub_name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, f"{name} {sub_name}")
+
+    walk(typer.main.get_command(app), "newsletter")
+    assert found == []
+
+
+def test_a_test_copy_takes_no_dry_run_limit_or_workers(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--dry-run promises nothing is sent; with --to it sent the copy all the same."""
+    monkeypatch.chdir(tmp_path)
+    for extra in (["--dry-run"], ["--limit", "1"], ["--workers", "2"]):
+        result = runner.invoke(app, ["send", "--to", "x@example.com", *extra])
+        assert result.exit_code != 0 and "takes no --dry-run, --limit or --workers" in (
+            result.output
+        ), result.output

@@ -188,7 +188,7 @@ def send_cmd(
             min=1,
             max=64,
             help="Sending processes on this host, this one included (PostgreSQL only). "
-            "Default: [delivery] workers.",
+            "Default: \\[delivery] workers.",
         ),
     ] = None,
 ) -> None:
@@ -211,6 +211,10 @@ def send_cmd(
     config, secrets, clock = config_of(ctx), secrets_of(ctx), clock_of(ctx)
     chosen = week_option(week)
     if to:
+        if dry or limit or workers:
+            raise GuardError(
+                "--to sends one test copy; it takes no --dry-run, --limit or --workers"
+            )
         copy = service.copy_week(config, secrets, to, week=chosen, clock=clock, warn=_warn)
         result = copy.result
         console.print(
@@ -307,7 +311,7 @@ def send_worker_cmd(
     NEWSLETTER_* secrets as the `newsletter send` that coordinates the send; it refuses to
     send when its rendering or its link key differ. Exit 0 when done (or nothing to do),
     3 when stopped by SIGTERM with messages left. A killed worker's recipients go back to
-    the others at once; those of a host that vanished, after [delivery] lease_seconds.
+    the others at once; those of a host that vanished, after \\[delivery] lease_seconds.
 
     Example: [bold]newsletter --config /etc/newsletter/config.toml send-worker --wait 600[/]
     """
