@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newsletter.cli import app
+from tests.conftest import REPO
 from tests.test_ingest_cli import write_config
 
 HEADER = "id,title,company,location\n"
@@ -38,3 +39,16 @@ def test_markup_in_company_names_prints_as_text(
     assert res.exit_code == 0, res.output
     for name in COMPANIES:
         assert name in res.output
+
+
+def test_figures_are_never_cut_on_an_80_column_terminal(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'$202,0…' reads as another number: the names wrap, the figures stay whole."""
+    from newsletter.cli._app import console
+
+    monkeypatch.setattr(console, "_width", 80)
+    result = runner.invoke(app, ["signals", "--snapshots", str(REPO / "snapshots")])
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    assert "$202,000" in result.stdout and "significant" in result.stdout

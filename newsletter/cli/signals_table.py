@@ -14,8 +14,11 @@ from newsletter.edition.formatting import DASH, Formatter
 
 def _table(title: str, *columns: str) -> Table:
     t = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
-    for i, c in enumerate(columns):
-        t.add_column(c, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    # Figures are never cut ("$202,0…" reads as another number): the names wrap first, and
+    # a figure too wide for its column folds onto the next line whole.
+    t.add_column(columns[0], justify="left", ratio=2, overflow="fold")
+    for c in columns[1:]:
+        t.add_column(c, justify="right", overflow="fold", min_width=min(len(c), 8))
     return t
 
 
