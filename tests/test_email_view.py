@@ -17,6 +17,9 @@ def test_formatter_en_us() -> None:
     assert f.money(184_000.0) == "$184,000"
     assert f.money(171_400.0) == "$171,000"
     assert f.money_k(171_400.0) == "$171k"
+    # halves round up as a reader rounds them (a $5k range's midpoint ends in 500)
+    assert (f.money(222_500.0), f.money(223_500.0)) == ("$223,000", "$224,000")
+    assert (f.money_k(222_500.0), f.money_k(1_940_000.0)) == ("$223k", "$1.9M")
     assert f.money(None, 22) == f"{DASH} (n=22)"
     assert f.pct(0.071, 1) == "7.1%"
     assert f.pp(0.021) == "+2.1\u00a0pp"

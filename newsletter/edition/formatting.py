@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel import Locale
@@ -13,6 +14,12 @@ from babel.numbers import NumberPattern, format_decimal
 
 DASH = "—"
 MINUS = "−"
+
+
+def _half_up(v: float) -> int:
+    """``v`` rounded to a whole number, halves away from zero: a median of $222,500 (the
+    midpoint of a $5k range) is $223,000 as a reader rounds it, not Python's banker's $222,000."""
+    return int(Decimal(repr(v)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +39,17 @@ class Formatter:
         """$184,000 (rounded to the thousand); "— (n=22)" below the gate."""
         if v is None:
             return f"{DASH} (n={self.count(n)})" if n is not None else DASH
-        return "$" + format_decimal(round(v, -3), format="#,##0", locale=self.locale)
+        return "$" + format_decimal(_half_up(v / 1000) * 1000, format="#,##0", locale=self.locale)
 
     def money_k(self, v: float | None) -> str:
-        """Compact money for narrow tables: $171k."""
+        """Compact money for narrow tables: $171k, and $1.9M from a million."""
         if v is None:
             return DASH
-        return "$" + format_decimal(round(v / 1000), format="#,##0", locale=self.locale) + "k"
+        k = _half_up(v / 1000)
+        if abs(k) >= 1000:
+            m = _half_up(v / 100_000) / 10
+            return "$" + format_decimal(m, format="#,##0.#", locale=self.locale) + "M"
+        return "$" + format_decimal(k, format="#,##0", locale=self.locale) + "k"
 
     def pct(self, share: float | None, digits: int = 0) -> str:
         """A share in [0, 1] as a percentage: 0.071 -> 7.1% (digits=1)."""
