@@ -246,7 +246,10 @@ def import_cmd(
     ] = False,
     rejects: Annotated[
         Path | None,
-        typer.Option("--rejects", help="Where to save invalid rows (default: FILE.rejects.csv)."),
+        typer.Option(
+            "--rejects",
+            help="Where to save invalid rows (default: list.csv -> list.rejects.csv beside it).",
+        ),
     ] = None,
 ) -> None:
     """Import subscribers from a CSV file (idempotent, one transaction).
