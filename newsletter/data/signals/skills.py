@@ -196,7 +196,7 @@ def skill_tests(counts: pl.DataFrame, sizes: pl.DataFrame, *, baseline_weeks: in
         # support gate, by their background rate or by their count now or in the baseline (so
         # a brand-new skill with 30 postings this week is tested).
         eligible = max(pi * n1, y1, y2 / baseline_weeks) >= SKILL_MIN_POSTINGS
-        if not eligible or not 0 < pi < 1 or n2 == 0:
+        if not eligible or not 0 < pi < 1 or n1 == 0 or n2 == 0:
             continue
         a0 = SKILL_PRIOR_A0
         if empirical:
