@@ -24,7 +24,7 @@ def test_preview_as_subscriber_has_signed_links_and_filters(
     out = tmp_path / "issue.html"
     args = ["--config", str(config_file), "preview", "--snapshots", SNAPS, "--out", str(out),
             "--subscriber", "d@example.com",
-            "--name", "Dana Scully", "--metro", "Nowhere"]  # fmt: skip
+            "--name", "Dana Scully", "--metro", "Paris"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     html, text = out.read_text(), out.with_suffix(".txt").read_text()
@@ -56,6 +56,24 @@ def test_preview_of_a_stored_subscriber_uses_their_name_picks_and_id(
     token = re.search(r"/unsubscribe/([^\s\"]+)", text)
     assert token is not None
     assert TokenSigner(DEV_SECRET_KEY).verify("unsubscribe", token.group(1)).subscriber_id == sid
+
+
+def test_a_pick_the_issue_never_uses_is_refused_with_the_closest_one(
+    runner: CliRunner, tmp_path: Path, config_file: Path
+) -> None:
+    """A misspelled pick matched nothing: the reader got empty sections every week."""
+    cfg = ["--config", str(config_file)]
+    added = runner.invoke(app, [*cfg, "subscribers", "add", "t@example.com", "--metro", "Seatle"])
+    assert added.exit_code != 0
+    assert "'Seatle' is not a metro the issue knows (did you mean 'Seattle'?)" in added.output
+    out = str(tmp_path / "i.html")
+    args = ["preview", "--out", out, "--subscriber", "t@example.com", "--category", "Data Scientst"]
+    shown = runner.invoke(app, [*cfg, *args])
+    assert shown.exit_code != 0 and "did you mean 'Data Scientist'?" in shown.output
+    ok = runner.invoke(app, [*cfg, "subscribers", "add", "u@example.com", "--metro", "seattle"])
+    assert ok.exit_code == 0, ok.output
+    stored = json.loads(runner.invoke(app, [*cfg, "subscribers", "show", "u@example.com"]).stdout)
+    assert stored["subscriber"]["preferences"]["metros"] == ["Seattle"]  # the known spelling
 
 
 def test_screenshot_skips_cleanly_without_a_browser(

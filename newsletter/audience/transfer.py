@@ -37,6 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from newsletter.audience.choices import PreferenceOptions
 from newsletter.audience.sanitize import (
     LIST_SEP,
     EmailNormalizer,
@@ -260,9 +261,14 @@ def _record(row: dict[str, str]) -> dict[str, Any]:
 
 
 def validate_rows(
-    header: Sequence[str], rows: Sequence[dict[str, str]], progress: Progress = _no_progress
+    header: Sequence[str],
+    rows: Sequence[dict[str, str]],
+    progress: Progress = _no_progress,
+    options: PreferenceOptions | None = None,
 ) -> tuple[list[_Valid], list[Rejected], Counter[str]]:
-    """Validate every row: valid ones, invalid ones with reasons, and in-file duplicates."""
+    """Validate every row: valid ones, invalid ones with reasons, and in-file duplicates.
+    With ``options``, a picked value the issue never uses rejects its row (its reason names
+    the closest known value); known ones are stored in the taxonomy's spelling."""
     valid: list[_Valid] = []
     invalid: list[Rejected] = []
     duplicates: Counter[str] = Counter()
@@ -300,6 +306,13 @@ def validate_rows(
             continue
         seen.add(key)
         prefs = {c: _split(row.get(c)) for c in ("categories", "metros", "seniority") if has[c]}
+        if options is not None and any(prefs.values()):
+            try:
+                known = options.checked(Preferences(**{k: tuple(v) for k, v in prefs.items()}))
+            except SubscriberError as exc:
+                invalid.append(Rejected(line, row, str(exc), "unknown preference value"))
+                continue
+            prefs = {c: list(getattr(known, c)) for c in prefs}
         name = clean_name(row.get("name"))
         consented = record.pop("consented_at", None)
         valid.append(_Valid(line, email, name if has["name"] else None, prefs, consented, **record))
@@ -314,10 +327,12 @@ def import_csv(
     dry_run: bool = False,
     rejects_path: Path | None = None,
     progress: Progress = _no_progress,
+    options: PreferenceOptions | None = None,
 ) -> ImportReport:
-    """Import a CSV file (see the module docstring); returns the counted report."""
+    """Import a CSV file (see the module docstring); returns the counted report. With
+    ``options``, rows picking a value the issue never uses are rejected (:func:`validate_rows`)."""
     header, rows = read_csv(path)
-    valid, invalid, duplicates = validate_rows(header, rows, progress)
+    valid, invalid, duplicates = validate_rows(header, rows, progress, options)
     report = ImportReport(
         total=len(rows),
         invalid=invalid,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -18,6 +18,10 @@ from newsletter.cli._app import (
     week_option,
 )
 
+if TYPE_CHECKING:
+    from newsletter.config import Config
+    from newsletter.models import Preferences
+
 WeekOpt = Annotated[
     str | None,
     typer.Option("--week", help="Any day of the week to report on (default: latest snapshot)."),
@@ -28,6 +32,20 @@ SnapshotsOpt = Annotated[
         "--snapshots", help="Folder of weekly snapshots (default: \\[data] snapshots_dir)."
     ),
 ]
+
+
+def _picked(
+    config: Config, category: list[str] | None, metro: list[str] | None, seniority: list[str] | None
+) -> Preferences:
+    """The reader's picks, refused (with the closest known value) if the issue never uses one."""
+    from newsletter.audience.choices import PreferenceOptions
+    from newsletter.data.ingest.rules import load_rules
+    from newsletter.models import Preferences
+
+    picked = Preferences(tuple(category or ()), tuple(metro or ()), tuple(seniority or ()))
+    if picked.is_default:
+        return picked
+    return PreferenceOptions.from_rules(load_rules(config.data.rules_dir)).checked(picked)
 
 
 def preview_cmd(
@@ -78,7 +96,6 @@ def preview_cmd(
     --name Dana --metro "New York" --screenshot --out preview/issue.html[/]
     """
     from newsletter.edition.preview import preview
-    from newsletter.models import Preferences
     from newsletter.send.service import preview_reader
 
     config = config_of(ctx)
@@ -88,11 +105,7 @@ def preview_cmd(
             secrets_of(ctx),
             subscriber,
             name=name,
-            preferences=Preferences(
-                categories=tuple(category or ()),
-                metros=tuple(metro or ()),
-                seniority=tuple(seniority or ()),
-            ),
+            preferences=_picked(config, category, metro, seniority),
             clock=clock_of(ctx),
         )
         if subscriber

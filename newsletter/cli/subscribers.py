@@ -29,6 +29,7 @@ from newsletter.models import SubscriberStatus as Status
 from newsletter.util.files import atomic_write_text
 
 if TYPE_CHECKING:
+    from newsletter.audience.choices import PreferenceOptions
     from newsletter.audience.subscribers import SubscriberStore
 
 app = new_app(
@@ -63,6 +64,14 @@ class ListFormat(StrEnum):
 class ExportFormat(StrEnum):
     csv = "csv"
     json = "json"
+
+
+def _options(ctx: typer.Context) -> PreferenceOptions:
+    """The values a reader can pick, from the rules the ingest classifies with."""
+    from newsletter.audience.choices import PreferenceOptions
+    from newsletter.data.ingest.rules import load_rules
+
+    return PreferenceOptions.from_rules(load_rules(config_of(ctx).data.rules_dir))
 
 
 @contextmanager
@@ -104,7 +113,8 @@ def add_cmd(  # noqa: PLR0917
     """
     from newsletter.audience.subscribers import parse_preferences
 
-    prefs = parse_preferences(category or [], metro or [], seniority or [])
+    picked = parse_preferences(category or [], metro or [], seniority or [])
+    prefs = _options(ctx).checked(picked) if not picked.is_default else picked
     with _store(ctx) as store:
         kwargs = {"consent_text": consent} if consent else {}
         sub = store.add(email, name=name, preferences=prefs, **kwargs)
@@ -280,7 +290,14 @@ def import_cmd(
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done, total=total)  # type: ignore[arg-type]
 
-        report = import_csv(store, file, dry_run=dry_run, rejects_path=rejects, progress=progress)
+        report = import_csv(
+            store,
+            file,
+            dry_run=dry_run,
+            rejects_path=rejects,
+            progress=progress,
+            options=_options(ctx),
+        )
     if dry_run:
         console.print("[bold]dry run:[/] nothing was written")
     for line in report.lines():
