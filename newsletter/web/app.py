@@ -301,12 +301,13 @@ class WebApp:
             return self.bad_link(exc)
         sub = await self.holder("unsubscribe", claim)
         if only_reads(request):
-            base = self.config.newsletter.base_url
+            # Only what the unsubscribe token may do: this URL goes to mailbox providers and
+            # link scanners (List-Unsubscribe), so the page links to no preferences page
+            # (which reaches the data export and erasure) and shows a masked address.
             return self.page(
                 "unsubscribe",
                 email=mask_email(sub.email) if sub else None,
                 already=sub is None or sub.status in ("unsubscribed", "bounced", "complained"),
-                preferences_url=link_url(base, self.signer, "preferences", sub) if sub else None,
             )
         # RFC 8058 one-click (body "List-Unsubscribe=One-Click") or the page's own form: the
         # body is not needed; the signed, row-bound token is the authority. Idempotent; 200.
