@@ -72,6 +72,7 @@ def test_signup_confirm_one_click_unsubscribe(
 
     page = site.get(path)  # a link scanner's GET confirms nothing
     assert page.status_code == 200 and "Confirm" in page.text
+    assert "<strong>N***@example.com</strong> as <strong>Nia</strong>." in page.text
     assert site.head(path).status_code == 200  # nor a HEAD (Starlette answers it)
     assert store.get("new.reader@example.com").status == "pending"
     done = site.post(path)
