@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import re
 from email.message import EmailMessage
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -194,3 +196,64 @@ def test_outgoing_message_refuses_values_that_would_break_headers_or_lines() -> 
     ):
         with pytest.raises(ValueError):
             message(1, **bad)
+
+
+# ---- To: the reader's name is untrusted --------------------------------------------------
+
+#: Names that a parser could read as something else: encoded words (one decoding to another
+#: address, one to CR LF), quotes, commas, angle brackets, backslashes, non-ASCII.
+HOSTILE_NAMES = [
+    "=?utf-8?b?PGV2aWxAZXZpbC5leGFtcGxlPg==?= x",
+    "=?utf-8?q?Eve=0D=0ABcc:_all@evil.example?=",
+    '"=?utf-8?b?PGV2aWxAZXZpbC5leGFtcGxlPg==?="',
+    "a =?x?= b",
+    'Jane "JJ" Doe',
+    "Doe, Jane",
+    "<evil@evil.example>",
+    "evil@evil.example, other@evil.example",
+    "x)(y\\",
+    "Zoë Ångström",
+    'Zoë <evil@evil.example>, "quoted"',
+    "日本語" * 30,
+]
+
+
+def _to_addresses(raw: bytes) -> dict[str, list[tuple[str, str]]]:
+    """``To`` as a legacy reader (undecoded) and a modern one (RFC 2047 decoded) see it."""
+    out = {}
+    for name, pol in (("compat32", email.policy.compat32), ("default", email.policy.default)):
+        msg = email.message_from_bytes(raw, policy=pol)
+        out[name] = email.utils.getaddresses([str(v) for v in msg.get_all("To", [])])
+    return out
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_to_parses_back_to_exactly_the_one_address_whatever_the_name(name: str) -> None:
+    m = message(1, name=name, email="hdr2@example.com")
+    factory = MessageFactory()
+    fast = factory.render(m, date=DATE)
+    assert fast == message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
+    for seen in _to_addresses(fast).values():
+        assert [addr for _, addr in seen] == ["hdr2@example.com"]
+    to = parse(fast)["To"]
+    assert len(to.addresses) == 1 and to.addresses[0].addr_spec == "hdr2@example.com"
+    if len(name.encode()) <= 47:  # one encoded word: Python's reader gives the name back
+        assert to.addresses[0].display_name == name
+    head = fast.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii() and all(len(line) <= 998 for line in head.split(b"\r\n"))
+    # the HTTP providers' "to" field: one address too, read plainly or decoded
+    one_line = m.to.formatted()
+    assert [a for _, a in email.utils.getaddresses([one_line])] == ["hdr2@example.com"]
+    decoded = email.policy.default.header_factory("To", one_line)
+    assert [a.addr_spec for a in decoded.addresses] == ["hdr2@example.com"]  # type: ignore[attr-defined]
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=names, local=atoms)
+def test_any_name_gives_one_address_and_the_same_bytes_both_ways(name: str, local: str) -> None:
+    m = message(1, name=name or None, email=f"{local}@example.org")
+    factory = MessageFactory()
+    fast = factory.render(m, date=DATE)
+    assert fast == message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
+    for seen in _to_addresses(fast).values():
+        assert [addr for _, addr in seen] == [f"{local}@example.org"]

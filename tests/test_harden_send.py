@@ -130,3 +130,40 @@ def test_a_bad_stored_recipient_is_recorded_failed_and_the_send_goes_on(
     ]
     again = cli("send", "--week", WEEK)  # a re-run sends nothing twice and does not stop
     assert again.exit_code == 0 and "already sent" in again.output
+
+
+def test_an_encoded_word_in_a_name_never_makes_another_recipient(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """``--name '=?utf-8?b?PGV2aWxAZXZpbC5leGFtcGxlPg==?= x'`` put ``To: <evil@evil.example>
+    x <hdr2@example.com>`` on the wire, and a word decoding to CR LF made the copy fail:
+    stored names lose ``=?``, and names stored before that reach ``To:`` as one address."""
+    import email
+    import email.policy
+    import email.utils
+
+    evil = "=?utf-8?b?PGV2aWxAZXZpbC5leGFtcGxlPg==?= x"
+    crlf = "=?utf-8?q?Eve=0D=0ABcc:_all@evil.example?="
+    assert cli("subscribers", "add", "hdr2@example.com", "--name", evil).exit_code == 0
+    assert "=?" not in str(_shown(cli, "hdr2@example.com")["name"])
+    assert cli("subscribers", "add", "old@example.com", "--name", "Old").exit_code == 0
+    config = load_config(tmp_path / "config.toml")
+    with open_store(config) as db, db.write() as conn:  # written before the sanitiser's rule
+        conn.execute(
+            sa.text("UPDATE subscribers SET name = :n WHERE email_key = 'old@example.com'"),
+            {"n": crlf},
+        )
+    r = cli("send", "--week", WEEK)
+    assert r.exit_code == 0, r.output
+    outbox = sorted((tmp_path / "outbox" / ISSUE).glob("*.eml"))
+    assert len(outbox) == 2
+    seen = set()
+    for path in outbox:
+        for policy in (email.policy.compat32, email.policy.default):
+            msg = email.message_from_bytes(path.read_bytes(), policy=policy)
+            to = email.utils.getaddresses([str(v) for v in msg.get_all("To", [])])
+            assert len(to) == 1 and "evil" not in to[0][1]
+            seen.add(to[0][1])
+    assert seen == {"hdr2@example.com", "old@example.com"}
+    with open_store(config) as db:
+        assert {row["status"] for row in SendLedger(db).rows(ISSUE)} == {"sent"}

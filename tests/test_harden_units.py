@@ -53,6 +53,11 @@ PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # "I want", with a
         ("Line\u2028Sep\x85Next", "Line Sep Next"),
         ("\x00\r\n\t ", None),
         ("", None),
+        # RFC 2047 encoded words never survive: "=?" opens one (a hidden one too)
+        ("=?utf-8?b?PGV2aWw+?= x", "= ?utf-8?b?PGV2aWw+?= x"),
+        ("=\u200b?utf-8?q?a=0D=0A?=", "= ?utf-8?q?a=0D=0A?="),
+        ("==??", "== ??"),
+        ("x" * 99 + "=?", "x" * 99 + "="),
     ],
 )  # fmt: skip
 def test_names_are_cleaned_one_way(raw: str, clean: str | None) -> None:
@@ -77,6 +82,7 @@ def test_cleaned_text_is_one_safe_trimmed_line(raw: str) -> None:
         return
     assert out == out.strip() and "  " not in out and len(out) <= NAME_MAX
     assert not any(unicodedata.category(c) in ("Cc", "Cs") for c in out)
+    assert "=?" not in out  # no RFC 2047 encoded word
     assert clean_name(out) == out  # idempotent: every path stores the same value
 
 

@@ -207,3 +207,69 @@ def test_tokens_and_secrets_stay_out_of_the_access_log(tmp_path: Path) -> None:
     assert "GET /preferences/" in log, log  # the access log is on
     for leaked in ("TOKEN", "HOOKSECRET"):
         assert leaked not in log, log
+
+
+# ---- cross-site form posts (CSRF) -----------------------------------------------------------
+
+EVIL = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+SIGNUP = {"email": "csrf@example.com", "consent": "yes"}
+
+
+def test_forms_refuse_posts_from_other_sites(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    with site(config, store, serve_app, webhook_secret="hook-secret") as c:
+        own = str(c.base_url).rstrip("/")
+        for headers in (
+            EVIL,
+            {"Origin": "https://evil.example"},
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Origin": "null", "Sec-Fetch-Site": "cross-site"},  # a sandboxed frame elsewhere
+            {"Origin": own.replace("127.0.0.1", "127.0.0.2")},
+            {"Origin": own, "Sec-Fetch-Site": "cross-site"},
+        ):
+            r = c.post("/subscribe", data=SIGNUP, headers=headers)
+            assert r.status_code == 403, headers
+            assert "another site" in r.text and r.headers["content-type"].startswith("text/html")
+        assert store.find("csrf@example.com") is None
+
+        sub = store.add("reader@example.com")
+        prefs = f"/preferences/{SIGNER.sign('preferences', sub.id, sub.link_key)}"
+        r = c.post(prefs, data={"paused": "yes"}, headers=EVIL)
+        assert r.status_code == 403 and not store.get("reader@example.com").paused
+        r = c.post(f"{prefs}/erase", data={"confirm": "yes"}, headers=EVIL)
+        assert r.status_code == 403 and store.find("reader@example.com") is not None
+        # refused before the token is even looked at
+        assert c.post("/confirm/x.y.z", headers=EVIL).status_code == 403
+        assert c.post("/approve/x.y.z", headers=EVIL).status_code == 403
+        # reading is never refused
+        assert c.get(prefs, headers=EVIL).status_code == 200
+
+        # the site's own pages (by the request's host, or the configured base URL), same-site
+        # fetches and clients that send neither header (curl) are fine
+        for i, headers in enumerate(
+            [
+                {"Origin": own, "Sec-Fetch-Site": "same-origin"},
+                {"Origin": config.newsletter.base_url.rstrip("/")},
+                {"Sec-Fetch-Site": "same-site"},
+                {"Sec-Fetch-Site": "none"},
+                # this site's own pages are served with Referrer-Policy: no-referrer, under
+                # which browsers send "Origin: null" with their form posts
+                {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+                {"Origin": "null"},
+                {},
+            ]
+        ):
+            data = {"email": f"ok{i}@example.com", "consent": "yes"}
+            assert c.post("/subscribe", data=data, headers=headers).status_code == 200, headers
+        r = c.post(prefs, data={"paused": "yes"}, headers={"Origin": own})
+        assert r.status_code == 200 and store.get("reader@example.com").paused
+
+        # RFC 8058 one-click: mail providers post it from their own sites
+        unsub = f"/unsubscribe/{SIGNER.sign('unsubscribe', sub.id, sub.link_key)}"
+        r = c.post(unsub, data={"List-Unsubscribe": "One-Click"}, headers=EVIL)
+        assert r.status_code == 200 and store.get("reader@example.com").status == "unsubscribed"
+        # and the webhooks authenticate by their secret, not by where they come from
+        bounce = {"RecordType": "Bounce", "Type": "HardBounce", "Email": "ok0@example.com"}
+        r = c.post("/webhooks/postmark?token=hook-secret", json=bounce, headers=EVIL)
+        assert r.status_code == 200 and r.json()["applied"] == 1

@@ -4,17 +4,24 @@ event of a batch is handled on its own."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import socket
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.config import Config
 from newsletter.store import open_store
+from newsletter.util.clock import FixedClock
+from tests.conftest import NOW
 from tests.web_support import site
 
 SECRET = "hook-secret-456"
@@ -128,3 +135,121 @@ def test_malformed_fields_are_rejected_events_not_server_errors(
     if r.status_code == 200:
         body = r.json()
         assert {"applied", "rejected", "ignored"} <= body.keys()
+
+
+# ---- signatures are good for one request (Mailgun's HMAC does not cover the event data) ----
+
+
+@pytest.fixture
+def timed(
+    config: Config, clock: FixedClock, serve_app: Callable[[Any], str]
+) -> Iterator[tuple[httpx.Client, SubscriberStore]]:
+    """The webhooks served over a store whose clock stands at NOW (signatures made at NOW
+    are fresh), with that store."""
+    with open_store(config) as db:
+        store = SubscriberStore(db, clock=clock)
+        with site(config, store, serve_app, webhook_secret=SECRET) as client:
+            yield client, store
+
+
+def _mailgun_signature(token: str, at: datetime = NOW) -> dict[str, str]:
+    ts = str(int(at.timestamp()))
+    mac = hmac.new(SECRET.encode(), (ts + token).encode(), hashlib.sha256).hexdigest()
+    return {"timestamp": ts, "token": token, "signature": mac}
+
+
+def test_a_mailgun_signature_is_not_replayed_with_other_recipients(
+    timed: tuple[httpx.Client, SubscriberStore], clock: FixedClock
+) -> None:
+    hooks, store = timed
+    for who in ("r2", "r3", "r4"):
+        store.add(f"{who}@example.org")
+    sig = _mailgun_signature("abc123token")
+    genuine = {"signature": sig, "event-data": {"event": "failed", "severity": "permanent",
+                                                "recipient": "r2@example.org"}}  # fmt: skip
+    r = hooks.post("/webhooks/mailgun", json=genuine)
+    assert r.status_code == 200 and r.json()["applied"] == 1
+    # the captured signature block, re-posted with other victims, still fresh
+    clock.advance(60)
+    for victim in ("r3@example.org", "r4@example.org"):
+        forged = {"signature": sig, "event-data": {"event": "complained", "recipient": victim}}
+        r = hooks.post("/webhooks/mailgun", json=forged)
+        assert r.status_code == 200
+        assert r.json()["applied"] == 0 and r.json()["duplicate"] is True
+        assert store.get(victim).status == "active"
+    # the provider's retry of the genuine request applies nothing twice, and a new token works
+    assert hooks.post("/webhooks/mailgun", json=genuine).json()["duplicate"] is True
+    fresh = {"signature": _mailgun_signature("another-token", clock.now()),
+             "event-data": {"event": "complained", "recipient": "r3@example.org"}}  # fmt: skip
+    assert hooks.post("/webhooks/mailgun", json=fresh).json()["applied"] == 1
+    assert store.get("r3@example.org").status == "complained"
+    assert store.get("r4@example.org").status == "active"
+
+
+def test_used_nonces_are_shared_by_server_processes_and_forgotten_when_stale(
+    timed: tuple[httpx.Client, SubscriberStore],
+    clock: FixedClock,
+    config: Config,
+    serve_app: Callable[[Any], str],
+) -> None:
+    from newsletter.store.tables import webhook_nonces
+
+    hooks, store = timed
+    store.add("x@example.org")
+
+    def held() -> int:
+        with store.db.read() as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(webhook_nonces)) or 0)
+
+    event = {"event-data": {"event": "complained", "recipient": "x@example.org"}}
+    replay = {"signature": _mailgun_signature("t1")} | event
+    assert hooks.post("/webhooks/mailgun", json=replay).json()["applied"] == 1
+    assert held() == 1
+    # another server on the same database (its own engine and connections) refuses it too
+    with open_store(config) as db2:
+        other_store = SubscriberStore(db2, clock=clock)
+        with site(config, other_store, serve_app, webhook_secret=SECRET) as other:
+            r = other.post("/webhooks/mailgun", json=replay)
+            assert r.json()["duplicate"] is True
+    # once t1's signature is stale it is refused as such and forgotten
+    clock.advance(timedelta(minutes=16))
+    assert hooks.post("/webhooks/mailgun", json=replay).status_code == 401
+    later = {"signature": _mailgun_signature("t2", clock.now())} | event
+    assert hooks.post("/webhooks/mailgun", json=later).status_code == 200
+    assert held() == 1  # t2 only
+
+
+def test_a_svix_message_id_is_applied_once(
+    config: Config, clock: FixedClock, serve_app: Callable[[Any], str]
+) -> None:
+    key = b"resend-signing-key-0123456789"
+    secret = "whsec_" + base64.b64encode(key).decode()
+    body = json.dumps({"type": "email.complained", "data": {"to": ["f@example.org"]}}).encode()
+
+    def headers(msg_id: str) -> dict[str, str]:
+        ts = str(int(clock.now().timestamp()))
+        mac = hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()
+        return {"svix-id": msg_id, "svix-timestamp": ts,
+                "svix-signature": "v1," + base64.b64encode(mac).decode()}  # fmt: skip
+
+    with open_store(config) as db:
+        store = SubscriberStore(db, clock=clock)
+        store.add("f@example.org")
+        with site(config, store, serve_app, webhook_secret=secret) as hooks:
+            first = headers("msg_1")
+            assert (
+                hooks.post("/webhooks/resend", content=body, headers=first).json()["applied"] == 1
+            )
+            store.resubscribe("f@example.org", "asked to come back")
+            clock.advance(30)
+            # the same signed request again, within its 5 minutes: nothing applied
+            r = hooks.post("/webhooks/resend", content=body, headers=first)
+            assert r.status_code == 200 and r.json()["duplicate"] is True
+            # Svix re-signs a retry with a new timestamp but keeps the message id
+            r = hooks.post("/webhooks/resend", content=body, headers=headers("msg_1"))
+            assert r.json()["duplicate"] is True
+            assert store.get("f@example.org").status == "active"
+            # a new message is applied
+            r = hooks.post("/webhooks/resend", content=body, headers=headers("msg_2"))
+            assert r.json()["applied"] == 1
+            assert store.get("f@example.org").status == "complained"

@@ -29,11 +29,11 @@ with open_database(sys.argv[1]) as db:
 """
 
 
-def test_head_revision_is_0005_and_ships_inside_the_package() -> None:
+def test_head_revision_is_0006_and_ships_inside_the_package() -> None:
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", MIGRATIONS)  # a package resource, as shipped
     scripts = ScriptDirectory.from_config(cfg)
@@ -45,7 +45,7 @@ def test_head_revision_is_0005_and_ships_inside_the_package() -> None:
 
 def test_open_store_migrates_a_new_file_with_wal_and_busy_timeout(config: Config) -> None:
     with open_store(config) as db, db.read() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0006"
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
@@ -78,7 +78,7 @@ def test_concurrent_starts_apply_migrations_exactly_once(tmp_path: Path) -> None
         _out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
     with open_database(url) as db, db.read() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0005",)]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0006",)]
 
 
 def test_bad_database_url_is_one_clear_error(tmp_path: Path) -> None:
@@ -125,7 +125,11 @@ def _round_trip_0005(url: str) -> None:
             assert conn.execute(sa.text("SELECT run_id FROM issues")).scalar() is None
             names = {i["name"] for i in sa.inspect(conn).get_indexes("sends")}
             assert {"ix_sends_to_send", "ix_sends_claimed"} <= names
-            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+            diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+            assert {d[1].name for d in diffs} == {  # what 0006 adds
+                "webhook_nonces",
+                "ix_webhook_nonces_expires_at",
+            }
         with engine.begin() as conn:
             command.downgrade(_alembic_config(conn), "0004")
             columns = {c["name"] for c in sa.inspect(conn).get_columns("sends")}
@@ -144,3 +148,39 @@ def test_migration_0005_round_trip_on_postgres(postgres_url: str) -> None:
     from tests.test_store_postgres import _fresh
 
     _round_trip_0005(_fresh(postgres_url, "migrate_0005"))
+
+
+def _round_trip_0006(url: str) -> None:
+    """0005 -> 0006 adds the empty ``webhook_nonces`` table and matches the declared schema;
+    0006 -> 0005 drops it again."""
+    from alembic import command
+
+    from newsletter.store.engine import _alembic_config
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0005")
+            assert not sa.inspect(conn).has_table("webhook_nonces")
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "0006")
+            assert conn.execute(sa.text("SELECT count(*) FROM webhook_nonces")).scalar() == 0
+            names = {i["name"] for i in sa.inspect(conn).get_indexes("webhook_nonces")}
+            assert "ix_webhook_nonces_expires_at" in names
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        with engine.begin() as conn:
+            command.downgrade(_alembic_config(conn), "0005")
+            assert not sa.inspect(conn).has_table("webhook_nonces")
+    finally:
+        engine.dispose()
+
+
+def test_migration_0006_round_trip_on_sqlite(tmp_path: Path) -> None:
+    _round_trip_0006(f"sqlite:///{tmp_path / 'n.db'}")
+
+
+@pytest.mark.postgres
+def test_migration_0006_round_trip_on_postgres(postgres_url: str) -> None:
+    from tests.test_store_postgres import _fresh
+
+    _round_trip_0006(_fresh(postgres_url, "migrate_0006"))

@@ -50,7 +50,7 @@ def test_migrations_and_subscriber_flow_on_postgres(postgres_url: str, tmp_path:
     with open_database(url) as db:
         with db.read() as conn:
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [
-                ("0005",)
+                ("0006",)
             ]
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         store = SubscriberStore(db)
@@ -85,3 +85,34 @@ def test_exclusive_lock_holds_across_connections_on_postgres(postgres_url: str) 
                 assert other
         with second.exclusive("send") as held:
             assert held  # released with the block
+
+
+def test_webhook_nonces_are_claimed_once_across_threads_on_postgres(postgres_url: str) -> None:
+    """Several server processes may share the database: of many concurrent claims of one
+    signature exactly one wins, and stale ones are forgotten."""
+    from datetime import UTC, datetime, timedelta
+
+    from newsletter.delivery.webhooks import Nonce
+    from newsletter.store.tables import webhook_nonces
+    from newsletter.web.hooks import claim_nonce, release_nonce
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    nonce = Nonce("mailgun", "tok-1", now + timedelta(minutes=15))
+    with open_database(_fresh(postgres_url, "nonces")) as db:
+        wins: list[bool] = []
+        threads = [
+            threading.Thread(target=lambda: wins.append(claim_nonce(db, nonce, now)))
+            for _ in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(wins) == [False, False, False, True]
+        release_nonce(db, nonce)  # a request that failed gives its claim back
+        assert claim_nonce(db, nonce, now) is True
+        later = now + timedelta(minutes=16)
+        assert claim_nonce(db, Nonce("resend", "msg_1", later + timedelta(minutes=5)), later)
+        with db.read() as conn:
+            kept = conn.execute(sa.select(webhook_nonces.c.provider)).scalars().all()
+        assert kept == ["resend"]  # tok-1 was stale and is gone

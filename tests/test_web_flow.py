@@ -72,6 +72,7 @@ def test_signup_confirm_one_click_unsubscribe(
 
     page = site.get(path)  # a link scanner's GET confirms nothing
     assert page.status_code == 200 and "Confirm" in page.text
+    assert "<strong>N***@example.com</strong> as <strong>Nia</strong>." in page.text
     assert site.head(path).status_code == 200  # nor a HEAD (Starlette answers it)
     assert store.get("new.reader@example.com").status == "pending"
     done = site.post(path)
@@ -343,3 +344,21 @@ def test_a_refused_confirmation_is_logged_and_the_page_gives_nothing_away(
     assert c.mailer.counts["failed"] == 1
     assert "confirm email for subscriber" in caplog.text and "later@example.com" not in caplog.text
     assert store.get("later@example.com").status == "pending"
+
+
+def test_the_unsubscribe_page_grants_nothing_beyond_unsubscribing(
+    site: Site, store: SubscriberStore
+) -> None:
+    """The List-Unsubscribe URL reaches mailbox providers and link scanners: its page must not
+    hand out a signed preferences link (the data export and erasure live behind it)."""
+    sub = store.add("keep.private@example.com")
+    unsub = f"/unsubscribe/{SIGNER.sign('unsubscribe', sub.id, sub.link_key)}"
+    page = site.get(unsub)
+    assert page.status_code == 200 and "<form" in page.text
+    assert "/preferences/" not in page.text and "keep.private@" not in page.text
+    assert "k***@example.com" in page.text
+    for href in re.findall(r'(?:href|action)="([^"]*)"', page.text):
+        assert "/preferences" not in href and "/data" not in href and "/erase" not in href
+    done = site.post(unsub)
+    assert done.status_code == 200 and "/preferences/" not in done.text
+    assert site.get(unsub).status_code == 200 and "/preferences/" not in site.get(unsub).text

@@ -9,7 +9,9 @@ a layout:
   remove control and invisible formatting characters (C0/C1 controls, bidi overrides,
   zero-width spaces, lone surrogates), turn every kind of whitespace, CR and LF included,
   into one space, trim, and cap the length; a preference value never holds the ``;`` that
-  joins the values of an exported CSV cell.
+  joins the values of an exported CSV cell, and a name never holds ``=?``, which opens an
+  RFC 2047 encoded word: mail software decodes one in a ``To:`` display name (even inside
+  quotes) into any text, another address or a line break included (it becomes ``= ?``).
 * :func:`normalize_email` (and :class:`EmailNormalizer`, its bulk form for imports) validate
   an address with email-validator (no DNS), after a length check made before any parsing.
 """
@@ -37,9 +39,19 @@ NOTE_MAX = 500
 EMAIL_INPUT_MAX = 320
 
 
+#: Opens an RFC 2047 encoded word; never part of a stored name (:func:`clean_name`).
+ENCODED_WORD_START = "=?"
+
+
 def clean_name(raw: str | None) -> str | None:
-    """A display name, or None when nothing is left."""
-    return clean_line(raw, NAME_MAX) or None if raw else None
+    """A display name, or None when nothing is left; ``=?`` becomes ``= ?`` (after the
+    invisible characters that could hide one are gone)."""
+    if not raw:
+        return None
+    name = clean_line(raw, NAME_MAX)
+    if ENCODED_WORD_START in name:
+        name = clean_line(name.replace(ENCODED_WORD_START, "= ?"), NAME_MAX)
+    return name or None
 
 
 #: Separates the values of one preference in an exported CSV cell: never part of a value, so

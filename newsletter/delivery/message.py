@@ -22,6 +22,11 @@ Two deliberate choices differ from the email package's defaults:
 * Headers are serialised with a 998-character line limit (RFC 5322's hard limit). With the
   default 78 the email package turns a long ``List-Unsubscribe`` URL into RFC 2047 encoded
   words, which breaks one-click unsubscribe.
+* ``To`` is written by :meth:`~newsletter.delivery.models.Mailbox.header`, not by the email
+  package: the reader's name is untrusted, and the email package refolds a display name by
+  decoding its encoded words and printing the text unquoted (``=?utf-8?b?PGV2aWxAZXZp…?=``
+  became ``<evil@evil.example>``, a second address; one decoding to CR LF stopped the
+  message). ``To`` always parses back to exactly the one address.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from newsletter.delivery.models import OutgoingMessage
+from newsletter.delivery.models import Mailbox, OutgoingMessage
 
 #: Policy for building parts: SMTP line endings, quoted-printable lines <= 76 (RFC 2045).
 BODY_POLICY = email_policy.SMTP.clone(max_line_length=76)
@@ -60,10 +65,26 @@ def new_boundary() -> str:
     return "=" * 15 + secrets.token_hex(10) + "=="
 
 
-def _headers_of(msg: OutgoingMessage, date: str) -> list[tuple[str, str]]:
-    head = [
+class _MailboxHeader(str):
+    """A mailbox header that the email package writes as :meth:`Mailbox.header` made it
+    (its ``name`` attribute tells the package to store it as it is; ``fold`` prints it)."""
+
+    name: str
+    mailbox: Mailbox
+
+    def __new__(cls, name: str, mailbox: Mailbox) -> _MailboxHeader:
+        self = super().__new__(cls, mailbox.header(name, "").partition(": ")[2])
+        self.name, self.mailbox = name, mailbox
+        return self
+
+    def fold(self, *, policy: email_policy.Policy) -> str:
+        return self.mailbox.header(self.name, policy.linesep)
+
+
+def _headers_of(msg: OutgoingMessage, date: str) -> list[tuple[str, object]]:
+    head: list[tuple[str, object]] = [
         ("From", msg.sender.formatted()),
-        ("To", msg.to.formatted()),
+        ("To", _MailboxHeader("To", msg.to)),
         ("Subject", msg.subject),
         ("Date", date),
         ("Message-ID", msg.message_id),
@@ -110,6 +131,7 @@ def fold_header(name: str, value: str) -> bytes:
     Values of the usual shapes (a plain address with an alphanumeric display name, a
     dot-atom Message-ID, a :func:`format_date` date, printable ASCII without encoded-word
     markers) print unchanged; anything else goes through the email package's parser.
+    (The messages' ``To`` is :meth:`Mailbox.header`'s, never this.)
     """
     if len(name) + len(value) < 990 and _is_simple(name, value):
         return f"{name}: {value}{_CRLF}".encode("ascii")
@@ -380,13 +402,17 @@ class MessageFactory:
         if sk is None:
             sk = self._skeletons[key] = _skeleton(msg, self.boundary_for(msg))
         dynamic = {
-            "To": msg.to.formatted(),
             "Date": date,
             "Message-ID": msg.message_id,
             "List-Unsubscribe": msg.list_unsubscribe,
         }
         out: list[bytes] = [
-            h if isinstance(h, bytes) else fold_header(h, dynamic[h]) for h in sk.headers
+            h
+            if isinstance(h, bytes)
+            else msg.to.header(h).encode("ascii")
+            if h == "To"
+            else fold_header(h, dynamic[h])
+            for h in sk.headers
         ]
         raw = msg.values
         text_values = {k: v.encode("utf-8") for k, v in raw.items()}

@@ -12,6 +12,7 @@ substitution (SendGrid, Mailgun) upload one body per batch.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,34 @@ from newsletter.models import IssueContent, fill_tags
 #: Characters that never belong in an address or a display name: they would end a header
 #: line (CR, LF) or hide in it (other C0 controls, DEL).
 _HEADER_BREAKING = re.compile(r"[\x00-\x1f\x7f]")
+#: A display name that is RFC 5322 atoms separated by single spaces (printed as it is).
+_ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+#: Printable ASCII, which a quoted string carries (with ``\`` and ``"`` escaped).
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+#: The most UTF-8 bytes in one encoded word: "=?utf-8?b?" + base64 + "?=" <= 75 characters.
+_EW_BYTES = 47
+#: Header lines of encoded words are folded before this many characters (RFC 5322's 78).
+_FOLD_AT = 78
+
+
+def encoded_words(text: str) -> list[str]:
+    """``text`` as RFC 2047 encoded words (UTF-8, base64), each at most 75 characters and
+    holding whole characters; a decoder joins adjacent ones back into exactly ``text``."""
+    words: list[str] = []
+    chunk = b""
+    for ch in text:
+        b = ch.encode("utf-8", "replace")
+        if chunk and len(chunk) + len(b) > _EW_BYTES:
+            words.append(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=")
+            chunk = b""
+        chunk += b
+    if chunk:
+        words.append(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=")
+    return words
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,10 +74,39 @@ class Mailbox:
             )
 
     def formatted(self) -> str:
-        """``Name <addr>`` with RFC 5322 quoting, or the bare address."""
+        """``Name <addr>`` on one line, for the HTTP providers' ``to`` fields: RFC 5322
+        quoting, UTF-8 as it is, or the bare address. A name holding ``=?`` (which a
+        provider's parser would decode as an RFC 2047 encoded word, even inside quotes, into
+        text that may read as another address) goes as encoded words of its own."""
         if not self.name:
             return self.email
+        if "=?" in self.name:
+            return " ".join([*encoded_words(self.name), f"<{self.email}>"])
         return str(Address(display_name=self.name, addr_spec=self.email))
+
+    def header(self, field: str, linesep: str = "\r\n") -> str:
+        """The whole ``field: value`` header line (ending in ``linesep``), in ASCII, that
+        parses back to exactly this one address and this name, whatever the name holds.
+
+        A name of atoms prints as it is; other printable ASCII as a quoted string; anything
+        else (non-ASCII, or ``=?``, which parsers decode even inside quotes) as RFC 2047
+        encoded words of the whole name, folded between words. The email package's own
+        folding is not used: it decodes such words and prints the text unquoted (an encoded
+        ``<evil@example.com>`` became a second address)."""
+        if not self.name:
+            return f"{field}: {self.email}{linesep}"
+        addr = f"<{self.email}>"
+        if "=?" not in self.name and _ATOM_PHRASE.fullmatch(self.name):
+            return f"{field}: {self.name} {addr}{linesep}"
+        if "=?" not in self.name and _PRINTABLE_ASCII.fullmatch(self.name):
+            return f"{field}: {_quoted(self.name)} {addr}{linesep}"
+        lines, line = [], f"{field}:"
+        for word in [*encoded_words(self.name), addr]:
+            if len(line) + 1 + len(word) > _FOLD_AT and line != f"{field}:":
+                lines.append(line)
+                line = ""
+            line += " " + word
+        return linesep.join([*lines, line]) + linesep
 
 
 class SendStatus(StrEnum):

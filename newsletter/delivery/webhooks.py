@@ -8,6 +8,12 @@ the body is read and is verified over the body afterwards (:func:`check_body`); 
 HMAC signature travels inside the JSON body, so such a request is read (up to the caller's
 size cap) and then checked. Comparisons are constant-time.
 
+A provider signature is good for one request: :func:`check_body` returns its
+:class:`Nonce` (Mailgun's token, Svix's message id) with the moment its timestamp goes
+stale, and the caller refuses a nonce it has seen before (the web route keeps them in the
+database: ``newsletter.web.hooks``). Mailgun's HMAC covers only its timestamp and token, so
+without that a captured signature block could be posted again with any event data.
+
 The body is JSON nested at most :data:`MAX_DEPTH` deep (:func:`load_json`). Each provider's
 payload is split into records (:data:`RECORDS`: one for Postmark, Mailgun and Resend, an
 array for SendGrid) and each record is parsed on its own (:data:`PARSERS`), so a malformed
@@ -27,7 +33,7 @@ import hmac
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from newsletter.errors import WebhookAuthError, WebhookError
@@ -37,6 +43,10 @@ Kind = Literal["bounce", "complaint"]
 MAX_DEPTH = 32
 #: Most records handled from one request.
 MAX_RECORDS = 10_000
+#: How far a Mailgun signature's timestamp may be from now (Mailgun's own advice: 15 minutes).
+MAILGUN_MAX_AGE = 900.0
+#: How far a Svix (Resend) timestamp may be from now (Svix's libraries: 5 minutes).
+SVIX_MAX_AGE = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,22 @@ class WebhookBatch:
     events: list[WebhookEvent] = field(default_factory=list)
     ignored: int = 0
     rejected: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Nonce:
+    """What makes one signed webhook request unique (Mailgun's ``token``, Svix's
+    ``svix-id``), and the last instant its signature is fresh: it must be refused again
+    until then, and may be forgotten after."""
+
+    provider: str
+    value: str
+    expires: datetime
+
+    @property
+    def key(self) -> str:
+        """SHA-256 of provider and value: fixed length, and nothing the provider sent."""
+        return hashlib.sha256(f"{self.provider}\0{self.value}".encode()).hexdigest()
 
 
 def _obj(payload: Any, what: str) -> dict[str, Any]:
@@ -259,10 +285,27 @@ def basic_auth_password(authorization: str | None) -> str | None:
     return decoded.partition(":")[2] or None
 
 
+def mailgun_nonce(payload: Any, max_age: float = MAILGUN_MAX_AGE) -> Nonce:
+    """The nonce of a Mailgun request whose signature :func:`mailgun_signature_ok` passed."""
+    sig = payload["signature"]
+    expires = datetime.fromtimestamp(int(sig["timestamp"]), tz=UTC) + timedelta(seconds=max_age)
+    return Nonce("mailgun", str(sig["token"]), expires)
+
+
+def svix_nonce(headers: Mapping[str, str], max_age: float = SVIX_MAX_AGE) -> Nonce:
+    """The nonce of a Svix request whose signature :func:`svix_signature_ok` passed."""
+    h = {k.lower(): v for k, v in headers.items()}
+    ts = datetime.fromtimestamp(int(h["svix-timestamp"]), tz=UTC)
+    return Nonce("resend", h["svix-id"], ts + timedelta(seconds=max_age))
+
+
 def mailgun_signature_ok(
-    payload: Any, signing_key: str, *, now: datetime, max_age: float = 900
+    payload: Any, signing_key: str, *, now: datetime, max_age: float = MAILGUN_MAX_AGE
 ) -> bool:
-    """Mailgun: HMAC-SHA256(signing key, timestamp + token) == signature, and fresh."""
+    """Mailgun: HMAC-SHA256(signing key, timestamp + token) == signature, and fresh.
+
+    The event data is not signed: the caller must also refuse a token it has seen
+    (:func:`mailgun_nonce`)."""
     sig = payload.get("signature") if isinstance(payload, dict) else None
     if not isinstance(sig, dict):
         return False
@@ -289,7 +332,12 @@ def _svix_fresh(h: Mapping[str, str], now: datetime, max_age: float) -> bool:
 
 
 def svix_signature_ok(
-    headers: Mapping[str, str], body: bytes, secret: str, *, now: datetime, max_age: float = 300
+    headers: Mapping[str, str],
+    body: bytes,
+    secret: str,
+    *,
+    now: datetime,
+    max_age: float = SVIX_MAX_AGE,
 ) -> bool:
     """Resend (Svix): base64 HMAC-SHA256 over ``id.timestamp.body`` with the whsec_ key."""
     h = {k.lower(): v for k, v in headers.items()}
@@ -333,7 +381,7 @@ def check_head(
         basic_auth_password(lower.get("authorization")), secret
     ):
         return "authenticated"
-    if provider == "mailgun" or (provider == "resend" and _svix_fresh(lower, now, 300)):
+    if provider == "mailgun" or (provider == "resend" and _svix_fresh(lower, now, SVIX_MAX_AGE)):
         return "check-body"
     raise WebhookAuthError(f"{provider} webhook: missing or wrong secret/signature")
 
@@ -346,13 +394,15 @@ def check_body(
     *,
     secret: str,
     now: datetime,
-) -> None:
-    """The second half of a ``check-body`` authentication; WebhookAuthError when it fails."""
-    ok = (provider == "mailgun" and mailgun_signature_ok(payload, secret, now=now)) or (
-        provider == "resend" and svix_signature_ok(headers, body, secret, now=now)
-    )
-    if not ok:
-        raise WebhookAuthError(f"{provider} webhook: missing or wrong secret/signature")
+) -> Nonce:
+    """The second half of a ``check-body`` authentication: the request's :class:`Nonce`,
+    which the caller must refuse when it has seen it before; WebhookAuthError when the
+    signature fails."""
+    if provider == "mailgun" and mailgun_signature_ok(payload, secret, now=now):
+        return mailgun_nonce(payload)
+    if provider == "resend" and svix_signature_ok(headers, body, secret, now=now):
+        return svix_nonce(headers)
+    raise WebhookAuthError(f"{provider} webhook: missing or wrong secret/signature")
 
 
 def read_webhook(
@@ -369,7 +419,8 @@ def read_webhook(
     authenticates before reading and keeps the good records of a batch: see
     :func:`check_head` and :func:`parse_events`.)
 
-    ``now`` judges the freshness of signed timestamps (Mailgun, Svix)."""
+    ``now`` judges the freshness of signed timestamps (Mailgun, Svix). This keeps no record
+    of nonces, so it does not refuse a replayed signature: the web route does."""
     head = check_head(provider, headers, secret=secret, now=now, token=token)
     payload = load_json(body, provider)
     if head == "check-body":

@@ -10,6 +10,7 @@ from which IP, the name and the wording), applied to the record only when the em
 confirmed; ``signup_at`` also dates the last sign-up email, to throttle them.
 ``suppressions`` holds SHA-256 digests of addresses that must never be mailed again; it keeps
 no address in clear, so it survives a GDPR erasure without holding personal data.
+``webhook_nonces`` holds the provider webhook signatures already used (migration 0006).
 """
 
 from __future__ import annotations
@@ -271,3 +272,15 @@ sa.Index(
     "ix_subscriber_events_subscriber_id", subscriber_events.c.subscriber_id, subscriber_events.c.at
 )
 sa.Index("ix_subscriber_events_at", subscriber_events.c.at)
+
+#: Provider webhook signatures already used (migration 0006): the SHA-256 digest of a Mailgun
+#: token or a Svix (Resend) message id, kept until its signed timestamp is no longer fresh
+#: (``expires_at``); a request bearing one again applies nothing (``newsletter.web.hooks``).
+webhook_nonces = sa.Table(
+    "webhook_nonces",
+    metadata,
+    sa.Column("nonce_hash", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+sa.Index("ix_webhook_nonces_expires_at", webhook_nonces.c.expires_at)

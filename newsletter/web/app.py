@@ -19,6 +19,11 @@ Routes::
     GET  /admin, /admin/preview, /admin/status.json   behind basic auth (newsletter.web.admin)
     GET  /archive/...                 the static web archive
 
+Every form POST but the one-click unsubscribe is refused (403) when it comes from another
+site (``Sec-Fetch-Site: cross-site``, or an ``Origin`` that is neither the base URL's nor the
+request's own host: ``newsletter.web.security.cross_site_refusal``); the webhooks
+authenticate by their secret instead.
+
 Tokens are signed per purpose and bound to the subscriber's row (``newsletter.audience.tokens``);
 ``SubscriberStore.holder`` and ``SubscriberStore.confirm`` check them against the row. Every
 response carries the security headers (``newsletter.web.security``); forms are read with a
@@ -29,8 +34,9 @@ secret, the provider's credentials inside the mailer's sender) are resolved by t
 
 from __future__ import annotations
 
+import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -75,7 +81,11 @@ from newsletter.util.clock import SYSTEM_CLOCK
 from newsletter.web.admin import FAILURE_WINDOW, AdminAuth, AdminPages, FailureLimiter, check_hash
 from newsletter.web.forms import RequestRefusedError, read_form
 from newsletter.web.hooks import WebhookRoute
-from newsletter.web.security import SecurityHeaders
+from newsletter.web.security import SecurityHeaders, cross_site_refusal
+
+log = logging.getLogger(__name__)
+#: A request handler of the app.
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 #: A sign-up is answered no sooner than this after its request arrived (whatever the state
 #: of the address, the answer takes the same time).
@@ -214,6 +224,32 @@ class WebApp:
             consent_text=self.consent_wording(),
         )
 
+    def same_site(self, endpoint: Endpoint) -> Endpoint:
+        """``endpoint``, refusing (403) a state-changing request that comes from another
+        site. Not for the RFC 8058 one-click unsubscribe (mail providers post it from their
+        own sites, and its signed token is its whole authority) nor the webhooks."""
+
+        async def guarded(request: Request) -> Response:
+            if not only_reads(request):
+                why = cross_site_refusal(request, self.config.newsletter.base_url)
+                if why is not None:
+                    log.warning(
+                        "refused a cross-site %s %s: %s",
+                        request.method,
+                        request.url.path.split("/")[1],
+                        why,
+                    )
+                    return self.message(
+                        "This form was sent from another site",
+                        f"For your safety, forms on this site are only accepted from "
+                        f"{self.config.newsletter.title} itself. Open the page again and "
+                        "send the form from there.",
+                        403,
+                    )
+            return await endpoint(request)
+
+        return guarded
+
     def claim(self, purpose: Purpose, request: Request) -> TokenClaim:
         return self.signer.verify(purpose, request.path_params["token"])
 
@@ -301,12 +337,13 @@ class WebApp:
             return self.bad_link(exc)
         sub = await self.holder("unsubscribe", claim)
         if only_reads(request):
-            base = self.config.newsletter.base_url
+            # Only what the unsubscribe token may do: this URL goes to mailbox providers and
+            # link scanners (List-Unsubscribe), so the page links to no preferences page
+            # (which reaches the data export and erasure) and shows a masked address.
             return self.page(
                 "unsubscribe",
                 email=mask_email(sub.email) if sub else None,
                 already=sub is None or sub.status in ("unsubscribed", "bounced", "complained"),
-                preferences_url=link_url(base, self.signer, "preferences", sub) if sub else None,
             )
         # RFC 8058 one-click (body "List-Unsubscribe=One-Click") or the page's own form: the
         # body is not needed; the signed, row-bound token is the authority. Idempotent; 200.
@@ -434,18 +471,19 @@ def create_app(
 
     routes = [
         Route("/", home, methods=["GET"]),
-        Route("/subscribe", web.subscribe, methods=["GET", "POST"]),
-        Route("/confirm/{token}", web.confirm, methods=["GET", "POST"]),
+        Route("/subscribe", web.same_site(web.subscribe), methods=["GET", "POST"]),
+        Route("/confirm/{token}", web.same_site(web.confirm), methods=["GET", "POST"]),
+        # RFC 8058: mail providers post the one-click unsubscribe from their own sites
         Route("/unsubscribe/{token}", web.unsubscribe, methods=["GET", "POST"]),
-        Route("/preferences/{token}", web.preferences, methods=["GET", "POST"]),
+        Route("/preferences/{token}", web.same_site(web.preferences), methods=["GET", "POST"]),
         Route("/preferences/{token}/data", web.data, methods=["GET"]),
-        Route("/preferences/{token}/erase", web.erase, methods=["POST"]),
+        Route("/preferences/{token}/erase", web.same_site(web.erase), methods=["POST"]),
         Route(
             "/webhooks/{provider}",
             WebhookRoute(store, webhook_secret, config.web.webhook_max_bytes).handle,
             methods=["POST"],
         ),
-        Route("/approve/{token}", approve.handle, methods=["GET", "POST"]),
+        Route("/approve/{token}", web.same_site(approve.handle), methods=["GET", "POST"]),
         # The static web archive (`newsletter archive`): the emails' "view in browser" target,
         # its Atom feed (served as Atom), each week's signals JSON and the methodology page.
         Route(f"/archive/{FEED_FILE}", feed, methods=["GET", "HEAD"]),

@@ -8,13 +8,25 @@ event is applied on its own, so one malformed event or invalid address is counte
 logged while the others are applied. The answer says how many were applied, ignored
 (deliveries, soft bounces) and rejected; it is 200 whenever the request was authentic and
 well-formed, so providers do not retry a batch for one bad event.
+
+A request authenticated by a provider signature (Mailgun's in-body HMAC, Resend's Svix
+headers) is applied once: its nonce (Mailgun's token, the Svix message id) is claimed in the
+database (table ``webhook_nonces``, shared by every server process) before its events are
+applied, and kept until its timestamp is stale. A request whose nonce was claimed already
+applies nothing and is answered 200 with ``"duplicate": true`` (a provider's retry of a
+delivered webhook needs no second go; a replayed Mailgun signature with other event data
+suppresses no one). The claim is given back when applying fails, so the provider's retry
+works. Requests authenticated by the shared secret carry no nonce.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.delivery.webhooks import (
     PARSERS,
+    Nonce,
     WebhookEvent,
     check_body,
     check_head,
@@ -29,6 +42,8 @@ from newsletter.delivery.webhooks import (
     parse_events,
 )
 from newsletter.errors import SubscriberError, WebhookAuthError, WebhookError
+from newsletter.store import Database
+from newsletter.store.tables import webhook_nonces
 from newsletter.web.forms import RequestRefusedError, read_body
 
 log = logging.getLogger(__name__)
@@ -55,6 +70,28 @@ def apply_events(store: SubscriberStore, events: list[WebhookEvent]) -> Applied:
     return out
 
 
+def claim_nonce(db: Database, nonce: Nonce, now: datetime) -> bool:
+    """Record ``nonce`` as used; False when it was recorded already (a replay). Nonces
+    whose signatures are stale by ``now`` are forgotten on the way."""
+    try:
+        with db.write() as conn:
+            conn.execute(sa.delete(webhook_nonces).where(webhook_nonces.c.expires_at < now))
+            conn.execute(
+                sa.insert(webhook_nonces).values(
+                    nonce_hash=nonce.key, provider=nonce.provider, expires_at=nonce.expires
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def release_nonce(db: Database, nonce: Nonce) -> None:
+    """Forget ``nonce`` (its request was not applied): the provider's retry may use it."""
+    with db.write() as conn:
+        conn.execute(sa.delete(webhook_nonces).where(webhook_nonces.c.nonce_hash == nonce.key))
+
+
 @dataclass(frozen=True)
 class WebhookRoute:
     store: SubscriberStore
@@ -76,8 +113,11 @@ class WebhookRoute:
             )
             body = await read_body(request, self.max_bytes)
             payload = await run_in_threadpool(load_json, body, provider)
+            nonce = None
             if head == "check-body":
-                check_body(provider, payload, body, request.headers, secret=self.secret, now=now)
+                nonce = check_body(
+                    provider, payload, body, request.headers, secret=self.secret, now=now
+                )
             batch = parse_events(provider, payload)
         except WebhookAuthError as exc:
             return JSONResponse({"error": str(exc)}, status_code=401)
@@ -85,7 +125,19 @@ class WebhookRoute:
             return JSONResponse({"error": exc.reason}, status_code=exc.status)
         except WebhookError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        done = await run_in_threadpool(apply_events, self.store, batch.events)
+        if nonce is not None and not await run_in_threadpool(
+            claim_nonce, self.store.db, nonce, now
+        ):
+            log.warning("%s webhook: signature used before; nothing applied", provider)
+            return JSONResponse(
+                {"applied": 0, "ignored": 0, "rejected": 0, "errors": [], "duplicate": True}
+            )
+        try:
+            done = await run_in_threadpool(apply_events, self.store, batch.events)
+        except BaseException:
+            if nonce is not None:
+                await run_in_threadpool(release_nonce, self.store.db, nonce)
+            raise
         rejected = batch.rejected + done.rejected
         if rejected:
             log.warning(

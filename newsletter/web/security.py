@@ -5,11 +5,24 @@ so ``/``, the archive, 404/405 answers and 500 pages all carry them. Tokens live
 ``Referrer-Policy: no-referrer`` keeps them out of other sites' logs; the pages need no
 script, font or frame, which the Content-Security-Policy says; nothing but the archive may
 be cached.
+
+:func:`cross_site_refusal` is the forms' guard against cross-site requests (CSRF): a form
+POST is refused when the browser says it came from another site (``Sec-Fetch-Site:
+cross-site``) or when its ``Origin`` is neither ``[newsletter] base_url``'s origin nor the
+request's own host. Requests without either header (curl, old browsers) pass, and so does
+``Origin: null`` without ``Sec-Fetch-Site: cross-site``: under ``no-referrer`` browsers send
+``null`` from this site's own pages. The guard is about browsers carrying a visitor to a
+form they did not mean to send. The app applies it to
+every form POST but the RFC 8058 one-click unsubscribe (mail providers post it from their
+own sites; the signed token is its whole authority) and the provider webhooks.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = {
@@ -48,3 +61,43 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-cased, default ports left out (as a
+    browser's ``Origin`` header writes it); '' for ``null`` or what is no URL."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if not scheme or not host:  # "null" (an opaque origin), or not a URL
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        return ""
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def cross_site_refusal(request: Request, base_url: str) -> str | None:
+    """Why a state-changing request looks cross-site (None when it does not): the browser's
+    ``Sec-Fetch-Site`` says ``cross-site``, or ``Origin`` is present, not ``null``, and is
+    neither the configured base URL's origin nor the request's own host (any scheme: a TLS
+    proxy in front may speak plain HTTP to the app)."""
+    if request.headers.get("sec-fetch-site", "").strip().lower() == "cross-site":
+        return "Sec-Fetch-Site: cross-site"
+    origin = request.headers.get("origin")
+    if origin is None or origin.strip() == "null":
+        # "null": no origin to compare, which is what browsers send from this site's own
+        # pages too, as they are served with Referrer-Policy: no-referrer (a browser that
+        # says null for another site's page, a sandboxed frame say, says cross-site above)
+        return None
+    seen = origin_of(origin)
+    host = request.headers.get("host", "").strip()
+    allowed = {origin_of(base_url)}
+    if host:
+        allowed |= {origin_of(f"http://{host}"), origin_of(f"https://{host}")}
+    if seen and seen in allowed:
+        return None
+    return f"Origin {origin[:100]!r} is not this site"
