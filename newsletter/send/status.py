@@ -23,7 +23,7 @@ from newsletter.send.approval import Approvals
 from newsletter.send.guards import check_scheduled_snapshot
 from newsletter.send.ledger import SendLedger
 from newsletter.send.runs import RunHistory, RunRecord
-from newsletter.send.schedule import collect_trigger, due_for, issue_week, weekly_trigger
+from newsletter.send.schedule import collect_trigger, latest_due, weekly_trigger
 from newsletter.send.stats import (
     BOUNCE_MAX,
     COMPLAINT_MAX,
@@ -187,7 +187,7 @@ def status_report(
     shown)."""
     now = clock.now()
     s = config.schedule
-    week = issue_week(now, s)
+    week, due = latest_due(now, s)  # the issue most recently due: the one run-week sends
     key = iso_week_key(week)
     history = RunHistory(db, clock)
     record = SendLedger(db, clock=clock).issue(key)
@@ -204,7 +204,7 @@ def status_report(
         "this_week": {
             "week": week.isoformat(),
             "issue_key": key,
-            "due_at": local(due_for(week, s), config),
+            "due_at": local(due, config),
             "snapshot": _snapshot(config, week, now),
             "rendered": rendered,
             "issue": (
