@@ -34,3 +34,13 @@ def test_stale_snapshot_refused(tmp_path: Path) -> None:
 def test_explicit_earlier_week_warns() -> None:
     assert explicit_week_warning(date(2026, 11, 16), date(2026, 11, 23)) is not None
     assert explicit_week_warning(date(2026, 11, 23), date(2026, 11, 23)) is None
+
+
+def test_a_week_not_due_yet_is_refused() -> None:
+    from newsletter.send.guards import check_not_future
+
+    due = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
+    with pytest.raises(GuardError, match="not due until Mon 2026-11-30 07:30 UTC"):
+        check_not_future(date(2026, 11, 30), date(2026, 11, 23), due)
+    check_not_future(date(2026, 11, 23), date(2026, 11, 23), due)
+    check_not_future(date(2026, 11, 16), date(2026, 11, 23), due)

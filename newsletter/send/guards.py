@@ -1,7 +1,9 @@
 """Send guards: never send stale data on a scheduled run.
 
 A scheduled or ``run-week`` send needs this week's snapshot, written recently. An explicit
-``send --week`` of an earlier week is the operator's choice: it goes ahead with a warning.
+``send --week`` of an earlier week is the operator's choice: it goes ahead with a warning. A
+later week than the current issue (one not due yet) is refused: the send would use up that
+week's ledger slot, and the scheduled run would then find it "already sent".
 """
 
 from __future__ import annotations
@@ -33,6 +35,17 @@ def check_scheduled_snapshot(
             f"more than [data] max_snapshot_age_days = {max_age_days}"
         )
     return path
+
+
+def check_not_future(week: date, current_week: date, due: datetime) -> None:
+    """GuardError when ``week`` is later than the current issue's (``due``: when the issue of
+    ``week`` is due, in the schedule's zone)."""
+    if week > current_week:
+        raise GuardError(
+            f"refusing to send the issue of {week.isoformat()}: it is not due until "
+            f"{due.strftime('%a %Y-%m-%d %H:%M %Z')} (the current issue is "
+            f"{current_week.isoformat()}); `send --dry-run` or `send --to` can check it now"
+        )
 
 
 def explicit_week_warning(week: date, current_week: date) -> str | None:

@@ -61,7 +61,11 @@ from newsletter.send.approval import (
     with_banner,
 )
 from newsletter.send.claims import POLL_SECONDS, Claims, new_token
-from newsletter.send.guards import check_scheduled_snapshot, explicit_week_warning
+from newsletter.send.guards import (
+    check_not_future,
+    check_scheduled_snapshot,
+    explicit_week_warning,
+)
 from newsletter.send.helpers import helpers
 from newsletter.send.ledger import IssueRecord, LedgerCounts, Outcome, SendLedger
 from newsletter.send.monitor import FAILED_BOARDS, Monitor
@@ -755,7 +759,12 @@ def send_test_copy(
 
 
 def _week_to_send(
-    config: Config, week: date | None, now: datetime, warn: Callable[[str], None]
+    config: Config,
+    week: date | None,
+    now: datetime,
+    warn: Callable[[str], None],
+    *,
+    ledger: bool = True,
 ) -> tuple[date, bool]:
     """The week to send and whether it is the scheduled one (the current issue, the one most
     recently due: the snapshot guard applies); an explicit earlier week goes ahead with a
@@ -763,10 +772,22 @@ def _week_to_send(
 
     The current issue is computed from ``now``, so a run the scheduler starts late (within
     its misfire grace, at most a week) sends the issue that was due, even when Monday 00:00
-    came in between."""
+    came in between.
+
+    An explicit week later than the current issue is refused for a real send (``ledger``:
+    it would use up that week's ledger slot); a dry run or a test copy of it goes ahead with
+    a warning (checking the coming issue before it is due)."""
     current = current_issue_week(now, config.schedule)
     if week is None:
         return current, True
+    if week > current:
+        due = due_for(week, config.schedule)
+        if ledger:
+            check_not_future(week, current, due)
+        warn(
+            f"the issue of {week.isoformat()} is not due until "
+            f"{due.strftime('%a %Y-%m-%d %H:%M %Z')}: nothing goes to the list"
+        )
     if note := explicit_week_warning(week, current):
         warn(note)
     return week, False
@@ -999,7 +1020,7 @@ def _prepared(
     use: LinkUse,
 ) -> Iterator[_Ready]:
     """The week's issue prepared, with an open subscriber store and the link signer."""
-    target, scheduled = _week_to_send(config, week, clock.now(), warn)
+    target, scheduled = _week_to_send(config, week, clock.now(), warn, ledger=False)
     if scheduled:
         scheduled_week(config, clock.now(), target)
     with open_store(config) as db:
