@@ -20,7 +20,7 @@ from newsletter.data.snapshots import snapshot_path
 from newsletter.errors import GuardError
 from newsletter.send.alerts import recent_alerts
 from newsletter.send.approval import Approvals
-from newsletter.send.guards import check_scheduled_snapshot
+from newsletter.send.guards import check_scheduled_snapshot, snapshot_written_at
 from newsletter.send.ledger import SendLedger
 from newsletter.send.runs import RunHistory, RunRecord
 from newsletter.send.schedule import collect_trigger, latest_due, weekly_trigger
@@ -126,7 +126,7 @@ def issue_json(st: IssueStats, config: Config, now: dt.datetime) -> dict[str, An
 def _snapshot(config: Config, week: dt.date, now: dt.datetime) -> dict[str, Any]:
     path = snapshot_path(config.data.snapshots_dir, week)
     present = path.exists()
-    written = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC) if present else None
+    written = snapshot_written_at(config.data.snapshots_dir, week) if present else None
     try:
         check_scheduled_snapshot(
             config.data.snapshots_dir, week, now, config.data.max_snapshot_age_days
