@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from newsletter.data.signals.models import Signals
 from newsletter.edition.archive import build_archive
 from newsletter.edition.issue import compile_issue, preview_recipient
 from newsletter.store import open_store
-from tests.conftest import REPO
+from newsletter.util.clock import FixedClock
+from tests.conftest import NOW, REPO
 from tests.readers_support import sample_note
 from tests.web_support import SIGNER, Site, link, mail_to
 from tests.web_support import site as make_site
@@ -123,7 +125,8 @@ def site(
     snaps.mkdir()
     for path in sorted((REPO / "snapshots").glob("*.parquet"))[-2:]:
         shutil.copy(path, snaps / path.name)
-    build_archive(config, snapshots_dir=snaps)
+    # a week after the latest bundled issue went out: both weeks are published
+    build_archive(config, snapshots_dir=snaps, clock=FixedClock(NOW + timedelta(days=7)))
     with open_store(config) as db:
         store = SubscriberStore(db)
         with make_site(config, store, serve_app) as client:

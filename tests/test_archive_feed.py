@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import feedparser
@@ -20,11 +21,14 @@ from newsletter.edition.archive import ArchiveResult, build_archive, default_arc
 from newsletter.edition.feed import FeedItem, atom_feed
 from newsletter.edition.methodology import render_methodology, slug
 from newsletter.store import open_store
+from newsletter.util.clock import FixedClock
 from tests.conftest import REPO
 from tests.web_support import site as make_site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 WEEKS = sorted(date.fromisoformat(p.stem) for p in (REPO / "snapshots").glob("*.parquet"))
+#: The latest bundled week's send time (Monday 2026-11-23 07:30 New York): every week is out.
+SENT = FixedClock(datetime(2026, 11, 23, 12, 30, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +43,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, ArchiveResu
             "schedule": {"timezone": "America/New_York", "time": "07:30:00"},
         }
     )  # fmt: skip
-    return config, build_archive(config)
+    return config, build_archive(config, clock=SENT)
 
 
 def test_the_feed_is_valid_atom_listing_every_issue_newest_first(
@@ -74,7 +78,7 @@ def test_the_feed_is_valid_atom_listing_every_issue_newest_first(
         for required in ("id", "title", "updated"):
             assert entry.find(f"{ATOM}{required}") is not None
     # the same weeks give the same bytes
-    assert build_archive(config, result.index.parent / "again").feed.read_bytes() == raw  # type: ignore[union-attr]
+    assert build_archive(config, result.index.parent / "again", clock=SENT).feed.read_bytes() == raw  # type: ignore[union-attr]
 
 
 def test_feed_text_is_escaped_and_an_empty_archive_is_still_a_feed(email_config: Config) -> None:
@@ -149,3 +153,30 @@ def test_serve_gives_the_feed_as_atom_and_the_json_and_methodology(
         assert data.json()["week"] == WEEKS[-1].isoformat()
         assert site.get("/archive/methodology.html").status_code == 200
         site.mailer.close()
+
+
+def test_only_issues_whose_time_has_come_are_published(
+    built: tuple[Config, ArchiveResult], tmp_path: Path
+) -> None:
+    """A snapshot of a week whose issue is not out yet is not in the archive or the feed;
+    the issue time is the configured send day's."""
+    import shutil
+
+    from newsletter.edition.feed import issue_time
+
+    config, _ = built
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+    for week in ("2026-11-16", "2026-11-23"):
+        shutil.copy(REPO / "snapshots" / f"{week}.parquet", snaps / f"{week}.parquet")
+    before = FixedClock(datetime(2026, 11, 23, 12, 29, tzinfo=UTC))  # a minute before 07:30 NY
+    result = build_archive(config, tmp_path / "out", snaps, clock=before)
+    assert [e.week.isoformat() for e in result.entries] == ["2026-11-16"]
+    assert result.feed is not None and b"2026-11-23" not in result.feed.read_bytes()
+    sunday = config.model_copy(
+        update={"schedule": config.schedule.model_copy(update={"day": "sun"})}
+    )
+    assert issue_time(sunday, date(2026, 11, 23)) == datetime(2026, 11, 29, 12, 30, tzinfo=UTC)
+    on_monday = FixedClock(datetime(2026, 11, 24, 0, 0, tzinfo=UTC))
+    result = build_archive(sunday, tmp_path / "out2", snaps, clock=on_monday)
+    assert [e.week.isoformat() for e in result.entries] == ["2026-11-16"]

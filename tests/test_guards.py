@@ -34,3 +34,53 @@ def test_stale_snapshot_refused(tmp_path: Path) -> None:
 def test_explicit_earlier_week_warns() -> None:
     assert explicit_week_warning(date(2026, 11, 16), date(2026, 11, 23)) is not None
     assert explicit_week_warning(date(2026, 11, 23), date(2026, 11, 23)) is None
+
+
+def test_a_week_not_due_yet_is_refused() -> None:
+    from newsletter.send.guards import check_not_future
+
+    due = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
+    with pytest.raises(GuardError, match="not due until Mon 2026-11-30 07:30 UTC"):
+        check_not_future(date(2026, 11, 30), date(2026, 11, 23), due)
+    check_not_future(date(2026, 11, 23), date(2026, 11, 23), due)
+    check_not_future(date(2026, 11, 16), date(2026, 11, 23), due)
+
+
+def _report(directory: Path, week: date, generated_at: str) -> None:
+    from newsletter.data.snapshots import report_path
+
+    path = report_path(directory, week)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'{{"week": "{week}", "generated_at": "{generated_at}"}}', "utf-8")
+
+
+def test_a_snapshot_from_the_future_is_not_fresh(tmp_path: Path) -> None:
+    p = write_snapshot(frame([posting("a")]), tmp_path, date(2026, 11, 23))
+    ahead = (NOW + timedelta(days=9)).timestamp()
+    os.utime(p, (ahead, ahead))
+    with pytest.raises(GuardError, match=r"216\.0 h after now: a clock is wrong"):
+        check_scheduled_snapshot(tmp_path, date(2026, 11, 23), NOW, 8)
+
+
+def test_freshness_is_the_time_the_ingest_recorded(tmp_path: Path) -> None:
+    """The report's generated_at (the injected clock's) wins over the file's mtime (the real
+    clock's); a report older than the snapshot was not written with it."""
+    from newsletter.send.guards import snapshot_written_at
+
+    week = date(2026, 11, 23)
+    p = write_snapshot(frame([posting("a")]), tmp_path, week)
+    ahead = (NOW + timedelta(days=30)).timestamp()  # written on a real clock a month later
+    _report(tmp_path, week, "2026-11-23T06:00:00Z")
+    os.utime(p, (ahead, ahead))
+    os.utime(tmp_path / "reports" / "2026-11-23.json", (ahead, ahead))
+    assert snapshot_written_at(tmp_path, week) == datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert check_scheduled_snapshot(tmp_path, week, NOW, 8) == p
+    _report(tmp_path, week, "2026-11-01T06:00:00Z")  # recorded 22 days before NOW
+    os.utime(tmp_path / "reports" / "2026-11-23.json", (ahead, ahead))
+    with pytest.raises(GuardError, match="22 days ago"):
+        check_scheduled_snapshot(tmp_path, week, NOW, 8)
+    # an old report beside a snapshot replaced later: the snapshot's mtime counts
+    recent = (NOW - timedelta(hours=2)).timestamp()
+    os.utime(p, (recent, recent))
+    os.utime(tmp_path / "reports" / "2026-11-23.json", (recent - 86400, recent - 86400))
+    assert snapshot_written_at(tmp_path, week) == NOW - timedelta(hours=2)

@@ -184,3 +184,23 @@ def test_schedule_command_catches_up_then_stops_cleanly_on_sigterm(tmp_path: Pat
     assert proc.returncode == 0, err.decode()
     assert b"scheduling the weekly issue" in out
     assert issue is not None and issue.status == "sent" and issue.sent == 3
+
+
+def test_send_refuses_a_week_not_due_yet_and_keeps_its_ledger_slot(tmp_path: Path) -> None:
+    """`send --week` of next week (its snapshot present) is refused with one line: sending
+    it would use up that week's ledger slot. A dry run and a test copy of it go ahead."""
+    cfg = _setup(tmp_path)
+    config = load_config(cfg)
+    coming = issue_week(NOW, config.schedule) + timedelta(7)
+    target = snapshot_path(tmp_path / "snapshots", coming)
+    shutil.copy(REPO / "snapshots" / "2026-11-16.parquet", target)
+    r = _invoke(["--config", str(cfg), "send", "--week", coming.isoformat()])
+    assert r.exit_code != 0
+    assert f"refusing to send the issue of {coming.isoformat()}: it is not due until" in r.output
+    assert _outbox(tmp_path) == []
+    with open_store(config) as db:
+        assert SendLedger(db).issue(iso_week_key(coming)) is None
+    r = _invoke(["--config", str(cfg), "send", "--week", coming.isoformat(), "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert "3 message(s) would be sent" in r.output and "is not due until" in r.output
+    assert _outbox(tmp_path) == []

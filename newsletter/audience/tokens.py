@@ -32,6 +32,9 @@ PURPOSES: tuple[Purpose, ...] = ("confirm", "unsubscribe", "preferences")
 
 #: Maximum age per purpose in seconds; None = no expiry (unsubscribe links must keep
 #: working long after the send: CAN-SPAM asks for at least 30 days).
+#: How far a token's signing time may be ahead of this clock (a signer's clock a little ahead)
+#: and still be accepted; further ahead it is refused like an expired one.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 MAX_AGE: dict[Purpose, int | None] = {
     "confirm": 7 * 24 * 3600,
     "unsubscribe": None,
@@ -98,8 +101,14 @@ class TokenSigner:
             data, signed_at = self._serializer(purpose).loads(
                 token, max_age=MAX_AGE[purpose], return_timestamp=True
             )
-        except SignatureExpired:
-            raise TokenError(f"this {purpose} link has expired") from None
+        except SignatureExpired as exc:
+            # a genuine token signed on a clock a little ahead of ours (another host, or
+            # seconds of drift) has a negative age: accept it within FUTURE_TOLERANCE
+            signed = exc.date_signed
+            ahead = signed - self.clock.now() if signed is not None else None
+            if ahead is None or not dt.timedelta(0) < ahead <= FUTURE_TOLERANCE:
+                raise TokenError(f"this {purpose} link has expired") from None
+            data, signed_at = self._serializer(purpose).loads(token, return_timestamp=True)
         except BadSignature:
             raise TokenError(f"this {purpose} link is not valid") from None
         sid = data.get("s") if isinstance(data, dict) else None

@@ -235,12 +235,20 @@ def _date(column: str, value: str) -> dt.datetime:
         raise SubscriberError(f"{column} {shown!r} is not an ISO date") from None
 
 
-def _record(row: dict[str, str]) -> dict[str, Any]:
-    """The status, pause and consent columns of one row (SubscriberError when invalid)."""
+#: How far ahead of the importing clock a date may be (another host's clock a little ahead).
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
+def _record(row: dict[str, str], now: dt.datetime | None = None) -> dict[str, Any]:
+    """The status, pause and consent columns of one row (SubscriberError when invalid; a
+    date later than ``now`` is invalid: consent or sign-up cannot come from the future)."""
     out: dict[str, Any] = {}
     for column in _DATES:
         if row.get(column, "").strip():
-            out[column] = _date(column, row[column])
+            out[column] = when = _date(column, row[column])
+            if now is not None and when > now + FUTURE_TOLERANCE:
+                shown = clean_line(row[column], 40)
+                raise SubscriberError(f"{column} {shown!r} is in the future")
     status = (row.get("status") or "").strip().lower() or "active"
     if status not in SUBSCRIBER_STATUSES:
         raise SubscriberError(f"unknown status {clean_line(status, 40)!r}")
@@ -265,10 +273,13 @@ def validate_rows(
     rows: Sequence[dict[str, str]],
     progress: Progress = _no_progress,
     options: PreferenceOptions | None = None,
+    *,
+    now: dt.datetime | None = None,
 ) -> tuple[list[_Valid], list[Rejected], Counter[str]]:
     """Validate every row: valid ones, invalid ones with reasons, and in-file duplicates.
     With ``options``, a picked value the issue never uses rejects its row (its reason names
-    the closest known value); known ones are stored in the taxonomy's spelling."""
+    the closest known value); known ones are stored in the taxonomy's spelling. With
+    ``now``, a date column later than it makes the row invalid."""
     valid: list[_Valid] = []
     invalid: list[Rejected] = []
     duplicates: Counter[str] = Counter()
@@ -294,7 +305,7 @@ def validate_rows(
             invalid.append(Rejected(line, row, str(exc), "invalid email address"))
             continue
         try:
-            record = dict(plain) if plain is not None else _record(row)
+            record = dict(plain) if plain is not None else _record(row, now)
         except SubscriberError as exc:
             column = str(exc).partition(" ")[0]
             group = f"invalid {column}" if column in _DATES else "invalid status, pause or source"
@@ -332,7 +343,9 @@ def import_csv(
     """Import a CSV file (see the module docstring); returns the counted report. With
     ``options``, rows picking a value the issue never uses are rejected (:func:`validate_rows`)."""
     header, rows = read_csv(path)
-    valid, invalid, duplicates = validate_rows(header, rows, progress, options)
+    valid, invalid, duplicates = validate_rows(
+        header, rows, progress, options, now=store.clock.now()
+    )
     report = ImportReport(
         total=len(rows),
         invalid=invalid,

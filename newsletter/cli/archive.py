@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli._app import config_of, console
+from newsletter.cli._app import clock_of, config_of, console
 
 
 def archive_cmd(
@@ -33,6 +33,6 @@ def archive_cmd(
     from newsletter.edition.archive import build_archive
 
     config = config_of(ctx)
-    result = build_archive(config, out, snapshots)
+    result = build_archive(config, out, snapshots, clock=clock_of(ctx))
     console.print(f"{len(result.pages)} issue page(s) written", highlight=False)
     typer.echo(str(result.index))

@@ -74,17 +74,32 @@ def raw_path(directory: Path, week: date) -> Path:
 
 
 def list_weeks(directory: Path) -> list[date]:
-    """Weeks with a snapshot in ``directory``, oldest first."""
+    """Weeks with a snapshot in ``directory``, oldest first.
+
+    A snapshot is named by its week's Monday. A file named by another day
+    (``2026-11-25.parquet``) is refused with one line naming it and the Monday it should be
+    named by: every command reads the folder through here, so none of them guesses which
+    week it is (skipping it would quietly make last week "the latest"; reading it as its
+    Monday's would hide a second file for that week).
+    """
     if not directory.is_dir():
         raise SnapshotNotFoundError(f"snapshot folder {directory} does not exist")
     weeks = []
-    for p in directory.iterdir():
+    for p in sorted(directory.iterdir()):
         m = _FILE_RE.match(p.name)
         if m:
             try:
-                weeks.append(date.fromisoformat(m.group(1)))
+                day = date.fromisoformat(m.group(1))
             except ValueError:
                 continue
+            if day != monday_of(day):
+                monday = snapshot_path(directory, day)
+                also = f" ({monday.name} exists: remove one)" if monday.exists() else ""
+                raise SnapshotError(
+                    f"snapshot {p} is not named by a Monday: a week's snapshot is named by "
+                    f"its Monday, rename it {monday.name}{also}"
+                )
+            weeks.append(day)
     return sorted(weeks)
 
 

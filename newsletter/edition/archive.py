@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from newsletter.config import Config
 from newsletter.data.snapshots import list_weeks
-from newsletter.edition.feed import FEED_FILE, FeedItem, atom_feed, feed_url
+from newsletter.edition.feed import FEED_FILE, FeedItem, atom_feed, feed_url, published
 from newsletter.edition.formatting import Formatter
 from newsletter.edition.issue import compile_week
 from newsletter.edition.methodology import (
@@ -35,6 +35,7 @@ from newsletter.edition.methodology import (
 from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.edition.view import archive_url, methodology_url
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.files import atomic_write_bytes, atomic_write_text
 
 
@@ -64,15 +65,22 @@ def default_archive_dir(config: Config) -> Path:
 
 
 def build_archive(
-    config: Config, out_dir: Path | None = None, snapshots_dir: Path | None = None
+    config: Config,
+    out_dir: Path | None = None,
+    snapshots_dir: Path | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> ArchiveResult:
-    """Render every snapshot week into ``out_dir`` and write the index."""
+    """Render every snapshot week whose issue time has come (``feed.issue_time`` at or
+    before ``clock.now()``) into ``out_dir`` and write the index and the feed; a later
+    week's snapshot is not published yet."""
     out = out_dir or default_archive_dir(config)
     directory = snapshots_dir or config.data.snapshots_dir
     f = Formatter(config.newsletter.locale)
     entries: list[ArchiveEntry] = []
     pages: list[Path] = []
-    for week in list_weeks(directory):
+    now = clock.now()
+    for week in [w for w in list_weeks(directory) if published(config, w, now)]:
         issue = compile_week(config, week, directory)
         body = issue.public()
         name = f"{week.isoformat()}.html"

@@ -2,8 +2,9 @@
 
 One entry per issue, newest first: its subject as the title, the archive page as the link
 and id, the headline summary as the summary, the issue's send time as published and updated
-(the week's Monday at ``[schedule] time`` in ``[schedule] timezone``: time is an input, the
-feed never reads the wall clock, so the same weeks give the same bytes).
+(the week's ``[schedule] day`` at ``[schedule] time`` in ``[schedule] timezone``: time is
+an input, the feed never reads the wall clock, so the same weeks give the same bytes). The
+archive publishes only issues whose time has come (:func:`published`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
 
-from newsletter.config import Config
+from newsletter.config import WEEKDAYS, Config
 from newsletter.util.weeks import monday_of
 
 FEED_FILE = "feed.xml"
@@ -32,10 +33,17 @@ class FeedItem:
 
 
 def issue_time(config: Config, week: dt.date) -> dt.datetime:
-    """When the issue of ``week`` goes out: its Monday at the scheduled time, in UTC."""
+    """When the issue of ``week`` goes out: its week's ``[schedule] day`` at the scheduled
+    time, in UTC."""
     sc = config.schedule
-    local = dt.datetime.combine(monday_of(week), sc.time, tzinfo=sc.zone)
+    day = monday_of(week) + dt.timedelta(days=WEEKDAYS.index(sc.day))
+    local = dt.datetime.combine(day, sc.time, tzinfo=sc.zone)
     return local.astimezone(dt.UTC)
+
+
+def published(config: Config, week: dt.date, now: dt.datetime) -> bool:
+    """Whether the issue of ``week`` is public at ``now``: its issue time has come."""
+    return issue_time(config, week) <= now
 
 
 def feed_url(config: Config) -> str:

@@ -54,6 +54,9 @@ def run_scheduled(config_path: str | None = None) -> None:
     """The scheduler's weekly job: run-week with the config at ``config_path``.
 
     Raises when the issue is left incomplete, so the scheduler's listener logs a failure.
+    The week is the issue most recently due at the time the job runs: APScheduler runs a
+    job at most ``misfire_grace_hours`` (<= one week) late, so that is the issue of the
+    scheduled run time, even when Monday 00:00 came in between.
     """
     # The scheduler's job is an edge: it reads the config, the secrets and the system clock.
     report = send_week(

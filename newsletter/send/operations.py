@@ -31,7 +31,7 @@ from newsletter.send.approval import ApprovalRecord, Approvals, ApprovalSigner, 
 from newsletter.send.ledger import SendLedger
 from newsletter.send.monitor import Monitor
 from newsletter.send.runs import ignore_warning
-from newsletter.send.schedule import due_for, issue_week
+from newsletter.send.schedule import issue_week, latest_due
 from newsletter.send.service import SendReport, collect_recorded, send_week
 from newsletter.send.status import status_report
 from newsletter.send.steps import monitored
@@ -163,7 +163,7 @@ def watch(
     """The scheduler's periodic job: the alert conditions, and an approved issue that is
     due and not sent yet goes out (the editors approved after the weekly job ran)."""
     now = clock.now()
-    week = issue_week(now, config.schedule)
+    week, _due = latest_due(now, config.schedule)  # the issue most recently due
     key = iso_week_key(week)
     with open_store(config) as db:
         delivered = Monitor(
@@ -176,7 +176,6 @@ def watch(
         and approval is not None
         and approval.approved_at is not None
         and (issue is None or issue.status != "sent")
-        and now >= due_for(week, config.schedule)
     )
     if not ready:
         return Watched(delivered, None)

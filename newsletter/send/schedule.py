@@ -5,14 +5,18 @@ idempotent ``run-week`` job. Pitfalls handled (see the delivery guide §7): an e
 zone, ``day_of_week="mon"`` by name, a generous ``misfire_grace_time``, ``coalesce``, one
 instance, an importable text reference for the persistent job store, an explicit job id with
 ``replace_existing=True``, listeners that log missed and failed runs, a catch-up run at start
-when this week's issue was due, and a clean shutdown on SIGTERM.
+when the latest issue was due within the grace, and a clean shutdown on SIGTERM.
+
+"The current issue" is the one most recently due (:func:`latest_due`), not the calendar week
+of "now": with ``day = "sun"`` the issue due Sunday 22:00 is still the one to send (late) at
+Monday 00:30, and with ``day = "fri"`` and a long grace Friday's issue is still due on Monday.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -76,12 +80,14 @@ def watching(config: Config, secrets: Secrets | None = None) -> bool:
 
 
 def issue_week(now: datetime, settings: ScheduleSettings) -> date:
-    """The Monday of the week that contains ``now`` in the configured zone."""
+    """The Monday of the calendar week that contains ``now`` in the configured zone (not
+    necessarily the current issue's: see :func:`latest_due`)."""
     return week_of(now, settings.zone)
 
 
 def due_at(now: datetime, settings: ScheduleSettings) -> datetime:
-    """When this week's issue is (or was) due, as an aware datetime in the configured zone."""
+    """When the issue of the calendar week of ``now`` is (or was) due, in the configured
+    zone."""
     return due_for(issue_week(now, settings), settings)
 
 
@@ -91,26 +97,57 @@ def due_for(week: date, settings: ScheduleSettings) -> datetime:
     return datetime.combine(day, settings.time, tzinfo=settings.zone)
 
 
+def hours_after(instant: datetime, hours: float) -> datetime:
+    """``hours`` of elapsed time after ``instant``, in UTC.
+
+    Adding a timedelta to an aware local datetime adds wall-clock hours (Python keeps the
+    zone and moves the clock face), so across a DST change a deadline would be an hour off;
+    the arithmetic is done in UTC instead.
+    """
+    return instant.astimezone(UTC) + timedelta(hours=hours)
+
+
+def latest_due(now: datetime, settings: ScheduleSettings) -> tuple[date, datetime]:
+    """The issue most recently due at or before ``now``: its week (Monday) and due time.
+
+    This is "the current issue": what a late scheduled run, a catch-up, ``run-week``, the
+    alerts and ``status`` act on. It is this calendar week's issue once its time has come,
+    else the previous week's (with ``day = "sun"`` that holds from Monday 00:00 until
+    Sunday's send time).
+    """
+    week = issue_week(now, settings)
+    due = due_for(week, settings)
+    while due > now:
+        week -= timedelta(days=7)
+        due = due_for(week, settings)
+    return week, due
+
+
+def current_issue_week(now: datetime, settings: ScheduleSettings) -> date:
+    """The week of the issue most recently due at or before ``now`` (:func:`latest_due`)."""
+    return latest_due(now, settings)[0]
+
+
 def collect_week(now: datetime, settings: ScheduleSettings) -> date:
     """The week a collection at ``now`` is for: the week of the next issue due at or after
     ``now`` (a Sunday-evening collection feeds the Monday send of the next day)."""
-    week = issue_week(now, settings)
-    return week if now <= due_at(now, settings) else week + timedelta(days=7)
+    week, due = latest_due(now, settings)
+    return week if now == due else week + timedelta(days=7)
 
 
 def catch_up_time(now: datetime, settings: ScheduleSettings) -> datetime | None:
-    """``now`` when this week's send time has passed within the misfire grace, else None.
+    """``now`` when the latest issue's send time passed within the misfire grace, else None.
 
-    Beyond the grace window the scheduler does not send on its own (stale content): it logs
-    an error and the operator decides (``newsletter run-week``).
+    The latest issue is the one most recently due (:func:`latest_due`), whatever the day and
+    the grace (up to a week): a Sunday-night issue is caught up after midnight, a Friday one
+    with a 96 h grace on Monday. Beyond the grace window the scheduler does not send on its
+    own (stale content): it logs an error and the operator decides (``newsletter run-week``).
     """
-    due = due_at(now, settings)
-    if now < due:
-        return None
+    _week, due = latest_due(now, settings)
     if now - due > timedelta(hours=settings.misfire_grace_hours):
         log.error(
-            "this week's issue was due at %s, more than %s h ago: not catching up automatically; "
-            "run `newsletter run-week` if it should still go out",
+            "the latest issue was due at %s, more than %s h ago: not catching up "
+            "automatically; run `newsletter run-week` if it should still go out",
             due,
             settings.misfire_grace_hours,
         )
@@ -141,9 +178,9 @@ def build_scheduler(
     (when the sources file lists boards) the collection before it, and (when alerts or
     approvals are configured) the periodic check.
 
-    When this week's send time has already passed (within the grace window), the job's first
-    run is set to ``now``: a catch-up. The job is idempotent (the ledger skips an issue already
-    sent), so a catch-up after a completed send is a quick no-op.
+    When the latest issue's send time has already passed (within the grace window), the
+    job's first run is set to ``now``: a catch-up. The job is idempotent (the ledger skips an
+    issue already sent), so a catch-up after a completed send is a quick no-op.
     """
     settings = config.schedule
     cls: type[BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
@@ -164,7 +201,7 @@ def build_scheduler(
     options: dict[str, Any] = {}
     first = catch_up_time(clock.now(), settings)
     if first is not None:
-        log.info("this week's issue was due: catch-up run now")
+        log.info("the latest issue was due: catch-up run now")
         options["next_run_time"] = first
     scheduler.add_job(
         func,

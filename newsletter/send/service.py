@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import partial
 from typing import Any, Literal
 
@@ -61,12 +61,16 @@ from newsletter.send.approval import (
     with_banner,
 )
 from newsletter.send.claims import POLL_SECONDS, Claims, new_token
-from newsletter.send.guards import check_scheduled_snapshot, explicit_week_warning
+from newsletter.send.guards import (
+    check_not_future,
+    check_scheduled_snapshot,
+    explicit_week_warning,
+)
 from newsletter.send.helpers import helpers
 from newsletter.send.ledger import IssueRecord, LedgerCounts, Outcome, SendLedger
 from newsletter.send.monitor import FAILED_BOARDS, Monitor
 from newsletter.send.runs import ignore_warning
-from newsletter.send.schedule import due_for, issue_week
+from newsletter.send.schedule import current_issue_week, due_for, hours_after
 from newsletter.send.sending import UNBUILT, Loop, SenderFactory, Tally, run_threads
 from newsletter.send.sending import short_reason as _short
 from newsletter.send.variants import IssueVariants
@@ -157,9 +161,10 @@ def check_variants(
     return len({r.preferences for r in recipients})
 
 
-def scheduled_week(config: Config, now: datetime) -> date:
-    """This week's issue for a scheduled / run-week send, after the snapshot guard."""
-    week = issue_week(now, config.schedule)
+def scheduled_week(config: Config, now: datetime, week: date | None = None) -> date:
+    """The current issue (the one most recently due; ``week`` when the caller chose it
+    already) for a scheduled / run-week send, after the snapshot guard."""
+    week = current_issue_week(now, config.schedule) if week is None else week
     check_scheduled_snapshot(
         config.data.snapshots_dir, week, now, config.data.max_snapshot_age_days
     )
@@ -754,13 +759,35 @@ def send_test_copy(
 
 
 def _week_to_send(
-    config: Config, week: date | None, now: datetime, warn: Callable[[str], None]
+    config: Config,
+    week: date | None,
+    now: datetime,
+    warn: Callable[[str], None],
+    *,
+    ledger: bool = True,
 ) -> tuple[date, bool]:
-    """The week to send and whether it is the scheduled one (this week's: the snapshot guard
-    applies); an explicit earlier week goes ahead with a warning."""
-    current = issue_week(now, config.schedule)
+    """The week to send and whether it is the scheduled one (the current issue, the one most
+    recently due: the snapshot guard applies); an explicit earlier week goes ahead with a
+    warning.
+
+    The current issue is computed from ``now``, so a run the scheduler starts late (within
+    its misfire grace, at most a week) sends the issue that was due, even when Monday 00:00
+    came in between.
+
+    An explicit week later than the current issue is refused for a real send (``ledger``:
+    it would use up that week's ledger slot); a dry run or a test copy of it goes ahead with
+    a warning (checking the coming issue before it is due)."""
+    current = current_issue_week(now, config.schedule)
     if week is None:
         return current, True
+    if week > current:
+        due = due_for(week, config.schedule)
+        if ledger:
+            check_not_future(week, current, due)
+        warn(
+            f"the issue of {week.isoformat()} is not due until "
+            f"{due.strftime('%a %Y-%m-%d %H:%M %Z')}: nothing goes to the list"
+        )
     if note := explicit_week_warning(week, current):
         warn(note)
     return week, False
@@ -815,7 +842,7 @@ def send_week(
                 collect_recorded(monitor, config, target)
             with monitor.step("signals", target) as step:
                 if scheduled:
-                    scheduled_week(config, clock.now())
+                    scheduled_week(config, clock.now(), target)
                 data = build_week(config, target)
                 step.counts.update(signal_counts(data.signals))
             with monitor.step("render", target) as step:
@@ -898,7 +925,7 @@ def await_approval(
     """None when the editors approved this issue (as it is now); else the wait, after the
     ``[PREVIEW]`` copies went out to the editors (once per version of the issue)."""
     s = config.schedule
-    deadline = due_for(prepared.week, s) + timedelta(hours=s.approval_deadline_hours)
+    deadline = hours_after(due_for(prepared.week, s), s.approval_deadline_hours)
     approvals = Approvals(db, clock)
     record = approvals.request(
         prepared.issue_key, prepared.week, issue_digest(prepared.variants), deadline
@@ -993,9 +1020,9 @@ def _prepared(
     use: LinkUse,
 ) -> Iterator[_Ready]:
     """The week's issue prepared, with an open subscriber store and the link signer."""
-    target, scheduled = _week_to_send(config, week, clock.now(), warn)
+    target, scheduled = _week_to_send(config, week, clock.now(), warn, ledger=False)
     if scheduled:
-        scheduled_week(config, clock.now())
+        scheduled_week(config, clock.now(), target)
     with open_store(config) as db:
         signer, dev = link_signer(config, secrets, use)
         if dev and use == "send":

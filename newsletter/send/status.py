@@ -20,10 +20,10 @@ from newsletter.data.snapshots import snapshot_path
 from newsletter.errors import GuardError
 from newsletter.send.alerts import recent_alerts
 from newsletter.send.approval import Approvals
-from newsletter.send.guards import check_scheduled_snapshot
+from newsletter.send.guards import check_scheduled_snapshot, snapshot_written_at
 from newsletter.send.ledger import SendLedger
 from newsletter.send.runs import RunHistory, RunRecord
-from newsletter.send.schedule import collect_trigger, due_for, issue_week, weekly_trigger
+from newsletter.send.schedule import collect_trigger, latest_due, weekly_trigger
 from newsletter.send.stats import (
     BOUNCE_MAX,
     COMPLAINT_MAX,
@@ -126,7 +126,7 @@ def issue_json(st: IssueStats, config: Config, now: dt.datetime) -> dict[str, An
 def _snapshot(config: Config, week: dt.date, now: dt.datetime) -> dict[str, Any]:
     path = snapshot_path(config.data.snapshots_dir, week)
     present = path.exists()
-    written = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC) if present else None
+    written = snapshot_written_at(config.data.snapshots_dir, week) if present else None
     try:
         check_scheduled_snapshot(
             config.data.snapshots_dir, week, now, config.data.max_snapshot_age_days
@@ -187,7 +187,7 @@ def status_report(
     shown)."""
     now = clock.now()
     s = config.schedule
-    week = issue_week(now, s)
+    week, due = latest_due(now, s)  # the issue most recently due: the one run-week sends
     key = iso_week_key(week)
     history = RunHistory(db, clock)
     record = SendLedger(db, clock=clock).issue(key)
@@ -204,7 +204,7 @@ def status_report(
         "this_week": {
             "week": week.isoformat(),
             "issue_key": key,
-            "due_at": local(due_for(week, s), config),
+            "due_at": local(due, config),
             "snapshot": _snapshot(config, week, now),
             "rendered": rendered,
             "issue": (

@@ -6,7 +6,10 @@ week): the send was due and is not complete ``[alerts] send_deadline_hours`` lat
 approval came by the approval deadline; the week's snapshot is missing or stale once the
 send is due; an issue's bounce rate is above ``[alerts] bounce_rate`` or its complaint rate
 above ``[alerts] complaint_rate`` (checked while its 7-day window is open, and for a week
-after). A failed step and failed sources are alerted when they happen
+after). "This week's issue" is the one most recently due
+(:func:`~newsletter.send.schedule.latest_due`): a deadline window that crosses Monday 00:00
+still belongs to the issue that was due. Deadlines are elapsed hours (computed in UTC).
+A failed step and failed sources are alerted when they happen
 (:mod:`newsletter.send.monitor`).
 """
 
@@ -20,7 +23,7 @@ from newsletter.send.alerts import Alert, make_alert
 from newsletter.send.approval import Approvals
 from newsletter.send.guards import check_scheduled_snapshot
 from newsletter.send.ledger import SendLedger
-from newsletter.send.schedule import due_for, issue_week
+from newsletter.send.schedule import hours_after, latest_due
 from newsletter.send.stats import WINDOW, IssueStats, issue_stats
 from newsletter.store import Database
 from newsletter.util.clock import Clock
@@ -38,13 +41,12 @@ def conditions(config: Config, db: Database, clock: Clock) -> list[Alert]:
     """Every alert condition that holds now (see the module doc)."""
     now = clock.now()
     s = config.schedule
-    week = issue_week(now, s)
+    week, due = latest_due(now, s)
     key = iso_week_key(week)
-    due = due_for(week, s)
     issue = SendLedger(db, clock=clock).issue(key)
     sent = issue is not None and issue.status == "sent"
     out: list[Alert] = []
-    if not sent and now >= due:
+    if not sent:  # the latest issue is due by definition
         out.extend(_before_sent(config, db, clock, week, due))
     out.extend(rate_alerts(config, issue_stats(db, limit=4), now))
     return out
@@ -70,21 +72,21 @@ def _before_sent(
     if config.schedule.approval == "required":
         approval = Approvals(db, clock).get(key)
         if approval is None or approval.approved_at is None:
-            deadline = due + dt.timedelta(hours=config.schedule.approval_deadline_hours)
+            deadline = hours_after(due, config.schedule.approval_deadline_hours)
+            local_deadline = deadline.astimezone(due.tzinfo).strftime("%a %H:%M %Z")
             if now > deadline:
                 out.append(
                     make_alert(
                         "approval_missing",
                         week,
-                        f"{key} was not approved by {deadline.strftime('%a %H:%M %Z')}: "
-                        "nothing was sent",
+                        f"{key} was not approved by {local_deadline}: nothing was sent",
                         "No editor approved the [PREVIEW] copy before the deadline, so the "
                         "issue stays unsent. To send it anyway: `newsletter approve "
                         f"{week.isoformat()}`, then `newsletter run-week`.",
                     )
                 )
             return out  # waiting for the editors is not a late send
-    late = due + dt.timedelta(hours=config.alerts.send_deadline_hours)
+    late = hours_after(due, config.alerts.send_deadline_hours)
     if now > late:
         out.append(
             make_alert(

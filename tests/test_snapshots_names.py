@@ -1,0 +1,55 @@
+"""A snapshot file not named by a Monday is refused with one line, by every command."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.data.snapshots import list_weeks, resolve_weeks
+from newsletter.errors import SnapshotError
+from tests.conftest import REPO
+
+
+def _folder(tmp_path: Path, *names: str) -> Path:
+    snaps = tmp_path / "snapshots"
+    snaps.mkdir(parents=True)
+    for name in names:
+        shutil.copy(REPO / "snapshots" / "2026-11-16.parquet", snaps / f"{name}.parquet")
+    return snaps
+
+
+def test_a_wednesday_name_is_refused_naming_its_monday(tmp_path: Path) -> None:
+    snaps = _folder(tmp_path, "2026-11-16", "2026-11-25")
+    with pytest.raises(
+        SnapshotError,
+        match=r"2026-11-25\.parquet is not named by a Monday.*"
+        r"rename it 2026-11-23\.parquet$",
+    ):
+        list_weeks(snaps)
+    with pytest.raises(SnapshotError, match="not named by a Monday"):
+        resolve_weeks(snaps)
+
+
+def test_a_second_file_for_a_week_says_which_exists(tmp_path: Path) -> None:
+    snaps = _folder(tmp_path, "2026-11-16", "2026-11-18")
+    with pytest.raises(SnapshotError, match=r"2026-11-16\.parquet exists: remove one"):
+        list_weeks(snaps)
+    assert list_weeks(_folder(tmp_path / "ok", "2026-11-16", "2026-11-23")) == [
+        date(2026, 11, 16),
+        date(2026, 11, 23),
+    ]
+
+
+@pytest.mark.parametrize("command", [["signals"], ["preview", "--out", "OUT/issue.html"]])
+def test_commands_refuse_it_with_one_line(tmp_path: Path, command: list[str]) -> None:
+    snaps = _folder(tmp_path, "2026-11-16", "2026-11-25")
+    args = [a.replace("OUT", str(tmp_path / "out")) for a in command]
+    r = CliRunner().invoke(app, [*args, "--snapshots", str(snaps)])
+    assert r.exit_code != 0
+    assert "2026-11-25.parquet is not named by a Monday" in r.output
+    assert "cannot read snapshot" not in r.output
