@@ -87,6 +87,28 @@ def test_unparseable_text_keeps_no_pay_and_is_counted(text: str) -> None:
     assert got["salary_mid"] is None and got["currency"] is None
 
 
+@pytest.mark.parametrize("text", ["5-20% equity", "0.5% - 1% equity", "1 to 2.5% equity", "10 %"])
+def test_a_percentage_or_a_range_of_them_is_no_amount(text: str) -> None:
+    # the "5-" of "5-20%" was read as $5 an hour (10,400 a year)
+    got = pay(salary=text)
+    assert got["pay_status"] == "unparsed"
+    assert got["salary_min"] is None and got["salary_max"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi"),
+    [
+        ("$90K-$220K + 0.5-3% equity", 90_000, 220_000),
+        ("$125k–$175k • 0.50%–1.50%", 125_000, 175_000),
+        ("$120,000 - 20% bonus", 120_000, 120_000),  # the range starts at the 20
+        ("$150k + 10-15% bonus", 150_000, 150_000),
+    ],
+)
+def test_percentages_beside_an_amount_leave_it_whole(text: str, lo: float, hi: float) -> None:
+    got = pay(salary=text)
+    assert (got["pay_status"], got["salary_min"], got["salary_max"]) == ("ok", lo, hi)
+
+
 @pytest.mark.parametrize("text", ["$1", "$5,000", "$3,000,000 - $4,000,000", "$50k - $900k"])
 def test_implausible_values_are_dropped_and_counted(text: str) -> None:
     got = pay(salary=text)

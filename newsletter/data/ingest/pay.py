@@ -107,6 +107,13 @@ DESCRIPTION_PAY_RE = (
     + r"|" + _RATE + _DASH + _RATE + r"\s*" + _CODE + _PER + r"(?:hour|hr)(?-u:\b)"
     + r")"
 )  # fmt: skip
+#: A percentage or a range of them ("20%", "5-20%", "0.5% - 1.5%", "1 to 2%"): equity or a
+#: bonus share, never an amount. Stripped whole (stripping only "20%" left the "5-" of "5-20%"
+#: to be read as $5 an hour); group 1, the character before, is kept, and is no digit, comma
+#: or dot, so the range starts at a number's start ("$120,000 - 20% bonus" keeps its amount).
+_PERCENT_RE = (
+    r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]+(?:\.[0-9]+)?\s*%"
+)
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
@@ -190,7 +197,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             _t=pl.col("_pay_text")
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
-            .str.replace_all(r"\d+(?:\.\d+)?\s*%", " ")
+            .str.replace_all(_PERCENT_RE, "$1 ")
             .str.replace_all(r"(\d),(\d{3})", "$1$2")
             .str.replace_all(r"(\d),(\d{3})", "$1$2")
             # dots between groups of three digits are thousands separators ("€150.000"),
