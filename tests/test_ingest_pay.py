@@ -67,6 +67,50 @@ def test_documented_formats(text: str, lo: float, hi: float, currency: str) -> N
     assert got["currency"] == currency
 
 
+@pytest.mark.parametrize(
+    ("text", "lo", "hi", "currency"),
+    [
+        # real HN strings: a period word in another clause is no period of the pay (these were
+        # read x12, x52 and x260: a monthly, weekly or daily pay)
+        ("$80k–$120k USD base + monthly bonus", 80_000, 120_000, "USD"),
+        ("$150,000 - $170,000 plus weekly team lunches", 150_000, 170_000, "USD"),
+        ("$150k - $170k + daily catered meals", 150_000, 170_000, "USD"),
+        ("$140k, daily standups, monthly offsites", 140_000, 140_000, "USD"),
+        # the period word written right after the amount or range
+        ("$50 per hour", 50 * 2080, 50 * 2080, "USD"),
+        ("$4,000 a month", 48_000, 48_000, "USD"),
+        ("80k/yr", 80_000, 80_000, "USD"),
+        ("$6,000 monthly", 72_000, 72_000, "USD"),
+        ("45 USD per hour", 45 * 2080, 45 * 2080, "USD"),
+        ("€4,000 gross/month", 48_000, 48_000, "EUR"),
+        ("€5.000 brutto/Monat", 60_000, 60_000, "EUR"),
+        ("60-80 €/h", 60 * 2080, 80 * 2080, "EUR"),
+        ("£400-£450/day (outside IR35)", 104_000, 117_000, "GBP"),
+        ("£500 day rate", 130_000, 130_000, "GBP"),
+        ("£2,500 pcm", 30_000, 30_000, "GBP"),
+        ("£60k p.a.", 60_000, 60_000, "GBP"),
+        ("$25 - $30 (hourly)", 25 * 2080, 30 * 2080, "USD"),
+        ("$3,000 bi-weekly", 78_000, 78_000, "USD"),
+        ("$2,000 every two weeks", 52_000, 52_000, "USD"),
+        ("$120k base salary per year", 120_000, 120_000, "USD"),
+        ("$90/hr - $120/hr", 90 * 2080, 120 * 2080, "USD"),  # after the first amount
+        ("$60/hour or $120k/year", 60 * 2080, 60 * 2080, "USD"),  # the amount read's own
+        # or a label right before it
+        ("hourly rate $40-$60", 40 * 2080, 60 * 2080, "USD"),
+        ("Salary (monthly): 4,000 - 5,000 EUR", 48_000, 60_000, "EUR"),
+        ("Monthly gross salary: €4.500", 54_000, 54_000, "EUR"),
+        ("per annum: £60,000", 60_000, 60_000, "GBP"),
+    ],
+)
+def test_the_period_is_the_one_stated_with_the_amount(
+    text: str, lo: float, hi: float, currency: str
+) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "ok"
+    assert (got["salary_min"], got["salary_max"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert got["currency"] == currency
+
+
 def test_open_ended_ranges_keep_one_bound() -> None:
     up_to = pay(salary="up to $150k")
     assert (up_to["salary_min"], up_to["salary_max"], up_to["salary_mid"]) == (
