@@ -111,6 +111,28 @@ def test_the_period_is_the_one_stated_with_the_amount(
     assert got["currency"] == currency
 
 
+@pytest.mark.parametrize(
+    ("text", "lo", "hi"),
+    [
+        # real HN strings: "L" is lakh (100,000); read as 40 and 35 an hour before
+        ("₹40–60L + ESOPs (flexible)", 4_000_000, 6_000_000),
+        ("35-100L INR", 3_500_000, 10_000_000),
+        ("12-18 LPA", 1_200_000, 1_800_000),
+        ("INR 8 lakhs", 800_000, 800_000),
+        ("8-12 lacs", 800_000, 1_200_000),
+        ("Rs. 15 lakh", 1_500_000, 1_500_000),
+        ("1.2 Cr", 12_000_000, 12_000_000),  # crore: 10,000,000
+        ("1-1.5 crore", 10_000_000, 15_000_000),
+        ("₹12,00,000 - ₹18,00,000 per annum", 1_200_000, 1_800_000),  # Indian grouping
+        ("₹1,20,00,000", 12_000_000, 12_000_000),
+    ],
+)
+def test_lakh_and_crore_are_indian_amounts(text: str, lo: float, hi: float) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "ok" and got["currency"] == "INR"
+    assert (got["salary_min"], got["salary_max"]) == (pytest.approx(lo), pytest.approx(hi))
+
+
 def test_open_ended_ranges_keep_one_bound() -> None:
     up_to = pay(salary="up to $150k")
     assert (up_to["salary_min"], up_to["salary_max"], up_to["salary_mid"]) == (

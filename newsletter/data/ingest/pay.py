@@ -90,7 +90,8 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("USD", r"\busd\b|\bus\$|\$"),
     ("GBP", r"£|\bgbp\b"),
     ("EUR", r"€|\beur\b|\beuros?\b"),
-    ("INR", r"₹|\binr\b|\blpa\b|\blakhs?\b"),
+    # an amount in lakh or crore is Indian ("35-100L", "1.2 Cr") where no currency is named
+    ("INR", r"₹|\binr\b|\brs\b|\d\s*(?:lpa|lakhs?|lacs?|l|crores?|cr)\b"),
     ("JPY", r"¥|\bjpy\b|\byen\b"),
     ("CHF", r"\bchf\b"),
     ("SEK", r"\bsek\b"),
@@ -103,7 +104,15 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("ZAR", r"\bzar\b"),
 )
 
-_NUM = r"(\d+(?:\.\d+)?)\s*(k|m|mm|thousand|million|lakhs?|lpa)?\b"
+#: An amount and its unit: thousands ("k"), millions, and India's lakh (100,000: "40L",
+#: "12 lakhs", "8 lacs", "25 LPA" = lakh per annum) and crore (10,000,000: "1.2 Cr").
+_NUM = r"(\d+(?:\.\d+)?)\s*(k|m|mm|thousand|million|lakhs?|lacs?|lpa|l|crores?|cr)?\b"
+#: Suffixes of :data:`_NUM` that scale an amount: word -> factor.
+_SCALES: dict[str, float] = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6,
+    "l": 1e5, "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "lpa": 1e5,
+    "cr": 1e7, "crore": 1e7, "crores": 1e7,
+}  # fmt: skip
 #: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
 _CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR)"
 #: What may stand between an amount and its period word ("45 USD per hour", "€4,000 gross
@@ -176,15 +185,8 @@ def _number(text: pl.Expr) -> pl.Expr:
 
 
 def _scale(suffix: pl.Expr) -> pl.Expr:
-    return (
-        pl.when(suffix.is_in(["k", "thousand"]))
-        .then(1e3)
-        .when(suffix.is_in(["m", "mm", "million"]))
-        .then(1e6)
-        .when(suffix.str.starts_with("lakh") | (suffix == "lpa"))
-        .then(1e5)
-        .otherwise(1.0)
-    )
+    """The factor of an amount's suffix (:data:`_SCALES`): 1 when it has none."""
+    return suffix.replace_strict(_SCALES, default=1.0, return_dtype=pl.Float64)
 
 
 def _period_unit(words: pl.Expr) -> pl.Expr:
@@ -264,6 +266,9 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
             .str.replace_all(_PERCENT_RE, "$1 ")
+            # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
+            .str.replace_all(r"(\d{1,2}),(\d{2}),(\d{2}),(\d{3})\b", "$1$2$3$4")
+            .str.replace_all(r"(\d{1,2}),(\d{2}),(\d{3})\b", "$1$2$3")
             .str.replace_all(r"(\d),(\d{3})", "$1$2")
             .str.replace_all(r"(\d),(\d{3})", "$1$2")
             # dots between groups of three digits are thousands separators ("€150.000"),
