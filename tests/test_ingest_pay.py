@@ -175,6 +175,25 @@ def test_percentages_beside_an_amount_leave_it_whole(text: str, lo: float, hi: f
     assert (got["pay_status"], got["salary_min"], got["salary_max"]) == ("ok", lo, hi)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("401k match", ("unparsed", None)),  # was $401,000 a year
+        ("Competitive + 401(k)", ("unparsed", None)),
+        ("5+ years experience", ("unparsed", None)),  # was $5 an hour
+        ("3 years experience, $120k", ("ok", 120_000)),
+        ("25 days holiday, £50k", ("ok", 50_000)),  # was 25 a day
+        ("40 hrs/week, $50/h", ("ok", 50 * 2080)),  # was 40 an hour
+        ("$2,000 every 2 weeks", ("ok", 52_000)),
+    ],
+)
+def test_a_retirement_plan_or_a_duration_is_no_amount(
+    text: str, expected: tuple[str, float | None]
+) -> None:
+    got = pay(salary=text)
+    assert (got["pay_status"], got["salary_min"]) == expected
+
+
 @pytest.mark.parametrize("text", ["$1", "$5,000", "$3,000,000 - $4,000,000", "$50k - $900k"])
 def test_implausible_values_are_dropped_and_counted(text: str) -> None:
     got = pay(salary=text)

@@ -46,7 +46,6 @@ _PERIOD_UNITS: dict[str, str] = {
     "day": "day", "days": "day", "daily": "day", "d": "day", "pd": "day", "diem": "day",
     "week": "week", "weeks": "week", "weekly": "week", "wk": "week", "w": "week", "pw": "week",
     "biweekly": "biweek", "fortnight": "biweek", "fortnightly": "biweek",
-    "everytwoweeks": "biweek", "everyweeks": "biweek",
     "semimonthly": "semimonth", "twiceamonth": "semimonth", "twicepermonth": "semimonth",
     "month": "month", "months": "month", "monthly": "month", "mo": "month", "mos": "month",
     "mth": "month", "m": "month", "pm": "month", "pcm": "month",
@@ -57,7 +56,7 @@ _PERIOD_UNITS: dict[str, str] = {
 #: A period word after an amount (single letters only after a slash: "/h", "/m").
 _PERIOD_WORD = (
     r"(?:hourly|hours?|hrs?|daily|days?|diem|bi-?weekly|weekly|weeks?|wks?|fortnight(?:ly)?"
-    r"|every (?:two|2) weeks|twice (?:a|per) month|semi-?monthly|monthly|months?|mths?|mos?"
+    r"|twice (?:a|per) month|semi-?monthly|monthly|months?|mths?|mos?"
     r"|yearly|years?|yrs?|annum|annual(?:ly)?"
     r"|p\.?a\.?|p/a|p\.?h\.?|p/h|p\.?m\.?|p/m|pcm|pw|pd|stunde|monat|jahr|/\s*[hdwmy])(?-u:\b)"
 )
@@ -172,6 +171,13 @@ DESCRIPTION_PAY_RE = (
 #: to be read as $5 an hour); group 1, the character before, is kept, and is no digit, comma
 #: or dot, so the range starts at a number's start ("$120,000 - 20% bonus" keeps its amount).
 _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]+(?:\.[0-9]+)?\s*%"
+#: Numbers that are no amounts, stripped before any is read: a retirement plan ("401k
+#: match", "401(k)", "403(b)": read as $401,000) and a duration ("5+ years experience", "25
+#: days holiday", "40 hours/week": read as $5 an hour, or as 25 a day beside a salary).
+_NOT_PAY_RE = (
+    r"\b4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
+    r"|\b[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b)"
+)
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
@@ -266,6 +272,8 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
             .str.replace_all(_PERCENT_RE, "$1 ")
+            .str.replace_all(r"every (?:two|2) weeks", "biweekly")
+            .str.replace_all(_NOT_PAY_RE, " ")
             # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
             .str.replace_all(r"(\d{1,2}),(\d{2}),(\d{2}),(\d{3})\b", "$1$2$3$4")
             .str.replace_all(r"(\d{1,2}),(\d{2}),(\d{3})\b", "$1$2$3")
