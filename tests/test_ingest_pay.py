@@ -133,6 +133,23 @@ def test_lakh_and_crore_are_indian_amounts(text: str, lo: float, hi: float) -> N
     assert (got["salary_min"], got["salary_max"]) == (pytest.approx(lo), pytest.approx(hi))
 
 
+@pytest.mark.parametrize(
+    ("text", "lo", "hi", "currency"),
+    [
+        ("CHF 120'000 - 140'000", 120_000, 140_000, "CHF"),  # Swiss apostrophes
+        ("CHF 120’000", 120_000, 120_000, "CHF"),  # was 120 an hour
+        ("15 000 - 20 000 PLN", 15_000, 20_000, "PLN"),  # spaces
+        ("60\u00a0000 € brut annuel", 60_000, 60_000, "EUR"),  # a no-break space
+        ("1 200 000 INR", 1_200_000, 1_200_000, "INR"),
+    ],
+)
+def test_apostrophes_and_spaces_between_thousands(
+    text: str, lo: float, hi: float, currency: str
+) -> None:
+    got = pay(salary=text)
+    assert (got["salary_min"], got["salary_max"], got["currency"]) == (lo, hi, currency)
+
+
 def test_open_ended_ranges_keep_one_bound() -> None:
     up_to = pay(salary="up to $150k")
     assert (up_to["salary_min"], up_to["salary_max"], up_to["salary_mid"]) == (

@@ -277,8 +277,10 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
             .str.replace_all(r"(\d{1,2}),(\d{2}),(\d{2}),(\d{3})\b", "$1$2$3$4")
             .str.replace_all(r"(\d{1,2}),(\d{2}),(\d{3})\b", "$1$2$3")
-            .str.replace_all(r"(\d),(\d{3})", "$1$2")
-            .str.replace_all(r"(\d),(\d{3})", "$1$2")
+            # thousands separators: commas, Swiss apostrophes ("CHF 120'000") and spaces
+            # ("15 000 PLN", "60 000 €"): each was read as 120 or 60 an hour
+            .str.replace_all(r"(\d)[,'’ \u00a0\u202f](\d{3})(?-u:\b)", "$1$2")
+            .str.replace_all(r"(\d)[,'’ \u00a0\u202f](\d{3})(?-u:\b)", "$1$2")
             # dots between groups of three digits are thousands separators ("€150.000"),
             # never decimals (no pay has three decimals)
             .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
