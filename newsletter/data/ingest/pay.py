@@ -89,8 +89,7 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("USD", r"\busd\b|\bus\$|\$"),
     ("GBP", r"£|\bgbp\b"),
     ("EUR", r"€|\beur\b|\beuros?\b"),
-    # an amount in lakh or crore is Indian ("35-100L", "1.2 Cr") where no currency is named
-    ("INR", r"₹|\binr\b|\brs\b|\d\s*(?:lpa|lakhs?|lacs?|l|crores?|cr)\b"),
+    ("INR", r"₹|\binr\b|\brs\b|\blpa\b|\blakhs?\b"),
     ("JPY", r"¥|\bjpy\b|\byen\b"),
     ("CHF", r"\bchf\b"),
     ("SEK", r"\bsek\b"),
@@ -106,6 +105,8 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
 #: An amount and its unit: thousands ("k"), millions, and India's lakh (100,000: "40L",
 #: "12 lakhs", "8 lacs", "25 LPA" = lakh per annum) and crore (10,000,000: "1.2 Cr").
 _NUM = r"(\d+(?:\.\d+)?)\s*(k|m|mm|thousand|million|lakhs?|lacs?|lpa|l|crores?|cr)?\b"
+#: Suffixes of :data:`_NUM` in India's units: an amount with one is in rupees.
+_INDIAN = ("l", "lakh", "lakhs", "lac", "lacs", "lpa", "cr", "crore", "crores")
 #: Suffixes of :data:`_NUM` that scale an amount: word -> factor.
 _SCALES: dict[str, float] = {
     "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6,
@@ -175,8 +176,8 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: match", "401(k)", "403(b)": read as $401,000) and a duration ("5+ years experience", "25
 #: days holiday", "40 hours/week": read as $5 an hour, or as 25 a day beside a salary).
 _NOT_PAY_RE = (
-    r"\b4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
-    r"|\b[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b)"
+    r"(?-u:\b)4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
+    r"|(?-u:\b)[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b)"
 )
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
@@ -235,7 +236,8 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(a_raw * _scale(a_sfx))
     )
     b = rng.struct.field("4").cast(pl.Float64, strict=False) * _scale(b_sfx)
-    single = one.struct.field("1").cast(pl.Float64, strict=False) * _scale(one.struct.field("2"))
+    one_sfx = one.struct.field("2")
+    single = one.struct.field("1").cast(pl.Float64, strict=False) * _scale(one_sfx)
     # the period stated with the amounts read: a label before them, else a word after the
     # range (or after its first amount: "$90/hr - $120/hr"), else after the single amount
     after = pl.when(a.is_not_null()).then(rng.struct.field("6")).otherwise(one.struct.field("3"))
@@ -275,8 +277,9 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .str.replace_all(r"every (?:two|2) weeks", "biweekly")
             .str.replace_all(_NOT_PAY_RE, " ")
             # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
-            .str.replace_all(r"(\d{1,2}),(\d{2}),(\d{2}),(\d{3})\b", "$1$2$3$4")
-            .str.replace_all(r"(\d{1,2}),(\d{2}),(\d{3})\b", "$1$2$3")
+            .str.replace_all(
+                r"([0-9]{1,2}),([0-9]{2}),(?:([0-9]{2}),)?([0-9]{3})(?-u:\b)", "$1$2$3$4"
+            )
             # thousands separators: commas, Swiss apostrophes ("CHF 120'000") and spaces
             # ("15 000 PLN", "60 000 €"): each was read as 120 or 60 an hour
             .str.replace_all(r"(\d)[,'’ \u00a0\u202f](\d{3})(?-u:\b)", "$1$2")
@@ -310,6 +313,10 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             _cur=pl.coalesce(
                 pl.when(currency_col.str.len_bytes() > 0).then(currency_col),
                 _first_match(t, _CURRENCY_PATTERNS),
+                # an amount in lakh or crore is Indian where no currency is named ("35-100L")
+                pl.when(
+                    pl.any_horizontal(sfx.is_in(_INDIAN) for sfx in (a_sfx, b_sfx, one_sfx))
+                ).then(pl.lit("INR")),
                 pl.lit("USD"),
             ),
             _had_text=pl.col("_pay_text").is_not_null()
