@@ -67,6 +67,89 @@ def test_documented_formats(text: str, lo: float, hi: float, currency: str) -> N
     assert got["currency"] == currency
 
 
+@pytest.mark.parametrize(
+    ("text", "lo", "hi", "currency"),
+    [
+        # real HN strings: a period word in another clause is no period of the pay (these were
+        # read x12, x52 and x260: a monthly, weekly or daily pay)
+        ("$80k–$120k USD base + monthly bonus", 80_000, 120_000, "USD"),
+        ("$150,000 - $170,000 plus weekly team lunches", 150_000, 170_000, "USD"),
+        ("$150k - $170k + daily catered meals", 150_000, 170_000, "USD"),
+        ("$140k, daily standups, monthly offsites", 140_000, 140_000, "USD"),
+        # the period word written right after the amount or range
+        ("$50 per hour", 50 * 2080, 50 * 2080, "USD"),
+        ("$4,000 a month", 48_000, 48_000, "USD"),
+        ("80k/yr", 80_000, 80_000, "USD"),
+        ("$6,000 monthly", 72_000, 72_000, "USD"),
+        ("45 USD per hour", 45 * 2080, 45 * 2080, "USD"),
+        ("€4,000 gross/month", 48_000, 48_000, "EUR"),
+        ("€5.000 brutto/Monat", 60_000, 60_000, "EUR"),
+        ("60-80 €/h", 60 * 2080, 80 * 2080, "EUR"),
+        ("£400-£450/day (outside IR35)", 104_000, 117_000, "GBP"),
+        ("£500 day rate", 130_000, 130_000, "GBP"),
+        ("£2,500 pcm", 30_000, 30_000, "GBP"),
+        ("£60k p.a.", 60_000, 60_000, "GBP"),
+        ("$25 - $30 (hourly)", 25 * 2080, 30 * 2080, "USD"),
+        ("$3,000 bi-weekly", 78_000, 78_000, "USD"),
+        ("$2,000 every two weeks", 52_000, 52_000, "USD"),
+        ("$120k base salary per year", 120_000, 120_000, "USD"),
+        ("$90/hr - $120/hr", 90 * 2080, 120 * 2080, "USD"),  # after the first amount
+        ("$60/hour or $120k/year", 60 * 2080, 60 * 2080, "USD"),  # the amount read's own
+        # or a label right before it
+        ("hourly rate $40-$60", 40 * 2080, 60 * 2080, "USD"),
+        ("Salary (monthly): 4,000 - 5,000 EUR", 48_000, 60_000, "EUR"),
+        ("Monthly gross salary: €4.500", 54_000, 54_000, "EUR"),
+        ("per annum: £60,000", 60_000, 60_000, "GBP"),
+    ],
+)
+def test_the_period_is_the_one_stated_with_the_amount(
+    text: str, lo: float, hi: float, currency: str
+) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "ok"
+    assert (got["salary_min"], got["salary_max"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert got["currency"] == currency
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi"),
+    [
+        # real HN strings: "L" is lakh (100,000); read as 40 and 35 an hour before
+        ("₹40–60L + ESOPs (flexible)", 4_000_000, 6_000_000),
+        ("35-100L INR", 3_500_000, 10_000_000),
+        ("12-18 LPA", 1_200_000, 1_800_000),
+        ("INR 8 lakhs", 800_000, 800_000),
+        ("8-12 lacs", 800_000, 1_200_000),
+        ("Rs. 15 lakh", 1_500_000, 1_500_000),
+        ("1.2 Cr", 12_000_000, 12_000_000),  # crore: 10,000,000
+        ("1-1.5 crore", 10_000_000, 15_000_000),
+        ("₹12,00,000 - ₹18,00,000 per annum", 1_200_000, 1_800_000),  # Indian grouping
+        ("₹1,20,00,000", 12_000_000, 12_000_000),
+    ],
+)
+def test_lakh_and_crore_are_indian_amounts(text: str, lo: float, hi: float) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "ok" and got["currency"] == "INR"
+    assert (got["salary_min"], got["salary_max"]) == (pytest.approx(lo), pytest.approx(hi))
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi", "currency"),
+    [
+        ("CHF 120'000 - 140'000", 120_000, 140_000, "CHF"),  # Swiss apostrophes
+        ("CHF 120’000", 120_000, 120_000, "CHF"),  # was 120 an hour
+        ("15 000 - 20 000 PLN", 15_000, 20_000, "PLN"),  # spaces
+        ("60\u00a0000 € brut annuel", 60_000, 60_000, "EUR"),  # a no-break space
+        ("1 200 000 INR", 1_200_000, 1_200_000, "INR"),
+    ],
+)
+def test_apostrophes_and_spaces_between_thousands(
+    text: str, lo: float, hi: float, currency: str
+) -> None:
+    got = pay(salary=text)
+    assert (got["salary_min"], got["salary_max"], got["currency"]) == (lo, hi, currency)
+
+
 def test_open_ended_ranges_keep_one_bound() -> None:
     up_to = pay(salary="up to $150k")
     assert (up_to["salary_min"], up_to["salary_max"], up_to["salary_mid"]) == (
@@ -85,6 +168,47 @@ def test_unparseable_text_keeps_no_pay_and_is_counted(text: str) -> None:
     got = pay(salary=text)
     assert got["pay_status"] == "unparsed"
     assert got["salary_mid"] is None and got["currency"] is None
+
+
+@pytest.mark.parametrize("text", ["5-20% equity", "0.5% - 1% equity", "1 to 2.5% equity", "10 %"])
+def test_a_percentage_or_a_range_of_them_is_no_amount(text: str) -> None:
+    # the "5-" of "5-20%" was read as $5 an hour (10,400 a year)
+    got = pay(salary=text)
+    assert got["pay_status"] == "unparsed"
+    assert got["salary_min"] is None and got["salary_max"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi"),
+    [
+        ("$90K-$220K + 0.5-3% equity", 90_000, 220_000),
+        ("$125k–$175k • 0.50%–1.50%", 125_000, 175_000),
+        ("$120,000 - 20% bonus", 120_000, 120_000),  # the range starts at the 20
+        ("$150k + 10-15% bonus", 150_000, 150_000),
+    ],
+)
+def test_percentages_beside_an_amount_leave_it_whole(text: str, lo: float, hi: float) -> None:
+    got = pay(salary=text)
+    assert (got["pay_status"], got["salary_min"], got["salary_max"]) == ("ok", lo, hi)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("401k match", ("unparsed", None)),  # was $401,000 a year
+        ("Competitive + 401(k)", ("unparsed", None)),
+        ("5+ years experience", ("unparsed", None)),  # was $5 an hour
+        ("3 years experience, $120k", ("ok", 120_000)),
+        ("25 days holiday, £50k", ("ok", 50_000)),  # was 25 a day
+        ("40 hrs/week, $50/h", ("ok", 50 * 2080)),  # was 40 an hour
+        ("$2,000 every 2 weeks", ("ok", 52_000)),
+    ],
+)
+def test_a_retirement_plan_or_a_duration_is_no_amount(
+    text: str, expected: tuple[str, float | None]
+) -> None:
+    got = pay(salary=text)
+    assert (got["pay_status"], got["salary_min"]) == expected
 
 
 @pytest.mark.parametrize("text", ["$1", "$5,000", "$3,000,000 - $4,000,000", "$50k - $900k"])

@@ -3,8 +3,11 @@
 Handles ``$120,000 - $150,000``, ``$120K-$150K``, ``120k–150k``, ``150000-180000 USD per
 year``, ``$55/hr``, ``$55 - $65 per hour`` (x 2080), ``$12,500/month`` (x 12), single
 values, ``up to X`` (max only), ``from X`` / ``X+`` (min only), and structured min/max with a
-period. Without a period, values under 300 are hourly and values of 10,000 or more annual;
-anything else is implausible. Annual values outside [10,000, 2,000,000] (major currencies)
+period. The period of a text is the one stated with the amount read: a word right after it
+(``/hr``, ``per month``, ``a year``, ``p.a.``) or a label right before it (``hourly rate``,
+``Salary (monthly):``), never a word of another clause (``+ monthly bonus``). Without a
+period, values under 300 are hourly and values of 10,000 or more annual; anything else is
+implausible. Annual values outside [10,000, 2,000,000] (major currencies)
 are dropped from pay and counted. ``pay_status`` tells the report what happened per row:
 ``none``, ``ok``, ``unparsed`` or ``out_of_range``.
 """
@@ -31,17 +34,37 @@ PERIOD_FACTORS: dict[str, float] = {
     "day": 260.0, "hour": HOURS_PER_YEAR,
 }  # fmt: skip
 
-# Ordered: first match wins (biweekly before weekly, semi-monthly before monthly).
-_PERIOD_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("hour", r"\b(?:hour|hourly|hr|hrs)\b|/\s*h\b|\bph\b"),
-    ("biweek", r"\bbi-?weekly\b|every (?:two|2) weeks|fortnight"),
-    ("semimonth", r"semi-?monthly|twice (?:a|per) month"),
-    ("week", r"\b(?:week|weekly|wk)\b"),
-    ("day", r"\b(?:day|daily|per diem)\b"),
-    ("month", r"\b(?:month|monthly|mo|mth|mos)\b|/\s*m\b"),
-    ("year", r"\b(?:year|yearly|annual|annually|annum|yr|yrs|pa|p\.a)\b|/\s*y\b"),
+#: Words that state the period of an amount, as written right after it ("$50/hr", "$50 per
+#: hour", "$4,000 a month", "80k/yr", "60k p.a.", "£2,500 pcm", "£500 day rate") or as a label
+#: right before it ("hourly rate $40-$60", "Salary (monthly): ...", "per annum: £60k"); keys
+#: are the words in letters only (see :func:`_period_unit`). Only such words give the period:
+#: one elsewhere in the text ("+ monthly bonus", "weekly team lunches", "daily standups") is
+#: about something else.
+_PERIOD_UNITS: dict[str, str] = {
+    "hour": "hour", "hours": "hour", "hourly": "hour", "hr": "hour", "hrs": "hour",
+    "h": "hour", "ph": "hour",
+    "day": "day", "days": "day", "daily": "day", "d": "day", "pd": "day", "diem": "day",
+    "week": "week", "weeks": "week", "weekly": "week", "wk": "week", "w": "week", "pw": "week",
+    "biweekly": "biweek", "fortnight": "biweek", "fortnightly": "biweek",
+    "semimonthly": "semimonth", "twiceamonth": "semimonth", "twicepermonth": "semimonth",
+    "month": "month", "months": "month", "monthly": "month", "mo": "month", "mos": "month",
+    "mth": "month", "m": "month", "pm": "month", "pcm": "month",
+    "year": "year", "years": "year", "yearly": "year", "yr": "year", "yrs": "year", "y": "year",
+    "annum": "year", "annual": "year", "annually": "year", "pa": "year",
+    "stunde": "hour", "monat": "month", "jahr": "year",  # "€5.000 brutto/Monat"
+}  # fmt: skip
+#: A period word after an amount (single letters only after a slash: "/h", "/m").
+_PERIOD_WORD = (
+    r"(?:hourly|hours?|hrs?|daily|days?|diem|bi-?weekly|weekly|weeks?|wks?|fortnight(?:ly)?"
+    r"|twice (?:a|per) month|semi-?monthly|monthly|months?|mths?|mos?"
+    r"|yearly|years?|yrs?|annum|annual(?:ly)?"
+    r"|p\.?a\.?|p/a|p\.?h\.?|p/h|p\.?m\.?|p/m|pcm|pw|pd|stunde|monat|jahr|/\s*[hdwmy])(?-u:\b)"
 )
-
+_PERIOD_ADJ = (
+    r"(?:hourly|daily|bi-?weekly|weekly|fortnightly|semi-?monthly|monthly|yearly"
+    r"|annual(?:ly)?)"
+)
+_PERIOD_NOUN = r"(?:hour|day|week|month|year|annum)"
 _PERIOD_WORDS: dict[str, str] = {
     "year": "year", "yearly": "year", "annual": "year", "annually": "year", "annum": "year",
     "y": "year", "yr": "year", "per-year-salary": "year", "a": "year",
@@ -66,7 +89,7 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("USD", r"\busd\b|\bus\$|\$"),
     ("GBP", r"£|\bgbp\b"),
     ("EUR", r"€|\beur\b|\beuros?\b"),
-    ("INR", r"₹|\binr\b|\blpa\b|\blakhs?\b"),
+    ("INR", r"₹|\binr\b|\brs\b|\blpa\b|\blakhs?\b"),
     ("JPY", r"¥|\bjpy\b|\byen\b"),
     ("CHF", r"\bchf\b"),
     ("SEK", r"\bsek\b"),
@@ -79,11 +102,48 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("ZAR", r"\bzar\b"),
 )
 
-_NUM = r"(\d+(?:\.\d+)?)\s*(k|m|mm|thousand|million|lakhs?|lpa)?\b"
-#: "120k - 150k", "$55 to $65", "between 100000 and 120000"
-_RANGE_RE = _NUM + r"[^\d%]{0,14}?(?:-|to|and)\s*[^\d\s%]{0,4}\s*" + _NUM
+#: An amount and its unit: thousands ("k"), millions, and India's lakh (100,000: "40L",
+#: "12 lakhs", "8 lacs", "25 LPA" = lakh per annum) and crore (10,000,000: "1.2 Cr").
+_NUM = r"(\d+(?:\.\d+)?)\s*(k|m|mm|thousand|million|lakhs?|lacs?|lpa|l|crores?|cr)?\b"
+#: Suffixes of :data:`_NUM` in India's units: an amount with one is in rupees.
+_INDIAN = ("l", "lakh", "lakhs", "lac", "lacs", "lpa", "cr", "crore", "crores")
+#: Suffixes of :data:`_NUM` that scale an amount: word -> factor.
+_SCALES: dict[str, float] = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6,
+    "l": 1e5, "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "lpa": 1e5,
+    "cr": 1e7, "crore": 1e7, "crores": 1e7,
+}  # fmt: skip
 #: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
 _CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR)"
+#: What may stand between an amount and its period word ("45 USD per hour", "€4,000 gross
+#: a month", "$120k base salary per year") -- never "+", "plus", "and" or other words, so the
+#: "monthly" of "$80k base + monthly bonus" is not the amount's.
+_UNIT_WORDS = (
+    r"(?:[$£€¥₹]|" + _CODE.lower() + r"|gross|net|brutto|netto|base|basic|salary|pre-tax"
+    r"|before tax)"
+)
+#: The period word at the start of the text after an amount (group 1): "/hr", " per hour",
+#: " a month", " usd per year", " gross/month", " (hourly)", " p.a.".
+_PERIOD_AFTER_RE = (
+    r"^(?:\s*" + _UNIT_WORDS + r")*\s*\(?\s*(?:(?:/|per|an?|each)\s*)?(" + _PERIOD_WORD + r")"
+)
+#: A period label right before the first amount of the text (group 1): "hourly rate: $",
+#: "monthly gross salary of ", "salary (monthly): ", "per annum: £", "day rate ".
+_PERIOD_BEFORE_RE = (
+    r"^[^0-9]*?(" + _PERIOD_ADJ + r"|per\s+" + _PERIOD_NOUN + r"|" + _PERIOD_NOUN + r"\s+rate)"
+    r"(?-u:\b)(?:\s*(?:[):=-]|(?:base|basic|gross|net|rate|salary|pay|wages?|compensation"
+    r"|comp|income|range|of|is|between|from|at)(?-u:\b)))*\s*(?:[$£€¥₹]|[a-z]{1,2}\$|"
+    + _CODE.lower()
+    + r")?\s*[0-9]"
+)
+#: The text after an amount, up to where a period word could still be its own (group).
+_TAIL = r"([^0-9+,;]{0,30})"
+#: One amount: groups number, suffix, the text after it.
+_ONE_RE = _NUM + _TAIL
+#: "120k - 150k", "$55 to $65", "between 100000 and 120000", "$90/hr - $120/hr": groups
+#: number, suffix, what joins them (with the first one's period word, if any), number,
+#: suffix, the text after.
+_RANGE_RE = _NUM + r"([^\d%]{0,14}?(?:-|to|and)\s*[^\d\s%]{0,4}\s*)" + _NUM + _TAIL
 _SYM = r"(?:[$£€]|[A-Z]{1,2}\$)"
 #: An amount worth reading in running text: thousands separators, or a k. (ASCII digits and
 #: word boundaries keep the pattern on the regex engine's fast path.)
@@ -107,6 +167,18 @@ DESCRIPTION_PAY_RE = (
     + r"|" + _RATE + _DASH + _RATE + r"\s*" + _CODE + _PER + r"(?:hour|hr)(?-u:\b)"
     + r")"
 )  # fmt: skip
+#: A percentage or a range of them ("20%", "5-20%", "0.5% - 1.5%", "1 to 2%"): equity or a
+#: bonus share, never an amount. Stripped whole (stripping only "20%" left the "5-" of "5-20%"
+#: to be read as $5 an hour); group 1, the character before, is kept, and is no digit, comma
+#: or dot, so the range starts at a number's start ("$120,000 - 20% bonus" keeps its amount).
+_PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]+(?:\.[0-9]+)?\s*%"
+#: Numbers that are no amounts, stripped before any is read: a retirement plan ("401k
+#: match", "401(k)", "403(b)": read as $401,000) and a duration ("5+ years experience", "25
+#: days holiday", "40 hours/week": read as $5 an hour, or as 25 a day beside a salary).
+_NOT_PAY_RE = (
+    r"(?-u:\b)4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
+    r"|(?-u:\b)[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b)"
+)
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
@@ -120,15 +192,17 @@ def _number(text: pl.Expr) -> pl.Expr:
 
 
 def _scale(suffix: pl.Expr) -> pl.Expr:
-    return (
-        pl.when(suffix.is_in(["k", "thousand"]))
-        .then(1e3)
-        .when(suffix.is_in(["m", "mm", "million"]))
-        .then(1e6)
-        .when(suffix.str.starts_with("lakh") | (suffix == "lpa"))
-        .then(1e5)
-        .otherwise(1.0)
+    """The factor of an amount's suffix (:data:`_SCALES`): 1 when it has none."""
+    return suffix.replace_strict(_SCALES, default=1.0, return_dtype=pl.Float64)
+
+
+def _period_unit(words: pl.Expr) -> pl.Expr:
+    """A period word or label as found (``"/ hr"``, ``"per annum"``, ``"p.a."``, ``"day rate"``,
+    ``"bi-weekly"``) -> its period (``"hour"``, ``"year"``, ...); null when none was found."""
+    letters = (
+        words.str.replace_all(r"[^a-z]", "").str.replace(r"^per", "").str.replace(r"rate$", "")
     )
+    return letters.replace_strict(_PERIOD_UNITS, default=None, return_dtype=pl.String)
 
 
 def _first_match(text: pl.Expr, table: tuple[tuple[str, str], ...]) -> pl.Expr:
@@ -153,7 +227,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Pay inputs (one row per distinct combination) -> pay columns and ``pay_status``."""
     t = pl.col("_t")
     rng, one = pl.col("_rng"), pl.col("_one")
-    a_sfx, b_sfx = rng.struct.field("2"), rng.struct.field("4")
+    a_sfx, b_sfx = rng.struct.field("2"), rng.struct.field("5")
     a_raw = rng.struct.field("1").cast(pl.Float64, strict=False)
     # "120-150k": the suffix of the second number applies to a small first number
     a = (
@@ -161,8 +235,17 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
         .then(a_raw * _scale(b_sfx))
         .otherwise(a_raw * _scale(a_sfx))
     )
-    b = rng.struct.field("3").cast(pl.Float64, strict=False) * _scale(b_sfx)
-    single = one.struct.field("1").cast(pl.Float64, strict=False) * _scale(one.struct.field("2"))
+    b = rng.struct.field("4").cast(pl.Float64, strict=False) * _scale(b_sfx)
+    one_sfx = one.struct.field("2")
+    single = one.struct.field("1").cast(pl.Float64, strict=False) * _scale(one_sfx)
+    # the period stated with the amounts read: a label before them, else a word after the
+    # range (or after its first amount: "$90/hr - $120/hr"), else after the single amount
+    after = pl.when(a.is_not_null()).then(rng.struct.field("6")).otherwise(one.struct.field("3"))
+    period_stated = pl.coalesce(
+        _period_unit(t.str.extract(_PERIOD_BEFORE_RE, 1)),
+        _period_unit(after.str.extract(_PERIOD_AFTER_RE, 1)),
+        _period_unit(rng.struct.field("3").str.extract(_PERIOD_AFTER_RE, 1)),
+    )
     # a minus sign on the first number ("-5", "$-50,000", "usd -120000"; not the dash of
     # "doe - 120k"): a negative amount is no pay
     negative = t.str.contains(r"^(?:[^0-9]*[^a-z0-9])?-[$£€¥₹]?[0-9]")
@@ -190,15 +273,23 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             _t=pl.col("_pay_text")
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
-            .str.replace_all(r"\d+(?:\.\d+)?\s*%", " ")
-            .str.replace_all(r"(\d),(\d{3})", "$1$2")
-            .str.replace_all(r"(\d),(\d{3})", "$1$2")
+            .str.replace_all(_PERCENT_RE, "$1 ")
+            .str.replace_all(r"every (?:two|2) weeks", "biweekly")
+            .str.replace_all(_NOT_PAY_RE, " ")
+            # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
+            .str.replace_all(
+                r"([0-9]{1,2}),([0-9]{2}),(?:([0-9]{2}),)?([0-9]{3})(?-u:\b)", "$1$2$3$4"
+            )
+            # thousands separators: commas, Swiss apostrophes ("CHF 120'000") and spaces
+            # ("15 000 PLN", "60 000 €"): each was read as 120 or 60 an hour
+            .str.replace_all(r"(\d)[,'’ \u00a0\u202f](\d{3})(?-u:\b)", "$1$2")
+            .str.replace_all(r"(\d)[,'’ \u00a0\u202f](\d{3})(?-u:\b)", "$1$2")
             # dots between groups of three digits are thousands separators ("€150.000"),
             # never decimals (no pay has three decimals)
             .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
             .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
         )
-        .with_columns(_rng=t.str.extract_groups(_RANGE_RE), _one=t.str.extract_groups(_NUM))
+        .with_columns(_rng=t.str.extract_groups(_RANGE_RE), _one=t.str.extract_groups(_ONE_RE))
         .with_columns(
             _lo=pl.when(has_structured)
             .then(structured_lo)
@@ -218,10 +309,14 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .when(from_ & ~up_to)
             .then(None)
             .otherwise(single),
-            _period=pl.coalesce(period_given, _first_match(t, _PERIOD_PATTERNS)),
+            _period=pl.coalesce(period_given, period_stated),
             _cur=pl.coalesce(
                 pl.when(currency_col.str.len_bytes() > 0).then(currency_col),
                 _first_match(t, _CURRENCY_PATTERNS),
+                # an amount in lakh or crore is Indian where no currency is named ("35-100L")
+                pl.when(
+                    pl.any_horizontal(sfx.is_in(_INDIAN) for sfx in (a_sfx, b_sfx, one_sfx))
+                ).then(pl.lit("INR")),
                 pl.lit("USD"),
             ),
             _had_text=pl.col("_pay_text").is_not_null()
