@@ -105,3 +105,24 @@ def test_a_long_company_name_wraps_instead_of_widening_the_phone_layout(
     scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll_width <= inner, f"horizontal scroll at 375px: {scroll_width} > {inner}"
     page.close()
+
+
+@pytest.mark.parametrize("width", [375])
+def test_a_source_drop_week_fits_a_phone(
+    browser: Any, rich_signals: Any, full_config: Any, tmp_path: Path, width: int
+) -> None:
+    """The summary's drop clause ("280 of the removals came at once from source csv") wraps
+    like any phrase: it was one unbreakable 455px run."""
+    from newsletter.edition.issue import compile_issue, preview_recipient
+    from tests.test_email_view import _source_drop_week
+
+    s = _source_drop_week(rich_signals)
+    html = compile_issue(s, full_config).personalize(preview_recipient(full_config)).html
+    assert "of the removals came at once from source" in html
+    page_file = tmp_path / "issue.html"
+    page_file.write_text(html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(page_file.as_uri())
+    scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner, f"horizontal scroll at {width}px: {scroll_width} > {inner}"
+    page.close()
