@@ -13,7 +13,7 @@ from newsletter.cli import app
 from newsletter.config import Config, parse_config
 from newsletter.data.newroles import NewRoles
 from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import CompiledIssue, compile_issue
+from newsletter.edition.issue import CompiledIssue, compile_issue, preview_recipient
 from newsletter.edition.notes import read_note, render_note
 from newsletter.errors import RenderError
 from newsletter.models import Preferences, Recipient
@@ -295,3 +295,27 @@ def test_a_reader_whose_picks_would_pass_the_size_cap_gets_the_default_rows(
     # a reader with a few picks keeps their own rows
     assert issue.content(one).html != issue.content(Preferences()).html
     assert one not in issue.oversize
+
+
+def test_a_notes_soft_line_breaks_rewrap_in_the_text_part(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """A line end inside a Markdown paragraph (a soft break) is a space: the text part
+    rewraps the paragraph at 78 columns instead of keeping the editor's short lines; a
+    hard break (two trailing spaces) stays a line break, in both parts."""
+    words = "Hiring for platform roles kept its pace this week across most metros"
+    note = render_note(f"{words}\nand the\nmedian held.  \nKept line.\n")
+    assert note is not None
+    assert note.text == f"{words} and the median held.\nKept line."
+    html = str(note.html)
+    assert (
+        "median held.<br />\nKept line." in html
+        and "<br />" not in html.split("median", maxsplit=1)[0]
+    )
+    issue = compile_issue(rich_signals, email_config, note=note)
+    text = issue.personalize(preview_recipient(email_config)).text
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Hiring for platform"))
+    assert len(lines[at]) > 60 and "and the" in " ".join(lines[at : at + 2])
+    assert "and the" not in [line.strip() for line in lines]  # no ragged short line
+    assert "Kept line." in [line.strip() for line in lines]
