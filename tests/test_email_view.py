@@ -209,3 +209,14 @@ def test_only_short_figures_in_the_summary_are_kept_on_one_line(
     assert {"280", "1.6%", "26,159", "$184,000", "5.7%"} <= kept
     assert all(len(t) <= 24 and not any(c.isalpha() for c in t) for t in kept)
     assert {"csv", "Rust", "TensorFlow"} <= {fr.text for fr in frags if not fr.nowrap}
+
+
+def test_the_new_roles_note_counts_one_posting_in_the_singular() -> None:
+    from newsletter.data.newroles import NewRoles
+    from newsletter.edition.formatting import Formatter
+    from newsletter.edition.picks import new_roles_view
+
+    one = new_roles_view(NewRoles(week=date(2026, 11, 23), count=1), Formatter())
+    assert one is not None and one.note.startswith("Picked from 1 posting first seen")
+    many = new_roles_view(NewRoles(week=date(2026, 11, 23), count=2400), Formatter())
+    assert many is not None and many.note.startswith("Picked from 2,400 postings first seen")
