@@ -123,3 +123,28 @@ def test_the_rendered_issue_passes_the_html_checks(cfg: Config) -> None:
     assert html_problems(other.html, postal_address=POSTAL, max_html_bytes=100_000) == [
         "the HTML part does not show the postal address"
     ]
+
+
+def test_encoded_size_is_the_html_part_as_the_builder_sends_it() -> None:
+    from newsletter.delivery.message import encoded_size
+
+    msg = message(1, content(rows=400))
+    html_part = next(
+        p for p in build_message(msg, date=DATE).walk() if p.get_content_type() == "text/html"
+    )
+    sent = html_part.get_payload(decode=False).replace("\n", "\r\n")
+    assert encoded_size(msg.html) == len(sent.encode("ascii"))
+    assert encoded_size(msg.html) > len(msg.html.encode("utf-8")) * 1.05  # =3D, soft breaks
+
+
+def test_the_size_gate_measures_the_html_as_sent_not_decoded() -> None:
+    """Gmail clips on the quoted-printable part: 95 KB of HTML whose attributes are full of
+    '=' is over 100 KB on the wire, and is refused though its decoded size is under."""
+    from newsletter.edition.compliance import html_size_problem
+
+    row = '<td class="c-muted" style="padding:6px 0 6px 8px;color:#5b6472" align="right">$171k</td>'
+    html = "<table><tr>" + row * (95_000 // len(row)) + "</tr></table>"
+    assert len(html.encode("utf-8")) < 96_000
+    problem = html_size_problem(html, 100_000)
+    assert problem is not None and "as sent" in problem and "over the 100,000-byte limit" in problem
+    assert html_size_problem(html, 120_000) is None

@@ -148,3 +148,19 @@ def test_wrapping_keeps_markers_out_of_the_count_and_indents_list_items() -> Non
     url = "https://news.example.com/" + "x" * 90
     assert wrap_line(f"See {url} now") == ["See", url, "now"]  # never broken
     assert tidy("a  \n\n\n\nb") == "a\n\nb\n"
+
+
+def test_a_section_with_nothing_to_show_keeps_its_heading(email_config: Config) -> None:
+    """Screen readers move through the issue by its headings: a collapsed section's title
+    is an <h2> like any other, not bold text."""
+    from tests.test_email_view import _minimal
+
+    html = render_issue(_minimal(open=150, net_change=51), email_config).html
+    tree = LexborHTMLParser(html)
+    heads = {h.text().strip().rstrip(":") for h in tree.css("h2")}
+    collapsed = ("Pay tiers by role", "Pay tiers by seniority", "Who is hiring", "Top metros",
+                 "Seniority mix")  # fmt: skip
+    assert set(collapsed) <= heads, set(collapsed) - heads
+    assert "Pay tiers by role: no open posting has a role category this week." in " ".join(
+        tree.body.text().split()  # type: ignore[union-attr]
+    )

@@ -105,3 +105,58 @@ def test_a_long_company_name_wraps_instead_of_widening_the_phone_layout(
     scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll_width <= inner, f"horizontal scroll at 375px: {scroll_width} > {inner}"
     page.close()
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_a_source_drop_week_fits_a_phone(
+    browser: Any, rich_signals: Any, full_config: Any, tmp_path: Path, width: int
+) -> None:
+    """The summary's drop clause ("280 of the removals came at once from source csv") wraps
+    like any phrase: it was one unbreakable 455px run."""
+    from newsletter.edition.issue import compile_issue, preview_recipient
+    from tests.test_email_view import _source_drop_week
+
+    s = _source_drop_week(rich_signals)
+    html = compile_issue(s, full_config).personalize(preview_recipient(full_config)).html
+    assert "of the removals came at once from source" in html
+    page_file = tmp_path / "issue.html"
+    page_file.write_text(html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(page_file.as_uri())
+    scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner, f"horizontal scroll at {width}px: {scroll_width} > {inner}"
+    page.close()
+
+
+#: Every visible text's font size: [px, tag, class, text], and whether it is a data cell.
+FONT_SIZES = """() => { const out = []; const seen = new Set();
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (w.nextNode()) { const el = w.currentNode.parentElement;
+    if (!w.currentNode.textContent.trim() || seen.has(el)) continue; seen.add(el);
+    const r = el.getBoundingClientRect(); if (!r.width || !r.height) continue;
+    if (el.closest('[aria-hidden="true"]') || el.closest('div[style*="display:none"]')) continue;
+    out.push([parseFloat(getComputedStyle(el).fontSize), el.tagName, el.className,
+              w.currentNode.textContent.trim().slice(0, 30), !!el.closest('.dt td')]); }
+  return out; }"""
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_phone_text_is_at_least_13px_and_table_data_14px(
+    browser: Any, full_html: str, tmp_path: Path, width: int
+) -> None:
+    """Nothing a reader reads on a phone is smaller than 13px (notes, labels, the footer),
+    table data stays 14px, and the page does not scroll sideways even at 320px."""
+    page_file = tmp_path / "issue.html"
+    page_file.write_text(full_html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(page_file.as_uri())
+    scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner, f"horizontal scroll at {width}px: {scroll_width} > {inner}"
+    sizes = page.evaluate(FONT_SIZES)
+    assert len(sizes) > 100
+    small = [s for s in sizes if s[0] < 13]
+    assert not small, f"text under 13px at {width}px: {small[:8]}"
+    cells = [s for s in sizes if s[4] and s[1] == "TD"]
+    assert len(cells) > 30
+    assert all(s[0] >= 14 for s in cells), [s for s in cells if s[0] < 14][:8]
+    page.close()

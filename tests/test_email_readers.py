@@ -13,7 +13,7 @@ from newsletter.cli import app
 from newsletter.config import Config, parse_config
 from newsletter.data.newroles import NewRoles
 from newsletter.data.signals.models import Signals
-from newsletter.edition.issue import CompiledIssue, compile_issue
+from newsletter.edition.issue import CompiledIssue, compile_issue, preview_recipient
 from newsletter.edition.notes import read_note, render_note
 from newsletter.errors import RenderError
 from newsletter.models import Preferences, Recipient
@@ -258,6 +258,7 @@ def _every_pick(issue: CompiledIssue) -> Preferences:
 def test_a_reader_whose_picks_would_pass_the_size_cap_gets_the_default_rows(
     rich_signals: Signals, full_config: Config, rich_new_roles: NewRoles
 ) -> None:
+    from newsletter.delivery.message import encoded_size
     from newsletter.edition.compliance import check_content
     from newsletter.edition.issue import MERGE_VALUE_ALLOWANCE
 
@@ -265,12 +266,17 @@ def test_a_reader_whose_picks_would_pass_the_size_cap_gets_the_default_rows(
     every = _every_pick(roomy)
 
     def bound(prefs: Preferences) -> int:
-        return roomy.html_template.size_bound(prefs, MERGE_VALUE_ALLOWANCE)
+        return roomy.html_template.sent_size_bound(prefs, MERGE_VALUE_ALLOWANCE)
 
     default, big = bound(Preferences()), bound(every)
-    # the bound is one: the body filled with the longest values a tag may take fits it
+    # the bound is one: the body filled with the longest values a tag may take, as sent
+    # (quoted-printable), fits it; the decoded bound is exact
     longest = {"greeting": "x" * 400, "preferences_url": "y" * 400, "unsubscribe_url": "z" * 400}
-    assert len(roomy.html_template.fill(every, longest).encode()) == big
+    filled = roomy.html_template.fill(every, longest)
+    assert encoded_size(filled) <= big
+    assert len(filled.encode()) == roomy.html_template.size_bound(every, MERGE_VALUE_ALLOWANCE)
+    worst = {k: "=é" * 133 for k in longest}  # every byte encoded as three
+    assert encoded_size(roomy.html_template.fill(every, worst)) <= big
     assert big > default + 1_000  # picking everything makes a longer issue
     one = Preferences(categories=every.categories[:1])
 
@@ -285,7 +291,31 @@ def test_a_reader_whose_picks_would_pass_the_size_cap_gets_the_default_rows(
     everything = issue.personalize(_reader(**{d: getattr(every, d) for d in ("categories",
                                    "metros", "seniority")}))  # fmt: skip
     assert everything.html == issue.personalize(_reader()).html
-    assert len(everything.html.encode()) <= cap
+    assert encoded_size(everything.html) <= cap
     # a reader with a few picks keeps their own rows
     assert issue.content(one).html != issue.content(Preferences()).html
     assert one not in issue.oversize
+
+
+def test_a_notes_soft_line_breaks_rewrap_in_the_text_part(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """A line end inside a Markdown paragraph (a soft break) is a space: the text part
+    rewraps the paragraph at 78 columns instead of keeping the editor's short lines; a
+    hard break (two trailing spaces) stays a line break, in both parts."""
+    words = "Hiring for platform roles kept its pace this week across most metros"
+    note = render_note(f"{words}\nand the\nmedian held.  \nKept line.\n")
+    assert note is not None
+    assert note.text == f"{words} and the median held.\nKept line."
+    html = str(note.html)
+    assert (
+        "median held.<br />\nKept line." in html
+        and "<br />" not in html.split("median", maxsplit=1)[0]
+    )
+    issue = compile_issue(rich_signals, email_config, note=note)
+    text = issue.personalize(preview_recipient(email_config)).text
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Hiring for platform"))
+    assert len(lines[at]) > 60 and "and the" in " ".join(lines[at : at + 2])
+    assert "and the" not in [line.strip() for line in lines]  # no ragged short line
+    assert "Kept line." in [line.strip() for line in lines]

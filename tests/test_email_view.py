@@ -187,3 +187,39 @@ def test_percent_changes_below_their_base_are_not_printed(email_config: Config) 
     assert headline.startswith("Open roles fell by 30 to 10")
     assert "%" not in headline
     assert "led by AI Architect (−28)" in headline
+
+
+def _source_drop_week(signals: Signals, name: str = "csv") -> Signals:
+    """``signals`` in a week where one source lost most of its postings at once (the
+    summary's drop clause), as a reviewer's probe week did."""
+    drop = HealthWarning(kind="source_drop", name=name, before=400, after=120, removed=280,
+                         message=f"Source {name} lost 280 of 400 postings.")  # fmt: skip
+    t = signals.totals.model_copy(update={"removed": 300, "removed_in_drops": 280})
+    dh = signals.data_health.model_copy(update={"warnings": [drop]})
+    return signals.model_copy(update={"totals": t, "data_health": dh})
+
+
+def test_only_short_figures_in_the_summary_are_kept_on_one_line(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """A strong phrase or name must wrap on a phone (a 455px clause scrolled sideways);
+    only figures (a number with its sign and unit) stay whole."""
+    view = build_view(_source_drop_week(rich_signals), email_config)
+    text = " ".join(view.summary_text)
+    assert "; 280 of the removals came at once from source csv (70% of its 400" in text
+    frags = [fr for s in view.summary for fr in s if fr.strong]
+    kept = {fr.text for fr in frags if fr.nowrap}
+    assert {"280", "1.6%", "26,159", "$184,000", "5.7%"} <= kept
+    assert all(len(t) <= 24 and not any(c.isalpha() for c in t) for t in kept)
+    assert {"csv", "Rust", "TensorFlow"} <= {fr.text for fr in frags if not fr.nowrap}
+
+
+def test_the_new_roles_note_counts_one_posting_in_the_singular() -> None:
+    from newsletter.data.newroles import NewRoles
+    from newsletter.edition.formatting import Formatter
+    from newsletter.edition.picks import new_roles_view
+
+    one = new_roles_view(NewRoles(week=date(2026, 11, 23), count=1), Formatter())
+    assert one is not None and one.note.startswith("Picked from 1 posting first seen")
+    many = new_roles_view(NewRoles(week=date(2026, 11, 23), count=2400), Formatter())
+    assert many is not None and many.note.startswith("Picked from 2,400 postings first seen")

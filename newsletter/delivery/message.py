@@ -159,6 +159,14 @@ def _qp_line(line: bytes) -> str:
     return quoprimime.body_encode(line.decode("latin-1"), _QP_LINE, eol=_CRLF)
 
 
+def encoded_size(body: str) -> int:
+    """Bytes of ``body`` as it is sent: UTF-8, quoted-printable with CRLF line ends, encoded
+    line by line exactly as :func:`build_message` and :class:`MessageFactory` encode a part
+    (``=`` becomes ``=3D``, a non-ASCII byte three, a long line gains a soft break every
+    76 characters). Gmail clips on this size, not on the decoded HTML."""
+    return sum(len(_qp_line(raw)) + 2 for raw in body.encode("utf-8").splitlines() or [b""])
+
+
 _TAG_B = re.compile(rb"%%([a-z][a-z0-9_]*)%%")
 #: Byte -> its quoted-printable body form (as ``quoprimime.body_encode`` translates).
 _QP_MAP = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -89,6 +90,20 @@ class Formatter:
 
     def day(self, d: date, fmt: str = "MMM d, y") -> str:
         return format_date(d, format=fmt, locale=self.locale)
+
+
+#: A figure: a number with its sign, currency and unit (4,102 · +1.6% · −2.1\u00a0pp · $185k ·
+#: $150k–$190k · 7,1\u00a0% · z\u00a0=\u00a01.9), and a range of two.
+_NUMBER = r"[+−±-]?[$€£]?\d[\d.,\u00a0\u202f]*(?:%|k|\u00a0?pp)?"
+_FIGURE = re.compile(rf"(?:z\u00a0=\u00a0)?{_NUMBER}(?:–{_NUMBER})?")
+#: Longest text kept on one line as a figure.
+FIGURE_MAX = 24
+
+
+def is_figure(text: str) -> bool:
+    """Whether ``text`` is a short figure that must not break across lines (a phrase or a
+    name is not: it wraps, or a phone's layout scrolls sideways)."""
+    return len(text) <= FIGURE_MAX and _FIGURE.fullmatch(text.strip()) is not None
 
 
 @lru_cache(maxsize=32)

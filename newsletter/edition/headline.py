@@ -14,7 +14,7 @@ from newsletter.config import Config
 from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, SHIFT_MIN_N, pct_change
 from newsletter.data.signals.health import gap_weeks
 from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight
-from newsletter.edition.formatting import MINUS, Formatter
+from newsletter.edition.formatting import MINUS, Formatter, is_figure
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,11 @@ class Frag:
 
     text: str
     strong: bool = False
+
+    @property
+    def nowrap(self) -> bool:
+        """A strong figure stays on one line; strong names and phrases wrap."""
+        return self.strong and is_figure(self.text)
 
 
 Sentence = tuple[Frag, ...]
@@ -128,7 +133,9 @@ def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
     w = max(drops, key=lambda d: d.removed)
     return [
         Frag("; "),
-        Frag(f"{f.count(w.removed)} of the removals came at once from source {w.name}", True),
+        Frag(f.count(w.removed), True),
+        Frag(" of the removals came at once from source "),
+        Frag(w.name, True),
         Frag(
             f" ({f.pct(w.removed / w.before)} of its {f.count(w.before)} postings), "
             "which points to a season rollover or a scrape failure rather than a market move"

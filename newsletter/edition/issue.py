@@ -7,10 +7,10 @@ subscriber's HTML and text, cheaply. :func:`render_issue` is the one-shot previe
 
 A reader's rows follow their picks, so a reader who picks many categories and metros gets a
 longer issue than the public page. When that reader's variant would be over
-``[email] max_html_bytes`` once its merge tags are filled, the reader gets the default
-variant (the rows everyone gets) instead: one reader's picks never stop the send, and no
-message is clipped by Gmail. :attr:`CompiledIssue.oversize` names the preference sets it
-happened to (the send logs them).
+``[email] max_html_bytes`` as sent (quoted-printable) once its merge tags are filled, the
+reader gets the default variant (the rows everyone gets) instead: one reader's picks never
+stop the send, and no message is clipped by Gmail. :attr:`CompiledIssue.oversize` names the
+preference sets it happened to (the send logs them).
 The pre-send self-check of each body lives in :mod:`newsletter.edition.compliance`.
 """
 
@@ -90,7 +90,7 @@ class CompiledIssue:
         if chosen is None:
             chosen = prefs
             if self.max_html_bytes is not None and not prefs.is_default:
-                size = self.html_template.size_bound(prefs, MERGE_VALUE_ALLOWANCE)
+                size = self.html_template.sent_size_bound(prefs, MERGE_VALUE_ALLOWANCE)
                 if size > self.max_html_bytes:
                     chosen = _NO_PICKS
                     self.oversize.add(prefs)

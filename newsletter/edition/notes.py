@@ -102,7 +102,9 @@ def _inline(children: list[MdToken]) -> str:
     for t in children:
         if t.type == "text":
             out.append(t.content)
-        elif t.type in {"softbreak", "hardbreak"}:
+        elif t.type == "softbreak":  # a line end inside a paragraph: the text part rewraps
+            out.append(" ")
+        elif t.type == "hardbreak":  # two trailing spaces or a backslash: a kept line break
             out.append("\n")
         elif t.type == "link_open":
             href.append(str(t.attrGet("href") or ""))

@@ -61,7 +61,7 @@ def new_roles_view(roles: NewRoles, f: Formatter) -> NewRolesView | None:
     return NewRolesView(
         candidates=roles.count,
         note=(
-            f"Picked from {f.count(roles.count)} postings first seen this week: disclosed pay "
+            f"Picked from {f.counted(roles.count, 'posting')} first seen this week: disclosed pay "
             f"first, then the newest, one per company, {PICKS} at most."
         ),
     )

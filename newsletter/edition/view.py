@@ -72,6 +72,10 @@ from newsletter.edition.picks import NewRolesView, new_roles_view
 QUIET_SECTIONS = frozenset(
     {"summary", "note", "kpis", "new_roles", "pay", "pay_ranks", "skills", "sponsor", "data_health"}
 )
+#: Sections that print only blocks inside a column: a run of them shares one MJML section.
+SHARED_SECTIONS = frozenset(
+    {"pay", "pay_ranks", "skills", "spotlight", "companies", "metros", "seniority", "remote"}
+)
 #: Preference dimensions, as named on :class:`newsletter.models.Preferences`.
 DIM_CATEGORIES, DIM_METROS, DIM_SENIORITY = "categories", "metros", "seniority"
 
@@ -121,6 +125,14 @@ class Footer:
 
 
 @dataclass(frozen=True, slots=True)
+class SectionRun:
+    """Sections printed one after another: in one shared MJML section, or one on its own."""
+
+    names: tuple[str, ...]
+    shared: bool
+
+
+@dataclass(frozen=True, slots=True)
 class IssueView:
     title: str
     tagline: str
@@ -153,6 +165,18 @@ class IssueView:
     @property
     def summary_text(self) -> tuple[str, ...]:
         return tuple("".join(f.text for f in s) for s in self.summary)
+
+    @property
+    def section_runs(self) -> tuple[SectionRun, ...]:
+        """:attr:`sections` in order, consecutive :data:`SHARED_SECTIONS` grouped."""
+        runs: list[SectionRun] = []
+        for name in self.sections:
+            shared = name in SHARED_SECTIONS
+            if shared and runs and runs[-1].shared:
+                runs[-1] = SectionRun((*runs[-1].names, name), True)
+            else:
+                runs.append(SectionRun((name,), shared))
+        return tuple(runs)
 
     @property
     def kpi_rows(self) -> tuple[tuple[Kpi, ...], ...]:
