@@ -102,5 +102,7 @@ def test_shift_gated_below_100_per_side() -> None:
         "too few postings with pay to test a shift (80 and 80; the test needs 100 a side)" in text
     )
     assert "noise" not in text
-    kpi = {k.label: k for k in view.kpis}["Median pay"]
+    # the stock median moved (the last arrivals pay 20% more): a figure, but no arrow
+    raised = _weeks(lambda w, j: (_spread(j) * (1.2 if w == 8 else 1.0), "mid"), n_new=20)
+    kpi = {k.label: k for k in build_view(raised, parse_config({})).kpis}["Median pay"]
     assert kpi.direction == "none" and kpi.change.text.endswith(", too few to test")
