@@ -47,6 +47,9 @@ def report_table(report: IngestReport, written: Written | None, locale: str) -> 
     row("with pay", report.with_pay, report.kept)
     row("  pay text not understood", report.salary_unparsed, report.kept)
     row("  pay implausible, dropped", report.salary_out_of_range, report.kept)
+    for status, label in (("unparsed", "not understood"), ("implausible", "implausible")):
+        if report.posted_dates.get(status):
+            row(f"posting date {label}, dropped", report.posted_dates[status], report.kept)
     row("with a metro", report.with_metro, report.kept)
     row("with a category (not Other)", report.with_category, report.kept)
     row("with at least one skill", report.with_skills, report.kept)

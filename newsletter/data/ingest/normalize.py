@@ -1,14 +1,16 @@
 """Raw frame -> canonical postings: pure LazyFrame -> LazyFrame steps composed with ``.pipe``.
 
 :func:`split_rejects` separates rows that cannot be postings (no title, no company, closed at
-the source); :func:`normalize` turns the rest into the snapshot schema plus three
+the source); :func:`normalize` turns the rest into the snapshot schema plus four
 diagnostic columns the report counts (``pay_status``, ``skills_source``,
-``seniority_source``); :func:`dedupe` collapses duplicate ``posting_id`` rows.
+``seniority_source``, ``posted_status``); :func:`dedupe` collapses duplicate ``posting_id``
+rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TypeVar
 
 import polars as pl
@@ -26,7 +28,7 @@ from newsletter.data.snapshots import SNAPSHOT_SCHEMA
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
-DIAGNOSTIC_COLUMNS = ("pay_status", "skills_source", "seniority_source")
+DIAGNOSTIC_COLUMNS = ("pay_status", "skills_source", "seniority_source", "posted_status")
 REASON_MISSING_TITLE = "missing title"
 REASON_MISSING_COMPANY = "missing company"
 #: Reasons that mean "the source says this listing is not open", not bad data.
@@ -94,14 +96,32 @@ def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     return keep, rejects
 
 
+#: The earliest posting date taken as true (an older one is a parse of a two-digit year or a
+#: placeholder such as 1970-01-01).
+POSTED_EARLIEST = date(2000, 1, 1)
+#: How far past the end of the snapshot's week a posting date may lie (time zones, a board
+#: stamping tomorrow's date): later is no date this posting could have.
+POSTED_GRACE = timedelta(days=1)
+
+
 def parse_posted_at(expr: pl.Expr) -> pl.Expr:
+    """A posting date from ISO (``2026-11-23``, a timestamp), US (``11/23/2026``,
+    ``11/23/26``), European (``23.11.2026``, ``23.11.26``) text or Unix seconds or
+    milliseconds. A two-digit year is 20xx (never the year 26); another shape is no date."""
     t = expr.str.strip_chars()
     digits = t.str.contains(r"^\d{9,13}$")
     epoch = t.cast(pl.Int64, strict=False)
+
+    def shaped(pattern: str, fmt: str) -> pl.Expr:
+        return pl.when(t.str.contains(pattern)).then(t.str.to_date(fmt, strict=False))
+
     return pl.coalesce(
-        t.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
-        t.str.to_date("%m/%d/%Y", strict=False),
-        t.str.to_date("%d.%m.%Y", strict=False),
+        pl.when(t.str.contains(r"^\d{4}-\d{2}-\d{2}"))
+        .then(t.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)),
+        shaped(r"^\d{1,2}/\d{1,2}/\d{4}$", "%m/%d/%Y"),
+        shaped(r"^\d{1,2}/\d{1,2}/\d{2}$", "%m/%d/%y"),
+        shaped(r"^\d{1,2}\.\d{1,2}\.\d{4}$", "%d.%m.%Y"),
+        shaped(r"^\d{1,2}\.\d{1,2}\.\d{2}$", "%d.%m.%y"),
         pl.when(digits & (t.str.len_chars() >= 12))
         .then((epoch * 1000).cast(pl.Datetime("us")).dt.date()),
         pl.when(digits & (t.str.len_chars() < 12))
@@ -109,23 +129,43 @@ def parse_posted_at(expr: pl.Expr) -> pl.Expr:
     )  # fmt: skip
 
 
+def posted_status(raw: pl.Expr, parsed: pl.Expr, latest: date | None) -> pl.Expr:
+    """``ok``, ``missing`` (no text), ``unparsed`` (no date read from it) or ``implausible``
+    (before :data:`POSTED_EARLIEST`, or after ``latest``): what became of a posting date."""
+    late = parsed > latest if latest is not None else pl.lit(False)
+    return (
+        pl.when(blank_to_null(raw).is_null())
+        .then(pl.lit("missing"))
+        .when(parsed.is_null())
+        .then(pl.lit("unparsed"))
+        .when((parsed < POSTED_EARLIEST) | late)
+        .then(pl.lit("implausible"))
+        .otherwise(pl.lit("ok"))
+    )
+
+
 @dataclass(frozen=True)
 class Prepared:
-    """Rules compiled once per run: skill matcher, place tables, AI-skill names."""
+    """Rules compiled once per run: skill matcher, place tables, AI-skill names, and the
+    latest posting date the week can hold (None: any)."""
 
     rules: Rules
     matcher: Matcher
     places: Places
     ai_skills: list[str]
+    posted_latest: date | None = None
 
 
-def prepare(rules: Rules) -> Prepared:
+def prepare(rules: Rules, week: date | None = None) -> Prepared:
+    """``rules`` compiled; with ``week`` (its Monday), posting dates after its Sunday (and
+    :data:`POSTED_GRACE`) are implausible."""
     matcher = compile_skills(rules.skills)
     return Prepared(
         rules=rules,
         matcher=matcher,
         places=compile_places(rules.metros, rules.countries),
         ai_skills=matcher.groups_of(rules.skills, rules.categories.ai_skill_groups),
+        posted_latest=week + timedelta(days=6) + POSTED_GRACE if week is not None else None,
     )
 
 
@@ -150,7 +190,14 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     with stages.stage("places"):
         frame = frame.pipe(add_locations, prepared.places).collect().lazy()
     with stages.stage("identity"):
-        out = frame.pipe(add_identity).with_columns(posted_at=parse_posted_at(pl.col("posted_at")))
+        parsed = parse_posted_at(pl.col("posted_at"))
+        status = posted_status(pl.col("posted_at"), pl.col("_posted"), prepared.posted_latest)
+        out = (
+            frame.pipe(add_identity)
+            .with_columns(_posted=parsed)
+            .with_columns(posted_status=status)
+            .with_columns(posted_at=pl.when(pl.col("posted_status") == "ok").then("_posted"))
+        )
         return out.select(
             [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()] + list(DIAGNOSTIC_COLUMNS)
         ).collect()

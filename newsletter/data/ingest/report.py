@@ -82,6 +82,9 @@ class IngestReport(BaseModel):
     work_mode: dict[str, int]
     seniority: dict[str, int]
     seniority_source: dict[str, int]
+    #: What became of the postings' dates: ``ok``, ``missing``, ``unparsed`` or
+    #: ``implausible`` (before 2000, or after the week's Sunday and a day: dropped).
+    posted_dates: dict[str, int] = {}
     skills_source: dict[str, int]
     categories: dict[str, int]
     currencies: dict[str, int]
@@ -105,7 +108,7 @@ class IngestReport(BaseModel):
 
 #: Columns of the kept rows the report counts by value.
 _COUNTED = ("source", "work_mode", "seniority", "seniority_source", "skills_source", "category",
-            "pay_status")  # fmt: skip
+            "pay_status", "posted_status")  # fmt: skip
 
 
 def report_inputs(kept: pl.LazyFrame) -> pl.LazyFrame:
@@ -197,6 +200,7 @@ def build_report(
         work_mode=counted["work_mode"],
         seniority=counted["seniority"],
         seniority_source=counted["seniority_source"],
+        posted_dates=counted["posted_status"],
         skills_source=counted["skills_source"],
         categories=counted["category"],
         currencies=currencies,

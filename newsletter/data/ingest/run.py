@@ -145,7 +145,7 @@ def _run(
     """Read, split and normalize every input into ``spool``: (the batches read, with the
     file summaries, and the number of normalized rows)."""
     batches = Batches(inputs, opts.mapping, opts.chunk_rows, opts.group_bytes, stages)
-    return batches, _normalize_all(batches, prepare(opts.rules), spool, stages)
+    return batches, _normalize_all(batches, prepare(opts.rules, opts.week), spool, stages)
 
 
 def _report(
