@@ -223,3 +223,22 @@ def test_the_new_roles_note_counts_one_posting_in_the_singular() -> None:
     assert one is not None and one.note.startswith("Picked from 1 posting first seen")
     many = new_roles_view(NewRoles(week=date(2026, 11, 23), count=2400), Formatter())
     assert many is not None and many.note.startswith("Picked from 2,400 postings first seen")
+
+
+def test_held_back_figures_are_named_in_words_not_json_keys() -> None:
+    from newsletter.edition.heldback import held_back
+
+    assert (
+        held_back("categories.p90_pay: 6 of 12 rows with n_pay < 100")
+        == "P90 pay by role (6 of 12)"
+    )
+    assert held_back("company_detail.spotlight.median_pay: n_pay=18 < 30") == (
+        "the spotlight company's median pay"
+    )
+    assert held_back("skills.rising/falling: needs two snapshots") == (
+        "rising and falling skills (first week)"
+    )
+    assert held_back("remote.by_category.share: 1 of 6 rows with n < 30") == (
+        "remote share by role (1 of 6)"
+    )
+    assert held_back("some.new_key: why") == "some new key"

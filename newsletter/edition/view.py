@@ -55,6 +55,7 @@ from newsletter.edition.blocks import (
 )
 from newsletter.edition.formatting import DASH, Formatter
 from newsletter.edition.headline import Sentence, is_quiet, open_change, summary
+from newsletter.edition.heldback import held_back
 from newsletter.edition.market import (
     SponsorView,
     SpotlightView,
@@ -546,7 +547,8 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         lines.append("Coverage: " + ", ".join(known) + ".")
     lines.extend(_warning_lines(dh.warnings, f))
     if dh.suppressed:
-        lines.append("Held back this week: " + "; ".join(dh.suppressed) + ".")
+        held = "; ".join(dict.fromkeys(held_back(entry) for entry in dh.suppressed))
+        lines.append(f"Held back this week (too few postings, or not comparable): {held}.")
     return tuple(lines)
 
 
