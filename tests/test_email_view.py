@@ -84,6 +84,7 @@ def test_headline_names_biggest_moves_with_evidence(
         "(95% CI +2.1% to +9.3%)" in text
     )
     assert "data-health warning" in text
+    assert "(2,115 new, 211 of them reposts, and 1,703 removed)" in text  # KPI: 1,904 new
     # figures and names are the strong parts of the sentences
     strong = {fr.text for s in view.summary for fr in s if fr.strong}
     assert {"1.6%", "26,159", "Rust", "TensorFlow", "$184,000", "5.7%"} <= strong

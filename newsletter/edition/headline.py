@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from newsletter.config import Config
 from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, SHIFT_MIN_N, pct_change
 from newsletter.data.signals.health import gap_weeks
-from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight
+from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight, Totals
 from newsletter.edition.formatting import MINUS, Formatter, is_figure
 
 
@@ -97,7 +97,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
             lead += [Frag(f"by {f.count(abs(t.net_change))} to ")]
         lead += [
             Frag(f.count(t.open), True),
-            Frag(f" ({f.count(t.new)} new and {f.count(t.removed)} removed)"),
+            Frag(f" ({_new_and_removed(t, f)})"),
             *(_drop_clause(signals, f) or _led_by(signals, f)),
             Frag("."),
         ]
@@ -240,6 +240,13 @@ def _like_for_like_clause(pay: Pay, f: Formatter) -> list[Frag]:
             Frag(" like for like (same role, level and place): the mix of roles moved, not pay"),
         ]
     return [Frag(f" ({f.change_pct(lfl)} like for like)")]
+
+
+def _new_and_removed(t: Totals, f: Formatter) -> str:
+    """"502 new, 60 of them reposts, and 529 removed": the counts that make the net change,
+    with the reposts the "New this week" figure leaves out named, so the two agree."""
+    reposts = f", {f.count(t.reposted)} of them reposts," if t.reposted else ""
+    return f"{f.count(t.new)} new{reposts} and {f.count(t.removed)} removed"
 
 
 def _weeks(n: int) -> str:
