@@ -127,3 +127,30 @@ def test_a_second_send_while_one_is_running_stops_instead_of_sending_twice(
         store = SubscriberStore(db)
         again = send_issue(config, prepared, store, recipients)
         assert again.already_sent and again.sent == 0
+
+
+def test_the_send_publishes_the_archive_page_its_issue_links_to(tmp_path: Path) -> None:
+    """'View in browser' and 'How we measure' pointed at pages only `newsletter archive`
+    wrote: after a scheduled send they answered 404. The send publishes its week's page
+    (and keeps the weeks published before it in the index)."""
+    from datetime import UTC, date, datetime
+    from email import message_from_bytes
+
+    from newsletter.edition.archive import default_archive_dir
+    from newsletter.send.service import send_week
+    from newsletter.util.clock import FixedClock
+
+    config = send_config(tmp_path)
+    add_subscribers(config, 2)
+    clock = FixedClock(datetime(2026, 11, 30, 6, 0, tzinfo=UTC))
+    earlier = date(2026, 11, 16)
+    for week in (earlier, WEEK):
+        assert send_week(config, Secrets(), week=week, clock=clock).sent == 2
+    archive = default_archive_dir(config)
+    assert {p.name for p in archive.glob("2026-*.html")} == {"2026-11-16.html", "2026-11-23.html"}
+    assert (archive / "methodology.html").is_file() and (archive / "feed.xml").is_file()
+    index = (archive / "index.html").read_text()
+    assert "2026-11-23.html" in index and "2026-11-16.html" in index
+    eml = next((config.delivery.outbox_dir / "2026-W48").iterdir())
+    text = message_from_bytes(eml.read_bytes()).get_payload()[0].get_payload(decode=True).decode()
+    assert "https://news.example.com/archive/2026-11-23.html" in text

@@ -14,6 +14,8 @@ does).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,23 +66,45 @@ def default_archive_dir(config: Config) -> Path:
     return config.data.state_dir / "archive"
 
 
+#: The index's entries, kept beside the pages so one week can be published on its own.
+ENTRIES_FILE = "entries.json"
+
+
+def _entry_json(e: ArchiveEntry) -> dict[str, object]:
+    return {**{k: getattr(e, k) for k in ArchiveEntry.__slots__}, "week": e.week.isoformat()}
+
+
+def _kept_entries(out: Path, weeks: Collection[date]) -> dict[date, ArchiveEntry]:
+    """The entries of earlier builds whose page is still there, for ``weeks`` only."""
+    try:
+        raw = json.loads((out / ENTRIES_FILE).read_text(encoding="utf-8"))
+        kept = [ArchiveEntry(**{**r, "week": date.fromisoformat(r["week"])}) for r in raw]
+    except (OSError, ValueError, TypeError, KeyError):  # none yet, or not ours: rebuild
+        return {}
+    return {e.week: e for e in kept if e.week in weeks and (out / e.file).is_file()}
+
+
 def build_archive(
     config: Config,
     out_dir: Path | None = None,
     snapshots_dir: Path | None = None,
     *,
     clock: Clock = SYSTEM_CLOCK,
+    weeks: Collection[date] | None = None,
 ) -> ArchiveResult:
     """Render every snapshot week whose issue time has come (``feed.issue_time`` at or
     before ``clock.now()``) into ``out_dir`` and write the index and the feed; a later
-    week's snapshot is not published yet."""
+    week's snapshot is not published yet. With ``weeks``, only those are rendered (the send
+    publishes the issue it sends: its "view in browser" link); the index keeps the other
+    published weeks of earlier builds (:data:`ENTRIES_FILE`)."""
     out = out_dir or default_archive_dir(config)
     directory = snapshots_dir or config.data.snapshots_dir
     f = Formatter(config.newsletter.locale)
-    entries: list[ArchiveEntry] = []
     pages: list[Path] = []
     now = clock.now()
-    for week in [w for w in list_weeks(directory) if published(config, w, now)]:
+    shown = [w for w in list_weeks(directory) if published(config, w, now)]
+    by_week = _kept_entries(out, shown) if weeks is not None else {}
+    for week in [w for w in shown if weeks is None or w in weeks]:
         issue = compile_week(config, week, directory)
         body = issue.public()
         name = f"{week.isoformat()}.html"
@@ -89,18 +113,18 @@ def build_archive(
         atomic_write_text(page.with_suffix(".txt"), body.text)
         atomic_write_text(page.with_suffix(".json"), issue.signals.model_dump_json(indent=2))
         pages.append(page)
-        entries.append(
-            ArchiveEntry(
-                week=week,
-                week_label=f.day(week, "EEEE MMM d, y"),
-                subject=issue.subject,
-                summary=" ".join(issue.view.summary_text[:2]),
-                file=name,
-                url=archive_url(config.newsletter.base_url, week),
-                quiet=issue.view.quiet,
-                signals_file=f"{week.isoformat()}.json",
-            )
+        by_week[week] = ArchiveEntry(
+            week=week,
+            week_label=f.day(week, "EEEE MMM d, y"),
+            subject=issue.subject,
+            summary=" ".join(issue.view.summary_text[:2]),
+            file=name,
+            url=archive_url(config.newsletter.base_url, week),
+            quiet=issue.view.quiet,
+            signals_file=f"{week.isoformat()}.json",
         )
+    entries = [by_week[w] for w in sorted(by_week)]
+    atomic_write_text(out / ENTRIES_FILE, json.dumps([_entry_json(e) for e in entries], indent=1))
     entries.reverse()
     nl = config.newsletter
     common = {"title": nl.title, "tagline": nl.tagline, "subscribe_url": f"{nl.base_url}/subscribe",

@@ -793,6 +793,20 @@ def _week_to_send(
     return week, False
 
 
+def publish_week(
+    config: Config, week: date, clock: Clock, warn: Callable[[str], None] = ignore_warning
+) -> None:
+    """The week's page in the web archive (with the index, feed and methodology), before its
+    issue goes out: every issue links to it ("view in browser", "how we measure"). A failure
+    is a warning: the issue itself still goes out."""
+    from newsletter.edition.archive import build_archive
+
+    try:
+        build_archive(config, clock=clock, weeks=(week,))
+    except (NewsletterError, OSError) as exc:
+        warn(f"the web archive was not updated ({first_line(exc)}): its links may not work")
+
+
 def send_week(
     config: Config,
     secrets: Secrets,
@@ -877,6 +891,7 @@ def send_week(
                             config.delivery.provider,
                             waiting=waiting,
                         )
+                publish_week(config, target, clock, warn)
                 stop = stop or threading.Event()
                 run = new_run_id()
                 with helpers(config, secrets, week=target, run_id=run, count=processes - 1):
