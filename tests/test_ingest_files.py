@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 
 from newsletter.cli import app
 from newsletter.data.ingest.formats import detect
+from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.tabular import GUNZIP_MAX_RATIO, gunzip
 from newsletter.errors import IngestError
 from tests.test_ingest_cli import WEEK, ingest_cli, write_config
@@ -258,3 +259,19 @@ def test_exports_in_other_encodings_keep_their_letters(
     assert res.exit_code == 0, res.output
     snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
     assert snap.select("title", "company").row(0) == ("Ingénieur données", "Société Générale")
+
+
+def test_character_references_in_names_are_decoded_once(ingest_rules: Rules) -> None:
+    """A board's 'AT&amp;T Labs' showed as AT&amp;T in the issue (and AT&amp;amp;T in its
+    HTML): names are text, their references decoded (once), their tags kept as text."""
+    from tests.ingest_support import normalized
+
+    rows = [
+        {"title": "ML Engineer &#8211; Search", "company": "AT&amp;T Labs",
+         "location": "S&atilde;o Paulo, Brazil"},
+        {"title": "Engineer <b>II</b>", "company": "R&D Co &amp;amp; Sons"},
+    ]  # fmt: skip
+    out = normalized(ingest_rules, rows)
+    assert out["title"].to_list() == ["ML Engineer – Search", "Engineer <b>II</b>"]
+    assert out["company"].to_list() == ["AT&T Labs", "R&D Co &amp; Sons"]
+    assert out["location"].to_list()[0] == "São Paulo, Brazil"

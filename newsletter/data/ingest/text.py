@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Mapping
 
@@ -12,8 +13,10 @@ from selectolax.lexbor import LexborHTMLParser
 from newsletter.data.ingest.markup import fast_round
 from newsletter.util.text import INVISIBLE_RUST
 
+#: An HTML character reference (``&amp;``, ``&#38;``, ``&#x26;``).
+ENTITY_PATTERN = r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
 #: Text that may hold markup: a tag or an entity. Only a gate before the parser, never a parser.
-MARKUP_PATTERN = r"<[A-Za-z/!]|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+MARKUP_PATTERN = r"<[A-Za-z/!]|" + ENTITY_PATTERN
 _MARKUP_RE = re.compile(MARKUP_PATTERN)
 #: Elements that end a line of text.
 _BLOCKS = frozenset(
@@ -138,6 +141,22 @@ _SQUEEZABLE = [
     "  ", "\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\xa0", "\u1680",
     *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
 ]  # fmt: skip
+
+
+def _unescape_batch(values: pl.Series) -> pl.Series:
+    needs = values.str.contains(ENTITY_PATTERN).fill_null(False)
+    if not needs.any():
+        return values
+    at = needs.arg_true()
+    decoded = [html.unescape(v) for v in values.gather(at).to_list()]
+    return values.clone().scatter(at, pl.Series(decoded, dtype=pl.String))
+
+
+def unescaped(expr: pl.Expr) -> pl.Expr:
+    """A one-line text column with its HTML character references decoded once (a board's
+    ``AT&amp;T Labs`` is AT&T Labs; tags are left as text): only values holding one are
+    decoded, in Python (they are few)."""
+    return expr.map_batches(_unescape_batch, return_dtype=pl.String)
 
 
 def only_where(expr: pl.Expr, needed: pl.Expr, step: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
