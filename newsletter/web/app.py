@@ -58,6 +58,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from newsletter.audience.choices import PreferenceOptions
 from newsletter.audience.subscribers import (
     WEB_CONSENT_TEXT,
     Subscriber,
@@ -67,14 +68,12 @@ from newsletter.audience.subscribers import (
 )
 from newsletter.audience.tokens import Purpose, TokenClaim, TokenSigner
 from newsletter.config import Config, Secrets
-from newsletter.data.ingest.rules import Rules, load_rules
-from newsletter.data.snapshots import SENIORITY_LEVELS
+from newsletter.data.ingest.rules import load_rules
 from newsletter.edition.archive import default_archive_dir
 from newsletter.edition.feed import FEED_FILE, FEED_MEDIA_TYPE
 from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.errors import SubscriberError, TokenError
-from newsletter.models import REMOTE_PLACE
 from newsletter.send.approval import ApprovalSigner
 from newsletter.send.confirmation import SignupMailKind
 from newsletter.util.clock import SYSTEM_CLOCK
@@ -107,28 +106,6 @@ class SignupMailbox(Protocol):
 
     def submit(self, kind: SignupMailKind, subscriber: Subscriber) -> bool:
         """Queue one email without waiting for it to be sent."""
-
-
-@dataclass(frozen=True, slots=True)
-class PreferenceOptions:
-    """The choices offered on the preferences page."""
-
-    categories: tuple[str, ...]
-    metros: tuple[str, ...]
-    seniority: tuple[str, ...]
-
-    @classmethod
-    def from_rules(cls, rules: Rules) -> PreferenceOptions:
-        """The taxonomy the ingest classifies into: role categories (the catch-all last),
-        metros in the order of the rules file (largest first) after ``Remote`` (remote roles
-        in the issue's new-role picks), seniority levels."""
-        default = rules.categories.default
-        names = [c.name for c in rules.categories.categories if c.name != default]
-        return cls(
-            categories=(*sorted(names), default),
-            metros=(REMOTE_PLACE, *(m.name for m in rules.metros.metros)),
-            seniority=SENIORITY_LEVELS,
-        )
 
 
 @dataclass
