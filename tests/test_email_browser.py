@@ -38,18 +38,24 @@ def full_html(full_issue: IssueContent) -> str:
     return full_issue.html
 
 
-@pytest.mark.parametrize("width", [375, 600])
-def test_reads_well_at_phone_and_desktop_width(
-    browser: Any, full_html: str, tmp_path: Path, width: int
-) -> None:
-    html = full_html
-    assert all(title in html for title in SECTIONS)  # every section is on the page
+def open_without_scroll(browser: Any, html: str, tmp_path: Path, width: int) -> Any:
+    """``html`` opened at ``width`` px (800 high), checked not to scroll sideways."""
     page_file = tmp_path / "issue.html"
     page_file.write_text(html, encoding="utf-8")
     page = browser.new_page(viewport={"width": width, "height": 800})
     page.goto(page_file.as_uri())
     scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll_width <= inner, f"horizontal scroll at {width}px: {scroll_width} > {inner}"
+    return page
+
+
+@pytest.mark.parametrize("width", [375, 600])
+def test_reads_well_at_phone_and_desktop_width(
+    browser: Any, full_html: str, tmp_path: Path, width: int
+) -> None:
+    html = full_html
+    assert all(title in html for title in SECTIONS)  # every section is on the page
+    page = open_without_scroll(browser, html, tmp_path, width)
     money = page.evaluate(MONEY_CELLS)
     assert len(money) > 20
     wrapped = [m for m in money if m[1] > 1 or m[2] > 30]  # one line of text
@@ -98,12 +104,7 @@ def test_a_long_company_name_wraps_instead_of_widening_the_phone_layout(
     )
     html = compile_issue(s, full_config).personalize(preview_recipient(full_config)).html
     assert html.count(long) >= 3  # the table, the spotlight's title and its paragraph
-    page_file = tmp_path / "issue.html"
-    page_file.write_text(html, encoding="utf-8")
-    page = browser.new_page(viewport={"width": 375, "height": 800})
-    page.goto(page_file.as_uri())
-    scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner, f"horizontal scroll at 375px: {scroll_width} > {inner}"
+    page = open_without_scroll(browser, html, tmp_path, 375)
     page.close()
 
 
@@ -119,12 +120,7 @@ def test_a_source_drop_week_fits_a_phone(
     s = _source_drop_week(rich_signals)
     html = compile_issue(s, full_config).personalize(preview_recipient(full_config)).html
     assert "of the removals came at once from source" in html
-    page_file = tmp_path / "issue.html"
-    page_file.write_text(html, encoding="utf-8")
-    page = browser.new_page(viewport={"width": width, "height": 800})
-    page.goto(page_file.as_uri())
-    scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner, f"horizontal scroll at {width}px: {scroll_width} > {inner}"
+    page = open_without_scroll(browser, html, tmp_path, width)
     page.close()
 
 
@@ -146,12 +142,7 @@ def test_phone_text_is_at_least_13px_and_table_data_14px(
 ) -> None:
     """Nothing a reader reads on a phone is smaller than 13px (notes, labels, the footer),
     table data stays 14px, and the page does not scroll sideways even at 320px."""
-    page_file = tmp_path / "issue.html"
-    page_file.write_text(full_html, encoding="utf-8")
-    page = browser.new_page(viewport={"width": width, "height": 800})
-    page.goto(page_file.as_uri())
-    scroll_width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner, f"horizontal scroll at {width}px: {scroll_width} > {inner}"
+    page = open_without_scroll(browser, full_html, tmp_path, width)
     sizes = page.evaluate(FONT_SIZES)
     assert len(sizes) > 100
     small = [s for s in sizes if s[0] < 13]
