@@ -326,32 +326,33 @@ def test_sendgrid_429_and_other_400() -> None:
 # ---------------------------------------------------------------- Mailgun
 
 
-def test_mailgun_form_with_recipient_variables_and_basic_auth() -> None:
+def test_mailgun_one_filled_in_form_per_message_with_its_message_id_and_basic_auth() -> None:
     fake = Fake(
         lambda _r: httpx.Response(
             200, json={"id": "<mg1@mg.example.com>", "message": "Queued. Thank you."}
         )
     )
     s = fake.sender("mailgun", domain="mg.example.com")
-    r = s.send_batch(msgs(3))
+    sent = msgs(3)
+    r = s.send_batch(sent)
     assert all(
         x.status is SendStatus.SENT and x.provider_message_id == "<mg1@mg.example.com>" for x in r
     )
-    req = fake.requests[0]
+    assert s.per_call() == 1 and len(fake.requests) == 3  # one call per message
+    req = fake.requests[1]
     assert req.url == "https://api.mailgun.net/v3/mg.example.com/messages"
     assert req.headers["Authorization"] == "Basic " + base64.b64encode(b"api:mg-key").decode()
     assert req.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
     from urllib.parse import parse_qs
 
     form = parse_qs(req.content.decode())
-    assert len(form["to"]) == 3 and form["to"][0] == "Reader One <reader0@example.org>"
-    rv = json.loads(form["recipient-variables"][0])
-    assert set(rv) == {"reader0@example.org", "reader1@example.org", "reader2@example.org"}
-    assert rv["reader1@example.org"]["list_unsubscribe"].startswith("<https://news.example.com")
-    assert form["h:List-Unsubscribe"] == ["%recipient.list_unsubscribe%"]
+    assert form["to"] == ["Reader One <reader1@example.org>"]
+    assert form["h:Message-Id"] == [sent[1].message_id]
+    assert form["v:message_id"] == [sent[1].message_id] and form["v:subscriber_id"] == ["1"]
+    assert form["h:List-Unsubscribe"] == [sent[1].list_unsubscribe]
     assert form["h:List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
-    assert "%recipient.unsubscribe_url__html%" in form["html"][0]
-    assert "%recipient.unsubscribe_url%" in form["text"][0]
+    assert form["html"] == [sent[1].html] and form["text"] == [sent[1].text]
+    assert "%recipient" not in req.content.decode() and "%%" not in form["html"][0]
     assert form["o:tracking"] == ["no"]
 
 

@@ -53,7 +53,14 @@ class ResendSender(HttpSender):
             "from": m.sender.formatted(),
             "to": [m.to.formatted()],
             "subject": m.subject,
-            "headers": {k: v for k, v in m.list_headers() + list(m.headers) if k != "Reply-To"},
+            "headers": {
+                "Message-ID": m.message_id,  # the ledger's: a resend is the same email
+                **{
+                    k: v
+                    for k, v in m.list_headers() + list(m.headers)
+                    if k not in ("Reply-To", "Message-ID")
+                },
+            },
             "tags": [{"name": "issue", "value": m.issue_key}],
         }
         if m.reply_to:
