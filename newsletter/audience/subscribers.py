@@ -586,6 +586,12 @@ class SubscriberStore:
         """A hard bounce: stop mailing and suppress, even if the person is not on the list."""
         return self._stop_email(raw_email, "bounced", reason)
 
+    def mark_bounced_id(self, subscriber_id: int, reason: str) -> Subscriber | None:
+        """A bounce of a message sent to this subscriber (the send's own permanent failures):
+        stop mailing and suppress the stored address as it is, never re-validated (a legacy
+        row may hold an address the validator refuses). None when the row is gone."""
+        return self._stop(subscriber_id, "bounced", clean_note(reason) or "bounced")
+
     def mark_complained(self, raw_email: str, reason: str) -> Subscriber | None:
         """A spam complaint: stop mailing and suppress, even if the person is not on the list."""
         return self._stop_email(raw_email, "complained", reason)
