@@ -174,6 +174,36 @@ def test_postmark_200_without_readable_results_is_unknown_never_a_stop(answer: b
     assert all("Postmark answered 200" in x.reason for x in r)
 
 
+@pytest.mark.parametrize("provider", ["mailgun", "resend"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"<html>OK</html>",
+        b"\xff\xfe",
+        b"[]",
+        b'{"data": [{"id": "re-0"}]}',  # fewer ids than emails (Resend)
+        b'{"data": "x", "errors": [{"no": 1}]}',
+    ],
+)
+def test_mailgun_and_resend_200_with_an_unreadable_body_is_unknown_never_a_stop(
+    provider: str, answer: bytes
+) -> None:
+    """A 200 means the provider took the call; an answer we cannot read does not say what
+    went out, so each message is unknown (resent with its Message-ID), never a refusal that
+    fails the issue and mails everyone again."""
+    fake = Fake(lambda _request: httpx.Response(200, content=answer))
+    s = fake.sender(provider, max_attempts=2, domain="mg.example.com")
+    r = s.send_batch(msgs(3))
+    if provider == "mailgun" and answer.startswith(b'{"data"'):  # a readable object: sent
+        assert [x.status for x in r] == [SendStatus.SENT] * 3
+        return
+    assert [x.status for x in r] == [SendStatus.UNKNOWN] * 3
+    assert all("answered 200 with an unreadable body" in x.reason for x in r)
+    if provider == "resend":  # retried under the same Idempotency-Key
+        keys = {q.headers["Idempotency-Key"] for q in fake.requests}
+        assert len(fake.requests) == 2 and len(keys) == 1
+
+
 def test_postmark_429_with_retry_after_then_success_and_5xx_retry() -> None:
     fake = Fake(
         lambda _r: httpx.Response(429, headers={"Retry-After": "7"}, json={"ErrorCode": 429}),

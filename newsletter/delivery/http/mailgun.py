@@ -5,9 +5,9 @@ outcome is the same email, which mail clients and providers dedupe. Mailgun's ba
 (many ``to`` with ``recipient-variables``) cannot give each recipient its own Message-ID
 (the variables fill the body, not such headers), so every call holds one recipient, with its
 bodies, ``List-Unsubscribe`` and metadata filled in, and its outcome is recorded as soon as
-the call returns. A 200 accepts the message; Mailgun reports no
-per-recipient errors at send time (bounces arrive by webhook). A 404 can be transient (new
-domains propagate), so it is retried.
+the call returns. A 200 accepts the message (one whose body cannot be read is ``unknown``:
+it may be queued); Mailgun reports no per-recipient errors at send time (bounces arrive by
+webhook). A 404 can be transient (new domains propagate), so it is retried.
 """
 
 from __future__ import annotations
@@ -79,7 +79,10 @@ class MailgunSender(HttpSender):
 
     def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
         body = body_json(response)
-        if response.status_code != 200 or not isinstance(body, dict):
+        if not 200 <= response.status_code < 300:
             raise self.fail(response, "message refused")
+        if not isinstance(body, dict):  # accepted, but unreadable: it may be queued
+            why = f"Mailgun answered {response.status_code} with an unreadable body"
+            return [SendResult.of(m, SendStatus.UNKNOWN, reason=why) for m in call.messages]
         pid = str(body.get("id", "")) or None
         return [SendResult.of(m, SendStatus.SENT, provider_message_id=pid) for m in call.messages]
