@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -215,6 +216,45 @@ def test_postmark_429_with_retry_after_then_success_and_5xx_retry() -> None:
     assert len(fake.requests) == 3
     assert fake.waits[0] >= 7  # Retry-After honoured
     assert fake.waits[1] < 7
+
+
+def test_a_retry_after_beyond_the_longest_wait_ends_the_calls_attempts() -> None:
+    """Retry-After: 3600 is not retried after 15 minutes: the call ends retryable at once,
+    marked rate limited (the send stops on it), and nothing waited."""
+    fake = Fake(lambda _r: httpx.Response(429, headers={"Retry-After": "3600"}, json={}))
+    s = fake.sender("postmark")
+    r = s.send_batch(msgs(2))
+    assert [x.status for x in r] == [SendStatus.RETRYABLE] * 2
+    assert r[0].retry_after == 3600 and len(fake.requests) == 1 and fake.waits == []
+    assert s.rate_limited is not None and "HTTP 429" in s.rate_limited
+    fake = Fake(
+        lambda _r: httpx.Response(429, headers={"Retry-After": "600"}, json={}), postmark_ok
+    )
+    s = fake.sender("postmark")
+    assert all(x.status is SendStatus.SENT for x in s.send_batch(msgs(2)))
+    assert fake.waits == [600] and s.rate_limited is None  # within the limit: waited in full
+
+
+def test_stop_during_retries_ends_the_backoff_and_starts_no_new_attempt() -> None:
+    """SIGTERM (the send's stop event) while a call is being retried: the backoff wait on the
+    real clock returns at once and no further attempt is made; the messages stay retryable."""
+    stop = threading.Event()
+
+    def unavailable(_r: httpx.Request) -> httpx.Response:
+        stop.set()  # the signal arrives while the call is in flight
+        return httpx.Response(503, headers={"Retry-After": "600"}, text="unavailable")
+
+    cfg = parse_config({"delivery": {"provider": "postmark", "max_attempts": 5}})
+    s = get_sender(
+        cfg.delivery,
+        Secrets.from_env(),
+        client=httpx.Client(transport=httpx.MockTransport(unavailable)),
+        limiter=RateLimiter(None),
+        stop=stop,
+    )
+    r = s.send_batch(msgs(2))
+    assert [x.status for x in r] == [SendStatus.RETRYABLE] * 2
+    assert r[0].attempts == 1
 
 
 def test_postmark_gives_up_after_max_attempts_and_account_errors_stop() -> None:

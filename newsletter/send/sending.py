@@ -120,6 +120,9 @@ class Loop:
     error: BaseException | None = None
     #: The issue stopped being sent under this process (another worker's refusal).
     halted: bool = False
+    #: Why this process stopped sending: the provider rate-limits the account (HTTP 429
+    #: still answered after the call's attempts); the rows left stay for the next run.
+    rate_limited: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -271,6 +274,11 @@ def _send_rows(loop: Loop, sender: Sender[Any, Any], claim: Claim) -> bool:
             _record(loop, sender, list(err.results), claim.run)
             raise
         if not _record(loop, sender, results, claim.run):
+            return False
+        if sender.rate_limited:  # hammering a limited account batch after batch helps no one
+            with loop.lock:
+                loop.rate_limited = loop.rate_limited or sender.rate_limited
+            loop.stop.set()
             return False
     return True
 
