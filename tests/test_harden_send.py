@@ -214,3 +214,28 @@ def test_a_recipients_bookkeeping_error_is_logged_and_the_send_goes_on(
         "r2@example.com",
         "r3@example.com",
     ]
+
+
+def test_erasure_takes_the_address_out_of_the_send_ledger(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    for i in range(3):
+        assert cli("subscribers", "add", f"r{i}@example.com").exit_code == 0
+    config = load_config(tmp_path / "config.toml")
+    # one whose address fails: its row is another person's and stays as it is
+    with open_store(config) as db, db.write() as conn:
+        conn.execute(sa.text("UPDATE subscribers SET email = 'Gone..Me@example.com' WHERE id = 2"))
+    assert cli("send", "--week", WEEK).exit_code == 0
+    r = cli("subscribers", "remove", "r0@example.com", "--yes")
+    assert r.exit_code == 0, r.output
+    with open_store(config) as db, db.write() as conn:
+        conn.execute(sa.text("UPDATE sends SET last_error = 'SMTP 550 <r2@example.com> unknown'"
+                             " WHERE subscriber_id = 3"))  # fmt: skip
+    assert cli("subscribers", "remove", "r2@example.com", "--yes").exit_code == 0
+    with open_store(config) as db, db.read() as conn:
+        rows = [tuple(map(str, r)) for r in conn.execute(sa.text("SELECT * FROM sends")).all()]
+        dump = "\n".join(" ".join(r) for r in rows)
+    assert "r0@example.com" not in dump and "r2@example.com" not in dump.lower()
+    assert dump.count("erased:") == 2 and "SMTP 550 <[erased]> unknown" in dump
+    assert "Gone..Me@example.com" in dump  # others' rows are kept as they were
+    assert cli("send", "--week", WEEK).exit_code == 0  # the ledger still reads: already sent
