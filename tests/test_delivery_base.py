@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import email
 import email.policy
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from newsletter.config import Config, Secrets, parse_config
 from newsletter.delivery import SENDERS, SendStatus, get_sender, sender_class
-from newsletter.delivery.base import Backoff, RateLimiter
+from newsletter.delivery.base import Backoff, RateLimiter, clock_sleep
 from newsletter.delivery.file import FileSender
 from newsletter.delivery.memory import MemorySender
 from newsletter.errors import DeliveryError, UnknownProviderError
+from newsletter.util.clock import SYSTEM_CLOCK, FixedClock
+from tests.conftest import NOW
 from tests.delivery_support import content, message
 
 
@@ -113,7 +117,17 @@ def test_backoff_grows_honours_retry_after_and_is_capped() -> None:
     b = Backoff(initial=1, maximum=8, jitter=0)
     assert [b.delay(n, None) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 8, 8]
     assert b.delay(1, 30) == 30
-    assert b.delay(1, 10**9) == 15 * 60
+    assert Backoff(maximum=10**6, jitter=0).delay(30, None) == 15 * 60  # capped alone
+    assert b.delay(1, 10**9) == 10**9  # a Retry-After is never shortened (the sender gives up)
+
+
+def test_clock_sleep_moves_a_fixed_clock_and_ends_at_once_on_stop() -> None:
+    clock = FixedClock(NOW)
+    clock_sleep(clock)(90)
+    assert clock.now() == NOW + timedelta(seconds=90)
+    stop = threading.Event()
+    stop.set()
+    clock_sleep(SYSTEM_CLOCK, stop)(3600)  # returns at once (SIGTERM during a backoff)
 
 
 def test_rate_limiter_spaces_calls() -> None:

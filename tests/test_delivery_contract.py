@@ -53,6 +53,38 @@ def _addresses(request: httpx.Request) -> list[str]:
     return parse_qs(request.content.decode())["to"]  # Mailgun: a form with many "to"
 
 
+def _message_ids(request: httpx.Request) -> list[tuple[str, list[str]]]:
+    """Each recipient of one provider request with every Message-ID header it would get, as
+    the provider reads the payload."""
+    path = request.url.path
+    if path == "/email/batch":  # Postmark: Headers [{Name, Value}] per message
+        return [
+            (
+                _bare(m["To"]),
+                [h["Value"] for h in m["Headers"] if h["Name"].lower() == "message-id"],
+            )
+            for m in json.loads(request.content)
+        ]
+    if path == "/emails/batch":  # Resend: headers {name: value} per message
+        return [
+            (_bare(m["to"][0]), [v for k, v in m["headers"].items() if k.lower() == "message-id"])
+            for m in json.loads(request.content)
+        ]
+    if path == "/v3/mail/send":  # SendGrid: per personalization (and none in common)
+        body = json.loads(request.content)
+        common = [v for k, v in body.get("headers", {}).items() if k.lower() == "message-id"]
+        return [
+            (
+                p["to"][0]["email"],
+                common + [v for k, v in p["headers"].items() if k.lower() == "message-id"],
+            )
+            for p in body["personalizations"]
+        ]
+    form = parse_qs(request.content.decode())  # Mailgun: h:Message-Id of the call's one "to"
+    ids = [v for k, vs in form.items() if k.lower() == "h:message-id" for v in vs]
+    return [(_bare(to), ids) for to in form["to"]]
+
+
 def _bare(address: str) -> str:
     return parseaddr(address)[1]
 
@@ -128,6 +160,35 @@ def test_invalid_address_is_permanent_and_never_reaches_the_provider(
     assert results[0].status is SendStatus.PERMANENT
     assert results[1].status is SendStatus.SENT
     assert received() == [message(2).to.email]  # the valid one arrived, the invalid never did
+
+
+@pytest.mark.parametrize("name", ["postmark", "sendgrid", "mailgun", "resend"])
+def test_http_payload_carries_exactly_the_ledgers_message_id_per_recipient(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown outcome is resent with the ledger's Message-ID: the provider must be given
+    it, one per recipient, or the resend is a new email nobody can dedupe."""
+    for var in ("POSTMARK_TOKEN", "SENDGRID_API_KEY", "MAILGUN_API_KEY", "RESEND_API_KEY"):
+        monkeypatch.setenv(f"NEWSLETTER_{var}", "k")
+    requests: list[httpx.Request] = []
+
+    def record(req: httpx.Request) -> httpx.Response:
+        requests.append(req)
+        return http_ok(req)
+
+    raw = {"provider": name, "mailgun": {"domain": "mg.example.com"}}
+    settings = parse_config({"delivery": raw}).delivery
+    c = content(rows=2)
+    msgs = [message(i, c) for i in range(5)]
+    deps: dict[str, Any] = {
+        "backoff": Backoff(sleep=lambda _s: None),
+        "limiter": RateLimiter(None),
+        "client": httpx.Client(transport=httpx.MockTransport(record)),
+    }
+    with get_sender(settings, Secrets.from_env(), **deps) as s:
+        assert all(r.status is SendStatus.SENT for r in s.send_batch(msgs))
+    got = sorted(pair for r in requests for pair in _message_ids(r))
+    assert got == sorted((m.to.email, [m.message_id]) for m in msgs)
 
 
 #: What each sender declares: messages per send_batch, provider calls per second.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -174,6 +175,36 @@ def test_postmark_200_without_readable_results_is_unknown_never_a_stop(answer: b
     assert all("Postmark answered 200" in x.reason for x in r)
 
 
+@pytest.mark.parametrize("provider", ["mailgun", "resend"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"<html>OK</html>",
+        b"\xff\xfe",
+        b"[]",
+        b'{"data": [{"id": "re-0"}]}',  # fewer ids than emails (Resend)
+        b'{"data": "x", "errors": [{"no": 1}]}',
+    ],
+)
+def test_mailgun_and_resend_200_with_an_unreadable_body_is_unknown_never_a_stop(
+    provider: str, answer: bytes
+) -> None:
+    """A 200 means the provider took the call; an answer we cannot read does not say what
+    went out, so each message is unknown (resent with its Message-ID), never a refusal that
+    fails the issue and mails everyone again."""
+    fake = Fake(lambda _request: httpx.Response(200, content=answer))
+    s = fake.sender(provider, max_attempts=2, domain="mg.example.com")
+    r = s.send_batch(msgs(3))
+    if provider == "mailgun" and answer.startswith(b'{"data"'):  # a readable object: sent
+        assert [x.status for x in r] == [SendStatus.SENT] * 3
+        return
+    assert [x.status for x in r] == [SendStatus.UNKNOWN] * 3
+    assert all("answered 200 with an unreadable body" in x.reason for x in r)
+    if provider == "resend":  # retried under the same Idempotency-Key
+        keys = {q.headers["Idempotency-Key"] for q in fake.requests}
+        assert len(fake.requests) == 2 and len(keys) == 1
+
+
 def test_postmark_429_with_retry_after_then_success_and_5xx_retry() -> None:
     fake = Fake(
         lambda _r: httpx.Response(429, headers={"Retry-After": "7"}, json={"ErrorCode": 429}),
@@ -185,6 +216,45 @@ def test_postmark_429_with_retry_after_then_success_and_5xx_retry() -> None:
     assert len(fake.requests) == 3
     assert fake.waits[0] >= 7  # Retry-After honoured
     assert fake.waits[1] < 7
+
+
+def test_a_retry_after_beyond_the_longest_wait_ends_the_calls_attempts() -> None:
+    """Retry-After: 3600 is not retried after 15 minutes: the call ends retryable at once,
+    marked rate limited (the send stops on it), and nothing waited."""
+    fake = Fake(lambda _r: httpx.Response(429, headers={"Retry-After": "3600"}, json={}))
+    s = fake.sender("postmark")
+    r = s.send_batch(msgs(2))
+    assert [x.status for x in r] == [SendStatus.RETRYABLE] * 2
+    assert r[0].retry_after == 3600 and len(fake.requests) == 1 and fake.waits == []
+    assert s.rate_limited is not None and "HTTP 429" in s.rate_limited
+    fake = Fake(
+        lambda _r: httpx.Response(429, headers={"Retry-After": "600"}, json={}), postmark_ok
+    )
+    s = fake.sender("postmark")
+    assert all(x.status is SendStatus.SENT for x in s.send_batch(msgs(2)))
+    assert fake.waits == [600] and s.rate_limited is None  # within the limit: waited in full
+
+
+def test_stop_during_retries_ends_the_backoff_and_starts_no_new_attempt() -> None:
+    """SIGTERM (the send's stop event) while a call is being retried: the backoff wait on the
+    real clock returns at once and no further attempt is made; the messages stay retryable."""
+    stop = threading.Event()
+
+    def unavailable(_r: httpx.Request) -> httpx.Response:
+        stop.set()  # the signal arrives while the call is in flight
+        return httpx.Response(503, headers={"Retry-After": "600"}, text="unavailable")
+
+    cfg = parse_config({"delivery": {"provider": "postmark", "max_attempts": 5}})
+    s = get_sender(
+        cfg.delivery,
+        Secrets.from_env(),
+        client=httpx.Client(transport=httpx.MockTransport(unavailable)),
+        limiter=RateLimiter(None),
+        stop=stop,
+    )
+    r = s.send_batch(msgs(2))
+    assert [x.status for x in r] == [SendStatus.RETRYABLE] * 2
+    assert r[0].attempts == 1
 
 
 def test_postmark_gives_up_after_max_attempts_and_account_errors_stop() -> None:
@@ -326,32 +396,33 @@ def test_sendgrid_429_and_other_400() -> None:
 # ---------------------------------------------------------------- Mailgun
 
 
-def test_mailgun_form_with_recipient_variables_and_basic_auth() -> None:
+def test_mailgun_one_filled_in_form_per_message_with_its_message_id_and_basic_auth() -> None:
     fake = Fake(
         lambda _r: httpx.Response(
             200, json={"id": "<mg1@mg.example.com>", "message": "Queued. Thank you."}
         )
     )
     s = fake.sender("mailgun", domain="mg.example.com")
-    r = s.send_batch(msgs(3))
+    sent = msgs(3)
+    r = s.send_batch(sent)
     assert all(
         x.status is SendStatus.SENT and x.provider_message_id == "<mg1@mg.example.com>" for x in r
     )
-    req = fake.requests[0]
+    assert s.per_call() == 1 and len(fake.requests) == 3  # one call per message
+    req = fake.requests[1]
     assert req.url == "https://api.mailgun.net/v3/mg.example.com/messages"
     assert req.headers["Authorization"] == "Basic " + base64.b64encode(b"api:mg-key").decode()
     assert req.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
     from urllib.parse import parse_qs
 
     form = parse_qs(req.content.decode())
-    assert len(form["to"]) == 3 and form["to"][0] == "Reader One <reader0@example.org>"
-    rv = json.loads(form["recipient-variables"][0])
-    assert set(rv) == {"reader0@example.org", "reader1@example.org", "reader2@example.org"}
-    assert rv["reader1@example.org"]["list_unsubscribe"].startswith("<https://news.example.com")
-    assert form["h:List-Unsubscribe"] == ["%recipient.list_unsubscribe%"]
+    assert form["to"] == ["Reader One <reader1@example.org>"]
+    assert form["h:Message-Id"] == [sent[1].message_id]
+    assert form["v:message_id"] == [sent[1].message_id] and form["v:subscriber_id"] == ["1"]
+    assert form["h:List-Unsubscribe"] == [sent[1].list_unsubscribe]
     assert form["h:List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
-    assert "%recipient.unsubscribe_url__html%" in form["html"][0]
-    assert "%recipient.unsubscribe_url%" in form["text"][0]
+    assert form["html"] == [sent[1].html] and form["text"] == [sent[1].text]
+    assert "%recipient" not in req.content.decode() and "%%" not in form["html"][0]
     assert form["o:tracking"] == ["no"]
 
 

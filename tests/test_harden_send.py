@@ -167,3 +167,112 @@ def test_an_encoded_word_in_a_name_never_makes_another_recipient(
     assert seen == {"hdr2@example.com", "old@example.com"}
     with open_store(config) as db:
         assert {row["status"] for row in SendLedger(db).rows(ISSUE)} == {"sent"}
+
+
+#: Addresses stored before validation existed (or by hand) that the validator refuses.
+LEGACY = {
+    "r1@example.com": "bad..dots@example.org",
+    "r2@example.com": "a@" + ("d" * 60 + ".") * 5 + "com",  # a 300-character domain
+    "r3@example.com": "ü@example.org",  # a local part that needs SMTPUTF8
+    "r4@example.com": "r4@example.com\r\nBcc: all@example.net",
+}
+
+
+def _statuses(config_path: Path) -> dict[str, tuple[str, str]]:
+    """Each stored address with its subscriber status and its ledger status."""
+    config = load_config(config_path)
+    with open_store(config) as db, db.read() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT sub.email, sub.status, s.status FROM subscribers sub "
+                "JOIN sends s ON s.subscriber_id = sub.id"
+            )
+        ).all()
+    return {str(e): (str(a), str(b)) for e, a, b in rows}
+
+
+def test_invalid_stored_addresses_fail_are_suppressed_and_never_stop_the_send(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    for i in range(7):
+        assert cli("subscribers", "add", f"r{i}@example.com").exit_code == 0
+    config = load_config(tmp_path / "config.toml")
+    with open_store(config) as db, db.write() as conn:
+        for key, stored in LEGACY.items():
+            conn.execute(
+                sa.text("UPDATE subscribers SET email = :e, email_key = :k WHERE email_key = :o"),
+                {"e": stored, "k": stored.lower(), "o": key},
+            )
+
+    r = cli("send", "--week", WEEK)
+    assert "Traceback" not in r.output
+    assert r.exit_code == 0, r.output
+    got = _statuses(tmp_path / "config.toml")
+    for stored in LEGACY.values():  # failed for good, with the reason, and suppressed
+        assert got[stored] == ("bounced", "failed"), stored
+    with open_store(config) as db:
+        rows = {row["email"]: row for row in SendLedger(db).rows(ISSUE)}
+    for stored in LEGACY.values():
+        assert not rows[stored]["retryable"]
+        assert str(rows[stored]["last_error"]).startswith("invalid address: ")
+    sent = sorted(e for e, (_sub, st) in got.items() if st == "sent")
+    assert sent == ["r0@example.com", "r5@example.com", "r6@example.com"]
+    with open_store(config) as db, db.read() as conn:
+        suppressed = conn.execute(sa.text("SELECT count(*) FROM suppressions")).scalar_one()
+    assert suppressed == len(LEGACY)  # next week's list leaves them out
+    assert cli("send", "--week", WEEK).exit_code == 0
+
+
+def test_a_recipients_bookkeeping_error_is_logged_and_the_send_goes_on(
+    cli: Callable[..., Result], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for i in range(4):
+        assert cli("subscribers", "add", f"r{i}@example.com").exit_code == 0
+    config = load_config(tmp_path / "config.toml")
+    with open_store(config) as db, db.write() as conn:
+        conn.execute(
+            sa.text("UPDATE subscribers SET email = 'x..y@example.org' WHERE id = 2"),
+        )
+        # the suppression write of this bounce fails (a real database error)
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON suppressions "
+                "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+            )
+        )
+    r = cli("send", "--week", WEEK)
+    assert "Traceback" not in r.output
+    assert r.exit_code == 0, r.output
+    got = _statuses(tmp_path / "config.toml")
+    assert got["x..y@example.org"] == ("active", "failed")  # recorded; the bounce was not
+    assert "subscriber 2 not marked bounced" in caplog.text and "disk says no" in caplog.text
+    assert sorted(e for e, (_s, st) in got.items() if st == "sent") == [
+        "r0@example.com",
+        "r2@example.com",
+        "r3@example.com",
+    ]
+
+
+def test_erasure_takes_the_address_out_of_the_send_ledger(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    for i in range(3):
+        assert cli("subscribers", "add", f"r{i}@example.com").exit_code == 0
+    config = load_config(tmp_path / "config.toml")
+    # one whose address fails: its row is another person's and stays as it is
+    with open_store(config) as db, db.write() as conn:
+        conn.execute(sa.text("UPDATE subscribers SET email = 'Gone..Me@example.com' WHERE id = 2"))
+    assert cli("send", "--week", WEEK).exit_code == 0
+    r = cli("subscribers", "remove", "r0@example.com", "--yes")
+    assert r.exit_code == 0, r.output
+    with open_store(config) as db, db.write() as conn:
+        conn.execute(sa.text("UPDATE sends SET last_error = 'SMTP 550 <r2@example.com> unknown'"
+                             " WHERE subscriber_id = 3"))  # fmt: skip
+    assert cli("subscribers", "remove", "r2@example.com", "--yes").exit_code == 0
+    with open_store(config) as db, db.read() as conn:
+        rows = [tuple(map(str, r)) for r in conn.execute(sa.text("SELECT * FROM sends")).all()]
+        dump = "\n".join(" ".join(r) for r in rows)
+    assert "r0@example.com" not in dump and "r2@example.com" not in dump.lower()
+    assert dump.count("erased:") == 2 and "SMTP 550 <[erased]> unknown" in dump
+    assert "Gone..Me@example.com" in dump  # others' rows are kept as they were
+    assert cli("send", "--week", WEEK).exit_code == 0  # the ledger still reads: already sent

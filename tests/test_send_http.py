@@ -4,6 +4,8 @@ batch, per-recipient results in a 200 recorded in the ledger, inactive recipient
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,9 @@ from newsletter.delivery.base import Sender
 from newsletter.send.ledger import SendLedger
 from newsletter.send.service import link_signer, prepare_issue, send_issue
 from newsletter.store import open_store
+from newsletter.util.clock import FixedClock
+from tests.conftest import NOW
+from tests.http_support import start_uvicorn
 from tests.send_support import WEEK, add_subscribers, send_config
 
 
@@ -70,3 +75,69 @@ def test_postmark_batch_send_records_each_recipient(tmp_path: Path) -> None:
         assert sent_ids == {r["message_id"] for r in rows.values()}
         again = send_issue(config, prepared, store, recipients, sender_factory=factory)
         assert again.already_sent and len(calls) == 1
+
+
+class RateLimitedProvider:
+    """A loopback HTTP server answering every request like a rate-limited Mailgun account:
+    429 with a Retry-After HTTP date an hour after the test's clock."""
+
+    def __init__(self, retry_at: datetime) -> None:
+        self.retry_after = format_datetime(retry_at, usegmt=True)
+        self.requests = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        self.requests += 1
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", self.retry_after.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"message": "slow down"}'})
+
+
+def test_a_rate_limited_account_stops_the_run_on_the_sends_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HTTP-date Retry-After is read on the send's clock (an hour here, whatever the wall
+    clock says); an hour is beyond the longest wait, so the call is not retried early, and
+    a rate-limited account stops the run: the rest stay queued for the next one."""
+    monkeypatch.setenv("NEWSLETTER_MAILGUN_API_KEY", "mg-key")
+    provider = RateLimitedProvider(NOW + timedelta(hours=1))
+    server, thread, url = start_uvicorn(provider)
+    try:
+        config = send_config(
+            tmp_path,
+            provider="mailgun",
+            concurrency=1,
+            max_attempts=2,
+            mailgun={"domain": "mg.example.com", "base_url": url},
+        )
+        add_subscribers(config, 5)
+        prepared = prepare_issue(config, WEEK)
+        clock = FixedClock(NOW)
+        with open_store(config) as db:
+            store = SubscriberStore(db, clock=clock)
+            signer, _dev = link_signer(config, Secrets.from_env(), "send")
+            recipients = store.active_recipients(signer, config.newsletter.base_url)
+            report = send_issue(
+                config, prepared, store, recipients, secrets=Secrets.from_env(), signer=signer
+            )
+            rows = SendLedger(db).rows(prepared.issue_key)
+    finally:
+        server.should_exit = True
+        thread.join()
+    assert provider.requests == 1  # given up at once, and no other message tried
+    assert clock.now() == NOW  # nothing waited
+    assert report.stopped is not None and "rate-limiting" in report.stopped
+    assert "HTTP 429" in report.stopped and not report.complete
+    statuses = sorted((str(r["status"]), bool(r["retryable"])) for r in rows)
+    assert statuses == [("failed", True)] + [("queued", False)] * 4

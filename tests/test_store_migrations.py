@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from newsletter.config import Config
 from newsletter.errors import StoreError
 from newsletter.store import metadata, open_database, open_store
-from newsletter.store.engine import MIGRATIONS, head_revision
+from newsletter.store.engine import MIGRATIONS, head_revision, sqlite_file
 
 OPEN_SCRIPT = """
 import sys, time
@@ -184,3 +184,29 @@ def test_migration_0006_round_trip_on_postgres(postgres_url: str) -> None:
     from tests.test_store_postgres import _fresh
 
     _round_trip_0006(_fresh(postgres_url, "migrate_0006"))
+
+
+def test_sqlite_file_uri_urls_lock_the_database_file_across_processes(tmp_path: Path) -> None:
+    """A ``file:`` URI filename names the same file as its plain path: the send lock is the
+    file's flock (which another process sees), not a lock inside this one process."""
+    path = tmp_path / "newsletter.db"
+    plain = f"sqlite:///{path}"
+    uris = [f"sqlite:///file:{path}?uri=true", f"sqlite:///file://{path}?uri=true&cache=private"]
+    with open_database(plain):
+        pass  # create and migrate the file
+    for uri in uris:
+        with open_database(uri) as first, open_database(plain) as second:
+            with first.exclusive("send") as held:
+                assert held
+                with second.exclusive("send") as other:
+                    assert not other  # what a second `send` (another process) sees
+            with second.exclusive("send") as held:
+                assert held  # released with the block
+    assert (tmp_path / "newsletter.db.send.lock").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".lock"] == [
+        "newsletter.db.send.lock"
+    ]
+    # in-memory databases keep a lock inside the process (no file to lock)
+    for memory in ("sqlite://", "sqlite:///:memory:", "sqlite:///file:m?mode=memory&uri=true"):
+        assert sqlite_file(sa.make_url(memory)) is None
+    assert sqlite_file(sa.make_url(uris[1])) == str(path)

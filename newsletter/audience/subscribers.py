@@ -52,7 +52,7 @@ from newsletter.models import (
     SubscriberStatus,
     SuppressionReason,
 )
-from newsletter.store import Database, subscriber_events, subscribers, suppressions
+from newsletter.store import Database, sends, subscriber_events, subscribers, suppressions
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 Status = SubscriberStatus
@@ -586,6 +586,12 @@ class SubscriberStore:
         """A hard bounce: stop mailing and suppress, even if the person is not on the list."""
         return self._stop_email(raw_email, "bounced", reason)
 
+    def mark_bounced_id(self, subscriber_id: int, reason: str) -> Subscriber | None:
+        """A bounce of a message sent to this subscriber (the send's own permanent failures):
+        stop mailing and suppress the stored address as it is, never re-validated (a legacy
+        row may hold an address the validator refuses). None when the row is gone."""
+        return self._stop(subscriber_id, "bounced", clean_note(reason) or "bounced")
+
     def mark_complained(self, raw_email: str, reason: str) -> Subscriber | None:
         """A spam complaint: stop mailing and suppress, even if the person is not on the list."""
         return self._stop_email(raw_email, "complained", reason)
@@ -633,12 +639,17 @@ class SubscriberStore:
     def remove(self, raw_email: str) -> dict[str, Any]:
         """GDPR erasure: delete the person's row, keep only a suppression digest.
 
-        Returns what was held (the same shape as :meth:`show`) so the caller can confirm.
+        The send ledger (``sends``) keeps its rows of the person (the issue counts), with
+        the address replaced by its suppression digest, in the address column and in any
+        recorded error. Returns what was held (the same shape as :meth:`show`) so the
+        caller can confirm.
         """
         held = self.show(raw_email)
         key = email_key(normalize_email(raw_email))
         now = self.clock.now()
         with self.db.write() as conn:
+            ids = conn.scalars(sa.select(subscribers.c.id).where(subscribers.c.email_key == key))
+            _erase_from_ledger(conn, list(ids), key)
             conn.execute(sa.delete(subscribers).where(subscribers.c.email_key == key))
             if self._suppression(conn, email_hash(key)) is None:
                 self._suppress(conn, key, "erased", "erased at the person's request", now)
@@ -844,3 +855,21 @@ def parse_preferences(
         metros=clean_values(metros),
         seniority=clean_values(seniority),
     )
+
+
+def _erase_from_ledger(conn: Connection, ids: list[int], key: str) -> None:
+    """Take an erased person's address out of their send-ledger rows: the address becomes
+    ``erased:<digest>`` and every copy of it in a recorded error becomes ``[erased]``."""
+    if not ids:
+        return
+    rows = sends.c.subscriber_id.in_(ids)
+    conn.execute(
+        sa.update(sends)
+        .where(rows)
+        .values(
+            last_error=sa.func.replace(
+                sa.func.replace(sends.c.last_error, sends.c.email, "[erased]"), key, "[erased]"
+            )
+        )
+    )
+    conn.execute(sa.update(sends).where(rows).values(email=f"erased:{email_hash(key)}"))

@@ -5,7 +5,9 @@ in three steps only::
 
     send_batch(messages)                         (fixed, here)
       repeat with tenacity (exponential backoff + jitter, Retry-After honoured,
-                            at most ``max_attempts``) while some messages are retryable:
+                            at most ``max_attempts``; none after a Retry-After beyond
+                            MAX_WAIT_SECONDS or once ``stop`` is set; waits on the
+                            sender's clock / stop event) while some messages are retryable:
         for call in build_calls(pending)         (provider: group into provider calls)
             rate limiter waits
             response = post(call)                (provider: I/O; raises CallFailed when the
@@ -42,10 +44,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
 from email_validator import EmailNotValidError, validate_email
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
+from tenacity.stop import stop_base
 
 from newsletter.config import DeliverySettings, Secrets
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
@@ -55,18 +58,44 @@ from newsletter.util.clock import SYSTEM_CLOCK, Clock
 CallT = TypeVar("CallT")
 RespT = TypeVar("RespT")
 
-#: Longest wait honoured between attempts, even if a provider asks for more.
+#: Longest wait between attempts: a provider asking for more (Retry-After) ends the call's
+#: attempts at once (its messages stay retryable for the next run), never a shorter wait.
 MAX_WAIT_SECONDS = 15 * 60.0
+
+
+def clock_sleep(clock: Clock, stop: threading.Event | None = None) -> Callable[[float], None]:
+    """A sleep on ``clock``: a clock that moves itself (``FixedClock.sleep``) is moved; the
+    real clock waits on ``stop`` when given (returning early once it is set), else sleeps."""
+    moved = getattr(clock, "sleep", None)
+    if callable(moved):
+        return cast(Callable[[float], None], moved)
+    if stop is not None:
+        event = stop
+
+        def wait(seconds: float) -> None:
+            event.wait(max(0.0, seconds))
+
+        return wait
+    return time.sleep
 
 
 class CallFailed(Exception):  # noqa: N818 - a control-flow signal, not an error report
     """A whole provider call failed; every message in it gets ``status``."""
 
-    def __init__(self, status: SendStatus, reason: str, *, retry_after: float | None = None):
+    def __init__(
+        self,
+        status: SendStatus,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
+    ):
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.retry_after = retry_after
+        #: The provider said "too many requests" (HTTP 429): the account is being limited.
+        self.rate_limited = rate_limited
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,11 +108,12 @@ class Backoff:
     sleep: Callable[[float], None] = time.sleep
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before attempt ``attempt + 1`` (never less than Retry-After)."""
+        """Seconds to wait before attempt ``attempt + 1`` (never less than Retry-After; the
+        caller gives up instead when Retry-After is beyond :data:`MAX_WAIT_SECONDS`)."""
         exp = min(self.maximum, self.initial * 2.0 ** (attempt - 1))
         wait = exp + random.uniform(0, self.jitter)
         if retry_after is not None:
-            wait = max(wait, retry_after)
+            return max(min(wait, MAX_WAIT_SECONDS), retry_after)
         return min(wait, MAX_WAIT_SECONDS)
 
 
@@ -118,6 +148,8 @@ class RateLimiter:
 class _Progress:
     results: dict[str, SendResult] = field(default_factory=dict)
     attempts: int = 0
+    #: The reason of the last "too many requests" answer (HTTP 429), if any.
+    rate_limited: str | None = None
 
 
 class Sender(ABC, Generic[CallT, RespT]):
@@ -139,14 +171,22 @@ class Sender(ABC, Generic[CallT, RespT]):
         backoff: Backoff | None = None,
         limiter: RateLimiter | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        stop: threading.Event | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.max_attempts = max_attempts
-        #: The one source of "now" (the Date header, HTTP-date Retry-After).
+        #: The one source of "now" (the Date header, HTTP-date Retry-After, rate limits).
         self.clock = clock
-        self.backoff = backoff or Backoff()
-        self.limiter = limiter or RateLimiter(self.rate_per_second, sleep=self.backoff.sleep)
+        #: The send's stop (SIGTERM): backoff waits end early and no new attempt starts.
+        self.stop = stop
+        self.backoff = backoff or Backoff(sleep=clock_sleep(clock, stop))
+        self.limiter = limiter or RateLimiter(
+            self.rate_per_second, clock=clock.monotonic, sleep=self.backoff.sleep
+        )
+        #: Set when the last :meth:`send_batch` left messages retryable after the provider
+        #: answered "too many requests" (HTTP 429): its reason. The send stops on it.
+        self.rate_limited: str | None = None
 
     @classmethod
     def per_call(cls) -> int:
@@ -198,8 +238,9 @@ class Sender(ABC, Generic[CallT, RespT]):
         if len(set(ids)) != len(ids):
             raise DeliveryError("a batch holds the same Message-ID twice")
         progress = _Progress()
+        self.rate_limited = None
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(self.max_attempts) | _StopWhen(self._give_up),
             wait=self._wait,
             retry=retry_if_result(bool),
             sleep=self.backoff.sleep,
@@ -212,15 +253,32 @@ class Sender(ABC, Generic[CallT, RespT]):
             # everything that has an outcome so far (record it), in input order
             err.results = tuple(progress.results[i] for i in ids if i in progress.results)
             raise
-        return [progress.results[i] for i in ids]
+        results = [progress.results[i] for i in ids]
+        if progress.rate_limited and any(r.status is SendStatus.RETRYABLE for r in results):
+            self.rate_limited = progress.rate_limited
+        return results
 
-    def _wait(self, state: RetryCallState) -> float:
+    @staticmethod
+    def _retry_after(state: RetryCallState) -> float | None:
         pending: list[SendResult] = state.outcome.result() if state.outcome else []
         hints = [r.retry_after for r in pending if r.retry_after is not None]
-        return self.backoff.delay(state.attempt_number, max(hints) if hints else None)
+        return max(hints) if hints else None
+
+    def _wait(self, state: RetryCallState) -> float:
+        return self.backoff.delay(state.attempt_number, self._retry_after(state))
+
+    def _give_up(self, state: RetryCallState) -> bool:
+        """No further attempt: the send is stopping, or the provider asks for a longer wait
+        than :data:`MAX_WAIT_SECONDS` (the messages stay retryable, for the next run)."""
+        if self.stop is not None and self.stop.is_set():
+            return True
+        hint = self._retry_after(state)
+        return hint is not None and hint > MAX_WAIT_SECONDS
 
     def _attempt(self, messages: list[OutgoingMessage], progress: _Progress) -> list[SendResult]:
         """One pass over what is still pending; returns the results worth retrying."""
+        if progress.attempts and self.stop is not None and self.stop.is_set():
+            return []  # stopped during the backoff wait: what is pending stays as it is
         progress.attempts += 1
         pending = [
             m
@@ -245,6 +303,8 @@ class Sender(ABC, Generic[CallT, RespT]):
             try:
                 results = self.parse(call, self.post(call))
             except CallFailed as failed:
+                if failed.rate_limited:
+                    progress.rate_limited = failed.reason
                 results = [
                     SendResult.of(
                         m, failed.status, reason=failed.reason, retry_after=failed.retry_after
@@ -288,6 +348,16 @@ class Sender(ABC, Generic[CallT, RespT]):
         )
 
 
+class _StopWhen(stop_base):
+    """A tenacity stop condition from a predicate."""
+
+    def __init__(self, predicate: Callable[[RetryCallState], bool]) -> None:
+        self.predicate = predicate
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.predicate(retry_state)
+
+
 def _with_attempts(r: SendResult, attempts: int) -> SendResult:
     return replace(r, attempts=attempts)
 
@@ -320,9 +390,12 @@ def classify_smtp_code(code: int) -> SendStatus:
 
 def sender_kwargs(settings: DeliverySettings, deps: dict[str, Any]) -> dict[str, Any]:
     """The common constructor arguments every sender takes, from config and injected deps."""
+    clock = deps.get("clock") or SYSTEM_CLOCK
+    stop = deps.get("stop")
     return {
         "max_attempts": settings.max_attempts,
-        "backoff": deps.get("backoff") or Backoff(),
+        "backoff": deps.get("backoff") or Backoff(sleep=clock_sleep(clock, stop)),
         "limiter": deps.get("limiter"),
-        "clock": deps.get("clock") or SYSTEM_CLOCK,
+        "clock": clock,
+        "stop": stop,
     }

@@ -4,11 +4,13 @@ Each of ``[delivery] concurrency`` threads, with its own sender (senders are not
 thread-safe; the rate limiter is shared), repeats: claim a batch of rows
 (:class:`~newsletter.send.claims.Claims`), look its subscribers up again just before it goes
 out (those who unsubscribed, bounced, complained, paused or were suppressed meanwhile are
-``skipped``; the others get their current name, picks and links), build each message (one
-whose stored values cannot be built is ``failed`` with the reason, never retried, and the
-batch goes on), then send it one provider call at a time, recording each call's outcome as
-soon as it returns. When every row left is held by other workers, it looks again every
-half second (a dead worker's rows come back), and ends once the run has none left.
+``skipped``; the others get their current name, picks and links), build each message (a
+stored address that can never be mailed is ``failed`` as an invalid address and suppressed;
+one whose other stored values cannot be built is ``failed`` with the reason, never retried;
+either way the batch goes on), then send it one provider call at a time, recording each
+call's outcome as soon as it returns. When every row left is held by other workers, it
+looks again every half second (a dead worker's rows come back), and ends once the run has
+none left.
 
 A thread stops before its next call on SIGTERM (``stop``), when its worker lost its claims
 (:attr:`Claims.lost`), when an outcome write finds rows taken by another worker (it drops
@@ -20,6 +22,7 @@ worker on every host at its next write or claim.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,14 +31,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.delivery.base import Sender, chunked
+from newsletter.delivery.base import Sender, chunked, wire_address
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.errors import ProviderError
 from newsletter.models import Recipient
 from newsletter.send.claims import POLL_SECONDS, Claim, Claims
 from newsletter.send.ledger import SendLedger
+
+log = logging.getLogger(__name__)
 
 SenderFactory = Callable[[], Sender[Any, Any]]
 #: Recipients of these subscriber ids who may be mailed right now (the per-batch re-check).
@@ -65,6 +71,8 @@ class Tally:
     retryable: int = 0
     unknown: int = 0
     skipped: int = 0
+    #: Permanent failures whose subscriber could not be marked bounced (logged each).
+    not_suppressed: int = 0
 
     def add(self, results: Sequence[SendResult]) -> None:
         for r in results:
@@ -77,6 +85,18 @@ class Tally:
                 self.failed[f"permanent: {short_reason(r.reason)}"] += 1
             else:
                 self.unknown += 1
+
+
+def address_problem(email: str) -> str | None:
+    """Why a stored address can never be mailed (the reason of an ``invalid address``
+    failure), or None when it can: a control character, or what the validator refuses."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in email):
+        return "it holds a line break or a control character"
+    try:
+        wire_address(email)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
 
 
 def _ignore(_n: int) -> None:
@@ -100,6 +120,9 @@ class Loop:
     error: BaseException | None = None
     #: The issue stopped being sent under this process (another worker's refusal).
     halted: bool = False
+    #: Why this process stopped sending: the provider rate-limits the account (HTTP 429
+    #: still answered after the call's attempts); the rows left stay for the next run.
+    rate_limited: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -212,13 +235,18 @@ def _send_rows(loop: Loop, sender: Sender[Any, Any], claim: Claim) -> bool:
     if skipped < len(gone):
         return False
     messages: list[OutgoingMessage] = []
+    invalid: list[SendResult] = []
     unbuilt: list[SendResult] = []
     for r in claim.rows:
         if r.subscriber_id not in eligible:
             continue
-        built = loop.build(eligible[r.subscriber_id], r.message_id)
+        recipient = eligible[r.subscriber_id]
+        bad = address_problem(recipient.email)
+        built = (
+            f"invalid address: {bad}" if bad is not None else loop.build(recipient, r.message_id)
+        )
         if isinstance(built, str):
-            unbuilt.append(
+            (invalid if bad is not None else unbuilt).append(
                 SendResult(
                     message_id=r.message_id,
                     subscriber_id=r.subscriber_id,
@@ -230,6 +258,9 @@ def _send_rows(loop: Loop, sender: Sender[Any, Any], claim: Claim) -> bool:
             )
         else:
             messages.append(built)
+    # a stored address that can never be mailed (legacy data): failed and suppressed
+    if invalid and not _record(loop, sender, invalid, claim.run):
+        return False
     # recorded failed with the reason; not a bounce, so the address stays listed
     if unbuilt and not _record(loop, sender, unbuilt, claim.run, bounce=False):
         return False
@@ -243,6 +274,11 @@ def _send_rows(loop: Loop, sender: Sender[Any, Any], claim: Claim) -> bool:
             _record(loop, sender, list(err.results), claim.run)
             raise
         if not _record(loop, sender, results, claim.run):
+            return False
+        if sender.rate_limited:  # hammering a limited account batch after batch helps no one
+            with loop.lock:
+                loop.rate_limited = loop.rate_limited or sender.rate_limited
+            loop.stop.set()
             return False
     return True
 
@@ -261,7 +297,19 @@ def _record(
     loop.counted(kept)
     for r in kept:
         if bounce and r.status is SendStatus.PERMANENT:
-            loop.store.mark_bounced(r.email, f"{loop.issue_key}: {r.reason}")
+            _bounce(loop, r)
     if got.issue_status != "sending":
         loop.halted = True  # stopped by another worker: this process ends too
     return got.go_on
+
+
+def _bounce(loop: Loop, r: SendResult) -> None:
+    """Suppress the subscriber of a permanent failure, by id (the stored address is never
+    re-validated). The outcome is already in the ledger; one recipient's bookkeeping error
+    is logged and counted, and never stops the send for the others."""
+    try:
+        loop.store.mark_bounced_id(r.subscriber_id, f"{loop.issue_key}: {r.reason}")
+    except Exception as exc:  # one recipient's bookkeeping, never the send
+        log.error("subscriber %d not marked bounced: %s", r.subscriber_id, exc)
+        with loop.lock:
+            loop.tally.not_suppressed += 1

@@ -45,7 +45,7 @@ from newsletter.data.pipeline import WeekData, build_week
 from newsletter.data.signals.models import Signals
 from newsletter.data.snapshots import snapshot_path
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
-from newsletter.delivery.base import Sender
+from newsletter.delivery.base import Sender, clock_sleep
 from newsletter.delivery.message import format_date
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.edition.compliance import check_content, check_outgoing
@@ -338,7 +338,9 @@ def send_issue(
             if not ticks:  # one process sends (SQLite): count each outcome as it comes
                 loop.progress = tick
             run_threads(
-                loop, config.delivery.concurrency, sender_factory or _senders(config, secrets)
+                loop,
+                config.delivery.concurrency,
+                sender_factory or _senders(config, secrets, clock, loop.stop),
             )
         report.duration = clock.monotonic() - started
         report.add(ledger.outcomes(key, run))
@@ -360,7 +362,12 @@ def _conclude(ledger: SendLedger, loop: Loop, report: SendReport) -> SendReport:
         report.ledger = ledger.counts(key)
         raise DeliveryError(f"a worker stopped the send: {record.last_error}")
     report.ledger = ledger.finish(key)
-    if loop.stop.is_set() and report.ledger.remaining:
+    if loop.rate_limited and report.ledger.remaining:
+        report.stopped = (
+            f"the provider is rate-limiting the account ({loop.rate_limited}); the rest is "
+            "left for the next run"
+        )
+    elif loop.stop.is_set() and report.ledger.remaining:
         report.stopped = "stopped before the end"
     return report
 
@@ -407,12 +414,20 @@ def _watch(
         tell()
 
 
-def _senders(config: Config, secrets: Secrets) -> SenderFactory:
-    """One sender per thread, sharing one rate limiter (per process)."""
-    limiter = RateLimiter(sender_class(config.delivery.provider).rate_per_second)
+def _senders(
+    config: Config, secrets: Secrets, clock: Clock, stop: threading.Event
+) -> SenderFactory:
+    """One sender per thread, sharing one rate limiter (per process), all on the send's
+    clock (HTTP-date Retry-After, rate limits) and waiting on its stop event (SIGTERM ends
+    a backoff wait at once)."""
+    limiter = RateLimiter(
+        sender_class(config.delivery.provider).rate_per_second,
+        clock=clock.monotonic,
+        sleep=clock_sleep(clock, stop),
+    )
 
     def factory() -> Sender[Any, Any]:
-        return get_sender(config.delivery, secrets, limiter=limiter)
+        return get_sender(config.delivery, secrets, limiter=limiter, clock=clock, stop=stop)
 
     return factory
 
@@ -506,7 +521,9 @@ def work_issue(
         started = clock.monotonic()
         with claims.hold():
             run_threads(
-                loop, config.delivery.concurrency, sender_factory or _senders(config, secrets)
+                loop,
+                config.delivery.concurrency,
+                sender_factory or _senders(config, secrets, clock, loop.stop),
             )
         report = WorkerReport(claims.token, record.issue_key, tally=loop.tally)
         report.duration = clock.monotonic() - started

@@ -4,6 +4,7 @@ from newsletter.store.engine import Database, create_engine, migrate, open_datab
 from newsletter.store.tables import (
     STATUSES,
     metadata,
+    sends,
     subscriber_events,
     subscribers,
     suppressions,
@@ -17,6 +18,7 @@ __all__ = [
     "migrate",
     "open_database",
     "open_store",
+    "sends",
     "subscriber_events",
     "subscribers",
     "suppressions",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -177,8 +178,8 @@ class Database:
                         conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                         conn.commit()
             return
-        db = url.database
-        if not db or db == ":memory:" or db.startswith("file:"):
+        db = sqlite_file(url)
+        if db is None:
             lock = _PROCESS_LOCKS.setdefault((str(url), name), threading.Lock())
             held = lock.acquire(blocking=False)
             try:
@@ -259,3 +260,22 @@ def open_database(url: str) -> Database:
 def open_store(config: Config) -> Database:
     """Open (and migrate) the database named by ``[database] url``."""
     return open_database(config.database.url)
+
+
+def sqlite_file(url: sa.URL) -> str | None:
+    """The file of a SQLite database URL (a plain path, or the path of a ``file:`` URI
+    filename as in ``sqlite:///file:/srv/newsletter.db?uri=true``), or None for an in-memory
+    database (``:memory:``, ``mode=memory``, no name)."""
+    db = url.database
+    if not db or db == ":memory:":
+        return None
+    if not db.startswith("file:"):
+        return db
+    parts = urlsplit(db)
+    given = url.query.get("mode")
+    modes = parse_qs(parts.query).get("mode", [])
+    modes += [given] if isinstance(given, str) else list(given or ())
+    path = unquote(parts.path)
+    if "memory" in modes or not path or path == ":memory:":
+        return None
+    return path

@@ -132,6 +132,7 @@ class HttpSender(Sender[HttpCall, httpx.Response]):
                 SendStatus.RETRYABLE,
                 f"HTTP {code}: {short_body(resp)}",
                 retry_after=retry_after_seconds(resp.headers, self.clock.now()),
+                rate_limited=code == 429,
             )
         if code in (401, 403):
             raise ProviderError(

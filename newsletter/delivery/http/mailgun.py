@@ -1,17 +1,18 @@
-"""Mailgun: ``POST /v3/{domain}/messages`` (form data) with ``recipient-variables``.
+"""Mailgun: ``POST /v3/{domain}/messages`` (form data), one call per message.
 
-Messages sharing a content go in one call (up to 1,000 recipients, each address once).
-``recipient-variables`` is always sent, so Mailgun sends one message per recipient (without
-it, every recipient would see every address); ``%%tag%%`` becomes ``%recipient.tag%`` and
-``List-Unsubscribe`` comes from a recipient variable too. A 200 accepts every recipient;
-Mailgun reports no per-recipient errors at send time (bounces arrive by webhook).
-A 404 can be transient (new domains propagate), so it is retried.
+Each message carries the ledger's Message-ID (``h:Message-Id``), so a resend of an unknown
+outcome is the same email, which mail clients and providers dedupe. Mailgun's batch sending
+(many ``to`` with ``recipient-variables``) cannot give each recipient its own Message-ID
+(the variables fill the body, not such headers), so every call holds one recipient, with its
+bodies, ``List-Unsubscribe`` and metadata filled in, and its outcome is recorded as soon as
+the call returns. A 200 accepts the message (one whose body cannot be read is ``unknown``:
+it may be queued); Mailgun reports no per-recipient errors at send time (bounces arrive by
+webhook). A 404 can be transient (new domains propagate), so it is retried.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 
 import httpx
@@ -21,10 +22,7 @@ from newsletter.delivery.http._base import (
     HttpCall,
     HttpSender,
     body_json,
-    group_by_content,
-    rename_tags,
     short_body,
-    tag_values,
 )
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.errors import ConfigError
@@ -37,6 +35,11 @@ class MailgunSender(HttpSender):
     batch_size = 1000
     rate_per_second = None
 
+    @classmethod
+    def per_call(cls) -> int:
+        """One message per call: only then does each carry its own Message-ID."""
+        return 1
+
     def auth_headers(self) -> dict[str, str]:
         token = base64.b64encode(f"api:{self.api_key}".encode()).decode("ascii")
         return {"Authorization": f"Basic {token}"}
@@ -47,41 +50,28 @@ class MailgunSender(HttpSender):
             raise ConfigError("delivery.mailgun.domain: the Mailgun sending domain is required")
         return self.settings.domain
 
-    def form(self, group: Sequence[OutgoingMessage]) -> dict[str, str | list[str]]:
-        first = group[0]
-        variables = {}
-        for m in group:
-            v = tag_values(m)
-            v.update(
-                list_unsubscribe=m.list_unsubscribe,
-                message_id=m.message_id,
-                subscriber_id=str(m.subscriber_id),
-            )
-            variables[m.to.email] = v
+    def form(self, m: OutgoingMessage) -> dict[str, str | list[str]]:
+        """One message's form, filled in: its own ``h:Message-Id`` and links."""
         data: dict[str, str | list[str]] = {
-            "from": first.sender.formatted(),
-            "to": [m.to.formatted() for m in group],
-            "subject": first.subject,
-            "text": rename_tags(first.content.text, "%recipient.{name}%"),
-            "html": rename_tags(first.content.html, "%recipient.{name}%", suffix="__html"),
-            "recipient-variables": json.dumps(variables, separators=(",", ":")),
-            "h:List-Unsubscribe": "%recipient.list_unsubscribe%",
-            "v:issue_key": first.issue_key,
-            "v:message_id": "%recipient.message_id%",
-            "v:subscriber_id": "%recipient.subscriber_id%",
+            "from": m.sender.formatted(),
+            "to": [m.to.formatted()],
+            "subject": m.subject,
+            "text": m.text,
+            "html": m.html,
+            "h:Message-Id": m.message_id,
+            "v:issue_key": m.issue_key,
+            "v:message_id": m.message_id,
+            "v:subscriber_id": str(m.subscriber_id),
             "o:tracking": "no",
         }
-        for k, val in first.list_headers() + list(first.headers):
-            if k != "List-Unsubscribe":
+        for k, val in m.list_headers() + list(m.headers):
+            if k.lower() != "message-id":
                 data[f"h:{k}"] = val
         return data
 
     def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
         path = f"/v3/{self.domain}/messages"
-        return [
-            HttpCall(g, path, data=self.form(g))
-            for g in group_by_content(messages, self.batch_size)
-        ]
+        return [HttpCall((m,), path, data=self.form(m)) for m in messages]
 
     def refuse(self, resp: httpx.Response) -> None:
         if resp.status_code == 404:
@@ -89,7 +79,10 @@ class MailgunSender(HttpSender):
 
     def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
         body = body_json(response)
-        if response.status_code != 200 or not isinstance(body, dict):
+        if not 200 <= response.status_code < 300:
             raise self.fail(response, "message refused")
+        if not isinstance(body, dict):  # accepted, but unreadable: it may be queued
+            why = f"Mailgun answered {response.status_code} with an unreadable body"
+            return [SendResult.of(m, SendStatus.UNKNOWN, reason=why) for m in call.messages]
         pid = str(body.get("id", "")) or None
         return [SendResult.of(m, SendStatus.SENT, provider_message_id=pid) for m in call.messages]

@@ -43,10 +43,11 @@ class PostmarkSender(HttpSender):
 
     def payload(self, m: OutgoingMessage) -> dict[str, Any]:
         """Every field but the bodies (HtmlBody and TextBody are spliced in)."""
-        headers = [
+        # the ledger's Message-ID: a resend of an unknown outcome is the same email
+        headers = [{"Name": "Message-ID", "Value": m.message_id}] + [
             {"Name": k, "Value": v}
             for k, v in m.list_headers() + list(m.headers)
-            if k != "Reply-To"
+            if k not in ("Reply-To", "Message-ID")
         ]
         out: dict[str, Any] = {
             "From": m.sender.formatted(),

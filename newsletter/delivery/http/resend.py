@@ -1,7 +1,8 @@
 """Resend: ``POST /emails/batch``, up to 100 emails, 2 requests/s, ``Idempotency-Key``.
 
 Batches use permissive validation (``x-batch-validation: permissive``): valid emails are
-queued and invalid ones come back by index in ``errors``. The idempotency key is derived
+queued and invalid ones come back by index in ``errors``; a 2xx whose body cannot be read
+leaves the whole call ``unknown``. The idempotency key is derived
 from the batch's Message-IDs, so a retry of the same batch (after a 5xx, a 409
 ``concurrent_idempotent_requests`` or a timeout) reuses it and Resend never sends twice;
 that is why ``unknown`` outcomes are retried here.
@@ -53,7 +54,14 @@ class ResendSender(HttpSender):
             "from": m.sender.formatted(),
             "to": [m.to.formatted()],
             "subject": m.subject,
-            "headers": {k: v for k, v in m.list_headers() + list(m.headers) if k != "Reply-To"},
+            "headers": {
+                "Message-ID": m.message_id,  # the ledger's: a resend is the same email
+                **{
+                    k: v
+                    for k, v in m.list_headers() + list(m.headers)
+                    if k not in ("Reply-To", "Message-ID")
+                },
+            },
             "tags": [{"name": "issue", "value": m.issue_key}],
         }
         if m.reply_to:
@@ -90,18 +98,40 @@ class ResendSender(HttpSender):
 
     def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
         body = body_json(response)
-        if response.status_code != 200 or not isinstance(body, dict):
+        if not 200 <= response.status_code < 300:
             raise self.fail(response, "batch refused")
-        errors = {int(e["index"]): str(e.get("message", "")) for e in body.get("errors") or []}
-        ids = iter(str(d.get("id", "")) for d in body.get("data") or [])
+        readable = _readable(body, len(call.messages))
+        if readable is None:  # accepted, but which email went out is unknown: like a timeout
+            # (the whole call, so that its retry carries the same Idempotency-Key)
+            why = f"Resend answered {response.status_code} with an unreadable body"
+            return [SendResult.of(m, SendStatus.UNKNOWN, reason=why) for m in call.messages]
+        errors, accepted = readable
+        ids = iter(accepted)
         results = []
         for i, m in enumerate(call.messages):
             if i in errors:
                 reason = f"Resend validation: {errors[i]}"
                 results.append(SendResult.of(m, SendStatus.PERMANENT, reason=reason))
-                continue
-            pid = next(ids, None)
-            if pid is None:
-                raise self.fail(response, "fewer ids than accepted emails")
-            results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
+            else:
+                pid = next(ids)
+                results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
         return results
+
+
+def _readable(body: object, n: int) -> tuple[dict[int, str], list[str]] | None:
+    """The per-index validation errors and the ids of an answer to a batch of ``n``, or None
+    when the body is not one (not JSON, not an object, entries of the wrong shape, an id
+    missing for an accepted email)."""
+    if not isinstance(body, dict):
+        return None
+    errors, data = body.get("errors") or [], body.get("data") or []
+    if not isinstance(errors, list) or not isinstance(data, list):
+        return None
+    try:
+        by_index = {int(e["index"]): str(e.get("message", "")) for e in errors}
+        ids = [str(d["id"]) for d in data]
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
+    if len(ids) < n - len(by_index.keys() & set(range(n))):
+        return None
+    return by_index, ids

@@ -2,10 +2,10 @@
 
 Messages sharing a content go in one request (up to 1,000 personalizations, each address
 once): the body is uploaded once and SendGrid fills ``%%tag%%`` from each
-personalization's ``substitutions``; ``List-Unsubscribe`` is a per-personalization
-header. A 202 accepts every recipient (``X-Message-Id``). A 400 whose errors all point at
-``personalizations.N.to`` marks those recipients permanent and the rest are resent at once.
-Click and open tracking are off.
+personalization's ``substitutions``; ``Message-ID`` (the ledger's) and
+``List-Unsubscribe`` are per-personalization headers. A 202 accepts every recipient
+(``X-Message-Id``). A 400 whose errors all point at ``personalizations.N.to`` marks those
+recipients permanent and the rest are resent at once. Click and open tracking are off.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class SendGridSender(HttpSender):
         common = {
             k: v
             for k, v in first.list_headers() + list(first.headers)
-            if k not in ("Reply-To", "List-Unsubscribe")
+            if k not in ("Reply-To", "List-Unsubscribe", "Message-ID")
         }
         out: dict[str, Any] = {
             "personalizations": [self.personalization(m) for m in group],
@@ -68,7 +68,8 @@ class SendGridSender(HttpSender):
     def personalization(self, m: OutgoingMessage) -> dict[str, Any]:
         return {
             "to": [_mailbox(m.to.email, m.to.name)],
-            "headers": {"List-Unsubscribe": m.list_unsubscribe},
+            # per recipient: the ledger's Message-ID (a resend is the same email) and link
+            "headers": {"Message-ID": m.message_id, "List-Unsubscribe": m.list_unsubscribe},
             "substitutions": {merge_tag(k): v for k, v in tag_values(m).items()},
             "custom_args": {
                 "issue_key": m.issue_key,
