@@ -197,3 +197,37 @@ def test_below_the_gates_the_issue_says_so_and_counts_only_this_week() -> None:
     assert "1 deduplicated open posting," in text
     assert "no company had 5 or more open roles this week" in text
     assert "no metro we track had 30 or more open roles this week" in text
+
+
+def test_one_employer_posting_most_new_roles_is_a_warning_not_a_skill_trend() -> None:
+    """270 new roles from one company (its template names Python, never SQL) made Python
+    'the week's fastest-rising skill' and SQL fade: the week's moves were one employer's."""
+    from tests.conftest import posting
+    from tests.signals_support import run
+
+    prev = [
+        posting(f"p{i}", company=f"Co{i % 20}", skills=["SQL", "Python"][: 1 + i % 2])
+        for i in range(400)
+    ]
+    new = [posting(f"m{i}", company="MegaCorp", skills=["Python"]) for i in range(270)]
+    s = run([prev, prev[40:] + new])
+    warning = [w for w in s.data_health.warnings if w.kind == "new_concentration"]
+    assert [(w.name, w.new) for w in warning] == [("MegaCorp", 270)]
+    assert "posted 270 of this week's 270 new postings (100%)" in warning[0].message
+    assert "not in last week's data" in warning[0].message
+    assert not s.skills.rising and not s.skills.falling
+    held = [x for x in s.data_health.suppressed if x.startswith("skills.rising/falling")]
+    assert held and "one company posted 100% of this week's new postings" in held[0]
+
+
+def test_a_skill_one_company_brings_is_not_a_rising_skill() -> None:
+    from tests.conftest import posting
+    from tests.signals_support import run
+
+    prev = [posting(f"p{i}", company=f"Co{i % 25}", skills=["SQL"]) for i in range(500)]
+    spread = [posting(f"n{i}", company=f"Co{i % 25}", skills=["SQL"]) for i in range(150)]
+    one = [posting(f"m{i}", company="Co1", skills=["SQL", "Rust"]) for i in range(40)]
+    s = run([prev, prev[190:] + spread + one])  # Co1: 40 + 6 of 190 new (24%): no warning
+    assert not [w for w in s.data_health.warnings if w.kind == "new_concentration"]
+    assert "Rust" not in [m.name for m in s.skills.rising]
+    assert any("Rust (their new postings came mostly" in x for x in s.data_health.suppressed)

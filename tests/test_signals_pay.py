@@ -25,7 +25,14 @@ def _weeks(pay_of: Callable[[int, int], tuple[float, str]], n_new: int = 60) -> 
         for j in range(n_new):
             pay, level = pay_of(w, j)
             rows.append(
-                posting(f"{w}-{j}", currency="USD", salary_mid=pay, seniority=level, skills=[])
+                posting(
+                    f"{w}-{j}",
+                    currency="USD",
+                    salary_mid=pay,
+                    seniority=level,
+                    skills=[],
+                    company=f"Co{j % 20}",
+                )
             )
         arrivals.append(rows)
     return run([arrivals[w] + (arrivals[w - 1] if w else []) for w in range(9)])

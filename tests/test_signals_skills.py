@@ -36,7 +36,9 @@ def _weeks(
             for name, (before, now) in drift.items():
                 rates[name] = now if w == n_weeks - 1 else before
             skills = [s for k, (s, r) in enumerate(sorted(rates.items())) if _has(j, k, r)]
-            rows.append(posting(f"{w}-{j}", skills=skills, category=CATS[j % 3]))
+            rows.append(
+                posting(f"{w}-{j}", skills=skills, category=CATS[j % 3], company=f"Co{j % 20}")
+            )
         arrivals.append(rows)
     return [arrivals[w] + (arrivals[w - 1] if w else []) for w in range(n_weeks)]
 
@@ -80,11 +82,21 @@ def test_mix_shift_without_within_role_change_is_not_listed() -> None:
             mlops = 300 if w == n_weeks - 1 else 100
             k8s = ["Kubernetes"]
             rows = [
-                posting(f"{w}-m{j}", category="MLOps Engineer", skills=k8s * _has(j, 1, 0.6))
+                posting(
+                    f"{w}-m{j}",
+                    category="MLOps Engineer",
+                    skills=k8s * _has(j, 1, 0.6),
+                    company=f"Co{j % 20}",
+                )
                 for j in range(mlops)
             ]
             rows += [
-                posting(f"{w}-o{j}", category="Data Scientist", skills=k8s * _has(j, 2, 0.05))
+                posting(
+                    f"{w}-o{j}",
+                    category="Data Scientist",
+                    skills=k8s * _has(j, 2, 0.05),
+                    company=f"Co{j % 20}",
+                )
                 for j in range(500)
             ]
             arrivals.append(rows)

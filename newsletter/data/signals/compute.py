@@ -555,6 +555,7 @@ def compute_week(
     for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN), ("metro", None)):
         p.add(key, gr.group_plan(cur, prev, new, rem, key, null_label=null_label))
     p.add("companies", co.company_plan(cur, prev, new, rem))
+    p.add("skill_companies", sk.company_share_plan(new))
     # Drop warnings look at stock sources only: a feed's removals are postings ageing out.
     stock = [hl.of_kind(f, feeds, feed=False) for f in (cur, new, rem)]
     stock_prev = hl.of_kind(prev, feeds, feed=False) if prev is not None else None
@@ -594,6 +595,7 @@ def compute_week(
         + hl.returned_warning(int(r["returned_stock"].item() or 0), n_new, n_rem, n_open, n_prev)
         + hl.collect_warnings(ingest_report)
         + hl.gap_warning(week, since, n_open, n_prev)
+        + hl.concentration_warning(r["companies"], n_new)
     )
     totals = _totals(
         hist=hist,
@@ -644,8 +646,17 @@ def compute_week(
     # The week's candidate moves (skills, overall and category pay shifts), tested together
     skill_sides = _skill_tests(r, r3, weeks=weeks, n_arrivals=len(arrivals))
     shift_tests = py.shift_tests(shift)
+    held: set[str] = set()
+    if skill_sides.tests:
+        top_new = max(r["companies"]["new"].to_list(), default=0)
+        held, why = sk.one_company_skills(
+            skill_sides.tests, r["skill_companies"], top_new / n_new if n_new else 0.0
+        )
+        if held:
+            suppressed.append(f"skills.rising/falling: {', '.join(sorted(held))} ({why})")
     moves = joint_test(
-        (sk.candidates(skill_sides.tests) if skill_sides.tests else []) + py.candidates(shift_tests)
+        (sk.candidates(skill_sides.tests, held) if skill_sides.tests else [])
+        + py.candidates(shift_tests)
     )
     pay = py.build_pay(
         _row(r["level"]),

@@ -69,6 +69,14 @@ REMOTE_SHARE_MIN_N = 30
 #: only if the share with an unknown work mode moved by at most this much: else the change
 #: is a change in what the sources say, not in remote work (signals guide, S5).
 REMOTE_UNKNOWN_MAX_MOVE = 0.05
+#: A skill is listed as rising only if no one company posted more than this share of the
+#: week's new postings that name it: else the "trend" is one employer's job template.
+SKILL_MAX_COMPANY_SHARE = 0.5
+#: One company posting at least this share of the week's new postings (and at least
+#: CONCENTRATION_MIN_NEW of them) gets a data-health warning: the week's flows are largely
+#: one employer's, or a board newly covered.
+CONCENTRATION_MIN_SHARE = 0.3
+CONCENTRATION_MIN_NEW = 20
 #: Company spotlight: the company with the largest move that passes the mover gate, with at
 #: least this many open postings this week, and none of its removals in a drop warning.
 SPOTLIGHT_MIN_OPEN = 20

@@ -17,7 +17,12 @@ from typing import Any
 
 import polars as pl
 
-from newsletter.data.signals.gates import DROP_MIN_POSTINGS, DROP_MIN_SHARE
+from newsletter.data.signals.gates import (
+    CONCENTRATION_MIN_NEW,
+    CONCENTRATION_MIN_SHARE,
+    DROP_MIN_POSTINGS,
+    DROP_MIN_SHARE,
+)
 from newsletter.data.signals.models import DataHealth, HealthWarning
 from newsletter.util.weeks import weeks_between
 
@@ -113,6 +118,33 @@ def gap_weeks(week: date, previous_week: date | None) -> int:
     """Weeks between this snapshot and the previous one (1 for consecutive weeks, 0 without
     a previous snapshot)."""
     return weeks_between(week, previous_week) if previous_week is not None else 0
+
+
+def concentration_warning(companies: pl.DataFrame, n_new: int) -> list[HealthWarning]:
+    """A warning when one company posted CONCENTRATION_MIN_SHARE or more of the week's new
+    postings (and CONCENTRATION_MIN_NEW of them): the week's flows, rising skills and pay
+    shift then speak for one employer (or a board newly covered), not the market."""
+    if not n_new or "new" not in companies.columns or companies.is_empty():
+        return []
+    top = companies.sort(["new", "name"], descending=[True, False]).row(0, named=True)
+    new = int(top["new"])
+    if new < CONCENTRATION_MIN_NEW or new < CONCENTRATION_MIN_SHARE * n_new:
+        return []
+    name = str(top["name"])
+    fresh = " (not in last week's data: a board newly covered?)" if not top.get("open_prev") else ""
+    return [
+        HealthWarning(
+            kind="new_concentration",
+            name=name,
+            before=int(top.get("open_prev") or 0),
+            after=int(top["open"]),
+            new=new,
+            message=(
+                f"{name} posted {new:,} of this week's {n_new:,} new postings "
+                f"({new / n_new:.0%}){fresh}: the week's moves are largely one employer's"
+            ),
+        )
+    ]
 
 
 def gap_warning(

@@ -21,7 +21,7 @@ stricter rule and accept some lost power on weak trends (docs/signals.md).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -29,6 +29,7 @@ import polars as pl
 from newsletter.data.signals.gates import (
     SKILL_CMH_Z,
     SKILL_EMPIRICAL_PRIOR_WEEKS,
+    SKILL_MAX_COMPANY_SHARE,
     SKILL_MIN_LIFT,
     SKILL_MIN_POSTINGS,
     SKILL_MIN_SHARE_CHANGE,
@@ -222,9 +223,44 @@ def skill_tests(counts: pl.DataFrame, sizes: pl.DataFrame, *, baseline_weeks: in
     )
 
 
-def candidates(tests: SkillTests) -> list[Candidate]:
-    """The skills tested, as candidates of the joint test of the week's moves."""
-    return [Candidate("skill", t.name, t.z, t.up or t.down) for t in tests.tests]
+def candidates(tests: SkillTests, held: Collection[str] = ()) -> list[Candidate]:
+    """The skills tested, as candidates of the joint test of the week's moves; a ``held``
+    skill (one company's template: :func:`one_company_skills`) is never listed."""
+    return [
+        Candidate("skill", t.name, t.z, (t.up or t.down) and t.name not in held)
+        for t in tests.tests
+    ]
+
+
+def company_share_plan(new: pl.LazyFrame) -> pl.LazyFrame:
+    """Per skill named by this week's new postings: the share of them its biggest company
+    posted (``share``) and how many there are (``n``)."""
+    return (
+        new.select(pl.col("company").cast(pl.String).fill_null(""), pl.col("skills"))
+        .explode("skills")
+        .drop_nulls("skills")
+        .group_by("skills", "company")
+        .len()
+        .group_by("skills")
+        .agg(n=pl.col("len").sum(), top=pl.col("len").max())
+        .select(
+            pl.col("skills").cast(pl.String).alias(SKILL), "n", share=pl.col("top") / pl.col("n")
+        )
+    )
+
+
+def one_company_skills(
+    tests: SkillTests, shares: pl.DataFrame, top_new_share: float
+) -> tuple[set[str], str]:
+    """The tested skills whose move is one company's doing (more than
+    SKILL_MAX_COMPANY_SHARE): a rising skill whose new postings that company posted, or
+    every move when it posted the week's new postings themselves. With the reason."""
+    if top_new_share > SKILL_MAX_COMPANY_SHARE:
+        why = f"one company posted {top_new_share:.0%} of this week's new postings"
+        return {t.name for t in tests.tests if t.up or t.down}, why
+    mostly = set(shares.filter(pl.col("share") > SKILL_MAX_COMPANY_SHARE)[SKILL].to_list())
+    why = f"their new postings came mostly (> {SKILL_MAX_COMPANY_SHARE:.0%}) from one company"
+    return {t.name for t in tests.tests if t.up and t.name in mostly}, why
 
 
 def build_moves(
