@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from newsletter.models import SourceKind
-from newsletter.util.text import SHOWN_MAX, one_line
+from newsletter.util.text import SHOWN_MAX, clean_line, one_line
 
 #: "2": short-history methods (skills and pay shifts from two snapshots), `new` feeds, the
 #: quasi-Poisson rate ratio, tie-corrected pay intervals, category pay shifts.
@@ -45,6 +45,17 @@ def _shown(value: str) -> str:
 #: :data:`~newsletter.util.text.SHOWN_MAX` characters. Snapshots are files: whatever wrote
 #: one, nothing in a name can break the issue's markup, a terminal or a plain-text line.
 Shown = Annotated[str, AfterValidator(_shown)]
+
+
+def _line(value: str) -> str:
+    return clean_line(value, LINE_MAX)
+
+
+#: Longest sentence the signals compose (a warning's message).
+LINE_MAX = 1000
+#: A sentence the signals compose around names from the data: one line without control or
+#: invisible characters, whatever the names hold.
+Line = Annotated[str, AfterValidator(_line)]
 
 
 class _Model(BaseModel):
@@ -445,7 +456,7 @@ class HealthWarning(_Model):
     name: Shown
     before: int
     after: int
-    message: str
+    message: Line
     removed: int = Field(default=0, description="Postings of this group removed this week")
     new: int = Field(default=0, description="Postings of this group new this week")
 
