@@ -135,6 +135,10 @@ def test_raw_responses_are_kept_compressed_with_a_manifest(cfg: Config, boards: 
     first = json.loads(gzip.decompress((folder / lever.files[0]).read_bytes()))
     assert first == boards.boards[("lever", "widget")][:100]  # byte for byte the answer
     assert not list(folder.parent.glob(".*"))  # no staging folder left
+    # the week's report names the raw files where they are (not the renamed staging folder)
+    report = json.loads((cfg.data.snapshots_dir / "reports" / f"{WEEK}.json").read_text())
+    paths = [Path(f["path"]) for f in report["files"]]
+    assert paths and all(p.is_file() and p.parent.parent == folder for p in paths), paths
 
 
 def test_pay_and_text_as_the_boards_publish_them(

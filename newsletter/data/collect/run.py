@@ -26,7 +26,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -369,8 +369,23 @@ def _finish(
             _publish(folder, publish_to)
     except OSError as exc:
         raise CollectError(f"cannot write the raw responses: {exc.strerror or exc}") from None
-    written = write(built.result, config.data.snapshots_dir, week)
-    return Collected(week, manifest, built.result.report, written, _table(built))
+    result = built.result
+    if publish_to is not None:
+        result = replace(result, report=_moved(result.report, folder, publish_to))
+    written = write(result, config.data.snapshots_dir, week)
+    return Collected(week, manifest, result.report, written, _table(built))
+
+
+def _moved(report: IngestReport, staging: Path, final: Path) -> IngestReport:
+    """``report`` with the paths of the raw files where they are now: the staging folder
+    they were read from is renamed to ``final`` (the report is the week's provenance)."""
+    files = tuple(
+        f.model_copy(update={"path": str(final / Path(f.path).relative_to(staging))})
+        if Path(f.path).is_relative_to(staging)
+        else f
+        for f in report.files
+    )
+    return report.model_copy(update={"files": files})
 
 
 def collect(
