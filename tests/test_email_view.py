@@ -243,3 +243,18 @@ def test_held_back_figures_are_named_in_words_not_json_keys() -> None:
         "remote share by role (1 of 6)"
     )
     assert held_back("some.new_key: why") == "some new key"
+
+
+def test_the_seniority_mix_prints_shares_that_add_up(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """Three levels of a third each printed 33% · 33% · 33% (99%): the text now prints the
+    bar's largest-remainder percentages."""
+    thirds = [
+        r.model_copy(update={"share": s})
+        for r, s in zip(rich_signals.seniority, (1 / 3, 1 / 3, 1 / 3, 0.0), strict=True)
+    ]
+    view = build_view(rich_signals.model_copy(update={"seniority": thirds}), email_config)
+    assert view.mix is not None
+    shares = [seg.share for seg in view.mix.segments]
+    assert sorted(shares) == ["33%", "33%", "34%"]

@@ -485,10 +485,13 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
 def _mix(signals: Signals, f: Formatter) -> Stack:
     rows = [r for r in signals.seniority if r.share is not None and r.share > 0]
     widths = _widths([r.share or 0.0 for r in rows])
+    # the printed shares are the bar's whole percentages when the levels make the whole
+    # (largest remainder: they add up to 100%), else each share rounded on its own
+    whole = abs(sum(r.share or 0.0 for r in rows) - 1) < 1e-9
     segments = tuple(
         Segment(
             name=_label(r.name),
-            share=f.pct(r.share),
+            share=f.pct(w / 100) if whole else f.pct(r.share),
             width_pct=w,
             mark=f"mix{i % len(LIGHT.mix)}",
             change=f.pp((r.share or 0) - r.share_prev) if r.share_prev is not None else "",
