@@ -231,3 +231,23 @@ def test_a_skill_one_company_brings_is_not_a_rising_skill() -> None:
     assert not [w for w in s.data_health.warnings if w.kind == "new_concentration"]
     assert "Rust" not in [m.name for m in s.skills.rising]
     assert any("Rust (their new postings came mostly" in x for x in s.data_health.suppressed)
+
+
+def test_one_role_on_two_sources_is_counted_and_said() -> None:
+    """200 identical postings from two sources with different ids: kept twice (the ids
+    differ), but counted and said, where the issue only said 'deduplicated'."""
+    from newsletter.config import parse_config
+    from newsletter.edition.view import build_view
+    from tests.conftest import posting
+    from tests.signals_support import run
+
+    a = [posting(f"a{i}", source="a", fingerprint=f"fp{i}", company=f"C{i}") for i in range(200)]
+    b = [posting(f"b{i}", source="b", fingerprint=f"fp{i}", company=f"C{i}") for i in range(200)]
+    own = [posting(f"c{i}", source="a", fingerprint=f"own{i}") for i in range(200)]
+    s = run([a + own, a + b + own])
+    assert s.data_health.cross_source == 400
+    lines = build_view(s, parse_config({})).health
+    assert any(
+        line.startswith("400 open postings share company, title and place") for line in lines
+    )
+    assert run([own, own]).data_health.cross_source is None

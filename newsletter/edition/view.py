@@ -540,6 +540,11 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         ingest.append(f"{f.count(dh.ingest_duplicates)} duplicates removed")
     if ingest:
         lines.append("Ingest: " + ", ".join(ingest) + ".")
+    if dh.cross_source:
+        lines.append(
+            f"{f.counted(dh.cross_source, 'open posting')} share company, title and place with "
+            "a posting from another source: likely the same role listed twice, counted twice."
+        )
     shares = [
         (dh.share_other_category, "in category Other"),
         (dh.share_unknown_metro, "with an unknown metro"),

@@ -762,6 +762,10 @@ def compute_week(
         suppressed=suppressed,
         source_kinds={s: kinds.get(s, "stock") for s in sorted(present)},
         open_window_days=open_window_days if feeds & present else None,
+        # one listing on two boards keeps both ids: counted (a week of one source: no cost)
+        cross_source=int(hl.cross_source_plan(cur).collect().item() or 0)
+        if len(present) > 1
+        else None,
     )
     signals = Signals(
         week=week,

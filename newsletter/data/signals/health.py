@@ -242,6 +242,16 @@ def ingest_fields(report: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def cross_source_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """How many postings share their fingerprint with a posting of another source."""
+    return (
+        frame.group_by("fingerprint")
+        .agg(k=pl.col("source").n_unique(), n=pl.len())
+        .filter(pl.col("k") > 1)
+        .select(pl.col("n").sum())
+    )
+
+
 def build_health(
     *,
     rows: int,
@@ -255,6 +265,7 @@ def build_health(
     suppressed: list[str],
     source_kinds: Mapping[str, str],
     open_window_days: int | None,
+    cross_source: int | None = None,
 ) -> DataHealth:
     distinct, missing = ids["distinct"], ids["missing"]
     return DataHealth(
@@ -263,6 +274,7 @@ def build_health(
         ids_missing=missing,
         ids_repeated=ids["rows"] - missing - distinct,
         posting_intensity=(ids["rows"] - missing) / distinct if distinct else None,
+        cross_source=cross_source,
         share_other_category=composition.get("share_other_category"),
         share_unknown_metro=composition.get("share_unknown_metro"),
         share_without_pay=composition.get("share_without_pay"),

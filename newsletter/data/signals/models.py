@@ -476,6 +476,12 @@ class DataHealth(_Model):
     posting_intensity: float | None = Field(
         default=None, description="Snapshot rows with an id / distinct ids (1.0 = no repeats)"
     )
+    cross_source: int | None = Field(
+        default=None,
+        description="Open postings whose fingerprint (company, title, place) a posting of "
+        "another source shares: likely one role listed twice (kept: ids differ); null with one "
+        "source",
+    )
     new: int = 0
     removed: int = 0
     continuing: int = 0
