@@ -218,6 +218,11 @@ def test_the_default_week_is_the_next_issue() -> None:
     assert collect_week(monday_early, s) == date(2026, 11, 30)
     monday_late = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     assert collect_week(monday_late, s) == date(2026, 12, 7)
+    # after a Monday send that failed for want of this week's snapshot: this week, which the
+    # send's guard asks for (next week's only once this one exists)
+    missing = {date(2026, 11, 30)}
+    assert collect_week(monday_late, s, lambda w: w not in missing) == date(2026, 11, 30)
+    assert collect_week(monday_late, s, lambda w: True) == date(2026, 12, 7)
 
 
 # ---- the weekly chain --------------------------------------------------------------------

@@ -196,6 +196,7 @@ def collect_cmd(
     Example: [bold]newsletter collect --week 2026-11-23[/]
     """
     from newsletter.data.collect import load_sources
+    from newsletter.data.snapshots import snapshot_path
     from newsletter.send.operations import collect_week
     from newsletter.send.schedule import collect_week as week_to_collect
 
@@ -205,7 +206,11 @@ def collect_cmd(
             update={"data": config.data.model_copy(update={"snapshots_dir": snapshots})}
         )
     clock, secrets = clock_of(ctx), secrets_of(ctx)
-    the_week = week_option(week) or week_to_collect(clock.now(), config.schedule)
+    the_week = week_option(week) or week_to_collect(
+        clock.now(),
+        config.schedule,
+        lambda w: snapshot_path(config.data.snapshots_dir, w).exists(),
+    )
     if replay:
         done = collect_week(config, secrets, the_week, clock=clock, warn=warn, replay=True)
     else:

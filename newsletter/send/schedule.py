@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -128,10 +129,16 @@ def current_issue_week(now: datetime, settings: ScheduleSettings) -> date:
     return latest_due(now, settings)[0]
 
 
-def collect_week(now: datetime, settings: ScheduleSettings) -> date:
+def collect_week(
+    now: datetime, settings: ScheduleSettings, has_snapshot: Callable[[date], bool] | None = None
+) -> date:
     """The week a collection at ``now`` is for: the week of the next issue due at or after
-    ``now`` (a Sunday-evening collection feeds the Monday send of the next day)."""
+    ``now`` (a Sunday-evening collection feeds the Monday send of the next day); but the
+    current issue's week when its snapshot is missing (``has_snapshot``): after a Monday send
+    that failed for want of it, that is the week to collect, not next week's."""
     week, due = latest_due(now, settings)
+    if has_snapshot is not None and not has_snapshot(week):
+        return week
     return week if now == due else week + timedelta(days=7)
 
 
