@@ -127,3 +127,18 @@ def test_a_test_copy_takes_no_dry_run_limit_or_workers(
         assert result.exit_code != 0 and "takes no --dry-run, --limit or --workers" in (
             result.output
         ), result.output
+
+
+def test_a_read_only_command_in_the_wrong_folder_creates_no_database(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'subscribers count' with no config.toml here made ./state/newsletter.db and said
+    'total: 0': now it says there is no database, and which config it used."""
+    monkeypatch.chdir(tmp_path)
+    for args in (["count"], ["list"], ["show", "a@example.com"], ["export"]):
+        result = runner.invoke(app, ["subscribers", *args])
+        assert result.exit_code == 1, result.output
+        assert "no database at" in result.output and "built-in defaults" in result.output
+    assert not (tmp_path / "state").exists()
+    assert runner.invoke(app, ["subscribers", "add", "a@example.com"]).exit_code == 0
+    assert runner.invoke(app, ["subscribers", "count"]).exit_code == 0

@@ -75,11 +75,12 @@ def _options(ctx: typer.Context) -> PreferenceOptions:
 
 
 @contextmanager
-def _store(ctx: typer.Context) -> Iterator[SubscriberStore]:
+def _store(ctx: typer.Context, *, existing: bool = False) -> Iterator[SubscriberStore]:
+    """The subscriber store; ``existing`` for a command that only reads (no new database)."""
     from newsletter.audience.subscribers import SubscriberStore
     from newsletter.store import open_store
 
-    with open_store(config_of(ctx)) as db:
+    with open_store(config_of(ctx), existing=existing) as db:
         yield SubscriberStore(db, clock=clock_of(ctx))
 
 
@@ -186,7 +187,7 @@ def show_cmd(ctx: typer.Context, email: EmailArg) -> None:
 
     Example: [bold]newsletter subscribers show jane@example.com > jane.json[/]
     """
-    with _store(ctx) as store:
+    with _store(ctx, existing=True) as store:
         _print_json(store.show(email))
 
 
@@ -205,7 +206,7 @@ def list_cmd(
     from newsletter.audience.transfer import export_csv, export_json
 
     wanted = _status(status)
-    with _store(ctx) as store:
+    with _store(ctx, existing=True) as store:
         subs = store.list_all(wanted)
     if fmt is ListFormat.json:
         typer.echo(export_json(subs), nl=False)
@@ -237,7 +238,7 @@ def count_cmd(
     Example: [bold]newsletter subscribers count --status active[/]
     """
     wanted = _status(status)
-    with _store(ctx) as store:
+    with _store(ctx, existing=True) as store:
         counts = store.count_by_status()
     if wanted is not None:
         typer.echo(str(counts[wanted]))
@@ -323,7 +324,7 @@ def export_cmd(
     """
     from newsletter.audience.transfer import export_csv, export_json
 
-    with _store(ctx) as store:
+    with _store(ctx, existing=True) as store:
         subs = store.list_all()
     text = export_json(subs) if fmt is ExportFormat.json else export_csv(subs)
     if out is None:

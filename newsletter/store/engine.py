@@ -257,8 +257,15 @@ def open_database(url: str) -> Database:
     return Database(engine)
 
 
-def open_store(config: Config) -> Database:
-    """Open (and migrate) the database named by ``[database] url``."""
+def open_store(config: Config, *, existing: bool = False) -> Database:
+    """Open (and migrate) the database named by ``[database] url``. With ``existing`` (a
+    command that only reads), a SQLite file that is not there is a StoreError naming the
+    config in use, rather than a new empty database (a command run in the wrong folder)."""
+    if existing:
+        path = sqlite_file(sa.make_url(config.database.url))
+        if path is not None and not Path(path).exists():
+            used = str(config.path) if config.path else "no config.toml here: built-in defaults"
+            raise StoreError(f"no database at {path} ({used}); nothing to read")
     return open_database(config.database.url)
 
 
