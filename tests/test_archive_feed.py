@@ -180,3 +180,31 @@ def test_only_issues_whose_time_has_come_are_published(
     on_monday = FixedClock(datetime(2026, 11, 24, 0, 0, tzinfo=UTC))
     result = build_archive(sunday, tmp_path / "out2", snaps, clock=on_monday)
     assert [e.week.isoformat() for e in result.entries] == ["2026-11-16"]
+
+
+def test_published_weeks_stay_listed_and_a_lost_index_is_rebuilt(tmp_path: Path) -> None:
+    """A week whose snapshot is gone kept its page but left the index and feed (the page
+    readers got, unlinked); an unreadable entries.json made the next send's publication
+    list its own week alone."""
+    import json
+    import shutil
+
+    from newsletter.edition.archive import ENTRIES_FILE
+
+    snaps = tmp_path / "snaps"
+    shutil.copytree(REPO / "snapshots", snaps)
+    config = parse_config(
+        {"newsletter": {"base_url": "https://news.example.com"},
+         "data": {"snapshots_dir": str(snaps), "state_dir": str(tmp_path)},
+         "schedule": {"timezone": "America/New_York", "time": "07:30:00"}}
+    )  # fmt: skip
+    out = default_archive_dir(config)
+    build_archive(config, clock=SENT)
+    (snaps / f"{WEEKS[0].isoformat()}.parquet").unlink()
+    again = build_archive(config, clock=SENT)
+    assert [e.week for e in again.entries] == list(reversed(WEEKS))  # the first one included
+    (out / ENTRIES_FILE).write_text('{"bad": ', encoding="utf-8")
+    one = build_archive(config, clock=SENT, weeks=(WEEKS[-1],))
+    assert len(one.entries) == len(WEEKS) - 1  # every week with a snapshot, rebuilt
+    listed = json.loads((out / ENTRIES_FILE).read_text(encoding="utf-8"))
+    assert len(listed) == len(WEEKS) - 1

@@ -218,6 +218,20 @@ def test_one_employer_posting_most_new_roles_is_a_warning_not_a_skill_trend() ->
     assert not s.skills.rising and not s.skills.falling
     held = [x for x in s.data_health.suppressed if x.startswith("skills.rising/falling")]
     assert held and "one company posted 100% of this week's new postings" in held[0]
+    assert s.skills.held == ["Python", "SQL"]
+    # the issue says the moves are held back (not "no skill moved"), the week is no calm one,
+    # and a company new to the data is no spotlight "hiring move"
+    from newsletter.config import parse_config
+    from newsletter.edition.headline import is_quiet
+    from newsletter.edition.view import build_view
+
+    config = parse_config({})
+    view = build_view(s, config)
+    assert view.top_skills is not None and view.top_skills.note.startswith(
+        "Skill moves are held back this week: one company posted most"
+    )
+    assert not is_quiet(s, config)
+    assert s.company_detail.spotlight is None or s.company_detail.spotlight.name != "MegaCorp"
 
 
 def test_a_skill_one_company_brings_is_not_a_rising_skill() -> None:

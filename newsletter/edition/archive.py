@@ -74,14 +74,15 @@ def _entry_json(e: ArchiveEntry) -> dict[str, object]:
     return {**{k: getattr(e, k) for k in ArchiveEntry.__slots__}, "week": e.week.isoformat()}
 
 
-def _kept_entries(out: Path, weeks: Collection[date]) -> dict[date, ArchiveEntry]:
-    """The entries of earlier builds whose page is still there, for ``weeks`` only."""
+def _kept_entries(out: Path) -> dict[date, ArchiveEntry] | None:
+    """The entries of earlier builds whose page is still there; None when there is no
+    readable index of them (none yet, or not ours)."""
     try:
         raw = json.loads((out / ENTRIES_FILE).read_text(encoding="utf-8"))
         kept = [ArchiveEntry(**{**r, "week": date.fromisoformat(r["week"])}) for r in raw]
-    except (OSError, ValueError, TypeError, KeyError):  # none yet, or not ours: rebuild
-        return {}
-    return {e.week: e for e in kept if e.week in weeks and (out / e.file).is_file()}
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return {e.week: e for e in kept if (out / e.file).is_file()}
 
 
 def build_archive(
@@ -95,15 +96,21 @@ def build_archive(
     """Render every snapshot week whose issue time has come (``feed.issue_time`` at or
     before ``clock.now()``) into ``out_dir`` and write the index and the feed; a later
     week's snapshot is not published yet. With ``weeks``, only those are rendered (the send
-    publishes the issue it sends: its "view in browser" link); the index keeps the other
-    published weeks of earlier builds (:data:`ENTRIES_FILE`)."""
+    publishes the issue it sends: its "view in browser" link), unless the folder has no
+    readable index of earlier builds (:data:`ENTRIES_FILE`): then every week is. The index
+    keeps every week published before whose page is there, its snapshot gone or not."""
     out = out_dir or default_archive_dir(config)
     directory = snapshots_dir or config.data.snapshots_dir
     f = Formatter(config.newsletter.locale)
     pages: list[Path] = []
     now = clock.now()
     shown = [w for w in list_weeks(directory) if published(config, w, now)]
-    by_week = _kept_entries(out, shown) if weeks is not None else {}
+    kept = _kept_entries(out)
+    if kept is None:  # no index of earlier builds to keep: every published week, once
+        kept, weeks = {}, None
+    # a week published before stays listed with its page (what its readers got), even once
+    # its snapshot is gone; a week not due yet never is
+    by_week = {w: e for w, e in kept.items() if published(config, w, now)}
     for week in [w for w in shown if weeks is None or w in weeks]:
         issue = compile_week(config, week, directory)
         body = issue.public()

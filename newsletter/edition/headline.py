@@ -46,6 +46,8 @@ def is_quiet(signals: Signals, config: Config) -> bool:
     if pct is None or abs(100 * pct) >= config.email.quiet_max_abs_change_pct:
         return False
     movers = len(signals.skills.rising) + len(signals.skills.falling)
+    if signals.skills.held:  # moves held back are no calm: one company's week
+        return False
     return movers <= config.email.quiet_max_movers and not signals.pay.significant
 
 

@@ -55,7 +55,12 @@ def top_skills(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> DataT
         f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS}), "
         "with its change in pp on last week's share."
     )
-    if sk.tested and not moved:
+    if sk.held and not moved:
+        what = (
+            "Skill moves are held back this week: one company posted most of the new postings "
+            "that name them (its template, not the market); these are the most requested. "
+        ) + what
+    elif sk.tested and not moved:
         what = "No skill moved beyond noise this week; these are the most requested. " + what
     return DataTable(
         title="Most-requested skills",

@@ -420,6 +420,7 @@ def _skills(
     top_n: int,
     excluded: int,
     suppressed: list[str],
+    held: set[str],
 ) -> Skills:
     """Top skills, and the rising/falling ones the joint test of the week's moves lists."""
     counts_prev = r.get("skills_prev")
@@ -453,6 +454,7 @@ def _skills(
         method=method,
         weeks=sides.weeks,
         excluded_in_drops=excluded if method == "new-vs-removed" else 0,
+        held=sorted(held),
         n_open=n_open,
         n_new=tests.n_new,
         n_baseline=tests.n_baseline,
@@ -612,7 +614,10 @@ def compute_week(
     # Stage 3: the flow comparisons (pay shift; skills from two snapshots), and the profile
     # of the spotlight company (chosen now that the drop warnings are known)
     spot_row = (
-        co.spotlight_company(r["companies"], _companies_in_drops(r["removed"], warnings))
+        co.spotlight_company(
+            r["companies"],
+            _companies_in_drops(r["removed"], warnings) | hl.newly_covered(warnings),
+        )
         if prev is not None
         else None
     )
@@ -725,6 +730,7 @@ def compute_week(
         top_n=top_n,
         excluded=excluded,
         suppressed=suppressed,
+        held=held,
     )
 
     # History and health

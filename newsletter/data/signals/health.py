@@ -141,10 +141,16 @@ def concentration_warning(companies: pl.DataFrame, n_new: int) -> list[HealthWar
             new=new,
             message=(
                 f"{name} posted {new:,} of this week's {n_new:,} new postings "
-                f"({new / n_new:.0%}){fresh}: the week's moves are largely one employer's"
+                f"({new / n_new:.0%}){fresh}: the week's moves are largely one employer's."
             ),
         )
     ]
+
+
+def newly_covered(warnings: list[HealthWarning]) -> set[str]:
+    """Companies of a ``new_concentration`` warning absent last week: a board newly covered
+    more likely than a hiring move (never the spotlight)."""
+    return {w.name for w in warnings if w.kind == "new_concentration" and w.before == 0}
 
 
 def gap_warning(

@@ -358,6 +358,10 @@ class Skills(_Model):
         description="new-vs-removed only: postings of sources or companies with a drop warning, "
         "left out of both sides",
     )
+    held: list[str] = Field(
+        default_factory=list,
+        description="Skills whose move is one company's doing (its template), not listed",
+    )
     n_open: int = Field(default=0, description="Open postings behind `top` shares")
     n_new: int = Field(default=0, description="New postings this week (rising/falling)")
     n_baseline: int = Field(
