@@ -20,6 +20,7 @@ def test_formatter_en_us() -> None:
     # halves round up as a reader rounds them (a $5k range's midpoint ends in 500)
     assert (f.money(222_500.0), f.money(223_500.0)) == ("$223,000", "$224,000")
     assert (f.money_k(222_500.0), f.money_k(1_940_000.0)) == ("$223k", "$1.9M")
+    assert f.money(-12_500.0) == "−$13,000"
     assert f.money(None, 22) == f"{DASH} (n=22)"
     assert f.pct(0.071, 1) == "7.1%"
     assert f.pp(0.021) == "+2.1\u00a0pp"

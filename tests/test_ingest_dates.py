@@ -20,6 +20,8 @@ ROWS = {
     "iso": ("2026-11-24T10:00:00Z", date(2026, 11, 24)),
     "us4": ("11/30/2026", date(2026, 11, 30)),  # the Sunday after, and a day of grace
     "epoch": ("1763856000", date(2025, 11, 23)),
+    "epoch-ms-frac": ("1763856000123.5", date(2025, 11, 23)),
+    "day-first": ("23/11/2026", date(2026, 11, 23)),
     "yy-mm-dd": ("26-11-23", None),  # no shape we read
     "future": ("3000-01-01", None),
     "past": ("1970-01-01", None),
@@ -42,5 +44,5 @@ def test_posting_dates_are_read_as_written_and_impossible_ones_dropped(
     got = dict(pl.read_parquet(snaps / "2026-11-23.parquet").select("company", "posted_at").rows())
     assert got == {k: want for k, (_, want) in ROWS.items()}
     report = json.loads((snaps / "reports" / "2026-11-23.json").read_text())
-    assert report["posted_dates"] == {"ok": 5, "implausible": 3, "unparsed": 1, "missing": 1}
+    assert report["posted_dates"] == {"ok": 7, "implausible": 3, "unparsed": 1, "missing": 1}
     assert "posting date implausible, dropped" in result.output

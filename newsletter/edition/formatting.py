@@ -40,7 +40,10 @@ class Formatter:
         """$184,000 (rounded to the thousand); "— (n=22)" below the gate."""
         if v is None:
             return f"{DASH} (n={self.count(n)})" if n is not None else DASH
-        return "$" + format_decimal(_half_up(v / 1000) * 1000, format="#,##0", locale=self.locale)
+        sign = MINUS if _half_up(v / 1000) < 0 else ""
+        return f"{sign}$" + format_decimal(
+            abs(_half_up(v / 1000)) * 1000, format="#,##0", locale=self.locale
+        )
 
     def money_k(self, v: float | None) -> str:
         """Compact money for narrow tables: $171k, and $1.9M from a million."""

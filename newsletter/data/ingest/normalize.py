@@ -113,11 +113,13 @@ POSTED_GRACE = timedelta(days=1)
 
 def parse_posted_at(expr: pl.Expr) -> pl.Expr:
     """A posting date from ISO (``2026-11-23``, a timestamp), US (``11/23/2026``,
-    ``11/23/26``), European (``23.11.2026``, ``23.11.26``) text or Unix seconds or
-    milliseconds. A two-digit year is 20xx (never the year 26); another shape is no date."""
+    ``11/23/26``; day first where the first number cannot be a month, ``23/11/2026``),
+    European (``23.11.2026``, ``23.11.26``) text or Unix seconds or milliseconds. A
+    two-digit year is 20xx (never the year 26); another shape is no date."""
     t = expr.str.strip_chars()
-    digits = t.str.contains(r"^\d{9,13}$")
-    epoch = t.cast(pl.Int64, strict=False)
+    digits = t.str.contains(r"^\d{9,13}(?:\.\d+)?$")  # Unix time, a fraction of a second ok
+    whole = t.str.extract(r"^(\d{9,13})", 1)
+    epoch = whole.cast(pl.Int64, strict=False)
 
     def shaped(pattern: str, fmt: str) -> pl.Expr:
         return pl.when(t.str.contains(pattern)).then(t.str.to_date(fmt, strict=False))
@@ -127,11 +129,14 @@ def parse_posted_at(expr: pl.Expr) -> pl.Expr:
         .then(t.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)),
         shaped(r"^\d{1,2}/\d{1,2}/\d{4}$", "%m/%d/%Y"),
         shaped(r"^\d{1,2}/\d{1,2}/\d{2}$", "%m/%d/%y"),
+        # day first where it cannot be a month (23/11/2026); 03/04/2026 stays US
+        shaped(r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y"),
+        shaped(r"^\d{1,2}/\d{1,2}/\d{2}$", "%d/%m/%y"),
         shaped(r"^\d{1,2}\.\d{1,2}\.\d{4}$", "%d.%m.%Y"),
         shaped(r"^\d{1,2}\.\d{1,2}\.\d{2}$", "%d.%m.%y"),
-        pl.when(digits & (t.str.len_chars() >= 12))
+        pl.when(digits & (whole.str.len_chars() >= 12))
         .then((epoch * 1000).cast(pl.Datetime("us")).dt.date()),
-        pl.when(digits & (t.str.len_chars() < 12))
+        pl.when(digits & (whole.str.len_chars() < 12))
         .then((epoch * 1_000_000).cast(pl.Datetime("us")).dt.date()),
     )  # fmt: skip
 
