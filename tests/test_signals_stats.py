@@ -184,3 +184,13 @@ def test_polars_order_statistics_match_bonett_price(n: int) -> None:
     assert (got.n, got.median) == (want.n, want.median)
     assert got.se == pytest.approx(want.se, rel=1e-12)
     assert got.se_log == pytest.approx(want.se_log, rel=1e-12)
+
+
+def test_wilson_is_exactly_zero_or_one_at_the_edges() -> None:
+    """0 of 30 had a lower bound of 3e-18: "above" a market share of 0."""
+    from newsletter.data.signals.stats import wilson
+
+    for n in range(1, 400):
+        none, every = wilson(0, n), wilson(n, n)
+        assert none is not None and none[0] == 0.0 and 0 < none[1] < 1, n
+        assert every is not None and every[1] == 1.0 and 0 < every[0] < 1, n

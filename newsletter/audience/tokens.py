@@ -106,7 +106,12 @@ class TokenSigner:
             # seconds of drift) has a negative age: accept it within FUTURE_TOLERANCE
             signed = exc.date_signed
             ahead = signed - self.clock.now() if signed is not None else None
-            if ahead is None or not dt.timedelta(0) < ahead <= FUTURE_TOLERANCE:
+            if ahead is not None and ahead > FUTURE_TOLERANCE:
+                raise TokenError(
+                    f"this {purpose} link is not valid yet (it was signed later than this "
+                    "server's clock says it is now)"
+                ) from None
+            if ahead is None or ahead <= dt.timedelta(0):
                 raise TokenError(f"this {purpose} link has expired") from None
             data, signed_at = self._serializer(purpose).loads(token, return_timestamp=True)
         except BadSignature:

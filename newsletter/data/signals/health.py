@@ -131,7 +131,11 @@ def concentration_warning(companies: pl.DataFrame, n_new: int) -> list[HealthWar
     if new < CONCENTRATION_MIN_NEW or new < CONCENTRATION_MIN_SHARE * n_new:
         return []
     name = str(top["name"])
-    fresh = " (not in last week's data: a board newly covered?)" if not top.get("open_prev") else ""
+    fresh = (
+        "; it was not in last week's data (a board newly covered?)"
+        if not top.get("open_prev")
+        else ""
+    )
     return [
         HealthWarning(
             kind="new_concentration",
@@ -141,7 +145,7 @@ def concentration_warning(companies: pl.DataFrame, n_new: int) -> list[HealthWar
             new=new,
             message=(
                 f"{name} posted {new:,} of this week's {n_new:,} new postings "
-                f"({new / n_new:.0%}){fresh}: the week's moves are largely one employer's."
+                f"({new / n_new:.0%}){fresh}. The week's moves are largely one employer's."
             ),
         )
     ]

@@ -126,7 +126,11 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exactly 0 (1) when none (all) are: the formula leaves rounding dust there, and 3e-18
+    # read as a share "above" a market of 0
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return low, high
 
 
 def rate_ratio(x: int, x0: int, m: int, z: float = Z95, dispersion: float = 1.0) -> Interval | None:
