@@ -62,7 +62,8 @@ def clean_columns(
     naming = [c for c in NAMING_COLUMNS if c in columns]
     named = [pl.when(pl.col(c).str.contains(r"[\p{L}\p{N}]")).then(pl.col(c)) for c in naming]
     return (
-        lf.with_columns(visible(unescaped(pl.col(c))) for c in columns if c in VISIBLE_COLUMNS)
+        lf.with_columns(unescaped(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
+        .with_columns(visible(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
         .with_columns(blank_to_null(pl.col(c)) for c in columns)
         .with_columns(squeeze_spaces(e) if squeeze else e for e in named)
     )

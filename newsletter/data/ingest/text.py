@@ -144,6 +144,8 @@ _SQUEEZABLE = [
 
 
 def _unescape_batch(values: pl.Series) -> pl.Series:
+    if not values.str.contains("&", literal=True).any():  # most batches: a byte scan, done
+        return values
     needs = values.str.contains(ENTITY_PATTERN).fill_null(False)
     if not needs.any():
         return values
