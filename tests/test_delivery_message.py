@@ -257,3 +257,15 @@ def test_any_name_gives_one_address_and_the_same_bytes_both_ways(name: str, loca
     assert fast == message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
     for seen in _to_addresses(fast).values():
         assert [addr for _, addr in seen] == [f"{local}@example.org"]
+
+
+@pytest.mark.parametrize("name", [None, "Jane", "Jäne"])
+def test_an_internationalized_domain_goes_into_to_in_its_idna_form(name: str | None) -> None:
+    """A stored x@exämple.com crashed the dry run and the pre-send check of each variant
+    (UnicodeEncodeError: a traceback, and nobody got the issue)."""
+    m = message(1, name=name, email="x@exämple.com")
+    factory = MessageFactory()
+    fast = factory.render(m, date=DATE)
+    assert fast == message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
+    to = parse(fast)["To"]
+    assert [a.addr_spec for a in to.addresses] == ["x@xn--exmple-cua.com"]

@@ -93,9 +93,10 @@ class Mailbox:
         encoded words of the whole name, folded between words. The email package's own
         folding is not used: it decodes such words and prints the text unquoted (an encoded
         ``<evil@example.com>`` became a second address)."""
+        email = _ascii_address(self.email)
         if not self.name:
-            return f"{field}: {self.email}{linesep}"
-        addr = f"<{self.email}>"
+            return f"{field}: {email}{linesep}"
+        addr = f"<{email}>"
         if "=?" not in self.name and _ATOM_PHRASE.fullmatch(self.name):
             return f"{field}: {self.name} {addr}{linesep}"
         if "=?" not in self.name and _PRINTABLE_ASCII.fullmatch(self.name):
@@ -107,6 +108,18 @@ class Mailbox:
                 line = ""
             line += " " + word
         return linesep.join([*lines, line]) + linesep
+
+
+def _ascii_address(email: str) -> str:
+    """``email`` with an internationalized domain in its IDNA form (``x@exämple.com`` ->
+    ``x@xn--exmple-cua.com``), as a header must carry it; as it is when it cannot be."""
+    if email.isascii():
+        return email
+    local, _, domain = email.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return email
 
 
 class SendStatus(StrEnum):
