@@ -223,6 +223,9 @@ def test_the_default_week_is_the_next_issue() -> None:
     missing = {date(2026, 11, 30)}
     assert collect_week(monday_late, s, lambda w: w not in missing) == date(2026, 11, 30)
     assert collect_week(monday_late, s, lambda w: True) == date(2026, 12, 7)
+    # past the grace the issue will not go out: the coming week's, as usual
+    sunday_after = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
+    assert collect_week(sunday_after, s, lambda w: w not in missing) == date(2026, 12, 7)
 
 
 # ---- the weekly chain --------------------------------------------------------------------

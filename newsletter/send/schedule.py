@@ -135,9 +135,11 @@ def collect_week(
     """The week a collection at ``now`` is for: the week of the next issue due at or after
     ``now`` (a Sunday-evening collection feeds the Monday send of the next day); but the
     current issue's week when its snapshot is missing (``has_snapshot``): after a Monday send
-    that failed for want of it, that is the week to collect, not next week's."""
+    that failed for want of it, that is the week to collect, not next week's, while the
+    issue may still go out (within the misfire grace of its send time)."""
     week, due = latest_due(now, settings)
-    if has_snapshot is not None and not has_snapshot(week):
+    late = hours_after(due, settings.misfire_grace_hours) >= now
+    if has_snapshot is not None and late and not has_snapshot(week):
         return week
     return week if now == due else week + timedelta(days=7)
 
