@@ -158,6 +158,7 @@ def test_company_names_from_an_older_snapshot_are_shown_clean_and_capped() -> No
 
     long = "Mega" * 60 + " Corporation"
     before = [posting(f"a{i}", company="\u202eevilCo") for i in range(6)]
+    before += [posting(f"c{i}", company=long) for i in range(10)]  # known: no board newly seen
     after = before + [posting(f"b{i}", company=long) for i in range(30)]
     s = run([before, after])
     names = [c.name for c in s.company_detail.top]
@@ -195,3 +196,13 @@ def test_remote_share_is_of_known_work_modes_with_the_unknown_share_beside_it() 
     steady = run([prev, _modes(380, 520, 100)])
     assert steady.remote.known_change == pytest.approx(380 / 900 - 400 / 900)
     assert {g.name: g.n for g in steady.remote.by_seniority} == {"mid": 900}  # known only
+
+
+def test_a_company_new_to_the_data_is_no_spotlight_whatever_its_name() -> None:
+    """The warning names it as shown (cleaned, capped at 120): the spotlight matched raw
+    names only, and a long one slipped through as the week's 'largest hiring move'."""
+    long = "Mega" * 60 + " Corporation"
+    before = [posting(f"a{i}", company=f"Co{i}") for i in range(40)]
+    s = run([before, before + [posting(f"b{i}", company=long) for i in range(30)]])
+    assert [w.kind for w in s.data_health.warnings] == ["new_concentration"]
+    assert s.company_detail.spotlight is None

@@ -23,6 +23,7 @@ from newsletter.data.signals.groups import group_plan
 from newsletter.data.signals.models import Companies, CompanyRow, NamedCount, Spotlight
 from newsletter.data.signals.pay import USD_PAY
 from newsletter.models import REMOTE_PLACE
+from newsletter.util.text import SHOWN_MAX, one_line
 
 
 def company_plan(
@@ -97,14 +98,15 @@ def spotlight_company(table: pl.DataFrame, excluded: Collection[str]) -> dict[st
     net = pl.col("open") - pl.col("open_prev")
     hits = (
         table.with_columns(net.alias("net"))
-        .filter(
-            (pl.col("open") >= SPOTLIGHT_MIN_OPEN)
-            & _mover(pl.col("net"))
-            & ~pl.col("name").is_in(sorted(excluded))
-        )
+        .filter((pl.col("open") >= SPOTLIGHT_MIN_OPEN) & _mover(pl.col("net")))
         .sort([pl.col("net").abs(), "name"], descending=[True, False])
     )
-    return hits.row(0, named=True) if hits.height else None
+    # excluded names may come from a warning, where a name is shown (cleaned, capped): a
+    # company is out by its raw name or as it is shown
+    for row in hits.iter_rows(named=True):
+        if row["name"] not in excluded and one_line(row["name"], SHOWN_MAX) not in excluded:
+            return row
+    return None
 
 
 def spotlight_plans(current: pl.LazyFrame, name: str) -> dict[str, pl.LazyFrame]:
