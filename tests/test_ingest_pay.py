@@ -202,6 +202,11 @@ def test_percentages_beside_an_amount_leave_it_whole(text: str, lo: float, hi: f
         ("25 days holiday, £50k", ("ok", 50_000)),  # was 25 a day
         ("40 hrs/week, $50/h", ("ok", 50 * 2080)),  # was 40 an hour
         ("$2,000 every 2 weeks", ("ok", 52_000)),
+        # an amount that looks like a plan is still an amount with its currency sign
+        ("$380k – $457k", ("ok", 380_000)),
+        ("$401K base", ("ok", 401_000)),
+        ("$3,000/mths", ("ok", 36_000)),
+        ("$900/wks", ("ok", 900 * 52)),
     ],
 )
 def test_a_retirement_plan_or_a_duration_is_no_amount(
@@ -323,3 +328,8 @@ def test_a_one_time_payment_is_no_salary() -> None:
     assert got["salary_min"] is None and got["pay_status"] != "ok"
     yearly = pay(salary_min="60000", salary_max="80000", currency="GBP", period="per-year-salary")
     assert (yearly["salary_min"], yearly["pay_status"]) == (60_000, "ok")
+
+
+def test_the_upper_end_of_a_range_ending_in_457k_is_kept() -> None:
+    got = pay(salary="$380k – $457k")
+    assert (got["salary_min"], got["salary_max"]) == (380_000, 457_000)

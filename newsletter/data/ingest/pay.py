@@ -44,11 +44,12 @@ _PERIOD_UNITS: dict[str, str] = {
     "hour": "hour", "hours": "hour", "hourly": "hour", "hr": "hour", "hrs": "hour",
     "h": "hour", "ph": "hour",
     "day": "day", "days": "day", "daily": "day", "d": "day", "pd": "day", "diem": "day",
-    "week": "week", "weeks": "week", "weekly": "week", "wk": "week", "w": "week", "pw": "week",
+    "week": "week", "weeks": "week", "weekly": "week", "wk": "week", "wks": "week", "w": "week",
+    "pw": "week",
     "biweekly": "biweek", "fortnight": "biweek", "fortnightly": "biweek",
     "semimonthly": "semimonth", "twiceamonth": "semimonth", "twicepermonth": "semimonth",
     "month": "month", "months": "month", "monthly": "month", "mo": "month", "mos": "month",
-    "mth": "month", "m": "month", "pm": "month", "pcm": "month",
+    "mth": "month", "mths": "month", "m": "month", "pm": "month", "pcm": "month",
     "year": "year", "years": "year", "yearly": "year", "yr": "year", "yrs": "year", "y": "year",
     "annum": "year", "annual": "year", "annually": "year", "pa": "year",
     "stunde": "hour", "monat": "month", "jahr": "year",  # "€5.000 brutto/Monat"
@@ -175,9 +176,11 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: Numbers that are no amounts, stripped before any is read: a retirement plan ("401k
 #: match", "401(k)", "403(b)": read as $401,000) and a duration ("5+ years experience", "25
 #: days holiday", "40 hours/week": read as $5 an hour, or as 25 a day beside a salary).
+#: Group 1, the character before, is kept, and is no currency sign, letter, digit, comma or
+#: dot: "$380k - $457k" and "$401K base" are amounts.
 _NOT_PAY_RE = (
-    r"(?-u:\b)4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
-    r"|(?-u:\b)[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b)"
+    r"(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
+    r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
 )
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
@@ -275,7 +278,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .str.replace_all(r"[–—−]", "-")
             .str.replace_all(_PERCENT_RE, "$1 ")
             .str.replace_all(r"every (?:two|2) weeks", "biweekly")
-            .str.replace_all(_NOT_PAY_RE, " ")
+            .str.replace_all(_NOT_PAY_RE, "$1 ")
             # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
             .str.replace_all(
                 r"([0-9]{1,2}),([0-9]{2}),(?:([0-9]{2}),)?([0-9]{3})(?-u:\b)", "$1$2$3$4"
