@@ -323,6 +323,13 @@ class ScheduleSettings(_Frozen):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def due_for(self, week: dt.date) -> dt.datetime:
+        """When the issue of ``week`` (its Monday) is due: its ``day`` at ``time``, in
+        ``timezone`` (the one owner of this rule: the send's schedule and the archive's
+        publication both ask it)."""
+        day = week + dt.timedelta(days=WEEKDAYS.index(self.day))
+        return dt.datetime.combine(day, self.time, tzinfo=self.zone)
+
 
 #: The applicant-tracking systems whose public job boards ``newsletter collect`` reads.
 ATS_KINDS = ("greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "url")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
 
-from newsletter.config import WEEKDAYS, Config
+from newsletter.config import Config
 from newsletter.util.weeks import monday_of
 
 FEED_FILE = "feed.xml"
@@ -35,10 +35,7 @@ class FeedItem:
 def issue_time(config: Config, week: dt.date) -> dt.datetime:
     """When the issue of ``week`` goes out: its week's ``[schedule] day`` at the scheduled
     time, in UTC."""
-    sc = config.schedule
-    day = monday_of(week) + dt.timedelta(days=WEEKDAYS.index(sc.day))
-    local = dt.datetime.combine(day, sc.time, tzinfo=sc.zone)
-    return local.astimezone(dt.UTC)
+    return config.schedule.due_for(monday_of(week)).astimezone(dt.UTC)
 
 
 def published(config: Config, week: dt.date, now: dt.datetime) -> bool:

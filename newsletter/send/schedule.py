@@ -29,7 +29,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsletter.config import WEEKDAYS, Config, ScheduleSettings, Secrets, alerts_configured
+from newsletter.config import Config, ScheduleSettings, Secrets, alerts_configured
 from newsletter.store.engine import create_engine
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.weeks import week_of
@@ -94,8 +94,7 @@ def due_at(now: datetime, settings: ScheduleSettings) -> datetime:
 
 def due_for(week: date, settings: ScheduleSettings) -> datetime:
     """When the issue of ``week`` (its Monday) is due, in the configured zone."""
-    day = week + timedelta(days=WEEKDAYS.index(settings.day))
-    return datetime.combine(day, settings.time, tzinfo=settings.zone)
+    return settings.due_for(week)
 
 
 def hours_after(instant: datetime, hours: float) -> datetime:
