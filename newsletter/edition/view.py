@@ -556,7 +556,9 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     lines.extend(_warning_lines(dh.warnings, f))
     if dh.suppressed:
         held = "; ".join(dict.fromkeys(held_back(entry) for entry in dh.suppressed))
-        lines.append(f"Held back this week (too few postings, or not comparable): {held}.")
+        lines.append(
+            f"Held back this week (too few postings, not comparable, or one company's): {held}."
+        )
     return tuple(lines)
 
 
