@@ -193,6 +193,12 @@ def test_remote_share_is_of_known_work_modes_with_the_unknown_share_beside_it() 
     assert kpi.change.text == "not compared: unknown work mode moved"
     assert kpi.notes == ("of known work mode; 55% unknown",)
 
+    # last week's work modes all unknown: no change to give, and the tile says why
+    blind = run([_modes(0, 0, 1000), prev])
+    assert blind.remote.known_change is None
+    tile = {k.label: k for k in build_view(blind, parse_config({})).kpis}["Remote share"]
+    assert tile.change.text == "not compared: unknown work mode moved"
+
     steady = run([prev, _modes(380, 520, 100)])
     assert steady.remote.known_change == pytest.approx(380 / 900 - 400 / 900)
     assert {g.name: g.n for g in steady.remote.by_seniority} == {"mid": 900}  # known only

@@ -271,7 +271,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
         Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
         if remote.known_change is not None
         else Change("not compared: unknown work mode moved")
-        if remote.share_of_known_prev is not None and remote.share_of_known is not None
+        if remote.unknown_share_prev is not None and remote.share_of_known is not None
         else NO_CHANGE
     )
     remote_notes = (
