@@ -139,3 +139,15 @@ def test_a_spelling_with_nothing_left_to_match_is_refused(ingest_rules: Rules) -
     with pytest.raises(IngestError, match=r"skills\.yaml: '--', '\.\.\.' can never match"):
         compile_skills(broken)
     compile_skills(skills)  # the shipped rules have none
+
+
+def test_a_skill_list_given_as_json_text_is_decoded(ingest_rules: Rules) -> None:
+    """A JSON file whose skills mix lists and text is read as text: a JSON array kept its
+    escapes ("Py\\\\u0000thon"), its nulls ("null") and split on the commas inside names."""
+    import polars as pl
+
+    from newsletter.data.ingest.columns import _as_list
+
+    texts = ['["Py\\u0000thon", "R\\nmarkdown", null, 5, "Cats, Dogs"]', "['sql', 'python']"]
+    got = pl.DataFrame({"s": texts}).select(_as_list("s", pl.String())).to_series().to_list()
+    assert got == [["Py\x00thon", "R\nmarkdown", "Cats, Dogs"], ["sql", "python"]]

@@ -9,6 +9,7 @@ after folding case and turning spaces, dots and hyphens into ``_``; an explicit
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -122,18 +123,45 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.String())
 
 
+#: A JSON array of strings as text (a column that mixes lists and text is read as text).
+_JSON_LIST = r'^\[\s*(?:"|null\b|\])'
+
+
+def _json_lists(values: pl.Series) -> pl.Series:
+    """Each JSON-array text as its string items (nulls, numbers and nested values dropped);
+    null where a value is no JSON array of strings. In Python: such values are few."""
+    if values.null_count() == len(values):  # no JSON text in this batch: the usual case
+        return pl.repeat(None, len(values), dtype=pl.List(pl.String()), eager=True)
+    out: list[list[str] | None] = []
+    for v in values.to_list():
+        try:
+            parsed = json.loads(v) if v is not None else None
+        except ValueError:
+            parsed = None
+        out.append([x for x in parsed if isinstance(x, str)] if isinstance(parsed, list) else None)
+    return pl.Series(values.name, out, dtype=pl.List(pl.String()))
+
+
 def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(name)
     if isinstance(dtype, pl.List | pl.Array):
         return col.cast(pl.List(pl.String()))
     text = col.cast(pl.String()).str.strip_chars()
-    # "['sql', 'python']" (a Python/JSON literal) or "sql; python" or "sql, python"
+    # '["sql", "python"]' (JSON: decoded, escapes and all), "['sql', 'python']" (a Python
+    # literal) or "sql; python" or "sql, python"
+    as_json = (
+        pl.when(text.str.contains(_JSON_LIST))
+        .then(text)
+        .map_batches(_json_lists, return_dtype=pl.List(pl.String()))
+    )
     inner = text.str.strip_prefix("[").str.strip_suffix("]")
     parts = inner.str.replace_all(";", ",", literal=True).str.split(",")
     cleaned = parts.list.eval(pl.element().str.strip_chars(" \t\"'")).list.set_difference(
         pl.lit([""], dtype=pl.List(pl.String))
     )
-    return pl.when(text.is_null() | (text == "")).then(None).otherwise(cleaned)
+    return (
+        pl.when(text.is_null() | (text == "")).then(None).otherwise(pl.coalesce(as_json, cleaned))
+    )
 
 
 def raw_exprs(schema: pl.Schema, mapping: Mapping[str, str], *, source_file: str) -> list[pl.Expr]:
