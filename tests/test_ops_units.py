@@ -168,6 +168,44 @@ def test_a_failed_delivery_is_retried_then_given_up_and_never_raises(tmp_path: P
     assert len(calls) == 3
 
 
+def test_an_alert_is_never_stuck_sending(tmp_path: Path) -> None:
+    """A webhook URL httpx refuses (InvalidURL is no HTTPError) and a process killed in
+    mid-delivery left the alert 'sending': never retried, never delivered."""
+    from newsletter.store.tables import alerts
+
+    config = _config(tmp_path, webhook_url="https://hooks.example.com/x")
+    bad = Secrets.of(alert_webhook_url="http://127.0.0.1:8899:99/x")
+    alert = make_alert("send_late", dt.date(2026, 11, 23), "late")
+    with open_store(config) as db:
+        got = Alerter(config, bad, db, FixedClock(NOW)).fire([alert])
+        assert [(d.status, "Invalid" in d.reason) for d in got] == [("failed", True)]
+        with db.read() as conn:
+            assert conn.execute(sa.select(alerts.c.status)).scalars().all() == ["failed"]
+
+    killed = make_alert("snapshot_stale", dt.date(2026, 11, 23), "stale")
+    sent: list[int] = []
+
+    def ok(request: httpx.Request) -> httpx.Response:
+        sent.append(1)
+        return httpx.Response(200)
+
+    with open_store(config) as db:
+        with db.write() as conn:  # as a killed process leaves it
+            conn.execute(
+                sa.insert(alerts).values(
+                    key=killed.key, channel="webhook", week=killed.week, kind=killed.kind,
+                    status="sending", attempts=1, text="stale", created_at=NOW, updated_at=NOW,
+                )
+            )  # fmt: skip
+        soon = Alerter(config, Secrets(), db, FixedClock(NOW + dt.timedelta(minutes=5)),
+                       transport=httpx.MockTransport(ok))  # fmt: skip
+        assert [d.status for d in soon.fire([killed])] == ["skipped"]  # maybe still running
+        later = Alerter(config, Secrets(), db, FixedClock(NOW + dt.timedelta(minutes=15)),
+                        transport=httpx.MockTransport(ok))  # fmt: skip
+        assert [d.status for d in later.fire([killed])] == ["sent"]
+    assert sent == [1]
+
+
 def test_the_env_webhook_url_wins_and_delivers_once(tmp_path: Path) -> None:
     seen: list[str] = []
 

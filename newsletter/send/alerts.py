@@ -58,6 +58,8 @@ AlertKind = Literal[
 ]
 #: Deliveries of one alert to one channel, at most.
 MAX_ATTEMPTS = 3
+#: An alert row "sending" this long is from a process killed in mid-delivery: taken again.
+SENDING_LEASE_SECONDS = 600
 #: Longest summary and detail line.
 SUMMARY_MAX, DETAIL_MAX = 200, 1000
 _SCOPE = re.compile(r"[^a-z0-9_.-]+")
@@ -200,6 +202,15 @@ class Alerter:
     def _fire_one(self, alert: Alert) -> list[Delivery]:
         out: list[Delivery] = []
         mine = [c for c in self.channels() if self._claim(alert, c)]
+        try:
+            return self._deliver(alert, mine, out)
+        except Exception as exc:  # claimed channels are failed (retried), never left sending
+            for c in mine:
+                if not any(d.channel == c for d in out):
+                    self._done(alert, c, first_line(exc))
+            raise
+
+    def _deliver(self, alert: Alert, mine: list[str], out: list[Delivery]) -> list[Delivery]:
         out.extend(Delivery(alert.key, c, "skipped") for c in self.channels() if c not in mine)
         editors = [c.split(":", 1)[1] for c in mine if c.startswith("email:")]
         if editors:
@@ -238,7 +249,7 @@ class Alerter:
                 timeout=self.config.alerts.timeout_seconds, transport=self.transport
             ) as client:
                 r = client.post(url, json=webhook_payload(self.config, alert))
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # a transport error, or a URL httpx refuses (InvalidURL)
             return f"webhook: {type(exc).__name__}: {first_line(exc)}"
         if r.is_success:
             return None
@@ -268,13 +279,16 @@ class Alerter:
             return True
         except IntegrityError:
             pass
+        # a failed one is retried; one left "sending" by a process killed in mid-delivery is
+        # taken again once its lease is over (its delivery may or may not have happened)
+        stale = alerts.c.updated_at < now - dt.timedelta(seconds=SENDING_LEASE_SECONDS)
         with self.db.write() as conn:
             retried = conn.execute(
                 sa.update(alerts)
                 .where(
                     alerts.c.key == alert.key,
                     alerts.c.channel == channel,
-                    alerts.c.status == "failed",
+                    (alerts.c.status == "failed") | ((alerts.c.status == "sending") & stale),
                     alerts.c.attempts < MAX_ATTEMPTS,
                 )
                 .values(status="sending", attempts=alerts.c.attempts + 1, updated_at=now)
