@@ -306,3 +306,19 @@ def test_the_scheduler_checks_only_when_there_is_something_to_check(tmp_path: Pa
     watch = found[1][WATCH_JOB_ID]
     assert watch.func_ref == "newsletter.send.jobs:watch_scheduled"
     assert watch.trigger.interval == dt.timedelta(minutes=5)
+
+
+def test_a_preview_claim_a_killed_run_left_is_taken_again(tmp_path: Path) -> None:
+    """A run killed while mailing the [PREVIEW] left previews = -1 for good: no editor ever
+    got the approve link, and the next run said the copy 'went out on an earlier run'."""
+    clock = FixedClock(NOW)
+    with open_store(_config(tmp_path)) as db:
+        approvals = Approvals(db, clock)
+        approvals.request("2026-W48", dt.date(2026, 11, 23), "d1", NOW + DAY)
+        assert approvals.claim_preview("2026-W48")  # ... and the run is killed here
+        assert not approvals.claim_preview("2026-W48")  # another run may be mailing now
+        clock.advance(dt.timedelta(minutes=11))
+        assert approvals.claim_preview("2026-W48")  # the lease is over: taken again
+        approvals.previewed("2026-W48", 2)
+        clock.advance(DAY)
+        assert not approvals.claim_preview("2026-W48")  # sent: never again for this version

@@ -136,6 +136,9 @@ def _finish(report: SendReport) -> None:
         sent = (
             f"[PREVIEW] copy sent to {w.previews_sent} of {w.editors} editor(s)"
             if w.previews_sent
+            else "the [PREVIEW] copy is being sent by another run (one that was stopped is "
+            "taken up again after 10 minutes)"
+            if w.preview_pending
             else "the [PREVIEW] copy went out on an earlier run"
         )
         console.print(

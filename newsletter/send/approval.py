@@ -101,6 +101,10 @@ class ApprovalSigner:
         return data["i"], data["k"]
 
 
+#: A preview claim older than this is from a run killed while mailing: taken again.
+PREVIEW_LEASE = dt.timedelta(minutes=10)
+
+
 @dataclass
 class Approvals:
     """The ``approvals`` table on an open database."""
@@ -151,12 +155,16 @@ class Approvals:
 
     def claim_preview(self, issue_key: str) -> bool:
         """True for the one run that should mail the previews of this version now (two
-        runs at once never both do); :meth:`previewed` records how many went out."""
+        runs at once never both do); :meth:`previewed` records how many went out. A claim a
+        killed run left (``previews`` -1) is taken again after :data:`PREVIEW_LEASE`."""
+        now = self.clock.now()
+        unclaimed = approvals.c.previews == 0
+        abandoned = (approvals.c.previews == -1) & (approvals.c.updated_at < now - PREVIEW_LEASE)
         with self.db.write() as conn:
             done = conn.execute(
                 sa.update(approvals)
-                .where(approvals.c.issue_key == issue_key, approvals.c.previews == 0)
-                .values(previews=-1, updated_at=self.clock.now())
+                .where(approvals.c.issue_key == issue_key, unclaimed | abandoned)
+                .values(previews=-1, updated_at=now)
             )
         return done.rowcount == 1
 

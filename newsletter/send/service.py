@@ -227,6 +227,8 @@ class ApprovalWait:
     deadline: datetime
     previews_sent: int
     editors: int
+    #: Another run holds the preview claim (mailing now, or killed: retried after a lease).
+    preview_pending: bool = False
 
 
 def recipient_message(
@@ -978,7 +980,9 @@ def await_approval(
             )
         finally:
             approvals.previewed(prepared.issue_key, sent)
-    return ApprovalWait(record.deadline, sent, len(config.alerts.email))
+        return ApprovalWait(record.deadline, sent, len(config.alerts.email))
+    pending = record.previews < 0
+    return ApprovalWait(record.deadline, sent, len(config.alerts.email), preview_pending=pending)
 
 
 def send_previews(
