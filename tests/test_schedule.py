@@ -132,3 +132,17 @@ def test_missed_run_is_caught_up_once_per_start(tmp_path: Path, restarts: int) -
             finally:
                 sched.shutdown(wait=True)
             assert _runs(out) == i + 1
+
+
+def test_a_start_long_after_the_last_send_time_is_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every scheduler start more than the grace after the last send time logged an ERROR
+    (log-based alerting fired), though that issue had most likely gone out."""
+    import logging
+
+    s = parse_config({"schedule": {"timezone": "America/New_York"}}).schedule
+    with caplog.at_level(logging.INFO, logger="newsletter.send.schedule"):
+        assert catch_up_time(datetime(2026, 12, 2, 12, 0, tzinfo=UTC), s) is None
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "if it has not gone out" in caplog.records[0].getMessage()

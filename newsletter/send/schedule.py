@@ -149,13 +149,15 @@ def catch_up_time(now: datetime, settings: ScheduleSettings) -> datetime | None:
     The latest issue is the one most recently due (:func:`latest_due`), whatever the day and
     the grace (up to a week): a Sunday-night issue is caught up after midnight, a Friday one
     with a 96 h grace on Monday. Beyond the grace window the scheduler does not send on its
-    own (stale content): it logs an error and the operator decides (``newsletter run-week``).
+    own (stale content): it logs a warning and the operator decides (``newsletter run-week``).
     """
     _week, due = latest_due(now, settings)
     if now - due > timedelta(hours=settings.misfire_grace_hours):
-        log.error(
-            "the latest issue was due at %s, more than %s h ago: not catching up "
-            "automatically; run `newsletter run-week` if it should still go out",
+        # a warning, not an error: the issue has most likely gone out already (a late one is
+        # the watch job's send_late alert, which knows the ledger)
+        log.warning(
+            "the latest issue was due at %s, more than %s h ago: no automatic catch-up; "
+            "if it has not gone out, run `newsletter run-week`",
             due,
             settings.misfire_grace_hours,
         )
