@@ -128,3 +128,21 @@ def test_deadlines_are_elapsed_hours_across_a_dst_change(tmp_path: Path) -> None
             for a in conditions(config, db, FixedClock(datetime(2026, 11, 1, 8, 0, tzinfo=UTC)))
         ]
     assert "2026-W44:send_late" in keys
+
+
+def test_the_approval_alert_gives_advice_that_works(tmp_path: Path) -> None:
+    """With no [PREVIEW] ever prepared (no snapshot), the alert said to run
+    `newsletter approve`, which fails: 'no [PREVIEW] of 2026-W48 has been sent yet'."""
+    config = _config(tmp_path)
+    config = config.model_copy(
+        update={
+            "schedule": config.schedule.model_copy(update={"approval": "required"}),
+            "alerts": config.alerts.model_copy(update={"email": ("ed@example.com",)}),
+        }
+    )
+    with open_store(config) as db:
+        late = FixedClock(datetime(2026, 11, 30, 12, 0, tzinfo=NY))
+        found = {a.kind: a for a in conditions(config, db, late)}
+    assert "approval_missing" in found and "snapshot_stale" in found
+    detail = found["approval_missing"].detail
+    assert "No [PREVIEW] copy was ever prepared" in detail and "newsletter approve" not in detail

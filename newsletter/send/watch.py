@@ -75,14 +75,21 @@ def _before_sent(
             deadline = hours_after(due, config.schedule.approval_deadline_hours)
             local_deadline = deadline.astimezone(due.tzinfo).strftime("%a %H:%M %Z")
             if now > deadline:
+                detail = (
+                    "No [PREVIEW] copy was ever prepared (see the other alerts of this week: "
+                    "a missing snapshot?), so the issue stays unsent. Fix that, then "
+                    "`newsletter run-week` sends the [PREVIEW] for approval."
+                    if approval is None
+                    else "No editor approved the [PREVIEW] copy before the deadline, so the "
+                    "issue stays unsent. To send it anyway: `newsletter approve "
+                    f"{week.isoformat()}`, then `newsletter run-week`."
+                )
                 out.append(
                     make_alert(
                         "approval_missing",
                         week,
                         f"{key} was not approved by {local_deadline}: nothing was sent",
-                        "No editor approved the [PREVIEW] copy before the deadline, so the "
-                        "issue stays unsent. To send it anyway: `newsletter approve "
-                        f"{week.isoformat()}`, then `newsletter run-week`.",
+                        detail,
                     )
                 )
             return out  # waiting for the editors is not a late send
