@@ -74,6 +74,13 @@ def test_a_pick_the_issue_never_uses_is_refused_with_the_closest_one(
     assert ok.exit_code == 0, ok.output
     stored = json.loads(runner.invoke(app, [*cfg, "subscribers", "show", "u@example.com"]).stdout)
     assert stored["subscriber"]["preferences"]["metros"] == ["Seattle"]  # the known spelling
+    # everyday words for a level are the level ("junior" got "did you mean 'senior'?")
+    word = runner.invoke(
+        app, [*cfg, "subscribers", "add", "v@example.com", "--seniority", "Junior"]
+    )
+    assert word.exit_code == 0, word.output
+    shown = json.loads(runner.invoke(app, [*cfg, "subscribers", "show", "v@example.com"]).stdout)
+    assert shown["subscriber"]["preferences"]["seniority"] == ["entry"]
 
 
 def test_screenshot_skips_cleanly_without_a_browser(

@@ -18,6 +18,17 @@ from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.errors import SubscriberError
 from newsletter.models import REMOTE_PLACE, Preferences
 
+#: Everyday words for the seniority levels (a reader writes "junior", the issue says entry).
+LEVEL_WORDS = {
+    "junior": "entry", "jr": "entry", "graduate": "entry", "new grad": "entry",
+    "intern": "entry", "entry-level": "entry", "entry level": "entry",
+    "intermediate": "mid", "mid-level": "mid", "mid level": "mid", "middle": "mid",
+    "sr": "senior", "senior-level": "senior", "lead": "senior", "principal": "senior",
+    "staff": "senior",  # as the titles are classified (rules/seniority.yaml)
+    "director": "leadership", "executive": "leadership", "head": "leadership",
+    "manager": "leadership",
+}  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class PreferenceOptions:
@@ -44,10 +55,11 @@ class PreferenceOptions:
         """``prefs`` in the taxonomy's spelling; SubscriberError naming every value the issue
         never uses, with the closest known one."""
         problems: list[str] = []
+        levels = tuple(LEVEL_WORDS.get(v.casefold(), v) for v in prefs.seniority)
         out = Preferences(
             categories=_known(prefs.categories, self.categories, "role category", problems),
             metros=_known(prefs.metros, self.metros, "metro", problems),
-            seniority=_known(prefs.seniority, self.seniority, "seniority level", problems),
+            seniority=_known(levels, self.seniority, "seniority level", problems),
         )
         if problems:
             raise SubscriberError("; ".join(problems))
