@@ -139,17 +139,6 @@ def _round_trip_0005(url: str) -> None:
         engine.dispose()
 
 
-def test_migration_0005_round_trip_on_sqlite(tmp_path: Path) -> None:
-    _round_trip_0005(f"sqlite:///{tmp_path / 'n.db'}")
-
-
-@pytest.mark.postgres
-def test_migration_0005_round_trip_on_postgres(postgres_url: str) -> None:
-    from tests.test_store_postgres import _fresh
-
-    _round_trip_0005(_fresh(postgres_url, "migrate_0005"))
-
-
 def _round_trip_0006(url: str) -> None:
     """0005 -> 0006 adds the empty ``webhook_nonces`` table and matches the declared schema;
     0006 -> 0005 drops it again."""
@@ -175,15 +164,21 @@ def _round_trip_0006(url: str) -> None:
         engine.dispose()
 
 
-def test_migration_0006_round_trip_on_sqlite(tmp_path: Path) -> None:
-    _round_trip_0006(f"sqlite:///{tmp_path / 'n.db'}")
+#: The round trips of the migrations after the first (each checks its own table or columns).
+ROUND_TRIPS = {"0005": _round_trip_0005, "0006": _round_trip_0006}
+
+
+@pytest.mark.parametrize("revision", sorted(ROUND_TRIPS))
+def test_migration_round_trip_on_sqlite(tmp_path: Path, revision: str) -> None:
+    ROUND_TRIPS[revision](f"sqlite:///{tmp_path / 'n.db'}")
 
 
 @pytest.mark.postgres
-def test_migration_0006_round_trip_on_postgres(postgres_url: str) -> None:
+@pytest.mark.parametrize("revision", sorted(ROUND_TRIPS))
+def test_migration_round_trip_on_postgres(postgres_url: str, revision: str) -> None:
     from tests.test_store_postgres import _fresh
 
-    _round_trip_0006(_fresh(postgres_url, "migrate_0006"))
+    ROUND_TRIPS[revision](_fresh(postgres_url, f"migrate_{revision}"))
 
 
 def test_sqlite_file_uri_urls_lock_the_database_file_across_processes(tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def _index(key: str) -> int:
 
 
 def _remote_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
-    known = _known_mode()
+    known = gr.known_mode()
     remote = pl.col("remote").fill_null(False)
     return frame.select(
         pl.len().alias("n"),
@@ -96,14 +96,9 @@ def _remote_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _known_mode() -> pl.Expr:
-    mode = pl.col("work_mode")
-    return mode.is_not_null() & (mode != "unknown")
-
-
 def _remote_of_known() -> pl.Expr:
     """Remote postings / postings whose work mode is known (null when none is known)."""
-    known = _known_mode()
+    known = gr.known_mode()
     remote = pl.col("remote").fill_null(False) & known
     return pl.when(known.any()).then(remote.sum() / known.sum())
 

@@ -165,12 +165,18 @@ def withheld(label: str, rows: Sequence[GroupRow]) -> list[str]:
     return out
 
 
+def known_mode() -> pl.Expr:
+    """A posting's work mode is known: not null, not ``unknown`` (the remote share's
+    denominator, market-wide and per group)."""
+    mode = pl.col("work_mode")
+    return mode.is_not_null() & (mode != UNKNOWN)
+
+
 def remote_plan(frame: pl.LazyFrame, key: str, null_label: str) -> pl.LazyFrame:
     """Per group value: open postings whose work mode is known (``n``: the share's
     denominator, as the market-wide one) and how many are remote."""
-    mode = pl.col("work_mode")
     return (
-        frame.filter(mode.is_not_null() & (mode != "unknown"))
+        frame.filter(known_mode())
         .with_columns(_name(key, null_label))
         .group_by("name")
         .agg(pl.len().alias("n"), pl.col("remote").fill_null(False).sum().alias("remote"))
