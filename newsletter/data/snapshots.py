@@ -33,6 +33,7 @@ SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
     "remote": pl.Boolean(),  # work_mode == "remote"
     "category": pl.String(),  # role category (see rules/categories.yaml)
     "seniority": pl.String(),  # entry | mid | senior | leadership
+    "employment": pl.String(),  # one of EMPLOYMENT_TYPES; null when the posting does not say
     "salary_min": pl.Float64(),  # annualized, in `currency`
     "salary_max": pl.Float64(),
     "salary_mid": pl.Float64(),  # (min + max) / 2; statistics use this
@@ -43,6 +44,8 @@ SNAPSHOT_SCHEMA: Mapping[str, pl.DataType] = {
 }
 
 SENIORITY_LEVELS = ("entry", "mid", "senior", "leadership")
+#: Values of ``employment``. A posting that does not say (null) is taken as full-time.
+EMPLOYMENT_TYPES = ("full_time", "part_time", "contract", "temporary", "internship")
 #: How every Parquet file of a week is written (snapshots, rejects): zstd at level 1 gives
 #: files of the same size as the default level (dictionary encoding does most of the work)
 #: for two thirds of the CPU.

@@ -207,6 +207,7 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
         status = posted_status(pl.col("posted_at"), pl.col("_posted"), prepared.posted_latest)
         out = (
             frame.pipe(add_identity)
+            .with_columns(employment=pl.lit(None, dtype=pl.String))
             .with_columns(_posted=parsed)
             .with_columns(posted_status=status)
             .with_columns(posted_at=pl.when(pl.col("posted_status") == "ok").then("_posted"))
