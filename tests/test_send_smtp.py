@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ from newsletter.send.service import (
     prepare_issue,
     send_issue,
 )
+from newsletter.send.status import status_report
 from newsletter.store import open_store
+from newsletter.util.clock import FixedClock
 from tests.delivery_support import Handler, smtp_server
 from tests.send_support import POSTAL, WEEK, add_subscribers, parse, parts, send_config
 
@@ -147,6 +150,12 @@ def test_4xx_retried_5xx_bounced_and_suppressed_rerun_finishes(
         assert (full["status"], full["retryable"], full["attempts"]) == ("failed", True, 3)
         assert report.retryable == 1 and not report.complete
         assert sum(n for k, n in report.failed.items() if k.startswith("permanent")) == 2
+        # status says why the row is left, not only how many are
+        due = FixedClock(config.schedule.due_for(WEEK) + dt.timedelta(hours=1))
+        with open_store(config) as db:
+            left = status_report(config, db, due)["this_week"]["issue"]
+        assert left["left_to_retry"] == 1
+        assert left["left_reasons"] == [{"reason": "SMTP 452 4.2.2 mailbox full", "count": 1}]
         with open_store(config) as db:
             store = SubscriberStore(db)
             assert store.get("cy2@example.org").status == "bounced"

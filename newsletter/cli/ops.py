@@ -91,7 +91,7 @@ def _print_status(doc: dict[str, Any], config: Config) -> None:
         "issue: "
         + (
             f"{issue['status']}, sent {issue['sent']:,} of {issue['recipients']:,}, "
-            f"{issue['left_to_retry']:,} left to retry"
+            f"{issue['left_to_retry']:,} left to retry" + _left_reasons(issue["left_reasons"])
             if issue
             else "not started"
         ),
@@ -122,6 +122,13 @@ def _print_status(doc: dict[str, Any], config: Config) -> None:
         for r in recent[:10]:
             a.add_row(r["updated_at"], escape(r["key"]), escape(r["channel"]), r["status"])
         console.print(a)
+
+
+def _left_reasons(reasons: list[dict[str, Any]]) -> str:
+    """`` (why: n, ...)`` for the rows left to send, escaped (a reason may quote a server)."""
+    if not reasons:
+        return ""
+    return " (" + "; ".join(f"{escape(r['reason'])}: {r['count']:,}" for r in reasons) + ")"
 
 
 def _runs_table(runs: list[dict[str, Any]], config: Config) -> Table:

@@ -43,6 +43,18 @@ from newsletter.store import Database
 from newsletter.store.tables import TO_SEND, issues, sends
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
+#: The reason of a recipient whose message could not be built (not a bounce).
+UNBUILT = "message not built"
+
+
+def short_reason(reason: str) -> str:
+    """A reason grouped for summaries (per-address details dropped)."""
+    if reason.startswith(UNBUILT):
+        return ": ".join(reason.split(": ")[:2])[:70]
+    head = reason.split(":", 1)[0] if reason.startswith("invalid address") else reason
+    return head[:70]
+
+
 #: Rows a run (re)sends: queued, unknown, and failed ones that may be retried.
 _TO_SEND = sa.text(TO_SEND)
 
@@ -289,6 +301,21 @@ class SendLedger:
                 key = "retryable" if status == "failed" and retryable else str(status)
                 found[key] = found.get(key, 0) + int(n)
         return LedgerCounts(**found)
+
+    def left_reasons(self, issue_key: str, limit: int = 5) -> list[tuple[str, int]]:
+        """Why the rows still to send are left (their last error, :func:`short_reason`), most
+        frequent first; rows never attempted are "not attempted yet"."""
+        q = (
+            sa.select(sends.c.last_error, sa.func.count())
+            .where(sends.c.issue_key == issue_key, _TO_SEND)
+            .group_by(sends.c.last_error)
+        )
+        found: dict[str, int] = {}
+        with self.db.read() as conn:
+            for error, n in conn.execute(q):
+                why = short_reason(error) if error else "not attempted yet"
+                found[why] = found.get(why, 0) + int(n)
+        return sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
     def to_send(self, issue_key: str, limit: int | None = None) -> list[SendRow]:
         """Rows still to send (queued, unknown, failed-retryable), by subscriber id."""

@@ -39,7 +39,7 @@ from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.errors import ProviderError
 from newsletter.models import Recipient
 from newsletter.send.claims import POLL_SECONDS, Claim, Claims
-from newsletter.send.ledger import SendLedger
+from newsletter.send.ledger import SendLedger, short_reason
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +49,7 @@ Lookup = Callable[[Sequence[int]], dict[int, Recipient]]
 #: A recipient's message with the ledger's Message-ID, or the reason it cannot be built.
 Build = Callable[[Recipient, str], OutgoingMessage | str]
 
-#: The reason of a recipient whose message could not be built.
-UNBUILT = "message not built"
 SKIPPED = "no longer subscribed when its batch went out"
-
-
-def short_reason(reason: str) -> str:
-    """A reason grouped for the summary (per-address details dropped)."""
-    if reason.startswith(UNBUILT):
-        return ": ".join(reason.split(": ")[:2])[:70]
-    head = reason.split(":", 1)[0] if reason.startswith("invalid address") else reason
-    return head[:70]
 
 
 @dataclass

@@ -67,12 +67,12 @@ from newsletter.send.guards import (
     explicit_week_warning,
 )
 from newsletter.send.helpers import helpers
-from newsletter.send.ledger import IssueRecord, LedgerCounts, Outcome, SendLedger
+from newsletter.send.ledger import UNBUILT, IssueRecord, LedgerCounts, Outcome, SendLedger
+from newsletter.send.ledger import short_reason as _short
 from newsletter.send.monitor import FAILED_BOARDS, Monitor
 from newsletter.send.runs import ignore_warning
 from newsletter.send.schedule import current_issue_week, due_for, hours_after
-from newsletter.send.sending import UNBUILT, Loop, SenderFactory, Tally, run_threads
-from newsletter.send.sending import short_reason as _short
+from newsletter.send.sending import Loop, SenderFactory, Tally, run_threads
 from newsletter.send.variants import IssueVariants
 from newsletter.store import Database, open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from newsletter.models import SUBSCRIBER_STATUSES
+from newsletter.send.ledger import UNBUILT
 from newsletter.store import Database
 from newsletter.store.tables import issues, sends, subscriber_events, subscribers, suppressions
 
@@ -40,8 +41,6 @@ WINDOW = dt.timedelta(days=7)
 COMPLAINT_TARGET = 0.001
 COMPLAINT_MAX = 0.003
 BOUNCE_MAX = 0.02
-#: Failed rows whose message could not be built are not bounces (send.service.UNBUILT).
-_UNBUILT_PREFIX = "message not built"
 _LATER = ("bounced", "complained", "unsubscribed")
 
 
@@ -139,7 +138,7 @@ def issue_stats(db: Database, limit: int = 8) -> list[IssueStats]:
 
 
 def _tally_sends(conn: sa.Connection, keys: Sequence[str], tallies: dict[str, _Tally]) -> None:
-    unbuilt = sa.func.sum(sa.case((sends.c.last_error.like(f"{_UNBUILT_PREFIX}%"), 1), else_=0))
+    unbuilt = sa.func.sum(sa.case((sends.c.last_error.like(f"{UNBUILT}%"), 1), else_=0))
     q = (
         sa.select(
             sends.c.issue_key,

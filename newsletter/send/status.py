@@ -214,6 +214,12 @@ def status_report(
                     "recipients": counts.total,
                     "sent": counts.sent,
                     "left_to_retry": counts.remaining,
+                    "left_reasons": [
+                        {"reason": why, "count": n}
+                        for why, n in SendLedger(db, clock=clock).left_reasons(key)
+                    ]
+                    if counts.remaining
+                    else [],
                     "failed": counts.failed,
                     "skipped": counts.skipped,
                     "last_error": record.last_error,
