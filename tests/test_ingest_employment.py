@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from newsletter.cli import app
 from newsletter.data.ingest import ingest
 from newsletter.data.ingest.employment import (
+    EMPLOYMENT_SOURCES,
     add_employment,
     classify_employment,
     pay_employment,
@@ -277,7 +278,7 @@ def test_the_output_is_a_type_or_null_and_nothing_else(
     out = add_employment(frame, ingest_rules.employment).collect()
     assert out.height == len(rows)
     assert set(out["employment"].drop_nulls()) <= set(EMPLOYMENT_TYPES)
-    assert set(out["employment_source"]) <= {"explicit", "title", "pay", "none"}
+    assert set(out["employment_source"]) <= set(EMPLOYMENT_SOURCES)
     assert out["title"].to_list() == [t for _, t, _ in rows]  # rows kept, in order
 
 

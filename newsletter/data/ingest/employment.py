@@ -22,7 +22,7 @@ from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.rules import EmploymentRule, EmploymentRules
 from newsletter.data.ingest.text import unescaped, words
 
-#: Values of ``employment_source``: which reader decided.
+#: Values of ``employment_source``: which reader decided (the last: none did).
 EMPLOYMENT_SOURCES = ("explicit", "title", "pay", "none")
 
 
@@ -93,12 +93,13 @@ def _lower(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_lowercase()
 
 
-#: The readers in the order they decide: (``employment_source``, the raw column read, the
-#: form its rules match, which rules).
-_READERS: tuple[tuple[str, str, Callable[[pl.Expr], pl.Expr], str], ...] = (
-    ("explicit", "employment", employment_words, "explicit"),
-    ("title", "title", _lower, "title"),
-    ("pay", "salary", _lower, "pay"),
+#: The readers in the order they decide: (``employment_source`` and the list of
+#: :class:`~newsletter.data.ingest.rules.EmploymentRules` it reads with, the raw column read,
+#: the form of its text the rules match).
+_READERS: tuple[tuple[str, str, Callable[[pl.Expr], pl.Expr]], ...] = (
+    ("explicit", "employment", employment_words),
+    ("title", "title", _lower),
+    ("pay", "salary", _lower),
 )
 
 
@@ -134,18 +135,18 @@ def add_employment(lf: pl.LazyFrame, rules: EmploymentRules) -> pl.LazyFrame:
     read: list[pl.LazyFrame] = []
     unread: list[pl.Expr] = []
     names = [f"_e_{source}" for source, *_ in _READERS]
-    for (_, column, form, which), name in zip(_READERS, names, strict=True):
-        found = _typed(lf, column, form, getattr(rules, which), name)
+    for (source, column, form), name in zip(_READERS, names, strict=True):
+        found = _typed(lf, column, form, getattr(rules, source), name)
         if found is None:
             unread.append(pl.lit(None, dtype=pl.String).alias(name))
         else:
             read.append(looked_up(lf.select(column), found, column).drop(column))
-    source: pl.Expr = pl.lit("none")
-    for (kind, *_), name in reversed(list(zip(_READERS, names, strict=True))):
-        source = pl.when(pl.col(name).is_not_null()).then(pl.lit(kind)).otherwise(source)
+    decided: pl.Expr = pl.lit(EMPLOYMENT_SOURCES[-1])  # none
+    for (source, *_), name in reversed(list(zip(_READERS, names, strict=True))):
+        decided = pl.when(pl.col(name).is_not_null()).then(pl.lit(source)).otherwise(decided)
     return (
         pl.concat([lf, *read], how="horizontal")
         .with_columns(unread)
-        .with_columns(employment=pl.coalesce(names), employment_source=source)
+        .with_columns(employment=pl.coalesce(names), employment_source=decided)
         .drop(names)
     )
