@@ -184,6 +184,7 @@ def recruitee_offer(i: int, board: str = "smallco", **over: Any) -> dict[str, An
         "published_at": "2026-11-15 10:00:00 UTC",
         "status": "published",
         "company_name": "SmallCo",
+        "employment_type_code": "fulltime",
     }
     offer.update(over)
     return offer

@@ -198,6 +198,74 @@ def test_pay_and_text_as_the_boards_publish_them(
     assert "RAG" in snap.filter(pl.col("posting_id") == "greenhouse:acme:4000001")["skills"][0]
 
 
+def test_employment_as_each_board_states_it(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    """Each board's own employment field (Greenhouse: a custom metadata field) becomes the
+    posting's employment type, read from the field; a board that says nothing gives null."""
+
+    def lever_categories(commitment: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"location": "New York, NY", "allLocations": ["New York, NY"]}
+        return out | ({"commitment": commitment} if commitment else {})
+
+    def gh_field(name: str, value: Any) -> list[dict[str, Any]]:
+        return [{"id": 1, "name": name, "value": value, "value_type": "single_select"}]
+
+    jobs = {
+        "greenhouse": [
+            greenhouse_job(1, metadata=gh_field("Employment Type", "Contract")),
+            greenhouse_job(2, metadata=[*gh_field("Work Type", "Remote"),
+                                        *gh_field("Job Type", ["Full-time", "Internship"])]),
+            greenhouse_job(3),  # metadata null
+        ],
+        "lever": [
+            lever_posting(1, categories=lever_categories("Contract")),
+            lever_posting(2, categories=lever_categories("Part-time")),
+            lever_posting(3, categories=lever_categories(None)),
+        ],
+        "ashby": [
+            ashby_job(1), ashby_job(2, employmentType="Intern"),
+            ashby_job(3, employmentType="Temporary"),
+        ],
+        "smartrecruiters": [
+            smartrecruiters_posting(1),
+            smartrecruiters_posting(2, typeOfEmployment={"id": "contract", "label": "Contract"}),
+            smartrecruiters_posting(3, typeOfEmployment={"id": "intern"}),
+        ],
+        "workable": [
+            workable_job(1), workable_job(2, type="contract"), workable_job(3, type="part"),
+        ],
+        "recruitee": [
+            recruitee_offer(1), recruitee_offer(2, employment_type_code="freelance"),
+            recruitee_offer(3, employment_type_code="internship"),
+        ],
+    }  # fmt: skip
+    for source in SOURCES:
+        boards.add(source.ats, source.board, jobs[source.ats])
+    cfg = collect_config(tmp_path, served)
+    done = run(cfg)
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    got = {
+        (source, title.split()[-1]): employment
+        for source, title, employment in snap.select("source", "title", "employment").rows()
+    }
+    assert got == {
+        ("greenhouse:acme", "1"): "contract", ("greenhouse:acme", "2"): "internship",
+        ("greenhouse:acme", "3"): None,
+        ("lever:widget", "1"): "contract", ("lever:widget", "2"): "part_time",
+        ("lever:widget", "3"): None,
+        ("ashby:orbit", "1"): "full_time", ("ashby:orbit", "2"): "internship",
+        ("ashby:orbit", "3"): "temporary",
+        ("smartrecruiters:bigco", "1"): "full_time", ("smartrecruiters:bigco", "2"): "contract",
+        ("smartrecruiters:bigco", "3"): "internship",
+        ("workable:hf", "1"): "full_time", ("workable:hf", "2"): "contract",
+        ("workable:hf", "3"): "part_time",
+        ("recruitee:smallco", "1"): "full_time", ("recruitee:smallco", "2"): "contract",
+        ("recruitee:smallco", "3"): "internship",
+    }  # fmt: skip
+    assert done.report.employment_source == {"explicit": 16, "none": 2}
+
+
 def test_sources_check_found_not_found_and_failing(cfg: Config, boards: FakeBoards) -> None:
     boards.add("ashby", "broken", [], "503", "503", "503")
     sources = [

@@ -138,6 +138,8 @@ def test_greenhouse_adapter(ingest_rules: Rules) -> None:
     assert {"vLLM", "PyTorch", "Kubernetes", "LLMs"} <= set(first["skills"])
     assert first["category"] == "AI/ML Engineer" and first["seniority"] == "senior"
     assert second["work_mode"] == "remote"
+    # the board's "Employment Type" field; the second job has no metadata
+    assert (first["employment"], second["employment"]) == ("full_time", None)
     assert result.report.rejected_by_reason == {"missing title": 1}
 
 
@@ -162,6 +164,7 @@ def test_lever_adapter(ingest_rules: Rules) -> None:
         40 * 2080,
     )
     assert {"RAG", "LangChain"} <= set(second["skills"])
+    assert (first["employment"], second["employment"]) == ("full_time", "internship")  # commitment
 
 
 def test_several_files_stack_and_dedupe(tmp_path: Path, ingest_rules: Rules) -> None:

@@ -24,6 +24,10 @@ class SourceKindOption(StrEnum):
     new = "new"
 
 
+#: Where an employment type was read (``employment_source``), in the table's words.
+_EMPLOYMENT_FROM = {"explicit": "an employment field", "title": "the title", "pay": "the pay text"}
+
+
 def report_table(report: IngestReport, written: Written | None, locale: str) -> Table:
     """The ingest report for people: every row accounted for, then coverage."""
     from newsletter.edition.formatting import Formatter
@@ -55,6 +59,11 @@ def report_table(report: IngestReport, written: Written | None, locale: str) -> 
     row("with at least one skill", report.with_skills, report.kept)
     for mode, n in report.work_mode.items():
         row(f"work mode: {mode}", n, report.kept)
+    for kind, n in report.employment.items():
+        row(f"employment: {'not stated' if kind == '(none)' else kind}", n, report.kept)
+    for source, words in _EMPLOYMENT_FROM.items():
+        if report.employment_source.get(source):
+            row(f"  employment read from {words}", report.employment_source[source], report.kept)
     t.add_section()
     for fs in report.files:
         t.add_row(cell(f"{fs.path} ({fs.format}, source {fs.source})"), f.count(fs.rows), "")
@@ -120,8 +129,9 @@ def ingest_cmd(
         bool,
         typer.Option(
             "--profile",
-            help="Also print the seconds each stage took (read, split, text, pay, skills, "
-            "titles, places, identity, dedup, report, write); the report JSON always has them.",
+            help="Also print the seconds each stage took (read, split, text, employment, pay, "
+            "skills, titles, places, identity, dedup, report, write); the report JSON always "
+            "has them.",
         ),
     ] = False,
 ) -> None:

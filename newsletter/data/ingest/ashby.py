@@ -3,7 +3,8 @@
 
 ``{"jobs": [...], "apiVersion": "1"}``. Each job: ``id``, ``title``, ``location``,
 ``secondaryLocations``, ``isRemote`` / ``workplaceType``, ``publishedAt``, ``isListed``,
-``jobUrl``, ``descriptionHtml`` / ``descriptionPlain`` and, with ``includeCompensation``,
+``jobUrl``, ``employmentType`` (``FullTime``, ``PartTime``, ``Intern``, ``Contract``,
+``Temporary``), ``descriptionHtml`` / ``descriptionPlain`` and, with ``includeCompensation``,
 ``compensation``: its salary ``summaryComponents`` are the pay; several
 ``compensationTiers`` with a salary each (per location or level) become labelled ranges
 for the per-location rule. Unlisted jobs are rejected as ``hidden``.
@@ -103,6 +104,7 @@ def _fields(rec: Record) -> Record:
         "posted_at": text(rec.get("publishedAt")),
         "url": text(rec.get("jobUrl")),
         "work_mode": _work_mode(rec),
+        "employment": text(rec.get("employmentType")),
         "source_open": "hidden" if rec.get("isListed") is False else None,
         **_pay(rec),
     }

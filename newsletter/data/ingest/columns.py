@@ -55,6 +55,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "country": ("country", "job_country", "country_code"),
     "seniority": ("seniority", "job_level", "experience_level", "seniority_level",
                   "career_level", "level"),
+    # full-time, contract, ... (not "work_type" first: some exports mean remote/onsite by it,
+    # which reads as no employment)
+    "employment": ("employment", "employment_type", "employmenttype", "job_type", "jobtype",
+                   "job_schedule_type", "schedule_type", "commitment", "type_of_employment",
+                   "typeofemployment", "employment_type_code", "contract_type", "time_type",
+                   "employment_status", "work_type", "formatted_work_type"),
 }  # fmt: skip
 
 INPUT_COLUMNS: tuple[str, ...] = tuple(ALIASES)

@@ -4,7 +4,9 @@ The response is ``{"jobs": [...], "meta": {...}}`` (a bare list of jobs is accep
 ``content`` is HTML-escaped HTML (made plain text by the normalization); pay comes from
 ``pay_input_ranges`` (``pay_transparency=true``) where present, else from the description
 text. The company is ``company_name`` where the API gives it, else the board token of
-``absolute_url``.
+``absolute_url``. Greenhouse has no employment field of its own: a board's custom field in
+``metadata`` whose name is an employment column's name (``Employment Type``, ``Job Type``,
+``Commitment``: :data:`~newsletter.data.ingest.columns.ALIASES`) is read as the employment.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from pathlib import Path
 
 import polars as pl
 
-from newsletter.data.ingest._records import Record, board_token, build, dig, number, text
+from newsletter.data.ingest._records import (
+    Record,
+    board_token,
+    build,
+    dig,
+    number,
+    text,
+    text_list,
+)
+from newsletter.data.ingest.columns import ALIASES, fold
 from newsletter.data.ingest.pay import pay_lines, period_of
 from newsletter.errors import IngestError
 
@@ -58,6 +69,24 @@ def _pay(rec: Record) -> Record:
     return {"salary_min": str(lo), "salary_max": str(hi), "currency": currency, "period": period}
 
 
+def _employment(rec: Record) -> str | None:
+    """The value of the ``metadata`` field named like an employment column, the names in the
+    order of the aliases (``Employment Type`` before ``Work Type``); a multiple choice as its
+    choices joined (``Full-time; Contract``)."""
+    found = rec.get("metadata")
+    named: dict[str, object] = {}
+    for field in found if isinstance(found, list) else []:
+        name = text(dig(field, "name"))
+        if name is not None:
+            named.setdefault(fold(name), dig(field, "value"))
+    for alias in ALIASES["employment"]:
+        if alias in named:
+            value = named[alias]
+            choices = text_list(value)
+            return "; ".join(choices) if choices else text(value)
+    return None
+
+
 def _fields(rec: Record) -> Record:
     url = text(rec.get("absolute_url"))
     return {
@@ -68,6 +97,7 @@ def _fields(rec: Record) -> Record:
         "description": text(rec.get("content")),
         "posted_at": text(rec.get("first_published")) or text(rec.get("updated_at")),
         "url": url,
+        "employment": _employment(rec),
         **_pay(rec),
     }
 

@@ -3,7 +3,8 @@
 A JSON array of postings: ``text`` is the title, ``categories.location`` /
 ``categories.allLocations`` the places, ``workplaceType`` remote/hybrid/onsite,
 ``createdAt`` milliseconds, ``salaryRange`` structured pay (its ``interval`` words, such as
-``per-hour-wage``, are read by :mod:`~newsletter.data.ingest.pay`). The company is the token of
+``per-hour-wage``, are read by :mod:`~newsletter.data.ingest.pay`), ``categories.commitment``
+the employment (``Full-time``, ``Contract``, ``Intern``, ...). The company is the token of
 ``hostedUrl`` (``jobs.lever.co/<company>/<id>``).
 """
 
@@ -65,6 +66,7 @@ def _fields(rec: Record) -> Record:
         "posted_at": epoch_date(rec.get("createdAt"), millis=True),
         "url": url,
         "work_mode": text(rec.get("workplaceType")),
+        "employment": text(dig(rec, "categories", "commitment")),
         "country": text(rec.get("country")),
     }
 

@@ -1,10 +1,10 @@
 """Raw frame -> canonical postings: pure LazyFrame -> LazyFrame steps composed with ``.pipe``.
 
 :func:`split_rejects` separates rows that cannot be postings (no title, no company, closed at
-the source); :func:`normalize` turns the rest into the snapshot schema plus four
+the source); :func:`normalize` turns the rest into the snapshot schema plus five
 diagnostic columns the report counts (``pay_status``, ``skills_source``,
-``seniority_source``, ``posted_status``); :func:`dedupe` collapses duplicate ``posting_id``
-rows.
+``seniority_source``, ``employment_source``, ``posted_status``); :func:`dedupe` collapses
+duplicate ``posting_id`` rows.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TypeVar
 import polars as pl
 
 from newsletter.data.ingest.columns import RAW_COLUMNS
+from newsletter.data.ingest.employment import add_employment
 from newsletter.data.ingest.identity import add_identity
 from newsletter.data.ingest.locations import Places, add_locations, compile_places
 from newsletter.data.ingest.pay import parse_pay
@@ -34,7 +35,9 @@ from newsletter.data.snapshots import SNAPSHOT_SCHEMA
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
-DIAGNOSTIC_COLUMNS = ("pay_status", "skills_source", "seniority_source", "posted_status")
+DIAGNOSTIC_COLUMNS = (
+    "pay_status", "skills_source", "seniority_source", "employment_source", "posted_status",
+)  # fmt: skip
 REASON_MISSING_TITLE = "missing title"
 REASON_MISSING_COMPANY = "missing company"
 #: Reasons that mean "the source says this listing is not open", not bad data.
@@ -194,6 +197,8 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     with stages.stage("text"):
         frame = good.with_columns(description=plain_text(pl.col("description")))
         frame = frame.collect().lazy()
+    with stages.stage("employment"):  # before pay, which drops the pay text
+        frame = frame.pipe(add_employment, rules.employment).collect().lazy()
     with stages.stage("pay"):
         frame = frame.pipe(parse_pay).collect().lazy()
     with stages.stage("skills"):
@@ -207,7 +212,6 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
         status = posted_status(pl.col("posted_at"), pl.col("_posted"), prepared.posted_latest)
         out = (
             frame.pipe(add_identity)
-            .with_columns(employment=pl.lit(None, dtype=pl.String))
             .with_columns(_posted=parsed)
             .with_columns(posted_status=status)
             .with_columns(posted_at=pl.when(pl.col("posted_status") == "ok").then("_posted"))

@@ -3,7 +3,9 @@
 ``{"offers": [...]}``, no paging. Each offer: ``id``, ``title``, ``description`` and
 ``requirements`` (HTML), ``location`` / ``city`` / ``country`` / ``country_code``,
 ``remote`` / ``hybrid`` / ``on_site``, ``careers_url``, ``published_at``, ``company_name``,
-``status``, and on newer accounts ``salary {min, max, currency, period}``.
+``status``, ``employment_type_code`` (``fulltime``, ``fulltime_permanent``, ``parttime``,
+``contract``, ``internship``, ``freelance``, ...), and on newer accounts ``salary {min, max,
+currency, period}``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def _fields(rec: Record) -> Record:
         "location": place(rec.get("location")) or text(rec.get("city")),
         "country": text(rec.get("country_code")),
         "work_mode": _work_mode(rec),
+        "employment": text(rec.get("employment_type_code")),
         "description": "\n".join(p for p in parts if p) or None,
         "salary_min": text(dig(salary, "min")),
         "salary_max": text(dig(salary, "max")),

@@ -82,6 +82,11 @@ class IngestReport(BaseModel):
     work_mode: dict[str, int]
     seniority: dict[str, int]
     seniority_source: dict[str, int]
+    #: Postings per employment type (``full_time``, ``part_time``, ``contract``,
+    #: ``temporary``, ``internship``; ``(none)``: the posting does not say), and which reader
+    #: decided it (``explicit``: an employment field, ``title``, ``pay``; ``none``).
+    employment: dict[str, int] = {}
+    employment_source: dict[str, int] = {}
     #: What became of the postings' dates: ``ok``, ``missing``, ``unparsed`` or
     #: ``implausible`` (before 2000, or after the week's Sunday and a day: dropped).
     posted_dates: dict[str, int] = {}
@@ -107,8 +112,9 @@ class IngestReport(BaseModel):
 
 
 #: Columns of the kept rows the report counts by value.
-_COUNTED = ("source", "work_mode", "seniority", "seniority_source", "skills_source", "category",
-            "pay_status", "posted_status")  # fmt: skip
+_COUNTED = ("source", "work_mode", "seniority", "seniority_source", "employment",
+            "employment_source", "skills_source", "category", "pay_status",
+            "posted_status")  # fmt: skip
 
 
 def report_inputs(kept: pl.LazyFrame) -> pl.LazyFrame:
@@ -200,6 +206,8 @@ def build_report(
         work_mode=counted["work_mode"],
         seniority=counted["seniority"],
         seniority_source=counted["seniority_source"],
+        employment=counted["employment"],
+        employment_source=counted["employment_source"],
         posted_dates=counted["posted_status"],
         skills_source=counted["skills_source"],
         categories=counted["category"],

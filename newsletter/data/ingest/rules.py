@@ -1,6 +1,7 @@
 """Rules as data: load and validate ``rules/*.yaml`` (categories, seniority, skills, metros,
-countries) into frozen models. Patterns are Rust-regex syntax (no look-around) matched
-against the *normalized* title (see :func:`newsletter.data.ingest.text.norm_title`).
+countries, employment) into frozen models. Patterns are Rust-regex syntax (no look-around)
+matched against the *normalized* title (see :func:`newsletter.data.ingest.text.norm_title`);
+the employment rules say what text each of their lists reads.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from newsletter.data.snapshots import EMPLOYMENT_TYPES
 from newsletter.errors import IngestError, first_line
 from newsletter.util.resources import bundled
 
@@ -154,16 +156,48 @@ class CountryRules(_Frozen):
     regions: dict[str, tuple[Region, ...]] = Field(default_factory=dict)
 
 
+class EmploymentRule(_Frozen):
+    employment: str  # one of EMPLOYMENT_TYPES
+    pattern: str
+    guard: str | None = None  # a match here vetoes the rule
+
+    _re = field_validator("pattern", "guard")(_check_regex)
+
+    @field_validator("employment")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in EMPLOYMENT_TYPES:
+            choose = ", ".join(EMPLOYMENT_TYPES)
+            raise ValueError(f"unknown employment {v!r} (choose from {choose})")
+        return v
+
+
+class EmploymentRules(_Frozen):
+    """Ordered rules per reader (first match wins): an employment field of the export
+    (``explicit``, in the word form of
+    :func:`newsletter.data.ingest.employment.employment_words`), the ``title`` and the
+    ``pay`` text (both in lower case, punctuation kept)."""
+
+    version: str
+    explicit: tuple[EmploymentRule, ...]
+    title: tuple[EmploymentRule, ...] = ()
+    pay: tuple[EmploymentRule, ...] = ()
+
+
 class Rules(_Frozen):
     categories: CategoryRules
     seniority: SeniorityRules
     skills: SkillRules
     metros: MetroRules
     countries: CountryRules
+    employment: EmploymentRules
 
     @property
     def version(self) -> str:
-        parts = (self.categories, self.seniority, self.skills, self.metros, self.countries)
+        parts = (
+            self.categories, self.seniority, self.skills, self.metros, self.countries,
+            self.employment,
+        )  # fmt: skip
         return "+".join(p.version for p in parts)
 
 
@@ -173,6 +207,7 @@ _FILES: dict[str, type[BaseModel]] = {
     "skills": SkillRules,
     "metros": MetroRules,
     "countries": CountryRules,
+    "employment": EmploymentRules,
 }
 
 

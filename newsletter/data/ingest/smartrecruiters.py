@@ -2,7 +2,8 @@
 
 ``{"offset", "limit", "totalFound", "content": [...]}``, paged with ``offset`` + ``limit``.
 Each posting: ``id``, ``name`` (the title), ``company {identifier, name}``, ``releasedDate``,
-``location {city, region, country, remote, hybrid, fullLocation}``, ``experienceLevel``.
+``location {city, region, country, remote, hybrid, fullLocation}``, ``experienceLevel``,
+``typeOfEmployment {id, label}`` (``permanent`` / ``Full-time``, ``contract``, ``intern``...).
 The list carries no description and rarely pay: skills come from the title.
 """
 
@@ -57,6 +58,8 @@ def _fields(rec: Record) -> Record:
         "country": text(dig(loc, "country")),
         "work_mode": _work_mode(loc),
         "seniority": text(dig(rec, "experienceLevel", "label")),
+        "employment": text(dig(rec, "typeOfEmployment", "label"))
+        or text(dig(rec, "typeOfEmployment", "id")),
         "posted_at": text(rec.get("releasedDate")),
         "url": POSTING_URL.format(company=company, id=pid) if company and pid else None,
     }

@@ -17,8 +17,8 @@ from newsletter.util.clock import Clock
 
 #: The stages, in the order a batch goes through them (``total`` is the whole run).
 STAGES = (
-    "read", "split", "text", "pay", "skills", "titles", "places", "identity", "dedup",
-    "report", "write",
+    "read", "split", "text", "employment", "pay", "skills", "titles", "places", "identity",
+    "dedup", "report", "write",
 )  # fmt: skip
 
 

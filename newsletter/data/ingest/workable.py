@@ -4,7 +4,9 @@
 ``{"total", "results": [...], "nextPage"?}``, paged by sending ``nextPage`` back as
 ``token``. Each job: ``id``, ``shortcode``, ``title``, ``remote``, ``location {city,
 region, country, countryCode}``, ``locations``, ``workplace`` (``on_site`` / ``hybrid`` /
-``remote``), ``published``, ``state``. The list carries no description and no pay.
+``remote``), ``published``, ``state``, ``type`` (the employment: ``full``, ``part``,
+``contract``, ``temporary``, ...; ``employment_type`` in Workable's other APIs). The list
+carries no description and no pay.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def read(path: Path, data: object, account: str | None = None) -> pl.DataFrame:
             "location": _location(rec),
             "country": text(dig(rec, "location", "countryCode")),
             "work_mode": _work_mode(rec),
+            "employment": text(rec.get("employment_type")) or text(rec.get("type")),
             "posted_at": text(rec.get("published")),
             "url": JOB_URL.format(account=account, shortcode=code) if account and code else None,
             "source_open": state if state and state != "published" else None,
