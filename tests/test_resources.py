@@ -64,6 +64,25 @@ def test_rules_come_from_the_package_unless_rules_dir_is_set(tmp_path: Path) -> 
         load_rules(tmp_path / "nowhere")
 
 
+def test_a_rules_folder_from_before_employment_still_loads(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A custom rules folder written before employment.yaml existed keeps working on the
+    shipped employment rules (said in a warning); one missing an original file still fails."""
+    own = tmp_path / "old-rules"
+    shutil.copytree(REPO / "rules", own)
+    (own / "employment.yaml").unlink()
+    with caplog.at_level("WARNING"):
+        rules = load_rules(own)
+    assert rules.employment == load_rules().employment
+    assert "has no employment.yaml: the shipped one is used" in caplog.text
+    broken = tmp_path / "broken-rules"  # another folder: rules are cached per folder
+    shutil.copytree(REPO / "rules", broken)
+    (broken / "metros.yaml").unlink()
+    with pytest.raises(IngestError, match=r"rules file .*metros.yaml not found"):
+        load_rules(broken)
+
+
 def test_templates_dir_overrides_one_template(tmp_path: Path, rich_signals: Any) -> None:
     own = tmp_path / "my-templates" / "sections"
     own.mkdir(parents=True)

@@ -6,6 +6,7 @@ the employment rules say what text each of their lists reads.
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -209,7 +210,12 @@ _FILES: dict[str, type[BaseModel]] = {
     "countries": CountryRules,
     "employment": EmploymentRules,
 }
+#: Rules files a folder written for an earlier release may lack: the shipped one stands in
+#: (with a warning), so an upgrade does not stop the ingest of a custom rules folder.
+_ADDED_LATER = frozenset({"employment"})
 
+
+log = logging.getLogger(__name__)
 
 #: libyaml's safe loader where PyYAML was built with it (ten times faster on the rules
 #: files, which are read at every ingest), else the pure-Python one; both load the same.
@@ -237,8 +243,15 @@ def _load(path: Traversable, model: type[BaseModel]) -> Any:
 def load_rules(directory: Path | None = None) -> Rules:
     """Read and validate every rules file in ``directory`` (``[data] rules_dir``), or the
     rules shipped in the package when it is None; cached per folder."""
-    folder: Traversable = bundled("rules") if directory is None else directory
+    shipped = bundled("rules")
+    folder: Traversable = shipped if directory is None else directory
     if directory is not None and not directory.is_dir():
         raise IngestError(f"rules folder {directory} does not exist (see [data] rules_dir)")
-    loaded = {name: _load(folder / f"{name}.yaml", model) for name, model in _FILES.items()}
+    loaded = {}
+    for name, model in _FILES.items():
+        path = folder / f"{name}.yaml"
+        if name in _ADDED_LATER and not path.is_file():
+            log.warning("rules folder %s has no %s.yaml: the shipped one is used", directory, name)
+            path = shipped / f"{name}.yaml"
+        loaded[name] = _load(path, model)
     return Rules(**loaded)
