@@ -224,7 +224,7 @@ def _pay_samples(
                 side.append(s)
                 pay.append(rounded(x, unit) if unit else x)
     frame = pl.DataFrame({"rep": rep, "side": side, "salary_mid": pay}).with_columns(
-        pl.lit("USD").alias("currency")
+        pl.lit("USD").alias("currency"), pl.lit(None, dtype=pl.String).alias("employment")
     )
     return frame, truth
 

@@ -16,7 +16,7 @@ from lxml import etree
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.config import Config, parse_config
 from newsletter.data.pipeline import build_signals
-from newsletter.data.signals.models import Signals
+from newsletter.data.signals.models import DEFINITION_VERSION, Signals
 from newsletter.edition.archive import ArchiveResult, build_archive, default_archive_dir
 from newsletter.edition.feed import FeedItem, atom_feed
 from newsletter.edition.methodology import render_methodology, slug
@@ -100,7 +100,7 @@ def test_each_week_publishes_its_signals_json_beside_its_page(
     assert sorted(p.stem for p in out.glob("2*.json")) == [w.isoformat() for w in WEEKS]
     latest = Signals.model_validate_json((out / f"{WEEKS[-1].isoformat()}.json").read_text())
     assert latest == build_signals(config, WEEKS[-1])
-    assert latest.definition_version == "4"
+    assert latest.definition_version == DEFINITION_VERSION == "5"
     index = result.index.read_text(encoding="utf-8")
     assert f'href="{WEEKS[-1].isoformat()}.json"' in index
     assert (

@@ -18,7 +18,10 @@ from tests.signals_sim import median_ci_coverage, pay_shift_false_flags, rate_ra
 
 
 def _untied(values: list[float]) -> list[float]:
-    frame = pl.LazyFrame({"salary_mid": values, "currency": ["USD"] * len(values)})
+    frame = pl.LazyFrame(
+        {"salary_mid": values, "currency": ["USD"] * len(values), "employment": None},
+        schema_overrides={"employment": pl.String},
+    )
     return sorted(untied(frame).collect()[UNTIED].to_list())
 
 
@@ -37,8 +40,14 @@ def test_untied_keeps_distinct_pay_and_spreads_repeated_pay_over_its_step() -> N
             100_000.0 * (1 + TIE_MAX_HALF_STEP / 2),
         ]
     )
-    # other currencies and missing pay never enter
-    frame = pl.LazyFrame({"salary_mid": [1.0, None, 5.0], "currency": ["EUR", "USD", "USD"]})
+    # other currencies, missing pay and a contract role's pay never enter
+    frame = pl.LazyFrame(
+        {
+            "salary_mid": [1.0, None, 5.0, 7.0],
+            "currency": ["EUR", "USD", "USD", "USD"],
+            "employment": [None, None, "full_time", "contract"],
+        }
+    )
     assert untied(frame).collect()[UNTIED].to_list() == [5.0]
 
 

@@ -172,11 +172,17 @@ def test_log_odds_z_is_calibrated_under_the_null() -> None:
 @pytest.mark.parametrize("n", [2, 3, 9, 25, 30, 49, 100, 121, 1001, 5001])
 def test_polars_order_statistics_match_bonett_price(n: int) -> None:
     """The lazy path the signals use (quantile_exprs -> estimate) equals the reference on the
-    same USD pay, nulls and non-positive values left out (odd squares hit round-half ties)."""
+    same USD pay, nulls, non-positive values and non-full-time roles left out (odd squares hit
+    round-half ties)."""
     rng = random.Random(n)
     values = [float(rng.randrange(50, 400) * 1000) for _ in range(n)]
     df = pl.DataFrame(
-        {"salary_mid": [*values, None, -5.0, 9e5], "currency": ["USD"] * (n + 2) + ["EUR"]}
+        {
+            "salary_mid": [*values, None, -5.0, 9e5, 9e5],
+            "currency": ["USD"] * (n + 2) + ["EUR", "USD"],
+            "employment": [None] * (n + 3) + ["contract"],
+        },
+        schema_overrides={"employment": pl.String},
     )
     got = estimate(df.select(quantile_exprs()).row(0, named=True))
     want = bonett_price(sorted(values))

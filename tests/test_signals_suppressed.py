@@ -32,6 +32,8 @@ def missing_lines(s: Signals) -> list[str]:
                 expected.append(f"pay.{name}:")
     if any(c.change_pct is None for c in p.category_shifts):
         expected.append("pay.category_shifts:")
+    if any(a.median is None for a in p.apart):
+        expected.append("pay.apart.median:")
     if t.open_prev is not None and t.change_pct is None:
         expected.append("totals.change_pct:")
     if t.new_avg_weeks and t.new_rate_ratio is None:
@@ -79,8 +81,14 @@ def test_bundled_weeks_list_every_withheld_figure() -> None:
 def test_small_markets_list_every_withheld_figure() -> None:
     tiny = [[posting(f"{w}-{j}", currency="USD", salary_mid=1e5 + j) for j in range(12 + w)]
             for w in range(4)]  # fmt: skip
-    for s in (run(tiny), run(tiny[:2]), run(tiny[:1]), signals_of(market(3, weeks=3, n_open=400))):
+    gigs = [posting(f"c{j}", currency="USD", salary_mid=3e5, employment="contract")
+            for j in range(5)]  # fmt: skip
+    for s in (run(tiny), run(tiny[:2]), run(tiny[:1]), signals_of(market(3, weeks=3, n_open=400)),
+              run([tiny[0], tiny[1] + gigs])):  # fmt: skip
         assert missing_lines(s) == [], s.data_health.suppressed
+    assert "pay.apart.median: 1 of 1 types with n < 30 USD-paid" in (
+        run([tiny[0], tiny[1] + gigs]).data_health.suppressed
+    )
     s = run(tiny)
     assert "totals.change_pct: open=15, open_prev=14 (both must be >= 20)" in (
         s.data_health.suppressed

@@ -3,7 +3,9 @@ they are, never read as markup."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -52,3 +54,23 @@ def test_figures_are_never_cut_on_an_80_column_terminal(
     assert result.exit_code == 0, result.output
     assert "…" not in result.stdout
     assert "$202,000" in result.stdout and "significant" in result.stdout
+
+
+def test_roles_counted_apart_have_their_own_table(rich_signals: Any) -> None:
+    """Contract and other non-full-time roles: a table of their own, only when there are any."""
+    from rich.console import Console
+
+    from newsletter.cli.signals_table import signals_tables
+
+    def printed(signals: Any) -> str:
+        out = Console(width=80, record=True, file=io.StringIO())
+        out.print(signals_tables(signals, "en_US"))
+        return out.export_text()
+
+    text = printed(rich_signals)
+    assert "Not full-time, counted apart from pay (1,245 open, 322" in text
+    contract = next(line for line in text.splitlines() if line.startswith(" contract "))
+    assert contract.split() == ["contract", "│", "1,204", "│", "96", "│", "310", "│",
+                                "$129,000", "│", "$62"]  # fmt: skip
+    pay = rich_signals.pay.model_copy(update={"apart": [], "apart_open": 0, "apart_n": 0})
+    assert "counted apart" not in printed(rich_signals.model_copy(update={"pay": pay}))

@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 
 from newsletter.cli._app import cell
-from newsletter.data.signals.models import GroupRow, Signals, SkillMove
+from newsletter.data.signals.models import GroupRow, Pay, Signals, SkillMove
 from newsletter.edition.formatting import DASH, Formatter
 
 
@@ -48,7 +48,9 @@ def _overview(s: Signals, f: Formatter) -> Table:
     if t.removed_in_drops:
         tb.add_row("  [yellow]in flagged drops[/]", f.count(t.removed_in_drops), "", "", "")
     tb.add_row("net change", f.signed(t.net_change), "", "", "")
-    tb.add_row("pay disclosure", f.pct(p.disclosure_rate), "", "", f.count(r.n))
+    # pay figures are of full-time (or unstated) postings; other kinds: the table below
+    ft = f.count(t.open - p.apart_open)
+    tb.add_row("pay disclosure", f.pct(p.disclosure_rate), "", "", ft)
     for label, now, before in (
         ("median pay", p.median, p.median_prev),
         ("pay P75", p.p75, p.p75_prev),
@@ -84,6 +86,21 @@ def _overview(s: Signals, f: Formatter) -> Table:
         _pp(f, r.share, r.share_prev),
         f.count(r.n),
     )
+    return tb
+
+
+def _apart(p: Pay, f: Formatter) -> Table:
+    """The roles counted apart from the full-time pay figures, one row per kind."""
+    tb = _table(
+        f"Not full-time, counted apart from pay ({f.count(p.apart_open)} open, "
+        f"{f.count(p.apart_n)} with pay)",
+        "employment", "open", "new", "n pay", "median", "an hour",
+    )  # fmt: skip
+    for a in p.apart:
+        tb.add_row(
+            cell(a.name), f.count(a.open), f.count(a.new), f.count(a.n),
+            f.money(a.median, a.n), f.hourly(a.median_hourly),
+        )  # fmt: skip
     return tb
 
 
@@ -124,6 +141,8 @@ def signals_tables(s: Signals, locale: str) -> Group:
     """Every section of the signals as Rich tables, most important first."""
     f = Formatter(locale)
     parts: list[Table] = [_overview(s, f)]
+    if s.pay.apart:
+        parts.append(_apart(s.pay, f))
     parts.append(_groups("Seniority", s.seniority, f))
     parts.append(_groups("Role categories", s.categories, f))
     if s.metros:

@@ -31,7 +31,8 @@ from newsletter.models import SOURCE_KINDS, SourceKind
 #: repost window, 4+4-week pay windows and the 12-week skill background.
 HISTORY_WEEKS = 12
 #: Columns of older snapshots the methods need (the rest is never read from disk); ``source``
-#: tells the postings of ``new`` feeds apart.
+#: tells the postings of ``new`` feeds apart, ``employment`` whose pay is full-time (the trend
+#: medians and pay-shift windows; a snapshot written before the column reads it as null).
 HISTORY_COLUMNS = (
     "posting_id",
     "fingerprint",
@@ -39,6 +40,7 @@ HISTORY_COLUMNS = (
     "skills",
     "salary_mid",
     "currency",
+    "employment",
     "remote",
     "work_mode",
     "seniority",
@@ -55,7 +57,15 @@ SIGNAL_COLUMNS = tuple(
 #: Columns with few distinct values, held as categoricals while the signals are computed: four
 #: bytes a row instead of a sixteen-byte string view (a 10M-posting week: ~1 GB less). The
 #: new roles get the week's new postings back as strings (:func:`expand`).
-COMPACT_COLUMNS = ("source", "metro", "work_mode", "category", "seniority", "currency")
+COMPACT_COLUMNS = (
+    "source",
+    "metro",
+    "work_mode",
+    "category",
+    "seniority",
+    "employment",
+    "currency",
+)
 
 
 def compact(frame: pl.LazyFrame) -> pl.LazyFrame:

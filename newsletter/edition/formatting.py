@@ -45,6 +45,12 @@ class Formatter:
             abs(_half_up(v / 1000)) * 1000, format="#,##0", locale=self.locale
         )
 
+    def hourly(self, v: float | None) -> str:
+        """Pay an hour in whole dollars: $62 (rounded half up)."""
+        if v is None:
+            return DASH
+        return "$" + format_decimal(_half_up(v), format="#,##0", locale=self.locale)
+
     def money_k(self, v: float | None) -> str:
         """Compact money for narrow tables: $171k, and $1.9M from a million."""
         if v is None:

@@ -18,6 +18,7 @@ _HELD = {
     "pay.like_for_like_pct": "the like-for-like pay shift",
     "pay.shift_median": "the median pay of recent new postings",
     "pay.shift_median_prev": "the median pay of earlier new postings",
+    "pay.apart.median": "median pay of roles counted apart",
     "remote.by_seniority.share": "remote share by level",
     "remote.by_category.share": "remote share by role",
     "company_detail.spotlight": "the company spotlight",

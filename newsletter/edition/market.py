@@ -97,8 +97,8 @@ def pay_ranks(signals: Signals, f: Formatter) -> DataTable:
         columns=("Median", "95% CI"),
         rows=rows,
         note=(
-            f"Median posted pay of open roles, where at least {MEDIAN_MIN_N} disclose annual USD "
-            "pay; roles whose intervals overlap are not clearly apart."
+            f"Median posted pay of open full-time roles, where at least {MEDIAN_MIN_N} disclose "
+            "annual USD pay; roles whose intervals overlap are not clearly apart."
         ),
         empty=""
         if rows

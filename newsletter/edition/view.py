@@ -33,6 +33,7 @@ from newsletter.data.signals.models import (
     GroupRow,
     HealthWarning,
     Pay,
+    PayApart,
     Signals,
     SkillMove,
     TrendPoint,
@@ -147,6 +148,8 @@ class IssueView:
     summary: tuple[Sentence, ...]
     kpis: tuple[Kpi, ...]
     pay_tables: tuple[DataTable, ...] = ()
+    #: One line per kind of role counted apart from the pay figures (contract, ...).
+    pay_apart: tuple[str, ...] = ()
     skill_lists: tuple[BarList, ...] = ()
     companies: DataTable | None = None
     metros: BarList | None = None
@@ -379,6 +382,19 @@ PAY_TABLES = (
     ("Pay tiers by role", "Role", DIM_CATEGORIES, "pay-role", "role category"),
     ("Pay tiers by seniority", "Level", DIM_SENIORITY, "pay-level", "seniority level"),
 )
+#: What the pay figures cover (the first pay table's note): full-time roles (signals: pay.py).
+PAY_LABEL = (
+    "Posted annual USD pay of full-time roles; a posting that doesn't say counts as full-time."
+)
+#: The kinds of role counted apart, as the issue names them, and whether their annual figure
+#: is printed beside the hourly one: contract and temporary rates are annualised for a full
+#: year of 2,080 hours, which a part-timer or an intern does not work.
+APART_KINDS = {
+    "contract": ("Contract roles", True),
+    "temporary": ("Temporary roles", True),
+    "part_time": ("Part-time roles", False),
+    "internship": ("Internships", False),
+}
 
 
 def _pay_tables(signals: Signals, f: Formatter, top_n: int) -> tuple[DataTable, ...]:
@@ -387,12 +403,36 @@ def _pay_tables(signals: Signals, f: Formatter, top_n: int) -> tuple[DataTable, 
         [r for r in signals.categories if r.open > 0],
         [r for r in signals.seniority if r.open > 0],
     )
-    tables = []
+    tables: list[DataTable] = []
     for (title, head, dim, group, kind), rows in zip(PAY_TABLES, groups, strict=True):
         empty = _no_pay_reason(rows, f, kind)
         body = () if empty else tuple(_pay_row(r, f, i < top_n) for i, r in enumerate(rows))
-        tables.append(DataTable(title, head, PAY_COLUMNS, body, group=group, dim=dim, empty=empty))
+        note = "" if tables else PAY_LABEL
+        tables.append(
+            DataTable(title, head, PAY_COLUMNS, body, note, group=group, dim=dim, empty=empty)
+        )
     return tuple(tables)
+
+
+def _apart_line(a: PayApart, f: Formatter) -> str:
+    """``Contract roles are counted apart: 1,204 open, median $62 an hour ($129,000 a year)
+    from 310 with pay.``; a median below its gate is held back, and says why."""
+    label, annual = APART_KINDS.get(a.name, (f"{_label(a.name.replace('_', ' '))} roles", False))
+    head = f"{label} are counted apart: {f.count(a.open)} open"
+    if a.median is not None and a.median_hourly is not None:
+        per_year = f" ({f.money(a.median)} a year)" if annual else ""
+        return (
+            f"{head}, median {f.hourly(a.median_hourly)} an hour{per_year} "
+            f"from {f.count(a.n)} with pay."
+        )
+    if a.n:
+        return f"{head}; median held back, {f.count(a.n)} with pay (the gate is {MEDIAN_MIN_N})."
+    return f"{head}, none with annual USD pay."
+
+
+def _pay_apart(signals: Signals, f: Formatter) -> tuple[str, ...]:
+    """The roles left out of the full-time pay figures, a short line per kind (none: none)."""
+    return tuple(_apart_line(a, f) for a in signals.pay.apart if a.open)
 
 
 def _move_lines(moves: Sequence[SkillMove], f: Formatter, biggest: float) -> tuple[BarLine, ...]:
@@ -457,7 +497,10 @@ def _companies(signals: Signals, f: Formatter, top_n: int) -> DataTable:
 
 
 def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
-    note = f"Open roles and median pay (pay shown where n ≥ {MEDIAN_MIN_N}); remote roles excluded."
+    note = (
+        f"Open roles and full-time median pay (shown where n ≥ {MEDIAN_MIN_N}); remote roles "
+        "excluded."
+    )
     if not signals.metros:
         empty = (
             f"no metro we track had {METRO_MIN_OPEN} or more open roles this week (remote roles "
@@ -509,7 +552,11 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     lines = [
         f"How to read this: {f.counted(t.open, 'deduplicated open posting')}"
         + (f", compared with {f.count(t.open_prev)} {earlier}" if t.open_prev else "")
-        + (f"; pay disclosed in {f.pct(pay.disclosure_rate)}" if pay.disclosure_rate else "")
+        + (
+            f"; pay disclosed in {f.pct(pay.disclosure_rate)} of full-time roles"
+            if pay.disclosure_rate
+            else ""
+        )
         + f" ({f.count(pay.n)} with annual USD pay).",
         f"Medians need n ≥ {MEDIAN_MIN_N}, P75 n ≥ {P75_MIN_N}, P90 n ≥ {P90_MIN_N}; "
         f"“{DASH}” marks a figure held back, with its n. Percent changes need a base of at "
@@ -688,6 +735,7 @@ def build_view(
         kpis=_kpis(signals, f, em.sparkline_weeks),
         trend_label=_trend_label(signals, f, em.sparkline_weeks),
         pay_tables=_pay_tables(signals, f, top_n),
+        pay_apart=_pay_apart(signals, f),
         skill_lists=_skill_lists(signals, f, top_n, quiet),
         companies=_companies(signals, f, top_n),
         metros=_metros(signals, f, top_n),

@@ -21,7 +21,7 @@ from newsletter.data.signals.gates import (
 )
 from newsletter.data.signals.groups import group_plan
 from newsletter.data.signals.models import Companies, CompanyRow, NamedCount, Spotlight
-from newsletter.data.signals.pay import USD_PAY
+from newsletter.data.signals.pay import IN_PAY_STATS, USD_PAY
 from newsletter.models import REMOTE_PLACE
 from newsletter.util.text import SHOWN_MAX, one_line
 
@@ -118,7 +118,7 @@ def spotlight_plans(current: pl.LazyFrame, name: str) -> dict[str, pl.LazyFrame]
         .otherwise(pl.col("metro"))
         .alias("name")
     )
-    usd = (pl.col("currency") == "USD") & pl.col("salary_mid").is_finite()
+    usd = IN_PAY_STATS  # the range is of the pay behind n_pay and the median
 
     def top(expr: pl.Expr) -> pl.LazyFrame:
         return (

@@ -535,6 +535,7 @@ def compute_week(
     p.add("remote_seniority", gr.remote_plan(cur, "seniority", gr.UNKNOWN))
     p.add("remote_category", gr.remote_plan(cur, "category", "Other"))
     p.add("disclosure", py.disclosure_plan(cur))
+    p.add("apart", py.apart_plan(cur, new))
     p.add("composition", hl.composition_plan(cur))
     p.add(
         "flows",
@@ -668,6 +669,7 @@ def compute_week(
         moves=moves,
         unavailable="needs two snapshots",
         suppressed=suppressed,
+        apart=r["apart"],
     )
 
     # Remote

@@ -1,6 +1,7 @@
 """The signals JSON contract: typed models that the computation fills and the email reads.
 
-Pay is annual USD; shares are fractions in [0, 1]; lists are sorted by importance.
+Pay is annual USD of full-time (or unstated) postings, other kinds counted apart; shares are
+fractions in [0, 1]; lists are sorted by importance.
 A value below its publication gate is ``None`` and its sample size is still given.
 The JSON Schema in ``docs/signals.schema.json`` is generated from these models.
 """
@@ -23,7 +24,10 @@ from newsletter.util.text import SHOWN_MAX, clean_line, one_line
 #: "4": highest-paying categories (`pay.top_categories`), remote share by seniority and by
 #: category (`remote.by_seniority`, `remote.by_category`), the company spotlight
 #: (`company_detail.spotlight`).
-DEFINITION_VERSION = "4"
+#: "5": every pay figure is over full-time postings (`employment` `full_time` or not said);
+#: part-time, contract, temporary and internship postings are counted apart (`pay.apart`,
+#: `pay.apart_open`, `pay.apart_n`), and `pay.disclosure_rate` is over full-time postings.
+DEFINITION_VERSION = "5"
 
 #: Which comparison produced a list of moves or a pay shift (docs/signals.md):
 #: ``new-vs-earlier-new``: this week's (or the last 4 weeks') new postings against new postings
@@ -164,10 +168,30 @@ class PayRank(_Model):
     ci_high: float | None = None
 
 
+class PayApart(_Model):
+    """Open postings of one kind other than full-time (part-time, contract, temporary,
+    internship): never in the full-time pay figures, a series of their own."""
+
+    name: Shown = Field(description="The `employment` value: contract, part_time, ...")
+    open: int = Field(description="Open postings of this kind")
+    new: int = Field(default=0, description="Of which new this week")
+    n: int = Field(default=0, description="Open postings of this kind with annual USD pay")
+    median: float | None = Field(
+        default=None, description="Median annual USD pay (hourly pay x 2080); null when n < 30"
+    )
+    median_hourly: float | None = Field(
+        default=None, description="`median` / 2080: its hourly equivalent; null with `median`"
+    )
+
+
 class Pay(_Model):
-    n: int = Field(description="Open postings with annual USD pay (salary_mid)")
+    n: int = Field(
+        description="Full-time (or unstated) open postings with annual USD pay (salary_mid)"
+    )
     n_prev: int | None = None
-    disclosure_rate: float | None = Field(description="Share of open postings with any pay")
+    disclosure_rate: float | None = Field(
+        description="Share of full-time (or unstated) open postings with any pay"
+    )
     median: float | None = None
     p75: float | None = None
     p90: float | None = None
@@ -234,6 +258,15 @@ class Pay(_Model):
         description="Highest-paying role categories: those with a published median (n >= 30), "
         "by median, highest first (up to top_n)",
     )
+    apart: list[PayApart] = Field(
+        default_factory=list,
+        description="Part-time, contract, temporary and internship postings, one row per kind "
+        "present this week, most open first: counted apart from every pay figure above",
+    )
+    apart_open: int = Field(
+        default=0, description="Open postings left out of the full-time pay figures (`apart`)"
+    )
+    apart_n: int = Field(default=0, description="Of which with annual USD pay")
 
 
 class RemoteRow(_Model):

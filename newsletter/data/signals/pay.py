@@ -1,6 +1,12 @@
-"""Pay signals: disclosure, levels (median, P75, P90) and the median shift.
+"""Pay signals: disclosure, levels (median, P75, P90), the median shift, and the roles
+counted apart.
 
-Only ``currency == "USD"`` pay enters USD statistics; quantiles interpolate linearly.
+Only USD pay of **full-time** postings enters the pay statistics (:data:`IN_PAY_STATS`, the
+one owner of that rule): ``currency == "USD"``, a finite positive ``salary_mid``, and
+``employment`` ``full_time`` or not said (null; old snapshots without the column read as
+null). Part-time, contract, temporary and internship postings are never in a full-time median
+(guide §5.5): they form their own series (:func:`apart_plan`, ``Pay.apart``). Quantiles
+interpolate linearly.
 Levels are over the week's open postings (stock). The **shift** compares disjoint,
 independent samples of *flows*, never two stocks (continuing postings keep their pay, so a
 stock comparison hides any move and its test is degenerate; guide §1):
@@ -42,6 +48,7 @@ from newsletter.data.signals.models import (
     MovesTest,
     MoveTest,
     Pay,
+    PayApart,
     PayRank,
     PayShift,
 )
@@ -54,19 +61,33 @@ from newsletter.data.signals.stats import (
 )
 
 PAY = "salary_mid"
+EMPLOYMENT = "employment"
+#: The ``employment`` value of a full-time posting (one of ``snapshots.EMPLOYMENT_TYPES``).
+FULL_TIME_TYPE = "full_time"
 #: Column of :func:`untied` pay.
 UNTIED = "pay"
 #: Rounded pay: a repeated value is spread over its rounding step, which reaches halfway to the
 #: nearest other repeated value on each side but at most this fraction of the value.
 TIE_MAX_HALF_STEP = 0.05
+#: Hours of a working year: snapshots store hourly pay annualised at this rate (guide §5.3),
+#: so an annual figure over it is the hourly equivalent readers of contract roles know.
+HOURS_PER_YEAR = 2080
 
-
-#: Pay that enters USD statistics: finite, positive ``salary_mid`` in USD; null otherwise.
-USD_PAY = (
-    pl.when((pl.col("currency") == "USD") & pl.col(PAY).is_finite() & (pl.col(PAY) > 0))
-    .then(pl.col(PAY))
-    .otherwise(None)
-)
+#: A posting counted as full-time: ``employment`` is ``full_time`` or not said (null).
+FULL_TIME = pl.col(EMPLOYMENT).is_null() | (pl.col(EMPLOYMENT) == FULL_TIME_TYPE)
+#: A posting of another kind (part-time, contract, temporary, internship): counted apart,
+#: never in the full-time pay figures (guide §5.5).
+APART = ~FULL_TIME
+#: Annual USD pay as posted: a finite, positive ``salary_mid`` in USD (any employment).
+USD_PAID = (pl.col("currency") == "USD") & pl.col(PAY).is_finite() & (pl.col(PAY) > 0)
+#: The one rule of which pay enters the full-time pay statistics: USD pay of a full-time (or
+#: unstated) posting. Every median, quantile, interval, shift and like-for-like cell of the
+#: signals uses :data:`USD_PAY`; the company spotlight's range filters on this too.
+IN_PAY_STATS = USD_PAID & FULL_TIME
+#: Pay that enters the full-time USD statistics (:data:`IN_PAY_STATS`); null otherwise.
+USD_PAY = pl.when(IN_PAY_STATS).then(pl.col(PAY)).otherwise(None)
+#: USD pay of any posting (the series counted apart, :func:`apart_plan`).
+POSTED_USD_PAY = pl.when(USD_PAID).then(pl.col(PAY)).otherwise(None)
 
 
 def quantile_exprs(value: pl.Expr = USD_PAY, *, order_stats: bool = True) -> list[pl.Expr]:
@@ -153,7 +174,7 @@ def estimate(row: Row) -> MedianEstimate | None:
 
 
 #: Columns a new-posting window needs for the shift and its like-for-like cells.
-WINDOW_COLUMNS = ("salary_mid", "currency", "category", "seniority", "metro", "remote")
+WINDOW_COLUMNS = ("salary_mid", "currency", EMPLOYMENT, "category", "seniority", "metro", "remote")
 
 
 def window(frames: Sequence[pl.LazyFrame]) -> pl.LazyFrame:
@@ -224,12 +245,60 @@ def levels_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def disclosure_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Open postings, those with any pay, and those with non-USD pay."""
+    """Open postings; the full-time (or unstated) ones and how many of them show any pay
+    (the disclosure rate beside the full-time figures); postings with non-USD pay (all)."""
+    paid = pl.col(PAY).is_not_null()
     return frame.select(
         pl.len().alias("rows"),
-        pl.col(PAY).is_not_null().sum().alias("disclosed"),
-        (pl.col(PAY).is_not_null() & (pl.col("currency") != "USD")).sum().alias("non_usd"),
+        FULL_TIME.sum().alias("full_time"),
+        (paid & FULL_TIME).sum().alias("disclosed"),
+        (paid & (pl.col("currency") != "USD")).sum().alias("non_usd"),
     )
+
+
+def apart_plan(current: pl.LazyFrame, new: pl.LazyFrame) -> pl.LazyFrame:
+    """Per ``employment`` value other than full-time (:data:`APART`): open and new postings,
+    those with USD pay (any employment's: :data:`POSTED_USD_PAY`) and their median."""
+    name = pl.col(EMPLOYMENT).cast(pl.String).alias("name")
+    which = pl.col("_f")
+    tagged = pl.concat(
+        [
+            current.filter(APART).select(name, POSTED_USD_PAY.alias("pay"), _f=pl.lit(0)),
+            new.filter(APART).select(name, pay=pl.lit(None, dtype=pl.Float64), _f=pl.lit(1)),
+        ]
+    )
+    return tagged.group_by("name").agg(
+        (which == 0).sum().cast(pl.Int64).alias("open"),
+        (which == 1).sum().cast(pl.Int64).alias("new"),
+        pl.col("pay").count().cast(pl.Int64).alias("n"),
+        pl.col("pay").quantile(0.5, interpolation="linear").alias("median"),
+    )
+
+
+def build_apart(table: pl.DataFrame, suppressed: list[str]) -> list[PayApart]:
+    """The series counted apart (rows of :func:`apart_plan`), most open first; each median
+    gated like every other (MEDIAN_MIN_N), with its hourly equivalent."""
+    rows = []
+    for r in table.iter_rows(named=True):
+        n = int(r["n"] or 0)
+        median = gated(_f(r, "median"), n, MEDIAN_MIN_N)
+        rows.append(
+            PayApart(
+                name=str(r["name"]),
+                open=int(r["open"]),
+                new=int(r["new"]),
+                n=n,
+                median=median,
+                median_hourly=median / HOURS_PER_YEAR if median is not None else None,
+            )
+        )
+    rows.sort(key=lambda a: (-a.open, a.name))
+    held = sum(a.median is None for a in rows)
+    if held:
+        suppressed.append(
+            f"pay.apart.median: {held} of {len(rows)} types with n < {MEDIAN_MIN_N} USD-paid"
+        )
+    return rows
 
 
 def _f(row: Row | None, key: str) -> float | None:
@@ -399,12 +468,13 @@ def build_pay(
     moves: MovesTest,
     unavailable: str,
     suppressed: list[str],
+    apart: pl.DataFrame | None = None,
 ) -> Pay:
     """Assemble :class:`Pay` from the collected rows; note what is gated.
 
     ``shift`` is None when no comparison is possible; ``unavailable`` then says why.
     ``tests`` are its ratios (:func:`shift_tests`), ``moves`` the joint test of the week's
-    moves, which says which shifts are significant.
+    moves, which says which shifts are significant. ``apart`` is the :func:`apart_plan` table.
     """
     n = int(level.get("n") or 0)
     n_prev = int(level_prev.get("n") or 0) if level_prev is not None else None
@@ -441,10 +511,14 @@ def build_pay(
         for label, k in (("shift_median", s_now), ("shift_median_prev", s_before)):
             if k < MEDIAN_MIN_N:
                 suppressed.append(f"pay.{label}: n={k} < {MEDIAN_MIN_N}")
-    rows = disclosure["rows"]
+    full_time = disclosure["full_time"]
     overall = verdicts(moves, "pay").get(OVERALL)
     significant = bool(overall and overall.listed)
+    kinds = build_apart(apart, suppressed) if apart is not None else []
     return Pay(
+        apart=kinds,
+        apart_open=sum(a.open for a in kinds),
+        apart_n=sum(a.n for a in kinds),
         like_for_like_pct=lfl[0],
         mix_driven=significant and ratio is not None and _mix_driven(ratio, lfl[0]),
         like_for_like_cells=lfl[1],
@@ -452,7 +526,7 @@ def build_pay(
         like_for_like_cell_kind=lfl[3],
         n=n,
         n_prev=n_prev,
-        disclosure_rate=disclosure["disclosed"] / rows if rows else None,
+        disclosure_rate=disclosure["disclosed"] / full_time if full_time else None,
         median=gated(_f(level, "median"), n, MEDIAN_MIN_N),
         p75=gated(_f(level, "p75"), n, P75_MIN_N),
         p90=gated(_f(level, "p90"), n, P90_MIN_N),
