@@ -12,6 +12,8 @@ import pytest
 from newsletter.data.newroles import NewRole, NewRoles, new_roles, safe_url
 from newsletter.data.signals.compute import compute_week
 from newsletter.data.signals.diff import WeekFrame
+from newsletter.edition.formatting import Formatter
+from newsletter.edition.picks import role_line
 from newsletter.models import Preferences
 from tests.conftest import frame, posting
 from tests.signals_support import week
@@ -79,6 +81,28 @@ def test_at_most_one_posting_per_company_and_paid_first() -> None:
     picked = roles.pick(Preferences(categories=("AI/ML Engineer",)))
     # disclosed pay first, although the unpaid postings are newer; still one per company
     assert [r.company for r in picked] == ["BigCo", "SmallCo", "U0", "U1", "U2"]
+
+
+def test_best_paid_ranks_full_time_pay_and_a_pick_says_its_kind() -> None:
+    """A contract rate annualised at 2,080 hours is not a salary to rank against: the
+    best-paid roles are full-time (or unstated) ones; a picked contract role says so."""
+    w0 = [paid("x", 100_000)]
+    w1 = [
+        *w0,
+        paid("gig", 500_000, company="Gig", employment="contract"),
+        paid("intern", 450_000, company="Lab", employment="internship"),
+        paid("staff", 300_000, company="Staff", employment="full_time"),
+        paid("said", 200_000, company="Quiet"),  # does not say: full-time
+    ]
+    roles = roles_of([w0, w1])
+    assert [r.company for r in roles.pick(None)] == ["Staff", "Quiet"]
+    picked = roles.pick(Preferences(categories=("AI/ML Engineer",)))
+    kinds = {r.company: r.employment for r in picked}
+    assert kinds == {"Gig": "contract", "Lab": "internship", "Staff": None, "Quiet": None}
+    lines = {r.company: role_line(r, Formatter()).pay for r in picked}
+    assert lines["Gig"] == "$490k–$510k · contract"
+    assert lines["Lab"] == "$440k–$460k · internship"
+    assert lines["Staff"] == "$290k–$310k"
 
 
 def test_preferences_filter_within_and_across_dimensions() -> None:

@@ -17,7 +17,10 @@ reader's preferences (within a dimension any picked value, across dimensions all
 4. at most :data:`PICKS`.
 
 A reader without preferences gets the best-paid new postings with disclosed annual USD pay
-across the market, one per company.
+across the market, one per company: full-time (or unstated) postings only, whose pay enters the
+pay figures (:data:`~newsletter.data.signals.pay.IN_PAY_STATS`); a contract rate annualised
+at 2,080 hours is not a salary to rank against. A picked posting of another kind says so
+(``employment``).
 
 The table is computed once per issue and kept **compact**: per cell (role category x place x
 seniority) only the first :data:`PICKS` postings of distinct companies in rule order. That
@@ -45,6 +48,8 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from newsletter.data.signals.pay import FULL_TIME_TYPE, USD_PAY
+from newsletter.data.snapshots import EMPLOYMENT_TYPES
 from newsletter.models import REMOTE_PLACE, Preferences
 from newsletter.util.text import INVISIBLE, SHOWN_MAX, one_line
 
@@ -98,6 +103,10 @@ def safe_url(value: object) -> str | None:
     return url
 
 
+#: Kinds of posting a pick names (every employment type but full-time).
+APART_TYPES = frozenset(EMPLOYMENT_TYPES) - {FULL_TIME_TYPE}
+
+
 def _key(value: str | None) -> str:
     return " ".join((value or "").split()).casefold()
 
@@ -117,6 +126,8 @@ class NewRole:
     posted_at: date | None
     remote: bool
     cell: Cell
+    #: The posting's kind when not full-time (``part_time``, ``contract``, ...), else None.
+    employment: str | None = None
 
     @property
     def company_key(self) -> str:
@@ -211,7 +222,6 @@ class NewRoles:
 
 
 _HAS_PAY = pl.col("salary_mid").is_finite() & (pl.col("salary_mid") > 0)
-_USD = _HAS_PAY & (pl.col("currency") == "USD")
 _CELL = ["_k_cat", "_k_place", "_k_sen"]
 
 
@@ -234,7 +244,7 @@ def candidates_plan(
         arrivals.filter(keep.fill_null(False))
         .with_columns(
             _HAS_PAY.fill_null(False).alias("_paid"),
-            pl.when(_USD).then(pl.col("salary_mid")).otherwise(None).alias("_usd"),
+            USD_PAY.alias("_usd"),
             pl.col("company").str.to_lowercase().str.strip_chars().alias("_k_co"),
             pl.col("category").fill_null("Other").str.to_lowercase().alias("_k_cat"),
             pl.when(remote)
@@ -264,6 +274,11 @@ def candidates_plan(
     return count, cells, best
 
 
+def _kind(value: object) -> str | None:
+    """A posting's kind when it is one of the snapshot's non-full-time types, else None."""
+    return value if isinstance(value, str) and value in APART_TYPES else None
+
+
 def _role(r: Mapping[str, object]) -> NewRole:
     remote = bool(r["remote"])
     posted = r["posted_at"]
@@ -283,6 +298,7 @@ def _role(r: Mapping[str, object]) -> NewRole:
         currency=one_line(currency, 8) if isinstance(currency, str) and currency else None,
         posted_at=posted if isinstance(posted, date) else None,
         remote=remote,
+        employment=_kind(r.get("employment")),
         cell=(
             _key(str(r["category"] or "Other")),
             _key(REMOTE_PLACE)

@@ -28,8 +28,25 @@ class RoleLine:
         return " · ".join(x for x in (self.company, self.place) if x)
 
 
+#: A picked posting's kind when it is not full-time, as its line names it.
+KIND_WORDS = {
+    "contract": "contract",
+    "temporary": "temporary",
+    "part_time": "part-time",
+    "internship": "internship",
+}
+
+
 def pay_text(role: NewRole, f: Formatter) -> str:
-    """Disclosed pay in compact money: ``$180k–$220k``; another currency by its code."""
+    """Disclosed pay in compact money: ``$180k–$220k``; another currency by its code; a
+    posting that is not full-time says its kind (``$125k–$146k · contract``: a contract rate
+    annualised at 2,080 hours is not a salary)."""
+    span = _span(role, f)
+    kind = KIND_WORDS.get(role.employment or "")
+    return " · ".join(x for x in (span, kind) if x)
+
+
+def _span(role: NewRole, f: Formatter) -> str:
     lo, hi = role.pay_min, role.pay_max
     if lo is None and hi is None:
         return ""
