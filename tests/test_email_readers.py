@@ -118,14 +118,14 @@ def test_the_note_sits_after_the_summary_in_both_parts(issue: CompiledIssue) -> 
     body = issue.personalize(_reader())
     html, text = body.html, body.text
     assert (
-        html.index("Median posted pay is")
+        html.index("Median posted pay of full-time roles is")
         < html.index("From the editor")
         < html.index(">Open roles<")
     )
     assert "<strong>Rust</strong> keeps climbing" in html
     assert '<a href="mailto:editor@example.com" class="c-link">tell us what you think</a>' in html
     assert (
-        text.index("Median posted pay is")
+        text.index("Median posted pay of full-time roles is")
         < text.index("FROM THE EDITOR")
         < text.index("THE WEEK IN NUMBERS")
     )

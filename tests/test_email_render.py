@@ -164,7 +164,11 @@ def test_rendered_sections_follow_config_order_and_locale(
     # the third summary sentence (the first two are also the preheader)
     marks = {issue.html: ("Top metros", "Who is hiring"), issue.text: ("TOP METROS", "WHO IS")}
     for body, (metros, hiring) in marks.items():
-        order = [body.index(metros), body.index("Median posted pay is"), body.index(hiring)]
+        order = [
+            body.index(metros),
+            body.index("Median posted pay of full-time roles is"),
+            body.index(hiring),
+        ]
         assert order == sorted(order)
     assert "Pay tiers" not in issue.html and "Rising skills" not in issue.html
     assert "Open roles rose 1,6\u00a0% to 26.159" in issue.text  # German number formats

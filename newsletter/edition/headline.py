@@ -183,15 +183,20 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
         return (Frag("No posting discloses annual USD pay this week: pay figures are held back."),)
     if pay.median is None:
         return (
-            Frag("Median pay is held back this week: only "),
+            Frag(
+                f"Median pay{' of full-time roles' if pay.apart_open else ''} is held back this "
+                "week: only "
+            ),
             Frag(f.count(pay.n), True),
             Frag(
                 f" posting{' discloses' if pay.n == 1 else 's disclose'} annual USD pay (the gate "
                 f"is {MEDIAN_MIN_N})."
             ),
         )
+    # Name the population when some roles are counted apart (contract, internships...).
+    of = " of full-time roles" if pay.apart_open else ""
     base = [
-        Frag("Median posted pay is "),
+        Frag(f"Median posted pay{of} is "),
         Frag(f.money(pay.median), True),
         Frag(f" (n\u00a0=\u00a0{f.count(pay.n)})"),
     ]
