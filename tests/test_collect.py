@@ -480,3 +480,44 @@ def test_a_url_source_is_read_through_the_ingest_formats(
     assert sorted(snap["posting_id"]) == ["url:feed:1", "url:feed:2"]
     assert set(snap["company"]) == {"Foo", "Bar"}  # a url source keeps the file's companies
     assert done.report.rejected_by_reason == {"missing title": 1}
+
+
+def test_a_rerun_keeps_the_weeks_own_answer_of_a_board_that_now_fails(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    bee = Source(ats="greenhouse", board="bee", company="Bee")
+    two = [SOURCES[0], bee]
+    week0 = WEEK - timedelta(7)
+    boards.add("greenhouse", "bee", [greenhouse_job(i, board="bee") for i in range(3)])
+    run(cfg, week0, sources=two)  # last week: bee had 3 postings
+    boards.add("greenhouse", "bee", [greenhouse_job(i, board="bee") for i in range(10, 15)])
+    first = FixedClock(NOW)
+    run(cfg, sources=two, clock=first)  # this week, run 1: bee answers with 5
+    snap1 = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    folder = raw_path(cfg.data.snapshots_dir, WEEK)
+    page = (folder / "greenhouse/bee.p000.json.gz").read_bytes()
+    boards.faults[("greenhouse", "bee")] = ["503"] * 3
+    sleep = FakeSleep(FixedClock(NOW + timedelta(hours=5)))
+    done = run(cfg, sources=two, clock=sleep.clock, sleep=sleep)  # run 2: bee fails
+    snap2 = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    bees = snap2.filter(pl.col("source") == "greenhouse:bee").sort("posting_id")
+    assert bees.equals(snap1.filter(pl.col("source") == "greenhouse:bee").sort("posting_id"))
+    assert bees.height == 5 and done.report.carried == 0  # this week's 5, not last week's 3
+    assert (folder / "greenhouse/bee.p000.json.gz").read_bytes() == page  # raw pages kept
+    row = next(b for b in done.boards if b.key == "greenhouse:bee")
+    assert (row.status, row.postings, row.before) == ("kept", 5, 3)
+    (warning,) = done.report.source_warnings
+    assert warning.kind == "source_kept" and warning.name == "greenhouse:bee"
+    assert "kept from this week's earlier collection at 2026-11-23 09:00 UTC" in warning.message
+    manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
+    assert manifest is not None
+    record = next(b for b in manifest.boards if b.key == "greenhouse:bee")
+    assert record.ok and record.kept_from == NOW and record.reason == "HTTP 503"
+    # a third run, still failing: the same first answer, still dated from run 1
+    boards.faults[("greenhouse", "bee")] = ["503"] * 3
+    sleep = FakeSleep(FixedClock(NOW + timedelta(hours=9)))
+    done = run(cfg, sources=two, clock=sleep.clock, sleep=sleep)
+    assert "at 2026-11-23 09:00 UTC" in done.report.source_warnings[0].message
+    # and the week replays from its files without the network
+    again = replay(cfg, WEEK, clock=FixedClock(NOW + timedelta(hours=10)))
+    assert next(b for b in again.boards if b.key == "greenhouse:bee").postings == 5

@@ -38,6 +38,7 @@ _STATUS_STYLE = {
     "ok": "green",
     "found": "green",
     "empty": "yellow",
+    "kept": "yellow",
     "carried": "yellow",
     "expired": "red",
     "failed": "red",

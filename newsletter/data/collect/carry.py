@@ -2,6 +2,10 @@
 
 For each board of this week's collection, given its postings in the previous snapshot:
 
+* **kept** (it failed on a re-run of the week, but answered in the week's earlier
+  collection): the earlier answer's files and postings are this week's, with a
+  ``source_kept`` warning saying when they were fetched. The week's own answer is preferred
+  over any carry from an earlier week.
 * **answered**: its postings are this week's. When it answered with zero jobs after having
   at least ``empty_min`` the week before, a ``source_empty`` warning (a hiring freeze is
   real news, but so is a board moved elsewhere).
@@ -16,7 +20,7 @@ For each board of this week's collection, given its postings in the previous sna
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 from newsletter.data.collect.manifest import BoardRecord
 from newsletter.data.ingest.report import SourceWarning, StaleSource
@@ -49,6 +53,23 @@ def plan_carry(
     for b in boards:
         before = previous_counts.get(b.key, 0)
         name = f"{b.key} ({b.company})" if b.company else b.key
+        if b.ok and b.kept_from is not None:
+            settled.append(b.model_copy(update={"last_good": week}))
+            at = b.kept_from.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            warnings.append(
+                SourceWarning(
+                    kind="source_kept",
+                    name=b.key,
+                    before=before,
+                    after=b.jobs,
+                    message=(
+                        f"Source {name} could not be fetched again this week "
+                        f"({b.reason or b.status}): its {b.jobs:,} postings are kept from this "
+                        f"week's earlier collection at {at}."
+                    ),
+                )
+            )
+            continue
         if b.ok:
             settled.append(b.model_copy(update={"last_good": week}))
             if b.jobs == 0 and before >= empty_min:

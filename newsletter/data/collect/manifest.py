@@ -3,6 +3,8 @@
 One entry per board: what was asked, what came back (status, reason, jobs, pages, bytes),
 the raw files saved (gzip, relative to the week's raw folder) and the week of the board's
 last good collection (this week when it answered; earlier when its postings were carried).
+A board that failed on a re-run of the week keeps the files of the week's earlier answer:
+its entry stays ``ok`` with those files, and ``kept_from`` says when they were fetched.
 ``newsletter collect --replay`` rebuilds the week's snapshot from it, without the network.
 """
 
@@ -43,6 +45,9 @@ class BoardRecord(BaseModel):
     files: tuple[str, ...] = ()
     #: The week of the last collection where this board answered (None: never).
     last_good: date | None = None
+    #: When the files were fetched, for a board that failed on a re-run of the week and kept
+    #: the week's earlier answer (``reason`` says why it failed); None: fetched by this run.
+    kept_from: datetime | None = None
 
     @property
     def ok(self) -> bool:

@@ -5,8 +5,10 @@ the snapshot through the ingest pipeline, carry what failed, replace atomically.
    staging folder ``DIR/raw/.YYYY-MM-DD.partial-*``: each page gzip-compressed, then read
    once by its ingest adapter, so a body that is not the API's answer fails that board only.
    One bad board never stops the others.
-2. :func:`~newsletter.data.collect.carry.plan_carry` settles each board against the previous
-   snapshot: answered, carried (stale), expired, empty.
+2. A board that failed but answered an earlier collection of the same week keeps that answer
+   (its raw files are linked into the staging folder: the week's own answer beats last
+   week's); then :func:`~newsletter.data.collect.carry.plan_carry` settles each board
+   against the previous snapshot: answered, kept, carried (stale), expired, empty.
 3. The answered boards' pages go through :func:`newsletter.data.ingest.ingest` (same rules,
    rejects and report as ``newsletter ingest``), each page with its board's key as the
    source and the display name as the company; the carried boards' postings of the previous
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import shutil
 import tempfile
@@ -64,7 +67,7 @@ class BoardRow:
 
     key: str
     company: str | None
-    status: str  # ok | empty | carried | expired | failed | not found
+    status: str  # ok | empty | kept | carried | expired | failed | not found
     reason: str | None
     postings: int  # in this week's snapshot
     before: int | None  # in the previous snapshot (None: no previous snapshot)
@@ -309,7 +312,9 @@ def _table(built: _Built) -> tuple[BoardRow, ...]:
     carried = set(plan.carry)
     rows = []
     for b in plan.boards:
-        if b.ok:
+        if b.ok and b.kept_from is not None:
+            status = "kept"
+        elif b.ok:
             status = "empty" if b.jobs == 0 else "ok"
         elif b.key in carried:
             status = "carried"
@@ -328,6 +333,67 @@ def _table(built: _Built) -> tuple[BoardRow, ...]:
             )
         )
     return tuple(rows)
+
+
+def _earlier(directory: Path, week: date) -> Manifest | None:
+    """The manifest of the week's earlier collection, if any (an unreadable one is none: its
+    files cannot be trusted)."""
+    try:
+        return read_manifest(directory, week)
+    except CollectError:
+        return None
+
+
+def _same_source(a: BoardRecord, b: BoardRecord) -> bool:
+    return (a.ats, a.board, a.url, a.format) == (b.ats, b.board, b.url, b.format)
+
+
+def _keep_earlier(
+    boards: tuple[BoardRecord, ...], earlier: Manifest | None, final: Path, staging: Path
+) -> tuple[BoardRecord, ...]:
+    """A board that failed now but answered in the week's earlier collection keeps that
+    answer: its raw files are linked (or copied) into the staging folder and its record is
+    the earlier one, with ``kept_from`` (when the files were fetched) and this run's reason.
+    The week's own answer beats any carry from an earlier week."""
+    if earlier is None:
+        return boards
+    before = {b.key: b for b in earlier.boards}
+    out = []
+    for b in boards:
+        e = before.get(b.key)
+        if b.ok or e is None or not e.ok or not _same_source(b, e):
+            out.append(b)
+            continue
+        try:
+            for name in e.files:
+                dest = staging / name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(final / name, dest)
+        except OSError:  # a file of the earlier answer is gone: nothing to keep
+            for name in e.files:
+                (staging / name).unlink(missing_ok=True)
+            out.append(b)
+            continue
+        out.append(
+            e.model_copy(
+                update={
+                    "company": b.company,
+                    "reason": b.reason,
+                    "http_status": b.http_status,
+                    "kept_from": e.kept_from or earlier.collected_at,
+                }
+            )
+        )
+    return tuple(out)
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:
+        if not src.is_file():
+            raise
+        shutil.copy2(src, dest)
 
 
 def _publish(staging: Path, final: Path) -> None:
@@ -407,6 +473,7 @@ def collect(
         )
     final = raw_path(config.data.snapshots_dir, week)
     _clear_leftovers(final)
+    earlier = _earlier(config.data.snapshots_dir, week)
     staging = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
     try:
         staging.mkdir(parents=True)
@@ -424,6 +491,7 @@ def collect(
                 on_board=on_board,
             )
         )
+        boards = _keep_earlier(boards, earlier, final, staging)
         agent = user_agent(config.collect.user_agent, config.crawler_contact)
         by_key = {s.key: s for s in boards_list}
         return _finish(
