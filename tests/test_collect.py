@@ -521,3 +521,47 @@ def test_a_rerun_keeps_the_weeks_own_answer_of_a_board_that_now_fails(
     # and the week replays from its files without the network
     again = replay(cfg, WEEK, clock=FixedClock(NOW + timedelta(hours=10)))
     assert next(b for b in again.boards if b.key == "greenhouse:bee").postings == 5
+
+
+def test_a_board_whose_records_lack_titles_rejects_them_and_stays_ok(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    untitled = [greenhouse_job(i, board="notitle") for i in range(3)]
+    for job in untitled:
+        del job["title"]
+    boards.add("greenhouse", "notitle", untitled)
+    source = Source(ats="greenhouse", board="notitle", company="No Title")
+    done = run(cfg, sources=[SOURCES[0], source])
+    row = next(b for b in done.boards if b.key == "greenhouse:notitle")
+    assert (row.status, row.postings) == ("ok", 0)  # it answered: 3 rows, all rejected
+    r = done.report
+    assert r.rejected_by_reason == {"missing title": 3}
+    assert (r.rows_read, r.kept, r.rejected, r.duplicates) == (6, 3, 3, 0) and r.balanced
+
+
+def test_what_readers_see_of_a_failed_board_holds_no_path_or_server_text(
+    cfg: Config, boards: FakeBoards, served: str
+) -> None:
+    boards.files["feed.json"] = b'[{"title": "ML Engineer", "company": "Foo"'  # cut short
+    feed = Source(ats="url", board="feed", url=f"{served}/files/feed.json", format="json")
+    boards.faults[("ashby", "orbit")] = ["garbage"]
+    done = run(cfg, sources=[SOURCES[0], SOURCES[2], feed])
+    status = {b.key: b for b in done.boards}
+    # the operator's console keeps the detail, the file named where it is kept
+    why = status["url:feed"].reason or ""
+    assert status["url:feed"].status == "failed" and why.startswith("unreadable: url/feed.json")
+    assert ".partial-" not in why and str(cfg.data.snapshots_dir) not in why
+    messages = {w.name: w.message for w in done.report.source_warnings}
+    assert messages == {
+        "url:feed": "Source url:feed could not be fetched this week (answered with unreadable "
+        "data).",
+        "ashby:orbit": "Source ashby:orbit (Orbit Labs) could not be fetched this week "
+        "(answered with unreadable data).",
+    }
+    signals = build_signals(cfg, WEEK)
+    public = signals.model_dump_json()
+    note = " ".join(render_issue(signals, cfg).text.split())
+    for text in (public, note):
+        assert "answered with unreadable data" in text
+        assert str(cfg.data.snapshots_dir) not in text and "feed.json" not in text
+        assert "not valid JSON" not in text and "unparsable" not in text

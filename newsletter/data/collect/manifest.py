@@ -25,6 +25,11 @@ from newsletter.util.files import atomic_write_text
 
 MANIFEST_NAME = "manifest.json"
 Status = Literal["ok", "not_found", "failed"]
+#: What went wrong with a board, from a short fixed list: the reader-facing words are made
+#: from it (:func:`newsletter.data.collect.carry.reader_reason`), never from ``reason``.
+Problem = Literal[
+    "http", "not_found", "timeout", "connection", "too_large", "unreadable", "paging", "other"
+]
 
 
 class BoardRecord(BaseModel):
@@ -37,7 +42,10 @@ class BoardRecord(BaseModel):
     url: str | None = None
     format: Format | None = None
     status: Status
+    #: Why it failed, for the operator (the console, the manifest, the report): may hold a
+    #: server's words or a file name. Readers see :attr:`problem`'s words instead.
     reason: str | None = None
+    problem: Problem | None = None
     http_status: int | None = None
     jobs: int = 0
     pages: int = 0

@@ -97,13 +97,34 @@ def _file_name(source: Source, page: int) -> str:
 
 def _input(source: Source, api: BoardApi, path: Path) -> Input:
     fmt = (source.format or Format.auto) if source.ats == "url" else api.ingest_format
-    return Input(path, fmt, source=source.key, company=source.company, board=source.board)
+    return Input(
+        path,
+        fmt,
+        source=source.key,
+        company=source.company,
+        board=source.board,
+        known=api.json_pages,  # a board's page, its envelope checked by _rows
+    )
+
+
+def _unreadable(exc: Exception, folder: Path) -> FetchFailed:
+    """An unreadable page, its file named relative to the week's raw folder (not the staging
+    folder it was read from)."""
+    detail = first_line(exc).replace(f"{folder}{os.sep}", "")
+    return FetchFailed(f"unreadable: {detail[:200]}", problem="unreadable")
 
 
 def _rows(
-    source: Source, api: BoardApi, path: Path, body: bytes, mapping: Mapping[str, str]
+    source: Source,
+    api: BoardApi,
+    path: Path,
+    body: bytes,
+    *,
+    mapping: Mapping[str, str],
+    folder: Path,
 ) -> tuple[object, int]:
-    """Parse a page and read it with its ingest adapter: (parsed JSON or None, rows).
+    """Parse a page (at ``path`` in ``folder``) and read it with its ingest adapter: (parsed
+    JSON or None, rows).
 
     Raises FetchFailed when the body is not this API's answer."""
     data: object = None
@@ -111,14 +132,16 @@ def _rows(
         try:
             data = json.loads(body)
         except (ValueError, RecursionError) as exc:
-            raise FetchFailed(f"unparsable body ({first_line(exc)[:100]})") from None
+            raise FetchFailed(
+                f"unparsable body ({first_line(exc)[:100]})", problem="unreadable"
+            ) from None
         if api.jobs(data) is None:
-            raise FetchFailed(f"the body is not a {api.kind} job list")
+            raise FetchFailed(f"the body is not a {api.kind} job list", problem="unreadable")
     one = _input(source, api, path)
     try:
-        frame, _ = read_file(path, one.format, mapping, board=one.board, data=data)
+        frame, _ = read_file(path, one.format, mapping, board=one.board, data=data, known=one.known)
     except IngestError as exc:
-        raise FetchFailed(f"unreadable: {exc}") from None
+        raise _unreadable(exc, folder) from None
     return data, frame.height
 
 
@@ -138,17 +161,26 @@ async def _fetch_board(
     try:
         while request is not None:
             if pages >= config.collect.max_pages:
-                raise FetchFailed(f"more than {config.collect.max_pages} pages")
+                raise FetchFailed(f"more than {config.collect.max_pages} pages", problem="paging")
             key = repr((request.method, request.url, sorted(request.params.items()),
                         sorted((request.json or {}).items())))  # fmt: skip
             if key in asked:
-                raise FetchFailed(f"its pages repeat (page {pages + 1} asks for one already read)")
+                raise FetchFailed(
+                    f"its pages repeat (page {pages + 1} asks for one already read)",
+                    problem="paging",
+                )
             asked.add(key)
             name = _file_name(source, pages)
             body = await fetcher.download(request, folder / name)
             files.append(name)
             data, n = await asyncio.to_thread(
-                _rows, source, api, folder / name, body, config.ingest.columns
+                _rows,
+                source,
+                api,
+                folder / name,
+                body,
+                mapping=config.ingest.columns,
+                folder=folder,
             )
             pages, jobs, size = pages + 1, jobs + n, size + len(body)
             request = api.next(source.board, base, request, data, n) if api.json_pages else None
@@ -162,6 +194,7 @@ async def _fetch_board(
             source,
             status="not_found" if failed and failed.status == 404 else "failed",
             reason=reason[:300],
+            problem=failed.problem if failed else "other",
             http_status=failed.status if failed else None,
         )
     return BoardRecord.of(
@@ -379,6 +412,7 @@ def _keep_earlier(
                 update={
                     "company": b.company,
                     "reason": b.reason,
+                    "problem": b.problem,
                     "http_status": b.http_status,
                     "kept_from": e.kept_from or earlier.collected_at,
                 }

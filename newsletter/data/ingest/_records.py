@@ -106,17 +106,20 @@ def build(
     *,
     source_file: str,
     kind: str,
+    known: bool = False,
 ) -> pl.DataFrame:
     """Columnar raw frame from records, each mapped by ``fields`` to input-column values.
 
-    Raises IngestError when records exist but none has a title (the wrong ``--format``)."""
+    Raises IngestError when records exist but none has a title (the wrong ``--format``),
+    unless the file is ``known`` to be this format's answer (a job board's page): then its
+    rows without a title are rejected like any other."""
     columns: dict[str, list[Any]] = {c: [] for c in (*INPUT_COLUMNS, "source_open")}
     for rec in records:
         row = fields(rec) if isinstance(rec, dict) else {"source_open": "not an object"}
         for c, values in columns.items():
             values.append(row.get(c))
     n = len(columns["title"])
-    if n and all(t is None for t in columns["title"]):
+    if n and not known and all(t is None for t in columns["title"]):
         raise IngestError(f"{source_file}: no record has a title; is this a {kind} export?")
     data: dict[str, Any] = {**columns, "source_file": [source_file] * n}
     return pl.DataFrame(data, schema=RAW_SCHEMA, strict=False)

@@ -110,9 +110,9 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path, data: object) -> pl.DataFrame:
+def read(path: Path, data: object, *, known: bool = False) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``."""
     jobs = dig(data, "jobs")
     if not isinstance(jobs, list):
         raise IngestError(f'{path}: not an Ashby job board response (no "jobs" list)')
-    return build(jobs, _fields, source_file=str(path), kind="Ashby posting API")
+    return build(jobs, _fields, source_file=str(path), kind="Ashby posting API", known=known)

@@ -102,9 +102,9 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path, data: object) -> pl.DataFrame:
+def read(path: Path, data: object, *, known: bool = False) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``."""
     jobs = _jobs(data)
     if not isinstance(jobs, list):
         raise IngestError(f'{path}: not a Greenhouse jobs response (no "jobs" list)')
-    return build(jobs, _fields, source_file=str(path), kind="Greenhouse jobs API")
+    return build(jobs, _fields, source_file=str(path), kind="Greenhouse jobs API", known=known)

@@ -71,8 +71,8 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path, data: object) -> pl.DataFrame:
+def read(path: Path, data: object, *, known: bool = False) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``."""
     if not isinstance(data, list):
         raise IngestError(f"{path}: not a Lever postings response (expected a JSON array)")
-    return build(data, _fields, source_file=str(path), kind="Lever postings API")
+    return build(data, _fields, source_file=str(path), kind="Lever postings API", known=known)

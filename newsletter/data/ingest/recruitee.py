@@ -58,9 +58,9 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path, data: object) -> pl.DataFrame:
+def read(path: Path, data: object, *, known: bool = False) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``."""
     offers = dig(data, "offers")
     if not isinstance(offers, list):
         raise IngestError(f'{path}: not a Recruitee offers response (no "offers" list)')
-    return build(offers, _fields, source_file=str(path), kind="Recruitee offers API")
+    return build(offers, _fields, source_file=str(path), kind="Recruitee offers API", known=known)
