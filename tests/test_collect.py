@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from newsletter.data.collect.manifest import read_manifest
 from newsletter.data.pipeline import build_signals
 from newsletter.data.snapshots import raw_path, read_snapshot, snapshot_path
 from newsletter.edition.issue import render_issue
-from newsletter.errors import CollectError
+from newsletter.errors import CollectError, IngestError
 from newsletter.util.clock import FixedClock
 from tests.collect_support import (
     FakeBoards,
@@ -565,3 +566,23 @@ def test_what_readers_see_of_a_failed_board_holds_no_path_or_server_text(
         assert "answered with unreadable data" in text
         assert str(cfg.data.snapshots_dir) not in text and "feed.json" not in text
         assert "not valid JSON" not in text and "unparsable" not in text
+
+
+def test_a_failed_write_leaves_the_raw_pages_behind_the_existing_snapshot(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    run(cfg, sources=SOURCES[:2])
+    directory = cfg.data.snapshots_dir
+    folder = raw_path(directory, WEEK)
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    snapshot = snapshot_path(directory, WEEK).read_bytes()
+    boards.add("greenhouse", "acme", [greenhouse_job(i) for i in range(10)])
+    reports = directory / "reports"
+    shutil.rmtree(reports)
+    reports.write_text("not a folder")  # the report cannot be written
+    with pytest.raises(IngestError, match="cannot write"):
+        run(cfg, sources=SOURCES[:2])
+    after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before  # the raw pages still match the snapshot: both the old ones
+    assert snapshot_path(directory, WEEK).read_bytes() == snapshot
+    assert not list(folder.parent.glob(".*"))  # no staging or set-aside folder left

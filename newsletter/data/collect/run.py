@@ -13,9 +13,12 @@ the snapshot through the ingest pipeline, carry what failed, replace atomically.
    rejects and report as ``newsletter ingest``), each page with its board's key as the
    source and the display name as the company; the carried boards' postings of the previous
    snapshot are added unchanged; the report says what was carried and what to warn about.
-4. The staging folder (with ``manifest.json``) replaces ``DIR/raw/YYYY-MM-DD/``, then the
-   rejects, the snapshot and the report are written, each atomically. A killed collection
-   leaves the previous files (or none), never half a snapshot.
+4. The rejects, the snapshot and the report are written under temporary names; then the
+   staging folder (with ``manifest.json``) replaces ``DIR/raw/YYYY-MM-DD/`` and the three
+   files are renamed into place. A write that fails leaves the previous raw folder and
+   files together (the raw folder is put back); a killed collection leaves the previous
+   files (or none), never half a snapshot, and only a kill between the last renames (a few
+   system calls) could pair new raw answers with the old snapshot.
 
 When no board answers at all (the network is down), nothing is written: CollectError.
 """
@@ -430,15 +433,39 @@ def _link_or_copy(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _publish(staging: Path, final: Path) -> None:
-    """Put the staging folder in place of ``final`` (two renames; the old one removed)."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{secrets.token_hex(4)}")
-        final.rename(old)
-    staging.rename(final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+class _RawSwap:
+    """The staging folder put in place of the week's raw folder, undoably: ``publish`` moves
+    the old folder aside and the staging folder in (two renames); ``undo`` puts them back
+    (the snapshot could not be written); ``done`` removes the old one."""
+
+    def __init__(self, staging: Path, final: Path) -> None:
+        self.staging, self.final = staging, final
+        self.old: Path | None = None
+        self.published = False
+
+    def publish(self) -> None:
+        try:
+            if self.final.exists():
+                old = self.final.with_name(f".{self.final.name}.old-{secrets.token_hex(4)}")
+                self.final.rename(old)
+                self.old = old
+            self.staging.rename(self.final)
+            self.published = True
+        except OSError as exc:
+            self.undo()
+            raise CollectError(f"cannot write the raw responses: {exc.strerror or exc}") from None
+
+    def undo(self) -> None:
+        if self.published:
+            self.final.rename(self.staging)  # removed with the staging folder
+            self.published = False
+        if self.old is not None:
+            self.old.rename(self.final)
+            self.old = None
+
+    def done(self) -> None:
+        if self.old is not None:
+            shutil.rmtree(self.old, ignore_errors=True)
 
 
 def _clear_leftovers(final: Path) -> None:
@@ -465,14 +492,22 @@ def _finish(
     )
     try:
         write_manifest(manifest, folder)
-        if publish_to is not None:
-            _publish(folder, publish_to)
     except OSError as exc:
         raise CollectError(f"cannot write the raw responses: {exc.strerror or exc}") from None
     result = built.result
-    if publish_to is not None:
-        result = replace(result, report=_moved(result.report, folder, publish_to))
-    written = write(result, config.data.snapshots_dir, week)
+    if publish_to is None:  # a replay: the raw folder is where it was
+        written = write(result, config.data.snapshots_dir, week)
+        return Collected(week, manifest, result.report, written, _table(built))
+    result = replace(result, report=_moved(result.report, folder, publish_to))
+    # the raw folder is swapped in once the snapshot's files are written under temporary
+    # names, right before they are renamed: both are new, or (a failed write) both are old
+    swap = _RawSwap(folder, publish_to)
+    try:
+        written = write(result, config.data.snapshots_dir, week, before_rename=swap.publish)
+    except BaseException:
+        swap.undo()
+        raise
+    swap.done()
     return Collected(week, manifest, result.report, written, _table(built))
 
 
