@@ -6,7 +6,9 @@ the ``serve_app`` fixture): Greenhouse ``/gh``, Lever ``/lever`` (``skip``/``lim
 ``nextPage`` token), Recruitee ``/recruitee/{board}``, plain files ``/files``. Unknown boards
 answer 404 as the real APIs do. Faults are queued per board and used once each, in order:
 ``429:SECONDS`` (Retry-After), ``503``, ``truncate`` (Content-Length larger than the body),
-``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait).
+``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait). Quirks are
+kept per board for every answer: SmartRecruiters ``total-as-text`` (``"totalFound": "150"``)
+and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-as-object``.
 """
 
 from __future__ import annotations
@@ -199,6 +201,7 @@ class FakeBoards:
         default_factory=lambda: defaultdict(list)
     )
     files: dict[str, bytes] = field(default_factory=dict)
+    quirks: dict[tuple[str, str], str] = field(default_factory=dict)
     log: list[tuple[str, str, dict[str, str], str]] = field(default_factory=list)
 
     def add(self, kind: str, board: str, jobs: list[dict[str, Any]], *faults: str) -> None:
@@ -255,22 +258,28 @@ class FakeBoards:
         if kind == "ashby":
             assert q.get("includeCompensation") == "true"
             return JSONResponse({"jobs": jobs, "apiVersion": "1"})
+        quirk = self.quirks.get((kind, board))
         if kind == "smartrecruiters":
             off, limit = int(q.get("offset", 0)), min(int(q.get("limit", 10)), 100)
-            return JSONResponse(
-                {
-                    "offset": off,
-                    "limit": limit,
-                    "totalFound": len(jobs),
-                    "content": jobs[off : off + limit],
-                }
-            )
+            sr: dict[str, Any] = {
+                "offset": off,
+                "limit": limit,
+                "totalFound": str(len(jobs)) if quirk == "total-as-text" else len(jobs),
+                "content": jobs[off : off + limit],
+            }
+            if quirk == "no-total":
+                del sr["totalFound"]
+            return JSONResponse(sr)
         if kind == "workable":
             start = int(body.get("token") or 0) if isinstance(body, dict) else 0
             page = jobs[start : start + WORKABLE_PAGE]
             out: dict[str, Any] = {"total": len(jobs), "results": page}
             if start + WORKABLE_PAGE < len(jobs):
-                out["nextPage"] = str(start + WORKABLE_PAGE)
+                nxt = start + WORKABLE_PAGE
+                out["nextPage"] = {
+                    "token-as-number": nxt,
+                    "token-as-object": {"page": nxt},
+                }.get(quirk or "", str(nxt))
             return JSONResponse(out)
         if kind == "recruitee":
             return JSONResponse({"offers": jobs})

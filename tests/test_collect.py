@@ -586,3 +586,38 @@ def test_a_failed_write_leaves_the_raw_pages_behind_the_existing_snapshot(
     assert after == before  # the raw pages still match the snapshot: both the old ones
     assert snapshot_path(directory, WEEK).read_bytes() == snapshot
     assert not list(folder.parent.glob(".*"))  # no staging or set-aside folder left
+
+
+@pytest.mark.parametrize(
+    ("kind", "quirk"),
+    [("smartrecruiters", "total-as-text"), ("smartrecruiters", "no-total"),
+     ("workable", "token-as-number")],
+)  # fmt: skip
+def test_paging_fields_of_another_type_are_followed(
+    cfg: Config, boards: FakeBoards, kind: str, quirk: str
+) -> None:
+    source = next(s for s in SOURCES if s.ats == kind)
+    boards.quirks[(kind, source.board)] = quirk
+    done = run(cfg, sources=[source])
+    (row,) = done.boards
+    served = len(boards.boards[(kind, source.board)])
+    assert (row.status, row.postings) == ("ok", served)  # 230 / 25: every page read
+    assert done.report.source_warnings == ()
+
+
+def test_paging_that_cannot_be_followed_marks_the_board_incomplete(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    boards.quirks[("workable", "hf")] = "token-as-object"
+    done = run(cfg, sources=[SOURCES[4]])
+    (row,) = done.boards
+    assert (row.status, row.postings) == ("incomplete", 10)  # the first page of 25
+    assert row.reason == "nextPage is not a page token (dict): stopped after 1 page"
+    (warning,) = done.report.source_warnings
+    assert (warning.kind, warning.name, warning.after) == ("source_incomplete", "workable:hf", 10)
+    assert warning.message == (
+        "Source workable:hf (Hugging Co) answered only in part this week: 10 postings read "
+        "before its pages could not be followed."
+    )
+    manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
+    assert manifest is not None and manifest.boards[0].incomplete == row.reason

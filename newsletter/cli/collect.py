@@ -39,6 +39,7 @@ _STATUS_STYLE = {
     "found": "green",
     "empty": "yellow",
     "kept": "yellow",
+    "incomplete": "yellow",
     "carried": "yellow",
     "expired": "red",
     "failed": "red",

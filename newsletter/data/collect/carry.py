@@ -8,7 +8,8 @@ For each board of this week's collection, given its postings in the previous sna
   over any carry from an earlier week.
 * **answered**: its postings are this week's. When it answered with zero jobs after having
   at least ``empty_min`` the week before, a ``source_empty`` warning (a hiring freeze is
-  real news, but so is a board moved elsewhere).
+  real news, but so is a board moved elsewhere). When its pages could not be followed to
+  the end (``incomplete``), a ``source_incomplete`` warning says how many were read.
 * **failed** (HTTP error, timeout, unparsable body, 404): its postings of the previous
   snapshot are carried into this one, unchanged and marked stale (``stale_sources`` of the
   report, ``source_stale`` warning), while its last good collection is at most
@@ -101,6 +102,19 @@ def plan_carry(
             continue
         if b.ok:
             settled.append(b.model_copy(update={"last_good": week}))
+            if b.incomplete:
+                warnings.append(
+                    SourceWarning(
+                        kind="source_incomplete",
+                        name=b.key,
+                        before=before,
+                        after=b.jobs,
+                        message=(
+                            f"Source {name} answered only in part this week: {b.jobs:,} "
+                            "postings read before its pages could not be followed."
+                        ),
+                    )
+                )
             if b.jobs == 0 and before >= empty_min:
                 warnings.append(
                     SourceWarning(

@@ -51,6 +51,9 @@ class BoardRecord(BaseModel):
     pages: int = 0
     bytes: int = 0
     files: tuple[str, ...] = ()
+    #: Why the board's pages stop short (a paging field that could not be followed): its
+    #: ``jobs`` are only part of the board; None: complete.
+    incomplete: str | None = None
     #: The week of the last collection where this board answered (None: never).
     last_good: date | None = None
     #: When the files were fetched, for a board that failed on a re-run of the week and kept

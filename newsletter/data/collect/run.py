@@ -40,7 +40,7 @@ import httpx
 import polars as pl
 
 from newsletter.config import Config
-from newsletter.data.collect.ats import BOARD_APIS, BoardApi, Request
+from newsletter.data.collect.ats import BOARD_APIS, BoardApi, PagingUnclear, Request
 from newsletter.data.collect.carry import CarryPlan, plan_carry
 from newsletter.data.collect.fetch import Fetcher, FetchFailed, Sleep, user_agent
 from newsletter.data.collect.manifest import BoardRecord, Manifest, read_manifest, write_manifest
@@ -70,7 +70,7 @@ class BoardRow:
 
     key: str
     company: str | None
-    status: str  # ok | empty | kept | carried | expired | failed | not found
+    status: str  # ok | empty | incomplete | kept | carried | expired | failed | not found
     reason: str | None
     postings: int  # in this week's snapshot
     before: int | None  # in the previous snapshot (None: no previous snapshot)
@@ -161,6 +161,7 @@ async def _fetch_board(
     jobs = pages = size = 0
     request: Request | None = api.first(source.board, base)
     asked: set[str] = set()  # every page requested: a board whose paging cycles is refused
+    incomplete: str | None = None
     try:
         while request is not None:
             if pages >= config.collect.max_pages:
@@ -186,7 +187,11 @@ async def _fetch_board(
                 folder=folder,
             )
             pages, jobs, size = pages + 1, jobs + n, size + len(body)
-            request = api.next(source.board, base, request, data, n) if api.json_pages else None
+            try:
+                request = api.next(source.board, base, request, data, n) if api.json_pages else None
+            except PagingUnclear as unclear:  # keep what was read, and say it is partial
+                stop = f"stopped after {pages} page{'' if pages == 1 else 's'}"
+                incomplete, request = f"{unclear.reason}: {stop}", None
             del body, data  # nothing of a page is held while the next one waits its turn
     except Exception as exc:  # one bad board never stops the others
         for name in files:
@@ -207,6 +212,7 @@ async def _fetch_board(
         pages=pages,
         bytes=size,
         files=tuple(files),
+        incomplete=incomplete,
     )
 
 
@@ -350,6 +356,8 @@ def _table(built: _Built) -> tuple[BoardRow, ...]:
     for b in plan.boards:
         if b.ok and b.kept_from is not None:
             status = "kept"
+        elif b.ok and b.incomplete:
+            status = "incomplete"
         elif b.ok:
             status = "empty" if b.jobs == 0 else "ok"
         elif b.key in carried:
@@ -363,7 +371,7 @@ def _table(built: _Built) -> tuple[BoardRow, ...]:
                 key=b.key,
                 company=b.company,
                 status=status,
-                reason=b.reason,
+                reason=b.incomplete if status == "incomplete" else b.reason,
                 postings=now.get(b.key, 0),
                 before=before.get(b.key, 0) if built.previous_week else None,
             )

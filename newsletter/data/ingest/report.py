@@ -46,7 +46,9 @@ class SourceWarning(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: str  # source_stale | source_expired | source_failed | source_empty
+    #: source_stale | source_kept | source_expired | source_failed | source_incomplete |
+    #: source_empty
+    kind: str
     name: str  # the source, e.g. greenhouse:acme
     before: int
     after: int
