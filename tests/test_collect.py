@@ -621,3 +621,38 @@ def test_paging_that_cannot_be_followed_marks_the_board_incomplete(
     )
     manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
     assert manifest is not None and manifest.boards[0].incomplete == row.reason
+
+
+def test_structured_pay_given_as_text_is_read(cfg: Config, boards: FakeBoards) -> None:
+    """Amounts sent as strings, a summary in words only, a salary as text, an open range."""
+
+    def comp(**over: Any) -> dict[str, Any]:
+        part = {"compensationType": "Salary", "interval": "1 YEAR", "currencyCode": "USD"}
+        return {"summaryComponents": [{**part, **over}], "compensationTiers": []}
+
+    gh_range = {"min_cents": "15000000", "max_cents": "20000000", "currency_type": "USD"}
+    boards.add("greenhouse", "acme", [
+        greenhouse_job(1, content="", pay_input_ranges=[gh_range]),
+        greenhouse_job(2, content="", pay_input_ranges=[{**gh_range, "min_cents": "15,000"}]),
+    ])  # fmt: skip
+    boards.add("ashby", "orbit", [
+        ashby_job(1, compensation=comp(minValue="150000", maxValue="200000")),
+        ashby_job(2, compensation={"compensationTierSummary": "$150K – $200K • Offers Equity"}),
+        ashby_job(3, compensation=comp(minValue=150000, maxValue=None)),
+    ])  # fmt: skip
+    boards.add("recruitee", "smallco", [recruitee_offer(1, salary="60000-80000 EUR")])
+    done = run(cfg, sources=[SOURCES[0], SOURCES[2], SOURCES[5]])
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    pay = {
+        r["posting_id"]: (r["salary_min"], r["salary_max"], r["salary_mid"], r["currency"])
+        for r in snap.iter_rows(named=True)
+    }
+    assert pay["greenhouse:acme:4000001"] == (150_000, 200_000, 175_000, "USD")
+    aid = "ashby:orbit:0b8c1e2f-0000-4000-9000-00000000000"
+    assert pay[f"{aid}1"] == (150_000, 200_000, 175_000, "USD")
+    assert pay[f"{aid}2"] == (150_000, 200_000, 175_000, "USD")
+    assert pay[f"{aid}3"] == (150_000, None, 150_000, "USD")  # "from 150,000": min only
+    assert pay["recruitee:smallco:1200001"] == (60_000, 80_000, 70_000, "EUR")
+    # "15,000" (cents) is no number: never guessed (the description, empty here, is read)
+    assert pay["greenhouse:acme:4000002"] == (None, None, None, None)
+    assert done.report.salary_unparsed == 0 and done.report.with_pay == 5

@@ -139,3 +139,13 @@ def test_locations_given_as_lists_or_objects_are_kept(tmp_path: Path, ingest_rul
     snap = ingest(files, WEEK, ingest_rules, now=NOW).snapshot
     by_source = dict(zip(snap["source"], snap["location"], strict=True))
     assert by_source == {"recruitee": "Amsterdam; Rotterdam", "ashby": "Austin, TX, US"}
+
+
+def test_a_number_a_board_sends_as_text_is_read_strictly() -> None:
+    from newsletter.data.ingest._records import number
+
+    assert [number(v) for v in ("15000000", " 150000.5 ", ".5", 150000, 1.5)] == [
+        15_000_000.0, 150_000.5, 0.5, 150_000.0, 1.5,
+    ]  # fmt: skip
+    junk = ("15,000", "150k", "1e5", "-5", "1.2.3", "nan", "", "٣٠٠", True, float("inf"), None)
+    assert [number(v) for v in junk] == [None] * len(junk)

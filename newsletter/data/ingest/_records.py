@@ -6,6 +6,7 @@ adapters pick fields from parsed JSON in Python and hand a columnar frame to pol
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -48,11 +49,19 @@ def dig(record: object, *keys: str) -> object:
     return cur
 
 
+_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+
+
 def number(value: object) -> float | None:
-    """A JSON number (not a bool) as a float; None otherwise."""
+    """A JSON number (not a bool), or a string of one (digits and at most one dot, spaces
+    around: ``"15000000"``, ``" 150000.5 "``), as a float; None otherwise (``"150k"``,
+    ``"1,500"``, ``"60000-80000"``, ``"nan"``: text for the pay parser, not a number)."""
+    if isinstance(value, str):
+        digits = value.strip()
+        return float(digits) if digits.isascii() and _NUMBER_RE.fullmatch(digits) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    return float(value) if math.isfinite(value) else None
 
 
 def epoch_date(value: object, *, millis: bool = False) -> str | None:
