@@ -174,7 +174,8 @@ def collect_cmd(
         str | None,
         typer.Option(
             "--week",
-            help="Any day of the week to collect (default: the week of the next issue).",
+            help="Any day of the week to collect (default: the week of the next issue); "
+            "a week that has ended only with --replay.",
         ),
     ] = None,
     replay: Annotated[
