@@ -149,3 +149,25 @@ def test_a_number_a_board_sends_as_text_is_read_strictly() -> None:
     ]  # fmt: skip
     junk = ("15,000", "150k", "1e5", "-5", "1.2.3", "nan", "", "٣٠٠", True, float("inf"), None)
     assert [number(v) for v in junk] == [None] * len(junk)
+
+
+def test_a_boards_own_state_never_becomes_a_reject_reason(
+    tmp_path: Path, ingest_rules: Rules
+) -> None:
+    states = ["closed", "Archived", "draft", "INTERNAL", "on_hold", "\x1b[2J" + "Z" * 3000,
+              "Published", "published"]  # fmt: skip
+    jobs = [workable_job(i, state=s) for i, s in enumerate(states)]
+    offers = [recruitee_offer(1, status="filled"), recruitee_offer(2, status="hiring-paused")]
+    files = [
+        Input(_write(tmp_path, "w.json.gz", {"total": 8, "results": jobs}), Format.workable,
+              board="hf"),
+        _write(tmp_path, "r.json.gz", {"offers": offers}),
+    ]  # fmt: skip
+    result = ingest(files, WEEK, ingest_rules, now=NOW)
+    r = result.report
+    assert r.rejected_by_reason == {
+        "other state": 2, "archived": 1, "closed": 1, "draft": 1, "filled": 1, "internal": 1,
+        "paused": 1,
+    }  # fmt: skip
+    assert r.rejected_not_open == r.rejected == 8 and r.kept == 2
+    assert set(result.rejects["reason"]) == set(r.rejected_by_reason)

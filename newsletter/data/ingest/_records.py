@@ -19,6 +19,9 @@ from newsletter.errors import IngestError
 from newsletter.util.text import well_formed
 
 Record = dict[str, Any]
+#: ``source_open`` of a record of a board's list that is not a JSON object: bad data, the
+#: reject reason of its row.
+REASON_NOT_AN_OBJECT = "not an object"
 
 _BOARD_RE = re.compile(
     r"^https?://(?:boards|job-boards)(?:\.eu)?\.greenhouse\.io/(?:embed/job_app\?for=)?([A-Za-z0-9_-]+)"
@@ -124,7 +127,7 @@ def build(
     rows without a title are rejected like any other."""
     columns: dict[str, list[Any]] = {c: [] for c in (*INPUT_COLUMNS, "source_open")}
     for rec in records:
-        row = fields(rec) if isinstance(rec, dict) else {"source_open": "not an object"}
+        row = fields(rec) if isinstance(rec, dict) else {"source_open": REASON_NOT_AN_OBJECT}
         for c, values in columns.items():
             values.append(row.get(c))
     n = len(columns["title"])

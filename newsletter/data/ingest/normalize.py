@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import polars as pl
 
+from newsletter.data.ingest._records import REASON_NOT_AN_OBJECT
 from newsletter.data.ingest.columns import RAW_COLUMNS
 from newsletter.data.ingest.employment import add_employment
 from newsletter.data.ingest.identity import add_identity
@@ -40,8 +41,20 @@ DIAGNOSTIC_COLUMNS = (
 )  # fmt: skip
 REASON_MISSING_TITLE = "missing title"
 REASON_MISSING_COMPANY = "missing company"
+#: A board's own word for a listing that is not open (``source_open``: Workable's ``state``,
+#: Recruitee's ``status``, Ashby's ``isListed``, SimplifyJobs' flags; lower case, spaces,
+#: ``_`` and ``-`` alike) -> the reject reason. Any other word is :data:`REASON_OTHER_STATE`:
+#: a board's text never becomes a reason (the reasons are keys of the report and of the
+#: public signals).
+SOURCE_STATES: dict[str, str] = {
+    "closed": "closed", "hidden": "hidden", "archived": "archived", "draft": "draft",
+    "internal": "internal", "unlisted": "unlisted", "private": "unlisted",
+    "filled": "filled", "cancelled": "cancelled", "canceled": "cancelled",
+    "paused": "paused", "on hold": "paused", "expired": "expired", "deleted": "archived",
+}  # fmt: skip
+REASON_OTHER_STATE = "other state"
 #: Reasons that mean "the source says this listing is not open", not bad data.
-NOT_OPEN_REASONS = ("closed", "hidden")
+NOT_OPEN_REASONS = (*dict.fromkeys(SOURCE_STATES.values()), REASON_OTHER_STATE)
 
 
 TEXT_COLUMNS = tuple(c for c in RAW_COLUMNS if c not in ("skills", "source_file"))
@@ -78,9 +91,17 @@ def clean(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def reject_reason() -> pl.Expr:
+    """Why a raw row is rejected (null: kept), from a bounded set of reasons: the not-open
+    words of :data:`SOURCE_STATES` (else :data:`REASON_OTHER_STATE`), a record that is not
+    an object, a missing title or company."""
+    state = (
+        pl.col("source_open").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_-]+", " ")
+    )
     return (
-        pl.when(pl.col("source_open").is_not_null())
-        .then(pl.col("source_open"))
+        pl.when(pl.col("source_open") == REASON_NOT_AN_OBJECT)
+        .then(pl.lit(REASON_NOT_AN_OBJECT))
+        .when(pl.col("source_open").is_not_null())
+        .then(state.replace_strict(SOURCE_STATES, default=REASON_OTHER_STATE))
         .when(pl.col("title").is_null())
         .then(pl.lit(REASON_MISSING_TITLE))
         .when(pl.col("company").is_null())

@@ -56,7 +56,7 @@ def _fields(rec: Record) -> Record:
         "period": text(dig(salary, "period")),
         "posted_at": text(rec.get("published_at")) or text(rec.get("created_at")),
         "url": url,
-        "source_open": status if status and status != "published" else None,
+        "source_open": status if status and status.lower() != "published" else None,
     }
 
 

@@ -72,7 +72,7 @@ def read(
             "employment": text(rec.get("employment_type")) or text(rec.get("type")),
             "posted_at": text(rec.get("published")),
             "url": JOB_URL.format(account=account, shortcode=code) if account and code else None,
-            "source_open": state if state and state != "published" else None,
+            "source_open": state if state and state.lower() != "published" else None,
         }
 
     return build(results, fields, source_file=str(path), kind="Workable jobs API", known=known)
