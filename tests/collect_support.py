@@ -6,7 +6,8 @@ the ``serve_app`` fixture): Greenhouse ``/gh``, Lever ``/lever`` (``skip``/``lim
 ``nextPage`` token), Recruitee ``/recruitee/{board}``, plain files ``/files``. Unknown boards
 answer 404 as the real APIs do. Faults are queued per board and used once each, in order:
 ``429:SECONDS`` (Retry-After), ``503``, ``truncate`` (Content-Length larger than the body),
-``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait). Quirks are
+``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait), ``latin1``
+(a Greenhouse answer whose ``é`` is one Latin-1 byte: not UTF-8). Quirks are
 kept per board for every answer: SmartRecruiters ``total-as-text`` (``"totalFound": "150"``)
 and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-as-object``.
 """
@@ -228,6 +229,9 @@ class FakeBoards:
             return None
         if name == "truncate":
             return _Truncated()
+        if name == "latin1":  # the board's answer with its "é" as one Latin-1 byte
+            body = json.dumps({"jobs": self.boards[(kind, board)]}, ensure_ascii=False)
+            return Response(body.encode().replace("é".encode(), b"\xe9"), 200)
         if name == "cycle":  # Workable paging whose tokens go a -> b -> a -> ...
             token = json.loads(await request.body() or b"{}").get("token")
             job = workable_job(1)

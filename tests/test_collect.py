@@ -656,3 +656,48 @@ def test_structured_pay_given_as_text_is_read(cfg: Config, boards: FakeBoards) -
     # "15,000" (cents) is no number: never guessed (the description, empty here, is read)
     assert pay["greenhouse:acme:4000002"] == (None, None, None, None)
     assert done.report.salary_unparsed == 0 and done.report.with_pay == 5
+
+
+def test_a_bad_raw_file_fails_only_its_board_on_replay(cfg: Config, boards: FakeBoards) -> None:
+    run(cfg, sources=SOURCES[:3])
+    folder = raw_path(cfg.data.snapshots_dir, WEEK)
+    page = folder / "lever/widget.p001.json.gz"
+    good = page.read_bytes()
+    page.write_bytes(good[: len(good) // 2])  # a truncated gzip file
+    (folder / "ashby/orbit.p000.json.gz").unlink()  # a missing one
+    again = replay(cfg, WEEK, clock=FixedClock(NOW + timedelta(hours=1)))
+    status = {b.key: (b.status, b.reason) for b in again.boards}
+    assert status["greenhouse:acme"] == ("ok", None)
+    lever_status, lever_why = status["lever:widget"]
+    assert lever_status == "failed"
+    assert (lever_why or "").startswith(
+        "replay: unreadable: lever/widget.p001.json.gz: broken gzip data"
+    )
+    assert status["ashby:orbit"][0] == "failed"
+    assert "ashby/orbit.p000.json.gz" in (status["ashby:orbit"][1] or "")
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert set(snap["source"]) == {"greenhouse:acme"}
+    # the manifest still records what was fetched, and when: restored, the file replays
+    manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
+    assert manifest is not None and manifest.collected_at == NOW
+    assert all(b.ok for b in manifest.boards)
+    page.write_bytes(good)
+    again = replay(cfg, WEEK, clock=FixedClock(NOW + timedelta(hours=2)))
+    assert {b.key: b.status for b in again.boards}["lever:widget"] == "ok"
+
+
+def test_a_stray_latin1_byte_is_read_not_a_failed_board(cfg: Config, boards: FakeBoards) -> None:
+    """A Latin-1 answer is read as Windows-1252 (as ingest reads a file); a stray byte past
+    the first 64 KB of UTF-8 becomes U+FFFD, as in a CSV export."""
+    small = [greenhouse_job(i, title=f"Ingénieur ML {i}") for i in range(3)]
+    boards.add("greenhouse", "acme", small, "latin1")
+    big = [greenhouse_job(i, board="big") for i in range(150)]
+    big.append(greenhouse_job(150, board="big", title="Ingénieur ML"))
+    boards.add("greenhouse", "big", big, "latin1")
+    done = run(cfg, sources=[SOURCES[0], Source(ats="greenhouse", board="big", company="Big")])
+    assert [(b.status, b.postings) for b in done.boards] == [("ok", 3), ("ok", 151)]
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    titles = dict(zip(snap["posting_id"], snap["title"], strict=True))
+    assert titles["greenhouse:acme:4000001"] == "Ingénieur ML 1"
+    assert titles["greenhouse:big:4000150"] == "Ing\ufffdnieur ML"
+    assert replay(cfg, WEEK, clock=FixedClock(NOW)).report.kept == 154  # and it replays

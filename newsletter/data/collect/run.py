@@ -26,7 +26,6 @@ When no board answers at all (the network is down), nothing is written: CollectE
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import shutil
@@ -56,6 +55,7 @@ from newsletter.data.ingest import (
 )
 from newsletter.data.ingest import ingest as run_ingest
 from newsletter.data.ingest.formats import read as read_file
+from newsletter.data.ingest.tabular import json_value, read_bytes
 from newsletter.data.snapshots import list_weeks, raw_path, read_snapshot
 from newsletter.errors import CollectError, IngestError, first_line
 from newsletter.util.clock import Clock
@@ -133,7 +133,7 @@ def _rows(
     data: object = None
     if api.json_pages:
         try:
-            data = json.loads(body)
+            data = json_value(body)
         except (ValueError, RecursionError) as exc:
             raise FetchFailed(
                 f"unparsable body ({first_line(exc)[:100]})", problem="unreadable"
@@ -493,10 +493,23 @@ def _finish(
     clock: Clock,
     agent: str,
     publish_to: Path | None,
+    fetched: Manifest | None = None,
 ) -> Collected:
+    """The snapshot built and written with the manifest; ``fetched``: the manifest a replay
+    reads (its time of collection is kept, and so is the record of a board whose files
+    could not be read back this time)."""
     built = _build(config, week, boards, folder, sources=sources, clock=clock)
+    records = built.plan.boards
+    if fetched is not None:
+        before = {b.key: b for b in fetched.boards}
+        records = tuple(
+            before[b.key] if before[b.key].ok and not b.ok else b for b in built.plan.boards
+        )
     manifest = Manifest(
-        week=week, collected_at=clock.now(), user_agent=agent, boards=built.plan.boards
+        week=week,
+        collected_at=fetched.collected_at if fetched is not None else clock.now(),
+        user_agent=agent,
+        boards=records,
     )
     try:
         write_manifest(manifest, folder)
@@ -586,8 +599,33 @@ def collect(
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _replayable(b: BoardRecord, source: Source, folder: Path, config: Config) -> BoardRecord:
+    """``b`` when every raw file of its answer reads back as it did; else ``b`` failed,
+    saying which file and why (a missing file, broken gzip, a body that is not the answer):
+    one bad file fails its board only, never the replay."""
+    if not b.ok:
+        return b
+    api = BOARD_APIS[b.ats]
+    try:
+        for name in b.files:
+            path = folder / name
+            body = read_bytes(path) if api.json_pages else b""
+            _rows(source, api, path, body, mapping=config.ingest.columns, folder=folder)
+    except FetchFailed as exc:
+        why = exc.reason
+    except IngestError as exc:
+        why = _unreadable(exc, folder).reason
+    else:
+        return b
+    return b.model_copy(
+        update={"status": "failed", "problem": "unreadable", "reason": f"replay: {why}"[:300]}
+    )
+
+
 def replay(config: Config, week: date, *, clock: Clock) -> Collected:
-    """Rebuild ``week``'s snapshot from its saved raw responses (no network)."""
+    """Rebuild ``week``'s snapshot from its saved raw responses (no network). A board whose
+    files cannot be read back fails alone (its record in the manifest is left as fetched,
+    so a replay after the file is restored reads it again)."""
     directory = config.data.snapshots_dir
     manifest = read_manifest(directory, week)
     if manifest is None:
@@ -601,15 +639,17 @@ def replay(config: Config, week: date, *, clock: Clock) -> Collected:
         except ValueError as exc:
             raise CollectError(f"manifest entry {b.key} is not a valid source: {exc}") from None
     folder = raw_path(directory, week)
+    boards = tuple(_replayable(b, sources[b.key], folder, config) for b in manifest.boards)
     return _finish(
         config,
         week,
-        manifest.boards,
+        boards,
         folder,
         sources=sources,
         clock=clock,
         agent=manifest.user_agent,
         publish_to=None,
+        fetched=manifest,
     )
 
 
