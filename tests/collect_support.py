@@ -5,7 +5,7 @@ the ``serve_app`` fixture): Greenhouse ``/gh``, Lever ``/lever`` (``skip``/``lim
 ``/ashby``, SmartRecruiters ``/sr`` (``offset``/``limit``), Workable ``/workable`` (POST,
 ``nextPage`` token), Recruitee ``/recruitee/{board}``, plain files ``/files``. Unknown boards
 answer 404 as the real APIs do. Faults are queued per board and used once each, in order:
-``429:SECONDS`` (Retry-After), ``503``, ``truncate`` (Content-Length larger than the body),
+``429:SECONDS`` (Retry-After), ``503``, ``410``, ``truncate`` (Content-Length larger than the body),
 ``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait), ``latin1``
 (a Greenhouse answer whose ``é`` is one Latin-1 byte: not UTF-8). Quirks are
 kept per board for every answer: SmartRecruiters ``total-as-text`` (``"totalFound": "150"``)
@@ -217,8 +217,8 @@ class FakeBoards:
         name, _, arg = fault.partition(":")
         if name == "429":
             return Response("slow down", 429, headers={"Retry-After": arg or "7"})
-        if name == "503":
-            return Response("unavailable", 503)
+        if name in ("503", "410"):
+            return Response("unavailable" if name == "503" else "gone", int(name))
         if name == "garbage":
             return Response("<html>maintenance</html>", 200, media_type="application/json")
         if name == "slow":  # answers after the wait, unless the client hung up first

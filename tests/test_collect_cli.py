@@ -204,6 +204,39 @@ def test_collect_command_prints_a_table_per_board(
     assert "120 carried" in " ".join(r.output.split())
 
 
+def test_a_log_gets_every_board_key_whole_and_a_gone_board_is_not_found(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    from newsletter.cli._app import console
+
+    console.width = 80  # a cron log: not a terminal, 80 columns
+    long = "a-board-with-a-rather-long-name-that-the-cron-log-keeps-whole"
+    extra = f'[[source]]\nats = "greenhouse"\nboard = "{long}"\ncompany = "Long Name Inc"\n'
+    boards.add("greenhouse", long, [], "410")
+    cfg = _config_file(tmp_path, base, SOURCES_TOML + extra)
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if long in line)
+    assert f"greenhouse:{long}" in row and "not found" in row and "gone (HTTP 410)" in row
+    boards.faults[("greenhouse", long)] = ["410"]
+    r = _invoke(["--config", str(cfg), "sources", "check"])
+    row = next(line for line in r.output.splitlines() if long in line)
+    assert f"greenhouse:{long}" in row and "not found (410)" in row
+
+
+def test_when_no_board_answers_the_one_line_says_why_each_failed(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    boards.faults[("greenhouse", "acme")] = ["503"]
+    del boards.boards[("lever", "widget")]
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
+    assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
+    assert "no board answered (2 tried: greenhouse:acme HTTP 503; lever:widget not found " in (
+        " ".join(r.output.split())
+    )
+
+
 def test_collect_without_sources_is_one_line(tmp_path: Path, base: str) -> None:
     cfg = _config_file(tmp_path, base)
     r = _invoke(["--config", str(cfg), "collect"])

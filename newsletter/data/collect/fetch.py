@@ -237,7 +237,8 @@ class Fetcher:
             raise FetchFailed(
                 f"HTTP {status}", problem="http", status=status, retryable=True, retry_after=wait
             )
-        if status == 404:
-            raise FetchFailed("not found (HTTP 404)", problem="not_found", status=status)
+        if status in (404, 410):  # 410 Gone: the board is gone, as a 404 says
+            word = "not found" if status == 404 else "gone"
+            raise FetchFailed(f"{word} (HTTP {status})", problem="not_found", status=status)
         if status >= 400:
             raise FetchFailed(f"HTTP {status}", problem="http", status=status)

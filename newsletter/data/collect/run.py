@@ -40,7 +40,7 @@ import polars as pl
 
 from newsletter.config import Config
 from newsletter.data.collect.ats import BOARD_APIS, BoardApi, PagingUnclear, Request
-from newsletter.data.collect.carry import CarryPlan, plan_carry
+from newsletter.data.collect.carry import CarryPlan, plan_carry, reader_reason
 from newsletter.data.collect.fetch import Fetcher, FetchFailed, Sleep, user_agent
 from newsletter.data.collect.manifest import BoardRecord, Manifest, read_manifest, write_manifest
 from newsletter.data.collect.sources import Source, load_sources
@@ -200,7 +200,7 @@ async def _fetch_board(
         reason = failed.reason if failed else f"unexpected {type(exc).__name__}: {first_line(exc)}"
         return BoardRecord.of(
             source,
-            status="not_found" if failed and failed.status == 404 else "failed",
+            status="not_found" if failed and failed.problem == "not_found" else "failed",
             reason=reason[:300],
             problem=failed.problem if failed else "other",
             http_status=failed.status if failed else None,
@@ -274,6 +274,18 @@ def _previous_week(directory: Path, week: date) -> date | None:
     return weeks[-1] if weeks else None
 
 
+#: Boards named in the one line of a collection where none answered.
+_NAMED_FAILURES = 5
+
+
+def _failures(boards: Sequence[BoardRecord]) -> str:
+    """Each failed board and why, in short words: ``greenhouse:acme HTTP 503; ...``."""
+    named = [f"{b.key} {reader_reason(b)}" for b in boards[:_NAMED_FAILURES]]
+    more = len(boards) - len(named)
+    tail = f"; and {more} more (see `newsletter sources check`)" if more > 0 else ""
+    return "; ".join(named) + tail
+
+
 def _counts(frame: pl.DataFrame | None) -> dict[str, int]:
     if frame is None or frame.is_empty():
         return {}
@@ -316,8 +328,8 @@ def _build(
     answered = [b for b in plan.boards if b.ok]
     if not answered:
         raise CollectError(
-            f"no board answered ({len(boards)} tried): nothing to build the snapshot of "
-            f"{week.isoformat()} from; the previous files are left as they were"
+            f"no board answered ({len(boards)} tried: {_failures(boards)}): nothing to build "
+            f"the snapshot of {week.isoformat()} from; the previous files are left as they were"
         )
     inputs = [
         _input(sources[b.key], BOARD_APIS[b.ats], folder / f) for b in answered for f in b.files
