@@ -701,3 +701,28 @@ def test_a_stray_latin1_byte_is_read_not_a_failed_board(cfg: Config, boards: Fak
     assert titles["greenhouse:acme:4000001"] == "Ingénieur ML 1"
     assert titles["greenhouse:big:4000150"] == "Ing\ufffdnieur ML"
     assert replay(cfg, WEEK, clock=FixedClock(NOW)).report.kept == 154  # and it replays
+
+
+def test_only_http_links_and_places_in_words_reach_the_snapshot(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    boards.add("greenhouse", "acme", [
+        greenhouse_job(1, absolute_url="javascript:alert(document.cookie)"),
+        greenhouse_job(2, absolute_url="data:text/html,<script>alert(1)</script>"),
+        greenhouse_job(3, absolute_url="https://jobs.example.local/3"),
+        greenhouse_job(4, location="Remote"),  # a string, not {"name": ...}
+    ])  # fmt: skip
+    boards.add("lever", "widget", [
+        lever_posting(1, categories={"allLocations": ["Paris", None, 5, {"city": "Lyon"}]}),
+        lever_posting(2, categories="New York"),
+    ])  # fmt: skip
+    done = run(cfg, sources=SOURCES[:2])
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    rows = {r["posting_id"]: r for r in snap.iter_rows(named=True)}
+    assert [rows[f"greenhouse:acme:400000{i}"]["url"] for i in (1, 2, 3)] == [None] * 3
+    assert rows["greenhouse:acme:4000004"]["url"] == greenhouse_job(4)["absolute_url"]
+    assert done.report.urls_dropped == 3 and done.report.kept == 6  # kept, without a link
+    assert rows["greenhouse:acme:4000004"]["location"] == "Remote"
+    lever = "lever:widget:5a1b2c3d-0000-4000-8000-00000000000"
+    assert rows[f"{lever}1"]["location"] == "Paris"  # not "Paris; 5"
+    assert rows[f"{lever}2"]["location"] == "New York"

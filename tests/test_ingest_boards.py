@@ -171,3 +171,22 @@ def test_a_boards_own_state_never_becomes_a_reject_reason(
     }  # fmt: skip
     assert r.rejected_not_open == r.rejected == 8 and r.kept == 2
     assert set(result.rejects["reason"]) == set(r.rejected_by_reason)
+
+
+def test_the_url_column_keeps_what_safe_url_keeps() -> None:
+    """The column's fast pattern and safe_url never disagree."""
+    from newsletter.data.ingest.normalize import clean_urls
+    from newsletter.util.urls import safe_url
+
+    urls = [
+        "https://jobs.lever.co/acme/1?lever-source=x#apply", " https://acme.com/jobs ",
+        "HTTP://ACME.COM", "https://jobs.example.local/1", "http://localhost:8080/x",
+        "https://10.0.0.5/x", "https://8.8.8.8/x", "https://acme.com:99999/x",
+        "https://user@acme.com/x", "javascript:alert(1)", "data:text/html,x", "/jobs/1",
+        "acme.com/jobs", "https://acme.com/a b", "https://acme.com/\u200bx", "https://xn--bcher-kva.example/",
+        "https://acme.com./x", "https://ac_me.com/x", "https://acme.com/" + "x" * 2000, None,
+    ]  # fmt: skip
+    frame = clean_urls(pl.DataFrame({"url": urls}, schema={"url": pl.String}))
+    assert frame["url"].to_list() == [safe_url(u) for u in urls]
+    status = frame["url_status"].to_list()
+    assert status.count("none") == 1 and status.count("ok") == sum(1 for u in urls if safe_url(u))

@@ -1,10 +1,10 @@
 """Raw frame -> canonical postings: pure LazyFrame -> LazyFrame steps composed with ``.pipe``.
 
 :func:`split_rejects` separates rows that cannot be postings (no title, no company, closed at
-the source); :func:`normalize` turns the rest into the snapshot schema plus five
+the source); :func:`normalize` turns the rest into the snapshot schema plus six
 diagnostic columns the report counts (``pay_status``, ``skills_source``,
-``seniority_source``, ``employment_source``, ``posted_status``); :func:`dedupe` collapses
-duplicate ``posting_id`` rows.
+``seniority_source``, ``employment_source``, ``posted_status``, ``url_status``);
+:func:`dedupe` collapses duplicate ``posting_id`` rows.
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ from newsletter.data.ingest.text import (
 from newsletter.data.ingest.timing import UNTIMED, Stages
 from newsletter.data.ingest.titles import classify_titles
 from newsletter.data.snapshots import SNAPSHOT_SCHEMA
+from newsletter.util.urls import MAX_URL, PLAIN_URL, PRIVATE_HOST, safe_url
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 DIAGNOSTIC_COLUMNS = (
     "pay_status", "skills_source", "seniority_source", "employment_source", "posted_status",
+    "url_status",
 )  # fmt: skip
 REASON_MISSING_TITLE = "missing title"
 REASON_MISSING_COMPANY = "missing company"
@@ -126,6 +128,40 @@ def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     keep = reason.is_null()
     rejects = raw.filter(~keep).with_columns(reason=reason.filter(~keep))
     return keep, rejects
+
+
+def clean_urls(frame: pl.DataFrame) -> pl.DataFrame:
+    """``url`` kept only as an absolute http(s) URL to a public host
+    (:func:`newsletter.util.urls.safe_url`: no ``javascript:``, ``data:`` or relative link
+    reaches the snapshot), else null; ``url_status`` says which: ``ok``, ``none`` (no URL
+    given) or ``dropped``. Plain URLs are checked by one pattern over the column; only the
+    others are each given to ``safe_url``."""
+    url = pl.col("url").str.strip_chars()
+    plain = (
+        url.str.contains(PLAIN_URL)
+        & ~url.str.contains(PRIVATE_HOST)
+        & (url.str.len_chars() <= MAX_URL)
+    )
+    odd = frame.filter(url.is_not_null() & ~plain).get_column("url").unique().to_list()
+    checked = {u: safe_url(u) for u in odd}
+    kept = (
+        pl.when(plain)
+        .then(url)
+        .otherwise(pl.col("url").replace_strict(checked, default=None, return_dtype=pl.String))
+    )
+    status = (
+        pl.when(pl.col("url").is_null())
+        .then(pl.lit("none"))
+        .when(pl.col("_url").is_null())
+        .then(pl.lit("dropped"))
+        .otherwise(pl.lit("ok"))
+    )
+    return (
+        frame.with_columns(_url=kept)
+        .with_columns(url_status=status)
+        .with_columns(url=pl.col("_url"))
+        .drop("_url")
+    )
 
 
 #: The earliest posting date taken as true (an older one is a parse of a two-digit year or a
@@ -217,7 +253,7 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     rules = prepared.rules
     with stages.stage("text"):
         frame = good.with_columns(description=plain_text(pl.col("description")))
-        frame = frame.collect().lazy()
+        frame = clean_urls(frame.collect()).lazy()
     with stages.stage("employment"):  # before pay, which drops the pay text
         frame = frame.pipe(add_employment, rules.employment).collect().lazy()
     with stages.stage("pay"):
