@@ -193,8 +193,10 @@ def collect_cmd(
 
     Raw answers are kept gzip-compressed in DIR/raw/YYYY-MM-DD/ (with manifest.json); the
     snapshot, rejects and report are built by the ingest pipeline and replace the week's
-    files atomically. A board that fails is carried forward from its last good week (at
-    most \\[collect] carry_forward_weeks) and named in the data-health note.
+    files atomically. A board that fails keeps this week's earlier answer when the week was
+    collected before, else is carried forward from its last good week (at most
+    \\[collect] carry_forward_weeks), and is named in the data-health note. A week that has
+    ended is only rebuilt with --replay.
 
     Example: [bold]newsletter collect --week 2026-11-23[/]
     """
