@@ -5,8 +5,11 @@ the ``serve_app`` fixture): Greenhouse ``/gh``, Lever ``/lever`` (``skip``/``lim
 ``/ashby``, SmartRecruiters ``/sr`` (``offset``/``limit``), Workable ``/workable`` (POST,
 ``nextPage`` token), Recruitee ``/recruitee/{board}``, plain files ``/files``. Unknown boards
 answer 404 as the real APIs do. Faults are queued per board and used once each, in order:
-``429:SECONDS`` (Retry-After), ``503``, ``truncate`` (Content-Length larger than the body),
-``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait).
+``429:SECONDS`` (Retry-After), ``503``, ``410``, ``truncate`` (Content-Length larger than the body),
+``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait), ``latin1``
+(a Greenhouse answer whose ``é`` is one Latin-1 byte: not UTF-8). Quirks are
+kept per board for every answer: SmartRecruiters ``total-as-text`` (``"totalFound": "150"``)
+and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-as-object``.
 """
 
 from __future__ import annotations
@@ -199,6 +202,7 @@ class FakeBoards:
         default_factory=lambda: defaultdict(list)
     )
     files: dict[str, bytes] = field(default_factory=dict)
+    quirks: dict[tuple[str, str], str] = field(default_factory=dict)
     log: list[tuple[str, str, dict[str, str], str]] = field(default_factory=list)
 
     def add(self, kind: str, board: str, jobs: list[dict[str, Any]], *faults: str) -> None:
@@ -213,8 +217,8 @@ class FakeBoards:
         name, _, arg = fault.partition(":")
         if name == "429":
             return Response("slow down", 429, headers={"Retry-After": arg or "7"})
-        if name == "503":
-            return Response("unavailable", 503)
+        if name in ("503", "410"):
+            return Response("unavailable" if name == "503" else "gone", int(name))
         if name == "garbage":
             return Response("<html>maintenance</html>", 200, media_type="application/json")
         if name == "slow":  # answers after the wait, unless the client hung up first
@@ -225,6 +229,9 @@ class FakeBoards:
             return None
         if name == "truncate":
             return _Truncated()
+        if name == "latin1":  # the board's answer with its "é" as one Latin-1 byte
+            body = json.dumps({"jobs": self.boards[(kind, board)]}, ensure_ascii=False)
+            return Response(body.encode().replace("é".encode(), b"\xe9"), 200)
         if name == "cycle":  # Workable paging whose tokens go a -> b -> a -> ...
             token = json.loads(await request.body() or b"{}").get("token")
             job = workable_job(1)
@@ -255,22 +262,28 @@ class FakeBoards:
         if kind == "ashby":
             assert q.get("includeCompensation") == "true"
             return JSONResponse({"jobs": jobs, "apiVersion": "1"})
+        quirk = self.quirks.get((kind, board))
         if kind == "smartrecruiters":
             off, limit = int(q.get("offset", 0)), min(int(q.get("limit", 10)), 100)
-            return JSONResponse(
-                {
-                    "offset": off,
-                    "limit": limit,
-                    "totalFound": len(jobs),
-                    "content": jobs[off : off + limit],
-                }
-            )
+            sr: dict[str, Any] = {
+                "offset": off,
+                "limit": limit,
+                "totalFound": str(len(jobs)) if quirk == "total-as-text" else len(jobs),
+                "content": jobs[off : off + limit],
+            }
+            if quirk == "no-total":
+                del sr["totalFound"]
+            return JSONResponse(sr)
         if kind == "workable":
             start = int(body.get("token") or 0) if isinstance(body, dict) else 0
             page = jobs[start : start + WORKABLE_PAGE]
             out: dict[str, Any] = {"total": len(jobs), "results": page}
             if start + WORKABLE_PAGE < len(jobs):
-                out["nextPage"] = str(start + WORKABLE_PAGE)
+                nxt = start + WORKABLE_PAGE
+                out["nextPage"] = {
+                    "token-as-number": nxt,
+                    "token-as-object": {"page": nxt},
+                }.get(quirk or "", str(nxt))
             return JSONResponse(out)
         if kind == "recruitee":
             return JSONResponse({"offers": jobs})

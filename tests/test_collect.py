@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from newsletter.data.collect.manifest import read_manifest
 from newsletter.data.pipeline import build_signals
 from newsletter.data.snapshots import raw_path, read_snapshot, snapshot_path
 from newsletter.edition.issue import render_issue
-from newsletter.errors import CollectError
+from newsletter.errors import CollectError, IngestError
 from newsletter.util.clock import FixedClock
 from tests.collect_support import (
     FakeBoards,
@@ -480,3 +481,248 @@ def test_a_url_source_is_read_through_the_ingest_formats(
     assert sorted(snap["posting_id"]) == ["url:feed:1", "url:feed:2"]
     assert set(snap["company"]) == {"Foo", "Bar"}  # a url source keeps the file's companies
     assert done.report.rejected_by_reason == {"missing title": 1}
+
+
+def test_a_rerun_keeps_the_weeks_own_answer_of_a_board_that_now_fails(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    bee = Source(ats="greenhouse", board="bee", company="Bee")
+    two = [SOURCES[0], bee]
+    week0 = WEEK - timedelta(7)
+    boards.add("greenhouse", "bee", [greenhouse_job(i, board="bee") for i in range(3)])
+    run(cfg, week0, sources=two)  # last week: bee had 3 postings
+    boards.add("greenhouse", "bee", [greenhouse_job(i, board="bee") for i in range(10, 15)])
+    first = FixedClock(NOW)
+    run(cfg, sources=two, clock=first)  # this week, run 1: bee answers with 5
+    snap1 = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    folder = raw_path(cfg.data.snapshots_dir, WEEK)
+    page = (folder / "greenhouse/bee.p000.json.gz").read_bytes()
+    boards.faults[("greenhouse", "bee")] = ["503"] * 3
+    sleep = FakeSleep(FixedClock(NOW + timedelta(hours=5)))
+    done = run(cfg, sources=two, clock=sleep.clock, sleep=sleep)  # run 2: bee fails
+    snap2 = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    bees = snap2.filter(pl.col("source") == "greenhouse:bee").sort("posting_id")
+    assert bees.equals(snap1.filter(pl.col("source") == "greenhouse:bee").sort("posting_id"))
+    assert bees.height == 5 and done.report.carried == 0  # this week's 5, not last week's 3
+    assert (folder / "greenhouse/bee.p000.json.gz").read_bytes() == page  # raw pages kept
+    row = next(b for b in done.boards if b.key == "greenhouse:bee")
+    assert (row.status, row.postings, row.before) == ("kept", 5, 3)
+    (warning,) = done.report.source_warnings
+    assert warning.kind == "source_kept" and warning.name == "greenhouse:bee"
+    assert "kept from this week's earlier collection at 2026-11-23 09:00 UTC" in warning.message
+    manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
+    assert manifest is not None
+    record = next(b for b in manifest.boards if b.key == "greenhouse:bee")
+    assert record.ok and record.kept_from == NOW and record.reason == "HTTP 503"
+    # a third run, still failing: the same first answer, still dated from run 1
+    boards.faults[("greenhouse", "bee")] = ["503"] * 3
+    sleep = FakeSleep(FixedClock(NOW + timedelta(hours=9)))
+    done = run(cfg, sources=two, clock=sleep.clock, sleep=sleep)
+    assert "at 2026-11-23 09:00 UTC" in done.report.source_warnings[0].message
+    # and the week replays from its files without the network
+    again = replay(cfg, WEEK, clock=FixedClock(NOW + timedelta(hours=10)))
+    assert next(b for b in again.boards if b.key == "greenhouse:bee").postings == 5
+
+
+def test_a_board_whose_records_lack_titles_rejects_them_and_stays_ok(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    untitled = [greenhouse_job(i, board="notitle") for i in range(3)]
+    for job in untitled:
+        del job["title"]
+    boards.add("greenhouse", "notitle", untitled)
+    source = Source(ats="greenhouse", board="notitle", company="No Title")
+    done = run(cfg, sources=[SOURCES[0], source])
+    row = next(b for b in done.boards if b.key == "greenhouse:notitle")
+    assert (row.status, row.postings) == ("ok", 0)  # it answered: 3 rows, all rejected
+    r = done.report
+    assert r.rejected_by_reason == {"missing title": 3}
+    assert (r.rows_read, r.kept, r.rejected, r.duplicates) == (6, 3, 3, 0) and r.balanced
+
+
+def test_what_readers_see_of_a_failed_board_holds_no_path_or_server_text(
+    cfg: Config, boards: FakeBoards, served: str
+) -> None:
+    boards.files["feed.json"] = b'[{"title": "ML Engineer", "company": "Foo"'  # cut short
+    feed = Source(ats="url", board="feed", url=f"{served}/files/feed.json", format="json")
+    boards.faults[("ashby", "orbit")] = ["garbage"]
+    done = run(cfg, sources=[SOURCES[0], SOURCES[2], feed])
+    status = {b.key: b for b in done.boards}
+    # the operator's console keeps the detail, the file named where it is kept
+    why = status["url:feed"].reason or ""
+    assert status["url:feed"].status == "failed" and why.startswith("unreadable: url/feed.json")
+    assert ".partial-" not in why and str(cfg.data.snapshots_dir) not in why
+    messages = {w.name: w.message for w in done.report.source_warnings}
+    assert messages == {
+        "url:feed": "Source url:feed could not be fetched this week (answered with unreadable "
+        "data).",
+        "ashby:orbit": "Source ashby:orbit (Orbit Labs) could not be fetched this week "
+        "(answered with unreadable data).",
+    }
+    signals = build_signals(cfg, WEEK)
+    public = signals.model_dump_json()
+    note = " ".join(render_issue(signals, cfg).text.split())
+    for text in (public, note):
+        assert "answered with unreadable data" in text
+        assert str(cfg.data.snapshots_dir) not in text and "feed.json" not in text
+        assert "not valid JSON" not in text and "unparsable" not in text
+
+
+def test_a_failed_write_leaves_the_raw_pages_behind_the_existing_snapshot(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    run(cfg, sources=SOURCES[:2])
+    directory = cfg.data.snapshots_dir
+    folder = raw_path(directory, WEEK)
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    snapshot = snapshot_path(directory, WEEK).read_bytes()
+    boards.add("greenhouse", "acme", [greenhouse_job(i) for i in range(10)])
+    reports = directory / "reports"
+    shutil.rmtree(reports)
+    reports.write_text("not a folder")  # the report cannot be written
+    with pytest.raises(IngestError, match="cannot write"):
+        run(cfg, sources=SOURCES[:2])
+    after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before  # the raw pages still match the snapshot: both the old ones
+    assert snapshot_path(directory, WEEK).read_bytes() == snapshot
+    assert not list(folder.parent.glob(".*"))  # no staging or set-aside folder left
+
+
+@pytest.mark.parametrize(
+    ("kind", "quirk"),
+    [("smartrecruiters", "total-as-text"), ("smartrecruiters", "no-total"),
+     ("workable", "token-as-number")],
+)  # fmt: skip
+def test_paging_fields_of_another_type_are_followed(
+    cfg: Config, boards: FakeBoards, kind: str, quirk: str
+) -> None:
+    source = next(s for s in SOURCES if s.ats == kind)
+    boards.quirks[(kind, source.board)] = quirk
+    done = run(cfg, sources=[source])
+    (row,) = done.boards
+    served = len(boards.boards[(kind, source.board)])
+    assert (row.status, row.postings) == ("ok", served)  # 230 / 25: every page read
+    assert done.report.source_warnings == ()
+
+
+def test_paging_that_cannot_be_followed_marks_the_board_incomplete(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    boards.quirks[("workable", "hf")] = "token-as-object"
+    done = run(cfg, sources=[SOURCES[4]])
+    (row,) = done.boards
+    assert (row.status, row.postings) == ("incomplete", 10)  # the first page of 25
+    assert row.reason == "nextPage is not a page token (dict): stopped after 1 page"
+    (warning,) = done.report.source_warnings
+    assert (warning.kind, warning.name, warning.after) == ("source_incomplete", "workable:hf", 10)
+    assert warning.message == (
+        "Source workable:hf (Hugging Co) answered only in part this week: 10 postings read "
+        "before its pages could not be followed."
+    )
+    manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
+    assert manifest is not None and manifest.boards[0].incomplete == row.reason
+
+
+def test_structured_pay_given_as_text_is_read(cfg: Config, boards: FakeBoards) -> None:
+    """Amounts sent as strings, a summary in words only, a salary as text, an open range."""
+
+    def comp(**over: Any) -> dict[str, Any]:
+        part = {"compensationType": "Salary", "interval": "1 YEAR", "currencyCode": "USD"}
+        return {"summaryComponents": [{**part, **over}], "compensationTiers": []}
+
+    gh_range = {"min_cents": "15000000", "max_cents": "20000000", "currency_type": "USD"}
+    boards.add("greenhouse", "acme", [
+        greenhouse_job(1, content="", pay_input_ranges=[gh_range]),
+        greenhouse_job(2, content="", pay_input_ranges=[{**gh_range, "min_cents": "15,000"}]),
+    ])  # fmt: skip
+    boards.add("ashby", "orbit", [
+        ashby_job(1, compensation=comp(minValue="150000", maxValue="200000")),
+        ashby_job(2, compensation={"compensationTierSummary": "$150K – $200K • Offers Equity"}),
+        ashby_job(3, compensation=comp(minValue=150000, maxValue=None)),
+    ])  # fmt: skip
+    boards.add("recruitee", "smallco", [recruitee_offer(1, salary="60000-80000 EUR")])
+    done = run(cfg, sources=[SOURCES[0], SOURCES[2], SOURCES[5]])
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    pay = {
+        r["posting_id"]: (r["salary_min"], r["salary_max"], r["salary_mid"], r["currency"])
+        for r in snap.iter_rows(named=True)
+    }
+    assert pay["greenhouse:acme:4000001"] == (150_000, 200_000, 175_000, "USD")
+    aid = "ashby:orbit:0b8c1e2f-0000-4000-9000-00000000000"
+    assert pay[f"{aid}1"] == (150_000, 200_000, 175_000, "USD")
+    assert pay[f"{aid}2"] == (150_000, 200_000, 175_000, "USD")
+    assert pay[f"{aid}3"] == (150_000, None, 150_000, "USD")  # "from 150,000": min only
+    assert pay["recruitee:smallco:1200001"] == (60_000, 80_000, 70_000, "EUR")
+    # "15,000" (cents) is no number: never guessed (the description, empty here, is read)
+    assert pay["greenhouse:acme:4000002"] == (None, None, None, None)
+    assert done.report.salary_unparsed == 0 and done.report.with_pay == 5
+
+
+def test_a_bad_raw_file_fails_only_its_board_on_replay(cfg: Config, boards: FakeBoards) -> None:
+    run(cfg, sources=SOURCES[:3])
+    folder = raw_path(cfg.data.snapshots_dir, WEEK)
+    page = folder / "lever/widget.p001.json.gz"
+    good = page.read_bytes()
+    page.write_bytes(good[: len(good) // 2])  # a truncated gzip file
+    (folder / "ashby/orbit.p000.json.gz").unlink()  # a missing one
+    again = replay(cfg, WEEK, clock=FixedClock(NOW + timedelta(hours=1)))
+    status = {b.key: (b.status, b.reason) for b in again.boards}
+    assert status["greenhouse:acme"] == ("ok", None)
+    lever_status, lever_why = status["lever:widget"]
+    assert lever_status == "failed"
+    assert (lever_why or "").startswith(
+        "replay: unreadable: lever/widget.p001.json.gz: broken gzip data"
+    )
+    assert status["ashby:orbit"][0] == "failed"
+    assert "ashby/orbit.p000.json.gz" in (status["ashby:orbit"][1] or "")
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert set(snap["source"]) == {"greenhouse:acme"}
+    # the manifest still records what was fetched, and when: restored, the file replays
+    manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
+    assert manifest is not None and manifest.collected_at == NOW
+    assert all(b.ok for b in manifest.boards)
+    page.write_bytes(good)
+    again = replay(cfg, WEEK, clock=FixedClock(NOW + timedelta(hours=2)))
+    assert {b.key: b.status for b in again.boards}["lever:widget"] == "ok"
+
+
+def test_a_stray_latin1_byte_is_read_not_a_failed_board(cfg: Config, boards: FakeBoards) -> None:
+    """A Latin-1 answer is read as Windows-1252 (as ingest reads a file); a stray byte past
+    the first 64 KB of UTF-8 becomes U+FFFD, as in a CSV export."""
+    small = [greenhouse_job(i, title=f"Ingénieur ML {i}") for i in range(3)]
+    boards.add("greenhouse", "acme", small, "latin1")
+    big = [greenhouse_job(i, board="big") for i in range(150)]
+    big.append(greenhouse_job(150, board="big", title="Ingénieur ML"))
+    boards.add("greenhouse", "big", big, "latin1")
+    done = run(cfg, sources=[SOURCES[0], Source(ats="greenhouse", board="big", company="Big")])
+    assert [(b.status, b.postings) for b in done.boards] == [("ok", 3), ("ok", 151)]
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    titles = dict(zip(snap["posting_id"], snap["title"], strict=True))
+    assert titles["greenhouse:acme:4000001"] == "Ingénieur ML 1"
+    assert titles["greenhouse:big:4000150"] == "Ing\ufffdnieur ML"
+    assert replay(cfg, WEEK, clock=FixedClock(NOW)).report.kept == 154  # and it replays
+
+
+def test_only_http_links_and_places_in_words_reach_the_snapshot(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    boards.add("greenhouse", "acme", [
+        greenhouse_job(1, absolute_url="javascript:alert(document.cookie)"),
+        greenhouse_job(2, absolute_url="data:text/html,<script>alert(1)</script>"),
+        greenhouse_job(3, absolute_url="https://jobs.example.local/3"),
+        greenhouse_job(4, location="Remote"),  # a string, not {"name": ...}
+    ])  # fmt: skip
+    boards.add("lever", "widget", [
+        lever_posting(1, categories={"allLocations": ["Paris", None, 5, {"city": "Lyon"}]}),
+        lever_posting(2, categories="New York"),
+    ])  # fmt: skip
+    done = run(cfg, sources=SOURCES[:2])
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    rows = {r["posting_id"]: r for r in snap.iter_rows(named=True)}
+    assert [rows[f"greenhouse:acme:400000{i}"]["url"] for i in (1, 2, 3)] == [None] * 3
+    assert rows["greenhouse:acme:4000004"]["url"] == greenhouse_job(4)["absolute_url"]
+    assert done.report.urls_dropped == 3 and done.report.kept == 6  # kept, without a link
+    assert rows["greenhouse:acme:4000004"]["location"] == "Remote"
+    lever = "lever:widget:5a1b2c3d-0000-4000-8000-00000000000"
+    assert rows[f"{lever}1"]["location"] == "Paris"  # not "Paris; 5"
+    assert rows[f"{lever}2"]["location"] == "New York"

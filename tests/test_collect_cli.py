@@ -29,6 +29,7 @@ from newsletter.send.schedule import (
     build_scheduler,
     collect_week,
     issue_week,
+    past_week_refusal,
 )
 from newsletter.send.service import collect_if_missing
 from newsletter.util.clock import FixedClock
@@ -203,6 +204,39 @@ def test_collect_command_prints_a_table_per_board(
     assert "120 carried" in " ".join(r.output.split())
 
 
+def test_a_log_gets_every_board_key_whole_and_a_gone_board_is_not_found(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    from newsletter.cli._app import console
+
+    console.width = 80  # a cron log: not a terminal, 80 columns
+    long = "a-board-with-a-rather-long-name-that-the-cron-log-keeps-whole"
+    extra = f'[[source]]\nats = "greenhouse"\nboard = "{long}"\ncompany = "Long Name Inc"\n'
+    boards.add("greenhouse", long, [], "410")
+    cfg = _config_file(tmp_path, base, SOURCES_TOML + extra)
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if long in line)
+    assert f"greenhouse:{long}" in row and "not found" in row and "gone (HTTP 410)" in row
+    boards.faults[("greenhouse", long)] = ["410"]
+    r = _invoke(["--config", str(cfg), "sources", "check"])
+    row = next(line for line in r.output.splitlines() if long in line)
+    assert f"greenhouse:{long}" in row and "not found (410)" in row
+
+
+def test_when_no_board_answers_the_one_line_says_why_each_failed(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    boards.faults[("greenhouse", "acme")] = ["503"]
+    del boards.boards[("lever", "widget")]
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
+    assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
+    assert "no board answered (2 tried: greenhouse:acme HTTP 503; lever:widget not found " in (
+        " ".join(r.output.split())
+    )
+
+
 def test_collect_without_sources_is_one_line(tmp_path: Path, base: str) -> None:
     cfg = _config_file(tmp_path, base)
     r = _invoke(["--config", str(cfg), "collect"])
@@ -226,6 +260,50 @@ def test_the_default_week_is_the_next_issue() -> None:
     # past the grace the issue will not go out: the coming week's, as usual
     sunday_after = datetime(2026, 12, 6, 18, 0, tzinfo=UTC)
     assert collect_week(sunday_after, s, lambda w: w not in missing) == date(2026, 12, 7)
+
+
+def test_collecting_a_week_that_has_ended_is_refused(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    snapshots = load_config(cfg).data.snapshots_dir
+    last = date(2026, 11, 16)
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-18"])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip() == (
+        "error: week 2026-11-16 ended on 2026-11-22: the job boards show only the postings "
+        "open now, which would be filed under a past week; rebuild it from its saved answers "
+        "with `newsletter collect --week 2026-11-16 --replay`"
+    )
+    assert not snapshots.exists() and not boards.log  # nothing fetched, nothing written
+    # collected while it was on, that week's snapshot is never replaced by today's postings
+    then = CliState(clock=FixedClock(datetime(2026, 11, 20, 9, 0, tzinfo=UTC)))
+    args = ["--config", str(cfg), "collect", "--week", "2026-11-16"]
+    assert CliRunner().invoke(app, args, obj=then).exit_code == 0
+    before = snapshot_path(snapshots, last).read_bytes()
+    boards.add("greenhouse", "acme", [greenhouse_job(i) for i in range(3)])
+    r = _invoke(args)
+    assert r.exit_code == 2 and "and replace its snapshot" in r.output
+    assert snapshot_path(snapshots, last).read_bytes() == before
+    r = _invoke([*args, "--replay"])  # its saved answers: allowed
+    assert r.exit_code == 0, r.output
+    assert read_snapshot(snapshots, last).height == 150
+
+
+def test_the_late_issues_week_may_still_be_collected() -> None:
+    """After a Sunday send that failed for want of its snapshot, Monday's collection is for
+    that (ended) week while the issue may still go out: the week collect_week picks."""
+    sunday = {"day": "sun", "time": "18:00:00", "timezone": "UTC", "misfire_grace_hours": 48}
+    s = parse_config({"schedule": sunday}).schedule
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    late = date(2026, 11, 16)  # its issue was due Sunday 2026-11-22 18:00
+    assert collect_week(monday, s, lambda w: False) == late
+    assert past_week_refusal(late, monday, s, has_snapshot=False) is None
+    assert past_week_refusal(late, monday, s, has_snapshot=True) is not None
+    past_grace = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert past_week_refusal(late, past_grace, s, has_snapshot=False) is not None
+    assert past_week_refusal(date(2026, 11, 9), monday, s, has_snapshot=False) is not None
+    assert past_week_refusal(date(2026, 11, 30), monday, s, has_snapshot=True) is None
 
 
 # ---- the weekly chain --------------------------------------------------------------------
@@ -288,8 +366,8 @@ def test_a_killed_collection_leaves_the_previous_snapshot(
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "newsletter",
+            str(REPO / "tests" / "clockrun.py"),  # at NOW: the week is still on
+            NOW.isoformat(),
             "--config",
             str(cfg),
             "collect",

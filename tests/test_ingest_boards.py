@@ -139,3 +139,54 @@ def test_locations_given_as_lists_or_objects_are_kept(tmp_path: Path, ingest_rul
     snap = ingest(files, WEEK, ingest_rules, now=NOW).snapshot
     by_source = dict(zip(snap["source"], snap["location"], strict=True))
     assert by_source == {"recruitee": "Amsterdam; Rotterdam", "ashby": "Austin, TX, US"}
+
+
+def test_a_number_a_board_sends_as_text_is_read_strictly() -> None:
+    from newsletter.data.ingest._records import number
+
+    assert [number(v) for v in ("15000000", " 150000.5 ", ".5", 150000, 1.5)] == [
+        15_000_000.0, 150_000.5, 0.5, 150_000.0, 1.5,
+    ]  # fmt: skip
+    junk = ("15,000", "150k", "1e5", "-5", "1.2.3", "nan", "", "٣٠٠", True, float("inf"), None)
+    assert [number(v) for v in junk] == [None] * len(junk)
+
+
+def test_a_boards_own_state_never_becomes_a_reject_reason(
+    tmp_path: Path, ingest_rules: Rules
+) -> None:
+    states = ["closed", "Archived", "draft", "INTERNAL", "on_hold", "\x1b[2J" + "Z" * 3000,
+              "Published", "published"]  # fmt: skip
+    jobs = [workable_job(i, state=s) for i, s in enumerate(states)]
+    offers = [recruitee_offer(1, status="filled"), recruitee_offer(2, status="hiring-paused")]
+    files = [
+        Input(_write(tmp_path, "w.json.gz", {"total": 8, "results": jobs}), Format.workable,
+              board="hf"),
+        _write(tmp_path, "r.json.gz", {"offers": offers}),
+    ]  # fmt: skip
+    result = ingest(files, WEEK, ingest_rules, now=NOW)
+    r = result.report
+    assert r.rejected_by_reason == {
+        "other state": 2, "archived": 1, "closed": 1, "draft": 1, "filled": 1, "internal": 1,
+        "paused": 1,
+    }  # fmt: skip
+    assert r.rejected_not_open == r.rejected == 8 and r.kept == 2
+    assert set(result.rejects["reason"]) == set(r.rejected_by_reason)
+
+
+def test_the_url_column_keeps_what_safe_url_keeps() -> None:
+    """The column's fast pattern and safe_url never disagree."""
+    from newsletter.data.ingest.normalize import clean_urls
+    from newsletter.util.urls import safe_url
+
+    urls = [
+        "https://jobs.lever.co/acme/1?lever-source=x#apply", " https://acme.com/jobs ",
+        "HTTP://ACME.COM", "https://jobs.example.local/1", "http://localhost:8080/x",
+        "https://10.0.0.5/x", "https://8.8.8.8/x", "https://acme.com:99999/x",
+        "https://user@acme.com/x", "javascript:alert(1)", "data:text/html,x", "/jobs/1",
+        "acme.com/jobs", "https://acme.com/a b", "https://acme.com/\u200bx", "https://xn--bcher-kva.example/",
+        "https://acme.com./x", "https://ac_me.com/x", "https://acme.com/" + "x" * 2000, None,
+    ]  # fmt: skip
+    frame = clean_urls(pl.DataFrame({"url": urls}, schema={"url": pl.String}))
+    assert frame["url"].to_list() == [safe_url(u) for u in urls]
+    status = frame["url_status"].to_list()
+    assert status.count("none") == 1 and status.count("ok") == sum(1 for u in urls if safe_url(u))

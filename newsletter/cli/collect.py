@@ -33,17 +33,18 @@ app = new_app(
     "Example: [bold]newsletter sources add greenhouse:anthropic --company Anthropic[/]"
 )
 
-_CHECK_WORDS = {"ok": "found", "not_found": "not found (404)", "failed": "failing"}
+_CHECK_WORDS = {"ok": "found", "not_found": "not found", "failed": "failing"}
 _STATUS_STYLE = {
     "ok": "green",
     "found": "green",
     "empty": "yellow",
+    "kept": "yellow",
+    "incomplete": "yellow",
     "carried": "yellow",
     "expired": "red",
     "failed": "red",
     "failing": "red",
     "not found": "red",
-    "not found (404)": "red",
 }
 
 
@@ -91,22 +92,23 @@ def check_cmd(
             clock=clock_of(ctx),
             on_board=lambda _r: progress.advance(task),
         )
-    console.print(_check_table(records))
+    _print(_check_table(records))
     if any(not r.ok for r in records):
         raise typer.Exit(1)
 
 
 def _check_table(records: Sequence[BoardRecord]) -> Table:
     t = Table(title="Job boards")
-    for name, justify in (("source", "left"), ("company", "left"), ("result", "left"),
-                          ("jobs", "right"), ("pages", "right"), ("why", "left")):  # fmt: skip
-        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    _columns(t, [r.key for r in records], ("company", "left"), ("result", "left"),
+             ("jobs", "right"), ("pages", "right"), ("why", "left"))  # fmt: skip
     for r in records:
         word = _CHECK_WORDS[r.status]
+        if r.status == "not_found" and r.http_status:
+            word = f"not found ({r.http_status})"
         t.add_row(
             cell(r.key),
             cell(r.company),
-            cell(word, _STATUS_STYLE[word]),
+            cell(word, _STATUS_STYLE[_CHECK_WORDS[r.status]]),
             cell(f"{r.jobs:,}" if r.ok else ""),
             cell(r.pages if r.ok else ""),
             cell(r.reason),
@@ -172,7 +174,8 @@ def collect_cmd(
         str | None,
         typer.Option(
             "--week",
-            help="Any day of the week to collect (default: the week of the next issue).",
+            help="Any day of the week to collect (default: the week of the next issue); "
+            "a week that has ended only with --replay.",
         ),
     ] = None,
     replay: Annotated[
@@ -190,8 +193,10 @@ def collect_cmd(
 
     Raw answers are kept gzip-compressed in DIR/raw/YYYY-MM-DD/ (with manifest.json); the
     snapshot, rejects and report are built by the ingest pipeline and replace the week's
-    files atomically. A board that fails is carried forward from its last good week (at
-    most \\[collect] carry_forward_weeks) and named in the data-health note.
+    files atomically. A board that fails keeps this week's earlier answer when the week was
+    collected before, else is carried forward from its last good week (at most
+    \\[collect] carry_forward_weeks), and is named in the data-health note. A week that has
+    ended is only rebuilt with --replay.
 
     Example: [bold]newsletter collect --week 2026-11-23[/]
     """
@@ -226,14 +231,13 @@ def collect_cmd(
                 sources=sources,
                 on_board=lambda _r: progress.advance(task),
             )
-    console.print(_collect_table(done))
+    _print(_collect_table(done))
 
 
 def _collect_table(done: Collected) -> Table:
     t = Table(title=f"Collection, week of {done.week.isoformat()}")
-    for name, justify in (("source", "left"), ("company", "left"), ("status", "left"),
-                          ("postings", "right"), ("change", "right"), ("why", "left")):  # fmt: skip
-        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    _columns(t, [row.key for row in done.boards], ("company", "left"), ("status", "left"),
+             ("postings", "right"), ("change", "right"), ("why", "left"))  # fmt: skip
     for row in done.boards:
         t.add_row(
             cell(row.key),
@@ -249,6 +253,46 @@ def _collect_table(done: Collected) -> Table:
         f"{r.duplicates:,} duplicates · snapshot {done.written.snapshot}"
     )
     return t
+
+
+#: The widest a table is printed when the output is not a terminal (a cron log).
+_LOG_WIDTH = 400
+
+
+def _print(table: Table) -> None:
+    """A table on a terminal, folded to its width; in a log (not a terminal), as wide as
+    its longest row needs, so no row is wrapped or cut (a board's key is what the operator
+    greps for)."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    from rich.console import Console
+
+    wide = console.measure(table, options=console.options.update(width=_LOG_WIDTH))
+    log = Console(file=console.file, width=max(wide.maximum, console.width))
+    log.print(table)
+
+
+#: The width the ``source`` column keeps before the others give way (most keys fit whole).
+_KEY_WIDTH = 24
+
+
+def _columns(t: Table, keys: Sequence[str], *others: tuple[str, str]) -> None:
+    """Columns that never cut a value, whatever the width (a cron log is 80 columns wide):
+    the ``source`` keeps up to :data:`_KEY_WIDTH` characters and folds a longer key onto
+    the next line whole; status words and counts stay on one line; names and reasons
+    wrap."""
+    widest = max((len(k) for k in keys), default=6)
+    t.add_column("source", justify="left", overflow="fold", min_width=min(widest, _KEY_WIDTH))
+    for name, justify in others:
+        short = justify == "right" or name in ("status", "result")
+        t.add_column(
+            name,
+            justify=justify,  # type: ignore[arg-type]
+            overflow="fold",
+            no_wrap=short,
+            min_width=len(name) if short else None,
+        )
 
 
 def _change(row: BoardRow) -> str:

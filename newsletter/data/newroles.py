@@ -37,70 +37,23 @@ without spaces or control characters (:func:`safe_url`). The templates escape th
 from __future__ import annotations
 
 import heapq
-import ipaddress
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
-from urllib.parse import urlsplit
 
 import polars as pl
 
 from newsletter.data.signals.pay import FULL_TIME_TYPE, USD_PAY
 from newsletter.data.snapshots import EMPLOYMENT_TYPES
 from newsletter.models import REMOTE_PLACE, Preferences
-from newsletter.util.text import INVISIBLE, SHOWN_MAX, one_line
+from newsletter.util.text import SHOWN_MAX, one_line
+from newsletter.util.urls import safe_url
 
 #: Roles shown to a reader at most.
 PICKS = 5
-MAX_URL = 2000
-#: Whitespace (and the joiners INVISIBLE keeps for words): never in a URL.
-_SPACE_RE = re.compile(r"[\s\u200c\u200d]")
-
 Cell = tuple[str, str, str]  # (category, place, seniority), case-folded
-
-
-#: A top-level domain: letters first (``0x7f.0.0.1`` and ``127.1`` are addresses in disguise).
-_TLD_RE = re.compile(r"[a-z][a-z0-9-]*|xn--[a-z0-9-]+")
-#: Names that only ever mean the reader's own machine or network.
-_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet")
-
-
-def _public_host(host: str) -> bool:
-    """Whether ``host`` (lowercase) names a machine on the public internet: a global IP
-    address, or a dotted name with a real top-level domain that is not a private one."""
-    try:
-        return ipaddress.ip_address(host).is_global
-    except ValueError:
-        pass
-    name = host.rstrip(".")
-    if "." not in name or f".{name}".endswith(_PRIVATE_SUFFIXES):
-        return False
-    return _TLD_RE.fullmatch(name.rsplit(".", 1)[1]) is not None
-
-
-def safe_url(value: object) -> str | None:
-    """An absolute http(s) URL to a public host, else None: no ``javascript:``, relative
-    URLs, spaces or invisible characters; no user name or password (``https://bank.com@evil``
-    reads as the bank and goes to evil); no address on the reader's own machine or network
-    (``localhost``, ``10.0.0.5``, ``169.254.169.254``, a single-label name)."""
-    if not isinstance(value, str):
-        return None
-    url = value.strip()
-    if not url or len(url) > MAX_URL or INVISIBLE.search(url) or _SPACE_RE.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is no number
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    if "@" in parts.netloc or not _public_host(parts.hostname):
-        return None
-    return url
 
 
 #: Kinds of posting a pick names (every employment type but full-time).

@@ -34,8 +34,9 @@ if TYPE_CHECKING:  # imported when first needed: a step that succeeds never aler
 log = logging.getLogger(__name__)
 
 #: Board outcomes that count as failed sources (a carried board failed too: its postings
-#: are last week's).
-FAILED_BOARDS = frozenset({"failed", "not found", "carried", "expired"})
+#: are last week's; a kept one failed on a re-run of the week: its postings are the week's
+#: earlier answer).
+FAILED_BOARDS = frozenset({"failed", "not found", "kept", "carried", "expired"})
 
 
 @dataclass
@@ -109,8 +110,8 @@ class Monitor:
                     "sources_failed",
                     week,
                     f"{iso_week_key(week)}: {len(failed)} of {len(boards)} sources failed",
-                    f"{named}{more}. Their postings are carried from their last good week "
-                    "while [collect] carry_forward_weeks allows; check them with "
+                    f"{named}{more}. Their postings are kept or carried from their last good "
+                    "answer while [collect] carry_forward_weeks allows; check them with "
                     "`newsletter sources check`.",
                 )
             ]

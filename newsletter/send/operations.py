@@ -24,14 +24,15 @@ from newsletter.config import Config, Secrets
 from newsletter.data.collect import Collected, Source, collect, sources_configured
 from newsletter.data.collect import replay as replay_collection
 from newsletter.data.collect.run import OnBoard
-from newsletter.errors import TokenError
+from newsletter.data.snapshots import snapshot_path
+from newsletter.errors import TokenError, UsageError
 from newsletter.models import RunTrigger
 from newsletter.send.alerts import Delivery, SenderFactory, make_alert
 from newsletter.send.approval import ApprovalRecord, Approvals, ApprovalSigner, ApproveOutcome
 from newsletter.send.ledger import SendLedger
 from newsletter.send.monitor import Monitor
 from newsletter.send.runs import ignore_warning
-from newsletter.send.schedule import issue_week, latest_due
+from newsletter.send.schedule import issue_week, latest_due, past_week_refusal
 from newsletter.send.service import SendReport, collect_recorded, send_week
 from newsletter.send.status import status_report
 from newsletter.send.steps import monitored
@@ -54,7 +55,15 @@ def collect_week(
     sources: Sequence[Source] | None = None,
     on_board: OnBoard | None = None,
 ) -> Collected:
-    """``newsletter collect`` and the scheduler's collection: one recorded ``collect`` step."""
+    """``newsletter collect`` and the scheduler's collection: one recorded ``collect`` step.
+
+    A live collection of a week that has ended is refused (UsageError, before anything is
+    fetched: :func:`~newsletter.send.schedule.past_week_refusal`); a replay is not."""
+    if not replay:
+        has_snapshot = snapshot_path(config.data.snapshots_dir, week).exists()
+        refusal = past_week_refusal(week, clock.now(), config.schedule, has_snapshot=has_snapshot)
+        if refusal is not None:
+            raise UsageError(refusal)
     with monitored(config, secrets, clock, trigger, warn) as monitor:
         if monitor is None:
             if replay:

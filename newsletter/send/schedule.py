@@ -143,6 +143,31 @@ def collect_week(
     return week if now == due else week + timedelta(days=7)
 
 
+def past_week_refusal(
+    week: date, now: datetime, settings: ScheduleSettings, *, has_snapshot: bool
+) -> str | None:
+    """Why a live collection of ``week`` at ``now`` is refused; None when it may go ahead.
+
+    Job boards show only the postings open now: collected for a week that has ended, they
+    would be filed under the wrong week (and replace its snapshot). The one past week
+    allowed is the one :func:`collect_week` picks: the current issue's, while its snapshot
+    is missing and the issue may still go out. A past week is rebuilt from its saved raw
+    answers instead (``--replay``)."""
+    if week >= issue_week(now, settings):
+        return None
+    latest, due = latest_due(now, settings)
+    late = hours_after(due, settings.misfire_grace_hours) >= now
+    if week == latest and late and not has_snapshot:
+        return None
+    end = week + timedelta(days=6)
+    replaced = " and replace its snapshot" if has_snapshot else ""
+    return (
+        f"week {week.isoformat()} ended on {end.isoformat()}: the job boards show only the "
+        f"postings open now, which would be filed under a past week{replaced}; rebuild it "
+        f"from its saved answers with `newsletter collect --week {week.isoformat()} --replay`"
+    )
+
+
 def catch_up_time(now: datetime, settings: ScheduleSettings) -> datetime | None:
     """``now`` when the latest issue's send time passed within the misfire grace, else None.
 

@@ -2,25 +2,59 @@
 
 For each board of this week's collection, given its postings in the previous snapshot:
 
+* **kept** (it failed on a re-run of the week, but answered in the week's earlier
+  collection): the earlier answer's files and postings are this week's, with a
+  ``source_kept`` warning saying when they were fetched. The week's own answer is preferred
+  over any carry from an earlier week.
 * **answered**: its postings are this week's. When it answered with zero jobs after having
   at least ``empty_min`` the week before, a ``source_empty`` warning (a hiring freeze is
-  real news, but so is a board moved elsewhere).
+  real news, but so is a board moved elsewhere). When its pages could not be followed to
+  the end (``incomplete``), a ``source_incomplete`` warning says how many were read.
 * **failed** (HTTP error, timeout, unparsable body, 404): its postings of the previous
   snapshot are carried into this one, unchanged and marked stale (``stale_sources`` of the
   report, ``source_stale`` warning), while its last good collection is at most
   ``carry_weeks`` weeks old. After that they are no longer carried (``source_expired``: they
   count as removed, and the warning says why). A failed board with nothing to carry gets a
   ``source_failed`` warning.
+
+The warnings' messages are read by readers (the email's data-health note, the public
+signals): they name a board's problem only in :func:`reader_reason`'s words.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 from newsletter.data.collect.manifest import BoardRecord
 from newsletter.data.ingest.report import SourceWarning, StaleSource
 from newsletter.util.weeks import weeks_between
+
+#: The words a reader may see for a board's problem (the email's data-health note, the
+#: public signals): a short fixed list, never a server's text or a file's path (those stay in
+#: the record's ``reason``, for the operator's console and the report).
+READER_REASONS: dict[str, str] = {
+    "not_found": "not found",
+    "timeout": "timed out",
+    "connection": "could not connect",
+    "too_large": "answered with too much data",
+    "unreadable": "answered with unreadable data",
+    "paging": "its pages could not be followed",
+    "other": "failed",
+}
+
+
+def reader_reason(b: BoardRecord) -> str:
+    """Why board ``b`` failed, in reader-facing words (:data:`READER_REASONS`; an HTTP error
+    as ``HTTP 503``). A record of an older manifest without a ``problem`` is read from its
+    HTTP status, else told as ``failed``."""
+    status = b.http_status if b.http_status is not None and 100 <= b.http_status <= 599 else None
+    problem = b.problem or ("http" if status else "other")
+    if problem == "not_found" and status:
+        return f"not found (HTTP {status})"
+    if problem == "http":
+        return f"HTTP {status}" if status else "HTTP error"
+    return READER_REASONS.get(problem, READER_REASONS["other"])
 
 
 @dataclass(frozen=True)
@@ -49,8 +83,38 @@ def plan_carry(
     for b in boards:
         before = previous_counts.get(b.key, 0)
         name = f"{b.key} ({b.company})" if b.company else b.key
+        if b.ok and b.kept_from is not None:
+            settled.append(b.model_copy(update={"last_good": week}))
+            at = b.kept_from.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            warnings.append(
+                SourceWarning(
+                    kind="source_kept",
+                    name=b.key,
+                    before=before,
+                    after=b.jobs,
+                    message=(
+                        f"Source {name} could not be fetched again this week "
+                        f"({reader_reason(b)}): its {b.jobs:,} postings are kept from this "
+                        f"week's earlier collection at {at}."
+                    ),
+                )
+            )
+            continue
         if b.ok:
             settled.append(b.model_copy(update={"last_good": week}))
+            if b.incomplete:
+                warnings.append(
+                    SourceWarning(
+                        kind="source_incomplete",
+                        name=b.key,
+                        before=before,
+                        after=b.jobs,
+                        message=(
+                            f"Source {name} answered only in part this week: {b.jobs:,} "
+                            "postings read before its pages could not be followed."
+                        ),
+                    )
+                )
             if b.jobs == 0 and before >= empty_min:
                 warnings.append(
                     SourceWarning(
@@ -69,7 +133,7 @@ def plan_carry(
         if last is None and before and previous_week is not None:
             last = previous_week  # collected before manifests, or ingested by hand
         settled.append(b.model_copy(update={"last_good": last}))
-        why = b.reason or b.status
+        why = reader_reason(b)
         if last is not None and before and weeks_between(week, last) <= carry_weeks:
             carry.append(b.key)
             weeks = weeks_between(week, last)
@@ -80,7 +144,7 @@ def plan_carry(
                     postings=before,
                     last_good=last,
                     weeks=weeks,
-                    reason=why,
+                    reason=b.reason or why,
                 )
             )
             warnings.append(

@@ -33,6 +33,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from newsletter.config import CollectSettings
 from newsletter.data.collect.ats import Request
+from newsletter.data.collect.manifest import Problem
 from newsletter.errors import first_line
 from newsletter.util.clock import Clock
 from newsletter.util.files import replacing
@@ -44,18 +45,21 @@ GZIP_LEVEL = 5
 
 
 class FetchFailed(Exception):  # noqa: N818 - the outcome of a request, reported per board
-    """A request that did not give a usable body; ``reason`` is one line for people."""
+    """A request that did not give a usable body; ``reason`` is one line for the operator,
+    ``problem`` its kind from the fixed list readers may see (:data:`Problem`)."""
 
     def __init__(
         self,
         reason: str,
         *,
+        problem: Problem = "other",
         status: int | None = None,
         retryable: bool = False,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.problem = problem
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
@@ -181,12 +185,17 @@ class Fetcher:
             async with asyncio.timeout(limit):
                 return await self._stream(request, dest)
         except TimeoutError:
-            raise FetchFailed(f"no complete answer within {limit:g} s", retryable=True) from None
+            raise FetchFailed(
+                f"no complete answer within {limit:g} s", problem="timeout", retryable=True
+            ) from None
         except httpx.TimeoutException as exc:
-            raise FetchFailed(f"timed out ({type(exc).__name__})", retryable=True) from None
+            raise FetchFailed(
+                f"timed out ({type(exc).__name__})", problem="timeout", retryable=True
+            ) from None
         except httpx.TransportError as exc:
             raise FetchFailed(
                 f"connection failed ({type(exc).__name__}: {first_line(exc)[:120]})",
+                problem="connection",
                 retryable=True,
             ) from None
 
@@ -199,13 +208,18 @@ class Fetcher:
             self._check_status(resp)
             declared = resp.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > cap:
-                raise FetchFailed(f"answer of {int(declared):,} bytes is over the cap of {cap:,}")
+                raise FetchFailed(
+                    f"answer of {int(declared):,} bytes is over the cap of {cap:,}",
+                    problem="too_large",
+                )
             body = bytearray()
             with replacing(dest) as tmp, gzip.open(tmp, "wb", compresslevel=GZIP_LEVEL) as out:
                 async for chunk in resp.aiter_bytes():
                     body += chunk
                     if len(body) > cap:
-                        raise FetchFailed(f"answer is over the cap of {cap:,} bytes")
+                        raise FetchFailed(
+                            f"answer is over the cap of {cap:,} bytes", problem="too_large"
+                        )
                     out.write(chunk)
             return bytes(body)
 
@@ -217,10 +231,14 @@ class Fetcher:
             if wait is not None and wait > limit:
                 raise FetchFailed(
                     f"HTTP {status}, asked to wait {wait:,.0f} s (more than {limit:g} s)",
+                    problem="http",
                     status=status,
                 )
-            raise FetchFailed(f"HTTP {status}", status=status, retryable=True, retry_after=wait)
-        if status == 404:
-            raise FetchFailed("not found (HTTP 404)", status=status)
+            raise FetchFailed(
+                f"HTTP {status}", problem="http", status=status, retryable=True, retry_after=wait
+            )
+        if status in (404, 410):  # 410 Gone: the board is gone, as a 404 says
+            word = "not found" if status == 404 else "gone"
+            raise FetchFailed(f"{word} (HTTP {status})", problem="not_found", status=status)
         if status >= 400:
-            raise FetchFailed(f"HTTP {status}", status=status)
+            raise FetchFailed(f"HTTP {status}", problem="http", status=status)

@@ -3,6 +3,8 @@
 One entry per board: what was asked, what came back (status, reason, jobs, pages, bytes),
 the raw files saved (gzip, relative to the week's raw folder) and the week of the board's
 last good collection (this week when it answered; earlier when its postings were carried).
+A board that failed on a re-run of the week keeps the files of the week's earlier answer:
+its entry stays ``ok`` with those files, and ``kept_from`` says when they were fetched.
 ``newsletter collect --replay`` rebuilds the week's snapshot from it, without the network.
 """
 
@@ -23,6 +25,11 @@ from newsletter.util.files import atomic_write_text
 
 MANIFEST_NAME = "manifest.json"
 Status = Literal["ok", "not_found", "failed"]
+#: What went wrong with a board, from a short fixed list: the reader-facing words are made
+#: from it (:func:`newsletter.data.collect.carry.reader_reason`), never from ``reason``.
+Problem = Literal[
+    "http", "not_found", "timeout", "connection", "too_large", "unreadable", "paging", "other"
+]
 
 
 class BoardRecord(BaseModel):
@@ -35,14 +42,23 @@ class BoardRecord(BaseModel):
     url: str | None = None
     format: Format | None = None
     status: Status
+    #: Why it failed, for the operator (the console, the manifest, the report): may hold a
+    #: server's words or a file name. Readers see :attr:`problem`'s words instead.
     reason: str | None = None
+    problem: Problem | None = None
     http_status: int | None = None
     jobs: int = 0
     pages: int = 0
     bytes: int = 0
     files: tuple[str, ...] = ()
+    #: Why the board's pages stop short (a paging field that could not be followed): its
+    #: ``jobs`` are only part of the board; None: complete.
+    incomplete: str | None = None
     #: The week of the last collection where this board answered (None: never).
     last_good: date | None = None
+    #: When the files were fetched, for a board that failed on a re-run of the week and kept
+    #: the week's earlier answer (``reason`` says why it failed); None: fetched by this run.
+    kept_from: datetime | None = None
 
     @property
     def ok(self) -> bool:

@@ -5,15 +5,20 @@ the snapshot through the ingest pipeline, carry what failed, replace atomically.
    staging folder ``DIR/raw/.YYYY-MM-DD.partial-*``: each page gzip-compressed, then read
    once by its ingest adapter, so a body that is not the API's answer fails that board only.
    One bad board never stops the others.
-2. :func:`~newsletter.data.collect.carry.plan_carry` settles each board against the previous
-   snapshot: answered, carried (stale), expired, empty.
+2. A board that failed but answered an earlier collection of the same week keeps that answer
+   (its raw files are linked into the staging folder: the week's own answer beats last
+   week's); then :func:`~newsletter.data.collect.carry.plan_carry` settles each board
+   against the previous snapshot: answered, kept, carried (stale), expired, empty.
 3. The answered boards' pages go through :func:`newsletter.data.ingest.ingest` (same rules,
    rejects and report as ``newsletter ingest``), each page with its board's key as the
    source and the display name as the company; the carried boards' postings of the previous
    snapshot are added unchanged; the report says what was carried and what to warn about.
-4. The staging folder (with ``manifest.json``) replaces ``DIR/raw/YYYY-MM-DD/``, then the
-   rejects, the snapshot and the report are written, each atomically. A killed collection
-   leaves the previous files (or none), never half a snapshot.
+4. The rejects, the snapshot and the report are written under temporary names; then the
+   staging folder (with ``manifest.json``) replaces ``DIR/raw/YYYY-MM-DD/`` and the three
+   files are renamed into place. A write that fails leaves the previous raw folder and
+   files together (the raw folder is put back); a killed collection leaves the previous
+   files (or none), never half a snapshot, and only a kill between the last renames (a few
+   system calls) could pair new raw answers with the old snapshot.
 
 When no board answers at all (the network is down), nothing is written: CollectError.
 """
@@ -21,7 +26,7 @@ When no board answers at all (the network is down), nothing is written: CollectE
 from __future__ import annotations
 
 import asyncio
-import json
+import os
 import secrets
 import shutil
 import tempfile
@@ -34,8 +39,8 @@ import httpx
 import polars as pl
 
 from newsletter.config import Config
-from newsletter.data.collect.ats import BOARD_APIS, BoardApi, Request
-from newsletter.data.collect.carry import CarryPlan, plan_carry
+from newsletter.data.collect.ats import BOARD_APIS, BoardApi, PagingUnclear, Request
+from newsletter.data.collect.carry import CarryPlan, plan_carry, reader_reason
 from newsletter.data.collect.fetch import Fetcher, FetchFailed, Sleep, user_agent
 from newsletter.data.collect.manifest import BoardRecord, Manifest, read_manifest, write_manifest
 from newsletter.data.collect.sources import Source, load_sources
@@ -50,6 +55,7 @@ from newsletter.data.ingest import (
 )
 from newsletter.data.ingest import ingest as run_ingest
 from newsletter.data.ingest.formats import read as read_file
+from newsletter.data.ingest.tabular import json_value, read_bytes
 from newsletter.data.snapshots import list_weeks, raw_path, read_snapshot
 from newsletter.errors import CollectError, IngestError, first_line
 from newsletter.util.clock import Clock
@@ -64,7 +70,7 @@ class BoardRow:
 
     key: str
     company: str | None
-    status: str  # ok | empty | carried | expired | failed | not found
+    status: str  # ok | empty | incomplete | kept | carried | expired | failed | not found
     reason: str | None
     postings: int  # in this week's snapshot
     before: int | None  # in the previous snapshot (None: no previous snapshot)
@@ -94,28 +100,51 @@ def _file_name(source: Source, page: int) -> str:
 
 def _input(source: Source, api: BoardApi, path: Path) -> Input:
     fmt = (source.format or Format.auto) if source.ats == "url" else api.ingest_format
-    return Input(path, fmt, source=source.key, company=source.company, board=source.board)
+    return Input(
+        path,
+        fmt,
+        source=source.key,
+        company=source.company,
+        board=source.board,
+        known=api.json_pages,  # a board's page, its envelope checked by _rows
+    )
+
+
+def _unreadable(exc: Exception, folder: Path) -> FetchFailed:
+    """An unreadable page, its file named relative to the week's raw folder (not the staging
+    folder it was read from)."""
+    detail = first_line(exc).replace(f"{folder}{os.sep}", "")
+    return FetchFailed(f"unreadable: {detail[:200]}", problem="unreadable")
 
 
 def _rows(
-    source: Source, api: BoardApi, path: Path, body: bytes, mapping: Mapping[str, str]
+    source: Source,
+    api: BoardApi,
+    path: Path,
+    body: bytes,
+    *,
+    mapping: Mapping[str, str],
+    folder: Path,
 ) -> tuple[object, int]:
-    """Parse a page and read it with its ingest adapter: (parsed JSON or None, rows).
+    """Parse a page (at ``path`` in ``folder``) and read it with its ingest adapter: (parsed
+    JSON or None, rows).
 
     Raises FetchFailed when the body is not this API's answer."""
     data: object = None
     if api.json_pages:
         try:
-            data = json.loads(body)
+            data = json_value(body)
         except (ValueError, RecursionError) as exc:
-            raise FetchFailed(f"unparsable body ({first_line(exc)[:100]})") from None
+            raise FetchFailed(
+                f"unparsable body ({first_line(exc)[:100]})", problem="unreadable"
+            ) from None
         if api.jobs(data) is None:
-            raise FetchFailed(f"the body is not a {api.kind} job list")
+            raise FetchFailed(f"the body is not a {api.kind} job list", problem="unreadable")
     one = _input(source, api, path)
     try:
-        frame, _ = read_file(path, one.format, mapping, board=one.board, data=data)
+        frame, _ = read_file(path, one.format, mapping, board=one.board, data=data, known=one.known)
     except IngestError as exc:
-        raise FetchFailed(f"unreadable: {exc}") from None
+        raise _unreadable(exc, folder) from None
     return data, frame.height
 
 
@@ -132,23 +161,37 @@ async def _fetch_board(
     jobs = pages = size = 0
     request: Request | None = api.first(source.board, base)
     asked: set[str] = set()  # every page requested: a board whose paging cycles is refused
+    incomplete: str | None = None
     try:
         while request is not None:
             if pages >= config.collect.max_pages:
-                raise FetchFailed(f"more than {config.collect.max_pages} pages")
+                raise FetchFailed(f"more than {config.collect.max_pages} pages", problem="paging")
             key = repr((request.method, request.url, sorted(request.params.items()),
                         sorted((request.json or {}).items())))  # fmt: skip
             if key in asked:
-                raise FetchFailed(f"its pages repeat (page {pages + 1} asks for one already read)")
+                raise FetchFailed(
+                    f"its pages repeat (page {pages + 1} asks for one already read)",
+                    problem="paging",
+                )
             asked.add(key)
             name = _file_name(source, pages)
             body = await fetcher.download(request, folder / name)
             files.append(name)
             data, n = await asyncio.to_thread(
-                _rows, source, api, folder / name, body, config.ingest.columns
+                _rows,
+                source,
+                api,
+                folder / name,
+                body,
+                mapping=config.ingest.columns,
+                folder=folder,
             )
             pages, jobs, size = pages + 1, jobs + n, size + len(body)
-            request = api.next(source.board, base, request, data, n) if api.json_pages else None
+            try:
+                request = api.next(source.board, base, request, data, n) if api.json_pages else None
+            except PagingUnclear as unclear:  # keep what was read, and say it is partial
+                stop = f"stopped after {pages} page{'' if pages == 1 else 's'}"
+                incomplete, request = f"{unclear.reason}: {stop}", None
             del body, data  # nothing of a page is held while the next one waits its turn
     except Exception as exc:  # one bad board never stops the others
         for name in files:
@@ -157,8 +200,9 @@ async def _fetch_board(
         reason = failed.reason if failed else f"unexpected {type(exc).__name__}: {first_line(exc)}"
         return BoardRecord.of(
             source,
-            status="not_found" if failed and failed.status == 404 else "failed",
+            status="not_found" if failed and failed.problem == "not_found" else "failed",
             reason=reason[:300],
+            problem=failed.problem if failed else "other",
             http_status=failed.status if failed else None,
         )
     return BoardRecord.of(
@@ -168,6 +212,7 @@ async def _fetch_board(
         pages=pages,
         bytes=size,
         files=tuple(files),
+        incomplete=incomplete,
     )
 
 
@@ -229,6 +274,18 @@ def _previous_week(directory: Path, week: date) -> date | None:
     return weeks[-1] if weeks else None
 
 
+#: Boards named in the one line of a collection where none answered.
+_NAMED_FAILURES = 5
+
+
+def _failures(boards: Sequence[BoardRecord]) -> str:
+    """Each failed board and why, in short words: ``greenhouse:acme HTTP 503; ...``."""
+    named = [f"{b.key} {reader_reason(b)}" for b in boards[:_NAMED_FAILURES]]
+    more = len(boards) - len(named)
+    tail = f"; and {more} more (see `newsletter sources check`)" if more > 0 else ""
+    return "; ".join(named) + tail
+
+
 def _counts(frame: pl.DataFrame | None) -> dict[str, int]:
     if frame is None or frame.is_empty():
         return {}
@@ -271,8 +328,8 @@ def _build(
     answered = [b for b in plan.boards if b.ok]
     if not answered:
         raise CollectError(
-            f"no board answered ({len(boards)} tried): nothing to build the snapshot of "
-            f"{week.isoformat()} from; the previous files are left as they were"
+            f"no board answered ({len(boards)} tried: {_failures(boards)}): nothing to build "
+            f"the snapshot of {week.isoformat()} from; the previous files are left as they were"
         )
     inputs = [
         _input(sources[b.key], BOARD_APIS[b.ats], folder / f) for b in answered for f in b.files
@@ -309,7 +366,11 @@ def _table(built: _Built) -> tuple[BoardRow, ...]:
     carried = set(plan.carry)
     rows = []
     for b in plan.boards:
-        if b.ok:
+        if b.ok and b.kept_from is not None:
+            status = "kept"
+        elif b.ok and b.incomplete:
+            status = "incomplete"
+        elif b.ok:
             status = "empty" if b.jobs == 0 else "ok"
         elif b.key in carried:
             status = "carried"
@@ -322,7 +383,7 @@ def _table(built: _Built) -> tuple[BoardRow, ...]:
                 key=b.key,
                 company=b.company,
                 status=status,
-                reason=b.reason,
+                reason=b.incomplete if status == "incomplete" else b.reason,
                 postings=now.get(b.key, 0),
                 before=before.get(b.key, 0) if built.previous_week else None,
             )
@@ -330,15 +391,101 @@ def _table(built: _Built) -> tuple[BoardRow, ...]:
     return tuple(rows)
 
 
-def _publish(staging: Path, final: Path) -> None:
-    """Put the staging folder in place of ``final`` (two renames; the old one removed)."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{secrets.token_hex(4)}")
-        final.rename(old)
-    staging.rename(final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _earlier(directory: Path, week: date) -> Manifest | None:
+    """The manifest of the week's earlier collection, if any (an unreadable one is none: its
+    files cannot be trusted)."""
+    try:
+        return read_manifest(directory, week)
+    except CollectError:
+        return None
+
+
+def _same_source(a: BoardRecord, b: BoardRecord) -> bool:
+    return (a.ats, a.board, a.url, a.format) == (b.ats, b.board, b.url, b.format)
+
+
+def _keep_earlier(
+    boards: tuple[BoardRecord, ...], earlier: Manifest | None, final: Path, staging: Path
+) -> tuple[BoardRecord, ...]:
+    """A board that failed now but answered in the week's earlier collection keeps that
+    answer: its raw files are linked (or copied) into the staging folder and its record is
+    the earlier one, with ``kept_from`` (when the files were fetched) and this run's reason.
+    The week's own answer beats any carry from an earlier week."""
+    if earlier is None:
+        return boards
+    before = {b.key: b for b in earlier.boards}
+    out = []
+    for b in boards:
+        e = before.get(b.key)
+        if b.ok or e is None or not e.ok or not _same_source(b, e):
+            out.append(b)
+            continue
+        try:
+            for name in e.files:
+                dest = staging / name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(final / name, dest)
+        except OSError:  # a file of the earlier answer is gone: nothing to keep
+            for name in e.files:
+                (staging / name).unlink(missing_ok=True)
+            out.append(b)
+            continue
+        out.append(
+            e.model_copy(
+                update={
+                    "company": b.company,
+                    "reason": b.reason,
+                    "problem": b.problem,
+                    "http_status": b.http_status,
+                    "kept_from": e.kept_from or earlier.collected_at,
+                }
+            )
+        )
+    return tuple(out)
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:
+        if not src.is_file():
+            raise
+        shutil.copy2(src, dest)
+
+
+class _RawSwap:
+    """The staging folder put in place of the week's raw folder, undoably: ``publish`` moves
+    the old folder aside and the staging folder in (two renames); ``undo`` puts them back
+    (the snapshot could not be written); ``done`` removes the old one."""
+
+    def __init__(self, staging: Path, final: Path) -> None:
+        self.staging, self.final = staging, final
+        self.old: Path | None = None
+        self.published = False
+
+    def publish(self) -> None:
+        try:
+            if self.final.exists():
+                old = self.final.with_name(f".{self.final.name}.old-{secrets.token_hex(4)}")
+                self.final.rename(old)
+                self.old = old
+            self.staging.rename(self.final)
+            self.published = True
+        except OSError as exc:
+            self.undo()
+            raise CollectError(f"cannot write the raw responses: {exc.strerror or exc}") from None
+
+    def undo(self) -> None:
+        if self.published:
+            self.final.rename(self.staging)  # removed with the staging folder
+            self.published = False
+        if self.old is not None:
+            self.old.rename(self.final)
+            self.old = None
+
+    def done(self) -> None:
+        if self.old is not None:
+            shutil.rmtree(self.old, ignore_errors=True)
 
 
 def _clear_leftovers(final: Path) -> None:
@@ -358,21 +505,42 @@ def _finish(
     clock: Clock,
     agent: str,
     publish_to: Path | None,
+    fetched: Manifest | None = None,
 ) -> Collected:
+    """The snapshot built and written with the manifest; ``fetched``: the manifest a replay
+    reads (its time of collection is kept, and so is the record of a board whose files
+    could not be read back this time)."""
     built = _build(config, week, boards, folder, sources=sources, clock=clock)
+    records = built.plan.boards
+    if fetched is not None:
+        before = {b.key: b for b in fetched.boards}
+        records = tuple(
+            before[b.key] if before[b.key].ok and not b.ok else b for b in built.plan.boards
+        )
     manifest = Manifest(
-        week=week, collected_at=clock.now(), user_agent=agent, boards=built.plan.boards
+        week=week,
+        collected_at=fetched.collected_at if fetched is not None else clock.now(),
+        user_agent=agent,
+        boards=records,
     )
     try:
         write_manifest(manifest, folder)
-        if publish_to is not None:
-            _publish(folder, publish_to)
     except OSError as exc:
         raise CollectError(f"cannot write the raw responses: {exc.strerror or exc}") from None
     result = built.result
-    if publish_to is not None:
-        result = replace(result, report=_moved(result.report, folder, publish_to))
-    written = write(result, config.data.snapshots_dir, week)
+    if publish_to is None:  # a replay: the raw folder is where it was
+        written = write(result, config.data.snapshots_dir, week)
+        return Collected(week, manifest, result.report, written, _table(built))
+    result = replace(result, report=_moved(result.report, folder, publish_to))
+    # the raw folder is swapped in once the snapshot's files are written under temporary
+    # names, right before they are renamed: both are new, or (a failed write) both are old
+    swap = _RawSwap(folder, publish_to)
+    try:
+        written = write(result, config.data.snapshots_dir, week, before_rename=swap.publish)
+    except BaseException:
+        swap.undo()
+        raise
+    swap.done()
     return Collected(week, manifest, result.report, written, _table(built))
 
 
@@ -407,6 +575,7 @@ def collect(
         )
     final = raw_path(config.data.snapshots_dir, week)
     _clear_leftovers(final)
+    earlier = _earlier(config.data.snapshots_dir, week)
     staging = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
     try:
         staging.mkdir(parents=True)
@@ -424,6 +593,7 @@ def collect(
                 on_board=on_board,
             )
         )
+        boards = _keep_earlier(boards, earlier, final, staging)
         agent = user_agent(config.collect.user_agent, config.crawler_contact)
         by_key = {s.key: s for s in boards_list}
         return _finish(
@@ -441,8 +611,33 @@ def collect(
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _replayable(b: BoardRecord, source: Source, folder: Path, config: Config) -> BoardRecord:
+    """``b`` when every raw file of its answer reads back as it did; else ``b`` failed,
+    saying which file and why (a missing file, broken gzip, a body that is not the answer):
+    one bad file fails its board only, never the replay."""
+    if not b.ok:
+        return b
+    api = BOARD_APIS[b.ats]
+    try:
+        for name in b.files:
+            path = folder / name
+            body = read_bytes(path) if api.json_pages else b""
+            _rows(source, api, path, body, mapping=config.ingest.columns, folder=folder)
+    except FetchFailed as exc:
+        why = exc.reason
+    except IngestError as exc:
+        why = _unreadable(exc, folder).reason
+    else:
+        return b
+    return b.model_copy(
+        update={"status": "failed", "problem": "unreadable", "reason": f"replay: {why}"[:300]}
+    )
+
+
 def replay(config: Config, week: date, *, clock: Clock) -> Collected:
-    """Rebuild ``week``'s snapshot from its saved raw responses (no network)."""
+    """Rebuild ``week``'s snapshot from its saved raw responses (no network). A board whose
+    files cannot be read back fails alone (its record in the manifest is left as fetched,
+    so a replay after the file is restored reads it again)."""
     directory = config.data.snapshots_dir
     manifest = read_manifest(directory, week)
     if manifest is None:
@@ -456,15 +651,17 @@ def replay(config: Config, week: date, *, clock: Clock) -> Collected:
         except ValueError as exc:
             raise CollectError(f"manifest entry {b.key} is not a valid source: {exc}") from None
     folder = raw_path(directory, week)
+    boards = tuple(_replayable(b, sources[b.key], folder, config) for b in manifest.boards)
     return _finish(
         config,
         week,
-        manifest.boards,
+        boards,
         folder,
         sources=sources,
         clock=clock,
         agent=manifest.user_agent,
         publish_to=None,
+        fetched=manifest,
     )
 
 

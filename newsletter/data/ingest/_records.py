@@ -6,6 +6,7 @@ adapters pick fields from parsed JSON in Python and hand a columnar frame to pol
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -18,6 +19,9 @@ from newsletter.errors import IngestError
 from newsletter.util.text import well_formed
 
 Record = dict[str, Any]
+#: ``source_open`` of a record of a board's list that is not a JSON object: bad data, the
+#: reject reason of its row.
+REASON_NOT_AN_OBJECT = "not an object"
 
 _BOARD_RE = re.compile(
     r"^https?://(?:boards|job-boards)(?:\.eu)?\.greenhouse\.io/(?:embed/job_app\?for=)?([A-Za-z0-9_-]+)"
@@ -48,11 +52,19 @@ def dig(record: object, *keys: str) -> object:
     return cur
 
 
+_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+
+
 def number(value: object) -> float | None:
-    """A JSON number (not a bool) as a float; None otherwise."""
+    """A JSON number (not a bool), or a string of one (digits and at most one dot, spaces
+    around: ``"15000000"``, ``" 150000.5 "``), as a float; None otherwise (``"150k"``,
+    ``"1,500"``, ``"60000-80000"``, ``"nan"``: text for the pay parser, not a number)."""
+    if isinstance(value, str):
+        digits = value.strip()
+        return float(digits) if digits.isascii() and _NUMBER_RE.fullmatch(digits) else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    return float(value) if math.isfinite(value) else None
 
 
 def epoch_date(value: object, *, millis: bool = False) -> str | None:
@@ -106,17 +118,20 @@ def build(
     *,
     source_file: str,
     kind: str,
+    known: bool = False,
 ) -> pl.DataFrame:
     """Columnar raw frame from records, each mapped by ``fields`` to input-column values.
 
-    Raises IngestError when records exist but none has a title (the wrong ``--format``)."""
+    Raises IngestError when records exist but none has a title (the wrong ``--format``),
+    unless the file is ``known`` to be this format's answer (a job board's page): then its
+    rows without a title are rejected like any other."""
     columns: dict[str, list[Any]] = {c: [] for c in (*INPUT_COLUMNS, "source_open")}
     for rec in records:
-        row = fields(rec) if isinstance(rec, dict) else {"source_open": "not an object"}
+        row = fields(rec) if isinstance(rec, dict) else {"source_open": REASON_NOT_AN_OBJECT}
         for c, values in columns.items():
             values.append(row.get(c))
     n = len(columns["title"])
-    if n and all(t is None for t in columns["title"]):
+    if n and not known and all(t is None for t in columns["title"]):
         raise IngestError(f"{source_file}: no record has a title; is this a {kind} export?")
     data: dict[str, Any] = {**columns, "source_file": [source_file] * n}
     return pl.DataFrame(data, schema=RAW_SCHEMA, strict=False)

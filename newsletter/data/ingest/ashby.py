@@ -50,35 +50,50 @@ def looks_like(data: object) -> bool:
     )
 
 
-def _salary(components: object) -> tuple[float, float, str, str] | None:
+def _salary(components: object) -> tuple[float | None, float | None, str, str] | None:
+    """The first salary component: (min, max, currency, period), one of the two amounts
+    possibly None (``maxValue: null`` is "from min", as the pay step reads an open range)."""
     for c in components if isinstance(components, list) else []:
         if dig(c, "compensationType") != "Salary":
             continue
         lo, hi = number(dig(c, "minValue")), number(dig(c, "maxValue"))
         cur = text(dig(c, "currencyCode"))
         period = _INTERVALS.get(str(dig(c, "interval")).upper())
-        low = lo if lo is not None else hi
-        high = hi if hi is not None else lo
-        if cur and period and low is not None and high is not None:
-            return low, high, cur, period
+        if cur and period and (lo is not None or hi is not None):
+            return lo, hi, cur, period
     return None
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 def _pay(rec: Record) -> Record:
     comp = rec.get("compensation")
     tiers = dig(comp, "compensationTiers")
-    labelled = []
-    for tier in tiers if isinstance(tiers, list) else []:
-        found = _salary(dig(tier, "components"))
-        if found:
-            labelled.append((text(dig(tier, "title")), *found))
+    found = [(text(dig(t, "title")), _salary(dig(t, "components"))) for t in _list(tiers)]
+    salaries = [(title, s) for title, s in found if s is not None]
+    labelled = [
+        (title, lo, hi, cur, per)
+        for title, (lo, hi, cur, per) in salaries
+        if lo is not None and hi is not None  # a labelled line states both ends
+    ]
     if len(labelled) > 1:
         return {"salary": pay_lines(labelled)}
-    summary = _salary(dig(comp, "summaryComponents")) or (labelled[0][1:] if labelled else None)
-    if summary is None:
-        return {"salary": text(dig(comp, "scrapeableCompensationSalarySummary"))}
+    one_tier = salaries[0][1] if len(salaries) == 1 else None
+    if len(labelled) == 1:
+        one_tier = labelled[0][1:]
+    summary = _salary(dig(comp, "summaryComponents")) or one_tier
+    if summary is None:  # the summaries in words, read by the pay step as any pay text
+        said = text(dig(comp, "scrapeableCompensationSalarySummary"))
+        return {"salary": said or text(dig(comp, "compensationTierSummary"))}
     lo, hi, currency, period = summary
-    return {"salary_min": str(lo), "salary_max": str(hi), "currency": currency, "period": period}
+    return {
+        "salary_min": None if lo is None else str(lo),
+        "salary_max": None if hi is None else str(hi),
+        "currency": currency,
+        "period": period,
+    }
 
 
 def _location(rec: Record) -> str | None:
@@ -110,9 +125,9 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path, data: object) -> pl.DataFrame:
+def read(path: Path, data: object, *, known: bool = False) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``."""
     jobs = dig(data, "jobs")
     if not isinstance(jobs, list):
         raise IngestError(f'{path}: not an Ashby job board response (no "jobs" list)')
-    return build(jobs, _fields, source_file=str(path), kind="Ashby posting API")
+    return build(jobs, _fields, source_file=str(path), kind="Ashby posting API", known=known)

@@ -42,6 +42,10 @@ class Input:
     company: str | None = None
     #: The job board's name, for adapters whose response does not carry it.
     board: str | None = None
+    #: The file is known to be its format's answer (a job board's page whose envelope was
+    #: checked): records without a title are rows rejected as ``missing title``, where an
+    #: ingested file whose records all lack one is refused (the wrong ``--format``).
+    known: bool = False
 
 
 def _finish(frame: pl.DataFrame, one: Input, name: str) -> pl.DataFrame:
@@ -85,7 +89,9 @@ class Batches:
             lf = scan_csv(one.path, self.mapping, separator="," if fmt is Format.csv else "\t")
             frames: Iterator[pl.DataFrame] = _slices(lf, one.path, self.rows, self.size)
         else:
-            frames = iter([read(one.path, fmt, self.mapping, board=one.board, data=data)[0]])
+            frames = iter(
+                [read(one.path, fmt, self.mapping, board=one.board, data=data, known=one.known)[0]]
+            )
         n = 0
         while True:
             with self.stages.stage("read"):

@@ -116,11 +116,14 @@ def read(
     *,
     board: str | None = None,
     data: object = None,
+    known: bool = False,
 ) -> tuple[pl.DataFrame, Format]:
     """Read one file into a raw frame with its adapter; returns the frame and the format used.
 
     ``board`` is the job board's name where the response does not carry it (Workable);
-    ``data`` is the file's JSON when the caller has parsed it already (a JSON format)."""
+    ``data`` is the file's JSON when the caller has parsed it already (a JSON format);
+    ``known``: the file is a job board's answer in that format (its rows without a title are
+    rejected, never taken for the wrong format)."""
     if fmt is Format.auto or not path.is_file():
         fmt, data = resolve_format(path, fmt)
     if fmt in _JSON_FORMATS and data is None:
@@ -132,12 +135,12 @@ def read(
         Format.json: lambda: _generic_json(path, data, mapping),
         Format.parquet: lambda: tabular.read_parquet(path, mapping),
         Format.simplify: lambda: simplify.read(path, data),
-        Format.greenhouse: lambda: greenhouse.read(path, data),
-        Format.lever: lambda: lever.read(path, data),
-        Format.ashby: lambda: ashby.read(path, data),
-        Format.smartrecruiters: lambda: smartrecruiters.read(path, data),
-        Format.workable: lambda: workable.read(path, data, board),
-        Format.recruitee: lambda: recruitee.read(path, data),
+        Format.greenhouse: lambda: greenhouse.read(path, data, known=known),
+        Format.lever: lambda: lever.read(path, data, known=known),
+        Format.ashby: lambda: ashby.read(path, data, known=known),
+        Format.smartrecruiters: lambda: smartrecruiters.read(path, data, known=known),
+        Format.workable: lambda: workable.read(path, data, board, known=known),
+        Format.recruitee: lambda: recruitee.read(path, data, known=known),
     }
     return readers[fmt](), fmt
 

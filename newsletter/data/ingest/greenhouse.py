@@ -21,6 +21,7 @@ from newsletter.data.ingest._records import (
     build,
     dig,
     number,
+    place,
     text,
     text_list,
 )
@@ -93,7 +94,7 @@ def _fields(rec: Record) -> Record:
         "source_id": text(rec.get("id")),
         "title": text(rec.get("title")),
         "company": text(rec.get("company_name")) or board_token(url),
-        "location": text(dig(rec, "location", "name")),
+        "location": place(rec.get("location")),  # {"name": ...}, or a plain string
         "description": text(rec.get("content")),
         "posted_at": text(rec.get("first_published")) or text(rec.get("updated_at")),
         "url": url,
@@ -102,9 +103,9 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path, data: object) -> pl.DataFrame:
+def read(path: Path, data: object, *, known: bool = False) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``."""
     jobs = _jobs(data)
     if not isinstance(jobs, list):
         raise IngestError(f'{path}: not a Greenhouse jobs response (no "jobs" list)')
-    return build(jobs, _fields, source_file=str(path), kind="Greenhouse jobs API")
+    return build(jobs, _fields, source_file=str(path), kind="Greenhouse jobs API", known=known)

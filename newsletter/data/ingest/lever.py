@@ -20,8 +20,8 @@ from newsletter.data.ingest._records import (
     build,
     dig,
     epoch_date,
+    places,
     text,
-    text_list,
 )
 from newsletter.errors import IngestError
 
@@ -47,16 +47,29 @@ def _description(rec: Record) -> str | None:
     return "\n".join(kept) if kept else None
 
 
+def _location(rec: Record) -> str | None:
+    """``categories.allLocations`` (its strings only: a number or an object in the list is
+    no place), else ``categories.location``; ``categories`` given as a plain string is the
+    location."""
+    categories = rec.get("categories")
+    if isinstance(categories, str):
+        return text(categories)
+    found = dig(categories, "allLocations")
+    listed = found if isinstance(found, list) else []
+    return places(text(v) for v in listed if isinstance(v, str)) or text(
+        dig(categories, "location")
+    )
+
+
 def _fields(rec: Record) -> Record:
     url = text(rec.get("hostedUrl")) or text(rec.get("applyUrl"))
-    places = text_list(dig(rec, "categories", "allLocations"))
     found = rec.get("salaryRange")
     salary: Record = found if isinstance(found, dict) else {}
     return {
         "source_id": text(rec.get("id")),
         "title": text(rec.get("text")),
         "company": board_token(url),
-        "location": "; ".join(places) if places else text(dig(rec, "categories", "location")),
+        "location": _location(rec),
         "description": _description(rec),
         "salary": text(rec.get("salaryDescriptionPlain")) if not salary else None,
         "salary_min": text(salary.get("min")),
@@ -71,8 +84,8 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path, data: object) -> pl.DataFrame:
+def read(path: Path, data: object, *, known: bool = False) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``."""
     if not isinstance(data, list):
         raise IngestError(f"{path}: not a Lever postings response (expected a JSON array)")
-    return build(data, _fields, source_file=str(path), kind="Lever postings API")
+    return build(data, _fields, source_file=str(path), kind="Lever postings API", known=known)

@@ -1,10 +1,10 @@
 """Raw frame -> canonical postings: pure LazyFrame -> LazyFrame steps composed with ``.pipe``.
 
 :func:`split_rejects` separates rows that cannot be postings (no title, no company, closed at
-the source); :func:`normalize` turns the rest into the snapshot schema plus five
+the source); :func:`normalize` turns the rest into the snapshot schema plus six
 diagnostic columns the report counts (``pay_status``, ``skills_source``,
-``seniority_source``, ``employment_source``, ``posted_status``); :func:`dedupe` collapses
-duplicate ``posting_id`` rows.
+``seniority_source``, ``employment_source``, ``posted_status``, ``url_status``);
+:func:`dedupe` collapses duplicate ``posting_id`` rows.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import polars as pl
 
+from newsletter.data.ingest._records import REASON_NOT_AN_OBJECT
 from newsletter.data.ingest.columns import RAW_COLUMNS
 from newsletter.data.ingest.employment import add_employment
 from newsletter.data.ingest.identity import add_identity
@@ -32,16 +33,30 @@ from newsletter.data.ingest.text import (
 from newsletter.data.ingest.timing import UNTIMED, Stages
 from newsletter.data.ingest.titles import classify_titles
 from newsletter.data.snapshots import SNAPSHOT_SCHEMA
+from newsletter.util.urls import MAX_URL, PLAIN_URL, PRIVATE_HOST, safe_url
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 DIAGNOSTIC_COLUMNS = (
     "pay_status", "skills_source", "seniority_source", "employment_source", "posted_status",
+    "url_status",
 )  # fmt: skip
 REASON_MISSING_TITLE = "missing title"
 REASON_MISSING_COMPANY = "missing company"
+#: A board's own word for a listing that is not open (``source_open``: Workable's ``state``,
+#: Recruitee's ``status``, Ashby's ``isListed``, SimplifyJobs' flags; lower case, spaces,
+#: ``_`` and ``-`` alike) -> the reject reason. Any other word is :data:`REASON_OTHER_STATE`:
+#: a board's text never becomes a reason (the reasons are keys of the report and of the
+#: public signals).
+SOURCE_STATES: dict[str, str] = {
+    "closed": "closed", "hidden": "hidden", "archived": "archived", "draft": "draft",
+    "internal": "internal", "unlisted": "unlisted", "private": "unlisted",
+    "filled": "filled", "cancelled": "cancelled", "canceled": "cancelled",
+    "paused": "paused", "on hold": "paused", "expired": "expired", "deleted": "archived",
+}  # fmt: skip
+REASON_OTHER_STATE = "other state"
 #: Reasons that mean "the source says this listing is not open", not bad data.
-NOT_OPEN_REASONS = ("closed", "hidden")
+NOT_OPEN_REASONS = (*dict.fromkeys(SOURCE_STATES.values()), REASON_OTHER_STATE)
 
 
 TEXT_COLUMNS = tuple(c for c in RAW_COLUMNS if c not in ("skills", "source_file"))
@@ -78,9 +93,17 @@ def clean(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def reject_reason() -> pl.Expr:
+    """Why a raw row is rejected (null: kept), from a bounded set of reasons: the not-open
+    words of :data:`SOURCE_STATES` (else :data:`REASON_OTHER_STATE`), a record that is not
+    an object, a missing title or company."""
+    state = (
+        pl.col("source_open").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_-]+", " ")
+    )
     return (
-        pl.when(pl.col("source_open").is_not_null())
-        .then(pl.col("source_open"))
+        pl.when(pl.col("source_open") == REASON_NOT_AN_OBJECT)
+        .then(pl.lit(REASON_NOT_AN_OBJECT))
+        .when(pl.col("source_open").is_not_null())
+        .then(state.replace_strict(SOURCE_STATES, default=REASON_OTHER_STATE))
         .when(pl.col("title").is_null())
         .then(pl.lit(REASON_MISSING_TITLE))
         .when(pl.col("company").is_null())
@@ -105,6 +128,40 @@ def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     keep = reason.is_null()
     rejects = raw.filter(~keep).with_columns(reason=reason.filter(~keep))
     return keep, rejects
+
+
+def clean_urls(frame: pl.DataFrame) -> pl.DataFrame:
+    """``url`` kept only as an absolute http(s) URL to a public host
+    (:func:`newsletter.util.urls.safe_url`: no ``javascript:``, ``data:`` or relative link
+    reaches the snapshot), else null; ``url_status`` says which: ``ok``, ``none`` (no URL
+    given) or ``dropped``. Plain URLs are checked by one pattern over the column; only the
+    others are each given to ``safe_url``."""
+    url = pl.col("url").str.strip_chars()
+    plain = (
+        url.str.contains(PLAIN_URL)
+        & ~url.str.contains(PRIVATE_HOST)
+        & (url.str.len_chars() <= MAX_URL)
+    )
+    odd = frame.filter(url.is_not_null() & ~plain).get_column("url").unique().to_list()
+    checked = {u: safe_url(u) for u in odd}
+    kept = (
+        pl.when(plain)
+        .then(url)
+        .otherwise(pl.col("url").replace_strict(checked, default=None, return_dtype=pl.String))
+    )
+    status = (
+        pl.when(pl.col("url").is_null())
+        .then(pl.lit("none"))
+        .when(pl.col("_url").is_null())
+        .then(pl.lit("dropped"))
+        .otherwise(pl.lit("ok"))
+    )
+    return (
+        frame.with_columns(_url=kept)
+        .with_columns(url_status=status)
+        .with_columns(url=pl.col("_url"))
+        .drop("_url")
+    )
 
 
 #: The earliest posting date taken as true (an older one is a parse of a two-digit year or a
@@ -196,7 +253,7 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     rules = prepared.rules
     with stages.stage("text"):
         frame = good.with_columns(description=plain_text(pl.col("description")))
-        frame = frame.collect().lazy()
+        frame = clean_urls(frame.collect()).lazy()
     with stages.stage("employment"):  # before pay, which drops the pay text
         frame = frame.pipe(add_employment, rules.employment).collect().lazy()
     with stages.stage("pay"):

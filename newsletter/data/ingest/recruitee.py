@@ -5,7 +5,7 @@
 ``remote`` / ``hybrid`` / ``on_site``, ``careers_url``, ``published_at``, ``company_name``,
 ``status``, ``employment_type_code`` (``fulltime``, ``fulltime_permanent``, ``parttime``,
 ``contract``, ``internship``, ``freelance``, ...), and on newer accounts ``salary {min, max,
-currency, period}``.
+currency, period}`` (a salary given as text instead is read as the pay text).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def _work_mode(rec: Record) -> str | None:
 def _fields(rec: Record) -> Record:
     url = text(rec.get("careers_url"))
     parts = [text(rec.get("description")), text(rec.get("requirements"))]
-    salary = rec.get("salary") if isinstance(rec.get("salary"), dict) else {}
+    found = rec.get("salary")
+    salary = found if isinstance(found, dict) else {}
     status = text(rec.get("status"))
     return {
         "source_id": text(rec.get("id")),
@@ -48,19 +49,20 @@ def _fields(rec: Record) -> Record:
         "work_mode": _work_mode(rec),
         "employment": text(rec.get("employment_type_code")),
         "description": "\n".join(p for p in parts if p) or None,
+        "salary": text(found),  # a salary stated as text ("60000-80000 EUR"): the pay text
         "salary_min": text(dig(salary, "min")),
         "salary_max": text(dig(salary, "max")),
         "currency": text(dig(salary, "currency")),
         "period": text(dig(salary, "period")),
         "posted_at": text(rec.get("published_at")) or text(rec.get("created_at")),
         "url": url,
-        "source_open": status if status and status != "published" else None,
+        "source_open": status if status and status.lower() != "published" else None,
     }
 
 
-def read(path: Path, data: object) -> pl.DataFrame:
+def read(path: Path, data: object, *, known: bool = False) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``."""
     offers = dig(data, "offers")
     if not isinstance(offers, list):
         raise IngestError(f'{path}: not a Recruitee offers response (no "offers" list)')
-    return build(offers, _fields, source_file=str(path), kind="Recruitee offers API")
+    return build(offers, _fields, source_file=str(path), kind="Recruitee offers API", known=known)

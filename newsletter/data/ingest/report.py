@@ -46,7 +46,9 @@ class SourceWarning(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: str  # source_stale | source_expired | source_failed | source_empty
+    #: source_stale | source_kept | source_expired | source_failed | source_incomplete |
+    #: source_empty
+    kind: str
     name: str  # the source, e.g. greenhouse:acme
     before: int
     after: int
@@ -90,6 +92,9 @@ class IngestReport(BaseModel):
     #: What became of the postings' dates: ``ok``, ``missing``, ``unparsed`` or
     #: ``implausible`` (before 2000, or after the week's Sunday and a day: dropped).
     posted_dates: dict[str, int] = {}
+    #: Postings whose URL was not an absolute http(s) address of a public host
+    #: (``javascript:``, ``data:``, relative, a private host): kept without a URL.
+    urls_dropped: int = 0
     skills_source: dict[str, int]
     categories: dict[str, int]
     currencies: dict[str, int]
@@ -114,7 +119,7 @@ class IngestReport(BaseModel):
 #: Columns of the kept rows the report counts by value.
 _COUNTED = ("source", "work_mode", "seniority", "seniority_source", "employment",
             "employment_source", "skills_source", "category", "pay_status",
-            "posted_status")  # fmt: skip
+            "posted_status", "url_status")  # fmt: skip
 
 
 def report_inputs(kept: pl.LazyFrame) -> pl.LazyFrame:
@@ -209,6 +214,7 @@ def build_report(
         employment=counted["employment"],
         employment_source=counted["employment_source"],
         posted_dates=counted["posted_status"],
+        urls_dropped=counted["url_status"].get("dropped", 0),
         skills_source=counted["skills_source"],
         categories=counted["category"],
         currencies=currencies,

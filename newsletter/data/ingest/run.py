@@ -17,7 +17,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -248,9 +248,19 @@ def _output_error(directory: Path, exc: OSError) -> IngestError:
     )
 
 
-def write(result: IngestResult, directory: Path, week: date) -> Written:
+def write(
+    result: IngestResult,
+    directory: Path,
+    week: date,
+    *,
+    before_rename: Callable[[], None] | None = None,
+) -> Written:
     """Rejects, snapshot and report under temporary names, then renamed into place one after
-    the other (re-ingesting replaces them; a failure before the renames changes nothing)."""
+    the other (re-ingesting replaces them; a failure before the renames changes nothing).
+
+    ``before_rename`` runs once all three are written under their temporary names, right
+    before the renames; when it raises, nothing is renamed (``newsletter collect`` puts the
+    week's raw answers in place there, so they change with the snapshot or not at all)."""
     written = Written(
         snapshot=snapshot_path(directory, week),
         rejects=rejects_path(directory, week),
@@ -266,6 +276,8 @@ def write(result: IngestResult, directory: Path, week: date) -> Written:
             result.rejects.write_parquet(rejects_tmp, **PARQUET_OPTIONS)
             snapshot.write_parquet(snapshot_tmp, **PARQUET_OPTIONS)
             report_tmp.write_text(result.report.model_dump_json(indent=2) + "\n", "utf-8")
+            if before_rename is not None:
+                before_rename()
     except OSError as exc:  # a folder that is a file, read-only, full disk
         raise _output_error(directory, exc) from None
     return written

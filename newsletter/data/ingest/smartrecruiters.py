@@ -65,9 +65,11 @@ def _fields(rec: Record) -> Record:
     }
 
 
-def read(path: Path, data: object) -> pl.DataFrame:
+def read(path: Path, data: object, *, known: bool = False) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``."""
     content = dig(data, "content")
     if not isinstance(content, list):
         raise IngestError(f'{path}: not a SmartRecruiters postings response (no "content" list)')
-    return build(content, _fields, source_file=str(path), kind="SmartRecruiters postings API")
+    return build(
+        content, _fields, source_file=str(path), kind="SmartRecruiters postings API", known=known
+    )

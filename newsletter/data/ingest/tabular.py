@@ -252,11 +252,22 @@ def records_frame(records: object, path: Path) -> pl.DataFrame:
         raise _polars_error(path, "JSON records", exc) from None
 
 
-def load_json(path: Path) -> object:
-    data = as_utf8(read_bytes(path)).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
+def json_value(data: bytes) -> object:
+    """JSON bytes as every reader here takes them: UTF-16 and text that does not start as
+    UTF-8 converted (:func:`as_utf8`), a byte-order mark dropped, and a stray invalid UTF-8
+    byte further on read as U+FFFD (as a CSV export is read) instead of refusing the whole
+    document. Raises ValueError (or RecursionError) when it is not JSON."""
+    text = as_utf8(data).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
     try:
-        return json.loads(data)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return json.loads(text)
+    except UnicodeDecodeError:
+        return json.loads(text.decode("utf-8", errors="replace"))
+
+
+def load_json(path: Path) -> object:
+    try:
+        return json_value(read_bytes(path))
+    except (ValueError, RecursionError) as exc:
         raise IngestError(f"{path}: not valid JSON ({str(exc)[:120]})") from None
 
 

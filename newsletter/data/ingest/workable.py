@@ -50,7 +50,9 @@ def _work_mode(rec: Record) -> str | None:
     return "remote" if rec.get("remote") is True else None
 
 
-def read(path: Path, data: object, account: str | None = None) -> pl.DataFrame:
+def read(
+    path: Path, data: object, account: str | None = None, *, known: bool = False
+) -> pl.DataFrame:
     """The raw frame of ``data``, the parsed JSON of ``path``; ``account`` (the board) makes
     the job URLs."""
     results = dig(data, "results")
@@ -70,7 +72,7 @@ def read(path: Path, data: object, account: str | None = None) -> pl.DataFrame:
             "employment": text(rec.get("employment_type")) or text(rec.get("type")),
             "posted_at": text(rec.get("published")),
             "url": JOB_URL.format(account=account, shortcode=code) if account and code else None,
-            "source_open": state if state and state != "published" else None,
+            "source_open": state if state and state.lower() != "published" else None,
         }
 
-    return build(results, fields, source_file=str(path), kind="Workable jobs API")
+    return build(results, fields, source_file=str(path), kind="Workable jobs API", known=known)

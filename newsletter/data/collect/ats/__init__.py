@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from newsletter.data.collect.ats.ashby import Ashby
-from newsletter.data.collect.ats.base import BoardApi, Request
+from newsletter.data.collect.ats.base import BoardApi, PagingUnclear, Request
 from newsletter.data.collect.ats.greenhouse import Greenhouse
 from newsletter.data.collect.ats.lever import Lever
 from newsletter.data.collect.ats.recruitee import Recruitee
@@ -16,4 +16,4 @@ BOARD_APIS: dict[str, BoardApi] = {
     for api in (Greenhouse(), Lever(), Ashby(), SmartRecruiters(), Workable(), Recruitee(), Url())
 }
 
-__all__ = ["BOARD_APIS", "BoardApi", "Request"]
+__all__ = ["BOARD_APIS", "BoardApi", "PagingUnclear", "Request"]

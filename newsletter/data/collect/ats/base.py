@@ -25,8 +25,9 @@ class BoardApi:
 
     ``first`` is the first page's request; ``jobs`` finds the job list in a parsed page (None
     when the body is not this API's envelope: an unparsable answer); ``next`` is the next
-    page's request, or None when the board is complete. The raw pages are read back by the
-    ingest adapter ``ingest_format``."""
+    page's request, or None when the board is complete; it raises :class:`PagingUnclear`
+    when the page's paging field cannot be followed (the board is then incomplete, never
+    silently short). The raw pages are read back by the ingest adapter ``ingest_format``."""
 
     kind: ClassVar[str]
     default_base_url: ClassVar[str]
@@ -47,6 +48,29 @@ class BoardApi:
         self, board: str, base: str, request: Request, data: object, n_jobs: int
     ) -> Request | None:
         return None
+
+
+class PagingUnclear(Exception):  # noqa: N818 - an outcome of paging, reported per board
+    """A page's paging field that cannot be followed (a token or a count of an unexpected
+    type): the board's pages read so far are kept, and the board is marked incomplete."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def count(value: object) -> int | None:
+    """A count as an API may send it: a whole JSON number or a string of digits (``150``,
+    ``"150"``, ``150.0``); None for anything else (a bool, a fraction, junk)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value >= 0 else None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def segment(board: str) -> str:

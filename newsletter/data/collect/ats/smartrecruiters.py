@@ -2,14 +2,15 @@
 
 ``GET {base}/v1/companies/{company}/postings?offset=0&limit=100`` ->
 ``{"offset", "limit", "totalFound", "content": [...]}``; the board is complete when
-``offset + len(content)`` reaches ``totalFound`` (or a page is empty).
+``offset + len(content)`` reaches ``totalFound`` (a number, or a string of digits), or a page
+is empty. Without a readable ``totalFound``, pages are read until one is short.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from newsletter.data.collect.ats.base import BoardApi, Request, list_in, segment
+from newsletter.data.collect.ats.base import BoardApi, Request, count, list_in, segment
 from newsletter.data.ingest import Format
 
 PAGE = 100
@@ -33,8 +34,13 @@ class SmartRecruiters(BoardApi):
     def next(
         self, board: str, base: str, request: Request, data: object, n_jobs: int
     ) -> Request | None:
-        total = data.get("totalFound") if isinstance(data, dict) else None
+        total = count(data.get("totalFound")) if isinstance(data, dict) else None
         offset = int(request.params.get("offset", "0")) + n_jobs
-        if n_jobs == 0 or not isinstance(total, int) or offset >= total:
+        if n_jobs == 0:
+            return None
+        if total is None:  # no count to go by: a short page is the last
+            if n_jobs < int(request.params.get("limit", str(PAGE))):
+                return None
+        elif offset >= total:
             return None
         return Request("GET", request.url, {**request.params, "offset": str(offset)})
