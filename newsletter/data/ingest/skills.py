@@ -245,22 +245,29 @@ def _per_row(pairs: pl.DataFrame, ai_skills: list[str]) -> pl.DataFrame:
     ai_codes = [i for i, name in enumerate(vocab) if name in ai]
     code = pl.col("_s").replace_strict(vocab, codes, return_dtype=pl.UInt64)
     key = pl.col("_k")
-    # The names and AI flags are decoded on the flat column, before the group-by: it then
-    # only gathers, which costs less than decoding group by group.
+    # One sort, then repeats dropped by comparing each key with the one before it (cheaper
+    # than unique() followed by a sort). The row number is flagged sorted, so the group-by
+    # runs on sorted keys; it groups integer codes, and the codes are decoded to names after
+    # it, on the flat values of the lists (one gather instead of a string column grouped).
     return (
         pairs.lazy()
         .select(_k=pl.col("_r").cast(pl.UInt64) * size + code)
-        .unique()
         .sort("_k")
-        .select(
-            _r=(key // size).cast(pl.UInt32),
-            _s=(key % size).replace_strict(codes, vocab, return_dtype=pl.String),
-            _ai=(key % size).is_in(ai_codes),
-        )
+        .filter(key != key.shift(fill_value=_NO_KEY))
+        .select(_r=(key // size).cast(pl.UInt32).set_sorted(), _c=(key % size).cast(pl.UInt32))
         .group_by("_r", maintain_order=True)
-        .agg(_sk=pl.col("_s"), ai_skill_count=pl.col("_ai").sum().cast(pl.UInt32))
+        .agg(_sk=pl.col("_c"), ai_skill_count=pl.col("_c").is_in(ai_codes).sum().cast(pl.UInt32))
+        .with_columns(
+            _sk=pl.col("_sk").list.eval(
+                pl.element().replace_strict(codes, vocab, return_dtype=pl.String)
+            )
+        )
         .collect()
     )
+
+
+#: A key no pair has (the largest UInt64): what the first key is compared with.
+_NO_KEY = 2**64 - 1
 
 
 #: Longest name of an explicit skill list kept as a skill (longer is a sentence, not a skill).
