@@ -24,17 +24,25 @@ from newsletter.data.ingest.rules import SkillRules
 from newsletter.data.ingest.text import squeeze_spaces, visible
 from newsletter.errors import IngestError
 
+#: Characters kept in the haystack (every other one is a gap).
+_KEPT = "A-Za-z0-9+#.&"
+#: Sentence dots: a run of dots ending a sentence, with the whitespace after it.
+_SENTENCE_DOTS = r"\.+(?:\s|$)"
+#: A gap between kept characters that is not a single space: any stretch of characters other
+#: than those kept, and of sentence dots, that holds at least one that is no space; or a run
+#: of spaces. Each becomes one space.
+_GAP = rf" *(?:[^{_KEPT} ]|{_SENTENCE_DOTS})(?:[^{_KEPT}]|{_SENTENCE_DOTS})*|  +"
+
 
 def haystack(expr: pl.Expr) -> pl.Expr:
     """The normalized text that skill aliases are matched in (see the module docstring)."""
-    # = replace_all(r"[^A-Za-z0-9+#.& ]|\.+(?:\s|$)", " ") then "  +" -> " ", in passes the
-    # regex engine runs faster: sentence dots (with the whitespace after them) first, then
-    # runs of other characters, then runs of spaces.
-    x = (
-        expr.str.replace_all(r"\.+(?:\s|$)", " ")
-        .str.replace_all(r"[^A-Za-z0-9+#.& ]+", " ")
-        .str.replace_all(r"  +", " ")
-    )
+    # = replace_all(r"\.+(?:\s|$)", " "), then replace_all(r"[^A-Za-z0-9+#.& ]+", " "),
+    # then "  +" -> " " (which is what this was), in one pass: each stretch of characters
+    # those passes turn into spaces, spaces included, is replaced by one space at once. A
+    # single space between words is left alone: matching it would make every gap between
+    # words a replacement, and the regex engine's cost is per match. (A run of dots is a
+    # sentence's end for both as a whole or not at all: it ends where the dots do.)
+    x = expr.str.replace_all(_GAP, " ")
     return pl.concat_str([pl.lit(" "), x, pl.lit(" ")])  # cheaper than two additions
 
 
