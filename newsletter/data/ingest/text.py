@@ -191,10 +191,17 @@ def blank_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(stripped.str.len_bytes() > 0).then(stripped).otherwise(None)
 
 
+#: A run of characters other than letters and digits that is not one space: what
+#: :func:`words` makes one space. (Matching a single space too, the same replacement, would
+#: make every gap between two words a match, and the regex engine's cost is per match.)
+_NOT_ONE_SPACE = r" *[^\p{L}\p{N} ][^\p{L}\p{N}]*|  +"
+
+
 def words(expr: pl.Expr) -> pl.Expr:
-    """Casefold, keep letters and digits, single spaces: ``"Sr. ML-Eng (Remote)"`` ->
-    ``"sr ml eng remote"``."""
-    return expr.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    r"""Casefold, keep letters and digits, single spaces: ``"Sr. ML-Eng (Remote)"`` ->
+    ``"sr ml eng remote"``. (= ``replace_all(r"[^\p{L}\p{N}]+", " ")`` after lowercasing,
+    then stripped.)"""
+    return expr.str.to_lowercase().str.replace_all(_NOT_ONE_SPACE, " ").str.strip_chars()
 
 
 def norm_title(expr: pl.Expr, abbreviations: Mapping[str, str]) -> pl.Expr:
