@@ -18,7 +18,6 @@ from functools import cache
 
 import polars as pl
 
-from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.text import blank_to_null, only_where, words
 
 _LEGAL = (
@@ -101,8 +100,13 @@ def _normalized(frame: pl.DataFrame, column: str, name: str, norm: pl.Expr) -> p
     ``column``, joined back, unless most values are distinct."""
     if _mostly_distinct(frame, column):
         return frame.with_columns(norm.alias(name))
-    distinct = frame.lazy().select(column).unique().with_columns(norm.alias(name))
-    return looked_up(frame.lazy(), distinct, column, nulls_equal=True).collect()
+    distinct = frame.select(pl.col(column).unique()).with_columns(norm.alias(name))
+    # Joined as DataFrames (the in-memory engine), on the key column alone: several times
+    # faster than a lazy join collected on the default streaming engine.
+    values = frame.select(column).join(
+        distinct, on=column, how="left", nulls_equal=True, maintain_order="left"
+    )
+    return frame.with_columns(values.get_column(name))
 
 
 #: The columns the fingerprint and the fallback id depend on.
