@@ -209,23 +209,23 @@ def _confirmed(
 ) -> pl.DataFrame:
     """``(_r, _c)`` matches with each bare token replaced by its skill where another language
     is near the token in the row's text (``texts``, by row), else dropped. Each skill's regex
-    runs only on the rows holding its token."""
+    runs only on the texts of the rows holding its token, gathered by position (masking the
+    other rows to null would not do: polars' string kernels still read the text under a
+    null)."""
     if not codes.context:
         return found
     marked = pl.col("_c") >= codes.size
     checks = found.filter(marked).unique()
-    checks = checks.with_columns(_text=texts.gather(checks["_r"]))  # rows are positions
-    ok = pl.coalesce(
-        pl.when(pl.col("_c") == codes.size + i)
-        .then(pl.col("_text"))  # null elsewhere: the regex skips those rows
-        .str.contains(matcher.context[skill])
-        for i, skill in enumerate(codes.context)
-    )
-    skill = codes.series(codes.context)
-    kept = checks.filter(ok.fill_null(False)).select(
-        "_r", _c=pl.lit(skill).gather(pl.col("_c") - codes.size)
-    )
-    return pl.concat([found.filter(~marked), kept])
+    kept = [found.filter(~marked)]
+    for i, skill in enumerate(codes.context):
+        rows = checks.filter(pl.col("_c") == codes.size + i)["_r"]
+        near = texts.gather(rows).str.contains(matcher.context[skill]).fill_null(False)
+        kept.append(
+            pl.DataFrame({"_r": rows.filter(near)}).with_columns(
+                _c=pl.lit(codes.rank[skill], dtype=pl.UInt32)
+            )
+        )
+    return pl.concat(kept)
 
 
 def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.DataFrame:

@@ -187,8 +187,9 @@ def squeeze_spaces(expr: pl.Expr) -> pl.Expr:
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
-    stripped = expr.str.strip_chars()
-    return pl.when(stripped.str.len_bytes() > 0).then(stripped).otherwise(None)
+    """``expr`` stripped, null where nothing is left. (``replace`` of the one value ``""``
+    costs about half of a ``when/then`` on the stripped text.)"""
+    return expr.str.strip_chars().replace("", None)
 
 
 #: A run of characters other than letters and digits that is not one space: what
