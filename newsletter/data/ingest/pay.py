@@ -440,13 +440,13 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
             & pl.col("_label").str.contains(pl.col("_city"), literal=True).fill_null(False),
             _ote=pl.col("_label").str.contains(_OTE_RE).fill_null(False),
         )
-        .collect()
+        .collect(engine="in-memory")
     )
     inputs = [c for c in PAY_INPUTS if c != "_pay_text"]
     texts = pieces.select(pl.col("_pay_text").unique()).with_columns(
         pl.lit(None, dtype=pl.String).alias(c) for c in inputs
     )
-    parsed = _parse_distinct(texts.lazy()).drop(inputs).collect()
+    parsed = _parse_distinct(texts.lazy()).drop(inputs).collect(engine="in-memory")
     values = (
         pieces.join(parsed, on="_pay_text", how="left", maintain_order="left")
         .lazy()
@@ -470,7 +470,7 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
         _m_max=hi,
         _m_mid=pl.mean_horizontal(lo, hi),
         _m_currency=pl.col("_m_currency"),
-    ).collect()
+    ).collect(engine="in-memory")
 
 
 def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -495,13 +495,14 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
         )
         .with_columns(_pay_text=pl.coalesce(pl.col("salary"), pl.col("_ranges").list.first()))
         .with_row_index("_row")
-        .collect()  # read three times below: extract the ranges once
+        .collect(engine="in-memory")  # read three times below: extract the ranges once
     )
+    # Frames are collected on the in-memory engine: the default streaming engine runs these
+    # steps on a frame already in memory markedly slower (the parse of the distinct inputs
+    # of a 200,000-row batch 0.29 s against 0.22 s, the left join of their keys 0.10 s against
+    # 0.04 s). The joins run eagerly, on the key columns only.
     keys = with_text.select(PAY_INPUTS)
-    distinct = _parse_distinct(keys.unique().lazy()).collect()
-    # The joins run eagerly, on the key columns only: DataFrame.join runs on the in-memory
-    # engine, which joins these keys several times faster than a LazyFrame collected with the
-    # default (streaming) engine.
+    distinct = _parse_distinct(keys.unique().lazy()).collect(engine="in-memory")
     values = keys.join(
         distinct, on=PAY_INPUTS, how="left", nulls_equal=True, maintain_order="left"
     ).drop(PAY_INPUTS)
@@ -525,4 +526,6 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
         )
         .drop(*PAY_INPUTS, *_SCRATCH)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
+        .collect(engine="in-memory")
+        .lazy()
     )
