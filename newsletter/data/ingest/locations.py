@@ -185,6 +185,10 @@ def _mode_of(text: pl.Expr) -> pl.Expr:
     )
 
 
+def _all_null(frame: pl.DataFrame, *columns: str) -> bool:
+    return all(frame.get_column(c).null_count() == frame.height for c in columns)
+
+
 def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
     """Add ``metro``, ``country`` (ISO-2), ``work_mode`` and ``remote``."""
     frame = lf.collect()
@@ -199,7 +203,7 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .drop("location")
     )
     wm = pl.col("work_mode").str.strip_chars().str.to_lowercase()
-    structured = (
+    structured: pl.Expr = (
         pl.when(wm.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
         .when(wm.str.contains(r"remote"))
@@ -208,20 +212,32 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .then(pl.lit("onsite"))
         .otherwise(_mode_of(pl.col("remote")))
     )
+    country_col = pl.col("country").str.strip_chars()
+    country_in: pl.Expr = pl.coalesce(
+        _lookup(words(country_col), places.country),
+        pl.when(country_col.str.len_chars() == 2).then(country_col.str.to_uppercase()),
+    )
+    # Most exports have no work mode, remote or country column: these rules give null then,
+    # and are not run (when/then chains over a column of nulls still cost a pass a branch).
+    if _all_null(frame, "work_mode", "remote"):
+        structured = pl.lit(None, dtype=pl.String)
+    if _all_null(frame, "country"):
+        country_in = pl.lit(None, dtype=pl.String)
     # Only a title holding "hybrid" or "remote" in any case can hold either word once
-    # lowercased: the others (most) are neither lowercased nor searched (null to the steps).
-    named = pl.when(pl.col("title").str.contains("(?i)hybrid|remote")).then(pl.col("title"))
+    # lowercased: the others (most) are lowercased and searched as empty strings, which
+    # costs nothing (as nulls they would not: polars' string kernels still read the text
+    # under a null).
+    named = (
+        pl.when(pl.col("title").str.contains("(?i)hybrid|remote"))
+        .then(pl.col("title"))
+        .otherwise(pl.lit(""))
+    )
     title = named.str.to_lowercase()
     from_title = (
         pl.when(title.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
         .when(title.str.contains(r"\bremote\b"))
         .then(pl.lit("remote"))
-    )
-    country_col = pl.col("country").str.strip_chars()
-    country_in = pl.coalesce(
-        _lookup(words(country_col), places.country),
-        pl.when(country_col.str.len_chars() == 2).then(country_col.str.to_uppercase()),
     )
     return (
         pl.concat([frame, located], how="horizontal")
