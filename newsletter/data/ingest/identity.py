@@ -125,8 +125,8 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
         ),
         pl.col("_nl"),
     )
-    sid = blank_to_null(pl.col("source_id"))
-    frame = lf.with_columns(_no_id=sid.is_null()).collect()
+    no_id = pl.col("_sid").is_null()
+    frame = lf.with_columns(_sid=blank_to_null(pl.col("source_id"))).collect()
     frame = _normalized(frame, "company", "_nc", norm_company(pl.col("company")))
     frame = _normalized(frame, "title", "_nt", norm_title_key(pl.col("title")))
     nl = pl.coalesce(_key_words(pl.col("location")), pl.lit(""))
@@ -138,12 +138,12 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
             fingerprint=sha1_hex(
                 pl.concat_str([pl.col("_nc"), pl.col("_nt"), place], separator="|")
             ),
-            _raw_hash=pl.when("_no_id").then(sha1_hex(raw)),
+            _raw_hash=pl.when(no_id).then(sha1_hex(raw)),
         )
         .with_columns(
             posting_id=pl.col("source")
             + pl.lit(":")
-            + pl.coalesce(sid, pl.col("_raw_hash").str.slice(0, 16))
+            + pl.coalesce("_sid", pl.col("_raw_hash").str.slice(0, 16))
         )
-        .drop("_nc", "_nt", "_nl", "_raw_hash", "_no_id")
+        .drop("_nc", "_nt", "_nl", "_raw_hash", "_sid")
     )
