@@ -18,7 +18,7 @@ from functools import cache
 
 import polars as pl
 
-from newsletter.data.ingest.text import blank_to_null, only_where, words
+from newsletter.data.ingest.text import blank_to_null, words
 
 _LEGAL = (
     r"\b(?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|gmbh|plc|sa|ag|"
@@ -32,8 +32,9 @@ _TITLE_NOISE = (
 
 def _key_words(expr: pl.Expr) -> pl.Expr:
     # NFKC leaves ASCII text as it is: only values with another character are normalized.
-    nfkc = only_where(expr, expr.str.contains(r"[^\x00-\x7F]"), lambda e: e.str.normalize("NFKC"))
-    return words(nfkc)
+    # (Masked to null, not with only_where: unlike the regex kernels, normalize skips nulls.)
+    non_ascii = pl.when(expr.str.contains(r"[^\x00-\x7F]")).then(expr)
+    return words(pl.coalesce(non_ascii.str.normalize("NFKC"), expr))
 
 
 # words() leaves letters, digits and single spaces: the only runs of whitespace left to

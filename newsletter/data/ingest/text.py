@@ -163,8 +163,11 @@ def unescaped(expr: pl.Expr) -> pl.Expr:
 
 def only_where(expr: pl.Expr, needed: pl.Expr, step: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
     """``step(expr)`` where ``needed``, ``expr`` elsewhere: the step runs on the needed values
-    only (the others are null to it), where ``when/then`` would run it on every value."""
-    return pl.coalesce(step(pl.when(needed).then(expr)), expr)
+    only (the others are empty strings to it), where ``when/then`` would run it on every
+    value. (Not nulls: polars' string kernels still read the text under a null, unless every
+    value is null.)"""
+    blanked = pl.when(needed).then(expr).otherwise(pl.lit(""))
+    return pl.when(needed).then(step(blanked)).otherwise(expr)
 
 
 #: A character other than printable ASCII and whitespace: only values holding one can hold
