@@ -85,13 +85,17 @@ _AS_SPACE_OR_LF = {"\r\n": "\n"} | dict.fromkeys(_SPACES, " ") | dict.fromkeys(_
 def tidy(values: pl.Series) -> pl.Series:
     """:func:`_tidy` on a column: inner whitespace collapsed per line, at most one blank
     line in a row, no blank lines or spaces at either end."""
-    return (
-        values.str.replace_many(_AS_SPACE_OR_LF, leftmost=True)
-        .str.replace_all(" *\n *\n[ \n]*", "\n\n")
-        .str.replace_all(" *\n *", "\n")
-        .str.replace_all("  +", " ")
-        .str.strip_chars(" \n")
+    lines = values.str.replace_many(_AS_SPACE_OR_LF, leftmost=True).str.replace_all(
+        " *\n *\n[ \n]*", "\n\n"
     )
+    # " *\n *" -> "\n" changes only a value with a space beside a line break (few: the
+    # blank lines are done); the regex would match every line break of the others.
+    padded = (
+        lines.str.contains(" \n", literal=True) | lines.str.contains("\n ", literal=True)
+    ).arg_true()
+    if len(padded):
+        lines = lines.scatter(padded, lines.gather(padded).str.replace_all(" *\n *", "\n"))
+    return lines.str.replace_all("  +", " ").str.strip_chars(" \n")
 
 
 def _parse_round(values: pl.Series) -> pl.Series:
