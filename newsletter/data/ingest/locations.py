@@ -89,8 +89,10 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         locations.with_columns(
             _part=pl.col("location").str.replace_all(_SPLIT_RE, ";").str.split(";")
         )
-        .explode("_part")
-        .with_columns(_i=pl.int_range(pl.len()).over("location"))
+        # each part's place in its location, numbered before the explode (no window by
+        # location needed after it)
+        .with_columns(_i=pl.int_ranges(0, pl.col("_part").list.len()))
+        .explode("_part", "_i")
         .with_columns(
             _low=pl.col("_part").str.to_lowercase(),
         )
