@@ -74,6 +74,10 @@ def test_metro_and_country(
         ("Austin, TX", {"remote": "false"}, "onsite"),
         ("Austin, TX", {"work_mode": "hybrid"}, "hybrid"),
         ("Austin, TX", {"title": "Data Engineer (Remote)"}, "remote"),
+        (None, {"title": "HYBRID Data Engineer"}, "hybrid"),
+        (None, {"title": "Data Engineer, REMOTE or Hybrid"}, "hybrid"),
+        (None, {"title": "Remoteness Engineer"}, "unknown"),
+        (None, {"title": "HYBR\u0130D Engineer"}, "unknown"),  # lowercase: "hybri\u0307d"
     ],
 )
 def test_work_mode(

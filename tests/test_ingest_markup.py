@@ -112,3 +112,6 @@ def test_tidy_on_a_column_is_tidy_per_value() -> None:
                 "\x0b", "\u3000", "\u2009"]  # fmt: skip
     values = ["".join(r.choice(alphabet) for _ in range(r.randint(0, 12))) for _ in range(5000)]
     assert tidy(pl.Series(values)).to_list() == [_tidy(v) for v in values]
+    # no space beside a line break in any value (that step is skipped then)
+    lines = ["a\nb", "a\n\n\nb ", "\nab\n", "", "a  b"]
+    assert tidy(pl.Series(lines)).to_list() == [_tidy(v) for v in lines]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsletter.data.ingest.rules import Rules
-from newsletter.data.ingest.skills import compile_skills
+from newsletter.data.ingest.skills import compile_skills, haystack
 from newsletter.errors import IngestError
 from tests.ingest_support import normalized
 
@@ -151,3 +154,25 @@ def test_a_skill_list_given_as_json_text_is_decoded(ingest_rules: Rules) -> None
     texts = ['["Py\\u0000thon", "R\\nmarkdown", null, 5, "Cats, Dogs"]', "['sql', 'python']"]
     got = pl.DataFrame({"s": texts}).select(_as_list("s", pl.String())).to_series().to_list()
     assert got == [["Py\x00thon", "R\nmarkdown", "Cats, Dogs"], ["sql", "python"]]
+
+
+def _haystack_in_passes(expr: pl.Expr) -> pl.Expr:
+    """The haystack as it was first written: sentence dots, other characters, space runs."""
+    x = (
+        expr.str.replace_all(r"\.+(?:\s|$)", " ")
+        .str.replace_all(r"[^A-Za-z0-9+#.& ]+", " ")
+        .str.replace_all(r"  +", " ")
+    )
+    return pl.concat_str([pl.lit(" "), x, pl.lit(" ")])
+
+
+_HAY_PIECES = ["a", "Z", "9", "+", "#", ".", "&", " ", "  ", "\n", "\t", ",", ":", "(", "-",
+               "/", "\xa0", "\u2028", "é", "..", ". ", ".\n", "C++", "R&D", ".NET"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_HAY_PIECES), max_size=12).map("".join), max_size=40))
+def test_the_one_pass_haystack_is_the_three_pass_one(texts: list[str]) -> None:
+    frame = pl.DataFrame({"t": [*texts, None]}, schema={"t": pl.String})
+    got = frame.select(haystack(pl.col("t"))).to_series()
+    assert got.to_list() == frame.select(_haystack_in_passes(pl.col("t"))).to_series().to_list()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.rules import CountryRules, MetroRules
 from newsletter.data.ingest.text import words
 
@@ -90,8 +89,10 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         locations.with_columns(
             _part=pl.col("location").str.replace_all(_SPLIT_RE, ";").str.split(";")
         )
-        .explode("_part")
-        .with_columns(_i=pl.int_range(pl.len()).over("location"))
+        # each part's place in its location, numbered before the explode (no window by
+        # location needed after it)
+        .with_columns(_i=pl.int_ranges(0, pl.col("_part").list.len()))
+        .explode("_part", "_i")
         .with_columns(
             _low=pl.col("_part").str.to_lowercase(),
         )
@@ -186,13 +187,25 @@ def _mode_of(text: pl.Expr) -> pl.Expr:
     )
 
 
+def _all_null(frame: pl.DataFrame, *columns: str) -> bool:
+    return all(frame.get_column(c).null_count() == frame.height for c in columns)
+
+
 def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
     """Add ``metro``, ``country`` (ISO-2), ``work_mode`` and ``remote``."""
+    frame = lf.collect()
+    # Collected and joined on the in-memory engine (DataFrame.join): several times faster
+    # for this group-by and join than the default streaming engine.
     parsed = parse_locations(
-        lf.select("location").filter(pl.col("location").is_not_null()).unique(), places
+        frame.lazy().select(pl.col("location").drop_nulls().unique()), places
+    ).collect(engine="in-memory")
+    located = (
+        frame.select("location")
+        .join(parsed, on="location", how="left", maintain_order="left")
+        .drop("location")
     )
     wm = pl.col("work_mode").str.strip_chars().str.to_lowercase()
-    structured = (
+    structured: pl.Expr = (
         pl.when(wm.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
         .when(wm.str.contains(r"remote"))
@@ -201,20 +214,36 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .then(pl.lit("onsite"))
         .otherwise(_mode_of(pl.col("remote")))
     )
-    title = pl.col("title").str.to_lowercase()
+    country_col = pl.col("country").str.strip_chars()
+    country_in: pl.Expr = pl.coalesce(
+        _lookup(words(country_col), places.country),
+        pl.when(country_col.str.len_chars() == 2).then(country_col.str.to_uppercase()),
+    )
+    # Most exports have no work mode, remote or country column: these rules give null then,
+    # and are not run (when/then chains over a column of nulls still cost a pass a branch).
+    if _all_null(frame, "work_mode", "remote"):
+        structured = pl.lit(None, dtype=pl.String)
+    if _all_null(frame, "country"):
+        country_in = pl.lit(None, dtype=pl.String)
+    # Only a title holding "hybrid" or "remote" in any case can hold either word once
+    # lowercased: the others (most) are lowercased and searched as empty strings, which
+    # costs nothing (as nulls they would not: polars' string kernels still read the text
+    # under a null).
+    named = (
+        pl.when(pl.col("title").str.contains("(?i)hybrid|remote"))
+        .then(pl.col("title"))
+        .otherwise(pl.lit(""))
+    )
+    title = named.str.to_lowercase()
     from_title = (
         pl.when(title.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
         .when(title.str.contains(r"\bremote\b"))
         .then(pl.lit("remote"))
     )
-    country_col = pl.col("country").str.strip_chars()
-    country_in = pl.coalesce(
-        _lookup(words(country_col), places.country),
-        pl.when(country_col.str.len_chars() == 2).then(country_col.str.to_uppercase()),
-    )
     return (
-        looked_up(lf, parsed, "location")
+        pl.concat([frame, located], how="horizontal")
+        .lazy()
         .with_columns(
             metro=pl.col("_metro"),
             country=pl.coalesce("_country", country_in),

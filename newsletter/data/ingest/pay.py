@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.text import plain_text
 
 MIN_ANNUAL = 10_000.0
@@ -412,7 +411,7 @@ def _range_source() -> pl.Expr:
     return pl.coalesce(pl.col("salary"), pl.col("description"))
 
 
-def _per_location(with_text: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame:
+def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     """Pay of rows that state several ranges (``_ranges``), by the per-location rule:
 
     1. ranges labelled as on-target earnings (OTE) are left out when a base range is stated;
@@ -422,10 +421,12 @@ def _per_location(with_text: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame
        the ranges in the currency of the first one.
 
     Returns ``_row`` with the chosen pay columns; rows with fewer than two ranges are absent.
+    Each range text is parsed once (:func:`_parse_distinct`), however many rows state it.
     """
     before = pl.col("_text").str.split(pl.col("_pay_text")).list.first()
     pieces = (
-        with_text.filter(pl.col("_ranges").list.len() >= 2)
+        with_text.lazy()
+        .filter(pl.col("_ranges").list.len() >= 2)
         .select("_row", "location", "_ranges", _text=_range_source())
         .explode("_ranges")
         .rename({"_ranges": "_pay_text"})
@@ -439,11 +440,16 @@ def _per_location(with_text: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame
             & pl.col("_label").str.contains(pl.col("_city"), literal=True).fill_null(False),
             _ote=pl.col("_label").str.contains(_OTE_RE).fill_null(False),
         )
+        .collect(engine="in-memory")
     )
     inputs = [c for c in PAY_INPUTS if c != "_pay_text"]
+    texts = pieces.select(pl.col("_pay_text").unique()).with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in inputs
+    )
+    parsed = _parse_distinct(texts.lazy()).drop(inputs).collect(engine="in-memory")
     values = (
-        pieces.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in inputs])
-        .pipe(_parse_distinct_rows)
+        pieces.join(parsed, on="_pay_text", how="left", maintain_order="left")
+        .lazy()
         .filter(pl.col("pay_status") == "ok")
         .filter(~pl.col("_ote") | pl.col("_ote").all().over("_row"))
         .filter(pl.col("_currency") == pl.col("_currency").first().over("_row"))
@@ -464,14 +470,7 @@ def _per_location(with_text: pl.LazyFrame, parsed: pl.LazyFrame) -> pl.LazyFrame
         _m_max=hi,
         _m_mid=pl.mean_horizontal(lo, hi),
         _m_currency=pl.col("_m_currency"),
-    )
-
-
-def _parse_distinct_rows(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """:func:`_parse_distinct` on every row, keeping the row's other columns."""
-    return pl.concat(
-        [lf, _parse_distinct(lf.select(PAY_INPUTS)).drop(PAY_INPUTS)], how="horizontal"
-    )
+    ).collect(engine="in-memory")
 
 
 def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -496,15 +495,28 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
         )
         .with_columns(_pay_text=pl.coalesce(pl.col("salary"), pl.col("_ranges").list.first()))
         .with_row_index("_row")
-        .collect()  # read three times below: extract the ranges once
-        .lazy()
+        .collect(engine="in-memory")  # read three times below: extract the ranges once
     )
-    distinct = _parse_distinct(with_text.select(PAY_INPUTS).unique())
-    several = _per_location(with_text, distinct)
+    # Frames are collected on the in-memory engine: the default streaming engine runs these
+    # steps on a frame already in memory markedly slower (the parse of the distinct inputs
+    # of a 200,000-row batch 0.29 s against 0.22 s, the left join of their keys 0.10 s against
+    # 0.04 s). The joins run eagerly, on the key columns only.
+    keys = with_text.select(PAY_INPUTS)
+    distinct = _parse_distinct(keys.unique().lazy()).collect(engine="in-memory")
+    values = keys.join(
+        distinct, on=PAY_INPUTS, how="left", nulls_equal=True, maintain_order="left"
+    ).drop(PAY_INPUTS)
+    several = _per_location(with_text)
+    if several.is_empty():  # the common case: no row states two ranges
+        several = several.clear(with_text.height)
+    else:
+        several = with_text.select("_row").join(
+            several, on="_row", how="left", maintain_order="left"
+        )
     pick = pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null()
     return (
-        looked_up(with_text, distinct, PAY_INPUTS, nulls_equal=True)
-        .pipe(looked_up, several, "_row")
+        pl.concat([with_text, values, several.drop("_row")], how="horizontal")
+        .lazy()
         .with_columns(
             _salary_min=pl.when(pick).then("_m_min").otherwise("_salary_min"),
             _salary_max=pl.when(pick).then("_m_max").otherwise("_salary_max"),
@@ -514,4 +526,6 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
         )
         .drop(*PAY_INPUTS, *_SCRATCH)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
+        .collect(engine="in-memory")
+        .lazy()
     )

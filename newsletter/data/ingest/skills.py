@@ -15,26 +15,34 @@ characters (a regex run only on rows that contain the token) or in unambiguous s
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
-from newsletter.data.ingest.lookup import looked_up
 from newsletter.data.ingest.rules import SkillRules
 from newsletter.data.ingest.text import squeeze_spaces, visible
 from newsletter.errors import IngestError
 
+#: Characters kept in the haystack (every other one is a gap).
+_KEPT = "A-Za-z0-9+#.&"
+#: Sentence dots: a run of dots ending a sentence, with the whitespace after it.
+_SENTENCE_DOTS = r"\.+(?:\s|$)"
+#: A gap between kept characters that is not a single space: any stretch of characters other
+#: than those kept, and of sentence dots, that holds at least one that is no space; or a run
+#: of spaces. Each becomes one space.
+_GAP = rf" *(?:[^{_KEPT} ]|{_SENTENCE_DOTS})(?:[^{_KEPT}]|{_SENTENCE_DOTS})*|  +"
+
 
 def haystack(expr: pl.Expr) -> pl.Expr:
     """The normalized text that skill aliases are matched in (see the module docstring)."""
-    # = replace_all(r"[^A-Za-z0-9+#.& ]|\.+(?:\s|$)", " ") then "  +" -> " ", in passes the
-    # regex engine runs faster: sentence dots (with the whitespace after them) first, then
-    # runs of other characters, then runs of spaces.
-    x = (
-        expr.str.replace_all(r"\.+(?:\s|$)", " ")
-        .str.replace_all(r"[^A-Za-z0-9+#.& ]+", " ")
-        .str.replace_all(r"  +", " ")
-    )
+    # = replace_all(r"\.+(?:\s|$)", " "), then replace_all(r"[^A-Za-z0-9+#.& ]+", " "),
+    # then "  +" -> " " (which is what this was), in one pass: each stretch of characters
+    # those passes turn into spaces, spaces included, is replaced by one space at once. A
+    # single space between words is left alone: matching it would make every gap between
+    # words a replacement, and the regex engine's cost is per match. (A run of dots is a
+    # sentence's end for both as a whole or not at all: it ends where the dots do.)
+    x = expr.str.replace_all(_GAP, " ")
     return pl.concat_str([pl.lit(" "), x, pl.lit(" ")])  # cheaper than two additions
 
 
@@ -138,16 +146,6 @@ def _canonical(key: pl.Expr, matcher: Matcher) -> pl.Expr:
     )
 
 
-def _canonical_of_distinct(keys: pl.Series, matcher: Matcher) -> pl.Expr:
-    """:func:`_canonical` of a column of matched keys, worked out once per distinct key (a
-    few thousand spellings at most, however many matches) and looked up."""
-    distinct = keys.drop_nulls().unique()
-    canonical = pl.select(_canonical(pl.lit(distinct), matcher)).to_series()
-    return pl.col(keys.name).replace_strict(
-        distinct, canonical, default=None, return_dtype=pl.String
-    )
-
-
 def extract_skills_expr(text: pl.Expr, matcher: Matcher) -> pl.Expr:
     """Canonical skills mentioned in ``text`` (title + description), unique, in one
     Aho-Corasick pass; bare ambiguous tokens come out as ``MARK + name``."""
@@ -157,23 +155,77 @@ def extract_skills_expr(text: pl.Expr, matcher: Matcher) -> pl.Expr:
     return found.list.eval(_canonical(pl.element(), matcher)).list.drop_nulls().list.unique()
 
 
-def _confirmed(found: pl.LazyFrame, texts: pl.LazyFrame, matcher: Matcher) -> pl.LazyFrame:
-    """``(_r, _s)`` matches with each ``MARK + name`` replaced by ``name`` where another
-    language is near the token in the row's text, else dropped. The regexes run only on the
-    rows holding a placeholder."""
-    if not matcher.context:
+class _Codes:
+    """A batch's skill names as integers (``UInt32``), so that the ``(row, skill)`` pairs are
+    mapped, deduplicated, sorted and grouped as numbers, never as strings. Each name is coded
+    by its rank in the sorted vocabulary (sorting codes sorts names); the bare token of the
+    ``i``-th context skill is ``size + i`` until its context is checked."""
+
+    def __init__(self, matcher: Matcher, listed: list[str]) -> None:
+        names = {
+            *matcher.insensitive.values(),
+            *(n for n in matcher.sensitive.values() if not n.startswith(MARK)),
+            *matcher.context,
+            *matcher.explicit.values(),
+            *matcher.parents,
+            *matcher.parents.values(),
+            *listed,
+        }
+        self.vocab = sorted(names)  # code point order: polars' order of UTF-8 strings
+        self.size = len(self.vocab)
+        self.rank = {name: i for i, name in enumerate(self.vocab)}
+        self.context = list(matcher.context)
+
+    def of(self, canonical: str | None) -> int | None:
+        """The code of a :func:`_canonical` value (a name, ``MARK + name`` or null)."""
+        if canonical is None:
+            return None
+        if canonical.startswith(MARK):
+            return self.size + self.context.index(canonical.removeprefix(MARK))
+        return self.rank[canonical]
+
+    def series(self, names: Sequence[str | None]) -> pl.Series:
+        return pl.Series([self.of(n) for n in names], dtype=pl.UInt32)
+
+
+def _found(found: pl.Series, codes: _Codes, matcher: Matcher) -> pl.DataFrame:
+    """The per-row lists of matched keys -> ``(_r, _c)``: one row per match with the code of
+    its canonical skill (or bare token); wrong-case matches dropped. The canonical skill is
+    worked out once per distinct key (a few thousand spellings at most, however many
+    matches) and looked up."""
+    flat = pl.DataFrame(
+        {"_r": pl.int_range(found.len(), dtype=pl.UInt32, eager=True), "_k": found}
+    ).explode("_k")
+    keys = flat["_k"].drop_nulls().unique()
+    canonical = pl.select(_canonical(pl.lit(keys), matcher)).to_series().to_list()
+    code = pl.col("_k").replace_strict(
+        keys, codes.series(canonical), default=None, return_dtype=pl.UInt32
+    )
+    return flat.select("_r", _c=code).drop_nulls("_c")
+
+
+def _confirmed(
+    found: pl.DataFrame, texts: pl.Series, codes: _Codes, matcher: Matcher
+) -> pl.DataFrame:
+    """``(_r, _c)`` matches with each bare token replaced by its skill where another language
+    is near the token in the row's text (``texts``, by row), else dropped. Each skill's regex
+    runs only on the texts of the rows holding its token, gathered by position (masking the
+    other rows to null would not do: polars' string kernels still read the text under a
+    null)."""
+    if not codes.context:
         return found
-    marked = pl.col("_s").str.starts_with(MARK)
-    checks = found.filter(marked).unique().join(texts, on="_r", how="left")
-    ok: pl.Expr = pl.lit(False)
-    for skill, pattern in matcher.context.items():
-        ok = (
-            pl.when(pl.col("_s") == MARK + skill)
-            .then(pl.col("_text").str.contains(pattern))
-            .otherwise(ok)
+    marked = pl.col("_c") >= codes.size
+    checks = found.filter(marked).unique()
+    kept = [found.filter(~marked)]
+    for i, skill in enumerate(codes.context):
+        rows = checks.filter(pl.col("_c") == codes.size + i)["_r"]
+        near = texts.gather(rows).str.contains(matcher.context[skill]).fill_null(False)
+        kept.append(
+            pl.DataFrame({"_r": rows.filter(near)}).with_columns(
+                _c=pl.lit(codes.rank[skill], dtype=pl.UInt32)
+            )
         )
-    kept = checks.filter(ok.fill_null(False)).select("_r", _s=pl.col("_s").str.strip_prefix(MARK))
-    return pl.concat([found.filter(~marked), kept])
+    return pl.concat(kept)
 
 
 def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.DataFrame:
@@ -184,7 +236,8 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.D
     ``ai_skill_count`` and ``skills_source`` (explicit | text).
 
     The per-row lists are handled flat (one row per match, exploded once), which polars runs
-    far faster than list expressions evaluated row by row."""
+    far faster than list expressions evaluated row by row, and skills as integer codes
+    (:class:`_Codes`)."""
     has_explicit = pl.col("skills").list.len().fill_null(0) > 0
     text = pl.concat_str(
         [pl.col("title"), pl.col("description")], separator=" \n ", ignore_nulls=True
@@ -199,68 +252,74 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.D
                 matcher.patterns, ascii_case_insensitive=True, overlapping=True
             )
         )
-        .with_row_index("_r")
         .collect()
-    )
-    flat = rows.select("_r", _s="_found").explode("_s")
-    found = (
-        flat.lazy().select("_r", _s=_canonical_of_distinct(flat["_s"], matcher)).drop_nulls("_s")
     )
     listed = (
         rows.lazy()
+        .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "skills", "skills_source")
         .filter(pl.col("skills_source") == "explicit")
         .select("_r", _s="skills")
         .explode("_s")
         .select("_r", _s=_explicit(pl.col("_s"), matcher))
-    )
-    named = pl.concat([_confirmed(found, rows.lazy().select("_r", "_text"), matcher), listed])
-    parents = named.select(
-        "_r", _s=pl.col("_s").replace_strict(matcher.parents, default=None, return_dtype=pl.String)
-    )
-    per_row = _per_row(pl.concat([named, parents]).drop_nulls("_s").collect(), ai_skills)
-    return (
-        looked_up(rows.lazy().drop("skills", "_text", "_found"), per_row.lazy(), "_r")
-        .select(
-            pl.exclude("_r", "_sk", "ai_skill_count"),
-            skills=pl.col("_sk").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-            ai_skill_count=pl.col("ai_skill_count").fill_null(0),
-        )
+        .drop_nulls("_s")
         .collect()
     )
+    codes = _Codes(matcher, listed["_s"].unique().to_list())
+    named = pl.concat(
+        [
+            _confirmed(_found(rows["_found"], codes, matcher), rows["_text"], codes, matcher),
+            listed.select("_r", _c=pl.col("_s").replace_strict(codes.rank, return_dtype=pl.UInt32)),
+        ]
+    )
+    parent = codes.series([matcher.parents.get(name) for name in codes.vocab])
+    parents = named.select("_r", _c=pl.lit(parent).gather(pl.col("_c"))).drop_nulls("_c")
+    per_row = _per_row(pl.concat([named, parents]), rows.height, codes, ai_skills)
+    return rows.drop("skills", "_text", "_found").hstack(per_row)
 
 
-def _per_row(pairs: pl.DataFrame, ai_skills: list[str]) -> pl.DataFrame:
-    """``(_r, _s)`` pairs -> one row per ``_r``: its skills unique and sorted (``_sk``) and
-    how many are AI skills. Each skill is coded by its rank in the batch's sorted vocabulary
-    and each pair becomes one integer (row x vocabulary size + code), so dropping repeats and
-    sorting run on integers, never on strings."""
-    if pairs.is_empty():
-        return pl.DataFrame(
-            schema={"_r": pl.UInt32, "_sk": pl.List(pl.String), "ai_skill_count": pl.UInt32}
-        )
-    vocab = pairs["_s"].unique().sort().to_list()
-    size = max(len(vocab), 1)
-    codes = list(range(len(vocab)))
+def _per_row(pairs: pl.DataFrame, height: int, codes: _Codes, ai_skills: list[str]) -> pl.DataFrame:
+    """``(_r, _c)`` pairs of a batch of ``height`` rows -> ``skills`` (the names, unique and
+    sorted) and ``ai_skill_count`` (how many of them are AI skills), one row per row.
+
+    Each pair becomes one integer, row x stride + code, so dropping repeats and sorting run
+    on integers: one sort, then each key compared with the one before it (cheaper than
+    unique() and a sort). Every row also gets a sentinel pair, the code ``size``, larger
+    than any skill's: every row has a group then, in row order, so the result lines up with
+    the batch without a join; the sentinel, last in each sorted list, is cut off. The
+    group-by runs on integer codes (the row number flagged sorted), and the codes are decoded
+    to names after it, on the flat values of the lists."""
+    size = codes.size
+    stride = size + 1
     ai = set(ai_skills)
-    ai_codes = [i for i, name in enumerate(vocab) if name in ai]
-    code = pl.col("_s").replace_strict(vocab, codes, return_dtype=pl.UInt64)
+    ai_codes = [i for i, name in enumerate(codes.vocab) if name in ai]
     key = pl.col("_k")
-    # The names and AI flags are decoded on the flat column, before the group-by: it then
-    # only gathers, which costs less than decoding group by group.
+    sentinels = pl.int_range(height, dtype=pl.UInt64, eager=True) * stride + size
+    skills = pl.col("_sk").list.head(pl.col("_sk").list.len() - 1)
     return (
-        pairs.lazy()
-        .select(_k=pl.col("_r").cast(pl.UInt64) * size + code)
-        .unique()
-        .sort("_k")
-        .select(
-            _r=(key // size).cast(pl.UInt32),
-            _s=(key % size).replace_strict(codes, vocab, return_dtype=pl.String),
-            _ai=(key % size).is_in(ai_codes),
+        pl.concat(
+            [
+                pairs.select(_k=pl.col("_r").cast(pl.UInt64) * stride + pl.col("_c")),
+                sentinels.alias("_k").to_frame(),
+            ]
         )
+        .lazy()
+        .sort("_k")
+        .filter(key != key.shift(fill_value=_NO_KEY))
+        .select(_r=(key // stride).cast(pl.UInt32).set_sorted(), _c=(key % stride).cast(pl.UInt32))
         .group_by("_r", maintain_order=True)
-        .agg(_sk=pl.col("_s"), ai_skill_count=pl.col("_ai").sum().cast(pl.UInt32))
+        .agg(_sk=pl.col("_c"), ai_skill_count=pl.col("_c").is_in(ai_codes).sum().cast(pl.UInt32))
+        .select(
+            skills=skills.list.eval(
+                pl.element().replace_strict(range(size), codes.vocab, return_dtype=pl.String)
+            ),
+            ai_skill_count=pl.col("ai_skill_count"),
+        )
         .collect()
     )
+
+
+#: A key no pair has (the largest UInt64): what the first key is compared with.
+_NO_KEY = 2**64 - 1
 
 
 #: Longest name of an explicit skill list kept as a skill (longer is a sentence, not a skill).
