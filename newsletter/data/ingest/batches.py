@@ -65,7 +65,9 @@ def _slices(lf: pl.LazyFrame, path: Path, rows: int, size: int) -> Iterator[pl.D
         head = lf.head(_SAMPLE_ROWS).collect()
         per_row = max(head.estimated_size() / max(head.height, 1), 1.0)
         chunk = max(min(rows, max(int(size / per_row), _MIN_SLICE_ROWS)), 1)
-        yield from lf.collect_batches(chunk_size=chunk)
+        # Streaming, whatever the engine the batches' steps run on (run._run): the in-memory
+        # engine would read the whole file before the first batch.
+        yield from lf.collect_batches(chunk_size=chunk, engine="streaming")
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)[:160]})") from None
 
