@@ -41,6 +41,27 @@ def test_plain_text_and_mojibake() -> None:
     assert html_to_text("We\u00e2\u20ac\u2122re hiring") == "We\u2019re hiring"
 
 
+def test_mojibake_in_titles_companies_and_places_is_repaired(ingest_rules: Rules) -> None:
+    """Double-encoded UTF-8 is repaired in the one-line columns too, so the place is found
+    and the title read as the clean copy of the same posting is; real accents stay."""
+    rows = [
+        {"title": "Senior ML Engineer \u00e2\u20ac\u201c NLP", "company": "Caf\u00c3\u00a9 GmbH",
+         "location": "M\u00c3\u00bcnchen, Germany"},
+        {"title": "Senior ML Engineer \u2013 NLP", "company": "Caf\u00e9 GmbH",
+         "location": "M\u00fcnchen, Germany"},
+        {"title": "Data Scientist, S\u00e3o Paulo", "location": "S\u00e3o Paulo, Brazil"},
+    ]  # fmt: skip
+    out = normalized(ingest_rules, rows).select("title", "company", "location", "metro", "category")
+    broken, clean, accents = out.rows()
+    assert broken == clean
+    assert broken[:3] == (
+        "Senior ML Engineer \u2013 NLP",
+        "Caf\u00e9 GmbH",
+        "M\u00fcnchen, Germany",
+    )
+    assert accents[0] == "Data Scientist, S\u00e3o Paulo"
+
+
 def test_the_unescape_loop_is_bounded() -> None:
     deep = "<b>x</b>"
     for _ in range(MAX_HTML_ROUNDS + 3):

@@ -26,6 +26,7 @@ from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
 from newsletter.data.ingest.text import (
     blank_to_null,
     plain_text,
+    repaired,
     squeeze_spaces,
     unescaped,
     visible,
@@ -73,14 +74,16 @@ NAMING_COLUMNS = ("title", "company")
 def clean_columns(
     lf: pl.LazyFrame, columns: tuple[str, ...], *, squeeze: bool = True
 ) -> pl.LazyFrame:
-    """Character references decoded and invisible characters dropped in the one-line columns
-    (titles, companies, places); trim text, blanks to null; titles
-    and companies without a letter or digit to null, their inner whitespace collapsed (unless
-    ``squeeze`` is False). One step after the other: each expression reads a plain column."""
+    """Double-encoded UTF-8 repaired, character references decoded and invisible characters
+    dropped in the one-line columns (titles, companies, places); trim text, blanks to null;
+    titles and companies without a letter or digit to null, their inner whitespace collapsed
+    (unless ``squeeze`` is False). One step after the other: each expression reads a plain
+    column."""
     naming = [c for c in NAMING_COLUMNS if c in columns]
     named = [pl.when(pl.col(c).str.contains(r"[\p{L}\p{N}]")).then(pl.col(c)) for c in naming]
     return (
-        lf.with_columns(unescaped(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
+        lf.with_columns(repaired(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
+        .with_columns(unescaped(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
         .with_columns(visible(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
         .with_columns(blank_to_null(pl.col(c)) for c in columns)
         .with_columns(squeeze_spaces(e) if squeeze else e for e in named)

@@ -126,12 +126,24 @@ def _plain_batch(values: pl.Series) -> pl.Series:
         after = _parse_round(before)
         text = text.scatter(rows, after)
         active = live.scatter(rows, after != before)
-    mojibake = text.str.contains(_MOJIBAKE_RE.pattern)
-    if mojibake.any():
-        fix = mojibake.arg_true()
-        fixed = [ftfy.fix_encoding(v) for v in text.gather(fix).to_list()]
-        text = text.scatter(fix, pl.Series(fixed, dtype=pl.String))
-    return values.clone().scatter(at, tidy(text))
+    return values.clone().scatter(at, tidy(_fix_mojibake(text)))
+
+
+def _fix_mojibake(values: pl.Series) -> pl.Series:
+    """Double-encoded UTF-8 (``â€“``, ``MÃ¼nchen``) repaired by ftfy, only in the values the
+    gate :data:`_MOJIBAKE_RE` lets through (ftfy leaves text that is not mojibake as it is)."""
+    mojibake = values.str.contains(_MOJIBAKE_RE.pattern).fill_null(False)
+    if not mojibake.any():
+        return values
+    fix = mojibake.arg_true()
+    fixed = [ftfy.fix_encoding(v) for v in values.gather(fix).to_list()]
+    return values.clone().scatter(fix, pl.Series(fixed, dtype=pl.String))
+
+
+def repaired(expr: pl.Expr) -> pl.Expr:
+    """A one-line text column (title, company, place) with double-encoded UTF-8 repaired, as
+    descriptions are (:func:`plain_text`)."""
+    return expr.map_batches(_fix_mojibake, return_dtype=pl.String)
 
 
 def plain_text(expr: pl.Expr) -> pl.Expr:
