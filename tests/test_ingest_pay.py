@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from newsletter.data.ingest.columns import RAW_SCHEMA
@@ -265,6 +265,8 @@ _FORMATS = (
 )
 def test_annual_ranges_round_trip(lo_k: int, spread_pct: int, fmt: int) -> None:
     lo, hi = lo_k * 1000, lo_k * (100 + spread_pct) // 100 * 1000
+    # A bare "401k" is the retirement plan, never an amount (pay.py; "$401K" is one).
+    assume(not (fmt == 2 and 401_000 in (lo, hi)))
     got = pay(salary=_FORMATS[fmt](lo, hi))
     assert got["pay_status"] == "ok"
     assert (got["salary_min"], got["salary_max"]) == (lo, hi)
