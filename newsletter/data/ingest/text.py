@@ -132,12 +132,17 @@ def _plain_batch(values: pl.Series) -> pl.Series:
 def _fix_mojibake(values: pl.Series) -> pl.Series:
     """Double-encoded UTF-8 (``â€“``, ``MÃ¼nchen``) repaired by ftfy, only in the values the
     gate :data:`_MOJIBAKE_RE` lets through (ftfy leaves text that is not mojibake as it is)."""
-    mojibake = values.str.contains(_MOJIBAKE_RE.pattern).fill_null(False)
-    if not mojibake.any():
+    return _in_python(values, values.str.contains(_MOJIBAKE_RE.pattern), ftfy.fix_encoding)
+
+
+def _in_python(values: pl.Series, needs: pl.Series, fix: Callable[[str], str]) -> pl.Series:
+    """``values`` with ``fix`` applied, in Python, to those where ``needs`` holds (few)."""
+    needs = needs.fill_null(False)
+    if not needs.any():
         return values
-    fix = mojibake.arg_true()
-    fixed = [ftfy.fix_encoding(v) for v in values.gather(fix).to_list()]
-    return values.clone().scatter(fix, pl.Series(fixed, dtype=pl.String))
+    at = needs.arg_true()
+    fixed = [fix(v) for v in values.gather(at).to_list()]
+    return values.clone().scatter(at, pl.Series(fixed, dtype=pl.String))
 
 
 def repaired(expr: pl.Expr) -> pl.Expr:
@@ -162,12 +167,7 @@ _SQUEEZABLE = [
 def _unescape_batch(values: pl.Series) -> pl.Series:
     if not values.str.contains("&", literal=True).any():  # most batches: a byte scan, done
         return values
-    needs = values.str.contains(ENTITY_PATTERN).fill_null(False)
-    if not needs.any():
-        return values
-    at = needs.arg_true()
-    decoded = [html.unescape(v) for v in values.gather(at).to_list()]
-    return values.clone().scatter(at, pl.Series(decoded, dtype=pl.String))
+    return _in_python(values, values.str.contains(ENTITY_PATTERN), html.unescape)
 
 
 def unescaped(expr: pl.Expr) -> pl.Expr:
