@@ -122,6 +122,9 @@ COMPANIES = (
 REMOTE_SHARE = 0.22
 HYBRID_SHARE = 0.18
 PAY_DISCLOSURE = 0.58
+#: Employment types (the rest do not say): drawn from the posting's own id, not from the
+#: generator's sequence, so every other value of the samples stays as it was.
+EMPLOYMENT_SHARES = (("contract", 0.09), ("part_time", 0.01), ("full_time", 0.45))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,16 @@ class SynthParams:
     weekly_close_rate: float = 0.11
     weekly_new: int = 480
     repost_rate: float = 0.06
+
+
+def _employment(source_id: str) -> str | None:
+    """The posting's employment type, from its id (see :data:`EMPLOYMENT_SHARES`)."""
+    u = int(source_id, 16) / 16 ** len(source_id)
+    for kind, share in EMPLOYMENT_SHARES:
+        if u < share:
+            return kind
+        u -= share
+    return None
 
 
 def _pick(rng: random.Random, weights: dict[str, float]) -> str:
@@ -213,6 +226,7 @@ class _Generator:
             "salary_max": smax,
             "salary_mid": smid,
             "currency": currency,
+            "employment": _employment(source_id),
             "skills": sorted(skills),
             "posted_at": posted,
             "url": f"https://jobs.example.com/{source_id}",
