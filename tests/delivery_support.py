@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
+import httpx
 from aiosmtpd.controller import Controller
 
 from newsletter.delivery.message import format_date
@@ -140,3 +144,20 @@ def smtp_server(handler: Handler, **options: Any) -> Iterator[tuple[str, int]]:
         yield "127.0.0.1", port
     finally:
         ctl.stop()
+
+
+def form_fields(request: httpx.Request) -> dict[str, list[str]]:
+    """The fields of a form request as a provider reads them: a multipart/form-data body
+    (each part's text in its charset) or a urlencoded one."""
+    kind = request.headers["Content-Type"]
+    if not kind.startswith("multipart/form-data"):
+        return parse_qs(request.content.decode())
+    head = f"Content-Type: {kind}\r\n\r\n".encode()
+    msg = email.message_from_bytes(head + request.content, policy=email.policy.HTTP)
+    out: dict[str, list[str]] = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        raw = part.get_payload(decode=True)
+        assert isinstance(name, str) and isinstance(raw, bytes)
+        out.setdefault(name, []).append(raw.decode(part.get_content_charset() or "utf-8"))
+    return out

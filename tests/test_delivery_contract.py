@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -17,7 +16,7 @@ from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff, RateLimiter, Sender
 from newsletter.delivery.memory import MemorySender
-from tests.delivery_support import Handler, content, message, smtp_server
+from tests.delivery_support import Handler, content, form_fields, message, smtp_server
 from tests.send_support import parse
 
 
@@ -50,7 +49,7 @@ def _addresses(request: httpx.Request) -> list[str]:
     if path == "/v3/mail/send":  # SendGrid: one personalization per recipient
         ps = json.loads(request.content)["personalizations"]
         return [p["to"][0]["email"] for p in ps]
-    return parse_qs(request.content.decode())["to"]  # Mailgun: a form with many "to"
+    return form_fields(request)["to"]  # Mailgun: a form with its "to"
 
 
 def _message_ids(request: httpx.Request) -> list[tuple[str, list[str]]]:
@@ -80,7 +79,7 @@ def _message_ids(request: httpx.Request) -> list[tuple[str, list[str]]]:
             )
             for p in body["personalizations"]
         ]
-    form = parse_qs(request.content.decode())  # Mailgun: h:Message-Id of the call's one "to"
+    form = form_fields(request)  # Mailgun: h:Message-Id of the call's one "to"
     ids = [v for k, vs in form.items() if k.lower() == "h:message-id" for v in vs]
     return [(_bare(to), ids) for to in form["to"]]
 

@@ -22,7 +22,7 @@ from newsletter.delivery.base import Backoff, RateLimiter, Sender
 from newsletter.delivery.models import OutgoingMessage
 from newsletter.errors import ProviderError, SecretMissingError
 from newsletter.util.http import retry_after_seconds
-from tests.delivery_support import content, message
+from tests.delivery_support import content, form_fields, message
 
 Handler = Callable[[httpx.Request], httpx.Response]
 KEYS = {
@@ -412,10 +412,8 @@ def test_mailgun_one_filled_in_form_per_message_with_its_message_id_and_basic_au
     req = fake.requests[1]
     assert req.url == "https://api.mailgun.net/v3/mg.example.com/messages"
     assert req.headers["Authorization"] == "Basic " + base64.b64encode(b"api:mg-key").decode()
-    assert req.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
-    from urllib.parse import parse_qs
-
-    form = parse_qs(req.content.decode())
+    assert req.headers["Content-Type"].startswith("multipart/form-data")  # bodies as they are
+    form = form_fields(req)
     assert form["to"] == ["Reader One <reader1@example.org>"]
     assert form["h:Message-Id"] == [sent[1].message_id]
     assert form["v:message_id"] == [sent[1].message_id] and form["v:subscriber_id"] == ["1"]
@@ -423,6 +421,7 @@ def test_mailgun_one_filled_in_form_per_message_with_its_message_id_and_basic_au
     assert form["h:List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
     assert form["html"] == [sent[1].html] and form["text"] == [sent[1].text]
     assert "%recipient" not in req.content.decode() and "%%" not in form["html"][0]
+    assert b"=3D" not in req.content and b"%3D" not in req.content  # not escaped
     assert form["o:tracking"] == ["no"]
 
 

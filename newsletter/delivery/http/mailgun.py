@@ -1,4 +1,4 @@
-"""Mailgun: ``POST /v3/{domain}/messages`` (form data), one call per message.
+"""Mailgun: ``POST /v3/{domain}/messages`` (multipart form data), one call per message.
 
 Each message carries the ledger's Message-ID (``h:Message-Id``), so a resend of an unknown
 outcome is the same email, which mail clients and providers dedupe. Mailgun's batch sending
@@ -8,6 +8,9 @@ bodies, ``List-Unsubscribe`` and metadata filled in, and its outcome is recorded
 the call returns. A 200 accepts the message (one whose body cannot be read is ``unknown``:
 it may be queued); Mailgun reports no per-recipient errors at send time (bounces arrive by
 webhook). A 404 can be transient (new domains propagate), so it is retried.
+
+The form is multipart, the bodies parts of their own with their charset: percent-encoding
+a 50 KB HTML body for a urlencoded form cost ~14 ms of CPU a message, more than the call.
 """
 
 from __future__ import annotations
@@ -51,13 +54,12 @@ class MailgunSender(HttpSender):
         return self.settings.domain
 
     def form(self, m: OutgoingMessage) -> dict[str, str | list[str]]:
-        """One message's form, filled in: its own ``h:Message-Id`` and links."""
+        """One message's form fields but its bodies (:meth:`bodies`), filled in: its own
+        ``h:Message-Id`` and links."""
         data: dict[str, str | list[str]] = {
             "from": m.sender.formatted(),
             "to": [m.to.formatted()],
             "subject": m.subject,
-            "text": m.text,
-            "html": m.html,
             "h:Message-Id": m.message_id,
             "v:issue_key": m.issue_key,
             "v:message_id": m.message_id,
@@ -69,9 +71,19 @@ class MailgunSender(HttpSender):
                 data[f"h:{k}"] = val
         return data
 
+    @staticmethod
+    def bodies(m: OutgoingMessage) -> list[tuple[str, tuple[None, bytes, str]]]:
+        """The text and HTML bodies, as form parts (no file name) in UTF-8."""
+        return [
+            ("text", (None, m.text.encode("utf-8"), "text/plain; charset=utf-8")),
+            ("html", (None, m.html.encode("utf-8"), "text/html; charset=utf-8")),
+        ]
+
     def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
         path = f"/v3/{self.domain}/messages"
-        return [HttpCall((m,), path, data=self.form(m)) for m in messages]
+        return [
+            HttpCall((m,), path, data=self.form(m), files=self.bodies(m)) for m in messages
+        ]
 
     def refuse(self, resp: httpx.Response) -> None:
         if resp.status_code == 404:
