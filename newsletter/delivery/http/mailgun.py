@@ -81,9 +81,7 @@ class MailgunSender(HttpSender):
 
     def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
         path = f"/v3/{self.domain}/messages"
-        return [
-            HttpCall((m,), path, data=self.form(m), files=self.bodies(m)) for m in messages
-        ]
+        return [HttpCall((m,), path, data=self.form(m), files=self.bodies(m)) for m in messages]
 
     def refuse(self, resp: httpx.Response) -> None:
         if resp.status_code == 404:
