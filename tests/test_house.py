@@ -294,3 +294,24 @@ def test_signals_as_json_imports_what_it_uses_only(tmp_path: Path) -> None:
     assert "polars" in loaded
     unused = {"babel", "email_validator", "ftfy", "jinja2", *HEAVY} - {"polars"}
     assert sorted(loaded & unused) == []
+
+
+def test_an_ingest_of_clean_text_leaves_ftfy_unloaded(tmp_path: Path) -> None:
+    """ftfy is imported for the first value that looks like mojibake, so an export without
+    any never loads it (the ingest step is still recorded: SQLAlchemy is loaded)."""
+    (tmp_path / "week.csv").write_text(
+        "title,company,location,salary,description\n"
+        'ML Engineer,Acme,"Berlin, Germany","€70,000 - €90,000",<p>Build &amp; ship.</p>\n',
+        encoding="utf-8",
+    )
+    run = (
+        "import sys\n"
+        "sys.argv = ['newsletter', 'ingest', 'week.csv', '--week', '2026-11-16', "
+        "'--snapshots', 'out']\n"
+        "from newsletter.cli import main\n"
+        "main()\n"
+    )
+    loaded = _loaded_by(run, cwd=tmp_path)
+    assert (tmp_path / "out" / "2026-11-16.parquet").is_file()
+    assert {"polars", "sqlalchemy"} <= loaded
+    assert "ftfy" not in loaded
