@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -90,6 +89,20 @@ _DAY_NAMES = dict(
 )
 
 
+def _normalized_address(address: str) -> str:
+    """``address`` normalized by email_validator (syntax only, no DNS look-up: the validator
+    of subscriber addresses); ValueError saying why when it is not an email address.
+
+    email_validator is imported here, on the first address a config file sets: the built-in
+    defaults are not validated, and a command without a config file never loads it."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return str(validate_email(address, check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{address!r} is not an email address: {exc}") from None
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -114,11 +127,7 @@ class NewsletterSettings(_Frozen):
     @classmethod
     def _address(cls, v: str | None) -> str | None:
         if v is not None:
-            # The same validator as subscriber addresses (syntax only, no DNS look-up).
-            try:
-                validate_email(v, check_deliverability=False)
-            except EmailNotValidError as exc:
-                raise ValueError(f"{v!r} is not an email address: {exc}") from None
+            _normalized_address(v)  # checked; kept as written
         return v
 
     @field_validator("base_url")
@@ -437,13 +446,7 @@ class AlertsSettings(_Frozen):
     @field_validator("email")
     @classmethod
     def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        out = []
-        for address in v:
-            try:
-                out.append(str(validate_email(address, check_deliverability=False).normalized))
-            except EmailNotValidError as exc:
-                raise ValueError(f"{address!r} is not an email address: {exc}") from None
-        return tuple(dict.fromkeys(out))
+        return tuple(dict.fromkeys(_normalized_address(address) for address in v))
 
     @field_validator("webhook_url")
     @classmethod

@@ -233,7 +233,7 @@ def test_the_public_api_is_what_the_package_root_names() -> None:
 HEAVY = ("polars", "sqlalchemy", "alembic", "starlette", "mjml")
 
 
-def _loaded_by(code: str) -> set[str]:
+def _loaded_by(code: str, cwd: Path | None = None) -> set[str]:
     """Top-level packages a fresh interpreter imports to run ``code`` (python -X importtime)."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
@@ -241,6 +241,7 @@ def _loaded_by(code: str) -> set[str]:
         text=True,
         timeout=120,
         check=True,
+        cwd=cwd,
     )
     names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s+(\S+)$", done.stderr, re.M)
     assert names, done.stderr[-500:]  # the report was read (a check that sees nothing passes)
@@ -276,3 +277,41 @@ def test_newsletter_help_imports_none_of_the_heavy_dependencies() -> None:
     assert sorted(_loaded_by("import newsletter") & set(HEAVY)) == []
     # and the check sees them where they are imported: a command's own dependencies
     assert {"polars", "sqlalchemy"} <= _loaded_by("import newsletter.send.service")
+
+
+def test_signals_as_json_imports_what_it_uses_only(tmp_path: Path) -> None:
+    """``signals --format json`` (in a folder without config.toml) reads the snapshots and
+    prints JSON: no table (Babel), no store, no text repair (ftfy), no address to check
+    (email_validator), no renderer."""
+    run = (
+        "import sys\n"
+        f"sys.argv = ['newsletter', 'signals', '--snapshots', {str(REPO / 'snapshots')!r}, "
+        "'--format', 'json']\n"
+        "from newsletter.cli import main\n"
+        "main()\n"
+    )
+    loaded = _loaded_by(run, cwd=tmp_path)
+    assert "polars" in loaded
+    unused = {"babel", "email_validator", "ftfy", "jinja2", *HEAVY} - {"polars"}
+    assert sorted(loaded & unused) == []
+
+
+def test_an_ingest_of_clean_text_leaves_ftfy_unloaded(tmp_path: Path) -> None:
+    """ftfy is imported for the first value that looks like mojibake, so an export without
+    any never loads it (the ingest step is still recorded: SQLAlchemy is loaded)."""
+    (tmp_path / "week.csv").write_text(
+        "title,company,location,salary,description\n"
+        'ML Engineer,Acme,"Berlin, Germany","€70,000 - €90,000",<p>Build &amp; ship.</p>\n',
+        encoding="utf-8",
+    )
+    run = (
+        "import sys\n"
+        "sys.argv = ['newsletter', 'ingest', 'week.csv', '--week', '2026-11-16', "
+        "'--snapshots', 'out']\n"
+        "from newsletter.cli import main\n"
+        "main()\n"
+    )
+    loaded = _loaded_by(run, cwd=tmp_path)
+    assert (tmp_path / "out" / "2026-11-16.parquet").is_file()
+    assert {"polars", "sqlalchemy"} <= loaded
+    assert "ftfy" not in loaded

@@ -146,7 +146,6 @@ def signals_cmd(
 
     Example: [bold]newsletter signals --format json > signals.json[/]
     """
-    from newsletter.cli.signals_table import signals_tables
     from newsletter.data.pipeline import build_signals
 
     config = config_of(ctx)
@@ -154,4 +153,6 @@ def signals_cmd(
     if fmt is OutputFormat.json:
         typer.echo(s.model_dump_json(indent=2))
     else:
+        from newsletter.cli.signals_table import signals_tables  # the tables load Babel
+
         console.print(signals_tables(s, config.newsletter.locale))

@@ -11,15 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from newsletter.cli._app import (
@@ -69,6 +60,16 @@ def _graceful_sigterm() -> Iterator[threading.Event]:
 @contextlib.contextmanager
 def _progress() -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
     """A Rich progress bar (rate and ETA) on stderr, fed by the send callbacks."""
+    from rich.progress import (  # loaded by the commands that show a bar, as in collect.py
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     bar = Progress(
         TextColumn("sending"),
         BarColumn(),

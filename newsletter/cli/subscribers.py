@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from newsletter.cli._app import (
@@ -270,6 +269,8 @@ def import_cmd(
 
     Example: [bold]newsletter subscribers import list.csv --dry-run[/]
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from newsletter.audience.transfer import import_csv
 
     columns = (

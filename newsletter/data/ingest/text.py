@@ -6,7 +6,6 @@ import html
 import re
 from collections.abc import Callable, Mapping
 
-import ftfy
 import polars as pl
 from selectolax.lexbor import LexborHTMLParser
 
@@ -31,6 +30,14 @@ MAX_HTML_ROUNDS = 4
 #: Characters that UTF-8 read as Windows-1252 starts with (``â€™``, ``Ã©``, ``Â ``): only
 #: text holding one goes through ftfy (a gate, not a repair).
 _MOJIBAKE_RE = re.compile("[\u00c2\u00c3\u00e2]")
+
+
+def _fix_encoding(text: str) -> str:
+    """ftfy's repair of double-encoded UTF-8. ftfy is imported on the first value the gate
+    lets through (its import costs more than a small week's ingest; clean text never needs it)."""
+    import ftfy
+
+    return ftfy.fix_encoding(text)
 
 
 def _parse_text(markup: str) -> str:
@@ -70,7 +77,7 @@ def html_to_text(markup: str) -> str:
             break
         text = parsed
     if _MOJIBAKE_RE.search(text):
-        text = ftfy.fix_encoding(text)
+        text = _fix_encoding(text)
     return _tidy(text)
 
 
@@ -132,7 +139,7 @@ def _plain_batch(values: pl.Series) -> pl.Series:
 def _fix_mojibake(values: pl.Series) -> pl.Series:
     """Double-encoded UTF-8 (``â€“``, ``MÃ¼nchen``) repaired by ftfy, only in the values the
     gate :data:`_MOJIBAKE_RE` lets through (ftfy leaves text that is not mojibake as it is)."""
-    return _in_python(values, values.str.contains(_MOJIBAKE_RE.pattern), ftfy.fix_encoding)
+    return _in_python(values, values.str.contains(_MOJIBAKE_RE.pattern), _fix_encoding)
 
 
 def _in_python(values: pl.Series, needs: pl.Series, fix: Callable[[str], str]) -> pl.Series:
