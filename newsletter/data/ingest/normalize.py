@@ -20,6 +20,7 @@ from newsletter.data.ingest.columns import RAW_COLUMNS
 from newsletter.data.ingest.employment import add_employment
 from newsletter.data.ingest.identity import add_identity
 from newsletter.data.ingest.locations import Places, add_locations, compile_places
+from newsletter.data.ingest.lookup import per_distinct
 from newsletter.data.ingest.pay import parse_pay
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
@@ -268,17 +269,23 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     with stages.stage("places"):
         frame = frame.pipe(add_locations, prepared.places).collect().lazy()
     with stages.stage("identity"):
-        parsed = parse_posted_at(pl.col("posted_at"))
-        status = posted_status(pl.col("posted_at"), pl.col("_posted"), prepared.posted_latest)
-        out = (
-            frame.pipe(add_identity)
-            .with_columns(_posted=parsed)
-            .with_columns(posted_status=status)
-            .with_columns(posted_at=pl.when(pl.col("posted_status") == "ok").then("_posted"))
+        # A posting date is read once per distinct text (a week's export holds a few dates).
+        dated = per_distinct(
+            frame.pipe(add_identity).collect(),
+            "posted_at",
+            parse_posted_at(pl.col("posted_at")).alias("_posted"),
+            posted_status(pl.col("posted_at"), pl.col("_posted"), prepared.posted_latest).alias(
+                "posted_status"
+            ),
         )
-        return out.select(
-            [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()] + list(DIAGNOSTIC_COLUMNS)
-        ).collect()
+        posted = pl.when(pl.col("posted_status") == "ok").then("_posted").alias("posted_at")
+        return dated.select(
+            [
+                (posted if c == "posted_at" else pl.col(c)).cast(t)
+                for c, t in SNAPSHOT_SCHEMA.items()
+            ]
+            + list(DIAGNOSTIC_COLUMNS)
+        )
 
 
 def dedupe(frame: FrameT) -> FrameT:
