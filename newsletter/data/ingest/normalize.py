@@ -115,23 +115,37 @@ def reject_reason() -> pl.Expr:
     )
 
 
-def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
-    """(mask of rows to normalize, rejected rows with the raw fields and a ``reason``).
+#: The raw columns that decide whether a row is kept (blank or not: squeezing changes
+#: nothing).
+DECIDING = ("title", "company", "source_open")
 
-    Only the columns that decide are cleaned here; the big text columns are cleaned chunk
-    by chunk later, so the raw frame is never copied whole."""
-    decide = ("title", "company", "source_open")  # blank or not: squeezing changes nothing
-    reason = (
+
+def split_rejects(raw: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """(the rows to normalize, cleaned as by :func:`clean`; rejected rows with the raw fields
+    and a ``reason``).
+
+    Only the columns that decide are cleaned here, and the kept rows' cleaned values are
+    theirs from then on; the big text columns are cleaned chunk by chunk later, so the raw
+    frame is never copied whole."""
+    decided = (
         raw.lazy()
-        .select(decide)
-        .pipe(clean_columns, decide, squeeze=False)
-        .select(reject_reason().alias("reason"))
+        .select(DECIDING)
+        .pipe(clean_columns, DECIDING, squeeze=False)
+        .with_columns(reason=reject_reason())
         .collect()
-        .to_series()
     )
-    keep = reason.is_null()
-    rejects = raw.filter(~keep).with_columns(reason=reason.filter(~keep))
-    return keep, rejects
+    keep = decided.get_column("reason").is_null()
+    rejects = raw.filter(~keep).with_columns(decided.get_column("reason").filter(~keep))
+    if not rejects.is_empty():  # no copy when all are kept
+        raw, decided = raw.filter(keep), decided.filter(keep)
+    others = tuple(c for c in TEXT_COLUMNS if c not in DECIDING)
+    good = (
+        raw.with_columns(decided.get_column(c) for c in DECIDING)
+        .lazy()
+        .pipe(clean_columns, others)
+        .with_columns(squeeze_spaces(pl.col(c)) for c in NAMING_COLUMNS)
+    )
+    return good, rejects
 
 
 def clean_urls(frame: pl.DataFrame) -> pl.DataFrame:

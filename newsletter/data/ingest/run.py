@@ -31,7 +31,6 @@ from newsletter.data.ingest.formats import require_file
 from newsletter.data.ingest.normalize import (
     DIAGNOSTIC_COLUMNS,
     Prepared,
-    clean,
     dedupe,
     normalize,
     prepare,
@@ -108,10 +107,9 @@ def _one_batch(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(normalized kept rows, rejects) of one raw batch."""
     with stages.stage("split"):
-        keep, rejects = split_rejects(raw)
-        good = raw if rejects.is_empty() else raw.filter(keep)  # no copy when all are kept
+        good, rejects = split_rejects(raw)
     try:
-        return normalize(good.lazy().pipe(clean), prepared, stages), rejects
+        return normalize(good, prepared, stages), rejects
     except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
         raise IngestError(f"could not normalize the input: {first_line(exc)}") from None
 
