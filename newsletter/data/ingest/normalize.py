@@ -155,18 +155,19 @@ def clean_urls(frame: pl.DataFrame) -> pl.DataFrame:
     given) or ``dropped``. Plain URLs are checked by one pattern over the column; only the
     others are each given to ``safe_url``."""
     url = pl.col("url").str.strip_chars()
-    plain = (
+    plain = frame.select(  # once, read twice below
         url.str.contains(PLAIN_URL)
         & ~url.str.contains(PRIVATE_HOST)
         & (url.str.len_chars() <= MAX_URL)
-    )
-    odd = frame.filter(url.is_not_null() & ~plain).get_column("url").unique().to_list()
+    ).to_series()
+    odd = frame.filter(url.is_not_null() & ~pl.lit(plain)).get_column("url").unique().to_list()
     checked = {u: safe_url(u) for u in odd}
-    kept = (
-        pl.when(plain)
-        .then(url)
-        .otherwise(pl.col("url").replace_strict(checked, default=None, return_dtype=pl.String))
+    others = (
+        pl.col("url").replace_strict(checked, default=None, return_dtype=pl.String)
+        if checked
+        else pl.lit(None, dtype=pl.String)
     )
+    kept = pl.when(pl.lit(plain)).then(url).otherwise(others)
     status = (
         pl.when(pl.col("url").is_null())
         .then(pl.lit("none"))
