@@ -18,6 +18,7 @@ from functools import cache
 
 import polars as pl
 
+from newsletter.data.ingest.lookup import per_distinct
 from newsletter.data.ingest.text import blank_to_null, words
 
 _LEGAL = (
@@ -88,28 +89,6 @@ def sha1_hex(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(sha1_hex_python, return_dtype=pl.String)
 
 
-#: Above this share of distinct values, a step runs on every value (no distinct + join).
-_MOSTLY_DISTINCT = 0.5
-
-
-def _mostly_distinct(frame: pl.DataFrame, column: str) -> bool:
-    return frame.height > 0 and frame[column].n_unique() > _MOSTLY_DISTINCT * frame.height
-
-
-def _normalized(frame: pl.DataFrame, column: str, name: str, norm: pl.Expr) -> pl.DataFrame:
-    """Add ``name`` = ``norm`` (an expression of ``column``): once per distinct value of
-    ``column``, joined back, unless most values are distinct."""
-    if _mostly_distinct(frame, column):
-        return frame.with_columns(norm.alias(name))
-    distinct = frame.select(pl.col(column).unique()).with_columns(norm.alias(name))
-    # Joined as DataFrames (the in-memory engine), on the key column alone: several times
-    # faster than a lazy join collected on the default streaming engine.
-    values = frame.select(column).join(
-        distinct, on=column, how="left", nulls_equal=True, maintain_order="left"
-    )
-    return frame.with_columns(values.get_column(name))
-
-
 #: The columns the fingerprint and the fallback id depend on.
 KEY_INPUTS = ["company", "title", "location", "metro", "work_mode", "country"]
 
@@ -128,12 +107,12 @@ def add_identity(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
     no_id = pl.col("_sid").is_null()
     frame = lf.with_columns(_sid=blank_to_null(pl.col("source_id"))).collect()
-    frame = _normalized(frame, "company", "_nc", norm_company(pl.col("company")))
-    frame = _normalized(frame, "title", "_nt", norm_title_key(pl.col("title")))
+    frame = per_distinct(frame, "company", norm_company(pl.col("company")).alias("_nc"))
+    frame = per_distinct(frame, "title", norm_title_key(pl.col("title")).alias("_nt"))
     nl = pl.coalesce(_key_words(pl.col("location")), pl.lit(""))
     raw = pl.concat_str([pl.col("_nc"), pl.col("_nt"), pl.col("_nl")], separator="|")
     return (
-        _normalized(frame, "location", "_nl", nl)
+        per_distinct(frame, "location", nl.alias("_nl"))
         .lazy()
         .with_columns(
             fingerprint=sha1_hex(

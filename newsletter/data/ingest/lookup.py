@@ -12,6 +12,10 @@ from collections.abc import Sequence
 
 import polars as pl
 
+#: Above this share of distinct values, :func:`per_distinct` runs its steps on every value
+#: (no distinct + join).
+MOSTLY_DISTINCT = 0.5
+
 
 def looked_up(
     frame: pl.LazyFrame,
@@ -32,3 +36,24 @@ def looked_up(
         .drop(keys)
     )
     return pl.concat([frame, values], how="horizontal")
+
+
+def per_distinct(frame: pl.DataFrame, column: str, *exprs: pl.Expr) -> pl.DataFrame:
+    """``frame`` with ``exprs`` added, one after the other (named expressions of ``column``
+    and of the ones before them): worked out once per distinct value of ``column`` and
+    joined back, unless most values are distinct (then on every value)."""
+
+    def added(values: pl.DataFrame) -> pl.DataFrame:
+        for expr in exprs:
+            values = values.with_columns(expr)
+        return values
+
+    if frame.height == 0 or frame[column].n_unique() > MOSTLY_DISTINCT * frame.height:
+        return added(frame)
+    distinct = added(frame.select(pl.col(column).unique()))
+    # Joined as DataFrames (the in-memory engine), on the key column alone: several times
+    # faster than a lazy join collected on the default streaming engine.
+    values = frame.select(column).join(
+        distinct, on=column, how="left", nulls_equal=True, maintain_order="left"
+    )
+    return frame.hstack(values.drop(column))

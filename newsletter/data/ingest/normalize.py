@@ -20,6 +20,7 @@ from newsletter.data.ingest.columns import RAW_COLUMNS
 from newsletter.data.ingest.employment import add_employment
 from newsletter.data.ingest.identity import add_identity
 from newsletter.data.ingest.locations import Places, add_locations, compile_places
+from newsletter.data.ingest.lookup import per_distinct
 from newsletter.data.ingest.pay import parse_pay
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
@@ -114,23 +115,37 @@ def reject_reason() -> pl.Expr:
     )
 
 
-def split_rejects(raw: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
-    """(mask of rows to normalize, rejected rows with the raw fields and a ``reason``).
+#: The raw columns that decide whether a row is kept (blank or not: squeezing changes
+#: nothing).
+DECIDING = ("title", "company", "source_open")
 
-    Only the columns that decide are cleaned here; the big text columns are cleaned chunk
-    by chunk later, so the raw frame is never copied whole."""
-    decide = ("title", "company", "source_open")  # blank or not: squeezing changes nothing
-    reason = (
+
+def split_rejects(raw: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """(the rows to normalize, cleaned as by :func:`clean`; rejected rows with the raw fields
+    and a ``reason``).
+
+    Only the columns that decide are cleaned here, and the kept rows' cleaned values are
+    theirs from then on; the big text columns are cleaned chunk by chunk later, so the raw
+    frame is never copied whole."""
+    decided = (
         raw.lazy()
-        .select(decide)
-        .pipe(clean_columns, decide, squeeze=False)
-        .select(reject_reason().alias("reason"))
+        .select(DECIDING)
+        .pipe(clean_columns, DECIDING, squeeze=False)
+        .with_columns(reason=reject_reason())
         .collect()
-        .to_series()
     )
-    keep = reason.is_null()
-    rejects = raw.filter(~keep).with_columns(reason=reason.filter(~keep))
-    return keep, rejects
+    keep = decided.get_column("reason").is_null()
+    rejects = raw.filter(~keep).with_columns(decided.get_column("reason").filter(~keep))
+    if not rejects.is_empty():  # no copy when all are kept
+        raw, decided = raw.filter(keep), decided.filter(keep)
+    others = tuple(c for c in TEXT_COLUMNS if c not in DECIDING)
+    good = (
+        raw.with_columns(decided.get_column(c) for c in DECIDING)
+        .lazy()
+        .pipe(clean_columns, others)
+        .with_columns(squeeze_spaces(pl.col(c)) for c in NAMING_COLUMNS)
+    )
+    return good, rejects
 
 
 def clean_urls(frame: pl.DataFrame) -> pl.DataFrame:
@@ -140,18 +155,19 @@ def clean_urls(frame: pl.DataFrame) -> pl.DataFrame:
     given) or ``dropped``. Plain URLs are checked by one pattern over the column; only the
     others are each given to ``safe_url``."""
     url = pl.col("url").str.strip_chars()
-    plain = (
+    plain = frame.select(  # once, read twice below
         url.str.contains(PLAIN_URL)
         & ~url.str.contains(PRIVATE_HOST)
         & (url.str.len_chars() <= MAX_URL)
-    )
-    odd = frame.filter(url.is_not_null() & ~plain).get_column("url").unique().to_list()
+    ).to_series()
+    odd = frame.filter(url.is_not_null() & ~pl.lit(plain)).get_column("url").unique().to_list()
     checked = {u: safe_url(u) for u in odd}
-    kept = (
-        pl.when(plain)
-        .then(url)
-        .otherwise(pl.col("url").replace_strict(checked, default=None, return_dtype=pl.String))
+    others = (
+        pl.col("url").replace_strict(checked, default=None, return_dtype=pl.String)
+        if checked
+        else pl.lit(None, dtype=pl.String)
     )
+    kept = pl.when(pl.lit(plain)).then(url).otherwise(others)
     status = (
         pl.when(pl.col("url").is_null())
         .then(pl.lit("none"))
@@ -268,17 +284,23 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     with stages.stage("places"):
         frame = frame.pipe(add_locations, prepared.places).collect().lazy()
     with stages.stage("identity"):
-        parsed = parse_posted_at(pl.col("posted_at"))
-        status = posted_status(pl.col("posted_at"), pl.col("_posted"), prepared.posted_latest)
-        out = (
-            frame.pipe(add_identity)
-            .with_columns(_posted=parsed)
-            .with_columns(posted_status=status)
-            .with_columns(posted_at=pl.when(pl.col("posted_status") == "ok").then("_posted"))
+        # A posting date is read once per distinct text (a week's export holds a few dates).
+        dated = per_distinct(
+            frame.pipe(add_identity).collect(),
+            "posted_at",
+            parse_posted_at(pl.col("posted_at")).alias("_posted"),
+            posted_status(pl.col("posted_at"), pl.col("_posted"), prepared.posted_latest).alias(
+                "posted_status"
+            ),
         )
-        return out.select(
-            [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()] + list(DIAGNOSTIC_COLUMNS)
-        ).collect()
+        posted = pl.when(pl.col("posted_status") == "ok").then("_posted").alias("posted_at")
+        return dated.select(
+            [
+                (posted if c == "posted_at" else pl.col(c)).cast(t)
+                for c, t in SNAPSHOT_SCHEMA.items()
+            ]
+            + list(DIAGNOSTIC_COLUMNS)
+        )
 
 
 def dedupe(frame: FrameT) -> FrameT:

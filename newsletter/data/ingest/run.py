@@ -31,7 +31,6 @@ from newsletter.data.ingest.formats import require_file
 from newsletter.data.ingest.normalize import (
     DIAGNOSTIC_COLUMNS,
     Prepared,
-    clean,
     dedupe,
     normalize,
     prepare,
@@ -61,6 +60,8 @@ CHUNK_ROWS = 200_000
 GROUP_BYTES = 64 * 1024 * 1024
 #: Batches normalized at once (two cores; polars releases the GIL).
 PARALLEL_CHUNKS = 2
+#: Fewest rows of a part of the last batch cut for the idle threads (``_last_cut``).
+MIN_PART_ROWS = 10_000
 #: Raw input (uncompressed text files, bytes) of a week whose batches ``ingest_into`` holds in
 #: memory (about a million short postings: 1.4 GB peak); larger weeks are spooled to disk.
 HELD_BYTES = 320 * 1024 * 1024
@@ -108,19 +109,39 @@ def _one_batch(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(normalized kept rows, rejects) of one raw batch."""
     with stages.stage("split"):
-        keep, rejects = split_rejects(raw)
-        good = raw if rejects.is_empty() else raw.filter(keep)  # no copy when all are kept
+        good, rejects = split_rejects(raw)
     try:
-        return normalize(good.lazy().pipe(clean), prepared, stages), rejects
+        return normalize(good, prepared, stages), rejects
     except pl.exceptions.PolarsError as exc:  # a value no rule anticipated: say so, briefly
         raise IngestError(f"could not normalize the input: {first_line(exc)}") from None
+
+
+def _last_cut(batches: Iterable[pl.DataFrame], workers: int) -> Iterator[pl.DataFrame]:
+    """``batches``, the last one cut into as many parts as there are workers without a batch
+    of the last round (each of at least :data:`MIN_PART_ROWS` rows): five batches on two
+    threads would leave a thread idle for the whole fifth. (One batch is read ahead to know
+    which is the last; the result of an ingest does not depend on where batches end.)"""
+    given = 0
+    last: pl.DataFrame | None = None
+    for raw in batches:
+        if last is not None:
+            yield last
+            given += 1
+        last = raw
+    if last is None:
+        return
+    idle = (workers - (given + 1) % workers) % workers
+    parts = max(1, min(idle + 1, last.height // MIN_PART_ROWS))
+    size = -(-last.height // parts)  # ceiling: never an empty part
+    yield from (last.slice(i, size) for i in range(0, last.height, size)) if parts > 1 else [last]
 
 
 def _normalize_all(
     batches: Iterable[pl.DataFrame], prepared: Prepared, spool: Spool, stages: Stages
 ) -> int:
     """Every batch through :func:`_one_batch`, :data:`PARALLEL_CHUNKS` at a time, into the
-    spool in input order (reading the next batch meanwhile); returns the normalized rows."""
+    spool in input order (reading the next batch meanwhile; the last cut so that no thread
+    waits idle for it: :func:`_last_cut`); returns the normalized rows."""
     rows = 0
     pending: deque[Future[tuple[pl.DataFrame, pl.DataFrame]]] = deque()
 
@@ -132,7 +153,7 @@ def _normalize_all(
             spool.add(normalized, rejects)
 
     with ThreadPoolExecutor(max_workers=PARALLEL_CHUNKS) as pool:
-        for raw in batches:
+        for raw in _last_cut(batches, PARALLEL_CHUNKS):
             pending.append(pool.submit(_one_batch, raw, prepared, stages))
             drain(PARALLEL_CHUNKS)
         drain(0)

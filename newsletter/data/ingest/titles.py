@@ -31,25 +31,35 @@ def _matches(t: pl.Expr, pattern: str, guard: str | None) -> pl.Expr:
     return hit & ~t.str.contains(guard) if guard else hit
 
 
-def _rule_expr(t: pl.Expr, rule: TitleRule, ai_title: pl.Expr, ai_skills: pl.Expr) -> pl.Expr:
-    hit = _matches(t, rule.pattern, rule.guard)
+def _rule_expr(hit: pl.Expr, rule: TitleRule, ai_title: pl.Expr, ai_skills: pl.Expr) -> pl.Expr:
+    """Whether ``rule`` gives its category, given whether its pattern (and not its guard)
+    matched the title (``hit``)."""
     if rule.requires_ai or rule.min_ai_skills is not None:
         enough = ai_skills >= rule.min_ai_skills if rule.min_ai_skills is not None else False
         hit = hit & (ai_title | enough) if rule.requires_ai else hit & enough
     return hit
 
 
+def _category_rules(rules: CategoryRules) -> list[tuple[str, TitleRule]]:
+    """(category, rule) in the order they are tried."""
+    return [(cat.name, rule) for cat in rules.categories for rule in cat.rules]
+
+
 def category_expr(t: pl.Expr, ai_skills: pl.Expr, rules: CategoryRules) -> pl.Expr:
     """Category of a normalized title ``t`` given the posting's AI-skill count."""
-    ai_title = t.str.contains(rules.ai_token)
+    ruled = _category_rules(rules)
+    hits = [_matches(t, rule.pattern, rule.guard) for _, rule in ruled]
+    return _category_of(hits, t.str.contains(rules.ai_token), ai_skills, rules)
+
+
+def _category_of(
+    hits: list[pl.Expr], ai_title: pl.Expr, ai_skills: pl.Expr, rules: CategoryRules
+) -> pl.Expr:
+    """The category given, for each rule of :func:`_category_rules`, whether its pattern
+    matched the title (``hits``), whether the title names AI, and the AI-skill count."""
     out: pl.Expr = pl.lit(rules.default)
-    for cat in reversed(rules.categories):
-        for rule in reversed(cat.rules):
-            out = (
-                pl.when(_rule_expr(t, rule, ai_title, ai_skills))
-                .then(pl.lit(cat.name))
-                .otherwise(out)
-            )
+    for hit, (name, rule) in reversed(list(zip(hits, _category_rules(rules), strict=True))):
+        out = pl.when(_rule_expr(hit, rule, ai_title, ai_skills)).then(pl.lit(name)).otherwise(out)
     return out
 
 
@@ -94,19 +104,43 @@ def classify_titles(
         default=0,
     )
     keyed = lf.with_columns(_ai=pl.col("ai_skill_count").clip(upper_bound=cap))
-    distinct = (
-        keyed.select("title", "_ai", "seniority")
+    keys = keyed.select("title", "_ai", "seniority").unique()
+    # The rules read the title alone (a title's patterns are matched once, whatever its
+    # AI-skill counts) or the seniority field alone; the category combines them per key.
+    t = pl.col("_t")
+    hits = [f"_hit{i}" for i in range(len(_category_rules(categories)))]
+    per_title = (
+        keys.select("title")
+        .unique()
+        .with_columns(_t=norm_title(pl.col("title"), seniority.abbreviations))
+        .with_columns(
+            *(
+                _matches(t, rule.pattern, rule.guard).alias(hit)
+                for hit, (_, rule) in zip(hits, _category_rules(categories), strict=True)
+            ),
+            _ai_title=t.str.contains(categories.ai_token),
+            _title_level=title_level_expr(t, seniority),
+        )
+        .drop("_t")
+    )
+    per_field = (
+        keys.select("seniority")
         .unique()
         .with_columns(
-            _t=norm_title(pl.col("title"), seniority.abbreviations),
-            _h=norm_title(pl.col("seniority"), seniority.abbreviations),
+            _field_level=title_level_expr(
+                norm_title(pl.col("seniority"), seniority.abbreviations), seniority
+            )
         )
+    )
+    distinct = (
+        keys.join(per_title, on="title", how="left", nulls_equal=True)
+        .join(per_field, on="seniority", how="left", nulls_equal=True)
         .with_columns(
-            category=category_expr(pl.col("_t"), pl.col("_ai"), categories),
-            _title_level=title_level_expr(pl.col("_t"), seniority),
-            _field_level=title_level_expr(pl.col("_h"), seniority),
+            category=_category_of(
+                [pl.col(h) for h in hits], pl.col("_ai_title"), pl.col("_ai"), categories
+            )
         )
-        .drop("_t", "_h")
+        .drop(*hits, "_ai_title")
     )
     # The description is read only where the title and the seniority field say nothing
     # (null elsewhere), and once: the years are a column before they become a level.
