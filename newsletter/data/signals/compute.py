@@ -72,10 +72,9 @@ def _clean(frames: Sequence[Frame]) -> list[tuple[pl.DataFrame, dict[str, int]]]
     """Each frame in memory without null or repeated ids, and its id counts for data health.
     The frames are read at once (this week's and the previous snapshot: two files, two cores)."""
     dfs = pl.collect_all([f.lazy() for f in frames])
-    counts = pl.collect_all([hl.id_plan(df.lazy()) for df in dfs])
     out = []
-    for df, count in zip(dfs, counts, strict=True):
-        ids = {k: int(v) for k, v in count.row(0, named=True).items()}
+    for df in dfs:
+        ids = hl.id_counts(df)
         clean = ids["missing"] == 0 and ids["distinct"] == ids["rows"]
         out.append((df if clean else diff.dedupe(df.lazy()).collect(), ids))
     return out

@@ -49,13 +49,20 @@ def composition_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def id_plan(raw: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows, rows without id and distinct ids of a raw (not deduplicated) snapshot."""
-    return raw.select(
-        pl.len().alias("rows"),
-        pl.col("posting_id").null_count().alias("missing"),
-        pl.col("posting_id").drop_nulls().n_unique().alias("distinct"),
-    )
+def id_counts(raw: pl.DataFrame) -> dict[str, int]:
+    """Rows, rows without id and distinct ids of a raw (not deduplicated) snapshot.
+
+    The ids are counted by their 64-bit hashes first (a fifth of the time of counting a
+    million strings): as many distinct hashes as ids means as many distinct ids; fewer (a
+    repeated id, or two ids with one hash) are counted again by the ids themselves.
+    """
+    ids = raw["posting_id"]
+    missing = ids.null_count()
+    present = ids.drop_nulls() if missing else ids
+    distinct = present.hash().n_unique()
+    if distinct != len(present):
+        distinct = present.n_unique()
+    return {"rows": raw.height, "missing": missing, "distinct": distinct}
 
 
 def drop_warnings(table: pl.DataFrame, kind: str, label: str) -> list[HealthWarning]:
