@@ -23,6 +23,7 @@ from newsletter.data.signals.gates import (
     DROP_MIN_POSTINGS,
     DROP_MIN_SHARE,
 )
+from newsletter.data.signals.groups import first_rows
 from newsletter.data.signals.models import DataHealth, HealthWarning
 from newsletter.util.weeks import weeks_between
 
@@ -133,7 +134,7 @@ def concentration_warning(companies: pl.DataFrame, n_new: int) -> list[HealthWar
     shift then speak for one employer (or a board newly covered), not the market."""
     if not n_new or "new" not in companies.columns or companies.is_empty():
         return []
-    top = companies.sort(["new", "name"], descending=[True, False]).row(0, named=True)
+    top = first_rows(companies, 1, ["new", "name"], [True, False]).row(0, named=True)
     new = int(top["new"])
     if new < CONCENTRATION_MIN_NEW or new < CONCENTRATION_MIN_SHARE * n_new:
         return []
