@@ -187,8 +187,10 @@ def _flows(
     # Stage 1: the joins (flows between consecutive weeks), each computed once.
     plans = _Plans()
     if prev is not None:
-        plans.add("new", diff.added(cur, prev))
-        plans.add("removed", diff.removed(cur, prev))
+        new, gone, clashes = diff.flows_by_hash(cur, prev)
+        plans.add("new", new)
+        plans.add("removed", gone)
+        plans.add("clashes", clashes)
     last = len(weeks) - 1  # index of this week; pairs (i - 1, i) for the older flows
     for i in range(1, last if prev is not None else 0):
         if last - i < SKILL_BACKGROUND_WEEKS:
@@ -199,6 +201,8 @@ def _flows(
     if last >= 2:
         plans.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
     f1 = plans.collect()
+    if prev is not None and f1["clashes"].item():  # two ids with one hash: join the ids
+        f1["new"], f1["removed"] = pl.collect_all([diff.added(cur, prev), diff.removed(cur, prev)])
     new = f1["new"].lazy() if prev is not None else cur.limit(0)
     rem = f1["removed"].lazy() if prev is not None else cur.limit(0)
     arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)
