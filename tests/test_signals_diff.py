@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 import pytest
 
+from newsletter.data.signals import diff
+from newsletter.data.signals.health import id_counts
 from tests.conftest import posting
 from tests.signals_support import run
 
@@ -60,3 +63,22 @@ def test_rate_ratio_gated_on_small_counts() -> None:
     s = run(weeks)
     assert s.totals.new == 10 and s.totals.new_rate_ratio is None
     assert s.totals.change_pct is None  # base < 20
+
+
+def test_ids_with_one_hash_are_joined_by_the_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    # New and removed postings are joined on the ids' hashes; two ids sharing a hash are
+    # found and the flows joined again on the ids, so the figures are those of exact joins.
+    weeks = [[*BASE, posting("a", fingerprint="F")], [*BASE, posting("b", fingerprint="G")]]
+    exact = run(weeks)
+    assert (exact.totals.new, exact.totals.removed, exact.totals.continuing) == (1, 1, 30)
+    monkeypatch.setattr(diff, "_key", lambda: pl.lit(0, dtype=pl.UInt64).alias("_key"))
+    assert run(weeks) == exact
+
+
+def test_id_counts_recount_when_hashes_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = pl.DataFrame({"posting_id": ["a", "b", "a", None, "c"]})
+    assert id_counts(frame) == {"rows": 5, "missing": 1, "distinct": 3}
+    assert id_counts(frame.head(2)) == {"rows": 2, "missing": 0, "distinct": 2}
+    # every id one hash: counted by the ids themselves
+    monkeypatch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.Series([0] * len(self)))
+    assert id_counts(frame.head(2)) == {"rows": 2, "missing": 0, "distinct": 2}

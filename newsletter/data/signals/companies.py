@@ -19,7 +19,7 @@ from newsletter.data.signals.gates import (
     gated,
     pct_change,
 )
-from newsletter.data.signals.groups import group_plan
+from newsletter.data.signals.groups import first_rows, group_plan
 from newsletter.data.signals.models import Companies, CompanyRow, NamedCount, Spotlight
 from newsletter.data.signals.pay import IN_PAY_STATS, USD_PAY
 from newsletter.models import REMOTE_PLACE
@@ -68,23 +68,26 @@ def build_companies(
             for r in f.iter_rows(named=True)
         ]
 
-    top = t.filter(pl.col("open") >= COMPANY_MIN_OPEN).sort(
-        ["open", "new", "name"], descending=[True, True, False]
+    top = first_rows(
+        t.filter(pl.col("open") >= COMPANY_MIN_OPEN),
+        top_n,
+        ["open", "new", "name"],
+        [True, True, False],
     )
-    top_new = t.filter(pl.col("new") > 0).sort(
-        ["new", "open", "name"], descending=[True, True, False]
+    top_new = first_rows(
+        t.filter(pl.col("new") > 0), top_n, ["new", "open", "name"], [True, True, False]
     )
     movers = (
-        t.filter(_mover(pl.col("net"))).sort(
-            [pl.col("net").abs(), "name"], descending=[True, False]
+        first_rows(
+            t.filter(_mover(pl.col("net"))), top_n, [pl.col("net").abs(), "name"], [True, False]
         )
         if has_prev
         else t.clear()
     )
     return Companies(
-        top=rows(top.head(top_n)),
-        top_new=rows(top_new.head(top_n)),
-        movers=rows(movers.head(top_n)),
+        top=rows(top),
+        top_new=rows(top_new),
+        movers=rows(movers),
         spotlight=spotlight,
     )
 

@@ -72,10 +72,9 @@ def _clean(frames: Sequence[Frame]) -> list[tuple[pl.DataFrame, dict[str, int]]]
     """Each frame in memory without null or repeated ids, and its id counts for data health.
     The frames are read at once (this week's and the previous snapshot: two files, two cores)."""
     dfs = pl.collect_all([f.lazy() for f in frames])
-    counts = pl.collect_all([hl.id_plan(df.lazy()) for df in dfs])
     out = []
-    for df, count in zip(dfs, counts, strict=True):
-        ids = {k: int(v) for k, v in count.row(0, named=True).items()}
+    for df in dfs:
+        ids = hl.id_counts(df)
         clean = ids["missing"] == 0 and ids["distinct"] == ids["rows"]
         out.append((df if clean else diff.dedupe(df.lazy()).collect(), ids))
     return out
@@ -188,8 +187,10 @@ def _flows(
     # Stage 1: the joins (flows between consecutive weeks), each computed once.
     plans = _Plans()
     if prev is not None:
-        plans.add("new", diff.added(cur, prev))
-        plans.add("removed", diff.removed(cur, prev))
+        new, gone, clashes = diff.flows_by_hash(cur, prev)
+        plans.add("new", new)
+        plans.add("removed", gone)
+        plans.add("clashes", clashes)
     last = len(weeks) - 1  # index of this week; pairs (i - 1, i) for the older flows
     for i in range(1, last if prev is not None else 0):
         if last - i < SKILL_BACKGROUND_WEEKS:
@@ -200,6 +201,8 @@ def _flows(
     if last >= 2:
         plans.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
     f1 = plans.collect()
+    if prev is not None and f1["clashes"].item():  # two ids with one hash: join the ids
+        f1["new"], f1["removed"] = pl.collect_all([diff.added(cur, prev), diff.removed(cur, prev)])
     new = f1["new"].lazy() if prev is not None else cur.limit(0)
     rem = f1["removed"].lazy() if prev is not None else cur.limit(0)
     arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)

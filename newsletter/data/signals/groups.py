@@ -69,6 +69,22 @@ def group_plan(
     return out.with_columns(pl.col(counts).fill_null(0).cast(pl.Int64))
 
 
+def first_rows(
+    table: pl.DataFrame, n: int, by: Sequence[str | pl.Expr], descending: Sequence[bool]
+) -> pl.DataFrame:
+    """``table.sort(by, descending=descending).head(n)`` for a first key sorted descending,
+    sorting only the rows that can be among the first ``n``: those whose first key is null
+    (sorted first) or reaches its n-th largest value. A week's companies table has a couple
+    of hundred thousand rows, and sorting them all by name took ~0.1 s a sort."""
+    if table.height <= n:
+        return table.sort(by, descending=descending).head(n)
+    key = pl.col(by[0]) if isinstance(by[0], str) else by[0]
+    cut = table.select(key.drop_nulls().top_k(n).min()).item()
+    if cut is not None:
+        table = table.filter(key.is_null() | (key >= cut))
+    return table.sort(by, descending=descending).head(n)
+
+
 #: The counts of a table without pay, by the frame they come from.
 _COUNTS = ("open", "new", "removed", "open_prev")
 

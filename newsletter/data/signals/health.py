@@ -23,6 +23,7 @@ from newsletter.data.signals.gates import (
     DROP_MIN_POSTINGS,
     DROP_MIN_SHARE,
 )
+from newsletter.data.signals.groups import first_rows
 from newsletter.data.signals.models import DataHealth, HealthWarning
 from newsletter.util.weeks import weeks_between
 
@@ -49,13 +50,20 @@ def composition_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def id_plan(raw: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows, rows without id and distinct ids of a raw (not deduplicated) snapshot."""
-    return raw.select(
-        pl.len().alias("rows"),
-        pl.col("posting_id").null_count().alias("missing"),
-        pl.col("posting_id").drop_nulls().n_unique().alias("distinct"),
-    )
+def id_counts(raw: pl.DataFrame) -> dict[str, int]:
+    """Rows, rows without id and distinct ids of a raw (not deduplicated) snapshot.
+
+    The ids are counted by their 64-bit hashes first (a fifth of the time of counting a
+    million strings): as many distinct hashes as ids means as many distinct ids; fewer (a
+    repeated id, or two ids with one hash) are counted again by the ids themselves.
+    """
+    ids = raw["posting_id"]
+    missing = ids.null_count()
+    present = ids.drop_nulls() if missing else ids
+    distinct = present.hash().n_unique()
+    if distinct != len(present):
+        distinct = present.n_unique()
+    return {"rows": raw.height, "missing": missing, "distinct": distinct}
 
 
 def drop_warnings(table: pl.DataFrame, kind: str, label: str) -> list[HealthWarning]:
@@ -126,7 +134,7 @@ def concentration_warning(companies: pl.DataFrame, n_new: int) -> list[HealthWar
     shift then speak for one employer (or a board newly covered), not the market."""
     if not n_new or "new" not in companies.columns or companies.is_empty():
         return []
-    top = companies.sort(["new", "name"], descending=[True, False]).row(0, named=True)
+    top = first_rows(companies, 1, ["new", "name"], [True, False]).row(0, named=True)
     new = int(top["new"])
     if new < CONCENTRATION_MIN_NEW or new < CONCENTRATION_MIN_SHARE * n_new:
         return []
