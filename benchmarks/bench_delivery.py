@@ -4,7 +4,8 @@ snapshots, padded). Prints messages per second; run with `make bench` or directl
 1. message building: a fresh EmailMessage per recipient (naive) vs MessageFactory (spliced);
 2. SMTP to an aiosmtpd server on loopback: SmtpSender (building included) vs a bare
    smtplib loop sending the same pre-built bytes to the same server in the same run;
-3. batch HTTP providers (SendGrid, Postmark) against a local HTTP server on loopback.
+3. HTTP providers against a local HTTP server on loopback: SendGrid and Postmark batches,
+   Mailgun one call per message.
 
 The servers run in child processes (this file with --serve-smtp / --serve-http), so client
 and server each get a core. Figures are noisy on a shared machine.
