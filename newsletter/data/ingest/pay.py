@@ -175,10 +175,14 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: Numbers that are no amounts, stripped before any is read: a retirement plan ("401k
 #: match", "401(k)", "403(b)": read as $401,000) and a duration ("5+ years experience", "25
 #: days holiday", "40 hours/week": read as $5 an hour, or as 25 a day beside a salary).
-#: Group 1, the character before, is kept, and is no currency sign, letter, digit, comma or
-#: dot: "$380k - $457k" and "$401K base" are amounts.
+#: Group 2, the character before, is kept, and is no currency sign, letter, digit, comma or
+#: dot: "$380k - $457k" and "$401K base" are amounts. So is a range of two amounts in
+#: thousands with such a number at either end ("380k-457k", "$401K to 450K"): group 1, the
+#: whole range, is kept as it is (the replacement is "$1$2 ").
 _NOT_PAY_RE = (
-    r"(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
+    r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,3}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,3}\s*[kK]"
+    r"(?-u:\b))"
+    r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
 )
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
@@ -277,7 +281,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .str.replace_all(r"[–—−]", "-")
             .str.replace_all(_PERCENT_RE, "$1 ")
             .str.replace_all(r"every (?:two|2) weeks", "biweekly")
-            .str.replace_all(_NOT_PAY_RE, "$1 ")
+            .str.replace_all(_NOT_PAY_RE, "$1$2 ")
             # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
             .str.replace_all(
                 r"([0-9]{1,2}),([0-9]{2}),(?:([0-9]{2}),)?([0-9]{3})(?-u:\b)", "$1$2$3$4"
