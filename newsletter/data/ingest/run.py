@@ -5,10 +5,11 @@ split and normalize batches at once (polars releases the GIL), and the results a
 input order (:mod:`~newsletter.data.ingest.spool`). Then duplicates collapse (first in file
 order wins) and the report counts every row.
 
-:func:`ingest` keeps everything in memory and returns frames (``newsletter collect``, tests);
+:func:`ingest` keeps everything in memory and returns frames (tests, the library's callers);
 :func:`write` then puts the rejects, the snapshot and the report in place. :func:`ingest_into`
-(``newsletter ingest``) spools the batches to a scratch folder and deduplicates and writes
-with polars' streaming engine, so a week of any size runs in bounded memory. Every file is
+(``newsletter ingest``, ``newsletter collect``) spools the batches to a scratch folder and
+deduplicates and writes with polars' streaming engine, so a week of any size runs in bounded
+memory. Every file is
 written to a temporary name and renamed, so a failed run leaves the previous week's files.
 """
 
