@@ -9,8 +9,9 @@ its own:
   wall time, peak RSS, MB on disk;
 * **collect**: fetch + build the snapshot through the ingest pipeline (the whole command).
 
-Peak memory must not grow with the number of boards: responses stream to disk and the
-ingest reads the raw files in groups. The first shape runs at 500 and 2,000 boards to show
+Peak memory must not grow with the number of boards: responses stream to disk, the ingest
+reads the raw files in groups, and the week is deduplicated and written from batches spooled
+to disk (``ingest_into``). The first shape runs at 500 and 2,000 boards to show
 it, the second at 2,000.
 All boards share one host here, so the per-host limits are lifted to the overall ones
 (``[collect] per_host_concurrency = concurrency``, ``per_host_rate = 0``); on the real

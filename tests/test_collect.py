@@ -408,6 +408,17 @@ def test_a_board_with_zero_jobs_is_kept_with_a_warning(cfg: Config, boards: Fake
     assert next(b for b in done.boards if b.key == "lever:widget").status == "empty"
 
 
+def test_a_week_where_every_board_is_empty_is_written(cfg: Config, boards: FakeBoards) -> None:
+    run(cfg, sources=SOURCES[:2])
+    boards.add("greenhouse", "acme", [])
+    boards.add("lever", "widget", [])
+    done = run(cfg, sources=SOURCES[:2])  # a rerun: the week's files replaced by empty ones
+    assert read_snapshot(cfg.data.snapshots_dir, WEEK).is_empty()
+    assert (done.report.rows_read, done.report.kept) == (0, 0)
+    assert [(b.status, b.postings) for b in done.boards] == [("empty", 0), ("empty", 0)]
+    assert not list(cfg.data.snapshots_dir.glob(".ingest-*"))  # no scratch folder left
+
+
 def test_small_boards_that_empty_do_not_warn(cfg: Config, boards: FakeBoards) -> None:
     run(cfg, sources=SOURCES[:1])  # 3 jobs, below empty_warning_min
     boards.add("greenhouse", "acme", [])

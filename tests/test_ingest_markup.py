@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsletter.data.ingest import text as text_module
 from newsletter.data.ingest.markup import BLOCKS, INLINE, REFERENCES, fast_round
 from newsletter.data.ingest.text import MARKUP_PATTERN, _parse_text, _plain_batch, _tidy, tidy
 
@@ -59,6 +60,14 @@ def test_generated_markup_reads_as_the_parser_reads_it(seed: int) -> None:
     values: list[str | None] = [_markup(r) for _ in range(3000)] + [None, "", "plain text"]
     got = _plain_batch(pl.Series(values, dtype=pl.String)).to_list()
     assert got == _parser(values)
+
+
+def test_long_columns_read_a_slice_at_a_time_as_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    r = random.Random(7)
+    values: list[str | None] = [_markup(r) for _ in range(2000)] + [None, "", "plain text"]
+    whole = _plain_batch(pl.Series(values, dtype=pl.String)).to_list()
+    monkeypatch.setattr(text_module, "PLAIN_SLICE_BYTES", 4096)  # dozens of slices
+    assert _plain_batch(pl.Series(values, dtype=pl.String)).to_list() == whole == _parser(values)
 
 
 @settings(max_examples=300, deadline=None)

@@ -9,10 +9,12 @@ the snapshot through the ingest pipeline, carry what failed, replace atomically.
    (its raw files are linked into the staging folder: the week's own answer beats last
    week's); then :func:`~newsletter.data.collect.carry.plan_carry` settles each board
    against the previous snapshot: answered, kept, carried (stale), expired, empty.
-3. The answered boards' pages go through :func:`newsletter.data.ingest.ingest` (same rules,
-   rejects and report as ``newsletter ingest``), each page with its board's key as the
-   source and the display name as the company; the carried boards' postings of the previous
-   snapshot are added unchanged; the report says what was carried and what to warn about.
+3. The answered boards' pages go through :func:`newsletter.data.ingest.ingest_into` (same
+   rules, rejects and report as ``newsletter ingest``, and its bounded memory: batches
+   spooled to disk, deduplicated and written by polars' streaming engine), each page with
+   its board's key as the source and the display name as the company; the carried boards'
+   postings of the previous snapshot are added unchanged; the report says what was carried
+   and what to warn about. A week where every board answered with no jobs is written too.
 4. The rejects, the snapshot and the report are written under temporary names; then the
    staging folder (with ``manifest.json``) replaces ``DIR/raw/YYYY-MM-DD/`` and the three
    files are renamed into place. A write that fails leaves the previous raw folder and
@@ -31,8 +33,8 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import httpx
@@ -47,13 +49,11 @@ from newsletter.data.collect.sources import Source, load_sources
 from newsletter.data.ingest import (
     Format,
     IngestReport,
-    IngestResult,
     Input,
     Written,
+    ingest_into,
     load_rules,
-    write,
 )
-from newsletter.data.ingest import ingest as run_ingest
 from newsletter.data.ingest.formats import read as read_file
 from newsletter.data.ingest.tabular import json_value, read_bytes
 from newsletter.data.snapshots import list_weeks, raw_path, read_snapshot
@@ -286,19 +286,24 @@ def _failures(boards: Sequence[BoardRecord]) -> str:
     return "; ".join(named) + tail
 
 
-def _counts(frame: pl.DataFrame | None) -> dict[str, int]:
-    if frame is None or frame.is_empty():
+def _counts(frame: pl.LazyFrame | None) -> dict[str, int]:
+    if frame is None:
         return {}
-    counts = frame.group_by("source").len()
+    counts = frame.group_by("source").len().collect()
     return {str(k): int(v) for k, v in counts.iter_rows()}
 
 
 @dataclass(frozen=True)
 class _Built:
-    result: IngestResult
+    """What the week's snapshot is built from: the answered boards' pages and the carried
+    postings of the previous snapshot (``carried``: None when none are)."""
+
+    inputs: list[Input]
+    carried: pl.DataFrame | None
     plan: CarryPlan
     before: dict[str, int]  # postings per source in the previous snapshot
     previous_week: date | None
+    now: datetime  # the report's generated_at
 
 
 def _build(
@@ -310,12 +315,12 @@ def _build(
     sources: Mapping[str, Source],
     clock: Clock,
 ) -> _Built:
-    """The week's snapshot from the answered boards' pages plus the carried postings."""
+    """The week's plan: the answered boards' pages to ingest plus the carried postings."""
     directory = config.data.snapshots_dir
     prev_week = _previous_week(directory, week)
     previous = read_snapshot(directory, prev_week) if prev_week else None
     prev_manifest = read_manifest(directory, prev_week) if prev_week else None
-    before = _counts(previous)
+    before = _counts(previous.lazy() if previous is not None else None)
     plan = plan_carry(
         boards,
         week=week,
@@ -334,35 +339,15 @@ def _build(
     inputs = [
         _input(sources[b.key], BOARD_APIS[b.ats], folder / f) for b in answered for f in b.files
     ]
-    result = run_ingest(
-        inputs,
-        week,
-        load_rules(config.data.rules_dir),
-        mapping=config.ingest.columns,
-        now=clock.now(),
-    )
-    snapshot = result.snapshot
-    carried = 0
+    carried = None
     if plan.carry and previous is not None:
-        rows = previous.filter(pl.col("source").is_in(list(plan.carry)))
-        carried = rows.height
-        snapshot = pl.concat([snapshot, rows.select(snapshot.columns)], how="vertical").unique(
-            subset="posting_id", keep="first", maintain_order=True
-        )
-    report = result.report.model_copy(
-        update={
-            "carried": carried,
-            "stale_sources": plan.stale,
-            "source_warnings": plan.warnings,
-        }
-    )
-    built = IngestResult(snapshot=snapshot, rejects=result.rejects, report=report)
-    return _Built(built, plan, before, prev_week)
+        carried = previous.filter(pl.col("source").is_in(list(plan.carry)))
+    return _Built(inputs, carried, plan, before, prev_week, clock.now())
 
 
-def _table(built: _Built) -> tuple[BoardRow, ...]:
+def _table(built: _Built, written: Written) -> tuple[BoardRow, ...]:
     plan, before = built.plan, built.before
-    now = _counts(built.result.snapshot)
+    now = _counts(pl.scan_parquet(written.snapshot))
     carried = set(plan.carry)
     rows = []
     for b in plan.boards:
@@ -523,25 +508,49 @@ def _finish(
         user_agent=agent,
         boards=records,
     )
+    update = {
+        "carried": built.carried.height if built.carried is not None else 0,
+        "stale_sources": built.plan.stale,
+        "source_warnings": built.plan.warnings,
+    }
+
+    def amend(report: IngestReport) -> IngestReport:
+        report = report.model_copy(update=update)
+        return report if publish_to is None else _moved(report, folder, publish_to)
+
+    # the manifest is written and the raw folder swapped in (a replay: it is where it was)
+    # once the snapshot's files are written under temporary names, right before they are
+    # renamed: both are new, or (a failed write) both are old
+    swap = _RawSwap(folder, publish_to) if publish_to is not None else None
+
+    def before_rename() -> None:
+        try:
+            write_manifest(manifest, folder)
+        except OSError as exc:
+            raise CollectError(f"cannot write the raw responses: {exc.strerror or exc}") from None
+        if swap is not None:
+            swap.publish()
+
     try:
-        write_manifest(manifest, folder)
-    except OSError as exc:
-        raise CollectError(f"cannot write the raw responses: {exc.strerror or exc}") from None
-    result = built.result
-    if publish_to is None:  # a replay: the raw folder is where it was
-        written = write(result, config.data.snapshots_dir, week)
-        return Collected(week, manifest, result.report, written, _table(built))
-    result = replace(result, report=_moved(result.report, folder, publish_to))
-    # the raw folder is swapped in once the snapshot's files are written under temporary
-    # names, right before they are renamed: both are new, or (a failed write) both are old
-    swap = _RawSwap(folder, publish_to)
-    try:
-        written = write(result, config.data.snapshots_dir, week, before_rename=swap.publish)
+        report, written = ingest_into(
+            built.inputs,
+            week,
+            load_rules(config.data.rules_dir),
+            config.data.snapshots_dir,
+            mapping=config.ingest.columns,
+            now=built.now,
+            empty_ok=True,
+            added=built.carried,
+            amend=amend,
+            before_rename=before_rename,
+        )
     except BaseException:
-        swap.undo()
+        if swap is not None:
+            swap.undo()
         raise
-    swap.done()
-    return Collected(week, manifest, result.report, written, _table(built))
+    if swap is not None:
+        swap.done()
+    return Collected(week, manifest, report, written, _table(built, written))
 
 
 def _moved(report: IngestReport, staging: Path, final: Path) -> IngestReport:

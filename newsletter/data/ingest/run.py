@@ -5,10 +5,11 @@ split and normalize batches at once (polars releases the GIL), and the results a
 input order (:mod:`~newsletter.data.ingest.spool`). Then duplicates collapse (first in file
 order wins) and the report counts every row.
 
-:func:`ingest` keeps everything in memory and returns frames (``newsletter collect``, tests);
+:func:`ingest` keeps everything in memory and returns frames (tests, the library's callers);
 :func:`write` then puts the rejects, the snapshot and the report in place. :func:`ingest_into`
-(``newsletter ingest``) spools the batches to a scratch folder and deduplicates and writes
-with polars' streaming engine, so a week of any size runs in bounded memory. Every file is
+(``newsletter ingest``, ``newsletter collect``) spools the batches to a scratch folder and
+deduplicates and writes with polars' streaming engine, so a week of any size runs in bounded
+memory. Every file is
 written to a temporary name and renamed, so a failed run leaves the previous week's files.
 """
 
@@ -350,13 +351,22 @@ def ingest_into(
     declared_kinds: Mapping[str, SourceKind] | None = None,
     clock: Clock | None = None,
     held_bytes: int = HELD_BYTES,
+    empty_ok: bool = False,
+    added: pl.DataFrame | None = None,
+    amend: Callable[[IngestReport], IngestReport] | None = None,
+    before_rename: Callable[[], None] | None = None,
 ) -> tuple[IngestReport, Written]:
     """:func:`ingest` then :func:`write`, in bounded memory: unless the input is uncompressed
     text of at most ``held_bytes``, the normalized batches are spooled to a scratch folder in
     ``directory``; then they are deduplicated, counted and written with polars' streaming
     engine (sink_parquet). Same files as :func:`ingest` + :func:`write`; exports without a
-    single row are refused (a week of people's files is never emptied by a header alone; a
-    collection, which may find every board empty, goes through :func:`ingest`)."""
+    single row are refused (a week of people's files is never emptied by a header alone)
+    unless ``empty_ok`` (a collection, which may find every board empty).
+
+    ``newsletter collect`` also gives ``added``: snapshot rows put after the ingested ones
+    (deduplicated with them, the ingested first; the report counts the ingested only),
+    ``amend``: a change to the report before it is written, and ``before_rename`` (as for
+    :func:`write`)."""
     opts = _options(
         week, rules, mapping=mapping, chunk_rows=chunk_rows, group_bytes=group_bytes,
         now=now, kind=kind, declared_kinds=declared_kinds,
@@ -366,12 +376,12 @@ def ingest_into(
     with _scratch(directory) as scratch:
         spool = Spool(scratch, held_bytes if _small(inputs, held_bytes) else 0)
         batches, rows = _run(inputs, opts, spool, stages)
-        if not any(f.rows for f in batches.files):  # exports with a header and no rows
+        if not empty_ok and not any(f.rows for f in batches.files):  # a header, no rows
             names = ", ".join(str(one.path) for one in inputs)
             raise IngestError(f"no postings in {names}: nothing written, the week is as it was")
         snapshot, counts = scratch / "snapshot.parquet", scratch / "counted.arrow"
         with stages.stage("dedup"):
-            _dedupe_into(spool.normalized(), snapshot, counts)
+            _dedupe_into(spool.normalized(), snapshot, counts, added)
         counted = pl.scan_ipc(counts)
         with stages.stage("report"):
             n_kept = counted.select(pl.len()).collect().item()
@@ -379,10 +389,13 @@ def ingest_into(
                 opts, batches, counted, spool.rejects(),
                 normalized_rows=rows, kept_rows=n_kept, engine="streaming",
             )  # fmt: skip
+        if amend is not None:
+            report = amend(report)
         try:
             return _put(
-                spool.rejects(), snapshot, report, directory=directory, week=week, stages=stages
-            )
+                spool.rejects(), snapshot, report, directory=directory, week=week, stages=stages,
+                before_rename=before_rename,
+            )  # fmt: skip
         except OSError as exc:
             raise _output_error(directory, exc) from None
 
@@ -402,14 +415,20 @@ def _small(inputs: Sequence[Input], limit: int) -> bool:
     return total <= limit
 
 
-def _dedupe_into(normalized: pl.LazyFrame, snapshot: Path, counts: Path) -> None:
+def _dedupe_into(
+    normalized: pl.LazyFrame, snapshot: Path, counts: Path, added: pl.DataFrame | None
+) -> None:
     """Deduplicate ``normalized`` once, streaming it to two files in one pass: the snapshot
-    (canonical columns) and what the report counts (:func:`report_inputs`)."""
+    (canonical columns, with the ``added`` rows after it, deduplicated with it) and what the
+    report counts (:func:`report_inputs`: the normalized rows alone)."""
     kept = dedupe(normalized)
     columns = [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()]
+    rows = kept.select(columns)
+    if added is not None:
+        rows = dedupe(pl.concat([rows, added.lazy().select(columns)], how="vertical"))
     pl.collect_all(
         [
-            kept.select(columns).sink_parquet(snapshot, **PARQUET_OPTIONS, lazy=True),
+            rows.sink_parquet(snapshot, **PARQUET_OPTIONS, lazy=True),
             kept.pipe(report_inputs).sink_ipc(counts, compression="lz4", lazy=True),
         ],
         engine="streaming",
@@ -424,11 +443,13 @@ def _put(
     directory: Path,
     week: date,
     stages: Stages,
+    before_rename: Callable[[], None] | None,
 ) -> tuple[IngestReport, Written]:
     """The week's three files under temporary names first (the rejects streamed, the
     snapshot moved from the scratch folder on the same disk, the report with every stage's
-    time), then renamed into place one after the other: a failure before the renames leaves
-    the week as it was, never a new snapshot without its report."""
+    time), then renamed into place one after the other (``before_rename`` run right before,
+    as in :func:`write`): a failure before the renames leaves the week as it was, never a
+    new snapshot without its report."""
     written = Written(
         snapshot=snapshot_path(directory, week),
         rejects=rejects_path(directory, week),
@@ -444,6 +465,8 @@ def _put(
             snapshot.replace(snapshot_tmp)
         report = report.model_copy(update={"timings": stages.seconds()})
         report_tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        if before_rename is not None:
+            before_rename()
     return report, written
 
 
