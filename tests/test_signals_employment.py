@@ -224,14 +224,14 @@ def test_snapshots_written_before_the_column_still_read(tmp_path: Path, config: 
 def test_compact_employment_gives_the_same_figures_as_the_stored_strings(
     tmp_path: Path, config: Config
 ) -> None:
-    """The pipeline holds ``employment`` as a categorical (pipeline.COMPACT_COLUMNS): the
+    """The pipeline holds ``employment`` as a categorical (snapshots.CATEGORICAL_COLUMNS): the
     signals and the new roles are those of the snapshots' own string column, to the byte."""
     from newsletter.data.newroles import new_roles
-    from newsletter.data.pipeline import COMPACT_COLUMNS, build_week
+    from newsletter.data.pipeline import build_week
     from newsletter.data.signals.compute import compute_week
-    from newsletter.data.snapshots import read_snapshot, write_snapshot
+    from newsletter.data.snapshots import CATEGORICAL_COLUMNS, read_snapshot, write_snapshot
 
-    assert "employment" in COMPACT_COLUMNS
+    assert "employment" in CATEGORICAL_COLUMNS
     folder = tmp_path / "snapshots"
     before, now = date(2026, 11, 16), date(2026, 11, 23)
     staff = full_time("f", 40, employment="full_time") + full_time("u", 20, base=90_000.0)

@@ -189,6 +189,7 @@ def test_compact_frames_give_the_same_figures_as_the_stored_types(config: Config
     from newsletter.data.pipeline import (
         HISTORY_COLUMNS,
         build_week,
+        expand,
         read_ingest_report,
         scan_columns,
     )
@@ -205,7 +206,10 @@ def test_compact_frames_give_the_same_figures_as_the_stored_types(config: Config
         week=pair.week,
         previous_week=pair.previous,
         top_n=config.email.top_n,
-        history=[WeekFrame(w, scan_columns(bundled, w, HISTORY_COLUMNS)) for w in pair.history],
+        history=[
+            WeekFrame(w, scan_columns(bundled, w, HISTORY_COLUMNS).pipe(expand))
+            for w in pair.history
+        ],
         ingest_report=read_ingest_report(bundled, pair.week),
         source_kinds={},
         open_window_days=config.data.open_window_days,

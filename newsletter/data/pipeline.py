@@ -18,7 +18,11 @@ from newsletter.data.signals import Signals
 from newsletter.data.signals.compute import compute_week
 from newsletter.data.signals.diff import ID, WeekFrame
 from newsletter.data.snapshots import (
+    CATEGORICAL_COLUMNS,
+    REQUIRED_COLUMNS,
     SNAPSHOT_SCHEMA,
+    STORED_SCHEMA,
+    fits,
     read_snapshot,
     report_path,
     resolve_weeks,
@@ -54,53 +58,50 @@ SIGNAL_COLUMNS = tuple(
     c for c in SNAPSHOT_SCHEMA if c not in ("title", "location", "url", "posted_at", "country")
 )
 
-#: Columns with few distinct values, held as categoricals while the signals are computed: four
-#: bytes a row instead of a sixteen-byte string view (a 10M-posting week: ~1 GB less). The
-#: new roles get the week's new postings back as strings (:func:`expand`).
-COMPACT_COLUMNS = (
-    "source",
-    "metro",
-    "work_mode",
-    "category",
-    "seniority",
-    "employment",
-    "currency",
-)
-
 
 def compact(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` with :data:`COMPACT_COLUMNS` and the skill lists as categoricals (the
-    values, their order and every computed figure stay the same)."""
+    """``frame`` with :data:`~newsletter.data.snapshots.CATEGORICAL_COLUMNS` and the skill
+    lists as categoricals, as a snapshot stores them (:data:`STORED_SCHEMA`; a no-op on a
+    file written so, a cast on one written before): four bytes a row instead of a
+    sixteen-byte string view (a 10M-posting week: ~1 GB less). The values, their order and
+    every computed figure stay the same."""
     have = frame.collect_schema()
-    exprs = [pl.col(c).cast(pl.Categorical) for c in COMPACT_COLUMNS if c in have]
-    if "skills" in have:
-        exprs.append(pl.col("skills").cast(pl.List(pl.Categorical)))
-    return frame.with_columns(exprs)
+    return frame.with_columns(
+        pl.col(c).cast(STORED_SCHEMA[c])
+        for c in (*CATEGORICAL_COLUMNS, "skills")
+        if c in have and have[c] != STORED_SCHEMA[c]
+    )
 
 
 def expand(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """The inverse of :func:`compact`: the snapshot's own string types back."""
+    """The inverse of :func:`compact`: the snapshot's own string types back (the new roles
+    get the week's new postings so)."""
     have = frame.collect_schema()
     return frame.with_columns(
-        pl.col(c).cast(SNAPSHOT_SCHEMA[c]) for c in (*COMPACT_COLUMNS, "skills") if c in have
+        pl.col(c).cast(SNAPSHOT_SCHEMA[c]) for c in (*CATEGORICAL_COLUMNS, "skills") if c in have
     )
 
 
 def scan_columns(directory: Path, week: date, columns: tuple[str, ...]) -> pl.LazyFrame:
-    """A lazy scan of some canonical columns of one snapshot (types checked, missing -> null)."""
+    """A lazy scan of some canonical columns of one snapshot (types checked, as stored or as
+    :data:`SNAPSHOT_SCHEMA`; an optional column missing -> null)."""
     path = snapshot_path(directory, week)
     try:
         lf = pl.scan_parquet(path)
         have = lf.collect_schema()
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
+    missing = [c for c in REQUIRED_COLUMNS if c in columns and c not in have]
+    if missing:
+        raise SnapshotError(f"snapshot {path} lacks required column(s): {', '.join(missing)}")
     exprs = []
     for c in columns:
-        dtype = SNAPSHOT_SCHEMA[c]
         if c not in have:
-            exprs.append(pl.lit(None, dtype=dtype).alias(c))
-        elif have[c] != dtype:
-            raise SnapshotError(f"snapshot {path}: column {c} is {have[c]}, expected {dtype}")
+            exprs.append(pl.lit(None, dtype=STORED_SCHEMA[c]).alias(c))
+        elif not fits(c, have[c]):
+            raise SnapshotError(
+                f"snapshot {path}: column {c} is {have[c]}, expected {SNAPSHOT_SCHEMA[c]}"
+            )
         else:
             exprs.append(pl.col(c))
     return lf.select(exprs)
@@ -154,7 +155,7 @@ def open_stock(
 
     def load(w: date) -> pl.LazyFrame:
         if columns is None:
-            return read_snapshot(directory, w).lazy()
+            return read_snapshot(directory, w, stored=True).lazy()
         return scan_columns(directory, w, columns)
 
     is_feed = pl.col("source").is_in(sorted(feeds)).fill_null(False)
@@ -208,7 +209,7 @@ def build_week(
     def frame(w: date, columns: tuple[str, ...] | None) -> pl.LazyFrame | pl.DataFrame:
         if not feeds:
             return (
-                read_snapshot(directory, w)
+                read_snapshot(directory, w, stored=True)
                 if columns is None
                 else scan_columns(directory, w, columns)
             )

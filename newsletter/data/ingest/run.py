@@ -45,6 +45,7 @@ from newsletter.data.ingest.timing import Stages
 from newsletter.data.snapshots import (
     PARQUET_OPTIONS,
     SNAPSHOT_SCHEMA,
+    STORED_SCHEMA,
     conform,
     rejects_path,
     report_path,
@@ -296,7 +297,7 @@ def write(
         rejects=rejects_path(directory, week),
         report=report_path(directory, week),
     )
-    snapshot = conform(result.snapshot)
+    snapshot = conform(result.snapshot, stored=True)
     try:
         with replacing_all(written.rejects, written.snapshot, written.report) as (
             rejects_tmp,
@@ -422,7 +423,7 @@ def _dedupe_into(
     (canonical columns, with the ``added`` rows after it, deduplicated with it) and what the
     report counts (:func:`report_inputs`: the normalized rows alone)."""
     kept = dedupe(normalized)
-    columns = [pl.col(c).cast(t) for c, t in SNAPSHOT_SCHEMA.items()]
+    columns = [pl.col(c).cast(t) for c, t in STORED_SCHEMA.items()]
     rows = kept.select(columns)
     if added is not None:
         rows = dedupe(pl.concat([rows, added.lazy().select(columns)], how="vertical"))
