@@ -2,7 +2,8 @@
 
 Every adapter returns a *raw frame*: the columns below (all ``String`` except ``skills``,
 a ``List(String)``), plus ``source_file`` (which file the row came from) and ``source_open``
-(null, or the reason a source marks the row as not open, e.g. ``closed``). Names are matched
+(null, or the reason a source marks the row as not open, e.g. ``closed``; for a CSV/TSV
+row with more fields than its header, :data:`REASON_MORE_FIELDS`). Names are matched
 after folding case and turning spaces, dots and hyphens into ``_``; an explicit
 ``[ingest.columns]`` mapping in config.toml wins over the built-in aliases.
 """
@@ -170,10 +171,20 @@ def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
     )
 
 
-def raw_exprs(schema: pl.Schema, mapping: Mapping[str, str], *, source_file: str) -> list[pl.Expr]:
+#: ``source_open`` (and the reject reason) of a CSV/TSV row with more fields than the header:
+#: an unquoted separator (a comma in a title) shifts every later field, so none of its values
+#: can be trusted.
+REASON_MORE_FIELDS = "more fields than the header"
+
+
+def raw_exprs(
+    schema: pl.Schema, mapping: Mapping[str, str], *, source_file: str, extra: str | None = None
+) -> list[pl.Expr]:
     """The expressions that turn a tabular export (of ``schema``) into the canonical raw
-    frame. Raises IngestError when no column can serve as the title."""
-    chosen = resolve_columns(list(schema.names()), mapping)
+    frame. ``extra`` names a column that is not the export's own (a CSV row's first field
+    past the header): where it is not null, ``source_open`` is :data:`REASON_MORE_FIELDS`.
+    Raises IngestError when no column can serve as the title."""
+    chosen = resolve_columns([n for n in schema.names() if n != extra], mapping)
     if "title" not in chosen.values():
         raise IngestError(
             f"{source_file}: no title column (looked for {', '.join(ALIASES['title'])}; "
@@ -192,17 +203,24 @@ def raw_exprs(schema: pl.Schema, mapping: Mapping[str, str], *, source_file: str
     return [
         *exprs,
         pl.lit(source_file).alias("source_file"),
-        pl.lit(None, pl.String).alias("source_open"),
+        (
+            pl.when(pl.col(extra).is_not_null()).then(pl.lit(REASON_MORE_FIELDS))
+            if extra is not None
+            else pl.lit(None, pl.String)
+        ).alias("source_open"),
     ]
 
 
-def to_raw(frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str) -> pl.DataFrame:
-    """Rename and cast a tabular export into the canonical raw frame.
+def to_raw(
+    frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str, extra: str | None = None
+) -> pl.DataFrame:
+    """Rename and cast a tabular export into the canonical raw frame (``extra``: see
+    :func:`raw_exprs`).
 
     Raises IngestError when no column can serve as the title, or when a recognised column
     holds values that cannot become text.
     """
-    exprs = raw_exprs(frame.schema, mapping, source_file=source_file)
+    exprs = raw_exprs(frame.schema, mapping, source_file=source_file, extra=extra)
     try:
         return frame.select(exprs)
     except pl.exceptions.PolarsError as exc:  # e.g. bad UTF-8 bytes, a duration, nested numbers

@@ -142,7 +142,9 @@ def _text_source(path: Path) -> Path | bytes:
 
 
 #: How every CSV/TSV export is read, eagerly or as a lazy scan: every column as text (the
-#: normalizer parses), broken UTF-8 replaced, ragged lines cut, an empty file refused.
+#: normalizer parses), broken UTF-8 replaced, ragged lines cut (a short row's missing fields
+#: are null; a long row's fields past the header land in :data:`EXTRA_FIELDS` and the row is
+#: rejected: :func:`_with_extra`), an empty file refused.
 class _CsvOptions(TypedDict):
     infer_schema: bool
     encoding: Literal["utf8-lossy"]
@@ -159,13 +161,48 @@ def _polars_error(path: Path, what: str, exc: Exception) -> IngestError:
     return IngestError(f"{path}: not a readable {what} file ({first_line(exc)[:160]})")
 
 
+#: The column a CSV/TSV export is read with past its header's: the first field of a row
+#: that has more fields than the header (an unquoted separator in a title shifts every later
+#: field), null in any other row.
+EXTRA_FIELDS = "__extra_fields__"
+
+
+def _with_extra(header: pl.Schema) -> dict[str, pl.DataType]:
+    """The schema a CSV/TSV export is read with: its header's columns (as polars names them:
+    duplicates and blanks renamed), all text, and :data:`EXTRA_FIELDS` after them (renamed
+    if the header holds that name). Read positionally with ``missing_columns="insert"``
+    (the extra column is not in the header), a row's field past the header lands in it
+    instead of being cut."""
+    extra = EXTRA_FIELDS
+    while extra in header:
+        extra += "_"
+    return {**dict.fromkeys(header.names(), pl.String()), extra: pl.String()}
+
+
+def _csv_schema(source: Path | bytes, separator: str) -> dict[str, pl.DataType]:
+    """:func:`_with_extra` of the export's header (only the header is read)."""
+    header = pl.scan_csv(source, separator=separator, glob=False, **_CSV_OPTIONS)
+    return _with_extra(header.collect_schema())
+
+
 def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
+    """A CSV/TSV export as the raw frame; a row with more fields than the header is marked
+    (``source_open`` :data:`~newsletter.data.ingest.columns.REASON_MORE_FIELDS`: rejected),
+    never cut to the header's width and kept."""
     source = _text_source(path)
     try:
-        frame = pl.read_csv(source, separator=separator, glob=False, **_CSV_OPTIONS)
+        schema = _csv_schema(source, separator)
+        frame = pl.read_csv(
+            source,
+            separator=separator,
+            glob=False,
+            schema=schema,
+            missing_columns="insert",
+            **_CSV_OPTIONS,
+        )
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
-    return to_raw(frame, mapping, source_file=str(path))
+    return to_raw(frame, mapping, source_file=str(path), extra=list(schema)[-1])
 
 
 def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.LazyFrame:
@@ -173,11 +210,19 @@ def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
     large export in batches; its columns are checked here, its rows as they are read."""
     source = _text_source(path)
     try:
-        lf = pl.scan_csv(source, separator=separator, glob=False, **_CSV_OPTIONS)
-        schema = lf.collect_schema()
+        schema = _csv_schema(source, separator)
+        lf = pl.scan_csv(
+            source,
+            separator=separator,
+            glob=False,
+            schema=schema,
+            missing_columns="insert",
+            **_CSV_OPTIONS,
+        )
+        read = lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
-    return lf.select(raw_exprs(schema, mapping, source_file=str(path)))
+    return lf.select(raw_exprs(read, mapping, source_file=str(path), extra=list(schema)[-1]))
 
 
 def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
