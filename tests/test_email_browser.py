@@ -85,8 +85,9 @@ def test_preview_screenshot_writes_pngs_at_both_widths(
         assert w == width and h > 1000
 
 
+@pytest.mark.parametrize("width", [375, 600])
 def test_a_long_company_name_wraps_instead_of_widening_the_phone_layout(
-    browser: Any, rich_signals: Any, full_config: Any, tmp_path: Path
+    browser: Any, rich_signals: Any, full_config: Any, tmp_path: Path, width: int
 ) -> None:
     from newsletter.edition.issue import compile_issue, preview_recipient
     from newsletter.util.text import SHOWN_MAX
@@ -103,8 +104,9 @@ def test_a_long_company_name_wraps_instead_of_widening_the_phone_layout(
         }
     )
     html = compile_issue(s, full_config).personalize(preview_recipient(full_config)).html
-    assert html.count(long) >= 3  # the table, the spotlight's title and its paragraph
-    page = open_without_scroll(browser, html, tmp_path, 375)
+    # the table, the spotlight's title and its paragraph (with break opportunities for Outlook)
+    assert html.replace("\u200b", "").count(long) >= 3
+    page = open_without_scroll(browser, html, tmp_path, width)
     page.close()
 
 

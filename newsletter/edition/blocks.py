@@ -16,11 +16,17 @@ Each block has one accessible pattern in ``templates/sections/_blocks.mjml.j2`` 
 Colours are palette *roles* (:mod:`newsletter.edition.palette`), never hex values: ``tone``
 is a text role, ``mark`` a mark role. Arrows are decoration (hidden from screen readers); the
 signed figure and :attr:`Change.words` say the direction.
+
+Every field that may print a name from posting data as text (a row's header, a cell, a bar's
+or a segment's name) is :class:`~newsletter.edition.render.Breakable`: its HTML gets invisible
+break opportunities in a run too long to fit (Outlook for Windows breaks nowhere else).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from newsletter.edition.render import breakable
 
 UP, DOWN, FLAT, NONE = "up", "down", "flat", "none"
 ARROWS = {UP: "▲", DOWN: "▼", FLAT: "■", NONE: ""}
@@ -66,6 +72,9 @@ class Cell:
     #: Long text that may wrap (names, lists), printed left-aligned; figures never wrap.
     wrap: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", breakable(self.text))
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -76,6 +85,9 @@ class Row:
     #: Filtering (see newsletter.edition.personalize): a row key and whether it is in the top N.
     key: str = ""
     top: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "head", breakable(self.head))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +127,9 @@ class BarLine:
     key: str = ""
     top: bool = True
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", breakable(self.name))
+
 
 @dataclass(frozen=True, slots=True)
 class BarList:
@@ -153,6 +168,9 @@ class Segment:
     width_pct: int
     mark: str
     change: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", breakable(self.name))
 
 
 @dataclass(frozen=True, slots=True)

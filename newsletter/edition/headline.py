@@ -15,6 +15,7 @@ from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, SHI
 from newsletter.data.signals.health import gap_weeks
 from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight, Totals
 from newsletter.edition.formatting import MINUS, Formatter, is_figure
+from newsletter.edition.render import breakable
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,9 @@ class Frag:
 
     text: str
     strong: bool = False
+
+    def __post_init__(self) -> None:  # names of posting data: breakable in the HTML
+        object.__setattr__(self, "text", breakable(self.text))
 
     @property
     def nowrap(self) -> bool:

@@ -23,6 +23,7 @@ from newsletter.data.signals.models import RemoteRow, Signals
 from newsletter.edition.blocks import Cell, DataTable, Row
 from newsletter.edition.formatting import DASH, Formatter
 from newsletter.edition.headline import Sentence, spotlight_paragraph
+from newsletter.edition.render import breakable
 
 #: Rows of the market tables everyone sees (a reader's own picks may add rows).
 MARKET_ROWS = 5
@@ -245,7 +246,8 @@ def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
             "disclosed maximums."
         ),
     )
-    return SpotlightView(f"Spotlight: {spot.name}", spotlight_paragraph(spot, f), grid)
+    title = breakable(f"Spotlight: {spot.name}")
+    return SpotlightView(title, spotlight_paragraph(spot, f), grid)
 
 
 # --- the sponsor -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from newsletter.data.newroles import PICKS, NewRole, NewRoles
 from newsletter.edition.formatting import Formatter
+from newsletter.edition.render import breakable
 
 TITLE_PICKED = "New roles for you"
 TITLE_BEST = "Best-paid new roles this week"
@@ -25,7 +26,7 @@ class RoleLine:
 
     @property
     def where(self) -> str:
-        return " · ".join(x for x in (self.company, self.place) if x)
+        return breakable(" · ".join(x for x in (self.company, self.place) if x))
 
 
 #: A picked posting's kind when it is not full-time, as its line names it.
@@ -60,7 +61,14 @@ def _span(role: NewRole, f: Formatter) -> str:
 
 
 def role_line(role: NewRole, f: Formatter) -> RoleLine:
-    return RoleLine(role.title, role.company, role.place, pay_text(role, f), role.url)
+    """The posting's line; its title, company and place are breakable in the HTML."""
+    return RoleLine(
+        breakable(role.title),
+        breakable(role.company),
+        breakable(role.place),
+        pay_text(role, f),
+        role.url,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ Templates are the package's bundled ``templates/`` (read through Jinja's package
 an installed wheel finds them: :mod:`newsletter.util.resources`); an override folder from
 ``[email] templates_dir`` is searched first. MJML templates (``*.mjml.j2``) and HTML
 templates (``*.html.j2``) are autoescaped; text templates (``*.txt.j2``) are not. Templates
-only print values computed in Python (see ``newsletter.edition.view``).
+only print values computed in Python (see ``newsletter.edition.view``); text that may hold
+names from posting data is :class:`Breakable` (break opportunities in the HTML only).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mjml import mjml2html
 
 from newsletter.errors import RenderError
 from newsletter.util.resources import PACKAGE, RESOURCES
+from newsletter.util.text import break_long_runs
 
 #: Every tag of the MJML 4 component list (mjml.io/documentation); anything else is a typo.
 MJML_TAGS = frozenset(
@@ -41,6 +43,41 @@ class Token(Markup):
     personalization markers (``<!--nl:...-->``). Only these reach the output as written."""
 
     __slots__ = ()
+
+
+class Breakable(str):
+    """Text that may hold names from posting data (a company, a title, a skill, a metro, a
+    sentence built around them), printed as text content: in the HTML it gets an invisible
+    break opportunity (U+200B, :func:`newsletter.util.text.break_long_runs`) wherever a run
+    with no space would be longer than :data:`~newsletter.util.text.RUN_MAX` characters.
+
+    Why: a name with no space (``Senior_Machine_Learning_Engineer_-_...``, a 120-character
+    token) cannot wrap; Gmail and Apple Mail honour ``overflow-wrap``/``word-break``, Outlook
+    for Windows (Word's engine) does not, and such a name widens its table past the 600 px
+    layout. Word breaks at U+200B (``<wbr>`` it does not reliably honour); screen readers
+    skip it; text with no long run prints byte for byte as before.
+
+    Why a type (and not ``finalize`` or a filter): only the HTML's text content may change;
+    the same value printed in an attribute (an ``href``, a form ``value``, a ``style``) or in
+    the plain-text part must not. The type carries that choice: ``__html__`` (what autoescape
+    calls) adds the breaks, while ``str()`` (the plain-text templates, ``==``, hashing, keys,
+    URLs built from it) is the text unchanged, and any string operation returns a plain
+    ``str``. The blocks of :mod:`newsletter.edition.blocks` and the sentences that print
+    names (:class:`newsletter.edition.headline.Frag`, the health lines...) make their text
+    fields Breakable (:func:`breakable`): one rule, applied where the view builds its values.
+    A Breakable printed into an attribute would get the breaks too: the templates print none
+    there (only addresses, colours, widths and classes, which stay plain ``str``).
+    """
+
+    __slots__ = ()
+
+    def __html__(self) -> Markup:
+        return Markup.escape(break_long_runs(str(self)))
+
+
+def breakable(text: str) -> Breakable:
+    """``text`` as :class:`Breakable` (as it is when it already is one)."""
+    return text if isinstance(text, Breakable) else Breakable(text)
 
 
 #: A word joiner: invisible, and breaks the two-character sequences below.
@@ -66,16 +103,19 @@ def neutralize(value: Any) -> Any:
     if isinstance(value, Token) or not isinstance(value, str):
         return value
     if not (value.isascii() and value.isprintable()) and _CONTROL.search(value):
-        value = (
-            Markup(_CONTROL.sub("", value))
-            if isinstance(value, Markup)
-            else _CONTROL.sub("", value)
-        )
+        value = _like(value, _CONTROL.sub("", value))
     if "%%" not in value and "<!--nl:" not in value and not _JINJA_OPENING.search(value):
         return value
     safe = value.replace("%%", f"%{_JOINER}%").replace("<!--nl:", f"<!-{_JOINER}-nl:")
     safe = _JINJA_OPENING.sub("{" + _JOINER, safe)
-    return Markup(safe) if isinstance(value, Markup) else safe
+    return _like(value, safe)
+
+
+def _like(value: str, text: str) -> str:
+    """``text`` as the same kind of string as ``value`` (Markup, Breakable or plain)."""
+    if isinstance(value, Markup):
+        return Markup(text)
+    return Breakable(text) if isinstance(value, Breakable) else text
 
 
 def _autoescape(name: str | None) -> bool:

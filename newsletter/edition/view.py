@@ -69,6 +69,7 @@ from newsletter.edition.market import (
 from newsletter.edition.notes import Note
 from newsletter.edition.palette import LIGHT
 from newsletter.edition.picks import NewRolesView, new_roles_view
+from newsletter.edition.render import breakable
 
 #: Sections kept in the quiet-week variant (in the configured order).
 QUIET_SECTIONS = frozenset(
@@ -735,12 +736,12 @@ def build_view(
         kpis=_kpis(signals, f, em.sparkline_weeks),
         trend_label=_trend_label(signals, f, em.sparkline_weeks),
         pay_tables=_pay_tables(signals, f, top_n),
-        pay_apart=_pay_apart(signals, f),
+        pay_apart=tuple(map(breakable, _pay_apart(signals, f))),
         skill_lists=_skill_lists(signals, f, top_n, quiet),
         companies=_companies(signals, f, top_n),
         metros=_metros(signals, f, top_n),
         mix=_mix(signals, f),
-        health=_health(signals, f),
+        health=tuple(map(breakable, _health(signals, f))),  # warnings name companies
         note=note,
         new_roles=new_roles_view(new_roles, f) if new_roles is not None else None,
         pay_ranks=pay_ranks(signals, f),

@@ -6,6 +6,7 @@ the issue prints use it."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 #: Control and invisible formatting characters, except the whitespace ones (tab, CR, LF, FF,
 #: VT, FS..US, NEL), which ``str.split`` turns into separators. ZWJ/ZWNJ (U+200C/D) stay:
@@ -59,3 +60,100 @@ def one_line(value: object, limit: int) -> str:
     characters cut with an ellipsis."""
     text = clean_line(str(value or ""), limit + 1)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+#: The longest run of characters with no break opportunity that the issue's HTML prints
+#: (:func:`break_long_runs`). 24 is longer than the longest word of a real title, company,
+#: skill or place (``Internationalization``, 20; the longest run of the bundled demo issue is
+#: 19), so real names print unchanged and stay searchable in the mailbox (a longer joined name,
+#: ``Francisco-Oakland-Berkeley,``, gets one break after a hyphen, invisible unless a line ends
+#: there). And 24 characters of 14 px text (about 170-230 px) is about the narrowest cell a
+#: name prints in (a bar list's name cell, 36% of the 560 px column, whose bar cell gives way),
+#: so no run can push a table past the layout in a client that breaks only where we let it.
+RUN_MAX = 24
+#: ZERO WIDTH SPACE: an invisible break opportunity. Outlook for Windows (Word's engine) breaks
+#: a line there, where it ignores ``overflow-wrap``/``word-break`` and does not reliably honour
+#: ``<wbr>``; screen readers skip it. (:data:`INVISIBLE` drops it from posting text at ingest,
+#: so every one in the HTML is ours.)
+ZWSP = "\u200b"
+#: A run is what no break opportunity interrupts: anything but whitespace and ZWSP, where the
+#: no-break spaces (NBSP, figure space, narrow NBSP) join like letters.
+_RUN = re.compile(r"(?:[^\s\u200b]|[\u00a0\u2007\u202f])+")
+#: A break is preferred after these (``Machine_Learning_``, ``Data-``, ``a/b/``, ``v1.``).
+_PREFERRED = frozenset("_-/.\\:,;&+)–—")
+
+
+def _may_break(text: str, p: int) -> bool:
+    """Whether a break may go between ``text[p - 1]`` and ``text[p]``: never inside a
+    grapheme cluster (before a combining mark, a variation selector, an emoji modifier or tag,
+    around ZWJ), between the halves of a surrogate pair, inside a flag (a pair of regional
+    indicators), or after a word joiner (which asks for no break)."""
+    before, after = text[p - 1], text[p]
+    if after == "\u200d" or before in "\u200d\u2060":
+        return False
+    if unicodedata.category(after) in ("Mn", "Mc", "Me") or "\U0001f3fb" <= after <= "\U0001f3ff":
+        return False
+    if "\U000e0020" <= after <= "\U000e007f":  # emoji tag sequence (subdivision flags)
+        return False
+    if "\ud800" <= before <= "\udbff" and "\udc00" <= after <= "\udfff":
+        return False
+    if _is_regional(before) and _is_regional(after):  # flags pair up from the left
+        pairs = p
+        while pairs > 0 and _is_regional(text[pairs - 1]):
+            pairs -= 1
+        return (p - pairs) % 2 == 0
+    return True
+
+
+def _is_regional(ch: str) -> bool:
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"
+
+
+def _break_points(text: str, start: int, end: int, limit: int) -> list[int]:
+    """Where to break ``text[start:end]`` (a run longer than ``limit``) into pieces of at most
+    ``limit`` characters: after the last preferred character of each window (not in its first
+    third, which would leave a stub), else at the window's end, moved back off a grapheme
+    cluster (forward only if the whole window is one cluster)."""
+    points: list[int] = []
+    s = start
+    while end - s > limit:
+        window = range(s + limit, s + max(1, limit // 3), -1)
+        p = next((q for q in window if text[q - 1] in _PREFERRED and _may_break(text, q)), 0)
+        p = p or next((q for q in window if _may_break(text, q)), 0)
+        p = p or next((q for q in range(s + limit + 1, end) if _may_break(text, q)), 0)
+        if not p:
+            break
+        points.append(p)
+        s = p
+    return points
+
+
+def break_long_runs(text: str, limit: int = RUN_MAX) -> str:
+    """``text`` with a :data:`ZWSP` wherever a run of characters with no break opportunity
+    would be longer than ``limit``, so no run printed is (text without such a run comes back
+    as it is). A run that is broken also gets one at each end of ``text`` it touches: the
+    text may be printed next to more (a sentence's fragments), and so may not extend it.
+    For the HTML only: the plain-text part, addresses and attributes keep text as it is."""
+    if len(text) <= limit:
+        return text
+    out: list[str] = []
+    done = 0
+    for run in _RUN.finditer(text):
+        start, end = run.span()
+        if end - start <= limit:
+            continue
+        points = _break_points(text, start, end, limit)
+        if not points:
+            continue
+        if start == 0:
+            points.insert(0, 0)
+        if end == len(text):
+            points.append(end)
+        for p in points:
+            out.append(text[done:p])
+            out.append(ZWSP)
+            done = p
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
