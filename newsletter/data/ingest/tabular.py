@@ -185,29 +185,9 @@ def _csv_schema(source: Path | bytes, separator: str) -> dict[str, pl.DataType]:
     return _with_extra(header.collect_schema())
 
 
-def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
-    """A CSV/TSV export as the raw frame; a row with more fields than the header is marked
-    (``source_open`` :data:`~newsletter.data.ingest.columns.REASON_MORE_FIELDS`: rejected),
-    never cut to the header's width and kept."""
-    source = _text_source(path)
-    try:
-        schema = _csv_schema(source, separator)
-        frame = pl.read_csv(
-            source,
-            separator=separator,
-            glob=False,
-            schema=schema,
-            missing_columns="insert",
-            **_CSV_OPTIONS,
-        )
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise _polars_error(path, "CSV", exc) from None
-    return to_raw(frame, mapping, source_file=str(path), extra=list(schema)[-1])
-
-
-def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.LazyFrame:
-    """:func:`read_csv` as a lazy scan (the same options and raw columns), for reading a
-    large export in batches; its columns are checked here, its rows as they are read."""
+def _scan(path: Path, separator: str) -> tuple[pl.LazyFrame, str]:
+    """A CSV/TSV export as a lazy scan of its header's columns and the extra column of
+    :func:`_with_extra` (and that column's name)."""
     source = _text_source(path)
     try:
         schema = _csv_schema(source, separator)
@@ -219,10 +199,32 @@ def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
             missing_columns="insert",
             **_CSV_OPTIONS,
         )
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _polars_error(path, "CSV", exc) from None
+    return lf, list(schema)[-1]
+
+
+def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
+    """A CSV/TSV export as the raw frame; a row with more fields than the header is marked
+    (``source_open`` :data:`~newsletter.data.ingest.columns.REASON_MORE_FIELDS`: rejected),
+    never cut to the header's width and kept."""
+    lf, extra = _scan(path, separator)
+    try:
+        frame = lf.collect()
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _polars_error(path, "CSV", exc) from None
+    return to_raw(frame, mapping, source_file=str(path), extra=extra)
+
+
+def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.LazyFrame:
+    """:func:`read_csv` as a lazy scan (the same options and raw columns), for reading a
+    large export in batches; its columns are checked here, its rows as they are read."""
+    lf, extra = _scan(path, separator)
+    try:
         read = lf.collect_schema()
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
-    return lf.select(raw_exprs(read, mapping, source_file=str(path), extra=list(schema)[-1]))
+    return lf.select(raw_exprs(read, mapping, source_file=str(path), extra=extra))
 
 
 def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
