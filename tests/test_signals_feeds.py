@@ -182,7 +182,7 @@ def test_lukebarousse_as_stock_behaves_as_before(luke: tuple[Path, Path, list[in
 
 
 def test_compact_frames_give_the_same_figures_as_the_stored_types(config: Config) -> None:
-    """The pipeline computes on :func:`~newsletter.data.pipeline.compact` frames (categoricals);
+    """The pipeline computes on frames of the stored types (categoricals, STORED_SCHEMA);
     the signals are the same, to the byte, as from the snapshots' own string types, on the
     bundled weeks (their 12-week history included), and the new-role candidates alike."""
     from newsletter.data.newroles import new_roles

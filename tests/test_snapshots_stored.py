@@ -10,11 +10,12 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-from newsletter.config import Config
-from newsletter.data.pipeline import build_week
+from newsletter.config import parse_config
+from newsletter.data.pipeline import build_signals, build_week
 from newsletter.data.snapshots import (
     CATEGORICAL_COLUMNS,
     PARQUET_OPTIONS,
@@ -68,9 +69,11 @@ def _as_strings(folder: Path, week: date) -> None:
     )
 
 
-def test_weeks_written_either_way_give_the_same_signals(tmp_path: Path, config: Config) -> None:
+@pytest.mark.parametrize("kind", ["stock", "new"])
+def test_weeks_written_either_way_give_the_same_signals(tmp_path: Path, kind: str) -> None:
     """Three copies of the bundled weeks: all stored, all strings (as written before), and
-    mixed (older weeks strings, the last two stored): one issue, to the byte."""
+    mixed (older weeks strings, the last two stored): one issue, to the byte; also with the
+    source a feed of new postings, whose open stock stacks several weeks' files."""
     stored, strings, mixed = (tmp_path / n for n in ("stored", "strings", "mixed"))
     for folder in (stored, strings, mixed):
         shutil.copytree(REPO / "snapshots", folder)
@@ -84,9 +87,14 @@ def test_weeks_written_either_way_give_the_same_signals(tmp_path: Path, config: 
             _as_strings(mixed, w)
     assert _stored_types(snapshot_path(stored, weeks[-1])) == EXPECTED
     assert pl.read_parquet_schema(snapshot_path(strings, weeks[-1]))["metro"] == pl.String()
+    config = parse_config({"data": {"source_kinds": {"synth": kind}}})
     issues = [build_week(config, None, f) for f in (stored, strings, mixed)]
     first = issues[0]
     assert first.signals.totals.new > 0 and first.new_roles.rows
+    assert first.signals.data_health.source_kinds == {"synth": kind}
     for other in issues[1:]:
         assert other.signals.model_dump_json() == first.signals.model_dump_json()
         assert other.new_roles == first.new_roles
+    # `newsletter signals` reads fewer columns, lazily (scan_columns): the same figures
+    for f in (stored, strings, mixed):
+        assert build_signals(config, None, f).model_dump_json() == first.signals.model_dump_json()

@@ -59,23 +59,9 @@ SIGNAL_COLUMNS = tuple(
 )
 
 
-def compact(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` with :data:`~newsletter.data.snapshots.CATEGORICAL_COLUMNS` and the skill
-    lists as categoricals, as a snapshot stores them (:data:`STORED_SCHEMA`; a no-op on a
-    file written so, a cast on one written before): four bytes a row instead of a
-    sixteen-byte string view (a 10M-posting week: ~1 GB less). The values, their order and
-    every computed figure stay the same."""
-    have = frame.collect_schema()
-    return frame.with_columns(
-        pl.col(c).cast(STORED_SCHEMA[c])
-        for c in (*CATEGORICAL_COLUMNS, "skills")
-        if c in have and have[c] != STORED_SCHEMA[c]
-    )
-
-
 def expand(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """The inverse of :func:`compact`: the snapshot's own string types back (the new roles
-    get the week's new postings so)."""
+    """``frame`` (of :data:`STORED_SCHEMA`'s types) with the snapshot's own string types
+    back: the new roles get the week's new postings so."""
     have = frame.collect_schema()
     return frame.with_columns(
         pl.col(c).cast(SNAPSHOT_SCHEMA[c]) for c in (*CATEGORICAL_COLUMNS, "skills") if c in have
@@ -83,8 +69,9 @@ def expand(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def scan_columns(directory: Path, week: date, columns: tuple[str, ...]) -> pl.LazyFrame:
-    """A lazy scan of some canonical columns of one snapshot (types checked, as stored or as
-    :data:`SNAPSHOT_SCHEMA`; an optional column missing -> null)."""
+    """A lazy scan of some canonical columns of one snapshot, of :data:`STORED_SCHEMA`'s
+    types whichever way the file was written (a snapshot written before holds strings: they
+    are cast, so weeks of both kinds stack), an optional column missing -> null."""
     path = snapshot_path(directory, week)
     try:
         lf = pl.scan_parquet(path)
@@ -103,7 +90,9 @@ def scan_columns(directory: Path, week: date, columns: tuple[str, ...]) -> pl.La
                 f"snapshot {path}: column {c} is {have[c]}, expected {SNAPSHOT_SCHEMA[c]}"
             )
         else:
-            exprs.append(pl.col(c))
+            exprs.append(
+                pl.col(c) if have[c] == STORED_SCHEMA[c] else pl.col(c).cast(STORED_SCHEMA[c])
+            )
     return lf.select(exprs)
 
 
@@ -192,10 +181,12 @@ def build_week(
     and (``with_roles``) the week's new-role candidates (:mod:`newsletter.data.newroles`).
 
     Reads the week and the previous snapshot in full (without ``with_roles``, only
-    :data:`SIGNAL_COLUMNS`), every week :func:`compact`, and only the needed columns of up to
-    ``HISTORY_WEEKS`` older ones, lazily: their ids, fingerprints and trend points in one pass,
-    their new postings in a second (docs/signals.md, Performance). When a source is a ``new``
-    feed (:func:`source_kinds`), every week's open stock holds its postings seen within
+    :data:`SIGNAL_COLUMNS`), every week of :data:`STORED_SCHEMA`'s types (categoricals,
+    whichever way its file was written, so the weeks stack alike), and only the needed
+    columns of up to ``HISTORY_WEEKS`` older ones, lazily: their ids, fingerprints and trend
+    points in one pass, their new postings in a second (docs/signals.md, Performance). When
+    a source is a ``new`` feed (:func:`source_kinds`), every week's open stock holds its
+    postings seen within
     ``[data] open_window_days`` (:func:`open_stock`).
     """
     directory = snapshots_dir or config.data.snapshots_dir
@@ -217,8 +208,7 @@ def build_week(
         return open_stock(directory, w, seen, feeds, columns)
 
     def weekly(w: date, columns: tuple[str, ...] | None) -> pl.LazyFrame:
-        # Compact categoricals, every week alike (the methods concat them).
-        return frame(w, columns).lazy().pipe(compact)
+        return frame(w, columns).lazy()
 
     wanted = None if with_roles else SIGNAL_COLUMNS
     current = weekly(pair.week, wanted)
