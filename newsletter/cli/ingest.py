@@ -54,6 +54,8 @@ def report_table(report: IngestReport, written: Written | None, locale: str) -> 
     for status, label in (("unparsed", "not understood"), ("implausible", "implausible")):
         if report.posted_dates.get(status):
             row(f"posting date {label}, dropped", report.posted_dates[status], report.kept)
+    if report.text_replaced:
+        row("text with bytes not valid in its encoding", report.text_replaced, report.kept)
     row("with a metro", report.with_metro, report.kept)
     row("with a category (not Other)", report.with_category, report.kept)
     row("with at least one skill", report.with_skills, report.kept)

@@ -1,9 +1,10 @@
 """Raw frame -> canonical postings: pure LazyFrame -> LazyFrame steps composed with ``.pipe``.
 
 :func:`split_rejects` separates rows that cannot be postings (no title, no company, closed at
-the source); :func:`normalize` turns the rest into the snapshot schema plus six
+the source); :func:`normalize` turns the rest into the snapshot schema plus seven
 diagnostic columns the report counts (``pay_status``, ``skills_source``,
-``seniority_source``, ``employment_source``, ``posted_status``, ``url_status``);
+``seniority_source``, ``employment_source``, ``posted_status``, ``url_status``,
+``text_status``);
 :func:`dedupe` collapses duplicate ``posting_id`` rows.
 """
 
@@ -41,7 +42,7 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 DIAGNOSTIC_COLUMNS = (
     "pay_status", "skills_source", "seniority_source", "employment_source", "posted_status",
-    "url_status",
+    "url_status", "text_status",
 )  # fmt: skip
 REASON_MISSING_TITLE = "missing title"
 REASON_MISSING_COMPANY = "missing company"
@@ -193,6 +194,24 @@ POSTED_EARLIEST = date(2000, 1, 1)
 POSTED_GRACE = timedelta(days=1)
 
 
+#: The character a reader puts where bytes are not valid in the file's encoding (polars'
+#: ``utf8-lossy``, Python's ``errors="replace"``).
+REPLACEMENT = "\ufffd"
+#: The text a reader sees of a posting, where a replaced byte shows.
+READ_TEXT = ("title", "company", "location", "description")
+
+
+def text_status() -> pl.Expr:
+    """``replaced`` where the title, company, location or description holds U+FFFD, the
+    replacement character: bytes that were not valid in the file's encoding, replaced when it
+    was read (or before, by whatever wrote it); else ``ok``. The posting is kept; the report
+    counts such postings (``text_replaced``), so a damaged export is seen, not silent."""
+    held = pl.any_horizontal(
+        pl.col(c).str.contains(REPLACEMENT, literal=True).fill_null(False) for c in READ_TEXT
+    )
+    return pl.when(held).then(pl.lit("replaced")).otherwise(pl.lit("ok"))
+
+
 def parse_posted_at(expr: pl.Expr) -> pl.Expr:
     """A posting date from ISO (``2026-11-23``, a timestamp), US (``11/23/2026``,
     ``11/23/26``; day first where the first number cannot be a month, ``23/11/2026``),
@@ -273,7 +292,9 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     the upstream steps once per join), and timed as a stage."""
     rules = prepared.rules
     with stages.stage("text"):
-        frame = good.with_columns(description=plain_text(pl.col("description")))
+        frame = good.with_columns(
+            text_status=text_status(), description=plain_text(pl.col("description"))
+        )
         frame = clean_urls(frame.collect()).lazy()
     with stages.stage("employment"):  # before pay, which drops the pay text
         frame = frame.pipe(add_employment, rules.employment).collect().lazy()

@@ -95,6 +95,10 @@ class IngestReport(BaseModel):
     #: Postings whose URL was not an absolute http(s) address of a public host
     #: (``javascript:``, ``data:``, relative, a private host): kept without a URL.
     urls_dropped: int = 0
+    #: Postings whose title, company, location or description holds U+FFFD, the replacement
+    #: character: bytes not valid in the file's encoding, replaced when read (or before, by
+    #: whatever wrote the file). Kept; the rest of their text is as it was.
+    text_replaced: int = 0
     skills_source: dict[str, int]
     categories: dict[str, int]
     currencies: dict[str, int]
@@ -119,7 +123,7 @@ class IngestReport(BaseModel):
 #: Columns of the kept rows the report counts by value.
 _COUNTED = ("source", "work_mode", "seniority", "seniority_source", "employment",
             "employment_source", "skills_source", "category", "pay_status",
-            "posted_status", "url_status")  # fmt: skip
+            "posted_status", "url_status", "text_status")  # fmt: skip
 
 
 def report_inputs(kept: pl.LazyFrame) -> pl.LazyFrame:
@@ -215,6 +219,7 @@ def build_report(
         employment_source=counted["employment_source"],
         posted_dates=counted["posted_status"],
         urls_dropped=counted["url_status"].get("dropped", 0),
+        text_replaced=counted["text_status"].get("replaced", 0),
         skills_source=counted["skills_source"],
         categories=counted["category"],
         currencies=currencies,

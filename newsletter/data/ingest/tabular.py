@@ -243,11 +243,16 @@ def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
 
 
 def _json_lines(path: Path, source: Path | bytes, error: Exception) -> list[object]:
-    """The records of a JSON Lines file, parsed line by line; the reader's ``error`` when a
-    line is not JSON."""
+    """The records of a JSON Lines file, parsed line by line, a byte that is not UTF-8 read as
+    U+FFFD (as a CSV export is read: the posting is kept, and counted); the reader's ``error``
+    when a line is not JSON."""
     data = source if isinstance(source, bytes) else read_bytes(source)
     try:
-        return [json.loads(line) for line in data.splitlines() if line.strip()]
+        return [
+            json.loads(line.decode("utf-8", errors="replace"))
+            for line in data.splitlines()
+            if line.strip()
+        ]
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise _polars_error(path, "JSON Lines", error) from None
 
