@@ -711,6 +711,7 @@ def test_a_stray_latin1_byte_is_read_not_a_failed_board(cfg: Config, boards: Fak
     titles = dict(zip(snap["posting_id"], snap["title"], strict=True))
     assert titles["greenhouse:acme:4000001"] == "Ingénieur ML 1"
     assert titles["greenhouse:big:4000150"] == "Ing\ufffdnieur ML"
+    assert done.report.text_replaced == 1  # the replaced byte is counted, not silent
     assert replay(cfg, WEEK, clock=FixedClock(NOW)).report.kept == 154  # and it replays
 
 
