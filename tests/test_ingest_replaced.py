@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from newsletter.data.ingest.rules import Rules
@@ -78,3 +80,55 @@ def test_json_lines_and_batches_count_the_same(tmp_path: Path, ingest_rules: Rul
             [path], WEEK, ingest_rules, folder, now=NOW, chunk_rows=1_000, held_bytes=0
         )
         assert report.text_replaced == expected, path
+
+
+def test_a_json_line_that_is_not_json_is_a_rejected_row(tmp_path: Path, runner: CliRunner) -> None:
+    """One bad line (cut off, a stray word, a number) never stops the others: each is a row
+    rejected with its reason, counted; the records around it are kept."""
+    path = tmp_path / "jobs.jsonl"
+    path.write_text(
+        '{"id": "1", "title": "ML Engineer", "company": "Acme", "location": "Austin TX"}\n'
+        '{"id": "2", "title": "Data Scientist", "comp\n'
+        "oops\n"
+        "42\n"
+        '{"id": "3", "title": "Research Scientist", "company": "Beta", "location": "Boston"}\n',
+        "utf-8",
+    )
+    res = ingest_cli(runner, write_config(tmp_path), path)
+    assert res.exit_code == 0, res.output
+    report = _report(tmp_path)
+    assert report["rows_read"] == 5 and report["kept"] == 2
+    assert report["rejected_by_reason"] == {"not JSON": 2, "not an object": 1}
+    rejects = pl.read_parquet(tmp_path / "snaps" / "rejects" / f"{WEEK.isoformat()}.parquet")
+    assert sorted(rejects["reason"].to_list()) == ["not JSON", "not JSON", "not an object"]
+
+
+def test_a_json_array_with_an_element_that_is_no_record(tmp_path: Path, runner: CliRunner) -> None:
+    path = tmp_path / "jobs.json"
+    path.write_text(
+        '[{"id": "1", "title": "ML Engineer", "company": "Acme", "location": "Austin TX"}, 7,'
+        ' {"id": "2", "title": "Data Scientist", "company": "Beta", "location": "Boston",'
+        ' "__record_problem__": "closed"}]',
+        "utf-8",
+    )
+    res = ingest_cli(runner, write_config(tmp_path), path)
+    assert res.exit_code == 0, res.output
+    report = _report(tmp_path)
+    # a record's own field of the reserved name is its field, never its reason
+    assert report["kept"] == 2 and report["rejected_by_reason"] == {"not an object": 1}
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "message"),
+    [
+        ("x.jsonl", "oops\nnot json either\n", "not a readable JSON Lines file"),
+        ("x.json", "[1, 2, 3]", "not a list of job records"),
+    ],
+)
+def test_a_file_with_no_record_at_all_is_still_refused(
+    tmp_path: Path, runner: CliRunner, name: str, body: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(body, "utf-8")
+    res = ingest_cli(runner, write_config(tmp_path), path, "--format", name.split(".")[1])
+    assert res.exit_code != 0 and message in res.output

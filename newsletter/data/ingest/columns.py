@@ -175,6 +175,11 @@ def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
 #: an unquoted separator (a comma in a title) shifts every later field, so none of its values
 #: can be trusted.
 REASON_MORE_FIELDS = "more fields than the header"
+#: ``source_open`` (and the reject reason) of a line of a JSON Lines file that is not JSON.
+REASON_NOT_JSON = "not JSON"
+#: The column a list of JSON records is read with beside the records' own fields: why an
+#: element is no record (``not JSON``, ``not an object``), null for a record.
+RECORD_PROBLEM = "__record_problem__"
 
 
 def raw_exprs(
@@ -183,8 +188,10 @@ def raw_exprs(
     """The expressions that turn a tabular export (of ``schema``) into the canonical raw
     frame. ``extra`` names a column that is not the export's own (a CSV row's first field
     past the header): where it is not null, ``source_open`` is :data:`REASON_MORE_FIELDS`.
+    A :data:`RECORD_PROBLEM` column (JSON records) is ``source_open`` as it is.
     Raises IngestError when no column can serve as the title."""
-    chosen = resolve_columns([n for n in schema.names() if n != extra], mapping)
+    own = [n for n in schema.names() if n not in (extra, RECORD_PROBLEM)]
+    chosen = resolve_columns(own, mapping)
     if "title" not in chosen.values():
         raise IngestError(
             f"{source_file}: no title column (looked for {', '.join(ALIASES['title'])}; "
@@ -204,7 +211,9 @@ def raw_exprs(
         *exprs,
         pl.lit(source_file).alias("source_file"),
         (
-            pl.when(pl.col(extra).is_not_null()).then(pl.lit(REASON_MORE_FIELDS))
+            pl.col(RECORD_PROBLEM)
+            if RECORD_PROBLEM in schema
+            else pl.when(pl.col(extra).is_not_null()).then(pl.lit(REASON_MORE_FIELDS))
             if extra is not None
             else pl.lit(None, pl.String)
         ).alias("source_open"),

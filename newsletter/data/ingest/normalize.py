@@ -17,7 +17,7 @@ from typing import TypeVar
 import polars as pl
 
 from newsletter.data.ingest._records import REASON_NOT_AN_OBJECT
-from newsletter.data.ingest.columns import RAW_COLUMNS, REASON_MORE_FIELDS
+from newsletter.data.ingest.columns import RAW_COLUMNS, REASON_MORE_FIELDS, REASON_NOT_JSON
 from newsletter.data.ingest.employment import add_employment
 from newsletter.data.ingest.identity import add_identity
 from newsletter.data.ingest.locations import Places, add_locations, compile_places
@@ -97,18 +97,21 @@ def clean(lf: pl.LazyFrame) -> pl.LazyFrame:
     return clean_columns(lf, TEXT_COLUMNS)
 
 
+#: Reasons an adapter gives a row that is bad data (not a board's word): kept as they are.
+_BAD_DATA = (REASON_NOT_AN_OBJECT, REASON_NOT_JSON, REASON_MORE_FIELDS)
+
+
 def reject_reason() -> pl.Expr:
     """Why a raw row is rejected (null: kept), from a bounded set of reasons: the not-open
     words of :data:`SOURCE_STATES` (else :data:`REASON_OTHER_STATE`), a record that is not
-    an object, a CSV/TSV row with more fields than its header, a missing title or company."""
+    an object, a JSON Lines line that is not JSON, a CSV/TSV row with more fields than its
+    header, a missing title or company."""
     state = (
         pl.col("source_open").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_-]+", " ")
     )
     return (
-        pl.when(pl.col("source_open") == REASON_NOT_AN_OBJECT)
-        .then(pl.lit(REASON_NOT_AN_OBJECT))
-        .when(pl.col("source_open") == REASON_MORE_FIELDS)
-        .then(pl.lit(REASON_MORE_FIELDS))
+        pl.when(pl.col("source_open").is_in(_BAD_DATA))
+        .then(pl.col("source_open"))
         .when(pl.col("source_open").is_not_null())
         .then(state.replace_strict(SOURCE_STATES, default=REASON_OTHER_STATE))
         .when(pl.col("title").is_null())

@@ -15,7 +15,8 @@ from typing import Literal, TypedDict
 
 import polars as pl
 
-from newsletter.data.ingest.columns import raw_exprs, to_raw
+from newsletter.data.ingest._records import REASON_NOT_AN_OBJECT
+from newsletter.data.ingest.columns import REASON_NOT_JSON, RECORD_PROBLEM, raw_exprs, to_raw
 from newsletter.errors import IngestError, first_line
 from newsletter.util.text import well_formed
 
@@ -242,19 +243,26 @@ def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
     return to_raw(frame, mapping, source_file=str(path))
 
 
+class _NotJson:
+    """A line of a JSON Lines file that is not JSON (its row is rejected, counted)."""
+
+
 def _json_lines(path: Path, source: Path | bytes, error: Exception) -> list[object]:
     """The records of a JSON Lines file, parsed line by line, a byte that is not UTF-8 read as
-    U+FFFD (as a CSV export is read: the posting is kept, and counted); the reader's ``error``
-    when a line is not JSON."""
+    U+FFFD (as a CSV export is read: the posting is kept, and counted), a line that is not
+    JSON a :class:`_NotJson` (its row rejected as ``not JSON``: one bad line never stops the
+    others); the reader's ``error`` when no line is a JSON object (not JSON Lines at all)."""
     data = source if isinstance(source, bytes) else read_bytes(source)
-    try:
-        return [
-            json.loads(line.decode("utf-8", errors="replace"))
-            for line in data.splitlines()
-            if line.strip()
-        ]
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise _polars_error(path, "JSON Lines", error) from None
+    records: list[object] = []
+    for line in data.splitlines():
+        if line.strip():
+            try:
+                records.append(json.loads(line.decode("utf-8", errors="replace")))
+            except (ValueError, RecursionError):
+                records.append(_NotJson())
+    if not any(isinstance(r, dict) for r in records):
+        raise _polars_error(path, "JSON Lines", error)
+    return records
 
 
 def _text(value: object) -> str | None:
@@ -274,15 +282,34 @@ def _text(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _as_record(value: object) -> dict[str, object]:
+    """An element of a list of JSON records as a record: a record as it is (a field of the
+    name :data:`RECORD_PROBLEM` renamed, so no record sets its own reason), anything else
+    one with only :data:`RECORD_PROBLEM`: why its row is rejected."""
+    if isinstance(value, dict):
+        return {(f"{k}_" if k == RECORD_PROBLEM else k): v for k, v in value.items()} | {
+            RECORD_PROBLEM: None
+        }
+    return {
+        RECORD_PROBLEM: REASON_NOT_JSON if isinstance(value, _NotJson) else REASON_NOT_AN_OBJECT
+    }
+
+
 def records_frame(records: object, path: Path) -> pl.DataFrame:
-    """A frame from a list of flat JSON objects (other shapes are refused), every value as
-    text (:func:`_text`), so one record's odd value (a list for an id, an object for a title)
-    never fails the file; a field that is a list in every record that has it stays a list
-    (an explicit skill list)."""
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+    """A frame from a list of flat JSON objects (a list without one is refused), every value
+    as text (:func:`_text`), so one record's odd value (a list for an id, an object for a
+    title) never fails the file; a field that is a list in every record that has it stays a
+    list (an explicit skill list). An element that is no object (a number, a line of JSON
+    Lines that is not JSON) is a row of its own with :data:`RECORD_PROBLEM` set: rejected
+    with that reason and counted, never stopping the others."""
+    if not isinstance(records, list):
         raise IngestError(f"{path}: JSON is not a list of job records")
     if not records:
         raise IngestError(f"{path}: no job records in the file")
+    if not any(isinstance(r, dict) for r in records):
+        raise IngestError(f"{path}: JSON is not a list of job records")
+    if not all(isinstance(r, dict) for r in records):  # each element that is no record: a row
+        records = [_as_record(r) for r in records]
     keys = list(dict.fromkeys(k for r in records for k in r))
     listed = {
         k
