@@ -82,21 +82,28 @@ def test_json_lines_and_batches_count_the_same(tmp_path: Path, ingest_rules: Rul
         assert report.text_replaced == expected, path
 
 
+def _ingested(tmp_path: Path, runner: CliRunner, name: str, body: str) -> dict[str, object]:
+    """The report of ingesting a file ``name`` of ``body`` (which must succeed)."""
+    path = tmp_path / name
+    path.write_text(body, "utf-8")
+    res = ingest_cli(runner, write_config(tmp_path), path)
+    assert res.exit_code == 0, res.output
+    return _report(tmp_path)
+
+
 def test_a_json_line_that_is_not_json_is_a_rejected_row(tmp_path: Path, runner: CliRunner) -> None:
     """One bad line (cut off, a stray word, a number) never stops the others: each is a row
     rejected with its reason, counted; the records around it are kept."""
-    path = tmp_path / "jobs.jsonl"
-    path.write_text(
+    report = _ingested(
+        tmp_path,
+        runner,
+        "jobs.jsonl",
         '{"id": "1", "title": "ML Engineer", "company": "Acme", "location": "Austin TX"}\n'
         '{"id": "2", "title": "Data Scientist", "comp\n'
         "oops\n"
         "42\n"
         '{"id": "3", "title": "Research Scientist", "company": "Beta", "location": "Boston"}\n',
-        "utf-8",
     )
-    res = ingest_cli(runner, write_config(tmp_path), path)
-    assert res.exit_code == 0, res.output
-    report = _report(tmp_path)
     assert report["rows_read"] == 5 and report["kept"] == 2
     assert report["rejected_by_reason"] == {"not JSON": 2, "not an object": 1}
     rejects = pl.read_parquet(tmp_path / "snaps" / "rejects" / f"{WEEK.isoformat()}.parquet")
@@ -104,16 +111,14 @@ def test_a_json_line_that_is_not_json_is_a_rejected_row(tmp_path: Path, runner: 
 
 
 def test_a_json_array_with_an_element_that_is_no_record(tmp_path: Path, runner: CliRunner) -> None:
-    path = tmp_path / "jobs.json"
-    path.write_text(
+    report = _ingested(
+        tmp_path,
+        runner,
+        "jobs.json",
         '[{"id": "1", "title": "ML Engineer", "company": "Acme", "location": "Austin TX"}, 7,'
         ' {"id": "2", "title": "Data Scientist", "company": "Beta", "location": "Boston",'
         ' "__record_problem__": "closed"}]',
-        "utf-8",
     )
-    res = ingest_cli(runner, write_config(tmp_path), path)
-    assert res.exit_code == 0, res.output
-    report = _report(tmp_path)
     # a record's own field of the reserved name is its field, never its reason
     assert report["kept"] == 2 and report["rejected_by_reason"] == {"not an object": 1}
 
