@@ -296,6 +296,17 @@ def test_a_reader_whose_picks_would_pass_the_size_cap_gets_the_default_rows(
     assert issue.content(one).html != issue.content(Preferences()).html
     assert one not in issue.oversize
 
+    # the quick bound (no encoding) only decides who is surely under the cap: a variant over
+    # it but under the cap by the exact bound keeps its rows
+    quick = roomy.html_template.sent_size_bound(every, MERGE_VALUE_ALLOWANCE, quick=True)
+    assert quick > big
+    email = full_config.email.model_copy(update={"max_html_bytes": big})
+    at_cap = compile_issue(
+        rich_signals, full_config.model_copy(update={"email": email}), new_roles=rich_new_roles
+    )
+    assert at_cap.content(every).html != at_cap.content(Preferences()).html
+    assert at_cap.oversize == set()
+
 
 def test_a_notes_soft_line_breaks_rewrap_in_the_text_part(
     rich_signals: Signals, email_config: Config

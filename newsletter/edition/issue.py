@@ -89,9 +89,15 @@ class CompiledIssue:
         chosen = self._audiences.get(prefs)
         if chosen is None:
             chosen = prefs
-            if self.max_html_bytes is not None and not prefs.is_default:
-                size = self.html_template.sent_size_bound(prefs, MERGE_VALUE_ALLOWANCE)
-                if size > self.max_html_bytes:
+            tpl, cap = self.html_template, self.max_html_bytes
+            # the quick bound first: only a variant over it is encoded and sized exactly
+            if (
+                cap is not None
+                and not prefs.is_default
+                and tpl.sent_size_bound(prefs, MERGE_VALUE_ALLOWANCE, quick=True) > cap
+            ):
+                size = tpl.sent_size_bound(prefs, MERGE_VALUE_ALLOWANCE)
+                if size > cap:
                     chosen = _NO_PICKS
                     self.oversize.add(prefs)
                     log.warning(
@@ -99,7 +105,7 @@ class CompiledIssue:
                         "max_html_bytes (%s); those readers get the default rows",
                         variant_name(prefs),
                         f"{size:,}",
-                        f"{self.max_html_bytes:,}",
+                        f"{cap:,}",
                     )
             if len(self._audiences) < 65536:
                 self._audiences[prefs] = chosen

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from newsletter.delivery.message import encoded_size
+from newsletter.delivery.message import encoded_size, encoded_size_bound
 from newsletter.edition.render import Token
 from newsletter.edition.view import row_key
 from newsletter.errors import RenderError
@@ -259,17 +259,20 @@ class BodyTemplate:
             sized = self._sizes.get(audience) or _pieces_size(pieces)
         return sized[0] + sized[1] * per_tag
 
-    def sent_size_bound(self, audience: Audience, per_tag: int) -> int:
+    def sent_size_bound(self, audience: Audience, per_tag: int, *, quick: bool = False) -> int:
         """An upper bound of this audience's body *as sent* (quoted-printable, see
         :func:`newsletter.delivery.message.encoded_size`) once its merge tags are filled, a
         filled tag adding at most ``per_tag`` bytes: the encoded literal text, plus for each
         tag three encoded characters a byte, the soft line breaks they may add, and a space
-        before the tag that may end up encoded at a line's end."""
+        before the tag that may end up encoded at a line's end. ``quick``: the literal text
+        bounded without encoding it (:func:`~newsletter.delivery.message.encoded_size_bound`,
+        ~1% looser, far cheaper)."""
         pieces = self._filtered(audience)
         literal = "".join(p for p in pieces if isinstance(p, str))
         tags = sum(1 for p in pieces if not isinstance(p, str))
         per_encoded = 3 * per_tag
-        return encoded_size(literal) + tags * (per_encoded + 3 * (per_encoded // 72 + 2) + 2)
+        sized = encoded_size_bound(literal) if quick else encoded_size(literal)
+        return sized + tags * (per_encoded + 3 * (per_encoded // 72 + 2) + 2)
 
     def tagged(self, audience: Audience) -> str:
         """The body for this audience with its merge tags left in (an issue variant)."""
