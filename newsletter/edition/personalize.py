@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from newsletter.delivery.message import encoded_size, encoded_size_bound
+from newsletter.delivery.message import encoded_size, qp_bound, qp_measure
 from newsletter.edition.render import Token
 from newsletter.edition.view import row_key
 from newsletter.errors import RenderError
@@ -191,8 +191,14 @@ class BodyTemplate:
     slots: SlotFiller | None = None
     _cache: dict[Audience, tuple[Piece, ...]] = field(default_factory=dict)
     _tagged: dict[Audience, str] = field(default_factory=dict)
-    _sizes: dict[Audience, tuple[int, int]] = field(default_factory=dict)
-    _part_sizes: list[tuple[int, int]] = field(default_factory=list)
+    _sizes: dict[Audience, Measures] = field(default_factory=dict)
+    _part_sizes: list[Measures] = field(default_factory=list)
+    _rows: tuple[tuple[int, _Block], ...] = ()  # the filterable rows, by index in parts
+
+    def __post_init__(self) -> None:
+        self._rows = tuple(
+            (i, p) for i, p in enumerate(self.parts) if isinstance(p, _Block) and p.kind == "row"
+        )
 
     @classmethod
     def parse(cls, text: str, *, escape: bool, slots: SlotFiller | None = None) -> BodyTemplate:
@@ -207,26 +213,22 @@ class BodyTemplate:
             return cached
         public = audience is None
         chosen = _chosen(audience or _NO_PICKS)
-        kept_groups = {
-            p.group
-            for p in self.parts
-            if isinstance(p, _Block) and p.kind == "row" and _keep_row(p, chosen)
-        }
+        rows = {i: _keep_row(p, chosen) for i, p in self._rows}
+        kept_groups = {p.group for i, p in self._rows if rows[i]}
         part_sizes = self._part_sizes or self._measure_parts()
         pieces: list[Piece] = []
-        size, tags = 0, 0
+        counted: list[Measures] = []
         for i, p in enumerate(self.parts):
             if isinstance(p, _Slot):
                 if self.slots is not None:
                     filled = _split_tags(self.slots(p.name, audience))
                     pieces.extend(filled)
-                    b, t = _pieces_size(filled)
-                    size, tags = size + b, tags + t
+                    counted.append(_pieces_size(filled))
                 continue
             if not isinstance(p, _Block):
                 pieces.append(p)
             elif (
-                (p.kind == "row" and _keep_row(p, chosen))
+                rows.get(i)
                 or (p.kind == "empty" and chosen.get(p.dim) and p.group not in kept_groups)
                 or (p.kind == "filtered" and chosen.get(p.dim))
                 or (p.kind == "personal" and not public)
@@ -235,29 +237,33 @@ class BodyTemplate:
                 pieces.extend(p.pieces)
             else:
                 continue
-            size, tags = size + part_sizes[i][0], tags + part_sizes[i][1]
+            counted.append(part_sizes[i])
         merged = tuple(_merge(pieces))
         if len(self._cache) < 4096:
             self._cache[audience] = merged
-            self._sizes[audience] = (size, tags)
+            self._sizes[audience] = _total(counted)
         return merged
 
-    def _measure_parts(self) -> list[tuple[int, int]]:
+    def _measure_parts(self) -> list[Measures]:
         for p in self.parts:
             if isinstance(p, _Slot):
-                self._part_sizes.append((0, 0))
+                self._part_sizes.append((0, 0, 0, 0))
             else:
                 self._part_sizes.append(_pieces_size(p.pieces if isinstance(p, _Block) else (p,)))
         return self._part_sizes
 
-    def size_bound(self, audience: Audience, per_tag: int) -> int:
-        """An upper bound of this audience's body in UTF-8 bytes once its merge tags are
-        filled, a filled tag adding at most ``per_tag`` bytes (counted while filtering)."""
+    def _measures(self, audience: Audience) -> Measures:
         sized = self._sizes.get(audience)
         if sized is None:
             pieces = self._filtered(audience)
             sized = self._sizes.get(audience) or _pieces_size(pieces)
-        return sized[0] + sized[1] * per_tag
+        return sized
+
+    def size_bound(self, audience: Audience, per_tag: int) -> int:
+        """An upper bound of this audience's body in UTF-8 bytes once its merge tags are
+        filled, a filled tag adding at most ``per_tag`` bytes (counted while filtering)."""
+        size, tags, _, _ = self._measures(audience)
+        return size + tags * per_tag
 
     def sent_size_bound(self, audience: Audience, per_tag: int, *, quick: bool = False) -> int:
         """An upper bound of this audience's body *as sent* (quoted-printable, see
@@ -265,14 +271,17 @@ class BodyTemplate:
         filled tag adding at most ``per_tag`` bytes: the encoded literal text, plus for each
         tag three encoded characters a byte, the soft line breaks they may add, and a space
         before the tag that may end up encoded at a line's end. ``quick``: the literal text
-        bounded without encoding it (:func:`~newsletter.delivery.message.encoded_size_bound`,
-        ~1% looser, far cheaper)."""
+        bounded from its parts' measures, counted while filtering, without joining or
+        encoding it (:func:`~newsletter.delivery.message.qp_bound`: ~1% looser)."""
+        per_encoded = 3 * per_tag
+        per_tag_sent = per_encoded + 3 * (per_encoded // 72 + 2) + 2
+        if quick:
+            _, tags, qp_chars, qp_breaks = self._measures(audience)
+            return qp_bound(qp_chars, qp_breaks) + tags * per_tag_sent
         pieces = self._filtered(audience)
         literal = "".join(p for p in pieces if isinstance(p, str))
         tags = sum(1 for p in pieces if not isinstance(p, str))
-        per_encoded = 3 * per_tag
-        sized = encoded_size_bound(literal) if quick else encoded_size(literal)
-        return sized + tags * (per_encoded + 3 * (per_encoded // 72 + 2) + 2)
+        return encoded_size(literal) + tags * per_tag_sent
 
     def tagged(self, audience: Audience) -> str:
         """The body for this audience with its merge tags left in (an issue variant)."""
@@ -297,15 +306,30 @@ class BodyTemplate:
             raise RenderError(f"no value for the merge tag %%{exc.args[0]}%%") from None
 
 
-def _pieces_size(pieces: Iterable[Piece]) -> tuple[int, int]:
-    """(UTF-8 bytes of the literal text, number of merge tags) of ``pieces``."""
-    size, tags = 0, 0
+#: Measures of some pieces, each a sum over them: UTF-8 bytes of the literal text, merge
+#: tags, and the literal text's quoted-printable measures (characters, line breaks:
+#: :func:`~newsletter.delivery.message.qp_measure`).
+Measures = tuple[int, int, int, int]
+
+
+def _total(measures: Iterable[Measures]) -> Measures:
+    size = tags = qp_chars = qp_breaks = 0
+    for b, t, c, k in measures:
+        size, tags, qp_chars, qp_breaks = size + b, tags + t, qp_chars + c, qp_breaks + k
+    return size, tags, qp_chars, qp_breaks
+
+
+def _pieces_size(pieces: Iterable[Piece]) -> Measures:
+    """The :data:`Measures` of ``pieces``."""
+    size, tags, qp_chars, qp_breaks = 0, 0, 0, 0
     for piece in pieces:
         if isinstance(piece, str):
-            size += len(piece.encode("utf-8"))
+            raw = piece.encode("utf-8")
+            chars, breaks = qp_measure(raw)
+            size, qp_chars, qp_breaks = size + len(raw), qp_chars + chars, qp_breaks + breaks
         else:
             tags += 1
-    return size, tags
+    return size, tags, qp_chars, qp_breaks
 
 
 def _keep_row(p: _Block, chosen: Mapping[str, frozenset[str]]) -> bool:

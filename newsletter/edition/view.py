@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from urllib.parse import quote
 
 from newsletter.config import Config
@@ -83,6 +84,7 @@ SHARED_SECTIONS = frozenset(
 DIM_CATEGORIES, DIM_METROS, DIM_SENIORITY = "categories", "metros", "seniority"
 
 
+@lru_cache(maxsize=4096)
 def row_key(name: str) -> str:
     """The filter key of a row name (case-insensitive, safe inside a marker comment)."""
     return "k" + quote(name.strip().casefold(), safe="")  # never empty
