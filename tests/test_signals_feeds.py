@@ -191,11 +191,10 @@ def test_compact_frames_give_the_same_figures_as_the_stored_types(config: Config
         build_week,
         expand,
         read_ingest_report,
-        scan_columns,
     )
     from newsletter.data.signals.compute import compute_week
     from newsletter.data.signals.diff import WeekFrame
-    from newsletter.data.snapshots import read_snapshot, resolve_weeks
+    from newsletter.data.snapshots import read_snapshot, resolve_weeks, scan_snapshot
 
     bundled = REPO / "snapshots"
     pair = resolve_weeks(bundled, None)
@@ -207,7 +206,7 @@ def test_compact_frames_give_the_same_figures_as_the_stored_types(config: Config
         previous_week=pair.previous,
         top_n=config.email.top_n,
         history=[
-            WeekFrame(w, scan_columns(bundled, w, HISTORY_COLUMNS).pipe(expand))
+            WeekFrame(w, scan_snapshot(bundled, w, HISTORY_COLUMNS).pipe(expand))
             for w in pair.history
         ],
         ingest_report=read_ingest_report(bundled, pair.week),

@@ -95,6 +95,37 @@ def test_weeks_written_either_way_give_the_same_signals(tmp_path: Path, kind: st
     for other in issues[1:]:
         assert other.signals.model_dump_json() == first.signals.model_dump_json()
         assert other.new_roles == first.new_roles
-    # `newsletter signals` reads fewer columns, lazily (scan_columns): the same figures
+    # `newsletter signals` reads fewer columns, lazily (scan_snapshot): the same figures
     for f in (stored, strings, mixed):
         assert build_signals(config, None, f).model_dump_json() == first.signals.model_dump_json()
+
+
+def test_every_reader_applies_one_rule_to_a_files_column_types(tmp_path: Path) -> None:
+    """``preview``/``send`` read whole snapshots, ``signals`` scans a few columns lazily: both
+    take a column with no value at all (type Null) as null of its type, and both refuse a
+    column of another type with the same one-line error."""
+    from newsletter.data.snapshots import scan_snapshot
+    from newsletter.errors import SnapshotError
+
+    rows = [posting("a", salary_min=None, salary_max=None, salary_mid=None), posting("b")]
+    base = conform(frame(rows))
+    nulls = base.with_columns(pl.lit(None).alias("country"))  # type Null, as another tool writes
+    nulls.write_parquet(snapshot_path(tmp_path, WEEK))
+    assert pl.read_parquet_schema(snapshot_path(tmp_path, WEEK))["country"] == pl.Null
+    whole = read_snapshot(tmp_path, WEEK)
+    scanned = scan_snapshot(tmp_path, WEEK, ("posting_id", "country")).collect()
+    assert whole["country"].dtype == scanned["country"].dtype == pl.String
+    assert whole["country"].to_list() == scanned["country"].to_list() == [None, None]
+
+    wrong = base.with_columns(pl.col("posted_at").cast(pl.String))
+    wrong.write_parquet(snapshot_path(tmp_path, WEEK))
+    errors = []
+    for read in (
+        lambda: read_snapshot(tmp_path, WEEK),
+        lambda: scan_snapshot(tmp_path, WEEK, ("posting_id", "posted_at")),
+    ):
+        with pytest.raises(SnapshotError) as caught:
+            read()
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1]
+    assert "column posted_at is String, expected Date" in errors[0]

@@ -19,14 +19,11 @@ from newsletter.data.signals.compute import compute_week
 from newsletter.data.signals.diff import ID, WeekFrame
 from newsletter.data.snapshots import (
     CATEGORICAL_COLUMNS,
-    REQUIRED_COLUMNS,
     SNAPSHOT_SCHEMA,
-    STORED_SCHEMA,
-    fits,
     read_snapshot,
     report_path,
     resolve_weeks,
-    snapshot_path,
+    scan_snapshot,
 )
 from newsletter.errors import SnapshotError
 from newsletter.models import SOURCE_KINDS, SourceKind
@@ -66,34 +63,6 @@ def expand(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.with_columns(
         pl.col(c).cast(SNAPSHOT_SCHEMA[c]) for c in (*CATEGORICAL_COLUMNS, "skills") if c in have
     )
-
-
-def scan_columns(directory: Path, week: date, columns: tuple[str, ...]) -> pl.LazyFrame:
-    """A lazy scan of some canonical columns of one snapshot, of :data:`STORED_SCHEMA`'s
-    types whichever way the file was written (a snapshot written before holds strings: they
-    are cast, so weeks of both kinds stack), an optional column missing -> null."""
-    path = snapshot_path(directory, week)
-    try:
-        lf = pl.scan_parquet(path)
-        have = lf.collect_schema()
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
-    missing = [c for c in REQUIRED_COLUMNS if c in columns and c not in have]
-    if missing:
-        raise SnapshotError(f"snapshot {path} lacks required column(s): {', '.join(missing)}")
-    exprs = []
-    for c in columns:
-        if c not in have:
-            exprs.append(pl.lit(None, dtype=STORED_SCHEMA[c]).alias(c))
-        elif not fits(c, have[c]):
-            raise SnapshotError(
-                f"snapshot {path}: column {c} is {have[c]}, expected {SNAPSHOT_SCHEMA[c]}"
-            )
-        else:
-            exprs.append(
-                pl.col(c) if have[c] == STORED_SCHEMA[c] else pl.col(c).cast(STORED_SCHEMA[c])
-            )
-    return lf.select(exprs)
 
 
 def read_ingest_report(directory: Path, week: date) -> dict[str, Any] | None:
@@ -145,7 +114,7 @@ def open_stock(
     def load(w: date) -> pl.LazyFrame:
         if columns is None:
             return read_snapshot(directory, w, stored=True).lazy()
-        return scan_columns(directory, w, columns)
+        return scan_snapshot(directory, w, columns)
 
     is_feed = pl.col("source").is_in(sorted(feeds)).fill_null(False)
     fed = pl.concat(
@@ -202,7 +171,7 @@ def build_week(
             return (
                 read_snapshot(directory, w, stored=True)
                 if columns is None
-                else scan_columns(directory, w, columns)
+                else scan_snapshot(directory, w, columns)
             )
         seen = [v for v in every if 0 <= (w - v).days < window]
         return open_stock(directory, w, seen, feeds, columns)

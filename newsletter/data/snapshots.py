@@ -7,7 +7,7 @@ A snapshot is the deduplicated stock of postings open in one week, stored as
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -166,26 +166,41 @@ def fits(name: str, dtype: pl.DataType) -> bool:
     return dtype in (SNAPSHOT_SCHEMA[name], STORED_SCHEMA[name])
 
 
-def conform(frame: pl.DataFrame, *, stored: bool = False) -> pl.DataFrame:
-    """Check a frame against the canonical schema and return it with columns in order, of
-    :data:`SNAPSHOT_SCHEMA`'s types (``stored``: of :data:`STORED_SCHEMA`'s, as written).
-
-    Missing optional columns are added as nulls; missing required ones or wrong types raise.
-    """
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+def column_exprs(
+    have: Mapping[str, pl.DataType], columns: Iterable[str], *, stored: bool, where: str
+) -> list[pl.Expr]:
+    """The one rule by which a snapshot's columns are read, eagerly or lazily: each of
+    ``columns`` of :data:`SNAPSHOT_SCHEMA`'s type (``stored``: :data:`STORED_SCHEMA`'s); a
+    column of either form is cast to it (a file written before holds strings, a frame in
+    memory may hold categoricals), and so is a column with no value at all (type Null); a
+    missing optional column is null. A missing required column, or one of another type, is a
+    :class:`SnapshotError` naming ``where``."""
+    columns = list(columns)
+    missing = [c for c in REQUIRED_COLUMNS if c in columns and c not in have]
     if missing:
-        raise SnapshotError(f"snapshot lacks required column(s): {', '.join(missing)}")
+        raise SnapshotError(f"{where} lacks required column(s): {', '.join(missing)}")
     schema = STORED_SCHEMA if stored else SNAPSHOT_SCHEMA
     exprs: list[pl.Expr] = []
-    for name, dtype in schema.items():
-        if name in frame.columns:
-            exprs.append(pl.col(name) if frame.schema[name] == dtype else pl.col(name).cast(dtype))
-        else:
+    for name in columns:
+        dtype = schema[name]
+        if name not in have:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    try:
-        return frame.select(exprs)
-    except pl.exceptions.PolarsError as exc:
-        raise SnapshotError(f"snapshot does not fit the canonical schema: {exc}") from None
+        elif not fits(name, have[name]) and have[name] != pl.Null:
+            raise SnapshotError(
+                f"{where}: column {name} is {have[name]}, expected {SNAPSHOT_SCHEMA[name]}"
+            )
+        else:
+            exprs.append(pl.col(name) if have[name] == dtype else pl.col(name).cast(dtype))
+    return exprs
+
+
+def conform(frame: pl.DataFrame, *, stored: bool = False) -> pl.DataFrame:
+    """A frame checked against the canonical schema (:func:`column_exprs`), with its columns
+    in order, of :data:`SNAPSHOT_SCHEMA`'s types (``stored``: :data:`STORED_SCHEMA`'s, as
+    written)."""
+    return frame.select(
+        column_exprs(frame.schema, SNAPSHOT_SCHEMA, stored=stored, where="snapshot")
+    )
 
 
 def read_snapshot(directory: Path, week: date, *, stored: bool = False) -> pl.DataFrame:
@@ -197,7 +212,21 @@ def read_snapshot(directory: Path, week: date, *, stored: bool = False) -> pl.Da
         frame = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
-    return conform(frame, stored=stored)
+    return frame.select(
+        column_exprs(frame.schema, SNAPSHOT_SCHEMA, stored=stored, where=f"snapshot {path}")
+    )
+
+
+def scan_snapshot(directory: Path, week: date, columns: Iterable[str]) -> pl.LazyFrame:
+    """A lazy scan of some canonical columns of one week's snapshot, of
+    :data:`STORED_SCHEMA`'s types (:func:`column_exprs`: weeks written either way stack)."""
+    path = snapshot_path(directory, week)
+    try:
+        lf = pl.scan_parquet(path)
+        have = lf.collect_schema()
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
+    return lf.select(column_exprs(have, columns, stored=True, where=f"snapshot {path}"))
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
