@@ -88,7 +88,7 @@ class Batches:
         fmt, data = resolve_format(one.path, one.format)
         name = one.source or fmt.value
         if fmt in (Format.csv, Format.tsv):
-            lf = scan_csv(one.path, self.mapping, separator="," if fmt is Format.csv else "\t")
+            lf = scan_csv(one.path, self.mapping, separator=None if fmt is Format.csv else "\t")
             frames: Iterator[pl.DataFrame] = _slices(lf, one.path, self.rows, self.size)
         else:
             frames = iter(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -180,21 +181,44 @@ def _with_extra(header: pl.Schema) -> dict[str, pl.DataType]:
     return {**dict.fromkeys(header.names(), pl.String()), extra: pl.String()}
 
 
-def _csv_schema(source: Path | bytes, separator: str) -> dict[str, pl.DataType]:
+#: The separators a CSV export may use: a comma, or a semicolon (Excel's, where the decimal
+#: mark is a comma), a tab or a pipe.
+SEPARATORS = (",", ";", "\t", "|")
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def csv_dialect(source: Path | bytes) -> tuple[str, int]:
+    """(separator, lines before the header) of a CSV export: Excel's first line ``sep=;``
+    names the separator and is skipped; else it is the one of :data:`SEPARATORS` the header
+    line holds most of outside quotes (a comma on a tie, or when it holds none)."""
+    head = source[:_SNIFF_BYTES] if isinstance(source, bytes) else head_bytes(source, _SNIFF_BYTES)
+    line = head.decode("utf-8", "replace").removeprefix("\ufeff").split("\n", 1)[0]
+    line = line.removesuffix("\r")
+    if len(line) == 5 and line[:4].lower() == "sep=" and line[4] in SEPARATORS:
+        return line[4], 1
+    unquoted = _QUOTED.sub("", line)
+    best = max(SEPARATORS, key=unquoted.count)  # the first of the most: a comma on a tie
+    return (best if unquoted.count(best) else ","), 0
+
+
+def _csv_schema(source: Path | bytes, separator: str, skip: int) -> dict[str, pl.DataType]:
     """:func:`_with_extra` of the export's header (only the header is read)."""
-    header = pl.scan_csv(source, separator=separator, glob=False, **_CSV_OPTIONS)
+    header = pl.scan_csv(source, separator=separator, skip_rows=skip, glob=False, **_CSV_OPTIONS)
     return _with_extra(header.collect_schema())
 
 
-def _scan(path: Path, separator: str) -> tuple[pl.LazyFrame, str]:
+def _scan(path: Path, separator: str | None) -> tuple[pl.LazyFrame, str]:
     """A CSV/TSV export as a lazy scan of its header's columns and the extra column of
-    :func:`_with_extra` (and that column's name)."""
+    :func:`_with_extra` (and that column's name); ``separator`` None: a CSV export's own
+    (:func:`csv_dialect`)."""
     source = _text_source(path)
+    separator, skip = csv_dialect(source) if separator is None else (separator, 0)
     try:
-        schema = _csv_schema(source, separator)
+        schema = _csv_schema(source, separator, skip)
         lf = pl.scan_csv(
             source,
             separator=separator,
+            skip_rows=skip,
             glob=False,
             schema=schema,
             missing_columns="insert",
@@ -205,8 +229,11 @@ def _scan(path: Path, separator: str) -> tuple[pl.LazyFrame, str]:
     return lf, list(schema)[-1]
 
 
-def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.DataFrame:
-    """A CSV/TSV export as the raw frame; a row with more fields than the header is marked
+def read_csv(
+    path: Path, mapping: Mapping[str, str], *, separator: str | None = None
+) -> pl.DataFrame:
+    """A CSV/TSV export as the raw frame (``separator`` None: a CSV export's own, see
+    :func:`csv_dialect`); a row with more fields than the header is marked
     (``source_open`` :data:`~newsletter.data.ingest.columns.REASON_MORE_FIELDS`: rejected),
     never cut to the header's width and kept."""
     lf, extra = _scan(path, separator)
@@ -217,7 +244,9 @@ def read_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") ->
     return to_raw(frame, mapping, source_file=str(path), extra=extra)
 
 
-def scan_csv(path: Path, mapping: Mapping[str, str], *, separator: str = ",") -> pl.LazyFrame:
+def scan_csv(
+    path: Path, mapping: Mapping[str, str], *, separator: str | None = None
+) -> pl.LazyFrame:
     """:func:`read_csv` as a lazy scan (the same options and raw columns), for reading a
     large export in batches; its columns are checked here, its rows as they are read."""
     lf, extra = _scan(path, separator)
