@@ -57,6 +57,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         data = args.data or Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
         for shape in args.shapes.split(","):
             raw = data / f"{shape}-{args.rows}.csv"
             if not raw.exists():

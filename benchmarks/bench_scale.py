@@ -99,6 +99,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, help="runs of each step (default 3, 1 at 10M)")
     args = parser.parse_args()
     repeat = args.repeat or (1 if args.rows >= 10_000_000 else 3)
+    if args.data:
+        args.data.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=args.data))
     try:
         raws = _weeks(args.data or tmp, args.rows)

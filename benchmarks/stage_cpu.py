@@ -64,6 +64,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-stage-cpu-") as tmp:
         data = args.data or Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
         files = [("file", args.csv)] if args.csv else []
         for shape in [] if args.csv else args.shapes.split(","):
             raw = data / f"{shape}-{args.rows}.csv"

@@ -210,14 +210,19 @@ def raw_exprs(
     return [
         *exprs,
         pl.lit(source_file).alias("source_file"),
-        (
-            pl.col(RECORD_PROBLEM)
-            if RECORD_PROBLEM in schema
-            else pl.when(pl.col(extra).is_not_null()).then(pl.lit(REASON_MORE_FIELDS))
-            if extra is not None
-            else pl.lit(None, pl.String)
-        ).alias("source_open"),
+        _row_problem(schema, extra).alias("source_open"),
     ]
+
+
+def _row_problem(schema: pl.Schema, extra: str | None) -> pl.Expr:
+    """What the reader found wrong with a row, as ``source_open`` (a rejecting reason), null
+    when nothing: the JSON reader's :data:`RECORD_PROBLEM`, else for a CSV/TSV export
+    :data:`REASON_MORE_FIELDS` where its ``extra`` column holds a field."""
+    if RECORD_PROBLEM in schema:
+        return pl.col(RECORD_PROBLEM)
+    if extra is not None:
+        return pl.when(pl.col(extra).is_not_null()).then(pl.lit(REASON_MORE_FIELDS))
+    return pl.lit(None, pl.String)
 
 
 def to_raw(
