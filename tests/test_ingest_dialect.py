@@ -16,7 +16,7 @@ import pytest
 from newsletter.data.ingest import ingest
 from newsletter.data.ingest.formats import read
 from newsletter.data.ingest.rules import Rules
-from newsletter.data.ingest.tabular import csv_dialect
+from newsletter.data.ingest.tabular import dialect_of
 from newsletter.models import Format
 from tests.conftest import NOW
 
@@ -91,7 +91,7 @@ def test_the_separator_is_the_one_the_header_holds_most_of_outside_quotes(tmp_pa
         b"title;company,location\n": (",", 0),  # a tie: a comma
     }
     for head, expected in cases.items():
-        assert csv_dialect(head) == expected, head
+        assert dialect_of(head) == expected, head
         path = tmp_path / "h.csv"
         path.write_bytes(head)
-        assert csv_dialect(path) == expected, head
+        assert dialect_of(path) == expected, head

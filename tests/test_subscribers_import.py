@@ -193,3 +193,25 @@ def test_cli_import_export_and_list_json(runner: CliRunner, config: Config, tmp_
     assert bad.exit_code == 1
     assert "error:" in bad.stderr and "does not exist" in bad.stderr
     assert "Traceback" not in bad.output
+
+
+@pytest.mark.parametrize("first", ["\ufeff", "sep=;\r\n"], ids=["excel-bom", "excel-sep-line"])
+def test_a_list_saved_by_excel_with_semicolons_imports_as_the_comma_file_does(
+    store: SubscriberStore, tmp_path: Path, first: str
+) -> None:
+    """Excel writes a semicolon between fields where the decimal mark is a comma (and may
+    name it on a first ``sep=;`` line); a field holding the list separator is quoted."""
+    rows = [
+        "email;name;categories;metros",
+        'ada@example.com;"Lovelace; Ada";"Data Scientist;AI/ML Engineer";Seattle',
+        "bob@example.com;Bob;;",
+    ]
+    path = tmp_path / "excel.csv"
+    path.write_bytes((first + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    report = import_csv(store, path)
+    assert (report.total, report.added, len(report.invalid)) == (2, 2, 0)
+    ada = store.get("ada@example.com")
+    assert ada.name == "Lovelace; Ada"
+    assert ada.preferences.categories == ("Data Scientist", "AI/ML Engineer")
+    assert ada.preferences.metros == ("Seattle",)
+    assert store.get("bob@example.com").preferences.categories == ()

@@ -59,6 +59,7 @@ from newsletter.audience.subscribers import (
 from newsletter.errors import SubscriberError
 from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSource, Preferences
 from newsletter.store import subscribers, suppressions
+from newsletter.util.csvtext import csv_dialect
 from newsletter.util.files import atomic_write_text
 from newsletter.util.text import clean_line
 
@@ -198,8 +199,11 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         raise SubscriberError(f"{path} is not UTF-8 text") from None
     except OSError as exc:
         raise SubscriberError(f"cannot read {path}: {exc.strerror}") from None
+    separator, skip = csv_dialect(text[:4096])  # Excel's semicolons, a "sep=;" line
+    if skip:
+        text = text.split("\n", 1)[1] if "\n" in text else ""
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
         header = [h.strip().lower() for h in next(reader, [])]
         if "email" not in header:
             raise SubscriberError(f"{path} has no 'email' column (header: {', '.join(header)})")

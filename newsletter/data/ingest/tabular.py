@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ import polars as pl
 from newsletter.data.ingest._records import REASON_NOT_AN_OBJECT
 from newsletter.data.ingest.columns import REASON_NOT_JSON, RECORD_PROBLEM, raw_exprs, to_raw
 from newsletter.errors import IngestError, first_line
+from newsletter.util.csvtext import csv_dialect
 from newsletter.util.text import well_formed
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -181,24 +181,10 @@ def _with_extra(header: pl.Schema) -> dict[str, pl.DataType]:
     return {**dict.fromkeys(header.names(), pl.String()), extra: pl.String()}
 
 
-#: The separators a CSV export may use: a comma, or a semicolon (Excel's, where the decimal
-#: mark is a comma), a tab or a pipe.
-SEPARATORS = (",", ";", "\t", "|")
-_QUOTED = re.compile(r'"[^"]*"')
-
-
-def csv_dialect(source: Path | bytes) -> tuple[str, int]:
-    """(separator, lines before the header) of a CSV export: Excel's first line ``sep=;``
-    names the separator and is skipped; else it is the one of :data:`SEPARATORS` the header
-    line holds most of outside quotes (a comma on a tie, or when it holds none)."""
+def dialect_of(source: Path | bytes) -> tuple[str, int]:
+    """:func:`~newsletter.util.csvtext.csv_dialect` of a CSV export (its first line read)."""
     head = source[:_SNIFF_BYTES] if isinstance(source, bytes) else head_bytes(source, _SNIFF_BYTES)
-    line = head.decode("utf-8", "replace").removeprefix("\ufeff").split("\n", 1)[0]
-    line = line.removesuffix("\r")
-    if len(line) == 5 and line[:4].lower() == "sep=" and line[4] in SEPARATORS:
-        return line[4], 1
-    unquoted = _QUOTED.sub("", line)
-    best = max(SEPARATORS, key=unquoted.count)  # the first of the most: a comma on a tie
-    return (best if unquoted.count(best) else ","), 0
+    return csv_dialect(head.decode("utf-8", "replace"))
 
 
 def _csv_schema(source: Path | bytes, separator: str, skip: int) -> dict[str, pl.DataType]:
@@ -210,9 +196,9 @@ def _csv_schema(source: Path | bytes, separator: str, skip: int) -> dict[str, pl
 def _scan(path: Path, separator: str | None) -> tuple[pl.LazyFrame, str]:
     """A CSV/TSV export as a lazy scan of its header's columns and the extra column of
     :func:`_with_extra` (and that column's name); ``separator`` None: a CSV export's own
-    (:func:`csv_dialect`)."""
+    (:func:`dialect_of`)."""
     source = _text_source(path)
-    separator, skip = csv_dialect(source) if separator is None else (separator, 0)
+    separator, skip = dialect_of(source) if separator is None else (separator, 0)
     try:
         schema = _csv_schema(source, separator, skip)
         lf = pl.scan_csv(
@@ -233,7 +219,7 @@ def read_csv(
     path: Path, mapping: Mapping[str, str], *, separator: str | None = None
 ) -> pl.DataFrame:
     """A CSV/TSV export as the raw frame (``separator`` None: a CSV export's own, see
-    :func:`csv_dialect`); a row with more fields than the header is marked
+    :func:`dialect_of`); a row with more fields than the header is marked
     (``source_open`` :data:`~newsletter.data.ingest.columns.REASON_MORE_FIELDS`: rejected),
     never cut to the header's width and kept."""
     lf, extra = _scan(path, separator)
