@@ -194,13 +194,11 @@ def column_exprs(
     return exprs
 
 
-def conform(frame: pl.DataFrame, *, stored: bool = False) -> pl.DataFrame:
-    """A frame checked against the canonical schema (:func:`column_exprs`), with its columns
-    in order, of :data:`SNAPSHOT_SCHEMA`'s types (``stored``: :data:`STORED_SCHEMA`'s, as
-    written)."""
-    return frame.select(
-        column_exprs(frame.schema, SNAPSHOT_SCHEMA, stored=stored, where="snapshot")
-    )
+def conform(frame: pl.DataFrame, *, stored: bool = False, where: str = "snapshot") -> pl.DataFrame:
+    """A frame checked against the canonical schema (:func:`column_exprs`; errors name
+    ``where``), with its columns in order, of :data:`SNAPSHOT_SCHEMA`'s types (``stored``:
+    :data:`STORED_SCHEMA`'s, as written)."""
+    return frame.select(column_exprs(frame.schema, SNAPSHOT_SCHEMA, stored=stored, where=where))
 
 
 def read_snapshot(directory: Path, week: date, *, stored: bool = False) -> pl.DataFrame:
@@ -212,9 +210,7 @@ def read_snapshot(directory: Path, week: date, *, stored: bool = False) -> pl.Da
         frame = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
-    return frame.select(
-        column_exprs(frame.schema, SNAPSHOT_SCHEMA, stored=stored, where=f"snapshot {path}")
-    )
+    return conform(frame, stored=stored, where=f"snapshot {path}")
 
 
 def scan_snapshot(directory: Path, week: date, columns: Iterable[str]) -> pl.LazyFrame:

@@ -162,16 +162,13 @@ _QP_MAP = [
     quoprimime.quote(chr(i)) if quoprimime.body_check(i) and i not in (10, 13) else chr(i)
     for i in range(256)
 ]
-#: The characters other than "=" that :data:`_QP_MAP` quotes (control characters, 8-bit).
-#: (One character a match: a class with a repeat, to take a character's bytes at once, made
-#: Python's matcher twice as slow.)
-_QUOTED_OTHER = re.compile(
-    "[" + "".join(re.escape(chr(i)) for i in range(256) if len(_QP_MAP[i]) > 1 and i != 61) + "]"
-)
-
-
-#: The same as bytes (:func:`encoded_size_bound` counts them).
+#: The bytes :data:`_QP_MAP` quotes (:func:`qp_measure` counts them).
 _QUOTED_BYTES = bytes(i for i in range(256) if len(_QP_MAP[i]) > 1)
+#: Those other than "=" (control characters, 8-bit), as characters. (One a match: a class
+#: with a repeat, to take a character's bytes at once, made Python's matcher twice as slow.)
+_QUOTED_OTHER = re.compile(
+    "[" + "".join(re.escape(chr(b)) for b in _QUOTED_BYTES if b != ord("=")) + "]"
+)
 
 
 def _qp_translate(text: str) -> str:
@@ -201,10 +198,10 @@ def _wrap_step(line: str, start: int) -> tuple[str, int]:
     return line[start:nxt] + "=", nxt
 
 
-def _wrap(text: str) -> tuple[list[int], int]:
-    """The starts of the soft-broken pieces of an encoded line, and how many characters the
-    line's end adds (a space or tab last is quoted, or moved past one more soft break, as
-    ``quoprimime.body_encode`` does)."""
+def _wrap(text: str) -> tuple[list[int], str]:
+    """``quoprimime.body_encode``'s soft breaks of an encoded line: the starts of its pieces
+    (each piece but the last is ``text[start:next] + "="``) and the last piece, whose space
+    or tab at the end is quoted, or moved past one more soft break when there is no room."""
     laststart = len(text) - 1 - _QP_LINE
     starts = [0]
     start = 0
@@ -212,32 +209,23 @@ def _wrap(text: str) -> tuple[list[int], int]:
         start = _next_start(text, start)
         starts.append(start)
     if not text or text[-1] not in " \t":
-        return starts, 0
-    room = start - laststart
-    return starts, 2 if room >= 3 else 3 if room == 2 else 5
+        return starts, text[start:]
+    room, space = start - laststart, text[-1]
+    if room >= 3:
+        end = quoprimime.quote(space)
+    elif room == 2:
+        end = space + "=" + _CRLF
+    else:
+        end = "=" + _CRLF + quoprimime.quote(space)
+    return starts, text[start:-1] + end
 
 
 def _qp_line(line: bytes) -> str:
     """One line (no line break in it) encoded as ``quoprimime.body_encode(line, 76, CRLF)``
-    encodes it: the same translation (:func:`_qp_translate`), the same soft breaks
-    (:func:`_wrap`) and the same rule for a space or tab at the line's end."""
+    encodes it: the same translation (:func:`_qp_translate`) and soft breaks (:func:`_wrap`)."""
     text = _qp_translate(line.decode("latin-1"))
-    starts, extra = _wrap(text)
-    pieces = [text[a:b] + "=" for a, b in itertools.pairwise(starts)]
-    start = starts[-1]
-    if not extra:
-        pieces.append(text[start:])
-    else:
-        space = text[-1]
-        end = (
-            quoprimime.quote(space)
-            if extra == 2
-            else space + "=" + _CRLF
-            if extra == 3
-            else "=" + _CRLF + quoprimime.quote(space)
-        )
-        pieces.append(text[start:-1] + end)
-    return _CRLF.join(pieces)
+    starts, last = _wrap(text)
+    return _CRLF.join([*(text[a:b] + "=" for a, b in itertools.pairwise(starts)), last])
 
 
 @lru_cache(maxsize=256)
@@ -247,9 +235,9 @@ def _qp_size(line: bytes) -> int:
     encoding a line is most of the cost of sizing one (3,494 variants of a 80 KB issue:
     ~5 ms each). The shared lines (a few dozen) are used by every variant, so they stay;
     256 lines bound what a long-running process keeps (a line can be tens of KB)."""
-    text = _qp_translate(line.decode("latin-1"))
-    starts, extra = _wrap(text)
-    return len(text) + 3 * (len(starts) - 1) + extra + 2
+    starts, last = _wrap(_qp_translate(line.decode("latin-1")))
+    # the pieces before the last: their text, an "=" and a CRLF each; then the last, a CRLF
+    return starts[-1] + 3 * (len(starts) - 1) + len(last) + 2
 
 
 def encoded_size(body: str) -> int:
@@ -282,11 +270,6 @@ def qp_bound(chars: int, breaks: int) -> int:
     return chars + 3 * (chars // (_QP_LINE - 3) + lines) + (5 + 2) * lines
 
 
-def encoded_size_bound(body: str) -> int:
-    """:func:`qp_bound` of ``body`` (string methods only: ~50x cheaper than encoding)."""
-    return qp_bound(*qp_measure(body.encode("utf-8")))
-
-
 _TAG_B = re.compile(rb"%%([a-z][a-z0-9_]*)%%")
 
 
@@ -299,21 +282,9 @@ def _qp_prefix(raw: bytes) -> tuple[str, int]:
     rest of the line from the returned raw offset as a fresh line continues it exactly.
     """
     line = _qp_translate(raw.decode("latin-1"))
-    width = _QP_LINE - 1
-    laststart = len(line) - 1 - _QP_LINE
-    pieces: list[str] = []
-    start = 0
-    while start <= laststart:
-        stop = start + width
-        if line[stop - 2] == "=":
-            pieces.append(line[start : stop - 1])
-            start = stop - 2
-        elif line[stop - 1] == "=":
-            pieces.append(line[start:stop])
-            start = stop - 1
-        else:
-            pieces.append(line[start:stop] + "=")
-            start = stop
+    starts, _ = _wrap(line)
+    pieces = [line[a:b] + "=" for a, b in itertools.pairwise(starts)]
+    start = starts[-1]
     # map the encoded offset back to a raw byte offset (each byte encodes to 1 or 3 chars)
     pos = offset = 0
     while pos < start:
