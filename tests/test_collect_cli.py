@@ -336,7 +336,7 @@ def test_the_scheduler_gets_a_collection_job_when_sources_exist(tmp_path: Path, 
     cfg = _config_file(tmp_path, base, SOURCES_TOML)
     config = load_config(cfg)
     before = FixedClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # a Wednesday
-    sched = build_scheduler(config, kwargs={"config_path": str(cfg)}, blocking=False, clock=before)
+    sched = build_scheduler(config, kwargs={"config_path": str(cfg)}, clock=before)
     sched.start(paused=True)
     try:
         jobs = {j.id: j for j in sched.get_jobs()}

@@ -295,7 +295,7 @@ def test_the_scheduler_checks_only_when_there_is_something_to_check(tmp_path: Pa
     before = FixedClock(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
     found = []
     for config in (quiet, loud):
-        sched = build_scheduler(config, blocking=False, clock=before, collect_func=None)
+        sched = build_scheduler(config, clock=before, collect_func=None)
         sched.start(paused=True)
         try:
             found.append({j.id: j for j in sched.get_jobs()})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +21,7 @@ from newsletter.send.schedule import (
     catch_up_time,
     due_at,
     issue_week,
+    run_forever,
     weekly_trigger,
 )
 from newsletter.util.clock import FixedClock
@@ -83,7 +87,6 @@ def test_job_fires_with_short_trigger(tmp_path: Path) -> None:
         func=JOB,
         kwargs={"path": str(out)},
         trigger=CronTrigger(second="*", timezone=NY),
-        blocking=False,
         clock=FixedClock(datetime(2026, 11, 30, 7, 0, tzinfo=NY)),  # not yet due: no catch-up
     )
     sched.start()
@@ -97,9 +100,7 @@ def test_restart_keeps_one_job(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
     before_due = FixedClock(datetime(2026, 11, 30, 7, 0, tzinfo=NY))
     for _ in range(3):
-        sched = build_scheduler(
-            cfg, func=JOB, kwargs={"path": "x"}, blocking=False, clock=before_due
-        )
+        sched = build_scheduler(cfg, func=JOB, kwargs={"path": "x"}, clock=before_due)
         sched.start(paused=True)
         jobs = sched.get_jobs()
         sched.shutdown(wait=False)
@@ -120,7 +121,7 @@ def test_missed_run_is_caught_up_once_per_start(tmp_path: Path, restarts: int) -
     cfg = _config(tmp_path)
     with time_machine.travel(late, tick=True):
         for i in range(restarts):
-            sched = build_scheduler(cfg, func=JOB, kwargs={"path": str(out)}, blocking=False)
+            sched = build_scheduler(cfg, func=JOB, kwargs={"path": str(out)})
             sched.start()
             try:
                 assert _wait_for(out, i + 1) == i + 1
@@ -146,3 +147,43 @@ def test_a_start_long_after_the_last_send_time_is_no_error(
         assert catch_up_time(datetime(2026, 12, 2, 12, 0, tzinfo=UTC), s) is None
     assert [r.levelname for r in caplog.records] == ["WARNING"]
     assert "if it has not gone out" in caplog.records[0].getMessage()
+
+
+def test_the_foreground_scheduler_stops_on_a_sigterm_another_thread_caught(
+    tmp_path: Path,
+) -> None:
+    """`newsletter schedule` waits for its signal in short steps: a SIGTERM the kernel gave
+    to another thread (Python runs the handler in the main thread) still stops it. A long
+    wait would only end at the next job, days later (here: the hang guard's fallback, which
+    signals the main thread itself)."""
+    assert threading.current_thread() is threading.main_thread()
+    done = threading.Event()
+    fallback: list[bool] = []
+
+    def main_thread_waits() -> bool:  # in a Condition's wait, i.e. blocked (not starting)
+        frame = sys._current_frames().get(threading.main_thread().ident or 0)
+        return frame is not None and frame.f_code is threading.Condition.wait.__code__
+
+    def signal_from_this_thread() -> None:
+        deadline = time.monotonic() + 30  # hang guard, not a timing assertion
+        while not done.wait(0.05):
+            if not main_thread_waits() and time.monotonic() <= deadline:
+                continue
+            if time.monotonic() > deadline:
+                fallback.append(True)
+                ident = threading.main_thread().ident
+                assert ident is not None
+                signal.pthread_kill(ident, signal.SIGTERM)
+                return
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, lambda _n, _f: None)  # until run_forever's own
+    killer = threading.Thread(target=signal_from_this_thread, daemon=True)
+    try:
+        killer.start()
+        run_forever(_config(tmp_path), func=JOB, kwargs={"path": str(tmp_path / "runs.txt")})
+    finally:
+        done.set()
+        killer.join()
+        signal.signal(signal.SIGTERM, previous)
+    assert fallback == []

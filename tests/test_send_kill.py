@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from newsletter.cli import app
 from newsletter.config import load_config
 from newsletter.send.ledger import SendLedger
 from newsletter.store import open_store
@@ -66,14 +69,22 @@ def _start(cfg: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _interrupt(proc: subprocess.Popen[bytes], handler: Slow, at: int, sig: int) -> None:
+def _wait_for(handler: Slow, at: int, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + 90  # a hang guard, not a timing assertion (slow CI machines)
     while len(handler.received) < at:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        if proc is not None and proc.poll() is not None:
+            _out, err = proc.communicate()  # closes the pipe
+            pytest.fail(f"the send ended (exit {proc.returncode}) early: {err.decode()}")
         assert time.monotonic() < deadline, "the send did not progress"
         time.sleep(0.002)
-    proc.send_signal(sig)
-    proc.communicate(timeout=20)  # waits and closes the pipe
+
+
+def _interrupt(proc: subprocess.Popen[bytes], handler: Slow, at: int, sig: int) -> None:
+    try:
+        _wait_for(handler, at, proc)
+        proc.send_signal(sig)
+    finally:
+        proc.communicate(timeout=20)  # waits and closes the pipe
 
 
 def _check(cfg: Path, handler: Slow) -> int:
@@ -120,3 +131,31 @@ def test_sigterm_stops_gracefully_and_is_exactly_once(tmp_path: Path, sig: int) 
     duplicates, codes = _run(tmp_path, sig, 2)
     assert codes == [3, 3]  # incomplete: run again
     assert duplicates == 0
+
+
+def test_sigterm_caught_by_another_thread_still_stops_the_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel may hand a process's SIGTERM to any thread that does not block it; Python
+    then runs the handler only when the main thread runs again. The send's main thread waits
+    for its sending threads in short steps, so the send still stops after the calls in
+    flight (it would otherwise go on to the last recipient)."""
+    assert threading.current_thread() is threading.main_thread()  # handlers install here
+    handler = Slow()
+    with smtp_server(handler) as (_host, port):
+        cfg = _config_file(tmp_path, port)
+        add_subscribers(load_config(cfg), N)
+        monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "kill-test-secret")
+
+        def from_another_thread() -> None:
+            _wait_for(handler, 15)
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+        killer = threading.Thread(target=from_another_thread, daemon=True)
+        killer.start()
+        args = ["--config", str(cfg), "send", "--week", "2026-11-23"]
+        result = CliRunner().invoke(app, args)
+        killer.join(timeout=90)
+    assert result.exit_code == 3, result.output  # incomplete: stopped, run again
+    assert "stopped before the end" in result.output
+    assert len(handler.received) < N

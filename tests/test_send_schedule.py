@@ -93,7 +93,7 @@ def test_scheduled_job_catches_up_once_then_is_a_no_op(tmp_path: Path, at_now: N
             events.append(event)
             done.set()
 
-        sched = build_scheduler(config, kwargs={"config_path": str(cfg)}, blocking=False)
+        sched = build_scheduler(config, kwargs={"config_path": str(cfg)})
         sched.add_listener(seen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         sched.start()
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,7 +25,6 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -32,6 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from newsletter.config import Config, ScheduleSettings, Secrets, alerts_configured
 from newsletter.store.engine import create_engine
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
+from newsletter.util.waits import wait_for
 from newsletter.util.weeks import week_of
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,6 @@ def build_scheduler(
     func: str = JOB_FUNC,
     kwargs: dict[str, Any] | None = None,
     trigger: BaseTrigger | None = None,
-    blocking: bool = True,
     clock: Clock = SYSTEM_CLOCK,
     collect_func: str | None = COLLECT_JOB_FUNC,
     watch_func: str | None = WATCH_JOB_FUNC,
@@ -218,8 +218,7 @@ def build_scheduler(
     issue already sent), so a catch-up after a completed send is a quick no-op.
     """
     settings = config.schedule
-    cls: type[BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = cls(
+    scheduler = BackgroundScheduler(
         # the project's engine: the database's folder is made, a bad URL is one line
         jobstores={
             "default": SQLAlchemyJobStore(
@@ -282,16 +281,24 @@ def run_forever(
     kwargs: dict[str, Any] | None = None,
     secrets: Secrets | None = None,
 ) -> None:
-    """Run the blocking scheduler in the foreground until SIGTERM or Ctrl-C."""
-    scheduler = build_scheduler(config, func=func, kwargs=kwargs, blocking=True, secrets=secrets)
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C.
+
+    The scheduler runs in its own thread; the main thread waits for a signal in short steps
+    (:mod:`newsletter.util.waits`).
+    """
+    scheduler = build_scheduler(config, func=func, kwargs=kwargs, secrets=secrets)
+    stopped = threading.Event()
 
     def stop(signum: int, _frame: object) -> None:
         log.info("signal %d received: shutting down the scheduler", signum)
-        scheduler.shutdown(wait=False)
+        stopped.set()
 
-    signal.signal(signal.SIGTERM, stop)
+    previous = signal.signal(signal.SIGTERM, stop)
+    scheduler.start()
     try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        wait_for(stopped)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=False)
+        signal.signal(signal.SIGTERM, previous)

@@ -40,6 +40,7 @@ from newsletter.errors import ProviderError
 from newsletter.models import Recipient
 from newsletter.send.claims import POLL_SECONDS, Claim, Claims
 from newsletter.send.ledger import SendLedger, short_reason
+from newsletter.util.waits import join_all
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +166,10 @@ def run_threads(loop: Loop, threads: int, factory: SenderFactory) -> None:
     for t in workers:
         t.start()
     try:
-        for t in workers:
-            t.join()
+        join_all(workers)
     except KeyboardInterrupt:
         loop.stop.set()
-        for t in workers:
-            t.join()
+        join_all(workers)
     finally:
         done.set()
         beat.join()
