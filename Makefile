@@ -52,7 +52,8 @@ SHIFTED = PATH="$(CURDIR)/.ci/faketime/bin:$$PATH" PYTHONPATH="$(CURDIR)/.ci/fak
 	  NEWSLETTER_SECRET_KEY=from-the-shell NEWSLETTER_SMTP_PASSWORD=from-the-shell \
 	  NEWSLETTER_WEBHOOK_SECRET=from-the-shell FAKETIME_DONT_FAKE_MONOTONIC=1 faketime '$(SHIFT)'
 pytest-shifted: $(STAMP)
-	$(SHIFTED) $(BIN)/pytest -n auto -q || { \
+	@echo "pytest-shifted: faketime '$(SHIFT)', TZ=$(SHIFT_TZ): $(BIN)/pytest -n auto -q"
+	@$(SHIFTED) $(BIN)/pytest -n auto -q || { \
 	  echo "pytest-shifted: some tests failed; running those once more (one process):"; \
 	  $(SHIFTED) $(BIN)/pytest -q --last-failed --last-failed-no-failures none; }
 
