@@ -294,11 +294,13 @@ def run_forever(
         stopped.set()
 
     previous = signal.signal(signal.SIGTERM, stop)
-    scheduler.start()
     try:
-        wait_for(stopped)
-    except KeyboardInterrupt:
-        pass
+        scheduler.start()
+        try:
+            wait_for(stopped)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            scheduler.shutdown(wait=False)
     finally:
-        scheduler.shutdown(wait=False)
         signal.signal(signal.SIGTERM, previous)
