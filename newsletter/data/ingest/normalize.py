@@ -46,6 +46,15 @@ DIAGNOSTIC_COLUMNS = (
 )  # fmt: skip
 REASON_MISSING_TITLE = "missing title"
 REASON_MISSING_COMPANY = "missing company"
+#: The longest title and company name a posting may have (characters, invisible ones left
+#: out). Real ones are far shorter (a title: under 200; a Who-is-hiring post's list of
+#: fifteen titles: 330); a longer one is another field read into it (a description, a page
+#: of markup), and such a row is rejected, never stored as a name that every table and
+#: email would carry (and cut).
+TITLE_MAX = 1000
+COMPANY_MAX = 300
+REASON_TITLE_TOO_LONG = f"title over {TITLE_MAX} characters"
+REASON_COMPANY_TOO_LONG = f"company over {COMPANY_MAX} characters"
 #: A board's own word for a listing that is not open (``source_open``: Workable's ``state``,
 #: Recruitee's ``status``, Ashby's ``isListed``, SimplifyJobs' flags; lower case, spaces,
 #: ``_`` and ``-`` alike) -> the reject reason. Any other word is :data:`REASON_OTHER_STATE`:
@@ -105,7 +114,8 @@ def reject_reason() -> pl.Expr:
     """Why a raw row is rejected (null: kept), from a bounded set of reasons: the not-open
     words of :data:`SOURCE_STATES` (else :data:`REASON_OTHER_STATE`), a record that is not
     an object, a JSON Lines line that is not JSON, a CSV/TSV row with more fields than its
-    header, a missing title or company."""
+    header, a missing title or company, a title or company too long to be one
+    (:data:`TITLE_MAX`, :data:`COMPANY_MAX`)."""
     state = (
         pl.col("source_open").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_-]+", " ")
     )
@@ -118,6 +128,10 @@ def reject_reason() -> pl.Expr:
         .then(pl.lit(REASON_MISSING_TITLE))
         .when(pl.col("company").is_null())
         .then(pl.lit(REASON_MISSING_COMPANY))
+        .when(pl.col("title").str.len_chars() > TITLE_MAX)
+        .then(pl.lit(REASON_TITLE_TOO_LONG))
+        .when(pl.col("company").str.len_chars() > COMPANY_MAX)
+        .then(pl.lit(REASON_COMPANY_TOO_LONG))
     )
 
 
