@@ -146,6 +146,18 @@ def test_an_export_without_rows_leaves_the_week_as_it_was(
     assert _report(tmp_path)["rows_read"] == 2
 
 
+def _ingest_rows(
+    tmp_path: Path, runner: CliRunner, rows: list[tuple[str, ...]]
+) -> dict[str, object]:
+    """Ingest (id, title, company, location) rows from a Parquet file; the week's report."""
+    frame = pl.DataFrame(rows, schema=["id", "title", "company", "location"], orient="row")
+    raw = tmp_path / "jobs.parquet"
+    frame.write_parquet(raw)
+    res = ingest_cli(runner, write_config(tmp_path), raw)
+    assert res.exit_code == 0, res.output
+    return _report(tmp_path)
+
+
 def test_invisible_characters_and_nameless_titles_or_companies(
     tmp_path: Path, runner: CliRunner
 ) -> None:
@@ -157,12 +169,7 @@ def test_invisible_characters_and_nameless_titles_or_companies(
         ("5", "ML Engineer", "\U0001f680", "Austin, TX"),  # a company that is one emoji
         ("6", "Café Manager", "Zürich AG", "Zürich"),  # letters beyond ASCII are letters
     ]
-    frame = pl.DataFrame(rows, schema=["id", "title", "company", "location"], orient="row")
-    raw = tmp_path / "jobs.parquet"
-    frame.write_parquet(raw)
-    res = ingest_cli(runner, write_config(tmp_path), raw)
-    assert res.exit_code == 0, res.output
-    report = _report(tmp_path)
+    report = _ingest_rows(tmp_path, runner, rows)
     assert report["rejected_by_reason"] == {"missing title": 3, "missing company": 1}
     snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
     first = snap.row(0, named=True)
@@ -183,14 +190,9 @@ def test_a_title_or_company_too_long_to_be_one_is_a_counted_reject(
         ("1", "T" * TITLE_MAX, "C" * COMPANY_MAX, "Austin, TX"),  # at the limits: kept
         ("2", "Data Scientist " + "x" * TITLE_MAX, "Acme", "Austin, TX"),
         ("3", "ML Engineer", "Acme " * COMPANY_MAX, "Austin, TX"),
-        ("4", "\u200b" * 50 + "Analyst", "Acme", "Austin, TX"),  # invisible ones do not count
+        ("4", "\u200b" * TITLE_MAX + "Analyst", "Acme", "Austin, TX"),  # invisible: not counted
     ]
-    frame = pl.DataFrame(rows, schema=["id", "title", "company", "location"], orient="row")
-    raw = tmp_path / "jobs.parquet"
-    frame.write_parquet(raw)
-    res = ingest_cli(runner, write_config(tmp_path), raw)
-    assert res.exit_code == 0, res.output
-    report = _report(tmp_path)
+    report = _ingest_rows(tmp_path, runner, rows)
     assert report["rejected_by_reason"] == {
         f"title over {TITLE_MAX} characters": 1,
         f"company over {COMPANY_MAX} characters": 1,
