@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from newsletter.cli import app
 from newsletter.data.ingest.formats import detect
-from newsletter.data.ingest.normalize import COMPANY_MAX, TITLE_MAX
+from newsletter.data.ingest.normalize import COMPANY_MAX, LOCATION_MAX, TITLE_MAX
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.tabular import GUNZIP_MAX_RATIO, gunzip
 from newsletter.errors import IngestError
@@ -181,25 +181,28 @@ def test_invisible_characters_and_nameless_titles_or_companies(
     assert snap.height == 2
 
 
-def test_a_title_or_company_too_long_to_be_one_is_a_counted_reject(
+def test_a_title_company_or_location_too_long_to_be_one_is_a_counted_reject(
     tmp_path: Path, runner: CliRunner
 ) -> None:
-    """A description (or a page of markup) read into the title or company column is no name:
-    the row is rejected with the reason, never stored; names at the limit are kept."""
+    """A description (or a page of markup) read into the title, company or location column is
+    no name or place: the row is rejected with the reason, never stored; values at the limit
+    are kept."""
     rows = [
-        ("1", "T" * TITLE_MAX, "C" * COMPANY_MAX, "Austin, TX"),  # at the limits: kept
+        ("1", "T" * TITLE_MAX, "C" * COMPANY_MAX, "L" * LOCATION_MAX),  # at the limits: kept
         ("2", "Data Scientist " + "x" * TITLE_MAX, "Acme", "Austin, TX"),
         ("3", "ML Engineer", "Acme " * COMPANY_MAX, "Austin, TX"),
         ("4", "\u200b" * TITLE_MAX + "Analyst", "Acme", "Austin, TX"),  # invisible: not counted
+        ("5", "Analyst", "Acme", "Austin, TX; " * LOCATION_MAX),
     ]
     report = _ingest_rows(tmp_path, runner, rows)
     assert report["rejected_by_reason"] == {
         f"title over {TITLE_MAX} characters": 1,
         f"company over {COMPANY_MAX} characters": 1,
+        f"location over {LOCATION_MAX} characters": 1,
     }
     assert report["kept"] == 2
     rejects = pl.read_parquet(tmp_path / "snaps" / "rejects" / f"{WEEK.isoformat()}.parquet")
-    assert sorted(rejects["source_id"].to_list()) == ["2", "3"]
+    assert sorted(rejects["source_id"].to_list()) == ["2", "3", "5"]
 
 
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])

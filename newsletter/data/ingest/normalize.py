@@ -53,8 +53,12 @@ REASON_MISSING_COMPANY = "missing company"
 #: email would carry (and cut).
 TITLE_MAX = 1000
 COMPANY_MAX = 300
+#: The longest location text (a list of a posting's offices is one: the longest real ones,
+#: SimplifyJobs' lists of up to twenty cities, are under 250 characters).
+LOCATION_MAX = 2000
 REASON_TITLE_TOO_LONG = f"title over {TITLE_MAX} characters"
 REASON_COMPANY_TOO_LONG = f"company over {COMPANY_MAX} characters"
+REASON_LOCATION_TOO_LONG = f"location over {LOCATION_MAX} characters"
 #: A board's own word for a listing that is not open (``source_open``: Workable's ``state``,
 #: Recruitee's ``status``, Ashby's ``isListed``, SimplifyJobs' flags; lower case, spaces,
 #: ``_`` and ``-`` alike) -> the reject reason. Any other word is :data:`REASON_OTHER_STATE`:
@@ -114,8 +118,8 @@ def reject_reason() -> pl.Expr:
     """Why a raw row is rejected (null: kept), from a bounded set of reasons: the not-open
     words of :data:`SOURCE_STATES` (else :data:`REASON_OTHER_STATE`), a record that is not
     an object, a JSON Lines line that is not JSON, a CSV/TSV row with more fields than its
-    header, a missing title or company, a title or company too long to be one
-    (:data:`TITLE_MAX`, :data:`COMPANY_MAX`)."""
+    header, a missing title or company, a title, company or location too long to be one
+    (:data:`TITLE_MAX`, :data:`COMPANY_MAX`, :data:`LOCATION_MAX`)."""
     state = (
         pl.col("source_open").str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_-]+", " ")
     )
@@ -132,12 +136,14 @@ def reject_reason() -> pl.Expr:
         .then(pl.lit(REASON_TITLE_TOO_LONG))
         .when(pl.col("company").str.len_chars() > COMPANY_MAX)
         .then(pl.lit(REASON_COMPANY_TOO_LONG))
+        .when(pl.col("location").str.len_chars() > LOCATION_MAX)
+        .then(pl.lit(REASON_LOCATION_TOO_LONG))
     )
 
 
 #: The raw columns that decide whether a row is kept (blank or not: squeezing changes
 #: nothing).
-DECIDING = ("title", "company", "source_open")
+DECIDING = ("title", "company", "location", "source_open")
 
 
 def split_rejects(raw: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
