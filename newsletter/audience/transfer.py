@@ -60,7 +60,7 @@ from newsletter.errors import SubscriberError
 from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSource, Preferences
 from newsletter.store import subscribers, suppressions
 from newsletter.util.csvtext import csv_dialect
-from newsletter.util.files import atomic_write_text
+from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
 from newsletter.util.text import clean_line
 
 EXPORT_COLUMNS = (
@@ -189,6 +189,8 @@ class _Valid:
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """The header (lower-cased) and rows of a CSV file; one clear error when unreadable."""
+    if special_file(path):
+        raise SubscriberError(f"cannot read {path}: it {NOT_REGULAR}")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

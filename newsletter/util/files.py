@@ -13,6 +13,16 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+#: Why a path that exists is no file to read: a named pipe blocks its reader until another
+#: process writes, a device such as ``/dev/zero`` never ends.
+NOT_REGULAR = "is not a regular file (a pipe, socket or device)"
+
+
+def special_file(path: Path) -> bool:
+    """Whether ``path`` exists and is neither a regular file nor a folder (a pipe, a socket,
+    a device): refuse it before reading (:data:`NOT_REGULAR`)."""
+    return path.exists() and not path.is_file() and not path.is_dir()
+
 
 def _new_file_beside(path: Path) -> Path:
     """A new empty file with a random hidden name beside ``path``, made with the mode the
