@@ -235,3 +235,26 @@ def test_a_pipe_or_a_device_is_refused_before_it_is_opened(
     assert res.exit_code == 1, res.output
     assert res.stderr.startswith("error:") and "is not a regular file" in res.stderr
     assert "Traceback" not in res.output and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_cell_past_the_csv_modules_field_limit_is_judged_with_its_row(
+    store: SubscriberStore, tmp_path: Path
+) -> None:
+    """Python's csv reader refuses a field over 131,072 characters; one such cell (a pasted
+    page in a name, a runaway quote) costs its row at most, never the whole list."""
+    huge = "x" * 200_000
+    path = _write(
+        tmp_path,
+        f"email,name\nok1@example.com,A\nlong@example.com,Lee {huge}\n{huge}@example.com,B\n"
+        "ok2@example.com,C\n",
+    )
+    report = import_csv(store, path)
+    assert report.total == 4 and report.added == 3
+    [bad] = report.invalid
+    assert bad.line == 4 and "longer than 320 characters" in bad.reason
+    assert store.get("long@example.com").name == ("Lee " + huge)[:100]
+    assert {s.email for s in store.list_all()} == {
+        "ok1@example.com",
+        "long@example.com",
+        "ok2@example.com",
+    }

@@ -204,6 +204,9 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     separator, skip = csv_dialect(text[:4096])  # Excel's semicolons, a "sep=;" line
     if skip:
         text = text.split("\n", 1)[1] if "\n" in text else ""
+    # a cell may be as long as the file (it is in memory already): its row is judged like
+    # any other (a name cut, an address refused), never the whole file refused for it
+    field_limit = csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
         header = [h.strip().lower() for h in next(reader, [])]
@@ -223,6 +226,8 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             rows.append(row)
     except csv.Error as exc:
         raise SubscriberError(f"{path} is not a readable CSV file: {exc}") from None
+    finally:
+        csv.field_size_limit(field_limit)
     return header, rows
 
 
