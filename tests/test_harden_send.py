@@ -276,3 +276,25 @@ def test_erasure_takes_the_address_out_of_the_send_ledger(
     assert dump.count("erased:") == 2 and "SMTP 550 <[erased]> unknown" in dump
     assert "Gone..Me@example.com" in dump  # others' rows are kept as they were
     assert cli("send", "--week", WEEK).exit_code == 0  # the ledger still reads: already sent
+
+
+def test_an_empty_test_address_is_refused_never_a_send_to_everyone(
+    cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`send --to "$ME"` with the variable unset: the empty --to was taken for no --to, and
+    the week's issue went to the whole list. It is refused in one line; nothing goes out."""
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "k" * 40)
+    for i in range(2):
+        assert cli("subscribers", "add", f"r{i}@example.com").exit_code == 0
+    for argv in (
+        ("send", "--week", WEEK, "--to", ""),
+        ("preview", "--week", WEEK, "--subscriber", "", "--out", str(tmp_path / "p.html")),
+    ):
+        r = cli(*argv)
+        assert r.exit_code == 1, r.output
+        assert r.stderr.startswith("error:") and "email address is empty" in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.output
+    assert not list((tmp_path / "outbox").rglob("*.eml"))
+    assert not (tmp_path / "p.html").exists()
+    with open_store(load_config(tmp_path / "config.toml")) as db:
+        assert SendLedger(db).rows(ISSUE) == []

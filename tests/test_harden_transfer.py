@@ -7,6 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -174,3 +177,25 @@ def test_an_import_never_resubscribes_a_suppressed_address(tmp_path: Path, sourc
     shown = json.loads(cli("show", "active@example.com").stdout)
     assert shown["subscriber"] is None or shown["subscriber"]["status"] != "active"
     assert shown["suppression"] is not None
+
+
+@pytest.mark.parametrize("umask", [0o077, 0o022])
+def test_exported_and_rejected_lists_get_the_mode_the_umask_gives(
+    tmp_path: Path, umask: int
+) -> None:
+    """Files of addresses are written with the mode the umask gives new files: under
+    ``umask 077`` no other user of the host can read the list (it was always 0o644)."""
+    _cli_run, cfg = _cli(tmp_path, "m")
+    (tmp_path / "list.csv").write_text("email\nok@example.com\nnot-an-address\n", "utf-8")
+    for args in (["import", "list.csv"], ["export", "--out", "out.csv"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "newsletter", "--config", str(cfg), "subscribers", *args],
+            cwd=tmp_path,
+            umask=umask,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    for name in ("list.rejects.csv", "out.csv"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name

@@ -113,6 +113,32 @@ def test_one_bad_event_never_loses_the_rest_of_the_batch(
     assert store.get("third@example.org").status == "complained"
 
 
+def test_each_error_names_the_event_of_the_batch_it_is_about(
+    hooks: httpx.Client, store: SubscriberStore
+) -> None:
+    """An invalid address was numbered among the suppressing events only, so after a
+    malformed record the answer named two different records "event 2"."""
+    batch = [
+        {"email": "first@example.org", "event": "bounce"},
+        7,
+        {"email": "x@example.org", "event": "delivered"},
+        {"email": "not an address", "event": "spamreport"},
+        {"email": "fifth@example.org", "event": "bounce"},
+    ]
+    r = hooks.post(f"/webhooks/sendgrid?token={SECRET}", json=batch)
+    assert r.status_code == 200
+    assert r.json() == {
+        "applied": 2,
+        "ignored": 1,
+        "rejected": 2,
+        "errors": [
+            "event 2: SendGrid event: expected a JSON object",
+            "event 4: complaint: not a valid email address",
+        ],
+    }
+    assert store.is_suppressed("first@example.org") and store.is_suppressed("fifth@example.org")
+
+
 @pytest.mark.parametrize(
     ("provider", "payload"),
     [

@@ -56,10 +56,13 @@ def test_preview_writes_html_and_text(
     assert "$160,000" in text  # median of 35 disclosed postings
 
 
-def test_bad_week_is_one_line_nonzero(tmp_path: Path) -> None:
+@pytest.mark.parametrize("week", ["not-a-date", "", " "])
+def test_bad_week_is_one_line_nonzero(tmp_path: Path, week: str) -> None:
+    """An empty --week (a script's unset variable) is refused too, never read as no --week
+    (which means this week's issue to `send`)."""
     proc = subprocess.run(
         [sys.executable, "-m", "newsletter", "--config", str(REPO / "config.toml"),
-         "signals", "--week", "not-a-date"],
+         "signals", "--week", week],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert proc.returncode != 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,3 +216,45 @@ def test_a_list_saved_by_excel_with_semicolons_imports_as_the_comma_file_does(
     assert ada.preferences.categories == ("Data Scientist", "AI/ML Engineer")
     assert ada.preferences.metros == ("Seattle",)
     assert store.get("bob@example.com").preferences.categories == ()
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "device"])
+def test_a_pipe_or_a_device_is_refused_before_it_is_opened(
+    runner: CliRunner, config: Config, tmp_path: Path, kind: str
+) -> None:
+    """Reading a named pipe blocks until something writes to it, and /dev/zero never ends:
+    the import refuses both with one line instead of hanging or filling the memory."""
+    source = tmp_path / "list.csv"
+    if kind == "named pipe":
+        os.mkfifo(source)
+    else:
+        source = Path("/dev/zero")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(source)])
+    assert res.exit_code == 1, res.output
+    assert res.stderr.startswith("error:") and "is not a regular file" in res.stderr
+    assert "Traceback" not in res.output and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_cell_past_the_csv_modules_field_limit_is_judged_with_its_row(
+    store: SubscriberStore, tmp_path: Path
+) -> None:
+    """Python's csv reader refuses a field over 131,072 characters; one such cell (a pasted
+    page in a name, a runaway quote) costs its row at most, never the whole list."""
+    huge = "x" * 200_000
+    path = _write(
+        tmp_path,
+        f"email,name\nok1@example.com,A\nlong@example.com,Lee {huge}\n{huge}@example.com,B\n"
+        "ok2@example.com,C\n",
+    )
+    report = import_csv(store, path)
+    assert report.total == 4 and report.added == 3
+    [bad] = report.invalid
+    assert bad.line == 4 and "longer than 320 characters" in bad.reason
+    assert store.get("long@example.com").name == ("Lee " + huge)[:100]
+    assert {s.email for s in store.list_all()} == {
+        "ok1@example.com",
+        "long@example.com",
+        "ok2@example.com",
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,12 +12,16 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from click.testing import Result
+from typer.testing import CliRunner
 
-from newsletter.audience.subscribers import SubscriberStore
+from newsletter.audience.subscribers import SubscriberStore, email_hash
 from newsletter.audience.tokens import TokenSigner
+from newsletter.cli import app
 from newsletter.config import Config
 from newsletter.edition.archive import default_archive_dir
-from newsletter.store import open_store
+from newsletter.store import open_store, subscribers, suppressions
 from newsletter.web.app import RateLimiter
 from tests.delivery_support import Handler, smtp_server
 from tests.web_support import SIGNER, Site, link, mail_to, outbox_files
@@ -252,6 +257,51 @@ def test_self_service_gdpr_export_and_erasure(site: Site, store: SubscriberStore
     assert store.find("self@example.com") is None
     assert store.is_suppressed("self@example.com")
     assert site.get(f"/preferences/{token}/data").status_code == 404
+
+
+def test_gdpr_export_and_erasure_work_for_a_stored_address_the_validator_refuses(
+    site: Site, store: SubscriberStore, config: Config, tmp_path: Path
+) -> None:
+    """Legacy data: a row stored before the validator (or by an older one) holds an address
+    it refuses now. Its reader's links still download and erase everything held, and the
+    command line shows and erases it by that address as stored."""
+    legacy = "Old..Reader@example.com"
+    for plain in ("old@example.com", "older@example.com"):
+        store.add(plain, name="Olu")
+    with store.db.write() as conn:
+        for plain, stored in (("old@example.com", legacy), ("older@example.com", "x..y@x.org")):
+            conn.execute(
+                sa.update(subscribers)
+                .where(subscribers.c.email_key == plain)
+                .values(email=stored, email_key=stored.lower())
+            )
+    sub = store.get_by_id(1)
+    assert sub is not None and sub.email == legacy
+    token = SIGNER.sign("preferences", sub.id, sub.link_key)
+    data = site.get(f"/preferences/{token}/data")
+    assert data.status_code == 200, data.text
+    assert data.json()["subscriber"]["email"] == legacy
+    done = site.post(f"/preferences/{token}/erase", data={"confirm": "yes"})
+    assert done.status_code == 200 and "erased" in done.text
+    assert store.get_by_id(1) is None
+    with store.db.read() as conn:
+        digests = set(conn.execute(sa.select(suppressions.c.email_hash)).scalars())
+    assert email_hash(legacy) in digests
+    assert site.get(f"/preferences/{token}/data").status_code == 404
+
+    cfg = tmp_path / "cli.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+
+    def cli(*args: str) -> Result:
+        return CliRunner().invoke(app, ["--config", str(cfg), *args])
+
+    shown = cli("subscribers", "show", "X..Y@x.org")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["subscriber"]["name"] == "Olu"
+    assert cli("subscribers", "remove", "x..y@x.org", "--yes").exit_code == 0
+    assert store.get_by_id(2) is None
+    invalid = cli("subscribers", "show", "nobody..here@x.org")  # no row: the validator speaks
+    assert invalid.exit_code == 1 and "not a valid email address" in invalid.output
 
 
 def test_rate_limiter_window_slides_and_forgets_idle_clients() -> None:

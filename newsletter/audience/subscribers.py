@@ -218,6 +218,23 @@ def subscriber_from_row(row: RowMapping) -> Subscriber:
     )
 
 
+def _held_json(sub: Subscriber | None, sup: Suppression | None) -> dict[str, Any]:
+    """What :meth:`SubscriberStore.show` returns: the row and the suppression, as JSON."""
+    return {
+        "subscriber": sub.to_json() if sub else None,
+        "suppression": (
+            {
+                "reason": sup.reason,
+                "detail": sup.detail,
+                "since": sup.created_at.isoformat(),
+                "stored_as": "SHA-256 digest of the lower-cased address",
+            }
+            if sup
+            else None
+        ),
+    }
+
+
 def preference_columns(p: Preferences) -> dict[str, list[str]]:
     return {
         "categories": list(p.categories),
@@ -348,24 +365,39 @@ class SubscriberStore:
         return self.suppression(email) is not None
 
     def show(self, email: str) -> dict[str, Any]:
-        """GDPR export: everything held about the address (subscriber row and suppression)."""
-        sub = self.find(email)
-        sup = self.suppression(email)
+        """GDPR export: everything held about the address (subscriber row and suppression).
+        A row whose stored address the validator refuses (legacy data) is found by that
+        address as it is stored, so its person can still be shown and erased."""
+        sub, digest = self._held(email)
+        with self.db.read() as conn:
+            sup = self._suppression(conn, digest)
         if sub is None and sup is None:
             raise SubscriberNotFoundError(f"nothing is held about {email.strip()!r}")
-        return {
-            "subscriber": sub.to_json() if sub else None,
-            "suppression": (
-                {
-                    "reason": sup.reason,
-                    "detail": sup.detail,
-                    "since": sup.created_at.isoformat(),
-                    "stored_as": "SHA-256 digest of the lower-cased address",
-                }
-                if sup
-                else None
-            ),
-        }
+        return _held_json(sub, sup)
+
+    def show_id(self, subscriber_id: int) -> dict[str, Any] | None:
+        """:meth:`show` of a row, its stored address never re-validated (a link's holder);
+        None when the row is gone."""
+        sub = self.get_by_id(subscriber_id)
+        if sub is None:
+            return None
+        with self.db.read() as conn:
+            return _held_json(sub, self._suppression(conn, email_hash(sub.email)))
+
+    def _held(self, raw_email: str) -> tuple[Subscriber | None, str]:
+        """The row of an address (None when there is none) and the address's suppression
+        digest. An address the validator refuses is looked up as it is stored (legacy
+        data); SubscriberError when no row holds it."""
+        try:
+            email = normalize_email(raw_email)
+        except SubscriberError:
+            with self.db.read() as conn:
+                sub = self._find(conn, raw_email)
+            if sub is None:
+                raise
+            return sub, email_hash(sub.email)
+        with self.db.read() as conn:
+            return self._find(conn, email), email_hash(email)
 
     def active_recipients(self, signer: TokenSigner, base_url: str) -> list[Recipient]:
         """Everyone to mail now: active, not paused, not suppressed; with signed links."""
@@ -645,15 +677,28 @@ class SubscriberStore:
         caller can confirm.
         """
         held = self.show(raw_email)
-        key = email_key(normalize_email(raw_email))
+        sub = held["subscriber"]
+        if sub is not None:
+            self._erase([sub["id"]], email_key(sub["email"]))
+        else:
+            self._erase([], email_key(normalize_email(raw_email)))
+        return held
+
+    def remove_id(self, subscriber_id: int) -> dict[str, Any] | None:
+        """:meth:`remove` of a row, its stored address never re-validated (a link's
+        holder); None when the row is gone."""
+        held = self.show_id(subscriber_id)
+        if held is not None:
+            self._erase([subscriber_id], email_key(held["subscriber"]["email"]))
+        return held
+
+    def _erase(self, ids: list[int], key: str) -> None:
         now = self.clock.now()
         with self.db.write() as conn:
-            ids = conn.scalars(sa.select(subscribers.c.id).where(subscribers.c.email_key == key))
-            _erase_from_ledger(conn, list(ids), key)
-            conn.execute(sa.delete(subscribers).where(subscribers.c.email_key == key))
+            _erase_from_ledger(conn, ids, key)
+            conn.execute(sa.delete(subscribers).where(subscribers.c.id.in_(ids)))
             if self._suppression(conn, email_hash(key)) is None:
                 self._suppress(conn, key, "erased", "erased at the person's request", now)
-        return held
 
     # ---- preferences ------------------------------------------------------------------------
     def set_preferences(

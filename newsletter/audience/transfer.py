@@ -60,7 +60,7 @@ from newsletter.errors import SubscriberError
 from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSource, Preferences
 from newsletter.store import subscribers, suppressions
 from newsletter.util.csvtext import csv_dialect
-from newsletter.util.files import atomic_write_text
+from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
 from newsletter.util.text import clean_line
 
 EXPORT_COLUMNS = (
@@ -189,6 +189,8 @@ class _Valid:
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     """The header (lower-cased) and rows of a CSV file; one clear error when unreadable."""
+    if special_file(path):
+        raise SubscriberError(f"cannot read {path}: it {NOT_REGULAR}")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -202,6 +204,9 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     separator, skip = csv_dialect(text[:4096])  # Excel's semicolons, a "sep=;" line
     if skip:
         text = text.split("\n", 1)[1] if "\n" in text else ""
+    # a cell may be as long as the file (it is in memory already): its row is judged like
+    # any other (a name cut, an address refused), never the whole file refused for it
+    field_limit = csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
         header = [h.strip().lower() for h in next(reader, [])]
@@ -221,6 +226,8 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             rows.append(row)
     except csv.Error as exc:
         raise SubscriberError(f"{path} is not a readable CSV file: {exc}") from None
+    finally:
+        csv.field_size_limit(field_limit)
     return header, rows
 
 

@@ -116,8 +116,9 @@ def secrets_of(ctx: typer.Context) -> Secrets:
 
 
 def week_option(value: str | None) -> date | None:
-    """Parse an optional ``--week YYYY-MM-DD`` value (any day maps to its Monday)."""
-    return parse_week(value) if value else None
+    """Parse an optional ``--week YYYY-MM-DD`` value (any day maps to its Monday); an empty
+    one is refused, not taken for no ``--week``."""
+    return None if value is None else parse_week(value)
 
 
 def new_app(help_text: str) -> typer.Typer:

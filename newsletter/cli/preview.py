@@ -108,14 +108,14 @@ def preview_cmd(
             preferences=_picked(config, category, metro, seniority),
             clock=clock_of(ctx),
         )
-        if subscriber
+        if subscriber is not None
         else None
     )
     html_path, text_path, signals = preview(config, out, week_option(week), snapshots, recipient)
     console.print(
         f"Issue for week of {signals.week.isoformat()} "
         f"(vs {signals.previous_week.isoformat() if signals.previous_week else 'no earlier week'})"
-        + (f", as {subscriber}" if subscriber else "")
+        + (f", as {subscriber}" if subscriber is not None else "")
     )
     console.print(f"text: {escape(str(text_path))}", highlight=False)
     if screenshot:

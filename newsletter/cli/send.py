@@ -206,7 +206,7 @@ def send_cmd(
     Example: [bold]newsletter send --week 2026-11-23 --dry-run[/]
     """
     if catch_up:
-        if week or dry or to or limit or workers:
+        if week is not None or dry or to is not None or limit or workers:
             raise GuardError("--catch-up runs this week's whole job; it takes no other option")
         run_week_cmd(ctx)
         return
@@ -214,7 +214,7 @@ def send_cmd(
 
     config, secrets, clock = config_of(ctx), secrets_of(ctx), clock_of(ctx)
     chosen = week_option(week)
-    if to:
+    if to is not None:  # an empty --to (an unset variable) is refused, never a full send
         if dry or limit or workers:
             raise GuardError(
                 "--to sends one test copy; it takes no --dry-run, --limit or --workers"

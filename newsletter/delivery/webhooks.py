@@ -32,7 +32,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -55,6 +55,9 @@ class WebhookEvent:
     kind: Kind
     reason: str
     provider: str
+    #: The number of the request's record it came from (1 for a single-record payload), as
+    #: the answer's errors count them.
+    record: int = 1
 
 
 @dataclass
@@ -235,7 +238,7 @@ def parse_events(provider: str, payload: Any) -> WebhookBatch:
             batch.rejected.append(f"event {i}: {exc}")
             continue
         if events:
-            batch.events.extend(events)
+            batch.events.extend(replace(e, record=i) for e in events)
         else:
             batch.ignored += 1
     return batch

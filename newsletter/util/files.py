@@ -8,23 +8,44 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+#: Why a path that exists is no file to read: a named pipe blocks its reader until another
+#: process writes, a device such as ``/dev/zero`` never ends.
+NOT_REGULAR = "is not a regular file (a pipe, socket or device)"
+
+
+def special_file(path: Path) -> bool:
+    """Whether ``path`` exists and is neither a regular file nor a folder (a pipe, a socket,
+    a device): refuse it before reading (:data:`NOT_REGULAR`)."""
+    return path.exists() and not path.is_file() and not path.is_dir()
+
+
+def _new_file_beside(path: Path) -> Path:
+    """A new empty file with a random hidden name beside ``path``, made with the mode the
+    process's umask leaves of 0o666, as a file the command wrote itself would get: a list
+    exported under ``umask 077`` stays its owner's (``mkstemp``'s 0o600 and a fixed 0o644
+    would not honour the umask)."""
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
 
 
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` to write; renamed over ``path`` when the block ends
-    without an error, removed otherwise."""
+    without an error, removed otherwise. The file gets the mode the umask gives new files."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _new_file_beside(path)
     try:
         yield tmp
-        tmp.chmod(0o644)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -373,9 +373,9 @@ class WebApp:
             sub = await self.holder("preferences", self.claim("preferences", request))
         except TokenError as exc:
             return self.bad_link(exc)
-        if sub is None:
+        held = None if sub is None else await run_in_threadpool(self.store.show_id, sub.id)
+        if held is None:  # no holder, or erased meanwhile
             return self.message("No data", "We hold no data for this link.", 404)
-        held = await run_in_threadpool(self.store.show, sub.email)
         return JSONResponse(
             held,
             headers={"Content-Disposition": 'attachment; filename="my-subscription-data.json"'},
@@ -395,7 +395,7 @@ class WebApp:
                 "Nothing was erased", "Tick the box to confirm that all your data should go.", 400
             )
         if sub is not None:
-            await run_in_threadpool(self.store.remove, sub.email)
+            await run_in_threadpool(self.store.remove_id, sub.id)
         return self.message(
             "Your data is erased",
             f"We deleted everything we held about you and will not email you again. "

@@ -59,12 +59,12 @@ def apply_events(store: SubscriberStore, events: list[WebhookEvent]) -> Applied:
     """Suppress each event's address, each in its own transaction; invalid addresses are
     rejected (reason without the address) and the rest still applied."""
     out = Applied()
-    for i, e in enumerate(events, start=1):
+    for e in events:
         mark = store.mark_complained if e.kind == "complaint" else store.mark_bounced
         try:
             mark(e.email, f"{e.provider} webhook: {e.reason}")
         except SubscriberError:
-            out.rejected.append(f"{e.kind} event {i}: not a valid email address")
+            out.rejected.append(f"event {e.record}: {e.kind}: not a valid email address")
             continue
         out.applied += 1
     return out

@@ -21,6 +21,7 @@ from newsletter.data.ingest.columns import to_raw
 from newsletter.data.ingest.tabular import head_bytes, records_frame
 from newsletter.errors import IngestError
 from newsletter.models import Format
+from newsletter.util.files import NOT_REGULAR, special_file
 
 _SUFFIXES = {
     ".csv": Format.csv,
@@ -102,8 +103,8 @@ def require_file(path: Path) -> None:
         return
     if path.is_dir():
         why = "is a folder, not a file"
-    elif path.exists():
-        why = "is not a regular file (a pipe, socket or device)"
+    elif special_file(path):
+        why = NOT_REGULAR
     else:
         why = "no such file"
     raise IngestError(f"cannot read {path}: {why}")
