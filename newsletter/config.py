@@ -30,6 +30,7 @@ from pydantic import (
 
 from newsletter.errors import ConfigError, SecretMissingError
 from newsletter.models import SourceKind
+from newsletter.util.files import NOT_REGULAR, special_file
 
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -579,12 +580,20 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
     return here if here.exists() else None
 
 
+#: The largest config.toml read (a real one is a few KiB).
+CONFIG_MAX_BYTES = 1024 * 1024
+
+
 def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     """Load and validate the configuration (defaults only if no file exists)."""
     path = config_path(explicit)
     if path is None:
         return parse_config({})
+    if special_file(path):  # a pipe would hang the command, a device never end
+        raise ConfigError(f"config file {path} {NOT_REGULAR}")
     try:
+        if path.stat().st_size > CONFIG_MAX_BYTES:
+            raise ConfigError(f"config file {path} is over {CONFIG_MAX_BYTES // 1024} KiB")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from newsletter.config import DEV_SECRET_KEY, Secrets, load_config
+from newsletter.config import CONFIG_MAX_BYTES, DEV_SECRET_KEY, Secrets, load_config
 from newsletter.errors import ConfigError, SecretMissingError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,3 +122,22 @@ def test_full_day_names_and_a_non_utf8_config(tmp_path: Path) -> None:
     p.write_bytes(b"\xff\xfe[newsletter]\n")
     with pytest.raises(ConfigError, match="is not UTF-8 text"):
         load_config(p)
+
+
+def test_a_config_that_is_a_pipe_a_device_or_too_big_is_refused_before_reading(
+    tmp_path: Path,
+) -> None:
+    """``--config`` naming a pipe (no writer: reading it would hang), a device (``/dev/zero``
+    never ends) or a file far larger than any config: one clear error, nothing read."""
+    fifo = tmp_path / "c.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        load_config(fifo)
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        load_config("/dev/zero")
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * (CONFIG_MAX_BYTES // 10 + 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="is over 1024 KiB"):
+        load_config(big)
+    big.write_text("# padding\n" * (CONFIG_MAX_BYTES // 10 - 1), encoding="utf-8")
+    assert load_config(big).newsletter  # just under the limit: read

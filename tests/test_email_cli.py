@@ -34,6 +34,21 @@ def test_preview_as_subscriber_has_signed_links_and_filters(
     assert TokenSigner(DEV_SECRET_KEY).verify("unsubscribe", token.group(1)).subscriber_id == 0
 
 
+def test_preview_name_is_cleaned_as_a_sign_up_name_is(
+    runner: CliRunner, tmp_path: Path, config_file: Path
+) -> None:
+    """``--name`` is untrusted text like any name: a bidi override and a zero-width space
+    never reach the greeting (audience.sanitize.clean_name, as for sign-ups and imports)."""
+    out = tmp_path / "issue.html"
+    args = ["--config", str(config_file), "preview", "--snapshots", SNAPS, "--out", str(out),
+            "--subscriber", "d@example.com", "--name", "\u202eDa\u200bna Scully"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = out.with_suffix(".txt").read_text()
+    assert "Hi Dana," in text
+    assert "\u202e" not in text and "\u200b" not in text
+
+
 def test_preview_of_a_stored_subscriber_uses_their_name_picks_and_id(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_file: Path
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.audience.transfer import export_csv, import_csv
+from newsletter.audience.transfer import IMPORT_MAX_BYTES, export_csv, import_csv
 from newsletter.cli import app
 from newsletter.config import Config
 from newsletter.errors import SubscriberError
@@ -235,6 +235,26 @@ def test_a_pipe_or_a_device_is_refused_before_it_is_opened(
     assert res.exit_code == 1, res.output
     assert res.stderr.startswith("error:") and "is not a regular file" in res.stderr
     assert "Traceback" not in res.output and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_list_over_the_size_limit_is_refused_before_it_is_read(
+    runner: CliRunner, config: Config, tmp_path: Path
+) -> None:
+    """A list is read whole, so its size is checked first: one line, nothing read (the file
+    here is sparse: its size costs no disk)."""
+    source = tmp_path / "huge.csv"
+    with source.open("wb") as f:
+        f.write(b"email\nok@example.com\n")
+        f.truncate(IMPORT_MAX_BYTES + 1)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(source)])
+    assert res.exit_code == 1, res.output
+    assert res.stderr.startswith("error:") and "split it and import the parts" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    source.write_text("email\nok@example.com\n", encoding="utf-8")  # under it: imported
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(source)])
+    assert res.exit_code == 0, res.output
 
 
 def test_a_cell_past_the_csv_modules_field_limit_is_judged_with_its_row(

@@ -187,11 +187,21 @@ class _Valid:
     confirmed_given: bool = False
 
 
-def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """The header (lower-cased) and rows of a CSV file; one clear error when unreadable."""
+#: The largest subscriber list read (it is read whole: about five million addresses).
+IMPORT_MAX_BYTES = 512 * 1024 * 1024
+
+
+def read_csv(path: Path, limit: int = IMPORT_MAX_BYTES) -> tuple[list[str], list[dict[str, str]]]:
+    """The header (lower-cased) and rows of a CSV file of at most ``limit`` bytes; one clear
+    error when unreadable or larger (checked before it is read)."""
     if special_file(path):
         raise SubscriberError(f"cannot read {path}: it {NOT_REGULAR}")
     try:
+        if path.is_file() and path.stat().st_size > limit:
+            raise SubscriberError(
+                f"{path} is {path.stat().st_size:,} bytes, over the {limit:,} a list may have: "
+                "split it and import the parts"
+            )
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SubscriberError(f"file {path} does not exist") from None

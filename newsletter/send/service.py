@@ -35,6 +35,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any, Literal
 
+from newsletter.audience.sanitize import clean_name
 from newsletter.audience.subscribers import SubscriberStore, recipient_of, signed_url
 from newsletter.audience.tokens import TokenSigner
 from newsletter.config import DEV_SECRET_KEY, Config, Secrets
@@ -1123,7 +1124,8 @@ def preview_reader(
 ) -> Recipient:
     """The reader ``newsletter preview --subscriber`` renders for: a stored subscriber's
     name, picks and signed links (a new reader, id 0, for an address not on the list),
-    with the given name and non-empty picks overriding what is stored."""
+    with the given name (cleaned as a sign-up's is) and non-empty picks overriding what is
+    stored."""
     signer, _dev = link_signer(config, secrets, "preview")
     base = config.newsletter.base_url
     with open_store(config) as db:
@@ -1140,7 +1142,7 @@ def preview_reader(
     prefs = found.preferences
     return replace(
         found,
-        name=name if name is not None else found.name,
+        name=clean_name(name) if name is not None else found.name,
         preferences=Preferences(
             categories=preferences.categories or prefs.categories,
             metros=preferences.metros or prefs.metros,
