@@ -71,6 +71,27 @@ def test_bad_week_is_one_line_nonzero(tmp_path: Path, week: str) -> None:
     assert "YYYY-MM-DD" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["bogus"], "No such command 'bogus'."),
+        (["subscribers", "list", "--limt", "3"], "newsletter subscribers list --help')"),
+        (["send", "--workers", "many"], "Invalid value for '--workers'"),
+        (["signals", "--week"], "Option '--week' requires an argument."),
+    ],
+)
+def test_a_usage_error_is_one_line_with_the_help_to_see(args: list[str], said: str) -> None:
+    """An unknown command or option, a value of the wrong type, a missing value: one line on
+    stderr (no usage block, no box) and exit 2, through the installed entry point."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", *args], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: ") and proc.stderr.strip().count("\n") == 0
+    assert said in proc.stderr
+
+
 def test_missing_config_key_named(tmp_path: Path) -> None:
     bad = tmp_path / "c.toml"
     bad.write_text('[delivery.smtp]\nsecurity = "ssl"\n')

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,24 +28,66 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+#: Click's ClickException, the base of its usage errors, from whichever Click Typer uses (its
+#: own copy in newer versions, the click package in older ones).
+_CLICK_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
+def _error_line(message: str) -> None:
+    err_console.print(
+        f"[bold red]error:[/] {escape(clean_line(message, CELL_MAX))}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 class ErrorHandlingGroup(TyperGroup):
     """Turns any NewsletterError raised by a command into one line and a non-zero exit, and
-    an OSError too (a path that is a file or a folder, missing, not writable)."""
+    an OSError too (a path that is a file or a folder, missing, not writable); as the root
+    command, a usage error (an unknown option or command, a value of the wrong type) too,
+    with the command's ``--help`` named, where Click would print the usage and a box."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        run = partial(
+            super().main, args, prog_name, complete_var, windows_expand_args=windows_expand_args
+        )
+        if not standalone_mode:
+            return run(standalone_mode=False, **extra)
+        try:
+            # standalone_mode=False: Click raises its errors instead of printing them, and
+            # returns the code of an Exit instead of exiting
+            done = run(standalone_mode=False, **extra)
+        except _CLICK_ERROR as exc:  # a usage error: an unknown option, a bad value...
+            ctx = getattr(exc, "ctx", None)
+            where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            _error_line(f"{getattr(exc, 'format_message', exc.__str__)()}{where}")
+            sys.exit(getattr(exc, "exit_code", 2))
+        except typer.Abort:
+            err_console.print("Aborted!", highlight=False)
+            sys.exit(1)
+        # a command's own return value is no exit code (Click's standalone mode exits 0)
+        sys.exit(done if type(done) is int else 0)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except NewsletterError as exc:
-            err_console.print(
-                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-            )
+            _error_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except OSError as exc:  # a path that is a file, a folder, missing or not writable
             where = f": {exc.filename}" if exc.filename else ""
             why = exc.strerror or str(exc)
-            err_console.print(
-                f"[bold red]error:[/] {escape(why + where)}", highlight=False, soft_wrap=True
-            )
+            _error_line(why + where)
             raise typer.Exit(1) from None
 
 
