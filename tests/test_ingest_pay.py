@@ -232,6 +232,22 @@ def test_structured_fields_win_over_text() -> None:
     assert pay(salary_yearly="128050")["salary_mid"] == 128_050
 
 
+@pytest.mark.parametrize(
+    ("field", "code"),
+    [("$", "USD"), ("US$", "USD"), ("€", "EUR"), ("£", "GBP"), ("C$", "CAD"), ("Euro", "EUR"),
+     (" usd ", "USD"), ("twd", "TWD"), ("US Dollar", "USD"), ("N/A", "USD")],
+)  # fmt: skip
+def test_a_currency_field_is_read_as_a_code(field: str, code: str) -> None:
+    got = pay(salary_min="90000", salary_max="120000", period="year", currency=field)
+    assert (got["salary_min"], got["currency"]) == (90_000, code)
+
+
+def test_a_currency_sign_never_lets_an_absurd_amount_through() -> None:
+    # "$" read verbatim was no code of the annual range's: 1e12 a year was kept as pay
+    got = pay(salary_min="1000000000000", salary_max="2000000000000", currency="$")
+    assert got["pay_status"] == "out_of_range" and got["salary_mid"] is None
+
+
 def test_no_pay_at_all_is_none_not_unparsed() -> None:
     assert pay()["pay_status"] == "none"
 

@@ -269,7 +269,17 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
         .when(pl.col("salary_yearly").is_not_null())
         .then(pl.lit("year")),
     )
-    currency_col = pl.col("currency").str.strip_chars().str.to_uppercase()
+    # the currency field as a code: a sign or a name as in pay text ("$", "€", "C$", "Euro")
+    # by the same patterns, else a code of three letters as given ("TWD"); other text
+    # ("US Dollar", "N/A") names none. Never the field verbatim: a sign is no code, and an
+    # amount in a currency not recognised is never held to the annual range.
+    currency_field = pl.col("currency").str.strip_chars()
+    currency_col = pl.coalesce(
+        _first_match(currency_field.str.to_lowercase(), _CURRENCY_PATTERNS),
+        pl.when(currency_field.str.contains(r"^[A-Za-z]{3}$")).then(
+            currency_field.str.to_uppercase()
+        ),
+    )
     lo, hi = pl.col("_lo"), pl.col("_hi")
     in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
         hi.is_null() | hi.is_between(MIN_ANNUAL, MAX_ANNUAL)
@@ -317,7 +327,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(single),
             _period=pl.coalesce(period_given, period_stated),
             _cur=pl.coalesce(
-                pl.when(currency_col.str.len_bytes() > 0).then(currency_col),
+                currency_col,
                 _first_match(t, _CURRENCY_PATTERNS),
                 # an amount in lakh or crore is Indian where no currency is named ("35-100L")
                 pl.when(
