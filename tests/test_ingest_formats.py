@@ -71,6 +71,40 @@ def test_generic_formats(tmp_path: Path, ingest_rules: Rules, suffix: str) -> No
     assert snap["posting_id"].to_list() == [f"{detect(path).value}:1", f"{detect(path).value}:2"]
 
 
+NESTED_PAY = [
+    {"id": "1", "title": "Data Engineer", "company": "Acme",
+     "salary": {"min": 100_000, "max": 150_000, "currency": "USD", "period": "year"}},
+    {"id": "2", "title": "ML Engineer", "company": "Beta",
+     "salary": {"min": "50", "max": "60", "currency": "EUR", "period": "hourly"}},
+    {"id": "3", "title": "Data Analyst", "company": "Gamma", "salary": None},
+    {"id": "4", "title": "Research Scientist", "company": "Delta",
+     "salary": {"min": 120_000, "max": None, "currency": None, "period": None}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".parquet"])
+def test_a_nested_pay_object_is_read_by_its_fields(
+    tmp_path: Path, ingest_rules: Rules, suffix: str
+) -> None:
+    """``"salary": {"min", "max", "currency", "period"}``: its JSON text alone was read as
+    one amount (the minimum: 100,000 to 100,000)."""
+    path = tmp_path / f"export{suffix}"
+    if suffix == ".json":  # a list wrapped in an object, as APIs answer
+        path.write_text(json.dumps({"results": NESTED_PAY}), encoding="utf-8")
+    elif suffix == ".jsonl":  # read by polars: the objects are a struct column
+        path.write_text("".join(json.dumps(r) + "\n" for r in NESTED_PAY), encoding="utf-8")
+    else:
+        pl.DataFrame(NESTED_PAY).write_parquet(path)
+    snap = run([path], ingest_rules)
+    got = snap.select("salary_min", "salary_max", "salary_mid", "currency").rows()
+    assert got == [
+        (100_000, 150_000, 125_000, "USD"),
+        (50 * 2080, 60 * 2080, 55 * 2080, "EUR"),
+        (None, None, None, None),
+        (120_000, None, 120_000, "USD"),
+    ]
+
+
 def test_source_column_option_and_hash_ids(tmp_path: Path, ingest_rules: Rules) -> None:
     rows = [{k: v for k, v in r.items() if k != "id"} for r in ROWS]
     path = tmp_path / "x.csv"

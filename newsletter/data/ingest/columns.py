@@ -225,17 +225,51 @@ def _row_problem(schema: pl.Schema, extra: str | None) -> pl.Expr:
     return pl.lit(None, pl.String)
 
 
+#: How deep the fields of a nested object are read beside it (``salary.min``; an object in
+#: an object: ``salary.range.min``).
+NESTED_DEPTH = 2
+
+
+def nested_name(parent: str, child: str) -> str:
+    """The column name of an object field's own field: ``salary`` + ``min`` -> ``salary.min``,
+    which folds to ``salary_min`` (an alias) as a flat export's column would."""
+    return f"{parent}.{child}"
+
+
+def _nested_fields(schema: pl.Schema) -> list[pl.Expr]:
+    """Each struct column's fields (to :data:`NESTED_DEPTH`) as columns of their own beside
+    it (:func:`nested_name`), where the export has no column of that name."""
+    taken = set(schema.names())
+    out: list[pl.Expr] = []
+    level = [(pl.col(n), n, t) for n, t in schema.items() if isinstance(t, pl.Struct)]
+    for _ in range(NESTED_DEPTH):
+        deeper = []
+        for expr, name, dtype in level:
+            for field in dtype.fields:
+                child, value = nested_name(name, field.name), expr.struct.field(field.name)
+                if child not in taken:
+                    taken.add(child)
+                    out.append(value.alias(child))
+                    if isinstance(field.dtype, pl.Struct):
+                        deeper.append((value, child, field.dtype))
+        level = deeper
+    return out
+
+
 def to_raw(
     frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str, extra: str | None = None
 ) -> pl.DataFrame:
     """Rename and cast a tabular export into the canonical raw frame (``extra``: see
-    :func:`raw_exprs`).
+    :func:`raw_exprs`). The fields of a nested object are columns too (:func:`_nested_fields`):
+    a pay object ``salary: {min, max, currency}`` gives ``salary_min``, ``salary_max`` and
+    ``salary_currency`` (its JSON text alone was read as one amount, the minimum).
 
     Raises IngestError when no column can serve as the title, or when a recognised column
     holds values that cannot become text.
     """
-    exprs = raw_exprs(frame.schema, mapping, source_file=source_file, extra=extra)
     try:
+        frame = frame.with_columns(_nested_fields(frame.schema))
+        exprs = raw_exprs(frame.schema, mapping, source_file=source_file, extra=extra)
         return frame.select(exprs)
     except pl.exceptions.PolarsError as exc:  # e.g. bad UTF-8 bytes, a duration, nested numbers
         raise IngestError(

@@ -16,7 +16,14 @@ from typing import Literal, TypedDict
 import polars as pl
 
 from newsletter.data.ingest._records import REASON_NOT_AN_OBJECT
-from newsletter.data.ingest.columns import REASON_NOT_JSON, RECORD_PROBLEM, raw_exprs, to_raw
+from newsletter.data.ingest.columns import (
+    NESTED_DEPTH,
+    REASON_NOT_JSON,
+    RECORD_PROBLEM,
+    nested_name,
+    raw_exprs,
+    to_raw,
+)
 from newsletter.errors import IngestError, first_line
 from newsletter.util.csvtext import csv_dialect
 from newsletter.util.text import well_formed
@@ -310,11 +317,24 @@ def _as_record(value: object) -> dict[str, object]:
     }
 
 
+def _with_nested(record: dict[str, object], depth: int = NESTED_DEPTH) -> dict[str, object]:
+    """A record with the fields of each object field beside it (:func:`nested_name`, to
+    ``depth``), where the record has no field of that name, as :func:`to_raw` reads a struct
+    column."""
+    out = dict(record)
+    for key, value in record.items():
+        if depth and isinstance(value, dict):
+            for child, v in _with_nested(value, depth - 1).items():
+                out.setdefault(nested_name(str(key), str(child)), v)
+    return out
+
+
 def records_frame(records: object, path: Path) -> pl.DataFrame:
     """A frame from a list of flat JSON objects (a list without one is refused), every value
     as text (:func:`_text`), so one record's odd value (a list for an id, an object for a
     title) never fails the file; a field that is a list in every record that has it stays a
-    list (an explicit skill list). An element that is no object (a number, a line of JSON
+    list (an explicit skill list); an object field's fields are fields too
+    (:func:`_with_nested`). An element that is no object (a number, a line of JSON
     Lines that is not JSON) is a row of its own with :data:`RECORD_PROBLEM` set: rejected
     with that reason and counted, never stopping the others."""
     if not isinstance(records, list):
@@ -325,6 +345,7 @@ def records_frame(records: object, path: Path) -> pl.DataFrame:
         raise IngestError(f"{path}: JSON is not a list of job records")
     if not all(isinstance(r, dict) for r in records):  # each element that is no record: a row
         records = [_as_record(r) for r in records]
+    records = [_with_nested(r) for r in records]
     keys = list(dict.fromkeys(k for r in records for k in r))
     listed = {
         k
