@@ -6,10 +6,13 @@ as text first, so a stray value never fails the whole file.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import Literal, TypedDict
 
@@ -18,6 +21,7 @@ import polars as pl
 from newsletter.data.ingest._records import REASON_NOT_AN_OBJECT
 from newsletter.data.ingest.columns import (
     NESTED_DEPTH,
+    RAW_SCHEMA,
     REASON_NOT_JSON,
     RECORD_PROBLEM,
     nested_name,
@@ -222,6 +226,53 @@ def _scan(path: Path, separator: str | None) -> tuple[pl.LazyFrame, str]:
     return lf, list(schema)[-1]
 
 
+#: A field the lenient reader takes (the csv module's default, 128 KB, is less than a long
+#: description).
+_FIELD_LIMIT = 2**30
+
+
+def _fields(record: list[str], width: int) -> list[str | None]:
+    """A record as the ``width`` fields of its header and the first one past it (as polars
+    reads them: missing and empty fields null)."""
+    return [v or None for v in record[: width + 1] + [""] * (width + 1 - len(record))]
+
+
+def lenient_csv(
+    path: Path,
+    mapping: Mapping[str, str],
+    *,
+    separator: str | None = None,
+    after: int = 0,
+    rows: int = 100_000,
+) -> Iterator[pl.DataFrame]:
+    """The raw frames (``rows`` rows at most each) of a CSV/TSV export that polars refuses,
+    from its record ``after`` on (the ones before were read), as :func:`read_csv` reads it
+    otherwise. Polars refuses a whole file for one stray quote (``The 27" Monitor``,
+    ``"Broken, "quote"``); Python's csv module takes such a quote as a character, as
+    spreadsheets do, so one bad row never stops the others. Only such a file is read here, a
+    row at a time."""
+    source = _text_source(path)
+    separator, skip = dialect_of(source) if separator is None else (separator, 0)
+    schema = _csv_schema(source, separator, skip)
+    extra = list(schema)[-1]
+    raw = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+    limit = csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    try:
+        records = (r for r in csv.reader(text, delimiter=separator) if r)  # blank lines: none
+        rest = islice(records, skip + 1 + after, None)  # the sep= line, the header, read ones
+        while block := list(islice(rest, rows)):
+            frame = pl.DataFrame(
+                [_fields(r, len(schema) - 1) for r in block], schema=schema, orient="row"
+            )
+            yield frame.select(raw_exprs(frame.schema, mapping, source_file=str(path), extra=extra))
+    except (csv.Error, OSError) as exc:
+        raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)[:160]})") from None
+    finally:
+        text.close()
+        csv.field_size_limit(limit)
+
+
 def read_csv(
     path: Path, mapping: Mapping[str, str], *, separator: str | None = None
 ) -> pl.DataFrame:
@@ -232,7 +283,10 @@ def read_csv(
     lf, extra = _scan(path, separator)
     try:
         frame = lf.collect()
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except pl.exceptions.PolarsError:  # a stray quote: read leniently
+        frames = list(lenient_csv(path, mapping, separator=separator))
+        return pl.concat(frames) if frames else pl.DataFrame(schema=RAW_SCHEMA)
+    except (OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
     return to_raw(frame, mapping, source_file=str(path), extra=extra)
 
