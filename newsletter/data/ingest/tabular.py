@@ -146,12 +146,26 @@ def as_utf8(data: bytes) -> bytes:
     return data
 
 
+def _cr_lines(head: bytes) -> bool:
+    """Whether text starting with ``head`` ends its lines with a lone CR (a classic Mac
+    file, Excel's "CSV (Macintosh)"): a CR and no LF. Polars reads such a file as one line,
+    its header."""
+    return b"\r" in head and b"\n" not in head
+
+
+def _text_bytes(data: bytes) -> bytes:
+    """Text bytes as UTF-8 (:func:`as_utf8`) with LF line ends where they were lone CRs."""
+    text = as_utf8(data)
+    return text.replace(b"\r", b"\n") if _cr_lines(text[:_SNIFF_BYTES]) else text
+
+
 def _text_source(path: Path) -> Path | bytes:
-    """:func:`_source` for a text export, as UTF-8 (:func:`as_utf8`): the path itself when
-    its start is UTF-8, else its converted bytes."""
+    """:func:`_source` for a text export, as UTF-8 lines (:func:`_text_bytes`): the path
+    itself when its start is UTF-8 with LF or CRLF line ends, else its converted bytes."""
     if is_gzip(path):
-        return as_utf8(read_bytes(path))
-    return as_utf8(read_bytes(path)) if _foreign(head_bytes(path, _SNIFF_BYTES)) else path
+        return _text_bytes(read_bytes(path))
+    head = head_bytes(path, _SNIFF_BYTES)
+    return _text_bytes(read_bytes(path)) if _foreign(head) or _cr_lines(head) else path
 
 
 #: How every CSV/TSV export is read, eagerly or as a lazy scan: every column as text (the
