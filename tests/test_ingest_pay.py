@@ -233,6 +233,18 @@ def test_structured_fields_win_over_text() -> None:
 
 
 @pytest.mark.parametrize(
+    ("period", "amount", "annual"),
+    [("per month", 12_000, 144_000), ("Per Annum", 90_000, 90_000), ("per week", 2_500, 130_000),
+     ("per day", 400, 104_000), ("/hr", 50, 104_000), ("p.a.", 90_000, 90_000),
+     ("hourly rate", 50, 104_000)],
+)  # fmt: skip
+def test_a_period_field_in_words_is_read_as_one(period: str, amount: int, annual: int) -> None:
+    # "per month" was no period: 12,000 a month was taken for 12,000 a year
+    got = pay(salary_min=str(amount), period=period)
+    assert (got["salary_min"], got["pay_status"]) == (annual, "ok")
+
+
+@pytest.mark.parametrize(
     ("field", "code"),
     [("$", "USD"), ("US$", "USD"), ("€", "EUR"), ("£", "GBP"), ("C$", "CAD"), ("Euro", "EUR"),
      (" usd ", "USD"), ("twd", "TWD"), ("US Dollar", "USD"), ("N/A", "USD")],

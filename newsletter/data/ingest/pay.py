@@ -259,11 +259,12 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     from_ = t.str.contains(r"\b(?:from|starting at|starts at|min(?:imum)?|at least)\b|\d\s*k?\+")
     structured_lo, structured_hi = _structured("salary_min"), _structured("salary_max")
     has_structured = structured_lo.is_not_null() | structured_hi.is_not_null()
+    period_field = pl.col("period").str.strip_chars().str.to_lowercase()
     period_given = pl.coalesce(
-        pl.col("period")
-        .str.strip_chars()
-        .str.to_lowercase()
-        .replace_strict(_PERIOD_WORDS, default=None, return_dtype=pl.String),
+        period_field.replace_strict(_PERIOD_WORDS, default=None, return_dtype=pl.String),
+        # as a period word is read after an amount: "per month", "per annum", "/hr", "p.a."
+        # (a monthly 12,000 was taken for 12,000 a year)
+        _period_unit(period_field),
         pl.when(pl.col("salary_hourly").is_not_null() & pl.col("salary_yearly").is_null())
         .then(pl.lit("hour"))
         .when(pl.col("salary_yearly").is_not_null())
