@@ -71,6 +71,18 @@ def test_generic_formats(tmp_path: Path, ingest_rules: Rules, suffix: str) -> No
     assert snap["posting_id"].to_list() == [f"{detect(path).value}:1", f"{detect(path).value}:2"]
 
 
+@pytest.mark.parametrize("name", ["export.json", "export.json.gz"])
+def test_json_lines_named_json_are_read_as_json_lines(
+    tmp_path: Path, ingest_rules: Rules, name: str
+) -> None:
+    """A JSON Lines export named .json (a common name for one) was refused as invalid JSON."""
+    lines = "".join(json.dumps(r) + "\n" for r in ROWS).encode()
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(lines) if name.endswith(".gz") else lines)
+    assert detect(path) is Format.jsonl
+    check_rows(run([path], ingest_rules))
+
+
 NESTED_PAY = [
     {"id": "1", "title": "Data Engineer", "company": "Acme",
      "salary": {"min": 100_000, "max": 150_000, "currency": "USD", "period": "year"}},
