@@ -260,6 +260,15 @@ def test_a_currency_sign_never_lets_an_absurd_amount_through() -> None:
     assert got["pay_status"] == "out_of_range" and got["salary_mid"] is None
 
 
+@pytest.mark.parametrize(
+    "text", ['{"minValue": 100000, "maxValue": 150000}', '[{"min": 90000, "max": 120000}]']
+)
+def test_pay_text_that_is_json_is_not_read_as_an_amount(text: str) -> None:
+    # a pay object whose fields no column name knows: its first number was the pay
+    got = pay(salary=text)
+    assert (got["pay_status"], got["salary_min"], got["salary_max"]) == ("unparsed", None, None)
+
+
 def test_no_pay_at_all_is_none_not_unparsed() -> None:
     assert pay()["pay_status"] == "none"
 

@@ -287,7 +287,12 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
     return (
         lf.with_columns(
-            _t=pl.col("_pay_text")
+            # a JSON object or list (a pay object whose fields no column name knows,
+            # {"minValue": ..., "maxValue": ...}) is no text to read amounts from: its first
+            # number was read as the pay, the minimum alone
+            _t=pl.when(pl.col("_pay_text").str.contains(r"^\s*[\[{]"))
+            .then(pl.lit(""))
+            .otherwise(pl.col("_pay_text"))
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
             .str.replace_all(_PERCENT_RE, "$1 ")
