@@ -117,6 +117,32 @@ def test_a_nested_pay_object_is_read_by_its_fields(
     ]
 
 
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".parquet"])
+def test_an_object_for_a_company_or_a_place_is_read_as_its_name_or_place(
+    tmp_path: Path, ingest_rules: Rules, suffix: str
+) -> None:
+    """Their JSON (``{"name": "Acme", "id": 7}``, ``null``) was the company and the place
+    readers saw."""
+    records = [
+        {"title": "Data Engineer", "company": {"name": "Acme", "id": 7},
+         "location": {"city": "Austin", "state": "TX", "zip": "78701"}},
+        {"title": "ML Engineer", "company": {"name": "Beta", "id": 8}, "location": None},
+        {"title": "Data Scientist", "company": {"name": "Gamma", "id": 9},
+         "location": {"name": "New York, NY", "city": None, "state": None, "zip": "10001"}},
+    ]  # fmt: skip
+    path = tmp_path / f"export{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(records), encoding="utf-8")
+    elif suffix == ".jsonl":  # read by polars: the objects are struct columns
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    else:
+        pl.DataFrame(records).write_parquet(path)
+    snap = run([path], ingest_rules)
+    assert snap["company"].to_list() == ["Acme", "Beta", "Gamma"]
+    assert snap["location"].to_list() == ["Austin, TX", None, "New York, NY"]
+    assert snap["metro"].to_list() == ["Austin", None, "New York"]
+
+
 def test_source_column_option_and_hash_ids(tmp_path: Path, ingest_rules: Rules) -> None:
     rows = [{k: v for k, v in r.items() if k != "id"} for r in ROWS]
     path = tmp_path / "x.csv"

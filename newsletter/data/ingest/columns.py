@@ -112,12 +112,34 @@ def resolve_columns(names: list[str], mapping: Mapping[str, str]) -> dict[str, s
     return chosen
 
 
+#: The fields that make an object's text (a company's, a place's): its name, else its place.
+OBJECT_NAME = ("name", "location")
+OBJECT_PLACE = ("city", "region", "state", "country")
+
+
+def _struct_text(col: pl.Expr, dtype: pl.Struct) -> pl.Expr:
+    """An object as text, as :func:`~newsletter.data.ingest._records.place` reads a job
+    board's: its ``name`` (or ``location``), else its city, region, state and country joined,
+    else its JSON; a null object is null (its JSON was the text ``null``)."""
+    scalar = [f.name for f in dtype.fields if not isinstance(f.dtype, pl.Struct | pl.List)]
+
+    def field(key: str) -> pl.Expr:
+        value = col.struct.field(key).cast(pl.String).str.strip_chars()
+        return pl.when(value != "").then(value)
+
+    named = [field(k) for k in OBJECT_NAME if k in scalar]
+    parts = [field(k) for k in OBJECT_PLACE if k in scalar]
+    joined = pl.concat_str(parts, separator=", ", ignore_nulls=True) if parts else None
+    place = [pl.when(joined != "").then(joined)] if joined is not None else []
+    return pl.when(col.is_not_null()).then(pl.coalesce(*named, *place, col.struct.json_encode()))
+
+
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(name)
     if isinstance(dtype, pl.List | pl.Array):
         return col.cast(pl.List(pl.String())).list.join("; ")
     if isinstance(dtype, pl.Struct):
-        return col.struct.json_encode()
+        return _struct_text(col, dtype)
     if dtype.is_float():
         # a whole number is written as one ("2", not "2.0"): an id read as a float in one
         # week and as an integer in another is the same id
