@@ -38,10 +38,12 @@ def _line(fields: list[str], sep: str) -> str:
     return sep.join(quoted(v) for v in fields)
 
 
-def _write(path: Path, sep: str, *, excel_line: bool = False, bom: bool = False) -> Path:
-    text = "\r\n".join(_line(f, sep) for f in FIELDS) + "\r\n"
+def _write(
+    path: Path, sep: str, *, excel_line: bool = False, bom: bool = False, end: str = "\r\n"
+) -> Path:
+    text = end.join(_line(f, sep) for f in FIELDS) + end
     if excel_line:
-        text = f"sep={sep}\r\n" + text
+        text = f"sep={sep}{end}" + text
     data = ("\ufeff" if bom else "").encode() + text.encode("utf-8")
     path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
     return path
@@ -78,6 +80,16 @@ def test_a_csv_export_is_read_with_its_own_separator(
     assert _postings(path, ingest_rules, chunk_rows=1, group_bytes=1).equals(expected)
     frame, fmt = read(path, Format.auto, {})
     assert fmt is Format.csv and frame.height == 3
+
+
+@pytest.mark.parametrize("name", ["mac.csv", "mac.csv.gz", "mac-semicolon.csv"])
+def test_lines_ended_by_a_lone_cr_are_lines(tmp_path: Path, ingest_rules: Rules, name: str) -> None:
+    """Excel's "CSV (Macintosh)" ends its lines with a lone CR: polars read such a file as
+    one line, a header without rows, and the ingest refused it as holding no postings."""
+    expected = _postings(_write(tmp_path / "comma.csv", ","), ingest_rules)
+    path = _write(tmp_path / name, ";" if "semicolon" in name else ",", bom=True, end="\r")
+    assert _postings(path, ingest_rules).equals(expected)
+    assert _postings(path, ingest_rules, chunk_rows=1, group_bytes=1).equals(expected)
 
 
 def test_the_separator_is_the_one_the_header_holds_most_of_outside_quotes(tmp_path: Path) -> None:

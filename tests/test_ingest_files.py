@@ -146,6 +146,22 @@ def test_an_export_without_rows_leaves_the_week_as_it_was(
     assert _report(tmp_path)["rows_read"] == 2
 
 
+def test_an_export_of_which_every_row_is_rejected_leaves_the_week_as_it_was(
+    tmp_path: Path, runner: CliRunner, ingested: Path
+) -> None:
+    snapshot = tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet"
+    before = snapshot.read_bytes()
+    firm = tmp_path / "firm.csv"  # its company column has a name no alias knows
+    firm.write_text("title,firm\nData Scientist,Acme\nML Engineer,Beta\n,Gamma\n", "utf-8")
+    res = ingest_cli(runner, ingested, firm)
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "no posting kept of the 3 rows" in res.output
+    assert "(2 missing company, 1 missing title)" in res.output
+    assert snapshot.read_bytes() == before
+    assert _report(tmp_path)["rows_read"] == 2
+    assert not list((tmp_path / "snaps").rglob("*.tmp"))
+
+
 def _ingest_rows(
     tmp_path: Path, runner: CliRunner, rows: list[tuple[str, ...]]
 ) -> dict[str, object]:

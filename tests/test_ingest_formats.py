@@ -71,6 +71,78 @@ def test_generic_formats(tmp_path: Path, ingest_rules: Rules, suffix: str) -> No
     assert snap["posting_id"].to_list() == [f"{detect(path).value}:1", f"{detect(path).value}:2"]
 
 
+@pytest.mark.parametrize("name", ["export.json", "export.json.gz"])
+def test_json_lines_named_json_are_read_as_json_lines(
+    tmp_path: Path, ingest_rules: Rules, name: str
+) -> None:
+    """A JSON Lines export named .json (a common name for one) was refused as invalid JSON."""
+    lines = "".join(json.dumps(r) + "\n" for r in ROWS).encode()
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(lines) if name.endswith(".gz") else lines)
+    assert detect(path) is Format.jsonl
+    check_rows(run([path], ingest_rules))
+
+
+NESTED_PAY = [
+    {"id": "1", "title": "Data Engineer", "company": "Acme",
+     "salary": {"min": 100_000, "max": 150_000, "currency": "USD", "period": "year"}},
+    {"id": "2", "title": "ML Engineer", "company": "Beta",
+     "salary": {"min": "50", "max": "60", "currency": "EUR", "period": "hourly"}},
+    {"id": "3", "title": "Data Analyst", "company": "Gamma", "salary": None},
+    {"id": "4", "title": "Research Scientist", "company": "Delta",
+     "salary": {"min": 120_000, "max": None, "currency": None, "period": None}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".parquet"])
+def test_a_nested_pay_object_is_read_by_its_fields(
+    tmp_path: Path, ingest_rules: Rules, suffix: str
+) -> None:
+    """``"salary": {"min", "max", "currency", "period"}``: its JSON text alone was read as
+    one amount (the minimum: 100,000 to 100,000)."""
+    path = tmp_path / f"export{suffix}"
+    if suffix == ".json":  # a list wrapped in an object, as APIs answer
+        path.write_text(json.dumps({"results": NESTED_PAY}), encoding="utf-8")
+    elif suffix == ".jsonl":  # read by polars: the objects are a struct column
+        path.write_text("".join(json.dumps(r) + "\n" for r in NESTED_PAY), encoding="utf-8")
+    else:
+        pl.DataFrame(NESTED_PAY).write_parquet(path)
+    snap = run([path], ingest_rules)
+    got = snap.select("salary_min", "salary_max", "salary_mid", "currency").rows()
+    assert got == [
+        (100_000, 150_000, 125_000, "USD"),
+        (50 * 2080, 60 * 2080, 55 * 2080, "EUR"),
+        (None, None, None, None),
+        (120_000, None, 120_000, "USD"),
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl", ".parquet"])
+def test_an_object_for_a_company_or_a_place_is_read_as_its_name_or_place(
+    tmp_path: Path, ingest_rules: Rules, suffix: str
+) -> None:
+    """Their JSON (``{"name": "Acme", "id": 7}``, ``null``) was the company and the place
+    readers saw."""
+    records = [
+        {"title": "Data Engineer", "company": {"name": "Acme", "id": 7},
+         "location": {"city": "Austin", "state": "TX", "zip": "78701"}},
+        {"title": "ML Engineer", "company": {"name": "Beta", "id": 8}, "location": None},
+        {"title": "Data Scientist", "company": {"name": "Gamma", "id": 9},
+         "location": {"name": "New York, NY", "city": None, "state": None, "zip": "10001"}},
+    ]  # fmt: skip
+    path = tmp_path / f"export{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(records), encoding="utf-8")
+    elif suffix == ".jsonl":  # read by polars: the objects are struct columns
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    else:
+        pl.DataFrame(records).write_parquet(path)
+    snap = run([path], ingest_rules)
+    assert snap["company"].to_list() == ["Acme", "Beta", "Gamma"]
+    assert snap["location"].to_list() == ["Austin, TX", None, "New York, NY"]
+    assert snap["metro"].to_list() == ["Austin", None, "New York"]
+
+
 def test_source_column_option_and_hash_ids(tmp_path: Path, ingest_rules: Rules) -> None:
     rows = [{k: v for k, v in r.items() if k != "id"} for r in ROWS]
     path = tmp_path / "x.csv"

@@ -77,6 +77,12 @@ def test_metro_and_country(
         (None, {"title": "HYBRID Data Engineer"}, "hybrid"),
         (None, {"title": "Data Engineer, REMOTE or Hybrid"}, "hybrid"),
         (None, {"title": "Remoteness Engineer"}, "unknown"),
+        # a field of work, not where it is done
+        ("Denver, CO", {"title": "Remote Sensing Scientist"}, "onsite"),
+        (None, {"title": "GIS Analyst - Remote-Sensing"}, "unknown"),
+        ("Boston, MA", {"title": "Hybrid Cloud Engineer"}, "onsite"),
+        (None, {"title": "Remote Sensing Scientist (Remote)"}, "remote"),
+        (None, {"title": "Hybrid Cloud Architect - Hybrid"}, "hybrid"),
         (None, {"title": "HYBR\u0130D Engineer"}, "unknown"),  # lowercase: "hybri\u0307d"
     ],
 )

@@ -232,6 +232,43 @@ def test_structured_fields_win_over_text() -> None:
     assert pay(salary_yearly="128050")["salary_mid"] == 128_050
 
 
+@pytest.mark.parametrize(
+    ("period", "amount", "annual"),
+    [("per month", 12_000, 144_000), ("Per Annum", 90_000, 90_000), ("per week", 2_500, 130_000),
+     ("per day", 400, 104_000), ("/hr", 50, 104_000), ("p.a.", 90_000, 90_000),
+     ("hourly rate", 50, 104_000)],
+)  # fmt: skip
+def test_a_period_field_in_words_is_read_as_one(period: str, amount: int, annual: int) -> None:
+    # "per month" was no period: 12,000 a month was taken for 12,000 a year
+    got = pay(salary_min=str(amount), period=period)
+    assert (got["salary_min"], got["pay_status"]) == (annual, "ok")
+
+
+@pytest.mark.parametrize(
+    ("field", "code"),
+    [("$", "USD"), ("US$", "USD"), ("€", "EUR"), ("£", "GBP"), ("C$", "CAD"), ("Euro", "EUR"),
+     (" usd ", "USD"), ("twd", "TWD"), ("US Dollar", "USD"), ("N/A", "USD")],
+)  # fmt: skip
+def test_a_currency_field_is_read_as_a_code(field: str, code: str) -> None:
+    got = pay(salary_min="90000", salary_max="120000", period="year", currency=field)
+    assert (got["salary_min"], got["currency"]) == (90_000, code)
+
+
+def test_a_currency_sign_never_lets_an_absurd_amount_through() -> None:
+    # "$" read verbatim was no code of the annual range's: 1e12 a year was kept as pay
+    got = pay(salary_min="1000000000000", salary_max="2000000000000", currency="$")
+    assert got["pay_status"] == "out_of_range" and got["salary_mid"] is None
+
+
+@pytest.mark.parametrize(
+    "text", ['{"minValue": 100000, "maxValue": 150000}', '[{"min": 90000, "max": 120000}]']
+)
+def test_pay_text_that_is_json_is_not_read_as_an_amount(text: str) -> None:
+    # a pay object whose fields no column name knows: its first number was the pay
+    got = pay(salary=text)
+    assert (got["pay_status"], got["salary_min"], got["salary_max"]) == ("unparsed", None, None)
+
+
 def test_no_pay_at_all_is_none_not_unparsed() -> None:
     assert pay()["pay_status"] == "none"
 

@@ -57,15 +57,21 @@ def _rejected_ids(snaps: Path) -> dict[str, str]:
     return dict(zip(rejects["source_id"].to_list(), rejects["reason"].to_list(), strict=True))
 
 
+def _ingested(tmp_path: Path, runner: CliRunner, lines: list[str], sep: str, gz: bool) -> Path:
+    """``lines`` written as jobs.csv or jobs.tsv (gzip or not) and ingested; the file."""
+    name = ("jobs.csv" if sep == "," else "jobs.tsv") + (".gz" if gz else "")
+    path = _write(tmp_path / name, lines, gz=gz)
+    res = ingest_cli(runner, write_config(tmp_path), path)
+    assert res.exit_code == 0, res.output
+    return path
+
+
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
 @pytest.mark.parametrize("sep", [",", "\t"], ids=["csv", "tsv"])
 def test_rows_with_more_fields_than_the_header_are_rejected_with_a_reason(
     tmp_path: Path, runner: CliRunner, sep: str, gz: bool
 ) -> None:
-    name = ("jobs.csv" if sep == "," else "jobs.tsv") + (".gz" if gz else "")
-    path = _write(tmp_path / name, _rows(sep), gz=gz)
-    res = ingest_cli(runner, write_config(tmp_path), path)
-    assert res.exit_code == 0, res.output
+    _ingested(tmp_path, runner, _rows(sep), sep, gz)
     snaps = tmp_path / "snaps"
     report = _report(snaps)
     assert report["rows_read"] == 5
@@ -175,3 +181,54 @@ def test_a_large_export_read_in_batches_rejects_the_same_rows(
     result = ingest([path], WEEK, ingest_rules, now=NOW, chunk_rows=3_000, group_bytes=1)
     assert result.report.rejected_by_reason == {REASON: len(_LONG)}
     assert sorted(result.rejects["source_id"].cast(pl.Int64).to_list()) == list(_LONG)
+
+
+def _stray_quotes(sep: str) -> list[str]:
+    """Rows whose quotes are not a CSV's: polars refused the whole file for any of them."""
+    return [
+        sep.join(["id", "title", "company", "location"]),
+        sep.join(["1", "Data Scientist", "Acme", '"Austin, TX"']),
+        sep.join(["2", 'QA Engineer 27" Monitors', "Beta", "Boston"]),  # a bare quote
+        sep.join(["3", '"Broken, "quoted" title"', "Gamma", "Denver"]),  # a quote inside quotes
+        sep.join(["4", "ML Engineer", "Delta", '"Seattle, WA"']),
+        sep.join(["5", "Engineer", "Senior", "Eps", "Miami"]),  # one field too many
+    ]
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("sep", [",", "\t"], ids=["csv", "tsv"])
+def test_a_stray_quote_never_stops_the_other_rows(
+    tmp_path: Path, runner: CliRunner, sep: str, gz: bool
+) -> None:
+    path = _ingested(tmp_path, runner, _stray_quotes(sep), sep, gz)
+    snaps = tmp_path / "snaps"
+    assert _report(snaps)["rows_read"] == 5
+    assert _rejected_ids(snaps) == {"5": REASON}
+    snap = read_snapshot(snaps, WEEK).sort("posting_id")
+    assert snap["company"].to_list() == ["Acme", "Beta", "Gamma", "Delta"]
+    assert snap["title"][1] == 'QA Engineer 27" Monitors'
+    assert snap["location"].to_list()[::3] == ["Austin, TX", "Seattle, WA"]
+    # the eager reader reads it alike
+    frame, _ = read(path, Format.csv if sep == "," else Format.tsv, {})
+    assert frame["source_open"].to_list() == [None, None, None, None, REASON]
+
+
+def test_a_stray_quote_past_the_slices_read_loses_and_repeats_no_row(
+    tmp_path: Path, ingest_rules: Rules
+) -> None:
+    """Polars refuses the file once it reaches the quote: the rows after the slices it gave
+    are read leniently, from the next record on."""
+    n, bad = 60_000, 50_000
+    lines = ["id,title,company,location"]
+    lines += [f'{i},Data Scientist {i},Acme {i},"Austin, TX"' for i in range(n)]
+    lines[bad + 1] = f'{bad},QA Engineer 27" Monitors,Beta,Boston'
+    path = _write(tmp_path / "many.csv", lines, gz=False)
+    report, _ = ingest_into(
+        [path], WEEK, ingest_rules, tmp_path / "snaps", now=NOW, chunk_rows=10_000
+    )
+    assert (report.rows_read, report.kept) == (n, n)
+    snap = read_snapshot(tmp_path / "snaps", WEEK)
+    assert snap["posting_id"].n_unique() == n
+    assert snap.filter(pl.col("company") == "Beta")["title"].to_list() == [
+        'QA Engineer 27" Monitors'
+    ]

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from newsletter.data.ingest.columns import INPUT_COLUMNS, RAW_SCHEMA
+from newsletter.data.ingest.columns import INPUT_COLUMNS, OBJECT_NAME, OBJECT_PLACE, RAW_SCHEMA
 from newsletter.errors import IngestError
 from newsletter.util.text import well_formed
 
@@ -99,8 +99,8 @@ def place(value: object) -> str | None:
     if isinstance(value, list):
         return places(place(v) for v in value)
     if isinstance(value, dict):
-        named = text(value.get("name")) or text(value.get("location"))
-        parts = (text(value.get(k)) for k in ("city", "region", "state", "country"))
+        named = next((t for t in (text(value.get(k)) for k in OBJECT_NAME) if t), None)
+        parts = (text(value.get(k)) for k in OBJECT_PLACE)
         return named or ", ".join(p for p in parts if p) or None
     return text(value)
 

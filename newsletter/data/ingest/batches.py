@@ -9,7 +9,7 @@ depend on where batches begin or end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import polars as pl
 from newsletter.data.ingest.columns import RAW_COLUMNS, RAW_SCHEMA
 from newsletter.data.ingest.formats import read, resolve_format
 from newsletter.data.ingest.report import FileSummary
-from newsletter.data.ingest.tabular import scan_csv
+from newsletter.data.ingest.tabular import lenient_csv, scan_csv
 from newsletter.data.ingest.timing import Stages
 from newsletter.errors import IngestError, first_line
 from newsletter.models import Format
@@ -58,17 +58,30 @@ def _finish(frame: pl.DataFrame, one: Input, name: str) -> pl.DataFrame:
     return frame.select(RAW_COLUMNS)
 
 
-def _slices(lf: pl.LazyFrame, path: Path, rows: int, size: int) -> Iterator[pl.DataFrame]:
+def _slices(
+    lf: pl.LazyFrame,
+    path: Path,
+    rows: int,
+    size: int,
+    lenient: Callable[[int, int], Iterator[pl.DataFrame]],
+) -> Iterator[pl.DataFrame]:
     """A lazily scanned export, a slice of at most ``rows`` rows and about ``size`` bytes (but
-    at least :data:`_MIN_SLICE_ROWS` rows) at a time; the length from its first rows' size."""
+    at least :data:`_MIN_SLICE_ROWS` rows) at a time; the length from its first rows' size.
+    Where polars refuses the file (a stray quote), the rest of it (from the record after the
+    slices read, that many rows at a time) comes from ``lenient``."""
+    done, chunk = 0, rows
     try:
         head = lf.head(_SAMPLE_ROWS).collect()
         per_row = max(head.estimated_size() / max(head.height, 1), 1.0)
         chunk = max(min(rows, max(int(size / per_row), _MIN_SLICE_ROWS)), 1)
         # Streaming, whatever the engine the batches' steps run on (run._run): the in-memory
         # engine would read the whole file before the first batch.
-        yield from lf.collect_batches(chunk_size=chunk, engine="streaming")
-    except (pl.exceptions.PolarsError, OSError) as exc:
+        for frame in lf.collect_batches(chunk_size=chunk, engine="streaming"):
+            done += frame.height
+            yield frame
+    except pl.exceptions.PolarsError:
+        yield from lenient(done, chunk)
+    except OSError as exc:
         raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)[:160]})") from None
 
 
@@ -88,8 +101,17 @@ class Batches:
         fmt, data = resolve_format(one.path, one.format)
         name = one.source or fmt.value
         if fmt in (Format.csv, Format.tsv):
-            lf = scan_csv(one.path, self.mapping, separator=None if fmt is Format.csv else "\t")
-            frames: Iterator[pl.DataFrame] = _slices(lf, one.path, self.rows, self.size)
+            separator = None if fmt is Format.csv else "\t"
+            lf = scan_csv(one.path, self.mapping, separator=separator)
+            frames: Iterator[pl.DataFrame] = _slices(
+                lf,
+                one.path,
+                self.rows,
+                self.size,
+                lambda after, rows: lenient_csv(
+                    one.path, self.mapping, separator=separator, after=after, rows=rows
+                ),
+            )
         else:
             frames = iter(
                 [read(one.path, fmt, self.mapping, board=one.board, data=data, known=one.known)[0]]

@@ -112,12 +112,34 @@ def resolve_columns(names: list[str], mapping: Mapping[str, str]) -> dict[str, s
     return chosen
 
 
+#: The fields that make an object's text (a company's, a place's): its name, else its place.
+OBJECT_NAME = ("name", "location")
+OBJECT_PLACE = ("city", "region", "state", "country")
+
+
+def _struct_text(col: pl.Expr, dtype: pl.Struct) -> pl.Expr:
+    """An object as text, as :func:`~newsletter.data.ingest._records.place` reads a job
+    board's: its ``name`` (or ``location``), else its city, region, state and country joined,
+    else its JSON; a null object is null (its JSON was the text ``null``)."""
+    scalar = [f.name for f in dtype.fields if not isinstance(f.dtype, pl.Struct | pl.List)]
+
+    def field(key: str) -> pl.Expr:
+        value = col.struct.field(key).cast(pl.String).str.strip_chars()
+        return pl.when(value != "").then(value)
+
+    named = [field(k) for k in OBJECT_NAME if k in scalar]
+    parts = [field(k) for k in OBJECT_PLACE if k in scalar]
+    joined = pl.concat_str(parts, separator=", ", ignore_nulls=True) if parts else None
+    place = [pl.when(joined != "").then(joined)] if joined is not None else []
+    return pl.when(col.is_not_null()).then(pl.coalesce(*named, *place, col.struct.json_encode()))
+
+
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(name)
     if isinstance(dtype, pl.List | pl.Array):
         return col.cast(pl.List(pl.String())).list.join("; ")
     if isinstance(dtype, pl.Struct):
-        return col.struct.json_encode()
+        return _struct_text(col, dtype)
     if dtype.is_float():
         # a whole number is written as one ("2", not "2.0"): an id read as a float in one
         # week and as an integer in another is the same id
@@ -225,17 +247,51 @@ def _row_problem(schema: pl.Schema, extra: str | None) -> pl.Expr:
     return pl.lit(None, pl.String)
 
 
+#: How deep the fields of a nested object are read beside it (``salary.min``; an object in
+#: an object: ``salary.range.min``).
+NESTED_DEPTH = 2
+
+
+def nested_name(parent: str, child: str) -> str:
+    """The column name of an object field's own field: ``salary`` + ``min`` -> ``salary.min``,
+    which folds to ``salary_min`` (an alias) as a flat export's column would."""
+    return f"{parent}.{child}"
+
+
+def _nested_fields(schema: pl.Schema) -> list[pl.Expr]:
+    """Each struct column's fields (to :data:`NESTED_DEPTH`) as columns of their own beside
+    it (:func:`nested_name`), where the export has no column of that name."""
+    taken = set(schema.names())
+    out: list[pl.Expr] = []
+    level = [(pl.col(n), n, t) for n, t in schema.items() if isinstance(t, pl.Struct)]
+    for _ in range(NESTED_DEPTH):
+        deeper = []
+        for expr, name, dtype in level:
+            for field in dtype.fields:
+                child, value = nested_name(name, field.name), expr.struct.field(field.name)
+                if child not in taken:
+                    taken.add(child)
+                    out.append(value.alias(child))
+                    if isinstance(field.dtype, pl.Struct):
+                        deeper.append((value, child, field.dtype))
+        level = deeper
+    return out
+
+
 def to_raw(
     frame: pl.DataFrame, mapping: Mapping[str, str], *, source_file: str, extra: str | None = None
 ) -> pl.DataFrame:
     """Rename and cast a tabular export into the canonical raw frame (``extra``: see
-    :func:`raw_exprs`).
+    :func:`raw_exprs`). The fields of a nested object are columns too (:func:`_nested_fields`):
+    a pay object ``salary: {min, max, currency}`` gives ``salary_min``, ``salary_max`` and
+    ``salary_currency`` (its JSON text alone was read as one amount, the minimum).
 
     Raises IngestError when no column can serve as the title, or when a recognised column
     holds values that cannot become text.
     """
-    exprs = raw_exprs(frame.schema, mapping, source_file=source_file, extra=extra)
     try:
+        frame = frame.with_columns(_nested_fields(frame.schema))
+        exprs = raw_exprs(frame.schema, mapping, source_file=source_file, extra=extra)
         return frame.select(exprs)
     except pl.exceptions.PolarsError as exc:  # e.g. bad UTF-8 bytes, a duration, nested numbers
         raise IngestError(

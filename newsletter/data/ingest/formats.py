@@ -70,18 +70,24 @@ def _detect(path: Path) -> tuple[Format, object]:
     fmt = _SUFFIXES.get(Path(name).suffix)
     if fmt is not None and fmt is not Format.json:
         return fmt, None
+    head = head_bytes(path, 4096).lstrip()
+    lines = head.startswith(b"{") and b"\n{" in head  # one JSON object per line
     if fmt is None:
-        head = head_bytes(path, 4096).lstrip()
         if head.startswith(tabular.PARQUET_MAGIC):
             return Format.parquet, None
-        if head.startswith(b"{") and b"\n{" in head:
+        if lines:
             return Format.jsonl, None
         if not head.startswith((b"[", b"{")):
             raise IngestError(
                 f"{path}: unknown format (name it .csv, .tsv, .jsonl, .json or .parquet, "
                 "or pass --format)"
             )
-    data = tabular.load_json(path)
+    try:
+        data = tabular.load_json(path)
+    except IngestError:
+        if lines:  # JSON Lines named .json (a common export): not one JSON document
+            return Format.jsonl, None
+        raise
     return _json_kind(data), data
 
 

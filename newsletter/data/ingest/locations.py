@@ -27,6 +27,9 @@ _NOISE_RE = (
     r"options?|or|and|greater|metropolitan|metro|area|region|hq|headquarters|office|from)\b"
 )
 _TRUE = ("true", "1", "yes", "y", "t", "remote")
+#: Words of a title that name a field of work, not where it is done: a "Remote Sensing
+#: Scientist" reads satellite images, a "Hybrid Cloud Engineer" runs mixed clouds.
+_TITLE_FIELD_RE = r"\bremote[- ]sens\w*|\bhybrid[- ](?:cloud|vehicles?|electric)\b"
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,7 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .then(pl.col("title"))
         .otherwise(pl.lit(""))
     )
-    title = named.str.to_lowercase()
+    title = named.str.to_lowercase().str.replace_all(_TITLE_FIELD_RE, "")
     from_title = (
         pl.when(title.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))

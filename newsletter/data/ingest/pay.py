@@ -259,24 +259,40 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     from_ = t.str.contains(r"\b(?:from|starting at|starts at|min(?:imum)?|at least)\b|\d\s*k?\+")
     structured_lo, structured_hi = _structured("salary_min"), _structured("salary_max")
     has_structured = structured_lo.is_not_null() | structured_hi.is_not_null()
+    period_field = pl.col("period").str.strip_chars().str.to_lowercase()
     period_given = pl.coalesce(
-        pl.col("period")
-        .str.strip_chars()
-        .str.to_lowercase()
-        .replace_strict(_PERIOD_WORDS, default=None, return_dtype=pl.String),
+        period_field.replace_strict(_PERIOD_WORDS, default=None, return_dtype=pl.String),
+        # as a period word is read after an amount: "per month", "per annum", "/hr", "p.a."
+        # (a monthly 12,000 was taken for 12,000 a year)
+        _period_unit(period_field),
         pl.when(pl.col("salary_hourly").is_not_null() & pl.col("salary_yearly").is_null())
         .then(pl.lit("hour"))
         .when(pl.col("salary_yearly").is_not_null())
         .then(pl.lit("year")),
     )
-    currency_col = pl.col("currency").str.strip_chars().str.to_uppercase()
+    # the currency field as a code: a sign or a name as in pay text ("$", "€", "C$", "Euro")
+    # by the same patterns, else a code of three letters as given ("TWD"); other text
+    # ("US Dollar", "N/A") names none. Never the field verbatim: a sign is no code, and an
+    # amount in a currency not recognised is never held to the annual range.
+    currency_field = pl.col("currency").str.strip_chars()
+    currency_col = pl.coalesce(
+        _first_match(currency_field.str.to_lowercase(), _CURRENCY_PATTERNS),
+        pl.when(currency_field.str.contains(r"^[A-Za-z]{3}$")).then(
+            currency_field.str.to_uppercase()
+        ),
+    )
     lo, hi = pl.col("_lo"), pl.col("_hi")
     in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
         hi.is_null() | hi.is_between(MIN_ANNUAL, MAX_ANNUAL)
     )
     return (
         lf.with_columns(
-            _t=pl.col("_pay_text")
+            # a JSON object or list (a pay object whose fields no column name knows,
+            # {"minValue": ..., "maxValue": ...}) is no text to read amounts from: its first
+            # number was read as the pay, the minimum alone
+            _t=pl.when(pl.col("_pay_text").str.contains(r"^\s*[\[{]"))
+            .then(pl.lit(""))
+            .otherwise(pl.col("_pay_text"))
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
             .str.replace_all(_PERCENT_RE, "$1 ")
@@ -317,7 +333,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(single),
             _period=pl.coalesce(period_given, period_stated),
             _cur=pl.coalesce(
-                pl.when(currency_col.str.len_bytes() > 0).then(currency_col),
+                currency_col,
                 _first_match(t, _CURRENCY_PATTERNS),
                 # an amount in lakh or crore is Indian where no currency is named ("35-100L")
                 pl.when(

@@ -390,6 +390,8 @@ def ingest_into(
                 opts, batches, counted, spool.rejects(),
                 normalized_rows=rows, kept_rows=n_kept, engine="streaming",
             )  # fmt: skip
+        if not empty_ok and n_kept == 0:  # every row rejected: the week is not emptied
+            raise IngestError(_nothing_kept(inputs, report))
         if amend is not None:
             report = amend(report)
         try:
@@ -399,6 +401,18 @@ def ingest_into(
             )  # fmt: skip
         except OSError as exc:
             raise _output_error(directory, exc) from None
+
+
+def _nothing_kept(inputs: Sequence[Input], report: IngestReport) -> str:
+    """The one line refusing exports of which every row was rejected (a missing company
+    column, a board whose listings are all closed): the reasons, most rows first."""
+    names = ", ".join(str(one.path) for one in inputs)
+    counted = sorted(report.rejected_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
+    reasons = ", ".join(f"{n:,} {reason}" for reason, n in counted)
+    return (
+        f"no posting kept of the {report.rows_read:,} rows in {names} ({reasons}): "
+        "nothing written, the week is as it was"
+    )
 
 
 def _small(inputs: Sequence[Input], limit: int) -> bool:

@@ -6,17 +6,28 @@ as text first, so a stray value never fails the whole file.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import Literal, TypedDict
 
 import polars as pl
 
-from newsletter.data.ingest._records import REASON_NOT_AN_OBJECT
-from newsletter.data.ingest.columns import REASON_NOT_JSON, RECORD_PROBLEM, raw_exprs, to_raw
+from newsletter.data.ingest._records import REASON_NOT_AN_OBJECT, place
+from newsletter.data.ingest.columns import (
+    NESTED_DEPTH,
+    RAW_SCHEMA,
+    REASON_NOT_JSON,
+    RECORD_PROBLEM,
+    nested_name,
+    raw_exprs,
+    to_raw,
+)
 from newsletter.errors import IngestError, first_line
 from newsletter.util.csvtext import csv_dialect
 from newsletter.util.text import well_formed
@@ -135,12 +146,26 @@ def as_utf8(data: bytes) -> bytes:
     return data
 
 
+def _cr_lines(head: bytes) -> bool:
+    """Whether text starting with ``head`` ends its lines with a lone CR (a classic Mac
+    file, Excel's "CSV (Macintosh)"): a CR and no LF. Polars reads such a file as one line,
+    its header."""
+    return b"\r" in head and b"\n" not in head
+
+
+def _text_bytes(data: bytes) -> bytes:
+    """Text bytes as UTF-8 (:func:`as_utf8`) with LF line ends where they were lone CRs."""
+    text = as_utf8(data)
+    return text.replace(b"\r", b"\n") if _cr_lines(text[:_SNIFF_BYTES]) else text
+
+
 def _text_source(path: Path) -> Path | bytes:
-    """:func:`_source` for a text export, as UTF-8 (:func:`as_utf8`): the path itself when
-    its start is UTF-8, else its converted bytes."""
+    """:func:`_source` for a text export, as UTF-8 lines (:func:`_text_bytes`): the path
+    itself when its start is UTF-8 with LF or CRLF line ends, else its converted bytes."""
     if is_gzip(path):
-        return as_utf8(read_bytes(path))
-    return as_utf8(read_bytes(path)) if _foreign(head_bytes(path, _SNIFF_BYTES)) else path
+        return _text_bytes(read_bytes(path))
+    head = head_bytes(path, _SNIFF_BYTES)
+    return _text_bytes(read_bytes(path)) if _foreign(head) or _cr_lines(head) else path
 
 
 #: How every CSV/TSV export is read, eagerly or as a lazy scan: every column as text (the
@@ -215,6 +240,53 @@ def _scan(path: Path, separator: str | None) -> tuple[pl.LazyFrame, str]:
     return lf, list(schema)[-1]
 
 
+#: A field the lenient reader takes (the csv module's default, 128 KB, is less than a long
+#: description).
+_FIELD_LIMIT = 2**30
+
+
+def _fields(record: list[str], width: int) -> list[str | None]:
+    """A record as the ``width`` fields of its header and the first one past it (as polars
+    reads them: missing and empty fields null)."""
+    return [v or None for v in record[: width + 1] + [""] * (width + 1 - len(record))]
+
+
+def lenient_csv(
+    path: Path,
+    mapping: Mapping[str, str],
+    *,
+    separator: str | None = None,
+    after: int = 0,
+    rows: int = 100_000,
+) -> Iterator[pl.DataFrame]:
+    """The raw frames (``rows`` rows at most each) of a CSV/TSV export that polars refuses,
+    from its record ``after`` on (the ones before were read), as :func:`read_csv` reads it
+    otherwise. Polars refuses a whole file for one stray quote (``The 27" Monitor``,
+    ``"Broken, "quote"``); Python's csv module takes such a quote as a character, as
+    spreadsheets do, so one bad row never stops the others. Only such a file is read here, a
+    row at a time."""
+    source = _text_source(path)
+    separator, skip = dialect_of(source) if separator is None else (separator, 0)
+    schema = _csv_schema(source, separator, skip)
+    extra = list(schema)[-1]
+    raw = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+    limit = csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    try:
+        records = (r for r in csv.reader(text, delimiter=separator) if r)  # blank lines: none
+        rest = islice(records, skip + 1 + after, None)  # the sep= line, the header, read ones
+        while block := list(islice(rest, rows)):
+            frame = pl.DataFrame(
+                [_fields(r, len(schema) - 1) for r in block], schema=schema, orient="row"
+            )
+            yield frame.select(raw_exprs(frame.schema, mapping, source_file=str(path), extra=extra))
+    except (csv.Error, OSError) as exc:
+        raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)[:160]})") from None
+    finally:
+        text.close()
+        csv.field_size_limit(limit)
+
+
 def read_csv(
     path: Path, mapping: Mapping[str, str], *, separator: str | None = None
 ) -> pl.DataFrame:
@@ -225,7 +297,10 @@ def read_csv(
     lf, extra = _scan(path, separator)
     try:
         frame = lf.collect()
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except pl.exceptions.PolarsError:  # a stray quote: read leniently
+        frames = list(lenient_csv(path, mapping, separator=separator))
+        return pl.concat(frames) if frames else pl.DataFrame(schema=RAW_SCHEMA)
+    except (OSError, ValueError) as exc:
         raise _polars_error(path, "CSV", exc) from None
     return to_raw(frame, mapping, source_file=str(path), extra=extra)
 
@@ -282,7 +357,8 @@ def _json_lines(path: Path, source: Path | bytes, error: Exception) -> list[obje
 
 def _text(value: object) -> str | None:
     """A JSON value as text: a string as it is, a whole number as one (``2.0`` -> ``"2"``),
-    true/false, an object or a list as its JSON."""
+    true/false, an object as its name or place (:func:`~newsletter.data.ingest._records.place`)
+    else as its JSON, a list as its JSON."""
     if value is None:
         return value
     if isinstance(value, str):
@@ -294,6 +370,8 @@ def _text(value: object) -> str | None:
     if isinstance(value, float):
         whole = value.is_integer() and abs(value) < 2**53
         return str(int(value)) if whole else repr(value)
+    if isinstance(value, dict):  # its name or its place, as a board's (else its JSON)
+        return place(value) or json.dumps(value, ensure_ascii=False)
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -310,11 +388,24 @@ def _as_record(value: object) -> dict[str, object]:
     }
 
 
+def _with_nested(record: dict[str, object], depth: int = NESTED_DEPTH) -> dict[str, object]:
+    """A record with the fields of each object field beside it (:func:`nested_name`, to
+    ``depth``), where the record has no field of that name, as :func:`to_raw` reads a struct
+    column."""
+    out = dict(record)
+    for key, value in record.items():
+        if depth and isinstance(value, dict):
+            for child, v in _with_nested(value, depth - 1).items():
+                out.setdefault(nested_name(str(key), str(child)), v)
+    return out
+
+
 def records_frame(records: object, path: Path) -> pl.DataFrame:
     """A frame from a list of flat JSON objects (a list without one is refused), every value
     as text (:func:`_text`), so one record's odd value (a list for an id, an object for a
     title) never fails the file; a field that is a list in every record that has it stays a
-    list (an explicit skill list). An element that is no object (a number, a line of JSON
+    list (an explicit skill list); an object field's fields are fields too
+    (:func:`_with_nested`). An element that is no object (a number, a line of JSON
     Lines that is not JSON) is a row of its own with :data:`RECORD_PROBLEM` set: rejected
     with that reason and counted, never stopping the others."""
     if not isinstance(records, list):
@@ -325,6 +416,7 @@ def records_frame(records: object, path: Path) -> pl.DataFrame:
         raise IngestError(f"{path}: JSON is not a list of job records")
     if not all(isinstance(r, dict) for r in records):  # each element that is no record: a row
         records = [_as_record(r) for r in records]
+    records = [_with_nested(r) for r in records]
     keys = list(dict.fromkeys(k for r in records for k in r))
     listed = {
         k
