@@ -204,3 +204,17 @@ def test_a_sendgrid_400_whose_errors_name_no_recipient_of_the_request_stops_the_
     assert outcome.body is not None and body.decode()[:20] in outcome.body
     assert answer.requests == 1
     assert sorted(str(r["status"]) for r in rows) == ["queued"] * 3
+
+
+def test_resend_200_with_an_index_past_any_number_is_unknown_never_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 2xx means Resend may have queued the emails; an answer that cannot be read (here
+    an error index of 1e400, which is no integer) leaves them unknown, to be resent with the
+    same Message-ID and Idempotency-Key, instead of stopping the send unrecorded."""
+    monkeypatch.setenv("NEWSLETTER_RESEND_API_KEY", "re-key")
+    answer = ScriptedProvider(200, b'{"data": [], "errors": [{"index": 1e400}]}')
+    outcome, rows = _send_to(tmp_path, "resend", answer)
+    assert not isinstance(outcome, Exception), outcome
+    assert outcome.unknown == 3 and not outcome.complete
+    assert sorted(str(r["status"]) for r in rows) == ["unknown"] * 3
