@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -62,3 +63,53 @@ def test_an_import_rejects_dates_in_the_future_per_row(tmp_path: Path) -> None:
         (3, "invalid consented_at", "consented_at '2027-01-01' is in the future"),
         (4, "invalid created_at", "created_at '2026-11-23T09:30:00+00:00' is in the future"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "at"),
+    [
+        # Monday 09:00 in Auckland (UTC+13): Sunday 20:00 UTC, the 23rd has not begun in UTC
+        ("Pacific/Auckland", dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.UTC)),
+        # Monday 00:00:30 on Kiritimati (UTC+14)
+        ("Pacific/Kiritimati", dt.datetime(2026, 11, 22, 10, 0, 30, tzinfo=dt.UTC)),
+    ],
+)
+def test_an_imported_date_of_today_in_the_publishers_zone_is_not_in_the_future(
+    tmp_path: Path, zone: str, at: dt.datetime
+) -> None:
+    """A date without a time is that day in ``[schedule] timezone``, the publisher's: a list
+    exported with today's date and imported on the morning of that day east of UTC is
+    imported, consent at that day's midnight there; tomorrow's date is still refused."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from newsletter.cli import app
+    from newsletter.cli._app import CliState
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "db.sqlite"}"\n'
+        f'[schedule]\ntimezone = "{zone}"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "list.csv").write_text(
+        "email,consented_at\ntoday@example.com,2026-11-23\ntomorrow@example.com,2026-11-24\n",
+        encoding="utf-8",
+    )
+
+    def run(*args: str) -> str:
+        r = CliRunner().invoke(
+            app, ["--config", str(config), *args], obj=CliState(clock=FixedClock(at))
+        )
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    out = run("subscribers", "import", str(tmp_path / "list.csv"))
+    assert "added: 1" in out and "invalid: 1" in out, out
+    rejects = (tmp_path / "list.rejects.csv").read_text(encoding="utf-8")
+    assert "tomorrow@example.com" in rejects and "today@example.com" not in rejects
+    shown = json.loads(run("subscribers", "show", "today@example.com"))
+    midnight = dt.datetime(2026, 11, 23, tzinfo=ZoneInfo(zone))
+    consented = shown["subscriber"]["consent"]["at"]
+    assert dt.datetime.fromisoformat(consented) == midnight

@@ -16,6 +16,7 @@ from newsletter.audience.subscribers import SubscriberStore
 from newsletter.config import Secrets
 from newsletter.delivery import Backoff, RateLimiter, get_sender
 from newsletter.delivery.base import Sender
+from newsletter.errors import DeliveryError, ProviderError
 from newsletter.send.ledger import SendLedger
 from newsletter.send.service import link_signer, prepare_issue, send_issue
 from newsletter.store import open_store
@@ -77,12 +78,13 @@ def test_postmark_batch_send_records_each_recipient(tmp_path: Path) -> None:
         assert again.already_sent and len(calls) == 1
 
 
-class RateLimitedProvider:
-    """A loopback HTTP server answering every request like a rate-limited Mailgun account:
-    429 with a Retry-After HTTP date an hour after the test's clock."""
+class ScriptedProvider:
+    """A loopback HTTP server answering every request with one fixed status, JSON body and
+    headers."""
 
-    def __init__(self, retry_at: datetime) -> None:
-        self.retry_after = format_datetime(retry_at, usegmt=True)
+    def __init__(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.status, self.body = status, body
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         self.requests = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -94,14 +96,20 @@ class RateLimitedProvider:
         await send(
             {
                 "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"retry-after", self.retry_after.encode()),
-                ],
+                "status": self.status,
+                "headers": [(b"content-type", b"application/json"), *self.headers],
             }
         )
-        await send({"type": "http.response.body", "body": b'{"message": "slow down"}'})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+class RateLimitedProvider(ScriptedProvider):
+    """Answers every request like a rate-limited Mailgun account: 429 with a Retry-After
+    HTTP date an hour after the test's clock."""
+
+    def __init__(self, retry_at: datetime) -> None:
+        retry_after = format_datetime(retry_at, usegmt=True)
+        super().__init__(429, b'{"message": "slow down"}', {"Retry-After": retry_after})
 
 
 def test_a_rate_limited_account_stops_the_run_on_the_sends_clock(
@@ -141,3 +149,72 @@ def test_a_rate_limited_account_stops_the_run_on_the_sends_clock(
     assert "HTTP 429" in report.stopped and not report.complete
     statuses = sorted((str(r["status"]), bool(r["retryable"])) for r in rows)
     assert statuses == [("failed", True)] + [("queued", False)] * 4
+
+
+def _send_to(
+    tmp_path: Path, provider: str, answer: ScriptedProvider, **settings: Any
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Send the week's issue to three subscribers through ``provider`` at ``answer``'s
+    server: the report (or the error the send raised) and the ledger's rows."""
+    server, thread, url = start_uvicorn(answer)
+    try:
+        config = send_config(
+            tmp_path, provider=provider, concurrency=1, **{provider: {"base_url": url} | settings}
+        )
+        add_subscribers(config, 3)
+        prepared = prepare_issue(config, WEEK)
+        with open_store(config) as db:
+            store = SubscriberStore(db, clock=FixedClock(NOW))
+            signer, _dev = link_signer(config, Secrets.from_env(), "send")
+            recipients = store.active_recipients(signer, config.newsletter.base_url)
+            outcome: Any
+            try:
+                outcome = send_issue(
+                    config, prepared, store, recipients, secrets=Secrets.from_env(), signer=signer
+                )
+            except DeliveryError as err:
+                outcome = err
+            rows = SendLedger(db).rows(prepared.issue_key)
+    finally:
+        server.should_exit = True
+        thread.join()
+    return outcome, rows
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"errors": ["bad request"]}',
+        b'{"errors": "bad request"}',
+        b'{"errors": [{"field": "personalizations.7.to", "message": "invalid"}]}',
+    ],
+)
+def test_a_sendgrid_400_whose_errors_name_no_recipient_of_the_request_stops_the_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: bytes
+) -> None:
+    """A 400 is about a recipient only when its errors point at this request's
+    ``personalizations.N.to``; any other error list (strings, a string, an index the
+    request does not have) refuses the whole request: the send stops with the provider's
+    answer, nobody is marked sent, failed or bounced, and no call is repeated."""
+    monkeypatch.setenv("NEWSLETTER_SENDGRID_API_KEY", "sg-key")
+    answer = ScriptedProvider(400, body)
+    outcome, rows = _send_to(tmp_path, "sendgrid", answer)
+    assert isinstance(outcome, ProviderError), outcome
+    assert "HTTP 400" in str(outcome) and "request refused" in str(outcome)
+    assert outcome.body is not None and body.decode()[:20] in outcome.body
+    assert answer.requests == 1
+    assert sorted(str(r["status"]) for r in rows) == ["queued"] * 3
+
+
+def test_resend_200_with_an_index_past_any_number_is_unknown_never_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 2xx means Resend may have queued the emails; an answer that cannot be read (here
+    an error index of 1e400, which is no integer) leaves them unknown, to be resent with the
+    same Message-ID and Idempotency-Key, instead of stopping the send unrecorded."""
+    monkeypatch.setenv("NEWSLETTER_RESEND_API_KEY", "re-key")
+    answer = ScriptedProvider(200, b'{"data": [], "errors": [{"index": 1e400}]}')
+    outcome, rows = _send_to(tmp_path, "resend", answer)
+    assert not isinstance(outcome, Exception), outcome
+    assert outcome.unknown == 3 and not outcome.complete
+    assert sorted(str(r["status"]) for r in rows) == ["unknown"] * 3

@@ -2,7 +2,8 @@
 
 Import columns (header names, any case): ``email`` (required), ``name``, ``categories``,
 ``metros``, ``seniority`` (several values separated by ``;``) and ``consented_at`` (ISO date or
-datetime; default: the time of the import). The columns of an export are read back too:
+datetime; a date alone is that day's midnight in ``[schedule] timezone``, a datetime without
+an offset is UTC; default: the time of the import). The columns of an export are read back too:
 ``status`` (default ``active``), ``status_reason``, ``paused`` (yes/no), ``consent_source``,
 ``consent_ip``, ``consent_text``, ``created_at``, ``confirmed_at``, ``status_changed_at``; so
 an export imported into another database keeps every status, preference and consent record.
@@ -247,9 +248,14 @@ def _split(value: str | None) -> list[str]:
     return list(clean_values(value.split(LIST_SEP)))
 
 
-def _date(column: str, value: str) -> dt.datetime:
+def _date(column: str, value: str, zone: dt.tzinfo) -> dt.datetime:
+    """An ISO datetime (UTC when it has no offset), or a date alone: that day's midnight in
+    ``zone`` (the publisher's), so that today's date is never in the future east of UTC."""
     try:
-        t = dt.datetime.fromisoformat(value.strip())
+        try:
+            t = dt.datetime.combine(dt.date.fromisoformat(value.strip()), dt.time(), zone)
+        except ValueError:
+            t = dt.datetime.fromisoformat(value.strip())
         return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 in a zone west of UTC
         shown = clean_line(value, 40)
@@ -260,13 +266,16 @@ def _date(column: str, value: str) -> dt.datetime:
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
-def _record(row: dict[str, str], now: dt.datetime | None = None) -> dict[str, Any]:
+def _record(
+    row: dict[str, str], now: dt.datetime | None = None, zone: dt.tzinfo = dt.UTC
+) -> dict[str, Any]:
     """The status, pause and consent columns of one row (SubscriberError when invalid; a
-    date later than ``now`` is invalid: consent or sign-up cannot come from the future)."""
+    date later than ``now`` is invalid: consent or sign-up cannot come from the future; a
+    date without a time is that day in ``zone``)."""
     out: dict[str, Any] = {}
     for column in _DATES:
         if row.get(column, "").strip():
-            out[column] = when = _date(column, row[column])
+            out[column] = when = _date(column, row[column], zone)
             if now is not None and when > now + FUTURE_TOLERANCE:
                 shown = clean_line(row[column], 40)
                 raise SubscriberError(f"{column} {shown!r} is in the future")
@@ -296,11 +305,13 @@ def validate_rows(
     options: PreferenceOptions | None = None,
     *,
     now: dt.datetime | None = None,
+    zone: dt.tzinfo = dt.UTC,
 ) -> tuple[list[_Valid], list[Rejected], Counter[str]]:
     """Validate every row: valid ones, invalid ones with reasons, and in-file duplicates.
     With ``options``, a picked value the issue never uses rejects its row (its reason names
     the closest known value); known ones are stored in the taxonomy's spelling. With
-    ``now``, a date column later than it makes the row invalid."""
+    ``now``, a date column later than it makes the row invalid; a date without a time is
+    that day in ``zone``."""
     valid: list[_Valid] = []
     invalid: list[Rejected] = []
     duplicates: Counter[str] = Counter()
@@ -326,7 +337,7 @@ def validate_rows(
             invalid.append(Rejected(line, row, str(exc), "invalid email address"))
             continue
         try:
-            record = dict(plain) if plain is not None else _record(row, now)
+            record = dict(plain) if plain is not None else _record(row, now, zone)
         except SubscriberError as exc:
             column = str(exc).partition(" ")[0]
             group = f"invalid {column}" if column in _DATES else "invalid status, pause or source"
@@ -360,12 +371,14 @@ def import_csv(
     rejects_path: Path | None = None,
     progress: Progress = _no_progress,
     options: PreferenceOptions | None = None,
+    zone: dt.tzinfo = dt.UTC,
 ) -> ImportReport:
     """Import a CSV file (see the module docstring); returns the counted report. With
-    ``options``, rows picking a value the issue never uses are rejected (:func:`validate_rows`)."""
+    ``options``, rows picking a value the issue never uses are rejected (:func:`validate_rows`);
+    a date without a time is that day in ``zone`` (``[schedule] timezone``)."""
     header, rows = read_csv(path)
     valid, invalid, duplicates = validate_rows(
-        header, rows, progress, options, now=store.clock.now()
+        header, rows, progress, options, now=store.clock.now(), zone=zone
     )
     report = ImportReport(
         total=len(rows),

@@ -299,6 +299,7 @@ def import_cmd(
             rejects_path=rejects,
             progress=progress,
             options=_options(ctx),
+            zone=config_of(ctx).schedule.zone,
         )
     if dry_run:
         console.print("[bold]dry run:[/] nothing was written")

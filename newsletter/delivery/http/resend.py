@@ -130,7 +130,7 @@ def _readable(body: object, n: int) -> tuple[dict[int, str], list[str]] | None:
     try:
         by_index = {int(e["index"]): str(e.get("message", "")) for e in errors}
         ids = [str(d["id"]) for d in data]
-    except (TypeError, KeyError, ValueError, AttributeError):
+    except (TypeError, KeyError, ValueError, AttributeError, OverflowError):  # index 1e400
         return None
     if len(ids) < n - len(by_index.keys() & set(range(n))):
         return None

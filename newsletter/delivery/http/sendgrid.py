@@ -27,7 +27,7 @@ from newsletter.delivery.http._base import (
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.models import merge_tag
 
-_FIELD_RE = re.compile(r"^personalizations\.(\d+)\.to\b")
+_FIELD_RE = re.compile(r"^personalizations\.([0-9]{1,6})\.to\b")
 
 
 class SendGridSender(HttpSender):
@@ -91,7 +91,7 @@ class SendGridSender(HttpSender):
                 SendResult.of(m, SendStatus.SENT, provider_message_id=pid) for m in call.messages
             ]
         if response.status_code == 400:
-            bad = self._bad_recipients(response)
+            bad = self._bad_recipients(response, len(call.messages))
             if bad:
                 return [
                     SendResult.of(m, SendStatus.PERMANENT, reason=f"SendGrid: {bad[i]}")
@@ -107,15 +107,17 @@ class SendGridSender(HttpSender):
         raise self.fail(response, "request refused")
 
     @staticmethod
-    def _bad_recipients(response: httpx.Response) -> dict[int, str]:
+    def _bad_recipients(response: httpx.Response, n: int) -> dict[int, str]:
+        """The request's refused recipients by index (of its ``n``); empty when the body is
+        not a list of errors that each name one of them (the whole request is refused)."""
         body = body_json(response)
         errors = body.get("errors") if isinstance(body, dict) else None
-        if not errors:
+        if not errors or not isinstance(errors, list):
             return {}
         bad: dict[int, str] = {}
         for e in errors:
-            m = _FIELD_RE.match(str(e.get("field") or ""))
-            if not m:
+            m = _FIELD_RE.match(str(e.get("field") or "")) if isinstance(e, dict) else None
+            if not m or int(m.group(1)) >= n:
                 return {}  # some error is not about a recipient: the whole request is bad
             bad[int(m.group(1))] = str(e.get("message", "invalid recipient"))
         return bad
