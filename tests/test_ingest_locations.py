@@ -84,6 +84,15 @@ def test_metro_and_country(
         (None, {"title": "Remote Sensing Scientist (Remote)"}, "remote"),
         (None, {"title": "Hybrid Cloud Architect - Hybrid"}, "hybrid"),
         (None, {"title": "HYBR\u0130D Engineer"}, "unknown"),  # lowercase: "hybri\u0307d"
+        # a negated remote is on site, wherever it is said
+        ("Not remote - Austin, TX", {}, "onsite"),
+        ("Berlin (no remote)", {}, "onsite"),
+        (None, {"work_mode": "Not Remote"}, "onsite"),
+        (None, {"work_mode": "non-remote"}, "onsite"),
+        (None, {"remote": "Not remote"}, "onsite"),
+        (None, {"remote": "No remote"}, "onsite"),
+        (None, {"title": "Data Engineer (Not Remote)"}, "onsite"),
+        ("Remote", {"title": "Data Engineer - non-remote"}, "onsite"),
     ],
 )
 def test_work_mode(

@@ -27,6 +27,9 @@ _NOISE_RE = (
     r"options?|or|and|greater|metropolitan|metro|area|region|hq|headquarters|office|from)\b"
 )
 _TRUE = ("true", "1", "yes", "y", "t", "remote")
+#: "Not remote", "no remote", "non-remote": the work is on site (read as "on-site" wherever
+#: the work mode is read: a location's parts, the work-mode and remote fields, the title).
+_NOT_REMOTE_RE = r"\b(?:not?|non)[- ]?remote\b"
 #: Words of a title that name a field of work, not where it is done: a "Remote Sensing
 #: Scientist" reads satellite images, a "Hybrid Cloud Engineer" runs mixed clouds.
 _TITLE_FIELD_RE = r"\bremote[- ]sens\w*|\bhybrid[- ](?:cloud|vehicles?|electric)\b"
@@ -97,7 +100,7 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .with_columns(_i=pl.int_ranges(0, pl.col("_part").list.len()))
         .explode("_part", "_i")
         .with_columns(
-            _low=pl.col("_part").str.to_lowercase(),
+            _low=pl.col("_part").str.to_lowercase().str.replace_all(_NOT_REMOTE_RE, "on-site"),
         )
         .with_columns(
             _remote=pl.col("_low").str.contains(_REMOTE_RE),
@@ -182,7 +185,9 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
 def _mode_of(text: pl.Expr) -> pl.Expr:
     t = text.str.strip_chars().str.to_lowercase()
     return (
-        pl.when(t.is_in(_TRUE) | t.str.contains(r"\bremote\b|fully|anywhere"))
+        pl.when(t.str.contains(_NOT_REMOTE_RE))
+        .then(pl.lit("onsite"))
+        .when(t.is_in(_TRUE) | t.str.contains(r"\bremote\b|fully|anywhere"))
         .then(pl.lit("remote"))
         .when(t.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
@@ -207,7 +212,12 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .join(parsed, on="location", how="left", maintain_order="left")
         .drop("location")
     )
-    wm = pl.col("work_mode").str.strip_chars().str.to_lowercase()
+    wm = (
+        pl.col("work_mode")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .str.replace_all(_NOT_REMOTE_RE, "on-site")
+    )
     structured: pl.Expr = (
         pl.when(wm.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
@@ -237,12 +247,18 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .then(pl.col("title"))
         .otherwise(pl.lit(""))
     )
-    title = named.str.to_lowercase().str.replace_all(_TITLE_FIELD_RE, "")
+    title = (
+        named.str.to_lowercase()
+        .str.replace_all(_TITLE_FIELD_RE, "")
+        .str.replace_all(_NOT_REMOTE_RE, "on-site")
+    )
     from_title = (
         pl.when(title.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
         .when(title.str.contains(r"\bremote\b"))
         .then(pl.lit("remote"))
+        .when(title.str.contains(r"\bon-site\b"))  # only from "not remote" (above)
+        .then(pl.lit("onsite"))
     )
     return (
         pl.concat([frame, located], how="horizontal")
