@@ -97,6 +97,8 @@ class Handler:
     drops: int = 0
     #: Close the connection without answering DATA for these addresses.
     vanish_on_data: frozenset[str] = frozenset()
+    #: The reply to DATA for a recipient (None: accepted): a refused message is not received.
+    data_reply: Callable[[str], str | None] = lambda _addr: None
     _drop_next: bool = False
 
     async def handle_MAIL(  # noqa: N802 - aiosmtpd hook name
@@ -123,6 +125,9 @@ class Handler:
     async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any
     ) -> str:
+        refused = self.data_reply(envelope.rcpt_tos[0]) if envelope.rcpt_tos else None
+        if refused:
+            return refused
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
         )

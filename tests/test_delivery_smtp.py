@@ -120,6 +120,37 @@ def test_policy_refusal_of_the_sender_stops_the_send_instead_of_bouncing_readers
     assert [r.rcpt_tos[0] for r in handler.received] == ["ok@example.org"]
 
 
+@pytest.mark.parametrize(
+    "reply", ["552 5.3.4 message size exceeds fixed limit", "554 5.6.0 content rejected"]
+)
+def test_a_refusal_of_the_message_itself_stops_the_send_instead_of_bouncing_readers(
+    reply: str,
+) -> None:
+    """RFC 3463's 5.3.x (mail system: too big) and 5.6.x (content) at DATA refuse the issue,
+    which every reader would get alike: bouncing them would suppress the whole list."""
+    handler = Handler(data_reply=lambda a: reply if a == "reader@example.org" else None)
+    msgs = [message(1, email="ok@example.org"), message(2, email="reader@example.org")]
+    with (
+        smtp_server(handler) as (host, port),
+        sender(host, port) as s,
+        pytest.raises(ProviderError, match="refused the message") as info,
+    ):
+        s.send_batch(msgs)
+    assert reply in str(info.value)
+    assert [(r.email, r.status) for r in info.value.results] == [
+        ("ok@example.org", SendStatus.SENT)
+    ]
+
+
+def test_a_recipient_refused_at_data_is_still_permanent() -> None:
+    """A server that refuses the reader only at DATA (5.1.1 after a 250 to RCPT): a bounce."""
+    handler = Handler(data_reply=lambda a: "550 5.1.1 no such user" if a == "gone@x.org" else None)
+    with smtp_server(handler) as (host, port), sender(host, port) as s:
+        ok, gone = s.send_batch([message(1, email="ok@x.org"), message(2, email="gone@x.org")])
+    assert ok.status is SendStatus.SENT
+    assert gone.status is SendStatus.PERMANENT and "550 5.1.1" in gone.reason
+
+
 def test_reconnects_when_the_server_drops_the_connection() -> None:
     handler = Handler(drop_after=3)
     msgs = [message(i) for i in range(10)]

@@ -8,9 +8,11 @@ is reopened once at once; when a fresh connection fails too, the message is retr
 the base backs off. A connection lost while the message itself was being transmitted gives
 ``unknown`` (it may have been delivered), which is not resent automatically. A refused
 login, a 5xx to ``MAIL FROM``, or a 5xx with an enhanced status ``5.7.x`` (security or
-policy: relay denied, unauthenticated, DMARC) to ``RCPT``/``DATA`` stops the send
-(:class:`~newsletter.errors.ProviderError`): that is the sender's problem, not the
-recipient's, and bouncing the reader would suppress them for good.
+policy: relay denied, unauthenticated, DMARC), ``5.3.x`` (a message too big) or ``5.6.x``
+(its content refused) to ``RCPT``/``DATA`` stops the send
+(:class:`~newsletter.errors.ProviderError`): that is the sender's or the issue's problem, not
+the recipient's, and bouncing the reader would suppress them for good (every reader, for a
+refusal of the issue itself).
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ Security = Literal["none", "starttls", "tls"]
 
 #: RFC 3463 enhanced status 5.7.x: a security or policy refusal of the sender.
 _POLICY_REFUSAL = re.compile(r"5\.7\.\d{1,3}\b")
+#: RFC 3463 enhanced status 5.3.x (the mail system: a message too big) or 5.6.x (its
+#: content or media): a refusal of the message, which every reader gets alike.
+_MESSAGE_REFUSAL = re.compile(r"5\.[36]\.\d{1,3}\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +199,11 @@ class SmtpSender(MimeSender[SmtpReply]):
         status = classify_smtp_code(response.code)
         if status is SendStatus.SENT:
             return [SendResult.of(call.message, status, provider_message_id=response.text)]
-        if status is SendStatus.PERMANENT and _POLICY_REFUSAL.match(response.text):
-            raise ProviderError(
-                self.name, f"the server refused the sender: SMTP {response.code} {response.text}"
-            )
+        if status is SendStatus.PERMANENT:
+            for refusal, whom in ((_POLICY_REFUSAL, "sender"), (_MESSAGE_REFUSAL, "message")):
+                if refusal.match(response.text):
+                    raise ProviderError(
+                        self.name,
+                        f"the server refused the {whom}: SMTP {response.code} {response.text}",
+                    )
         return [SendResult.of(call.message, status, reason=f"SMTP {response.code} {response.text}")]
