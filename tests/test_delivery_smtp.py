@@ -5,14 +5,16 @@ from __future__ import annotations
 import email
 import email.policy
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dkim
 import pytest
 
 from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
-from newsletter.delivery.base import Backoff
+from newsletter.delivery.base import DOWN_AFTER_CALLS, DOWN_MAX_WAITS, Backoff
 from newsletter.delivery.dkim import DkimSigner
 from newsletter.delivery.smtp import SmtpSender
 from newsletter.errors import ConfigError, ProviderError
@@ -331,3 +333,70 @@ def test_connection_lost_during_data_is_unknown_and_not_resent() -> None:
     assert "outcome unknown" in results[1].reason
     # delivered once: the unknown message was not sent a second time
     assert sorted(r.rcpt_tos[0] for r in handler.received) == [m.to.email for m in msgs]
+
+
+@dataclass
+class Outage(Handler):
+    """A live server that answers every MAIL with ``421`` (closing) while ``down``."""
+
+    down: bool = True
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        if self.down:
+            return "421 4.3.2 service not available"
+        return await super().handle_MAIL(server, session, envelope, address, mail_options)
+
+
+def test_a_server_that_stays_down_is_probed_then_given_up_not_tried_for_days() -> None:
+    """A closed port: the first DOWN_AFTER_CALLS messages spend every attempt; then each next
+    message is one probe after the backoff's longest wait; after DOWN_MAX_WAITS waits the
+    sender says it is unavailable (the send stops on it). All of it on injected waits."""
+    from tests.delivery_support import free_port
+
+    waits: list[float] = []
+    s = SmtpSender(
+        host="127.0.0.1",
+        port=free_port(),
+        timeout=5,
+        max_attempts=3,
+        backoff=Backoff(initial=1, maximum=60, jitter=0, sleep=waits.append),
+    )
+    attempts = []
+    for i in range(DOWN_AFTER_CALLS + DOWN_MAX_WAITS):
+        assert s.unavailable is None, i
+        [r] = s.send_batch([message(i)])
+        assert r.status is SendStatus.RETRYABLE and "cannot connect" in r.reason
+        attempts.append(r.attempts)
+    assert attempts == [3] * DOWN_AFTER_CALLS + [1] * DOWN_MAX_WAITS
+    assert s.unavailable is not None and "cannot connect" in s.unavailable
+    assert "30 minutes" in s.unavailable
+    assert waits.count(60) == DOWN_MAX_WAITS  # the probes' waits; the rest is backoff
+    assert len(waits) == DOWN_MAX_WAITS + DOWN_AFTER_CALLS * 2
+
+
+def test_a_server_back_from_an_outage_gets_every_attempt_again() -> None:
+    handler = Outage()
+    waits: list[float] = []
+    with (
+        smtp_server(handler) as (host, port),
+        SmtpSender(
+            host=host,
+            port=port,
+            timeout=5,
+            max_attempts=3,
+            backoff=Backoff(initial=1, maximum=60, jitter=0, sleep=waits.append),
+        ) as s,
+    ):
+        tried = [s.send_batch([message(i)])[0] for i in range(DOWN_AFTER_CALLS + 2)]
+        assert [r.attempts for r in tried] == [3] * DOWN_AFTER_CALLS + [1, 1]
+        assert {r.status for r in tried} == {SendStatus.RETRYABLE}
+        handler.down = False
+        [back] = s.send_batch([message(10)])
+        assert back.status is SendStatus.SENT and back.attempts == 1
+        handler.down = True  # down again: a fresh count, every attempt
+        [again] = s.send_batch([message(11)])
+        assert again.status is SendStatus.RETRYABLE and again.attempts == 3
+        assert s.unavailable is None
+    assert [r.rcpt_tos[0] for r in handler.received] == [message(10).to.email]

@@ -239,3 +239,22 @@ def test_provider_error_stops_the_run_after_recording_outcomes(
                 and issue.status == "failed"
                 and "refused" in str(issue.last_error)
             )
+
+
+def test_a_server_that_stays_down_stops_the_send_with_the_rest_left_for_the_next_run(
+    tmp_path: Path, prepared: PreparedIssue
+) -> None:
+    """No SMTP server at all: the send probes it, then stops saying why, within minutes (on
+    the default waits: here, milliseconds) instead of trying every reader for hours; what was
+    tried is retryable, the rest queued, and nothing is lost."""
+    from newsletter.delivery.base import DOWN_AFTER_CALLS, DOWN_MAX_WAITS
+    from tests.delivery_support import free_port
+
+    config = _config(tmp_path, free_port())
+    add_subscribers(config, DOWN_AFTER_CALLS + DOWN_MAX_WAITS + 7)
+    report = _send(config, prepared)
+    assert not report.complete and report.sent == 0
+    assert report.stopped is not None and "could not be reached" in report.stopped
+    statuses = Counter(r["status"] for r in _rows(config).values())
+    assert statuses["queued"] == 7
+    assert sum(statuses.values()) == DOWN_AFTER_CALLS + DOWN_MAX_WAITS + 7

@@ -32,6 +32,12 @@ Error taxonomy (what the providers map to):
 * :class:`~newsletter.errors.ProviderError` (stops the send): bad credentials, unverified
   sender, account suspended or out of quota, a payload the provider calls malformed, an
   SMTP ``5.7.x`` policy refusal (relay denied, unauthenticated sender).
+
+A provider that is down (:data:`DOWN_AFTER_CALLS` calls in a row failed as a whole after all
+their attempts) is probed: each next call is tried once after the backoff's longest wait, so
+an outage costs the messages of those probes (retryable, for the next run), never hours of
+every message's attempts; past :data:`DOWN_MAX_WAITS` waits :attr:`Sender.unavailable`
+says why and the send stops (like a 429: the rest stays for the next run).
 """
 
 from __future__ import annotations
@@ -61,6 +67,13 @@ RespT = TypeVar("RespT")
 #: Longest wait between attempts: a provider asking for more (Retry-After) ends the call's
 #: attempts at once (its messages stay retryable for the next run), never a shorter wait.
 MAX_WAIT_SECONDS = 15 * 60.0
+#: Calls in a row that failed as a whole after every attempt (no connection, HTTP 5xx)
+#: before the provider is taken to be down: from then on each next call is tried once,
+#: after the backoff's longest wait, instead of every message spending all its attempts.
+DOWN_AFTER_CALLS = 3
+#: Waits of the backoff's longest (60 s by default) the provider may stay down before the
+#: send stops (:attr:`Sender.unavailable`); what is left stays for the next run.
+DOWN_MAX_WAITS = 30
 
 
 def clock_sleep(clock: Clock, stop: threading.Event | None = None) -> Callable[[float], None]:
@@ -150,6 +163,10 @@ class _Progress:
     attempts: int = 0
     #: The reason of the last "too many requests" answer (HTTP 429), if any.
     rate_limited: str | None = None
+    #: The reason of the last call that failed as a whole, retryably (no connection, 5xx).
+    call_failed: str | None = None
+    #: Some call had an answer (or an outcome other than "failed as a whole, retryable").
+    answered: bool = False
 
 
 class Sender(ABC, Generic[CallT, RespT]):
@@ -187,6 +204,11 @@ class Sender(ABC, Generic[CallT, RespT]):
         #: Set when the last :meth:`send_batch` left messages retryable after the provider
         #: answered "too many requests" (HTTP 429): its reason. The send stops on it.
         self.rate_limited: str | None = None
+        #: Set when the provider has been down (:data:`DOWN_AFTER_CALLS`) through
+        #: :data:`DOWN_MAX_WAITS` waits: why. The send stops on it.
+        self.unavailable: str | None = None
+        self._failed_in_row = 0
+        self._down_waits = 0
 
     @classmethod
     def per_call(cls) -> int:
@@ -239,8 +261,9 @@ class Sender(ABC, Generic[CallT, RespT]):
             raise DeliveryError("a batch holds the same Message-ID twice")
         progress = _Progress()
         self.rate_limited = None
+        down = self._failed_in_row >= DOWN_AFTER_CALLS  # then: one attempt, a probe
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts) | _StopWhen(self._give_up),
+            stop=stop_after_attempt(1 if down else self.max_attempts) | _StopWhen(self._give_up),
             wait=self._wait,
             retry=retry_if_result(bool),
             sleep=self.backoff.sleep,
@@ -256,7 +279,28 @@ class Sender(ABC, Generic[CallT, RespT]):
         results = [progress.results[i] for i in ids]
         if progress.rate_limited and any(r.status is SendStatus.RETRYABLE for r in results):
             self.rate_limited = progress.rate_limited
+        self._watch_outage(progress)
         return results
+
+    def _watch_outage(self, progress: _Progress) -> None:
+        """Count the batches in a row whose every call failed as a whole: once the provider
+        is down, wait the backoff's longest before the next call (a probe), and give up
+        after :data:`DOWN_MAX_WAITS` such waits (:attr:`unavailable`)."""
+        if progress.answered or progress.call_failed is None:
+            self._failed_in_row = self._down_waits = 0
+            return
+        self._failed_in_row += 1
+        if self._failed_in_row < DOWN_AFTER_CALLS or (self.stop is not None and self.stop.is_set()):
+            return
+        if self._down_waits >= DOWN_MAX_WAITS:
+            waited = self._down_waits * self.backoff.maximum
+            self.unavailable = (
+                f"{progress.call_failed} ({self._failed_in_row} calls in a row, "
+                f"{waited / 60:.0f} minutes)"
+            )
+            return
+        self._down_waits += 1
+        self.backoff.sleep(self.backoff.maximum)
 
     @staticmethod
     def _retry_after(state: RetryCallState) -> float | None:
@@ -302,9 +346,14 @@ class Sender(ABC, Generic[CallT, RespT]):
             self.limiter.wait()
             try:
                 results = self.parse(call, self.post(call))
+                progress.answered = True
             except CallFailed as failed:
                 if failed.rate_limited:
                     progress.rate_limited = failed.reason
+                if failed.status is SendStatus.RETRYABLE:
+                    progress.call_failed = failed.reason
+                else:
+                    progress.answered = True
                 results = [
                     SendResult.of(
                         m, failed.status, reason=failed.reason, retry_after=failed.retry_after

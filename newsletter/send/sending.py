@@ -114,6 +114,8 @@ class Loop:
     #: Why this process stopped sending: the provider rate-limits the account (HTTP 429
     #: still answered after the call's attempts); the rows left stay for the next run.
     rate_limited: str | None = None
+    #: Why this process stopped sending: the provider stayed down (Sender.unavailable).
+    unavailable: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -267,6 +269,11 @@ def _send_rows(loop: Loop, sender: Sender[Any, Any], claim: Claim) -> bool:
         if sender.rate_limited:  # hammering a limited account batch after batch helps no one
             with loop.lock:
                 loop.rate_limited = loop.rate_limited or sender.rate_limited
+            loop.stop.set()
+            return False
+        if sender.unavailable:  # down through every probe: the rest waits for the next run
+            with loop.lock:
+                loop.unavailable = loop.unavailable or sender.unavailable
             loop.stop.set()
             return False
     return True

@@ -370,6 +370,11 @@ def _conclude(ledger: SendLedger, loop: Loop, report: SendReport) -> SendReport:
             f"the provider is rate-limiting the account ({loop.rate_limited}); the rest is "
             "left for the next run"
         )
+    elif loop.unavailable and report.ledger.remaining:
+        report.stopped = (
+            f"the provider could not be reached: {loop.unavailable}; the rest is left for "
+            "the next run"
+        )
     elif loop.stop.is_set() and report.ledger.remaining:
         report.stopped = "stopped before the end"
     return report
