@@ -223,6 +223,24 @@ def test_implausible_values_are_dropped_and_counted(text: str) -> None:
     assert got["salary_mid"] is None
 
 
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        ({"salary": "¥1,000,000,000,000 per year"}, "out_of_range"),
+        ({"salary_min": "1e12", "salary_max": "2e12", "currency": "JPY"}, "out_of_range"),
+        ({"salary": "₹50 crore"}, "out_of_range"),  # 500,000,000 rupees: ~$6M a year
+        ({"salary": "¥8,000,000 - ¥12,000,000"}, "ok"),  # a Tokyo engineer's range
+        ({"salary": "₹3,00,000 per annum"}, "ok"),  # ~$3,500: no floor outside the range
+        ({"salary": "R 25,000 per month"}, "ok"),  # rand
+        ({"salary_min": "9e12", "currency": "XAF"}, "ok"),  # a currency we know no rate of
+    ],
+)
+def test_other_currencies_have_a_ceiling_but_no_floor(fields: dict[str, str], status: str) -> None:
+    got = pay(**fields)
+    assert got["pay_status"] == status, got
+    assert (got["salary_mid"] is None) is (status != "ok")
+
+
 def test_structured_fields_win_over_text() -> None:
     got = pay(salary="see posting", salary_min="100000", salary_max="$140,000", currency="usd")
     assert (got["salary_min"], got["salary_max"], got["currency"]) == (100_000, 140_000, "USD")

@@ -27,6 +27,15 @@ HOURS_PER_YEAR = 2080.0
 UK_HOURS_PER_YEAR = 1950.0
 #: Currencies of similar magnitude, where the annual plausibility range applies.
 RANGE_CHECKED = ("USD", "CAD", "AUD", "GBP", "EUR", "CHF", "SGD", "NZD")
+#: The other currencies a text or field is read in, and about how many of each a US dollar
+#: buys: an annual amount above MAX_ANNUAL dollars' worth, twice over (rates move), is no
+#: salary (a yen amount of 1e12 was kept). No floor: pay in these is often far below ten
+#: thousand dollars' worth.
+UNITS_PER_USD: dict[str, float] = {
+    "HKD": 7.8, "BRL": 5.5, "MXN": 18.0, "INR": 85.0, "JPY": 150.0, "SEK": 10.5,
+    "NOK": 10.5, "DKK": 7.0, "PLN": 4.0, "ILS": 3.7, "KRW": 1400.0, "CNY": 7.2, "ZAR": 18.0,
+}  # fmt: skip
+_ANNUAL_CAP = {code: 2 * MAX_ANNUAL * units for code, units in UNITS_PER_USD.items()}
 
 PERIOD_FACTORS: dict[str, float] = {
     "year": 1.0, "month": 12.0, "semimonth": 24.0, "biweek": 26.0, "week": 52.0,
@@ -285,6 +294,8 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
         hi.is_null() | hi.is_between(MIN_ANNUAL, MAX_ANNUAL)
     )
+    cap = pl.col("_cur").replace_strict(_ANNUAL_CAP, default=None, return_dtype=pl.Float64)
+    under_cap = cap.is_null() | (pl.max_horizontal(lo, hi) <= cap)
     return (
         lf.with_columns(
             # a JSON object or list (a pay object whose fields no column name knows,
@@ -374,7 +385,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             _ok=pl.col("_parsed")
             & pl.col("_factor").is_not_null()
             & (lo.is_null() | (lo > 0))
-            & (~pl.col("_cur").is_in(RANGE_CHECKED) | in_range)
+            & pl.when(pl.col("_cur").is_in(RANGE_CHECKED)).then(in_range).otherwise(under_cap)
             & (lo.is_null() | hi.is_null() | (hi <= lo * MAX_SPREAD))
         )
         .select(
