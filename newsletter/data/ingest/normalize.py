@@ -31,6 +31,7 @@ from newsletter.data.ingest.text import (
     repaired,
     squeeze_spaces,
     unescaped,
+    untagged,
     visible,
 )
 from newsletter.data.ingest.timing import UNTIMED, Stages
@@ -89,8 +90,9 @@ NAMING_COLUMNS = ("title", "company")
 def clean_columns(
     lf: pl.LazyFrame, columns: tuple[str, ...], *, squeeze: bool = True
 ) -> pl.LazyFrame:
-    """Double-encoded UTF-8 repaired, character references decoded and invisible characters
-    dropped in the one-line columns (titles, companies, places); trim text, blanks to null;
+    """Double-encoded UTF-8 repaired, character references decoded, HTML tags (``<b>``,
+    ``<br>``) and invisible characters dropped in the one-line columns (titles, companies,
+    places); trim text, blanks to null;
     titles and companies without a letter or digit to null, their inner whitespace collapsed
     (unless ``squeeze`` is False). One step after the other: each expression reads a plain
     column."""
@@ -99,6 +101,7 @@ def clean_columns(
     return (
         lf.with_columns(repaired(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
         .with_columns(unescaped(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
+        .with_columns(untagged(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
         .with_columns(visible(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
         .with_columns(blank_to_null(pl.col(c)) for c in columns)
         .with_columns(squeeze_spaces(e) if squeeze else e for e in named)

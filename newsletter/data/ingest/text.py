@@ -196,8 +196,8 @@ def _unescape_batch(values: pl.Series) -> pl.Series:
 
 def unescaped(expr: pl.Expr) -> pl.Expr:
     """A one-line text column with its HTML character references decoded once (a board's
-    ``AT&amp;T Labs`` is AT&T Labs; tags are left as text): only values holding one are
-    decoded, in Python (they are few)."""
+    ``AT&amp;T Labs`` is AT&T Labs): only values holding one are
+    decoded, in Python (they are few). Tags are :func:`untagged`'s."""
     return expr.map_batches(_unescape_batch, return_dtype=pl.String)
 
 
@@ -227,6 +227,39 @@ def squeeze_spaces(expr: pl.Expr) -> pl.Expr:
     return only_where(
         expr, expr.str.contains_any(_SQUEEZABLE), lambda e: e.str.replace_all(r"\s+", " ")
     )
+
+
+#: An HTML tag of the elements a scraped title, company or place carries (``<b>Senior</b>``,
+#: ``Austin,<br>TX``, ``&lt;span class="x"&gt;`` once decoded): any other ``<...>`` is text.
+_NAME_TAG = (
+    r"(?i)</?(?:a|abbr|b|big|br|div|em|font|h[1-6]|i|mark|p|small|span|strong|sub|sup|u)"
+    r"(?:\s[^<>]*)?/?>"
+)
+
+
+def _untag_batch(values: pl.Series) -> pl.Series:
+    tagged = values.str.contains("<", literal=True)
+    if not tagged.any():  # most batches: a byte scan, done
+        return values
+    return (
+        values.to_frame("v")
+        .select(
+            only_where(
+                pl.col("v"),
+                pl.lit(tagged),
+                lambda e: e.str.replace_all(_NAME_TAG, " ").str.replace_all(r"\s+", " "),
+            )
+        )
+        .to_series()
+        .alias(values.name)
+    )
+
+
+def untagged(expr: pl.Expr) -> pl.Expr:
+    """A one-line text column without the HTML tags of :data:`_NAME_TAG` (each becomes a
+    space, runs of spaces one): only values holding a ``<`` are searched, and only in
+    batches that have one."""
+    return expr.map_batches(_untag_batch, return_dtype=pl.String)
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
