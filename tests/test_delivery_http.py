@@ -527,3 +527,31 @@ def test_missing_api_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("NEWSLETTER_RESEND_API_KEY")
     with pytest.raises(SecretMissingError, match="NEWSLETTER_RESEND_API_KEY"):
         Fake(resend_ok).sender("resend")
+
+
+@pytest.mark.parametrize(
+    ("provider", "answer"),
+    [
+        ("postmark", [{"ErrorCode": 0, "Message": "OK", "MessageID": None}]),
+        ("resend", {"data": [{"id": None}]}),
+        ("mailgun", {"id": None, "message": "Queued. Thank you."}),
+        ("postmark", [{"ErrorCode": 0, "Message": "OK", "MessageID": {"odd": 1}}]),
+    ],
+)
+def test_an_accepted_message_without_a_readable_id_has_none_not_the_text_none(
+    provider: str, answer: object
+) -> None:
+    """A provider accepting a message with a null (or an object for an) id: the message is
+    sent, with no provider id, never the id 'None' or a JSON text."""
+    fake = Fake(lambda _request: httpx.Response(200, json=answer))
+    [r] = fake.sender(provider, domain="mg.example.com").send_batch(msgs(1))
+    assert r.status is SendStatus.SENT and r.provider_message_id is None
+
+
+def test_a_provider_id_is_kept_as_one_plain_line() -> None:
+    messy = "<abc\n123@mg.example.com>\u200b" + "x" * 300
+    fake = Fake(lambda _request: httpx.Response(200, json={"id": messy, "message": "Queued."}))
+    [r] = fake.sender("mailgun", domain="mg.example.com").send_batch(msgs(1))
+    assert r.provider_message_id is not None
+    assert r.provider_message_id.startswith("<abc 123@mg.example.com>xxx")
+    assert len(r.provider_message_id) == 200

@@ -25,6 +25,7 @@ from newsletter.delivery.base import CallFailed, Sender, sender_kwargs
 from newsletter.delivery.models import OutgoingMessage, SendStatus
 from newsletter.errors import ProviderError
 from newsletter.util.http import retry_after_seconds
+from newsletter.util.text import clean_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,19 @@ class HttpCall:
 def short_body(resp: httpx.Response, limit: int = 300) -> str:
     text = resp.text.strip().replace("\n", " ")
     return text[:limit] + ("…" if len(text) > limit else "")
+
+
+#: Longest provider message id kept (real ones: a UUID, ``<...@mg.example.com>``).
+PROVIDER_ID_MAX = 200
+
+
+def provider_id(value: object) -> str | None:
+    """A provider's id of an accepted message, as stored: a string or a number, as one plain
+    line of at most :data:`PROVIDER_ID_MAX` characters; None for a null, a blank, or a value
+    of another kind (``str(None)`` was stored as the id ``"None"``)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return clean_line(str(value), PROVIDER_ID_MAX) or None
 
 
 def body_json(resp: httpx.Response) -> Any:

@@ -25,6 +25,7 @@ from newsletter.delivery.http._base import (
     HttpCall,
     HttpSender,
     body_json,
+    provider_id,
     short_body,
 )
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
@@ -94,5 +95,5 @@ class MailgunSender(HttpSender):
         if not isinstance(body, dict):  # accepted, but unreadable: it may be queued
             why = f"Mailgun answered {response.status_code} with an unreadable body"
             return [SendResult.of(m, SendStatus.UNKNOWN, reason=why) for m in call.messages]
-        pid = str(body.get("id", "")) or None
+        pid = provider_id(body.get("id"))
         return [SendResult.of(m, SendStatus.SENT, provider_message_id=pid) for m in call.messages]

@@ -18,6 +18,7 @@ from newsletter.delivery.http._base import (
     JsonSplicer,
     body_json,
     json_array,
+    provider_id,
 )
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 
@@ -94,7 +95,7 @@ class PostmarkSender(HttpSender):
                 why = f"Postmark answered 200 with an unreadable result: {str(entry)[:80]}"
                 results.append(SendResult.of(m, SendStatus.UNKNOWN, reason=why))
             elif code == 0:
-                pid = str(entry.get("MessageID", "")) or None
+                pid = provider_id(entry.get("MessageID"))
                 results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
             elif code in PERMANENT_CODES:
                 reason = f"Postmark {code} {PERMANENT_CODES[code]}: {text}"

@@ -23,6 +23,7 @@ from newsletter.delivery.http._base import (
     JsonSplicer,
     body_json,
     json_array,
+    provider_id,
     short_body,
 )
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
@@ -113,12 +114,12 @@ class ResendSender(HttpSender):
                 reason = f"Resend validation: {errors[i]}"
                 results.append(SendResult.of(m, SendStatus.PERMANENT, reason=reason))
             else:
-                pid = next(ids)
+                pid = provider_id(next(ids))
                 results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
         return results
 
 
-def _readable(body: object, n: int) -> tuple[dict[int, str], list[str]] | None:
+def _readable(body: object, n: int) -> tuple[dict[int, str], list[object]] | None:
     """The per-index validation errors and the ids of an answer to a batch of ``n``, or None
     when the body is not one (not JSON, not an object, entries of the wrong shape, an id
     missing for an accepted email)."""
@@ -129,7 +130,7 @@ def _readable(body: object, n: int) -> tuple[dict[int, str], list[str]] | None:
         return None
     try:
         by_index = {int(e["index"]): str(e.get("message", "")) for e in errors}
-        ids = [str(d["id"]) for d in data]
+        ids = [d["id"] for d in data]
     except (TypeError, KeyError, ValueError, AttributeError, OverflowError):  # index 1e400
         return None
     if len(ids) < n - len(by_index.keys() & set(range(n))):

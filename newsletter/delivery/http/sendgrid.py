@@ -21,6 +21,7 @@ from newsletter.delivery.http._base import (
     HttpSender,
     body_json,
     group_by_content,
+    provider_id,
     rename_tags,
     tag_values,
 )
@@ -86,7 +87,7 @@ class SendGridSender(HttpSender):
 
     def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
         if response.status_code in (200, 202):
-            pid = response.headers.get("x-message-id")
+            pid = provider_id(response.headers.get("x-message-id"))
             return [
                 SendResult.of(m, SendStatus.SENT, provider_message_id=pid) for m in call.messages
             ]
