@@ -256,7 +256,9 @@ def _like_for_like_clause(pay: Pay, f: Formatter) -> list[Frag]:
 def _new_and_removed(t: Totals, f: Formatter) -> str:
     """The counts that make the net change ("502 new, 60 of them reposts, and 529 removed"),
     with the reposts the "New this week" figure leaves out named, so the two agree."""
-    reposts = f", {f.count(t.reposted)} of them reposts," if t.reposted else ""
+    reposts = (
+        f", {f.counted(t.reposted, 'of them a repost', 'of them reposts')}," if t.reposted else ""
+    )
     return f"{f.count(t.new)} new{reposts} and {f.count(t.removed)} removed"
 
 

@@ -271,7 +271,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
         + (f" ({f.count(t.removed_aged_out)} aged out)" if t.removed_aged_out else "")
     ]
     if t.reposted:
-        new_notes.append(f"{f.count(t.reposted)} reposts excluded")
+        new_notes.append(f"{f.counted(t.reposted, 'repost')} excluded")
     pay_change = _pay_change(pay, f)
     remote_change = (
         Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
@@ -569,10 +569,10 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     lines.extend(_feed_notes(signals, f))
     if t.new:
         lines.append(
-            f"New this week counts {f.count(t.new)} postings not in "
+            f"New this week counts {f.counted(t.new, 'posting')} not in "
             + ("last week's snapshot" if gap <= 1 else f"the snapshot of {gap} weeks earlier")
             + (
-                f", less {f.count(t.reposted)} reposts of recently removed roles"
+                f", less {f.counted(t.reposted, 'repost')} of recently removed roles"
                 if t.reposted
                 else ""
             )
@@ -681,7 +681,8 @@ def _warning_lines(warnings: Sequence[HealthWarning], f: Formatter) -> list[str]
     rest = companies[MAX_COMPANY_WARNINGS:]
     if rest:
         lines.append(
-            f"Data health: {f.count(len(rest))} more companies lost over half their postings "
+            f"Data health: {f.counted(len(rest), 'more company', 'more companies')} lost "
+            "over half their postings "
             f"at once ({f.count(sum(w.removed for w in rest))} postings in all)."
         )
     return lines

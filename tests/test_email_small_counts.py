@@ -1,0 +1,67 @@
+"""Counts of one and weeks with nothing to compare, from real snapshots through `preview`."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.data.snapshots import write_snapshot
+from tests.conftest import frame, posting
+
+WEEK, PREV = date(2026, 11, 23), date(2026, 11, 16)
+
+
+def _preview(tmp_path: Path, weeks: dict[date, list[dict[str, Any]]]) -> tuple[str, str]:
+    """The issue's HTML (tags dropped, spaces joined) and text (lines joined)."""
+    snaps = tmp_path / "snapshots"
+    for week, rows in weeks.items():
+        write_snapshot(frame(rows), snaps, week)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[data]\nsnapshots_dir = "{snaps}"\nstate_dir = "state"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "n.db"}"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out" / "issue.html"
+    args = ["--config", str(cfg), "preview", "--snapshots", str(snaps), "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    html = re.sub(r"<[^>]+>", " ", out.read_text(encoding="utf-8"))
+    html = re.sub(r"[\s\u00a0]+", " ", html.replace("&#39;", "'"))
+    text = re.sub(r"\s+", " ", out.with_suffix(".txt").read_text(encoding="utf-8"))
+    return html, text
+
+
+def test_one_new_posting_and_one_repost_are_counted_in_the_singular(tmp_path: Path) -> None:
+    before = [posting(f"a{i}", company=f"Co{i % 4}") for i in range(40)]
+    # a0 closed; a repost of it (same fingerprint, new id) and one genuinely new posting
+    now = [*before[1:], posting("b1", company="Co1"), posting("rep", fingerprint="fp-a0")]
+    html, text = _preview(tmp_path, {PREV: before, WEEK: now})
+    for body in (html, text):
+        assert "(2 new, 1 of them a repost, and 1 removed)" in body
+        assert "1 repost excluded" in body
+        assert (
+            "New this week counts 2 postings not in last week's snapshot, "
+            "less 1 repost of recently removed roles." in body
+        )
+        assert "reposts" not in body.replace("of them reposts", "")
+    html, text = _preview(tmp_path / "one", {PREV: before, WEEK: [*before, posting("b1")]})
+    for body in (html, text):
+        assert "New this week counts 1 posting not in last week's snapshot." in body
+
+
+def test_one_more_company_drop_is_one_company(tmp_path: Path) -> None:
+    """Four companies lose over half their postings at once: three are named, the fourth is
+    "1 more company", not "1 more companies"."""
+    before = [posting(f"a{i}", company=f"Co{i % 5}") for i in range(125)]
+    now = [p for i, p in enumerate(before) if i % 5 == 4 or i < 25]
+    html, text = _preview(tmp_path, {PREV: before, WEEK: now})
+    for body in (html, text):
+        assert body.count("Data health: Company Co") == 3
+        assert "Data health: 1 more company lost over half their postings at once" in body
+        assert "more companies" not in body
