@@ -65,3 +65,15 @@ def test_one_more_company_drop_is_one_company(tmp_path: Path) -> None:
         assert body.count("Data health: Company Co") == 3
         assert "Data health: 1 more company lost over half their postings at once" in body
         assert "more companies" not in body
+
+
+def test_the_first_week_has_no_count_of_new_postings(tmp_path: Path) -> None:
+    """With no earlier snapshot nothing is new or removed against it: the tile says "first
+    week" like the open roles' change, not "0 · 0 removed" beside a headline that says the
+    changes start next week."""
+    html, text = _preview(tmp_path, {WEEK: [posting(f"a{i}") for i in range(30)]})
+    assert "New this week: — · first week" in text
+    assert "New this week — first week" in html
+    for body in (html, text):
+        assert "week-over-week changes start next week" in body
+        assert "0 removed" not in body

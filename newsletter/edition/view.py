@@ -292,7 +292,10 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
             open_kpi_change,
             spark=_spark([float(p.open) for p in hist], "Open roles", lambda v: f.count(int(v))),
         ),
-        Kpi("New this week", f.count(genuinely_new), NO_CHANGE, tuple(new_notes)),
+        # New and removed postings need last week's snapshot: the first week has none (not 0).
+        Kpi("New this week", f.count(genuinely_new), NO_CHANGE, tuple(new_notes))
+        if signals.previous_week is not None
+        else Kpi("New this week", DASH, Change("first week")),
         Kpi(
             "Median pay",
             f.money(pay.median) if pay.median is not None else DASH,
