@@ -16,7 +16,9 @@ from tests.conftest import frame, posting
 WEEK, PREV = date(2026, 11, 23), date(2026, 11, 16)
 
 
-def _preview(tmp_path: Path, weeks: dict[date, list[dict[str, Any]]]) -> tuple[str, str]:
+def _preview(
+    tmp_path: Path, weeks: dict[date, list[dict[str, Any]]], config: str = ""
+) -> tuple[str, str]:
     """The issue's HTML (tags dropped, spaces joined) and text (lines joined)."""
     snaps = tmp_path / "snapshots"
     for week, rows in weeks.items():
@@ -24,7 +26,7 @@ def _preview(tmp_path: Path, weeks: dict[date, list[dict[str, Any]]]) -> tuple[s
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f'[data]\nsnapshots_dir = "{snaps}"\nstate_dir = "state"\n'
-        f'[database]\nurl = "sqlite:///{tmp_path / "n.db"}"\n',
+        f'[database]\nurl = "sqlite:///{tmp_path / "n.db"}"\n{config}',
         encoding="utf-8",
     )
     out = tmp_path / "out" / "issue.html"
@@ -77,3 +79,23 @@ def test_the_first_week_has_no_count_of_new_postings(tmp_path: Path) -> None:
     for body in (html, text):
         assert "week-over-week changes start next week" in body
         assert "0 removed" not in body
+
+
+def test_a_quiet_week_with_a_move_it_allows_does_not_say_nothing_moved(tmp_path: Path) -> None:
+    """``[email] quiet_max_movers = 1`` keeps the quiet variant for a week with one skill move:
+    the move is named, and neither the headline nor the skills table says no skill moved."""
+    before = [
+        posting(f"a{i}", company=f"Co{i % 20}", skills=["Python", *(["Rust"] * (i % 10 == 0))])
+        for i in range(400)
+    ]
+    new = [
+        posting(f"b{i}", company=f"Co{i % 20}", skills=["Python", *(["Rust"] * (i < 60))])
+        for i in range(100)
+    ]  # 100 closed (10 with Rust), 100 new (60 with Rust): open roles held at 400
+    html, text = _preview(
+        tmp_path, {PREV: before, WEEK: before[100:] + new}, "[email]\nquiet_max_movers = 1\n"
+    )
+    for body in (html, text):
+        assert "A quiet week: open roles held at 400 (±0, ±0.0%)." in body
+        assert "Rust is the week's fastest-rising skill (60.0% of new postings" in body
+        assert "moved beyond noise" not in body

@@ -751,7 +751,7 @@ def build_view(
         note=note,
         new_roles=new_roles_view(new_roles, f) if new_roles is not None else None,
         pay_ranks=pay_ranks(signals, f),
-        top_skills=top_skills(signals, f, top_n, quiet),
+        top_skills=top_skills(signals, f, top_n),
         remote_tables=remote_tables(signals, f, top_n, row_key),
         spotlight=spotlight(signals, f),
         sponsor=sponsor(em.sponsor),
