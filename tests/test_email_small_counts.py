@@ -81,9 +81,9 @@ def test_the_first_week_has_no_count_of_new_postings(tmp_path: Path) -> None:
         assert "0 removed" not in body
 
 
-def test_a_quiet_week_with_a_move_it_allows_does_not_say_nothing_moved(tmp_path: Path) -> None:
-    """``[email] quiet_max_movers = 1`` keeps the quiet variant for a week with one skill move:
-    the move is named, and neither the headline nor the skills table says no skill moved."""
+def _rust_weeks() -> dict[date, list[dict[str, Any]]]:
+    """100 postings closed (10 naming Rust) and 100 new (60 naming Rust): open roles held at
+    400, one skill tested (Python is in all), and Rust rises."""
     before = [
         posting(f"a{i}", company=f"Co{i % 20}", skills=["Python", *(["Rust"] * (i % 10 == 0))])
         for i in range(400)
@@ -91,11 +91,23 @@ def test_a_quiet_week_with_a_move_it_allows_does_not_say_nothing_moved(tmp_path:
     new = [
         posting(f"b{i}", company=f"Co{i % 20}", skills=["Python", *(["Rust"] * (i < 60))])
         for i in range(100)
-    ]  # 100 closed (10 with Rust), 100 new (60 with Rust): open roles held at 400
-    html, text = _preview(
-        tmp_path, {PREV: before, WEEK: before[100:] + new}, "[email]\nquiet_max_movers = 1\n"
-    )
+    ]
+    return {PREV: before, WEEK: before[100:] + new}
+
+
+def test_a_quiet_week_with_a_move_it_allows_does_not_say_nothing_moved(tmp_path: Path) -> None:
+    """``[email] quiet_max_movers = 1`` keeps the quiet variant for a week with one skill move:
+    the move is named, and neither the headline nor the skills table says no skill moved."""
+    html, text = _preview(tmp_path, _rust_weeks(), "[email]\nquiet_max_movers = 1\n")
     for body in (html, text):
         assert "A quiet week: open roles held at 400 (±0, ±0.0%)." in body
         assert "Rust is the week's fastest-rising skill (60.0% of new postings" in body
         assert "moved beyond noise" not in body
+
+
+def test_one_skill_tested_is_one_skill(tmp_path: Path) -> None:
+    html, text = _preview(tmp_path, _rust_weeks())
+    for body in (html, text):
+        assert "compare this week's 100 new postings with the 100 that closed" in body
+        assert "ranked by z (1 skill tested)." in body
+        assert "stands out among the 1 candidate move tested together this week" in body

@@ -626,13 +626,13 @@ def _methods_note(signals: Signals, f: Formatter) -> str:
     if sk.method == "new-vs-removed" and sk.tested:
         out += (
             f" With only two snapshots so far, skill moves compare this week's "
-            f"{f.count(sk.n_new)} new postings with the {f.count(sk.n_baseline)} that closed "
-            f"this week, ranked by z ({f.count(sk.tested)} skills tested)."
+            f"{f.counted(sk.n_new, 'new posting')} with the {f.count(sk.n_baseline)} that "
+            f"closed this week, ranked by z ({f.counted(sk.tested, 'skill')} tested)."
         )
     elif sk.tested:
         out += (
             " Skill moves compare this week's new postings with those of the previous "
-            f"{_weeks(sk.baseline_weeks)}, ranked by z ({f.count(sk.tested)} skills tested)."
+            f"{_weeks(sk.baseline_weeks)}, ranked by z ({f.counted(sk.tested, 'skill')} tested)."
         )
     if pay.method == "new-vs-removed":
         out += (
@@ -647,8 +647,9 @@ def _methods_note(signals: Signals, f: Formatter) -> str:
         )
     if signals.moves.tested:
         out += (
-            f" A skill or pay move is reported only if it stands out among all "
-            f"{f.count(signals.moves.tested)} candidate moves tested together this week "
+            " A skill or pay move is reported only if it stands out among "
+            + ("all " if signals.moves.tested > 1 else "the ")
+            + f"{f.counted(signals.moves.tested, 'candidate move')} tested together this week "
             "(Benjamini–Hochberg at 5%), so a week in which nothing really changed reports "
             "none at least 19 times in 20."
         )
