@@ -111,3 +111,16 @@ def test_one_skill_tested_is_one_skill(tmp_path: Path) -> None:
         assert "compare this week's 100 new postings with the 100 that closed" in body
         assert "ranked by z (1 skill tested)." in body
         assert "stands out among the 1 candidate move tested together this week" in body
+
+
+def test_a_level_with_no_posting_left_stays_in_the_mix_with_its_fall(tmp_path: Path) -> None:
+    """Last week a third of the postings were entry level, this week none: the mix shows
+    "Entry 0% (−33.3 pp)" so its changes add up to zero, instead of two levels that gained
+    33.3 pp between them out of nowhere."""
+    before = [posting(f"a{i}", seniority=("entry", "mid", "senior")[i % 3]) for i in range(90)]
+    now = [p for p in before if p["seniority"] != "entry"]
+    now += [posting(f"b{i}", seniority="mid") for i in range(5)]
+    html, text = _preview(tmp_path, {PREV: before, WEEK: now})
+    for body in (html, text):
+        assert "Entry 0% (−33.3 pp)" in body
+        assert "Mid 54% (+20.5 pp)" in body and "Senior 46% (+12.8 pp)" in body

@@ -532,7 +532,10 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
 
 
 def _mix(signals: Signals, f: Formatter) -> Stack:
-    rows = [r for r in signals.seniority if r.share is not None and r.share > 0]
+    # a level with no posting this week but some last week stays, at 0% with its fall: left
+    # out, the changes printed would not add up and the level's disappearance would go unsaid
+    present = any(r.share for r in signals.seniority)
+    rows = [r for r in signals.seniority if r.share or r.share_prev] if present else []
     widths = _widths([r.share or 0.0 for r in rows])
     # the printed shares are the bar's whole percentages when the levels make the whole
     # (largest remainder: they add up to 100%), else each share rounded on its own
