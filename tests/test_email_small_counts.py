@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def _preview(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     html = re.sub(r"<[^>]+>", " ", out.read_text(encoding="utf-8"))
-    html = re.sub(r"[\s\u00a0]+", " ", html.replace("&#39;", "'"))
+    html = re.sub(r"[\s\u00a0]+", " ", unescape(html))
     text = re.sub(r"\s+", " ", out.with_suffix(".txt").read_text(encoding="utf-8"))
     return html, text
 
@@ -124,3 +125,15 @@ def test_a_level_with_no_posting_left_stays_in_the_mix_with_its_fall(tmp_path: P
     for body in (html, text):
         assert "Entry 0% (−33.3 pp)" in body
         assert "Mid 54% (+20.5 pp)" in body and "Senior 46% (+12.8 pp)" in body
+
+
+def test_one_posting_with_pay_in_300_is_not_0_percent_disclosed(tmp_path: Path) -> None:
+    """1 of 300 postings discloses pay: "pay disclosed in 0% of full-time roles (1 with annual
+    USD pay)" and "100% without pay" contradicted the count beside them."""
+    usd = {"currency": "USD", "salary_min": 140e3, "salary_max": 160e3, "salary_mid": 150e3}
+    before = [posting(f"a{i}") for i in range(300)]
+    html, text = _preview(tmp_path, {PREV: before, WEEK: [*before[1:], posting("p", **usd)]})
+    for body in (html, text):
+        assert "pay disclosed in <1% of full-time roles (1 with annual USD pay)." in body
+        assert ", >99% without pay." in body
+        assert "0% of full-time" not in body and "100% without pay" not in body
