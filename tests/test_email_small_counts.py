@@ -137,3 +137,14 @@ def test_one_posting_with_pay_in_300_is_not_0_percent_disclosed(tmp_path: Path) 
         assert "pay disclosed in <1% of full-time roles (1 with annual USD pay)." in body
         assert ", >99% without pay." in body
         assert "0% of full-time" not in body and "100% without pay" not in body
+
+
+def test_a_level_with_one_posting_in_420_is_not_0_percent_of_the_mix(tmp_path: Path) -> None:
+    """Its bar is too thin to draw (width 0), but its share is not 0%."""
+    before = [posting(f"a{i}", seniority=("mid", "senior")[i % 2]) for i in range(400)]
+    now = [*before[1:], posting("lead", seniority="leadership")]
+    now += [posting(f"b{i}", seniority="mid") for i in range(20)]  # 420: not a quiet week
+    html, text = _preview(tmp_path, {PREV: before, WEEK: now})
+    for body in (html, text):
+        assert "Mid 52% (+2.1 pp)" in body and "Senior 48% (−2.4 pp)" in body
+        assert "Leadership <1% (+0.2 pp)" in body

@@ -538,12 +538,15 @@ def _mix(signals: Signals, f: Formatter) -> Stack:
     rows = [r for r in signals.seniority if r.share or r.share_prev] if present else []
     widths = _widths([r.share or 0.0 for r in rows])
     # the printed shares are the bar's whole percentages when the levels make the whole
-    # (largest remainder: they add up to 100%), else each share rounded on its own
+    # (largest remainder: they add up to 100%), else each share rounded on its own; a level
+    # with some postings but a width of 0 (or not all of them and 100) prints "<1%" (">99%")
     whole = abs(sum(r.share or 0.0 for r in rows) - 1) < 1e-9
     segments = tuple(
         Segment(
             name=_label(r.name),
-            share=f.pct(w / 100) if whole else f.pct(r.share),
+            share=f.pct(w / 100)
+            if whole and (0 < w < 100 or w / 100 == r.share)
+            else f.pct(r.share),
             width_pct=w,
             mark=f"mix{i % len(LIGHT.mix)}",
             change=f.pp((r.share or 0) - r.share_prev) if r.share_prev is not None else "",
