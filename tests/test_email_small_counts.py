@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
 from html import unescape
 from pathlib import Path
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from newsletter.cli import app
 from newsletter.data.snapshots import write_snapshot
-from tests.conftest import frame, posting
+from tests.conftest import REPO, frame, posting
 
 WEEK, PREV = date(2026, 11, 23), date(2026, 11, 16)
 
@@ -148,3 +149,21 @@ def test_a_level_with_one_posting_in_420_is_not_0_percent_of_the_mix(tmp_path: P
     for body in (html, text):
         assert "Mid 52% (+2.1 pp)" in body and "Senior 48% (−2.4 pp)" in body
         assert "Leadership <1% (+0.2 pp)" in body
+
+
+def test_the_trend_line_says_when_its_weeks_are_not_consecutive(tmp_path: Path) -> None:
+    """Six bundled snapshots of the eight weeks Oct 5 to Nov 23 (none on Oct 19 and Nov 2):
+    the trend line said "Last 6 weeks, Oct 5 to Nov 23", six points read as consecutive."""
+    snaps = tmp_path / "snapshots"
+    snaps.mkdir()
+    for f in (REPO / "snapshots").glob("*.parquet"):
+        if f.stem not in ("2026-10-19", "2026-11-02"):
+            shutil.copy(f, snaps / f.name)
+    html, text = _preview(tmp_path, {})
+    for body in (html, text):
+        assert (
+            "6 weekly snapshots over the last 8 weeks, Oct 5 to Nov 23 (2 weeks without one), "
+            "oldest first:" in body
+        )
+        assert "Last 6 weeks" not in body
+        assert "Open roles: 4,200 · 4,243 · 4,270 · 4,323 · 4,362 · 4,335" in body

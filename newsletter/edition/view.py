@@ -332,7 +332,14 @@ def _trend_label(signals: Signals, f: Formatter, spark_weeks: int) -> str:
     if not hist:
         return ""
     first, last = f.day(hist[0].week, "MMM d"), f.day(hist[-1].week, "MMM d")
-    return f"Last {len(hist)} weeks, {first} to {last}, oldest first"
+    span = gap_weeks(hist[-1].week, hist[0].week) + 1
+    if span == len(hist):
+        return f"Last {len(hist)} weeks, {first} to {last}, oldest first"
+    # weeks without a snapshot: the points are not consecutive weeks, and the label says so
+    return (
+        f"{len(hist)} weekly snapshots over the last {span} weeks, {first} to {last} "
+        f"({f.counted(span - len(hist), 'week')} without one), oldest first"
+    )
 
 
 def _even_tiles(*kpis: Kpi) -> tuple[Kpi, ...]:
