@@ -258,4 +258,5 @@ def test_the_seniority_mix_prints_shares_that_add_up(
     view = build_view(rich_signals.model_copy(update={"seniority": thirds}), email_config)
     assert view.mix is not None
     shares = [seg.share for seg in view.mix.segments]
-    assert sorted(shares) == ["33%", "33%", "34%"]
+    # (the fourth level, with postings last week and none now, stays at 0% with its fall)
+    assert sorted(shares) == ["0%", "33%", "33%", "34%"]

@@ -15,6 +15,8 @@ from babel.numbers import NumberPattern, format_decimal
 
 DASH = "—"
 MINUS = "−"
+#: Float dust around 0 and 1 (1 − 1e-16 is all of them, not ">99%").
+_EXACT = 1e-9
 
 
 def _half_up(v: float) -> int:
@@ -62,10 +64,20 @@ class Formatter:
         return "$" + format_decimal(k, format="#,##0", locale=self.locale) + "k"
 
     def pct(self, share: float | None, digits: int = 0) -> str:
-        """A share in [0, 1] as a percentage: 0.071 -> 7.1% (digits=1)."""
+        """A share in [0, 1] as a percentage: 0.071 -> 7.1% (digits=1).
+
+        A share that is neither none nor all never reads as either: 1 of 300 is "<1%", not
+        "0%" beside "1 with pay"; 299 of 300 is ">99%", not "100%"."""
         if share is None:
             return DASH
-        text: str = _percent(self.locale, digits).apply(share, Locale.parse(self.locale))
+        pattern, locale = _percent(self.locale, digits), Locale.parse(self.locale)
+        text: str = pattern.apply(share, locale)
+        step = 10.0 ** -(digits + 2)  # the smallest share shown: 1% at digits=0
+        if _EXACT < share < 1 - _EXACT:
+            if text == pattern.apply(0, locale):
+                text = "<" + pattern.apply(step, locale)
+            elif text == pattern.apply(1, locale):
+                text = ">" + pattern.apply(1 - step, locale)
         return text
 
     def _num(self, v: float, digits: int) -> str:

@@ -62,6 +62,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
     t = signals.totals
     open_pct = open_change(signals)
     out: list[Sentence] = []
+    moved = bool(signals.skills.rising or signals.skills.falling)
     gap = next((w for w in signals.data_health.warnings if w.kind == "snapshot_gap"), None)
     if gap is not None and signals.previous_week is not None:
         weeks = gap_weeks(signals.week, signals.previous_week)
@@ -88,7 +89,11 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
                 Frag(
                     f" ({f.signed(t.net_change)}"
                     + (f", {f.change_pct(open_pct)}" if open_pct is not None else "")
-                    + ("), and no skill moved beyond noise." if signals.skills.tested else ").")
+                    + (
+                        "), and no skill moved beyond noise."
+                        if signals.skills.tested and not moved
+                        else ")."
+                    )
                 ),
             )
         )
@@ -108,19 +113,20 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
             Frag("."),
         ]
         out.append(tuple(lead))
-        if signals.skills.rising:
-            m = signals.skills.rising[0]
-            out.append(
-                (
-                    Frag(m.name, True),
-                    Frag(" is the week's fastest-rising skill ("),
-                    Frag(f.pct(m.share, 1), True),
-                    Frag(f" of new postings, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})"),
-                    *_falling_clause(signals, f),
-                )
+    # A quiet week may have moves too (up to ``[email] quiet_max_movers``): named all the same.
+    if t.net_change is not None and signals.skills.rising:
+        m = signals.skills.rising[0]
+        out.append(
+            (
+                Frag(m.name, True),
+                Frag(" is the week's fastest-rising skill ("),
+                Frag(f.pct(m.share, 1), True),
+                Frag(f" of new postings, {f.pp(m.share - m.share_prev)}, {f.z(m.z)})"),
+                *_falling_clause(signals, f),
             )
-        elif signals.skills.falling:
-            out.append((*_falling_clause(signals, f, first=True),))
+        )
+    elif t.net_change is not None and signals.skills.falling:
+        out.append((*_falling_clause(signals, f, first=True),))
     out.append(_pay_sentence(signals, f))
     if signals.data_health.warnings:
         n = len(signals.data_health.warnings)
@@ -256,7 +262,9 @@ def _like_for_like_clause(pay: Pay, f: Formatter) -> list[Frag]:
 def _new_and_removed(t: Totals, f: Formatter) -> str:
     """The counts that make the net change ("502 new, 60 of them reposts, and 529 removed"),
     with the reposts the "New this week" figure leaves out named, so the two agree."""
-    reposts = f", {f.count(t.reposted)} of them reposts," if t.reposted else ""
+    reposts = (
+        f", {f.counted(t.reposted, 'of them a repost', 'of them reposts')}," if t.reposted else ""
+    )
     return f"{f.count(t.new)} new{reposts} and {f.count(t.removed)} removed"
 
 

@@ -34,11 +34,11 @@ KeyOf = Callable[[str], str]
 # --- most-requested skills, every week ------------------------------------------------------
 
 
-def top_skills(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> DataTable | None:
+def top_skills(signals: Signals, f: Formatter, top_n: int) -> DataTable | None:
     sk = signals.skills
     if not sk.top:
         return None
-    moved = bool(sk.rising or sk.falling) and not quiet
+    moved = bool(sk.rising or sk.falling)  # a quiet week may have some (quiet_max_movers)
     rows = []
     for s in sk.top[:top_n]:
         delta = s.share - s.share_prev if s.share_prev is not None else None

@@ -271,7 +271,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
         + (f" ({f.count(t.removed_aged_out)} aged out)" if t.removed_aged_out else "")
     ]
     if t.reposted:
-        new_notes.append(f"{f.count(t.reposted)} reposts excluded")
+        new_notes.append(f"{f.counted(t.reposted, 'repost')} excluded")
     pay_change = _pay_change(pay, f)
     remote_change = (
         Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
@@ -292,7 +292,10 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
             open_kpi_change,
             spark=_spark([float(p.open) for p in hist], "Open roles", lambda v: f.count(int(v))),
         ),
-        Kpi("New this week", f.count(genuinely_new), NO_CHANGE, tuple(new_notes)),
+        # New and removed postings need last week's snapshot: the first week has none (not 0).
+        Kpi("New this week", f.count(genuinely_new), NO_CHANGE, tuple(new_notes))
+        if signals.previous_week is not None
+        else Kpi("New this week", DASH, Change("first week")),
         Kpi(
             "Median pay",
             f.money(pay.median) if pay.median is not None else DASH,
@@ -329,7 +332,14 @@ def _trend_label(signals: Signals, f: Formatter, spark_weeks: int) -> str:
     if not hist:
         return ""
     first, last = f.day(hist[0].week, "MMM d"), f.day(hist[-1].week, "MMM d")
-    return f"Last {len(hist)} weeks, {first} to {last}, oldest first"
+    span = gap_weeks(hist[-1].week, hist[0].week) + 1
+    if span == len(hist):
+        return f"Last {len(hist)} weeks, {first} to {last}, oldest first"
+    # weeks without a snapshot: the points are not consecutive weeks, and the label says so
+    return (
+        f"{len(hist)} weekly snapshots over the last {span} weeks, {first} to {last} "
+        f"({f.counted(span - len(hist), 'week')} without one), oldest first"
+    )
 
 
 def _even_tiles(*kpis: Kpi) -> tuple[Kpi, ...]:
@@ -529,15 +539,21 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
 
 
 def _mix(signals: Signals, f: Formatter) -> Stack:
-    rows = [r for r in signals.seniority if r.share is not None and r.share > 0]
+    # a level with no posting this week but some last week stays, at 0% with its fall: left
+    # out, the changes printed would not add up and the level's disappearance would go unsaid
+    present = any(r.share for r in signals.seniority)
+    rows = [r for r in signals.seniority if r.share or r.share_prev] if present else []
     widths = _widths([r.share or 0.0 for r in rows])
     # the printed shares are the bar's whole percentages when the levels make the whole
-    # (largest remainder: they add up to 100%), else each share rounded on its own
+    # (largest remainder: they add up to 100%), else each share rounded on its own; a level
+    # with some postings but a width of 0 (or not all of them and 100) prints "<1%" (">99%")
     whole = abs(sum(r.share or 0.0 for r in rows) - 1) < 1e-9
     segments = tuple(
         Segment(
             name=_label(r.name),
-            share=f.pct(w / 100) if whole else f.pct(r.share),
+            share=f.pct(w / 100)
+            if whole and (0 < w < 100 or w / 100 == r.share)
+            else f.pct(r.share),
             width_pct=w,
             mark=f"mix{i % len(LIGHT.mix)}",
             change=f.pp((r.share or 0) - r.share_prev) if r.share_prev is not None else "",
@@ -569,10 +585,10 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     lines.extend(_feed_notes(signals, f))
     if t.new:
         lines.append(
-            f"New this week counts {f.count(t.new)} postings not in "
+            f"New this week counts {f.counted(t.new, 'posting')} not in "
             + ("last week's snapshot" if gap <= 1 else f"the snapshot of {gap} weeks earlier")
             + (
-                f", less {f.count(t.reposted)} reposts of recently removed roles"
+                f", less {f.counted(t.reposted, 'repost')} of recently removed roles"
                 if t.reposted
                 else ""
             )
@@ -623,13 +639,13 @@ def _methods_note(signals: Signals, f: Formatter) -> str:
     if sk.method == "new-vs-removed" and sk.tested:
         out += (
             f" With only two snapshots so far, skill moves compare this week's "
-            f"{f.count(sk.n_new)} new postings with the {f.count(sk.n_baseline)} that closed "
-            f"this week, ranked by z ({f.count(sk.tested)} skills tested)."
+            f"{f.counted(sk.n_new, 'new posting')} with the {f.count(sk.n_baseline)} that "
+            f"closed this week, ranked by z ({f.counted(sk.tested, 'skill')} tested)."
         )
     elif sk.tested:
         out += (
             " Skill moves compare this week's new postings with those of the previous "
-            f"{_weeks(sk.baseline_weeks)}, ranked by z ({f.count(sk.tested)} skills tested)."
+            f"{_weeks(sk.baseline_weeks)}, ranked by z ({f.counted(sk.tested, 'skill')} tested)."
         )
     if pay.method == "new-vs-removed":
         out += (
@@ -644,8 +660,9 @@ def _methods_note(signals: Signals, f: Formatter) -> str:
         )
     if signals.moves.tested:
         out += (
-            f" A skill or pay move is reported only if it stands out among all "
-            f"{f.count(signals.moves.tested)} candidate moves tested together this week "
+            " A skill or pay move is reported only if it stands out among "
+            + ("all " if signals.moves.tested > 1 else "the ")
+            + f"{f.counted(signals.moves.tested, 'candidate move')} tested together this week "
             "(Benjamini–Hochberg at 5%), so a week in which nothing really changed reports "
             "none at least 19 times in 20."
         )
@@ -681,7 +698,8 @@ def _warning_lines(warnings: Sequence[HealthWarning], f: Formatter) -> list[str]
     rest = companies[MAX_COMPANY_WARNINGS:]
     if rest:
         lines.append(
-            f"Data health: {f.count(len(rest))} more companies lost over half their postings "
+            f"Data health: {f.counted(len(rest), 'more company', 'more companies')} lost "
+            "over half their postings "
             f"at once ({f.count(sum(w.removed for w in rest))} postings in all)."
         )
     return lines
@@ -747,7 +765,7 @@ def build_view(
         note=note,
         new_roles=new_roles_view(new_roles, f) if new_roles is not None else None,
         pay_ranks=pay_ranks(signals, f),
-        top_skills=top_skills(signals, f, top_n, quiet),
+        top_skills=top_skills(signals, f, top_n),
         remote_tables=remote_tables(signals, f, top_n, row_key),
         spotlight=spotlight(signals, f),
         sponsor=sponsor(em.sponsor),
