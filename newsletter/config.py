@@ -587,7 +587,7 @@ CONFIG_MAX_BYTES = 1024 * 1024
 def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     """Load and validate the configuration (defaults only if no file exists)."""
     path = config_path(explicit)
-    if path is None:
+    if path is None or str(path) == os.devnull:  # /dev/null: "no config", the defaults
         return parse_config({})
     if special_file(path):  # a pipe would hang the command, a device never end
         raise ConfigError(f"config file {path} {NOT_REGULAR}")

@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.config import CONFIG_MAX_BYTES, DEV_SECRET_KEY, Secrets, load_config
+from newsletter.config import (
+    CONFIG_MAX_BYTES,
+    DEV_SECRET_KEY,
+    Secrets,
+    load_config,
+    parse_config,
+)
 from newsletter.errors import ConfigError, SecretMissingError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,3 +147,10 @@ def test_a_config_that_is_a_pipe_a_device_or_too_big_is_refused_before_reading(
         load_config(big)
     big.write_text("# padding\n" * (CONFIG_MAX_BYTES // 10 - 1), encoding="utf-8")
     assert load_config(big).newsletter  # just under the limit: read
+
+
+def test_dev_null_as_the_config_means_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``NEWSLETTER_CONFIG=/dev/null`` (the usual "no config" idiom, used by the benchmarks)
+    reads as an empty file, the defaults; other devices stay refused."""
+    monkeypatch.setenv("NEWSLETTER_CONFIG", os.devnull)
+    assert load_config() == load_config(os.devnull) == parse_config({})
