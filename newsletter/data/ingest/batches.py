@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from newsletter.data.ingest.columns import RAW_COLUMNS, RAW_SCHEMA
+from newsletter.data.ingest.dates import as_read, day_first, has_slash_dates
 from newsletter.data.ingest.formats import read, resolve_format
 from newsletter.data.ingest.report import FileSummary
 from newsletter.data.ingest.tabular import lenient_csv, scan_csv
@@ -48,11 +49,14 @@ class Input:
     known: bool = False
 
 
-def _finish(frame: pl.DataFrame, one: Input, name: str) -> pl.DataFrame:
-    """``source`` filled (the file's, else ``name``) and the company replaced if asked."""
+def _finish(frame: pl.DataFrame, one: Input, name: str, days_first: bool) -> pl.DataFrame:
+    """``source`` filled (the file's, else ``name``), the company replaced if asked, and the
+    posting dates of a file that writes them day first read so (:mod:`.dates`)."""
     frame = frame.with_columns(
         source=pl.coalesce(pl.col("source").str.strip_chars().replace("", None), pl.lit(name))
     )
+    if days_first:
+        frame = frame.with_columns(posted_at=as_read(pl.col("posted_at")))
     if one.company:
         frame = frame.with_columns(company=pl.lit(one.company, dtype=pl.String))
     return frame.select(RAW_COLUMNS)
@@ -85,6 +89,22 @@ def _slices(
         raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)[:160]})") from None
 
 
+def _csv_days_first(lf: pl.LazyFrame) -> bool:
+    """:func:`~newsletter.data.ingest.dates.day_first` of a scanned export's posting dates.
+    Their column is read whole only where its first rows hold a slash date (an export with
+    ISO dates costs one small read); a file polars cannot read is month first (its rows come
+    from the lenient reader, and the failure is reported there)."""
+    try:
+        if lf.collect_schema().get("posted_at") != pl.String:
+            return False
+        dates = lf.select("posted_at")
+        if not has_slash_dates(dates.head(_SAMPLE_ROWS).collect().to_series()):
+            return False
+        return day_first(dates.unique().collect(engine="streaming").to_series())
+    except (pl.exceptions.PolarsError, OSError):
+        return False
+
+
 @dataclass
 class Batches:
     """Iterating gives the raw batches; ``files`` describes every file once all are read."""
@@ -112,17 +132,18 @@ class Batches:
                     one.path, self.mapping, separator=separator, after=after, rows=rows
                 ),
             )
+            days_first = _csv_days_first(lf)
         else:
-            frames = iter(
-                [read(one.path, fmt, self.mapping, board=one.board, data=data, known=one.known)[0]]
-            )
+            whole = read(one.path, fmt, self.mapping, board=one.board, data=data, known=one.known)
+            frames = iter([whole[0]])
+            days_first = day_first(whole[0].get_column("posted_at").unique())
         n = 0
         while True:
             with self.stages.stage("read"):
                 frame = next(frames, None)
                 if frame is None:
                     break
-                frame = _finish(frame, one, name)
+                frame = _finish(frame, one, name, days_first)
             n += frame.height
             yield frame
         self.files.append(FileSummary(path=str(one.path), format=fmt.value, source=name, rows=n))

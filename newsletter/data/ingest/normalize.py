@@ -256,7 +256,8 @@ def parse_posted_at(expr: pl.Expr) -> pl.Expr:
         .then(t.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)),
         shaped(r"^\d{1,2}/\d{1,2}/\d{4}$", "%m/%d/%Y"),
         shaped(r"^\d{1,2}/\d{1,2}/\d{2}$", "%m/%d/%y"),
-        # day first where it cannot be a month (23/11/2026); 03/04/2026 stays US
+        # day first where it cannot be a month (23/11/2026); 03/04/2026 stays US (a file
+        # written day first has its slash dates as ISO dates already: ingest/dates.py)
         shaped(r"^\d{1,2}/\d{1,2}/\d{4}$", "%d/%m/%Y"),
         shaped(r"^\d{1,2}/\d{1,2}/\d{2}$", "%d/%m/%y"),
         shaped(r"^\d{1,2}\.\d{1,2}\.\d{4}$", "%d.%m.%Y"),
