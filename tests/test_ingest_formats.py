@@ -300,7 +300,6 @@ def test_wrong_format_option_is_one_clear_error(tmp_path: Path, ingest_rules: Ru
             ),
             "Duration",
         ),
-        (pl.DataFrame({"title": ["x"], "company": ["a"], "skills": [[[1, 2]]]}), "cast"),
     ],
 )
 def test_uncastable_column_is_one_clear_error(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -154,6 +156,39 @@ def test_a_skill_list_given_as_json_text_is_decoded(ingest_rules: Rules) -> None
     texts = ['["Py\\u0000thon", "R\\nmarkdown", null, 5, "Cats, Dogs"]', "['sql', 'python']"]
     got = pl.DataFrame({"s": texts}).select(_as_list("s", pl.String())).to_series().to_list()
     assert got == [["Py\x00thon", "R\nmarkdown", "Cats, Dogs"], ["sql", "python"]]
+
+
+def test_a_skill_list_of_objects_is_read_by_their_names(
+    tmp_path: Path, ingest_rules: Rules
+) -> None:
+    """A board or export listing skills as objects (``[{"name": "python", "level": 3}]``)
+    had each object shown as a skill named ``{"python",3}`` or ``{"name": "python", ...}``:
+    a Parquet or JSON list of objects, or such a list as JSON text in a CSV cell, is read by
+    each object's naming field (``name``, ``skill``, ``label``...; else its first text)."""
+    import json
+    from datetime import date
+
+    from newsletter.data.ingest import ingest
+    from tests.conftest import NOW
+
+    listed = [{"name": "python", "level": 3}, {"name": "ms access", "level": 1}]
+    row = {"id": "1", "title": "Data Analyst", "company": "Acme", "location": "Austin, TX"}
+    jsonl = tmp_path / "week.jsonl"
+    jsonl.write_text(json.dumps({**row, "skills": listed}) + "\n", encoding="utf-8")
+    parquet = tmp_path / "week.parquet"
+    pl.DataFrame([{**row, "skills": listed}]).write_parquet(parquet)
+    csv = tmp_path / "week.csv"
+    pl.DataFrame(
+        [{**row, "skills": json.dumps([{"label": "python"}, {"x": "MS Access"}])}]
+    ).write_csv(csv)
+    for path in (jsonl, parquet, csv):
+        got = ingest([path], date(2026, 11, 23), ingest_rules, now=NOW).snapshot
+        assert got["skills"].to_list() == [["Microsoft Access", "Python"]], path.name
+    # a list of lists names nothing: the skills come from the text (it refused the file)
+    nested = tmp_path / "nested.parquet"
+    pl.DataFrame([{**row, "description": "SQL", "skills": [[1, 2]]}]).write_parquet(nested)
+    got = ingest([nested], date(2026, 11, 23), ingest_rules, now=NOW).snapshot
+    assert got["skills"].to_list() == [["SQL"]]
 
 
 def _haystack_in_passes(expr: pl.Expr) -> pl.Expr:

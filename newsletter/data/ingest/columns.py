@@ -152,13 +152,30 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.String())
 
 
-#: A JSON array of strings as text (a column that mixes lists and text is read as text).
-_JSON_LIST = r'^\[\s*(?:"|null\b|\])'
+#: A JSON array of strings (or of objects) as text (a column that mixes lists and text is
+#: read as text).
+_JSON_LIST = r'^\[\s*(?:"|null\b|\]|\{)'
+#: The field of a listed object that names the item (``{"name": "Python", "level": 3}``), by
+#: preference; else its first text field.
+ITEM_NAME_FIELDS = ("name", "skill", "label", "title", "value", "keyword")
+
+
+def _item_name(item: object) -> str | None:
+    """A listed item as text: a string as it is; an object's naming field
+    (:data:`ITEM_NAME_FIELDS`, else its first string field); anything else none."""
+    if isinstance(item, str):
+        return item
+    if not isinstance(item, dict):
+        return None
+    texts = {str(k).casefold(): v for k, v in item.items() if isinstance(v, str)}
+    named = next((texts[f] for f in ITEM_NAME_FIELDS if f in texts), None)
+    return named if named is not None else next(iter(texts.values()), None)
 
 
 def _json_lists(values: pl.Series) -> pl.Series:
-    """Each JSON-array text as its string items (nulls, numbers and nested values dropped);
-    null where a value is no JSON array of strings. In Python: such values are few."""
+    """Each JSON-array text as its items' names (:func:`_item_name`: nulls, numbers and
+    nested lists dropped); null where a value is no JSON array. In Python: such values are
+    few."""
     if values.null_count() == len(values):  # no JSON text in this batch: the usual case
         return pl.repeat(None, len(values), dtype=pl.List(pl.String()), eager=True)
     out: list[list[str] | None] = []
@@ -167,24 +184,42 @@ def _json_lists(values: pl.Series) -> pl.Series:
             parsed = json.loads(v) if v is not None else None
         except ValueError:
             parsed = None
-        out.append([x for x in parsed if isinstance(x, str)] if isinstance(parsed, list) else None)
+        names = [_item_name(x) for x in parsed] if isinstance(parsed, list) else None
+        out.append([n for n in names if n is not None] if names is not None else None)
     return pl.Series(values.name, out, dtype=pl.List(pl.String()))
+
+
+def _struct_name(dtype: pl.Struct) -> str | None:
+    """The field that names a listed object of this type (as :func:`_item_name` picks)."""
+    texts = [f.name for f in dtype.fields if f.dtype in (pl.String(), pl.Categorical())]
+    by_name = {t.casefold(): t for t in texts}
+    named = next((by_name[f] for f in ITEM_NAME_FIELDS if f in by_name), None)
+    return named if named is not None else next(iter(texts), None)
 
 
 def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(name)
     if isinstance(dtype, pl.List | pl.Array):
+        inner = dtype.inner
+        if isinstance(inner, pl.Struct):  # a list of objects: each one's naming field
+            field = _struct_name(inner)
+            if field is None:
+                return pl.lit(None, dtype=pl.List(pl.String()))
+            items = col.cast(pl.List(inner)).list.eval(pl.element().struct.field(field))
+            return items.cast(pl.List(pl.String())).list.drop_nulls()
+        if isinstance(inner, pl.List | pl.Array | pl.Object):
+            return pl.lit(None, dtype=pl.List(pl.String()))  # lists of lists name nothing
         return col.cast(pl.List(pl.String()))
     text = col.cast(pl.String()).str.strip_chars()
-    # '["sql", "python"]' (JSON: decoded, escapes and all), "['sql', 'python']" (a Python
-    # literal) or "sql; python" or "sql, python"
+    # '["sql", "python"]' (JSON: decoded, escapes and all; objects by their name),
+    # "['sql', 'python']" (a Python literal) or "sql; python" or "sql, python"
     as_json = (
         pl.when(text.str.contains(_JSON_LIST))
         .then(text)
         .map_batches(_json_lists, return_dtype=pl.List(pl.String()))
     )
-    inner = text.str.strip_prefix("[").str.strip_suffix("]")
-    parts = inner.str.replace_all(";", ",", literal=True).str.split(",")
+    inner_text = text.str.strip_prefix("[").str.strip_suffix("]")
+    parts = inner_text.str.replace_all(";", ",", literal=True).str.split(",")
     cleaned = parts.list.eval(pl.element().str.strip_chars(" \t\"'")).list.set_difference(
         pl.lit([""], dtype=pl.List(pl.String))
     )
