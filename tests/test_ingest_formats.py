@@ -143,6 +143,30 @@ def test_an_object_for_a_company_or_a_place_is_read_as_its_name_or_place(
     assert snap["metro"].to_list() == ["Austin", None, "New York"]
 
 
+def test_a_field_that_is_an_object_in_some_lines_and_text_in_others(
+    tmp_path: Path, ingest_rules: Rules
+) -> None:
+    """JSON Lines whose company, place or pay is an object in one record and text in another:
+    polars read each such field as text, the objects as their JSON, so readers saw the
+    company ``{"name": "Acme"}`` and the pay object's fields were never read."""
+    records = [
+        {"id": "1", "title": "ML Engineer", "company": {"name": "Acme"},
+         "location": {"city": "Austin", "state": "TX"},
+         "salary": {"min": 120000, "max": 150000, "currency": "USD"}},
+        {"id": "2", "title": "Data Scientist", "company": "Beta", "location": "Seattle, WA",
+         "salary": "$130,000 - $160,000"},
+        {"id": "3", "title": "Data Engineer", "company": "Gamma", "location": "Boston, MA",
+         "description": "{not an object, a text in braces}"},
+    ]  # fmt: skip
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    snap = run([path], ingest_rules)
+    assert snap["company"].to_list() == ["Acme", "Beta", "Gamma"]
+    assert snap["location"].to_list() == ["Austin, TX", "Seattle, WA", "Boston, MA"]
+    got = snap.select("salary_min", "salary_max", "currency").rows()
+    assert got == [(120_000, 150_000, "USD"), (130_000, 160_000, "USD"), (None, None, None)]
+
+
 def test_source_column_option_and_hash_ids(tmp_path: Path, ingest_rules: Rules) -> None:
     rows = [{k: v for k, v in r.items() if k != "id"} for r in ROWS]
     path = tmp_path / "x.csv"

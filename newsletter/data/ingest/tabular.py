@@ -330,7 +330,27 @@ def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
         # values of several types in one field (a list for one record's id): record by
         # record, every value as text
         frame = records_frame(_json_lines(path, source, exc), path)
+    else:
+        if _objects_as_text(frame):  # the same, where polars wrote the objects as JSON text
+            frame = records_frame(_json_lines(path, source, ValueError("no record")), path)
     return to_raw(frame, mapping, source_file=str(path))
+
+
+#: A value that is a JSON object written as text.
+_OBJECT_TEXT = r"^\s*\{[\s\S]*\}\s*$"
+
+
+def _objects_as_text(frame: pl.DataFrame) -> bool:
+    """Whether a text column holds a JSON object: polars reads a field that is an object in
+    some records and text in others as text, each object as its JSON (``{"name": "Acme"}``
+    became a company's name; a pay object's fields no columns). Such a file is read record by
+    record (:func:`records_frame`), as one whose field mixes other types; a text that merely
+    looks like an object reads the same there."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    if not text:
+        return False
+    found = frame.select(pl.any_horizontal(pl.col(text).str.contains(_OBJECT_TEXT).any()))
+    return bool(found.item())
 
 
 class _NotJson:
