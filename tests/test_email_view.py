@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from newsletter.config import Config, parse_config
 from newsletter.data.signals.models import DataHealth, HealthWarning, Pay, Share, Signals, Totals
@@ -260,3 +261,22 @@ def test_the_seniority_mix_prints_shares_that_add_up(
     shares = [seg.share for seg in view.mix.segments]
     # (the fourth level, with postings last week and none now, stays at 0% with its fall)
     assert sorted(shares) == ["0%", "33%", "33%", "34%"]
+
+
+def test_the_subject_counts_one_open_role_in_the_singular(tmp_path: Path) -> None:
+    """The default subject read "1 open roles"; {open_roles_counted} carries the noun with
+    the number, and a template of one's own that writes {open_roles} still works."""
+    one, many = _minimal(open=1, net_change=-98), _minimal(open=2000, net_change=1901)
+    default = parse_config({"data": {"state_dir": str(tmp_path)}})
+    assert build_view(one, default).subject == "AI jobs, week of Nov 23: 1 open role, median —"
+    assert build_view(many, default).subject.startswith("AI jobs, week of Nov 23: 2,000 open roles")
+    own = parse_config(
+        {
+            "newsletter": {
+                "subject_template": "{open_roles_counted} ({open_roles}) on {week_start}"
+            },
+            "data": {"state_dir": str(tmp_path)},
+        }
+    )
+    assert build_view(one, own).subject == "1 open role (1) on Nov 23"
+    assert build_view(many, own).subject == "2,000 open roles (2,000) on Nov 23"

@@ -736,7 +736,8 @@ def build_view(
     t = signals.totals
     subject = nl.subject_template.format(
         week_start=f.day(signals.week, "MMM d"),
-        open_roles=f.count(t.open),
+        open_roles=f.count(t.open),  # the number alone, kept for templates written before
+        open_roles_counted=f.counted(t.open, "open role"),  # "1 open role", "2,000 open roles"
         median_pay=f.money_k(signals.pay.median),
     )
     preheader = " ".join("".join(fr.text for fr in s) for s in sentences[:2])
