@@ -128,6 +128,19 @@ def test_a_level_with_no_posting_left_stays_in_the_mix_with_its_fall(tmp_path: P
         assert "Mid 54% (+20.5 pp)" in body and "Senior 46% (+12.8 pp)" in body
 
 
+def test_levels_with_equal_counts_print_equal_shares_of_the_mix(tmp_path: Path) -> None:
+    """40 entry, 40 mid and 40 senior postings printed "Entry 34% · Mid 33% · Senior 33%"
+    (the bar's widths: one level a point above two equal ones); each is now 33%."""
+    levels = ("entry", "mid", "senior")
+    before = [posting(f"a{i}", seniority=levels[i % 3]) for i in range(90)]
+    now = [posting(f"b{i}", seniority=levels[i % 3]) for i in range(120)]
+    html, text = _preview(tmp_path, {PREV: before, WEEK: now})
+    for body in (html, text):
+        assert "Entry 33% (±0.0 pp)" in body
+        assert "Mid 33% (±0.0 pp)" in body and "Senior 33% (±0.0 pp)" in body
+        assert "34%" not in body
+
+
 def test_one_posting_with_pay_in_300_is_not_0_percent_disclosed(tmp_path: Path) -> None:
     """1 of 300 postings discloses pay: "pay disclosed in 0% of full-time roles (1 with annual
     USD pay)" and "100% without pay" contradicted the count beside them."""

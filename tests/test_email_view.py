@@ -7,7 +7,7 @@ from pathlib import Path
 
 from newsletter.config import Config, parse_config
 from newsletter.data.signals.models import DataHealth, HealthWarning, Pay, Share, Signals, Totals
-from newsletter.edition.formatting import DASH, Formatter
+from newsletter.edition.formatting import DASH, Formatter, whole_percents
 from newsletter.edition.headline import is_quiet
 from newsletter.edition.view import build_view
 
@@ -250,8 +250,8 @@ def test_held_back_figures_are_named_in_words_not_json_keys() -> None:
 def test_the_seniority_mix_prints_shares_that_add_up(
     rich_signals: Signals, email_config: Config
 ) -> None:
-    """Three levels of a third each printed 33% · 33% · 33% (99%): the text now prints the
-    bar's largest-remainder percentages."""
+    """Three levels of a third each print 33% · 33% · 33%: equal levels print alike (the
+    bar's widths, 34 · 33 · 33, fill it; the printed shares read 34% · 33% · 33%)."""
     thirds = [
         r.model_copy(update={"share": s})
         for r, s in zip(rich_signals.seniority, (1 / 3, 1 / 3, 1 / 3, 0.0), strict=True)
@@ -260,7 +260,31 @@ def test_the_seniority_mix_prints_shares_that_add_up(
     assert view.mix is not None
     shares = [seg.share for seg in view.mix.segments]
     # (the fourth level, with postings last week and none now, stays at 0% with its fall)
-    assert sorted(shares) == ["0%", "33%", "33%", "34%"]
+    assert sorted(shares) == ["0%", "33%", "33%", "33%"]
+    assert sum(seg.width_pct for seg in view.mix.segments) == 100
+
+
+def test_whole_percents_add_up_and_print_equal_parts_alike() -> None:
+    assert whole_percents([0.4, 0.35, 0.25]) == [40, 35, 25]
+    # largest remainder: 33.5 + 32.3 + 34.2 rounded each alone is 34 + 32 + 34 = 100...
+    assert whole_percents([0.335, 0.323, 0.342]) == [34, 32, 34]
+    # ...34.6 + 32.7 + 32.7 is 35 + 33 + 33 = 101: the smallest remainder gives way
+    assert whole_percents([0.346, 0.327, 0.327]) == [34, 33, 33]
+    # equal parts are equal: three thirds 99, six sixths 102, two eighths by 75% half up,
+    # two of 33.6% beside 32.8% 101 (the 34% · 33% · 33% of largest remainder misprints them)
+    assert whole_percents([0.336, 0.336, 0.328]) == [34, 34, 33]
+    assert whole_percents([1 / 3] * 3) == [33, 33, 33]
+    assert whole_percents([1 / 6] * 6) == [17] * 6
+    assert whole_percents([0.125, 0.75, 0.125]) == [13, 75, 13]
+    # a drawn bar fills exactly: the points go in order
+    assert whole_percents([1 / 3] * 3, split_ties=True) == [34, 33, 33]
+    assert whole_percents([0.0, 0.0]) == [0, 0]
+    f = Formatter("en_US")
+    assert f.shares([1 / 3] * 3) == ["33%"] * 3
+    assert f.shares([1 / 420, 219 / 420, 200 / 420]) == ["<1%", "52%", "48%"]
+    assert f.shares([0.996, 0.004]) == [">99%", "<1%"]
+    assert f.shares([1.0, 0.0]) == ["100%", "0%"]
+    assert f.shares([0.2, 0.2]) == ["20%", "20%"]  # no one whole: each rounded alone
 
 
 def test_the_subject_counts_one_open_role_in_the_singular(tmp_path: Path) -> None:

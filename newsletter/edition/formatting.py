@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +25,36 @@ def _half_up(v: float) -> int:
     """``v`` rounded to a whole number, halves away from zero: a median of $222,500 (the
     midpoint of a $5k range) is $223,000 as a reader rounds it, not Python's banker's $222,000."""
     return int(Decimal(repr(v)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def whole_percents(parts: Sequence[float], *, split_ties: bool = False) -> list[int]:
+    """Whole percentages of the parts of one whole (largest remainder): each part's floor,
+    then a point to each of the largest remainders until they add up to 100.
+
+    Equal parts get equal percentages: points that equal parts cannot all take go to all of
+    them or none, whichever total is nearer 100, all at half way (three thirds are 33% each,
+    99%, not 34% · 33% · 33%; two eighths beside three quarters 13% each, 101%).
+    ``split_ties`` hands them out in order instead, for widths that must fill exactly 100 (a
+    drawn bar)."""
+    total = sum(parts)
+    if total <= 0:
+        return [0 for _ in parts]
+    raw = [100 * p / total for p in parts]
+    out = [math.floor(r) for r in raw]
+    left = 100 - sum(out)
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
+    while left > 0 and order:
+        tie = [i for i in order if abs(raw[i] - raw[order[0]]) < _EXACT]  # equal parts
+        if len(tie) > left:
+            if split_ties:
+                tie = tie[:left]
+            elif len(tie) > 2 * left:  # all of them would pass 100 by more than none miss it
+                break
+        for i in tie:
+            out[i] += 1
+        left -= len(tie)
+        order = [i for i in order if i not in tie]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +102,21 @@ class Formatter:
         "0%" beside "1 with pay"; 299 of 300 is ">99%", not "100%"."""
         if share is None:
             return DASH
+        return self._pct(share, share, digits)
+
+    def shares(self, parts: Sequence[float]) -> list[str]:
+        """Shares shown together as whole percentages: the parts of one whole add up to 100%
+        (:func:`whole_percents`), equal parts print alike, and a part that is neither none nor
+        all prints as neither ("<1%", ">99%"); shares of no one whole are rounded each alone."""
+        if abs(sum(parts) - 1) > _EXACT:
+            return [self.pct(p) for p in parts]
+        return [self._pct(p, w / 100, 0) for p, w in zip(parts, whole_percents(parts), strict=True)]
+
+    def _pct(self, share: float, shown: float, digits: int) -> str:
+        """``shown`` (``share`` rounded by its caller, or itself) as a percentage, never 0% or
+        100% for a ``share`` that is neither none nor all."""
         pattern, locale = _percent(self.locale, digits), Locale.parse(self.locale)
-        text: str = pattern.apply(share, locale)
+        text: str = pattern.apply(shown, locale)
         step = 10.0 ** -(digits + 2)  # the smallest share shown: 1% at digits=0
         if _EXACT < share < 1 - _EXACT:
             if text == pattern.apply(0, locale):

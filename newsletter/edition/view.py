@@ -55,7 +55,7 @@ from newsletter.edition.blocks import (
     Spark,
     Stack,
 )
-from newsletter.edition.formatting import DASH, Formatter
+from newsletter.edition.formatting import DASH, Formatter, whole_percents
 from newsletter.edition.headline import Sentence, is_quiet, open_change, summary
 from newsletter.edition.heldback import held_back
 from newsletter.edition.market import (
@@ -227,19 +227,6 @@ def _spark(
         round(height * (0.25 + 0.75 * ((v - lo) / span if span else 0.5))) for v in vals
     )
     return Spark(heights, tuple(fmt(v) for v in vals), label)
-
-
-def _widths(shares: Sequence[float]) -> list[int]:
-    """Integer widths summing to 100 (largest remainder), for a stacked bar."""
-    total = sum(shares)
-    if total <= 0:
-        return [0 for _ in shares]
-    raw = [100 * s / total for s in shares]
-    out = [int(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
-    for i in order[: 100 - sum(out)]:
-        out[i] += 1
-    return out
 
 
 def _bar(value: float, biggest: float) -> int:
@@ -543,22 +530,19 @@ def _mix(signals: Signals, f: Formatter) -> Stack:
     # out, the changes printed would not add up and the level's disappearance would go unsaid
     present = any(r.share for r in signals.seniority)
     rows = [r for r in signals.seniority if r.share or r.share_prev] if present else []
-    widths = _widths([r.share or 0.0 for r in rows])
-    # the printed shares are the bar's whole percentages when the levels make the whole
-    # (largest remainder: they add up to 100%), else each share rounded on its own; a level
-    # with some postings but a width of 0 (or not all of them and 100) prints "<1%" (">99%")
-    whole = abs(sum(r.share or 0.0 for r in rows) - 1) < 1e-9
+    parts = [r.share or 0.0 for r in rows]
+    # the bar's widths fill it exactly; the printed shares add up to 100% and print equal
+    # levels alike (Formatter.shares: 33% · 33% · 33% for three thirds, not 34% · 33% · 33%)
+    widths = whole_percents(parts, split_ties=True)
     segments = tuple(
         Segment(
             name=_label(r.name),
-            share=f.pct(w / 100)
-            if whole and (0 < w < 100 or w / 100 == r.share)
-            else f.pct(r.share),
+            share=share,
             width_pct=w,
             mark=f"mix{i % len(LIGHT.mix)}",
             change=f.pp((r.share or 0) - r.share_prev) if r.share_prev is not None else "",
         )
-        for i, (r, w) in enumerate(zip(rows, widths, strict=True))
+        for i, (r, w, share) in enumerate(zip(rows, widths, f.shares(parts), strict=True))
     )
     empty = "" if segments else "no posting gave a seniority level this week."
     return Stack("Seniority mix", segments, empty)
