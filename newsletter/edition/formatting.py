@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,10 +15,10 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, format_decimal
 
+from newsletter.util.shares import EXACT, bounded
+
 DASH = "—"
 MINUS = "−"
-#: Float dust around 0 and 1 (1 − 1e-16 is all of them, not ">99%").
-_EXACT = 1e-9
 
 
 def _half_up(v: float) -> int:
@@ -44,7 +44,7 @@ def whole_percents(parts: Sequence[float], *, split_ties: bool = False) -> list[
     left = 100 - sum(out)
     order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
     while left > 0 and order:
-        tie = [i for i in order if abs(raw[i] - raw[order[0]]) < _EXACT]  # equal parts
+        tie = [i for i in order if abs(raw[i] - raw[order[0]]) < EXACT]  # equal parts
         if len(tie) > left:
             if split_ties:
                 tie = tie[:left]
@@ -98,32 +98,28 @@ class Formatter:
     def pct(self, share: float | None, digits: int = 0) -> str:
         """A share in [0, 1] as a percentage: 0.071 -> 7.1% (digits=1).
 
-        A share that is neither none nor all never reads as either: 1 of 300 is "<1%", not
-        "0%" beside "1 with pay"; 299 of 300 is ">99%", not "100%"."""
+        A share that is neither none nor all never reads as either (:mod:`newsletter.util.shares`,
+        the rule's one owner): 1 of 300 is "<1%", not "0%" beside "1 with pay"; 299 of 300 is
+        ">99%", not "100%"."""
         if share is None:
             return DASH
-        return self._pct(share, share, digits)
+        return bounded(share, self._renderer(digits), digits)
 
     def shares(self, parts: Sequence[float]) -> list[str]:
         """Shares shown together as whole percentages: the parts of one whole add up to 100%
         (:func:`whole_percents`), equal parts print alike, and a part that is neither none nor
         all prints as neither ("<1%", ">99%"); shares of no one whole are rounded each alone."""
-        if abs(sum(parts) - 1) > _EXACT:
+        if abs(sum(parts) - 1) > EXACT:
             return [self.pct(p) for p in parts]
-        return [self._pct(p, w / 100, 0) for p, w in zip(parts, whole_percents(parts), strict=True)]
+        render = self._renderer(0)
+        return [
+            bounded(p, render, 0, shown=w / 100)
+            for p, w in zip(parts, whole_percents(parts), strict=True)
+        ]
 
-    def _pct(self, share: float, shown: float, digits: int) -> str:
-        """``shown`` (``share`` rounded by its caller, or itself) as a percentage, never 0% or
-        100% for a ``share`` that is neither none nor all."""
+    def _renderer(self, digits: int) -> Callable[[float], str]:
         pattern, locale = _percent(self.locale, digits), Locale.parse(self.locale)
-        text: str = pattern.apply(shown, locale)
-        step = 10.0 ** -(digits + 2)  # the smallest share shown: 1% at digits=0
-        if _EXACT < share < 1 - _EXACT:
-            if text == pattern.apply(0, locale):
-                text = "<" + pattern.apply(step, locale)
-            elif text == pattern.apply(1, locale):
-                text = ">" + pattern.apply(1 - step, locale)
-        return text
+        return lambda v: str(pattern.apply(v, locale))
 
     def _num(self, v: float, digits: int) -> str:
         fmt = "#,##0" + ("." + "0" * digits if digits else "")
