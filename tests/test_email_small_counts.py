@@ -180,3 +180,16 @@ def test_the_trend_line_says_when_its_weeks_are_not_consecutive(tmp_path: Path) 
         )
         assert "Last 6 weeks" not in body
         assert "Open roles: 4,200 · 4,243 · 4,270 · 4,323 · 4,362 · 4,335" in body
+
+
+def test_every_data_health_warning_ends_with_its_full_stop(tmp_path: Path) -> None:
+    """The snapshot-gap warning, alone among the warnings, had no full stop: "Data health:
+    the previous snapshot is from 2026-11-09, ..., span 2 weeks, not one" ran into the next
+    line; a message of an ingest report without one gets its full stop as well."""
+    rows = [posting(f"a{i}") for i in range(40)]
+    html, text = _preview(tmp_path, {date(2026, 11, 9): rows, WEEK: rows})
+    for body in (html, text):
+        assert (
+            "Data health: The previous snapshot is from 2026-11-09, 2 weeks earlier (1 week "
+            "without a snapshot): new, removed and every change here span 2 weeks, not one. "
+        ) in body

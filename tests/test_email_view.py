@@ -173,6 +173,20 @@ def test_company_drop_warnings_are_capped_in_the_email(email_config: Config) -> 
     ]
 
 
+def test_a_warning_without_its_full_stop_is_printed_with_one(email_config: Config) -> None:
+    warnings = [
+        HealthWarning(
+            kind="source_failed", name="s", before=0, after=0, message="Source s failed "
+        ),
+        HealthWarning(kind="source_empty", name="t", before=9, after=0, message="Source t: empty."),
+    ]
+    s = _minimal().model_copy(
+        update={"data_health": DataHealth(snapshot_rows=100, warnings=warnings)}
+    )
+    lines = [x for x in build_view(s, email_config).health if x.startswith("Data health:")]
+    assert lines == ["Data health: Source s failed.", "Data health: Source t: empty."]
+
+
 def test_percent_changes_below_their_base_are_not_printed(email_config: Config) -> None:
     """The signals gate a % change on both counts (>= 20); the email must not print one
     the signals withheld (10 open roles against 40: "−30", never "−75.0%")."""

@@ -676,8 +676,11 @@ MAX_COMPANY_WARNINGS = 3
 def _warning_lines(warnings: Sequence[HealthWarning], f: Formatter) -> list[str]:
     companies = [w for w in warnings if w.kind == "company_drop"]
     shown = {id(w) for w in companies[:MAX_COMPANY_WARNINGS]}
+    # each a sentence with its full stop, also a message of an older ingest report without one
     lines = [
-        f"Data health: {w.message}" for w in warnings if w.kind != "company_drop" or id(w) in shown
+        f"Data health: {w.message.rstrip()}" + ("" if w.message.rstrip().endswith(".") else ".")
+        for w in warnings
+        if w.kind != "company_drop" or id(w) in shown
     ]
     rest = companies[MAX_COMPANY_WARNINGS:]
     if rest:

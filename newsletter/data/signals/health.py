@@ -183,9 +183,9 @@ def gap_warning(
             before=open_prev or 0,
             after=open_now,
             message=(
-                f"the previous snapshot is from {previous_week.isoformat()}, {gap} weeks "
+                f"The previous snapshot is from {previous_week.isoformat()}, {gap} weeks "
                 f"earlier ({missing} week{'s' if missing > 1 else ''} without a snapshot): new, "
-                f"removed and every change here span {gap} weeks, not one"
+                f"removed and every change here span {gap} weeks, not one."
             ),
         )
     ]
