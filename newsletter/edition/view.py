@@ -57,7 +57,7 @@ from newsletter.edition.blocks import (
 )
 from newsletter.edition.formatting import DASH, Formatter, whole_percents
 from newsletter.edition.headline import Sentence, is_quiet, open_change, summary
-from newsletter.edition.heldback import held_back
+from newsletter.edition.heldback import held_back, short_of
 from newsletter.edition.market import (
     SponsorView,
     SpotlightView,
@@ -287,7 +287,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
             "Median pay",
             f.money(pay.median) if pay.median is not None else DASH,
             pay_change,
-            (f"n={f.count(pay.n)}",),
+            (short_of(pay.n, MEDIAN_MIN_N, f) or f"n={f.count(pay.n)}",),  # held: the gate too
             spark=_spark([p.median_pay for p in hist], "Median pay", f.money_k),
         ),
         Kpi(
@@ -347,14 +347,24 @@ PAY_COLUMNS = ("Open", "Median", "P75", "P90")
 
 
 def _pay_row(r: GroupRow, f: Formatter, top: bool) -> Row:
-    held = r.median_pay is None
+    # a figure held back says the n it needs; the row's n, once, beside the median
+    held = [v is None for v in (r.median_pay, r.p75_pay, r.p90_pay)]
+
+    def why(value: float | None, gate: int) -> str:
+        return "" if value is not None else short_of(r.n_pay, gate, f, with_n=False)
+
+    n = f"n={f.count(r.n_pay)}" if any(held) else ""
     return Row(
         head=_label(r.name),
         cells=(
             Cell(f.count(r.open)),
-            Cell(f.money_k(r.median_pay), bold=True, note=f"n={f.count(r.n_pay)}" if held else ""),
-            Cell(f.money_k(r.p75_pay), tone="muted"),
-            Cell(f.money_k(r.p90_pay), tone="muted"),
+            Cell(
+                f.money_k(r.median_pay),
+                bold=True,
+                note=", ".join(x for x in (n, why(r.median_pay, MEDIAN_MIN_N)) if x),
+            ),
+            Cell(f.money_k(r.p75_pay), tone="muted", note=why(r.p75_pay, P75_MIN_N)),
+            Cell(f.money_k(r.p90_pay), tone="muted", note=why(r.p90_pay, P90_MIN_N)),
         ),
         key=row_key(r.name),
         top=top,
@@ -516,7 +526,9 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
             change=Change(f.signed(m.open - m.open_prev), _direction(m.open - m.open_prev))
             if m.open_prev is not None
             else NO_CHANGE,
-            extra=f.money_k(m.median_pay) if m.median_pay is not None else f"{DASH} n={m.n_pay}",
+            extra=f.money_k(m.median_pay)
+            if m.median_pay is not None
+            else f"{DASH} {short_of(m.n_pay, MEDIAN_MIN_N, f) or f'n={f.count(m.n_pay)}'}",
             key=row_key(m.name),
             top=i < top_n,
         )
@@ -562,9 +574,9 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         )
         + f" ({f.count(pay.n)} with annual USD pay).",
         f"Medians need n ≥ {MEDIAN_MIN_N}, P75 n ≥ {P75_MIN_N}, P90 n ≥ {P90_MIN_N}; "
-        f"“{DASH}” marks a figure held back, with its n. Percent changes need a base of at "
-        f"least {PCT_CHANGE_MIN_BASE}; a change in pp is a change of percentage points."
-        + _methods_note(signals, f),
+        f"“{DASH}” marks a figure held back, with its n and the n it needs. Percent changes "
+        f"need a base of at least {PCT_CHANGE_MIN_BASE}; a change in pp is a change of "
+        "percentage points." + _methods_note(signals, f),
     ]
     lines.extend(_feed_notes(signals, f))
     if t.new:
