@@ -21,6 +21,7 @@ _HELD = {
     "pay.shift_median": "the median pay of recent new postings",
     "pay.shift_median_prev": "the median pay of earlier new postings",
     "pay.apart.median": "median pay of roles counted apart",
+    "remote.known_change": "the change in the remote share",
     "remote.by_seniority.share": "remote share by level",
     "remote.by_category.share": "remote share by role",
     "company_detail.spotlight": "the company spotlight",

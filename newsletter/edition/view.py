@@ -27,6 +27,8 @@ from newsletter.data.signals.gates import (
     P75_MIN_N,
     P90_MIN_N,
     PCT_CHANGE_MIN_BASE,
+    REMOTE_SHARE_MIN_N,
+    REMOTE_UNKNOWN_MAX_MOVE,
     SKILL_MIN_POSTINGS,
 )
 from newsletter.data.signals.health import gap_weeks
@@ -35,6 +37,7 @@ from newsletter.data.signals.models import (
     HealthWarning,
     Pay,
     PayApart,
+    Share,
     Signals,
     SkillMove,
     TrendPoint,
@@ -260,13 +263,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
     if t.reposted:
         new_notes.append(f"{f.counted(t.reposted, 'repost')} excluded")
     pay_change = _pay_change(pay, f)
-    remote_change = (
-        Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
-        if remote.known_change is not None
-        else Change("not compared: unknown work mode moved")
-        if remote.unknown_share_prev is not None and remote.share_of_known is not None
-        else NO_CHANGE
-    )
+    remote_change = _remote_change(remote, f)
     remote_notes = (
         (f"of known work mode; {f.pct(remote.unknown_share, 0)} unknown",)
         if remote.unknown_share
@@ -298,6 +295,27 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
             spark=_spark([p.remote_share for p in hist], "Remote share", lambda v: f.pct(v, 1)),
         ),
     )
+
+
+def _remote_change(remote: Share, f: Formatter) -> Change:
+    """The remote share's change on last week in pp, or why it is not compared: a week with
+    too few postings of a known work mode (its n and the n it needs), or an unknown share that
+    moved (a change in what the sources say, not in remote work)."""
+    if remote.known_change is not None:
+        return Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
+    if remote.unknown_share_prev is None or remote.unknown_share is None:
+        return NO_CHANGE  # the first week, or a week without postings
+    if abs(remote.unknown_share - remote.unknown_share_prev) > REMOTE_UNKNOWN_MAX_MOVE:
+        return Change("not compared: unknown work mode moved")
+    few = [
+        (n, when)
+        for n, when in ((remote.n_known, "this week"), (remote.n_known_prev, "last week"))
+        if n is not None and n < REMOTE_SHARE_MIN_N
+    ]
+    if not few:
+        return NO_CHANGE
+    n, when = min(few)
+    return Change(f"not compared: {when} {short_of(n, REMOTE_SHARE_MIN_N, f)}")
 
 
 def _pay_change(pay: Pay, f: Formatter) -> Change:

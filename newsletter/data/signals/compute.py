@@ -35,6 +35,7 @@ from newsletter.data.signals.gates import (
     METRO_MIN_OPEN,
     PAY_RANGE_MIN_N,
     PCT_CHANGE_MIN_BASE,
+    REMOTE_SHARE_MIN_N,
     REMOTE_UNKNOWN_MAX_MOVE,
     RR_MIN_DISPERSION_WEEKS,
     SHIFT_WINDOW_WEEKS,
@@ -138,12 +139,25 @@ def _unknown(counts: Mapping[str, Any] | None) -> float | None:
 
 def _known_change(now: Mapping[str, Any], before: Mapping[str, Any] | None) -> float | None:
     """The week's change in the remote share of known postings, unless the unknown share
-    moved by more than REMOTE_UNKNOWN_MAX_MOVE (or either side has no known posting)."""
+    moved by more than REMOTE_UNKNOWN_MAX_MOVE or either side has fewer than
+    REMOTE_SHARE_MIN_N postings with a known work mode (see :func:`_known_change_withheld`)."""
     share, share_prev = _of_known(now), _of_known(before)
     gone, gone_prev = _unknown(now), _unknown(before)
-    if share is None or share_prev is None or gone is None or gone_prev is None:
+    if share is None or share_prev is None or gone is None or gone_prev is None or before is None:
+        return None
+    if min(now["known"], before["known"]) < REMOTE_SHARE_MIN_N:
         return None
     return share - share_prev if abs(gone - gone_prev) <= REMOTE_UNKNOWN_MAX_MOVE else None
+
+
+def _known_change_withheld(now: Mapping[str, Any], before: Mapping[str, Any] | None) -> list[str]:
+    """The ``data_health.suppressed`` line of a remote-share change held back for its sample."""
+    if before is None or min(now["known"], before["known"]) >= REMOTE_SHARE_MIN_N:
+        return []
+    return [
+        f"remote.known_change: n={now['known']} vs {before['known']} postings with a known "
+        f"work mode < {REMOTE_SHARE_MIN_N}"
+    ]
 
 
 def _row(frame: pl.DataFrame) -> dict[str, Any]:
@@ -686,6 +700,8 @@ def compute_week(
         share_prev=rm_prev["remote"] / rm_prev["n"] if rm_prev and rm_prev["n"] else None,
         n=int(rm["n"]),
         n_prev=int(rm_prev["n"]) if rm_prev else None,
+        n_known=int(rm["known"]),
+        n_known_prev=int(rm_prev["known"]) if rm_prev else None,
         ci_low=ci[0] if ci else None,
         ci_high=ci[1] if ci else None,
         share_of_known=known,
@@ -696,6 +712,7 @@ def compute_week(
         by_seniority=gr.remote_rows(r["remote_seniority"], known, order=SENIORITY_LEVELS),
         by_category=gr.remote_rows(r["remote_category"], known),
     )
+    suppressed.extend(_known_change_withheld(rm, rm_prev))
     suppressed.extend(gr.remote_withheld("remote.by_seniority", remote.by_seniority))
     suppressed.extend(gr.remote_withheld("remote.by_category", remote.by_category))
 

@@ -302,10 +302,13 @@ class Share(_Model):
     unknown_share_prev: float | None = Field(
         default=None, description="`unknown_share` of the previous snapshot"
     )
+    n_known: int = Field(default=0, description="Open postings with a known work mode")
+    n_known_prev: int | None = Field(default=None, description="`n_known` of the previous snapshot")
     known_change: float | None = Field(
         default=None,
-        description="share_of_known - share_of_known_prev; null without a previous snapshot, or "
-        "when the unknown share moved by more than 5 pp (the change would be coverage)",
+        description="share_of_known - share_of_known_prev; null without a previous snapshot, "
+        "when either n_known is below 30, or when the unknown share moved by more than 5 pp "
+        "(the change would be coverage)",
     )
     by_seniority: list[RemoteRow] = Field(
         default_factory=list, description="Remote share per seniority level (ladder order)"
