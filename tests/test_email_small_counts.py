@@ -164,15 +164,21 @@ def test_a_level_with_one_posting_in_420_is_not_0_percent_of_the_mix(tmp_path: P
         assert "Leadership <1% (+0.2 pp)" in body
 
 
-def test_the_trend_line_says_when_its_weeks_are_not_consecutive(tmp_path: Path) -> None:
-    """Six bundled snapshots of the eight weeks Oct 5 to Nov 23 (none on Oct 19 and Nov 2):
-    the trend line said "Last 6 weeks, Oct 5 to Nov 23", six points read as consecutive."""
+def _six_of_eight_weeks(tmp_path: Path) -> tuple[str, str]:
+    """The issue of six bundled snapshots of the eight weeks Oct 5 to Nov 23 (none on Oct 19
+    and Nov 2)."""
     snaps = tmp_path / "snapshots"
     snaps.mkdir()
     for f in (REPO / "snapshots").glob("*.parquet"):
         if f.stem not in ("2026-10-19", "2026-11-02"):
             shutil.copy(f, snaps / f.name)
-    html, text = _preview(tmp_path, {})
+    return _preview(tmp_path, {})
+
+
+def test_the_trend_line_says_when_its_weeks_are_not_consecutive(tmp_path: Path) -> None:
+    """Six bundled snapshots of the eight weeks Oct 5 to Nov 23 (none on Oct 19 and Nov 2):
+    the trend line said "Last 6 weeks, Oct 5 to Nov 23", six points read as consecutive."""
+    html, text = _six_of_eight_weeks(tmp_path)
     for body in (html, text):
         assert (
             "6 weekly snapshots over the last 8 weeks, Oct 5 to Nov 23 (2 weeks without one), "
@@ -193,3 +199,24 @@ def test_every_data_health_warning_ends_with_its_full_stop(tmp_path: Path) -> No
             "Data health: The previous snapshot is from 2026-11-09, 2 weeks earlier (1 week "
             "without a snapshot): new, removed and every change here span 2 weeks, not one. "
         ) in body
+
+
+def test_skill_and_pay_windows_say_when_their_weeks_lack_a_snapshot(tmp_path: Path) -> None:
+    """With no snapshot on Oct 19 and Nov 2, the skill baseline (the new postings of the four
+    snapshots Oct 12 to Nov 16) covers six weeks and the pay shift's recent window (Oct 26 to
+    Nov 23) six as well: the issue said "the previous 4 weeks" and "the last 4 weeks"."""
+    html, text = _six_of_eight_weeks(tmp_path)
+    for body in (html, text):
+        assert (
+            "Skill moves compare this week's new postings with those of the previous 4 weekly "
+            "snapshots over 6 weeks (2 weeks without one), ranked by z" in body
+        )
+        assert (
+            "The pay shift compares the median of new postings of the last 4 weekly snapshots "
+            "over 6 weeks (2 weeks without one) with the week before (Bonett–Price" in body
+        )
+        assert (
+            "Ranked by z of the log-odds change of new postings against those of the previous "
+            "4 weekly snapshots over 6 weeks (2 weeks without one); only moves" in body
+        )
+        assert "4 weeks" not in body

@@ -334,3 +334,16 @@ def test_the_subject_counts_one_open_role_in_the_singular(tmp_path: Path) -> Non
     )
     assert build_view(one, own).subject == "1 open role (1) on Nov 23"
     assert build_view(many, own).subject == "2,000 open roles (2,000) on Nov 23"
+
+
+def test_the_pay_sentence_says_when_its_window_lacks_a_snapshot(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """The recent window's four snapshots cover five weeks: "in new postings of the last 4
+    weeks" read as four consecutive weeks."""
+    pay = rich_signals.pay.model_copy(update={"shift_window_span": 5, "shift_window_span_prev": 4})
+    view = build_view(rich_signals.model_copy(update={"pay": pay}), email_config)
+    assert (
+        "in new postings of the last 4 weekly snapshots over 5 weeks (1 week without one) it "
+        "rose 5.7% against the 4 weeks before (95% CI" in " ".join(view.summary_text)
+    )

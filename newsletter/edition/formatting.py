@@ -70,6 +70,18 @@ class Formatter:
         """``"1 posting"``, ``"2,400 postings"``: the count and its noun, singular for one."""
         return f"{self.count(n)} {noun if n == 1 else plural or noun + 's'}"
 
+    def over_weeks(self, snapshots: int, span: int, over: str = "over") -> tuple[str, str]:
+        """Weekly snapshots and the calendar weeks they cover, in words, and what is missing:
+        ``("4 weeks", "")`` when every week has its snapshot (one: ``("week", "")``), else
+        ``("4 weekly snapshots over 6 weeks", " (2 weeks without one)")``; snapshots over weeks
+        without one never read as as many consecutive weeks (a trend line, a window)."""
+        if span <= snapshots:
+            return ("week" if snapshots == 1 else f"{self.count(snapshots)} weeks"), ""
+        return (
+            f"{self.counted(snapshots, 'weekly snapshot')} {over} {self.counted(span, 'week')}",
+            f" ({self.counted(span - snapshots, 'week')} without one)",
+        )
+
     def money(self, v: float | None, n: int | None = None) -> str:
         """$184,000 (rounded to the thousand); "— (n=22)" below the gate."""
         if v is None:

@@ -221,8 +221,7 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
         if pay.method == "new-vs-removed":
             where, against = "this week's new postings", "the postings that closed this week"
         else:
-            where = f"new postings of the last {_weeks(pay.shift_window_weeks)}"
-            against = f"the {_weeks(pay.shift_window_weeks_prev)} before"
+            where, against = pay_windows(pay, f)
         return (
             *base,
             Frag(f"; in {where} it {verb} "),
@@ -268,8 +267,13 @@ def _new_and_removed(t: Totals, f: Formatter) -> str:
     return f"{f.count(t.new)} new{reposts} and {f.count(t.removed)} removed"
 
 
-def _weeks(n: int) -> str:
-    return "week" if n == 1 else f"{n} weeks"
+def pay_windows(pay: Pay, f: Formatter) -> tuple[str, str]:
+    """The two windows of a ``new-vs-earlier-new`` pay shift, in words: ("new postings of the
+    last 4 weeks", "the 4 weeks before"), and with weeks that lack a snapshot ("new postings
+    of the last 4 weekly snapshots over 5 weeks (1 week without one)", ...)."""
+    recent = "".join(f.over_weeks(pay.shift_window_weeks, pay.shift_window_span))
+    earlier, missing = f.over_weeks(pay.shift_window_weeks_prev, pay.shift_window_span_prev)
+    return f"new postings of the last {recent}", f"the {earlier} before{missing}"
 
 
 #: Role categories named in the pay sentence at most (biggest significant shifts first).

@@ -59,7 +59,7 @@ from newsletter.edition.blocks import (
     Stack,
 )
 from newsletter.edition.formatting import DASH, Formatter, whole_percents
-from newsletter.edition.headline import Sentence, is_quiet, open_change, summary
+from newsletter.edition.headline import Sentence, is_quiet, open_change, pay_windows, summary
 from newsletter.edition.heldback import held_back, short_of
 from newsletter.edition.market import (
     SponsorView,
@@ -338,13 +338,11 @@ def _trend_label(signals: Signals, f: Formatter, spark_weeks: int) -> str:
         return ""
     first, last = f.day(hist[0].week, "MMM d"), f.day(hist[-1].week, "MMM d")
     span = gap_weeks(hist[-1].week, hist[0].week) + 1
-    if span == len(hist):
-        return f"Last {len(hist)} weeks, {first} to {last}, oldest first"
     # weeks without a snapshot: the points are not consecutive weeks, and the label says so
-    return (
-        f"{len(hist)} weekly snapshots over the last {span} weeks, {first} to {last} "
-        f"({f.counted(span - len(hist), 'week')} without one), oldest first"
-    )
+    weeks, missing = f.over_weeks(len(hist), span, "over the last")
+    if not missing:
+        return f"Last {weeks}, {first} to {last}, oldest first"
+    return f"{weeks}, {first} to {last}{missing}, oldest first"
 
 
 def _even_tiles(*kpis: Kpi) -> tuple[Kpi, ...]:
@@ -484,8 +482,8 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
         "Ranked by z of the log-odds change (this week's new postings against the postings "
         "that closed this week); only moves beyond noise are listed."
         if sk.method == "new-vs-removed"
-        else "Ranked by z of the log-odds change (new postings against the previous "
-        f"{_weeks(sk.baseline_weeks)}'); only moves beyond noise are listed."
+        else "Ranked by z of the log-odds change of new postings against those of "
+        f"{_skill_baseline(signals, f)}; only moves beyond noise are listed."
     )
     lists = []
     if rising and not quiet:
@@ -642,8 +640,11 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _weeks(n: int) -> str:
-    return "week" if n == 1 else f"{n} weeks"
+def _skill_baseline(signals: Signals, f: Formatter) -> str:
+    """The earlier new postings skill moves compare with: "the previous 4 weeks", or "the
+    previous 4 weekly snapshots over 6 weeks (2 weeks without one)"."""
+    sk = signals.skills
+    return "the previous " + "".join(f.over_weeks(sk.baseline_weeks, sk.baseline_span_weeks))
 
 
 def _methods_note(signals: Signals, f: Formatter) -> str:
@@ -658,8 +659,9 @@ def _methods_note(signals: Signals, f: Formatter) -> str:
         )
     elif sk.tested:
         out += (
-            " Skill moves compare this week's new postings with those of the previous "
-            f"{_weeks(sk.baseline_weeks)}, ranked by z ({f.counted(sk.tested, 'skill')} tested)."
+            " Skill moves compare this week's new postings with those of "
+            f"{_skill_baseline(signals, f)}, ranked by z ({f.counted(sk.tested, 'skill')} "
+            "tested)."
         )
     if pay.method == "new-vs-removed":
         out += (
@@ -667,10 +669,10 @@ def _methods_note(signals: Signals, f: Formatter) -> str:
             "postings that closed this week (Bonett–Price intervals), overall and by role."
         )
     elif pay.method == "new-vs-earlier-new":
+        recent, earlier = pay_windows(pay, f)
         out += (
-            " The pay shift compares the median of new postings of the last "
-            f"{_weeks(pay.shift_window_weeks)} with the {_weeks(pay.shift_window_weeks_prev)} "
-            "before (Bonett–Price intervals), overall and by role."
+            f" The pay shift compares the median of {recent} with {earlier} (Bonett–Price "
+            "intervals), overall and by role."
         )
     if signals.moves.tested:
         out += (

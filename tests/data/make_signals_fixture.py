@@ -190,6 +190,7 @@ def fixture() -> Signals:
         tested=212,
         method="new-vs-earlier-new",
         baseline_weeks=4,
+        baseline_span_weeks=4,
     )
     spotlight = Spotlight(
         name="Anthropic",
@@ -331,7 +332,8 @@ def fixture() -> Signals:
         pay=Pay(n=13781, n_prev=13590, disclosure_rate=0.53, median=184000, p75=226000,
                 p90=289000, median_prev=181800, change_pct=0.057, ci_low=0.021, ci_high=0.093,
                 significant=True, method="new-vs-earlier-new", shift_window_weeks=4,
-                shift_window_weeks_prev=4, top_categories=top_categories,
+                shift_window_weeks_prev=4, shift_window_span=4, shift_window_span_prev=4,
+                top_categories=top_categories,
                 apart=[PayApart(name="contract", open=1204, new=96, n=310, median=129000,
                                 median_hourly=129000 / 2080),
                        PayApart(name="internship", open=41, new=12, n=12)],

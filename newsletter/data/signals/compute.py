@@ -61,6 +61,7 @@ from newsletter.data.signals.moves import joint_test, verdicts
 from newsletter.data.signals.stats import new_rate_ratio, wilson
 from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.models import SourceKind
+from newsletter.util.weeks import weeks_between
 
 Frame = pl.DataFrame | pl.LazyFrame
 P = ParamSpec("P")
@@ -343,6 +344,8 @@ class _Sides:
     before: pl.LazyFrame
     weeks_now: int
     weeks_before: int
+    span_now: int = 1  # calendar weeks each side's postings cover (more with weeks missing)
+    span_before: int = 1
 
 
 def _flow_stage(
@@ -363,8 +366,16 @@ def _flow_stage(
         plans.add(name, plan)
     sides: _Sides | None = None
     if len(now_w) == SHIFT_WINDOW_WEEKS and before_w:
+        # arrivals[j] are the new postings of fl.weeks[-1 - j], since the snapshot before it
+        ends = [fl.weeks[-1 - k].week for k in (0, len(now_w), len(now_w) + len(before_w))]
         sides = _Sides(
-            "new-vs-earlier-new", py.window(now_w), py.window(before_w), len(now_w), len(before_w)
+            "new-vs-earlier-new",
+            py.window(now_w),
+            py.window(before_w),
+            len(now_w),
+            len(before_w),
+            weeks_between(ends[0], ends[1]),
+            weeks_between(ends[1], ends[2]),
         )
     elif has_prev:
         new, rem = _outside_drops(fl.new, warnings), _outside_drops(fl.removed, warnings)
@@ -399,6 +410,7 @@ class _SkillSides:
     weeks: list[date]
     baseline_weeks: int
     tests: sk.SkillTests | None
+    baseline_span: int = 0  # calendar weeks the baseline's new postings cover
 
 
 def _skill_tests(
@@ -414,10 +426,12 @@ def _skill_tests(
         counts, sizes = r["arr_counts"], r["arr_sizes"]
         used = [w.week for w in weeks[-1 - baseline :]]
         tests = sk.skill_tests(counts, sizes, baseline_weeks=baseline)
-        return _SkillSides("new-vs-earlier-new", used, baseline, tests)
+        # the new postings of weeks[-1 - baseline : -1], each since the snapshot before it
+        span = weeks_between(weeks[-2].week, weeks[-2 - baseline].week)
+        return _SkillSides("new-vs-earlier-new", used, baseline, tests, span)
     if "ar_counts" in r3:
         tests = sk.skill_tests(r3["ar_counts"], r3["ar_sizes"], baseline_weeks=1)
-        return _SkillSides("new-vs-removed", [w.week for w in weeks[-2:]], 1, tests)
+        return _SkillSides("new-vs-removed", [w.week for w in weeks[-2:]], 1, tests, 1)
     return _SkillSides("none", [], 0, None)
 
 
@@ -471,6 +485,7 @@ def _skills(
         n_new=tests.n_new,
         n_baseline=tests.n_baseline,
         baseline_weeks=sides.baseline_weeks,
+        baseline_span_weeks=sides.baseline_span,
         background_weeks=n_arrivals if method == "new-vs-earlier-new" else 1,
         prior=tests.prior
         if method == "new-vs-earlier-new"
@@ -653,6 +668,8 @@ def compute_week(
             before=_row(r3["shift_before"]),
             weeks_now=sides.weeks_now,
             weeks_before=sides.weeks_before,
+            span_now=sides.span_now,
+            span_before=sides.span_before,
             categories_now=r3["cat_now"],
             categories_before=r3["cat_before"],
             cells={k: r3[f"cells:{k}"] for k in py.CELLS},

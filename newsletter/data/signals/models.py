@@ -236,6 +236,14 @@ class Pay(_Model):
     shift_window_weeks_prev: int = Field(
         default=0, description="Weeks of new (or removed) postings on the earlier side"
     )
+    shift_window_span: int = Field(
+        default=0,
+        description="Calendar weeks the recent window's new postings cover: "
+        "`shift_window_weeks`, or more when weeks lack a snapshot",
+    )
+    shift_window_span_prev: int = Field(
+        default=0, description="`shift_window_span` of the earlier side"
+    )
     shift_n: int = Field(default=0, description="New postings with USD pay, recent window")
     shift_n_prev: int = Field(default=0, description="USD-paid postings on the earlier side")
     shift_median: float | None = None
@@ -404,6 +412,11 @@ class Skills(_Model):
         default=0, description="Postings on the baseline side (earlier new, or removed)"
     )
     baseline_weeks: int = Field(default=0, description="Weeks in the baseline window")
+    baseline_span_weeks: int = Field(
+        default=0,
+        description="Calendar weeks the baseline's new postings cover: `baseline_weeks`, or "
+        "more when weeks lack a snapshot",
+    )
     background_weeks: int = Field(default=0, description="Weeks of new postings behind the prior")
     prior: str = Field(default="", description="Prior strength used (a0=100 or empirical)")
 
