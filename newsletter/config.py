@@ -120,8 +120,10 @@ class NewsletterSettings(_Frozen):
     #: Address for mailto: unsubscribes in List-Unsubscribe (omitted when unset).
     unsubscribe_mailto: str | None = None
     locale: str = "en_US"
+    #: Placeholders: {week_start}, {open_roles_counted} ("1 open role", "2,000 open roles"),
+    #: {open_roles} (the number alone) and {median_pay}; see config.toml.
     subject_template: str = (
-        "AI jobs, week of {week_start}: {open_roles} open roles, median {median_pay}"
+        "AI jobs, week of {week_start}: {open_roles_counted}, median {median_pay}"
     )
 
     @field_validator("from_address", "reply_to", "unsubscribe_mailto")

@@ -236,9 +236,10 @@ def test_market_tables_print_gates_and_calls(issue: CompiledIssue) -> None:
     html = issue.public().html
     ranks = _section(html, "Highest-paying roles", "</table>")
     assert '<th scope="col" align="left"' in ranks and ">Median</th>" in ranks
-    # a remote share below its gate prints "—" with its n (for a reader who picked it)
+    # a remote share below its gate prints "—" with its n and the n it needs (for a reader
+    # who picked it)
     mgr = issue.personalize(_reader(categories=("AI Engineering Manager",))).text
-    assert "- AI Engineering Manager: Remote — (n=28) · 95% CI —" in mgr
+    assert "- AI Engineering Manager: Remote — (n=28, needs 30) · 95% CI —" in mgr
 
 
 def _every_pick(issue: CompiledIssue) -> Preferences:

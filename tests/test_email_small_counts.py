@@ -128,6 +128,19 @@ def test_a_level_with_no_posting_left_stays_in_the_mix_with_its_fall(tmp_path: P
         assert "Mid 54% (+20.5 pp)" in body and "Senior 46% (+12.8 pp)" in body
 
 
+def test_levels_with_equal_counts_print_equal_shares_of_the_mix(tmp_path: Path) -> None:
+    """40 entry, 40 mid and 40 senior postings printed "Entry 34% · Mid 33% · Senior 33%"
+    (the bar's widths: one level a point above two equal ones); each is now 33%."""
+    levels = ("entry", "mid", "senior")
+    before = [posting(f"a{i}", seniority=levels[i % 3]) for i in range(90)]
+    now = [posting(f"b{i}", seniority=levels[i % 3]) for i in range(120)]
+    html, text = _preview(tmp_path, {PREV: before, WEEK: now})
+    for body in (html, text):
+        assert "Entry 33% (±0.0 pp)" in body
+        assert "Mid 33% (±0.0 pp)" in body and "Senior 33% (±0.0 pp)" in body
+        assert "34%" not in body
+
+
 def test_one_posting_with_pay_in_300_is_not_0_percent_disclosed(tmp_path: Path) -> None:
     """1 of 300 postings discloses pay: "pay disclosed in 0% of full-time roles (1 with annual
     USD pay)" and "100% without pay" contradicted the count beside them."""
@@ -151,15 +164,21 @@ def test_a_level_with_one_posting_in_420_is_not_0_percent_of_the_mix(tmp_path: P
         assert "Leadership <1% (+0.2 pp)" in body
 
 
-def test_the_trend_line_says_when_its_weeks_are_not_consecutive(tmp_path: Path) -> None:
-    """Six bundled snapshots of the eight weeks Oct 5 to Nov 23 (none on Oct 19 and Nov 2):
-    the trend line said "Last 6 weeks, Oct 5 to Nov 23", six points read as consecutive."""
+def _six_of_eight_weeks(tmp_path: Path) -> tuple[str, str]:
+    """The issue of six bundled snapshots of the eight weeks Oct 5 to Nov 23 (none on Oct 19
+    and Nov 2)."""
     snaps = tmp_path / "snapshots"
     snaps.mkdir()
     for f in (REPO / "snapshots").glob("*.parquet"):
         if f.stem not in ("2026-10-19", "2026-11-02"):
             shutil.copy(f, snaps / f.name)
-    html, text = _preview(tmp_path, {})
+    return _preview(tmp_path, {})
+
+
+def test_the_trend_line_says_when_its_weeks_are_not_consecutive(tmp_path: Path) -> None:
+    """Six bundled snapshots of the eight weeks Oct 5 to Nov 23 (none on Oct 19 and Nov 2):
+    the trend line said "Last 6 weeks, Oct 5 to Nov 23", six points read as consecutive."""
+    html, text = _six_of_eight_weeks(tmp_path)
     for body in (html, text):
         assert (
             "6 weekly snapshots over the last 8 weeks, Oct 5 to Nov 23 (2 weeks without one), "
@@ -167,3 +186,37 @@ def test_the_trend_line_says_when_its_weeks_are_not_consecutive(tmp_path: Path) 
         )
         assert "Last 6 weeks" not in body
         assert "Open roles: 4,200 · 4,243 · 4,270 · 4,323 · 4,362 · 4,335" in body
+
+
+def test_every_data_health_warning_ends_with_its_full_stop(tmp_path: Path) -> None:
+    """The snapshot-gap warning, alone among the warnings, had no full stop: "Data health:
+    the previous snapshot is from 2026-11-09, ..., span 2 weeks, not one" ran into the next
+    line; a message of an ingest report without one gets its full stop as well."""
+    rows = [posting(f"a{i}") for i in range(40)]
+    html, text = _preview(tmp_path, {date(2026, 11, 9): rows, WEEK: rows})
+    for body in (html, text):
+        assert (
+            "Data health: The previous snapshot is from 2026-11-09, 2 weeks earlier (1 week "
+            "without a snapshot): new, removed and every change here span 2 weeks, not one. "
+        ) in body
+
+
+def test_skill_and_pay_windows_say_when_their_weeks_lack_a_snapshot(tmp_path: Path) -> None:
+    """With no snapshot on Oct 19 and Nov 2, the skill baseline (the new postings of the four
+    snapshots Oct 12 to Nov 16) covers six weeks and the pay shift's recent window (Oct 26 to
+    Nov 23) six as well: the issue said "the previous 4 weeks" and "the last 4 weeks"."""
+    html, text = _six_of_eight_weeks(tmp_path)
+    for body in (html, text):
+        assert (
+            "Skill moves compare this week's new postings with those of the previous 4 weekly "
+            "snapshots over 6 weeks (2 weeks without one), ranked by z" in body
+        )
+        assert (
+            "The pay shift compares the median of new postings of the last 4 weekly snapshots "
+            "over 6 weeks (2 weeks without one) with the week before (Bonett–Price" in body
+        )
+        assert (
+            "Ranked by z of the log-odds change of new postings against those of the previous "
+            "4 weekly snapshots over 6 weeks (2 weeks without one); only moves" in body
+        )
+        assert "4 weeks" not in body

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from newsletter.config import Config, parse_config
 from newsletter.data.signals.models import DataHealth, HealthWarning, Pay, Share, Signals, Totals
-from newsletter.edition.formatting import DASH, Formatter
+from newsletter.edition.formatting import DASH, Formatter, whole_percents
 from newsletter.edition.headline import is_quiet
 from newsletter.edition.view import build_view
 
@@ -52,7 +53,7 @@ def _minimal(**totals: int | None) -> Signals:
 def test_minimal_signals_render_dashes_with_n(email_config: Config) -> None:
     view = build_view(_minimal(open=150, net_change=51), email_config)
     pay = next(k for k in view.kpis if k.label == "Median pay")
-    assert pay.value == DASH and pay.notes == ("n=12",)
+    assert pay.value == DASH and pay.notes == ("n=12, needs 30",)
     # Sections with no data collapse into one line that says why.
     assert [t.empty for t in view.pay_tables] == [
         "no open posting has a role category this week.",
@@ -98,8 +99,24 @@ def test_pay_tiers_gate_and_compact_money(rich_signals: Signals, email_config: C
     assert roles.value("AI/ML Engineer", "Median").text == "$171k"
     assert roles.value("AI/ML Engineer", "Open").text == "23,752"
     assert roles.value("AI Engineering Manager", "Median").text == DASH
-    assert roles.value("AI Engineering Manager", "Median").note == "n=22"
+    # a figure held back says why: the row's n once, beside the median, and the n it needs
+    assert roles.value("AI Engineering Manager", "Median").note == "n=22, needs 30"
+    assert roles.value("AI Engineering Manager", "P75").note == "needs 40"
+    assert roles.value("AI Architect", "Median").text == "$293k"
+    assert roles.value("AI Architect", "Median").note == "n=38"
+    assert roles.value("AI Architect", "P75").text == DASH
+    assert roles.value("AI Architect", "P75").note == "needs 40"
     assert roles.value("AI Architect", "P90").text == DASH
+    assert roles.value("AI Architect", "P90").note == "needs 100"
+    assert roles.value("AI/ML Engineer", "Median").note == ""  # nothing held back
+    # the spotlight's pay range below its gate (10 postings with pay)
+    spot = rich_signals.company_detail.spotlight
+    assert spot is not None
+    few = spot.model_copy(update={"pay_low": None, "pay_high": None, "n_pay": 6})
+    detail = rich_signals.company_detail.model_copy(update={"spotlight": few})
+    view = build_view(rich_signals.model_copy(update={"company_detail": detail}), email_config)
+    assert view.spotlight is not None
+    assert view.spotlight.grid.value("Pay range", "").note == "n=6, needs 10"
     levels = [r.head for r in view.pay_tables[1].rows]
     assert levels == ["Entry", "Mid", "Senior", "Leadership"]
 
@@ -170,6 +187,20 @@ def test_company_drop_warnings_are_capped_in_the_email(email_config: Config) -> 
         "Data health: 3 more companies lost over half their postings at once"
         " (120 postings in all).",
     ]
+
+
+def test_a_warning_without_its_full_stop_is_printed_with_one(email_config: Config) -> None:
+    warnings = [
+        HealthWarning(
+            kind="source_failed", name="s", before=0, after=0, message="Source s failed "
+        ),
+        HealthWarning(kind="source_empty", name="t", before=9, after=0, message="Source t: empty."),
+    ]
+    s = _minimal().model_copy(
+        update={"data_health": DataHealth(snapshot_rows=100, warnings=warnings)}
+    )
+    lines = [x for x in build_view(s, email_config).health if x.startswith("Data health:")]
+    assert lines == ["Data health: Source s failed.", "Data health: Source t: empty."]
 
 
 def test_percent_changes_below_their_base_are_not_printed(email_config: Config) -> None:
@@ -249,8 +280,8 @@ def test_held_back_figures_are_named_in_words_not_json_keys() -> None:
 def test_the_seniority_mix_prints_shares_that_add_up(
     rich_signals: Signals, email_config: Config
 ) -> None:
-    """Three levels of a third each printed 33% · 33% · 33% (99%): the text now prints the
-    bar's largest-remainder percentages."""
+    """Three levels of a third each print 33% · 33% · 33%: equal levels print alike (the
+    bar's widths, 34 · 33 · 33, fill it; the printed shares read 34% · 33% · 33%)."""
     thirds = [
         r.model_copy(update={"share": s})
         for r, s in zip(rich_signals.seniority, (1 / 3, 1 / 3, 1 / 3, 0.0), strict=True)
@@ -259,4 +290,60 @@ def test_the_seniority_mix_prints_shares_that_add_up(
     assert view.mix is not None
     shares = [seg.share for seg in view.mix.segments]
     # (the fourth level, with postings last week and none now, stays at 0% with its fall)
-    assert sorted(shares) == ["0%", "33%", "33%", "34%"]
+    assert sorted(shares) == ["0%", "33%", "33%", "33%"]
+    assert sum(seg.width_pct for seg in view.mix.segments) == 100
+
+
+def test_whole_percents_add_up_and_print_equal_parts_alike() -> None:
+    assert whole_percents([0.4, 0.35, 0.25]) == [40, 35, 25]
+    # largest remainder: 33.5 + 32.3 + 34.2 rounded each alone is 34 + 32 + 34 = 100...
+    assert whole_percents([0.335, 0.323, 0.342]) == [34, 32, 34]
+    # ...34.6 + 32.7 + 32.7 is 35 + 33 + 33 = 101: the smallest remainder gives way
+    assert whole_percents([0.346, 0.327, 0.327]) == [34, 33, 33]
+    # equal parts are equal: three thirds 99, six sixths 102, two eighths by 75% half up,
+    # two of 33.6% beside 32.8% 101 (the 34% · 33% · 33% of largest remainder misprints them)
+    assert whole_percents([0.336, 0.336, 0.328]) == [34, 34, 33]
+    assert whole_percents([1 / 3] * 3) == [33, 33, 33]
+    assert whole_percents([1 / 6] * 6) == [17] * 6
+    assert whole_percents([0.125, 0.75, 0.125]) == [13, 75, 13]
+    # a drawn bar fills exactly: the points go in order
+    assert whole_percents([1 / 3] * 3, split_ties=True) == [34, 33, 33]
+    assert whole_percents([0.0, 0.0]) == [0, 0]
+    f = Formatter("en_US")
+    assert f.shares([1 / 3] * 3) == ["33%"] * 3
+    assert f.shares([1 / 420, 219 / 420, 200 / 420]) == ["<1%", "52%", "48%"]
+    assert f.shares([0.996, 0.004]) == [">99%", "<1%"]
+    assert f.shares([1.0, 0.0]) == ["100%", "0%"]
+    assert f.shares([0.2, 0.2]) == ["20%", "20%"]  # no one whole: each rounded alone
+
+
+def test_the_subject_counts_one_open_role_in_the_singular(tmp_path: Path) -> None:
+    """The default subject read "1 open roles"; {open_roles_counted} carries the noun with
+    the number, and a template of one's own that writes {open_roles} still works."""
+    one, many = _minimal(open=1, net_change=-98), _minimal(open=2000, net_change=1901)
+    default = parse_config({"data": {"state_dir": str(tmp_path)}})
+    assert build_view(one, default).subject == "AI jobs, week of Nov 23: 1 open role, median —"
+    assert build_view(many, default).subject.startswith("AI jobs, week of Nov 23: 2,000 open roles")
+    own = parse_config(
+        {
+            "newsletter": {
+                "subject_template": "{open_roles_counted} ({open_roles}) on {week_start}"
+            },
+            "data": {"state_dir": str(tmp_path)},
+        }
+    )
+    assert build_view(one, own).subject == "1 open role (1) on Nov 23"
+    assert build_view(many, own).subject == "2,000 open roles (2,000) on Nov 23"
+
+
+def test_the_pay_sentence_says_when_its_window_lacks_a_snapshot(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """The recent window's four snapshots cover five weeks: "in new postings of the last 4
+    weeks" read as four consecutive weeks."""
+    pay = rich_signals.pay.model_copy(update={"shift_window_span": 5, "shift_window_span_prev": 4})
+    view = build_view(rich_signals.model_copy(update={"pay": pay}), email_config)
+    assert (
+        "in new postings of the last 4 weekly snapshots over 5 weeks (1 week without one) it "
+        "rose 5.7% against the 4 weeks before (95% CI" in " ".join(view.summary_text)
+    )

@@ -265,3 +265,29 @@ def test_one_role_on_two_sources_is_counted_and_said() -> None:
         line.startswith("400 open postings share company, title and place") for line in lines
     )
     assert run([own, own]).data_health.cross_source is None
+
+
+def test_a_share_of_a_warning_that_is_not_all_never_reads_100_percent(
+    email_config: Config,
+) -> None:
+    """249 of a company's 250 postings removed read "(100%; ...)", and one company posting
+    299 of the week's 300 new postings "(100%)" (also in the skills held back): each is
+    ">99%" now, in the signals and in the issue's data-health note."""
+    from newsletter.edition.view import build_view
+
+    prev = [posting(f"b{i}", company="BigCo", source="big", skills=["SQL"]) for i in range(250)]
+    prev += [
+        posting(f"p{i}", company=f"Co{i % 10}", source="small", skills=["SQL"]) for i in range(100)
+    ]
+    new = [
+        posting(f"m{i}", company="MegaCorp", source="small", skills=["Python"]) for i in range(299)
+    ]
+    s = run([prev, [prev[0], *prev[290:], *new, posting("o", company="Co1", source="small")]])
+    drop = {w.name: w.message for w in s.data_health.warnings if w.kind == "company_drop"}
+    assert "249 of its 250 postings were removed at once (>99%; 0 new, 1 open now)" in drop["BigCo"]
+    (many,) = [w.message for w in s.data_health.warnings if w.kind == "new_concentration"]
+    assert "MegaCorp posted 299 of this week's 300 new postings (>99%)" in many
+    (held,) = [x for x in s.data_health.suppressed if x.startswith("skills.rising/falling")]
+    assert "one company posted >99% of this week's new postings" in held
+    health = [x for x in build_view(s, email_config).health if x.startswith("Data health:")]
+    assert len(health) == 3 and all("(>99%" in x and "100%" not in x for x in health)

@@ -113,3 +113,27 @@ def test_shift_gated_below_100_per_side() -> None:
     raised = _weeks(lambda w, j: (_spread(j) * (1.2 if w == 8 else 1.0), "mid"), n_new=20)
     kpi = {k.label: k for k in build_view(raised, parse_config({})).kpis}["Median pay"]
     assert kpi.direction == "none" and kpi.change.text.endswith(", too few to test")
+
+
+def test_a_shrinking_week_names_the_pay_drop_the_test_flagged() -> None:
+    """60 new postings a week, each open one week, pay 10% lower from week 5; then a week of
+    25: the stock is below the median's gate, but the four-week windows of new postings
+    carry a drop that passed the joint test. The sentence said only "Median pay is held back
+    this week: only 25 postings disclose annual USD pay (the gate is 30)."."""
+
+    def pay(w: int, j: int) -> dict[str, Any]:
+        mid = _spread(j) * (0.9 if w >= 5 else 1.0)
+        return {"currency": "USD", "salary_mid": mid, "skills": [], "company": f"Co{j % 20}"}
+
+    weeks = [
+        [posting(f"{w}-{j}", **pay(w, j)) for j in range(60 if w < 8 else 25)] for w in range(9)
+    ]
+    s = run(weeks)
+    assert s.totals.net_change == -35 and s.pay.median is None
+    assert s.pay.significant and s.pay.change_pct is not None and s.pay.change_pct < -0.1
+    text = "".join(fr.text for fr in build_view(s, parse_config({})).summary[1])
+    assert text.startswith(
+        "Median pay is held back this week: only 25 postings disclose annual USD pay (the gate "
+        "is 30); in new postings of the last 4 weeks median pay fell 12.5% against the 4 weeks "
+        "before (95% CI −15.8% to −9.1%)"
+    )

@@ -51,6 +51,9 @@ def missing_lines(s: Signals) -> list[str]:
             expected.append(f"{label}.change_pct:")
     if any(h.median_pay is None for h in s.history):
         expected.append("history.median_pay:")
+    rm = s.remote
+    if rm.n_known_prev is not None and min(rm.n_known, rm.n_known_prev) < 30:
+        expected.append("remote.known_change:")
     for label, remote_rows in (("remote.by_seniority", s.remote.by_seniority),
                                ("remote.by_category", s.remote.by_category)):  # fmt: skip
         if any(r.share is None for r in remote_rows):

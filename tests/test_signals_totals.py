@@ -204,6 +204,31 @@ def test_remote_share_is_of_known_work_modes_with_the_unknown_share_beside_it() 
     assert {g.name: g.n for g in steady.remote.by_seniority} == {"mid": 900}  # known only
 
 
+def test_the_remote_share_change_needs_30_postings_of_known_work_mode_each_week() -> None:
+    """Last week 2 of 3 postings were remote, this week 100 of 300: the tile read "−33.3 pp",
+    a change of two postings. The change is held back with the n it had and the n it needs,
+    as a level's remote share is."""
+    from newsletter.config import parse_config
+    from newsletter.edition.view import build_view
+
+    s = run([_modes(2, 1, 0), _modes(100, 200, 0, start=1000)])
+    assert (s.remote.n_known, s.remote.n_known_prev) == (300, 3)
+    assert s.remote.share_of_known == pytest.approx(1 / 3) and s.remote.known_change is None
+    assert "remote.known_change: n=300 vs 3 postings with a known work mode < 30" in (
+        s.data_health.suppressed
+    )
+    view = build_view(s, parse_config({}))
+    tile = {k.label: k for k in view.kpis}["Remote share"]
+    assert tile.value == "33.3%" and tile.direction == "none"
+    assert tile.change.text == "not compared: last week n=3, needs 30"
+    assert "the change in the remote share" in view.health[-1]
+    # 30 a side is enough
+    s = run([_modes(20, 10, 0), _modes(100, 200, 0, start=1000)])
+    assert s.remote.known_change == pytest.approx(1 / 3 - 2 / 3)
+    tile = {k.label: k for k in build_view(s, parse_config({})).kpis}["Remote share"]
+    assert tile.change.text == "−33.3\u00a0pp"
+
+
 def test_a_company_new_to_the_data_is_no_spotlight_whatever_its_name() -> None:
     """The warning names it as shown (cleaned, capped at 120): the spotlight matched raw
     names only, and a long one slipped through as the week's 'largest hiring move'."""

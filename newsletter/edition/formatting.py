@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -13,16 +15,46 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, format_decimal
 
+from newsletter.util.shares import EXACT, bounded
+
 DASH = "—"
 MINUS = "−"
-#: Float dust around 0 and 1 (1 − 1e-16 is all of them, not ">99%").
-_EXACT = 1e-9
 
 
 def _half_up(v: float) -> int:
     """``v`` rounded to a whole number, halves away from zero: a median of $222,500 (the
     midpoint of a $5k range) is $223,000 as a reader rounds it, not Python's banker's $222,000."""
     return int(Decimal(repr(v)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def whole_percents(parts: Sequence[float], *, split_ties: bool = False) -> list[int]:
+    """Whole percentages of the parts of one whole (largest remainder): each part's floor,
+    then a point to each of the largest remainders until they add up to 100.
+
+    Equal parts get equal percentages: points that equal parts cannot all take go to all of
+    them or none, whichever total is nearer 100, all at half way (three thirds are 33% each,
+    99%, not 34% · 33% · 33%; two eighths beside three quarters 13% each, 101%).
+    ``split_ties`` hands them out in order instead, for widths that must fill exactly 100 (a
+    drawn bar)."""
+    total = sum(parts)
+    if total <= 0:
+        return [0 for _ in parts]
+    raw = [100 * p / total for p in parts]
+    out = [math.floor(r) for r in raw]
+    left = 100 - sum(out)
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
+    while left > 0 and order:
+        tie = [i for i in order if abs(raw[i] - raw[order[0]]) < EXACT]  # equal parts
+        if len(tie) > left:
+            if split_ties:
+                tie = tie[:left]
+            elif len(tie) > 2 * left:  # all of them would pass 100 by more than none miss it
+                break
+        for i in tie:
+            out[i] += 1
+        left -= len(tie)
+        order = [i for i in order if i not in tie]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +69,18 @@ class Formatter:
     def counted(self, n: int, noun: str, plural: str | None = None) -> str:
         """``"1 posting"``, ``"2,400 postings"``: the count and its noun, singular for one."""
         return f"{self.count(n)} {noun if n == 1 else plural or noun + 's'}"
+
+    def over_weeks(self, snapshots: int, span: int, over: str = "over") -> tuple[str, str]:
+        """Weekly snapshots and the calendar weeks they cover, in words, and what is missing:
+        ``("4 weeks", "")`` when every week has its snapshot (one: ``("week", "")``), else
+        ``("4 weekly snapshots over 6 weeks", " (2 weeks without one)")``; snapshots over weeks
+        without one never read as as many consecutive weeks (a trend line, a window)."""
+        if span <= snapshots:
+            return ("week" if snapshots == 1 else f"{self.count(snapshots)} weeks"), ""
+        return (
+            f"{self.counted(snapshots, 'weekly snapshot')} {over} {self.counted(span, 'week')}",
+            f" ({self.counted(span - snapshots, 'week')} without one)",
+        )
 
     def money(self, v: float | None, n: int | None = None) -> str:
         """$184,000 (rounded to the thousand); "— (n=22)" below the gate."""
@@ -66,19 +110,28 @@ class Formatter:
     def pct(self, share: float | None, digits: int = 0) -> str:
         """A share in [0, 1] as a percentage: 0.071 -> 7.1% (digits=1).
 
-        A share that is neither none nor all never reads as either: 1 of 300 is "<1%", not
-        "0%" beside "1 with pay"; 299 of 300 is ">99%", not "100%"."""
+        A share that is neither none nor all never reads as either (:mod:`newsletter.util.shares`,
+        the rule's one owner): 1 of 300 is "<1%", not "0%" beside "1 with pay"; 299 of 300 is
+        ">99%", not "100%"."""
         if share is None:
             return DASH
+        return bounded(share, self._renderer(digits), digits)
+
+    def shares(self, parts: Sequence[float]) -> list[str]:
+        """Shares shown together as whole percentages: the parts of one whole add up to 100%
+        (:func:`whole_percents`), equal parts print alike, and a part that is neither none nor
+        all prints as neither ("<1%", ">99%"); shares of no one whole are rounded each alone."""
+        if abs(sum(parts) - 1) > EXACT:
+            return [self.pct(p) for p in parts]
+        render = self._renderer(0)
+        return [
+            bounded(p, render, 0, shown=w / 100)
+            for p, w in zip(parts, whole_percents(parts), strict=True)
+        ]
+
+    def _renderer(self, digits: int) -> Callable[[float], str]:
         pattern, locale = _percent(self.locale, digits), Locale.parse(self.locale)
-        text: str = pattern.apply(share, locale)
-        step = 10.0 ** -(digits + 2)  # the smallest share shown: 1% at digits=0
-        if _EXACT < share < 1 - _EXACT:
-            if text == pattern.apply(0, locale):
-                text = "<" + pattern.apply(step, locale)
-            elif text == pattern.apply(1, locale):
-                text = ">" + pattern.apply(1 - step, locale)
-        return text
+        return lambda v: str(pattern.apply(v, locale))
 
     def _num(self, v: float, digits: int) -> str:
         fmt = "#,##0" + ("." + "0" * digits if digits else "")

@@ -189,20 +189,28 @@ def _falling_clause(signals: Signals, f: Formatter, first: bool = False) -> list
 
 def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
     pay = signals.pay
-    if pay.median is None and pay.n == 0:
-        return (Frag("No posting discloses annual USD pay this week: pay figures are held back."),)
+    roles = _category_pay_clause(pay, f)
+    shifted = pay.significant and pay.change_pct is not None
     if pay.median is None:
-        return (
-            Frag(
-                f"Median pay{' of full-time roles' if pay.apart_open else ''} is held back this "
-                "week: only "
-            ),
-            Frag(f.count(pay.n), True),
-            Frag(
-                f" posting{' discloses' if pay.n == 1 else 's disclose'} annual USD pay (the gate "
-                f"is {MEDIAN_MIN_N})."
-            ),
-        )
+        # the stock's median is held back; a shift the week's test flagged (new postings over
+        # weeks, overall or by role) is named all the same: a shrinking week's pay drop
+        moved = _shift_clause(pay, f, "median pay") if shifted else []
+        if pay.n == 0:
+            held = "pay figures are" if not (moved or roles) else "this week's median is"
+            head = [Frag(f"No posting discloses annual USD pay this week: {held} held back")]
+        else:
+            head = [
+                Frag(
+                    f"Median pay{' of full-time roles' if pay.apart_open else ''} is held back "
+                    "this week: only "
+                ),
+                Frag(f.count(pay.n), True),
+                Frag(
+                    f" posting{' discloses' if pay.n == 1 else 's disclose'} annual USD pay "
+                    f"(the gate is {MEDIAN_MIN_N})"
+                ),
+            ]
+        return (*head, *moved, *(roles or [Frag(".")]))
     # Name the population when some roles are counted apart (contract, internships...).
     of = " of full-time roles" if pay.apart_open else ""
     base = [
@@ -210,27 +218,8 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
         Frag(f.money(pay.median), True),
         Frag(f" (n\u00a0=\u00a0{f.count(pay.n)})"),
     ]
-    roles = _category_pay_clause(pay, f)
-    if pay.significant and pay.change_pct is not None:
-        verb = "rose" if pay.change_pct > 0 else "fell"
-        ci = (
-            f" (95% CI {f.change_pct(pay.ci_low)} to {f.change_pct(pay.ci_high)})"
-            if pay.ci_low is not None and pay.ci_high is not None
-            else ""
-        )
-        if pay.method == "new-vs-removed":
-            where, against = "this week's new postings", "the postings that closed this week"
-        else:
-            where = f"new postings of the last {_weeks(pay.shift_window_weeks)}"
-            against = f"the {_weeks(pay.shift_window_weeks_prev)} before"
-        return (
-            *base,
-            Frag(f"; in {where} it {verb} "),
-            Frag(f.change_pct(pay.change_pct).lstrip("+" + MINUS), True),
-            Frag(f" against {against}{ci}"),
-            *_like_for_like_clause(pay, f),
-            *(roles or [Frag(".")]),
-        )
+    if shifted:
+        return (*base, *_shift_clause(pay, f, "it"), *(roles or [Frag(".")]))
     if pay.change_pct is None:
         why = (
             ", with no earlier postings to test a pay shift against"
@@ -242,6 +231,27 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
     if roles:
         return (*base, Frag(", with no overall pay shift beyond noise"), *roles)
     return (*base, Frag(", with no pay shift beyond noise."))
+
+
+def _shift_clause(pay: Pay, f: Formatter, subject: str) -> list[Frag]:
+    """ "; in new postings of the last 4 weeks it fell 12.5% against the 4 weeks before (95%
+    CI ...)", with its like-for-like shift: the week's pay shift that passed the joint test."""
+    change = pay.change_pct or 0.0
+    ci = (
+        f" (95% CI {f.change_pct(pay.ci_low)} to {f.change_pct(pay.ci_high)})"
+        if pay.ci_low is not None and pay.ci_high is not None
+        else ""
+    )
+    if pay.method == "new-vs-removed":
+        where, against = "this week's new postings", "the postings that closed this week"
+    else:
+        where, against = pay_windows(pay, f)
+    return [
+        Frag(f"; in {where} {subject} {'rose' if change > 0 else 'fell'} "),
+        Frag(f.change_pct(change).lstrip("+" + MINUS), True),
+        Frag(f" against {against}{ci}"),
+        *_like_for_like_clause(pay, f),
+    ]
 
 
 def _like_for_like_clause(pay: Pay, f: Formatter) -> list[Frag]:
@@ -268,8 +278,13 @@ def _new_and_removed(t: Totals, f: Formatter) -> str:
     return f"{f.count(t.new)} new{reposts} and {f.count(t.removed)} removed"
 
 
-def _weeks(n: int) -> str:
-    return "week" if n == 1 else f"{n} weeks"
+def pay_windows(pay: Pay, f: Formatter) -> tuple[str, str]:
+    """The two windows of a ``new-vs-earlier-new`` pay shift, in words: ("new postings of the
+    last 4 weeks", "the 4 weeks before"), and with weeks that lack a snapshot ("new postings
+    of the last 4 weekly snapshots over 5 weeks (1 week without one)", ...)."""
+    recent = "".join(f.over_weeks(pay.shift_window_weeks, pay.shift_window_span))
+    earlier, missing = f.over_weeks(pay.shift_window_weeks_prev, pay.shift_window_span_prev)
+    return f"new postings of the last {recent}", f"the {earlier} before{missing}"
 
 
 #: Role categories named in the pay sentence at most (biggest significant shifts first).

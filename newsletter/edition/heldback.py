@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from newsletter.edition.formatting import Formatter
+
 #: What a ``data_health.suppressed`` key holds back, in a reader's words.
 _HELD = {
     "pay.median": "median pay",
@@ -19,6 +21,7 @@ _HELD = {
     "pay.shift_median": "the median pay of recent new postings",
     "pay.shift_median_prev": "the median pay of earlier new postings",
     "pay.apart.median": "median pay of roles counted apart",
+    "remote.known_change": "the change in the remote share",
     "remote.by_seniority.share": "remote share by level",
     "remote.by_category.share": "remote share by role",
     "company_detail.spotlight": "the company spotlight",
@@ -56,3 +59,11 @@ def held_back(entry: str) -> str:
     if some:
         return f"{label} ({some.group(1)} of {some.group(2)})"
     return f"{label} (first week)" if "two snapshots" in why else label
+
+
+def short_of(n: int, gate: int, f: Formatter, *, with_n: bool = True) -> str:
+    """Why a figure prints as "—": its sample against its gate, "n=7, needs 20" ("needs 20"
+    where its n is printed beside it already); "" for a sample that reached the gate."""
+    if n >= gate:
+        return ""
+    return f"n={f.count(n)}, needs {f.count(gate)}" if with_n else f"needs {f.count(gate)}"

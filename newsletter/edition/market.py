@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from newsletter.config import SponsorSettings
 from newsletter.data.signals.gates import (
     MEDIAN_MIN_N,
+    PAY_RANGE_MIN_N,
     REMOTE_SHARE_MIN_N,
     SKILL_MIN_POSTINGS,
     SPOTLIGHT_MIN_OPEN,
@@ -23,6 +24,7 @@ from newsletter.data.signals.models import RemoteRow, Signals
 from newsletter.edition.blocks import Cell, DataTable, Row
 from newsletter.edition.formatting import DASH, Formatter
 from newsletter.edition.headline import Sentence, spotlight_paragraph
+from newsletter.edition.heldback import short_of
 from newsletter.edition.render import breakable
 
 #: Rows of the market tables everyone sees (a reader's own picks may add rows).
@@ -118,7 +120,7 @@ def _remote_rows(
         name = r.name.capitalize() if capital and r.name.islower() else r.name
         if r.share is None:
             cells = (
-                Cell(DASH, note=f"n={f.count(r.n)}", tone="muted"),
+                Cell(DASH, note=short_of(r.n, REMOTE_SHARE_MIN_N, f), tone="muted"),
                 Cell(DASH, tone="muted"),
             )
         else:
@@ -228,7 +230,7 @@ def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
                     note=f"n={f.count(spot.n_pay)}",
                 )
                 if spot.pay_low is not None and spot.pay_high is not None
-                else Cell(DASH, note=f"n={f.count(spot.n_pay)}", tone="muted"),
+                else Cell(DASH, note=short_of(spot.n_pay, PAY_RANGE_MIN_N, f), tone="muted"),
             ),
         ),
     ]

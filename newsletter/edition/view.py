@@ -27,6 +27,8 @@ from newsletter.data.signals.gates import (
     P75_MIN_N,
     P90_MIN_N,
     PCT_CHANGE_MIN_BASE,
+    REMOTE_SHARE_MIN_N,
+    REMOTE_UNKNOWN_MAX_MOVE,
     SKILL_MIN_POSTINGS,
 )
 from newsletter.data.signals.health import gap_weeks
@@ -35,6 +37,7 @@ from newsletter.data.signals.models import (
     HealthWarning,
     Pay,
     PayApart,
+    Share,
     Signals,
     SkillMove,
     TrendPoint,
@@ -55,9 +58,9 @@ from newsletter.edition.blocks import (
     Spark,
     Stack,
 )
-from newsletter.edition.formatting import DASH, Formatter
-from newsletter.edition.headline import Sentence, is_quiet, open_change, summary
-from newsletter.edition.heldback import held_back
+from newsletter.edition.formatting import DASH, Formatter, whole_percents
+from newsletter.edition.headline import Sentence, is_quiet, open_change, pay_windows, summary
+from newsletter.edition.heldback import held_back, short_of
 from newsletter.edition.market import (
     SponsorView,
     SpotlightView,
@@ -229,19 +232,6 @@ def _spark(
     return Spark(heights, tuple(fmt(v) for v in vals), label)
 
 
-def _widths(shares: Sequence[float]) -> list[int]:
-    """Integer widths summing to 100 (largest remainder), for a stacked bar."""
-    total = sum(shares)
-    if total <= 0:
-        return [0 for _ in shares]
-    raw = [100 * s / total for s in shares]
-    out = [int(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
-    for i in order[: 100 - sum(out)]:
-        out[i] += 1
-    return out
-
-
 def _bar(value: float, biggest: float) -> int:
     return max(2, round(100 * value / biggest)) if biggest > 0 else 0
 
@@ -273,13 +263,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
     if t.reposted:
         new_notes.append(f"{f.counted(t.reposted, 'repost')} excluded")
     pay_change = _pay_change(pay, f)
-    remote_change = (
-        Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
-        if remote.known_change is not None
-        else Change("not compared: unknown work mode moved")
-        if remote.unknown_share_prev is not None and remote.share_of_known is not None
-        else NO_CHANGE
-    )
+    remote_change = _remote_change(remote, f)
     remote_notes = (
         (f"of known work mode; {f.pct(remote.unknown_share, 0)} unknown",)
         if remote.unknown_share
@@ -300,7 +284,7 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
             "Median pay",
             f.money(pay.median) if pay.median is not None else DASH,
             pay_change,
-            (f"n={f.count(pay.n)}",),
+            (short_of(pay.n, MEDIAN_MIN_N, f) or f"n={f.count(pay.n)}",),  # held: the gate too
             spark=_spark([p.median_pay for p in hist], "Median pay", f.money_k),
         ),
         Kpi(
@@ -311,6 +295,27 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
             spark=_spark([p.remote_share for p in hist], "Remote share", lambda v: f.pct(v, 1)),
         ),
     )
+
+
+def _remote_change(remote: Share, f: Formatter) -> Change:
+    """The remote share's change on last week in pp, or why it is not compared: a week with
+    too few postings of a known work mode (its n and the n it needs), or an unknown share that
+    moved (a change in what the sources say, not in remote work)."""
+    if remote.known_change is not None:
+        return Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
+    if remote.unknown_share_prev is None or remote.unknown_share is None:
+        return NO_CHANGE  # the first week, or a week without postings
+    if abs(remote.unknown_share - remote.unknown_share_prev) > REMOTE_UNKNOWN_MAX_MOVE:
+        return Change("not compared: unknown work mode moved")
+    few = [
+        (n, when)
+        for n, when in ((remote.n_known, "this week"), (remote.n_known_prev, "last week"))
+        if n is not None and n < REMOTE_SHARE_MIN_N
+    ]
+    if not few:
+        return NO_CHANGE
+    n, when = min(few)
+    return Change(f"not compared: {when} {short_of(n, REMOTE_SHARE_MIN_N, f)}")
 
 
 def _pay_change(pay: Pay, f: Formatter) -> Change:
@@ -333,13 +338,11 @@ def _trend_label(signals: Signals, f: Formatter, spark_weeks: int) -> str:
         return ""
     first, last = f.day(hist[0].week, "MMM d"), f.day(hist[-1].week, "MMM d")
     span = gap_weeks(hist[-1].week, hist[0].week) + 1
-    if span == len(hist):
-        return f"Last {len(hist)} weeks, {first} to {last}, oldest first"
     # weeks without a snapshot: the points are not consecutive weeks, and the label says so
-    return (
-        f"{len(hist)} weekly snapshots over the last {span} weeks, {first} to {last} "
-        f"({f.counted(span - len(hist), 'week')} without one), oldest first"
-    )
+    weeks, missing = f.over_weeks(len(hist), span, "over the last")
+    if not missing:
+        return f"Last {weeks}, {first} to {last}, oldest first"
+    return f"{weeks}, {first} to {last}{missing}, oldest first"
 
 
 def _even_tiles(*kpis: Kpi) -> tuple[Kpi, ...]:
@@ -360,14 +363,24 @@ PAY_COLUMNS = ("Open", "Median", "P75", "P90")
 
 
 def _pay_row(r: GroupRow, f: Formatter, top: bool) -> Row:
-    held = r.median_pay is None
+    # a figure held back says the n it needs; the row's n, once, beside the median
+    held = [v is None for v in (r.median_pay, r.p75_pay, r.p90_pay)]
+
+    def why(value: float | None, gate: int) -> str:
+        return "" if value is not None else short_of(r.n_pay, gate, f, with_n=False)
+
+    n = f"n={f.count(r.n_pay)}" if any(held) else ""
     return Row(
         head=_label(r.name),
         cells=(
             Cell(f.count(r.open)),
-            Cell(f.money_k(r.median_pay), bold=True, note=f"n={f.count(r.n_pay)}" if held else ""),
-            Cell(f.money_k(r.p75_pay), tone="muted"),
-            Cell(f.money_k(r.p90_pay), tone="muted"),
+            Cell(
+                f.money_k(r.median_pay),
+                bold=True,
+                note=", ".join(x for x in (n, why(r.median_pay, MEDIAN_MIN_N)) if x),
+            ),
+            Cell(f.money_k(r.p75_pay), tone="muted", note=why(r.p75_pay, P75_MIN_N)),
+            Cell(f.money_k(r.p90_pay), tone="muted", note=why(r.p90_pay, P90_MIN_N)),
         ),
         key=row_key(r.name),
         top=top,
@@ -469,8 +482,8 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
         "Ranked by z of the log-odds change (this week's new postings against the postings "
         "that closed this week); only moves beyond noise are listed."
         if sk.method == "new-vs-removed"
-        else "Ranked by z of the log-odds change (new postings against the previous "
-        f"{_weeks(sk.baseline_weeks)}'); only moves beyond noise are listed."
+        else "Ranked by z of the log-odds change of new postings against those of "
+        f"{_skill_baseline(signals, f)}; only moves beyond noise are listed."
     )
     lists = []
     if rising and not quiet:
@@ -529,7 +542,9 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
             change=Change(f.signed(m.open - m.open_prev), _direction(m.open - m.open_prev))
             if m.open_prev is not None
             else NO_CHANGE,
-            extra=f.money_k(m.median_pay) if m.median_pay is not None else f"{DASH} n={m.n_pay}",
+            extra=f.money_k(m.median_pay)
+            if m.median_pay is not None
+            else f"{DASH} {short_of(m.n_pay, MEDIAN_MIN_N, f) or f'n={f.count(m.n_pay)}'}",
             key=row_key(m.name),
             top=i < top_n,
         )
@@ -543,22 +558,19 @@ def _mix(signals: Signals, f: Formatter) -> Stack:
     # out, the changes printed would not add up and the level's disappearance would go unsaid
     present = any(r.share for r in signals.seniority)
     rows = [r for r in signals.seniority if r.share or r.share_prev] if present else []
-    widths = _widths([r.share or 0.0 for r in rows])
-    # the printed shares are the bar's whole percentages when the levels make the whole
-    # (largest remainder: they add up to 100%), else each share rounded on its own; a level
-    # with some postings but a width of 0 (or not all of them and 100) prints "<1%" (">99%")
-    whole = abs(sum(r.share or 0.0 for r in rows) - 1) < 1e-9
+    parts = [r.share or 0.0 for r in rows]
+    # the bar's widths fill it exactly; the printed shares add up to 100% and print equal
+    # levels alike (Formatter.shares: 33% · 33% · 33% for three thirds, not 34% · 33% · 33%)
+    widths = whole_percents(parts, split_ties=True)
     segments = tuple(
         Segment(
             name=_label(r.name),
-            share=f.pct(w / 100)
-            if whole and (0 < w < 100 or w / 100 == r.share)
-            else f.pct(r.share),
+            share=share,
             width_pct=w,
             mark=f"mix{i % len(LIGHT.mix)}",
             change=f.pp((r.share or 0) - r.share_prev) if r.share_prev is not None else "",
         )
-        for i, (r, w) in enumerate(zip(rows, widths, strict=True))
+        for i, (r, w, share) in enumerate(zip(rows, widths, f.shares(parts), strict=True))
     )
     empty = "" if segments else "no posting gave a seniority level this week."
     return Stack("Seniority mix", segments, empty)
@@ -578,9 +590,9 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         )
         + f" ({f.count(pay.n)} with annual USD pay).",
         f"Medians need n ≥ {MEDIAN_MIN_N}, P75 n ≥ {P75_MIN_N}, P90 n ≥ {P90_MIN_N}; "
-        f"“{DASH}” marks a figure held back, with its n. Percent changes need a base of at "
-        f"least {PCT_CHANGE_MIN_BASE}; a change in pp is a change of percentage points."
-        + _methods_note(signals, f),
+        f"“{DASH}” marks a figure held back, with its n and the n it needs. Percent changes "
+        f"need a base of at least {PCT_CHANGE_MIN_BASE}; a change in pp is a change of "
+        "percentage points." + _methods_note(signals, f),
     ]
     lines.extend(_feed_notes(signals, f))
     if t.new:
@@ -628,8 +640,11 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _weeks(n: int) -> str:
-    return "week" if n == 1 else f"{n} weeks"
+def _skill_baseline(signals: Signals, f: Formatter) -> str:
+    """The earlier new postings skill moves compare with: "the previous 4 weeks", or "the
+    previous 4 weekly snapshots over 6 weeks (2 weeks without one)"."""
+    sk = signals.skills
+    return "the previous " + "".join(f.over_weeks(sk.baseline_weeks, sk.baseline_span_weeks))
 
 
 def _methods_note(signals: Signals, f: Formatter) -> str:
@@ -644,8 +659,9 @@ def _methods_note(signals: Signals, f: Formatter) -> str:
         )
     elif sk.tested:
         out += (
-            " Skill moves compare this week's new postings with those of the previous "
-            f"{_weeks(sk.baseline_weeks)}, ranked by z ({f.counted(sk.tested, 'skill')} tested)."
+            " Skill moves compare this week's new postings with those of "
+            f"{_skill_baseline(signals, f)}, ranked by z ({f.counted(sk.tested, 'skill')} "
+            "tested)."
         )
     if pay.method == "new-vs-removed":
         out += (
@@ -653,10 +669,10 @@ def _methods_note(signals: Signals, f: Formatter) -> str:
             "postings that closed this week (Bonett–Price intervals), overall and by role."
         )
     elif pay.method == "new-vs-earlier-new":
+        recent, earlier = pay_windows(pay, f)
         out += (
-            " The pay shift compares the median of new postings of the last "
-            f"{_weeks(pay.shift_window_weeks)} with the {_weeks(pay.shift_window_weeks_prev)} "
-            "before (Bonett–Price intervals), overall and by role."
+            f" The pay shift compares the median of {recent} with {earlier} (Bonett–Price "
+            "intervals), overall and by role."
         )
     if signals.moves.tested:
         out += (
@@ -692,8 +708,11 @@ MAX_COMPANY_WARNINGS = 3
 def _warning_lines(warnings: Sequence[HealthWarning], f: Formatter) -> list[str]:
     companies = [w for w in warnings if w.kind == "company_drop"]
     shown = {id(w) for w in companies[:MAX_COMPANY_WARNINGS]}
+    # each a sentence with its full stop, also a message of an older ingest report without one
     lines = [
-        f"Data health: {w.message}" for w in warnings if w.kind != "company_drop" or id(w) in shown
+        f"Data health: {w.message.rstrip()}" + ("" if w.message.rstrip().endswith(".") else ".")
+        for w in warnings
+        if w.kind != "company_drop" or id(w) in shown
     ]
     rest = companies[MAX_COMPANY_WARNINGS:]
     if rest:
@@ -736,7 +755,8 @@ def build_view(
     t = signals.totals
     subject = nl.subject_template.format(
         week_start=f.day(signals.week, "MMM d"),
-        open_roles=f.count(t.open),
+        open_roles=f.count(t.open),  # the number alone, kept for templates written before
+        open_roles_counted=f.counted(t.open, "open role"),  # "1 open role", "2,000 open roles"
         median_pay=f.money_k(signals.pay.median),
     )
     preheader = " ".join("".join(fr.text for fr in s) for s in sentences[:2])

@@ -35,6 +35,7 @@ from newsletter.data.signals.gates import (
     METRO_MIN_OPEN,
     PAY_RANGE_MIN_N,
     PCT_CHANGE_MIN_BASE,
+    REMOTE_SHARE_MIN_N,
     REMOTE_UNKNOWN_MAX_MOVE,
     RR_MIN_DISPERSION_WEEKS,
     SHIFT_WINDOW_WEEKS,
@@ -60,6 +61,7 @@ from newsletter.data.signals.moves import joint_test, verdicts
 from newsletter.data.signals.stats import new_rate_ratio, wilson
 from newsletter.data.snapshots import SENIORITY_LEVELS
 from newsletter.models import SourceKind
+from newsletter.util.weeks import weeks_between
 
 Frame = pl.DataFrame | pl.LazyFrame
 P = ParamSpec("P")
@@ -138,12 +140,25 @@ def _unknown(counts: Mapping[str, Any] | None) -> float | None:
 
 def _known_change(now: Mapping[str, Any], before: Mapping[str, Any] | None) -> float | None:
     """The week's change in the remote share of known postings, unless the unknown share
-    moved by more than REMOTE_UNKNOWN_MAX_MOVE (or either side has no known posting)."""
+    moved by more than REMOTE_UNKNOWN_MAX_MOVE or either side has fewer than
+    REMOTE_SHARE_MIN_N postings with a known work mode (see :func:`_known_change_withheld`)."""
     share, share_prev = _of_known(now), _of_known(before)
     gone, gone_prev = _unknown(now), _unknown(before)
-    if share is None or share_prev is None or gone is None or gone_prev is None:
+    if share is None or share_prev is None or gone is None or gone_prev is None or before is None:
+        return None
+    if min(now["known"], before["known"]) < REMOTE_SHARE_MIN_N:
         return None
     return share - share_prev if abs(gone - gone_prev) <= REMOTE_UNKNOWN_MAX_MOVE else None
+
+
+def _known_change_withheld(now: Mapping[str, Any], before: Mapping[str, Any] | None) -> list[str]:
+    """The ``data_health.suppressed`` line of a remote-share change held back for its sample."""
+    if before is None or min(now["known"], before["known"]) >= REMOTE_SHARE_MIN_N:
+        return []
+    return [
+        f"remote.known_change: n={now['known']} vs {before['known']} postings with a known "
+        f"work mode < {REMOTE_SHARE_MIN_N}"
+    ]
 
 
 def _row(frame: pl.DataFrame) -> dict[str, Any]:
@@ -329,6 +344,8 @@ class _Sides:
     before: pl.LazyFrame
     weeks_now: int
     weeks_before: int
+    span_now: int = 1  # calendar weeks each side's postings cover (more with weeks missing)
+    span_before: int = 1
 
 
 def _flow_stage(
@@ -349,8 +366,16 @@ def _flow_stage(
         plans.add(name, plan)
     sides: _Sides | None = None
     if len(now_w) == SHIFT_WINDOW_WEEKS and before_w:
+        # arrivals[j] are the new postings of fl.weeks[-1 - j], since the snapshot before it
+        ends = [fl.weeks[-1 - k].week for k in (0, len(now_w), len(now_w) + len(before_w))]
         sides = _Sides(
-            "new-vs-earlier-new", py.window(now_w), py.window(before_w), len(now_w), len(before_w)
+            "new-vs-earlier-new",
+            py.window(now_w),
+            py.window(before_w),
+            len(now_w),
+            len(before_w),
+            weeks_between(ends[0], ends[1]),
+            weeks_between(ends[1], ends[2]),
         )
     elif has_prev:
         new, rem = _outside_drops(fl.new, warnings), _outside_drops(fl.removed, warnings)
@@ -385,6 +410,7 @@ class _SkillSides:
     weeks: list[date]
     baseline_weeks: int
     tests: sk.SkillTests | None
+    baseline_span: int = 0  # calendar weeks the baseline's new postings cover
 
 
 def _skill_tests(
@@ -400,10 +426,12 @@ def _skill_tests(
         counts, sizes = r["arr_counts"], r["arr_sizes"]
         used = [w.week for w in weeks[-1 - baseline :]]
         tests = sk.skill_tests(counts, sizes, baseline_weeks=baseline)
-        return _SkillSides("new-vs-earlier-new", used, baseline, tests)
+        # the new postings of weeks[-1 - baseline : -1], each since the snapshot before it
+        span = weeks_between(weeks[-2].week, weeks[-2 - baseline].week)
+        return _SkillSides("new-vs-earlier-new", used, baseline, tests, span)
     if "ar_counts" in r3:
         tests = sk.skill_tests(r3["ar_counts"], r3["ar_sizes"], baseline_weeks=1)
-        return _SkillSides("new-vs-removed", [w.week for w in weeks[-2:]], 1, tests)
+        return _SkillSides("new-vs-removed", [w.week for w in weeks[-2:]], 1, tests, 1)
     return _SkillSides("none", [], 0, None)
 
 
@@ -457,6 +485,7 @@ def _skills(
         n_new=tests.n_new,
         n_baseline=tests.n_baseline,
         baseline_weeks=sides.baseline_weeks,
+        baseline_span_weeks=sides.baseline_span,
         background_weeks=n_arrivals if method == "new-vs-earlier-new" else 1,
         prior=tests.prior
         if method == "new-vs-earlier-new"
@@ -639,6 +668,8 @@ def compute_week(
             before=_row(r3["shift_before"]),
             weeks_now=sides.weeks_now,
             weeks_before=sides.weeks_before,
+            span_now=sides.span_now,
+            span_before=sides.span_before,
             categories_now=r3["cat_now"],
             categories_before=r3["cat_before"],
             cells={k: r3[f"cells:{k}"] for k in py.CELLS},
@@ -686,6 +717,8 @@ def compute_week(
         share_prev=rm_prev["remote"] / rm_prev["n"] if rm_prev and rm_prev["n"] else None,
         n=int(rm["n"]),
         n_prev=int(rm_prev["n"]) if rm_prev else None,
+        n_known=int(rm["known"]),
+        n_known_prev=int(rm_prev["known"]) if rm_prev else None,
         ci_low=ci[0] if ci else None,
         ci_high=ci[1] if ci else None,
         share_of_known=known,
@@ -696,6 +729,7 @@ def compute_week(
         by_seniority=gr.remote_rows(r["remote_seniority"], known, order=SENIORITY_LEVELS),
         by_category=gr.remote_rows(r["remote_category"], known),
     )
+    suppressed.extend(_known_change_withheld(rm, rm_prev))
     suppressed.extend(gr.remote_withheld("remote.by_seniority", remote.by_seniority))
     suppressed.extend(gr.remote_withheld("remote.by_category", remote.by_category))
 

@@ -63,7 +63,8 @@ MOVES_FDR_Q = 0.05
 MOVES_BUDGET: dict[MoveKind, float] | None = {"skill": 0.8, "pay": 0.1, "pay_category": 0.1}
 #: Remote share of a seniority level or role category: published (with its 95% Wilson
 #: interval) from this many open postings; called above or below the market only when the
-#: Wilson interval excludes the market-wide share.
+#: Wilson interval excludes the market-wide share. The week's change in the market-wide
+#: remote share needs as many postings with a known work mode in each of the two weeks.
 REMOTE_SHARE_MIN_N = 30
 #: The week's change in the remote share (of postings with a known work mode) is published
 #: only if the share with an unknown work mode moved by at most this much: else the change

@@ -25,6 +25,7 @@ from newsletter.data.signals.gates import (
 )
 from newsletter.data.signals.groups import first_rows
 from newsletter.data.signals.models import DataHealth, HealthWarning
+from newsletter.util.shares import percent
 from newsletter.util.weeks import weeks_between
 
 
@@ -87,7 +88,7 @@ def drop_warnings(table: pl.DataFrame, kind: str, label: str) -> list[HealthWarn
                 new=new,
                 message=(
                     f"{label} {r['name']}: {removed:,} of its {before:,} postings were removed "
-                    f"at once ({removed / before:.0%}; {new:,} new, {after:,} open now). "
+                    f"at once ({percent(removed / before)}; {new:,} new, {after:,} open now). "
                     "Likely a scrape failure, id change or season rollover, not a market move."
                 ),
             )
@@ -153,7 +154,7 @@ def concentration_warning(companies: pl.DataFrame, n_new: int) -> list[HealthWar
             new=new,
             message=(
                 f"{name} posted {new:,} of this week's {n_new:,} new postings "
-                f"({new / n_new:.0%}){fresh}. The week's moves are largely one employer's."
+                f"({percent(new / n_new)}){fresh}. The week's moves are largely one employer's."
             ),
         )
     ]
@@ -182,9 +183,9 @@ def gap_warning(
             before=open_prev or 0,
             after=open_now,
             message=(
-                f"the previous snapshot is from {previous_week.isoformat()}, {gap} weeks "
+                f"The previous snapshot is from {previous_week.isoformat()}, {gap} weeks "
                 f"earlier ({missing} week{'s' if missing > 1 else ''} without a snapshot): new, "
-                f"removed and every change here span {gap} weeks, not one"
+                f"removed and every change here span {gap} weeks, not one."
             ),
         )
     ]

@@ -236,6 +236,14 @@ class Pay(_Model):
     shift_window_weeks_prev: int = Field(
         default=0, description="Weeks of new (or removed) postings on the earlier side"
     )
+    shift_window_span: int = Field(
+        default=0,
+        description="Calendar weeks the recent window's new postings cover: "
+        "`shift_window_weeks`, or more when weeks lack a snapshot",
+    )
+    shift_window_span_prev: int = Field(
+        default=0, description="`shift_window_span` of the earlier side"
+    )
     shift_n: int = Field(default=0, description="New postings with USD pay, recent window")
     shift_n_prev: int = Field(default=0, description="USD-paid postings on the earlier side")
     shift_median: float | None = None
@@ -302,10 +310,13 @@ class Share(_Model):
     unknown_share_prev: float | None = Field(
         default=None, description="`unknown_share` of the previous snapshot"
     )
+    n_known: int = Field(default=0, description="Open postings with a known work mode")
+    n_known_prev: int | None = Field(default=None, description="`n_known` of the previous snapshot")
     known_change: float | None = Field(
         default=None,
-        description="share_of_known - share_of_known_prev; null without a previous snapshot, or "
-        "when the unknown share moved by more than 5 pp (the change would be coverage)",
+        description="share_of_known - share_of_known_prev; null without a previous snapshot, "
+        "when either n_known is below 30, or when the unknown share moved by more than 5 pp "
+        "(the change would be coverage)",
     )
     by_seniority: list[RemoteRow] = Field(
         default_factory=list, description="Remote share per seniority level (ladder order)"
@@ -401,6 +412,11 @@ class Skills(_Model):
         default=0, description="Postings on the baseline side (earlier new, or removed)"
     )
     baseline_weeks: int = Field(default=0, description="Weeks in the baseline window")
+    baseline_span_weeks: int = Field(
+        default=0,
+        description="Calendar weeks the baseline's new postings cover: `baseline_weeks`, or "
+        "more when weeks lack a snapshot",
+    )
     background_weeks: int = Field(default=0, description="Weeks of new postings behind the prior")
     prior: str = Field(default="", description="Prior strength used (a0=100 or empirical)")
 

@@ -319,6 +319,8 @@ class ShiftRows:
     categories_before: pl.DataFrame
     cells: Mapping[str, pl.DataFrame]  # like_for_like_plan per kind of CELLS, finest first
     excluded: int = 0  # postings of groups with a drop warning, left out (new-vs-removed)
+    span_now: int = 1  # calendar weeks the recent side covers (more with weeks missing)
+    span_before: int = 1
 
 
 def _ratio(now: Row, before: Row) -> Interval | None:
@@ -548,6 +550,8 @@ def build_pay(
         median_ci_high=ci.high if ci else None,
         shift_window_weeks=shift.weeks_now if shift else 0,
         shift_window_weeks_prev=shift.weeks_before if shift else 0,
+        shift_window_span=shift.span_now if shift else 0,
+        shift_window_span_prev=shift.span_before if shift else 0,
         shift_n=s_now,
         shift_n_prev=s_before,
         shift_median=gated(_f(shift.now, "median"), s_now, MEDIAN_MIN_N) if shift else None,

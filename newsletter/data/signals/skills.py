@@ -44,6 +44,7 @@ from newsletter.data.signals.stats import (
     log_odds_z,
     prior_strength,
 )
+from newsletter.util.shares import percent
 
 SKILL = "skill"
 
@@ -259,7 +260,7 @@ def one_company_skills(
     SKILL_MAX_COMPANY_SHARE): a rising skill whose new postings that company posted, or
     every move when it posted the week's new postings themselves. With the reason."""
     if top_new_share > SKILL_MAX_COMPANY_SHARE:
-        why = f"one company posted {top_new_share:.0%} of this week's new postings"
+        why = f"one company posted {percent(top_new_share)} of this week's new postings"
         return {t.name for t in tests.tests if t.up or t.down}, why
     mostly = set(shares.filter(pl.col("share") > SKILL_MAX_COMPANY_SHARE)[SKILL].to_list())
     why = f"their new postings came mostly (> {SKILL_MAX_COMPANY_SHARE:.0%}) from one company"
