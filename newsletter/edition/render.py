@@ -21,7 +21,7 @@ from mjml import mjml2html
 
 from newsletter.errors import RenderError
 from newsletter.util.resources import PACKAGE, RESOURCES
-from newsletter.util.text import break_long_runs
+from newsletter.util.text import INVISIBLE, ZWSP, break_long_runs
 
 #: Every tag of the MJML 4 component list (mjml.io/documentation); anything else is a typo.
 MJML_TAGS = frozenset(
@@ -92,18 +92,30 @@ _JINJA_OPENING = re.compile(r"\{(?=[{%#])")
 #: in an XML document (the MJML source) stops its parser.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
+#: The invisible characters the render itself prints (a value printed twice, through a macro,
+#: comes back with them): :class:`Breakable`'s break opportunities and the joiner above.
+_OURS = frozenset((ZWSP, _JOINER))
+
+
+def _unshown(match: re.Match[str]) -> str:
+    return match[0] if match[0] in _OURS else ""
+
 
 def neutralize(value: Any) -> Any:
     """Jinja's ``finalize``: every printed value that is not a :class:`Token` loses its
-    control characters, and the power to look like a merge tag, a marker or template syntax
-    (a posting titled ``%%unsubscribe_url%%``, ``<!--nl:end-->`` or a company named
-    ``Acme {{ x }}`` is data, and prints as text with a word joiner inside; so the check for
-    template syntax left in an issue's HTML (:func:`compile_mjml`) only ever finds a
-    template's own)."""
+    control characters and the invisible ones no reader gets
+    (:data:`newsletter.util.text.INVISIBLE`: a bidi override in an editor's note or the
+    config's sponsor text would reorder what follows it), and the power to look like a merge
+    tag, a marker or template syntax (a posting titled ``%%unsubscribe_url%%``,
+    ``<!--nl:end-->`` or a company named ``Acme {{ x }}`` is data, and prints as text with a
+    word joiner inside; so the check for template syntax left in an issue's HTML
+    (:func:`compile_mjml`) only ever finds a template's own)."""
     if isinstance(value, Token) or not isinstance(value, str):
         return value
-    if not (value.isascii() and value.isprintable()) and _CONTROL.search(value):
-        value = _like(value, _CONTROL.sub("", value))
+    if not (value.isascii() and value.isprintable()):
+        shown = INVISIBLE.sub(_unshown, _CONTROL.sub("", value))
+        if shown != value:
+            value = _like(value, shown)
     if "%%" not in value and "<!--nl:" not in value and not _JINJA_OPENING.search(value):
         return value
     safe = value.replace("%%", f"%{_JOINER}%").replace("<!--nl:", f"<!-{_JOINER}-nl:")
