@@ -5,6 +5,8 @@ checked before reading (``[email] max_note_bytes``), and rendered with markdown-
 (CommonMark) restricted to paragraphs, emphasis, lists and links:
 
 - raw HTML is off (``html=False``): ``<script>`` or ``<b>`` in a note prints as text;
+- invisible characters (:data:`newsletter.util.text.INVISIBLE`: bidi overrides,
+  zero-width spaces...) are dropped, as from posting text;
 - headings, code, block quotes, rules, tables and images are switched off (their Markdown
   prints as the text it is);
 - a link is kept only when its target is ``http(s)://`` or ``mailto:``; any other target
@@ -31,6 +33,7 @@ from markupsafe import Markup
 
 from newsletter.config import Config
 from newsletter.errors import RenderError
+from newsletter.util.text import INVISIBLE
 from newsletter.util.weeks import monday_of
 
 #: The block and inline rules a note may use (everything else is off).
@@ -86,6 +89,7 @@ def _link_class(state: StateCore) -> None:
 
 def render_note(markdown: str) -> Note | None:
     """The note as safe HTML and text; None when it holds nothing."""
+    markdown = INVISIBLE.sub("", markdown)  # a bidi override would reorder what follows it
     if not markdown.strip():
         return None
     md = _parser()

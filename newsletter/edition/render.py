@@ -21,7 +21,7 @@ from mjml import mjml2html
 
 from newsletter.errors import RenderError
 from newsletter.util.resources import PACKAGE, RESOURCES
-from newsletter.util.text import INVISIBLE, ZWSP, break_long_runs
+from newsletter.util.text import FSI, INVISIBLE, PDI, ZWSP, break_long_runs, isolate_rtl
 
 #: Every tag of the MJML 4 component list (mjml.io/documentation); anything else is a typo.
 MJML_TAGS = frozenset(
@@ -55,7 +55,9 @@ class Breakable(str):
     token) cannot wrap; Gmail and Apple Mail honour ``overflow-wrap``/``word-break``, Outlook
     for Windows (Word's engine) does not, and such a name widens its table past the 600 px
     layout. Word breaks at U+200B (``<wbr>`` it does not reliably honour); screen readers
-    skip it; text with no long run prints byte for byte as before.
+    skip it; text with no long run prints byte for byte as before. A right-to-left run
+    (Hebrew, Arabic) is isolated too (:func:`newsletter.util.text.isolate_rtl`), so it never
+    takes the figures after it into its direction.
 
     Why a type (and not ``finalize`` or a filter): only the HTML's text content may change;
     the same value printed in an attribute (an ``href``, a form ``value``, a ``style``) or in
@@ -72,7 +74,7 @@ class Breakable(str):
     __slots__ = ()
 
     def __html__(self) -> Markup:
-        return Markup.escape(break_long_runs(str(self)))
+        return Markup.escape(isolate_rtl(break_long_runs(str(self))))
 
 
 def breakable(text: str) -> Breakable:
@@ -92,13 +94,19 @@ _JINJA_OPENING = re.compile(r"\{(?=[{%#])")
 #: in an XML document (the MJML source) stops its parser.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
-#: The invisible characters the render itself prints (a value printed twice, through a macro,
-#: comes back with them): :class:`Breakable`'s break opportunities and the joiner above.
-_OURS = frozenset((ZWSP, _JOINER))
+#: The invisible characters the render itself prints: :class:`Breakable`'s break
+#: opportunities and isolates, and the joiner above. A macro's output (markup) comes back to
+#: :func:`neutralize` with them, and keeps them; any other value loses every invisible one.
+_OURS = frozenset((ZWSP, FSI, PDI, _JOINER))
 
 
 def _unshown(match: re.Match[str]) -> str:
     return match[0] if match[0] in _OURS else ""
+
+
+def _shown(value: str) -> str:
+    text = _CONTROL.sub("", value)
+    return INVISIBLE.sub(_unshown, text) if isinstance(value, Markup) else INVISIBLE.sub("", text)
 
 
 def neutralize(value: Any) -> Any:
@@ -113,7 +121,7 @@ def neutralize(value: Any) -> Any:
     if isinstance(value, Token) or not isinstance(value, str):
         return value
     if not (value.isascii() and value.isprintable()):
-        shown = INVISIBLE.sub(_unshown, _CONTROL.sub("", value))
+        shown = _shown(value)
         if shown != value:
             value = _like(value, shown)
     if "%%" not in value and "<!--nl:" not in value and not _JINJA_OPENING.search(value):
