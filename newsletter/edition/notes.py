@@ -11,6 +11,10 @@ checked before reading (``[email] max_note_bytes``), and rendered with markdown-
   prints as the text it is);
 - a link is kept only when its target is ``http(s)://`` or ``mailto:``; any other target
   (``javascript:``, ``data:``, relative) leaves the whole link as plain text.
+- in the HTML, a run of text with no break opportunity longer than
+  :data:`~newsletter.util.text.RUN_MAX` (a pasted URL, a long word) gets invisible breaks, as
+  a name from posting data does (:class:`newsletter.edition.render.Breakable`): Outlook
+  would widen its table for it.
 
 The plain-text part gets the same note as text: paragraphs, ``-`` or ``1.`` list items, and
 each link as ``text (address)``. The issue places the note after the summary (section
@@ -33,7 +37,7 @@ from markupsafe import Markup
 
 from newsletter.config import Config
 from newsletter.errors import RenderError
-from newsletter.util.text import INVISIBLE
+from newsletter.util.text import INVISIBLE, break_long_runs
 from newsletter.util.weeks import monday_of
 
 #: The block and inline rules a note may use (everything else is off).
@@ -94,8 +98,12 @@ def render_note(markdown: str) -> Note | None:
         return None
     md = _parser()
     tokens = md.parse(markdown)
-    html = md.renderer.render(tokens, md.options, {})
     text = _plain(tokens).strip()
+    for block in tokens:  # the HTML's text (never a link's address) breaks like a name's
+        for t in block.children or []:
+            if t.type == "text":
+                t.content = break_long_runs(t.content)
+    html = md.renderer.render(tokens, md.options, {})
     return Note(Markup(html.strip()), text) if text else None
 
 
