@@ -269,3 +269,28 @@ def test_an_internationalized_domain_goes_into_to_in_its_idna_form(name: str | N
     assert fast == message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
     to = parse(fast)["To"]
     assert [a.addr_spec for a in to.addresses] == ["x@xn--exmple-cua.com"]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "AI jobs, week of nov. 23: 26\u202f159 open roles, median 184\u00a0k$",  # fr_FR figures
+        "Empleos de IA, semana del 23 de nov.: 26.159 puestos, mediana 184.000\u00a0$ — "
+        "Ingeniería de aprendizaje automático, Zürich, São Paulo, Kraków",
+        "AI jobs, week of 11月 23: 26,159 open roles, median $184k",
+    ],
+)
+def test_a_non_ascii_subject_is_folded_to_encoded_word_lines_of_76(subject: str) -> None:
+    """RFC 2047 section 2: a header line holding an encoded word is at most 76 characters
+    (the 998-character wire limit kept the Subject on one line of 86 and more)."""
+    m = message(1, content(subject=subject))
+    factory = MessageFactory()
+    fast = factory.render(m, date=DATE)
+    naive = message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
+    assert fast == naive
+    head = fast.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    lines = re.split(r"\r\n(?![ \t])", head)
+    subject_field = next(f for f in lines if f.startswith("Subject:"))
+    assert "=?utf-8?" in subject_field
+    assert all(len(line) <= 76 for line in subject_field.split("\r\n")), subject_field
+    assert parse(fast)["Subject"] == subject

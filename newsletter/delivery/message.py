@@ -22,6 +22,9 @@ Two deliberate choices differ from the email package's defaults:
 * Headers are serialised with a 998-character line limit (RFC 5322's hard limit). With the
   default 78 the email package turns a long ``List-Unsubscribe`` URL into RFC 2047 encoded
   words, which breaks one-click unsubscribe.
+* A ``Subject`` that is not printable ASCII goes as encoded words of the whole text, one a
+  line of at most 73 characters (:class:`_SubjectHeader`): RFC 2047 allows 76 a line that
+  holds an encoded word, which the 998 limit above would not keep.
 * ``To`` is written by :meth:`~newsletter.delivery.models.Mailbox.header`, not by the email
   package: the reader's name is untrusted, and the email package refolds a display name by
   decoding its encoded words and printing the text unquoted (``=?utf-8?b?PGV2aWxAZXZp…?=``
@@ -44,7 +47,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
 
-from newsletter.delivery.models import Mailbox, OutgoingMessage
+from newsletter.delivery.models import Mailbox, OutgoingMessage, encoded_words
 
 #: Policy for building parts: SMTP line endings, quoted-printable lines <= 76 (RFC 2045).
 BODY_POLICY = email_policy.SMTP.clone(max_line_length=76)
@@ -83,11 +86,33 @@ class _MailboxHeader(str):
         return self.mailbox.header(self.name, policy.linesep)
 
 
+#: The most UTF-8 bytes in one encoded word of a Subject: ``Subject: =?utf-8?b?…?=`` is then
+#: 73 characters (RFC 2047 allows 75 an encoded word and 76 a line that holds one).
+_SUBJECT_WORD_BYTES = 39
+
+
+class _SubjectHeader(str):
+    """The Subject as the email package prints it (``fold`` is what it calls): printable
+    ASCII as it is, anything else as encoded words of the whole text, one a line. The
+    package's own folding, at the wire's 998, kept a non-ASCII Subject on one line of 86
+    characters and more with an encoded word past 150; at 76 it moved the spaces around the
+    words it encoded (``mediana 184.000 $ — Ingeniería`` read back as ``mediana  184.000 $—``)."""
+
+    name = "Subject"
+
+    def fold(self, *, policy: email_policy.Policy) -> str:
+        if _SIMPLE_UNSTRUCTURED.fullmatch(self) and "=?" not in self:
+            assert isinstance(policy, email_policy.EmailPolicy)  # BODY_ and WIRE_POLICY
+            return str(policy.header_factory(self.name, str(self)).fold(policy=policy))
+        words = encoded_words(self, _SUBJECT_WORD_BYTES)
+        return f"{self.name}: " + f"{policy.linesep} ".join(words) + policy.linesep
+
+
 def _headers_of(msg: OutgoingMessage, date: str) -> list[tuple[str, object]]:
     head: list[tuple[str, object]] = [
         ("From", msg.sender.formatted()),
         ("To", _MailboxHeader("To", msg.to)),
-        ("Subject", msg.subject),
+        ("Subject", _SubjectHeader(msg.subject)),
         ("Date", date),
         ("Message-ID", msg.message_id),
     ]

@@ -35,14 +35,15 @@ _EW_BYTES = 47
 _FOLD_AT = 78
 
 
-def encoded_words(text: str) -> list[str]:
-    """``text`` as RFC 2047 encoded words (UTF-8, base64), each at most 75 characters and
-    holding whole characters; a decoder joins adjacent ones back into exactly ``text``."""
+def encoded_words(text: str, max_bytes: int = _EW_BYTES) -> list[str]:
+    """``text`` as RFC 2047 encoded words (UTF-8, base64), each of at most ``max_bytes``
+    bytes of text (75 characters for the default) and holding whole characters; a decoder
+    joins adjacent ones back into exactly ``text``."""
     words: list[str] = []
     chunk = b""
     for ch in text:
         b = ch.encode("utf-8", "replace")
-        if chunk and len(chunk) + len(b) > _EW_BYTES:
+        if chunk and len(chunk) + len(b) > max_bytes:
             words.append(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=")
             chunk = b""
         chunk += b
