@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
 import email.utils
 import re
@@ -237,7 +238,7 @@ def test_to_parses_back_to_exactly_the_one_address_whatever_the_name(name: str) 
         assert [addr for _, addr in seen] == ["hdr2@example.com"]
     to = parse(fast)["To"]
     assert len(to.addresses) == 1 and to.addresses[0].addr_spec == "hdr2@example.com"
-    if len(name.encode()) <= 47:  # one encoded word: Python's reader gives the name back
+    if len(name.encode()) <= 45:  # one encoded word: Python's reader gives the name back
         assert to.addresses[0].display_name == name
     head = fast.split(b"\r\n\r\n", 1)[0]
     assert head.isascii() and all(len(line) <= 998 for line in head.split(b"\r\n"))
@@ -294,3 +295,30 @@ def test_a_non_ascii_subject_is_folded_to_encoded_word_lines_of_76(subject: str)
     assert "=?utf-8?" in subject_field
     assert all(len(line) <= 76 for line in subject_field.split("\r\n")), subject_field
     assert parse(fast)["Subject"] == subject
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "José María Fernández-Villanueva y Rodríguez Ruiz",  # 47 bytes: one word of 76 was
+        "Zoë " * 30,
+        "山田太郎 " * 12,
+    ],
+)
+def test_an_encoded_display_name_keeps_to_rfc_2047s_75_and_76(name: str) -> None:
+    """An encoded word is at most 75 characters and a line holding one at most 76 (RFC 2047
+    section 2); a 47-byte name made one word of 76 on a line of 80."""
+    name = name.strip()
+    header = Mailbox(email="reader@example.org", name=name).header("To")
+    words = re.findall(r"=\?utf-8\?b\?[^?]*\?=", header)
+    assert words and all(len(w) <= 75 for w in words), [len(w) for w in words]
+    assert all(len(line) <= 76 for line in header.split("\r\n")), header
+    m = message(1, name=name, email="reader@example.org")
+    factory = MessageFactory()
+    fast = factory.render(m, date=DATE)
+    assert fast == message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
+    # read back as RFC 2047 says (the space between two encoded words is no text; Python's
+    # address parser keeps it: see test_to_parses_back_to_exactly_the_one_address...)
+    value = header.partition(": ")[2].replace("\r\n", "").rpartition(" <")[0]
+    assert str(email.header.make_header(email.header.decode_header(value))) == name
+    assert parse(fast)["To"].addresses[0].addr_spec == "reader@example.org"

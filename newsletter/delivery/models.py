@@ -29,10 +29,11 @@ _HEADER_BREAKING = re.compile(r"[\x00-\x1f\x7f]")
 _ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 #: Printable ASCII, which a quoted string carries (with ``\`` and ``"`` escaped).
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
-#: The most UTF-8 bytes in one encoded word: "=?utf-8?b?" + base64 + "?=" <= 75 characters.
-_EW_BYTES = 47
-#: Header lines of encoded words are folded before this many characters (RFC 5322's 78).
-_FOLD_AT = 78
+#: The most UTF-8 bytes in one encoded word: "=?utf-8?b?" + base64 (60) + "?=" is 72 characters
+#: (RFC 2047: at most 75; 47 bytes made 76).
+_EW_BYTES = 45
+#: Header lines of encoded words are folded before this many characters (RFC 2047: 76).
+_FOLD_AT = 76
 
 
 def encoded_words(text: str, max_bytes: int = _EW_BYTES) -> list[str]:
