@@ -322,3 +322,19 @@ def test_an_encoded_display_name_keeps_to_rfc_2047s_75_and_76(name: str) -> None
     value = header.partition(": ")[2].replace("\r\n", "").rpartition(" <")[0]
     assert str(email.header.make_header(email.header.decode_header(value))) == name
     assert parse(fast)["To"].addresses[0].addr_spec == "reader@example.org"
+
+
+def test_a_non_ascii_sender_name_is_folded_like_a_readers() -> None:
+    """The config's from_name went through the email package at the wire's 998: 'From:
+    Empleos de IA =?utf-8?b?...?= semanal de inteligencia artificial <...>' on a line of 104."""
+    name = "Empleos de IA — Boletín semanal de inteligencia artificial"
+    m = message(1, sender=Mailbox(email="issues@example.com", name=name))
+    factory = MessageFactory()
+    fast = factory.render(m, date=DATE)
+    assert fast == message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
+    head = fast.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    field = next(f for f in re.split(r"\r\n(?![ \t])", head) if f.startswith("From:"))
+    assert all(len(line) <= 76 for line in field.split("\r\n")), field
+    value = field.partition(": ")[2].replace("\r\n", "").rpartition(" <")[0]
+    assert str(email.header.make_header(email.header.decode_header(value))) == name
+    assert parse(fast)["From"].addresses[0].addr_spec == "issues@example.com"

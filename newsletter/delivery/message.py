@@ -23,13 +23,14 @@ Two deliberate choices differ from the email package's defaults:
   default 78 the email package turns a long ``List-Unsubscribe`` URL into RFC 2047 encoded
   words, which breaks one-click unsubscribe.
 * A ``Subject`` that is not printable ASCII goes as encoded words of the whole text, one a
-  line of at most 73 characters (:class:`_SubjectHeader`): RFC 2047 allows 76 a line that
+  line of at most 76 characters (:class:`_SubjectHeader`): RFC 2047 allows 76 a line that
   holds an encoded word, which the 998 limit above would not keep.
 * ``To`` is written by :meth:`~newsletter.delivery.models.Mailbox.header`, not by the email
   package: the reader's name is untrusted, and the email package refolds a display name by
   decoding its encoded words and printing the text unquoted (``=?utf-8?b?PGV2aWxAZXZp…?=``
   became ``<evil@evil.example>``, a second address; one decoding to CR LF stopped the
-  message). ``To`` always parses back to exactly the one address.
+  message). ``To`` always parses back to exactly the one address. ``From`` is written the
+  same way (the package printed a non-ASCII sender name on one line of 100 and more).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
 
-from newsletter.delivery.models import Mailbox, OutgoingMessage, encoded_words
+from newsletter.delivery.models import Mailbox, OutgoingMessage, header_words
 
 #: Policy for building parts: SMTP line endings, quoted-printable lines <= 76 (RFC 2045).
 BODY_POLICY = email_policy.SMTP.clone(max_line_length=76)
@@ -86,11 +87,6 @@ class _MailboxHeader(str):
         return self.mailbox.header(self.name, policy.linesep)
 
 
-#: The most UTF-8 bytes in one encoded word of a Subject: ``Subject: =?utf-8?b?…?=`` is then
-#: 73 characters (RFC 2047 allows 75 an encoded word and 76 a line that holds one).
-_SUBJECT_WORD_BYTES = 39
-
-
 class _SubjectHeader(str):
     """The Subject as the email package prints it (``fold`` is what it calls): printable
     ASCII as it is, anything else as encoded words of the whole text, one a line. The
@@ -104,13 +100,13 @@ class _SubjectHeader(str):
         if _SIMPLE_UNSTRUCTURED.fullmatch(self) and "=?" not in self:
             assert isinstance(policy, email_policy.EmailPolicy)  # BODY_ and WIRE_POLICY
             return str(policy.header_factory(self.name, str(self)).fold(policy=policy))
-        words = encoded_words(self, _SUBJECT_WORD_BYTES)
+        words = header_words(self.name, self)
         return f"{self.name}: " + f"{policy.linesep} ".join(words) + policy.linesep
 
 
 def _headers_of(msg: OutgoingMessage, date: str) -> list[tuple[str, object]]:
     head: list[tuple[str, object]] = [
-        ("From", msg.sender.formatted()),
+        ("From", _MailboxHeader("From", msg.sender)),
         ("To", _MailboxHeader("To", msg.to)),
         ("Subject", _SubjectHeader(msg.subject)),
         ("Date", date),
