@@ -106,18 +106,25 @@ class Mailbox:
         email = _ascii_address(self.email)
         if not self.name:
             return f"{field}: {email}{linesep}"
-        addr = f"<{email}>"
-        if "=?" not in self.name and _ATOM_PHRASE.fullmatch(self.name):
-            return f"{field}: {self.name} {addr}{linesep}"
-        if "=?" not in self.name and _PRINTABLE_ASCII.fullmatch(self.name):
-            return f"{field}: {_quoted(self.name)} {addr}{linesep}"
-        lines, line = [], f"{field}:"
-        for word in [*header_words(field, self.name), addr]:
-            if len(line) + 1 + len(word) > _FOLD_AT and line != f"{field}:":
-                lines.append(line)
-                line = ""
-            line += " " + word
-        return linesep.join([*lines, line]) + linesep
+        return phrase_header(field, self.name, f"<{email}>", linesep)
+
+
+def phrase_header(field: str, phrase: str, angle: str, linesep: str = "\r\n") -> str:
+    """The header line ``field: phrase <...>`` (``angle`` is the ``<...>`` part: an address, a
+    List-Id's id) in ASCII: a phrase of atoms as it is; other printable ASCII as a quoted
+    string; anything else (non-ASCII, or ``=?``) as encoded words of the whole phrase
+    (:func:`header_words`), folded between words at :data:`_FOLD_AT`."""
+    if "=?" not in phrase and _ATOM_PHRASE.fullmatch(phrase):
+        return f"{field}: {phrase} {angle}{linesep}"
+    if "=?" not in phrase and _PRINTABLE_ASCII.fullmatch(phrase):
+        return f"{field}: {_quoted(phrase)} {angle}{linesep}"
+    lines, line = [], f"{field}:"
+    for word in [*header_words(field, phrase), angle]:
+        if len(line) + 1 + len(word) > _FOLD_AT and line != f"{field}:":
+            lines.append(line)
+            line = ""
+        line += " " + word
+    return linesep.join([*lines, line]) + linesep
 
 
 def _ascii_address(email: str) -> str:
