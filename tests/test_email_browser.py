@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from pathlib import Path
 from typing import Any
@@ -152,4 +153,42 @@ def test_phone_text_is_at_least_13px_and_table_data_14px(
     cells = [s for s in sizes if s[4] and s[1] == "TD"]
     assert len(cells) > 30
     assert all(s[0] >= 14 for s in cells), [s for s in cells if s[0] < 14][:8]
+    page.close()
+
+
+LINK_BOXES = """() => [...document.querySelectorAll('a')].map(a => {
+  const r = a.getBoundingClientRect();
+  return [a.textContent.trim(), Math.round(r.width), Math.round(r.height)]; })"""
+#: The links that stand on their own (the footer, "change" after a filtered table, the new
+#: roles' "Change your picks"/"Widen your picks"): a finger must hit them on a phone.
+STANDALONE = {"View in browser", "How we measure", "Preferences", "Unsubscribe", "change",
+              "Change your picks", "Widen your picks", "Subscribe", "All issues"}  # fmt: skip
+
+
+@pytest.fixture
+def compiled_full(rich_signals: Any, full_config: Any, rich_new_roles: Any) -> Any:
+    from newsletter.edition.issue import compile_issue
+
+    return compile_issue(rich_signals, full_config, new_roles=rich_new_roles)
+
+
+@pytest.mark.parametrize("who", ["preview", "picks", "public"])
+def test_standalone_links_are_44px_tap_targets_on_a_phone(
+    browser: Any, compiled_full: Any, full_config: Any, tmp_path: Path, who: str
+) -> None:
+    """WCAG 2.5.5's 44 x 44 px at 375 px for every link that is not part of a sentence
+    (the unsubscribe link first); links inside prose (the note's, the sponsor's) are exempt."""
+    from newsletter.edition.issue import preview_recipient
+    from newsletter.models import Preferences
+
+    reader = preview_recipient(full_config)
+    if who == "picks":
+        picks = Preferences(categories=("AI Architect",), metros=("Boston",))
+        reader = dataclasses.replace(reader, preferences=picks)
+    body = compiled_full.public() if who == "public" else compiled_full.personalize(reader)
+    page = open_without_scroll(browser, body.html, tmp_path, 375)
+    boxes = [b for b in page.evaluate(LINK_BOXES) if b[0] in STANDALONE]
+    assert len(boxes) >= 4 + (who == "picks")
+    small = [b for b in boxes if b[1] < 44 or b[2] < 44]
+    assert not small, f"tap targets under 44 x 44 px at 375 px: {small}"
     page.close()

@@ -234,3 +234,23 @@ def test_an_issue_without_long_names_has_no_break_added(full_issue: IssueContent
     why they did not move: no name or sentence of it has a run longer than RUN_MAX."""
     assert ZWSP not in full_issue.html
     assert longest_runs(visible_text(full_issue.html)) == []
+
+
+def test_the_editors_note_and_the_sponsors_words_break_like_names(
+    rich_signals: m.Signals, full_config: Config
+) -> None:
+    """A pasted URL or a long word in the editor's note or the sponsor's text would widen
+    Outlook's table as a long name did: it gets the same breaks, in the HTML's text only."""
+    from newsletter.edition.notes import render_note
+
+    url = "https://docs.example.com/" + "very-long-path-segment/" * 6 + "?utm_source=newsletter"
+    word = token("Supercalifragilistic")
+    note = render_note(f"Read <{url}> and [the report]({url}); {word}.\n\n- {word}\n")
+    sponsor = full_config.email.sponsor.model_copy(update={"name": word, "text": f"Try {word}."})
+    config = full_config.model_copy(
+        update={"email": full_config.email.model_copy(update={"sponsor": sponsor})}
+    )
+    body = compile_issue(rich_signals, config, note=note).personalize(preview_recipient(config))
+    assert longest_runs(visible_text(body.html)) == []
+    assert url in hrefs(body.html) and not any(ZWSP in h for h in hrefs(body.html))
+    assert ZWSP not in body.text and url in body.text and body.text.count(word) == 4

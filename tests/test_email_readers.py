@@ -142,7 +142,7 @@ def test_raw_html_and_script_links_in_a_note_are_neutralised() -> None:
         "# heading\n\n```\ncode\n```\n\n> quote\n"
     )
     assert note is not None
-    html = str(note.html)
+    html = str(note.html).replace("\u200b", "")  # a run over 24 characters gets a break
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "javascript:" not in html.replace("[click](javascript:alert(1))", "").replace(

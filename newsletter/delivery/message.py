@@ -22,11 +22,15 @@ Two deliberate choices differ from the email package's defaults:
 * Headers are serialised with a 998-character line limit (RFC 5322's hard limit). With the
   default 78 the email package turns a long ``List-Unsubscribe`` URL into RFC 2047 encoded
   words, which breaks one-click unsubscribe.
+* A ``Subject`` that is not printable ASCII goes as encoded words of the whole text, one a
+  line of at most 76 characters (:class:`_SubjectHeader`): RFC 2047 allows 76 a line that
+  holds an encoded word, which the 998 limit above would not keep.
 * ``To`` is written by :meth:`~newsletter.delivery.models.Mailbox.header`, not by the email
   package: the reader's name is untrusted, and the email package refolds a display name by
   decoding its encoded words and printing the text unquoted (``=?utf-8?b?PGV2aWxAZXZp…?=``
   became ``<evil@evil.example>``, a second address; one decoding to CR LF stopped the
-  message). ``To`` always parses back to exactly the one address.
+  message). ``To`` always parses back to exactly the one address. ``From`` is written the
+  same way (the package printed a non-ASCII sender name on one line of 100 and more).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
 
-from newsletter.delivery.models import Mailbox, OutgoingMessage
+from newsletter.delivery.models import Mailbox, OutgoingMessage, header_words, phrase_header
 
 #: Policy for building parts: SMTP line endings, quoted-printable lines <= 76 (RFC 2045).
 BODY_POLICY = email_policy.SMTP.clone(max_line_length=76)
@@ -83,15 +87,53 @@ class _MailboxHeader(str):
         return self.mailbox.header(self.name, policy.linesep)
 
 
+class _SubjectHeader(str):
+    """The Subject as the email package prints it (``fold`` is what it calls): printable
+    ASCII as it is, anything else as encoded words of the whole text, one a line. The
+    package's own folding, at the wire's 998, kept a non-ASCII Subject on one line of 86
+    characters and more with an encoded word past 150; at 76 it moved the spaces around the
+    words it encoded (``mediana 184.000 $ — Ingeniería`` read back as ``mediana  184.000 $—``)."""
+
+    name = "Subject"
+
+    def fold(self, *, policy: email_policy.Policy) -> str:
+        if _SIMPLE_UNSTRUCTURED.fullmatch(self) and "=?" not in self:
+            assert isinstance(policy, email_policy.EmailPolicy)  # BODY_ and WIRE_POLICY
+            return str(policy.header_factory(self.name, str(self)).fold(policy=policy))
+        words = header_words(self.name, self)
+        return f"{self.name}: " + f"{policy.linesep} ".join(words) + policy.linesep
+
+
+#: A List-Id as RFC 2919 writes it: a phrase (the title), then the id in angle brackets.
+_LIST_ID = re.compile(r"(?P<phrase>.*\S) (?P<id><[^<>\s]+>)")
+
+
+class _ListIdHeader(str):
+    """A List-Id of a phrase and an id, written by :func:`phrase_header` (the email package
+    printed a non-ASCII title on one line of 115 holding an encoded word, and a title with a
+    comma as a bare phrase)."""
+
+    name = "List-Id"
+
+    def fold(self, *, policy: email_policy.Policy) -> str:
+        m = _LIST_ID.fullmatch(self)
+        assert m is not None  # made only of a value that matches (_headers_of)
+        return phrase_header(self.name, m["phrase"], m["id"], policy.linesep)
+
+
 def _headers_of(msg: OutgoingMessage, date: str) -> list[tuple[str, object]]:
     head: list[tuple[str, object]] = [
-        ("From", msg.sender.formatted()),
+        ("From", _MailboxHeader("From", msg.sender)),
         ("To", _MailboxHeader("To", msg.to)),
-        ("Subject", msg.subject),
+        ("Subject", _SubjectHeader(msg.subject)),
         ("Date", date),
         ("Message-ID", msg.message_id),
     ]
-    return head + msg.list_headers() + list(msg.headers)
+    lists: list[tuple[str, object]] = [
+        (k, _ListIdHeader(v) if k == "List-Id" and _LIST_ID.fullmatch(v) else v)
+        for k, v in msg.list_headers()
+    ]
+    return head + lists + list(msg.headers)
 
 
 def build_message(msg: OutgoingMessage, *, date: str, boundary: str | None = None) -> EmailMessage:

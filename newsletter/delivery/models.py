@@ -29,26 +29,36 @@ _HEADER_BREAKING = re.compile(r"[\x00-\x1f\x7f]")
 _ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 #: Printable ASCII, which a quoted string carries (with ``\`` and ``"`` escaped).
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
-#: The most UTF-8 bytes in one encoded word: "=?utf-8?b?" + base64 + "?=" <= 75 characters.
-_EW_BYTES = 47
-#: Header lines of encoded words are folded before this many characters (RFC 5322's 78).
-_FOLD_AT = 78
+#: The most UTF-8 bytes in one encoded word: "=?utf-8?b?" + base64 (60) + "?=" is 72 characters
+#: (RFC 2047: at most 75; 47 bytes made 76).
+_EW_BYTES = 45
+#: Header lines of encoded words are folded before this many characters (RFC 2047: 76).
+_FOLD_AT = 76
 
 
-def encoded_words(text: str) -> list[str]:
-    """``text`` as RFC 2047 encoded words (UTF-8, base64), each at most 75 characters and
-    holding whole characters; a decoder joins adjacent ones back into exactly ``text``."""
+def encoded_words(text: str, max_bytes: int = _EW_BYTES) -> list[str]:
+    """``text`` as RFC 2047 encoded words (UTF-8, base64), each of at most ``max_bytes``
+    bytes of text (75 characters for the default) and holding whole characters; a decoder
+    joins adjacent ones back into exactly ``text``."""
     words: list[str] = []
     chunk = b""
     for ch in text:
         b = ch.encode("utf-8", "replace")
-        if chunk and len(chunk) + len(b) > _EW_BYTES:
+        if chunk and len(chunk) + len(b) > max_bytes:
             words.append(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=")
             chunk = b""
         chunk += b
     if chunk:
         words.append(f"=?utf-8?b?{base64.b64encode(chunk).decode()}?=")
     return words
+
+
+def header_words(field: str, text: str) -> list[str]:
+    """``text`` as :func:`encoded_words` short enough that the first fits on the header's first
+    line (``field: =?utf-8?b?...?=``) within :data:`_FOLD_AT`: 45 bytes a word after ``To``,
+    42 after ``From``, 39 after ``Subject``."""
+    room = _FOLD_AT - len(field) - len(": ") - len("=?utf-8?b??=")
+    return encoded_words(text, min(_EW_BYTES, 3 * (room // 4)))
 
 
 def _quoted(text: str) -> str:
@@ -96,18 +106,25 @@ class Mailbox:
         email = _ascii_address(self.email)
         if not self.name:
             return f"{field}: {email}{linesep}"
-        addr = f"<{email}>"
-        if "=?" not in self.name and _ATOM_PHRASE.fullmatch(self.name):
-            return f"{field}: {self.name} {addr}{linesep}"
-        if "=?" not in self.name and _PRINTABLE_ASCII.fullmatch(self.name):
-            return f"{field}: {_quoted(self.name)} {addr}{linesep}"
-        lines, line = [], f"{field}:"
-        for word in [*encoded_words(self.name), addr]:
-            if len(line) + 1 + len(word) > _FOLD_AT and line != f"{field}:":
-                lines.append(line)
-                line = ""
-            line += " " + word
-        return linesep.join([*lines, line]) + linesep
+        return phrase_header(field, self.name, f"<{email}>", linesep)
+
+
+def phrase_header(field: str, phrase: str, angle: str, linesep: str = "\r\n") -> str:
+    """The header line ``field: phrase <...>`` (``angle`` is the ``<...>`` part: an address, a
+    List-Id's id) in ASCII: a phrase of atoms as it is; other printable ASCII as a quoted
+    string; anything else (non-ASCII, or ``=?``) as encoded words of the whole phrase
+    (:func:`header_words`), folded between words at :data:`_FOLD_AT`."""
+    if "=?" not in phrase and _ATOM_PHRASE.fullmatch(phrase):
+        return f"{field}: {phrase} {angle}{linesep}"
+    if "=?" not in phrase and _PRINTABLE_ASCII.fullmatch(phrase):
+        return f"{field}: {_quoted(phrase)} {angle}{linesep}"
+    lines, line = [], f"{field}:"
+    for word in [*header_words(field, phrase), angle]:
+        if len(line) + 1 + len(word) > _FOLD_AT and line != f"{field}:":
+            lines.append(line)
+            line = ""
+        line += " " + word
+    return linesep.join([*lines, line]) + linesep
 
 
 def _ascii_address(email: str) -> str:

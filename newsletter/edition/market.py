@@ -266,4 +266,6 @@ class SponsorView:
 def sponsor(settings: SponsorSettings) -> SponsorView | None:
     if not settings.shown:
         return None
-    return SponsorView("Sponsored", settings.name, settings.text, settings.url)
+    # the config's words, printed as text like a name: breakable in the HTML
+    name, text = breakable(settings.name), breakable(settings.text)
+    return SponsorView("Sponsored", name, text, settings.url)

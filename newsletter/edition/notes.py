@@ -5,10 +5,16 @@ checked before reading (``[email] max_note_bytes``), and rendered with markdown-
 (CommonMark) restricted to paragraphs, emphasis, lists and links:
 
 - raw HTML is off (``html=False``): ``<script>`` or ``<b>`` in a note prints as text;
+- invisible characters (:data:`newsletter.util.text.INVISIBLE`: bidi overrides,
+  zero-width spaces...) are dropped, as from posting text;
 - headings, code, block quotes, rules, tables and images are switched off (their Markdown
   prints as the text it is);
 - a link is kept only when its target is ``http(s)://`` or ``mailto:``; any other target
   (``javascript:``, ``data:``, relative) leaves the whole link as plain text.
+- in the HTML, a run of text with no break opportunity longer than
+  :data:`~newsletter.util.text.RUN_MAX` (a pasted URL, a long word) gets invisible breaks, as
+  a name from posting data does (:class:`newsletter.edition.render.Breakable`): Outlook
+  would widen its table for it.
 
 The plain-text part gets the same note as text: paragraphs, ``-`` or ``1.`` list items, and
 each link as ``text (address)``. The issue places the note after the summary (section
@@ -31,6 +37,7 @@ from markupsafe import Markup
 
 from newsletter.config import Config
 from newsletter.errors import RenderError
+from newsletter.util.text import INVISIBLE, break_long_runs
 from newsletter.util.weeks import monday_of
 
 #: The block and inline rules a note may use (everything else is off).
@@ -86,12 +93,17 @@ def _link_class(state: StateCore) -> None:
 
 def render_note(markdown: str) -> Note | None:
     """The note as safe HTML and text; None when it holds nothing."""
+    markdown = INVISIBLE.sub("", markdown)  # a bidi override would reorder what follows it
     if not markdown.strip():
         return None
     md = _parser()
     tokens = md.parse(markdown)
-    html = md.renderer.render(tokens, md.options, {})
     text = _plain(tokens).strip()
+    for block in tokens:  # the HTML's text (never a link's address) breaks like a name's
+        for t in block.children or []:
+            if t.type == "text":
+                t.content = break_long_runs(t.content)
+    html = md.renderer.render(tokens, md.options, {})
     return Note(Markup(html.strip()), text) if text else None
 
 

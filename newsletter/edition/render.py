@@ -21,7 +21,7 @@ from mjml import mjml2html
 
 from newsletter.errors import RenderError
 from newsletter.util.resources import PACKAGE, RESOURCES
-from newsletter.util.text import break_long_runs
+from newsletter.util.text import FSI, INVISIBLE, PDI, ZWSP, break_long_runs, isolate_rtl
 
 #: Every tag of the MJML 4 component list (mjml.io/documentation); anything else is a typo.
 MJML_TAGS = frozenset(
@@ -55,7 +55,9 @@ class Breakable(str):
     token) cannot wrap; Gmail and Apple Mail honour ``overflow-wrap``/``word-break``, Outlook
     for Windows (Word's engine) does not, and such a name widens its table past the 600 px
     layout. Word breaks at U+200B (``<wbr>`` it does not reliably honour); screen readers
-    skip it; text with no long run prints byte for byte as before.
+    skip it; text with no long run prints byte for byte as before. A right-to-left run
+    (Hebrew, Arabic) is isolated too (:func:`newsletter.util.text.isolate_rtl`), so it never
+    takes the figures after it into its direction.
 
     Why a type (and not ``finalize`` or a filter): only the HTML's text content may change;
     the same value printed in an attribute (an ``href``, a form ``value``, a ``style``) or in
@@ -72,7 +74,7 @@ class Breakable(str):
     __slots__ = ()
 
     def __html__(self) -> Markup:
-        return Markup.escape(break_long_runs(str(self)))
+        return Markup.escape(isolate_rtl(break_long_runs(str(self))))
 
 
 def breakable(text: str) -> Breakable:
@@ -92,18 +94,36 @@ _JINJA_OPENING = re.compile(r"\{(?=[{%#])")
 #: in an XML document (the MJML source) stops its parser.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
+#: The invisible characters the render itself prints: :class:`Breakable`'s break
+#: opportunities and isolates, and the joiner above. A macro's output (markup) comes back to
+#: :func:`neutralize` with them, and keeps them; any other value loses every invisible one.
+_OURS = frozenset((ZWSP, FSI, PDI, _JOINER))
+
+
+def _unshown(match: re.Match[str]) -> str:
+    return match[0] if match[0] in _OURS else ""
+
+
+def _shown(value: str) -> str:
+    text = _CONTROL.sub("", value)
+    return INVISIBLE.sub(_unshown, text) if isinstance(value, Markup) else INVISIBLE.sub("", text)
+
 
 def neutralize(value: Any) -> Any:
     """Jinja's ``finalize``: every printed value that is not a :class:`Token` loses its
-    control characters, and the power to look like a merge tag, a marker or template syntax
-    (a posting titled ``%%unsubscribe_url%%``, ``<!--nl:end-->`` or a company named
-    ``Acme {{ x }}`` is data, and prints as text with a word joiner inside; so the check for
-    template syntax left in an issue's HTML (:func:`compile_mjml`) only ever finds a
-    template's own)."""
+    control characters and the invisible ones no reader gets
+    (:data:`newsletter.util.text.INVISIBLE`: a bidi override in an editor's note or the
+    config's sponsor text would reorder what follows it), and the power to look like a merge
+    tag, a marker or template syntax (a posting titled ``%%unsubscribe_url%%``,
+    ``<!--nl:end-->`` or a company named ``Acme {{ x }}`` is data, and prints as text with a
+    word joiner inside; so the check for template syntax left in an issue's HTML
+    (:func:`compile_mjml`) only ever finds a template's own)."""
     if isinstance(value, Token) or not isinstance(value, str):
         return value
-    if not (value.isascii() and value.isprintable()) and _CONTROL.search(value):
-        value = _like(value, _CONTROL.sub("", value))
+    if not (value.isascii() and value.isprintable()):
+        shown = _shown(value)
+        if shown != value:
+            value = _like(value, shown)
     if "%%" not in value and "<!--nl:" not in value and not _JINJA_OPENING.search(value):
         return value
     safe = value.replace("%%", f"%{_JOINER}%").replace("<!--nl:", f"<!-{_JOINER}-nl:")

@@ -157,3 +157,38 @@ def break_long_runs(text: str, limit: int = RUN_MAX) -> str:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+#: FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE: what :func:`isolate_rtl` puts around a
+#: right-to-left run (like :data:`ZWSP`, one of :data:`INVISIBLE`: only the render adds them).
+FSI, PDI = "\u2068", "\u2069"
+_RTL = ("R", "AL")
+
+
+def isolate_rtl(text: str) -> str:
+    """``text`` with each right-to-left run (from a Hebrew or Arabic letter to the last one
+    before the next left-to-right letter, its combining marks included) between :data:`FSI`
+    and :data:`PDI`. Without them the run takes the neutral characters and digits after it
+    into its direction: ``<company> · <place> · $340k–$425k`` with a Hebrew place showed as
+    ``$340 · <place> · <company> k–$425k``. For the HTML only, like :func:`break_long_runs`;
+    text with no right-to-left letter comes back as it is."""
+    if text.isascii():
+        return text
+    classes = [unicodedata.bidirectional(c) for c in text]
+    if not any(c in _RTL for c in classes):
+        return text
+    out: list[str] = []
+    pos, n = 0, len(text)
+    while pos < n:
+        if classes[pos] not in _RTL:
+            out.append(text[pos])
+            pos += 1
+            continue
+        end = scan = pos + 1
+        while scan < n and classes[scan] != "L":
+            scan += 1
+            if classes[scan - 1] in _RTL or (classes[scan - 1] == "NSM" and end == scan - 1):
+                end = scan
+        out.append(FSI + text[pos:end] + PDI)
+        pos = end
+    return "".join(out)
