@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 from newsletter.cli import app
 from newsletter.cli._app import CliState
 from newsletter.config import load_config, parse_config
-from newsletter.data.collect import Source, add_source, load_sources, read_manifest
+from newsletter.data.collect import Source, add_source, load_sources, parse_spec, read_manifest
 from newsletter.data.collect.sources import parse_sources
 from newsletter.data.snapshots import raw_path, read_snapshot, snapshot_path
 from newsletter.errors import CollectError
@@ -142,6 +142,23 @@ colour = "red"
     with pytest.raises(CollectError, match="lever:widget is listed twice"):
         parse_sources(dup)
     assert load_sources(Path("/nonexistent/sources.toml")) == []
+
+
+def test_a_name_or_address_with_a_trailing_newline_is_refused() -> None:
+    # `$` also matches before a final newline: "acme\n" passed as a board name (and tag, and
+    # url), and the newline went into the board's raw file names, its key and its ids
+    entries = {
+        "board": 'ats = "greenhouse"\nboard = "acme\\n"\ncompany = "Acme"',
+        "tags": 'ats = "greenhouse"\nboard = "acme"\ncompany = "Acme"\ntags = ["lab\\n"]',
+        "url": 'ats = "url"\nboard = "feed"\nurl = "https://x.example/a.csv\\n"',
+    }
+    for field, entry in entries.items():
+        with pytest.raises(CollectError, match=f"source 1 .*{field}") as err:
+            parse_sources(f"[[source]]\n{entry}\n")
+        assert "\n" not in str(err.value)  # one line, the name's newline shown as \n
+    with pytest.raises(ValueError, match="is not a board name"):
+        Source.model_validate({"ats": "lever", "board": "acme\n", "company": "Acme"})
+    assert parse_spec(" greenhouse:acme\n") == ("greenhouse", "acme")  # the spec is trimmed
 
 
 def test_add_keeps_comments_and_refuses_duplicates(tmp_path: Path) -> None:
