@@ -9,7 +9,8 @@ answer 404 as the real APIs do. Faults are queued per board and used once each, 
 ``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait), ``latin1``
 (a Greenhouse answer whose ``é`` is one Latin-1 byte: not UTF-8). Quirks are
 kept per board for every answer: SmartRecruiters ``total-as-text`` (``"totalFound": "150"``)
-and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-as-object``.
+and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-as-object``; Lever
+``ignores-skip`` and SmartRecruiters ``ignores-offset`` (every page is the first).
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ class FakeBoards:
             return Response(body.encode().replace("é".encode(), b"\xe9"), 200)
         if name == "cycle":  # Workable paging whose tokens go a -> b -> a -> ...
             token = json.loads(await request.body() or b"{}").get("token")
-            job = workable_job(1)
+            job = workable_job({"a": 1, "b": 2}.get(token, 0))  # each page its own posting
             return JSONResponse(
                 {"total": 9, "results": [job], "nextPage": "b" if token == "a" else "a"}
             )
@@ -254,22 +255,25 @@ class FakeBoards:
                 return JSONResponse({"ok": False, "error": "Document not found"}, 404)
             return JSONResponse({"error": "not found"}, 404)
         q = request.query_params
+        quirk = self.quirks.get((kind, board))
         if kind == "greenhouse":
             return JSONResponse({"jobs": jobs, "meta": {"total": len(jobs)}})
         if kind == "lever":
             skip, limit = int(q.get("skip", 0)), int(q.get("limit", LEVER_PAGE))
+            if quirk == "ignores-skip":  # a mirror that answers the first page every time
+                skip = 0
             return JSONResponse(jobs[skip : skip + limit])
         if kind == "ashby":
             assert q.get("includeCompensation") == "true"
             return JSONResponse({"jobs": jobs, "apiVersion": "1"})
-        quirk = self.quirks.get((kind, board))
         if kind == "smartrecruiters":
             off, limit = int(q.get("offset", 0)), min(int(q.get("limit", 10)), 100)
+            page = jobs[0:limit] if quirk == "ignores-offset" else jobs[off : off + limit]
             sr: dict[str, Any] = {
                 "offset": off,
                 "limit": limit,
                 "totalFound": str(len(jobs)) if quirk == "total-as-text" else len(jobs),
-                "content": jobs[off : off + limit],
+                "content": page,
             }
             if quirk == "no-total":
                 del sr["totalFound"]

@@ -318,6 +318,28 @@ def test_paging_that_cycles_fails_its_board_at_the_first_repeat(
     assert len([k for k, *_ in boards.log if k == "workable"]) == 3  # not max_pages
 
 
+def test_pages_that_repeat_the_same_postings_stop_at_the_first_repeat(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    # a server that ignores skip/offset answers the first page again and again: each
+    # request differs (skip=100, 200, ...), so only the postings show the board repeats
+    boards.quirks[("lever", "widget")] = "ignores-skip"
+    boards.quirks[("smartrecruiters", "bigco")] = "ignores-offset"
+    done = run(cfg, sources=[SOURCES[0], SOURCES[1], SOURCES[3]])
+    status = {b.key: (b.status, b.reason) for b in done.boards}
+    assert status["greenhouse:acme"][0] == "ok"
+    for key in ("lever:widget", "smartrecruiters:bigco"):
+        assert status[key] == ("failed", "its pages repeat (page 2 holds the postings of page 1)")
+    assert len([k for k, *_ in boards.log if k == "lever"]) == 2  # not max_pages
+    assert len([k for k, *_ in boards.log if k == "smartrecruiters"]) == 2
+    manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
+    assert manifest is not None
+    assert {b.key: b.problem for b in manifest.boards if not b.ok} == {
+        "lever:widget": "paging",
+        "smartrecruiters:bigco": "paging",
+    }
+
+
 def test_truncated_and_unparsable_bodies_fail_only_their_board(
     cfg: Config, boards: FakeBoards
 ) -> None:

@@ -28,6 +28,8 @@ When no board answers at all (the network is down), nothing is written: CollectE
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -148,6 +150,12 @@ def _rows(
     return data, frame.height
 
 
+def _postings_digest(jobs: object) -> bytes:
+    """A digest of a page's postings as parsed (the same postings, the same digest)."""
+    text = json.dumps(jobs, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 async def _fetch_board(
     source: Source,
     fetcher: Fetcher,
@@ -161,6 +169,7 @@ async def _fetch_board(
     jobs = pages = size = 0
     request: Request | None = api.first(source.board, base)
     asked: set[str] = set()  # every page requested: a board whose paging cycles is refused
+    seen: dict[bytes, int] = {}  # each page's postings (digest -> page): a page that repeats
     incomplete: str | None = None
     try:
         while request is not None:
@@ -186,6 +195,15 @@ async def _fetch_board(
                 mapping=config.ingest.columns,
                 folder=folder,
             )
+            if n:  # a server that ignores skip/offset answers the same postings again
+                digest = await asyncio.to_thread(_postings_digest, api.jobs(data))
+                if digest in seen:
+                    raise FetchFailed(
+                        f"its pages repeat (page {pages + 1} holds the postings of page "
+                        f"{seen[digest]})",
+                        problem="paging",
+                    )
+                seen[digest] = pages + 1
             pages, jobs, size = pages + 1, jobs + n, size + len(body)
             try:
                 request = api.next(source.board, base, request, data, n) if api.json_pages else None
