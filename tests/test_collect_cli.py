@@ -213,11 +213,14 @@ def test_collect_command_prints_a_table_per_board(
     assert "greenhouse:acme" in out and "lever:widget" in out and "150 postings kept" in out
     boards.faults[("lever", "widget")] = ["503"]
     r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-30"])
-    assert r.exit_code == 0, r.output
+    # the snapshot is written with what answered, and the exit status says a board failed
+    assert r.exit_code == 1, r.output
     out = " ".join(r.output.split())
     assert "carried" in out and "HTTP 503" in out and "120 carried" in out
+    assert "1 of 2 boards failed (lever:widget carried)" in out
+    assert snapshot_path(tmp_path / "snapshots", date(2026, 11, 30)).exists()
     r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-30", "--replay"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output
     assert "120 carried" in " ".join(r.output.split())
 
 
@@ -232,7 +235,7 @@ def test_a_log_gets_every_board_key_whole_and_a_gone_board_is_not_found(
     boards.add("greenhouse", long, [], "410")
     cfg = _config_file(tmp_path, base, SOURCES_TOML + extra)
     r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # a board not found is a board that failed
     row = next(line for line in r.output.splitlines() if long in line)
     assert f"greenhouse:{long}" in row and "not found" in row and "gone (HTTP 410)" in row
     boards.faults[("greenhouse", long)] = ["410"]

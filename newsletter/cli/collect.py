@@ -195,8 +195,8 @@ def collect_cmd(
     snapshot, rejects and report are built by the ingest pipeline and replace the week's
     files atomically. A board that fails keeps this week's earlier answer when the week was
     collected before, else is carried forward from its last good week (at most
-    \\[collect] carry_forward_weeks), and is named in the data-health note. A week that has
-    ended is only rebuilt with --replay.
+    \\[collect] carry_forward_weeks), and is named in the data-health note; the command then
+    exits 1. A week that has ended is only rebuilt with --replay.
 
     Example: [bold]newsletter collect --week 2026-11-23[/]
     """
@@ -232,6 +232,21 @@ def collect_cmd(
                 on_board=lambda _r: progress.advance(task),
             )
     _print(_collect_table(done))
+    _exit_if_failed(done.boards)
+
+
+def _exit_if_failed(rows: Sequence[BoardRow]) -> None:
+    """Exit 1, after one line naming them, when boards failed (the snapshot is written
+    with what answered: a cron job must still learn that some did not)."""
+    from newsletter.send.monitor import FAILED_BOARDS
+
+    failed = [r for r in rows if r.status in FAILED_BOARDS or r.status == "incomplete"]
+    if not failed:
+        return
+    named = ", ".join(f"{r.key} {r.status}" for r in failed[:5])
+    more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+    warn(f"{len(failed)} of {len(rows)} boards failed ({named}{more}); see the table")
+    raise typer.Exit(1)
 
 
 def _collect_table(done: Collected) -> Table:
