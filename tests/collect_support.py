@@ -7,7 +7,8 @@ the ``serve_app`` fixture): Greenhouse ``/gh``, Lever ``/lever`` (``skip``/``lim
 answer 404 as the real APIs do. Faults are queued per board and used once each, in order:
 ``429:SECONDS`` (Retry-After), ``503``, ``410``, ``truncate`` (Content-Length larger than the body),
 ``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait), ``latin1``
-(a Greenhouse answer whose ``é`` is one Latin-1 byte: not UTF-8). Quirks are
+(a Greenhouse answer whose ``é`` is one Latin-1 byte: not UTF-8), ``bignum`` (a Greenhouse
+answer with one more posting holding a number of 5,000 digits). Quirks are
 kept per board for every answer: SmartRecruiters ``total-as-text`` (``"totalFound": "150"``)
 and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-as-object``; Lever
 ``ignores-skip`` and SmartRecruiters ``ignores-offset`` (every page is the first).
@@ -233,6 +234,10 @@ class FakeBoards:
         if name == "latin1":  # the board's answer with its "é" as one Latin-1 byte
             body = json.dumps({"jobs": self.boards[(kind, board)]}, ensure_ascii=False)
             return Response(body.encode().replace("é".encode(), b"\xe9"), 200)
+        if name == "bignum":  # the board's answer with a number of 5,000 digits in one posting
+            body = json.dumps({"jobs": [*self.boards[(kind, board)], {"x": "BIG"}]})
+            big = b'{"id": 77, "title": "Big Data Engineer", "internal_job_id": ' + b"9" * 5000
+            return Response(body.encode().replace(b'{"x": "BIG"}', big + b"}"), 200)
         if name == "cycle":  # Workable paging whose tokens go a -> b -> a -> ...
             token = json.loads(await request.body() or b"{}").get("token")
             job = workable_job({"a": 1, "b": 2}.get(token, 0))  # each page its own posting

@@ -737,6 +737,23 @@ def test_a_stray_latin1_byte_is_read_not_a_failed_board(cfg: Config, boards: Fak
     assert replay(cfg, WEEK, clock=FixedClock(NOW)).report.kept == 154  # and it replays
 
 
+def test_a_number_too_long_for_an_int_is_one_posting_not_a_failed_board(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    # Python refuses to turn more than 4,300 digits into an int: the whole page was
+    # "unparsable" for one posting's field
+    boards.faults[("greenhouse", "acme")] = ["bignum"]
+    done = run(cfg, sources=SOURCES[:2])
+    assert [(b.key, b.status) for b in done.boards] == [
+        ("greenhouse:acme", "ok"),
+        ("lever:widget", "ok"),
+    ]
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    acme = snap.filter(pl.col("source") == "greenhouse:acme")
+    assert acme.height == 4 and "Big Data Engineer" in set(acme["title"])
+    assert replay(cfg, WEEK, clock=FixedClock(NOW)).boards[0].status == "ok"
+
+
 def test_only_http_links_and_places_in_words_reach_the_snapshot(
     cfg: Config, boards: FakeBoards
 ) -> None:
