@@ -353,8 +353,12 @@ class AtsSettings(_Frozen):
     @field_validator("base_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError(f"{v!r} must start with http:// or https://")
+        # the API's path is appended: a query or fragment would swallow it
+        if v is not None and not re.fullmatch(r"https?://[^/\s?#]+(?:/[^\s?#]*)?", v):
+            raise ValueError(
+                f"{v!r} must be an http:// or https:// address without spaces, query or "
+                "fragment (the API's path is appended to it)"
+            )
         return v.rstrip("/") if v else v
 
 

@@ -161,6 +161,24 @@ def test_a_name_or_address_with_a_trailing_newline_is_refused() -> None:
     assert parse_spec(" greenhouse:acme\n") == ("greenhouse", "acme")  # the spec is trimmed
 
 
+def test_a_board_api_base_url_with_a_query_fragment_or_space_is_refused() -> None:
+    # the API's path is appended to the base URL: "https://host/?key=1" asked for
+    # "/?key=1/v1/boards/acme/jobs" (the path became part of the query), "https://host/#x"
+    # for "/" (every board "not found"), and a space went into the request line
+    from newsletter.errors import ConfigError
+
+    for bad in ("https://boards-api.greenhouse.io/?key=1", "https://boards-api.greenhouse.io#x",
+                "https://boards-api.greenhouse.io/v1 x", "https://api.lever.co/\n"):  # fmt: skip
+        with pytest.raises(ConfigError, match=r"greenhouse\.base_url") as err:
+            parse_config({"collect": {"greenhouse": {"base_url": bad}}})
+        assert "\n" not in str(err.value)
+    ok = {"greenhouse": {"base_url": "http://127.0.0.1:8080/gh/"},
+          "recruitee": {"base_url": "https://{board}.recruitee.com"}}  # fmt: skip
+    collect = parse_config({"collect": ok}).collect
+    assert collect.base_url("greenhouse") == "http://127.0.0.1:8080/gh"
+    assert collect.base_url("recruitee") == "https://{board}.recruitee.com"
+
+
 def test_add_keeps_comments_and_refuses_duplicates(tmp_path: Path) -> None:
     path = tmp_path / "sources.toml"
     path.write_text(SOURCES_TOML, encoding="utf-8")
