@@ -8,7 +8,9 @@ answer 404 as the real APIs do. Faults are queued per board and used once each, 
 ``429:SECONDS`` (Retry-After), ``503``, ``410``, ``truncate`` (Content-Length larger than the body),
 ``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait), ``latin1``
 (a Greenhouse answer whose ``é`` is one Latin-1 byte: not UTF-8), ``bignum`` (a Greenhouse
-answer with one more posting holding a number of 5,000 digits). Quirks are
+answer with one more posting holding a number of 5,000 digits), ``bomb`` (64 MiB of zeros,
+gzip-compressed), ``badgzip`` (a body said to be gzip that is not), ``gzip`` and ``deflate``
+(a Recruitee answer compressed). Quirks are
 kept per board for every answer: SmartRecruiters ``total-as-text`` (``"totalFound": "150"``)
 and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-as-object``; Lever
 ``ignores-skip`` and SmartRecruiters ``ignores-offset`` (every page is the first).
@@ -17,7 +19,9 @@ and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,6 +238,14 @@ class FakeBoards:
         if name == "latin1":  # the board's answer with its "é" as one Latin-1 byte
             body = json.dumps({"jobs": self.boards[(kind, board)]}, ensure_ascii=False)
             return Response(body.encode().replace("é".encode(), b"\xe9"), 200)
+        if name == "bomb":  # 64 MiB of zeros gzip-compressed to some 64 KiB
+            return Response(_BOMB, 200, headers={"Content-Encoding": "gzip"})
+        if name in ("gzip", "deflate"):  # the board's answer, compressed as many servers do
+            offers = json.dumps({"offers": self.boards[(kind, board)]}).encode()
+            packed = gzip.compress(offers) if name == "gzip" else zlib.compress(offers)
+            return Response(packed, 200, headers={"Content-Encoding": name})
+        if name == "badgzip":  # says gzip, is not
+            return Response(b"not gzip at all", 200, headers={"Content-Encoding": "gzip"})
         if name == "bignum":  # the board's answer with a number of 5,000 digits in one posting
             body = json.dumps({"jobs": [*self.boards[(kind, board)], {"x": "BIG"}]})
             big = b'{"id": 77, "title": "Big Data Engineer", "internal_job_id": ' + b"9" * 5000
@@ -334,6 +346,9 @@ class FakeBoards:
                 Route("/files/{board}", files),
             ]
         )
+
+
+_BOMB = gzip.compress(bytes(64 * 1024 * 1024), compresslevel=9, mtime=0)
 
 
 class _Truncated(Response):

@@ -385,6 +385,34 @@ def test_the_size_cap_is_enforced_while_streaming(
     assert "cap" in (status["lever:widget"].reason or "")
 
 
+def test_a_compressed_bomb_is_refused_at_the_cap_without_being_inflated(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    import tracemalloc
+
+    # 64 MiB of zeros travel as some 64 KiB (under the cap): the cap is on the decoded bytes,
+    # and decoding stops there, never inflating a whole network read (one read of 64 KiB is
+    # 64 MiB of text)
+    cfg = collect_config(tmp_path, served, max_response_bytes=256 * 1024, max_attempts=1)
+    boards.faults[("greenhouse", "acme")] = ["bomb"]
+    boards.faults[("ashby", "orbit")] = ["badgzip"]
+    tracemalloc.start()
+    try:
+        got = check_sources(cfg, [SOURCES[0], SOURCES[2]], clock=FixedClock(NOW))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    acme, orbit = got
+    for encoding in ("gzip", "deflate"):  # a compressed answer under the cap reads as ever
+        boards.faults[("recruitee", "smallco")] = [encoding]
+        (small,) = check_sources(cfg, [SOURCES[5]], clock=FixedClock(NOW))
+        assert (small.status, small.jobs) == ("ok", 4), small.reason
+    assert (acme.status, acme.problem) == ("failed", "too_large"), acme.reason
+    assert peak < 16 * 1024 * 1024, f"{peak:,} bytes at the peak"
+    assert (orbit.status, orbit.problem) == ("failed", "unreadable"), orbit.reason
+    assert orbit.reason is not None and orbit.reason.startswith("a body that is not gzip"), orbit
+
+
 def test_a_failed_board_is_carried_then_expires(cfg: Config, boards: FakeBoards) -> None:
     week2, week3 = WEEK + timedelta(7), WEEK + timedelta(14)
     run(cfg)
