@@ -5,15 +5,16 @@ the ``serve_app`` fixture): Greenhouse ``/gh``, Lever ``/lever`` (``skip``/``lim
 ``/ashby``, SmartRecruiters ``/sr`` (``offset``/``limit``), Workable ``/workable`` (POST,
 ``nextPage`` token), Recruitee ``/recruitee/{board}``, plain files ``/files``. Unknown boards
 answer 404 as the real APIs do. Faults are queued per board and used once each, in order:
-``429:SECONDS`` (Retry-After), ``503``, ``410``, ``truncate`` (Content-Length larger than the body),
-``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait), ``latin1``
-(a Greenhouse answer whose ``é`` is one Latin-1 byte: not UTF-8), ``bignum`` (a Greenhouse
-answer with one more posting holding a number of 5,000 digits), ``bomb`` (64 MiB of zeros,
-gzip-compressed), ``badgzip`` (a body said to be gzip that is not), ``gzip`` and ``deflate``
-(a Recruitee answer compressed). Quirks are
-kept per board for every answer: SmartRecruiters ``total-as-text`` (``"totalFound": "150"``)
-and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-as-object``; Lever
-``ignores-skip`` and SmartRecruiters ``ignores-offset`` (every page is the first).
+``429:SECONDS`` (Retry-After), ``503``, ``410``, ``truncate`` (Content-Length larger than
+the body), ``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait),
+``hold`` (answers once ``release`` is set), ``latin1`` (a Greenhouse answer whose ``é`` is
+one Latin-1 byte: not UTF-8), ``bignum`` (a Greenhouse answer with one more posting holding
+a number of 5,000 digits), ``bomb`` (64 MiB of zeros, gzip-compressed), ``badgzip`` (a body
+said to be gzip that is not), ``gzip`` and ``deflate`` (a Recruitee answer compressed).
+Quirks are kept per board for every answer: SmartRecruiters ``total-as-text``
+(``"totalFound": "150"``) and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``)
+and ``token-as-object``; Lever ``ignores-skip`` and SmartRecruiters ``ignores-offset``
+(every page is the first).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import threading
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -210,6 +212,9 @@ class FakeBoards:
     files: dict[str, bytes] = field(default_factory=dict)
     quirks: dict[tuple[str, str], str] = field(default_factory=dict)
     log: list[tuple[str, str, dict[str, str], str]] = field(default_factory=list)
+    #: The ``hold`` fault: set when its request arrives, then answered once ``release`` is.
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def add(self, kind: str, board: str, jobs: list[dict[str, Any]], *faults: str) -> None:
         self.boards[(kind, board)] = jobs
@@ -232,6 +237,10 @@ class FakeBoards:
                 await asyncio.sleep(0.05)
                 if await request.is_disconnected():
                     return Response("", 499)
+            return None
+        if name == "hold":  # answers normally once the test releases it
+            self.held.set()
+            assert await asyncio.to_thread(self.release.wait, 60), "never released"
             return None
         if name == "truncate":
             return _Truncated()

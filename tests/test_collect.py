@@ -511,6 +511,38 @@ def test_recollecting_a_week_replaces_it_and_replay_rebuilds_it(
     assert again.report.rows_read == snap.height
 
 
+def test_a_second_collection_of_a_week_while_one_runs_is_refused(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    import threading
+
+    # the second one cleared the first one's staging folder as a killed run's leftovers: the
+    # first then lost the board it had fetched, and, finishing last, published the week
+    # without it
+    run(cfg, sources=SOURCES[:2])  # the week was collected once: a replay has a manifest
+    boards.faults[("lever", "widget")] = ["hold"]
+    first: list[Any] = []
+    runner = threading.Thread(target=lambda: first.append(run(cfg, sources=SOURCES[:2])))
+    runner.start()
+    try:
+        assert boards.held.wait(60)
+        with pytest.raises(CollectError, match="another collection of the week of 2026-11-23"):
+            run(cfg, sources=SOURCES[:2])
+        with pytest.raises(CollectError, match="another collection of the week of 2026-11-23"):
+            replay(cfg, WEEK, clock=FixedClock(NOW))
+    finally:
+        boards.release.set()
+        runner.join(60)
+    (done,) = first
+    assert [(b.key, b.status) for b in done.boards] == [
+        ("greenhouse:acme", "ok"),
+        ("lever:widget", "ok"),
+    ]
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert set(snap["source"]) == {"greenhouse:acme", "lever:widget"}
+    assert run(cfg, sources=SOURCES[:2]).boards[0].status == "ok"  # released when done
+
+
 def test_no_board_answering_writes_nothing(cfg: Config) -> None:
     sources = [Source(ats="greenhouse", board="gone", company="Gone")]
     with pytest.raises(CollectError, match="no board answered"):
