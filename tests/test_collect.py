@@ -543,6 +543,26 @@ def test_a_second_collection_of_a_week_while_one_runs_is_refused(
     assert run(cfg, sources=SOURCES[:2]).boards[0].status == "ok"  # released when done
 
 
+def test_a_snapshot_folder_named_like_a_glob_pattern_is_a_folder(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # polars reads a path as a glob pattern unless told not to: under "[prod] snapshots" the
+    # ingest's scratch files and the snapshots were looked for as a pattern (a traceback)
+    cfg = collect_config(tmp_path, served, max_attempts=1)
+    folder = tmp_path / "[prod] snapshots*?"
+    cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"snapshots_dir": folder})})
+    assert [b.status for b in run(cfg, sources=SOURCES[:2]).boards] == ["ok", "ok"]
+    boards.faults[("lever", "widget")] = ["503"]
+    later = WEEK + timedelta(days=7)
+    done = run(cfg, later, sources=SOURCES[:2])
+    assert [b.status for b in done.boards] == ["ok", "carried"]
+    assert read_snapshot(folder, later).height == 3 + 250
+    assert [b.status for b in replay(cfg, later, clock=FixedClock(NOW)).boards] == [
+        "ok",
+        "carried",
+    ]
+
+
 def test_no_board_answering_writes_nothing(cfg: Config) -> None:
     sources = [Source(ats="greenhouse", board="gone", company="Gone")]
     with pytest.raises(CollectError, match="no board answered"):

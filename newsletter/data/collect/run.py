@@ -367,7 +367,7 @@ def _build(
 
 def _table(built: _Built, written: Written) -> tuple[BoardRow, ...]:
     plan, before = built.plan, built.before
-    now = _counts(pl.scan_parquet(written.snapshot))
+    now = _counts(pl.scan_parquet(written.snapshot, glob=False))
     carried = set(plan.carry)
     rows = []
     for b in plan.boards:
