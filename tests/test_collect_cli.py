@@ -242,6 +242,18 @@ def test_collect_command_prints_a_table_per_board(
     assert "120 carried" in " ".join(r.output.split())
 
 
+def test_a_snapshot_folder_with_brackets_prints_as_it_is(tmp_path: Path, base: str) -> None:
+    # the caption naming the snapshot was read as Rich markup: "[/]" in the folder's name
+    # ended the command with a MarkupError traceback (after the snapshot was written), and
+    # "[red]" vanished from the path shown
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    for name in ("a[/]b", "[red]c"):
+        r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23",
+                     "--snapshots", str(tmp_path / name)])  # fmt: skip
+        assert r.exit_code == 0, r.output
+        assert f"{tmp_path / name}/2026-11-23.parquet" in "".join(r.output.split()), r.output
+
+
 def test_a_log_gets_every_board_key_whole_and_a_gone_board_is_not_found(
     tmp_path: Path, base: str, boards: FakeBoards
 ) -> None:

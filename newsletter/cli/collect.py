@@ -263,7 +263,7 @@ def _collect_table(done: Collected) -> Table:
             cell(row.reason if row.status != "ok" else ""),
         )
     r = done.report
-    t.caption = (
+    t.caption = cell(
         f"{r.kept:,} postings kept, {r.carried:,} carried, {r.rejected:,} rejected, "
         f"{r.duplicates:,} duplicates · snapshot {done.written.snapshot}"
     )
