@@ -563,6 +563,21 @@ def test_a_snapshot_folder_named_like_a_glob_pattern_is_a_folder(
     ]
 
 
+def test_a_rerun_saves_the_same_raw_bytes(cfg: Config) -> None:
+    # each raw page's gzip header held the wall clock's time and the random temporary name
+    # it was written under: the same answers gave other bytes on every run
+    def raw() -> dict[str, bytes]:
+        folder = raw_path(cfg.data.snapshots_dir, WEEK)
+        return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*.gz")}
+
+    run(cfg, sources=SOURCES[:2])
+    first = raw()
+    run(cfg, sources=SOURCES[:2])
+    assert raw() == first and len(first) == 4
+    for body in first.values():
+        assert body[3:8] == bytes(5)  # no FNAME flag, no time (MTIME 0)
+
+
 def test_no_board_answering_writes_nothing(cfg: Config) -> None:
     sources = [Source(ats="greenhouse", board="gone", company="Gone")]
     with pytest.raises(CollectError, match="no board answered"):

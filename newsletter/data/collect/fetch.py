@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -224,7 +224,7 @@ class Fetcher:
             encoding = resp.headers.get("content-encoding", "").strip().lower()
             inflater = _inflater(encoding)
             body = bytearray()
-            with replacing(dest) as tmp, gzip.open(tmp, "wb", compresslevel=GZIP_LEVEL) as out:
+            with replacing(dest) as tmp, tmp.open("wb") as raw_file, _gzip(raw_file) as out:
                 async for raw in resp.aiter_raw():  # as sent: inflated here, up to the cap
                     chunk = _inflate(inflater, encoding, raw, cap - len(body))
                     body += chunk
@@ -254,6 +254,12 @@ class Fetcher:
             raise FetchFailed(f"{word} (HTTP {status})", problem="not_found", status=status)
         if status >= 400:
             raise FetchFailed(f"HTTP {status}", problem="http", status=status)
+
+
+def _gzip(file: BinaryIO) -> gzip.GzipFile:
+    """A raw answer's gzip stream: its header holds neither the temporary file's name nor the
+    wall clock's time (MTIME 0: none), so the same answer is the same bytes on every run."""
+    return gzip.GzipFile(filename="", mode="wb", fileobj=file, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def _inflater(encoding: str) -> zlib._Decompress | None:
