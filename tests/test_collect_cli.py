@@ -33,7 +33,7 @@ from newsletter.send.schedule import (
 )
 from newsletter.send.service import collect_if_missing
 from newsletter.util.clock import FixedClock
-from tests.collect_support import FakeBoards, greenhouse_job, lever_posting
+from tests.collect_support import FakeBoards, greenhouse_job, lever_posting, workable_job
 from tests.conftest import NOW, REPO
 from tests.send_support import POSTAL, add_subscribers
 
@@ -216,6 +216,23 @@ def test_sources_check_reports_each_board(tmp_path: Path, base: str) -> None:
     r = _invoke(["--config", str(cfg), "sources", "check", "--tag", "lab"])
     assert r.exit_code == 0, r.output
     assert not (tmp_path / "snapshots").exists()
+
+
+def test_sources_check_says_when_a_board_was_read_only_in_part(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    # a board whose paging could not be followed was "found" with the postings of its first
+    # page, no word of why, and the check exited 0
+    boards.add("workable", "hf", [workable_job(i) for i in range(25)])
+    boards.quirks[("workable", "hf")] = "token-as-object"
+    extra = '[[source]]\nats = "workable"\nboard = "hf"\ncompany = "Hugging Co"\n'
+    cfg = _config_file(tmp_path, base, SOURCES_TOML + extra)
+    with cfg.open("a", encoding="utf-8") as fh:
+        fh.write(f'[collect.workable]\nbase_url = "{base}/workable"\n')
+    r = _invoke(["--config", str(cfg), "sources", "check"])
+    assert r.exit_code == 1, r.output
+    row = " ".join(next(line for line in r.output.splitlines() if "workable:hf" in line).split())
+    assert "incomplete" in row and "nextPage is not a page token (dict)" in row, row
 
 
 # ---- newsletter collect ----------------------------------------------------------------

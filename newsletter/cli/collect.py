@@ -71,7 +71,7 @@ def check_cmd(
 ) -> None:
     """Fetch each board once and say whether it was found, with its number of jobs.
 
-    Writes nothing; exits 1 when a board is not found or failing.
+    Writes nothing; exits 1 when a board is not found, failing or read only in part.
 
     Example: [bold]newsletter sources check --tag frontier-lab[/]
     """
@@ -93,7 +93,7 @@ def check_cmd(
             on_board=lambda _r: progress.advance(task),
         )
     _print(_check_table(records))
-    if any(not r.ok for r in records):
+    if any(not r.ok or r.incomplete for r in records):
         raise typer.Exit(1)
 
 
@@ -102,16 +102,17 @@ def _check_table(records: Sequence[BoardRecord]) -> Table:
     _columns(t, [r.key for r in records], ("company", "left"), ("result", "left"),
              ("jobs", "right"), ("pages", "right"), ("why", "left"))  # fmt: skip
     for r in records:
-        word = _CHECK_WORDS[r.status]
+        word = "incomplete" if r.ok and r.incomplete else _CHECK_WORDS[r.status]
+        style = _STATUS_STYLE[word]
         if r.status == "not_found" and r.http_status:
             word = f"not found ({r.http_status})"
         t.add_row(
             cell(r.key),
             cell(r.company),
-            cell(word, _STATUS_STYLE[_CHECK_WORDS[r.status]]),
+            cell(word, style),
             cell(f"{r.jobs:,}" if r.ok else ""),
             cell(r.pages if r.ok else ""),
-            cell(r.reason),
+            cell(r.incomplete or r.reason),
         )
     return t
 
