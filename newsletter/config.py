@@ -385,8 +385,8 @@ class CollectSettings(_Frozen):
     backoff_max_seconds: float = Field(default=60.0, ge=0)
     #: A longer Retry-After than this fails the board for the week instead of waiting.
     max_retry_after_seconds: float = Field(default=300.0, ge=0)
-    #: Bodies larger than this are refused while streaming (bytes, decompressed: a gzip body
-    #: is inflated no further than this).
+    #: Bodies larger than this are refused while streaming (bytes as sent, and decompressed:
+    #: a gzip body is inflated no further than this).
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_pages: int = Field(default=100, ge=1, le=10_000)
     #: A board answering with zero jobs warns when it had at least this many the week before.

@@ -10,7 +10,8 @@ the body), ``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after
 ``hold`` (answers once ``release`` is set), ``latin1`` (a Greenhouse answer whose ``é`` is
 one Latin-1 byte: not UTF-8), ``bignum`` (a Greenhouse answer with one more posting holding
 a number of 5,000 digits), ``bomb`` (64 MiB of zeros, gzip-compressed), ``badgzip`` (a body
-said to be gzip that is not), ``gzip`` and ``deflate`` (a Recruitee answer compressed).
+said to be gzip that is not), ``gzip`` and ``deflate`` (a Recruitee answer compressed),
+``gzip-tail`` (that answer gzipped, then 8 MiB past its end, with no Content-Length).
 Quirks are kept per board for every answer: SmartRecruiters ``total-as-text``
 (``"totalFound": "150"``) and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``)
 and ``token-as-object``; Lever ``ignores-skip`` and SmartRecruiters ``ignores-offset``
@@ -25,13 +26,14 @@ import json
 import threading
 import zlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -253,6 +255,15 @@ class FakeBoards:
             offers = json.dumps({"offers": self.boards[(kind, board)]}).encode()
             packed = gzip.compress(offers) if name == "gzip" else zlib.compress(offers)
             return Response(packed, 200, headers={"Content-Encoding": name})
+        if name == "gzip-tail":  # the answer gzipped, then 8 MiB more after its end, unsized
+            packed = gzip.compress(json.dumps({"offers": self.boards[(kind, board)]}).encode())
+
+            async def tail() -> AsyncIterator[bytes]:
+                yield packed
+                for _ in range(128):
+                    yield bytes(64 * 1024)
+
+            return StreamingResponse(tail(), 200, headers={"Content-Encoding": "gzip"})
         if name == "badgzip":  # says gzip, is not
             return Response(b"not gzip at all", 200, headers={"Content-Encoding": "gzip"})
         if name == "bignum":  # the board's answer with a number of 5,000 digits in one posting

@@ -407,6 +407,10 @@ def test_a_compressed_bomb_is_refused_at_the_cap_without_being_inflated(
         boards.faults[("recruitee", "smallco")] = [encoding]
         (small,) = check_sources(cfg, [SOURCES[5]], clock=FixedClock(NOW))
         assert (small.status, small.jobs) == ("ok", 4), small.reason
+    # bytes sent past the end of the gzip stream inflate to nothing, and still count
+    boards.faults[("recruitee", "smallco")] = ["gzip-tail"]
+    (small,) = check_sources(cfg, [SOURCES[5]], clock=FixedClock(NOW))
+    assert (small.status, small.problem) == ("failed", "too_large"), small.reason
     assert (acme.status, acme.problem) == ("failed", "too_large"), acme.reason
     assert peak < 16 * 1024 * 1024, f"{peak:,} bytes at the peak"
     assert (orbit.status, orbit.problem) == ("failed", "unreadable"), orbit.reason

@@ -8,10 +8,10 @@
 * retries with exponential backoff and full jitter (tenacity) on 429, 5xx, timeouts and
   connection errors, never sooner than ``Retry-After`` (seconds or HTTP date); a
   ``Retry-After`` longer than ``max_retry_after_seconds`` fails the board instead;
-* a size cap enforced while streaming (``Content-Length`` is checked first, then every
-  decoded byte is counted; a gzip or deflate body is inflated here, never more than the cap
-  allows, so a compressed bomb stops at the cap too: httpx would inflate a whole network read
-  at once, and 64 KiB of a bomb are 64 MiB);
+* a size cap enforced while streaming (``Content-Length`` is checked first, then every byte
+  received and every decoded byte is counted; a gzip or deflate body is inflated here, never
+  more than the cap allows, so a compressed bomb stops at the cap too: httpx would inflate a
+  whole network read at once, and 64 KiB of a bomb are 64 MiB);
 * the body streamed to disk gzip-compressed as it arrives (atomically: a temporary name,
   renamed when complete).
 
@@ -224,11 +224,13 @@ class Fetcher:
             encoding = resp.headers.get("content-encoding", "").strip().lower()
             inflater = _inflater(encoding)
             body = bytearray()
+            received = 0  # as sent: bytes past a gzip stream's end inflate to nothing
             with replacing(dest) as tmp, tmp.open("wb") as raw_file, _gzip(raw_file) as out:
                 async for raw in resp.aiter_raw():  # as sent: inflated here, up to the cap
                     chunk = _inflate(inflater, encoding, raw, cap - len(body))
                     body += chunk
-                    if len(body) > cap:
+                    received += len(raw)
+                    if len(body) > cap or received > cap:
                         raise FetchFailed(
                             f"answer is over the cap of {cap:,} bytes", problem="too_large"
                         )
