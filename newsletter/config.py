@@ -355,8 +355,12 @@ class AtsSettings(_Frozen):
     @field_validator("base_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError(f"{v!r} must start with http:// or https://")
+        # the API's path is appended: a query or fragment would swallow it
+        if v is not None and not re.fullmatch(r"https?://[^/\s?#]+(?:/[^\s?#]*)?", v):
+            raise ValueError(
+                f"{v!r} must be an http:// or https:// address without spaces, query or "
+                "fragment (the API's path is appended to it)"
+            )
         return v.rstrip("/") if v else v
 
 
@@ -383,7 +387,8 @@ class CollectSettings(_Frozen):
     backoff_max_seconds: float = Field(default=60.0, ge=0)
     #: A longer Retry-After than this fails the board for the week instead of waiting.
     max_retry_after_seconds: float = Field(default=300.0, ge=0)
-    #: Bodies larger than this are refused while streaming (bytes, before decompression).
+    #: Bodies larger than this are refused while streaming (bytes as sent, and decompressed:
+    #: a gzip body is inflated no further than this).
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_pages: int = Field(default=100, ge=1, le=10_000)
     #: A board answering with zero jobs warns when it had at least this many the week before.

@@ -5,25 +5,35 @@ the ``serve_app`` fixture): Greenhouse ``/gh``, Lever ``/lever`` (``skip``/``lim
 ``/ashby``, SmartRecruiters ``/sr`` (``offset``/``limit``), Workable ``/workable`` (POST,
 ``nextPage`` token), Recruitee ``/recruitee/{board}``, plain files ``/files``. Unknown boards
 answer 404 as the real APIs do. Faults are queued per board and used once each, in order:
-``429:SECONDS`` (Retry-After), ``503``, ``410``, ``truncate`` (Content-Length larger than the body),
-``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait), ``latin1``
-(a Greenhouse answer whose ``é`` is one Latin-1 byte: not UTF-8). Quirks are
-kept per board for every answer: SmartRecruiters ``total-as-text`` (``"totalFound": "150"``)
-and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``) and ``token-as-object``.
+``429:SECONDS`` (Retry-After), ``503``, ``410``, ``truncate`` (Content-Length larger than
+the body), ``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after a wait),
+``hold`` (answers once ``release`` is set), ``latin1`` (a Greenhouse answer whose ``é`` is
+one Latin-1 byte: not UTF-8), ``bignum`` (a Greenhouse answer with one more posting holding
+a number of 5,000 digits), ``bomb`` (64 MiB of zeros, gzip-compressed), ``badgzip`` (a body
+said to be gzip that is not), ``gzip`` and ``deflate`` (a Recruitee answer compressed),
+``gzip-tail`` (that answer gzipped, then 8 MiB past its end, with no Content-Length).
+Quirks are kept per board for every answer: SmartRecruiters ``total-as-text``
+(``"totalFound": "150"``) and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``)
+and ``token-as-object``; Lever ``ignores-skip`` and SmartRecruiters ``ignores-offset``
+(every page is the first).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
+import threading
+import zlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -204,6 +214,9 @@ class FakeBoards:
     files: dict[str, bytes] = field(default_factory=dict)
     quirks: dict[tuple[str, str], str] = field(default_factory=dict)
     log: list[tuple[str, str, dict[str, str], str]] = field(default_factory=list)
+    #: The ``hold`` fault: set when its request arrives, then answered once ``release`` is.
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def add(self, kind: str, board: str, jobs: list[dict[str, Any]], *faults: str) -> None:
         self.boards[(kind, board)] = jobs
@@ -227,14 +240,39 @@ class FakeBoards:
                 if await request.is_disconnected():
                     return Response("", 499)
             return None
+        if name == "hold":  # answers normally once the test releases it
+            self.held.set()
+            assert await asyncio.to_thread(self.release.wait, 60), "never released"
+            return None
         if name == "truncate":
             return _Truncated()
         if name == "latin1":  # the board's answer with its "é" as one Latin-1 byte
             body = json.dumps({"jobs": self.boards[(kind, board)]}, ensure_ascii=False)
             return Response(body.encode().replace("é".encode(), b"\xe9"), 200)
+        if name == "bomb":  # 64 MiB of zeros gzip-compressed to some 64 KiB
+            return Response(_BOMB, 200, headers={"Content-Encoding": "gzip"})
+        if name in ("gzip", "deflate"):  # the board's answer, compressed as many servers do
+            offers = json.dumps({"offers": self.boards[(kind, board)]}).encode()
+            packed = gzip.compress(offers) if name == "gzip" else zlib.compress(offers)
+            return Response(packed, 200, headers={"Content-Encoding": name})
+        if name == "gzip-tail":  # the answer gzipped, then 8 MiB more after its end, unsized
+            packed = gzip.compress(json.dumps({"offers": self.boards[(kind, board)]}).encode())
+
+            async def tail() -> AsyncIterator[bytes]:
+                yield packed
+                for _ in range(128):
+                    yield bytes(64 * 1024)
+
+            return StreamingResponse(tail(), 200, headers={"Content-Encoding": "gzip"})
+        if name == "badgzip":  # says gzip, is not
+            return Response(b"not gzip at all", 200, headers={"Content-Encoding": "gzip"})
+        if name == "bignum":  # the board's answer with a number of 5,000 digits in one posting
+            body = json.dumps({"jobs": [*self.boards[(kind, board)], {"x": "BIG"}]})
+            big = b'{"id": 77, "title": "Big Data Engineer", "internal_job_id": ' + b"9" * 5000
+            return Response(body.encode().replace(b'{"x": "BIG"}', big + b"}"), 200)
         if name == "cycle":  # Workable paging whose tokens go a -> b -> a -> ...
             token = json.loads(await request.body() or b"{}").get("token")
-            job = workable_job(1)
+            job = workable_job({"a": 1, "b": 2}.get(token, 0))  # each page its own posting
             return JSONResponse(
                 {"total": 9, "results": [job], "nextPage": "b" if token == "a" else "a"}
             )
@@ -254,22 +292,25 @@ class FakeBoards:
                 return JSONResponse({"ok": False, "error": "Document not found"}, 404)
             return JSONResponse({"error": "not found"}, 404)
         q = request.query_params
+        quirk = self.quirks.get((kind, board))
         if kind == "greenhouse":
             return JSONResponse({"jobs": jobs, "meta": {"total": len(jobs)}})
         if kind == "lever":
             skip, limit = int(q.get("skip", 0)), int(q.get("limit", LEVER_PAGE))
+            if quirk == "ignores-skip":  # a mirror that answers the first page every time
+                skip = 0
             return JSONResponse(jobs[skip : skip + limit])
         if kind == "ashby":
             assert q.get("includeCompensation") == "true"
             return JSONResponse({"jobs": jobs, "apiVersion": "1"})
-        quirk = self.quirks.get((kind, board))
         if kind == "smartrecruiters":
             off, limit = int(q.get("offset", 0)), min(int(q.get("limit", 10)), 100)
+            page = jobs[0:limit] if quirk == "ignores-offset" else jobs[off : off + limit]
             sr: dict[str, Any] = {
                 "offset": off,
                 "limit": limit,
                 "totalFound": str(len(jobs)) if quirk == "total-as-text" else len(jobs),
-                "content": jobs[off : off + limit],
+                "content": page,
             }
             if quirk == "no-total":
                 del sr["totalFound"]
@@ -325,6 +366,9 @@ class FakeBoards:
                 Route("/files/{board}", files),
             ]
         )
+
+
+_BOMB = gzip.compress(bytes(64 * 1024 * 1024), compresslevel=9, mtime=0)
 
 
 class _Truncated(Response):

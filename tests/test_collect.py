@@ -318,6 +318,28 @@ def test_paging_that_cycles_fails_its_board_at_the_first_repeat(
     assert len([k for k, *_ in boards.log if k == "workable"]) == 3  # not max_pages
 
 
+def test_pages_that_repeat_the_same_postings_stop_at_the_first_repeat(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    # a server that ignores skip/offset answers the first page again and again: each
+    # request differs (skip=100, 200, ...), so only the postings show the board repeats
+    boards.quirks[("lever", "widget")] = "ignores-skip"
+    boards.quirks[("smartrecruiters", "bigco")] = "ignores-offset"
+    done = run(cfg, sources=[SOURCES[0], SOURCES[1], SOURCES[3]])
+    status = {b.key: (b.status, b.reason) for b in done.boards}
+    assert status["greenhouse:acme"][0] == "ok"
+    for key in ("lever:widget", "smartrecruiters:bigco"):
+        assert status[key] == ("failed", "its pages repeat (page 2 holds the postings of page 1)")
+    assert len([k for k, *_ in boards.log if k == "lever"]) == 2  # not max_pages
+    assert len([k for k, *_ in boards.log if k == "smartrecruiters"]) == 2
+    manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
+    assert manifest is not None
+    assert {b.key: b.problem for b in manifest.boards if not b.ok} == {
+        "lever:widget": "paging",
+        "smartrecruiters:bigco": "paging",
+    }
+
+
 def test_truncated_and_unparsable_bodies_fail_only_their_board(
     cfg: Config, boards: FakeBoards
 ) -> None:
@@ -361,6 +383,38 @@ def test_the_size_cap_is_enforced_while_streaming(
     assert status["greenhouse:acme"].status == "ok"
     assert status["lever:widget"].status == "failed"
     assert "cap" in (status["lever:widget"].reason or "")
+
+
+def test_a_compressed_bomb_is_refused_at_the_cap_without_being_inflated(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    import tracemalloc
+
+    # 64 MiB of zeros travel as some 64 KiB (under the cap): the cap is on the decoded bytes,
+    # and decoding stops there, never inflating a whole network read (one read of 64 KiB is
+    # 64 MiB of text)
+    cfg = collect_config(tmp_path, served, max_response_bytes=256 * 1024, max_attempts=1)
+    boards.faults[("greenhouse", "acme")] = ["bomb"]
+    boards.faults[("ashby", "orbit")] = ["badgzip"]
+    tracemalloc.start()
+    try:
+        got = check_sources(cfg, [SOURCES[0], SOURCES[2]], clock=FixedClock(NOW))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    acme, orbit = got
+    for encoding in ("gzip", "deflate"):  # a compressed answer under the cap reads as ever
+        boards.faults[("recruitee", "smallco")] = [encoding]
+        (small,) = check_sources(cfg, [SOURCES[5]], clock=FixedClock(NOW))
+        assert (small.status, small.jobs) == ("ok", 4), small.reason
+    # bytes sent past the end of the gzip stream inflate to nothing, and still count
+    boards.faults[("recruitee", "smallco")] = ["gzip-tail"]
+    (small,) = check_sources(cfg, [SOURCES[5]], clock=FixedClock(NOW))
+    assert (small.status, small.problem) == ("failed", "too_large"), small.reason
+    assert (acme.status, acme.problem) == ("failed", "too_large"), acme.reason
+    assert peak < 16 * 1024 * 1024, f"{peak:,} bytes at the peak"
+    assert (orbit.status, orbit.problem) == ("failed", "unreadable"), orbit.reason
+    assert orbit.reason is not None and orbit.reason.startswith("a body that is not gzip"), orbit
 
 
 def test_a_failed_board_is_carried_then_expires(cfg: Config, boards: FakeBoards) -> None:
@@ -459,6 +513,73 @@ def test_recollecting_a_week_replaces_it_and_replay_rebuilds_it(
         .equals(snap.sort("posting_id"))
     )
     assert again.report.rows_read == snap.height
+
+
+def test_a_second_collection_of_a_week_while_one_runs_is_refused(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    import threading
+
+    # the second one cleared the first one's staging folder as a killed run's leftovers: the
+    # first then lost the board it had fetched, and, finishing last, published the week
+    # without it
+    run(cfg, sources=SOURCES[:2])  # the week was collected once: a replay has a manifest
+    boards.faults[("lever", "widget")] = ["hold"]
+    first: list[Any] = []
+    runner = threading.Thread(target=lambda: first.append(run(cfg, sources=SOURCES[:2])))
+    runner.start()
+    try:
+        assert boards.held.wait(60)
+        with pytest.raises(CollectError, match="another collection of the week of 2026-11-23"):
+            run(cfg, sources=SOURCES[:2])
+        with pytest.raises(CollectError, match="another collection of the week of 2026-11-23"):
+            replay(cfg, WEEK, clock=FixedClock(NOW))
+    finally:
+        boards.release.set()
+        runner.join(60)
+    (done,) = first
+    assert [(b.key, b.status) for b in done.boards] == [
+        ("greenhouse:acme", "ok"),
+        ("lever:widget", "ok"),
+    ]
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert set(snap["source"]) == {"greenhouse:acme", "lever:widget"}
+    assert run(cfg, sources=SOURCES[:2]).boards[0].status == "ok"  # released when done
+
+
+def test_a_snapshot_folder_named_like_a_glob_pattern_is_a_folder(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # polars reads a path as a glob pattern unless told not to: under "[prod] snapshots" the
+    # ingest's scratch files and the snapshots were looked for as a pattern (a traceback)
+    cfg = collect_config(tmp_path, served, max_attempts=1)
+    folder = tmp_path / "[prod] snapshots*?"
+    cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"snapshots_dir": folder})})
+    assert [b.status for b in run(cfg, sources=SOURCES[:2]).boards] == ["ok", "ok"]
+    boards.faults[("lever", "widget")] = ["503"]
+    later = WEEK + timedelta(days=7)
+    done = run(cfg, later, sources=SOURCES[:2])
+    assert [b.status for b in done.boards] == ["ok", "carried"]
+    assert read_snapshot(folder, later).height == 3 + 250
+    assert [b.status for b in replay(cfg, later, clock=FixedClock(NOW)).boards] == [
+        "ok",
+        "carried",
+    ]
+
+
+def test_a_rerun_saves_the_same_raw_bytes(cfg: Config) -> None:
+    # each raw page's gzip header held the wall clock's time and the random temporary name
+    # it was written under: the same answers gave other bytes on every run
+    def raw() -> dict[str, bytes]:
+        folder = raw_path(cfg.data.snapshots_dir, WEEK)
+        return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*.gz")}
+
+    run(cfg, sources=SOURCES[:2])
+    first = raw()
+    run(cfg, sources=SOURCES[:2])
+    assert raw() == first and len(first) == 4
+    for body in first.values():
+        assert body[3:8] == bytes(5)  # no FNAME flag, no time (MTIME 0)
 
 
 def test_no_board_answering_writes_nothing(cfg: Config) -> None:
@@ -713,6 +834,23 @@ def test_a_stray_latin1_byte_is_read_not_a_failed_board(cfg: Config, boards: Fak
     assert titles["greenhouse:big:4000150"] == "Ing\ufffdnieur ML"
     assert done.report.text_replaced == 1  # the replaced byte is counted, not silent
     assert replay(cfg, WEEK, clock=FixedClock(NOW)).report.kept == 154  # and it replays
+
+
+def test_a_number_too_long_for_an_int_is_one_posting_not_a_failed_board(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    # Python refuses to turn more than 4,300 digits into an int: the whole page was
+    # "unparsable" for one posting's field
+    boards.faults[("greenhouse", "acme")] = ["bignum"]
+    done = run(cfg, sources=SOURCES[:2])
+    assert [(b.key, b.status) for b in done.boards] == [
+        ("greenhouse:acme", "ok"),
+        ("lever:widget", "ok"),
+    ]
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    acme = snap.filter(pl.col("source") == "greenhouse:acme")
+    assert acme.height == 4 and "Big Data Engineer" in set(acme["title"])
+    assert replay(cfg, WEEK, clock=FixedClock(NOW)).boards[0].status == "ok"
 
 
 def test_only_http_links_and_places_in_words_reach_the_snapshot(

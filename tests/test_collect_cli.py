@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 from newsletter.cli import app
 from newsletter.cli._app import CliState
 from newsletter.config import load_config, parse_config
-from newsletter.data.collect import Source, add_source, load_sources, read_manifest
+from newsletter.data.collect import Source, add_source, load_sources, parse_spec, read_manifest
 from newsletter.data.collect.sources import parse_sources
 from newsletter.data.snapshots import raw_path, read_snapshot, snapshot_path
 from newsletter.errors import CollectError
@@ -33,7 +33,7 @@ from newsletter.send.schedule import (
 )
 from newsletter.send.service import collect_if_missing
 from newsletter.util.clock import FixedClock
-from tests.collect_support import FakeBoards, greenhouse_job, lever_posting
+from tests.collect_support import FakeBoards, greenhouse_job, lever_posting, workable_job
 from tests.conftest import NOW, REPO
 from tests.send_support import POSTAL, add_subscribers
 
@@ -144,6 +144,41 @@ colour = "red"
     assert load_sources(Path("/nonexistent/sources.toml")) == []
 
 
+def test_a_name_or_address_with_a_trailing_newline_is_refused() -> None:
+    # `$` also matches before a final newline: "acme\n" passed as a board name (and tag, and
+    # url), and the newline went into the board's raw file names, its key and its ids
+    entries = {
+        "board": 'ats = "greenhouse"\nboard = "acme\\n"\ncompany = "Acme"',
+        "tags": 'ats = "greenhouse"\nboard = "acme"\ncompany = "Acme"\ntags = ["lab\\n"]',
+        "url": 'ats = "url"\nboard = "feed"\nurl = "https://x.example/a.csv\\n"',
+    }
+    for field, entry in entries.items():
+        with pytest.raises(CollectError, match=f"source 1 .*{field}") as err:
+            parse_sources(f"[[source]]\n{entry}\n")
+        assert "\n" not in str(err.value)  # one line, the name's newline shown as \n
+    with pytest.raises(ValueError, match="is not a board name"):
+        Source.model_validate({"ats": "lever", "board": "acme\n", "company": "Acme"})
+    assert parse_spec(" greenhouse:acme\n") == ("greenhouse", "acme")  # the spec is trimmed
+
+
+def test_a_board_api_base_url_with_a_query_fragment_or_space_is_refused() -> None:
+    # the API's path is appended to the base URL: "https://host/?key=1" asked for
+    # "/?key=1/v1/boards/acme/jobs" (the path became part of the query), "https://host/#x"
+    # for "/" (every board "not found"), and a space went into the request line
+    from newsletter.errors import ConfigError
+
+    for bad in ("https://boards-api.greenhouse.io/?key=1", "https://boards-api.greenhouse.io#x",
+                "https://boards-api.greenhouse.io/v1 x", "https://api.lever.co/\n"):  # fmt: skip
+        with pytest.raises(ConfigError, match=r"greenhouse\.base_url") as err:
+            parse_config({"collect": {"greenhouse": {"base_url": bad}}})
+        assert "\n" not in str(err.value)
+    ok = {"greenhouse": {"base_url": "http://127.0.0.1:8080/gh/"},
+          "recruitee": {"base_url": "https://{board}.recruitee.com"}}  # fmt: skip
+    collect = parse_config({"collect": ok}).collect
+    assert collect.base_url("greenhouse") == "http://127.0.0.1:8080/gh"
+    assert collect.base_url("recruitee") == "https://{board}.recruitee.com"
+
+
 def test_add_keeps_comments_and_refuses_duplicates(tmp_path: Path) -> None:
     path = tmp_path / "sources.toml"
     path.write_text(SOURCES_TOML, encoding="utf-8")
@@ -183,6 +218,23 @@ def test_sources_check_reports_each_board(tmp_path: Path, base: str) -> None:
     assert not (tmp_path / "snapshots").exists()
 
 
+def test_sources_check_says_when_a_board_was_read_only_in_part(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    # a board whose paging could not be followed was "found" with the postings of its first
+    # page, no word of why, and the check exited 0
+    boards.add("workable", "hf", [workable_job(i) for i in range(25)])
+    boards.quirks[("workable", "hf")] = "token-as-object"
+    extra = '[[source]]\nats = "workable"\nboard = "hf"\ncompany = "Hugging Co"\n'
+    cfg = _config_file(tmp_path, base, SOURCES_TOML + extra)
+    with cfg.open("a", encoding="utf-8") as fh:
+        fh.write(f'[collect.workable]\nbase_url = "{base}/workable"\n')
+    r = _invoke(["--config", str(cfg), "sources", "check"])
+    assert r.exit_code == 1, r.output
+    row = " ".join(next(line for line in r.output.splitlines() if "workable:hf" in line).split())
+    assert "incomplete" in row and "nextPage is not a page token (dict)" in row, row
+
+
 # ---- newsletter collect ----------------------------------------------------------------
 
 
@@ -196,12 +248,27 @@ def test_collect_command_prints_a_table_per_board(
     assert "greenhouse:acme" in out and "lever:widget" in out and "150 postings kept" in out
     boards.faults[("lever", "widget")] = ["503"]
     r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-30"])
-    assert r.exit_code == 0, r.output
+    # the snapshot is written with what answered, and the exit status says a board failed
+    assert r.exit_code == 1, r.output
     out = " ".join(r.output.split())
     assert "carried" in out and "HTTP 503" in out and "120 carried" in out
+    assert "1 of 2 boards failed (lever:widget carried)" in out
+    assert snapshot_path(tmp_path / "snapshots", date(2026, 11, 30)).exists()
     r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-30", "--replay"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output
     assert "120 carried" in " ".join(r.output.split())
+
+
+def test_a_snapshot_folder_with_brackets_prints_as_it_is(tmp_path: Path, base: str) -> None:
+    # the caption naming the snapshot was read as Rich markup: "[/]" in the folder's name
+    # ended the command with a MarkupError traceback (after the snapshot was written), and
+    # "[red]" vanished from the path shown
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    for name in ("a[/]b", "[red]c"):
+        r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23",
+                     "--snapshots", str(tmp_path / name)])  # fmt: skip
+        assert r.exit_code == 0, r.output
+        assert f"{tmp_path / name}/2026-11-23.parquet" in "".join(r.output.split()), r.output
 
 
 def test_a_log_gets_every_board_key_whole_and_a_gone_board_is_not_found(
@@ -215,7 +282,7 @@ def test_a_log_gets_every_board_key_whole_and_a_gone_board_is_not_found(
     boards.add("greenhouse", long, [], "410")
     cfg = _config_file(tmp_path, base, SOURCES_TOML + extra)
     r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # a board not found is a board that failed
     row = next(line for line in r.output.splitlines() if long in line)
     assert f"greenhouse:{long}" in row and "not found" in row and "gone (HTTP 410)" in row
     boards.faults[("greenhouse", long)] = ["410"]

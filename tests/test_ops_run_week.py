@@ -234,7 +234,7 @@ def test_failed_sources_alert_once_from_the_weekly_job(
     assert _runs(cfg)[-1] == ("collect", "ok", "schedule") and len(hook.posts) == 1
     # a manual collection records its step too (as `cli`), and alerts no one
     r = invoke(clock, "--config", str(cfg), "collect", "--week", "2026-11-30")
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # the board failed: the exit status says so
     assert _runs(cfg)[-1] == ("collect", "ok", "cli") and len(hook.posts) == 1
     outbox = tmp_path / "outbox"
     assert len(list(outbox.glob(f"{KEY}/*.eml"))) == 3

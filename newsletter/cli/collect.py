@@ -71,7 +71,7 @@ def check_cmd(
 ) -> None:
     """Fetch each board once and say whether it was found, with its number of jobs.
 
-    Writes nothing; exits 1 when a board is not found or failing.
+    Writes nothing; exits 1 when a board is not found, failing or read only in part.
 
     Example: [bold]newsletter sources check --tag frontier-lab[/]
     """
@@ -93,7 +93,7 @@ def check_cmd(
             on_board=lambda _r: progress.advance(task),
         )
     _print(_check_table(records))
-    if any(not r.ok for r in records):
+    if any(not r.ok or r.incomplete for r in records):
         raise typer.Exit(1)
 
 
@@ -102,16 +102,17 @@ def _check_table(records: Sequence[BoardRecord]) -> Table:
     _columns(t, [r.key for r in records], ("company", "left"), ("result", "left"),
              ("jobs", "right"), ("pages", "right"), ("why", "left"))  # fmt: skip
     for r in records:
-        word = _CHECK_WORDS[r.status]
+        word = "incomplete" if r.ok and r.incomplete else _CHECK_WORDS[r.status]
+        style = _STATUS_STYLE[word]
         if r.status == "not_found" and r.http_status:
             word = f"not found ({r.http_status})"
         t.add_row(
             cell(r.key),
             cell(r.company),
-            cell(word, _STATUS_STYLE[_CHECK_WORDS[r.status]]),
+            cell(word, style),
             cell(f"{r.jobs:,}" if r.ok else ""),
             cell(r.pages if r.ok else ""),
-            cell(r.reason),
+            cell(r.incomplete or r.reason),
         )
     return t
 
@@ -195,8 +196,8 @@ def collect_cmd(
     snapshot, rejects and report are built by the ingest pipeline and replace the week's
     files atomically. A board that fails keeps this week's earlier answer when the week was
     collected before, else is carried forward from its last good week (at most
-    \\[collect] carry_forward_weeks), and is named in the data-health note. A week that has
-    ended is only rebuilt with --replay.
+    \\[collect] carry_forward_weeks), and is named in the data-health note; the command then
+    exits 1. A week that has ended is only rebuilt with --replay.
 
     Example: [bold]newsletter collect --week 2026-11-23[/]
     """
@@ -232,6 +233,21 @@ def collect_cmd(
                 on_board=lambda _r: progress.advance(task),
             )
     _print(_collect_table(done))
+    _exit_if_failed(done.boards)
+
+
+def _exit_if_failed(rows: Sequence[BoardRow]) -> None:
+    """Exit 1, after one line naming them, when boards failed (the snapshot is written
+    with what answered: a cron job must still learn that some did not)."""
+    from newsletter.send.monitor import FAILED_BOARDS
+
+    failed = [r for r in rows if r.status in FAILED_BOARDS or r.status == "incomplete"]
+    if not failed:
+        return
+    named = ", ".join(f"{r.key} {r.status}" for r in failed[:5])
+    more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+    warn(f"{len(failed)} of {len(rows)} boards failed ({named}{more}); see the table")
+    raise typer.Exit(1)
 
 
 def _collect_table(done: Collected) -> Table:
@@ -248,7 +264,7 @@ def _collect_table(done: Collected) -> Table:
             cell(row.reason if row.status != "ok" else ""),
         )
     r = done.report
-    t.caption = (
+    t.caption = cell(
         f"{r.kept:,} postings kept, {r.carried:,} carried, {r.rejected:,} rejected, "
         f"{r.duplicates:,} duplicates · snapshot {done.written.snapshot}"
     )

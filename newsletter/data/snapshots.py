@@ -207,7 +207,7 @@ def read_snapshot(directory: Path, week: date, *, stored: bool = False) -> pl.Da
     if not path.exists():
         raise SnapshotNotFoundError(f"no snapshot for week {week.isoformat()} ({path})")
     try:
-        frame = pl.read_parquet(path)
+        frame = pl.read_parquet(path, glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None
     return conform(frame, stored=stored, where=f"snapshot {path}")
@@ -218,7 +218,7 @@ def scan_snapshot(directory: Path, week: date, columns: Iterable[str]) -> pl.Laz
     :data:`STORED_SCHEMA`'s types (:func:`column_exprs`: weeks written either way stack)."""
     path = snapshot_path(directory, week)
     try:
-        lf = pl.scan_parquet(path)
+        lf = pl.scan_parquet(path, glob=False)
         have = lf.collect_schema()
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise SnapshotError(f"cannot read snapshot {path}: {exc}") from None

@@ -8,8 +8,10 @@
 * retries with exponential backoff and full jitter (tenacity) on 429, 5xx, timeouts and
   connection errors, never sooner than ``Retry-After`` (seconds or HTTP date); a
   ``Retry-After`` longer than ``max_retry_after_seconds`` fails the board instead;
-* a size cap enforced while streaming (``Content-Length`` is checked first, then every
-  decoded byte is counted, so a compressed bomb stops at the cap too);
+* a size cap enforced while streaming (``Content-Length`` is checked first, then every byte
+  received and every decoded byte is counted; a gzip or deflate body is inflated here, never
+  more than the cap allows, so a compressed bomb stops at the cap too: httpx would inflate a
+  whole network read at once, and 64 KiB of a bomb are 64 MiB);
 * the body streamed to disk gzip-compressed as it arrives (atomically: a temporary name,
   renamed when complete).
 
@@ -21,11 +23,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 import random
+import zlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,6 +43,8 @@ from newsletter.util.files import replacing
 from newsletter.util.http import retry_after_seconds
 
 Sleep = Callable[[float], Awaitable[None]]
+#: The Content-Encodings asked for, inflated by :func:`_inflater` (never httpx's decoders).
+ACCEPT_ENCODING = "gzip, deflate"
 #: gzip level of the saved raw responses (fast; JSON compresses well anyway).
 GZIP_LEVEL = 5
 
@@ -108,7 +113,11 @@ class Fetcher:
     async def __aenter__(self) -> Self:
         s = self.settings
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": self.agent, "Accept": "application/json, */*;q=0.5"},
+            headers={
+                "User-Agent": self.agent,
+                "Accept": "application/json, */*;q=0.5",
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             timeout=httpx.Timeout(
                 connect=s.connect_timeout_seconds,
                 read=s.read_timeout_seconds,
@@ -212,11 +221,16 @@ class Fetcher:
                     f"answer of {int(declared):,} bytes is over the cap of {cap:,}",
                     problem="too_large",
                 )
+            encoding = resp.headers.get("content-encoding", "").strip().lower()
+            inflater = _inflater(encoding)
             body = bytearray()
-            with replacing(dest) as tmp, gzip.open(tmp, "wb", compresslevel=GZIP_LEVEL) as out:
-                async for chunk in resp.aiter_bytes():
+            received = 0  # as sent: bytes past a gzip stream's end inflate to nothing
+            with replacing(dest) as tmp, tmp.open("wb") as raw_file, _gzip(raw_file) as out:
+                async for raw in resp.aiter_raw():  # as sent: inflated here, up to the cap
+                    chunk = _inflate(inflater, encoding, raw, cap - len(body))
                     body += chunk
-                    if len(body) > cap:
+                    received += len(raw)
+                    if len(body) > cap or received > cap:
                         raise FetchFailed(
                             f"answer is over the cap of {cap:,} bytes", problem="too_large"
                         )
@@ -242,3 +256,32 @@ class Fetcher:
             raise FetchFailed(f"{word} (HTTP {status})", problem="not_found", status=status)
         if status >= 400:
             raise FetchFailed(f"HTTP {status}", problem="http", status=status)
+
+
+def _gzip(file: BinaryIO) -> gzip.GzipFile:
+    """A raw answer's gzip stream: its header holds neither the temporary file's name nor the
+    wall clock's time (MTIME 0: none), so the same answer is the same bytes on every run."""
+    return gzip.GzipFile(filename="", mode="wb", fileobj=file, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+def _inflater(encoding: str) -> zlib._Decompress | None:
+    """The decompressor of a body's Content-Encoding (None: as it is); a gzip or zlib header
+    is recognised either way, as servers label them loosely."""
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)
+    raise FetchFailed(
+        f"answer in an encoding not asked for ({encoding[:40]!r})", problem="unreadable"
+    )
+
+
+def _inflate(inflater: zlib._Decompress | None, encoding: str, raw: bytes, room: int) -> bytes:
+    """``raw`` inflated, at most ``room + 1`` bytes of it (one more than the cap allows
+    says the body is over it)."""
+    if inflater is None:
+        return raw
+    try:
+        return inflater.decompress(raw, room + 1)
+    except zlib.error as exc:
+        raise FetchFailed(f"a body that is not {encoding} ({exc})", problem="unreadable") from None

@@ -28,11 +28,15 @@ When no board answers at all (the network is down), nothing is written: CollectE
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
+import json
 import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -148,6 +152,12 @@ def _rows(
     return data, frame.height
 
 
+def _postings_digest(jobs: object) -> bytes:
+    """A digest of a page's postings as parsed (the same postings, the same digest)."""
+    text = json.dumps(jobs, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 async def _fetch_board(
     source: Source,
     fetcher: Fetcher,
@@ -161,6 +171,7 @@ async def _fetch_board(
     jobs = pages = size = 0
     request: Request | None = api.first(source.board, base)
     asked: set[str] = set()  # every page requested: a board whose paging cycles is refused
+    seen: dict[bytes, int] = {}  # each page's postings (digest -> page): a page that repeats
     incomplete: str | None = None
     try:
         while request is not None:
@@ -186,6 +197,15 @@ async def _fetch_board(
                 mapping=config.ingest.columns,
                 folder=folder,
             )
+            if n:  # a server that ignores skip/offset answers the same postings again
+                digest = await asyncio.to_thread(_postings_digest, api.jobs(data))
+                if digest in seen:
+                    raise FetchFailed(
+                        f"its pages repeat (page {pages + 1} holds the postings of page "
+                        f"{seen[digest]})",
+                        problem="paging",
+                    )
+                seen[digest] = pages + 1
             pages, jobs, size = pages + 1, jobs + n, size + len(body)
             try:
                 request = api.next(source.board, base, request, data, n) if api.json_pages else None
@@ -347,7 +367,7 @@ def _build(
 
 def _table(built: _Built, written: Written) -> tuple[BoardRow, ...]:
     plan, before = built.plan, built.before
-    now = _counts(pl.scan_parquet(written.snapshot))
+    now = _counts(pl.scan_parquet(written.snapshot, glob=False))
     carried = set(plan.carry)
     rows = []
     for b in plan.boards:
@@ -473,6 +493,38 @@ class _RawSwap:
             shutil.rmtree(self.old, ignore_errors=True)
 
 
+@contextmanager
+def _collecting(final: Path) -> Iterator[None]:
+    """Hold the week's collection for the block (``flock`` on a file beside its raw folder,
+    dropped by the kernel when the process dies; the file is removed on the way out): a
+    second collection or replay of the same week meanwhile is refused, as it would clear this
+    one's staging folder as a killed run's leftovers, and whichever finished last would
+    publish the week."""
+    lock = final.with_name(f".collecting-{final.name}.lock")
+    busy = CollectError(
+        f"another collection of the week of {final.name} is running (it holds {lock}); "
+        "run this one when it has ended"
+    )
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock.open("a+b")
+    except OSError as exc:
+        raise CollectError(f"cannot create {lock}: {exc.strerror or exc}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # the file opened may be one a holder removed on its way out: held only if it
+            # is still the one at that path
+            if os.fstat(handle.fileno()).st_ino != os.stat(lock).st_ino:
+                raise busy
+        except (BlockingIOError, FileNotFoundError):
+            raise busy from None
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)  # while held: the next one opens a new file
+
+
 def _clear_leftovers(final: Path) -> None:
     """Staging folders of killed collections of the same week."""
     if final.parent.is_dir():
@@ -583,6 +635,31 @@ def collect(
             "(add one with `newsletter sources add greenhouse:BOARD --company NAME`)"
         )
     final = raw_path(config.data.snapshots_dir, week)
+    with _collecting(final):
+        return _collect_held(
+            config,
+            week,
+            boards_list,
+            final,
+            clock=clock,
+            sleep=sleep,
+            transport=transport,
+            on_board=on_board,
+        )
+
+
+def _collect_held(
+    config: Config,
+    week: date,
+    boards_list: list[Source],
+    final: Path,
+    *,
+    clock: Clock,
+    sleep: Sleep,
+    transport: httpx.AsyncBaseTransport | None,
+    on_board: OnBoard | None,
+) -> Collected:
+    """:func:`collect`, the week's collection held."""
     _clear_leftovers(final)
     earlier = _earlier(config.data.snapshots_dir, week)
     staging = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
@@ -648,11 +725,18 @@ def replay(config: Config, week: date, *, clock: Clock) -> Collected:
     files cannot be read back fails alone (its record in the manifest is left as fetched,
     so a replay after the file is restored reads it again)."""
     directory = config.data.snapshots_dir
-    manifest = read_manifest(directory, week)
-    if manifest is None:
-        raise CollectError(
-            f"week {week.isoformat()} was not collected (no {raw_path(directory, week)})"
-        )
+    final = raw_path(directory, week)
+    # held while the manifest is read too; a week never collected leaves no lock file
+    with _collecting(final) if final.is_dir() else nullcontext():
+        manifest = read_manifest(directory, week)
+        if manifest is None:
+            raise CollectError(f"week {week.isoformat()} was not collected (no {final})")
+        return _replay_held(config, week, manifest, clock)
+
+
+def _replay_held(config: Config, week: date, manifest: Manifest, clock: Clock) -> Collected:
+    """:func:`replay`, the week's collection held."""
+    directory = config.data.snapshots_dir
     sources: dict[str, Source] = {}
     for b in manifest.boards:
         try:

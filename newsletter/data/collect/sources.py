@@ -35,9 +35,10 @@ from newsletter.config import ATS_KINDS
 from newsletter.data.ingest import Format
 from newsletter.errors import CollectError
 from newsletter.util.files import atomic_write_text
+from newsletter.util.text import clean_line
 
 AtsKind = Literal["greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "url"]
-_BOARD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_BOARD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # whole: fullmatch
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 HEADER = """\
@@ -63,7 +64,7 @@ class Source(BaseModel):
     @field_validator("board")
     @classmethod
     def _board(cls, v: str) -> str:
-        if not _BOARD_RE.match(v):
+        if not _BOARD_RE.fullmatch(v):
             raise ValueError(
                 f"{v!r} is not a board name (letters, digits, '.', '_' and '-', at most 128)"
             )
@@ -82,7 +83,7 @@ class Source(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [t for t in v if not _BOARD_RE.match(t)]
+        bad = [t for t in v if not _BOARD_RE.fullmatch(t)]
         if bad:
             raise ValueError(f"tags are single words: {', '.join(map(repr, bad))}")
         return v
@@ -90,7 +91,7 @@ class Source(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+\S*$", v):
+        if v is not None and not re.fullmatch(r"https?://[^/\s]+\S*", v):
             raise ValueError(f"{v!r} must be an http:// or https:// address")
         return v
 
@@ -117,7 +118,7 @@ class Source(BaseModel):
 def parse_spec(spec: str) -> tuple[str, str]:
     """``greenhouse:anthropic`` -> (``greenhouse``, ``anthropic``); CollectError otherwise."""
     ats, sep, board = spec.strip().partition(":")
-    if not sep or ats not in ATS_KINDS or not _BOARD_RE.match(board):
+    if not sep or ats not in ATS_KINDS or not _BOARD_RE.fullmatch(board):
         raise CollectError(
             f"{spec!r} is not ATS:BOARD (ATS one of {', '.join(ATS_KINDS)}; "
             "BOARD letters, digits, '.', '_' and '-')"
@@ -127,7 +128,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
 
 def _problems(index: int, raw: object, exc: ValidationError | ValueError) -> list[str]:
     name = raw.get("board") if isinstance(raw, dict) else None
-    where = f"source {index}" + (f" ({name})" if isinstance(name, str) else "")
+    where = f"source {index}" + (f" ({clean_line(name, 128)})" if isinstance(name, str) else "")
     if isinstance(exc, ValidationError):
         out = []
         for e in exc.errors():

@@ -383,7 +383,7 @@ def ingest_into(
         snapshot, counts = scratch / "snapshot.parquet", scratch / "counted.arrow"
         with stages.stage("dedup"):
             _dedupe_into(spool.normalized(), snapshot, counts, added)
-        counted = pl.scan_ipc(counts)
+        counted = pl.scan_ipc(counts, glob=False)
         with stages.stage("report"):
             n_kept = counted.select(pl.len()).collect().item()
             report = _report(

@@ -60,7 +60,9 @@ class Spool:
 
     @staticmethod
     def _lazy(parts: list[pl.DataFrame | Path]) -> pl.LazyFrame:
-        frames = [p.lazy() if isinstance(p, pl.DataFrame) else pl.scan_ipc(p) for p in parts]
+        frames = [
+            p.lazy() if isinstance(p, pl.DataFrame) else pl.scan_ipc(p, glob=False) for p in parts
+        ]
         return pl.concat(frames, how="vertical")
 
     def normalized(self) -> pl.LazyFrame:

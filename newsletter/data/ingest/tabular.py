@@ -462,12 +462,25 @@ def json_value(data: bytes) -> object:
     """JSON bytes as every reader here takes them: UTF-16 and text that does not start as
     UTF-8 converted (:func:`as_utf8`), a byte-order mark dropped, and a stray invalid UTF-8
     byte further on read as U+FFFD (as a CSV export is read) instead of refusing the whole
-    document. Raises ValueError (or RecursionError) when it is not JSON."""
+    document. A number too long for an int (Python refuses more than 4,300 digits) is read as
+    a float (infinite, as JavaScript reads it), rather than refusing the whole document for
+    one field. Raises ValueError (or RecursionError) when it is not JSON."""
     text = as_utf8(data).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
     try:
         return json.loads(text)
     except UnicodeDecodeError:
-        return json.loads(text.decode("utf-8", errors="replace"))
+        return json.loads(text.decode("utf-8", errors="replace"), parse_int=_json_int)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an int's digits over the limit: read again, ints one by one
+        return json.loads(text, parse_int=_json_int)
+
+
+def _json_int(digits: str) -> int | float:
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
 
 
 def load_json(path: Path) -> object:
