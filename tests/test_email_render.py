@@ -100,6 +100,49 @@ def test_size_under_gmail_clip(
         render_issue(rich_signals, tight)
 
 
+def _with_email(config: Config, **update: int) -> Config:
+    return config.model_copy(update={"email": config.email.model_copy(update=update)})
+
+
+def test_an_issue_over_the_cap_is_sent_with_fewer_rows_not_refused(
+    rich_signals: Signals,
+    full_config: Config,
+    rich_new_roles: NewRoles,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A week whose issue is over ``[email] max_html_bytes`` (long names, a long note) was
+    refused at compile time, so the Monday send stopped; its ranked lists are cut a row at a
+    time instead (down to three), with a warning, and it is refused only over the cap even
+    then."""
+    size = {
+        n: encoded_size(
+            compile_issue(rich_signals, _with_email(full_config, top_n=n), new_roles=rich_new_roles)
+            .public()
+            .html
+        )
+        for n in (3, 5, 8)
+    }
+    assert size[3] < size[5] < size[8]
+    cap = (size[5] + size[8]) // 2
+    caplog.set_level("WARNING")
+    issue = compile_issue(
+        rich_signals,
+        _with_email(full_config, top_n=8, max_html_bytes=cap),
+        new_roles=rich_new_roles,
+    )
+    assert 5 <= issue.top_n < 8
+    assert encoded_size(issue.public().html) <= cap
+    assert f"with 8 rows per ranked list: sent with {issue.top_n}" in caplog.text
+    roomy = compile_issue(rich_signals, full_config, new_roles=rich_new_roles)
+    assert roomy.top_n == full_config.email.top_n
+    with pytest.raises(RenderError, match="with 3 rows per list; lower"):
+        compile_issue(
+            rich_signals,
+            _with_email(full_config, top_n=8, max_html_bytes=size[3] - 1),
+            new_roles=rich_new_roles,
+        )
+
+
 def test_autoescape_on_for_html_off_for_text(rich_signals: Signals, email_config: Config) -> None:
     env = jinja_env(None)
     assert env.autoescape("issue.mjml.j2") is True  # type: ignore[operator]

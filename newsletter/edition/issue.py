@@ -60,6 +60,8 @@ class CompiledIssue:
     text_template: BodyTemplate
     signals: Signals
     max_html_bytes: int | None = None
+    #: Rows per ranked list (``[email] top_n``, or fewer where the issue was over the cap).
+    top_n: int = 0
     _variants: dict[Preferences, IssueContent] = field(default_factory=dict)
     _audiences: dict[Preferences, Preferences] = field(default_factory=dict)
     oversize: set[Preferences] = field(default_factory=set)
@@ -151,6 +153,10 @@ def template_context(view: IssueView) -> dict[str, object]:
     }
 
 
+#: The fewest rows a ranked list is cut to when the issue is over the size cap.
+MIN_TOP_N = 3
+
+
 def compile_issue(
     signals: Signals,
     config: Config,
@@ -162,7 +168,40 @@ def compile_issue(
 
     ``new_roles`` (the week's candidates) adds the "New roles for you" section, whose rows
     are picked per audience through slots; ``note`` is the editor's note.
+
+    An issue over ``[email] max_html_bytes`` as sent (a week of long names, a long note) is
+    compiled again with a row fewer in each ranked list (``[email] top_n``), down to
+    :data:`MIN_TOP_N`, with a warning: a long week never stops the Monday send, and no
+    reader's copy is clipped by Gmail. Over the cap even then, it is refused.
     """
+    cap, top_n = config.email.max_html_bytes, config.email.top_n
+    while True:
+        email = config.email.model_copy(update={"top_n": top_n})
+        issue = _compile(signals, config.model_copy(update={"email": email}), new_roles, note)
+        problem = html_size_problem(issue.public().html, cap)
+        if problem is None:
+            break
+        if top_n <= MIN_TOP_N:
+            tried = f" with {top_n} rows per list" if top_n < config.email.top_n else ""
+            raise RenderError(
+                f"rendered {problem}{tried}; lower [email] top_n, drop a section or shorten "
+                "the editor's note"
+            )
+        top_n -= 1
+    if top_n < config.email.top_n:
+        log.warning(
+            "the issue was over [email] max_html_bytes (%s) with %s rows per ranked list: "
+            "sent with %s",
+            f"{cap:,}",
+            config.email.top_n,
+            top_n,
+        )
+    return issue
+
+
+def _compile(
+    signals: Signals, config: Config, new_roles: NewRoles | None, note: Note | None
+) -> CompiledIssue:
     view = build_view(signals, config, new_roles=new_roles, note=note)
     override = config.email.templates_dir
     ctx = template_context(view)
@@ -171,7 +210,7 @@ def compile_issue(
     text = render_template("issue.txt.j2", ctx, override)
     f = Formatter(config.newsletter.locale)
     roles = new_roles or NewRoles(week=signals.week)
-    issue = CompiledIssue(
+    return CompiledIssue(
         view=view,
         html_template=BodyTemplate.parse(
             html, escape=True, slots=RoleSlots(roles, f, html=True, templates_dir=override)
@@ -183,9 +222,8 @@ def compile_issue(
         ),
         signals=signals,
         max_html_bytes=config.email.max_html_bytes,
+        top_n=config.email.top_n,
     )
-    check_size(issue.public().html, config.email.max_html_bytes)  # fail before any send
-    return issue
 
 
 def compile_week(
