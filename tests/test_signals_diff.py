@@ -82,3 +82,16 @@ def test_id_counts_recount_when_hashes_repeat(monkeypatch: pytest.MonkeyPatch) -
     # every id one hash: counted by the ids themselves
     monkeypatch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.Series([0] * len(self)))
     assert id_counts(frame.head(2)) == {"rows": 2, "missing": 0, "distinct": 2}
+
+
+def test_flows_from_the_pairs_of_hashes_are_the_anti_joins() -> None:
+    # new and removed postings are the rows no pair of matching hashes names, in order
+    cur = pl.DataFrame({"posting_id": ["d", "a", "e", "c", "f"], "x": [1, 2, 3, 4, 5]})
+    prev = pl.DataFrame({"posting_id": ["c", "b", "a", "g"], "x": [6, 7, 8, 9]})
+    pairs = diff.matches(cur.lazy(), prev.lazy()).collect()
+    assert not pairs["clash"].any()
+    new, gone = diff.split(cur, prev, pairs)
+    assert new.equals(diff.added(cur.lazy(), prev.lazy()).collect())
+    assert gone.equals(diff.removed(cur.lazy(), prev.lazy()).collect())
+    assert new["posting_id"].to_list() == ["d", "e", "f"]
+    assert gone["posting_id"].to_list() == ["b", "g"]

@@ -163,13 +163,15 @@ class _Flows:
 
 
 def _flows(
-    cur: pl.LazyFrame,
-    prev: pl.LazyFrame | None,
+    cur_df: pl.DataFrame,
+    prev_df: pl.DataFrame | None,
     *,
     week: date,
     previous_week: date | None,
     history: Sequence[WeekFrame],
 ) -> _Flows:
+    cur = cur_df.lazy()
+    prev = prev_df.lazy() if prev_df is not None else None
     weeks = [WeekFrame(h.week, diff.dedupe(h.frame)) for h in history]
     # Stage 0: ids and fingerprints of older weeks (joined in memory below) and their trend
     # points, from one read of each older snapshot.
@@ -187,10 +189,7 @@ def _flows(
     # Stage 1: the joins (flows between consecutive weeks), each computed once.
     plans = _Plans()
     if prev is not None:
-        new, gone, clashes = diff.flows_by_hash(cur, prev)
-        plans.add("new", new)
-        plans.add("removed", gone)
-        plans.add("clashes", clashes)
+        plans.add("pairs", diff.matches(cur, prev))
     last = len(weeks) - 1  # index of this week; pairs (i - 1, i) for the older flows
     for i in range(1, last if prev is not None else 0):
         if last - i < SKILL_BACKGROUND_WEEKS:
@@ -201,10 +200,10 @@ def _flows(
     if last >= 2:
         plans.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
     f1 = plans.collect()
-    if prev is not None and f1["clashes"].item():  # two ids with one hash: join the ids
-        f1["new"], f1["removed"] = pl.collect_all([diff.added(cur, prev), diff.removed(cur, prev)])
-    new = f1["new"].lazy() if prev is not None else cur.limit(0)
-    rem = f1["removed"].lazy() if prev is not None else cur.limit(0)
+    new, rem = cur.limit(0), cur.limit(0)
+    if prev_df is not None:
+        flows = diff.split(cur_df, prev_df, f1.pop("pairs"))
+        new, rem = flows[0].lazy(), flows[1].lazy()
     arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)
     arrivals = ([new] if prev is not None else []) + [f1[k].lazy() for k in arr_keys]
     fps = (
@@ -526,7 +525,7 @@ def compute_week(
     prev_df = cleaned[1][0] if previous is not None else None
     cur = cur_df.lazy()
     prev = prev_df.lazy() if prev_df is not None else None
-    fl = _flows(cur, prev, week=week, previous_week=previous_week, history=history)
+    fl = _flows(cur_df, prev_df, week=week, previous_week=previous_week, history=history)
     weeks, hist, new, rem, arrivals = fl.weeks, fl.hist, fl.new, fl.removed, fl.arrivals
 
     p = _Plans()
