@@ -150,6 +150,18 @@ def _row(frame: pl.DataFrame) -> dict[str, Any]:
     return frame.row(0, named=True) if frame.height else {}
 
 
+def _trend_point(remote: pl.DataFrame, level: pl.DataFrame) -> dict[str, Any]:
+    """A loaded week's trend point (the row :func:`_history_plan` makes of an older week)
+    from its :func:`_remote_plan` and pay levels, which count the same: two plans fewer."""
+    rm, lv = _row(remote), _row(level)
+    return {
+        "open": rm["n"],
+        "n_pay": lv["n"],
+        "median": lv["median"],
+        "remote_share": _of_known(rm),
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class _Flows:
     """Stage 0 and 1: the weeks, their trend points so far, and the flows between them."""
@@ -567,9 +579,6 @@ def compute_week(
     both = [cur, prev] if prev is not None else [cur]
     p.add("source_names", pl.concat([f.select("source") for f in both]).unique())
     p.add("skills", sk.stock_counts_plan(cur))
-    for i, w in enumerate(weeks):
-        if i >= len(hist):  # previous and this week (older ones came with stage 0)
-            p.add(f"hist{i}", _history_plan(w.frame))
     if prev is not None:
         p.add("remote_prev", _remote_plan(prev))
         p.add("level_prev", py.levels_plan(prev))
@@ -581,7 +590,11 @@ def compute_week(
     r = p.collect()
 
     suppressed: list[str] = []
-    hist += [_row(r[f"hist{i}"]) for i in range(len(hist), len(weeks))]
+    # the trend points of this week and the previous one (older ones came with stage 0)
+    own = [_trend_point(r["remote"], r["level"])]
+    if len(weeks) - len(hist) == 2:
+        own.insert(0, _trend_point(r["remote_prev"], r["level_prev"]))
+    hist += own
     n_open = int(hist[-1]["open"])
     n_prev = int(hist[-2]["open"]) if prev is not None else None
 
