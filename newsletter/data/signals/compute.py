@@ -172,6 +172,8 @@ class _Flows:
     removed: pl.LazyFrame  # this week's removed postings (all columns)
     arrivals: list[pl.LazyFrame]  # new postings: [this week, last week, ...] (<= 12 weeks)
     flagged: pl.LazyFrame  # id, fingerprint, reposted, returned of this week's new postings
+    # postings open in both weeks, each at one company in both (else None): diff.Flows
+    continuing: pl.LazyFrame | None
 
 
 def _flows(
@@ -212,10 +214,11 @@ def _flows(
     if last >= 2:
         plans.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
     f1 = plans.collect()
-    new, rem = cur.limit(0), cur.limit(0)
+    new, rem, continuing = cur.limit(0), cur.limit(0), None
     if prev_df is not None:
-        flows = diff.split(cur_df, prev_df, f1.pop("pairs"))
-        new, rem = flows[0].lazy(), flows[1].lazy()
+        flows = diff.split(cur_df, prev_df, f1.pop("pairs"), co.KEY)
+        new, rem = flows.new.lazy(), flows.removed.lazy()
+        continuing = flows.continuing.lazy() if flows.continuing is not None else None
     arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)
     arrivals = ([new] if prev is not None else []) + [f1[k].lazy() for k in arr_keys]
     fps = (
@@ -225,7 +228,7 @@ def _flows(
     )
     older = f1["older"].lazy() if "older" in f1 else None
     flagged = diff.flag_reposts(new.select(diff.ID, diff.FP, "source"), fps, older)
-    return _Flows(weeks, hist, new, rem, arrivals, flagged)
+    return _Flows(weeks, hist, new, rem, arrivals, flagged, continuing)
 
 
 def _earlier_new(sizes: pl.DataFrame | None, n_weeks: int) -> list[int]:
@@ -566,7 +569,7 @@ def compute_week(
     p.add("aged_out", hl.of_kind(rem, feeds, feed=True).select(pl.len()))
     for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN), ("metro", None)):
         p.add(key, gr.group_plan(cur, prev, new, rem, key, null_label=null_label))
-    p.add("companies", co.company_plan(cur, prev, new, rem))
+    p.add("companies", co.company_plan(cur, prev, new, rem, continuing=fl.continuing))
     p.add("skill_companies", sk.company_share_plan(new))
     # Drop warnings look at stock sources only: a feed's removals are postings ageing out.
     stock = [hl.of_kind(f, feeds, feed=False) for f in (cur, new, rem)]

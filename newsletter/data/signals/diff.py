@@ -74,22 +74,37 @@ def matches(current: pl.LazyFrame, previous: pl.LazyFrame) -> pl.LazyFrame:
     return pairs.select("current_row", "previous_row", clash.alias("clash"))
 
 
-def _unmatched(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
-    """The rows of ``frame`` (in order) whose row numbers are not among ``rows``."""
-    keep = pl.repeat(True, frame.height, eager=True)
-    return frame.filter(keep.scatter(rows, False))
+@dataclass(frozen=True, slots=True)
+class Flows:
+    """This week's new and removed postings, and those open in both weeks (``continuing``:
+    this week's rows) when each of them has the same value of the column compared in both
+    weeks (None when one does not, or when two ids shared a hash): the previous week's
+    counts by that column are then those of ``continuing`` and ``removed`` stacked."""
+
+    new: pl.DataFrame
+    removed: pl.DataFrame
+    continuing: pl.DataFrame | None = None
 
 
-def split(
-    current: pl.DataFrame, previous: pl.DataFrame, pairs: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """:func:`added` and :func:`removed` from the :func:`matches` of the two weeks: the rows
-    no pair names, or with a clash (two ids, one hash) the anti-joins on the ids."""
+def _rows(height: int, rows: pl.Series) -> pl.Series:
+    """A mask of ``height`` rows, true for the row numbers ``rows``."""
+    return pl.repeat(False, height, eager=True).scatter(rows, True)
+
+
+def split(current: pl.DataFrame, previous: pl.DataFrame, pairs: pl.DataFrame, same: str) -> Flows:
+    """:func:`added` and :func:`removed` from the :func:`matches` of the two weeks (the rows
+    no pair names; with a clash, two ids of one hash, the anti-joins on the ids), and the
+    continuing postings when each has the same ``same`` in both weeks (:class:`Flows`)."""
     if pairs["clash"].any():
         cur, prev = current.lazy(), previous.lazy()
         new, gone = pl.collect_all([added(cur, prev), removed(cur, prev)])
-        return new, gone
-    return _unmatched(current, pairs["current_row"]), _unmatched(previous, pairs["previous_row"])
+        return Flows(new, gone)
+    now, before = pairs["current_row"], pairs["previous_row"]
+    paired = _rows(current.height, now)
+    flows = Flows(current.filter(~paired), previous.filter(~_rows(previous.height, before)))
+    if not current[same].gather(now).eq_missing(previous[same].gather(before)).all():
+        return flows
+    return Flows(flows.new, flows.removed, current.filter(paired))
 
 
 def flag_reposts(
