@@ -563,8 +563,9 @@ def compute_week(
         ),
     )
     # A feed's posting seen again after ageing out is no sign of a scrape gap: no warning.
-    returned_stock = hl.of_kind(fl.flagged, feeds, feed=False).select(pl.col("returned").sum())
-    p.add("returned_stock", returned_stock)
+    if feeds:  # else the flows' count serves (one join of the flagged postings fewer)
+        returned_stock = hl.of_kind(fl.flagged, feeds, feed=False)
+        p.add("returned_stock", returned_stock.select(pl.col("returned").sum()))
     p.add("removed", rem.select("source", "company"))
     p.add("aged_out", hl.of_kind(rem, feeds, feed=True).select(pl.len()))
     for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN), ("metro", None)):
@@ -603,12 +604,13 @@ def compute_week(
 
     # Totals
     flows = _row(r["flows"])
+    returned = int((r["returned_stock"].item() if feeds else flows.get("returned")) or 0)
     n_new, n_rem = int(flows.get("new") or 0), len(r["removed"])
     since = previous_week if prev is not None else None  # the snapshot compared with
     warnings = (
         hl.drop_warnings(r["sources"], "source_drop", "Source")
         + hl.drop_warnings(r.get("drop_companies", r["companies"]), "company_drop", "Company")
-        + hl.returned_warning(int(r["returned_stock"].item() or 0), n_new, n_rem, n_open, n_prev)
+        + hl.returned_warning(returned, n_new, n_rem, n_open, n_prev)
         + hl.collect_warnings(ingest_report)
         + hl.gap_warning(week, since, n_open, n_prev)
         + hl.concentration_warning(r["companies"], n_new)
