@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from newsletter.data.signals import diff
+from newsletter.data.signals.companies import KEY, company_plan
 from newsletter.data.signals.health import id_counts
 from tests.conftest import posting
 from tests.signals_support import run
@@ -82,3 +83,39 @@ def test_id_counts_recount_when_hashes_repeat(monkeypatch: pytest.MonkeyPatch) -
     # every id one hash: counted by the ids themselves
     monkeypatch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.Series([0] * len(self)))
     assert id_counts(frame.head(2)) == {"rows": 2, "missing": 0, "distinct": 2}
+
+
+def test_flows_from_the_pairs_of_hashes_are_the_anti_joins() -> None:
+    # new and removed postings are the rows no pair of matching hashes names, in order
+    cur = pl.DataFrame({"posting_id": ["d", "a", "e", "c", "f"], "x": [1, 2, 3, 4, 5]})
+    prev = pl.DataFrame({"posting_id": ["c", "b", "a", "g"], "x": [6, 7, 8, 9]})
+    pairs = diff.matches(cur.lazy(), prev.lazy()).collect()
+    assert not pairs["clash"].any()
+    flows = diff.split(cur, prev, pairs, "x")
+    new, gone = flows.new, flows.removed
+    assert new.equals(diff.added(cur.lazy(), prev.lazy()).collect())
+    assert gone.equals(diff.removed(cur.lazy(), prev.lazy()).collect())
+    assert new["posting_id"].to_list() == ["d", "e", "f"]
+    assert gone["posting_id"].to_list() == ["b", "g"]
+
+
+def test_companies_are_counted_from_continuing_postings_only_when_each_keeps_its_company() -> None:
+    cur = pl.DataFrame({"posting_id": ["a", "b", "c", "d"], "company": ["X", "Y", None, "X"]})
+    prev = pl.DataFrame({"posting_id": ["b", "a", "e", "c"], "company": ["Y", "X", "Z", None]})
+
+    def flows(previous: pl.DataFrame) -> diff.Flows:
+        return diff.split(cur, previous, diff.matches(cur.lazy(), previous.lazy()).collect(), KEY)
+
+    def table(f: diff.Flows, continuing: pl.LazyFrame | None) -> pl.DataFrame:
+        frames = (cur, prev, f.new, f.removed)
+        lazy = [x.lazy() for x in frames]
+        return company_plan(*lazy, continuing=continuing).collect().sort("name")
+
+    kept = flows(prev)
+    assert kept.continuing is not None
+    assert kept.continuing["posting_id"].to_list() == ["a", "b", "c"]
+    exact = table(kept, None)
+    assert exact.rows() == [("X", 2, 1, 0, 1), ("Y", 1, 0, 0, 1), ("Z", 0, 0, 1, 1)]
+    assert table(kept, kept.continuing.lazy()).select(exact.columns).equals(exact)
+    # posting a was at another company last week: both weeks are counted whole
+    assert flows(prev.with_columns(company=pl.Series(["Y", "W", "Z", None]))).continuing is None

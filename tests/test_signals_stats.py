@@ -8,7 +8,7 @@ import random
 import polars as pl
 import pytest
 
-from newsletter.data.signals.pay import estimate, quantile_exprs
+from newsletter.data.signals.pay import estimate, levels_plan, quantile_exprs
 from newsletter.data.signals.stats import (
     Stratum,
     benjamini_hochberg,
@@ -190,6 +190,25 @@ def test_polars_order_statistics_match_bonett_price(n: int) -> None:
     assert (got.n, got.median) == (want.n, want.median)
     assert got.se == pytest.approx(want.se, rel=1e-12)
     assert got.se_log == pytest.approx(want.se_log, rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 37, 1001, 20000])
+def test_pay_levels_of_a_whole_frame_equal_the_grouped_expressions_to_the_bit(n: int) -> None:
+    """levels_plan takes the three levels from one quantile call with their list; the values
+    are those of quantile_exprs' three calls (what the group tables use) to the bit."""
+    rng = random.Random(n)
+    pick = (
+        lambda: None,
+        lambda: rng.uniform(1e4, 5e5),
+        lambda: float(rng.randrange(50, 400) * 1000),
+        lambda: rng.random() * 1e-3,
+    )
+    values = [rng.choice(pick)() for _ in range(n)]
+    df = pl.DataFrame({"v": values}, schema={"v": pl.Float64}).lazy()
+    value = pl.col("v")
+    assert (
+        levels_plan(df, value).collect().rows() == df.select(quantile_exprs(value)).collect().rows()
+    )
 
 
 def test_wilson_is_exactly_zero_or_one_at_the_edges() -> None:

@@ -25,15 +25,23 @@ from newsletter.data.signals.pay import IN_PAY_STATS, USD_PAY
 from newsletter.models import REMOTE_PLACE
 from newsletter.util.text import SHOWN_MAX, one_line
 
+#: The column the companies table groups by.
+KEY = "company"
+
 
 def company_plan(
     current: pl.LazyFrame,
     previous: pl.LazyFrame | None,
     new: pl.LazyFrame,
     removed: pl.LazyFrame,
+    *,
+    continuing: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """One lazy row per company: open, open_prev, new, removed (no pay)."""
-    return group_plan(current, previous, new, removed, "company", null_label=None, with_pay=False)
+    """One lazy row per company: open, open_prev, new, removed (no pay); counted from the
+    ``continuing`` postings when given (:class:`~newsletter.data.signals.diff.Flows`)."""
+    return group_plan(
+        current, previous, new, removed, KEY, null_label=None, with_pay=False, continuing=continuing
+    )
 
 
 def _mover(net: pl.Expr) -> pl.Expr:

@@ -165,6 +165,18 @@ def _row(frame: pl.DataFrame) -> dict[str, Any]:
     return frame.row(0, named=True) if frame.height else {}
 
 
+def _trend_point(remote: pl.DataFrame, level: pl.DataFrame) -> dict[str, Any]:
+    """A loaded week's trend point (the row :func:`_history_plan` makes of an older week)
+    from its :func:`_remote_plan` and pay levels, which count the same: two plans fewer."""
+    rm, lv = _row(remote), _row(level)
+    return {
+        "open": rm["n"],
+        "n_pay": lv["n"],
+        "median": lv["median"],
+        "remote_share": _of_known(rm),
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class _Flows:
     """Stage 0 and 1: the weeks, their trend points so far, and the flows between them."""
@@ -175,16 +187,20 @@ class _Flows:
     removed: pl.LazyFrame  # this week's removed postings (all columns)
     arrivals: list[pl.LazyFrame]  # new postings: [this week, last week, ...] (<= 12 weeks)
     flagged: pl.LazyFrame  # id, fingerprint, reposted, returned of this week's new postings
+    # postings open in both weeks, each at one company in both (else None): diff.Flows
+    continuing: pl.LazyFrame | None
 
 
 def _flows(
-    cur: pl.LazyFrame,
-    prev: pl.LazyFrame | None,
+    cur_df: pl.DataFrame,
+    prev_df: pl.DataFrame | None,
     *,
     week: date,
     previous_week: date | None,
     history: Sequence[WeekFrame],
 ) -> _Flows:
+    cur = cur_df.lazy()
+    prev = prev_df.lazy() if prev_df is not None else None
     weeks = [WeekFrame(h.week, diff.dedupe(h.frame)) for h in history]
     # Stage 0: ids and fingerprints of older weeks (joined in memory below) and their trend
     # points, from one read of each older snapshot.
@@ -202,10 +218,7 @@ def _flows(
     # Stage 1: the joins (flows between consecutive weeks), each computed once.
     plans = _Plans()
     if prev is not None:
-        new, gone, clashes = diff.flows_by_hash(cur, prev)
-        plans.add("new", new)
-        plans.add("removed", gone)
-        plans.add("clashes", clashes)
+        plans.add("pairs", diff.matches(cur, prev))
     last = len(weeks) - 1  # index of this week; pairs (i - 1, i) for the older flows
     for i in range(1, last if prev is not None else 0):
         if last - i < SKILL_BACKGROUND_WEEKS:
@@ -216,10 +229,11 @@ def _flows(
     if last >= 2:
         plans.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
     f1 = plans.collect()
-    if prev is not None and f1["clashes"].item():  # two ids with one hash: join the ids
-        f1["new"], f1["removed"] = pl.collect_all([diff.added(cur, prev), diff.removed(cur, prev)])
-    new = f1["new"].lazy() if prev is not None else cur.limit(0)
-    rem = f1["removed"].lazy() if prev is not None else cur.limit(0)
+    new, rem, continuing = cur.limit(0), cur.limit(0), None
+    if prev_df is not None:
+        flows = diff.split(cur_df, prev_df, f1.pop("pairs"), co.KEY)
+        new, rem = flows.new.lazy(), flows.removed.lazy()
+        continuing = flows.continuing.lazy() if flows.continuing is not None else None
     arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)
     arrivals = ([new] if prev is not None else []) + [f1[k].lazy() for k in arr_keys]
     fps = (
@@ -229,7 +243,7 @@ def _flows(
     )
     older = f1["older"].lazy() if "older" in f1 else None
     flagged = diff.flag_reposts(new.select(diff.ID, diff.FP, "source"), fps, older)
-    return _Flows(weeks, hist, new, rem, arrivals, flagged)
+    return _Flows(weeks, hist, new, rem, arrivals, flagged, continuing)
 
 
 def _earlier_new(sizes: pl.DataFrame | None, n_weeks: int) -> list[int]:
@@ -555,7 +569,7 @@ def compute_week(
     prev_df = cleaned[1][0] if previous is not None else None
     cur = cur_df.lazy()
     prev = prev_df.lazy() if prev_df is not None else None
-    fl = _flows(cur, prev, week=week, previous_week=previous_week, history=history)
+    fl = _flows(cur_df, prev_df, week=week, previous_week=previous_week, history=history)
     weeks, hist, new, rem, arrivals = fl.weeks, fl.hist, fl.new, fl.removed, fl.arrivals
 
     p = _Plans()
@@ -578,13 +592,14 @@ def compute_week(
         ),
     )
     # A feed's posting seen again after ageing out is no sign of a scrape gap: no warning.
-    returned_stock = hl.of_kind(fl.flagged, feeds, feed=False).select(pl.col("returned").sum())
-    p.add("returned_stock", returned_stock)
+    if feeds:  # else the flows' count serves (one join of the flagged postings fewer)
+        returned_stock = hl.of_kind(fl.flagged, feeds, feed=False)
+        p.add("returned_stock", returned_stock.select(pl.col("returned").sum()))
     p.add("removed", rem.select("source", "company"))
     p.add("aged_out", hl.of_kind(rem, feeds, feed=True).select(pl.len()))
     for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN), ("metro", None)):
         p.add(key, gr.group_plan(cur, prev, new, rem, key, null_label=null_label))
-    p.add("companies", co.company_plan(cur, prev, new, rem))
+    p.add("companies", co.company_plan(cur, prev, new, rem, continuing=fl.continuing))
     p.add("skill_companies", sk.company_share_plan(new))
     # Drop warnings look at stock sources only: a feed's removals are postings ageing out.
     stock = [hl.of_kind(f, feeds, feed=False) for f in (cur, new, rem)]
@@ -597,9 +612,6 @@ def compute_week(
     both = [cur, prev] if prev is not None else [cur]
     p.add("source_names", pl.concat([f.select("source") for f in both]).unique())
     p.add("skills", sk.stock_counts_plan(cur))
-    for i, w in enumerate(weeks):
-        if i >= len(hist):  # previous and this week (older ones came with stage 0)
-            p.add(f"hist{i}", _history_plan(w.frame))
     if prev is not None:
         p.add("remote_prev", _remote_plan(prev))
         p.add("level_prev", py.levels_plan(prev))
@@ -611,18 +623,23 @@ def compute_week(
     r = p.collect()
 
     suppressed: list[str] = []
-    hist += [_row(r[f"hist{i}"]) for i in range(len(hist), len(weeks))]
+    # the trend points of this week and the previous one (older ones came with stage 0)
+    own = [_trend_point(r["remote"], r["level"])]
+    if len(weeks) - len(hist) == 2:
+        own.insert(0, _trend_point(r["remote_prev"], r["level_prev"]))
+    hist += own
     n_open = int(hist[-1]["open"])
     n_prev = int(hist[-2]["open"]) if prev is not None else None
 
     # Totals
     flows = _row(r["flows"])
+    returned = int((r["returned_stock"].item() if feeds else flows.get("returned")) or 0)
     n_new, n_rem = int(flows.get("new") or 0), len(r["removed"])
     since = previous_week if prev is not None else None  # the snapshot compared with
     warnings = (
         hl.drop_warnings(r["sources"], "source_drop", "Source")
         + hl.drop_warnings(r.get("drop_companies", r["companies"]), "company_drop", "Company")
-        + hl.returned_warning(int(r["returned_stock"].item() or 0), n_new, n_rem, n_open, n_prev)
+        + hl.returned_warning(returned, n_new, n_rem, n_open, n_prev)
         + hl.collect_warnings(ingest_report)
         + hl.gap_warning(week, since, n_open, n_prev)
         + hl.concentration_warning(r["companies"], n_new)

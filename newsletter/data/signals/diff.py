@@ -50,22 +50,61 @@ def _key() -> pl.Expr:
     return pl.col(ID).hash().alias("_key")
 
 
-def flows_by_hash(
-    current: pl.LazyFrame, previous: pl.LazyFrame
-) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
-    """:func:`added` and :func:`removed` joined on the ids' hashes, and ``clashes``: one row,
-    the pairs of postings whose hashes match but whose ids differ (or are null). Only when
-    it is 0 are the two frames those of :func:`added` and :func:`removed` (an id is dropped
-    for a matching hash only: equal ids have equal hashes); else use those."""
-    keys = [f.select(_key()) for f in (current, previous)]
-    new = current.with_columns(_key()).join(keys[1], on="_key", how="anti").drop("_key")
-    gone = previous.with_columns(_key()).join(keys[0], on="_key", how="anti").drop("_key")
+def matches(current: pl.LazyFrame, previous: pl.LazyFrame) -> pl.LazyFrame:
+    """The postings of both weeks paired by their ids' hashes: row numbers ``current_row``
+    and ``previous_row`` of each pair, and ``clash``: the pair's ids differ (or are null).
+
+    One inner join on the hashes finds every posting that continues: with no clash the rows
+    of ``current`` it leaves out are :func:`added`, those of ``previous`` :func:`removed` (an
+    id is missed for a matching hash only: equal ids have equal hashes; :func:`split` takes
+    them by row number). The two anti-joins on the hashes this join replaces built a hash
+    table of a million keys each: the three took 0.5 s CPU on two 1,000,000-posting weeks,
+    the one join and the two filters 0.2 s. With a clash, :func:`split` joins the ids.
+    """
     other = f"{ID}_previous"
-    pairs = current.select(ID, _key()).join(
-        previous.select(pl.col(ID).alias(other), _key()), on="_key", how="inner"
+
+    def numbered(frame: pl.LazyFrame, name: str, row: str) -> pl.LazyFrame:
+        number = pl.int_range(pl.len(), dtype=pl.get_index_type())
+        return frame.select(pl.col(ID).alias(name), _key(), number.alias(row))
+
+    pairs = numbered(current, ID, "current_row").join(
+        numbered(previous, other, "previous_row"), on="_key", how="inner"
     )
-    clashes = pairs.select((pl.col(ID) == pl.col(other)).fill_null(False).not_().sum())
-    return new, gone, clashes
+    clash = (pl.col(ID) == pl.col(other)).fill_null(False).not_()
+    return pairs.select("current_row", "previous_row", clash.alias("clash"))
+
+
+@dataclass(frozen=True, slots=True)
+class Flows:
+    """This week's new and removed postings, and those open in both weeks (``continuing``:
+    this week's rows) when each of them has the same value of the column compared in both
+    weeks (None when one does not, or when two ids shared a hash): the previous week's
+    counts by that column are then those of ``continuing`` and ``removed`` stacked."""
+
+    new: pl.DataFrame
+    removed: pl.DataFrame
+    continuing: pl.DataFrame | None = None
+
+
+def _rows(height: int, rows: pl.Series) -> pl.Series:
+    """A mask of ``height`` rows, true for the row numbers ``rows``."""
+    return pl.repeat(False, height, eager=True).scatter(rows, True)
+
+
+def split(current: pl.DataFrame, previous: pl.DataFrame, pairs: pl.DataFrame, same: str) -> Flows:
+    """:func:`added` and :func:`removed` from the :func:`matches` of the two weeks (the rows
+    no pair names; with a clash, two ids of one hash, the anti-joins on the ids), and the
+    continuing postings when each has the same ``same`` in both weeks (:class:`Flows`)."""
+    if pairs["clash"].any():
+        cur, prev = current.lazy(), previous.lazy()
+        new, gone = pl.collect_all([added(cur, prev), removed(cur, prev)])
+        return Flows(new, gone)
+    now, before = pairs["current_row"], pairs["previous_row"]
+    paired = _rows(current.height, now)
+    flows = Flows(current.filter(~paired), previous.filter(~_rows(previous.height, before)))
+    if not current[same].gather(now).eq_missing(previous[same].gather(before)).all():
+        return flows
+    return Flows(flows.new, flows.removed, current.filter(paired))
 
 
 def flag_reposts(

@@ -36,11 +36,14 @@ def group_plan(
     *,
     null_label: str | None = UNKNOWN,
     with_pay: bool = True,
+    continuing: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One lazy row per group value: open, open_prev, new, removed and pay statistics.
 
     With ``null_label=None`` postings whose ``key`` is null are left out (e.g. remote postings
-    have no metro).
+    have no metro). ``continuing``: the postings open in both weeks, each with the same
+    ``key`` in both (:class:`~newsletter.data.signals.diff.Flows`); a table without pay then
+    counts them, the new and the removed ones, not both weeks whole (:func:`_flow_counts`).
     """
 
     def keyed(f: pl.LazyFrame) -> pl.LazyFrame:
@@ -48,6 +51,8 @@ def group_plan(
         return out if null_label is not None else out.filter(pl.col("name").is_not_null())
 
     if not with_pay:
+        if continuing is not None and previous is not None:
+            return _flow_counts([continuing, new, removed], keyed)
         return _count_plan([current, new, removed, previous], keyed)
     pay = quantile_exprs(order_stats=False)
     cur = keyed(current).group_by("name").agg(pl.len().alias("open"), *pay)
@@ -107,6 +112,23 @@ def _count_plan(
         .agg(
             (which == i).sum().cast(pl.Int64).alias(c) for i, c in enumerate(_COUNTS[: len(parts)])
         )
+    )
+
+
+def _flow_counts(
+    frames: list[pl.LazyFrame], keyed: Callable[[pl.LazyFrame], pl.LazyFrame]
+) -> pl.LazyFrame:
+    """:func:`_count_plan`'s table from the continuing, new and removed postings: this week
+    is the continuing and the new ones, last week the continuing and the removed ones, when
+    each continuing posting is in one group both weeks. A million rows stacked, not two: the
+    companies table (~230,000 names a week) 0.55 -> 0.27 s CPU on two 1,000,000-posting
+    weeks, for a check of the continuing postings' companies that costs ~0.05 s."""
+    parts = [keyed(f).select("name", _f=pl.lit(i, dtype=pl.UInt8)) for i, f in enumerate(frames)]
+    kept, new, removed = ((pl.col("_f") == i).sum().cast(pl.Int64) for i in range(3))
+    return (
+        pl.concat(parts)
+        .group_by("name")
+        .agg(open=kept + new, new=new, removed=removed, open_prev=kept + removed)
     )
 
 

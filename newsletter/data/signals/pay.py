@@ -90,25 +90,29 @@ USD_PAY = pl.when(IN_PAY_STATS).then(pl.col(PAY)).otherwise(None)
 POSTED_USD_PAY = pl.when(USD_PAID).then(pl.col(PAY)).otherwise(None)
 
 
+#: The pay levels: their columns and quantiles (linear interpolation).
+LEVELS = {"median": 0.5, "p75": 0.75, "p90": 0.9}
+
+
 def quantile_exprs(value: pl.Expr = USD_PAY, *, order_stats: bool = True) -> list[pl.Expr]:
     """n, median, P75, P90 (linear interpolation) and the Bonett–Price order statistics.
 
     Works in ``select`` and in ``group_by().agg``; nulls are not counted.
     """
-    n = value.count()
     levels = [
-        n.alias("n"),
-        value.quantile(0.5, interpolation="linear").alias("median"),
-        value.quantile(0.75, interpolation="linear").alias("p75"),
-        value.quantile(0.9, interpolation="linear").alias("p90"),
+        value.count().alias("n"),
+        *(value.quantile(q, interpolation="linear").alias(name) for name, q in LEVELS.items()),
     ]
-    if not order_stats:
-        return levels
+    return [*levels, *_order_stats(value)] if order_stats else levels
+
+
+def _order_stats(value: pl.Expr) -> list[pl.Expr]:
+    """The Bonett–Price order statistics ``bp_lo`` and ``bp_hi`` of ``value``."""
+    n = value.count()
     # 0-based rank of y_(c), c = max(1, round(n/2 - sqrt(n))) (round half to even, as R/Python)
     rank = pl.max_horizontal(pl.lit(1), (n / 2 - n.sqrt()).round(0).cast(pl.Int64)) - 1
     srt = value.drop_nulls().sort()
     return [
-        *levels,
         srt.get(rank, null_on_oob=True).alias("bp_lo"),
         srt.get(n - 1 - rank, null_on_oob=True).alias("bp_hi"),
     ]
@@ -160,9 +164,10 @@ def untied(frame: pl.LazyFrame, by: Sequence[str] = ()) -> pl.LazyFrame:
 
 def untied_plan(frame: pl.LazyFrame, by: Sequence[str] = ()) -> pl.LazyFrame:
     """n, median, P75, P90 and the Bonett–Price order statistics of :func:`untied` pay."""
-    exprs = quantile_exprs(pl.col(UNTIED))
     pay = untied(frame, by)
-    return pay.group_by(*by).agg(exprs) if by else pay.select(exprs)
+    if by:
+        return pay.group_by(*by).agg(quantile_exprs(pl.col(UNTIED)))
+    return levels_plan(pay, pl.col(UNTIED))
 
 
 def estimate(row: Row) -> MedianEstimate | None:
@@ -239,9 +244,20 @@ def like_for_like(cells: pl.DataFrame) -> tuple[float | None, int, int]:
     return math.exp(float(g["g"][pick])) - 1, ok.height, total
 
 
-def levels_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """One lazy row: n, median, p75, p90 and the Bonett–Price order statistics of USD pay."""
-    return frame.select(quantile_exprs())
+def levels_plan(frame: pl.LazyFrame, value: pl.Expr = USD_PAY) -> pl.LazyFrame:
+    """One lazy row: n, median, p75, p90 and the Bonett–Price order statistics of ``value``
+    (the columns of :func:`quantile_exprs`).
+
+    The three levels come from one ``quantile`` call given the list of them: one selection
+    over a week's million values where three calls made three (~0.06 -> ~0.02 s CPU), the
+    same values to the bit. ``group_by().agg`` takes no list of quantiles: grouped, use
+    :func:`quantile_exprs`.
+    """
+    together = value.quantile(list(LEVELS.values()), interpolation="linear").alias("_levels")
+    levels = pl.col("_levels").list
+    split = [levels.get(i, null_on_oob=True).alias(name) for i, name in enumerate(LEVELS)]
+    stats = frame.select(value.count().alias("n"), together, *_order_stats(value))
+    return stats.select("n", *split, "bp_lo", "bp_hi")
 
 
 def disclosure_plan(frame: pl.LazyFrame) -> pl.LazyFrame:
