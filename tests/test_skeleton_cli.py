@@ -118,6 +118,21 @@ def test_error_text_with_brackets_is_printed_verbatim(tmp_path: Path) -> None:
     assert not (tmp_path / "snaps").exists()
 
 
+def test_error_text_with_colons_is_not_read_as_emoji_codes(tmp_path: Path) -> None:
+    """Rich turns ``:x:`` into an emoji by default: the board ``greenhouse:x`` read
+    "error: greenhouse\u274c company ... is required", a name the user never typed."""
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(config),
+         "sources", "add", "greenhouse:x"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: greenhouse:x: ")
+    assert "\u274c" not in proc.stderr
+
+
 def test_config_sections_named_in_help_are_printed_not_eaten_as_markup() -> None:
     """Rich reads an unescaped ``[delivery]`` in a help text as a style tag and drops it
     ("Default:  workers."): every config section a help names is escaped."""

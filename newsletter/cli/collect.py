@@ -269,7 +269,7 @@ def _print(table: Table) -> None:
     from rich.console import Console
 
     wide = console.measure(table, options=console.options.update(width=_LOG_WIDTH))
-    log = Console(file=console.file, width=max(wide.maximum, console.width))
+    log = Console(file=console.file, width=max(wide.maximum, console.width), emoji=False)
     log.print(table)
 
 
