@@ -58,6 +58,8 @@ def _progress(total: int, what: str) -> tuple[Progress, TaskID]:
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
+        # drawn on a terminal only: on a log it shows nothing but an empty line when stopped
+        disable=not err_console.is_interactive,
     )
     return progress, progress.add_task(what, total=total)
 
