@@ -18,8 +18,14 @@ if TYPE_CHECKING:
     from newsletter.config import Config
     from newsletter.send.alerts import Delivery
 
-alerts_app = new_app("Alerts to the editors (\\[alerts] email, webhook_url).")
-admin_app = new_app("The /admin page of `newsletter serve`.")
+alerts_app = new_app(
+    "Alerts to the editors (\\[alerts] email, webhook_url).\n\n"
+    "Example: [bold]newsletter alerts test[/]"
+)
+admin_app = new_app(
+    "The /admin page of `newsletter serve`.\n\n"
+    'Example: [bold]export NEWSLETTER_ADMIN_PASSWORD_HASH="$(newsletter admin hash-password)"[/]'
+)
 
 
 class StatusFormat(StrEnum):
