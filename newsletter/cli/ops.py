@@ -203,7 +203,13 @@ def approve_cmd(
     from newsletter.errors import GuardError
     from newsletter.send.operations import approve_week
 
-    done = approve_week(config_of(ctx), parse_week(week), clock=clock_of(ctx))
+    config = config_of(ctx)
+    done = approve_week(config, parse_week(week), clock=clock_of(ctx))
+    if done.outcome == "missing" and config.schedule.approval != "required":
+        raise GuardError(
+            f'nothing to approve: approvals are off ([schedule] approval = "'
+            f'{config.schedule.approval}"), so each issue is sent at its time without one'
+        )
     if done.outcome == "missing":
         raise GuardError(
             f"no [PREVIEW] of {done.issue_key} has been sent yet, so there is nothing to "
