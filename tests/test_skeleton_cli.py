@@ -198,3 +198,26 @@ def test_every_command_and_group_has_an_example_in_its_help() -> None:
 
     walk(typer.main.get_command(app), "newsletter")
     assert missing == []
+
+
+def test_reader_picks_without_a_subscriber_are_refused(runner: CliRunner, tmp_path: Path) -> None:
+    """--metro, --category, --seniority and --name shape one reader's copy: without
+    --subscriber they were ignored, and the default issue written as if filtered."""
+    out = tmp_path / "issue.html"
+    result = runner.invoke(
+        app,
+        [
+            "preview",
+            "--snapshots",
+            str(REPO / "snapshots"),
+            "--metro",
+            "Seattle",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --metro shapes one reader's copy: give --subscriber EMAIL too\n"
+    )
+    assert not out.exists()
