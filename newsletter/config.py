@@ -13,7 +13,7 @@ import datetime as dt
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -498,10 +498,25 @@ def _loc(err: Mapping[str, Any]) -> str:
     return ".".join(str(p) for p in err["loc"]) or "(top level)"
 
 
+#: Words of a key that holds a secret (``password``, ``api_key``...): never a setting.
+_SECRET_WORDS = frozenset({"password", "passwd", "secret", "token", "apikey", "api"})
+
+
+def _secret_note(loc: Sequence[object]) -> str | None:
+    """For an unknown key that names a secret, where it goes instead: its variable when one
+    is named by the key's words (``[delivery.smtp] password``: NEWSLETTER_SMTP_PASSWORD)."""
+    words = {w for part in loc for w in str(part).lower().replace(".", "_").split("_")}
+    if not words & _SECRET_WORDS:
+        return None
+    named = [v for purpose, v in SECRET_ENV.items() if set(purpose.split("_")) <= words]
+    where = named[0] if len(named) == 1 else "its NEWSLETTER_* variable (listed in config.toml)"
+    return f"a secret is never read from the file: set {where} in the environment"
+
+
 def _plain(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"])
     if err["type"] == "extra_forbidden":
-        return "unknown setting (check the spelling)"
+        return _secret_note(err["loc"]) or "unknown setting (check the spelling)"
     if err["type"] == "model_type":  # a section given as a plain value: data = "snaps"
         return f"should be a table: a [{'.'.join(map(str, err['loc']))}] section of settings"
     if msg.startswith("Value error, "):

@@ -299,6 +299,9 @@ def test_when_no_board_answers_the_one_line_says_why_each_failed(
     del boards.boards[("lever", "widget")]
     r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
     assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
+    # the one line alone: the progress bar, drawn on a terminal only, left an empty line
+    # before it on a log (a cron job's, this runner's)
+    assert r.stderr.startswith("error: no board answered"), r.stderr
     assert "no board answered (2 tried: greenhouse:acme HTTP 503; lever:widget not found " in (
         " ".join(r.output.split())
     )

@@ -88,11 +88,26 @@ def test_secrets_only_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         Secrets.of(password="x")
 
 
-def test_secret_keys_in_file_are_rejected(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("snippet", "key", "variable"),
+    [
+        ('[delivery.smtp]\npassword = "hunter2"\n', "delivery.smtp.password", "SMTP_PASSWORD"),
+        ('[newsletter]\nsecret_key = "s"\n', "newsletter.secret_key", "SECRET_KEY"),
+        ('[delivery.postmark]\ntoken = "t"\n', "delivery.postmark.token", "POSTMARK_TOKEN"),
+        ('[delivery.resend]\napi_key = "k"\n', "delivery.resend.api_key", "RESEND_API_KEY"),
+    ],
+)
+def test_secret_keys_in_file_are_rejected(
+    tmp_path: Path, snippet: str, key: str, variable: str
+) -> None:
+    """Refused as secrets, naming the environment: "unknown setting (check the spelling)"
+    sent the user looking for the right spelling of a key that cannot exist."""
     p = tmp_path / "c.toml"
-    p.write_text('[delivery.smtp]\npassword = "hunter2"\n')
-    with pytest.raises(ConfigError, match=r"delivery\.smtp\.password: unknown setting"):
+    p.write_text(snippet)
+    with pytest.raises(ConfigError) as caught:
         load_config(p)
+    assert f"{key}: a secret is never read from the file: set NEWSLETTER_" in str(caught.value)
+    assert f"NEWSLETTER_{variable}" in str(caught.value)
 
 
 @pytest.mark.parametrize(

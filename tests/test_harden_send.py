@@ -298,3 +298,20 @@ def test_an_empty_test_address_is_refused_never_a_send_to_everyone(
     assert not (tmp_path / "p.html").exists()
     with open_store(load_config(tmp_path / "config.toml")) as db:
         assert SendLedger(db).rows(ISSUE) == []
+
+
+def test_a_refused_send_is_one_line_on_stderr(tmp_path: Path) -> None:
+    """The progress bar is stopped only once it started: its stop printed an empty line on a
+    log (not a terminal) before the error, which was then a blank line and the error."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[newsletter]\npostal_address = "{POSTAL}"\n'
+        f'[data]\nsnapshots_dir = "{tmp_path / "snapshots"}"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "newsletter.db"}"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "snapshots").mkdir()
+    r = CliRunner().invoke(app, ["--config", str(cfg), "send"], obj=CliState(clock=FixedClock(NOW)))
+    assert r.exit_code == 1
+    assert r.stderr.startswith("error: refusing to send: no snapshot for this week (2026-11-23)")
+    assert r.stderr.count("\n") == 1

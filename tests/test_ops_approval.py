@@ -212,3 +212,15 @@ def test_approval_needs_editors() -> None:
 
     with pytest.raises(ConfigError, match="needs \\[alerts\\] email"):
         parse_config({"schedule": {"approval": "required"}})
+
+
+def test_approve_without_approvals_says_they_are_off(tmp_path: Path) -> None:
+    """With [schedule] approval = "auto" no [PREVIEW] is ever sent: approve said "run-week
+    prepares the issue and sends the preview", which it never does then."""
+    cfg = write_config(tmp_path, smtp_port=None, hook=None)
+    r = invoke(FixedClock(NOW), "--config", str(cfg), "approve", "2026-11-23")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        'error: nothing to approve: approvals are off ([schedule] approval = "auto"), so '
+        "each issue is sent at its time without one\n"
+    )

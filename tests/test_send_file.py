@@ -14,11 +14,19 @@ from newsletter.config import Secrets
 from newsletter.delivery._mime import MimeCall
 from newsletter.delivery.memory import MemorySender
 from newsletter.delivery.models import SendStatus
-from newsletter.errors import ComplianceError, DeliveryError
+from newsletter.errors import ComplianceError, DeliveryError, GuardError
 from newsletter.send.ledger import SendLedger
-from newsletter.send.service import SendReport, link_signer, prepare_issue, send_issue
+from newsletter.send.service import (
+    SendReport,
+    link_signer,
+    prepare_issue,
+    send_issue,
+    send_week,
+)
 from newsletter.store import open_store
 from newsletter.store.tables import sends
+from newsletter.util.clock import FixedClock
+from tests.conftest import NOW
 from tests.send_support import WEEK, add_subscribers, send_config
 
 
@@ -155,3 +163,18 @@ def test_the_send_publishes_the_archive_page_its_issue_links_to(tmp_path: Path) 
     eml = next((config.delivery.outbox_dir / "2026-W48").iterdir())
     text = message_from_bytes(eml.read_bytes()).get_payload()[0].get_payload(decode=True).decode()
     assert "https://news.example.com/archive/2026-11-23.html" in text
+
+
+def test_a_send_to_an_empty_list_records_nothing_and_a_later_one_sends(tmp_path: Path) -> None:
+    """With no active subscriber the send is refused in one line: it had frozen an empty list
+    and marked the issue sent ("issue is complete"), so readers added afterwards never got
+    it (the re-run said "already sent (0 sent)")."""
+    config = send_config(tmp_path)
+    clock = FixedClock(NOW)
+    with pytest.raises(GuardError, match="no one to send the issue of 2026-11-23 to"):
+        send_week(config, Secrets.from_env(), week=WEEK, clock=clock)
+    with open_store(config) as db:
+        assert SendLedger(db).issue("2026-W48") is None
+    add_subscribers(config, 2)
+    report = send_week(config, Secrets.from_env(), week=WEEK, clock=clock)
+    assert (report.sent, report.complete) == (2, True)

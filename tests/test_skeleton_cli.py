@@ -118,6 +118,21 @@ def test_error_text_with_brackets_is_printed_verbatim(tmp_path: Path) -> None:
     assert not (tmp_path / "snaps").exists()
 
 
+def test_error_text_with_colons_is_not_read_as_emoji_codes(tmp_path: Path) -> None:
+    """Rich turns ``:x:`` into an emoji by default: the board ``greenhouse:x`` read
+    "error: greenhouse\u274c company ... is required", a name the user never typed."""
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(config),
+         "sources", "add", "greenhouse:x"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: greenhouse:x: ")
+    assert "\u274c" not in proc.stderr
+
+
 def test_config_sections_named_in_help_are_printed_not_eaten_as_markup() -> None:
     """Rich reads an unescaped ``[delivery]`` in a help text as a style tag and drops it
     ("Default:  workers."): every config section a help names is escaped."""
@@ -166,3 +181,43 @@ def test_a_read_only_command_in_the_wrong_folder_creates_no_database(
     assert not (tmp_path / "state").exists()
     assert runner.invoke(app, ["subscribers", "add", "a@example.com"]).exit_code == 0
     assert runner.invoke(app, ["subscribers", "count"]).exit_code == 0
+
+
+def test_every_command_and_group_has_an_example_in_its_help() -> None:
+    """The README: "Every command has `--help` with an example" (the alerts and admin
+    groups had none)."""
+    import typer.main
+
+    missing: list[str] = []
+
+    def walk(cmd: Any, name: str) -> None:  # typer's own click: no click.Group to test
+        if not cmd.hidden and "Example:" not in (cmd.help or ""):
+            missing.append(name)
+        for sub_name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, f"{name} {sub_name}")
+
+    walk(typer.main.get_command(app), "newsletter")
+    assert missing == []
+
+
+def test_reader_picks_without_a_subscriber_are_refused(runner: CliRunner, tmp_path: Path) -> None:
+    """--metro, --category, --seniority and --name shape one reader's copy: without
+    --subscriber they were ignored, and the default issue written as if filtered."""
+    out = tmp_path / "issue.html"
+    result = runner.invoke(
+        app,
+        [
+            "preview",
+            "--snapshots",
+            str(REPO / "snapshots"),
+            "--metro",
+            "Seattle",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --metro shapes one reader's copy: give --subscriber EMAIL too\n"
+    )
+    assert not out.exists()

@@ -278,3 +278,19 @@ def test_a_cell_past_the_csv_modules_field_limit_is_judged_with_its_row(
         "long@example.com",
         "ok2@example.com",
     }
+
+
+def test_a_rejected_rows_line_is_its_line_in_the_file(
+    store: SubscriberStore, tmp_path: Path
+) -> None:
+    """The line number is the file's, where the row starts: after Excel's ``sep=;`` line and
+    a name quoted over two lines, 'not-an-address' (line 5) was reported as line 3."""
+    path = _write(
+        tmp_path,
+        'sep=;\nemail;name\nada@example.com;"Ada\nLovelace"\nnot-an-address;Nope\n\nbo@example.com;Bo\n',
+    )
+    report = import_csv(store, path)
+    assert (report.added, [(r.line, r.group) for r in report.invalid]) == (
+        2,
+        [(5, "invalid email address"), (6, "empty row")],
+    )

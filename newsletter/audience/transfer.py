@@ -192,9 +192,12 @@ class _Valid:
 IMPORT_MAX_BYTES = 512 * 1024 * 1024
 
 
-def read_csv(path: Path, limit: int = IMPORT_MAX_BYTES) -> tuple[list[str], list[dict[str, str]]]:
-    """The header (lower-cased) and rows of a CSV file of at most ``limit`` bytes; one clear
-    error when unreadable or larger (checked before it is read)."""
+def read_csv(
+    path: Path, limit: int = IMPORT_MAX_BYTES
+) -> tuple[list[str], list[dict[str, str]], list[int]]:
+    """The header (lower-cased) and rows of a CSV file of at most ``limit`` bytes, and the
+    line of the file each row starts on (past a ``sep=;`` line and quoted line breaks); one
+    clear error when unreadable or larger (checked before it is read)."""
     if special_file(path):
         raise SubscriberError(f"cannot read {path}: it {NOT_REGULAR}")
     try:
@@ -226,7 +229,11 @@ def read_csv(path: Path, limit: int = IMPORT_MAX_BYTES) -> tuple[list[str], list
         if len(set(header)) != len(header):
             raise SubscriberError(f"{path} repeats a column name in its header")
         rows: list[dict[str, str]] = []
+        lines: list[int] = []
+        start = reader.line_num + 1
         for values in reader:
+            lines.append(skip + start)
+            start = reader.line_num + 1
             if not any(v.strip() for v in values):
                 rows.append({})
                 continue
@@ -239,7 +246,7 @@ def read_csv(path: Path, limit: int = IMPORT_MAX_BYTES) -> tuple[list[str], list
         raise SubscriberError(f"{path} is not a readable CSV file: {exc}") from None
     finally:
         csv.field_size_limit(field_limit)
-    return header, rows
+    return header, rows, lines
 
 
 def _split(value: str | None) -> list[str]:
@@ -306,12 +313,14 @@ def validate_rows(
     *,
     now: dt.datetime | None = None,
     zone: dt.tzinfo = dt.UTC,
+    lines: Sequence[int] = (),
 ) -> tuple[list[_Valid], list[Rejected], Counter[str]]:
     """Validate every row: valid ones, invalid ones with reasons, and in-file duplicates.
     With ``options``, a picked value the issue never uses rejects its row (its reason names
     the closest known value); known ones are stored in the taxonomy's spelling. With
     ``now``, a date column later than it makes the row invalid; a date without a time is
-    that day in ``zone``."""
+    that day in ``zone``. ``lines``: each row's line in the file (else the row's number + 1,
+    as in a file with one header line and no line break in a cell)."""
     valid: list[_Valid] = []
     invalid: list[Rejected] = []
     duplicates: Counter[str] = Counter()
@@ -322,7 +331,7 @@ def validate_rows(
     plain = None if _RECORD_COLUMNS & set(header) else _record({})
     total = len(rows)
     for i, row in enumerate(rows):
-        line = i + 2
+        line = lines[i] if lines else i + 2
         if i % 2_000 == 0:
             progress("validating", i, total)
         if not row:
@@ -376,9 +385,9 @@ def import_csv(
     """Import a CSV file (see the module docstring); returns the counted report. With
     ``options``, rows picking a value the issue never uses are rejected (:func:`validate_rows`);
     a date without a time is that day in ``zone`` (``[schedule] timezone``)."""
-    header, rows = read_csv(path)
+    header, rows, lines = read_csv(path)
     valid, invalid, duplicates = validate_rows(
-        header, rows, progress, options, now=store.clock.now(), zone=zone
+        header, rows, progress, options, now=store.clock.now(), zone=zone, lines=lines
     )
     report = ImportReport(
         total=len(rows),

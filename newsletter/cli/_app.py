@@ -24,8 +24,9 @@ from newsletter.util.weeks import parse_week
 if TYPE_CHECKING:
     from newsletter.config import Config, Secrets
 
-console = Console()
-err_console = Console(stderr=True)
+# emoji=False: Rich would turn ``:x:`` in a message (the board ``greenhouse:x``) into an emoji
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 #: Click's ClickException, the base of its usage errors, from whichever Click Typer uses (its

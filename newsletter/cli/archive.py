@@ -23,7 +23,9 @@ def archive_cmd(
         ),
     ] = None,
 ) -> None:
-    """Write the web archive: one page per week with a snapshot, and an index.
+    """Write the web archive: one page per week whose issue is out (a later week's snapshot
+    waits for its \\[schedule] day and time), with its signals JSON, an index, the Atom feed
+    and the methodology page.
 
     These pages are the "view in browser" links of the emails; serve the folder at
     <base_url>/archive/.

@@ -58,6 +58,8 @@ def _progress(total: int, what: str) -> tuple[Progress, TaskID]:
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
+        # drawn on a terminal only: on a log it shows nothing but an empty line when stopped
+        disable=not err_console.is_interactive,
     )
     return progress, progress.add_task(what, total=total)
 
@@ -285,7 +287,7 @@ def _print(table: Table) -> None:
     from rich.console import Console
 
     wide = console.measure(table, options=console.options.update(width=_LOG_WIDTH))
-    log = Console(file=console.file, width=max(wide.maximum, console.width))
+    log = Console(file=console.file, width=max(wide.maximum, console.width), emoji=False)
     log.print(table)
 
 

@@ -140,7 +140,7 @@ def ingest_cmd(
     """Read raw job-posting exports and write the week's canonical snapshot.
 
     Writes DIR/YYYY-MM-DD.parquet (replacing it atomically), DIR/rejects/YYYY-MM-DD.parquet
-    (rows without title or company, with a reason) and DIR/reports/YYYY-MM-DD.json.
+    (every row not kept, with its reason) and DIR/reports/YYYY-MM-DD.json.
     Unknown columns are mapped with \\[ingest.columns] in config.toml.
 
     Example: [bold]newsletter ingest postings.csv.gz listings.json --week 2026-11-23[/]

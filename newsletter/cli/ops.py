@@ -18,8 +18,14 @@ if TYPE_CHECKING:
     from newsletter.config import Config
     from newsletter.send.alerts import Delivery
 
-alerts_app = new_app("Alerts to the editors (\\[alerts] email, webhook_url).")
-admin_app = new_app("The /admin page of `newsletter serve`.")
+alerts_app = new_app(
+    "Alerts to the editors (\\[alerts] email, webhook_url).\n\n"
+    "Example: [bold]newsletter alerts test[/]"
+)
+admin_app = new_app(
+    "The /admin page of `newsletter serve`.\n\n"
+    'Example: [bold]export NEWSLETTER_ADMIN_PASSWORD_HASH="$(newsletter admin hash-password)"[/]'
+)
 
 
 class StatusFormat(StrEnum):
@@ -197,7 +203,13 @@ def approve_cmd(
     from newsletter.errors import GuardError
     from newsletter.send.operations import approve_week
 
-    done = approve_week(config_of(ctx), parse_week(week), clock=clock_of(ctx))
+    config = config_of(ctx)
+    done = approve_week(config, parse_week(week), clock=clock_of(ctx))
+    if done.outcome == "missing" and config.schedule.approval != "required":
+        raise GuardError(
+            f'nothing to approve: approvals are off ([schedule] approval = "'
+            f'{config.schedule.approval}"), so each issue is sent at its time without one'
+        )
     if done.outcome == "missing":
         raise GuardError(
             f"no [PREVIEW] of {done.issue_key} has been sent yet, so there is nothing to "

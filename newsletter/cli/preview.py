@@ -96,8 +96,24 @@ def preview_cmd(
     --name Dana --metro "New York" --screenshot --out preview/issue.html[/]
     """
     from newsletter.edition.preview import preview
+    from newsletter.errors import UsageError
     from newsletter.send.service import preview_reader
 
+    given = [
+        f"--{flag}"
+        for flag, value in (
+            ("name", name),
+            ("category", category),
+            ("metro", metro),
+            ("seniority", seniority),
+        )
+        if value
+    ]
+    if subscriber is None and given:  # never ignored: the default issue is no reader's copy
+        raise UsageError(
+            f"{', '.join(given)} {'shapes' if len(given) == 1 else 'shape'} one reader's copy: "
+            "give --subscriber EMAIL too"
+        )
     config = config_of(ctx)
     recipient = (
         preview_reader(

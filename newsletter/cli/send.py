@@ -85,9 +85,11 @@ def _progress() -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]
     task = bar.add_task("send", total=None, rate="")
     done = [0]
     started = [0.0]
+    shown = [False]
     lock = threading.Lock()
 
     def planned(n: int) -> None:
+        shown[0] = True
         bar.start()
         bar.update(task, total=n)
         started[0] = bar.get_time()
@@ -101,7 +103,8 @@ def _progress() -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]
     try:
         yield advance, planned
     finally:
-        bar.stop()
+        if shown[0]:  # a bar never started prints an empty line on a log when stopped
+            bar.stop()
 
 
 def _summary(report: SendReport) -> Table:

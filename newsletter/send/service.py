@@ -52,7 +52,7 @@ from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.edition.compliance import check_content, check_outgoing
 from newsletter.edition.issue import compile_data, preview_recipient
 from newsletter.edition.render import render_template
-from newsletter.errors import DeliveryError, NewsletterError, UsageError, first_line
+from newsletter.errors import DeliveryError, GuardError, NewsletterError, UsageError, first_line
 from newsletter.models import Preferences, Recipient, RunTrigger
 from newsletter.send.approval import (
     ApprovalRecord,
@@ -893,6 +893,15 @@ def send_week(
                 if dev:
                     warn(DEV_KEY_NOTE)
                 recipients = store.active_recipients(signer, config.newsletter.base_url)
+                if not recipients and ledger.issue(prepared.issue_key) is None:
+                    # freezing an empty list would record the issue sent to no one, and the
+                    # readers who join later would never get it ("already sent (0 sent)")
+                    raise GuardError(
+                        f"no one to send the issue of {target.isoformat()} to: the list has no "
+                        "active, unpaused subscriber; nothing was sent or recorded (add "
+                        "subscribers with `newsletter subscribers add` or `import`, then run "
+                        "again)"
+                    )
                 if config.schedule.approval == "required":
                     # the editors see (and approve) only an issue that may be sent
                     check_variants(config, prepared, recipients, clock)
