@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -160,16 +160,23 @@ _JSON_LIST = r'^\[\s*(?:"|null\b|\]|\{)'
 ITEM_NAME_FIELDS = ("name", "skill", "label", "title", "value", "keyword")
 
 
+def _naming_field(text_fields: Sequence[str]) -> str | None:
+    """Which of an object's text fields names it: the first of :data:`ITEM_NAME_FIELDS`
+    among them (in any case), else the first of them; None without one."""
+    by_fold = {f.casefold(): f for f in text_fields}
+    named = next((by_fold[f] for f in ITEM_NAME_FIELDS if f in by_fold), None)
+    return named if named is not None else next(iter(text_fields), None)
+
+
 def _item_name(item: object) -> str | None:
     """A listed item as text: a string as it is; an object's naming field
-    (:data:`ITEM_NAME_FIELDS`, else its first string field); anything else none."""
+    (:func:`_naming_field`); anything else none."""
     if isinstance(item, str):
         return item
     if not isinstance(item, dict):
         return None
-    texts = {str(k).casefold(): v for k, v in item.items() if isinstance(v, str)}
-    named = next((texts[f] for f in ITEM_NAME_FIELDS if f in texts), None)
-    return named if named is not None else next(iter(texts.values()), None)
+    field = _naming_field([k for k, v in item.items() if isinstance(v, str)])
+    return None if field is None else str(item[field])
 
 
 def _json_lists(values: pl.Series) -> pl.Series:
@@ -190,11 +197,10 @@ def _json_lists(values: pl.Series) -> pl.Series:
 
 
 def _struct_name(dtype: pl.Struct) -> str | None:
-    """The field that names a listed object of this type (as :func:`_item_name` picks)."""
-    texts = [f.name for f in dtype.fields if f.dtype in (pl.String(), pl.Categorical())]
-    by_name = {t.casefold(): t for t in texts}
-    named = next((by_name[f] for f in ITEM_NAME_FIELDS if f in by_name), None)
-    return named if named is not None else next(iter(texts), None)
+    """The field that names a listed object of this type (:func:`_naming_field`)."""
+    return _naming_field(
+        [f.name for f in dtype.fields if f.dtype in (pl.String(), pl.Categorical())]
+    )
 
 
 def _as_list(name: str, dtype: pl.DataType) -> pl.Expr:
