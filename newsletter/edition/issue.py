@@ -31,7 +31,7 @@ from newsletter.edition import plaintext
 from newsletter.edition.compliance import html_size_problem
 from newsletter.edition.formatting import Formatter
 from newsletter.edition.notes import Note, read_note
-from newsletter.edition.palette import LIGHT, email_css
+from newsletter.edition.palette import LIGHT, EmailCss, email_css
 from newsletter.edition.palette import roles as palette_roles
 from newsletter.edition.personalize import (
     Audience,
@@ -149,7 +149,7 @@ def template_context(view: IssueView) -> dict[str, object]:
         "tags": tag_context(),
         "nl": Markers(),
         "pal": palette_roles(LIGHT),
-        "css": Markup(email_css()),
+        "css": EmailCss(*(Markup(block) for block in email_css())),
     }
 
 

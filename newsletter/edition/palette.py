@@ -4,7 +4,8 @@ Every colour the issue or a web page shows is a *role* of a :class:`Scheme` (``m
 ``mark_up``, ...). Templates print the light value inline (``pal.muted``) with the role's
 class (``c-muted`` for text, ``bg-tile`` for a surface, ``bd-card`` for a border); the dark
 values reach the reader through :func:`email_css` (``prefers-color-scheme: dark``, and
-Outlook.com's ``[data-ogsc]`` / ``[data-ogsb]`` dark mode) and :func:`web_css` (CSS custom
+Outlook.com's ``[data-ogsc]`` / ``[data-ogsb]`` dark mode, each in a ``<style>`` block of its
+own) and :func:`web_css` (CSS custom
 properties). :data:`PAIRS` lists every foreground that sits on a background, with the
 WCAG 2.1 minimum it must meet (text 4.5:1, large text, chart marks and focus indicators
 3:1); ``tests/test_palette.py`` computes each ratio in both schemes, and
@@ -18,7 +19,7 @@ every bar.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Literal
+from typing import Literal, NamedTuple
 
 #: Minimum contrast ratios (WCAG 2.1: 1.4.3 text, 1.4.3 large text, 1.4.11 non-text).
 TEXT, LARGE, MARK = 4.5, 3.0, 3.0
@@ -259,19 +260,33 @@ def _dark_rules(text_attr: str = "", bg_attr: str = "") -> list[str]:
     return rules
 
 
-def email_css() -> str:
-    """The issue's colour-scheme rules: dark values under ``prefers-color-scheme: dark`` (Apple
-    Mail, iOS Mail, Outlook for Mac, ...) and Outlook.com's dark mode attributes."""
+class EmailCss(NamedTuple):
+    """The issue's colour-scheme rules, as two ``<style>`` blocks of their own: a client
+    drops a whole block when one of its rules is one it does not read (Gmail drops
+    ``@media (prefers-color-scheme)`` and attribute selectors, Outlook.com attribute selectors
+    it cannot map), so neither set shares a block with the other or with the phone layout."""
+
+    #: ``prefers-color-scheme: dark`` (Apple Mail, iOS Mail, Outlook for Mac, ...), with the
+    #: ``color-scheme`` declaration.
+    scheme: str
+    #: Outlook.com's dark mode (``[data-ogsc]`` text, ``[data-ogsb]`` backgrounds).
+    outlook: str
+
+
+def email_css() -> EmailCss:
+    """The issue's colour-scheme rules: dark values under ``prefers-color-scheme: dark`` and
+    under Outlook.com's dark mode attributes, one block each (:class:`EmailCss`)."""
     # every link (a note's Markdown links carry no class) takes the dark link colour
     dark = f"a{{color:{DARK.link}!important}}" + "".join(_dark_rules())
     ogs = f"[data-ogsc] a{{color:{DARK.link}!important}}" + "".join(
         _dark_rules(text_attr="[data-ogsc]", bg_attr="[data-ogsb]")
     )
-    return (
+    scheme = (
         ":root{color-scheme:light dark;supported-color-schemes:light dark}"
         f"@media (prefers-color-scheme:dark){{body{{background-color:{DARK.page}!important}}"
-        f"{dark}}}{ogs}"
+        f"{dark}}}"
     )
+    return EmailCss(scheme=scheme, outlook=ogs)
 
 
 def _vars(s: Scheme) -> str:
