@@ -1,5 +1,5 @@
-"""A right-to-left name (a Hebrew or Arabic company, title or place) is isolated in the HTML:
-its direction never reorders the figures printed after it."""
+"""A right-to-left name (a Hebrew or Arabic company, title or place) is isolated, in the HTML
+and in the plain-text part alike: its direction never reorders the figures printed after it."""
 
 from __future__ import annotations
 
@@ -22,13 +22,40 @@ FSI, PDI = "\u2068", "\u2069"
 BANK, CITY = "בנק לאומי", "תל אביב"
 
 
-def test_an_rtl_run_is_isolated_in_the_html_only() -> None:
+def test_an_rtl_run_is_isolated_when_printed() -> None:
     text = Breakable(f"{BANK} · {CITY} · $340k and Acme · {CITY} (12)")
-    assert str(text) == f"{BANK} · {CITY} · $340k and Acme · {CITY} (12)"  # text part as is
+    assert str(text) == f"{BANK} · {CITY} · $340k and Acme · {CITY} (12)"  # keys, links as is
     assert text.__html__() == (
         f"{FSI}{BANK} · {CITY}{PDI} · $340k and Acme · {FSI}{CITY}{PDI} (12)"
     )
     assert Breakable("Acme & Co").__html__() == "Acme &amp; Co"  # no RTL: as before
+
+
+ARABIC = "شركة عربية"
+
+
+def test_the_text_part_isolates_rtl_names_as_the_html_does(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """In 'Acme · <Arabic company>: 12 roles' the bidi algorithm took the figures after an
+    unisolated right-to-left name into its run (and an Arabic name first on a line made the
+    whole line right-to-left); the text part now puts FSI/PDI around it, as the HTML does."""
+    companies = list(rich_signals.companies)
+    companies[0] = companies[0].model_copy(update={"name": ARABIC})
+    categories = [
+        c.model_copy(update={"name": BANK}) if c.name == "AI/ML Engineer" else c
+        for c in rich_signals.categories
+    ]
+    signals = rich_signals.model_copy(update={"companies": companies, "categories": categories})
+    issue = compile_issue(signals, email_config).personalize(preview_recipient(email_config))
+    assert f"{FSI}{ARABIC}{PDI}" in issue.html
+    line = next(x for x in issue.text.splitlines() if ARABIC in x)
+    assert line.startswith(f"- {FSI}{ARABIC}{PDI}: Open roles "), line
+    assert f"led by {FSI}{BANK}{PDI} (+342, +1.5%)." in issue.text  # the headline's names
+    assert issue.text.count(FSI) == issue.text.count(PDI) > 0
+    plain = rich_signals.model_copy()  # no right-to-left name: no isolate in either part
+    text = compile_issue(plain, email_config).personalize(preview_recipient(email_config)).text
+    assert FSI not in text and PDI not in text
 
 
 PAY_RECTS = """() => { const li = [...document.querySelectorAll('li')]

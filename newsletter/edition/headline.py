@@ -15,7 +15,7 @@ from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, SHI
 from newsletter.data.signals.health import gap_weeks
 from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight, Totals
 from newsletter.edition.formatting import MINUS, Formatter, is_figure
-from newsletter.edition.render import breakable
+from newsletter.edition.render import Breakable, breakable
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,12 @@ class Frag:
 
 
 Sentence = tuple[Frag, ...]
+
+
+def plain(sentence: Sentence) -> Breakable:
+    """A sentence as one line of text: Breakable, as each of its pieces is, so the names in
+    it keep their right-to-left isolates in the plain-text part."""
+    return breakable("".join(fr.text for fr in sentence))
 
 
 def open_change(signals: Signals) -> float | None:

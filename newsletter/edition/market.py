@@ -23,7 +23,7 @@ from newsletter.data.signals.gates import (
 from newsletter.data.signals.models import RemoteRow, Signals
 from newsletter.edition.blocks import Cell, DataTable, Row
 from newsletter.edition.formatting import DASH, Formatter
-from newsletter.edition.headline import Sentence, spotlight_paragraph
+from newsletter.edition.headline import Sentence, plain, spotlight_paragraph
 from newsletter.edition.heldback import short_of
 from newsletter.edition.render import breakable
 
@@ -181,7 +181,7 @@ class SpotlightView:
 
     @property
     def text(self) -> str:
-        return "".join(fr.text for fr in self.paragraph)
+        return plain(self.paragraph)
 
 
 def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:

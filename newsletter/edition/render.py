@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 from mjml import mjml2html
 
@@ -57,16 +58,17 @@ class Breakable(str):
     layout. Word breaks at U+200B (``<wbr>`` it does not reliably honour); screen readers
     skip it; text with no long run prints byte for byte as before. A right-to-left run
     (Hebrew, Arabic) is isolated too (:func:`newsletter.util.text.isolate_rtl`), so it never
-    takes the figures after it into its direction.
+    takes the figures after it into its direction; the plain-text templates print it with
+    those isolates as well (but no breaks: :func:`_finalize`).
 
-    Why a type (and not ``finalize`` or a filter): only the HTML's text content may change;
-    the same value printed in an attribute (an ``href``, a form ``value``, a ``style``) or in
-    the plain-text part must not. The type carries that choice: ``__html__`` (what autoescape
-    calls) adds the breaks, while ``str()`` (the plain-text templates, ``==``, hashing, keys,
-    URLs built from it) is the text unchanged, and any string operation returns a plain
-    ``str``. The blocks of :mod:`newsletter.edition.blocks` and the sentences that print
-    names (:class:`newsletter.edition.headline.Frag`, the health lines...) make their text
-    fields Breakable (:func:`breakable`): one rule, applied where the view builds its values.
+    Why a type (and not a filter): only the HTML's text content may get breaks; the same
+    value printed in an attribute (an ``href``, a form ``value``, a ``style``) or in the
+    plain-text part must not. The type carries that choice: ``__html__`` (what autoescape
+    calls) adds the breaks, while ``str()`` (``==``, hashing, keys, URLs built from it) is the
+    text unchanged, and any string operation returns a plain ``str``. The blocks of
+    :mod:`newsletter.edition.blocks` and the sentences that print names
+    (:class:`newsletter.edition.headline.Frag`, the health lines...) make their text fields
+    Breakable (:func:`breakable`): one rule, applied where the view builds its values.
     A Breakable printed into an attribute would get the breaks too: the templates print none
     there (only addresses, colours, widths and classes, which stay plain ``str``).
     """
@@ -131,6 +133,18 @@ def neutralize(value: Any) -> Any:
     return _like(value, safe)
 
 
+@jinja2.pass_eval_context
+def _finalize(eval_ctx: EvalContext, value: Any) -> Any:
+    """Jinja's ``finalize``: :func:`neutralize`, and in a template that is not autoescaped
+    (the plain-text part) a :class:`Breakable` printed with its right-to-left runs isolated
+    (:func:`newsletter.util.text.isolate_rtl`), as its ``__html__`` prints them in the HTML:
+    a text part reads ``- <Arabic company>: 12 roles`` in the order it was written too."""
+    shown = neutralize(value)
+    if isinstance(shown, Breakable) and not eval_ctx.autoescape:
+        return isolate_rtl(str(shown))
+    return shown
+
+
 def _like(value: str, text: str) -> str:
     """``text`` as the same kind of string as ``value`` (Markup, Breakable or plain)."""
     if isinstance(value, Markup):
@@ -164,7 +178,7 @@ def jinja_env(override_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        finalize=neutralize,
+        finalize=_finalize,
     )
     return env
 

@@ -59,7 +59,14 @@ from newsletter.edition.blocks import (
     Stack,
 )
 from newsletter.edition.formatting import DASH, Formatter, whole_percents
-from newsletter.edition.headline import Sentence, is_quiet, open_change, pay_windows, summary
+from newsletter.edition.headline import (
+    Sentence,
+    is_quiet,
+    open_change,
+    pay_windows,
+    plain,
+    summary,
+)
 from newsletter.edition.heldback import held_back, short_of
 from newsletter.edition.market import (
     SponsorView,
@@ -174,7 +181,7 @@ class IssueView:
 
     @property
     def summary_text(self) -> tuple[str, ...]:
-        return tuple("".join(f.text for f in s) for s in self.summary)
+        return tuple(map(plain, self.summary))
 
     @property
     def section_runs(self) -> tuple[SectionRun, ...]:
@@ -759,7 +766,7 @@ def build_view(
         open_roles_counted=f.counted(t.open, "open role"),  # "1 open role", "2,000 open roles"
         median_pay=f.money_k(signals.pay.median),
     )
-    preheader = " ".join("".join(fr.text for fr in s) for s in sentences[:2])
+    preheader = " ".join(map(plain, sentences[:2]))
     if len(preheader) > 140:
         preheader = preheader[:139].rsplit(" ", 1)[0] + "…"
     return IssueView(

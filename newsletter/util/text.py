@@ -170,8 +170,8 @@ def isolate_rtl(text: str) -> str:
     before the next left-to-right letter, its combining marks included) between :data:`FSI`
     and :data:`PDI`. Without them the run takes the neutral characters and digits after it
     into its direction: ``<company> · <place> · $340k–$425k`` with a Hebrew place showed as
-    ``$340 · <place> · <company> k–$425k``. For the HTML only, like :func:`break_long_runs`;
-    text with no right-to-left letter comes back as it is."""
+    ``$340 · <place> · <company> k–$425k``. The render applies it to the names it prints, in
+    the HTML and the plain-text part; text with no right-to-left letter comes back as it is."""
     if text.isascii():
         return text
     classes = [unicodedata.bidirectional(c) for c in text]
