@@ -73,3 +73,20 @@ def test_bars_are_table_cells_with_width_and_bgcolor(full_issue: IssueContent) -
     # 3 sparklines x 8 weeks, 5 skill bars, 6 metro bars, 4 seniority segments
     assert len(cells) >= 24 + 5 + 6 + 4
     assert all(re.search(r'\bwidth="\d+%?"', c) and re.search(r'\bheight="\d+"', c) for c in cells)
+
+
+def test_outlook_sets_the_text_in_a_font_windows_has(full_issue: IssueContent) -> None:
+    """Outlook for Windows (Word) does not walk a font stack past a first font it does not
+    know: the issue's ``-apple-system, 'Segoe UI', ...`` can come out in Times New Roman. A
+    style only Outlook reads (``<!--[if mso]>``) names a Windows font first, with
+    ``!important``, for every element that holds text."""
+    html = full_issue.html
+    stacks = re.findall(r"font-family:([^;\"]+)", outlook_html(html))
+    assert "-apple-system" in {s.split(",")[0].strip(" '") for s in stacks}
+    mso_only = "".join(re.findall(r"<!--\[if mso\]>(.*?)<!\[endif\]-->", html, re.S))
+    rule = re.search(r"([^{}>]+)\{\s*font-family:\s*'Segoe UI'[^}]*!important", mso_only)
+    assert rule, "no Outlook-only font rule"
+    selectors = {s.strip() for s in rule.group(1).split(",")}
+    body = html[html.index("<body") :]
+    holders = {t.lower() for t in re.findall(r"<(td|th|div|p|a|span|li|h1|h2|table)\b", body)}
+    assert holders and holders <= selectors, holders - selectors
