@@ -362,6 +362,21 @@ def test_truncated_and_unparsable_bodies_fail_only_their_board(
     }
 
 
+def test_a_redirect_loop_fails_its_board_in_one_clear_line(cfg: Config, boards: FakeBoards) -> None:
+    # the board's reason read "unexpected TooManyRedirects: Exceeded maximum allowed redirects."
+    boards.faults[("greenhouse", "acme")] = ["loop"] * 20
+    done = run(cfg, sources=SOURCES[:2])
+    row = {b.key: b for b in done.boards}["greenhouse:acme"]
+    assert (row.status, row.reason) == ("failed", "too many redirects (loop?) at 127.0.0.1")
+    assert {b.key: b.status for b in done.boards}["lever:widget"] == "ok"
+    (warning,) = done.report.source_warnings
+    assert warning.message == (
+        "Source greenhouse:acme (Acme AI) could not be fetched this week (redirected in a loop)."
+    )
+    # the board is not retried: a loop is no passing fault (six requests: five redirects)
+    assert len([r for r in boards.log if r[:2] == ("greenhouse", "acme")]) == 6
+
+
 def test_a_slow_board_times_out_and_the_others_finish(
     tmp_path: Path, served: str, boards: FakeBoards
 ) -> None:

@@ -37,6 +37,7 @@ READER_REASONS: dict[str, str] = {
     "not_found": "not found",
     "timeout": "timed out",
     "connection": "could not connect",
+    "redirects": "redirected in a loop",
     "too_large": "answered with too much data",
     "unreadable": "answered with unreadable data",
     "paging": "its pages could not be followed",

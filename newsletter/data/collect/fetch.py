@@ -197,6 +197,10 @@ class Fetcher:
             raise FetchFailed(
                 f"no complete answer within {limit:g} s", problem="timeout", retryable=True
             ) from None
+        except httpx.TooManyRedirects as exc:  # a loop: no passing fault, not retried
+            raise FetchFailed(
+                f"too many redirects (loop?) at {exc.request.url.host}", problem="redirects"
+            ) from None
         except httpx.TimeoutException as exc:
             raise FetchFailed(
                 f"timed out ({type(exc).__name__})", problem="timeout", retryable=True

@@ -28,7 +28,15 @@ Status = Literal["ok", "not_found", "failed"]
 #: What went wrong with a board, from a short fixed list: the reader-facing words are made
 #: from it (:func:`newsletter.data.collect.carry.reader_reason`), never from ``reason``.
 Problem = Literal[
-    "http", "not_found", "timeout", "connection", "too_large", "unreadable", "paging", "other"
+    "http",
+    "not_found",
+    "timeout",
+    "connection",
+    "redirects",
+    "too_large",
+    "unreadable",
+    "paging",
+    "other",
 ]
 
 
