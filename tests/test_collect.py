@@ -614,6 +614,23 @@ def test_the_rate_per_host_spaces_requests(tmp_path: Path, served: str) -> None:
     assert len(sleep.waits) == 4
 
 
+def test_every_redirect_hop_takes_its_hosts_turn(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # httpx followed redirects inside one request: the hop to another host started at once,
+    # outside that host's rate (and its slots), as if it were still the first host's request
+    mirror = served.replace("127.0.0.1", "localhost")  # the same server, another host
+    cfg = collect_config(tmp_path, served, per_host_rate=2.0, ashby={"base_url": f"{mirror}/ashby"})
+    boards.faults[("greenhouse", "acme")] = [f"redirect:{mirror}/gh/v1/boards/acme/jobs"]
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[0], SOURCES[2]], clock=sleep.clock, sleep=sleep)
+    assert [(b.status, b.postings) for b in done.boards] == [("ok", 3), ("ok", 5)]
+    assert [r[:2] for r in boards.log].count(("greenhouse", "acme")) == 2  # asked, then the hop
+    # localhost: Ashby at 0, the hop half a second later (2/s); 127.0.0.1: one request
+    assert sleep.waits == [0.5]
+    assert sleep.clock.now() - NOW == timedelta(seconds=0.5)
+
+
 def test_a_url_source_is_read_through_the_ingest_formats(
     tmp_path: Path, served: str, boards: FakeBoards
 ) -> None:
