@@ -777,14 +777,40 @@ def test_paging_that_cannot_be_followed_marks_the_board_incomplete(
     (row,) = done.boards
     assert (row.status, row.postings) == ("incomplete", 10)  # the first page of 25
     assert row.reason == "nextPage is not a page token (dict): stopped after 1 page"
+    assert_incomplete(cfg, done, row, "Hugging Co", "its pages could not be followed")
+
+
+def assert_incomplete(cfg: Config, done: Any, row: Any, company: str, why: str) -> None:
+    """``row`` is the only board warned about, incomplete for ``why``, in the manifest too."""
     (warning,) = done.report.source_warnings
-    assert (warning.kind, warning.name, warning.after) == ("source_incomplete", "workable:hf", 10)
+    assert (warning.kind, warning.name, warning.after) == (
+        "source_incomplete",
+        row.key,
+        row.postings,
+    )
     assert warning.message == (
-        "Source workable:hf (Hugging Co) answered only in part this week: 10 postings read "
-        "before its pages could not be followed."
+        f"Source {row.key} ({company}) answered only in part this week: {row.postings} "
+        f"postings read before {why}."
     )
     manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
-    assert manifest is not None and manifest.boards[0].incomplete == row.reason
+    assert manifest is not None
+    assert {b.key: b.incomplete for b in manifest.boards}[row.key] == row.reason
+
+
+def test_a_board_over_the_page_limit_keeps_what_was_read_marked_incomplete(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # it failed ("more than 2 pages"): its pages read were thrown away, and last week's
+    # postings carried in their place
+    cfg = collect_config(tmp_path, served, max_pages=2)
+    done = run(cfg, sources=SOURCES[:2])  # Lever: 250 postings, three pages of 100
+    row = {b.key: b for b in done.boards}["lever:widget"]
+    assert (row.status, row.postings) == ("incomplete", 200)
+    assert row.reason == "page limit reached ([collect] max_pages = 2): stopped after 2 pages"
+    assert [r[2].get("skip") for r in boards.log if r[0] == "lever"] == ["0", "100"]
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert snap.filter(pl.col("source") == "lever:widget").height == 200
+    assert_incomplete(cfg, done, row, "Widget Co", "the collection's page limit was reached")
 
 
 def test_structured_pay_given_as_text_is_read(cfg: Config, boards: FakeBoards) -> None:

@@ -9,7 +9,8 @@ For each board of this week's collection, given its postings in the previous sna
 * **answered**: its postings are this week's. When it answered with zero jobs after having
   at least ``empty_min`` the week before, a ``source_empty`` warning (a hiring freeze is
   real news, but so is a board moved elsewhere). When its pages could not be followed to
-  the end (``incomplete``), a ``source_incomplete`` warning says how many were read.
+  the end, or stopped at ``[collect] max_pages`` (``incomplete``), a ``source_incomplete``
+  warning says how many were read.
 * **failed** (HTTP error, timeout, unparsable body, 404): its postings of the previous
   snapshot are carried into this one, unchanged and marked stale (``stale_sources`` of the
   report, ``source_stale`` warning), while its last good collection is at most
@@ -41,6 +42,7 @@ READER_REASONS: dict[str, str] = {
     "too_large": "answered with too much data",
     "unreadable": "answered with unreadable data",
     "paging": "its pages could not be followed",
+    "page_limit": "the collection's page limit was reached",
     "other": "failed",
 }
 
@@ -56,6 +58,12 @@ def reader_reason(b: BoardRecord) -> str:
     if problem == "http":
         return f"HTTP {status}" if status else "HTTP error"
     return READER_REASONS.get(problem, READER_REASONS["other"])
+
+
+def _cut_short(b: BoardRecord) -> str:
+    """Why an incomplete board's pages stop, in readers' words (a record of an older
+    manifest, without a ``problem``: its paging)."""
+    return READER_REASONS["page_limit" if b.problem == "page_limit" else "paging"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ def plan_carry(
                         after=b.jobs,
                         message=(
                             f"Source {name} answered only in part this week: {b.jobs:,} "
-                            "postings read before its pages could not be followed."
+                            f"postings read before {_cut_short(b)}."
                         ),
                     )
                 )

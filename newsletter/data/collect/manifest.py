@@ -36,6 +36,7 @@ Problem = Literal[
     "too_large",
     "unreadable",
     "paging",
+    "page_limit",
     "other",
 ]
 
@@ -59,8 +60,9 @@ class BoardRecord(BaseModel):
     pages: int = 0
     bytes: int = 0
     files: tuple[str, ...] = ()
-    #: Why the board's pages stop short (a paging field that could not be followed): its
-    #: ``jobs`` are only part of the board; None: complete.
+    #: Why the board's pages stop short (a paging field that could not be followed, or
+    #: ``[collect] max_pages`` reached; :attr:`problem` says which: ``paging`` or
+    #: ``page_limit``): its ``jobs`` are only part of the board; None: complete.
     incomplete: str | None = None
     #: The week of the last collection where this board answered (None: never).
     last_good: date | None = None

@@ -48,7 +48,13 @@ from newsletter.config import Config
 from newsletter.data.collect.ats import BOARD_APIS, BoardApi, PagingUnclear, Request
 from newsletter.data.collect.carry import CarryPlan, plan_carry, reader_reason
 from newsletter.data.collect.fetch import Fetcher, FetchFailed, Sleep, user_agent
-from newsletter.data.collect.manifest import BoardRecord, Manifest, read_manifest, write_manifest
+from newsletter.data.collect.manifest import (
+    BoardRecord,
+    Manifest,
+    Problem,
+    read_manifest,
+    write_manifest,
+)
 from newsletter.data.collect.sources import Source, load_sources
 from newsletter.data.ingest import (
     Format,
@@ -173,10 +179,14 @@ async def _fetch_board(
     asked: set[str] = set()  # every page requested: a board whose paging cycles is refused
     seen: dict[bytes, int] = {}  # each page's postings (digest -> page): a page that repeats
     incomplete: str | None = None
+    cut: Problem | None = None  # why the board is incomplete: paging, or the page limit
+    limit = config.collect.max_pages
     try:
         while request is not None:
-            if pages >= config.collect.max_pages:
-                raise FetchFailed(f"more than {config.collect.max_pages} pages", problem="paging")
+            if pages >= limit:  # keep what was read, and say it is partial
+                incomplete = f"page limit reached ([collect] max_pages = {limit}): {_stop(pages)}"
+                cut = "page_limit"
+                break
             key = repr((request.method, request.url, sorted(request.params.items()),
                         sorted((request.json or {}).items())))  # fmt: skip
             if key in asked:
@@ -210,8 +220,7 @@ async def _fetch_board(
             try:
                 request = api.next(source.board, base, request, data, n) if api.json_pages else None
             except PagingUnclear as unclear:  # keep what was read, and say it is partial
-                stop = f"stopped after {pages} page{'' if pages == 1 else 's'}"
-                incomplete, request = f"{unclear.reason}: {stop}", None
+                incomplete, request, cut = f"{unclear.reason}: {_stop(pages)}", None, "paging"
             del body, data  # nothing of a page is held while the next one waits its turn
     except Exception as exc:  # one bad board never stops the others
         for name in files:
@@ -233,7 +242,12 @@ async def _fetch_board(
         bytes=size,
         files=tuple(files),
         incomplete=incomplete,
+        problem=cut,
     )
+
+
+def _stop(pages: int) -> str:
+    return f"stopped after {pages} page{'' if pages == 1 else 's'}"
 
 
 async def fetch_boards(
