@@ -190,6 +190,27 @@ def test_add_keeps_comments_and_refuses_duplicates(tmp_path: Path) -> None:
         add_source(path, Source(ats="ashby", board="orbit", company="Other"))
 
 
+def test_boards_differing_only_by_case_are_one_board(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    # "acme" and "Acme" were two boards: the same Greenhouse board (board names are not
+    # case-sensitive in its URLs) fetched twice, its postings counted twice under two sources
+    twice = SOURCES_TOML + '[[source]]\nats = "greenhouse"\nboard = "Acme"\ncompany = "Acme"\n'
+    cfg = _config_file(tmp_path, base, twice)
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
+    assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
+    assert (
+        "source 3: greenhouse:Acme is listed twice (also source 1, as greenhouse:acme: board "
+        "names are not case-sensitive)" in " ".join(r.output.split())
+    )
+    assert boards.log == [] and not (tmp_path / "snapshots").exists()  # nothing fetched
+    path = tmp_path / "sources.toml"
+    path.write_text(SOURCES_TOML, encoding="utf-8")
+    with pytest.raises(CollectError, match=r"lever:WIDGET is already in .* as lever:widget"):
+        add_source(path, Source(ats="lever", board="WIDGET", company="Widget"))
+    assert path.read_text(encoding="utf-8") == SOURCES_TOML
+
+
 def test_sources_add_command_creates_the_file(tmp_path: Path, base: str) -> None:
     cfg = _config_file(tmp_path, base)
     (tmp_path / "sources.toml").unlink()
