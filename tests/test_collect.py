@@ -545,9 +545,10 @@ def test_a_second_collection_of_a_week_while_one_runs_is_refused(
     runner.start()
     try:
         assert boards.held.wait(60)
-        with pytest.raises(CollectError, match="another collection of the week of 2026-11-23"):
+        busy = "another collect or ingest of the week of 2026-11-23"
+        with pytest.raises(CollectError, match=busy):
             run(cfg, sources=SOURCES[:2])
-        with pytest.raises(CollectError, match="another collection of the week of 2026-11-23"):
+        with pytest.raises(CollectError, match=busy):
             replay(cfg, WEEK, clock=FixedClock(NOW))
     finally:
         boards.release.set()

@@ -442,6 +442,37 @@ def test_the_scheduler_gets_a_collection_job_when_sources_exist(tmp_path: Path, 
 # ---- a killed collection -------------------------------------------------------------------
 
 
+def test_an_ingest_of_the_week_a_collection_is_writing_is_refused(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    # nothing kept `ingest` and `collect` of the same week apart: two processes wrote the
+    # week's snapshot, rejects and report at once, and the week held whichever renamed last
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    export = tmp_path / "jobs.csv"
+    export.write_text("id,title,company\n1,ML Engineer,Other Co\n", encoding="utf-8")
+    ingest = ["--config", str(cfg), "ingest", str(export), "--week", "2026-11-23"]
+    boards.faults[("lever", "widget")] = ["hold"]
+    collecting = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "clockrun.py"), NOW.isoformat(),
+         "--config", str(cfg), "collect", "--week", "2026-11-23"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert boards.held.wait(60), "the collection never reached the held board"
+        r = _invoke(ingest)  # this process, while the other one collects the week
+        assert r.exit_code == 1, r.output
+        assert len(r.output.strip().splitlines()) == 1
+        assert "another collect or ingest of the week of 2026-11-23 is running" in r.output
+    finally:
+        boards.release.set()
+        _, err = collecting.communicate(timeout=120)
+    assert collecting.returncode == 0, err
+    snap = read_snapshot(tmp_path / "snapshots", WEEK)
+    assert (set(snap["source"]), snap.height) == ({"greenhouse:acme", "lever:widget"}, 150)
+    assert _invoke(ingest).exit_code == 0  # the collection ended: the week is free again
+    assert not list((tmp_path / "snapshots").glob(".*.lock"))
+
+
 def test_a_killed_collection_leaves_the_previous_snapshot(
     tmp_path: Path, base: str, boards: FakeBoards
 ) -> None:

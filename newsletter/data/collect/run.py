@@ -28,15 +28,14 @@ When no board answers at all (the network is down), nothing is written: CollectE
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import hashlib
 import json
 import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -66,7 +65,7 @@ from newsletter.data.ingest import (
 )
 from newsletter.data.ingest.formats import read as read_file
 from newsletter.data.ingest.tabular import json_value, read_bytes
-from newsletter.data.snapshots import list_weeks, raw_path, read_snapshot
+from newsletter.data.snapshots import list_weeks, raw_path, read_snapshot, writing_week
 from newsletter.errors import CollectError, IngestError, first_line
 from newsletter.util.clock import Clock
 
@@ -507,38 +506,6 @@ class _RawSwap:
             shutil.rmtree(self.old, ignore_errors=True)
 
 
-@contextmanager
-def _collecting(final: Path) -> Iterator[None]:
-    """Hold the week's collection for the block (``flock`` on a file beside its raw folder,
-    dropped by the kernel when the process dies; the file is removed on the way out): a
-    second collection or replay of the same week meanwhile is refused, as it would clear this
-    one's staging folder as a killed run's leftovers, and whichever finished last would
-    publish the week."""
-    lock = final.with_name(f".collecting-{final.name}.lock")
-    busy = CollectError(
-        f"another collection of the week of {final.name} is running (it holds {lock}); "
-        "run this one when it has ended"
-    )
-    try:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock.open("a+b")
-    except OSError as exc:
-        raise CollectError(f"cannot create {lock}: {exc.strerror or exc}") from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            # the file opened may be one a holder removed on its way out: held only if it
-            # is still the one at that path
-            if os.fstat(handle.fileno()).st_ino != os.stat(lock).st_ino:
-                raise busy
-        except (BlockingIOError, FileNotFoundError):
-            raise busy from None
-        try:
-            yield
-        finally:
-            lock.unlink(missing_ok=True)  # while held: the next one opens a new file
-
-
 def _clear_leftovers(final: Path) -> None:
     """Staging folders of killed collections of the same week."""
     if final.parent.is_dir():
@@ -609,6 +576,7 @@ def _finish(
             added=built.carried,
             amend=amend,
             before_rename=before_rename,
+            week_held=True,
         )
     except BaseException:
         if swap is not None:
@@ -649,7 +617,7 @@ def collect(
             "(add one with `newsletter sources add greenhouse:BOARD --company NAME`)"
         )
     final = raw_path(config.data.snapshots_dir, week)
-    with _collecting(final):
+    with writing_week(config.data.snapshots_dir, week, CollectError):
         return _collect_held(
             config,
             week,
@@ -741,7 +709,7 @@ def replay(config: Config, week: date, *, clock: Clock) -> Collected:
     directory = config.data.snapshots_dir
     final = raw_path(directory, week)
     # held while the manifest is read too; a week never collected leaves no lock file
-    with _collecting(final) if final.is_dir() else nullcontext():
+    with writing_week(directory, week, CollectError) if final.is_dir() else nullcontext():
         manifest = read_manifest(directory, week)
         if manifest is None:
             raise CollectError(f"week {week.isoformat()} was not collected (no {final})")
