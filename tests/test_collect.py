@@ -814,6 +814,33 @@ def test_a_board_over_the_page_limit_keeps_what_was_read_marked_incomplete(
     assert_incomplete(cfg, done, row, "Widget Co", "the collection's page limit was reached")
 
 
+def test_an_incomplete_boards_unread_postings_are_carried_not_removed(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # the postings of last week that the board's pages did not reach this week were missing
+    # from the snapshot: the signals counted them as removed, and only a warning said so
+    run(collect_config(tmp_path, served), sources=SOURCES[1:2])  # 250 read, three pages
+    week2 = WEEK + timedelta(7)
+    cfg = collect_config(tmp_path, served, max_pages=2)
+    done = run(cfg, week2, sources=SOURCES[1:2])  # stops mid-way: 200 read
+    (row,) = done.boards
+    assert (row.status, row.postings, row.before) == ("incomplete", 250, 250)
+    assert (done.report.kept, done.report.carried) == (200, 50)
+    snap = read_snapshot(cfg.data.snapshots_dir, week2)
+    assert snap.sort("posting_id").equals(
+        read_snapshot(cfg.data.snapshots_dir, WEEK).sort("posting_id")
+    )
+    (warning,) = done.report.source_warnings
+    assert warning.message == (
+        "Source lever:widget (Widget Co) answered only in part this week: 200 postings read "
+        "before the collection's page limit was reached; its other postings of the week of "
+        "2026-11-23 are carried forward, marked stale, and are neither new nor removed."
+    )
+    signals = build_signals(cfg, week2)
+    assert (signals.totals.removed, signals.totals.new) == (0, 0)
+    assert "source_incomplete" in {w.kind for w in signals.data_health.warnings}
+
+
 def test_structured_pay_given_as_text_is_read(cfg: Config, boards: FakeBoards) -> None:
     """Amounts sent as strings, a summary in words only, a salary as text, an open range."""
 

@@ -542,7 +542,6 @@ def _finish(
         boards=records,
     )
     update = {
-        "carried": built.carried.height if built.carried is not None else 0,
         "stale_sources": built.plan.stale,
         "source_warnings": built.plan.warnings,
     }

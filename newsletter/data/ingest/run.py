@@ -367,7 +367,8 @@ def ingest_into(
     unless ``empty_ok`` (a collection, which may find every board empty).
 
     ``newsletter collect`` also gives ``added``: snapshot rows put after the ingested ones
-    (deduplicated with them, the ingested first; the report counts the ingested only),
+    (deduplicated with them, the ingested first; the report counts the ingested, and those
+    of ``added`` left after deduplication as ``carried``),
     ``amend``: a change to the report before it is written, and ``before_rename`` (as for
     :func:`write`). The week's writing is held for the run
     (:func:`~newsletter.data.snapshots.writing_week`; a second writer of the week meanwhile
@@ -397,6 +398,9 @@ def ingest_into(
             )  # fmt: skip
         if not empty_ok and n_kept == 0:  # every row rejected: the week is not emptied
             raise IngestError(_nothing_kept(inputs, report))
+        if added is not None:  # the added rows left after deduplication with the read ones
+            total = pl.scan_parquet(snapshot, glob=False).select(pl.len()).collect().item()
+            report = report.model_copy(update={"carried": total - n_kept})
         if amend is not None:
             report = amend(report)
         try:
