@@ -7,11 +7,40 @@ A reader never sees a half-written file, and a failed or killed write leaves the
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def held_alone(
+    lock: Path, busy: Exception, unusable: Callable[[OSError], Exception]
+) -> Iterator[None]:
+    """Hold ``lock`` for the block, alone: ``flock`` on the file (dropped by the kernel when
+    the process dies), removed on the way out. ``busy`` is raised at once when another holder
+    has it; ``unusable(error)`` when the file cannot be created."""
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock.open("a+b")
+    except OSError as exc:
+        raise unusable(exc) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # the file opened may be one a holder removed on its way out: held only if it
+            # is still the one at that path
+            if os.fstat(handle.fileno()).st_ino != os.stat(lock).st_ino:
+                raise busy
+        except (BlockingIOError, FileNotFoundError):
+            raise busy from None
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)  # while held: the next one opens a new file
+
 
 #: Why a path that exists is no file to read: a named pipe blocks its reader until another
 #: process writes, a device such as ``/dev/zero`` never ends.
