@@ -53,6 +53,24 @@ def special_file(path: Path) -> bool:
     return path.exists() and not path.is_file() and not path.is_dir()
 
 
+def output_problem(path: Path, *, folder: bool | None) -> str | None:
+    """Why ``path`` cannot be written as a command's output, or None: a part of it that
+    exists as a file where a folder must be (``afile/x.html``: "afile is a file, not a
+    folder", where the system would say "File exists"), or the path itself of the wrong
+    kind. ``folder``: True for a folder to write in, False for a file, None for either (a
+    folder gets a file of a default name inside)."""
+    for part in reversed(path.parents):
+        if not part.exists():
+            break
+        if not part.is_dir():
+            return f"{part} is a file, not a folder"
+    if folder is True and path.exists() and not path.is_dir():
+        return f"{path} is a file, not a folder"
+    if folder is False and path.is_dir():
+        return f"{path} is a folder, not a file: give a file name"
+    return None
+
+
 def _new_file_beside(path: Path) -> Path:
     """A new empty file with a random hidden name beside ``path``, made with the mode the
     process's umask leaves of 0o666, as a file the command wrote itself would get: a list
