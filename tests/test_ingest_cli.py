@@ -150,5 +150,7 @@ def test_unwritable_snapshot_folder_is_one_clear_error(tmp_path: Path, runner: C
     not_a_folder.write_text("a file where the snapshot folder should be")
     res = ingest_cli(runner, cfg, raw, "--snapshots", not_a_folder)
     assert res.exit_code != 0
-    assert res.output.startswith(f"error: cannot write the ingest output to {not_a_folder}")
+    # refused before any work, by the one check of output paths (cli/_app.check_output)
+    assert res.output == f"error: {not_a_folder} is a file, not a folder\n"
     assert isinstance(res.exception, SystemExit)  # handled, not a crash
+    assert not_a_folder.read_text() == "a file where the snapshot folder should be"
