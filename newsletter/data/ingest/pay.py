@@ -10,11 +10,22 @@ period, values under 300 are hourly and values of 10,000 or more annual; anythin
 implausible. Annual values outside [10,000, 2,000,000] (major currencies)
 are dropped from pay and counted. ``pay_status`` tells the report what happened per row:
 ``none``, ``ok``, ``unparsed`` or ``out_of_range``.
+
+The currency is the one a currency field or the text names. A bare ``$`` is the posting's
+country's dollar where that country pays in one (:data:`LOCAL_DOLLARS`: Toronto's
+``$120,000`` is Canadian), else US dollars; pay text that names no currency at all is in the
+currency of the posting's country (:func:`place_currencies`: a Berlin posting's ``50-60k`` is
+euros), else US dollars. Structured amounts without a currency field stay US dollars (what
+aggregators that normalise pay give).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import date
+
 import polars as pl
+from babel.numbers import get_territory_currencies
 
 from newsletter.data.ingest.text import plain_text
 
@@ -36,6 +47,28 @@ UNITS_PER_USD: dict[str, float] = {
     "NOK": 10.5, "DKK": 7.0, "PLN": 4.0, "ILS": 3.7, "KRW": 1400.0, "CNY": 7.2, "ZAR": 18.0,
 }  # fmt: skip
 _ANNUAL_CAP = {code: 2 * MAX_ANNUAL * units for code, units in UNITS_PER_USD.items()}
+#: Currencies whose own sign in their countries' postings is a bare ``$``: there, ``$120,000``
+#: is that dollar, not the US one. (Pesos are written ``$`` too, but a Latin American tech
+#: posting's ``$`` is as often US dollars: those stay US dollars unless named.)
+LOCAL_DOLLARS = ("CAD", "AUD", "NZD", "SGD", "HKD")
+#: What :data:`_CURRENCY_PATTERNS` gives for a bare dollar sign, before the place decides.
+_BARE_DOLLAR = "$"
+
+
+def place_currencies(countries: Iterable[str], on: date | None = None) -> dict[str, str]:
+    """Country code (ISO 3166-1) -> the currency its pay is in when a posting names none:
+    the legal tender there on ``on`` (the week; None: the tender CLDR knows as current), by
+    the CLDR data of Babel. Where a country has two (Panama: balboa and US dollar), the one
+    this module reads amounts in; countries Babel does not know are left out."""
+    known = (*RANGE_CHECKED, *UNITS_PER_USD)
+    out: dict[str, str] = {}
+    for code in countries:
+        tender = get_territory_currencies(
+            code, start_date=on or date.max, tender=True, non_tender=False
+        )
+        if tender:
+            out[code] = next((c for c in tender if c in known), tender[0])
+    return out
 
 PERIOD_FACTORS: dict[str, float] = {
     "year": 1.0, "month": 12.0, "semimonth": 24.0, "biweek": 26.0, "week": 52.0,
@@ -95,7 +128,8 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("HKD", r"\bhkd\b|\bhk\$"),
     ("BRL", r"\bbrl\b|\br\$"),
     ("MXN", r"\bmxn\b"),
-    ("USD", r"\busd\b|\bus\$|\$"),
+    ("USD", r"\busd\b|\bus\$"),
+    (_BARE_DOLLAR, r"\$"),  # whose dollar: the place decides (_currency_of)
     ("GBP", r"£|\bgbp\b"),
     ("EUR", r"€|\beur\b|\beuros?\b"),
     ("INR", r"₹|\binr\b|\brs\b|\blpa\b|\blakhs?\b"),
@@ -228,8 +262,18 @@ def _first_match(text: pl.Expr, table: tuple[tuple[str, str], ...]) -> pl.Expr:
 
 
 #: Raw columns that decide the pay of a row; pay is parsed once per distinct combination.
+#: ``_place_cur`` is the currency of the posting's country (:func:`place_currencies`).
 PAY_INPUTS = ("_pay_text", "salary_min", "salary_max", "salary_yearly", "salary_hourly",
-              "currency", "period")  # fmt: skip
+              "currency", "period", "_place_cur")  # fmt: skip
+
+
+def _currency_of(found: pl.Expr) -> pl.Expr:
+    """A currency read from a field or a text (:data:`_CURRENCY_PATTERNS`), a bare dollar
+    sign made the dollar of the posting's country where it has one of
+    :data:`LOCAL_DOLLARS`, else the US dollar."""
+    place = pl.col("_place_cur")
+    dollar = pl.when(place.is_in(LOCAL_DOLLARS)).then(place).otherwise(pl.lit("USD"))
+    return pl.when(found == _BARE_DOLLAR).then(dollar).otherwise(found)
 
 
 def _structured(first: str) -> pl.Expr:
@@ -344,12 +388,14 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(single),
             _period=pl.coalesce(period_given, period_stated),
             _cur=pl.coalesce(
-                currency_col,
-                _first_match(t, _CURRENCY_PATTERNS),
+                _currency_of(currency_col),
+                _currency_of(_first_match(t, _CURRENCY_PATTERNS)),
                 # an amount in lakh or crore is Indian where no currency is named ("35-100L")
                 pl.when(
                     pl.any_horizontal(sfx.is_in(_INDIAN) for sfx in (a_sfx, b_sfx, one_sfx))
                 ).then(pl.lit("INR")),
+                # text that names none: the currency of the posting's country
+                pl.when(~has_structured).then(pl.col("_place_cur")),
                 pl.lit("USD"),
             ),
             _had_text=pl.col("_pay_text").is_not_null()
@@ -458,7 +504,7 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     pieces = (
         with_text.lazy()
         .filter(pl.col("_ranges").list.len() >= 2)
-        .select("_row", "location", "_ranges", _text=_range_source())
+        .select("_row", "location", "_place_cur", "_ranges", _text=_range_source())
         .explode("_ranges")
         .rename({"_ranges": "_pay_text"})
         .with_columns(
@@ -473,13 +519,14 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
         )
         .collect(engine="in-memory")
     )
-    inputs = [c for c in PAY_INPUTS if c != "_pay_text"]
-    texts = pieces.select(pl.col("_pay_text").unique()).with_columns(
+    keys = ["_pay_text", "_place_cur"]
+    inputs = [c for c in PAY_INPUTS if c not in keys]
+    texts = pieces.select(keys).unique().with_columns(
         pl.lit(None, dtype=pl.String).alias(c) for c in inputs
     )
     parsed = _parse_distinct(texts.lazy()).drop(inputs).collect(engine="in-memory")
     values = (
-        pieces.join(parsed, on="_pay_text", how="left", maintain_order="left")
+        pieces.join(parsed, on=keys, how="left", nulls_equal=True, maintain_order="left")
         .lazy()
         .filter(pl.col("pay_status") == "ok")
         .filter(~pl.col("_ote") | pl.col("_ote").all().over("_row"))
@@ -504,9 +551,11 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     ).collect(engine="in-memory")
 
 
-def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
+def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> pl.LazyFrame:
     """Add ``salary_min``, ``salary_max``, ``salary_mid`` (annual), ``currency`` and
-    ``pay_status`` from the raw pay columns (replacing the raw ones).
+    ``pay_status`` from the raw pay columns (replacing the raw ones). ``currencies``
+    (:func:`place_currencies`) gives the currency of each ``country`` code: the currency of
+    pay text that names none, and whose dollar a bare ``$`` is; without it, US dollars.
 
     Pay text is the ``salary`` field (entities decoded), else (when no structured pay
     either) the first pay range stated in the (plain-text) ``description``; it is parsed once
@@ -519,8 +568,13 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
         & pl.col("salary_hourly").is_null()
     )
     salary = plain_text(pl.col("salary"))
+    place = (
+        pl.col("country").replace_strict(currencies, default=None, return_dtype=pl.String)
+        if currencies
+        else pl.lit(None, dtype=pl.String)
+    )
     with_text = (
-        lf.with_columns(salary=salary)
+        lf.with_columns(salary=salary, _place_cur=place)
         .with_columns(
             _ranges=pl.when(no_structured).then(_range_source().str.extract_all(DESCRIPTION_PAY_RE))
         )
