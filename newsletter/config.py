@@ -108,6 +108,37 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+#: The placeholders of ``[newsletter] subject_template``, each given a value (text) by the
+#: issue's view (``edition/view.py``); any other is refused when the config is read.
+SUBJECT_PLACEHOLDERS = ("week_start", "open_roles_counted", "open_roles", "median_pay")
+
+
+def subject_problem(template: str) -> str | None:
+    """Why a subject template cannot be filled, or None: its braces (``{week_start`` or a
+    lone ``}``), a placeholder that is not one of :data:`SUBJECT_PLACEHOLDERS` (with the
+    closest one), or a conversion or format it cannot take. Found when the config is read,
+    not at the Monday render: the template is Python's ``str.format``, tried here on text."""
+    import difflib
+    import string
+
+    known = ", ".join(f"{{{n}}}" for n in SUBJECT_PLACEHOLDERS)
+    try:
+        names = [f[1] for f in string.Formatter().parse(template) if f[1] is not None]
+    except ValueError as exc:
+        return f"{exc} in {template!r} (a literal brace is written twice: {{{{ or }}}})"
+    for name in names:
+        root = re.split(r"[.\[]", name, maxsplit=1)[0]
+        if root not in SUBJECT_PLACEHOLDERS:
+            close = difflib.get_close_matches(root, SUBJECT_PLACEHOLDERS, n=1)
+            hint = f"did you mean {{{close[0]}}}? " if close else ""
+            return f"unknown placeholder {{{name}}}: {hint}known: {known}"
+    try:
+        template.format(**dict.fromkeys(SUBJECT_PLACEHOLDERS, "text"))
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        return f"cannot be filled ({exc}); placeholders are plain: {known}"
+    return None
+
+
 class NewsletterSettings(_Frozen):
     title: str = "AI Jobs Weekly"
     tagline: str = "The AI/ML job market, measured every Monday."
@@ -125,6 +156,14 @@ class NewsletterSettings(_Frozen):
     subject_template: str = (
         "AI jobs, week of {week_start}: {open_roles_counted}, median {median_pay}"
     )
+
+    @field_validator("subject_template")
+    @classmethod
+    def _subject(cls, v: str) -> str:
+        problem = subject_problem(v)
+        if problem is not None:
+            raise ValueError(problem)
+        return v
 
     @field_validator("from_address", "reply_to", "unsubscribe_mailto")
     @classmethod
@@ -576,14 +615,38 @@ def _apply_defaults_for_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]
     return _resolve_paths(raw, base)
 
 
-def parse_config(raw: Mapping[str, Any], *, path: Path | None = None) -> Config:
-    """Validate a parsed TOML mapping into a :class:`Config`; raise one ConfigError."""
+def _line_of(text: str, loc: Sequence[object]) -> int | None:
+    """The line of ``text`` (TOML) that sets the key at ``loc`` (``[section]`` then
+    ``key = ...``), or None where it is not written so (a default, a dotted key, a list)."""
+    if not loc or not all(isinstance(p, str) for p in loc):
+        return None
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"\s*\[\s*([A-Za-z0-9_.\- ]+?)\s*\]\s*(#.*)?$", line)
+        if header:
+            table = tuple(part.strip() for part in header.group(1).split("."))
+            continue
+        key = re.match(r"\s*([\"']?)([A-Za-z0-9_\-]+)\1\s*=", line)
+        if key and table == tuple(loc[:-1]) and key.group(2) == loc[-1]:
+            return number
+    return None
+
+
+def parse_config(
+    raw: Mapping[str, Any], *, path: Path | None = None, text: str | None = None
+) -> Config:
+    """Validate a parsed TOML mapping into a :class:`Config`; raise one ConfigError, each
+    problem with the line of ``text`` (the file's TOML, when given) that sets its key."""
     base = path.parent if path else Path.cwd()
     data = _apply_defaults_for_paths(_deepcopy(dict(raw)), base)
     try:
         return Config.model_validate({**data, "path": path})
     except ValidationError as exc:
-        problems = [f"{_loc(e)}: {_plain(e)}" for e in exc.errors()]
+        lines = [None if text is None else _line_of(text, e["loc"]) for e in exc.errors()]
+        problems = [
+            f"{'' if n is None else f'line {n}, '}{_loc(e)}: {_plain(e)}"
+            for e, n in zip(exc.errors(), lines, strict=True)
+        ]
         raise ConfigError(problems, source=str(path) if path else None) from None
 
 
@@ -627,7 +690,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
-    return parse_config(raw, path=path.resolve())
+    return parse_config(raw, path=path.resolve(), text=text)
 
 
 SecretName = Literal[

@@ -23,7 +23,8 @@ semantically right builtin so callers can catch either::
     │   └── WebhookAuthError    its secret or signature is missing or wrong
     ├── ComplianceError        (RuntimeError) a pre-send check failed; nothing was sent
     ├── GuardError             (RuntimeError) a send guard refused (stale or missing data)
-    └── UsageError             (ValueError)   a command-line value is malformed (a week, a date)
+    ├── UsageError             (ValueError)   a command-line value is malformed (a week, a date)
+    └── OutputPathError        (ValueError)   a path to write is no folder (a file) or no file
 
 The CLI catches ``NewsletterError`` at the top and prints ``error: <message>`` on one line
 with a non-zero exit code; anything else is a bug and keeps its traceback.
@@ -157,6 +158,11 @@ class UsageError(NewsletterError, ValueError):
     """A value given on the command line (or to the library) is malformed."""
 
     exit_code = 2
+
+
+class OutputPathError(NewsletterError, ValueError):
+    """A path to write to cannot be one: a part of it is a file where a folder must be, or
+    it is a folder where a file must be (exit 1, as a path the system refuses)."""
 
 
 def first_line(exc: BaseException) -> str:

@@ -11,7 +11,9 @@ the body), ``garbage`` (a 200 that is not JSON), ``slow:SECONDS`` (answers after
 one Latin-1 byte: not UTF-8), ``bignum`` (a Greenhouse answer with one more posting holding
 a number of 5,000 digits), ``bomb`` (64 MiB of zeros, gzip-compressed), ``badgzip`` (a body
 said to be gzip that is not), ``gzip`` and ``deflate`` (a Recruitee answer compressed),
-``gzip-tail`` (that answer gzipped, then 8 MiB past its end, with no Content-Length).
+``gzip-tail`` (that answer gzipped, then 8 MiB past its end, with no Content-Length),
+``loop`` (a 302 back to the same address) and ``redirect:URL`` (a 302 to ``URL``, the
+request's query string kept).
 Quirks are kept per board for every answer: SmartRecruiters ``total-as-text``
 (``"totalFound": "150"``) and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``)
 and ``token-as-object``; Lever ``ignores-skip`` and SmartRecruiters ``ignores-offset``
@@ -264,6 +266,11 @@ class FakeBoards:
                     yield bytes(64 * 1024)
 
             return StreamingResponse(tail(), 200, headers={"Content-Encoding": "gzip"})
+        if name == "loop":  # a redirect back to where it came from
+            return Response("", 302, headers={"Location": str(request.url)})
+        if name == "redirect":  # elsewhere, the same query
+            query = f"?{request.url.query}" if request.url.query else ""
+            return Response("", 302, headers={"Location": arg + query})
         if name == "badgzip":  # says gzip, is not
             return Response(b"not gzip at all", 200, headers={"Content-Encoding": "gzip"})
         if name == "bignum":  # the board's answer with a number of 5,000 digits in one posting

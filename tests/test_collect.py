@@ -362,6 +362,21 @@ def test_truncated_and_unparsable_bodies_fail_only_their_board(
     }
 
 
+def test_a_redirect_loop_fails_its_board_in_one_clear_line(cfg: Config, boards: FakeBoards) -> None:
+    # the board's reason read "unexpected TooManyRedirects: Exceeded maximum allowed redirects."
+    boards.faults[("greenhouse", "acme")] = ["loop"] * 20
+    done = run(cfg, sources=SOURCES[:2])
+    row = {b.key: b for b in done.boards}["greenhouse:acme"]
+    assert (row.status, row.reason) == ("failed", "too many redirects (loop?) at 127.0.0.1")
+    assert {b.key: b.status for b in done.boards}["lever:widget"] == "ok"
+    (warning,) = done.report.source_warnings
+    assert warning.message == (
+        "Source greenhouse:acme (Acme AI) could not be fetched this week (redirected in a loop)."
+    )
+    # the board is not retried: a loop is no passing fault (six requests: five redirects)
+    assert len([r for r in boards.log if r[:2] == ("greenhouse", "acme")]) == 6
+
+
 def test_a_slow_board_times_out_and_the_others_finish(
     tmp_path: Path, served: str, boards: FakeBoards
 ) -> None:
@@ -530,9 +545,10 @@ def test_a_second_collection_of_a_week_while_one_runs_is_refused(
     runner.start()
     try:
         assert boards.held.wait(60)
-        with pytest.raises(CollectError, match="another collection of the week of 2026-11-23"):
+        busy = "another collect or ingest of the week of 2026-11-23"
+        with pytest.raises(CollectError, match=busy):
             run(cfg, sources=SOURCES[:2])
-        with pytest.raises(CollectError, match="another collection of the week of 2026-11-23"):
+        with pytest.raises(CollectError, match=busy):
             replay(cfg, WEEK, clock=FixedClock(NOW))
     finally:
         boards.release.set()
@@ -597,6 +613,23 @@ def test_the_rate_per_host_spaces_requests(tmp_path: Path, served: str) -> None:
     # five requests (Lever has three pages) to one host at 2/s: starts 0.5 s apart
     assert sleep.clock.now() - NOW == timedelta(seconds=2.0)
     assert len(sleep.waits) == 4
+
+
+def test_every_redirect_hop_takes_its_hosts_turn(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # httpx followed redirects inside one request: the hop to another host started at once,
+    # outside that host's rate (and its slots), as if it were still the first host's request
+    mirror = served.replace("127.0.0.1", "localhost")  # the same server, another host
+    cfg = collect_config(tmp_path, served, per_host_rate=2.0, ashby={"base_url": f"{mirror}/ashby"})
+    boards.faults[("greenhouse", "acme")] = [f"redirect:{mirror}/gh/v1/boards/acme/jobs"]
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[0], SOURCES[2]], clock=sleep.clock, sleep=sleep)
+    assert [(b.status, b.postings) for b in done.boards] == [("ok", 3), ("ok", 5)]
+    assert [r[:2] for r in boards.log].count(("greenhouse", "acme")) == 2  # asked, then the hop
+    # localhost: Ashby at 0, the hop half a second later (2/s); 127.0.0.1: one request
+    assert sleep.waits == [0.5]
+    assert sleep.clock.now() - NOW == timedelta(seconds=0.5)
 
 
 def test_a_url_source_is_read_through_the_ingest_formats(
@@ -745,14 +778,67 @@ def test_paging_that_cannot_be_followed_marks_the_board_incomplete(
     (row,) = done.boards
     assert (row.status, row.postings) == ("incomplete", 10)  # the first page of 25
     assert row.reason == "nextPage is not a page token (dict): stopped after 1 page"
+    assert_incomplete(cfg, done, row, "Hugging Co", "its pages could not be followed")
+
+
+def assert_incomplete(cfg: Config, done: Any, row: Any, company: str, why: str) -> None:
+    """``row`` is the only board warned about, incomplete for ``why``, in the manifest too."""
     (warning,) = done.report.source_warnings
-    assert (warning.kind, warning.name, warning.after) == ("source_incomplete", "workable:hf", 10)
+    assert (warning.kind, warning.name, warning.after) == (
+        "source_incomplete",
+        row.key,
+        row.postings,
+    )
     assert warning.message == (
-        "Source workable:hf (Hugging Co) answered only in part this week: 10 postings read "
-        "before its pages could not be followed."
+        f"Source {row.key} ({company}) answered only in part this week: {row.postings} "
+        f"postings read before {why}."
     )
     manifest = read_manifest(cfg.data.snapshots_dir, WEEK)
-    assert manifest is not None and manifest.boards[0].incomplete == row.reason
+    assert manifest is not None
+    assert {b.key: b.incomplete for b in manifest.boards}[row.key] == row.reason
+
+
+def test_a_board_over_the_page_limit_keeps_what_was_read_marked_incomplete(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # it failed ("more than 2 pages"): its pages read were thrown away, and last week's
+    # postings carried in their place
+    cfg = collect_config(tmp_path, served, max_pages=2)
+    done = run(cfg, sources=SOURCES[:2])  # Lever: 250 postings, three pages of 100
+    row = {b.key: b for b in done.boards}["lever:widget"]
+    assert (row.status, row.postings) == ("incomplete", 200)
+    assert row.reason == "page limit reached ([collect] max_pages = 2): stopped after 2 pages"
+    assert [r[2].get("skip") for r in boards.log if r[0] == "lever"] == ["0", "100"]
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert snap.filter(pl.col("source") == "lever:widget").height == 200
+    assert_incomplete(cfg, done, row, "Widget Co", "the collection's page limit was reached")
+
+
+def test_an_incomplete_boards_unread_postings_are_carried_not_removed(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # the postings of last week that the board's pages did not reach this week were missing
+    # from the snapshot: the signals counted them as removed, and only a warning said so
+    run(collect_config(tmp_path, served), sources=SOURCES[1:2])  # 250 read, three pages
+    week2 = WEEK + timedelta(7)
+    cfg = collect_config(tmp_path, served, max_pages=2)
+    done = run(cfg, week2, sources=SOURCES[1:2])  # stops mid-way: 200 read
+    (row,) = done.boards
+    assert (row.status, row.postings, row.before) == ("incomplete", 250, 250)
+    assert (done.report.kept, done.report.carried) == (200, 50)
+    snap = read_snapshot(cfg.data.snapshots_dir, week2)
+    assert snap.sort("posting_id").equals(
+        read_snapshot(cfg.data.snapshots_dir, WEEK).sort("posting_id")
+    )
+    (warning,) = done.report.source_warnings
+    assert warning.message == (
+        "Source lever:widget (Widget Co) answered only in part this week: 200 postings read "
+        "before the collection's page limit was reached; its other postings of the week of "
+        "2026-11-23 are carried forward, marked stale, and are neither new nor removed."
+    )
+    signals = build_signals(cfg, week2)
+    assert (signals.totals.removed, signals.totals.new) == (0, 0)
+    assert "source_incomplete" in {w.kind for w in signals.data_health.warnings}
 
 
 def test_structured_pay_given_as_text_is_read(cfg: Config, boards: FakeBoards) -> None:

@@ -190,6 +190,27 @@ def test_add_keeps_comments_and_refuses_duplicates(tmp_path: Path) -> None:
         add_source(path, Source(ats="ashby", board="orbit", company="Other"))
 
 
+def test_boards_differing_only_by_case_are_one_board(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    # "acme" and "Acme" were two boards: the same Greenhouse board (board names are not
+    # case-sensitive in its URLs) fetched twice, its postings counted twice under two sources
+    twice = SOURCES_TOML + '[[source]]\nats = "greenhouse"\nboard = "Acme"\ncompany = "Acme"\n'
+    cfg = _config_file(tmp_path, base, twice)
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2026-11-23"])
+    assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
+    assert (
+        "source 3: greenhouse:Acme is listed twice (also source 1, as greenhouse:acme: board "
+        "names are not case-sensitive)" in " ".join(r.output.split())
+    )
+    assert boards.log == [] and not (tmp_path / "snapshots").exists()  # nothing fetched
+    path = tmp_path / "sources.toml"
+    path.write_text(SOURCES_TOML, encoding="utf-8")
+    with pytest.raises(CollectError, match=r"lever:WIDGET is already in .* as lever:widget"):
+        add_source(path, Source(ats="lever", board="WIDGET", company="Widget"))
+    assert path.read_text(encoding="utf-8") == SOURCES_TOML
+
+
 def test_sources_add_command_creates_the_file(tmp_path: Path, base: str) -> None:
     cfg = _config_file(tmp_path, base)
     (tmp_path / "sources.toml").unlink()
@@ -419,6 +440,37 @@ def test_the_scheduler_gets_a_collection_job_when_sources_exist(tmp_path: Path, 
 
 
 # ---- a killed collection -------------------------------------------------------------------
+
+
+def test_an_ingest_of_the_week_a_collection_is_writing_is_refused(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    # nothing kept `ingest` and `collect` of the same week apart: two processes wrote the
+    # week's snapshot, rejects and report at once, and the week held whichever renamed last
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    export = tmp_path / "jobs.csv"
+    export.write_text("id,title,company\n1,ML Engineer,Other Co\n", encoding="utf-8")
+    ingest = ["--config", str(cfg), "ingest", str(export), "--week", "2026-11-23"]
+    boards.faults[("lever", "widget")] = ["hold"]
+    collecting = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "clockrun.py"), NOW.isoformat(),
+         "--config", str(cfg), "collect", "--week", "2026-11-23"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert boards.held.wait(60), "the collection never reached the held board"
+        r = _invoke(ingest)  # this process, while the other one collects the week
+        assert r.exit_code == 1, r.output
+        assert len(r.output.strip().splitlines()) == 1
+        assert "another collect or ingest of the week of 2026-11-23 is running" in r.output
+    finally:
+        boards.release.set()
+        _, err = collecting.communicate(timeout=120)
+    assert collecting.returncode == 0, err
+    snap = read_snapshot(tmp_path / "snapshots", WEEK)
+    assert (set(snap["source"]), snap.height) == ({"greenhouse:acme", "lever:widget"}, 150)
+    assert _invoke(ingest).exit_code == 0  # the collection ended: the week is free again
+    assert not list((tmp_path / "snapshots").glob(".*.lock"))
 
 
 def test_a_killed_collection_leaves_the_previous_snapshot(

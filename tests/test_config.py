@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,58 @@ def test_dev_null_as_the_config_means_the_defaults(monkeypatch: pytest.MonkeyPat
     reads as an empty file, the defaults; other devices stay refused."""
     monkeypatch.setenv("NEWSLETTER_CONFIG", os.devnull)
     assert load_config() == load_config(os.devnull) == parse_config({})
+
+
+@pytest.mark.parametrize(
+    ("template", "said"),
+    [
+        ("AI jobs, week of {week_strat}", "unknown placeholder {week_strat}: did you mean "
+         "{week_start}?"),
+        ("AI jobs, week of {week_start: {open_roles}", "unmatched '{' in format spec"),
+        ("{open_roles_counted} }", "single '}' encountered"),
+        ("{open_roles:d} roles", "cannot be filled (Unknown format code 'd'"),
+        ("{0} roles", "unknown placeholder {0}"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [["send", "--dry-run", "--week", "2026-11-23"], ["preview", "--out", "p/issue.html"]],
+)
+def test_a_typo_in_the_subject_template_stops_every_command_before_anything_is_sent(
+    tmp_path: Path, template: str, said: str, command: list[str]
+) -> None:
+    """The operator's subject template was first filled at the Monday render: a typo in
+    config.toml stopped the send itself (KeyError: 'week_strat'). Reading the config finds
+    it: one line naming the setting, its line in the file and what is wrong, exit 2."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[newsletter]\ntitle = "Weekly"\nsubject_template = "{template}"\n'
+        f'[data]\nsnapshots_dir = "{REPO / "snapshots"}"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "newsletter.db"}"\n'
+        '[delivery]\noutbox_dir = "outbox"\n',
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(cfg), *command],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(
+        f"error: configuration problem in {cfg}: line 3, newsletter.subject_template: "
+    ), proc.stderr
+    assert said in proc.stderr and proc.stderr.count("\n") == 1
+    assert not (tmp_path / "outbox").exists() and not (tmp_path / "p").exists()
+    assert not (tmp_path / "newsletter.db").exists()
+
+
+def test_every_subject_placeholder_is_filled_by_the_issue() -> None:
+    """The placeholders the config accepts are the ones the issue's view fills."""
+    from newsletter.config import SUBJECT_PLACEHOLDERS
+    from newsletter.data.pipeline import build_signals
+    from newsletter.edition.view import build_view
+
+    every = " ".join(f"[{{{name}}}]" for name in SUBJECT_PLACEHOLDERS)
+    config = parse_config({"newsletter": {"subject_template": every}}, path=REPO / "config.toml")
+    subject = build_view(build_signals(config), config).subject
+    assert subject.count("[") == len(SUBJECT_PLACEHOLDERS) and "{" not in subject

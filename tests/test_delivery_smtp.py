@@ -100,6 +100,52 @@ def test_rcpt_4xx_is_retried_then_left_retryable_and_5xx_is_permanent() -> None:
     assert sorted(r.rcpt_tos[0] for r in handler.received) == ["ok@example.org", "soft@example.org"]
 
 
+@pytest.mark.parametrize(
+    ("reply", "bounce"),
+    [
+        ("550 5.1.1 no such user", True),  # addressing: the address does not exist
+        ("553 5.1.3 bad destination mailbox address syntax", True),
+        ("550 5.2.1 mailbox disabled", True),  # the mailbox
+        ("501 5.5.4 syntax error in parameters", False),  # protocol: our client's error
+        ("503 5.5.1 bad sequence of commands", False),
+        ("500 5.5.2 command unrecognized", False),
+        ("550 5.5.0 requested action not taken: mailbox unavailable", True),  # the wording
+        ("550 5.5.0 user unknown", True),
+        ("550 5.5.0 <gone@example.org>: Recipient address rejected: User unknown", True),
+        ("550 requested action not taken", True),  # no enhanced code: 550/551/553 bounce
+        ("551 user not local; please try <x@example.net>", True),
+        ("553 mailbox name not allowed", True),
+        ("554 transaction failed", False),  # no enhanced code, not an address code
+        ("500 command not recognized", False),
+        ("550 5.0.0 rejected", True),  # 5.0.x says nothing: the basic code decides
+        ("554 5.0.0 rejected", False),
+        ("554 5.0.0 no such user here", True),
+    ],
+)
+def test_a_permanent_refusal_bounces_only_an_address_never_our_protocol_error(
+    reply: str, bounce: bool
+) -> None:
+    """Every 5xx marked the reader bounced (suppressed for good): a protocol error of our
+    client (5.5.x: RFC 3463's "protocol status") suppressed real readers. The address is
+    refused by 5.1.x/5.2.x, by 550/551/553 without a telling enhanced code, and by any reply
+    saying the mailbox does not exist; anything else is failed, the reader kept. Either way
+    it is permanent: tried once, never again."""
+    tries: list[str] = []
+
+    def rcpt(addr: str) -> str | None:
+        tries.append(addr)
+        return reply if addr == "gone@example.org" else None
+
+    msgs = [message(1, email="ok@example.org"), message(2, email="gone@example.org")]
+    with smtp_server(Handler(rcpt_reply=rcpt)) as (host, port), sender(host, port) as s:
+        ok, gone = s.send_batch(msgs)
+    assert ok.status is SendStatus.SENT
+    assert gone.status is SendStatus.PERMANENT and gone.reason.startswith(f"SMTP {reply}")
+    assert gone.bounce is bounce
+    assert ("reader kept" in gone.reason) is not bounce
+    assert tries == ["ok@example.org", "gone@example.org"]
+
+
 def test_policy_refusal_of_the_sender_stops_the_send_instead_of_bouncing_readers() -> None:
     # 5.7.x is security/policy (relay denied, unauthenticated, DMARC): the sender's problem.
     # Marking the reader bounced would suppress them for good; the send must stop instead.

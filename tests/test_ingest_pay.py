@@ -232,7 +232,14 @@ def test_implausible_values_are_dropped_and_counted(text: str) -> None:
         ({"salary": "¥8,000,000 - ¥12,000,000"}, "ok"),  # a Tokyo engineer's range
         ({"salary": "₹3,00,000 per annum"}, "ok"),  # ~$3,500: no floor outside the range
         ({"salary": "R 25,000 per month"}, "ok"),  # rand
-        ({"salary_min": "9e12", "currency": "XAF"}, "ok"),  # a currency we know no rate of
+        # a currency we know no rate of: the ceiling of the weakest in use (was none: 1e12 kept)
+        ({"salary_min": "1e12", "currency": "TWD"}, "out_of_range"),
+        ({"salary_min": "9e12", "currency": "XAF"}, "out_of_range"),
+        ({"salary": "1,000,000,000,000 per year", "currency": "VND"}, "out_of_range"),
+        ({"salary_min": "1500000", "salary_max": "2500000", "currency": "TWD"}, "ok"),
+        ({"salary_min": "30000000", "currency": "XAF"}, "ok"),  # ~$50k
+        ({"salary": "600,000,000 per year", "currency": "VND"}, "ok"),  # ~$23k
+        ({"salary": "500 per month", "currency": "XAF"}, "ok"),  # no floor
     ],
 )
 def test_other_currencies_have_a_ceiling_but_no_floor(fields: dict[str, str], status: str) -> None:

@@ -4,7 +4,10 @@ status and server-drawn SVG charts with their values as text; one real browser."
 from __future__ import annotations
 
 import base64
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ from newsletter.store import open_store
 from newsletter.util.clock import FixedClock
 from newsletter.web.app import create_app
 from newsletter.web.charts import SERIES, Series, chart, count_fmt
-from tests.conftest import NOW
+from tests.conftest import NOW, REPO
 from tests.ops_support import WEEK, add_snapshot, invoke, last_week, write_config
 
 SECRET = "test-secret-key-0123456789abcdef"
@@ -203,3 +206,26 @@ def test_admin_in_chromium_refuses_then_renders_the_charts(admin: str) -> None:
             assert [m for m in problems if "Failed to load resource" not in m] == []
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_a_piped_password_is_read_from_stdin_without_a_warning(ending: str) -> None:
+    """`printf 'pw\\n' | newsletter admin hash-password` printed Python's GetPassWarning
+    (getpass cannot hide what it does not read from a terminal) and asked for the line
+    twice: a password piped once was refused. Piped, the first line is the password."""
+    password = "correct horse battery staple"
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "admin", "hash-password"],
+        input=password + ending + ("a second line, never read\n" if ending else ""),
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # no GetPassWarning, no prompt
+    assert PasswordHasher().verify(proc.stdout.strip(), password)
+    short = subprocess.run(
+        [sys.executable, "-m", "newsletter", "admin", "hash-password"],
+        input="short\n", env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (short.returncode, short.stderr) == (2, "error: use at least 12 characters\n")

@@ -4,12 +4,15 @@ subscriber), named by the ledger's Message-ID and written atomically."""
 from __future__ import annotations
 
 import threading
+from io import StringIO
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rich.console import Console
 
 from newsletter.audience.subscribers import SubscriberStore
+from newsletter.cli.send import _progress
 from newsletter.config import Secrets
 from newsletter.delivery._mime import MimeCall
 from newsletter.delivery.memory import MemorySender
@@ -178,3 +181,19 @@ def test_a_send_to_an_empty_list_records_nothing_and_a_later_one_sends(tmp_path:
     add_subscribers(config, 2)
     report = send_week(config, Secrets.from_env(), week=WEEK, clock=clock)
     assert (report.sent, report.complete) == (2, True)
+
+
+def test_the_progress_bar_counts_its_time_from_the_first_message_not_the_render() -> None:
+    """The bar was made (and its clock started) before the issue was rendered and the list
+    frozen: a render of 100 s and 10 messages sent in 2 s read 0:01:42 of sending. Its time,
+    rate and ETA count from the start of sending (``planned``)."""
+    now = [0.0]
+    out = StringIO()
+    with _progress(Console(file=out, width=200), lambda: now[0]) as (advance, planned):
+        now[0] = 100.0  # rendering, compliance, freezing the list
+        planned(10)
+        now[0] = 102.0
+        advance(10)
+    line = out.getvalue()
+    assert "10/10" in line and "5 msg/s" in line
+    assert "0:00:02" in line and "0:01:42" not in line

@@ -258,3 +258,38 @@ def test_a_server_that_stays_down_stops_the_send_with_the_rest_left_for_the_next
     statuses = Counter(r["status"] for r in _rows(config).values())
     assert statuses["queued"] == 7
     assert sum(statuses.values()) == DOWN_AFTER_CALLS + DOWN_MAX_WAITS + 7
+
+
+def test_our_protocol_error_keeps_the_reader_and_an_unknown_address_is_suppressed(
+    tmp_path: Path, prepared: PreparedIssue
+) -> None:
+    """A 5.5.x reply (our client's protocol error) suppressed the reader like an unknown
+    address: now it is recorded failed with its reply and the reader stays active; the
+    unknown address is bounced. Neither is sent again by the next run."""
+    replies = {
+        "bo1@example.org": "501 5.5.4 syntax error in parameters",
+        "cy2@example.org": "550 5.1.1 no such user",
+    }
+    tries: Counter[str] = Counter()
+
+    def rcpt(addr: str) -> str | None:
+        tries[addr] += 1
+        return replies.get(addr)
+
+    handler = Handler(rcpt_reply=rcpt)
+    with smtp_server(handler) as (_host, port):
+        config = _config(tmp_path, port)
+        add_subscribers(config, 3)  # ann0 bo1 cy2
+        _send(config, prepared)
+        rows = _rows(config)
+        kept, gone = rows["bo1@example.org"], rows["cy2@example.org"]
+        assert (kept["status"], kept["retryable"]) == ("failed", False)
+        assert str(kept["last_error"]).startswith("SMTP 501 5.5.4 syntax error")
+        assert (gone["status"], gone["retryable"]) == ("failed", False)
+        with open_store(config) as db:
+            store = SubscriberStore(db)
+            assert store.get("bo1@example.org").status == "active"
+            assert not store.is_suppressed("bo1@example.org")
+            assert store.get("cy2@example.org").status == "bounced"
+        _send(config, prepared)  # a second run retries neither
+    assert tries == {"ann0@example.org": 1, "bo1@example.org": 1, "cy2@example.org": 1}

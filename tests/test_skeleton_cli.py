@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -221,3 +222,46 @@ def test_reader_picks_without_a_subscriber_are_refused(runner: CliRunner, tmp_pa
         "error: --metro shapes one reader's copy: give --subscriber EMAIL too\n"
     )
     assert not out.exists()
+
+
+def _cli_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``newsletter ARGS`` in ``cwd``, from this tree."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["preview", "--snapshots", str(REPO / "snapshots"), "--out", "afile/x.html"],
+         "afile is a file, not a folder"),
+        (["preview", "--snapshots", str(REPO / "snapshots"), "--out", "afile/deeper/x.html"],
+         "afile is a file, not a folder"),
+        (["archive", "--out", "afile/site"], "afile is a file, not a folder"),
+        (["archive", "--out", "afile"], "afile is a file, not a folder"),
+        (["subscribers", "export", "--out", "afile/list.csv"], "afile is a file, not a folder"),
+        (["subscribers", "export", "--out", "."], ". is a folder, not a file: give a file name"),
+        (["subscribers", "import", "list.csv", "--rejects", "afile/r.csv"],
+         "afile is a file, not a folder"),
+        (["ingest", "list.csv", "--week", "2026-11-23", "--snapshots", "afile/snaps"],
+         "afile is a file, not a folder"),
+        (["collect", "--week", "2026-11-23", "--snapshots", "afile"],
+         "afile is a file, not a folder"),
+    ],
+)  # fmt: skip
+def test_an_output_path_through_a_file_is_refused_in_one_line(
+    tmp_path: Path, config_file: Path, args: list[str], said: str
+) -> None:
+    """`--out afile/x.html` with afile a file read "File exists: afile" (the system's words
+    for the folder it could not make); every command writing where it is told says what
+    is wrong, in one line, before doing any work."""
+    (tmp_path / "afile").write_text("not a folder\n", encoding="utf-8")
+    (tmp_path / "list.csv").write_text("email\nok@example.com\n", encoding="utf-8")
+    proc = _cli_in(tmp_path, "--config", str(config_file), *args)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == f"error: {said}\n"
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "not a folder\n"
+    assert not (tmp_path / "newsletter.db").exists()  # refused before any work

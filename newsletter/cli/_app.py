@@ -16,8 +16,9 @@ from rich.markup import escape
 from rich.text import Text
 from typer.core import TyperGroup
 
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, OutputPathError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
+from newsletter.util.files import output_problem
 from newsletter.util.text import clean_line
 from newsletter.util.weeks import parse_week
 
@@ -165,6 +166,15 @@ def week_option(value: str | None) -> date | None:
     """Parse an optional ``--week YYYY-MM-DD`` value (any day maps to its Monday); an empty
     one is refused, not taken for no ``--week``."""
     return None if value is None else parse_week(value)
+
+
+def check_output(path: Path | None, *, folder: bool | None) -> None:
+    """Refuse an output path given on the command line that cannot be written (a part of it
+    a file where a folder must be), with one line and exit 1, before any work is done; the
+    one check of every command that writes where the user says (see ``output_problem``)."""
+    problem = None if path is None else output_problem(path, folder=folder)
+    if problem is not None:
+        raise OutputPathError(problem)
 
 
 def new_app(help_text: str) -> typer.Typer:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli._app import clock_of, config_of, console
+from newsletter.cli._app import check_output, clock_of, config_of, console
 
 
 def archive_cmd(
@@ -34,6 +34,7 @@ def archive_cmd(
     """
     from newsletter.edition.archive import build_archive
 
+    check_output(out, folder=True)
     config = config_of(ctx)
     result = build_archive(config, out, snapshots, clock=clock_of(ctx))
     console.print(f"{len(result.pages)} issue page(s) written", highlight=False)

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from newsletter.cli._app import (
     cell,
+    check_output,
     clock_of,
     config_of,
     console,
@@ -208,6 +209,7 @@ def collect_cmd(
     from newsletter.send.operations import collect_week
     from newsletter.send.schedule import collect_week as week_to_collect
 
+    check_output(snapshots, folder=True)
     config = config_of(ctx)
     if snapshots is not None:
         config = config.model_copy(

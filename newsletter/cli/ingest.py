@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from newsletter.cli._app import cell, clock_of, config_of, console, err_console, secrets_of, warn
+from newsletter.cli._app import (
+    cell,
+    check_output,
+    clock_of,
+    config_of,
+    console,
+    err_console,
+    secrets_of,
+    warn,
+)
 from newsletter.models import Format
 from newsletter.util.weeks import parse_week
 
@@ -146,6 +155,7 @@ def ingest_cmd(
     Example: [bold]newsletter ingest postings.csv.gz listings.json --week 2026-11-23[/]
     A feed of new postings: [bold]newsletter ingest week.csv --week 2023-03-06 --kind new[/]
     """
+    check_output(snapshots, folder=True)
     config = config_of(ctx)
     the_week = parse_week(week)
     from newsletter.send.steps import ingest_week

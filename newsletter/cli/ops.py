@@ -287,16 +287,23 @@ def alerts_test_cmd(ctx: typer.Context) -> None:
 
 @admin_app.command("hash-password")
 def hash_password_cmd() -> None:
-    """Read a password (twice, not echoed) and print its Argon2 hash for
-    NEWSLETTER_ADMIN_PASSWORD_HASH, which turns /admin on.
+    """Read a password (twice, not echoed; piped: the first line of standard input) and
+    print its Argon2 hash for NEWSLETTER_ADMIN_PASSWORD_HASH, which turns /admin on.
 
     Example: [bold]export NEWSLETTER_ADMIN_PASSWORD_HASH="$(newsletter admin hash-password)"[/]
     """
+    import sys
+
     from argon2 import PasswordHasher
 
     from newsletter.errors import UsageError
 
-    password = typer.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+    if sys.stdin is not None and not sys.stdin.isatty():
+        # piped (a script, a secrets manager): getpass would warn that it cannot hide
+        # what it reads and ask for the line twice; the first line is the password
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
     if len(password) < 12:
         raise UsageError("use at least 12 characters")
     typer.echo(PasswordHasher().hash(password))

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from newsletter.cli._app import (
+    check_output,
     clock_of,
     config_of,
     console,
@@ -114,6 +115,7 @@ def preview_cmd(
             f"{', '.join(given)} {'shapes' if len(given) == 1 else 'shape'} one reader's copy: "
             "give --subscriber EMAIL too"
         )
+    check_output(out, folder=None)
     config = config_of(ctx)
     recipient = (
         preview_reader(

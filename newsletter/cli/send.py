@@ -10,6 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -58,8 +59,14 @@ def _graceful_sigterm() -> Iterator[threading.Event]:
 
 
 @contextlib.contextmanager
-def _progress() -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
-    """A Rich progress bar (rate and ETA) on stderr, fed by the send callbacks."""
+def _progress(
+    on: Console | None = None, get_time: Callable[[], float] | None = None
+) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """A Rich progress bar (rate and ETA) on stderr (or ``on``), fed by the send callbacks.
+
+    Its time, its rate and its ETA count from the start of sending (``planned``), never from
+    before the issue was rendered and the list frozen: a render of a minute read as a
+    minute of sending. ``get_time``: Rich's monotonic clock unless given (tests)."""
     from rich.progress import (  # loaded by the commands that show a bar, as in collect.py
         BarColumn,
         MofNCompleteColumn,
@@ -79,10 +86,12 @@ def _progress() -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=err_console,
+        console=on or err_console,
         transient=False,
+        get_time=get_time,
     )
-    task = bar.add_task("send", total=None, rate="")
+    # not started: the elapsed time counts from start_task, when the first message is due
+    task = bar.add_task("send", total=None, rate="", start=False)
     done = [0]
     started = [0.0]
     shown = [False]
@@ -91,6 +100,7 @@ def _progress() -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]
     def planned(n: int) -> None:
         shown[0] = True
         bar.start()
+        bar.start_task(task)
         bar.update(task, total=n)
         started[0] = bar.get_time()
 

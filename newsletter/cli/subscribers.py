@@ -15,6 +15,7 @@ from rich.table import Table
 
 from newsletter.cli._app import (
     cell,
+    check_output,
     clock_of,
     config_of,
     console,
@@ -273,6 +274,7 @@ def import_cmd(
 
     from newsletter.audience.transfer import import_csv
 
+    check_output(rejects, folder=False)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -326,14 +328,13 @@ def export_cmd(
     """
     from newsletter.audience.transfer import export_csv, export_json
 
+    check_output(out, folder=False)
     with _store(ctx, existing=True) as store:
         subs = store.list_all()
     text = export_json(subs) if fmt is ExportFormat.json else export_csv(subs)
     if out is None:
         typer.echo(text, nl=False)
         return
-    if out.is_dir():
-        raise SubscriberError(f"{out} is a folder; give a file name")
     try:
         atomic_write_text(out, text)
     except OSError as exc:

@@ -7,7 +7,8 @@ A snapshot is the deduplicated stock of postings open in one week, stored as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,8 +16,8 @@ from typing import Any
 
 import polars as pl
 
-from newsletter.errors import SnapshotError, SnapshotNotFoundError
-from newsletter.util.files import replacing
+from newsletter.errors import NewsletterError, SnapshotError, SnapshotNotFoundError
+from newsletter.util.files import held_alone, replacing
 from newsletter.util.weeks import monday_of
 
 #: The canonical snapshot schema. One row per open posting. Documented in snapshots/README.md.
@@ -97,6 +98,26 @@ def rejects_path(directory: Path, week: date) -> Path:
 def raw_path(directory: Path, week: date) -> Path:
     """The raw job-board responses of a week's collection: ``DIR/raw/YYYY-MM-DD/``."""
     return directory / "raw" / monday_of(week).isoformat()
+
+
+@contextmanager
+def writing_week(directory: Path, week: date, error: type[NewsletterError]) -> Iterator[None]:
+    """Hold the writing of ``week``'s files in ``directory`` for the block (``collect``,
+    ``collect --replay`` and ``ingest``): a lock file ``DIR/.writing-YYYY-MM-DD.lock``. A
+    second writer of the same week meanwhile gets ``error`` at once, in one line: two
+    writers would put their snapshots, rejects and reports in place file by file, and a
+    second collection would clear the first one's staging folder as a killed run's."""
+    lock = directory / f".writing-{monday_of(week).isoformat()}.lock"
+    busy = error(
+        f"another collect or ingest of the week of {monday_of(week).isoformat()} is running "
+        f"(it holds {lock}); run this one when it has ended"
+    )
+
+    def unusable(exc: OSError) -> NewsletterError:
+        return error(f"cannot create {lock}: {exc.strerror or exc}")
+
+    with held_alone(lock, busy, unusable):
+        yield
 
 
 def list_weeks(directory: Path) -> list[date]:

@@ -144,7 +144,7 @@ class SendStatus(StrEnum):
 
     SENT = "sent"  # the provider accepted the message for this recipient
     RETRYABLE = "retryable"  # not sent; trying again later may work (429, 5xx, SMTP 4xx)
-    PERMANENT = "permanent"  # never retry; suppress the address (invalid, inactive, SMTP 5xx)
+    PERMANENT = "permanent"  # never retry; suppress the address when its result says bounce
     UNKNOWN = "unknown"  # the request went out but no answer came back (timeout after send)
 
 
@@ -235,6 +235,10 @@ class SendResult:
     #: Seconds the provider asked us to wait (Retry-After), when it said so.
     retry_after: float | None = None
     attempts: int = 1
+    #: Of a PERMANENT failure: whether the address itself was refused (no such mailbox),
+    #: so its reader is suppressed (bounced). False: a refusal of our client or message
+    #: (an SMTP protocol error, 5.5.x), recorded failed with its reason, the reader kept.
+    bounce: bool = True
 
     @classmethod
     def of(
@@ -245,6 +249,7 @@ class SendResult:
         provider_message_id: str | None = None,
         reason: str = "",
         retry_after: float | None = None,
+        bounce: bool = True,
     ) -> SendResult:
         return cls(
             message_id=msg.message_id,
@@ -254,4 +259,5 @@ class SendResult:
             provider_message_id=provider_message_id,
             reason=reason,
             retry_after=retry_after,
+            bounce=bounce,
         )

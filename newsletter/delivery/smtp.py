@@ -13,6 +13,15 @@ policy: relay denied, unauthenticated, DMARC), ``5.3.x`` (a message too big) or 
 (:class:`~newsletter.errors.ProviderError`): that is the sender's or the issue's problem, not
 the recipient's, and bouncing the reader would suppress them for good (every reader, for a
 refusal of the issue itself).
+
+Any other 5xx is permanent (never retried), and bounces the reader (suppressed) only when
+it refuses the address (:func:`refuses_address`): an enhanced status ``5.1.x``
+(addressing) or ``5.2.x`` (the mailbox); ``550``, ``551`` or ``553`` (mailbox unavailable,
+not local, name not allowed) without one, or with ``5.0.x``/``5.4.x``; or any reply saying
+the mailbox or user does not exist (some servers send ``550 5.5.0 ... user unknown``). A
+``5.5.x`` protocol error (``501 5.5.4 syntax error``, ``503 5.5.1 bad sequence``) or another
+bare 5xx is a problem of our client, not of the address: recorded failed with the reply,
+the reader kept.
 """
 
 from __future__ import annotations
@@ -38,6 +47,38 @@ _POLICY_REFUSAL = re.compile(r"5\.7\.\d{1,3}\b")
 #: RFC 3463 enhanced status 5.3.x (the mail system: a message too big) or 5.6.x (its
 #: content or media): a refusal of the message, which every reader gets alike.
 _MESSAGE_REFUSAL = re.compile(r"5\.[36]\.\d{1,3}\b")
+
+
+#: Any RFC 3463 enhanced status of a permanent failure, at the start of the reply text; its
+#: subject (group 1): 0 other, 1 addressing, 2 mailbox, 4 network and routing, 5 protocol.
+_ENHANCED = re.compile(r"5\.(\d{1,3})\.\d{1,3}\b")
+#: Enhanced subjects that are about the address: addressing (5.1.1 bad mailbox, 5.1.2 bad
+#: domain) and the mailbox (5.2.1 disabled).
+_ADDRESS_SUBJECTS = frozenset({"1", "2"})
+#: Enhanced subjects that say nothing of whose fault it is: the basic code decides.
+_UNSAID_SUBJECTS = frozenset({"0", "4"})
+#: Basic codes that refuse the mailbox (RFC 5321): 550 unavailable, 551 not local, 553 name
+#: not allowed.
+_ADDRESS_CODES = frozenset({550, 551, 553})
+#: The well-known wording of a mailbox that does not exist, whatever the codes say.
+_NO_MAILBOX = re.compile(
+    r"no such (?:user|mailbox|recipient|address|account)"
+    r"|(?:user|recipient|mailbox|address|account)(?: name)? (?:is )?"
+    r"(?:unknown|not found|does ?n[o']t exist|unavailable|invalid|disabled)"
+    r"|unknown (?:user|recipient|mailbox|address)|invalid (?:recipient|mailbox)",
+    re.IGNORECASE,
+)
+
+
+def refuses_address(code: int, text: str) -> bool:
+    """Whether a permanent SMTP reply refuses the address itself (bounce and suppress the
+    reader), not our client or the message (a protocol error: failed, the reader kept)."""
+    if _NO_MAILBOX.search(text):
+        return True
+    enhanced = _ENHANCED.match(text)
+    if enhanced is None or enhanced.group(1) in _UNSAID_SUBJECTS:
+        return code in _ADDRESS_CODES
+    return enhanced.group(1) in _ADDRESS_SUBJECTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,4 +247,8 @@ class SmtpSender(MimeSender[SmtpReply]):
                         self.name,
                         f"the server refused the {whom}: SMTP {response.code} {response.text}",
                     )
-        return [SendResult.of(call.message, status, reason=f"SMTP {response.code} {response.text}")]
+        bounce = status is SendStatus.PERMANENT and refuses_address(response.code, response.text)
+        reason = f"SMTP {response.code} {response.text}"
+        if status is SendStatus.PERMANENT and not bounce:
+            reason += " (reader kept: a refusal of our client, not of the address)"
+        return [SendResult.of(call.message, status, reason=reason, bounce=bounce)]

@@ -292,7 +292,7 @@ def _record(
     kept = [r for r in results if r.subscriber_id not in got.lost or r.status is SendStatus.SENT]
     loop.counted(kept)
     for r in kept:
-        if bounce and r.status is SendStatus.PERMANENT:
+        if bounce and r.status is SendStatus.PERMANENT and r.bounce:
             _bounce(loop, r)
     if got.issue_status != "sending":
         loop.halted = True  # stopped by another worker: this process ends too

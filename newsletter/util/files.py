@@ -7,11 +7,40 @@ A reader never sees a half-written file, and a failed or killed write leaves the
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def held_alone(
+    lock: Path, busy: Exception, unusable: Callable[[OSError], Exception]
+) -> Iterator[None]:
+    """Hold ``lock`` for the block, alone: ``flock`` on the file (dropped by the kernel when
+    the process dies), removed on the way out. ``busy`` is raised at once when another holder
+    has it; ``unusable(error)`` when the file cannot be created."""
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock.open("a+b")
+    except OSError as exc:
+        raise unusable(exc) from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # the file opened may be one a holder removed on its way out: held only if it
+            # is still the one at that path
+            if os.fstat(handle.fileno()).st_ino != os.stat(lock).st_ino:
+                raise busy
+        except (BlockingIOError, FileNotFoundError):
+            raise busy from None
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)  # while held: the next one opens a new file
+
 
 #: Why a path that exists is no file to read: a named pipe blocks its reader until another
 #: process writes, a device such as ``/dev/zero`` never ends.
@@ -22,6 +51,24 @@ def special_file(path: Path) -> bool:
     """Whether ``path`` exists and is neither a regular file nor a folder (a pipe, a socket,
     a device): refuse it before reading (:data:`NOT_REGULAR`)."""
     return path.exists() and not path.is_file() and not path.is_dir()
+
+
+def output_problem(path: Path, *, folder: bool | None) -> str | None:
+    """Why ``path`` cannot be written as a command's output, or None: a part of it that
+    exists as a file where a folder must be (``afile/x.html``: "afile is a file, not a
+    folder", where the system would say "File exists"), or the path itself of the wrong
+    kind. ``folder``: True for a folder to write in, False for a file, None for either (a
+    folder gets a file of a default name inside)."""
+    for part in reversed(path.parents):
+        if not part.exists():
+            break
+        if not part.is_dir():
+            return f"{part} is a file, not a folder"
+    if folder is True and path.exists() and not path.is_dir():
+        return f"{path} is a file, not a folder"
+    if folder is False and path.is_dir():
+        return f"{path} is a folder, not a file: give a file name"
+    return None
 
 
 def _new_file_beside(path: Path) -> Path:

@@ -9,7 +9,10 @@ For each board of this week's collection, given its postings in the previous sna
 * **answered**: its postings are this week's. When it answered with zero jobs after having
   at least ``empty_min`` the week before, a ``source_empty`` warning (a hiring freeze is
   real news, but so is a board moved elsewhere). When its pages could not be followed to
-  the end (``incomplete``), a ``source_incomplete`` warning says how many were read.
+  the end, or stopped at ``[collect] max_pages`` (``incomplete``), a ``source_incomplete``
+  warning says how many were read, and its postings of the previous snapshot that were not
+  read are carried as a failed board's are (neither new nor removed), when that snapshot,
+  at most ``carry_weeks`` old, read the board whole.
 * **failed** (HTTP error, timeout, unparsable body, 404): its postings of the previous
   snapshot are carried into this one, unchanged and marked stale (``stale_sources`` of the
   report, ``source_stale`` warning), while its last good collection is at most
@@ -37,9 +40,11 @@ READER_REASONS: dict[str, str] = {
     "not_found": "not found",
     "timeout": "timed out",
     "connection": "could not connect",
+    "redirects": "redirected in a loop",
     "too_large": "answered with too much data",
     "unreadable": "answered with unreadable data",
     "paging": "its pages could not be followed",
+    "page_limit": "the collection's page limit was reached",
     "other": "failed",
 }
 
@@ -57,9 +62,28 @@ def reader_reason(b: BoardRecord) -> str:
     return READER_REASONS.get(problem, READER_REASONS["other"])
 
 
+def _cut_short(b: BoardRecord) -> str:
+    """Why an incomplete board's pages stop, in readers' words (a record of an older
+    manifest, without a ``problem``: its paging)."""
+    return READER_REASONS["page_limit" if b.problem == "page_limit" else "paging"]
+
+
+def _read_whole(last: BoardRecord | None, gap: int | None, carry_weeks: int) -> bool:
+    """Whether an incomplete board is filled in with its postings of the previous snapshot
+    (``gap`` weeks ago; None: none) that its pages did not reach, as a failed board's are
+    carried: when that snapshot read it whole (``last``, its record; None: ingested by hand)
+    at most ``carry_weeks`` weeks ago. Not a board incomplete the week before too: its gap
+    would be carried on week after week."""
+    if gap is None or gap > carry_weeks:
+        return False
+    return last is None or (last.ok and not last.incomplete)
+
+
 @dataclass(frozen=True)
 class CarryPlan:
-    carry: tuple[str, ...]  # board keys whose previous postings are carried
+    #: board keys whose previous postings are carried (of an incomplete board: those not
+    #: read this week, as this week's rows come first and the carried ones are deduplicated)
+    carry: tuple[str, ...]
     boards: tuple[BoardRecord, ...]  # the records with ``last_good`` settled
     stale: tuple[StaleSource, ...]
     warnings: tuple[SourceWarning, ...]
@@ -103,6 +127,10 @@ def plan_carry(
         if b.ok:
             settled.append(b.model_copy(update={"last_good": week}))
             if b.incomplete:
+                gap = weeks_between(week, previous_week) if previous_week else None
+                fill = bool(before) and _read_whole(previous_boards.get(b.key), gap, carry_weeks)
+                if fill:
+                    carry.append(b.key)
                 warnings.append(
                     SourceWarning(
                         kind="source_incomplete",
@@ -111,7 +139,13 @@ def plan_carry(
                         after=b.jobs,
                         message=(
                             f"Source {name} answered only in part this week: {b.jobs:,} "
-                            "postings read before its pages could not be followed."
+                            f"postings read before {_cut_short(b)}"
+                            + (
+                                f"; its other postings of the week of {previous_week} are "
+                                "carried forward, marked stale, and are neither new nor removed."
+                                if fill
+                                else "."
+                            )
                         ),
                     )
                 )

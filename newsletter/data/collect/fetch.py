@@ -3,6 +3,10 @@
 * bounded concurrency overall (``[collect] concurrency``) and per host
   (``per_host_concurrency``), and a rate per host (``per_host_rate`` requests/s, spaced by
   reservations on the injected clock);
+* redirects followed here, hop by hop (at most :data:`MAX_REDIRECTS`), each hop a request
+  like the first: it waits for its own host's slot and turn (a redirect to another host,
+  or back to the same one, is never a free request), and its status, size and time are
+  checked as the first one's are; a loop fails the board in one line;
 * an identifying User-Agent with a contact address;
 * connect/read timeouts, and a total time per response;
 * retries with exponential backoff and full jitter (tenacity) on 429, 5xx, timeouts and
@@ -29,7 +33,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
-from urllib.parse import urlsplit
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -47,6 +50,8 @@ Sleep = Callable[[float], Awaitable[None]]
 ACCEPT_ENCODING = "gzip, deflate"
 #: gzip level of the saved raw responses (fast; JSON compresses well anyway).
 GZIP_LEVEL = 5
+#: Redirects followed for one request (more: a loop, the board fails).
+MAX_REDIRECTS = 5
 
 
 class FetchFailed(Exception):  # noqa: N818 - the outcome of a request, reported per board
@@ -127,8 +132,7 @@ class Fetcher:
             limits=httpx.Limits(
                 max_connections=s.concurrency, max_keepalive_connections=s.concurrency
             ),
-            follow_redirects=True,
-            max_redirects=5,
+            follow_redirects=False,  # hop by hop in _once, each under its host's limits
             transport=self._transport,
         )
         return self
@@ -180,19 +184,30 @@ class Fetcher:
             await self.sleep(start - now)
 
     async def _once(self, request: Request, dest: Path) -> bytes:
+        """One attempt: the request, then each redirect it answers with, every hop under
+        its own host's limits."""
         assert self._client is not None, "use the Fetcher as an async context manager"
-        host = self._hosts[urlsplit(request.url).netloc]
-        async with host.slots:
-            await self._turn(host)  # before taking a slot of the whole crawl: waiting for
-            async with self._all:  # one host's rate never holds up the other hosts
-                return await self._attempt(request, dest)
+        hop = self._client.build_request(
+            request.method, request.url, params=dict(request.params), json=request.json
+        )
+        for _ in range(MAX_REDIRECTS + 1):
+            host = self._hosts[hop.url.netloc.decode("ascii")]
+            async with host.slots:
+                await self._turn(host)  # before taking a slot of the whole crawl: waiting
+                async with self._all:  # for one host's rate never holds up the other hosts
+                    answer = await self._attempt(hop, dest)
+            if isinstance(answer, bytes):
+                return answer
+            hop = answer
+        raise FetchFailed(f"too many redirects (loop?) at {hop.url.host}", problem="redirects")
 
-    async def _attempt(self, request: Request, dest: Path) -> bytes:
-        """One request, its transport failures mapped to FetchFailed."""
+    async def _attempt(self, hop: httpx.Request, dest: Path) -> bytes | httpx.Request:
+        """One hop: the body, or the request it redirects to; its transport failures mapped
+        to FetchFailed."""
         limit = self.settings.total_timeout_seconds
         try:
             async with asyncio.timeout(limit):
-                return await self._stream(request, dest)
+                return await self._stream(hop, dest)
         except TimeoutError:
             raise FetchFailed(
                 f"no complete answer within {limit:g} s", problem="timeout", retryable=True
@@ -208,34 +223,41 @@ class Fetcher:
                 retryable=True,
             ) from None
 
-    async def _stream(self, request: Request, dest: Path) -> bytes:
+    async def _stream(self, hop: httpx.Request, dest: Path) -> bytes | httpx.Request:
         assert self._client is not None
-        cap = self.settings.max_response_bytes
-        async with self._client.stream(
-            request.method, request.url, params=dict(request.params), json=request.json
-        ) as resp:
+        resp = await self._client.send(hop, stream=True)
+        try:
+            if resp.has_redirect_location and resp.next_request is not None:
+                return resp.next_request  # httpx's rules: method, body, headers per status
             self._check_status(resp)
-            declared = resp.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > cap:
-                raise FetchFailed(
-                    f"answer of {int(declared):,} bytes is over the cap of {cap:,}",
-                    problem="too_large",
-                )
-            encoding = resp.headers.get("content-encoding", "").strip().lower()
-            inflater = _inflater(encoding)
-            body = bytearray()
-            received = 0  # as sent: bytes past a gzip stream's end inflate to nothing
-            with replacing(dest) as tmp, tmp.open("wb") as raw_file, _gzip(raw_file) as out:
-                async for raw in resp.aiter_raw():  # as sent: inflated here, up to the cap
-                    chunk = _inflate(inflater, encoding, raw, cap - len(body))
-                    body += chunk
-                    received += len(raw)
-                    if len(body) > cap or received > cap:
-                        raise FetchFailed(
-                            f"answer is over the cap of {cap:,} bytes", problem="too_large"
-                        )
-                    out.write(chunk)
-            return bytes(body)
+            return await self._save(resp, dest)
+        finally:
+            await resp.aclose()  # unread when it redirects or fails
+
+    async def _save(self, resp: httpx.Response, dest: Path) -> bytes:
+        """The body of ``resp``, streamed (inflated up to the cap) to ``dest``, gzipped."""
+        cap = self.settings.max_response_bytes
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise FetchFailed(
+                f"answer of {int(declared):,} bytes is over the cap of {cap:,}",
+                problem="too_large",
+            )
+        encoding = resp.headers.get("content-encoding", "").strip().lower()
+        inflater = _inflater(encoding)
+        body = bytearray()
+        received = 0  # as sent: bytes past a gzip stream's end inflate to nothing
+        with replacing(dest) as tmp, tmp.open("wb") as raw_file, _gzip(raw_file) as out:
+            async for raw in resp.aiter_raw():  # as sent: inflated here, up to the cap
+                chunk = _inflate(inflater, encoding, raw, cap - len(body))
+                body += chunk
+                received += len(raw)
+                if len(body) > cap or received > cap:
+                    raise FetchFailed(
+                        f"answer is over the cap of {cap:,} bytes", problem="too_large"
+                    )
+                out.write(chunk)
+        return bytes(body)
 
     def _check_status(self, resp: httpx.Response) -> None:
         status = resp.status_code

@@ -28,7 +28,16 @@ Status = Literal["ok", "not_found", "failed"]
 #: What went wrong with a board, from a short fixed list: the reader-facing words are made
 #: from it (:func:`newsletter.data.collect.carry.reader_reason`), never from ``reason``.
 Problem = Literal[
-    "http", "not_found", "timeout", "connection", "too_large", "unreadable", "paging", "other"
+    "http",
+    "not_found",
+    "timeout",
+    "connection",
+    "redirects",
+    "too_large",
+    "unreadable",
+    "paging",
+    "page_limit",
+    "other",
 ]
 
 
@@ -51,8 +60,9 @@ class BoardRecord(BaseModel):
     pages: int = 0
     bytes: int = 0
     files: tuple[str, ...] = ()
-    #: Why the board's pages stop short (a paging field that could not be followed): its
-    #: ``jobs`` are only part of the board; None: complete.
+    #: Why the board's pages stop short (a paging field that could not be followed, or
+    #: ``[collect] max_pages`` reached; :attr:`problem` says which: ``paging`` or
+    #: ``page_limit``): its ``jobs`` are only part of the board; None: complete.
     incomplete: str | None = None
     #: The week of the last collection where this board answered (None: never).
     last_good: date | None = None

@@ -28,15 +28,14 @@ When no board answers at all (the network is down), nothing is written: CollectE
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import hashlib
 import json
 import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -48,7 +47,13 @@ from newsletter.config import Config
 from newsletter.data.collect.ats import BOARD_APIS, BoardApi, PagingUnclear, Request
 from newsletter.data.collect.carry import CarryPlan, plan_carry, reader_reason
 from newsletter.data.collect.fetch import Fetcher, FetchFailed, Sleep, user_agent
-from newsletter.data.collect.manifest import BoardRecord, Manifest, read_manifest, write_manifest
+from newsletter.data.collect.manifest import (
+    BoardRecord,
+    Manifest,
+    Problem,
+    read_manifest,
+    write_manifest,
+)
 from newsletter.data.collect.sources import Source, load_sources
 from newsletter.data.ingest import (
     Format,
@@ -60,7 +65,7 @@ from newsletter.data.ingest import (
 )
 from newsletter.data.ingest.formats import read as read_file
 from newsletter.data.ingest.tabular import json_value, read_bytes
-from newsletter.data.snapshots import list_weeks, raw_path, read_snapshot
+from newsletter.data.snapshots import list_weeks, raw_path, read_snapshot, writing_week
 from newsletter.errors import CollectError, IngestError, first_line
 from newsletter.util.clock import Clock
 
@@ -173,10 +178,14 @@ async def _fetch_board(
     asked: set[str] = set()  # every page requested: a board whose paging cycles is refused
     seen: dict[bytes, int] = {}  # each page's postings (digest -> page): a page that repeats
     incomplete: str | None = None
+    cut: Problem | None = None  # why the board is incomplete: paging, or the page limit
+    limit = config.collect.max_pages
     try:
         while request is not None:
-            if pages >= config.collect.max_pages:
-                raise FetchFailed(f"more than {config.collect.max_pages} pages", problem="paging")
+            if pages >= limit:  # keep what was read, and say it is partial
+                incomplete = f"page limit reached ([collect] max_pages = {limit}): {_stop(pages)}"
+                cut = "page_limit"
+                break
             key = repr((request.method, request.url, sorted(request.params.items()),
                         sorted((request.json or {}).items())))  # fmt: skip
             if key in asked:
@@ -210,8 +219,7 @@ async def _fetch_board(
             try:
                 request = api.next(source.board, base, request, data, n) if api.json_pages else None
             except PagingUnclear as unclear:  # keep what was read, and say it is partial
-                stop = f"stopped after {pages} page{'' if pages == 1 else 's'}"
-                incomplete, request = f"{unclear.reason}: {stop}", None
+                incomplete, request, cut = f"{unclear.reason}: {_stop(pages)}", None, "paging"
             del body, data  # nothing of a page is held while the next one waits its turn
     except Exception as exc:  # one bad board never stops the others
         for name in files:
@@ -233,7 +241,12 @@ async def _fetch_board(
         bytes=size,
         files=tuple(files),
         incomplete=incomplete,
+        problem=cut,
     )
+
+
+def _stop(pages: int) -> str:
+    return f"stopped after {pages} page{'' if pages == 1 else 's'}"
 
 
 async def fetch_boards(
@@ -493,38 +506,6 @@ class _RawSwap:
             shutil.rmtree(self.old, ignore_errors=True)
 
 
-@contextmanager
-def _collecting(final: Path) -> Iterator[None]:
-    """Hold the week's collection for the block (``flock`` on a file beside its raw folder,
-    dropped by the kernel when the process dies; the file is removed on the way out): a
-    second collection or replay of the same week meanwhile is refused, as it would clear this
-    one's staging folder as a killed run's leftovers, and whichever finished last would
-    publish the week."""
-    lock = final.with_name(f".collecting-{final.name}.lock")
-    busy = CollectError(
-        f"another collection of the week of {final.name} is running (it holds {lock}); "
-        "run this one when it has ended"
-    )
-    try:
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        handle = lock.open("a+b")
-    except OSError as exc:
-        raise CollectError(f"cannot create {lock}: {exc.strerror or exc}") from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            # the file opened may be one a holder removed on its way out: held only if it
-            # is still the one at that path
-            if os.fstat(handle.fileno()).st_ino != os.stat(lock).st_ino:
-                raise busy
-        except (BlockingIOError, FileNotFoundError):
-            raise busy from None
-        try:
-            yield
-        finally:
-            lock.unlink(missing_ok=True)  # while held: the next one opens a new file
-
-
 def _clear_leftovers(final: Path) -> None:
     """Staging folders of killed collections of the same week."""
     if final.parent.is_dir():
@@ -561,7 +542,6 @@ def _finish(
         boards=records,
     )
     update = {
-        "carried": built.carried.height if built.carried is not None else 0,
         "stale_sources": built.plan.stale,
         "source_warnings": built.plan.warnings,
     }
@@ -595,6 +575,7 @@ def _finish(
             added=built.carried,
             amend=amend,
             before_rename=before_rename,
+            week_held=True,
         )
     except BaseException:
         if swap is not None:
@@ -635,7 +616,7 @@ def collect(
             "(add one with `newsletter sources add greenhouse:BOARD --company NAME`)"
         )
     final = raw_path(config.data.snapshots_dir, week)
-    with _collecting(final):
+    with writing_week(config.data.snapshots_dir, week, CollectError):
         return _collect_held(
             config,
             week,
@@ -727,7 +708,7 @@ def replay(config: Config, week: date, *, clock: Clock) -> Collected:
     directory = config.data.snapshots_dir
     final = raw_path(directory, week)
     # held while the manifest is read too; a week never collected leaves no lock file
-    with _collecting(final) if final.is_dir() else nullcontext():
+    with writing_week(directory, week, CollectError) if final.is_dir() else nullcontext():
         manifest = read_manifest(directory, week)
         if manifest is None:
             raise CollectError(f"week {week.isoformat()} was not collected (no {final})")

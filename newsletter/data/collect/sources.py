@@ -16,8 +16,10 @@ One ``[[source]]`` table per board::
     format = "csv"              # optional: auto | csv | tsv | jsonl | json | parquet | ...
 
 A board's key (``greenhouse:anthropic``) is the ``source`` of its postings and the prefix of
-their ids, so keep it stable. The file is edited by hand or with ``newsletter sources add``,
-which keeps its comments (tomlkit).
+their ids, so keep it stable. Board names are not case-sensitive (the job boards' APIs read
+``Anthropic`` as ``anthropic``): two entries differing only by case are one board listed
+twice, refused; a board is kept as written (its postings' ids do not change). The file is
+edited by hand or with ``newsletter sources add``, which keeps its comments (tomlkit).
 """
 
 from __future__ import annotations
@@ -111,6 +113,11 @@ class Source(BaseModel):
         return f"{self.ats}:{self.board}"
 
     @property
+    def identity(self) -> str:
+        """The key as the boards read it: two sources of the same identity are one board."""
+        return self.key.casefold()
+
+    @property
     def label(self) -> str:
         return f"{self.key} ({self.company})" if self.company else self.key
 
@@ -154,22 +161,32 @@ def parse_sources(text: str, *, origin: str = "sources.toml") -> list[Source]:
         problems.append("'source' must be an array of tables ([[source]])")
         entries = []
     sources: list[Source] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, Source]] = {}
     for i, raw in enumerate(entries, start=1):
         try:
             src = Source.model_validate(raw)
         except (ValidationError, ValueError) as exc:
             problems += _problems(i, raw, exc)
             continue
-        if src.key in seen:
-            problems.append(f"source {i}: {src.key} is listed twice (also source {seen[src.key]})")
+        if src.identity in seen:
+            j, other = seen[src.identity]
+            problems.append(
+                f"source {i}: {src.key} is listed twice (also source {j}{_as(other, src)})"
+            )
             continue
-        seen[src.key] = i
+        seen[src.identity] = (i, src)
         sources.append(src)
     if problems:
         head = f"{origin}: " if len(problems) == 1 else f"{origin}: {len(problems)} problems: "
         raise CollectError(head + "; ".join(problems))
     return sources
+
+
+def _as(listed: Source, new: Source) -> str:
+    """How ``listed`` is written, when only its case differs from ``new``."""
+    if listed.key == new.key:
+        return ""
+    return f", as {listed.key}: board names are not case-sensitive"
 
 
 def load_sources(path: Path) -> list[Source]:
@@ -188,8 +205,9 @@ def add_source(path: Path, source: Source) -> None:
     comments and layout; CollectError when the board is already listed."""
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     existing = parse_sources(text, origin=str(path))
-    if any(s.key == source.key for s in existing):
-        raise CollectError(f"{source.key} is already in {path}")
+    listed = next((s for s in existing if s.identity == source.identity), None)
+    if listed is not None:
+        raise CollectError(f"{source.key} is already in {path}{_as(listed, source)}")
     doc = tomlkit.parse(text)
     table = tomlkit.table()
     for key, value in source.model_dump(mode="json", exclude_defaults=True).items():

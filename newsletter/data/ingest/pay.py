@@ -7,7 +7,8 @@ period. The period of a text is the one stated with the amount read: a word righ
 (``/hr``, ``per month``, ``a year``, ``p.a.``) or a label right before it (``hourly rate``,
 ``Salary (monthly):``), never a word of another clause (``+ monthly bonus``). Without a
 period, values under 300 are hourly and values of 10,000 or more annual; anything else is
-implausible. Annual values outside [10,000, 2,000,000] (major currencies)
+implausible. Annual values outside [10,000, 2,000,000] (major currencies), or over twice
+2,000,000 dollars' worth (other currencies; one of no known rate as the weakest in use),
 are dropped from pay and counted. ``pay_status`` tells the report what happened per row:
 ``none``, ``ok``, ``unparsed`` or ``out_of_range``.
 
@@ -46,7 +47,13 @@ UNITS_PER_USD: dict[str, float] = {
     "HKD": 7.8, "BRL": 5.5, "MXN": 18.0, "INR": 85.0, "JPY": 150.0, "SEK": 10.5,
     "NOK": 10.5, "DKK": 7.0, "PLN": 4.0, "ILS": 3.7, "KRW": 1400.0, "CNY": 7.2, "ZAR": 18.0,
 }  # fmt: skip
+#: A currency of no known rate (a code as given, "TWD", "XAF") is held to the cap of the
+#: weakest currency in use: about this many units a US dollar buys (the Lebanese pound's
+#: ~90,000, the Vietnamese dong's ~26,000), so no real salary is dropped, and 1e12 a year
+#: (kept before, unbounded) is.
+UNKNOWN_UNITS_PER_USD = 100_000.0
 _ANNUAL_CAP = {code: 2 * MAX_ANNUAL * units for code, units in UNITS_PER_USD.items()}
+_UNKNOWN_CAP = 2 * MAX_ANNUAL * UNKNOWN_UNITS_PER_USD
 #: Currencies whose own sign in their countries' postings is a bare ``$``: there, ``$120,000``
 #: is that dollar, not the US one. (Pesos are written ``$`` too, but a Latin American tech
 #: posting's ``$`` is as often US dollars: those stay US dollars unless named.)
@@ -326,7 +333,8 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     # the currency field as a code: a sign or a name as in pay text ("$", "€", "C$", "Euro")
     # by the same patterns, else a code of three letters as given ("TWD"); other text
     # ("US Dollar", "N/A") names none. Never the field verbatim: a sign is no code, and an
-    # amount in a currency not recognised is never held to the annual range.
+    # amount in a currency not recognised is never held to the annual range (only to the
+    # cap of a currency of no known rate).
     currency_field = pl.col("currency").str.strip_chars()
     currency_col = pl.coalesce(
         _first_match(currency_field.str.to_lowercase(), _CURRENCY_PATTERNS),
@@ -338,8 +346,8 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
         hi.is_null() | hi.is_between(MIN_ANNUAL, MAX_ANNUAL)
     )
-    cap = pl.col("_cur").replace_strict(_ANNUAL_CAP, default=None, return_dtype=pl.Float64)
-    under_cap = cap.is_null() | (pl.max_horizontal(lo, hi) <= cap)
+    cap = pl.col("_cur").replace_strict(_ANNUAL_CAP, default=_UNKNOWN_CAP, return_dtype=pl.Float64)
+    under_cap = pl.max_horizontal(lo, hi) <= cap
     return (
         lf.with_columns(
             # a JSON object or list (a pay object whose fields no column name knows,

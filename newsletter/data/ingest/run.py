@@ -20,7 +20,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -50,6 +50,7 @@ from newsletter.data.snapshots import (
     rejects_path,
     report_path,
     snapshot_path,
+    writing_week,
 )
 from newsletter.errors import IngestError, first_line
 from newsletter.models import Format, SourceKind
@@ -356,6 +357,7 @@ def ingest_into(
     added: pl.DataFrame | None = None,
     amend: Callable[[IngestReport], IngestReport] | None = None,
     before_rename: Callable[[], None] | None = None,
+    week_held: bool = False,
 ) -> tuple[IngestReport, Written]:
     """:func:`ingest` then :func:`write`, in bounded memory: unless the input is uncompressed
     text of at most ``held_bytes``, the normalized batches are spooled to a scratch folder in
@@ -365,16 +367,20 @@ def ingest_into(
     unless ``empty_ok`` (a collection, which may find every board empty).
 
     ``newsletter collect`` also gives ``added``: snapshot rows put after the ingested ones
-    (deduplicated with them, the ingested first; the report counts the ingested only),
+    (deduplicated with them, the ingested first; the report counts the ingested, and those
+    of ``added`` left after deduplication as ``carried``),
     ``amend``: a change to the report before it is written, and ``before_rename`` (as for
-    :func:`write`)."""
+    :func:`write`). The week's writing is held for the run
+    (:func:`~newsletter.data.snapshots.writing_week`; a second writer of the week meanwhile
+    is refused at once), unless ``week_held``: the caller holds it (``collect``)."""
     opts = _options(
         week, rules, mapping=mapping, chunk_rows=chunk_rows, group_bytes=group_bytes,
         now=now, kind=kind, declared_kinds=declared_kinds,
     )  # fmt: skip
     stages = Stages(clock)
     inputs = _inputs(paths, fmt, source)
-    with _scratch(directory) as scratch:
+    held = nullcontext() if week_held else writing_week(directory, week, IngestError)
+    with _scratch(directory) as scratch, held:
         spool = Spool(scratch, held_bytes if _small(inputs, held_bytes) else 0)
         batches, rows = _run(inputs, opts, spool, stages)
         if not empty_ok and not any(f.rows for f in batches.files):  # a header, no rows
@@ -392,6 +398,9 @@ def ingest_into(
             )  # fmt: skip
         if not empty_ok and n_kept == 0:  # every row rejected: the week is not emptied
             raise IngestError(_nothing_kept(inputs, report))
+        if added is not None:  # the added rows left after deduplication with the read ones
+            total = pl.scan_parquet(snapshot, glob=False).select(pl.len()).collect().item()
+            report = report.model_copy(update={"carried": total - n_kept})
         if amend is not None:
             report = amend(report)
         try:
