@@ -77,6 +77,7 @@ def place_currencies(countries: Iterable[str], on: date | None = None) -> dict[s
             out[code] = next((c for c in tender if c in known), tender[0])
     return out
 
+
 PERIOD_FACTORS: dict[str, float] = {
     "year": 1.0, "month": 12.0, "semimonth": 24.0, "biweek": 26.0, "week": 52.0,
     "day": 260.0, "hour": HOURS_PER_YEAR,
@@ -269,18 +270,11 @@ def _first_match(text: pl.Expr, table: tuple[tuple[str, str], ...]) -> pl.Expr:
 
 
 #: Raw columns that decide the pay of a row; pay is parsed once per distinct combination.
-#: ``_place_cur`` is the currency of the posting's country (:func:`place_currencies`).
 PAY_INPUTS = ("_pay_text", "salary_min", "salary_max", "salary_yearly", "salary_hourly",
-              "currency", "period", "_place_cur")  # fmt: skip
-
-
-def _currency_of(found: pl.Expr) -> pl.Expr:
-    """A currency read from a field or a text (:data:`_CURRENCY_PATTERNS`), a bare dollar
-    sign made the dollar of the posting's country where it has one of
-    :data:`LOCAL_DOLLARS`, else the US dollar."""
-    place = pl.col("_place_cur")
-    dollar = pl.when(place.is_in(LOCAL_DOLLARS)).then(place).otherwise(pl.lit("USD"))
-    return pl.when(found == _BARE_DOLLAR).then(dollar).otherwise(found)
+              "currency", "period")  # fmt: skip
+#: What :func:`_parse_distinct` reads from the pay inputs, for :func:`_settled` to finish
+#: with the posting's place.
+_STATED = ("_lo", "_hi", "_period", "_named", "_from_text", "_parsed", "_had_text")
 
 
 def _structured(first: str) -> pl.Expr:
@@ -290,7 +284,11 @@ def _structured(first: str) -> pl.Expr:
 
 
 def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Pay inputs (one row per distinct combination) -> pay columns and ``pay_status``."""
+    """Pay inputs (one row per distinct combination) -> what they state (:data:`_STATED`):
+    the amounts as written (``_lo`` <= ``_hi``), their period, the currency they name
+    (``_named``: a code, :data:`_BARE_DOLLAR`, or null), whether the amounts come from text
+    (``_from_text``), whether any was read (``_parsed``) and whether there was pay to read
+    (``_had_text``). :func:`_settled` makes them pay, given the place."""
     t = pl.col("_t")
     rng, one = pl.col("_rng"), pl.col("_one")
     a_sfx, b_sfx = rng.struct.field("2"), rng.struct.field("5")
@@ -343,11 +341,6 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
         ),
     )
     lo, hi = pl.col("_lo"), pl.col("_hi")
-    in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
-        hi.is_null() | hi.is_between(MIN_ANNUAL, MAX_ANNUAL)
-    )
-    cap = pl.col("_cur").replace_strict(_ANNUAL_CAP, default=_UNKNOWN_CAP, return_dtype=pl.Float64)
-    under_cap = pl.max_horizontal(lo, hi) <= cap
     return (
         lf.with_columns(
             # a JSON object or list (a pay object whose fields no column name knows,
@@ -395,17 +388,15 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .then(None)
             .otherwise(single),
             _period=pl.coalesce(period_given, period_stated),
-            _cur=pl.coalesce(
-                _currency_of(currency_col),
-                _currency_of(_first_match(t, _CURRENCY_PATTERNS)),
+            _named=pl.coalesce(
+                currency_col,
+                _first_match(t, _CURRENCY_PATTERNS),
                 # an amount in lakh or crore is Indian where no currency is named ("35-100L")
                 pl.when(
                     pl.any_horizontal(sfx.is_in(_INDIAN) for sfx in (a_sfx, b_sfx, one_sfx))
                 ).then(pl.lit("INR")),
-                # text that names none: the currency of the posting's country
-                pl.when(~has_structured).then(pl.col("_place_cur")),
-                pl.lit("USD"),
             ),
+            _from_text=~has_structured,
             _had_text=pl.col("_pay_text").is_not_null()
             | has_structured
             | pl.col("salary_min").is_not_null()
@@ -425,30 +416,57 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
                 .then(pl.lit("year")),
             ),
         )
-        .with_columns(
-            _factor=pl.when((pl.col("_period") == "hour") & (pl.col("_cur") == "GBP"))
-            .then(UK_HOURS_PER_YEAR)
-            .otherwise(
-                pl.col("_period").replace_strict(
-                    PERIOD_FACTORS, default=None, return_dtype=pl.Float64
-                )
-            ),
+        .select(*PAY_INPUTS, *_STATED)
+    )
+
+
+def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
+    """``lf`` with what its pay inputs state (:data:`_STATED`) as pay, given ``place``: the
+    currency of the posting's country (:func:`place_currencies`; null: unknown). The currency
+    is the one named; a bare dollar sign is the place's dollar where it pays in one of
+    :data:`LOCAL_DOLLARS`, else the US dollar; amounts read from text that names none are in
+    the place's currency; else US dollars. Then the amounts are made annual and held to the
+    range (or cap) of their currency: adds ``_salary_min``, ``_salary_max``,
+    ``_salary_mid``, ``_currency`` and ``pay_status``. (Step by step: each expression reads
+    columns, never a copy of another's expression.)"""
+    named, period, cur = pl.col("_named"), pl.col("_period"), pl.col("_currency")
+    dollar = pl.when(place.is_in(LOCAL_DOLLARS)).then(place).otherwise(pl.lit("USD"))
+    factor = pl.col("_factor")
+    lo, hi = pl.col("_salary_min"), pl.col("_salary_max")
+    in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
+        hi.is_null() | hi.is_between(MIN_ANNUAL, MAX_ANNUAL)
+    )
+    cap = cur.replace_strict(_ANNUAL_CAP, default=_UNKNOWN_CAP, return_dtype=pl.Float64)
+    ok = pl.col("_ok")
+    return (
+        lf.with_columns(
+            _currency=pl.coalesce(
+                pl.when(named == _BARE_DOLLAR).then(dollar).otherwise(named),
+                pl.when(pl.col("_from_text")).then(place),
+                pl.lit("USD"),
+            )
         )
-        .with_columns(_lo=lo * pl.col("_factor"), _hi=hi * pl.col("_factor"))
+        .with_columns(
+            _factor=pl.when((period == "hour") & (cur == "GBP"))
+            .then(UK_HOURS_PER_YEAR)
+            .otherwise(period.replace_strict(PERIOD_FACTORS, default=None, return_dtype=pl.Float64))
+        )
+        .with_columns(_salary_min=pl.col("_lo") * factor, _salary_max=pl.col("_hi") * factor)
         .with_columns(
             _ok=pl.col("_parsed")
-            & pl.col("_factor").is_not_null()
+            & factor.is_not_null()
             & (lo.is_null() | (lo > 0))
-            & pl.when(pl.col("_cur").is_in(RANGE_CHECKED)).then(in_range).otherwise(under_cap)
+            & pl.when(cur.is_in(RANGE_CHECKED))
+            .then(in_range)
+            .otherwise(pl.max_horizontal(lo, hi) <= cap)
             & (lo.is_null() | hi.is_null() | (hi <= lo * MAX_SPREAD))
         )
-        .select(
-            *PAY_INPUTS,
-            _salary_min=pl.when("_ok").then(lo),
-            _salary_max=pl.when("_ok").then(hi),
-            _salary_mid=pl.when("_ok").then(pl.mean_horizontal(lo, hi)),
-            _currency=pl.when("_ok").then("_cur"),
-            pay_status=pl.when("_ok")
+        .with_columns(
+            _salary_min=pl.when(ok).then(lo),
+            _salary_max=pl.when(ok).then(hi),
+            _salary_mid=pl.when(ok).then(pl.mean_horizontal(lo, hi)),
+            _currency=pl.when(ok).then(cur),
+            pay_status=pl.when(ok)
             .then(pl.lit("ok"))
             .when("_parsed")
             .then(pl.lit("out_of_range"))
@@ -456,6 +474,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .then(pl.lit("unparsed"))
             .otherwise(pl.lit("none")),
         )
+        .drop("_factor", "_ok")
     )
 
 
@@ -488,7 +507,7 @@ def _city(location: pl.Expr) -> pl.Expr:
     return pl.when(city.str.len_chars() >= 3).then(city)
 
 
-_SCRATCH = ("salary", "_ranges", "_row", "_m_min", "_m_max", "_m_mid", "_m_currency")
+_SCRATCH = ("salary", "_ranges", "_row", "_place_cur", "_m_min", "_m_max", "_m_mid", "_m_currency")
 
 
 def _range_source() -> pl.Expr:
@@ -527,15 +546,15 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
         )
         .collect(engine="in-memory")
     )
-    keys = ["_pay_text", "_place_cur"]
-    inputs = [c for c in PAY_INPUTS if c not in keys]
-    texts = pieces.select(keys).unique().with_columns(
+    inputs = [c for c in PAY_INPUTS if c != "_pay_text"]
+    texts = pieces.select(pl.col("_pay_text").unique()).with_columns(
         pl.lit(None, dtype=pl.String).alias(c) for c in inputs
     )
     parsed = _parse_distinct(texts.lazy()).drop(inputs).collect(engine="in-memory")
     values = (
-        pieces.join(parsed, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        pieces.join(parsed, on="_pay_text", how="left", maintain_order="left")
         .lazy()
+        .pipe(_settled, pl.col("_place_cur"))
         .filter(pl.col("pay_status") == "ok")
         .filter(~pl.col("_ote") | pl.col("_ote").all().over("_row"))
         .filter(pl.col("_currency") == pl.col("_currency").first().over("_row"))
@@ -610,6 +629,7 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
     return (
         pl.concat([with_text, values, several.drop("_row")], how="horizontal")
         .lazy()
+        .pipe(_settled, pl.col("_place_cur"))
         .with_columns(
             _salary_min=pl.when(pick).then("_m_min").otherwise("_salary_min"),
             _salary_max=pl.when(pick).then("_m_max").otherwise("_salary_max"),
@@ -617,7 +637,7 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
             _currency=pl.when(pick).then("_m_currency").otherwise("_currency"),
             pay_status=pl.when(pick).then(pl.lit("ok")).otherwise("pay_status"),
         )
-        .drop(*PAY_INPUTS, *_SCRATCH)
+        .drop(*PAY_INPUTS, *_STATED, *_SCRATCH)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
         .collect(engine="in-memory")
         .lazy()
