@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsletter.data.ingest.columns import RAW_SCHEMA
-from newsletter.data.ingest.pay import MAX_ANNUAL, MIN_ANNUAL, parse_pay
-from tests.ingest_support import raw
+from newsletter.data.ingest.pay import MAX_ANNUAL, MIN_ANNUAL, parse_pay, place_currencies
+from newsletter.data.ingest.rules import Rules
+from tests.ingest_support import normalized, raw
 
 
 def pay(**fields: Any) -> dict[str, Any]:
@@ -419,3 +421,88 @@ def test_a_one_time_payment_is_no_salary() -> None:
 def test_the_upper_end_of_a_range_ending_in_457k_is_kept() -> None:
     got = pay(salary="$380k – $457k")
     assert (got["salary_min"], got["salary_max"]) == (380_000, 457_000)
+
+
+# ---- the currency of pay that names none: the posting's place decides --------------------
+
+
+@pytest.mark.parametrize(
+    ("salary", "location", "country", "currency"),
+    [
+        # a bare $ is the local dollar where the country pays in one
+        ("$100,000 - $120,000", "Toronto, ON", None, "CAD"),
+        ("$100,000 - $120,000", "Sydney, Australia", None, "AUD"),
+        ("$100,000 - $120,000", "Remote", "Canada", "CAD"),
+        ("$9,000/month", "Singapore", None, "SGD"),
+        # ...and the US dollar elsewhere, or where it is named
+        ("$100,000 - $120,000", "Berlin, Germany", None, "USD"),
+        ("$100,000 - $120,000", "Austin, TX", None, "USD"),
+        ("US$100,000 - US$120,000", "Toronto, ON", None, "USD"),
+        ("$100,000 - $120,000 USD", "Vancouver, BC, Canada", None, "USD"),
+        ("$100,000 - $120,000", "Remote", None, "USD"),
+        # no currency named at all: the country's
+        ("50-60k", "Berlin, Germany", None, "EUR"),
+        ("4.500 brutto/Monat", "München, Germany", None, "EUR"),
+        ("100,000 - 120,000", "Paris, France", None, "EUR"),
+        ("45,000 - 55,000 per annum", "London, UK", None, "GBP"),
+        ("1,200,000", "Bangalore, India", None, "INR"),
+        ("100,000 - 120,000", "Toronto, ON", None, "CAD"),
+        ("100,000 - 120,000", "New York, NY", None, "USD"),
+        ("100,000 - 120,000", None, None, "USD"),
+        # a named currency wins over the place
+        ("£50,000", "Berlin, Germany", None, "GBP"),
+        ("€60,000", "London, UK", None, "EUR"),
+    ],
+)
+def test_pay_that_names_no_currency_is_in_the_currency_of_its_place(
+    ingest_rules: Rules, salary: str, location: str | None, country: str | None, currency: str
+) -> None:
+    out = normalized(
+        ingest_rules,
+        [{"title": "ML Engineer", "salary": salary, "location": location, "country": country}],
+    )
+    assert out.select("currency", "pay_status").row(0) == (currency, "ok")
+
+
+def test_a_currency_field_of_a_bare_dollar_sign_is_the_local_dollar(ingest_rules: Rules) -> None:
+    rows = [
+        {"title": "ML Engineer", "salary_min": "100000", "salary_max": "120000",
+         "currency": "$", "location": location}
+        for location in ("Toronto, ON", "Seattle, WA")
+    ]  # fmt: skip
+    assert normalized(ingest_rules, rows)["currency"].to_list() == ["CAD", "USD"]
+
+
+def test_structured_pay_without_a_currency_stays_us_dollars_wherever_the_posting_is(
+    ingest_rules: Rules,
+) -> None:
+    """An aggregator's numbers (lukebarousse's salary_year_avg: US dollars for postings in
+    every country) name no currency: the place does not make them euros."""
+    out = normalized(
+        ingest_rules,
+        [{"title": "Data Analyst", "salary_yearly": "90000", "location": "Berlin, Germany"}],
+    )
+    assert out.select("salary_mid", "currency").row(0) == (90_000.0, "USD")
+
+
+def test_pay_per_location_reads_each_range_in_the_currency_of_the_posting(
+    ingest_rules: Rules,
+) -> None:
+    text = "Toronto: $120,000 - $140,000\nVancouver: $110,000 - $130,000"
+    out = normalized(
+        ingest_rules,
+        [{"title": "ML Engineer", "salary": text, "location": "Toronto, ON"}],
+    )
+    assert out.select("salary_min", "salary_max", "currency").row(0) == (
+        120_000.0, 140_000.0, "CAD",
+    )  # fmt: skip
+
+
+def test_place_currencies_follow_the_week(ingest_rules: Rules) -> None:
+    """Croatia paid in kuna until 2023; a week of 2022 reads its unnamed pay as kuna."""
+    codes = [c.code for c in ingest_rules.countries.countries]
+    assert place_currencies(codes, date(2022, 6, 6))["HR"] == "HRK"
+    now = place_currencies(codes, date(2026, 11, 23))
+    assert (now["HR"], now["DE"], now["CA"], now["US"]) == ("EUR", "EUR", "CAD", "USD")
+    # two tenders (balboa and US dollar): the one pay is read in
+    assert place_currencies(["PA"], date(2026, 11, 23)) == {"PA": "USD"}

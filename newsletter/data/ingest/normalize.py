@@ -10,7 +10,8 @@ diagnostic columns the report counts (``pay_status``, ``skills_source``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -22,7 +23,7 @@ from newsletter.data.ingest.employment import add_employment
 from newsletter.data.ingest.identity import add_identity
 from newsletter.data.ingest.locations import Places, add_locations, compile_places
 from newsletter.data.ingest.lookup import per_distinct
-from newsletter.data.ingest.pay import parse_pay
+from newsletter.data.ingest.pay import parse_pay, place_currencies
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
 from newsletter.data.ingest.text import (
@@ -294,6 +295,8 @@ class Prepared:
     places: Places
     ai_skills: list[str]
     posted_latest: date | None = None
+    #: country code -> the currency of pay that names none (:func:`place_currencies`)
+    currencies: Mapping[str, str] = field(default_factory=dict)
 
 
 def prepare(rules: Rules, week: date | None = None) -> Prepared:
@@ -306,6 +309,7 @@ def prepare(rules: Rules, week: date | None = None) -> Prepared:
         places=compile_places(rules.metros, rules.countries),
         ai_skills=matcher.groups_of(rules.skills, rules.categories.ai_skill_groups),
         posted_latest=week + timedelta(days=6) + POSTED_GRACE if week is not None else None,
+        currencies=place_currencies((c.code for c in rules.countries.countries), week),
     )
 
 
@@ -325,14 +329,14 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
         frame = clean_urls(frame.collect()).lazy()
     with stages.stage("employment"):  # before pay, which drops the pay text
         frame = frame.pipe(add_employment, rules.employment).collect().lazy()
+    with stages.stage("places"):  # before pay: the country decides an unnamed currency
+        frame = frame.pipe(add_locations, prepared.places).collect().lazy()
     with stages.stage("pay"):
-        frame = frame.pipe(parse_pay).collect().lazy()
+        frame = frame.pipe(parse_pay, prepared.currencies).collect().lazy()
     with stages.stage("skills"):
         frame = add_skills(frame, prepared.matcher, prepared.ai_skills).lazy()
     with stages.stage("titles"):
         frame = frame.pipe(classify_titles, rules.categories, rules.seniority).collect().lazy()
-    with stages.stage("places"):
-        frame = frame.pipe(add_locations, prepared.places).collect().lazy()
     with stages.stage("identity"):
         # A posting date is read once per distinct text (a week's export holds a few dates).
         dated = per_distinct(

@@ -11,11 +11,22 @@ implausible. Annual values outside [10,000, 2,000,000] (major currencies), or ov
 2,000,000 dollars' worth (other currencies; one of no known rate as the weakest in use),
 are dropped from pay and counted. ``pay_status`` tells the report what happened per row:
 ``none``, ``ok``, ``unparsed`` or ``out_of_range``.
+
+The currency is the one a currency field or the text names. A bare ``$`` is the posting's
+country's dollar where that country pays in one (:data:`LOCAL_DOLLARS`: Toronto's
+``$120,000`` is Canadian), else US dollars; pay text that names no currency at all is in the
+currency of the posting's country (:func:`place_currencies`: a Berlin posting's ``50-60k`` is
+euros), else US dollars. Structured amounts without a currency field stay US dollars (what
+aggregators that normalise pay give).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import date
+
 import polars as pl
+from babel.numbers import get_territory_currencies
 
 from newsletter.data.ingest.text import plain_text
 
@@ -43,6 +54,29 @@ UNITS_PER_USD: dict[str, float] = {
 UNKNOWN_UNITS_PER_USD = 100_000.0
 _ANNUAL_CAP = {code: 2 * MAX_ANNUAL * units for code, units in UNITS_PER_USD.items()}
 _UNKNOWN_CAP = 2 * MAX_ANNUAL * UNKNOWN_UNITS_PER_USD
+#: Currencies whose own sign in their countries' postings is a bare ``$``: there, ``$120,000``
+#: is that dollar, not the US one. (Pesos are written ``$`` too, but a Latin American tech
+#: posting's ``$`` is as often US dollars: those stay US dollars unless named.)
+LOCAL_DOLLARS = ("CAD", "AUD", "NZD", "SGD", "HKD")
+#: What :data:`_CURRENCY_PATTERNS` gives for a bare dollar sign, before the place decides.
+_BARE_DOLLAR = "$"
+
+
+def place_currencies(countries: Iterable[str], on: date | None = None) -> dict[str, str]:
+    """Country code (ISO 3166-1) -> the currency its pay is in when a posting names none:
+    the legal tender there on ``on`` (the week; None: the tender CLDR knows as current), by
+    the CLDR data of Babel. Where a country has two (Panama: balboa and US dollar), the one
+    this module reads amounts in; countries Babel does not know are left out."""
+    known = (*RANGE_CHECKED, *UNITS_PER_USD)
+    out: dict[str, str] = {}
+    for code in countries:
+        tender = get_territory_currencies(
+            code, start_date=on or date.max, tender=True, non_tender=False
+        )
+        if tender:
+            out[code] = next((c for c in tender if c in known), tender[0])
+    return out
+
 
 PERIOD_FACTORS: dict[str, float] = {
     "year": 1.0, "month": 12.0, "semimonth": 24.0, "biweek": 26.0, "week": 52.0,
@@ -102,7 +136,8 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("HKD", r"\bhkd\b|\bhk\$"),
     ("BRL", r"\bbrl\b|\br\$"),
     ("MXN", r"\bmxn\b"),
-    ("USD", r"\busd\b|\bus\$|\$"),
+    ("USD", r"\busd\b|\bus\$"),
+    (_BARE_DOLLAR, r"\$"),  # whose dollar: the place decides (_currency_of)
     ("GBP", r"£|\bgbp\b"),
     ("EUR", r"€|\beur\b|\beuros?\b"),
     ("INR", r"₹|\binr\b|\brs\b|\blpa\b|\blakhs?\b"),
@@ -237,6 +272,9 @@ def _first_match(text: pl.Expr, table: tuple[tuple[str, str], ...]) -> pl.Expr:
 #: Raw columns that decide the pay of a row; pay is parsed once per distinct combination.
 PAY_INPUTS = ("_pay_text", "salary_min", "salary_max", "salary_yearly", "salary_hourly",
               "currency", "period")  # fmt: skip
+#: What :func:`_parse_distinct` reads from the pay inputs, for :func:`_settled` to finish
+#: with the posting's place.
+_STATED = ("_lo", "_hi", "_period", "_named", "_from_text", "_parsed", "_had_text")
 
 
 def _structured(first: str) -> pl.Expr:
@@ -246,7 +284,11 @@ def _structured(first: str) -> pl.Expr:
 
 
 def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Pay inputs (one row per distinct combination) -> pay columns and ``pay_status``."""
+    """Pay inputs (one row per distinct combination) -> what they state (:data:`_STATED`):
+    the amounts as written (``_lo`` <= ``_hi``), their period, the currency they name
+    (``_named``: a code, :data:`_BARE_DOLLAR`, or null), whether the amounts come from text
+    (``_from_text``), whether any was read (``_parsed``) and whether there was pay to read
+    (``_had_text``). :func:`_settled` makes them pay, given the place."""
     t = pl.col("_t")
     rng, one = pl.col("_rng"), pl.col("_one")
     a_sfx, b_sfx = rng.struct.field("2"), rng.struct.field("5")
@@ -299,11 +341,6 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
         ),
     )
     lo, hi = pl.col("_lo"), pl.col("_hi")
-    in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
-        hi.is_null() | hi.is_between(MIN_ANNUAL, MAX_ANNUAL)
-    )
-    cap = pl.col("_cur").replace_strict(_ANNUAL_CAP, default=_UNKNOWN_CAP, return_dtype=pl.Float64)
-    under_cap = pl.max_horizontal(lo, hi) <= cap
     return (
         lf.with_columns(
             # a JSON object or list (a pay object whose fields no column name knows,
@@ -351,15 +388,15 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .then(None)
             .otherwise(single),
             _period=pl.coalesce(period_given, period_stated),
-            _cur=pl.coalesce(
+            _named=pl.coalesce(
                 currency_col,
                 _first_match(t, _CURRENCY_PATTERNS),
                 # an amount in lakh or crore is Indian where no currency is named ("35-100L")
                 pl.when(
                     pl.any_horizontal(sfx.is_in(_INDIAN) for sfx in (a_sfx, b_sfx, one_sfx))
                 ).then(pl.lit("INR")),
-                pl.lit("USD"),
             ),
+            _from_text=~has_structured,
             _had_text=pl.col("_pay_text").is_not_null()
             | has_structured
             | pl.col("salary_min").is_not_null()
@@ -379,30 +416,57 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
                 .then(pl.lit("year")),
             ),
         )
-        .with_columns(
-            _factor=pl.when((pl.col("_period") == "hour") & (pl.col("_cur") == "GBP"))
-            .then(UK_HOURS_PER_YEAR)
-            .otherwise(
-                pl.col("_period").replace_strict(
-                    PERIOD_FACTORS, default=None, return_dtype=pl.Float64
-                )
-            ),
+        .select(*PAY_INPUTS, *_STATED)
+    )
+
+
+def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
+    """``lf`` with what its pay inputs state (:data:`_STATED`) as pay, given ``place``: the
+    currency of the posting's country (:func:`place_currencies`; null: unknown). The currency
+    is the one named; a bare dollar sign is the place's dollar where it pays in one of
+    :data:`LOCAL_DOLLARS`, else the US dollar; amounts read from text that names none are in
+    the place's currency; else US dollars. Then the amounts are made annual and held to the
+    range (or cap) of their currency: adds ``_salary_min``, ``_salary_max``,
+    ``_salary_mid``, ``_currency`` and ``pay_status``. (Step by step: each expression reads
+    columns, never a copy of another's expression.)"""
+    named, period, cur = pl.col("_named"), pl.col("_period"), pl.col("_currency")
+    dollar = pl.when(place.is_in(LOCAL_DOLLARS)).then(place).otherwise(pl.lit("USD"))
+    factor = pl.col("_factor")
+    lo, hi = pl.col("_salary_min"), pl.col("_salary_max")
+    in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
+        hi.is_null() | hi.is_between(MIN_ANNUAL, MAX_ANNUAL)
+    )
+    cap = cur.replace_strict(_ANNUAL_CAP, default=_UNKNOWN_CAP, return_dtype=pl.Float64)
+    ok = pl.col("_ok")
+    return (
+        lf.with_columns(
+            _currency=pl.coalesce(
+                pl.when(named == _BARE_DOLLAR).then(dollar).otherwise(named),
+                pl.when(pl.col("_from_text")).then(place),
+                pl.lit("USD"),
+            )
         )
-        .with_columns(_lo=lo * pl.col("_factor"), _hi=hi * pl.col("_factor"))
+        .with_columns(
+            _factor=pl.when((period == "hour") & (cur == "GBP"))
+            .then(UK_HOURS_PER_YEAR)
+            .otherwise(period.replace_strict(PERIOD_FACTORS, default=None, return_dtype=pl.Float64))
+        )
+        .with_columns(_salary_min=pl.col("_lo") * factor, _salary_max=pl.col("_hi") * factor)
         .with_columns(
             _ok=pl.col("_parsed")
-            & pl.col("_factor").is_not_null()
+            & factor.is_not_null()
             & (lo.is_null() | (lo > 0))
-            & pl.when(pl.col("_cur").is_in(RANGE_CHECKED)).then(in_range).otherwise(under_cap)
+            & pl.when(cur.is_in(RANGE_CHECKED))
+            .then(in_range)
+            .otherwise(pl.max_horizontal(lo, hi) <= cap)
             & (lo.is_null() | hi.is_null() | (hi <= lo * MAX_SPREAD))
         )
-        .select(
-            *PAY_INPUTS,
-            _salary_min=pl.when("_ok").then(lo),
-            _salary_max=pl.when("_ok").then(hi),
-            _salary_mid=pl.when("_ok").then(pl.mean_horizontal(lo, hi)),
-            _currency=pl.when("_ok").then("_cur"),
-            pay_status=pl.when("_ok")
+        .with_columns(
+            _salary_min=pl.when(ok).then(lo),
+            _salary_max=pl.when(ok).then(hi),
+            _salary_mid=pl.when(ok).then(pl.mean_horizontal(lo, hi)),
+            _currency=pl.when(ok).then(cur),
+            pay_status=pl.when(ok)
             .then(pl.lit("ok"))
             .when("_parsed")
             .then(pl.lit("out_of_range"))
@@ -410,6 +474,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .then(pl.lit("unparsed"))
             .otherwise(pl.lit("none")),
         )
+        .drop("_factor", "_ok")
     )
 
 
@@ -442,7 +507,7 @@ def _city(location: pl.Expr) -> pl.Expr:
     return pl.when(city.str.len_chars() >= 3).then(city)
 
 
-_SCRATCH = ("salary", "_ranges", "_row", "_m_min", "_m_max", "_m_mid", "_m_currency")
+_SCRATCH = ("salary", "_ranges", "_row", "_place_cur", "_m_min", "_m_max", "_m_mid", "_m_currency")
 
 
 def _range_source() -> pl.Expr:
@@ -466,7 +531,7 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     pieces = (
         with_text.lazy()
         .filter(pl.col("_ranges").list.len() >= 2)
-        .select("_row", "location", "_ranges", _text=_range_source())
+        .select("_row", "location", "_place_cur", "_ranges", _text=_range_source())
         .explode("_ranges")
         .rename({"_ranges": "_pay_text"})
         .with_columns(
@@ -489,6 +554,7 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     values = (
         pieces.join(parsed, on="_pay_text", how="left", maintain_order="left")
         .lazy()
+        .pipe(_settled, pl.col("_place_cur"))
         .filter(pl.col("pay_status") == "ok")
         .filter(~pl.col("_ote") | pl.col("_ote").all().over("_row"))
         .filter(pl.col("_currency") == pl.col("_currency").first().over("_row"))
@@ -512,9 +578,11 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     ).collect(engine="in-memory")
 
 
-def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
+def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> pl.LazyFrame:
     """Add ``salary_min``, ``salary_max``, ``salary_mid`` (annual), ``currency`` and
-    ``pay_status`` from the raw pay columns (replacing the raw ones).
+    ``pay_status`` from the raw pay columns (replacing the raw ones). ``currencies``
+    (:func:`place_currencies`) gives the currency of each ``country`` code: the currency of
+    pay text that names none, and whose dollar a bare ``$`` is; without it, US dollars.
 
     Pay text is the ``salary`` field (entities decoded), else (when no structured pay
     either) the first pay range stated in the (plain-text) ``description``; it is parsed once
@@ -527,8 +595,13 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
         & pl.col("salary_hourly").is_null()
     )
     salary = plain_text(pl.col("salary"))
+    place = (
+        pl.col("country").replace_strict(currencies, default=None, return_dtype=pl.String)
+        if currencies
+        else pl.lit(None, dtype=pl.String)
+    )
     with_text = (
-        lf.with_columns(salary=salary)
+        lf.with_columns(salary=salary, _place_cur=place)
         .with_columns(
             _ranges=pl.when(no_structured).then(_range_source().str.extract_all(DESCRIPTION_PAY_RE))
         )
@@ -556,6 +629,7 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
     return (
         pl.concat([with_text, values, several.drop("_row")], how="horizontal")
         .lazy()
+        .pipe(_settled, pl.col("_place_cur"))
         .with_columns(
             _salary_min=pl.when(pick).then("_m_min").otherwise("_salary_min"),
             _salary_max=pl.when(pick).then("_m_max").otherwise("_salary_max"),
@@ -563,7 +637,7 @@ def parse_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
             _currency=pl.when(pick).then("_m_currency").otherwise("_currency"),
             pay_status=pl.when(pick).then(pl.lit("ok")).otherwise("pay_status"),
         )
-        .drop(*PAY_INPUTS, *_SCRATCH)
+        .drop(*PAY_INPUTS, *_STATED, *_SCRATCH)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
         .collect(engine="in-memory")
         .lazy()

@@ -17,7 +17,7 @@ from newsletter.util.clock import Clock
 
 #: The stages, in the order a batch goes through them (``total`` is the whole run).
 STAGES = (
-    "read", "split", "text", "employment", "pay", "skills", "titles", "places", "identity",
+    "read", "split", "text", "employment", "places", "pay", "skills", "titles", "identity",
     "dedup", "report", "write",
 )  # fmt: skip
 
