@@ -154,3 +154,39 @@ def test_unwritable_snapshot_folder_is_one_clear_error(tmp_path: Path, runner: C
     assert res.output == f"error: {not_a_folder} is a file, not a folder\n"
     assert isinstance(res.exception, SystemExit)  # handled, not a crash
     assert not_a_folder.read_text() == "a file where the snapshot folder should be"
+
+
+def test_the_report_counts_where_each_pay_currency_came_from(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """A currency the ingest assumed (the place's, a bare $ as the local dollar, US dollars
+    for want of a place) is counted in the report and the table, never silent."""
+    raw = tmp_path / "pay.csv"
+    pl.DataFrame(
+        {
+            "id": ["1", "2", "3", "4", "5", "6"],
+            "title": ["ML Engineer"] * 6,
+            "company": ["Acme"] * 6,
+            "location": [
+                "Berlin, Germany",
+                "Toronto, ON",
+                "Austin, TX",
+                "Remote",
+                "Paris",
+                "Lyon, France",
+            ],
+            "salary": ["50-60k", "$120,000", "€70,000", "100,000 - 120,000", "EUR 60k", None],
+        }
+    ).write_csv(raw)
+    cfg = write_config(tmp_path)
+    res = ingest_cli(runner, cfg, raw, "--json")
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report["currencies"] == {"EUR": 3, "CAD": 1, "USD": 1}
+    assert report["currency_source"] == {
+        "named": 2, "assumed_usd": 1, "place": 1, "place_dollar": 1,
+    }  # fmt: skip
+    table = ingest_cli(runner, cfg, raw)
+    assert table.exit_code == 0, table.output
+    assert "pay currency not named: the posting's country's" in table.output
+    assert "pay currency a bare $ read as the local dollar" in table.output

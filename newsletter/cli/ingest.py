@@ -33,6 +33,13 @@ class SourceKindOption(StrEnum):
     new = "new"
 
 
+#: Where a pay currency came from when no field or text named it (``currency_source``), in
+#: the table's words.
+_CURRENCY_FROM = {
+    "place_dollar": "a bare $ read as the local dollar",
+    "place": "not named: the posting's country's",
+    "assumed_usd": "not named, country unknown: US dollars",
+}
 #: Where an employment type was read (``employment_source``), in the table's words.
 _EMPLOYMENT_FROM = {"explicit": "an employment field", "title": "the title", "pay": "the pay text"}
 
@@ -60,6 +67,9 @@ def report_table(report: IngestReport, written: Written | None, locale: str) -> 
     row("with pay", report.with_pay, report.kept)
     row("  pay text not understood", report.salary_unparsed, report.kept)
     row("  pay implausible, dropped", report.salary_out_of_range, report.kept)
+    for source, words in _CURRENCY_FROM.items():
+        if report.currency_source.get(source):
+            row(f"  pay currency {words}", report.currency_source[source], report.kept)
     for status, label in (("unparsed", "not understood"), ("implausible", "implausible")):
         if report.posted_dates.get(status):
             row(f"posting date {label}, dropped", report.posted_dates[status], report.kept)

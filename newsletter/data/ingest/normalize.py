@@ -1,8 +1,8 @@
 """Raw frame -> canonical postings: pure LazyFrame -> LazyFrame steps composed with ``.pipe``.
 
 :func:`split_rejects` separates rows that cannot be postings (no title, no company, closed at
-the source); :func:`normalize` turns the rest into the snapshot schema plus seven
-diagnostic columns the report counts (``pay_status``, ``skills_source``,
+the source); :func:`normalize` turns the rest into the snapshot schema plus eight
+diagnostic columns the report counts (``pay_status``, ``currency_source``, ``skills_source``,
 ``seniority_source``, ``employment_source``, ``posted_status``, ``url_status``,
 ``text_status``);
 :func:`dedupe` collapses duplicate ``posting_id`` rows.
@@ -43,8 +43,8 @@ from newsletter.util.urls import MAX_URL, PLAIN_URL, PRIVATE_HOST, safe_url
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 DIAGNOSTIC_COLUMNS = (
-    "pay_status", "skills_source", "seniority_source", "employment_source", "posted_status",
-    "url_status", "text_status",
+    "pay_status", "currency_source", "skills_source", "seniority_source", "employment_source",
+    "posted_status", "url_status", "text_status",
 )  # fmt: skip
 REASON_MISSING_TITLE = "missing title"
 REASON_MISSING_COMPANY = "missing company"

@@ -60,6 +60,11 @@ _UNKNOWN_CAP = 2 * MAX_ANNUAL * UNKNOWN_UNITS_PER_USD
 LOCAL_DOLLARS = ("CAD", "AUD", "NZD", "SGD", "HKD")
 #: What :data:`_CURRENCY_PATTERNS` gives for a bare dollar sign, before the place decides.
 _BARE_DOLLAR = "$"
+#: Values of ``currency_source``, where a posting's pay currency came from: named by a
+#: currency field or the text (``named``), a bare ``$`` read as the place's dollar
+#: (``place_dollar``), the currency of the posting's country for text naming none
+#: (``place``), or US dollars for want of either (``assumed_usd``); null without pay.
+CURRENCY_SOURCES = ("named", "place_dollar", "place", "assumed_usd")
 
 
 def place_currencies(countries: Iterable[str], on: date | None = None) -> dict[str, str]:
@@ -427,10 +432,22 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
     :data:`LOCAL_DOLLARS`, else the US dollar; amounts read from text that names none are in
     the place's currency; else US dollars. Then the amounts are made annual and held to the
     range (or cap) of their currency: adds ``_salary_min``, ``_salary_max``,
-    ``_salary_mid``, ``_currency`` and ``pay_status``. (Step by step: each expression reads
+    ``_salary_mid``, ``_currency``, ``currency_source`` (:data:`CURRENCY_SOURCES`) and
+    ``pay_status``. (Step by step: each expression reads
     columns, never a copy of another's expression.)"""
     named, period, cur = pl.col("_named"), pl.col("_period"), pl.col("_currency")
-    dollar = pl.when(place.is_in(LOCAL_DOLLARS)).then(place).otherwise(pl.lit("USD"))
+    local = place.is_in(LOCAL_DOLLARS)
+    dollar = pl.when(local).then(place).otherwise(pl.lit("USD"))
+    from_place = pl.col("_from_text") & place.is_not_null()
+    source = (
+        pl.when((named == _BARE_DOLLAR) & local)
+        .then(pl.lit("place_dollar"))
+        .when(named.is_not_null())
+        .then(pl.lit("named"))
+        .when(from_place)
+        .then(pl.lit("place"))
+        .otherwise(pl.lit("assumed_usd"))
+    )
     factor = pl.col("_factor")
     lo, hi = pl.col("_salary_min"), pl.col("_salary_max")
     in_range = (lo.is_null() | lo.is_between(MIN_ANNUAL, MAX_ANNUAL)) & (
@@ -444,7 +461,8 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
                 pl.when(named == _BARE_DOLLAR).then(dollar).otherwise(named),
                 pl.when(pl.col("_from_text")).then(place),
                 pl.lit("USD"),
-            )
+            ),
+            currency_source=source,
         )
         .with_columns(
             _factor=pl.when((period == "hour") & (cur == "GBP"))
@@ -466,6 +484,7 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
             _salary_max=pl.when(ok).then(hi),
             _salary_mid=pl.when(ok).then(pl.mean_horizontal(lo, hi)),
             _currency=pl.when(ok).then(cur),
+            currency_source=pl.when(ok).then("currency_source"),
             pay_status=pl.when(ok)
             .then(pl.lit("ok"))
             .when("_parsed")
@@ -507,7 +526,17 @@ def _city(location: pl.Expr) -> pl.Expr:
     return pl.when(city.str.len_chars() >= 3).then(city)
 
 
-_SCRATCH = ("salary", "_ranges", "_row", "_place_cur", "_m_min", "_m_max", "_m_mid", "_m_currency")
+_SCRATCH = (
+    "salary",
+    "_ranges",
+    "_row",
+    "_place_cur",
+    "_m_min",
+    "_m_max",
+    "_m_mid",
+    "_m_currency",
+    "_m_currency_source",
+)
 
 
 def _range_source() -> pl.Expr:
@@ -566,6 +595,7 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
         _span_min=pl.col("_salary_min").min(),
         _span_max=pl.col("_salary_max").max(),
         _m_currency=pl.col("_currency").first(),
+        _m_currency_source=pl.col("currency_source").first(),
     )
     lo = pl.when("_any_hit").then("_hit_min").otherwise("_span_min")
     hi = pl.when("_any_hit").then("_hit_max").otherwise("_span_max")
@@ -575,11 +605,13 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
         _m_max=hi,
         _m_mid=pl.mean_horizontal(lo, hi),
         _m_currency=pl.col("_m_currency"),
+        _m_currency_source=pl.col("_m_currency_source"),
     ).collect(engine="in-memory")
 
 
 def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> pl.LazyFrame:
-    """Add ``salary_min``, ``salary_max``, ``salary_mid`` (annual), ``currency`` and
+    """Add ``salary_min``, ``salary_max``, ``salary_mid`` (annual), ``currency``,
+    ``currency_source`` (where the currency came from: :data:`CURRENCY_SOURCES`) and
     ``pay_status`` from the raw pay columns (replacing the raw ones). ``currencies``
     (:func:`place_currencies`) gives the currency of each ``country`` code: the currency of
     pay text that names none, and whose dollar a bare ``$`` is; without it, US dollars.
@@ -635,6 +667,7 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
             _salary_max=pl.when(pick).then("_m_max").otherwise("_salary_max"),
             _salary_mid=pl.when(pick).then("_m_mid").otherwise("_salary_mid"),
             _currency=pl.when(pick).then("_m_currency").otherwise("_currency"),
+            currency_source=pl.when(pick).then("_m_currency_source").otherwise("currency_source"),
             pay_status=pl.when(pick).then(pl.lit("ok")).otherwise("pay_status"),
         )
         .drop(*PAY_INPUTS, *_STATED, *_SCRATCH)

@@ -102,6 +102,11 @@ class IngestReport(BaseModel):
     skills_source: dict[str, int]
     categories: dict[str, int]
     currencies: dict[str, int]
+    #: Where the currency of the postings with pay came from (``named`` by a currency field
+    #: or the pay text; ``place_dollar``: a bare ``$`` read as the local dollar; ``place``:
+    #: text naming none, in the currency of the posting's country; ``assumed_usd``: neither,
+    #: US dollars): what the ingest assumed is counted, never silent.
+    currency_source: dict[str, int] = {}
     #: Set by ``newsletter collect``: postings carried from failed boards (in the snapshot,
     #: not in ``rows_read``; the snapshot holds ``kept + carried`` rows), which boards, and
     #: the warnings to show.
@@ -123,7 +128,7 @@ class IngestReport(BaseModel):
 #: Columns of the kept rows the report counts by value.
 _COUNTED = ("source", "work_mode", "seniority", "seniority_source", "employment",
             "employment_source", "skills_source", "category", "pay_status",
-            "posted_status", "url_status", "text_status")  # fmt: skip
+            "currency_source", "posted_status", "url_status", "text_status")  # fmt: skip
 
 
 def report_inputs(kept: pl.LazyFrame) -> pl.LazyFrame:
@@ -223,4 +228,5 @@ def build_report(
         skills_source=counted["skills_source"],
         categories=counted["category"],
         currencies=currencies,
+        currency_source={k: v for k, v in counted["currency_source"].items() if k != "(none)"},
     )
