@@ -3,7 +3,7 @@ company spotlight: the largest gated move with its hiring profile."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -27,6 +27,34 @@ from newsletter.util.text import SHOWN_MAX, one_line
 
 #: The column the companies table groups by.
 KEY = "company"
+
+
+def one_spelling(frames: Sequence[pl.DataFrame]) -> list[pl.DataFrame]:
+    """``frames`` with every company under one spelling: names that differ only in letter
+    case (``Worldgate LLC`` and ``worldgate llc``, ``LEIDOS`` and ``Leidos``: one export
+    spells one employer both ways) are one company, in every table, warning and spotlight.
+    Its spelling is the one most postings of the frames use; on a tie, one in mixed case
+    (not all capitals or all small letters), then the first in code-point order.
+
+    One group-by of the names over the frames; the frames are returned as they are when no
+    two names differ only in case (the usual week), else with those names replaced."""
+    names = (
+        pl.concat([f.lazy().select(KEY) for f in frames])
+        .drop_nulls()
+        .group_by(KEY)
+        .agg(pl.len().alias("_n"))
+        .with_columns(pl.col(KEY).str.to_lowercase().alias("_k"))
+        .filter(pl.len().over("_k") > 1)
+        .collect()
+    )
+    if names.is_empty():
+        return list(frames)
+    one_case = (pl.col(KEY) == pl.col(KEY).str.to_uppercase()) | (pl.col("_k") == pl.col(KEY))
+    chosen = names.sort(
+        ["_n", one_case, KEY], descending=[True, False, False], maintain_order=True
+    ).select(pl.col(KEY), pl.col(KEY).first().over("_k").alias("_to"))
+    old, to = chosen[KEY], chosen["_to"]
+    return [f.with_columns(pl.col(KEY).replace(old, to)) for f in frames]
 
 
 def company_plan(

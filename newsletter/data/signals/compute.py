@@ -565,8 +565,10 @@ def compute_week(
     kinds: dict[str, SourceKind] = dict(source_kinds or {})
     feeds = frozenset(s for s, k in kinds.items() if k == "new")
     cleaned = _clean([current] if previous is None else [current, previous])
-    cur_df, ids = cleaned[0]
-    prev_df = cleaned[1][0] if previous is not None else None
+    ids = cleaned[0][1]
+    spelt = co.one_spelling([df for df, _ in cleaned])
+    cur_df = spelt[0]
+    prev_df = spelt[1] if previous is not None else None
     cur = cur_df.lazy()
     prev = prev_df.lazy() if prev_df is not None else None
     fl = _flows(cur_df, prev_df, week=week, previous_week=previous_week, history=history)

@@ -1,0 +1,48 @@
+"""One employer spelt two ways in one export (``Worldgate LLC`` and ``worldgate llc``) is one
+company in the companies tables: on the real lukebarousse weeks its new roles were split
+over two rows, and a third company took its place in the top list."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import Config
+from newsletter.data.ingest import ingest
+from newsletter.data.ingest.rules import Rules
+from newsletter.data.ingest.run import write
+from newsletter.data.pipeline import build_signals
+from tests.conftest import NOW
+
+#: The week of 2023-03-13 and the four before it (a feed's 30-day window), and the week
+#: before those (the previous week's window).
+WEEKS = [date(2023, 2, 6) + timedelta(weeks=i) for i in range(6)]
+
+
+@pytest.fixture(scope="module")
+def luke(shared_real: Path, ingest_rules: Rules, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = shared_real / "lukebarousse-data-jobs" / "2023-salaried"
+    root = tmp_path_factory.mktemp("luke-names")
+    for monday in WEEKS:
+        path = folder / f"postings_{(monday + timedelta(days=6)).isoformat()}.csv"
+        write(ingest([path], monday, ingest_rules, now=NOW, kind="new"), root, monday)
+    return root
+
+
+def test_names_that_differ_only_in_case_are_one_company(luke: Path) -> None:
+    s = build_signals(Config(), WEEKS[-1], luke)
+    d = s.company_detail
+    for rows in (d.top, d.top_new, d.movers):
+        names = [r.name.casefold() for r in rows]
+        assert len(names) == len(set(names)), [r.name for r in rows]
+    # 17 postings spell it "Worldgate LLC" and 9 "worldgate llc": 26 new roles, one row,
+    # under the spelling most of them use
+    worldgate = {r.name: r for r in d.top_new}["Worldgate LLC"]
+    assert (worldgate.open, worldgate.new, worldgate.open_prev) == (26, 26, 0)
+    assert d.top_new[0].name == "Worldgate LLC"
+    assert "Worldgate LLC" in [r.name for r in d.top]
+    # "PUBLICIS GROUPE" (one posting, last week's window only) counts with "Publicis Groupe"
+    publicis = {r.name: r for r in d.top}["Publicis Groupe"]
+    assert (publicis.open, publicis.open_prev) == (34, 32)
