@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from newsletter.config import Config
@@ -14,6 +15,7 @@ from newsletter.data.ingest import ingest
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.run import write
 from newsletter.data.pipeline import build_signals
+from newsletter.data.signals.companies import one_spelling
 from tests.conftest import NOW
 
 #: The week of 2023-03-13 and the four before it (a feed's 30-day window), and the week
@@ -46,3 +48,17 @@ def test_names_that_differ_only_in_case_are_one_company(luke: Path) -> None:
     # "PUBLICIS GROUPE" (one posting, last week's window only) counts with "Publicis Groupe"
     publicis = {r.name: r for r in d.top}["Publicis Groupe"]
     assert (publicis.open, publicis.open_prev) == (34, 32)
+
+
+def test_one_spelling_merges_case_variants_across_weeks_and_leaves_other_weeks_alone() -> None:
+    this = pl.DataFrame({"company": ["Acme", "ACME", "Acme", "Globex", None, "acme"]})
+    last = pl.DataFrame({"company": ["acme", "Initech", "GLOBEX", "Globex"]})
+    merged = one_spelling([this, last])
+    # Acme: 2 postings, ACME 1, acme 2: a tie of 2, the mixed case wins; Globex 2 against 1
+    assert merged[0]["company"].to_list() == ["Acme", "Acme", "Acme", "Globex", None, "Acme"]
+    assert merged[1]["company"].to_list() == ["Acme", "Initech", "Globex", "Globex"]
+    plain = [
+        pl.DataFrame({"company": ["Acme", "Globex", None]}),
+        pl.DataFrame({"company": ["Initech"]}),
+    ]
+    assert all(a is b for a, b in zip(one_spelling(plain), plain, strict=True))

@@ -36,18 +36,27 @@ def one_spelling(frames: Sequence[pl.DataFrame]) -> list[pl.DataFrame]:
     Its spelling is the one most postings of the frames use; on a tie, one in mixed case
     (not all capitals or all small letters), then the first in code-point order.
 
-    One group-by of the names over the frames; the frames are returned as they are when no
-    two names differ only in case (the usual week), else with those names replaced."""
+    The frames are returned as they are when no two names differ only in case (the usual
+    week), found on numbers: each distinct name's 64-bit hash beside its lower-case form's
+    (grouping a million strings as text costs three times more: 0.7 s against 0.2 s on two
+    weeks of a million postings). Only the names whose lower-case forms share a hash are
+    then grouped as text, counted and replaced: a collision of lower-case forms only adds a
+    name to look at; one of two names themselves (a chance in billions) could leave two
+    spellings apart, as they were before this rule."""
+    candidates = _case_candidates(frames)
+    if candidates.is_empty():
+        return list(frames)
+    lower = pl.col(KEY).str.to_lowercase()
     names = (
         pl.concat([f.lazy().select(KEY) for f in frames])
-        .drop_nulls()
+        .filter(lower.hash().is_in(candidates.implode()))
         .group_by(KEY)
         .agg(pl.len().alias("_n"))
-        .with_columns(pl.col(KEY).str.to_lowercase().alias("_k"))
+        .with_columns(lower.alias("_k"))
         .filter(pl.len().over("_k") > 1)
         .collect()
     )
-    if names.is_empty():
+    if names.is_empty():  # hash collisions only
         return list(frames)
     one_case = (pl.col(KEY) == pl.col(KEY).str.to_uppercase()) | (pl.col("_k") == pl.col(KEY))
     chosen = names.sort(
@@ -55,6 +64,31 @@ def one_spelling(frames: Sequence[pl.DataFrame]) -> list[pl.DataFrame]:
     ).select(pl.col(KEY), pl.col(KEY).first().over("_k").alias("_to"))
     old, to = chosen[KEY], chosen["_to"]
     return [f.with_columns(pl.col(KEY).replace(old, to)) for f in frames]
+
+
+def _case_candidates(frames: Sequence[pl.DataFrame]) -> pl.Series:
+    """Hashes of the lower-case forms that two or more distinct names of ``frames`` share
+    (``Acme`` and ``ACME``): each frame's distinct names found by their hashes, so only
+    those (not every row) are lowercased."""
+    name = pl.col(KEY)
+    pairs = pl.concat(
+        [
+            f.lazy()
+            .select(name)
+            .drop_nulls()
+            .filter(name.hash().is_first_distinct())
+            .select(_h=name.hash(), _l=name.str.to_lowercase().hash())
+            for f in frames
+        ]
+    )
+    return (
+        pairs.unique()
+        .group_by("_l")
+        .agg(pl.len().alias("_n"))
+        .filter(pl.col("_n") > 1)
+        .collect()
+        .get_column("_l")
+    )
 
 
 def company_plan(
