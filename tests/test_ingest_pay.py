@@ -506,3 +506,21 @@ def test_place_currencies_follow_the_week(ingest_rules: Rules) -> None:
     assert (now["HR"], now["DE"], now["CA"], now["US"]) == ("EUR", "EUR", "CAD", "USD")
     # two tenders (balboa and US dollar): the one pay is read in
     assert place_currencies(["PA"], date(2026, 11, 23)) == {"PA": "USD"}
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi"),
+    [
+        # a base and a total (equity, bonus) joined by a dash are no range: the base is pay
+        ("$200k Salary – $400k Total Compensation", 200_000, 200_000),
+        ("$200k base - $300k TC", 200_000, 200_000),
+        ("$180k base salary - $260k on-target", 180_000, 180_000),
+        # a range of on-target earnings, or a base range, stays a range
+        ("$150k - $200k OTE", 150_000, 200_000),
+        ("$120k base salary - $150k", 120_000, 150_000),
+        ("Base salary: $180k - $250k, plus equity", 180_000, 250_000),
+    ],
+)
+def test_a_base_and_a_total_compensation_are_no_range(text: str, lo: float, hi: float) -> None:
+    got = pay(salary=text)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")

@@ -315,6 +315,11 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
         _period_unit(after.str.extract(_PERIOD_AFTER_RE, 1)),
         _period_unit(rng.struct.field("3").str.extract(_PERIOD_AFTER_RE, 1)),
     )
+    # "$200k salary - $400k total compensation": a base and a total, not a range (the total
+    # holds equity and bonus): the base is the pay
+    base_to_total = rng.struct.field("3").str.contains(
+        r"\b(?:base|basic|salary)\b"
+    ) & rng.struct.field("6").str.contains(r"^\s*(?:total|tc\b|ote\b|on[- ]target)")
     # a minus sign on the first number ("-5", "$-50,000", "usd -120000"; not the dash of
     # "doe - 120k"): a negative amount is no pay
     negative = t.str.contains(r"^(?:[^0-9]*[^a-z0-9])?-[$£€¥₹]?[0-9]")
@@ -387,6 +392,8 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .then(structured_hi)
             .when(negative)
             .then(None)
+            .when(base_to_total)
+            .then(a)
             .when(a.is_not_null())
             .then(b)
             .when(from_ & ~up_to)
