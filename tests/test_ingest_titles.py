@@ -46,6 +46,18 @@ def test_golden_titles(ingest_rules: Rules) -> None:
         ("Sr.Data Scientist", "senior"),
         ("SR DATA SCIENTIST", "senior"),
         ("VP Engineering", "leadership"),
+        # a rank that is another's: the assistant of a CEO, an office of a chief
+        ("Executive Assistant to the CEO", "mid"),
+        ("Evidence Specialist – Office of the Chief Economist", "mid"),
+        ("Machine Learning Engineer, Office of the CTO", "mid"),
+        # ... while a title that starts with the rank keeps it
+        ("Director, Office of the Chief Data Officer", "leadership"),
+        ("VP, Office of the CTO", "leadership"),
+        ("Regional Director for the Americas", "leadership"),
+        ("Head Coach", "mid"),
+        # an associate member of any staff is entry level, as an associate engineer
+        ("Associate Member of Trading Staff", "entry"),
+        ("Associate Member of Technical Staff", "entry"),
     ],
 )
 def test_seniority_traps(ingest_rules: Rules, title: str, seniority: str) -> None:
