@@ -2,10 +2,12 @@
 
 A location may list several places (``"Seattle, WA; SF; Remote in USA"``: ``;``, ``|``,
 `` / `` or `` or `` separate them). Each place is looked up, in order, as a whole alias
-(``SF``, ``NYC``, ``Bay Area``), as ``city, state`` in the metro table, and as a city alone
-when its region (if any) is in the metro's country. The posting's metro is the first place
-that resolves; remote / hybrid come from a structured field, else from the places and the
-title. Parsing runs once per distinct location text.
+(``SF``, ``NYC``, ``Bay Area``), as ``city, state`` in the metro table, as its city with
+its region or its last part as an alias (``Melbourne, Victoria, Australia`` by the alias
+``Melbourne Victoria``), and as a city alone when the country the place names (its region's,
+else its last part's), if any, is the metro's. The posting's metro is the first place that
+resolves, and its country the metro's; remote / hybrid come from a structured field, else
+from the places and the title. Parsing runs once per distinct location text.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ _NOISE_RE = (
     r"telecommute|fully|only|based|in|within|first|friendly|ok|locations?|multiple|flexible|"
     r"options?|or|and|greater|metropolitan|metro|area|region|hq|headquarters|office|from)\b"
 )
+#: ", IN" ending a place or before its next part: Indiana, not the noise word "in".
+_STATE_IN_RE = r",\s*in(\s*(?:,|$))"
 _TRUE = ("true", "1", "yes", "y", "t", "remote")
 #: "Not remote", "no remote", "non-remote": the work is on site (read as "on-site" wherever
 #: the work mode is read: a location's parts, the work-mode and remote fields, the title).
@@ -108,6 +112,8 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
             _onsite=pl.col("_low").str.contains(_ONSITE_RE),
             _clean=pl.col("_low")
             .str.replace_all(r"\(|\)|\[|\]", ",")
+            # "Warsaw, IN" is Indiana: the state code is kept from the noise word "in"
+            .str.replace_all(_STATE_IN_RE, ", indiana$1")
             .str.replace_all(_NOISE_RE, " ")
             .str.replace_all(r"\s+-\s+|\s*:\s*", ","),
         )
@@ -131,6 +137,14 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
             ),
         )
         .with_columns(
+            # the country the place names: its region's, else its last part's
+            _pc=pl.coalesce(
+                pl.col("_rcountry"),
+                _lookup(pl.col("_last"), places.country),
+                _lookup(pl.col("_last"), places.region_country),
+            ),
+        )
+        .with_columns(
             _city_alone=_lookup(pl.col("_city"), places.city_only),
             _city_alias=_lookup(pl.col("_city"), places.aliases),
         )
@@ -139,15 +153,21 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
                 _lookup(words(pl.col("_low")), places.aliases),
                 _lookup(pl.col("_whole"), places.aliases),
                 _lookup(pl.col("_city") + "|" + pl.col("_rcode"), places.city_metro),
+                # a city qualified by its region or country, further along the place:
+                # "Melbourne, Victoria, Australia" by the alias "Melbourne Australia"
+                _lookup(pl.col("_city") + " " + pl.col("_region"), places.aliases),
+                pl.when(pl.col("_region").is_not_null()).then(
+                    _lookup(pl.col("_city") + " " + pl.col("_last"), places.aliases)
+                ),
                 pl.when(
                     pl.col("_rcode").is_null()
                     & _lookup(pl.col("_whole"), places.country).is_null()
                     & _lookup(pl.col("_whole"), places.region_country).is_null()
                 ).then(
                     pl.when(
-                        pl.col("_rcountry").is_null()
+                        pl.col("_pc").is_null()
                         | (
-                            pl.col("_rcountry")
+                            pl.col("_pc")
                             == _lookup(
                                 pl.coalesce("_city_alone", "_city_alias"), places.metro_country
                             )
@@ -157,12 +177,13 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
             )
         )
         .with_columns(
+            # the metro's country first: an alias outranks the region it seems to name
+            # ("Tbilisi, Georgia" is the country GE, not the state; "Perth, WA" is AU);
+            # a city alone resolves only in the place's country anyway
             _c=pl.coalesce(
-                pl.col("_rcountry"),
-                _lookup(pl.col("_last"), places.country),
-                _lookup(pl.col("_last"), places.region_country),
-                _lookup(pl.col("_whole"), places.country),
                 _lookup(pl.col("_m"), places.metro_country),
+                pl.col("_pc"),
+                _lookup(pl.col("_whole"), places.country),
             )
         )
     )
@@ -176,7 +197,7 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .when(
             pl.col("_onsite").any()
             | pl.col("_m").is_not_null().any()
-            | (pl.col("_city").is_not_null() & pl.col("_rcountry").is_not_null()).any()
+            | (pl.col("_region").is_not_null() & pl.col("_pc").is_not_null()).any()
         )
         .then(pl.lit("onsite")),
     )
