@@ -21,6 +21,11 @@ def test_formatter_en_us() -> None:
     # halves round up as a reader rounds them (a $5k range's midpoint ends in 500)
     assert (f.money(222_500.0), f.money(223_500.0)) == ("$223,000", "$224,000")
     assert (f.money_k(222_500.0), f.money_k(1_940_000.0)) == ("$223k", "$1.9M")
+    # an interval never reads as no uncertainty: ends that round alike get more digits
+    assert f.money_k_range(171_400.0, 190_000.0) == "$171k–$190k"
+    assert f.money_k_range(89_861.0, 90_197.0) == "$89.9k–$90.2k"
+    assert f.money_k_range(89_950.0, 90_040.0) == "$89,950–$90,040"
+    assert f.money_k_range(None, 90_000.0) == DASH
     assert f.money(-12_500.0) == "−$13,000"
     assert f.money(None, 22) == f"{DASH} (n=22)"
     assert f.pct(0.071, 1) == "7.1%"

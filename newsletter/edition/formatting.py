@@ -95,7 +95,7 @@ class Formatter:
         """Pay an hour in whole dollars: $62 (rounded half up)."""
         if v is None:
             return DASH
-        return "$" + format_decimal(_half_up(v), format="#,##0", locale=self.locale)
+        return self._dollars(v)
 
     def money_k(self, v: float | None) -> str:
         """Compact money for narrow tables: $171k, and $1.9M from a million."""
@@ -106,6 +106,27 @@ class Formatter:
             m = _half_up(v / 100_000) / 10
             return "$" + format_decimal(m, format="#,##0.#", locale=self.locale) + "M"
         return "$" + format_decimal(k, format="#,##0", locale=self.locale) + "k"
+
+    def money_k_range(self, low: float | None, high: float | None) -> str:
+        """An interval in compact money, ``$171k–$190k``; one whose ends round alike is given
+        as many more digits as tell them apart (``$89.9k–$90.2k``, else whole dollars): an
+        interval never reads as no uncertainty (``$90k–$90k`` of 89,861–90,197)."""
+        if low is None or high is None:
+            return DASH
+        lo, hi = self.money_k(low), self.money_k(high)
+        if lo == hi and low != high and max(abs(low), abs(high)) < 1_000_000:
+            lo, hi = self._tenths_k(low), self._tenths_k(high)
+            if lo == hi:
+                lo, hi = self._dollars(low), self._dollars(high)
+        return f"{lo}–{hi}"
+
+    def _tenths_k(self, v: float) -> str:
+        return (
+            "$" + format_decimal(_half_up(v / 100) / 10, format="#,##0.0", locale=self.locale) + "k"
+        )
+
+    def _dollars(self, v: float) -> str:
+        return "$" + format_decimal(_half_up(v), format="#,##0", locale=self.locale)
 
     def pct(self, share: float | None, digits: int = 0) -> str:
         """A share in [0, 1] as a percentage: 0.071 -> 7.1% (digits=1).

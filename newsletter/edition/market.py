@@ -84,12 +84,7 @@ def pay_ranks(signals: Signals, f: Formatter) -> DataTable:
             head=r.name,
             cells=(
                 Cell(f.money_k(r.median), note=f"n={f.count(r.n)}", bold=True),
-                Cell(
-                    f"{f.money_k(r.ci_low)}–{f.money_k(r.ci_high)}"
-                    if r.ci_low is not None and r.ci_high is not None
-                    else DASH,
-                    tone="muted",
-                ),
+                Cell(f.money_k_range(r.ci_low, r.ci_high), tone="muted"),
             ),
         )
         for r in ranks
