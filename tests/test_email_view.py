@@ -26,6 +26,9 @@ def test_formatter_en_us() -> None:
     assert f.money_k_range(89_861.0, 90_197.0) == "$89.9k–$90.2k"
     assert f.money_k_range(89_950.0, 90_040.0) == "$89,950–$90,040"
     assert f.money_k_range(None, 90_000.0) == DASH
+    assert f.ends(f.pct, 0.22061, 0.22139) == ("22.06%", "22.14%")
+    assert f.ends(f.pct, 0.20, 0.25) == ("20.0%", "25.0%")
+    assert f.ends(f.change_pct, 0.0161, 0.0164) == ("+1.61%", "+1.64%")
     assert f.money(-12_500.0) == "−$13,000"
     assert f.money(None, 22) == f"{DASH} (n=22)"
     assert f.pct(0.071, 1) == "7.1%"

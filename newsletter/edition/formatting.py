@@ -57,6 +57,10 @@ def whole_percents(parts: Sequence[float], *, split_ties: bool = False) -> list[
     return out
 
 
+#: The most digits :meth:`Formatter.ends` adds to tell an interval's ends apart.
+MORE_DIGITS = 2
+
+
 @dataclass(frozen=True, slots=True)
 class Formatter:
     """Locale-aware formatting of counts, money, shares and dates."""
@@ -172,6 +176,22 @@ class Formatter:
             return DASH
         shown = round(100 * frac, digits)
         return self._sign(shown) + self.pct(abs(shown) / 100, digits)
+
+    def ends(
+        self,
+        show: Callable[[float | None, int], str],
+        low: float | None,
+        high: float | None,
+        digits: int = 1,
+    ) -> tuple[str, str]:
+        """An interval's two ends, each ``show(value, digits)``; where they print alike though
+        they differ (22.1% and 22.1% of 0.22061 and 0.22139), with as many more digits (up to
+        :data:`MORE_DIGITS` more) as tell them apart: an interval never reads as a point."""
+        for more in range(MORE_DIGITS + 1):
+            lo, hi = show(low, digits + more), show(high, digits + more)
+            if lo != hi or low is None or high is None or low == high:
+                break
+        return lo, hi
 
     def pp(self, delta: float | None, digits: int = 1) -> str:
         """A change of shares (fractions) in percentage points: 0.021 -> +2.1 pp."""

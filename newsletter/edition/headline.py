@@ -244,7 +244,7 @@ def _shift_clause(pay: Pay, f: Formatter, subject: str) -> list[Frag]:
     CI ...)", with its like-for-like shift: the week's pay shift that passed the joint test."""
     change = pay.change_pct or 0.0
     ci = (
-        f" (95% CI {f.change_pct(pay.ci_low)} to {f.change_pct(pay.ci_high)})"
+        " (95% CI {} to {})".format(*f.ends(f.change_pct, pay.ci_low, pay.ci_high))
         if pay.ci_low is not None and pay.ci_high is not None
         else ""
     )
@@ -311,7 +311,7 @@ def _category_pay_clause(pay: Pay, f: Formatter) -> list[Frag]:
             Frag(c.name, True),
             Frag(f" pay {'rose' if change > 0 else 'fell'} "),
             Frag(f.change_pct(change).lstrip("+" + MINUS), True),
-            Frag(f" (95% CI {f.change_pct(c.ci_low)} to {f.change_pct(c.ci_high)})"),
+            Frag(" (95% CI {} to {})".format(*f.ends(f.change_pct, c.ci_low, c.ci_high))),
         ]
     return [*out, Frag(".")] if out else []
 

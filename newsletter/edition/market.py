@@ -124,7 +124,7 @@ def _remote_rows(
             )
             cells = (
                 Cell(f.pct(r.share, 1), note=call[0], bold=True, tone=call[1]),
-                Cell(f"{f.pct(r.ci_low, 1)}–{f.pct(r.ci_high, 1)}", tone="muted"),
+                Cell("–".join(f.ends(f.pct, r.ci_low, r.ci_high)), tone="muted"),
             )
         out.append(Row(name, cells, key=key(r.name), top=i < top_n))
     return tuple(out)
