@@ -112,22 +112,22 @@ class Formatter:
         return "$" + format_decimal(k, format="#,##0", locale=self.locale) + "k"
 
     def money_k_range(self, low: float | None, high: float | None) -> str:
-        """An interval in compact money, ``$171k–$190k``; one whose ends round alike is given
-        as many more digits as tell them apart (``$89.9k–$90.2k``, else whole dollars): an
-        interval never reads as no uncertainty (``$90k–$90k`` of 89,861–90,197)."""
+        """An interval in compact money, ``$171k–$190k``, its ends told apart by :meth:`ends`
+        (``$89.9k–$90.2k``, else whole dollars): an interval never reads as no uncertainty
+        (``$90k–$90k`` of 89,861–90,197)."""
         if low is None or high is None:
             return DASH
-        lo, hi = self.money_k(low), self.money_k(high)
-        if lo == hi and low != high and max(abs(low), abs(high)) < 1_000_000:
-            lo, hi = self._tenths_k(low), self._tenths_k(high)
-            if lo == hi:
-                lo, hi = self._dollars(low), self._dollars(high)
-        return f"{lo}–{hi}"
+        return "–".join(self.ends(self._money_k_at, low, high, 0))
 
-    def _tenths_k(self, v: float) -> str:
-        return (
-            "$" + format_decimal(_half_up(v / 100) / 10, format="#,##0.0", locale=self.locale) + "k"
-        )
+    def _money_k_at(self, v: float | None, digits: int) -> str:
+        """:meth:`money_k` (``digits`` 0), in tenths of a thousand (1), in whole dollars (2);
+        a million or more stays compact."""
+        if v is None or digits == 0 or abs(v) >= 1_000_000:
+            return self.money_k(v)
+        if digits == 1:
+            tenths = _half_up(v / 100) / 10
+            return "$" + format_decimal(tenths, format="#,##0.0", locale=self.locale) + "k"
+        return self._dollars(v)
 
     def _dollars(self, v: float) -> str:
         return "$" + format_decimal(_half_up(v), format="#,##0", locale=self.locale)
