@@ -142,7 +142,7 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("BRL", r"\bbrl\b|\br\$"),
     ("MXN", r"\bmxn\b"),
     ("USD", r"\busd\b|\bus\$"),
-    (_BARE_DOLLAR, r"\$"),  # whose dollar: the place decides (_currency_of)
+    (_BARE_DOLLAR, r"\$"),  # whose dollar: the place decides (_settled)
     ("GBP", r"£|\bgbp\b"),
     ("EUR", r"€|\beur\b|\beuros?\b"),
     ("INR", r"₹|\binr\b|\brs\b|\blpa\b|\blakhs?\b"),
@@ -443,17 +443,23 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
     ``pay_status``. (Step by step: each expression reads
     columns, never a copy of another's expression.)"""
     named, period, cur = pl.col("_named"), pl.col("_period"), pl.col("_currency")
-    local = place.is_in(LOCAL_DOLLARS)
-    dollar = pl.when(local).then(place).otherwise(pl.lit("USD"))
-    from_place = pl.col("_from_text") & place.is_not_null()
+    # where the currency comes from decides it (CURRENCY_SOURCES): one decision, two columns
     source = (
-        pl.when((named == _BARE_DOLLAR) & local)
+        pl.when((named == _BARE_DOLLAR) & place.is_in(LOCAL_DOLLARS))
         .then(pl.lit("place_dollar"))
         .when(named.is_not_null())
         .then(pl.lit("named"))
-        .when(from_place)
+        .when(pl.col("_from_text") & place.is_not_null())
         .then(pl.lit("place"))
         .otherwise(pl.lit("assumed_usd"))
+    )
+    said = pl.col("currency_source")
+    currency = (
+        pl.when(said.is_in(["place_dollar", "place"]))
+        .then(place)
+        .when((said == "named") & (named != _BARE_DOLLAR))
+        .then(named)
+        .otherwise(pl.lit("USD"))
     )
     factor = pl.col("_factor")
     lo, hi = pl.col("_salary_min"), pl.col("_salary_max")
@@ -463,14 +469,8 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
     cap = cur.replace_strict(_ANNUAL_CAP, default=_UNKNOWN_CAP, return_dtype=pl.Float64)
     ok = pl.col("_ok")
     return (
-        lf.with_columns(
-            _currency=pl.coalesce(
-                pl.when(named == _BARE_DOLLAR).then(dollar).otherwise(named),
-                pl.when(pl.col("_from_text")).then(place),
-                pl.lit("USD"),
-            ),
-            currency_source=source,
-        )
+        lf.with_columns(currency_source=source)
+        .with_columns(_currency=currency)
         .with_columns(
             _factor=pl.when((period == "hour") & (cur == "GBP"))
             .then(UK_HOURS_PER_YEAR)
