@@ -74,10 +74,10 @@ def _case_candidates(frames: Sequence[pl.DataFrame]) -> pl.Series:
     pairs = pl.concat(
         [
             f.lazy()
-            .select(name)
+            .select(name, _h=name.hash())
             .drop_nulls()
-            .filter(name.hash().is_first_distinct())
-            .select(_h=name.hash(), _l=name.str.to_lowercase().hash())
+            .filter(pl.col("_h").is_first_distinct())
+            .select("_h", _l=name.str.to_lowercase().hash())
             for f in frames
         ]
     )
