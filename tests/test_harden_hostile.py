@@ -6,13 +6,16 @@ answer (a 4xx page, a one-line error), never a server error or a traceback."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from typer.testing import CliRunner, Result
 
 from newsletter.audience.subscribers import SubscriberStore
+from newsletter.cli import app
 from newsletter.config import Config, Secrets
 from newsletter.delivery import get_sender
 from newsletter.send.confirmation import SignupMailer
@@ -93,3 +96,45 @@ def test_admin_basic_auth_that_is_not_ascii_is_a_failed_login_not_a_server_error
         r = _fresh(base, "GET", path, headers={"Authorization": header})
         assert r.status_code == 401, (path, r.text)
         assert "WWW-Authenticate" in r.headers
+
+
+# ---- the subscribers CLI ------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(config: Config, tmp_path: Path) -> Callable[..., Result]:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(app, ["--config", str(cfg), "subscribers", *args])
+
+    return run
+
+
+def test_an_output_path_that_looks_like_markup_is_printed_as_it_is(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert cli("add", "ann@example.com").exit_code == 0
+    out = tmp_path / "list[/]" / "[bold]x[/].csv"
+    res = cli("export", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "Traceback" not in res.output
+    assert str(out) in " ".join(res.stdout.split()), res.stdout
+    assert "ann@example.com" in out.read_text(encoding="utf-8")
+
+
+def test_an_imported_files_column_names_are_printed_as_text_not_markup_or_escapes(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Column names come from the file: a ``[/]`` stopped the command with a traceback after
+    the import had been written, an escape sequence reached the terminal."""
+    src = tmp_path / "list.csv"
+    src.write_text("email,name,[/],\x1b[2J\nann@example.com,Ann,1,2\nnot-an-address,x,,\n")
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "Traceback" not in res.output
+    assert "\x1b" not in res.output
+    assert "ignored columns: [/]" in res.stdout, res.stdout
+    assert "added: 1" in res.stdout and "\n  invalid email address: 1\n" in res.stdout
+    assert str(tmp_path / "list.rejects.csv") in " ".join(res.stdout.split())
