@@ -138,3 +138,34 @@ def test_an_imported_files_column_names_are_printed_as_text_not_markup_or_escape
     assert "ignored columns: [/]" in res.stdout, res.stdout
     assert "added: 1" in res.stdout and "\n  invalid email address: 1\n" in res.stdout
     assert str(tmp_path / "list.rejects.csv") in " ".join(res.stdout.split())
+
+
+# ---- addresses ----------------------------------------------------------------------------
+
+#: RFC 5321 4.5.3.1.1: a local part is at most 64 octets; mail servers refuse longer ones.
+LONG_LOCAL = "x" * 65 + "@example.com"
+
+
+def test_a_local_part_over_64_characters_is_refused_on_every_path(
+    config: Config,
+    store: SubscriberStore,
+    serve_app: Callable[[Any], str],
+    cli: Callable[..., Result],
+    tmp_path: Path,
+) -> None:
+    with site(config, store, serve_app) as c:
+        r = c.post("/subscribe", data={"email": LONG_LOCAL, "consent": "yes"})
+    assert r.status_code == 400, r.text
+    assert "before the @-sign" in r.text
+    assert store.list_all() == []
+
+    res = cli("add", LONG_LOCAL)
+    assert res.exit_code == 1 and res.stderr.startswith("error:"), res.output
+    assert "before the @-sign" in res.stderr
+
+    src = tmp_path / "list.csv"
+    src.write_text(f"email\n{LONG_LOCAL}\n{'x' * 64}@example.com\n", encoding="utf-8")
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert "added: 1" in res.stdout and "invalid: 1" in res.stdout
+    assert [s.email for s in store.list_all()] == [f"{'x' * 64}@example.com"]
