@@ -169,3 +169,29 @@ def test_a_local_part_over_64_characters_is_refused_on_every_path(
     assert res.exit_code == 0, res.output
     assert "added: 1" in res.stdout and "invalid: 1" in res.stdout
     assert [s.email for s in store.list_all()] == [f"{'x' * 64}@example.com"]
+
+
+def test_a_quote_never_closed_is_an_invalid_row_not_the_rest_of_the_file_silently_swallowed(
+    cli: Callable[..., Result], store: SubscriberStore, tmp_path: Path
+) -> None:
+    """Without strict parsing, a stray opening quote makes the rest of the file one cell:
+    the rows after it were silently read as part of a name (never added, never reported)."""
+    src = tmp_path / "list.csv"
+    src.write_text(
+        'email,name\nann@example.com,Ann\nbo@example.com,"Bo\ncy@example.com,Cy\n'
+        "di@example.com,Di\n",
+        encoding="utf-8",
+    )
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert "added: 1" in res.stdout and "invalid: 1" in res.stdout, res.stdout
+    assert [s.email for s in store.list_all()] == ["ann@example.com"]
+    rejects = (tmp_path / "list.rejects.csv").read_text(encoding="utf-8")
+    assert '"3",' in rejects and "never closed" in rejects, rejects
+    assert "di@example.com,Di" in rejects  # what it swallowed, kept to be fixed
+
+    # a quoted cell that spans lines and is closed is one row, as before
+    src.write_text('email,name\nbo@example.com,"Bo\nB."\ncy@example.com,Cy\n', encoding="utf-8")
+    res = cli("import", str(src))
+    assert res.exit_code == 0 and "added: 2" in res.stdout, res.stdout
+    assert store.get("bo@example.com").name == "Bo B."
