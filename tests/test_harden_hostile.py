@@ -195,3 +195,22 @@ def test_a_quote_never_closed_is_an_invalid_row_not_the_rest_of_the_file_silentl
     res = cli("import", str(src))
     assert res.exit_code == 0 and "added: 2" in res.stdout, res.stdout
     assert store.get("bo@example.com").name == "Bo B."
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        b"\xef\xbb\xbf\xef\xbb\xbf",  # a second byte-order mark (a file saved twice, joined)
+        "\u200b".encode(),  # a zero-width space copied in with the header
+    ],
+)
+def test_invisible_characters_around_a_column_name_do_not_hide_it(
+    cli: Callable[..., Result], store: SubscriberStore, tmp_path: Path, start: bytes
+) -> None:
+    """The error read "list.csv has no 'email' column (header: email, name)"."""
+    src = tmp_path / "list.csv"
+    src.write_bytes(start + b"email,name\nann@example.com,Ann\n")
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert "added: 1" in res.stdout
+    assert store.get("ann@example.com").name == "Ann"

@@ -190,6 +190,8 @@ class _Valid:
     confirmed_given: bool = False
 
 
+#: Longest column name kept (a longer one is cut, and reported among the ignored ones).
+COLUMN_NAME_MAX = 100
 #: The largest subscriber list read (it is read whole: about five million addresses).
 IMPORT_MAX_BYTES = 512 * 1024 * 1024
 
@@ -225,7 +227,9 @@ def read_csv(
     field_limit = csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-        header = [h.strip().lower() for h in next(reader, [])]
+        # a name's invisible characters (a second byte-order mark, a zero-width space) go:
+        # "\ufeffemail" is the email column, as it reads
+        header = [clean_line(h, COLUMN_NAME_MAX).lower() for h in next(reader, [])]
         if "email" not in header:
             raise SubscriberError(f"{path} has no 'email' column (header: {', '.join(header)})")
         if len(set(header)) != len(header):
