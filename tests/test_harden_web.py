@@ -200,6 +200,9 @@ def test_tokens_and_secrets_stay_out_of_the_access_log(tmp_path: Path) -> None:
             c.post("/webhooks/postmark?token=HOOKSECRET0123", json={})
             c.post("/webhooks/postmark?x=1&token=HOOKSECRET0123&y=2", json={})
             c.get("/subscribe?token=TOKENJJJ")
+            # an editor's approve link: whoever reads the log must not approve the issue
+            c.get("/approve/TOKENKKK.lll.mmm")
+            c.post("/approve/TOKENNNN.ooo.ppp")
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)

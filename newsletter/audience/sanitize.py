@@ -13,7 +13,8 @@ a layout:
   RFC 2047 encoded word: mail software decodes one in a ``To:`` display name (even inside
   quotes) into any text, another address or a line break included (it becomes ``= ?``).
 * :func:`normalize_email` (and :class:`EmailNormalizer`, its bulk form for imports) validate
-  an address with email-validator (no DNS), after a length check made before any parsing.
+  an address with email-validator (no DNS, a local part of at most 64 characters), after a
+  length check made before any parsing.
 """
 
 from __future__ import annotations
@@ -91,8 +92,9 @@ def normalize_email(raw: str) -> str:
         raise SubscriberError("the email address is empty")
     try:
         # no SMTPUTF8: a local part beyond ASCII could never be mailed (the senders speak
-        # ASCII; an internationalized domain goes out in its IDNA form)
-        found = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+        # ASCII; an internationalized domain goes out in its IDNA form); strict: a local
+        # part longer than RFC 5321's 64 octets is refused (mail servers refuse it)
+        found = validate_email(value, check_deliverability=False, allow_smtputf8=False, strict=True)
         return str(found.normalized)
     except EmailNotValidError as exc:
         raise SubscriberError(f"{value!r} is not a valid email address: {exc}") from None

@@ -13,8 +13,9 @@ Other columns are reported and ignored. Names, values and notes pass the audienc
 The import is idempotent: a row equal to what is stored changes nothing. It never changes
 the status of an address already on the list, and never adds an active or pending row for a
 suppressed address; each such row is skipped with a reason. Invalid rows are kept with
-their line number and reason in a rejects file. The whole write happens in one transaction:
-all of it or nothing.
+their line number and reason in a rejects file (a row whose quote is never closed, which the
+csv module reads to the end of the file, is one of them, with every line it swallowed). The
+whole write happens in one transaction: all of it or nothing.
 
 CSV files written here (exports, rejects) are meant to be opened in spreadsheets, so every
 cell is quoted and a cell that a spreadsheet would run as a formula (starting with ``=``,
@@ -28,6 +29,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -188,6 +190,8 @@ class _Valid:
     confirmed_given: bool = False
 
 
+#: Longest column name kept (a longer one is cut, and reported among the ignored ones).
+COLUMN_NAME_MAX = 100
 #: The largest subscriber list read (it is read whole: about five million addresses).
 IMPORT_MAX_BYTES = 512 * 1024 * 1024
 
@@ -223,7 +227,9 @@ def read_csv(
     field_limit = csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-        header = [h.strip().lower() for h in next(reader, [])]
+        # a name's invisible characters (a second byte-order mark, a zero-width space) go:
+        # "\ufeffemail" is the email column, as it reads
+        header = [clean_line(h, COLUMN_NAME_MAX).lower() for h in next(reader, [])]
         if "email" not in header:
             raise SubscriberError(f"{path} has no 'email' column (header: {', '.join(header)})")
         if len(set(header)) != len(header):
@@ -242,11 +248,34 @@ def read_csv(
             if len(values) > len(header):
                 row["__extra__"] = LIST_SEP.join(values[len(header) :])
             rows.append(row)
+        first = lines[-1] - skip if lines else 0
+        if rows and rows[-1] and reader.line_num > first:  # the last row spans lines
+            tail = "".join(itertools.islice(io.StringIO(text, newline=""), first - 1, None))
+            if _ends_in_quotes(tail, separator):
+                rows[-1][UNCLOSED] = str(skip + reader.line_num)
     except csv.Error as exc:
         raise SubscriberError(f"{path} is not a readable CSV file: {exc}") from None
     finally:
         csv.field_size_limit(field_limit)
     return header, rows, lines
+
+
+#: The key :func:`read_csv` marks a row with whose quote is never closed (its value: the
+#: file's last line, where the row ends).
+UNCLOSED = "__unclosed__"
+
+
+def _ends_in_quotes(tail: str, separator: str) -> bool:
+    """Whether ``tail``, the text of a file's last row, ends inside a quoted cell: a quote
+    opened and never closed, which the csv module reads to the end of the file without a
+    word, every line after it part of the cell. Then a line holding an empty quoted cell
+    after it becomes no row of its own."""
+
+    def count(t: str) -> int:
+        return sum(1 for _ in csv.reader(io.StringIO(t, newline=""), delimiter=separator))
+
+    ended = tail if tail.endswith(("\n", "\r")) else tail + "\n"
+    return count(ended + '""\n') == count(ended)
 
 
 def _split(value: str | None) -> list[str]:
@@ -339,6 +368,13 @@ def validate_rows(
             continue
         if "__extra__" in row:
             invalid.append(Rejected(line, row, "more values than header columns"))
+            continue
+        if UNCLOSED in row:
+            why = (
+                f"a quote opened in this row is never closed: lines {line} to "
+                f"{row[UNCLOSED]} (the end of the file) were read as this one row"
+            )
+            invalid.append(Rejected(line, row, why, "a quote never closed"))
             continue
         try:
             email = normalize(row.get("email") or "")

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from newsletter.cli._app import (
     cell,
@@ -119,7 +119,7 @@ def add_cmd(  # noqa: PLR0917
     with _store(ctx) as store:
         kwargs = {"consent_text": consent} if consent else {}
         sub = store.add(email, name=name, preferences=prefs, **kwargs)
-    console.print(f"added {sub.email} (id {sub.id}, {sub.status})", highlight=False, soft_wrap=True)
+    console.print(cell(f"added {sub.email} (id {sub.id}, {sub.status})"), soft_wrap=True)
 
 
 @app.command("remove")
@@ -142,9 +142,7 @@ def remove_cmd(
     sub = held["subscriber"]
     what = f"subscriber {sub['email']}" if sub else "no subscriber row"
     console.print(
-        f"erased {what}; the address stays suppressed (digest only)",
-        highlight=False,
-        soft_wrap=True,
+        cell(f"erased {what}; the address stays suppressed (digest only)"), soft_wrap=True
     )
 
 
@@ -156,7 +154,7 @@ def unsubscribe_cmd(ctx: typer.Context, email: EmailArg) -> None:
     """
     with _store(ctx) as store:
         sub = store.unsubscribe(email, "unsubscribed by the list owner")
-    console.print(f"{sub.email}: {sub.status}", highlight=False, soft_wrap=True)
+    console.print(cell(f"{sub.email}: {sub.status}"), soft_wrap=True)
 
 
 @app.command("resubscribe")
@@ -176,9 +174,7 @@ def resubscribe_cmd(
     """
     with _store(ctx) as store:
         sub = store.resubscribe(email, consent)
-    console.print(
-        f"{sub.email}: {sub.status} (new consent recorded)", highlight=False, soft_wrap=True
-    )
+    console.print(cell(f"{sub.email}: {sub.status} (new consent recorded)"), soft_wrap=True)
 
 
 @app.command("show")
@@ -305,11 +301,18 @@ def import_cmd(
         )
     if dry_run:
         console.print("[bold]dry run:[/] nothing was written")
-    for line in report.lines():
-        console.print(line, highlight=False, soft_wrap=True)
+    for line in report.lines():  # column names and paths: the file's and the user's text
+        console.print(_indented(line), soft_wrap=True)
     if dry_run:
         for r in report.invalid[:10]:
-            console.print(f"  line {r.line}: {escape(r.reason)}", highlight=False, soft_wrap=True)
+            console.print(_indented(f"  line {r.line}: {r.reason}"), soft_wrap=True)
+
+
+def _indented(line: str) -> Text:
+    """A report line as plain text (:func:`cell`: never markup, no control character), its
+    indentation kept."""
+    body = line.lstrip(" ")
+    return Text(line[: len(line) - len(body)]) + cell(body)
 
 
 @app.command("export")
@@ -339,7 +342,7 @@ def export_cmd(
         atomic_write_text(out, text)
     except OSError as exc:
         raise SubscriberError(f"cannot write {out}: {exc.strerror or exc}") from None
-    console.print(f"exported {len(subs)} subscriber(s) to {out}", highlight=False, soft_wrap=True)
+    console.print(cell(f"exported {len(subs)} subscriber(s) to {out}"), soft_wrap=True)
 
 
 def serve_cmd(

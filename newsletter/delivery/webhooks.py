@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from newsletter.errors import WebhookAuthError, WebhookError
+from newsletter.util.http import basic_credentials
 
 Kind = Literal["bounce", "complaint"]
 #: Deepest JSON nesting accepted (provider payloads nest 4 levels at most).
@@ -279,13 +280,8 @@ def shared_secret_ok(provided: str | None, secret: str) -> bool:
 
 def basic_auth_password(authorization: str | None) -> str | None:
     """The password of an ``Authorization: Basic …`` header, if any."""
-    if not authorization or not authorization.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.partition(":")[2] or None
+    credentials = basic_credentials(authorization)
+    return (credentials[1] or None) if credentials else None
 
 
 def mailgun_nonce(payload: Any, max_age: float = MAILGUN_MAX_AGE) -> Nonce:

@@ -1,7 +1,10 @@
-"""HTTP details shared by every client of the project (delivery providers, job boards)."""
+"""HTTP details shared by every client of the project (delivery providers, job boards),
+and by its server (basic-auth credentials: the admin pages and the provider webhooks)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -26,3 +29,23 @@ def retry_after_seconds(headers: Mapping[str, str], now: dt.datetime) -> float |
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+#: Longest ``Authorization`` value looked at (credentials are far shorter).
+AUTHORIZATION_MAX = 1024
+
+
+def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    """User name and password of an ``Authorization: Basic ...`` header; None when there is
+    none or it is not one: another scheme, too long, not base64 (anything past ASCII
+    included: a client may send any byte, which the server reads as latin-1), no ``:``, or
+    not UTF-8."""
+    scheme, _, value = (authorization or "").partition(" ")
+    if scheme.lower() != "basic" or not value or len(value) > AUTHORIZATION_MAX:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip().encode("ascii"), validate=True).decode("utf-8")
+    except (UnicodeError, binascii.Error):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None

@@ -17,8 +17,6 @@ Routes::
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import datetime as dt
 import hmac
@@ -46,6 +44,7 @@ from newsletter.send.stats import IssueStats, active_series, issue_stats
 from newsletter.send.status import status_report
 from newsletter.store import Database
 from newsletter.util.clock import Clock
+from newsletter.util.http import basic_credentials
 from newsletter.util.weeks import iso_week_key
 from newsletter.web.charts import (
     Chart,
@@ -143,7 +142,7 @@ class AdminAuth:
                 "Too many failed logins from your address; try again later.",
                 {"Retry-After": str(int(FAILURE_WINDOW))},
             )
-        given = _basic(request.headers.get("authorization", ""))
+        given = basic_credentials(request.headers.get("authorization"))
         if given is None:
             return self._answer(401, "Log in to see the admin page.", {"WWW-Authenticate": REALM})
         if await run_in_threadpool(self._verify, *given):
@@ -155,18 +154,6 @@ class AdminAuth:
         response = self.message("Admin", text, status)
         response.headers.update(headers)
         return response
-
-
-def _basic(header: str) -> tuple[str, str] | None:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value or len(value) > 1024:
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    user, sep, password = decoded.partition(":")
-    return (user, password) if sep else None
 
 
 def _week_ends(now: dt.datetime, config: Config, weeks: int) -> list[tuple[str, dt.datetime]]:

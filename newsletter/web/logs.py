@@ -1,8 +1,9 @@
 """Logging of the web server with the secrets taken out.
 
-Confirm, unsubscribe and preferences links carry signed tokens in their path, and provider
-webhooks may carry the shared secret as ``?token=``. Whoever reads the access log must not
-be able to unsubscribe, erase or export a reader, so :class:`RedactSecrets` rewrites every
+Confirm, unsubscribe and preferences links carry signed tokens in their path, so do the
+editors' approve links, and provider webhooks may carry the shared secret as ``?token=``.
+Whoever reads the access log must not be able to unsubscribe, erase or export a reader, nor
+approve an issue, so :class:`RedactSecrets` rewrites every
 log record of the ``uvicorn.access``, ``uvicorn.error`` and ``newsletter`` loggers:
 ``/preferences/<token>``
 becomes ``/preferences/[redacted]`` and ``token=…`` (also ``key``, ``secret``,
@@ -19,7 +20,7 @@ import re
 from typing import Any
 
 REDACTED = "[redacted]"
-_TOKEN_PATH = re.compile(r"(/(?:confirm|unsubscribe|preferences)/)[^/?#\s\"]+")
+_TOKEN_PATH = re.compile(r"(/(?:confirm|unsubscribe|preferences|approve)/)[^/?#\s\"]+")
 _SECRET_PARAM = re.compile(r"([?&;](?:token|key|secret|signature|sig)=)[^&#\s\"]*", re.IGNORECASE)
 
 

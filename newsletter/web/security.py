@@ -65,17 +65,18 @@ class SecurityHeaders:
 
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of ``url``, lower-cased, default ports left out (as a
-    browser's ``Origin`` header writes it); '' for ``null`` or what is no URL."""
-    parts = urlsplit(url.strip())
+    browser's ``Origin`` header writes it); '' for ``null`` or what is no URL (an unclosed
+    or invalid ``[...]`` IPv6 literal, a port out of range: the header is the client's)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
     if not scheme or not host:  # "null" (an opaque origin), or not a URL
         return ""
     if ":" in host:
         host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        return ""
     default = {"http": 80, "https": 443}.get(scheme)
     return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
 

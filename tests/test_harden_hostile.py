@@ -1,0 +1,216 @@
+"""Hostile input from outside, end to end: malformed headers sent to the real app on a
+loopback uvicorn server, hostile addresses through the web, the store and imports, and
+hostile paths and files through the `newsletter subscribers` CLI. Every one gets a clear
+answer (a 4xx page, a one-line error), never a server error or a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from typer.testing import CliRunner, Result
+
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.cli import app
+from newsletter.config import Config, Secrets
+from newsletter.delivery import get_sender
+from newsletter.send.confirmation import SignupMailer
+from newsletter.store import open_store
+from newsletter.web.app import create_app
+from tests.web_support import SIGNER, site
+
+
+@pytest.fixture
+def store(config: Config) -> Iterator[SubscriberStore]:
+    with open_store(config) as db:
+        yield SubscriberStore(db)
+
+
+SIGNUP = {"email": "origin@example.com", "consent": "yes"}
+
+
+def _fresh(base_url: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """One request on its own connection (a server error would close a shared one)."""
+    with httpx.Client(base_url=base_url, timeout=30) as c:
+        return c.request(method, path, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://[::1"},  # an unclosed IPv6 literal: urlsplit raises
+        {"Origin": "http://[not-an-ip]"},
+        {"Origin": "https://example.org", "Host": "[::1"},  # the request's own host, malformed
+    ],
+)
+def test_a_malformed_origin_or_host_is_refused_as_cross_site_not_a_server_error(
+    config: Config,
+    store: SubscriberStore,
+    serve_app: Callable[[Any], str],
+    headers: dict[str, str],
+) -> None:
+    with site(config, store, serve_app) as c:
+        r = _fresh(str(c.base_url), "POST", "/subscribe", data=SIGNUP, headers=headers)
+    assert r.status_code == 403, r.text
+    assert "another site" in r.text
+    assert store.find("origin@example.com") is None
+
+
+# ---- basic auth -------------------------------------------------------------------------
+
+#: Bytes past ASCII in an Authorization header (HTTP carries them as latin-1): base64 they
+#: are not, so they are no password at all.
+NOT_BASE64 = [b"Basic \xe9\xe9", b"Basic dXNlcjpw\xff", b"basic \xa0"]
+
+
+@pytest.mark.parametrize("header", NOT_BASE64)
+def test_webhook_basic_auth_that_is_not_ascii_is_a_wrong_secret_not_a_server_error(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str], header: bytes
+) -> None:
+    with site(config, store, serve_app, webhook_secret="hook-secret-0123") as c:
+        r = _fresh(
+            str(c.base_url),
+            "POST",
+            "/webhooks/sendgrid",
+            json=[{"email": "x@example.com", "event": "bounce"}],
+            headers={"Authorization": header},
+        )
+    assert r.status_code == 401, r.text
+    assert "wrong secret" in r.json()["error"]
+    assert store.suppression("x@example.com") is None
+
+
+@pytest.mark.parametrize("header", NOT_BASE64)
+def test_admin_basic_auth_that_is_not_ascii_is_a_failed_login_not_a_server_error(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str], header: bytes
+) -> None:
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    mailer = SignupMailer(config, SIGNER, get_sender(config.delivery, Secrets()))
+    app = create_app(config, store, SIGNER, mailer, admin_password_hash=hasher.hash("pw"))
+    base = serve_app(app)
+    for path in ("/admin", "/admin/status.json"):
+        r = _fresh(base, "GET", path, headers={"Authorization": header})
+        assert r.status_code == 401, (path, r.text)
+        assert "WWW-Authenticate" in r.headers
+
+
+# ---- the subscribers CLI ------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(config: Config, tmp_path: Path) -> Callable[..., Result]:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(app, ["--config", str(cfg), "subscribers", *args])
+
+    return run
+
+
+def test_an_output_path_that_looks_like_markup_is_printed_as_it_is(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert cli("add", "ann@example.com").exit_code == 0
+    out = tmp_path / "list[/]" / "[bold]x[/].csv"
+    res = cli("export", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "Traceback" not in res.output
+    assert str(out) in " ".join(res.stdout.split()), res.stdout
+    assert "ann@example.com" in out.read_text(encoding="utf-8")
+
+
+def test_an_imported_files_column_names_are_printed_as_text_not_markup_or_escapes(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Column names come from the file: a ``[/]`` stopped the command with a traceback after
+    the import had been written, an escape sequence reached the terminal."""
+    src = tmp_path / "list.csv"
+    src.write_text("email,name,[/],\x1b[2J\nann@example.com,Ann,1,2\nnot-an-address,x,,\n")
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "Traceback" not in res.output
+    assert "\x1b" not in res.output
+    assert "ignored columns: [/]" in res.stdout, res.stdout
+    assert "added: 1" in res.stdout and "\n  invalid email address: 1\n" in res.stdout
+    assert str(tmp_path / "list.rejects.csv") in " ".join(res.stdout.split())
+
+
+# ---- addresses ----------------------------------------------------------------------------
+
+#: RFC 5321 4.5.3.1.1: a local part is at most 64 octets; mail servers refuse longer ones.
+LONG_LOCAL = "x" * 65 + "@example.com"
+
+
+def test_a_local_part_over_64_characters_is_refused_on_every_path(
+    config: Config,
+    store: SubscriberStore,
+    serve_app: Callable[[Any], str],
+    cli: Callable[..., Result],
+    tmp_path: Path,
+) -> None:
+    with site(config, store, serve_app) as c:
+        r = c.post("/subscribe", data={"email": LONG_LOCAL, "consent": "yes"})
+    assert r.status_code == 400, r.text
+    assert "before the @-sign" in r.text
+    assert store.list_all() == []
+
+    res = cli("add", LONG_LOCAL)
+    assert res.exit_code == 1 and res.stderr.startswith("error:"), res.output
+    assert "before the @-sign" in res.stderr
+
+    src = tmp_path / "list.csv"
+    src.write_text(f"email\n{LONG_LOCAL}\n{'x' * 64}@example.com\n", encoding="utf-8")
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert "added: 1" in res.stdout and "invalid: 1" in res.stdout
+    assert [s.email for s in store.list_all()] == [f"{'x' * 64}@example.com"]
+
+
+def test_a_quote_never_closed_is_an_invalid_row_not_the_rest_of_the_file_silently_swallowed(
+    cli: Callable[..., Result], store: SubscriberStore, tmp_path: Path
+) -> None:
+    """Without strict parsing, a stray opening quote makes the rest of the file one cell:
+    the rows after it were silently read as part of a name (never added, never reported)."""
+    src = tmp_path / "list.csv"
+    src.write_text(
+        'email,name\nann@example.com,Ann\nbo@example.com,"Bo\ncy@example.com,Cy\n'
+        "di@example.com,Di\n",
+        encoding="utf-8",
+    )
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert "added: 1" in res.stdout and "invalid: 1" in res.stdout, res.stdout
+    assert [s.email for s in store.list_all()] == ["ann@example.com"]
+    rejects = (tmp_path / "list.rejects.csv").read_text(encoding="utf-8")
+    assert '"3",' in rejects and "never closed" in rejects, rejects
+    assert "di@example.com,Di" in rejects  # what it swallowed, kept to be fixed
+
+    # a quoted cell that spans lines and is closed is one row, as before
+    src.write_text('email,name\nbo@example.com,"Bo\nB."\ncy@example.com,Cy\n', encoding="utf-8")
+    res = cli("import", str(src))
+    assert res.exit_code == 0 and "added: 2" in res.stdout, res.stdout
+    assert store.get("bo@example.com").name == "Bo B."
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        b"\xef\xbb\xbf\xef\xbb\xbf",  # a second byte-order mark (a file saved twice, joined)
+        "\u200b".encode(),  # a zero-width space copied in with the header
+    ],
+)
+def test_invisible_characters_around_a_column_name_do_not_hide_it(
+    cli: Callable[..., Result], store: SubscriberStore, tmp_path: Path, start: bytes
+) -> None:
+    """The error read "list.csv has no 'email' column (header: email, name)"."""
+    src = tmp_path / "list.csv"
+    src.write_bytes(start + b"email,name\nann@example.com,Ann\n")
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert "added: 1" in res.stdout
+    assert store.get("ann@example.com").name == "Ann"
