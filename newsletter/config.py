@@ -31,6 +31,7 @@ from pydantic import (
 from newsletter.errors import ConfigError, SecretMissingError
 from newsletter.models import SourceKind
 from newsletter.util.files import NOT_REGULAR, special_file
+from newsletter.util.tomllines import key_lines
 
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -615,38 +616,23 @@ def _apply_defaults_for_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]
     return _resolve_paths(raw, base)
 
 
-def _line_of(text: str, loc: Sequence[object]) -> int | None:
-    """The line of ``text`` (TOML) that sets the key at ``loc`` (``[section]`` then
-    ``key = ...``), or None where it is not written so (a default, a dotted key, a list)."""
-    if not loc or not all(isinstance(p, str) for p in loc):
-        return None
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), 1):
-        header = re.match(r"\s*\[\s*([A-Za-z0-9_.\- ]+?)\s*\]\s*(#.*)?$", line)
-        if header:
-            table = tuple(part.strip() for part in header.group(1).split("."))
-            continue
-        key = re.match(r"\s*([\"']?)([A-Za-z0-9_\-]+)\1\s*=", line)
-        if key and table == tuple(loc[:-1]) and key.group(2) == loc[-1]:
-            return number
-    return None
-
-
 def parse_config(
     raw: Mapping[str, Any], *, path: Path | None = None, text: str | None = None
 ) -> Config:
     """Validate a parsed TOML mapping into a :class:`Config`; raise one ConfigError, each
-    problem with the line of ``text`` (the file's TOML, when given) that sets its key."""
+    problem with the line of ``text`` (the file's TOML, when given) that sets its key,
+    however the TOML writes it (:func:`~newsletter.util.tomllines.key_lines`; no line when
+    the key is not in the file, or the text is shaped in a way the scanner does not follow)."""
     base = path.parent if path else Path.cwd()
     data = _apply_defaults_for_paths(_deepcopy(dict(raw)), base)
     try:
         return Config.model_validate({**data, "path": path})
     except ValidationError as exc:
-        lines = [None if text is None else _line_of(text, e["loc"]) for e in exc.errors()]
-        problems = [
-            f"{'' if n is None else f'line {n}, '}{_loc(e)}: {_plain(e)}"
-            for e, n in zip(exc.errors(), lines, strict=True)
-        ]
+        where = (key_lines(text) if text is not None else None) or {}
+        problems = []
+        for e in exc.errors():
+            n = where.get(tuple(e["loc"]))
+            problems.append(f"{'' if n is None else f'line {n}, '}{_loc(e)}: {_plain(e)}")
         raise ConfigError(problems, source=str(path) if path else None) from None
 
 

@@ -119,6 +119,9 @@ class ProviderError(DeliveryError):
     Bad credentials, an unverified sender, a suspended account or a malformed payload: the
     send must stop rather than mark every recipient bounced. ``results`` holds the per-
     recipient results already confirmed in the same batch (record them before stopping).
+    ``resend`` holds failures returned earlier that the refusal shows were the sending
+    side's, not the readers' (an SMTP reply every message got alike): the ledger puts them
+    back to be sent by the next run.
     """
 
     def __init__(
@@ -129,11 +132,13 @@ class ProviderError(DeliveryError):
         status: int | None = None,
         body: str = "",
         results: tuple[SendResult, ...] = (),
+        resend: tuple[SendResult, ...] = (),
     ) -> None:
         self.provider = provider
         self.status = status
         self.body = body
         self.results = results
+        self.resend = resend
         code = f" (HTTP {status})" if status else ""
         super().__init__(f"{provider}{code}: {message}")
 

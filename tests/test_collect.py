@@ -563,6 +563,26 @@ def test_a_second_collection_of_a_week_while_one_runs_is_refused(
     assert run(cfg, sources=SOURCES[:2]).boards[0].status == "ok"  # released when done
 
 
+def test_boards_given_in_code_differing_only_by_case_are_refused_like_the_files(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    """sources.toml and `sources add` refuse "acme" beside "Acme" (one board: the boards'
+    APIs read names without case), but the boards a program gave collect() were not checked:
+    the one board was fetched twice, its postings counted twice under two sources. Now the
+    same check refuses them, in one line, before anything is fetched or written."""
+    twice = [*SOURCES[:2], Source(ats="greenhouse", board="Acme", company="Acme")]
+    with pytest.raises(CollectError) as err:
+        run(cfg, sources=twice)
+    assert str(err.value) == (
+        "the sources given to collect: source 3: greenhouse:Acme is listed twice (also "
+        "source 1, as greenhouse:acme: board names are not case-sensitive)"
+    )
+    assert boards.log == [] and not cfg.data.snapshots_dir.exists()
+    with pytest.raises(CollectError, match=r"2 problems: .*source 2: lever:widget is listed"):
+        run(cfg, sources=[SOURCES[1], SOURCES[1], SOURCES[0], twice[2]])
+    assert [b.key for b in run(cfg, sources=SOURCES[:2]).boards] == [s.key for s in SOURCES[:2]]
+
+
 def test_a_snapshot_folder_named_like_a_glob_pattern_is_a_folder(
     tmp_path: Path, served: str, boards: FakeBoards
 ) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,107 @@ def test_every_subject_placeholder_is_filled_by_the_issue() -> None:
     config = parse_config({"newsletter": {"subject_template": every}}, path=REPO / "config.toml")
     subject = build_view(build_signals(config), config).subject
     assert subject.count("[") == len(SUBJECT_PLACEHOLDERS) and "{" not in subject
+
+
+#: A string whose lines look like settings, to be skipped as a value (line 2 to 6).
+DECOY = '[newsletter]\ntagline = """\n[email]\ntop_n = 1\n[[email]] \\"""\n"""\n'
+
+
+@pytest.mark.parametrize(
+    ("toml", "problem"),
+    [
+        # the shape that was found: key = ... under its [section]
+        ("[email]\ntop_n = 0\n", "line 2, email.top_n: "),
+        # dotted keys, at the top and in a section, and in a header
+        ("# settings\nemail.top_n = 0\n", "line 2, email.top_n: "),
+        ('[delivery]\nsmtp.port = 0\nsmtp.host = "h"\n', "line 2, delivery.smtp.port: "),
+        ("[delivery . smtp]\nport = 0\n", "line 2, delivery.smtp.port: "),
+        # inline tables, nested too
+        ("email = { sparkline_weeks = 4, top_n = 0 }\n", "line 1, email.top_n: "),
+        ("[delivery]\nsmtp = { host = 'h', port = 0 }\n", "line 2, delivery.smtp.port: "),
+        ("delivery = { smtp = { port = 0 } }\n", "line 1, delivery.smtp.port: "),
+        # quoted keys, in a header, as a key, dotted
+        ("[ \"email\" ]\n'top_n' = 0\n", "line 2, email.top_n: "),
+        ('[delivery."smtp"]\n"port" = 0\n', "line 2, delivery.smtp.port: "),
+        ("'email'.\"top_n\" = 0\n", "line 1, email.top_n: "),
+        # an array of tables where a section belongs: its first entry
+        ("[newsletter]\ntitle = 'W'\n[[email]]\ntop_n = 3\n[[email]]\n", "line 3, email: "),
+        # a section written after one of its subsections: its own header
+        ("[delivery.smtp]\nport = 25\n\n[delivery]\nconcurrency = 0\n", "line 5, delivery."),
+        ("[delivery.smtp]\nport = 25\n[delivery]\nbogus = 1\n", "line 4, delivery.bogus: "),
+        # a multi-line value before the key: its lines are no settings
+        (DECOY + "[email]\ntop_n = 0\n", "line 8, email.top_n: "),
+        (DECOY + "email.top_n = 0\n", "line 7, newsletter.email: "),
+        ("[alerts]\nemail = [\n  'ed@example.com',\n  'nope',\n]\n", "line 2, alerts.email: "),
+    ],
+)
+def test_a_wrong_value_is_named_with_its_line_whatever_the_toml_shape(
+    tmp_path: Path, toml: str, problem: str
+) -> None:
+    """The line of a wrong setting was found only for ``key = ...`` under a ``[section]``
+    header: a dotted key, an inline table, a quoted key or header, an array of tables or a
+    multi-line string's lines were named without a line, or at a line that only looked like
+    the setting. Each is found now."""
+    p = tmp_path / "c.toml"
+    p.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    (said,) = info.value.problems
+    assert said.startswith(problem), said
+
+
+def test_a_problem_without_a_line_in_the_file_is_named_without_one(tmp_path: Path) -> None:
+    """A problem of no one key (two settings that clash), or of text the scanner does not
+    follow, has no line: never a wrong one, never a crash."""
+    from newsletter.util.tomllines import key_lines
+
+    p = tmp_path / "c.toml"
+    p.write_text("[schedule]\napproval = 'required'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    (said,) = info.value.problems
+    assert said.startswith("(top level): [schedule] approval = 'required' needs"), said
+    for unread in ("a = [1,", "[a\nb = 1", 'a = "x', "a = '''x", "= 1", "a = {b = 1"):
+        assert key_lines(unread) is None
+    with pytest.raises(ConfigError, match=r"configuration problem: email\.top_n: "):
+        parse_config({"email": {"top_n": 0}}, text="email.top_n = [0,\n")
+
+
+def test_every_setting_of_the_bundled_config_and_of_odd_toml_has_its_line() -> None:
+    """Every key path tomllib reads has a line, and that line writes the key."""
+    import tomllib
+
+    from newsletter.util.tomllines import key_lines
+
+    odd = (
+        "a.b.c = 1\n[x]\ny = [[1, 2], [3]]\nz = [{ q = 1 }, { q = 2, r = { s = 3 } }]\n"
+        "[[t]]\nu = 1\n[[t.v]]\nw = 1\n[[t.v]]\nw = 2\n[[t]]\nu = 2\n[[t.v]]\nw = 3\n"
+        '[d]\ne = 1979-05-27 07:32:00Z # a comment [g]\nf = \'\'\'\n[h]\n\'\'\'\ng = """a"""""\n'
+    )
+    for text in ((REPO / "config.toml").read_text(encoding="utf-8"), odd):
+        lines = key_lines(text)
+        assert lines is not None
+        rows = text.splitlines()
+        for path in _paths(tomllib.loads(text), ()):
+            assert path in lines, path
+            last = path[-1]
+            assert isinstance(last, int) or last in rows[lines[path] - 1], (path, lines[path])
+    lines = key_lines(odd)
+    assert lines is not None
+    assert [lines[("t", i)] for i in (0, 1)] == [5, 11]
+    assert [lines[("t", 0, "v", i, "w")] for i in (0, 1)] == [8, 10]
+    assert lines[("t", 1, "v", 0, "w")] == 14
+    assert lines[("x", "z", 1, "r", "s")] == 4
+    assert lines[("d", "g")] == 20
+
+
+def _paths(value: object, path: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    """Every key path in a parsed TOML value: tables' keys, arrays' indexes."""
+    items: list[tuple[str | int, object]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for k, v in items:
+        yield (*path, k)
+        yield from _paths(v, (*path, k))

@@ -168,20 +168,72 @@ def test_policy_refusal_of_the_sender_stops_the_send_instead_of_bouncing_readers
     assert [r.rcpt_tos[0] for r in handler.received] == ["ok@example.org"]
 
 
+def test_only_the_same_kept_refusal_in_a_row_stops_and_hands_the_earlier_ones_back() -> None:
+    """A refusal that keeps the reader (5.5.x, a bare 5xx) is the reader's own until the same
+    reply (code and enhanced status: the text may name the address) comes back for
+    REFUSED_IN_ROW messages in a row; an accepted message or another reply starts anew. The
+    stop hands back the refused ones before it (``resend``); the last one has no result."""
+    from newsletter.delivery.smtp import REFUSED_IN_ROW
+
+    assert REFUSED_IN_ROW == 3
+    syntax, sequence = "501 5.5.4 syntax error in <{}>", "503 5.5.1 bad sequence"
+    plan = {"a": syntax, "b": syntax, "d": syntax, "e": syntax, "f": sequence, "g": sequence}
+    plan["h"] = sequence
+
+    def rcpt(addr: str) -> str | None:
+        reply = plan.get(addr.split("@", maxsplit=1)[0])
+        return reply.format(addr) if reply else None
+
+    msgs = [message(i, email=f"{c}@example.org") for i, c in enumerate("abcdefgh")]
+    with (
+        smtp_server(Handler(rcpt_reply=rcpt)) as (host, port),
+        sender(host, port) as s,
+        pytest.raises(ProviderError, match=r"3 messages in a row alike.*503 5\.5\.1") as info,
+    ):
+        s.send_batch(msgs)
+    assert [(r.email[0], r.status, r.bounce) for r in info.value.results] == [
+        ("a", SendStatus.PERMANENT, False),
+        ("b", SendStatus.PERMANENT, False),
+        ("c", SendStatus.SENT, True),
+        ("d", SendStatus.PERMANENT, False),
+        ("e", SendStatus.PERMANENT, False),
+        ("f", SendStatus.PERMANENT, False),
+        ("g", SendStatus.PERMANENT, False),
+    ]
+    assert [r.email[0] for r in info.value.resend] == ["f", "g"]
+
+
 @pytest.mark.parametrize(
-    "reply", ["552 5.3.4 message size exceeds fixed limit", "554 5.6.0 content rejected"]
+    ("at", "reply", "whom"),
+    [
+        ("data", "552 5.3.4 message size exceeds fixed limit", "message"),
+        ("data", "554 5.6.0 content rejected", "message"),
+        # servers that check the sender only at RCPT TO (Postfix) or ask for a login there
+        ("rcpt", "504 5.5.2 <issues@example.com>: Sender address rejected: need FQDN", "sender"),
+        ("rcpt", "550 5.1.0 <issues@example.com>: Sender address rejected: User unknown", "sender"),
+        ("rcpt", "553 5.1.7 bad sender's mailbox address syntax", "sender"),
+        ("rcpt", "550 5.1.8 bad sender's system address", "sender"),
+        ("rcpt", "530 Authentication required", "sender"),
+        ("data", "535 5.0.0 authentication failed", "sender"),
+    ],
 )
-def test_a_refusal_of_the_message_itself_stops_the_send_instead_of_bouncing_readers(
-    reply: str,
+def test_a_refusal_of_the_message_or_the_sender_stops_the_send_instead_of_failing_readers(
+    at: str, reply: str, whom: str
 ) -> None:
     """RFC 3463's 5.3.x (mail system: too big) and 5.6.x (content) at DATA refuse the issue,
-    which every reader would get alike: bouncing them would suppress the whole list."""
-    handler = Handler(data_reply=lambda a: reply if a == "reader@example.org" else None)
+    which every reader would get alike: bouncing them would suppress the whole list. So do
+    the refusals of the sender (its address, a login) at RCPT or DATA: the send stops at the
+    first, which has no result (it stays to send)."""
+
+    def refuse(addr: str) -> str | None:
+        return reply if addr == "reader@example.org" else None
+
+    handler = Handler(rcpt_reply=refuse) if at == "rcpt" else Handler(data_reply=refuse)
     msgs = [message(1, email="ok@example.org"), message(2, email="reader@example.org")]
     with (
         smtp_server(handler) as (host, port),
         sender(host, port) as s,
-        pytest.raises(ProviderError, match="refused the message") as info,
+        pytest.raises(ProviderError, match=f"refused the {whom}") as info,
     ):
         s.send_batch(msgs)
     assert reply in str(info.value)

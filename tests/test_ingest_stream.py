@@ -24,8 +24,9 @@ from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.run import HELD_BYTES, _small
 from newsletter.data.ingest.spool import Spool
 from newsletter.data.ingest.timing import STAGES
-from newsletter.data.snapshots import rejects_path, report_path, snapshot_path
+from newsletter.data.snapshots import rejects_path, report_path, snapshot_path, writing_week
 from newsletter.data.synth import write_raw_csv
+from newsletter.errors import IngestError
 from newsletter.util.clock import FixedClock
 from tests.conftest import NOW, REPO
 from tests.ingest_support import normalized
@@ -187,3 +188,31 @@ def test_only_a_small_uncompressed_input_is_held(tmp_path: Path) -> None:
     parquet = tmp_path / "raw.parquet"
     pl.read_csv(raw).write_parquet(parquet)
     assert not _small([Input(parquet)], HELD_BYTES)
+
+
+def test_the_library_write_holds_the_weeks_writing_like_the_commands(
+    tmp_path: Path, ingest_rules: Rules
+) -> None:
+    """``write`` put the week's files in place without the lock ``newsletter ingest`` and
+    ``collect`` take: a program's write and a running ingest of the same week could rename
+    their snapshots, rejects and reports in place file by file, mixed. Now either one, while
+    the other writes, is refused at once with the one-line "another collect or ingest"."""
+    files = _files(tmp_path)
+    result = ingest(files, WEEK, ingest_rules, now=NOW)
+    out = tmp_path / "snaps"
+    busy = "another collect or ingest of the week of 2026-11-23 is running"
+    refused: list[str] = []
+
+    def meanwhile() -> None:  # while write holds the week: an `ingest` of it starts
+        with pytest.raises(IngestError, match=busy) as info:
+            ingest_into(files, WEEK, ingest_rules, out, now=NOW)
+        refused.append(str(info.value))
+
+    written = write(result, out, WEEK, before_rename=meanwhile)
+    assert len(refused) == 1 and "\n" not in refused[0]
+    first = written.snapshot.read_bytes()
+    # and the other way round: while an ingest (here: holding the week as it does) runs
+    with writing_week(out, WEEK, IngestError), pytest.raises(IngestError, match=busy):
+        write(ingest(files[:1], WEEK, ingest_rules, now=NOW), out, WEEK)
+    assert written.snapshot.read_bytes() == first  # the refused write changed nothing
+    assert sorted(p.name for p in out.iterdir()) == ["2026-11-23.parquet", "rejects", "reports"]

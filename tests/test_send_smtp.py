@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.config import Config, Secrets
+from newsletter.config import Config, Secrets, load_config
 from newsletter.delivery import Backoff, get_sender
 from newsletter.delivery.base import Sender
 from newsletter.errors import ProviderError
@@ -28,7 +28,9 @@ from newsletter.send.service import (
 from newsletter.send.status import status_report
 from newsletter.store import open_store
 from newsletter.util.clock import FixedClock
+from tests.conftest import NOW
 from tests.delivery_support import Handler, smtp_server
+from tests.ops_support import add_snapshot, invoke, last_week, write_config
 from tests.send_support import POSTAL, WEEK, add_subscribers, parse, parts, send_config
 
 KEY = "2026-W48"
@@ -293,3 +295,132 @@ def test_our_protocol_error_keeps_the_reader_and_an_unknown_address_is_suppresse
             assert store.get("cy2@example.org").status == "bounced"
         _send(config, prepared)  # a second run retries neither
     assert tries == {"ann0@example.org": 1, "bo1@example.org": 1, "cy2@example.org": 1}
+
+
+@dataclass
+class SendingRefused(Handler):
+    """Refuses the sending side while ``refusal`` is set: at MAIL FROM (``at="mail"``) or at
+    each RCPT TO, the way Postfix checks the sender and policy only there (``at="rcpt"``)."""
+
+    refusal: str | None = None
+    at: str = "mail"
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        if self.refusal and self.at == "mail":
+            return self.refusal
+        return await super().handle_MAIL(server, session, envelope, address, mail_options)
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if self.refusal and self.at == "rcpt":
+            self.rcpt_calls.append(address)
+            return self.refusal
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def _fixed_rerun_sends_each_once(
+    handler: SendingRefused, config: Config, prepared: PreparedIssue, readers: int
+) -> None:
+    """The server fixed, the next run sends every reader not sent yet, each exactly once."""
+    handler.refusal = None
+    again = _send(config, prepared)
+    assert again.complete
+    got = Counter(r.rcpt_tos[0] for r in handler.received)
+    assert sorted(got) == [str(e) for e in sorted(_rows(config))] and len(got) == readers
+    assert set(got.values()) == {1}
+    assert {r["status"] for r in _rows(config).values()} == {"sent"}
+    with open_store(config) as db:
+        store = SubscriberStore(db)
+        assert all(store.get(e).status == "active" for e in got)
+
+
+@pytest.mark.parametrize(
+    ("at", "refusal"),
+    [
+        ("mail", "553 5.5.4 <issues@news.example.com>: sender address syntax"),
+        ("rcpt", "504 5.5.2 <issues@news.example.com>: Sender address rejected: need FQDN"),
+        ("rcpt", "550 5.1.0 <issues@news.example.com>: Sender address rejected: User unknown"),
+        ("rcpt", "553 5.1.8 <issues@news.example.com>: Domain of sender address does not exist"),
+        ("rcpt", "530 Authentication required"),
+        ("rcpt", "535 Authentication credentials invalid"),
+    ],
+)
+def test_a_refusal_of_the_sender_stops_at_once_and_a_fixed_rerun_sends_each_once(
+    tmp_path: Path, prepared: PreparedIssue, at: str, refusal: str
+) -> None:
+    """A refusal of our sending side that every reader would get (the envelope sender, its
+    domain, authentication), at MAIL FROM or at RCPT TO (Postfix checks the sender there):
+    at RCPT it failed the readers one by one ('reader kept'; 'User unknown' even bounced
+    them), burning through the list. Now the first one stops the send with the reply, the
+    readers stay queued and unsuppressed, and the run after the fix sends each of them once."""
+    handler = SendingRefused(refusal=refusal, at=at)
+    with smtp_server(handler) as (_host, port):
+        config = _config(tmp_path, port)
+        add_subscribers(config, 5)
+        with pytest.raises(ProviderError, match="refused") as info:
+            _send(config, prepared)
+        assert refusal in str(info.value)
+        assert {r["status"] for r in _rows(config).values()} == {"queued"}
+        assert len(handler.rcpt_calls) == (1 if at == "rcpt" else 0)
+        with open_store(config) as db:
+            issue = SendLedger(db).issue(KEY)
+            assert issue is not None and issue.status == "failed"
+            assert refusal in str(issue.last_error)
+        _fixed_rerun_sends_each_once(handler, config, prepared, 5)
+
+
+def test_the_same_protocol_error_for_every_reader_stops_the_send_and_hands_them_back(
+    tmp_path: Path, prepared: PreparedIssue
+) -> None:
+    """A 5.5.x reply that is about our client, not the address, and that every reader gets
+    (here each RCPT TO): each message failed for good one by one ('reader kept', never
+    retried), the whole list lost this issue. Now REFUSED_IN_ROW alike in a row stop the send;
+    those refused before the stop are handed back (failed, retryable), the rest stays queued,
+    nobody is suppressed, and the run after the fix sends each reader exactly once."""
+    from newsletter.delivery.smtp import REFUSED_IN_ROW
+
+    refusal = "501 5.5.4 Syntax error in parameters"
+    handler = SendingRefused(refusal=refusal, at="rcpt")
+    with smtp_server(handler) as (_host, port):
+        config = _config(tmp_path, port)
+        add_subscribers(config, 8)
+        with pytest.raises(ProviderError, match=f"refused {REFUSED_IN_ROW} messages in a row"):
+            _send(config, prepared)
+        assert len(handler.rcpt_calls) == REFUSED_IN_ROW
+        rows = _rows(config)
+        tried = [rows[a] for a in handler.rcpt_calls[:-1]]
+        assert all((r["status"], r["retryable"]) == ("failed", True) for r in tried)
+        assert all("in a row" in str(r["last_error"]) for r in tried)
+        assert Counter(r["status"] for r in rows.values()) == {
+            "queued": 8 - REFUSED_IN_ROW + 1,
+            "failed": REFUSED_IN_ROW - 1,
+        }
+        with open_store(config) as db:
+            assert SendLedger(db).counts(KEY).remaining == 8
+        _fixed_rerun_sends_each_once(handler, config, prepared, 8)
+
+
+def test_the_cli_stops_with_one_line_and_exit_1_then_resumes(tmp_path: Path) -> None:
+    """`newsletter send` against a server refusing the envelope sender at RCPT TO: one error
+    line naming the reply, exit 1, nobody failed; after the fix the same command finishes."""
+    refusal = "504 5.5.2 <issues@news.example.com>: Sender address rejected: need FQDN"
+    handler = SendingRefused(refusal=refusal, at="rcpt")
+    clock = FixedClock(NOW)
+    with smtp_server(handler) as (_host, port):
+        cfg = write_config(tmp_path, smtp_port=port, hook=None)
+        last_week(tmp_path)
+        add_snapshot(tmp_path, WEEK)
+        config = load_config(cfg)
+        add_subscribers(config, 4)
+        r = invoke(clock, "--config", str(cfg), "send")
+        assert r.exit_code == 1, r.output
+        (line,) = [x for x in r.stderr.splitlines() if "error" in x]  # after the progress bar
+        assert line.startswith("error: smtp: the server refused the sender") and refusal in line
+        assert {row["status"] for row in _rows(config).values()} == {"queued"}
+        handler.refusal = None
+        r = invoke(clock, "--config", str(cfg), "send")
+        assert r.exit_code == 0, r.output
+        assert sorted(m.rcpt_tos[0] for m in handler.received) == sorted(_rows(config))

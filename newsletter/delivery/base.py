@@ -31,7 +31,9 @@ Error taxonomy (what the providers map to):
 * permanent (per recipient): invalid address, inactive/suppressed recipient, SMTP 5xx;
 * :class:`~newsletter.errors.ProviderError` (stops the send): bad credentials, unverified
   sender, account suspended or out of quota, a payload the provider calls malformed, an
-  SMTP ``5.7.x`` policy refusal (relay denied, unauthenticated sender).
+  SMTP refusal of the sending side (``5.7.x`` policy, the envelope sender, authentication)
+  or the same SMTP refusal of our client for several messages in a row
+  (:mod:`newsletter.delivery.smtp`).
 
 A provider that is down (:data:`DOWN_AFTER_CALLS` calls in a row failed as a whole after all
 their attempts) is probed: each next call is tried once after the backoff's longest wait, so

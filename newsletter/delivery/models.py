@@ -237,7 +237,9 @@ class SendResult:
     attempts: int = 1
     #: Of a PERMANENT failure: whether the address itself was refused (no such mailbox),
     #: so its reader is suppressed (bounced). False: a refusal of our client or message
-    #: (an SMTP protocol error, 5.5.x), recorded failed with its reason, the reader kept.
+    #: (an SMTP protocol error, 5.5.x), recorded failed with its reason, the reader kept
+    #: (unless the same refusal for several messages in a row stops the send: then they are
+    #: handed back to be sent, ``ProviderError.resend``).
     bounce: bool = True
 
     @classmethod

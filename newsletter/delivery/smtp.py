@@ -7,12 +7,15 @@ provider message id), 4xx retryable, 5xx permanent. A connection that turns out 
 is reopened once at once; when a fresh connection fails too, the message is retryable and
 the base backs off. A connection lost while the message itself was being transmitted gives
 ``unknown`` (it may have been delivered), which is not resent automatically. A refused
-login, a 5xx to ``MAIL FROM``, or a 5xx with an enhanced status ``5.7.x`` (security or
-policy: relay denied, unauthenticated, DMARC), ``5.3.x`` (a message too big) or ``5.6.x``
-(its content refused) to ``RCPT``/``DATA`` stops the send
-(:class:`~newsletter.errors.ProviderError`): that is the sender's or the issue's problem, not
-the recipient's, and bouncing the reader would suppress them for good (every reader, for a
-refusal of the issue itself).
+login, a 5xx to ``MAIL FROM``, or a 5xx to ``RCPT``/``DATA`` that refuses the sending side
+(:func:`refused_side`) stops the send (:class:`~newsletter.errors.ProviderError`): that is
+the sender's or the issue's problem, not the recipient's, and bouncing the reader would
+suppress them for good (every reader, for a refusal of the issue itself). The sending side
+is refused by an enhanced status ``5.7.x`` (security or policy: relay denied,
+unauthenticated, DMARC) or ``5.1.7``/``5.1.8`` (the sender's address), by the basic codes
+of authentication (``530`` required, ``534``, ``535`` failed, ``538``; RFC 4954), or by a
+reply saying "Sender address rejected" (Postfix checks the sender at ``RCPT``); the issue
+is refused by ``5.3.x`` (a message too big) or ``5.6.x`` (its content).
 
 Any other 5xx is permanent (never retried), and bounces the reader (suppressed) only when
 it refuses the address (:func:`refuses_address`): an enhanced status ``5.1.x``
@@ -21,7 +24,11 @@ not local, name not allowed) without one, or with ``5.0.x``/``5.4.x``; or any re
 the mailbox or user does not exist (some servers send ``550 5.5.0 ... user unknown``). A
 ``5.5.x`` protocol error (``501 5.5.4 syntax error``, ``503 5.5.1 bad sequence``) or another
 bare 5xx is a problem of our client, not of the address: recorded failed with the reply,
-the reader kept.
+the reader kept. When the same such reply (basic code and enhanced status) comes back for
+:data:`REFUSED_IN_ROW` messages in a row, it is not about them but about our sending, which
+every reader would get alike: the send stops (ProviderError) and the messages of that run
+of refusals are handed back to be sent again (``ProviderError.resend``), so a re-run after
+the fix sends each reader once.
 """
 
 from __future__ import annotations
@@ -42,16 +49,27 @@ from newsletter.errors import ProviderError
 
 Security = Literal["none", "starttls", "tls"]
 
-#: RFC 3463 enhanced status 5.7.x: a security or policy refusal of the sender.
-_POLICY_REFUSAL = re.compile(r"5\.7\.\d{1,3}\b")
+#: RFC 3463 enhanced status 5.7.x (security or policy) or 5.1.7/5.1.8 (the sender's
+#: mailbox or system address): a refusal of the sender.
+_SENDER_REFUSAL = re.compile(r"5\.(?:7\.\d{1,3}|1\.[78])\b")
+#: Basic codes of authentication (RFC 4954): 530 required, 534 mechanism too weak, 535
+#: credentials invalid, 538 encryption required.
+_AUTH_CODES = frozenset({530, 534, 535, 538})
+#: The wording of a refused envelope sender (Postfix checks the sender at RCPT TO).
+_SENDER_WORDING = re.compile(r"sender address rejected", re.IGNORECASE)
 #: RFC 3463 enhanced status 5.3.x (the mail system: a message too big) or 5.6.x (its
 #: content or media): a refusal of the message, which every reader gets alike.
 _MESSAGE_REFUSAL = re.compile(r"5\.[36]\.\d{1,3}\b")
+#: The same refusal neither of the address nor of the sender, this many messages in a row:
+#: about our sending, not the readers (the send stops).
+REFUSED_IN_ROW = 3
 
 
 #: Any RFC 3463 enhanced status of a permanent failure, at the start of the reply text; its
 #: subject (group 1): 0 other, 1 addressing, 2 mailbox, 4 network and routing, 5 protocol.
 _ENHANCED = re.compile(r"5\.(\d{1,3})\.\d{1,3}\b")
+#: An enhanced status of any class, whole.
+_ENHANCED_STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")
 #: Enhanced subjects that are about the address: addressing (5.1.1 bad mailbox, 5.1.2 bad
 #: domain) and the mailbox (5.2.1 disabled).
 _ADDRESS_SUBJECTS = frozenset({"1", "2"})
@@ -68,6 +86,24 @@ _NO_MAILBOX = re.compile(
     r"|unknown (?:user|recipient|mailbox|address)|invalid (?:recipient|mailbox)",
     re.IGNORECASE,
 )
+
+
+def refused_side(code: int, text: str) -> Literal["sender", "message"] | None:
+    """Whom a permanent SMTP reply to RCPT or DATA refuses, when it is our side, which every
+    reader would get alike: the ``sender`` (policy, the sender's address, authentication),
+    the ``message`` (too big, its content), or None (the reader's address, or our client)."""
+    if code in _AUTH_CODES or _SENDER_REFUSAL.match(text) or _SENDER_WORDING.search(text):
+        return "sender"
+    if _MESSAGE_REFUSAL.match(text):
+        return "message"
+    return None
+
+
+def _reply_kind(response: SmtpReply) -> tuple[int, str | None]:
+    """What makes two replies the same refusal: the basic code and the enhanced status (the
+    text may name the address)."""
+    enhanced = _ENHANCED_STATUS.match(response.text)
+    return response.code, enhanced.group(0) if enhanced else None
 
 
 def refuses_address(code: int, text: str) -> bool:
@@ -117,6 +153,9 @@ class SmtpSender(MimeSender[SmtpReply]):
         self._conn: smtplib.SMTP | None = None
         #: Connections opened so far (reconnects included), for tests and reports.
         self.connections_opened = 0
+        #: The messages refused in a row by the same reply that keeps the reader, its kind.
+        self._refused: list[SendResult] = []
+        self._refused_kind: tuple[int, str | None] | None = None
 
     @classmethod
     def from_settings(cls, settings: DeliverySettings, secrets: Secrets, **deps: Any) -> Self:
@@ -239,16 +278,36 @@ class SmtpSender(MimeSender[SmtpReply]):
     def parse(self, call: MimeCall, response: SmtpReply) -> list[SendResult]:
         status = classify_smtp_code(response.code)
         if status is SendStatus.SENT:
+            self._refused = []
             return [SendResult.of(call.message, status, provider_message_id=response.text)]
-        if status is SendStatus.PERMANENT:
-            for refusal, whom in ((_POLICY_REFUSAL, "sender"), (_MESSAGE_REFUSAL, "message")):
-                if refusal.match(response.text):
-                    raise ProviderError(
-                        self.name,
-                        f"the server refused the {whom}: SMTP {response.code} {response.text}",
-                    )
-        bounce = status is SendStatus.PERMANENT and refuses_address(response.code, response.text)
-        reason = f"SMTP {response.code} {response.text}"
-        if status is SendStatus.PERMANENT and not bounce:
-            reason += " (reader kept: a refusal of our client, not of the address)"
-        return [SendResult.of(call.message, status, reason=reason, bounce=bounce)]
+        reply = f"SMTP {response.code} {response.text}"
+        if status is not SendStatus.PERMANENT:
+            self._refused = []
+            return [SendResult.of(call.message, status, reason=reply, bounce=False)]
+        whom = refused_side(response.code, response.text)
+        if whom is not None:
+            raise ProviderError(self.name, f"the server refused the {whom}: {reply}")
+        if refuses_address(response.code, response.text):
+            self._refused = []
+            return [SendResult.of(call.message, status, reason=reply)]
+        kept = f"{reply} (reader kept: a refusal of our client, not of the address)"
+        result = SendResult.of(call.message, status, reason=kept, bounce=False)
+        self._kept_refusal(result, response, reply)
+        return [result]
+
+    def _kept_refusal(self, result: SendResult, response: SmtpReply, reply: str) -> None:
+        """Count the refusals that keep the reader, alike and in a row; at
+        :data:`REFUSED_IN_ROW` the send stops, handing the earlier ones back to be sent."""
+        kind = _reply_kind(response)
+        if kind != self._refused_kind:
+            self._refused, self._refused_kind = [], kind
+        self._refused.append(result)
+        if len(self._refused) < REFUSED_IN_ROW:
+            return
+        earlier, self._refused = tuple(self._refused[:-1]), []
+        raise ProviderError(
+            self.name,
+            f"the server refused {REFUSED_IN_ROW} messages in a row alike, none for its "
+            f"address (our sending, not the readers): {reply}",
+            resend=earlier,
+        )

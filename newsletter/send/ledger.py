@@ -8,7 +8,8 @@ One ``issues`` row per ISO week (``2026-W48``: building → sending → sent, or
   call. Later runs reuse that Message-ID, so receivers can dedupe a resend.
 * A row becomes ``sent`` only after the provider accepted the message.
 * ``failed`` rows carry the reason; ``retryable`` ones (retries exhausted on 429/5xx/SMTP 4xx)
-  are tried again by the next run, permanent ones never.
+  are tried again by the next run, permanent ones never, unless a refusal that stopped the
+  run showed they were the sending side's (:meth:`SendLedger.reopen`).
 * ``unknown`` (the request went out, no answer came back: a timeout after sending, an SMTP
   connection lost during DATA) is never skipped silently: it is counted and reported, and
   the next run resends it **with the same Message-ID**. At worst a reader gets the same
@@ -361,25 +362,48 @@ class SendLedger:
         self, issue_key: str, subscriber_ids: Iterable[int], reason: str, *, owner: str, run: str
     ) -> int:
         """Mark the rows ``owner`` holds ``skipped``; how many it still held."""
+        return self._update(
+            issue_key,
+            subscriber_ids,
+            [sends.c.claimed_by == owner],
+            status="skipped",
+            last_error=reason,
+            claimed_by=None,
+            claimed_until=None,
+            attempt_run=run,
+        )
+
+    def reopen(
+        self, issue_key: str, subscriber_ids: Iterable[int], reason: str, *, run: str
+    ) -> int:
+        """Put rows run ``run`` recorded as failed for good back to send (failed, retryable:
+        the next run sends them) when a later refusal showed the failure was the sending
+        side's, not the readers' (``ProviderError.resend``); how many it reopened."""
+        failed_for_good = [
+            sends.c.status == "failed",
+            sends.c.retryable.is_(sa.false()),
+            sends.c.attempt_run == run,
+        ]
+        return self._update(
+            issue_key, subscriber_ids, failed_for_good, retryable=True, last_error=reason
+        )
+
+    def _update(
+        self,
+        issue_key: str,
+        subscriber_ids: Iterable[int],
+        where: list[sa.ColumnElement[bool]],
+        **values: object,
+    ) -> int:
+        """Set ``values`` on these rows of the issue that match ``where``; how many."""
         ids = list(subscriber_ids)
         if not ids:
             return 0
         with self._lock, self.db.write() as conn:
             done = conn.execute(
                 sa.update(sends)
-                .where(
-                    sends.c.issue_key == issue_key,
-                    sends.c.subscriber_id.in_(ids),
-                    sends.c.claimed_by == owner,
-                )
-                .values(
-                    status="skipped",
-                    last_error=reason,
-                    updated_at=self.clock.now(),
-                    claimed_by=None,
-                    claimed_until=None,
-                    attempt_run=run,
-                )
+                .where(sends.c.issue_key == issue_key, sends.c.subscriber_id.in_(ids), *where)
+                .values(updated_at=self.clock.now(), **values)
             )
             return int(done.rowcount)
 

@@ -16,8 +16,9 @@ A thread stops before its next call on SIGTERM (``stop``), when its worker lost 
 (:attr:`Claims.lost`), when an outcome write finds rows taken by another worker (it drops
 the rest of the batch), or when the issue stops being sent (another worker's account
 refusal). A :class:`~newsletter.errors.ProviderError` (bad credentials, suspended account)
-is recorded with the outcomes so far and marks the issue ``failed``, which stops every
-worker on every host at its next write or claim.
+is recorded with the outcomes so far (the failures it hands back, ``resend``, are reopened
+for the next run) and marks the issue ``failed``, which stops every worker on every host at
+its next write or claim.
 """
 
 from __future__ import annotations
@@ -263,6 +264,8 @@ def _send_rows(loop: Loop, sender: Sender[Any, Any], claim: Claim) -> bool:
             results = sender.send_batch(chunk)
         except ProviderError as err:
             _record(loop, sender, list(err.results), claim.run)
+            ids = [r.subscriber_id for r in err.resend]
+            loop.ledger.reopen(loop.issue_key, ids, str(err), run=claim.run)
             raise
         if not _record(loop, sender, results, claim.run):
             return False

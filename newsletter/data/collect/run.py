@@ -54,7 +54,7 @@ from newsletter.data.collect.manifest import (
     read_manifest,
     write_manifest,
 )
-from newsletter.data.collect.sources import Source, load_sources
+from newsletter.data.collect.sources import Source, distinct_sources, load_sources
 from newsletter.data.ingest import (
     Format,
     IngestReport,
@@ -608,8 +608,15 @@ def collect(
     transport: httpx.AsyncBaseTransport | None = None,
     on_board: OnBoard | None = None,
 ) -> Collected:
-    """Collect ``week`` from every source (default: the sources file) and write its snapshot."""
-    boards_list = list(sources) if sources is not None else load_sources(config.collect.sources)
+    """Collect ``week`` from every source (default: the sources file) and write its snapshot.
+
+    ``sources`` given in code are refused, like the file's, when a board is in them twice
+    (:func:`~newsletter.data.collect.sources.distinct_sources`: names differing by case)."""
+    boards_list = (
+        distinct_sources(sources, origin="the sources given to collect")
+        if sources is not None
+        else load_sources(config.collect.sources)
+    )
     if not boards_list:
         raise CollectError(
             f"no sources to collect: {config.collect.sources} lists none "

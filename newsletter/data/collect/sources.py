@@ -18,14 +18,17 @@ One ``[[source]]`` table per board::
 A board's key (``greenhouse:anthropic``) is the ``source`` of its postings and the prefix of
 their ids, so keep it stable. Board names are not case-sensitive (the job boards' APIs read
 ``Anthropic`` as ``anthropic``): two entries differing only by case are one board listed
-twice, refused; a board is kept as written (its postings' ids do not change). The file is
-edited by hand or with ``newsletter sources add``, which keeps its comments (tomlkit).
+twice, refused (in the file, by ``sources add``, and among the boards a program gives
+``collect()``: :func:`distinct_sources`); a board is kept as written (its postings' ids do not
+change). The file is edited by hand or with ``newsletter sources add``, which keeps its
+comments (tomlkit).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -156,30 +159,50 @@ def parse_sources(text: str, *, origin: str = "sources.toml") -> list[Source]:
         raise CollectError(f"{origin} is not valid TOML: {exc}") from None
     unknown = [k for k in data if k != "source"]
     entries = data.get("source", [])
-    problems = [f"unknown table or key {k!r} (use [[source]] tables)" for k in unknown]
+    problems = [(0, f"unknown table or key {k!r} (use [[source]] tables)") for k in unknown]
     if not isinstance(entries, list):
-        problems.append("'source' must be an array of tables ([[source]])")
+        problems.append((0, "'source' must be an array of tables ([[source]])"))
         entries = []
-    sources: list[Source] = []
-    seen: dict[str, tuple[int, Source]] = {}
+    numbered: list[tuple[int, Source]] = []
     for i, raw in enumerate(entries, start=1):
         try:
-            src = Source.model_validate(raw)
+            numbered.append((i, Source.model_validate(raw)))
         except (ValidationError, ValueError) as exc:
-            problems += _problems(i, raw, exc)
-            continue
+            problems += [(i, problem) for problem in _problems(i, raw, exc)]
+    repeated = _listed_twice(numbered)
+    _refuse(origin, sorted(problems + list(repeated.items()), key=lambda p: p[0]))
+    return [src for _i, src in numbered]
+
+
+def distinct_sources(sources: Iterable[Source], *, origin: str) -> list[Source]:
+    """``sources`` (given in code, not read from a file) when each board is in them once;
+    else one CollectError naming each repeat, as :func:`parse_sources` does for a file."""
+    numbered = list(enumerate(sources, start=1))
+    _refuse(origin, sorted(_listed_twice(numbered).items()))
+    return [src for _i, src in numbered]
+
+
+def _listed_twice(numbered: Iterable[tuple[int, Source]]) -> dict[int, str]:
+    """The problem of each source whose board an earlier one already is (the same
+    :attr:`Source.identity`: board names are not case-sensitive), by its number."""
+    seen: dict[str, tuple[int, Source]] = {}
+    repeated: dict[int, str] = {}
+    for i, src in numbered:
         if src.identity in seen:
             j, other = seen[src.identity]
-            problems.append(
-                f"source {i}: {src.key} is listed twice (also source {j}{_as(other, src)})"
-            )
-            continue
-        seen[src.identity] = (i, src)
-        sources.append(src)
+            also = f"also source {j}{_as(other, src)}"
+            repeated[i] = f"source {i}: {src.key} is listed twice ({also})"
+        else:
+            seen[src.identity] = (i, src)
+    return repeated
+
+
+def _refuse(origin: str, problems: Sequence[tuple[int, str]]) -> None:
+    """One CollectError line listing every problem, if any."""
     if problems:
-        head = f"{origin}: " if len(problems) == 1 else f"{origin}: {len(problems)} problems: "
-        raise CollectError(head + "; ".join(problems))
-    return sources
+        n = len(problems)
+        head = f"{origin}: " if n == 1 else f"{origin}: {n} problems: "
+        raise CollectError(head + "; ".join(problem for _i, problem in problems))
 
 
 def _as(listed: Source, new: Source) -> str:
@@ -232,6 +255,7 @@ __all__ = [
     "AtsKind",
     "Source",
     "add_source",
+    "distinct_sources",
     "load_sources",
     "parse_sources",
     "parse_spec",

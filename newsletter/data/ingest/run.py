@@ -6,7 +6,8 @@ input order (:mod:`~newsletter.data.ingest.spool`). Then duplicates collapse (fi
 order wins) and the report counts every row.
 
 :func:`ingest` keeps everything in memory and returns frames (tests, the library's callers);
-:func:`write` then puts the rejects, the snapshot and the report in place. :func:`ingest_into`
+:func:`write` then puts the rejects, the snapshot and the report in place, holding the week's
+writing as the commands do. :func:`ingest_into`
 (``newsletter ingest``, ``newsletter collect``) spools the batches to a scratch folder and
 deduplicates and writes with polars' streaming engine, so a week of any size runs in bounded
 memory. Every file is
@@ -292,7 +293,11 @@ def write(
 
     ``before_rename`` runs once all three are written under their temporary names, right
     before the renames; when it raises, nothing is renamed (``newsletter collect`` puts the
-    week's raw answers in place there, so they change with the snapshot or not at all)."""
+    week's raw answers in place there, so they change with the snapshot or not at all).
+
+    The week's writing is held meanwhile, as by ``newsletter ingest`` and ``collect``
+    (:func:`~newsletter.data.snapshots.writing_week`): while another writer of the week runs,
+    this one is refused at once in one line and writes nothing."""
     written = Written(
         snapshot=snapshot_path(directory, week),
         rejects=rejects_path(directory, week),
@@ -300,10 +305,13 @@ def write(
     )
     snapshot = conform(result.snapshot, stored=True)
     try:
-        with replacing_all(written.rejects, written.snapshot, written.report) as (
-            rejects_tmp,
-            snapshot_tmp,
-            report_tmp,
+        with (
+            writing_week(directory, week, IngestError),
+            replacing_all(written.rejects, written.snapshot, written.report) as (
+                rejects_tmp,
+                snapshot_tmp,
+                report_tmp,
+            ),
         ):
             result.rejects.write_parquet(rejects_tmp, **PARQUET_OPTIONS)
             snapshot.write_parquet(snapshot_tmp, **PARQUET_OPTIONS)
