@@ -430,6 +430,19 @@ def test_a_code_of_a_region_and_a_country(
         ("Bhopal, Madhya Pradesh, India", {}, "onsite"),
         ("Boston, Lincolnshire, UK", {}, "onsite"),
         ("India", {}, "unknown"),
+        # a remark in parentheses yields to what the text says outside them: the work mode
+        # of another role ("Designer Remote") is not the posting's
+        (None, {"work_mode": "Onsite (Designer Remote)"}, "onsite"),
+        (None, {"work_mode": "On-site [remote for the design role]"}, "onsite"),
+        (None, {"work_mode": "Office (remote possible"}, "onsite"),
+        (None, {"work_mode": "Remote (US)"}, "remote"),
+        (None, {"work_mode": "Remote (onsite in NYC once a quarter)"}, "remote"),
+        (None, {"work_mode": "Hybrid (2 days remote)"}, "hybrid"),
+        (None, {"work_mode": "(Remote)"}, "remote"),
+        # a title names one role: its remarks are its own
+        (None, {"title": "RA/QA Data Analyst (Hybrid: Sunnyvale, CA) W2 Only - Remote"}, "hybrid"),
+        ("Onsite - NYC (remote for designers)", {}, "onsite"),
+        ("London (Remote)", {}, "remote"),
         (None, {"work_mode": "Not Remote"}, "onsite"),
         (None, {"work_mode": "non-remote"}, "onsite"),
         (None, {"remote": "Not remote"}, "onsite"),

@@ -8,8 +8,9 @@ also the part right before it: ``SoMa, San Francisco, CA``), as its city with it
 or its last part as an alias (``Melbourne, Victoria, Australia`` by the alias ``Melbourne
 Victoria``), and as a city alone when the country the place names, if any, is the metro's.
 The posting's metro is the first place that resolves, and its country the metro's; remote
-/ hybrid come from a structured field, else from the places and the title. Parsing runs
-once per distinct location text.
+/ hybrid come from a structured field, else from the title, else from the places; a field
+and a place are read outside their parenthesised remarks first (:func:`_said_for_itself`:
+``Onsite (Designer Remote)`` is on site). Parsing runs once per distinct location text.
 
 The country a place names is its last part's when that part is a country and not the
 place's region (``Toronto, ON, CA``; ``Ispra, VA, Italy`` is Italy, its ``VA`` the province
@@ -45,6 +46,10 @@ _TRUE = ("true", "1", "yes", "y", "t", "remote")
 #: "Not remote", "no remote", "non-remote": the work is on site (read as "on-site" wherever
 #: the work mode is read: a location's parts, the work-mode and remote fields, the title).
 _NOT_REMOTE_RE = r"\b(?:not?|non)[- ]?remote\b"
+#: Any word of a work mode: the text says where its work is done.
+_MODE_WORD_RE = rf"{_REMOTE_RE}|{_HYBRID_RE}|{_ONSITE_RE}|\boffice\b"
+#: A parenthesised remark, closed or not: "(Designer Remote)", "[hybrid".
+_REMARK_RE = r"\([^)]*\)?|\[[^\]]*\]?"
 #: Words of a title that name a field of work, not where it is done: a "Remote Sensing
 #: Scientist" reads satellite images, a "Hybrid Cloud Engineer" runs mixed clouds.
 _TITLE_FIELD_RE = r"\bremote[- ]sens\w*|\bhybrid[- ](?:cloud|vehicles?|electric)\b"
@@ -98,6 +103,18 @@ def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
         region_code=region_code,
         country=country,
     )
+
+
+def _said_for_itself(text: pl.Expr) -> pl.Expr:
+    """The part of a lowercased text that its work mode is read from: the text outside its
+    parenthesised remarks when that states a mode (``onsite (designer remote)`` is on site:
+    the remark is about another role; ``hybrid (2 days remote)`` is hybrid), else the whole
+    text (``london (remote)``, ``data engineer (remote)``: the remark is the only word on
+    it). Read so: a work-mode field and a location's places, which may speak for several
+    roles. Not a title: it names one role, and its remarks are about that role ("RA/QA Data
+    Analyst (Hybrid: Sunnyvale, CA) W2 Only - Remote" is hybrid, as before)."""
+    outside = text.str.replace_all(_REMARK_RE, " ")
+    return pl.when(outside.str.contains(_MODE_WORD_RE)).then(outside).otherwise(text)
 
 
 def _lookup(expr: pl.Expr, table: dict[str, str]) -> pl.Expr:
@@ -159,10 +176,11 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .with_columns(
             _low=pl.col("_part").str.to_lowercase().str.replace_all(_NOT_REMOTE_RE, "on-site"),
         )
+        .with_columns(_said=_said_for_itself(pl.col("_low")))
         .with_columns(
-            _remote=pl.col("_low").str.contains(_REMOTE_RE),
-            _hybrid=pl.col("_low").str.contains(_HYBRID_RE),
-            _onsite=pl.col("_low").str.contains(_ONSITE_RE),
+            _remote=pl.col("_said").str.contains(_REMOTE_RE),
+            _hybrid=pl.col("_said").str.contains(_HYBRID_RE),
+            _onsite=pl.col("_said").str.contains(_ONSITE_RE),
             _clean=_kept_state_codes(pl.col("_low").str.replace_all(r"\(|\)|\[|\]", ","))
             .str.replace_all(_NOISE_RE, " ")
             .str.replace_all(r"\s+-\s+|\s*:\s*", ","),
@@ -311,7 +329,7 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .join(parsed, on="location", how="left", maintain_order="left")
         .drop("location")
     )
-    wm = (
+    wm = _said_for_itself(
         pl.col("work_mode")
         .str.strip_chars()
         .str.to_lowercase()
