@@ -350,6 +350,54 @@ def test_place_country_and_state_codes(
     assert (got["metro"], got["country"]) == (metro, country)
 
 
+# A two-letter code that is a region's and a country's both (CA: California or Canada; DE,
+# IN, CO, IL...). The country a place names is its last part's when that part is not its
+# region; a region code ending a chain of towns is the state, unless the city is a metro
+# of the country the code names.
+@pytest.mark.parametrize(
+    ("location", "metro", "country"),
+    [
+        # "Town, Town, ST", "City, County, ST", "Neighbourhood, City, ST": the state
+        ("West Redlands, Redlands, CA", "Riverside", "US"),
+        ("SoMa, San Francisco, CA", "San Francisco Bay Area", "US"),
+        ("Mission District, San Francisco, CA, USA", "San Francisco Bay Area", "US"),
+        ("Brooklyn, Kings County, NY", "New York", "US"),
+        ("Newark, New Castle County, DE", "Philadelphia", "US"),
+        ("Fishers, Hamilton County, IN", "Indianapolis", "US"),
+        # Canada's provinces and territories are all listed: without one, CA is California
+        ("Smalltown, Smallcounty, CA", None, "US"),
+        ("Richmond, CA", "San Francisco Bay Area", "US"),
+        ("Smalltown, CA", None, "US"),
+        # a province before it: Canada
+        ("Toronto, ON, CA", "Toronto", "CA"),
+        ("Vancouver, BC, CA", "Vancouver", "CA"),
+        ("London, ON, CA", None, "CA"),
+        ("Whitehorse, YT, CA", None, "CA"),
+        # the city is a metro of the country the code names, and no town of the state
+        ("Montreal, CA", "Montreal", "CA"),
+        ("Toronto, CA", "Toronto", "CA"),
+        ("Kanata, Ottawa, CA", "Ottawa", "CA"),
+        ("Berlin, DE", "Berlin", "DE"),
+        ("Munich, Bavaria, DE", "Munich", "DE"),
+        ("Bengaluru, IN", "Bengaluru", "IN"),
+        # a country whose regions are not listed: "City, Region, XX" is how boards write it
+        ("Smalltown, Bavaria, DE", None, "DE"),
+        # the last part names the country; the region code before it is that country's
+        ("Ispra, VA, Italy", None, "IT"),
+        ("Bogota, DC, CO", None, "CO"),
+        # state codes that are noise words too: kept, never dropped (the city read alone)
+        ("Salem, OR", None, "US"),
+        ("Stillwater, OK", None, "US"),
+        ("Tulsa, OK", "Tulsa", "US"),
+    ],
+)
+def test_a_code_of_a_region_and_a_country(
+    ingest_rules: Rules, location: str, metro: str | None, country: str
+) -> None:
+    got = place(ingest_rules, location)
+    assert (got["metro"], got["country"]) == (metro, country)
+
+
 @pytest.mark.parametrize(
     ("location", "extra", "mode"),
     [
@@ -358,6 +406,7 @@ def test_place_country_and_state_codes(
         ("Anywhere", {}, "remote"),
         ("San Francisco, CA (Hybrid)", {}, "hybrid"),
         ("Austin, TX", {}, "onsite"),
+        ("Albany, OR", {}, "onsite"),  # a town and its state (OR was dropped as "or")
         (None, {}, "unknown"),
         ("Austin, TX", {"remote": "True"}, "remote"),
         ("Austin, TX", {"remote": "false"}, "onsite"),
@@ -381,6 +430,19 @@ def test_place_country_and_state_codes(
         ("Bhopal, Madhya Pradesh, India", {}, "onsite"),
         ("Boston, Lincolnshire, UK", {}, "onsite"),
         ("India", {}, "unknown"),
+        # a remark in parentheses yields to what the text says outside them: the work mode
+        # of another role ("Designer Remote") is not the posting's
+        (None, {"work_mode": "Onsite (Designer Remote)"}, "onsite"),
+        (None, {"work_mode": "On-site [remote for the design role]"}, "onsite"),
+        (None, {"work_mode": "Office (remote possible"}, "onsite"),
+        (None, {"work_mode": "Remote (US)"}, "remote"),
+        (None, {"work_mode": "Remote (onsite in NYC once a quarter)"}, "remote"),
+        (None, {"work_mode": "Hybrid (2 days remote)"}, "hybrid"),
+        (None, {"work_mode": "(Remote)"}, "remote"),
+        # a title names one role: its remarks are its own
+        (None, {"title": "RA/QA Data Analyst (Hybrid: Sunnyvale, CA) W2 Only - Remote"}, "hybrid"),
+        ("Onsite - NYC (remote for designers)", {}, "onsite"),
+        ("London (Remote)", {}, "remote"),
         (None, {"work_mode": "Not Remote"}, "onsite"),
         (None, {"work_mode": "non-remote"}, "onsite"),
         (None, {"remote": "Not remote"}, "onsite"),

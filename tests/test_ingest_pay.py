@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsletter.data.ingest import ingest
 from newsletter.data.ingest.columns import RAW_SCHEMA
 from newsletter.data.ingest.pay import MAX_ANNUAL, MIN_ANNUAL, parse_pay, place_currencies
 from newsletter.data.ingest.rules import Rules
+from tests.conftest import NOW
 from tests.ingest_support import normalized, raw
 
 
@@ -396,6 +398,13 @@ def test_real_hacker_news_compensation_strings(shared_real: Path) -> None:
     assert parsed.height / out.height > 0.6
     by_text = {r["text"]: r for r in out.iter_rows(named=True)}
     assert by_text["$135,000 - $185,000 + equity"]["salary_mid"] == 160_000
+    # five posts give an amount per role: none is the post's pay
+    several = out.filter(pl.col("pay_status") == "several_roles")["text"].to_list()
+    assert len(several) == 5
+    assert (
+        "Director of Engineering: $225k, Engineering Manager: $195k, Senior Engineer: $170k"
+        in several
+    )
 
 
 @pytest.mark.parametrize("text", ["-5", "$-50,000", "USD -120000", "-$80k"])
@@ -524,3 +533,68 @@ def test_place_currencies_follow_the_week(ingest_rules: Rules) -> None:
 def test_a_base_and_a_total_compensation_are_no_range(text: str, lo: float, hi: float) -> None:
     got = pay(salary=text)
     assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")
+
+
+# ---- amounts for several roles: none is the posting's pay ---------------------------------
+
+SEVERAL_ROLES = [
+    "Director of Engineering: $225k, Engineering Manager: $195k, Senior Engineer: $170k",
+    "$200k+ base + equity (AI Engineer), $50k–$75k base (Videographer)",
+    "$170-225k + equity (Senior Backend Engineer), $120-350k OTE + equity (Account Exec)",
+    "Lead Product Designer: £110k+ + equity; Senior Full-Stack Engineer: £75k-£110k+ + equity",
+    "Fullstack Engineer: $120k-$140k + equity; Senior Data Operations Analyst: $100k-$110k",
+    "Engineers: $150k-$180k; Designers: $120k-$140k",
+]
+
+
+@pytest.mark.parametrize("text", SEVERAL_ROLES)
+def test_amounts_for_several_roles_are_no_pay_and_are_counted(text: str) -> None:
+    """Hacker News posts list a post's roles with an amount each; the first amount (or the
+    range of one role, or the span of all) was read as the post's pay."""
+    assert pay(salary=text) == {
+        "salary_min": None, "salary_max": None, "salary_mid": None, "currency": None,
+        "pay_status": "several_roles",
+    }  # fmt: skip
+
+
+def test_ranges_for_several_roles_in_a_description_are_no_pay() -> None:
+    text = (
+        "We are hiring two roles.\nSoftware Engineer: $150,000 - $180,000\n"
+        "Product Designer: $130,000 - $160,000\n"
+    )
+    got = pay(description=text)
+    assert (got["salary_mid"], got["pay_status"]) == (None, "several_roles")
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi"),
+    [
+        ("Senior Engineer: $150k-$180k", 150_000, 180_000),  # one role
+        # levels of one role, or places: the per-location rule's span, as before
+        ("Senior Engineer: $150k-$180k; Staff Engineer: $180k-$220k", 150_000, 220_000),
+        ("Engineers in NYC: $150k-$180k; Engineers in SF: $160k-$190k", 150_000, 190_000),
+        # one role named (the OTE of sales, left out), the others places
+        ("$200k–$400k base (SF Forward Deployed), £150k–£300k base (London Forward "
+         "Deployed/Platform), OTE $280k–$400k (Sales)", 200_000, 400_000),
+        # remarks that name no role
+        ("$120k-$250k base salary + Equity (varies by role)", 120_000, 250_000),
+        ("$150k – $175K (Salary + Equity)", 150_000, 175_000),
+        ("$150k-$250k + equity (SF; location-adjusted)", 150_000, 250_000),
+    ],
+)  # fmt: skip
+def test_one_role_its_levels_or_its_places_keep_their_pay(text: str, lo: float, hi: float) -> None:
+    got = pay(salary=text)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")
+
+
+def test_the_report_counts_pay_for_several_roles(tmp_path: Path, ingest_rules: Rules) -> None:
+    path = tmp_path / "postings.csv"
+    pl.DataFrame(
+        {
+            "title": ["Engineering Manager; Senior Engineer", "Senior Engineer"],
+            "company": ["Acme", "Acme"],
+            "salary": [SEVERAL_ROLES[0], "$150k-$180k"],
+        }
+    ).write_csv(path)
+    report = ingest([path], date(2026, 11, 23), ingest_rules, now=NOW).report
+    assert (report.with_pay, report.salary_several_roles, report.salary_unparsed) == (1, 1, 0)

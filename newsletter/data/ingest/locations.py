@@ -2,12 +2,22 @@
 
 A location may list several places (``"Seattle, WA; SF; Remote in USA"``: ``;``, ``|``,
 `` / `` or `` or `` separate them). Each place is looked up, in order, as a whole alias
-(``SF``, ``NYC``, ``Bay Area``), as ``city, state`` in the metro table, as its city with
-its region or its last part as an alias (``Melbourne, Victoria, Australia`` by the alias
-``Melbourne Victoria``), and as a city alone when the country the place names (its region's,
-else its last part's), if any, is the metro's. The posting's metro is the first place that
-resolves, and its country the metro's; remote / hybrid come from a structured field, else
-from the places and the title. Parsing runs once per distinct location text.
+(``SF``, ``NYC``, ``Bay Area``), as ``city, state`` in the metro table (the state being the
+first part after the city that names a region: ``Brooklyn, Kings County, NY``; the city
+also the part right before it: ``SoMa, San Francisco, CA``), as its city with its second
+or its last part as an alias (``Melbourne, Victoria, Australia`` by the alias ``Melbourne
+Victoria``), and as a city alone when the country the place names, if any, is the metro's.
+The posting's metro is the first place that resolves, and its country the metro's; remote
+/ hybrid come from a structured field, else from the title, else from the places; a field
+and a place are read outside their parenthesised remarks first (:func:`_said_for_itself`:
+``Onsite (Designer Remote)`` is on site). Parsing runs once per distinct location text.
+
+The country a place names is its last part's when that part is a country and not the
+place's region (``Toronto, ON, CA``; ``Ispra, VA, Italy`` is Italy, its ``VA`` the province
+of Varese), else its region's. A last part that is both a region and a country code
+(``CA``, ``DE``, ``IN``, ``CO``, ``IL``...) is read by :func:`_code_is_country`: the state
+of ``Richmond, CA`` and ``West Redlands, Redlands, CA``, the country of ``Montreal, CA`` and
+``Munich, Bavaria, DE``.
 """
 
 from __future__ import annotations
@@ -28,12 +38,18 @@ _NOISE_RE = (
     r"telecommute|fully|only|based|in|within|first|friendly|ok|locations?|multiple|flexible|"
     r"options?|or|and|greater|metropolitan|metro|area|region|hq|headquarters|office|from)\b"
 )
-#: ", IN" ending a place or before its next part: Indiana, not the noise word "in".
-_STATE_IN_RE = r",\s*in(\s*(?:,|$))"
+#: State codes that are noise words too ("Warsaw, IN", "Salem, OR", "Tulsa, OK"): ending a
+#: place or before its next part, each is kept as the code (upper case, which the noise
+#: pattern does not match), not dropped as "in", "or", "ok" (the city was read alone).
+_NOISE_STATES = ("in", "or", "ok")
 _TRUE = ("true", "1", "yes", "y", "t", "remote")
 #: "Not remote", "no remote", "non-remote": the work is on site (read as "on-site" wherever
 #: the work mode is read: a location's parts, the work-mode and remote fields, the title).
 _NOT_REMOTE_RE = r"\b(?:not?|non)[- ]?remote\b"
+#: Any word of a work mode: the text says where its work is done.
+_MODE_WORD_RE = rf"{_REMOTE_RE}|{_HYBRID_RE}|{_ONSITE_RE}|\boffice\b"
+#: A parenthesised remark, closed or not: "(Designer Remote)", "[hybrid".
+_REMARK_RE = r"\([^)]*\)?|\[[^\]]*\]?"
 #: Words of a title that name a field of work, not where it is done: a "Remote Sensing
 #: Scientist" reads satellite images, a "Hybrid Cloud Engineer" runs mixed clouds.
 _TITLE_FIELD_RE = r"\bremote[- ]sens\w*|\bhybrid[- ](?:cloud|vehicles?|electric)\b"
@@ -89,8 +105,62 @@ def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
     )
 
 
+def _said_for_itself(text: pl.Expr) -> pl.Expr:
+    """The part of a lowercased text that its work mode is read from: the text outside its
+    parenthesised remarks when that states a mode (``onsite (designer remote)`` is on site:
+    the remark is about another role; ``hybrid (2 days remote)`` is hybrid), else the whole
+    text (``london (remote)``, ``data engineer (remote)``: the remark is the only word on
+    it). Read so: a work-mode field and a location's places, which may speak for several
+    roles. Not a title: it names one role, and its remarks are about that role ("RA/QA Data
+    Analyst (Hybrid: Sunnyvale, CA) W2 Only - Remote" is hybrid, as before)."""
+    outside = text.str.replace_all(_REMARK_RE, " ")
+    return pl.when(outside.str.contains(_MODE_WORD_RE)).then(outside).otherwise(text)
+
+
 def _lookup(expr: pl.Expr, table: dict[str, str]) -> pl.Expr:
     return expr.replace_strict(table, default=None, return_dtype=pl.String)
+
+
+def _kept_state_codes(low: pl.Expr) -> pl.Expr:
+    """``low`` with each of :data:`_NOISE_STATES` ending a part of a place in upper case."""
+    for code in _NOISE_STATES:
+        low = low.str.replace_all(rf",\s*{code}(\s*(?:,|$))", f", {code.upper()}${{1}}")
+    return low
+
+
+def _code_is_country(places: Places) -> pl.Expr:
+    """Whether the region code ending a place (``_rcode``), which is a country's code too
+    (``_lastc``: ``CA`` is California and Canada, ``DE`` Delaware and Germany), names the
+    country. In order:
+
+    1. the region, when a part before it is a member city of that region in the metro table
+       (``Richmond, CA``; ``West Redlands, Redlands, CA``) or a US-style county
+       (``Fishers, Hamilton County, IN``);
+    2. the country, when the city (or the part before the code) is a metro of that country
+       (``Montreal, CA``, ``Berlin, DE``, ``Munich, Bavaria, DE``);
+    3. the region, for ``City, XX`` (``Smalltown, CA``: a state after a city is the US way);
+    4. for three parts or more (``Town, Town, XX``): the region when the country's own
+       regions are listed (Canada's: a Canadian place names its province, ``Toronto, ON,
+       CA``, so ``Town, Town, CA`` is California), else the country (``Town, Bavaria, DE``:
+       Germany's regions are not listed, and ``City, Region, DE`` is how boards write it).
+    """
+    code, country = pl.col("_rcode"), pl.col("_lastc")
+    city, before = pl.col("_city"), pl.col("_before")
+
+    def member(piece: pl.Expr) -> pl.Expr:
+        return _lookup(piece + "|" + code, places.city_metro).is_not_null()
+
+    def metro_there(piece: pl.Expr) -> pl.Expr:
+        return pl.any_horizontal(
+            (_lookup(_lookup(piece, table), places.metro_country) == country).fill_null(False)
+            for table in (places.city_only, places.aliases)
+        )
+
+    in_region = member(city) | member(before) | before.str.ends_with(" county").fill_null(False)
+    listed = sorted(set(places.region_country.values()))
+    return ~in_region & (
+        metro_there(city) | metro_there(before) | ((pl.col("_n") >= 3) & ~country.is_in(listed))
+    )
 
 
 def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
@@ -106,14 +176,12 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .with_columns(
             _low=pl.col("_part").str.to_lowercase().str.replace_all(_NOT_REMOTE_RE, "on-site"),
         )
+        .with_columns(_said=_said_for_itself(pl.col("_low")))
         .with_columns(
-            _remote=pl.col("_low").str.contains(_REMOTE_RE),
-            _hybrid=pl.col("_low").str.contains(_HYBRID_RE),
-            _onsite=pl.col("_low").str.contains(_ONSITE_RE),
-            _clean=pl.col("_low")
-            .str.replace_all(r"\(|\)|\[|\]", ",")
-            # "Warsaw, IN" is Indiana: the state code is kept from the noise word "in"
-            .str.replace_all(_STATE_IN_RE, ", indiana$1")
+            _remote=pl.col("_said").str.contains(_REMOTE_RE),
+            _hybrid=pl.col("_said").str.contains(_HYBRID_RE),
+            _onsite=pl.col("_said").str.contains(_ONSITE_RE),
+            _clean=_kept_state_codes(pl.col("_low").str.replace_all(r"\(|\)|\[|\]", ","))
             .str.replace_all(_NOISE_RE, " ")
             .str.replace_all(r"\s+-\s+|\s*:\s*", ","),
         )
@@ -128,20 +196,47 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
             _city=pl.col("_pieces").list.first(),
             _region=pl.col("_pieces").list.get(1, null_on_oob=True),
             _last=pl.col("_pieces").list.last(),
+            _n=pl.col("_pieces").list.len(),
+            # the region code each part after the city names, if any
+            _codes=pl.col("_pieces")
+            .list.slice(1)
+            .list.eval(_lookup(pl.element(), places.region_code)),
         )
         .with_columns(
-            _rcode=_lookup(pl.col("_region"), places.region_code),
-            _rcountry=pl.coalesce(
-                _lookup(pl.col("_region"), places.region_country),
-                _lookup(pl.col("_region"), places.country),
-            ),
+            # the place's region: the first part after the city that names one
+            _rcode=pl.col("_codes").list.drop_nulls().list.first(),
+            _lastc=_lookup(pl.col("_last"), places.country),
         )
         .with_columns(
-            # the country the place names: its region's, else its last part's
-            _pc=pl.coalesce(
-                pl.col("_rcountry"),
-                _lookup(pl.col("_last"), places.country),
-                _lookup(pl.col("_last"), places.region_country),
+            _ri=pl.when(pl.col("_rcode").is_not_null()).then(
+                1 + pl.col("_codes").list.eval(pl.element().is_not_null()).list.arg_max()
+            )
+        )
+        .with_columns(_before=pl.col("_pieces").list.get(pl.col("_ri") - 1, null_on_oob=True))
+        .with_columns(
+            # a last part that is the region and a country's code too ("CA", "DE"): which?
+            _as_country=(pl.col("_ri") == pl.col("_n") - 1).fill_null(False)
+            & pl.col("_lastc").is_not_null()
+            & _code_is_country(places)
+        )
+        .with_columns(
+            _rcode=pl.when(~pl.col("_as_country")).then("_rcode"),
+            _ri=pl.when(~pl.col("_as_country")).then("_ri"),
+        )
+        .with_columns(
+            # the country the place names: its last part's when that is a country and not
+            # the place's region ("Toronto, ON, CA"; "Ispra, VA, Italy" is IT), else its
+            # region's, else its second part's ("Berlin, Germany, Europe")
+            _pc=pl.when(
+                pl.col("_lastc").is_not_null() & (pl.col("_ri") != pl.col("_n") - 1).fill_null(True)
+            )
+            .then("_lastc")
+            .otherwise(
+                pl.coalesce(
+                    _lookup(pl.col("_rcode").str.to_lowercase(), places.region_country),
+                    _lookup(pl.col("_region"), places.country),
+                    _lookup(pl.col("_last"), places.region_country),
+                )
             ),
         )
         .with_columns(
@@ -153,6 +248,8 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
                 _lookup(words(pl.col("_low")), places.aliases),
                 _lookup(pl.col("_whole"), places.aliases),
                 _lookup(pl.col("_city") + "|" + pl.col("_rcode"), places.city_metro),
+                # "Neighbourhood, City, ST": the part right before the region
+                _lookup(pl.col("_before") + "|" + pl.col("_rcode"), places.city_metro),
                 # a city qualified by its region or country, further along the place:
                 # "Melbourne, Victoria, Australia" by the alias "Melbourne Australia"
                 _lookup(pl.col("_city") + " " + pl.col("_region"), places.aliases),
@@ -164,15 +261,14 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
                     & _lookup(pl.col("_whole"), places.country).is_null()
                     & _lookup(pl.col("_whole"), places.region_country).is_null()
                 ).then(
-                    pl.when(
-                        pl.col("_pc").is_null()
-                        | (
-                            pl.col("_pc")
-                            == _lookup(
-                                pl.coalesce("_city_alone", "_city_alias"), places.metro_country
-                            )
-                        )
-                    ).then(pl.coalesce("_city_alone", "_city_alias"))
+                    # the one in the place's country: "Berlin, DE" is the alias's Berlin,
+                    # not the Berlin of Hartford's towns
+                    pl.when(pl.col("_pc").is_null())
+                    .then(pl.coalesce("_city_alone", "_city_alias"))
+                    .when(pl.col("_pc") == _lookup(pl.col("_city_alone"), places.metro_country))
+                    .then("_city_alone")
+                    .when(pl.col("_pc") == _lookup(pl.col("_city_alias"), places.metro_country))
+                    .then("_city_alias")
                 ),
             )
         )
@@ -233,7 +329,7 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .join(parsed, on="location", how="left", maintain_order="left")
         .drop("location")
     )
-    wm = (
+    wm = _said_for_itself(
         pl.col("work_mode")
         .str.strip_chars()
         .str.to_lowercase()

@@ -9,8 +9,11 @@ period. The period of a text is the one stated with the amount read: a word righ
 period, values under 300 are hourly and values of 10,000 or more annual; anything else is
 implausible. Annual values outside [10,000, 2,000,000] (major currencies), or over twice
 2,000,000 dollars' worth (other currencies; one of no known rate as the weakest in use),
-are dropped from pay and counted. ``pay_status`` tells the report what happened per row:
-``none``, ``ok``, ``unparsed`` or ``out_of_range``.
+are dropped from pay and counted. Text that gives amounts for two or more different roles
+(``Director: $225k, Engineering Manager: $195k``, ``$200k+ (AI Engineer), $50k-$75k
+(Videographer)``: :func:`_several_roles`) gives no pay: the posting's pay is none of them.
+``pay_status`` tells the report what happened per row: ``none``, ``ok``, ``unparsed``,
+``out_of_range`` or ``several_roles``.
 
 The currency is the one a currency field or the text names. A bare ``$`` is the posting's
 country's dollar where that country pays in one (:data:`LOCAL_DOLLARS`: Toronto's
@@ -245,6 +248,52 @@ _NOT_PAY_RE = (
 LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
 _OTE_RE = r"\bote\b|on[- ]target"
+#: Nouns that make a label of an amount a role ("Engineering Manager: $195k", "$50k-$75k
+#: (Videographer)"), in the singular. A label without one names a place ("SF:", "(London)"),
+#: a level alone ("Senior:") or something else ("(Salary + Equity)", "(varies by role)").
+_ROLE_NOUNS = (
+    r"engineer|engineering|developer|designer|manager|director|head of|architect|analyst"
+    r"|scientist|researcher|videographer|writer|editor|marketer|recruiter|exec|executive|ae"
+    r"|sdr|bdr|sales|salesperson|specialist|consultant|administrator|technician|intern"
+    r"|officer|founder|cto|ceo|cfo|coo|cpo|vp|president|associate|assistant|coordinator"
+    r"|producer|artist|devrel|advocate|sre|devops|qa|tester|programmer|accountant|counsel"
+    r"|strategist|swe|mts|pm"
+)
+_ROLE_RE = r"\b(?:" + _ROLE_NOUNS + r")\b"
+_ROLE_PLURAL_RE = r"\b(" + _ROLE_NOUNS + r")s\b"
+#: A label of an amount: before it, up to a colon ("Senior Engineer: $170k"; from the start
+#: of the text or a separator), or after it, in parentheses ("$50k-$75k base (Videographer)").
+_AMOUNT_LABEL_RE = (
+    r"(?:^|[;,\n•|])[^;,\n•|:0-9$£€¥₹]{2,60}:\s*[^\s0-9]{0,4}\s*[0-9]"
+    r"|[0-9][^;()0-9]{0,40}\([^()0-9]{2,60}\)"
+)
+
+
+def _several_roles(text: pl.Expr) -> pl.Expr:
+    """Whether ``text`` gives amounts for two or more different roles: labels of amounts
+    (:data:`_AMOUNT_LABEL_RE`) naming roles (:data:`_ROLE_NOUNS`) that differ in their role
+    nouns. ``Engineering Manager: $195k, Senior Engineer: $170k`` and ``$170-225k (Senior
+    Backend Engineer), $120-350k OTE (Account Exec)`` do; ``Senior Engineer: $150k-$180k;
+    Staff Engineer: $180k-$220k`` (levels of one role), ``Engineers in NYC: $150k; Engineers
+    in SF: $160k`` (places) and ``$200k (SF), £150k (London), OTE $280k (Sales)`` (one role
+    named) do not: those are read as before (the per-location rule). The posting's pay is none
+    of several roles' (in the Hacker News thread a post's title lists all its roles): no
+    pay, counted as ``several_roles``."""
+    label = pl.element()
+    name = (
+        pl.when(label.str.ends_with(")"))
+        .then(label.str.extract(r"\(([^()]*)\)$", 1))
+        .otherwise(label.str.extract(r"([^;,\n•|:]*):", 1))
+        .str.replace_all(_ROLE_PLURAL_RE, "$1")
+    )
+    role = name.str.extract_all(_ROLE_RE).list.sort().list.join(" ")
+    roles = (
+        text.str.to_lowercase()
+        .str.extract_all(_AMOUNT_LABEL_RE)
+        .list.eval(role.filter(role != ""))
+        .list.n_unique()
+    )
+    return (roles >= 2).fill_null(False)
 
 
 def _number(text: pl.Expr) -> pl.Expr:
@@ -279,7 +328,7 @@ PAY_INPUTS = ("_pay_text", "salary_min", "salary_max", "salary_yearly", "salary_
               "currency", "period")  # fmt: skip
 #: What :func:`_parse_distinct` reads from the pay inputs, for :func:`_settled` to finish
 #: with the posting's place.
-_STATED = ("_lo", "_hi", "_period", "_named", "_from_text", "_parsed", "_had_text")
+_STATED = ("_lo", "_hi", "_period", "_named", "_from_text", "_parsed", "_had_text", "_roles")
 
 
 def _structured(first: str) -> pl.Expr:
@@ -292,8 +341,9 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Pay inputs (one row per distinct combination) -> what they state (:data:`_STATED`):
     the amounts as written (``_lo`` <= ``_hi``), their period, the currency they name
     (``_named``: a code, :data:`_BARE_DOLLAR`, or null), whether the amounts come from text
-    (``_from_text``), whether any was read (``_parsed``) and whether there was pay to read
-    (``_had_text``). :func:`_settled` makes them pay, given the place."""
+    (``_from_text``), whether any was read (``_parsed``), whether there was pay to read
+    (``_had_text``) and whether the text gives amounts for several roles (``_roles``:
+    :func:`_several_roles`). :func:`_settled` makes them pay, given the place."""
     t = pl.col("_t")
     rng, one = pl.col("_rng"), pl.col("_one")
     a_sfx, b_sfx = rng.struct.field("2"), rng.struct.field("5")
@@ -409,6 +459,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
                 ).then(pl.lit("INR")),
             ),
             _from_text=~has_structured,
+            _roles=~has_structured & _several_roles(t),
             _had_text=pl.col("_pay_text").is_not_null()
             | has_structured
             | pl.col("salary_min").is_not_null()
@@ -438,9 +489,9 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
     is the one named; a bare dollar sign is the place's dollar where it pays in one of
     :data:`LOCAL_DOLLARS`, else the US dollar; amounts read from text that names none are in
     the place's currency; else US dollars. Then the amounts are made annual and held to the
-    range (or cap) of their currency: adds ``_salary_min``, ``_salary_max``,
-    ``_salary_mid``, ``_currency``, ``currency_source`` (:data:`CURRENCY_SOURCES`) and
-    ``pay_status``. (Step by step: each expression reads
+    range (or cap) of their currency; text giving amounts for several roles is no pay. Adds
+    ``_salary_min``, ``_salary_max``, ``_salary_mid``, ``_currency``, ``currency_source``
+    (:data:`CURRENCY_SOURCES`) and ``pay_status``. (Step by step: each expression reads
     columns, never a copy of another's expression.)"""
     named, period, cur = pl.col("_named"), pl.col("_period"), pl.col("_currency")
     # where the currency comes from decides it (CURRENCY_SOURCES): one decision, two columns
@@ -479,6 +530,7 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
         .with_columns(_salary_min=pl.col("_lo") * factor, _salary_max=pl.col("_hi") * factor)
         .with_columns(
             _ok=pl.col("_parsed")
+            & ~pl.col("_roles")
             & factor.is_not_null()
             & (lo.is_null() | (lo > 0))
             & pl.when(cur.is_in(RANGE_CHECKED))
@@ -494,6 +546,8 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
             currency_source=pl.when(ok).then("currency_source"),
             pay_status=pl.when(ok)
             .then(pl.lit("ok"))
+            .when("_roles")
+            .then(pl.lit("several_roles"))
             .when("_parsed")
             .then(pl.lit("out_of_range"))
             .when("_had_text")
@@ -543,6 +597,7 @@ _SCRATCH = (
     "_m_mid",
     "_m_currency",
     "_m_currency_source",
+    "_m_roles",
 )
 
 
@@ -560,14 +615,22 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     3. else the span of all listed ranges: the lowest minimum to the highest maximum, among
        the ranges in the currency of the first one.
 
-    Returns ``_row`` with the chosen pay columns; rows with fewer than two ranges are absent.
-    Each range text is parsed once (:func:`_parse_distinct`), however many rows state it.
+    A text whose ranges are for several roles (:func:`_several_roles`) has none of them:
+    ``_m_roles``. Returns ``_row`` with the chosen pay columns and ``_m_roles``; rows with
+    fewer than two ranges are absent. Each range text is parsed once
+    (:func:`_parse_distinct`), however many rows state it.
     """
     before = pl.col("_text").str.split(pl.col("_pay_text")).list.first()
-    pieces = (
+    rows = (
         with_text.lazy()
         .filter(pl.col("_ranges").list.len() >= 2)
         .select("_row", "location", "_place_cur", "_ranges", _text=_range_source())
+        .with_columns(_m_roles=_several_roles(pl.col("_text")))
+        .collect(engine="in-memory")
+    )
+    pieces = (
+        rows.lazy()
+        .filter(~pl.col("_m_roles"))
         .explode("_ranges")
         .rename({"_ranges": "_pay_text"})
         .with_columns(
@@ -606,7 +669,7 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     )
     lo = pl.when("_any_hit").then("_hit_min").otherwise("_span_min")
     hi = pl.when("_any_hit").then("_hit_max").otherwise("_span_max")
-    return chosen.select(
+    picked = chosen.select(
         "_row",
         _m_min=lo,
         _m_max=hi,
@@ -614,6 +677,9 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
         _m_currency=pl.col("_m_currency"),
         _m_currency_source=pl.col("_m_currency_source"),
     ).collect(engine="in-memory")
+    return rows.select("_row", "_m_roles").join(
+        picked, on="_row", how="left", maintain_order="left"
+    )
 
 
 def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> pl.LazyFrame:
@@ -665,17 +731,29 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
             several, on="_row", how="left", maintain_order="left"
         )
     pick = pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null()
+    roles = pl.col("_m_roles").fill_null(False)
     return (
         pl.concat([with_text, values, several.drop("_row")], how="horizontal")
         .lazy()
         .pipe(_settled, pl.col("_place_cur"))
         .with_columns(
-            _salary_min=pl.when(pick).then("_m_min").otherwise("_salary_min"),
-            _salary_max=pl.when(pick).then("_m_max").otherwise("_salary_max"),
-            _salary_mid=pl.when(pick).then("_m_mid").otherwise("_salary_mid"),
-            _currency=pl.when(pick).then("_m_currency").otherwise("_currency"),
-            currency_source=pl.when(pick).then("_m_currency_source").otherwise("currency_source"),
-            pay_status=pl.when(pick).then(pl.lit("ok")).otherwise("pay_status"),
+            # the ranges of a text for several roles (a description's) are no pay, and
+            # neither is its first range, read alone as the pay text
+            *(
+                pl.when(pick).then(chosen).when(~roles).then(own).alias(own)
+                for own, chosen in (
+                    ("_salary_min", "_m_min"),
+                    ("_salary_max", "_m_max"),
+                    ("_salary_mid", "_m_mid"),
+                    ("_currency", "_m_currency"),
+                    ("currency_source", "_m_currency_source"),
+                )
+            ),
+            pay_status=pl.when(pick)
+            .then(pl.lit("ok"))
+            .when(roles)
+            .then(pl.lit("several_roles"))
+            .otherwise("pay_status"),
         )
         .drop(*PAY_INPUTS, *_STATED, *_SCRATCH)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})

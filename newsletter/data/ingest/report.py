@@ -71,6 +71,10 @@ class IngestReport(BaseModel):
     duplicates: int
     salary_unparsed: int
     salary_out_of_range: int
+    #: Postings whose pay text gives amounts for several roles (``Director: $225k,
+    #: Engineering Manager: $195k``): none of them is the posting's, so no pay (pay status
+    #: ``several_roles``, newsletter.data.ingest.pay).
+    salary_several_roles: int = 0
     with_pay: int
     with_pay_usd: int
     with_metro: int
@@ -207,6 +211,7 @@ def build_report(
         duplicates=duplicates,
         salary_unparsed=pay_status.get("unparsed", 0),
         salary_out_of_range=pay_status.get("out_of_range", 0),
+        salary_several_roles=pay_status.get("several_roles", 0),
         with_pay=with_pay,
         with_pay_usd=int(t["with_pay_usd"]),
         with_metro=with_metro,
