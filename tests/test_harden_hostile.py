@@ -5,6 +5,7 @@ answer (a 4xx page, a one-line error), never a server error or a traceback."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,41 @@ def test_invisible_characters_around_a_column_name_do_not_hide_it(
     assert res.exit_code == 0, res.output
     assert "added: 1" in res.stdout
     assert store.get("ann@example.com").name == "Ann"
+
+
+def test_lines_that_are_not_utf8_are_rejected_one_by_one_and_the_rest_imported(
+    cli: Callable[..., Result], store: SubscriberStore, tmp_path: Path
+) -> None:
+    """One Latin-1 byte refused the whole list ("list.csv is not UTF-8 text"), naming no
+    line: the good rows were not imported, the bad one not found."""
+    src = tmp_path / "list.csv"
+    src.write_bytes(
+        "email,name\nzoe@example.com,Zoë\n".encode()
+        + b"jose@example.com,Jos\xe9\n"  # Latin-1
+        + b'ann@example.com,Ann\nbo@example.com,"Bo\n\x93B.\x94"\n'  # Windows-1252 quotes
+        + "cy@example.com,Cy ☃\n".encode()
+    )
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert "added: 3" in res.stdout and "invalid: 2" in res.stdout, res.stdout
+    assert "  not UTF-8 text: 2" in res.stdout, res.stdout
+    names = {s.email: s.name for s in store.list_all()}
+    assert names == {"zoe@example.com": "Zoë", "ann@example.com": "Ann", "cy@example.com": "Cy ☃"}
+    with (tmp_path / "list.rejects.csv").open(encoding="utf-8", newline="") as f:
+        rejects = [(r["line"], r["email"], r["name"], r["reason"]) for r in csv.DictReader(f)]
+    assert [r[:3] for r in rejects] == [
+        ("3", "jose@example.com", "Jos\\xe9"),
+        ("5", "bo@example.com", "Bo\n\\x93B.\\x94"),
+    ]
+    assert rejects[0][3].startswith("not UTF-8 text: Jos\\xe9 (each byte"), rejects
+    assert rejects[1][3].startswith("not UTF-8 text: Bo \\x93B.\\x94 (each byte"), rejects
+
+    # a header that is not UTF-8, or a UTF-16 file: the columns cannot be known
+    for data, why in [
+        (b"email,n\xe4me\nann@example.com,Ann\n", "header (line 1) is not UTF-8 text (n\\xe4me)"),
+        ("email\nann@example.com\n".encode("utf-16"), "is UTF-16 text, not UTF-8"),
+    ]:
+        src.write_bytes(data)
+        res = cli("import", str(src))
+        assert res.exit_code == 1 and res.stderr.startswith("error:"), res.output
+        assert why in res.stderr and "Traceback" not in res.output, res.stderr
