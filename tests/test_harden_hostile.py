@@ -6,6 +6,7 @@ answer (a 4xx page, a one-line error), never a server error or a traceback."""
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -253,3 +254,41 @@ def test_lines_that_are_not_utf8_are_rejected_one_by_one_and_the_rest_imported(
         res = cli("import", str(src))
         assert res.exit_code == 1 and res.stderr.startswith("error:"), res.output
         assert why in res.stderr and "Traceback" not in res.output, res.stderr
+
+
+def test_an_output_that_is_a_file_the_command_reads_is_refused_before_any_work(
+    cli: Callable[..., Result], store: SubscriberStore, config: Config, tmp_path: Path
+) -> None:
+    """``import list.csv --rejects list.csv`` replaced the list with its rejected rows, and
+    ``export --out newsletter.db`` the database with a CSV: by its name, or by a symbolic or a
+    hard link to it."""
+    src = tmp_path / "list.csv"
+    data = b"email,name\nann@example.com,Ann\nnot-an-address,Nope\n"
+    src.write_bytes(data)
+    (tmp_path / "sym.csv").symlink_to(src)
+    os.link(src, tmp_path / "hard.csv")
+    db = Path(config.database.url.removeprefix("sqlite:///"))
+    assert db.is_file()
+    cases = [
+        ("import", str(src), "--rejects", str(src)),
+        ("import", str(src), "--rejects", str(tmp_path / "sym.csv")),
+        ("import", str(src), "--rejects", str(tmp_path / "hard.csv")),
+        ("import", str(src), "--rejects", str(db)),
+        ("export", "--out", str(db)),
+    ]
+    for args in cases:
+        before = db.read_bytes()
+        res = cli(*args)
+        assert res.exit_code == 1, (args, res.output)
+        assert res.stderr.startswith("error:") and res.stderr.count("\n") == 1, res.stderr
+        assert "writing there would replace it" in res.stderr, res.stderr
+        assert "Traceback" not in res.output
+        assert src.read_bytes() == data and db.read_bytes() == before
+    assert (tmp_path / "sym.csv").is_symlink()
+    assert store.list_all() == []
+    assert not (tmp_path / "list.rejects.csv").exists()
+
+    # another path is written as before
+    res = cli("import", str(src), "--rejects", str(tmp_path / "bad.csv"))
+    assert res.exit_code == 0 and "added: 1" in res.stdout, res.output
+    assert "not-an-address" in (tmp_path / "bad.csv").read_text(encoding="utf-8")
