@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +20,15 @@ from typer.testing import CliRunner, Result
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.cli import app
-from newsletter.config import Config, Secrets
+from newsletter.cli._app import CliState
+from newsletter.config import Config, Secrets, load_config
 from newsletter.delivery import get_sender
 from newsletter.send.confirmation import SignupMailer
 from newsletter.store import open_store
+from newsletter.util.clock import FixedClock
 from newsletter.web.app import create_app
+from tests.conftest import NOW, REPO
+from tests.send_support import POSTAL, add_subscribers
 from tests.web_support import SIGNER, site
 
 
@@ -292,3 +298,67 @@ def test_an_output_that_is_a_file_the_command_reads_is_refused_before_any_work(
     res = cli("import", str(src), "--rejects", str(tmp_path / "bad.csv"))
     assert res.exit_code == 0 and "added: 1" in res.stdout, res.output
     assert "not-an-address" in (tmp_path / "bad.csv").read_text(encoding="utf-8")
+
+
+# ---- Rich markup in what the other commands print -------------------------------------------
+
+
+@pytest.mark.browser
+def test_preview_prints_an_out_path_that_looks_like_markup_as_it_is(
+    chromium: str, tmp_path: Path
+) -> None:
+    """``screenshot: {png}`` was printed as Rich markup: an --out folder named ``[/]``
+    stopped the command with a MarkupError after the files were written."""
+    out = tmp_path / "p[/]" / "[bold]issue.html"
+    res = CliRunner().invoke(
+        app,
+        ["preview", "--snapshots", str(REPO / "snapshots"), "--out", str(out), "--screenshot"],
+    )
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "screenshots skipped" not in res.output
+    printed = res.stdout.splitlines()
+    assert f"text: {out.with_suffix('.txt')}" in printed, printed
+    for width in (375, 600):
+        png = out.with_name(f"[bold]issue-{width}.png")
+        assert f"screenshot: {png}" in printed, printed
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_send_prints_a_subject_that_looks_like_markup_as_it_is(tmp_path: Path) -> None:
+    """The subject (the operator's template, filled) was printed as Rich markup by the dry
+    run and in the send's summary: ``[/]`` in it stopped `newsletter send` with a traceback,
+    the real send after its messages had gone out."""
+    due = NOW - timedelta(minutes=5)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[newsletter]\npostal_address = "{POSTAL}"\nbase_url = "https://news.example.com"\n'
+        'subject_template = "[/] [bold]AI jobs[/b], week of {week_start}"\n'
+        f'[data]\nsnapshots_dir = "snapshots"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "newsletter.db"}"\n'
+        f'[delivery]\noutbox_dir = "outbox"\n'
+        f'[schedule]\nday = "{due.strftime("%a").lower()}"\ntime = {due.strftime("%H:%M:%S")}\n'
+        'timezone = "UTC"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "snapshots").mkdir()
+    for name in ("2026-11-16.parquet", "2026-11-23.parquet"):
+        target = tmp_path / "snapshots" / name
+        shutil.copy(REPO / "snapshots" / name, target)
+        os.utime(target, (NOW.timestamp(), NOW.timestamp()))  # written "now"
+    add_subscribers(load_config(cfg), 3)
+
+    def run(*args: str) -> Result:
+        command = ["--config", str(cfg), "send", "--week", "2026-11-23", *args]
+        return CliRunner().invoke(app, command, obj=CliState(clock=FixedClock(NOW)))
+
+    res = run("--dry-run")
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "Traceback" not in res.output
+    assert "subject: [/] [bold]AI jobs[/b], week of" in res.stdout, res.stdout
+    assert "nothing was sent or recorded" in res.stdout
+
+    res = run()
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "Traceback" not in res.output
+    assert "[/] [bold]AI jobs[/b], week of" in res.stdout, res.stdout
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 3
