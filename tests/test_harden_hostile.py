@@ -5,7 +5,11 @@ answer (a 4xx page, a one-line error), never a server error or a traceback."""
 
 from __future__ import annotations
 
+import csv
+import os
+import shutil
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +20,15 @@ from typer.testing import CliRunner, Result
 
 from newsletter.audience.subscribers import SubscriberStore
 from newsletter.cli import app
-from newsletter.config import Config, Secrets
+from newsletter.cli._app import CliState
+from newsletter.config import Config, Secrets, load_config
 from newsletter.delivery import get_sender
 from newsletter.send.confirmation import SignupMailer
 from newsletter.store import open_store
+from newsletter.util.clock import FixedClock
 from newsletter.web.app import create_app
+from tests.conftest import NOW, REPO
+from tests.send_support import POSTAL, add_subscribers
 from tests.web_support import SIGNER, site
 
 
@@ -214,3 +222,143 @@ def test_invisible_characters_around_a_column_name_do_not_hide_it(
     assert res.exit_code == 0, res.output
     assert "added: 1" in res.stdout
     assert store.get("ann@example.com").name == "Ann"
+
+
+def test_lines_that_are_not_utf8_are_rejected_one_by_one_and_the_rest_imported(
+    cli: Callable[..., Result], store: SubscriberStore, tmp_path: Path
+) -> None:
+    """One Latin-1 byte refused the whole list ("list.csv is not UTF-8 text"), naming no
+    line: the good rows were not imported, the bad one not found."""
+    src = tmp_path / "list.csv"
+    src.write_bytes(
+        "email,name\nzoe@example.com,Zoë\n".encode()
+        + b"jose@example.com,Jos\xe9\n"  # Latin-1
+        + b'ann@example.com,Ann\nbo@example.com,"Bo\n\x93B.\x94"\n'  # Windows-1252 quotes
+        + "cy@example.com,Cy ☃\n".encode()
+    )
+    res = cli("import", str(src))
+    assert res.exit_code == 0, res.output
+    assert "added: 3" in res.stdout and "invalid: 2" in res.stdout, res.stdout
+    assert "  not UTF-8 text: 2" in res.stdout, res.stdout
+    names = {s.email: s.name for s in store.list_all()}
+    assert names == {"zoe@example.com": "Zoë", "ann@example.com": "Ann", "cy@example.com": "Cy ☃"}
+    with (tmp_path / "list.rejects.csv").open(encoding="utf-8", newline="") as f:
+        rejects = [(r["line"], r["email"], r["name"], r["reason"]) for r in csv.DictReader(f)]
+    assert [r[:3] for r in rejects] == [
+        ("3", "jose@example.com", "Jos\\xe9"),
+        ("5", "bo@example.com", "Bo\n\\x93B.\\x94"),
+    ]
+    assert rejects[0][3].startswith("not UTF-8 text: Jos\\xe9 (each byte"), rejects
+    assert rejects[1][3].startswith("not UTF-8 text: Bo \\x93B.\\x94 (each byte"), rejects
+
+    # a header that is not UTF-8, or a UTF-16 file: the columns cannot be known
+    for data, why in [
+        (b"email,n\xe4me\nann@example.com,Ann\n", "header (line 1) is not UTF-8 text (n\\xe4me)"),
+        ("email\nann@example.com\n".encode("utf-16"), "is UTF-16 text, not UTF-8"),
+    ]:
+        src.write_bytes(data)
+        res = cli("import", str(src))
+        assert res.exit_code == 1 and res.stderr.startswith("error:"), res.output
+        assert why in res.stderr and "Traceback" not in res.output, res.stderr
+
+
+def test_an_output_that_is_a_file_the_command_reads_is_refused_before_any_work(
+    cli: Callable[..., Result], store: SubscriberStore, config: Config, tmp_path: Path
+) -> None:
+    """``import list.csv --rejects list.csv`` replaced the list with its rejected rows, and
+    ``export --out newsletter.db`` the database with a CSV: by its name, or by a symbolic or a
+    hard link to it."""
+    src = tmp_path / "list.csv"
+    data = b"email,name\nann@example.com,Ann\nnot-an-address,Nope\n"
+    src.write_bytes(data)
+    (tmp_path / "sym.csv").symlink_to(src)
+    os.link(src, tmp_path / "hard.csv")
+    db = Path(config.database.url.removeprefix("sqlite:///"))
+    assert db.is_file()
+    cases = [
+        ("import", str(src), "--rejects", str(src)),
+        ("import", str(src), "--rejects", str(tmp_path / "sym.csv")),
+        ("import", str(src), "--rejects", str(tmp_path / "hard.csv")),
+        ("import", str(src), "--rejects", str(db)),
+        ("export", "--out", str(db)),
+    ]
+    for args in cases:
+        before = db.read_bytes()
+        res = cli(*args)
+        assert res.exit_code == 1, (args, res.output)
+        assert res.stderr.startswith("error:") and res.stderr.count("\n") == 1, res.stderr
+        assert "writing there would replace it" in res.stderr, res.stderr
+        assert "Traceback" not in res.output
+        assert src.read_bytes() == data and db.read_bytes() == before
+    assert (tmp_path / "sym.csv").is_symlink()
+    assert store.list_all() == []
+    assert not (tmp_path / "list.rejects.csv").exists()
+
+    # another path is written as before
+    res = cli("import", str(src), "--rejects", str(tmp_path / "bad.csv"))
+    assert res.exit_code == 0 and "added: 1" in res.stdout, res.output
+    assert "not-an-address" in (tmp_path / "bad.csv").read_text(encoding="utf-8")
+
+
+# ---- Rich markup in what the other commands print -------------------------------------------
+
+
+@pytest.mark.browser
+def test_preview_prints_an_out_path_that_looks_like_markup_as_it_is(
+    chromium: str, tmp_path: Path
+) -> None:
+    """``screenshot: {png}`` was printed as Rich markup: an --out folder named ``[/]``
+    stopped the command with a MarkupError after the files were written."""
+    out = tmp_path / "p[/]" / "[bold]issue.html"
+    res = CliRunner().invoke(
+        app,
+        ["preview", "--snapshots", str(REPO / "snapshots"), "--out", str(out), "--screenshot"],
+    )
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "screenshots skipped" not in res.output
+    printed = res.stdout.splitlines()
+    assert f"text: {out.with_suffix('.txt')}" in printed, printed
+    for width in (375, 600):
+        png = out.with_name(f"[bold]issue-{width}.png")
+        assert f"screenshot: {png}" in printed, printed
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_send_prints_a_subject_that_looks_like_markup_as_it_is(tmp_path: Path) -> None:
+    """The subject (the operator's template, filled) was printed as Rich markup by the dry
+    run and in the send's summary: ``[/]`` in it stopped `newsletter send` with a traceback,
+    the real send after its messages had gone out."""
+    due = NOW - timedelta(minutes=5)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[newsletter]\npostal_address = "{POSTAL}"\nbase_url = "https://news.example.com"\n'
+        'subject_template = "[/] [bold]AI jobs[/b], week of {week_start}"\n'
+        f'[data]\nsnapshots_dir = "snapshots"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "newsletter.db"}"\n'
+        f'[delivery]\noutbox_dir = "outbox"\n'
+        f'[schedule]\nday = "{due.strftime("%a").lower()}"\ntime = {due.strftime("%H:%M:%S")}\n'
+        'timezone = "UTC"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "snapshots").mkdir()
+    for name in ("2026-11-16.parquet", "2026-11-23.parquet"):
+        target = tmp_path / "snapshots" / name
+        shutil.copy(REPO / "snapshots" / name, target)
+        os.utime(target, (NOW.timestamp(), NOW.timestamp()))  # written "now"
+    add_subscribers(load_config(cfg), 3)
+
+    def run(*args: str) -> Result:
+        command = ["--config", str(cfg), "send", "--week", "2026-11-23", *args]
+        return CliRunner().invoke(app, command, obj=CliState(clock=FixedClock(NOW)))
+
+    res = run("--dry-run")
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "Traceback" not in res.output
+    assert "subject: [/] [bold]AI jobs[/b], week of" in res.stdout, res.stdout
+    assert "nothing was sent or recorded" in res.stdout
+
+    res = run()
+    assert res.exit_code == 0, res.output
+    assert res.exception is None and "Traceback" not in res.output
+    assert "[/] [bold]AI jobs[/b], week of" in res.stdout, res.stdout
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 3

@@ -17,6 +17,13 @@ their line number and reason in a rejects file (a row whose quote is never close
 csv module reads to the end of the file, is one of them, with every line it swallowed). The
 whole write happens in one transaction: all of it or nothing.
 
+A file is read as UTF-8 (a byte-order mark is dropped). A file that is UTF-8 except on some
+lines (a Latin-1 or Windows-1252 name pasted into it) is read all the same: each row holding
+bytes that are not UTF-8 is an invalid row, its line and reason in the rejects file with
+those bytes shown as ``\\xNN``, the others imported. Only when the header itself is not
+UTF-8, or the file is UTF-16 (by its byte-order mark), is the whole file refused: its
+columns cannot be known. No encoding is guessed, so no name is ever imported garbled.
+
 CSV files written here (exports, rejects) are meant to be opened in spreadsheets, so every
 cell is quoted and a cell that a spreadsheet would run as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return, or their full-width forms) gets a leading
@@ -31,6 +38,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -210,15 +218,17 @@ def read_csv(
                 f"{path} is {path.stat().st_size:,} bytes, over the {limit:,} a list may have: "
                 "split it and import the parts"
             )
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SubscriberError(f"file {path} does not exist") from None
     except IsADirectoryError:
         raise SubscriberError(f"{path} is a folder, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise SubscriberError(f"{path} is not UTF-8 text") from None
     except OSError as exc:
         raise SubscriberError(f"cannot read {path}: {exc.strerror}") from None
+    if data[:2] in _UTF16_BOMS:
+        raise SubscriberError(f"{path} is UTF-16 text, not UTF-8: {_SAVE_AS_UTF8}")
+    text, mixed = _utf8(data)
+    del data
     separator, skip = csv_dialect(text[:4096])  # Excel's semicolons, a "sep=;" line
     if skip:
         text = text.split("\n", 1)[1] if "\n" in text else ""
@@ -229,7 +239,13 @@ def read_csv(
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
         # a name's invisible characters (a second byte-order mark, a zero-width space) go:
         # "\ufeffemail" is the email column, as it reads
-        header = [clean_line(h, COLUMN_NAME_MAX).lower() for h in next(reader, [])]
+        names = next(reader, [])
+        if mixed and any(_NOT_UTF8.search(h) for h in names):
+            raise SubscriberError(
+                f"{path}: its header (line {skip + 1}) is not UTF-8 text "
+                f"({_unreadable(names)}): {_SAVE_AS_UTF8}"
+            )
+        header = [clean_line(h, COLUMN_NAME_MAX).lower() for h in names]
         if "email" not in header:
             raise SubscriberError(f"{path} has no 'email' column (header: {', '.join(header)})")
         if len(set(header)) != len(header):
@@ -237,16 +253,21 @@ def read_csv(
         rows: list[dict[str, str]] = []
         lines: list[int] = []
         start = reader.line_num + 1
-        for values in reader:
+        for read in reader:
             lines.append(skip + start)
             start = reader.line_num + 1
-            if not any(v.strip() for v in values):
+            if not any(v.strip() for v in read):
                 rows.append({})
                 continue
+            bad = _unreadable(read) if mixed else ""
+            # a row with bytes that are not UTF-8 is kept to be shown, as \xNN escapes
+            values = [_escaped(v) for v in read] if bad else read
             cells = (restore(v) if v[:1] == "'" else v for v in values)
             row = dict(zip(header, cells, strict=False))
             if len(values) > len(header):
                 row["__extra__"] = LIST_SEP.join(values[len(header) :])
+            if bad:
+                row[NOT_UTF8] = bad
             rows.append(row)
         first = lines[-1] - skip if lines else 0
         if rows and rows[-1] and reader.line_num > first:  # the last row spans lines
@@ -263,6 +284,41 @@ def read_csv(
 #: The key :func:`read_csv` marks a row with whose quote is never closed (its value: the
 #: file's last line, where the row ends).
 UNCLOSED = "__unclosed__"
+#: The key :func:`read_csv` marks a row with that holds bytes that are not UTF-8 (its value:
+#: where, its cells' bytes shown as ``\xNN``).
+NOT_UTF8 = "__not_utf8__"
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_SAVE_AS_UTF8 = "save it as UTF-8 (Excel: CSV UTF-8) and import it again"
+#: What a byte that is not UTF-8 becomes when read with ``surrogateescape`` (valid UTF-8
+#: never gives these: the decoder refuses an encoded surrogate, escaping its bytes too).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]+")
+
+
+def _utf8(data: bytes) -> tuple[str, bool]:
+    """The text of ``data`` (UTF-8, a byte-order mark dropped), and whether some of its bytes
+    are not UTF-8: each of those is read as a lone surrogate (``surrogateescape``), so the
+    rows they are in can be rejected one by one, the others read as they are."""
+    try:
+        return data.decode("utf-8-sig"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8-sig", errors="surrogateescape"), True
+
+
+def _escaped(text: str) -> str:
+    """``text`` with each byte that is not UTF-8 shown as ``\\xNN`` (printable, writable)."""
+    return _NOT_UTF8.sub(_byte_escapes, text)
+
+
+def _byte_escapes(run: re.Match[str]) -> str:
+    return run.group().encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+
+
+def _unreadable(cells: Iterable[str]) -> str:
+    """The cells of ``cells`` that hold bytes that are not UTF-8, escaped (:func:`_escaped`)
+    and cut, to name in a reason."""
+    bad = (clean_line(_escaped(c), 60) for c in cells if _NOT_UTF8.search(c))
+    return "; ".join(itertools.islice(bad, 3))
 
 
 def _ends_in_quotes(tail: str, separator: str) -> bool:
@@ -375,6 +431,13 @@ def validate_rows(
                 f"{row[UNCLOSED]} (the end of the file) were read as this one row"
             )
             invalid.append(Rejected(line, row, why, "a quote never closed"))
+            continue
+        if NOT_UTF8 in row:
+            why = (
+                f"not UTF-8 text: {row[NOT_UTF8]} (each byte that is not UTF-8 shown as \\xNN; "
+                "save the file as UTF-8 and import it again)"
+            )
+            invalid.append(Rejected(line, row, why, "not UTF-8 text"))
             continue
         try:
             email = normalize(row.get("email") or "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -168,13 +168,32 @@ def week_option(value: str | None) -> date | None:
     return None if value is None else parse_week(value)
 
 
-def check_output(path: Path | None, *, folder: bool | None) -> None:
+def check_output(
+    path: Path | None, *, folder: bool | None, reads: Mapping[str, Path | None] | None = None
+) -> None:
     """Refuse an output path given on the command line that cannot be written (a part of it
-    a file where a folder must be), with one line and exit 1, before any work is done; the
-    one check of every command that writes where the user says (see ``output_problem``)."""
-    problem = None if path is None else output_problem(path, folder=folder)
+    a file where a folder must be) or that is a file the command reads (``reads``: what
+    each is, and its path; the database of :func:`database_file` among them), with one line
+    and exit 1, before any work is done; the one check of every command that writes where
+    the user says (see ``output_problem``)."""
+    problem = None if path is None else output_problem(path, folder=folder, reads=reads)
     if problem is not None:
         raise OutputPathError(problem)
+
+
+def database_file(ctx: typer.Context) -> Path | None:
+    """The file of ``[database] url`` when it is a SQLite file (None for PostgreSQL or an
+    in-memory database): a file no command may write its output over."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import ArgumentError
+
+    from newsletter.store.engine import sqlite_file
+
+    try:
+        path = sqlite_file(sa.make_url(config_of(ctx).database.url))
+    except (ArgumentError, ValueError):  # a bad URL: opening the store says so
+        return None
+    return None if path is None else Path(path)
 
 
 def new_app(help_text: str) -> typer.Typer:

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from newsletter.cli._app import (
+    cell,
     check_output,
     clock_of,
     config_of,
@@ -130,18 +131,20 @@ def preview_cmd(
         else None
     )
     html_path, text_path, signals = preview(config, out, week_option(week), snapshots, recipient)
+    # the address and the paths are the user's text: printed as it is, never as markup
+    before = signals.previous_week.isoformat() if signals.previous_week else "no earlier week"
+    reader = f", as {subscriber}" if subscriber is not None else ""
     console.print(
-        f"Issue for week of {signals.week.isoformat()} "
-        f"(vs {signals.previous_week.isoformat() if signals.previous_week else 'no earlier week'})"
-        + (f", as {subscriber}" if subscriber is not None else "")
+        cell(f"Issue for week of {signals.week.isoformat()} (vs {before}){reader}"),
+        soft_wrap=True,
     )
-    console.print(f"text: {escape(str(text_path))}", highlight=False)
+    console.print(cell(f"text: {text_path}"), soft_wrap=True)
     if screenshot:
         from newsletter.edition.screenshot import BrowserUnavailableError, screenshots
 
         try:
             for png in screenshots(html_path):
-                console.print(f"screenshot: {png}", highlight=False)
+                console.print(cell(f"screenshot: {png}"), soft_wrap=True)
         except BrowserUnavailableError as exc:
             err_console.print(f"screenshots skipped: {escape(str(exc))}", highlight=False)
     typer.echo(str(html_path))

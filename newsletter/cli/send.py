@@ -13,8 +13,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from newsletter.cli._app import (
+    cell,
     clock_of,
     config_of,
     console,
@@ -118,7 +120,8 @@ def _progress(
 
 
 def _summary(report: SendReport) -> Table:
-    t = Table(title=f"{report.issue_key} via {report.provider}: {report.subject}")
+    # the subject is the operator's template filled, the reasons a provider's words: text
+    t = Table(title=cell(f"{report.issue_key} via {report.provider}: {report.subject}"))
     t.add_column("outcome")
     t.add_column("this run", justify="right")
     t.add_column("issue total", justify="right")
@@ -127,7 +130,7 @@ def _summary(report: SendReport) -> Table:
     failed = sum(report.failed.values())
     t.add_row("failed", f"{failed:,}", f"{led.failed + led.retryable:,}")
     for reason, n in report.failed.most_common(8):
-        t.add_row(f"  {reason}", f"{n:,}", "")
+        t.add_row(Text("  ") + cell(reason), f"{n:,}", "")
     t.add_row(
         "unknown (resent next run, same Message-ID)", f"{report.unknown:,}", f"{led.unknown:,}"
     )
@@ -235,9 +238,11 @@ def send_cmd(
         copy = service.copy_week(config, secrets, to, week=chosen, clock=clock, warn=_warn)
         result = copy.result
         console.print(
-            f"test copy of {copy.issue_key} to {result.email}: {result.status.value}"
-            + (f" ({result.reason})" if result.reason else ""),
-            highlight=False,
+            cell(
+                f"test copy of {copy.issue_key} to {result.email}: {result.status.value}"
+                + (f" ({result.reason})" if result.reason else "")
+            ),
+            soft_wrap=True,
         )
         if result.status.value != "sent":
             raise typer.Exit(1)
@@ -251,11 +256,13 @@ def send_cmd(
 def _print_dry_run(d: DryRunReport) -> None:
     status = d.issue_status or "not started"
     console.print(
-        f"dry run of {d.issue_key} ({status}): {d.would_send:,} message(s) would be sent, "
-        f"{d.variants} variant(s), {d.total_bytes / 1e6:,.1f} MB; subject: {d.subject}\n"
-        "nothing was sent or recorded",
-        highlight=False,
+        cell(
+            f"dry run of {d.issue_key} ({status}): {d.would_send:,} message(s) would be sent, "
+            f"{d.variants} variant(s), {d.total_bytes / 1e6:,.1f} MB; subject: {d.subject}"
+        ),
+        soft_wrap=True,
     )
+    console.print("nothing was sent or recorded", highlight=False)
     if d.unbuilt:
         _warn(
             f"{sum(d.unbuilt.values()):,} message(s) could not be built (a real run records "

@@ -19,6 +19,7 @@ from newsletter.cli._app import (
     clock_of,
     config_of,
     console,
+    database_file,
     err_console,
     new_app,
     secrets_of,
@@ -270,7 +271,11 @@ def import_cmd(
 
     from newsletter.audience.transfer import import_csv
 
-    check_output(rejects, folder=False)
+    check_output(
+        rejects,
+        folder=False,
+        reads={"the list being imported": file, "the subscriber database": database_file(ctx)},
+    )
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -331,7 +336,7 @@ def export_cmd(
     """
     from newsletter.audience.transfer import export_csv, export_json
 
-    check_output(out, folder=False)
+    check_output(out, folder=False, reads={"the subscriber database": database_file(ctx)})
     with _store(ctx, existing=True) as store:
         subs = store.list_all()
     text = export_json(subs) if fmt is ExportFormat.json else export_csv(subs)

@@ -10,7 +10,7 @@ import errno
 import fcntl
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -53,12 +53,20 @@ def special_file(path: Path) -> bool:
     return path.exists() and not path.is_file() and not path.is_dir()
 
 
-def output_problem(path: Path, *, folder: bool | None) -> str | None:
+def output_problem(
+    path: Path, *, folder: bool | None, reads: Mapping[str, Path | None] | None = None
+) -> str | None:
     """Why ``path`` cannot be written as a command's output, or None: a part of it that
     exists as a file where a folder must be (``afile/x.html``: "afile is a file, not a
-    folder", where the system would say "File exists"), or the path itself of the wrong
-    kind. ``folder``: True for a folder to write in, False for a file, None for either (a
-    folder gets a file of a default name inside)."""
+    folder", where the system would say "File exists"), the path itself of the wrong
+    kind, or one of the files the command reads: ``reads`` maps what each is ("the list
+    being imported") to its path, and an output that is the same file (by another name, a
+    symbolic or a hard link too) would replace it. ``folder``: True for a folder to write
+    in, False for a file, None for either (a folder gets a file of a default name inside)."""
+    for what, source in (reads or {}).items():
+        if source is not None and same_file(path, source):
+            named = "" if str(source) == str(path) else f" ({source})"
+            return f"{path} is {what}{named}: writing there would replace it; give another path"
     for part in reversed(path.parents):
         if not part.exists():
             break
@@ -69,6 +77,15 @@ def output_problem(path: Path, *, folder: bool | None) -> str | None:
     if folder is False and path.is_dir():
         return f"{path} is a folder, not a file: give a file name"
     return None
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` both exist and are one file (its device and inode: through a
+    symbolic link, a hard link or another spelling of the path too)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # one of them missing, unreadable, or holding a NUL
+        return False
 
 
 def _new_file_beside(path: Path) -> Path:
