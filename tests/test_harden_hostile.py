@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from newsletter.delivery import get_sender
 from newsletter.send.confirmation import SignupMailer
 from newsletter.store import open_store
 from newsletter.util.clock import FixedClock
+from newsletter.util.files import atomic_write_text, replacing_all
 from newsletter.web.app import create_app
 from tests.conftest import NOW, REPO
 from tests.send_support import POSTAL, add_subscribers
@@ -298,6 +300,47 @@ def test_an_output_that_is_a_file_the_command_reads_is_refused_before_any_work(
     res = cli("import", str(src), "--rejects", str(tmp_path / "bad.csv"))
     assert res.exit_code == 0 and "added: 1" in res.stdout, res.output
     assert "not-an-address" in (tmp_path / "bad.csv").read_text(encoding="utf-8")
+
+
+def _nodes(tmp_path: Path) -> list[Path]:
+    """A named pipe, and (as root, as CI runs) a character device like ``/dev/null``."""
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    nodes = [fifo]
+    if os.geteuid() == 0:
+        null = tmp_path / "null.csv"
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        nodes.append(null)
+    return nodes
+
+
+def test_an_output_that_is_a_pipe_or_a_device_is_refused_and_stays_what_it_was(
+    cli: Callable[..., Result], store: SubscriberStore, tmp_path: Path
+) -> None:
+    """``export --out /dev/null`` run as root renamed the export over ``/dev/null``: the
+    device became a regular file, for every program on the machine. An output that is a
+    pipe, a socket or a device is refused in one line; so is the library's atomic write."""
+    src = tmp_path / "list.csv"
+    src.write_bytes(b"email\nann@example.com\nnot-an-address\n")
+    for node in _nodes(tmp_path):
+        kind = stat.S_IFMT(node.lstat().st_mode)
+        for args in (("export", "--out", str(node)), ("import", str(src), "--rejects", str(node))):
+            res = cli(*args)
+            assert res.exit_code == 1, (args, res.output)
+            assert res.stderr.startswith("error:") and res.stderr.count("\n") == 1, res.stderr
+            assert "is not a regular file (a pipe, socket or device)" in res.stderr
+            assert stat.S_IFMT(node.lstat().st_mode) == kind, args
+        with pytest.raises(OSError, match="not a regular file"):
+            atomic_write_text(node, "x")
+        with (
+            pytest.raises(OSError, match="not a regular file"),
+            replacing_all(tmp_path / "a", node),
+        ):
+            pass
+        assert stat.S_IFMT(node.lstat().st_mode) == kind
+        assert not (tmp_path / "a").exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert store.list_all() == []
 
 
 # ---- Rich markup in what the other commands print -------------------------------------------

@@ -53,6 +53,13 @@ def special_file(path: Path) -> bool:
     return path.exists() and not path.is_file() and not path.is_dir()
 
 
+def refuse_special(path: Path) -> None:
+    """Raise :class:`OSError` (its ``strerror`` :data:`NOT_REGULAR`) when ``path`` is a pipe,
+    a socket or a device: a file written to a temporary name and renamed would replace it."""
+    if special_file(path):
+        raise OSError(errno.EEXIST, NOT_REGULAR, str(path))
+
+
 def output_problem(
     path: Path, *, folder: bool | None, reads: Mapping[str, Path | None] | None = None
 ) -> str | None:
@@ -63,6 +70,8 @@ def output_problem(
     being imported") to its path, and an output that is the same file (by another name, a
     symbolic or a hard link too) would replace it. ``folder``: True for a folder to write
     in, False for a file, None for either (a folder gets a file of a default name inside)."""
+    if folder is not True and special_file(path):  # renamed over, the node would be lost
+        return f"{path} {NOT_REGULAR}: give a regular file's path"
     for what, source in (reads or {}).items():
         if source is not None and same_file(path, source):
             named = "" if str(source) == str(path) else f" ({source})"
@@ -105,7 +114,11 @@ def _new_file_beside(path: Path) -> Path:
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` to write; renamed over ``path`` when the block ends
-    without an error, removed otherwise. The file gets the mode the umask gives new files."""
+    without an error, removed otherwise. The file gets the mode the umask gives new files.
+    A ``path`` that is a pipe, a socket or a device is refused before anything is written
+    (:func:`refuse_special`): the rename would replace the node itself (``/dev/null`` a
+    regular file, for every program on the machine, when run as root)."""
+    refuse_special(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _new_file_beside(path)
     try:
@@ -125,6 +138,7 @@ def replacing_all(*paths: Path) -> Iterator[tuple[Path, ...]]:
     for path in paths:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, f"{path} is a folder", str(path))
+        refuse_special(path)
     with ExitStack() as stack:
         yield tuple(stack.enter_context(replacing(path)) for path in paths)
 
