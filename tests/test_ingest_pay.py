@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.data.ingest import ingest
+from newsletter.config import parse_config
+from newsletter.data.ingest import ingest, write
 from newsletter.data.ingest.columns import RAW_SCHEMA
 from newsletter.data.ingest.pay import MAX_ANNUAL, MIN_ANNUAL, parse_pay, place_currencies
 from newsletter.data.ingest.rules import Rules
+from newsletter.data.pipeline import build_signals
 from tests.conftest import NOW
 from tests.ingest_support import normalized, raw
 
@@ -596,5 +598,11 @@ def test_the_report_counts_pay_for_several_roles(tmp_path: Path, ingest_rules: R
             "salary": [SEVERAL_ROLES[0], "$150k-$180k"],
         }
     ).write_csv(path)
-    report = ingest([path], date(2026, 11, 23), ingest_rules, now=NOW).report
+    result = ingest([path], date(2026, 11, 23), ingest_rules, now=NOW)
+    report = result.report
     assert (report.with_pay, report.salary_several_roles, report.salary_unparsed) == (1, 1, 0)
+    # ... and the week's signals say so in their data health, beside the pay not understood
+    write(result, tmp_path / "snapshots", date(2026, 11, 23))
+    config = parse_config({"data": {"snapshots_dir": str(tmp_path / "snapshots")}})
+    health = build_signals(config, date(2026, 11, 23)).data_health
+    assert (health.ingest_salary_several_roles, health.ingest_salary_unparsed) == (1, 0)

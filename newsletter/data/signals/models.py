@@ -524,6 +524,11 @@ class DataHealth(_Model):
     ingest_rejected_by_reason: dict[str, int] = Field(default_factory=dict)
     ingest_salary_unparsed: int | None = None
     ingest_salary_out_of_range: int | None = None
+    ingest_salary_several_roles: int | None = Field(
+        default=None,
+        description="Postings whose pay text gives amounts for several roles: no pay (ingest "
+        "report; null in a report written before it was counted)",
+    )
     ids_missing: int = Field(default=0, description="Rows without posting_id, left out")
     ids_repeated: int = Field(default=0, description="Repeated posting_id rows, left out")
     posting_intensity: float | None = Field(
