@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from newsletter.config import Config
@@ -91,3 +92,61 @@ def test_the_issue_of_a_few_small_boards_fits_a_phone(
     wide, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert wide <= inner, f"horizontal scroll at 375 px: {wide} > {inner}"
     page.close()
+
+
+class PublicNames(httpx.AsyncBaseTransport):
+    """Sends every request for a name under ``example.com`` to the loopback server, as DNS
+    would send it to a public one; any other host (an address) as it is."""
+
+    def __init__(self, loopback: str) -> None:
+        self.port = httpx.URL(loopback).port
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if (request.url.host or "").endswith(".example.com"):
+            request.url = request.url.copy_with(host="127.0.0.1", port=self.port)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_public_board_cannot_redirect_the_collector_to_a_private_address(
+    tmp_path: Path, boards: FakeBoards, serve_app: Callable[[Any], str]
+) -> None:
+    """A board on the internet answering with a redirect to a loopback or private address
+    (a cloud's metadata service, an internal export) would have the collector fetch it and
+    publish what it reads as postings: that hop is refused and the board fails; a redirect
+    to another public host is followed as before."""
+    served = serve_app(boards.app())
+    cfg = collect_config(tmp_path, "http://boards.example.com")
+    boards.add("greenhouse", "internal", [greenhouse_job(i, title=f"Secret {i}") for i in range(3)])
+    boards.add(
+        "greenhouse", "acme", [greenhouse_job(1)], f"redirect:{served}/gh/v1/boards/internal/jobs"
+    )
+    boards.add(
+        "greenhouse",
+        "moved",
+        [greenhouse_job(2)],
+        "redirect:http://mirror.example.com/gh/v1/boards/orbit/jobs",
+    )
+    boards.add("greenhouse", "orbit", [greenhouse_job(3)])
+    done = collect(
+        cfg,
+        WEEK,
+        clock=FixedClock(NOW),
+        sources=[
+            Source(ats="greenhouse", board="acme", company="Acme AI"),
+            Source(ats="greenhouse", board="moved", company="Moved Co"),
+        ],
+        transport=PublicNames(served),
+    )
+    rows = {b.key: b for b in done.boards}
+    assert rows["greenhouse:acme"].status == "failed"
+    assert rows["greenhouse:acme"].reason == (
+        "redirected from boards.example.com to 127.0.0.1, an address that is not public"
+    )
+    assert rows["greenhouse:moved"].status == "ok"  # public to public: followed
+    assert sorted(b for _, b, _, _ in boards.log) == ["acme", "moved", "orbit"]  # no "internal"
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert not any(t.startswith("Secret") for t in snap["title"])
