@@ -150,3 +150,18 @@ def test_a_public_board_cannot_redirect_the_collector_to_a_private_address(
     assert sorted(b for _, b, _, _ in boards.log) == ["acme", "moved", "orbit"]  # no "internal"
     snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
     assert not any(t.startswith("Secret") for t in snap["title"])
+
+
+def test_an_empty_answer_of_an_export_is_told_as_empty_not_as_broken_gzip(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    """A URL export answering 200 with no body is saved as the gzip of nothing: read back,
+    that is an empty file (the operator's line says so), not a raw file cut short."""
+    boards.files["jobs.csv"] = b""
+    base = cfg.collect.base_url("greenhouse") or ""
+    feed = Source(ats="url", board="feed", url=base.replace("/gh", "/files/jobs.csv"))
+    boards.add("greenhouse", "acme", [greenhouse_job(1)])
+    done = run(cfg, feed, Source(ats="greenhouse", board="acme", company="Acme AI"))
+    row = {b.key: b for b in done.boards}["url:feed"]
+    assert row.status == "failed"
+    assert row.reason == "unreadable: url/feed.csv.gz: not a readable CSV file (empty CSV)"
