@@ -165,3 +165,28 @@ def test_an_empty_answer_of_an_export_is_told_as_empty_not_as_broken_gzip(
     row = {b.key: b for b in done.boards}["url:feed"]
     assert row.status == "failed"
     assert row.reason == "unreadable: url/feed.csv.gz: not a readable CSV file (empty CSV)"
+
+
+#: Hangul fillers: letters to Unicode (category Lo) that print as nothing (default-ignorable),
+#: so a name of them passes for one and shows as a blank; and Khmer's inherent vowels.
+BLANK_LETTERS = "\u3164\u115f\u1160\uffa0\u17b4\u17b5"
+
+
+def test_a_title_of_blank_letters_is_a_missing_title_not_a_blank_link(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    boards.add(
+        "greenhouse",
+        "acme",
+        [
+            greenhouse_job(1, title="\u3164\u3164\u3164"),
+            greenhouse_job(2, title=f"ML{BLANK_LETTERS} Engineer"),
+            greenhouse_job(3, location={"name": "\uffa0\u3164"}),
+        ],
+    )
+    done = run(cfg, Source(ats="greenhouse", board="acme", company="Acme AI"))
+    assert done.report.rejected_by_reason == {"missing title": 1}
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    rows = {r["posting_id"]: r for r in snap.iter_rows(named=True)}
+    assert rows["greenhouse:acme:4000002"]["title"] == "ML Engineer"
+    assert rows["greenhouse:acme:4000003"]["location"] is None
