@@ -190,3 +190,34 @@ def test_a_title_of_blank_letters_is_a_missing_title_not_a_blank_link(
     rows = {r["posting_id"]: r for r in snap.iter_rows(named=True)}
     assert rows["greenhouse:acme:4000002"]["title"] == "ML Engineer"
     assert rows["greenhouse:acme:4000003"]["location"] is None
+
+
+def test_an_export_cannot_file_its_rows_under_another_board(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    """A URL export whose rows name a source (a ``source`` or ``site`` column) saying they
+    are another board's: every posting of a collected board is its own board's
+    (``url:feed:...``), so a row claiming ``greenhouse:acme`` neither takes the id of that
+    board's posting (its real one collapsed as a duplicate) nor counts among its postings."""
+    boards.files["feed.csv"] = (
+        b"id,title,company,location,site\n"
+        b"4000001,Fake Title,Evil,Boston MA,greenhouse:acme\n"
+        b"2,Data Scientist,Foo,Boston MA,\n"
+    )
+    boards.add("greenhouse", "acme", [greenhouse_job(1), greenhouse_job(2)])
+    base = cfg.collect.base_url("greenhouse") or ""
+    feed = Source(ats="url", board="feed", url=base.replace("/gh", "/files/feed.csv"))
+    done = run(cfg, feed, Source(ats="greenhouse", board="acme", company="Acme AI"))
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    rows = {r["posting_id"]: r for r in snap.iter_rows(named=True)}
+    assert sorted(rows) == [
+        "greenhouse:acme:4000001",
+        "greenhouse:acme:4000002",
+        "url:feed:2",
+        "url:feed:4000001",
+    ]
+    assert rows["greenhouse:acme:4000001"]["title"] == "Machine Learning Engineer 1"
+    assert rows["url:feed:4000001"]["source"] == "url:feed"
+    assert done.report.sources == {"greenhouse:acme": 2, "url:feed": 2}
+    assert done.report.duplicates == 0
+    assert {b.key: b.postings for b in done.boards} == {"url:feed": 2, "greenhouse:acme": 2}
