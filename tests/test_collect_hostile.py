@@ -221,3 +221,21 @@ def test_an_export_cannot_file_its_rows_under_another_board(
     assert done.report.sources == {"greenhouse:acme": 2, "url:feed": 2}
     assert done.report.duplicates == 0
     assert {b.key: b.postings for b in done.boards} == {"url:feed": 2, "greenhouse:acme": 2}
+
+
+def test_a_noncharacter_in_an_exports_company_does_not_stop_the_issue(
+    cfg: Config, boards: FakeBoards, tmp_path: Path
+) -> None:
+    """U+FFFE and U+FFFF are no characters of any text, and no XML parser takes them: one in
+    a company an export names (a URL source keeps its companies) stopped the whole issue
+    ("MJML could not be compiled"), for every reader. They are dropped like the other
+    invisible characters: the issue renders, with the name as it reads."""
+    rows = "".join(f"{i},ML Engineer {i},Acme\ufffeCo\uffff,Boston MA\n" for i in range(12))
+    boards.files["feed.csv"] = ("id,title,company,location\n" + rows).encode()
+    base = cfg.collect.base_url("greenhouse") or ""
+    feed = Source(ats="url", board="feed", url=base.replace("/gh", "/files/feed.csv"))
+    run(cfg, feed, week=WEEK - timedelta(days=7))
+    run(cfg, feed)
+    html, text, _ = preview(cfg, tmp_path / "issue.html", WEEK)
+    for part in (html.read_text(encoding="utf-8"), text.read_text(encoding="utf-8")):
+        assert "AcmeCo" in part and "\ufffe" not in part and "\uffff" not in part
