@@ -239,3 +239,26 @@ def test_a_noncharacter_in_an_exports_company_does_not_stop_the_issue(
     html, text, _ = preview(cfg, tmp_path / "issue.html", WEEK)
     for part in (html.read_text(encoding="utf-8"), text.read_text(encoding="utf-8")):
         assert "AcmeCo" in part and "\ufffe" not in part and "\uffff" not in part
+
+
+def test_the_separators_python_splits_on_are_spaces_in_the_snapshot_too(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    """U+001C..U+001F (file, group, record and unit separators) are whitespace to Python,
+    which is why the list of invisible characters leaves them to the splitting of words;
+    polars' ``\\s`` does not know them, so they stayed inside stored titles and companies
+    ("Machine\\x1cLearning": a control character in the snapshot, which README says holds
+    none). They are spaces there, as everywhere the name is shown."""
+    boards.add(
+        "greenhouse",
+        "acme",
+        [
+            greenhouse_job(
+                1, title="Machine\x1cLearning\x1dEngineer", location={"name": "Austin,\x1fTX"}
+            )
+        ],
+    )
+    run(cfg, Source(ats="greenhouse", board="acme", company="Acme\x1eAI"))
+    row = read_snapshot(cfg.data.snapshots_dir, WEEK).row(0, named=True)
+    assert (row["title"], row["company"]) == ("Machine Learning Engineer", "Acme AI")
+    assert (row["category"], row["metro"]) == ("AI/ML Engineer", "Austin"), row
