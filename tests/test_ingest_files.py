@@ -115,6 +115,16 @@ def test_gunzip_reads_every_member_and_refuses_broken_or_oversized_data(tmp_path
         gunzip(path, big, limit=2**19)
 
 
+def test_gunzip_reads_an_empty_member(tmp_path: Path) -> None:
+    """The gzip of nothing (an empty answer, as collect saves it) is whole, not cut short: its
+    one call inflates nothing but reaches the member's end."""
+    path = tmp_path / "x.gz"
+    assert gunzip(path, gzip.compress(b"")) == b""
+    assert gunzip(path, gzip.compress(b"") + gzip.compress(b"a,b\n")) == b"a,b\n"
+    with pytest.raises(IngestError, match="broken gzip data"):
+        gunzip(path, gzip.compress(b"")[:-4])  # its trailer cut short
+
+
 def test_detecting_a_gzip_file_reads_only_its_head(tmp_path: Path) -> None:
     lines = "".join(json.dumps({"id": i, "title": "x", "company": "y"}) + "\n" for i in range(5000))
     good = tmp_path / "export.gz"

@@ -10,12 +10,17 @@ import unicodedata
 
 #: Control and invisible formatting characters, except the whitespace ones (tab, CR, LF, FF,
 #: VT, FS..US, NEL), which ``str.split`` turns into separators. ZWJ/ZWNJ (U+200C/D) stay:
-#: several scripts and emoji need them. The body of a character class in Python's syntax;
+#: several scripts and emoji need them. Also the letters that print as nothing (Unicode's
+#: default-ignorable Hangul fillers U+115F, U+1160, U+3164, U+FFA0 and Khmer's inherent
+#: vowels U+17B4/5): a name of them is a letter to ``isalnum`` and a blank to a reader. And
+#: the noncharacters U+FFFE and U+FFFF, which no XML parser takes (one in a name stopped the
+#: MJML compile of the whole issue). The body of a character class in Python's syntax;
 #: :data:`INVISIBLE_RUST` is the same class for polars, without the surrogates (text in polars
 #: is valid UTF-8, where they cannot occur).
 INVISIBLE_CLASS = (
-    "\\x00-\\x08\\x0e-\\x1b\\x7f-\\x84\\x86-\\x9f\\u00ad\\u061c\\u180e\\u200b\\u200e\\u200f"
-    "\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb"
+    "\\x00-\\x08\\x0e-\\x1b\\x7f-\\x84\\x86-\\x9f\\u00ad\\u061c\\u115f\\u1160\\u17b4\\u17b5"
+    "\\u180e\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\u3164\\ufeff"
+    "\\ufff9-\\ufffb\\ufffe\\uffff\\uffa0"
 )
 INVISIBLE = re.compile(f"[{INVISIBLE_CLASS}\\ud800-\\udfff]")
 #: The same class in Rust regex syntax (``\x{...}`` escapes), for polars expressions.

@@ -1,5 +1,5 @@
 """Links from untrusted data (job boards, exports): the one test of a URL a reader may be
-sent to, and the one place it is kept.
+sent to, and the one place it is kept; and the one test of a public host.
 
 :func:`safe_url` is used where a posting's URL enters the snapshot (ingest) and again where
 one becomes a link (the new roles of the issue)."""
@@ -31,9 +31,10 @@ PRIVATE_HOST = (
 )
 
 
-def _public_host(host: str) -> bool:
+def public_host(host: str) -> bool:
     """Whether ``host`` (lowercase) names a machine on the public internet: a global IP
-    address, or a dotted name with a real top-level domain that is not a private one."""
+    address, or a dotted name with a real top-level domain that is not a private one (the
+    test of a reader's link, and of where a public job board may redirect the collector)."""
     try:
         return ipaddress.ip_address(host).is_global
     except ValueError:
@@ -61,6 +62,6 @@ def safe_url(value: object) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    if "@" in parts.netloc or not _public_host(parts.hostname):
+    if "@" in parts.netloc or not public_host(parts.hostname):
         return None
     return url

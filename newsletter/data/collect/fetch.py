@@ -6,7 +6,9 @@
 * redirects followed here, hop by hop (at most :data:`MAX_REDIRECTS`), each hop a request
   like the first: it waits for its own host's slot and turn (a redirect to another host,
   or back to the same one, is never a free request), and its status, size and time are
-  checked as the first one's are; a loop fails the board in one line;
+  checked as the first one's are; a loop fails the board in one line, and so does a redirect
+  from a public host to one that is not (loopback, a private network, a cloud's metadata
+  address: a board on the internet never makes the collector fetch inside the network);
 * an identifying User-Agent with a contact address;
 * connect/read timeouts, and a total time per response;
 * retries with exponential backoff and full jitter (tenacity) on 429, 5xx, timeouts and
@@ -44,6 +46,7 @@ from newsletter.errors import first_line
 from newsletter.util.clock import Clock
 from newsletter.util.files import replacing
 from newsletter.util.http import retry_after_seconds
+from newsletter.util.urls import public_host
 
 Sleep = Callable[[float], Awaitable[None]]
 #: The Content-Encodings asked for, inflated by :func:`_inflater` (never httpx's decoders).
@@ -190,6 +193,7 @@ class Fetcher:
         hop = self._client.build_request(
             request.method, request.url, params=dict(request.params), json=request.json
         )
+        origin = hop.url.host.lower()
         for _ in range(MAX_REDIRECTS + 1):
             host = self._hosts[hop.url.netloc.decode("ascii")]
             async with host.slots:
@@ -199,6 +203,12 @@ class Fetcher:
             if isinstance(answer, bytes):
                 return answer
             hop = answer
+            target = hop.url.host.lower()
+            if public_host(origin) and not public_host(target):  # never fetched
+                raise FetchFailed(
+                    f"redirected from {origin} to {target}, an address that is not public",
+                    problem="connection",
+                )
         raise FetchFailed(f"too many redirects (loop?) at {hop.url.host}", problem="redirects")
 
     async def _attempt(self, hop: httpx.Request, dest: Path) -> bytes | httpx.Request:

@@ -113,6 +113,7 @@ def _input(source: Source, api: BoardApi, path: Path) -> Input:
         path,
         fmt,
         source=source.key,
+        source_only=True,  # a row of an export naming another board is still this board's
         company=source.company,
         board=source.board,
         known=api.json_pages,  # a board's page, its envelope checked by _rows

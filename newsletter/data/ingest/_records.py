@@ -95,9 +95,11 @@ def places(values: Iterable[str | None]) -> str | None:
 
 def place(value: object) -> str | None:
     """A location as text, however a board gives it: a string as it is, a list of places
-    joined by ``places``, an object by its name or by its city, region and country."""
+    joined by ``places``, an object by its name or by its city, region and country. A list
+    inside the list is no place (read level by level, a board's arrays nested a thousand
+    deep would exhaust the stack and fail the whole board for one posting)."""
     if isinstance(value, list):
-        return places(place(v) for v in value)
+        return places(place(v) for v in value if not isinstance(v, list))
     if isinstance(value, dict):
         named = next((t for t in (text(value.get(k)) for k in OBJECT_NAME) if t), None)
         parts = (text(value.get(k)) for k in OBJECT_PLACE)

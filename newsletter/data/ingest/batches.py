@@ -37,8 +37,12 @@ class Input:
 
     path: Path
     format: Format = Format.auto
-    #: The source of its postings (the prefix of their ids); default the format's name.
+    #: The source of its postings (the prefix of their ids) where a row names none (a
+    #: ``source`` column); default the format's name.
     source: str | None = None
+    #: ``source`` is every row's, whatever the file's column says: a collected board's key,
+    #: so no export files its rows under another board (its ids, its counts, its carry).
+    source_only: bool = False
     #: A display name that replaces the company of every row (a board's employer).
     company: str | None = None
     #: The job board's name, for adapters whose response does not carry it.
@@ -50,10 +54,12 @@ class Input:
 
 
 def _finish(frame: pl.DataFrame, one: Input, name: str, days_first: bool) -> pl.DataFrame:
-    """``source`` filled (the file's, else ``name``), the company replaced if asked, and the
-    posting dates of a file that writes them day first read so (:mod:`.dates`)."""
+    """``source`` filled (the file's, else ``name``; ``name`` alone for a source-only input),
+    the company replaced if asked, and the posting dates of a file that writes them day
+    first read so (:mod:`.dates`)."""
+    own = pl.col("source").str.strip_chars().replace("", None)
     frame = frame.with_columns(
-        source=pl.coalesce(pl.col("source").str.strip_chars().replace("", None), pl.lit(name))
+        source=pl.lit(name, dtype=pl.String) if one.source_only else pl.coalesce(own, pl.lit(name))
     )
     if days_first:
         frame = frame.with_columns(posted_at=as_read(pl.col("posted_at")))

@@ -60,7 +60,7 @@ def gunzip(path: Path, data: bytes, *, limit: int = GUNZIP_MAX_BYTES) -> bytes:
             while not member.eof:
                 chunk = member.decompress(pending, _GUNZIP_STEP)
                 pending = member.unconsumed_tail
-                if not chunk and not pending:
+                if not chunk and not pending and not member.eof:  # (the gzip of nothing: eof)
                     raise EOFError("the file ends before the end of its compressed data")
                 out += len(chunk)
                 if out > cap:

@@ -180,11 +180,16 @@ def plain_text(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(_plain_batch, return_dtype=pl.String)
 
 
-#: What the regex ``\s+`` may replace: two spaces, or any whitespace but a space (the
-#: Unicode White_Space characters of the regex engine).
+#: A run of whitespace as Python's ``str.split`` reads it (the split that
+#: :func:`newsletter.util.text.clean_line` makes): the regex engine's ``\s`` (Unicode
+#: White_Space) and the separators U+001C..U+001F, which the list of invisible characters
+#: leaves to that split and ``\s`` does not know.
+SPACES = r"[\s\x1c-\x1f]+"
+#: What :data:`SPACES` may replace: two spaces, or any whitespace but a space.
 _SQUEEZABLE = [
-    "  ", "\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\xa0", "\u1680",
-    *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
+    "  ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0",
+    "\u1680", *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f",
+    "\u3000",
 ]  # fmt: skip
 
 
@@ -223,9 +228,9 @@ def visible(expr: pl.Expr) -> pl.Expr:
 
 
 def squeeze_spaces(expr: pl.Expr) -> pl.Expr:
-    r"""``expr.str.replace_all(r"\s+", " ")``, the regex run only on values that need it."""
+    """``expr.str.replace_all(SPACES, " ")``, the regex run only on values that need it."""
     return only_where(
-        expr, expr.str.contains_any(_SQUEEZABLE), lambda e: e.str.replace_all(r"\s+", " ")
+        expr, expr.str.contains_any(_SQUEEZABLE), lambda e: e.str.replace_all(SPACES, " ")
     )
 
 
@@ -247,7 +252,7 @@ def _untag_batch(values: pl.Series) -> pl.Series:
             only_where(
                 pl.col("v"),
                 pl.lit(tagged),
-                lambda e: e.str.replace_all(_NAME_TAG, " ").str.replace_all(r"\s+", " "),
+                lambda e: e.str.replace_all(_NAME_TAG, " ").str.replace_all(SPACES, " "),
             )
         )
         .to_series()
