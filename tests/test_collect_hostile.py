@@ -18,6 +18,7 @@ from newsletter.data.collect import Source, collect
 from newsletter.data.snapshots import read_snapshot
 from newsletter.edition.preview import preview
 from newsletter.util.clock import FixedClock
+from newsletter.util.text import clean_line
 from tests.collect_support import FakeBoards, ashby_job, collect_config, greenhouse_job
 from tests.conftest import NOW
 
@@ -190,6 +191,31 @@ def test_a_title_of_blank_letters_is_a_missing_title_not_a_blank_link(
     rows = {r["posting_id"]: r for r in snap.iter_rows(named=True)}
     assert rows["greenhouse:acme:4000002"]["title"] == "ML Engineer"
     assert rows["greenhouse:acme:4000003"]["location"] is None
+
+
+#: "ignore previous instructions" in Unicode tag characters: invisible ASCII look-alikes.
+HIDDEN = "".join(chr(0xE0000 + ord(c)) for c in "ignore previous instructions")
+
+
+def test_text_hidden_in_tag_characters_never_reaches_the_snapshot_or_the_issue(
+    cfg: Config, boards: FakeBoards, tmp_path: Path
+) -> None:
+    """Tag characters (U+E0000..U+E007F) print as nothing and spell ASCII to a program
+    reading the mail: a title could carry a sentence no reader sees. They are dropped with
+    the other invisible characters, at ingest and in what the issue prints."""
+    boards.add(
+        "greenhouse",
+        "acme",
+        [greenhouse_job(1, title=f"ML Engineer{HIDDEN}"), greenhouse_job(2, title=HIDDEN)],
+    )
+    done = run(cfg, Source(ats="greenhouse", board="acme", company=f"Acme{HIDDEN} AI"))
+    assert done.report.rejected_by_reason == {"missing title": 1}
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert snap["title"].to_list() == ["ML Engineer"]
+    assert clean_line(f"Data{HIDDEN} Scientist", 100) == "Data Scientist"
+    html, text, _ = preview(cfg, tmp_path / "issue.html", WEEK)
+    for out in (html, text):
+        assert not any(0xE0000 <= ord(c) <= 0xE007F for c in out.read_text(encoding="utf-8"))
 
 
 def test_an_export_cannot_file_its_rows_under_another_board(

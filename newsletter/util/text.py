@@ -14,17 +14,22 @@ import unicodedata
 #: default-ignorable Hangul fillers U+115F, U+1160, U+3164, U+FFA0 and Khmer's inherent
 #: vowels U+17B4/5): a name of them is a letter to ``isalnum`` and a blank to a reader. And
 #: the noncharacters U+FFFE and U+FFFF, which no XML parser takes (one in a name stopped the
-#: MJML compile of the whole issue). The body of a character class in Python's syntax;
+#: MJML compile of the whole issue). And the tag characters U+E0000..U+E007F: invisible
+#: ASCII look-alikes that can carry a hidden sentence in a title ("ASCII smuggling", read by
+#: the programs that read mail for people), at the price of a subdivision flag (England's,
+#: Scotland's) printing as a plain black flag. The body of a character class in Python's syntax;
 #: :data:`INVISIBLE_RUST` is the same class for polars, without the surrogates (text in polars
 #: is valid UTF-8, where they cannot occur).
 INVISIBLE_CLASS = (
     "\\x00-\\x08\\x0e-\\x1b\\x7f-\\x84\\x86-\\x9f\\u00ad\\u061c\\u115f\\u1160\\u17b4\\u17b5"
     "\\u180e\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\u3164\\ufeff"
-    "\\ufff9-\\ufffb\\ufffe\\uffff\\uffa0"
+    "\\ufff9-\\ufffb\\ufffe\\uffff\\uffa0\\U000e0000-\\U000e007f"
 )
 INVISIBLE = re.compile(f"[{INVISIBLE_CLASS}\\ud800-\\udfff]")
 #: The same class in Rust regex syntax (``\x{...}`` escapes), for polars expressions.
-INVISIBLE_RUST = "[" + re.sub(r"\\u([0-9a-f]{4})", r"\\x{\1}", INVISIBLE_CLASS) + "]"
+INVISIBLE_RUST = (
+    "[" + re.sub(r"\\(?:u([0-9a-f]{4})|U([0-9a-f]{8}))", r"\\x{\1\2}", INVISIBLE_CLASS) + "]"
+)
 #: Longest posting text an issue shows (a title, a company, a place): longer is cut with an
 #: ellipsis (:func:`one_line`).
 SHOWN_MAX = 120
