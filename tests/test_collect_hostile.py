@@ -218,6 +218,17 @@ def test_text_hidden_in_tag_characters_never_reaches_the_snapshot_or_the_issue(
         assert not any(0xE0000 <= ord(c) <= 0xE007F for c in out.read_text(encoding="utf-8"))
 
 
+def test_an_id_written_as_a_whole_number_with_a_point_is_the_same_id(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    """A board answering ``"id": 4000001.0`` one week and ``4000001`` the next: the same
+    posting, not one removed and one new."""
+    boards.add("greenhouse", "acme", [greenhouse_job(1, id=4000001.0), greenhouse_job(2)])
+    run(cfg, Source(ats="greenhouse", board="acme", company="Acme AI"))
+    ids = read_snapshot(cfg.data.snapshots_dir, WEEK)["posting_id"].sort().to_list()
+    assert ids == ["greenhouse:acme:4000001", "greenhouse:acme:4000002"]
+
+
 def test_an_export_cannot_file_its_rows_under_another_board(
     cfg: Config, boards: FakeBoards
 ) -> None:

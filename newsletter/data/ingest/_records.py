@@ -34,11 +34,16 @@ _BOARD_RE = re.compile(
 
 
 def text(value: object) -> str | None:
-    """A scalar as stripped text; None for null, empty, lists and objects."""
+    """A scalar as stripped text; None for null, empty, lists and objects. A whole number
+    written with a decimal point (``4000100.0``) reads as the whole number (``4000100``), as
+    the generic JSON reader and a CSV read it: a board that writes its ids one way one week
+    and the other way the next does not make each posting new and removed."""
     if value is None or isinstance(value, dict | list):
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     s = well_formed(str(value)).strip()
     return s or None
 
