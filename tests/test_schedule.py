@@ -187,3 +187,48 @@ def test_the_foreground_scheduler_stops_on_a_sigterm_another_thread_caught(
         killer.join()
         signal.signal(signal.SIGTERM, previous)
     assert fallback == []
+
+
+def test_the_foreground_scheduler_runs_a_job_due_while_the_machine_slept(
+    tmp_path: Path,
+) -> None:
+    """A machine suspended over the send time: the scheduler waited for the send time on
+    the monotonic clock, which stands still while the machine sleeps, so the job ran as
+    late as the machine had slept (beyond the misfire grace: never). Here the wall clock
+    jumps from 06:30 to 07:35 (the wake-up) while the monotonic clock does not: the job
+    must run at once (within its grace), not an hour of real time later."""
+    out = tmp_path / "runs.txt"
+    before = datetime(2026, 11, 30, 6, 30, tzinfo=NY)  # an hour before the 07:30 send
+    done = threading.Event()
+    ran: list[int] = []
+
+    def scheduler_waits() -> bool:  # its thread in a Condition's wait: the next run timed
+        frames = sys._current_frames()
+        return any(
+            t.name == "APScheduler"
+            and (f := frames.get(t.ident or 0)) is not None
+            and f.f_code is threading.Condition.wait.__code__
+            for t in threading.enumerate()
+        )
+
+    def wake_then_stop(traveller: time_machine.Coordinates) -> None:
+        deadline = time.monotonic() + 30  # hang guard, not a timing assertion
+        while not scheduler_waits() and time.monotonic() < deadline:
+            done.wait(0.05)
+        traveller.move_to(datetime(2026, 11, 30, 7, 35, tzinfo=NY))  # the machine wakes
+        ran.append(_wait_for(out, 1, timeout=20))
+        ident = threading.main_thread().ident
+        assert ident is not None
+        signal.pthread_kill(ident, signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, lambda _n, _f: None)
+    try:
+        with time_machine.travel(before, tick=True) as traveller:
+            waker = threading.Thread(target=wake_then_stop, args=(traveller,), daemon=True)
+            waker.start()
+            run_forever(_config(tmp_path), func=JOB, kwargs={"path": str(out)}, wake_seconds=0.2)
+    finally:
+        done.set()
+        waker.join()
+        signal.signal(signal.SIGTERM, previous)
+    assert ran == [1]

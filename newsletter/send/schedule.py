@@ -32,7 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from newsletter.config import Config, ScheduleSettings, Secrets, alerts_configured
 from newsletter.store.engine import create_engine
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
-from newsletter.util.waits import wait_for
+from newsletter.util.waits import SIGNAL_LOOK_SECONDS
 from newsletter.util.weeks import week_of
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ COLLECT_JOB_FUNC = "newsletter.send.jobs:collect_scheduled"
 WATCH_JOB_ID = "watch"
 WATCH_JOB_FUNC = "newsletter.send.jobs:watch_scheduled"
 JOBS_TABLE = "apscheduler_jobs"
+#: How often the foreground scheduler looks at the wall clock again (see :func:`run_forever`).
+WAKE_SECONDS = 30.0
 
 
 def weekly_trigger(settings: ScheduleSettings) -> CronTrigger:
@@ -280,11 +282,16 @@ def run_forever(
     func: str = JOB_FUNC,
     kwargs: dict[str, Any] | None = None,
     secrets: Secrets | None = None,
+    wake_seconds: float = WAKE_SECONDS,
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C.
 
     The scheduler runs in its own thread; the main thread waits for a signal in short steps
-    (:mod:`newsletter.util.waits`).
+    (:mod:`newsletter.util.waits`) and wakes the scheduler every ``wake_seconds``: APScheduler
+    waits for its next run on the monotonic clock, which stands still while the machine
+    sleeps, so after a suspend over the send time it would run the job as late as the machine
+    slept (beyond the misfire grace: never). Woken, it compares its runs with the wall clock
+    again and runs a missed one at once (within the grace).
     """
     scheduler = build_scheduler(config, func=func, kwargs=kwargs, secrets=secrets)
     stopped = threading.Event()
@@ -297,7 +304,12 @@ def run_forever(
     try:
         scheduler.start()
         try:
-            wait_for(stopped)
+            looks = max(1, round(wake_seconds / SIGNAL_LOOK_SECONDS))
+            n = 0
+            while not stopped.wait(SIGNAL_LOOK_SECONDS):  # short steps: signals are handled
+                n += 1
+                if n % looks == 0:
+                    scheduler.wakeup()
         except KeyboardInterrupt:
             pass
         finally:
