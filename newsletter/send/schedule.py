@@ -51,9 +51,35 @@ JOBS_TABLE = "apscheduler_jobs"
 WAKE_SECONDS = 30.0
 
 
+class WallClockTrigger(CronTrigger):  # type: ignore[misc]
+    """A cron trigger that fires once at a wall-clock time the zone's clocks show twice.
+
+    On the fall-back day the hour before the change comes twice (Berlin 02:00-03:00, New
+    York 01:00-02:00); APScheduler's cron fires at both, an hour apart, so a weekly job set
+    in that hour ran twice that week. This one fires at the first (the instant
+    :meth:`ScheduleSettings.due_for` names) and skips the repeat. A time in the hour that
+    is skipped in spring fires once, an hour later on the clock (the same instant
+    ``due_for`` names). Importable by the job store's pickles: do not rename."""
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        found: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+        while found is not None and _repeated(found):
+            # in UTC: a local time plus a microsecond drops the fold (an hour earlier)
+            after = found.astimezone(UTC)
+            found = super().get_next_fire_time(after, after + timedelta(microseconds=1))
+        return found
+
+
+def _repeated(t: datetime) -> bool:
+    """Whether ``t`` is the second time its zone's clocks show this wall-clock time."""
+    return t.fold == 1 and t.replace(fold=0).utcoffset() != t.utcoffset()
+
+
 def weekly_trigger(settings: ScheduleSettings) -> CronTrigger:
     """The weekly cron trigger in the configured zone (weekday by name, never by number)."""
-    return CronTrigger(
+    return WallClockTrigger(
         day_of_week=settings.day,
         hour=settings.time.hour,
         minute=settings.time.minute,
@@ -64,7 +90,7 @@ def weekly_trigger(settings: ScheduleSettings) -> CronTrigger:
 
 def collect_trigger(settings: ScheduleSettings) -> CronTrigger:
     """The weekly collection's cron trigger (``collect_day`` / ``collect_time``)."""
-    return CronTrigger(
+    return WallClockTrigger(
         day_of_week=settings.collect_day,
         hour=settings.collect_time.hour,
         minute=settings.collect_time.minute,
