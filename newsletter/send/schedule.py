@@ -30,7 +30,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from newsletter.config import Config, ScheduleSettings, Secrets, alerts_configured
-from newsletter.store.engine import create_engine
+from newsletter.errors import StoreError
+from newsletter.store.engine import create_engine, open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.waits import SIGNAL_LOOK_SECONDS
 from newsletter.util.weeks import week_of
@@ -318,7 +319,30 @@ def run_forever(
     sleeps, so after a suspend over the send time it would run the job as late as the machine
     slept (beyond the misfire grace: never). Woken, it compares its runs with the wall clock
     again and runs a missed one at once (within the grace).
+
+    One scheduler per database: it holds the database's ``schedule`` lock (a ``flock`` beside
+    a SQLite file, an advisory lock on PostgreSQL) while it runs, and a second one started by
+    mistake stops at once with a StoreError: sharing the job store, both would run every job
+    (two collections at once; the second send refused by the ledger's lock, then alerted as a
+    failure).
     """
+    with open_store(config) as db, db.exclusive("schedule") as held:
+        if not held:
+            raise StoreError(
+                "another `newsletter schedule` is running on this database ([database] "
+                "url); run exactly one scheduler per database: this one stops"
+            )
+        _run(config, func=func, kwargs=kwargs, secrets=secrets, wake_seconds=wake_seconds)
+
+
+def _run(
+    config: Config,
+    *,
+    func: str,
+    kwargs: dict[str, Any] | None,
+    secrets: Secrets | None,
+    wake_seconds: float,
+) -> None:
     scheduler = build_scheduler(config, func=func, kwargs=kwargs, secrets=secrets)
     stopped = threading.Event()
 
