@@ -84,3 +84,36 @@ def test_freshness_is_the_time_the_ingest_recorded(tmp_path: Path) -> None:
     os.utime(p, (recent, recent))
     os.utime(tmp_path / "reports" / "2026-11-23.json", (recent - 86400, recent - 86400))
     assert snapshot_written_at(tmp_path, week) == NOW - timedelta(hours=2)
+
+
+def test_a_scheduled_send_of_a_week_with_no_postings_is_refused(tmp_path: Path) -> None:
+    """A snapshot with no postings (every board answered with none, an empty export) went
+    out to the whole list unattended ("0 open roles, median —") and used up the week's
+    ledger slot, so the issue rebuilt from a good snapshot could not go out. The guard
+    refuses it; nothing is sent or recorded."""
+    from newsletter.config import Secrets
+    from newsletter.send.ledger import SendLedger
+    from newsletter.send.service import send_week
+    from newsletter.store import open_store
+    from newsletter.util.clock import FixedClock
+    from newsletter.util.weeks import iso_week_key
+    from tests.send_support import add_subscribers, send_config
+
+    week = date(2026, 11, 23)
+    snaps = tmp_path / "snapshots"
+    write_snapshot(frame([posting("a")]), snaps, week - timedelta(days=7))
+    p = write_snapshot(frame([]), snaps, week)
+    written = (NOW - timedelta(hours=2)).timestamp()
+    os.utime(p, (written, written))
+    with pytest.raises(GuardError, match=r"2026-11-23\.parquet has no postings"):
+        check_scheduled_snapshot(snaps, week, NOW, 8)
+    config = send_config(tmp_path)
+    config = config.model_copy(
+        update={"data": config.data.model_copy(update={"snapshots_dir": snaps})}
+    )
+    add_subscribers(config, 2)
+    with pytest.raises(GuardError, match="has no postings"):
+        send_week(config, Secrets(), clock=FixedClock(NOW), trigger="run-week")
+    assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").rglob("*.eml"))
+    with open_store(config) as db:
+        assert SendLedger(db).issue(iso_week_key(week)) is None

@@ -259,3 +259,18 @@ def test_a_manual_ingest_is_recorded(tmp_path: Path) -> None:
     assert ok["counts"]["rows_read"] == 200 and ok["counts"]["kept"] > 0
     assert failed["error"] and "\n" not in failed["error"]
     assert doc["alerts"]["recent"] == []  # a command at a terminal shows its own error
+
+
+def test_status_without_a_database_says_so_and_makes_none(tmp_path: Path) -> None:
+    """`status` run with the wrong config (or in the wrong folder) made a new empty database
+    and reported no runs, no issue and no subscribers, exit 0: "nothing happened" where the
+    real database may hold a failed send. It now says there is no database, one line, exit
+    1, and makes none."""
+    cfg = write_config(tmp_path, smtp_port=None, hook=None)
+    for fmt in ("table", "json"):
+        r = invoke(FixedClock(NOW), "--config", str(cfg), "status", "--format", fmt)
+        assert r.exit_code == 1, r.output
+        assert r.output.strip().splitlines() == [
+            f"error: no database at {tmp_path / 'newsletter.db'} ({cfg}); nothing to read"
+        ]
+    assert not (tmp_path / "newsletter.db").exists()

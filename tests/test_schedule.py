@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from newsletter.send.schedule import (
     JOB_ID,
     build_scheduler,
     catch_up_time,
+    collect_trigger,
     due_at,
     issue_week,
     run_forever,
@@ -187,3 +189,85 @@ def test_the_foreground_scheduler_stops_on_a_sigterm_another_thread_caught(
         killer.join()
         signal.signal(signal.SIGTERM, previous)
     assert fallback == []
+
+
+def test_the_foreground_scheduler_runs_a_job_due_while_the_machine_slept(
+    tmp_path: Path,
+) -> None:
+    """A machine suspended over the send time: the scheduler waited for the send time on
+    the monotonic clock, which stands still while the machine sleeps, so the job ran as
+    late as the machine had slept (beyond the misfire grace: never). Here the wall clock
+    jumps from 06:30 to 07:35 (the wake-up) while the monotonic clock does not: the job
+    must run at once (within its grace), not an hour of real time later."""
+    out = tmp_path / "runs.txt"
+    before = datetime(2026, 11, 30, 6, 30, tzinfo=NY)  # an hour before the 07:30 send
+    done = threading.Event()
+    ran: list[int] = []
+
+    def scheduler_waits() -> bool:  # its thread in a Condition's wait: the next run timed
+        frames = sys._current_frames()
+        return any(
+            t.name == "APScheduler"
+            and (f := frames.get(t.ident or 0)) is not None
+            and f.f_code is threading.Condition.wait.__code__
+            for t in threading.enumerate()
+        )
+
+    def wake_then_stop(traveller: time_machine.Coordinates) -> None:
+        deadline = time.monotonic() + 30  # hang guard, not a timing assertion
+        while not scheduler_waits() and time.monotonic() < deadline:
+            done.wait(0.05)
+        traveller.move_to(datetime(2026, 11, 30, 7, 35, tzinfo=NY))  # the machine wakes
+        ran.append(_wait_for(out, 1, timeout=20))
+        ident = threading.main_thread().ident
+        assert ident is not None
+        signal.pthread_kill(ident, signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, lambda _n, _f: None)
+    try:
+        with time_machine.travel(before, tick=True) as traveller:
+            waker = threading.Thread(target=wake_then_stop, args=(traveller,), daemon=True)
+            waker.start()
+            run_forever(_config(tmp_path), func=JOB, kwargs={"path": str(out)}, wake_seconds=0.2)
+    finally:
+        done.set()
+        waker.join()
+        signal.signal(signal.SIGTERM, previous)
+    assert ran == [1]
+
+
+@pytest.mark.parametrize(
+    ("zone", "at", "day"),
+    [
+        ("Europe/Berlin", "02:30:00", datetime(2026, 10, 25)),  # 03:00 CEST -> 02:00 CET
+        ("America/New_York", "01:30:00", datetime(2026, 11, 1)),  # 02:00 EDT -> 01:00 EST
+        ("Europe/Berlin", "02:30:00", datetime(2026, 3, 29)),  # no 02:30: 03:30 CEST
+        ("America/New_York", "02:30:00", datetime(2026, 3, 8)),  # no 02:30: 03:30 EDT
+    ],
+)
+def test_a_send_time_in_the_repeated_hour_fires_once(
+    tmp_path: Path, zone: str, at: str, day: datetime
+) -> None:
+    """On the fall-back Sunday the hour before the change comes twice: the weekly job (and
+    the collection) fired at both 02:30 (Berlin), an hour apart, i.e. twice that week. It
+    fires at the first, the one ``due_for`` names, and a week later; a time in the hour
+    skipped in spring fires once too, at the instant ``due_for`` names."""
+    s = _config(
+        tmp_path, day="sun", time=at, timezone=zone, collect_day="sun", collect_time=at
+    ).schedule
+    tz = ZoneInfo(zone)
+    for trig in (weekly_trigger(s), collect_trigger(s)):
+        fires: list[datetime] = []
+        previous = None
+        now = datetime.combine(day.date() - timedelta(days=3), dt_time(12), tz)
+        while len(fires) < 3:
+            found = trig.get_next_fire_time(previous, now)
+            assert found is not None
+            fires.append(found)
+            previous, now = found, found
+        first_due = s.due_for(day.date() - timedelta(days=6))
+        assert [f.astimezone(UTC) for f in fires] == [
+            first_due.astimezone(UTC),
+            (first_due + timedelta(days=7)).astimezone(UTC),
+            (first_due + timedelta(days=14)).astimezone(UTC),
+        ]

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,9 +25,9 @@ from typer.testing import CliRunner, Result
 
 from newsletter.cli import app
 from newsletter.cli._app import CliState
-from newsletter.config import load_config
+from newsletter.config import Config, load_config
 from newsletter.data.snapshots import snapshot_path
-from newsletter.send.ledger import SendLedger
+from newsletter.send.ledger import IssueRecord, SendLedger
 from newsletter.send.schedule import build_scheduler, issue_week
 from newsletter.store import open_store
 from newsletter.util.clock import FixedClock
@@ -74,6 +79,46 @@ def at_now() -> Iterator[None]:
 
 def _outbox(tmp_path: Path) -> list[Path]:
     return sorted((tmp_path / "outbox").rglob("*.eml"))
+
+
+#: The schedulers' environment: no secret key (the development key, with its note).
+_ENV = {k: v for k, v in os.environ.items() if k != "NEWSLETTER_SECRET_KEY"}
+
+
+@contextmanager
+def _scheduler(cfg: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`newsletter schedule` in its own process at NOW (the clock ticking from there);
+    killed at the end if the test left it running."""
+    clockrun = REPO / "tests" / "clockrun.py"
+    args = [sys.executable, str(clockrun), NOW.isoformat(), "--config", str(cfg), "schedule"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_ENV)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """SIGTERM to a scheduler; its output once it has stopped."""
+    proc.send_signal(signal.SIGTERM)
+    return proc.communicate(timeout=20)
+
+
+def _wait_until_sent(proc: subprocess.Popen[bytes], config: Config) -> IssueRecord | None:
+    """The ledger's record of NOW's issue once ``proc`` (a scheduler) has sent it."""
+    key = iso_week_key(issue_week(NOW, config.schedule))
+    issue = None
+    deadline = time.monotonic() + 90  # hang guard only
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        with open_store(config) as db:
+            issue = SendLedger(db).issue(key)
+        if issue is not None and issue.status == "sent":
+            break
+        time.sleep(0.1)
+    return issue
 
 
 def test_scheduled_job_catches_up_once_then_is_a_no_op(tmp_path: Path, at_now: None) -> None:
@@ -150,37 +195,11 @@ def test_send_catch_up_is_run_week_and_exits_at_once_when_sent(tmp_path: Path) -
 
 
 def test_schedule_command_catches_up_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
-
     cfg = _setup(tmp_path)
-    clockrun = REPO / "tests" / "clockrun.py"
-    proc = subprocess.Popen(
-        [sys.executable, str(clockrun), NOW.isoformat(), "--config", str(cfg), "schedule"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={k: v for k, v in os.environ.items() if k != "NEWSLETTER_SECRET_KEY"},
-    )
-    try:
-        config = load_config(cfg)
-        key = iso_week_key(issue_week(NOW, config.schedule))
-        deadline = time.monotonic() + 90  # hang guard only
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.communicate()[1].decode()
-            with open_store(config) as db:
-                issue = SendLedger(db).issue(key)
-            if issue is not None and issue.status == "sent":
-                break
-            time.sleep(0.1)
+    with _scheduler(cfg) as proc:
+        issue = _wait_until_sent(proc, load_config(cfg))
         assert len(_outbox(tmp_path)) == 3
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        out, err = _stop(proc)
     assert proc.returncode == 0, err.decode()
     assert b"scheduling the weekly issue" in out
     assert issue is not None and issue.status == "sent" and issue.sent == 3
@@ -204,3 +223,20 @@ def test_send_refuses_a_week_not_due_yet_and_keeps_its_ledger_slot(tmp_path: Pat
     assert r.exit_code == 0, r.output
     assert "3 message(s) would be sent" in r.output and "is not due until" in r.output
     assert _outbox(tmp_path) == []
+
+
+def test_a_second_scheduler_on_the_same_database_is_refused(tmp_path: Path) -> None:
+    """Two `newsletter schedule` processes started by mistake on one database both ran every
+    job (the collection twice at once, the send's loser failing and alerting): the second
+    stops at once with one line and exit 1; the first goes on and stops cleanly."""
+    cfg = _setup(tmp_path)
+    with _scheduler(cfg) as first:
+        _wait_until_sent(first, load_config(cfg))
+        second = subprocess.run(first.args, capture_output=True, env=_ENV, timeout=60, check=False)
+        assert second.returncode == 1, second.stderr.decode()
+        lines = second.stderr.decode().strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: another `newsletter schedule`")
+        assert first.poll() is None
+        _out, err = _stop(first)
+    assert first.returncode == 0, err.decode()
+    assert len(_outbox(tmp_path)) == 3

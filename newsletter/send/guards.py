@@ -1,10 +1,10 @@
 """Send guards: never send stale data on a scheduled run.
 
 A scheduled or ``run-week`` send needs this week's snapshot, written recently (by the time
-the project recorded, :func:`snapshot_written_at`) and not in the future. An explicit
-``send --week`` of an earlier week is the operator's choice: it goes ahead with a warning. A
-later week than the current issue (one not due yet) is refused: the send would use up that
-week's ledger slot, and the scheduled run would then find it "already sent".
+the project recorded, :func:`snapshot_written_at`), not in the future, and with postings.
+An explicit ``send --week`` of an earlier week is the operator's choice: it goes ahead with a
+warning. A later week than the current issue (one not due yet) is refused: the send would
+use up that week's ledger slot, and the scheduled run would then find it "already sent".
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
+
 from newsletter.data.snapshots import list_weeks, report_path, snapshot_path
-from newsletter.errors import GuardError
+from newsletter.errors import GuardError, first_line
 
 #: How far "written" may be ahead of now before the snapshot counts as from the future (a
 #: file system's clock a little ahead of this host's).
@@ -71,7 +73,24 @@ def check_scheduled_snapshot(
             f"refusing to send: the snapshot {path.name} was written {age.days} days ago, "
             f"more than [data] max_snapshot_age_days = {max_age_days}"
         )
+    if _postings(path) == 0:
+        raise GuardError(
+            f"refusing to send: the snapshot {path.name} has no postings (every board "
+            "answered with none, or an empty export): an issue of 0 open roles would use up "
+            "this week's send. Collect or ingest the week again"
+        )
     return path
+
+
+def _postings(path: Path) -> int:
+    """The rows of a snapshot (from the Parquet footer); a file that cannot be read is a
+    GuardError."""
+    try:
+        return int(pl.scan_parquet(path, glob=False).select(pl.len()).collect().item())
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise GuardError(
+            f"refusing to send: the snapshot {path.name} cannot be read ({first_line(exc)})"
+        ) from None
 
 
 def check_not_future(week: date, current_week: date, due: datetime) -> None:

@@ -208,8 +208,10 @@ def status(
     runs: int = 20,
     issues: int = 8,
 ) -> dict[str, Any]:
-    """``newsletter status``: the status document (``docs/status.md``)."""
-    with open_store(config) as db:
+    """``newsletter status``: the status document (``docs/status.md``). It only reads: a
+    SQLite database that is not there is a StoreError (the wrong config or folder), not a
+    new empty one reported as "nothing happened"."""
+    with open_store(config, existing=True) as db:
         return status_report(
             config,
             db,

@@ -30,9 +30,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from newsletter.config import Config, ScheduleSettings, Secrets, alerts_configured
-from newsletter.store.engine import create_engine
+from newsletter.errors import StoreError
+from newsletter.store.engine import create_engine, open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
-from newsletter.util.waits import wait_for
+from newsletter.util.waits import SIGNAL_LOOK_SECONDS
 from newsletter.util.weeks import week_of
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,39 @@ COLLECT_JOB_FUNC = "newsletter.send.jobs:collect_scheduled"
 WATCH_JOB_ID = "watch"
 WATCH_JOB_FUNC = "newsletter.send.jobs:watch_scheduled"
 JOBS_TABLE = "apscheduler_jobs"
+#: How often the foreground scheduler looks at the wall clock again (see :func:`run_forever`).
+WAKE_SECONDS = 30.0
+
+
+class WallClockTrigger(CronTrigger):  # type: ignore[misc]
+    """A cron trigger that fires once at a wall-clock time the zone's clocks show twice.
+
+    On the fall-back day the hour before the change comes twice (Berlin 02:00-03:00, New
+    York 01:00-02:00); APScheduler's cron fires at both, an hour apart, so a weekly job set
+    in that hour ran twice that week. This one fires at the first (the instant
+    :meth:`ScheduleSettings.due_for` names) and skips the repeat. A time in the hour that
+    is skipped in spring fires once, an hour later on the clock (the same instant
+    ``due_for`` names). Importable by the job store's pickles: do not rename."""
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        found: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+        while found is not None and _repeated(found):
+            # in UTC: a local time plus a microsecond drops the fold (an hour earlier)
+            after = found.astimezone(UTC)
+            found = super().get_next_fire_time(after, after + timedelta(microseconds=1))
+        return found
+
+
+def _repeated(t: datetime) -> bool:
+    """Whether ``t`` is the second time its zone's clocks show this wall-clock time."""
+    return t.fold == 1 and t.replace(fold=0).utcoffset() != t.utcoffset()
 
 
 def weekly_trigger(settings: ScheduleSettings) -> CronTrigger:
     """The weekly cron trigger in the configured zone (weekday by name, never by number)."""
-    return CronTrigger(
+    return WallClockTrigger(
         day_of_week=settings.day,
         hour=settings.time.hour,
         minute=settings.time.minute,
@@ -62,7 +91,7 @@ def weekly_trigger(settings: ScheduleSettings) -> CronTrigger:
 
 def collect_trigger(settings: ScheduleSettings) -> CronTrigger:
     """The weekly collection's cron trigger (``collect_day`` / ``collect_time``)."""
-    return CronTrigger(
+    return WallClockTrigger(
         day_of_week=settings.collect_day,
         hour=settings.collect_time.hour,
         minute=settings.collect_time.minute,
@@ -280,12 +309,40 @@ def run_forever(
     func: str = JOB_FUNC,
     kwargs: dict[str, Any] | None = None,
     secrets: Secrets | None = None,
+    wake_seconds: float = WAKE_SECONDS,
 ) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C.
 
     The scheduler runs in its own thread; the main thread waits for a signal in short steps
-    (:mod:`newsletter.util.waits`).
+    (:mod:`newsletter.util.waits`) and wakes the scheduler every ``wake_seconds``: APScheduler
+    waits for its next run on the monotonic clock, which stands still while the machine
+    sleeps, so after a suspend over the send time it would run the job as late as the machine
+    slept (beyond the misfire grace: never). Woken, it compares its runs with the wall clock
+    again and runs a missed one at once (within the grace).
+
+    One scheduler per database: it holds the database's ``schedule`` lock (a ``flock`` beside
+    a SQLite file, an advisory lock on PostgreSQL) while it runs, and a second one started by
+    mistake stops at once with a StoreError: sharing the job store, both would run every job
+    (two collections at once; the second send refused by the ledger's lock, then alerted as a
+    failure).
     """
+    with open_store(config) as db, db.exclusive("schedule") as held:
+        if not held:
+            raise StoreError(
+                "another `newsletter schedule` is running on this database ([database] "
+                "url); run exactly one scheduler per database: this one stops"
+            )
+        _run(config, func=func, kwargs=kwargs, secrets=secrets, wake_seconds=wake_seconds)
+
+
+def _run(
+    config: Config,
+    *,
+    func: str,
+    kwargs: dict[str, Any] | None,
+    secrets: Secrets | None,
+    wake_seconds: float,
+) -> None:
     scheduler = build_scheduler(config, func=func, kwargs=kwargs, secrets=secrets)
     stopped = threading.Event()
 
@@ -297,7 +354,12 @@ def run_forever(
     try:
         scheduler.start()
         try:
-            wait_for(stopped)
+            looks = max(1, round(wake_seconds / SIGNAL_LOOK_SECONDS))
+            n = 0
+            while not stopped.wait(SIGNAL_LOOK_SECONDS):  # short steps: signals are handled
+                n += 1
+                if n % looks == 0:
+                    scheduler.wakeup()
         except KeyboardInterrupt:
             pass
         finally:
