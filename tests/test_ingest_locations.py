@@ -341,22 +341,10 @@ def test_shared_names_keep_their_reading(
         ("Vancouver, Washington State, USA", None, "US"),
         # the first place that resolves is the metro, and its country the country
         ("Barcelona, Spain; Seattle, USA", "Barcelona", "ES"),
-    ],
-)
-def test_place_country_and_state_codes(
-    ingest_rules: Rules, location: str, metro: str | None, country: str
-) -> None:
-    got = place(ingest_rules, location)
-    assert (got["metro"], got["country"]) == (metro, country)
-
-
-# A two-letter code that is a region's and a country's both (CA: California or Canada; DE,
-# IN, CO, IL...). The country a place names is its last part's when that part is not its
-# region; a region code ending a chain of towns is the state, unless the city is a metro
-# of the country the code names.
-@pytest.mark.parametrize(
-    ("location", "metro", "country"),
-    [
+        # a two-letter code that is a region's and a country's both (CA: California or
+        # Canada; DE, IN, CO, IL...): the country a place names is its last part's when that
+        # part is not its region; a region code ending a chain of towns is the state, unless
+        # the city is a metro of the country the code names.
         # "Town, Town, ST", "City, County, ST", "Neighbourhood, City, ST": the state
         ("West Redlands, Redlands, CA", "Riverside", "US"),
         ("SoMa, San Francisco, CA", "San Francisco Bay Area", "US"),
@@ -391,7 +379,7 @@ def test_place_country_and_state_codes(
         ("Tulsa, OK", "Tulsa", "US"),
     ],
 )
-def test_a_code_of_a_region_and_a_country(
+def test_place_country_and_state_codes(
     ingest_rules: Rules, location: str, metro: str | None, country: str
 ) -> None:
     got = place(ingest_rules, location)
