@@ -297,9 +297,21 @@ def _several_roles(text: pl.Expr) -> pl.Expr:
 
 
 def _number(text: pl.Expr) -> pl.Expr:
-    """A structured amount as a float: ``"$120,000"`` -> 120000.0; non-numbers -> null."""
-    cleaned = text.str.replace_all(r"[,$\s]|usd", "").str.strip_chars()
-    return cleaned.cast(pl.Float64, strict=False)
+    """A structured amount as a float: ``"$120,000"`` -> 120000.0; non-numbers -> null.
+
+    A single comma before final digits that are not a group of three is a decimal comma, as
+    the semicolon CSV of a spreadsheet set to a decimal comma writes it (``"32,5"``,
+    ``"94754,50"``, ``"30,7600002288818"``, ``"1.234,50"``, whose dots then group
+    thousands): 32.5, never 325 (an hourly 32.5 was read as 676,000 a year). Any other comma
+    groups thousands (``"120,000"``)."""
+    cleaned = text.str.replace_all(r"[$\s]|usd", "").str.strip_chars()
+    decimal_comma = cleaned.str.contains(r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+),(?:\d{1,2}|\d{4,})$")
+    return (
+        pl.when(decimal_comma)
+        .then(cleaned.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .otherwise(cleaned.str.replace_all(",", "", literal=True))
+        .cast(pl.Float64, strict=False)
+    )
 
 
 def _scale(suffix: pl.Expr) -> pl.Expr:
