@@ -236,10 +236,10 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: days holiday", "40 hours/week": read as $5 an hour, or as 25 a day beside a salary).
 #: Group 2, the character before, is kept, and is no currency sign, letter, digit, comma or
 #: dot: "$380k - $457k" and "$401K base" are amounts. So is a range of two amounts in
-#: thousands with such a number at either end ("380k-457k", "$401K to 450K"): group 1, the
-#: whole range, is kept as it is (the replacement is "$1$2 ").
+#: thousands with such a number at either end ("380k-457k", "$401K to 450K", "457k-1000k"):
+#: group 1, the whole range, is kept as it is (the replacement is "$1$2 ").
 _NOT_PAY_RE = (
-    r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,3}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,3}\s*[kK]"
+    r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
     r"(?-u:\b))"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
