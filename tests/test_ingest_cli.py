@@ -190,3 +190,17 @@ def test_the_report_counts_where_each_pay_currency_came_from(
     assert table.exit_code == 0, table.output
     assert "pay currency not named: the posting's country's" in table.output
     assert "pay currency a bare $ read as the local dollar" in table.output
+    assert "pay currency not named, none from the place: US dollars" in table.output
+
+
+def test_the_table_never_calls_a_known_country_unknown(tmp_path: Path, runner: CliRunner) -> None:
+    """Amounts of a pay field without a currency field (lukebarousse's salary_year_avg) are US
+    dollars wherever the posting is: the table says so, not that the country is unknown."""
+    raw = tmp_path / "pay.csv"
+    pl.DataFrame(
+        {"title": ["Data Analyst"], "company": ["Acme"], "location": ["Berlin, Germany"],
+         "salary_year_avg": ["90000"]}
+    ).write_csv(raw)  # fmt: skip
+    table = ingest_cli(runner, write_config(tmp_path), raw)
+    assert table.exit_code == 0, table.output
+    assert "US dollars" in table.output and "country unknown" not in table.output

@@ -333,6 +333,7 @@ _FORMATS = (
         ("401k-450k", (401_000, 450_000)),
         ("$453K – 457K", (453_000, 457_000)),
         ("403k–403k", (403_000, 403_000)),
+        ("457k–1000k", (457_000, 1_000_000)),  # hypothesis: a four-digit end is one too
         ("$150,000 - $180,000 plus 401k match", (150_000, 180_000)),  # the plan, no amount
         ("150k-180k, 401(k) and 403b", (150_000, 180_000)),
     ],
@@ -606,3 +607,52 @@ def test_the_report_counts_pay_for_several_roles(tmp_path: Path, ingest_rules: R
     config = parse_config({"data": {"snapshots_dir": str(tmp_path / "snapshots")}})
     health = build_signals(config, date(2026, 11, 23)).data_health
     assert (health.ingest_salary_several_roles, health.ingest_salary_unparsed) == (1, 0)
+
+
+# ---- structured amounts with a decimal comma ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "lo", "hi"),
+    [
+        ({"salary_hourly": "32,5"}, 32.5 * 2080, 32.5 * 2080),
+        ({"salary_yearly": "94754,5"}, 94_754.5, 94_754.5),
+        ({"salary_hourly": "30,7600002288818"}, 30.7600002288818 * 2080, 30.7600002288818 * 2080),
+        ({"salary_min": "55 000,00", "salary_max": "65000,00", "currency": "EUR"}, 55e3, 65e3),
+        ({"salary_min": "1.234,50", "salary_max": "1.500,00", "period": "month",
+          "currency": "EUR"}, 1_234.5 * 12, 1_500 * 12),
+        # a comma before three digits still groups thousands
+        ({"salary_yearly": "120,000"}, 120_000, 120_000),
+    ],
+)  # fmt: skip
+def test_a_decimal_comma_in_a_pay_field_is_a_decimal_mark(
+    fields: dict[str, str], lo: float, hi: float
+) -> None:
+    got = pay(**fields)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")
+
+
+def test_real_week_as_a_decimal_comma_spreadsheet_export_reads_the_same_pay(
+    shared_real: Path, ingest_rules: Rules, tmp_path: Path
+) -> None:
+    """A lukebarousse week saved as a spreadsheet set to a decimal comma saves it (semicolons,
+    "32,5"): every posting's pay is the comma-dot file's. Read as thousands separators, 316 of
+    2,234 postings were ten times their pay (an hourly 32.5 as 676,000 a year) and 92 dropped
+    as implausible."""
+    folder = shared_real / "lukebarousse-data-jobs" / "2023-salaried"
+    dot = pl.read_csv(folder / "postings_2023-04-02.csv", infer_schema=False)
+    decimal = dot.with_columns(
+        pl.col("salary_year_avg", "salary_hour_avg").str.replace(".", ",", literal=True)
+    )
+    assert decimal["salary_hour_avg"].str.contains(",").sum() > 10  # the shape is exercised
+    (tmp_path / "dot.csv").write_bytes(dot.write_csv().encode())
+    (tmp_path / "comma.csv").write_bytes(decimal.write_csv(separator=";").encode())
+    week = date(2023, 4, 3)
+    pays = [
+        ingest([tmp_path / name], week, ingest_rules, now=NOW, source="luke")
+        .snapshot.select("posting_id", "salary_min", "salary_max", "currency")
+        .sort("posting_id")
+        for name in ("dot.csv", "comma.csv")
+    ]
+    assert pays[0]["salary_min"].null_count() == 0
+    assert pays[1].equals(pays[0])

@@ -95,6 +95,26 @@ def test_a_planted_shift_is_told_with_its_like_for_like_and_an_arrow() -> None:
     assert {k.label: k for k in view.kpis}["Median pay"].direction == "flat"
 
 
+def test_like_for_like_beyond_the_interval_in_the_shifts_direction_bears_it_out() -> None:
+    """Fewer senior arrivals hold the raw median down while every cell's pay rises 12%: the
+    raw shift (+6.8%, CI +4.9% to +8.7%) is a rise that like for like (+11.2%) bears out, not
+    "the mix of roles moved, not pay" (which the issue said of the real mixed weeks: +4.7%
+    raw, +10.3% like for like)."""
+
+    def pay(w: int, j: int) -> tuple[float, str]:
+        senior = (j % 10) < (3 if w >= 5 else 5)
+        base = _spread(j) + 40_000.0 if senior else _spread(j)
+        return base * (1.12 if w >= 5 else 1.0), ("senior" if senior else "mid")
+
+    s = _weeks(pay, n_new=200)
+    p = s.pay
+    assert p.significant and p.change_pct is not None and p.ci_high is not None
+    assert p.like_for_like_pct is not None and p.like_for_like_pct > p.ci_high > 0
+    assert not p.mix_driven
+    text = " ".join(fr.text for fr in build_view(s, parse_config({})).summary[-1])
+    assert "like for like)" in text and "mix" not in text
+
+
 def test_shift_gated_below_100_per_side() -> None:
     s = _weeks(lambda w, j: (_spread(j), "mid"), n_new=20)  # 80 per window
     assert s.pay.change_pct is None and s.pay.significant is False

@@ -38,7 +38,10 @@ class SourceKindOption(StrEnum):
 _CURRENCY_FROM = {
     "place_dollar": "a bare $ read as the local dollar",
     "place": "not named: the posting's country's",
-    "assumed_usd": "not named, country unknown: US dollars",
+    # a pay field's amounts without a currency field stay US dollars wherever the posting is
+    # (an aggregator's salary_year_avg): "country unknown" was said of 32,666 postings whose
+    # country was known
+    "assumed_usd": "not named, none from the place: US dollars",
 }
 #: Where an employment type was read (``employment_source``), in the table's words.
 _EMPLOYMENT_FROM = {"explicit": "an employment field", "title": "the title", "pay": "the pay text"}

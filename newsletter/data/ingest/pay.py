@@ -236,10 +236,10 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: days holiday", "40 hours/week": read as $5 an hour, or as 25 a day beside a salary).
 #: Group 2, the character before, is kept, and is no currency sign, letter, digit, comma or
 #: dot: "$380k - $457k" and "$401K base" are amounts. So is a range of two amounts in
-#: thousands with such a number at either end ("380k-457k", "$401K to 450K"): group 1, the
-#: whole range, is kept as it is (the replacement is "$1$2 ").
+#: thousands with such a number at either end ("380k-457k", "$401K to 450K", "457k-1000k"):
+#: group 1, the whole range, is kept as it is (the replacement is "$1$2 ").
 _NOT_PAY_RE = (
-    r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,3}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,3}\s*[kK]"
+    r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
     r"(?-u:\b))"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
@@ -297,9 +297,21 @@ def _several_roles(text: pl.Expr) -> pl.Expr:
 
 
 def _number(text: pl.Expr) -> pl.Expr:
-    """A structured amount as a float: ``"$120,000"`` -> 120000.0; non-numbers -> null."""
-    cleaned = text.str.replace_all(r"[,$\s]|usd", "").str.strip_chars()
-    return cleaned.cast(pl.Float64, strict=False)
+    """A structured amount as a float: ``"$120,000"`` -> 120000.0; non-numbers -> null.
+
+    A single comma before final digits that are not a group of three is a decimal comma, as
+    the semicolon CSV of a spreadsheet set to a decimal comma writes it (``"32,5"``,
+    ``"94754,50"``, ``"30,7600002288818"``, ``"1.234,50"``, whose dots then group
+    thousands): 32.5, never 325 (an hourly 32.5 was read as 676,000 a year). Any other comma
+    groups thousands (``"120,000"``)."""
+    cleaned = text.str.replace_all(r"[$\s]|usd", "").str.strip_chars()
+    decimal_comma = cleaned.str.contains(r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+),(?:\d{1,2}|\d{4,})$")
+    return (
+        pl.when(decimal_comma)
+        .then(cleaned.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .otherwise(cleaned.str.replace_all(",", "", literal=True))
+        .cast(pl.Float64, strict=False)
+    )
 
 
 def _scale(suffix: pl.Expr) -> pl.Expr:

@@ -256,7 +256,8 @@ class Pay(_Model):
     mix_driven: bool = Field(
         default=False,
         description="A significant shift that like-for-like does not bear out (like_for_like_pct "
-        "outside the shift's 95% CI, or under 2% in size): the mix of roles moved, not pay",
+        "short of the shift's 95% CI, on the side of no change or the other way, or under 2% in "
+        "size): the mix of roles moved, not pay",
     )
     like_for_like_cells: int = Field(default=0, description="Cells with >= 20 per side")
     like_for_like_n: int = Field(default=0, description="Paid new postings in those cells")

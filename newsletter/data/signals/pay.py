@@ -450,13 +450,19 @@ def category_shifts(
 
 
 def _mix_driven(ratio: Interval, like_for_like: float | None) -> bool:
-    """Whether the like-for-like shift disagrees with the raw one (guide, like-for-like: "if
-    they disagree, the story is mix, not pay"): outside the raw shift's 95% interval, or too
-    small to count (under SHIFT_MIN_ABS_CHANGE)."""
+    """Whether the like-for-like shift does not bear out the raw one (guide, like-for-like:
+    "if they disagree, the story is mix, not pay"): short of the raw shift's 95% interval,
+    on the side of no change or the other way, or too small to count (under
+    SHIFT_MIN_ABS_CHANGE). Beyond the interval in the shift's own direction it bears the
+    shift out: pay moved more than the mix let the raw median show (+4.7% raw and +10.3%
+    like for like is a rise, not "the mix of roles moved, not pay")."""
     if like_for_like is None:
         return False
-    outside = not ratio.low - 1 <= like_for_like <= ratio.high - 1
-    return outside or abs(like_for_like) < SHIFT_MIN_ABS_CHANGE
+    if ratio.estimate >= 1:
+        borne_out = like_for_like >= ratio.low - 1
+    else:
+        borne_out = like_for_like <= ratio.high - 1
+    return not borne_out or abs(like_for_like) < SHIFT_MIN_ABS_CHANGE
 
 
 def _like_for_like(
