@@ -285,17 +285,21 @@ def test_the_separators_python_splits_on_are_spaces_in_the_snapshot_too(
     which is why the list of invisible characters leaves them to the splitting of words;
     polars' ``\\s`` does not know them, so they stayed inside stored titles and companies
     ("Machine\\x1cLearning": a control character in the snapshot, which README says holds
-    none). They are spaces there, as everywhere the name is shown."""
+    none). They are spaces there, as everywhere the name is shown; in places too, which are
+    not squeezed (their line breaks part them): "Austin,\\x1fTX" was stored as it came."""
     boards.add(
         "greenhouse",
         "acme",
         [
             greenhouse_job(
                 1, title="Machine\x1cLearning\x1dEngineer", location={"name": "Austin,\x1fTX"}
-            )
+            ),
+            greenhouse_job(2, location={"name": "San\x1cFrancisco,\x1dCA\nNew\x1eYork, NY"}),
         ],
     )
     run(cfg, Source(ats="greenhouse", board="acme", company="Acme\x1eAI"))
-    row = read_snapshot(cfg.data.snapshots_dir, WEEK).row(0, named=True)
-    assert (row["title"], row["company"]) == ("Machine Learning Engineer", "Acme AI")
-    assert (row["category"], row["metro"]) == ("AI/ML Engineer", "Austin"), row
+    rows = read_snapshot(cfg.data.snapshots_dir, WEEK).sort("posting_id").rows(named=True)
+    assert (rows[0]["title"], rows[0]["company"]) == ("Machine Learning Engineer", "Acme AI")
+    assert (rows[0]["category"], rows[0]["metro"]) == ("AI/ML Engineer", "Austin"), rows[0]
+    assert [r["location"] for r in rows] == ["Austin, TX", "San Francisco, CA\nNew York, NY"]
+    assert rows[1]["metro"] == "San Francisco Bay Area"
