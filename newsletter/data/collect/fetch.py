@@ -8,7 +8,9 @@
   or back to the same one, is never a free request), and its status, size and time are
   checked as the first one's are; a loop fails the board in one line, and so does a redirect
   from a public host to one that is not (loopback, a private network, a cloud's metadata
-  address: a board on the internet never makes the collector fetch inside the network);
+  address: a board on the internet never makes the collector fetch inside the network), and
+  a redirect to a scheme other than http(s) (``ftp:``, ``file:``, ``javascript:``), refused
+  before httpx reads its address, never retried;
 * an identifying User-Agent with a contact address;
 * connect/read timeouts, and a total time per response;
 * retries with exponential backoff and full jitter (tenacity) on 429, 5xx, timeouts and
@@ -29,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import random
+import re
 import zlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -46,7 +49,7 @@ from newsletter.errors import first_line
 from newsletter.util.clock import Clock
 from newsletter.util.files import replacing
 from newsletter.util.http import retry_after_seconds
-from newsletter.util.urls import public_host
+from newsletter.util.urls import WEB_SCHEMES, public_host
 
 Sleep = Callable[[float], Awaitable[None]]
 #: The Content-Encodings asked for, inflated by :func:`_inflater` (never httpx's decoders).
@@ -55,6 +58,8 @@ ACCEPT_ENCODING = "gzip, deflate"
 GZIP_LEVEL = 5
 #: Redirects followed for one request (more: a loop, the board fails).
 MAX_REDIRECTS = 5
+#: The scheme a ``Location`` starts with (RFC 3986); none: a relative one, of the same scheme.
+_SCHEME_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]*):")
 
 
 class FetchFailed(Exception):  # noqa: N818 - the outcome of a request, reported per board
@@ -136,6 +141,7 @@ class Fetcher:
                 max_connections=s.concurrency, max_keepalive_connections=s.concurrency
             ),
             follow_redirects=False,  # hop by hop in _once, each under its host's limits
+            event_hooks={"response": [_web_redirects_only]},
             transport=self._transport,
         )
         return self
@@ -288,6 +294,23 @@ class Fetcher:
             raise FetchFailed(f"{word} (HTTP {status})", problem="not_found", status=status)
         if status >= 400:
             raise FetchFailed(f"HTTP {status}", problem="http", status=status)
+
+
+async def _web_redirects_only(resp: httpx.Response) -> None:
+    """Refuse a redirect to a scheme other than http(s), at once (never retried): run as a
+    response hook, before httpx builds the next request from the ``Location`` (which failed
+    as a connection error for ``ftp:`` and ``file:``, retried, and as an unexpected
+    ``InvalidURL`` for ``javascript:``)."""
+    if not resp.has_redirect_location:
+        return
+    found = _SCHEME_RE.match(resp.headers["Location"])
+    scheme = found.group(1).lower() if found else ""
+    if scheme and scheme not in WEB_SCHEMES:
+        raise FetchFailed(
+            f"redirected from {resp.request.url.host} to scheme {scheme[:20]}, not http(s): "
+            "not followed",
+            problem="connection",
+        )
 
 
 def _gzip(file: BinaryIO) -> gzip.GzipFile:
