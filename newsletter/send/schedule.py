@@ -333,8 +333,11 @@ def run_forever(
     kwargs: dict[str, Any] | None = None,
     secrets: Secrets | None = None,
     wake_seconds: float = WAKE_SECONDS,
+    started: Callable[[], None] | None = None,
 ) -> None:
-    """Run the scheduler in the foreground until SIGTERM or Ctrl-C.
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C; ``started`` is called
+    once the ``schedule`` lock is held, before the scheduler starts (the command's
+    "scheduling ..." line: a refused scheduler prints none).
 
     The scheduler runs in its own thread; the main thread waits for a signal in short steps
     (:mod:`newsletter.util.waits`) and wakes the scheduler every ``wake_seconds``: APScheduler
@@ -355,6 +358,8 @@ def run_forever(
                 "another `newsletter schedule` is running on this database ([database] "
                 "url); run exactly one scheduler per database: this one stops"
             )
+        if started is not None:
+            started()
         _run(config, func=func, kwargs=kwargs, secrets=secrets, wake_seconds=wake_seconds)
 
 
