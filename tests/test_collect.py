@@ -377,6 +377,38 @@ def test_a_redirect_loop_fails_its_board_in_one_clear_line(cfg: Config, boards: 
     assert len([r for r in boards.log if r[:2] == ("greenhouse", "acme")]) == 6
 
 
+@pytest.mark.parametrize(
+    ("location", "scheme"),
+    [
+        ("ftp://files.example.com/jobs.json", "ftp"),
+        ("file:///etc/passwd", "file"),
+        ("javascript:alert(1)", "javascript"),
+    ],
+)
+def test_a_redirect_to_a_scheme_other_than_http_fails_its_board_at_once(
+    cfg: Config, boards: FakeBoards, location: str, scheme: str
+) -> None:
+    """A board redirecting to ``ftp:`` or ``file:`` failed as a connection error after every
+    retry ("connection failed (UnsupportedProtocol: ...)"), and to ``javascript:`` as an
+    "unexpected InvalidURL": it is refused at the first answer, in one line, with no retry
+    and no wait, and the other boards are collected."""
+    boards.faults[("greenhouse", "acme")] = [f"redirect:{location}"] * 5
+    clock = FixedClock(NOW)
+    sleep = FakeSleep(clock)
+    done = run(cfg, sources=SOURCES[:2], clock=clock, sleep=sleep)
+    rows = {b.key: b for b in done.boards}
+    acme = rows["greenhouse:acme"]
+    assert acme.status == "failed"
+    assert acme.reason == f"redirected from 127.0.0.1 to scheme {scheme}, not http(s): not followed"
+    assert rows["lever:widget"].status == "ok"
+    assert len([r for r in boards.log if r[:2] == ("greenhouse", "acme")]) == 1
+    assert sleep.waits == []
+    (warning,) = done.report.source_warnings
+    assert warning.message == (
+        "Source greenhouse:acme (Acme AI) could not be fetched this week (could not connect)."
+    )
+
+
 def test_a_slow_board_times_out_and_the_others_finish(
     tmp_path: Path, served: str, boards: FakeBoards
 ) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from newsletter.config import Config
 from newsletter.data.collect import Source, collect
+from newsletter.data.collect.fetch import checked_transport, resolve_host
 from newsletter.data.snapshots import read_snapshot
 from newsletter.edition.preview import preview
 from newsletter.util.clock import FixedClock
@@ -35,9 +36,14 @@ def cfg(tmp_path: Path, boards: FakeBoards, serve_app: Callable[[Any], str]) -> 
     return collect_config(tmp_path, serve_app(boards.app()))
 
 
-def run(cfg: Config, *sources: Source, week: date = WEEK) -> Any:
+def run(
+    cfg: Config,
+    *sources: Source,
+    week: date = WEEK,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Any:
     clock = FixedClock(NOW + (week - WEEK))
-    return collect(cfg, week, clock=clock, sources=list(sources))
+    return collect(cfg, week, clock=clock, sources=list(sources), transport=transport)
 
 
 def nested(depth: int, inner: object) -> object:
@@ -132,14 +138,10 @@ def test_a_public_board_cannot_redirect_the_collector_to_a_private_address(
         "redirect:http://mirror.example.com/gh/v1/boards/orbit/jobs",
     )
     boards.add("greenhouse", "orbit", [greenhouse_job(3)])
-    done = collect(
+    done = run(
         cfg,
-        WEEK,
-        clock=FixedClock(NOW),
-        sources=[
-            Source(ats="greenhouse", board="acme", company="Acme AI"),
-            Source(ats="greenhouse", board="moved", company="Moved Co"),
-        ],
+        Source(ats="greenhouse", board="acme", company="Acme AI"),
+        Source(ats="greenhouse", board="moved", company="Moved Co"),
         transport=PublicNames(served),
     )
     rows = {b.key: b for b in done.boards}
@@ -151,6 +153,58 @@ def test_a_public_board_cannot_redirect_the_collector_to_a_private_address(
     assert sorted(b for _, b, _, _ in boards.log) == ["acme", "moved", "orbit"]  # no "internal"
     snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
     assert not any(t.startswith("Secret") for t in snap["title"])
+
+
+def test_a_public_name_that_resolves_inside_the_network_is_never_connected_to(
+    tmp_path: Path, boards: FakeBoards, serve_app: Callable[[Any], str]
+) -> None:
+    """DNS rebinding: a board's public-looking name (or a redirect's) that resolves to a
+    loopback or private address had the collector fetch inside the network, as only the
+    name's text was checked. The name is resolved before connecting and the connection made
+    to the address checked: such a board fails at once, in one line, never retried, and
+    the others go on; an address the configuration gives (the loopback server) is still
+    connected to. The test's DNS answers every name under example.com with 127.0.0.1."""
+    served = serve_app(boards.app())
+    port = httpx.URL(served).port
+    asked: list[str] = []
+
+    async def dns(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"] if host.endswith(".example.com") else await resolve_host(host, port)
+
+    cfg = collect_config(
+        tmp_path, served, greenhouse={"base_url": f"http://boards.example.com:{port}/gh"}
+    )
+    boards.add("greenhouse", "acme", [greenhouse_job(1, title="Secret 1")])
+    boards.add(
+        "ashby",
+        "orbit",
+        [ashby_job(1)],
+        f"redirect:http://mirror.example.com:{port}/ashby/posting-api/job-board/inner",
+    )
+    boards.add("ashby", "inner", [ashby_job(2, title="Secret 2")])
+    boards.add("ashby", "open", [ashby_job(3)])
+    done = run(
+        cfg,
+        Source(ats="greenhouse", board="acme", company="Acme AI"),
+        Source(ats="ashby", board="orbit", company="Orbit Labs"),
+        Source(ats="ashby", board="open", company="Open Co"),
+        transport=checked_transport(resolve=dns),
+    )
+    rows = {b.key: b for b in done.boards}
+    assert (rows["greenhouse:acme"].status, rows["greenhouse:acme"].reason) == (
+        "failed",
+        "boards.example.com resolves to 127.0.0.1, an address that is not public",
+    )
+    assert (rows["ashby:orbit"].status, rows["ashby:orbit"].reason) == (
+        "failed",
+        "mirror.example.com resolves to 127.0.0.1, an address that is not public",
+    )
+    assert rows["ashby:open"].status == "ok"
+    assert sorted(b for _, b, _, _ in boards.log) == ["open", "orbit"]  # no acme, no inner
+    assert asked.count("boards.example.com") == 1 and asked.count("mirror.example.com") == 1
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert snap["title"].to_list() == [ashby_job(3)["title"]]
 
 
 def test_an_empty_answer_of_an_export_is_told_as_empty_not_as_broken_gzip(
@@ -285,17 +339,21 @@ def test_the_separators_python_splits_on_are_spaces_in_the_snapshot_too(
     which is why the list of invisible characters leaves them to the splitting of words;
     polars' ``\\s`` does not know them, so they stayed inside stored titles and companies
     ("Machine\\x1cLearning": a control character in the snapshot, which README says holds
-    none). They are spaces there, as everywhere the name is shown."""
+    none). They are spaces there, as everywhere the name is shown; in places too, which are
+    not squeezed (their line breaks part them): "Austin,\\x1fTX" was stored as it came."""
     boards.add(
         "greenhouse",
         "acme",
         [
             greenhouse_job(
                 1, title="Machine\x1cLearning\x1dEngineer", location={"name": "Austin,\x1fTX"}
-            )
+            ),
+            greenhouse_job(2, location={"name": "San\x1cFrancisco,\x1dCA\nNew\x1eYork, NY"}),
         ],
     )
     run(cfg, Source(ats="greenhouse", board="acme", company="Acme\x1eAI"))
-    row = read_snapshot(cfg.data.snapshots_dir, WEEK).row(0, named=True)
-    assert (row["title"], row["company"]) == ("Machine Learning Engineer", "Acme AI")
-    assert (row["category"], row["metro"]) == ("AI/ML Engineer", "Austin"), row
+    rows = read_snapshot(cfg.data.snapshots_dir, WEEK).sort("posting_id").rows(named=True)
+    assert (rows[0]["title"], rows[0]["company"]) == ("Machine Learning Engineer", "Acme AI")
+    assert (rows[0]["category"], rows[0]["metro"]) == ("AI/ML Engineer", "Austin"), rows[0]
+    assert [r["location"] for r in rows] == ["Austin, TX", "San Francisco, CA\nNew York, NY"]
+    assert rows[1]["metro"] == "San Francisco Bay Area"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -17,13 +18,16 @@ from apscheduler.triggers.cron import CronTrigger
 
 from newsletter.config import Config, parse_config
 from newsletter.send.schedule import (
+    COLLECT_JOB_ID,
     JOB_ID,
+    WATCH_JOB_ID,
     build_scheduler,
     catch_up_time,
     collect_trigger,
     due_at,
     issue_week,
     run_forever,
+    start_reconciled,
     weekly_trigger,
 )
 from newsletter.util.clock import FixedClock
@@ -109,6 +113,45 @@ def test_restart_keeps_one_job(tmp_path: Path) -> None:
         assert [j.id for j in jobs] == [JOB_ID]
     assert jobs[0].next_run_time is not None
     assert jobs[0].next_run_time.weekday() == 0
+
+
+def test_a_start_removes_the_stored_jobs_the_configuration_no_longer_defines(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The job store is persistent: a start with the collection's sources and approvals
+    stored ``weekly-collect`` and ``watch``, and after both were taken out of the
+    configuration they stayed there and kept running (a collection nobody configured, checks
+    for alerts no longer wanted). A start removes them before any job runs, says so on one
+    log line, and the next start has nothing to remove."""
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[source]]\nats = "greenhouse"\nboard = "acme"\ncompany = "Acme"\n', encoding="utf-8"
+    )
+    before_due = FixedClock(datetime(2026, 11, 30, 7, 0, tzinfo=NY))
+    db = {"url": f"sqlite:///{tmp_path / 'jobs.db'}"}
+    full = parse_config(
+        {
+            "database": db,
+            "schedule": {"timezone": "America/New_York", "approval": "required"},
+            "alerts": {"email": ["editor@example.com"]},
+            "collect": {"sources": str(sources)},
+        }
+    )
+    bare = parse_config({"database": db, "collect": {"sources": str(tmp_path / "none.toml")}})
+    removed: list[list[str]] = []
+    for cfg in (full, bare, bare):
+        sched = build_scheduler(
+            cfg, func=JOB, kwargs={"path": "x"}, clock=before_due, collect_func=JOB, watch_func=JOB
+        )
+        with caplog.at_level(logging.INFO, logger="newsletter.send.schedule"):
+            removed.append(start_reconciled(sched))
+        jobs = sorted(j.id for j in sched.get_jobs())
+        sched.shutdown(wait=False)
+    assert jobs == [JOB_ID]
+    assert removed == [[], [WATCH_JOB_ID, COLLECT_JOB_ID], []]
+    lines = [r.getMessage() for r in caplog.records if "no longer defines" in r.getMessage()]
+    assert lines == ["removed 2 stored job(s) the configuration no longer defines: "
+                     "watch, weekly-collect"]  # fmt: skip
 
 
 @pytest.mark.parametrize("restarts", [1, 2])

@@ -34,6 +34,7 @@ from newsletter.util.clock import FixedClock
 from newsletter.util.weeks import iso_week_key
 from tests.conftest import NOW, REPO
 from tests.send_support import POSTAL, add_subscribers
+from tests.test_store_postgres import _fresh
 
 
 def _setup(tmp_path: Path, *, fresh: bool = True) -> Path:
@@ -236,7 +237,32 @@ def test_a_second_scheduler_on_the_same_database_is_refused(tmp_path: Path) -> N
         assert second.returncode == 1, second.stderr.decode()
         lines = second.stderr.decode().strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: another `newsletter schedule`")
+        assert second.stdout.decode() == ""  # no "scheduling ..." line before the refusal
         assert first.poll() is None
         _out, err = _stop(first)
     assert first.returncode == 0, err.decode()
     assert len(_outbox(tmp_path)) == 3
+
+
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_a_refused_scheduler_prints_its_refusal_and_no_progress_line(
+    tmp_path: Path, request: pytest.FixtureRequest, database: str
+) -> None:
+    """A second `newsletter schedule` on a database whose `schedule` lock is held stops at
+    once with one error line (exit 1); it printed "scheduling the weekly issue every ..."
+    first, as if it ran. On SQLite the lock is a ``flock`` beside the file, on PostgreSQL a
+    session advisory lock (held here by another session)."""
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'newsletter.db'}"
+    else:
+        url = _fresh(request.getfixturevalue("postgres_url"), "schedule_lock")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+    with open_store(load_config(cfg)) as db, db.exclusive("schedule") as held:
+        assert held
+        r = _invoke(["--config", str(cfg), "schedule"])
+    assert r.exit_code == 1, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: another `newsletter schedule`"), lines

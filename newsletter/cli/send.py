@@ -394,13 +394,17 @@ def schedule_cmd(ctx: typer.Context) -> None:
     secrets = secrets_of(ctx)
     every = f"; alert checks every {config.alerts.check_minutes} min"
     checks = every if watching(config, secrets) else ""
-    console.print(
-        f"scheduling the weekly issue every {s.day} at {s.time} ({s.timezone}){checks}; "
-        "Ctrl-C to stop",
-        highlight=False,
-    )
+
+    def started() -> None:  # once this is the database's one scheduler
+        console.print(
+            f"scheduling the weekly issue every {s.day} at {s.time} ({s.timezone}){checks}; "
+            "Ctrl-C to stop",
+            highlight=False,
+        )
+
     run_forever(
         config,
         kwargs={"config_path": str(config.path) if config.path else None},
         secrets=secrets,
+        started=started,
     )

@@ -4,8 +4,9 @@ The scheduler only triggers; the send ledger decides what is sent, so every run 
 idempotent ``run-week`` job. Pitfalls handled (see the delivery guide §7): an explicit time
 zone, ``day_of_week="mon"`` by name, a generous ``misfire_grace_time``, ``coalesce``, one
 instance, an importable text reference for the persistent job store, an explicit job id with
-``replace_existing=True``, listeners that log missed and failed runs, a catch-up run at start
-when the latest issue was due within the grace, and a clean shutdown on SIGTERM.
+``replace_existing=True``, a start that removes the stored jobs the configuration no longer
+defines (:func:`start_reconciled`), listeners that log missed and failed runs, a catch-up run
+at start when the latest issue was due within the grace, and a clean shutdown on SIGTERM.
 
 "The current issue" is the one most recently due (:func:`latest_due`), not the calendar week
 of "now": with ``day = "sun"`` the issue due Sunday 22:00 is still the one to send (late) at
@@ -33,6 +34,7 @@ from newsletter.config import Config, ScheduleSettings, Secrets, alerts_configur
 from newsletter.errors import StoreError
 from newsletter.store.engine import create_engine, open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
+from newsletter.util.text import clean_line
 from newsletter.util.waits import SIGNAL_LOOK_SECONDS
 from newsletter.util.weeks import week_of
 
@@ -297,6 +299,27 @@ def build_scheduler(
     return scheduler
 
 
+def start_reconciled(scheduler: BaseScheduler) -> list[str]:
+    """Start ``scheduler`` (from :func:`build_scheduler`) with only the jobs it was built
+    with: a job the persistent store kept from an earlier start whose configuration defined
+    it (the collection before its sources were emptied, the checks before ``[alerts]`` was
+    removed) is removed before any job runs, and one log line names them. Returns the ids
+    removed."""
+    defined = {job.id for job in scheduler.get_jobs()}  # not started: the jobs it was built with
+    scheduler.start(paused=True)  # the store's jobs loaded, none run yet
+    stale = sorted(job.id for job in scheduler.get_jobs() if job.id not in defined)
+    for job_id in stale:
+        scheduler.remove_job(job_id)
+    if stale:
+        log.info(
+            "removed %d stored job(s) the configuration no longer defines: %s",
+            len(stale),
+            clean_line(", ".join(stale), 200),
+        )
+    scheduler.resume()
+    return stale
+
+
 def _has_sources(config: Config) -> bool:
     from newsletter.data.collect import sources_configured
 
@@ -310,8 +333,11 @@ def run_forever(
     kwargs: dict[str, Any] | None = None,
     secrets: Secrets | None = None,
     wake_seconds: float = WAKE_SECONDS,
+    started: Callable[[], None] | None = None,
 ) -> None:
-    """Run the scheduler in the foreground until SIGTERM or Ctrl-C.
+    """Run the scheduler in the foreground until SIGTERM or Ctrl-C; ``started`` is called
+    once the ``schedule`` lock is held, before the scheduler starts (the command's
+    "scheduling ..." line: a refused scheduler prints none).
 
     The scheduler runs in its own thread; the main thread waits for a signal in short steps
     (:mod:`newsletter.util.waits`) and wakes the scheduler every ``wake_seconds``: APScheduler
@@ -332,6 +358,8 @@ def run_forever(
                 "another `newsletter schedule` is running on this database ([database] "
                 "url); run exactly one scheduler per database: this one stops"
             )
+        if started is not None:
+            started()
         _run(config, func=func, kwargs=kwargs, secrets=secrets, wake_seconds=wake_seconds)
 
 
@@ -352,7 +380,7 @@ def _run(
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        scheduler.start()
+        start_reconciled(scheduler)
         try:
             looks = max(1, round(wake_seconds / SIGNAL_LOOK_SECONDS))
             n = 0

@@ -30,6 +30,12 @@ INVISIBLE = re.compile(f"[{INVISIBLE_CLASS}\\ud800-\\udfff]")
 INVISIBLE_RUST = (
     "[" + re.sub(r"\\(?:u([0-9a-f]{4})|U([0-9a-f]{8}))", r"\\x{\1\2}", INVISIBLE_CLASS) + "]"
 )
+#: The information separators U+001C..U+001F (file, group, record, unit), as the body of a
+#: character class in both regex syntaxes: not invisible (:data:`INVISIBLE` leaves them to
+#: ``str.split``, which reads them as whitespace: :func:`clean_line` makes each a space) but
+#: unknown to the Rust regex engine's ``\s``, so the polars steps of the ingest name them
+#: apart and make each a space too.
+SEPARATORS = "\\x1c-\\x1f"
 #: Longest posting text an issue shows (a title, a company, a place): longer is cut with an
 #: ellipsis (:func:`one_line`).
 SHOWN_MAX = 120

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from newsletter.util.text import INVISIBLE
 
 MAX_URL = 2000
+#: The schemes of a link a reader may follow and of a redirect the collector follows.
+WEB_SCHEMES = ("http", "https")
 #: Whitespace (and the joiners INVISIBLE keeps for words): never in a URL.
 _SPACE_RE = re.compile(r"[\s\u200c\u200d]")
 #: A top-level domain: letters first (``0x7f.0.0.1`` and ``127.1`` are addresses in disguise).
@@ -60,7 +62,7 @@ def safe_url(value: object) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a port that is no number
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
         return None
     if "@" in parts.netloc or not public_host(parts.hostname):
         return None

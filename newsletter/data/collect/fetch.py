@@ -8,7 +8,16 @@
   or back to the same one, is never a free request), and its status, size and time are
   checked as the first one's are; a loop fails the board in one line, and so does a redirect
   from a public host to one that is not (loopback, a private network, a cloud's metadata
-  address: a board on the internet never makes the collector fetch inside the network);
+  address: a board on the internet never makes the collector fetch inside the network), and
+  a redirect to a scheme other than http(s) (``ftp:``, ``file:``, ``javascript:``), refused
+  before httpx reads its address, never retried;
+* every connection to a host named as public (:func:`newsletter.util.urls.public_host`) is
+  made to an address resolved here and checked first: a public name that resolves to a
+  loopback, private or link-local address (DNS rebinding: a board's name, or a redirect's,
+  pointed inside the network) is refused at once, never retried
+  (:class:`_PublicAddresses`). An address or a private name the configuration gives
+  (``http://127.0.0.1:8080``, ``jobs.internal``) is the operator's choice, connected to as
+  it is;
 * an identifying User-Agent with a contact address;
 * connect/read timeouts, and a total time per response;
 * retries with exponential backoff and full jitter (tenacity) on 429, 5xx, timeouts and
@@ -29,13 +38,16 @@ from __future__ import annotations
 import asyncio
 import gzip
 import random
+import re
+import socket
 import zlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import Any, BinaryIO, Self
 
+import httpcore
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -46,15 +58,20 @@ from newsletter.errors import first_line
 from newsletter.util.clock import Clock
 from newsletter.util.files import replacing
 from newsletter.util.http import retry_after_seconds
-from newsletter.util.urls import public_host
+from newsletter.util.urls import WEB_SCHEMES, public_host
 
 Sleep = Callable[[float], Awaitable[None]]
+#: A host name and port -> the addresses it resolves to (:func:`resolve_host`; tests give
+#: their own DNS).
+Resolve = Callable[[str, int], Awaitable[list[str]]]
 #: The Content-Encodings asked for, inflated by :func:`_inflater` (never httpx's decoders).
 ACCEPT_ENCODING = "gzip, deflate"
 #: gzip level of the saved raw responses (fast; JSON compresses well anyway).
 GZIP_LEVEL = 5
 #: Redirects followed for one request (more: a loop, the board fails).
 MAX_REDIRECTS = 5
+#: The scheme a ``Location`` starts with (RFC 3986); none: a relative one, of the same scheme.
+_SCHEME_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]*):")
 
 
 class FetchFailed(Exception):  # noqa: N818 - the outcome of a request, reported per board
@@ -82,6 +99,78 @@ def user_agent(product: str, contact: str) -> str:
     """``product (+mailto:contact)``: who is crawling, and how to reach them."""
     where = contact if "://" in contact or ":" in contact else f"mailto:{contact}"
     return f"{product} (+{where})"
+
+
+async def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (the system's resolver), each once, in its order."""
+    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+class _PublicAddresses(httpcore.AsyncNetworkBackend):
+    """The collector's connections: the host is resolved here and the connection made to
+    the address checked, never to the name (resolved again, it could answer otherwise).
+    A host named as public must resolve to public addresses only (every one: a loopback
+    address among them would be tried too); an address or a private name, which only the
+    configuration can give (a public board's redirect to one is refused before), is
+    connected to whatever it resolves to."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, resolve: Resolve) -> None:
+        self._inner = inner
+        self._resolve = resolve
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await self._resolve(host, port)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"{host} was not resolved in time") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(f"{host} could not be resolved ({exc})") from None
+        if public_host(host.lower()):
+            inside = next((a for a in addresses if not public_host(a.lower())), None)
+            if inside is not None:
+                raise FetchFailed(
+                    f"{host} resolves to {inside}, an address that is not public",
+                    problem="connection",
+                )
+        failed: httpcore.ConnectError | httpcore.ConnectTimeout = httpcore.ConnectError(
+            f"{host} resolves to no address"
+        )
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failed = exc
+        raise failed
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        return await self._inner.connect_unix_socket(path, timeout, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def checked_transport(
+    limits: httpx.Limits | None = None, *, resolve: Resolve = resolve_host
+) -> httpx.AsyncHTTPTransport:
+    """httpx's transport with its connections made by :class:`_PublicAddresses` (the
+    collector's own unless a test gives another)."""
+    transport = httpx.AsyncHTTPTransport(limits=limits or httpx.Limits())
+    pool = transport._pool  # httpx names no network backend of its own: the pool's is set
+    pool._network_backend = _PublicAddresses(pool._network_backend, resolve)
+    return transport
 
 
 class _Host:
@@ -120,6 +209,9 @@ class Fetcher:
 
     async def __aenter__(self) -> Self:
         s = self.settings
+        limits = httpx.Limits(
+            max_connections=s.concurrency, max_keepalive_connections=s.concurrency
+        )
         self._client = httpx.AsyncClient(
             headers={
                 "User-Agent": self.agent,
@@ -132,11 +224,9 @@ class Fetcher:
                 write=s.read_timeout_seconds,
                 pool=s.total_timeout_seconds,
             ),
-            limits=httpx.Limits(
-                max_connections=s.concurrency, max_keepalive_connections=s.concurrency
-            ),
             follow_redirects=False,  # hop by hop in _once, each under its host's limits
-            transport=self._transport,
+            event_hooks={"response": [_web_redirects_only]},
+            transport=self._transport or checked_transport(limits),
         )
         return self
 
@@ -288,6 +378,23 @@ class Fetcher:
             raise FetchFailed(f"{word} (HTTP {status})", problem="not_found", status=status)
         if status >= 400:
             raise FetchFailed(f"HTTP {status}", problem="http", status=status)
+
+
+async def _web_redirects_only(resp: httpx.Response) -> None:
+    """Refuse a redirect to a scheme other than http(s), at once (never retried): run as a
+    response hook, before httpx builds the next request from the ``Location`` (which failed
+    as a connection error for ``ftp:`` and ``file:``, retried, and as an unexpected
+    ``InvalidURL`` for ``javascript:``)."""
+    if not resp.has_redirect_location:
+        return
+    found = _SCHEME_RE.match(resp.headers["Location"])
+    scheme = found.group(1).lower() if found else ""
+    if scheme and scheme not in WEB_SCHEMES:
+        raise FetchFailed(
+            f"redirected from {resp.request.url.host} to scheme {scheme[:20]}, not http(s): "
+            "not followed",
+            problem="connection",
+        )
 
 
 def _gzip(file: BinaryIO) -> gzip.GzipFile:

@@ -10,7 +10,7 @@ import polars as pl
 from selectolax.lexbor import LexborHTMLParser
 
 from newsletter.data.ingest.markup import fast_round
-from newsletter.util.text import INVISIBLE_RUST
+from newsletter.util.text import INVISIBLE_RUST, SEPARATORS
 
 #: An HTML character reference (``&amp;``, ``&#38;``, ``&#x26;``).
 ENTITY_PATTERN = r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
@@ -182,9 +182,9 @@ def plain_text(expr: pl.Expr) -> pl.Expr:
 
 #: A run of whitespace as Python's ``str.split`` reads it (the split that
 #: :func:`newsletter.util.text.clean_line` makes): the regex engine's ``\s`` (Unicode
-#: White_Space) and the separators U+001C..U+001F, which the list of invisible characters
-#: leaves to that split and ``\s`` does not know.
-SPACES = r"[\s\x1c-\x1f]+"
+#: White_Space) and the separators U+001C..U+001F (:data:`newsletter.util.text.SEPARATORS`),
+#: which the list of invisible characters leaves to that split and ``\s`` does not know.
+SPACES = rf"[\s{SEPARATORS}]+"
 #: What :data:`SPACES` may replace: two spaces, or any whitespace but a space.
 _SQUEEZABLE = [
     "  ", "\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0",
@@ -215,15 +215,22 @@ def only_where(expr: pl.Expr, needed: pl.Expr, step: Callable[[pl.Expr], pl.Expr
     return pl.when(needed).then(step(blanked)).otherwise(expr)
 
 
-#: A character other than printable ASCII and whitespace: only values holding one can hold
-#: an invisible character (the replacement runs on those alone).
-_NOT_PLAIN = r"[^\x09-\x0d\x1c-\x7e]"
+#: A character other than printable ASCII and the whitespace ``\s`` knows: only values
+#: holding one can hold an invisible character or a separator (the replacements run on those
+#: alone).
+_NOT_PLAIN = r"[^\x09-\x0d\x20-\x7e]"
 
 
 def visible(expr: pl.Expr) -> pl.Expr:
-    """``expr`` without invisible characters (:data:`newsletter.util.text.INVISIBLE_RUST`)."""
+    """``expr`` without invisible characters (:data:`newsletter.util.text.INVISIBLE_RUST`),
+    each separator U+001C..U+001F a space (:data:`newsletter.util.text.SEPARATORS`: what
+    ``clean_line`` makes of them), so none is stored in a title, a company or a place,
+    whether its whitespace is squeezed afterwards (names) or not (places, whose line breaks
+    part them)."""
     return only_where(
-        expr, expr.str.contains(_NOT_PLAIN), lambda e: e.str.replace_all(INVISIBLE_RUST, "")
+        expr,
+        expr.str.contains(_NOT_PLAIN),
+        lambda e: e.str.replace_all(INVISIBLE_RUST, "").str.replace_all(f"[{SEPARATORS}]", " "),
     )
 
 
