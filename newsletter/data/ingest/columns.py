@@ -60,7 +60,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
                "remote_ok", "remote_allowed"),
     "work_mode": ("work_mode", "workplace_type", "workplacetype", "remote_policy",
                   "work_arrangement", "workplace", "job_location_type"),
-    "skills": ("skills", "job_skills", "tech_stack", "skill_list", "skills_list", "tags"),
+    # not "tags": a board's tags mix skills with labels ("featured", "senior", "remote"), and an
+    # explicit list replaces the skills read from the text
+    "skills": ("skills", "job_skills", "tech_stack", "skill_list", "skills_list"),
     "country": ("country", "job_country", "country_code"),
     "seniority": ("seniority", "job_level", "experience_level", "seniority_level",
                   "career_level", "level", "formatted_experience_level"),
