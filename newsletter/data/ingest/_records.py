@@ -14,7 +14,15 @@ from typing import Any
 
 import polars as pl
 
-from newsletter.data.ingest.columns import INPUT_COLUMNS, OBJECT_NAME, OBJECT_PLACE, RAW_SCHEMA
+from newsletter.data.ingest.columns import (
+    INPUT_COLUMNS,
+    OBJECT_ADDRESS,
+    OBJECT_DEPTH,
+    OBJECT_NAME,
+    OBJECT_PLACE,
+    RAW_SCHEMA,
+    object_fields,
+)
 from newsletter.errors import IngestError
 from newsletter.util.text import well_formed
 
@@ -100,16 +108,31 @@ def places(values: Iterable[str | None]) -> str | None:
 
 def place(value: object) -> str | None:
     """A location as text, however a board gives it: a string as it is, a list of places
-    joined by ``places``, an object by its name or by its city, region and country. A list
-    inside the list is no place (read level by level, a board's arrays nested a thousand
-    deep would exhaust the stack and fail the whole board for one posting)."""
+    joined by ``places``, an object by its name or by its city, region and country, else by
+    its address's (:data:`~newsletter.data.ingest.columns.OBJECT_NAME` and the rest, as
+    :func:`~newsletter.data.ingest.columns.to_raw` reads a struct). A list inside the list
+    is no place (read level by level, a board's arrays nested a thousand deep would exhaust
+    the stack and fail the whole board for one posting), and objects are read
+    :data:`~newsletter.data.ingest.columns.OBJECT_DEPTH` deep."""
     if isinstance(value, list):
-        return places(place(v) for v in value if not isinstance(v, list))
-    if isinstance(value, dict):
-        named = next((t for t in (text(value.get(k)) for k in OBJECT_NAME) if t), None)
-        parts = (text(value.get(k)) for k in OBJECT_PLACE)
-        return named or ", ".join(p for p in parts if p) or None
-    return text(value)
+        return places(_object_place(v) for v in value if not isinstance(v, list))
+    return _object_place(value)
+
+
+def _object_place(value: object, depth: int = OBJECT_DEPTH) -> str | None:
+    if not isinstance(value, dict):
+        return text(value)
+    fields = object_fields([k for k in value if isinstance(k, str)])
+
+    def part(key: str) -> str | None:
+        found = value.get(fields[key]) if key in fields else None
+        if isinstance(found, dict):
+            return _object_place(found, depth - 1) if depth > 0 else None
+        return text(found)
+
+    named = next((t for t in map(part, OBJECT_NAME) if t), None)
+    parts = ", ".join(p for p in map(part, OBJECT_PLACE) if p)
+    return named or parts or part(OBJECT_ADDRESS)
 
 
 def text_list(value: object) -> list[str] | None:

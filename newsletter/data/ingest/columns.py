@@ -4,8 +4,9 @@ Every adapter returns a *raw frame*: the columns below (all ``String`` except ``
 a ``List(String)``), plus ``source_file`` (which file the row came from) and ``source_open``
 (null, or the reason a source marks the row as not open, e.g. ``closed``; for a CSV/TSV
 row with more fields than its header, :data:`REASON_MORE_FIELDS`). Names are matched
-after folding case and turning spaces, dots and hyphens into ``_``; an explicit
-``[ingest.columns]`` mapping in config.toml wins over the built-in aliases.
+after splitting camelCase, folding case and turning spaces, dots and hyphens into ``_``
+(:func:`folds`); an explicit ``[ingest.columns]`` mapping in config.toml wins over the
+built-in aliases.
 """
 
 from __future__ import annotations
@@ -22,47 +23,69 @@ from newsletter.errors import ConfigError, IngestError, first_line
 ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source", "site", "source_name"),
     "source_id": ("id", "source_id", "job_id", "job_key", "posting_id", "jobid", "external_id",
-                  "req_id"),
+                  "req_id", "identifier_value", "guid"),
     "title": ("title", "job_title", "jobtitle", "position", "position_title", "position_name",
               "role", "role_title", "job_name", "job", "job_titles"),
     "company": ("company", "company_name", "employer", "employer_name", "organization",
-                "organisation", "hiring_company", "companyname"),
+                "organisation", "hiring_company", "companyname", "hiring_organization"),
     "location": ("location", "job_location", "locations", "location_name", "work_location",
                  "office", "city"),
     "description": ("description", "job_description", "description_text", "descriptionplain",
                     "content", "body", "details", "job_details"),
     "salary": ("salary", "salary_text", "compensation", "pay", "pay_range", "salary_range",
-               "job_salary", "comp", "salary_string"),
+               "job_salary", "comp", "salary_string", "salary_estimate", "med_salary",
+               "base_salary_value_value", "base_salary_value", "base_salary"),
     "salary_min": ("salary_min", "min_salary", "salary_from", "min_amount", "pay_min",
-                   "salary_low", "salary_minimum"),
+                   "salary_low", "salary_minimum", "salary_min_value",
+                   "base_salary_value_min_value", "base_salary_min_value"),
     "salary_max": ("salary_max", "max_salary", "salary_to", "max_amount", "pay_max",
-                   "salary_high", "salary_maximum"),
+                   "salary_high", "salary_maximum", "salary_max_value",
+                   "base_salary_value_max_value", "base_salary_max_value"),
     "salary_yearly": ("salary_yearly", "salary_year_avg", "yearly_salary", "annual_salary",
                       "salary_annual", "salary_year"),
     "salary_hourly": ("salary_hourly", "salary_hour_avg", "hourly_salary", "hourly_rate",
                       "hourly_wage", "salary_hour"),
-    "currency": ("currency", "salary_currency", "currency_code", "pay_currency"),
+    "currency": ("currency", "salary_currency", "currency_code", "pay_currency",
+                 "base_salary_currency"),
     "period": ("period", "interval", "salary_rate", "salary_period", "pay_period",
-               "salary_interval", "salary_unit"),
+               "salary_interval", "salary_unit", "salary_unit_text",
+               "base_salary_value_unit_text", "base_salary_unit_text"),
     "posted_at": ("posted_at", "date_posted", "job_posted_date", "posted", "posted_date",
-                  "created_at", "published_at", "first_published", "publication_date", "date"),
+                  "created_at", "published_at", "first_published", "publication_date", "date",
+                  "pub_date", "original_listed_time", "listed_time", "created"),
     "url": ("url", "job_url", "link", "apply_url", "absolute_url", "hosted_url", "hostedurl",
-            "posting_url", "job_link"),
+            "posting_url", "job_link", "job_posting_url", "redirect_url", "application_link",
+            "application_url"),
     "remote": ("remote", "is_remote", "job_work_from_home", "work_from_home", "remote_flag",
-               "remote_ok"),
+               "remote_ok", "remote_allowed"),
     "work_mode": ("work_mode", "workplace_type", "workplacetype", "remote_policy",
-                  "work_arrangement", "workplace"),
+                  "work_arrangement", "workplace", "job_location_type"),
+    # not "tags": a board's tags mix skills with labels ("featured", "senior", "remote"), and an
+    # explicit list replaces the skills read from the text
     "skills": ("skills", "job_skills", "tech_stack", "skill_list", "skills_list"),
     "country": ("country", "job_country", "country_code"),
     "seniority": ("seniority", "job_level", "experience_level", "seniority_level",
-                  "career_level", "level"),
+                  "career_level", "level", "formatted_experience_level"),
     # full-time, contract, ... (not "work_type" first: some exports mean remote/onsite by it,
     # which reads as no employment)
     "employment": ("employment", "employment_type", "employmenttype", "job_type", "jobtype",
                    "job_schedule_type", "schedule_type", "commitment", "type_of_employment",
                    "typeofemployment", "employment_type_code", "contract_type", "time_type",
-                   "employment_status", "work_type", "formatted_work_type"),
+                   "employment_status", "work_type", "formatted_work_type", "contract_time"),
 }  # fmt: skip
+
+#: Input columns read, row by row, from the next of their aliases that an export holds
+#: where the first is empty: Adzuna gives ``contract_type`` (permanent, contract) for some
+#: postings and only ``contract_time`` (full or part time) for others.
+ROW_FALLBACK = ("employment",)
+#: Where a remote posting's applicants may live (Remotive's ``candidate_required_location``,
+#: Himalayas' ``locationRestrictions``, schema.org's ``applicantLocationRequirements``): no
+#: input column of its own (:func:`resolve_columns` names it :data:`APPLICANT_PLACE`), but
+#: the posting's ``location`` where it has none, and then the posting is remote unless a
+#: work-mode or remote field says otherwise (:func:`raw_exprs`).
+APPLICANT_PLACE = "applicant_place"
+APPLICANT_ALIASES = ("candidate_required_location", "location_restrictions",
+                     "applicant_location_requirements")  # fmt: skip
 
 INPUT_COLUMNS: tuple[str, ...] = tuple(ALIASES)
 RAW_SCHEMA: dict[str, pl.DataType] = {
@@ -74,11 +97,25 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
 RAW_COLUMNS: tuple[str, ...] = tuple(RAW_SCHEMA)
 
 _FOLD_RE = re.compile(r"[\s.\-/]+")
+#: Where a camelCase name's words meet: ``minSalary``, ``jobID``, ``companyURL``.
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def fold(name: str) -> str:
-    """``"Job Title"`` -> ``"job_title"``: the form column names are compared in."""
+    """``"Job Title"`` -> ``"job_title"``, ``"minSalary"`` -> ``"min_salary"``, ``"jobID"``
+    -> ``"job_id"``: the form column names are compared in."""
+    return _flat(_CAMEL_RE.sub("_", name.strip()))
+
+
+def _flat(name: str) -> str:
     return _FOLD_RE.sub("_", name.strip().casefold()).strip("_")
+
+
+def folds(name: str) -> tuple[str, ...]:
+    """The forms ``name`` is matched in: :func:`fold`, then its case folded alone where that
+    differs (``descriptionPlain`` is ``description_plain`` and ``descriptionplain``, the
+    form an alias may know it by)."""
+    return tuple(dict.fromkeys((fold(name), _flat(name))))
 
 
 def check_mapping(mapping: Mapping[str, str]) -> None:
@@ -89,19 +126,26 @@ def check_mapping(mapping: Mapping[str, str]) -> None:
         raise ConfigError([*bad[:-1], bad[-1] + f" (choose from {', '.join(INPUT_COLUMNS)})"])
 
 
+def _by_fold(names: Sequence[str]) -> dict[str, str]:
+    """Each form of :func:`folds` -> the first of ``names`` in that form."""
+    by_fold: dict[str, str] = {}
+    for raw in names:
+        for form in folds(raw):
+            by_fold.setdefault(form, raw)
+    return by_fold
+
+
 def resolve_columns(names: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
     """Raw column name -> canonical input column, for the columns that map to one."""
     check_mapping(mapping)
-    by_fold: dict[str, str] = {}
-    for raw in names:
-        by_fold.setdefault(fold(raw), raw)
+    by_fold = _by_fold(names)
     chosen: dict[str, str] = {}
-    explicit = {fold(k): v for k, v in mapping.items()}
+    explicit = {form: v for k, v in mapping.items() for form in folds(k)}
     for raw in names:
-        target = explicit.get(fold(raw))
+        target = next((explicit[f] for f in folds(raw) if f in explicit), None)
         if target and target not in chosen.values():
             chosen[raw] = target
-    for target, aliases in ALIASES.items():
+    for target, aliases in (*ALIASES.items(), (APPLICANT_PLACE, APPLICANT_ALIASES)):
         if target in chosen.values():
             continue
         for alias in aliases:
@@ -112,30 +156,70 @@ def resolve_columns(names: list[str], mapping: Mapping[str, str]) -> dict[str, s
     return chosen
 
 
-#: The fields that make an object's text (a company's, a place's): its name, else its place.
-OBJECT_NAME = ("name", "location")
-OBJECT_PLACE = ("city", "region", "state", "country")
+#: The fields that make an object's text (a company's, a place's), by their folded names
+#: (:func:`fold`: ``displayName`` is ``display_name``): its name (Adzuna's ``display_name``),
+#: else its place: the parts of :data:`OBJECT_PLACE` joined (a part that is an object by
+#: its own name: schema.org's ``addressCountry: {"name": "US"}``), else its
+#: :data:`OBJECT_ADDRESS` object's place (schema.org's ``Place`` holds a ``PostalAddress``).
+OBJECT_NAME = ("name", "display_name", "location")
+OBJECT_PLACE = ("city", "address_locality", "region", "address_region", "state", "country",
+                "address_country")  # fmt: skip
+OBJECT_ADDRESS = "address"
+#: How deep an object's text is looked for: a place's address, the address's country.
+OBJECT_DEPTH = 2
 
 
-def _struct_text(col: pl.Expr, dtype: pl.Struct) -> pl.Expr:
+def object_fields(names: Sequence[str]) -> dict[str, str]:
+    """Folded name -> an object's own field name, for :data:`OBJECT_NAME`,
+    :data:`OBJECT_PLACE` and :data:`OBJECT_ADDRESS` (the first field of each folded name)."""
+    out: dict[str, str] = {}
+    for name in names:
+        out.setdefault(fold(name), name)
+    return out
+
+
+def _struct_text(col: pl.Expr, dtype: pl.Struct, depth: int = OBJECT_DEPTH) -> pl.Expr:
     """An object as text, as :func:`~newsletter.data.ingest._records.place` reads a job
-    board's: its ``name`` (or ``location``), else its city, region, state and country joined,
-    else its JSON; a null object is null (its JSON was the text ``null``)."""
-    scalar = [f.name for f in dtype.fields if not isinstance(f.dtype, pl.Struct | pl.List)]
+    board's: its name (:data:`OBJECT_NAME`), else its place parts joined, else its address's
+    place, else its JSON; a null object is null (its JSON was the text ``null``)."""
+    return pl.when(col.is_not_null()).then(
+        pl.coalesce(_object_text(col, dtype, depth), col.struct.json_encode())
+    )
 
-    def field(key: str) -> pl.Expr:
-        value = col.struct.field(key).cast(pl.String).str.strip_chars()
-        return pl.when(value != "").then(value)
 
-    named = [field(k) for k in OBJECT_NAME if k in scalar]
-    parts = [field(k) for k in OBJECT_PLACE if k in scalar]
+def _object_text(col: pl.Expr, dtype: pl.Struct, depth: int) -> pl.Expr:
+    """:func:`_struct_text` without the JSON: null where the object names nothing."""
+    types = {f.name: f.dtype for f in dtype.fields}
+    fields = object_fields(list(types))
+
+    def part(key: str) -> pl.Expr | None:
+        name = fields.get(key)
+        kind = types.get(name) if name is not None else None
+        if kind is None or isinstance(kind, pl.List | pl.Array):
+            return None
+        value = col.struct.field(name)  # type: ignore[arg-type]
+        if isinstance(kind, pl.Struct):
+            return _object_text(value, kind, depth - 1) if depth > 0 else None
+        text = value.cast(pl.String).str.strip_chars()
+        return pl.when(text != "").then(text)
+
+    named = [e for e in (part(k) for k in OBJECT_NAME) if e is not None]
+    parts = [e for e in (part(k) for k in OBJECT_PLACE) if e is not None]
     joined = pl.concat_str(parts, separator=", ", ignore_nulls=True) if parts else None
     place = [pl.when(joined != "").then(joined)] if joined is not None else []
-    return pl.when(col.is_not_null()).then(pl.coalesce(*named, *place, col.struct.json_encode()))
+    address = part(OBJECT_ADDRESS)
+    found = [*named, *place, *([address] if address is not None else [])]
+    return pl.coalesce(found) if found else pl.lit(None, dtype=pl.String)
 
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(name)
+    if isinstance(dtype, pl.List | pl.Array) and isinstance(dtype.inner, pl.Struct):
+        # a list of objects (schema.org's jobLocation: several places): each one's text,
+        # the distinct ones joined, as a board's list of places is read
+        inner = dtype.inner
+        items = col.cast(pl.List(inner)).list.eval(_struct_text(pl.element(), inner))
+        return items.list.drop_nulls().list.unique(maintain_order=True).list.join("; ")
     if isinstance(dtype, pl.List | pl.Array):
         return col.cast(pl.List(pl.String())).list.join("; ")
     if isinstance(dtype, pl.Struct):
@@ -255,26 +339,44 @@ def raw_exprs(
     Raises IngestError when no column can serve as the title."""
     own = [n for n in schema.names() if n not in (extra, RECORD_PROBLEM)]
     chosen = resolve_columns(own, mapping)
+    by_fold = _by_fold(own)
     if "title" not in chosen.values():
         raise IngestError(
             f"{source_file}: no title column (looked for {', '.join(ALIASES['title'])}; "
             "map yours in [ingest.columns] of config.toml)"
         )
-    exprs: list[pl.Expr] = []
     by_target = {t: r for r, t in chosen.items()}
+    exprs: dict[str, pl.Expr] = {}
     for target in INPUT_COLUMNS:
         raw = by_target.get(target)
         if raw is None:
-            exprs.append(pl.lit(None, dtype=RAW_SCHEMA[target]).alias(target))
+            exprs[target] = pl.lit(None, dtype=RAW_SCHEMA[target])
         elif target == "skills":
-            exprs.append(_as_list(raw, schema[raw]).alias(target))
+            exprs[target] = _as_list(raw, schema[raw])
         else:
-            exprs.append(_as_text(raw, schema[raw]).alias(target))
+            exprs[target] = _as_text(raw, schema[raw])
+    for target in ROW_FALLBACK:
+        others = [by_fold[a] for a in ALIASES[target] if by_fold.get(a) not in (None, *chosen)]
+        if by_target.get(target) is not None and others:
+            given = [_given(exprs[target]), *(_given(_as_text(r, schema[r])) for r in others)]
+            exprs[target] = pl.coalesce(given)
+    applicants = by_target.get(APPLICANT_PLACE)
+    if applicants is not None:
+        where = _as_text(applicants, schema[applicants])
+        told = pl.coalesce(exprs["work_mode"], exprs["remote"])
+        remote = pl.when(told.is_null() & exprs["location"].is_null() & (where != ""))
+        exprs["work_mode"] = pl.coalesce(exprs["work_mode"], remote.then(pl.lit("remote")))
+        exprs["location"] = pl.coalesce(exprs["location"], where)
     return [
-        *exprs,
+        *(e.alias(target) for target, e in exprs.items()),
         pl.lit(source_file).alias("source_file"),
         _row_problem(schema, extra).alias("source_open"),
     ]
+
+
+def _given(text: pl.Expr) -> pl.Expr:
+    """``text`` where it holds more than blanks, else null."""
+    return pl.when(text.str.strip_chars() != "").then(text)
 
 
 def _row_problem(schema: pl.Schema, extra: str | None) -> pl.Expr:

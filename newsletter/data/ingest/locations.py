@@ -42,7 +42,7 @@ _NOISE_RE = (
 #: place or before its next part, each is kept as the code (upper case, which the noise
 #: pattern does not match), not dropped as "in", "or", "ok" (the city was read alone).
 _NOISE_STATES = ("in", "or", "ok")
-_TRUE = ("true", "1", "yes", "y", "t", "remote")
+_TRUE = ("true", "1", "1.0", "yes", "y", "t", "remote")
 #: "Not remote", "no remote", "non-remote": the work is on site (read as "on-site" wherever
 #: the work mode is read: a location's parts, the work-mode and remote fields, the title).
 _NOT_REMOTE_RE = r"\b(?:not?|non)[- ]?remote\b"
@@ -338,7 +338,7 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
     structured: pl.Expr = (
         pl.when(wm.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
-        .when(wm.str.contains(r"remote"))
+        .when(wm.str.contains(r"remote") | wm.str.contains(_REMOTE_RE))  # or TELECOMMUTE
         .then(pl.lit("remote"))
         .when(wm.str.contains(r"on-?site|office|in[- ]person"))
         .then(pl.lit("onsite"))

@@ -88,19 +88,27 @@ VISIBLE_COLUMNS = ("title", "company", "location")
 NAMING_COLUMNS = ("title", "company")
 
 
+#: A company's rating on a line of its own after its name, as Glassdoor's pages show it and
+#: scrapes of them keep it (``"Tecolote Research\n3.8"``): no part of the name.
+RATING_LINE = r"\s*\n\s*(?:[0-5]\.[0-9]|-1)\s*$"
+
+
 def clean_columns(
     lf: pl.LazyFrame, columns: tuple[str, ...], *, squeeze: bool = True
 ) -> pl.LazyFrame:
-    """Double-encoded UTF-8 repaired, character references decoded, HTML tags (``<b>``,
-    ``<br>``) and invisible characters dropped in the one-line columns (titles, companies,
-    places); trim text, blanks to null;
+    """A company's rating line dropped (:data:`RATING_LINE`); double-encoded UTF-8
+    repaired, character references decoded, HTML tags (``<b>``, ``<br>``) and invisible
+    characters dropped in the one-line columns (titles, companies, places); trim text,
+    blanks to null;
     titles and companies without a letter or digit to null, their inner whitespace collapsed
     (unless ``squeeze`` is False). One step after the other: each expression reads a plain
     column."""
     naming = [c for c in NAMING_COLUMNS if c in columns]
     named = [pl.when(pl.col(c).str.contains(r"[\p{L}\p{N}]")).then(pl.col(c)) for c in naming]
+    rated = [pl.col(c).str.replace(RATING_LINE, "") for c in columns if c == "company"]
     return (
-        lf.with_columns(repaired(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
+        lf.with_columns(rated)
+        .with_columns(repaired(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
         .with_columns(unescaped(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
         .with_columns(untagged(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
         .with_columns(visible(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)

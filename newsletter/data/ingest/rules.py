@@ -85,6 +85,9 @@ class SeniorityRules(_Frozen):
     default: Level = "mid"
     abbreviations: dict[str, str] = Field(default_factory=dict)
     rules: tuple[SeniorityRule, ...]
+    #: Tried on a seniority field of the export before ``rules``: a level field's own words
+    #: (LinkedIn's "Executive"), which in a title name another role ("Account Executive").
+    field_rules: tuple[SeniorityRule, ...] = ()
     #: "N+ years of experience" in the description, used when no title rule matched.
     experience: dict[Level, tuple[int, int]] = Field(default_factory=dict)
 

@@ -377,8 +377,9 @@ def _json_lines(path: Path, source: Path | bytes, error: Exception) -> list[obje
 
 def _text(value: object) -> str | None:
     """A JSON value as text: a string as it is, a whole number as one (``2.0`` -> ``"2"``),
-    true/false, an object as its name or place (:func:`~newsletter.data.ingest._records.place`)
-    else as its JSON, a list as its JSON."""
+    true/false, an object (or a list of objects: schema.org's places) as its name or place
+    (:func:`~newsletter.data.ingest._records.place`) else as its JSON, another list as its
+    JSON."""
     if value is None:
         return value
     if isinstance(value, str):
@@ -390,7 +391,8 @@ def _text(value: object) -> str | None:
     if isinstance(value, float):
         whole = value.is_integer() and abs(value) < 2**53
         return str(int(value)) if whole else repr(value)
-    if isinstance(value, dict):  # its name or its place, as a board's (else its JSON)
+    objects = isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    if isinstance(value, dict) or objects:  # its name or place, as a board's (else its JSON)
         return place(value) or json.dumps(value, ensure_ascii=False)
     return json.dumps(value, ensure_ascii=False)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from newsletter.data.ingest.lookup import looked_up
-from newsletter.data.ingest.rules import CategoryRules, SeniorityRules, TitleRule
+from newsletter.data.ingest.rules import CategoryRules, SeniorityRule, SeniorityRules, TitleRule
 from newsletter.data.ingest.text import norm_title
 
 #: "N years of experience", in any case. (A word boundary after "years" would be redundant,
@@ -65,8 +65,18 @@ def _category_of(
 
 def title_level_expr(t: pl.Expr, rules: SeniorityRules) -> pl.Expr:
     """Seniority from a normalized title, null when no rule matches."""
+    return _level_expr(t, rules.rules)
+
+
+def field_level_expr(t: pl.Expr, rules: SeniorityRules) -> pl.Expr:
+    """Seniority from a normalized seniority field: its own rules (``field_rules``), then a
+    title's; null when none matches."""
+    return pl.coalesce(_level_expr(t, rules.field_rules), _level_expr(t, rules.rules))
+
+
+def _level_expr(t: pl.Expr, rules: tuple[SeniorityRule, ...]) -> pl.Expr:
     out: pl.Expr = pl.lit(None, dtype=pl.String)
-    for rule in reversed(rules.rules):
+    for rule in reversed(rules):
         out = pl.when(_matches(t, rule.pattern, rule.guard)).then(pl.lit(rule.level)).otherwise(out)
     return out
 
@@ -127,7 +137,7 @@ def classify_titles(
         keys.select("seniority")
         .unique()
         .with_columns(
-            _field_level=title_level_expr(
+            _field_level=field_level_expr(
                 norm_title(pl.col("seniority"), seniority.abbreviations), seniority
             )
         )

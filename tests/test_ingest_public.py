@@ -1,0 +1,446 @@
+"""Widely used public exports and APIs, read as they are published, with no
+``[ingest.columns]`` mapping: LinkedIn's job postings (the Kaggle "arshkon" dataset),
+Glassdoor's scrape, the Adzuna, Remotive and Himalayas APIs, and schema.org ``JobPosting``
+JSON-LD as sites publish it. Each fixture is a few rows in the source's own shape."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsletter.data.ingest import ingest
+from newsletter.data.ingest.columns import fold, resolve_columns
+from newsletter.data.ingest.rules import Rules
+from tests.conftest import NOW
+
+WEEK = date(2026, 11, 23)
+#: 2026-11-20 15:30 UTC as Unix seconds
+FRIDAY = 1_795_188_600
+COLUMNS = (
+    "title", "company", "location", "metro", "country", "salary_min", "salary_max",
+    "salary_mid", "currency", "posted_at", "url", "work_mode", "seniority", "employment",
+)  # fmt: skip
+
+
+def run(path: Path, rules: Rules) -> list[dict[str, Any]]:
+    result = ingest([path], WEEK, rules, now=NOW)
+    assert result.rejects.is_empty(), result.rejects.to_dicts()
+    return result.snapshot.select(COLUMNS).to_dicts()
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(header)
+        out.writerows(rows)
+    return path
+
+
+def posting(**values: object) -> dict[str, object]:
+    """One snapshot row as expected: the columns not given are null."""
+    return {c: values.get(c) for c in COLUMNS}
+
+
+@pytest.mark.parametrize(
+    ("name", "folded"),
+    [
+        ("minSalary", "min_salary"),
+        ("jobID", "job_id"),
+        ("companyURL", "company_url"),
+        ("pubDate", "pub_date"),
+        ("Job Title", "job_title"),
+        ("JOB_TITLE", "job_title"),
+        ("Salary Estimate", "salary_estimate"),
+        ("hiringOrganization.name", "hiring_organization_name"),
+    ],
+)
+def test_camel_case_names_fold_to_snake_case(name: str, folded: str) -> None:
+    assert fold(name) == folded
+
+
+def test_camel_case_names_resolve_and_old_ones_still_do() -> None:
+    """``minSalary`` folded to ``minsalary``, which no alias knows; the names that resolved
+    as one lower-case word (``jobtitle``, ``descriptionPlain``) still do."""
+    names = ["jobTitle", "companyName", "minSalary", "maxSalary", "datePosted",
+             "applicationLink", "descriptionPlain", "jobID"]  # fmt: skip
+    assert resolve_columns(names, {}) == {
+        "jobTitle": "title", "companyName": "company", "minSalary": "salary_min",
+        "maxSalary": "salary_max", "datePosted": "posted_at", "applicationLink": "url",
+        "descriptionPlain": "description", "jobID": "source_id",
+    }  # fmt: skip
+    assert resolve_columns(["hostedUrl", "workplaceType"], {}) == {
+        "hostedUrl": "url",
+        "workplaceType": "work_mode",
+    }
+    flat = ["jobtitle", "companyname", "descriptionplain", "workplacetype", "employmenttype"]
+    assert resolve_columns(flat, {}) == {
+        "jobtitle": "title", "companyname": "company", "descriptionplain": "description",
+        "workplacetype": "work_mode", "employmenttype": "employment",
+    }  # fmt: skip
+    # a mapping written in either form names the camelCase column
+    assert resolve_columns(["reqTitle"], {"reqtitle": "title"}) == {"reqTitle": "title"}
+    assert resolve_columns(["reqTitle"], {"req_title": "title"}) == {"reqTitle": "title"}
+
+
+def test_an_alias_never_takes_a_better_column() -> None:
+    """The new aliases come after the old ones: an export with both keeps the old one."""
+    names = ["job_posting_url", "url", "listed_time", "original_listed_time", "date_posted"]
+    chosen = resolve_columns(names, {})
+    assert chosen["url"] == "url" and chosen["date_posted"] == "posted_at"
+    assert "job_posting_url" not in chosen and "listed_time" not in chosen
+
+
+LINKEDIN_HEADER = [
+    "job_id", "company_name", "title", "description", "max_salary", "pay_period", "location",
+    "company_id", "views", "med_salary", "min_salary", "formatted_work_type", "applies",
+    "original_listed_time", "remote_allowed", "job_posting_url", "application_url",
+    "application_type", "expiry", "closed_time", "formatted_experience_level", "skills_desc",
+    "listed_time", "posting_domain", "sponsored", "work_type", "currency", "compensation_type",
+    "normalized_salary", "zip_code", "fips",
+]  # fmt: skip
+
+
+def test_linkedin_job_postings(tmp_path: Path, ingest_rules: Rules) -> None:
+    """Kaggle's LinkedIn job postings (``postings.csv``): times in epoch milliseconds written
+    as floats, ``remote_allowed`` 1.0 or empty, the level in ``formatted_experience_level``,
+    the link in ``job_posting_url``, a median alone in ``med_salary``."""
+
+    def row(**given: str) -> list[object]:
+        jid = given["job_id"]
+        values = {
+            "description": "We build data products.", "company_id": "1009.0", "views": "14.0",
+            "applies": "2.0", "original_listed_time": f"{FRIDAY * 1000}.0",
+            "job_posting_url": f"https://www.linkedin.com/jobs/view/{jid}/?trk=jobs_biz_prem_srch",
+            "application_type": "OffsiteApply", "expiry": f"{(FRIDAY + 30 * 86_400) * 1000}.0",
+            "listed_time": f"{(FRIDAY + 86_400) * 1000}.0", "sponsored": "0",
+            "currency": "USD" if given.get("pay_period") else "",
+            "compensation_type": "BASE_SALARY" if given.get("pay_period") else "",
+            "zip_code": "78701", "fips": "48453", **given,
+        }  # fmt: skip
+        return [values.get(c, "") for c in LINKEDIN_HEADER]
+
+    path = write_csv(tmp_path / "postings.csv", LINKEDIN_HEADER, [
+        row(job_id="3884428798", company_name="Acme Analytics", title="Data Engineer",
+            max_salary="80.0", pay_period="HOURLY", location="Austin, TX", min_salary="60.0",
+            formatted_work_type="Contract", formatted_experience_level="Mid-Senior level",
+            work_type="CONTRACT"),
+        row(job_id="3887473071", company_name="Beta Corp", title="Software Engineer",
+            max_salary="150000.0", pay_period="YEARLY", location="United States",
+            min_salary="120000.0", formatted_work_type="Full-time", remote_allowed="1.0",
+            formatted_experience_level="Entry level", work_type="FULL_TIME"),
+        row(job_id="3887473072", company_name="Gamma LLC", title="Operations Analyst",
+            pay_period="YEARLY", location="Seattle, WA", med_salary="95000.0",
+            formatted_work_type="Full-time", formatted_experience_level="Executive",
+            work_type="FULL_TIME"),
+        row(job_id="3887473073", company_name="Delta Inc", title="Data Analyst",
+            location="Chicago, IL", formatted_work_type="Internship",
+            formatted_experience_level="Internship", work_type="INTERNSHIP"),
+    ])  # fmt: skip
+    got = run(path, ingest_rules)
+    posted = date(2026, 11, 20)
+
+    def url(jid: str) -> str:
+        return f"https://www.linkedin.com/jobs/view/{jid}/?trk=jobs_biz_prem_srch"
+
+    assert got == [
+        posting(title="Data Engineer", company="Acme Analytics", location="Austin, TX",
+                metro="Austin", country="US", salary_min=60 * 2080, salary_max=80 * 2080,
+                salary_mid=70 * 2080, currency="USD", posted_at=posted, url=url("3884428798"),
+                work_mode="onsite", seniority="senior", employment="contract"),
+        posting(title="Software Engineer", company="Beta Corp", location="United States",
+                country="US", salary_min=120_000, salary_max=150_000, salary_mid=135_000,
+                currency="USD", posted_at=posted, url=url("3887473071"), work_mode="remote",
+                seniority="entry", employment="full_time"),
+        posting(title="Operations Analyst", company="Gamma LLC", location="Seattle, WA",
+                metro="Seattle", country="US", salary_min=95_000, salary_max=95_000,
+                salary_mid=95_000, currency="USD", posted_at=posted, url=url("3887473072"),
+                work_mode="onsite", seniority="leadership", employment="full_time"),
+        posting(title="Data Analyst", company="Delta Inc", location="Chicago, IL",
+                metro="Chicago", country="US", posted_at=posted, url=url("3887473073"),
+                work_mode="onsite", seniority="entry", employment="internship"),
+    ]  # fmt: skip
+
+
+GLASSDOOR_HEADER = [
+    "index",
+    "Job Title",
+    "Salary Estimate",
+    "Job Description",
+    "Rating",
+    "Company Name",
+    "Location",
+    "Headquarters",
+    "Size",
+    "Founded",
+    "Type of ownership",
+    "Industry",
+    "Sector",
+    "Revenue",
+    "Competitors",
+]
+
+
+def test_glassdoor_scrape(tmp_path: Path, ingest_rules: Rules) -> None:
+    """Kaggle's Glassdoor scrape: pay in ``Salary Estimate`` ("$53K-$91K (Glassdoor est.)"),
+    the company's rating on a second line of ``Company Name`` ("Tecolote Research\\n3.8"),
+    ``-1`` for what it does not know."""
+    tail = ["-1", "-1", "-1", "Company - Private", "-1", "-1", "Unknown / Non-Applicable", "-1"]
+    path = write_csv(tmp_path / "glassdoor_jobs.csv", GLASSDOOR_HEADER, [
+        ["0", "Data Scientist", "$53K-$91K (Glassdoor est.)", "Data Scientist\nLocation: "
+         "Albuquerque, NM", "3.8", "Tecolote Research\n3.8", "Albuquerque, NM", *tail],
+        ["1", "Healthcare Data Scientist", "$63K-$112K (Glassdoor est.)", "What You Will Do",
+         "3.4", "University of Maryland Medical System\n3.4", "Boston, MA", *tail],
+        ["2", "Senior Data Analyst", "Employer Provided Salary:$120K-$140K", "SQL daily",
+         "-1", "Kensho Technologies", "New York, NY", *tail],
+        ["3", "Data Analyst", "$17-$24 Per Hour(Glassdoor est.)", "Excel", "4.5",
+         "Clear Ridge Defense\n4.5", "Chicago, IL", *tail],
+    ])  # fmt: skip
+    got = run(path, ingest_rules)
+    assert got == [
+        posting(title="Data Scientist", company="Tecolote Research", location="Albuquerque, NM",
+                metro="Albuquerque", country="US", salary_min=53_000, salary_max=91_000,
+                salary_mid=72_000, currency="USD", work_mode="onsite", seniority="mid"),
+        posting(title="Healthcare Data Scientist",
+                company="University of Maryland Medical System", location="Boston, MA",
+                metro="Boston", country="US", salary_min=63_000, salary_max=112_000,
+                salary_mid=87_500, currency="USD", work_mode="onsite", seniority="mid"),
+        posting(title="Senior Data Analyst", company="Kensho Technologies",
+                location="New York, NY", metro="New York", country="US", salary_min=120_000,
+                salary_max=140_000, salary_mid=130_000, currency="USD", work_mode="onsite",
+                seniority="senior"),
+        posting(title="Data Analyst", company="Clear Ridge Defense", location="Chicago, IL",
+                metro="Chicago", country="US", salary_min=17 * 2080, salary_max=24 * 2080,
+                salary_mid=20.5 * 2080, currency="USD", work_mode="onsite", seniority="mid"),
+    ]  # fmt: skip
+
+
+def _adzuna_job(jid: str, title: str, company: str, place: str, area: list[str],
+                **pay: object) -> dict[str, object]:  # fmt: skip
+    return {
+        "__CLASS__": "Adzuna::API::Response::Job", "id": jid, "adref": "eyJhbGciOiJIUzI1NiJ9",
+        "title": title, "description": "Design data pipelines in Python ...",
+        "created": "2026-11-20T14:03:11Z",
+        "redirect_url": f"https://www.adzuna.com/details/{jid}?utm_medium=api&utm_source=x",
+        "company": {"__CLASS__": "Adzuna::API::Response::Company", "display_name": company},
+        "location": {"__CLASS__": "Adzuna::API::Response::Location", "display_name": place,
+                     "area": area},
+        "category": {"__CLASS__": "Adzuna::API::Response::Category", "label": "IT Jobs",
+                     "tag": "it-jobs"},
+        "latitude": 30.26, "longitude": -97.74, "salary_is_predicted": "0", **pay,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_adzuna_api(tmp_path: Path, ingest_rules: Rules, suffix: str) -> None:
+    """Adzuna's search answer: the company and the place are objects read by their
+    ``display_name``, the date in ``created``, the link in ``redirect_url``, part time in
+    ``contract_time``."""
+    jobs = [
+        _adzuna_job("4512345678", "Senior Data Engineer", "Acme Analytics",
+                    "Austin, Travis County", ["US", "Texas", "Travis County", "Austin"],
+                    salary_min=140000, salary_max=170000, contract_time="full_time",
+                    contract_type="permanent"),
+        _adzuna_job("4512345679", "Data Analyst", "Beta Health", "Seattle, King County",
+                    ["US", "Washington", "King County", "Seattle"], salary_min=31.5,
+                    salary_max=31.5, contract_time="part_time"),
+    ]  # fmt: skip
+    path = tmp_path / f"adzuna{suffix}"
+    if suffix == ".json":
+        answer = {"__CLASS__": "Adzuna::API::Response::JobSearchResults", "count": 2,
+                  "mean": 98765.43, "results": jobs}  # fmt: skip
+        path.write_text(json.dumps(answer), encoding="utf-8")
+    else:
+        path.write_text("".join(json.dumps(j) + "\n" for j in jobs), encoding="utf-8")
+    got = run(path, ingest_rules)
+    url = "https://www.adzuna.com/details/{}?utm_medium=api&utm_source=x"
+    assert got == [
+        posting(title="Senior Data Engineer", company="Acme Analytics",
+                location="Austin, Travis County", metro="Austin", country="US",
+                salary_min=140_000, salary_max=170_000, salary_mid=155_000, currency="USD",
+                posted_at=date(2026, 11, 20), url=url.format("4512345678"),
+                work_mode="onsite", seniority="senior", employment="full_time"),
+        posting(title="Data Analyst", company="Beta Health", location="Seattle, King County",
+                metro="Seattle", country="US", salary_min=31.5 * 2080, salary_max=31.5 * 2080,
+                salary_mid=31.5 * 2080, currency="USD", posted_at=date(2026, 11, 20),
+                url=url.format("4512345679"), work_mode="onsite", seniority="mid",
+                employment="part_time"),
+    ]  # fmt: skip
+
+
+def test_remotive_api(tmp_path: Path, ingest_rules: Rules) -> None:
+    """Remotive's ``/api/remote-jobs``: where applicants may live in
+    ``candidate_required_location`` (the posting is remote), the date in ``publication_date``;
+    its ``tags`` are no skill list (a board's tags mix skills and labels): the skills are
+    read from the text."""
+    base = {"company_logo": "https://remotive.com/job/1/logo", "category": "Software Development",
+            "description": "<p>Our <b>platform</b> team: Python, Django, AWS</p>"}  # fmt: skip
+    answer = {
+        "0-legal-notice": "Remotive API Legal Notice", "00-warning": "...", "job-count": 2,
+        "total-job-count": 2,
+        "jobs": [
+            {**base, "id": 1912345, "title": "Senior Python Developer", "company_name": "Acme",
+             "url": "https://remotive.com/remote-jobs/software-dev/senior-python-dev-1912345",
+             "tags": ["python", "django", "aws"], "job_type": "full_time",
+             "publication_date": "2026-11-20T10:41:30", "candidate_required_location": "USA",
+             "salary": "$120k - $150k"},
+            {**base, "id": 1912346, "title": "Data Engineer", "company_name": "Beta",
+             "url": "https://remotive.com/remote-jobs/data/data-engineer-1912346",
+             "tags": ["sql", "airflow"], "job_type": "contract",
+             "publication_date": "2026-11-21T08:00:00",
+             "candidate_required_location": "Worldwide", "salary": ""},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "remote-jobs.json"
+    path.write_text(json.dumps(answer), encoding="utf-8")
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
+    got = result.snapshot.select(COLUMNS).to_dicts()
+    assert got == [
+        posting(title="Senior Python Developer", company="Acme", location="USA", country="US",
+                salary_min=120_000, salary_max=150_000, salary_mid=135_000, currency="USD",
+                posted_at=date(2026, 11, 20), url=answer["jobs"][0]["url"],  # type: ignore[index]
+                work_mode="remote", seniority="senior", employment="full_time"),
+        posting(title="Data Engineer", company="Beta", location="Worldwide",
+                posted_at=date(2026, 11, 21), url=answer["jobs"][1]["url"],  # type: ignore[index]
+                work_mode="remote", seniority="mid", employment="contract"),
+    ]  # fmt: skip
+    skills = result.snapshot["skills"].to_list()
+    assert {"Python", "Django", "AWS"} <= set(skills[0])
+    assert not {"SQL", "Airflow"} & set(skills[1])  # its tags only
+
+
+def test_himalayas_api(tmp_path: Path, ingest_rules: Rules) -> None:
+    """Himalayas' ``/jobs/api``: camelCase fields (``minSalary``, ``pubDate`` in epoch
+    seconds, ``applicationLink``), where applicants may live in ``locationRestrictions``."""
+    link = "https://himalayas.app/companies/acme/jobs/{}"
+    job = {"excerpt": "Build the API.", "companySlug": "acme", "companyLogo": "https://x.y/l.png",
+           "timezoneRestrictions": [-5, -6], "categories": ["Backend-Engineer"],
+           "parentCategories": ["Software Development"], "description": "<p>Go and Python</p>",
+           "expiryDate": FRIDAY + 30 * 86_400}  # fmt: skip
+    answer = {
+        "updatedAt": FRIDAY, "offset": 0, "limit": 20, "totalCount": 2,
+        "jobs": [
+            {**job, "title": "Backend Engineer", "companyName": "Acme",
+             "employmentType": "Full Time", "minSalary": 150000, "maxSalary": 180000,
+             "seniority": ["Senior"], "currency": "USD",
+             "locationRestrictions": ["United States", "Canada"], "pubDate": FRIDAY,
+             "applicationLink": link.format("backend-engineer"),
+             "guid": link.format("backend-engineer")},
+            {**job, "title": "Product Designer", "companyName": "Acme",
+             "employmentType": "Contractor", "minSalary": 60, "maxSalary": 75,
+             "seniority": ["Mid-level"], "currency": "EUR",
+             "locationRestrictions": ["Germany"], "pubDate": FRIDAY - 86_400,
+             "applicationLink": link.format("product-designer"),
+             "guid": link.format("product-designer")},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "himalayas.json"
+    path.write_text(json.dumps(answer), encoding="utf-8")
+    got = run(path, ingest_rules)
+    assert got == [
+        posting(title="Backend Engineer", company="Acme", location="United States; Canada",
+                country="US", salary_min=150_000, salary_max=180_000, salary_mid=165_000,
+                currency="USD", posted_at=date(2026, 11, 20),
+                url=link.format("backend-engineer"), work_mode="remote", seniority="senior",
+                employment="full_time"),
+        posting(title="Product Designer", company="Acme", location="Germany", country="DE",
+                salary_min=60 * 2080, salary_max=75 * 2080, salary_mid=67.5 * 2080,
+                currency="EUR", posted_at=date(2026, 11, 19),
+                url=link.format("product-designer"), work_mode="remote", seniority="mid",
+                employment="contract"),
+    ]  # fmt: skip
+
+
+def _address(city: str, region: str, country: object) -> dict[str, object]:
+    return {"@type": "Place", "address": {
+        "@type": "PostalAddress", "streetAddress": "500 Main St", "addressLocality": city,
+        "addressRegion": region, "postalCode": "02110", "addressCountry": country}}  # fmt: skip
+
+
+def _job_posting(ident: str, title: str, **fields: object) -> dict[str, object]:
+    return {
+        "@context": "https://schema.org/", "@type": "JobPosting", "title": title,
+        "description": "<p>Build models in <b>Python</b>.</p>",
+        "identifier": {"@type": "PropertyValue", "name": "Acme Robotics", "value": ident},
+        "datePosted": "2026-11-19", "validThrough": "2026-12-31T00:00",
+        "hiringOrganization": {"@type": "Organization", "name": "Acme Robotics",
+                               "sameAs": "https://www.acmerobotics.com"},
+        "url": f"https://careers.acmerobotics.com/jobs/{ident}", **fields,
+    }  # fmt: skip
+
+
+JSON_LD = [
+    _job_posting(
+        "MLE-1042", "Machine Learning Engineer", employmentType="FULL_TIME",
+        jobLocation=_address("Boston", "MA", "US"),
+        baseSalary={"@type": "MonetaryAmount", "currency": "USD", "value": {
+            "@type": "QuantitativeValue", "minValue": 140000, "maxValue": 180000,
+            "unitText": "YEAR"}}),
+    _job_posting(
+        "DE-77", "Data Engineer", employmentType=["CONTRACTOR"],
+        jobLocation=[_address("Seattle", "WA", {"@type": "Country", "name": "US"}),
+                     _address("San Francisco", "CA", {"@type": "Country", "name": "US"})],
+        baseSalary={"@type": "MonetaryAmount", "currency": "USD", "value": {
+            "@type": "QuantitativeValue", "value": 85, "unitText": "HOUR"}}),
+    _job_posting(
+        "RS-9", "Research Scientist", employmentType=["FULL_TIME", "PART_TIME"],
+        jobLocationType="TELECOMMUTE",
+        applicantLocationRequirements={"@type": "Country", "name": "Germany"},
+        baseSalary={"@type": "MonetaryAmount", "currency": "EUR", "value": {
+            "@type": "QuantitativeValue", "minValue": 5000, "maxValue": 6000,
+            "unitText": "MONTH"}}),
+]  # fmt: skip
+JSON_LD_EXPECTED = [
+    posting(title="Machine Learning Engineer", company="Acme Robotics",
+            location="Boston, MA, US", metro="Boston", country="US", salary_min=140_000,
+            salary_max=180_000, salary_mid=160_000, currency="USD", posted_at=date(2026, 11, 19),
+            url="https://careers.acmerobotics.com/jobs/MLE-1042", work_mode="onsite",
+            seniority="mid", employment="full_time"),
+    posting(title="Data Engineer", company="Acme Robotics",
+            location="Seattle, WA, US; San Francisco, CA, US", metro="Seattle", country="US",
+            salary_min=85 * 2080, salary_max=85 * 2080, salary_mid=85 * 2080, currency="USD",
+            posted_at=date(2026, 11, 19), url="https://careers.acmerobotics.com/jobs/DE-77",
+            work_mode="onsite", seniority="mid", employment="contract"),
+    posting(title="Research Scientist", company="Acme Robotics", location="Germany",
+            country="DE", salary_min=60_000, salary_max=72_000, salary_mid=66_000,
+            currency="EUR", posted_at=date(2026, 11, 19),
+            url="https://careers.acmerobotics.com/jobs/RS-9", work_mode="remote",
+            seniority="mid", employment="full_time"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_schema_org_job_postings(tmp_path: Path, ingest_rules: Rules, suffix: str) -> None:
+    """schema.org ``JobPosting`` JSON-LD as sites publish it: the company in
+    ``hiringOrganization``, the place in ``jobLocation.address`` (one place or a list), pay
+    in ``baseSalary.value`` with its ``unitText``, a remote posting by ``jobLocationType``
+    ``TELECOMMUTE`` and ``applicantLocationRequirements``, the id in ``identifier.value``."""
+    path = tmp_path / f"jobs{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(JSON_LD), encoding="utf-8")
+    else:
+        path.write_text("".join(json.dumps(j) + "\n" for j in JSON_LD), encoding="utf-8")
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
+    assert result.snapshot.select(COLUMNS).to_dicts() == JSON_LD_EXPECTED
+    assert result.snapshot["posting_id"].str.ends_with(":MLE-1042").any()
+
+
+def test_schema_org_objects_read_as_columns(tmp_path: Path, ingest_rules: Rules) -> None:
+    """JSON Lines whose ``jobLocation`` is a list of places in every line: read by polars, as
+    a column of lists of structs (the JSON reader above reads records one by one)."""
+    country = {"@type": "Country", "name": "US"}
+    lines = [JSON_LD[1], {**JSON_LD[0], "jobLocation": [_address("Boston", "MA", country)]}]
+    path = tmp_path / "jobs.jsonl"
+    path.write_text("".join(json.dumps(j) + "\n" for j in lines), encoding="utf-8")
+    snap = ingest([path], WEEK, ingest_rules, now=NOW).snapshot
+    assert snap["location"].to_list() == [
+        "Seattle, WA, US; San Francisco, CA, US",
+        "Boston, MA, US",
+    ]
+    assert snap["company"].to_list() == ["Acme Robotics", "Acme Robotics"]
+    assert snap["salary_min"].to_list() == [85 * 2080, 140_000]
+    assert snap["metro"].to_list() == ["Seattle", "Boston"]
