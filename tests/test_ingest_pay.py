@@ -656,3 +656,57 @@ def test_real_week_as_a_decimal_comma_spreadsheet_export_reads_the_same_pay(
     ]
     assert pays[0]["salary_min"].null_count() == 0
     assert pays[1].equals(pays[0])
+
+
+# ---- pay text with a decimal comma -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi", "currency"),
+    [
+        ("32,50 € pro Stunde", 32.5 * 2080, 32.5 * 2080, "EUR"),  # was 32 an hour
+        ("€32,5/hr", 32.5 * 2080, 32.5 * 2080, "EUR"),
+        ("45,00 EUR/Stunde", 45 * 2080, 45 * 2080, "EUR"),
+        ("30,50–40,50 €", 30.5 * 2080, 40.5 * 2080, "EUR"),  # was 40-50: "50-40" read
+        ("EUR 45,00 - 55,00 per hour", 45 * 2080, 55 * 2080, "EUR"),  # was 0-55: no pay
+        ("€4.500,00 brutto/Monat", 4_500 * 12, 4_500 * 12, "EUR"),  # dots group, comma decimal
+        ("€60.000,00 - €70.000,00", 60_000, 70_000, "EUR"),
+        ("60 000,00 € brut annuel", 60_000, 60_000, "EUR"),
+        ("$120,5k", 120_500, 120_500, "USD"),
+        # commas that group stay groups: three digits, India's two before a group, after one
+        ("$120,000", 120_000, 120_000, "USD"),
+        ("₹12,00,000", 1_200_000, 1_200_000, "INR"),
+        ("$50,000,10% bonus", 50_000, 50_000, "USD"),
+        ("€45,-/Stunde", 45 * 2080, 45 * 2080, "EUR"),  # no decimals written
+    ],
+)
+def test_a_decimal_comma_in_pay_text_is_a_decimal_mark(
+    text: str, lo: float, hi: float, currency: str
+) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "ok"
+    assert got["salary_min"] == pytest.approx(lo)
+    assert got["salary_max"] == pytest.approx(hi)
+    assert got["currency"] == currency
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rate=st.integers(min_value=800, max_value=29_999),
+    add=st.integers(min_value=0, max_value=5_000),
+    cents=st.sampled_from([1, 2]),
+)
+def test_hourly_ranges_with_a_decimal_comma_round_trip(rate: int, add: int, cents: int) -> None:
+    """Hourly amounts in hundredths (a tenth where ``cents`` is 1), written with a decimal
+    comma, read as written."""
+    lo, hi = rate / 100, (rate + add) / 100
+    if cents == 1:
+        lo, hi = round(lo, 1), round(hi, 1)
+
+    def fmt(x: float) -> str:
+        return f"{x:.{cents}f}".replace(".", ",")
+
+    got = pay(salary=f"{fmt(lo)} – {fmt(hi)} €/Stunde")
+    assert got["pay_status"] == "ok"
+    assert got["salary_min"] == pytest.approx(lo * 2080)
+    assert got["salary_max"] == pytest.approx(hi * 2080)

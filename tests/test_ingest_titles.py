@@ -65,6 +65,56 @@ def test_seniority_traps(ingest_rules: Rules, title: str, seniority: str) -> Non
 
 
 @pytest.mark.parametrize(
+    ("title", "seniority"),
+    [
+        # a stated junior level beats the level a role noun implies
+        ("Junior Data Manager", "entry"),  # not a people manager's leadership
+        ("Junior Data Architect", "entry"),  # not an architect's senior
+        ("Data Architect Junior", "entry"),
+        ("Junior Staff Accountant", "entry"),
+        # an internship is an internship, whatever level or office the title also names
+        ("Senior Data Scientist Internship", "entry"),
+        ("Data Scientist (CDO) - 2023 Intern Conversion", "entry"),
+        ("Lead Data Engineer Intern", "entry"),
+        # ... while a title that starts with an executive rank keeps it
+        ("Director of Internship Programs", "leadership"),
+        # a level range naming senior too, and words that name another thing, read as before
+        ("Junior/Mid/Senior Data Analyst", "senior"),
+        ("Staff Data Scientist, Student Loans", "senior"),
+        # a people manager with a level numeral reads as without it
+        ("Senior Manager, Data Science", "leadership"),
+        ("Senior Manager II, Data Science", "leadership"),
+        ("(USA) Senior Manager II, Data Science", "leadership"),
+        ("Manager I, Applied Science", "leadership"),
+        ("Senior Manager", "senior"),  # a manager of nothing named is no people manager
+        ("(USA) Senior Manager II", "senior"),
+    ],
+)
+def test_stated_level_beats_role_noun(ingest_rules: Rules, title: str, seniority: str) -> None:
+    assert classify(ingest_rules, [title])["seniority"][0] == seniority
+
+
+#: Roles whose noun or rank implies a level above entry.
+_RANKED_ROLES = st.sampled_from(
+    ["Data Manager", "Data Architect", "Engineering Manager", "Staff Engineer",
+     "Lead Data Scientist", "Principal Analyst", "Senior Data Scientist"]
+)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    role=_RANKED_ROLES,
+    word=st.sampled_from(["Intern", "Internship", "Apprentice", "Trainee"]),
+    where=st.booleans(),
+)
+def test_an_internship_is_entry_whatever_the_role(
+    ingest_rules: Rules, role: str, word: str, where: bool
+) -> None:
+    title = f"{word} - {role}" if where else f"{role} {word}"
+    assert classify(ingest_rules, [title])["seniority"][0] == "entry"
+
+
+@pytest.mark.parametrize(
     ("title", "category"),
     [
         ("HTML Developer", "Other"),  # "ML" inside HTML

@@ -2,7 +2,8 @@
 
 Handles ``$120,000 - $150,000``, ``$120K-$150K``, ``120k–150k``, ``150000-180000 USD per
 year``, ``$55/hr``, ``$55 - $65 per hour`` (x 2080), ``$12,500/month`` (x 12), single
-values, ``up to X`` (max only), ``from X`` / ``X+`` (min only), and structured min/max with a
+values, ``up to X`` (max only), ``from X`` / ``X+`` (min only), a decimal comma (``32,50 €
+pro Stunde``, ``€4.500,00``: :data:`_DECIMAL_COMMA_RE`), and structured min/max with a
 period. The period of a text is the one stated with the amount read: a word right after it
 (``/hr``, ``per month``, ``a year``, ``p.a.``) or a label right before it (``hourly rate``,
 ``Salary (monthly):``), never a word of another clause (``+ monthly bonus``). Without a
@@ -244,6 +245,15 @@ _NOT_PAY_RE = (
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
 )
+#: A decimal comma in pay text: a comma after an amount, followed by one or two digits and
+#: no further digit or group ("32,50 € pro Stunde", "€32,5/hr", "45,00 EUR/Stunde", "30,50-40,50
+#: €", "€4.500,00 brutto/Monat"): each was read without its decimals, or as a range from
+#: them. Three digits are a group ("$120,000"), and so are two after a group or before one
+#: (India's "12,00,000"; "$50,000,10%"): an amount whose commas group it has none for
+#: decimals. Groups 1 to 4 are kept, the comma made a dot (the replacement is "$1$2.$3$4");
+#: applied twice, as a match takes the character after it, which may start the next
+#: ("30,50-40,50").
+_DECIMAL_COMMA_RE = r"(^|[^0-9,.])([0-9]+(?:\.[0-9]{3})*),([0-9]{1,2})([^0-9,.]|[,.][^0-9]|[,.]?$)"
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
@@ -423,6 +433,8 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(pl.col("_pay_text"))
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
+            .str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4")
+            .str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4")
             .str.replace_all(_PERCENT_RE, "$1 ")
             .str.replace_all(r"every (?:two|2) weeks", "biweekly")
             .str.replace_all(_NOT_PAY_RE, "$1$2 ")
