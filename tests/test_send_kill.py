@@ -38,12 +38,15 @@ N = 60
 
 @dataclass
 class Slow(Handler):
-    """Takes a little time per message (before accepting), so kills land mid-run."""
+    """Takes a little time per message (before accepting), so kills land mid-run; a test
+    may set ``delay`` to 0 once its interrupts are done."""
+
+    delay: float = 0.015
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any
     ) -> str:
-        await asyncio.sleep(0.015)
+        await asyncio.sleep(self.delay)
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
         )
