@@ -292,10 +292,9 @@ def chromium() -> str:
         pytest.skip(str(exc))
 
 
-@pytest.fixture
-def browser(chromium: str) -> Iterator[Any]:
-    """A browser per test: Playwright's sync API allows one running instance per thread,
-    and some tests start their own (the screenshot command)."""
+def launched_browser(chromium: str) -> Iterator[Any]:
+    """Playwright's Chromium, running until the generator is closed; skips where it does not
+    start."""
     from newsletter.edition.screenshot import CHROMIUM_ARGS
 
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -306,3 +305,11 @@ def browser(chromium: str) -> Iterator[Any]:
             pytest.skip(f"headless Chromium does not start here: {str(exc).splitlines()[0]}")
         yield b
         b.close()
+
+
+@pytest.fixture
+def browser(chromium: str) -> Iterator[Any]:
+    """A browser per test: Playwright's sync API allows one running instance per thread,
+    and some tests start their own (the screenshot command). A module none of whose tests
+    does may share one (``launched_browser`` in a module-scoped ``browser`` fixture)."""
+    yield from launched_browser(chromium)

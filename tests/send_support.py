@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import shutil
 from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
@@ -41,6 +42,17 @@ PEOPLE = [
     ("bo@example.org", None, Preferences(metros=("Seattle",))),
     ("cy@example.org", "Cy Young", Preferences(seniority=("senior",))),
 ]
+
+
+def recent_snapshots(tmp_path: Path, weeks: int = 2) -> Path:
+    """A folder with copies of the last ``weeks`` bundled snapshots (the latest, 2026-11-23,
+    and the one before it to compare with). A send publishes every week of a folder to the
+    web archive on its first run: two weeks render in a fraction of the nine's time."""
+    folder = tmp_path / "recent-snapshots"
+    folder.mkdir()
+    for path in sorted((REPO / "snapshots").glob("*.parquet"))[-weeks:]:
+        shutil.copy(path, folder / path.name)
+    return folder
 
 
 def add_subscribers(config: Config, n: int) -> None:

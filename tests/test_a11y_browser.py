@@ -25,7 +25,7 @@ from newsletter.edition.archive import build_archive
 from newsletter.edition.issue import compile_issue, preview_recipient
 from newsletter.store import open_store
 from newsletter.util.clock import FixedClock
-from tests.conftest import NOW, REPO
+from tests.conftest import NOW, REPO, launched_browser
 from tests.readers_support import sample_note
 from tests.web_support import SIGNER, Site, link, mail_to
 from tests.web_support import site as make_site
@@ -35,6 +35,14 @@ pytestmark = pytest.mark.browser
 #: The rules of WCAG 2.1 levels A and AA (axe's tags).
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 SCHEMES = ("light", "dark")
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Any]:
+    """One Chromium for the module (no test here starts Playwright itself); each test opens
+    its own page, in a fresh browser context (``browser.new_page``): nothing is shared but
+    the process."""
+    yield from launched_browser(chromium)
 
 
 @pytest.fixture(scope="module")

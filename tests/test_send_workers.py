@@ -4,11 +4,13 @@ against a real SMTP server: SIGKILL two of them mid-send, let the third finish t
 Message-ID delivered twice because a kill landed between the server's 250 and the ledger
 commit) are counted: at most one per killed process (one sending thread each). Under SIGTERM
 there are none. SQLite refuses more than one sending process with one line.
+
+The server is slow (30 ms a message) until the signals are sent, so that all three processes
+are sending when they arrive; what is left after them goes at full speed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -19,7 +21,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -29,9 +30,8 @@ from newsletter.cli import app
 from newsletter.config import load_config
 from newsletter.send.ledger import SendLedger
 from newsletter.store import open_store
-from tests.conftest import REPO
 from tests.delivery_support import smtp_server
-from tests.send_support import POSTAL, add_subscribers, parse
+from tests.send_support import POSTAL, add_subscribers, parse, recent_snapshots
 from tests.test_send_kill import Slow
 from tests.test_store_postgres import _fresh
 
@@ -43,18 +43,14 @@ WEEK = "2026-11-23"
 class Slower(Slow):
     """30 ms per message: one process alone would need ~9 s, so all three join in."""
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
-        self, server: Any, session: Any, envelope: Any
-    ) -> str:
-        await asyncio.sleep(0.015)
-        return await super().handle_DATA(server, session, envelope)
+    delay: float = 0.03
 
 
 def _config_file(tmp_path: Path, port: int, url: str) -> Path:
     p = tmp_path / "config.toml"
     p.write_text(
         f'[newsletter]\npostal_address = "{POSTAL}"\nbase_url = "https://news.example.com"\n'
-        f'[data]\nsnapshots_dir = "{REPO / "snapshots"}"\n'
+        f'[data]\nsnapshots_dir = "{recent_snapshots(tmp_path)}"\n'
         f'[database]\nurl = "{url}"\n'
         f'[delivery]\nprovider = "smtp"\nconcurrency = 1\nbatch = 10\n'
         f'[delivery.smtp]\nhost = "127.0.0.1"\nport = {port}\n',
@@ -74,27 +70,29 @@ def _start(cfg: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _holders(url: str) -> int:
+def _holders(engine: sa.Engine) -> int:
     """Workers holding claims right now."""
-    engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             q = "SELECT count(DISTINCT claimed_by) FROM sends WHERE claimed_by IS NOT NULL"
             return int(conn.execute(sa.text(q)).scalar() or 0)
     except sa.exc.ProgrammingError:  # the tables are not there yet
         return 0
-    finally:
-        engine.dispose()
 
 
 def _when_all_send(procs: list[subprocess.Popen[bytes]], handler: Slower, url: str) -> None:
-    """Wait until all three processes hold claims and some mail went out."""
+    """Wait until all three processes hold claims and some mail went out (one pooled
+    connection asks, not a new server process per look)."""
     deadline = time.monotonic() + 120  # a hang guard, not a timing assertion
-    while len(handler.received) < 20 or _holders(url) < len(procs):
-        for p in procs:
-            assert p.poll() is None, p.stderr.read() if p.stderr else ""
-        assert time.monotonic() < deadline, "the workers did not all start sending"
-        time.sleep(0.005)
+    engine = sa.create_engine(url)
+    try:
+        while len(handler.received) < 20 or _holders(engine) < len(procs):
+            for p in procs:
+                assert p.poll() is None, p.stderr.read() if p.stderr else ""
+            assert time.monotonic() < deadline, "the workers did not all start sending"
+            time.sleep(0.01)
+    finally:
+        engine.dispose()
 
 
 def _check(cfg: Path, handler: Slower) -> int:
@@ -151,6 +149,7 @@ def test_three_workers_sigkill_two_then_rerun_is_exactly_once(
         for p in (coordinator, first):
             p.communicate(timeout=20)
             assert p.returncode == -signal.SIGKILL
+        handler.delay = 0.0
         before = len(handler.received)
         # the survivor takes the dead workers' rows back and ends the run
         _out, err = second.communicate(timeout=180)
@@ -180,6 +179,7 @@ def test_three_workers_sigterm_stop_gracefully_and_exactly_once(
             codes.append(p.returncode)
         assert codes == [3, 3, 3]  # each stopped with messages left: run again
         assert len(handler.received) < N
+        handler.delay = 0.0
         _rerun(cfg)
         assert _check(cfg, handler) == 0
 
