@@ -488,3 +488,26 @@ def test_schema_org_graph_without_postings_is_refused(tmp_path: Path, ingest_rul
         {"@type": "Organization", "name": "Acme Robotics"}]}), encoding="utf-8")  # fmt: skip
     with pytest.raises(IngestError, match="no JobPosting"):
         ingest([path], WEEK, ingest_rules, now=NOW)
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_schema_org_nested_object_or_text(
+    tmp_path: Path, ingest_rules: Rules, listed: bool
+) -> None:
+    """JSON Lines whose ``jobLocation.address.addressCountry`` is a ``Country`` object on one
+    line and text on the next: polars reads the field as text, the object as its JSON; it is
+    read as the country's name, as the top-level field of mixed types is (``jobLocation``
+    one place, or a list of places)."""
+
+    def line(ident: str, country: object) -> str:
+        where: object = _address("Boston", "MA", country)
+        ld = {**JSON_LD[0], "identifier": {"@type": "PropertyValue", "value": ident},
+              "jobLocation": [where] if listed else where}  # fmt: skip
+        return json.dumps(ld) + "\n"
+
+    path = tmp_path / "jobs.jsonl"
+    path.write_text(line("A-1", {"@type": "Country", "name": "US"}) + line("A-2", "US"))
+    snap = ingest([path], WEEK, ingest_rules, now=NOW).snapshot
+    assert snap["location"].to_list() == ["Boston, MA, US", "Boston, MA, US"]
+    assert snap["metro"].to_list() == ["Boston", "Boston"]
+    assert snap["salary_min"].to_list() == [140_000, 140_000]
