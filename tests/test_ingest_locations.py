@@ -52,6 +52,24 @@ def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
         ("Remote in USA; Brooklyn, NY", "New York", "US"),
         ("Bengaluru, Karnataka, India", "Bengaluru", "IN"),
         ("Smalltown, KS", None, "US"),
+        # Queens addresses name the neighbourhood, not the borough (found in real postings)
+        ("Jamaica, NY", "New York", "US"),
+        ("Flushing, NY", "New York", "US"),
+        ("Forest Hills, NY", "New York", "US"),
+        # Long Island, Westchester, Rockland: the New York CBSA
+        ("Ronkonkoma, NY", "New York", "US"),
+        ("Manhasset, NY", "New York", "US"),
+        ("Nyack, NY", "New York", "US"),
+        # the country, not the Queens neighbourhood
+        ("Jamaica", None, "JM"),
+        ("Kingston, Jamaica", None, "JM"),
+        # the UK's second and third cities, qualified (Birmingham AL, Leeds AL keep theirs)
+        ("Birmingham, UK", "Birmingham UK", "GB"),
+        ("Birmingham, England, United Kingdom", "Birmingham UK", "GB"),
+        ("Leeds, UK", "Leeds UK", "GB"),
+        ("Birmingham", "Birmingham", "US"),
+        ("Leeds, AL", "Birmingham", "US"),
+        ("Remote, OR", None, "US"),
     ],
 )
 def test_metro_and_country(
