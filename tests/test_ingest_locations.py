@@ -455,6 +455,18 @@ def test_place_country_and_state_codes(
         (None, {"remote": "No remote"}, "onsite"),
         (None, {"title": "Data Engineer (Not Remote)"}, "onsite"),
         ("Remote", {"title": "Data Engineer - non-remote"}, "onsite"),
+        # remote part of the time is hybrid, wherever it is said; all of it stays remote
+        ("Anywhere", {"title": "Data Scientist III (50% REMOTE) Jobs"}, "hybrid"),
+        ("Austin, TX", {"title": "Data Engineer - 3 days remote"}, "hybrid"),
+        ("Austin, TX (50% remote)", {}, "hybrid"),
+        ("Austin, TX", {"work_mode": "Remote 2 days/week"}, "hybrid"),
+        (None, {"work_mode": "60% remote"}, "hybrid"),
+        (None, {"remote": "50% remote"}, "hybrid"),
+        ("Austin, TX", {"title": "Data Engineer - 100% Remote"}, "remote"),
+        ("Austin, TX", {"title": "Data Engineer (5 days remote)"}, "remote"),
+        (None, {"title": "Data Scientist - Hybrid (95% Remote)"}, "hybrid"),
+        # a town of Oregon named Remote: read as remote work, as the word says
+        ("Remote, OR", {}, "remote"),
     ],
 )
 def test_work_mode(
