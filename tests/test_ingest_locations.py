@@ -52,6 +52,24 @@ def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
         ("Remote in USA; Brooklyn, NY", "New York", "US"),
         ("Bengaluru, Karnataka, India", "Bengaluru", "IN"),
         ("Smalltown, KS", None, "US"),
+        # Queens addresses name the neighbourhood, not the borough (found in real postings)
+        ("Jamaica, NY", "New York", "US"),
+        ("Flushing, NY", "New York", "US"),
+        ("Forest Hills, NY", "New York", "US"),
+        # Long Island, Westchester, Rockland: the New York CBSA
+        ("Ronkonkoma, NY", "New York", "US"),
+        ("Manhasset, NY", "New York", "US"),
+        ("Nyack, NY", "New York", "US"),
+        # the country, not the Queens neighbourhood
+        ("Jamaica", None, "JM"),
+        ("Kingston, Jamaica", None, "JM"),
+        # the UK's second and third cities, qualified (Birmingham AL, Leeds AL keep theirs)
+        ("Birmingham, UK", "Birmingham UK", "GB"),
+        ("Birmingham, England, United Kingdom", "Birmingham UK", "GB"),
+        ("Leeds, UK", "Leeds UK", "GB"),
+        ("Birmingham", "Birmingham", "US"),
+        ("Leeds, AL", "Birmingham", "US"),
+        ("Remote, OR", None, "US"),
     ],
 )
 def test_metro_and_country(
@@ -437,6 +455,18 @@ def test_place_country_and_state_codes(
         (None, {"remote": "No remote"}, "onsite"),
         (None, {"title": "Data Engineer (Not Remote)"}, "onsite"),
         ("Remote", {"title": "Data Engineer - non-remote"}, "onsite"),
+        # remote part of the time is hybrid, wherever it is said; all of it stays remote
+        ("Anywhere", {"title": "Data Scientist III (50% REMOTE) Jobs"}, "hybrid"),
+        ("Austin, TX", {"title": "Data Engineer - 3 days remote"}, "hybrid"),
+        ("Austin, TX (50% remote)", {}, "hybrid"),
+        ("Austin, TX", {"work_mode": "Remote 2 days/week"}, "hybrid"),
+        (None, {"work_mode": "60% remote"}, "hybrid"),
+        (None, {"remote": "50% remote"}, "hybrid"),
+        ("Austin, TX", {"title": "Data Engineer - 100% Remote"}, "remote"),
+        ("Austin, TX", {"title": "Data Engineer (5 days remote)"}, "remote"),
+        (None, {"title": "Data Scientist - Hybrid (95% Remote)"}, "hybrid"),
+        # a town of Oregon named Remote: read as remote work, as the word says
+        ("Remote, OR", {}, "remote"),
     ],
 )
 def test_work_mode(

@@ -16,6 +16,7 @@ import pytest
 from newsletter.data.ingest import ingest
 from newsletter.data.ingest.columns import fold, resolve_columns
 from newsletter.data.ingest.rules import Rules
+from newsletter.errors import IngestError
 from tests.conftest import NOW
 
 WEEK = date(2026, 11, 23)
@@ -444,3 +445,69 @@ def test_schema_org_objects_read_as_columns(tmp_path: Path, ingest_rules: Rules)
     assert snap["company"].to_list() == ["Acme Robotics", "Acme Robotics"]
     assert snap["salary_min"].to_list() == [85 * 2080, 140_000]
     assert snap["metro"].to_list() == ["Seattle", "Boston"]
+
+
+def _node(posting: dict[str, object]) -> dict[str, object]:
+    """A posting as a node of an ``@graph`` (the ``@context`` is the document's)."""
+    return {k: v for k, v in posting.items() if k != "@context"}
+
+
+def test_schema_org_single_job_posting(tmp_path: Path, ingest_rules: Rules) -> None:
+    """A page's JSON-LD is one ``JobPosting`` object, not a list: it is one posting (its
+    lists, ``jobLocation`` and ``employmentType``, are no list of records)."""
+    for i, (ld, expected) in enumerate(zip(JSON_LD, JSON_LD_EXPECTED, strict=True)):
+        path = tmp_path / f"job{i}.json"
+        path.write_text(json.dumps(ld, indent=2), encoding="utf-8")
+        assert run(path, ingest_rules) == [expected]
+
+
+def test_schema_org_graph(tmp_path: Path, ingest_rules: Rules) -> None:
+    """A JSON-LD document with an ``@context`` and an ``@graph`` holding the postings beside
+    the page's other nodes: only the ``JobPosting`` nodes are postings; an ``Organization``,
+    a ``WebPage`` or a ``BreadcrumbList`` is no row at all (neither kept nor rejected)."""
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "Organization", "@id": "https://acmerobotics.com/#org", "name": "Acme Robotics",
+         "url": "https://www.acmerobotics.com"},
+        {"@type": "WebPage", "@id": "https://careers.acmerobotics.com/#page", "name": "Careers"},
+        *[_node(j) for j in JSON_LD[:2]],
+        {"@type": "BreadcrumbList", "itemListElement": [
+            {"@type": "ListItem", "position": 1, "name": "Jobs"}]},
+        {**_node(JSON_LD[2]), "@type": ["JobPosting"]},
+    ]}  # fmt: skip
+    path = tmp_path / "careers.json"
+    path.write_text(json.dumps(graph), encoding="utf-8")
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
+    assert result.rejects.is_empty(), result.rejects.to_dicts()
+    assert result.snapshot.select(COLUMNS).to_dicts() == JSON_LD_EXPECTED
+    assert result.report.rows_read == 3
+
+
+def test_schema_org_graph_without_postings_is_refused(tmp_path: Path, ingest_rules: Rules) -> None:
+    path = tmp_path / "about.json"
+    path.write_text(json.dumps({"@context": "https://schema.org", "@graph": [
+        {"@type": "Organization", "name": "Acme Robotics"}]}), encoding="utf-8")  # fmt: skip
+    with pytest.raises(IngestError, match="no JobPosting"):
+        ingest([path], WEEK, ingest_rules, now=NOW)
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_schema_org_nested_object_or_text(
+    tmp_path: Path, ingest_rules: Rules, listed: bool
+) -> None:
+    """JSON Lines whose ``jobLocation.address.addressCountry`` is a ``Country`` object on one
+    line and text on the next: polars reads the field as text, the object as its JSON; it is
+    read as the country's name, as the top-level field of mixed types is (``jobLocation``
+    one place, or a list of places)."""
+
+    def line(ident: str, country: object) -> str:
+        where: object = _address("Boston", "MA", country)
+        ld = {**JSON_LD[0], "identifier": {"@type": "PropertyValue", "value": ident},
+              "jobLocation": [where] if listed else where}  # fmt: skip
+        return json.dumps(ld) + "\n"
+
+    path = tmp_path / "jobs.jsonl"
+    path.write_text(line("A-1", {"@type": "Country", "name": "US"}) + line("A-2", "US"))
+    snap = ingest([path], WEEK, ingest_rules, now=NOW).snapshot
+    assert snap["location"].to_list() == ["Boston, MA, US", "Boston, MA, US"]
+    assert snap["metro"].to_list() == ["Boston", "Boston"]
+    assert snap["salary_min"].to_list() == [140_000, 140_000]

@@ -122,6 +122,23 @@ def test_an_internship_is_entry_whatever_the_role(
         ("Email Marketing Manager", "Other"),  # "ai" inside Email
         ("Mail Clerk", "Other"),
         ("AI Engineer", "AI/ML Engineer"),  # replacing "i" never breaks "ai engineer"
+        # research in a field of engineering or science with no AI or data word (found on
+        # the real lukebarousse titles) is not AI research...
+        ("Research Engineer – Power Electronics", "Other"),
+        ("Research Engineer Hybrid Modeling Fuel Cell (f/m/div.)", "Other"),
+        ("Fuel Cell Modeling Research Engineer", "Other"),
+        ("Research Engineer – Electrolysis and Fuel Cell Modeling", "Other"),
+        ("Research Scientist - Thermal Systems", "Other"),
+        ("Network Research Engineer", "Other"),
+        ("Research Scientist (Embedded Security)", "Other"),
+        # ...while AI research stays, a bare research title too
+        ("Research Engineer, LLM", "Research Scientist"),
+        ("Research Scientist", "Research Scientist"),
+        ("Applied Scientist", "Research Scientist"),
+        ("Research Engineer, Pretraining", "Research Scientist"),
+        ("Research Engineer, Machine Learning for Power Electronics", "Research Scientist"),
+        ("Research Scientist, Computer Vision for Radar", "Research Scientist"),
+        ("Research Engineer/ Data Scientist - Thermal Systems", "Research Scientist"),  # data
     ],
 )
 def test_category_traps(ingest_rules: Rules, title: str, category: str) -> None:

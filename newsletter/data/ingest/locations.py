@@ -46,6 +46,13 @@ _TRUE = ("true", "1", "1.0", "yes", "y", "t", "remote")
 #: "Not remote", "no remote", "non-remote": the work is on site (read as "on-site" wherever
 #: the work mode is read: a location's parts, the work-mode and remote fields, the title).
 _NOT_REMOTE_RE = r"\b(?:not?|non)[- ]?remote\b"
+#: Remote for part of the time: "50% remote", "3 days remote", "2 days/week remote",
+#: "remote 3 days a week" are hybrid (read as "hybrid" wherever the work mode is read, as
+#: "not remote" is "on-site"); "100% remote" and "5 days remote" stay remote.
+_PART_REMOTE_RE = (
+    r"\b(?:[1-9]\d?(?:\.\d+)?\s*%|[1-4](?:\.5)?\s*-?\s*(?:days?|d)(?:\s*(?:a|per|/|each)\s*(?:week|wk))?)"
+    r"\s*-?\s*remote\b|\bremote\s*[:-]?\s*[1-4]\s*-?\s*(?:days?|d)\b"
+)
 #: Any word of a work mode: the text says where its work is done.
 _MODE_WORD_RE = rf"{_REMOTE_RE}|{_HYBRID_RE}|{_ONSITE_RE}|\boffice\b"
 #: A parenthesised remark, closed or not: "(Designer Remote)", "[hybrid".
@@ -117,6 +124,14 @@ def _said_for_itself(text: pl.Expr) -> pl.Expr:
     return pl.when(outside.str.contains(_MODE_WORD_RE)).then(outside).otherwise(text)
 
 
+def _modes_said(low: pl.Expr) -> pl.Expr:
+    """A lowercased text with its work-mode phrases in plain words: "not remote" as
+    "on-site" (:data:`_NOT_REMOTE_RE`), remote part of the time as "hybrid"
+    (:data:`_PART_REMOTE_RE`). The one reading of both for a place, a work-mode or remote
+    field and a title."""
+    return low.str.replace_all(_NOT_REMOTE_RE, "on-site").str.replace_all(_PART_REMOTE_RE, "hybrid")
+
+
 def _lookup(expr: pl.Expr, table: dict[str, str]) -> pl.Expr:
     return expr.replace_strict(table, default=None, return_dtype=pl.String)
 
@@ -174,7 +189,7 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .with_columns(_i=pl.int_ranges(0, pl.col("_part").list.len()))
         .explode("_part", "_i")
         .with_columns(
-            _low=pl.col("_part").str.to_lowercase().str.replace_all(_NOT_REMOTE_RE, "on-site"),
+            _low=_modes_said(pl.col("_part").str.to_lowercase()),
         )
         .with_columns(_said=_said_for_itself(pl.col("_low")))
         .with_columns(
@@ -300,9 +315,9 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
 
 
 def _mode_of(text: pl.Expr) -> pl.Expr:
-    t = text.str.strip_chars().str.to_lowercase()
+    t = _modes_said(text.str.strip_chars().str.to_lowercase())
     return (
-        pl.when(t.str.contains(_NOT_REMOTE_RE))
+        pl.when(t.str.contains(r"\bon-site\b"))  # only from "not remote"
         .then(pl.lit("onsite"))
         .when(t.is_in(_TRUE) | t.str.contains(r"\bremote\b|fully|anywhere"))
         .then(pl.lit("remote"))
@@ -329,12 +344,7 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .join(parsed, on="location", how="left", maintain_order="left")
         .drop("location")
     )
-    wm = _said_for_itself(
-        pl.col("work_mode")
-        .str.strip_chars()
-        .str.to_lowercase()
-        .str.replace_all(_NOT_REMOTE_RE, "on-site")
-    )
+    wm = _said_for_itself(_modes_said(pl.col("work_mode").str.strip_chars().str.to_lowercase()))
     structured: pl.Expr = (
         pl.when(wm.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
@@ -364,11 +374,7 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .then(pl.col("title"))
         .otherwise(pl.lit(""))
     )
-    title = (
-        named.str.to_lowercase()
-        .str.replace_all(_TITLE_FIELD_RE, "")
-        .str.replace_all(_NOT_REMOTE_RE, "on-site")
-    )
+    title = _modes_said(named.str.to_lowercase().str.replace_all(_TITLE_FIELD_RE, ""))
     from_title = (
         pl.when(title.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))

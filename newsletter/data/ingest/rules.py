@@ -53,6 +53,7 @@ class TitleRule(_Frozen):
     guard: str | None = None  # a match here vetoes the rule
     requires_ai: bool = False  # the title must carry an AI token...
     min_ai_skills: int | None = None  # ...or the posting this many AI-engineering skills
+    unless_ai: bool = False  # the title must carry no AI token
 
     _re = field_validator("pattern", "guard")(_check_regex)
 

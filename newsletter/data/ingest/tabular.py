@@ -341,16 +341,27 @@ _OBJECT_TEXT = r"^\s*\{[\s\S]*\}\s*$"
 
 
 def _objects_as_text(frame: pl.DataFrame) -> bool:
-    """Whether a text column holds a JSON object: polars reads a field that is an object in
+    """Whether a text field holds a JSON object: polars reads a field that is an object in
     some records and text in others as text, each object as its JSON (``{"name": "Acme"}``
-    became a company's name; a pay object's fields no columns). Such a file is read record by
+    became a company's name; a pay object's fields no columns), at the top level or inside
+    an object or a list of them (schema.org's ``jobLocation.address.addressCountry``, a
+    ``Country`` object on one line and ``"US"`` on the next). Such a file is read record by
     record (:func:`records_frame`), as one whose field mixes other types; a text that merely
     looks like an object reads the same there."""
-    text = [c for c, t in frame.schema.items() if t == pl.String]
-    if not text:
-        return False
-    found = frame.select(pl.any_horizontal(pl.col(text).str.contains(_OBJECT_TEXT).any()))
-    return bool(found.item())
+    return any(_holds_object_text(frame.get_column(c)) for c in frame.columns)
+
+
+def _holds_object_text(column: pl.Series) -> bool:
+    """:func:`_objects_as_text` of one column, its objects' fields and its lists' elements
+    searched too."""
+    dtype = column.dtype
+    if dtype == pl.String:
+        return bool(column.str.contains(_OBJECT_TEXT).any())
+    if isinstance(dtype, pl.Struct):
+        return any(_holds_object_text(column.struct.field(f.name)) for f in dtype.fields)
+    if isinstance(dtype, pl.List | pl.Array):
+        return _holds_object_text(column.explode())
+    return False
 
 
 class _NotJson:

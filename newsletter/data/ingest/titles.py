@@ -37,7 +37,7 @@ def _rule_expr(hit: pl.Expr, rule: TitleRule, ai_title: pl.Expr, ai_skills: pl.E
     if rule.requires_ai or rule.min_ai_skills is not None:
         enough = ai_skills >= rule.min_ai_skills if rule.min_ai_skills is not None else False
         hit = hit & (ai_title | enough) if rule.requires_ai else hit & enough
-    return hit
+    return hit & ~ai_title if rule.unless_ai else hit
 
 
 def _category_rules(rules: CategoryRules) -> list[tuple[str, TitleRule]]:
