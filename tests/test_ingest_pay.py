@@ -11,14 +11,18 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from newsletter.cli import app
 from newsletter.config import parse_config
 from newsletter.data.ingest import ingest, write
 from newsletter.data.ingest.columns import RAW_SCHEMA
 from newsletter.data.ingest.pay import MAX_ANNUAL, MIN_ANNUAL, parse_pay, place_currencies
+from newsletter.data.ingest.report import IngestReport
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.pipeline import build_signals
-from tests.conftest import NOW
+from newsletter.data.signals.models import DataHealth
+from tests.conftest import NOW, REPO
 from tests.ingest_support import normalized, raw
 
 
@@ -590,23 +594,94 @@ def test_one_role_its_levels_or_its_places_keep_their_pay(text: str, lo: float, 
     assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")
 
 
-def test_the_report_counts_pay_for_several_roles(tmp_path: Path, ingest_rules: Rules) -> None:
+def _week(tmp_path: Path, rules: Rules, titles: list[str], salaries: list[str]) -> tuple[
+    Path, IngestReport, DataHealth
+]:  # fmt: skip
+    """Postings of Acme (``titles``, ``salaries``) written to a CSV and ingested as a week:
+    the file, the ingest report and the week's signals' data health."""
     path = tmp_path / "postings.csv"
-    pl.DataFrame(
-        {
-            "title": ["Engineering Manager; Senior Engineer", "Senior Engineer"],
-            "company": ["Acme", "Acme"],
-            "salary": [SEVERAL_ROLES[0], "$150k-$180k"],
-        }
-    ).write_csv(path)
-    result = ingest([path], date(2026, 11, 23), ingest_rules, now=NOW)
-    report = result.report
-    assert (report.with_pay, report.salary_several_roles, report.salary_unparsed) == (1, 1, 0)
-    # ... and the week's signals say so in their data health, beside the pay not understood
+    frame = {"title": titles, "company": ["Acme"] * len(titles), "salary": salaries}
+    pl.DataFrame(frame).write_csv(path)
+    result = ingest([path], date(2026, 11, 23), rules, now=NOW)
     write(result, tmp_path / "snapshots", date(2026, 11, 23))
     config = parse_config({"data": {"snapshots_dir": str(tmp_path / "snapshots")}})
-    health = build_signals(config, date(2026, 11, 23)).data_health
+    return path, result.report, build_signals(config, date(2026, 11, 23)).data_health
+
+
+def test_the_report_counts_pay_for_several_roles(tmp_path: Path, ingest_rules: Rules) -> None:
+    titles = ["Engineering Manager; Senior Engineer", "Senior Engineer"]
+    _, report, health = _week(tmp_path, ingest_rules, titles, [SEVERAL_ROLES[0], "$150k-$180k"])
+    assert (report.with_pay, report.salary_several_roles, report.salary_unparsed) == (1, 1, 0)
+    # ... and the week's signals say so in their data health, beside the pay not understood
     assert (health.ingest_salary_several_roles, health.ingest_salary_unparsed) == (1, 0)
+
+
+# ---- a site's estimate is no posted pay ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"salary": "$53K-$91K (Glassdoor est.)"},
+        {"salary": "$17-$24 Per Hour(Glassdoor est.)"},
+        {"salary": "Estimated salary: $90,000 - $110,000"},
+        {"salary": "$120k-$150k (estimate)"},
+        {"salary": "Predicted salary $95,000"},
+        {"salary_min": "98765.43", "salary_max": "98765.43", "salary_predicted": "1"},
+        {"salary_min": "98765.43", "salary_max": "98765.43", "salary_predicted": "true"},
+        {"salary_min": "98765.43", "salary_max": "98765.43", "salary_predicted": " True "},
+    ],
+)
+def test_a_sites_estimate_is_no_pay(fields: dict[str, str]) -> None:
+    """Glassdoor's "(Glassdoor est.)", an "estimated" or "predicted" salary and Adzuna's
+    ``salary_is_predicted`` are the site's guess, not the employer's pay (each was read as
+    the posting's): no pay, status ``estimated``."""
+    got = pay(**fields)
+    assert (got["salary_mid"], got["currency"], got["pay_status"]) == (None, None, "estimated")
+
+
+@pytest.mark.parametrize(
+    ("fields", "lo", "hi"),
+    [
+        ({"salary": "Employer Provided Salary:$80K-$100K"}, 80_000, 100_000),
+        ({"salary": "$80K - $100K (Employer est.)"}, 80_000, 100_000),  # the employer's range
+        ({"salary": "$50/hr, 9am-5pm EST."}, 50 * 2080, 50 * 2080),  # a time zone
+        ({"salary": "$120,000 - $140,000 (interest-free loan)"}, 120_000, 140_000),
+        ({"salary_min": "98765.43", "salary_max": "98765.43", "salary_predicted": "0"},
+         98_765.43, 98_765.43),
+        ({"salary_min": "90000", "salary_max": "90000", "salary_predicted": "false"},
+         90_000, 90_000),
+        # only the pay text is read for the marker, never the rest of a description
+        ({"description": "Estimated start date: January. Pay: $120,000 - $140,000 a year. "
+          "Predicted growth of 20%."}, 120_000, 140_000),
+    ],
+)  # fmt: skip
+def test_the_employers_pay_is_no_estimate(fields: dict[str, str], lo: float, hi: float) -> None:
+    got = pay(**fields)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")
+
+
+def test_ranges_of_an_estimate_are_no_pay_either() -> None:
+    """Several ranges in an estimate's text (the per-location rule's) are no pay either."""
+    got = pay(salary="NYC: $90K-$120K, Austin: $80K-$100K (Glassdoor est.)", location="Austin")
+    assert (got["salary_mid"], got["pay_status"]) == (None, "estimated")
+
+
+def test_the_report_the_table_and_the_signals_count_estimated_pay(
+    tmp_path: Path, ingest_rules: Rules, runner: CliRunner
+) -> None:
+    titles = ["Data Scientist", "Data Analyst", "Data Engineer"]
+    salaries = ["$53K-$91K (Glassdoor est.)", "$150k-$180k", "Salary based on experience"]
+    path, report, health = _week(tmp_path, ingest_rules, titles, salaries)
+    assert (report.with_pay, report.salary_estimated, report.salary_unparsed) == (1, 1, 1)
+    assert (health.ingest_salary_estimated, health.ingest_salary_unparsed) == (1, 1)
+    # ... and the ingest table shows it, apart from the pay not understood
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[data]\nsnapshots_dir = "snaps"\nrules_dir = "{REPO / "rules"}"\n')
+    argv = ["--config", str(cfg), "ingest", str(path), "--week", "2026-11-23"]
+    table = runner.invoke(app, argv)
+    assert table.exit_code == 0, table.output
+    assert "pay estimated by the site, not taken" in table.output
 
 
 # ---- structured amounts with a decimal comma ---------------------------------------------

@@ -13,8 +13,10 @@ implausible. Annual values outside [10,000, 2,000,000] (major currencies), or ov
 are dropped from pay and counted. Text that gives amounts for two or more different roles
 (``Director: $225k, Engineering Manager: $195k``, ``$200k+ (AI Engineer), $50k-$75k
 (Videographer)``: :func:`_several_roles`) gives no pay: the posting's pay is none of them.
+Pay the site estimated, not the employer (Glassdoor's ``$53K-$91K (Glassdoor est.)``,
+Adzuna's ``salary_is_predicted``: :func:`_estimated`), is no posted pay either.
 ``pay_status`` tells the report what happened per row: ``none``, ``ok``, ``unparsed``,
-``out_of_range`` or ``several_roles``.
+``out_of_range``, ``several_roles`` or ``estimated``.
 
 The currency is the one a currency field or the text names. A bare ``$`` is the posting's
 country's dollar where that country pays in one (:data:`LOCAL_DOLLARS`: Toronto's
@@ -254,6 +256,16 @@ _NOT_PAY_RE = (
 #: applied twice, as a match takes the character after it, which may start the next
 #: ("30,50-40,50").
 _DECIMAL_COMMA_RE = r"(^|[^0-9,.])([0-9]+(?:\.[0-9]{3})*),([0-9]{1,2})([^0-9,.]|[,.][^0-9]|[,.]?$)"
+#: Words of a pay text that mark its amounts as a site's estimate, not the employer's pay:
+#: Glassdoor's "$53K-$91K (Glassdoor est.)", "$17-$24 Per Hour(Glassdoor est.)", an
+#: "estimated" or "predicted" salary. Read in the pay text only (a description's "estimated
+#: start date" is no pay text: only its pay range is read).
+_ESTIMATE_RE = r"(?-u:\b)(?:est\.|(?:estimated?|estimates|estimation|predicted|prediction)(?-u:\b))"
+#: ... but not the employer's own range as Glassdoor labels it ("$80K-$100K (Employer est.)",
+#: the newer "Employer Provided Salary:"), nor a time zone ("9am-5pm EST.").
+_NOT_ESTIMATE_RE = r"\bemployer(?:'s)?\s+(?:est\.|estimated?\b)|(?:[0-9]|[ap]\.?m\.?)\s*est\."
+#: Values of a "predicted" field (Adzuna's ``salary_is_predicted``) that say it is.
+_TRUE = ("1", "true", "yes", "y", "t")
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
@@ -306,6 +318,15 @@ def _several_roles(text: pl.Expr) -> pl.Expr:
     return (roles >= 2).fill_null(False)
 
 
+def _estimated(text: pl.Expr, predicted: pl.Expr) -> pl.Expr:
+    """Whether pay is a site's estimate rather than the employer's (lower-case pay ``text``,
+    :data:`_ESTIMATE_RE`; or a ``predicted`` field that says so, Adzuna's
+    ``salary_is_predicted``: ``"1"``, ``true``)."""
+    marked = text.str.contains(_ESTIMATE_RE) & ~text.str.contains(_NOT_ESTIMATE_RE)
+    said = predicted.str.strip_chars().str.to_lowercase().is_in(_TRUE)
+    return marked.fill_null(False) | said.fill_null(False)
+
+
 def _number(text: pl.Expr) -> pl.Expr:
     """A structured amount as a float: ``"$120,000"`` -> 120000.0; non-numbers -> null.
 
@@ -347,10 +368,11 @@ def _first_match(text: pl.Expr, table: tuple[tuple[str, str], ...]) -> pl.Expr:
 
 #: Raw columns that decide the pay of a row; pay is parsed once per distinct combination.
 PAY_INPUTS = ("_pay_text", "salary_min", "salary_max", "salary_yearly", "salary_hourly",
-              "currency", "period")  # fmt: skip
+              "currency", "period", "salary_predicted")  # fmt: skip
 #: What :func:`_parse_distinct` reads from the pay inputs, for :func:`_settled` to finish
 #: with the posting's place.
-_STATED = ("_lo", "_hi", "_period", "_named", "_from_text", "_parsed", "_had_text", "_roles")
+_STATED = ("_lo", "_hi", "_period", "_named", "_from_text", "_parsed", "_had_text", "_roles",
+           "_estimated")  # fmt: skip
 
 
 def _structured(first: str) -> pl.Expr:
@@ -364,8 +386,9 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     the amounts as written (``_lo`` <= ``_hi``), their period, the currency they name
     (``_named``: a code, :data:`_BARE_DOLLAR`, or null), whether the amounts come from text
     (``_from_text``), whether any was read (``_parsed``), whether there was pay to read
-    (``_had_text``) and whether the text gives amounts for several roles (``_roles``:
-    :func:`_several_roles`). :func:`_settled` makes them pay, given the place."""
+    (``_had_text``), whether the text gives amounts for several roles (``_roles``:
+    :func:`_several_roles`) and whether the pay is a site's estimate (``_estimated``:
+    :func:`_estimated`). :func:`_settled` makes them pay, given the place."""
     t = pl.col("_t")
     rng, one = pl.col("_rng"), pl.col("_one")
     a_sfx, b_sfx = rng.struct.field("2"), rng.struct.field("5")
@@ -489,6 +512,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             | pl.col("salary_min").is_not_null()
             | pl.col("salary_max").is_not_null(),
         )
+        .with_columns(_estimated=pl.col("_had_text") & _estimated(t, pl.col("salary_predicted")))
         .with_columns(
             _lo=pl.when(lo > hi).then(hi).otherwise(lo),
             _hi=pl.when(lo > hi).then(lo).otherwise(hi),
@@ -513,7 +537,8 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
     is the one named; a bare dollar sign is the place's dollar where it pays in one of
     :data:`LOCAL_DOLLARS`, else the US dollar; amounts read from text that names none are in
     the place's currency; else US dollars. Then the amounts are made annual and held to the
-    range (or cap) of their currency; text giving amounts for several roles is no pay. Adds
+    range (or cap) of their currency; text giving amounts for several roles, and a site's
+    estimate, are no pay. Adds
     ``_salary_min``, ``_salary_max``, ``_salary_mid``, ``_currency``, ``currency_source``
     (:data:`CURRENCY_SOURCES`) and ``pay_status``. (Step by step: each expression reads
     columns, never a copy of another's expression.)"""
@@ -555,6 +580,7 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
         .with_columns(
             _ok=pl.col("_parsed")
             & ~pl.col("_roles")
+            & ~pl.col("_estimated")
             & factor.is_not_null()
             & (lo.is_null() | (lo > 0))
             & pl.when(cur.is_in(RANGE_CHECKED))
@@ -570,6 +596,8 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
             currency_source=pl.when(ok).then("currency_source"),
             pay_status=pl.when(ok)
             .then(pl.lit("ok"))
+            .when("_estimated")
+            .then(pl.lit("estimated"))
             .when("_roles")
             .then(pl.lit("several_roles"))
             .when("_parsed")
@@ -754,8 +782,10 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
         several = with_text.select("_row").join(
             several, on="_row", how="left", maintain_order="left"
         )
-    pick = pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null()
-    roles = pl.col("_m_roles").fill_null(False)
+    # a site's estimate is no pay, whatever its ranges (status "estimated", from _settled)
+    estimated = pl.col("pay_status") == "estimated"
+    pick = ~estimated & (pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null())
+    roles = ~estimated & pl.col("_m_roles").fill_null(False)
     return (
         pl.concat([with_text, values, several.drop("_row")], how="horizontal")
         .lazy()
