@@ -121,6 +121,65 @@ def test_the_period_is_the_one_stated_with_the_amount(
     assert got["currency"] == currency
 
 
+#: Pay in the words of European postings -> its annual mid: each had no period (a monthly
+#: 4,500 or an hourly 300 was dropped as implausible, a monthly 2,500 too).
+EUROPEAN_PERIODS: dict[str, float] = {
+    # German
+    "€4.500 pro Monat": 54_000,
+    "300 € pro Stunde": 300 * 2080,
+    "30 €/Std.": 30 * 2080,
+    "60.000 € jährlich": 60_000,
+    "4.000 € brutto monatlich": 48_000,
+    "60.000 - 70.000 € brutto pro Jahr": (60_000 + 70_000) / 2,
+    # French
+    "55 € par heure": 55 * 2080,
+    "3 500 € par mois": 42_000,
+    "45 000 € par an": 45_000,
+    "45k€/an": 45_000,
+    "4 000 € brut par mois": 48_000,
+    "45 000 € brut annuel": 45_000,
+    # Spanish, Portuguese
+    "25 € por hora": 25 * 2080,
+    "2.500 € por mes": 30_000,
+    "30.000 € al año": 30_000,
+    "R$ 8.000 por mês": 96_000,
+    "R$ 90.000 por ano": 90_000,
+    # Dutch
+    "€35 per uur": 35 * 2080,
+    "€4.000 bruto per maand": 48_000,
+    "€60.000 per jaar": 60_000,
+}
+
+
+@pytest.mark.parametrize(("text", "annual"), EUROPEAN_PERIODS.items())
+def test_period_words_of_european_postings(text: str, annual: float) -> None:
+    got = pay(salary=text)
+    assert (got["salary_mid"], got["pay_status"]) == (pytest.approx(annual), "ok")
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("€5.000 brutto", "out_of_range"),  # gross: no period by itself
+        ("$65,000 an", "ok"),  # an English "an" is no French year: 65,000 a year by its size
+        ("$5,000 pro rata", "out_of_range"),  # "pro" before no period word
+    ],
+)
+def test_words_that_state_no_period(text: str, status: str) -> None:
+    assert pay(salary=text)["pay_status"] == status
+
+
+@pytest.mark.parametrize(
+    ("period", "amount", "annual"),
+    [("pro Monat", "4000", 48_000), ("par mois", "4000", 48_000), ("por hora", "30", 62_400),
+     ("per maand", "4000", 48_000), ("jährlich", "60000", 60_000)],
+)  # fmt: skip
+def test_a_period_field_in_other_languages(period: str, amount: str, annual: float) -> None:
+    """A period field is read as the words after an amount are (a monthly 4,000 was dropped)."""
+    got = pay(salary_min=amount, salary_max=amount, currency="EUR", period=period)
+    assert (got["salary_mid"], got["pay_status"]) == (annual, "ok")
+
+
 @pytest.mark.parametrize(
     ("text", "lo", "hi"),
     [

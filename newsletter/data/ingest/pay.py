@@ -99,7 +99,10 @@ PERIOD_FACTORS: dict[str, float] = {
 #: right before it ("hourly rate $40-$60", "Salary (monthly): ...", "per annum: £60k"); keys
 #: are the words in letters only (see :func:`_period_unit`). Only such words give the period:
 #: one elsewhere in the text ("+ monthly bonus", "weekly team lunches", "daily standups") is
-#: about something else.
+#: about something else. European postings' words too: German ("€4.500 pro Monat", "30 €
+#: pro Stunde", "/Std.", "jährlich", "monatlich"), French ("par heure", "par mois", "par an",
+#: "/an", "brut annuel"), Spanish and Portuguese ("por hora", "por mes", "al año", "por
+#: ano") and Dutch ("per uur", "per maand", "per jaar").
 _PERIOD_UNITS: dict[str, str] = {
     "hour": "hour", "hours": "hour", "hourly": "hour", "hr": "hour", "hrs": "hour",
     "h": "hour", "ph": "hour",
@@ -113,13 +116,22 @@ _PERIOD_UNITS: dict[str, str] = {
     "year": "year", "years": "year", "yearly": "year", "yr": "year", "yrs": "year", "y": "year",
     "annum": "year", "annual": "year", "annually": "year", "pa": "year",
     "stunde": "hour", "monat": "month", "jahr": "year",  # "€5.000 brutto/Monat"
+    "stunden": "hour", "std": "hour", "stündlich": "hour", "monatlich": "month",
+    "jährlich": "year", "jaehrlich": "year",
+    "heure": "hour", "mois": "month", "an": "year", "annuel": "year",
+    "annuelle": "year", "mensuel": "month",
+    "hora": "hour", "mes": "month", "mês": "month", "año": "year", "ano": "year",
+    "uur": "hour", "maand": "month", "jaar": "year",
 }  # fmt: skip
 #: A period word after an amount (single letters only after a slash: "/h", "/m").
 _PERIOD_WORD = (
     r"(?:hourly|hours?|hrs?|daily|days?|diem|bi-?weekly|weekly|weeks?|wks?|fortnight(?:ly)?"
     r"|twice (?:a|per) month|semi-?monthly|monthly|months?|mths?|mos?"
     r"|yearly|years?|yrs?|annum|annual(?:ly)?"
-    r"|p\.?a\.?|p/a|p\.?h\.?|p/h|p\.?m\.?|p/m|pcm|pw|pd|stunde|monat|jahr|/\s*[hdwmy])(?-u:\b)"
+    r"|p\.?a\.?|p/a|p\.?h\.?|p/h|p\.?m\.?|p/m|pcm|pw|pd|stunden?|monat|jahr|/\s*[hdwmy]"
+    # other languages' ("an", French for a year, only after "par" or "/": an English "an")
+    r"|std|stündlich|monatlich|jährlich|jaehrlich|heure|mois|par\s+an|/\s*an|annuel(?:le)?"
+    r"|mensuel|hora|mes|mês|año|ano|uur|maand|jaar)(?-u:\b)"
 )
 _PERIOD_ADJ = (
     r"(?:hourly|daily|bi-?weekly|weekly|fortnightly|semi-?monthly|monthly|yearly"
@@ -181,13 +193,17 @@ _CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN
 #: a month", "$120k base salary per year") -- never "+", "plus", "and" or other words, so the
 #: "monthly" of "$80k base + monthly bonus" is not the amount's.
 _UNIT_WORDS = (
-    r"(?:[$£€¥₹]|" + _CODE.lower() + r"|gross|net|brutto|netto|base|basic|salary|pre-tax"
-    r"|before tax)"
+    r"(?:[$£€¥₹]|" + _CODE.lower() + r"|gross|net|brutto|netto|brut|bruto|base|basic|salary"
+    r"|pre-tax|before tax)"
 )
 #: The period word at the start of the text after an amount (group 1): "/hr", " per hour",
-#: " a month", " usd per year", " gross/month", " (hourly)", " p.a.".
+#: " a month", " usd per year", " gross/month", " (hourly)", " p.a.", " pro Monat", " al año".
 _PERIOD_AFTER_RE = (
-    r"^(?:\s*" + _UNIT_WORDS + r")*\s*\(?\s*(?:(?:/|per|an?|each)\s*)?(" + _PERIOD_WORD + r")"
+    r"^(?:\s*"
+    + _UNIT_WORDS
+    + r")*\s*\(?\s*(?:(?:/|per|pro|par|por|al|an?|each)\s*)?("
+    + _PERIOD_WORD
+    + r")"
 )
 #: A period label right before the first amount of the text (group 1): "hourly rate: $",
 #: "monthly gross salary of ", "salary (monthly): ", "per annum: £", "day rate ".
@@ -352,9 +368,12 @@ def _scale(suffix: pl.Expr) -> pl.Expr:
 
 def _period_unit(words: pl.Expr) -> pl.Expr:
     """A period word or label as found (``"/ hr"``, ``"per annum"``, ``"p.a."``, ``"day rate"``,
-    ``"bi-weekly"``) -> its period (``"hour"``, ``"year"``, ...); null when none was found."""
+    ``"bi-weekly"``, ``"jährlich"``) -> its period (``"hour"``, ``"year"``, ...); null when
+    none was found."""
     letters = (
-        words.str.replace_all(r"[^a-z]", "").str.replace(r"^per", "").str.replace(r"rate$", "")
+        words.str.replace_all(r"\P{L}", "")
+        .str.replace(r"^(?:per|pro|par|por|al)", "")
+        .str.replace(r"rate$", "")
     )
     return letters.replace_strict(_PERIOD_UNITS, default=None, return_dtype=pl.String)
 
