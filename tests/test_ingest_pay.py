@@ -824,6 +824,36 @@ def test_a_decimal_comma_in_pay_text_is_a_decimal_mark(
     assert got["currency"] == currency
 
 
+#: A description -> the posting's location and the pay range found in it: each was no range
+#: (a range in running text was only found with a decimal point), so no pay.
+DESCRIPTION_DECIMAL_COMMAS: dict[str, tuple[str | None, float, float]] = {
+    "Pay: €30,50 - €40,50 per hour": (None, 30.5 * 2080, 40.5 * 2080),
+    "Stundenlohn\nPay: 30,50-40,50 EUR per hour": (None, 30.5 * 2080, 40.5 * 2080),
+    "Rate: $45,50 - $60,75/hr, weekly pay": (None, 45.5 * 2080, 60.75 * 2080),
+    # several ranges: the per-location rule still finds each label
+    "Berlin: €30,50 - €40,50 per hour\nMunich: €32,00 - €42,00 per hour": (
+        "Munich, Germany", 32 * 2080, 42 * 2080,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), DESCRIPTION_DECIMAL_COMMAS.items())
+def test_a_decimal_comma_in_a_description(
+    text: str, expected: tuple[str | None, float, float]
+) -> None:
+    location, lo, hi = expected
+    got = pay(description=text, location=location)
+    assert (got["salary_min"], got["salary_max"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert (got["currency"], got["pay_status"]) == ("EUR" if "€" in text or "EUR" in text
+                                                    else "USD", "ok")  # fmt: skip
+
+
+def test_commas_that_group_or_list_in_a_description_stay_as_they_were() -> None:
+    text = "Salary $120,000 - $150,000, 20 days holiday, 3,5 days in the office"
+    got = pay(description=text)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (120_000, 150_000, "ok")
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     rate=st.integers(min_value=800, max_value=29_999),

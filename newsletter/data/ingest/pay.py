@@ -334,6 +334,15 @@ def _several_roles(text: pl.Expr) -> pl.Expr:
     return (roles >= 2).fill_null(False)
 
 
+def _decimal_point(text: pl.Expr) -> pl.Expr:
+    """``text`` with each decimal comma of an amount a dot (:data:`_DECIMAL_COMMA_RE`:
+    ``"€30,50 - €40,50"`` -> ``"€30.50 - €40.50"``), in the pay text and in the text stated
+    ranges are looked for alike."""
+    return text.str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4").str.replace_all(
+        _DECIMAL_COMMA_RE, "$1$2.$3$4"
+    )
+
+
 def _estimated(text: pl.Expr, predicted: pl.Expr) -> pl.Expr:
     """Whether pay is a site's estimate rather than the employer's (lower-case pay ``text``,
     :data:`_ESTIMATE_RE`; or a ``predicted`` field that says so, Adzuna's
@@ -475,8 +484,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(pl.col("_pay_text"))
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
-            .str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4")
-            .str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4")
+            .pipe(_decimal_point)
             .str.replace_all(_PERCENT_RE, "$1 ")
             .str.replace_all(r"every (?:two|2) weeks", "biweekly")
             .str.replace_all(_NOT_PAY_RE, "$1$2 ")
@@ -673,8 +681,10 @@ _SCRATCH = (
 
 
 def _range_source() -> pl.Expr:
-    """Where stated ranges are looked for: the salary text, else the description."""
-    return pl.coalesce(pl.col("salary"), pl.col("description"))
+    """Where stated ranges are looked for: the salary text, else the description, with its
+    decimal commas read as in pay text (:func:`_decimal_point`: a description's ``€30,50 -
+    €40,50 per hour`` was no range, as :data:`DESCRIPTION_PAY_RE` knows a decimal point)."""
+    return _decimal_point(pl.coalesce(pl.col("salary"), pl.col("description")))
 
 
 def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
