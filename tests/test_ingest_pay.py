@@ -285,6 +285,30 @@ def test_a_retirement_plan_or_a_duration_is_no_amount(
     assert (got["pay_status"], got["salary_min"]) == expected
 
 
+#: Pay text naming a company's money (funding, valuation, revenue) -> the pay status and
+#: minimum read: each was implausible pay (or $1.5M a year), or hid the salary beside it.
+COMPANY_MONEY: dict[str, tuple[str, float | None]] = {
+    "$5M seed funding raised": ("unparsed", None),  # a real HN post's: no pay, not implausible
+    "$20M in Series A": ("unparsed", None),
+    "$1.5 million raised": ("unparsed", None),  # was $1,500,000 a year
+    "$3M revenue": ("unparsed", None),
+    "$10M ARR, $140k base": ("ok", 140_000),
+    "$5m round; salary 90k": ("ok", 90_000),
+    "€3M funding, €60-80k": ("ok", 60_000),
+    # millions that are no company's money stay as they were
+    "$1M OTE": ("ok", 1_000_000),
+    "$5M": ("out_of_range", None),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), COMPANY_MONEY.items())
+def test_a_companys_funding_valuation_or_revenue_is_no_pay(
+    text: str, expected: tuple[str, float | None]
+) -> None:
+    got = pay(salary=text)
+    assert (got["pay_status"], got["salary_min"]) == expected
+
+
 @pytest.mark.parametrize("text", ["$1", "$5,000", "$3,000,000 - $4,000,000", "$50k - $900k"])
 def test_implausible_values_are_dropped_and_counted(text: str) -> None:
     got = pay(salary=text)

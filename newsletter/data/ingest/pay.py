@@ -256,12 +256,19 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: Group 2, the character before, is kept, and is no currency sign, letter, digit, comma or
 #: dot: "$380k - $457k" and "$401K base" are amounts. So is a range of two amounts in
 #: thousands with such a number at either end ("380k-457k", "$401K to 450K", "457k-1000k"):
-#: group 1, the whole range, is kept as it is (the replacement is "$1$2 ").
+#: group 1, the whole range, is kept as it is. And a company's money: an amount in millions
+#: (or billions) followed, within three words, by a word of funding, valuation or revenue
+#: ("$5M seed funding raised", "$20M in Series A", "$10M ARR", "$2B valuation": read as
+#: implausible pay, or as the pay beside a salary), stripped with those words, the character
+#: before it kept (group 3; the replacement is "$1$2$3 ").
 _NOT_PAY_RE = (
     r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
     r"(?-u:\b))"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
+    r"|(^|[^A-Za-z0-9_.,])[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|million|b|bn|billion)(?-u:\b)"
+    r"(?:\s+[a-z]+){0,3}?\s+(?:seed|series|funding|funded"
+    r"|raised?|round|valuation|valued|arr|mrr|revenues?|investment|vc|venture)(?-u:\b)"
 )
 #: A decimal comma in pay text: a comma after an amount, followed by one or two digits and
 #: no further digit or group ("32,50 € pro Stunde", "€32,5/hr", "45,00 EUR/Stunde", "30,50-40,50
@@ -487,7 +494,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .pipe(_decimal_point)
             .str.replace_all(_PERCENT_RE, "$1 ")
             .str.replace_all(r"every (?:two|2) weeks", "biweekly")
-            .str.replace_all(_NOT_PAY_RE, "$1$2 ")
+            .str.replace_all(_NOT_PAY_RE, "$1$2$3 ")
             # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
             .str.replace_all(
                 r"([0-9]{1,2}),([0-9]{2}),(?:([0-9]{2}),)?([0-9]{3})(?-u:\b)", "$1$2$3$4"
