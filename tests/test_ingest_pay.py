@@ -11,14 +11,18 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from newsletter.cli import app
 from newsletter.config import parse_config
 from newsletter.data.ingest import ingest, write
 from newsletter.data.ingest.columns import RAW_SCHEMA
 from newsletter.data.ingest.pay import MAX_ANNUAL, MIN_ANNUAL, parse_pay, place_currencies
+from newsletter.data.ingest.report import IngestReport
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.pipeline import build_signals
-from tests.conftest import NOW
+from newsletter.data.signals.models import DataHealth
+from tests.conftest import NOW, REPO
 from tests.ingest_support import normalized, raw
 
 
@@ -115,6 +119,65 @@ def test_the_period_is_the_one_stated_with_the_amount(
     assert got["pay_status"] == "ok"
     assert (got["salary_min"], got["salary_max"]) == (pytest.approx(lo), pytest.approx(hi))
     assert got["currency"] == currency
+
+
+#: Pay in the words of European postings -> its annual mid: each had no period (a monthly
+#: 4,500 or an hourly 300 was dropped as implausible, a monthly 2,500 too).
+EUROPEAN_PERIODS: dict[str, float] = {
+    # German
+    "€4.500 pro Monat": 54_000,
+    "300 € pro Stunde": 300 * 2080,
+    "30 €/Std.": 30 * 2080,
+    "60.000 € jährlich": 60_000,
+    "4.000 € brutto monatlich": 48_000,
+    "60.000 - 70.000 € brutto pro Jahr": (60_000 + 70_000) / 2,
+    # French
+    "55 € par heure": 55 * 2080,
+    "3 500 € par mois": 42_000,
+    "45 000 € par an": 45_000,
+    "45k€/an": 45_000,
+    "4 000 € brut par mois": 48_000,
+    "45 000 € brut annuel": 45_000,
+    # Spanish, Portuguese
+    "25 € por hora": 25 * 2080,
+    "2.500 € por mes": 30_000,
+    "30.000 € al año": 30_000,
+    "R$ 8.000 por mês": 96_000,
+    "R$ 90.000 por ano": 90_000,
+    # Dutch
+    "€35 per uur": 35 * 2080,
+    "€4.000 bruto per maand": 48_000,
+    "€60.000 per jaar": 60_000,
+}
+
+
+@pytest.mark.parametrize(("text", "annual"), EUROPEAN_PERIODS.items())
+def test_period_words_of_european_postings(text: str, annual: float) -> None:
+    got = pay(salary=text)
+    assert (got["salary_mid"], got["pay_status"]) == (pytest.approx(annual), "ok")
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("€5.000 brutto", "out_of_range"),  # gross: no period by itself
+        ("$65,000 an", "ok"),  # an English "an" is no French year: 65,000 a year by its size
+        ("$5,000 pro rata", "out_of_range"),  # "pro" before no period word
+    ],
+)
+def test_words_that_state_no_period(text: str, status: str) -> None:
+    assert pay(salary=text)["pay_status"] == status
+
+
+@pytest.mark.parametrize(
+    ("period", "amount", "annual"),
+    [("pro Monat", "4000", 48_000), ("par mois", "4000", 48_000), ("por hora", "30", 62_400),
+     ("per maand", "4000", 48_000), ("jährlich", "60000", 60_000)],
+)  # fmt: skip
+def test_a_period_field_in_other_languages(period: str, amount: str, annual: float) -> None:
+    """A period field is read as the words after an amount are (a monthly 4,000 was dropped)."""
+    got = pay(salary_min=amount, salary_max=amount, currency="EUR", period=period)
+    assert (got["salary_mid"], got["pay_status"]) == (annual, "ok")
 
 
 @pytest.mark.parametrize(
@@ -216,6 +279,30 @@ def test_percentages_beside_an_amount_leave_it_whole(text: str, lo: float, hi: f
     ],
 )
 def test_a_retirement_plan_or_a_duration_is_no_amount(
+    text: str, expected: tuple[str, float | None]
+) -> None:
+    got = pay(salary=text)
+    assert (got["pay_status"], got["salary_min"]) == expected
+
+
+#: Pay text naming a company's money (funding, valuation, revenue) -> the pay status and
+#: minimum read: each was implausible pay (or $1.5M a year), or hid the salary beside it.
+COMPANY_MONEY: dict[str, tuple[str, float | None]] = {
+    "$5M seed funding raised": ("unparsed", None),  # a real HN post's: no pay, not implausible
+    "$20M in Series A": ("unparsed", None),
+    "$1.5 million raised": ("unparsed", None),  # was $1,500,000 a year
+    "$3M revenue": ("unparsed", None),
+    "$10M ARR, $140k base": ("ok", 140_000),
+    "$5m round; salary 90k": ("ok", 90_000),
+    "€3M funding, €60-80k": ("ok", 60_000),
+    # millions that are no company's money stay as they were
+    "$1M OTE": ("ok", 1_000_000),
+    "$5M": ("out_of_range", None),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), COMPANY_MONEY.items())
+def test_a_companys_funding_valuation_or_revenue_is_no_pay(
     text: str, expected: tuple[str, float | None]
 ) -> None:
     got = pay(salary=text)
@@ -590,23 +677,94 @@ def test_one_role_its_levels_or_its_places_keep_their_pay(text: str, lo: float, 
     assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")
 
 
-def test_the_report_counts_pay_for_several_roles(tmp_path: Path, ingest_rules: Rules) -> None:
+def _week(tmp_path: Path, rules: Rules, titles: list[str], salaries: list[str]) -> tuple[
+    Path, IngestReport, DataHealth
+]:  # fmt: skip
+    """Postings of Acme (``titles``, ``salaries``) written to a CSV and ingested as a week:
+    the file, the ingest report and the week's signals' data health."""
     path = tmp_path / "postings.csv"
-    pl.DataFrame(
-        {
-            "title": ["Engineering Manager; Senior Engineer", "Senior Engineer"],
-            "company": ["Acme", "Acme"],
-            "salary": [SEVERAL_ROLES[0], "$150k-$180k"],
-        }
-    ).write_csv(path)
-    result = ingest([path], date(2026, 11, 23), ingest_rules, now=NOW)
-    report = result.report
-    assert (report.with_pay, report.salary_several_roles, report.salary_unparsed) == (1, 1, 0)
-    # ... and the week's signals say so in their data health, beside the pay not understood
+    frame = {"title": titles, "company": ["Acme"] * len(titles), "salary": salaries}
+    pl.DataFrame(frame).write_csv(path)
+    result = ingest([path], date(2026, 11, 23), rules, now=NOW)
     write(result, tmp_path / "snapshots", date(2026, 11, 23))
     config = parse_config({"data": {"snapshots_dir": str(tmp_path / "snapshots")}})
-    health = build_signals(config, date(2026, 11, 23)).data_health
+    return path, result.report, build_signals(config, date(2026, 11, 23)).data_health
+
+
+def test_the_report_counts_pay_for_several_roles(tmp_path: Path, ingest_rules: Rules) -> None:
+    titles = ["Engineering Manager; Senior Engineer", "Senior Engineer"]
+    _, report, health = _week(tmp_path, ingest_rules, titles, [SEVERAL_ROLES[0], "$150k-$180k"])
+    assert (report.with_pay, report.salary_several_roles, report.salary_unparsed) == (1, 1, 0)
+    # ... and the week's signals say so in their data health, beside the pay not understood
     assert (health.ingest_salary_several_roles, health.ingest_salary_unparsed) == (1, 0)
+
+
+# ---- a site's estimate is no posted pay ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"salary": "$53K-$91K (Glassdoor est.)"},
+        {"salary": "$17-$24 Per Hour(Glassdoor est.)"},
+        {"salary": "Estimated salary: $90,000 - $110,000"},
+        {"salary": "$120k-$150k (estimate)"},
+        {"salary": "Predicted salary $95,000"},
+        {"salary_min": "98765.43", "salary_max": "98765.43", "salary_predicted": "1"},
+        {"salary_min": "98765.43", "salary_max": "98765.43", "salary_predicted": "true"},
+        {"salary_min": "98765.43", "salary_max": "98765.43", "salary_predicted": " True "},
+    ],
+)
+def test_a_sites_estimate_is_no_pay(fields: dict[str, str]) -> None:
+    """Glassdoor's "(Glassdoor est.)", an "estimated" or "predicted" salary and Adzuna's
+    ``salary_is_predicted`` are the site's guess, not the employer's pay (each was read as
+    the posting's): no pay, status ``estimated``."""
+    got = pay(**fields)
+    assert (got["salary_mid"], got["currency"], got["pay_status"]) == (None, None, "estimated")
+
+
+@pytest.mark.parametrize(
+    ("fields", "lo", "hi"),
+    [
+        ({"salary": "Employer Provided Salary:$80K-$100K"}, 80_000, 100_000),
+        ({"salary": "$80K - $100K (Employer est.)"}, 80_000, 100_000),  # the employer's range
+        ({"salary": "$50/hr, 9am-5pm EST."}, 50 * 2080, 50 * 2080),  # a time zone
+        ({"salary": "$120,000 - $140,000 (interest-free loan)"}, 120_000, 140_000),
+        ({"salary_min": "98765.43", "salary_max": "98765.43", "salary_predicted": "0"},
+         98_765.43, 98_765.43),
+        ({"salary_min": "90000", "salary_max": "90000", "salary_predicted": "false"},
+         90_000, 90_000),
+        # only the pay text is read for the marker, never the rest of a description
+        ({"description": "Estimated start date: January. Pay: $120,000 - $140,000 a year. "
+          "Predicted growth of 20%."}, 120_000, 140_000),
+    ],
+)  # fmt: skip
+def test_the_employers_pay_is_no_estimate(fields: dict[str, str], lo: float, hi: float) -> None:
+    got = pay(**fields)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")
+
+
+def test_ranges_of_an_estimate_are_no_pay_either() -> None:
+    """Several ranges in an estimate's text (the per-location rule's) are no pay either."""
+    got = pay(salary="NYC: $90K-$120K, Austin: $80K-$100K (Glassdoor est.)", location="Austin")
+    assert (got["salary_mid"], got["pay_status"]) == (None, "estimated")
+
+
+def test_the_report_the_table_and_the_signals_count_estimated_pay(
+    tmp_path: Path, ingest_rules: Rules, runner: CliRunner
+) -> None:
+    titles = ["Data Scientist", "Data Analyst", "Data Engineer"]
+    salaries = ["$53K-$91K (Glassdoor est.)", "$150k-$180k", "Salary based on experience"]
+    path, report, health = _week(tmp_path, ingest_rules, titles, salaries)
+    assert (report.with_pay, report.salary_estimated, report.salary_unparsed) == (1, 1, 1)
+    assert (health.ingest_salary_estimated, health.ingest_salary_unparsed) == (1, 1)
+    # ... and the ingest table shows it, apart from the pay not understood
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[data]\nsnapshots_dir = "snaps"\nrules_dir = "{REPO / "rules"}"\n')
+    argv = ["--config", str(cfg), "ingest", str(path), "--week", "2026-11-23"]
+    table = runner.invoke(app, argv)
+    assert table.exit_code == 0, table.output
+    assert "pay estimated by the site, not taken" in table.output
 
 
 # ---- structured amounts with a decimal comma ---------------------------------------------
@@ -688,6 +846,36 @@ def test_a_decimal_comma_in_pay_text_is_a_decimal_mark(
     assert got["salary_min"] == pytest.approx(lo)
     assert got["salary_max"] == pytest.approx(hi)
     assert got["currency"] == currency
+
+
+#: A description -> the posting's location and the pay range found in it: each was no range
+#: (a range in running text was only found with a decimal point), so no pay.
+DESCRIPTION_DECIMAL_COMMAS: dict[str, tuple[str | None, float, float]] = {
+    "Pay: €30,50 - €40,50 per hour": (None, 30.5 * 2080, 40.5 * 2080),
+    "Stundenlohn\nPay: 30,50-40,50 EUR per hour": (None, 30.5 * 2080, 40.5 * 2080),
+    "Rate: $45,50 - $60,75/hr, weekly pay": (None, 45.5 * 2080, 60.75 * 2080),
+    # several ranges: the per-location rule still finds each label
+    "Berlin: €30,50 - €40,50 per hour\nMunich: €32,00 - €42,00 per hour": (
+        "Munich, Germany", 32 * 2080, 42 * 2080,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), DESCRIPTION_DECIMAL_COMMAS.items())
+def test_a_decimal_comma_in_a_description(
+    text: str, expected: tuple[str | None, float, float]
+) -> None:
+    location, lo, hi = expected
+    got = pay(description=text, location=location)
+    assert (got["salary_min"], got["salary_max"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert (got["currency"], got["pay_status"]) == ("EUR" if "€" in text or "EUR" in text
+                                                    else "USD", "ok")  # fmt: skip
+
+
+def test_commas_that_group_or_list_in_a_description_stay_as_they_were() -> None:
+    text = "Salary $120,000 - $150,000, 20 days holiday, 3,5 days in the office"
+    got = pay(description=text)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (120_000, 150_000, "ok")
 
 
 @settings(max_examples=40, deadline=None)

@@ -187,9 +187,10 @@ GLASSDOOR_HEADER = [
 
 
 def test_glassdoor_scrape(tmp_path: Path, ingest_rules: Rules) -> None:
-    """Kaggle's Glassdoor scrape: pay in ``Salary Estimate`` ("$53K-$91K (Glassdoor est.)"),
-    the company's rating on a second line of ``Company Name`` ("Tecolote Research\\n3.8"),
-    ``-1`` for what it does not know."""
+    """Kaggle's Glassdoor scrape: pay in ``Salary Estimate``, the company's rating on a second
+    line of ``Company Name`` ("Tecolote Research\\n3.8"), ``-1`` for what it does not know.
+    Glassdoor's own estimate ("$53K-$91K (Glassdoor est.)") is no posted pay (it was read as
+    the posting's): only the employer's ("Employer Provided Salary:", "(Employer est.)")."""
     tail = ["-1", "-1", "-1", "Company - Private", "-1", "-1", "Unknown / Non-Applicable", "-1"]
     path = write_csv(tmp_path / "glassdoor_jobs.csv", GLASSDOOR_HEADER, [
         ["0", "Data Scientist", "$53K-$91K (Glassdoor est.)", "Data Scientist\nLocation: "
@@ -200,23 +201,27 @@ def test_glassdoor_scrape(tmp_path: Path, ingest_rules: Rules) -> None:
          "-1", "Kensho Technologies", "New York, NY", *tail],
         ["3", "Data Analyst", "$17-$24 Per Hour(Glassdoor est.)", "Excel", "4.5",
          "Clear Ridge Defense\n4.5", "Chicago, IL", *tail],
+        ["4", "Data Engineer", "$80K - $100K (Employer est.)", "Estimated start date: May",
+         "4.1", "Acme\n4.1", "Austin, TX", *tail],
     ])  # fmt: skip
-    got = run(path, ingest_rules)
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
+    assert result.report.salary_estimated == 3
+    got = result.snapshot.select(COLUMNS).to_dicts()
     assert got == [
         posting(title="Data Scientist", company="Tecolote Research", location="Albuquerque, NM",
-                metro="Albuquerque", country="US", salary_min=53_000, salary_max=91_000,
-                salary_mid=72_000, currency="USD", work_mode="onsite", seniority="mid"),
+                metro="Albuquerque", country="US", work_mode="onsite", seniority="mid"),
         posting(title="Healthcare Data Scientist",
                 company="University of Maryland Medical System", location="Boston, MA",
-                metro="Boston", country="US", salary_min=63_000, salary_max=112_000,
-                salary_mid=87_500, currency="USD", work_mode="onsite", seniority="mid"),
+                metro="Boston", country="US", work_mode="onsite", seniority="mid"),
         posting(title="Senior Data Analyst", company="Kensho Technologies",
                 location="New York, NY", metro="New York", country="US", salary_min=120_000,
                 salary_max=140_000, salary_mid=130_000, currency="USD", work_mode="onsite",
                 seniority="senior"),
         posting(title="Data Analyst", company="Clear Ridge Defense", location="Chicago, IL",
-                metro="Chicago", country="US", salary_min=17 * 2080, salary_max=24 * 2080,
-                salary_mid=20.5 * 2080, currency="USD", work_mode="onsite", seniority="mid"),
+                metro="Chicago", country="US", work_mode="onsite", seniority="mid"),
+        posting(title="Data Engineer", company="Acme", location="Austin, TX", metro="Austin",
+                country="US", salary_min=80_000, salary_max=100_000, salary_mid=90_000,
+                currency="USD", work_mode="onsite", seniority="mid"),
     ]  # fmt: skip
 
 
@@ -240,7 +245,8 @@ def _adzuna_job(jid: str, title: str, company: str, place: str, area: list[str],
 def test_adzuna_api(tmp_path: Path, ingest_rules: Rules, suffix: str) -> None:
     """Adzuna's search answer: the company and the place are objects read by their
     ``display_name``, the date in ``created``, the link in ``redirect_url``, part time in
-    ``contract_time``."""
+    ``contract_time``. A salary Adzuna predicted (``salary_is_predicted`` "1", or true) is no
+    posted pay: counted as estimated (it was read as the posting's)."""
     jobs = [
         _adzuna_job("4512345678", "Senior Data Engineer", "Acme Analytics",
                     "Austin, Travis County", ["US", "Texas", "Travis County", "Austin"],
@@ -249,15 +255,21 @@ def test_adzuna_api(tmp_path: Path, ingest_rules: Rules, suffix: str) -> None:
         _adzuna_job("4512345679", "Data Analyst", "Beta Health", "Seattle, King County",
                     ["US", "Washington", "King County", "Seattle"], salary_min=31.5,
                     salary_max=31.5, contract_time="part_time"),
+        *(_adzuna_job(jid, "Data Engineer", "Gamma Labs", "Austin, Travis County",
+                      ["US", "Texas", "Travis County", "Austin"], salary_is_predicted=flag,
+                      salary_min=98765.43, salary_max=98765.43, contract_time="full_time")
+          for jid, flag in (("4512345680", "1"), ("4512345681", True))),
     ]  # fmt: skip
     path = tmp_path / f"adzuna{suffix}"
     if suffix == ".json":
-        answer = {"__CLASS__": "Adzuna::API::Response::JobSearchResults", "count": 2,
+        answer = {"__CLASS__": "Adzuna::API::Response::JobSearchResults", "count": 4,
                   "mean": 98765.43, "results": jobs}  # fmt: skip
         path.write_text(json.dumps(answer), encoding="utf-8")
     else:
         path.write_text("".join(json.dumps(j) + "\n" for j in jobs), encoding="utf-8")
-    got = run(path, ingest_rules)
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
+    assert (result.report.salary_estimated, result.report.with_pay) == (2, 2)
+    got = result.snapshot.select(COLUMNS).to_dicts()
     url = "https://www.adzuna.com/details/{}?utm_medium=api&utm_source=x"
     assert got == [
         posting(title="Senior Data Engineer", company="Acme Analytics",
@@ -270,6 +282,10 @@ def test_adzuna_api(tmp_path: Path, ingest_rules: Rules, suffix: str) -> None:
                 salary_mid=31.5 * 2080, currency="USD", posted_at=date(2026, 11, 20),
                 url=url.format("4512345679"), work_mode="onsite", seniority="mid",
                 employment="part_time"),
+        *(posting(title="Data Engineer", company="Gamma Labs", location="Austin, Travis County",
+                  metro="Austin", country="US", posted_at=date(2026, 11, 20), url=url.format(jid),
+                  work_mode="onsite", seniority="mid", employment="full_time")
+          for jid in ("4512345680", "4512345681")),
     ]  # fmt: skip
 
 

@@ -72,6 +72,8 @@ def report_table(report: IngestReport, written: Written | None, locale: str) -> 
     row("  pay implausible, dropped", report.salary_out_of_range, report.kept)
     if report.salary_several_roles:
         row("  pay for several roles, none taken", report.salary_several_roles, report.kept)
+    if report.salary_estimated:
+        row("  pay estimated by the site, not taken", report.salary_estimated, report.kept)
     for source, words in _CURRENCY_FROM.items():
         if report.currency_source.get(source):
             row(f"  pay currency {words}", report.currency_source[source], report.kept)

@@ -47,6 +47,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
                       "hourly_wage", "salary_hour"),
     "currency": ("currency", "salary_currency", "currency_code", "pay_currency",
                  "base_salary_currency"),
+    # whether the pay is the site's prediction, not the employer's (Adzuna's
+    # "salary_is_predicted": "1"): such pay is no posted pay (newsletter.data.ingest.pay)
+    "salary_predicted": ("salary_predicted", "salary_is_predicted"),
     "period": ("period", "interval", "salary_rate", "salary_period", "pay_period",
                "salary_interval", "salary_unit", "salary_unit_text",
                "base_salary_value_unit_text", "base_salary_unit_text"),

@@ -13,8 +13,10 @@ implausible. Annual values outside [10,000, 2,000,000] (major currencies), or ov
 are dropped from pay and counted. Text that gives amounts for two or more different roles
 (``Director: $225k, Engineering Manager: $195k``, ``$200k+ (AI Engineer), $50k-$75k
 (Videographer)``: :func:`_several_roles`) gives no pay: the posting's pay is none of them.
+Pay the site estimated, not the employer (Glassdoor's ``$53K-$91K (Glassdoor est.)``,
+Adzuna's ``salary_is_predicted``: :func:`_estimated`), is no posted pay either.
 ``pay_status`` tells the report what happened per row: ``none``, ``ok``, ``unparsed``,
-``out_of_range`` or ``several_roles``.
+``out_of_range``, ``several_roles`` or ``estimated``.
 
 The currency is the one a currency field or the text names. A bare ``$`` is the posting's
 country's dollar where that country pays in one (:data:`LOCAL_DOLLARS`: Toronto's
@@ -97,7 +99,10 @@ PERIOD_FACTORS: dict[str, float] = {
 #: right before it ("hourly rate $40-$60", "Salary (monthly): ...", "per annum: £60k"); keys
 #: are the words in letters only (see :func:`_period_unit`). Only such words give the period:
 #: one elsewhere in the text ("+ monthly bonus", "weekly team lunches", "daily standups") is
-#: about something else.
+#: about something else. European postings' words too: German ("€4.500 pro Monat", "30 €
+#: pro Stunde", "/Std.", "jährlich", "monatlich"), French ("par heure", "par mois", "par an",
+#: "/an", "brut annuel"), Spanish and Portuguese ("por hora", "por mes", "al año", "por
+#: ano") and Dutch ("per uur", "per maand", "per jaar").
 _PERIOD_UNITS: dict[str, str] = {
     "hour": "hour", "hours": "hour", "hourly": "hour", "hr": "hour", "hrs": "hour",
     "h": "hour", "ph": "hour",
@@ -111,13 +116,22 @@ _PERIOD_UNITS: dict[str, str] = {
     "year": "year", "years": "year", "yearly": "year", "yr": "year", "yrs": "year", "y": "year",
     "annum": "year", "annual": "year", "annually": "year", "pa": "year",
     "stunde": "hour", "monat": "month", "jahr": "year",  # "€5.000 brutto/Monat"
+    "stunden": "hour", "std": "hour", "stündlich": "hour", "monatlich": "month",
+    "jährlich": "year", "jaehrlich": "year",
+    "heure": "hour", "mois": "month", "an": "year", "annuel": "year",
+    "annuelle": "year", "mensuel": "month",
+    "hora": "hour", "mes": "month", "mês": "month", "año": "year", "ano": "year",
+    "uur": "hour", "maand": "month", "jaar": "year",
 }  # fmt: skip
 #: A period word after an amount (single letters only after a slash: "/h", "/m").
 _PERIOD_WORD = (
     r"(?:hourly|hours?|hrs?|daily|days?|diem|bi-?weekly|weekly|weeks?|wks?|fortnight(?:ly)?"
     r"|twice (?:a|per) month|semi-?monthly|monthly|months?|mths?|mos?"
     r"|yearly|years?|yrs?|annum|annual(?:ly)?"
-    r"|p\.?a\.?|p/a|p\.?h\.?|p/h|p\.?m\.?|p/m|pcm|pw|pd|stunde|monat|jahr|/\s*[hdwmy])(?-u:\b)"
+    r"|p\.?a\.?|p/a|p\.?h\.?|p/h|p\.?m\.?|p/m|pcm|pw|pd|stunden?|monat|jahr|/\s*[hdwmy]"
+    # other languages' ("an", French for a year, only after "par" or "/": an English "an")
+    r"|std|stündlich|monatlich|jährlich|jaehrlich|heure|mois|par\s+an|/\s*an|annuel(?:le)?"
+    r"|mensuel|hora|mes|mês|año|ano|uur|maand|jaar)(?-u:\b)"
 )
 _PERIOD_ADJ = (
     r"(?:hourly|daily|bi-?weekly|weekly|fortnightly|semi-?monthly|monthly|yearly"
@@ -179,13 +193,17 @@ _CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN
 #: a month", "$120k base salary per year") -- never "+", "plus", "and" or other words, so the
 #: "monthly" of "$80k base + monthly bonus" is not the amount's.
 _UNIT_WORDS = (
-    r"(?:[$£€¥₹]|" + _CODE.lower() + r"|gross|net|brutto|netto|base|basic|salary|pre-tax"
-    r"|before tax)"
+    r"(?:[$£€¥₹]|" + _CODE.lower() + r"|gross|net|brutto|netto|brut|bruto|base|basic|salary"
+    r"|pre-tax|before tax)"
 )
 #: The period word at the start of the text after an amount (group 1): "/hr", " per hour",
-#: " a month", " usd per year", " gross/month", " (hourly)", " p.a.".
+#: " a month", " usd per year", " gross/month", " (hourly)", " p.a.", " pro Monat", " al año".
 _PERIOD_AFTER_RE = (
-    r"^(?:\s*" + _UNIT_WORDS + r")*\s*\(?\s*(?:(?:/|per|an?|each)\s*)?(" + _PERIOD_WORD + r")"
+    r"^(?:\s*"
+    + _UNIT_WORDS
+    + r")*\s*\(?\s*(?:(?:/|per|pro|par|por|al|an?|each)\s*)?("
+    + _PERIOD_WORD
+    + r")"
 )
 #: A period label right before the first amount of the text (group 1): "hourly rate: $",
 #: "monthly gross salary of ", "salary (monthly): ", "per annum: £", "day rate ".
@@ -238,12 +256,19 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: Group 2, the character before, is kept, and is no currency sign, letter, digit, comma or
 #: dot: "$380k - $457k" and "$401K base" are amounts. So is a range of two amounts in
 #: thousands with such a number at either end ("380k-457k", "$401K to 450K", "457k-1000k"):
-#: group 1, the whole range, is kept as it is (the replacement is "$1$2 ").
+#: group 1, the whole range, is kept as it is. And a company's money: an amount in millions
+#: (or billions) followed, within three words, by a word of funding, valuation or revenue
+#: ("$5M seed funding raised", "$20M in Series A", "$10M ARR", "$2B valuation": read as
+#: implausible pay, or as the pay beside a salary), stripped with those words, the character
+#: before it kept (group 3; the replacement is "$1$2$3 ").
 _NOT_PAY_RE = (
     r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
     r"(?-u:\b))"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
+    r"|(^|[^A-Za-z0-9_.,])[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|million|b|bn|billion)(?-u:\b)"
+    r"(?:\s+[a-z]+){0,3}?\s+(?:seed|series|funding|funded"
+    r"|raised?|round|valuation|valued|arr|mrr|revenues?|investment|vc|venture)(?-u:\b)"
 )
 #: A decimal comma in pay text: a comma after an amount, followed by one or two digits and
 #: no further digit or group ("32,50 € pro Stunde", "€32,5/hr", "45,00 EUR/Stunde", "30,50-40,50
@@ -254,6 +279,16 @@ _NOT_PAY_RE = (
 #: applied twice, as a match takes the character after it, which may start the next
 #: ("30,50-40,50").
 _DECIMAL_COMMA_RE = r"(^|[^0-9,.])([0-9]+(?:\.[0-9]{3})*),([0-9]{1,2})([^0-9,.]|[,.][^0-9]|[,.]?$)"
+#: Words of a pay text that mark its amounts as a site's estimate, not the employer's pay:
+#: Glassdoor's "$53K-$91K (Glassdoor est.)", "$17-$24 Per Hour(Glassdoor est.)", an
+#: "estimated" or "predicted" salary. Read in the pay text only (a description's "estimated
+#: start date" is no pay text: only its pay range is read).
+_ESTIMATE_RE = r"(?-u:\b)(?:est\.|(?:estimated?|estimates|estimation|predicted|prediction)(?-u:\b))"
+#: ... but not the employer's own range as Glassdoor labels it ("$80K-$100K (Employer est.)",
+#: the newer "Employer Provided Salary:"), nor a time zone ("9am-5pm EST.").
+_NOT_ESTIMATE_RE = r"\bemployer(?:'s)?\s+(?:est\.|estimated?\b)|(?:[0-9]|[ap]\.?m\.?)\s*est\."
+#: Values of a "predicted" field (Adzuna's ``salary_is_predicted``) that say it is.
+_TRUE = ("1", "true", "yes", "y", "t")
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
@@ -306,6 +341,24 @@ def _several_roles(text: pl.Expr) -> pl.Expr:
     return (roles >= 2).fill_null(False)
 
 
+def _decimal_point(text: pl.Expr) -> pl.Expr:
+    """``text`` with each decimal comma of an amount a dot (:data:`_DECIMAL_COMMA_RE`:
+    ``"€30,50 - €40,50"`` -> ``"€30.50 - €40.50"``), in the pay text and in the text stated
+    ranges are looked for alike."""
+    return text.str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4").str.replace_all(
+        _DECIMAL_COMMA_RE, "$1$2.$3$4"
+    )
+
+
+def _estimated(text: pl.Expr, predicted: pl.Expr) -> pl.Expr:
+    """Whether pay is a site's estimate rather than the employer's (lower-case pay ``text``,
+    :data:`_ESTIMATE_RE`; or a ``predicted`` field that says so, Adzuna's
+    ``salary_is_predicted``: ``"1"``, ``true``)."""
+    marked = text.str.contains(_ESTIMATE_RE) & ~text.str.contains(_NOT_ESTIMATE_RE)
+    said = predicted.str.strip_chars().str.to_lowercase().is_in(_TRUE)
+    return marked.fill_null(False) | said.fill_null(False)
+
+
 def _number(text: pl.Expr) -> pl.Expr:
     """A structured amount as a float: ``"$120,000"`` -> 120000.0; non-numbers -> null.
 
@@ -331,9 +384,12 @@ def _scale(suffix: pl.Expr) -> pl.Expr:
 
 def _period_unit(words: pl.Expr) -> pl.Expr:
     """A period word or label as found (``"/ hr"``, ``"per annum"``, ``"p.a."``, ``"day rate"``,
-    ``"bi-weekly"``) -> its period (``"hour"``, ``"year"``, ...); null when none was found."""
+    ``"bi-weekly"``, ``"jährlich"``) -> its period (``"hour"``, ``"year"``, ...); null when
+    none was found."""
     letters = (
-        words.str.replace_all(r"[^a-z]", "").str.replace(r"^per", "").str.replace(r"rate$", "")
+        words.str.replace_all(r"\P{L}", "")
+        .str.replace(r"^(?:per|pro|par|por|al)", "")
+        .str.replace(r"rate$", "")
     )
     return letters.replace_strict(_PERIOD_UNITS, default=None, return_dtype=pl.String)
 
@@ -347,10 +403,11 @@ def _first_match(text: pl.Expr, table: tuple[tuple[str, str], ...]) -> pl.Expr:
 
 #: Raw columns that decide the pay of a row; pay is parsed once per distinct combination.
 PAY_INPUTS = ("_pay_text", "salary_min", "salary_max", "salary_yearly", "salary_hourly",
-              "currency", "period")  # fmt: skip
+              "currency", "period", "salary_predicted")  # fmt: skip
 #: What :func:`_parse_distinct` reads from the pay inputs, for :func:`_settled` to finish
 #: with the posting's place.
-_STATED = ("_lo", "_hi", "_period", "_named", "_from_text", "_parsed", "_had_text", "_roles")
+_STATED = ("_lo", "_hi", "_period", "_named", "_from_text", "_parsed", "_had_text", "_roles",
+           "_estimated")  # fmt: skip
 
 
 def _structured(first: str) -> pl.Expr:
@@ -364,8 +421,9 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     the amounts as written (``_lo`` <= ``_hi``), their period, the currency they name
     (``_named``: a code, :data:`_BARE_DOLLAR`, or null), whether the amounts come from text
     (``_from_text``), whether any was read (``_parsed``), whether there was pay to read
-    (``_had_text``) and whether the text gives amounts for several roles (``_roles``:
-    :func:`_several_roles`). :func:`_settled` makes them pay, given the place."""
+    (``_had_text``), whether the text gives amounts for several roles (``_roles``:
+    :func:`_several_roles`) and whether the pay is a site's estimate (``_estimated``:
+    :func:`_estimated`). :func:`_settled` makes them pay, given the place."""
     t = pl.col("_t")
     rng, one = pl.col("_rng"), pl.col("_one")
     a_sfx, b_sfx = rng.struct.field("2"), rng.struct.field("5")
@@ -433,11 +491,10 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(pl.col("_pay_text"))
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
-            .str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4")
-            .str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4")
+            .pipe(_decimal_point)
             .str.replace_all(_PERCENT_RE, "$1 ")
             .str.replace_all(r"every (?:two|2) weeks", "biweekly")
-            .str.replace_all(_NOT_PAY_RE, "$1$2 ")
+            .str.replace_all(_NOT_PAY_RE, "$1$2$3 ")
             # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
             .str.replace_all(
                 r"([0-9]{1,2}),([0-9]{2}),(?:([0-9]{2}),)?([0-9]{3})(?-u:\b)", "$1$2$3$4"
@@ -489,6 +546,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             | pl.col("salary_min").is_not_null()
             | pl.col("salary_max").is_not_null(),
         )
+        .with_columns(_estimated=pl.col("_had_text") & _estimated(t, pl.col("salary_predicted")))
         .with_columns(
             _lo=pl.when(lo > hi).then(hi).otherwise(lo),
             _hi=pl.when(lo > hi).then(lo).otherwise(hi),
@@ -513,7 +571,8 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
     is the one named; a bare dollar sign is the place's dollar where it pays in one of
     :data:`LOCAL_DOLLARS`, else the US dollar; amounts read from text that names none are in
     the place's currency; else US dollars. Then the amounts are made annual and held to the
-    range (or cap) of their currency; text giving amounts for several roles is no pay. Adds
+    range (or cap) of their currency; text giving amounts for several roles, and a site's
+    estimate, are no pay. Adds
     ``_salary_min``, ``_salary_max``, ``_salary_mid``, ``_currency``, ``currency_source``
     (:data:`CURRENCY_SOURCES`) and ``pay_status``. (Step by step: each expression reads
     columns, never a copy of another's expression.)"""
@@ -555,6 +614,7 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
         .with_columns(
             _ok=pl.col("_parsed")
             & ~pl.col("_roles")
+            & ~pl.col("_estimated")
             & factor.is_not_null()
             & (lo.is_null() | (lo > 0))
             & pl.when(cur.is_in(RANGE_CHECKED))
@@ -570,6 +630,8 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
             currency_source=pl.when(ok).then("currency_source"),
             pay_status=pl.when(ok)
             .then(pl.lit("ok"))
+            .when("_estimated")
+            .then(pl.lit("estimated"))
             .when("_roles")
             .then(pl.lit("several_roles"))
             .when("_parsed")
@@ -626,8 +688,10 @@ _SCRATCH = (
 
 
 def _range_source() -> pl.Expr:
-    """Where stated ranges are looked for: the salary text, else the description."""
-    return pl.coalesce(pl.col("salary"), pl.col("description"))
+    """Where stated ranges are looked for: the salary text, else the description, with its
+    decimal commas read as in pay text (:func:`_decimal_point`: a description's ``€30,50 -
+    €40,50 per hour`` was no range, as :data:`DESCRIPTION_PAY_RE` knows a decimal point)."""
+    return _decimal_point(pl.coalesce(pl.col("salary"), pl.col("description")))
 
 
 def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
@@ -754,8 +818,10 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
         several = with_text.select("_row").join(
             several, on="_row", how="left", maintain_order="left"
         )
-    pick = pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null()
-    roles = pl.col("_m_roles").fill_null(False)
+    # a site's estimate is no pay, whatever its ranges (status "estimated", from _settled)
+    estimated = pl.col("pay_status") == "estimated"
+    pick = ~estimated & (pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null())
+    roles = ~estimated & pl.col("_m_roles").fill_null(False)
     return (
         pl.concat([with_text, values, several.drop("_row")], how="horizontal")
         .lazy()

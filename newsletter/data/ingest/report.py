@@ -2,7 +2,8 @@
 
 Written to ``DIR/reports/YYYY-MM-DD.json``; the signals' data-health line reads
 ``rows_read``, ``kept``, ``rejected``, ``rejected_by_reason``, ``duplicates``,
-``salary_unparsed`` and ``salary_out_of_range``. Invariant:
+``salary_unparsed``, ``salary_out_of_range``, ``salary_several_roles`` and
+``salary_estimated``. Invariant:
 ``kept + rejected + duplicates == rows_read``.
 """
 
@@ -75,6 +76,10 @@ class IngestReport(BaseModel):
     #: Engineering Manager: $195k``): none of them is the posting's, so no pay (pay status
     #: ``several_roles``, newsletter.data.ingest.pay).
     salary_several_roles: int = 0
+    #: Postings whose pay is the site's estimate, not the employer's (Glassdoor's "$53K-$91K
+    #: (Glassdoor est.)", Adzuna's ``salary_is_predicted``): no pay (pay status
+    #: ``estimated``, newsletter.data.ingest.pay).
+    salary_estimated: int = 0
     with_pay: int
     with_pay_usd: int
     with_metro: int
@@ -212,6 +217,7 @@ def build_report(
         salary_unparsed=pay_status.get("unparsed", 0),
         salary_out_of_range=pay_status.get("out_of_range", 0),
         salary_several_roles=pay_status.get("several_roles", 0),
+        salary_estimated=pay_status.get("estimated", 0),
         with_pay=with_pay,
         with_pay_usd=int(t["with_pay_usd"]),
         with_metro=with_metro,

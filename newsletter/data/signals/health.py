@@ -256,6 +256,7 @@ def ingest_fields(report: Mapping[str, Any] | None) -> dict[str, Any]:
         "ingest_salary_unparsed": _int(report, "salary_unparsed"),
         "ingest_salary_out_of_range": _int(report, "salary_out_of_range"),
         "ingest_salary_several_roles": _int(report, "salary_several_roles"),
+        "ingest_salary_estimated": _int(report, "salary_estimated"),
         "ingest_rejected_by_reason": {str(k): int(v) for k, v in reasons.items()}
         if isinstance(reasons, Mapping)
         else {},

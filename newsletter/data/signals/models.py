@@ -530,6 +530,11 @@ class DataHealth(_Model):
         description="Postings whose pay text gives amounts for several roles: no pay (ingest "
         "report; null in a report written before it was counted)",
     )
+    ingest_salary_estimated: int | None = Field(
+        default=None,
+        description="Postings whose pay is the site's estimate, not the employer's: no pay "
+        "(ingest report; null in a report written before it was counted)",
+    )
     ids_missing: int = Field(default=0, description="Rows without posting_id, left out")
     ids_repeated: int = Field(default=0, description="Repeated posting_id rows, left out")
     posting_intensity: float | None = Field(
