@@ -373,15 +373,21 @@ def _number(text: pl.Expr) -> pl.Expr:
     the semicolon CSV of a spreadsheet set to a decimal comma writes it (``"32,5"``,
     ``"94754,50"``, ``"30,7600002288818"``, ``"1.234,50"``, whose dots then group
     thousands): 32.5, never 325 (an hourly 32.5 was read as 676,000 a year). Any other comma
-    groups thousands (``"120,000"``)."""
+    groups thousands (``"120,000"``). A value without a comma is cast as it is; only those
+    with one go through the comma rules (:func:`~newsletter.data.ingest.text.only_where`):
+    most structured amounts have none."""
     cleaned = text.str.replace_all(r"[$\s]|usd", "").str.strip_chars()
-    decimal_comma = cleaned.str.contains(r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+),(?:\d{1,2}|\d{4,})$")
-    return (
-        pl.when(decimal_comma)
-        .then(cleaned.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
-        .otherwise(cleaned.str.replace_all(",", "", literal=True))
-        .cast(pl.Float64, strict=False)
-    )
+
+    def commas(value: pl.Expr) -> pl.Expr:
+        decimal = value.str.contains(r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+),(?:\d{1,2}|\d{4,})$")
+        return (
+            pl.when(decimal)
+            .then(value.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+            .otherwise(value.str.replace_all(",", "", literal=True))
+        )
+
+    with_comma = cleaned.str.contains(",", literal=True)
+    return only_where(cleaned, with_comma, commas).cast(pl.Float64, strict=False)
 
 
 def _scale(suffix: pl.Expr) -> pl.Expr:
