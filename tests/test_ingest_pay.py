@@ -423,6 +423,9 @@ _FORMATS = (
         ("457k–1000k", (457_000, 1_000_000)),  # hypothesis: a four-digit end is one too
         ("$150,000 - $180,000 plus 401k match", (150_000, 180_000)),  # the plan, no amount
         ("150k-180k, 401(k) and 403b", (150_000, 180_000)),
+        ("$401k match, $120k", (120_000, 120_000)),  # a plan with a dollar sign: was $401,000
+        ("$150k + $401K matching", (150_000, 150_000)),
+        ("$130k-$150k, $403(b) plan", (130_000, 150_000)),
     ],
 )
 def test_a_plan_number_in_a_range_of_thousands_is_an_amount(
@@ -435,6 +438,7 @@ def test_a_plan_number_in_a_range_of_thousands_is_an_amount(
 def test_a_plan_alone_is_no_pay() -> None:
     assert pay(salary="401k match")["pay_status"] == "unparsed"
     assert pay(salary="benefits: 401k - 403b")["pay_status"] == "unparsed"
+    assert pay(salary="$401k match")["pay_status"] == "unparsed"
 
 
 @settings(max_examples=60, deadline=None)

@@ -260,15 +260,18 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: (or billions) followed, within three words, by a word of funding, valuation or revenue
 #: ("$5M seed funding raised", "$20M in Series A", "$10M ARR", "$2B valuation": read as
 #: implausible pay, or as the pay beside a salary), stripped with those words, the character
-#: before it kept (group 3; the replacement is "$1$2$3 ").
+#: before it kept (group 3; the replacement is "$1$2$3 "); so is a plan written with a dollar
+#: sign when a plan's word follows ("$401k match, $120k": read as $401,000).
 _NOT_PAY_RE = (
     r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
     r"(?-u:\b))"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
-    r"|(^|[^A-Za-z0-9_.,])[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|million|b|bn|billion)(?-u:\b)"
-    r"(?:\s+[a-z]+){0,3}?\s+(?:seed|series|funding|funded"
+    r"|(^|[^A-Za-z0-9_.,])(?:[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|million|b|bn|billion)"
+    r"(?-u:\b)(?:\s+[a-z]+){0,3}?\s+(?:seed|series|funding|funded"
     r"|raised?|round|valuation|valued|arr|mrr|revenues?|investment|vc|venture)(?-u:\b)"
+    r"|\$\s?4(?:01|03|57)\s*\(?[kb]\)?\s*(?:match|matching|plan|retirement|contributions?)"
+    r"(?-u:\b))"
 )
 #: A decimal comma in pay text: a comma after an amount, followed by one or two digits and
 #: no further digit or group ("32,50 € pro Stunde", "€32,5/hr", "45,00 EUR/Stunde", "30,50-40,50
