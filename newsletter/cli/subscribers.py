@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from newsletter.audience.subscribers import SubscriberStore
 
 app = new_app(
-    "Manage the subscriber list: add, remove (GDPR erasure), unsubscribe, show (GDPR export), "
-    "list, count, import, export.\n\nExample: [bold]newsletter subscribers add jane@example.com "
-    "--name Jane --metro Seattle[/]"
+    "Manage the subscriber list: add, remove (GDPR erasure), unsubscribe, resubscribe, show "
+    "(GDPR export), list, count, import, export.\n\nExample: [bold]newsletter subscribers add "
+    "jane@example.com --name Jane --metro Seattle[/]"
 )
 
 
