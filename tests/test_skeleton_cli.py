@@ -265,3 +265,25 @@ def test_an_output_path_through_a_file_is_refused_in_one_line(
     assert proc.stderr == f"error: {said}\n"
     assert (tmp_path / "afile").read_text(encoding="utf-8") == "not a folder\n"
     assert not (tmp_path / "newsletter.db").exists()  # refused before any work
+
+
+def test_help_texts_match_what_the_commands_do() -> None:
+    """A new user's reading of the helps: the subscribers group named every subcommand but
+    resubscribe; ingest --profile listed its stages in another order than the table prints
+    them (timing.STAGES); preview --out said "a folder: issue.html in it", yet a folder
+    that does not exist yet (``--out p2/``) is written as ``p2.html``."""
+    import typer.main
+
+    from newsletter.data.ingest.timing import STAGES
+
+    root = typer.main.get_command(app)
+    group = root.commands["subscribers"]  # type: ignore[attr-defined]
+    named = (group.help or "").split("\n\n")[0]
+    assert [c for c in group.commands if c not in named] == []
+
+    def option_help(command: str, flag: str) -> str:
+        cmd = root.commands[command]  # type: ignore[attr-defined]
+        return next(p.help for p in cmd.params if flag in getattr(p, "opts", ()))
+
+    assert f"({', '.join(STAGES)})" in option_help("ingest", "--profile")
+    assert "an existing folder: issue.html in it" in option_help("preview", "--out")

@@ -157,8 +157,8 @@ def ingest_cmd(
         bool,
         typer.Option(
             "--profile",
-            help="Also print the seconds each stage took (read, split, text, employment, pay, "
-            "skills, titles, places, identity, dedup, report, write); the report JSON always "
+            help="Also print the seconds each stage took (read, split, text, employment, "
+            "places, pay, skills, titles, identity, dedup, report, write); the report JSON always "
             "has them.",
         ),
     ] = False,

@@ -59,7 +59,8 @@ def preview_cmd(
         Path,
         typer.Option(
             "--out",
-            help="HTML file to write (a folder: issue.html in it); a .txt twin beside it.",
+            help="HTML file to write (an existing folder: issue.html in it); a .txt twin "
+            "beside it.",
         ),
     ] = Path("preview/issue.html"),
     subscriber: Annotated[

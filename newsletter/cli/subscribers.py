@@ -24,7 +24,7 @@ from newsletter.cli._app import (
     new_app,
     secrets_of,
 )
-from newsletter.errors import SubscriberError
+from newsletter.errors import SubscriberError, UsageError
 from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
 from newsletter.models import SubscriberStatus as Status
 from newsletter.util.files import atomic_write_text
@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from newsletter.audience.subscribers import SubscriberStore
 
 app = new_app(
-    "Manage the subscriber list: add, remove (GDPR erasure), unsubscribe, show (GDPR export), "
-    "list, count, import, export.\n\nExample: [bold]newsletter subscribers add jane@example.com "
-    "--name Jane --metro Seattle[/]"
+    "Manage the subscriber list: add, remove (GDPR erasure), unsubscribe, resubscribe, show "
+    "(GDPR export), list, count, import, export.\n\nExample: [bold]newsletter subscribers add "
+    "jane@example.com --name Jane --metro Seattle[/]"
 )
 
 
@@ -46,7 +46,7 @@ def _status(value: str | None) -> Status | None:
         return None
     v = value.strip().lower()
     if v not in STATUSES:
-        raise SubscriberError(f"unknown status {value!r}; choose from {', '.join(STATUSES)}")
+        raise UsageError(f"unknown status {value!r}; choose from {', '.join(STATUSES)}")
     return v
 
 
