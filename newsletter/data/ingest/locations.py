@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from newsletter.data.ingest.rules import CountryRules, MetroRules
-from newsletter.data.ingest.text import words
+from newsletter.data.ingest.text import says_yes, words
 
 _SPLIT_RE = r"\s*(?:;|\||\n|\s/\s|\sor\s)\s*"
 _REMOTE_RE = r"\b(?:remote|anywhere|work from home|wfh|telecommute|virtual|distributed|worldwide)\b"
@@ -42,7 +42,6 @@ _NOISE_RE = (
 #: place or before its next part, each is kept as the code (upper case, which the noise
 #: pattern does not match), not dropped as "in", "or", "ok" (the city was read alone).
 _NOISE_STATES = ("in", "or", "ok")
-_TRUE = ("true", "1", "1.0", "yes", "y", "t", "remote")
 #: "Not remote", "no remote", "non-remote": the work is on site (read as "on-site" wherever
 #: the work mode is read: a location's parts, the work-mode and remote fields, the title).
 _NOT_REMOTE_RE = r"\b(?:not?|non)[- ]?remote\b"
@@ -319,7 +318,7 @@ def _mode_of(text: pl.Expr) -> pl.Expr:
     return (
         pl.when(t.str.contains(r"\bon-site\b"))  # only from "not remote"
         .then(pl.lit("onsite"))
-        .when(t.is_in(_TRUE) | t.str.contains(r"\bremote\b|fully|anywhere"))
+        .when(says_yes(t) | t.str.contains(r"\bremote\b|fully|anywhere"))
         .then(pl.lit("remote"))
         .when(t.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))

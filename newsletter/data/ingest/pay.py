@@ -34,7 +34,7 @@ from datetime import date
 import polars as pl
 from babel.numbers import get_territory_currencies
 
-from newsletter.data.ingest.text import only_where, plain_text
+from newsletter.data.ingest.text import only_where, plain_text, says_yes
 
 MIN_ANNUAL = 10_000.0
 MAX_ANNUAL = 2_000_000.0
@@ -290,8 +290,6 @@ _ESTIMATE_RE = r"(?-u:\b)(?:est\.|(?:estimated?|estimates|estimation|predicted|p
 #: ... but not the employer's own range as Glassdoor labels it ("$80K-$100K (Employer est.)",
 #: the newer "Employer Provided Salary:"), nor a time zone ("9am-5pm EST.").
 _NOT_ESTIMATE_RE = r"\bemployer(?:'s)?\s+(?:est\.|estimated?\b)|(?:[0-9]|[ap]\.?m\.?)\s*est\."
-#: Values of a "predicted" field (Adzuna's ``salary_is_predicted``) that say it is.
-_TRUE = ("1", "true", "yes", "y", "t")
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
@@ -365,7 +363,7 @@ def _estimated(text: pl.Expr, predicted: pl.Expr) -> pl.Expr:
     :data:`_ESTIMATE_RE`; or a ``predicted`` field that says so, Adzuna's
     ``salary_is_predicted``: ``"1"``, ``true``)."""
     marked = text.str.contains(_ESTIMATE_RE) & ~text.str.contains(_NOT_ESTIMATE_RE)
-    said = predicted.str.strip_chars().str.to_lowercase().is_in(_TRUE)
+    said = says_yes(predicted)
     return marked.fill_null(False) | said.fill_null(False)
 
 

@@ -274,6 +274,16 @@ def untagged(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(_untag_batch, return_dtype=pl.String)
 
 
+#: What a flag field says for yes (a remote flag, a "predicted" flag), trimmed and in any
+#: case: ``true``, ``1`` (``1.0`` as a spreadsheet writes it), ``yes``, ``y``, ``t``.
+YES_WORDS = ("true", "1", "1.0", "yes", "y", "t")
+
+
+def says_yes(expr: pl.Expr) -> pl.Expr:
+    """Whether a flag field says yes (:data:`YES_WORDS`); null stays null."""
+    return expr.str.strip_chars().str.to_lowercase().is_in(YES_WORDS)
+
+
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
     """``expr`` stripped, null where nothing is left. (``replace`` of the one value ``""``
     costs about half of a ``when/then`` on the stripped text.)"""
