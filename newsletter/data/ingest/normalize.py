@@ -28,6 +28,7 @@ from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
 from newsletter.data.ingest.text import (
     blank_to_null,
+    only_where,
     plain_text,
     repaired,
     squeeze_spaces,
@@ -105,7 +106,15 @@ def clean_columns(
     column."""
     naming = [c for c in NAMING_COLUMNS if c in columns]
     named = [pl.when(pl.col(c).str.contains(r"[\p{L}\p{N}]")).then(pl.col(c)) for c in naming]
-    rated = [pl.col(c).str.replace(RATING_LINE, "") for c in columns if c == "company"]
+    rated = [  # only a name with a line break can hold one: most are read by a byte scan
+        only_where(
+            pl.col(c),
+            pl.col(c).str.contains("\n", literal=True),
+            lambda e: e.str.replace(RATING_LINE, ""),
+        )
+        for c in columns
+        if c == "company"
+    ]
     return (
         lf.with_columns(rated)
         .with_columns(repaired(pl.col(c)) for c in columns if c in VISIBLE_COLUMNS)
