@@ -192,3 +192,25 @@ def test_standalone_links_are_44px_tap_targets_on_a_phone(
     small = [b for b in boxes if b[1] < 44 or b[2] < 44]
     assert not small, f"tap targets under 44 x 44 px at 375 px: {small}"
     page.close()
+
+
+#: Each held-back figure's "needs N" note: the number of lines its "needs N" spans.
+NEEDS_LINES = """() => [...document.querySelectorAll('.dt .cn')]
+  .filter(e => e.textContent.includes('needs')).map(e => {
+    const t = e.firstChild; const i = t.textContent.indexOf('needs');
+    const r = document.createRange(); r.setStart(t, i); r.setEnd(t, t.textContent.length);
+    const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+    return [e.textContent, tops.size]; })"""
+
+
+@pytest.mark.parametrize("width", [320, 375, 600])
+def test_a_held_back_figures_needs_n_stays_on_one_line(
+    browser: Any, full_html: str, tmp_path: Path, width: int
+) -> None:
+    """A narrow pay column wraps a note between its parts ("n=22," / "needs 30"), never
+    inside "needs 100" (a "10" / "0" on a phone reads as another figure)."""
+    page = open_without_scroll(browser, full_html, tmp_path, width)
+    notes = page.evaluate(NEEDS_LINES)
+    assert len(notes) >= 3
+    assert all(lines == 1 for _, lines in notes), notes
+    page.close()

@@ -239,7 +239,7 @@ def test_market_tables_print_gates_and_calls(issue: CompiledIssue) -> None:
     # a remote share below its gate prints "—" with its n and the n it needs (for a reader
     # who picked it)
     mgr = issue.personalize(_reader(categories=("AI Engineering Manager",))).text
-    assert "- AI Engineering Manager: Remote — (n=28, needs 30) · 95% CI —" in mgr
+    assert "- AI Engineering Manager: Remote — (n=28, needs\u00a030) · 95% CI —" in mgr
 
 
 def _every_pick(issue: CompiledIssue) -> Preferences:

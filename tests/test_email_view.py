@@ -61,7 +61,7 @@ def _minimal(**totals: int | None) -> Signals:
 def test_minimal_signals_render_dashes_with_n(email_config: Config) -> None:
     view = build_view(_minimal(open=150, net_change=51), email_config)
     pay = next(k for k in view.kpis if k.label == "Median pay")
-    assert pay.value == DASH and pay.notes == ("n=12, needs 30",)
+    assert pay.value == DASH and pay.notes == ("n=12, needs\u00a030",)
     # Sections with no data collapse into one line that says why.
     assert [t.empty for t in view.pay_tables] == [
         "no open posting has a role category this week.",
@@ -108,14 +108,14 @@ def test_pay_tiers_gate_and_compact_money(rich_signals: Signals, email_config: C
     assert roles.value("AI/ML Engineer", "Open").text == "23,752"
     assert roles.value("AI Engineering Manager", "Median").text == DASH
     # a figure held back says why: the row's n once, beside the median, and the n it needs
-    assert roles.value("AI Engineering Manager", "Median").note == "n=22, needs 30"
-    assert roles.value("AI Engineering Manager", "P75").note == "needs 40"
+    assert roles.value("AI Engineering Manager", "Median").note == "n=22, needs\u00a030"
+    assert roles.value("AI Engineering Manager", "P75").note == "needs\u00a040"
     assert roles.value("AI Architect", "Median").text == "$293k"
     assert roles.value("AI Architect", "Median").note == "n=38"
     assert roles.value("AI Architect", "P75").text == DASH
-    assert roles.value("AI Architect", "P75").note == "needs 40"
+    assert roles.value("AI Architect", "P75").note == "needs\u00a040"
     assert roles.value("AI Architect", "P90").text == DASH
-    assert roles.value("AI Architect", "P90").note == "needs 100"
+    assert roles.value("AI Architect", "P90").note == "needs\u00a0100"
     assert roles.value("AI/ML Engineer", "Median").note == ""  # nothing held back
     # the spotlight's pay range below its gate (10 postings with pay)
     spot = rich_signals.company_detail.spotlight
@@ -124,7 +124,7 @@ def test_pay_tiers_gate_and_compact_money(rich_signals: Signals, email_config: C
     detail = rich_signals.company_detail.model_copy(update={"spotlight": few})
     view = build_view(rich_signals.model_copy(update={"company_detail": detail}), email_config)
     assert view.spotlight is not None
-    assert view.spotlight.grid.value("Pay range", "").note == "n=6, needs 10"
+    assert view.spotlight.grid.value("Pay range", "").note == "n=6, needs\u00a010"
     levels = [r.head for r in view.pay_tables[1].rows]
     assert levels == ["Entry", "Mid", "Senior", "Leadership"]
 

@@ -220,7 +220,7 @@ def test_the_remote_share_change_needs_30_postings_of_known_work_mode_each_week(
     view = build_view(s, parse_config({}))
     tile = {k.label: k for k in view.kpis}["Remote share"]
     assert tile.value == "33.3%" and tile.direction == "none"
-    assert tile.change.text == "not compared: last week n=3, needs 30"
+    assert tile.change.text == "not compared: last week n=3, needs\u00a030"
     assert "the change in the remote share" in view.health[-1]
     # 30 a side is enough
     s = run([_modes(20, 10, 0), _modes(100, 200, 0, start=1000)])

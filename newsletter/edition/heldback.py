@@ -66,4 +66,5 @@ def short_of(n: int, gate: int, f: Formatter, *, with_n: bool = True) -> str:
     where its n is printed beside it already); "" for a sample that reached the gate."""
     if n >= gate:
         return ""
-    return f"n={f.count(n)}, needs {f.count(gate)}" if with_n else f"needs {f.count(gate)}"
+    needs = f"needs\u00a0{f.count(gate)}"  # "needs" and its n never part on a narrow column
+    return f"n={f.count(n)}, {needs}" if with_n else needs
