@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +50,15 @@ class ErrorHandlingGroup(TyperGroup):
     """Turns any NewsletterError raised by a command into one line and a non-zero exit, and
     an OSError too (a path that is a file or a folder, missing, not writable); as the root
     command, a usage error (an unknown option or command, a value of the wrong type) too,
-    with the command's ``--help`` named, where Click would print the usage and a box."""
+    with the command's ``--help`` named, where Click would print the usage and a box.
+
+    Its help and its commands' helps are :func:`reflowed` for the terminal."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.help = reflowed(self.help)
+        for command in self.commands.values():
+            command.help = reflowed(command.help)
 
     def main(
         self,
@@ -91,6 +100,20 @@ class ErrorHandlingGroup(TyperGroup):
             why = exc.strerror or str(exc)
             _error_line(why + where)
             raise typer.Exit(1) from None
+
+
+def reflowed(text: str | None) -> str | None:
+    """A help text with each paragraph on one line, for the terminal to wrap: Typer's "rich"
+    mode keeps a docstring's line breaks inside a paragraph, which broke lines half-way at
+    any width but the docstring's. A paragraph starting with ``\\b`` is kept as written
+    (Click's mark for lines that must stay apart)."""
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
+        for p in paragraphs
+    )
 
 
 #: Longest text one table cell prints.

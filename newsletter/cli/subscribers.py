@@ -355,8 +355,10 @@ def serve_cmd(
     host: Annotated[str | None, typer.Option("--host", help="Default: \\[web] host.")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Default: \\[web] port.")] = None,
 ) -> None:
-    """Serve the sign-up, confirm, unsubscribe and preferences pages (and the editors'
-    approve links).
+    """Serve the web pages: sign-up, preferences, the archive, approve links, webhooks.
+
+    The sign-up, confirm, unsubscribe and preferences pages, the archive with its feed, the
+    editors' approve links, the provider webhooks and /admin.
 
     Links are signed with NEWSLETTER_SECRET_KEY, which must be set; NEWSLETTER_WEBHOOK_SECRET
     turns on the provider webhooks; NEWSLETTER_ADMIN_PASSWORD_HASH (an Argon2 hash from
