@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -202,6 +203,42 @@ def check_output(
     problem = None if path is None else output_problem(path, folder=folder, reads=reads)
     if problem is not None:
         raise OutputPathError(problem)
+
+
+def _typed(value: str | Path, kind: str) -> str:
+    """An output path as the user typed it (Typer also passes the option's default, a
+    :class:`Path`): an empty one (a script's unset variable) is refused, never read as "."."""
+    text = str(value) if isinstance(value, Path) else value
+    if not text.strip():
+        raise typer.BadParameter(f"an empty path: give a {kind}")
+    return text
+
+
+def output_file(value: str | Path) -> Path:
+    """``parser=`` of an option naming a file to write: a path that ends in "/" names a
+    folder, and is refused as a usage error rather than written as a file of that name
+    (``--out exports/`` wrote a file called ``exports``)."""
+    text = _typed(value, "file name")
+    if text.endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{text} ends in '/', so it names a folder: give a file name")
+    return Path(text)
+
+
+def output_file_in(name: str) -> Callable[[str | Path], Path]:
+    """``parser=`` of an option naming a file to write, where a folder may be given instead:
+    a path that ends in "/" gets ``name`` inside it, the folder made when missing (an
+    existing folder without the "/" is the writer's to take alike)."""
+
+    def parse(value: str | Path) -> Path:
+        text = _typed(value, "file or folder name")
+        return Path(text) / name if text.endswith(("/", os.sep)) else Path(text)
+
+    return parse
+
+
+def output_folder(value: str | Path) -> Path:
+    """``parser=`` of an option naming a folder to write in (an empty path refused)."""
+    return Path(_typed(value, "folder name"))
 
 
 def database_file(ctx: typer.Context) -> Path | None:

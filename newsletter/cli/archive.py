@@ -7,14 +7,19 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli._app import check_output, clock_of, config_of, console
+from newsletter.cli._app import check_output, clock_of, config_of, console, output_folder
 
 
 def archive_cmd(
     ctx: typer.Context,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder to write (default: <state_dir>/archive)."),
+        typer.Option(
+            "--out",
+            metavar="<path>",
+            parser=output_folder,
+            help="Folder to write (default: <state_dir>/archive).",
+        ),
     ] = None,
     snapshots: Annotated[
         Path | None,

@@ -19,6 +19,7 @@ from newsletter.cli._app import (
     console,
     err_console,
     new_app,
+    output_folder,
     secrets_of,
     warn,
     week_option,
@@ -190,7 +191,12 @@ def collect_cmd(
     ] = False,
     snapshots: Annotated[
         Path | None,
-        typer.Option("--snapshots", help="Snapshot folder (default: \\[data] snapshots_dir)."),
+        typer.Option(
+            "--snapshots",
+            metavar="<path>",
+            parser=output_folder,
+            help="Snapshot folder (default: \\[data] snapshots_dir).",
+        ),
     ] = None,
 ) -> None:
     """Fetch every board of the sources file and write the week's snapshot.

@@ -16,6 +16,7 @@ from newsletter.cli._app import (
     config_of,
     console,
     err_console,
+    output_folder,
     secrets_of,
     warn,
 )
@@ -145,7 +146,12 @@ def ingest_cmd(
     ] = None,
     snapshots: Annotated[
         Path | None,
-        typer.Option("--snapshots", help="Snapshot folder (default: \\[data] snapshots_dir)."),
+        typer.Option(
+            "--snapshots",
+            metavar="<path>",
+            parser=output_folder,
+            help="Snapshot folder (default: \\[data] snapshots_dir).",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON instead of a table.")

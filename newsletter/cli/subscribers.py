@@ -22,6 +22,7 @@ from newsletter.cli._app import (
     database_file,
     err_console,
     new_app,
+    output_file,
     secrets_of,
 )
 from newsletter.errors import SubscriberError, UsageError
@@ -256,6 +257,8 @@ def import_cmd(
         Path | None,
         typer.Option(
             "--rejects",
+            metavar="<path>",
+            parser=output_file,
             help="Where to save invalid rows (default: list.csv -> list.rejects.csv beside it).",
         ),
     ] = None,
@@ -327,7 +330,13 @@ def export_cmd(
         ExportFormat.csv
     ),
     out: Annotated[
-        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="<path>",
+            parser=output_file,
+            help="File to write (default: standard output).",
+        ),
     ] = None,
 ) -> None:
     """Export every subscriber with status, preferences and consent record.
