@@ -74,6 +74,26 @@ def test_a_preview_pair_is_written_both_or_neither(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["issue.txt"]
 
 
+@pytest.fixture
+def refused(
+    runner: CliRunner, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[list[str]], str]:
+    """Run ``newsletter ARGS`` in a folder holding list.csv; check it is a usage error in
+    one line that writes nothing, and return that line."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.csv").write_text("email,title\nok@example.com,x\n", encoding="utf-8")
+
+    def run(args: list[str]) -> str:
+        before = sorted(p.name for p in tmp_path.iterdir())
+        result = runner.invoke(app, ["--config", str(config_file), *args])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+        assert sorted(p.name for p in tmp_path.iterdir()) == before
+        return str(result.stderr)
+
+    return run
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -82,23 +102,13 @@ def test_a_preview_pair_is_written_both_or_neither(tmp_path: Path) -> None:
     ],
 )
 def test_a_file_output_ending_in_a_slash_is_a_usage_error(
-    runner: CliRunner,
-    config_file: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    args: list[str],
+    refused: Callable[[list[str]], str], args: list[str]
 ) -> None:
     """``subscribers export --out exports/`` wrote the list to a file named ``exports``:
     a path ending in "/" names a folder, where the option takes a file."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "list.csv").write_text("email\nok@example.com\n", encoding="utf-8")
-    before = sorted(p.name for p in tmp_path.iterdir())
-    result = runner.invoke(app, ["--config", str(config_file), *args])
-    assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: Invalid value for '{args[-2]}': ")
-    assert "names a folder: give a file name" in result.stderr
-    assert result.stderr.count("\n") == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    line = refused(args)
+    assert line.startswith(f"error: Invalid value for '{args[-2]}': ")
+    assert "names a folder: give a file name" in line
 
 
 @pytest.mark.parametrize(
@@ -112,19 +122,8 @@ def test_a_file_output_ending_in_a_slash_is_a_usage_error(
     ],
 )
 def test_an_empty_output_path_is_refused_not_read_as_here(
-    runner: CliRunner,
-    config_file: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    args: list[str],
+    refused: Callable[[list[str]], str], args: list[str]
 ) -> None:
     """An empty path (a script's unset variable) was the current folder: ``archive --out
     ""`` wrote the archive's pages among the user's files."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "list.csv").write_text("title\nx\n", encoding="utf-8")
-    before = sorted(p.name for p in tmp_path.iterdir())
-    result = runner.invoke(app, ["--config", str(config_file), *args])
-    assert result.exit_code == 2, result.output
-    assert "an empty path: give a" in result.stderr
-    assert result.stderr.count("\n") == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert "an empty path: give a" in refused(args)
