@@ -53,3 +53,24 @@ def test_commands_refuse_it_with_one_line(tmp_path: Path, command: list[str]) ->
     assert r.exit_code != 0
     assert "2026-11-25.parquet is not named by a Monday" in r.output
     assert "cannot read snapshot" not in r.output
+
+
+@pytest.mark.parametrize("command", [["signals"], ["archive", "--out", "OUT"]])
+def test_a_snapshot_folder_that_is_a_file_or_holds_a_folder_is_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """``--snapshots`` naming a file read "snapshot folder X does not exist" (it does); a
+    folder named as a week's snapshot failed with Polars' "expanded paths were empty ...
+    Hint: passing a schema ..."."""
+    snaps = _folder(tmp_path, "2026-11-16")
+    (snaps / "2026-11-23.parquet").mkdir()
+    args = [a.replace("OUT", str(tmp_path / "out")) for a in command]
+    runner = CliRunner()
+    for folder, said in (
+        (snaps / "2026-11-16.parquet", "2026-11-16.parquet is a file, not a folder"),
+        (snaps, "2026-11-23.parquet is a folder, not a file: remove or rename it"),
+    ):
+        r = runner.invoke(app, [*args, "--snapshots", str(folder)])
+        assert r.exit_code == 1, r.output
+        assert said in r.stderr and r.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
