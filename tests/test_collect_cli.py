@@ -335,6 +335,37 @@ def test_collect_without_sources_is_one_line(tmp_path: Path, base: str) -> None:
     assert len(r.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("kind", ["binary", "folder", "pipe"])
+def test_a_sources_file_that_cannot_be_read_is_one_line(
+    tmp_path: Path, base: str, kind: str
+) -> None:
+    """A sources file that is not UTF-8 text made `sources add` end in a UnicodeDecodeError
+    traceback (and `sources check` quote Python's codec message); a named pipe blocked
+    both until something wrote to it. Each is one line now, and the file is left as it
+    was."""
+    cfg = _config_file(tmp_path, base)
+    path = tmp_path / "sources.toml"
+    path.unlink()
+    if kind == "binary":
+        path.write_bytes(b"\x1f\x8b\x08\x00binary\xff\xfe")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    said = {
+        "binary": "it is not UTF-8 text",
+        "folder": "Is a directory",
+        "pipe": "it is not a regular file (a pipe, socket or device)",
+    }[kind]
+    for args in (["sources", "add", "lever:x", "--company", "X"], ["sources", "check"],
+                 ["collect"]):  # fmt: skip
+        r = _invoke(["--config", str(cfg), *args])
+        assert r.exit_code == 1, r.output
+        assert r.stderr == f"error: cannot read the sources file {path}: {said}\n", args
+    if kind == "binary":
+        assert path.read_bytes() == b"\x1f\x8b\x08\x00binary\xff\xfe"
+
+
 def test_the_default_week_is_the_next_issue() -> None:
     s = parse_config({"schedule": {"day": "mon", "time": "08:00:00", "timezone": "UTC"}}).schedule
     sunday_evening = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
