@@ -13,8 +13,12 @@ What "reads well" means here, checkably:
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +27,7 @@ from typer.testing import CliRunner
 
 from newsletter.cli import app
 from newsletter.cli._app import reflowed
+from tests.conftest import REPO
 
 WIDTHS = (80, 60)
 ENDS = (".", "!", "?")
@@ -149,3 +154,19 @@ def test_reflowed_joins_the_lines_of_each_paragraph_only() -> None:
     text = "One line\nand more.\n\n    Indented\n    too.\n\n\bKept\nas written."
     assert reflowed(text) == "One line and more.\n\nIndented too.\n\n\bKept\nas written."
     assert reflowed(None) is None
+
+
+@pytest.mark.parametrize("args", [[], ["subscribers"], ["alerts"]])
+def test_a_group_without_a_command_prints_its_help_and_no_empty_error(
+    args: list[str], tmp_path: Path
+) -> None:
+    """``newsletter`` alone printed the help, then "error: (see 'newsletter --help')": the
+    usage error Click raises to show the help has no message of its own."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", *args],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "Usage:" in proc.stdout and "Commands" in proc.stdout
+    assert proc.stderr == ""

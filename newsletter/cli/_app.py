@@ -80,6 +80,8 @@ class ErrorHandlingGroup(TyperGroup):
             # returns the code of an Exit instead of exiting
             done = run(standalone_mode=False, **extra)
         except _CLICK_ERROR as exc:  # a usage error: an unknown option, a bad value...
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed: no "error:"
+                sys.exit(getattr(exc, "exit_code", 2))
             ctx = getattr(exc, "ctx", None)
             where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             _error_line(f"{getattr(exc, 'format_message', exc.__str__)()}{where}")
