@@ -180,7 +180,7 @@ def collect_cmd(
         typer.Option(
             "--week",
             help="Any day of the week to collect (default: the week of the next issue); "
-            "a week that has ended only with --replay.",
+            "a week that has ended only with --replay, none more than a week ahead.",
         ),
     ] = None,
     replay: Annotated[

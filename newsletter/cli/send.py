@@ -323,7 +323,7 @@ def send_worker_cmd(
     wait: Annotated[
         float,
         typer.Option(
-            "--wait", min=0, max=86400, help="Seconds to wait for a send to start (default 0)."
+            "--wait", min=0, max=86400, help="Seconds to wait for a send to start."
         ),
     ] = 0.0,
     run_id: Annotated[str | None, typer.Option("--run-id", hidden=True)] = None,
