@@ -322,9 +322,7 @@ def send_worker_cmd(
     ] = None,
     wait: Annotated[
         float,
-        typer.Option(
-            "--wait", min=0, max=86400, help="Seconds to wait for a send to start."
-        ),
+        typer.Option("--wait", min=0, max=86400, help="Seconds to wait for a send to start."),
     ] = 0.0,
     run_id: Annotated[str | None, typer.Option("--run-id", hidden=True)] = None,
 ) -> None:
