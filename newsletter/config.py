@@ -553,12 +553,27 @@ def _secret_note(loc: Sequence[object]) -> str | None:
     return f"a secret is never read from the file: set {where} in the environment"
 
 
+def _toml_kind(value: object) -> str:
+    """What a TOML value is, in TOML's words: a number, a boolean, an array, a table."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
 def _plain(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"])
     if err["type"] == "extra_forbidden":
         return _secret_note(err["loc"]) or "unknown setting (check the spelling)"
     if err["type"] == "model_type":  # a section given as a plain value: data = "snaps"
         return f"should be a table: a [{'.'.join(map(str, err['loc']))}] section of settings"
+    if err["type"] == "path_type":  # Pydantic's words: "... path for <class 'pathlib.Path'>"
+        return f"should be a path, as text in quotes (not {_toml_kind(err.get('input'))})"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     return msg[0].lower() + msg[1:] if msg else msg

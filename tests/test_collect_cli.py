@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,9 @@ from newsletter.send.schedule import (
     COLLECT_JOB_ID,
     JOB_ID,
     build_scheduler,
+    collect_refusal,
     collect_week,
     issue_week,
-    past_week_refusal,
 )
 from newsletter.send.service import collect_if_missing
 from newsletter.util.clock import FixedClock
@@ -335,6 +335,37 @@ def test_collect_without_sources_is_one_line(tmp_path: Path, base: str) -> None:
     assert len(r.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("kind", ["binary", "folder", "pipe"])
+def test_a_sources_file_that_cannot_be_read_is_one_line(
+    tmp_path: Path, base: str, kind: str
+) -> None:
+    """A sources file that is not UTF-8 text made `sources add` end in a UnicodeDecodeError
+    traceback (and `sources check` quote Python's codec message); a named pipe blocked
+    both until something wrote to it. Each is one line now, and the file is left as it
+    was."""
+    cfg = _config_file(tmp_path, base)
+    path = tmp_path / "sources.toml"
+    path.unlink()
+    if kind == "binary":
+        path.write_bytes(b"\x1f\x8b\x08\x00binary\xff\xfe")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    said = {
+        "binary": "it is not UTF-8 text",
+        "folder": "Is a directory",
+        "pipe": "it is not a regular file (a pipe, socket or device)",
+    }[kind]
+    for args in (["sources", "add", "lever:x", "--company", "X"], ["sources", "check"],
+                 ["collect"]):  # fmt: skip
+        r = _invoke(["--config", str(cfg), *args])
+        assert r.exit_code == 1, r.output
+        assert r.stderr == f"error: cannot read the sources file {path}: {said}\n", args
+    if kind == "binary":
+        assert path.read_bytes() == b"\x1f\x8b\x08\x00binary\xff\xfe"
+
+
 def test_the_default_week_is_the_next_issue() -> None:
     s = parse_config({"schedule": {"day": "mon", "time": "08:00:00", "timezone": "UTC"}}).schedule
     sunday_evening = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
@@ -389,12 +420,33 @@ def test_the_late_issues_week_may_still_be_collected() -> None:
     monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     late = date(2026, 11, 16)  # its issue was due Sunday 2026-11-22 18:00
     assert collect_week(monday, s, lambda w: False) == late
-    assert past_week_refusal(late, monday, s, has_snapshot=False) is None
-    assert past_week_refusal(late, monday, s, has_snapshot=True) is not None
+    assert collect_refusal(late, monday, s, has_snapshot=False) is None
+    assert collect_refusal(late, monday, s, has_snapshot=True) is not None
     past_grace = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-    assert past_week_refusal(late, past_grace, s, has_snapshot=False) is not None
-    assert past_week_refusal(date(2026, 11, 9), monday, s, has_snapshot=False) is not None
-    assert past_week_refusal(date(2026, 11, 30), monday, s, has_snapshot=True) is None
+    assert collect_refusal(late, past_grace, s, has_snapshot=False) is not None
+    assert collect_refusal(date(2026, 11, 9), monday, s, has_snapshot=False) is not None
+    assert collect_refusal(date(2026, 11, 30), monday, s, has_snapshot=True) is None
+
+
+def test_a_week_more_than_a_week_ahead_is_refused(
+    tmp_path: Path, boards: FakeBoards, base: str
+) -> None:
+    """``collect --week 2062-11-20`` (a typo for 2026) filed today's postings under 2062,
+    the snapshot every command then took for the latest. A week after the next calendar
+    week is refused before anything is fetched; this week and the next are collected."""
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    s = load_config(cfg).schedule
+    for ahead, refused in ((0, False), (7, False), (14, True)):
+        week = WEEK + timedelta(days=ahead)
+        assert (collect_refusal(week, NOW, s, has_snapshot=False) is not None) is refused
+    r = _invoke(["--config", str(cfg), "collect", "--week", "2062-11-20"])
+    assert r.exit_code == 2, r.output
+    assert r.stderr == (
+        "error: week 2062-11-20 is more than a week ahead: the job boards show the postings "
+        "open now, which belong to this week or the next; without --week, collect picks the "
+        "next issue's (2026-11-30)\n"
+    )
+    assert not (tmp_path / "snapshots").exists() and not boards.log  # nothing fetched
 
 
 # ---- the weekly chain --------------------------------------------------------------------

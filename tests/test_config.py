@@ -58,6 +58,25 @@ def test_every_problem_named_by_key(tmp_path: Path) -> None:
     assert "\n" not in msg
 
 
+def test_a_path_of_the_wrong_type_is_named_in_toml_words(tmp_path: Path) -> None:
+    """``snapshots_dir = 5`` read "input is not a valid path for <class 'pathlib.Path'>",
+    Pydantic's words for a Python type the user never wrote."""
+    p = tmp_path / "c.toml"
+    p.write_text(
+        '[data]\nsnapshots_dir = 5\nrules_dir = ["rules"]\n[email]\ntemplates_dir = true\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    msg = str(info.value)
+    assert "line 2, data.snapshots_dir: should be a path, as text in quotes (not a number)" in msg
+    assert "line 3, data.rules_dir: should be a path, as text in quotes (not an array)" in msg
+    assert "line 5, email.templates_dir: should be a path, as text in quotes (not a boolean)" in (
+        msg
+    )
+    assert "pathlib" not in msg
+
+
 def test_malformed_toml_is_one_clear_line(tmp_path: Path) -> None:
     p = tmp_path / "c.toml"
     p.write_text("[newsletter\n")

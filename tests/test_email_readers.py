@@ -3,6 +3,7 @@ sections (issue 13), in the rendered HTML and text."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -179,6 +180,20 @@ def test_reading_the_note_of_a_week(tmp_path: Path) -> None:
         read_note(cfg, WEEK)
     (tmp_path / "2026-11-23.md").write_text("  \n", encoding="utf-8")
     assert read_note(cfg, WEEK) is None
+
+
+def test_a_note_that_is_no_file_is_named_as_such(tmp_path: Path) -> None:
+    """A folder named as the week's note read "is 4,096 bytes, over [email] max_note_bytes"
+    (a folder's size); a named pipe (size 0) blocked preview and send on its read."""
+    cfg = parse_config({"email": {"notes_dir": str(tmp_path)}})
+    path = tmp_path / "2026-11-23.md"
+    path.mkdir()
+    with pytest.raises(RenderError, match=r"2026-11-23\.md is a folder, not a file$"):
+        read_note(cfg, WEEK)
+    path.rmdir()
+    os.mkfifo(path)
+    with pytest.raises(RenderError, match=r"\.md is a pipe, socket or device, not a file$"):
+        read_note(cfg, WEEK)
 
 
 def test_preview_shows_the_note_and_the_new_roles(tmp_path: Path) -> None:

@@ -325,6 +325,17 @@ def test_whole_percents_add_up_and_print_equal_parts_alike() -> None:
     assert f.shares([0.2, 0.2]) == ["20%", "20%"]  # no one whole: each rounded alone
 
 
+def test_shares_with_decimals_add_up_to_100_too() -> None:
+    """The same rule in tenths of a percent (signals --format table prints one decimal)."""
+    assert whole_percents([1 / 6, 1 / 6, 2 / 3], digits=1) == [167, 167, 666]
+    assert whole_percents([1 / 3] * 3, digits=1) == [333] * 3  # equal parts alike
+    assert sum(whole_percents([0.1234, 0.4567, 0.4199], digits=2)) == 10_000
+    f = Formatter("en_US")
+    assert f.shares([1 / 6, 1 / 6, 2 / 3], 1) == ["16.7%", "16.7%", "66.6%"]
+    assert f.shares([0.99999, 0.00001], 1) == [">99.9%", "<0.1%"]
+    assert f.shares([0.2, 0.2], 1) == ["20.0%", "20.0%"]  # no one whole: each alone
+
+
 def test_the_subject_counts_one_open_role_in_the_singular(tmp_path: Path) -> None:
     """The default subject read "1 open roles"; {open_roles_counted} carries the noun with
     the number, and a template of one's own that writes {open_roles} still works."""

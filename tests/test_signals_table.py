@@ -74,3 +74,40 @@ def test_roles_counted_apart_have_their_own_table(rich_signals: Any) -> None:
                                 "$129,000", "│", "$62"]  # fmt: skip
     pay = rich_signals.pay.model_copy(update={"apart": [], "apart_open": 0, "apart_n": 0})
     assert "counted apart" not in printed(rich_signals.model_copy(update={"pay": pay}))
+
+
+@pytest.mark.parametrize(
+    ("opens", "printed"),
+    [
+        # each alone: 16.7% + 16.7% + 66.7% = 100.1%
+        ((100, 100, 400), ["16.7%", "16.7%", "66.6%"]),
+        # each alone: 14.3% + 28.6% + 57.1% = 100.0% already; kept
+        ((1, 2, 4), ["14.3%", "28.6%", "57.1%"]),
+        # each alone: 11.1% x 9 = 99.9%: equal parts print alike, nearest 100 (the owner's rule)
+        ((1,) * 9, ["11.1%"] * 9),
+        # 1 of 20,001 is neither none nor 0.0%
+        ((1, 10_000, 10_000), ["<0.1%", "50.0%", "50.0%"]),
+    ],
+)
+def test_a_mix_prints_shares_adding_up_to_100(
+    rich_signals: Any, opens: tuple[int, ...], printed: list[str]
+) -> None:
+    """The seniority levels and the categories are one whole each: their share column was
+    rounded each alone at one decimal, and read 16.7% + 16.7% + 66.7% = 100.1% for a mix of
+    1/6, 1/6 and 2/3. Now the column is the owner's (Formatter.shares) at one decimal."""
+    from rich.console import Console
+
+    from newsletter.cli.signals_table import signals_tables
+
+    total = sum(opens)
+    row = rich_signals.seniority[0]
+    rows = [
+        row.model_copy(update={"name": f"level{i}", "open": n, "share": n / total})
+        for i, n in enumerate(opens)
+    ]
+    for field in ("seniority", "categories"):
+        signals = rich_signals.model_copy(update={field: rows})
+        out = Console(width=200, record=True, file=io.StringIO())
+        out.print(signals_tables(signals, "en_US"))
+        lines = [ln for ln in out.export_text().splitlines() if ln.startswith(" level")]
+        assert [ln.split("│")[5].strip() for ln in lines] == printed, field

@@ -270,8 +270,7 @@ def test_an_output_path_through_a_file_is_refused_in_one_line(
 def test_help_texts_match_what_the_commands_do() -> None:
     """A new user's reading of the helps: the subscribers group named every subcommand but
     resubscribe; ingest --profile listed its stages in another order than the table prints
-    them (timing.STAGES); preview --out said "a folder: issue.html in it", yet a folder
-    that does not exist yet (``--out p2/``) is written as ``p2.html``."""
+    them (timing.STAGES); preview --out says what a folder gets (tests/test_paths_cli.py)."""
     import typer.main
 
     from newsletter.data.ingest.timing import STAGES
@@ -286,4 +285,6 @@ def test_help_texts_match_what_the_commands_do() -> None:
         return next(p.help for p in cmd.params if flag in getattr(p, "opts", ()))
 
     assert f"({', '.join(STAGES)})" in option_help("ingest", "--profile")
-    assert "an existing folder: issue.html in it" in option_help("preview", "--out")
+    assert "a folder (an existing one, or one ending in /) gets issue.html in it" in (
+        option_help("preview", "--out")
+    )

@@ -137,3 +137,31 @@ def test_names_print_as_text_and_import_and_export_paths_fail_in_one_line(
     assert "notanaddress" in rejects
     err = cli("export", "--format", "csv", "--out", str(tmp_path / "afile" / "x.csv"), code=1)
     assert err.startswith(f"error: {tmp_path / 'afile'} is a file, not a folder")
+
+
+def test_serve_on_an_address_it_cannot_listen_on_stops_with_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A port out of range ended in uvicorn's traceback ("OverflowError: bind(): port must
+    be 0-65535"); a port in use, in six lines of server log and exit 3. Now a usage error,
+    and one line before anything starts."""
+    import socket
+
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "k" * 40)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "db.sqlite"}"\n', encoding="utf-8")
+    for port in ("65536", "-1"):
+        res = runner.invoke(app, ["--config", str(cfg), "serve", "--port", port])
+        assert res.exit_code == 2, res.output
+        assert res.stderr.startswith("error: Invalid value for '--port'")
+        assert res.stderr.count("\n") == 1
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        res = runner.invoke(
+            app, ["--config", str(cfg), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        )
+    assert res.exit_code == 1, res.output
+    assert res.stderr == f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    assert not (tmp_path / "db.sqlite").exists()  # refused before the store was opened

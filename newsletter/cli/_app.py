@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -49,7 +51,15 @@ class ErrorHandlingGroup(TyperGroup):
     """Turns any NewsletterError raised by a command into one line and a non-zero exit, and
     an OSError too (a path that is a file or a folder, missing, not writable); as the root
     command, a usage error (an unknown option or command, a value of the wrong type) too,
-    with the command's ``--help`` named, where Click would print the usage and a box."""
+    with the command's ``--help`` named, where Click would print the usage and a box.
+
+    Its help and its commands' helps are :func:`reflowed` for the terminal."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.help = reflowed(self.help)
+        for command in self.commands.values():
+            command.help = reflowed(command.help)
 
     def main(
         self,
@@ -70,6 +80,8 @@ class ErrorHandlingGroup(TyperGroup):
             # returns the code of an Exit instead of exiting
             done = run(standalone_mode=False, **extra)
         except _CLICK_ERROR as exc:  # a usage error: an unknown option, a bad value...
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed: no "error:"
+                sys.exit(getattr(exc, "exit_code", 2))
             ctx = getattr(exc, "ctx", None)
             where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             _error_line(f"{getattr(exc, 'format_message', exc.__str__)()}{where}")
@@ -91,6 +103,20 @@ class ErrorHandlingGroup(TyperGroup):
             why = exc.strerror or str(exc)
             _error_line(why + where)
             raise typer.Exit(1) from None
+
+
+def reflowed(text: str | None) -> str | None:
+    """A help text with each paragraph on one line, for the terminal to wrap: Typer's "rich"
+    mode keeps a docstring's line breaks inside a paragraph, which broke lines half-way at
+    any width but the docstring's. A paragraph starting with ``\\b`` is kept as written
+    (Click's mark for lines that must stay apart)."""
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
+        for p in paragraphs
+    )
 
 
 #: Longest text one table cell prints.
@@ -179,6 +205,42 @@ def check_output(
     problem = None if path is None else output_problem(path, folder=folder, reads=reads)
     if problem is not None:
         raise OutputPathError(problem)
+
+
+def _typed(value: str | Path, kind: str) -> str:
+    """An output path as the user typed it (Typer also passes the option's default, a
+    :class:`Path`): an empty one (a script's unset variable) is refused, never read as "."."""
+    text = str(value) if isinstance(value, Path) else value
+    if not text.strip():
+        raise typer.BadParameter(f"an empty path: give a {kind}")
+    return text
+
+
+def output_file(value: str | Path) -> Path:
+    """``parser=`` of an option naming a file to write: a path that ends in "/" names a
+    folder, and is refused as a usage error rather than written as a file of that name
+    (``--out exports/`` wrote a file called ``exports``)."""
+    text = _typed(value, "file name")
+    if text.endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{text} ends in '/', so it names a folder: give a file name")
+    return Path(text)
+
+
+def output_file_in(name: str) -> Callable[[str | Path], Path]:
+    """``parser=`` of an option naming a file to write, where a folder may be given instead:
+    a path that ends in "/" gets ``name`` inside it, the folder made when missing (an
+    existing folder without the "/" is the writer's to take alike)."""
+
+    def parse(value: str | Path) -> Path:
+        text = _typed(value, "file or folder name")
+        return Path(text) / name if text.endswith(("/", os.sep)) else Path(text)
+
+    return parse
+
+
+def output_folder(value: str | Path) -> Path:
+    """``parser=`` of an option naming a folder to write in (an empty path refused)."""
+    return Path(_typed(value, "folder name"))
 
 
 def database_file(ctx: typer.Context) -> Path | None:

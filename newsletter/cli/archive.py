@@ -7,14 +7,19 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli._app import check_output, clock_of, config_of, console
+from newsletter.cli._app import check_output, clock_of, config_of, console, output_folder
 
 
 def archive_cmd(
     ctx: typer.Context,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder to write (default: <state_dir>/archive)."),
+        typer.Option(
+            "--out",
+            metavar="<path>",
+            parser=output_folder,
+            help="Folder to write (default: <state_dir>/archive).",
+        ),
     ] = None,
     snapshots: Annotated[
         Path | None,
@@ -23,8 +28,10 @@ def archive_cmd(
         ),
     ] = None,
 ) -> None:
-    """Write the web archive: one page per week whose issue is out (a later week's snapshot
-    waits for its \\[schedule] day and time), with its signals JSON, an index, the Atom feed
+    """Write the web archive: a page per issue out, an index, the feed and the methodology.
+
+    One page per week whose issue is out, with its plain text and signals JSON beside it (a
+    later week's snapshot waits for its \\[schedule] day and time), the index, the Atom feed
     and the methodology page.
 
     These pages are the "view in browser" links of the emails; serve the folder at

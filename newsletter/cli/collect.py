@@ -19,6 +19,7 @@ from newsletter.cli._app import (
     console,
     err_console,
     new_app,
+    output_folder,
     secrets_of,
     warn,
     week_option,
@@ -179,7 +180,7 @@ def collect_cmd(
         typer.Option(
             "--week",
             help="Any day of the week to collect (default: the week of the next issue); "
-            "a week that has ended only with --replay.",
+            "a week that has ended only with --replay, none more than a week ahead.",
         ),
     ] = None,
     replay: Annotated[
@@ -190,7 +191,12 @@ def collect_cmd(
     ] = False,
     snapshots: Annotated[
         Path | None,
-        typer.Option("--snapshots", help="Snapshot folder (default: \\[data] snapshots_dir)."),
+        typer.Option(
+            "--snapshots",
+            metavar="<path>",
+            parser=output_folder,
+            help="Snapshot folder (default: \\[data] snapshots_dir).",
+        ),
     ] = None,
 ) -> None:
     """Fetch every board of the sources file and write the week's snapshot.

@@ -16,6 +16,7 @@ from newsletter.cli._app import (
     config_of,
     console,
     err_console,
+    output_folder,
     secrets_of,
     warn,
 )
@@ -127,7 +128,13 @@ def ingest_cmd(
         str, typer.Option("--week", help="Any day of the week the snapshot is for (YYYY-MM-DD).")
     ],
     fmt: Annotated[
-        Format, typer.Option("--format", help="Input format; auto detects from name and content.")
+        Format,
+        typer.Option(
+            "--format",
+            metavar="<format>",
+            help="auto (from the name and content), csv, tsv, jsonl, json, parquet, or a board's "
+            "export: simplify, greenhouse, lever, ashby, smartrecruiters, workable, recruitee.",
+        ),
     ] = Format.auto,
     source: Annotated[
         str | None,
@@ -139,7 +146,12 @@ def ingest_cmd(
     ] = None,
     snapshots: Annotated[
         Path | None,
-        typer.Option("--snapshots", help="Snapshot folder (default: \\[data] snapshots_dir)."),
+        typer.Option(
+            "--snapshots",
+            metavar="<path>",
+            parser=output_folder,
+            help="Snapshot folder (default: \\[data] snapshots_dir).",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON instead of a table.")
@@ -148,9 +160,9 @@ def ingest_cmd(
         SourceKindOption | None,
         typer.Option(
             "--kind",
-            help="stock: the files hold the source's whole open stock (default). new: only the "
-            "postings first seen this week (a feed); they stay open \\[data] open_window_days. "
-            "Default: \\[data.source_kinds] of config.toml.",
+            help="stock: the files hold the source's whole open stock. new: only the postings "
+            "first seen this week (a feed), kept open \\[data] open_window_days. Default: the "
+            "source's entry in \\[data.source_kinds], else stock.",
         ),
     ] = None,
     profile: Annotated[
@@ -166,11 +178,13 @@ def ingest_cmd(
     """Read raw job-posting exports and write the week's canonical snapshot.
 
     Writes DIR/YYYY-MM-DD.parquet (replacing it atomically), DIR/rejects/YYYY-MM-DD.parquet
-    (every row not kept, with its reason) and DIR/reports/YYYY-MM-DD.json.
-    Unknown columns are mapped with \\[ingest.columns] in config.toml.
+    (every row not kept, with its reason) and DIR/reports/YYYY-MM-DD.json. Unknown columns
+    are mapped with \\[ingest.columns] in config.toml.
 
     Example: [bold]newsletter ingest postings.csv.gz listings.json --week 2026-11-23[/]
-    A feed of new postings: [bold]newsletter ingest week.csv --week 2023-03-06 --kind new[/]
+
+    Example, a feed of new postings: [bold]newsletter ingest week.csv --week 2023-03-06
+    --kind new[/]
     """
     check_output(snapshots, folder=True)
     config = config_of(ctx)

@@ -44,9 +44,10 @@ def status_cmd(
         int, typer.Option("--issues", min=1, max=100, help="Recent issues to list.")
     ] = 8,
 ) -> None:
-    """What happened and what will happen: the last runs, the next scheduled ones, this
-    week's issue, bounces and complaints per issue next to the mailbox providers' limits,
-    the list and its change, recent alerts.
+    """Show what happened and what will happen: runs, schedule, issues, the list, alerts.
+
+    The last runs, the next scheduled ones, this week's issue, bounces and complaints per
+    issue next to the mailbox providers' limits, the list and its change, recent alerts.
 
     Example: [bold]newsletter status --format json[/]
     """
@@ -244,8 +245,9 @@ def _print_deliveries(found: list[Delivery]) -> None:
 
 @alerts_app.command("check")
 def alerts_check_cmd(ctx: typer.Context) -> None:
-    """Evaluate the alert conditions now and send those not sent yet this week (for cron,
-    when `newsletter schedule` is not running: e.g. every 15 minutes).
+    """Evaluate the alert conditions now and send those not sent yet this week.
+
+    For cron, when `newsletter schedule` is not running: e.g. every 15 minutes.
 
     Example: [bold]newsletter alerts check[/]
     """
@@ -287,8 +289,9 @@ def alerts_test_cmd(ctx: typer.Context) -> None:
 
 @admin_app.command("hash-password")
 def hash_password_cmd() -> None:
-    """Read a password (twice, not echoed; piped: the first line of standard input) and
-    print its Argon2 hash for NEWSLETTER_ADMIN_PASSWORD_HASH, which turns /admin on.
+    """Print a password's Argon2 hash for NEWSLETTER_ADMIN_PASSWORD_HASH (turns /admin on).
+
+    The password is asked twice, not echoed; piped, it is the first line of standard input.
 
     Example: [bold]export NEWSLETTER_ADMIN_PASSWORD_HASH="$(newsletter admin hash-password)"[/]
     """

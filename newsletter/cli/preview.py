@@ -16,6 +16,7 @@ from newsletter.cli._app import (
     config_of,
     console,
     err_console,
+    output_file_in,
     secrets_of,
     week_option,
 )
@@ -23,6 +24,9 @@ from newsletter.cli._app import (
 if TYPE_CHECKING:
     from newsletter.config import Config
     from newsletter.models import Preferences
+
+#: Where ``preview`` writes by default; its name is the file a folder given as --out gets.
+PREVIEW = Path("preview/issue.html")
 
 WeekOpt = Annotated[
     str | None,
@@ -59,10 +63,12 @@ def preview_cmd(
         Path,
         typer.Option(
             "--out",
-            help="HTML file to write (an existing folder: issue.html in it); a .txt twin "
-            "beside it.",
+            metavar="<path>",
+            parser=output_file_in(PREVIEW.name),
+            help="HTML file to write, a .txt twin beside it; a folder (an existing one, or "
+            "one ending in /) gets issue.html in it.",
         ),
-    ] = Path("preview/issue.html"),
+    ] = PREVIEW,
     subscriber: Annotated[
         str | None,
         typer.Option(
@@ -98,7 +104,7 @@ def preview_cmd(
     Example: [bold]newsletter preview --week 2026-11-23 --subscriber dana@example.com
     --name Dana --metro "New York" --screenshot --out preview/issue.html[/]
     """
-    from newsletter.edition.preview import preview
+    from newsletter.edition.preview import preview, preview_paths
     from newsletter.errors import UsageError
     from newsletter.send.service import preview_reader
 
@@ -118,6 +124,8 @@ def preview_cmd(
             "give --subscriber EMAIL too"
         )
     check_output(out, folder=None)
+    for path in preview_paths(out):  # the HTML and its twin: neither may be a folder
+        check_output(path, folder=False)
     config = config_of(ctx)
     recipient = (
         preview_reader(

@@ -272,9 +272,9 @@ def _print_dry_run(d: DryRunReport) -> None:
 
 
 def run_week_cmd(ctx: typer.Context) -> None:
-    """Do this week's whole job once: collect (when the week's snapshot is missing and
-    sources are configured), guards, signals, render, compliance, send.
+    """Do this week's whole job once: collect, guards, signals, render, compliance, send.
 
+    It collects only when the week's snapshot is missing and sources are configured.
     Idempotent, for cron, systemd timers or Kubernetes CronJobs: exits at once when this
     week's issue is already sent, resumes a half-done send, refuses a missing or stale
     snapshot. Exit code 3 means messages are left to retry (run it again later).
@@ -322,14 +322,13 @@ def send_worker_cmd(
     ] = None,
     wait: Annotated[
         float,
-        typer.Option(
-            "--wait", min=0, max=86400, help="Seconds to wait for a send to start (default 0)."
-        ),
+        typer.Option("--wait", min=0, max=86400, help="Seconds to wait for a send to start."),
     ] = 0.0,
     run_id: Annotated[str | None, typer.Option("--run-id", hidden=True)] = None,
 ) -> None:
-    """Help a running send from this host (PostgreSQL): claim batches of its recipients
-    and send them, until none is left.
+    """Help a running send from this host (PostgreSQL) until no recipient is left.
+
+    It claims batches of the send's recipients and sends them.
 
     Start it on any machine with the same config.toml, snapshots, templates, version and
     NEWSLETTER_* secrets as the `newsletter send` that coordinates the send; it refuses to

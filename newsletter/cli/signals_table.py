@@ -106,14 +106,17 @@ def _apart(p: Pay, f: Formatter) -> Table:
 
 def _groups(title: str, rows: Sequence[GroupRow], f: Formatter) -> Table:
     tb = _table(title, "name", "open", "prev", "new", "removed", "share", "Δ share", "median pay")
-    for g in rows:
+    # the shares of a mix (every level, every category) add up to 100.0% (Formatter.shares)
+    known = [g.share for g in rows if g.share is not None]
+    shares = f.shares(known, 1) if len(known) == len(rows) else [f.pct(g.share, 1) for g in rows]
+    for g, share in zip(rows, shares, strict=True):
         tb.add_row(
             cell(g.name),
             f.count(g.open),
             f.count(g.open_prev),
             f.count(g.new),
             f.count(g.removed),
-            f.pct(g.share, 1),
+            share,
             _pp(f, g.share, g.share_prev),
             f.money(g.median_pay, g.n_pay),
         )

@@ -22,6 +22,7 @@ from newsletter.cli._app import (
     database_file,
     err_console,
     new_app,
+    output_file,
     secrets_of,
 )
 from newsletter.errors import SubscriberError, UsageError
@@ -256,6 +257,8 @@ def import_cmd(
         Path | None,
         typer.Option(
             "--rejects",
+            metavar="<path>",
+            parser=output_file,
             help="Where to save invalid rows (default: list.csv -> list.rejects.csv beside it).",
         ),
     ] = None,
@@ -327,7 +330,13 @@ def export_cmd(
         ExportFormat.csv
     ),
     out: Annotated[
-        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="<path>",
+            parser=output_file,
+            help="File to write (default: standard output).",
+        ),
     ] = None,
 ) -> None:
     """Export every subscriber with status, preferences and consent record.
@@ -350,13 +359,36 @@ def export_cmd(
     console.print(cell(f"exported {len(subs)} subscriber(s) to {out}"), soft_wrap=True)
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Refuse, in one line, an address the server could not listen on (a port in use, a
+    host that is no address here) before anything starts: the server would log its start-up,
+    the system's error and its shutdown over six lines and exit 3. Binds the way uvicorn
+    does (``SO_REUSEADDR``) and lets go at once."""
+    import socket
+
+    where = f"cannot listen on {host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:  # socket.gaierror too: a name that does not resolve
+        raise OSError(exc.errno, f"{where}: {exc.strerror or exc}") from None
+
+
 def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option("--host", help="Default: \\[web] host.")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Default: \\[web] port.")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=0, max=65535, help="Default: \\[web] port.")
+    ] = None,
 ) -> None:
-    """Serve the sign-up, confirm, unsubscribe and preferences pages (and the editors'
-    approve links).
+    """Serve the web pages: sign-up, preferences, the archive, approve links, webhooks.
+
+    The sign-up, confirm, unsubscribe and preferences pages, the archive with its feed, the
+    editors' approve links, the provider webhooks and /admin.
 
     Links are signed with NEWSLETTER_SECRET_KEY, which must be set; NEWSLETTER_WEBHOOK_SECRET
     turns on the provider webhooks; NEWSLETTER_ADMIN_PASSWORD_HASH (an Argon2 hash from
@@ -380,6 +412,8 @@ def serve_cmd(
     signer, _dev = link_signer(config, secrets, "serve")
     # the provider's credentials are needed now: a missing one stops here, before listening
     sender = get_sender(config.delivery, secrets, clock=clock)
+    host, port = host or config.web.host, port if port is not None else config.web.port
+    _check_listen(host, port)
     with open_store(config) as db:
         mailer = SignupMailer(config, signer, sender, hold=SUBSCRIBE_ANSWER_SECONDS, clock=clock)
         try:
@@ -396,8 +430,8 @@ def serve_cmd(
             )
             uvicorn.run(
                 web_app,
-                host=host or config.web.host,
-                port=port if port is not None else config.web.port,
+                host=host,
+                port=port,
                 log_level="info",
                 log_config=uvicorn_log_config(),
             )

@@ -130,6 +130,8 @@ def list_weeks(directory: Path) -> list[date]:
     Monday's would hide a second file for that week).
     """
     if not directory.is_dir():
+        if directory.exists():  # --snapshots naming a file (a snapshot's own, say)
+            raise SnapshotNotFoundError(f"snapshot folder {directory} is a file, not a folder")
         raise SnapshotNotFoundError(f"snapshot folder {directory} does not exist")
     weeks = []
     for p in sorted(directory.iterdir()):
@@ -139,6 +141,8 @@ def list_weeks(directory: Path) -> list[date]:
                 day = date.fromisoformat(m.group(1))
             except ValueError:
                 continue
+            if p.is_dir():  # read as a snapshot, it failed with Polars' "paths were empty"
+                raise SnapshotError(f"snapshot {p} is a folder, not a file: remove or rename it")
             if day != monday_of(day):
                 monday = snapshot_path(directory, day)
                 also = f" ({monday.name} exists: remove one)" if monday.exists() else ""

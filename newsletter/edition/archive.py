@@ -37,6 +37,7 @@ from newsletter.edition.methodology import (
 from newsletter.edition.palette import web_css
 from newsletter.edition.render import render_template
 from newsletter.edition.view import archive_url, methodology_url
+from newsletter.errors import SnapshotNotFoundError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.files import atomic_write_bytes, atomic_write_text
 
@@ -104,8 +105,13 @@ def build_archive(
     f = Formatter(config.newsletter.locale)
     pages: list[Path] = []
     now = clock.now()
-    shown = [w for w in list_weeks(directory) if published(config, w, now)]
+    every = list_weeks(directory)
+    shown = [w for w in every if published(config, w, now)]
     kept = _kept_entries(out)
+    if not every and not kept:  # the wrong folder, most likely: an empty archive is no answer
+        raise SnapshotNotFoundError(
+            f"no snapshots (YYYY-MM-DD.parquet) in {directory}: no issue to publish"
+        )
     if kept is None:  # no index of earlier builds to keep: every published week, once
         kept, weeks = {}, None
     # a week published before stays listed with its page (what its readers got), even once

@@ -27,21 +27,25 @@ def _half_up(v: float) -> int:
     return int(Decimal(repr(v)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def whole_percents(parts: Sequence[float], *, split_ties: bool = False) -> list[int]:
+def whole_percents(
+    parts: Sequence[float], *, split_ties: bool = False, digits: int = 0
+) -> list[int]:
     """Whole percentages of the parts of one whole (largest remainder): each part's floor,
-    then a point to each of the largest remainders until they add up to 100.
+    then a point to each of the largest remainders until they add up to 100. With
+    ``digits`` the points are tenths (1), hundredths (2)... of a percent, adding up to
+    ``100 * 10**digits`` (three parts of 1/6, 1/6, 2/3 at one decimal: 167, 167, 666).
 
     Equal parts get equal percentages: points that equal parts cannot all take go to all of
     them or none, whichever total is nearer 100, all at half way (three thirds are 33% each,
     99%, not 34% · 33% · 33%; two eighths beside three quarters 13% each, 101%).
     ``split_ties`` hands them out in order instead, for widths that must fill exactly 100 (a
     drawn bar)."""
-    total = sum(parts)
+    total, whole = sum(parts), 100 * 10**digits
     if total <= 0:
         return [0 for _ in parts]
-    raw = [100 * p / total for p in parts]
+    raw = [whole * p / total for p in parts]
     out = [math.floor(r) for r in raw]
-    left = 100 - sum(out)
+    left = whole - sum(out)
     order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
     while left > 0 and order:
         tie = [i for i in order if abs(raw[i] - raw[order[0]]) < EXACT]  # equal parts
@@ -142,16 +146,17 @@ class Formatter:
             return DASH
         return bounded(share, self._renderer(digits), digits)
 
-    def shares(self, parts: Sequence[float]) -> list[str]:
-        """Shares shown together as whole percentages: the parts of one whole add up to 100%
-        (:func:`whole_percents`), equal parts print alike, and a part that is neither none nor
-        all prints as neither ("<1%", ">99%"); shares of no one whole are rounded each alone."""
+    def shares(self, parts: Sequence[float], digits: int = 0) -> list[str]:
+        """Shares shown together as percentages with ``digits`` decimals: the parts of one
+        whole add up to 100% (:func:`whole_percents`; 100.0% at one decimal), equal parts
+        print alike, and a part that is neither none nor all prints as neither ("<1%",
+        ">99%"); shares of no one whole are rounded each alone."""
         if abs(sum(parts) - 1) > EXACT:
-            return [self.pct(p) for p in parts]
-        render = self._renderer(0)
+            return [self.pct(p, digits) for p in parts]
+        render, whole = self._renderer(digits), 100 * 10**digits
         return [
-            bounded(p, render, 0, shown=w / 100)
-            for p, w in zip(parts, whole_percents(parts), strict=True)
+            bounded(p, render, digits, shown=w / whole)
+            for p, w in zip(parts, whole_percents(parts, digits=digits), strict=True)
         ]
 
     def _renderer(self, digits: int) -> Callable[[float], str]:

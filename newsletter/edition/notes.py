@@ -25,6 +25,7 @@ text; the render's guard still breaks ``%%`` and ``<!--nl:``).
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -171,12 +172,15 @@ def read_note(config: Config, week: date) -> Note | None:
     UTF-8 is a RenderError naming the file (one line), checked before anything is sent."""
     path = note_path(config, week)
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise RenderError(f"cannot read the editor's note {path}: {exc.strerror}") from None
-    limit = config.email.max_note_bytes
+    if not stat.S_ISREG(info.st_mode):  # a folder's size is no note's; a pipe blocks the read
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
+        raise RenderError(f"the editor's note {path} is {what}, not a file")
+    size, limit = info.st_size, config.email.max_note_bytes
     if size > limit:
         raise RenderError(
             f"the editor's note {path} is {size:,} bytes, over [email] max_note_bytes ({limit:,})"

@@ -9,18 +9,26 @@ from newsletter.config import Config
 from newsletter.data.signals.models import Signals
 from newsletter.edition.issue import check_size, compile_week, preview_recipient
 from newsletter.models import IssueContent, Recipient
-from newsletter.util.files import atomic_write_text
+from newsletter.util.files import replacing_all
 
 
-def write_preview(issue: IssueContent, out: Path) -> tuple[Path, Path]:
-    """Write the HTML and its plain-text twin (same name, ``.txt``) atomically; ``out`` an
-    existing folder gets ``issue.html`` and ``issue.txt`` inside it."""
+def preview_paths(out: Path) -> tuple[Path, Path]:
+    """Where a preview asked for at ``out`` is written: the HTML and its plain-text twin
+    (same name, ``.txt``); ``out`` an existing folder gets ``issue.html`` and ``issue.txt``
+    inside it."""
     if out.is_dir():
         out = out / "issue.html"
     html_path = out if out.suffix.lower() in {".html", ".htm"} else out.with_suffix(".html")
-    text_path = html_path.with_suffix(".txt")
-    atomic_write_text(html_path, issue.html)
-    atomic_write_text(text_path, issue.text)
+    return html_path, html_path.with_suffix(".txt")
+
+
+def write_preview(issue: IssueContent, out: Path) -> tuple[Path, Path]:
+    """Write the HTML and its plain-text twin (:func:`preview_paths`) together: both or
+    neither (a twin that cannot be written, a folder of that name, stops the HTML too)."""
+    html_path, text_path = preview_paths(out)
+    with replacing_all(html_path, text_path) as (html_tmp, text_tmp):
+        html_tmp.write_bytes(issue.html.encode("utf-8"))
+        text_tmp.write_bytes(issue.text.encode("utf-8"))
     return html_path, text_path
 
 

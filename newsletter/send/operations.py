@@ -32,7 +32,7 @@ from newsletter.send.approval import ApprovalRecord, Approvals, ApprovalSigner, 
 from newsletter.send.ledger import SendLedger
 from newsletter.send.monitor import Monitor
 from newsletter.send.runs import ignore_warning
-from newsletter.send.schedule import issue_week, latest_due, past_week_refusal
+from newsletter.send.schedule import collect_refusal, issue_week, latest_due
 from newsletter.send.service import SendReport, collect_recorded, send_week
 from newsletter.send.status import status_report
 from newsletter.send.steps import monitored
@@ -58,10 +58,10 @@ def collect_week(
     """``newsletter collect`` and the scheduler's collection: one recorded ``collect`` step.
 
     A live collection of a week that has ended is refused (UsageError, before anything is
-    fetched: :func:`~newsletter.send.schedule.past_week_refusal`); a replay is not."""
+    fetched: :func:`~newsletter.send.schedule.collect_refusal`); a replay is not."""
     if not replay:
         has_snapshot = snapshot_path(config.data.snapshots_dir, week).exists()
-        refusal = past_week_refusal(week, clock.now(), config.schedule, has_snapshot=has_snapshot)
+        refusal = collect_refusal(week, clock.now(), config.schedule, has_snapshot=has_snapshot)
         if refusal is not None:
             raise UsageError(refusal)
     with monitored(config, secrets, clock, trigger, warn) as monitor:

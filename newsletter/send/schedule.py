@@ -175,7 +175,7 @@ def collect_week(
     return week if now == due else week + timedelta(days=7)
 
 
-def past_week_refusal(
+def collect_refusal(
     week: date, now: datetime, settings: ScheduleSettings, *, has_snapshot: bool
 ) -> str | None:
     """Why a live collection of ``week`` at ``now`` is refused; None when it may go ahead.
@@ -184,8 +184,17 @@ def past_week_refusal(
     would be filed under the wrong week (and replace its snapshot). The one past week
     allowed is the one :func:`collect_week` picks: the current issue's, while its snapshot
     is missing and the issue may still go out. A past week is rebuilt from its saved raw
-    answers instead (``--replay``)."""
-    if week >= issue_week(now, settings):
+    answers instead (``--replay``). A week after the next calendar week has not begun:
+    today's postings filed there (``--week 2062-11-20``, a typo for 2026) would be every
+    command's latest snapshot."""
+    this = issue_week(now, settings)
+    if week > this + timedelta(days=7):
+        return (
+            f"week {week.isoformat()} is more than a week ahead: the job boards show the "
+            f"postings open now, which belong to this week or the next; without --week, "
+            f"collect picks the next issue's ({collect_week(now, settings).isoformat()})"
+        )
+    if week >= this:
         return None
     latest, due = latest_due(now, settings)
     late = hours_after(due, settings.misfire_grace_hours) >= now

@@ -39,7 +39,7 @@ from tomlkit.items import AoT
 from newsletter.config import ATS_KINDS
 from newsletter.data.ingest import Format
 from newsletter.errors import CollectError
-from newsletter.util.files import atomic_write_text
+from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
 from newsletter.util.text import clean_line
 
 AtsKind = Literal["greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "url"]
@@ -212,21 +212,32 @@ def _as(listed: Source, new: Source) -> str:
     return f", as {listed.key}: board names are not case-sensitive"
 
 
+def _read(path: Path, missing: str) -> str:
+    """The sources file's text (``missing`` when there is none), or one CollectError line
+    saying why it cannot be read: a folder, a pipe or device (which would block or never
+    end), a file that is not UTF-8 text."""
+    why = f"cannot read the sources file {path}"
+    if special_file(path):
+        raise CollectError(f"{why}: it {NOT_REGULAR}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return missing
+    except UnicodeDecodeError:
+        raise CollectError(f"{why}: it is not UTF-8 text") from None
+    except OSError as exc:
+        raise CollectError(f"{why}: {exc.strerror or exc}") from None
+
+
 def load_sources(path: Path) -> list[Source]:
     """The boards listed in ``path``; an empty list when the file does not exist."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CollectError(f"cannot read the sources file {path}: {exc}") from None
-    return parse_sources(text, origin=str(path))
+    return parse_sources(_read(path, ""), origin=str(path))
 
 
 def add_source(path: Path, source: Source) -> None:
     """Append ``source`` to the file (created with a header when missing), keeping its
     comments and layout; CollectError when the board is already listed."""
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    text = _read(path, HEADER)
     existing = parse_sources(text, origin=str(path))
     listed = next((s for s in existing if s.identity == source.identity), None)
     if listed is not None:

@@ -1,0 +1,129 @@
+"""Output paths as a new user types them: a folder given with a trailing "/", a folder
+that is missing, a file's twin that is a folder, an empty path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from tests.conftest import posting
+
+W1, W2 = date(2026, 11, 16), date(2026, 11, 23)
+
+
+@pytest.fixture
+def snaps(make_snapshots: Callable[[dict[date, list[dict[str, Any]]]], Path]) -> Path:
+    rows = [posting(str(i)) for i in range(30)]
+    return make_snapshots({W1: rows, W2: rows[3:]})
+
+
+def _preview(runner: CliRunner, snaps: Path, out: str) -> Any:
+    return runner.invoke(app, ["preview", "--snapshots", str(snaps), "--out", out])
+
+
+@pytest.mark.parametrize("given", ["p2/", "new/deeper/", "exists/"])
+def test_a_preview_out_ending_in_a_slash_is_a_folder_existing_or_not(
+    runner: CliRunner, snaps: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """``--out p2/`` wrote p2.html and p2.txt beside the folder the user named (the "/" was
+    lost when the option became a Path); a folder with a trailing "/" gets issue.html and
+    issue.txt inside it, made when missing, as an existing folder did."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exists").mkdir()
+    result = _preview(runner, snaps, given)
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / given
+    assert result.stdout.strip().splitlines()[-1] == str(Path(given) / "issue.html")
+    assert sorted(p.name for p in folder.iterdir()) == ["issue.html", "issue.txt"]
+    assert not (tmp_path / f"{given.rstrip('/')}.html").exists()
+
+
+def test_a_preview_whose_text_twin_is_a_folder_writes_neither(
+    runner: CliRunner, snaps: Path, tmp_path: Path
+) -> None:
+    """With ``issue.txt`` a folder, the HTML was written, then the twin failed with the
+    system's words naming a temporary file ("Is a directory: .issue.txt.9f3c.tmp"): one
+    line naming the folder now, before any work, and no file written."""
+    folder = tmp_path / "tx"
+    (folder / "issue.txt").mkdir(parents=True)
+    result = _preview(runner, snaps, str(folder / "issue.html"))
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"error: {folder / 'issue.txt'} is a folder, not a file: give a file name\n"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["issue.txt"]
+
+
+def test_a_preview_pair_is_written_both_or_neither(tmp_path: Path) -> None:
+    """The library's writer alone (a caller with no CLI check): a twin it cannot write
+    leaves no HTML behind and no temporary file."""
+    from newsletter.edition.preview import write_preview
+    from newsletter.models import IssueContent
+
+    (tmp_path / "issue.txt").mkdir()
+    issue = IssueContent(subject="s", html="<p>x</p>", text="x")
+    with pytest.raises(IsADirectoryError):
+        write_preview(issue, tmp_path / "issue.html")
+    assert [p.name for p in tmp_path.iterdir()] == ["issue.txt"]
+
+
+@pytest.fixture
+def refused(
+    runner: CliRunner, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[list[str]], str]:
+    """Run ``newsletter ARGS`` in a folder holding list.csv; check it is a usage error in
+    one line that writes nothing, and return that line."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.csv").write_text("email,title\nok@example.com,x\n", encoding="utf-8")
+
+    def run(args: list[str]) -> str:
+        before = sorted(p.name for p in tmp_path.iterdir())
+        result = runner.invoke(app, ["--config", str(config_file), *args])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+        assert sorted(p.name for p in tmp_path.iterdir()) == before
+        return str(result.stderr)
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["subscribers", "export", "--out", "exports/"],
+        ["subscribers", "import", "list.csv", "--rejects", "bad/"],
+    ],
+)
+def test_a_file_output_ending_in_a_slash_is_a_usage_error(
+    refused: Callable[[list[str]], str], args: list[str]
+) -> None:
+    """``subscribers export --out exports/`` wrote the list to a file named ``exports``:
+    a path ending in "/" names a folder, where the option takes a file."""
+    line = refused(args)
+    assert line.startswith(f"error: Invalid value for '{args[-2]}': ")
+    assert "names a folder: give a file name" in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["preview", "--out", ""],
+        ["archive", "--out", " "],
+        ["ingest", "list.csv", "--week", "2026-11-23", "--snapshots", ""],
+        ["collect", "--snapshots", ""],
+        ["subscribers", "export", "--out", ""],
+    ],
+)
+def test_an_empty_output_path_is_refused_not_read_as_here(
+    refused: Callable[[list[str]], str], args: list[str]
+) -> None:
+    """An empty path (a script's unset variable) was the current folder: ``archive --out
+    ""`` wrote the archive's pages among the user's files."""
+    assert "an empty path: give a" in refused(args)
