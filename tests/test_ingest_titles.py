@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -10,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsletter.data.ingest import ingest
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.snapshots import SENIORITY_LEVELS
+from tests.conftest import NOW
 from tests.ingest_support import normalized
 
 GOLDEN = Path(__file__).parent / "data" / "golden_titles.csv"
@@ -170,6 +173,45 @@ def test_seniority_field_of_the_export_is_used_when_title_says_nothing(
         ],
     )
     assert out["seniority"].to_list() == ["entry", "senior"]
+
+
+@pytest.mark.parametrize(
+    ("level", "seniority", "source"),
+    [
+        ("Internship", "entry", "field"),
+        ("Entry level", "entry", "field"),
+        ("Associate", "entry", "field"),  # early career: neither unknown nor senior
+        ("ASSOCIATE", "entry", "field"),
+        ("Mid-Senior level", "senior", "field"),
+        ("Mid-Senior Level", "senior", "field"),
+        ("Director", "leadership", "field"),
+        ("Executive", "leadership", "field"),
+        ("Not Applicable", "mid", "default"),  # says nothing: the default
+    ],
+)
+def test_linkedin_level_vocabulary(
+    ingest_rules: Rules, level: str, seniority: str, source: str
+) -> None:
+    """LinkedIn's level field (formatted_experience_level, "Seniority level"; the same
+    vocabulary as SmartRecruiters' experienceLevel), where the title names no level."""
+    out = normalized(ingest_rules, [{"title": "Data Engineer", "seniority": level}])
+    assert out.select("seniority", "seniority_source").row(0) == (seniority, source)
+
+
+def test_linkedin_associate_level_from_a_linkedin_export(
+    ingest_rules: Rules, tmp_path: Path
+) -> None:
+    """Read through LinkedIn's column names (its title wins where it names a level)."""
+    path = tmp_path / "linkedin.csv"
+    path.write_text(
+        "job_id,title,company_name,location,formatted_experience_level,listed_time\n"
+        '1,Data Scientist,Acme,"Austin, TX",Associate,2026-11-17\n'
+        '2,Senior Data Scientist,Acme,"Austin, TX",Associate,2026-11-17\n'
+        '3,Data Analyst,Acme,"Austin, TX",Not Applicable,2026-11-17\n',
+        encoding="utf-8",
+    )
+    snap = ingest([path], date(2026, 11, 16), ingest_rules, now=NOW).snapshot
+    assert snap.sort("posting_id")["seniority"].to_list() == ["entry", "senior", "mid"]
 
 
 _ROLES = st.sampled_from(
