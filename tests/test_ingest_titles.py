@@ -175,6 +175,16 @@ def test_seniority_field_of_the_export_is_used_when_title_says_nothing(
     assert out["seniority"].to_list() == ["entry", "senior"]
 
 
+def test_each_category_is_offered_once(ingest_rules: Rules) -> None:
+    """A category whose rules stand at two places of the order (Data Scientist's operations
+    research, before the research rules) is one choice on the preferences page."""
+    from newsletter.audience.choices import PreferenceOptions
+
+    offered = PreferenceOptions.from_rules(ingest_rules).categories
+    assert len(offered) == len(set(offered))
+    assert set(offered) == {c.name for c in ingest_rules.categories.categories} | {"Other"}
+
+
 @pytest.mark.parametrize(
     ("level", "seniority", "source"),
     [
