@@ -405,6 +405,49 @@ def test_place_country_and_state_codes(
 
 
 @pytest.mark.parametrize(
+    ("location", "metro", "country", "mode"),
+    [
+        # a US state after a work mode stands where a city's state stands: the state, never
+        # the word ("or", "in", "ok") nor the country sharing its code (India, Germany...)
+        ("Remote, OR", None, "US", "remote"),
+        ("Remote - OR", None, "US", "remote"),
+        ("Remote (OR)", None, "US", "remote"),
+        ("Remote: OR", None, "US", "remote"),
+        ("Remote, IN", None, "US", "remote"),
+        ("Remote - IN", None, "US", "remote"),
+        ("Remote, ME", None, "US", "remote"),
+        ("Remote - OK", None, "US", "remote"),
+        ("Remote, DE", None, "US", "remote"),
+        ("Remote, CA", None, "US", "remote"),
+        ("Hybrid - CO", None, "US", "hybrid"),
+        ("Remote, Georgia", None, "US", "remote"),
+        ("Portland, OR", "Portland", "US", "onsite"),
+        ("Remote - Portland, OR", "Portland", "US", "remote"),
+        ("Salem, OR", None, "US", "onsite"),
+        ("Warsaw, IN", None, "US", "onsite"),
+        # unchanged: a province's code that is a country's too, a country, a metro's alias,
+        # a work mode alone, "or" between two modes
+        ("Remote, NL", None, "NL", "remote"),
+        ("Remote, India", None, "IN", "remote"),
+        ("Remote, Germany", None, "DE", "remote"),
+        ("Remote, NY", "New York", "US", "remote"),
+        ("Remote - DC", "Washington DC", "US", "remote"),
+        ("Remote, ON", None, "CA", "remote"),
+        ("Remote - London", "London", "GB", "remote"),
+        ("Tbilisi, Georgia", "Tbilisi", "GE", "onsite"),
+        ("Remote or hybrid", None, None, "hybrid"),
+        ("Remote or Hybrid, Portland, OR", "Portland", "US", "hybrid"),
+        ("Remote, or hybrid", None, None, "hybrid"),
+    ],
+)
+def test_state_code_after_a_work_mode(
+    ingest_rules: Rules, location: str, metro: str | None, country: str | None, mode: str
+) -> None:
+    got = place(ingest_rules, location)
+    assert (got["metro"], got["country"], got["work_mode"]) == (metro, country, mode)
+
+
+@pytest.mark.parametrize(
     ("location", "extra", "mode"),
     [
         ("Remote", {}, "remote"),
