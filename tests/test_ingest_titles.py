@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from pathlib import Path
 
@@ -173,6 +174,29 @@ def test_seniority_field_of_the_export_is_used_when_title_says_nothing(
         ],
     )
     assert out["seniority"].to_list() == ["entry", "senior"]
+
+
+def test_several_titles_in_one_field_get_one_category_in_every_reader(
+    ingest_rules: Rules, tmp_path: Path
+) -> None:
+    """A posting naming several roles is matched whole: the category whose rule comes first
+    in categories.yaml wins, whichever role is written first, and a CSV's slashed title, a
+    JSON or JSON Lines list of titles and a Parquet list column read the same."""
+    pairs = [("ML Engineer", "Data Scientist"), ("Data Engineer", "Machine Learning Engineer")]
+    rows = [(f"{i}{j}", t) for i, p in enumerate(pairs) for j, t in enumerate((p, p[::-1]))]
+    records = [{"id": k, "company": "Acme", "job_titles": list(t), "location": "Austin, TX",
+                "date_posted": "2026-11-17"} for k, t in rows]  # fmt: skip
+    (tmp_path / "a.json").write_text(json.dumps(records), encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    pl.DataFrame(records).write_parquet(tmp_path / "a.parquet")
+    (tmp_path / "a.csv").write_text(
+        "id,company,title,location,date_posted\n"
+        + "".join(f'{k},Acme,{" / ".join(t)},"Austin, TX",2026-11-17\n' for k, t in rows)
+    )
+    expected = ["Data Scientist", "Data Scientist", "Data Engineer", "Data Engineer"]
+    for name in ("a.csv", "a.json", "a.jsonl", "a.parquet"):
+        snap = ingest([tmp_path / name], date(2026, 11, 16), ingest_rules, now=NOW).snapshot
+        assert snap.sort("posting_id")["category"].to_list() == expected, name
 
 
 def test_each_category_is_offered_once(ingest_rules: Rules) -> None:
