@@ -481,6 +481,13 @@ def test_shared_names_keep_their_reading(
         ("Salem, OR", None, "US"),
         ("Stillwater, OK", None, "US"),
         ("Tulsa, OK", "Tulsa", "US"),
+        # ... and before a ZIP code
+        ("Eugene, OR 97401", None, "US"),
+        ("Salem, OR 97301 (Remote)", None, "US"),
+        ("Stillwater, OK 74074-1234", None, "US"),
+        ("Warsaw, IN 46580", None, "US"),
+        ("Portland, OR 97201", "Portland", "US"),
+        ("Portland, ME 04101", None, "US"),
     ],
 )
 def test_place_country_and_state_codes(

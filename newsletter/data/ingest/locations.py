@@ -56,6 +56,9 @@ _PART_REMOTE_RE = (
 #: What separates the parts of a place besides a comma: a parenthesis or bracket, a dash
 #: between spaces, a colon ("Remote (OR)", "Remote - OR", "Remote: OR").
 _PART_BREAK_RE = r"\(|\)|\[|\]|\s+-\s+|\s*:\s*"
+#: A postal code of five digits (a US ZIP, ZIP+4; France's, Germany's): no part of a place's
+#: name, and never between a state code and the end of its part ("Eugene, OR 97401").
+_ZIP_RE = r"\b\d{5}(?:-\d{4})?\b"
 #: Any word of a work mode: the text says where its work is done.
 _MODE_WORD_RE = rf"{_REMOTE_RE}|{_HYBRID_RE}|{_ONSITE_RE}|\boffice\b"
 #: A parenthesised remark, closed or not: "(Designer Remote)", "[hybrid".
@@ -227,7 +230,9 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
             _onsite=pl.col("_said").str.contains(_ONSITE_RE),
             # a dash or colon between parts separates them as a comma does, before the state
             # codes that are words are kept ("Remote - OR" as "Remote, OR")
-            _clean=_kept_state_codes(pl.col("_low").str.replace_all(_PART_BREAK_RE, ","))
+            _clean=_kept_state_codes(
+                pl.col("_low").str.replace_all(_PART_BREAK_RE, ",").str.replace_all(_ZIP_RE, " ")
+            )
             .str.replace_all(_NOISE_RE, " ")
             .str.replace_all(r"\s+-\s+|\s*:\s*", ","),
         )
