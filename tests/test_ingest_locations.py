@@ -481,6 +481,23 @@ def test_shared_names_keep_their_reading(
         ("Salem, OR", None, "US"),
         ("Stillwater, OK", None, "US"),
         ("Tulsa, OK", "Tulsa", "US"),
+        # every country of ISO 3166-1 by its names (real postings: the Bahamas, Cyprus,
+        # Guam, Kazakhstan, Malta...); a code that is a US state's too, or a word, names the
+        # state, or nothing, never the country
+        ("The Bahamas", None, "BS"),
+        ("Limassol, Cyprus", None, "CY"),
+        ("Hagåtña, Guam", None, "GU"),
+        ("Astana, Kazakhstan", None, "KZ"),
+        ("Kinshasa, Democratic Republic of the Congo", None, "CD"),
+        ("Valletta, Malta", None, "MT"),
+        ("Tirana, Albania", None, "AL"),
+        ("Panama City, Panama", None, "PA"),
+        ("Panama City, FL", None, "US"),
+        ("Helena, MT", None, "US"),
+        ("Billings, Yellowstone, MT", None, "US"),
+        ("Hoover, AL", "Birmingham", "US"),
+        ("Scranton, Lackawanna, PA", None, "US"),
+        ("NA", None, None),
         # ... and before a ZIP code
         ("Eugene, OR 97401", None, "US"),
         ("Salem, OR 97301 (Remote)", None, "US"),

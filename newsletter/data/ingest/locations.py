@@ -106,7 +106,11 @@ def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
             for key in (_n(r.code), _n(r.name)):
                 region_country.setdefault(key, cc)
                 region_code.setdefault(key, r.code.upper())
-    country = {_n(n): c.code for c in countries.countries for n in (*c.names, c.code)}
+    country = {
+        _n(n): c.code
+        for c in countries.countries
+        for n in (*c.names, *((c.code,) if c.code_names_it else ()))
+    }
     return Places(
         aliases=aliases,
         city_metro=city_metro,
