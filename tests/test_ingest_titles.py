@@ -221,6 +221,9 @@ def test_each_category_is_offered_once(ingest_rules: Rules) -> None:
         ("Director", "leadership", "field"),
         ("Executive", "leadership", "field"),
         ("Not Applicable", "mid", "default"),  # says nothing: the default
+        # other exports' level words: HN's "Medior" (Dutch for mid-level), "Mid-level"
+        ("Medior", "mid", "field"),
+        ("Mid-level", "mid", "field"),
     ],
 )
 def test_linkedin_level_vocabulary(
