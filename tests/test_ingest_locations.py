@@ -17,6 +17,91 @@ def place(rules: Rules, location: str | None, **extra: Any) -> dict[str, Any]:
     return out.select("metro", "country", "work_mode", "remote").row(0, named=True)
 
 
+#: Smaller US metros and UK cities that real postings name often (lukebarousse 2023, HN),
+#: the suburbs of listed metros, and the ambiguous names that keep another reading.
+_SMALLER_METROS = [
+    # smaller US metros real postings name often (lukebarousse 2023), and their suburbs
+    ("Columbia, SC", "Columbia SC", "US"),
+    ("Columbia, South Carolina", "Columbia SC", "US"),
+    ("Lexington, SC", "Columbia SC", "US"),
+    ("Albany, NY", "Albany NY", "US"),
+    ("Schenectady, NY", "Albany NY", "US"),
+    ("Bentonville, AR", "Northwest Arkansas", "US"),
+    ("Fayetteville, AR", "Northwest Arkansas", "US"),
+    ("Fayetteville, NC", "Fayetteville NC", "US"),
+    ("Tallahassee, FL", "Tallahassee", "US"),
+    ("Gainesville, FL", "Gainesville FL", "US"),
+    ("Harrisburg, PA", "Harrisburg", "US"),
+    ("Greenville, SC", "Greenville SC", "US"),
+    ("Greer, SC", "Greenville SC", "US"),
+    ("Eglin AFB, FL", "Fort Walton Beach", "US"),
+    ("Melbourne, FL", "Palm Bay", "US"),
+    ("Melbourne, Florida, United States", "Palm Bay", "US"),
+    ("Trenton, NJ", "Trenton", "US"),
+    ("Dayton, OH", "Dayton", "US"),
+    ("Peoria, IL", "Peoria IL", "US"),
+    ("Morton, IL", "Peoria IL", "US"),
+    ("Worcester, MA", "Worcester MA", "US"),
+    ("Shrewsbury, MA", "Worcester MA", "US"),
+    ("Syracuse, NY", "Syracuse", "US"),
+    ("East Syracuse, NY", "Syracuse", "US"),
+    ("Springfield, IL", "Springfield IL", "US"),
+    ("Springfield, MA", "Springfield MA", "US"),
+    ("Bloomington, IL", "Bloomington IL", "US"),
+    ("Bloomington, IN", "Bloomington IN", "US"),
+    ("Moline, IL", "Quad Cities", "US"),
+    ("Davenport, IA", "Quad Cities", "US"),
+    ("Santa Cruz, CA", "Santa Cruz CA", "US"),
+    ("Charleston, SC", "Charleston SC", "US"),
+    ("North Charleston, SC", "Charleston SC", "US"),
+    ("Estero, FL", "Cape Coral", "US"),
+    # suburbs of metros already listed
+    ("San Leandro, CA", "San Francisco Bay Area", "US"),
+    ("Suitland-Silver Hill, MD", "Washington DC", "US"),
+    ("Parsippany-Troy Hills, NJ", "New York", "US"),
+    ("Mt Laurel Township, NJ", "Philadelphia", "US"),
+    ("Newtown Square, PA", "Philadelphia", "US"),
+    ("Juno Beach, FL", "Miami", "US"),
+    ("Roy, UT", "Salt Lake City", "US"),
+    ("Whittier, CA", "Los Angeles", "US"),
+    ("Mt Prospect, IL", "Chicago", "US"),
+    # the UK: London's boroughs, the larger cities (qualified where a US town shares
+    # the name)
+    ("Feltham, UK", "London", "GB"),
+    ("Cardiff, UK", "Cardiff", "GB"),
+    ("Nottingham, UK", "Nottingham UK", "GB"),
+    ("York, UK", "York UK", "GB"),
+    ("Reading, United Kingdom", "Reading UK", "GB"),
+    ("Newcastle upon Tyne, UK", "Newcastle UK", "GB"),
+    # ambiguous names keep their other readings, or none
+    ("Columbia, MD", "Baltimore", "US"),
+    ("Columbia, MO", None, "US"),
+    ("Columbia", None, None),
+    ("Albany, GA", None, "US"),
+    ("Albany", None, None),
+    ("Melbourne", None, None),
+    ("Melbourne, Australia", "Melbourne Australia", "AU"),
+    ("Worcester", None, None),
+    ("Worcester, UK", None, "GB"),
+    ("York, PA", None, "US"),
+    ("Reading, PA", None, "US"),
+    ("Peoria, AZ", "Phoenix", "US"),
+    ("Springfield, VA", "Washington DC", "US"),
+    ("Springfield, MO", None, "US"),
+    ("Bloomington, MN", "Minneapolis", "US"),
+    ("Fayetteville, GA", "Atlanta", "US"),
+    ("Lakeland, TN", "Memphis", "US"),
+    ("Westborough, MA", "Boston", "US"),
+    ("Princeton, NJ", "New York", "US"),
+    ("Charleston, WV", None, "US"),
+    ("Syracuse, Italy", None, "IT"),
+    ("Cambridge, UK", "Cambridge UK", "GB"),
+    ("Cambridge, MA", "Boston", "US"),
+    ("Milan", "Milan", "IT"),
+    ("Geneva", None, None),
+]
+
+
 def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
     us = [m for m in ingest_rules.metros.metros if m.country == "US"]
     assert len(us) >= 50
@@ -70,6 +155,7 @@ def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
         ("Birmingham", "Birmingham", "US"),
         ("Leeds, AL", "Birmingham", "US"),
         ("Remote, OR", None, "US"),
+        *_SMALLER_METROS,
     ],
 )
 def test_metro_and_country(
@@ -285,8 +371,8 @@ def test_international_hubs(
         ("Wellington", "Miami", "US"),
         ("Wellington, FL", "Miami", "US"),
         ("Melbourne", None, None),
-        ("Melbourne, FL", None, "US"),
-        ("Melbourne, Florida", None, "US"),
+        ("Melbourne, FL", "Palm Bay", "US"),
+        ("Melbourne, Florida", "Palm Bay", "US"),
         ("Perth", None, None),
         ("Manchester", None, None),
         ("Manchester, NH", "Boston", "US"),
@@ -348,7 +434,7 @@ def test_shared_names_keep_their_reading(
     [
         # ", IN" is Indiana, not the noise word "in" (it was dropped, and the city read alone)
         ("Warsaw, IN", None, "US"),
-        ("Bloomington, IN", None, "US"),
+        ("Bloomington, IN", "Bloomington IN", "US"),
         ("Richmond, IN", None, "US"),
         ("Hammond, IN", "Chicago", "US"),
         ("Indianapolis, IN", "Indianapolis", "US"),
@@ -395,6 +481,30 @@ def test_shared_names_keep_their_reading(
         ("Salem, OR", None, "US"),
         ("Stillwater, OK", None, "US"),
         ("Tulsa, OK", "Tulsa", "US"),
+        # every country of ISO 3166-1 by its names (real postings: the Bahamas, Cyprus,
+        # Guam, Kazakhstan, Malta...); a code that is a US state's too, or a word, names the
+        # state, or nothing, never the country
+        ("The Bahamas", None, "BS"),
+        ("Limassol, Cyprus", None, "CY"),
+        ("Hagåtña, Guam", None, "GU"),
+        ("Astana, Kazakhstan", None, "KZ"),
+        ("Kinshasa, Democratic Republic of the Congo", None, "CD"),
+        ("Valletta, Malta", None, "MT"),
+        ("Tirana, Albania", None, "AL"),
+        ("Panama City, Panama", None, "PA"),
+        ("Panama City, FL", None, "US"),
+        ("Helena, MT", None, "US"),
+        ("Billings, Yellowstone, MT", None, "US"),
+        ("Hoover, AL", "Birmingham", "US"),
+        ("Scranton, Lackawanna, PA", None, "US"),
+        ("NA", None, None),
+        # ... and before a ZIP code
+        ("Eugene, OR 97401", None, "US"),
+        ("Salem, OR 97301 (Remote)", None, "US"),
+        ("Stillwater, OK 74074-1234", None, "US"),
+        ("Warsaw, IN 46580", None, "US"),
+        ("Portland, OR 97201", "Portland", "US"),
+        ("Portland, ME 04101", None, "US"),
     ],
 )
 def test_place_country_and_state_codes(
@@ -402,6 +512,49 @@ def test_place_country_and_state_codes(
 ) -> None:
     got = place(ingest_rules, location)
     assert (got["metro"], got["country"]) == (metro, country)
+
+
+@pytest.mark.parametrize(
+    ("location", "metro", "country", "mode"),
+    [
+        # a US state after a work mode stands where a city's state stands: the state, never
+        # the word ("or", "in", "ok") nor the country sharing its code (India, Germany...)
+        ("Remote, OR", None, "US", "remote"),
+        ("Remote - OR", None, "US", "remote"),
+        ("Remote (OR)", None, "US", "remote"),
+        ("Remote: OR", None, "US", "remote"),
+        ("Remote, IN", None, "US", "remote"),
+        ("Remote - IN", None, "US", "remote"),
+        ("Remote, ME", None, "US", "remote"),
+        ("Remote - OK", None, "US", "remote"),
+        ("Remote, DE", None, "US", "remote"),
+        ("Remote, CA", None, "US", "remote"),
+        ("Hybrid - CO", None, "US", "hybrid"),
+        ("Remote, Georgia", None, "US", "remote"),
+        ("Portland, OR", "Portland", "US", "onsite"),
+        ("Remote - Portland, OR", "Portland", "US", "remote"),
+        ("Salem, OR", None, "US", "onsite"),
+        ("Warsaw, IN", None, "US", "onsite"),
+        # unchanged: a province's code that is a country's too, a country, a metro's alias,
+        # a work mode alone, "or" between two modes
+        ("Remote, NL", None, "NL", "remote"),
+        ("Remote, India", None, "IN", "remote"),
+        ("Remote, Germany", None, "DE", "remote"),
+        ("Remote, NY", "New York", "US", "remote"),
+        ("Remote - DC", "Washington DC", "US", "remote"),
+        ("Remote, ON", None, "CA", "remote"),
+        ("Remote - London", "London", "GB", "remote"),
+        ("Tbilisi, Georgia", "Tbilisi", "GE", "onsite"),
+        ("Remote or hybrid", None, None, "hybrid"),
+        ("Remote or Hybrid, Portland, OR", "Portland", "US", "hybrid"),
+        ("Remote, or hybrid", None, None, "hybrid"),
+    ],
+)
+def test_state_code_after_a_work_mode(
+    ingest_rules: Rules, location: str, metro: str | None, country: str | None, mode: str
+) -> None:
+    got = place(ingest_rules, location)
+    assert (got["metro"], got["country"], got["work_mode"]) == (metro, country, mode)
 
 
 @pytest.mark.parametrize(

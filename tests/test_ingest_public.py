@@ -498,6 +498,33 @@ def test_schema_org_graph(tmp_path: Path, ingest_rules: Rules) -> None:
     assert result.report.rows_read == 3
 
 
+@pytest.mark.parametrize("typed_list", [False, True])
+def test_schema_org_documents_one_a_line(
+    tmp_path: Path, ingest_rules: Rules, typed_list: bool
+) -> None:
+    """JSON Lines whose lines are JSON-LD documents, as a crawler saves each page's: an
+    ``@graph`` with postings beside the page's other nodes, a single ``JobPosting`` (its
+    ``@type`` a list too), a page's ``Organization`` alone. They read as the same documents
+    in one JSON file do: the postings are the rows, the other nodes no row at all."""
+    org = {"@type": "Organization", "name": "Acme Robotics"}
+    last = {**JSON_LD[2], "@type": ["JobPosting"]} if typed_list else JSON_LD[2]
+    lines = [
+        {"@context": "https://schema.org", "@graph": [org, *[_node(j) for j in JSON_LD[:2]]]},
+        {"@context": "https://schema.org", **org},
+        last,
+    ]
+    path = tmp_path / "pages.jsonl"
+    path.write_text("".join(json.dumps(j) + "\n" for j in lines), encoding="utf-8")
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
+    assert result.rejects.is_empty(), result.rejects.to_dicts()
+    assert result.snapshot.select(COLUMNS).to_dicts() == JSON_LD_EXPECTED
+    assert result.report.rows_read == 3
+    one_file = tmp_path / "pages.json"
+    one_file.write_text(json.dumps(lines), encoding="utf-8")
+    same = ingest([one_file], WEEK, ingest_rules, now=NOW).snapshot
+    assert same.select(COLUMNS).to_dicts() == JSON_LD_EXPECTED
+
+
 def test_schema_org_graph_without_postings_is_refused(tmp_path: Path, ingest_rules: Rules) -> None:
     path = tmp_path / "about.json"
     path.write_text(json.dumps({"@context": "https://schema.org", "@graph": [

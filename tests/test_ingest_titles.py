@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -10,8 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsletter.data.ingest import ingest
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.snapshots import SENIORITY_LEVELS
+from tests.conftest import NOW
 from tests.ingest_support import normalized
 
 GOLDEN = Path(__file__).parent / "data" / "golden_titles.csv"
@@ -170,6 +174,81 @@ def test_seniority_field_of_the_export_is_used_when_title_says_nothing(
         ],
     )
     assert out["seniority"].to_list() == ["entry", "senior"]
+
+
+def test_several_titles_in_one_field_get_one_category_in_every_reader(
+    ingest_rules: Rules, tmp_path: Path
+) -> None:
+    """A posting naming several roles is matched whole: the category whose rule comes first
+    in categories.yaml wins, whichever role is written first, and a CSV's slashed title, a
+    JSON or JSON Lines list of titles and a Parquet list column read the same."""
+    pairs = [("ML Engineer", "Data Scientist"), ("Data Engineer", "Machine Learning Engineer")]
+    rows = [(f"{i}{j}", t) for i, p in enumerate(pairs) for j, t in enumerate((p, p[::-1]))]
+    records = [{"id": k, "company": "Acme", "job_titles": list(t), "location": "Austin, TX",
+                "date_posted": "2026-11-17"} for k, t in rows]  # fmt: skip
+    (tmp_path / "a.json").write_text(json.dumps(records), encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    pl.DataFrame(records).write_parquet(tmp_path / "a.parquet")
+    (tmp_path / "a.csv").write_text(
+        "id,company,title,location,date_posted\n"
+        + "".join(f'{k},Acme,{" / ".join(t)},"Austin, TX",2026-11-17\n' for k, t in rows)
+    )
+    expected = ["Data Scientist", "Data Scientist", "Data Engineer", "Data Engineer"]
+    for name in ("a.csv", "a.json", "a.jsonl", "a.parquet"):
+        snap = ingest([tmp_path / name], date(2026, 11, 16), ingest_rules, now=NOW).snapshot
+        assert snap.sort("posting_id")["category"].to_list() == expected, name
+
+
+def test_each_category_is_offered_once(ingest_rules: Rules) -> None:
+    """A category whose rules stand at two places of the order (Data Scientist's operations
+    research, before the research rules) is one choice on the preferences page."""
+    from newsletter.audience.choices import PreferenceOptions
+
+    offered = PreferenceOptions.from_rules(ingest_rules).categories
+    assert len(offered) == len(set(offered))
+    assert set(offered) == {c.name for c in ingest_rules.categories.categories} | {"Other"}
+
+
+@pytest.mark.parametrize(
+    ("level", "seniority", "source"),
+    [
+        ("Internship", "entry", "field"),
+        ("Entry level", "entry", "field"),
+        ("Associate", "entry", "field"),  # early career: neither unknown nor senior
+        ("ASSOCIATE", "entry", "field"),
+        ("Mid-Senior level", "senior", "field"),
+        ("Mid-Senior Level", "senior", "field"),
+        ("Director", "leadership", "field"),
+        ("Executive", "leadership", "field"),
+        ("Not Applicable", "mid", "default"),  # says nothing: the default
+        # other exports' level words: HN's "Medior" (Dutch for mid-level), "Mid-level"
+        ("Medior", "mid", "field"),
+        ("Mid-level", "mid", "field"),
+    ],
+)
+def test_linkedin_level_vocabulary(
+    ingest_rules: Rules, level: str, seniority: str, source: str
+) -> None:
+    """LinkedIn's level field (formatted_experience_level, "Seniority level"; the same
+    vocabulary as SmartRecruiters' experienceLevel), where the title names no level."""
+    out = normalized(ingest_rules, [{"title": "Data Engineer", "seniority": level}])
+    assert out.select("seniority", "seniority_source").row(0) == (seniority, source)
+
+
+def test_linkedin_associate_level_from_a_linkedin_export(
+    ingest_rules: Rules, tmp_path: Path
+) -> None:
+    """Read through LinkedIn's column names (its title wins where it names a level)."""
+    path = tmp_path / "linkedin.csv"
+    path.write_text(
+        "job_id,title,company_name,location,formatted_experience_level,listed_time\n"
+        '1,Data Scientist,Acme,"Austin, TX",Associate,2026-11-17\n'
+        '2,Senior Data Scientist,Acme,"Austin, TX",Associate,2026-11-17\n'
+        '3,Data Analyst,Acme,"Austin, TX",Not Applicable,2026-11-17\n',
+        encoding="utf-8",
+    )
+    snap = ingest([path], date(2026, 11, 16), ingest_rules, now=NOW).snapshot
+    assert snap.sort("posting_id")["seniority"].to_list() == ["entry", "senior", "mid"]
 
 
 _ROLES = st.sampled_from(

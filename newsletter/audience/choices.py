@@ -44,7 +44,9 @@ class PreferenceOptions:
         metros in the order of the rules file (largest first) after ``Remote`` (remote roles
         in the issue's new-role picks), seniority levels."""
         default = rules.categories.default
-        names = [c.name for c in rules.categories.categories if c.name != default]
+        # a category may hold rules at two places of the order (Data Scientist's operations
+        # research before the research rules): offered once
+        names = {c.name: None for c in rules.categories.categories if c.name != default}
         return cls(
             categories=(*sorted(names), default),
             metros=(REMOTE_PLACE, *(m.name for m in rules.metros.metros)),

@@ -18,7 +18,7 @@ from newsletter.data.ingest import (
     workable,
 )
 from newsletter.data.ingest.columns import to_raw
-from newsletter.data.ingest.tabular import head_bytes, records_frame
+from newsletter.data.ingest.tabular import head_bytes, json_ld_postings, records_frame
 from newsletter.errors import IngestError
 from newsletter.models import Format
 from newsletter.util.files import NOT_REGULAR, special_file
@@ -164,52 +164,3 @@ def _generic_json(path: Path, data: object, mapping: Mapping[str, str]) -> pl.Da
         lists = [v for v in data.values() if isinstance(v, list)]
         data = lists[0] if len(lists) == 1 else data
     return to_raw(records_frame(data, path), mapping, source_file=str(path))
-
-
-#: The schema.org type of a job posting, however a node names it (``JobPosting``,
-#: ``schema:JobPosting``, ``https://schema.org/JobPosting``).
-_JOB_POSTING = "JobPosting"
-
-
-def _is_posting(node: object) -> bool:
-    if not isinstance(node, dict):
-        return False
-    kind = node.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return any(
-        isinstance(k, str) and k.rsplit("/", 1)[-1].rsplit(":", 1)[-1] == _JOB_POSTING
-        for k in kinds
-    )
-
-
-def _ld_nodes(data: object) -> list[object] | None:
-    """The nodes of a JSON-LD document as sites embed it: a single node (an object with an
-    ``@type``), an ``@graph`` list of them beside an ``@context``, or a list of either;
-    None when ``data`` is no JSON-LD (a list of records without a single ``@type``)."""
-    if isinstance(data, dict):
-        graph = data.get("@graph")
-        if isinstance(graph, list):
-            return graph
-        return [data] if "@type" in data else None
-    if isinstance(data, list) and any(
-        isinstance(d, dict) and ("@type" in d or isinstance(d.get("@graph"), list)) for d in data
-    ):
-        return [n for d in data for n in (_ld_nodes(d) or [d])]
-    return None
-
-
-def json_ld_postings(data: object) -> list[object] | None:
-    """The postings of schema.org JSON-LD (:func:`_ld_nodes`): its ``JobPosting`` nodes,
-    and any element that is no object (a row rejected as ``not an object``, as in any list
-    of records) or an object with no ``@type`` (a record as any other). A node of another
-    type (the ``Organization``, ``WebPage`` or ``BreadcrumbList`` a page's ``@graph`` holds
-    beside its postings) is no posting and no row. None when ``data`` is not JSON-LD or
-    holds no ``JobPosting`` in a list of records (read as records, as before); an empty list
-    for a JSON-LD document or ``@graph`` with none."""
-    nodes = _ld_nodes(data)
-    if nodes is None:
-        return None
-    postings = [n for n in nodes if _is_posting(n) or not isinstance(n, dict) or "@type" not in n]
-    if isinstance(data, list) and not any(_is_posting(n) for n in nodes):
-        return None
-    return postings if any(_is_posting(n) for n in postings) else []

@@ -17,7 +17,8 @@ place's region (``Toronto, ON, CA``; ``Ispra, VA, Italy`` is Italy, its ``VA`` t
 of Varese), else its region's. A last part that is both a region and a country code
 (``CA``, ``DE``, ``IN``, ``CO``, ``IL``...) is read by :func:`_code_is_country`: the state
 of ``Richmond, CA`` and ``West Redlands, Redlands, CA``, the country of ``Montreal, CA`` and
-``Munich, Bavaria, DE``.
+``Munich, Bavaria, DE``. A US state alone after a work mode (``Remote, OR``, ``Remote - IN``)
+is read as after a city (:func:`_with_blank_city`): the state, not the word or the country.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ _PART_REMOTE_RE = (
     r"\b(?:[1-9]\d?(?:\.\d+)?\s*%|[1-4](?:\.5)?\s*-?\s*(?:days?|d)(?:\s*(?:a|per|/|each)\s*(?:week|wk))?)"
     r"\s*-?\s*remote\b|\bremote\s*[:-]?\s*[1-4]\s*-?\s*(?:days?|d)\b"
 )
+#: What separates the parts of a place besides a comma: a parenthesis or bracket, a dash
+#: between spaces, a colon ("Remote (OR)", "Remote - OR", "Remote: OR").
+_PART_BREAK_RE = r"\(|\)|\[|\]|\s+-\s+|\s*:\s*"
+#: A postal code of five digits (a US ZIP, ZIP+4; France's, Germany's): no part of a place's
+#: name, and never between a state code and the end of its part ("Eugene, OR 97401").
+_ZIP_RE = r"\b\d{5}(?:-\d{4})?\b"
 #: Any word of a work mode: the text says where its work is done.
 _MODE_WORD_RE = rf"{_REMOTE_RE}|{_HYBRID_RE}|{_ONSITE_RE}|\boffice\b"
 #: A parenthesised remark, closed or not: "(Designer Remote)", "[hybrid".
@@ -99,7 +106,11 @@ def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
             for key in (_n(r.code), _n(r.name)):
                 region_country.setdefault(key, cc)
                 region_code.setdefault(key, r.code.upper())
-    country = {_n(n): c.code for c in countries.countries for n in (*c.names, c.code)}
+    country = {
+        _n(n): c.code
+        for c in countries.countries
+        for n in (*c.names, *((c.code,) if c.code_names_it else ()))
+    }
     return Places(
         aliases=aliases,
         city_metro=city_metro,
@@ -140,6 +151,32 @@ def _kept_state_codes(low: pl.Expr) -> pl.Expr:
     for code in _NOISE_STATES:
         low = low.str.replace_all(rf",\s*{code}(\s*(?:,|$))", f", {code.upper()}${{1}}")
     return low
+
+
+def _with_blank_city(clean: pl.Expr, pieces: pl.Expr, places: Places) -> pl.Expr:
+    """The place's parts, with an empty city before a lone region after a work mode or
+    another word of no place (``Remote, OR``, ``Remote - IN``, ``Hybrid (ME)``, ``Remote,
+    Georgia``): the region stands where a city's state stands, and is read as in ``City,
+    ST`` (a US state, not the country that shares its code: Indiana, not India), never as
+    the city. A province's code that is a country's too stays the country (``Remote, NL``
+    is the Netherlands, not Newfoundland: only the US writes a bare state after a place).
+    ``clean`` is the place with those words blanked; a region alone (``Oregon``, ``IN``) or
+    after a city keeps its parts."""
+    after_blank = clean.str.contains(r"^\s*,")
+    first = pieces.list.first()
+    lone_region = (
+        (pieces.list.len() == 1)
+        & _lookup(first, places.region_code).is_not_null()
+        & (
+            (_lookup(first, places.region_country) == "US")
+            | _lookup(first, places.country).is_null()
+        )
+    )
+    return (
+        pl.when(after_blank & lone_region)
+        .then(pl.concat_list(pl.lit([""], dtype=pl.List(pl.String)), pieces))
+        .otherwise(pieces)
+    )
 
 
 def _code_is_country(places: Places) -> pl.Expr:
@@ -195,7 +232,11 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
             _remote=pl.col("_said").str.contains(_REMOTE_RE),
             _hybrid=pl.col("_said").str.contains(_HYBRID_RE),
             _onsite=pl.col("_said").str.contains(_ONSITE_RE),
-            _clean=_kept_state_codes(pl.col("_low").str.replace_all(r"\(|\)|\[|\]", ","))
+            # a dash or colon between parts separates them as a comma does, before the state
+            # codes that are words are kept ("Remote - OR" as "Remote, OR")
+            _clean=_kept_state_codes(
+                pl.col("_low").str.replace_all(_PART_BREAK_RE, ",").str.replace_all(_ZIP_RE, " ")
+            )
             .str.replace_all(_NOISE_RE, " ")
             .str.replace_all(r"\s+-\s+|\s*:\s*", ","),
         )
@@ -205,8 +246,9 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
             .list.eval(words(pl.element()))
             .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
         )
+        .with_columns(_whole=pl.col("_pieces").list.join(" "))
+        .with_columns(_pieces=_with_blank_city(pl.col("_clean"), pl.col("_pieces"), places))
         .with_columns(
-            _whole=pl.col("_pieces").list.join(" "),
             _city=pl.col("_pieces").list.first(),
             _region=pl.col("_pieces").list.get(1, null_on_oob=True),
             _last=pl.col("_pieces").list.last(),

@@ -147,6 +147,11 @@ class MetroRules(_Frozen):
 class Country(_Frozen):
     code: str
     names: tuple[str, ...]
+    #: Whether the code alone names the country in a place. False where it is a US state's
+    #: or Canadian province's code too and the country is rarely written so (``MT`` is
+    #: Montana, not Malta; ``PA`` Pennsylvania, not Panama), or a word (``NA``, ``TO``):
+    #: its names still name it.
+    code_names_it: bool = True
 
 
 class Region(_Frozen):

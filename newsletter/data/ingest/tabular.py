@@ -319,6 +319,9 @@ def scan_csv(
 
 
 def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
+    """A JSON Lines export as the raw frame: one record a line, or one schema.org JSON-LD
+    document a line (a ``JobPosting``, or an ``@graph`` holding postings beside the page's
+    other nodes), whose postings are read as a JSON file's are (:func:`json_ld_postings`)."""
     source = _text_source(path)
     try:
         if isinstance(source, bytes):
@@ -329,11 +332,82 @@ def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         # values of several types in one field (a list for one record's id): record by
         # record, every value as text
-        frame = records_frame(_json_lines(path, source, exc), path)
+        frame = _line_records(path, source, exc)
     else:
-        if _objects_as_text(frame):  # the same, where polars wrote the objects as JSON text
-            frame = records_frame(_json_lines(path, source, ValueError("no record")), path)
+        # the same where polars wrote the objects as JSON text, or where a line is a JSON-LD
+        # document that is no posting itself (its postings in an @graph, a page's other node)
+        if _objects_as_text(frame) or _json_ld_documents(frame):
+            frame = _line_records(path, source, ValueError("no record"))
     return to_raw(frame, mapping, source_file=str(path))
+
+
+def _line_records(path: Path, source: Path | bytes, error: Exception) -> pl.DataFrame:
+    """The records of a JSON Lines file read line by line (:func:`_json_lines`); where the
+    lines are JSON-LD, their postings (:func:`json_ld_postings`)."""
+    records = _json_lines(path, source, error)
+    postings = json_ld_postings(records)
+    return records_frame(records if postings is None else postings, path)
+
+
+def _json_ld_documents(frame: pl.DataFrame) -> bool:
+    """Whether a line of a JSON Lines frame is a JSON-LD document other than one posting:
+    an ``@graph``, or a node whose ``@type`` is not ``JobPosting`` (a line that is a
+    ``JobPosting``, the common case, reads as a record of polars' columns)."""
+    if "@graph" in frame.columns:
+        return True
+    if "@type" not in frame.columns:
+        return False
+    kinds = frame.get_column("@type").drop_nulls().unique().to_list()
+    return not all(_is_posting({"@type": k}) for k in kinds)
+
+
+#: The schema.org type of a job posting, however a node names it (``JobPosting``,
+#: ``schema:JobPosting``, ``https://schema.org/JobPosting``).
+_JOB_POSTING = "JobPosting"
+
+
+def _is_posting(node: object) -> bool:
+    if not isinstance(node, dict):
+        return False
+    kind = node.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return any(
+        isinstance(k, str) and k.rsplit("/", 1)[-1].rsplit(":", 1)[-1] == _JOB_POSTING
+        for k in kinds
+    )
+
+
+def _ld_nodes(data: object) -> list[object] | None:
+    """The nodes of a JSON-LD document as sites embed it: a single node (an object with an
+    ``@type``), an ``@graph`` list of them beside an ``@context``, or a list of either;
+    None when ``data`` is no JSON-LD (a list of records without a single ``@type``)."""
+    if isinstance(data, dict):
+        graph = data.get("@graph")
+        if isinstance(graph, list):
+            return graph
+        return [data] if "@type" in data else None
+    if isinstance(data, list) and any(
+        isinstance(d, dict) and ("@type" in d or isinstance(d.get("@graph"), list)) for d in data
+    ):
+        return [n for d in data for n in (_ld_nodes(d) or [d])]
+    return None
+
+
+def json_ld_postings(data: object) -> list[object] | None:
+    """The postings of schema.org JSON-LD (:func:`_ld_nodes`): its ``JobPosting`` nodes,
+    and any element that is no object (a row rejected as ``not an object``, as in any list
+    of records) or an object with no ``@type`` (a record as any other). A node of another
+    type (the ``Organization``, ``WebPage`` or ``BreadcrumbList`` a page's ``@graph`` holds
+    beside its postings) is no posting and no row. None when ``data`` is not JSON-LD or
+    holds no ``JobPosting`` in a list of records (read as records, as before); an empty list
+    for a JSON-LD document or ``@graph`` with none."""
+    nodes = _ld_nodes(data)
+    if nodes is None:
+        return None
+    postings = [n for n in nodes if _is_posting(n) or not isinstance(n, dict) or "@type" not in n]
+    if isinstance(data, list) and not any(_is_posting(n) for n in nodes):
+        return None
+    return postings if any(_is_posting(n) for n in postings) else []
 
 
 #: A value that is a JSON object written as text.
