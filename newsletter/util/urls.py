@@ -50,8 +50,10 @@ def public_host(host: str) -> bool:
 def safe_url(value: object) -> str | None:
     """An absolute http(s) URL to a public host, else None: no ``javascript:``, relative
     URLs, spaces or invisible characters; no user name or password (``https://bank.com@evil``
-    reads as the bank and goes to evil); no address on the reader's own machine or network
-    (``localhost``, ``10.0.0.5``, ``169.254.169.254``, a single-label name)."""
+    reads as the bank and goes to evil); no backslash before the path (a browser reads it as
+    ``/``: ``https://127.0.0.1\\.jobs.example.com`` goes to 127.0.0.1); no address on the
+    reader's own machine or network (``localhost``, ``10.0.0.5``, ``169.254.169.254``, a
+    single-label name)."""
     if not isinstance(value, str):
         return None
     url = value.strip()
@@ -64,6 +66,6 @@ def safe_url(value: object) -> str | None:
         return None
     if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
         return None
-    if "@" in parts.netloc or not public_host(parts.hostname):
+    if "@" in parts.netloc or "\\" in parts.netloc or not public_host(parts.hostname):
         return None
     return url
