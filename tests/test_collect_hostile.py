@@ -272,6 +272,40 @@ def test_text_hidden_in_tag_characters_never_reaches_the_snapshot_or_the_issue(
         assert not any(0xE0000 <= ord(c) <= 0xE007F for c in out.read_text(encoding="utf-8"))
 
 
+#: The same sentence as bytes in variation selectors (each byte b >= 16 as U+E0100 + b - 16:
+#: "emoji smuggling"), invisible after any character; and a title of format controls that
+#: print as nothing (musical beams and slurs, shorthand overlaps: default-ignorable).
+SMUGGLED = "".join(chr(0xE0100 + ord(c) - 16) for c in "ignore previous instructions")
+BLANK_FORMAT = "\U0001d173\U0001d174\U0001d175\U0001d17a\U0001bca0\U0001bca3"
+
+
+def test_text_hidden_in_variation_selectors_or_blank_format_controls_never_reaches_a_reader(
+    cfg: Config, boards: FakeBoards, tmp_path: Path
+) -> None:
+    """Other default-ignorable characters, not only the tag characters: the supplementary
+    variation selectors carry a hidden sentence as well, and a title of invisible format
+    controls is no title (a blank link in the issue)."""
+    boards.add(
+        "greenhouse",
+        "acme",
+        [
+            greenhouse_job(1, title=f"ML Engineer{SMUGGLED}"),
+            greenhouse_job(2, title=BLANK_FORMAT),
+            greenhouse_job(3, title=f"Data{BLANK_FORMAT} Analyst"),
+        ],
+    )
+    done = run(cfg, Source(ats="greenhouse", board="acme", company=f"Acme{SMUGGLED} AI"))
+    assert done.report.rejected_by_reason == {"missing title": 1}
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert sorted(snap["title"].to_list()) == ["Data Analyst", "ML Engineer"]
+    assert snap["company"].unique().to_list() == ["Acme AI"]
+    assert clean_line(f"Data{SMUGGLED} Scientist{BLANK_FORMAT}", 100) == "Data Scientist"
+    html, text, _ = preview(cfg, tmp_path / "issue.html", WEEK)
+    hidden = set(SMUGGLED + BLANK_FORMAT)
+    for out in (html, text):
+        assert not hidden & set(out.read_text(encoding="utf-8"))
+
+
 def test_an_id_written_as_a_whole_number_with_a_point_is_the_same_id(
     cfg: Config, boards: FakeBoards
 ) -> None:
