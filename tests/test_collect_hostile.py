@@ -20,6 +20,7 @@ from newsletter.data.snapshots import read_snapshot
 from newsletter.edition.preview import preview
 from newsletter.util.clock import FixedClock
 from newsletter.util.text import clean_line
+from newsletter.util.urls import public_host, safe_url
 from tests.collect_support import FakeBoards, ashby_job, collect_config, greenhouse_job
 from tests.conftest import NOW
 
@@ -205,6 +206,44 @@ def test_a_public_name_that_resolves_inside_the_network_is_never_connected_to(
     assert asked.count("boards.example.com") == 1 and asked.count("mirror.example.com") == 1
     snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
     assert snap["title"].to_list() == [ashby_job(3)["title"]]
+
+
+#: IPv6 addresses that carry an IPv4 one: NAT64 (64:ff9b::/96, which an IPv6-only host's
+#: gateway translates, to an inside address too), 6to4, IPv4-compatible; each names where it
+#: leads: 127.0.0.1, 169.254.169.254 (a cloud's metadata service), 10.0.0.5.
+CARRIED = {"64:ff9b::7f00:1": False, "64:ff9b::a9fe:a9fe": False, "2002:a00:5::1": False,
+           "::10.0.0.5": False, "64:ff9b:1::a00:5": False, "64:ff9b::808:808": True,
+           "2606:4700:4700::1111": True}  # fmt: skip
+
+
+def test_an_ipv6_address_that_carries_a_private_ipv4_one_is_not_public(
+    tmp_path: Path, boards: FakeBoards, serve_app: Callable[[Any], str]
+) -> None:
+    """A public name resolving to 64:ff9b::a9fe:a9fe reached the metadata service through
+    a NAT64 gateway (IPv6-only clouds have one); Python's ipaddress calls the NAT64 prefix
+    global. An address is as public as the IPv4 address it carries: the board fails in one
+    line, never connected to, and a reader's link to one is dropped."""
+    served = serve_app(boards.app())
+    public = f"http://boards.example.com:{httpx.URL(served).port}/gh"
+    boards.add("greenhouse", "acme", [greenhouse_job(1, title="Secret 1")])
+    boards.add("ashby", "open", [ashby_job(3)])
+
+    async def nat64(host: str, port: int) -> list[str]:
+        return ["64:ff9b::a9fe:a9fe"] if host == "boards.example.com" else ["127.0.0.1"]
+
+    acme = Source(ats="greenhouse", board="acme", company="Acme AI")
+    cfg = collect_config(tmp_path, served, greenhouse={"base_url": public})
+    open_co = Source(ats="ashby", board="open", company="Open Co")
+    row, other = run(cfg, acme, open_co, transport=checked_transport(resolve=nat64)).boards
+    assert (row.status, row.reason, other.status) == (
+        "failed",
+        "boards.example.com resolves to 64:ff9b::a9fe:a9fe, an address that is not public",
+        "ok",
+    )
+    assert [b for _, b, _, _ in boards.log] == ["open"]
+    for address, public in CARRIED.items():
+        assert public_host(address) is public, address
+        assert (safe_url(f"https://[{address}]/jobs/1") is not None) is public, address
 
 
 def test_an_empty_answer_of_an_export_is_told_as_empty_not_as_broken_gzip(
