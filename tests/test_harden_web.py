@@ -140,6 +140,29 @@ def test_every_page_carries_the_security_headers(
         _secure(r)
 
 
+def test_a_redirect_never_names_the_host_a_request_claims(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    """Starlette writes its own redirects (``/archive`` to ``/archive/``, a path with a
+    trailing slash to one without) as absolute URLs from the request's ``Host`` header: any
+    client could have the site answer ``Location: http://evil.example/archive/``, which a
+    cache in front keeps for everyone. Every redirect is a path on this site instead."""
+    with site(config, store, serve_app) as c:
+        for path, target in [
+            ("/archive", "/archive/"),
+            ("/archive?week=1", "/archive/?week=1"),
+            ("/subscribe/", "/subscribe"),
+            ("/unsubscribe/some-token/", "/unsubscribe/some-token"),
+        ]:
+            for host in ("evil.example", "evil.example:8443"):
+                r = c.get(path, headers={"Host": host}, follow_redirects=False)
+                assert r.status_code in (307, 308), (path, r.status_code)
+                assert r.headers["location"] == target, (path, host)
+                _secure(r)
+        r = c.get("/", headers={"Host": "evil.example"}, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/subscribe")
+
+
 def test_invalid_utf8_in_a_form_is_refused_not_replaced(
     config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
 ) -> None:

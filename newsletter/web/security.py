@@ -4,7 +4,7 @@
 so ``/``, the archive, 404/405 answers and 500 pages all carry them. Tokens live in URLs, so
 ``Referrer-Policy: no-referrer`` keeps them out of other sites' logs; the pages need no
 script, font or frame, which the Content-Security-Policy says; nothing but the archive may
-be cached.
+be cached. A redirect names a path, never the host a request claims (:func:`local_location`).
 
 :func:`cross_site_refusal` is the forms' guard against cross-site requests (CSRF): a form
 POST is refused when the browser says it came from another site (``Sec-Fetch-Site:
@@ -58,9 +58,24 @@ class SecurityHeaders:
                     headers.setdefault(name, value)
                 if not cacheable:
                     headers.setdefault("Cache-Control", "no-store")
+                if "location" in headers:
+                    headers["Location"] = local_location(headers["location"])
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def local_location(location: str) -> str:
+    """A redirect's ``Location`` as a path on this site (the app redirects nowhere else):
+    Starlette writes its own redirects (``/archive`` to ``/archive/``, a trailing slash
+    dropped) as absolute URLs built from the request's ``Host`` header, which any client
+    sets (``Location: http://evil.example/archive/``, kept by a cache in front for everyone).
+    A path that would read as another host (``//evil.example``) keeps one slash."""
+    parts = urlsplit(location)
+    if not (parts.scheme or parts.netloc):
+        return location
+    path = "/" + parts.path.lstrip("/")
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def origin_of(url: str) -> str:
