@@ -825,7 +825,7 @@ def test_a_failed_write_leaves_the_raw_pages_behind_the_existing_snapshot(
 @pytest.mark.parametrize(
     ("kind", "quirk"),
     [("smartrecruiters", "total-as-text"), ("smartrecruiters", "no-total"),
-     ("workable", "token-as-number")],
+     ("smartrecruiters", "total-of-5000-digits"), ("workable", "token-as-number")],
 )  # fmt: skip
 def test_paging_fields_of_another_type_are_followed(
     cfg: Config, boards: FakeBoards, kind: str, quirk: str
