@@ -299,3 +299,25 @@ def test_forms_refuse_posts_from_other_sites(
         bounce = {"RecordType": "Bounce", "Type": "HardBounce", "Email": "ok0@example.com"}
         r = c.post("/webhooks/postmark?token=hook-secret", json=bounce, headers=EVIL)
         assert r.status_code == 200 and r.json()["applied"] == 1
+
+
+def test_sign_ups_are_limited_per_network_an_ipv6_client_its_64_prefix(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    """An IPv6 client holds a /64 (2^64 addresses): limited per address, it could sign up
+    any number of strangers (each a confirmation email) and grow the limiter's memory with
+    every new address. Its network is the key: the fourth sign-up of a /64 waits; another
+    /64, or an IPv4 address (given here by a proxy's X-Forwarded-For, as behind one), does
+    not. The consent record keeps the full address."""
+    with site(config, store, serve_app, limit=3) as c:
+
+        def sign_up(i: int, client: str) -> int:
+            form = {"email": f"v6-{i}@example.com", "consent": "yes"}
+            return c.post("/subscribe", data=form, headers={"X-Forwarded-For": client}).status_code
+
+        same = [sign_up(i, f"2001:db8:1:2::{i + 1:x}") for i in range(4)]
+        assert same == [200, 200, 200, 429]
+        assert sign_up(10, "2001:db8:1:3::1") == 200
+        assert [sign_up(20 + i, f"203.0.113.{i + 1}") for i in range(4)] == [200] * 4
+    sub = store.get("v6-1@example.com")
+    assert sub is not None and sub.signup is not None and sub.signup.ip == "2001:db8:1:2::2"

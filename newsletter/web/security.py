@@ -19,6 +19,7 @@ own sites; the signed token is its whole authority) and the provider webhooks.
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -76,6 +77,26 @@ def local_location(location: str) -> str:
         return location
     path = "/" + parts.path.lstrip("/")
     return path + (f"?{parts.query}" if parts.query else "")
+
+
+#: The prefix an IPv6 client holds (one /64 per host or home): the unit of the limits.
+IPV6_NETWORK_BITS = 64
+
+
+def client_network(host: str) -> str:
+    """The network a client's address stands for, as the sign-up and admin login limits
+    count it: an IPv4 address itself, an IPv6 address its /64 (a client holds 2^64 of them:
+    counted one by one, there would be no limit, and the limiter would keep each); anything
+    else as it is."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, IPV6_NETWORK_BITS), strict=False))
 
 
 def origin_of(url: str) -> str:
