@@ -68,13 +68,13 @@ def public_host(host: str) -> bool:
     return _TLD_RE.fullmatch(name.rsplit(".", 1)[1]) is not None
 
 
-def safe_url(value: object) -> str | None:
-    """An absolute http(s) URL to a public host, else None: no ``javascript:``, relative
-    URLs, spaces or invisible characters; no user name or password (``https://bank.com@evil``
-    reads as the bank and goes to evil); no backslash before the path (a browser reads it as
-    ``/``: ``https://127.0.0.1\\.jobs.example.com`` goes to 127.0.0.1); no address on the
-    reader's own machine or network (``localhost``, ``10.0.0.5``, ``169.254.169.254``, a
-    single-label name)."""
+def web_url(value: object) -> str | None:
+    """An absolute http(s) URL that goes where it reads, else None: no ``javascript:``,
+    relative URLs, spaces or invisible characters; no user name or password
+    (``https://bank.com@evil`` reads as the bank and goes to evil); no backslash before the
+    path (a browser reads it as ``/``: ``https://127.0.0.1\\.jobs.example.com`` goes to
+    127.0.0.1). Any host: the editor's note may link to the site's own, private in
+    development; a reader's link from the data is :func:`safe_url`."""
     if not isinstance(value, str):
         return None
     url = value.strip()
@@ -87,6 +87,15 @@ def safe_url(value: object) -> str | None:
         return None
     if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
         return None
-    if "@" in parts.netloc or "\\" in parts.netloc or not public_host(parts.hostname):
+    if "@" in parts.netloc or "\\" in parts.netloc:
+        return None
+    return url
+
+
+def safe_url(value: object) -> str | None:
+    """A :func:`web_url` to a public host, else None: no address on the reader's own machine
+    or network (``localhost``, ``10.0.0.5``, ``169.254.169.254``, a single-label name)."""
+    url = web_url(value)
+    if url is None or not public_host(urlsplit(url).hostname or ""):
         return None
     return url
