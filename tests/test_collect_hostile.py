@@ -25,6 +25,7 @@ from tests.collect_support import FakeBoards, ashby_job, collect_config, greenho
 from tests.conftest import NOW
 
 WEEK = date(2026, 11, 23)
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
@@ -244,6 +245,25 @@ def test_an_ipv6_address_that_carries_a_private_ipv4_one_is_not_public(
     for address, public in CARRIED.items():
         assert public_host(address) is public, address
         assert (safe_url(f"https://[{address}]/jobs/1") is not None) is public, address
+
+
+def test_a_parquet_export_that_makes_polars_panic_costs_only_its_board(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    """A malformed Parquet file (one byte of a page header changed: tests/data/
+    panics_polars.parquet) makes polars' reader panic, and its PanicException is no
+    Exception: it went past every board's error handling and stopped the whole collection.
+    The export is unreadable, like any other broken file, and the other boards go on."""
+    boards.files["jobs.parquet"] = (DATA / "panics_polars.parquet").read_bytes()
+    boards.add("greenhouse", "acme", [greenhouse_job(1)])
+    base = cfg.collect.base_url("greenhouse") or ""
+    feed = Source(ats="url", board="feed", url=base.replace("/gh", "/files/jobs.parquet"),
+                  format="parquet")  # fmt: skip
+    done = run(cfg, feed, Source(ats="greenhouse", board="acme", company="Acme AI"))
+    rows = {b.key: b for b in done.boards}
+    assert rows["url:feed"].status == "failed"
+    assert "not a readable Parquet file" in (rows["url:feed"].reason or "")
+    assert rows["greenhouse:acme"].status == "ok"
 
 
 def test_an_empty_answer_of_an_export_is_told_as_empty_not_as_broken_gzip(
