@@ -15,7 +15,8 @@ said to be gzip that is not), ``gzip`` and ``deflate`` (a Recruitee answer compr
 ``loop`` (a 302 back to the same address) and ``redirect:URL`` (a 302 to ``URL``, the
 request's query string kept).
 Quirks are kept per board for every answer: SmartRecruiters ``total-as-text``
-(``"totalFound": "150"``) and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``)
+(``"totalFound": "150"``), ``total-of-5000-digits`` (a string of digits no int takes)
+and ``no-total``, Workable ``token-as-number`` (``"nextPage": 10``)
 and ``token-as-object``; Lever ``ignores-skip`` and SmartRecruiters ``ignores-offset``
 (every page is the first).
 """
@@ -316,7 +317,10 @@ class FakeBoards:
             sr: dict[str, Any] = {
                 "offset": off,
                 "limit": limit,
-                "totalFound": str(len(jobs)) if quirk == "total-as-text" else len(jobs),
+                "totalFound": {
+                    "total-as-text": str(len(jobs)),
+                    "total-of-5000-digits": "9" * 5000,
+                }.get(quirk or "", len(jobs)),
                 "content": page,
             }
             if quirk == "no-total":

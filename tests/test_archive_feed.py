@@ -208,3 +208,25 @@ def test_published_weeks_stay_listed_and_a_lost_index_is_rebuilt(tmp_path: Path)
     assert len(one.entries) == len(WEEKS) - 1  # every week with a snapshot, rebuilt
     listed = json.loads((out / ENTRIES_FILE).read_text(encoding="utf-8"))
     assert len(listed) == len(WEEKS) - 1
+
+
+def test_feed_text_never_holds_what_xml_refuses_or_a_reader_should_not_get(
+    email_config: Config,
+) -> None:
+    """The config's words and an issue's text reach the feed as the issue prints them: a
+    control character (a TOML ``\\u000b``, a noncharacter) stopped the whole archive (lxml
+    takes none: "All strings must be XML compatible"), and a bidi override reversed what
+    follows it in every feed reader."""
+    n = email_config.newsletter.model_copy(
+        update={"title": "AI\x0bJobs\ufffe Weekly", "tagline": "Every\x01 Monday \u202eevil"}
+    )
+    config = email_config.model_copy(update={"newsletter": n})
+    item = FeedItem(WEEKS[-1], "Week\x1f of\x00 Nov 23", "Open roles\x0c rose \u2066 12%\u2069.",
+                    "https://news.example.com/archive/x.html")  # fmt: skip
+    data = atom_feed(config, [item])
+    etree.fromstring(data)  # well-formed XML
+    parsed = feedparser.parse(data)
+    assert parsed.bozo == 0
+    assert parsed.feed.title == "AI Jobs Weekly" and parsed.feed.subtitle == "Every Monday evil"
+    assert parsed.entries[0].title == "Week of Nov 23"
+    assert parsed.entries[0].summary == "Open roles rose  12%."

@@ -292,6 +292,23 @@ def test_429_waits_at_least_retry_after(cfg: Config, boards: FakeBoards) -> None
     assert len(sleep.waits) == 1 and sleep.waits[0] >= 7
 
 
+def test_a_retry_after_date_past_any_calendar_is_no_hint_not_a_crash(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    """``Retry-After: Mon, 1 Jan 99999999999 00:00:00 GMT`` (a year no date holds) raised
+    OverflowError out of the fetcher's retries: the board failed at once, on a 429 it would
+    have got past. It is no hint: the backoff applies, as it does to any other Retry-After
+    that cannot be read (and to an HTTP provider's, read by the same function)."""
+    boards.faults[("greenhouse", "acme")] = ["429:Mon, 1 Jan 99999999999 00:00:00 GMT"]
+    boards.faults[("ashby", "orbit")] = ["429:01 Jan 0000 12:00 99999999999999999999"]
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[0], SOURCES[2]], clock=sleep.clock, sleep=sleep)
+    assert [(b.key, b.status) for b in done.boards] == [
+        ("greenhouse:acme", "ok"), ("ashby:orbit", "ok"),
+    ]  # fmt: skip
+    assert len(sleep.waits) == 2
+
+
 def test_5xx_then_success_and_retries_are_bounded(cfg: Config, boards: FakeBoards) -> None:
     boards.faults[("ashby", "orbit")] = ["503"]
     boards.add("recruitee", "smallco", [recruitee_offer(1)], "503", "503", "503", "503")
@@ -808,7 +825,7 @@ def test_a_failed_write_leaves_the_raw_pages_behind_the_existing_snapshot(
 @pytest.mark.parametrize(
     ("kind", "quirk"),
     [("smartrecruiters", "total-as-text"), ("smartrecruiters", "no-total"),
-     ("workable", "token-as-number")],
+     ("smartrecruiters", "total-of-5000-digits"), ("workable", "token-as-number")],
 )  # fmt: skip
 def test_paging_fields_of_another_type_are_followed(
     cfg: Config, boards: FakeBoards, kind: str, quirk: str

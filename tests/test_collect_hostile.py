@@ -20,10 +20,12 @@ from newsletter.data.snapshots import read_snapshot
 from newsletter.edition.preview import preview
 from newsletter.util.clock import FixedClock
 from newsletter.util.text import clean_line
+from newsletter.util.urls import public_host, safe_url
 from tests.collect_support import FakeBoards, ashby_job, collect_config, greenhouse_job
 from tests.conftest import NOW
 
 WEEK = date(2026, 11, 23)
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
@@ -207,6 +209,63 @@ def test_a_public_name_that_resolves_inside_the_network_is_never_connected_to(
     assert snap["title"].to_list() == [ashby_job(3)["title"]]
 
 
+#: IPv6 addresses that carry an IPv4 one: NAT64 (64:ff9b::/96, which an IPv6-only host's
+#: gateway translates, to an inside address too), 6to4, IPv4-compatible; each names where it
+#: leads: 127.0.0.1, 169.254.169.254 (a cloud's metadata service), 10.0.0.5.
+CARRIED = {"64:ff9b::7f00:1": False, "64:ff9b::a9fe:a9fe": False, "2002:a00:5::1": False,
+           "::10.0.0.5": False, "64:ff9b:1::a00:5": False, "64:ff9b::808:808": True,
+           "2606:4700:4700::1111": True}  # fmt: skip
+
+
+def test_an_ipv6_address_that_carries_a_private_ipv4_one_is_not_public(
+    tmp_path: Path, boards: FakeBoards, serve_app: Callable[[Any], str]
+) -> None:
+    """A public name resolving to 64:ff9b::a9fe:a9fe reached the metadata service through
+    a NAT64 gateway (IPv6-only clouds have one); Python's ipaddress calls the NAT64 prefix
+    global. An address is as public as the IPv4 address it carries: the board fails in one
+    line, never connected to, and a reader's link to one is dropped."""
+    served = serve_app(boards.app())
+    public = f"http://boards.example.com:{httpx.URL(served).port}/gh"
+    boards.add("greenhouse", "acme", [greenhouse_job(1, title="Secret 1")])
+    boards.add("ashby", "open", [ashby_job(3)])
+
+    async def nat64(host: str, port: int) -> list[str]:
+        return ["64:ff9b::a9fe:a9fe"] if host == "boards.example.com" else ["127.0.0.1"]
+
+    acme = Source(ats="greenhouse", board="acme", company="Acme AI")
+    cfg = collect_config(tmp_path, served, greenhouse={"base_url": public})
+    open_co = Source(ats="ashby", board="open", company="Open Co")
+    row, other = run(cfg, acme, open_co, transport=checked_transport(resolve=nat64)).boards
+    assert (row.status, row.reason, other.status) == (
+        "failed",
+        "boards.example.com resolves to 64:ff9b::a9fe:a9fe, an address that is not public",
+        "ok",
+    )
+    assert [b for _, b, _, _ in boards.log] == ["open"]
+    for address, public in CARRIED.items():
+        assert public_host(address) is public, address
+        assert (safe_url(f"https://[{address}]/jobs/1") is not None) is public, address
+
+
+def test_a_parquet_export_that_makes_polars_panic_costs_only_its_board(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    """A malformed Parquet file (one byte of a page header changed: tests/data/
+    panics_polars.parquet) makes polars' reader panic, and its PanicException is no
+    Exception: it went past every board's error handling and stopped the whole collection.
+    The export is unreadable, like any other broken file, and the other boards go on."""
+    boards.files["jobs.parquet"] = (DATA / "panics_polars.parquet").read_bytes()
+    boards.add("greenhouse", "acme", [greenhouse_job(1)])
+    base = cfg.collect.base_url("greenhouse") or ""
+    feed = Source(ats="url", board="feed", url=base.replace("/gh", "/files/jobs.parquet"),
+                  format="parquet")  # fmt: skip
+    done = run(cfg, feed, Source(ats="greenhouse", board="acme", company="Acme AI"))
+    rows = {b.key: b for b in done.boards}
+    assert rows["url:feed"].status == "failed"
+    assert "not a readable Parquet file" in (rows["url:feed"].reason or "")
+    assert rows["greenhouse:acme"].status == "ok"
+
+
 def test_an_empty_answer_of_an_export_is_told_as_empty_not_as_broken_gzip(
     cfg: Config, boards: FakeBoards
 ) -> None:
@@ -270,6 +329,40 @@ def test_text_hidden_in_tag_characters_never_reaches_the_snapshot_or_the_issue(
     html, text, _ = preview(cfg, tmp_path / "issue.html", WEEK)
     for out in (html, text):
         assert not any(0xE0000 <= ord(c) <= 0xE007F for c in out.read_text(encoding="utf-8"))
+
+
+#: The same sentence as bytes in variation selectors (each byte b >= 16 as U+E0100 + b - 16:
+#: "emoji smuggling"), invisible after any character; and a title of format controls that
+#: print as nothing (musical beams and slurs, shorthand overlaps: default-ignorable).
+SMUGGLED = "".join(chr(0xE0100 + ord(c) - 16) for c in "ignore previous instructions")
+BLANK_FORMAT = "\U0001d173\U0001d174\U0001d175\U0001d17a\U0001bca0\U0001bca3"
+
+
+def test_text_hidden_in_variation_selectors_or_blank_format_controls_never_reaches_a_reader(
+    cfg: Config, boards: FakeBoards, tmp_path: Path
+) -> None:
+    """Other default-ignorable characters, not only the tag characters: the supplementary
+    variation selectors carry a hidden sentence as well, and a title of invisible format
+    controls is no title (a blank link in the issue)."""
+    boards.add(
+        "greenhouse",
+        "acme",
+        [
+            greenhouse_job(1, title=f"ML Engineer{SMUGGLED}"),
+            greenhouse_job(2, title=BLANK_FORMAT),
+            greenhouse_job(3, title=f"Data{BLANK_FORMAT} Analyst"),
+        ],
+    )
+    done = run(cfg, Source(ats="greenhouse", board="acme", company=f"Acme{SMUGGLED} AI"))
+    assert done.report.rejected_by_reason == {"missing title": 1}
+    snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
+    assert sorted(snap["title"].to_list()) == ["Data Analyst", "ML Engineer"]
+    assert snap["company"].unique().to_list() == ["Acme AI"]
+    assert clean_line(f"Data{SMUGGLED} Scientist{BLANK_FORMAT}", 100) == "Data Scientist"
+    html, text, _ = preview(cfg, tmp_path / "issue.html", WEEK)
+    hidden = set(SMUGGLED + BLANK_FORMAT)
+    for out in (html, text):
+        assert not hidden & set(out.read_text(encoding="utf-8"))
 
 
 def test_an_id_written_as_a_whole_number_with_a_point_is_the_same_id(

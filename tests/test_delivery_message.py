@@ -21,7 +21,7 @@ from newsletter.delivery.message import (
     format_date,
     message_bytes,
 )
-from newsletter.delivery.models import IssueContent, Mailbox, OutgoingMessage
+from newsletter.delivery.models import IssueContent, Mailbox, OutgoingMessage, wire_address
 from tests.conftest import NOW
 from tests.delivery_support import DATE, content, message
 
@@ -355,3 +355,23 @@ def test_the_list_id_phrase_is_encoded_or_quoted_and_its_id_kept(title: str) -> 
         assert field == 'List-Id: "AI Jobs, Weekly (beta)" <weekly.example.com>'
     else:
         assert decoded_phrase(field) == title
+
+
+def test_a_domain_with_sharp_s_or_final_sigma_keeps_its_own_idna_form_in_every_header() -> None:
+    """IDNA 2008 (what the validator and the envelope use) keeps ß and ς; Python's "idna"
+    codec (IDNA 2003) folds them to ss and σ: ``straße.de`` became ``strasse.de``, another
+    domain, someone else's, in the header. Each address is written as it goes on the wire."""
+    m = message(
+        1,
+        email="jo@stra\u00dfe.de",
+        sender=Mailbox(email="news@\u03c3\u03bf\u03c6\u03b9\u03b1\u03c2.gr", name="News"),
+    )
+    factory = MessageFactory()
+    fast = factory.render(m, date=DATE)
+    assert fast == message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
+    head = parse(fast)
+    assert [a.addr_spec for a in head["To"].addresses] == [wire_address("jo@stra\u00dfe.de")]
+    assert [a.addr_spec for a in head["To"].addresses] == ["jo@xn--strae-oqa.de"]
+    (sender,) = head["From"].addresses
+    assert sender.addr_spec == wire_address("news@\u03c3\u03bf\u03c6\u03b9\u03b1\u03c2.gr")
+    assert sender.domain.startswith("xn--") and sender.domain.endswith(".gr")

@@ -156,6 +156,22 @@ def test_raw_html_and_script_links_in_a_note_are_neutralised() -> None:
     assert "ok (https://ok.example/a?b=1&c=2)" in note.text
 
 
+def test_a_note_link_reads_as_where_it_goes() -> None:
+    """A note's http(s) link is held to what a browser reads, as a posting's is: no user
+    name or password before the host (``https://bank.example@evil.example`` reads as the
+    bank and goes to evil) and no backslash in its host part (a browser reads ``/``: the
+    host is what precedes it). The site's own links, on a private host in development
+    (the bundled note links to 127.0.0.1), are still links."""
+    note = render_note(
+        "[bank](https://www.bank.example@evil.example/login) "
+        "[pw](https://user:pw@jobs.example.com/) [slash](https://ok.example\\@evil.example/) "
+        "[own](http://127.0.0.1:8000/archive/methodology.html) [ok](https://ok.example/x)"
+    )
+    assert note is not None
+    links = re.findall(r'href="([^"]*)"', str(note.html))
+    assert links == ["http://127.0.0.1:8000/archive/methodology.html", "https://ok.example/x"]
+
+
 def test_a_note_cannot_carry_a_merge_tag_into_the_issue(
     rich_signals: Signals, full_config: Config
 ) -> None:

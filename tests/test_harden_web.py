@@ -140,6 +140,29 @@ def test_every_page_carries_the_security_headers(
         _secure(r)
 
 
+def test_a_redirect_never_names_the_host_a_request_claims(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    """Starlette writes its own redirects (``/archive`` to ``/archive/``, a path with a
+    trailing slash to one without) as absolute URLs from the request's ``Host`` header: any
+    client could have the site answer ``Location: http://evil.example/archive/``, which a
+    cache in front keeps for everyone. Every redirect is a path on this site instead."""
+    with site(config, store, serve_app) as c:
+        for path, target in [
+            ("/archive", "/archive/"),
+            ("/archive?week=1", "/archive/?week=1"),
+            ("/subscribe/", "/subscribe"),
+            ("/unsubscribe/some-token/", "/unsubscribe/some-token"),
+        ]:
+            for host in ("evil.example", "evil.example:8443"):
+                r = c.get(path, headers={"Host": host}, follow_redirects=False)
+                assert r.status_code in (307, 308), (path, r.status_code)
+                assert r.headers["location"] == target, (path, host)
+                _secure(r)
+        r = c.get("/", headers={"Host": "evil.example"}, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/subscribe")
+
+
 def test_invalid_utf8_in_a_form_is_refused_not_replaced(
     config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
 ) -> None:
@@ -276,3 +299,25 @@ def test_forms_refuse_posts_from_other_sites(
         bounce = {"RecordType": "Bounce", "Type": "HardBounce", "Email": "ok0@example.com"}
         r = c.post("/webhooks/postmark?token=hook-secret", json=bounce, headers=EVIL)
         assert r.status_code == 200 and r.json()["applied"] == 1
+
+
+def test_sign_ups_are_limited_per_network_an_ipv6_client_its_64_prefix(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    """An IPv6 client holds a /64 (2^64 addresses): limited per address, it could sign up
+    any number of strangers (each a confirmation email) and grow the limiter's memory with
+    every new address. Its network is the key: the fourth sign-up of a /64 waits; another
+    /64, or an IPv4 address (given here by a proxy's X-Forwarded-For, as behind one), does
+    not. The consent record keeps the full address."""
+    with site(config, store, serve_app, limit=3) as c:
+
+        def sign_up(i: int, client: str) -> int:
+            form = {"email": f"v6-{i}@example.com", "consent": "yes"}
+            return c.post("/subscribe", data=form, headers={"X-Forwarded-For": client}).status_code
+
+        same = [sign_up(i, f"2001:db8:1:2::{i + 1:x}") for i in range(4)]
+        assert same == [200, 200, 200, 429]
+        assert sign_up(10, "2001:db8:1:3::1") == 200
+        assert [sign_up(20 + i, f"203.0.113.{i + 1}") for i in range(4)] == [200] * 4
+    sub = store.get("v6-1@example.com")
+    assert sub is not None and sub.signup is not None and sub.signup.ip == "2001:db8:1:2::2"

@@ -279,3 +279,28 @@ def test_a_svix_message_id_is_applied_once(
             r = hooks.post("/webhooks/resend", content=body, headers=headers("msg_2"))
             assert r.json()["applied"] == 1
             assert store.get("f@example.org").status == "complained"
+
+
+def test_a_signature_or_token_that_is_not_ascii_is_refused_not_a_server_error(
+    timed: tuple[httpx.Client, SubscriberStore], config: Config, serve_app: Callable[[Any], str]
+) -> None:
+    """Anyone may post a signature: one with a letter beyond ASCII (``hmac.compare_digest``
+    refuses to compare such text) or a token holding a lone surrogate (a JSON ``"\\ud800"``,
+    which has no UTF-8 bytes to sign) is a wrong signature (401), never a 500."""
+    hooks, store = timed
+    store.add("n@example.org")
+    event = {"event-data": {"event": "complained", "recipient": "n@example.org"}}
+    ts = str(int(NOW.timestamp()))
+    for sig in (
+        {"timestamp": ts, "token": "t", "signature": "\u00e9" * 64},
+        {"timestamp": ts, "token": "\ud800", "signature": "0" * 64},
+    ):
+        body = json.dumps({"signature": sig} | event).encode()
+        r = hooks.post("/webhooks/mailgun", content=body)
+        assert r.status_code == 401, r.text
+    key = base64.b64encode(b"resend-signing-key").decode()
+    with site(config, store, serve_app, webhook_secret=f"whsec_{key}") as resend:
+        head = {"svix-id": "msg_1", "svix-timestamp": ts, "svix-signature": b"v1,\xe9"}
+        r = resend.post("/webhooks/resend", content=b"{}", headers=head)
+        assert r.status_code == 401, r.text
+    assert store.get("n@example.org").status == "active"

@@ -185,8 +185,10 @@ def test_the_url_column_keeps_what_safe_url_keeps() -> None:
         "https://user@acme.com/x", "javascript:alert(1)", "data:text/html,x", "/jobs/1",
         "acme.com/jobs", "https://acme.com/a b", "https://acme.com/\u200bx", "https://xn--bcher-kva.example/",
         "https://acme.com./x", "https://ac_me.com/x", "https://acme.com/" + "x" * 2000, None,
+        "https://127.0.0.1\\.acme.com/x", "https://acme.com/a\\b",
     ]  # fmt: skip
     frame = clean_urls(pl.DataFrame({"url": urls}, schema={"url": pl.String}))
     assert frame["url"].to_list() == [safe_url(u) for u in urls]
+    assert frame["url"][urls.index("https://127.0.0.1\\.acme.com/x")] is None
     status = frame["url_status"].to_list()
     assert status.count("none") == 1 and status.count("ok") == sum(1 for u in urls if safe_url(u))

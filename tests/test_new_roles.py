@@ -263,6 +263,11 @@ def test_posting_text_is_made_safe() -> None:
         ("http://intranet/jobs", False),
         ("http://printer.local/", False),
         ("https://jobs.example.com:99999/", False),
+        # a browser reads a backslash as "/" in an http(s) URL: the host is what precedes it
+        ("https://127.0.0.1\\.jobs.example.com/x", False),
+        ("http://localhost\\.example.com/admin", False),
+        ("https://10.0.0.5\\x.example.com/", False),
+        ("https://jobs.example.com/a\\b", True),
     ],
 )
 def test_safe_url_keeps_only_absolute_http_links(url: str | None, kept: bool) -> None:

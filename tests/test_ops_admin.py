@@ -91,6 +91,19 @@ def test_admin_refuses_without_the_right_credentials_and_limits_failures(admin: 
     assert r.status_code == 429 and "Retry-After" in r.headers  # even the right password now
 
 
+def test_failed_logins_are_counted_per_network_an_ipv6_client_its_64_prefix(admin: str) -> None:
+    """One address a try from a /64 (2^64 of them) was no limit on guessing the password:
+    the failures of a network count together (the client given by X-Forwarded-For, as a
+    proxy in front gives it)."""
+    for i in range(10):
+        head = _auth("admin", "nope") | {"X-Forwarded-For": f"2001:db8:5:6::{i + 1:x}"}
+        assert httpx.get(f"{admin}/admin", headers=head).status_code == 401
+    head = _auth("admin", PASSWORD) | {"X-Forwarded-For": "2001:db8:5:6::ff"}
+    assert httpx.get(f"{admin}/admin", headers=head).status_code == 429
+    head = _auth("admin", PASSWORD) | {"X-Forwarded-For": "2001:db8:5:7::1"}
+    assert httpx.get(f"{admin}/admin", headers=head).status_code == 200
+
+
 def test_admin_shows_status_charts_and_the_preview(admin: str) -> None:
     page = httpx.get(f"{admin}/admin", headers=_auth("admin", PASSWORD)).text
     assert "<script" not in page and not re.search(r"(?:src|href)=\"(?:https?:)?//", page)

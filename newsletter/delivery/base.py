@@ -50,16 +50,15 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from itertools import islice
 from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt
 from tenacity.stop import stop_base
 
 from newsletter.config import DeliverySettings, Secrets
-from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
+from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus, wire_address
 from newsletter.errors import DeliveryError, ProviderError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
@@ -418,16 +417,6 @@ def chunked(items: Iterable[OutgoingMessage], size: int) -> Iterator[list[Outgoi
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
-
-
-@lru_cache(maxsize=65536)
-def wire_address(address: str) -> str:
-    """``address`` as it goes on the wire: ASCII, an internationalized domain in its IDNA
-    form (``x@exämple.com`` -> ``x@xn--exmple-cua.com``); EmailNotValidError when it is not
-    a valid address (syntax only, no DNS) or its local part needs SMTPUTF8, which the
-    senders do not speak."""
-    found = validate_email(address, check_deliverability=False, allow_smtputf8=False)
-    return str(found.ascii_email or found.normalized)
 
 
 def classify_smtp_code(code: int) -> SendStatus:

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import make_msgid
 from enum import StrEnum
+from functools import lru_cache
+
+from email_validator import EmailNotValidError, validate_email
 
 from newsletter.models import IssueContent, fill_tags
 
@@ -127,15 +130,25 @@ def phrase_header(field: str, phrase: str, angle: str, linesep: str = "\r\n") ->
     return linesep.join([*lines, line]) + linesep
 
 
+@lru_cache(maxsize=65536)
+def wire_address(address: str) -> str:
+    """``address`` as it goes on the wire: ASCII, an internationalized domain in its IDNA
+    form (``x@exämple.com`` -> ``x@xn--exmple-cua.com``; IDNA 2008, as the validator reads
+    it: ``straße.de`` is ``xn--strae-oqa.de``, never ``strasse.de``, another domain);
+    EmailNotValidError when it is not a valid address (syntax only, no DNS) or its local part
+    needs SMTPUTF8, which the senders do not speak."""
+    found = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    return str(found.ascii_email or found.normalized)
+
+
 def _ascii_address(email: str) -> str:
-    """``email`` with an internationalized domain in its IDNA form (``x@exämple.com`` ->
-    ``x@xn--exmple-cua.com``), as a header must carry it; as it is when it cannot be."""
+    """``email`` as a header must carry it (:func:`wire_address`); as it is when it cannot
+    be."""
     if email.isascii():
         return email
-    local, _, domain = email.rpartition("@")
     try:
-        return f"{local}@{domain.encode('idna').decode('ascii')}"
-    except UnicodeError:
+        return wire_address(email)
+    except EmailNotValidError:
         return email
 
 

@@ -84,7 +84,7 @@ class Nonce:
     @property
     def key(self) -> str:
         """SHA-256 of provider and value: fixed length, and nothing the provider sent."""
-        return hashlib.sha256(f"{self.provider}\0{self.value}".encode()).hexdigest()
+        return hashlib.sha256(_utf8(f"{self.provider}\0{self.value}")).hexdigest()
 
 
 def _obj(payload: Any, what: str) -> dict[str, Any]:
@@ -273,9 +273,21 @@ def load_json(body: bytes, provider: str) -> Any:
 # ------------------------------------------------------------------ authentication
 
 
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8, a lone surrogate (a JSON ``"\\ud800"``) kept as its three bytes:
+    text an attacker sends is signed or compared, never a UnicodeEncodeError."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _same(want: str, given: str) -> bool:
+    """Constant-time equality of a computed signature and a given one, whatever the given
+    text holds (``hmac.compare_digest`` refuses to compare text beyond ASCII)."""
+    return hmac.compare_digest(_utf8(want), _utf8(given))
+
+
 def shared_secret_ok(provided: str | None, secret: str) -> bool:
     """Constant-time check of a shared secret (query token or basic-auth password)."""
-    return bool(provided) and hmac.compare_digest(str(provided).encode(), secret.encode())
+    return bool(provided) and _same(secret, str(provided))
 
 
 def basic_auth_password(authorization: str | None) -> str | None:
@@ -317,8 +329,8 @@ def mailgun_signature_ok(
         return False
     if abs(now.timestamp() - int(ts)) > max_age:
         return False
-    want = hmac.new(signing_key.encode(), (ts + token).encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(want, given)
+    want = hmac.new(signing_key.encode(), _utf8(ts + token), hashlib.sha256).hexdigest()
+    return _same(want, given)
 
 
 def _svix_fresh(h: Mapping[str, str], now: datetime, max_age: float) -> bool:
@@ -346,12 +358,10 @@ def svix_signature_ok(
         key = base64.b64decode(secret.removeprefix("whsec_"))
     except binascii.Error:
         return False
-    msg = f"{h['svix-id']}.{h['svix-timestamp']}.".encode() + body
+    msg = _utf8(f"{h['svix-id']}.{h['svix-timestamp']}.") + body
     want = base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
     return any(
-        hmac.compare_digest(want, s.partition(",")[2])
-        for s in h["svix-signature"].split()
-        if s.startswith("v1,")
+        _same(want, s.partition(",")[2]) for s in h["svix-signature"].split() if s.startswith("v1,")
     )
 
 

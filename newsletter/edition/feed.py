@@ -10,18 +10,31 @@ archive publishes only issues whose time has come (:func:`published`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
 
 from newsletter.config import Config
+from newsletter.util.text import INVISIBLE, SEPARATORS
 from newsletter.util.weeks import monday_of
 
 FEED_FILE = "feed.xml"
 #: The feed's media type (served with it by ``newsletter serve``).
 FEED_MEDIA_TYPE = "application/atom+xml"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: The whitespace controls XML takes none of (vertical tab, form feed, the separators), with
+#: the spaces around them.
+_NOT_XML_SPACE = re.compile(f" *[\\x0b\\x0c{SEPARATORS}][ \\x0b\\x0c{SEPARATORS}]*")
+
+
+def feed_text(value: str) -> str:
+    """``value`` as the feed prints it, as the issue does: without the characters no reader
+    gets (:data:`~newsletter.util.text.INVISIBLE`: controls, bidi overrides, noncharacters),
+    a whitespace control (with the spaces around it) one space; XML refuses every one of
+    them, and one stopped the whole archive."""
+    return _NOT_XML_SPACE.sub(" ", INVISIBLE.sub("", value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +67,20 @@ def atom_feed(config: Config, items: Sequence[FeedItem]) -> bytes:
     ordered = sorted(items, key=lambda i: i.week, reverse=True)
     fg = FeedGenerator()
     fg.id(home)
-    fg.title(nl.title)
-    fg.subtitle(nl.tagline)
+    fg.title(feed_text(nl.title))
+    fg.subtitle(feed_text(nl.tagline))
     fg.link(href=home, rel="alternate", type="text/html")
     fg.link(href=feed_url(config), rel="self", type=FEED_MEDIA_TYPE)
     fg.language(nl.locale.split("_")[0])
-    fg.author({"name": nl.from_name, "email": nl.from_address})
+    fg.author({"name": feed_text(nl.from_name), "email": nl.from_address})
     # the newest issue's time (an empty archive: the epoch, never the wall clock)
     fg.updated(issue_time(config, ordered[0].week) if ordered else EPOCH)
     for item in reversed(ordered):  # feedgen prepends: add oldest first, newest ends on top
         fe = fg.add_entry()
         fe.id(item.url)
-        fe.title(item.title)
+        fe.title(feed_text(item.title))
         fe.link(href=item.url, rel="alternate", type="text/html")
-        fe.summary(item.summary)
+        fe.summary(feed_text(item.summary))
         when = issue_time(config, item.week)
         fe.published(when)
         fe.updated(when)

@@ -39,11 +39,12 @@ from markupsafe import Markup
 from newsletter.config import Config
 from newsletter.errors import RenderError
 from newsletter.util.text import INVISIBLE, break_long_runs
+from newsletter.util.urls import web_url
 from newsletter.util.weeks import monday_of
 
 #: The block and inline rules a note may use (everything else is off).
 ALLOWED_RULES = ("paragraph", "list", "emphasis", "link", "autolink", "newline", "escape")
-_SAFE_LINK = re.compile(r"^(?:https?://[^\s/]+|mailto:[^\s@]+@[^\s@]+)", re.IGNORECASE)
+_MAILTO = re.compile(r"^mailto:[^\s@]+@[^\s@]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,8 @@ class Note:
 
 
 def _safe_link(url: str) -> bool:
-    return bool(_SAFE_LINK.match(url.strip()))
+    """A mailto: link, or an http(s) one that goes where it reads (:func:`web_url`)."""
+    return bool(_MAILTO.match(url.strip())) or web_url(url) is not None
 
 
 @lru_cache(maxsize=1)

@@ -35,8 +35,8 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.delivery.base import Sender, chunked, wire_address
-from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
+from newsletter.delivery.base import Sender, chunked
+from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus, wire_address
 from newsletter.errors import ProviderError
 from newsletter.models import Recipient
 from newsletter.send.claims import POLL_SECONDS, Claim, Claims

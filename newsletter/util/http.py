@@ -24,7 +24,7 @@ def retry_after_seconds(headers: Mapping[str, str], now: dt.datetime) -> float |
         pass
     try:
         when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a year no datetime holds: no hint
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)

@@ -17,13 +17,22 @@ import unicodedata
 #: MJML compile of the whole issue). And the tag characters U+E0000..U+E007F: invisible
 #: ASCII look-alikes that can carry a hidden sentence in a title ("ASCII smuggling", read by
 #: the programs that read mail for people), at the price of a subdivision flag (England's,
-#: Scotland's) printing as a plain black flag. The body of a character class in Python's syntax;
+#: Scotland's) printing as a plain black flag. And the other default-ignorable characters no
+#: posting needs: the rest of that tag block (U+E0080..U+E0FFF), whose supplementary variation
+#: selectors U+E0100..U+E01EF carry a hidden sentence as well (a byte each: "emoji
+#: smuggling"), at the price of a Japanese name's ideographic variant printing as its usual
+#: glyph; and the format controls that print as nothing (shorthand overlaps U+1BCA0..U+1BCA3,
+#: musical beams and slurs U+1D173..U+1D17A: a title of them was a blank link). The variation
+#: selectors U+FE00..U+FE0F stay (an emoji's presentation needs them), and so do the combining
+#: grapheme joiner and the Mongolian selectors, which their scripts use. The body of a
+#: character class in Python's syntax;
 #: :data:`INVISIBLE_RUST` is the same class for polars, without the surrogates (text in polars
 #: is valid UTF-8, where they cannot occur).
 INVISIBLE_CLASS = (
     "\\x00-\\x08\\x0e-\\x1b\\x7f-\\x84\\x86-\\x9f\\u00ad\\u061c\\u115f\\u1160\\u17b4\\u17b5"
     "\\u180e\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\u3164\\ufeff"
-    "\\ufff9-\\ufffb\\ufffe\\uffff\\uffa0\\U000e0000-\\U000e007f"
+    "\\ufff9-\\ufffb\\ufffe\\uffff\\uffa0\\U0001bca0-\\U0001bca3\\U0001d173-\\U0001d17a"
+    "\\U000e0000-\\U000e0fff"
 )
 INVISIBLE = re.compile(f"[{INVISIBLE_CLASS}\\ud800-\\udfff]")
 #: The same class in Rust regex syntax (``\x{...}`` escapes), for polars expressions.

@@ -54,6 +54,7 @@ from newsletter.web.charts import (
     pct_fmt,
     usd_fmt,
 )
+from newsletter.web.security import client_network
 
 REALM = 'Basic realm="newsletter admin", charset="UTF-8"'
 #: The failure window of the login limit.
@@ -135,7 +136,7 @@ class AdminAuth:
 
     async def refuse(self, request: Request) -> Response | None:
         """None when the request carries the right credentials; else the 401 or 429."""
-        ip = request.client.host if request.client else "unknown"
+        ip = client_network(request.client.host if request.client else "unknown")
         if self.limiter.blocked(ip):
             return self._answer(
                 429,

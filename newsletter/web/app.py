@@ -80,7 +80,7 @@ from newsletter.util.clock import SYSTEM_CLOCK
 from newsletter.web.admin import FAILURE_WINDOW, AdminAuth, AdminPages, FailureLimiter, check_hash
 from newsletter.web.forms import RequestRefusedError, read_form
 from newsletter.web.hooks import WebhookRoute
-from newsletter.web.security import SecurityHeaders, cross_site_refusal
+from newsletter.web.security import SecurityHeaders, client_network, cross_site_refusal
 
 log = logging.getLogger(__name__)
 #: A request handler of the app.
@@ -238,7 +238,7 @@ class WebApp:
         if only_reads(request):
             return self.subscribe_form()
         ip = request.client.host if request.client else "unknown"
-        if not self.limiter.allow(ip):
+        if not self.limiter.allow(client_network(ip)):
             resp = self.message(
                 "Too many sign-ups",
                 "Too many sign-up attempts came from your network. Please try again in an hour.",

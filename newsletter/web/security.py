@@ -4,7 +4,7 @@
 so ``/``, the archive, 404/405 answers and 500 pages all carry them. Tokens live in URLs, so
 ``Referrer-Policy: no-referrer`` keeps them out of other sites' logs; the pages need no
 script, font or frame, which the Content-Security-Policy says; nothing but the archive may
-be cached.
+be cached. A redirect names a path, never the host a request claims (:func:`local_location`).
 
 :func:`cross_site_refusal` is the forms' guard against cross-site requests (CSRF): a form
 POST is refused when the browser says it came from another site (``Sec-Fetch-Site:
@@ -19,6 +19,7 @@ own sites; the signed token is its whole authority) and the provider webhooks.
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -58,9 +59,44 @@ class SecurityHeaders:
                     headers.setdefault(name, value)
                 if not cacheable:
                     headers.setdefault("Cache-Control", "no-store")
+                if "location" in headers:
+                    headers["Location"] = local_location(headers["location"])
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def local_location(location: str) -> str:
+    """A redirect's ``Location`` as a path on this site (the app redirects nowhere else):
+    Starlette writes its own redirects (``/archive`` to ``/archive/``, a trailing slash
+    dropped) as absolute URLs built from the request's ``Host`` header, which any client
+    sets (``Location: http://evil.example/archive/``, kept by a cache in front for everyone).
+    A path that would read as another host (``//evil.example``) keeps one slash."""
+    parts = urlsplit(location)
+    if not (parts.scheme or parts.netloc):
+        return location
+    path = "/" + parts.path.lstrip("/")
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+#: The prefix an IPv6 client holds (one /64 per host or home): the unit of the limits.
+IPV6_NETWORK_BITS = 64
+
+
+def client_network(host: str) -> str:
+    """The network a client's address stands for, as the sign-up and admin login limits
+    count it: an IPv4 address itself, an IPv6 address its /64 (a client holds 2^64 of them:
+    counted one by one, there would be no limit, and the limiter would keep each); anything
+    else as it is."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, IPV6_NETWORK_BITS), strict=False))
 
 
 def origin_of(url: str) -> str:

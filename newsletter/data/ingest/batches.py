@@ -89,7 +89,7 @@ def _slices(
         for frame in lf.collect_batches(chunk_size=chunk, engine="streaming"):
             done += frame.height
             yield frame
-    except pl.exceptions.PolarsError:
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException):  # (a malformed file)
         yield from lenient(done, chunk)
     except OSError as exc:
         raise IngestError(f"{path}: not a readable CSV file ({first_line(exc)[:160]})") from None
@@ -107,7 +107,7 @@ def _csv_days_first(lf: pl.LazyFrame) -> bool:
         if not has_slash_dates(dates.head(_SAMPLE_ROWS).collect().to_series()):
             return False
         return day_first(dates.unique().collect(engine="streaming").to_series())
-    except (pl.exceptions.PolarsError, OSError):
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError):
         return False
 
 

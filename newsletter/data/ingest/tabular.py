@@ -184,7 +184,13 @@ _CSV_OPTIONS = _CsvOptions(
 )
 
 
-def _polars_error(path: Path, what: str, exc: Exception) -> IngestError:
+#: What polars' readers raise on a file they cannot read: their errors, and a panic of their
+#: Rust code on a malformed file (``PanicException``: a BaseException, which went past every
+#: ``except Exception`` and stopped a whole collection for one board's broken Parquet file).
+READ_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError, ValueError)
+
+
+def _polars_error(path: Path, what: str, exc: BaseException) -> IngestError:
     return IngestError(f"{path}: not a readable {what} file ({first_line(exc)[:160]})")
 
 
@@ -235,7 +241,7 @@ def _scan(path: Path, separator: str | None) -> tuple[pl.LazyFrame, str]:
             missing_columns="insert",
             **_CSV_OPTIONS,
         )
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except READ_ERRORS as exc:
         raise _polars_error(path, "CSV", exc) from None
     return lf, list(schema)[-1]
 
@@ -313,7 +319,7 @@ def scan_csv(
     lf, extra = _scan(path, separator)
     try:
         read = lf.collect_schema()
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except READ_ERRORS as exc:
         raise _polars_error(path, "CSV", exc) from None
     return lf.select(raw_exprs(read, mapping, source_file=str(path), extra=extra))
 
@@ -329,7 +335,7 @@ def read_jsonl(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
         else:  # a file object: read_ndjson has no way to turn its glob patterns off
             with source.open("rb") as fh:
                 frame = pl.read_ndjson(fh, infer_schema_length=None)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except READ_ERRORS as exc:
         # values of several types in one field (a list for one record's id): record by
         # record, every value as text
         frame = _line_records(path, source, exc)
@@ -581,6 +587,6 @@ def read_parquet(path: Path, mapping: Mapping[str, str]) -> pl.DataFrame:
     source = _source(path)
     try:
         frame = pl.read_parquet(source, glob=False)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except READ_ERRORS as exc:
         raise _polars_error(path, "Parquet", exc) from None
     return to_raw(frame, mapping, source_file=str(path))

@@ -40,8 +40,48 @@ def _fix_encoding(text: str) -> str:
     return ftfy.fix_encoding(text)
 
 
+#: Deepest nesting of elements read (descriptions nest a few levels, Word's HTML tens;
+#: Chromium's parser builds no deeper than 512): the parser looks through the stack of open
+#: elements at each block tag, so markup nested deeper costs time in the square of its depth
+#: (100,000 nested ``<div>``, 1.1 MB, took 45 s), and even at this depth a block tag costs
+#: about ten times one at the top.
+MAX_HTML_DEPTH = 256
+#: A start or end tag (``[^<>]``: one pass, whatever the text holds).
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^<>]*>")
+#: Elements that never hold others open: void ones, and those whose end tag may be left
+#: out, which the next of their kind closes (a list's items, paragraphs, table cells).
+_UNNESTED = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+     "source", "track", "wbr", "p", "li", "dt", "dd", "option", "optgroup", "rb", "rp", "rt",
+     "rtc", "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "caption"}
+)  # fmt: skip
+
+
+def _shallow(markup: str) -> str:
+    """``markup`` up to where its elements nest deeper than :data:`MAX_HTML_DEPTH`: the
+    rest of a description so built is not read (real ones nest a few levels)."""
+    if markup.count("<") <= MAX_HTML_DEPTH:  # too few tags to nest that deep
+        return markup
+    stack: list[str] = []  # the open elements, as the parser's end tags close them:
+    held: dict[str, int] = {}  # an end tag closes its element and those opened after it,
+    for tag in _TAG_RE.finditer(markup):  # one of no open element is ignored
+        name = tag[2].lower()
+        if name in _UNNESTED or tag[0].endswith("/>"):
+            continue
+        if not tag[1]:
+            stack.append(name)
+            held[name] = held.get(name, 0) + 1
+            if len(stack) > MAX_HTML_DEPTH:
+                return markup[: tag.start()]
+        elif held.get(name):
+            while (closed := stack.pop()) != name:
+                held[closed] -= 1
+            held[name] -= 1
+    return markup
+
+
 def _parse_text(markup: str) -> str:
-    tree = LexborHTMLParser(markup)
+    tree = LexborHTMLParser(_shallow(markup))
     tree.strip_tags(_DROPPED)
     if tree.root is None:
         return ""

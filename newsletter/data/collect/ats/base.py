@@ -59,17 +59,23 @@ class PagingUnclear(Exception):  # noqa: N818 - an outcome of paging, reported p
         self.reason = reason
 
 
+#: The most digits of a count read from a string (a quintillion postings and more is junk).
+COUNT_DIGITS = 18
+
+
 def count(value: object) -> int | None:
     """A count as an API may send it: a whole JSON number or a string of digits (``150``,
-    ``"150"``, ``150.0``); None for anything else (a bool, a fraction, junk)."""
+    ``"150"``, ``150.0``); None for anything else (a bool, a fraction, junk, a string of
+    more digits than any count has, which ``int`` refuses past 4,300)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
     if isinstance(value, float):
         return int(value) if value.is_integer() and value >= 0 else None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value.strip())
+    digits = value.strip() if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdigit() and len(digits) <= COUNT_DIGITS:
+        return int(digits)
     return None
 
 
