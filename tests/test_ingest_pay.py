@@ -295,6 +295,17 @@ COMPANY_MONEY: dict[str, tuple[str, float | None]] = {
     "$10M ARR, $140k base": ("ok", 140_000),
     "$5m round; salary 90k": ("ok", 90_000),
     "€3M funding, €60-80k": ("ok", 60_000),
+    # the word of funding, valuation or revenue before the amount, or a "+" after it
+    "raised $5M": ("unparsed", None),  # was out of range
+    "We've raised $120 million in Series B": ("unparsed", None),
+    "backed by $30M in funding": ("unparsed", None),
+    "ARR of $10M": ("unparsed", None),  # was out of range
+    "valued at $2.5B": ("unparsed", None),
+    "raised $5M, $150k": ("ok", 150_000),  # the salary was lost (out of range)
+    "raised over $22 million; $150k base": ("ok", 150_000),
+    "ARR of $10M; €90k": ("ok", 90_000),
+    "$100M+ ARR, $140k base": ("ok", 140_000),
+    "secured £4m from investors, £70-80k": ("ok", 70_000),
     # millions that are no company's money stay as they were
     "$1M OTE": ("ok", 1_000_000),
     "$5M": ("out_of_range", None),

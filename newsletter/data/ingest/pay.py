@@ -257,22 +257,31 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: dot: "$380k - $457k" and "$401K base" are amounts. So is a range of two amounts in
 #: thousands with such a number at either end ("380k-457k", "$401K to 450K", "457k-1000k"):
 #: group 1, the whole range, is kept as it is. And a company's money: an amount in millions
-#: (or billions) followed, within three words, by a word of funding, valuation or revenue
-#: ("$5M seed funding raised", "$20M in Series A", "$10M ARR", "$2B valuation": read as
-#: implausible pay, or as the pay beside a salary), stripped with those words, the character
+#: (or billions, :data:`_MILLIONS`) with a word of funding, valuation or revenue
+#: (:data:`_COMPANY_MONEY`) within three words after it ("$5M seed funding raised", "$20M in
+#: Series A", "$10M ARR", "$100M+ ARR", "$2B valuation") or before it ("raised $5M", "we've
+#: raised over $22 million", "backed by $30M", "ARR of $10M", "valued at $2B": each was read
+#: as implausible pay, or hid the pay beside it), stripped with those words, the character
 #: before it kept (group 3; the replacement is "$1$2$3 "); so is a plan written with a dollar
 #: sign when a plan's word follows ("$401k match, $120k": read as $401,000).
+#: An amount in millions or billions, as a company's money is written ("$5M", "$1.5 million",
+#: "€11M", "$100M+", "$2B").
+_MILLIONS = r"[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|million|b|bn|billion)(?-u:\b)\+?"
+#: Words of a company's money: funding, valuation, revenue.
+_COMPANY_MONEY = (
+    r"(?:seed|series|funding|funded|raised?|raising|round|valuation|valued|arr|mrr|revenues?"
+    r"|investment|investors?|vc|venture|backed|secured|closed)(?-u:\b)"
+)
 _NOT_PAY_RE = (
     r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
     r"(?-u:\b))"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
-    r"|(^|[^A-Za-z0-9_.,])(?:[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|million|b|bn|billion)"
-    r"(?-u:\b)(?:\s+[a-z]+){0,3}?\s+(?:seed|series|funding|funded"
-    r"|raised?|round|valuation|valued|arr|mrr|revenues?|investment|vc|venture)(?-u:\b)"
-    r"|\$\s?4(?:01|03|57)\s*\(?[kb]\)?\s*(?:match|matching|plan|retirement|contributions?)"
+    r"|(^|[^A-Za-z0-9_.,])(?:" + _MILLIONS + r"(?:\s+[a-z]+){0,3}?\s+" + _COMPANY_MONEY
+    + r"|" + _COMPANY_MONEY + r"(?:\s+[a-z']+){0,3}?\s+" + _MILLIONS
+    + r"|\$\s?4(?:01|03|57)\s*\(?[kb]\)?\s*(?:match|matching|plan|retirement|contributions?)"
     r"(?-u:\b))"
-)
+)  # fmt: skip
 #: A decimal comma in pay text: a comma after an amount, followed by one or two digits and
 #: no further digit or group ("32,50 € pro Stunde", "€32,5/hr", "45,00 EUR/Stunde", "30,50-40,50
 #: €", "€4.500,00 brutto/Monat"): each was read without its decimals, or as a range from
