@@ -599,6 +599,59 @@ def test_structured_pay_without_a_currency_stays_us_dollars_wherever_the_posting
     assert out.select("salary_mid", "currency").row(0) == (90_000.0, "USD")
 
 
+ADZUNA = "https://www.adzuna.{}/details/4512345678?utm_medium=api&utm_source=x"
+
+
+@pytest.mark.parametrize(
+    ("domain", "location", "currency", "source"),
+    [
+        ("co.uk", "London", "GBP", "site"),
+        ("co.uk", "Shoreditch, East London", "GBP", "site"),  # no place resolved
+        ("co.uk", "Perth, Perth and Kinross", "GBP", "site"),  # not Perth, Australia
+        ("de", "Mitte, Berlin", "EUR", "site"),
+        ("fr", "Paris, Ile-de-France", "EUR", "site"),
+        ("com.au", "Sydney, Sydney Region", "AUD", "site"),
+        ("ca", "Toronto, Ontario", "CAD", "site"),
+        ("in", "Bangalore, Karnataka", "INR", "site"),
+        ("ch", "Zürich", "CHF", "site"),
+        ("pl", "Warszawa, mazowieckie", "PLN", "site"),
+        ("com", "Austin, Travis County", "USD", "site"),
+        # a site that is no known country's: the posting's own country, else no pay
+        ("xyz", "Berlin, Germany", "EUR", "place"),
+        ("xyz", "Kleinstadt", None, None),
+    ],
+)
+def test_an_adzuna_country_sites_pay_fields_are_in_its_countrys_currency(
+    ingest_rules: Rules, domain: str, location: str, currency: str | None, source: str | None
+) -> None:
+    """Adzuna's pay fields (``salary_min``, ``salary_max``) name no currency: each country
+    site's are in its country's (adzuna.co.uk: pounds), and never assumed US dollars (every
+    Adzuna posting's were); where the site's country is unknown, the posting's, else no pay
+    (a currency unknown is better than a wrong one)."""
+    row = {"title": "Data Engineer", "salary_min": "45000", "salary_max": "55000",
+           "location": location, "url": ADZUNA.format(domain)}  # fmt: skip
+    out = normalized(ingest_rules, [row])
+    expected = (currency, source, "ok" if currency else "unparsed")
+    assert out.select("currency", "currency_source", "pay_status").row(0) == expected
+    assert out["salary_min"].item() == (45_000.0 if currency else None)
+
+
+def test_pay_fields_of_an_adzuna_site_keep_a_currency_they_name() -> None:
+    """A currency field, or text naming one, still decides; and without the countries'
+    currencies (parse_pay alone) an Adzuna site's pay naming none has no currency: no pay."""
+    uk, de, other = ADZUNA.format("co.uk"), ADZUNA.format("de"), "https://example.co.uk/adzuna/1"
+    rows = [
+        {"salary_min": "60000", "salary_max": "70000", "currency": "EUR", "url": uk},
+        {"salary": "£45,000 - £55,000", "url": de},
+        {"salary_min": "45000", "salary_max": "55000", "url": uk},
+        {"salary_min": "45000", "salary_max": "55000", "url": other},
+    ]
+    out = parse_pay(raw(rows).lazy()).collect()
+    assert out.select("currency", "pay_status").rows() == [
+        ("EUR", "ok"), ("GBP", "ok"), (None, "unparsed"), ("USD", "ok"),
+    ]  # fmt: skip
+
+
 def test_pay_per_location_reads_each_range_in_the_currency_of_the_posting(
     ingest_rules: Rules,
 ) -> None:

@@ -23,7 +23,11 @@ country's dollar where that country pays in one (:data:`LOCAL_DOLLARS`: Toronto'
 ``$120,000`` is Canadian), else US dollars; pay text that names no currency at all is in the
 currency of the posting's country (:func:`place_currencies`: a Berlin posting's ``50-60k`` is
 euros), else US dollars. Structured amounts without a currency field stay US dollars (what
-aggregators that normalise pay give).
+aggregators that normalise pay give), except a job board's country site's
+(:data:`COUNTRY_SITE_RE`: Adzuna's UK site gives pounds, its German site euros): those are in
+the site's country's currency (or the posting's country's, where the site's is not known),
+and never assumed US dollars: a currency unknown is no pay (``unparsed``). The site's
+country decides a posting's place for its pay text too.
 """
 
 from __future__ import annotations
@@ -69,8 +73,16 @@ _BARE_DOLLAR = "$"
 #: Values of ``currency_source``, where a posting's pay currency came from: named by a
 #: currency field or the text (``named``), a bare ``$`` read as the place's dollar
 #: (``place_dollar``), the currency of the posting's country for text naming none
-#: (``place``), or US dollars for want of either (``assumed_usd``); null without pay.
-CURRENCY_SOURCES = ("named", "place_dollar", "place", "assumed_usd")
+#: (``place``), the currency of the country site of a job board the posting was read from
+#: (``site``: :data:`COUNTRY_SITE_RE`), or US dollars for want of any (``assumed_usd``); null
+#: without pay.
+CURRENCY_SOURCES = ("named", "place_dollar", "place", "site", "assumed_usd")
+#: A posting link on a job board's country site, whose pay fields are in that country's
+#: currency and name none: Adzuna's (``adzuna.co.uk``: pounds, ``adzuna.de``: euros,
+#: ``adzuna.com.au``: Australian dollars, ``adzuna.com``: US dollars); group 1 is the last
+#: label of the domain, the country's code (``uk`` for Great Britain, ``com`` for the US).
+COUNTRY_SITE_RE = r"^(?i)https?://(?:[^/?#@]*\.)?adzuna\.(?:com?\.)?([a-z]{2,3})\.?(?:[:/?#]|$)"
+_SITE_COUNTRIES = {"UK": "GB", "COM": "US"}
 
 
 def place_currencies(countries: Iterable[str], on: date | None = None) -> dict[str, str]:
@@ -588,35 +600,65 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
+_NOT_SITE = pl.lit(False)
+_NO_CURRENCY = pl.lit(None, dtype=pl.String)
+
+
+def _site_country(url: pl.Expr) -> pl.Expr:
+    """The country code of the job board's country site a posting link is on
+    (:data:`COUNTRY_SITE_RE`: ``https://www.adzuna.co.uk/details/1`` -> ``"GB"``); null for
+    any other link. Only links naming the board are searched."""
+    board = url.str.contains("adzuna", literal=True).fill_null(False)
+    code = only_where(url.fill_null(""), board, lambda u: u.str.extract(COUNTRY_SITE_RE, 1))
+    return pl.when(board).then(code.str.to_uppercase()).replace(_SITE_COUNTRIES)
+
+
+def _settled(
+    lf: pl.LazyFrame,
+    place: pl.Expr,
+    site: pl.Expr = _NOT_SITE,
+    site_currency: pl.Expr = _NO_CURRENCY,
+) -> pl.LazyFrame:
     """``lf`` with what its pay inputs state (:data:`_STATED`) as pay, given ``place``: the
-    currency of the posting's country (:func:`place_currencies`; null: unknown). The currency
-    is the one named; a bare dollar sign is the place's dollar where it pays in one of
-    :data:`LOCAL_DOLLARS`, else the US dollar; amounts read from text that names none are in
-    the place's currency; else US dollars. Then the amounts are made annual and held to the
+    currency of the posting's country (:func:`place_currencies`; null: unknown), ``site``:
+    whether the posting comes from a job board's country site (:data:`COUNTRY_SITE_RE`), and
+    ``site_currency``: that country's currency (null: unknown, or no such site). The currency
+    is the one named; a bare dollar sign is the dollar of the site's country, else of the
+    place, where it pays in one of :data:`LOCAL_DOLLARS`, else the US dollar; amounts that
+    name none, read from text or from a country site's fields, are in the site's currency,
+    else the place's; else, from a country site, unknown (no pay), and US dollars otherwise.
+    Then the amounts are made annual and held to the
     range (or cap) of their currency; text giving amounts for several roles, and a site's
     estimate, are no pay. Adds
     ``_salary_min``, ``_salary_max``, ``_salary_mid``, ``_currency``, ``currency_source``
     (:data:`CURRENCY_SOURCES`) and ``pay_status``. (Step by step: each expression reads
     columns, never a copy of another's expression.)"""
     named, period, cur = pl.col("_named"), pl.col("_period"), pl.col("_currency")
+    local = pl.coalesce(site_currency, place)
+    unstated = pl.col("_from_text") | site
     # where the currency comes from decides it (CURRENCY_SOURCES): one decision, two columns
     source = (
-        pl.when((named == _BARE_DOLLAR) & place.is_in(LOCAL_DOLLARS))
+        pl.when((named == _BARE_DOLLAR) & local.is_in(LOCAL_DOLLARS))
         .then(pl.lit("place_dollar"))
         .when(named.is_not_null())
         .then(pl.lit("named"))
-        .when(pl.col("_from_text") & place.is_not_null())
+        .when(unstated & site_currency.is_not_null())
+        .then(pl.lit("site"))
+        .when(unstated & place.is_not_null())
         .then(pl.lit("place"))
-        .otherwise(pl.lit("assumed_usd"))
+        .when(~site)
+        .then(pl.lit("assumed_usd"))
     )
     said = pl.col("currency_source")
     currency = (
-        pl.when(said.is_in(["place_dollar", "place"]))
+        pl.when(said.is_in(["place_dollar", "site"]))
+        .then(local)
+        .when(said == "place")
         .then(place)
         .when((said == "named") & (named != _BARE_DOLLAR))
         .then(named)
-        .otherwise(pl.lit("USD"))
+        .when(said.is_not_null())
+        .then(pl.lit("USD"))
     )
     factor = pl.col("_factor")
     lo, hi = pl.col("_salary_min"), pl.col("_salary_max")
@@ -636,6 +678,7 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
         .with_columns(_salary_min=pl.col("_lo") * factor, _salary_max=pl.col("_hi") * factor)
         .with_columns(
             _ok=pl.col("_parsed")
+            & cur.is_not_null()
             & ~pl.col("_roles")
             & ~pl.col("_estimated")
             & factor.is_not_null()
@@ -657,6 +700,8 @@ def _settled(lf: pl.LazyFrame, place: pl.Expr) -> pl.LazyFrame:
             .then(pl.lit("estimated"))
             .when("_roles")
             .then(pl.lit("several_roles"))
+            .when(pl.col("_parsed") & cur.is_null())  # a country site's, currency unknown
+            .then(pl.lit("unparsed"))
             .when("_parsed")
             .then(pl.lit("out_of_range"))
             .when("_had_text")
@@ -701,6 +746,8 @@ _SCRATCH = (
     "_ranges",
     "_row",
     "_place_cur",
+    "_site",
+    "_site_cur",
     "_m_min",
     "_m_max",
     "_m_mid",
@@ -735,7 +782,9 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     rows = (
         with_text.lazy()
         .filter(pl.col("_ranges").list.len() >= 2)
-        .select("_row", "location", "_place_cur", "_ranges", _text=_range_source())
+        .select(
+            "_row", "location", "_place_cur", "_site", "_site_cur", "_ranges", _text=_range_source()
+        )
         .with_columns(_m_roles=_several_roles(pl.col("_text")))
         .collect(engine="in-memory")
     )
@@ -764,7 +813,7 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     values = (
         pieces.join(parsed, on="_pay_text", how="left", maintain_order="left")
         .lazy()
-        .pipe(_settled, pl.col("_place_cur"))
+        .pipe(_settled, pl.col("_place_cur"), pl.col("_site"), pl.col("_site_cur"))
         .filter(pl.col("pay_status") == "ok")
         .filter(~pl.col("_ote") | pl.col("_ote").all().over("_row"))
         .filter(pl.col("_currency") == pl.col("_currency").first().over("_row"))
@@ -798,7 +847,9 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
     ``currency_source`` (where the currency came from: :data:`CURRENCY_SOURCES`) and
     ``pay_status`` from the raw pay columns (replacing the raw ones). ``currencies``
     (:func:`place_currencies`) gives the currency of each ``country`` code: the currency of
-    pay text that names none, and whose dollar a bare ``$`` is; without it, US dollars.
+    pay text that names none, and whose dollar a bare ``$`` is; without it, US dollars. The
+    country of a job board's country site (the ``url``'s, :data:`COUNTRY_SITE_RE`) comes
+    first, and its currency is that of its pay fields too.
 
     Pay text is the ``salary`` field (entities decoded), else (when no structured pay
     either) the first pay range stated in the (plain-text) ``description``; it is parsed once
@@ -811,13 +862,20 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
         & pl.col("salary_hourly").is_null()
     )
     salary = plain_text(pl.col("salary"))
-    place = (
-        pl.col("country").replace_strict(currencies, default=None, return_dtype=pl.String)
-        if currencies
-        else pl.lit(None, dtype=pl.String)
-    )
+
+    def currency_of(country: pl.Expr) -> pl.Expr:
+        if not currencies:
+            return pl.lit(None, dtype=pl.String)
+        return country.replace_strict(currencies, default=None, return_dtype=pl.String)
+
+    site = _site_country(pl.col("url"))
     with_text = (
-        lf.with_columns(salary=salary, _place_cur=place)
+        lf.with_columns(
+            salary=salary,
+            _place_cur=currency_of(pl.col("country")),
+            _site=site.is_not_null(),
+            _site_cur=currency_of(site),
+        )
         .with_columns(
             _ranges=pl.when(no_structured).then(_range_source().str.extract_all(DESCRIPTION_PAY_RE))
         )
@@ -848,7 +906,7 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
     return (
         pl.concat([with_text, values, several.drop("_row")], how="horizontal")
         .lazy()
-        .pipe(_settled, pl.col("_place_cur"))
+        .pipe(_settled, pl.col("_place_cur"), pl.col("_site"), pl.col("_site_cur"))
         .with_columns(
             # the ranges of a text for several roles (a description's) are no pay, and
             # neither is its first range, read alone as the pay text
