@@ -157,6 +157,52 @@ def test_period_words_of_european_postings(text: str, annual: float) -> None:
     assert (got["salary_mid"], got["pay_status"]) == (pytest.approx(annual), "ok")
 
 
+#: Other languages' period words and labels that were no period (each monthly amount was
+#: dropped as implausible), and their words for a range (each was read as its first amount).
+EUROPEAN_WORDS: dict[str, tuple[float, float]] = {
+    # periods after the amount, after a gross word, and in a label before it
+    "3.500 € - 4.500 € brutos mensuales": (42_000, 54_000),
+    "3.500 € brutos al mes": (42_000, 42_000),
+    "3 500 € bruts par mois": (42_000, 42_000),
+    "2.500 € lordi mensili": (30_000, 30_000),
+    "2.500 € al mese": (30_000, 30_000),
+    "R$ 8.000 mensais": (96_000, 96_000),
+    "25 € de l'heure": (25 * 2080, 25 * 2080),
+    "Salario mensual: 3.500 €": (42_000, 42_000),
+    "Salaire mensuel : 3 500 €": (42_000, 42_000),
+    "Stipendio mensile: 2.500 €": (30_000, 30_000),
+    "Salário mensal: R$ 8.000": (96_000, 96_000),
+    "Bruttomonatsgehalt: 4.500 €": (54_000, 54_000),
+    "Maandsalaris: € 3.500": (42_000, 42_000),
+    # ranges
+    "Salaire : 45 000 € à 55 000 € par an": (45_000, 55_000),
+    "65.000 bis 80.000 € jährlich": (65_000, 80_000),
+    "30 bis 40 € pro Stunde": (30 * 2080, 40 * 2080),
+    "€ 3.500 tot € 4.500 bruto per maand": (42_000, 54_000),
+    "Salário de R$ 8.000 a R$ 12.000 por mês": (96_000, 144_000),
+    "De 30.000 a 40.000 € brutos anuales": (30_000, 40_000),
+    "RAL da 30.000 a 40.000 €": (30_000, 40_000),
+    "de 30.000 hasta 40.000 €": (30_000, 40_000),
+    "Gehalt zwischen 65.000 und 80.000 €": (65_000, 80_000),
+    "entre 45 000 et 55 000 € par an": (45_000, 55_000),
+    "entre 30k y 40k €": (30_000, 40_000),
+    "Stipendio tra 30.000 e 40.000 €": (30_000, 40_000),
+    "Salaris tussen € 3.500 en € 4.500 per maand": (42_000, 54_000),
+    # an English "a" between small numbers is no range; nor a Spanish "y" outside "entre"
+    "$50 a 10 hour shift": (50 * 2080, 50 * 2080),
+    "$4,000 a month, a 2 week bonus": (48_000, 48_000),
+    "Salario 40.000 € y bonus 5.000 €": (40_000, 40_000),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), EUROPEAN_WORDS.items())
+def test_period_and_range_words_of_european_postings(
+    text: str, expected: tuple[float, float]
+) -> None:
+    got = pay(salary=text)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (*expected, "ok")
+
+
 @pytest.mark.parametrize(
     ("text", "status"),
     [

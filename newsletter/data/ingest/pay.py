@@ -131,9 +131,17 @@ _PERIOD_UNITS: dict[str, str] = {
     "stunden": "hour", "std": "hour", "stündlich": "hour", "monatlich": "month",
     "jährlich": "year", "jaehrlich": "year",
     "heure": "hour", "mois": "month", "an": "year", "annuel": "year",
-    "annuelle": "year", "mensuel": "month",
+    "annuelle": "year", "mensuel": "month", "mensuelle": "month", "lheure": "hour",
     "hora": "hour", "mes": "month", "mês": "month", "año": "year", "ano": "year",
-    "uur": "hour", "maand": "month", "jaar": "year",
+    "mensual": "month", "mensuales": "month", "anual": "year", "anuales": "year",
+    "mensal": "month", "mensais": "month", "anuais": "year",
+    "ora": "hour", "lora": "hour", "mese": "month", "anno": "year", "lanno": "year",
+    "mensile": "month", "mensili": "month", "annuo": "year", "annui": "year",
+    "annuale": "year", "annuali": "year",
+    "uur": "hour", "maand": "month", "jaar": "year", "maandelijks": "month",
+    "jaarlijks": "year",
+    # the period of a compound ("Monatsgehalt", "maandsalaris"): see _period_unit
+    "monats": "month", "jahres": "year",
 }  # fmt: skip
 #: A period word after an amount (single letters only after a slash: "/h", "/m").
 _PERIOD_WORD = (
@@ -141,13 +149,21 @@ _PERIOD_WORD = (
     r"|twice (?:a|per) month|semi-?monthly|monthly|months?|mths?|mos?"
     r"|yearly|years?|yrs?|annum|annual(?:ly)?"
     r"|p\.?a\.?|p/a|p\.?h\.?|p/h|p\.?m\.?|p/m|pcm|pw|pd|stunden?|monat|jahr|/\s*[hdwmy]"
-    # other languages' ("an", French for a year, only after "par" or "/": an English "an")
-    r"|std|stündlich|monatlich|jährlich|jaehrlich|heure|mois|par\s+an|/\s*an|annuel(?:le)?"
-    r"|mensuel|hora|mes|mês|año|ano|uur|maand|jaar)(?-u:\b)"
+    # other languages' ("an", French for a year, only after "par" or "/": an English "an";
+    # Italian "ora", "anno" after "all'" or "l'")
+    r"|std|stündlich|monatlich|jährlich|jaehrlich|heure|l'heure|mois|par\s+an|/\s*an"
+    r"|annuel(?:le)?|mensuel(?:le)?|mensual(?:es)?|anual(?:es)?|mensa(?:l|is)|anuais"
+    r"|mensil[ei]|annu(?:o|i|al[ei])|(?:al)?l'(?:ora|anno)|mese|maandelijks|jaarlijks"
+    r"|hora|mes|mês|año|ano|uur|maand|jaar)(?-u:\b)"
 )
 _PERIOD_ADJ = (
     r"(?:hourly|daily|bi-?weekly|weekly|fortnightly|semi-?monthly|monthly|yearly"
-    r"|annual(?:ly)?)"
+    r"|annual(?:ly)?"
+    # other languages' ("Salaire mensuel :", "Salario mensual:", "Stipendio mensile:",
+    # "Salário mensal:", "Bruttomonatsgehalt:", "Maandsalaris:")
+    r"|mensuel(?:le)?|annuel(?:le)?|mensual|anual|mensile|annuale|mensal|monatlich|jährlich"
+    r"|maandelijks|jaarlijks|[a-zäöü]*(?:monats|jahres|stunden)(?:gehalt|lohn|brutto|netto)"
+    r"|maand(?:salaris|loon)|jaarsalaris)"
 )
 _PERIOD_NOUN = r"(?:hour|day|week|month|year|annum)"
 _PERIOD_WORDS: dict[str, str] = {
@@ -206,7 +222,7 @@ _CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN
 #: "monthly" of "$80k base + monthly bonus" is not the amount's.
 _UNIT_WORDS = (
     r"(?:[$£€¥₹]|" + _CODE.lower() + r"|gross|net|brutto|netto|brut|bruto|base|basic|salary"
-    r"|pre-tax|before tax)"
+    r"|pre-tax|before tax|bruts?|brutos|brute|netos?|nets|lord[oi]|de|d')"
 )
 #: The period word at the start of the text after an amount (group 1): "/hr", " per hour",
 #: " a month", " usd per year", " gross/month", " (hourly)", " p.a.", " pro Monat", " al año".
@@ -226,6 +242,28 @@ _PERIOD_BEFORE_RE = (
     + _CODE.lower()
     + r")?\s*[0-9]"
 )
+#: A currency sign or code, as pay text is read (lower case).
+_SIGN = r"(?:[$£€¥₹]|[a-z]{1,2}\$|" + _CODE.lower() + r"(?-u:\b))"
+#: An amount ending, as pay text is read (separators gone): its number, a "k", its sign.
+_AMOUNT_END = r"[0-9]\s*(?:k(?-u:\b))?\s*" + _SIGN + r"?"
+#: Other languages' words for the "to" of a range ("45 000 € à 55 000 €", "65.000 bis 80.000
+#: €", "€ 3.500 tot € 4.500", "R$ 8.000 até R$ 12.000", "de 30.000 hasta 40.000"): group 1, the
+#: first amount's end, and group 2, the second's start, are kept, the word made a dash (the
+#: replacement is "$1 -$2"). The Spanish, Italian and Portuguese "a" only between amounts of
+#: four digits or more, or in thousands ("30000 a 40000", "30k a 40k"), where no English "a"
+#: stands ("$50 a 10 hour shift").
+_TO_WORD_RE = (
+    r"(" + _AMOUNT_END + r")\s+(?:bis|à|tot|até|hasta)\s+(" + _SIGN + r"?\s*[0-9])"
+    r"|((?:[0-9]{4}|[0-9]\s*k(?-u:\b))\s*" + _SIGN + r"?)\s+al?\s+("
+    + _SIGN + r"?\s*(?:[0-9]{4}|[0-9]{1,3}(?:\.[0-9])?\s*k(?-u:\b)))"
+)  # fmt: skip
+#: ... and for the "and" of a "between" range ("zwischen 65000 und 80000 €", "entre 45 000 et
+#: 55 000 €", "entre 30.000 y 40.000", "tra 30.000 e 40.000", "tussen € 3.500 en € 4.500"):
+#: the same groups, the word a dash.
+_AND_WORD_RE = (
+    r"((?:zwischen|entre|tra|fra|tussen)\s+" + _SIGN + r"?\s*[0-9][0-9.]*\s*(?:k(?-u:\b))?\s*"
+    + _SIGN + r"?)\s+(?:und|et|y|e|en)\s+(" + _SIGN + r"?\s*[0-9])"
+)  # fmt: skip
 #: The text after an amount, up to where a period word could still be its own (group).
 _TAIL = r"([^0-9+,;]{0,30})"
 #: One amount: groups number, suffix, the text after it.
@@ -425,6 +463,9 @@ def _period_unit(words: pl.Expr) -> pl.Expr:
         words.str.replace_all(r"\P{L}", "")
         .str.replace(r"^(?:per|pro|par|por|al)", "")
         .str.replace(r"rate$", "")
+        # a compound's period: "bruttomonatsgehalt" -> "monats", "maandsalaris" -> "maand"
+        .str.replace(r"^[a-zäöü]*(monats|jahres|stunden)(?:gehalt|lohn|brutto|netto)$", "$1")
+        .str.replace(r"^(maand|jaar)(?:salaris|loon)$", "$1")
     )
     return letters.replace_strict(_PERIOD_UNITS, default=None, return_dtype=pl.String)
 
@@ -542,6 +583,9 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             # never decimals (no pay has three decimals)
             .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
             .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
+            # other languages' ranges: "45000 € à 55000 €", "zwischen 65000 und 80000 €"
+            .str.replace_all(_TO_WORD_RE, "$1$3 -$2$4")
+            .str.replace_all(_AND_WORD_RE, "$1 -$2")
         )
         .with_columns(_rng=t.str.extract_groups(_RANGE_RE), _one=t.str.extract_groups(_ONE_RE))
         .with_columns(
