@@ -314,6 +314,8 @@ def test_percentages_beside_an_amount_leave_it_whole(text: str, lo: float, hi: f
         ("Competitive + 401(k)", ("unparsed", None)),
         ("5+ years experience", ("unparsed", None)),  # was $5 an hour
         ("3 years experience, $120k", ("ok", 120_000)),
+        ("3.5 years of experience", ("unparsed", None)),  # was $3.50 an hour, out of range
+        ("3.5 years experience, $120k", ("ok", 120_000)),  # the salary was lost
         ("25 days holiday, £50k", ("ok", 50_000)),  # was 25 a day
         ("40 hrs/week, $50/h", ("ok", 50 * 2080)),  # was 40 an hour
         ("$2,000 every 2 weeks", ("ok", 52_000)),

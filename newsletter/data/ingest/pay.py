@@ -273,26 +273,66 @@ _ONE_RE = _NUM + _TAIL
 #: suffix, the text after.
 _RANGE_RE = _NUM + r"([^\d%]{0,14}?(?:-|to|and)\s*[^\d\s%]{0,4}\s*)" + _NUM + _TAIL
 _SYM = r"(?:[$£€]|[A-Z]{1,2}\$)"
-#: An amount worth reading in running text: thousands separators, or a k. (ASCII digits and
-#: word boundaries keep the pattern on the regex engine's fast path.)
-_AMT = r"[0-9]{2,3}(?:,[0-9]{3})+(?:\.[0-9]{2})?|[0-9]{2,3}(?:\.[0-9])?\s?[kK](?-u:\b)"
+#: A currency sign written after its amount ("65.000 €", "45 000 $" in Quebec).
+_SIGN_AFTER = r"(?:\s?[$£€]|\s?" + _CODE + r"(?-u:\b))"
+#: An amount worth reading in running text: thousands separators (commas, dots or spaces:
+#: "150,000", "65.000", "45 000"), or a k ("65k", "65.5k"). Never a version ("Python
+#: 3.11") or a duration ("3.5 years"): a group is three digits after two or three. (ASCII
+#: digits and word boundaries keep the pattern on the regex engine's fast path.)
+_AMT = (
+    r"[0-9]{2,3}(?:,[0-9]{3})+(?:\.[0-9]{2})?|[0-9]{2,3}(?:\.[0-9]{3})+(?:\.[0-9]{2})?"
+    r"|[0-9]{2,3}(?:[ \u00a0\u202f][0-9]{3})+(?-u:\b)|[0-9]{2,3}(?:\.[0-9])?\s?[kK](?-u:\b)"
+)
+#: ... and after a pay label, where thousands need no second digit ("Salaris: € 3.500 - €
+#: 4.500 per maand", "Salary: $8,000 a month").
+_AMT_LABELLED = _AMT.replace("[0-9]{2,3}", "[0-9]{1,3}")
 _RATE = r"[0-9]{2,3}(?:\.[0-9]{2})?"
-_DASH = r"\s*(?:-|–|—|to)\s*"
+#: What joins a range's amounts: a dash or "to", and other languages' "to" (:data:`_TO_WORD_RE`).
+_DASH = r"(?:\s*(?:-|–|—|to)\s*|\s+(?:bis|à|a|tot|até|hasta)\s+)"
 _PER = r"\s*(?:/|per|an|a)\s*"
-_PERIOD_SUFFIX = r"(?:" + _PER + r"(?:year|yr|annum|annually|month|mo|week|day|hour|hr)(?-u:\b))?"
+#: A period after an amount: "/yr", "per month", "an hour", and other languages' ("pro
+#: Monat", "par an", "por mes", "per maand", "al mese", "brutto jährlich", "brutos anuales").
+_PERIOD_SUFFIX = (
+    r"(?:\s*(?:(?:brutto|brut|bruts|bruto|brutos|gross|lordi)\s*)?"
+    r"(?:(?:/|per|an|a|pro|par|por|al)\s*(?:year|yr|annum|annually|month|mo|week|day|hour|hr"
+    r"|jahr|monat|stunde|an|mois|heure|año|mes|mês|hora|ano|mese|anno|jaar|maand|uur)"
+    r"|monatlich|jährlich|mensuel(?:le)?|annuel(?:le)?|mensual(?:es)?|anual(?:es)?"
+    r"|mensil[ei]|annui|mensa(?:l|is))(?-u:\b))?"
+)
+#: A label of pay before a colon, in English, German, French, Spanish, Italian, Dutch and
+#: Portuguese ("Salary:", "Base pay range:", "Gehalt:", "Bruttojahresgehalt:", "Salaire :",
+#: "Salario:", "Stipendio:", "RAL:", "Salaris:", "Salário:"), with up to two words of its
+#: own ("Salaire brut annuel :", "Salario bruto anual:") or a parenthesis ("Salary
+#: (monthly):").
+_PAY_LABEL = (
+    r"(?-u:\b)(?i:(?:(?:base|annual|yearly|monthly|hourly)\s+)?(?:salary|pay|compensation)"
+    r"(?:\s+range)?|[a-zäöü]*gehalt|vergütung|salaire|rémunération|salario|sueldo"
+    r"|retribución|remuneración|stipendio|retribuzione|ral|salaris|salário|remuneração)"
+    r"(?:\s+[^\s:0-9]{1,15}){0,2}\s*(?:\([^()\n0-9]{1,30}\)\s*)?:\s*"
+)
 #: A pay range stated in running text (a description, or several in one salary field):
 #: ``$150,000 - $190,000``, ``$196,000 — $278,100 USD``, ``150k-180k USD``,
-#: ``USD 150,000 - 180,000``, ``$90/hr - $120/hr``, ``$45-$70 USD per hour``.
+#: ``USD 150,000 - 180,000``, ``$90/hr - $120/hr``, ``$45-$70 USD per hour``, ``€65.000 -
+#: €80.000``, ``65.000 € bis 80.000 €``; or an amount or range after a pay label
+#: (:data:`_PAY_LABEL`: ``Salary: $150k``, ``Gehalt: 65.000 €``, ``Salaris: € 3.500 - € 4.500
+#: per maand``), label included (a period label is read as in pay text).
 DESCRIPTION_PAY_RE = (
     r"("
     + _SYM + r"\s?(?:" + _AMT + r")" + _DASH + r"(?:" + _CODE + r"\s*)?" + _SYM + r"?\s?(?:"
     + _AMT + r")(?:\s*" + _CODE + r")?" + _PERIOD_SUFFIX
-    + r"|(?:" + _AMT + r")" + _DASH + r"(?:" + _AMT + r")\s*" + _CODE + r"(?-u:\b)" + _PERIOD_SUFFIX
+    + r"|(?:" + _AMT + r")" + _SIGN_AFTER + r"?" + _DASH + r"(?:" + _SYM + r"\s?)?(?:" + _AMT + r")"
+    + _SIGN_AFTER + _PERIOD_SUFFIX
     + r"|" + _CODE + r"\s?(?:" + _AMT + r")" + _DASH + r"(?:" + _CODE + r"\s?)?(?:" + _AMT + r")"
     + _PERIOD_SUFFIX
     + r"|" + _SYM + r"\s?" + _RATE + r"(?:\s*" + _CODE + r")?(?:" + _PER + r"(?:hour|hr)(?-u:\b))?"
     + _DASH + _SYM + r"?\s?" + _RATE + r"(?:\s*" + _CODE + r")?" + _PER + r"(?:hour|hr)(?-u:\b)"
     + r"|" + _RATE + _DASH + _RATE + r"\s*" + _CODE + _PER + r"(?:hour|hr)(?-u:\b)"
+    # a labelled amount, or range ("Gehalt: 65.000 €", "Salary: $150k"), with its currency
+    + r"|" + _PAY_LABEL + r"(?:(?:" + _SYM + r"|" + _CODE + r")\s?(?:" + _AMT_LABELLED + r")"
+    + _SIGN_AFTER + r"?|(?:" + _AMT_LABELLED + r")" + _SIGN_AFTER
+    + r"|[0-9]{1,3}(?:\.[0-9])?\s?[kK](?-u:\b))(?:" + _DASH + r"(?:(?:" + _SYM + r"|" + _CODE
+    + r")\s?)?(?:" + _AMT_LABELLED + r")" + _SIGN_AFTER + r"?)?"
+    + _PERIOD_SUFFIX
     + r")"
 )  # fmt: skip
 #: A percentage or a range of them ("20%", "5-20%", "0.5% - 1.5%", "1 to 2%"): equity or a
@@ -326,7 +366,7 @@ _NOT_PAY_RE = (
     r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
     r"(?-u:\b))"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
-    r"|[0-9]+\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
+    r"|[0-9]+(?:\.[0-9]+)?\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
     r"|(^|[^A-Za-z0-9_.,])(?:" + _MILLIONS + r"(?:\s+[a-z]+){0,3}?\s+" + _COMPANY_MONEY
     + r"|" + _COMPANY_MONEY + r"(?:\s+[a-z']+){0,3}?\s+" + _MILLIONS
     + r"|\$\s?4(?:01|03|57)\s*\(?[kb]\)?\s*(?:match|matching|plan|retirement|contributions?)"
@@ -896,7 +936,8 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
     first, and its currency is that of its pay fields too.
 
     Pay text is the ``salary`` field (entities decoded), else (when no structured pay
-    either) the first pay range stated in the (plain-text) ``description``; it is parsed once
+    either) the first pay range, or labelled amount, stated in the (plain-text)
+    ``description`` (:data:`DESCRIPTION_PAY_RE`); it is parsed once
     per distinct set of pay inputs and joined back. When the text states two or more ranges
     (pay per location), :func:`_per_location` decides."""
     no_structured = (
