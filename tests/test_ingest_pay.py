@@ -278,6 +278,33 @@ def test_open_ended_ranges_keep_one_bound() -> None:
     assert (plus["salary_min"], plus["salary_max"]) == (140_000, None)
 
 
+@pytest.mark.parametrize(
+    ("text", "lo", "hi"),
+    [
+        ("bis zu 80.000 €", None, 80_000),
+        ("Gehalt bis zu 80.000 € jährlich", None, 80_000),
+        ("jusqu'à 55 000 €", None, 55_000),
+        ("hasta 40.000 € brutos anuales", None, 40_000),
+        ("fino a 40.000 €", None, 40_000),
+        ("até R$ 12.000 por mês", None, 144_000),
+        ("tot € 4.500 per maand", None, 54_000),
+        ("ab 60.000 €", 60_000, None),
+        ("à partir de 45 000 €", 45_000, None),
+        ("a partir de R$ 8.000 por mês", 96_000, None),
+        ("desde 30.000 €", 30_000, None),
+        ("vanaf € 4.000 per maand", 48_000, None),
+        ("mindestens 60.000 €", 60_000, None),
+        ("total: 150k", 150_000, 150_000),  # "tot" of another word is no "up to"
+    ],
+)
+def test_open_ended_amounts_in_other_languages_keep_one_bound(
+    text: str, lo: float | None, hi: float | None
+) -> None:
+    """Each was read as the minimum and the maximum both."""
+    got = pay(salary=text)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")
+
+
 @pytest.mark.parametrize("text", ["Competitive", "DOE", "Salary based on experience", "TBD"])
 def test_unparseable_text_keeps_no_pay_and_is_counted(text: str) -> None:
     got = pay(salary=text)

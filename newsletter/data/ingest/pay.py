@@ -389,6 +389,19 @@ _ESTIMATE_RE = r"(?-u:\b)(?:est\.|(?:estimated?|estimates|estimation|predicted|p
 #: ... but not the employer's own range as Glassdoor labels it ("$80K-$100K (Employer est.)",
 #: the newer "Employer Provided Salary:"), nor a time zone ("9am-5pm EST.").
 _NOT_ESTIMATE_RE = r"\bemployer(?:'s)?\s+(?:est\.|estimated?\b)|(?:[0-9]|[ap]\.?m\.?)\s*est\."
+#: A single amount that is a maximum ("up to $150k"), in other languages too ("bis zu 80.000
+#: €", "jusqu'à 55 000 €", "hasta 40.000 €", "fino a 40.000 €", "até R$ 12.000", "tot €
+#: 4.500"): each was read as the minimum and the maximum both.
+_UP_TO_RE = (
+    r"(?:\b(?:up to|upto|max(?:imum)?|to|bis(?: zu)?|hasta|fino a|tot|maximal|máximo|massimo)\b"
+    r"|jusqu['’]à|\baté)\s*[^\d\s]{0,4}\s*\d"
+)
+#: ... and a minimum ("from $120k", "$120k+", "ab 60.000 €", "à partir de 45 000 €", "a partir
+#: de R$ 8.000", "desde 30.000 €", "vanaf € 4.000", "mindestens 60.000 €").
+_FROM_RE = (
+    r"\b(?:from|starting at|starts at|min(?:imum)?|at least|ab|à partir de|a partir de|desde"
+    r"|vanaf|dès|mindestens|minimo|mínimo|au moins|minimaal)\b|\d\s*k?\+"
+)
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
 #: Ranges labelled as on-target earnings (sales: base + commission).
@@ -569,8 +582,8 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     # a minus sign on the first number ("-5", "$-50,000", "usd -120000"; not the dash of
     # "doe - 120k"): a negative amount is no pay
     negative = t.str.contains(r"^(?:[^0-9]*[^a-z0-9])?-[$£€¥₹]?[0-9]")
-    up_to = t.str.contains(r"\b(?:up to|upto|max(?:imum)?|to)\s*[^\d\s]{0,4}\s*\d")
-    from_ = t.str.contains(r"\b(?:from|starting at|starts at|min(?:imum)?|at least)\b|\d\s*k?\+")
+    up_to = t.str.contains(_UP_TO_RE)
+    from_ = t.str.contains(_FROM_RE)
     structured_lo, structured_hi = _structured("salary_min"), _structured("salary_max")
     has_structured = structured_lo.is_not_null() | structured_hi.is_not_null()
     period_field = pl.col("period").str.strip_chars().str.to_lowercase()
