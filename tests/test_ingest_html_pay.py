@@ -109,6 +109,18 @@ EUROPEAN_DESCRIPTIONS: dict[str, tuple[Any, ...]] = {
     "Salary: $150,000 per year, plus equity.": (150_000, 150_000, "USD"),
     "Compensation (base): £45.5K": (45_500, 45_500, "GBP"),
     "Pay: $65.5k-$80k": (65_500, 80_000, "USD"),
+    # a noun of pay before its amount, with no colon, and an open end after a label
+    "Salary £45.5K plus benefits": (45_500, 45_500, "GBP"),
+    "A salary of $150,000 per year.": (150_000, 150_000, "USD"),
+    "Gehalt von 65.000 € im Jahr": (65_000, 65_000, "EUR"),
+    "RAL 35.000 €, smart working": (35_000, 35_000, "EUR"),
+    "Salaire de 45 000 € par an": (45_000, 45_000, "EUR"),
+    "Salary: up to $150k": (None, 150_000, "USD"),
+    "Gehalt ab 60.000 €": (60_000, None, "EUR"),
+    "We pay a $2,000 learning budget. Salary $150k.": (150_000, 150_000, "USD"),
+    # other words of pay only with a colon; a label without an amount gives none
+    "We pay $2,000 for your laptop.": (None, None, None),
+    "Salary: competitive. Sign-on bonus $5,000": (None, None, None),
     # never a version or a duration
     "3.5 years of experience with Python 3.11 and Spark 3.5.1.": (None, None, None),
     "3.5 years with Python 3.11; salary €65.000 - €80.000": (65_000, 80_000, "EUR"),

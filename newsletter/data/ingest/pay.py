@@ -299,17 +299,27 @@ _PERIOD_SUFFIX = (
     r"|monatlich|jährlich|mensuel(?:le)?|annuel(?:le)?|mensual(?:es)?|anual(?:es)?"
     r"|mensil[ei]|annui|mensa(?:l|is))(?-u:\b))?"
 )
-#: A label of pay before a colon, in English, German, French, Spanish, Italian, Dutch and
-#: Portuguese ("Salary:", "Base pay range:", "Gehalt:", "Bruttojahresgehalt:", "Salaire :",
-#: "Salario:", "Stipendio:", "RAL:", "Salaris:", "Salário:"), with up to two words of its
-#: own ("Salaire brut annuel :", "Salario bruto anual:") or a parenthesis ("Salary
-#: (monthly):").
-_PAY_LABEL = (
-    r"(?-u:\b)(?i:(?:(?:base|annual|yearly|monthly|hourly)\s+)?(?:salary|pay|compensation)"
-    r"(?:\s+range)?|[a-zäöü]*gehalt|vergütung|salaire|rémunération|salario|sueldo"
-    r"|retribución|remuneración|stipendio|retribuzione|ral|salaris|salário|remuneração)"
-    r"(?:\s+[^\s:0-9]{1,15}){0,2}\s*(?:\([^()\n0-9]{1,30}\)\s*)?:\s*"
+#: A pay label in English, German, French, Spanish, Italian, Dutch and Portuguese: a noun of
+#: pay ("Salary", "Gehalt", "Bruttojahresgehalt", "Salaire", "Salario", "Stipendio", "RAL",
+#: "Salaris", "Salário") before its amount, a colon between or not ("Salary £45.5K", "a
+#: salary of $150,000", "Gehalt von 65.000 €", "RAL 35.000 €"); other words of pay only
+#: before a colon ("Pay:", "Base pay range:", "Compensation:", "Vergütung:", "Rémunération
+#: :"), with up to two words of their own ("Salaire brut annuel :", "Salario bruto anual:")
+#: or a parenthesis ("Salary (monthly):"). An open end may follow ("Salary: up to $150k",
+#: "Gehalt ab 60.000 €").
+_PAY_NOUN = (
+    r"(?:(?:(?:base|annual|yearly|monthly|hourly|starting)\s+)?salary|[a-zäöü]*gehalt|salaire"
+    r"|salario|sueldo|stipendio|ral|salaris|salário)"
 )
+_PAY_WORD = (
+    r"(?:(?:(?:base|annual|yearly|monthly|hourly)\s+)?(?:pay|compensation|salary)(?:\s+range)?"
+    r"|vergütung|rémunération|retribución|remuneración|retribuzione|remuneração)"
+)
+_PAY_LABEL = (
+    r"(?-u:\b)(?i:(?:" + _PAY_NOUN + r"|" + _PAY_WORD + r")(?:\s+[^\s:0-9]{1,15}){0,2}\s*"
+    r"(?:\([^()\n0-9]{1,30}\)\s*)?:\s*|" + _PAY_NOUN + r"(?:\s+(?:of|is|von|de|di|van|da))?\s+)"
+    r"(?i:(?:up to|from|bis zu|ab|jusqu'à|à partir de|hasta|desde|fino a|até|vanaf|tot)\s+)?"
+)  # fmt: skip
 #: A pay range stated in running text (a description, or several in one salary field):
 #: ``$150,000 - $190,000``, ``$196,000 — $278,100 USD``, ``150k-180k USD``,
 #: ``USD 150,000 - 180,000``, ``$90/hr - $120/hr``, ``$45-$70 USD per hour``, ``€65.000 -
