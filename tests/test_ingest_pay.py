@@ -343,6 +343,17 @@ def test_percentages_beside_an_amount_leave_it_whole(text: str, lo: float, hi: f
         ("3 years experience, $120k", ("ok", 120_000)),
         ("3.5 years of experience", ("unparsed", None)),  # was $3.50 an hour, out of range
         ("3.5 years experience, $120k", ("ok", 120_000)),  # the salary was lost
+        ("2-5 years experience, $120k", ("ok", 120_000)),  # was $2 an hour, out of range
+        ("2 to 5 years experience, $120k", ("ok", 120_000)),
+        # other languages' durations: each was an hourly amount beside the salary
+        ("5 Jahre Erfahrung, 65.000 €", ("ok", 65_000)),  # was 5 € an hour
+        ("30 Tage Urlaub, 60.000 €", ("ok", 60_000)),  # was 30 € an hour
+        ("3 años de experiencia, 30.000 € brutos anuales", ("ok", 30_000)),
+        ("entre 2 et 5 ans d'expérience, 45 000 € par an", ("ok", 45_000)),
+        ("35 heures, 3 500 € par mois", ("ok", 42_000)),
+        ("40 Stunden/Woche, 4.500 € brutto monatlich", ("ok", 54_000)),
+        ("5+ anni di esperienza, RAL 35.000 €", ("ok", 35_000)),
+        ("€60.000 per jaar", ("ok", 60_000)),  # a period word is no duration
         ("25 days holiday, £50k", ("ok", 50_000)),  # was 25 a day
         ("40 hrs/week, $50/h", ("ok", 50 * 2080)),  # was 40 an hour
         ("$2,000 every 2 weeks", ("ok", 52_000)),

@@ -351,8 +351,9 @@ DESCRIPTION_PAY_RE = (
 #: or dot, so the range starts at a number's start ("$120,000 - 20% bonus" keeps its amount).
 _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]+(?:\.[0-9]+)?\s*%"
 #: Numbers that are no amounts, stripped before any is read: a retirement plan ("401k
-#: match", "401(k)", "403(b)": read as $401,000) and a duration ("5+ years experience", "25
-#: days holiday", "40 hours/week": read as $5 an hour, or as 25 a day beside a salary).
+#: match", "401(k)", "403(b)": read as $401,000) and a duration or a range of them ("5+ years
+#: experience", "2-5 years", "25 days holiday", "40 hours/week", :data:`_DURATIONS`: read as
+#: $5 an hour, or as 25 a day beside a salary).
 #: Group 2, the character before, is kept, and is no currency sign, letter, digit, comma or
 #: dot: "$380k - $457k" and "$401K base" are amounts. So is a range of two amounts in
 #: thousands with such a number at either end ("380k-457k", "$401K to 450K", "457k-1000k"):
@@ -372,11 +373,21 @@ _COMPANY_MONEY = (
     r"(?:seed|series|funding|funded|raised?|raising|round|valuation|valued|arr|mrr|revenues?"
     r"|investment|investors?|vc|venture|backed|secured|closed)(?-u:\b)"
 )
+#: Other languages' plural units of a duration ("5 Jahre Erfahrung", "30 Tage Urlaub", "3 años
+#: de experiencia", "entre 2 et 5 ans", "35 heures", "40 Stunden/Woche"): each number was
+#: read as an hourly amount (5 € an hour), beside the salary or instead of it. Not the words
+#: that are a period too ("jaar", "uur", "mois": "€60.000 per jaar").
+_DURATIONS = (
+    r"ans|années|jahre|jahren|monate|monaten|wochen|tage|tagen|stunden|años|anni|anos|meses"
+    r"|mesi|jours|días|dias|giorni|dagen|maanden|weken|heures|horas|ore"
+)
 _NOT_PAY_RE = (
     r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
     r"(?-u:\b))"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
-    r"|[0-9]+(?:\.[0-9]+)?\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs)(?-u:\b))"
+    r"|[0-9]+(?:\.[0-9]+)?(?:\s*(?:-|to|à|a|bis|tot|et|und|y|e|en)\s*[0-9]+(?:\.[0-9]+)?)?"
+    r"\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs|" + _DURATIONS
+    + r")(?-u:\b))"
     r"|(^|[^A-Za-z0-9_.,])(?:" + _MILLIONS + r"(?:\s+[a-z]+){0,3}?\s+" + _COMPANY_MONEY
     + r"|" + _COMPANY_MONEY + r"(?:\s+[a-z']+){0,3}?\s+" + _MILLIONS
     + r"|\$\s?4(?:01|03|57)\s*\(?[kb]\)?\s*(?:match|matching|plan|retirement|contributions?)"
