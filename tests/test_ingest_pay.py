@@ -151,6 +151,16 @@ EUROPEAN_PERIODS: dict[str, float] = {
 }
 
 
+@pytest.mark.parametrize(
+    ("text", "annual"),
+    [("R$ 8 mil por mês", 96_000), ("30 mil euros al año", 30_000), ("R$ 90 mil por ano", 90_000)],
+)
+def test_mil_is_a_thousand(text: str, annual: float) -> None:
+    """Spanish and Portuguese "mil" (a thousand): "R$ 8 mil" was 8 reais an hour."""
+    got = pay(salary=text)
+    assert (got["salary_mid"], got["pay_status"]) == (annual, "ok")
+
+
 @pytest.mark.parametrize(("text", "annual"), EUROPEAN_PERIODS.items())
 def test_period_words_of_european_postings(text: str, annual: float) -> None:
     got = pay(salary=text)
@@ -392,6 +402,15 @@ COMPANY_MONEY: dict[str, tuple[str, float | None]] = {
     "ARR of $10M; €90k": ("ok", 90_000),
     "$100M+ ARR, $140k base": ("ok", 140_000),
     "secured £4m from investors, £70-80k": ("ok", 70_000),
+    # other languages' millions and words of funding: each company's money was an amount
+    # (5 € an hour, beside the salary)
+    "5 Mio. € Finanzierung, 65.000 €": ("ok", 65_000),
+    "Serie A: 20 Mio. €; Gehalt 65.000 €": ("ok", 65_000),
+    "levée de fonds de 5 M€, 45 000 € par an": ("ok", 45_000),
+    "5 millones de euros de financiación, 30.000 €": ("ok", 30_000),
+    "raccolto 10 milioni di euro, RAL 35.000 €": ("ok", 35_000),
+    "5 miljoen euro opgehaald, € 60.000 per jaar": ("ok", 60_000),
+    "5 Mio. €": ("out_of_range", None),  # millions, not 5 € an hour
     # millions that are no company's money stay as they were
     "$1M OTE": ("ok", 1_000_000),
     "$5M": ("out_of_range", None),

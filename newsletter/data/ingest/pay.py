@@ -206,7 +206,10 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
 
 #: An amount and its unit: thousands ("k"), millions, and India's lakh (100,000: "40L",
 #: "12 lakhs", "8 lacs", "25 LPA" = lakh per annum) and crore (10,000,000: "1.2 Cr").
-_NUM = r"(\d+(?:\.\d+)?)\s*(k|m|mm|thousand|million|lakhs?|lacs?|lpa|l|crores?|cr)?\b"
+_NUM = (
+    r"(\d+(?:\.\d+)?)\s*(k|m|mm|thousand|million|lakhs?|lacs?|lpa|l|crores?|cr|mil|mio|mln"
+    r"|millions|millionen|millones|milioni|miljoen|milhões)?\b"
+)
 #: Suffixes of :data:`_NUM` in India's units: an amount with one is in rupees.
 _INDIAN = ("l", "lakh", "lakhs", "lac", "lacs", "lpa", "cr", "crore", "crores")
 #: Suffixes of :data:`_NUM` that scale an amount: word -> factor.
@@ -214,6 +217,9 @@ _SCALES: dict[str, float] = {
     "k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6,
     "l": 1e5, "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "lpa": 1e5,
     "cr": 1e7, "crore": 1e7, "crores": 1e7,
+    # other languages' thousand ("R$ 8 mil", "30 mil euros") and millions ("5 Mio. €")
+    "mil": 1e3, "mio": 1e6, "mln": 1e6, "millions": 1e6, "millionen": 1e6, "millones": 1e6,
+    "milioni": 1e6, "miljoen": 1e6, "milhões": 1e6,
 }  # fmt: skip
 #: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
 _CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR)"
@@ -366,12 +372,22 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: before it kept (group 3; the replacement is "$1$2$3 "); so is a plan written with a dollar
 #: sign when a plan's word follows ("$401k match, $120k": read as $401,000).
 #: An amount in millions or billions, as a company's money is written ("$5M", "$1.5 million",
-#: "€11M", "$100M+", "$2B").
-_MILLIONS = r"[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|million|b|bn|billion)(?-u:\b)\+?"
-#: Words of a company's money: funding, valuation, revenue.
+#: "€11M", "$100M+", "$2B", "5 Mio. €", "5 M€", "10 milioni di euro").
+_MILLIONS = (
+    r"[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|million|b|bn|billion|mio|mln|millions|millionen"
+    r"|millones|milioni|miljoen|milhões|mrd|milliarden|milliards)(?-u:\b)\.?\+?(?:\s?[$£€])?"
+)
+#: Words of a company's money: funding, valuation, revenue; in English, German, French,
+#: Spanish, Italian, Dutch and Portuguese ("Finanzierung", "levée de fonds", "financiación",
+#: "raccolto", "opgehaald", "captou").
 _COMPANY_MONEY = (
-    r"(?:seed|series|funding|funded|raised?|raising|round|valuation|valued|arr|mrr|revenues?"
-    r"|investment|investors?|vc|venture|backed|secured|closed)(?-u:\b)"
+    r"(?:(?:seed|series|funding|funded|raised?|raising|round|valuation|valued|arr|mrr|revenues?"
+    r"|investment|investors?|vc|venture|backed|secured|closed|serie|finanzierung\w*|investoren"
+    r"|bewertung|umsatz|fonds|valorisation|financement|chiffre|financiamiento|ronda|inversores"
+    r"|recaudad[oa]s?|finanziamento|investitori|valutazione|fatturato|raccolt[oi]|financiering"
+    r"|investering|investeerders|omzet|opgehaald|rodada|investimento|captou|arrecadou"
+    r"|faturamento|captad[oa]s?|levantad[oa]s?|levantou)(?-u:\b)"
+    r"|levée|levé|financiación|inversión|valoración|facturación)"
 )
 #: Other languages' plural units of a duration ("5 Jahre Erfahrung", "30 Tage Urlaub", "3 años
 #: de experiencia", "entre 2 et 5 ans", "35 heures", "40 Stunden/Woche"): each number was
@@ -388,8 +404,8 @@ _NOT_PAY_RE = (
     r"|[0-9]+(?:\.[0-9]+)?(?:\s*(?:-|to|à|a|bis|tot|et|und|y|e|en)\s*[0-9]+(?:\.[0-9]+)?)?"
     r"\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs|" + _DURATIONS
     + r")(?-u:\b))"
-    r"|(^|[^A-Za-z0-9_.,])(?:" + _MILLIONS + r"(?:\s+[a-z]+){0,3}?\s+" + _COMPANY_MONEY
-    + r"|" + _COMPANY_MONEY + r"(?:\s+[a-z']+){0,3}?\s+" + _MILLIONS
+    r"|(^|[^A-Za-z0-9_.,])(?:" + _MILLIONS + r"(?:\s+[a-zà-ÿ]+){0,3}?\s+" + _COMPANY_MONEY
+    + r"|" + _COMPANY_MONEY + r"(?:\s+[a-zà-ÿ':]+){0,3}?\s+" + _MILLIONS
     + r"|\$\s?4(?:01|03|57)\s*\(?[kb]\)?\s*(?:match|matching|plan|retirement|contributions?)"
     r"(?-u:\b))"
 )  # fmt: skip
