@@ -4,7 +4,10 @@ Handles ``$120,000 - $150,000``, ``$120K-$150K``, ``120k–150k``, ``150000-1800
 year``, ``$55/hr``, ``$55 - $65 per hour`` (x 2080), ``$12,500/month`` (x 12), single
 values, ``up to X`` (max only), ``from X`` / ``X+`` (min only), a decimal comma (``32,50 €
 pro Stunde``, ``€4.500,00``: :data:`_DECIMAL_COMMA_RE`), and structured min/max with a
-period. The period of a text is the one stated with the amount read: a word right after it
+period. European postings' words too: periods (:data:`_PERIOD_UNITS`), ranges
+(:data:`_TO_WORD_RE`, :data:`_AND_WORD_RE`), open ends (:data:`_UP_TO_RE`,
+:data:`_FROM_RE`), durations (:data:`_DURATIONS`), ``mil`` and ``Mio.`` (:data:`_SCALES`).
+The period of a text is the one stated with the amount read: a word right after it
 (``/hr``, ``per month``, ``a year``, ``p.a.``) or a label right before it (``hourly rate``,
 ``Salary (monthly):``), never a word of another clause (``+ monthly bonus``). Without a
 period, values under 300 are hourly and values of 10,000 or more annual; anything else is
