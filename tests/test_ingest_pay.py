@@ -364,6 +364,13 @@ def test_percentages_beside_an_amount_leave_it_whole(text: str, lo: float, hi: f
         ("40 Stunden/Woche, 4.500 € brutto monatlich", ("ok", 54_000)),
         ("5+ anni di esperienza, RAL 35.000 €", ("ok", 35_000)),
         ("€60.000 per jaar", ("ok", 60_000)),  # a period word is no duration
+        # a version is no amount: each was an hourly amount, or hid the salary beside it
+        ("Node 18.04; €65.000", ("ok", 65_000)),  # was 18.04 € an hour
+        ("Python 3.11, $120k", ("ok", 120_000)),
+        ("Java 17, 60.000 €", ("ok", 60_000)),
+        ("Spark 3.5.1 / $140k", ("ok", 140_000)),
+        ("Python 3.11", ("unparsed", None)),
+        ("1.500.000 €", ("ok", 1_500_000)),  # thousands grouped by dots, no version
         ("25 days holiday, £50k", ("ok", 50_000)),  # was 25 a day
         ("40 hrs/week, $50/h", ("ok", 50 * 2080)),  # was 40 an hour
         ("$2,000 every 2 weeks", ("ok", 52_000)),

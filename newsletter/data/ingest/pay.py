@@ -362,7 +362,7 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: Numbers that are no amounts, stripped before any is read: a retirement plan ("401k
 #: match", "401(k)", "403(b)": read as $401,000) and a duration or a range of them ("5+ years
 #: experience", "2-5 years", "25 days holiday", "40 hours/week", :data:`_DURATIONS`: read as
-#: $5 an hour, or as 25 a day beside a salary).
+#: $5 an hour, or as 25 a day beside a salary), or a version (:data:`_VERSION`).
 #: Group 2, the character before, is kept, and is no currency sign, letter, digit, comma or
 #: dot: "$380k - $457k" and "$401K base" are amounts. So is a range of two amounts in
 #: thousands with such a number at either end ("380k-457k", "$401K to 450K", "457k-1000k"):
@@ -400,13 +400,23 @@ _DURATIONS = (
     r"ans|années|jahre|jahren|monate|monaten|wochen|tage|tagen|stunden|años|anni|anos|meses"
     r"|mesi|jours|días|dias|giorni|dagen|maanden|weken|heures|horas|ore"
 )
+#: A version: a number after a technology's name ("Python 3.11", "Node 18.04", "Java 17",
+#: ".NET 8", "Ubuntu 22.04"), after "version" or "v" ("v2.3"), or of three parts ("3.5.1"):
+#: each was read as an hourly amount ("Node 18.04; €65.000" as 18.04 € an hour). Never
+#: thousands grouped by dots ("1.500.000 €").
+_VERSION = (
+    r"(?:(?:python|java|jdk|node(?:\.?js)?|php|ruby|rails|django|golang|scala|kotlin|swift"
+    r"|typescript|angular|react|vue|spark|hadoop|ubuntu|debian|ios|android|\.net|c#|postgres"
+    r"|postgresql|mysql|windows|macos|oauth|http|tls|ecmascript|version|ver\.?|v)\s?[0-9]+"
+    r"(?:\.[0-9]+)*|[0-9]+\.[0-9]{1,2}\.[0-9]+)(?-u:\b)"
+)
 _NOT_PAY_RE = (
     r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
     r"(?-u:\b))"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+(?:\.[0-9]+)?(?:\s*(?:-|to|à|a|bis|tot|et|und|y|e|en)\s*[0-9]+(?:\.[0-9]+)?)?"
     r"\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs|" + _DURATIONS
-    + r")(?-u:\b))"
+    + r")(?-u:\b)|" + _VERSION + r")"
     r"|(^|[^A-Za-z0-9_.,])(?:" + _MILLIONS + r"(?:\s+[a-zà-ÿ]+){0,3}?\s+" + _COMPANY_MONEY
     + r"|" + _COMPANY_MONEY + r"(?:\s+[a-zà-ÿ':]+){0,3}?\s+" + _MILLIONS
     + r"|\$\s?4(?:01|03|57)\s*\(?[kb]\)?\s*(?:match|matching|plan|retirement|contributions?)"
