@@ -143,8 +143,14 @@ _PERIOD_UNITS: dict[str, str] = {
     "annuale": "year", "annuali": "year",
     "uur": "hour", "maand": "month", "jaar": "year", "maandelijks": "month",
     "jaarlijks": "year",
-    # the period of a compound ("Monatsgehalt", "maandsalaris"): see _period_unit
-    "monats": "month", "jahres": "year",
+    "maandsalaris": "month", "maandloon": "month", "jaarsalaris": "year",
+    # German compounds: "Monatsgehalt", "Bruttojahresgehalt", "Stundenlohn" (_PERIOD_ADJ)
+    **{
+        f"{gross}{unit}{noun}": period
+        for gross in ("", "brutto", "netto")
+        for unit, period in (("monats", "month"), ("jahres", "year"), ("stunden", "hour"))
+        for noun in ("gehalt", "lohn", "brutto", "netto")
+    },
 }  # fmt: skip
 #: A period word after an amount (single letters only after a slash: "/h", "/m").
 _PERIOD_WORD = (
@@ -165,7 +171,7 @@ _PERIOD_ADJ = (
     # other languages' ("Salaire mensuel :", "Salario mensual:", "Stipendio mensile:",
     # "Salário mensal:", "Bruttomonatsgehalt:", "Maandsalaris:")
     r"|mensuel(?:le)?|annuel(?:le)?|mensual|anual|mensile|annuale|mensal|monatlich|jährlich"
-    r"|maandelijks|jaarlijks|[a-zäöü]*(?:monats|jahres|stunden)(?:gehalt|lohn|brutto|netto)"
+    r"|maandelijks|jaarlijks|(?:brutto|netto)?(?:monats|jahres|stunden)(?:gehalt|lohn|brutto|netto)"
     r"|maand(?:salaris|loon)|jaarsalaris)"
 )
 _PERIOD_NOUN = r"(?:hour|day|week|month|year|annum)"
@@ -273,6 +279,8 @@ _AND_WORD_RE = (
     r"((?:zwischen|entre|tra|fra|tussen)\s+" + _SIGN + r"?\s*[0-9][0-9.]*\s*(?:k(?-u:\b))?\s*"
     + _SIGN + r"?)\s+(?:und|et|y|e|en)\s+(" + _SIGN + r"?\s*[0-9])"
 )  # fmt: skip
+#: Both, in one pass: the replacement is "$1$3$5 -$2$4$6".
+_RANGE_WORD_RE = _TO_WORD_RE + r"|" + _AND_WORD_RE
 #: The text after an amount, up to where a period word could still be its own (group).
 _TAIL = r"([^0-9+,;]{0,30})"
 #: One amount: groups number, suffix, the text after it.
@@ -566,9 +574,6 @@ def _period_unit(words: pl.Expr) -> pl.Expr:
         words.str.replace_all(r"\P{L}", "")
         .str.replace(r"^(?:per|pro|par|por|al)", "")
         .str.replace(r"rate$", "")
-        # a compound's period: "bruttomonatsgehalt" -> "monats", "maandsalaris" -> "maand"
-        .str.replace(r"^[a-zäöü]*(monats|jahres|stunden)(?:gehalt|lohn|brutto|netto)$", "$1")
-        .str.replace(r"^(maand|jaar)(?:salaris|loon)$", "$1")
     )
     return letters.replace_strict(_PERIOD_UNITS, default=None, return_dtype=pl.String)
 
@@ -687,8 +692,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
             .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
             # other languages' ranges: "45000 € à 55000 €", "zwischen 65000 und 80000 €"
-            .str.replace_all(_TO_WORD_RE, "$1$3 -$2$4")
-            .str.replace_all(_AND_WORD_RE, "$1 -$2")
+            .str.replace_all(_RANGE_WORD_RE, "$1$3$5 -$2$4$6")
         )
         .with_columns(_rng=t.str.extract_groups(_RANGE_RE), _one=t.str.extract_groups(_ONE_RE))
         .with_columns(
@@ -893,8 +897,6 @@ _SCRATCH = (
     "_ranges",
     "_row",
     "_place_cur",
-    "_site",
-    "_site_cur",
     "_m_min",
     "_m_max",
     "_m_mid",
@@ -911,7 +913,9 @@ def _range_source() -> pl.Expr:
     return _decimal_point(pl.coalesce(pl.col("salary"), pl.col("description")))
 
 
-def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
+def _per_location(
+    with_text: pl.DataFrame, site: pl.Expr = _NOT_SITE, site_currency: pl.Expr = _NO_CURRENCY
+) -> pl.DataFrame:
     """Pay of rows that state several ranges (``_ranges``), by the per-location rule:
 
     1. ranges labelled as on-target earnings (OTE) are left out when a base range is stated;
@@ -923,14 +927,21 @@ def _per_location(with_text: pl.DataFrame) -> pl.DataFrame:
     A text whose ranges are for several roles (:func:`_several_roles`) has none of them:
     ``_m_roles``. Returns ``_row`` with the chosen pay columns and ``_m_roles``; rows with
     fewer than two ranges are absent. Each range text is parsed once
-    (:func:`_parse_distinct`), however many rows state it.
+    (:func:`_parse_distinct`), however many rows state it. ``site`` and ``site_currency``
+    are as :func:`_settled` takes them.
     """
     before = pl.col("_text").str.split(pl.col("_pay_text")).list.first()
     rows = (
         with_text.lazy()
         .filter(pl.col("_ranges").list.len() >= 2)
         .select(
-            "_row", "location", "_place_cur", "_site", "_site_cur", "_ranges", _text=_range_source()
+            "_row",
+            "location",
+            "_place_cur",
+            "_ranges",
+            _text=_range_source(),
+            _site=site,
+            _site_cur=site_currency,
         )
         .with_columns(_m_roles=_several_roles(pl.col("_text")))
         .collect(engine="in-memory")
@@ -1016,14 +1027,8 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
             return pl.lit(None, dtype=pl.String)
         return country.replace_strict(currencies, default=None, return_dtype=pl.String)
 
-    site = _site_country(pl.col("url"))
     with_text = (
-        lf.with_columns(
-            salary=salary,
-            _place_cur=currency_of(pl.col("country")),
-            _site=site.is_not_null(),
-            _site_cur=currency_of(site),
-        )
+        lf.with_columns(salary=salary, _place_cur=currency_of(pl.col("country")))
         .with_columns(
             _ranges=pl.when(no_structured).then(_range_source().str.extract_all(DESCRIPTION_PAY_RE))
         )
@@ -1031,6 +1036,12 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
         .with_row_index("_row")
         .collect(engine="in-memory")  # read three times below: extract the ranges once
     )
+    # a job board's country site (COUNTRY_SITE_RE): looked for only where a link names one
+    site, site_currency = _NOT_SITE, _NO_CURRENCY
+    if with_text.select(pl.col("url").str.contains("adzuna", literal=True).any()).item():
+        code = _site_country(pl.col("url"))
+        with_text = with_text.with_columns(_site=code.is_not_null(), _site_cur=currency_of(code))
+        site, site_currency = pl.col("_site"), pl.col("_site_cur")
     # Frames are collected on the in-memory engine: the default streaming engine runs these
     # steps on a frame already in memory markedly slower (the parse of the distinct inputs
     # of a 200,000-row batch 0.29 s against 0.22 s, the left join of their keys 0.10 s against
@@ -1040,7 +1051,7 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
     values = keys.join(
         distinct, on=PAY_INPUTS, how="left", nulls_equal=True, maintain_order="left"
     ).drop(PAY_INPUTS)
-    several = _per_location(with_text)
+    several = _per_location(with_text, site, site_currency)
     if several.is_empty():  # the common case: no row states two ranges
         several = several.clear(with_text.height)
     else:
@@ -1054,7 +1065,7 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
     return (
         pl.concat([with_text, values, several.drop("_row")], how="horizontal")
         .lazy()
-        .pipe(_settled, pl.col("_place_cur"), pl.col("_site"), pl.col("_site_cur"))
+        .pipe(_settled, pl.col("_place_cur"), site, site_currency)
         .with_columns(
             # the ranges of a text for several roles (a description's) are no pay, and
             # neither is its first range, read alone as the pay text
@@ -1075,6 +1086,7 @@ def parse_pay(lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None) -> 
             .otherwise("pay_status"),
         )
         .drop(*PAY_INPUTS, *_STATED, *_SCRATCH)
+        .drop("_site", "_site_cur", strict=False)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
         .collect(engine="in-memory")
         .lazy()
