@@ -305,6 +305,7 @@ def test_open_ended_ranges_keep_one_bound() -> None:
         ("vanaf € 4.000 per maand", 48_000, None),
         ("mindestens 60.000 €", 60_000, None),
         ("total: 150k", 150_000, 150_000),  # "tot" of another word is no "up to"
+        ("AB testing, $120k", 120_000, 120_000),  # nor "ab" away from the amount a "from"
     ],
 )
 def test_open_ended_amounts_in_other_languages_keep_one_bound(

@@ -457,8 +457,10 @@ _UP_TO_RE = (
 #: ... and a minimum ("from $120k", "$120k+", "ab 60.000 €", "à partir de 45 000 €", "a partir
 #: de R$ 8.000", "desde 30.000 €", "vanaf € 4.000", "mindestens 60.000 €").
 _FROM_RE = (
-    r"\b(?:from|starting at|starts at|min(?:imum)?|at least|ab|à partir de|a partir de|desde"
-    r"|vanaf|dès|mindestens|minimo|mínimo|au moins|minimaal)\b|\d\s*k?\+"
+    r"\b(?:from|starting at|starts at|min(?:imum)?|at least)\b|\d\s*k?\+"
+    # other languages' only before the amount ("AB testing, $120k" states no minimum)
+    r"|\b(?:ab|à partir de|a partir de|desde|vanaf|dès|mindestens|minimo|mínimo|au moins"
+    r"|minimaal)\s*[^\d\s]{0,4}\s*\d"
 )
 #: Characters before a stated range, on its line, that may label it (a place, a role, OTE).
 LABEL_CHARS = 60
