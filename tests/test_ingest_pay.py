@@ -419,6 +419,7 @@ COMPANY_MONEY: dict[str, tuple[str, float | None]] = {
     "raccolto 10 milioni di euro, RAL 35.000 €": ("ok", 35_000),
     "5 miljoen euro opgehaald, € 60.000 per jaar": ("ok", 60_000),
     "5 Mio. €": ("out_of_range", None),  # millions, not 5 € an hour
+    "raised $150 mil, $140k base": ("ok", 140_000),  # was $150 an hour, 312,000 a year
     # millions that are no company's money stay as they were
     "$1M OTE": ("ok", 1_000_000),
     "$5M": ("out_of_range", None),

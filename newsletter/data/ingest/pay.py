@@ -383,9 +383,10 @@ _PERCENT_RE = r"(^|[^0-9.,])(?:[0-9]{1,3}(?:\.[0-9]+)?\s*%?\s*(?:-|to)\s*)?[0-9]
 #: before it kept (group 3; the replacement is "$1$2$3 "); so is a plan written with a dollar
 #: sign when a plan's word follows ("$401k match, $120k": read as $401,000).
 #: An amount in millions or billions, as a company's money is written ("$5M", "$1.5 million",
-#: "€11M", "$100M+", "$2B", "5 Mio. €", "5 M€", "10 milioni di euro").
+#: "€11M", "$100M+", "$2B", "5 Mio. €", "5 M€", "10 milioni di euro", "$150 mil" as English
+#: slang writes it, or Spanish "5 mil millones").
 _MILLIONS = (
-    r"[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|million|b|bn|billion|mio|mln|millions|millionen"
+    r"[$£€¥₹]?\s?[0-9]+(?:\.[0-9]+)?\s*(?:m|mm|mil|million|b|bn|billion|mio|mln|millions|millionen"
     r"|millones|milioni|miljoen|milhões|mrd|milliarden|milliards)(?-u:\b)\.?\+?(?:\s?[$£€])?"
 )
 #: Words of a company's money: funding, valuation, revenue; in English, German, French,
