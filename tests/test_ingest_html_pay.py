@@ -92,6 +92,49 @@ def test_pay_in_descriptions(ingest_rules: Rules, text: str, expected: tuple[Any
     assert _pay(ingest_rules, description=text) == expected
 
 
+#: Descriptions of European postings: thousands grouped by dots or spaces, a currency sign
+#: after the amount, other languages' words for "to" and pay labels before a single amount
+#: (each gave no pay), and a one-decimal k; the period stated after the amount.
+EUROPEAN_DESCRIPTIONS: dict[str, tuple[Any, ...]] = {
+    "We pay €65.000 - €80.000 per year plus bonus.": (65_000, 80_000, "EUR"),
+    "Salary 65.000–80.000 EUR brutto, 30 days off.": (65_000, 80_000, "EUR"),
+    "Gehalt: 65.000 € - 80.000 €": (65_000, 80_000, "EUR"),
+    "Das Bruttojahresgehalt: 65.000 € bis 80.000 €.": (65_000, 80_000, "EUR"),
+    "Salaire : 45 000 € à 55 000 € par an": (45_000, 55_000, "EUR"),
+    "Rémunération : 45\u202f000 € brut annuel": (45_000, 45_000, "EUR"),
+    "Salario: 30.000 € brutos anuales": (30_000, 30_000, "EUR"),
+    "Stipendio: 35.000 €": (35_000, 35_000, "EUR"),
+    "Salaris: € 3.500 - € 4.500 per maand": (42_000, 54_000, "EUR"),
+    "Salário: R$ 8.000 a R$ 12.000 por mês": (96_000, 144_000, "BRL"),
+    "Salary: $150,000 per year, plus equity.": (150_000, 150_000, "USD"),
+    "Compensation (base): £45.5K": (45_500, 45_500, "GBP"),
+    "Pay: $65.5k-$80k": (65_500, 80_000, "USD"),
+    # a noun of pay before its amount, with no colon, and an open end after a label
+    "Salary £45.5K plus benefits": (45_500, 45_500, "GBP"),
+    "A salary of $150,000 per year.": (150_000, 150_000, "USD"),
+    "Gehalt von 65.000 € im Jahr": (65_000, 65_000, "EUR"),
+    "RAL 35.000 €, smart working": (35_000, 35_000, "EUR"),
+    "Salaire de 45 000 € par an": (45_000, 45_000, "EUR"),
+    "Salary: up to $150k": (None, 150_000, "USD"),
+    "Gehalt ab 60.000 €": (60_000, None, "EUR"),
+    "We pay a $2,000 learning budget. Salary $150k.": (150_000, 150_000, "USD"),
+    # other words of pay only with a colon; a label without an amount gives none
+    "We pay $2,000 for your laptop.": (None, None, None),
+    "Salary: competitive. Sign-on bonus $5,000": (None, None, None),
+    # never a version or a duration
+    "3.5 years of experience with Python 3.11 and Spark 3.5.1.": (None, None, None),
+    "3.5 years with Python 3.11; salary €65.000 - €80.000": (65_000, 80_000, "EUR"),
+    "Stack: Python 3.11, PostgreSQL 16.000 - 17.000 rows": (None, None, None),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), EUROPEAN_DESCRIPTIONS.items())
+def test_pay_in_european_descriptions(
+    ingest_rules: Rules, text: str, expected: tuple[Any, ...]
+) -> None:
+    assert _pay(ingest_rules, description=text) == expected
+
+
 def test_pay_text_field_with_entities(ingest_rules: Rules) -> None:
     got = _pay(ingest_rules, salary="$196,000 &mdash; $278,100 USD")
     assert got == (196_000, 278_100, "USD")

@@ -151,10 +151,66 @@ EUROPEAN_PERIODS: dict[str, float] = {
 }
 
 
+@pytest.mark.parametrize(
+    ("text", "annual"),
+    [("R$ 8 mil por mês", 96_000), ("30 mil euros al año", 30_000), ("R$ 90 mil por ano", 90_000)],
+)
+def test_mil_is_a_thousand(text: str, annual: float) -> None:
+    """Spanish and Portuguese "mil" (a thousand): "R$ 8 mil" was 8 reais an hour."""
+    got = pay(salary=text)
+    assert (got["salary_mid"], got["pay_status"]) == (annual, "ok")
+
+
 @pytest.mark.parametrize(("text", "annual"), EUROPEAN_PERIODS.items())
 def test_period_words_of_european_postings(text: str, annual: float) -> None:
     got = pay(salary=text)
     assert (got["salary_mid"], got["pay_status"]) == (pytest.approx(annual), "ok")
+
+
+#: Other languages' period words and labels that were no period (each monthly amount was
+#: dropped as implausible), and their words for a range (each was read as its first amount).
+EUROPEAN_WORDS: dict[str, tuple[float, float]] = {
+    # periods after the amount, after a gross word, and in a label before it
+    "3.500 € - 4.500 € brutos mensuales": (42_000, 54_000),
+    "3.500 € brutos al mes": (42_000, 42_000),
+    "3 500 € bruts par mois": (42_000, 42_000),
+    "2.500 € lordi mensili": (30_000, 30_000),
+    "2.500 € al mese": (30_000, 30_000),
+    "R$ 8.000 mensais": (96_000, 96_000),
+    "25 € de l'heure": (25 * 2080, 25 * 2080),
+    "Salario mensual: 3.500 €": (42_000, 42_000),
+    "Salaire mensuel : 3 500 €": (42_000, 42_000),
+    "Stipendio mensile: 2.500 €": (30_000, 30_000),
+    "Salário mensal: R$ 8.000": (96_000, 96_000),
+    "Bruttomonatsgehalt: 4.500 €": (54_000, 54_000),
+    "Maandsalaris: € 3.500": (42_000, 42_000),
+    # ranges
+    "Salaire : 45 000 € à 55 000 € par an": (45_000, 55_000),
+    "65.000 bis 80.000 € jährlich": (65_000, 80_000),
+    "30 bis 40 € pro Stunde": (30 * 2080, 40 * 2080),
+    "€ 3.500 tot € 4.500 bruto per maand": (42_000, 54_000),
+    "Salário de R$ 8.000 a R$ 12.000 por mês": (96_000, 144_000),
+    "De 30.000 a 40.000 € brutos anuales": (30_000, 40_000),
+    "RAL da 30.000 a 40.000 €": (30_000, 40_000),
+    "de 30.000 hasta 40.000 €": (30_000, 40_000),
+    "Gehalt zwischen 65.000 und 80.000 €": (65_000, 80_000),
+    "entre 45 000 et 55 000 € par an": (45_000, 55_000),
+    "entre 30k y 40k €": (30_000, 40_000),
+    "Stipendio tra 30.000 e 40.000 €": (30_000, 40_000),
+    "Salaris tussen € 3.500 en € 4.500 per maand": (42_000, 54_000),
+    # an English "a" between small numbers is no range; nor a Spanish "y" outside "entre"
+    "$50 a 10 hour shift": (50 * 2080, 50 * 2080),
+    "$4,000 a month, a 2 week bonus": (48_000, 48_000),
+    "Salario 40.000 € y bonus 5.000 €": (40_000, 40_000),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), EUROPEAN_WORDS.items())
+def test_period_and_range_words_of_european_postings(
+    text: str, expected: tuple[float, float]
+) -> None:
+    got = pay(salary=text)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (*expected, "ok")
 
 
 @pytest.mark.parametrize(
@@ -232,6 +288,34 @@ def test_open_ended_ranges_keep_one_bound() -> None:
     assert (plus["salary_min"], plus["salary_max"]) == (140_000, None)
 
 
+@pytest.mark.parametrize(
+    ("text", "lo", "hi"),
+    [
+        ("bis zu 80.000 €", None, 80_000),
+        ("Gehalt bis zu 80.000 € jährlich", None, 80_000),
+        ("jusqu'à 55 000 €", None, 55_000),
+        ("hasta 40.000 € brutos anuales", None, 40_000),
+        ("fino a 40.000 €", None, 40_000),
+        ("até R$ 12.000 por mês", None, 144_000),
+        ("tot € 4.500 per maand", None, 54_000),
+        ("ab 60.000 €", 60_000, None),
+        ("à partir de 45 000 €", 45_000, None),
+        ("a partir de R$ 8.000 por mês", 96_000, None),
+        ("desde 30.000 €", 30_000, None),
+        ("vanaf € 4.000 per maand", 48_000, None),
+        ("mindestens 60.000 €", 60_000, None),
+        ("total: 150k", 150_000, 150_000),  # "tot" of another word is no "up to"
+        ("AB testing, $120k", 120_000, 120_000),  # nor "ab" away from the amount a "from"
+    ],
+)
+def test_open_ended_amounts_in_other_languages_keep_one_bound(
+    text: str, lo: float | None, hi: float | None
+) -> None:
+    """Each was read as the minimum and the maximum both."""
+    got = pay(salary=text)
+    assert (got["salary_min"], got["salary_max"], got["pay_status"]) == (lo, hi, "ok")
+
+
 @pytest.mark.parametrize("text", ["Competitive", "DOE", "Salary based on experience", "TBD"])
 def test_unparseable_text_keeps_no_pay_and_is_counted(text: str) -> None:
     got = pay(salary=text)
@@ -268,6 +352,26 @@ def test_percentages_beside_an_amount_leave_it_whole(text: str, lo: float, hi: f
         ("Competitive + 401(k)", ("unparsed", None)),
         ("5+ years experience", ("unparsed", None)),  # was $5 an hour
         ("3 years experience, $120k", ("ok", 120_000)),
+        ("3.5 years of experience", ("unparsed", None)),  # was $3.50 an hour, out of range
+        ("3.5 years experience, $120k", ("ok", 120_000)),  # the salary was lost
+        ("2-5 years experience, $120k", ("ok", 120_000)),  # was $2 an hour, out of range
+        ("2 to 5 years experience, $120k", ("ok", 120_000)),
+        # other languages' durations: each was an hourly amount beside the salary
+        ("5 Jahre Erfahrung, 65.000 €", ("ok", 65_000)),  # was 5 € an hour
+        ("30 Tage Urlaub, 60.000 €", ("ok", 60_000)),  # was 30 € an hour
+        ("3 años de experiencia, 30.000 € brutos anuales", ("ok", 30_000)),
+        ("entre 2 et 5 ans d'expérience, 45 000 € par an", ("ok", 45_000)),
+        ("35 heures, 3 500 € par mois", ("ok", 42_000)),
+        ("40 Stunden/Woche, 4.500 € brutto monatlich", ("ok", 54_000)),
+        ("5+ anni di esperienza, RAL 35.000 €", ("ok", 35_000)),
+        ("€60.000 per jaar", ("ok", 60_000)),  # a period word is no duration
+        # a version is no amount: each was an hourly amount, or hid the salary beside it
+        ("Node 18.04; €65.000", ("ok", 65_000)),  # was 18.04 € an hour
+        ("Python 3.11, $120k", ("ok", 120_000)),
+        ("Java 17, 60.000 €", ("ok", 60_000)),
+        ("Spark 3.5.1 / $140k", ("ok", 140_000)),
+        ("Python 3.11", ("unparsed", None)),
+        ("1.500.000 €", ("ok", 1_500_000)),  # thousands grouped by dots, no version
         ("25 days holiday, £50k", ("ok", 50_000)),  # was 25 a day
         ("40 hrs/week, $50/h", ("ok", 50 * 2080)),  # was 40 an hour
         ("$2,000 every 2 weeks", ("ok", 52_000)),
@@ -295,6 +399,27 @@ COMPANY_MONEY: dict[str, tuple[str, float | None]] = {
     "$10M ARR, $140k base": ("ok", 140_000),
     "$5m round; salary 90k": ("ok", 90_000),
     "€3M funding, €60-80k": ("ok", 60_000),
+    # the word of funding, valuation or revenue before the amount, or a "+" after it
+    "raised $5M": ("unparsed", None),  # was out of range
+    "We've raised $120 million in Series B": ("unparsed", None),
+    "backed by $30M in funding": ("unparsed", None),
+    "ARR of $10M": ("unparsed", None),  # was out of range
+    "valued at $2.5B": ("unparsed", None),
+    "raised $5M, $150k": ("ok", 150_000),  # the salary was lost (out of range)
+    "raised over $22 million; $150k base": ("ok", 150_000),
+    "ARR of $10M; €90k": ("ok", 90_000),
+    "$100M+ ARR, $140k base": ("ok", 140_000),
+    "secured £4m from investors, £70-80k": ("ok", 70_000),
+    # other languages' millions and words of funding: each company's money was an amount
+    # (5 € an hour, beside the salary)
+    "5 Mio. € Finanzierung, 65.000 €": ("ok", 65_000),
+    "Serie A: 20 Mio. €; Gehalt 65.000 €": ("ok", 65_000),
+    "levée de fonds de 5 M€, 45 000 € par an": ("ok", 45_000),
+    "5 millones de euros de financiación, 30.000 €": ("ok", 30_000),
+    "raccolto 10 milioni di euro, RAL 35.000 €": ("ok", 35_000),
+    "5 miljoen euro opgehaald, € 60.000 per jaar": ("ok", 60_000),
+    "5 Mio. €": ("out_of_range", None),  # millions, not 5 € an hour
+    "raised $150 mil, $140k base": ("ok", 140_000),  # was $150 an hour, 312,000 a year
     # millions that are no company's money stay as they were
     "$1M OTE": ("ok", 1_000_000),
     "$5M": ("out_of_range", None),
@@ -586,6 +711,59 @@ def test_structured_pay_without_a_currency_stays_us_dollars_wherever_the_posting
         [{"title": "Data Analyst", "salary_yearly": "90000", "location": "Berlin, Germany"}],
     )
     assert out.select("salary_mid", "currency").row(0) == (90_000.0, "USD")
+
+
+ADZUNA = "https://www.adzuna.{}/details/4512345678?utm_medium=api&utm_source=x"
+
+
+@pytest.mark.parametrize(
+    ("domain", "location", "currency", "source"),
+    [
+        ("co.uk", "London", "GBP", "site"),
+        ("co.uk", "Shoreditch, East London", "GBP", "site"),  # no place resolved
+        ("co.uk", "Perth, Perth and Kinross", "GBP", "site"),  # not Perth, Australia
+        ("de", "Mitte, Berlin", "EUR", "site"),
+        ("fr", "Paris, Ile-de-France", "EUR", "site"),
+        ("com.au", "Sydney, Sydney Region", "AUD", "site"),
+        ("ca", "Toronto, Ontario", "CAD", "site"),
+        ("in", "Bangalore, Karnataka", "INR", "site"),
+        ("ch", "Zürich", "CHF", "site"),
+        ("pl", "Warszawa, mazowieckie", "PLN", "site"),
+        ("com", "Austin, Travis County", "USD", "site"),
+        # a site that is no known country's: the posting's own country, else no pay
+        ("xyz", "Berlin, Germany", "EUR", "place"),
+        ("xyz", "Kleinstadt", None, None),
+    ],
+)
+def test_an_adzuna_country_sites_pay_fields_are_in_its_countrys_currency(
+    ingest_rules: Rules, domain: str, location: str, currency: str | None, source: str | None
+) -> None:
+    """Adzuna's pay fields (``salary_min``, ``salary_max``) name no currency: each country
+    site's are in its country's (adzuna.co.uk: pounds), and never assumed US dollars (every
+    Adzuna posting's were); where the site's country is unknown, the posting's, else no pay
+    (a currency unknown is better than a wrong one)."""
+    row = {"title": "Data Engineer", "salary_min": "45000", "salary_max": "55000",
+           "location": location, "url": ADZUNA.format(domain)}  # fmt: skip
+    out = normalized(ingest_rules, [row])
+    expected = (currency, source, "ok" if currency else "unparsed")
+    assert out.select("currency", "currency_source", "pay_status").row(0) == expected
+    assert out["salary_min"].item() == (45_000.0 if currency else None)
+
+
+def test_pay_fields_of_an_adzuna_site_keep_a_currency_they_name() -> None:
+    """A currency field, or text naming one, still decides; and without the countries'
+    currencies (parse_pay alone) an Adzuna site's pay naming none has no currency: no pay."""
+    uk, de, other = ADZUNA.format("co.uk"), ADZUNA.format("de"), "https://example.co.uk/adzuna/1"
+    rows = [
+        {"salary_min": "60000", "salary_max": "70000", "currency": "EUR", "url": uk},
+        {"salary": "£45,000 - £55,000", "url": de},
+        {"salary_min": "45000", "salary_max": "55000", "url": uk},
+        {"salary_min": "45000", "salary_max": "55000", "url": other},
+    ]
+    out = parse_pay(raw(rows).lazy()).collect()
+    assert out.select("currency", "pay_status").rows() == [
+        ("EUR", "ok"), ("GBP", "ok"), (None, "unparsed"), ("USD", "ok"),
+    ]  # fmt: skip
 
 
 def test_pay_per_location_reads_each_range_in_the_currency_of_the_posting(

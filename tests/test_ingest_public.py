@@ -289,6 +289,26 @@ def test_adzuna_api(tmp_path: Path, ingest_rules: Rules, suffix: str) -> None:
     ]  # fmt: skip
 
 
+def test_adzuna_api_of_a_country_site(tmp_path: Path, ingest_rules: Rules) -> None:
+    """Adzuna's UK and German sites answer with pay fields that name no currency: pounds and
+    euros, the site's (``redirect_url``), never US dollars (as they were read)."""
+    jobs = [
+        {**_adzuna_job(jid, "Data Engineer", "Acme", place, area, salary_min=45000,
+                       salary_max=55000),
+         "redirect_url": f"https://www.adzuna.{domain}/details/{jid}?utm_medium=api"}
+        for jid, domain, place, area in (
+            ("1", "co.uk", "Shoreditch, East London", ["UK", "London", "Shoreditch"]),
+            ("2", "de", "Mitte, Berlin", ["Deutschland", "Berlin", "Mitte"]),
+        )
+    ]  # fmt: skip
+    path = tmp_path / "adzuna.json"
+    path.write_text(json.dumps({"count": 2, "results": jobs}), encoding="utf-8")
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
+    got = result.snapshot.select("salary_min", "salary_max", "currency").rows()
+    assert got == [(45_000.0, 55_000.0, "GBP"), (45_000.0, 55_000.0, "EUR")]
+    assert result.report.currency_source == {"site": 2}
+
+
 def test_remotive_api(tmp_path: Path, ingest_rules: Rules) -> None:
     """Remotive's ``/api/remote-jobs``: where applicants may live in
     ``candidate_required_location`` (the posting is remote), the date in ``publication_date``;

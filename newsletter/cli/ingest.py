@@ -39,6 +39,7 @@ class SourceKindOption(StrEnum):
 _CURRENCY_FROM = {
     "place_dollar": "a bare $ read as the local dollar",
     "place": "not named: the posting's country's",
+    "site": "not named: the job board's country site's",
     # a pay field's amounts without a currency field stay US dollars wherever the posting is
     # (an aggregator's salary_year_avg): "country unknown" was said of 32,666 postings whose
     # country was known

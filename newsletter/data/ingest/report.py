@@ -113,7 +113,8 @@ class IngestReport(BaseModel):
     currencies: dict[str, int]
     #: Where the currency of the postings with pay came from (``named`` by a currency field
     #: or the pay text; ``place_dollar``: a bare ``$`` read as the local dollar; ``place``:
-    #: text naming none, in the currency of the posting's country; ``assumed_usd``: neither,
+    #: text naming none, in the currency of the posting's country; ``site``: naming none, in
+    #: the currency of the job board's country site, Adzuna's; ``assumed_usd``: none of these,
     #: US dollars): what the ingest assumed is counted, never silent.
     currency_source: dict[str, int] = {}
     #: Set by ``newsletter collect``: postings carried from failed boards (in the snapshot,
