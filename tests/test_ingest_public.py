@@ -309,6 +309,55 @@ def test_adzuna_api_of_a_country_site(tmp_path: Path, ingest_rules: Rules) -> No
     assert result.report.currency_source == {"site": 2}
 
 
+KAGGLE_ADZUNA_HEADER = [
+    "Id", "Title", "FullDescription", "LocationRaw", "LocationNormalized", "ContractType",
+    "ContractTime", "Company", "Category", "SalaryRaw", "SalaryNormalized", "SourceName",
+]  # fmt: skip
+
+
+def test_kaggle_adzuna_salary_prediction(tmp_path: Path, ingest_rules: Rules) -> None:
+    """Kaggle's "Adzuna job salary prediction" (UK, ``Train_rev1.csv``): the text in
+    ``FullDescription``, the place in ``LocationNormalized`` (``LocationRaw`` as the
+    advertiser wrote it), the pay text in ``SalaryRaw``, read as pay text is, in the
+    currency of the place's country (pounds, never assumed US dollars; ``SalaryNormalized``,
+    an annual amount naming no currency, is not read as a structured US-dollar amount), full
+    or part time in ``ContractType``, else permanent or contract in ``ContractTime``."""
+    rows = [
+        ["12612628", "Senior Data Engineer",
+         "Our client in the City is looking for a Senior Data Engineer (Python, SQL) ...",
+         "The City, London", "London", "full_time", "permanent", "Gregory Martin International",
+         "IT Jobs", "35000 - 45000/annum 35-45K + pension", "40000", "cv-library.co.uk"],
+        ["12612830", "Data Analyst",
+         "Data Analyst required for a 6 month contract, SQL and Excel ...", "UK", "UK", "",
+         "contract", "Acme Recruitment", "IT Jobs", "20000 - 30000/annum 30k+ pension",
+         "25000", "jobsite.co.uk"],
+        ["12612844", "Data Engineer",
+         "Part time Data Engineer to join our Edinburgh team ...",
+         "Leith, Edinburgh", "Edinburgh", "part_time", "", "Beta Systems", "IT Jobs",
+         "Up to 18,000 per annum", "18000", "totaljobs.com"],
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "Train_rev1.csv", KAGGLE_ADZUNA_HEADER, rows)
+    result = ingest([path], WEEK, ingest_rules, now=NOW)
+    assert result.rejects.is_empty(), result.rejects.to_dicts()
+    got = result.snapshot.select(*COLUMNS, "skills", "source").to_dicts()
+    assert got == [
+        {**posting(title="Senior Data Engineer", company="Gregory Martin International",
+                   location="London", metro="London", country="GB", salary_min=35_000,
+                   salary_max=45_000, salary_mid=40_000, currency="GBP", work_mode="onsite",
+                   seniority="senior", employment="full_time"),
+         "skills": ["Python", "SQL"], "source": "cv-library.co.uk"},
+        {**posting(title="Data Analyst", company="Acme Recruitment", location="UK",
+                   country="GB", salary_min=20_000, salary_max=30_000, salary_mid=25_000,
+                   currency="GBP", work_mode="unknown", seniority="mid", employment="contract"),
+         "skills": ["Excel", "SQL"], "source": "jobsite.co.uk"},
+        {**posting(title="Data Engineer", company="Beta Systems", location="Edinburgh",
+                   metro="Edinburgh", country="GB", salary_max=18_000, salary_mid=18_000,
+                   currency="GBP", work_mode="onsite", seniority="mid", employment="part_time"),
+         "skills": [], "source": "totaljobs.com"},
+    ]  # fmt: skip
+    assert result.report.currency_source == {"place": 3}
+
+
 def test_remotive_api(tmp_path: Path, ingest_rules: Rules) -> None:
     """Remotive's ``/api/remote-jobs``: where applicants may live in
     ``candidate_required_location`` (the posting is remote), the date in ``publication_date``;

@@ -28,13 +28,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
               "role", "role_title", "job_name", "job", "job_titles"),
     "company": ("company", "company_name", "employer", "employer_name", "organization",
                 "organisation", "hiring_company", "companyname", "hiring_organization"),
+    # Kaggle's Adzuna salary data: the place as Adzuna normalised it, else as written
     "location": ("location", "job_location", "locations", "location_name", "work_location",
-                 "office", "city"),
+                 "office", "city", "location_normalized", "location_raw"),
     "description": ("description", "job_description", "description_text", "descriptionplain",
-                    "content", "body", "details", "job_details"),
+                    "content", "body", "details", "job_details", "full_description"),
+    # not Kaggle's Adzuna "SalaryNormalized" (an annual amount naming no currency, the pay
+    # text's in pounds): read as a structured amount, it was US dollars; its "SalaryRaw" is
+    # pay text, whose currency is the place's country's where it names none
     "salary": ("salary", "salary_text", "compensation", "pay", "pay_range", "salary_range",
                "job_salary", "comp", "salary_string", "salary_estimate", "med_salary",
-               "base_salary_value_value", "base_salary_value", "base_salary"),
+               "base_salary_value_value", "base_salary_value", "base_salary", "salary_raw"),
     "salary_min": ("salary_min", "min_salary", "salary_from", "min_amount", "pay_min",
                    "salary_low", "salary_minimum", "salary_min_value",
                    "base_salary_value_min_value", "base_salary_min_value"),
