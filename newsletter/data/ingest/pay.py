@@ -261,6 +261,9 @@ _PERIOD_BEFORE_RE = (
 _SIGN = r"(?:[$£€¥₹]|[a-z]{1,2}\$|" + _CODE.lower() + r"(?-u:\b))"
 #: An amount ending, as pay text is read (separators gone): its number, a "k", its sign.
 _AMOUNT_END = r"[0-9]\s*(?:k(?-u:\b))?\s*" + _SIGN + r"?"
+#: Other languages' words for the "to" of a range, wherever a range is read (:data:`_TO_WORD_RE`
+#: in pay text, :data:`_DASH` in descriptions); the one-letter "a" is each pattern's own.
+_TO_WORDS = r"(?:bis|à|tot|até|hasta)"
 #: Other languages' words for the "to" of a range ("45 000 € à 55 000 €", "65.000 bis 80.000
 #: €", "€ 3.500 tot € 4.500", "R$ 8.000 até R$ 12.000", "de 30.000 hasta 40.000"): group 1, the
 #: first amount's end, and group 2, the second's start, are kept, the word made a dash (the
@@ -268,7 +271,7 @@ _AMOUNT_END = r"[0-9]\s*(?:k(?-u:\b))?\s*" + _SIGN + r"?"
 #: four digits or more, or in thousands ("30000 a 40000", "30k a 40k"), where no English "a"
 #: stands ("$50 a 10 hour shift").
 _TO_WORD_RE = (
-    r"(" + _AMOUNT_END + r")\s+(?:bis|à|tot|até|hasta)\s+(" + _SIGN + r"?\s*[0-9])"
+    r"(" + _AMOUNT_END + r")\s+" + _TO_WORDS + r"\s+(" + _SIGN + r"?\s*[0-9])"
     r"|((?:[0-9]{4}|[0-9]\s*k(?-u:\b))\s*" + _SIGN + r"?)\s+al?\s+("
     + _SIGN + r"?\s*(?:[0-9]{4}|[0-9]{1,3}(?:\.[0-9])?\s*k(?-u:\b)))"
 )  # fmt: skip
@@ -305,7 +308,7 @@ _AMT = (
 _AMT_LABELLED = _AMT.replace("[0-9]{2,3}", "[0-9]{1,3}")
 _RATE = r"[0-9]{2,3}(?:\.[0-9]{2})?"
 #: What joins a range's amounts: a dash or "to", and other languages' "to" (:data:`_TO_WORD_RE`).
-_DASH = r"(?:\s*(?:-|–|—|to)\s*|\s+(?:bis|à|a|tot|até|hasta)\s+)"
+_DASH = r"(?:\s*(?:-|–|—|to)\s*|\s+(?:" + _TO_WORDS + r"|a)\s+)"
 _PER = r"\s*(?:/|per|an|a)\s*"
 #: A period after an amount: "/yr", "per month", "an hour", and other languages' ("pro
 #: Monat", "par an", "por mes", "per maand", "al mese", "brutto jährlich", "brutos anuales").
