@@ -22,7 +22,7 @@ from newsletter.data.ingest.columns import RAW_COLUMNS, REASON_MORE_FIELDS, REAS
 from newsletter.data.ingest.employment import add_employment
 from newsletter.data.ingest.identity import add_identity
 from newsletter.data.ingest.locations import Places, add_locations, compile_places
-from newsletter.data.ingest.lookup import per_distinct
+from newsletter.data.ingest.lookup import Memo, per_distinct
 from newsletter.data.ingest.pay import parse_pay, place_currencies
 from newsletter.data.ingest.rules import Rules
 from newsletter.data.ingest.skills import Matcher, add_skills, compile_skills
@@ -305,7 +305,8 @@ def posted_status(raw: pl.Expr, parsed: pl.Expr, latest: date | None) -> pl.Expr
 @dataclass(frozen=True)
 class Prepared:
     """Rules compiled once per run: skill matcher, place tables, AI-skill names, and the
-    latest posting date the week can hold (None: any)."""
+    latest posting date the week can hold (None: any); and the run's :class:`Memo` of the pay
+    the batches read per distinct pay text."""
 
     rules: Rules
     matcher: Matcher
@@ -314,6 +315,7 @@ class Prepared:
     posted_latest: date | None = None
     #: country code -> the currency of pay that names none (:func:`place_currencies`)
     currencies: Mapping[str, str] = field(default_factory=dict)
+    memo: Memo = field(default_factory=Memo)
 
 
 def prepare(rules: Rules, week: date | None = None) -> Prepared:
@@ -349,7 +351,7 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     with stages.stage("places"):  # before pay: the country decides an unnamed currency
         frame = frame.pipe(add_locations, prepared.places).collect().lazy()
     with stages.stage("pay"):
-        frame = frame.pipe(parse_pay, prepared.currencies).collect().lazy()
+        frame = frame.pipe(parse_pay, prepared.currencies, prepared.memo).collect().lazy()
     with stages.stage("skills"):
         frame = add_skills(frame, prepared.matcher, prepared.ai_skills).lazy()
     with stages.stage("titles"):
