@@ -31,6 +31,7 @@ from pydantic import (
 from newsletter.errors import ConfigError, SecretMissingError
 from newsletter.models import SourceKind
 from newsletter.util.files import NOT_REGULAR, special_file
+from newsletter.util.text import INVISIBLE
 from newsletter.util.tomllines import key_lines
 
 CONFIG_ENV = "NEWSLETTER_CONFIG"
@@ -109,6 +110,28 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+#: Characters that end a line (``str.splitlines``'s): none may be in a setting that goes into
+#: a mail header or a link (a name, a subject, a URL), where one would start a header of the
+#: config's text.
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _visible(value: str | None, *, lines: bool = False) -> str | None:
+    """``value`` as it is, or ValueError when it holds a control or invisible character
+    (:data:`~newsletter.util.text.INVISIBLE`), or a line break unless ``lines`` (a postal
+    address may take several): the settings that reach headers, links and every issue are
+    one line of visible text, refused in one line when the config is read, not at the send."""
+    if value is None:
+        return None
+    bad = INVISIBLE.search(value)
+    if bad is not None:
+        raise ValueError(f"holds a control or invisible character ({bad.group()!a}): remove it")
+    broken = None if lines else _LINE_BREAKS.search(value)
+    if broken is not None:
+        raise ValueError(f"holds a line break ({broken.group()!a}): write it on one line")
+    return value
+
+
 #: The placeholders of ``[newsletter] subject_template``, each given a value (text) by the
 #: issue's view (``edition/view.py``); any other is refused when the config is read.
 SUBJECT_PLACEHOLDERS = ("week_start", "open_roles_counted", "open_roles", "median_pay")
@@ -161,10 +184,21 @@ class NewsletterSettings(_Frozen):
     @field_validator("subject_template")
     @classmethod
     def _subject(cls, v: str) -> str:
+        _visible(v)
         problem = subject_problem(v)
         if problem is not None:
             raise ValueError(problem)
         return v
+
+    @field_validator("title", "from_name", "list_id")
+    @classmethod
+    def _line(cls, v: str | None) -> str | None:
+        return _visible(v)
+
+    @field_validator("tagline", "postal_address")
+    @classmethod
+    def _lines(cls, v: str) -> str:
+        return _visible(v, lines=True) or ""
 
     @field_validator("from_address", "reply_to", "unsubscribe_mailto")
     @classmethod
@@ -178,6 +212,9 @@ class NewsletterSettings(_Frozen):
     def _url(cls, v: str) -> str:
         if not re.match(r"^https?://[^/\s]+", v):
             raise ValueError(f"{v!r} must start with http:// or https://")
+        if re.search(r"\s", v):
+            raise ValueError(f"{v!r} holds a space or a line break (a URL has none)")
+        _visible(v)
         return v.rstrip("/")
 
     @field_validator("locale")
@@ -290,6 +327,18 @@ class SmtpSettings(_Frozen):
     #: Envelope sender (MAIL FROM, where bounces go); the From address when unset.
     envelope_from: str | None = None
 
+    @field_validator("host", "username")
+    @classmethod
+    def _line(cls, v: str | None) -> str | None:
+        return _visible(v)
+
+    @field_validator("envelope_from")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None:
+            _normalized_address(v)  # checked; kept as written
+        return v
+
 
 class HttpProviderSettings(_Frozen):
     base_url: str | None = None
@@ -298,11 +347,21 @@ class HttpProviderSettings(_Frozen):
     message_stream: str | None = None
     domain: str | None = None
 
+    @field_validator("base_url", "message_stream", "domain")
+    @classmethod
+    def _line(cls, v: str | None) -> str | None:
+        return _visible(v)
+
 
 class DkimSettings(_Frozen):
     selector: str | None = None
     domain: str | None = None
     key_file: Path | None = None
+
+    @field_validator("selector", "domain")
+    @classmethod
+    def _line(cls, v: str | None) -> str | None:
+        return _visible(v)
 
 
 class DeliverySettings(_Frozen):

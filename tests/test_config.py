@@ -145,6 +145,47 @@ def test_secret_keys_in_file_are_rejected(
         ('database = "sqlite:///x.db"\n', "database", "should be a table: a [database]"),
         ('data = "snaps"\n', "data", "should be a table: a [data] section"),
         ("collect = 1\n", "collect", "should be a table"),
+        # text that reaches a header, a link or every issue: one line of visible text (a
+        # line break in the From name was a ValueError traceback at the send)
+        (
+            '[newsletter]\nfrom_name = "A\\r\\nBcc: x@example.org"\n',
+            "newsletter.from_name",
+            "holds a line break ('\\r')",
+        ),
+        ('[newsletter]\ntitle = "T\\u0007itle"\n', "newsletter.title", "control or invisible"),
+        ('[newsletter]\nlist_id = "L\\nX: 1"\n', "newsletter.list_id", "line break"),
+        (
+            '[newsletter]\nsubject_template = "Hi\\u2028{week_start}"\n',
+            "newsletter.subject_template",
+            "line break ('\\u2028')",
+        ),
+        ('[newsletter]\ntagline = "a\\u202eb"\n', "newsletter.tagline", "invisible"),
+        (
+            '[newsletter]\nbase_url = "https://example.com/\\u0000x"\n',
+            "newsletter.base_url",
+            "control or invisible",
+        ),
+        (
+            '[newsletter]\nbase_url = "https://example.com/a b"\n',
+            "newsletter.base_url",
+            "holds a space",
+        ),
+        (
+            '[newsletter]\npostal_address = "1 Main St\\u0000"\n',
+            "newsletter.postal_address",
+            "control or invisible",
+        ),
+        (
+            '[delivery.smtp]\nenvelope_from = "bounces"\n',
+            "delivery.smtp.envelope_from",
+            "is not an email address",
+        ),
+        (
+            '[delivery.postmark]\nmessage_stream = "a\\nb"\n',
+            "delivery.postmark.message_stream",
+            "line break",
+        ),
+        ('[delivery.dkim]\nselector = "s\\r1"\n', "delivery.dkim.selector", "line break"),
     ],
 )
 def test_values_that_would_be_taken_wrongly_are_refused(
@@ -155,6 +196,12 @@ def test_values_that_would_be_taken_wrongly_are_refused(
     with pytest.raises(ConfigError) as info:
         load_config(p)
     assert key in str(info.value) and why in str(info.value), str(info.value)
+
+
+def test_a_postal_address_may_take_several_lines(tmp_path: Path) -> None:
+    p = tmp_path / "c.toml"
+    p.write_text('[newsletter]\npostal_address = "1 Main St\\nSpringfield"\n', encoding="utf-8")
+    assert load_config(p).newsletter.postal_address == "1 Main St\nSpringfield"
 
 
 def test_full_day_names_and_a_non_utf8_config(tmp_path: Path) -> None:
