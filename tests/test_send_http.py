@@ -218,3 +218,24 @@ def test_resend_200_with_an_index_past_any_number_is_unknown_never_a_crash(
     assert not isinstance(outcome, Exception), outcome
     assert outcome.unknown == 3 and not outcome.complete
     assert sorted(str(r["status"]) for r in rows) == ["unknown"] * 3
+
+
+def test_a_postmark_300_about_the_sender_stops_the_send_and_bounces_no_reader(
+    tmp_path: Path,
+) -> None:
+    """Postmark's ErrorCode 300 ("invalid email request") names the field it refuses; one
+    about the ``From`` (an unverified sender signature, Postmark's own example) refuses what
+    every reader gets: the send stops with it, and no reader is failed or suppressed (they
+    were all marked bounced, batch after batch, for the sender's mistake)."""
+    refusal = {
+        "ErrorCode": 300,
+        "Message": "Invalid 'From' address: 'issues@news.example.com' is not a verified "
+        "sender signature.",
+    }
+    answer = ScriptedProvider(200, json.dumps([refusal] * 3).encode())
+    outcome, rows = _send_to(tmp_path, "postmark", answer)
+    assert isinstance(outcome, ProviderError), outcome
+    assert "not a verified sender signature" in str(outcome)
+    assert sorted(str(r["status"]) for r in rows) == ["queued"] * 3
+    with open_store(send_config(tmp_path)) as db:
+        assert {s.status for s in SubscriberStore(db).list_all()} == {"active"}

@@ -2,11 +2,17 @@
 
 Postmark answers 200 even when some messages failed; each entry of the response (in input
 order) has an ``ErrorCode``: 0 sent, 406 inactive recipient (suppressed by Postmark: we
-suppress too), 300 invalid address; account-level codes stop the send.
+suppress too); account-level codes stop the send. 300 ("invalid email request") is about
+the recipient only when its message names the ``'To'`` field (``Error parsing 'To':
+Illegal email address``, ``Invalid 'To' address``): that one is permanent and suppressed.
+Any other 300 refuses what every reader of the batch gets alike (``Invalid 'From'
+address: ... is not a verified sender signature``, a header, a body): the send stops like
+on an account code, and no reader is failed or suppressed for it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,8 +28,13 @@ from newsletter.delivery.http._base import (
 )
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 
-#: Per-message ErrorCodes that are the recipient's problem (never retry, suppress).
+#: Per-message ErrorCodes that are the recipient's problem (never retry, suppress); 300
+#: only when its message names the recipient's field (:data:`TO_FIELD`).
 PERMANENT_CODES = {300: "invalid address", 406: "inactive recipient (Postmark suppression)"}
+#: ErrorCode 300 ("invalid email request") for every kind of invalid field.
+INVALID_REQUEST = 300
+#: How Postmark names the recipient's field in a 300's message.
+TO_FIELD = re.compile(r"'To'", re.IGNORECASE)
 #: Account/sender problems: retrying or bouncing the recipient would be wrong.
 ACCOUNT_CODES = {10, 400, 401, 405, 412, 413}
 
@@ -97,6 +108,8 @@ class PostmarkSender(HttpSender):
             elif code == 0:
                 pid = provider_id(entry.get("MessageID"))
                 results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
+            elif code == INVALID_REQUEST and not TO_FIELD.search(text):
+                fatal = f"ErrorCode {code} (not about the recipient): {text}"
             elif code in PERMANENT_CODES:
                 reason = f"Postmark {code} {PERMANENT_CODES[code]}: {text}"
                 results.append(SendResult.of(m, SendStatus.PERMANENT, reason=reason))
