@@ -13,15 +13,17 @@ import httpx
 import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
-from newsletter.config import Secrets
+from newsletter.config import Secrets, parse_config
 from newsletter.delivery import Backoff, RateLimiter, get_sender
 from newsletter.delivery.base import Sender
+from newsletter.delivery.models import SendStatus
 from newsletter.errors import DeliveryError, ProviderError
 from newsletter.send.ledger import SendLedger
 from newsletter.send.service import link_signer, prepare_issue, send_issue
 from newsletter.store import open_store
 from newsletter.util.clock import FixedClock
 from tests.conftest import NOW
+from tests.delivery_support import content, message
 from tests.http_support import start_uvicorn
 from tests.send_support import WEEK, add_subscribers, send_config
 
@@ -239,3 +241,65 @@ def test_a_postmark_300_about_the_sender_stops_the_send_and_bounces_no_reader(
     assert sorted(str(r["status"]) for r in rows) == ["queued"] * 3
     with open_store(send_config(tmp_path)) as db:
         assert {s.status for s in SubscriberStore(db).list_all()} == {"active"}
+
+
+class PostmarkLimits:
+    """A loopback Postmark batch endpoint that keeps its documented limits: more than 500
+    messages or a body over 50 MB is refused as a whole (413), else each message is sent."""
+
+    LIMIT = 50_000_000
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        chunks = []
+        while True:
+            event = await receive()
+            chunks.append(event.get("body", b""))
+            if not event.get("more_body"):
+                break
+        body = b"".join(chunks)
+        self.sizes.append(len(body))
+        if len(body) > self.LIMIT:
+            status, answer = 413, {"ErrorCode": 413, "Message": "Request too large"}
+        else:
+            sent = json.loads(body)
+            status = 413 if len(sent) > 500 else 200
+            answer = [{"ErrorCode": 0, "Message": "OK", "MessageID": f"pm-{i}"} for i in sent]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(answer).encode()})
+
+
+def test_a_postmark_batch_of_500_large_issues_is_split_under_the_50_mb_payload_limit() -> None:
+    """Postmark takes at most 50 MB a batch call; 500 issues of ~105 KB of HTML (within
+    ``max_html_bytes``) are some 55 MB of JSON, which went out as one call, was refused as a
+    whole, and stopped the send every week. Now they go in as few calls as fit."""
+    big = content(rows=1000)
+    assert 100_000 < len(big.html.encode()) < 110_000
+    messages = [message(i, big) for i in range(500)]
+    provider = PostmarkLimits()
+    server, thread, url = start_uvicorn(provider)
+    try:
+        cfg = parse_config({"delivery": {"provider": "postmark", "postmark": {"base_url": url}}})
+        with get_sender(
+            cfg.delivery,
+            Secrets.from_env(),
+            backoff=Backoff(sleep=lambda _s: None),
+            limiter=RateLimiter(None),
+        ) as sender:
+            results = sender.send_batch(messages)
+    finally:
+        server.should_exit = True
+        thread.join()
+    assert [r.status for r in results] == [SendStatus.SENT] * 500
+    assert len(provider.sizes) == 2 and max(provider.sizes) <= PostmarkLimits.LIMIT
+    assert sum(provider.sizes) > PostmarkLimits.LIMIT
