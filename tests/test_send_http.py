@@ -222,23 +222,51 @@ def test_resend_200_with_an_index_past_any_number_is_unknown_never_a_crash(
     assert sorted(str(r["status"]) for r in rows) == ["unknown"] * 3
 
 
-def test_a_postmark_300_about_the_sender_stops_the_send_and_bounces_no_reader(
-    tmp_path: Path,
+FROM_REFUSED = "Invalid `from` field: 'issues@news.example.com' is not a verified sender."
+PM_FROM_REFUSED = {
+    "ErrorCode": 300,
+    "Message": "Invalid 'From' address: 'issues@news.example.com' is not a verified "
+    "sender signature.",
+}
+
+
+@pytest.mark.parametrize(
+    ("provider", "answer", "sent"),
+    [
+        ("postmark", [PM_FROM_REFUSED] * 3, 0),
+        (
+            "postmark",
+            [{"ErrorCode": 0, "Message": "OK", "MessageID": "pm-0"}, *[PM_FROM_REFUSED] * 2],
+            1,
+        ),
+        (
+            "resend",
+            {"data": [], "errors": [{"index": i, "message": FROM_REFUSED} for i in range(3)]},
+            0,
+        ),
+        (
+            "resend",
+            {
+                "data": [{"id": "re-0"}],
+                "errors": [{"index": i, "message": FROM_REFUSED} for i in (1, 2)],
+            },
+            1,
+        ),
+    ],
+)
+def test_a_per_message_error_about_the_sender_stops_the_send_and_bounces_no_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: str, answer: Any, sent: int
 ) -> None:
-    """Postmark's ErrorCode 300 ("invalid email request") names the field it refuses; one
-    about the ``From`` (an unverified sender signature, Postmark's own example) refuses what
-    every reader gets: the send stops with it, and no reader is failed or suppressed (they
-    were all marked bounced, batch after batch, for the sender's mistake)."""
-    refusal = {
-        "ErrorCode": 300,
-        "Message": "Invalid 'From' address: 'issues@news.example.com' is not a verified "
-        "sender signature.",
-    }
-    answer = ScriptedProvider(200, json.dumps([refusal] * 3).encode())
-    outcome, rows = _send_to(tmp_path, "postmark", answer)
+    """A batch answer's per-message error names the field it refuses (Postmark's ErrorCode
+    300, Resend's permissive ``errors``); one about the ``From`` (an unverified sender,
+    Postmark's own example) refuses what every reader gets: the send stops with it, what was
+    accepted is recorded sent, and no reader is failed or suppressed (they were all marked
+    bounced, batch after batch, for the sender's mistake)."""
+    monkeypatch.setenv("NEWSLETTER_RESEND_API_KEY", "re-key")
+    outcome, rows = _send_to(tmp_path, provider, ScriptedProvider(200, json.dumps(answer).encode()))
     assert isinstance(outcome, ProviderError), outcome
-    assert "not a verified sender signature" in str(outcome)
-    assert sorted(str(r["status"]) for r in rows) == ["queued"] * 3
+    assert "not a verified sender" in str(outcome)
+    assert [str(r["status"]) for r in rows] == ["sent"] * sent + ["queued"] * (3 - sent)
     with open_store(send_config(tmp_path)) as db:
         assert {s.status for s in SubscriberStore(db).list_all()} == {"active"}
 

@@ -1,8 +1,11 @@
 """Resend: ``POST /emails/batch``, up to 100 emails, 2 requests/s, ``Idempotency-Key``.
 
 Batches use permissive validation (``x-batch-validation: permissive``): valid emails are
-queued and invalid ones come back by index in ``errors``; a 2xx whose body cannot be read
-leaves the whole call ``unknown``. The idempotency key is derived
+queued and invalid ones come back by index in ``errors``: one whose error names the ``to``
+field is permanent (and suppressed); any other (the ``from``, a header, the subject) is
+about what every email carries alike, so the send stops with it (the accepted ones are
+recorded sent, the refused ones stay to send) and no reader is suppressed for it. A 2xx
+whose body cannot be read leaves the whole call ``unknown``. The idempotency key is derived
 from the batch's Message-IDs, so a retry of the same batch (after a 5xx, a 409
 ``concurrent_idempotent_requests`` or a timeout) reuses it and Resend never sends twice;
 that is why ``unknown`` outcomes are retried here.
@@ -11,6 +14,7 @@ that is why ``unknown`` outcomes are retried here.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +33,8 @@ from newsletter.delivery.http._base import (
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 
 QUOTA_ERRORS = {"daily_quota_exceeded", "monthly_quota_exceeded"}
+#: How Resend names the recipient's field in a validation error ("Invalid `to` field").
+TO_FIELD = re.compile(r"[`'\"]to[`'\"]", re.IGNORECASE)
 
 
 def idempotency_key(messages: Sequence[OutgoingMessage]) -> str:
@@ -109,13 +115,20 @@ class ResendSender(HttpSender):
         errors, accepted = readable
         ids = iter(accepted)
         results = []
+        refused: str | None = None
         for i, m in enumerate(call.messages):
-            if i in errors:
+            if i in errors and not TO_FIELD.search(errors[i]):
+                refused = refused or errors[i]  # what every email of the batch carries alike
+            elif i in errors:
                 reason = f"Resend validation: {errors[i]}"
                 results.append(SendResult.of(m, SendStatus.PERMANENT, reason=reason))
             else:
                 pid = provider_id(next(ids))
                 results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
+        if refused is not None:
+            err = self.fail(response, f"validation error not about the recipient: {refused}")
+            err.results = tuple(results)
+            raise err
         return results
 
 
