@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from newsletter.audience.subscribers import SubscriberStore
+from newsletter.audience.tokens import TokenSigner
 from newsletter.config import Secrets, parse_config
 from newsletter.delivery import Backoff, RateLimiter, get_sender
 from newsletter.delivery.base import Sender
@@ -271,6 +272,28 @@ def test_a_per_message_error_about_the_sender_stops_the_send_and_bounces_no_read
         assert {s.status for s in SubscriberStore(db).list_all()} == {"active"}
 
 
+async def _body(receive: Any) -> bytes:
+    """The whole body of an ASGI request."""
+    chunks = []
+    while True:
+        event = await receive()
+        chunks.append(event.get("body", b""))
+        if not event.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _answer(send: Any, status: int, body: bytes) -> None:
+    """An ASGI JSON response."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class PostmarkLimits:
     """A loopback Postmark batch endpoint that keeps its documented limits: more than 500
     messages or a body over 50 MB is refused as a whole (413), else each message is sent."""
@@ -283,13 +306,7 @@ class PostmarkLimits:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        chunks = []
-        while True:
-            event = await receive()
-            chunks.append(event.get("body", b""))
-            if not event.get("more_body"):
-                break
-        body = b"".join(chunks)
+        body = await _body(receive)
         self.sizes.append(len(body))
         if len(body) > self.LIMIT:
             status, answer = 413, {"ErrorCode": 413, "Message": "Request too large"}
@@ -297,14 +314,7 @@ class PostmarkLimits:
             sent = json.loads(body)
             status = 413 if len(sent) > 500 else 200
             answer = [{"ErrorCode": 0, "Message": "OK", "MessageID": f"pm-{i}"} for i in sent]
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": json.dumps(answer).encode()})
+        await _answer(send, status, json.dumps(answer).encode())
 
 
 def test_a_postmark_batch_of_500_large_issues_is_split_under_the_50_mb_payload_limit() -> None:
@@ -331,3 +341,75 @@ def test_a_postmark_batch_of_500_large_issues_is_split_under_the_50_mb_payload_l
     assert [r.status for r in results] == [SendStatus.SENT] * 500
     assert len(provider.sizes) == 2 and max(provider.sizes) <= PostmarkLimits.LIMIT
     assert sum(provider.sizes) > PostmarkLimits.LIMIT
+
+
+class ResendIdempotency:
+    """A loopback Resend batch endpoint that keeps Idempotency-Keys as Resend does: a key
+    seen again with the same body replays its answer, with another body is refused (409
+    ``invalid_idempotent_request``). Its first answer is a 200 it garbles: the emails were
+    queued, and the sender cannot tell."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, tuple[bytes, int, bytes]] = {}
+        self.queued: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = await _body(receive)
+        key = dict(scope["headers"])[b"idempotency-key"].decode()
+        if key in self.keys and self.keys[key][0] != body:
+            status, answer = 409, b'{"name": "invalid_idempotent_request", "message": "no"}'
+        elif key in self.keys:
+            status, answer = self.keys[key][1:]
+        else:
+            emails = json.loads(body)
+            self.queued += [e["headers"]["Message-ID"] for e in emails]
+            ids = [{"id": f"re-{len(self.queued)}-{i}"} for i in range(len(emails))]
+            status, answer = 200, b"<html>" if not self.keys else json.dumps({"data": ids}).encode()
+            self.keys[key] = (body, status, answer)
+        await _answer(send, status, answer)
+
+
+def test_a_resend_batch_left_unknown_goes_out_on_the_next_run_under_a_key_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch Resend took but whose answer was lost is left unknown; the next run (an hour
+    later: its links are signed anew) sends the same emails with the same Message-IDs. Its
+    Idempotency-Key was made of the Message-IDs alone, so Resend saw a key it knew with
+    another body and refused it (409 invalid_idempotent_request): the send stopped on every
+    run for the key's 24 hours. The key now follows the body, so the next run goes through."""
+    monkeypatch.setenv("NEWSLETTER_RESEND_API_KEY", "re-key")
+    provider = ResendIdempotency()
+    server, thread, url = start_uvicorn(provider)
+    try:
+        config = send_config(
+            tmp_path, provider="resend", concurrency=1, max_attempts=1, resend={"base_url": url}
+        )
+        add_subscribers(config, 3)
+        prepared = prepare_issue(config, WEEK)
+        reports = []
+        for when in (NOW, NOW + timedelta(hours=1)):
+            clock = FixedClock(when)
+            with open_store(config) as db:
+                store = SubscriberStore(db, clock=clock)
+                signer = TokenSigner("http-test-secret", clock=clock)
+                recipients = store.active_recipients(signer, config.newsletter.base_url)
+                reports.append(
+                    send_issue(
+                        config,
+                        prepared,
+                        store,
+                        recipients,
+                        secrets=Secrets.from_env(),
+                        signer=signer,
+                    )
+                )
+                rows = SendLedger(db).rows(prepared.issue_key)
+    finally:
+        server.should_exit = True
+        thread.join()
+    assert reports[0].unknown == 3
+    assert reports[1].sent == 3 and reports[1].complete
+    assert [str(r["status"]) for r in rows] == ["sent"] * 3
+    assert sorted(provider.queued) == sorted(2 * [str(r["message_id"]) for r in rows])

@@ -6,9 +6,11 @@ field is permanent (and suppressed); any other (the ``from``, a header, the subj
 about what every email carries alike, so the send stops with it (the accepted ones are
 recorded sent, the refused ones stay to send) and no reader is suppressed for it. A 2xx
 whose body cannot be read leaves the whole call ``unknown``. The idempotency key is derived
-from the batch's Message-IDs, so a retry of the same batch (after a 5xx, a 409
-``concurrent_idempotent_requests`` or a timeout) reuses it and Resend never sends twice;
-that is why ``unknown`` outcomes are retried here.
+from the request's body (which holds the Message-IDs), so a retry of the same batch (after
+a 5xx, a 409 ``concurrent_idempotent_requests`` or a timeout) reuses it and Resend never
+sends twice; that is why ``unknown`` outcomes are retried here. A later run's request for
+the same emails carries links signed anew, so it has a key of its own (Resend would refuse
+the old key with another body); those emails go out again with their Message-IDs.
 """
 
 from __future__ import annotations
@@ -37,10 +39,13 @@ QUOTA_ERRORS = {"daily_quota_exceeded", "monthly_quota_exceeded"}
 TO_FIELD = re.compile(r"[`'\"]to[`'\"]", re.IGNORECASE)
 
 
-def idempotency_key(messages: Sequence[OutgoingMessage]) -> str:
-    """Stable per batch content: issue key + hash of the Message-IDs (<= 256 chars)."""
-    digest = hashlib.sha256("\n".join(m.message_id for m in messages).encode()).hexdigest()
-    return f"{messages[0].issue_key}/{digest[:40]}"
+def idempotency_key(messages: Sequence[OutgoingMessage], body: bytes) -> str:
+    """Stable per request: issue key + hash of the body sent (<= 256 chars). The body holds
+    each email's Message-ID; hashing all of it, not the ids alone, gives a later run's
+    request for the same emails a key of its own when it differs (links signed anew,
+    a changed name): Resend refuses a key it has seen with another payload (409
+    ``invalid_idempotent_request``) for 24 hours, which stopped every run of that day."""
+    return f"{messages[0].issue_key}/{hashlib.sha256(body).hexdigest()[:40]}"
 
 
 class ResendSender(HttpSender):
@@ -78,16 +83,17 @@ class ResendSender(HttpSender):
     def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
         if not messages:
             return []
+        body = json_array(
+            self.splicer.message(self.payload(m), m, html_key="html", text_key="text")
+            for m in messages
+        )
         return [
             HttpCall(
                 tuple(messages),
                 "/emails/batch",
-                content=json_array(
-                    self.splicer.message(self.payload(m), m, html_key="html", text_key="text")
-                    for m in messages
-                ),
+                content=body,
                 headers={
-                    "Idempotency-Key": idempotency_key(messages),
+                    "Idempotency-Key": idempotency_key(messages, body),
                     "x-batch-validation": "permissive",
                 },
             )
