@@ -413,3 +413,42 @@ def test_a_resend_batch_left_unknown_goes_out_on_the_next_run_under_a_key_of_its
     assert reports[1].sent == 3 and reports[1].complete
     assert [str(r["status"]) for r in rows] == ["sent"] * 3
     assert sorted(provider.queued) == sorted(2 * [str(r["message_id"]) for r in rows])
+
+
+class MailgunRefusingOne(ScriptedProvider):
+    """A loopback Mailgun that takes every message but those to ``refused``, whose
+    address its own validator will not take (a 400 about the ``'to'`` parameter)."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__(200, b"")
+        self.refused = refused.encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = await _body(receive)
+        self.requests += 1
+        if self.refused in body:
+            said = "'to' parameter is not a valid address. please check documentation"
+            await _answer(send, 400, json.dumps({"message": said}).encode())
+        else:
+            answer = {"id": f"<{self.requests}@mg.example.com>", "message": "Queued. Thank you."}
+            await _answer(send, 200, json.dumps(answer).encode())
+
+
+def test_a_mailgun_400_about_one_address_fails_that_reader_and_the_others_go_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mailgun sends one message a call, so its 400 "'to' parameter is not a valid address"
+    is about that reader alone (its validator is not ours). It stopped the whole send, on
+    every run, at that reader; now that reader is failed (and suppressed) and the others go
+    out."""
+    monkeypatch.setenv("NEWSLETTER_MAILGUN_API_KEY", "mg-key")
+    answer = MailgunRefusingOne("bo1@example.org")
+    outcome, rows = _send_to(tmp_path, "mailgun", answer, domain="mg.example.com")
+    assert not isinstance(outcome, Exception), outcome
+    assert (outcome.sent, outcome.complete) == (2, True)
+    assert [str(r["status"]) for r in rows] == ["sent", "failed", "sent"]
+    assert "'to' parameter is not a valid address" in str(rows[1]["last_error"])
+    with open_store(send_config(tmp_path)) as db:
+        assert SubscriberStore(db).get("bo1@example.org").status == "bounced"
