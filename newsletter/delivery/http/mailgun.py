@@ -6,8 +6,11 @@ outcome is the same email, which mail clients and providers dedupe. Mailgun's ba
 (the variables fill the body, not such headers), so every call holds one recipient, with its
 bodies, ``List-Unsubscribe`` and metadata filled in, and its outcome is recorded as soon as
 the call returns. A 200 accepts the message (one whose body cannot be read is ``unknown``:
-it may be queued); Mailgun reports no per-recipient errors at send time (bounces arrive by
-webhook). A 404 can be transient (new domains propagate), so it is retried.
+it may be queued). A 400 saying the ``'to'`` parameter is not a valid address refuses the
+call's one recipient (Mailgun's validator is not ours): that reader fails (and is
+suppressed) and the send goes on; any other 400 (the ``from``, a sandbox's authorized
+recipients) stops the send. Bounces arrive by webhook. A 404 can be transient (new domains
+propagate), so it is retried.
 
 The form is multipart, the bodies parts of their own with their charset: percent-encoding
 a 50 KB HTML body for a urlencoded form cost ~14 ms of CPU a message, more than the call.
@@ -16,6 +19,7 @@ a 50 KB HTML body for a urlencoded form cost ~14 ms of CPU a message, more than 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 
 import httpx
@@ -30,6 +34,10 @@ from newsletter.delivery.http._base import (
 )
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 from newsletter.errors import ConfigError
+
+#: Mailgun's 400 for an address it will not take (``'to' parameter is not a valid
+#: address. please check documentation``): about the call's one recipient.
+TO_REFUSED = re.compile(r"'to' parameter", re.IGNORECASE)
 
 
 class MailgunSender(HttpSender):
@@ -90,6 +98,11 @@ class MailgunSender(HttpSender):
 
     def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
         body = body_json(response)
+        said = body.get("message") if isinstance(body, dict) else None
+        if response.status_code == 400 and isinstance(said, str) and TO_REFUSED.search(said):
+            # the call's one recipient (its validator is not ours): that reader fails
+            reason = f"Mailgun 400: {said[:200]}"
+            return [SendResult.of(m, SendStatus.PERMANENT, reason=reason) for m in call.messages]
         if not 200 <= response.status_code < 300:
             raise self.fail(response, "message refused")
         if not isinstance(body, dict):  # accepted, but unreadable: it may be queued

@@ -1,12 +1,18 @@
-"""Postmark: ``POST /email/batch``, up to 500 messages, per-message results in a 200.
+"""Postmark: ``POST /email/batch``, up to 500 messages and 50 MB, per-message results in a 200.
 
 Postmark answers 200 even when some messages failed; each entry of the response (in input
 order) has an ``ErrorCode``: 0 sent, 406 inactive recipient (suppressed by Postmark: we
-suppress too), 300 invalid address; account-level codes stop the send.
+suppress too); account-level codes stop the send. 300 ("invalid email request") is about
+the recipient only when its message names the ``'To'`` field (``Error parsing 'To':
+Illegal email address``, ``Invalid 'To' address``): that one is permanent and suppressed.
+Any other 300 refuses what every reader of the batch gets alike (``Invalid 'From'
+address: ... is not a verified sender signature``, a header, a body): the send stops like
+on an account code, and no reader is failed or suppressed for it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,8 +28,17 @@ from newsletter.delivery.http._base import (
 )
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 
-#: Per-message ErrorCodes that are the recipient's problem (never retry, suppress).
+#: Per-message ErrorCodes that are the recipient's problem (never retry, suppress); 300
+#: only when its message names the recipient's field (:data:`TO_FIELD`).
 PERMANENT_CODES = {300: "invalid address", 406: "inactive recipient (Postmark suppression)"}
+#: ErrorCode 300 ("invalid email request") for every kind of invalid field.
+INVALID_REQUEST = 300
+#: How Postmark names the recipient's field in a 300's message.
+TO_FIELD = re.compile(r"'To'", re.IGNORECASE)
+#: Largest request body of one batch call: Postmark takes "up to 500 messages per API
+#: call, and up to 50 MB payload size" (read as 50,000,000 bytes, the smaller reading). A
+#: 100 KB issue is some 115 KB of JSON a message, so 500 of them take two calls.
+MAX_BATCH_BYTES = 50_000_000
 #: Account/sender problems: retrying or bouncing the recipient would be wrong.
 ACCOUNT_CODES = {10, 400, 401, 405, 412, 413}
 
@@ -70,13 +85,24 @@ class PostmarkSender(HttpSender):
         return out
 
     def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
-        if not messages:
-            return []
-        body = json_array(
-            self.splicer.message(self.payload(m), m, html_key="HtmlBody", text_key="TextBody")
-            for m in messages
-        )
-        return [HttpCall(tuple(messages), "/email/batch", content=body)]
+        """One call per :data:`MAX_BATCH_BYTES` of JSON (500 issues of 100 KB are more)."""
+        calls: list[HttpCall] = []
+        group: list[OutgoingMessage] = []
+        items: list[bytes] = []
+        size = 1  # "[" and "]", and a "," before each item but the first
+        for m in messages:
+            item = self.splicer.message(
+                self.payload(m), m, html_key="HtmlBody", text_key="TextBody"
+            )
+            if group and size + len(item) + 1 > MAX_BATCH_BYTES:
+                calls.append(HttpCall(tuple(group), "/email/batch", content=json_array(items)))
+                group, items, size = [], [], 1
+            group.append(m)
+            items.append(item)
+            size += len(item) + 1
+        if group:
+            calls.append(HttpCall(tuple(group), "/email/batch", content=json_array(items)))
+        return calls
 
     def parse(self, call: HttpCall, response: httpx.Response) -> list[SendResult]:
         body = body_json(response)
@@ -97,6 +123,8 @@ class PostmarkSender(HttpSender):
             elif code == 0:
                 pid = provider_id(entry.get("MessageID"))
                 results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
+            elif code == INVALID_REQUEST and not TO_FIELD.search(text):
+                fatal = f"ErrorCode {code} (not about the recipient): {text}"
             elif code in PERMANENT_CODES:
                 reason = f"Postmark {code} {PERMANENT_CODES[code]}: {text}"
                 results.append(SendResult.of(m, SendStatus.PERMANENT, reason=reason))

@@ -1,16 +1,22 @@
 """Resend: ``POST /emails/batch``, up to 100 emails, 2 requests/s, ``Idempotency-Key``.
 
 Batches use permissive validation (``x-batch-validation: permissive``): valid emails are
-queued and invalid ones come back by index in ``errors``; a 2xx whose body cannot be read
-leaves the whole call ``unknown``. The idempotency key is derived
-from the batch's Message-IDs, so a retry of the same batch (after a 5xx, a 409
-``concurrent_idempotent_requests`` or a timeout) reuses it and Resend never sends twice;
-that is why ``unknown`` outcomes are retried here.
+queued and invalid ones come back by index in ``errors``: one whose error names the ``to``
+field is permanent (and suppressed); any other (the ``from``, a header, the subject) is
+about what every email carries alike, so the send stops with it (the accepted ones are
+recorded sent, the refused ones stay to send) and no reader is suppressed for it. A 2xx
+whose body cannot be read leaves the whole call ``unknown``. The idempotency key is derived
+from the request's body (which holds the Message-IDs), so a retry of the same batch (after
+a 5xx, a 409 ``concurrent_idempotent_requests`` or a timeout) reuses it and Resend never
+sends twice; that is why ``unknown`` outcomes are retried here. A later run's request for
+the same emails carries links signed anew, so it has a key of its own (Resend would refuse
+the old key with another body); those emails go out again with their Message-IDs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,12 +35,17 @@ from newsletter.delivery.http._base import (
 from newsletter.delivery.models import OutgoingMessage, SendResult, SendStatus
 
 QUOTA_ERRORS = {"daily_quota_exceeded", "monthly_quota_exceeded"}
+#: How Resend names the recipient's field in a validation error ("Invalid `to` field").
+TO_FIELD = re.compile(r"[`'\"]to[`'\"]", re.IGNORECASE)
 
 
-def idempotency_key(messages: Sequence[OutgoingMessage]) -> str:
-    """Stable per batch content: issue key + hash of the Message-IDs (<= 256 chars)."""
-    digest = hashlib.sha256("\n".join(m.message_id for m in messages).encode()).hexdigest()
-    return f"{messages[0].issue_key}/{digest[:40]}"
+def idempotency_key(messages: Sequence[OutgoingMessage], body: bytes) -> str:
+    """Stable per request: issue key + hash of the body sent (<= 256 chars). The body holds
+    each email's Message-ID; hashing all of it, not the ids alone, gives a later run's
+    request for the same emails a key of its own when it differs (links signed anew,
+    a changed name): Resend refuses a key it has seen with another payload (409
+    ``invalid_idempotent_request``) for 24 hours, which stopped every run of that day."""
+    return f"{messages[0].issue_key}/{hashlib.sha256(body).hexdigest()[:40]}"
 
 
 class ResendSender(HttpSender):
@@ -72,16 +83,17 @@ class ResendSender(HttpSender):
     def build_calls(self, messages: Sequence[OutgoingMessage]) -> list[HttpCall]:
         if not messages:
             return []
+        body = json_array(
+            self.splicer.message(self.payload(m), m, html_key="html", text_key="text")
+            for m in messages
+        )
         return [
             HttpCall(
                 tuple(messages),
                 "/emails/batch",
-                content=json_array(
-                    self.splicer.message(self.payload(m), m, html_key="html", text_key="text")
-                    for m in messages
-                ),
+                content=body,
                 headers={
-                    "Idempotency-Key": idempotency_key(messages),
+                    "Idempotency-Key": idempotency_key(messages, body),
                     "x-batch-validation": "permissive",
                 },
             )
@@ -109,13 +121,20 @@ class ResendSender(HttpSender):
         errors, accepted = readable
         ids = iter(accepted)
         results = []
+        refused: str | None = None
         for i, m in enumerate(call.messages):
-            if i in errors:
+            if i in errors and not TO_FIELD.search(errors[i]):
+                refused = refused or errors[i]  # what every email of the batch carries alike
+            elif i in errors:
                 reason = f"Resend validation: {errors[i]}"
                 results.append(SendResult.of(m, SendStatus.PERMANENT, reason=reason))
             else:
                 pid = provider_id(next(ids))
                 results.append(SendResult.of(m, SendStatus.SENT, provider_message_id=pid))
+        if refused is not None:
+            err = self.fail(response, f"validation error not about the recipient: {refused}")
+            err.results = tuple(results)
+            raise err
         return results
 
 
