@@ -599,8 +599,22 @@ def compute_week(
         p.add("returned_stock", returned_stock.select(pl.col("returned").sum()))
     p.add("removed", rem.select("source", "company"))
     p.add("aged_out", hl.of_kind(rem, feeds, feed=True).select(pl.len()))
-    for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN), ("metro", None)):
+    for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN)):
         p.add(key, gr.group_plan(cur, prev, new, rem, key, null_label=null_label))
+    # S13: remote postings are left out of the metro table, also those that name a city too
+    # ("Palo Alto, CA; Remote in USA"): the email says the table excludes remote roles
+    on_site = ~pl.col("remote").fill_null(False)
+    p.add(
+        "metro",
+        gr.group_plan(
+            cur.filter(on_site),
+            prev.filter(on_site) if prev is not None else None,
+            new.filter(on_site),
+            rem.filter(on_site),
+            "metro",
+            null_label=None,
+        ),
+    )
     p.add("companies", co.company_plan(cur, prev, new, rem, continuing=fl.continuing))
     p.add("skill_companies", sk.company_share_plan(new))
     # Drop warnings look at stock sources only: a feed's removals are postings ageing out.
