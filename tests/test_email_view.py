@@ -302,6 +302,32 @@ def test_the_seniority_mix_prints_shares_that_add_up(
     assert sum(seg.width_pct for seg in view.mix.segments) == 100
 
 
+def test_the_seniority_mix_of_a_few_postings_shows_its_n_and_no_change(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """On 3 postings one posting moves a share by 33 pp: the mix then says what its shares
+    are of and prints no change in pp (it needs 30 open roles in each week)."""
+
+    def mix(open_: int, open_prev: int | None) -> tuple[str, list[str]]:
+        totals = rich_signals.totals.model_copy(update={"open": open_, "open_prev": open_prev})
+        view = build_view(rich_signals.model_copy(update={"totals": totals}), email_config)
+        assert view.mix is not None and view.mix.segments
+        return view.mix.note, [seg.change for seg in view.mix.segments]
+
+    note, changes = mix(3, 4362)
+    assert note == "Shares of 3 open roles, so no change is shown (it needs 30 in each week)."
+    assert changes == ["", "", "", ""]
+    note, changes = mix(4335, 3)
+    assert note == (
+        "Shares of 4,335 open roles; last week had 3, so no change is shown (it needs 30 in "
+        "each week)."
+    )
+    assert changes == ["", "", "", ""]
+    assert mix(3, None) == ("Shares of 3 open roles.", ["", "", "", ""])
+    note, changes = mix(30, 30)  # both weeks at the gate: the changes, no note
+    assert note == "" and all(changes)
+
+
 def test_whole_percents_add_up_and_print_equal_parts_alike() -> None:
     assert whole_percents([0.4, 0.35, 0.25]) == [40, 35, 25]
     # largest remainder: 33.5 + 32.3 + 34.2 rounded each alone is 34 + 32 + 34 = 100...

@@ -29,6 +29,7 @@ from newsletter.data.signals.gates import (
     PCT_CHANGE_MIN_BASE,
     REMOTE_SHARE_MIN_N,
     REMOTE_UNKNOWN_MAX_MOVE,
+    SHARE_CHANGE_MIN_N,
     SKILL_MIN_POSTINGS,
 )
 from newsletter.data.signals.health import gap_weeks
@@ -569,18 +570,33 @@ def _mix(signals: Signals, f: Formatter) -> Stack:
     # the bar's widths fill it exactly; the printed shares add up to 100% and print equal
     # levels alike (Formatter.shares: 33% · 33% · 33% for three thirds, not 34% · 33% · 33%)
     widths = whole_percents(parts, split_ties=True)
+    # a change in pp on a handful of postings is one posting's doing: shown from
+    # SHARE_CHANGE_MIN_N open postings in each week, else the shares say what they are of
+    t = signals.totals
+    small = t.open < SHARE_CHANGE_MIN_N
+    compared = t.open_prev is not None and not small and t.open_prev >= SHARE_CHANGE_MIN_N
     segments = tuple(
         Segment(
             name=_label(r.name),
             share=share,
             width_pct=w,
             mark=f"mix{i % len(LIGHT.mix)}",
-            change=f.pp((r.share or 0) - r.share_prev) if r.share_prev is not None else "",
+            change=f.pp((r.share or 0) - r.share_prev)
+            if compared and r.share_prev is not None
+            else "",
         )
         for i, (r, w, share) in enumerate(zip(rows, widths, f.shares(parts), strict=True))
     )
     empty = "" if segments else "no posting gave a seniority level this week."
-    return Stack("Seniority mix", segments, empty)
+    note = ""
+    if segments and (small or not compared):
+        note = f"Shares of {f.counted(t.open, 'open role')}"
+        if t.open_prev is not None and not small:
+            note += f"; last week had {f.count(t.open_prev)}"
+        if t.open_prev is not None:
+            note += f", so no change is shown (it needs {SHARE_CHANGE_MIN_N} in each week)"
+        note += "."
+    return Stack("Seniority mix", segments, empty, note)
 
 
 def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
