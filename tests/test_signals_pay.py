@@ -115,6 +115,27 @@ def test_like_for_like_beyond_the_interval_in_the_shifts_direction_bears_it_out(
     assert "like for like)" in text and "mix" not in text
 
 
+def test_an_untested_shift_says_the_postings_of_a_drop_were_left_out() -> None:
+    """A source that replaced its whole stock (every id new: a scrape changed) has its new
+    and removed postings left out of the new-vs-removed test. The pay sentence said "too
+    few postings with pay to test a shift (0 and 0...)" beside 150 new postings with pay;
+    it now says why the sides are empty."""
+
+    def paid(i: str, j: int) -> dict[str, Any]:
+        mid = 100_000.0 + 1_000 * (j % 50)
+        return posting(i, salary_min=mid, salary_max=mid, salary_mid=mid, currency="USD")
+
+    s = run([[paid(f"a{j}", j) for j in range(150)], [paid(f"b{j}", j) for j in range(150)]])
+    p = s.pay
+    assert (p.shift_n, p.shift_n_prev, p.excluded_in_drops) == (0, 0, 300)
+    summary = build_view(s, parse_config({})).summary
+    text = " ".join(fr.text for sentence in summary for fr in sentence)
+    assert (
+        "too few postings with pay to test a shift (0 and 0 once the 300 new and removed "
+        "postings under a drop warning are left out; the test needs 100 a side)"
+    ) in text
+
+
 def test_shift_gated_below_100_per_side() -> None:
     s = _weeks(lambda w, j: (_spread(j), "mid"), n_new=20)  # 80 per window
     assert s.pay.change_pct is None and s.pay.significant is False

@@ -227,11 +227,19 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
     if shifted:
         return (*base, *_shift_clause(pay, f, "it"), *(roles or [Frag(".")]))
     if pay.change_pct is None:
+        # postings of a source or company with a drop warning sit out the new-vs-removed
+        # test: "too few with pay" alone would contradict the week's pay disclosed
+        left_out = (
+            f" once the {f.count(pay.excluded_in_drops)} new and removed postings under a "
+            "drop warning are left out"
+            if pay.excluded_in_drops
+            else ""
+        )
         why = (
             ", with no earlier postings to test a pay shift against"
             if pay.method == "none"
             else f", with too few postings with pay to test a shift ({f.count(pay.shift_n)} "
-            f"and {f.count(pay.shift_n_prev)}; the test needs {SHIFT_MIN_N} a side)"
+            f"and {f.count(pay.shift_n_prev)}{left_out}; the test needs {SHIFT_MIN_N} a side)"
         )
         return (*base, Frag(why), *(roles or [Frag(".")]))
     if roles:
