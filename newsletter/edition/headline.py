@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from newsletter.config import Config
 from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, SHIFT_MIN_N, pct_change
 from newsletter.data.signals.health import gap_weeks
-from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight, Totals
+from newsletter.data.signals.models import (
+    HealthWarning,
+    NamedCount,
+    Pay,
+    Signals,
+    Spotlight,
+    Totals,
+)
 from newsletter.edition.formatting import MINUS, Formatter, is_figure
 from newsletter.edition.render import Breakable, breakable
 
@@ -58,6 +65,8 @@ def is_quiet(signals: Signals, config: Config) -> bool:
     movers = len(signals.skills.rising) + len(signals.skills.falling)
     if signals.skills.held:  # moves held back are no calm: one company's week
         return False
+    if _mass_drop(signals) is not None:  # a stock replaced at once: the count held, the ids
+        return False  # did not, and the summary must say so (_drop_clause)
     return movers <= config.email.quiet_max_movers and not signals.pay.significant
 
 
@@ -144,11 +153,9 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
 def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
     """When most removals came from sources that lost over half their postings at once, say
     so: that is a rollover or a scrape failure, not a market move (signals guide, S2 and §4)."""
-    t = signals.totals
-    drops = [w for w in signals.data_health.warnings if w.kind == "source_drop"]
-    if not drops or not t.removed or 2 * t.removed_in_drops < t.removed:
+    w = _mass_drop(signals)
+    if w is None:
         return []
-    w = max(drops, key=lambda d: d.removed)
     return [
         Frag("; "),
         Frag(f.count(w.removed), True),
@@ -159,6 +166,16 @@ def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
             "which points to a season rollover or a scrape failure rather than a market move"
         ),
     ]
+
+
+def _mass_drop(signals: Signals) -> HealthWarning | None:
+    """The source that lost the most postings at once, when such drops make up at least
+    half of the week's removals; else None."""
+    t = signals.totals
+    drops = [w for w in signals.data_health.warnings if w.kind == "source_drop"]
+    if not drops or not t.removed or 2 * t.removed_in_drops < t.removed:
+        return None
+    return max(drops, key=lambda d: d.removed)
 
 
 def _led_by(signals: Signals, f: Formatter) -> list[Frag]:
