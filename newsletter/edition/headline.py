@@ -67,6 +67,8 @@ def is_quiet(signals: Signals, config: Config) -> bool:
         return False
     if _mass_drop(signals) is not None:  # a stock replaced at once: the count held, the ids
         return False  # did not, and the summary must say so (_drop_clause)
+    if _window_moves(signals):  # a feed's window filling: the summary says so (_window_clause)
+        return False
     return movers <= config.email.quiet_max_movers and not signals.pay.significant
 
 
@@ -124,7 +126,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
         lead += [
             Frag(f.count(t.open), True),
             Frag(f" ({_new_and_removed(t, f)})"),
-            *(_drop_clause(signals, f) or _led_by(signals, f)),
+            *(_drop_clause(signals, f) or _window_clause(signals, f) or _led_by(signals, f)),
             Frag("."),
         ]
         out.append(tuple(lead))
@@ -164,6 +166,32 @@ def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
         Frag(
             f" ({f.pct(w.removed / w.before)} of its {f.count(w.before)} postings), "
             "which points to a season rollover or a scrape failure rather than a market move"
+        ),
+    ]
+
+
+def _window_moves(signals: Signals) -> list[HealthWarning]:
+    """The feeds whose open window holds more or fewer weekly deliveries than last week."""
+    return [w for w in signals.data_health.warnings if w.kind == "feed_window"]
+
+
+def _window_clause(signals: Signals, f: Formatter) -> list[Frag]:
+    """When a feed's open window holds another number of deliveries than last week (its first
+    weeks), the change in open roles is the window's, not the market's: say so instead of
+    naming the role that "led" it."""
+    moved = _window_moves(signals)
+    if not moved:
+        return []
+    names = ", ".join(w.name for w in moved)
+    window = signals.data_health.open_window_days
+    return [
+        Frag(f"; source{'s' if len(moved) > 1 else ''} "),
+        Frag(names, True),
+        Frag(
+            f" deliver{'' if len(moved) > 1 else 's'} only new postings, counted open for "
+            f"{window} days, and {'their windows hold' if len(moved) > 1 else 'its window holds'}"
+            " another number of weekly deliveries than last week, so the change follows "
+            "that window rather than the market"
         ),
     ]
 

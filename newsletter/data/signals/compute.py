@@ -553,6 +553,7 @@ def compute_week(
     ingest_report: Mapping[str, Any] | None = None,
     source_kinds: Mapping[str, SourceKind] | None = None,
     open_window_days: int | None = None,
+    feed_deliveries: Mapping[str, tuple[int, int]] | None = None,
 ) -> WeekResult:
     """All signals for ``week`` compared with ``previous_week``, and the week's new postings.
 
@@ -560,7 +561,9 @@ def compute_week(
     4-week averages, the repost window, the new-posting windows of pay shifts and skill trends.
     ``ingest_report`` is the week's ingest report (see ``snapshots.report_path``), if any.
     ``source_kinds`` names the kind of each source (default ``stock``); the frames of a ``new``
-    feed must already hold its open stock (the pipeline builds it from ``open_window_days``).
+    feed must already hold its open stock (the pipeline builds it from ``open_window_days``);
+    ``feed_deliveries`` gives, per feed, the weekly deliveries its window holds this week and
+    last week (a ``feed_window`` warning when they differ).
     """
     kinds: dict[str, SourceKind] = dict(source_kinds or {})
     feeds = frozenset(s for s, k in kinds.items() if k == "new")
@@ -628,6 +631,10 @@ def compute_week(
     both = [cur, prev] if prev is not None else [cur]
     p.add("source_names", pl.concat([f.select("source") for f in both]).unique())
     p.add("skills", sk.stock_counts_plan(cur))
+    filling = {k: v for k, v in (feed_deliveries or {}).items() if v[0] != v[1]}
+    if filling and prev is not None:
+        for key, f in (("feed_open", cur), ("feed_open_prev", prev)):
+            p.add(key, hl.of_kind(f, frozenset(filling), feed=True).group_by("source").len())
     if prev is not None:
         p.add("remote_prev", _remote_plan(prev))
         p.add("level_prev", py.levels_plan(prev))
@@ -660,6 +667,13 @@ def compute_week(
         + hl.gap_warning(week, since, n_open, n_prev)
         + hl.concentration_warning(r["companies"], n_new)
     )
+    if "feed_open" in r:
+        warnings += hl.window_warnings(
+            filling,
+            {str(k): int(v) for k, v in r["feed_open"].iter_rows()},
+            {str(k): int(v) for k, v in r["feed_open_prev"].iter_rows()},
+            open_window_days,
+        )
     totals = _totals(
         hist=hist,
         has_prev=prev is not None,
