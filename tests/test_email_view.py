@@ -328,6 +328,25 @@ def test_the_seniority_mix_of_a_few_postings_shows_its_n_and_no_change(
     assert note == "" and all(changes)
 
 
+def test_top_skills_print_no_change_on_a_week_of_a_few_postings(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """Against a previous week of 3 postings, every top skill "moved" by tens of pp (one
+    posting is 33 pp): the change column then reads a dash and the note says why."""
+    assert rich_signals.skills.top and all(s.share_prev for s in rich_signals.skills.top)
+    totals = rich_signals.totals.model_copy(update={"open_prev": 3})
+    view = build_view(rich_signals.model_copy(update={"totals": totals}), email_config)
+    table = view.top_skills
+    assert table is not None and table.rows
+    assert {row.cells[1].text for row in table.rows} == {DASH}
+    assert table.note.endswith(
+        "with its change in pp on last week's share (shown from 30 open postings in each "
+        "week: this week 26,159, last week 3)."
+    )
+    table = build_view(rich_signals, email_config).top_skills
+    assert table is not None and DASH not in {row.cells[1].text for row in table.rows}
+
+
 def test_whole_percents_add_up_and_print_equal_parts_alike() -> None:
     assert whole_percents([0.4, 0.35, 0.25]) == [40, 35, 25]
     # largest remainder: 33.5 + 32.3 + 34.2 rounded each alone is 34 + 32 + 34 = 100...
