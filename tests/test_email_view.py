@@ -347,6 +347,20 @@ def test_top_skills_print_no_change_on_a_week_of_a_few_postings(
     assert table is not None and DASH not in {row.cells[1].text for row in table.rows}
 
 
+def test_a_metro_median_of_few_postings_prints_its_n(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """A metro's median from 31 postings printed as "$118k" like one from 1,011: it now
+    carries its n under 100 (where a pay table's row shows n: its P90 is held back)."""
+    small = rich_signals.metros[0].model_copy(update={"n_pay": 31})
+    metros = [small, *rich_signals.metros[1:]]
+    view = build_view(rich_signals.model_copy(update={"metros": metros}), email_config)
+    extras = {line.name: line.extra for line in view.metros.lines}
+    assert extras[small.name] == "$178k (n=31)"
+    assert extras["New York"] == "$200k"  # n = 1,011
+    assert "with its n under 100" in view.metros.note
+
+
 def test_whole_percents_add_up_and_print_equal_parts_alike() -> None:
     assert whole_percents([0.4, 0.35, 0.25]) == [40, 35, 25]
     # largest remainder: 33.5 + 32.3 + 34.2 rounded each alone is 34 + 32 + 34 = 100...

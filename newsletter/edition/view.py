@@ -532,8 +532,8 @@ def _companies(signals: Signals, f: Formatter, top_n: int) -> DataTable:
 
 def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
     note = (
-        f"Open roles and full-time median pay (shown where n ≥ {MEDIAN_MIN_N}); remote roles "
-        "excluded."
+        f"Open roles and full-time median pay (shown where n ≥ {MEDIAN_MIN_N}, with its n "
+        f"under {P90_MIN_N}); remote roles excluded."
     )
     if not signals.metros:
         empty = (
@@ -550,7 +550,12 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
             change=Change(f.signed(m.open - m.open_prev), _direction(m.open - m.open_prev))
             if m.open_prev is not None
             else NO_CHANGE,
-            extra=f.money_k(m.median_pay)
+            # a median of few postings says so, as a pay table's row does (n where a figure
+            # of the row, its P90, would be held back)
+            extra=(
+                f.money_k(m.median_pay)
+                + (f" (n={f.count(m.n_pay)})" if m.n_pay < P90_MIN_N else "")
+            )
             if m.median_pay is not None
             else f"{DASH} {short_of(m.n_pay, MEDIAN_MIN_N, f) or f'n={f.count(m.n_pay)}'}",
             key=row_key(m.name),
