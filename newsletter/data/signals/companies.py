@@ -165,13 +165,18 @@ def build_companies(
 def spotlight_company(table: pl.DataFrame, excluded: Collection[str]) -> dict[str, Any] | None:
     """The row of the company with the largest move (abs net, then name) that passes the mover
     gate, has at least SPOTLIGHT_MIN_OPEN open postings this week and is not ``excluded``
-    (companies with removals in a drop warning: a scrape failure is no hiring move)."""
+    (companies with removals in a drop warning: a scrape failure is no hiring move).
+
+    Its move must be its own new and removed postings (``net == new - removed``): postings
+    open in both weeks under another company's name in one of them (a board relabelling
+    them, a name normalised anew) move the open count without any hiring."""
     if "open_prev" not in table.columns:
         return None
     net = pl.col("open") - pl.col("open_prev")
+    own = pl.col("net") == pl.col("new") - pl.col("removed")
     hits = (
         table.with_columns(net.alias("net"))
-        .filter((pl.col("open") >= SPOTLIGHT_MIN_OPEN) & _mover(pl.col("net")))
+        .filter((pl.col("open") >= SPOTLIGHT_MIN_OPEN) & _mover(pl.col("net")) & own)
         .sort([pl.col("net").abs(), "name"], descending=[True, False])
     )
     # excluded names may come from a warning, where a name is shown (cleaned, capped): a
