@@ -657,6 +657,10 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         (dh.share_without_pay, "without pay"),
     ]
     known = [f"{f.pct(v)} {label}" for v, label in shares if v is not None]
+    if dh.share_non_usd_pay:  # pay the USD figures leave out: said only when there is some
+        known.append(
+            f"{f.pct(dh.share_non_usd_pay)} with pay in another currency (not in the USD figures)"
+        )
     if known:
         lines.append("Coverage: " + ", ".join(known) + ".")
     lines.extend(_warning_lines(dh.warnings, f))
