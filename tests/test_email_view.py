@@ -361,6 +361,23 @@ def test_a_metro_median_of_few_postings_prints_its_n(
     assert "with its n under 100" in view.metros.note
 
 
+def test_the_median_pay_kpi_never_points_against_the_tested_shift(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """New postings pay 5.7% more (a shift that passed the test) while the stock's median
+    slipped 0.5%: the KPI printed "−0.5%" with a down arrow, a move the other way than the
+    one found. It now gives both figures and no arrow; a stock median that moved with the
+    shift keeps its arrow."""
+    pay = rich_signals.pay
+    assert pay.significant and not pay.mix_driven and pay.change_pct == 0.057
+    slipped = pay.model_copy(update={"median": 180_900.0, "median_prev": 181_800.0})
+    view = build_view(rich_signals.model_copy(update={"pay": slipped}), email_config)
+    kpi = {k.label: k for k in view.kpis}["Median pay"]
+    assert kpi.direction == "none" and kpi.change.text == "−0.5%; new postings +5.7%"
+    kpi = {k.label: k for k in build_view(rich_signals, email_config).kpis}["Median pay"]
+    assert kpi.direction == "up" and kpi.change.text == "+1.2%"
+
+
 def test_whole_percents_add_up_and_print_equal_parts_alike() -> None:
     assert whole_percents([0.4, 0.35, 0.25]) == [40, 35, 25]
     # largest remainder: 33.5 + 32.3 + 34.2 rounded each alone is 34 + 32 + 34 = 100...

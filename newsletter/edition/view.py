@@ -333,6 +333,11 @@ def _pay_change(pay: Pay, f: Formatter) -> Change:
     if rel is None:
         return NO_CHANGE
     text = f.change_pct(rel)
+    shift = pay.change_pct or 0.0
+    if pay.significant and not pay.mix_driven and round(rel, 3) * shift < 0:
+        # the stock's median went the other way from the tested shift of new postings: an
+        # arrow would call the move the test found the wrong way round
+        return Change(f"{text}; new postings {f.change_pct(shift)}")
     if (pay.significant and not pay.mix_driven) or round(rel, 3) == 0:  # a move, or none at all
         return Change(text, _direction(round(rel, 3)))
     if pay.mix_driven:
