@@ -266,6 +266,30 @@ def test_the_new_roles_note_counts_one_posting_in_the_singular() -> None:
     assert many is not None and many.note.startswith("Picked from 2,400 postings first seen")
 
 
+def test_the_new_roles_note_says_which_new_postings_the_picks_leave_out(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """The real Simplify rollover week: "New this week: 100" beside "Picked from 37
+    postings first seen this week", two counts of the same thing that disagree. The note now
+    says the 37 are of the 100 and why the others are not candidates; when every new posting
+    is one, it reads as before."""
+    from newsletter.data.newroles import NewRoles
+
+    totals = rich_signals.totals.model_copy(update={"new": 102, "reposted": 2,
+                                                    "new_excluding_reposts": 100})  # fmt: skip
+    signals = rich_signals.model_copy(update={"totals": totals})
+    roles = NewRoles(week=rich_signals.week, count=37)
+    view = build_view(signals, email_config, new_roles=roles)
+    assert view.new_roles is not None and view.new_roles.note.startswith(
+        "Picked from 37 of this week's 100 new postings (the others were posted or open before "
+        "last week's snapshot, or lack a title or company): disclosed pay first"
+    )
+    every = NewRoles(week=rich_signals.week, count=100)
+    view = build_view(signals, email_config, new_roles=every)
+    assert view.new_roles is not None
+    assert view.new_roles.note.startswith("Picked from 100 postings first seen this week:")
+
+
 def test_held_back_figures_are_named_in_words_not_json_keys() -> None:
     from newsletter.edition.heldback import held_back
 

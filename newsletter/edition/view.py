@@ -820,7 +820,9 @@ def build_view(
         mix=_mix(signals, f),
         health=tuple(map(breakable, _health(signals, f))),  # warnings name companies
         note=note,
-        new_roles=new_roles_view(new_roles, f) if new_roles is not None else None,
+        new_roles=new_roles_view(new_roles, f, t.new_excluding_reposts)
+        if new_roles is not None
+        else None,
         pay_ranks=pay_ranks(signals, f),
         top_skills=top_skills(signals, f, top_n),
         remote_tables=remote_tables(signals, f, top_n, row_key),
