@@ -515,11 +515,15 @@ def _companies_in_drops(removed: pl.DataFrame, warnings: list[HealthWarning]) ->
     return {str(c) for c in removed.filter(hit)["company"].drop_nulls().unique()}
 
 
-def _spotlight_withheld(spot: Spotlight | None, *, has_prev: bool) -> list[str]:
-    """``data_health.suppressed`` lines of the company spotlight."""
+def _spotlight_withheld(
+    spot: Spotlight | None, *, has_prev: bool, window: bool = False
+) -> list[str]:
+    """``data_health.suppressed`` lines of the company spotlight (``window``: companies of a
+    feed whose open window is filling were left out)."""
     if spot is None:
         why = (
             f"no company with >= {SPOTLIGHT_MIN_OPEN} open postings moved past the mover gate"
+            + (" (companies of a feed whose open window is filling are left out)" if window else "")
             if has_prev
             else "needs two snapshots"
         )
@@ -635,6 +639,8 @@ def compute_week(
     if filling and prev is not None:
         for key, f in (("feed_open", cur), ("feed_open_prev", prev)):
             p.add(key, hl.of_kind(f, frozenset(filling), feed=True).group_by("source").len())
+        # their companies grow by a whole delivery with nothing ageing out: never the spotlight
+        p.add("window_companies", hl.of_kind(new, frozenset(filling), feed=True).select("company"))
     if prev is not None:
         p.add("remote_prev", _remote_plan(prev))
         p.add("level_prev", py.levels_plan(prev))
@@ -688,10 +694,15 @@ def compute_week(
 
     # Stage 3: the flow comparisons (pay shift; skills from two snapshots), and the profile
     # of the spotlight company (chosen now that the drop warnings are known)
+    in_window = (
+        {str(c) for c in r["window_companies"]["company"].drop_nulls().unique()}
+        if "window_companies" in r
+        else set()
+    )
     spot_row = (
         co.spotlight_company(
             r["companies"],
-            _companies_in_drops(r["removed"], warnings) | hl.newly_covered(warnings),
+            _companies_in_drops(r["removed"], warnings) | hl.newly_covered(warnings) | in_window,
         )
         if prev is not None
         else None
@@ -798,7 +809,9 @@ def compute_week(
         update={"top_categories": py.top_categories(categories, r["level_categories"], top_n)}
     )
     spotlight = co.build_spotlight(spot_row, r3) if spot_row else None
-    suppressed.extend(_spotlight_withheld(spotlight, has_prev=prev is not None))
+    suppressed.extend(
+        _spotlight_withheld(spotlight, has_prev=prev is not None, window=bool(in_window))
+    )
     companies = co.build_companies(r["companies"], top_n, spotlight)
 
     skills = _skills(
