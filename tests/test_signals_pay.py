@@ -156,6 +156,24 @@ def test_a_stock_replaced_at_once_is_no_quiet_week() -> None:
     assert "points to a season rollover or a scrape failure rather than a market move" in first
 
 
+def test_two_identical_snapshots_say_nothing_arrived_to_test_a_shift_on() -> None:
+    """The same 150 paid postings two weeks running: the summary said "too few postings with
+    pay to test a shift (0 and 0; the test needs 100 a side)" beside 150 postings with pay;
+    nothing arrived or left, and it now says so."""
+
+    def paid(j: int) -> dict[str, Any]:
+        mid = 100_000.0 + 1_000 * (j % 50)
+        return posting(str(j), salary_min=mid, salary_max=mid, salary_mid=mid, currency="USD")
+
+    rows = [paid(j) for j in range(150)]
+    s = run([rows, rows])
+    assert (s.totals.new, s.totals.removed, s.pay.method) == (0, 0, "new-vs-removed")
+    text = " ".join("".join(fr.text for fr in sentence)
+                    for sentence in build_view(s, parse_config({})).summary)  # fmt: skip
+    assert "(n\u00a0=\u00a0150), with no new or removed postings to test a pay shift on." in text
+    assert "too few" not in text
+
+
 def test_shift_gated_below_100_per_side() -> None:
     s = _weeks(lambda w, j: (_spread(j), "mid"), n_new=20)  # 80 per window
     assert s.pay.change_pct is None and s.pay.significant is False

@@ -280,9 +280,13 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
             if pay.excluded_in_drops
             else ""
         )
+        t = signals.totals
         why = (
             ", with no earlier postings to test a pay shift against"
             if pay.method == "none"
+            # two identical snapshots: nothing arrived or left, no postings are "too few"
+            else ", with no new or removed postings to test a pay shift on"
+            if pay.method == "new-vs-removed" and not t.new and not t.removed
             else f", with too few postings with pay to test a shift ({f.count(pay.shift_n)} "
             f"and {f.count(pay.shift_n_prev)}{left_out}; the test needs {SHIFT_MIN_N} a side)"
         )
