@@ -266,6 +266,30 @@ def test_the_new_roles_note_counts_one_posting_in_the_singular() -> None:
     assert many is not None and many.note.startswith("Picked from 2,400 postings first seen")
 
 
+def test_the_new_roles_note_says_which_new_postings_the_picks_leave_out(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """The real Simplify rollover week: "New this week: 100" beside "Picked from 37
+    postings first seen this week", two counts of the same thing that disagree. The note now
+    says the 37 are of the 100 and why the others are not candidates; when every new posting
+    is one, it reads as before."""
+    from newsletter.data.newroles import NewRoles
+
+    totals = rich_signals.totals.model_copy(update={"new": 102, "reposted": 2,
+                                                    "new_excluding_reposts": 100})  # fmt: skip
+    signals = rich_signals.model_copy(update={"totals": totals})
+    roles = NewRoles(week=rich_signals.week, count=37)
+    view = build_view(signals, email_config, new_roles=roles)
+    assert view.new_roles is not None and view.new_roles.note.startswith(
+        "Picked from 37 of this week's 100 new postings (the others were posted or open before "
+        "last week's snapshot, or lack a title or company): disclosed pay first"
+    )
+    every = NewRoles(week=rich_signals.week, count=100)
+    view = build_view(signals, email_config, new_roles=every)
+    assert view.new_roles is not None
+    assert view.new_roles.note.startswith("Picked from 100 postings first seen this week:")
+
+
 def test_held_back_figures_are_named_in_words_not_json_keys() -> None:
     from newsletter.edition.heldback import held_back
 
@@ -300,6 +324,82 @@ def test_the_seniority_mix_prints_shares_that_add_up(
     # (the fourth level, with postings last week and none now, stays at 0% with its fall)
     assert sorted(shares) == ["0%", "33%", "33%", "33%"]
     assert sum(seg.width_pct for seg in view.mix.segments) == 100
+
+
+def test_the_seniority_mix_of_a_few_postings_shows_its_n_and_no_change(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """On 3 postings one posting moves a share by 33 pp: the mix then says what its shares
+    are of and prints no change in pp (it needs 30 open roles in each week)."""
+
+    def mix(open_: int, open_prev: int | None) -> tuple[str, list[str]]:
+        totals = rich_signals.totals.model_copy(update={"open": open_, "open_prev": open_prev})
+        view = build_view(rich_signals.model_copy(update={"totals": totals}), email_config)
+        assert view.mix is not None and view.mix.segments
+        return view.mix.note, [seg.change for seg in view.mix.segments]
+
+    note, changes = mix(3, 4362)
+    assert note == "Shares of 3 open roles, so no change is shown (it needs 30 in each week)."
+    assert changes == ["", "", "", ""]
+    note, changes = mix(4335, 3)
+    assert note == (
+        "Shares of 4,335 open roles; last week had 3, so no change is shown (it needs 30 in "
+        "each week)."
+    )
+    assert changes == ["", "", "", ""]
+    assert mix(3, None) == ("Shares of 3 open roles.", ["", "", "", ""])
+    note, changes = mix(30, 30)  # both weeks at the gate: the changes, no note
+    assert note == "" and all(changes)
+
+
+def test_top_skills_print_no_change_on_a_week_of_a_few_postings(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """Against a previous week of 3 postings, every top skill "moved" by tens of pp (one
+    posting is 33 pp): the change column then reads a dash and the note says why."""
+    assert rich_signals.skills.top and all(s.share_prev for s in rich_signals.skills.top)
+    totals = rich_signals.totals.model_copy(update={"open_prev": 3})
+    view = build_view(rich_signals.model_copy(update={"totals": totals}), email_config)
+    table = view.top_skills
+    assert table is not None and table.rows
+    assert {row.cells[1].text for row in table.rows} == {DASH}
+    assert table.note.endswith(
+        "with its change in pp on last week's share (shown from 30 open postings in each "
+        "week: this week 26,159, last week 3)."
+    )
+    table = build_view(rich_signals, email_config).top_skills
+    assert table is not None and DASH not in {row.cells[1].text for row in table.rows}
+
+
+def test_a_metro_median_of_few_postings_prints_its_n(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """A metro's median from 31 postings printed as "$118k" like one from 1,011: it now
+    carries its n under 100 (where a pay table's row shows n: its P90 is held back)."""
+    small = rich_signals.metros[0].model_copy(update={"n_pay": 31})
+    metros = [small, *rich_signals.metros[1:]]
+    view = build_view(rich_signals.model_copy(update={"metros": metros}), email_config)
+    extras = {line.name: line.extra for line in view.metros.lines}
+    assert extras[small.name] == "$178k (n=31)"
+    assert extras["New York"] == "$200k"  # n = 1,011
+    assert "with its n under 100" in view.metros.note
+
+
+def test_the_median_pay_kpi_never_points_against_the_tested_shift(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """New postings pay 5.7% more (a shift that passed the test) while the stock's median
+    slipped 0.5%: the KPI printed "−0.5%" with a down arrow, a move the other way than the
+    one found. It now gives both figures and no arrow; a stock median that moved with the
+    shift keeps its arrow."""
+    pay = rich_signals.pay
+    assert pay.significant and not pay.mix_driven and pay.change_pct == 0.057
+    slipped = pay.model_copy(update={"median": 180_900.0, "median_prev": 181_800.0})
+    view = build_view(rich_signals.model_copy(update={"pay": slipped}), email_config)
+    kpi = {k.label: k for k in view.kpis}["Median pay"]
+    assert kpi.direction == "none" and kpi.change.text == "−0.5%; new postings +5.7%"
+    kpi = {k.label: k for k in build_view(rich_signals, email_config).kpis}["Median pay"]
+    assert kpi.direction == "up" and kpi.change.text == "+1.2%"
 
 
 def test_whole_percents_add_up_and_print_equal_parts_alike() -> None:

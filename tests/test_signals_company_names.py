@@ -62,3 +62,33 @@ def test_one_spelling_merges_case_variants_across_weeks_and_leaves_other_weeks_a
         pl.DataFrame({"company": ["Initech"]}),
     ]
     assert all(a is b for a, b in zip(one_spelling(plain), plain, strict=True))
+
+
+def test_one_spelling_merges_punctuation_and_legal_suffix_variants() -> None:
+    """The real lukebarousse weeks spell employers "Visa" and "Visa Inc", "Snap Inc" and
+    "Snap Inc.", "Pyramid Consulting Inc" and "Pyramid Consulting, Inc." (guide §4: strip
+    legal suffixes and punctuation): each is one company, under its most used spelling. A
+    name that is all suffix stays itself, and names that only share a prefix stay apart."""
+    this = pl.DataFrame(
+        {
+            "company": [
+                "Visa",
+                "Visa Inc",
+                "Visa",
+                "Snap Inc.",
+                "Pyramid Consulting, Inc.",
+                "84.51°",
+                "Co",
+                "Meta",
+                "Metal Inc",
+            ]
+        }
+    )
+    last = pl.DataFrame({"company": ["Snap Inc", "Snap Inc", "Pyramid Consulting Inc", "84.51"]})
+    merged = one_spelling([this, last])
+    assert merged[0]["company"].to_list() == [
+        "Visa", "Visa", "Visa", "Snap Inc", "Pyramid Consulting Inc",
+        "84.51", "Co", "Meta", "Metal Inc",
+    ]  # fmt: skip
+    assert merged[1]["company"].to_list() == ["Snap Inc", "Snap Inc", "Pyramid Consulting Inc",
+                                              "84.51"]  # fmt: skip

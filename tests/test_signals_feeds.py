@@ -222,3 +222,62 @@ def test_compact_frames_give_the_same_figures_as_the_stored_types(config: Config
     assert compacted.new_roles == roles
     assert roles.rows
     assert stored.signals.totals.open > 0
+
+
+def test_a_feed_whose_window_is_still_filling_says_so(tmp_path: Path, make_snapshots: Make) -> None:
+    """A feed's first weeks: its 30-day window holds 2 weekly deliveries this week against 1
+    last week, so its open postings (and the total) rise by a whole delivery with nothing
+    ageing out. The issue said "Open roles rose 114.4% to 1,306 (697 new and 0 removed),
+    led by Other (+249, +122.7%)" on the real lukebarousse weeks: a warning and the summary
+    now say that the change follows the window, not the market; a full window says nothing."""
+    weeks = _weeks()
+    config = _config(tmp_path, source_kinds={"feed": "new"})
+    snaps = make_snapshots({w: weeks[w] for w in MONDAYS[:2]})
+    s = build_signals(config, None, snaps)
+    assert (s.totals.open_prev, s.totals.open) == (50 + 30, 50 + 30 + 40)
+    (w,) = s.data_health.warnings
+    assert (w.kind, w.name, w.before, w.after) == ("feed_window", "feed", 30, 70)
+    assert w.message == (
+        "Source feed delivers only new postings, and its 30-day window holds 2 weekly "
+        "deliveries this week against 1 last week: its open postings (30 to 70) and the "
+        "week's changes grow with that window, not with the market."
+    )
+    text = " ".join(compile_issue(s, config).public().text.split())
+    assert (
+        "(40 new and 0 removed); source feed delivers only new postings, counted open for 30 "
+        "days, and its window holds another number of weekly deliveries than last week, so "
+        "the change follows that window rather than the market."
+    ) in text
+    assert "quiet" not in text and "led by" not in text
+    # five deliveries in both windows (weeks 4 and 5 of the feed): no warning
+    full = make_snapshots({w: weeks[w] for w in MONDAYS[:6]})
+    assert build_signals(config, None, full).data_health.warnings == []
+
+
+def test_no_spotlight_for_a_company_whose_feed_window_is_filling(
+    tmp_path: Path, make_snapshots: Make
+) -> None:
+    """The real lukebarousse weeks: while the feed's window filled, "Upwork made the week's
+    largest hiring move: 67 open roles, +23 (23 new, 0 removed)", a week's delivery with
+    nothing able to age out yet. A company of a feed whose window is filling is never the
+    spotlight; once the window is full it may be again."""
+    board = [posting(f"b{j}", source="board", company="Board Co") for j in range(50)]
+
+    def delivery(i: int) -> list[dict[str, Any]]:
+        return [posting(f"g{i}-{j}", source="feed", company="Grower", fingerprint=f"g{i}-{j}")
+                for j in range(20 + 10 * i)]  # fmt: skip
+
+    config = _config(tmp_path, source_kinds={"feed": "new"})
+    snaps = make_snapshots({w: board + delivery(i) for i, w in enumerate(MONDAYS[:2])})
+    s = build_signals(config, None, snaps)
+    grower = next(c for c in s.company_detail.top if c.name == "Grower")
+    assert (grower.open, grower.open_prev, grower.new, grower.removed) == (50, 20, 30, 0)
+    assert s.company_detail.spotlight is None
+    assert (
+        "company_detail.spotlight: no company with >= 20 open postings moved past the mover "
+        "gate (companies of a feed whose open window is filling are left out)"
+    ) in s.data_health.suppressed
+    # a full window (5 deliveries on both sides): Grower's growth is its own again
+    snaps = make_snapshots({w: board + delivery(i) for i, w in enumerate(MONDAYS[:6])})
+    spot = build_signals(config, None, snaps).company_detail.spotlight
+    assert spot is not None and spot.name == "Grower"

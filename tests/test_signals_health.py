@@ -70,6 +70,27 @@ def test_composition_shares() -> None:
     assert h.share_unknown_seniority == 0.25
 
 
+def test_the_issue_says_how_much_pay_the_usd_figures_leave_out() -> None:
+    """A third of the postings pay in euros: the medians are of the USD ones only, and the
+    issue said nowhere that other currencies were left out. Its coverage line now does; a
+    week paid in USD alone says nothing of it."""
+    from newsletter.config import parse_config
+    from newsletter.edition.view import build_view
+
+    def paid(i: int, currency: str) -> dict[str, Any]:
+        mid = 100_000.0 + 1_000 * i
+        return posting(str(i), currency=currency, salary_min=mid, salary_max=mid, salary_mid=mid)
+
+    rows = [paid(i, "EUR" if i % 3 == 0 else "USD") for i in range(60)]
+    s = run([rows])
+    assert s.data_health.share_non_usd_pay == pytest.approx(1 / 3)
+    health = build_view(s, parse_config({})).health
+    coverage = next(line for line in health if line.startswith("Coverage:"))
+    assert coverage.endswith("33% with pay in another currency (not in the USD figures).")
+    usd = run([[paid(i, "USD") for i in range(60)]])
+    assert not any("another currency" in line for line in build_view(usd, parse_config({})).health)
+
+
 def test_a_week_without_postings_has_no_shares_and_no_nan_in_the_issue() -> None:
     from newsletter.config import parse_config
     from newsletter.edition.issue import render_issue

@@ -115,6 +115,65 @@ def test_like_for_like_beyond_the_interval_in_the_shifts_direction_bears_it_out(
     assert "like for like)" in text and "mix" not in text
 
 
+def _stock_replaced() -> Signals:
+    """Two weeks of 150 USD-paid postings of one source, every id of the first replaced by
+    a new one in the second (a scrape whose ids changed): a source-drop warning."""
+
+    def paid(i: str, j: int) -> dict[str, Any]:
+        mid = 100_000.0 + 1_000 * (j % 50)
+        return posting(i, salary_min=mid, salary_max=mid, salary_mid=mid, currency="USD")
+
+    return run([[paid(f"a{j}", j) for j in range(150)], [paid(f"b{j}", j) for j in range(150)]])
+
+
+def test_an_untested_shift_says_the_postings_of_a_drop_were_left_out() -> None:
+    """A source that replaced its whole stock (every id new: a scrape changed) has its new
+    and removed postings left out of the new-vs-removed test. The pay sentence said "too
+    few postings with pay to test a shift (0 and 0...)" beside 150 new postings with pay;
+    it now says why the sides are empty."""
+
+    s = _stock_replaced()
+    p = s.pay
+    assert (p.shift_n, p.shift_n_prev, p.excluded_in_drops) == (0, 0, 300)
+    summary = build_view(s, parse_config({})).summary
+    text = " ".join(fr.text for sentence in summary for fr in sentence)
+    assert (
+        "too few postings with pay to test a shift (0 and 0 once the 300 new and removed "
+        "postings under a drop warning are left out; the test needs 100 a side)"
+    ) in text
+
+
+def test_a_stock_replaced_at_once_is_no_quiet_week() -> None:
+    """Every id of the source changed while the count held (150 -> 150): the issue called it
+    "A quiet week: open roles held at 150 (±0, ±0.0%)" and cut to the quiet sections, though
+    every posting was removed and a source-drop warning stood. It now leads with the drop."""
+
+    s = _stock_replaced()
+    view = build_view(s, parse_config({}))
+    first = "".join(fr.text for fr in view.summary[0])
+    assert not view.quiet and "quiet" not in first
+    assert first.startswith("Open roles held at 150 (150 new and 150 removed); 150 of the")
+    assert "points to a season rollover or a scrape failure rather than a market move" in first
+
+
+def test_two_identical_snapshots_say_nothing_arrived_to_test_a_shift_on() -> None:
+    """The same 150 paid postings two weeks running: the summary said "too few postings with
+    pay to test a shift (0 and 0; the test needs 100 a side)" beside 150 postings with pay;
+    nothing arrived or left, and it now says so."""
+
+    def paid(j: int) -> dict[str, Any]:
+        mid = 100_000.0 + 1_000 * (j % 50)
+        return posting(str(j), salary_min=mid, salary_max=mid, salary_mid=mid, currency="USD")
+
+    rows = [paid(j) for j in range(150)]
+    s = run([rows, rows])
+    assert (s.totals.new, s.totals.removed, s.pay.method) == (0, 0, "new-vs-removed")
+    text = " ".join("".join(fr.text for fr in sentence)
+                    for sentence in build_view(s, parse_config({})).summary)  # fmt: skip
+    assert "(n\u00a0=\u00a0150), with no new or removed postings to test a pay shift on." in text
+    assert "too few" not in text
+
+
 def test_shift_gated_below_100_per_side() -> None:
     s = _weeks(lambda w, j: (_spread(j), "mid"), n_new=20)  # 80 per window
     assert s.pay.change_pct is None and s.pay.significant is False

@@ -95,6 +95,27 @@ def test_spotlight_never_a_company_whose_drop_is_a_data_failure() -> None:
     assert spot is not None and spot.name == "Grower"  # not Vanished (-35): a drop warning
 
 
+def test_spotlight_never_a_company_whose_postings_only_changed_name() -> None:
+    """30 of Alpha's postings stay open but are labelled Zeta this week (a board relabelling
+    them): Alpha's open count falls by 30 with nothing removed. The spotlight said "Alpha
+    pulled back the most: 10 open roles, -30 on last week (0 new, 0 removed)"; a move is
+    now the company's own arrivals and removals, so Grower (+10 new) is the spotlight."""
+    alpha = _company("Alpha", 40, "x")
+    before = alpha + _company("Grower", 25, "x")
+    relabelled = [{**r, "company": "Zeta"} for r in alpha[10:]]
+    after = alpha[:10] + relabelled + _company("Grower", 25, "x") + _company("Grower", 10, "y")
+    s = run([before, after])
+    rows = {c.name: (c.open, c.net, c.new, c.removed) for c in s.company_detail.top}
+    assert rows["Alpha"] == (10, -30, 0, 0) and rows["Zeta"] == (30, 30, 0, 0)
+    spot = s.company_detail.spotlight
+    assert spot is not None and (spot.name, spot.net, spot.new, spot.removed) == (
+        "Grower",
+        10,
+        10,
+        0,
+    )
+
+
 def test_no_spotlight_without_a_qualifying_move_or_with_one_snapshot() -> None:
     rows = _company("Steady", 40, "x")
     s = run([rows, rows])

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from newsletter.cli import app
-from tests.conftest import REPO
+from newsletter.data.signals.models import Signals
+from tests.conftest import REPO, SIGNALS_FIXTURE
 from tests.test_ingest_cli import write_config
 
 HEADER = "id,title,company,location\n"
@@ -54,6 +55,37 @@ def test_figures_are_never_cut_on_an_80_column_terminal(
     assert result.exit_code == 0, result.output
     assert "…" not in result.stdout
     assert "$202,000" in result.stdout and "significant" in result.stdout
+
+
+def test_the_remote_share_is_the_issues_of_known_work_mode() -> None:
+    """The table's "remote share" was of all postings (20.4% on the real lukebarousse weeks)
+    while the issue prints it of the postings with a known work mode (21.9%, 7% unknown):
+    one name, two figures. The table now leads with the issue's figure and its gated change,
+    then the unknown share and the share of all postings, each named."""
+    from rich.console import Console
+
+    from newsletter.cli.signals_table import signals_tables
+    from newsletter.data.signals.models import Share
+
+    remote = Share(share=0.2037, share_prev=0.1938, n=1306, n_prev=609, share_of_known=0.21875,
+                   share_of_known_prev=0.2063, unknown_share=0.0689, unknown_share_prev=0.0608,
+                   n_known=1216, n_known_prev=572, known_change=0.01245)  # fmt: skip
+    signals = Signals.model_validate_json(SIGNALS_FIXTURE.read_text(encoding="utf-8"))
+    out = Console(width=160, record=True, file=io.StringIO())
+    out.print(signals_tables(signals.model_copy(update={"remote": remote}), "en_US"))
+    rows = {
+        line.split("│")[0].strip(): [c.strip().replace("\u00a0", " ") for c in line.split("│")[1:]]
+        for line in out.export_text().splitlines()
+        if "│" in line
+    }
+    assert rows["remote share (known work mode)"] == ["21.9%", "20.6%", "+1.2 pp", "1,216"]
+    assert rows["unknown work mode"] == ["6.9%", "6.1%", "+0.8 pp", ""]
+    assert rows["remote, of all postings"] == ["20.4%", "19.4%", "+1.0 pp", "1,306"]
+    gated = remote.model_copy(update={"known_change": None})
+    out = Console(width=160, record=True, file=io.StringIO())
+    out.print(signals_tables(signals.model_copy(update={"remote": gated}), "en_US"))
+    line = next(x for x in out.export_text().splitlines() if "known work mode)" in x)
+    assert line.split("│")[3].strip() == "—"
 
 
 def test_roles_counted_apart_have_their_own_table(rich_signals: Any) -> None:

@@ -116,13 +116,34 @@ def test_group_tables_match_counters(key: str) -> None:
         assert [g.name for g in s.seniority] == list(LEVELS)
 
 
-def test_metros_exclude_unknown_and_small() -> None:
+def test_metros_exclude_unknown_remote_and_small() -> None:
     prev, cur = _world()
     s = run([prev, cur])
-    counts = Counter(r["metro"] for r in cur if r["metro"] is not None)
+    counts = Counter(r["metro"] for r in cur if r["metro"] is not None and not r["remote"])
     assert {g.name: g.open for g in s.metros} == {k: v for k, v in counts.items() if v >= 30}
     remote = sum(bool(r["remote"]) for r in cur)
     assert s.remote.share == remote / len(cur) and s.remote.n == len(cur)
+
+
+def test_metros_leave_out_remote_postings_that_name_a_city() -> None:
+    """A remote posting that also names a city ("Palo Alto, CA; Remote in USA", as the
+    Simplify list has them) is no role in that metro: the email says the metro table
+    excludes remote roles (guide S13), and such postings must not lift a metro past its
+    gate nor count in its flows."""
+
+    def at(i: str, *, remote: bool) -> dict[str, Any]:
+        mode = "remote" if remote else "onsite"
+        return posting(i, metro="San Francisco Bay Area", remote=remote, work_mode=mode)
+
+    prev = [*(at(f"o{i}", remote=False) for i in range(29)), at("r0", remote=True)]
+    cur = [*prev[:29], at("r1", remote=True)]
+    s = run([prev, cur])
+    assert s.metros == []  # 29 on-site postings: under the gate of 30
+    assert "metros: 1 metro(s) with fewer than 30 open" in s.data_health.suppressed
+    cur = prev[:29] + [at(f"n{i}", remote=False) for i in range(3)] + [at("r1", remote=True)]
+    s = run([prev, cur])
+    (sf,) = s.metros
+    assert (sf.open, sf.open_prev, sf.new, sf.removed) == (32, 29, 3, 0)
 
 
 def test_companies_top_new_and_movers() -> None:

@@ -79,8 +79,24 @@ def _overview(s: Signals, f: Formatter) -> Table:
             f.change_pct(p.like_for_like_pct),
             f"{f.count(p.like_for_like_n)} in {p.like_for_like_cells} cells",
         )
+    # the remote share is of the postings with a known work mode (its change gated):
+    # the same figure here first, then the unknown share and the share of all postings
     tb.add_row(
-        "remote share",
+        "remote share (known work mode)",
+        f.pct(r.share_of_known, 1),
+        f.pct(r.share_of_known_prev, 1),
+        f.pp(r.known_change) if r.known_change is not None else DASH,
+        f.count(r.n_known),
+    )
+    tb.add_row(
+        "  unknown work mode",
+        f.pct(r.unknown_share, 1),
+        f.pct(r.unknown_share_prev, 1),
+        _pp(f, r.unknown_share, r.unknown_share_prev),
+        "",
+    )
+    tb.add_row(
+        "  remote, of all postings",
         f.pct(r.share, 1),
         f.pct(r.share_prev, 1),
         _pp(f, r.share, r.share_prev),

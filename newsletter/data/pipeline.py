@@ -124,6 +124,41 @@ def open_stock(
     return pl.concat([load(week).filter(~is_feed), fed.filter(latest).drop("_age")])
 
 
+def feed_deliveries(
+    directory: Path,
+    week: date,
+    previous: date,
+    every: Sequence[date],
+    *,
+    feeds: frozenset[str],
+    window: int,
+) -> dict[str, tuple[int, int]]:
+    """Per feed, the weekly deliveries (snapshots holding its postings) within the open
+    window of ``week`` and of ``previous``: unequal while a new feed's window fills, or when
+    a week in one of the windows has no delivery (the open counts then move with the window).
+    Reads the ``source`` column of the snapshots in the two windows."""
+
+    def within(v: date, w: date) -> bool:
+        return 0 <= (w - v).days < window
+
+    weeks = [v for v in every if within(v, week) or within(v, previous)]
+    feed = pl.col("source").cast(pl.String)
+    plans = [
+        scan_snapshot(directory, v, ("source",))
+        .select(feed.unique())
+        .filter(feed.is_in(sorted(feeds)))
+        for v in weeks
+    ]
+    held = {
+        v: set(f["source"].to_list()) for v, f in zip(weeks, pl.collect_all(plans), strict=True)
+    }
+
+    def count(name: str, w: date) -> int:
+        return sum(1 for v in weeks if within(v, w) and name in held[v])
+
+    return {name: (count(name, week), count(name, previous)) for name in sorted(feeds)}
+
+
 @dataclass(frozen=True, slots=True)
 class WeekData:
     """What an issue is made from: the week's signals and its new roles (candidates)."""
@@ -180,6 +215,11 @@ def build_week(
         return frame(w, columns).lazy()
 
     wanted = None if with_roles else SIGNAL_COLUMNS
+    filling = (
+        feed_deliveries(directory, pair.week, pair.previous, every, feeds=feeds, window=window)
+        if feeds and pair.previous
+        else {}
+    )
     current = weekly(pair.week, wanted)
     previous = weekly(pair.previous, wanted) if pair.previous else None
     history = [WeekFrame(w, weekly(w, HISTORY_COLUMNS)) for w in older]
@@ -193,6 +233,7 @@ def build_week(
         ingest_report=read_ingest_report(directory, pair.week),
         source_kinds=kinds,
         open_window_days=window,
+        feed_deliveries=filling,
     )
     roles = (
         new_roles(result.arrivals.pipe(expand), week=pair.week, previous_week=pair.previous)

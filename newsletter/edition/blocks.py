@@ -175,11 +175,13 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class Stack:
-    """A stacked bar with its legend; ``empty`` says why there is none."""
+    """A stacked bar with its legend; ``empty`` says why there is none, ``note`` (under the
+    title) what the shares are of when that needs saying."""
 
     title: str
     segments: tuple[Segment, ...]
     empty: str = ""
+    note: str = ""
 
     @property
     def drawn(self) -> tuple[Segment, ...]:

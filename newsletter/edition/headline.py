@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from newsletter.config import Config
 from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, SHIFT_MIN_N, pct_change
 from newsletter.data.signals.health import gap_weeks
-from newsletter.data.signals.models import NamedCount, Pay, Signals, Spotlight, Totals
+from newsletter.data.signals.models import (
+    HealthWarning,
+    NamedCount,
+    Pay,
+    Signals,
+    Spotlight,
+    Totals,
+)
 from newsletter.edition.formatting import MINUS, Formatter, is_figure
 from newsletter.edition.render import Breakable, breakable
 
@@ -57,6 +64,10 @@ def is_quiet(signals: Signals, config: Config) -> bool:
         return False
     movers = len(signals.skills.rising) + len(signals.skills.falling)
     if signals.skills.held:  # moves held back are no calm: one company's week
+        return False
+    if _mass_drop(signals) is not None:  # a stock replaced at once: the count held, the ids
+        return False  # did not, and the summary must say so (_drop_clause)
+    if _window_moves(signals):  # a feed's window filling: the summary says so (_window_clause)
         return False
     return movers <= config.email.quiet_max_movers and not signals.pay.significant
 
@@ -115,7 +126,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
         lead += [
             Frag(f.count(t.open), True),
             Frag(f" ({_new_and_removed(t, f)})"),
-            *(_drop_clause(signals, f) or _led_by(signals, f)),
+            *(_drop_clause(signals, f) or _window_clause(signals, f) or _led_by(signals, f)),
             Frag("."),
         ]
         out.append(tuple(lead))
@@ -144,11 +155,9 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
 def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
     """When most removals came from sources that lost over half their postings at once, say
     so: that is a rollover or a scrape failure, not a market move (signals guide, S2 and §4)."""
-    t = signals.totals
-    drops = [w for w in signals.data_health.warnings if w.kind == "source_drop"]
-    if not drops or not t.removed or 2 * t.removed_in_drops < t.removed:
+    w = _mass_drop(signals)
+    if w is None:
         return []
-    w = max(drops, key=lambda d: d.removed)
     return [
         Frag("; "),
         Frag(f.count(w.removed), True),
@@ -159,6 +168,42 @@ def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
             "which points to a season rollover or a scrape failure rather than a market move"
         ),
     ]
+
+
+def _window_moves(signals: Signals) -> list[HealthWarning]:
+    """The feeds whose open window holds more or fewer weekly deliveries than last week."""
+    return [w for w in signals.data_health.warnings if w.kind == "feed_window"]
+
+
+def _window_clause(signals: Signals, f: Formatter) -> list[Frag]:
+    """When a feed's open window holds another number of deliveries than last week (its first
+    weeks), the change in open roles is the window's, not the market's: say so instead of
+    naming the role that "led" it."""
+    moved = _window_moves(signals)
+    if not moved:
+        return []
+    names = ", ".join(w.name for w in moved)
+    window = signals.data_health.open_window_days
+    return [
+        Frag(f"; source{'s' if len(moved) > 1 else ''} "),
+        Frag(names, True),
+        Frag(
+            f" deliver{'' if len(moved) > 1 else 's'} only new postings, counted open for "
+            f"{window} days, and {'their windows hold' if len(moved) > 1 else 'its window holds'}"
+            " another number of weekly deliveries than last week, so the change follows "
+            "that window rather than the market"
+        ),
+    ]
+
+
+def _mass_drop(signals: Signals) -> HealthWarning | None:
+    """The source that lost the most postings at once, when such drops make up at least
+    half of the week's removals; else None."""
+    t = signals.totals
+    drops = [w for w in signals.data_health.warnings if w.kind == "source_drop"]
+    if not drops or not t.removed or 2 * t.removed_in_drops < t.removed:
+        return None
+    return max(drops, key=lambda d: d.removed)
 
 
 def _led_by(signals: Signals, f: Formatter) -> list[Frag]:
@@ -227,11 +272,23 @@ def _pay_sentence(signals: Signals, f: Formatter) -> Sentence:
     if shifted:
         return (*base, *_shift_clause(pay, f, "it"), *(roles or [Frag(".")]))
     if pay.change_pct is None:
+        # postings of a source or company with a drop warning sit out the new-vs-removed
+        # test: "too few with pay" alone would contradict the week's pay disclosed
+        left_out = (
+            f" once the {f.count(pay.excluded_in_drops)} new and removed postings under a "
+            "drop warning are left out"
+            if pay.excluded_in_drops
+            else ""
+        )
+        t = signals.totals
         why = (
             ", with no earlier postings to test a pay shift against"
             if pay.method == "none"
+            # two identical snapshots: nothing arrived or left, no postings are "too few"
+            else ", with no new or removed postings to test a pay shift on"
+            if pay.method == "new-vs-removed" and not t.new and not t.removed
             else f", with too few postings with pay to test a shift ({f.count(pay.shift_n)} "
-            f"and {f.count(pay.shift_n_prev)}; the test needs {SHIFT_MIN_N} a side)"
+            f"and {f.count(pay.shift_n_prev)}{left_out}; the test needs {SHIFT_MIN_N} a side)"
         )
         return (*base, Frag(why), *(roles or [Frag(".")]))
     if roles:

@@ -17,6 +17,7 @@ from newsletter.data.signals.gates import (
     MEDIAN_MIN_N,
     PAY_RANGE_MIN_N,
     REMOTE_SHARE_MIN_N,
+    SHARE_CHANGE_MIN_N,
     SKILL_MIN_POSTINGS,
     SPOTLIGHT_MIN_OPEN,
 )
@@ -41,9 +42,12 @@ def top_skills(signals: Signals, f: Formatter, top_n: int) -> DataTable | None:
     if not sk.top:
         return None
     moved = bool(sk.rising or sk.falling)  # a quiet week may have some (quiet_max_movers)
+    # a change in pp on a handful of postings is one posting's doing (as the seniority mix)
+    t = signals.totals
+    small_prev = t.open_prev is not None and min(t.open, t.open_prev) < SHARE_CHANGE_MIN_N
     rows = []
     for s in sk.top[:top_n]:
-        delta = s.share - s.share_prev if s.share_prev is not None else None
+        delta = s.share - s.share_prev if s.share_prev is not None and not small_prev else None
         rows.append(
             Row(
                 s.name,
@@ -56,7 +60,13 @@ def top_skills(signals: Signals, f: Formatter, top_n: int) -> DataTable | None:
         )
     what = (
         f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS}), "
-        "with its change in pp on last week's share."
+        "with its change in pp on last week's share"
+        + (
+            f" (shown from {SHARE_CHANGE_MIN_N} open postings in each week: this week "
+            f"{f.count(t.open)}, last week {f.count(t.open_prev or 0)})."
+            if small_prev
+            else "."
+        )
     )
     if sk.held and not moved:
         what = (

@@ -79,14 +79,24 @@ class NewRolesView:
     note: str
 
 
-def new_roles_view(roles: NewRoles, f: Formatter) -> NewRolesView | None:
-    """None when there is nothing to pick from (one snapshot, or no posting first seen)."""
+def new_roles_view(roles: NewRoles, f: Formatter, new: int | None = None) -> NewRolesView | None:
+    """None when there is nothing to pick from (one snapshot, or no posting first seen).
+
+    ``new``: the week's new postings less reposts (the "New this week" figure); when the
+    candidates are fewer, the note says which the picks leave out, so that its count does
+    not read as a second, contradicting count of the week's new postings."""
     if not roles.count:
         return None
+    pool = f"{f.counted(roles.count, 'posting')} first seen this week"
+    if new is not None and roles.count < new:
+        pool = (
+            f"{f.count(roles.count)} of this week's {f.count(new)} new postings (the others "
+            "were posted or open before last week's snapshot, or lack a title or company)"
+        )
     return NewRolesView(
         candidates=roles.count,
         note=(
-            f"Picked from {f.counted(roles.count, 'posting')} first seen this week: disclosed pay "
-            f"first, then the newest, one per company, {PICKS} at most."
+            f"Picked from {pool}: disclosed pay first, then the newest, one per company, "
+            f"{PICKS} at most."
         ),
     )

@@ -29,6 +29,7 @@ from newsletter.data.signals.gates import (
     PCT_CHANGE_MIN_BASE,
     REMOTE_SHARE_MIN_N,
     REMOTE_UNKNOWN_MAX_MOVE,
+    SHARE_CHANGE_MIN_N,
     SKILL_MIN_POSTINGS,
 )
 from newsletter.data.signals.health import gap_weeks
@@ -332,6 +333,11 @@ def _pay_change(pay: Pay, f: Formatter) -> Change:
     if rel is None:
         return NO_CHANGE
     text = f.change_pct(rel)
+    shift = pay.change_pct or 0.0
+    if pay.significant and not pay.mix_driven and round(rel, 3) * shift < 0:
+        # the stock's median went the other way from the tested shift of new postings: an
+        # arrow would call the move the test found the wrong way round
+        return Change(f"{text}; new postings {f.change_pct(shift)}")
     if (pay.significant and not pay.mix_driven) or round(rel, 3) == 0:  # a move, or none at all
         return Change(text, _direction(round(rel, 3)))
     if pay.mix_driven:
@@ -531,8 +537,8 @@ def _companies(signals: Signals, f: Formatter, top_n: int) -> DataTable:
 
 def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
     note = (
-        f"Open roles and full-time median pay (shown where n ≥ {MEDIAN_MIN_N}); remote roles "
-        "excluded."
+        f"Open roles and full-time median pay (shown where n ≥ {MEDIAN_MIN_N}, with its n "
+        f"under {P90_MIN_N}); remote roles excluded."
     )
     if not signals.metros:
         empty = (
@@ -549,7 +555,12 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
             change=Change(f.signed(m.open - m.open_prev), _direction(m.open - m.open_prev))
             if m.open_prev is not None
             else NO_CHANGE,
-            extra=f.money_k(m.median_pay)
+            # a median of few postings says so, as a pay table's row does (n where a figure
+            # of the row, its P90, would be held back)
+            extra=(
+                f.money_k(m.median_pay)
+                + (f" (n={f.count(m.n_pay)})" if m.n_pay < P90_MIN_N else "")
+            )
             if m.median_pay is not None
             else f"{DASH} {short_of(m.n_pay, MEDIAN_MIN_N, f) or f'n={f.count(m.n_pay)}'}",
             key=row_key(m.name),
@@ -569,18 +580,33 @@ def _mix(signals: Signals, f: Formatter) -> Stack:
     # the bar's widths fill it exactly; the printed shares add up to 100% and print equal
     # levels alike (Formatter.shares: 33% · 33% · 33% for three thirds, not 34% · 33% · 33%)
     widths = whole_percents(parts, split_ties=True)
+    # a change in pp on a handful of postings is one posting's doing: shown from
+    # SHARE_CHANGE_MIN_N open postings in each week, else the shares say what they are of
+    t = signals.totals
+    small = t.open < SHARE_CHANGE_MIN_N
+    compared = t.open_prev is not None and not small and t.open_prev >= SHARE_CHANGE_MIN_N
     segments = tuple(
         Segment(
             name=_label(r.name),
             share=share,
             width_pct=w,
             mark=f"mix{i % len(LIGHT.mix)}",
-            change=f.pp((r.share or 0) - r.share_prev) if r.share_prev is not None else "",
+            change=f.pp((r.share or 0) - r.share_prev)
+            if compared and r.share_prev is not None
+            else "",
         )
         for i, (r, w, share) in enumerate(zip(rows, widths, f.shares(parts), strict=True))
     )
     empty = "" if segments else "no posting gave a seniority level this week."
-    return Stack("Seniority mix", segments, empty)
+    note = ""
+    if segments and (small or not compared):
+        note = f"Shares of {f.counted(t.open, 'open role')}"
+        if t.open_prev is not None and not small:
+            note += f"; last week had {f.count(t.open_prev)}"
+        if t.open_prev is not None:
+            note += f", so no change is shown (it needs {SHARE_CHANGE_MIN_N} in each week)"
+        note += "."
+    return Stack("Seniority mix", segments, empty, note)
 
 
 def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
@@ -636,6 +662,10 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         (dh.share_without_pay, "without pay"),
     ]
     known = [f"{f.pct(v)} {label}" for v, label in shares if v is not None]
+    if dh.share_non_usd_pay:  # pay the USD figures leave out: said only when there is some
+        known.append(
+            f"{f.pct(dh.share_non_usd_pay)} with pay in another currency (not in the USD figures)"
+        )
     if known:
         lines.append("Coverage: " + ", ".join(known) + ".")
     lines.extend(_warning_lines(dh.warnings, f))
@@ -790,7 +820,9 @@ def build_view(
         mix=_mix(signals, f),
         health=tuple(map(breakable, _health(signals, f))),  # warnings name companies
         note=note,
-        new_roles=new_roles_view(new_roles, f) if new_roles is not None else None,
+        new_roles=new_roles_view(new_roles, f, t.new_excluding_reposts)
+        if new_roles is not None
+        else None,
         pay_ranks=pay_ranks(signals, f),
         top_skills=top_skills(signals, f, top_n),
         remote_tables=remote_tables(signals, f, top_n, row_key),

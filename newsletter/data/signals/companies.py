@@ -29,10 +29,26 @@ from newsletter.util.text import SHOWN_MAX, one_line
 KEY = "company"
 
 
+#: Legal forms a company name may end with (guide §4: "strip legal suffixes and
+#: punctuation"): "Visa" and "Visa Inc", "Pyramid Consulting, Inc." and "Pyramid Consulting
+#: Inc" are one employer.
+_LEGAL = r"(?: (?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|plc|gmbh|ag|lp|llp))+$"
+
+
+def _name_key(name: pl.Expr) -> pl.Expr:
+    """The form two spellings of one employer share: lower case, punctuation as spaces, no
+    legal suffix (a name that is all suffix keeps it)."""
+    words = name.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    bare = words.str.replace(_LEGAL, "")
+    return pl.when(bare.str.len_bytes() > 0).then(bare).otherwise(words)
+
+
 def one_spelling(frames: Sequence[pl.DataFrame]) -> list[pl.DataFrame]:
     """``frames`` with every company under one spelling: names that differ only in letter
-    case (``Worldgate LLC`` and ``worldgate llc``, ``LEIDOS`` and ``Leidos``: one export
-    spells one employer both ways) are one company, in every table, warning and spotlight.
+    case, punctuation or a legal suffix (``Worldgate LLC`` and ``worldgate llc``, ``LEIDOS``
+    and ``Leidos``, ``Visa`` and ``Visa Inc``, ``Snap Inc`` and ``Snap Inc.``: one export
+    spells one employer several ways; :func:`_name_key`) are one company, in every table,
+    warning and spotlight.
     Its spelling is the one most postings of the frames use; on a tie, one in mixed case
     (not all capitals or all small letters), then the first in code-point order.
 
@@ -46,10 +62,10 @@ def one_spelling(frames: Sequence[pl.DataFrame]) -> list[pl.DataFrame]:
     candidates = _case_candidates(frames)
     if candidates.is_empty():
         return list(frames)
-    lower = pl.col(KEY).str.to_lowercase()
+    lower = _name_key(pl.col(KEY))
     names = (
         pl.concat([f.lazy().select(KEY) for f in frames])
-        .filter(lower.hash().is_in(candidates.implode()))
+        .filter(pl.col(KEY).hash().is_in(candidates.implode()))
         .group_by(KEY)
         .agg(pl.len().alias("_n"))
         .with_columns(lower.alias("_k"))
@@ -67,9 +83,9 @@ def one_spelling(frames: Sequence[pl.DataFrame]) -> list[pl.DataFrame]:
 
 
 def _case_candidates(frames: Sequence[pl.DataFrame]) -> pl.Series:
-    """Hashes of the lower-case forms that two or more distinct names of ``frames`` share
-    (``Acme`` and ``ACME``): each frame's distinct names found by their hashes, so only
-    those (not every row) are lowercased."""
+    """Hashes of the distinct names of ``frames`` whose :func:`_name_key` (its hash) another
+    distinct name shares (``Acme`` and ``ACME``): each frame's distinct names found by their
+    hashes, so only those (not every row) are put in that form."""
     name = pl.col(KEY)
     pairs = pl.concat(
         [
@@ -77,17 +93,16 @@ def _case_candidates(frames: Sequence[pl.DataFrame]) -> pl.Series:
             .select(name, _h=name.hash())
             .drop_nulls()
             .filter(pl.col("_h").is_first_distinct())
-            .select("_h", _l=name.str.to_lowercase().hash())
+            .select("_h", _l=_name_key(name).hash())
             for f in frames
         ]
     )
     return (
         pairs.unique()
-        .group_by("_l")
-        .agg(pl.len().alias("_n"))
-        .filter(pl.col("_n") > 1)
+        .filter(pl.len().over("_l") > 1)
+        .select(pl.col("_h").unique())
         .collect()
-        .get_column("_l")
+        .get_column("_h")
     )
 
 
@@ -165,13 +180,18 @@ def build_companies(
 def spotlight_company(table: pl.DataFrame, excluded: Collection[str]) -> dict[str, Any] | None:
     """The row of the company with the largest move (abs net, then name) that passes the mover
     gate, has at least SPOTLIGHT_MIN_OPEN open postings this week and is not ``excluded``
-    (companies with removals in a drop warning: a scrape failure is no hiring move)."""
+    (companies with removals in a drop warning: a scrape failure is no hiring move).
+
+    Its move must be its own new and removed postings (``net == new - removed``): postings
+    open in both weeks under another company's name in one of them (a board relabelling
+    them, a name normalised anew) move the open count without any hiring."""
     if "open_prev" not in table.columns:
         return None
     net = pl.col("open") - pl.col("open_prev")
+    own = pl.col("net") == pl.col("new") - pl.col("removed")
     hits = (
         table.with_columns(net.alias("net"))
-        .filter((pl.col("open") >= SPOTLIGHT_MIN_OPEN) & _mover(pl.col("net")))
+        .filter((pl.col("open") >= SPOTLIGHT_MIN_OPEN) & _mover(pl.col("net")) & own)
         .sort([pl.col("net").abs(), "name"], descending=[True, False])
     )
     # excluded names may come from a warning, where a name is shown (cleaned, capped): a

@@ -515,11 +515,15 @@ def _companies_in_drops(removed: pl.DataFrame, warnings: list[HealthWarning]) ->
     return {str(c) for c in removed.filter(hit)["company"].drop_nulls().unique()}
 
 
-def _spotlight_withheld(spot: Spotlight | None, *, has_prev: bool) -> list[str]:
-    """``data_health.suppressed`` lines of the company spotlight."""
+def _spotlight_withheld(
+    spot: Spotlight | None, *, has_prev: bool, window: bool = False
+) -> list[str]:
+    """``data_health.suppressed`` lines of the company spotlight (``window``: companies of a
+    feed whose open window is filling were left out)."""
     if spot is None:
         why = (
             f"no company with >= {SPOTLIGHT_MIN_OPEN} open postings moved past the mover gate"
+            + (" (companies of a feed whose open window is filling are left out)" if window else "")
             if has_prev
             else "needs two snapshots"
         )
@@ -553,6 +557,7 @@ def compute_week(
     ingest_report: Mapping[str, Any] | None = None,
     source_kinds: Mapping[str, SourceKind] | None = None,
     open_window_days: int | None = None,
+    feed_deliveries: Mapping[str, tuple[int, int]] | None = None,
 ) -> WeekResult:
     """All signals for ``week`` compared with ``previous_week``, and the week's new postings.
 
@@ -560,7 +565,9 @@ def compute_week(
     4-week averages, the repost window, the new-posting windows of pay shifts and skill trends.
     ``ingest_report`` is the week's ingest report (see ``snapshots.report_path``), if any.
     ``source_kinds`` names the kind of each source (default ``stock``); the frames of a ``new``
-    feed must already hold its open stock (the pipeline builds it from ``open_window_days``).
+    feed must already hold its open stock (the pipeline builds it from ``open_window_days``);
+    ``feed_deliveries`` gives, per feed, the weekly deliveries its window holds this week and
+    last week (a ``feed_window`` warning when they differ).
     """
     kinds: dict[str, SourceKind] = dict(source_kinds or {})
     feeds = frozenset(s for s, k in kinds.items() if k == "new")
@@ -599,8 +606,22 @@ def compute_week(
         p.add("returned_stock", returned_stock.select(pl.col("returned").sum()))
     p.add("removed", rem.select("source", "company"))
     p.add("aged_out", hl.of_kind(rem, feeds, feed=True).select(pl.len()))
-    for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN), ("metro", None)):
+    for key, null_label in (("category", "Other"), ("seniority", gr.UNKNOWN)):
         p.add(key, gr.group_plan(cur, prev, new, rem, key, null_label=null_label))
+    # S13: remote postings are left out of the metro table, also those that name a city too
+    # ("Palo Alto, CA; Remote in USA"): the email says the table excludes remote roles
+    on_site = ~pl.col("remote").fill_null(False)
+    p.add(
+        "metro",
+        gr.group_plan(
+            cur.filter(on_site),
+            prev.filter(on_site) if prev is not None else None,
+            new.filter(on_site),
+            rem.filter(on_site),
+            "metro",
+            null_label=None,
+        ),
+    )
     p.add("companies", co.company_plan(cur, prev, new, rem, continuing=fl.continuing))
     p.add("skill_companies", sk.company_share_plan(new))
     # Drop warnings look at stock sources only: a feed's removals are postings ageing out.
@@ -614,6 +635,12 @@ def compute_week(
     both = [cur, prev] if prev is not None else [cur]
     p.add("source_names", pl.concat([f.select("source") for f in both]).unique())
     p.add("skills", sk.stock_counts_plan(cur))
+    filling = {k: v for k, v in (feed_deliveries or {}).items() if v[0] != v[1]}
+    if filling and prev is not None:
+        for key, f in (("feed_open", cur), ("feed_open_prev", prev)):
+            p.add(key, hl.of_kind(f, frozenset(filling), feed=True).group_by("source").len())
+        # their companies grow by a whole delivery with nothing ageing out: never the spotlight
+        p.add("window_companies", hl.of_kind(new, frozenset(filling), feed=True).select("company"))
     if prev is not None:
         p.add("remote_prev", _remote_plan(prev))
         p.add("level_prev", py.levels_plan(prev))
@@ -646,6 +673,13 @@ def compute_week(
         + hl.gap_warning(week, since, n_open, n_prev)
         + hl.concentration_warning(r["companies"], n_new)
     )
+    if "feed_open" in r:
+        warnings += hl.window_warnings(
+            filling,
+            {str(k): int(v) for k, v in r["feed_open"].iter_rows()},
+            {str(k): int(v) for k, v in r["feed_open_prev"].iter_rows()},
+            open_window_days,
+        )
     totals = _totals(
         hist=hist,
         has_prev=prev is not None,
@@ -660,10 +694,15 @@ def compute_week(
 
     # Stage 3: the flow comparisons (pay shift; skills from two snapshots), and the profile
     # of the spotlight company (chosen now that the drop warnings are known)
+    in_window = (
+        {str(c) for c in r["window_companies"]["company"].drop_nulls().unique()}
+        if "window_companies" in r
+        else set()
+    )
     spot_row = (
         co.spotlight_company(
             r["companies"],
-            _companies_in_drops(r["removed"], warnings) | hl.newly_covered(warnings),
+            _companies_in_drops(r["removed"], warnings) | hl.newly_covered(warnings) | in_window,
         )
         if prev is not None
         else None
@@ -770,7 +809,9 @@ def compute_week(
         update={"top_categories": py.top_categories(categories, r["level_categories"], top_n)}
     )
     spotlight = co.build_spotlight(spot_row, r3) if spot_row else None
-    suppressed.extend(_spotlight_withheld(spotlight, has_prev=prev is not None))
+    suppressed.extend(
+        _spotlight_withheld(spotlight, has_prev=prev is not None, window=bool(in_window))
+    )
     companies = co.build_companies(r["companies"], top_n, spotlight)
 
     skills = _skills(

@@ -61,6 +61,10 @@ MOVES_FDR_Q = 0.05
 #: shift and the category shifts keep a fixed tenth each however many skills are tested
 #: (docs/signals.md, Calibration part G). None: plain BH (every candidate the same weight).
 MOVES_BUDGET: dict[MoveKind, float] | None = {"skill": 0.8, "pay": 0.1, "pay_category": 0.1}
+#: A week's change in a share of all open postings (the seniority mix, in pp) is printed only
+#: when both weeks have at least this many open postings: on 3 postings one posting moves a
+#: share by 33 pp. Below it the shares are printed with their n and without a change.
+SHARE_CHANGE_MIN_N = 30
 #: Remote share of a seniority level or role category: published (with its 95% Wilson
 #: interval) from this many open postings; called above or below the market only when the
 #: Wilson interval excludes the market-wide share. The week's change in the market-wide

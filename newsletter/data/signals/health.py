@@ -191,6 +191,40 @@ def gap_warning(
     ]
 
 
+def window_warnings(
+    deliveries: Mapping[str, tuple[int, int]],
+    open_now: Mapping[str, int],
+    open_prev: Mapping[str, int],
+    window_days: int | None,
+) -> list[HealthWarning]:
+    """A warning per ``new`` feed whose open window holds a different number of weekly
+    deliveries this week than last week (``deliveries``: this week's, last week's): its
+    first weeks, while the window fills, or a week without a delivery. The feed's open
+    postings then grow or shrink with its window, not with the market, and so do the
+    week's changes."""
+    out = []
+    for name, (now, before) in sorted(deliveries.items()):
+        if now == before:
+            continue
+        grow = "grow" if now > before else "shrink"
+        out.append(
+            HealthWarning(
+                kind="feed_window",
+                name=name,
+                before=open_prev.get(name, 0),
+                after=open_now.get(name, 0),
+                message=(
+                    f"Source {name} delivers only new postings, and its {window_days}-day "
+                    f"window holds {now} weekly deliver{'y' if now == 1 else 'ies'} this week "
+                    f"against {before} last week: its open postings "
+                    f"({open_prev.get(name, 0):,} to {open_now.get(name, 0):,}) and the "
+                    f"week's changes {grow} with that window, not with the market."
+                ),
+            )
+        )
+    return out
+
+
 def collect_warnings(report: Mapping[str, Any] | None) -> list[HealthWarning]:
     """Warnings ``newsletter collect`` wrote into the ingest report (``source_warnings``):
     boards carried forward (stale), no longer carried, failing or suddenly empty, each
