@@ -225,6 +225,28 @@ def test_sources_add_command_creates_the_file(tmp_path: Path, base: str) -> None
     assert r.exit_code != 0 and "company" in r.output and "Traceback" not in r.output
 
 
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--company", "c" * 200], "lever:x: --company: must be 1 to 120 printable characters"),
+        (["--company", ""], "lever:x: --company: must be 1 to 120 printable characters"),
+        (["--company", "X", "--tag", "a b"], "lever:x: --tag: tags are single words: 'a b'"),
+    ],
+    ids=["long-company", "empty-company", "tag-of-two-words"],
+)
+def test_sources_add_names_the_option_whose_value_is_refused(
+    tmp_path: Path, base: str, options: list[str], says: str
+) -> None:
+    """``sources add lever:x --company <200 characters>`` said only "lever:x: must be 1 to
+    120 printable characters", without saying what must: the line names the option."""
+    cfg = _config_file(tmp_path, base)
+    before = (tmp_path / "sources.toml").read_text(encoding="utf-8")
+    r = _invoke(["--config", str(cfg), "sources", "add", "lever:x", *options])
+    assert r.exit_code == 1, r.output
+    assert r.stderr == f"error: {says}\n"
+    assert (tmp_path / "sources.toml").read_text(encoding="utf-8") == before
+
+
 def test_sources_check_reports_each_board(tmp_path: Path, base: str) -> None:
     extra = '[[source]]\nats = "greenhouse"\nboard = "gone"\ncompany = "Gone [bold]Inc[/]"\n'
     cfg = _config_file(tmp_path, base, SOURCES_TOML + extra)

@@ -26,6 +26,7 @@ from newsletter.cli._app import (
 )
 
 if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
     from rich.progress import Progress, TaskID
 
     from newsletter.data.collect import BoardRecord, BoardRow, Collected
@@ -121,6 +122,19 @@ def _check_table(records: Sequence[BoardRecord]) -> Table:
     return t
 
 
+#: The option of `sources add` that gives each field of a source.
+_ADD_OPTIONS = {"company": "--company", "tags": "--tag", "url": "--url", "format": "--format"}
+
+
+def _option_problem(error: ErrorDetails) -> str:
+    """A source's problem as `sources add` words it: headed by the option that gave the
+    value (``--company: must be 1 to 120 printable characters``; the bare message did not
+    say which value was wrong)."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    option = _ADD_OPTIONS.get(str(error["loc"][0])) if error["loc"] else None
+    return f"{option}: {message}" if option else message
+
+
 @app.command("add")
 def add_cmd(
     ctx: typer.Context,
@@ -162,7 +176,7 @@ def add_cmd(
             }
         )
     except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        problems = "; ".join(map(_option_problem, exc.errors()))
         raise CollectError(f"{spec}: {problems}") from None
     add_source(config.collect.sources, source)
     console.print(
