@@ -6,6 +6,7 @@ named by its Monday.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -41,12 +42,18 @@ def beyond_next_week(week: date, now: datetime, zone: ZoneInfo) -> date | None:
 WEEK_YEARS = (2000, 2099)
 
 
+#: The form of a day, ``YYYY-MM-DD``, whatever its numbers.
+_DAY_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_week(text: str) -> date:
     """Parse ``YYYY-MM-DD`` (any day of a year of :data:`WEEK_YEARS`; returns its week's
     Monday)."""
     try:
         day = date.fromisoformat(text.strip())
-    except ValueError:
+    except ValueError as exc:
+        if _DAY_SHAPE.fullmatch(text.strip()):  # 2026-02-30: the form, but no such day
+            raise UsageError(f"week {text.strip()!r} is no day of the calendar: {exc}") from None
         raise UsageError(f"week {text!r} is not a date in the form YYYY-MM-DD") from None
     first, last = WEEK_YEARS
     if not first <= day.year <= last:
