@@ -31,7 +31,7 @@ def week_of(instant: datetime, zone: ZoneInfo) -> date:
 def beyond_next_week(week: date, now: datetime, zone: ZoneInfo) -> date | None:
     """This week's Monday (of ``now`` in ``zone``) when ``week`` is after the next calendar
     week, else None. Such a week has not begun: postings filed there (``--week
-    2062-11-23``, a typo for 2026) would make its snapshot every command's latest. This
+    2062-11-20``, a typo for 2026) would make its snapshot every command's latest. This
     week and the next are fine (a Sunday collection feeds the Monday issue)."""
     this = week_of(now, zone)
     return this if monday_of(week) > this + timedelta(days=7) else None
