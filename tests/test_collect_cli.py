@@ -261,6 +261,21 @@ def test_sources_check_reports_each_board(tmp_path: Path, base: str) -> None:
     assert not (tmp_path / "snapshots").exists()
 
 
+def test_sources_check_of_a_tag_no_source_has_names_the_tags_there_are(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    """``sources check --tag Lab`` (tags are case-sensitive; the file says ``lab``) said "no
+    sources to check in sources.toml", of a file listing two: the line names the tag asked
+    for and the tags the file has. Nothing is fetched."""
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    r = _invoke(["--config", str(cfg), "sources", "check", "--tag", "Lab", "--tag", "eu"])
+    assert r.exit_code == 1, r.output
+    assert r.stderr == (
+        f"error: no source in {tmp_path / 'sources.toml'} has the tag Lab or eu (its tags: lab)\n"
+    )
+    assert not boards.log
+
+
 def test_sources_check_says_when_a_board_was_read_only_in_part(
     tmp_path: Path, base: str, boards: FakeBoards
 ) -> None:

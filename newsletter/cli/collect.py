@@ -84,11 +84,16 @@ def check_cmd(
     from newsletter.errors import CollectError
 
     config = config_of(ctx)
-    sources = load_sources(config.collect.sources)
-    if tag:
-        sources = [s for s in sources if set(tag) & set(s.tags)]
+    listed = load_sources(config.collect.sources)
+    sources = [s for s in listed if set(tag) & set(s.tags)] if tag else listed
     if not sources:
-        raise CollectError(f"no sources to check in {config.collect.sources}")
+        tags = ", ".join(sorted({t for s in listed for t in s.tags})) or "none"
+        raise CollectError(
+            f"no source in {config.collect.sources} has the tag {' or '.join(tag)} "
+            f"(its tags: {tags})"
+            if tag and listed
+            else f"no sources to check in {config.collect.sources}"
+        )
     progress, task = _progress(len(sources), "checking boards")
     with progress:
         records = check_sources(
