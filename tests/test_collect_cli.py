@@ -372,6 +372,22 @@ def test_collect_without_sources_is_one_line(tmp_path: Path, base: str) -> None:
     assert len(r.output.strip().splitlines()) == 1
 
 
+def test_a_sources_file_that_does_not_exist_is_called_so(tmp_path: Path, base: str) -> None:
+    """A new user who had not copied sources.example.toml yet was told the file "lists
+    none", and ``sources check`` "no sources to check in sources.toml", of a file that is
+    not there: both lines say it does not exist, an empty one that it lists none."""
+    cfg = _config_file(tmp_path, base)
+    path = tmp_path / "sources.toml"
+    how = "(add one with `newsletter sources add greenhouse:BOARD --company NAME`)"
+    for there, why in ((True, "lists none"), (False, "does not exist")):
+        if not there:
+            path.unlink()
+        for args, what in ((["collect"], "collect"), (["sources", "check"], "check")):
+            r = _invoke(["--config", str(cfg), *args])
+            assert r.exit_code == 1, r.output
+            assert r.stderr == f"error: no sources to {what}: {path} {why} {how}\n"
+
+
 @pytest.mark.parametrize("kind", ["binary", "folder", "pipe"])
 def test_a_sources_file_that_cannot_be_read_is_one_line(
     tmp_path: Path, base: str, kind: str

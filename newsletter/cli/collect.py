@@ -80,7 +80,7 @@ def check_cmd(
 
     Example: [bold]newsletter sources check --tag frontier-lab[/]
     """
-    from newsletter.data.collect import check_sources, load_sources
+    from newsletter.data.collect import check_sources, load_sources, none_listed
     from newsletter.errors import CollectError
 
     config = config_of(ctx)
@@ -92,7 +92,7 @@ def check_cmd(
             f"no source in {config.collect.sources} has the tag {' or '.join(tag)} "
             f"(its tags: {tags})"
             if tag and listed
-            else f"no sources to check in {config.collect.sources}"
+            else f"no sources to check: {none_listed(config.collect.sources)}"
         )
     progress, task = _progress(len(sources), "checking boards")
     with progress:
