@@ -230,3 +230,32 @@ def test_feed_text_never_holds_what_xml_refuses_or_a_reader_should_not_get(
     assert parsed.feed.title == "AI Jobs Weekly" and parsed.feed.subtitle == "Every Monday evil"
     assert parsed.entries[0].title == "Week of Nov 23"
     assert parsed.entries[0].summary == "Open roles rose  12%."
+
+
+def test_a_week_that_cannot_be_rendered_leaves_the_archive_as_it_was(
+    built: tuple[Config, ArchiveResult], tmp_path: Path
+) -> None:
+    """A broken snapshot of the latest week stopped `newsletter archive` after the earlier
+    weeks' pages were written: a new folder held pages and no index, an existing archive
+    had half its pages refreshed. Every week is rendered before a file is written, so the
+    archive is as it was: none in a new folder, the same bytes in an existing one."""
+    import shutil
+
+    from newsletter.errors import NewsletterError
+
+    config, _ = built
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+    for week in ("2026-11-09", "2026-11-16", "2026-11-23"):
+        shutil.copy(REPO / "snapshots" / f"{week}.parquet", snaps / f"{week}.parquet")
+    out = tmp_path / "out"
+    build_archive(config, out, snaps, clock=SENT)
+    before = {p: p.read_bytes() for p in out.iterdir()}
+    broken = snaps / "2026-11-23.parquet"
+    broken.write_bytes(broken.read_bytes()[:1000])
+    shutil.copy(REPO / "snapshots" / "2026-11-02.parquet", snaps / "2026-11-02.parquet")
+    for folder in (out, tmp_path / "new"):
+        with pytest.raises((NewsletterError, OSError)):
+            build_archive(config, folder, snaps, clock=SENT)
+    assert {p: p.read_bytes() for p in out.iterdir()} == before
+    assert not (tmp_path / "new").exists() or not list((tmp_path / "new").iterdir())

@@ -225,6 +225,28 @@ def test_sources_add_command_creates_the_file(tmp_path: Path, base: str) -> None
     assert r.exit_code != 0 and "company" in r.output and "Traceback" not in r.output
 
 
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--company", "c" * 200], "lever:x: --company: must be 1 to 120 printable characters"),
+        (["--company", ""], "lever:x: --company: must be 1 to 120 printable characters"),
+        (["--company", "X", "--tag", "a b"], "lever:x: --tag: tags are single words: 'a b'"),
+    ],
+    ids=["long-company", "empty-company", "tag-of-two-words"],
+)
+def test_sources_add_names_the_option_whose_value_is_refused(
+    tmp_path: Path, base: str, options: list[str], says: str
+) -> None:
+    """``sources add lever:x --company <200 characters>`` said only "lever:x: must be 1 to
+    120 printable characters", without saying what must: the line names the option."""
+    cfg = _config_file(tmp_path, base)
+    before = (tmp_path / "sources.toml").read_text(encoding="utf-8")
+    r = _invoke(["--config", str(cfg), "sources", "add", "lever:x", *options])
+    assert r.exit_code == 1, r.output
+    assert r.stderr == f"error: {says}\n"
+    assert (tmp_path / "sources.toml").read_text(encoding="utf-8") == before
+
+
 def test_sources_check_reports_each_board(tmp_path: Path, base: str) -> None:
     extra = '[[source]]\nats = "greenhouse"\nboard = "gone"\ncompany = "Gone [bold]Inc[/]"\n'
     cfg = _config_file(tmp_path, base, SOURCES_TOML + extra)
@@ -237,6 +259,21 @@ def test_sources_check_reports_each_board(tmp_path: Path, base: str) -> None:
     r = _invoke(["--config", str(cfg), "sources", "check", "--tag", "lab"])
     assert r.exit_code == 0, r.output
     assert not (tmp_path / "snapshots").exists()
+
+
+def test_sources_check_of_a_tag_no_source_has_names_the_tags_there_are(
+    tmp_path: Path, base: str, boards: FakeBoards
+) -> None:
+    """``sources check --tag Lab`` (tags are case-sensitive; the file says ``lab``) said "no
+    sources to check in sources.toml", of a file listing two: the line names the tag asked
+    for and the tags the file has. Nothing is fetched."""
+    cfg = _config_file(tmp_path, base, SOURCES_TOML)
+    r = _invoke(["--config", str(cfg), "sources", "check", "--tag", "Lab", "--tag", "eu"])
+    assert r.exit_code == 1, r.output
+    assert r.stderr == (
+        f"error: no source in {tmp_path / 'sources.toml'} has the tag Lab or eu (its tags: lab)\n"
+    )
+    assert not boards.log
 
 
 def test_sources_check_says_when_a_board_was_read_only_in_part(
@@ -333,6 +370,22 @@ def test_collect_without_sources_is_one_line(tmp_path: Path, base: str) -> None:
     r = _invoke(["--config", str(cfg), "collect"])
     assert r.exit_code == 1 and "no sources to collect" in r.output
     assert len(r.output.strip().splitlines()) == 1
+
+
+def test_a_sources_file_that_does_not_exist_is_called_so(tmp_path: Path, base: str) -> None:
+    """A new user who had not copied sources.example.toml yet was told the file "lists
+    none", and ``sources check`` "no sources to check in sources.toml", of a file that is
+    not there: both lines say it does not exist, an empty one that it lists none."""
+    cfg = _config_file(tmp_path, base)
+    path = tmp_path / "sources.toml"
+    how = "(add one with `newsletter sources add greenhouse:BOARD --company NAME`)"
+    for there, why in ((True, "lists none"), (False, "does not exist")):
+        if not there:
+            path.unlink()
+        for args, what in ((["collect"], "collect"), (["sources", "check"], "check")):
+            r = _invoke(["--config", str(cfg), *args])
+            assert r.exit_code == 1, r.output
+            assert r.stderr == f"error: no sources to {what}: {path} {why} {how}\n"
 
 
 @pytest.mark.parametrize("kind", ["binary", "folder", "pipe"])

@@ -106,3 +106,25 @@ def test_newsletter_config_naming_a_missing_file_is_one_line(
     assert result.stderr == (
         f"error: configuration problem: config file {tmp_path / 'nowhere.toml'} does not exist\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("week", "said"),
+    [
+        (
+            "2026-02-30",
+            "week '2026-02-30' is no day of the calendar: day is out of range for month",
+        ),
+        ("2026-13-01", "week '2026-13-01' is no day of the calendar: month must be in 1..12"),
+        ("2026-11-3", "week '2026-11-3' is not a date in the form YYYY-MM-DD"),
+    ],
+)
+def test_a_week_in_the_form_but_no_such_day_says_so(
+    config_file: Path, week: str, said: str
+) -> None:
+    """``--week 2026-02-30`` was told it "is not a date in the form YYYY-MM-DD", which it
+    is: a user looked for a typo in the form. A day the calendar lacks is called that."""
+    for args in (["signals", "--week", week], ["approve", week]):
+        result = CliRunner().invoke(app, ["--config", str(config_file), *args])
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"error: {said}\n"

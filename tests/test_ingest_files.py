@@ -342,6 +342,27 @@ def test_exports_in_other_encodings_keep_their_letters(
     assert snap.select("title", "company").row(0) == ("Ingénieur données", "Société Générale")
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".jsonl"])
+def test_a_utf8_byte_order_mark_before_windows_1252_text_is_dropped(
+    tmp_path: Path, runner: CliRunner, suffix: str
+) -> None:
+    """A Windows-1252 export that a tool gave a UTF-8 byte-order mark: it was read as
+    Windows-1252 whole, the mark too, so the first column was named ``ï»¿title`` (a CSV:
+    "no title column") or the document began with ``ï»¿`` (JSON: "not valid JSON"). The
+    mark is dropped and the text read as Windows-1252, its letters kept."""
+    if suffix == ".csv":
+        text = "title,company,location\nIngénieur données,Société Générale,Zürich\n"
+    else:
+        record = '{"title": "Ingénieur données", "company": "Société Générale"}'
+        text = f"[{record}]" if suffix == ".json" else record + "\n"
+    path = tmp_path / f"jobs{suffix}"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("cp1252"))
+    res = ingest_cli(runner, write_config(tmp_path), path)
+    assert res.exit_code == 0, res.output
+    snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
+    assert snap.select("title", "company").row(0) == ("Ingénieur données", "Société Générale")
+
+
 def test_character_references_in_names_are_decoded_once(ingest_rules: Rules) -> None:
     """A board's 'AT&amp;T Labs' showed as AT&amp;T in the issue (and AT&amp;amp;T in its
     HTML): names are text, their references decoded (once), their HTML tags dropped (a

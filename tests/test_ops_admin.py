@@ -241,4 +241,20 @@ def test_a_piped_password_is_read_from_stdin_without_a_warning(ending: str) -> N
         input="short\n", env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert (short.returncode, short.stderr) == (2, "error: use at least 12 characters\n")
+    assert (short.returncode, short.stderr) == (
+        2,
+        "error: the password has 5 characters: use at least 12\n",
+    )
+
+
+@pytest.mark.parametrize("given", ["", "\n", "\r\n"], ids=["nothing", "empty-line", "crlf"])
+def test_an_empty_piped_password_is_called_empty(given: str) -> None:
+    """``newsletter admin hash-password < /dev/null`` (a secret that a script failed to
+    read) was told to "use at least 12 characters": the line says no password came."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "admin", "hash-password"],
+        input=given, env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "error: no password: the first line of standard input is empty\n"

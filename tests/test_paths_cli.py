@@ -127,3 +127,26 @@ def test_an_empty_output_path_is_refused_not_read_as_here(
     """An empty path (a script's unset variable) was the current folder: ``archive --out
     ""`` wrote the archive's pages among the user's files."""
     assert "an empty path: give a" in refused(args)
+
+
+@pytest.mark.parametrize("stem", ["a" * 246, "é" * 123], ids=["ascii", "two-byte letters"])
+def test_a_long_file_name_that_fits_is_written_though_its_temporary_name_would_not(
+    runner: CliRunner, snaps: Path, config_file: Path, tmp_path: Path, stem: str
+) -> None:
+    """A file is written to ``.<name>.<12 hex>.tmp`` and renamed: an output name of 250
+    bytes (the file system takes 255) failed with "File name too long" for that temporary
+    name's length (``preview`` even named the hidden file, which the user never typed). The
+    temporary name is cut to fit; the file gets the name given, no temporary file is left."""
+    listed = tmp_path / f"{stem}.csv"
+    add = ["--config", str(config_file), "subscribers", "add", "ada@example.com"]
+    assert runner.invoke(app, add).exit_code == 0
+    res = runner.invoke(
+        app, ["--config", str(config_file), "subscribers", "export", "--out", str(listed)]
+    )
+    assert res.exit_code == 0, res.output
+    assert listed.read_text(encoding="utf-8").startswith('"email"')
+    html = tmp_path / "p" / f"{stem}.html"
+    res = _preview(runner, snaps, str(html))
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in html.parent.iterdir()) == [f"{stem}.html", f"{stem}.txt"]
+    assert not list(tmp_path.rglob("*.tmp"))

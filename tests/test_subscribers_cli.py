@@ -165,3 +165,23 @@ def test_serve_on_an_address_it_cannot_listen_on_stops_with_one_line(
     assert res.exit_code == 1, res.output
     assert res.stderr == f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     assert not (tmp_path / "db.sqlite").exists()  # refused before the store was opened
+
+
+def test_an_erasure_without_yes_and_without_an_answer_says_nothing_was_erased(
+    runner: CliRunner, config: Config, tmp_path: Path
+) -> None:
+    """``subscribers remove`` in a script without ``--yes`` (standard input ended) printed
+    "Aborted!", no ``error:`` line saying what happened or how to go on; it says nothing was
+    erased and names --yes, and the person stays on the list."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    base = ["--config", str(cfg), "subscribers"]
+    assert runner.invoke(app, [*base, "add", "jo@example.com"]).exit_code == 0
+    res = runner.invoke(app, [*base, "remove", "jo@example.com"], input="")
+    assert res.exit_code == 1, res.output
+    assert res.stderr == (
+        "error: nothing erased: no answer came to the question; pass --yes to erase without "
+        "asking\n"
+    )
+    shown = runner.invoke(app, [*base, "show", "jo@example.com"])
+    assert json.loads(shown.stdout)["subscriber"]["email"] == "jo@example.com"

@@ -196,6 +196,38 @@ def test_cli_import_export_and_list_json(runner: CliRunner, config: Config, tmp_
     assert "Traceback" not in bad.output
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("email,name,categories\n", "no subscribers in list.csv: it has a header and no rows"),
+        ("\ufeffemail,name\r\n\r\n  \r\n", "no subscribers in list.csv: it has a header"),
+        ("sep=;\r\nemail;name\r\n", "no subscribers in list.csv: it has a header"),
+        ("", "list.csv is empty: a list is a header line with an 'email' column"),
+        ("\ufeff \n", "list.csv is empty"),
+    ],
+    ids=["header", "header-and-blank-lines", "excel-sep-and-header", "empty", "bom-only"],
+)
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry-run"])
+def test_a_list_without_a_single_row_is_refused_as_ingest_refuses_one(
+    runner: CliRunner, config: Config, tmp_path: Path, text: str, says: str, *, dry_run: bool
+) -> None:
+    """An export with a header and no rows (the wrong file, a filter that matched nobody)
+    was imported with exit 0 and "rows read: 0", so a script never learnt that nothing
+    came in; `newsletter ingest` refuses such an export. The import says so in one line and
+    exits 1, and writes nothing (no rejects file)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    source = _write(tmp_path, text)
+    argv = ["--config", str(cfg), "subscribers", "import", str(source)]
+    res = runner.invoke(app, argv + (["--dry-run"] if dry_run else []))
+    assert res.exit_code == 1, res.output
+    assert res.stderr.startswith("error: ")
+    assert says.replace("list.csv", str(source)) in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert res.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".csv") == ["list.csv"]
+
+
 @pytest.mark.parametrize("first", ["\ufeff", "sep=;\r\n"], ids=["excel-bom", "excel-sep-line"])
 def test_a_list_saved_by_excel_with_semicolons_imports_as_the_comma_file_does(
     store: SubscriberStore, tmp_path: Path, first: str

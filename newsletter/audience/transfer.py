@@ -22,7 +22,8 @@ lines (a Latin-1 or Windows-1252 name pasted into it) is read all the same: each
 bytes that are not UTF-8 is an invalid row, its line and reason in the rejects file with
 those bytes shown as ``\\xNN``, the others imported. Only when the header itself is not
 UTF-8, or the file is UTF-16 (by its byte-order mark), is the whole file refused: its
-columns cannot be known. No encoding is guessed, so no name is ever imported garbled.
+columns cannot be known. No encoding is guessed, so no name is ever imported garbled. A file
+without a single row (empty, or a header alone) is refused too: it holds nobody to import.
 
 CSV files written here (exports, rejects) are meant to be opened in spreadsheets, so every
 cell is quoted and a cell that a spreadsheet would run as a formula (starting with ``=``,
@@ -232,6 +233,11 @@ def read_csv(
     separator, skip = csv_dialect(text[:4096])  # Excel's semicolons, a "sep=;" line
     if skip:
         text = text.split("\n", 1)[1] if "\n" in text else ""
+    if not text.strip():
+        raise SubscriberError(
+            f"{path} is empty: a list is a header line with an 'email' column, then a row "
+            "per subscriber"
+        )
     # a cell may be as long as the file (it is in memory already): its row is judged like
     # any other (a name cut, an address refused), never the whole file refused for it
     field_limit = csv.field_size_limit(max(csv.field_size_limit(), len(text)))
@@ -269,6 +275,8 @@ def read_csv(
             if bad:
                 row[NOT_UTF8] = bad
             rows.append(row)
+        if not any(rows):  # a header alone (or with blank lines): an export of nothing
+            raise SubscriberError(f"no subscribers in {path}: it has a header and no rows")
         first = lines[-1] - skip if lines else 0
         if rows and rows[-1] and reader.line_num > first:  # the last row spans lines
             tail = "".join(itertools.islice(io.StringIO(text, newline=""), first - 1, None))

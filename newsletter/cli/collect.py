@@ -26,6 +26,7 @@ from newsletter.cli._app import (
 )
 
 if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
     from rich.progress import Progress, TaskID
 
     from newsletter.data.collect import BoardRecord, BoardRow, Collected
@@ -79,15 +80,20 @@ def check_cmd(
 
     Example: [bold]newsletter sources check --tag frontier-lab[/]
     """
-    from newsletter.data.collect import check_sources, load_sources
+    from newsletter.data.collect import check_sources, load_sources, none_listed
     from newsletter.errors import CollectError
 
     config = config_of(ctx)
-    sources = load_sources(config.collect.sources)
-    if tag:
-        sources = [s for s in sources if set(tag) & set(s.tags)]
+    listed = load_sources(config.collect.sources)
+    sources = [s for s in listed if set(tag) & set(s.tags)] if tag else listed
     if not sources:
-        raise CollectError(f"no sources to check in {config.collect.sources}")
+        tags = ", ".join(sorted({t for s in listed for t in s.tags})) or "none"
+        raise CollectError(
+            f"no source in {config.collect.sources} has the tag {' or '.join(tag)} "
+            f"(its tags: {tags})"
+            if tag and listed
+            else f"no sources to check: {none_listed(config.collect.sources)}"
+        )
     progress, task = _progress(len(sources), "checking boards")
     with progress:
         records = check_sources(
@@ -119,6 +125,19 @@ def _check_table(records: Sequence[BoardRecord]) -> Table:
             cell(r.incomplete or r.reason),
         )
     return t
+
+
+#: The option of `sources add` that gives each field of a source.
+_ADD_OPTIONS = {"company": "--company", "tags": "--tag", "url": "--url", "format": "--format"}
+
+
+def _option_problem(error: ErrorDetails) -> str:
+    """A source's problem as `sources add` words it: headed by the option that gave the
+    value (``--company: must be 1 to 120 printable characters``; the bare message did not
+    say which value was wrong)."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    option = _ADD_OPTIONS.get(str(error["loc"][0])) if error["loc"] else None
+    return f"{option}: {message}" if option else message
 
 
 @app.command("add")
@@ -162,7 +181,7 @@ def add_cmd(
             }
         )
     except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        problems = "; ".join(map(_option_problem, exc.errors()))
         raise CollectError(f"{spec}: {problems}") from None
     add_source(config.collect.sources, source)
     console.print(

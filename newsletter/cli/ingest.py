@@ -126,7 +126,11 @@ def ingest_cmd(
         list[Path], typer.Argument(help="Raw exports (CSV, TSV, JSONL, JSON, Parquet; .gz ok).")
     ],
     week: Annotated[
-        str, typer.Option("--week", help="Any day of the week the snapshot is for (YYYY-MM-DD).")
+        str,
+        typer.Option(
+            "--week",
+            help="Any day of the week the snapshot is for (YYYY-MM-DD); none after next week.",
+        ),
     ],
     fmt: Annotated[
         Format,

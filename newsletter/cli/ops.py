@@ -307,6 +307,8 @@ def hash_password_cmd() -> None:
         password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+    if not password:  # piped: an empty standard input, or an empty first line
+        raise UsageError("no password: the first line of standard input is empty")
     if len(password) < 12:
-        raise UsageError("use at least 12 characters")
+        raise UsageError(f"the password has {len(password)} characters: use at least 12")
     typer.echo(PasswordHasher().hash(password))

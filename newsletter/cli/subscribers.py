@@ -29,6 +29,7 @@ from newsletter.errors import SubscriberError, UsageError
 from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
 from newsletter.models import SubscriberStatus as Status
 from newsletter.util.files import atomic_write_text
+from newsletter.util.text import clean_line
 
 if TYPE_CHECKING:
     from newsletter.audience.choices import PreferenceOptions
@@ -137,8 +138,15 @@ def remove_cmd(
 
     Example: [bold]newsletter subscribers remove jane@example.com --yes[/]
     """
-    if not yes and not typer.confirm(f"Erase all data held about {email}?"):
-        raise typer.Exit(1)
+    if not yes:
+        try:
+            sure = typer.confirm(f"Erase all data held about {clean_line(email, 320)}?")
+        except typer.Abort:  # no answer: standard input ended (a script without --yes)
+            raise SubscriberError(
+                "nothing erased: no answer came to the question; pass --yes to erase without asking"
+            ) from None
+        if not sure:
+            raise typer.Exit(1)
     with _store(ctx) as store:
         held = store.remove(email)
     sub = held["subscriber"]

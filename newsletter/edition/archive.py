@@ -39,7 +39,7 @@ from newsletter.edition.render import render_template
 from newsletter.edition.view import archive_url, methodology_url
 from newsletter.errors import SnapshotNotFoundError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
-from newsletter.util.files import atomic_write_bytes, atomic_write_text
+from newsletter.util.files import atomic_write_bytes, atomic_write_text, replacing_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +117,16 @@ def build_archive(
     # a week published before stays listed with its page (what its readers got), even once
     # its snapshot is gone; a week not due yet never is
     by_week = {w: e for w, e in kept.items() if published(config, w, now)}
+    # every week is rendered before a file is written: a snapshot that cannot be read or
+    # rendered stops the build with the archive as it was, not half of it refreshed (or,
+    # in a new folder, pages without an index)
+    files: list[tuple[Path, str, str, str]] = []
     for week in [w for w in shown if weeks is None or w in weeks]:
         issue = compile_week(config, week, directory)
         body = issue.public()
         name = f"{week.isoformat()}.html"
         page = out / name
-        atomic_write_text(page, body.html)
-        atomic_write_text(page.with_suffix(".txt"), body.text)
-        atomic_write_text(page.with_suffix(".json"), issue.signals.model_dump_json(indent=2))
+        files.append((page, body.html, body.text, issue.signals.model_dump_json(indent=2)))
         pages.append(page)
         by_week[week] = ArchiveEntry(
             week=week,
@@ -136,6 +138,10 @@ def build_archive(
             quiet=issue.view.quiet,
             signals_file=f"{week.isoformat()}.json",
         )
+    for page, html_text, plain, signals_json in files:
+        with replacing_all(page, page.with_suffix(".txt"), page.with_suffix(".json")) as tmp:
+            for path, text in zip(tmp, (html_text, plain, signals_json), strict=True):
+                path.write_bytes(text.encode("utf-8"))
     entries = [by_week[w] for w in sorted(by_week)]
     atomic_write_text(out / ENTRIES_FILE, json.dumps([_entry_json(e) for e in entries], indent=1))
     entries.reverse()

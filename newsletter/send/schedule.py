@@ -36,7 +36,7 @@ from newsletter.store.engine import create_engine, open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.text import clean_line
 from newsletter.util.waits import SIGNAL_LOOK_SECONDS
-from newsletter.util.weeks import week_of
+from newsletter.util.weeks import beyond_next_week, week_of
 
 log = logging.getLogger(__name__)
 
@@ -187,14 +187,13 @@ def collect_refusal(
     answers instead (``--replay``). A week after the next calendar week has not begun:
     today's postings filed there (``--week 2062-11-20``, a typo for 2026) would be every
     command's latest snapshot."""
-    this = issue_week(now, settings)
-    if week > this + timedelta(days=7):
+    if beyond_next_week(week, now, settings.zone) is not None:
         return (
             f"week {week.isoformat()} is more than a week ahead: the job boards show the "
             f"postings open now, which belong to this week or the next; without --week, "
             f"collect picks the next issue's ({collect_week(now, settings).isoformat()})"
         )
-    if week >= this:
+    if week >= issue_week(now, settings):
         return None
     latest, due = latest_due(now, settings)
     late = hours_after(due, settings.misfire_grace_hours) >= now

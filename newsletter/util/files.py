@@ -97,13 +97,35 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
+#: The longest file name, in bytes, where the file system does not say (ext4, XFS, Btrfs and
+#: tmpfs take 255).
+_NAME_MAX = 255
+
+
+def _name_max(folder: Path) -> int:
+    """The longest name, in bytes, a file in the existing ``folder`` may have."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return _NAME_MAX
+
+
+#: The end of a temporary name: ``.<12 hex digits>.tmp``.
+_TMP_END = 1 + 12 + 4
+
+
 def _new_file_beside(path: Path) -> Path:
     """A new empty file with a random hidden name beside ``path``, made with the mode the
     process's umask leaves of 0o666, as a file the command wrote itself would get: a list
     exported under ``umask 077`` stays its owner's (``mkstemp``'s 0o600 and a fixed 0o644
-    would not honour the umask)."""
+    would not honour the umask). The name is ``.<path's name>.<random>.tmp``, the path's name
+    cut so that the whole is no longer than the file system takes: a name that fits is never
+    refused for its temporary one's length."""
+    room = _name_max(path.parent) - 1 - _TMP_END
+    stem = os.fsencode(path.name)
+    name = stem[:room].decode("utf-8", "ignore") if len(stem) > room else path.name
     while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = path.parent / f".{name}.{secrets.token_hex(6)}.tmp"
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:

@@ -6,6 +6,7 @@ named by its Monday.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,9 +28,22 @@ def week_of(instant: datetime, zone: ZoneInfo) -> date:
     return monday_of(instant.astimezone(zone).date())
 
 
+def beyond_next_week(week: date, now: datetime, zone: ZoneInfo) -> date | None:
+    """This week's Monday (of ``now`` in ``zone``) when ``week`` is after the next calendar
+    week, else None. Such a week has not begun: postings filed there (``--week
+    2062-11-20``, a typo for 2026) would make its snapshot every command's latest. This
+    week and the next are fine (a Sunday collection feeds the Monday issue)."""
+    this = week_of(now, zone)
+    return this if monday_of(week) > this + timedelta(days=7) else None
+
+
 #: The years a week may be in: job postings before 2000 or after 2099 are a typo (9999-12-31
 #: would become the "latest" snapshot for good).
 WEEK_YEARS = (2000, 2099)
+
+
+#: The form of a day, ``YYYY-MM-DD``, whatever its numbers.
+_DAY_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_week(text: str) -> date:
@@ -37,7 +51,9 @@ def parse_week(text: str) -> date:
     Monday)."""
     try:
         day = date.fromisoformat(text.strip())
-    except ValueError:
+    except ValueError as exc:
+        if _DAY_SHAPE.fullmatch(text.strip()):  # 2026-02-30: the form, but no such day
+            raise UsageError(f"week {text.strip()!r} is no day of the calendar: {exc}") from None
         raise UsageError(f"week {text!r} is not a date in the form YYYY-MM-DD") from None
     first, last = WEEK_YEARS
     if not first <= day.year <= last:

@@ -18,7 +18,13 @@ from newsletter.data.collect.run import (
     replay,
     sources_configured,
 )
-from newsletter.data.collect.sources import Source, add_source, load_sources, parse_spec
+from newsletter.data.collect.sources import (
+    Source,
+    add_source,
+    load_sources,
+    none_listed,
+    parse_spec,
+)
 
 __all__ = [
     "BoardRecord",
@@ -31,6 +37,7 @@ __all__ = [
     "collect",
     "fetch_boards",
     "load_sources",
+    "none_listed",
     "parse_spec",
     "read_manifest",
     "replay",

@@ -54,7 +54,7 @@ from newsletter.data.collect.manifest import (
     read_manifest,
     write_manifest,
 )
-from newsletter.data.collect.sources import Source, distinct_sources, load_sources
+from newsletter.data.collect.sources import Source, distinct_sources, load_sources, none_listed
 from newsletter.data.ingest import (
     Format,
     IngestReport,
@@ -619,10 +619,7 @@ def collect(
         else load_sources(config.collect.sources)
     )
     if not boards_list:
-        raise CollectError(
-            f"no sources to collect: {config.collect.sources} lists none "
-            "(add one with `newsletter sources add greenhouse:BOARD --company NAME`)"
-        )
+        raise CollectError(f"no sources to collect: {none_listed(config.collect.sources)}")
     final = raw_path(config.data.snapshots_dir, week)
     with writing_week(config.data.snapshots_dir, week, CollectError):
         return _collect_held(

@@ -234,6 +234,13 @@ def load_sources(path: Path) -> list[Source]:
     return parse_sources(_read(path, ""), origin=str(path))
 
 
+def none_listed(path: Path) -> str:
+    """Why the sources file ``path`` gives no board: it does not exist (the example not
+    copied yet, another folder's config) or lists none; and how to add one."""
+    why = "does not exist" if not path.exists() else "lists none"
+    return f"{path} {why} (add one with `newsletter sources add greenhouse:BOARD --company NAME`)"
+
+
 def add_source(path: Path, source: Source) -> None:
     """Append ``source`` to the file (created with a header when missing), keeping its
     comments and layout; CollectError when the board is already listed."""
@@ -268,6 +275,7 @@ __all__ = [
     "add_source",
     "distinct_sources",
     "load_sources",
+    "none_listed",
     "parse_sources",
     "parse_spec",
 ]

@@ -121,6 +121,7 @@ def _source(path: Path) -> Path | bytes:
 #: Bytes read from the start of a text export to tell its encoding.
 _SNIFF_BYTES = 64 * 1024
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _foreign(head: bytes) -> bool:
@@ -138,11 +139,13 @@ def _foreign(head: bytes) -> bool:
 def as_utf8(data: bytes) -> bytes:
     """Text bytes as UTF-8: UTF-16 with a byte-order mark, and text that does not start as
     UTF-8 (Excel's Windows-1252 export: ``Acm\xe9``), are decoded and encoded again; UTF-8
-    is left as it is (a stray invalid byte later on becomes U+FFFD when read)."""
+    is left as it is (a stray invalid byte later on becomes U+FFFD when read). A UTF-8
+    byte-order mark before text that is not UTF-8 (a tool that added one to a Windows-1252
+    file) is dropped, not read as ``ï»¿`` into the first column's name."""
     if data[:2] in _UTF16_BOMS:
         return data.decode("utf-16", errors="replace").encode("utf-8")
     if _foreign(data[:_SNIFF_BYTES]):
-        return data.decode("cp1252", errors="replace").encode("utf-8")
+        return data.removeprefix(_UTF8_BOM).decode("cp1252", errors="replace").encode("utf-8")
     return data
 
 
@@ -558,7 +561,7 @@ def json_value(data: bytes) -> object:
     document. A number too long for an int (Python refuses more than 4,300 digits) is read as
     a float (infinite, as JavaScript reads it), rather than refusing the whole document for
     one field. Raises ValueError (or RecursionError) when it is not JSON."""
-    text = as_utf8(data).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
+    text = as_utf8(data).removeprefix(_UTF8_BOM)
     try:
         return json.loads(text)
     except UnicodeDecodeError:
