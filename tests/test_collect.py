@@ -21,7 +21,7 @@ from newsletter.config import Config
 from newsletter.data.collect import Source, check_sources, collect, replay
 from newsletter.data.collect.manifest import read_manifest
 from newsletter.data.pipeline import build_signals
-from newsletter.data.snapshots import raw_path, read_snapshot, snapshot_path
+from newsletter.data.snapshots import raw_path, read_snapshot, rejects_path, snapshot_path
 from newsletter.edition.issue import render_issue
 from newsletter.errors import CollectError, IngestError
 from newsletter.util.clock import FixedClock
@@ -772,6 +772,21 @@ def test_a_board_whose_records_lack_titles_rejects_them_and_stays_ok(
     r = done.report
     assert r.rejected_by_reason == {"missing title": 3}
     assert (r.rows_read, r.kept, r.rejected, r.duplicates) == (6, 3, 3, 0) and r.balanced
+
+
+def test_the_rejects_name_the_raw_file_where_it_is_kept(cfg: Config, boards: FakeBoards) -> None:
+    # a collection reads its pages from a staging folder renamed into place at the end: the
+    # rejects' source_file, like the report, names the file where it is kept (a path that
+    # exists, the same on every run of the week and on a replay), never the staging folder
+    boards.boards[("greenhouse", "acme")][1]["title"] = None
+    folder = raw_path(cfg.data.snapshots_dir, WEEK)
+    named: list[set[str]] = []
+    for again in (run, lambda c: replay(c, WEEK, clock=FixedClock(NOW))):
+        again(cfg)
+        rejects = pl.read_parquet(rejects_path(cfg.data.snapshots_dir, WEEK))
+        named.append(set(rejects["source_file"]))
+    assert named[0] == named[1] == {str(folder / "greenhouse" / "acme.p000.json.gz")}
+    assert Path(next(iter(named[0]))).is_file()
 
 
 def test_what_readers_see_of_a_failed_board_holds_no_path_or_server_text(
