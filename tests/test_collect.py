@@ -717,6 +717,26 @@ def test_a_url_source_is_read_through_the_ingest_formats(
     assert done.report.rejected_by_reason == {"missing title": 1}
 
 
+def test_a_compressed_answer_cut_short_fails_its_board_not_a_partial_export(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # a gzip body whose end never came (the server died mid-stream; the chunked framing
+    # closed cleanly): the rows inflated so far are a valid CSV, but not the whole export
+    rows = "".join(f"{i},ML Engineer {i * 7919},Foo,City {i * 104729}\n" for i in range(3000))
+    boards.files["jobs.csv"] = f"id,title,company,location\n{rows}".encode()
+    boards.faults[("files", "jobs.csv")] = ["gzip-cut"] * 3
+    cfg = collect_config(tmp_path, served)
+    feed = Source(ats="url", board="feed", url=f"{served}/files/jobs.csv", format="csv")
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[0], feed], clock=sleep.clock, sleep=sleep)
+    status = {b.key: b for b in done.boards}
+    assert status["greenhouse:acme"].status == "ok"
+    assert status["url:feed"].status == "failed"
+    assert "cut short" in (status["url:feed"].reason or "")
+    assert len(sleep.waits) == cfg.collect.max_attempts - 1  # retried, as a cut body is
+    assert set(read_snapshot(cfg.data.snapshots_dir, WEEK)["source"]) == {"greenhouse:acme"}
+
+
 def test_a_rerun_keeps_the_weeks_own_answer_of_a_board_that_now_fails(
     cfg: Config, boards: FakeBoards
 ) -> None:
