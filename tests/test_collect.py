@@ -918,6 +918,27 @@ def test_a_board_over_the_page_limit_keeps_what_was_read_marked_incomplete(
     assert_incomplete(cfg, done, row, "Widget Co", "the collection's page limit was reached")
 
 
+def test_a_board_whose_pages_go_on_past_the_time_limit_is_kept_incomplete(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # each further page comes 100 s after the last (the host's rate, on the fake clock): a
+    # board that pages slowly, or without end, held up the week's snapshot for hours
+    cfg = collect_config(tmp_path, served, per_host_rate=0.01, max_board_seconds=50)
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[0], SOURCES[4]], clock=sleep.clock, sleep=sleep)
+    rows = {b.key: b for b in done.boards}
+    assert rows["greenhouse:acme"].status == "ok"
+    row = rows["workable:hf"]  # three pages of 10: the third asked for 100 s after the first
+    assert (row.status, row.postings) == ("incomplete", 20)
+    assert row.reason == (
+        "time limit reached ([collect] max_board_seconds = 50): stopped after 2 pages"
+    )
+    assert len([k for k, *_ in boards.log if k == "workable"]) == 2
+    assert_incomplete(
+        cfg, done, row, "Hugging Co", "its pages took longer than the collection's time limit"
+    )
+
+
 def test_an_incomplete_boards_unread_postings_are_carried_not_removed(
     tmp_path: Path, served: str, boards: FakeBoards
 ) -> None:

@@ -183,11 +183,20 @@ async def _fetch_board(
     incomplete: str | None = None
     cut: Problem | None = None  # why the board is incomplete: paging, or the page limit
     limit = config.collect.max_pages
+    seconds = config.collect.max_board_seconds
+    started = 0.0  # when the first page was read: the board's time limit counts from there
     try:
         while request is not None:
             if pages >= limit:  # keep what was read, and say it is partial
                 incomplete = f"page limit reached ([collect] max_pages = {limit}): {_stop(pages)}"
                 cut = "page_limit"
+                break
+            if pages and fetcher.clock.monotonic() - started > seconds:  # the same
+                incomplete = (
+                    f"time limit reached ([collect] max_board_seconds = {seconds:g}): "
+                    f"{_stop(pages)}"
+                )
+                cut = "time_limit"
                 break
             key = repr((request.method, request.url, sorted(request.params.items()),
                         sorted((request.json or {}).items())))  # fmt: skip
@@ -218,6 +227,8 @@ async def _fetch_board(
                         problem="paging",
                     )
                 seen[digest] = pages + 1
+            if not pages:
+                started = fetcher.clock.monotonic()
             pages, jobs, size = pages + 1, jobs + n, size + len(body)
             try:
                 request = api.next(source.board, base, request, data, n) if api.json_pages else None
