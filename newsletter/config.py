@@ -490,6 +490,10 @@ class CollectSettings(_Frozen):
     #: a gzip body is inflated no further than this).
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_pages: int = Field(default=100, ge=1, le=10_000)
+    #: Longest one board's further pages are asked for, from its first page's answer: past
+    #: it, the pages read are kept and the board is incomplete (a board that answers each
+    #: page slowly, or pages without end, never holds up the week's snapshot for hours).
+    max_board_seconds: float = Field(default=1800.0, gt=0)
     #: A board answering with zero jobs warns when it had at least this many the week before.
     empty_warning_min: int = Field(default=20, ge=1)
     greenhouse: AtsSettings = AtsSettings()

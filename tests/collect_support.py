@@ -267,6 +267,18 @@ class FakeBoards:
                     yield bytes(64 * 1024)
 
             return StreamingResponse(tail(), 200, headers={"Content-Encoding": "gzip"})
+        if name == "gzip-cut":  # the answer gzipped, its last third lost, the HTTP framing whole
+            plain = (
+                self.files[board]
+                if kind == "files"
+                else json.dumps({"offers": self.boards[(kind, board)]}).encode()
+            )
+            packed = gzip.compress(plain)
+
+            async def cut() -> AsyncIterator[bytes]:
+                yield packed[: len(packed) * 2 // 3]
+
+            return StreamingResponse(cut(), 200, headers={"Content-Encoding": "gzip"})
         if name == "loop":  # a redirect back to where it came from
             return Response("", 302, headers={"Location": str(request.url)})
         if name == "redirect":  # elsewhere, the same query
@@ -362,6 +374,9 @@ class FakeBoards:
 
         async def files(r: Request) -> Response:
             name = r.path_params["board"]
+            fault = await self._fault("files", name, r)
+            if fault is not None:
+                return fault
             if name not in self.files:
                 return Response("no", 404)
             return Response(self.files[name], media_type="text/csv")

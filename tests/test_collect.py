@@ -21,7 +21,7 @@ from newsletter.config import Config
 from newsletter.data.collect import Source, check_sources, collect, replay
 from newsletter.data.collect.manifest import read_manifest
 from newsletter.data.pipeline import build_signals
-from newsletter.data.snapshots import raw_path, read_snapshot, snapshot_path
+from newsletter.data.snapshots import raw_path, read_snapshot, rejects_path, snapshot_path
 from newsletter.edition.issue import render_issue
 from newsletter.errors import CollectError, IngestError
 from newsletter.util.clock import FixedClock
@@ -717,6 +717,26 @@ def test_a_url_source_is_read_through_the_ingest_formats(
     assert done.report.rejected_by_reason == {"missing title": 1}
 
 
+def test_a_compressed_answer_cut_short_fails_its_board_not_a_partial_export(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # a gzip body whose end never came (the server died mid-stream; the chunked framing
+    # closed cleanly): the rows inflated so far are a valid CSV, but not the whole export
+    rows = "".join(f"{i},ML Engineer {i * 7919},Foo,City {i * 104729}\n" for i in range(3000))
+    boards.files["jobs.csv"] = f"id,title,company,location\n{rows}".encode()
+    boards.faults[("files", "jobs.csv")] = ["gzip-cut"] * 3
+    cfg = collect_config(tmp_path, served)
+    feed = Source(ats="url", board="feed", url=f"{served}/files/jobs.csv", format="csv")
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[0], feed], clock=sleep.clock, sleep=sleep)
+    status = {b.key: b for b in done.boards}
+    assert status["greenhouse:acme"].status == "ok"
+    assert status["url:feed"].status == "failed"
+    assert "cut short" in (status["url:feed"].reason or "")
+    assert len(sleep.waits) == cfg.collect.max_attempts - 1  # retried, as a cut body is
+    assert set(read_snapshot(cfg.data.snapshots_dir, WEEK)["source"]) == {"greenhouse:acme"}
+
+
 def test_a_rerun_keeps_the_weeks_own_answer_of_a_board_that_now_fails(
     cfg: Config, boards: FakeBoards
 ) -> None:
@@ -772,6 +792,21 @@ def test_a_board_whose_records_lack_titles_rejects_them_and_stays_ok(
     r = done.report
     assert r.rejected_by_reason == {"missing title": 3}
     assert (r.rows_read, r.kept, r.rejected, r.duplicates) == (6, 3, 3, 0) and r.balanced
+
+
+def test_the_rejects_name_the_raw_file_where_it_is_kept(cfg: Config, boards: FakeBoards) -> None:
+    # a collection reads its pages from a staging folder renamed into place at the end: the
+    # rejects' source_file, like the report, names the file where it is kept (a path that
+    # exists, the same on every run of the week and on a replay), never the staging folder
+    boards.boards[("greenhouse", "acme")][1]["title"] = None
+    folder = raw_path(cfg.data.snapshots_dir, WEEK)
+    named: list[set[str]] = []
+    for again in (run, lambda c: replay(c, WEEK, clock=FixedClock(NOW))):
+        again(cfg)
+        rejects = pl.read_parquet(rejects_path(cfg.data.snapshots_dir, WEEK))
+        named.append(set(rejects["source_file"]))
+    assert named[0] == named[1] == {str(folder / "greenhouse" / "acme.p000.json.gz")}
+    assert Path(next(iter(named[0]))).is_file()
 
 
 def test_what_readers_see_of_a_failed_board_holds_no_path_or_server_text(
@@ -881,6 +916,27 @@ def test_a_board_over_the_page_limit_keeps_what_was_read_marked_incomplete(
     snap = read_snapshot(cfg.data.snapshots_dir, WEEK)
     assert snap.filter(pl.col("source") == "lever:widget").height == 200
     assert_incomplete(cfg, done, row, "Widget Co", "the collection's page limit was reached")
+
+
+def test_a_board_whose_pages_go_on_past_the_time_limit_is_kept_incomplete(
+    tmp_path: Path, served: str, boards: FakeBoards
+) -> None:
+    # each further page comes 100 s after the last (the host's rate, on the fake clock): a
+    # board that pages slowly, or without end, held up the week's snapshot for hours
+    cfg = collect_config(tmp_path, served, per_host_rate=0.01, max_board_seconds=50)
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[0], SOURCES[4]], clock=sleep.clock, sleep=sleep)
+    rows = {b.key: b for b in done.boards}
+    assert rows["greenhouse:acme"].status == "ok"
+    row = rows["workable:hf"]  # three pages of 10: the third asked for 100 s after the first
+    assert (row.status, row.postings) == ("incomplete", 20)
+    assert row.reason == (
+        "time limit reached ([collect] max_board_seconds = 50): stopped after 2 pages"
+    )
+    assert len([k for k, *_ in boards.log if k == "workable"]) == 2
+    assert_incomplete(
+        cfg, done, row, "Hugging Co", "its pages took longer than the collection's time limit"
+    )
 
 
 def test_an_incomplete_boards_unread_postings_are_carried_not_removed(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsletter.config import WEEKDAYS, Config, ScheduleSettings, Secrets, load_config
-from newsletter.data.snapshots import snapshot_path
+from newsletter.data.snapshots import snapshot_path, writing_week
+from newsletter.errors import CollectError
 from newsletter.send.schedule import (
     catch_up_time,
     collect_week,
@@ -99,6 +102,55 @@ def test_the_late_scheduled_job_sends_the_issue_that_was_due(tmp_path: Path) -> 
     clock = FixedClock(datetime(2026, 11, 30, 0, 30, tzinfo=NY))
     report = send_week(config, Secrets(), clock=clock, collect_first=True, trigger="schedule")
     assert (report.issue_key, report.sent, report.complete) == ("2026-W48", 2, True)
+
+
+class _OtherCollection(FixedClock):
+    """A clock whose first sleep sees the other process's collection of the week end: its
+    snapshot put in place, then the week's lock released."""
+
+    def __init__(self, instant: datetime, finish: Callable[[], None]) -> None:
+        super().__init__(instant)
+        self.finish: Callable[[], None] | None = finish
+        self.slept = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        super().sleep(seconds)
+        if self.finish is not None:
+            self.finish()
+            self.finish = None
+
+
+def test_the_weekly_job_waits_for_a_collection_of_its_week_still_running(
+    tmp_path: Path,
+) -> None:
+    """The scheduler's collection (or a `newsletter collect`) of the week still runs at the
+    send time: the weekly job waits for its snapshot instead of starting a second collection
+    that is refused at once, failing the week's send."""
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[source]]\nats = "greenhouse"\nboard = "acme"\ncompany = "Acme"\n', encoding="utf-8"
+    )
+    config = _config(tmp_path, f'[collect]\nsources = "{sources}"\n')
+    snapshots = tmp_path / "snapshots"
+    shutil.copy(
+        REPO / "snapshots" / "2026-11-16.parquet", snapshot_path(snapshots, WEEK - timedelta(7))
+    )
+    add_subscribers(config, 2)
+    with ExitStack() as other:
+        other.enter_context(writing_week(snapshots, WEEK, CollectError))
+
+        def finish() -> None:
+            target = snapshot_path(snapshots, WEEK)
+            shutil.copy(REPO / "snapshots" / "2026-11-23.parquet", target)
+            written = clock.now().timestamp()
+            os.utime(target, (written, written))
+            other.close()
+
+        clock = _OtherCollection(datetime(2026, 11, 29, 22, 0, tzinfo=NY), finish)
+        report = send_week(config, Secrets(), clock=clock, collect_first=True, trigger="schedule")
+    assert (report.issue_key, report.sent, report.complete) == ("2026-W48", 2, True)
+    assert 0 < clock.slept <= 60
 
 
 def test_the_late_send_alert_fires_after_midnight(tmp_path: Path) -> None:

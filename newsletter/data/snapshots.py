@@ -6,6 +6,7 @@ A snapshot is the deduplicated stock of postings open in one week, stored as
 
 from __future__ import annotations
 
+import fcntl
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -107,7 +108,7 @@ def writing_week(directory: Path, week: date, error: type[NewsletterError]) -> I
     second writer of the same week meanwhile gets ``error`` at once, in one line: two
     writers would put their snapshots, rejects and reports in place file by file, and a
     second collection would clear the first one's staging folder as a killed run's."""
-    lock = directory / f".writing-{monday_of(week).isoformat()}.lock"
+    lock = _writing_lock(directory, week)
     busy = error(
         f"another collect or ingest of the week of {monday_of(week).isoformat()} is running "
         f"(it holds {lock}); run this one when it has ended"
@@ -118,6 +119,23 @@ def writing_week(directory: Path, week: date, error: type[NewsletterError]) -> I
 
     with held_alone(lock, busy, unusable):
         yield
+
+
+def _writing_lock(directory: Path, week: date) -> Path:
+    return directory / f".writing-{monday_of(week).isoformat()}.lock"
+
+
+def week_being_written(directory: Path, week: date) -> bool:
+    """Whether another writer holds ``week`` now (:func:`writing_week`): a collection of it
+    is running, whose snapshot is not in place yet. Only looks: nothing is created."""
+    try:
+        with _writing_lock(directory, week).open("rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released on close
+    except BlockingIOError:
+        return True
+    except OSError:  # no lock file: no writer
+        return False
+    return False
 
 
 def list_weeks(directory: Path) -> list[date]:

@@ -44,7 +44,7 @@ from newsletter.data.collect import replay as replay_collection
 from newsletter.data.collect.run import OnBoard
 from newsletter.data.pipeline import WeekData, build_week
 from newsletter.data.signals.models import Signals
-from newsletter.data.snapshots import snapshot_path
+from newsletter.data.snapshots import snapshot_path, week_being_written
 from newsletter.delivery import MessageFactory, RateLimiter, get_sender, sender_class
 from newsletter.delivery.base import Sender, clock_sleep
 from newsletter.delivery.message import format_date
@@ -623,6 +623,39 @@ def needs_collect(config: Config, week: date) -> bool:
     )
 
 
+#: How often the weekly job looks again at a collection of its week another process runs.
+COLLECTION_POLL_SECONDS = 30.0
+
+
+def await_collection(
+    config: Config,
+    week: date,
+    clock: Clock,
+    *,
+    stop: threading.Event | None = None,
+    warn: Callable[[str], None] = ignore_warning,
+) -> None:
+    """Wait while another process collects ``week`` (the scheduler's collection job still
+    running at the send time, a ``newsletter collect``): its snapshot is the one to send,
+    where a second collection would be refused at once and fail the send. The wait lasts at
+    most until the issue's misfire grace has passed (a send later than that is stale), then
+    the weekly job goes on (and its own collection says the week is busy)."""
+    directory = config.data.snapshots_dir
+    if not week_being_written(directory, week):
+        return
+    s = config.schedule
+    deadline = hours_after(due_for(week, s), s.misfire_grace_hours)
+    warn(
+        f"a collection of the week of {week.isoformat()} is running: the send waits for it "
+        f"(until {deadline.astimezone(s.zone).strftime('%a %H:%M %Z')} at most)"
+    )
+    sleep = clock_sleep(clock, stop)
+    while week_being_written(directory, week) and clock.now() < deadline:
+        if stop is not None and stop.is_set():
+            return
+        sleep(min(COLLECTION_POLL_SECONDS, (deadline - clock.now()).total_seconds()))
+
+
 def collect_if_missing(config: Config, week: date, clock: Clock) -> Collected | None:
     """Collect ``week`` when :func:`needs_collect`; None when there was nothing to do."""
     return collect(config, week, clock=clock) if needs_collect(config, week) else None
@@ -878,7 +911,9 @@ def send_week(
             if done := already_sent(ledger, iso_week_key(target), config.delivery.provider):
                 return done
             if scheduled and collect_first and needs_collect(config, target):
-                collect_recorded(monitor, config, target)
+                await_collection(config, target, clock, stop=stop, warn=warn)
+                if needs_collect(config, target):  # none ran, or it wrote no snapshot
+                    collect_recorded(monitor, config, target)
             with monitor.step("signals", target) as step:
                 if scheduled:
                     scheduled_week(config, clock.now(), target)

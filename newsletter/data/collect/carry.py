@@ -45,6 +45,7 @@ READER_REASONS: dict[str, str] = {
     "unreadable": "answered with unreadable data",
     "paging": "its pages could not be followed",
     "page_limit": "the collection's page limit was reached",
+    "time_limit": "its pages took longer than the collection's time limit",
     "other": "failed",
 }
 
@@ -65,7 +66,8 @@ def reader_reason(b: BoardRecord) -> str:
 def _cut_short(b: BoardRecord) -> str:
     """Why an incomplete board's pages stop, in readers' words (a record of an older
     manifest, without a ``problem``: its paging)."""
-    return READER_REASONS["page_limit" if b.problem == "page_limit" else "paging"]
+    cut = b.problem if b.problem in ("page_limit", "time_limit") else "paging"
+    return READER_REASONS[cut]
 
 
 def _read_whole(last: BoardRecord | None, gap: int | None, carry_weeks: int) -> bool:

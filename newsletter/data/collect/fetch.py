@@ -26,7 +26,8 @@
 * a size cap enforced while streaming (``Content-Length`` is checked first, then every byte
   received and every decoded byte is counted; a gzip or deflate body is inflated here, never
   more than the cap allows, so a compressed bomb stops at the cap too: httpx would inflate a
-  whole network read at once, and 64 KiB of a bomb are 64 MiB);
+  whole network read at once, and 64 KiB of a bomb are 64 MiB); a compressed body whose
+  stream does not end was cut short in transit (retried), never a shorter answer;
 * the body streamed to disk gzip-compressed as it arrives (atomically: a temporary name,
   renamed when complete).
 
@@ -357,6 +358,12 @@ class Fetcher:
                         f"answer is over the cap of {cap:,} bytes", problem="too_large"
                     )
                 out.write(chunk)
+            if inflater is not None and received and not inflater.eof:  # the rest never came
+                raise FetchFailed(
+                    f"the {encoding} body was cut short (its stream does not end)",
+                    problem="connection",
+                    retryable=True,
+                )
         return bytes(body)
 
     def _check_status(self, resp: httpx.Response) -> None:

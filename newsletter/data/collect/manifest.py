@@ -37,6 +37,7 @@ Problem = Literal[
     "unreadable",
     "paging",
     "page_limit",
+    "time_limit",
     "other",
 ]
 

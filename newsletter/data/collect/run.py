@@ -107,7 +107,8 @@ def _file_name(source: Source, page: int) -> str:
     return f"{source.ats}/{source.board}.p{page:03d}.json.gz"
 
 
-def _input(source: Source, api: BoardApi, path: Path) -> Input:
+def _input(source: Source, api: BoardApi, path: Path, kept_at: Path | None = None) -> Input:
+    """A board's page read at ``path`` (and, when it is moved after, named ``kept_at``)."""
     fmt = (source.format or Format.auto) if source.ats == "url" else api.ingest_format
     return Input(
         path,
@@ -117,6 +118,7 @@ def _input(source: Source, api: BoardApi, path: Path) -> Input:
         company=source.company,
         board=source.board,
         known=api.json_pages,  # a board's page, its envelope checked by _rows
+        kept_at=kept_at,
     )
 
 
@@ -181,11 +183,20 @@ async def _fetch_board(
     incomplete: str | None = None
     cut: Problem | None = None  # why the board is incomplete: paging, or the page limit
     limit = config.collect.max_pages
+    seconds = config.collect.max_board_seconds
+    started = 0.0  # when the first page was read: the board's time limit counts from there
     try:
         while request is not None:
             if pages >= limit:  # keep what was read, and say it is partial
                 incomplete = f"page limit reached ([collect] max_pages = {limit}): {_stop(pages)}"
                 cut = "page_limit"
+                break
+            if pages and fetcher.clock.monotonic() - started > seconds:  # the same
+                incomplete = (
+                    f"time limit reached ([collect] max_board_seconds = {seconds:g}): "
+                    f"{_stop(pages)}"
+                )
+                cut = "time_limit"
                 break
             key = repr((request.method, request.url, sorted(request.params.items()),
                         sorted((request.json or {}).items())))  # fmt: skip
@@ -216,6 +227,8 @@ async def _fetch_board(
                         problem="paging",
                     )
                 seen[digest] = pages + 1
+            if not pages:
+                started = fetcher.clock.monotonic()
             pages, jobs, size = pages + 1, jobs + n, size + len(body)
             try:
                 request = api.next(source.board, base, request, data, n) if api.json_pages else None
@@ -348,8 +361,11 @@ def _build(
     *,
     sources: Mapping[str, Source],
     clock: Clock,
+    publish_to: Path | None = None,
 ) -> _Built:
-    """The week's plan: the answered boards' pages to ingest plus the carried postings."""
+    """The week's plan: the answered boards' pages to ingest plus the carried postings; the
+    pages are read in ``folder`` and named (report, rejects) where they are kept: in
+    ``publish_to`` when the folder is renamed to it."""
     directory = config.data.snapshots_dir
     prev_week = _previous_week(directory, week)
     previous = read_snapshot(directory, prev_week) if prev_week else None
@@ -371,7 +387,9 @@ def _build(
             f"the snapshot of {week.isoformat()} from; the previous files are left as they were"
         )
     inputs = [
-        _input(sources[b.key], BOARD_APIS[b.ats], folder / f) for b in answered for f in b.files
+        _input(sources[b.key], BOARD_APIS[b.ats], folder / f, publish_to and publish_to / f)
+        for b in answered
+        for f in b.files
     ]
     carried = None
     if plan.carry and previous is not None:
@@ -529,7 +547,9 @@ def _finish(
     """The snapshot built and written with the manifest; ``fetched``: the manifest a replay
     reads (its time of collection is kept, and so is the record of a board whose files
     could not be read back this time)."""
-    built = _build(config, week, boards, folder, sources=sources, clock=clock)
+    built = _build(
+        config, week, boards, folder, sources=sources, clock=clock, publish_to=publish_to
+    )
     records = built.plan.boards
     if fetched is not None:
         before = {b.key: b for b in fetched.boards}
@@ -548,8 +568,7 @@ def _finish(
     }
 
     def amend(report: IngestReport) -> IngestReport:
-        report = report.model_copy(update=update)
-        return report if publish_to is None else _moved(report, folder, publish_to)
+        return report.model_copy(update=update)
 
     # the manifest is written and the raw folder swapped in (a replay: it is where it was)
     # once the snapshot's files are written under temporary names, right before they are
@@ -585,18 +604,6 @@ def _finish(
     if swap is not None:
         swap.done()
     return Collected(week, manifest, report, written, _table(built, written))
-
-
-def _moved(report: IngestReport, staging: Path, final: Path) -> IngestReport:
-    """``report`` with the paths of the raw files where they are now: the staging folder
-    they were read from is renamed to ``final`` (the report is the week's provenance)."""
-    files = tuple(
-        f.model_copy(update={"path": str(final / Path(f.path).relative_to(staging))})
-        if Path(f.path).is_relative_to(staging)
-        else f
-        for f in report.files
-    )
-    return report.model_copy(update={"files": files})
 
 
 def collect(

@@ -51,6 +51,10 @@ class Input:
     #: checked): records without a title are rows rejected as ``missing title``, where an
     #: ingested file whose records all lack one is refused (the wrong ``--format``).
     known: bool = False
+    #: Where the file is kept, named by the report and the rejects' ``source_file`` (a
+    #: collection reads its pages from a staging folder renamed into place at the end);
+    #: None: ``path``.
+    kept_at: Path | None = None
 
 
 def _finish(frame: pl.DataFrame, one: Input, name: str, days_first: bool) -> pl.DataFrame:
@@ -65,6 +69,8 @@ def _finish(frame: pl.DataFrame, one: Input, name: str, days_first: bool) -> pl.
         frame = frame.with_columns(posted_at=as_read(pl.col("posted_at")))
     if one.company:
         frame = frame.with_columns(company=pl.lit(one.company, dtype=pl.String))
+    if one.kept_at is not None:
+        frame = frame.with_columns(source_file=pl.lit(str(one.kept_at), dtype=pl.String))
     return frame.select(RAW_COLUMNS)
 
 
@@ -152,7 +158,9 @@ class Batches:
                 frame = _finish(frame, one, name, days_first)
             n += frame.height
             yield frame
-        self.files.append(FileSummary(path=str(one.path), format=fmt.value, source=name, rows=n))
+        self.files.append(
+            FileSummary(path=str(one.kept_at or one.path), format=fmt.value, source=name, rows=n)
+        )
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         pending: list[pl.DataFrame] = []
