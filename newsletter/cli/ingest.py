@@ -126,11 +126,7 @@ def ingest_cmd(
         list[Path], typer.Argument(help="Raw exports (CSV, TSV, JSONL, JSON, Parquet; .gz ok).")
     ],
     week: Annotated[
-        str,
-        typer.Option(
-            "--week",
-            help="Any day of the week the snapshot is for (YYYY-MM-DD); none after next week.",
-        ),
+        str, typer.Option("--week", help="Any day of the week the snapshot is for (YYYY-MM-DD).")
     ],
     fmt: Annotated[
         Format,

@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsletter.config import Config, Secrets
-from newsletter.errors import StoreError, UsageError
+from newsletter.errors import StoreError
 from newsletter.models import RunTrigger
 from newsletter.send.monitor import Monitor
 from newsletter.send.runs import ignore_warning
 from newsletter.store import open_store
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
-from newsletter.util.weeks import beyond_next_week
 
 if TYPE_CHECKING:
     from newsletter.data.ingest import IngestReport, Written
@@ -65,18 +64,8 @@ def ingest_week(
     warn: Callable[[str], None] = ignore_warning,
 ) -> tuple[IngestReport, Written]:
     """``newsletter ingest``: raw exports -> the week's snapshot (in bounded memory), one
-    recorded step. A week after the next one by ``clock`` is refused (UsageError) before
-    anything is read: no export holds its postings yet, and its snapshot would be every
-    command's latest (:func:`~newsletter.util.weeks.beyond_next_week`, as ``collect``)."""
+    recorded step."""
     from newsletter.data.ingest import ingest_into, load_rules
-
-    this = beyond_next_week(week, clock.now(), config.schedule.zone)
-    if this is not None:
-        raise UsageError(
-            f"week {week.isoformat()} is more than a week ahead of this week "
-            f"({this.isoformat()}): its snapshot would become every command's latest; "
-            "give the week the export was taken in"
-        )
 
     def run() -> tuple[IngestReport, Written]:
         return ingest_into(
