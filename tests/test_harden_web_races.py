@@ -1,9 +1,10 @@
-"""Requests that race another writer for the same address, on a real PostgreSQL server behind
-the real app (uvicorn on loopback). PostgreSQL lets two transactions both find no row for
-an address and both insert one; the second insert waits for the first transaction and then
-fails on the unique key. Each test holds such a first insert open in its own transaction,
-sends the request, lets it wait on that insert, then commits: the request must still get
-its ordinary answer (it was a 500 with a UniqueViolation traceback in the log)."""
+"""Requests that race another writer for the same address (and one the columns' widths
+refuse), on a real PostgreSQL server behind the real app (uvicorn on loopback). PostgreSQL
+lets two transactions both find no row for an address and both insert one; the second
+insert waits for the first transaction and then fails on the unique key. Each race test
+holds such a first insert open in its own transaction, sends the request, lets it wait on
+that insert, then commits: the request must still get its ordinary answer (it was a 500
+with a UniqueViolation traceback in the log)."""
 
 from __future__ import annotations
 
@@ -153,3 +154,15 @@ def test_a_one_click_unsubscribe_racing_a_bounce_of_the_address_unsubscribes(
         assert r.status_code == 200, r.text
         assert store.get("reader@example.com").status == "unsubscribed"
         assert store.is_suppressed("reader@example.com")
+
+
+def test_a_sign_up_whose_proxy_names_a_long_client_is_answered(
+    config: Config, race_db: str, serve_app: Callable[[Any], str]
+) -> None:
+    """PostgreSQL keeps the consent's client address in 64 characters: a longer
+    X-Forwarded-For entry failed the insert (a 500). The store cuts it as an import does."""
+    with _site(config, race_db, serve_app) as (c, store):
+        form = {"email": "proxied@example.com", "consent": "yes"}
+        r = c.post("/subscribe", data=form, headers={"X-Forwarded-For": "x" * 100})
+        assert r.status_code == 200, r.text
+        assert store.get("proxied@example.com").consent.ip == "x" * 64

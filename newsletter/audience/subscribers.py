@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.audience.sanitize import (
+    IP_MAX,
     clean_name,
     clean_note,
     clean_values,
@@ -502,7 +503,7 @@ class SubscriberStore:
         goes out per :data:`RESEND_AFTER`.
         """
         email = normalize_email(raw_email)
-        name, text = clean_name(name), clean_note(wording)
+        name, text, ip = clean_name(name), clean_note(wording), clean_note(ip, IP_MAX)
         now = self.clock.now()
 
         def write(conn: Connection) -> SignupResult:
