@@ -321,3 +321,24 @@ def test_sign_ups_are_limited_per_network_an_ipv6_client_its_64_prefix(
         assert [sign_up(20 + i, f"203.0.113.{i + 1}") for i in range(4)] == [200] * 4
     sub = store.get("v6-1@example.com")
     assert sub is not None and sub.signup is not None and sub.signup.ip == "2001:db8:1:2::2"
+
+
+#: What a proxy in front may give as the client (X-Forwarded-For is text, not an address):
+#: longer than the consent columns' 64 characters, with a tab and a C1 control in it.
+ODD_CLIENT = "client-of-a-proxy\tthat-says-more\x9b" + "x" * 80
+
+
+def test_the_client_a_proxy_names_is_kept_with_the_consent_as_one_short_line(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    """The sign-up stored the client address as the request gave it: 115 characters in
+    columns of 64 (PostgreSQL refuses the row: a 500), a tab and a control character in the
+    consent record. It is cleaned and cut like the same column of an imported list."""
+    with site(config, store, serve_app) as c:
+        form = {"email": "proxied@example.com", "consent": "yes"}
+        head = {"X-Forwarded-For": ODD_CLIENT.encode("latin-1")}
+        assert c.post("/subscribe", data=form, headers=head).status_code == 200
+    sub = store.get("proxied@example.com")
+    assert sub.signup is not None
+    kept = "client-of-a-proxy that-says-more"
+    assert sub.consent.ip == sub.signup.ip == kept + "x" * (64 - len(kept))

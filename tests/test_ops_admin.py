@@ -3,11 +3,13 @@ status and server-drawn SVG charts with their values as text; one real browser."
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,41 @@ def test_failed_logins_are_counted_per_network_an_ipv6_client_its_64_prefix(admi
     assert httpx.get(f"{admin}/admin", headers=head).status_code == 429
     head = _auth("admin", PASSWORD) | {"X-Forwarded-For": "2001:db8:5:7::1"}
     assert httpx.get(f"{admin}/admin", headers=head).status_code == 200
+
+
+def test_logins_sent_at_once_are_limited_like_logins_sent_one_by_one(
+    config: Config, serve_app: Callable[[Any], str]
+) -> None:
+    """A login was counted as failed only once its Argon2 check had run: forty wrong
+    passwords sent at once all passed the limit before the first of them failed, forty
+    guesses where ten are allowed. A right password counts as nothing once it is checked."""
+    with open_store(config) as db:
+        signer = TokenSigner(SECRET)
+        mailer = SignupMailer(config, signer, get_sender(config.delivery, Secrets()))
+        app = create_app(
+            config,
+            SubscriberStore(db),
+            signer,
+            mailer,
+            admin_password_hash=HASHER.hash(PASSWORD),
+        )
+        base = serve_app(app)
+
+        def burst(passwords: list[str]) -> Counter[int]:
+            async def send() -> list[httpx.Response]:
+                limits = httpx.Limits(max_connections=len(passwords))
+                async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as c:
+                    return await asyncio.gather(
+                        *(c.get("/admin/status.json", headers=_auth("admin", p)) for p in passwords)
+                    )
+
+            return Counter(r.status_code for r in asyncio.run(send()))
+
+        limit = config.web.admin_failures_per_15min
+        for _ in range(limit + 2):
+            assert burst([PASSWORD]) == {200: 1}
+        assert burst([f"guess {i}" for i in range(40)]) == {401: limit, 429: 40 - limit}
+        assert burst([PASSWORD]) == {429: 1}
 
 
 def test_admin_shows_status_charts_and_the_preview(admin: str) -> None:

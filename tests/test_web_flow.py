@@ -7,6 +7,7 @@ import email.policy
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,14 @@ from typer.testing import CliRunner
 from newsletter.audience.subscribers import SubscriberStore, email_hash
 from newsletter.audience.tokens import TokenSigner
 from newsletter.cli import app
-from newsletter.config import Config
+from newsletter.config import Config, Secrets
+from newsletter.delivery import get_sender
 from newsletter.edition.archive import default_archive_dir
+from newsletter.send.confirmation import SignupMailer
+from newsletter.send.service import link_signer
 from newsletter.store import open_store, subscribers, suppressions
-from newsletter.web.app import RateLimiter
+from newsletter.util.clock import FixedClock
+from newsletter.web.app import RateLimiter, create_app
 from tests.delivery_support import Handler, smtp_server
 from tests.web_support import SIGNER, Site, link, mail_to, outbox_files
 from tests.web_support import site as make_site
@@ -412,3 +417,31 @@ def test_the_unsubscribe_page_grants_nothing_beyond_unsubscribing(
     done = site.post(unsub)
     assert done.status_code == 200 and "/preferences/" not in done.text
     assert site.get(unsub).status_code == 200 and "/preferences/" not in site.get(unsub).text
+
+
+def test_confirm_links_are_dated_and_expire_by_the_clock_the_app_is_given(
+    config: Config, clock: FixedClock, serve_app: Callable[[Any], str]
+) -> None:
+    """``link_signer`` (the signer ``serve`` and the sends use) read the wall clock whatever
+    clock its caller had: the served app's store went by the injected clock and its confirm
+    links by the wall clock, so a link eight days old by the app's clock still confirmed.
+    Built as ``newsletter serve`` builds it, the app's links now follow the one clock."""
+    signer, _dev = link_signer(config, Secrets.of(secret_key="k" * 40), "serve", clock)
+    with open_store(config) as db:
+        store = SubscriberStore(db, clock=clock)
+        mailer = SignupMailer(config, signer, get_sender(config.delivery, Secrets()))
+        app = create_app(config, store, signer, mailer, limiter=RateLimiter(limit=10))
+        with Site(serve_app(app), config, mailer) as c:
+            for address, age in (("fresh@example.com", 6), ("stale@example.com", 8)):
+                form = {"email": address, "consent": "yes"}
+                assert c.post("/subscribe", data=form).status_code == 200
+                [msg] = mail_to(c, address)
+                claim = signer.verify("confirm", _token(link(msg, "confirm")))
+                assert claim.signed_at == clock.now().replace(microsecond=0)
+                clock.advance(timedelta(days=age))
+                r = c.post(link(msg, "confirm"))
+                if age <= 7:
+                    assert r.status_code == 200 and store.get(address).status == "active"
+                else:
+                    assert r.status_code == 400 and "has expired" in r.text
+                    assert store.get(address).status == "pending"

@@ -36,6 +36,10 @@ VALUE_MAX = 100
 VALUES_MAX = 50
 #: Longest free-text note (consent wording, a bounce or unsubscribe reason).
 NOTE_MAX = 500
+#: Longest client address kept with a consent (the database column's width; an IPv6
+#: address with a zone fits): the web app's address is the proxy's ``X-Forwarded-For``
+#: entry, which is text, not always an address.
+IP_MAX = 64
 #: Longest address text looked at; RFC 5321 allows 254 characters in a usable address.
 EMAIL_INPUT_MAX = 320
 

@@ -29,15 +29,16 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from newsletter.audience.sanitize import (
+    IP_MAX,
     clean_name,
     clean_note,
     clean_values,
@@ -79,6 +80,14 @@ WEB_CONSENT_TEXT = (
     "Yes, send me {title} by email every week. I can unsubscribe with one click at any time."
 )
 
+
+#: How many times a write that lost a race for a unique key is run: on PostgreSQL two
+#: transactions may both find no row for an address (two sign-ups of one new address, two
+#: bounces or an unsubscribe and a bounce of one address) and both insert it; the loser's
+#: insert fails, and its next run sees the winner's row (SQLite runs writers one at a time).
+WRITE_ATTEMPTS = 3
+
+_T = TypeVar("_T")
 
 #: Who may be mailed (besides not being suppressed): active and not paused.
 _MAILABLE = sa.and_(subscribers.c.status == "active", subscribers.c.paused.is_(False))
@@ -494,9 +503,10 @@ class SubscriberStore:
         goes out per :data:`RESEND_AFTER`.
         """
         email = normalize_email(raw_email)
-        name, text = clean_name(name), clean_note(wording)
+        name, text, ip = clean_name(name), clean_note(wording), clean_note(ip, IP_MAX)
         now = self.clock.now()
-        with self.db.write() as conn:
+
+        def write(conn: Connection) -> SignupResult:
             existing = self._find(conn, email)
             sup = self._suppression(conn, email_hash(email))
             if sup is not None and sup.reason in ("bounced", "complained", "manual"):
@@ -535,6 +545,8 @@ class SubscriberStore:
             if outcome == "already-active":
                 mail = "notice"
             return SignupResult(outcome, mail, self._by_id(conn, existing.id))
+
+        return self._write(write)
 
     def open_signup(self, claim: TokenClaim) -> Subscriber | None:
         """The subscriber whose open sign-up request this confirm link is for, else None."""
@@ -694,11 +706,14 @@ class SubscriberStore:
 
     def _erase(self, ids: list[int], key: str) -> None:
         now = self.clock.now()
-        with self.db.write() as conn:
+
+        def write(conn: Connection) -> None:
             _erase_from_ledger(conn, ids, key)
             conn.execute(sa.delete(subscribers).where(subscribers.c.id.in_(ids)))
             if self._suppression(conn, email_hash(key)) is None:
                 self._suppress(conn, key, "erased", "erased at the person's request", now)
+
+        self._write(write)
 
     # ---- preferences ------------------------------------------------------------------------
     def set_preferences(
@@ -723,17 +738,21 @@ class SubscriberStore:
         sub = self.find(email)
         if sub is not None:
             return self._stop(sub.id, status, reason)
-        with self.db.write() as conn:
+
+        def write(conn: Connection) -> None:
             if self._suppression(conn, email_hash(email)) is None:
                 self._suppress(
                     conn, email, cast(SuppressionReason, status), reason, self.clock.now()
                 )
+
+        self._write(write)
         return None
 
     def _stop(self, subscriber_id: int, status: Status, reason: str | None) -> Subscriber | None:
         reason = clean_note(reason)
         now = self.clock.now()
-        with self.db.write() as conn:
+
+        def write(conn: Connection) -> Subscriber | None:
             row = self._row(conn, subscriber_id)
             if row is None:
                 return None
@@ -756,6 +775,20 @@ class SubscriberStore:
                     .values(reason=status, detail=reason)
                 )
             return self._by_id(conn, subscriber_id)
+
+        return self._write(write)
+
+    def _write(self, body: Callable[[Connection], _T]) -> _T:
+        """``body`` run in one write transaction, and again (at most :data:`WRITE_ATTEMPTS`
+        times in all) when a concurrent writer inserted the same unique key first."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self.db.write() as conn:
+                    return body(conn)
+            except IntegrityError:
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _insert(

@@ -51,6 +51,7 @@ from sqlalchemy.exc import IntegrityError
 
 from newsletter.audience.choices import PreferenceOptions
 from newsletter.audience.sanitize import (
+    IP_MAX,
     LIST_SEP,
     EmailNormalizer,
     clean_name,
@@ -391,7 +392,7 @@ def _record(
     if source not in CONSENT_SOURCES:
         raise SubscriberError(f"unknown consent_source {clean_line(source, 40)!r}")
     out["consent_source"] = source
-    out["consent_ip"] = clean_line(row.get("consent_ip") or "", 64) or None
+    out["consent_ip"] = clean_note(row.get("consent_ip"), IP_MAX)
     out["consent_text"] = clean_note(row.get("consent_text"))
     out["status_reason"] = clean_note(row.get("status_reason"))
     out["confirmed_given"] = "confirmed_at" in row

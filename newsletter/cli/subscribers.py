@@ -417,7 +417,7 @@ def serve_cmd(
     from newsletter.web.logs import uvicorn_log_config
 
     config, secrets, clock = config_of(ctx), secrets_of(ctx), clock_of(ctx)
-    signer, _dev = link_signer(config, secrets, "serve")
+    signer, _dev = link_signer(config, secrets, "serve", clock)
     # the provider's credentials are needed now: a missing one stops here, before listening
     sender = get_sender(config.delivery, secrets, clock=clock)
     host, port = host or config.web.host, port if port is not None else config.web.port

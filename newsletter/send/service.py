@@ -506,7 +506,7 @@ def work_issue(
         if not db.shared:
             raise UsageError(ONE_PROCESS_ON_SQLITE)
         ledger = SendLedger(db, clock=clock)
-        signer, _dev = link_signer(config, secrets, "send")
+        signer, _dev = link_signer(config, secrets, "send", clock)
         token = new_token()
         found = _issue_to_work(
             config, ledger, signer, week=week, run_id=run_id, wait=wait, clock=clock, stop=stop
@@ -708,8 +708,12 @@ _LINK_PURPOSE: dict[LinkUse, str] = {
 }
 
 
-def link_signer(config: Config, secrets: Secrets, use: LinkUse) -> tuple[TokenSigner, bool]:
-    """The signer of subscriber links for ``use``, and whether it is the development key.
+def link_signer(
+    config: Config, secrets: Secrets, use: LinkUse, clock: Clock = SYSTEM_CLOCK
+) -> tuple[TokenSigner, bool]:
+    """The signer of subscriber links for ``use``, and whether it is the development key;
+    ``clock`` dates its links and tells when a confirm link has expired (the caller's
+    clock, the one its store reads).
 
     The one link-signing policy: the web pages (``serve``) and real sends need
     NEWSLETTER_SECRET_KEY, except a send to the ``file`` outbox (the demo); dry runs and
@@ -719,7 +723,7 @@ def link_signer(config: Config, secrets: Secrets, use: LinkUse) -> tuple[TokenSi
         use == "send" and config.delivery.provider == "file"
     )
     key = secrets.require("secret_key", _LINK_PURPOSE[use], allow_dev=allow_dev)
-    return TokenSigner(key), key == DEV_SECRET_KEY
+    return TokenSigner(key, clock), key == DEV_SECRET_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -924,7 +928,7 @@ def send_week(
                 default = prepared.variants.content(Preferences())
                 step.counts.update(html_bytes=len(default.html.encode()), subject=default.subject)
             with monitor.step("send", target) as step:
-                signer, dev = link_signer(config, secrets, "send")
+                signer, dev = link_signer(config, secrets, "send", clock)
                 if dev:
                     warn(DEV_KEY_NOTE)
                 recipients = store.active_recipients(signer, config.newsletter.base_url)
@@ -1110,7 +1114,7 @@ def _prepared(
     if scheduled:
         scheduled_week(config, clock.now(), target)
     with open_store(config) as db:
-        signer, dev = link_signer(config, secrets, use)
+        signer, dev = link_signer(config, secrets, use, clock)
         if dev and use == "send":
             warn(DEV_KEY_NOTE)
         yield _Ready(prepare_issue(config, target), SubscriberStore(db, clock=clock), signer)
@@ -1175,7 +1179,7 @@ def preview_reader(
     name, picks and signed links (a new reader, id 0, for an address not on the list),
     with the given name (cleaned as a sign-up's is) and non-empty picks overriding what is
     stored."""
-    signer, _dev = link_signer(config, secrets, "preview")
+    signer, _dev = link_signer(config, secrets, "preview", clock)
     base = config.newsletter.base_url
     with open_store(config) as db:
         stored = SubscriberStore(db, clock=clock).find(email)
