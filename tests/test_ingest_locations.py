@@ -545,6 +545,19 @@ def test_place_country_and_state_codes(
         ("Remote, ON", None, "CA", "remote"),
         ("Remote - London", "London", "GB", "remote"),
         ("Tbilisi, Georgia", "Tbilisi", "GE", "onsite"),
+        # a slash separates places as " / " does, unspaced too: the state code that is a
+        # word stays the state, two places are two (found in real postings: HN, Google Jobs)
+        ("Salem, OR/Remote", None, "US", "remote"),
+        ("Warsaw, IN/Hybrid", None, "US", "hybrid"),
+        ("Remote/Tulsa, OK", "Tulsa", "US", "remote"),
+        ("NYC/SF", "New York", "US", "onsite"),
+        ("New York, NY/San Francisco, CA", "New York", "US", "onsite"),
+        ("Sancaktepe/İstanbul, Türkiye", "Istanbul", "TR", "onsite"),
+        ("Remote (US/Canada)", None, "US", "remote"),
+        ("Dallas/Fort Worth", "Dallas", "US", "onsite"),
+        # ... but a rate is no two places
+        ("Austin, TX (remote 2 days/week)", "Austin", "US", "hybrid"),
+        ("Austin, TX (2 days/wk remote)", "Austin", "US", "hybrid"),
         ("Remote or hybrid", None, None, "hybrid"),
         ("Remote or Hybrid, Portland, OR", "Portland", "US", "hybrid"),
         ("Remote, or hybrid", None, None, "hybrid"),

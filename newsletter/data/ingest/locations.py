@@ -1,10 +1,11 @@
 """Location text -> ``metro``, ``country``, ``work_mode`` and ``remote``.
 
 A location may list several places (``"Seattle, WA; SF; Remote in USA"``: ``;``, ``|``,
-`` / `` or `` or `` separate them). Each place is looked up, in order, as a whole alias
-(``SF``, ``NYC``, ``Bay Area``), as ``city, state`` in the metro table (the state being the
-first part after the city that names a region: ``Brooklyn, Kings County, NY``; the city
-also the part right before it: ``SoMa, San Francisco, CA``), as its city with its second
+a slash (``"NYC/SF"``, ``"Salem, OR/Remote"``: :data:`_SLASH_RE`) or `` or `` separate
+them). Each place is looked up, in order, as a whole alias (``SF``, ``NYC``, ``Bay
+Area``), as ``city, state`` in the metro table (the state being the first part after the
+city that names a region: ``Brooklyn, Kings County, NY``; the city also the part right
+before it: ``SoMa, San Francisco, CA``), as its city with its second
 or its last part as an alias (``Melbourne, Victoria, Australia`` by the alias ``Melbourne
 Victoria``), and as a city alone when the country the place names, if any, is the metro's.
 The posting's metro is the first place that resolves, and its country the metro's; remote
@@ -31,6 +32,16 @@ from newsletter.data.ingest.rules import CountryRules, MetroRules
 from newsletter.data.ingest.text import says_yes, words
 
 _SPLIT_RE = r"\s*(?:;|\||\n|\s/\s|\sor\s)\s*"
+#: A slash between two places or a place and a work mode, unspaced ("Salem, OR/Remote",
+#: "NYC/SF", "New York, NY/San Francisco, CA", "Sancaktepe/İstanbul, Türkiye"): it separates
+#: them as " / " does (each was one place: "salem or remote" lost its state, "nyc sf" named
+#: no metro). A letter, dot or parenthesis on each side (never "50/50", "24/7"); the
+#: replacement is "$1;$2", applied twice (a match takes the letter after it, which may start
+#: the next: "Raleigh/Durham/Cary").
+_SLASH_RE = r"([\p{L}.)])\s*/\s*([\p{L}(])"
+#: "2 days/week", "3d/wk": a rate, no two places (read "2 days per week" before the slashes
+#: split a place).
+_PER_WEEK_RE = r"(?i)\s*/\s*(week|wk)\b"
 _REMOTE_RE = r"\b(?:remote|anywhere|work from home|wfh|telecommute|virtual|distributed|worldwide)\b"
 _HYBRID_RE = r"\bhybrid\b"
 _ONSITE_RE = r"\b(?:on-?site|in[- ]office|in[- ]person)\b"
@@ -218,7 +229,12 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
     """Distinct ``location`` values -> ``_metro``, ``_country``, ``_loc_mode`` (or null)."""
     parts = (
         locations.with_columns(
-            _part=pl.col("location").str.replace_all(_SPLIT_RE, ";").str.split(";")
+            _part=pl.col("location")
+            .str.replace_all(_PER_WEEK_RE, " per $1")
+            .str.replace_all(_SLASH_RE, "$1;$2")
+            .str.replace_all(_SLASH_RE, "$1;$2")
+            .str.replace_all(_SPLIT_RE, ";")
+            .str.split(";")
         )
         # each part's place in its location, numbered before the explode (no window by
         # location needed after it)
