@@ -528,6 +528,30 @@ def test_other_currencies_keep_their_currency() -> None:
     assert pay(salary="SEK 600,000 per year")["currency"] == "SEK"
 
 
+@pytest.mark.parametrize(
+    ("text", "annual", "currency"),
+    [
+        ("NT$1,200,000", 1_200_000, "TWD"),
+        ("NT$ 60,000 - 80,000 per month", 840_000, "TWD"),
+        ("MX$40,000 al mes", 480_000, "MXN"),
+        ("RD$ 80,000 mensual", 960_000, "DOP"),
+        ("J$3,000,000 per annum", 3_000_000, "JMD"),
+        ("TT$15,000 per month", 180_000, "TTD"),
+        # unchanged: the dollars named before, and the US one
+        ("US$120,000", 120_000, "USD"),
+        ("HK$40,000/month", 480_000, "HKD"),
+        ("R$ 8.000 por mês", 96_000, "BRL"),
+    ],
+)
+def test_a_dollar_sign_with_a_countrys_prefix_is_that_countrys(
+    text: str, annual: float, currency: str
+) -> None:
+    """Taiwan's "NT$1,200,000" is 1.2 million Taiwan dollars, about 37,000 US dollars: read as a
+    bare $, it was 1.2 million US dollars a year, inside the annual range, kept."""
+    got = pay(salary=text)
+    assert (got["salary_mid"], got["currency"], got["pay_status"]) == (annual, currency, "ok")
+
+
 _FORMATS = (
     lambda lo, hi: f"${lo:,} - ${hi:,}",
     lambda lo, hi: f"${lo // 1000}K-${hi // 1000}K",

@@ -60,6 +60,7 @@ RANGE_CHECKED = ("USD", "CAD", "AUD", "GBP", "EUR", "CHF", "SGD", "NZD")
 UNITS_PER_USD: dict[str, float] = {
     "HKD": 7.8, "BRL": 5.5, "MXN": 18.0, "INR": 85.0, "JPY": 150.0, "SEK": 10.5,
     "NOK": 10.5, "DKK": 7.0, "PLN": 4.0, "ILS": 3.7, "KRW": 1400.0, "CNY": 7.2, "ZAR": 18.0,
+    "TWD": 32.0, "DOP": 60.0, "JMD": 157.0, "TTD": 6.8,
 }  # fmt: skip
 #: A currency of no known rate (a code as given, "TWD", "XAF") is held to the cap of the
 #: weakest currency in use: about this many units a US dollar buys (the Lebanese pound's
@@ -196,7 +197,13 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("SGD", r"\bsgd\b|\bs\$"),
     ("HKD", r"\bhkd\b|\bhk\$"),
     ("BRL", r"\bbrl\b|\br\$"),
-    ("MXN", r"\bmxn\b"),
+    ("MXN", r"\bmxn\b|\bmx\$"),
+    # other countries' dollars and pesos as their prefixes write them: Taiwan's "NT$1,200,000",
+    # the Dominican "RD$", Jamaica's "J$", Trinidad's "TT$" (each was a bare $, the US dollar)
+    ("TWD", r"\btwd\b|\bnt\$"),
+    ("DOP", r"\bdop\b|\brd\$"),
+    ("JMD", r"\bjmd\b|\bj\$"),
+    ("TTD", r"\bttd\b|\btt\$"),
     ("USD", r"\busd\b|\bus\$"),
     (_BARE_DOLLAR, r"\$"),  # whose dollar: the place decides (_settled)
     ("GBP", r"£|\bgbp\b"),
@@ -232,7 +239,10 @@ _SCALES: dict[str, float] = {
     "milioni": 1e6, "miljoen": 1e6, "milhões": 1e6,
 }  # fmt: skip
 #: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
-_CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR)"
+_CODE = (
+    r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR"
+    r"|TWD|DOP|JMD|TTD)"
+)
 #: What may stand between an amount and its period word ("45 USD per hour", "€4,000 gross
 #: a month", "$120k base salary per year") -- never "+", "plus", "and" or other words, so the
 #: "monthly" of "$80k base + monthly bonus" is not the amount's.
