@@ -66,6 +66,15 @@ def pay_many(texts: list[str | None]) -> pl.DataFrame:
         ("$12.500/month", 150_000, 150_000, "USD"),
         ("₹1.500.000", 1_500_000, 1_500_000, "INR"),
         ("$55.50/hr", 55.5 * 2080, 55.5 * 2080, "USD"),  # two decimals stay decimals
+        # the Philippine peso: "PHP 80,000" was read as the language's version "PHP 80" and
+        # stripped (no pay); the language's version is no amount, its name no currency
+        ("PHP 80,000 per month", 960_000, 960_000, "PHP"),
+        ("PHP 50k - 70k/month", 600_000, 840_000, "PHP"),
+        ("PHP 60,000 - 90,000 monthly", 720_000, 1_080_000, "PHP"),
+        ("₱80,000 monthly", 960_000, 960_000, "PHP"),
+        ("PHP 8.1; $120k", 120_000, 120_000, "USD"),
+        ("PHP developer, $120k", 120_000, 120_000, "USD"),
+        ("$120k, PHP/Laravel", 120_000, 120_000, "USD"),
     ],
 )
 def test_documented_formats(text: str, lo: float, hi: float, currency: str) -> None:

@@ -60,7 +60,7 @@ RANGE_CHECKED = ("USD", "CAD", "AUD", "GBP", "EUR", "CHF", "SGD", "NZD")
 UNITS_PER_USD: dict[str, float] = {
     "HKD": 7.8, "BRL": 5.5, "MXN": 18.0, "INR": 85.0, "JPY": 150.0, "SEK": 10.5,
     "NOK": 10.5, "DKK": 7.0, "PLN": 4.0, "ILS": 3.7, "KRW": 1400.0, "CNY": 7.2, "ZAR": 18.0,
-    "TWD": 32.0, "DOP": 60.0, "JMD": 157.0, "TTD": 6.8,
+    "TWD": 32.0, "DOP": 60.0, "JMD": 157.0, "TTD": 6.8, "PHP": 58.0,
 }  # fmt: skip
 #: A currency of no known rate (a code as given, "TWD", "XAF") is held to the cap of the
 #: weakest currency in use: about this many units a US dollar buys (the Lebanese pound's
@@ -204,6 +204,9 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("DOP", r"\bdop\b|\brd\$"),
     ("JMD", r"\bjmd\b|\bj\$"),
     ("TTD", r"\bttd\b|\btt\$"),
+    # the Philippine peso: its sign, or its code right before an amount (a PHP developer is
+    # paid in the currency the text names; the language's versions: _VERSION)
+    ("PHP", r"₱|\bphp\s?[0-9]"),
     ("USD", r"\busd\b|\bus\$"),
     (_BARE_DOLLAR, r"\$"),  # whose dollar: the place decides (_settled)
     ("GBP", r"£|\bgbp\b"),
@@ -241,7 +244,7 @@ _SCALES: dict[str, float] = {
 #: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
 _CODE = (
     r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR"
-    r"|TWD|DOP|JMD|TTD)"
+    r"|TWD|DOP|JMD|TTD|PHP)"
 )
 #: What may stand between an amount and its period word ("45 USD per hour", "€4,000 gross
 #: a month", "$120k base salary per year") -- never "+", "plus", "and" or other words, so the
@@ -433,9 +436,13 @@ _VERSION = (
     r"|postgresql|mysql|windows|macos|oauth|http|tls|ecmascript|version|ver\.?|v)\s?[0-9]+"
     r"(?:\.[0-9]+)*|[0-9]+\.[0-9]{1,2}\.[0-9]+)(?-u:\b)"
 )
+#: The Philippine peso's code before an amount in thousands ("PHP 80,000 per month", "PHP
+#: 50k"): an amount, never the version of the language of that name ("PHP 8.1" is one): read
+#: as "PHP 80" and stripped, it left no pay. Kept whole, as group 1 of :data:`_NOT_PAY_RE`.
+_PESO_AMOUNT = r"(?:^|[^A-Za-z0-9_.,])php\s?[0-9]{1,3}(?:(?:[,.][0-9]{3})+|\s?k(?-u:\b))"
 _NOT_PAY_RE = (
     r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
-    r"(?-u:\b))"
+    r"(?-u:\b)|" + _PESO_AMOUNT + r")"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+(?:\.[0-9]+)?(?:\s*(?:-|to|à|a|bis|tot|et|und|y|e|en)\s*[0-9]+(?:\.[0-9]+)?)?"
     r"\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs|" + _DURATIONS
