@@ -555,6 +555,14 @@ def test_place_country_and_state_codes(
         ("Sancaktepe/İstanbul, Türkiye", "Istanbul", "TR", "onsite"),
         ("Remote (US/Canada)", None, "US", "remote"),
         ("Dallas/Fort Worth", "Dallas", "US", "onsite"),
+        # "in the" names no place, nor Google Jobs' count of the other places
+        ("Remote in the US", None, "US", "remote"),
+        ("Anywhere within the United States", None, "US", "remote"),
+        ("Remote in the UK", None, "GB", "remote"),
+        ("Texas (+2 others)", None, "US", "unknown"),
+        ("San Jose, CA (+7 others)", "San Francisco Bay Area", "US", "onsite"),
+        ("The Woodlands, TX", "Houston", "US", "onsite"),
+        ("Amsterdam, The Netherlands", "Amsterdam", "NL", "onsite"),
         # ... but a rate is no two places
         ("Austin, TX (remote 2 days/week)", "Austin", "US", "hybrid"),
         ("Austin, TX (2 days/wk remote)", "Austin", "US", "hybrid"),

@@ -45,10 +45,14 @@ _PER_WEEK_RE = r"(?i)\s*/\s*(week|wk)\b"
 _REMOTE_RE = r"\b(?:remote|anywhere|work from home|wfh|telecommute|virtual|distributed|worldwide)\b"
 _HYBRID_RE = r"\bhybrid\b"
 _ONSITE_RE = r"\b(?:on-?site|in[- ]office|in[- ]person)\b"
+#: Words of a place that name none: work modes, "in the" ("Remote in the US", "Anywhere
+#: within the United States": "the us" named no country), Google Jobs' count of a posting's
+#: other places ("Texas (+2 others)": the state was lost to the "2 others" after it), and
+#: words around a place ("fully", "based", "metro area").
 _NOISE_RE = (
-    r"\b(?:remote|hybrid|on-?site|in[- ]office|in[- ]person|anywhere|work from home|wfh|"
-    r"telecommute|fully|only|based|in|within|first|friendly|ok|locations?|multiple|flexible|"
-    r"options?|or|and|greater|metropolitan|metro|area|region|hq|headquarters|office|from)\b"
+    r"\b(?:(?:with)?in the|[0-9]+ others?|remote|hybrid|on-?site|in[- ]office|in[- ]person"
+    r"|anywhere|work from home|wfh|telecommute|fully|only|based|in|within|first|friendly|ok"
+    r"|locations?|multiple|flexible|options?|or|and|greater|metropolitan|metro|area|region|hq|headquarters|office|from)\b"
 )
 #: State codes that are noise words too ("Warsaw, IN", "Salem, OR", "Tulsa, OK"): ending a
 #: place or before its next part, each is kept as the code (upper case, which the noise
