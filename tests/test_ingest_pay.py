@@ -75,6 +75,14 @@ def pay_many(texts: list[str | None]) -> pl.DataFrame:
         ("PHP 8.1; $120k", 120_000, 120_000, "USD"),
         ("PHP developer, $120k", 120_000, 120_000, "USD"),
         ("$120k, PHP/Laravel", 120_000, 120_000, "USD"),
+        # Latin American pesos named by their codes beside the $ they are written with: the
+        # code (the bare $ was the US dollar: "$ 2.500.000 COP" was no pay, out of range)
+        ("$ 2.500.000 COP mensuales", 30_000_000, 30_000_000, "COP"),
+        ("COP 8.000.000 - 10.000.000 mensuales", 96_000_000, 120_000_000, "COP"),
+        ("$2.000.000 CLP mensual", 24_000_000, 24_000_000, "CLP"),
+        ("ARS 1.500.000 por mes", 18_000_000, 18_000_000, "ARS"),
+        ("$ 80.000 UYU por mes", 960_000, 960_000, "UYU"),
+        ("US$ 3.000 - 4.000 mensual", 36_000, 48_000, "USD"),
     ],
 )
 def test_documented_formats(text: str, lo: float, hi: float, currency: str) -> None:

@@ -60,7 +60,8 @@ RANGE_CHECKED = ("USD", "CAD", "AUD", "GBP", "EUR", "CHF", "SGD", "NZD")
 UNITS_PER_USD: dict[str, float] = {
     "HKD": 7.8, "BRL": 5.5, "MXN": 18.0, "INR": 85.0, "JPY": 150.0, "SEK": 10.5,
     "NOK": 10.5, "DKK": 7.0, "PLN": 4.0, "ILS": 3.7, "KRW": 1400.0, "CNY": 7.2, "ZAR": 18.0,
-    "TWD": 32.0, "DOP": 60.0, "JMD": 157.0, "TTD": 6.8, "PHP": 58.0,
+    "TWD": 32.0, "DOP": 60.0, "JMD": 157.0, "TTD": 6.8, "PHP": 58.0, "COP": 4000.0,
+    "CLP": 950.0, "ARS": 1000.0, "UYU": 40.0,
 }  # fmt: skip
 #: A currency of no known rate (a code as given, "TWD", "XAF") is held to the cap of the
 #: weakest currency in use: about this many units a US dollar buys (the Lebanese pound's
@@ -207,6 +208,12 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     # the Philippine peso: its sign, or its code right before an amount (a PHP developer is
     # paid in the currency the text names; the language's versions: _VERSION)
     ("PHP", r"₱|\bphp\s?[0-9]"),
+    # Latin American pesos named by their codes, before the bare $ they are written with
+    # ("$ 2.500.000 COP mensuales" was 2.5 million US dollars a month, no pay)
+    ("COP", r"\bcop\b|\bcol\$"),
+    ("CLP", r"\bclp\b"),
+    ("ARS", r"\bars\b"),
+    ("UYU", r"\buyu\b"),
     ("USD", r"\busd\b|\bus\$"),
     (_BARE_DOLLAR, r"\$"),  # whose dollar: the place decides (_settled)
     ("GBP", r"£|\bgbp\b"),
@@ -244,7 +251,7 @@ _SCALES: dict[str, float] = {
 #: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
 _CODE = (
     r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR"
-    r"|TWD|DOP|JMD|TTD|PHP)"
+    r"|TWD|DOP|JMD|TTD|PHP|COP|CLP|ARS|UYU)"
 )
 #: What may stand between an amount and its period word ("45 USD per hour", "€4,000 gross
 #: a month", "$120k base salary per year") -- never "+", "plus", "and" or other words, so the
