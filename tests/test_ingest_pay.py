@@ -165,6 +165,20 @@ EUROPEAN_PERIODS: dict[str, float] = {
     "€35 per uur": 35 * 2080,
     "€4.000 bruto per maand": 48_000,
     "€60.000 per jaar": 60_000,
+    # Polish and Nordic: each monthly amount was read as a year's (15,000-20,000 zł a year,
+    # 45,000 kronor a year: a twelfth of the pay, kept, as these currencies have no floor)
+    "PLN 15 000 - 20 000 brutto miesięcznie": 210_000,
+    "15 000 - 20 000 zł/mies.": 210_000,
+    "20 000 zł netto na miesiąc": 240_000,
+    "180 000 zł rocznie": 180_000,
+    "120 zł za godzinę": 120 * 2080,
+    "45 000 kr per månad": 540_000,
+    "45 000 kr/mån": 540_000,
+    "SEK 45 000 i månaden": 540_000,
+    "50.000 kr. pr. måned": 600_000,
+    "60 000 kr/mnd": 720_000,
+    "600 000 kr per år": 600_000,
+    "250 kr/tim": 250 * 2080,
 }
 
 

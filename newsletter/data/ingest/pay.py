@@ -147,6 +147,13 @@ _PERIOD_UNITS: dict[str, str] = {
     "uur": "hour", "maand": "month", "jaar": "year", "maandelijks": "month",
     "jaarlijks": "year",
     "maandsalaris": "month", "maandloon": "month", "jaarsalaris": "year",
+    # Polish ("15 000 zł brutto miesięcznie", "/mies.", "na miesiąc", "rocznie", "/godz.")
+    # and Nordic ("45 000 kr per månad", "/mån", "kr. pr. måned", "/mnd", "per år", "/tim")
+    "miesięcznie": "month", "miesiąc": "month", "mies": "month", "rocznie": "year",
+    "godzin": "hour", "godzina": "hour", "godziny": "hour", "godz": "hour",
+    "månad": "month", "månaden": "month", "mån": "month", "måned": "month",
+    "måneden": "month", "mnd": "month", "år": "year", "året": "year", "timme": "hour",
+    "timmen": "hour", "tim": "hour",
     # German compounds: "Monatsgehalt", "Bruttojahresgehalt", "Stundenlohn" (_PERIOD_ADJ)
     **{
         f"{gross}{unit}{noun}": period
@@ -166,7 +173,10 @@ _PERIOD_WORD = (
     r"|std|stündlich|monatlich|jährlich|jaehrlich|heure|l'heure|mois|par\s+an|/\s*an"
     r"|annuel(?:le)?|mensuel(?:le)?|mensual(?:es)?|anual(?:es)?|mensa(?:l|is)|anuais"
     r"|mensil[ei]|annu(?:o|i|al[ei])|(?:al)?l'(?:ora|anno)|mese|maandelijks|jaarlijks"
-    r"|hora|mes|mês|año|ano|uur|maand|jaar)(?-u:\b)"
+    r"|hora|mes|mês|año|ano|uur|maand|jaar"
+    # Polish and Nordic ("godzin" ends before the "ę" of "godzinę", as "mån" never does)
+    r"|miesięcznie|miesiąc|mies|rocznie|godzin[ay]?|godz|månaden|månad|måneden|måned|mån"
+    r"|mnd|året|år|timmen|timme|tim)(?-u:\b)"
 )
 _PERIOD_ADJ = (
     r"(?:hourly|daily|bi-?weekly|weekly|fortnightly|semi-?monthly|monthly|yearly"
@@ -258,14 +268,14 @@ _CODE = (
 #: "monthly" of "$80k base + monthly bonus" is not the amount's.
 _UNIT_WORDS = (
     r"(?:[$£€¥₹]|" + _CODE.lower() + r"|gross|net|brutto|netto|brut|bruto|base|basic|salary"
-    r"|pre-tax|before tax|bruts?|brutos|brute|netos?|nets|lord[oi]|de|d')"
+    r"|pre-tax|before tax|bruts?|brutos|brute|netos?|nets|lord[oi]|de|d'|zł|kr\.?)"
 )
 #: The period word at the start of the text after an amount (group 1): "/hr", " per hour",
 #: " a month", " usd per year", " gross/month", " (hourly)", " p.a.", " pro Monat", " al año".
 _PERIOD_AFTER_RE = (
     r"^(?:\s*"
     + _UNIT_WORDS
-    + r")*\s*\(?\s*(?:(?:/|per|pro|par|por|al|an?|each)\s*)?("
+    + r")*\s*\(?\s*(?:(?:/|per|pro|par|por|al|an?|each|na|za|om|pr\.?|i)\s*)?("
     + _PERIOD_WORD
     + r")"
 )
