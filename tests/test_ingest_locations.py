@@ -655,3 +655,5 @@ def test_remote_country_and_country_column(ingest_rules: Rules) -> None:
     assert place(ingest_rules, "Remote - US")["country"] == "US"
     assert place(ingest_rules, "Anywhere", country="United States")["country"] == "US"
     assert place(ingest_rules, None, country="de")["country"] == "DE"
+    # Google Jobs' name of North Macedonia (lukebarousse 2023: no country)
+    assert place(ingest_rules, "Anywhere", country="Macedonia (FYROM)")["country"] == "MK"
