@@ -155,6 +155,14 @@ def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
         ("Birmingham", "Birmingham", "US"),
         ("Leeds, AL", "Birmingham", "US"),
         ("Remote, OR", None, "US"),
+        # a metro's alias before one of its states is the metro; before another, not
+        ("Bay Area, CA", "San Francisco Bay Area", "US"),
+        ("SF Bay Area, CA", "San Francisco Bay Area", "US"),
+        ("Silicon Valley, CA", "San Francisco Bay Area", "US"),
+        ("NYC, NY", "New York", "US"),
+        ("Research Triangle, NC", "Raleigh", "US"),
+        ("Twin Cities, MN", "Minneapolis", "US"),
+        ("Bay Area, TX", None, "US"),
         *_SMALLER_METROS,
     ],
 )

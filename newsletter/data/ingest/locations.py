@@ -24,6 +24,7 @@ is read as after a city (:func:`_with_blank_city`): the state, not the word or t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -114,6 +115,16 @@ def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
     for city, ms in seen_city.items():
         if len(ms) == 1:
             city_only[city] = next(iter(ms))
+    # A metro's name or alias before one of its states ("Bay Area, CA", "NYC, NY", "Silicon
+    # Valley, CA", "Twin Cities, MN") is the metro, as a member city there is (each named no
+    # metro: an alias was read whole only); a member city of that state keeps its metro, and
+    # a state the metro has no city in reads as before ("Portland, ME" is not Portland, OR).
+    # Keyed as the city of a place is read, its noise words gone too ("Bay Area, CA": "bay").
+    for m in metros.metros:
+        for a in (m.name, *m.aliases):
+            for key in {_n(a), _n(re.sub(_NOISE_RE, " ", a.casefold()))} - {""}:
+                for region in m.cities:
+                    city_metro.setdefault(f"{key}|{region.upper()}", m.name)
     region_country: dict[str, str] = {}
     region_code: dict[str, str] = {}
     for cc, regions in countries.regions.items():
