@@ -83,6 +83,11 @@ def pay_many(texts: list[str | None]) -> pl.DataFrame:
         ("ARS 1.500.000 por mes", 18_000_000, 18_000_000, "ARS"),
         ("$ 80.000 UYU por mes", 960_000, 960_000, "UYU"),
         ("US$ 3.000 - 4.000 mensual", 36_000, 48_000, "USD"),
+        # a "k" on the first amount only: the second's too (was 120 to 100,000: no pay)
+        ("$100k-120", 100_000, 120_000, "USD"),
+        ("$100K - 120", 100_000, 120_000, "USD"),
+        ("€55k-72", 55_000, 72_000, "EUR"),
+        ("$100k - 120k", 100_000, 120_000, "USD"),
     ],
 )
 def test_documented_formats(text: str, lo: float, hi: float, currency: str) -> None:

@@ -659,7 +659,14 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
         .then(a_raw * _scale(b_sfx))
         .otherwise(a_raw * _scale(a_sfx))
     )
-    b = rng.struct.field("4").cast(pl.Float64, strict=False) * _scale(b_sfx)
+    b_raw = rng.struct.field("4").cast(pl.Float64, strict=False)
+    # ... and the suffix of the first to a small second ("$100k-120", "$100K - 120": read as
+    # 120 to 100,000, ten times apart, no pay)
+    b = (
+        pl.when(b_sfx.is_null() & a_sfx.is_not_null() & (b_raw < 1000))
+        .then(b_raw * _scale(a_sfx))
+        .otherwise(b_raw * _scale(b_sfx))
+    )
     one_sfx = one.struct.field("2")
     single = one.struct.field("1").cast(pl.Float64, strict=False) * _scale(one_sfx)
     # the period stated with the amounts read: a label before them, else a word after the
