@@ -163,6 +163,13 @@ def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
         ("Research Triangle, NC", "Raleigh", "US"),
         ("Twin Cities, MN", "Minneapolis", "US"),
         ("Bay Area, TX", None, "US"),
+        # a town's first word written short is the word in full
+        ("Ft. Worth, TX", "Dallas", "US"),
+        ("Ft. Meade, MD", "Baltimore", "US"),
+        ("Mt. Prospect, IL", "Chicago", "US"),
+        ("Mount Laurel, NJ", "Philadelphia", "US"),
+        ("Ft Lauderdale, FL", "Miami", "US"),
+        ("Helena, MT", None, "US"),
         *_SMALLER_METROS,
     ],
 )

@@ -99,6 +99,26 @@ def _n(s: str) -> str:
     return " ".join("".join(ch if ch.isalnum() else " " for ch in s.casefold()).split())
 
 
+#: A town's name written short ("Ft. Worth, TX", "Mt. View, CA", "Ft Meade, MD": each named
+#: no metro), as its first word: the word in full, in a place's parts and in the metro table
+#: alike (where "Ft Lauderdale" and "Fort Lauderdale" are then one key).
+_TOWN_WORDS = {"ft": "fort", "mt": "mount"}
+
+
+def _town(key: str) -> str:
+    """A normalized city name with its first word in full (:data:`_TOWN_WORDS`)."""
+    first, _, rest = key.partition(" ")
+    return f"{_TOWN_WORDS[first]} {rest}" if rest and first in _TOWN_WORDS else key
+
+
+def _town_expr(piece: pl.Expr) -> pl.Expr:
+    """:func:`_town` of a place's normalized part, as an expression."""
+    out = piece
+    for short, full in _TOWN_WORDS.items():
+        out = out.str.replace(f"^{short} ", f"{full} ")
+    return out
+
+
 def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
     aliases: dict[str, str] = {}
     city_metro: dict[str, str] = {}
@@ -110,8 +130,8 @@ def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
             aliases[_n(a)] = m.name
         for region, cities in m.cities.items():
             for c in cities:
-                city_metro[f"{_n(c)}|{region.upper()}"] = m.name
-                seen_city.setdefault(_n(c), set()).add(m.name)
+                city_metro[f"{_town(_n(c))}|{region.upper()}"] = m.name
+                seen_city.setdefault(_town(_n(c)), set()).add(m.name)
     for city, ms in seen_city.items():
         if len(ms) == 1:
             city_only[city] = next(iter(ms))
@@ -274,7 +294,7 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .with_columns(
             _pieces=pl.col("_clean")
             .str.split(",")
-            .list.eval(words(pl.element()))
+            .list.eval(_town_expr(words(pl.element())))
             .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
         )
         .with_columns(_whole=pl.col("_pieces").list.join(" "))
