@@ -155,6 +155,21 @@ def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
         ("Birmingham", "Birmingham", "US"),
         ("Leeds, AL", "Birmingham", "US"),
         ("Remote, OR", None, "US"),
+        # a metro's alias before one of its states is the metro; before another, not
+        ("Bay Area, CA", "San Francisco Bay Area", "US"),
+        ("SF Bay Area, CA", "San Francisco Bay Area", "US"),
+        ("Silicon Valley, CA", "San Francisco Bay Area", "US"),
+        ("NYC, NY", "New York", "US"),
+        ("Research Triangle, NC", "Raleigh", "US"),
+        ("Twin Cities, MN", "Minneapolis", "US"),
+        ("Bay Area, TX", None, "US"),
+        # a town's first word written short is the word in full
+        ("Ft. Worth, TX", "Dallas", "US"),
+        ("Ft. Meade, MD", "Baltimore", "US"),
+        ("Mt. Prospect, IL", "Chicago", "US"),
+        ("Mount Laurel, NJ", "Philadelphia", "US"),
+        ("Ft Lauderdale, FL", "Miami", "US"),
+        ("Helena, MT", None, "US"),
         *_SMALLER_METROS,
     ],
 )
@@ -545,6 +560,27 @@ def test_place_country_and_state_codes(
         ("Remote, ON", None, "CA", "remote"),
         ("Remote - London", "London", "GB", "remote"),
         ("Tbilisi, Georgia", "Tbilisi", "GE", "onsite"),
+        # a slash separates places as " / " does, unspaced too: the state code that is a
+        # word stays the state, two places are two (found in real postings: HN, Google Jobs)
+        ("Salem, OR/Remote", None, "US", "remote"),
+        ("Warsaw, IN/Hybrid", None, "US", "hybrid"),
+        ("Remote/Tulsa, OK", "Tulsa", "US", "remote"),
+        ("NYC/SF", "New York", "US", "onsite"),
+        ("New York, NY/San Francisco, CA", "New York", "US", "onsite"),
+        ("Sancaktepe/İstanbul, Türkiye", "Istanbul", "TR", "onsite"),
+        ("Remote (US/Canada)", None, "US", "remote"),
+        ("Dallas/Fort Worth", "Dallas", "US", "onsite"),
+        # "in the" names no place, nor Google Jobs' count of the other places
+        ("Remote in the US", None, "US", "remote"),
+        ("Anywhere within the United States", None, "US", "remote"),
+        ("Remote in the UK", None, "GB", "remote"),
+        ("Texas (+2 others)", None, "US", "unknown"),
+        ("San Jose, CA (+7 others)", "San Francisco Bay Area", "US", "onsite"),
+        ("The Woodlands, TX", "Houston", "US", "onsite"),
+        ("Amsterdam, The Netherlands", "Amsterdam", "NL", "onsite"),
+        # ... but a rate is no two places
+        ("Austin, TX (remote 2 days/week)", "Austin", "US", "hybrid"),
+        ("Austin, TX (2 days/wk remote)", "Austin", "US", "hybrid"),
         ("Remote or hybrid", None, None, "hybrid"),
         ("Remote or Hybrid, Portland, OR", "Portland", "US", "hybrid"),
         ("Remote, or hybrid", None, None, "hybrid"),
@@ -634,3 +670,5 @@ def test_remote_country_and_country_column(ingest_rules: Rules) -> None:
     assert place(ingest_rules, "Remote - US")["country"] == "US"
     assert place(ingest_rules, "Anywhere", country="United States")["country"] == "US"
     assert place(ingest_rules, None, country="de")["country"] == "DE"
+    # Google Jobs' name of North Macedonia (lukebarousse 2023: no country)
+    assert place(ingest_rules, "Anywhere", country="Macedonia (FYROM)")["country"] == "MK"

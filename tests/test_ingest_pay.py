@@ -66,6 +66,28 @@ def pay_many(texts: list[str | None]) -> pl.DataFrame:
         ("$12.500/month", 150_000, 150_000, "USD"),
         ("₹1.500.000", 1_500_000, 1_500_000, "INR"),
         ("$55.50/hr", 55.5 * 2080, 55.5 * 2080, "USD"),  # two decimals stay decimals
+        # the Philippine peso: "PHP 80,000" was read as the language's version "PHP 80" and
+        # stripped (no pay); the language's version is no amount, its name no currency
+        ("PHP 80,000 per month", 960_000, 960_000, "PHP"),
+        ("PHP 50k - 70k/month", 600_000, 840_000, "PHP"),
+        ("PHP 60,000 - 90,000 monthly", 720_000, 1_080_000, "PHP"),
+        ("₱80,000 monthly", 960_000, 960_000, "PHP"),
+        ("PHP 8.1; $120k", 120_000, 120_000, "USD"),
+        ("PHP developer, $120k", 120_000, 120_000, "USD"),
+        ("$120k, PHP/Laravel", 120_000, 120_000, "USD"),
+        # Latin American pesos named by their codes beside the $ they are written with: the
+        # code (the bare $ was the US dollar: "$ 2.500.000 COP" was no pay, out of range)
+        ("$ 2.500.000 COP mensuales", 30_000_000, 30_000_000, "COP"),
+        ("COP 8.000.000 - 10.000.000 mensuales", 96_000_000, 120_000_000, "COP"),
+        ("$2.000.000 CLP mensual", 24_000_000, 24_000_000, "CLP"),
+        ("ARS 1.500.000 por mes", 18_000_000, 18_000_000, "ARS"),
+        ("$ 80.000 UYU por mes", 960_000, 960_000, "UYU"),
+        ("US$ 3.000 - 4.000 mensual", 36_000, 48_000, "USD"),
+        # a "k" on the first amount only: the second's too (was 120 to 100,000: no pay)
+        ("$100k-120", 100_000, 120_000, "USD"),
+        ("$100K - 120", 100_000, 120_000, "USD"),
+        ("€55k-72", 55_000, 72_000, "EUR"),
+        ("$100k - 120k", 100_000, 120_000, "USD"),
     ],
 )
 def test_documented_formats(text: str, lo: float, hi: float, currency: str) -> None:
@@ -148,6 +170,20 @@ EUROPEAN_PERIODS: dict[str, float] = {
     "€35 per uur": 35 * 2080,
     "€4.000 bruto per maand": 48_000,
     "€60.000 per jaar": 60_000,
+    # Polish and Nordic: each monthly amount was read as a year's (15,000-20,000 zł a year,
+    # 45,000 kronor a year: a twelfth of the pay, kept, as these currencies have no floor)
+    "PLN 15 000 - 20 000 brutto miesięcznie": 210_000,
+    "15 000 - 20 000 zł/mies.": 210_000,
+    "20 000 zł netto na miesiąc": 240_000,
+    "180 000 zł rocznie": 180_000,
+    "120 zł za godzinę": 120 * 2080,
+    "45 000 kr per månad": 540_000,
+    "45 000 kr/mån": 540_000,
+    "SEK 45 000 i månaden": 540_000,
+    "50.000 kr. pr. måned": 600_000,
+    "60 000 kr/mnd": 720_000,
+    "600 000 kr per år": 600_000,
+    "250 kr/tim": 250 * 2080,
 }
 
 
@@ -526,6 +562,30 @@ def test_other_currencies_keep_their_currency() -> None:
     got = pay(salary="₹25 LPA")
     assert got["currency"] == "INR" and got["salary_mid"] == 2_500_000
     assert pay(salary="SEK 600,000 per year")["currency"] == "SEK"
+
+
+@pytest.mark.parametrize(
+    ("text", "annual", "currency"),
+    [
+        ("NT$1,200,000", 1_200_000, "TWD"),
+        ("NT$ 60,000 - 80,000 per month", 840_000, "TWD"),
+        ("MX$40,000 al mes", 480_000, "MXN"),
+        ("RD$ 80,000 mensual", 960_000, "DOP"),
+        ("J$3,000,000 per annum", 3_000_000, "JMD"),
+        ("TT$15,000 per month", 180_000, "TTD"),
+        # unchanged: the dollars named before, and the US one
+        ("US$120,000", 120_000, "USD"),
+        ("HK$40,000/month", 480_000, "HKD"),
+        ("R$ 8.000 por mês", 96_000, "BRL"),
+    ],
+)
+def test_a_dollar_sign_with_a_countrys_prefix_is_that_countrys(
+    text: str, annual: float, currency: str
+) -> None:
+    """Taiwan's "NT$1,200,000" is 1.2 million Taiwan dollars, about 37,000 US dollars: read as a
+    bare $, it was 1.2 million US dollars a year, inside the annual range, kept."""
+    got = pay(salary=text)
+    assert (got["salary_mid"], got["currency"], got["pay_status"]) == (annual, currency, "ok")
 
 
 _FORMATS = (

@@ -225,6 +225,29 @@ def test_glassdoor_scrape(tmp_path: Path, ingest_rules: Rules) -> None:
     ]  # fmt: skip
 
 
+def test_google_jobs_via_geebo_company_rating(tmp_path: Path, ingest_rules: Rules) -> None:
+    """Google Jobs' postings via Geebo carry the company's rating after a spaced dash
+    ("Deloitte - 3.9"): no part of the name, which is the same company as "Deloitte" (each
+    was a company apart). A dash before words or a version stays. Rows as the lukebarousse
+    2023 data set (Apache-2.0, Luke Barousse) has them, trimmed."""
+    header = ["job_key", "job_title", "job_location", "job_via", "job_schedule_type",
+              "job_posted_date", "salary_rate", "salary_hour_avg", "company_name"]  # fmt: skip
+    path = write_csv(tmp_path / "postings.csv", header, [
+        ["252576059142c8df", "Strategic Analytics Lead Data Scientist", "Cincinnati, OH",
+         "via Cincinnati, OH - Geebo", "Full-time", "2026-11-20 23:56:42", "hour", "24",
+         "Deloitte - 3.9"],
+        ["825eebc912a8504d", "Data Science Analyst - Research", "Phoenix, AZ",
+         "via Phoenix, AZ - Geebo", "Full-time", "2026-11-20 00:26:23", "hour", "24",
+         "Mayo Clinic - 4.0"],
+        ["1", "Data Engineer", "Austin, TX", "via LinkedIn", "Full-time", "2026-11-20", "hour",
+         "24", "Acme - Data Services"],
+        ["2", "Data Engineer", "Austin, TX", "via LinkedIn", "Full-time", "2026-11-20", "hour",
+         "24", "Industry 4.0 Labs"],
+    ])  # fmt: skip
+    got = [r["company"] for r in run(path, ingest_rules)]
+    assert got == ["Deloitte", "Mayo Clinic", "Acme - Data Services", "Industry 4.0 Labs"]
+
+
 def _adzuna_job(jid: str, title: str, company: str, place: str, area: list[str],
                 **pay: object) -> dict[str, object]:  # fmt: skip
     return {

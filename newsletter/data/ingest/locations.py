@@ -1,10 +1,11 @@
 """Location text -> ``metro``, ``country``, ``work_mode`` and ``remote``.
 
 A location may list several places (``"Seattle, WA; SF; Remote in USA"``: ``;``, ``|``,
-`` / `` or `` or `` separate them). Each place is looked up, in order, as a whole alias
-(``SF``, ``NYC``, ``Bay Area``), as ``city, state`` in the metro table (the state being the
-first part after the city that names a region: ``Brooklyn, Kings County, NY``; the city
-also the part right before it: ``SoMa, San Francisco, CA``), as its city with its second
+a slash (``"NYC/SF"``, ``"Salem, OR/Remote"``: :data:`_SLASH_RE`) or `` or `` separate
+them). Each place is looked up, in order, as a whole alias (``SF``, ``NYC``, ``Bay
+Area``), as ``city, state`` in the metro table (the state being the first part after the
+city that names a region: ``Brooklyn, Kings County, NY``; the city also the part right
+before it: ``SoMa, San Francisco, CA``), as its city with its second
 or its last part as an alias (``Melbourne, Victoria, Australia`` by the alias ``Melbourne
 Victoria``), and as a city alone when the country the place names, if any, is the metro's.
 The posting's metro is the first place that resolves, and its country the metro's; remote
@@ -23,6 +24,7 @@ is read as after a city (:func:`_with_blank_city`): the state, not the word or t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -31,13 +33,27 @@ from newsletter.data.ingest.rules import CountryRules, MetroRules
 from newsletter.data.ingest.text import says_yes, words
 
 _SPLIT_RE = r"\s*(?:;|\||\n|\s/\s|\sor\s)\s*"
+#: A slash between two places or a place and a work mode, unspaced ("Salem, OR/Remote",
+#: "NYC/SF", "New York, NY/San Francisco, CA", "Sancaktepe/İstanbul, Türkiye"): it separates
+#: them as " / " does (each was one place: "salem or remote" lost its state, "nyc sf" named
+#: no metro). A letter, dot or parenthesis on each side (never "50/50", "24/7"); the
+#: replacement is "$1;$2", applied twice (a match takes the letter after it, which may start
+#: the next: "Raleigh/Durham/Cary").
+_SLASH_RE = r"([\p{L}.)])\s*/\s*([\p{L}(])"
+#: "2 days/week", "3d/wk": a rate, no two places (read "2 days per week" before the slashes
+#: split a place).
+_PER_WEEK_RE = r"(?i)\s*/\s*(week|wk)\b"
 _REMOTE_RE = r"\b(?:remote|anywhere|work from home|wfh|telecommute|virtual|distributed|worldwide)\b"
 _HYBRID_RE = r"\bhybrid\b"
 _ONSITE_RE = r"\b(?:on-?site|in[- ]office|in[- ]person)\b"
+#: Words of a place that name none: work modes, "in the" ("Remote in the US", "Anywhere
+#: within the United States": "the us" named no country), Google Jobs' count of a posting's
+#: other places ("Texas (+2 others)": the state was lost to the "2 others" after it), and
+#: words around a place ("fully", "based", "metro area").
 _NOISE_RE = (
-    r"\b(?:remote|hybrid|on-?site|in[- ]office|in[- ]person|anywhere|work from home|wfh|"
-    r"telecommute|fully|only|based|in|within|first|friendly|ok|locations?|multiple|flexible|"
-    r"options?|or|and|greater|metropolitan|metro|area|region|hq|headquarters|office|from)\b"
+    r"\b(?:(?:with)?in the|[0-9]+ others?|remote|hybrid|on-?site|in[- ]office|in[- ]person"
+    r"|anywhere|work from home|wfh|telecommute|fully|only|based|in|within|first|friendly|ok"
+    r"|locations?|multiple|flexible|options?|or|and|greater|metropolitan|metro|area|region|hq|headquarters|office|from)\b"
 )
 #: State codes that are noise words too ("Warsaw, IN", "Salem, OR", "Tulsa, OK"): ending a
 #: place or before its next part, each is kept as the code (upper case, which the noise
@@ -83,6 +99,26 @@ def _n(s: str) -> str:
     return " ".join("".join(ch if ch.isalnum() else " " for ch in s.casefold()).split())
 
 
+#: A town's name written short ("Ft. Worth, TX", "Mt. View, CA", "Ft Meade, MD": each named
+#: no metro), as its first word: the word in full, in a place's parts and in the metro table
+#: alike (where "Ft Lauderdale" and "Fort Lauderdale" are then one key).
+_TOWN_WORDS = {"ft": "fort", "mt": "mount"}
+
+
+def _town(key: str) -> str:
+    """A normalized city name with its first word in full (:data:`_TOWN_WORDS`)."""
+    first, _, rest = key.partition(" ")
+    return f"{_TOWN_WORDS[first]} {rest}" if rest and first in _TOWN_WORDS else key
+
+
+def _town_expr(piece: pl.Expr) -> pl.Expr:
+    """:func:`_town` of a place's normalized part, as an expression."""
+    out = piece
+    for short, full in _TOWN_WORDS.items():
+        out = out.str.replace(f"^{short} ", f"{full} ")
+    return out
+
+
 def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
     aliases: dict[str, str] = {}
     city_metro: dict[str, str] = {}
@@ -94,11 +130,21 @@ def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
             aliases[_n(a)] = m.name
         for region, cities in m.cities.items():
             for c in cities:
-                city_metro[f"{_n(c)}|{region.upper()}"] = m.name
-                seen_city.setdefault(_n(c), set()).add(m.name)
+                city_metro[f"{_town(_n(c))}|{region.upper()}"] = m.name
+                seen_city.setdefault(_town(_n(c)), set()).add(m.name)
     for city, ms in seen_city.items():
         if len(ms) == 1:
             city_only[city] = next(iter(ms))
+    # A metro's name or alias before one of its states ("Bay Area, CA", "NYC, NY", "Silicon
+    # Valley, CA", "Twin Cities, MN") is the metro, as a member city there is (each named no
+    # metro: an alias was read whole only); a member city of that state keeps its metro, and
+    # a state the metro has no city in reads as before ("Portland, ME" is not Portland, OR).
+    # Keyed as the city of a place is read, its noise words gone too ("Bay Area, CA": "bay").
+    for m in metros.metros:
+        for a in (m.name, *m.aliases):
+            for key in {_n(a), _n(re.sub(_NOISE_RE, " ", a.casefold()))} - {""}:
+                for region in m.cities:
+                    city_metro.setdefault(f"{key}|{region.upper()}", m.name)
     region_country: dict[str, str] = {}
     region_code: dict[str, str] = {}
     for cc, regions in countries.regions.items():
@@ -218,7 +264,12 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
     """Distinct ``location`` values -> ``_metro``, ``_country``, ``_loc_mode`` (or null)."""
     parts = (
         locations.with_columns(
-            _part=pl.col("location").str.replace_all(_SPLIT_RE, ";").str.split(";")
+            _part=pl.col("location")
+            .str.replace_all(_PER_WEEK_RE, " per $1")
+            .str.replace_all(_SLASH_RE, "$1;$2")
+            .str.replace_all(_SLASH_RE, "$1;$2")
+            .str.replace_all(_SPLIT_RE, ";")
+            .str.split(";")
         )
         # each part's place in its location, numbered before the explode (no window by
         # location needed after it)
@@ -243,7 +294,7 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .with_columns(
             _pieces=pl.col("_clean")
             .str.split(",")
-            .list.eval(words(pl.element()))
+            .list.eval(_town_expr(words(pl.element())))
             .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
         )
         .with_columns(_whole=pl.col("_pieces").list.join(" "))

@@ -90,8 +90,10 @@ NAMING_COLUMNS = ("title", "company")
 
 
 #: A company's rating on a line of its own after its name, as Glassdoor's pages show it and
-#: scrapes of them keep it (``"Tecolote Research\n3.8"``): no part of the name.
-RATING_LINE = r"\s*\n\s*(?:[0-5]\.[0-9]|-1)\s*$"
+#: scrapes of them keep it (``"Tecolote Research\n3.8"``), or after a spaced dash, as Google
+#: Jobs' postings via Geebo give it (``"Deloitte - 3.9"``, ``"Mayo Clinic - 4.0"``: each was a
+#: company apart from ``Deloitte``): no part of the name.
+RATING_LINE = r"(?:\s*\n\s*(?:[0-5]\.[0-9]|-1)|\s+-\s+[0-5]\.[0-9])\s*$"
 
 
 def clean_columns(
@@ -106,10 +108,12 @@ def clean_columns(
     column."""
     naming = [c for c in NAMING_COLUMNS if c in columns]
     named = [pl.when(pl.col(c).str.contains(r"[\p{L}\p{N}]")).then(pl.col(c)) for c in naming]
-    rated = [  # only a name with a line break can hold one: most are read by a byte scan
+    rated = [  # only a name with a line break or a dash can hold one: most are read by a
+        # byte scan
         only_where(
             pl.col(c),
-            pl.col(c).str.contains("\n", literal=True),
+            pl.col(c).str.contains("\n", literal=True)
+            | pl.col(c).str.contains(" - ", literal=True),
             lambda e: e.str.replace(RATING_LINE, ""),
         )
         for c in columns

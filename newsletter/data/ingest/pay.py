@@ -60,6 +60,8 @@ RANGE_CHECKED = ("USD", "CAD", "AUD", "GBP", "EUR", "CHF", "SGD", "NZD")
 UNITS_PER_USD: dict[str, float] = {
     "HKD": 7.8, "BRL": 5.5, "MXN": 18.0, "INR": 85.0, "JPY": 150.0, "SEK": 10.5,
     "NOK": 10.5, "DKK": 7.0, "PLN": 4.0, "ILS": 3.7, "KRW": 1400.0, "CNY": 7.2, "ZAR": 18.0,
+    "TWD": 32.0, "DOP": 60.0, "JMD": 157.0, "TTD": 6.8, "PHP": 58.0, "COP": 4000.0,
+    "CLP": 950.0, "ARS": 1000.0, "UYU": 40.0,
 }  # fmt: skip
 #: A currency of no known rate (a code as given, "TWD", "XAF") is held to the cap of the
 #: weakest currency in use: about this many units a US dollar buys (the Lebanese pound's
@@ -145,6 +147,13 @@ _PERIOD_UNITS: dict[str, str] = {
     "uur": "hour", "maand": "month", "jaar": "year", "maandelijks": "month",
     "jaarlijks": "year",
     "maandsalaris": "month", "maandloon": "month", "jaarsalaris": "year",
+    # Polish ("15 000 zł brutto miesięcznie", "/mies.", "na miesiąc", "rocznie", "/godz.")
+    # and Nordic ("45 000 kr per månad", "/mån", "kr. pr. måned", "/mnd", "per år", "/tim")
+    "miesięcznie": "month", "miesiąc": "month", "mies": "month", "rocznie": "year",
+    "godzin": "hour", "godzina": "hour", "godziny": "hour", "godz": "hour",
+    "månad": "month", "månaden": "month", "mån": "month", "måned": "month",
+    "måneden": "month", "mnd": "month", "år": "year", "året": "year", "timme": "hour",
+    "timmen": "hour", "tim": "hour",
     # German compounds: "Monatsgehalt", "Bruttojahresgehalt", "Stundenlohn" (_PERIOD_ADJ)
     **{
         f"{gross}{unit}{noun}": period
@@ -164,7 +173,10 @@ _PERIOD_WORD = (
     r"|std|stündlich|monatlich|jährlich|jaehrlich|heure|l'heure|mois|par\s+an|/\s*an"
     r"|annuel(?:le)?|mensuel(?:le)?|mensual(?:es)?|anual(?:es)?|mensa(?:l|is)|anuais"
     r"|mensil[ei]|annu(?:o|i|al[ei])|(?:al)?l'(?:ora|anno)|mese|maandelijks|jaarlijks"
-    r"|hora|mes|mês|año|ano|uur|maand|jaar)(?-u:\b)"
+    r"|hora|mes|mês|año|ano|uur|maand|jaar"
+    # Polish and Nordic ("godzin" ends before the "ę" of "godzinę", as "mån" never does)
+    r"|miesięcznie|miesiąc|mies|rocznie|godzin[ay]?|godz|månaden|månad|måneden|måned|mån"
+    r"|mnd|året|år|timmen|timme|tim)(?-u:\b)"
 )
 _PERIOD_ADJ = (
     r"(?:hourly|daily|bi-?weekly|weekly|fortnightly|semi-?monthly|monthly|yearly"
@@ -196,7 +208,22 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("SGD", r"\bsgd\b|\bs\$"),
     ("HKD", r"\bhkd\b|\bhk\$"),
     ("BRL", r"\bbrl\b|\br\$"),
-    ("MXN", r"\bmxn\b"),
+    ("MXN", r"\bmxn\b|\bmx\$"),
+    # other countries' dollars and pesos as their prefixes write them: Taiwan's "NT$1,200,000",
+    # the Dominican "RD$", Jamaica's "J$", Trinidad's "TT$" (each was a bare $, the US dollar)
+    ("TWD", r"\btwd\b|\bnt\$"),
+    ("DOP", r"\bdop\b|\brd\$"),
+    ("JMD", r"\bjmd\b|\bj\$"),
+    ("TTD", r"\bttd\b|\btt\$"),
+    # the Philippine peso: its sign, or its code right before an amount (a PHP developer is
+    # paid in the currency the text names; the language's versions: _VERSION)
+    ("PHP", r"₱|\bphp\s?[0-9]"),
+    # Latin American pesos named by their codes, before the bare $ they are written with
+    # ("$ 2.500.000 COP mensuales" was 2.5 million US dollars a month, no pay)
+    ("COP", r"\bcop\b|\bcol\$"),
+    ("CLP", r"\bclp\b"),
+    ("ARS", r"\bars\b"),
+    ("UYU", r"\buyu\b"),
     ("USD", r"\busd\b|\bus\$"),
     (_BARE_DOLLAR, r"\$"),  # whose dollar: the place decides (_settled)
     ("GBP", r"£|\bgbp\b"),
@@ -232,20 +259,23 @@ _SCALES: dict[str, float] = {
     "milioni": 1e6, "miljoen": 1e6, "milhões": 1e6,
 }  # fmt: skip
 #: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
-_CODE = r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR)"
+_CODE = (
+    r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR"
+    r"|TWD|DOP|JMD|TTD|PHP|COP|CLP|ARS|UYU)"
+)
 #: What may stand between an amount and its period word ("45 USD per hour", "€4,000 gross
 #: a month", "$120k base salary per year") -- never "+", "plus", "and" or other words, so the
 #: "monthly" of "$80k base + monthly bonus" is not the amount's.
 _UNIT_WORDS = (
     r"(?:[$£€¥₹]|" + _CODE.lower() + r"|gross|net|brutto|netto|brut|bruto|base|basic|salary"
-    r"|pre-tax|before tax|bruts?|brutos|brute|netos?|nets|lord[oi]|de|d')"
+    r"|pre-tax|before tax|bruts?|brutos|brute|netos?|nets|lord[oi]|de|d'|zł|kr\.?)"
 )
 #: The period word at the start of the text after an amount (group 1): "/hr", " per hour",
 #: " a month", " usd per year", " gross/month", " (hourly)", " p.a.", " pro Monat", " al año".
 _PERIOD_AFTER_RE = (
     r"^(?:\s*"
     + _UNIT_WORDS
-    + r")*\s*\(?\s*(?:(?:/|per|pro|par|por|al|an?|each)\s*)?("
+    + r")*\s*\(?\s*(?:(?:/|per|pro|par|por|al|an?|each|na|za|om|pr\.?|i)\s*)?("
     + _PERIOD_WORD
     + r")"
 )
@@ -423,9 +453,13 @@ _VERSION = (
     r"|postgresql|mysql|windows|macos|oauth|http|tls|ecmascript|version|ver\.?|v)\s?[0-9]+"
     r"(?:\.[0-9]+)*|[0-9]+\.[0-9]{1,2}\.[0-9]+)(?-u:\b)"
 )
+#: The Philippine peso's code before an amount in thousands ("PHP 80,000 per month", "PHP
+#: 50k"): an amount, never the version of the language of that name ("PHP 8.1" is one): read
+#: as "PHP 80" and stripped, it left no pay. Kept whole, as group 1 of :data:`_NOT_PAY_RE`.
+_PESO_AMOUNT = r"(?:^|[^A-Za-z0-9_.,])php\s?[0-9]{1,3}(?:(?:[,.][0-9]{3})+|\s?k(?-u:\b))"
 _NOT_PAY_RE = (
     r"((?:^|[^A-Za-z0-9_.,])[$£€¥₹]?[0-9]{2,4}\s*[kK]\s*(?:[-–—]|to)\s*[$£€¥₹]?[0-9]{2,4}\s*[kK]"
-    r"(?-u:\b))"
+    r"(?-u:\b)|" + _PESO_AMOUNT + r")"
     r"|(^|[^$£€¥₹A-Za-z0-9_.,])(?:4(?:01|03|57)\s*\(?[kb]\)?(?-u:\b)"
     r"|[0-9]+(?:\.[0-9]+)?(?:\s*(?:-|to|à|a|bis|tot|et|und|y|e|en)\s*[0-9]+(?:\.[0-9]+)?)?"
     r"\s*\+?\s*(?:years|yrs|months|weeks|days|hours|hrs|" + _DURATIONS
@@ -625,7 +659,14 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
         .then(a_raw * _scale(b_sfx))
         .otherwise(a_raw * _scale(a_sfx))
     )
-    b = rng.struct.field("4").cast(pl.Float64, strict=False) * _scale(b_sfx)
+    b_raw = rng.struct.field("4").cast(pl.Float64, strict=False)
+    # ... and the suffix of the first to a small second ("$100k-120", "$100K - 120": read as
+    # 120 to 100,000, ten times apart, no pay)
+    b = (
+        pl.when(b_sfx.is_null() & a_sfx.is_not_null() & (b_raw < 1000))
+        .then(b_raw * _scale(a_sfx))
+        .otherwise(b_raw * _scale(b_sfx))
+    )
     one_sfx = one.struct.field("2")
     single = one.struct.field("1").cast(pl.Float64, strict=False) * _scale(one_sfx)
     # the period stated with the amounts read: a label before them, else a word after the
