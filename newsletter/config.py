@@ -444,6 +444,12 @@ class ScheduleSettings(_Frozen):
 
 #: The applicant-tracking systems whose public job boards ``newsletter collect`` reads.
 ATS_KINDS = ("greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "url")
+#: Longest board name of a source (``newsletter.data.collect.sources``): a board's key
+#: ``ats:board`` is the source of its postings, so it also bounds every source name.
+BOARD_MAX = 128
+#: Longest source name (a posting's ``source``, the prefix of its ``posting_id``): the
+#: longest board key, ``ats:board``.
+SOURCE_MAX = max(map(len, ATS_KINDS)) + 1 + BOARD_MAX
 
 
 class AtsSettings(_Frozen):

@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -555,3 +556,72 @@ def test_a_provider_id_is_kept_as_one_plain_line() -> None:
     assert r.provider_message_id is not None
     assert r.provider_message_id.startswith("<abc 123@mg.example.com>xxx")
     assert len(r.provider_message_id) == 200
+
+
+class _Loopback(BaseHTTPRequestHandler):
+    """A real HTTP server's answers: a 200 that says gzip and is not (httpx cannot decode
+    it), and a proxy that refuses every tunnel."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.seen.append("POST")
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'[{"ErrorCode": 0, "MessageID": "not gzip"}]'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_CONNECT(self) -> None:
+        self.seen.append("CONNECT")
+        self.send_response(407)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback() -> Iterator[str]:
+    _Loopback.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Loopback)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _real_sender(provider: str, client: httpx.Client, base_url: str) -> Sender[Any, Any]:
+    own = {"base_url": base_url, **({"domain": "mg.example.com"} if provider == "mailgun" else {})}
+    cfg = parse_config({"delivery": {"provider": provider, "max_attempts": 3, provider: own}})
+    return get_sender(
+        cfg.delivery,
+        Secrets.from_env(),
+        client=client,
+        backoff=Backoff(sleep=lambda _s: None),
+        limiter=RateLimiter(None),
+    )
+
+
+@pytest.mark.parametrize("provider", ["postmark", "sendgrid", "mailgun", "resend"])
+def test_a_2xx_whose_body_cannot_be_decoded_is_unknown_not_a_raw_error(
+    loopback: str, provider: str
+) -> None:
+    with httpx.Client() as client:
+        results = _real_sender(provider, client, loopback).send_batch(msgs(2))
+    assert {r.status for r in results} == {SendStatus.UNKNOWN}
+    assert all("unreadable answer" in (r.reason or "") for r in results)
+    assert _Loopback.seen == ["POST"] * len(_Loopback.seen) and _Loopback.seen  # never resent
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_retryable_not_a_raw_error(loopback: str) -> None:
+    with httpx.Client(proxy=loopback) as client:
+        results = _real_sender("postmark", client, "https://api.postmark.test").send_batch(msgs(2))
+    assert {r.status for r in results} == {SendStatus.RETRYABLE}
+    assert _Loopback.seen == ["CONNECT"] * 3  # nothing was sent: every attempt tried again

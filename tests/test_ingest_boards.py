@@ -18,6 +18,7 @@ from newsletter.data.ingest.rules import Rules
 from tests.collect_support import (
     ashby_job,
     greenhouse_job,
+    lever_posting,
     recruitee_offer,
     smartrecruiters_posting,
     workable_job,
@@ -126,6 +127,36 @@ def test_greenhouse_hourly_ranges_are_hourly(
     page = tmp_path / "gh.json"
     page.write_text(json.dumps({"jobs": [greenhouse_job(1, pay_input_ranges=ranges)]}))
     row = ingest([page], WEEK, ingest_rules, now=NOW).snapshot.row(0, named=True)
+    assert (row["salary_min"], row["salary_max"], row["currency"]) == (lo, hi, "USD")
+
+
+_NO_AMOUNTS = {"min": None, "max": None, "currency": "USD", "interval": "per-year-salary"}
+
+
+@pytest.mark.parametrize(
+    ("over", "lo", "hi"),
+    [
+        ({"salaryRange": _NO_AMOUNTS,
+          "salaryDescriptionPlain": "The salary range is $150,000 - $190,000 per year."},
+         150_000, 190_000),
+        ({"salaryRange": _NO_AMOUNTS,
+          "salaryDescription": "<div>The salary range is <b>$150,000 - $190,000</b>.</div>"},
+         150_000, 190_000),  # only the HTML form
+        ({"salaryRange": {}, "salaryDescriptionPlain": "$150,000 - $190,000 a year"},
+         150_000, 190_000),
+        ({"salaryRange": {"min": 120000, "max": 140000, "currency": "USD",
+                          "interval": "per-year-salary"},
+          "salaryDescriptionPlain": "$150,000 - $190,000 a year"},
+         120_000, 140_000),  # a range with amounts decides
+    ],
+)  # fmt: skip
+def test_lever_pay_text_counts_where_the_range_has_no_amounts(
+    tmp_path: Path, ingest_rules: Rules, over: dict[str, Any], lo: float, hi: float
+) -> None:
+    page = tmp_path / "lever.json"
+    page.write_text(json.dumps([lever_posting(1, **over)]))
+    snap = ingest([page], WEEK, ingest_rules, fmt=Format.lever, now=NOW).snapshot
+    row = snap.row(0, named=True)
     assert (row["salary_min"], row["salary_max"], row["currency"]) == (lo, hi, "USD")
 
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from newsletter.cli import app
+from newsletter.config import SOURCE_MAX
 from newsletter.data.ingest.formats import detect
 from newsletter.data.ingest.normalize import COMPANY_MAX, LOCATION_MAX, TITLE_MAX
 from newsletter.data.ingest.rules import Rules
@@ -378,3 +379,54 @@ def test_character_references_in_names_are_decoded_once(ingest_rules: Rules) -> 
     assert out["title"].to_list() == ["ML Engineer – Search", "Engineer II"]
     assert out["company"].to_list() == ["AT&T Labs", "R&D Co &amp; Sons"]
     assert out["location"].to_list()[0] == "São Paulo, Brazil"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["feed\u202eevil", "feed\nsecond line", "feed\x07", "x" * (SOURCE_MAX + 1), " ", ""],
+)
+def test_a_source_option_that_is_not_one_visible_line_is_refused(
+    tmp_path: Path, runner: CliRunner, name: str
+) -> None:
+    cfg = write_config(tmp_path)
+    res = ingest_cli(runner, cfg, _csv(tmp_path / "a.csv", 1), "--source", name)
+    _refused(res, "must be one line of visible text", tmp_path)
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_a_long_source_option_of_a_board_key_is_taken(tmp_path: Path, runner: CliRunner) -> None:
+    key = "smartrecruiters:" + "b" * 128  # the longest key `newsletter collect` writes
+    cfg = write_config(tmp_path)
+    res = ingest_cli(runner, cfg, _csv(tmp_path / "a.csv", 1), "--source", key)
+    assert res.exit_code == 0, res.output
+    snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
+    assert snap["posting_id"].to_list() == [f"{key}:1"]
+
+
+def test_a_files_source_column_is_cleaned_per_value(tmp_path: Path, runner: CliRunner) -> None:
+    raw = tmp_path / "s.csv"
+    rows = [
+        ("1", "feed\u202e\u200bA\x07"),  # bidi override, zero-width space, bell: dropped
+        ("2", "line one\r\nline  two"),  # line breaks and doubled spaces: one space
+        ("3", "y" * 500),  # cut to SOURCE_MAX
+        ("4", "\u200b\u2066 "),  # nothing visible: the --source fallback, as a blank
+        ("5", ""),
+        ("6", "plain"),
+    ]
+    body = "".join(f'{i},Data Scientist,Acme,"Austin, TX","{s}"\n' for i, s in rows)
+    raw.write_text("id,title,company,location,source\n" + body, encoding="utf-8")
+    cfg = write_config(tmp_path)
+    res = ingest_cli(runner, cfg, raw, "--source", "fallback")
+    assert res.exit_code == 0, res.output
+    snap = pl.read_parquet(tmp_path / "snaps" / f"{WEEK.isoformat()}.parquet")
+    ids = [p.rpartition(":")[2] for p in snap["posting_id"]]
+    got = dict(zip(ids, snap["source"], strict=True))
+    assert got == {
+        "1": "feedA",
+        "2": "line one line two",
+        "3": "y" * SOURCE_MAX,
+        "4": "fallback",
+        "5": "fallback",
+        "6": "plain",
+    }
+    assert sorted(snap["posting_id"]) == sorted(f"{s}:{i}" for i, s in got.items())

@@ -223,6 +223,20 @@ def test_resend_200_with_an_index_past_any_number_is_unknown_never_a_crash(
     assert sorted(str(r["status"]) for r in rows) == ["unknown"] * 3
 
 
+def test_a_200_whose_body_cannot_be_decoded_is_recorded_unknown_never_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 200 that says ``Content-Encoding: gzip`` over a body that is not gzip makes httpx
+    raise DecodingError as it reads it: the provider may have taken the messages, so they
+    are recorded unknown (sent again with the same Message-ID), and the send goes on."""
+    monkeypatch.setenv("NEWSLETTER_RESEND_API_KEY", "re-key")
+    answer = ScriptedProvider(200, b'{"data": []}', {"Content-Encoding": "gzip"})
+    outcome, rows = _send_to(tmp_path, "resend", answer)
+    assert not isinstance(outcome, Exception), outcome
+    assert outcome.unknown == 3 and not outcome.complete
+    assert sorted(str(r["status"]) for r in rows) == ["unknown"] * 3
+
+
 FROM_REFUSED = "Invalid `from` field: 'issues@news.example.com' is not a verified sender."
 PM_FROM_REFUSED = {
     "ErrorCode": 300,

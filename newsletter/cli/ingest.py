@@ -20,6 +20,7 @@ from newsletter.cli._app import (
     secrets_of,
     warn,
 )
+from newsletter.config import SOURCE_MAX
 from newsletter.models import Format
 from newsletter.util.weeks import parse_week
 
@@ -142,7 +143,8 @@ def ingest_cmd(
         typer.Option(
             "--source",
             help="Source name for posting ids when the file has no source column "
-            "(default: the format name).",
+            f"(default: the format name): one line of visible text, at most {SOURCE_MAX} "
+            "characters.",
         ),
     ] = None,
     snapshots: Annotated[

@@ -36,14 +36,14 @@ import tomlkit
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from tomlkit.items import AoT
 
-from newsletter.config import ATS_KINDS
+from newsletter.config import ATS_KINDS, BOARD_MAX
 from newsletter.data.ingest import Format
 from newsletter.errors import CollectError
 from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
 from newsletter.util.text import clean_line
 
 AtsKind = Literal["greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "url"]
-_BOARD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # whole: fullmatch
+_BOARD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{BOARD_MAX - 1}}}")  # whole: fullmatch
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 HEADER = """\
@@ -71,7 +71,8 @@ class Source(BaseModel):
     def _board(cls, v: str) -> str:
         if not _BOARD_RE.fullmatch(v):
             raise ValueError(
-                f"{v!r} is not a board name (letters, digits, '.', '_' and '-', at most 128)"
+                f"{v!r} is not a board name (letters, digits, '.', '_' and '-', "
+                f"at most {BOARD_MAX})"
             )
         return v
 

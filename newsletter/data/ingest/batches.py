@@ -18,6 +18,7 @@ import polars as pl
 from newsletter.data.ingest.columns import RAW_COLUMNS, RAW_SCHEMA
 from newsletter.data.ingest.dates import as_read, day_first, has_slash_dates
 from newsletter.data.ingest.formats import read, resolve_format
+from newsletter.data.ingest.identity import source_names
 from newsletter.data.ingest.report import FileSummary
 from newsletter.data.ingest.tabular import lenient_csv, scan_csv
 from newsletter.data.ingest.timing import Stages
@@ -58,13 +59,15 @@ class Input:
 
 
 def _finish(frame: pl.DataFrame, one: Input, name: str, days_first: bool) -> pl.DataFrame:
-    """``source`` filled (the file's, else ``name``; ``name`` alone for a source-only input),
+    """``source`` filled (the file's as :func:`.identity.source_name` cleans it, else ``name``;
+    ``name`` alone for a source-only input),
     the company replaced if asked, and the posting dates of a file that writes them day
     first read so (:mod:`.dates`)."""
-    own = pl.col("source").str.strip_chars().replace("", None)
-    frame = frame.with_columns(
-        source=pl.lit(name, dtype=pl.String) if one.source_only else pl.coalesce(own, pl.lit(name))
-    )
+    if one.source_only:
+        frame = frame.with_columns(source=pl.lit(name, dtype=pl.String))
+    else:
+        own = source_names(frame.get_column("source"))
+        frame = frame.with_columns(source=pl.coalesce(pl.lit(own), pl.lit(name)))
     if days_first:
         frame = frame.with_columns(posted_at=as_read(pl.col("posted_at")))
     if one.company:

@@ -18,8 +18,39 @@ from functools import cache
 
 import polars as pl
 
+from newsletter.config import SOURCE_MAX
 from newsletter.data.ingest.lookup import per_distinct
 from newsletter.data.ingest.text import blank_to_null, words
+from newsletter.errors import IngestError
+from newsletter.util.text import clean_line
+
+
+def source_name(raw: str) -> str:
+    """A posting's ``source`` as one line of visible text (:func:`clean_line`: no control,
+    bidi or zero-width character, no line break), at most :data:`SOURCE_MAX` characters;
+    empty when nothing is left."""
+    return clean_line(raw, SOURCE_MAX)
+
+
+def check_source_name(raw: str) -> str:
+    """``raw`` when it is a source name as :func:`source_name` keeps it; else IngestError."""
+    if not raw or source_name(raw) != raw:
+        raise IngestError(
+            f"source name {source_name(raw)[:40]!r} must be one line of visible text "
+            f"of 1 to {SOURCE_MAX} characters, without edge or doubled spaces"
+        )
+    return raw
+
+
+def source_names(values: pl.Series) -> pl.Series:
+    """A file's ``source`` column by :func:`source_name` (blank: null), worked out once per
+    distinct value (a source column holds few)."""
+    distinct = values.unique().drop_nulls().to_list()
+    cleaned = {v: source_name(v) or None for v in distinct}
+    if all(v == c for v, c in cleaned.items()):  # the common case: clean already
+        return values
+    return values.replace_strict(cleaned, default=None, return_dtype=pl.String)
+
 
 _LEGAL = (
     r"\b(?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|gmbh|plc|sa|ag|"

@@ -3,7 +3,9 @@
 A JSON array of postings: ``text`` is the title, ``categories.location`` /
 ``categories.allLocations`` the places, ``workplaceType`` remote/hybrid/onsite,
 ``createdAt`` milliseconds, ``salaryRange`` structured pay (its ``interval`` words, such as
-``per-hour-wage``, are read by :mod:`~newsletter.data.ingest.pay`), ``categories.commitment``
+``per-hour-wage``, are read by :mod:`~newsletter.data.ingest.pay`), else (no range, or one
+whose ``min`` and ``max`` are null) the pay text ``salaryDescriptionPlain`` (or its HTML
+``salaryDescription``), ``categories.commitment``
 the employment (``Full-time``, ``Contract``, ``Intern``, ...). The company is the token of
 ``hostedUrl`` (``jobs.lever.co/<company>/<id>``).
 """
@@ -65,15 +67,20 @@ def _fields(rec: Record) -> Record:
     url = text(rec.get("hostedUrl")) or text(rec.get("applyUrl"))
     found = rec.get("salaryRange")
     salary: Record = found if isinstance(found, dict) else {}
+    low, high = text(salary.get("min")), text(salary.get("max"))
+    # the pay text where the range states no amount (none, or min and max null)
+    said = None
+    if low is None and high is None:
+        said = text(rec.get("salaryDescriptionPlain")) or text(rec.get("salaryDescription"))
     return {
         "source_id": text(rec.get("id")),
         "title": text(rec.get("text")),
         "company": board_token(url),
         "location": _location(rec),
         "description": _description(rec),
-        "salary": text(rec.get("salaryDescriptionPlain")) if not salary else None,
-        "salary_min": text(salary.get("min")),
-        "salary_max": text(salary.get("max")),
+        "salary": said,
+        "salary_min": low,
+        "salary_max": high,
         "currency": text(salary.get("currency")),
         "period": text(salary.get("interval")),  # "per-year-salary": pay knows these words
         "posted_at": epoch_date(rec.get("createdAt"), millis=True),

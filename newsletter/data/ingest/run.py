@@ -30,6 +30,7 @@ import polars as pl
 
 from newsletter.data.ingest.batches import Batches, Input
 from newsletter.data.ingest.formats import require_file
+from newsletter.data.ingest.identity import check_source_name
 from newsletter.data.ingest.normalize import (
     DIAGNOSTIC_COLUMNS,
     Prepared,
@@ -104,6 +105,8 @@ def _inputs(paths: Sequence[Path | Input], fmt: Format, source: str | None) -> l
     if not inputs:
         raise IngestError("no input files given")
     for one in inputs:  # before anything opens them
+        if one.source is not None:
+            check_source_name(one.source)
         require_file(one.path)
     return inputs
 

@@ -2,8 +2,11 @@
 
 Transport errors and HTTP statuses are mapped once, here:
 
-* connect errors and connect/pool timeouts → retryable (nothing reached the provider);
-* read/write timeouts and dropped connections → unknown (it may have been sent);
+* connect errors, connect/pool timeouts, a proxy's refusal and a request httpx would not
+  write → retryable (nothing reached the provider);
+* read/write timeouts, dropped connections, an answer whose body cannot be decoded (a
+  broken ``Content-Encoding``) and any other :class:`httpx.HTTPError` → unknown (it may
+  have been sent);
 * 429 and 5xx → retryable, with ``Retry-After`` (seconds or HTTP date) or
   ``ratelimit-reset`` honoured by the backoff;
 * 401 and 403 → :class:`~newsletter.errors.ProviderError` (credentials or sender).
@@ -67,6 +70,19 @@ def body_json(resp: httpx.Response) -> Any:
         return resp.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
+
+
+#: The transport errors raised before any byte of the request reached the provider: no
+#: connection (refused, timed out, none free in the pool), a proxy that refused the tunnel,
+#: an address of no known scheme, a request httpx would not write.
+_NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
 
 
 class HttpSender(Sender[HttpCall, httpx.Response]):
@@ -139,9 +155,11 @@ class HttpSender(Sender[HttpCall, httpx.Response]):
                 content=call.content,
                 headers=headers,
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except _NOT_SENT as exc:
             raise CallFailed(SendStatus.RETRYABLE, f"cannot connect: {exc}") from exc
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        except httpx.DecodingError as exc:
+            raise CallFailed(SendStatus.UNKNOWN, f"unreadable answer: {exc}") from exc
+        except httpx.HTTPError as exc:  # read/write timeouts, dropped connections, any other
             raise CallFailed(SendStatus.UNKNOWN, f"no answer after sending: {exc}") from exc
         self.refuse(resp)
         code = resp.status_code
