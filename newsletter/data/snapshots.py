@@ -69,6 +69,15 @@ STORED_SCHEMA: Mapping[str, pl.DataType] = {
 REQUIRED_COLUMNS = ("posting_id", "title", "company")
 
 SENIORITY_LEVELS = ("entry", "mid", "senior", "leadership")
+#: Legal forms of a company, as words of its name in lower case ("Acme Inc", "Acme GmbH",
+#: "Acme L.L.C." once its punctuation is spaces): no part of which employer it is. The
+#: posting fingerprint leaves them out (``ingest/identity.py``) and the signals' companies
+#: count names that differ by a trailing one as one company (``signals/companies.py``).
+LEGAL_FORMS = (
+    "inc", "incorporated", "llc", "l l c", "ltd", "limited", "corp", "corporation", "co",
+    "company", "gmbh", "plc", "sa", "ag", "bv", "nv", "pty", "lp", "llp", "pbc", "srl", "sas",
+    "oy", "ab", "as", "kk",
+)  # fmt: skip
 #: Values of ``employment``. A posting that does not say (null) is taken as full-time.
 EMPLOYMENT_TYPES = ("full_time", "part_time", "contract", "temporary", "internship")
 #: How every Parquet file of a week is written (snapshots, rejects): zstd at level 1 gives

@@ -21,6 +21,7 @@ import polars as pl
 from newsletter.config import SOURCE_MAX
 from newsletter.data.ingest.lookup import per_distinct
 from newsletter.data.ingest.text import blank_to_null, words
+from newsletter.data.snapshots import LEGAL_FORMS
 from newsletter.errors import IngestError
 from newsletter.util.text import clean_line
 
@@ -52,10 +53,7 @@ def source_names(values: pl.Series) -> pl.Series:
     return values.replace_strict(cleaned, default=None, return_dtype=pl.String)
 
 
-_LEGAL = (
-    r"\b(?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|gmbh|plc|sa|ag|"
-    r"bv|nv|pty|lp|llp|pbc|srl|sas|oy|ab|as|kk)\b"
-)
+_LEGAL = r"\b(?:" + "|".join(LEGAL_FORMS) + r")\b"
 _TITLE_NOISE = (
     r"\((?:remote|hybrid|on-?site|m/w/d|w/m/d|f/m/d|m/f/d|h/f|f/h|all genders|contract)[^)]*\)"
     r"|\b(?:req|requisition|job|jr|r)?\s*(?:id|#|no\.?)?\s*[#:-]?\s*\d{5,}\b"

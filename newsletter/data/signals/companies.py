@@ -22,6 +22,7 @@ from newsletter.data.signals.gates import (
 from newsletter.data.signals.groups import first_rows, group_plan
 from newsletter.data.signals.models import Companies, CompanyRow, NamedCount, Spotlight
 from newsletter.data.signals.pay import IN_PAY_STATS, USD_PAY
+from newsletter.data.snapshots import LEGAL_FORMS
 from newsletter.models import REMOTE_PLACE
 from newsletter.util.text import SHOWN_MAX, one_line
 
@@ -29,10 +30,10 @@ from newsletter.util.text import SHOWN_MAX, one_line
 KEY = "company"
 
 
-#: Legal forms a company name may end with (guide §4: "strip legal suffixes and
-#: punctuation"): "Visa" and "Visa Inc", "Pyramid Consulting, Inc." and "Pyramid Consulting
-#: Inc" are one employer.
-_LEGAL = r"(?: (?:inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|plc|gmbh|ag|lp|llp))+$"
+#: Legal forms a company name ends with (:data:`~newsletter.data.snapshots.LEGAL_FORMS`;
+#: guide §4: "strip legal suffixes and punctuation"): "Visa" and "Visa Inc", "Pyramid
+#: Consulting, Inc." and "Pyramid Consulting Inc" are one employer.
+_LEGAL = r"(?: (?:" + "|".join(LEGAL_FORMS) + r"))+$"
 
 
 def _name_key(name: pl.Expr) -> pl.Expr:
