@@ -92,3 +92,20 @@ def test_one_spelling_merges_punctuation_and_legal_suffix_variants() -> None:
     ]  # fmt: skip
     assert merged[1]["company"].to_list() == ["Snap Inc", "Snap Inc", "Pyramid Consulting Inc",
                                               "84.51"]  # fmt: skip
+
+
+def test_one_spelling_treats_stray_spaces_and_tabs_as_punctuation() -> None:
+    """Only names with punctuation or stray spaces take the slow cleaning path: a leading
+    space, two spaces in a row, a tab or a line break still make the same employer, and a
+    frame of many columns keeps every other column and its row order."""
+    this = pl.DataFrame(
+        {
+            "company": [" Acme Corp", "Acme  Corp", "Acme\tCorp", "Acme Corp", "Acme Corp", None],
+            "n": [1, 2, 3, 4, 5, 6],
+        }
+    )
+    last = pl.DataFrame({"company": ["ACME CORP\n", "Globex"], "n": [7, 8]})
+    merged = one_spelling([this, last])
+    assert merged[0]["company"].to_list() == ["Acme Corp"] * 5 + [None]
+    assert merged[0]["n"].to_list() == [1, 2, 3, 4, 5, 6]
+    assert merged[1].to_dict(as_series=False) == {"company": ["Acme Corp", "Globex"], "n": [7, 8]}
