@@ -12,8 +12,6 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	@touch $(STAMP)
 
-# With active subscribers, the demo also "sends" the latest bundled week to the file outbox
-# (state/outbox; idempotent through the send ledger), then renders the preview.
 # The main job on the bundled snapshots: three demo subscribers (idempotent import), the latest
 # week sent to the file outbox (state/outbox; the ledger makes a re-run send nothing), then the
 # preview, whose path is the last line printed.
