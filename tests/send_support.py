@@ -44,6 +44,12 @@ PEOPLE = [
 ]
 
 
+#: ``newsletter --now`` for a send of the latest bundled week (2026-11-23) in a child process:
+#: an instant after its issue is due, whatever the date the suite runs on (the send refuses
+#: an issue that is not due yet).
+DUE_NOW = ("--now", "2026-11-23T09:00:00Z")
+
+
 def recent_snapshots(tmp_path: Path, weeks: int = 2) -> Path:
     """A folder with copies of the last ``weeks`` bundled snapshots (the latest, 2026-11-23,
     and the one before it to compare with). A send publishes every week of a folder to the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from typer.testing import CliRunner
 
 from newsletter.audience.tokens import TokenSigner
 from newsletter.cli import app
+from newsletter.cli._app import CliState
 from newsletter.config import DEV_SECRET_KEY
-from tests.conftest import REPO
+from newsletter.util.clock import FixedClock
+from tests.conftest import NOW, REPO
 
 SNAPS = str(REPO / "snapshots")
 
@@ -124,7 +127,9 @@ def test_preview_into_a_folder_writes_issue_html_inside_it(
 
 def test_archive_writes_a_page_per_week_and_an_index(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "site"
-    result = runner.invoke(app, ["archive", "--snapshots", SNAPS, "--out", str(out)])
+    # the archive publishes the weeks whose issue is due by now: all of them a day after NOW
+    args = ["archive", "--snapshots", SNAPS, "--out", str(out)]
+    result = runner.invoke(app, args, obj=CliState(clock=FixedClock(NOW + timedelta(days=1))))
     assert result.exit_code == 0, result.output
     weeks = sorted(p.stem for p in (REPO / "snapshots").glob("*.parquet"))
     assert sorted(p.stem for p in out.glob("2*.html")) == weeks

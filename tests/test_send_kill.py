@@ -29,7 +29,7 @@ from newsletter.config import load_config
 from newsletter.send.ledger import SendLedger
 from newsletter.store import open_store
 from tests.delivery_support import Handler, Received, smtp_server
-from tests.send_support import POSTAL, add_subscribers, parse, recent_snapshots
+from tests.send_support import DUE_NOW, POSTAL, add_subscribers, parse, recent_snapshots
 
 #: Enough that every interrupt lands mid-run (after 15 more messages each) with messages left
 #: for the final run; the property does not depend on the count.
@@ -66,10 +66,14 @@ def _config_file(tmp_path: Path, port: int) -> Path:
     return p
 
 
+#: The send of the latest bundled week.
+SEND = ("send", "--week", "2026-11-23")
+
+
 def _start(cfg: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "NEWSLETTER_SECRET_KEY": "kill-test-secret"}
     return subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "--config", str(cfg), "send", "--week", "2026-11-23"],
+        [sys.executable, "-m", "newsletter", *DUE_NOW, "--config", str(cfg), *SEND],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -166,7 +170,7 @@ def test_sigterm_caught_by_another_thread_still_stops_the_send(
 
         killer = threading.Thread(target=from_another_thread, daemon=True)
         killer.start()
-        args = ["--config", str(cfg), "send", "--week", "2026-11-23"]
+        args = [*DUE_NOW, "--config", str(cfg), *SEND]
         result = CliRunner().invoke(app, args)
         killer.join(timeout=90)
     assert result.exit_code == 3, result.output  # incomplete: stopped, run again

@@ -31,7 +31,7 @@ from newsletter.config import load_config
 from newsletter.send.ledger import SendLedger
 from newsletter.store import open_store
 from tests.delivery_support import smtp_server
-from tests.send_support import POSTAL, add_subscribers, parse, recent_snapshots
+from tests.send_support import DUE_NOW, POSTAL, add_subscribers, parse, recent_snapshots
 from tests.test_send_kill import Slow
 from tests.test_store_postgres import _fresh
 
@@ -62,7 +62,7 @@ def _config_file(tmp_path: Path, port: int, url: str) -> Path:
 def _start(cfg: Path, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "NEWSLETTER_SECRET_KEY": "workers-test-secret"}
     return subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "--config", str(cfg), *args],
+        [sys.executable, "-m", "newsletter", *DUE_NOW, "--config", str(cfg), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

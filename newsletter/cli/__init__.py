@@ -10,6 +10,9 @@ import typer
 
 from newsletter.cli import archive, collect, ingest, ops, preview, send, subscribers
 from newsletter.cli._app import new_app, state
+from newsletter.errors import UsageError
+from newsletter.util.clock import ShiftedClock
+from newsletter.util.weeks import parse_instant
 
 app = new_app(
     "Weekly career-intelligence newsletter: job-posting snapshots -> market signals -> "
@@ -28,8 +31,23 @@ def _root(
             help="config.toml to use (default: ./config.toml, else built-in defaults).",
         ),
     ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            metavar="INSTANT",
+            help="Run as if it were this instant (ISO 8601 with its offset, e.g. "
+            "2026-11-23T07:30:00Z), time then passing as usual: to replay a missed Monday or "
+            "reproduce a run. Not for `schedule`, which follows the real clock.",
+        ),
+    ] = None,
 ) -> None:
-    state(ctx).config_path = config
+    cli = state(ctx)
+    cli.config_path = config
+    if now is not None:
+        if ctx.invoked_subcommand == "schedule":
+            raise UsageError("--now does not apply to `schedule`: it follows the real clock")
+        cli.clock = ShiftedClock.starting_at(parse_instant(now))
 
 
 app.command("ingest")(ingest.ingest_cmd)

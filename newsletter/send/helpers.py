@@ -16,10 +16,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 
 from newsletter.config import Config, Secrets
 from newsletter.errors import UsageError
+from newsletter.util.clock import SYSTEM_CLOCK, Clock
 
 #: Seconds a helper waits for the coordinator's run to start (it renders the issue first).
 HELPER_WAIT = 300
@@ -27,13 +28,21 @@ HELPER_WAIT = 300
 HELPER_GRACE = 120
 
 
-def helper_command(config: Config, week: date, run_id: str) -> list[str]:
+def helper_command(
+    config: Config, week: date, run_id: str, now: datetime | None = None
+) -> list[str]:
+    """The command line of one helper; ``now``: the coordinator's instant when its clock is
+    not the system's (``newsletter --now``), passed on so that every process of the send
+    compares the leases on one clock (a helper on the real clock would take the rows a
+    coordinator days behind it had just claimed, and send them twice)."""
     if config.path is None:
         raise UsageError("--workers starts processes that read the same config file: pass one")
+    shifted = ["--now", now.isoformat()] if now is not None else []
     return [
         sys.executable,
         "-m",
         "newsletter",
+        *shifted,
         "--config",
         str(config.path),
         "send-worker",
@@ -54,13 +63,15 @@ def helpers(
     week: date,
     run_id: str,
     count: int,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """``count`` helper processes for the block; at its end they are stopped (SIGTERM)
-    and waited for."""
+    """``count`` helper processes for the block, on ``clock``'s time; at its end they are
+    stopped (SIGTERM) and waited for."""
     if count <= 0:
         yield []
         return
-    cmd = helper_command(config, week, run_id)
+    now = None if clock is SYSTEM_CLOCK else clock.now()
+    cmd = helper_command(config, week, run_id, now)
     env = secrets.environment()
     procs: list[subprocess.Popen[bytes]] = []
     try:

@@ -967,7 +967,9 @@ def send_week(
                 publish_week(config, target, clock, warn)
                 stop = stop or threading.Event()
                 run = new_run_id()
-                with helpers(config, secrets, week=target, run_id=run, count=processes - 1):
+                with helpers(
+                    config, secrets, week=target, run_id=run, count=processes - 1, clock=clock
+                ):
                     report = send_issue(
                         config,
                         prepared,

@@ -44,6 +44,28 @@ class SystemClock:
 SYSTEM_CLOCK: Clock = SystemClock()
 
 
+@dataclass(frozen=True, slots=True)
+class ShiftedClock:
+    """The real clock moved by a fixed offset (``newsletter --now``): a command runs as if it
+    had started at a given instant, and time then passes as it does. ``monotonic()`` is the
+    real one (durations and rate limits are real)."""
+
+    offset: timedelta
+
+    @classmethod
+    def starting_at(cls, instant: datetime, real: Clock = SYSTEM_CLOCK) -> ShiftedClock:
+        """The clock whose ``now()`` is ``instant`` at this moment of ``real``."""
+        if instant.tzinfo is None:
+            raise ValueError("ShiftedClock needs a timezone-aware instant")
+        return cls(instant - real.now())
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
 @dataclass(slots=True)
 class FixedClock:
     """A clock that stands still until moved: for tests and reproducible runs.

@@ -7,7 +7,7 @@ named by its Monday.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from newsletter.errors import UsageError
@@ -59,6 +59,24 @@ def parse_week(text: str) -> date:
     if not first <= day.year <= last:
         raise UsageError(f"week {text.strip()!r} is not in the years {first}-{last}")
     return monday_of(day)
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO 8601 instant with its offset (``2026-11-23T07:30:00Z``,
+    ``2026-11-23 08:30+01:00``), in a year of :data:`WEEK_YEARS`; returned in UTC."""
+    try:
+        instant = datetime.fromisoformat(text.strip())
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise UsageError(
+            f"instant {text!r} is not a date and time with its offset, "
+            "e.g. 2026-11-23T07:30:00Z or 2026-11-23T08:30:00+01:00"
+        )
+    first, last = WEEK_YEARS
+    if not first <= instant.year <= last:
+        raise UsageError(f"instant {text.strip()!r} is not in the years {first}-{last}")
+    return instant.astimezone(UTC)
 
 
 def iso_week_key(week: date) -> str:
