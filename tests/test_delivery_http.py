@@ -20,7 +20,7 @@ import pytest
 from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff, RateLimiter, Sender
-from newsletter.delivery.models import OutgoingMessage
+from newsletter.delivery.models import OutgoingMessage, new_message_id
 from newsletter.errors import ProviderError, SecretMissingError
 from newsletter.util.http import retry_after_seconds
 from tests.delivery_support import content, form_fields, message
@@ -161,6 +161,38 @@ def test_postmark_per_message_errors_in_a_200() -> None:
     ]
     assert "inactive" in r[1].reason and "invalid address" in r[2].reason
     assert len(fake.requests) == 1  # permanent errors are not retried
+
+
+def postmark_checks_metadata(request: httpx.Request) -> httpx.Response:
+    """Postmark's answer to Metadata over its limits (10 fields, names of 20 characters,
+    values of 80): ErrorCode 300 for that message, in a 200."""
+    out = []
+    for i, m in enumerate(json.loads(request.content)):
+        meta = m.get("Metadata", {})
+        if len(meta) > 10 or any(len(k) > 20 or len(v) > 80 for k, v in meta.items()):
+            out.append(
+                {
+                    "ErrorCode": 300,
+                    "Message": "Invalid metadata content. Field names are limited to 20 "
+                    "characters and field values are limited to 80 characters in length.",
+                }
+            )
+        else:
+            out.append({"ErrorCode": 0, "Message": "OK", "MessageID": f"id-{i}"})
+    return httpx.Response(200, json=out)
+
+
+def test_postmark_metadata_stays_within_its_limits_on_a_long_sending_domain() -> None:
+    domain = "newsletter.jobs.a-rather-long-company-name.example.org"
+    long_id = new_message_id(domain)
+    assert len(long_id) > 80
+    fake = Fake(postmark_checks_metadata)
+    results = fake.sender("postmark").send_batch([message(1, message_id=long_id)])
+    assert [r.status for r in results] == [SendStatus.SENT]
+    [item] = fake.body(0)
+    headers = {h["Name"]: h["Value"] for h in item["Headers"]}
+    assert headers["Message-ID"] == long_id  # the header still carries it
+    assert item["Metadata"] == {"issue_key": "2026-W48", "subscriber_id": "1"}
 
 
 @pytest.mark.parametrize(
