@@ -595,12 +595,14 @@ class _Loopback(BaseHTTPRequestHandler):
     it), and a proxy that refuses every tunnel."""
 
     seen: ClassVar[list[str]] = []
+    status: ClassVar[int] = 200
 
     def do_POST(self) -> None:
         self.seen.append("POST")
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = b'[{"ErrorCode": 0, "MessageID": "not gzip"}]'
-        self.send_response(200)
+        self.send_response(self.status)
+        self.send_header("Retry-After", "7")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
@@ -620,6 +622,7 @@ class _Loopback(BaseHTTPRequestHandler):
 @pytest.fixture
 def loopback() -> Iterator[str]:
     _Loopback.seen = []
+    _Loopback.status = 200
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Loopback)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -650,6 +653,27 @@ def test_a_2xx_whose_body_cannot_be_decoded_is_unknown_not_a_raw_error(
     assert {r.status for r in results} == {SendStatus.UNKNOWN}
     assert all("unreadable answer" in (r.reason or "") for r in results)
     assert _Loopback.seen == ["POST"] * len(_Loopback.seen) and _Loopback.seen  # never resent
+
+
+@pytest.mark.parametrize("provider", ["postmark", "sendgrid", "mailgun", "resend"])
+def test_an_error_status_whose_body_cannot_be_decoded_is_mapped_by_its_status(
+    loopback: str, provider: str
+) -> None:
+    _Loopback.status = 422  # refused: nothing was sent, and sending again will not help
+    with httpx.Client() as client, pytest.raises(ProviderError) as refused:
+        _real_sender(provider, client, loopback).send_batch(msgs(2))
+    assert refused.value.status == 422 and not refused.value.results
+    assert _Loopback.seen == ["POST"]
+    _Loopback.seen, _Loopback.status = [], 503  # unavailable: nothing was sent, retry
+    with httpx.Client() as client:
+        sender = _real_sender(provider, client, loopback)
+        waits: list[float] = []
+        sender.backoff = Backoff(sleep=waits.append)
+        results = sender.send_batch(msgs(2))
+    assert {r.status for r in results} == {SendStatus.RETRYABLE}
+    assert all("HTTP 503" in (r.reason or "") for r in results)
+    calls = 2 if provider == "mailgun" else 1  # Mailgun: one call per message
+    assert _Loopback.seen == ["POST"] * 3 * calls and min(waits) >= 7  # Retry-After kept
 
 
 def test_a_proxy_that_refuses_the_tunnel_is_retryable_not_a_raw_error(loopback: str) -> None:
