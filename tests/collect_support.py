@@ -314,7 +314,8 @@ class FakeBoards:
         q = request.query_params
         quirk = self.quirks.get((kind, board))
         if kind == "greenhouse":
-            return JSONResponse({"jobs": jobs, "meta": {"total": len(jobs)}})
+            total = len(jobs) + (5 if quirk == "total-over" else 0)  # 5 left out of the answer
+            return JSONResponse({"jobs": jobs, "meta": {"total": total}})
         if kind == "lever":
             skip, limit = int(q.get("skip", 0)), int(q.get("limit", LEVER_PAGE))
             if quirk == "ignores-skip":  # a mirror that answers the first page every time

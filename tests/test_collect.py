@@ -885,6 +885,21 @@ def test_paging_that_cannot_be_followed_marks_the_board_incomplete(
     assert_incomplete(cfg, done, row, "Hugging Co", "its pages could not be followed")
 
 
+def test_a_greenhouse_answer_short_of_its_meta_total_marks_the_board_incomplete(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    boards.quirks[("greenhouse", "acme")] = "total-over"
+    done = run(cfg, sources=[SOURCES[0]])
+    (row,) = done.boards
+    served = len(boards.boards[("greenhouse", "acme")])
+    assert (row.status, row.postings) == ("incomplete", served)
+    assert row.reason == (
+        f"the answer holds {served} of the {served + 5} jobs its meta.total counts: "
+        "stopped after 1 page"
+    )
+    assert_incomplete(cfg, done, row, "Acme AI", "its pages could not be followed")
+
+
 def assert_incomplete(cfg: Config, done: Any, row: Any, company: str, why: str) -> None:
     """``row`` is the only board warned about, incomplete for ``why``, in the manifest too."""
     (warning,) = done.report.source_warnings
