@@ -251,6 +251,20 @@ def test_postmark_429_with_retry_after_then_success_and_5xx_retry() -> None:
     assert fake.waits[1] < 7
 
 
+@pytest.mark.parametrize("provider", ["postmark", "sendgrid", "mailgun", "resend"])
+def test_a_408_request_timeout_is_retried_never_a_stop(provider: str) -> None:
+    """408: the server (or a proxy in front of it) gave up waiting for the request, so it
+    was not processed and may be repeated (RFC 9110): it stopped the whole send as a
+    refusal of the account."""
+    ok = {"postmark": postmark_ok, "resend": resend_ok}.get(
+        provider, lambda _r: httpx.Response(202 if provider == "sendgrid" else 200, json={})
+    )
+    fake = Fake(lambda _r: httpx.Response(408, text="Request Timeout"), ok)
+    settings = {"domain": "mg.example.com"} if provider == "mailgun" else {}
+    r = fake.sender(provider, **settings).send_batch(msgs(1))
+    assert [(x.status, x.attempts) for x in r] == [(SendStatus.SENT, 2)]
+
+
 def test_a_retry_after_beyond_the_longest_wait_ends_the_calls_attempts() -> None:
     """Retry-After: 3600 is not retried after 15 minutes: the call ends retryable at once,
     marked rate limited (the send stops on it), and nothing waited."""

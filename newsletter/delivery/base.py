@@ -25,7 +25,7 @@ sends, build one sender per worker; the rate limiter may be shared (it is thread
 
 Error taxonomy (what the providers map to):
 
-* retryable: HTTP 429 and 5xx, connect errors and connect timeouts (nothing was sent),
+* retryable: HTTP 408, 429 and 5xx, connect errors and connect timeouts (nothing was sent),
   SMTP 4xx replies, a dropped SMTP connection;
 * unknown: read/write timeouts after the request went out;
 * permanent (per recipient): invalid address, inactive/suppressed recipient, SMTP 5xx;

@@ -7,8 +7,8 @@ Transport errors and HTTP statuses are mapped once, here:
 * read/write timeouts, dropped connections, a 2xx whose body cannot be decoded (a broken
   ``Content-Encoding``) and any other :class:`httpx.HTTPError` → unknown (it may have been
   sent); an error status whose body cannot be decoded is mapped by its status alone;
-* 429 and 5xx → retryable, with ``Retry-After`` (seconds or HTTP date) or
-  ``ratelimit-reset`` honoured by the backoff;
+* 408 (the request timed out before it was processed), 429 and 5xx → retryable, with
+  ``Retry-After`` (seconds or HTTP date) or ``ratelimit-reset`` honoured by the backoff;
 * 401 and 403 → :class:`~newsletter.errors.ProviderError` (credentials or sender).
 
 Every other response goes to the provider's ``parse``, which knows its body shapes.
@@ -171,7 +171,7 @@ class HttpSender(Sender[HttpCall, httpx.Response]):
             resp.close()
         self.refuse(resp)
         code = resp.status_code
-        if code == 429 or code >= 500:
+        if code in (408, 429) or code >= 500:  # 408: the request was not processed
             raise CallFailed(
                 SendStatus.RETRYABLE,
                 f"HTTP {code}: {short_body(resp)}",
