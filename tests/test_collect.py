@@ -322,6 +322,17 @@ def test_5xx_then_success_and_retries_are_bounded(cfg: Config, boards: FakeBoard
     assert len(sleep.waits) == 1 + (cfg.collect.max_attempts - 1)
 
 
+def test_a_408_request_timeout_is_retried_not_a_failed_board(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    # 408: the server gave up waiting for the request (RFC 9110: it may be repeated)
+    boards.faults[("ashby", "orbit")] = ["408"]
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[2]], clock=sleep.clock, sleep=sleep)
+    assert [(b.status, b.reason) for b in done.boards] == [("ok", None)]
+    assert len([k for k, *_ in boards.log if k == "ashby"]) == 2
+
+
 def test_paging_that_cycles_fails_its_board_at_the_first_repeat(
     cfg: Config, boards: FakeBoards
 ) -> None:
