@@ -233,8 +233,9 @@ class FakeBoards:
         name, _, arg = fault.partition(":")
         if name == "429":
             return Response("slow down", 429, headers={"Retry-After": arg or "7"})
-        if name in ("503", "410"):
-            return Response("unavailable" if name == "503" else "gone", int(name))
+        if name in ("503", "410", "408"):
+            said = {"503": "unavailable", "410": "gone", "408": "request timeout"}[name]
+            return Response(said, int(name))
         if name == "garbage":
             return Response("<html>maintenance</html>", 200, media_type="application/json")
         if name == "slow":  # answers after the wait, unless the client hung up first
@@ -314,7 +315,8 @@ class FakeBoards:
         q = request.query_params
         quirk = self.quirks.get((kind, board))
         if kind == "greenhouse":
-            return JSONResponse({"jobs": jobs, "meta": {"total": len(jobs)}})
+            total = len(jobs) + (5 if quirk == "total-over" else 0)  # 5 left out of the answer
+            return JSONResponse({"jobs": jobs, "meta": {"total": total}})
         if kind == "lever":
             skip, limit = int(q.get("skip", 0)), int(q.get("limit", LEVER_PAGE))
             if quirk == "ignores-skip":  # a mirror that answers the first page every time

@@ -20,7 +20,8 @@ WEEK = date(2026, 11, 23)
 POSTAL = "AI Jobs Weekly, 548 Market St #12345, San Francisco, CA 94104"
 
 
-def send_config(tmp_path: Path, **delivery: Any) -> Config:
+def send_config(tmp_path: Path, *, database_url: str | None = None, **delivery: Any) -> Config:
+    """A send's config under ``tmp_path`` (its SQLite file unless ``database_url``)."""
     return parse_config(
         {
             "newsletter": {
@@ -31,7 +32,7 @@ def send_config(tmp_path: Path, **delivery: Any) -> Config:
                 "unsubscribe_mailto": "unsubscribe@news.example.com",
             },
             "data": {"snapshots_dir": str(REPO / "snapshots"), "state_dir": str(tmp_path)},
-            "database": {"url": f"sqlite:///{tmp_path / 'newsletter.db'}"},
+            "database": {"url": database_url or f"sqlite:///{tmp_path / 'newsletter.db'}"},
             "delivery": {"outbox_dir": str(tmp_path / "outbox"), "max_attempts": 3} | delivery,
         }
     )

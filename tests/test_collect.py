@@ -322,6 +322,17 @@ def test_5xx_then_success_and_retries_are_bounded(cfg: Config, boards: FakeBoard
     assert len(sleep.waits) == 1 + (cfg.collect.max_attempts - 1)
 
 
+def test_a_408_request_timeout_is_retried_not_a_failed_board(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    # 408: the server gave up waiting for the request (RFC 9110: it may be repeated)
+    boards.faults[("ashby", "orbit")] = ["408"]
+    sleep = FakeSleep(FixedClock(NOW))
+    done = run(cfg, sources=[SOURCES[2]], clock=sleep.clock, sleep=sleep)
+    assert [(b.status, b.reason) for b in done.boards] == [("ok", None)]
+    assert len([k for k, *_ in boards.log if k == "ashby"]) == 2
+
+
 def test_paging_that_cycles_fails_its_board_at_the_first_repeat(
     cfg: Config, boards: FakeBoards
 ) -> None:
@@ -883,6 +894,21 @@ def test_paging_that_cannot_be_followed_marks_the_board_incomplete(
     assert (row.status, row.postings) == ("incomplete", 10)  # the first page of 25
     assert row.reason == "nextPage is not a page token (dict): stopped after 1 page"
     assert_incomplete(cfg, done, row, "Hugging Co", "its pages could not be followed")
+
+
+def test_a_greenhouse_answer_short_of_its_meta_total_marks_the_board_incomplete(
+    cfg: Config, boards: FakeBoards
+) -> None:
+    boards.quirks[("greenhouse", "acme")] = "total-over"
+    done = run(cfg, sources=[SOURCES[0]])
+    (row,) = done.boards
+    served = len(boards.boards[("greenhouse", "acme")])
+    assert (row.status, row.postings) == ("incomplete", served)
+    assert row.reason == (
+        f"the answer holds {served} of the {served + 5} jobs its meta.total counts: "
+        "stopped after 1 page"
+    )
+    assert_incomplete(cfg, done, row, "Acme AI", "its pages could not be followed")
 
 
 def assert_incomplete(cfg: Config, done: Any, row: Any, company: str, why: str) -> None:

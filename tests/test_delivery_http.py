@@ -20,7 +20,7 @@ import pytest
 from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import Backoff, RateLimiter, Sender
-from newsletter.delivery.models import OutgoingMessage
+from newsletter.delivery.models import OutgoingMessage, new_message_id
 from newsletter.errors import ProviderError, SecretMissingError
 from newsletter.util.http import retry_after_seconds
 from tests.delivery_support import content, form_fields, message
@@ -163,6 +163,38 @@ def test_postmark_per_message_errors_in_a_200() -> None:
     assert len(fake.requests) == 1  # permanent errors are not retried
 
 
+def postmark_checks_metadata(request: httpx.Request) -> httpx.Response:
+    """Postmark's answer to Metadata over its limits (10 fields, names of 20 characters,
+    values of 80): ErrorCode 300 for that message, in a 200."""
+    out = []
+    for i, m in enumerate(json.loads(request.content)):
+        meta = m.get("Metadata", {})
+        if len(meta) > 10 or any(len(k) > 20 or len(v) > 80 for k, v in meta.items()):
+            out.append(
+                {
+                    "ErrorCode": 300,
+                    "Message": "Invalid metadata content. Field names are limited to 20 "
+                    "characters and field values are limited to 80 characters in length.",
+                }
+            )
+        else:
+            out.append({"ErrorCode": 0, "Message": "OK", "MessageID": f"id-{i}"})
+    return httpx.Response(200, json=out)
+
+
+def test_postmark_metadata_stays_within_its_limits_on_a_long_sending_domain() -> None:
+    domain = "newsletter.jobs.a-rather-long-company-name.example.org"
+    long_id = new_message_id(domain)
+    assert len(long_id) > 80
+    fake = Fake(postmark_checks_metadata)
+    results = fake.sender("postmark").send_batch([message(1, message_id=long_id)])
+    assert [r.status for r in results] == [SendStatus.SENT]
+    [item] = fake.body(0)
+    headers = {h["Name"]: h["Value"] for h in item["Headers"]}
+    assert headers["Message-ID"] == long_id  # the header still carries it
+    assert item["Metadata"] == {"issue_key": "2026-W48", "subscriber_id": "1"}
+
+
 @pytest.mark.parametrize(
     "answer",
     [b"<html>OK</html>", b"[]", b'[{"ErrorCode": "x"}, {}, {"ErrorCode": [1]}]'],
@@ -217,6 +249,20 @@ def test_postmark_429_with_retry_after_then_success_and_5xx_retry() -> None:
     assert len(fake.requests) == 3
     assert fake.waits[0] >= 7  # Retry-After honoured
     assert fake.waits[1] < 7
+
+
+@pytest.mark.parametrize("provider", ["postmark", "sendgrid", "mailgun", "resend"])
+def test_a_408_request_timeout_is_retried_never_a_stop(provider: str) -> None:
+    """408: the server (or a proxy in front of it) gave up waiting for the request, so it
+    was not processed and may be repeated (RFC 9110): it stopped the whole send as a
+    refusal of the account."""
+    ok = {"postmark": postmark_ok, "resend": resend_ok}.get(
+        provider, lambda _r: httpx.Response(202 if provider == "sendgrid" else 200, json={})
+    )
+    fake = Fake(lambda _r: httpx.Response(408, text="Request Timeout"), ok)
+    settings = {"domain": "mg.example.com"} if provider == "mailgun" else {}
+    r = fake.sender(provider, **settings).send_batch(msgs(1))
+    assert [(x.status, x.attempts) for x in r] == [(SendStatus.SENT, 2)]
 
 
 def test_a_retry_after_beyond_the_longest_wait_ends_the_calls_attempts() -> None:
@@ -563,12 +609,14 @@ class _Loopback(BaseHTTPRequestHandler):
     it), and a proxy that refuses every tunnel."""
 
     seen: ClassVar[list[str]] = []
+    status: ClassVar[int] = 200
 
     def do_POST(self) -> None:
         self.seen.append("POST")
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = b'[{"ErrorCode": 0, "MessageID": "not gzip"}]'
-        self.send_response(200)
+        self.send_response(self.status)
+        self.send_header("Retry-After", "7")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
@@ -588,6 +636,7 @@ class _Loopback(BaseHTTPRequestHandler):
 @pytest.fixture
 def loopback() -> Iterator[str]:
     _Loopback.seen = []
+    _Loopback.status = 200
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Loopback)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -618,6 +667,27 @@ def test_a_2xx_whose_body_cannot_be_decoded_is_unknown_not_a_raw_error(
     assert {r.status for r in results} == {SendStatus.UNKNOWN}
     assert all("unreadable answer" in (r.reason or "") for r in results)
     assert _Loopback.seen == ["POST"] * len(_Loopback.seen) and _Loopback.seen  # never resent
+
+
+@pytest.mark.parametrize("provider", ["postmark", "sendgrid", "mailgun", "resend"])
+def test_an_error_status_whose_body_cannot_be_decoded_is_mapped_by_its_status(
+    loopback: str, provider: str
+) -> None:
+    _Loopback.status = 422  # refused: nothing was sent, and sending again will not help
+    with httpx.Client() as client, pytest.raises(ProviderError) as refused:
+        _real_sender(provider, client, loopback).send_batch(msgs(2))
+    assert refused.value.status == 422 and not refused.value.results
+    assert _Loopback.seen == ["POST"]
+    _Loopback.seen, _Loopback.status = [], 503  # unavailable: nothing was sent, retry
+    with httpx.Client() as client:
+        sender = _real_sender(provider, client, loopback)
+        waits: list[float] = []
+        sender.backoff = Backoff(sleep=waits.append)
+        results = sender.send_batch(msgs(2))
+    assert {r.status for r in results} == {SendStatus.RETRYABLE}
+    assert all("HTTP 503" in (r.reason or "") for r in results)
+    calls = 2 if provider == "mailgun" else 1  # Mailgun: one call per message
+    assert _Loopback.seen == ["POST"] * 3 * calls and min(waits) >= 7  # Retry-After kept
 
 
 def test_a_proxy_that_refuses_the_tunnel_is_retryable_not_a_raw_error(loopback: str) -> None:

@@ -5,16 +5,28 @@ the claim (an accepted message is recorded ``sent`` whoever holds the row)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from newsletter.audience.subscribers import SubscriberStore
+from newsletter.config import Secrets
+from newsletter.delivery import Backoff, RateLimiter, get_sender
+from newsletter.delivery.base import Sender
 from newsletter.delivery.models import SendResult, SendStatus
 from newsletter.models import Recipient
 from newsletter.send.claims import Claims
 from newsletter.send.ledger import SendLedger
-from newsletter.store import Database, open_database
+from newsletter.send.service import link_signer, prepare_issue, send_issue
+from newsletter.store import Database, open_database, open_store
 from newsletter.util.clock import FixedClock
+from tests.conftest import NOW
+from tests.send_support import WEEK, add_subscribers, send_config
 from tests.test_store_postgres import _fresh
 
 KEY = "2026-W48"
@@ -111,3 +123,53 @@ def test_a_lease_runs_out_on_the_clock_and_a_dead_session_frees_at_once(
         with c.hold():
             after = c.claim(2)
             assert after is not None and after.ids == [1, 2]
+
+
+@pytest.mark.postgres
+def test_the_workers_sending_share_the_providers_rate(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resend allows 2 requests/s per team, not per process: while another worker holds rows
+    of the issue, this one calls once a second; alone again, twice. Each process spaced its
+    calls at the provider's whole rate, so N workers sent N times it (and were refused
+    with 429s until the send stopped)."""
+    monkeypatch.setenv("NEWSLETTER_RESEND_API_KEY", "re-key")
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "claims-test-secret")
+    config = send_config(
+        tmp_path, database_url=_fresh(postgres_url, "share"), provider="resend", concurrency=1
+    )
+    add_subscribers(config, 300)  # three calls of 100
+    prepared = prepare_issue(config, WEEK)
+    clock = FixedClock(NOW)
+    limiter = RateLimiter(2.0, clock=clock.monotonic, sleep=clock.sleep)
+    started: list[float] = []
+    with open_store(config) as db, ExitStack() as stack:
+        other = Claims(SendLedger(db, clock=clock), prepared.issue_key, clock)
+
+        def resend(request: httpx.Request) -> httpx.Response:
+            started.append(clock.monotonic())
+            if len(started) == 2:
+                other.release()  # the other worker is done with its rows (and stays alive)
+            sent = json.loads(request.content)
+            return httpx.Response(200, json={"data": [{"id": f"re-{i}"} for i in range(len(sent))]})
+
+        def factory() -> Sender[Any, Any]:
+            if not started:  # another worker joins and takes a call's rows
+                stack.enter_context(other.hold())
+                assert (taken := other.claim(100)) is not None and len(taken.rows) == 100
+            return get_sender(
+                config.delivery,
+                Secrets.from_env(),
+                client=httpx.Client(transport=httpx.MockTransport(resend)),
+                backoff=Backoff(sleep=clock.sleep),
+                limiter=limiter,
+                clock=clock,
+            )
+
+        store = SubscriberStore(db, clock=clock)
+        signer, _dev = link_signer(config, Secrets.from_env(), "send", clock)
+        recipients = store.active_recipients(signer, config.newsletter.base_url)
+        report = send_issue(config, prepared, store, recipients, sender_factory=factory)
+    assert (report.sent, report.complete) == (300, True)
+    gaps = [b - a for a, b in itertools.pairwise(started)]
+    assert gaps == [1.0, 0.5]  # with the other worker alive and holding rows, then alone

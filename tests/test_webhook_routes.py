@@ -59,6 +59,27 @@ def test_bounce_and_complaint_webhooks_suppress(
     assert not store.is_suppressed("z@example.org")
 
 
+def test_a_resend_bounce_to_an_address_sent_with_the_readers_name_suppresses_it(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    # Resend echoes the "to" it was sent, and the issue goes to "Name <address>": the
+    # event was rejected as "not a valid email address" and the reader stayed listed
+    store.add("gone@example.org", name="Zoë O'Brien, PhD")
+    bounce = {
+        "type": "email.bounced",
+        "data": {
+            "to": ['"Zoë O\'Brien, PhD" <gone@example.org>'],
+            "bounce": {"type": "Permanent", "message": "mailbox does not exist"},
+        },
+    }
+    with _client(config, store, serve_app, SECRET) as site:
+        r = site.post("/webhooks/resend", params={"token": SECRET}, json=bounce)
+    assert r.status_code == 200
+    assert r.json() == {"applied": 1, "ignored": 0, "rejected": 0, "errors": []}
+    assert store.get("gone@example.org").status == "bounced"
+    assert store.is_suppressed("gone@example.org")
+
+
 def test_webhooks_off_without_a_secret(
     config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
 ) -> None:

@@ -25,7 +25,7 @@ sends, build one sender per worker; the rate limiter may be shared (it is thread
 
 Error taxonomy (what the providers map to):
 
-* retryable: HTTP 429 and 5xx, connect errors and connect timeouts (nothing was sent),
+* retryable: HTTP 408, 429 and 5xx, connect errors and connect timeouts (nothing was sent),
   SMTP 4xx replies, a dropped SMTP connection;
 * unknown: read/write timeouts after the request went out;
 * permanent (per recipient): invalid address, inactive/suppressed recipient, SMTP 5xx;
@@ -132,7 +132,10 @@ class Backoff:
 
 
 class RateLimiter:
-    """At most ``per_second`` calls per second (spaced evenly); thread-safe."""
+    """At most ``per_second`` calls per second (spaced evenly); thread-safe.
+
+    A provider's rate is its account's (Resend: 2 requests/s per team), so when several
+    processes send, each takes its :meth:`share` of it."""
 
     def __init__(
         self,
@@ -141,19 +144,26 @@ class RateLimiter:
         clock: Callable[[], float] = SYSTEM_CLOCK.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
+        self._base = 1.0 / per_second if per_second else 0.0
+        self.interval = self._base
         self._clock = clock
         self._sleep = sleep
-        self._next = 0.0
+        self._last = float("-inf")
         self._lock = threading.Lock()
 
-    def wait(self) -> None:
-        if not self.interval:
-            return
+    def share(self, processes: int) -> None:
+        """Take one ``processes``-th of the rate from the next call on (the processes
+        sending to the same account right now, this one included)."""
         with self._lock:
+            self.interval = self._base * max(1, processes)
+
+    def wait(self) -> None:
+        with self._lock:
+            if not self.interval:
+                return
             now = self._clock()
-            start = max(now, self._next)
-            self._next = start + self.interval
+            start = max(now, self._last + self.interval)
+            self._last = start
         if start > now:
             self._sleep(start - now)
 

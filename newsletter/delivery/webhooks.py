@@ -34,6 +34,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from typing import Any, Literal
 
 from newsletter.errors import WebhookAuthError, WebhookError
@@ -94,12 +95,17 @@ def _obj(payload: Any, what: str) -> dict[str, Any]:
 
 
 def _address(value: Any, what: str) -> str:
-    """A required address field: a non-empty string ('' when absent)."""
+    """A required address field: a non-empty string ('' when absent); an address given as
+    the message was addressed, ``Name <address>`` (Resend echoes the ``to`` it was sent,
+    with the reader's name), is its address."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise WebhookError(f"{what} is not a string")
-    return value.strip()
+    text = value.strip()
+    if text.endswith(">") and "<" in text:
+        return parseaddr(text)[1].strip() or text
+    return text
 
 
 def _text(*values: Any) -> str:

@@ -94,6 +94,9 @@ class Claim:
 
     rows: list[SendRow]
     run: str
+    #: The workers holding rows of the issue when it was claimed, this one included: they
+    #: share the provider's rate (its account's, not a process's).
+    workers: int = 1
 
     @property
     def ids(self) -> list[int]:
@@ -165,7 +168,8 @@ class Claims:
             if limit <= 0:
                 return Claim([], run)
             free = sa.or_(sends.c.claimed_by.is_(None), sends.c.claimed_until < now)
-            dead = self._dead_holders(conn, now)
+            holders = self._holders(conn, now)
+            dead = self._dead(conn, holders)
             if dead:
                 free = sa.or_(free, sends.c.claimed_by.in_(dead))
             rows = conn.execute(
@@ -190,12 +194,11 @@ class Claims:
                     )
                     .values(claimed_by=self.token, claimed_until=self._until())
                 )
-        return Claim([SendRow(*r) for r in rows], run)
+        return Claim([SendRow(*r) for r in rows], run, workers=1 + len(holders) - len(dead))
 
-    def _dead_holders(self, conn: Connection, now: datetime) -> list[str]:
-        """Other workers holding rows to send under a running lease whose process is gone
-        (SQLite: every other one, as only the coordinator's process sends)."""
-        holders = [
+    def _holders(self, conn: Connection, now: datetime) -> list[str]:
+        """Other workers holding rows to send under a running lease."""
+        return [
             str(h)
             for h in conn.execute(
                 sa.select(sends.c.claimed_by)
@@ -208,6 +211,10 @@ class Claims:
                 .distinct()
             ).scalars()
         ]
+
+    def _dead(self, conn: Connection, holders: list[str]) -> list[str]:
+        """The ``holders`` whose process is gone (SQLite: every other one, as only the
+        coordinator's process sends)."""
         if not self.db.shared:
             return holders
         return [h for h in holders if lock_is_free(conn, _lock_name(h))]

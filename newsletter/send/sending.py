@@ -1,7 +1,8 @@
 """The send loop of one process: claim a batch, re-check it, send it call by call.
 
 Each of ``[delivery] concurrency`` threads, with its own sender (senders are not
-thread-safe; the rate limiter is shared), repeats: claim a batch of rows
+thread-safe; the rate limiter is shared, and takes the share of the provider's rate the
+claim gives: one over the live workers holding rows), repeats: claim a batch of rows
 (:class:`~newsletter.send.claims.Claims`), look its subscribers up again just before it goes
 out (those who unsubscribed, bounced, complained, paused or were suppressed meanwhile are
 ``skipped``; the others get their current name, picks and links), build each message (a
@@ -226,6 +227,7 @@ def _send_rows(loop: Loop, sender: Sender[Any, Any], claim: Claim) -> bool:
     loop.counted([], skipped)
     if skipped < len(gone):
         return False
+    sender.limiter.share(claim.workers)  # the account's rate, shared by the workers sending
     messages: list[OutgoingMessage] = []
     invalid: list[SendResult] = []
     unbuilt: list[SendResult] = []

@@ -20,7 +20,7 @@
   it is;
 * an identifying User-Agent with a contact address;
 * connect/read timeouts, and a total time per response;
-* retries with exponential backoff and full jitter (tenacity) on 429, 5xx, timeouts and
+* retries with exponential backoff and full jitter (tenacity) on 408, 429, 5xx, timeouts and
   connection errors, never sooner than ``Retry-After`` (seconds or HTTP date); a
   ``Retry-After`` longer than ``max_retry_after_seconds`` fails the board instead;
 * a size cap enforced while streaming (``Content-Length`` is checked first, then every byte
@@ -368,7 +368,7 @@ class Fetcher:
 
     def _check_status(self, resp: httpx.Response) -> None:
         status = resp.status_code
-        if status == 429 or status >= 500:
+        if status in (408, 429) or status >= 500:  # 408: not processed, may be repeated
             wait = retry_after_seconds(resp.headers, self.clock.now())
             limit = self.settings.max_retry_after_seconds
             if wait is not None and wait > limit:

@@ -4,11 +4,11 @@ Transport errors and HTTP statuses are mapped once, here:
 
 * connect errors, connect/pool timeouts, a proxy's refusal and a request httpx would not
   write → retryable (nothing reached the provider);
-* read/write timeouts, dropped connections, an answer whose body cannot be decoded (a
-  broken ``Content-Encoding``) and any other :class:`httpx.HTTPError` → unknown (it may
-  have been sent);
-* 429 and 5xx → retryable, with ``Retry-After`` (seconds or HTTP date) or
-  ``ratelimit-reset`` honoured by the backoff;
+* read/write timeouts, dropped connections, a 2xx whose body cannot be decoded (a broken
+  ``Content-Encoding``) and any other :class:`httpx.HTTPError` → unknown (it may have been
+  sent); an error status whose body cannot be decoded is mapped by its status alone;
+* 408 (the request timed out before it was processed), 429 and 5xx → retryable, with
+  ``Retry-After`` (seconds or HTTP date) or ``ratelimit-reset`` honoured by the backoff;
 * 401 and 403 → :class:`~newsletter.errors.ProviderError` (credentials or sender).
 
 Every other response goes to the provider's ``parse``, which knows its body shapes.
@@ -147,7 +147,8 @@ class HttpSender(Sender[HttpCall, httpx.Response]):
         if call.content is not None:
             headers["Content-Type"] = "application/json"
         try:
-            resp = self.client.post(
+            request = self.client.build_request(
+                "POST",
                 self.base_url + call.path,
                 json=call.json,
                 data=call.data,
@@ -155,15 +156,22 @@ class HttpSender(Sender[HttpCall, httpx.Response]):
                 content=call.content,
                 headers=headers,
             )
+            resp = self.client.send(request, stream=True)
         except _NOT_SENT as exc:
             raise CallFailed(SendStatus.RETRYABLE, f"cannot connect: {exc}") from exc
-        except httpx.DecodingError as exc:
-            raise CallFailed(SendStatus.UNKNOWN, f"unreadable answer: {exc}") from exc
         except httpx.HTTPError as exc:  # read/write timeouts, dropped connections, any other
             raise CallFailed(SendStatus.UNKNOWN, f"no answer after sending: {exc}") from exc
+        try:
+            resp.read()
+        except httpx.DecodingError as exc:
+            resp = _undecodable(resp, exc)
+        except httpx.HTTPError as exc:  # the answer broke off: its status alone is no outcome
+            raise CallFailed(SendStatus.UNKNOWN, f"no answer after sending: {exc}") from exc
+        finally:
+            resp.close()
         self.refuse(resp)
         code = resp.status_code
-        if code == 429 or code >= 500:
+        if code in (408, 429) or code >= 500:  # 408: the request was not processed
             raise CallFailed(
                 SendStatus.RETRYABLE,
                 f"HTTP {code}: {short_body(resp)}",
@@ -178,6 +186,19 @@ class HttpSender(Sender[HttpCall, httpx.Response]):
 
     def fail(self, resp: httpx.Response, message: str) -> ProviderError:
         return ProviderError(self.name, message, status=resp.status_code, body=short_body(resp))
+
+
+def _undecodable(resp: httpx.Response, exc: httpx.DecodingError) -> httpx.Response:
+    """An answer whose body cannot be decoded (a broken ``Content-Encoding``): on a 2xx the
+    outcome is unknown (it may have been accepted); an error status (4xx, 5xx) says what
+    it says without its body, so it goes through the status mapping as an empty answer
+    (a 400 is a refusal, a 503 retryable), never taken for a possible send."""
+    if resp.status_code < 400:
+        raise CallFailed(SendStatus.UNKNOWN, f"unreadable answer: {exc}") from exc
+    dropped = ("content-encoding", "content-length")
+    headers = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in dropped]
+    note = f"(a body that cannot be decoded: {exc})".encode()
+    return httpx.Response(resp.status_code, headers=headers, content=note, request=resp.request)
 
 
 def group_by_content(

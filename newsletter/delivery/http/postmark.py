@@ -41,6 +41,22 @@ TO_FIELD = re.compile(r"'To'", re.IGNORECASE)
 MAX_BATCH_BYTES = 50_000_000
 #: Account/sender problems: retrying or bouncing the recipient would be wrong.
 ACCOUNT_CODES = {10, 400, 401, 405, 412, 413}
+#: Longest Metadata value Postmark takes ("field values are limited to 80 characters"; a
+#: longer one refuses the message with ErrorCode 300, which stops the send). The
+#: Message-ID on a sending domain of some 35 characters or more is longer.
+METADATA_VALUE_MAX = 80
+
+
+def metadata(m: OutgoingMessage) -> dict[str, str]:
+    """The message's Metadata (field names of at most 20 characters): a value longer than
+    :data:`METADATA_VALUE_MAX` is left out (the Message-ID is in the headers anyway),
+    never cut to a different value."""
+    values = {
+        "issue_key": m.issue_key,
+        "subscriber_id": str(m.subscriber_id),
+        "message_id": m.message_id,
+    }
+    return {k: v for k, v in values.items() if len(v) <= METADATA_VALUE_MAX}
 
 
 class PostmarkSender(HttpSender):
@@ -72,11 +88,7 @@ class PostmarkSender(HttpSender):
             "Headers": headers,
             "TrackOpens": False,
             "TrackLinks": "None",
-            "Metadata": {
-                "issue_key": m.issue_key,
-                "subscriber_id": str(m.subscriber_id),
-                "message_id": m.message_id,
-            },
+            "Metadata": metadata(m),
         }
         if m.reply_to:
             out["ReplyTo"] = m.reply_to
