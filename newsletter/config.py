@@ -216,6 +216,14 @@ class NewsletterSettings(_Frozen):
         if re.search(r"\s", v):
             raise ValueError(f"{v!r} holds a space or a line break (a URL has none)")
         _visible(v)
+        # every link of every email starts with it: the one rule of a link a reader may
+        # follow, and no query or fragment, which would swallow the paths appended to it
+        if web_url(v) is None or re.search(r"[?#]", v):
+            raise ValueError(
+                f"{v!r} must be the site's address as a reader's link goes: no user name "
+                "before an @ (https://news.example@evil.example goes to evil.example), no "
+                "backslash before the path, a port that is a number, no query or fragment"
+            )
         return v.rstrip("/")
 
     @field_validator("locale")

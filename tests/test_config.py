@@ -170,6 +170,16 @@ def test_secret_keys_in_file_are_rejected(
             "newsletter.base_url",
             "holds a space",
         ),
+        *(
+            (f'[newsletter]\nbase_url = "{url}"\n', "newsletter.base_url", "a reader's link goes")
+            for url in (
+                "https://news.example@evil.example",
+                "https://127.0.0.1\\\\.news.example",
+                "https://news.example:99999",
+                "https://news.example/?list=ai",
+                "https://news.example/#top",
+            )
+        ),
         (
             '[newsletter]\npostal_address = "1 Main St\\u0000"\n',
             "newsletter.postal_address",
