@@ -33,6 +33,7 @@ from newsletter.models import SourceKind
 from newsletter.util.files import NOT_REGULAR, special_file
 from newsletter.util.text import INVISIBLE
 from newsletter.util.tomllines import key_lines
+from newsletter.util.urls import web_url
 
 CONFIG_ENV = "NEWSLETTER_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -215,6 +216,14 @@ class NewsletterSettings(_Frozen):
         if re.search(r"\s", v):
             raise ValueError(f"{v!r} holds a space or a line break (a URL has none)")
         _visible(v)
+        # every link of every email starts with it: the one rule of a link a reader may
+        # follow, and no query or fragment, which would swallow the paths appended to it
+        if web_url(v) is None or re.search(r"[?#]", v):
+            raise ValueError(
+                f"{v!r} must be the site's address as a reader's link goes: no user name "
+                "before an @ (https://news.example@evil.example goes to evil.example), no "
+                "backslash before the path, a port that is a number, no query or fragment"
+            )
         return v.rstrip("/")
 
     @field_validator("locale")
@@ -270,14 +279,20 @@ class SponsorSettings(_Frozen):
     @field_validator("name", "text")
     @classmethod
     def _one_line(cls, v: str) -> str:
-        return " ".join(v.split())
+        return " ".join((_visible(v, lines=True) or "").split())
 
     @field_validator("url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"https?://[^/\s]+\S*", v):
-            raise ValueError(f"{v!r} must be an http:// or https:// address without spaces")
-        return v
+        # every reader gets this link: the one rule of a link a reader may follow
+        if v is not None and web_url(v) is None:
+            raise ValueError(
+                f"{v!r} must be an http:// or https:// address that goes where it reads: no "
+                "spaces or invisible characters, no user name before an @ "
+                "(https://sponsor.example@evil.example goes to evil.example), no backslash "
+                "before the path, no port that is not a number"
+            )
+        return web_url(v)
 
     @property
     def shown(self) -> bool:

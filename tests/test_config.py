@@ -170,6 +170,16 @@ def test_secret_keys_in_file_are_rejected(
             "newsletter.base_url",
             "holds a space",
         ),
+        *(
+            (f'[newsletter]\nbase_url = "{url}"\n', "newsletter.base_url", "a reader's link goes")
+            for url in (
+                "https://news.example@evil.example",
+                "https://127.0.0.1\\\\.news.example",
+                "https://news.example:99999",
+                "https://news.example/?list=ai",
+                "https://news.example/#top",
+            )
+        ),
         (
             '[newsletter]\npostal_address = "1 Main St\\u0000"\n',
             "newsletter.postal_address",
@@ -186,6 +196,25 @@ def test_secret_keys_in_file_are_rejected(
             "line break",
         ),
         ('[delivery.dkim]\nselector = "s\\r1"\n', "delivery.dkim.selector", "line break"),
+        # the sponsor's link and words reach every reader: the one rule of a reader's link
+        # (a user name before @ or a backslash sends the reader elsewhere than it reads)
+        (
+            '[email.sponsor]\nurl = "https://sponsor.example@evil.example/"\n',
+            "email.sponsor.url",
+            "goes where it reads",
+        ),
+        (
+            '[email.sponsor]\nurl = "https://127.0.0.1\\\\.sponsor.example/"\n',
+            "email.sponsor.url",
+            "goes where it reads",
+        ),
+        (
+            '[email.sponsor]\nurl = "https://sponsor.example/\\u202egpj.exe"\n',
+            "email.sponsor.url",
+            "invisible",
+        ),
+        ('[email.sponsor]\nname = "Acme\\u202e"\n', "email.sponsor.name", "invisible"),
+        ('[email.sponsor]\ntext = "GPUs\\u200b"\n', "email.sponsor.text", "invisible"),
     ],
 )
 def test_values_that_would_be_taken_wrongly_are_refused(

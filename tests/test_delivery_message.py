@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsletter.config import parse_config
+from newsletter.delivery.compose import compose
 from newsletter.delivery.message import (
     WIRE_POLICY,
     MessageFactory,
@@ -22,6 +24,7 @@ from newsletter.delivery.message import (
     message_bytes,
 )
 from newsletter.delivery.models import IssueContent, Mailbox, OutgoingMessage, wire_address
+from newsletter.models import Recipient
 from tests.conftest import NOW
 from tests.delivery_support import DATE, content, message
 
@@ -375,3 +378,41 @@ def test_a_domain_with_sharp_s_or_final_sigma_keeps_its_own_idna_form_in_every_h
     (sender,) = head["From"].addresses
     assert sender.addr_spec == wire_address("news@\u03c3\u03bf\u03c6\u03b9\u03b1\u03c2.gr")
     assert sender.domain.startswith("xn--") and sender.domain.endswith(".gr")
+
+
+def test_internationalized_domains_of_the_config_go_into_every_header_in_idna_form() -> None:
+    """The config takes a sender, a reply-to and a mailto unsubscribe on an internationalized
+    domain, and a base URL on one: the Message-ID and the default List-Id made of the
+    sender's domain stopped every message (UnicodeEncodeError), the Reply-To went out as
+    ``r@=?utf-8?q?n=C3=ABws?=.example`` (no address) and List-Unsubscribe as an encoded word,
+    which no mailbox provider reads as a link (no one-click unsubscribe)."""
+    config = parse_config(
+        {
+            "newsletter": {
+                "from_address": "issues@ex\u00e4mple.com",
+                "reply_to": "reply@n\u00ebws.example",
+                "unsubscribe_mailto": "leave@n\u00ebws.example",
+                "base_url": "https://n\u00ebws.example/n\u00e4",
+            }
+        }
+    )
+    base = config.newsletter.base_url
+    reader = Recipient(
+        1,
+        "reader@example.org",
+        unsubscribe_url=f"{base}/unsubscribe/t0k",
+        preferences_url=f"{base}/preferences/t0k",
+    )
+    m = compose(config.newsletter, content(), reader, issue_key="2026-W48")
+    factory = MessageFactory()
+    fast = factory.render(m, date=DATE)
+    assert fast == message_bytes(build_message(m, date=DATE, boundary=factory.boundary_for(m)))
+    head = fast.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert "=?" not in head, head
+    parsed = parse(fast)
+    assert parsed["Message-ID"].endswith("@xn--exmple-cua.com>")
+    assert parsed["List-Id"].endswith(" <weekly.xn--exmple-cua.com>")
+    assert [a.addr_spec for a in parsed["Reply-To"].addresses] == ["reply@xn--nws-jma.example"]
+    assert parsed["List-Unsubscribe"] == (
+        "<https://xn--nws-jma.example/n%C3%A4/unsubscribe/t0k>, <mailto:leave@xn--nws-jma.example>"
+    )

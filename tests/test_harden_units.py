@@ -110,8 +110,26 @@ def test_neutralising_is_undone_exactly_and_leaves_no_formula(cell: str) -> None
     assert restore(out) == cell
 
 
+@pytest.mark.parametrize(
+    "cell", [" =1+1", "  @SUM(A1)", "\u00a0+1", "\n=1+1", "\r\n-1", "\u3000=1", " \t=1"]
+)
+def test_formulas_after_leading_spaces_or_a_line_feed_get_a_leading_quote(cell: str) -> None:
+    # a rejected row's cells are the imported file's own, edge spaces and line breaks too:
+    # spreadsheets that trim a cell on import (or read a line feed as OWASP lists it) run it
+    assert neutralise(cell) == "'" + cell
+    assert restore(neutralise(cell)) == cell
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["'", "=", "@", "a", " ", "\u00a0", "\n"]), max_size=6))
+def test_no_cell_is_a_formula_once_its_spaces_are_trimmed(cell: str) -> None:
+    out = neutralise(cell)
+    assert not out.lstrip().startswith(FORMULA_STARTS)
+    assert restore(out) == cell
+
+
 def test_ordinary_cells_pass_unchanged() -> None:
-    for cell in ("Jane", "'Tis", "O'Neil", "2026-11-23", "a@example.com", ""):
+    for cell in ("Jane", "'Tis", "O'Neil", "2026-11-23", "a@example.com", "", " Jane", "' x"):
         assert neutralise(cell) == cell == restore(cell)
 
 

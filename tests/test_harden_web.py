@@ -301,6 +301,27 @@ def test_forms_refuse_posts_from_other_sites(
         assert r.status_code == 200 and r.json()["applied"] == 1
 
 
+def test_a_form_posted_from_an_internationalized_base_url_is_this_sites(
+    config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
+) -> None:
+    """A browser on https://nëws.example sends ``Origin: https://xn--nws-jma.example``; behind
+    a proxy that passes its own upstream Host, only the base URL can vouch for it, and it
+    was compared as written: every form of the site was refused as cross-site (403)."""
+    idn = config.model_copy(
+        update={
+            "newsletter": config.newsletter.model_copy(
+                update={"base_url": "https://n\u00ebws.example"}
+            )
+        }
+    )
+    with site(idn, store, serve_app) as c:
+        own = {"Origin": "https://xn--nws-jma.example", "Sec-Fetch-Site": "same-origin"}
+        r = c.post("/subscribe", data=SIGNUP, headers=own)
+        assert r.status_code == 200, r.text
+        evil = {"Origin": "https://xn--nws-jma.example.evil.example"}
+        assert c.post("/subscribe", data=SIGNUP, headers=evil).status_code == 403
+
+
 def test_sign_ups_are_limited_per_network_an_ipv6_client_its_64_prefix(
     config: Config, store: SubscriberStore, serve_app: Callable[[Any], str]
 ) -> None:

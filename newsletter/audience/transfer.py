@@ -27,8 +27,9 @@ without a single row (empty, or a header alone) is refused too: it holds nobody 
 
 CSV files written here (exports, rejects) are meant to be opened in spreadsheets, so every
 cell is quoted and a cell that a spreadsheet would run as a formula (starting with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return, or their full-width forms) gets a leading
-``'``, as OWASP's CSV injection guidance says (:func:`neutralise`). The import removes that
+``+``, ``-``, ``@``, a tab, a carriage return or a line feed, or their full-width forms, also
+after leading spaces: a rejected row's cells are the file's own) gets a leading ``'``, as
+OWASP's CSV injection guidance says (:func:`neutralise`). The import removes that
 quote again (:func:`restore`), so a file reads back to exactly the values it was made from.
 """
 
@@ -99,23 +100,32 @@ _DATES = ("consented_at", "created_at", "confirmed_at", "status_changed_at")
 _RECORD_COLUMNS = frozenset(EXPORT_COLUMNS) - {"email", "name", "categories", "metros", "seniority"}
 _YES, _NO = frozenset({"yes", "true", "1", "y"}), frozenset({"no", "false", "0", "n", ""})
 
-#: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection), with
-#: their full-width forms, which some spreadsheets treat alike.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection: a line
+#: feed too), with their full-width forms, which some spreadsheets treat alike.
+FORMULA_STARTS = (
+    "=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20",
+)  # fmt: skip
+
+
+def formula_like(cell: str) -> bool:
+    """Whether a spreadsheet may run ``cell`` as a formula: it starts with one of
+    :data:`FORMULA_STARTS`, also after leading whitespace (``" =HYPERLINK(...)"``, a no-break
+    space before ``@``: spreadsheets that trim a cell's spaces on import read the formula)."""
+    return cell.startswith(FORMULA_STARTS) or cell.lstrip().startswith(FORMULA_STARTS)
 
 
 def neutralise(cell: str) -> str:
-    """``cell`` made inert for spreadsheets: a leading ``'`` when it starts like a formula
-    (or with a ``'`` that :func:`restore` would otherwise take away)."""
-    if cell.startswith(FORMULA_STARTS) or cell != restore(cell):
+    """``cell`` made inert for spreadsheets: a leading ``'`` when it is :func:`formula_like`
+    (or starts with a ``'`` that :func:`restore` would otherwise take away)."""
+    if formula_like(cell) or cell != restore(cell):
         return "'" + cell
     return cell
 
 
 def restore(cell: str) -> str:
     """The value :func:`neutralise` was given (cells from elsewhere pass unchanged unless
-    they start with ``'`` followed by a formula character or another ``'``)."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1:2].startswith((*FORMULA_STARTS, "'")):
+    they are a ``'`` followed by a :func:`formula_like` text or another ``'``)."""
+    if len(cell) > 1 and cell[0] == "'" and (cell[1] == "'" or formula_like(cell[1:])):
         return cell[1:]
     return cell
 

@@ -48,7 +48,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
 
-from newsletter.delivery.models import Mailbox, OutgoingMessage, header_words, phrase_header
+from newsletter.delivery.models import (
+    LIST_ID,
+    Mailbox,
+    OutgoingMessage,
+    header_words,
+    phrase_header,
+)
 
 #: Policy for building parts: SMTP line endings, quoted-printable lines <= 76 (RFC 2045).
 BODY_POLICY = email_policy.SMTP.clone(max_line_length=76)
@@ -104,10 +110,6 @@ class _SubjectHeader(str):
         return f"{self.name}: " + f"{policy.linesep} ".join(words) + policy.linesep
 
 
-#: A List-Id as RFC 2919 writes it: a phrase (the title), then the id in angle brackets.
-_LIST_ID = re.compile(r"(?P<phrase>.*\S) (?P<id><[^<>\s]+>)")
-
-
 class _ListIdHeader(str):
     """A List-Id of a phrase and an id, written by :func:`phrase_header` (the email package
     printed a non-ASCII title on one line of 115 holding an encoded word, and a title with a
@@ -116,7 +118,7 @@ class _ListIdHeader(str):
     name = "List-Id"
 
     def fold(self, *, policy: email_policy.Policy) -> str:
-        m = _LIST_ID.fullmatch(self)
+        m = LIST_ID.fullmatch(self)
         assert m is not None  # made only of a value that matches (_headers_of)
         return phrase_header(self.name, m["phrase"], m["id"], policy.linesep)
 
@@ -130,7 +132,7 @@ def _headers_of(msg: OutgoingMessage, date: str) -> list[tuple[str, object]]:
         ("Message-ID", msg.message_id),
     ]
     lists: list[tuple[str, object]] = [
-        (k, _ListIdHeader(v) if k == "List-Id" and _LIST_ID.fullmatch(v) else v)
+        (k, _ListIdHeader(v) if k == "List-Id" and LIST_ID.fullmatch(v) else v)
         for k, v in msg.list_headers()
     ]
     return head + lists + list(msg.headers)

@@ -20,6 +20,7 @@ from email.headerregistry import Address
 from email.utils import make_msgid
 from enum import StrEnum
 from functools import lru_cache
+from urllib.parse import quote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -152,6 +153,46 @@ def _ascii_address(email: str) -> str:
         return email
 
 
+def wire_domain(domain: str) -> str:
+    """``domain`` as a header carries it: its IDNA form, by :func:`wire_address`'s encoder
+    (``exämple.com`` -> ``xn--exmple-cua.com``); as it is when it is ASCII or no domain."""
+    if domain.isascii():
+        return domain
+    return _ascii_address(f"postmaster@{domain}").rpartition("@")[2]
+
+
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def wire_url(url: str) -> str:
+    """``url`` as a header carries it (RFC 3986: ASCII): its host in IDNA form
+    (:func:`wire_domain`), any other character past ASCII percent-encoded as UTF-8. An
+    ``<https://nëws.example/...>`` went into ``List-Unsubscribe`` as an encoded word, which no
+    mailbox provider reads as a link: no one-click unsubscribe."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not host.isascii():
+        netloc = parts.netloc.lower().replace(host, wire_domain(host), 1)
+        parts = parts._replace(netloc=netloc)
+    return _NOT_ASCII.sub(lambda m: quote(m[0], safe=""), parts.geturl())
+
+
+#: A List-Id as RFC 2919 writes it: a phrase (the title), then the id in angle brackets.
+LIST_ID = re.compile(r"(?P<phrase>.*\S) (?P<id><[^<>\s]+>)")
+
+
+def wire_list_id(list_id: str) -> str:
+    """A List-Id whose id (``<weekly.exämple.com>``, the default made of the sender's
+    domain) is in its IDNA form (:func:`wire_domain`): the header's phrase may be encoded,
+    its id may not."""
+    m = LIST_ID.fullmatch(list_id)
+    if m is None or m["id"].isascii():
+        return list_id
+    return f"{m['phrase']} <{wire_domain(m['id'][1:-1])}>"
+
+
 class SendStatus(StrEnum):
     """The closed set of per-recipient outcomes."""
 
@@ -213,26 +254,27 @@ class OutgoingMessage:
     @property
     def list_unsubscribe(self) -> str:
         """The RFC 2369 ``List-Unsubscribe`` value: https one-click link, then mailto."""
-        links = [f"<{self.unsubscribe_url}>"]
+        links = [f"<{wire_url(self.unsubscribe_url)}>"]
         if self.unsubscribe_mailto:
-            links.append(f"<mailto:{self.unsubscribe_mailto}>")
+            links.append(f"<mailto:{_ascii_address(self.unsubscribe_mailto)}>")
         return ", ".join(links)
 
     def list_headers(self) -> list[tuple[str, str]]:
         """Reply-To, List-Id and the one-click unsubscribe pair (RFC 2369 / RFC 8058)."""
         out: list[tuple[str, str]] = []
         if self.reply_to:
-            out.append(("Reply-To", self.reply_to))
+            out.append(("Reply-To", _ascii_address(self.reply_to)))
         if self.list_id:
-            out.append(("List-Id", self.list_id))
+            out.append(("List-Id", wire_list_id(self.list_id)))
         out.append(("List-Unsubscribe", self.list_unsubscribe))
         out.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
         return out
 
 
 def new_message_id(domain: str) -> str:
-    """A fresh ``<...@domain>`` Message-ID on the sending domain (store it; reuse on retry)."""
-    return make_msgid(domain=domain)
+    """A fresh ``<...@domain>`` Message-ID on the sending domain (store it; reuse on retry),
+    the domain in its IDNA form (:func:`wire_domain`): a header carries no other."""
+    return make_msgid(domain=wire_domain(domain))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

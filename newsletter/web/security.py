@@ -26,6 +26,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newsletter.delivery.models import wire_url
+
 SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": (
@@ -132,7 +134,8 @@ def cross_site_refusal(request: Request, base_url: str) -> str | None:
         return None
     seen = origin_of(origin)
     host = request.headers.get("host", "").strip()
-    allowed = {origin_of(base_url)}
+    # a browser writes an internationalized host in its IDNA form (xn--...), as headers do
+    allowed = {origin_of(wire_url(base_url))}
     if host:
         allowed |= {origin_of(f"http://{host}"), origin_of(f"https://{host}")}
     if seen and seen in allowed:
