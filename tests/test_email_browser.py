@@ -214,3 +214,14 @@ def test_a_held_back_figures_needs_n_stays_on_one_line(
     assert len(notes) >= 3
     assert all(lines == 1 for _, lines in notes), notes
     page.close()
+
+
+@pytest.mark.parametrize("width", [412, 414, 428])
+def test_the_pay_tables_fit_the_large_phones_between_400_and_480px(
+    browser: Any, full_html: str, tmp_path: Path, width: int
+) -> None:
+    """Between 400 and 480 px (a Pixel's 412, an iPhone Plus's 414 and Pro Max's 428) the
+    held-back notes stayed beside their figures: the pay-by-role table grew wider than the
+    screen and its role names shrank to a letter a line."""
+    page = open_without_scroll(browser, full_html, tmp_path, width)
+    page.close()
