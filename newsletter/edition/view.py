@@ -510,27 +510,24 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
 
 
 def _companies(signals: Signals, f: Formatter, top_n: int) -> DataTable:
+    # the first week has no change to show: no column of dashes (a dash is a figure held back)
+    first = signals.previous_week is None
     rows = []
     for c in signals.companies[:top_n]:
         net = c.net or (c.open - c.open_prev if c.open_prev is not None else 0)
         change = (
             Change(f.signed(net), _direction(net)) if c.open_prev is not None or c.net else None
         )
+        shown = Cell(change.text, tone=change.tone, bold=True) if change else Cell(DASH)
         rows.append(
-            Row(
-                c.name,
-                (
-                    Cell(f.count(c.open)),
-                    Cell(change.text, tone=change.tone, bold=True) if change else Cell(DASH),
-                ),
-            )
+            Row(c.name, (Cell(f.count(c.open)),) if first else (Cell(f.count(c.open)), shown))
         )
     return DataTable(
         "Who is hiring",
         "Company",
-        ("Open roles", "Net change"),
+        ("Open roles",) if first else ("Open roles", "Net change"),
         tuple(rows),
-        note="Open roles and the net change on last week.",
+        note="Open roles this week." if first else "Open roles and the net change on last week.",
         empty="" if rows else f"no company had {COMPANY_MIN_OPEN} or more open roles this week.",
     )
 
