@@ -638,14 +638,14 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         )
     ingest = []
     if dh.ingest_rows_read is not None:
-        ingest.append(f"{f.count(dh.ingest_rows_read)} rows read")
+        ingest.append(f"{f.counted(dh.ingest_rows_read, 'row')} read")
     if dh.ingest_rejected is not None:
         not_open = sum(dh.ingest_rejected_by_reason.get(r, 0) for r in NOT_OPEN_REASONS)
         if not_open:
-            ingest.append(f"{f.count(not_open)} closed or hidden listings skipped")
+            ingest.append(f"{f.counted(not_open, 'closed or hidden listing')} skipped")
         ingest.append(f"{f.count(dh.ingest_rejected - not_open)} rejected as invalid")
     if dh.ingest_duplicates is not None:
-        ingest.append(f"{f.count(dh.ingest_duplicates)} duplicates removed")
+        ingest.append(f"{f.counted(dh.ingest_duplicates, 'duplicate')} removed")
     if ingest:
         lines.append("Ingest: " + ", ".join(ingest) + ".")
     if dh.cross_source:
