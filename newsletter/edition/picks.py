@@ -51,11 +51,8 @@ def _span(role: NewRole, f: Formatter) -> str:
     lo, hi = role.pay_min, role.pay_max
     if lo is None and hi is None:
         return ""
-    if role.currency == "USD":
-        a, b = f.money_k(lo) if lo else "", f.money_k(hi) if hi else ""
-    else:
-        a = f.count(round(lo / 1000)) + "k" if lo else ""
-        b = f.count(round(hi / 1000)) + "k" if hi else ""
+    show = f.money_k if role.currency == "USD" else f.compact
+    a, b = show(lo) if lo else "", show(hi) if hi else ""
     # one end of a range says which it is ("$150k+", "up to $190k"): a bare figure would read
     # as pay the posting gave
     span = a if a == b else (f"from {a}" if not b else (f"up to {b}" if not a else f"{a}–{b}"))
