@@ -138,6 +138,9 @@ class Footer:
     archive_index_url: str = ""
     #: How the figures are made (docs/signals.md on the web archive).
     methodology_url: str = ""
+    #: The public copy's line in place of :attr:`reason` (the web archive's visitors did not
+    #: subscribe).
+    public_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -827,6 +830,7 @@ def build_view(
         sponsor=sponsor(em.sponsor),
         footer=Footer(
             reason=f"You get this because you subscribed to {nl.title}.",
+            public_reason=f"You are reading the web copy of {nl.title}.",
             browser_url=archive_url(nl.base_url, signals.week),
             postal_address=nl.postal_address,
             home_url=nl.base_url,
