@@ -214,3 +214,38 @@ def test_a_held_back_figures_needs_n_stays_on_one_line(
     assert len(notes) >= 3
     assert all(lines == 1 for _, lines in notes), notes
     page.close()
+
+
+@pytest.mark.parametrize("width", [412, 414, 428])
+def test_the_pay_tables_fit_the_large_phones_between_400_and_480px(
+    browser: Any, full_html: str, tmp_path: Path, width: int
+) -> None:
+    """Between 400 and 480 px (a Pixel's 412, an iPhone Plus's 414 and Pro Max's 428) the
+    held-back notes stayed beside their figures: the pay-by-role table grew wider than the
+    screen and its role names shrank to a letter a line."""
+    page = open_without_scroll(browser, full_html, tmp_path, width)
+    page.close()
+
+
+#: Each data table's row headers whose words break inside: [name, word].
+WORDS_BROKEN = """() => { const out = [];
+  for (const th of document.querySelectorAll('.dt th[scope="row"]')) {
+    const t = th.firstChild; if (!t || t.nodeType !== Node.TEXT_NODE) continue;
+    const re = /[^\\s\\u200b]+/g; let m;
+    while ((m = re.exec(t.textContent)) !== null) {
+      const r = document.createRange(); r.setStart(t, m.index); r.setEnd(t, m.index + m[0].length);
+      const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+      if (tops.size > 1) out.push([th.textContent, m[0]]); } }
+  return out; }"""
+
+
+@pytest.mark.parametrize("width", [390, 412, 428, 600])
+def test_a_role_in_the_pay_tables_never_breaks_inside_a_word(
+    browser: Any, full_html: str, tmp_path: Path, width: int
+) -> None:
+    """A phone's table layout gave the pay table's figures and notes all they asked and the
+    role names what was left: "Engineerin" / "g Manager" at 390 to 428 px."""
+    page = open_without_scroll(browser, full_html, tmp_path, width)
+    broken = page.evaluate(WORDS_BROKEN)
+    assert not broken, f"words broken at {width}px: {broken}"
+    page.close()

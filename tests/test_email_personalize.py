@@ -95,6 +95,18 @@ def test_public_version_has_no_personal_links(compiled: CompiledIssue) -> None:
     assert "Unsubscribe" not in page.text and "%%" not in page.html + page.text
 
 
+def test_only_a_subscribers_copy_says_they_subscribed(compiled: CompiledIssue) -> None:
+    """The web archive's page (the public copy, beside its "Subscribe" link) told every
+    visitor "You get this because you subscribed to AI Jobs Weekly."."""
+    said = "You get this because you subscribed to AI Jobs Weekly."
+    page, mine = compiled.public(), compiled.personalize(_who())
+    for body in (page.html, page.text):
+        assert "because you subscribed" not in body
+        assert "the web copy of AI Jobs Weekly" in body
+    for body in (mine.html, mine.text):
+        assert said in body and "web copy" not in body
+
+
 def test_a_variant_keeps_its_merge_tags_for_the_message_builder(compiled: CompiledIssue) -> None:
     variant = compiled.content(Preferences(metros=("Boston",)))
     assert variant.tags == {"greeting", "preferences_url", "unsubscribe_url"}

@@ -83,6 +83,18 @@ def test_the_first_week_has_no_count_of_new_postings(tmp_path: Path) -> None:
         assert "0 removed" not in body
 
 
+def test_the_first_week_prints_no_column_of_changes_it_cannot_have(tmp_path: Path) -> None:
+    """With no earlier snapshot the most-requested skills and who is hiring had a change
+    column of dashes only, under notes about "last week", while the issue's own legend says
+    a dash is a figure held back with its n: the first week has no such column."""
+    rows = [posting(f"a{i}", company=f"Co{i % 2}", skills=["Python", "SQL"]) for i in range(30)]
+    html, text = _preview(tmp_path, {WEEK: rows})
+    assert "- Co0: Open roles 15" in text and "Python: Share 100.0% · Postings 30" in text
+    for body in (html, text):
+        assert "Net change" not in body and "Change —" not in body
+        assert "last week's share" not in body and "net change on last week" not in body
+
+
 def _rust_weeks() -> dict[date, list[dict[str, Any]]]:
     """100 postings closed (10 naming Rust) and 100 new (60 naming Rust): open roles held at
     400, one skill tested (Python is in all), and Rust rises."""

@@ -466,3 +466,26 @@ def test_the_pay_sentence_says_when_its_window_lacks_a_snapshot(
         "in new postings of the last 4 weekly snapshots over 5 weeks (1 week without one) it "
         "rose 5.7% against the 4 weeks before (95% CI" in " ".join(view.summary_text)
     )
+
+
+def test_counts_of_one_in_the_note_and_the_first_summary_are_singular(
+    email_config: Config,
+) -> None:
+    """ "1 duplicates removed", "1 closed or hidden listings skipped", "1 rows read" in the
+    data-health note, and "counts 1 open roles" in a first issue's summary."""
+    health = DataHealth(
+        snapshot_rows=1,
+        ingest_rows_read=1,
+        ingest_rejected=2,
+        ingest_rejected_by_reason={"closed": 1, "missing title": 1},
+        ingest_duplicates=1,
+    )
+    first = _minimal(open=1, open_prev=None, new=0, removed=0, net_change=None)
+    s = first.model_copy(update={"previous_week": None, "data_health": health})
+    view = build_view(s, email_config)
+    ingest = next(line for line in view.health if line.startswith("Ingest:"))
+    assert ingest == (
+        "Ingest: 1 row read, 1 closed or hidden listing skipped, 1 rejected as invalid, "
+        "1 duplicate removed."
+    )
+    assert "This first issue counts 1 open role; week-over-week" in " ".join(view.summary_text)

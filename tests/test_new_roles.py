@@ -105,6 +105,45 @@ def test_best_paid_ranks_full_time_pay_and_a_pick_says_its_kind() -> None:
     assert lines["Staff"] == "$290k–$310k"
 
 
+def test_a_pick_with_one_end_of_pay_says_which_end() -> None:
+    """ "from $150k" (``$150k+``) and "up to $190k" printed as a bare "$150k" and "$190k",
+    a figure the posting never gave; a single amount stays as it is."""
+    w0 = [paid("x", 100_000)]
+    w1 = [
+        *w0,
+        paid("from", 150_000, company="From", salary_max=None, currency="USD"),
+        paid("upto", 190_000, company="UpTo", salary_min=None),
+        paid("eur", 90_000, company="Eur", salary_max=None, currency="EUR"),
+        paid("one", 170_000, company="One", salary_min=170_000, salary_max=170_000),
+    ]
+    picked = roles_of([w0, w1]).pick(Preferences(categories=("AI/ML Engineer",)))
+    lines = {r.company: role_line(r, Formatter()).pay for r in picked}
+    assert lines["From"] == "from $140k"
+    assert lines["UpTo"] == "up to $200k"
+    assert lines["Eur"] == "from 80k EUR"
+    assert lines["One"] == "$170k"
+
+
+def test_pay_in_a_currency_of_large_units_is_compact() -> None:
+    """Pay in won, yen or rupees printed in thousands ("120,000k–160,000k KRW · contract"):
+    unreadable, and too wide for a 320 px phone's line (it never wraps); millions read as the
+    dollars' do ("$1.9M")."""
+    w0 = [paid("x", 100_000)]
+    krw = {"currency": "KRW", "salary_min": 120_000_000, "salary_max": 160_000_000}
+    inr = {"currency": "INR", "salary_min": 3_500_000, "salary_max": 5_000_000}
+    w1 = [
+        *w0,
+        paid("krw", 0, company="Won", employment="contract", **krw),
+        paid("inr", 0, company="Rupee", **inr),
+        paid("eur", 0, company="Euro", currency="EUR", salary_min=85_000, salary_max=95_000),
+    ]
+    picked = roles_of([w0, w1]).pick(Preferences(categories=("AI/ML Engineer",)))
+    lines = {r.company: role_line(r, Formatter()).pay for r in picked}
+    assert lines["Won"] == "120M–160M KRW · contract"
+    assert lines["Rupee"] == "3.5M–5M INR"
+    assert lines["Euro"] == "85k–95k EUR"
+
+
 def test_preferences_filter_within_and_across_dimensions() -> None:
     w0 = [paid("x", 100_000)]
     w1 = [

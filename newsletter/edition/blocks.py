@@ -90,6 +90,15 @@ class Row:
         object.__setattr__(self, "head", breakable(self.head))
 
 
+#: A table with this many value columns or more (the pay tiers: open, median, P75, P90) asks
+#: for :data:`NAME_SHARE` of its width for its row headers. Left to choose, a phone's table
+#: layout gave the figures and their held-back notes all they asked and the names what was
+#: left, so a role broke inside its words ("Researc" / "h Scientist", "Engineerin" / "g")
+#: wherever the whole table only just fits (375 to 480 px).
+WIDE_TABLE = 4
+NAME_SHARE = "28%"
+
+
 @dataclass(frozen=True, slots=True)
 class DataTable:
     """A titled data table; ``columns`` label the value columns (right-aligned figures)."""
@@ -105,6 +114,13 @@ class DataTable:
     dim: str = ""
     #: Why there is nothing to show (printed as the section's one line when ``rows`` is empty).
     empty: str = ""
+
+    @property
+    def head_width(self) -> str:
+        """The width the row headers' column asks for ("" for the table's own choice): a
+        table of :data:`WIDE_TABLE` value columns or more keeps :data:`NAME_SHARE` of its width
+        for the names."""
+        return NAME_SHARE if len(self.columns) >= WIDE_TABLE else ""
 
     def value(self, head: str, column: str) -> Cell:
         """The cell of row ``head`` in ``column`` (for tests and callers that look one up)."""

@@ -109,11 +109,19 @@ class Formatter:
         """Compact money for narrow tables: $171k, and $1.9M from a million."""
         if v is None:
             return DASH
+        return "$" + self.compact(v)
+
+    def compact(self, v: float) -> str:
+        """An amount in thousands, millions or billions: 171k, 1.9M, 12M, 1.2B (pay in a
+        currency of small units: 120M KRW, not 120,000k)."""
         k = _half_up(v / 1000)
-        if abs(k) >= 1000:
-            m = _half_up(v / 100_000) / 10
-            return "$" + format_decimal(m, format="#,##0.#", locale=self.locale) + "M"
-        return "$" + format_decimal(k, format="#,##0", locale=self.locale) + "k"
+        if abs(k) < 1000:
+            return format_decimal(k, format="#,##0", locale=self.locale) + "k"
+        m = _half_up(v / 100_000) / 10
+        if abs(m) < 1000:
+            return format_decimal(m, format="#,##0.#", locale=self.locale) + "M"
+        b = _half_up(v / 100_000_000) / 10
+        return format_decimal(b, format="#,##0.#", locale=self.locale) + "B"
 
     def money_k_range(self, low: float | None, high: float | None) -> str:
         """An interval in compact money, ``$171k–$190k``, its ends told apart by :meth:`ends`

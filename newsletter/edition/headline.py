@@ -91,11 +91,12 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
             )
         )
     if t.net_change is None:
+        noun = "open role" if t.open == 1 else "open roles"
         out.append(
             (
                 Frag("This first issue counts "),
                 Frag(f.count(t.open), True),
-                Frag(" open roles; week-over-week changes start next week."),
+                Frag(f" {noun}; week-over-week changes start next week."),
             )
         )
     elif quiet:

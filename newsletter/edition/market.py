@@ -45,22 +45,17 @@ def top_skills(signals: Signals, f: Formatter, top_n: int) -> DataTable | None:
     # a change in pp on a handful of postings is one posting's doing (as the seniority mix)
     t = signals.totals
     small_prev = t.open_prev is not None and min(t.open, t.open_prev) < SHARE_CHANGE_MIN_N
+    # the first week has no change to show: no column of dashes (a dash is a figure held back)
+    first = signals.previous_week is None
     rows = []
     for s in sk.top[:top_n]:
         delta = s.share - s.share_prev if s.share_prev is not None and not small_prev else None
-        rows.append(
-            Row(
-                s.name,
-                (
-                    Cell(f.pct(s.share, 1), bold=True),
-                    Cell(f.pp(delta) if delta is not None else DASH, tone="muted"),
-                    Cell(f.count(s.postings)),
-                ),
-            )
-        )
+        change = Cell(f.pp(delta) if delta is not None else DASH, tone="muted")
+        share, postings = Cell(f.pct(s.share, 1), bold=True), Cell(f.count(s.postings))
+        rows.append(Row(s.name, (share, postings) if first else (share, change, postings)))
     what = (
-        f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS}), "
-        "with its change in pp on last week's share"
+        f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS})"
+        + ("" if first else ", with its change in pp on last week's share")
         + (
             f" (shown from {SHARE_CHANGE_MIN_N} open postings in each week: this week "
             f"{f.count(t.open)}, last week {f.count(t.open_prev or 0)})."
@@ -78,7 +73,7 @@ def top_skills(signals: Signals, f: Formatter, top_n: int) -> DataTable | None:
     return DataTable(
         title="Most-requested skills",
         head="Skill",
-        columns=("Share", "Change", "Postings"),
+        columns=("Share", "Postings") if first else ("Share", "Change", "Postings"),
         rows=tuple(rows),
         note=what,
     )

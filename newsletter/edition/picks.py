@@ -39,9 +39,9 @@ KIND_WORDS = {
 
 
 def pay_text(role: NewRole, f: Formatter) -> str:
-    """Disclosed pay in compact money: ``$180k–$220k``; another currency by its code; a
-    posting that is not full-time says its kind (``$125k–$146k · contract``: a contract rate
-    annualised at 2,080 hours is not a salary)."""
+    """Disclosed pay in compact money: ``$180k–$220k``, ``from $150k``, ``up to $190k``;
+    another currency by its code; a posting that is not full-time says its kind
+    (``$125k–$146k · contract``: a contract rate annualised at 2,080 hours is not a salary)."""
     span = _span(role, f)
     kind = KIND_WORDS.get(role.employment or "")
     return " · ".join(x for x in (span, kind) if x)
@@ -51,12 +51,11 @@ def _span(role: NewRole, f: Formatter) -> str:
     lo, hi = role.pay_min, role.pay_max
     if lo is None and hi is None:
         return ""
-    if role.currency == "USD":
-        a, b = f.money_k(lo) if lo else "", f.money_k(hi) if hi else ""
-    else:
-        a = f.count(round(lo / 1000)) + "k" if lo else ""
-        b = f.count(round(hi / 1000)) + "k" if hi else ""
-    span = a if not b or a == b else (b if not a else f"{a}–{b}")
+    show = f.money_k if role.currency == "USD" else f.compact
+    a, b = show(lo) if lo else "", show(hi) if hi else ""
+    # one end of a range says which it is ("$150k+", "up to $190k"): a bare figure would read
+    # as pay the posting gave
+    span = a if a == b else (f"from {a}" if not b else (f"up to {b}" if not a else f"{a}–{b}"))
     return span if role.currency == "USD" else f"{span} {role.currency or ''}".strip()
 
 

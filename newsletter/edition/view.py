@@ -138,6 +138,9 @@ class Footer:
     archive_index_url: str = ""
     #: How the figures are made (docs/signals.md on the web archive).
     methodology_url: str = ""
+    #: The public copy's line in place of :attr:`reason` (the web archive's visitors did not
+    #: subscribe).
+    public_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,27 +513,24 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
 
 
 def _companies(signals: Signals, f: Formatter, top_n: int) -> DataTable:
+    # the first week has no change to show: no column of dashes (a dash is a figure held back)
+    first = signals.previous_week is None
     rows = []
     for c in signals.companies[:top_n]:
         net = c.net or (c.open - c.open_prev if c.open_prev is not None else 0)
         change = (
             Change(f.signed(net), _direction(net)) if c.open_prev is not None or c.net else None
         )
+        shown = Cell(change.text, tone=change.tone, bold=True) if change else Cell(DASH)
         rows.append(
-            Row(
-                c.name,
-                (
-                    Cell(f.count(c.open)),
-                    Cell(change.text, tone=change.tone, bold=True) if change else Cell(DASH),
-                ),
-            )
+            Row(c.name, (Cell(f.count(c.open)),) if first else (Cell(f.count(c.open)), shown))
         )
     return DataTable(
         "Who is hiring",
         "Company",
-        ("Open roles", "Net change"),
+        ("Open roles",) if first else ("Open roles", "Net change"),
         tuple(rows),
-        note="Open roles and the net change on last week.",
+        note="Open roles this week." if first else "Open roles and the net change on last week.",
         empty="" if rows else f"no company had {COMPANY_MIN_OPEN} or more open roles this week.",
     )
 
@@ -641,14 +641,14 @@ def _health(signals: Signals, f: Formatter) -> tuple[str, ...]:
         )
     ingest = []
     if dh.ingest_rows_read is not None:
-        ingest.append(f"{f.count(dh.ingest_rows_read)} rows read")
+        ingest.append(f"{f.counted(dh.ingest_rows_read, 'row')} read")
     if dh.ingest_rejected is not None:
         not_open = sum(dh.ingest_rejected_by_reason.get(r, 0) for r in NOT_OPEN_REASONS)
         if not_open:
-            ingest.append(f"{f.count(not_open)} closed or hidden listings skipped")
+            ingest.append(f"{f.counted(not_open, 'closed or hidden listing')} skipped")
         ingest.append(f"{f.count(dh.ingest_rejected - not_open)} rejected as invalid")
     if dh.ingest_duplicates is not None:
-        ingest.append(f"{f.count(dh.ingest_duplicates)} duplicates removed")
+        ingest.append(f"{f.counted(dh.ingest_duplicates, 'duplicate')} removed")
     if ingest:
         lines.append("Ingest: " + ", ".join(ingest) + ".")
     if dh.cross_source:
@@ -830,6 +830,7 @@ def build_view(
         sponsor=sponsor(em.sponsor),
         footer=Footer(
             reason=f"You get this because you subscribed to {nl.title}.",
+            public_reason=f"You are reading the web copy of {nl.title}.",
             browser_url=archive_url(nl.base_url, signals.week),
             postal_address=nl.postal_address,
             home_url=nl.base_url,
