@@ -23,6 +23,7 @@ from newsletter.data.signals.models import (
 )
 from newsletter.edition.formatting import MINUS, Formatter, is_figure
 from newsletter.edition.render import Breakable, breakable
+from newsletter.models import REMOTE_PLACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,8 +377,15 @@ def _category_pay_clause(pay: Pay, f: Formatter) -> list[Frag]:
 # --- the company spotlight -------------------------------------------------------------------
 
 
-def _listing(items: list[NamedCount], f: Formatter) -> str:
-    named = [f"{c.name} ({f.count(c.open)})" for c in items]
+def tied_at_cut(more: int, last: int, f: Formatter, noun: str = "") -> str:
+    """The names a top-three list left out with as many as its last (``more`` of them, ``last``
+    each): "2 more roles with 6 each"; the cut was by name, so they are said, not hidden."""
+    what = f" {noun}{'' if more == 1 else 's'}" if noun else ""
+    return f"{f.count(more)} more{what} with {f.count(last)}{' each' if more > 1 else ''}"
+
+
+def _listing(items: list[NamedCount], f: Formatter, more: str = "") -> str:
+    named = [f"{c.name} ({f.count(c.open)})" for c in items] + ([more] if more else [])
     if len(named) <= 1:
         return "".join(named)
     return ", ".join(named[:-1]) + " and " + named[-1]
@@ -387,19 +395,34 @@ def spotlight_paragraph(spot: Spotlight, f: Formatter) -> Sentence:
     """One short paragraph about the spotlight company, from its gated figures."""
     grew = spot.net > 0
     change = f" ({f.change_pct(spot.change_pct)})" if spot.change_pct is not None else ""
+    # a move another company matched was picked by name: never "the largest" alone
+    what = (
+        f" tied with {f.counted(spot.tied, 'other company', 'other companies')} for the "
+        "week's largest move: "
+        if spot.tied
+        else (" made the week's largest hiring move: " if grew else " pulled back the most: ")
+    )
     out: list[Frag] = [
         Frag(spot.name, True),
-        Frag(" made the week's largest hiring move: " if grew else " pulled back the most: "),
+        Frag(what),
         Frag(f.count(spot.open), True),
         Frag(" open roles, "),
         Frag(f.signed(spot.net), True),
         Frag(f"{change} on last week ({f.count(spot.new)} new, {f.count(spot.removed)} removed)."),
     ]
     if spot.categories:
-        out.append(Frag(f" It hires most for {_listing(spot.categories, f)}"))
-        metros = [p for p in spot.places if p.name != "Remote"]
-        if metros:
-            out.append(Frag(f", in {_listing(metros, f)}"))
+        roles = spot.categories_more and tied_at_cut(
+            spot.categories_more, spot.categories[-1].open, f, "role"
+        )
+        out.append(Frag(f" It hires most for {_listing(spot.categories, f, roles or '')}"))
+        metros = [p for p in spot.places if p.name != REMOTE_PLACE]
+        places = (
+            tied_at_cut(spot.places_more, spot.places[-1].open, f, "place")
+            if spot.places_more and spot.places
+            else ""
+        )
+        if metros or places:
+            out.append(Frag(f", in {_listing(metros, f, places)}"))
         if spot.remote:
             out.append(Frag(f", with {f.count(spot.remote)} remote"))
         out.append(Frag("."))

@@ -436,16 +436,31 @@ class Spotlight(_Model):
     new: int
     removed: int
     net: int = Field(description="open - open_prev")
+    tied: int = Field(
+        default=0,
+        description="Other companies past the same gates whose move is as large (abs net): "
+        "the spotlight is the first of them by name",
+    )
     change_pct: float | None = Field(
         default=None, description="open / open_prev - 1; null when a base is < 20"
     )
     categories: list[NamedCount] = Field(
         default_factory=list, description="Its top role categories by open postings (up to 3)"
     )
+    categories_more: int = Field(
+        default=0,
+        description="Its further role categories with as many open postings as the last one "
+        "listed (a tie at the cut, which is by name)",
+    )
     places: list[NamedCount] = Field(
         default_factory=list,
         description="Its top places by open postings (up to 3): metros, and `Remote` for its "
         "remote postings",
+    )
+    places_more: int = Field(
+        default=0,
+        description="Its further places with as many open postings as the last one listed "
+        "(a tie at the cut, which is by name)",
     )
     remote: int = Field(default=0, description="Its remote open postings")
     n_pay: int = Field(default=0, description="Its open postings with USD pay")
