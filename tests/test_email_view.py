@@ -230,6 +230,33 @@ def test_percent_changes_below_their_base_are_not_printed(email_config: Config) 
     assert "led by AI Architect (−28)" in headline
 
 
+def test_a_change_in_open_roles_that_rounds_to_zero_is_said_as_a_count(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """3 more open roles on 20,000 is +0.015%: the headline read "Open roles rose 0.0% to
+    20,003" (a rise of nothing) and the tile "up +3 (±0.0%)"; a change that prints as 0.0%
+    is said by its count."""
+    t = rich_signals.totals.model_copy(
+        update={"open": 20_003, "open_prev": 20_000, "net_change": 3, "change_pct": 3 / 20_000}
+    )
+    s = rich_signals.model_copy(update={"totals": t})
+    assert s.skills.rising  # a moving week: not the quiet variant
+    view = build_view(s, email_config)
+    assert view.summary_text[0].startswith("Open roles rose by 3 to 20,003 (")
+    assert "%" not in view.summary_text[0].split("), led by")[0]
+    kpi = next(k for k in view.kpis if k.label == "Open roles")
+    assert kpi.change.text == "+3"
+    # the role that led it, the same way: "led by AI/ML Engineer (+3)", not "(+3, ±0.0%)"
+    from newsletter.data.signals.models import GroupRow
+
+    led = GroupRow(name="AI/ML Engineer", open=20_003, open_prev=20_000, new=3, removed=0)
+    view = build_view(s.model_copy(update={"categories": [led]}), email_config)
+    assert view.summary_text[0].endswith("led by AI/ML Engineer (+3).")
+    down = t.model_copy(update={"open": 19_997, "net_change": -3, "change_pct": -3 / 20_000})
+    view = build_view(rich_signals.model_copy(update={"totals": down}), email_config)
+    assert view.summary_text[0].startswith("Open roles fell by 3 to 19,997 (")
+
+
 def _source_drop_week(signals: Signals, name: str = "csv") -> Signals:
     """``signals`` in a week where one source lost most of its postings at once (the
     summary's drop clause), as a reviewer's probe week did."""

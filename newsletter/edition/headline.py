@@ -106,7 +106,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
                 Frag(f.count(t.open), True),
                 Frag(
                     f" ({f.signed(t.net_change)}"
-                    + (f", {f.change_pct(open_pct)}" if open_pct is not None else "")
+                    + (f", {f.change_pct(open_pct)}" if f.moved_pct(open_pct) else "")
                     + (
                         "), and no skill moved beyond noise."
                         if signals.skills.tested and not moved
@@ -118,7 +118,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
     else:
         verb = "rose" if t.net_change > 0 else ("fell" if t.net_change < 0 else "held")
         lead: list[Frag] = [Frag(f"Open roles {verb} ")]
-        if open_pct is not None and t.net_change:
+        if f.moved_pct(open_pct) and t.net_change:
             lead += [Frag(f.change_pct(open_pct).lstrip("+" + MINUS), True), Frag(" to ")]
         elif not t.net_change:
             lead += [Frag("at ")]
@@ -223,7 +223,7 @@ def _led_by(signals: Signals, f: Formatter) -> list[Frag]:
     return [
         Frag(", led by "),
         Frag(c.name, True),
-        Frag(f" ({f.signed(d)}" + (f", {f.change_pct(pct)})" if pct is not None else ")")),
+        Frag(f" ({f.signed(d)}" + (f", {f.change_pct(pct)})" if f.moved_pct(pct) else ")")),
     ]
 
 

@@ -257,7 +257,8 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
     open_pct = open_change(signals)
     open_kpi_change = (
         Change(
-            f"{f.signed(t.net_change)}" + (f" ({f.change_pct(open_pct)})" if open_pct else ""),
+            f"{f.signed(t.net_change)}"
+            + (f" ({f.change_pct(open_pct)})" if f.moved_pct(open_pct) else ""),
             _direction(t.net_change),
         )
         if t.net_change is not None
