@@ -267,6 +267,32 @@ def _source_drop_week(signals: Signals, name: str = "csv") -> Signals:
     return signals.model_copy(update={"totals": t, "data_health": dh})
 
 
+def test_a_source_drop_is_no_pay_or_remote_move_in_the_tiles(email_config: Config) -> None:
+    """Board b (better paid, half remote) lost 290 of its 300 postings at once: a scrape
+    failure, as the headline says. The tiles read "Median pay $125,000 · −16.4%, too few to
+    test" and "Remote share 0.0% · down −48.3 pp": a pay cut and a fall in remote work that
+    are only the lost board. A stock change over a source's drop is not compared."""
+    from tests.conftest import posting
+    from tests.signals_support import run
+
+    def paid(pid: str, source: str, pay: float, **over: object) -> dict[str, object]:
+        return posting(pid, source=source, company=f"{source}{pid[-1]}", currency="USD",
+                       salary_min=pay - 10_000, salary_max=pay + 10_000, salary_mid=pay,
+                       **over)  # fmt: skip
+
+    a = [paid(f"a{i}", "board-a", 100_000 + 1_000 * (i % 50)) for i in range(300)]
+    b = [paid(f"b{i}", "board-b", 150_000 + 1_000 * (i % 50), remote=i % 2 == 0,
+              work_mode="remote" if i % 2 == 0 else "onsite") for i in range(300)]  # fmt: skip
+    s = run([a + b, a + b[:10]])
+    assert [w.name for w in s.data_health.warnings if w.kind == "source_drop"] == ["board-b"]
+    kpi = {k.label: k for k in build_view(s, email_config).kpis}
+    pay, remote = kpi["Median pay"], kpi["Remote share"]
+    assert pay.change.text == "−16.4%, after a source's mass removal" and pay.direction == "none"
+    assert remote.change.text.endswith(", after a source's mass removal")
+    assert remote.direction == "none"
+    assert "too few to test" not in pay.detail and "down" not in remote.detail
+
+
 def test_only_short_figures_in_the_summary_are_kept_on_one_line(
     rich_signals: Signals, email_config: Config
 ) -> None:

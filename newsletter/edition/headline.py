@@ -66,7 +66,7 @@ def is_quiet(signals: Signals, config: Config) -> bool:
     movers = len(signals.skills.rising) + len(signals.skills.falling)
     if signals.skills.held:  # moves held back are no calm: one company's week
         return False
-    if _mass_drop(signals) is not None:  # a stock replaced at once: the count held, the ids
+    if mass_drop(signals) is not None:  # a stock replaced at once: the count held, the ids
         return False  # did not, and the summary must say so (_drop_clause)
     if _window_moves(signals):  # a feed's window filling: the summary says so (_window_clause)
         return False
@@ -156,7 +156,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
 def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
     """When most removals came from sources that lost over half their postings at once, say
     so: that is a rollover or a scrape failure, not a market move (signals guide, S2 and §4)."""
-    w = _mass_drop(signals)
+    w = mass_drop(signals)
     if w is None:
         return []
     return [
@@ -197,7 +197,7 @@ def _window_clause(signals: Signals, f: Formatter) -> list[Frag]:
     ]
 
 
-def _mass_drop(signals: Signals) -> HealthWarning | None:
+def mass_drop(signals: Signals) -> HealthWarning | None:
     """The source that lost the most postings at once, when such drops make up at least
     half of the week's removals; else None."""
     t = signals.totals
