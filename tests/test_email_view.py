@@ -293,6 +293,51 @@ def test_a_source_drop_is_no_pay_or_remote_move_in_the_tiles(email_config: Confi
     assert "too few to test" not in pay.detail and "down" not in remote.detail
 
 
+def test_the_first_week_claims_no_removals_and_no_change_on_last_week(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """The first issue of a feed (HN's who-is-hiring posts) said "so 0 of this week's removals
+    aged out of that window rather than closed" and "Most-requested skills ... with its change
+    in pp on last week's share" above a column of dashes: there is no last week yet."""
+    t = rich_signals.totals.model_copy(
+        update={
+            "open_prev": None,
+            "net_change": None,
+            "change_pct": None,
+            "removed": 0,
+            "new": 0,
+            "reposted": 0,
+            "removed_aged_out": 0,
+        }
+    )
+    top = [
+        r.model_copy(update={"share_prev": None, "postings_prev": None})
+        for r in rich_signals.skills.top
+    ]
+    dh = rich_signals.data_health.model_copy(
+        update={"source_kinds": {"hn": "new"}, "open_window_days": 30, "warnings": []}
+    )
+    first = rich_signals.model_copy(
+        update={
+            "previous_week": None,
+            "totals": t,
+            "data_health": dh,
+            "skills": rich_signals.skills.model_copy(
+                update={"top": top, "rising": [], "falling": [], "tested": 0}
+            ),
+        }
+    )
+    view = build_view(first, email_config)
+    feed = [x for x in view.health if x.startswith("Source hn delivers")]
+    assert feed == [
+        "Source hn delivers only new postings: each counts as open for 30 days after it was "
+        "first seen."
+    ]
+    assert view.top_skills is not None
+    assert "last week's share starts next week" in view.top_skills.note
+    assert "with its change in pp" not in view.top_skills.note
+
+
 def test_only_short_figures_in_the_summary_are_kept_on_one_line(
     rich_signals: Signals, email_config: Config
 ) -> None:

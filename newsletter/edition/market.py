@@ -58,12 +58,13 @@ def top_skills(signals: Signals, f: Formatter, top_n: int) -> DataTable | None:
                 ),
             )
         )
-    what = (
-        f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS}), "
-        "with its change in pp on last week's share"
+    what = f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS})" + (
+        "; the change on last week's share starts next week."  # the first week has none
+        if t.open_prev is None
+        else ", with its change in pp on last week's share"
         + (
             f" (shown from {SHARE_CHANGE_MIN_N} open postings in each week: this week "
-            f"{f.count(t.open)}, last week {f.count(t.open_prev or 0)})."
+            f"{f.count(t.open)}, last week {f.count(t.open_prev)})."
             if small_prev
             else "."
         )

@@ -744,11 +744,17 @@ def _feed_notes(signals: Signals, f: Formatter) -> list[str]:
     if not feeds or dh.open_window_days is None:
         return []
     names = ", ".join(feeds)
+    # the first week has no removals to tell apart (not "0 of this week's removals")
+    aged = (
+        f", so {f.count(t.removed_aged_out)} of this week's removals aged out of that window "
+        "rather than closed"
+        if signals.previous_week is not None
+        else ""
+    )
     return [
         f"Source{'s' if len(feeds) > 1 else ''} {names} deliver{'' if len(feeds) > 1 else 's'} "
         f"only new postings: each counts as open for {dh.open_window_days} days after it was "
-        f"first seen, so {f.count(t.removed_aged_out)} of this week's removals aged out of "
-        "that window rather than closed."
+        f"first seen{aged}."
     ]
 
 
