@@ -27,7 +27,7 @@ from newsletter.util.text import SHOWN_MAX, clean_line, one_line
 #: "5": every pay figure is over full-time postings (`employment` `full_time` or not said);
 #: part-time, contract, temporary and internship postings are counted apart (`pay.apart`,
 #: `pay.apart_open`, `pay.apart_n`), and `pay.disclosure_rate` is over full-time postings.
-DEFINITION_VERSION = "6"
+DEFINITION_VERSION = "7"
 
 #: Which comparison produced a list of moves or a pay shift (docs/signals.md):
 #: ``new-vs-earlier-new``: this week's (or the last 4 weeks') new postings against new postings
