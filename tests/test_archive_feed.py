@@ -100,7 +100,7 @@ def test_each_week_publishes_its_signals_json_beside_its_page(
     assert sorted(p.stem for p in out.glob("2*.json")) == [w.isoformat() for w in WEEKS]
     latest = Signals.model_validate_json((out / f"{WEEKS[-1].isoformat()}.json").read_text())
     assert latest == build_signals(config, WEEKS[-1])
-    assert latest.definition_version == DEFINITION_VERSION == "6"
+    assert latest.definition_version == DEFINITION_VERSION == "7"
     index = result.index.read_text(encoding="utf-8")
     assert f'href="{WEEKS[-1].isoformat()}.json"' in index
     assert (

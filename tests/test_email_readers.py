@@ -259,6 +259,34 @@ def test_the_spotlight_paragraph_and_table(issue: CompiledIssue) -> None:
     assert '<th scope="row" align="left"' in _section(html, "Spotlight: Anthropic", "</table>")
 
 
+def test_the_spotlight_says_a_tie_picked_by_name(
+    rich_signals: Signals, full_config: Config
+) -> None:
+    """A spotlight whose move another company matched, and whose third role and third place
+    tie with more: "made the week's largest hiring move" and "It hires most for ... and AI
+    Safety (6)" read as if no one else moved as much and AI Safety stood alone at 6."""
+    spot = rich_signals.company_detail.spotlight
+    assert spot is not None
+    tied = spot.model_copy(update={"tied": 1, "categories_more": 2, "places_more": 1})
+    detail = rich_signals.company_detail.model_copy(update={"spotlight": tied})
+    body = compile_issue(rich_signals.model_copy(update={"company_detail": detail}), full_config)
+    text = _unwrapped(body.public().text)
+    assert (
+        "Anthropic tied with 1 other company for the week's largest move: 41 open roles, +9 "
+        "(+28.1%) on last week (11 new, 2 removed). It hires most for AI/ML Engineer (19), "
+        "Research Scientist (12), AI Safety (6) and 2 more roles with 6 each, in San Francisco "
+        "Bay Area (22), New York (9) and 1 more place with 6, with 6 remote."
+    ) in text
+    assert (
+        "- Hires for: AI/ML Engineer 19, Research Scientist 12, AI Safety 6, 2 more with 6 each"
+        in text
+    )
+    assert "- Where: San Francisco Bay Area 22, New York 9, Remote 6, 1 more with 6" in text
+    html = _unwrapped(body.public().html)
+    assert "tied with 1 other company for the week&#39;s largest move" in html.replace("’", "'")
+    assert "AI Safety 6, 2 more with 6 each" in html
+
+
 def test_market_tables_print_gates_and_calls(issue: CompiledIssue) -> None:
     text = issue.public().text
     assert "- AI Architect: Median $293k (n=38) · 95% CI $271k–$318k" in text

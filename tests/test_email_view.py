@@ -230,6 +230,33 @@ def test_percent_changes_below_their_base_are_not_printed(email_config: Config) 
     assert "led by AI Architect (−28)" in headline
 
 
+def test_a_change_in_open_roles_that_rounds_to_zero_is_said_as_a_count(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """3 more open roles on 20,000 is +0.015%: the headline read "Open roles rose 0.0% to
+    20,003" (a rise of nothing) and the tile "up +3 (±0.0%)"; a change that prints as 0.0%
+    is said by its count."""
+    t = rich_signals.totals.model_copy(
+        update={"open": 20_003, "open_prev": 20_000, "net_change": 3, "change_pct": 3 / 20_000}
+    )
+    s = rich_signals.model_copy(update={"totals": t})
+    assert s.skills.rising  # a moving week: not the quiet variant
+    view = build_view(s, email_config)
+    assert view.summary_text[0].startswith("Open roles rose by 3 to 20,003 (")
+    assert "%" not in view.summary_text[0].split("), led by")[0]
+    kpi = next(k for k in view.kpis if k.label == "Open roles")
+    assert kpi.change.text == "+3"
+    # the role that led it, the same way: "led by AI/ML Engineer (+3)", not "(+3, ±0.0%)"
+    from newsletter.data.signals.models import GroupRow
+
+    led = GroupRow(name="AI/ML Engineer", open=20_003, open_prev=20_000, new=3, removed=0)
+    view = build_view(s.model_copy(update={"categories": [led]}), email_config)
+    assert view.summary_text[0].endswith("led by AI/ML Engineer (+3).")
+    down = t.model_copy(update={"open": 19_997, "net_change": -3, "change_pct": -3 / 20_000})
+    view = build_view(rich_signals.model_copy(update={"totals": down}), email_config)
+    assert view.summary_text[0].startswith("Open roles fell by 3 to 19,997 (")
+
+
 def _source_drop_week(signals: Signals, name: str = "csv") -> Signals:
     """``signals`` in a week where one source lost most of its postings at once (the
     summary's drop clause), as a reviewer's probe week did."""
@@ -238,6 +265,77 @@ def _source_drop_week(signals: Signals, name: str = "csv") -> Signals:
     t = signals.totals.model_copy(update={"removed": 300, "removed_in_drops": 280})
     dh = signals.data_health.model_copy(update={"warnings": [drop]})
     return signals.model_copy(update={"totals": t, "data_health": dh})
+
+
+def test_a_source_drop_is_no_pay_or_remote_move_in_the_tiles(email_config: Config) -> None:
+    """Board b (better paid, half remote) lost 290 of its 300 postings at once: a scrape
+    failure, as the headline says. The tiles read "Median pay $125,000 · −16.4%, too few to
+    test" and "Remote share 0.0% · down −48.3 pp": a pay cut and a fall in remote work that
+    are only the lost board. A stock change over a source's drop is not compared."""
+    from tests.conftest import posting
+    from tests.signals_support import run
+
+    def paid(pid: str, source: str, pay: float, **over: object) -> dict[str, object]:
+        return posting(pid, source=source, company=f"{source}{pid[-1]}", currency="USD",
+                       salary_min=pay - 10_000, salary_max=pay + 10_000, salary_mid=pay,
+                       **over)  # fmt: skip
+
+    a = [paid(f"a{i}", "board-a", 100_000 + 1_000 * (i % 50)) for i in range(300)]
+    b = [paid(f"b{i}", "board-b", 150_000 + 1_000 * (i % 50), remote=i % 2 == 0,
+              work_mode="remote" if i % 2 == 0 else "onsite") for i in range(300)]  # fmt: skip
+    s = run([a + b, a + b[:10]])
+    assert [w.name for w in s.data_health.warnings if w.kind == "source_drop"] == ["board-b"]
+    kpi = {k.label: k for k in build_view(s, email_config).kpis}
+    pay, remote = kpi["Median pay"], kpi["Remote share"]
+    assert pay.change.text == "−16.4%, after a source's mass removal" and pay.direction == "none"
+    assert remote.change.text.endswith(", after a source's mass removal")
+    assert remote.direction == "none"
+    assert "too few to test" not in pay.detail and "down" not in remote.detail
+
+
+def test_the_first_week_claims_no_removals_and_no_change_on_last_week(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """The first issue of a feed (HN's who-is-hiring posts) said "so 0 of this week's removals
+    aged out of that window rather than closed" and "Most-requested skills ... with its change
+    in pp on last week's share" above a column of dashes: there is no last week yet."""
+    t = rich_signals.totals.model_copy(
+        update={
+            "open_prev": None,
+            "net_change": None,
+            "change_pct": None,
+            "removed": 0,
+            "new": 0,
+            "reposted": 0,
+            "removed_aged_out": 0,
+        }
+    )
+    top = [
+        r.model_copy(update={"share_prev": None, "postings_prev": None})
+        for r in rich_signals.skills.top
+    ]
+    dh = rich_signals.data_health.model_copy(
+        update={"source_kinds": {"hn": "new"}, "open_window_days": 30, "warnings": []}
+    )
+    first = rich_signals.model_copy(
+        update={
+            "previous_week": None,
+            "totals": t,
+            "data_health": dh,
+            "skills": rich_signals.skills.model_copy(
+                update={"top": top, "rising": [], "falling": [], "tested": 0}
+            ),
+        }
+    )
+    view = build_view(first, email_config)
+    feed = [x for x in view.health if x.startswith("Source hn delivers")]
+    assert feed == [
+        "Source hn delivers only new postings: each counts as open for 30 days after it was "
+        "first seen."
+    ]
+    assert view.top_skills is not None
+    assert "last week's share starts next week" in view.top_skills.note
+    assert "with its change in pp" not in view.top_skills.note
 
 
 def test_only_short_figures_in_the_summary_are_kept_on_one_line(

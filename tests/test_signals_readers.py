@@ -125,3 +125,30 @@ def test_no_spotlight_without_a_qualifying_move_or_with_one_snapshot() -> None:
     one = run([rows])
     assert one.company_detail.spotlight is None
     assert "company_detail.spotlight: needs two snapshots" in one.data_health.suppressed
+
+
+def test_spotlight_says_when_its_move_or_its_top_three_tie() -> None:
+    """Two companies make the same largest move and the spotlight's fourth place has as many
+    postings as its third: the pick and the cut were made by name, and the paragraph read
+    "Alpha made the week's largest hiring move" and "in Austin (2), Boston (2) and Chicago
+    (2)" as if Beta's +12 and Denver's 2 were smaller. The signals now say how many tie."""
+    places = ["Austin", "Boston", "Chicago", "Denver"]
+    before = _company("Alpha", 20, "x") + _company("Beta", 20, "x")
+    before += _company("Gamma", 60, "x")
+    after = _company("Alpha", 20, "x", metro="Seattle") + _company("Beta", 20, "x")
+    after += _company("Gamma", 60, "x")
+    for m in places:
+        after += _company("Alpha", 3, f"y{m}", metro=m, category="Data Scientist")
+    after += _company("Beta", 12, "y")
+    s = run([before, after])
+    spot = s.company_detail.spotlight
+    assert spot is not None and (spot.name, spot.net) == ("Alpha", 12)
+    assert spot.tied == 1  # Beta, +12 too
+    assert [(p.name, p.open) for p in spot.places] == [("Seattle", 20), ("Austin", 3),
+                                                        ("Boston", 3)]  # fmt: skip
+    assert spot.places_more == 2  # Chicago and Denver: 3 each, cut by name
+    assert spot.categories_more == 0  # AI/ML Engineer 20, Data Scientist 12: no cut
+    one = run([before, _company("Alpha", 20, "x") + _company("Alpha", 12, "y")
+               + _company("Beta", 20, "x") + _company("Gamma", 60, "x")])  # fmt: skip
+    alone = one.company_detail.spotlight
+    assert alone is not None and (alone.name, alone.tied, alone.places_more) == ("Alpha", 0, 0)

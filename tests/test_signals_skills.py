@@ -147,3 +147,35 @@ def test_brand_new_skill_is_tested_and_found() -> None:
     s = run(_weeks({"Brand new": (0.0, 0.05)}))  # absent for 5 weeks, then 30 of 600
     assert _names(s) == (["Brand new"], [])
     assert s.skills.rising[0].postings == 30 and s.skills.rising[0].share_prev == 0.0
+
+
+def _gap_weeks(weeks: int, gap: int) -> list[list[dict[str, Any]]]:
+    """A board of 600 steady postings with 60 fresh ones a week (open two weeks), and board
+    b's 300 Rust postings, missing from the snapshot of week ``gap`` only (a scrape gap)."""
+
+    def fresh(k: int) -> list[dict[str, Any]]:
+        return [posting(f"a{k}-{i}", source="a", company=f"A{i % 20}") for i in range(60)]
+
+    steady = [posting(f"s{i}", source="a", company=f"A{i % 20}") for i in range(600)]
+    b = [posting(f"b{i}", source="b", company=f"B{i % 20}", skills=["Rust", "Python"])
+         for i in range(300)]  # fmt: skip
+    return [
+        steady + fresh(k) + (fresh(k - 1) if k else []) + (b if k != gap else [])
+        for k in range(weeks)
+    ]
+
+
+def test_postings_back_after_a_scrape_gap_are_no_new_postings_of_a_skill() -> None:
+    """Board b's 300 postings vanish from one snapshot and come back the next: the same ids,
+    flagged ``returned`` ("not new roles"), yet they entered the week's new postings of the
+    skill test: Rust 'rising' (z = 15.4) the week they came back and 'falling' (z = -6.0) the
+    week after, while its baseline held them. Returned postings (ids open in an older
+    snapshot) are left out of the new postings the moves compare."""
+    weeks = _gap_weeks(8, gap=5)
+    back = run(weeks[:7])
+    assert back.totals.returned == 300 and back.totals.new == 360  # still counted as new ids
+    assert back.skills.method == "new-vs-earlier-new" and back.skills.n_new == 60
+    assert [m.name for m in back.skills.rising] == []
+    after = run(weeks)
+    assert [m.name for m in after.skills.falling] == []
+    assert after.skills.n_baseline == 4 * 60

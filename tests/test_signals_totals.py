@@ -243,8 +243,8 @@ def test_the_remote_share_change_needs_30_postings_of_known_work_mode_each_week(
     assert tile.value == "33.3%" and tile.direction == "none"
     assert tile.change.text == "not compared: last week n=3, needs\u00a030"
     assert "the change in the remote share" in view.health[-1]
-    # 30 a side is enough
-    s = run([_modes(20, 10, 0), _modes(100, 200, 0, start=1000)])
+    # 30 a side is enough (last week's postings stay open: no source drop)
+    s = run([_modes(20, 10, 0), _modes(20, 10, 0) + _modes(80, 190, 0, start=1000)])
     assert s.remote.known_change == pytest.approx(1 / 3 - 2 / 3)
     tile = {k.label: k for k in build_view(s, parse_config({})).kpis}["Remote share"]
     assert tile.change.text == "−33.3\u00a0pp"

@@ -190,6 +190,12 @@ class Formatter:
         shown = round(100 * frac, digits)
         return self._sign(shown) + self.pct(abs(shown) / 100, digits)
 
+    @staticmethod
+    def moved_pct(frac: float | None, digits: int = 1) -> bool:
+        """Whether :meth:`change_pct` prints a move: a change of 3 in 20,000 prints ±0.0%,
+        which beside "rose" or "+3" says nothing moved (the count says it instead)."""
+        return frac is not None and round(100 * frac, digits) != 0
+
     def ends(
         self,
         show: Callable[[float | None, int], str],

@@ -23,6 +23,7 @@ from newsletter.data.signals.models import (
 )
 from newsletter.edition.formatting import MINUS, Formatter, is_figure
 from newsletter.edition.render import Breakable, breakable
+from newsletter.models import REMOTE_PLACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ def is_quiet(signals: Signals, config: Config) -> bool:
     movers = len(signals.skills.rising) + len(signals.skills.falling)
     if signals.skills.held:  # moves held back are no calm: one company's week
         return False
-    if _mass_drop(signals) is not None:  # a stock replaced at once: the count held, the ids
+    if mass_drop(signals) is not None:  # a stock replaced at once: the count held, the ids
         return False  # did not, and the summary must say so (_drop_clause)
     if _window_moves(signals):  # a feed's window filling: the summary says so (_window_clause)
         return False
@@ -106,7 +107,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
                 Frag(f.count(t.open), True),
                 Frag(
                     f" ({f.signed(t.net_change)}"
-                    + (f", {f.change_pct(open_pct)}" if open_pct is not None else "")
+                    + (f", {f.change_pct(open_pct)}" if f.moved_pct(open_pct) else "")
                     + (
                         "), and no skill moved beyond noise."
                         if signals.skills.tested and not moved
@@ -118,7 +119,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
     else:
         verb = "rose" if t.net_change > 0 else ("fell" if t.net_change < 0 else "held")
         lead: list[Frag] = [Frag(f"Open roles {verb} ")]
-        if open_pct is not None and t.net_change:
+        if f.moved_pct(open_pct) and t.net_change:
             lead += [Frag(f.change_pct(open_pct).lstrip("+" + MINUS), True), Frag(" to ")]
         elif not t.net_change:
             lead += [Frag("at ")]
@@ -156,7 +157,7 @@ def summary(signals: Signals, f: Formatter, quiet: bool) -> tuple[Sentence, ...]
 def _drop_clause(signals: Signals, f: Formatter) -> list[Frag]:
     """When most removals came from sources that lost over half their postings at once, say
     so: that is a rollover or a scrape failure, not a market move (signals guide, S2 and §4)."""
-    w = _mass_drop(signals)
+    w = mass_drop(signals)
     if w is None:
         return []
     return [
@@ -197,7 +198,7 @@ def _window_clause(signals: Signals, f: Formatter) -> list[Frag]:
     ]
 
 
-def _mass_drop(signals: Signals) -> HealthWarning | None:
+def mass_drop(signals: Signals) -> HealthWarning | None:
     """The source that lost the most postings at once, when such drops make up at least
     half of the week's removals; else None."""
     t = signals.totals
@@ -223,7 +224,7 @@ def _led_by(signals: Signals, f: Formatter) -> list[Frag]:
     return [
         Frag(", led by "),
         Frag(c.name, True),
-        Frag(f" ({f.signed(d)}" + (f", {f.change_pct(pct)})" if pct is not None else ")")),
+        Frag(f" ({f.signed(d)}" + (f", {f.change_pct(pct)})" if f.moved_pct(pct) else ")")),
     ]
 
 
@@ -377,8 +378,15 @@ def _category_pay_clause(pay: Pay, f: Formatter) -> list[Frag]:
 # --- the company spotlight -------------------------------------------------------------------
 
 
-def _listing(items: list[NamedCount], f: Formatter) -> str:
-    named = [f"{c.name} ({f.count(c.open)})" for c in items]
+def tied_at_cut(more: int, last: int, f: Formatter, noun: str = "") -> str:
+    """The names a top-three list left out with as many as its last (``more`` of them, ``last``
+    each): "2 more roles with 6 each"; the cut was by name, so they are said, not hidden."""
+    what = f" {noun}{'' if more == 1 else 's'}" if noun else ""
+    return f"{f.count(more)} more{what} with {f.count(last)}{' each' if more > 1 else ''}"
+
+
+def _listing(items: list[NamedCount], f: Formatter, more: str = "") -> str:
+    named = [f"{c.name} ({f.count(c.open)})" for c in items] + ([more] if more else [])
     if len(named) <= 1:
         return "".join(named)
     return ", ".join(named[:-1]) + " and " + named[-1]
@@ -388,19 +396,34 @@ def spotlight_paragraph(spot: Spotlight, f: Formatter) -> Sentence:
     """One short paragraph about the spotlight company, from its gated figures."""
     grew = spot.net > 0
     change = f" ({f.change_pct(spot.change_pct)})" if spot.change_pct is not None else ""
+    # a move another company matched was picked by name: never "the largest" alone
+    what = (
+        f" tied with {f.counted(spot.tied, 'other company', 'other companies')} for the "
+        "week's largest move: "
+        if spot.tied
+        else (" made the week's largest hiring move: " if grew else " pulled back the most: ")
+    )
     out: list[Frag] = [
         Frag(spot.name, True),
-        Frag(" made the week's largest hiring move: " if grew else " pulled back the most: "),
+        Frag(what),
         Frag(f.count(spot.open), True),
         Frag(" open roles, "),
         Frag(f.signed(spot.net), True),
         Frag(f"{change} on last week ({f.count(spot.new)} new, {f.count(spot.removed)} removed)."),
     ]
     if spot.categories:
-        out.append(Frag(f" It hires most for {_listing(spot.categories, f)}"))
-        metros = [p for p in spot.places if p.name != "Remote"]
-        if metros:
-            out.append(Frag(f", in {_listing(metros, f)}"))
+        roles = spot.categories_more and tied_at_cut(
+            spot.categories_more, spot.categories[-1].open, f, "role"
+        )
+        out.append(Frag(f" It hires most for {_listing(spot.categories, f, roles or '')}"))
+        metros = [p for p in spot.places if p.name != REMOTE_PLACE]
+        places = (
+            tied_at_cut(spot.places_more, spot.places[-1].open, f, "place")
+            if spot.places_more and spot.places
+            else ""
+        )
+        if metros or places:
+            out.append(Frag(f", in {_listing(metros, f, places)}"))
         if spot.remote:
             out.append(Frag(f", with {f.count(spot.remote)} remote"))
         out.append(Frag("."))

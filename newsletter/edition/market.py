@@ -21,10 +21,10 @@ from newsletter.data.signals.gates import (
     SKILL_MIN_POSTINGS,
     SPOTLIGHT_MIN_OPEN,
 )
-from newsletter.data.signals.models import RemoteRow, Signals
+from newsletter.data.signals.models import NamedCount, RemoteRow, Signals
 from newsletter.edition.blocks import Cell, DataTable, Row
 from newsletter.edition.formatting import DASH, Formatter
-from newsletter.edition.headline import Sentence, plain, spotlight_paragraph
+from newsletter.edition.headline import Sentence, plain, spotlight_paragraph, tied_at_cut
 from newsletter.edition.heldback import short_of
 from newsletter.edition.render import breakable
 
@@ -53,12 +53,13 @@ def top_skills(signals: Signals, f: Formatter, top_n: int) -> DataTable | None:
         change = Cell(f.pp(delta) if delta is not None else DASH, tone="muted")
         share, postings = Cell(f.pct(s.share, 1), bold=True), Cell(f.count(s.postings))
         rows.append(Row(s.name, (share, postings) if first else (share, change, postings)))
-    what = (
-        f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS})"
-        + ("" if first else ", with its change in pp on last week's share")
+    what = f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS})" + (
+        "; the change on last week's share starts next week."  # the first week has none
+        if first or t.open_prev is None
+        else ", with its change in pp on last week's share"
         + (
             f" (shown from {SHARE_CHANGE_MIN_N} open postings in each week: this week "
-            f"{f.count(t.open)}, last week {f.count(t.open_prev or 0)})."
+            f"{f.count(t.open)}, last week {f.count(t.open_prev)})."
             if small_prev
             else "."
         )
@@ -184,6 +185,14 @@ class SpotlightView:
         return plain(self.paragraph)
 
 
+def _top_three(items: Sequence[NamedCount], more: int, f: Formatter) -> str:
+    """A spotlight list as the table prints it, with the names tied at its cut counted."""
+    named = [f"{c.name} {f.count(c.open)}" for c in items]
+    if more and items:
+        named.append(tied_at_cut(more, items[-1].open, f))
+    return ", ".join(named) or DASH
+
+
 def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
     spot = signals.company_detail.spotlight
     if spot is None:
@@ -204,24 +213,8 @@ def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
             ),
         ),
         Row("This week", (Cell(f"{f.count(spot.new)} new, {f.count(spot.removed)} removed"),)),
-        Row(
-            "Hires for",
-            (
-                Cell(
-                    ", ".join(f"{c.name} {f.count(c.open)}" for c in spot.categories) or DASH,
-                    wrap=True,
-                ),
-            ),
-        ),
-        Row(
-            "Where",
-            (
-                Cell(
-                    ", ".join(f"{p.name} {f.count(p.open)}" for p in spot.places) or DASH,
-                    wrap=True,
-                ),
-            ),
-        ),
+        Row("Hires for", (Cell(_top_three(spot.categories, spot.categories_more, f), wrap=True),)),
+        Row("Where", (Cell(_top_three(spot.places, spot.places_more, f), wrap=True),)),
         Row(
             "Pay range",
             (

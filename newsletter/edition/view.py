@@ -63,6 +63,7 @@ from newsletter.edition.formatting import DASH, Formatter, whole_percents
 from newsletter.edition.headline import (
     Sentence,
     is_quiet,
+    mass_drop,
     open_change,
     pay_windows,
     plain,
@@ -260,7 +261,8 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
     open_pct = open_change(signals)
     open_kpi_change = (
         Change(
-            f"{f.signed(t.net_change)}" + (f" ({f.change_pct(open_pct)})" if open_pct else ""),
+            f"{f.signed(t.net_change)}"
+            + (f" ({f.change_pct(open_pct)})" if f.moved_pct(open_pct) else ""),
             _direction(t.net_change),
         )
         if t.net_change is not None
@@ -273,8 +275,9 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
     ]
     if t.reposted:
         new_notes.append(f"{f.counted(t.reposted, 'repost')} excluded")
-    pay_change = _pay_change(pay, f)
-    remote_change = _remote_change(remote, f)
+    dropped = mass_drop(signals) is not None  # the stock lost a source at once
+    pay_change = _pay_change(pay, f, dropped)
+    remote_change = _remote_change(remote, f, dropped)
     remote_notes = (
         (f"of known work mode; {f.pct(remote.unknown_share, 0)} unknown",)
         if remote.unknown_share
@@ -308,11 +311,20 @@ def _kpis(signals: Signals, f: Formatter, spark_weeks: int) -> tuple[Kpi, ...]:
     )
 
 
-def _remote_change(remote: Share, f: Formatter) -> Change:
+#: Why a tile's change on last week gets no arrow in a week whose removals are mostly a
+#: source's drop (a scrape failure or a rollover, the headline says): the lost source's pay
+#: and work mode moved the stock's figure, not the market.
+OVER_DROP = "after a source's mass removal"
+
+
+def _remote_change(remote: Share, f: Formatter, dropped: bool = False) -> Change:
     """The remote share's change on last week in pp, or why it is not compared: a week with
     too few postings of a known work mode (its n and the n it needs), or an unknown share that
-    moved (a change in what the sources say, not in remote work)."""
+    moved (a change in what the sources say, not in remote work); after a source's drop
+    (``dropped``) without an arrow (:data:`OVER_DROP`)."""
     if remote.known_change is not None:
+        if dropped:
+            return Change(f"{f.pp(remote.known_change)}, {OVER_DROP}")
         return Change(f.pp(remote.known_change), _direction(round(remote.known_change, 3)))
     if remote.unknown_share_prev is None or remote.unknown_share is None:
         return NO_CHANGE  # the first week, or a week without postings
@@ -329,9 +341,10 @@ def _remote_change(remote: Share, f: Formatter) -> Change:
     return Change(f"not compared: {when} {short_of(n, REMOTE_SHARE_MIN_N, f)}")
 
 
-def _pay_change(pay: Pay, f: Formatter) -> Change:
+def _pay_change(pay: Pay, f: Formatter, dropped: bool = False) -> Change:
     """The median's change on last week: with its arrow only when the week's pay shift passed
-    the test and like-for-like bears it out; else the figure says why it is no move."""
+    the test and like-for-like bears it out; else the figure says why it is no move (after a
+    source's drop, ``dropped``: :data:`OVER_DROP`, the week's test leaving the drop out)."""
     rel = _rel(pay.median, pay.median_prev)
     if rel is None:
         return NO_CHANGE
@@ -343,6 +356,8 @@ def _pay_change(pay: Pay, f: Formatter) -> Change:
         return Change(f"{text}; new postings {f.change_pct(shift)}")
     if (pay.significant and not pay.mix_driven) or round(rel, 3) == 0:  # a move, or none at all
         return Change(text, _direction(round(rel, 3)))
+    if dropped:
+        return Change(f"{text}, {OVER_DROP}")
     if pay.mix_driven:
         return Change(f"{text}, mix of roles")
     return Change(f"{text}, {'within noise' if pay.change_pct is not None else 'too few to test'}")
@@ -729,11 +744,17 @@ def _feed_notes(signals: Signals, f: Formatter) -> list[str]:
     if not feeds or dh.open_window_days is None:
         return []
     names = ", ".join(feeds)
+    # the first week has no removals to tell apart (not "0 of this week's removals")
+    aged = (
+        f", so {f.count(t.removed_aged_out)} of this week's removals aged out of that window "
+        "rather than closed"
+        if signals.previous_week is not None
+        else ""
+    )
     return [
         f"Source{'s' if len(feeds) > 1 else ''} {names} deliver{'' if len(feeds) > 1 else 's'} "
         f"only new postings: each counts as open for {dh.open_window_days} days after it was "
-        f"first seen, so {f.count(t.removed_aged_out)} of this week's removals aged out of "
-        "that window rather than closed."
+        f"first seen{aged}."
     ]
 
 

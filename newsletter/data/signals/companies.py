@@ -192,7 +192,8 @@ def build_companies(
 def spotlight_company(table: pl.DataFrame, excluded: Collection[str]) -> dict[str, Any] | None:
     """The row of the company with the largest move (abs net, then name) that passes the mover
     gate, has at least SPOTLIGHT_MIN_OPEN open postings this week and is not ``excluded``
-    (companies with removals in a drop warning: a scrape failure is no hiring move).
+    (companies with removals in a drop warning: a scrape failure is no hiring move), with
+    ``tied``: how many other such companies made a move as large.
 
     Its move must be its own new and removed postings (``net == new - removed``): postings
     open in both weeks under another company's name in one of them (a board relabelling
@@ -208,10 +209,16 @@ def spotlight_company(table: pl.DataFrame, excluded: Collection[str]) -> dict[st
     )
     # excluded names may come from a warning, where a name is shown (cleaned, capped): a
     # company is out by its raw name or as it is shown
+    picked: dict[str, Any] | None = None
     for row in hits.iter_rows(named=True):
+        if picked is not None and abs(row["net"]) < abs(picked["net"]):
+            break  # sorted: no later move is as large
         if row["name"] not in excluded and one_line(row["name"], SHOWN_MAX) not in excluded:
-            return row
-    return None
+            if picked is None:
+                picked = {**row, "tied": 0}
+            else:  # as large as the one picked by name: the issue says the move is shared
+                picked["tied"] += 1
+    return picked
 
 
 def spotlight_plans(current: pl.LazyFrame, name: str) -> dict[str, pl.LazyFrame]:
@@ -257,6 +264,13 @@ def build_spotlight(row: Mapping[str, Any], profile: Mapping[str, pl.DataFrame])
             NamedCount(name=str(n), open=int(k)) for n, k in frame.head(SPOTLIGHT_TOP).iter_rows()
         ]
 
+    def more(frame: pl.DataFrame) -> int:
+        """Names past the cut with as many open postings as the last one kept (cut by name)."""
+        if frame.height <= SPOTLIGHT_TOP:
+            return 0
+        last = frame["open"][SPOTLIGHT_TOP - 1]
+        return int(frame["open"].slice(SPOTLIGHT_TOP).eq(last).sum())
+
     low, high = pay["low"], pay["high"]
     ranged = n_pay >= PAY_RANGE_MIN_N and low is not None and high is not None
     open_, open_prev = int(row["open"]), int(row["open_prev"])
@@ -267,9 +281,12 @@ def build_spotlight(row: Mapping[str, Any], profile: Mapping[str, pl.DataFrame])
         new=int(row["new"]),
         removed=int(row["removed"]),
         net=open_ - open_prev,
+        tied=int(row.get("tied", 0)),
         change_pct=pct_change(open_, open_prev),
         categories=named(profile["spot_categories"]),
+        categories_more=more(profile["spot_categories"]),
         places=named(profile["spot_places"]),
+        places_more=more(profile["spot_places"]),
         remote=int(pay["remote"] or 0),
         n_pay=n_pay,
         pay_low=float(low) if ranged else None,

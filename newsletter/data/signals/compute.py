@@ -185,7 +185,10 @@ class _Flows:
     hist: list[dict[str, Any]]  # trend points of the older weeks
     new: pl.LazyFrame  # this week's new postings (all columns)
     removed: pl.LazyFrame  # this week's removed postings (all columns)
-    arrivals: list[pl.LazyFrame]  # new postings: [this week, last week, ...] (<= 12 weeks)
+    # new postings the moves compare: [this week, last week, ...] (<= 12 weeks), without
+    # those back after a gap (ids open in an older snapshot: not new roles)
+    arrivals: list[pl.LazyFrame]
+    earlier_new: list[int]  # new postings of the earlier weeks, latest first (all of them)
     flagged: pl.LazyFrame  # id, fingerprint, reposted, returned of this week's new postings
     # postings open in both weeks, each at one company in both (else None): diff.Flows
     continuing: pl.LazyFrame | None
@@ -223,9 +226,9 @@ def _flows(
     for i in range(1, last if prev is not None else 0):
         if last - i < SKILL_BACKGROUND_WEEKS:
             arrived = diff.added(weeks[i].frame, keys[i - 1])
-            plans.add(f"arr{i}", arrived.select(ARRIVAL_COLUMNS))
+            plans.add(f"arr{i}", arrived.select(diff.ID, *ARRIVAL_COLUMNS))
         if last - i < diff.REPOST_WINDOW_WEEKS:
-            plans.add(f"fp{i}", diff.removed(keys[i], keys[i - 1]).select(diff.FP))
+            plans.add(f"gone{i}", diff.removed(keys[i], keys[i - 1]).select(diff.ID, diff.FP))
     if last >= 2:
         plans.add("older", pl.concat([k.select(diff.ID) for k in keys[:-2]]).unique())
     f1 = plans.collect()
@@ -235,23 +238,21 @@ def _flows(
         new, rem = flows.new.lazy(), flows.removed.lazy()
         continuing = flows.continuing.lazy() if flows.continuing is not None else None
     arr_keys = sorted((k for k in f1 if k.startswith("arr")), key=_index, reverse=True)
-    arrivals = ([new] if prev is not None else []) + [f1[k].lazy() for k in arr_keys]
-    fps = (
-        pl.concat([rem.select(diff.FP)] + [f1[k].lazy() for k in f1 if k.startswith("fp")])
-        .drop_nulls()
-        .unique()
-    )
+    earlier = [f1[k].height for k in arr_keys]
+    # an earlier week's new postings removed the week before it came back after a gap (the
+    # previous week's removals: loaded for the repost window, no join of a whole week more)
+    older_arrivals = [
+        diff.without(f1[k].lazy(), f1.get(f"gone{_index(k) - 1}")).select(ARRIVAL_COLUMNS)
+        for k in arr_keys
+    ]
+    gone = [f1[k].lazy().select(diff.FP) for k in f1 if k.startswith("gone")]
+    fps = pl.concat([rem.select(diff.FP), *gone]).drop_nulls().unique()
     older = f1["older"].lazy() if "older" in f1 else None
-    flagged = diff.flag_reposts(new.select(diff.ID, diff.FP, "source"), fps, older)
-    return _Flows(weeks, hist, new, rem, arrivals, flagged, continuing)
-
-
-def _earlier_new(sizes: pl.DataFrame | None, n_weeks: int) -> list[int]:
-    """New postings of every loaded week before this one, latest first (arrival sizes)."""
-    if sizes is None:
-        return []
-    by_week = dict(sizes.group_by("w").agg(pl.col("n").sum()).iter_rows())
-    return [int(by_week.get(i, 0)) for i in range(1, n_weeks)]
+    # collected once: the totals, the warnings, the moves' arrivals and the picks read it
+    flagged = diff.flag_reposts(new.select(diff.ID, diff.FP, "source"), fps, older).collect()
+    back = flagged.filter("returned").select(diff.ID) if older is not None else None
+    arrivals = ([diff.without(new, back)] if prev is not None else []) + older_arrivals
+    return _Flows(weeks, hist, new, rem, arrivals, earlier, flagged.lazy(), continuing)
 
 
 def _new_rate_ratio(
@@ -392,7 +393,8 @@ def _flow_stage(
             weeks_between(ends[1], ends[2]),
         )
     elif has_prev:
-        new, rem = _outside_drops(fl.new, warnings), _outside_drops(fl.removed, warnings)
+        # this week's new postings without those back after a gap (fl.arrivals[0])
+        new, rem = _outside_drops(fl.arrivals[0], warnings), _outside_drops(fl.removed, warnings)
         sides = _Sides(
             "new-vs-removed",
             new.select(py.WINDOW_COLUMNS),
@@ -686,7 +688,7 @@ def compute_week(
         flows=flows,
         n_removed=n_rem,
         n_aged_out=int(r["aged_out"].item()),
-        earlier_new=_earlier_new(r["arr_sizes"] if arrivals else None, len(arrivals)),
+        earlier_new=fl.earlier_new,
         gap=hl.gap_weeks(week, since),
         removed_in_drops=hl.removed_in_drops(r["removed"], warnings),
         suppressed=suppressed,

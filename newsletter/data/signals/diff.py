@@ -45,6 +45,14 @@ def removed(current: pl.LazyFrame, previous: pl.LazyFrame) -> pl.LazyFrame:
     return previous.join(current.select(ID), on=ID, how="anti")
 
 
+def without(frame: pl.LazyFrame, ids: pl.DataFrame | None) -> pl.LazyFrame:
+    """``frame`` without the rows whose id is in ``ids`` (none to leave out: ``frame``):
+    a week's new postings without those back after a gap."""
+    if ids is None or ids.is_empty():
+        return frame
+    return frame.join(ids.lazy(), on=ID, how="anti")
+
+
 def _key() -> pl.Expr:
     """A posting id's 64-bit hash (joined on, it costs a fraction of the id's string)."""
     return pl.col(ID).hash().alias("_key")

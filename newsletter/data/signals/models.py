@@ -27,7 +27,7 @@ from newsletter.util.text import SHOWN_MAX, clean_line, one_line
 #: "5": every pay figure is over full-time postings (`employment` `full_time` or not said);
 #: part-time, contract, temporary and internship postings are counted apart (`pay.apart`,
 #: `pay.apart_open`, `pay.apart_n`), and `pay.disclosure_rate` is over full-time postings.
-DEFINITION_VERSION = "6"
+DEFINITION_VERSION = "7"
 
 #: Which comparison produced a list of moves or a pay shift (docs/signals.md):
 #: ``new-vs-earlier-new``: this week's (or the last 4 weeks') new postings against new postings
@@ -436,16 +436,31 @@ class Spotlight(_Model):
     new: int
     removed: int
     net: int = Field(description="open - open_prev")
+    tied: int = Field(
+        default=0,
+        description="Other companies past the same gates whose move is as large (abs net): "
+        "the spotlight is the first of them by name",
+    )
     change_pct: float | None = Field(
         default=None, description="open / open_prev - 1; null when a base is < 20"
     )
     categories: list[NamedCount] = Field(
         default_factory=list, description="Its top role categories by open postings (up to 3)"
     )
+    categories_more: int = Field(
+        default=0,
+        description="Its further role categories with as many open postings as the last one "
+        "listed (a tie at the cut, which is by name)",
+    )
     places: list[NamedCount] = Field(
         default_factory=list,
         description="Its top places by open postings (up to 3): metros, and `Remote` for its "
         "remote postings",
+    )
+    places_more: int = Field(
+        default=0,
+        description="Its further places with as many open postings as the last one listed "
+        "(a tie at the cut, which is by name)",
     )
     remote: int = Field(default=0, description="Its remote open postings")
     n_pay: int = Field(default=0, description="Its open postings with USD pay")
