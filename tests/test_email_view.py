@@ -334,7 +334,7 @@ def test_the_first_week_claims_no_removals_and_no_change_on_last_week(
         "first seen."
     ]
     assert view.top_skills is not None
-    assert "last week's share starts next week" in view.top_skills.note
+    assert "last week's share" not in view.top_skills.note
     assert "with its change in pp" not in view.top_skills.note
 
 

@@ -54,7 +54,7 @@ def top_skills(signals: Signals, f: Formatter, top_n: int) -> DataTable | None:
         share, postings = Cell(f.pct(s.share, 1), bold=True), Cell(f.count(s.postings))
         rows.append(Row(s.name, (share, postings) if first else (share, change, postings)))
     what = f"Share of open postings that ask for each skill (at least {SKILL_MIN_POSTINGS})" + (
-        "; the change on last week's share starts next week."  # the first week has none
+        "."  # the first week has no change (the headline says changes start next week)
         if first or t.open_prev is None
         else ", with its change in pp on last week's share"
         + (
