@@ -610,6 +610,14 @@ def test_state_code_after_a_work_mode(
         (None, {"title": "HYBRID Data Engineer"}, "hybrid"),
         (None, {"title": "Data Engineer, REMOTE or Hybrid"}, "hybrid"),
         (None, {"title": "Remoteness Engineer"}, "unknown"),
+        # a work mode glued to a word by the export, or said as an adverb (lukebarousse 2023)
+        ("Deming, NM", {"title": "Sr Data EngineerRemote"}, "remote"),
+        ("Birmingham, AL", {"title": "CIAM Data Analyst (RemoteOPPORTUNITY)"}, "remote"),
+        ("Corona, NY", {"title": "Data Analyst - Work From Home Remotely in New York."}, "remote"),
+        ("Indianapolis, IN", {"title": "Data Scientist - Working Remotely"}, "remote"),
+        (None, {"title": "Senior Data EngineerHybrid"}, "hybrid"),
+        (None, {"title": "Remoted Engineer"}, "unknown"),
+        ("Denver, CO", {"title": "Remotely Piloted Aircraft Data Analyst"}, "onsite"),
         # a field of work, not where it is done
         ("Denver, CO", {"title": "Remote Sensing Scientist"}, "onsite"),
         (None, {"title": "GIS Analyst - Remote-Sensing"}, "unknown"),

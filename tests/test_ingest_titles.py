@@ -143,6 +143,10 @@ def test_an_internship_is_entry_whatever_the_role(
         ("Research Engineer, Machine Learning for Power Electronics", "Research Scientist"),
         ("Research Scientist, Computer Vision for Radar", "Research Scientist"),
         ("Research Engineer/ Data Scientist - Thermal Systems", "Research Scientist"),  # data
+        # a work mode glued to the role by the export (lukebarousse 2023): the role is read
+        ("Sr Data EngineerRemote", "Data Engineer"),
+        ("Lead Data EngineerRemote", "Data Engineer"),
+        ("Senior Data ScientistHybrid", "Data Scientist"),
     ],
 )
 def test_category_traps(ingest_rules: Rules, title: str, category: str) -> None:

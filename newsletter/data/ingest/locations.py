@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from newsletter.data.ingest.rules import CountryRules, MetroRules
-from newsletter.data.ingest.text import says_yes, words
+from newsletter.data.ingest.text import says_yes, unglued, words
 
 _SPLIT_RE = r"\s*(?:;|\||\n|\s/\s|\sor\s)\s*"
 #: A slash between two places or a place and a work mode, unspaced ("Salem, OR/Remote",
@@ -80,8 +80,11 @@ _MODE_WORD_RE = rf"{_REMOTE_RE}|{_HYBRID_RE}|{_ONSITE_RE}|\boffice\b"
 #: A parenthesised remark, closed or not: "(Designer Remote)", "[hybrid".
 _REMARK_RE = r"\([^)]*\)?|\[[^\]]*\]?"
 #: Words of a title that name a field of work, not where it is done: a "Remote Sensing
-#: Scientist" reads satellite images, a "Hybrid Cloud Engineer" runs mixed clouds.
-_TITLE_FIELD_RE = r"\bremote[- ]sens\w*|\bhybrid[- ](?:cloud|vehicles?|electric)\b"
+#: Scientist" reads satellite images, a "Remotely Piloted Aircraft Analyst" flies drones, a
+#: "Hybrid Cloud Engineer" runs mixed clouds.
+_TITLE_FIELD_RE = (
+    r"\bremote[- ]sens\w*|\bremotely[- ]pilot\w*|\bhybrid[- ](?:cloud|vehicles?|electric)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -466,11 +469,11 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .then(pl.col("title"))
         .otherwise(pl.lit(""))
     )
-    title = _modes_said(named.str.to_lowercase().str.replace_all(_TITLE_FIELD_RE, ""))
+    title = _modes_said(unglued(named).str.to_lowercase().str.replace_all(_TITLE_FIELD_RE, ""))
     from_title = (
         pl.when(title.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
-        .when(title.str.contains(r"\bremote\b"))
+        .when(title.str.contains(r"\bremote(?:ly)?\b"))  # "Working Remotely"
         .then(pl.lit("remote"))
         .when(title.str.contains(r"\bon-site\b"))  # only from "not remote" (above)
         .then(pl.lit("onsite"))
