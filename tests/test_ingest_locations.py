@@ -170,6 +170,11 @@ def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
         ("Mount Laurel, NJ", "Philadelphia", "US"),
         ("Ft Lauderdale, FL", "Miami", "US"),
         ("Helena, MT", None, "US"),
+        # Mountain View as the Bay Area writes it short ("Mt. View" is no "Mount View")
+        ("Mt. View, CA", "San Francisco Bay Area", "US"),
+        ("Mtn View, CA", "San Francisco Bay Area", "US"),
+        ("Mt. View", "San Francisco Bay Area", "US"),
+        ("Mt. View, MO", None, "US"),
         *_SMALLER_METROS,
     ],
 )
