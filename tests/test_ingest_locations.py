@@ -175,6 +175,14 @@ def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
         ("Mtn View, CA", "San Francisco Bay Area", "US"),
         ("Mt. View", "San Francisco Bay Area", "US"),
         ("Mt. View, MO", None, "US"),
+        # " and " between places separates them (SimplifyJobs 2024), not inside a name
+        ("San Francisco and Toronto and Vienna", "San Francisco Bay Area", "US"),
+        ("Toronto, ON and New York, NY", "Toronto", "CA"),
+        ("Port of Spain, Trinidad and Tobago", None, "TT"),
+        ("Bosnia and Herzegovina", None, "BA"),
+        ("St. John's, Newfoundland and Labrador", None, "CA"),
+        ("Saint Vincent and the Grenadines", None, "VC"),
+        ("Town and Country, MO", "St. Louis", "US"),
         *_SMALLER_METROS,
     ],
 )
