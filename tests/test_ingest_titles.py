@@ -147,6 +147,16 @@ def test_an_internship_is_entry_whatever_the_role(
         ("Sr Data EngineerRemote", "Data Engineer"),
         ("Lead Data EngineerRemote", "Data Engineer"),
         ("Senior Data ScientistHybrid", "Data Scientist"),
+        # the team written last (lukebarousse 2023): a data engineer, unless it names AI
+        ("Engineer, Data", "Data Engineer"),
+        ("Senior Software Engineer, Data Platform (Contract)", "Data Engineer"),
+        ("Software Engineer, Data Infrastructure", "Data Engineer"),
+        ("Lead Software Engineer, Data", "Data Engineer"),
+        ("Principal Engineer, Data Products Engineer", "Data Engineer"),
+        ("Machine Learning Engineer, Data Platform", "AI/ML Engineer"),
+        ("Staff Engineer, Data Center Operations", "Other"),
+        ("Product Support Engineer - Data Security", "Other"),
+        ("Staff Performance Test Engineer, Data", "Other"),
     ],
 )
 def test_category_traps(ingest_rules: Rules, title: str, category: str) -> None:
