@@ -297,6 +297,30 @@ def test_lakh_and_crore_are_indian_amounts(text: str, lo: float, hi: float) -> N
 @pytest.mark.parametrize(
     ("text", "lo", "hi", "currency"),
     [
+        # Indonesian: the rupiah, "per bulan" (a month), "juta" (a million)
+        ("Rp 8.000.000 - Rp 12.000.000 per bulan", 96_000_000, 144_000_000, "IDR"),
+        ("IDR 15.000.000/bulan", 180_000_000, 180_000_000, "IDR"),
+        ("Rp 10 juta - 15 juta per bulan", 120_000_000, 180_000_000, "IDR"),  # was hourly
+        ("Rp10jt/bulan", 120_000_000, 120_000_000, "IDR"),
+        ("Rp 180.000.000 per tahun", 180_000_000, 180_000_000, "IDR"),
+        # Japanese: 円 the yen, 万 ten thousand, 〜 a range, 月給 monthly, 年収 yearly
+        ("月給30万円", 3_600_000, 3_600_000, "JPY"),
+        ("30万円/月", 3_600_000, 3_600_000, "JPY"),
+        ("年収600万円〜900万円", 6_000_000, 9_000_000, "JPY"),
+        ("600万円～900万円", 6_000_000, 9_000_000, "JPY"),
+        ("時給2000円", 2000 * 2080, 2000 * 2080, "JPY"),
+        ("6,000,000円", 6_000_000, 6_000_000, "JPY"),
+    ],
+)
+def test_indonesian_and_japanese_pay_words(text: str, lo: float, hi: float, currency: str) -> None:
+    got = pay(salary=text)
+    assert got["pay_status"] == "ok" and got["currency"] == currency
+    assert (got["salary_min"], got["salary_max"]) == (pytest.approx(lo), pytest.approx(hi))
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi", "currency"),
+    [
         ("CHF 120'000 - 140'000", 120_000, 140_000, "CHF"),  # Swiss apostrophes
         ("CHF 120’000", 120_000, 120_000, "CHF"),  # was 120 an hour
         ("15 000 - 20 000 PLN", 15_000, 20_000, "PLN"),  # spaces
