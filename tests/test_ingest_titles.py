@@ -62,6 +62,11 @@ def test_golden_titles(ingest_rules: Rules) -> None:
         # an associate member of any staff is entry level, as an associate engineer
         ("Associate Member of Trading Staff", "entry"),
         ("Associate Member of Technical Staff", "entry"),
+        # a supervisor manages people (lukebarousse 2023: each was mid)
+        ("Data Analytics Supervisor", "leadership"),
+        ("SUPERVISORY DATA SCIENTIST", "leadership"),
+        ("Supervisor, Data Management & Governance - Remote", "leadership"),
+        ("Data Scientist III Supervisor", "leadership"),
     ],
 )
 def test_seniority_traps(ingest_rules: Rules, title: str, seniority: str) -> None:
