@@ -183,6 +183,11 @@ def test_metro_table_covers_top_us_metros(ingest_rules: Rules) -> None:
         ("St. John's, Newfoundland and Labrador", None, "CA"),
         ("Saint Vincent and the Grenadines", None, "VC"),
         ("Town and Country, MO", "St. Louis", "US"),
+        # a country first, before words that name no place (HN 2026-02)
+        ("Remote (US - Most States)", None, "US"),
+        ("Germany, anywhere in the south", None, "DE"),
+        ("Chile, Santiago Metropolitan", None, "CL"),
+        ("Jordan, MN", None, "US"),
         *_SMALLER_METROS,
     ],
 )

@@ -412,6 +412,10 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
                 _lookup(pl.col("_m"), places.metro_country),
                 pl.col("_pc"),
                 _lookup(pl.col("_whole"), places.country),
+                # a country first, before words that name no place: "Remote (US - Most
+                # States)", "Germany, anywhere in the south" (a town named as a country has
+                # its state or country after it, read above: "Jordan, MN")
+                _lookup(pl.col("_city"), places.country),
             )
         )
     )
