@@ -88,6 +88,19 @@ def pay_many(texts: list[str | None]) -> pl.DataFrame:
         ("$100K - 120", 100_000, 120_000, "USD"),
         ("€55k-72", 55_000, 72_000, "EUR"),
         ("$100k - 120k", 100_000, 120_000, "USD"),
+        # Indonesian: the rupiah, "per bulan" (a month), "juta" (a million)
+        ("Rp 8.000.000 - Rp 12.000.000 per bulan", 96_000_000, 144_000_000, "IDR"),
+        ("IDR 15.000.000/bulan", 180_000_000, 180_000_000, "IDR"),
+        ("Rp 10 juta - 15 juta per bulan", 120_000_000, 180_000_000, "IDR"),  # was hourly
+        ("Rp10jt/bulan", 120_000_000, 120_000_000, "IDR"),
+        ("Rp 180.000.000 per tahun", 180_000_000, 180_000_000, "IDR"),
+        # Japanese: 円 the yen, 万 ten thousand, 〜 a range, 月給 monthly, 年収 yearly
+        ("月給30万円", 3_600_000, 3_600_000, "JPY"),
+        ("30万円/月", 3_600_000, 3_600_000, "JPY"),
+        ("年収600万円〜900万円", 6_000_000, 9_000_000, "JPY"),
+        ("600万円～900万円", 6_000_000, 9_000_000, "JPY"),
+        ("時給2000円", 2000 * 2080, 2000 * 2080, "JPY"),
+        ("6,000,000円", 6_000_000, 6_000_000, "JPY"),
     ],
 )
 def test_documented_formats(text: str, lo: float, hi: float, currency: str) -> None:

@@ -62,6 +62,11 @@ def test_golden_titles(ingest_rules: Rules) -> None:
         # an associate member of any staff is entry level, as an associate engineer
         ("Associate Member of Trading Staff", "entry"),
         ("Associate Member of Technical Staff", "entry"),
+        # a supervisor manages people (lukebarousse 2023: each was mid)
+        ("Data Analytics Supervisor", "leadership"),
+        ("SUPERVISORY DATA SCIENTIST", "leadership"),
+        ("Supervisor, Data Management & Governance - Remote", "leadership"),
+        ("Data Scientist III Supervisor", "leadership"),
     ],
 )
 def test_seniority_traps(ingest_rules: Rules, title: str, seniority: str) -> None:
@@ -143,6 +148,20 @@ def test_an_internship_is_entry_whatever_the_role(
         ("Research Engineer, Machine Learning for Power Electronics", "Research Scientist"),
         ("Research Scientist, Computer Vision for Radar", "Research Scientist"),
         ("Research Engineer/ Data Scientist - Thermal Systems", "Research Scientist"),  # data
+        # a work mode glued to the role by the export (lukebarousse 2023): the role is read
+        ("Sr Data EngineerRemote", "Data Engineer"),
+        ("Lead Data EngineerRemote", "Data Engineer"),
+        ("Senior Data ScientistHybrid", "Data Scientist"),
+        # the team written last (lukebarousse 2023): a data engineer, unless it names AI
+        ("Engineer, Data", "Data Engineer"),
+        ("Senior Software Engineer, Data Platform (Contract)", "Data Engineer"),
+        ("Software Engineer, Data Infrastructure", "Data Engineer"),
+        ("Lead Software Engineer, Data", "Data Engineer"),
+        ("Principal Engineer, Data Products Engineer", "Data Engineer"),
+        ("Machine Learning Engineer, Data Platform", "AI/ML Engineer"),
+        ("Staff Engineer, Data Center Operations", "Other"),
+        ("Product Support Engineer - Data Security", "Other"),
+        ("Staff Performance Test Engineer, Data", "Other"),
     ],
 )
 def test_category_traps(ingest_rules: Rules, title: str, category: str) -> None:

@@ -1,17 +1,18 @@
 """Location text -> ``metro``, ``country``, ``work_mode`` and ``remote``.
 
-A location may list several places (``"Seattle, WA; SF; Remote in USA"``: ``;``, ``|``,
-a slash (``"NYC/SF"``, ``"Salem, OR/Remote"``: :data:`_SLASH_RE`) or `` or `` separate
-them). Each place is looked up, in order, as a whole alias (``SF``, ``NYC``, ``Bay
-Area``), as ``city, state`` in the metro table (the state being the first part after the
-city that names a region: ``Brooklyn, Kings County, NY``; the city also the part right
-before it: ``SoMa, San Francisco, CA``), as its city with its second
-or its last part as an alias (``Melbourne, Victoria, Australia`` by the alias ``Melbourne
-Victoria``), and as a city alone when the country the place names, if any, is the metro's.
-The posting's metro is the first place that resolves, and its country the metro's; remote
-/ hybrid come from a structured field, else from the title, else from the places; a field
-and a place are read outside their parenthesised remarks first (:func:`_said_for_itself`:
-``Onsite (Designer Remote)`` is on site). Parsing runs once per distinct location text.
+A location may list several places (``"Seattle, WA; SF; Remote in USA"``: ``;``, ``|``, a
+slash (``"NYC/SF"``, ``"Salem, OR/Remote"``: :data:`_SLASH_RE`), `` or `` or `` and `` (not
+inside a place's name: :data:`_AND`) separate them). Each place is looked up, in order, as a
+whole alias (``SF``, ``NYC``, ``Bay Area``), as ``city, state`` in the metro table (the
+state being the first part after the city that names a region: ``Brooklyn, Kings County,
+NY``; the city also the part right before it: ``SoMa, San Francisco, CA``), as its city with
+its second or its last part as an alias (``Melbourne, Victoria, Australia`` by the alias
+``Melbourne Victoria``), and as a city alone when the country the place names, if any, is
+the metro's. The posting's metro is the first place that resolves, and its country the
+metro's; remote / hybrid come from a structured field, else from the title, else from the
+places; a field and a place are read outside their parenthesised remarks first
+(:func:`_said_for_itself`: ``Onsite (Designer Remote)`` is on site). Parsing runs once per
+distinct location text.
 
 The country a place names is its last part's when that part is a country and not the
 place's region (``Toronto, ON, CA``; ``Ispra, VA, Italy`` is Italy, its ``VA`` the province
@@ -30,9 +31,14 @@ from dataclasses import dataclass
 import polars as pl
 
 from newsletter.data.ingest.rules import CountryRules, MetroRules
-from newsletter.data.ingest.text import says_yes, words
+from newsletter.data.ingest.text import says_yes, unglued, words
 
-_SPLIT_RE = r"\s*(?:;|\||\n|\s/\s|\sor\s)\s*"
+_SPLIT_RE = r"\s*(?:;|\||\n|\s/\s|\sor\s|\sand\s)\s*"
+#: " and " joins places ("San Francisco and Toronto and Vienna", SimplifyJobs: one place
+#: "san francisco toronto vienna", no metro, no country) as " or " does, except inside a
+#: place's own name ("Trinidad and Tobago", "Newfoundland and Labrador", "Town and Country,
+#: MO"): the names of the rules that hold it (:attr:`Places.joined`) are read with "&" first.
+_AND = " and "
 #: A slash between two places or a place and a work mode, unspaced ("Salem, OR/Remote",
 #: "NYC/SF", "New York, NY/San Francisco, CA", "Sancaktepe/İstanbul, Türkiye"): it separates
 #: them as " / " does (each was one place: "salem or remote" lost its state, "nyc sf" named
@@ -80,8 +86,11 @@ _MODE_WORD_RE = rf"{_REMOTE_RE}|{_HYBRID_RE}|{_ONSITE_RE}|\boffice\b"
 #: A parenthesised remark, closed or not: "(Designer Remote)", "[hybrid".
 _REMARK_RE = r"\([^)]*\)?|\[[^\]]*\]?"
 #: Words of a title that name a field of work, not where it is done: a "Remote Sensing
-#: Scientist" reads satellite images, a "Hybrid Cloud Engineer" runs mixed clouds.
-_TITLE_FIELD_RE = r"\bremote[- ]sens\w*|\bhybrid[- ](?:cloud|vehicles?|electric)\b"
+#: Scientist" reads satellite images, a "Remotely Piloted Aircraft Analyst" flies drones, a
+#: "Hybrid Cloud Engineer" runs mixed clouds.
+_TITLE_FIELD_RE = (
+    r"\bremote[- ]sens\w*|\bremotely[- ]pilot\w*|\bhybrid[- ](?:cloud|vehicles?|electric)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -93,10 +102,16 @@ class Places:
     region_country: dict[str, str]  # normalized region code or name -> country code
     region_code: dict[str, str]  # normalized region name or code -> code
     country: dict[str, str]  # normalized country name -> code
+    joined: tuple[str, ...] = ()  # names holding " and " (lower case): never split there
 
 
 def _n(s: str) -> str:
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in s.casefold()).split())
+    """A name of the rules as a place's part is read: casefolded words, without the noise
+    word "and" (a part never holds it: "Newfoundland and Labrador", "Town and Country" named
+    no region and no town)."""
+    return " ".join(
+        w for w in "".join(ch if ch.isalnum() else " " for ch in s.casefold()).split() if w != "and"
+    )
 
 
 #: A town's name written short ("Ft. Worth, TX", "Mt. View, CA", "Ft Meade, MD": each named
@@ -157,7 +172,14 @@ def compile_places(metros: MetroRules, countries: CountryRules) -> Places:
         for c in countries.countries
         for n in (*c.names, *((c.code,) if c.code_names_it else ()))
     }
+    named = [
+        *(n for c in countries.countries for n in c.names),
+        *(r.name for regions in countries.regions.values() for r in regions),
+        *(n for m in metros.metros for n in (m.name, *m.aliases)),
+        *(c for m in metros.metros for cities in m.cities.values() for c in cities),
+    ]
     return Places(
+        joined=tuple(sorted({n.casefold() for n in named if _AND in n.casefold()})),
         aliases=aliases,
         city_metro=city_metro,
         city_only=city_only,
@@ -262,10 +284,13 @@ def _code_is_country(places: Places) -> pl.Expr:
 
 def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
     """Distinct ``location`` values -> ``_metro``, ``_country``, ``_loc_mode`` (or null)."""
+    whole = pl.col("location")
+    if places.joined:
+        amp = [n.replace(_AND, " & ") for n in places.joined]
+        whole = whole.str.replace_many(list(places.joined), amp, ascii_case_insensitive=True)
     parts = (
         locations.with_columns(
-            _part=pl.col("location")
-            .str.replace_all(_PER_WEEK_RE, " per $1")
+            _part=whole.str.replace_all(_PER_WEEK_RE, " per $1")
             .str.replace_all(_SLASH_RE, "$1;$2")
             .str.replace_all(_SLASH_RE, "$1;$2")
             .str.replace_all(_SPLIT_RE, ";")
@@ -387,6 +412,10 @@ def parse_locations(locations: pl.LazyFrame, places: Places) -> pl.LazyFrame:
                 _lookup(pl.col("_m"), places.metro_country),
                 pl.col("_pc"),
                 _lookup(pl.col("_whole"), places.country),
+                # a country first, before words that name no place: "Remote (US - Most
+                # States)", "Germany, anywhere in the south" (a town named as a country has
+                # its state or country after it, read above: "Jordan, MN")
+                _lookup(pl.col("_city"), places.country),
             )
         )
     )
@@ -466,11 +495,11 @@ def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
         .then(pl.col("title"))
         .otherwise(pl.lit(""))
     )
-    title = _modes_said(named.str.to_lowercase().str.replace_all(_TITLE_FIELD_RE, ""))
+    title = _modes_said(unglued(named).str.to_lowercase().str.replace_all(_TITLE_FIELD_RE, ""))
     from_title = (
         pl.when(title.str.contains(_HYBRID_RE))
         .then(pl.lit("hybrid"))
-        .when(title.str.contains(r"\bremote\b"))
+        .when(title.str.contains(r"\bremote(?:ly)?\b"))  # "Working Remotely"
         .then(pl.lit("remote"))
         .when(title.str.contains(r"\bon-site\b"))  # only from "not remote" (above)
         .then(pl.lit("onsite"))

@@ -61,7 +61,7 @@ UNITS_PER_USD: dict[str, float] = {
     "HKD": 7.8, "BRL": 5.5, "MXN": 18.0, "INR": 85.0, "JPY": 150.0, "SEK": 10.5,
     "NOK": 10.5, "DKK": 7.0, "PLN": 4.0, "ILS": 3.7, "KRW": 1400.0, "CNY": 7.2, "ZAR": 18.0,
     "TWD": 32.0, "DOP": 60.0, "JMD": 157.0, "TTD": 6.8, "PHP": 58.0, "COP": 4000.0,
-    "CLP": 950.0, "ARS": 1000.0, "UYU": 40.0,
+    "CLP": 950.0, "ARS": 1000.0, "UYU": 40.0, "IDR": 16000.0,
 }  # fmt: skip
 #: A currency of no known rate (a code as given, "TWD", "XAF") is held to the cap of the
 #: weakest currency in use: about this many units a US dollar buys (the Lebanese pound's
@@ -154,6 +154,8 @@ _PERIOD_UNITS: dict[str, str] = {
     "månad": "month", "månaden": "month", "mån": "month", "måned": "month",
     "måneden": "month", "mnd": "month", "år": "year", "året": "year", "timme": "hour",
     "timmen": "hour", "tim": "hour",
+    # Indonesian ("Rp 8.000.000 per bulan", "/bulan", "per tahun", "per jam")
+    "bulan": "month", "tahun": "year", "jam": "hour", "hari": "day", "minggu": "week",
     # German compounds: "Monatsgehalt", "Bruttojahresgehalt", "Stundenlohn" (_PERIOD_ADJ)
     **{
         f"{gross}{unit}{noun}": period
@@ -176,7 +178,9 @@ _PERIOD_WORD = (
     r"|hora|mes|mês|año|ano|uur|maand|jaar"
     # Polish and Nordic ("godzin" ends before the "ę" of "godzinę", as "mån" never does)
     r"|miesięcznie|miesiąc|mies|rocznie|godzin[ay]?|godz|månaden|månad|måneden|måned|mån"
-    r"|mnd|året|år|timmen|timme|tim)(?-u:\b)"
+    r"|mnd|året|år|timmen|timme|tim"
+    # Indonesian
+    r"|bulan|tahun|jam|hari|minggu)(?-u:\b)"
 )
 _PERIOD_ADJ = (
     r"(?:hourly|daily|bi-?weekly|weekly|fortnightly|semi-?monthly|monthly|yearly"
@@ -239,13 +243,15 @@ _CURRENCY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("KRW", r"₩|\bkrw\b"),
     ("CNY", r"\bcny\b|\brmb\b"),
     ("ZAR", r"\bzar\b"),
+    # the rupiah: its code, or "Rp" right before an amount ("Rp 8.000.000", "Rp10 juta")
+    ("IDR", r"\bidr\b|\brp\.?\s?[0-9]"),
 )
 
 #: An amount and its unit: thousands ("k"), millions, and India's lakh (100,000: "40L",
 #: "12 lakhs", "8 lacs", "25 LPA" = lakh per annum) and crore (10,000,000: "1.2 Cr").
 _NUM = (
     r"(\d+(?:\.\d+)?)\s*(k|m|mm|thousand|million|lakhs?|lacs?|lpa|l|crores?|cr|mil|mio|mln"
-    r"|millions|millionen|millones|milioni|miljoen|milhões)?\b"
+    r"|millions|millionen|millones|milioni|miljoen|milhões|juta|jt|ribu|万)?\b"
 )
 #: Suffixes of :data:`_NUM` in India's units: an amount with one is in rupees.
 _INDIAN = ("l", "lakh", "lakhs", "lac", "lacs", "lpa", "cr", "crore", "crores")
@@ -257,11 +263,23 @@ _SCALES: dict[str, float] = {
     # other languages' thousand ("R$ 8 mil", "30 mil euros") and millions ("5 Mio. €")
     "mil": 1e3, "mio": 1e6, "mln": 1e6, "millions": 1e6, "millionen": 1e6, "millones": 1e6,
     "milioni": 1e6, "miljoen": 1e6, "milhões": 1e6,
+    # Indonesian ("Rp 10 juta", "Rp10jt", "500 ribu") and Japanese (万: ten thousand,
+    # "30万円" is 300,000 yen)
+    "juta": 1e6, "jt": 1e6, "ribu": 1e3, "万": 1e4,
+}  # fmt: skip
+#: Japanese pay words as the English ones the pay rules read (one pass, no regex): the
+#: yen (円, as its code), a range's wave dash, and the labels of a period before an amount
+#: (月給 "monthly pay", 年収 "annual income", 時給 "hourly pay"), or after it ("/月").
+#: "月給30万円" and "年収600万円〜900万円" were no pay.
+_JAPANESE = {
+    "円": " jpy", "〜": "-", "～": "-", "月給": "monthly ", "月額": "monthly ",
+    "年収": "yearly ", "年俸": "yearly ", "時給": "hourly ", "日給": "daily ", "/月": "/month",
+    "/年": "/year",
 }  # fmt: skip
 #: Currency codes a stated range may carry (those of ``_CURRENCY_PATTERNS``).
 _CODE = (
     r"(?:USD|CAD|AUD|NZD|SGD|HKD|BRL|MXN|GBP|EUR|INR|JPY|CHF|SEK|NOK|DKK|PLN|ILS|KRW|CNY|ZAR"
-    r"|TWD|DOP|JMD|TTD|PHP|COP|CLP|ARS|UYU)"
+    r"|TWD|DOP|JMD|TTD|PHP|COP|CLP|ARS|UYU|IDR)"
 )
 #: What may stand between an amount and its period word ("45 USD per hour", "€4,000 gross
 #: a month", "$120k base salary per year") -- never "+", "plus", "and" or other words, so the
@@ -723,6 +741,7 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .otherwise(pl.col("_pay_text"))
             .str.to_lowercase()
             .str.replace_all(r"[–—−]", "-")
+            .str.replace_many(_JAPANESE)
             .pipe(_decimal_point)
             .str.replace_all(_PERCENT_RE, "$1 ")
             .str.replace_all(r"every (?:two|2) weeks", "biweekly")

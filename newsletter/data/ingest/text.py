@@ -343,10 +343,25 @@ def words(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_lowercase().str.replace_all(_NOT_ONE_SPACE, " ").str.strip_chars()
 
 
+#: A work mode glued to the word before or after it by a board's export: ``Sr Data
+#: EngineerRemote``, ``Data Architect/Data ModelerRemote``, ``(RemoteOPPORTUNITY)`` (read as
+#: the words ``engineerremote`` and ``remoteopportunity``: no category, no work mode). Only
+#: the capitalised word after a lower-case letter, or before a capital, is cut off
+#: (:func:`unglued`), so no word that merely holds the letters ("Remoted") is split.
+_GLUED_MODE_RE = r"(\p{Ll})(Remote|Hybrid)|(Remote|Hybrid)(\p{Lu})"
+
+
+def unglued(expr: pl.Expr) -> pl.Expr:
+    """A title with a work mode glued to a word (:data:`_GLUED_MODE_RE`) spaced off it: the
+    one reading for the title's rules and its work mode."""
+    return expr.str.replace_all(_GLUED_MODE_RE, "${1}${3} ${2}${4}")
+
+
 def norm_title(expr: pl.Expr, abbreviations: Mapping[str, str]) -> pl.Expr:
-    """Title in the form the rules match: casefolded words, abbreviations expanded, padded
-    with one space at each end so ``" senior "`` style tests need no look-around."""
-    out = pl.lit(" ") + words(expr) + pl.lit(" ")
+    """Title in the form the rules match: casefolded words (a work mode glued to one spaced
+    off, :func:`unglued`), abbreviations expanded, padded with one space at each end so
+    ``" senior "`` style tests need no look-around."""
+    out = pl.lit(" ") + words(unglued(expr)) + pl.lit(" ")
     if abbreviations:
         # Each pattern carries its own spaces; two passes catch back-to-back abbreviations.
         pats = [f" {k} " for k in abbreviations]
