@@ -326,3 +326,35 @@ def test_a_rejected_rows_line_is_its_line_in_the_file(
         2,
         [(5, "invalid email address"), (6, "empty row")],
     )
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry-run"])
+def test_a_list_of_nothing_but_invalid_rows_exits_non_zero_with_its_counts(
+    runner: CliRunner, config: Config, tmp_path: Path, *, dry_run: bool
+) -> None:
+    """A list whose every row was invalid (the wrong column under "email", a file of
+    typos) printed its counts and exited 0, so a script never learnt that nobody came in.
+    The counts and the rejects file stay; one error line says nothing was imported, exit 1.
+    A list with a single good row among bad ones still exits 0 (its rejects are saved)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    source = _write(tmp_path, "email,name\nnot-an-address,A\n,B\n\nstill@wrong@x,C\n")
+    argv = ["--config", str(cfg), "subscribers", "import", str(source)]
+    res = runner.invoke(app, argv + (["--dry-run"] if dry_run else []))
+    assert res.exit_code == 1, res.output
+    assert "rows read: 4" in res.stdout and "invalid: 4" in res.stdout
+    assert "invalid email address: 3" in res.stdout and "empty row: 1" in res.stdout
+    verb = "would be imported" if dry_run else "imported"
+    assert res.stderr.startswith(f"error: nothing {verb}: all 4 row(s) of {source} are invalid")
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.output
+    rejects = tmp_path / "list.rejects.csv"
+    if dry_run:
+        assert not rejects.exists()
+    else:
+        assert f"they are in {rejects}" in res.stderr
+        rows = list(csv.reader(rejects.read_text(encoding="utf-8").splitlines()))
+        assert [r[0] for r in rows] == ["line", "2", "3", "4", "5"]
+    good = _write(tmp_path, "email,name\nnot-an-address,A\nok@example.com,B\n", "some.csv")
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(good)])
+    assert res.exit_code == 0, res.output
+    assert "added: 1" in res.stdout and "invalid: 1" in res.stdout and res.stderr == ""

@@ -161,6 +161,12 @@ class ImportReport:
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
+    @property
+    def all_invalid(self) -> bool:
+        """Whether every row read was invalid: nothing could be imported (an import that
+        only skipped rows, a re-run, is no such case)."""
+        return self.total > 0 and len(self.invalid) == self.total
+
     def lines(self) -> list[str]:
         verb = "would be " if self.dry_run else ""
         out = [

@@ -322,6 +322,12 @@ def import_cmd(
     if dry_run:
         for r in report.invalid[:10]:
             console.print(_indented(f"  line {r.line}: {r.reason}"), soft_wrap=True)
+    if report.all_invalid:  # the counts are printed: a script still learns nothing came in
+        saved = f"; they are in {report.rejects_path}" if report.rejects_path else ""
+        raise SubscriberError(
+            f"nothing {'would be ' if dry_run else ''}imported: all {report.total:,} row(s) "
+            f"of {file} are invalid{saved}"
+        )
 
 
 def _indented(line: str) -> Text:
