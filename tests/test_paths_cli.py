@@ -4,7 +4,7 @@ that is missing, a file's twin that is a folder, an empty path."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from newsletter.cli import app
-from tests.conftest import posting
+from newsletter.cli._app import CliState
+from newsletter.util.clock import FixedClock
+from tests.conftest import REPO, posting
 
 W1, W2 = date(2026, 11, 16), date(2026, 11, 23)
 
@@ -150,3 +152,52 @@ def test_a_long_file_name_that_fits_is_written_though_its_temporary_name_would_n
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in html.parent.iterdir()) == [f"{stem}.html", f"{stem}.txt"]
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("args", "bad"),
+    [
+        (["preview", "--out", "p\x1b[31mred/x\nnl.html"], "'\\x1b'"),
+        (["preview", "--out", "p\u202elmth.exe/"], "'\\u202e'"),
+        (["archive", "--out", "arch\x1b[2J"], "'\\x1b'"),
+        (["ingest", "list.csv", "--week", "2026-11-23", "--snapshots", "s\nt"], "'\\n'"),
+        (["collect", "--snapshots", "s\x07"], "'\\x07'"),
+        (["subscribers", "export", "--out", "e\x9b2J.csv"], "'\\x9b'"),
+        (["subscribers", "import", "list.csv", "--rejects", "r\tx.csv"], "'\\t'"),
+    ],
+    ids=["preview", "preview-bidi", "archive", "ingest", "collect", "export", "rejects"],
+)
+def test_an_output_path_with_a_character_that_does_not_print_as_itself_is_refused(
+    refused: Callable[[list[str]], str], args: list[str], bad: str
+) -> None:
+    """``preview --out $'p\\e[31mred/x\\nnl.html'`` wrote its files and printed the path raw
+    as its last line: on a terminal the escape sequence recoloured (or cleared) it, piped
+    the sequence was stripped and the line break split the path, so a script read "nl.html",
+    no file it wrote. Such a path is a usage error now, naming the character, and nothing is
+    written."""
+    line = refused(args)
+    assert line.startswith(f"error: Invalid value for '{args[-2]}': the path holds {bad}, ")
+    assert "\x1b" not in line and "\x9b" not in line
+
+
+def test_a_printed_path_from_the_config_shows_its_control_characters_as_escapes(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive's default folder comes from the config's folder, which no option check
+    sees: a folder named with an escape sequence was printed raw as the last line (a
+    terminal ran it; a pipe lost it, a path that is not the file's). It prints with the
+    sequence as ``\\x1b`` now, and the files are where the config says."""
+    home = tmp_path / "cfg\x1b[2Jdir"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        f'[data]\nsnapshots_dir = "{REPO / "snapshots"}"\nstate_dir = "state"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(home)
+    clock = FixedClock(datetime(2026, 11, 30, 12, tzinfo=UTC))
+    result = runner.invoke(app, ["archive"], obj=CliState(clock=clock), color=True)
+    assert result.exit_code == 0, result.output
+    index = home / "state" / "archive" / "index.html"
+    assert index.is_file()
+    last = result.stdout.splitlines()[-1]
+    assert last == str(index).replace("\x1b", "\\x1b")
+    assert "\x1b" not in result.stdout

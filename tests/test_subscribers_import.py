@@ -358,3 +358,20 @@ def test_a_list_of_nothing_but_invalid_rows_exits_non_zero_with_its_counts(
     res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(good)])
     assert res.exit_code == 0, res.output
     assert "added: 1" in res.stdout and "invalid: 1" in res.stdout and res.stderr == ""
+
+
+def test_the_rejects_path_of_a_list_named_with_an_escape_sequence_prints_as_escapes(
+    runner: CliRunner, config: Config, tmp_path: Path
+) -> None:
+    """The rejects file is named after the list: a list named ``a\\x1b[2J.csv`` had its
+    rejects path printed with the escape dropped and ``[2J`` kept, a name no file has. The
+    report shows it with the escape written out, the file where it names."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    source = _write(tmp_path, "email\nok@example.com\nnope\n", "a\x1b[2J.csv")
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(source)])
+    assert res.exit_code == 0, res.output
+    rejects = tmp_path / "a\x1b[2J.rejects.csv"
+    assert rejects.is_file()
+    shown = str(rejects).replace("\x1b", "\\x1b")
+    assert f"invalid rows saved to {shown}\n" in res.stdout

@@ -74,7 +74,7 @@ from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSourc
 from newsletter.store import subscribers, suppressions
 from newsletter.util.csvtext import csv_dialect
 from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
-from newsletter.util.text import clean_line
+from newsletter.util.text import clean_line, shown_path
 
 EXPORT_COLUMNS = (
     "email",
@@ -182,7 +182,7 @@ class ImportReport:
         if self.ignored_columns:
             out.append(f"ignored columns: {', '.join(self.ignored_columns)}")
         if self.rejects_path is not None:
-            out.append(f"invalid rows saved to {self.rejects_path}")
+            out.append(f"invalid rows saved to {shown_path(self.rejects_path)}")
         return out
 
 

@@ -20,6 +20,7 @@ from newsletter.cli._app import (
     secrets_of,
     week_option,
 )
+from newsletter.util.text import shown_path
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -147,16 +148,16 @@ def preview_cmd(
         cell(f"Issue for week of {signals.week.isoformat()} (vs {before}){reader}"),
         soft_wrap=True,
     )
-    console.print(cell(f"text: {text_path}"), soft_wrap=True)
+    console.print(cell(f"text: {shown_path(text_path)}"), soft_wrap=True)
     if screenshot:
         from newsletter.edition.screenshot import BrowserUnavailableError, screenshots
 
         try:
             for png in screenshots(html_path):
-                console.print(cell(f"screenshot: {png}"), soft_wrap=True)
+                console.print(cell(f"screenshot: {shown_path(png)}"), soft_wrap=True)
         except BrowserUnavailableError as exc:
             err_console.print(f"screenshots skipped: {escape(str(exc))}", highlight=False)
-    typer.echo(str(html_path))
+    typer.echo(shown_path(html_path))  # the last line, for scripts: never a raw escape
 
 
 class OutputFormat(StrEnum):
