@@ -185,3 +185,21 @@ def test_an_erasure_without_yes_and_without_an_answer_says_nothing_was_erased(
     )
     shown = runner.invoke(app, [*base, "show", "jo@example.com"])
     assert json.loads(shown.stdout)["subscriber"]["email"] == "jo@example.com"
+
+
+@pytest.mark.parametrize("answer", ["n\n", "\n", "no\n"], ids=["n", "enter", "no"])
+def test_an_erasure_answered_no_says_nothing_was_erased(
+    runner: CliRunner, config: Config, tmp_path: Path, answer: str
+) -> None:
+    """Answering "n" (or Enter, the default) to ``subscribers remove``'s question exited 1
+    with nothing printed after the prompt, so a log showed a failure with no reason. One
+    line says nothing was erased, and the person stays on the list."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    base = ["--config", str(cfg), "subscribers"]
+    assert runner.invoke(app, [*base, "add", "jo@example.com"]).exit_code == 0
+    res = runner.invoke(app, [*base, "remove", "jo@example.com"], input=answer)
+    assert res.exit_code == 1, res.output
+    assert res.stderr == "error: nothing erased: the erasure was not confirmed\n"
+    shown = runner.invoke(app, [*base, "show", "jo@example.com"])
+    assert json.loads(shown.stdout)["subscriber"]["email"] == "jo@example.com"

@@ -145,8 +145,8 @@ def remove_cmd(
             raise SubscriberError(
                 "nothing erased: no answer came to the question; pass --yes to erase without asking"
             ) from None
-        if not sure:
-            raise typer.Exit(1)
+        if not sure:  # "n", or Enter (the default): said in one line, not a silent exit 1
+            raise SubscriberError("nothing erased: the erasure was not confirmed")
     with _store(ctx) as store:
         held = store.remove(email)
     sub = held["subscriber"]
