@@ -203,3 +203,26 @@ def test_an_erasure_answered_no_says_nothing_was_erased(
     assert res.stderr == "error: nothing erased: the erasure was not confirmed\n"
     shown = runner.invoke(app, [*base, "show", "jo@example.com"])
     assert json.loads(shown.stdout)["subscriber"]["email"] == "jo@example.com"
+
+
+@pytest.mark.parametrize("where", ["afile/db.sqlite", "afolder"], ids=["file-on-way", "folder"])
+def test_a_database_path_that_cannot_be_a_file_is_named_in_one_line(
+    runner: CliRunner, tmp_path: Path, where: str
+) -> None:
+    """``[database] url`` through a file where a folder must be said "cannot make the folder
+    of database ...: File exists", and one naming a folder "unable to open database file":
+    each names what is wrong now, as every output path does."""
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    (tmp_path / "afolder").mkdir()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / where}"\n', encoding="utf-8")
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "add", "jo@example.com"])
+    assert res.exit_code == 1, res.output
+    why = (
+        f"{tmp_path / 'afile'} is a file, not a folder"
+        if where.startswith("afile")
+        else f"{tmp_path / 'afolder'} is a folder, not a file: give a file name"
+    )
+    assert res.stderr == f"error: cannot use database {tmp_path / where}: {why}\n"
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "x"
+    assert list((tmp_path / "afolder").iterdir()) == []

@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, Oper
 
 from newsletter.config import Config
 from newsletter.errors import StoreError
+from newsletter.util.files import output_problem
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -101,6 +102,11 @@ def create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
+            # a part of the path that is a file ("File exists"), the path a folder ("unable
+            # to open database file"): named as every output path of a command is
+            problem = output_problem(Path(db), folder=False)
+            if problem is not None:
+                raise StoreError(f"cannot use database {db}: {problem}")
             try:
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
