@@ -375,3 +375,27 @@ def test_the_rejects_path_of_a_list_named_with_an_escape_sequence_prints_as_esca
     assert rejects.is_file()
     shown = str(rejects).replace("\x1b", "\\x1b")
     assert f"invalid rows saved to {shown}\n" in res.stdout
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_list_without_a_byte_order_mark_is_refused_as_one_with_it(
+    runner: CliRunner, config: Config, tmp_path: Path, encoding: str
+) -> None:
+    """A UTF-16 file without its byte-order mark was read as UTF-8: its header's NUL bytes
+    were cleaned away, so "e\\0m\\0a\\0i\\0l\\0" passed for the email column, and every row
+    was "imported" as an invalid one (an address with NUL bytes, a name that is not UTF-8),
+    where one with the mark is refused in one line. The same line refuses it now, before any
+    row is judged, and no rejects file is written."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    source = tmp_path / "list.csv"
+    source.write_bytes("email,name\nann@example.com,Zoë\n".encode(encoding))
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(source)])
+    assert res.exit_code == 1, res.output
+    assert res.stderr == (
+        f"error: {source}: its header (line 1) holds NUL bytes, as UTF-16 text without a "
+        "byte-order mark does, not UTF-8: save it as UTF-8 (Excel: CSV UTF-8) and import it "
+        "again\n"
+    )
+    assert res.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".csv") == ["list.csv"]

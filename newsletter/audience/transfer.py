@@ -21,9 +21,10 @@ A file is read as UTF-8 (a byte-order mark is dropped). A file that is UTF-8 exc
 lines (a Latin-1 or Windows-1252 name pasted into it) is read all the same: each row holding
 bytes that are not UTF-8 is an invalid row, its line and reason in the rejects file with
 those bytes shown as ``\\xNN``, the others imported. Only when the header itself is not
-UTF-8, or the file is UTF-16 (by its byte-order mark), is the whole file refused: its
-columns cannot be known. No encoding is guessed, so no name is ever imported garbled. A file
-without a single row (empty, or a header alone) is refused too: it holds nobody to import.
+UTF-8, or the file is UTF-16 (by its byte-order mark, or without one by the NUL bytes of its
+header), is the whole file refused: its columns cannot be known. No encoding is guessed, so
+no name is ever imported garbled. A file without a single row (empty, or a header alone) is
+refused too: it holds nobody to import.
 
 CSV files written here (exports, rejects) are meant to be opened in spreadsheets, so every
 cell is quoted and a cell that a spreadsheet would run as a formula (starting with ``=``,
@@ -257,6 +258,11 @@ def read_csv(
             raise SubscriberError(
                 f"{path}: its header (line {skip + 1}) is not UTF-8 text "
                 f"({_unreadable(names)}): {_SAVE_AS_UTF8}"
+            )
+        if any("\x00" in h for h in names):  # "e\0m\0a\0i\0l\0": read as "email" cleaned
+            raise SubscriberError(
+                f"{path}: its header (line {skip + 1}) holds NUL bytes, as UTF-16 text without "
+                f"a byte-order mark does, not UTF-8: {_SAVE_AS_UTF8}"
             )
         header = [clean_line(h, COLUMN_NAME_MAX).lower() for h in names]
         if "email" not in header:
