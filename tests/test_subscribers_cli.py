@@ -226,3 +226,30 @@ def test_a_database_path_that_cannot_be_a_file_is_named_in_one_line(
     assert res.stderr == f"error: cannot use database {tmp_path / where}: {why}\n"
     assert (tmp_path / "afile").read_text(encoding="utf-8") == "x"
     assert list((tmp_path / "afolder").iterdir()) == []
+
+
+def test_a_database_that_refuses_writes_stops_a_change_in_one_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A SQLite file that cannot be written (read-only: its permissions, a read-only mount;
+    here opened read-only, which refuses root too) stopped ``subscribers add`` and
+    ``unsubscribe`` with SQLAlchemy's traceback. One line names the database and SQLite's
+    reason now, exit 1, and reading it still works."""
+    db = tmp_path / "n.db"
+    rw, ro = tmp_path / "rw.toml", tmp_path / "ro.toml"
+    rw.write_text(f'[database]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+    ro.write_text(f'[database]\nurl = "sqlite:///file:{db}?mode=ro&uri=true"\n', encoding="utf-8")
+    assert (
+        runner.invoke(app, ["--config", str(rw), "subscribers", "add", "a@example.com"]).exit_code
+        == 0
+    )
+    for args in (["add", "b@example.com"], ["unsubscribe", "a@example.com"]):
+        res = runner.invoke(app, ["--config", str(ro), "subscribers", *args])
+        assert res.exit_code == 1, res.output
+        assert res.stderr.startswith("error: cannot write to database sqlite:///"), res.output
+        assert res.stderr.endswith(": attempt to write a readonly database\n")
+        assert res.stderr.count("\n") == 1 and "Traceback" not in res.output
+    counted = runner.invoke(
+        app, ["--config", str(ro), "subscribers", "count", "--status", "active"]
+    )
+    assert counted.exit_code == 0 and counted.stdout == "1\n", counted.output

@@ -155,8 +155,14 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with locked_transaction(self.engine) as conn:
-            yield conn
+        """A write transaction; a database that refuses the write (a read-only file, a full
+        disk, a lock held past the busy timeout) is a StoreError naming it, one line at the
+        command line, the transaction rolled back."""
+        try:
+            with locked_transaction(self.engine) as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to database {self.engine.url!r}: {exc.orig}") from None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
