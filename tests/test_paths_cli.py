@@ -3,7 +3,8 @@ that is missing, a file's twin that is a folder, an empty path."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,49 @@ def test_a_printed_path_from_the_config_shows_its_control_characters_as_escapes(
     last = result.stdout.splitlines()[-1]
     assert last == str(index).replace("\x1b", "\\x1b")
     assert "\x1b" not in result.stdout
+
+
+@pytest.fixture
+def unwritable(tmp_path: Path) -> Iterator[Path]:
+    """A folder no file can be made in: its mode 0o555, and for root (whom modes do not
+    stop) the immutable attribute; skipped where neither holds (root on a file system
+    without ``chattr``)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    immutable = False
+    try:
+        probe = folder / "probe"
+        try:
+            probe.touch()
+        except PermissionError:
+            pass
+        else:
+            probe.unlink()
+            immutable = (
+                subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+                .returncode == 0
+            )  # fmt: skip
+            if not immutable:
+                pytest.skip("no folder here refuses root's files (no chattr +i on this system)")
+        yield folder
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("out", ["locked/", "locked/x.html"])
+def test_an_output_folder_it_may_not_write_in_is_named_by_the_file_not_its_temporary_name(
+    runner: CliRunner, snaps: Path, unwritable: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    """``preview --out locked/`` in a folder it may not write in said "Permission denied:
+    locked/.issue.html.1c410a267af6.tmp", a hidden name the user never typed; the error
+    names the file the command was writing, and nothing is left behind."""
+    monkeypatch.chdir(unwritable.parent)
+    res = _preview(runner, snaps, out)
+    assert res.exit_code == 1, res.output
+    target = "locked/issue.html" if out.endswith("/") else out
+    assert res.stderr.startswith("error: ") and res.stderr.endswith(f": {target}\n"), res.stderr
+    assert ".tmp" not in res.stderr and res.stderr.count("\n") == 1
+    assert list(unwritable.iterdir()) == []
