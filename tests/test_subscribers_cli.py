@@ -253,3 +253,19 @@ def test_a_database_that_refuses_writes_stops_a_change_in_one_line(
         app, ["--config", str(ro), "subscribers", "count", "--status", "active"]
     )
     assert counted.exit_code == 0 and counted.stdout == "1\n", counted.output
+
+
+@pytest.mark.parametrize("command", [["show"], ["remove", "--yes"]], ids=["show", "remove"])
+def test_an_address_typed_in_a_latin1_terminal_is_refused_in_one_line(
+    cli: Callable[..., str], command: list[str]
+) -> None:
+    """An address holding a byte that is not UTF-8 (``jos\\xe9@`` from a Latin-1 terminal,
+    which Python hands over as a lone surrogate) is invalid; ``show`` and ``remove`` then
+    look it up as stored (legacy rows), and SQLite's driver stopped them with a
+    UnicodeEncodeError traceback. No row can hold such an address: the validator's one
+    line, exit 1."""
+    cli("add", "jose@example.com")
+    err = cli(*command, "jos\udce9@example.com", code=1)
+    assert err.startswith("error: 'jos\\udce9@example.com' is not a valid email address")
+    assert err.count("\n") == 1
+    assert cli("count", "--status", "active").strip() == "1"
