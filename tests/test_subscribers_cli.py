@@ -269,3 +269,25 @@ def test_an_address_typed_in_a_latin1_terminal_is_refused_in_one_line(
     assert err.startswith("error: 'jos\\udce9@example.com' is not a valid email address")
     assert err.count("\n") == 1
     assert cli("count", "--status", "active").strip() == "1"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["add", "jose@example.com", "--name", "Jos\udce9"],
+        ["add", "jose@example.com", "--consent", "\udce7a va"],
+    ],
+    ids=["name", "consent"],
+)
+def test_a_name_typed_in_a_latin1_terminal_is_refused_not_stored_garbled(
+    cli: Callable[..., str], args: list[str]
+) -> None:
+    """``--name José`` typed in a terminal set to Latin-1 reaches Python with a byte that is
+    not UTF-8 (a lone surrogate), which the sanitiser drops as invisible: the reader was
+    added as "Jos", the import's rule ("no name arrives garbled") broken. A usage error
+    names the byte now, and nobody is added."""
+    cli("add", "ann@example.com")
+    err = cli(*args, code=2)
+    assert "holds bytes that are not UTF-8 text: set the terminal to UTF-8" in err
+    assert "\\xe" in err and err.count("\n") == 1
+    assert cli("count", "--status", "active").strip() == "1"

@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 from newsletter.errors import NewsletterError, OutputPathError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.files import output_problem
-from newsletter.util.text import clean_line, unshowable
+from newsletter.util.text import clean_line, unshowable, well_formed
 from newsletter.util.weeks import parse_week
 
 if TYPE_CHECKING:
@@ -246,6 +246,20 @@ def output_file_in(name: str) -> Callable[[str | Path], Path]:
         return Path(text) / name if text.endswith(("/", os.sep)) else Path(text)
 
     return parse
+
+
+def utf8_text(value: str) -> str:
+    """``parser=`` of an option of free text that is kept (a name, a consent's wording): one
+    holding bytes that are not UTF-8 (typed in a terminal set to Latin-1, which Python hands
+    over as lone surrogates) is a usage error naming them, where the sanitiser would drop
+    them and store a garbled name ("Jos" for "José")."""
+    if well_formed(value) == value:
+        return value
+    shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    raise typer.BadParameter(
+        f"'{shown}' holds bytes that are not UTF-8 text: set the terminal to UTF-8 and type "
+        "it again"
+    )
 
 
 def output_folder(value: str | Path) -> Path:

@@ -18,6 +18,7 @@ from newsletter.cli._app import (
     err_console,
     output_file_in,
     secrets_of,
+    utf8_text,
     week_option,
 )
 from newsletter.util.text import shown_path
@@ -78,7 +79,8 @@ def preview_cmd(
         ),
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="Subscriber's name for the greeting.")
+        str | None,
+        typer.Option("--name", parser=utf8_text, help="Subscriber's name for the greeting."),
     ] = None,
     category: Annotated[
         list[str] | None, typer.Option("--category", help="Preferred role category (repeat).")

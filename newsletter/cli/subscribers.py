@@ -24,6 +24,7 @@ from newsletter.cli._app import (
     new_app,
     output_file,
     secrets_of,
+    utf8_text,
 )
 from newsletter.errors import SubscriberError, UsageError
 from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
@@ -98,7 +99,9 @@ EmailArg = Annotated[str, typer.Argument(help="The person's email address (any c
 def add_cmd(  # noqa: PLR0917
     ctx: typer.Context,
     email: EmailArg,
-    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", parser=utf8_text, help="Display name.")
+    ] = None,
     category: Annotated[
         list[str] | None, typer.Option("--category", help="Role category (repeatable).")
     ] = None,
@@ -108,7 +111,11 @@ def add_cmd(  # noqa: PLR0917
     ] = None,
     consent: Annotated[
         str | None,
-        typer.Option("--consent", help="How the person agreed (kept as the consent record)."),
+        typer.Option(
+            "--consent",
+            parser=utf8_text,
+            help="How the person agreed (kept as the consent record).",
+        ),
     ] = None,
 ) -> None:
     """Add an active subscriber (consent recorded as given to you, via the CLI).
@@ -174,7 +181,9 @@ def resubscribe_cmd(
     consent: Annotated[
         str,
         typer.Option(
-            "--consent", help="The new consent: when and how the person asked to come back."
+            "--consent",
+            parser=utf8_text,
+            help="The new consent: when and how the person asked to come back.",
         ),
     ],
 ) -> None:
