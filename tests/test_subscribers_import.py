@@ -399,3 +399,24 @@ def test_a_utf16_list_without_a_byte_order_mark_is_refused_as_one_with_it(
     )
     assert res.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".csv") == ["list.csv"]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("l\udcff.csv", "l\\xff.csv"), ("l\x1b[2J.csv", "l\\x1b[2J.csv")],
+    ids=["latin1-byte", "escape-sequence"],
+)
+def test_a_list_named_with_a_byte_or_an_escape_is_named_as_it_is_in_the_error(
+    runner: CliRunner, config: Config, tmp_path: Path, name: str, shown: str
+) -> None:
+    """``subscribers import $'l\\xff.csv'`` (a file named in Latin-1) that does not exist
+    said "file l.csv does not exist": the byte was dropped from the error line, which then
+    named another file, perhaps one that exists. The byte (or an escape sequence) is
+    written out as ``\\xff`` (``\\x1b``) now."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    (tmp_path / "l.csv").write_text("email\na@example.com\n", encoding="utf-8")
+    missing = tmp_path / name
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(missing)])
+    assert res.exit_code == 1, res.output
+    assert res.stderr == f"error: file {tmp_path / shown} does not exist\n"

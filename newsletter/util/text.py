@@ -91,13 +91,21 @@ def unshowable(path: object) -> str | None:
     """The first character of ``path`` that it cannot be printed with as it is (see
     :data:`_UNSHOWABLE`), as an escape (``'\\x1b'``, ``'\\n'``), or None."""
     found = _UNSHOWABLE.search(str(path))
-    return None if found is None else ascii(found.group())
+    return None if found is None else f"'{_escape(found)}'"
 
 
 def shown_path(path: object) -> str:
     """``path`` to print on a line of its own: as it is, or with each character it cannot be
-    printed with (:func:`unshowable`) written as its escape (``\\x1b``, ``\\n``), never raw."""
-    return _UNSHOWABLE.sub(lambda m: ascii(m.group())[1:-1], str(path))
+    printed with (:func:`unshowable`) written as its escape (``\\x1b``, ``\\n``; a byte that
+    is not UTF-8 as that byte, ``\\xe9``), never raw."""
+    return _UNSHOWABLE.sub(_escape, str(path))
+
+
+def _escape(found: re.Match[str]) -> str:
+    char = found.group()
+    if "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, as surrogateescape reads it
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return ascii(char)[1:-1]
 
 
 def one_line(value: object, limit: int) -> str:
