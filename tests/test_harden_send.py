@@ -315,3 +315,24 @@ def test_a_refused_send_is_one_line_on_stderr(tmp_path: Path) -> None:
     assert r.exit_code == 1
     assert r.stderr.startswith("error: refusing to send: no snapshot for this week (2026-11-23)")
     assert r.stderr.count("\n") == 1
+
+
+def test_a_dry_run_to_an_empty_list_is_refused_as_the_send_is(
+    cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``send --dry-run`` before a first send to a list with no active reader said "0
+    message(s) would be sent" and exited 0, while the send it rehearses is refused ("no one
+    to send the issue ... to", exit 1): a pre-flight check passed a send bound to fail. The
+    dry run is refused with the same line now, and records nothing."""
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "k" * 40)
+    assert cli("subscribers", "add", "gone@example.com").exit_code == 0
+    assert cli("subscribers", "unsubscribe", "gone@example.com").exit_code == 0
+    dry, real = cli("send", "--week", WEEK, "--dry-run"), cli("send", "--week", WEEK)
+    for r in (dry, real):
+        assert r.exit_code == 1, r.output
+        assert r.stderr.startswith(f"error: no one to send the issue of {WEEK} to: "), r.stderr
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.output
+    assert dry.stderr == real.stderr
+    assert not list((tmp_path / "outbox").rglob("*.eml"))
+    with open_store(load_config(tmp_path / "config.toml")) as db:
+        assert SendLedger(db).issue(ISSUE) is None

@@ -83,7 +83,7 @@ def test_exports_and_rejects_files_carry_no_live_formulas(tmp_path: Path) -> Non
         'email,name\n"=HYPERLINK(""http://x"")",@SUM(A1)\n-1+1@,\n+x,=1\n', encoding="utf-8"
     )
     r = cli("import", str(bad))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # every row invalid: nothing imported, said in one line
     rejects = (tmp_path / "bad.rejects.csv").read_text("utf-8")
     assert len(list(csv.reader(io.StringIO(rejects)))) == 4
     assert not [c for c in _cells(rejects) if c.startswith(TRIGGERS)], rejects
@@ -91,7 +91,7 @@ def test_exports_and_rejects_files_carry_no_live_formulas(tmp_path: Path) -> Non
     # the neutralised file reads back to the very values it holds
     # (its rows pick a metro the issue never uses: rejected, and the rejects file is safe too)
     cli_b, _ = _cli(tmp_path, "b")
-    assert cli_b("import", str(out)).exit_code == 0
+    assert cli_b("import", str(out)).exit_code == 1  # every row rejected
     again = (tmp_path / "export.rejects.csv").read_text("utf-8")
     assert "is not a metro the issue knows" in again
     assert not [c for c in _cells(again) if c.startswith(TRIGGERS)], again

@@ -3,8 +3,9 @@ that is missing, a file's twin that is a folder, an empty path."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
+import subprocess
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from newsletter.cli import app
-from tests.conftest import posting
+from newsletter.cli._app import CliState
+from newsletter.util.clock import FixedClock
+from tests.conftest import REPO, posting
 
 W1, W2 = date(2026, 11, 16), date(2026, 11, 23)
 
@@ -150,3 +153,98 @@ def test_a_long_file_name_that_fits_is_written_though_its_temporary_name_would_n
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in html.parent.iterdir()) == [f"{stem}.html", f"{stem}.txt"]
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("args", "bad"),
+    [
+        (["preview", "--out", "p\x1b[31mred/x\nnl.html"], "'\\x1b'"),
+        (["preview", "--out", "p\u202elmth.exe/"], "'\\u202e'"),
+        (["archive", "--out", "arch\x1b[2J"], "'\\x1b'"),
+        (["ingest", "list.csv", "--week", "2026-11-23", "--snapshots", "s\nt"], "'\\n'"),
+        (["collect", "--snapshots", "s\x07"], "'\\x07'"),
+        (["subscribers", "export", "--out", "e\x9b2J.csv"], "'\\x9b'"),
+        (["subscribers", "import", "list.csv", "--rejects", "r\tx.csv"], "'\\t'"),
+    ],
+    ids=["preview", "preview-bidi", "archive", "ingest", "collect", "export", "rejects"],
+)
+def test_an_output_path_with_a_character_that_does_not_print_as_itself_is_refused(
+    refused: Callable[[list[str]], str], args: list[str], bad: str
+) -> None:
+    """``preview --out $'p\\e[31mred/x\\nnl.html'`` wrote its files and printed the path raw
+    as its last line: on a terminal the escape sequence recoloured (or cleared) it, piped
+    the sequence was stripped and the line break split the path, so a script read "nl.html",
+    no file it wrote. Such a path is a usage error now, naming the character, and nothing is
+    written."""
+    line = refused(args)
+    assert line.startswith(f"error: Invalid value for '{args[-2]}': the path holds {bad}, ")
+    assert "\x1b" not in line and "\x9b" not in line
+
+
+def test_a_printed_path_from_the_config_shows_its_control_characters_as_escapes(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive's default folder comes from the config's folder, which no option check
+    sees: a folder named with an escape sequence was printed raw as the last line (a
+    terminal ran it; a pipe lost it, a path that is not the file's). It prints with the
+    sequence as ``\\x1b`` now, and the files are where the config says."""
+    home = tmp_path / "cfg\x1b[2Jdir"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        f'[data]\nsnapshots_dir = "{REPO / "snapshots"}"\nstate_dir = "state"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(home)
+    clock = FixedClock(datetime(2026, 11, 30, 12, tzinfo=UTC))
+    result = runner.invoke(app, ["archive"], obj=CliState(clock=clock), color=True)
+    assert result.exit_code == 0, result.output
+    index = home / "state" / "archive" / "index.html"
+    assert index.is_file()
+    last = result.stdout.splitlines()[-1]
+    assert last == str(index).replace("\x1b", "\\x1b")
+    assert "\x1b" not in result.stdout
+
+
+@pytest.fixture
+def unwritable(tmp_path: Path) -> Iterator[Path]:
+    """A folder no file can be made in: its mode 0o555, and for root (whom modes do not
+    stop) the immutable attribute; skipped where neither holds (root on a file system
+    without ``chattr``)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    immutable = False
+    try:
+        probe = folder / "probe"
+        try:
+            probe.touch()
+        except PermissionError:
+            pass
+        else:
+            probe.unlink()
+            immutable = (
+                subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+                .returncode == 0
+            )  # fmt: skip
+            if not immutable:
+                pytest.skip("no folder here refuses root's files (no chattr +i on this system)")
+        yield folder
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("out", ["locked/", "locked/x.html"])
+def test_an_output_folder_it_may_not_write_in_is_named_by_the_file_not_its_temporary_name(
+    runner: CliRunner, snaps: Path, unwritable: Path, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    """``preview --out locked/`` in a folder it may not write in said "Permission denied:
+    locked/.issue.html.1c410a267af6.tmp", a hidden name the user never typed; the error
+    names the file the command was writing, and nothing is left behind."""
+    monkeypatch.chdir(unwritable.parent)
+    res = _preview(runner, snaps, out)
+    assert res.exit_code == 1, res.output
+    target = "locked/issue.html" if out.endswith("/") else out
+    assert res.stderr.startswith("error: ") and res.stderr.endswith(f": {target}\n"), res.stderr
+    assert ".tmp" not in res.stderr and res.stderr.count("\n") == 1
+    assert list(unwritable.iterdir()) == []

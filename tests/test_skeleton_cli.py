@@ -288,3 +288,27 @@ def test_help_texts_match_what_the_commands_do() -> None:
     assert "a folder (an existing one, or one ending in /) gets issue.html in it" in (
         option_help("preview", "--out")
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["send", "--to", "x@example.com", "--dry-run"],
+        ["send", "--to", "x@example.com", "--limit", "1"],
+        ["send", "--catch-up", "--week", "2026-11-23"],
+        ["send", "--catch-up", "--dry-run"],
+    ],
+    ids=["to-dry-run", "to-limit", "catch-up-week", "catch-up-dry-run"],
+)
+def test_send_options_that_exclude_each_other_are_a_usage_error(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """Options that cannot go together exited 1, as a send that failed does, where
+    ``preview --name`` without ``--subscriber`` and every other usage error exit 2: a
+    cron wrapper could not tell a wrong command line from a failed send. Exit 2, one line,
+    nothing made."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: --") and result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

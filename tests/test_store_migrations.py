@@ -87,7 +87,7 @@ def test_bad_database_url_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot"):
         open_database("nosuchdialect://x")
     (tmp_path / "dir.db").mkdir()
-    with pytest.raises(StoreError, match="cannot open database"):
+    with pytest.raises(StoreError, match=r"cannot use database .* is a folder, not a file"):
         open_database(f"sqlite:///{tmp_path / 'dir.db'}")
 
 

@@ -185,3 +185,109 @@ def test_an_erasure_without_yes_and_without_an_answer_says_nothing_was_erased(
     )
     shown = runner.invoke(app, [*base, "show", "jo@example.com"])
     assert json.loads(shown.stdout)["subscriber"]["email"] == "jo@example.com"
+
+
+@pytest.mark.parametrize("answer", ["n\n", "\n", "no\n"], ids=["n", "enter", "no"])
+def test_an_erasure_answered_no_says_nothing_was_erased(
+    runner: CliRunner, config: Config, tmp_path: Path, answer: str
+) -> None:
+    """Answering "n" (or Enter, the default) to ``subscribers remove``'s question exited 1
+    with nothing printed after the prompt, so a log showed a failure with no reason. One
+    line says nothing was erased, and the person stays on the list."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    base = ["--config", str(cfg), "subscribers"]
+    assert runner.invoke(app, [*base, "add", "jo@example.com"]).exit_code == 0
+    res = runner.invoke(app, [*base, "remove", "jo@example.com"], input=answer)
+    assert res.exit_code == 1, res.output
+    assert res.stderr == "error: nothing erased: the erasure was not confirmed\n"
+    shown = runner.invoke(app, [*base, "show", "jo@example.com"])
+    assert json.loads(shown.stdout)["subscriber"]["email"] == "jo@example.com"
+
+
+@pytest.mark.parametrize("where", ["afile/db.sqlite", "afolder"], ids=["file-on-way", "folder"])
+def test_a_database_path_that_cannot_be_a_file_is_named_in_one_line(
+    runner: CliRunner, tmp_path: Path, where: str
+) -> None:
+    """``[database] url`` through a file where a folder must be said "cannot make the folder
+    of database ...: File exists", and one naming a folder "unable to open database file":
+    each names what is wrong now, as every output path does."""
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    (tmp_path / "afolder").mkdir()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / where}"\n', encoding="utf-8")
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "add", "jo@example.com"])
+    assert res.exit_code == 1, res.output
+    why = (
+        f"{tmp_path / 'afile'} is a file, not a folder"
+        if where.startswith("afile")
+        else f"{tmp_path / 'afolder'} is a folder, not a file: give a file name"
+    )
+    assert res.stderr == f"error: cannot use database {tmp_path / where}: {why}\n"
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "x"
+    assert list((tmp_path / "afolder").iterdir()) == []
+
+
+def test_a_database_that_refuses_writes_stops_a_change_in_one_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A SQLite file that cannot be written (read-only: its permissions, a read-only mount;
+    here opened read-only, which refuses root too) stopped ``subscribers add`` and
+    ``unsubscribe`` with SQLAlchemy's traceback. One line names the database and SQLite's
+    reason now, exit 1, and reading it still works."""
+    db = tmp_path / "n.db"
+    rw, ro = tmp_path / "rw.toml", tmp_path / "ro.toml"
+    rw.write_text(f'[database]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
+    ro.write_text(f'[database]\nurl = "sqlite:///file:{db}?mode=ro&uri=true"\n', encoding="utf-8")
+    assert (
+        runner.invoke(app, ["--config", str(rw), "subscribers", "add", "a@example.com"]).exit_code
+        == 0
+    )
+    for args in (["add", "b@example.com"], ["unsubscribe", "a@example.com"]):
+        res = runner.invoke(app, ["--config", str(ro), "subscribers", *args])
+        assert res.exit_code == 1, res.output
+        assert res.stderr.startswith("error: cannot write to database sqlite:///"), res.output
+        assert res.stderr.endswith(": attempt to write a readonly database\n")
+        assert res.stderr.count("\n") == 1 and "Traceback" not in res.output
+    counted = runner.invoke(
+        app, ["--config", str(ro), "subscribers", "count", "--status", "active"]
+    )
+    assert counted.exit_code == 0 and counted.stdout == "1\n", counted.output
+
+
+@pytest.mark.parametrize("command", [["show"], ["remove", "--yes"]], ids=["show", "remove"])
+def test_an_address_typed_in_a_latin1_terminal_is_refused_in_one_line(
+    cli: Callable[..., str], command: list[str]
+) -> None:
+    """An address holding a byte that is not UTF-8 (``jos\\xe9@`` from a Latin-1 terminal,
+    which Python hands over as a lone surrogate) is invalid; ``show`` and ``remove`` then
+    look it up as stored (legacy rows), and SQLite's driver stopped them with a
+    UnicodeEncodeError traceback. No row can hold such an address: the validator's one
+    line, exit 1."""
+    cli("add", "jose@example.com")
+    err = cli(*command, "jos\udce9@example.com", code=1)
+    assert err.startswith("error: 'jos\\udce9@example.com' is not a valid email address")
+    assert err.count("\n") == 1
+    assert cli("count", "--status", "active").strip() == "1"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["add", "jose@example.com", "--name", "Jos\udce9"],
+        ["add", "jose@example.com", "--consent", "\udce7a va"],
+    ],
+    ids=["name", "consent"],
+)
+def test_a_name_typed_in_a_latin1_terminal_is_refused_not_stored_garbled(
+    cli: Callable[..., str], args: list[str]
+) -> None:
+    """``--name José`` typed in a terminal set to Latin-1 reaches Python with a byte that is
+    not UTF-8 (a lone surrogate), which the sanitiser drops as invisible: the reader was
+    added as "Jos", the import's rule ("no name arrives garbled") broken. A usage error
+    names the byte now, and nobody is added."""
+    cli("add", "ann@example.com")
+    err = cli(*args, code=2)
+    assert "holds bytes that are not UTF-8 text: set the terminal to UTF-8" in err
+    assert "\\xe" in err and err.count("\n") == 1
+    assert cli("count", "--status", "active").strip() == "1"

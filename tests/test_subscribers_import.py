@@ -326,3 +326,97 @@ def test_a_rejected_rows_line_is_its_line_in_the_file(
         2,
         [(5, "invalid email address"), (6, "empty row")],
     )
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry-run"])
+def test_a_list_of_nothing_but_invalid_rows_exits_non_zero_with_its_counts(
+    runner: CliRunner, config: Config, tmp_path: Path, *, dry_run: bool
+) -> None:
+    """A list whose every row was invalid (the wrong column under "email", a file of
+    typos) printed its counts and exited 0, so a script never learnt that nobody came in.
+    The counts and the rejects file stay; one error line says nothing was imported, exit 1.
+    A list with a single good row among bad ones still exits 0 (its rejects are saved)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    source = _write(tmp_path, "email,name\nnot-an-address,A\n,B\n\nstill@wrong@x,C\n")
+    argv = ["--config", str(cfg), "subscribers", "import", str(source)]
+    res = runner.invoke(app, argv + (["--dry-run"] if dry_run else []))
+    assert res.exit_code == 1, res.output
+    assert "rows read: 4" in res.stdout and "invalid: 4" in res.stdout
+    assert "invalid email address: 3" in res.stdout and "empty row: 1" in res.stdout
+    verb = "would be imported" if dry_run else "imported"
+    assert res.stderr.startswith(f"error: nothing {verb}: all 4 row(s) of {source} are invalid")
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.output
+    rejects = tmp_path / "list.rejects.csv"
+    if dry_run:
+        assert not rejects.exists()
+    else:
+        assert f"they are in {rejects}" in res.stderr
+        rows = list(csv.reader(rejects.read_text(encoding="utf-8").splitlines()))
+        assert [r[0] for r in rows] == ["line", "2", "3", "4", "5"]
+    good = _write(tmp_path, "email,name\nnot-an-address,A\nok@example.com,B\n", "some.csv")
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(good)])
+    assert res.exit_code == 0, res.output
+    assert "added: 1" in res.stdout and "invalid: 1" in res.stdout and res.stderr == ""
+
+
+def test_the_rejects_path_of_a_list_named_with_an_escape_sequence_prints_as_escapes(
+    runner: CliRunner, config: Config, tmp_path: Path
+) -> None:
+    """The rejects file is named after the list: a list named ``a\\x1b[2J.csv`` had its
+    rejects path printed with the escape dropped and ``[2J`` kept, a name no file has. The
+    report shows it with the escape written out, the file where it names."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    source = _write(tmp_path, "email\nok@example.com\nnope\n", "a\x1b[2J.csv")
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(source)])
+    assert res.exit_code == 0, res.output
+    rejects = tmp_path / "a\x1b[2J.rejects.csv"
+    assert rejects.is_file()
+    shown = str(rejects).replace("\x1b", "\\x1b")
+    assert f"invalid rows saved to {shown}\n" in res.stdout
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_list_without_a_byte_order_mark_is_refused_as_one_with_it(
+    runner: CliRunner, config: Config, tmp_path: Path, encoding: str
+) -> None:
+    """A UTF-16 file without its byte-order mark was read as UTF-8: its header's NUL bytes
+    were cleaned away, so "e\\0m\\0a\\0i\\0l\\0" passed for the email column, and every row
+    was "imported" as an invalid one (an address with NUL bytes, a name that is not UTF-8),
+    where one with the mark is refused in one line. The same line refuses it now, before any
+    row is judged, and no rejects file is written."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    source = tmp_path / "list.csv"
+    source.write_bytes("email,name\nann@example.com,Zoë\n".encode(encoding))
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(source)])
+    assert res.exit_code == 1, res.output
+    assert res.stderr == (
+        f"error: {source}: its header (line 1) holds NUL bytes, as UTF-16 text without a "
+        "byte-order mark does, not UTF-8: save it as UTF-8 (Excel: CSV UTF-8) and import it "
+        "again\n"
+    )
+    assert res.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".csv") == ["list.csv"]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("l\udcff.csv", "l\\xff.csv"), ("l\x1b[2J.csv", "l\\x1b[2J.csv")],
+    ids=["latin1-byte", "escape-sequence"],
+)
+def test_a_list_named_with_a_byte_or_an_escape_is_named_as_it_is_in_the_error(
+    runner: CliRunner, config: Config, tmp_path: Path, name: str, shown: str
+) -> None:
+    """``subscribers import $'l\\xff.csv'`` (a file named in Latin-1) that does not exist
+    said "file l.csv does not exist": the byte was dropped from the error line, which then
+    named another file, perhaps one that exists. The byte (or an escape sequence) is
+    written out as ``\\xff`` (``\\x1b``) now."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    (tmp_path / "l.csv").write_text("email\na@example.com\n", encoding="utf-8")
+    missing = tmp_path / name
+    res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(missing)])
+    assert res.exit_code == 1, res.output
+    assert res.stderr == f"error: file {tmp_path / shown} does not exist\n"

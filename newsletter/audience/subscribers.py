@@ -55,6 +55,7 @@ from newsletter.models import (
 )
 from newsletter.store import Database, sends, subscriber_events, subscribers, suppressions
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
+from newsletter.util.text import well_formed
 
 Status = SubscriberStatus
 
@@ -400,6 +401,8 @@ class SubscriberStore:
         try:
             email = normalize_email(raw_email)
         except SubscriberError:
+            if well_formed(raw_email) != raw_email:
+                raise  # bytes that are not UTF-8 (a Latin-1 terminal's): no row can hold them
             with self.db.read() as conn:
                 sub = self._find(conn, raw_email)
             if sub is None:

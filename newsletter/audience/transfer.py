@@ -21,9 +21,10 @@ A file is read as UTF-8 (a byte-order mark is dropped). A file that is UTF-8 exc
 lines (a Latin-1 or Windows-1252 name pasted into it) is read all the same: each row holding
 bytes that are not UTF-8 is an invalid row, its line and reason in the rejects file with
 those bytes shown as ``\\xNN``, the others imported. Only when the header itself is not
-UTF-8, or the file is UTF-16 (by its byte-order mark), is the whole file refused: its
-columns cannot be known. No encoding is guessed, so no name is ever imported garbled. A file
-without a single row (empty, or a header alone) is refused too: it holds nobody to import.
+UTF-8, or the file is UTF-16 (by its byte-order mark, or without one by the NUL bytes of its
+header), is the whole file refused: its columns cannot be known. No encoding is guessed, so
+no name is ever imported garbled. A file without a single row (empty, or a header alone) is
+refused too: it holds nobody to import.
 
 CSV files written here (exports, rejects) are meant to be opened in spreadsheets, so every
 cell is quoted and a cell that a spreadsheet would run as a formula (starting with ``=``,
@@ -75,7 +76,7 @@ from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSourc
 from newsletter.store import subscribers, suppressions
 from newsletter.util.csvtext import csv_dialect
 from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
-from newsletter.util.text import clean_line
+from newsletter.util.text import clean_line, shown_path
 
 EXPORT_COLUMNS = (
     "email",
@@ -171,6 +172,12 @@ class ImportReport:
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
+    @property
+    def all_invalid(self) -> bool:
+        """Whether every row read was invalid: nothing could be imported (an import that
+        only skipped rows, a re-run, is no such case)."""
+        return self.total > 0 and len(self.invalid) == self.total
+
     def lines(self) -> list[str]:
         verb = "would be " if self.dry_run else ""
         out = [
@@ -186,7 +193,7 @@ class ImportReport:
         if self.ignored_columns:
             out.append(f"ignored columns: {', '.join(self.ignored_columns)}")
         if self.rejects_path is not None:
-            out.append(f"invalid rows saved to {self.rejects_path}")
+            out.append(f"invalid rows saved to {shown_path(self.rejects_path)}")
         return out
 
 
@@ -222,23 +229,24 @@ def read_csv(
     """The header (lower-cased) and rows of a CSV file of at most ``limit`` bytes, and the
     line of the file each row starts on (past a ``sep=;`` line and quoted line breaks); one
     clear error when unreadable or larger (checked before it is read)."""
+    shown = shown_path(path)  # named in the errors as it is, escapes written out
     if special_file(path):
-        raise SubscriberError(f"cannot read {path}: it {NOT_REGULAR}")
+        raise SubscriberError(f"cannot read {shown}: it {NOT_REGULAR}")
     try:
         if path.is_file() and path.stat().st_size > limit:
             raise SubscriberError(
-                f"{path} is {path.stat().st_size:,} bytes, over the {limit:,} a list may have: "
+                f"{shown} is {path.stat().st_size:,} bytes, over the {limit:,} a list may have: "
                 "split it and import the parts"
             )
         data = path.read_bytes()
     except FileNotFoundError:
-        raise SubscriberError(f"file {path} does not exist") from None
+        raise SubscriberError(f"file {shown} does not exist") from None
     except IsADirectoryError:
-        raise SubscriberError(f"{path} is a folder, not a CSV file") from None
+        raise SubscriberError(f"{shown} is a folder, not a CSV file") from None
     except OSError as exc:
-        raise SubscriberError(f"cannot read {path}: {exc.strerror}") from None
+        raise SubscriberError(f"cannot read {shown}: {exc.strerror}") from None
     if data[:2] in _UTF16_BOMS:
-        raise SubscriberError(f"{path} is UTF-16 text, not UTF-8: {_SAVE_AS_UTF8}")
+        raise SubscriberError(f"{shown} is UTF-16 text, not UTF-8: {_SAVE_AS_UTF8}")
     text, mixed = _utf8(data)
     del data
     separator, skip = csv_dialect(text[:4096])  # Excel's semicolons, a "sep=;" line
@@ -246,7 +254,7 @@ def read_csv(
         text = text.split("\n", 1)[1] if "\n" in text else ""
     if not text.strip():
         raise SubscriberError(
-            f"{path} is empty: a list is a header line with an 'email' column, then a row "
+            f"{shown} is empty: a list is a header line with an 'email' column, then a row "
             "per subscriber"
         )
     # a cell may be as long as the file (it is in memory already): its row is judged like
@@ -259,14 +267,19 @@ def read_csv(
         names = next(reader, [])
         if mixed and any(_NOT_UTF8.search(h) for h in names):
             raise SubscriberError(
-                f"{path}: its header (line {skip + 1}) is not UTF-8 text "
+                f"{shown}: its header (line {skip + 1}) is not UTF-8 text "
                 f"({_unreadable(names)}): {_SAVE_AS_UTF8}"
+            )
+        if any("\x00" in h for h in names):  # "e\0m\0a\0i\0l\0": read as "email" cleaned
+            raise SubscriberError(
+                f"{shown}: its header (line {skip + 1}) holds NUL bytes, as UTF-16 text without "
+                f"a byte-order mark does, not UTF-8: {_SAVE_AS_UTF8}"
             )
         header = [clean_line(h, COLUMN_NAME_MAX).lower() for h in names]
         if "email" not in header:
-            raise SubscriberError(f"{path} has no 'email' column (header: {', '.join(header)})")
+            raise SubscriberError(f"{shown} has no 'email' column (header: {', '.join(header)})")
         if len(set(header)) != len(header):
-            raise SubscriberError(f"{path} repeats a column name in its header")
+            raise SubscriberError(f"{shown} repeats a column name in its header")
         rows: list[dict[str, str]] = []
         lines: list[int] = []
         start = reader.line_num + 1
@@ -287,14 +300,14 @@ def read_csv(
                 row[NOT_UTF8] = bad
             rows.append(row)
         if not any(rows):  # a header alone (or with blank lines): an export of nothing
-            raise SubscriberError(f"no subscribers in {path}: it has a header and no rows")
+            raise SubscriberError(f"no subscribers in {shown}: it has a header and no rows")
         first = lines[-1] - skip if lines else 0
         if rows and rows[-1] and reader.line_num > first:  # the last row spans lines
             tail = "".join(itertools.islice(io.StringIO(text, newline=""), first - 1, None))
             if _ends_in_quotes(tail, separator):
                 rows[-1][UNCLOSED] = str(skip + reader.line_num)
     except csv.Error as exc:
-        raise SubscriberError(f"{path} is not a readable CSV file: {exc}") from None
+        raise SubscriberError(f"{shown} is not a readable CSV file: {exc}") from None
     finally:
         csv.field_size_limit(field_limit)
     return header, rows, lines

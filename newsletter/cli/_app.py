@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 from newsletter.errors import NewsletterError, OutputPathError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.files import output_problem
-from newsletter.util.text import clean_line
+from newsletter.util.text import clean_line, unshowable, well_formed
 from newsletter.util.weeks import parse_week
 
 if TYPE_CHECKING:
@@ -209,10 +209,20 @@ def check_output(
 
 def _typed(value: str | Path, kind: str) -> str:
     """An output path as the user typed it (Typer also passes the option's default, a
-    :class:`Path`): an empty one (a script's unset variable) is refused, never read as "."."""
+    :class:`Path`): an empty one (a script's unset variable) is refused, never read as ".";
+    so is one holding a character it cannot be printed with (:func:`unshowable`: an escape
+    sequence, a line break), since the command prints the path it wrote, before anything is
+    written under that name."""
     text = str(value) if isinstance(value, Path) else value
     if not text.strip():
         raise typer.BadParameter(f"an empty path: give a {kind}")
+    bad = unshowable(text)
+    if bad is not None:
+        raise typer.BadParameter(
+            f"the path holds {bad}, which does not print as itself (a control or invisible "
+            f"character, a line break, a tab, a space other than ' '): give a {kind} of "
+            "visible characters"
+        )
     return text
 
 
@@ -236,6 +246,20 @@ def output_file_in(name: str) -> Callable[[str | Path], Path]:
         return Path(text) / name if text.endswith(("/", os.sep)) else Path(text)
 
     return parse
+
+
+def utf8_text(value: str) -> str:
+    """``parser=`` of an option of free text that is kept (a name, a consent's wording): one
+    holding bytes that are not UTF-8 (typed in a terminal set to Latin-1, which Python hands
+    over as lone surrogates) is a usage error naming them, where the sanitiser would drop
+    them and store a garbled name ("Jos" for "José")."""
+    if well_formed(value) == value:
+        return value
+    shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    raise typer.BadParameter(
+        f"'{shown}' holds bytes that are not UTF-8 text: set the terminal to UTF-8 and type "
+        "it again"
+    )
 
 
 def output_folder(value: str | Path) -> Path:

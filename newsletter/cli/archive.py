@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from newsletter.cli._app import check_output, clock_of, config_of, console, output_folder
+from newsletter.util.text import shown_path
 
 
 def archive_cmd(
@@ -45,4 +46,4 @@ def archive_cmd(
     config = config_of(ctx)
     result = build_archive(config, out, snapshots, clock=clock_of(ctx))
     console.print(f"{len(result.pages)} issue page(s) written", highlight=False)
-    typer.echo(str(result.index))
+    typer.echo(shown_path(result.index))  # the last line, for scripts: never a raw escape

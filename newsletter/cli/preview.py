@@ -18,8 +18,10 @@ from newsletter.cli._app import (
     err_console,
     output_file_in,
     secrets_of,
+    utf8_text,
     week_option,
 )
+from newsletter.util.text import shown_path
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -77,7 +79,8 @@ def preview_cmd(
         ),
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="Subscriber's name for the greeting.")
+        str | None,
+        typer.Option("--name", parser=utf8_text, help="Subscriber's name for the greeting."),
     ] = None,
     category: Annotated[
         list[str] | None, typer.Option("--category", help="Preferred role category (repeat).")
@@ -147,16 +150,16 @@ def preview_cmd(
         cell(f"Issue for week of {signals.week.isoformat()} (vs {before}){reader}"),
         soft_wrap=True,
     )
-    console.print(cell(f"text: {text_path}"), soft_wrap=True)
+    console.print(cell(f"text: {shown_path(text_path)}"), soft_wrap=True)
     if screenshot:
         from newsletter.edition.screenshot import BrowserUnavailableError, screenshots
 
         try:
             for png in screenshots(html_path):
-                console.print(cell(f"screenshot: {png}"), soft_wrap=True)
+                console.print(cell(f"screenshot: {shown_path(png)}"), soft_wrap=True)
         except BrowserUnavailableError as exc:
             err_console.print(f"screenshots skipped: {escape(str(exc))}", highlight=False)
-    typer.echo(str(html_path))
+    typer.echo(shown_path(html_path))  # the last line, for scripts: never a raw escape
 
 
 class OutputFormat(StrEnum):

@@ -25,7 +25,7 @@ from newsletter.cli._app import (
     warn,
     week_option,
 )
-from newsletter.errors import GuardError
+from newsletter.errors import UsageError
 
 if TYPE_CHECKING:
     from newsletter.send.service import DryRunReport, SendReport
@@ -223,7 +223,7 @@ def send_cmd(
     """
     if catch_up:
         if week is not None or dry or to is not None or limit or workers:
-            raise GuardError("--catch-up runs this week's whole job; it takes no other option")
+            raise UsageError("--catch-up runs this week's whole job; it takes no other option")
         run_week_cmd(ctx)
         return
     from newsletter.send import service
@@ -232,7 +232,7 @@ def send_cmd(
     chosen = week_option(week)
     if to is not None:  # an empty --to (an unset variable) is refused, never a full send
         if dry or limit or workers:
-            raise GuardError(
+            raise UsageError(
                 "--to sends one test copy; it takes no --dry-run, --limit or --workers"
             )
         copy = service.copy_week(config, secrets, to, week=chosen, clock=clock, warn=_warn)

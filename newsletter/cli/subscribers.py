@@ -24,6 +24,7 @@ from newsletter.cli._app import (
     new_app,
     output_file,
     secrets_of,
+    utf8_text,
 )
 from newsletter.errors import SubscriberError, UsageError
 from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
@@ -98,7 +99,9 @@ EmailArg = Annotated[str, typer.Argument(help="The person's email address (any c
 def add_cmd(  # noqa: PLR0917
     ctx: typer.Context,
     email: EmailArg,
-    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", parser=utf8_text, help="Display name.")
+    ] = None,
     category: Annotated[
         list[str] | None, typer.Option("--category", help="Role category (repeatable).")
     ] = None,
@@ -108,7 +111,11 @@ def add_cmd(  # noqa: PLR0917
     ] = None,
     consent: Annotated[
         str | None,
-        typer.Option("--consent", help="How the person agreed (kept as the consent record)."),
+        typer.Option(
+            "--consent",
+            parser=utf8_text,
+            help="How the person agreed (kept as the consent record).",
+        ),
     ] = None,
 ) -> None:
     """Add an active subscriber (consent recorded as given to you, via the CLI).
@@ -145,8 +152,8 @@ def remove_cmd(
             raise SubscriberError(
                 "nothing erased: no answer came to the question; pass --yes to erase without asking"
             ) from None
-        if not sure:
-            raise typer.Exit(1)
+        if not sure:  # "n", or Enter (the default): said in one line, not a silent exit 1
+            raise SubscriberError("nothing erased: the erasure was not confirmed")
     with _store(ctx) as store:
         held = store.remove(email)
     sub = held["subscriber"]
@@ -174,7 +181,9 @@ def resubscribe_cmd(
     consent: Annotated[
         str,
         typer.Option(
-            "--consent", help="The new consent: when and how the person asked to come back."
+            "--consent",
+            parser=utf8_text,
+            help="The new consent: when and how the person asked to come back.",
         ),
     ],
 ) -> None:
@@ -322,6 +331,12 @@ def import_cmd(
     if dry_run:
         for r in report.invalid[:10]:
             console.print(_indented(f"  line {r.line}: {r.reason}"), soft_wrap=True)
+    if report.all_invalid:  # the counts are printed: a script still learns nothing came in
+        saved = f"; they are in {report.rejects_path}" if report.rejects_path else ""
+        raise SubscriberError(
+            f"nothing {'would be ' if dry_run else ''}imported: all {report.total:,} row(s) "
+            f"of {file} are invalid{saved}"
+        )
 
 
 def _indented(line: str) -> Text:

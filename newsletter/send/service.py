@@ -738,15 +738,31 @@ class DryRunReport:
     unbuilt: Counter[str] = field(default_factory=Counter)
 
 
+def refuse_no_one(
+    ledger: SendLedger, prepared: PreparedIssue, recipients: Sequence[Recipient]
+) -> None:
+    """GuardError when an issue not begun would go to no one: freezing an empty list would
+    record the issue sent to no one, and the readers who join later would never get it
+    ("already sent (0 sent)"). The send and its dry run refuse it alike."""
+    if not recipients and ledger.issue(prepared.issue_key) is None:
+        raise GuardError(
+            f"no one to send the issue of {prepared.week.isoformat()} to: the list has no "
+            "active, unpaused subscriber; nothing was sent or recorded (add subscribers with "
+            "`newsletter subscribers add` or `import`, then run again)"
+        )
+
+
 def dry_run(
     config: Config,
     prepared: PreparedIssue,
     store: SubscriberStore,
     recipients: Sequence[Recipient],
 ) -> DryRunReport:
-    """Build and check every message a real run would send now; send and record nothing."""
-    variants = check_variants(config, prepared, recipients, store.clock)
+    """Build and check every message a real run would send now; send and record nothing
+    (an issue for no one is refused as the send refuses it: :func:`refuse_no_one`)."""
     ledger = SendLedger(store.db, clock=store.clock)
+    refuse_no_one(ledger, prepared, recipients)
+    variants = check_variants(config, prepared, recipients, store.clock)
     record = ledger.issue(prepared.issue_key)
     if record is not None and record.frozen_at is not None:
         by_id = {r.subscriber_id: r for r in recipients}
@@ -932,15 +948,7 @@ def send_week(
                 if dev:
                     warn(DEV_KEY_NOTE)
                 recipients = store.active_recipients(signer, config.newsletter.base_url)
-                if not recipients and ledger.issue(prepared.issue_key) is None:
-                    # freezing an empty list would record the issue sent to no one, and the
-                    # readers who join later would never get it ("already sent (0 sent)")
-                    raise GuardError(
-                        f"no one to send the issue of {target.isoformat()} to: the list has no "
-                        "active, unpaused subscriber; nothing was sent or recorded (add "
-                        "subscribers with `newsletter subscribers add` or `import`, then run "
-                        "again)"
-                    )
+                refuse_no_one(ledger, prepared, recipients)
                 if config.schedule.approval == "required":
                     # the editors see (and approve) only an issue that may be sent
                     check_variants(config, prepared, recipients, clock)

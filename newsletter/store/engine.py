@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, Oper
 
 from newsletter.config import Config
 from newsletter.errors import StoreError
+from newsletter.util.files import output_problem
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -101,6 +102,11 @@ def create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:" and not db.startswith("file:"):
+            # a part of the path that is a file ("File exists"), the path a folder ("unable
+            # to open database file"): named as every output path of a command is
+            problem = output_problem(Path(db), folder=False)
+            if problem is not None:
+                raise StoreError(f"cannot use database {db}: {problem}")
             try:
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -149,8 +155,14 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with locked_transaction(self.engine) as conn:
-            yield conn
+        """A write transaction; a database that refuses the write (a read-only file, a full
+        disk, a lock held past the busy timeout) is a StoreError naming it, one line at the
+        command line, the transaction rolled back."""
+        try:
+            with locked_transaction(self.engine) as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to database {self.engine.url!r}: {exc.orig}") from None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

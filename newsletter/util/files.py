@@ -130,6 +130,8 @@ def _new_file_beside(path: Path) -> Path:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
             continue
+        except OSError as exc:  # a folder it may not write in: named by the file it was for,
+            raise OSError(exc.errno, exc.strerror, str(path)) from None  # not the hidden one
         return tmp
 
 

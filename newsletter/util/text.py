@@ -80,6 +80,34 @@ def clean_line(raw: str, limit: int) -> str:
     return text[:limit].rstrip() if len(text) > limit else text
 
 
+#: What a path a command prints may not hold: a control or invisible character (an escape
+#: sequence would recolour or clear the terminal, and a pipe gets it stripped, a path that is
+#: not the file's) or whitespace other than the space (a line break splits the line a script
+#: reads the path from); a byte that is not UTF-8 (read as a lone surrogate) too.
+_UNSHOWABLE = re.compile(f"[{INVISIBLE_CLASS}\\ud800-\\udfff]|[^\\S ]")
+
+
+def unshowable(path: object) -> str | None:
+    """The first character of ``path`` that it cannot be printed with as it is (see
+    :data:`_UNSHOWABLE`), as an escape (``'\\x1b'``, ``'\\n'``), or None."""
+    found = _UNSHOWABLE.search(str(path))
+    return None if found is None else f"'{_escape(found)}'"
+
+
+def shown_path(path: object) -> str:
+    """``path`` to print on a line of its own: as it is, or with each character it cannot be
+    printed with (:func:`unshowable`) written as its escape (``\\x1b``, ``\\n``; a byte that
+    is not UTF-8 as that byte, ``\\xe9``), never raw."""
+    return _UNSHOWABLE.sub(_escape, str(path))
+
+
+def _escape(found: re.Match[str]) -> str:
+    char = found.group()
+    if "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, as surrogateescape reads it
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return ascii(char)[1:-1]
+
+
 def one_line(value: object, limit: int) -> str:
     """:func:`clean_line` for display: any value (None is empty), and text over ``limit``
     characters cut with an ellipsis."""
