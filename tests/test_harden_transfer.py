@@ -112,7 +112,7 @@ def test_a_rejected_cell_with_spaces_or_a_line_break_before_its_formula_is_neutr
         encoding="utf-8",
     )
     r = cli("import", str(bad))
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # nothing imported (every row invalid): rejects kept
     rejects = (tmp_path / "bad.rejects.csv").read_text("utf-8")
     cells = _cells(rejects)
     assert len(cells) == 3 * 4, rejects

@@ -37,7 +37,7 @@ from newsletter.delivery.compose import compose
 from newsletter.delivery.models import OutgoingMessage, SendStatus
 from newsletter.edition.issue import preview_recipient
 from newsletter.edition.render import render_template
-from newsletter.errors import first_line
+from newsletter.errors import StoreError, first_line
 from newsletter.models import IssueContent
 from newsletter.store import Database
 from newsletter.store.tables import alerts
@@ -310,7 +310,7 @@ class Alerter:
                         updated_at=self.clock.now(),
                     )
                 )
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, StoreError) as exc:  # StoreError: a write refused
             log.error("alert %s: outcome not recorded: %s", alert.key, first_line(exc))
         return Delivery(alert.key, channel, "failed" if error else "sent", error or "")
 

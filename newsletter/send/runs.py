@@ -23,7 +23,7 @@ from typing import Any, Protocol, cast
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from newsletter.errors import first_line
+from newsletter.errors import StoreError, first_line
 from newsletter.models import RunKind, RunOutcome, RunTrigger
 from newsletter.store import Database
 from newsletter.store.tables import runs
@@ -127,7 +127,7 @@ class RunHistory:
                     )
                 ).inserted_primary_key
             return int(found[0]) if found else None
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, StoreError) as exc:  # StoreError: a write refused
             self._cannot(exc)
             return None
 
@@ -146,7 +146,7 @@ class RunHistory:
                         error=error,
                     )
                 )
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, StoreError) as exc:  # StoreError: a write refused
             self._cannot(exc)
 
     def _cannot(self, exc: Exception) -> None:
