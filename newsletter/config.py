@@ -476,7 +476,7 @@ class AtsSettings(_Frozen):
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         # the API's path is appended: a query or fragment would swallow it
-        if v is not None and not re.fullmatch(r"https?://[^/\s?#]+(?:/[^\s?#]*)?", v):
+        if v is not None and (web_url(v) != v or re.search(r"[?#]", v)):
             raise ValueError(
                 f"{v!r} must be an http:// or https:// address without spaces, query or "
                 "fragment (the API's path is appended to it)"
@@ -583,8 +583,11 @@ class AlertsSettings(_Frozen):
     @field_validator("webhook_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+\S*$", v):
-            raise ValueError(f"{v!r} must be an http(s) URL")
+        if v is not None and web_url(v) != v:  # the one test of a URL (util/urls)
+            raise ValueError(
+                f"{v!r} must be an http(s) URL without spaces, invisible characters or a "
+                "user name before its host"
+            )
         return v
 
 

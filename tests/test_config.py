@@ -214,6 +214,23 @@ def test_secret_keys_in_file_are_rejected(
             "invisible",
         ),
         ('[email.sponsor]\nname = "Acme\\u202e"\n', "email.sponsor.name", "invisible"),
+        # the alerts' webhook and a board API's base URL: the same one test of a URL (they
+        # had their own regexes, which let a user name before the host or a bidi mark pass)
+        (
+            '[alerts]\nwebhook_url = "https://hooks.example@evil.example/x"\n',
+            "alerts.webhook_url",
+            "user name before its host",
+        ),
+        (
+            '[alerts]\nwebhook_url = "https://hooks.example/\\u202ex"\n',
+            "alerts.webhook_url",
+            "invisible",
+        ),
+        (
+            '[collect.lever]\nbase_url = "https://api.lever.co@evil.example/v0"\n',
+            "collect.lever.base_url",
+            "must be an http",
+        ),
         ('[email.sponsor]\ntext = "GPUs\\u200b"\n', "email.sponsor.text", "invisible"),
     ],
 )

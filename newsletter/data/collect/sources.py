@@ -41,6 +41,7 @@ from newsletter.data.ingest import Format
 from newsletter.errors import CollectError
 from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
 from newsletter.util.text import clean_line
+from newsletter.util.urls import web_url
 
 AtsKind = Literal["greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "url"]
 _BOARD_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{BOARD_MAX - 1}}}")  # whole: fullmatch
@@ -97,8 +98,11 @@ class Source(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"https?://[^/\s]+\S*", v):
-            raise ValueError(f"{v!r} must be an http:// or https:// address")
+        if v is not None and web_url(v) != v:  # the one test of a URL (util/urls)
+            raise ValueError(
+                f"{v!r} must be an http:// or https:// address without spaces, invisible "
+                "characters or a user name before its host"
+            )
         return v
 
     @model_validator(mode="after")
