@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import inspect
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -47,6 +50,47 @@ def _error_line(message: str) -> None:
     )
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread by :func:`_on_sigterm`: a :class:`BaseException`
+    (as :class:`KeyboardInterrupt` is), so no ``except Exception`` of the library takes it,
+    while every ``finally`` and context manager on the way out runs (an atomic write's
+    temporary file removed, a week's lock dropped)."""
+
+
+#: Exit codes of a command stopped by a signal: the shell's 128 + the signal's number.
+INTERRUPTED_EXIT = 128 + signal.SIGINT
+TERMINATED_EXIT = 128 + signal.SIGTERM
+
+
+def _on_sigterm(_signum: int, _frame: object) -> None:
+    # a second SIGTERM (while the first one's cleanup runs) ends the process at once
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Terminated
+
+
+def _stopped_line(what: str) -> None:
+    """The one line of a command stopped by Ctrl-C or SIGTERM, on a line of its own (the
+    terminal has echoed ``^C`` where the cursor was)."""
+    start = "\n" if err_console.is_terminal else ""
+    err_console.print(f"{start}newsletter: {what}", markup=False, highlight=False)
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """For the block, SIGTERM raises :class:`Terminated` in the main thread where it would
+    end the process on the spot (leaving the temporary file of a write in progress behind);
+    the handler before it is put back after. A command with a stop of its own (``send``,
+    ``schedule``, ``serve``) installs its handler over this one for its run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class ErrorHandlingGroup(TyperGroup):
     """Turns any NewsletterError raised by a command into one line and a non-zero exit, and
     an OSError too (a path that is a file or a folder, missing, not writable); as the root
@@ -78,7 +122,11 @@ class ErrorHandlingGroup(TyperGroup):
         try:
             # standalone_mode=False: Click raises its errors instead of printing them, and
             # returns the code of an Exit instead of exiting
-            done = run(standalone_mode=False, **extra)
+            with _sigterm_raises():
+                done = run(standalone_mode=False, **extra)
+        except Terminated:  # outside a command's run (a command's own is caught in invoke)
+            _stopped_line("terminated")
+            sys.exit(TERMINATED_EXIT)
         except _CLICK_ERROR as exc:  # a usage error: an unknown option, a bad value...
             if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed: no "error:"
                 sys.exit(getattr(exc, "exit_code", 2))
@@ -103,6 +151,12 @@ class ErrorHandlingGroup(TyperGroup):
             why = exc.strerror or str(exc)
             _error_line(why + where)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:  # Ctrl-C: Typer would exit 130 without a word
+            _stopped_line("interrupted")
+            raise typer.Exit(INTERRUPTED_EXIT) from None
+        except Terminated:
+            _stopped_line("terminated")
+            raise typer.Exit(TERMINATED_EXIT) from None
 
 
 def reflowed(text: str | None) -> str | None:
