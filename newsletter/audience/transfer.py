@@ -76,7 +76,7 @@ from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSourc
 from newsletter.store import subscribers, suppressions
 from newsletter.util.csvtext import csv_dialect
 from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
-from newsletter.util.text import clean_line, shown_path
+from newsletter.util.text import clean_line, shown_path, shown_value
 
 EXPORT_COLUMNS = (
     "email",
@@ -277,7 +277,8 @@ def read_csv(
             )
         header = [clean_line(h, COLUMN_NAME_MAX).lower() for h in names]
         if "email" not in header:
-            raise SubscriberError(f"{shown} has no 'email' column (header: {', '.join(header)})")
+            named = ", ".join(shown_value(h, COLUMN_NAME_MAX) for h in names)
+            raise SubscriberError(f"{shown} has no 'email' column (header: {named})")
         if len(set(header)) != len(header):
             raise SubscriberError(f"{shown} repeats a column name in its header")
         rows: list[dict[str, str]] = []
@@ -382,8 +383,7 @@ def _date(column: str, value: str, zone: dt.tzinfo) -> dt.datetime:
             t = dt.datetime.fromisoformat(value.strip())
         return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 in a zone west of UTC
-        shown = clean_line(value, 40)
-        raise SubscriberError(f"{column} {shown!r} is not an ISO date") from None
+        raise SubscriberError(f"{column} '{shown_value(value, 40)}' is not an ISO date") from None
 
 
 #: How far ahead of the importing clock a date may be (another host's clock a little ahead).
@@ -401,19 +401,18 @@ def _record(
         if row.get(column, "").strip():
             out[column] = when = _date(column, row[column], zone)
             if now is not None and when > now + FUTURE_TOLERANCE:
-                shown = clean_line(row[column], 40)
-                raise SubscriberError(f"{column} {shown!r} is in the future")
+                raise SubscriberError(f"{column} '{shown_value(row[column], 40)}' is in the future")
     status = (row.get("status") or "").strip().lower() or "active"
     if status not in SUBSCRIBER_STATUSES:
-        raise SubscriberError(f"unknown status {clean_line(status, 40)!r}")
+        raise SubscriberError(f"unknown status '{shown_value(status, 40)}'")
     out["status"] = status
     paused = (row.get("paused") or "").strip().lower()
     if paused not in _YES | _NO:
-        raise SubscriberError(f"paused must be yes or no, not {clean_line(paused, 40)!r}")
+        raise SubscriberError(f"paused must be yes or no, not '{shown_value(paused, 40)}'")
     out["paused"] = paused in _YES if "paused" in row else None
     source = (row.get("consent_source") or "").strip().lower() or "import"
     if source not in CONSENT_SOURCES:
-        raise SubscriberError(f"unknown consent_source {clean_line(source, 40)!r}")
+        raise SubscriberError(f"unknown consent_source '{shown_value(source, 40)}'")
     out["consent_source"] = source
     out["consent_ip"] = clean_note(row.get("consent_ip"), IP_MAX)
     out["consent_text"] = clean_note(row.get("consent_text"))
@@ -703,7 +702,8 @@ def write_rejects(path: Path, header: Sequence[str], rejected: Iterable[Rejected
         atomic_write_text(path, buf.getvalue())
     except OSError as exc:
         raise SubscriberError(
-            f"cannot write the rejected rows to {path}: {exc.strerror or exc}; nothing was imported"
+            f"cannot write the rejected rows to {shown_path(path)}: {exc.strerror or exc}; "
+            "nothing was imported"
         ) from None
 
 

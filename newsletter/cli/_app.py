@@ -24,7 +24,7 @@ from typer.core import TyperGroup
 from newsletter.errors import NewsletterError, OutputPathError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.files import output_problem
-from newsletter.util.text import clean_line, unshowable, well_formed
+from newsletter.util.text import clean_line, message_line, shown_path, unshowable, well_formed
 from newsletter.util.weeks import parse_week
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ _CLICK_ERROR: type[Exception] = next(
 
 def _error_line(message: str) -> None:
     err_console.print(
-        f"[bold red]error:[/] {escape(clean_line(message, CELL_MAX))}",
+        f"[bold red]error:[/] {escape(message_line(message, CELL_MAX))}",
         highlight=False,
         soft_wrap=True,
     )
@@ -147,7 +147,7 @@ class ErrorHandlingGroup(TyperGroup):
             _error_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except OSError as exc:  # a path that is a file, a folder, missing or not writable
-            where = f": {exc.filename}" if exc.filename else ""
+            where = f": {shown_path(exc.filename)}" if exc.filename else ""
             why = exc.strerror or str(exc)
             _error_line(why + where)
             raise typer.Exit(1) from None
@@ -186,8 +186,13 @@ def cell(value: object, style: str = "") -> Text:
 
 
 def warn(text: str) -> None:
-    """One warning line on stderr (library notes passed as ``warn=``)."""
-    err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+    """One warning line on stderr (library notes passed as ``warn=``): a control character
+    in it shown as its escape (:func:`message_line`), as in an error line."""
+    err_console.print(
+        f"[yellow]warning:[/] {escape(message_line(text, CELL_MAX))}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @dataclass
