@@ -167,6 +167,9 @@ class ImportReport:
     ignored_columns: tuple[str, ...] = ()
     rejects_path: Path | None = None
     dry_run: bool = False
+    #: The rejects file of an earlier import, removed (would be, in a dry run) because this
+    #: run had no invalid row: left there, it would read as this run's.
+    stale_rejects: Path | None = None
 
     @property
     def skipped_total(self) -> int:
@@ -194,6 +197,12 @@ class ImportReport:
             out.append(f"ignored columns: {', '.join(self.ignored_columns)}")
         if self.rejects_path is not None:
             out.append(f"invalid rows saved to {shown_path(self.rejects_path)}")
+        if self.stale_rejects is not None:
+            removed, had = ("would remove", "has") if self.dry_run else ("removed", "had")
+            out.append(
+                f"{removed} {shown_path(self.stale_rejects)}, an earlier import's rejects: this "
+                f"one {had} no invalid rows"
+            )
         return out
 
 
@@ -591,6 +600,9 @@ def import_csv(
             }
             updates.append({"b_id": old.id, **current, **change, "updated_at": now})
         report.added, report.updated = len(inserts), len(updates)
+        target = rejects_path or default_rejects_path(path)
+        if not invalid and is_rejects_file(target):  # an earlier run's: read as this one's
+            report.stale_rejects = target
         if not dry_run:
             try:
                 _write(conn, inserts, updates, progress)
@@ -601,10 +613,51 @@ def import_csv(
                     "another process added some of these addresses during the import; "
                     "nothing was written, run the import again"
                 ) from None
-            if invalid:  # before the commit: rows are never imported without their rejects
-                report.rejects_path = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
+            # before the commit: rows are never imported without their rejects, nor beside
+            # another run's
+            if invalid:
+                report.rejects_path = target
                 write_rejects(report.rejects_path, header, invalid)
+            elif report.stale_rejects is not None:
+                remove_rejects(report.stale_rejects)
     return report
+
+
+def default_rejects_path(path: Path) -> Path:
+    """Where the invalid rows of the list ``path`` go without ``--rejects``: beside it,
+    ``list.csv`` -> ``list.rejects.csv``."""
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+#: The first cells of a rejects file's header (:func:`write_rejects`).
+_REJECTS_HEADER = ("line", "reason")
+
+
+def is_rejects_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file that an import wrote as its rejects: its header
+    starts with the ``line`` and ``reason`` columns (:func:`write_rejects`). Any other file
+    at that name (a list, a user's own file) is no import's rejects, and is left alone."""
+    if not path.is_file():  # a folder, a pipe, a device, or nothing there
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as f:
+            first = f.readline(4096)
+    except OSError:
+        return False
+    cells = next(csv.reader([first]), [])
+    return tuple(cells[:2]) == _REJECTS_HEADER
+
+
+def remove_rejects(path: Path) -> None:
+    """Remove an earlier import's rejects file (before the commit: an import whose rows
+    came in never leaves another run's rejects beside the list)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise SubscriberError(
+            f"cannot remove {shown_path(path)}, the rejects of an earlier import: "
+            f"{exc.strerror or exc}; nothing was imported"
+        ) from None
 
 
 def _new(v: _Valid, now: dt.datetime, consent_text: str) -> dict[str, Any]:
