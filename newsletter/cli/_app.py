@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -57,15 +57,37 @@ class Terminated(BaseException):
     temporary file removed, a week's lock dropped)."""
 
 
-#: Exit codes of a command stopped by a signal: the shell's 128 + the signal's number.
+#: Exit codes of a command stopped by a signal: the shell's 128 + the signal's number (a
+#: process stopped by SIGTERM then ends by it, :func:`end_by_sigterm`; the code is what an
+#: in-process caller, a test's runner, gets).
 INTERRUPTED_EXIT = 128 + signal.SIGINT
 TERMINATED_EXIT = 128 + signal.SIGTERM
+
+
+#: Whether the command run last was stopped by SIGTERM (:func:`end_by_sigterm`).
+_terminated = threading.Event()
 
 
 def _on_sigterm(_signum: int, _frame: object) -> None:
     # a second SIGTERM (while the first one's cleanup runs) ends the process at once
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _terminated.set()
     raise Terminated
+
+
+def end_by_sigterm() -> None:
+    """At the process's edge (``newsletter.cli.main``), once a command stopped by SIGTERM
+    has cleaned up and said so: end the process by SIGTERM itself, its default action, so
+    that its parent learns what happened as from any program SIGTERM ends (a shell's 143; a
+    service manager counts it a clean stop, where it would count exit code 143 a failure).
+    Does nothing when the command was not stopped by SIGTERM."""
+    if not _terminated.is_set():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _stopped_line(what: str) -> None:
@@ -84,6 +106,7 @@ def _sigterm_raises() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _terminated.clear()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         yield
