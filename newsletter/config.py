@@ -31,7 +31,7 @@ from pydantic import (
 from newsletter.errors import ConfigError, SecretMissingError
 from newsletter.models import SourceKind
 from newsletter.util.files import NOT_REGULAR, special_file
-from newsletter.util.text import INVISIBLE
+from newsletter.util.text import INVISIBLE, shown_path
 from newsletter.util.tomllines import key_lines
 from newsletter.util.urls import web_url
 
@@ -735,7 +735,7 @@ def parse_config(
         for e in exc.errors():
             n = where.get(tuple(e["loc"]))
             problems.append(f"{'' if n is None else f'line {n}, '}{_loc(e)}: {_plain(e)}")
-        raise ConfigError(problems, source=str(path) if path else None) from None
+        raise ConfigError(problems, source=shown_path(path) if path else None) from None
 
 
 def _deepcopy(d: dict[str, Any]) -> dict[str, Any]:
@@ -763,21 +763,23 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     if path is None or str(path) == os.devnull:  # /dev/null: "no config", the defaults
         return parse_config({})
     if special_file(path):  # a pipe would hang the command, a device never end
-        raise ConfigError(f"config file {path} {NOT_REGULAR}")
+        raise ConfigError(f"config file {shown_path(path)} {NOT_REGULAR}")
     try:
         if path.stat().st_size > CONFIG_MAX_BYTES:
-            raise ConfigError(f"config file {path} is over {CONFIG_MAX_BYTES // 1024} KiB")
+            raise ConfigError(
+                f"config file {shown_path(path)} is over {CONFIG_MAX_BYTES // 1024} KiB"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        raise ConfigError(f"config file {shown_path(path)} does not exist") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read config file {shown_path(path)}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+        raise ConfigError(f"config file {shown_path(path)} is not UTF-8 text") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
+        raise ConfigError(f"not valid TOML: {exc}", source=shown_path(path)) from None
     return parse_config(raw, path=path.resolve(), text=text)
 
 

@@ -16,7 +16,7 @@ from newsletter.config import Secrets, parse_config
 from newsletter.delivery import SendStatus, get_sender
 from newsletter.delivery.base import DOWN_AFTER_CALLS, DOWN_MAX_WAITS, Backoff
 from newsletter.delivery.dkim import DkimSigner
-from newsletter.delivery.smtp import SmtpSender
+from newsletter.delivery.smtp import REPLY_MAX, SmtpSender
 from newsletter.errors import ConfigError, ProviderError
 from tests.delivery_support import Handler, content, message, smtp_server
 
@@ -498,3 +498,47 @@ def test_a_server_back_from_an_outage_gets_every_attempt_again() -> None:
         assert again.status is SendStatus.RETRYABLE and again.attempts == 3
         assert s.unavailable is None
     assert [r.rcpt_tos[0] for r in handler.received] == [message(10).to.email]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "550 5.1.1 " + "no\x1b[2J such user " * 600,  # one 11 KB line: past smtplib's 8192
+        "550 5.1.1 " + "n" * 8100,  # one line just under it
+        "\r\n".join(["550-5.1.1 " + "y" * 8000] * 40 + ["550 5.1.1 no such user"]),  # 320 KB
+    ],
+    ids=["one-11KB-line-with-escapes", "one-8KB-line", "40-lines-of-8KB"],
+)
+def test_a_huge_server_reply_is_recorded_cut_and_escaped_on_the_same_connection(
+    reply: str,
+) -> None:
+    """A reply line over 8192 bytes was smtplib's "500 Line too long." with the connection
+    closed: a server's 550 for a gone address read as a lost connection (the reader left to
+    retry); a reply under that, or of many such lines, was stored and printed whole (320 KB
+    as one failure's reason), control characters and all. The reply is read to its end, its
+    code decides, and the reason is one line of at most REPLY_MAX characters, escaped."""
+    gone = "gone@example.org"
+    handler = Handler(rcpt_reply=lambda a: reply if a == gone else None)
+    msgs = [message(1, email=gone), message(2, email="ok@example.org")]
+    with smtp_server(handler) as (host, port), sender(host, port) as s:
+        refused, ok = s.send_batch(msgs)
+        opened = s.connections_opened
+    assert refused.status is SendStatus.PERMANENT and refused.bounce, refused.reason[:200]
+    assert refused.reason.startswith("SMTP 550 5.1.1 ")
+    assert len(refused.reason) <= len("SMTP 550 ") + REPLY_MAX
+    assert refused.reason.endswith("…")
+    assert refused.reason.isprintable()  # no ESC, no line break
+    assert "\x1b" not in refused.reason and ("\\x1b[2J" in refused.reason) is ("\x1b" in reply)
+    assert ok.status is SendStatus.SENT and len(handler.received) == 1
+    assert opened == 1  # the connection stayed in step: the next message went on it
+
+
+def test_a_reply_of_endless_lines_is_read_no_further_than_its_budget() -> None:
+    """A server sending continuation lines without end (here 1.1 MB of them) is dropped once
+    one reply passed REPLY_READ_MAX bytes: the message is left to retry, never kept whole."""
+    flood = "\r\n".join(["550-5.1.1 " + "y" * 8000] * 140 + ["550 5.1.1 no such user"])
+    handler = Handler(rcpt_reply=lambda _a: flood)
+    with smtp_server(handler) as (host, port), sender(host, port) as s:
+        (result,) = s.send_batch([message(1, email="gone@example.org")])
+    assert result.status is SendStatus.RETRYABLE
+    assert "longer than 1048576 bytes" in result.reason and len(result.reason) < 1000

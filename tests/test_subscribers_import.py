@@ -420,3 +420,53 @@ def test_a_list_named_with_a_byte_or_an_escape_is_named_as_it_is_in_the_error(
     res = runner.invoke(app, ["--config", str(cfg), "subscribers", "import", str(missing)])
     assert res.exit_code == 1, res.output
     assert res.stderr == f"error: file {tmp_path / shown} does not exist\n"
+
+
+def test_an_import_without_invalid_rows_removes_an_earlier_imports_rejects(
+    runner: CliRunner, config: Config, tmp_path: Path
+) -> None:
+    """A list fixed and imported again left the first run's ``list.rejects.csv`` beside it,
+    which read as this run's rejects. The rejects file an import wrote (its ``line,reason``
+    header) goes, and the report says so (a dry run says it would); another file of that
+    name is no import's, and stays."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "{config.database.url}"\n', encoding="utf-8")
+    source = _write(tmp_path, "email\nfirst@example.com\nnot-an-address\n")
+    rejects = tmp_path / "list.rejects.csv"
+    argv = ["--config", str(cfg), "subscribers", "import", str(source)]
+    assert runner.invoke(app, argv).exit_code == 0
+    assert rejects.exists()
+    _write(tmp_path, "email\nfirst@example.com\nfixed@example.com\n")
+
+    res = runner.invoke(app, [*argv, "--dry-run"])
+    assert res.exit_code == 0, res.output
+    said = f"would remove {rejects}, an earlier import's rejects: this one has no invalid rows"
+    assert said in res.stdout
+    assert rejects.exists()  # a dry run writes and removes nothing
+
+    res = runner.invoke(app, argv)
+    assert res.exit_code == 0, res.output
+    assert "added: 1" in res.stdout and "invalid: 0" in res.stdout
+    assert f"removed {rejects}, an earlier import's rejects: this one had no invalid rows" in (
+        res.stdout
+    )
+    assert not rejects.exists()
+
+    # a file of the user's own under that name (or --rejects PATH): left as it is, unnamed
+    rejects.write_text("email,note\nkeep@example.com,mine\n", encoding="utf-8")
+    res = runner.invoke(app, argv)
+    assert res.exit_code == 0, res.output
+    assert "rejects" not in res.stdout
+    assert rejects.read_text(encoding="utf-8") == "email,note\nkeep@example.com,mine\n"
+
+
+def test_an_earlier_rejects_file_named_by_rejects_is_removed_too(
+    store: SubscriberStore, tmp_path: Path
+) -> None:
+    source = _write(tmp_path, "email\nnot-an-address\nok@example.com\n")
+    chosen = tmp_path / "out" / "bad.csv"
+    assert import_csv(store, source, rejects_path=chosen).rejects_path == chosen
+    _write(tmp_path, "email\nok@example.com\n")
+    report = import_csv(store, source, rejects_path=chosen)
+    assert report.stale_rejects == chosen and report.rejects_path is None
+    assert not chosen.exists()

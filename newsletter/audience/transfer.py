@@ -76,7 +76,7 @@ from newsletter.models import CONSENT_SOURCES, SUBSCRIBER_STATUSES, ConsentSourc
 from newsletter.store import subscribers, suppressions
 from newsletter.util.csvtext import csv_dialect
 from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
-from newsletter.util.text import clean_line, shown_path
+from newsletter.util.text import clean_line, shown_path, shown_value
 
 EXPORT_COLUMNS = (
     "email",
@@ -167,6 +167,9 @@ class ImportReport:
     ignored_columns: tuple[str, ...] = ()
     rejects_path: Path | None = None
     dry_run: bool = False
+    #: The rejects file of an earlier import, removed (would be, in a dry run) because this
+    #: run had no invalid row: left there, it would read as this run's.
+    stale_rejects: Path | None = None
 
     @property
     def skipped_total(self) -> int:
@@ -194,6 +197,12 @@ class ImportReport:
             out.append(f"ignored columns: {', '.join(self.ignored_columns)}")
         if self.rejects_path is not None:
             out.append(f"invalid rows saved to {shown_path(self.rejects_path)}")
+        if self.stale_rejects is not None:
+            removed, had = ("would remove", "has") if self.dry_run else ("removed", "had")
+            out.append(
+                f"{removed} {shown_path(self.stale_rejects)}, an earlier import's rejects: this "
+                f"one {had} no invalid rows"
+            )
         return out
 
 
@@ -277,7 +286,8 @@ def read_csv(
             )
         header = [clean_line(h, COLUMN_NAME_MAX).lower() for h in names]
         if "email" not in header:
-            raise SubscriberError(f"{shown} has no 'email' column (header: {', '.join(header)})")
+            named = ", ".join(shown_value(h, COLUMN_NAME_MAX) for h in names)
+            raise SubscriberError(f"{shown} has no 'email' column (header: {named})")
         if len(set(header)) != len(header):
             raise SubscriberError(f"{shown} repeats a column name in its header")
         rows: list[dict[str, str]] = []
@@ -382,8 +392,7 @@ def _date(column: str, value: str, zone: dt.tzinfo) -> dt.datetime:
             t = dt.datetime.fromisoformat(value.strip())
         return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 in a zone west of UTC
-        shown = clean_line(value, 40)
-        raise SubscriberError(f"{column} {shown!r} is not an ISO date") from None
+        raise SubscriberError(f"{column} '{shown_value(value, 40)}' is not an ISO date") from None
 
 
 #: How far ahead of the importing clock a date may be (another host's clock a little ahead).
@@ -401,19 +410,18 @@ def _record(
         if row.get(column, "").strip():
             out[column] = when = _date(column, row[column], zone)
             if now is not None and when > now + FUTURE_TOLERANCE:
-                shown = clean_line(row[column], 40)
-                raise SubscriberError(f"{column} {shown!r} is in the future")
+                raise SubscriberError(f"{column} '{shown_value(row[column], 40)}' is in the future")
     status = (row.get("status") or "").strip().lower() or "active"
     if status not in SUBSCRIBER_STATUSES:
-        raise SubscriberError(f"unknown status {clean_line(status, 40)!r}")
+        raise SubscriberError(f"unknown status '{shown_value(status, 40)}'")
     out["status"] = status
     paused = (row.get("paused") or "").strip().lower()
     if paused not in _YES | _NO:
-        raise SubscriberError(f"paused must be yes or no, not {clean_line(paused, 40)!r}")
+        raise SubscriberError(f"paused must be yes or no, not '{shown_value(paused, 40)}'")
     out["paused"] = paused in _YES if "paused" in row else None
     source = (row.get("consent_source") or "").strip().lower() or "import"
     if source not in CONSENT_SOURCES:
-        raise SubscriberError(f"unknown consent_source {clean_line(source, 40)!r}")
+        raise SubscriberError(f"unknown consent_source '{shown_value(source, 40)}'")
     out["consent_source"] = source
     out["consent_ip"] = clean_note(row.get("consent_ip"), IP_MAX)
     out["consent_text"] = clean_note(row.get("consent_text"))
@@ -592,6 +600,9 @@ def import_csv(
             }
             updates.append({"b_id": old.id, **current, **change, "updated_at": now})
         report.added, report.updated = len(inserts), len(updates)
+        target = rejects_path or default_rejects_path(path)
+        if not invalid and is_rejects_file(target):  # an earlier run's: read as this one's
+            report.stale_rejects = target
         if not dry_run:
             try:
                 _write(conn, inserts, updates, progress)
@@ -602,10 +613,51 @@ def import_csv(
                     "another process added some of these addresses during the import; "
                     "nothing was written, run the import again"
                 ) from None
-            if invalid:  # before the commit: rows are never imported without their rejects
-                report.rejects_path = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
+            # before the commit: rows are never imported without their rejects, nor beside
+            # another run's
+            if invalid:
+                report.rejects_path = target
                 write_rejects(report.rejects_path, header, invalid)
+            elif report.stale_rejects is not None:
+                remove_rejects(report.stale_rejects)
     return report
+
+
+def default_rejects_path(path: Path) -> Path:
+    """Where the invalid rows of the list ``path`` go without ``--rejects``: beside it,
+    ``list.csv`` -> ``list.rejects.csv``."""
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+#: The first cells of a rejects file's header (:func:`write_rejects`).
+_REJECTS_HEADER = ("line", "reason")
+
+
+def is_rejects_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file that an import wrote as its rejects: its header
+    starts with the ``line`` and ``reason`` columns (:func:`write_rejects`). Any other file
+    at that name (a list, a user's own file) is no import's rejects, and is left alone."""
+    if not path.is_file():  # a folder, a pipe, a device, or nothing there
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as f:
+            first = f.readline(4096)
+    except OSError:
+        return False
+    cells = next(csv.reader([first]), [])
+    return tuple(cells[:2]) == _REJECTS_HEADER
+
+
+def remove_rejects(path: Path) -> None:
+    """Remove an earlier import's rejects file (before the commit: an import whose rows
+    came in never leaves another run's rejects beside the list)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise SubscriberError(
+            f"cannot remove {shown_path(path)}, the rejects of an earlier import: "
+            f"{exc.strerror or exc}; nothing was imported"
+        ) from None
 
 
 def _new(v: _Valid, now: dt.datetime, consent_text: str) -> dict[str, Any]:
@@ -703,7 +755,8 @@ def write_rejects(path: Path, header: Sequence[str], rejected: Iterable[Rejected
         atomic_write_text(path, buf.getvalue())
     except OSError as exc:
         raise SubscriberError(
-            f"cannot write the rejected rows to {path}: {exc.strerror or exc}; nothing was imported"
+            f"cannot write the rejected rows to {shown_path(path)}: {exc.strerror or exc}; "
+            "nothing was imported"
         ) from None
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import inspect
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -21,7 +24,7 @@ from typer.core import TyperGroup
 from newsletter.errors import NewsletterError, OutputPathError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.files import output_problem
-from newsletter.util.text import clean_line, unshowable, well_formed
+from newsletter.util.text import clean_line, message_line, shown_path, unshowable, well_formed
 from newsletter.util.weeks import parse_week
 
 if TYPE_CHECKING:
@@ -41,10 +44,74 @@ _CLICK_ERROR: type[Exception] = next(
 
 def _error_line(message: str) -> None:
     err_console.print(
-        f"[bold red]error:[/] {escape(clean_line(message, CELL_MAX))}",
+        f"[bold red]error:[/] {escape(message_line(message, CELL_MAX))}",
         highlight=False,
         soft_wrap=True,
     )
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread by :func:`_on_sigterm`: a :class:`BaseException`
+    (as :class:`KeyboardInterrupt` is), so no ``except Exception`` of the library takes it,
+    while every ``finally`` and context manager on the way out runs (an atomic write's
+    temporary file removed, a week's lock dropped)."""
+
+
+#: Exit codes of a command stopped by a signal: the shell's 128 + the signal's number (a
+#: process stopped by SIGTERM then ends by it, :func:`end_by_sigterm`; the code is what an
+#: in-process caller, a test's runner, gets).
+INTERRUPTED_EXIT = 128 + signal.SIGINT
+TERMINATED_EXIT = 128 + signal.SIGTERM
+
+
+#: Whether the command run last was stopped by SIGTERM (:func:`end_by_sigterm`).
+_terminated = threading.Event()
+
+
+def _on_sigterm(_signum: int, _frame: object) -> None:
+    # a second SIGTERM (while the first one's cleanup runs) ends the process at once
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _terminated.set()
+    raise Terminated
+
+
+def end_by_sigterm() -> None:
+    """At the process's edge (``newsletter.cli.main``), once a command stopped by SIGTERM
+    has cleaned up and said so: end the process by SIGTERM itself, its default action, so
+    that its parent learns what happened as from any program SIGTERM ends (a shell's 143; a
+    service manager counts it a clean stop, where it would count exit code 143 a failure).
+    Does nothing when the command was not stopped by SIGTERM."""
+    if not _terminated.is_set():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _stopped_line(what: str) -> None:
+    """The one line of a command stopped by Ctrl-C or SIGTERM, on a line of its own (the
+    terminal has echoed ``^C`` where the cursor was)."""
+    start = "\n" if err_console.is_terminal else ""
+    err_console.print(f"{start}newsletter: {what}", markup=False, highlight=False)
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """For the block, SIGTERM raises :class:`Terminated` in the main thread where it would
+    end the process on the spot (leaving the temporary file of a write in progress behind);
+    the handler before it is put back after. A command with a stop of its own (``send``,
+    ``schedule``, ``serve``) installs its handler over this one for its run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _terminated.clear()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class ErrorHandlingGroup(TyperGroup):
@@ -78,7 +145,11 @@ class ErrorHandlingGroup(TyperGroup):
         try:
             # standalone_mode=False: Click raises its errors instead of printing them, and
             # returns the code of an Exit instead of exiting
-            done = run(standalone_mode=False, **extra)
+            with _sigterm_raises():
+                done = run(standalone_mode=False, **extra)
+        except Terminated:  # outside a command's run (a command's own is caught in invoke)
+            _stopped_line("terminated")
+            sys.exit(TERMINATED_EXIT)
         except _CLICK_ERROR as exc:  # a usage error: an unknown option, a bad value...
             if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed: no "error:"
                 sys.exit(getattr(exc, "exit_code", 2))
@@ -99,10 +170,16 @@ class ErrorHandlingGroup(TyperGroup):
             _error_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except OSError as exc:  # a path that is a file, a folder, missing or not writable
-            where = f": {exc.filename}" if exc.filename else ""
+            where = f": {shown_path(exc.filename)}" if exc.filename else ""
             why = exc.strerror or str(exc)
             _error_line(why + where)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:  # Ctrl-C: Typer would exit 130 without a word
+            _stopped_line("interrupted")
+            raise typer.Exit(INTERRUPTED_EXIT) from None
+        except Terminated:
+            _stopped_line("terminated")
+            raise typer.Exit(TERMINATED_EXIT) from None
 
 
 def reflowed(text: str | None) -> str | None:
@@ -132,8 +209,13 @@ def cell(value: object, style: str = "") -> Text:
 
 
 def warn(text: str) -> None:
-    """One warning line on stderr (library notes passed as ``warn=``)."""
-    err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+    """One warning line on stderr (library notes passed as ``warn=``): a control character
+    in it shown as its escape (:func:`message_line`), as in an error line."""
+    err_console.print(
+        f"[yellow]warning:[/] {escape(message_line(text, CELL_MAX))}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @dataclass

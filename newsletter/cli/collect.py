@@ -166,6 +166,7 @@ def add_cmd(
 
     from newsletter.data.collect import Source, add_source, parse_spec
     from newsletter.errors import CollectError
+    from newsletter.util.text import shown_value
 
     config = config_of(ctx)
     ats, board = parse_spec(spec)
@@ -182,7 +183,7 @@ def add_cmd(
         )
     except ValidationError as exc:
         problems = "; ".join(map(_option_problem, exc.errors()))
-        raise CollectError(f"{spec}: {problems}") from None
+        raise CollectError(f"{shown_value(spec)}: {problems}") from None
     add_source(config.collect.sources, source)
     console.print(
         Text(

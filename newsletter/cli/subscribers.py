@@ -30,7 +30,7 @@ from newsletter.errors import SubscriberError, UsageError
 from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
 from newsletter.models import SubscriberStatus as Status
 from newsletter.util.files import atomic_write_text
-from newsletter.util.text import clean_line
+from newsletter.util.text import shown_path, shown_value
 
 if TYPE_CHECKING:
     from newsletter.audience.choices import PreferenceOptions
@@ -147,7 +147,7 @@ def remove_cmd(
     """
     if not yes:
         try:
-            sure = typer.confirm(f"Erase all data held about {clean_line(email, 320)}?")
+            sure = typer.confirm(f"Erase all data held about {shown_value(email, 320)}?")
         except typer.Abort:  # no answer: standard input ended (a script without --yes)
             raise SubscriberError(
                 "nothing erased: no answer came to the question; pass --yes to erase without asking"
@@ -332,10 +332,11 @@ def import_cmd(
         for r in report.invalid[:10]:
             console.print(_indented(f"  line {r.line}: {r.reason}"), soft_wrap=True)
     if report.all_invalid:  # the counts are printed: a script still learns nothing came in
-        saved = f"; they are in {report.rejects_path}" if report.rejects_path else ""
+        where = report.rejects_path
+        saved = f"; they are in {shown_path(where)}" if where is not None else ""
         raise SubscriberError(
             f"nothing {'would be ' if dry_run else ''}imported: all {report.total:,} row(s) "
-            f"of {file} are invalid{saved}"
+            f"of {shown_path(file)} are invalid{saved}"
         )
 
 
@@ -378,7 +379,7 @@ def export_cmd(
     try:
         atomic_write_text(out, text)
     except OSError as exc:
-        raise SubscriberError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise SubscriberError(f"cannot write {shown_path(out)}: {exc.strerror or exc}") from None
     console.print(cell(f"exported {len(subs)} subscriber(s) to {out}"), soft_wrap=True)
 
 

@@ -29,6 +29,10 @@ the reader kept. When the same such reply (basic code and enhanced status) comes
 every reader would get alike: the send stops (ProviderError) and the messages of that run
 of refusals are handed back to be sent again (``ProviderError.resend``), so a re-run after
 the fix sends each reader once.
+
+A server's text (a reply, an error holding one) is stored and printed as one line of at most
+:data:`REPLY_MAX` characters, its control characters escaped (:func:`_text`); replies are
+read with bounds smtplib lacks (:class:`_BoundedReplies`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from newsletter.delivery.base import CallFailed, classify_smtp_code, sender_kwar
 from newsletter.delivery.dkim import DkimSigner
 from newsletter.delivery.models import SendResult, SendStatus
 from newsletter.errors import ProviderError
+from newsletter.util.text import shown_value
 
 Security = Literal["none", "starttls", "tls"]
 
@@ -123,8 +128,82 @@ class SmtpReply:
     text: str
 
 
-def _text(raw: bytes | str) -> str:
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+#: Longest server text kept (a failure's reason, a queue id, a refusal in an error line):
+#: RFC 5321 caps a reply line at 512 octets; a longer one is cut (``…``).
+REPLY_MAX = 512
+#: Most bytes of one reply read (all its lines): a server that sends more is dropped.
+REPLY_READ_MAX = 1 << 20
+#: Most bytes of a reply line kept while reading (the rest of the line is read and dropped).
+_LINE_KEEP = 2 * REPLY_MAX
+
+
+def _text(raw: bytes | str | object) -> str:
+    """A server's text (a reply, an error holding one) as stored and printed: one line, its
+    lines joined by spaces, every control character shown as its escape (``\\x1b``), at
+    most :data:`REPLY_MAX` characters."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    text = text[: 4 * REPLY_MAX] if len(text) > 4 * REPLY_MAX else text  # bound the work
+    return shown_value(" ".join(text.replace("\r", "").split("\n")), REPLY_MAX)
+
+
+class _BoundedReplies(smtplib.SMTP):
+    """smtplib's ``getreply`` with bounds it lacks: a reply line longer than smtplib's 8192
+    bytes is read to its end and cut (smtplib refused it as "500 Line too long." and closed
+    the connection: a server's 550 read as a lost connection, the reader retried), and one
+    reply of all its lines reads at most :data:`REPLY_READ_MAX` bytes (smtplib read any
+    number of continuation lines, all kept)."""
+
+    def getreply(self) -> tuple[int, bytes]:
+        if self.file is None:
+            if self.sock is None:
+                raise smtplib.SMTPServerDisconnected("not connected")
+            self.file = self.sock.makefile("rb")
+        lines: list[bytes] = []
+        left = REPLY_READ_MAX
+        while True:
+            line, left = self._bounded_line(left)
+            lines.append(line[4:].strip(b" \t\r\n"))
+            try:
+                code = int(line[:3])
+            except ValueError:
+                return -1, b"\n".join(lines)
+            if line[3:4] != b"-":
+                return code, b"\n".join(lines)
+
+    def _bounded_line(self, left: int) -> tuple[bytes, int]:
+        """The next reply line (its first :data:`_LINE_KEEP` bytes), and what is left of
+        the reply's budget."""
+        assert self.file is not None
+        kept = b""
+        while True:
+            try:
+                chunk = self.file.readline(min(8192, left))
+            except OSError as exc:
+                self.close()
+                raise smtplib.SMTPServerDisconnected(
+                    f"connection unexpectedly closed: {exc}"
+                ) from exc
+            if not chunk:
+                self.close()
+                raise smtplib.SMTPServerDisconnected("connection unexpectedly closed")
+            left -= len(chunk)
+            if len(kept) < _LINE_KEEP:
+                kept += chunk[: _LINE_KEEP - len(kept)]
+            if chunk.endswith(b"\n"):
+                return kept, left
+            if left <= 0:
+                self.close()
+                raise smtplib.SMTPServerDisconnected(
+                    f"the server's reply is longer than {REPLY_READ_MAX} bytes"
+                )
+
+
+class _SMTP(_BoundedReplies):
+    pass
+
+
+class _SMTPSSL(_BoundedReplies, smtplib.SMTP_SSL):
+    pass
 
 
 class SmtpSender(MimeSender[SmtpReply]):
@@ -183,11 +262,11 @@ class SmtpSender(MimeSender[SmtpReply]):
         ctx = self.ssl_context or ssl.create_default_context()
         try:
             if self.security == "tls":
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                conn: smtplib.SMTP = _SMTPSSL(
                     self.host, self.port, timeout=self.timeout, context=ctx
                 )
             else:
-                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                conn = _SMTP(self.host, self.port, timeout=self.timeout)
             conn.ehlo()
             if self.security == "starttls":
                 conn.starttls(context=ctx)
@@ -199,10 +278,10 @@ class SmtpSender(MimeSender[SmtpReply]):
                 self.name, f"login refused for {self.username}: {_text(exc.smtp_error)}"
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
-            raise ProviderError(self.name, f"server does not support {exc}") from exc
+            raise ProviderError(self.name, f"server does not support {_text(exc)}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise CallFailed(
-                SendStatus.RETRYABLE, f"cannot connect to {self.host}:{self.port}: {exc}"
+                SendStatus.RETRYABLE, f"cannot connect to {self.host}:{self.port}: {_text(exc)}"
             ) from exc
         self.connections_opened += 1
         return conn
@@ -233,7 +312,9 @@ class SmtpSender(MimeSender[SmtpReply]):
             except (smtplib.SMTPServerDisconnected, OSError) as exc:
                 self._drop()
                 if fresh:
-                    raise CallFailed(SendStatus.RETRYABLE, f"connection lost: {exc}") from exc
+                    raise CallFailed(
+                        SendStatus.RETRYABLE, f"connection lost: {_text(exc)}"
+                    ) from exc
         raise CallFailed(SendStatus.RETRYABLE, "connection lost twice")
 
     def _transaction(self, conn: smtplib.SMTP, call: MimeCall) -> SmtpReply:
@@ -260,7 +341,7 @@ class SmtpSender(MimeSender[SmtpReply]):
             # blindly; the ledger records it as unknown.
             self._drop()
             raise CallFailed(
-                SendStatus.UNKNOWN, f"connection lost during DATA, outcome unknown: {exc}"
+                SendStatus.UNKNOWN, f"connection lost during DATA, outcome unknown: {_text(exc)}"
             ) from exc
         if code != 250:
             self._reset(conn, code)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, Oper
 from newsletter.config import Config
 from newsletter.errors import StoreError
 from newsletter.util.files import output_problem
+from newsletter.util.text import shown_path
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -106,7 +107,7 @@ def create_engine(url: str) -> Engine:
             # to open database file"): named as every output path of a command is
             problem = output_problem(Path(db), folder=False)
             if problem is not None:
-                raise StoreError(f"cannot use database {db}: {problem}")
+                raise StoreError(f"cannot use database {shown_path(db)}: {problem}")
             try:
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -276,8 +277,10 @@ def open_store(config: Config, *, existing: bool = False) -> Database:
     if existing:
         path = sqlite_file(sa.make_url(config.database.url))
         if path is not None and not Path(path).exists():
-            used = str(config.path) if config.path else "no config.toml here: built-in defaults"
-            raise StoreError(f"no database at {path} ({used}); nothing to read")
+            used = (
+                shown_path(config.path) if config.path else "no config.toml here: built-in defaults"
+            )
+            raise StoreError(f"no database at {shown_path(path)} ({used}); nothing to read")
     return open_database(config.database.url)
 
 

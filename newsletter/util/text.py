@@ -101,6 +101,38 @@ def shown_path(path: object) -> str:
     return _UNSHOWABLE.sub(_escape, str(path))
 
 
+#: Longest untrusted value an error or warning line shows (:func:`shown_value`): longer is cut.
+SHOWN_VALUE_MAX = 200
+
+
+def shown_value(value: object, limit: int = SHOWN_VALUE_MAX) -> str:
+    """An untrusted value (an address, a name, a URL, a path, a config value) as an error or
+    warning line names it: every character it cannot be printed with written as its escape,
+    as :func:`shown_path` does (``\\x1b``, ``\\n``, ``\\u202e``), so the user sees what is
+    wrong with the value instead of a silently altered one; cut to ``limit`` characters
+    (``…`` added) so a huge value cannot flood the line."""
+    text = str(value)
+    text = text[: limit + 1] if len(text) > limit + 1 else text  # bound the work
+    out = shown_path(text)
+    return out if len(out) <= limit and len(text) <= limit else out[: limit - 1] + "…"
+
+
+#: What a message line escapes: the control and invisible characters (:data:`INVISIBLE`),
+#: not the whitespace ones, which :func:`message_line` folds into spaces.
+_INVISIBLE_ANY = re.compile(f"[{INVISIBLE_CLASS}\\ud800-\\udfff]")
+
+
+def message_line(message: str, limit: int) -> str:
+    """An error or warning message (our words around values) as one terminal line of at most
+    ``limit`` characters: a control or invisible character left in it (a value not passed
+    through :func:`shown_value`) written as its escape, never dropped (an error naming
+    ``/srv/\\x1b[31mdb`` named ``/srv/[31mdb``, another path) nor raw; each run of whitespace
+    (a library's message over several lines) one space."""
+    text = message[: limit * 8 + 64] if len(message) > limit * 8 + 64 else message
+    text = " ".join(_INVISIBLE_ANY.sub(_escape, text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _escape(found: re.Match[str]) -> str:
     char = found.group()
     if "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, as surrogateescape reads it

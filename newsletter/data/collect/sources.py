@@ -40,7 +40,7 @@ from newsletter.config import ATS_KINDS, BOARD_MAX
 from newsletter.data.ingest import Format
 from newsletter.errors import CollectError
 from newsletter.util.files import NOT_REGULAR, atomic_write_text, special_file
-from newsletter.util.text import clean_line
+from newsletter.util.text import shown_value
 from newsletter.util.urls import web_url
 
 AtsKind = Literal["greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "url"]
@@ -143,7 +143,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
 
 def _problems(index: int, raw: object, exc: ValidationError | ValueError) -> list[str]:
     name = raw.get("board") if isinstance(raw, dict) else None
-    where = f"source {index}" + (f" ({clean_line(name, 128)})" if isinstance(name, str) else "")
+    where = f"source {index}" + (f" ({shown_value(name, 128)})" if isinstance(name, str) else "")
     if isinstance(exc, ValidationError):
         out = []
         for e in exc.errors():
