@@ -69,6 +69,7 @@ from newsletter.edition.headline import (
     pay_windows,
     plain,
     summary,
+    tied_past_cut,
 )
 from newsletter.edition.heldback import held_back, short_of
 from newsletter.edition.market import (
@@ -466,8 +467,13 @@ def _pay_tables(signals: Signals, f: Formatter, top_n: int) -> tuple[DataTable, 
         empty = _no_pay_reason(rows, f, kind)
         body = () if empty else tuple(_pay_row(r, f, i < top_n) for i, r in enumerate(rows))
         note = "" if tables else PAY_LABEL
+        # roles are ranked by open roles; seniority levels come in their order, never ranked
+        ranked = not empty and dim == DIM_CATEGORIES
+        more = tied_past_cut([r.open for r in rows], top_n, f, "open role") if ranked else ""
         tables.append(
-            DataTable(title, head, PAY_COLUMNS, body, note, group=group, dim=dim, empty=empty)
+            DataTable(
+                title, head, PAY_COLUMNS, body, note, group=group, dim=dim, empty=empty, more=more
+            )
         )
     return tuple(tables)
 
@@ -548,6 +554,13 @@ def _companies(signals: Signals, f: Formatter, top_n: int) -> DataTable:
         tuple(rows),
         note="Open roles this week." if first else "Open roles and the net change on last week.",
         empty="" if rows else f"no company had {COMPANY_MIN_OPEN} or more open roles this week.",
+        more=tied_past_cut(
+            [c.open for c in signals.companies],
+            top_n,
+            f,
+            "open role",
+            signals.company_detail.top_tied,
+        ),
     )
 
 
@@ -584,7 +597,8 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
         )
         for i, m in enumerate(signals.metros)
     )
-    return BarList("Top metros", note, "mark", lines, DIM_METROS, DIM_METROS)
+    more = tied_past_cut([m.open for m in signals.metros], top_n, f, "open role")
+    return BarList("Top metros", note, "mark", lines, DIM_METROS, DIM_METROS, more=more)
 
 
 def _mix(signals: Signals, f: Formatter) -> Stack:
