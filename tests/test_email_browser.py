@@ -24,7 +24,7 @@ MONEY_CELLS = """() => [...document.querySelectorAll('td, span, strong')]
     const lines = Math.round(r.getBoundingClientRect().height / line);
     return [e.textContent.trim(), lines, r.getBoundingClientRect().height]; })"""
 TILE_TOPS = """() => ['Open roles', 'New this week', 'Median pay', 'Remote share'].map(t =>
-  [...document.querySelectorAll('div')].find(d => d.textContent.trim() === t)
+  [...document.querySelectorAll('h3')].find(d => d.textContent.trim() === t)
     .getBoundingClientRect().top)"""
 
 
