@@ -177,7 +177,8 @@ class NewsletterSettings(_Frozen):
     unsubscribe_mailto: str | None = None
     locale: str = "en_US"
     #: Placeholders: {week_start}, {open_roles_counted} ("1 open role", "2,000 open roles"),
-    #: {open_roles} (the number alone) and {median_pay}; see config.toml.
+    #: {open_roles} (the number alone) and {median_pay} (its clause left out in a week
+    #: without a median: ``edition.view.fill_subject``); see config.toml.
     subject_template: str = (
         "AI jobs, week of {week_start}: {open_roles_counted}, median {median_pay}"
     )

@@ -7,6 +7,7 @@ phone; sections without data say why in one line; the plain text is wrapped at 7
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
@@ -36,10 +37,10 @@ def test_no_presentation_table_carries_a_label(html: str) -> None:
 
 def test_data_tables_have_header_cells_with_scope(html: str) -> None:
     tree = LexborHTMLParser(html)
-    data = [t for t in tree.css("table") if "role" not in t.attributes]
-    # pay by role and by seniority, highest-paying roles, most-requested skills, who is
-    # hiring, remote share by seniority and by role, the spotlight's facts (MJML's own
-    # tables are all presentational)
+    data = [t for t in tree.css("table") if t.attributes.get("role", "table") == "table"]
+    # pay by role and by seniority (role="table": they stack on a phone), highest-paying
+    # roles, most-requested skills, who is hiring, remote share by seniority and by role, the
+    # spotlight's facts (MJML's own tables are all presentational)
     assert len(data) == 8
     for table in data:
         heads = table.css("th")
@@ -164,3 +165,20 @@ def test_a_section_with_nothing_to_show_keeps_its_heading(email_config: Config) 
     assert "Pay tiers by role: no open posting has a role category this week." in " ".join(
         tree.body.text().split()  # type: ignore[union-attr]
     )
+
+
+def test_the_kpi_tiles_have_a_heading_and_each_figure_its_own(
+    html: str, full_issue: IssueContent, rich_signals: Signals, email_config: Config
+) -> None:
+    """A screen reader's list of headings went from the title (h1) straight past the four
+    headline figures to the first section: the tiles had no heading and each label was a
+    plain div. The tiles now sit under an h2 ("The week in numbers", as in the text part),
+    each label an h3, and no heading level is skipped anywhere in the issue."""
+    tree = LexborHTMLParser(html)
+    heads = [(int(h.tag[1]), " ".join(h.text().split())) for h in tree.css("h1,h2,h3,h4,h5,h6")]
+    labels = [k.label for k in build_view(rich_signals, email_config).kpis]
+    at = heads.index((2, "The week in numbers"))
+    assert heads[at + 1 : at + 1 + len(labels)] == [(3, label) for label in labels]
+    levels = [level for level, _ in heads]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in pairwise(levels))
+    assert "THE WEEK IN NUMBERS" in full_issue.text

@@ -24,7 +24,7 @@ MONEY_CELLS = """() => [...document.querySelectorAll('td, span, strong')]
     const lines = Math.round(r.getBoundingClientRect().height / line);
     return [e.textContent.trim(), lines, r.getBoundingClientRect().height]; })"""
 TILE_TOPS = """() => ['Open roles', 'New this week', 'Median pay', 'Remote share'].map(t =>
-  [...document.querySelectorAll('div')].find(d => d.textContent.trim() === t)
+  [...document.querySelectorAll('h3')].find(d => d.textContent.trim() === t)
     .getBoundingClientRect().top)"""
 
 
@@ -239,13 +239,23 @@ WORDS_BROKEN = """() => { const out = [];
   return out; }"""
 
 
-@pytest.mark.parametrize("width", [390, 412, 428, 600])
+#: Each data table cell whose content is wider than the cell: [text, content, cell width].
+CELLS_OVERFLOWING = """() => [...document.querySelectorAll('.dt td, .dt th')]
+  .filter(c => c.scrollWidth > c.clientWidth + 1)
+  .map(c => [c.textContent.trim(), c.scrollWidth, c.clientWidth])"""
+
+
+@pytest.mark.parametrize("width", [320, 360, 375, 390, 412, 428, 600])
 def test_a_role_in_the_pay_tables_never_breaks_inside_a_word(
     browser: Any, full_html: str, tmp_path: Path, width: int
 ) -> None:
     """A phone's table layout gave the pay table's figures and notes all they asked and the
-    role names what was left: "Engineerin" / "g Manager" at 390 to 428 px."""
+    role names what was left: "Engineerin" / "g Manager" at 375 to 428 px, and at 320 px a
+    column 31 px wide, a few letters a line ("AI/" / "ML" / "Engi" / "neer"). At 400 px and
+    under a pay table now gives each name a line of its own above its figures, which never
+    overflow their cells."""
     page = open_without_scroll(browser, full_html, tmp_path, width)
     broken = page.evaluate(WORDS_BROKEN)
     assert not broken, f"words broken at {width}px: {broken}"
+    assert not page.evaluate(CELLS_OVERFLOWING)
     page.close()

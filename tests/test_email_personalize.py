@@ -10,6 +10,7 @@ from newsletter.config import Config
 from newsletter.data.signals.models import Signals
 from newsletter.edition.issue import CompiledIssue, compile_issue
 from newsletter.edition.personalize import BodyTemplate
+from newsletter.edition.view import build_view
 from newsletter.errors import RenderError
 from newsletter.models import Preferences, Recipient
 
@@ -143,3 +144,62 @@ def test_every_filtered_body_is_well_formed(compiled: CompiledIssue) -> None:
     # Rows are removed whole: every table still closes what it opens.
     assert issue.html.count("<tr") == len(re.findall(r"</tr>", issue.html))
     assert issue.html.count("<table") == issue.html.count("</table>")
+
+
+def test_a_tie_at_the_cut_of_a_ranked_list_is_said_not_hidden(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """With 3 rows a list, a 4th company, metro, role or skill with the same printed number as
+    the 3rd was left out by name order without a word; each list now says how many more tie
+    (companies and skills count those past the signals' own cut too), and a filterable list
+    says it only to the readers who see its top rows."""
+    m, c, k = rich_signals.metros, rich_signals.categories, rich_signals.skills
+    tied = rich_signals.model_copy(
+        update={
+            # 1,695 1,670 611 | 611 611 388: two metros tied with the third
+            "metros": [
+                *m[:2],
+                m[3],
+                m[3].model_copy(update={"name": "Denver"}),
+                m[4].model_copy(update={"open": m[3].open}),
+                m[5],
+            ],
+            # the 4th role (by open roles) has as many as the 3rd
+            "categories": [*c[:3], c[3].model_copy(update={"open": c[2].open}), *c[4:]],
+            "companies": [
+                *rich_signals.companies[:3],
+                rich_signals.companies[2].model_copy(update={"name": "Cohere"}),
+            ],
+            "company_detail": rich_signals.company_detail.model_copy(update={"top_tied": 2}),
+            "skills": k.model_copy(
+                update={"top": [*k.top[:3], k.top[3].model_copy(update={"postings": 9940})]}
+            ),
+        }
+    )
+    small = email_config.model_copy(
+        update={"email": email_config.email.model_copy(update={"top_n": 3})}
+    )
+    compiled = compile_issue(tied, small)
+    lines = {
+        "companies": "3 more with 37 open roles each, not listed.",  # 1 listed + 2 past it
+        "metros": "2 more with 611 open roles each, not listed.",
+        "roles": f"1 more with {c[2].open:,} open roles, not listed.",
+        "skills": "1 more with 9,940 postings, not listed.",
+    }
+    page = compiled.public()
+    for line in lines.values():
+        assert f">{line}</p>" in page.html and f"  {line}\n" in page.text
+    reader = compiled.personalize(_who())
+    assert all(line in reader.html and line in reader.text for line in lines.values())
+    picked = compiled.personalize(_who(metros=("Boston",)))  # sees Boston, not the top 3
+    assert lines["metros"] not in picked.html and lines["metros"] not in picked.text
+    assert lines["companies"] in picked.html and lines["roles"] in picked.html
+    untied = compile_issue(rich_signals, small).public()
+    assert "not listed." not in untied.html and "not listed." not in untied.text
+    # seniority levels come in their order (entry, mid, senior, leadership), not ranked: a
+    # 3rd and 4th level alike are no tie at a cut
+    levels = [r.model_copy(update={"open": 2354}) if r.name == "senior" else r
+              for r in rich_signals.seniority]  # fmt: skip
+    alike = tied.model_copy(update={"seniority": levels})
+    assert [r.open for r in alike.seniority][2:] == [2354, 2354]
+    assert build_view(alike, small).pay_tables[1].more == ""

@@ -539,7 +539,7 @@ def test_the_subject_counts_one_open_role_in_the_singular(tmp_path: Path) -> Non
     the number, and a template of one's own that writes {open_roles} still works."""
     one, many = _minimal(open=1, net_change=-98), _minimal(open=2000, net_change=1901)
     default = parse_config({"data": {"state_dir": str(tmp_path)}})
-    assert build_view(one, default).subject == "AI jobs, week of Nov 23: 1 open role, median —"
+    assert build_view(one, default).subject == "AI jobs, week of Nov 23: 1 open role"
     assert build_view(many, default).subject.startswith("AI jobs, week of Nov 23: 2,000 open roles")
     own = parse_config(
         {
@@ -551,6 +551,34 @@ def test_the_subject_counts_one_open_role_in_the_singular(tmp_path: Path) -> Non
     )
     assert build_view(one, own).subject == "1 open role (1) on Nov 23"
     assert build_view(many, own).subject == "2,000 open roles (2,000) on Nov 23"
+
+
+def test_a_subject_never_shows_a_placeholder_in_a_week_without_pay(
+    rich_signals: Signals, tmp_path: Path
+) -> None:
+    """In a week where no posting gave USD pay the subject read "AI jobs, week of Nov 23:
+    2,000 open roles, median —"; the clause holding {median_pay} is now left out, with its
+    separator, wherever it stands in the template, and a week with pay keeps it."""
+    unpaid = rich_signals.model_copy(
+        update={"pay": rich_signals.pay.model_copy(update={"median": None, "n": 0})}
+    )
+    week, count = "Nov 23", f"{rich_signals.totals.open:,} open roles"
+    config = parse_config({"data": {"state_dir": str(tmp_path)}})
+    subject = build_view(unpaid, config).subject
+    assert subject == f"AI jobs, week of {week}: {count}"
+    assert "—" not in subject and "median" not in subject
+    paid = build_view(rich_signals, config).subject
+    assert paid.startswith(f"AI jobs, week of {week}: {count}, median $")
+    templates = {
+        "Median {median_pay} · {open_roles_counted} this week": f"{count} this week",
+        "{week_start} — median {median_pay:>6} — {open_roles_counted}": f"{week} — {count}",
+        "Pay: median {median_pay}": f"Week of {week}: {count}",  # nothing left: the facts
+    }
+    for template, expected in templates.items():
+        own = parse_config(
+            {"newsletter": {"subject_template": template}, "data": {"state_dir": str(tmp_path)}}
+        )
+        assert build_view(unpaid, own).subject == expected, template
 
 
 def test_the_pay_sentence_says_when_its_window_lacks_a_snapshot(

@@ -179,3 +179,29 @@ def test_postings_back_after_a_scrape_gap_are_no_new_postings_of_a_skill() -> No
     after = run(weeks)
     assert [m.name for m in after.skills.falling] == []
     assert after.skills.n_baseline == 4 * 60
+
+
+def test_the_names_tied_at_the_cut_of_top_skills_and_companies_are_counted() -> None:
+    """The cut of `skills.top` and `company_detail.top` is by name among equal counts: the
+    signals count the names past it that tie with the last row (the issue says them)."""
+    counts = {"A": 40, "B": 30, "C": 20, "D": 20, "E": 20, "F": 10}
+    companies = {"Co1": 9, "Co2": 8, "Co3": 6, "Co4": 6, "Co5": 5}
+    rows, j = [], 0
+    for skill, n in counts.items():
+        for _ in range(n):
+            company = next((c for c, k in companies.items() if k > 0), "Big")
+            if company != "Big":
+                companies[company] -= 1
+            rows.append(posting(str(j), skills=[skill], company=company))
+            j += 1
+    s = run([rows], top_n=3)
+    assert [(r.name, r.postings) for r in s.skills.top] == [("A", 40), ("B", 30), ("C", 20)]
+    assert s.skills.top_tied == 2  # D and E, 20 each
+    assert [(c.name, c.open) for c in s.company_detail.top][1:] == [("Co1", 9), ("Co2", 8)]
+    assert s.company_detail.top_tied == 0  # Big, Co1, Co2: no tie at the cut
+    s = run([rows], top_n=4)
+    assert [c.name for c in s.company_detail.top][3:] == ["Co3"]
+    assert s.company_detail.top_tied == 1  # Co4 has 6 open roles too
+    assert s.skills.top_tied == 1  # E, 20 like D
+    s = run([rows], top_n=6)
+    assert s.skills.top_tied == 0 and s.company_detail.top_tied == 0  # no cut

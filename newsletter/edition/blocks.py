@@ -114,6 +114,9 @@ class DataTable:
     dim: str = ""
     #: Why there is nothing to show (printed as the section's one line when ``rows`` is empty).
     empty: str = ""
+    #: The names tied with the last row past the cut ("2 more with 12 open roles each, not
+    #: listed."), a line under the table; a filterable table's only for readers without picks.
+    more: str = ""
 
     @property
     def head_width(self) -> str:
@@ -158,6 +161,7 @@ class BarList:
     group: str = ""
     dim: str = ""
     empty: str = ""
+    more: str = ""  # as DataTable.more
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,9 @@ here from ``open`` / ``open_prev`` with the percent-change gate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 
 from newsletter.config import Config
 from newsletter.data.signals.gates import MEDIAN_MIN_N, PCT_CHANGE_MIN_BASE, SHIFT_MIN_N, pct_change
@@ -378,11 +380,27 @@ def _category_pay_clause(pay: Pay, f: Formatter) -> list[Frag]:
 # --- the company spotlight -------------------------------------------------------------------
 
 
-def tied_at_cut(more: int, last: int, f: Formatter, noun: str = "") -> str:
-    """The names a top-three list left out with as many as its last (``more`` of them, ``last``
-    each): "2 more roles with 6 each"; the cut was by name, so they are said, not hidden."""
+def tied_at_cut(more: int, last: int, f: Formatter, noun: str = "", unit: str = "") -> str:
+    """The names a top list left out with as many as its last (``more`` of them, ``last``
+    each): "2 more roles with 6 each", "2 more with 12 open roles each" (``unit``); the cut
+    was by name, so they are said, not hidden."""
     what = f" {noun}{'' if more == 1 else 's'}" if noun else ""
-    return f"{f.count(more)} more{what} with {f.count(last)}{' each' if more > 1 else ''}"
+    figure = f.counted(last, unit) if unit else f.count(last)
+    return f"{f.count(more)} more{what} with {figure}{' each' if more > 1 else ''}"
+
+
+def tied_past_cut(values: Sequence[int], n: int, f: Formatter, unit: str, beyond: int = 0) -> str:
+    """A ranked list's line for the names past its first ``n`` with the same printed number
+    as the n-th (``values``: the list's numbers, largest first; ``beyond``: the names tied
+    with the list's last that the list itself left out): "2 more with 12 open roles each, not
+    listed."; "" when the cut splits no tie. The order among them is by name (or a figure
+    not printed), so the cut is said, not hidden."""
+    if n <= 0 or len(values) < n:
+        return ""
+    last, past = values[n - 1], values[n:]
+    run = len(list(takewhile(lambda v: v == last, past)))
+    more = run + (beyond if run == len(past) else 0)
+    return f"{tied_at_cut(more, last, f, unit=unit)}, not listed." if more else ""
 
 
 def _listing(items: list[NamedCount], f: Formatter, more: str = "") -> str:

@@ -24,7 +24,13 @@ from newsletter.data.signals.gates import (
 from newsletter.data.signals.models import NamedCount, RemoteRow, Signals
 from newsletter.edition.blocks import Cell, DataTable, Row
 from newsletter.edition.formatting import DASH, Formatter
-from newsletter.edition.headline import Sentence, plain, spotlight_paragraph, tied_at_cut
+from newsletter.edition.headline import (
+    Sentence,
+    plain,
+    spotlight_paragraph,
+    tied_at_cut,
+    tied_past_cut,
+)
 from newsletter.edition.heldback import short_of
 from newsletter.edition.render import breakable
 
@@ -77,6 +83,7 @@ def top_skills(signals: Signals, f: Formatter, top_n: int) -> DataTable | None:
         columns=("Share", "Postings") if first else ("Share", "Change", "Postings"),
         rows=tuple(rows),
         note=what,
+        more=tied_past_cut([s.postings for s in sk.top], top_n, f, "posting", sk.top_tied),
     )
 
 

@@ -17,6 +17,8 @@ Markers (HTML comments, in the text part too, removed here):
 - ``<!--nl:empty GROUP DIM-->...<!--nl:end-->``: kept when the subscriber picked values for DIM
   and no row of GROUP is kept (says "none of your picks has postings this week").
 - ``<!--nl:filtered DIM-->...<!--nl:end-->``: kept when the subscriber picked values for DIM.
+- ``<!--nl:unpicked DIM-->...<!--nl:end-->``: kept when they picked nothing for DIM (what the
+  default top-N rows say: the names tied with the last of them).
 - ``<!--nl:personal-->...<!--nl:end-->``: kept in a subscriber's copy (their own links);
   ``<!--nl:public-->...<!--nl:end-->``: kept on the public archive page instead.
 - ``<!--nl:slot NAME-->`` (no end): replaced by what the body's *slot filler* gives for the
@@ -41,12 +43,12 @@ from newsletter.errors import RenderError
 from newsletter.models import MERGE_TAG_RE, MERGE_TAGS, Preferences, Recipient, merge_tag
 
 #: A personalization marker (the plain-text layout measures lines without them).
-MARKER = r"<!--nl:(row|empty|filtered|personal|public|slot|end)([^>]*?)-->"
+MARKER = r"<!--nl:(row|empty|filtered|unpicked|personal|public|slot|end)([^>]*?)-->"
 _MARK_RE = re.compile(MARKER + r"\n?")
 _SLOT_RE = re.compile(r"[a-z][a-z0-9_]*")
 DIMS = ("categories", "metros", "seniority")
 
-Kind = Literal["row", "empty", "filtered", "personal", "public"]
+Kind = Literal["row", "empty", "filtered", "unpicked", "personal", "public"]
 #: Who a body is for: a reader's preferences, or None for the public archive page.
 Audience = Preferences | None
 #: What fills a slot: (slot name, audience) -> body text (HTML or plain, as the body).
@@ -64,6 +66,9 @@ class Markers:
 
     def filtered(self, dim: str) -> Token:
         return Token(f"<!--nl:filtered {dim}-->")
+
+    def unpicked(self, dim: str) -> Token:
+        return Token(f"<!--nl:unpicked {dim}-->")
 
     def personal(self) -> Token:
         return Token("<!--nl:personal-->")
@@ -169,7 +174,7 @@ def _block(kind: str, args: list[str], pieces: tuple[Piece, ...]) -> _Block:
                 raise ValueError
             return _Block("personal" if kind == "personal" else "public", "", "", "", False, pieces)
         (dim,) = args
-        return _Block("filtered", "", dim, "", False, pieces)
+        return _Block("unpicked" if kind == "unpicked" else "filtered", "", dim, "", False, pieces)
     except ValueError:
         raise RenderError(f"malformed personalization marker {kind} {' '.join(args)}") from None
 
@@ -231,6 +236,7 @@ class BodyTemplate:
                 rows.get(i)
                 or (p.kind == "empty" and chosen.get(p.dim) and p.group not in kept_groups)
                 or (p.kind == "filtered" and chosen.get(p.dim))
+                or (p.kind == "unpicked" and not chosen.get(p.dim))
                 or (p.kind == "personal" and not public)
                 or (p.kind == "public" and public)
             ):

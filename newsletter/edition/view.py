@@ -11,6 +11,7 @@ subscriber picked for those who set preferences.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -68,6 +69,7 @@ from newsletter.edition.headline import (
     pay_windows,
     plain,
     summary,
+    tied_past_cut,
 )
 from newsletter.edition.heldback import held_back, short_of
 from newsletter.edition.market import (
@@ -465,8 +467,13 @@ def _pay_tables(signals: Signals, f: Formatter, top_n: int) -> tuple[DataTable, 
         empty = _no_pay_reason(rows, f, kind)
         body = () if empty else tuple(_pay_row(r, f, i < top_n) for i, r in enumerate(rows))
         note = "" if tables else PAY_LABEL
+        # roles are ranked by open roles; seniority levels come in their order, never ranked
+        ranked = not empty and dim == DIM_CATEGORIES
+        more = tied_past_cut([r.open for r in rows], top_n, f, "open role") if ranked else ""
         tables.append(
-            DataTable(title, head, PAY_COLUMNS, body, note, group=group, dim=dim, empty=empty)
+            DataTable(
+                title, head, PAY_COLUMNS, body, note, group=group, dim=dim, empty=empty, more=more
+            )
         )
     return tuple(tables)
 
@@ -547,6 +554,13 @@ def _companies(signals: Signals, f: Formatter, top_n: int) -> DataTable:
         tuple(rows),
         note="Open roles this week." if first else "Open roles and the net change on last week.",
         empty="" if rows else f"no company had {COMPANY_MIN_OPEN} or more open roles this week.",
+        more=tied_past_cut(
+            [c.open for c in signals.companies],
+            top_n,
+            f,
+            "open role",
+            signals.company_detail.top_tied,
+        ),
     )
 
 
@@ -583,7 +597,8 @@ def _metros(signals: Signals, f: Formatter, top_n: int) -> BarList:
         )
         for i, m in enumerate(signals.metros)
     )
-    return BarList("Top metros", note, "mark", lines, DIM_METROS, DIM_METROS)
+    more = tied_past_cut([m.open for m in signals.metros], top_n, f, "open role")
+    return BarList("Top metros", note, "mark", lines, DIM_METROS, DIM_METROS, more=more)
 
 
 def _mix(signals: Signals, f: Formatter) -> Stack:
@@ -795,6 +810,33 @@ def methodology_url(base_url: str) -> str:
     return f"{base_url}/archive/methodology.html"
 
 
+#: Where a subject template's clauses meet: a clause holding a placeholder the week has no
+#: value for is left out with the separator before it (the first clause: the one after it).
+_SUBJECT_SEPARATORS = re.compile(r"(\s*[,;:|·–—]\s+|\s+[-–—]\s+)")
+
+
+def fill_subject(template: str, **values: str | None) -> str:
+    """The subject line from ``[newsletter] subject_template``: a subject never shows a
+    placeholder ("median —" in a week where no posting gives USD pay). Each clause that
+    holds a placeholder without a value (None) is left out ("AI jobs, week of Nov 23: 2,000
+    open roles"); when no placeholder is left, the week and its open roles are the subject."""
+    missing = [name for name, value in values.items() if value is None]
+    if missing:
+        parts = _SUBJECT_SEPARATORS.split(template)  # clause, separator, clause, ...
+        kept: list[str] = []
+        for i in range(0, len(parts), 2):
+            clause = parts[i]
+            if any(re.search(rf"\{{{name}[}}!:.\[]", clause) for name in missing):
+                continue
+            if kept:
+                kept.append(parts[i - 1])  # the separator before this clause
+            kept.append(clause)
+        template = "".join(kept).strip()
+        if "{" not in template.replace("{{", ""):  # no fact left ("Pay: median {median_pay}")
+            template = "Week of {week_start}: {open_roles_counted}"
+    return template.format(**{k: "" if v is None else v for k, v in values.items()})
+
+
 def build_view(
     signals: Signals,
     config: Config,
@@ -811,11 +853,12 @@ def build_view(
     sections = tuple(s for s in em.sections if not quiet or s in QUIET_SECTIONS)
     sentences = summary(signals, f, quiet)
     t = signals.totals
-    subject = nl.subject_template.format(
+    subject = fill_subject(
+        nl.subject_template,
         week_start=f.day(signals.week, "MMM d"),
         open_roles=f.count(t.open),  # the number alone, kept for templates written before
         open_roles_counted=f.counted(t.open, "open role"),  # "1 open role", "2,000 open roles"
-        median_pay=f.money_k(signals.pay.median),
+        median_pay=None if signals.pay.median is None else f.money_k(signals.pay.median),
     )
     preheader = " ".join(map(plain, sentences[:2]))
     if len(preheader) > 140:

@@ -181,8 +181,13 @@ def build_companies(
         if has_prev
         else t.clear()
     )
+    tied = 0
+    if top.height == top_n:  # a cut: the companies past it with as many open as the last row
+        last = top["open"][-1]
+        tied = t.filter(pl.col("open") == last).height - top.filter(pl.col("open") == last).height
     return Companies(
         top=rows(top),
+        top_tied=tied,
         top_new=rows(top_new),
         movers=rows(movers),
         spotlight=spotlight,

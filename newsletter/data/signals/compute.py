@@ -467,6 +467,7 @@ def _skills(
     """Top skills, and the rising/falling ones the joint test of the week's moves lists."""
     counts_prev = r.get("skills_prev")
     top = sk.build_top(r["skills"], counts_prev, n_open, n_prev, top_n)
+    tied = sk.top_tied(r["skills"], top, top_n)
     stock = {s: k / n_open for s, k in r["skills"].iter_rows()} if n_open else {}
     stock_prev = (
         {s: k / n_prev for s, k in counts_prev.iter_rows()}
@@ -476,7 +477,7 @@ def _skills(
     tests, method = sides.tests, sides.method
     if tests is None:
         suppressed.append("skills.rising/falling: needs two snapshots")
-        return Skills(top=top, n_open=n_open)
+        return Skills(top=top, top_tied=tied, n_open=n_open)
     mv = sk.build_moves(
         tests,
         verdicts(moves, "skill"),
@@ -490,6 +491,7 @@ def _skills(
         )
     return Skills(
         top=top,
+        top_tied=tied,
         rising=mv.rising,
         falling=mv.falling,
         tested=len(tests.tests),

@@ -388,6 +388,11 @@ class SkillMove(_Model):
 
 class Skills(_Model):
     top: list[SkillRow] = Field(default_factory=list)
+    top_tied: int = Field(
+        default=0,
+        description="Skills past `top`'s cut named by as many open postings as its last row "
+        "(a tie at the cut, which is by name)",
+    )
     rising: list[SkillMove] = Field(default_factory=list)
     falling: list[SkillMove] = Field(default_factory=list)
     tested: int = 0
@@ -511,6 +516,11 @@ class MovesTest(_Model):
 
 class Companies(_Model):
     top: list[CompanyRow] = Field(default_factory=list)
+    top_tied: int = Field(
+        default=0,
+        description="Companies past `top`'s cut with as many open postings as its last row "
+        "(a tie at the cut, which is by new postings, then name)",
+    )
     top_new: list[CompanyRow] = Field(default_factory=list)
     movers: list[CompanyRow] = Field(default_factory=list)
     spotlight: Spotlight | None = Field(

@@ -92,6 +92,15 @@ def build_top(
     ]
 
 
+def top_tied(counts: pl.DataFrame, top: Sequence[SkillRow], top_n: int) -> int:
+    """The skills past the cut of :func:`build_top` (``top``) named by as many open postings as
+    its last row: the cut between them was by name."""
+    if len(top) < top_n or not top:
+        return 0
+    last = top[-1].postings
+    return counts.filter(pl.col("postings") == last).height - sum(r.postings == last for r in top)
+
+
 def arrival_plans(arrivals: Sequence[pl.LazyFrame]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Per (weeks back ``w``, category, skill) counts and per (w, category) sizes.
 
