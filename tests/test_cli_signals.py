@@ -18,7 +18,12 @@ import pytest
 from newsletter.data.synth import write_raw_csv
 from tests.conftest import REPO
 
-_ENV = {**os.environ, "PYTHONPATH": str(REPO)}  # this checkout's package, not an installed one
+
+def _env() -> dict[str, str]:
+    """The test's environment (conftest has cleared NEWSLETTER_* from it: read at the call,
+    not at import) with this checkout's package first, not an installed one."""
+    paths = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def _stopped_at_rename(cwd: Path, sig: int, *args: str) -> tuple[int, str, Path]:
@@ -27,7 +32,7 @@ def _stopped_at_rename(cwd: Path, sig: int, *args: str) -> tuple[int, str, Path]
     proc = subprocess.Popen(
         [sys.executable, str(REPO / "tests" / "pauserun.py"), *args],
         cwd=cwd,
-        env=_ENV,
+        env=_env(),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
