@@ -6,6 +6,7 @@ the one stored) nor raw."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import subprocess
@@ -81,3 +82,28 @@ def newsletter(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+def test_json_on_the_terminal_escapes_what_json_dumps_leaves_raw(
+    tmp_path: Path, config_file: Path
+) -> None:
+    """`subscribers show` and `list --format json` printed a stored name's bidi override, C1
+    control (``\\x9b``, an escape sequence's start to some terminals) and tag characters raw:
+    the terminal reordered or hid them. JSON's own escapes keep the parsed value exact."""
+    name = "Ann\u202eX\x9b2J\x7f\U000e0041 José 🙂"
+    added = CliRunner().invoke(
+        app, ["--config", str(config_file), "subscribers", "add", "a@example.com", "--name", "A"]
+    )
+    assert added.exit_code == 0, added.output
+    with sqlite3.connect(tmp_path / "newsletter.db") as db:
+        db.execute("UPDATE subscribers SET name = ?", (name,))
+    cfg = str(config_file)
+    show = newsletter(tmp_path, "--config", cfg, "subscribers", "show", "a@example.com")
+    listed = newsletter(tmp_path, "--config", cfg, "subscribers", "list", "--format", "json")
+    for done in (show, listed):
+        assert done.returncode == 0, done.stderr
+        assert not set("\u202e\x9b\x7f\U000e0041") & set(done.stdout), done.stdout
+        assert "\\u202e" in done.stdout and "\\udb40\\udc41" in done.stdout
+        assert "José 🙂" in done.stdout  # printable text stays as it is
+    assert json.loads(show.stdout)["subscriber"]["name"] == name
+    assert json.loads(listed.stdout)[0]["name"] == name

@@ -21,6 +21,7 @@ from newsletter.cli._app import (
     new_app,
     secrets_of,
 )
+from newsletter.util.text import shown_json
 from newsletter.util.weeks import parse_week
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def status_cmd(
     config = config_of(ctx)
     doc = status(config, secrets=secrets_of(ctx), clock=clock_of(ctx), runs=runs, issues=issues)
     if fmt is StatusFormat.json:
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        typer.echo(shown_json(json.dumps(doc, indent=2, ensure_ascii=False)))
         return
     _print_status(doc, config)
 
