@@ -24,7 +24,7 @@ from typer.core import TyperGroup
 from newsletter.errors import NewsletterError, OutputPathError
 from newsletter.util.clock import SYSTEM_CLOCK, Clock
 from newsletter.util.files import output_problem
-from newsletter.util.text import clean_line, message_line, shown_path, unshowable, well_formed
+from newsletter.util.text import message_line, shown_path, shown_value, unshowable, well_formed
 from newsletter.util.weeks import parse_week
 
 if TYPE_CHECKING:
@@ -202,10 +202,20 @@ CELL_MAX = 1000
 
 def cell(value: object, style: str = "") -> Text:
     """Untrusted text (names from postings, files, boards; server reasons) as a plain table
-    cell or caption: one line without control characters (an escape sequence in a skill
-    name would clear or recolour the terminal), never read as Rich markup (``[/]`` in a
-    company name would stop the command, ``[bold]`` restyle it)."""
-    return Text("" if value is None else clean_line(str(value), CELL_MAX), style=style)
+    cell or caption: one line, each control or invisible character shown as its escape
+    (:func:`cell_text`: ``\\x1b``, ``\\n``, ``\\u202e``), never raw (an escape sequence
+    in a skill name would clear or recolour the terminal) nor dropped (a name stored as
+    ``Ann\\x1b[31m`` showed as ``Ann[31m``, another value than the one stored), never read
+    as Rich markup (``[/]`` in a company name would stop the command, ``[bold]`` restyle
+    it)."""
+    return Text(cell_text(value), style=style)
+
+
+def cell_text(value: object) -> str:
+    """:func:`cell`'s text as a plain string (None is empty): the rule of an error line's
+    value (:func:`newsletter.util.text.shown_value`), cut at :data:`CELL_MAX` characters.
+    Pass it through ``escape`` where it goes into a line with markup of its own."""
+    return "" if value is None else shown_value(value, CELL_MAX)
 
 
 def warn(text: str) -> None:

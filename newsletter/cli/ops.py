@@ -11,7 +11,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from newsletter.cli._app import clock_of, config_of, console, err_console, new_app, secrets_of
+from newsletter.cli._app import (
+    cell,
+    cell_text,
+    clock_of,
+    config_of,
+    console,
+    err_console,
+    new_app,
+    secrets_of,
+)
+from newsletter.util.text import shown_json
 from newsletter.util.weeks import parse_week
 
 if TYPE_CHECKING:
@@ -56,7 +66,7 @@ def status_cmd(
     config = config_of(ctx)
     doc = status(config, secrets=secrets_of(ctx), clock=clock_of(ctx), runs=runs, issues=issues)
     if fmt is StatusFormat.json:
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        typer.echo(shown_json(json.dumps(doc, indent=2, ensure_ascii=False)))
         return
     _print_status(doc, config)
 
@@ -76,7 +86,7 @@ def _dur(seconds: float | None) -> str:
 def _print_status(doc: dict[str, Any], config: Config) -> None:
     sched, week = doc["schedule"], doc["this_week"]
     console.print(
-        f"[bold]{escape(doc['newsletter'])}[/] · {doc['generated_at']} · "
+        f"[bold]{escape(cell_text(doc['newsletter']))}[/] · {doc['generated_at']} · "
         f"next send {sched['send']['next_run']}"
         + (
             f" · next collection {sched['collect']['next_run']}"
@@ -92,7 +102,7 @@ def _print_status(doc: dict[str, Any], config: Config) -> None:
     lines = [
         f"this week: {week['issue_key']} (due {week['due_at']})",
         "snapshot: "
-        + ("fresh" if snap["fresh"] else escape(snap["problem"] or "missing"))
+        + ("fresh" if snap["fresh"] else escape(cell_text(snap["problem"] or "missing")))
         + (f", written {snap['written_at']}" if snap["written_at"] else ""),
         f"rendered: {'yes' if week['rendered'] else 'no'}",
         "issue: "
@@ -127,15 +137,18 @@ def _print_status(doc: dict[str, Any], config: Config) -> None:
         for name in ("when", "condition", "channel", "status"):
             a.add_column(name)
         for r in recent[:10]:
-            a.add_row(r["updated_at"], escape(r["key"]), escape(r["channel"]), r["status"])
+            a.add_row(r["updated_at"], cell(r["key"]), cell(r["channel"]), r["status"])
         console.print(a)
 
 
 def _left_reasons(reasons: list[dict[str, Any]]) -> str:
-    """`` (why: n, ...)`` for the rows left to send, escaped (a reason may quote a server)."""
+    """`` (why: n, ...)`` for the rows left to send, escaped (a reason may quote a server:
+    its control characters shown as escapes, :func:`cell_text`; markup as text)."""
     if not reasons:
         return ""
-    return " (" + "; ".join(f"{escape(r['reason'])}: {r['count']:,}" for r in reasons) + ")"
+    return (
+        " (" + "; ".join(f"{escape(cell_text(r['reason']))}: {r['count']:,}" for r in reasons) + ")"
+    )
 
 
 def _runs_table(runs: list[dict[str, Any]], config: Config) -> Table:
@@ -157,7 +170,7 @@ def _runs_table(runs: list[dict[str, Any]], config: Config) -> Table:
             r["trigger"],
             _dur(r["duration_seconds"]),
             f"[{style}]{r['outcome']}[/]" if style else r["outcome"],
-            escape(r["error"] or counts),
+            cell(r["error"] or counts),
         )
     return t
 
@@ -240,7 +253,7 @@ def _print_deliveries(found: list[Delivery]) -> None:
         return
     for d in shown:
         line = f"{d.key} -> {d.channel}: {d.status}" + (f" ({d.reason})" if d.reason else "")
-        (console if d.status == "sent" else err_console).print(escape(line), highlight=False)
+        (console if d.status == "sent" else err_console).print(cell(line), highlight=False)
 
 
 @alerts_app.command("check")

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from newsletter.cli._app import (
     cell,
+    cell_text,
     clock_of,
     config_of,
     console,
@@ -171,8 +172,8 @@ def _finish(report: SendReport) -> None:
     if report.stopped or not report.complete:
         why = report.stopped or f"{report.ledger.remaining:,} message(s) left to send"
         err_console.print(
-            f"[bold yellow]incomplete:[/] {escape(why)}; run the same command again to finish "
-            "(messages already sent are never sent again)",
+            f"[bold yellow]incomplete:[/] {escape(cell_text(why))}; run the same command "
+            "again to finish (messages already sent are never sent again)",
             highlight=False,
             soft_wrap=True,
         )

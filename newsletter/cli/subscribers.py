@@ -30,7 +30,7 @@ from newsletter.errors import SubscriberError, UsageError
 from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
 from newsletter.models import SubscriberStatus as Status
 from newsletter.util.files import atomic_write_text
-from newsletter.util.text import shown_path, shown_value
+from newsletter.util.text import shown_json, shown_path, shown_value
 
 if TYPE_CHECKING:
     from newsletter.audience.choices import PreferenceOptions
@@ -89,7 +89,7 @@ def _store(ctx: typer.Context, *, existing: bool = False) -> Iterator[Subscriber
 
 
 def _print_json(data: object) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    typer.echo(shown_json(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 EmailArg = Annotated[str, typer.Argument(help="The person's email address (any case).")]
@@ -224,7 +224,7 @@ def list_cmd(
     with _store(ctx, existing=True) as store:
         subs = store.list_all(wanted)
     if fmt is ListFormat.json:
-        typer.echo(export_json(subs), nl=False)
+        typer.echo(shown_json(export_json(subs)), nl=False)
     elif fmt is ListFormat.csv:
         typer.echo(export_csv(subs), nl=False)
     else:
@@ -373,8 +373,8 @@ def export_cmd(
     with _store(ctx, existing=True) as store:
         subs = store.list_all()
     text = export_json(subs) if fmt is ExportFormat.json else export_csv(subs)
-    if out is None:
-        typer.echo(text, nl=False)
+    if out is None:  # the terminal's copy: JSON's escapes for what it would act on
+        typer.echo(shown_json(text) if fmt is ExportFormat.json else text, nl=False)
         return
     try:
         atomic_write_text(out, text)

@@ -11,7 +11,7 @@ import fcntl
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
@@ -110,22 +110,27 @@ def _name_max(folder: Path) -> int:
         return _NAME_MAX
 
 
-#: The end of a temporary name: ``.<12 hex digits>.tmp``.
+#: The end of a temporary name: ``.<12 hex digits>.tmp`` (a backup's: ``.old``, as long).
 _TMP_END = 1 + 12 + 4
 
 
-def _new_file_beside(path: Path) -> Path:
-    """A new empty file with a random hidden name beside ``path``, made with the mode the
-    process's umask leaves of 0o666, as a file the command wrote itself would get: a list
-    exported under ``umask 077`` stays its owner's (``mkstemp``'s 0o600 and a fixed 0o644
-    would not honour the umask). The name is ``.<path's name>.<random>.tmp``, the path's name
-    cut so that the whole is no longer than the file system takes: a name that fits is never
-    refused for its temporary one's length."""
+def _hidden_names(path: Path, end: str) -> Iterator[Path]:
+    """Hidden names beside ``path``, a new random one each: ``.<path's name>.<random><end>``
+    (``end`` is ``.tmp`` or ``.old``), the path's name cut so that the whole is no longer than
+    the file system takes: a name that fits is never refused for its hidden one's length."""
     room = _name_max(path.parent) - 1 - _TMP_END
     stem = os.fsencode(path.name)
     name = stem[:room].decode("utf-8", "ignore") if len(stem) > room else path.name
     while True:
-        tmp = path.parent / f".{name}.{secrets.token_hex(6)}.tmp"
+        yield path.parent / f".{name}.{secrets.token_hex(6)}{end}"
+
+
+def _new_file_beside(path: Path) -> Path:
+    """A new empty file with a random hidden name beside ``path`` (:func:`_hidden_names`),
+    made with the mode the process's umask leaves of 0o666, as a file the command wrote itself
+    would get: a list exported under ``umask 077`` stays its owner's (``mkstemp``'s 0o600 and
+    a fixed 0o644 would not honour the umask)."""
+    for tmp in _hidden_names(path, ".tmp"):
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
@@ -133,6 +138,7 @@ def _new_file_beside(path: Path) -> Path:
         except OSError as exc:  # a folder it may not write in: named by the file it was for,
             raise OSError(exc.errno, exc.strerror, str(path)) from None  # not the hidden one
         return tmp
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @contextmanager
@@ -155,16 +161,111 @@ def replacing(path: Path) -> Iterator[Path]:
 
 @contextmanager
 def replacing_all(*paths: Path) -> Iterator[tuple[Path, ...]]:
-    """:func:`replacing` for files that belong together: a temporary file beside each of
-    ``paths``, all renamed into place (the last first) when the block ends without an error,
-    none otherwise. A target that is a folder is refused before the block runs, so the
-    renames do not stop half-way for that reason."""
+    """:func:`replacing` for files that belong together (an issue's HTML and text, a
+    snapshot with its rejects and report): a temporary file beside each of ``paths``; when
+    the block ends without an error they replace the files all or none, as far as POSIX
+    allows, where renaming them one at a time left a mix when a rename failed or a signal
+    came between two (``issue.html`` new, ``issue.txt`` last week's).
+
+    A target that is a folder, a pipe, a socket or a device is refused before the block
+    runs (one made a folder while it ran, before any rename). When it ends, each existing
+    target first gets a hidden backup (``.<name>.<random>.old``, a hard link: the target
+    never goes missing; renamed away where the file system takes no hard link, the target
+    then missing until its new file is in place); then the temporary files are renamed into place,
+    the last first. A rename that fails, or an exception raised meanwhile (an error, the
+    ``KeyboardInterrupt`` of Ctrl-C, the ``Terminated`` the CLI raises for SIGTERM), puts
+    every backup back (and removes a target that was new), then raises; only when every
+    rename succeeded are the backups removed.
+
+    What is left, POSIX offering no rename of several files at once: a reader may see the
+    files renamed so far new beside the others old for the moment between two renames; a process
+    killed outright there (SIGKILL, a power cut), or a restore that itself fails (the folder
+    made read-only meanwhile, a second signal during the restore), leaves that mix, with the
+    old file in its hidden ``.old`` backup beside it; a backup that cannot be removed after
+    a success stays as such a hidden file."""
     for path in paths:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, f"{path} is a folder", str(path))
         refuse_special(path)
-    with ExitStack() as stack:
-        yield tuple(stack.enter_context(replacing(path)) for path in paths)
+    tmps: list[Path] = []
+    try:
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmps.append(_new_file_beside(path))
+        yield tuple(tmps)
+        _replace_together(list(zip(paths, tmps, strict=True)))
+    finally:
+        for tmp in tmps:  # renamed ones are gone; the others are removed
+            with suppress(OSError):  # never in place of the exception that stopped it
+                tmp.unlink(missing_ok=True)
+
+
+def _replace_together(pairs: list[tuple[Path, Path]]) -> None:
+    """Rename each ``(target, temporary)`` pair's file over its target, the last first: all,
+    or (on any exception) none, each old target put back from its backup. See
+    :func:`replacing_all`."""
+    backups: dict[Path, Path | None] = {}  # target -> its backup (None: it did not exist)
+    begun: list[Path] = []  # targets whose rename may have happened
+    kept: set[Path] = set()  # backups that could not be put back: the old files, kept
+    try:
+        for target, _tmp in pairs:
+            _backup(target, backups)
+        for target, tmp in reversed(pairs):
+            begun.append(target)  # before the rename: a signal may come right after it
+            os.replace(tmp, target)
+    except BaseException:
+        # every target put back: those renamed over, and those renamed away for a backup
+        for target in [*reversed(begun), *(t for t in backups if t not in begun)]:
+            backup = backups[target]
+            if backup is None and target not in begun:
+                continue
+            try:
+                _restore(target, backup)
+            except OSError:
+                if backup is not None:
+                    kept.add(backup)
+        raise
+    finally:
+        for backup in backups.values():  # after a restore, only those not put back are left
+            if backup is not None and backup not in kept:
+                with suppress(OSError):
+                    backup.unlink(missing_ok=True)
+
+
+def _backup(target: Path, backups: dict[Path, Path | None]) -> None:
+    """Record in ``backups`` a hidden backup of ``target`` made beside it (a hard link of
+    the file, or of the link itself for a symbolic link; renamed away where the file system
+    takes no hard link), or None when there is no ``target``. The name is recorded before
+    the file is made, so an exception at any point leaves nothing unrecorded."""
+    if not os.path.lexists(target):
+        backups[target] = None
+        return
+    if target.is_dir() and not target.is_symlink():  # made a folder while the block ran
+        raise IsADirectoryError(errno.EISDIR, f"{target} is a folder", str(target))
+    for backup in _hidden_names(target, ".old"):
+        if os.path.lexists(backup):
+            continue
+        backups[target] = backup
+        try:
+            os.link(target, backup, follow_symlinks=False)
+        except FileExistsError:  # made meanwhile by another process: not ours to remove
+            backups[target] = None
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK):
+                backups[target] = None
+                raise
+            os.rename(target, backup)  # no hard links here: the target is missing meanwhile
+        return
+
+
+def _restore(target: Path, backup: Path | None) -> None:
+    """Put ``target`` back as it was: its backup renamed over it (a link: the target was
+    there all along; a rename: it is back), or the target removed if it is new."""
+    if backup is None:
+        target.unlink(missing_ok=True)
+    else:
+        os.replace(backup, target)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

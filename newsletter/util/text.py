@@ -133,6 +133,25 @@ def message_line(message: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def shown_json(text: str) -> str:
+    """A JSON document (``json.dumps(..., ensure_ascii=False)``) to print on a terminal: each
+    control or invisible character :func:`json.dumps` leaves raw (DEL, the C1 controls such
+    as ``\\x9b``, which some terminals read as an escape sequence, bidi overrides,
+    zero-width characters, a byte that is not UTF-8) written as its JSON escape
+    (``\\u202e``), so the document parses to the very same values and the terminal shows
+    them, never acts on them nor hides them. Such characters occur only inside strings, where
+    the escape is valid JSON."""
+    return _INVISIBLE_ANY.sub(_json_escape, text)
+
+
+def _json_escape(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    if code > 0xFFFF:  # a UTF-16 pair, as JSON writes characters past the BMP
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 def _escape(found: re.Match[str]) -> str:
     char = found.group()
     if "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, as surrogateescape reads it
