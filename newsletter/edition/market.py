@@ -102,6 +102,12 @@ def pay_ranks(signals: Signals, f: Formatter) -> DataTable:
         )
         for r in ranks
     )
+    # the ranking is the signals' (pay.top_categories: by median, from the roles with a
+    # published median); a role past the cut whose median prints as the last's ("$212k")
+    # is said: the raw medians differ, the reader sees two equal figures
+    medians = sorted((c.median_pay for c in signals.categories if c.median_pay is not None),
+                     reverse=True)  # fmt: skip
+    more = tied_past_cut(medians, len(ranks), f, "a {} median", printed=f.money_k)
     return DataTable(
         title="Highest-paying roles",
         head="Role",
@@ -111,6 +117,7 @@ def pay_ranks(signals: Signals, f: Formatter) -> DataTable:
             f"Median posted pay of open full-time roles, where at least {MEDIAN_MIN_N} disclose "
             "annual USD pay; roles whose intervals overlap are not clearly apart."
         ),
+        more=more,
         empty=""
         if rows
         else f"no role has {MEDIAN_MIN_N} or more open postings with annual USD pay this week.",
