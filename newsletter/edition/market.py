@@ -169,6 +169,12 @@ def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tup
         if not shown:
             continue
         levels = dim == "seniority"  # every level is shown; roles: the largest few
+        # No tie line under the roles' cut (headline.tied_past_cut, as the ranked lists):
+        # they are ranked by size (roles with a known work mode, groups.remote_rows), a
+        # number this table does not print, and a role past the cut with the same printed
+        # share as the last is no tie in that ranking; "1 more with 41.2% remote, not
+        # listed." would read as a ranking by share the table does not have. Roles of equal
+        # size at the cut go by name, as every filtered list's rows past its top.
         top = len(shown) if levels else min(top_n, MARKET_ROWS)
         grid_rows = _remote_rows(shown, f, top, key, capital=levels)
         tables.append(
