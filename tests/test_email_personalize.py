@@ -230,3 +230,29 @@ def test_a_pay_tie_at_the_cut_compares_the_printed_medians(
     assert f">{line}</p>" in page.html and f"  {line}\n" in page.text
     apart = compile_issue(with_pays(210_900.0), email_config).public()  # prints $211k
     assert "median, not listed." not in apart.html and "median, not listed." not in apart.text
+
+
+def test_a_skill_move_past_the_cut_with_the_same_printed_z_is_said(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """Rising skills is ranked by z and prints it to one decimal: a move past the cut whose z
+    printed as the last's (3.24 and 3.21: "z = 3.2") was dropped without a word; it is now
+    said, and a z apart in print (3.14: "z = 3.1") is not."""
+    k = rich_signals.skills
+    assert k.rising
+    top_n = len(k.rising)
+    last = k.rising[-1].z
+
+    def past(z: float) -> Signals:
+        skills = k.model_copy(update={"rising_past": [z]})
+        return rich_signals.model_copy(update={"skills": skills})
+
+    small = email_config.model_copy(
+        update={"email": email_config.email.model_copy(update={"top_n": top_n})}
+    )
+    shown = f"z\u00a0=\u00a0{last:.1f}"
+    line = f"1 more with {shown}, not listed."
+    page = compile_issue(past(round(last, 1) - 0.04), small).public()
+    assert f">{line}</p>" in page.html and f"  {line}\n" in page.text
+    apart = compile_issue(past(round(last, 1) - 0.14), small).public()
+    assert "not listed." not in apart.html and "not listed." not in apart.text
