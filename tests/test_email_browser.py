@@ -259,3 +259,33 @@ def test_a_role_in_the_pay_tables_never_breaks_inside_a_word(
     assert not broken, f"words broken at {width}px: {broken}"
     assert not page.evaluate(CELLS_OVERFLOWING)
     page.close()
+
+
+#: In each stacked table's row, the gap in px between a figure cell's text and the next's
+#: (the text's own extent, not the cell's): [left text, right text, gap].
+STACKED_GAPS = """() => { const out = [];
+  const box = c => { const r = document.createRange(); r.selectNodeContents(c);
+    const rs = [...r.getClientRects()]; return [Math.min(...rs.map(x => x.left)),
+      Math.max(...rs.map(x => x.right))]; };
+  for (const tr of document.querySelectorAll('.st tr')) {
+    const tds = [...tr.querySelectorAll('td')];
+    for (let i = 1; i < tds.length; i++) {
+      const a = box(tds[i - 1]), b = box(tds[i]);
+      if (Math.abs(tds[i - 1].getBoundingClientRect().top - tds[i].getBoundingClientRect().top) < 2)
+        out.push([tds[i - 1].textContent.trim(), tds[i].textContent.trim(), b[0] - a[1]]); } }
+  return out; }"""
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_two_held_back_notes_side_by_side_in_a_stacked_pay_table_stay_apart(
+    browser: Any, full_html: str, tmp_path: Path, width: int
+) -> None:
+    """At 320 px two held-back figures side by side in a stacked pay table read as one run,
+    "needs 40  needs 100", about 4 px apart; each figure's text now keeps a clear gap from
+    its neighbour's."""
+    page = open_without_scroll(browser, full_html, tmp_path, width)
+    gaps = page.evaluate(STACKED_GAPS)
+    assert any("needs" in a and "needs" in b for a, b, _ in gaps), gaps
+    near = [g for g in gaps if g[2] < 11.5]  # 12 px, less subpixel rounding
+    assert not near, f"figures closer than 12 px at {width}px: {near}"
+    page.close()

@@ -203,3 +203,56 @@ def test_a_tie_at_the_cut_of_a_ranked_list_is_said_not_hidden(
     alike = tied.model_copy(update={"seniority": levels})
     assert [r.open for r in alike.seniority][2:] == [2354, 2354]
     assert build_view(alike, small).pay_tables[1].more == ""
+
+
+def test_a_pay_tie_at_the_cut_compares_the_printed_medians(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """Highest-paying roles lists 5: a 6th role whose median prints as the 5th's ("$212k",
+    from $212,300 and $211,800) was left out without a word; it is now said, and two medians
+    apart in print are not a tie."""
+    cats = rich_signals.categories
+    assert len(cats) >= 6
+    pays = [260_000.0, 250_000.0, 240_000.0, 230_000.0, 212_300.0, 211_800.0]
+
+    def with_pays(last: float) -> Signals:
+        cs = [c.model_copy(update={"median_pay": p, "n_pay": max(c.n_pay, 40)})
+              for c, p in zip(cats[:6], [*pays[:5], last], strict=True)]  # fmt: skip
+        rest = [c.model_copy(update={"median_pay": None}) for c in cats[6:]]
+        s = rich_signals.model_copy(update={"categories": [*cs, *rest]})
+        ranks = [r.model_copy(update={"median": p}) for r, p in
+                 zip(rich_signals.pay.top_categories[:5], pays[:5], strict=True)]  # fmt: skip
+        return s.model_copy(update={"pay": s.pay.model_copy(update={"top_categories": ranks})})
+
+    line = "1 more with a $212k median, not listed."
+    page = compile_issue(with_pays(211_800.0), email_config).public()
+    assert "$212k" in page.html
+    assert f">{line}</p>" in page.html and f"  {line}\n" in page.text
+    apart = compile_issue(with_pays(210_900.0), email_config).public()  # prints $211k
+    assert "median, not listed." not in apart.html and "median, not listed." not in apart.text
+
+
+def test_a_skill_move_past_the_cut_with_the_same_printed_z_is_said(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """Rising skills is ranked by z and prints it to one decimal: a move past the cut whose z
+    printed as the last's (3.24 and 3.21: "z = 3.2") was dropped without a word; it is now
+    said, and a z apart in print (3.14: "z = 3.1") is not."""
+    k = rich_signals.skills
+    assert k.rising
+    top_n = len(k.rising)
+    last = k.rising[-1].z
+
+    def past(z: float) -> Signals:
+        skills = k.model_copy(update={"rising_past": [z]})
+        return rich_signals.model_copy(update={"skills": skills})
+
+    small = email_config.model_copy(
+        update={"email": email_config.email.model_copy(update={"top_n": top_n})}
+    )
+    shown = f"z\u00a0=\u00a0{last:.1f}"
+    line = f"1 more with {shown}, not listed."
+    page = compile_issue(past(round(last, 1) - 0.04), small).public()
+    assert f">{line}</p>" in page.html and f"  {line}\n" in page.text
+    apart = compile_issue(past(round(last, 1) - 0.14), small).public()
+    assert "not listed." not in apart.html and "not listed." not in apart.text

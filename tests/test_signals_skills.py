@@ -205,3 +205,17 @@ def test_the_names_tied_at_the_cut_of_top_skills_and_companies_are_counted() -> 
     assert s.skills.top_tied == 1  # E, 20 like D
     s = run([rows], top_n=6)
     assert s.skills.top_tied == 0 and s.company_detail.top_tied == 0  # no cut
+
+
+def test_moves_past_the_cut_near_its_last_z_are_kept_for_the_issue(
+    rich_signals: Signals,
+) -> None:
+    """The rising list is cut at top_n by z; the z of the moves just past it (within 0.1 of
+    the last one's: they may print the same) were dropped, so the issue could not say them."""
+    from newsletter.data.signals.skills import _near_cut
+
+    m = rich_signals.skills.rising[0]
+    moves = [m.model_copy(update={"name": f"s{i}", "z": z}) for i, z in
+             enumerate([5.0, 3.24, 3.21, 3.15, 3.0])]  # fmt: skip
+    assert _near_cut(moves, 2) == [3.21, 3.15]
+    assert _near_cut(moves, 5) == []

@@ -8,7 +8,7 @@ here from ``open`` / ``open_prev`` with the percent-change gate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import takewhile
 
@@ -380,27 +380,44 @@ def _category_pay_clause(pay: Pay, f: Formatter) -> list[Frag]:
 # --- the company spotlight -------------------------------------------------------------------
 
 
-def tied_at_cut(more: int, last: int, f: Formatter, noun: str = "", unit: str = "") -> str:
+def tied_at_cut(
+    more: int, last: int, f: Formatter, noun: str = "", unit: str = "", *, figure: str = ""
+) -> str:
     """The names a top list left out with as many as its last (``more`` of them, ``last``
-    each): "2 more roles with 6 each", "2 more with 12 open roles each" (``unit``); the cut
+    each): "2 more roles with 6 each", "2 more with 12 open roles each" (``unit``), "2 more
+    with a $212k median each" (``figure``: the last's figure as printed, in words); the cut
     was by name, so they are said, not hidden."""
     what = f" {noun}{'' if more == 1 else 's'}" if noun else ""
-    figure = f.counted(last, unit) if unit else f.count(last)
+    figure = figure or (f.counted(last, unit) if unit else f.count(last))
     return f"{f.count(more)} more{what} with {figure}{' each' if more > 1 else ''}"
 
 
-def tied_past_cut(values: Sequence[int], n: int, f: Formatter, unit: str, beyond: int = 0) -> str:
+def tied_past_cut(
+    values: Sequence[float],
+    n: int,
+    f: Formatter,
+    unit: str,
+    beyond: int = 0,
+    *,
+    printed: Callable[[float], str] | None = None,
+) -> str:
     """A ranked list's line for the names past its first ``n`` with the same printed number
     as the n-th (``values``: the list's numbers, largest first; ``beyond``: the names tied
     with the list's last that the list itself left out): "2 more with 12 open roles each, not
     listed."; "" when the cut splits no tie. The order among them is by name (or a figure
-    not printed), so the cut is said, not hidden."""
+    not printed), so the cut is said, not hidden. ``printed`` (a figure rounded as the list
+    prints it, e.g. ``Formatter.money_k``) compares the printed figures, not the raw ones:
+    $212,300 and $211,800 both read "$212k", and ``unit`` then words it ("a {} median")."""
     if n <= 0 or len(values) < n:
         return ""
+    shown: Callable[[float], object] = printed or (lambda v: v)
     last, past = values[n - 1], values[n:]
-    run = len(list(takewhile(lambda v: v == last, past)))
+    run = len(list(takewhile(lambda v: shown(v) == shown(last), past)))
     more = run + (beyond if run == len(past) else 0)
-    return f"{tied_at_cut(more, last, f, unit=unit)}, not listed." if more else ""
+    if not more:
+        return ""
+    figure = unit.format(printed(last)) if printed else ""
+    return f"{tied_at_cut(more, int(last), f, unit=unit, figure=figure)}, not listed."
 
 
 def _listing(items: list[NamedCount], f: Formatter, more: str = "") -> str:

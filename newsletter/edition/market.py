@@ -102,6 +102,12 @@ def pay_ranks(signals: Signals, f: Formatter) -> DataTable:
         )
         for r in ranks
     )
+    # the ranking is the signals' (pay.top_categories: by median, from the roles with a
+    # published median); a role past the cut whose median prints as the last's ("$212k")
+    # is said: the raw medians differ, the reader sees two equal figures
+    medians = sorted((c.median_pay for c in signals.categories if c.median_pay is not None),
+                     reverse=True)  # fmt: skip
+    more = tied_past_cut(medians, len(ranks), f, "a {} median", printed=f.money_k)
     return DataTable(
         title="Highest-paying roles",
         head="Role",
@@ -111,6 +117,7 @@ def pay_ranks(signals: Signals, f: Formatter) -> DataTable:
             f"Median posted pay of open full-time roles, where at least {MEDIAN_MIN_N} disclose "
             "annual USD pay; roles whose intervals overlap are not clearly apart."
         ),
+        more=more,
         empty=""
         if rows
         else f"no role has {MEDIAN_MIN_N} or more open postings with annual USD pay this week.",
@@ -162,6 +169,12 @@ def remote_tables(signals: Signals, f: Formatter, top_n: int, key: KeyOf) -> tup
         if not shown:
             continue
         levels = dim == "seniority"  # every level is shown; roles: the largest few
+        # No tie line under the roles' cut (headline.tied_past_cut, as the ranked lists):
+        # they are ranked by size (roles with a known work mode, groups.remote_rows), a
+        # number this table does not print, and a role past the cut with the same printed
+        # share as the last is no tie in that ranking; "1 more with 41.2% remote, not
+        # listed." would read as a ranking by share the table does not have. Roles of equal
+        # size at the cut go by name, as every filtered list's rows past its top.
         top = len(shown) if levels else min(top_n, MARKET_ROWS)
         grid_rows = _remote_rows(shown, f, top, key, capital=levels)
         tables.append(

@@ -524,10 +524,23 @@ def _skill_lists(signals: Signals, f: Formatter, top_n: int, quiet: bool) -> tup
         f"{_skill_baseline(signals, f)}; only moves beyond noise are listed."
     )
     lists = []
+
+    # ranked by z, which each line prints (one decimal): a move past the cut with the z the
+    # last prints is said, as the other ranked lists' ties
+    def more(moves: Sequence[SkillMove], past: Sequence[float]) -> str:
+        zs = [m.z for m in moves] + list(past)
+        return tied_past_cut(zs, min(top_n, len(moves)), f, "{}", printed=f.z)
+
     if rising and not quiet:
-        lists.append(BarList("Rising skills", method, "mark_up", _move_lines(rising, f, biggest)))
+        lines = _move_lines(rising, f, biggest)
+        lists.append(
+            BarList("Rising skills", method, "mark_up", lines, more=more(sk.rising, sk.rising_past))
+        )
     if falling and not quiet:
-        lists.append(BarList("Fading skills", "", "mark_down", _move_lines(falling, f, biggest)))
+        lines = _move_lines(falling, f, biggest)
+        lists.append(
+            BarList("Fading skills", "", "mark_down", lines, more=more(sk.falling, sk.falling_past))
+        )
     if not lists and not sk.top:  # (the most-requested skills are a table every week)
         empty = f"no skill we track was named by {SKILL_MIN_POSTINGS} or more postings this week."
         lists.append(BarList("Skills", "", "mark", (), empty=empty))

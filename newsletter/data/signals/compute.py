@@ -494,6 +494,8 @@ def _skills(
         top_tied=tied,
         rising=mv.rising,
         falling=mv.falling,
+        rising_past=mv.rising_past,
+        falling_past=mv.falling_past,
         tested=len(tests.tests),
         method=method,
         weeks=sides.weeks,

@@ -395,6 +395,15 @@ class Skills(_Model):
     )
     rising: list[SkillMove] = Field(default_factory=list)
     falling: list[SkillMove] = Field(default_factory=list)
+    rising_past: list[float] = Field(
+        default_factory=list,
+        description="The z of rising moves past `rising`'s cut within 0.1 of its last one's, "
+        "in order (they may print the same z: a tie at the cut)",
+    )
+    falling_past: list[float] = Field(
+        default_factory=list,
+        description="As rising_past, for `falling`",
+    )
     tested: int = 0
     method: Method = Field(
         default="none", description="Which postings rising/falling compare (docs/signals.md)"

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import takewhile
 
 import polars as pl
 
@@ -160,6 +161,8 @@ class SkillTests:
 class Moves:
     rising: list[SkillMove]
     falling: list[SkillMove]
+    rising_past: list[float]
+    falling_past: list[float]
 
 
 def _add(t: _Tally, w: int, cat: str, k: int, baseline_weeks: int) -> None:
@@ -311,4 +314,18 @@ def build_moves(
         (rising if t.up else falling).append(move)
     rising.sort(key=lambda m: (-m.z, m.name))
     falling.sort(key=lambda m: (m.z, m.name))
-    return Moves(rising=rising[:top_n], falling=falling[:top_n])
+    return Moves(
+        rising=rising[:top_n],
+        falling=falling[:top_n],
+        rising_past=_near_cut(rising, top_n),
+        falling_past=_near_cut(falling, top_n),
+    )
+
+
+def _near_cut(moves: Sequence[SkillMove], top_n: int) -> list[float]:
+    """The z of the moves past the cut within 0.1 of the last listed one's, in order: the
+    ones that may print the same z (to one decimal); the issue compares them as printed."""
+    if top_n <= 0 or len(moves) <= top_n:
+        return []
+    last = moves[top_n - 1].z
+    return [m.z for m in takewhile(lambda m: abs(m.z - last) <= 0.1, moves[top_n:])]
