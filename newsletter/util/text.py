@@ -111,8 +111,7 @@ def shown_value(value: object, limit: int = SHOWN_VALUE_MAX) -> str:
     as :func:`shown_path` does (``\\x1b``, ``\\n``, ``\\u202e``), so the user sees what is
     wrong with the value instead of a silently altered one; cut to ``limit`` characters
     (``…`` added) so a huge value cannot flood the line."""
-    text = str(value)
-    text = text[: limit + 1] if len(text) > limit + 1 else text  # bound the work
+    text = str(value)[: limit + 1]  # bound the work (one character past: cut or not)
     out = shown_path(text)
     return out if len(out) <= limit and len(text) <= limit else out[: limit - 1] + "…"
 
@@ -128,7 +127,7 @@ def message_line(message: str, limit: int) -> str:
     through :func:`shown_value`) written as its escape, never dropped (an error naming
     ``/srv/\\x1b[31mdb`` named ``/srv/[31mdb``, another path) nor raw; each run of whitespace
     (a library's message over several lines) one space."""
-    text = message[: limit * 8 + 64] if len(message) > limit * 8 + 64 else message
+    text = message[: limit * 8 + 64]  # bound the work
     text = " ".join(_INVISIBLE_ANY.sub(_escape, text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
