@@ -27,6 +27,11 @@ class Spool:
         self._rejects: list[pl.DataFrame | Path] = []
 
     @property
+    def held(self) -> bool:
+        """Whether every part is in memory (none was sent to the scratch folder)."""
+        return self.spilled == 0
+
+    @property
     def spilled(self) -> int:
         """How many parts (normalized or rejected rows of a batch) are in the scratch folder."""
         return sum(isinstance(p, Path) for p in (*self._kept, *self._rejects))
