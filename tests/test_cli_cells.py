@@ -107,3 +107,62 @@ def test_json_on_the_terminal_escapes_what_json_dumps_leaves_raw(
         assert "José 🙂" in done.stdout  # printable text stays as it is
     assert json.loads(show.stdout)["subscriber"]["name"] == name
     assert json.loads(listed.stdout)[0]["name"] == name
+
+
+def _on_a_terminal(cwd: Path, *args: str) -> str:
+    """The command's standard output when it is a terminal (a pseudo-terminal here), read
+    to its end."""
+    controller, terminal = os.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "newsletter", *args],
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=env,
+    ) as child:
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the other end closed (Linux: EIO)
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert child.wait(timeout=60) == 0, child.stderr.read() if child.stderr else ""
+    os.close(controller)
+    return b"".join(chunks).decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["subscribers", "list", "--format", "csv"], ["subscribers", "export", "--format", "csv"]],
+)
+def test_a_csv_export_escapes_control_characters_on_a_terminal_only(
+    tmp_path: Path, config_file: Path, command: list[str]
+) -> None:
+    """A CSV printed to a terminal showed a stored name's ``\\x1b]52;`` (which writes the
+    clipboard) and ``\\r`` (which prints over the line) raw; piped or redirected, the export
+    keeps the value exactly, as the import reads it back."""
+    added = CliRunner().invoke(
+        app, ["--config", str(config_file), "subscribers", "add", "a@example.com", "--name", "A"]
+    )
+    assert added.exit_code == 0, added.output
+    raw = "Ann\x1b]52;c;Zm9v\x07\rX\u202eY"
+    with sqlite3.connect(tmp_path / "newsletter.db") as db:
+        db.execute("UPDATE subscribers SET name = ?", (raw,))
+    shown = _on_a_terminal(tmp_path, "--config", str(config_file), *command)
+    assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown
+    assert "Ann\\x1b]52;c;Zm9v\\x07\\rX\\u202eY" in shown, shown
+    piped = subprocess.run(  # bytes: text mode would read the \r as a line break
+        [sys.executable, "-m", "newsletter", "--config", str(config_file), *command],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+        check=False,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert f'"{raw}"'.encode() in piped.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -30,7 +31,7 @@ from newsletter.errors import SubscriberError, UsageError
 from newsletter.models import SUBSCRIBER_STATUSES as STATUSES
 from newsletter.models import SubscriberStatus as Status
 from newsletter.util.files import atomic_write_text
-from newsletter.util.text import shown_json, shown_path, shown_value
+from newsletter.util.text import shown_json, shown_path, shown_text, shown_value
 
 if TYPE_CHECKING:
     from newsletter.audience.choices import PreferenceOptions
@@ -90,6 +91,13 @@ def _store(ctx: typer.Context, *, existing: bool = False) -> Iterator[Subscriber
 
 def _print_json(data: object) -> None:
     typer.echo(shown_json(json.dumps(data, indent=2, ensure_ascii=False)))
+
+
+def _print_csv(text: str) -> None:
+    """A CSV export on standard output: as it is to a file or a pipe (the import reads it
+    back to the same values), with its control characters shown as escapes on a terminal
+    (:func:`shown_text`), which would act on them."""
+    typer.echo(shown_text(text) if sys.stdout.isatty() else text, nl=False)
 
 
 EmailArg = Annotated[str, typer.Argument(help="The person's email address (any case).")]
@@ -226,7 +234,7 @@ def list_cmd(
     if fmt is ListFormat.json:
         typer.echo(shown_json(export_json(subs)), nl=False)
     elif fmt is ListFormat.csv:
-        typer.echo(export_csv(subs), nl=False)
+        _print_csv(export_csv(subs))
     else:
         t = Table(title=f"{len(subs)} subscriber(s)")
         for col in ("id", "email", "name", "status", "preferences", "since"):
@@ -373,8 +381,11 @@ def export_cmd(
     with _store(ctx, existing=True) as store:
         subs = store.list_all()
     text = export_json(subs) if fmt is ExportFormat.json else export_csv(subs)
-    if out is None:  # the terminal's copy: JSON's escapes for what it would act on
-        typer.echo(shown_json(text) if fmt is ExportFormat.json else text, nl=False)
+    if out is None:  # standard output: JSON's escapes for what a terminal would act on
+        if fmt is ExportFormat.json:
+            typer.echo(shown_json(text), nl=False)
+        else:
+            _print_csv(text)
         return
     try:
         atomic_write_text(out, text)

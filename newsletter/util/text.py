@@ -143,6 +143,21 @@ def shown_json(text: str) -> str:
     return _INVISIBLE_ANY.sub(_json_escape, text)
 
 
+#: What a data file shown on a terminal escapes (:func:`shown_text`): the control and invisible
+#: characters, and the line controls besides the line feed (a carriage return would print
+#: the rest of its line over the start of it).
+_TERMINAL_UNSAFE = re.compile(f"[{INVISIBLE_CLASS}\\ud800-\\udfff\\r\\x0b\\x0c\\x85\\u2028\\u2029]")
+
+
+def shown_text(text: str) -> str:
+    """A data file's text (a CSV export) as a terminal shows it: each control or invisible
+    character but the line feed and the tab written as its escape (``\\x1b``, ``\\r``,
+    ``\\u202e``), so a stored value can neither drive the terminal (``\\x1b]52;`` writes the
+    clipboard) nor hide or overwrite what is around it. Only for a terminal: the same file
+    written to disk or a pipe keeps its values exactly (CSV has no escapes of its own)."""
+    return _TERMINAL_UNSAFE.sub(_escape, text)
+
+
 def _json_escape(found: re.Match[str]) -> str:
     code = ord(found.group())
     if code > 0xFFFF:  # a UTF-16 pair, as JSON writes characters past the BMP
