@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from newsletter.cli._app import (
     cell,
@@ -15,10 +14,10 @@ from newsletter.cli._app import (
     clock_of,
     config_of,
     console,
-    err_console,
     output_file_in,
     secrets_of,
     utf8_text,
+    warn,
     week_option,
 )
 from newsletter.util.text import shown_path
@@ -158,7 +157,7 @@ def preview_cmd(
             for png in screenshots(html_path):
                 console.print(cell(f"screenshot: {shown_path(png)}"), soft_wrap=True)
         except BrowserUnavailableError as exc:
-            err_console.print(f"screenshots skipped: {escape(str(exc))}", highlight=False)
+            warn(f"screenshots skipped: {exc}")  # the browser's words: escaped, one line
     typer.echo(shown_path(html_path))  # the last line, for scripts: never a raw escape
 
 
