@@ -8,6 +8,7 @@ import email.policy
 import email.utils
 import re
 from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -416,3 +417,32 @@ def test_internationalized_domains_of_the_config_go_into_every_header_in_idna_fo
     assert parsed["List-Unsubscribe"] == (
         "<https://xn--nws-jma.example/n%C3%A4/unsubscribe/t0k>, <mailto:leave@xn--nws-jma.example>"
     )
+
+
+@pytest.mark.parametrize(
+    ("address", "uri"),
+    [
+        ("leave?now@news.example", "mailto:leave%3Fnow@news.example"),
+        ("a#b%c/d=e&f@news.example", "mailto:a%23b%25c%2Fd%3De%26f@news.example"),
+        ("o'neil+list@news.example", "mailto:o'neil+list@news.example"),
+    ],
+)
+def test_the_mailto_unsubscribe_is_a_uri_of_the_configured_address(address: str, uri: str) -> None:
+    """An unsubscribe address whose local part holds ``?``, ``#`` or ``%`` went into
+    List-Unsubscribe as it is: a mail client read ``mailto:leave?now@news.example`` as a
+    mail to ``leave`` (RFC 6068: ``?`` starts the headers), so the unsubscribe went nowhere.
+    The URI decodes to the configured address."""
+    config = parse_config({"newsletter": {"unsubscribe_mailto": address}})
+    reader = Recipient(
+        1,
+        "reader@example.org",
+        unsubscribe_url="https://n.example/u/t",
+        preferences_url="https://n.example/p/t",
+    )
+    m = compose(config.newsletter, content(), reader, issue_key="2026-W48")
+    parsed = parse(message_bytes(build_message(m, date=DATE)))
+    _https, mailto = parsed["List-Unsubscribe"].split(", ")
+    assert mailto == f"<{uri}>"
+    target = urlsplit(mailto[1:-1])
+    assert target.scheme == "mailto" and not target.query and not target.fragment
+    assert unquote(target.path) == address

@@ -179,6 +179,20 @@ def wire_url(url: str) -> str:
     return _NOT_ASCII.sub(lambda m: quote(m[0], safe=""), parts.geturl())
 
 
+#: What a mailto URI's address may hold as it is (RFC 6068 ``some-delims``, besides the
+#: unreserved characters, which :func:`urllib.parse.quote` never encodes).
+_MAILTO_SAFE = "!$'()*+,;:@"
+
+
+def mailto_uri(address: str) -> str:
+    """``mailto:`` and ``address`` (in its header form, :func:`_ascii_address`) as RFC 6068
+    writes it: a character of the local part that a URI reads otherwise percent-encoded
+    (``leave?now@x`` was the address ``leave`` with a header ``now@x``; ``a#b@x`` the
+    address ``a``; ``%`` opened an escape; ``/``, ``=``, ``&``, ``{``... are not in a URI's
+    address)."""
+    return "mailto:" + quote(_ascii_address(address), safe=_MAILTO_SAFE)
+
+
 #: A List-Id as RFC 2919 writes it: a phrase (the title), then the id in angle brackets.
 LIST_ID = re.compile(r"(?P<phrase>.*\S) (?P<id><[^<>\s]+>)")
 
@@ -256,7 +270,7 @@ class OutgoingMessage:
         """The RFC 2369 ``List-Unsubscribe`` value: https one-click link, then mailto."""
         links = [f"<{wire_url(self.unsubscribe_url)}>"]
         if self.unsubscribe_mailto:
-            links.append(f"<mailto:{_ascii_address(self.unsubscribe_mailto)}>")
+            links.append(f"<{mailto_uri(self.unsubscribe_mailto)}>")
         return ", ".join(links)
 
     def list_headers(self) -> list[tuple[str, str]]:
