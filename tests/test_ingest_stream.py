@@ -21,7 +21,7 @@ from newsletter.cli._app import CliState
 from newsletter.data.ingest import ingest, ingest_into, write
 from newsletter.data.ingest.batches import Input
 from newsletter.data.ingest.rules import Rules
-from newsletter.data.ingest.run import HELD_BYTES, _small
+from newsletter.data.ingest.run import HELD_BYTES, MIN_PART_ROWS, _cut_ends, _small
 from newsletter.data.ingest.spool import Spool
 from newsletter.data.ingest.timing import STAGES
 from newsletter.data.snapshots import rejects_path, report_path, snapshot_path, writing_week
@@ -216,3 +216,33 @@ def test_the_library_write_holds_the_weeks_writing_like_the_commands(
         write(ingest(files[:1], WEEK, ingest_rules, now=NOW), out, WEEK)
     assert written.snapshot.read_bytes() == first  # the refused write changed nothing
     assert sorted(p.name for p in out.iterdir()) == ["2026-11-23.parquet", "rejects", "reports"]
+
+
+@pytest.mark.parametrize(
+    ("batches", "parts"),
+    [
+        # one batch: cut for both threads, as the first (no read ahead) and as the last was
+        ([4], [2, 2]),
+        # the first batch in halves, handed out before the second is read; the last cut
+        # where a thread would wait idle for it (an odd number of parts)
+        ([4, 4, 4], [2, 2, 4, 4]),
+        ([4, 4, 4, 4], [2, 2, 4, 4, 2, 2]),
+        # a part has at least MIN_PART_ROWS rows: a batch too small to cut stays whole
+        ([1, 4], [1, 4]),
+        ([3, 1], [1.5, 1.5, 1]),
+    ],
+)
+def test_first_and_last_batches_are_cut_for_the_threads(
+    batches: list[int], parts: list[float]
+) -> None:
+    """Two threads: the first batch goes out in two parts at once (the second thread waited
+    for two more batches to be read), the last where it would leave a thread idle; every
+    row once, in input order."""
+    unit = MIN_PART_ROWS
+    frames, start = [], 0
+    for n in batches:
+        frames.append(pl.DataFrame({"i": range(start, start + n * unit)}))
+        start += n * unit
+    got = list(_cut_ends(iter(frames), 2))
+    assert [f.height / unit for f in got] == parts
+    assert pl.concat(got)["i"].to_list() == list(range(start))
