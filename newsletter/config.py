@@ -30,6 +30,7 @@ from pydantic import (
 
 from newsletter.errors import ConfigError, SecretMissingError
 from newsletter.models import SourceKind
+from newsletter.util.addresses import mailable_address
 from newsletter.util.files import NOT_REGULAR, special_file
 from newsletter.util.text import INVISIBLE, shown_path
 from newsletter.util.tomllines import key_lines
@@ -94,16 +95,12 @@ _DAY_NAMES = dict(
 
 
 def _normalized_address(address: str) -> str:
-    """``address`` normalized by email_validator (syntax only, no DNS look-up: the validator
-    of subscriber addresses); ValueError saying why when it is not an email address.
-
-    email_validator is imported here, on the first address a config file sets: the built-in
-    defaults are not validated, and a command without a config file never loads it."""
-    from email_validator import EmailNotValidError, validate_email
-
+    """``address`` normalized (:func:`~newsletter.util.addresses.mailable_address`: the rule
+    of subscriber addresses, so no setting names a mailbox the senders cannot write to);
+    ValueError saying why when it is not one."""
     try:
-        return str(validate_email(address, check_deliverability=False).normalized)
-    except EmailNotValidError as exc:
+        return mailable_address(address)
+    except ValueError as exc:
         raise ValueError(f"{address!r} is not an email address: {exc}") from None
 
 

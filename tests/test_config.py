@@ -190,6 +190,17 @@ def test_secret_keys_in_file_are_rejected(
             "delivery.smtp.envelope_from",
             "is not an email address",
         ),
+        # the rule of subscriber addresses: a local part past ASCII needs SMTPUTF8, which the
+        # senders do not speak (the reply-to went out as an encoded word, no address), and
+        # one over RFC 5321's 64 octets is refused by mail servers
+        *(
+            (f'[newsletter]\n{key} = "{address}"\n', f"newsletter.{key}", reason)
+            for key in ("from_address", "reply_to", "unsubscribe_mailto")
+            for address, reason in (
+                ("r\u00e9ponse@news.example", "Internationalized characters before the @"),
+                ("x" * 65 + "@news.example", "too long"),
+            )
+        ),
         (
             '[delivery.postmark]\nmessage_stream = "a\\nb"\n',
             "delivery.postmark.message_stream",

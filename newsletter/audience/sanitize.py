@@ -23,9 +23,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
-
 from newsletter.errors import SubscriberError
+from newsletter.util.addresses import mailable_address
 from newsletter.util.text import clean_line
 
 #: Longest stored display name (longer ones are cut): a greeting, a ``To:`` header.
@@ -95,12 +94,8 @@ def normalize_email(raw: str) -> str:
     if not value:
         raise SubscriberError("the email address is empty")
     try:
-        # no SMTPUTF8: a local part beyond ASCII could never be mailed (the senders speak
-        # ASCII; an internationalized domain goes out in its IDNA form); strict: a local
-        # part longer than RFC 5321's 64 octets is refused (mail servers refuse it)
-        found = validate_email(value, check_deliverability=False, allow_smtputf8=False, strict=True)
-        return str(found.normalized)
-    except EmailNotValidError as exc:
+        return mailable_address(value)
+    except ValueError as exc:
         raise SubscriberError(f"{value!r} is not a valid email address: {exc}") from None
 
 
