@@ -100,3 +100,42 @@ def test_a_symbolic_link_replaced_and_then_put_back_is_the_same_link(tmp_path: P
     assert link.is_symlink() and os.readlink(link) == text.name
     assert text.read_text(encoding="utf-8") == "old text"
     assert _hidden(tmp_path) == []
+
+
+def _no_hard_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file system that takes no hard link (FAT, some network and FUSE ones): ``link``
+    fails with EPERM, as there, and only ``link`` (the renames are the real ones)."""
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", refused)
+
+
+def test_without_hard_links_a_failed_rename_still_puts_every_file_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback: each old file renamed away as its backup (the target missing meanwhile),
+    then put back when the second rename fails."""
+    html, text = _pair(tmp_path)
+    _no_hard_links(monkeypatch)
+    with pytest.raises(FileNotFoundError), replacing_all(html, text) as (html_tmp, text_tmp):
+        html_tmp.write_text("new html", encoding="utf-8")
+        text_tmp.write_text("new text", encoding="utf-8")
+        html_tmp.unlink()  # the HTML's rename, the second, fails
+    assert html.read_text(encoding="utf-8") == "old html"
+    assert text.read_text(encoding="utf-8") == "old text"
+    assert _hidden(tmp_path) == []
+
+
+def test_without_hard_links_a_success_replaces_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html, text = _pair(tmp_path)
+    _no_hard_links(monkeypatch)
+    with replacing_all(html, text) as (html_tmp, text_tmp):
+        html_tmp.write_text("new html", encoding="utf-8")
+        text_tmp.write_text("new text", encoding="utf-8")
+    assert html.read_text(encoding="utf-8") == "new html"
+    assert text.read_text(encoding="utf-8") == "new text"
+    assert _hidden(tmp_path) == []
