@@ -615,3 +615,19 @@ def test_counts_of_one_in_the_note_and_the_first_summary_are_singular(
         "1 duplicate removed."
     )
     assert "This first issue counts 1 open role; week-over-week" in " ".join(view.summary_text)
+
+
+def test_the_spotlights_pay_range_never_reads_as_one_figure(
+    rich_signals: Signals, email_config: Config
+) -> None:
+    """Ends that print alike in thousands (119,800 and 120,300) read "$120k–$120k" in the
+    spotlight's table and paragraph, as if every posting paid the same: the range's ends
+    are told apart as every other range's are (``money_k_range``)."""
+    spot = rich_signals.company_detail.spotlight
+    assert spot is not None
+    close = spot.model_copy(update={"pay_low": 119_800.0, "pay_high": 120_300.0})
+    detail = rich_signals.company_detail.model_copy(update={"spotlight": close})
+    view = build_view(rich_signals.model_copy(update={"company_detail": detail}), email_config)
+    assert view.spotlight is not None
+    assert view.spotlight.grid.value("Pay range", "").text == "$119.8k–$120.3k"
+    assert "disclose $119.8k–$120.3k" in view.spotlight.text

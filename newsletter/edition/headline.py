@@ -465,7 +465,7 @@ def spotlight_paragraph(spot: Spotlight, f: Formatter) -> Sentence:
     if spot.pay_low is not None and spot.pay_high is not None:
         out += [
             Frag(" Its postings disclose "),
-            Frag(f"{f.money_k(spot.pay_low)}–{f.money_k(spot.pay_high)}", True),
+            Frag(f.money_k_range(spot.pay_low, spot.pay_high), True),
         ]
         if spot.median_pay is not None:
             out.append(

@@ -239,7 +239,7 @@ def spotlight(signals: Signals, f: Formatter) -> SpotlightView | None:
             "Pay range",
             (
                 Cell(
-                    f"{f.money_k(spot.pay_low)}–{f.money_k(spot.pay_high)}",
+                    f.money_k_range(spot.pay_low, spot.pay_high),
                     note=f"n={f.count(spot.n_pay)}",
                 )
                 if spot.pay_low is not None and spot.pay_high is not None
