@@ -1042,12 +1042,6 @@ _SCRATCH = (
     "_ranges",
     "_row",
     "_place_cur",
-    "_m_min",
-    "_m_max",
-    "_m_mid",
-    "_m_currency",
-    "_m_currency_source",
-    "_m_roles",
 )
 
 
@@ -1155,6 +1149,39 @@ def _per_location(
     )
 
 
+#: What :func:`_per_location` picks for a row (dropped once read).
+_PICKED = ("_m_min", "_m_max", "_m_mid", "_m_currency", "_m_currency_source", "_m_roles")
+
+
+def _picked(settled: pl.LazyFrame, rows: pl.DataFrame, several: pl.DataFrame) -> pl.LazyFrame:
+    """``settled`` pay with the per-location pick (:func:`_per_location`, for the rows ``_row``
+    of ``rows`` it names) in place of the pay of the first range."""
+    picks = rows.join(several, on="_row", how="left", maintain_order="left").drop("_row")
+    # a site's estimate is no pay, whatever its ranges (status "estimated", from _settled)
+    estimated = pl.col("pay_status") == "estimated"
+    pick = ~estimated & (pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null())
+    roles = ~estimated & pl.col("_m_roles").fill_null(False)
+    return pl.concat([settled, picks.lazy()], how="horizontal").with_columns(
+        # the ranges of a text for several roles (a description's) are no pay, and
+        # neither is its first range, read alone as the pay text
+        *(
+            pl.when(pick).then(chosen).when(~roles).then(own).alias(own)
+            for own, chosen in (
+                ("_salary_min", "_m_min"),
+                ("_salary_max", "_m_max"),
+                ("_salary_mid", "_m_mid"),
+                ("_currency", "_m_currency"),
+                ("currency_source", "_m_currency_source"),
+            )
+        ),
+        pay_status=pl.when(pick)
+        .then(pl.lit("ok"))
+        .when(roles)
+        .then(pl.lit("several_roles"))
+        .otherwise("pay_status"),
+    )
+
+
 def parse_pay(
     lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None, memo: Memo | None = None
 ) -> pl.LazyFrame:
@@ -1214,42 +1241,17 @@ def parse_pay(
     values = keys.join(
         distinct, on=PAY_INPUTS, how="left", nulls_equal=True, maintain_order="left"
     ).drop(PAY_INPUTS)
-    several = _per_location(with_text, site, site_currency)
-    if several.is_empty():  # the common case: no row states two ranges
-        several = several.clear(with_text.height)
-    else:
-        several = with_text.select("_row").join(
-            several, on="_row", how="left", maintain_order="left"
-        )
-    # a site's estimate is no pay, whatever its ranges (status "estimated", from _settled)
-    estimated = pl.col("pay_status") == "estimated"
-    pick = ~estimated & (pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null())
-    roles = ~estimated & pl.col("_m_roles").fill_null(False)
-    return (
-        pl.concat([with_text, values, several.drop("_row")], how="horizontal")
+    settled = (
+        pl.concat([with_text, values], how="horizontal")
         .lazy()
         .pipe(_settled, pl.col("_place_cur"), site, site_currency)
-        .with_columns(
-            # the ranges of a text for several roles (a description's) are no pay, and
-            # neither is its first range, read alone as the pay text
-            *(
-                pl.when(pick).then(chosen).when(~roles).then(own).alias(own)
-                for own, chosen in (
-                    ("_salary_min", "_m_min"),
-                    ("_salary_max", "_m_max"),
-                    ("_salary_mid", "_m_mid"),
-                    ("_currency", "_m_currency"),
-                    ("currency_source", "_m_currency_source"),
-                )
-            ),
-            pay_status=pl.when(pick)
-            .then(pl.lit("ok"))
-            .when(roles)
-            .then(pl.lit("several_roles"))
-            .otherwise("pay_status"),
-        )
-        .drop(*PAY_INPUTS, *_STATED, *_SCRATCH)
-        .drop("_site", "_site_cur", strict=False)
+    )
+    several = _per_location(with_text, site, site_currency)
+    if not several.is_empty():  # most batches have no row that states two ranges
+        settled = _picked(settled, with_text.select("_row"), several)
+    return (
+        settled.drop(*PAY_INPUTS, *_STATED, *_SCRATCH)
+        .drop("_site", "_site_cur", *_PICKED, strict=False)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
         .collect(engine="in-memory")
         .lazy()
