@@ -659,6 +659,78 @@ def _structured(first: str) -> pl.Expr:
     )
 
 
+def _period_given() -> pl.Expr:
+    """The period the ``period`` field (or which of ``salary_hourly`` and ``salary_yearly`` is
+    given) states, or null."""
+    period_field = pl.col("period").str.strip_chars().str.to_lowercase()
+    return pl.coalesce(
+        period_field.replace_strict(_PERIOD_WORDS, default=None, return_dtype=pl.String),
+        # as a period word is read after an amount: "per month", "per annum", "/hr", "p.a."
+        # (a monthly 12,000 was taken for 12,000 a year)
+        _period_unit(period_field),
+        pl.when(pl.col("salary_hourly").is_not_null() & pl.col("salary_yearly").is_null())
+        .then(pl.lit("hour"))
+        .when(pl.col("salary_yearly").is_not_null())
+        .then(pl.lit("year")),
+    )
+
+
+def _currency_field() -> pl.Expr:
+    """The ``currency`` field as a code: a sign or a name as in pay text ("$", "€", "C$",
+    "Euro") by the same patterns, else a code of three letters as given ("TWD"); other text
+    ("US Dollar", "N/A") names none. Never the field verbatim: a sign is no code, and an
+    amount in a currency not recognised is never held to the annual range (only to the cap
+    of a currency of no known rate)."""
+    currency_field = pl.col("currency").str.strip_chars()
+    return pl.coalesce(
+        _first_match(currency_field.str.to_lowercase(), _CURRENCY_PATTERNS),
+        pl.when(currency_field.str.contains(r"^[A-Za-z]{3}$")).then(
+            currency_field.str.to_uppercase()
+        ),
+    )
+
+
+def _pay_words(text: pl.Expr) -> pl.Expr:
+    """Pay text as the pay rules read it: lower case, its dashes one, Japanese words as
+    English, decimal commas dots, percentages, numbers that are no amounts and thousands
+    separators gone, other languages' ranges read as a dash."""
+    return (
+        # a JSON object or list (a pay object whose fields no column name knows,
+        # {"minValue": ..., "maxValue": ...}) is no text to read amounts from: its first
+        # number was read as the pay, the minimum alone
+        pl.when(text.str.contains(r"^\s*[\[{]"))
+        .then(pl.lit(""))
+        .otherwise(text)
+        .str.to_lowercase()
+        .str.replace_all(r"[–—−]", "-")
+        .str.replace_many(_JAPANESE)
+        .pipe(_decimal_point)
+        .str.replace_all(_PERCENT_RE, "$1 ")
+        .str.replace_all(r"every (?:two|2) weeks", "biweekly")
+        .str.replace_all(_NOT_PAY_RE, "$1$2$3 ")
+        # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
+        .str.replace_all(r"([0-9]{1,2}),([0-9]{2}),(?:([0-9]{2}),)?([0-9]{3})(?-u:\b)", "$1$2$3$4")
+        # thousands separators: commas, Swiss apostrophes ("CHF 120'000") and spaces
+        # ("15 000 PLN", "60 000 €"): each was read as 120 or 60 an hour
+        .str.replace_all(r"(\d)[,'’ \u00a0\u202f](\d{3})(?-u:\b)", "$1$2")
+        .str.replace_all(r"(\d)[,'’ \u00a0\u202f](\d{3})(?-u:\b)", "$1$2")
+        # dots between groups of three digits are thousands separators ("€150.000"),
+        # never decimals (no pay has three decimals)
+        .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
+        .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
+        # other languages' ranges: "45000 € à 55000 €", "zwischen 65000 und 80000 €"
+        .str.replace_all(_RANGE_WORD_RE, "$1$3$5 -$2$4$6")
+    )
+
+
+_DOLLAR_AT = [name for name, _ in _CURRENCY_PATTERNS].index(_BARE_DOLLAR)
+#: :data:`_CURRENCY_PATTERNS` before the bare dollar's, and after it.
+_BEFORE_DOLLAR = _CURRENCY_PATTERNS[:_DOLLAR_AT]
+_AFTER_DOLLAR = _CURRENCY_PATTERNS[_DOLLAR_AT + 1 :]
+#: The pay inputs besides the text: structured amounts, currency, period, an estimate's flag.
+_FIELDS = tuple(c for c in PAY_INPUTS if c != "_pay_text")
+
+
 def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Pay inputs (one row per distinct combination) -> what they state (:data:`_STATED`):
     the amounts as written (``_lo`` <= ``_hi``), their period, the currency they name
@@ -666,7 +738,65 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     (``_from_text``), whether any was read (``_parsed``), whether there was pay to read
     (``_had_text``), whether the text gives amounts for several roles (``_roles``:
     :func:`_several_roles`) and whether the pay is a site's estimate (``_estimated``:
-    :func:`_estimated`). :func:`_settled` makes them pay, given the place."""
+    :func:`_estimated`). :func:`_settled` makes them pay, given the place.
+
+    One row per input, in any order: the inputs are read in parts, each by the rules it
+    needs. The inputs with no field but the text (most: a week of 1,000,000 short postings,
+    143,700 of 143,900) are read without the fields' rules, whose values there are known
+    (null, false); the rules of the fields read the others. And the currency a text names,
+    the first of :data:`_CURRENCY_PATTERNS` that matches, is read by one pass of the
+    patterns before the bare dollar together: most texts match none of them, and are a bare
+    dollar's when they hold a ``$``, else the first of the patterns after it matches (34
+    passes over every text before). (A 200,000-row batch's 48,700 distinct inputs: 0.30 s
+    CPU with every rule on every input; 0.23 s without the fields' rules where no field is
+    given; 0.22 s with the currency read so too.)"""
+    t = pl.col("_t")
+    read = (
+        lf.with_columns(
+            _t=_pay_words(pl.col("_pay_text")),
+            _given=pl.any_horizontal(pl.col(c).is_not_null() for c in _FIELDS),
+        )
+        .with_columns(
+            _before=t.str.contains("|".join(p for _, p in _BEFORE_DOLLAR)).fill_null(False),
+            _dollar=t.str.contains(_CURRENCY_PATTERNS[_DOLLAR_AT][1]).fill_null(False),
+        )
+        .collect(engine="in-memory")  # read once: each part below filters it
+        .lazy()
+    )
+    given, before, dollar = pl.col("_given"), pl.col("_before"), pl.col("_dollar")
+    no_field = (
+        pl.lit(None, dtype=pl.Float64).alias("_s_lo"),
+        pl.lit(None, dtype=pl.Float64).alias("_s_hi"),
+        pl.lit(None, dtype=pl.String).alias("_p_field"),
+        pl.lit(None, dtype=pl.String).alias("_c_field"),
+    )
+    parts = (
+        read.filter(given).with_columns(
+            _s_lo=_structured("salary_min"),
+            _s_hi=_structured("salary_max"),
+            _p_field=_period_given(),
+            _c_field=_currency_field(),
+            _c_text=_first_match(t, _CURRENCY_PATTERNS),
+        ),
+        read.filter(~given & before).with_columns(
+            *no_field, _c_text=_first_match(t, _BEFORE_DOLLAR)
+        ),
+        read.filter(~given & ~before & dollar).with_columns(
+            *no_field, _c_text=pl.lit(_BARE_DOLLAR)
+        ),
+        read.filter(~given & ~before & ~dollar).with_columns(
+            *no_field, _c_text=_first_match(t, _AFTER_DOLLAR)
+        ),
+    )
+    return _stated(pl.concat(parts, how="vertical"))
+
+
+def _stated(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`_parse_distinct` of inputs read into ``_t`` (:func:`_pay_words`), with what
+    their fields state: the structured amounts (``_s_lo``, ``_s_hi``: :func:`_structured`),
+    period (``_p_field``: :func:`_period_given`) and currency (``_c_field``:
+    :func:`_currency_field`), and the currency their text names (``_c_text``:
+    :func:`_first_match` of :data:`_CURRENCY_PATTERNS`)."""
     t = pl.col("_t")
     rng, one = pl.col("_rng"), pl.col("_one")
     a_sfx, b_sfx = rng.struct.field("2"), rng.struct.field("5")
@@ -705,63 +835,11 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
     negative = t.str.contains(r"^(?:[^0-9]*[^a-z0-9])?-[$£€¥₹]?[0-9]")
     up_to = t.str.contains(_UP_TO_RE)
     from_ = t.str.contains(_FROM_RE)
-    structured_lo, structured_hi = _structured("salary_min"), _structured("salary_max")
+    structured_lo, structured_hi = pl.col("_s_lo"), pl.col("_s_hi")
     has_structured = structured_lo.is_not_null() | structured_hi.is_not_null()
-    period_field = pl.col("period").str.strip_chars().str.to_lowercase()
-    period_given = pl.coalesce(
-        period_field.replace_strict(_PERIOD_WORDS, default=None, return_dtype=pl.String),
-        # as a period word is read after an amount: "per month", "per annum", "/hr", "p.a."
-        # (a monthly 12,000 was taken for 12,000 a year)
-        _period_unit(period_field),
-        pl.when(pl.col("salary_hourly").is_not_null() & pl.col("salary_yearly").is_null())
-        .then(pl.lit("hour"))
-        .when(pl.col("salary_yearly").is_not_null())
-        .then(pl.lit("year")),
-    )
-    # the currency field as a code: a sign or a name as in pay text ("$", "€", "C$", "Euro")
-    # by the same patterns, else a code of three letters as given ("TWD"); other text
-    # ("US Dollar", "N/A") names none. Never the field verbatim: a sign is no code, and an
-    # amount in a currency not recognised is never held to the annual range (only to the
-    # cap of a currency of no known rate).
-    currency_field = pl.col("currency").str.strip_chars()
-    currency_col = pl.coalesce(
-        _first_match(currency_field.str.to_lowercase(), _CURRENCY_PATTERNS),
-        pl.when(currency_field.str.contains(r"^[A-Za-z]{3}$")).then(
-            currency_field.str.to_uppercase()
-        ),
-    )
     lo, hi = pl.col("_lo"), pl.col("_hi")
     return (
-        lf.with_columns(
-            # a JSON object or list (a pay object whose fields no column name knows,
-            # {"minValue": ..., "maxValue": ...}) is no text to read amounts from: its first
-            # number was read as the pay, the minimum alone
-            _t=pl.when(pl.col("_pay_text").str.contains(r"^\s*[\[{]"))
-            .then(pl.lit(""))
-            .otherwise(pl.col("_pay_text"))
-            .str.to_lowercase()
-            .str.replace_all(r"[–—−]", "-")
-            .str.replace_many(_JAPANESE)
-            .pipe(_decimal_point)
-            .str.replace_all(_PERCENT_RE, "$1 ")
-            .str.replace_all(r"every (?:two|2) weeks", "biweekly")
-            .str.replace_all(_NOT_PAY_RE, "$1$2$3 ")
-            # Indian grouping: "1,20,00,000" (a crore and 20 lakh), "12,00,000" (12 lakh)
-            .str.replace_all(
-                r"([0-9]{1,2}),([0-9]{2}),(?:([0-9]{2}),)?([0-9]{3})(?-u:\b)", "$1$2$3$4"
-            )
-            # thousands separators: commas, Swiss apostrophes ("CHF 120'000") and spaces
-            # ("15 000 PLN", "60 000 €"): each was read as 120 or 60 an hour
-            .str.replace_all(r"(\d)[,'’ \u00a0\u202f](\d{3})(?-u:\b)", "$1$2")
-            .str.replace_all(r"(\d)[,'’ \u00a0\u202f](\d{3})(?-u:\b)", "$1$2")
-            # dots between groups of three digits are thousands separators ("€150.000"),
-            # never decimals (no pay has three decimals)
-            .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
-            .str.replace_all(r"(\d)\.(\d{3})(?:\b|$)", "$1$2")
-            # other languages' ranges: "45000 € à 55000 €", "zwischen 65000 und 80000 €"
-            .str.replace_all(_RANGE_WORD_RE, "$1$3$5 -$2$4$6")
-        )
-        .with_columns(_rng=t.str.extract_groups(_RANGE_RE), _one=t.str.extract_groups(_ONE_RE))
+        lf.with_columns(_rng=t.str.extract_groups(_RANGE_RE), _one=t.str.extract_groups(_ONE_RE))
         .with_columns(
             _lo=pl.when(has_structured)
             .then(structured_lo)
@@ -783,10 +861,10 @@ def _parse_distinct(lf: pl.LazyFrame) -> pl.LazyFrame:
             .when(from_ & ~up_to)
             .then(None)
             .otherwise(single),
-            _period=pl.coalesce(period_given, period_stated),
+            _period=pl.coalesce(pl.col("_p_field"), period_stated),
             _named=pl.coalesce(
-                currency_col,
-                _first_match(t, _CURRENCY_PATTERNS),
+                pl.col("_c_field"),
+                pl.col("_c_text"),
                 # an amount in lakh or crore is Indian where no currency is named ("35-100L")
                 pl.when(
                     pl.any_horizontal(sfx.is_in(_INDIAN) for sfx in (a_sfx, b_sfx, one_sfx))
@@ -964,12 +1042,6 @@ _SCRATCH = (
     "_ranges",
     "_row",
     "_place_cur",
-    "_m_min",
-    "_m_max",
-    "_m_mid",
-    "_m_currency",
-    "_m_currency_source",
-    "_m_roles",
 )
 
 
@@ -978,6 +1050,13 @@ def _range_source() -> pl.Expr:
     decimal commas read as in pay text (:func:`_decimal_point`: a description's ``€30,50 -
     €40,50 per hour`` was no range, as :data:`DESCRIPTION_PAY_RE` knows a decimal point)."""
     return _decimal_point(pl.coalesce(pl.col("salary"), pl.col("description")))
+
+
+#: The columns :func:`_per_location` returns.
+_PER_LOCATION = {
+    "_row": pl.UInt32, "_m_roles": pl.Boolean, "_m_min": pl.Float64, "_m_max": pl.Float64,
+    "_m_mid": pl.Float64, "_m_currency": pl.String, "_m_currency_source": pl.String,
+}  # fmt: skip
 
 
 def _per_location(
@@ -997,6 +1076,9 @@ def _per_location(
     (:func:`_parse_distinct`), however many rows state it. ``site`` and ``site_currency``
     are as :func:`_settled` takes them.
     """
+    if not with_text.select((pl.col("_ranges").list.len() >= 2).any()).item():
+        # most batches: none (the steps below cost 0.03 s CPU a 200,000-row batch on none)
+        return pl.DataFrame(schema=_PER_LOCATION)
     before = pl.col("_text").str.split(pl.col("_pay_text")).list.first()
     rows = (
         with_text.lazy()
@@ -1067,6 +1149,39 @@ def _per_location(
     )
 
 
+#: What :func:`_per_location` picks for a row (dropped once read).
+_PICKED = ("_m_min", "_m_max", "_m_mid", "_m_currency", "_m_currency_source", "_m_roles")
+
+
+def _picked(settled: pl.LazyFrame, rows: pl.DataFrame, several: pl.DataFrame) -> pl.LazyFrame:
+    """``settled`` pay with the per-location pick (:func:`_per_location`, for the rows ``_row``
+    of ``rows`` it names) in place of the pay of the first range."""
+    picks = rows.join(several, on="_row", how="left", maintain_order="left").drop("_row")
+    # a site's estimate is no pay, whatever its ranges (status "estimated", from _settled)
+    estimated = pl.col("pay_status") == "estimated"
+    pick = ~estimated & (pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null())
+    roles = ~estimated & pl.col("_m_roles").fill_null(False)
+    return pl.concat([settled, picks.lazy()], how="horizontal").with_columns(
+        # the ranges of a text for several roles (a description's) are no pay, and
+        # neither is its first range, read alone as the pay text
+        *(
+            pl.when(pick).then(chosen).when(~roles).then(own).alias(own)
+            for own, chosen in (
+                ("_salary_min", "_m_min"),
+                ("_salary_max", "_m_max"),
+                ("_salary_mid", "_m_mid"),
+                ("_currency", "_m_currency"),
+                ("currency_source", "_m_currency_source"),
+            )
+        ),
+        pay_status=pl.when(pick)
+        .then(pl.lit("ok"))
+        .when(roles)
+        .then(pl.lit("several_roles"))
+        .otherwise("pay_status"),
+    )
+
+
 def parse_pay(
     lf: pl.LazyFrame, currencies: Mapping[str, str] | None = None, memo: Memo | None = None
 ) -> pl.LazyFrame:
@@ -1126,42 +1241,17 @@ def parse_pay(
     values = keys.join(
         distinct, on=PAY_INPUTS, how="left", nulls_equal=True, maintain_order="left"
     ).drop(PAY_INPUTS)
-    several = _per_location(with_text, site, site_currency)
-    if several.is_empty():  # the common case: no row states two ranges
-        several = several.clear(with_text.height)
-    else:
-        several = with_text.select("_row").join(
-            several, on="_row", how="left", maintain_order="left"
-        )
-    # a site's estimate is no pay, whatever its ranges (status "estimated", from _settled)
-    estimated = pl.col("pay_status") == "estimated"
-    pick = ~estimated & (pl.col("_m_min").is_not_null() | pl.col("_m_max").is_not_null())
-    roles = ~estimated & pl.col("_m_roles").fill_null(False)
-    return (
-        pl.concat([with_text, values, several.drop("_row")], how="horizontal")
+    settled = (
+        pl.concat([with_text, values], how="horizontal")
         .lazy()
         .pipe(_settled, pl.col("_place_cur"), site, site_currency)
-        .with_columns(
-            # the ranges of a text for several roles (a description's) are no pay, and
-            # neither is its first range, read alone as the pay text
-            *(
-                pl.when(pick).then(chosen).when(~roles).then(own).alias(own)
-                for own, chosen in (
-                    ("_salary_min", "_m_min"),
-                    ("_salary_max", "_m_max"),
-                    ("_salary_mid", "_m_mid"),
-                    ("_currency", "_m_currency"),
-                    ("currency_source", "_m_currency_source"),
-                )
-            ),
-            pay_status=pl.when(pick)
-            .then(pl.lit("ok"))
-            .when(roles)
-            .then(pl.lit("several_roles"))
-            .otherwise("pay_status"),
-        )
-        .drop(*PAY_INPUTS, *_STATED, *_SCRATCH)
-        .drop("_site", "_site_cur", strict=False)
+    )
+    several = _per_location(with_text, site, site_currency)
+    if not several.is_empty():  # most batches have no row that states two ranges
+        settled = _picked(settled, with_text.select("_row"), several)
+    return (
+        settled.drop(*PAY_INPUTS, *_STATED, *_SCRATCH)
+        .drop("_site", "_site_cur", *_PICKED, strict=False)
         .rename({f"_{c}": c for c in ("salary_min", "salary_max", "salary_mid", "currency")})
         .collect(engine="in-memory")
         .lazy()
