@@ -242,15 +242,10 @@ def add_skills(lf: pl.LazyFrame, matcher: Matcher, ai_skills: list[str]) -> pl.D
     text = pl.concat_str(
         [pl.col("title"), pl.col("description")], separator=" \n ", ignore_nulls=True
     )
-    frame = lf.collect()
-    # Masking the text of the rows with a list costs more than building it (a 200,000-row
-    # batch of short postings: 27 against 12 ms CPU), and most files have no list at all.
-    listing = frame.select(has_explicit.any()).item()
     rows = (
-        frame.lazy()
-        .with_columns(
+        lf.with_columns(
             skills_source=pl.when(has_explicit).then(pl.lit("explicit")).otherwise(pl.lit("text")),
-            _text=pl.when(~has_explicit).then(text) if listing else text,
+            _text=pl.when(~has_explicit).then(text),
         )
         .with_columns(
             _found=haystack(pl.col("_text")).str.extract_many(
