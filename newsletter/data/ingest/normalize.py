@@ -171,18 +171,6 @@ def reject_reason() -> pl.Expr:
 DECIDING = ("title", "company", "location", "source_open")
 
 
-def _filled(raw: pl.DataFrame, columns: tuple[str, ...]) -> tuple[str, ...]:
-    """``columns`` but the text columns of ``raw`` that are null throughout: such a column
-    stays so through every step of :func:`clean_columns`, and left out it costs nothing (a
-    CSV export leaves many optional columns empty: 10 of 22 in the benchmarks' short
-    postings; skipping them took split and text from 212 to 182 ms CPU per 200,000 rows)."""
-    return tuple(
-        c
-        for c in columns
-        if raw.schema[c] != pl.String or raw.get_column(c).null_count() < raw.height
-    )
-
-
 def split_rejects(raw: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
     """(the rows to normalize, cleaned as by :func:`clean`; rejected rows with the raw fields
     and a ``reason``).
@@ -193,7 +181,7 @@ def split_rejects(raw: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
     decided = (
         raw.lazy()
         .select(DECIDING)
-        .pipe(clean_columns, _filled(raw, DECIDING), squeeze=False)
+        .pipe(clean_columns, DECIDING, squeeze=False)
         .with_columns(reason=reject_reason())
         .collect()
     )
@@ -201,7 +189,7 @@ def split_rejects(raw: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
     rejects = raw.filter(~keep).with_columns(decided.get_column("reason").filter(~keep))
     if not rejects.is_empty():  # no copy when all are kept
         raw, decided = raw.filter(keep), decided.filter(keep)
-    others = _filled(raw, tuple(c for c in TEXT_COLUMNS if c not in DECIDING))
+    others = tuple(c for c in TEXT_COLUMNS if c not in DECIDING)
     good = (
         raw.with_columns(decided.get_column(c) for c in DECIDING)
         .lazy()
