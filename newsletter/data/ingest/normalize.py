@@ -205,20 +205,25 @@ def clean_urls(frame: pl.DataFrame) -> pl.DataFrame:
     reaches the snapshot), else null; ``url_status`` says which: ``ok``, ``none`` (no URL
     given) or ``dropped``. Plain URLs are checked by one pattern over the column; only the
     others are each given to ``safe_url``."""
-    url = pl.col("url").str.strip_chars()
-    plain = frame.select(  # once, read twice below
-        url.str.contains(PLAIN_URL)
+    # The stripped URLs and the plain test are columns of a frame of their own, made once
+    # and read below: on a DataFrame polars shares no common subexpression (the stripping
+    # ran five times), and the odd URLs are filtered out of three columns, not the batch's
+    # every column (a 200,000-row batch of short postings: 47 -> 28 ms CPU).
+    url = pl.col("_stripped")
+    urls = frame.select("url", _stripped=pl.col("url").str.strip_chars()).with_columns(
+        _plain=url.str.contains(PLAIN_URL)
         & ~url.str.contains(PRIVATE_HOST)
         & (url.str.len_chars() <= MAX_URL)
-    ).to_series()
-    odd = frame.filter(url.is_not_null() & ~pl.lit(plain)).get_column("url").unique().to_list()
+    )
+    plain = urls.get_column("_plain")
+    odd = urls.filter(url.is_not_null() & ~pl.col("_plain")).get_column("url").unique().to_list()
     checked = {u: safe_url(u) for u in odd}
     others = (
         pl.col("url").replace_strict(checked, default=None, return_dtype=pl.String)
         if checked
         else pl.lit(None, dtype=pl.String)
     )
-    kept = pl.when(pl.lit(plain)).then(url).otherwise(others)
+    kept = pl.when(pl.lit(plain)).then(pl.lit(urls.get_column("_stripped"))).otherwise(others)
     status = (
         pl.when(pl.col("url").is_null())
         .then(pl.lit("none"))
