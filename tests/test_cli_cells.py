@@ -166,3 +166,35 @@ def test_a_csv_export_escapes_control_characters_on_a_terminal_only(
     )
     assert piped.returncode == 0, piped.stderr
     assert f'"{raw}"'.encode() in piped.stdout
+
+
+def test_the_command_tunes_polars_allocator_before_polars_loads_unless_told(
+    tmp_path: Path,
+) -> None:
+    """The command's process sets jemalloc's options (``cli.ALLOCATOR``) when the command
+    line is imported, before polars is (jemalloc reads them on its first allocation, when
+    polars loads); a value the user's environment holds wins."""
+    probe = (
+        "import sys, os; import newsletter.cli as c; "
+        "print(os.environ.get(c.ALLOCATOR[0]), 'polars' in sys.modules)"
+    )
+
+    def child(env: dict[str, str]) -> str:
+        before = "import sys; import newsletter; assert 'polars' not in sys.modules; " + probe
+        done = subprocess.run(
+            [sys.executable, "-c", before],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**env, "PYTHONPATH": str(REPO)},
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    from newsletter.cli import ALLOCATOR
+
+    bare = {k: v for k, v in os.environ.items() if k != ALLOCATOR[0]}
+    assert child(bare) == f"{ALLOCATOR[1]} False"  # set, and polars not loaded yet
+    assert child({**bare, ALLOCATOR[0]: "narenas:1"}) == "narenas:1 False"
