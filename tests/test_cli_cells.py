@@ -171,12 +171,12 @@ def test_a_csv_export_escapes_control_characters_on_a_terminal_only(
 def test_the_command_tunes_polars_allocator_before_polars_loads_unless_told(
     tmp_path: Path,
 ) -> None:
-    """The command's process sets jemalloc's options (``cli.ALLOCATOR``) when the command
+    """The command's process sets jemalloc's options (``config.ALLOCATOR``) when the command
     line is imported, before polars is (jemalloc reads them on its first allocation, when
     polars loads); a value the user's environment holds wins."""
     probe = (
-        "import sys, os; import newsletter.cli as c; "
-        "print(os.environ.get(c.ALLOCATOR[0]), 'polars' in sys.modules)"
+        "import sys, os; import newsletter.cli; from newsletter.config import ALLOCATOR as a; "
+        "print(os.environ.get(a[0]), 'polars' in sys.modules)"
     )
 
     def child(env: dict[str, str]) -> str:
@@ -193,7 +193,7 @@ def test_the_command_tunes_polars_allocator_before_polars_loads_unless_told(
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    from newsletter.cli import ALLOCATOR
+    from newsletter.config import ALLOCATOR
 
     bare = {k: v for k, v in os.environ.items() if k != ALLOCATOR[0]}
     assert child(bare) == f"{ALLOCATOR[1]} False"  # set, and polars not loaded yet

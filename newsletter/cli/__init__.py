@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import gc
-import os
 
-#: polars' allocator (jemalloc) for a command's process: two arenas, and freed pages kept
-#: 2.5 s before they go back to the system. An ingest's batches allocate and free hundreds
-#: of MB each; with polars' defaults much of it went back to the system and was faulted in
-#: (zeroed by the kernel) anew for the next batch (1M short postings, interleaved runs:
-#: 1.6-1.8 -> 1.2 s of system time, 7.9-8.0 -> 7.5-7.7 s wall, peak 1.26-1.32 -> 1.33-1.36
-#: GB; a 10M week 85-88 -> 75-76 s). Set before polars loads
-#: (jemalloc reads it on its first allocation); a value already in the environment wins (an
-#: empty one: jemalloc's defaults).
-ALLOCATOR = ("_RJEM_MALLOC_CONF", "narenas:2,dirty_decay_ms:2500")
-os.environ.setdefault(*ALLOCATOR)
+from newsletter.config import tune_allocator
+
+tune_allocator()  # before anything loads polars
 
 from pathlib import Path
 from typing import Annotated
