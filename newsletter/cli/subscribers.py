@@ -93,11 +93,15 @@ def _print_json(data: object) -> None:
     typer.echo(shown_json(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
-def _print_csv(text: str) -> None:
-    """A CSV export on standard output: as it is to a file or a pipe (the import reads it
-    back to the same values), with its control characters shown as escapes on a terminal
-    (:func:`shown_text`), which would act on them."""
-    typer.echo(shown_text(text) if sys.stdout.isatty() else text, nl=False)
+def _print_export(text: str, *, as_json: bool) -> None:
+    """An export on standard output. JSON with its own escapes for what a terminal would act
+    on (:func:`shown_json`: the same values). A CSV as it is to a file or a pipe (the import
+    reads it back to the same values), with its control characters shown as escapes on a
+    terminal (:func:`shown_text`): CSV has no escapes of its own."""
+    if as_json:
+        typer.echo(shown_json(text), nl=False)
+    else:
+        typer.echo(shown_text(text) if sys.stdout.isatty() else text, nl=False)
 
 
 EmailArg = Annotated[str, typer.Argument(help="The person's email address (any case).")]
@@ -232,9 +236,9 @@ def list_cmd(
     with _store(ctx, existing=True) as store:
         subs = store.list_all(wanted)
     if fmt is ListFormat.json:
-        typer.echo(shown_json(export_json(subs)), nl=False)
+        _print_export(export_json(subs), as_json=True)
     elif fmt is ListFormat.csv:
-        _print_csv(export_csv(subs))
+        _print_export(export_csv(subs), as_json=False)
     else:
         t = Table(title=f"{len(subs)} subscriber(s)")
         for col in ("id", "email", "name", "status", "preferences", "since"):
@@ -381,11 +385,8 @@ def export_cmd(
     with _store(ctx, existing=True) as store:
         subs = store.list_all()
     text = export_json(subs) if fmt is ExportFormat.json else export_csv(subs)
-    if out is None:  # standard output: JSON's escapes for what a terminal would act on
-        if fmt is ExportFormat.json:
-            typer.echo(shown_json(text), nl=False)
-        else:
-            _print_csv(text)
+    if out is None:
+        _print_export(text, as_json=fmt is ExportFormat.json)
         return
     try:
         atomic_write_text(out, text)
